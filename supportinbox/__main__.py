@@ -1,0 +1,3 @@
+from supportinbox.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""init, locate, login, logout: setting an account up."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from supportinbox import paths
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.config import EXAMPLE_CONFIG
+from supportinbox.errors import ConfigError
+from supportinbox.mail import credentials
+
+_LOCATIONS = {
+    "config": paths.config_file,
+    "data": paths.data_dir,
+    "templates": paths.templates_dir,
+    "cache": paths.cache_dir,
+    "state": paths.state_dir,
+    "log": paths.log_file,
+}
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(sorted(_LOCATIONS)))
+@pass_ctx
+def locate(obj: CliContext, what: str) -> None:
+    """Print where supportinbox keeps its config, data, templates, cache, state or log."""
+    if what == "config" and obj.config_path is not None:
+        click.echo(obj.config_path)
+        return
+    click.echo(_LOCATIONS[what]())
+
+
+@cli.command()
+@click.option("--print", "print_only", is_flag=True, help="Print the example config instead of writing it.")
+@pass_ctx
+def init(obj: CliContext, print_only: bool) -> None:
+    """Write a commented example config and the default reply templates (never overwriting)."""
+    if print_only:
+        click.echo(EXAMPLE_CONFIG, nl=False)
+        return
+    target = obj.config_path or paths.config_file()
+    if target.exists():
+        click.echo(f"config already exists, left as it is: {target}")
+    else:
+        paths.write_private_file(target, EXAMPLE_CONFIG)
+        click.echo(f"wrote {target}: edit the [accounts.support] table, then run 'supportinbox login'")
+
+
+@cli.command()
+@pass_ctx
+def login(obj: CliContext) -> None:
+    """Store the account's password in the system keyring."""
+    name, account = obj.account()
+    password = getpass.getpass(f"Password for {account.username} on {account.imap_host}: ")
+    if not password:
+        raise ConfigError("no password given; nothing stored")
+    credentials.store_password(name, account, password)
+    click.echo(f"password for account {name!r} stored in the system keyring")
+
+
+@cli.command()
+@pass_ctx
+def logout(obj: CliContext) -> None:
+    """Remove the account's password from the system keyring."""
+    name, account = obj.account()
+    if credentials.delete_password(name, account):
+        click.echo(f"password for account {name!r} removed from the system keyring")
+    else:
+        click.echo(f"no password for account {name!r} was stored in the system keyring")

@@ -1,0 +1,87 @@
+"""Make text from mail inert before it reaches any output.
+
+Mail is written by strangers. Subjects, names, bodies and file names may carry terminal
+escape sequences (CSI, OSC 8 hyperlinks, OSC 52 clipboard writes), C0/C1 control
+characters, NUL bytes and bidi overrides that disguise text. Every output path (CLI
+tables, JSON is exempt as it escapes by itself, the TUI) passes text through
+:func:`clean` or :func:`one_line`. Rich markup is neutralised where markup is parsed,
+in the UI layer, by building ``rich.text.Text`` objects rather than markup strings.
+
+Right-to-left scripts (Arabic, Persian, Hebrew) are kept intact, including the zero-width
+non-joiner that Persian needs and the LRM/RLM marks; only the *embedding and override*
+controls that can reorder surrounding text are removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
+# (ESC P/X/^/_ ... ST), and two-character escapes. Also the 8-bit CSI (U+009B) and OSC (U+009D).
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]                  # CSI
+  | (?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c|$)           # OSC, up to BEL / ST / end
+  | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c|$)  # DCS, SOS, PM, APC
+  | \x1b[ -/]*[0-~]?                                  # other escapes (and a lone ESC)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+# Bidi embeddings, overrides and isolates: they can make "exe.pdf" read as "fdp.exe".
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+def _strip_controls(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _KEEP_CONTROLS:
+            out.append(char)
+            continue
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            continue
+        if unicodedata.category(char) in ("Cs", "Co"):
+            out.append("\ufffd")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def clean(text: str | None, *, tabsize: int = 4) -> str:
+    """Return ``text`` with escape sequences, control characters and bidi overrides removed.
+
+    Newlines are kept (CR LF and lone CR become LF); tabs become spaces.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = text.translate(_BIDI_CONTROLS)
+    text = _strip_controls(text)
+    return text.expandtabs(tabsize)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def one_line(text: str | None, *, limit: int | None = None) -> str:
+    """:func:`clean`, then fold every run of white space (newlines too) into one space."""
+    folded = _WHITESPACE.sub(" ", clean(text)).strip()
+    if limit is not None and len(folded) > limit:
+        folded = folded[: max(limit - 1, 0)] + "…"
+    return folded
+
+
+def is_rtl(text: str) -> bool:
+    """True when the first strong directional character is right-to-left."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False

@@ -1,0 +1,68 @@
+"""Errors a user can act on.
+
+Every error that reaches the command line as a single readable line derives from
+:class:`UserError`. Its message says what went wrong and how to fix it; the CLI prints
+it without a traceback and exits with :attr:`UserError.exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the user can fix: bad config, wrong password, unreachable server..."""
+
+    exit_code = 1
+    title = "Error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(UserError):
+    title = "Configuration error"
+    exit_code = 2
+
+
+class CredentialsError(UserError):
+    title = "Credentials"
+    exit_code = 3
+
+
+class ConnectionFailed(UserError):
+    """The server could not be reached, refused TLS, or dropped the connection."""
+
+    title = "Connection failed"
+    exit_code = 4
+
+
+class AuthenticationFailed(UserError):
+    title = "Login failed"
+    exit_code = 5
+
+
+class StorageError(UserError):
+    """The local cache could not be written (disk full, read-only, corrupt)."""
+
+    title = "Local storage"
+    exit_code = 6
+
+
+class SyncBusy(UserError):
+    title = "Sync running"
+    exit_code = 7
+
+
+class NotFound(UserError):
+    title = "Not found"
+    exit_code = 8
+
+
+class SendRefused(UserError):
+    """A reply was not sent: collision with a teammate, SMTP refusal, ..."""
+
+    title = "Not sent"
+    exit_code = 9

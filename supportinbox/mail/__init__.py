@@ -1,0 +1,1 @@
+"""Mail IO: credentials, IMAP and SMTP connections, message parsing. No UI code."""

@@ -1,0 +1,95 @@
+"""Every path supportinbox reads or writes, in one place.
+
+On Linux the XDG variables are honoured (platformdirs reads them). Tests and the demo
+point everything elsewhere by setting ``SUPPORTINBOX_HOME``: config, data, cache and state
+then live in sub-directories of that one folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "supportinbox"
+
+
+def _home_override() -> Path | None:
+    home = os.environ.get("SUPPORTINBOX_HOME")
+    return Path(home) if home else None
+
+
+def config_dir() -> Path:
+    home = _home_override()
+    return home / "config" if home else Path(platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    home = _home_override()
+    return home / "data" if home else Path(platformdirs.user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    home = _home_override()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
+
+
+def state_dir() -> Path:
+    home = _home_override()
+    return home / "state" if home else Path(platformdirs.user_state_dir(APP))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def templates_dir() -> Path:
+    return config_dir() / "templates"
+
+
+def log_file() -> Path:
+    return state_dir() / "supportinbox.log"
+
+
+def database_file(account: str) -> Path:
+    """The SQLite cache of one account."""
+    return data_dir() / f"{_safe_name(account)}.sqlite3"
+
+
+def lock_file(account: str) -> Path:
+    """Held while a sync of ``account`` runs, so two syncs never interleave."""
+    return state_dir() / f"{_safe_name(account)}.sync.lock"
+
+
+def attachments_dir() -> Path:
+    return Path(platformdirs.user_downloads_dir())
+
+
+def demo_outbox_dir() -> Path:
+    """Where replies written in the demo go instead of SMTP."""
+    return data_dir() / "demo-sent"
+
+
+def _safe_name(account: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in account) or "account"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700; tighten it if it already exists."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:
+        pass
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` created 0600 inside a 0700 directory."""
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)

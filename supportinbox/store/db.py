@@ -1,0 +1,167 @@
+"""Opening the cache: WAL, busy timeout, migrations, and errors a user can read."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.errors import StorageError
+from supportinbox.store.migrations import MIGRATIONS
+
+SCHEMA_VERSION = max(MIGRATIONS)
+BUSY_TIMEOUT_MS = 15_000
+
+
+def utcnow_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def storage_error(exc: sqlite3.Error, path: Path | str) -> StorageError:
+    """Turn an SQLite error into one line that says what to do."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return StorageError(
+            f"the disk holding {path} is full: free some space and run the command again "
+            "(nothing already cached was lost)"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return StorageError(f"{path} is read-only: check the permissions of the file and its folder")
+    if "unable to open" in lowered:
+        return StorageError(f"cannot open the cache {path}: check that the folder exists and is writable")
+    if "malformed" in lowered or "not a database" in lowered:
+        return StorageError(
+            f"the cache {path} is corrupt: run 'supportinbox cache rebuild' to fetch it again from the server"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return StorageError(f"the cache {path} is busy in another process: try again in a moment")
+    return StorageError(f"cache error in {path}: {text}")
+
+
+class Database:
+    """A connection to one account's cache.
+
+    The connection is opened with ``check_same_thread=False`` so a UI can hand it to one
+    worker thread at a time; callers must not use it from two threads at once.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
+        self.conn = conn
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc, self.path) from None
+        try:
+            yield self.conn
+        except sqlite3.Error as exc:
+            self.conn.rollback()
+            raise storage_error(exc, self.path) from None
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.commit()
+            except sqlite3.Error as exc:
+                self.conn.rollback()
+                raise storage_error(exc, self.path) from None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def integrity_ok(self) -> bool:
+        row = self.conn.execute("PRAGMA integrity_check").fetchone()
+        return row is not None and row[0] == "ok"
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration newer than the database; return the resulting version."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for number in sorted(n for n in MIGRATIONS if n > version):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_sql(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(number)}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        version = number
+    return version
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where they end)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        if not current and (not line.strip() or line.strip().startswith("--")):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def open_database(path: Path | str | None = None, *, account: str | None = None) -> Database:
+    """Open (creating and migrating if needed) the cache at ``path`` or of ``account``."""
+    if path is None:
+        if account is None:
+            raise ValueError("open_database needs a path or an account")
+        path = paths.database_file(account)
+    if str(path) != ":memory:":
+        target = Path(path)
+        try:
+            paths.ensure_private_dir(target.parent)
+            if not target.exists():
+                target.touch(mode=0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot create the cache {target}: {exc.strerror or exc}") from None
+    try:
+        conn = connect(path)
+        migrate(conn)
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from None
+    return Database(conn, path)

@@ -1,0 +1,181 @@
+"""Numbered schema migrations.
+
+``PRAGMA user_version`` holds the number of the last migration applied. A migration is
+never edited once released: schema changes are new numbers, tested from an old database
+forward (tests/store/test_migrations.py).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per synced IMAP folder. role: inbox | junk | sent | notes | state
+CREATE TABLE folders (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,
+    uidvalidity   INTEGER,
+    uidnext       INTEGER,
+    highestmodseq INTEGER,
+    last_sync     TEXT
+);
+
+-- One row per message in a synced folder. Addresses are lower-cased addr-specs;
+-- list columns (to/cc/references/flags) are space-separated; times are ISO 8601 UTC.
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    folder_id       INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    uid             INTEGER NOT NULL,
+    modseq          INTEGER,
+    message_id      TEXT,
+    in_reply_to     TEXT,
+    refs            TEXT NOT NULL DEFAULT '',
+    from_name       TEXT NOT NULL DEFAULT '',
+    from_addr       TEXT NOT NULL DEFAULT '',
+    reply_to        TEXT NOT NULL DEFAULT '',
+    to_addrs        TEXT NOT NULL DEFAULT '',
+    cc_addrs        TEXT NOT NULL DEFAULT '',
+    subject         TEXT NOT NULL DEFAULT '',
+    date            TEXT,
+    internaldate    TEXT,
+    flags           TEXT NOT NULL DEFAULT '',
+    size            INTEGER NOT NULL DEFAULT 0,
+    body_text       TEXT NOT NULL DEFAULT '',
+    body_truncated  INTEGER NOT NULL DEFAULT 0,
+    has_attachments INTEGER NOT NULL DEFAULT 0,
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    auth_results    TEXT NOT NULL DEFAULT '',
+    spam_headers    TEXT NOT NULL DEFAULT '{}',
+    priority        INTEGER,
+    list_headers    INTEGER NOT NULL DEFAULT 0,
+    raw_headers     TEXT NOT NULL DEFAULT '',
+    parse_error     TEXT,
+    conversation_id TEXT,
+    UNIQUE (folder_id, uid)
+);
+CREATE INDEX messages_message_id ON messages(message_id);
+CREATE INDEX messages_conversation ON messages(conversation_id, date);
+CREATE INDEX messages_from ON messages(from_addr);
+
+-- Full-text index over subject, sender and body, kept in step by triggers.
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    subject, from_name, from_addr, body_text,
+    content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, subject, from_name, from_addr, body_text)
+    VALUES (new.id, new.subject, new.from_name, new.from_addr, new.body_text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, subject, from_name, from_addr, body_text)
+    VALUES ('delete', old.id, old.subject, old.from_name, old.from_addr, old.body_text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, from_name, from_addr, body_text
+ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, subject, from_name, from_addr, body_text)
+    VALUES ('delete', old.id, old.subject, old.from_name, old.from_addr, old.body_text);
+    INSERT INTO messages_fts(rowid, subject, from_name, from_addr, body_text)
+    VALUES (new.id, new.subject, new.from_name, new.from_addr, new.body_text);
+END;
+
+-- The triage queue: one row per conversation, recomputed from messages after a sync.
+CREATE TABLE conversations (
+    id               TEXT PRIMARY KEY,
+    subject          TEXT NOT NULL DEFAULT '',
+    customer_email   TEXT NOT NULL DEFAULT '',
+    customer_name    TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL DEFAULT 'open',
+    derived_status   TEXT NOT NULL DEFAULT 'open',
+    snoozed_until    TEXT,
+    assigned_to      TEXT,
+    first_message_at TEXT,
+    last_message_at  TEXT,
+    last_customer_at TEXT,
+    last_agent_at    TEXT,
+    waiting_since    TEXT,
+    message_count    INTEGER NOT NULL DEFAULT 0,
+    unread_count     INTEGER NOT NULL DEFAULT 0,
+    followups        INTEGER NOT NULL DEFAULT 0,
+    urgency          INTEGER NOT NULL DEFAULT 0,
+    band             INTEGER NOT NULL DEFAULT 0,
+    reasons          TEXT NOT NULL DEFAULT '[]',
+    incident_id      TEXT,
+    sort_key         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX conversations_queue ON conversations(status, band DESC, sort_key DESC);
+CREATE INDEX conversations_customer ON conversations(customer_email);
+
+-- Manual state (status, snooze, claim, assignment): the one place that travels to
+-- teammates through the server. Last writer wins by (modseq, updated_at).
+CREATE TABLE conversation_state (
+    conversation_id TEXT PRIMARY KEY,
+    status          TEXT,
+    snoozed_until   TEXT,
+    assigned_to     TEXT,
+    updated_at      TEXT NOT NULL,
+    updated_by      TEXT NOT NULL DEFAULT '',
+    modseq          INTEGER
+);
+
+-- Server changes made while offline or waiting for the next connection.
+CREATE TABLE pending_ops (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT
+);
+
+-- Replies: written here before the first SMTP byte. status: queued | sending | sent |
+-- failed | cancelled. message_id is the idempotency key.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL UNIQUE,
+    conversation_id TEXT,
+    reply_to_uid    INTEGER,
+    reply_to_folder TEXT,
+    recipients      TEXT NOT NULL,
+    subject         TEXT NOT NULL DEFAULT '',
+    raw             BLOB NOT NULL,
+    template        TEXT,
+    after_status    TEXT,
+    status          TEXT NOT NULL DEFAULT 'queued',
+    not_before      TEXT,
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    smtp_done_at    TEXT,
+    sent_at         TEXT,
+    filed_in_sent   INTEGER NOT NULL DEFAULT 0,
+    answered_set    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_status ON outbox(status);
+
+-- Spam-folder check verdicts, recomputed for Junk messages after each sync.
+CREATE TABLE junk_verdicts (
+    message_rowid INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    score         INTEGER NOT NULL,
+    suspect       INTEGER NOT NULL,
+    reasons       TEXT NOT NULL DEFAULT '[]'
+);
+
+-- Internal notes, shared through a server folder.
+CREATE TABLE notes (
+    id              INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    author          TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    message_id      TEXT UNIQUE,
+    uid             INTEGER,
+    uploaded        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notes_conversation ON notes(conversation_id);
+""",
+}

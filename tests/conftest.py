@@ -1,0 +1,91 @@
+"""Shared fixtures: an isolated supportinbox home, a real Dovecot and a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.dovecot import Dovecot, make_root
+from tests.harness.smtp import SmtpServer
+
+
+@pytest.fixture(autouse=True)
+def supportinbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config/data/state folders and no real keyring."""
+    home = tmp_path / "si-home"
+    monkeypatch.setenv("SUPPORTINBOX_HOME", str(home))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.delenv("SUPPORTINBOX_PASSWORD", raising=False)
+    return home
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A fresh Dovecot with user ``support`` / ``secret``, on free loopback ports."""
+    root = make_root()
+    server = Dovecot(root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server on loopback recording every message it accepts."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = home / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text)
+    return path
+
+
+def account_toml(
+    dovecot: Dovecot,
+    smtp: SmtpServer | None = None,
+    *,
+    name: str = "support",
+    agent: str = "alice",
+    security: str = "none",
+    extra: str = "",
+) -> str:
+    """Config text for an account on the test servers, password via password_command."""
+    port = dovecot.imap_port if security in ("none", "starttls") else dovecot.imaps_port
+    smtp_port = smtp.port if smtp else 1
+    password = dovecot.users["support"]
+    return f"""
+[accounts.{name}]
+email = "support@acme.test"
+display_name = "Acme Support"
+agent = "{agent}"
+username = "support"
+password_command = "printf %s {password}"
+imap_host = "127.0.0.1"
+imap_port = {port}
+imap_security = "{security}"
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+smtp_security = "none"
+ca_file = "{dovecot.cert_file}"
+timeout = 10
+{extra}
+"""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In CI, a real-server test may never be skipped for want of Dovecot."""
+    if os.environ.get("CI") and shutil.which("dovecot") is None:
+        raise pytest.UsageError("CI requires dovecot (apt-get install dovecot-imapd)")

@@ -1,0 +1,1 @@
+"""Real servers for the test suite and benchmarks: Dovecot (IMAP) and aiosmtpd (SMTP)."""

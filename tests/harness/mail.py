@@ -1,0 +1,73 @@
+"""Helpers that put mail on the test Dovecot and build realistic messages."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from imapclient import IMAPClient
+
+from tests.harness.dovecot import Dovecot
+
+
+def client(server: Dovecot, user: str = "support") -> IMAPClient:
+    """A logged-in imapclient over plain IMAP on loopback (test helper only)."""
+    imap = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=30)
+    imap.login(user, server.users[user])
+    return imap
+
+
+def append(
+    server: Dovecot,
+    raws: Iterable[bytes],
+    folder: str = "INBOX",
+    flags: tuple[bytes | str, ...] = (),
+    user: str = "support",
+) -> None:
+    with client(server, user) as imap:
+        if not imap.folder_exists(folder):
+            imap.create_folder(folder)
+        for raw in raws:
+            imap.append(folder, raw, flags=flags)
+
+
+def make_message(
+    *,
+    sender: str = "Lina Haddad <lina@customer.test>",
+    to: str = "Acme Support <support@acme.test>",
+    subject: str = "Cannot log in",
+    body: str = "Hello, I cannot log in since this morning.",
+    date: datetime | None = None,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+    html: str | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or datetime.now(UTC) - timedelta(minutes=5))
+    msg["Message-ID"] = message_id or make_msgid(domain="customer.test")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    if attachment is not None:
+        filename, data = attachment
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
+    return msg.as_bytes()
+
+
+def tls_context_for(server: Dovecot) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(server.cert_file))

@@ -1,0 +1,110 @@
+"""An in-process SMTP server (aiosmtpd) that records what it receives.
+
+It speaks real SMTP on a loopback port, with optional AUTH and STARTTLS or implicit TLS
+using the same self-signed certificate as the test Dovecot.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.harness.dovecot import free_port
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        msg = message_from_bytes(self.raw, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+@dataclass
+class _Handler:
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse: bool = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return "451 4.3.0 temporarily refusing mail (test)"
+        with self.lock:
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+            )
+        return "250 OK"
+
+
+class SmtpServer:
+    """``security``: none | starttls | tls. Credentials are checked when ``users`` is given."""
+
+    def __init__(
+        self,
+        cert_dir: Path | None = None,
+        security: str = "none",
+        users: dict[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.handler = _Handler()
+        self.users = users
+        self.security = security
+        context = None
+        if security != "none":
+            assert cert_dir is not None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
+        kwargs: dict[str, Any] = {
+            "hostname": "127.0.0.1",
+            "port": self.port,
+            "auth_require_tls": False,
+        }
+        if users is not None:
+            kwargs["authenticator"] = self._authenticate
+            kwargs["auth_required"] = True
+        if security == "starttls":
+            kwargs["tls_context"] = context
+            kwargs["require_starttls"] = True
+        elif security == "tls":
+            kwargs["ssl_context"] = context
+        self.controller = Controller(self.handler, **kwargs)
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        if isinstance(auth_data, LoginPassword) and self.users is not None:
+            user = auth_data.login.decode()
+            if self.users.get(user) == auth_data.password.decode():
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+    @property
+    def received(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.received)
+
+    def set_refusing(self, refuse: bool) -> None:
+        self.handler.refuse = refuse
+
+    def start(self) -> SmtpServer:
+        if self.security == "tls":
+            # Controller's readiness probe would speak plaintext to a TLS socket.
+            self.controller._trigger_server = lambda: None  # type: ignore[method-assign]
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
