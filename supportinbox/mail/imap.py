@@ -1,0 +1,285 @@
+"""Connecting to the IMAP server, finding its folders, and small IMAP operations.
+
+Every failure a user can fix becomes one line: :class:`ConnectionFailed` names the host and
+port (and ``ca_file`` when a certificate is not trusted), :class:`AuthenticationFailed` names
+the login and how to fix the password. The password never appears in any message.
+
+TLS is verified: ``tls`` and ``starttls`` use the system trust store plus ``ca_file`` and
+check the host name; ``starttls`` refuses a server that does not offer it rather than
+continuing in plaintext; ``none`` is only accepted by the config for loopback hosts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import imaplib
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import compat32
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
+
+from supportinbox.config import AccountConfig
+from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
+
+JUNK_NAMES = ("Junk", "Spam", "Junk E-mail", "Junk Email", "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam")
+SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
+
+# Errors that mean the connection itself broke (as opposed to a NO/BAD answer).
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    imaplib.IMAP4.abort,
+    imap_errors.ProtocolError,
+)
+
+
+def _where(account: AccountConfig) -> str:
+    host = account.imap_host
+    return f"[{host}]:{account.imap_port}" if ":" in host else f"{host}:{account.imap_port}"
+
+
+def tls_context(account: AccountConfig, account_name: str = "") -> ssl.SSLContext:
+    """System trust store plus the account's ``ca_file``; host names are checked."""
+    context = ssl.create_default_context()
+    if account.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(account.ca_file.expanduser()))
+        except (OSError, ssl.SSLError) as exc:
+            table = f"[accounts.{account_name}]" if account_name else "the account"
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
+            raise ConfigError(
+                f"ca_file {account.ca_file} of {table} cannot be loaded ({reason}): "
+                "it must be a PEM certificate file"
+            ) from None
+    return context
+
+
+def describe_network_error(exc: BaseException, account: AccountConfig, account_name: str = "") -> UserError:
+    """One readable line for a connection problem (never containing secrets)."""
+    where = _where(account)
+    table = f"[accounts.{account_name}]" if account_name else "the account"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or exc.reason or "verification failed"
+        if account.ca_file is not None:
+            return ConnectionFailed(
+                f"the TLS certificate of {where} is not trusted ({reason}), not even by "
+                f"ca_file {account.ca_file}: check that ca_file holds the server's certificate or its CA"
+            )
+        return ConnectionFailed(
+            f"the TLS certificate of {where} is not trusted ({reason}): if the server uses a "
+            f'self-signed certificate, set ca_file = "/path/to/cert.pem" in {table}'
+        )
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or type(exc).__name__
+        return ConnectionFailed(
+            f"TLS with {where} failed ({reason}): check imap_security "
+            '("tls" usually on port 993, "starttls" on port 143)'
+        )
+    if isinstance(exc, socket.gaierror):
+        return ConnectionFailed(
+            f"cannot find the IMAP server {account.imap_host!r} (name does not resolve): check imap_host "
+            "and the network"
+        )
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return ConnectionFailed(
+            f"the IMAP server {where} did not answer within {account.timeout:g} s: check the network, "
+            "imap_host and imap_port (or raise timeout)"
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectionFailed(
+            f"the IMAP server {where} refused the connection: check imap_host and imap_port, "
+            "and that the server is running"
+        )
+    if isinstance(exc, OSError) and exc.strerror:
+        return ConnectionFailed(f"cannot talk to the IMAP server {where}: {exc.strerror}")
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return ConnectionFailed(f"the connection to the IMAP server {where} was lost ({text}): try again")
+
+
+def connect(account_name: str, account: AccountConfig, *, password: str | None = None) -> IMAPClient:
+    """A logged-in IMAPClient for ``account``; raises one-line user errors on failure."""
+    if password is None:
+        from supportinbox.mail.credentials import get_password
+
+        password = get_password(account_name, account)
+    context = tls_context(account, account_name) if account.imap_security != "none" else None
+    try:
+        client = IMAPClient(
+            account.imap_host,
+            port=account.imap_port,
+            ssl=account.imap_security == "tls",
+            ssl_context=context,
+            timeout=account.timeout,
+        )
+    except NETWORK_ERRORS as exc:
+        raise describe_network_error(exc, account, account_name) from None
+    try:
+        if account.imap_security == "starttls":
+            _starttls(client, account, context)
+        _login(client, account_name, account, password)
+    except BaseException:
+        _close_quietly(client)
+        raise
+    return client
+
+
+def _starttls(client: IMAPClient, account: AccountConfig, context: ssl.SSLContext | None) -> None:
+    try:
+        offered = b"STARTTLS" in client.capabilities()
+        if not offered:
+            raise ConnectionFailed(
+                f"the IMAP server {_where(account)} does not offer STARTTLS, so the password would "
+                'travel unencrypted: refusing. Use imap_security = "tls" (usually port 993)'
+            )
+        client.starttls(context)
+    except UserError:
+        raise
+    except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
+        raise describe_network_error(exc, account) from None
+
+
+def _login(client: IMAPClient, account_name: str, account: AccountConfig, password: str) -> None:
+    try:
+        client.login(account.username, password)
+    except imap_errors.LoginError:
+        # The server's own text is not echoed: some servers quote the attempted credentials.
+        raise AuthenticationFailed(
+            f"IMAP login as {account.username!r} on {_where(account)} was refused: check the password "
+            f"(supportinbox login) or password_command of [accounts.{account_name}]"
+        ) from None
+    except NETWORK_ERRORS as exc:
+        raise describe_network_error(exc, account, account_name) from None
+    except imap_errors.IMAPClientError:
+        raise AuthenticationFailed(
+            f"IMAP login as {account.username!r} on {_where(account)} failed: check username and password "
+            f"of [accounts.{account_name}]"
+        ) from None
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    # The connection is being abandoned anyway: any error closing it is irrelevant.
+    with contextlib.suppress(Exception):
+        client.shutdown()
+
+
+def logout(client: IMAPClient) -> None:
+    """Log out politely, or just drop a connection that is already broken."""
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - nothing more to do with a broken connection
+        _close_quietly(client)
+
+
+@dataclass
+class FolderRoles:
+    """Which server folder plays which role; ``problems`` lists roles that were not found."""
+
+    inbox: str
+    junk: str | None
+    sent: str | None
+    problems: list[str] = field(default_factory=list)
+
+    def by_role(self) -> dict[str, str]:
+        roles = {"inbox": self.inbox, "junk": self.junk, "sent": self.sent}
+        return {role: name for role, name in roles.items() if name is not None}
+
+
+def _folder_name(name: Any) -> str:
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def discover_folders(client: IMAPClient, account: AccountConfig) -> FolderRoles:
+    """Find Inbox, Junk and Sent: config overrides, then SPECIAL-USE, then common names."""
+    listing = [(flags, _folder_name(name)) for flags, _delim, name in client.list_folders()]
+    names = [name for _, name in listing]
+    by_lower = {name.lower(): name for name in reversed(names)}
+    problems: list[str] = []
+
+    def pick(role: str, override: str | None, use_flag: bytes, candidates: tuple[str, ...]) -> str | None:
+        if override:
+            if override in names or override.lower() in by_lower:
+                return override if override in names else by_lower[override.lower()]
+            problems.append(f"{role}_folder {override!r} does not exist on the server")
+            return None
+        for flags, name in listing:
+            if use_flag in {bytes(f).lower() for f in flags}:
+                return name
+        for candidate in candidates:
+            if candidate.lower() in by_lower:
+                return by_lower[candidate.lower()]
+        problems.append(f"no {role} folder found on the server (set {role}_folder in the config)")
+        return None
+
+    inbox = account.inbox_folder
+    if inbox.upper() != "INBOX" and inbox not in names:
+        problems.append(f"inbox_folder {inbox!r} does not exist on the server; using INBOX")
+        inbox = "INBOX"
+    junk = pick("junk", account.junk_folder, b"\\junk", JUNK_NAMES)
+    sent = pick("sent", account.sent_folder, b"\\sent", SENT_NAMES)
+    return FolderRoles(inbox=inbox, junk=junk, sent=sent, problems=problems)
+
+
+def fetch_part(client: IMAPClient, folder: str, uid: int, part: str) -> bytes:
+    """Download one MIME part (an attachment) and undo its transfer encoding."""
+    if not part or not all(p.isdigit() for p in part.split(".")):
+        raise ValueError(f"not a MIME part number: {part!r}")
+    client.select_folder(folder, readonly=True)
+    body_key, mime_key = f"BODY[{part}]", f"BODY[{part}.MIME]"
+    response = client.fetch([uid], [f"BODY.PEEK[{part}.MIME]", f"BODY.PEEK[{part}]"])
+    data = response.get(uid)
+    if not data or body_key.encode() not in data:
+        raise NotFound(f"message {uid} in {folder!r} has no part {part} on the server (was it deleted?)")
+    payload = bytes(data[body_key.encode()] or b"")
+    headers = message_from_bytes(bytes(data.get(mime_key.encode()) or b""), policy=compat32)
+    encoding = str(headers.get("content-transfer-encoding", "")).strip().lower()
+    if encoding == "base64":
+        try:
+            return base64.b64decode(payload)
+        except (binascii.Error, ValueError):
+            return base64.b64decode(b"".join(payload.split()) + b"==", validate=False)
+    if encoding == "quoted-printable":
+        return binascii.a2b_qp(payload)
+    return payload
+
+
+def wait_for_changes(client: IMAPClient, timeout: float, *, poll_interval: float = 30.0) -> bool:
+    """Block until the selected folder changes or ``timeout`` passes; True if it changed.
+
+    Uses IDLE when the server offers it, else polls with NOOP. A folder must be selected.
+    """
+    deadline = time.monotonic() + timeout
+    if b"IDLE" in client.capabilities():
+        client.idle()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                responses = client.idle_check(timeout=min(remaining, 60.0))
+                if any(_is_change(r) for r in responses):
+                    return True
+        finally:
+            client.idle_done()
+    while True:
+        responses = client.noop()[1]
+        if any(_is_change(r) for r in responses):
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(poll_interval, remaining))
+
+
+def _is_change(response: Any) -> bool:
+    """EXISTS, EXPUNGE, FETCH (flags) or VANISHED in an untagged response."""
+    if not isinstance(response, tuple) or not response:
+        return False
+    words = [w for w in response if isinstance(w, bytes)]
+    return any(w.upper() in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT") for w in words)

@@ -1,0 +1,491 @@
+"""Turn raw mail into the fields the cache keeps, safely.
+
+Mail comes from strangers, so nothing here may raise or run away: header values are decoded
+by our own RFC 2047 decoder (unknown or lying charsets fall back to UTF-8, then
+Windows-1252, never an exception), every list and text is bounded, and the MIME tree is
+walked iteratively with a depth and part limit. The stdlib parser is used in its
+``compat32`` mode because it keeps header values raw (we decode them ourselves) and it
+does not interpret addresses eagerly, which is where hostile headers used to trip the
+modern policy. :func:`parse_message` never raises: a message that cannot be understood is
+returned with ``parse_error`` set and whatever headers could be read.
+
+The sync engine does not download whole messages: it fetches the header block and the
+chosen text part and assembles a :class:`ParsedMessage` with :func:`parse_header_block`
+and :func:`decode_body`, so both paths share the same decoding.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC
+from email import message_from_bytes
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+MAX_TEXT = 256 * 1024
+"""Characters of body text kept (and bytes of a text part fetched)."""
+MAX_RAW_HEADERS = 64 * 1024
+MAX_HEADER_VALUE = 4096
+MAX_REFERENCES = 50
+MAX_ADDRESSES = 100
+MAX_ATTACHMENTS = 100
+MAX_PARTS = 500
+MAX_DEPTH = 40
+MAX_HTML_INPUT = 1024 * 1024
+
+SPAM_HEADER_PREFIXES = ("x-spam", "x-rspamd", "x-ham", "x-barracuda-spam", "x-microsoft-antispam")
+LIST_PRECEDENCE = {"bulk", "list", "junk"}
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A non-text part, described but not downloaded. ``part`` is its IMAP section number."""
+
+    filename: str
+    content_type: str
+    size: int
+    part: str
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    """Everything the cache stores about one message.
+
+    Addresses are lower-cased addr-specs; ``message_id``, ``in_reply_to`` and ``references``
+    keep their angle brackets (``<id@host>``); ``date`` is ISO 8601 UTC or None.
+    """
+
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    from_name: str = ""
+    from_addr: str = ""
+    reply_to: str = ""
+    to_addrs: list[str] = field(default_factory=list)
+    cc_addrs: list[str] = field(default_factory=list)
+    subject: str = ""
+    date: str | None = None
+    body_text: str = ""
+    body_truncated: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+    auth_results: str = ""
+    spam_headers: dict[str, str] = field(default_factory=dict)
+    priority: int | None = None
+    list_headers: bool = False
+    raw_headers: str = ""
+    parse_error: str | None = None
+
+    @property
+    def has_attachments(self) -> bool:
+        return bool(self.attachments)
+
+    def attachments_json(self) -> str:
+        return json.dumps([asdict(a) for a in self.attachments], ensure_ascii=False)
+
+
+# --- text decoding --------------------------------------------------------------------------
+
+_FALLBACK_CHARSETS = ("utf-8", "cp1252")
+_CHARSET_ALIASES = {"unknown-8bit": "", "x-unknown": "", "default": "", "us-ascii": "utf-8", "ascii": "utf-8"}
+
+
+def _codec(charset: str | None) -> str | None:
+    """A usable text codec for ``charset``, or None (unknown, or not a text encoding)."""
+    if not charset:
+        return None
+    name = charset.strip().strip('"').split("*", 1)[0].lower()[:40]
+    name = _CHARSET_ALIASES.get(name, name)
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    # Transform codecs (base64_codec, zlib_codec, ...) are not text encodings.
+    if not getattr(info, "_is_text_encoding", True):
+        return None
+    # A latin-1 label usually means Windows-1252 in practice (curly quotes in 0x80-0x9f).
+    return "cp1252" if info.name in ("iso8859-1", "latin-1") else info.name
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode ``data`` in its declared charset, falling back gracefully; never raises."""
+    codec = _codec(charset)
+    if codec is not None:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass  # the label lied: try what senders usually mean
+    for fallback in _FALLBACK_CHARSETS:
+        try:
+            return data.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+    return data.decode(codec or "utf-8", errors="replace") if codec else data.decode("utf-8", "replace")
+
+
+def _unescape(value: str) -> bytes:
+    """The original bytes of a header value parsed by the bytes parser (8-bit as surrogates)."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?\s]*)\?=")
+_FOLDING = re.compile(r"\r?\n[ \t]+|\r?\n")
+_WSP_ONLY = re.compile(r"[ \t]*")
+
+
+def _decode_word(kind: str, payload: str) -> bytes:
+    if kind in "bB":
+        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if len(cleaned) % 4 == 1 else cleaned
+        try:
+            return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+        except (binascii.Error, ValueError):
+            return payload.encode("ascii", "replace")
+    return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
+
+
+def decode_header_value(value: str | bytes | None, limit: int = MAX_HEADER_VALUE) -> str:
+    """Decode RFC 2047 words and raw 8-bit text in a header value; unfold it; bound it."""
+    if value is None:
+        return ""
+    raw = value if isinstance(value, bytes) else _unescape(str(value))
+    text = raw[: limit * 4].decode("ascii", "surrogateescape")
+    text = _FOLDING.sub(" ", text)
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset: str | None = None
+    position = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_charset
+        if pending:
+            out.append(decode_bytes(b"".join(pending), pending_charset))
+        pending, pending_charset = [], None
+
+    for match in _ENCODED_WORD.finditer(text):
+        between = text[position : match.start()]
+        # White space between two encoded words is not part of the text (RFC 2047 6.2).
+        if not (pending and _WSP_ONLY.fullmatch(between)):
+            flush()
+            out.append(decode_bytes(_unescape(between)))
+        charset = match.group(1).split("*", 1)[0].lower()
+        # Adjacent words of one charset are joined before decoding: senders split
+        # multi-byte characters (Arabic, Persian) across words.
+        if pending and charset != pending_charset:
+            flush()
+        pending_charset = charset
+        pending.append(_decode_word(match.group(2), match.group(3)))
+        position = match.end()
+    flush()
+    out.append(decode_bytes(_unescape(text[position:])))
+    decoded = "".join(out).replace("\x00", "")
+    return decoded.strip()[:limit]
+
+
+# --- header fields --------------------------------------------------------------------------
+
+_MSGID = re.compile(r"<[^<>\s]{1,500}>")
+
+
+def _first_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = _MSGID.search(value)
+    if match:
+        return match.group(0)
+    bare = value.strip().split()
+    return f"<{bare[0][:500]}>" if bare else None
+
+
+def _id_list(value: str | None) -> list[str]:
+    if not value:
+        return []
+    ids = _MSGID.findall(value[: MAX_REFERENCES * 600])
+    return ids[-MAX_REFERENCES:]
+
+
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    joined = [v[:MAX_HEADER_VALUE] for v in values[:20]]
+    pairs: list[tuple[str, str]] = []
+    for name, addr in getaddresses(joined)[:MAX_ADDRESSES]:
+        addr = decode_header_value(addr, 320).strip().lower()
+        if "@" not in addr or " " in addr:
+            continue
+        pairs.append((decode_header_value(name, 200).strip().strip('"').strip(), addr))
+    return pairs
+
+
+def _date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip()[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC).isoformat(timespec="seconds")
+    except (OverflowError, ValueError):
+        return None
+
+
+_PRIORITY_WORDS = {"highest": 1, "urgent": 1, "high": 2, "normal": 3, "low": 4, "lowest": 5, "non-urgent": 5}
+_IMPORTANCE = {"high": 1, "normal": 3, "low": 5}
+
+
+def _priority(headers: dict[str, str]) -> int | None:
+    value = headers.get("x-priority", "").strip()
+    match = re.match(r"(\d)", value)
+    if match and 1 <= int(match.group(1)) <= 5:
+        return int(match.group(1))
+    for name, table in (("importance", _IMPORTANCE), ("x-msmail-priority", _IMPORTANCE)):
+        word = headers.get(name, "").strip().lower()
+        if word in table:
+            return table[word]
+    word = headers.get("priority", "").strip().lower()
+    return _PRIORITY_WORDS.get(word)
+
+
+def _header_pairs(msg: Message) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name, value in msg.raw_items():
+        pairs.append((str(name), value if isinstance(value, str) else str(value)))
+    return pairs
+
+
+def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
+    first: dict[str, str] = {}
+    every: dict[str, list[str]] = {}
+    for name, value in pairs[:2000]:
+        key = name.strip().lower()
+        first.setdefault(key, value)
+        every.setdefault(key, []).append(value)
+        if key.startswith(SPAM_HEADER_PREFIXES) and len(parsed.spam_headers) < 30:
+            parsed.spam_headers.setdefault(key, decode_header_value(value, 1000))
+    parsed.subject = decode_header_value(first.get("subject"), 1000)
+    parsed.message_id = _first_id(first.get("message-id"))
+    parsed.in_reply_to = _first_id(first.get("in-reply-to"))
+    parsed.references = _id_list(first.get("references"))
+    senders = _addresses(every.get("from", [])) or _addresses(every.get("sender", []))
+    if senders:
+        parsed.from_name, parsed.from_addr = senders[0]
+    reply_to = _addresses(every.get("reply-to", []))
+    parsed.reply_to = reply_to[0][1] if reply_to else ""
+    parsed.to_addrs = [addr for _, addr in _addresses(every.get("to", []))]
+    parsed.cc_addrs = [addr for _, addr in _addresses(every.get("cc", []))]
+    parsed.date = _date(first.get("date"))
+    parsed.auth_results = "\n".join(
+        decode_header_value(v, 2000) for v in every.get("authentication-results", [])[:5]
+    )
+    simple = {k: decode_header_value(v, 200) for k, v in first.items() if k in _SIMPLE_HEADERS}
+    parsed.priority = _priority(simple)
+    parsed.list_headers = (
+        "list-id" in first
+        or "list-unsubscribe" in first
+        or simple.get("precedence", "").strip().lower() in LIST_PRECEDENCE
+    )
+
+
+_SIMPLE_HEADERS = {"x-priority", "importance", "x-msmail-priority", "priority", "precedence"}
+
+
+def _raw_header_text(header_bytes: bytes) -> str:
+    return decode_bytes(header_bytes[:MAX_RAW_HEADERS]).replace("\x00", "")
+
+
+def parse_header_block(header_bytes: bytes) -> ParsedMessage:
+    """Parse just a header block (as fetched by ``BODY.PEEK[HEADER]``); never raises."""
+    parsed = ParsedMessage(raw_headers=_raw_header_text(header_bytes))
+    try:
+        msg = message_from_bytes(header_bytes[: MAX_RAW_HEADERS * 4], policy=compat32)
+        _fill_headers(parsed, _header_pairs(msg))
+    except Exception as exc:  # noqa: BLE001 - hostile input must never abort a sync
+        parsed.parse_error = f"headers: {type(exc).__name__}: {str(exc)[:200]}"
+    return parsed
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML; nothing is fetched (inscriptis never loads remote content)."""
+    html = html[:MAX_HTML_INPUT]
+    try:
+        from inscriptis import get_text
+
+        return str(get_text(html)).strip()
+    except Exception:  # noqa: BLE001 - malformed HTML falls back to stripping tags
+        stripped = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", html)
+        stripped = re.sub(r"(?s)<[^>]*>", " ", stripped)
+        return re.sub(r"[ \t]+", " ", stripped).strip()
+
+
+def decode_body(data: bytes, *, encoding: str | None, charset: str | None, html: bool) -> str:
+    """Decode a (possibly cut-off) text part: transfer encoding, charset, HTML to text."""
+    kind = (encoding or "").strip().lower()
+    if kind == "base64":
+        cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        try:
+            data = base64.b64decode(cleaned)
+        except (binascii.Error, ValueError):
+            data = b""
+    elif kind == "quoted-printable":
+        data = binascii.a2b_qp(data)
+    text = decode_bytes(data, charset).replace("\r\n", "\n").replace("\x00", "")
+    if html:
+        text = html_to_text(text)
+    return text
+
+
+def limit_text(text: str, truncated: bool = False) -> tuple[str, bool]:
+    """Cap body text at :data:`MAX_TEXT` characters."""
+    if len(text) > MAX_TEXT:
+        return text[:MAX_TEXT], True
+    return text, truncated
+
+
+def estimated_size(encoded_size: int, encoding: str | None) -> int:
+    """Decoded size of a part from its encoded size.
+
+    Base64 carries 57 bytes in each line of 76 characters plus CR LF.
+    """
+    if (encoding or "").strip().lower() == "base64":
+        return encoded_size * 57 // 78
+    return encoded_size
+
+
+def _filename(part: Message) -> str:
+    name = part.get_param("filename", None, header="content-disposition")
+    if name is None:
+        name = part.get_param("name", None, header="content-type")
+    if isinstance(name, tuple):  # RFC 2231: (charset, language, value)
+        charset, _, value = name
+        raw = value.encode("latin-1", "surrogateescape") if isinstance(value, str) else bytes(value)
+        return decode_bytes(_unquote_2231(raw), charset or "utf-8")[:255]
+    return decode_header_value(str(name), 255) if name else ""
+
+
+def _unquote_2231(raw: bytes) -> bytes:
+    return re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def _is_attachment(part: Message, maintype: str) -> bool:
+    disposition = str(part.get("content-disposition", "")).split(";", 1)[0].strip().lower()
+    return disposition == "attachment" or maintype not in ("text", "multipart")
+
+
+def _walk(msg: Message) -> list[tuple[str, Message]]:
+    """Leaf parts with IMAP section numbers, iteratively, depth- and count-bounded."""
+    leaves: list[tuple[str, Message]] = []
+    stack: list[tuple[str, Message, int]] = [("", msg, 0)]
+    visited = 0
+    while stack and visited < MAX_PARTS:
+        number, part, depth = stack.pop()
+        visited += 1
+        payload = part.get_payload()
+        if part.is_multipart() and isinstance(payload, list):
+            if depth >= MAX_DEPTH:
+                continue
+            children = [
+                (f"{number}.{index}" if number else str(index), child, depth + 1)
+                for index, child in enumerate(payload, start=1)
+                if isinstance(child, Message)
+            ]
+            stack.extend(reversed(children))
+        else:
+            leaves.append((number or "1", part))
+    return leaves
+
+
+def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
+    plain: Message | None = None
+    html: Message | None = None
+    for number, part in _walk(msg):
+        content_type = part.get_content_type()
+        maintype = content_type.split("/", 1)[0]
+        if _is_attachment(part, maintype):
+            if len(parsed.attachments) < MAX_ATTACHMENTS:
+                payload = part.get_payload()
+                size = len(payload) if isinstance(payload, str) else 0
+                encoding = str(part.get("content-transfer-encoding", ""))
+                parsed.attachments.append(
+                    Attachment(
+                        filename=_filename(part),
+                        content_type=content_type[:100],
+                        size=estimated_size(size, encoding),
+                        part=number,
+                    )
+                )
+        elif content_type == "text/plain" and plain is None:
+            plain = part
+        elif content_type == "text/html" and html is None:
+            html = part
+    chosen = plain or html
+    if chosen is None:
+        return
+    payload = chosen.get_payload()
+    encoded = _unescape(payload) if isinstance(payload, str) else b""
+    cut = len(encoded) > MAX_TEXT
+    text = decode_body(
+        encoded[:MAX_TEXT],
+        encoding=str(chosen.get("content-transfer-encoding", "")),
+        charset=chosen.get_content_charset(None),
+        html=chosen is html,
+    )
+    parsed.body_text, parsed.body_truncated = limit_text(text, cut)
+
+
+def _split_header_block(raw: bytes) -> bytes:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        index = raw.find(separator, 0, MAX_RAW_HEADERS * 4)
+        if index >= 0:
+            return raw[: index + len(separator)]
+    return raw[: MAX_RAW_HEADERS * 4]
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse a whole raw message; never raises (``parse_error`` says what went wrong)."""
+    parsed = parse_header_block(_split_header_block(raw))
+    try:
+        msg = message_from_bytes(raw, policy=compat32)
+        _fill_body(parsed, msg)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError-free hostile MIME
+        error = f"body: {type(exc).__name__}: {str(exc)[:200]}"
+        parsed.parse_error = f"{parsed.parse_error}; {error}" if parsed.parse_error else error
+    return parsed
+
+
+def to_row(parsed: ParsedMessage) -> dict[str, Any]:
+    """The message columns of the cache for ``parsed``."""
+    return {
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "refs": " ".join(parsed.references),
+        "from_name": parsed.from_name,
+        "from_addr": parsed.from_addr,
+        "reply_to": parsed.reply_to,
+        "to_addrs": " ".join(parsed.to_addrs),
+        "cc_addrs": " ".join(parsed.cc_addrs),
+        "subject": parsed.subject,
+        "date": parsed.date,
+        "body_text": parsed.body_text,
+        "body_truncated": int(parsed.body_truncated),
+        "has_attachments": int(parsed.has_attachments),
+        "attachments": parsed.attachments_json(),
+        "auth_results": parsed.auth_results,
+        "spam_headers": json.dumps(parsed.spam_headers, ensure_ascii=False),
+        "priority": parsed.priority,
+        "list_headers": int(parsed.list_headers),
+        "raw_headers": parsed.raw_headers,
+        "parse_error": parsed.parse_error,
+    }

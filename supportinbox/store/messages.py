@@ -1,0 +1,229 @@
+"""Folders and messages in the cache.
+
+Every function takes an open ``sqlite3.Connection`` and leaves transaction control to the
+caller (the sync engine writes one transaction per batch, so an interrupted sync keeps
+every completed batch and resumes after it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from supportinbox.mail.parse import ParsedMessage, to_row
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """A synced folder and its sync state (None until the first sync)."""
+
+    id: int
+    name: str
+    role: str
+    uidvalidity: int | None
+    uidnext: int | None
+    highestmodseq: int | None
+    last_sync: str | None
+
+
+def _folder(row: sqlite3.Row | tuple[Any, ...] | None) -> Folder | None:
+    if row is None:
+        return None
+    return Folder(*tuple(row))
+
+
+_FOLDER_COLUMNS = "id, name, role, uidvalidity, uidnext, highestmodseq, last_sync"
+
+
+def get_folder(conn: sqlite3.Connection, name: str) -> Folder | None:
+    """The cached folder called ``name``, or None."""
+    return _folder(conn.execute(f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE name = ?", (name,)).fetchone())
+
+
+def get_folder_by_role(conn: sqlite3.Connection, role: str) -> Folder | None:
+    """The first cached folder with ``role`` (inbox, junk, sent, ...), or None."""
+    row = conn.execute(
+        f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE role = ? ORDER BY id LIMIT 1", (role,)
+    ).fetchone()
+    return _folder(row)
+
+
+def list_folders(conn: sqlite3.Connection) -> list[Folder]:
+    rows = conn.execute(f"SELECT {_FOLDER_COLUMNS} FROM folders ORDER BY id").fetchall()
+    return [f for f in map(_folder, rows) if f is not None]
+
+
+def ensure_folder(conn: sqlite3.Connection, name: str, role: str) -> Folder:
+    """The folder called ``name``, created if new; its role is updated if it changed."""
+    conn.execute(
+        "INSERT INTO folders(name, role) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+        (name, role),
+    )
+    folder = get_folder(conn, name)
+    assert folder is not None
+    return folder
+
+
+def set_folder_state(
+    conn: sqlite3.Connection,
+    folder_id: int,
+    *,
+    uidvalidity: int | None,
+    uidnext: int | None,
+    highestmodseq: int | None,
+    last_sync: str | None,
+) -> None:
+    """Record how far a folder is synced (in the same transaction as the messages)."""
+    conn.execute(
+        "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ?, last_sync = ? WHERE id = ?",
+        (uidvalidity, uidnext, highestmodseq, last_sync, folder_id),
+    )
+
+
+def clear_folder(conn: sqlite3.Connection, folder_id: int) -> int:
+    """Forget every cached message of a folder (its UIDVALIDITY changed); return how many."""
+    cursor = conn.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
+    conn.execute(
+        "UPDATE folders SET uidvalidity = NULL, uidnext = NULL, highestmodseq = NULL WHERE id = ?",
+        (folder_id,),
+    )
+    return cursor.rowcount
+
+
+def flags_text(flags: Iterable[bytes | str]) -> str:
+    """Flags as the cache stores them: space-separated, sorted, as text."""
+    return " ".join(sorted({f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags}))
+
+
+_MESSAGE_COLUMNS = (
+    "folder_id",
+    "uid",
+    "modseq",
+    "internaldate",
+    "flags",
+    "size",
+    "message_id",
+    "in_reply_to",
+    "refs",
+    "from_name",
+    "from_addr",
+    "reply_to",
+    "to_addrs",
+    "cc_addrs",
+    "subject",
+    "date",
+    "body_text",
+    "body_truncated",
+    "has_attachments",
+    "attachments",
+    "auth_results",
+    "spam_headers",
+    "priority",
+    "list_headers",
+    "raw_headers",
+    "parse_error",
+)
+_UPDATE_COLUMNS = [c for c in _MESSAGE_COLUMNS if c not in ("folder_id", "uid")]
+_UPSERT_SQL = (
+    f"INSERT INTO messages({', '.join(_MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _MESSAGE_COLUMNS)}) "
+    "ON CONFLICT(folder_id, uid) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _UPDATE_COLUMNS)
+)
+
+
+def message_row(
+    folder_id: int,
+    uid: int,
+    *,
+    flags: Iterable[bytes | str] | str,
+    modseq: int | None,
+    internaldate: str | None,
+    size: int,
+    parsed: ParsedMessage,
+) -> dict[str, Any]:
+    """The full cache row for one message (for :func:`upsert_messages`)."""
+    row = to_row(parsed)
+    row.update(
+        folder_id=folder_id,
+        uid=uid,
+        modseq=modseq,
+        internaldate=internaldate,
+        flags=flags if isinstance(flags, str) else flags_text(flags),
+        size=size,
+    )
+    return row
+
+
+def upsert_messages(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace many messages at once (rows from :func:`message_row`)."""
+    conn.executemany(_UPSERT_SQL, rows)
+
+
+def upsert_message(
+    conn: sqlite3.Connection,
+    folder_id: int,
+    uid: int,
+    *,
+    flags: Iterable[bytes | str] | str,
+    modseq: int | None,
+    internaldate: str | None,
+    size: int,
+    parsed: ParsedMessage,
+) -> int:
+    """Insert or replace one message; return its row id."""
+    row = message_row(
+        folder_id, uid, flags=flags, modseq=modseq, internaldate=internaldate, size=size, parsed=parsed
+    )
+    conn.execute(_UPSERT_SQL, row)
+    found = conn.execute(
+        "SELECT id FROM messages WHERE folder_id = ? AND uid = ?", (folder_id, uid)
+    ).fetchone()
+    return int(found[0])
+
+
+def update_flags(
+    conn: sqlite3.Connection, folder_id: int, changes: Sequence[tuple[int, str, int | None]]
+) -> int:
+    """Apply ``(uid, flags_text, modseq)`` changes; return how many rows really changed."""
+    before = conn.total_changes
+    conn.executemany(
+        "UPDATE messages SET flags = ?, modseq = COALESCE(?, modseq) "
+        "WHERE folder_id = ? AND uid = ? AND (flags != ? OR modseq IS NOT ?)",
+        [(flags, modseq, folder_id, uid, flags, modseq) for uid, flags, modseq in changes],
+    )
+    return conn.total_changes - before
+
+
+def cached_uids(conn: sqlite3.Connection, folder_id: int) -> set[int]:
+    return {int(r[0]) for r in conn.execute("SELECT uid FROM messages WHERE folder_id = ?", (folder_id,))}
+
+
+def max_uid(conn: sqlite3.Connection, folder_id: int) -> int:
+    row = conn.execute("SELECT MAX(uid) FROM messages WHERE folder_id = ?", (folder_id,)).fetchone()
+    return int(row[0] or 0)
+
+
+def delete_uids(conn: sqlite3.Connection, folder_id: int, uids: Iterable[int]) -> int:
+    """Remove messages expunged on the server; return how many were cached."""
+    before = conn.total_changes
+    conn.executemany(
+        "DELETE FROM messages WHERE folder_id = ? AND uid = ?", [(folder_id, int(uid)) for uid in uids]
+    )
+    return conn.total_changes - before
+
+
+def message_flags(conn: sqlite3.Connection, folder_id: int, uid: int) -> set[str] | None:
+    row = conn.execute(
+        "SELECT flags FROM messages WHERE folder_id = ? AND uid = ?", (folder_id, uid)
+    ).fetchone()
+    return None if row is None else set(str(row[0]).split())
+
+
+def set_message_flags(conn: sqlite3.Connection, folder_id: int, uid: int, flags: Iterable[str]) -> None:
+    """Change cached flags locally (the server change goes through ``pending_ops``)."""
+    conn.execute(
+        "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
+        (flags_text(flags), folder_id, uid),
+    )

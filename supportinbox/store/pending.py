@@ -1,0 +1,85 @@
+"""Server changes waiting for a connection (``pending_ops``).
+
+The TUI and commands change the cache at once and queue the matching IMAP change here;
+the sync engine flushes the queue at the start of each sync. An operation that fails stays
+queued with its error and attempt count, so nothing the user did is silently dropped.
+
+Kinds and payloads:
+
+- ``add_flags`` / ``remove_flags``: ``{"folder": str, "uid": int, "flags": [str, ...]}``
+- ``move``: ``{"folder": str, "uid": int, "dest": str}``
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from supportinbox.store.db import utcnow_iso
+
+KINDS = ("add_flags", "remove_flags", "move")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOp:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: str
+    attempts: int
+    last_error: str | None
+
+
+def _validate(kind: str, payload: dict[str, Any]) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown pending operation kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if not isinstance(payload.get("folder"), str) or not isinstance(payload.get("uid"), int):
+        raise ValueError(f"{kind} needs a 'folder' name and an integer 'uid'")
+    if kind == "move":
+        if not isinstance(payload.get("dest"), str):
+            raise ValueError("move needs a 'dest' folder name")
+    elif not isinstance(payload.get("flags"), list) or not all(isinstance(f, str) for f in payload["flags"]):
+        raise ValueError(f"{kind} needs 'flags', a list of strings")
+
+
+def enqueue(conn: sqlite3.Connection, kind: str, payload: dict[str, Any]) -> int:
+    """Queue a server change; return its id. The caller owns the transaction."""
+    _validate(kind, payload)
+    cursor = conn.execute(
+        "INSERT INTO pending_ops(kind, payload, created_at) VALUES (?, ?, ?)",
+        (kind, json.dumps(payload, ensure_ascii=False, sort_keys=True), utcnow_iso()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def list_pending(conn: sqlite3.Connection) -> list[PendingOp]:
+    """Queued operations, oldest first."""
+    rows = conn.execute(
+        "SELECT id, kind, payload, created_at, attempts, last_error FROM pending_ops ORDER BY id"
+    ).fetchall()
+    ops = []
+    for row in rows:
+        try:
+            payload = json.loads(row[2])
+        except ValueError:
+            payload = {}
+        ops.append(PendingOp(int(row[0]), str(row[1]), payload, str(row[3]), int(row[4]), row[5]))
+    return ops
+
+
+def count_pending(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM pending_ops").fetchone()[0])
+
+
+def mark_done(conn: sqlite3.Connection, op_id: int) -> None:
+    conn.execute("DELETE FROM pending_ops WHERE id = ?", (op_id,))
+
+
+def mark_failed(conn: sqlite3.Connection, op_id: int, error: str) -> None:
+    """Keep the operation queued, recording why it failed this time."""
+    conn.execute(
+        "UPDATE pending_ops SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+        (error[:500], op_id),
+    )

@@ -1,0 +1,1 @@
+"""Keeping the local cache in step with the IMAP server."""
