@@ -1,0 +1,125 @@
+"""A customer's first name for "Hi Lina," — or a neutral fallback when unsure.
+
+Guessing wrong ("Hi Support,", "Hi Haddad,", "Hi LINA,") is worse than "Hi there,", so the
+rules are conservative: only a display name that looks like a person's name yields a
+first name, never the local part of an address. Names in scripts without letter case
+(Arabic, Persian, Hebrew, CJK...) are kept exactly as written, zero-width joiners included.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from supportinbox.domain.safetext import one_line
+
+# Honorifics that precede a name in many languages (compared without the final dot).
+_TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "rev",
+        "herr",
+        "frau",
+        "m",
+        "mme",
+        "mlle",
+        "sr",
+        "sra",
+        "srta",
+        "dott",
+        "dottssa",
+        "ing",
+        "mag",
+        "دکتر",
+        "مهندس",
+        "آقای",
+        "خانم",
+        "السيد",
+        "السيدة",
+        "الدكتور",
+        "د",
+    }
+)
+
+# Display names that name a role or a system rather than a person.
+_NOT_A_PERSON = frozenset(
+    {
+        "admin",
+        "administrator",
+        "billing",
+        "contact",
+        "customer",
+        "customers",
+        "hello",
+        "help",
+        "info",
+        "mailer-daemon",
+        "no-reply",
+        "noreply",
+        "office",
+        "postmaster",
+        "sales",
+        "service",
+        "support",
+        "team",
+        "the",
+        "unknown",
+    }
+)
+
+_QUOTES = "\"'`«»“”„‘’"
+_JOINERS = frozenset("-'’.\u200c\u200d")
+
+
+def _is_name_word(word: str) -> bool:
+    """Letters (with their combining marks, e.g. Arabic harakat) and inner joiners only."""
+    if len(word) < 2 or not unicodedata.category(word[0]).startswith("L"):
+        return False
+    return all(unicodedata.category(c)[0] in "LM" or c in _JOINERS for c in word)
+
+
+def _tidy_case(word: str) -> str:
+    """``LINA`` / ``lina`` -> ``Lina``, ``JEAN-PIERRE`` -> ``Jean-Pierre``; mixed case kept."""
+    if word.isupper() or word.islower():
+        return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), word)
+    return word
+
+
+def first_name(display_name: str | None, email: str | None = None, fallback: str = "there") -> str:
+    """The first name in ``display_name``, else ``fallback``.
+
+    ``email`` is accepted so callers can pass what they have, but the local part of an
+    address is never guessed from: ``lina.haddad@`` may well be ``l.haddad@`` or a shared box.
+    """
+    name = one_line(display_name).strip(_QUOTES + " ")
+    if not name or "@" in name:
+        return fallback
+    if email and name.lower() == email.lower():
+        return fallback
+    if name.count(",") == 1:
+        # "Haddad, Lina" — the directory style puts the family name first.
+        family, _, given = name.partition(",")
+        name = given.strip() or family.strip()
+    words = [w.strip(_QUOTES + "()[]") for w in name.split()]
+    words = [w for w in words if w]
+    while words and words[0].lower().rstrip(".") in _TITLES:
+        words.pop(0)
+    if not words:
+        return fallback
+    word = words[0].rstrip(".,;:")
+    if (
+        not _is_name_word(word)
+        or word.lower() in _NOT_A_PERSON
+        or (len(words) > 1 and words[1].lower() in _NOT_A_PERSON)
+    ):
+        return fallback
+    return _tidy_case(word)

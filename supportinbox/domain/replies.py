@@ -1,0 +1,324 @@
+"""Building a reply e-mail: recipients, threading headers, quoting, body encoding.
+
+Pure functions, no I/O. Every value that reaches a header comes from mail written by a
+stranger or from a template, so each one is folded to a single line of safe text and each
+address and Message-ID is validated before use: a customer called ``"x\\r\\nBcc: ..."`` or a
+subject with line breaks cannot add a header. ``email.policy`` refuses line breaks in
+header values as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from supportinbox.config import AccountConfig
+from supportinbox.domain.names import first_name
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.templates import TemplateVariables
+from supportinbox.errors import UserError
+
+# Bytes on the wire: CRLF line ends; bodies 7-bit clean (quoted-printable or base64,
+# whichever is shorter, chosen by set_content), so no relay without 8BITMIME can mangle
+# them; headers with non-ASCII text are RFC 2047 encoded.
+WIRE_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+MAX_REFERENCES = 20
+QUOTE_MAX_LINES = 40
+
+# Reply/forward markers in the languages customers write in: Re, RE, Aw (de), Sv (sv/da/no),
+# Antw (nl), Ref/Rif (it), Res (pt), Vs (fi), Odp (pl), Fw/Fwd/Wg/Tr, Arabic رد, Persian پاسخ.
+_PREFIX = re.compile(
+    r"^\s*(?:re|aw|sv|antw|ref|rif|res|vs|odp|fw|fwd|wg|tr|رد|پاسخ)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    re.IGNORECASE,
+)
+# ASCII addresses only: an internationalised address would need SMTPUTF8 end to end.
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+$")
+_MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]+>$")
+_MSGID_TOKEN = re.compile(r"<[^<>\s]+>|[^<>\s]+")
+
+
+class ReplyError(UserError):
+    """The reply cannot be built (no usable recipient address)."""
+
+    title = "Reply"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Original:
+    """The customer's message being answered, as the cache holds it."""
+
+    from_name: str
+    from_addr: str
+    subject: str
+    message_id: str | None = None
+    references: Sequence[str] = ()
+    reply_to: Sequence[str] = ()
+    to_addrs: Sequence[str] = ()
+    cc_addrs: Sequence[str] = ()
+    body_text: str = ""
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...] = field(default_factory=tuple)
+
+    @property
+    def envelope(self) -> list[str]:
+        return [a.addr_spec for a in (*self.to, *self.cc)]
+
+
+def header_text(value: str | None, *, limit: int = 900) -> str:
+    """A single line of safe text for a header: controls removed, all line breaks folded."""
+    return one_line(value, limit=limit)
+
+
+def valid_address(addr: str) -> str | None:
+    """The addr-spec if it is one plain address (no spaces, brackets, commas or controls)."""
+    addr = addr.strip()
+    if len(addr) > 254 or addr.count("@") != 1 or not _ADDR_SPEC.match(addr):
+        return None
+    local, _, domain = addr.partition("@")
+    if not local or not domain or domain.startswith(".") or ".." in domain:
+        return None
+    return addr
+
+
+def valid_msgid(value: str | None) -> str | None:
+    """``<id@host>`` if ``value`` is one well-formed Message-ID (brackets added if missing)."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value.startswith("<"):
+        value = f"<{value}>"
+    return value if len(value) <= 250 and _MSGID.match(value) else None
+
+
+def split_msgids(text: str | Iterable[str]) -> list[str]:
+    """Valid Message-IDs from a References-like value (a string or a list of strings)."""
+    items = [text] if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for item in items:
+        for token in _MSGID_TOKEN.findall(item or ""):
+            msgid = valid_msgid(token)
+            if msgid and msgid not in out:
+                out.append(msgid)
+    return out
+
+
+def base_subject(subject: str | None) -> str:
+    """The subject without any stack of Re:/AW:/Fwd: prefixes."""
+    text = header_text(subject)
+    while True:
+        stripped = _PREFIX.sub("", text, count=1)
+        if stripped == text:
+            return text.strip()
+        text = stripped
+
+
+def reply_subject(subject: str | None, prefix: str = "") -> str:
+    """``Re: <subject>``, never ``Re: RE: AW: ...``; ``prefix`` (e.g. ``[Acme]``) added once."""
+    base = base_subject(subject)
+    prefix = header_text(prefix)
+    if prefix and prefix.lower() not in base.lower():
+        base = f"{prefix} {base}".strip()
+    return f"Re: {base}" if base else "Re: your message"
+
+
+def _address(name: str, addr: str) -> Address:
+    display = header_text(name, limit=200).strip("\"'")
+    if display.lower() == addr.lower():
+        display = ""
+    return Address(display_name=display, addr_spec=addr)
+
+
+def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: bool = False) -> Recipients:
+    """To = Reply-To if given, else From; with ``reply_all`` the other To/Cc go to Cc, minus us."""
+    own = {a.lower() for a in own_addresses}
+    to: list[Address] = []
+    seen: set[str] = set()
+    targets = [a for a in (valid_address(r) for r in original.reply_to) if a]
+    if not targets:
+        addr = valid_address(original.from_addr)
+        if addr is None:
+            raise ReplyError(
+                f"cannot reply: the sender address {header_text(original.from_addr, limit=80)!r} is not valid"
+            )
+        targets = [addr]
+    for addr in targets:
+        if addr.lower() in seen or addr.lower() in own:
+            continue
+        seen.add(addr.lower())
+        same = addr.lower() == original.from_addr.lower()
+        to.append(_address(original.from_name if same else "", addr))
+    if not to:
+        raise ReplyError("cannot reply: the message was sent from this account's own address")
+    cc: list[Address] = []
+    if reply_all:
+        for raw in (*original.to_addrs, *original.cc_addrs):
+            addr = valid_address(raw)
+            if addr is None or addr.lower() in seen or addr.lower() in own:
+                continue
+            seen.add(addr.lower())
+            cc.append(Address(addr_spec=addr))
+    return Recipients(tuple(to), tuple(cc))
+
+
+def references_chain(original: Original, limit: int = MAX_REFERENCES) -> list[str]:
+    """Their References plus their Message-ID, keeping the thread root and the newest ids."""
+    chain = split_msgids(list(original.references))
+    own = valid_msgid(original.message_id)
+    if own:
+        chain = [m for m in chain if m != own] + [own]
+    if len(chain) > limit:
+        chain = [chain[0], *chain[-(limit - 1) :]]
+    return chain
+
+
+# Where a reply's quoted history starts, in the common clients and languages.
+_HISTORY_START = re.compile(
+    r"""^(?:
+        On\s.+\swrote:\s*$
+      | Le\s.+\sa\sécrit\s?:\s*$
+      | Am\s.+\sschrieb\s.*:\s*$
+      | El\s.+\sescribió:\s*$
+      | Em\s.+\sescreveu:\s*$
+      | Il\s.+\sha\sscritto:\s*$
+      | Op\s.+\sschreef\s.*:\s*$
+      | -{2,}\s*(?:Original\sMessage|Ursprüngliche\sNachricht|Message\sd'origine|Mensaje\soriginal)\s*-{2,}
+      | _{10,}\s*$
+      | (?:From|De|Von|Van|Da|Från|Fra|Od|از|من)\s?:\s.*@.*$
+      | في\s.+كتب.*:\s*$
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^(?:-- ?|—|Sent from my .+|Get Outlook for .+|Envoyé de mon .+|Von meinem .+ gesendet)$")
+
+
+def strip_history(body: str) -> str:
+    """The new part of a message: quoted history and signature cut where easy to spot."""
+    kept: list[str] = []
+    for line in clean(body).split("\n"):
+        stripped = line.strip()
+        if _HISTORY_START.match(stripped) or _SIGNATURE.match(line.rstrip()):
+            break
+        kept.append(line.rstrip())
+    while kept and (not kept[-1] or kept[-1].startswith(">")):
+        kept.pop()
+    while kept and not kept[0]:
+        kept.pop(0)
+    return "\n".join(kept)
+
+
+def quote(body: str, max_lines: int = QUOTE_MAX_LINES) -> str:
+    """The customer's new text, each line prefixed with ``> `` (long messages shortened)."""
+    lines = strip_history(body).split("\n") if body else []
+    if not any(line.strip() for line in lines):
+        return ""
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], "[...]"]
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
+
+
+def agent_display(agent: str) -> str:
+    """``alice`` -> ``Alice``, ``bob.smith`` -> ``Bob Smith`` (mixed case kept as written)."""
+    parts = [p for p in re.split(r"[._-]+", agent) if p]
+    return " ".join(p.capitalize() if p.islower() else p for p in parts) or agent
+
+
+def template_variables(
+    original: Original,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    fallback_first_name: str = "there",
+    today: date | None = None,
+) -> TemplateVariables:
+    """The values a template sees for a reply to ``original``, all as safe one-line text."""
+    name = header_text(original.from_name, limit=200).strip("\"'")
+    return TemplateVariables(
+        customer_name=name,
+        customer_first_name=first_name(name, original.from_addr, fallback_first_name),
+        customer_email=header_text(original.from_addr, limit=254),
+        subject=base_subject(original.subject),
+        agent_name=agent_display(account.agent),
+        account_display_name=header_text(account.display_name) or header_text(account.email),
+        account_email=account.email,
+        conversation_id=header_text(conversation_id),
+        quote=quote(original.body_text),
+        today=today or date.today(),
+    )
+
+
+def flow(text: str, width: int = 72) -> str:
+    """Encode ``text`` as format=flowed (RFC 3676): soft breaks end in a space, stuffing."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip(" ")
+        if line.startswith(">") or line == "-- ":
+            out.append(line)
+            continue
+        if line.startswith((" ", "From ")):
+            line = " " + line
+        while len(line) > width:
+            cut = line.rfind(" ", 1, width)
+            if cut <= 0:
+                break
+            out.append(line[: cut + 1])
+            line = line[cut + 1 :]
+            if line.startswith(("From ", " ")):
+                line = " " + line
+        out.append(line)
+    return "\n".join(out)
+
+
+def build_reply(
+    original: Original,
+    account: AccountConfig,
+    body: str,
+    *,
+    reply_all: bool = False,
+    subject_prefix: str = "",
+    format_flowed: bool = False,
+    now: datetime | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """The reply as an :class:`EmailMessage`, threaded under ``original``."""
+    own = [account.email]
+    if "@" in account.username:
+        own.append(account.username)
+    rcpt = recipients(original, own, reply_all=reply_all)
+    domain = account.email.rpartition("@")[2]
+    msg = EmailMessage(policy=WIRE_POLICY)
+    msg["From"] = account.from_header
+    msg["To"] = rcpt.to
+    if rcpt.cc:
+        msg["Cc"] = rcpt.cc
+    msg["Subject"] = reply_subject(original.subject, subject_prefix)
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = message_id or make_msgid(domain=domain)
+    parent = valid_msgid(original.message_id)
+    if parent:
+        msg["In-Reply-To"] = parent
+    chain = references_chain(original)
+    if chain:
+        msg["References"] = " ".join(chain)
+    text = "\n".join(line.rstrip() for line in clean(body).rstrip("\n").split("\n")) + "\n"
+    if format_flowed:
+        msg.set_content(flow(text), charset="utf-8", params={"format": "flowed"})
+    else:
+        msg.set_content(text, charset="utf-8")
+    return msg
+
+
+def to_bytes(msg: EmailMessage) -> bytes:
+    """The message as sent: CRLF line ends, 7-bit clean."""
+    return msg.as_bytes(policy=WIRE_POLICY)

@@ -1,0 +1,336 @@
+"""Canned reply templates: plain-text Jinja2 files the user edits.
+
+A template is ``NAME.txt`` or ``NAME.md`` in :func:`supportinbox.paths.templates_dir`,
+optionally starting with YAML front matter::
+
+    ---
+    description: Refund issued, money back in 5-10 business days
+    status: closed          # open | pending | closed, applied once the reply is sent
+    tags: [billing]
+    subject_prefix: "[Acme]"
+    ---
+    Hi {{ customer.first_name }}, ...
+
+Templates render in a sandbox (no attribute access to Python internals) and strictly: a
+misspelt variable is an error that names it, never an empty string sent to a customer.
+Values (names, subjects, the quoted message) are data, never template code, so a
+customer who writes ``{{ ... }}`` gets it back verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, NoReturn
+
+import jinja2
+import yaml
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from supportinbox import paths
+from supportinbox.errors import NotFound, UserError
+
+SUFFIXES = (".txt", ".md")
+STATUSES = ("open", "pending", "closed")
+FRONT_MATTER_KEYS = ("description", "status", "tags", "subject_prefix")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class TemplateError(UserError):
+    """A template is missing, malformed, or uses a variable that does not exist."""
+
+    title = "Template"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Template:
+    """One template file, parsed but not rendered."""
+
+    name: str
+    path: Path
+    source: str
+    body_line: int = 1
+    description: str = ""
+    status: str | None = None
+    tags: tuple[str, ...] = ()
+    subject_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class TemplateVariables:
+    """Everything a template may use. Strings are already safe text (see safetext)."""
+
+    customer_name: str
+    customer_first_name: str
+    customer_email: str
+    subject: str
+    agent_name: str
+    account_display_name: str
+    account_email: str
+    conversation_id: str
+    quote: str
+    today: date = field(default_factory=date.today)
+
+
+class _Namespace(Mapping[str, Any]):
+    """A read-only group of variables that knows its own dotted name (for error messages)."""
+
+    def __init__(self, path: str, values: dict[str, Any]) -> None:
+        self._si_path = path
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __str__(self) -> str:
+        # ``{{ customer }}`` alone is almost certainly a mistake: say which fields exist.
+        fields = ", ".join(f"{self._si_path}.{k}" for k in self._values)
+        raise jinja2.UndefinedError(f"uses '{self._si_path}' alone: write one of {fields}")
+
+
+class _NamedUndefined(jinja2.StrictUndefined):
+    """StrictUndefined whose message is the full dotted variable name, e.g. customer.phone."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        if self._undefined_hint:
+            return self._undefined_hint
+        parent = getattr(self._undefined_obj, "_si_path", None)
+        name = f"{parent}.{self._undefined_name}" if parent else str(self._undefined_name)
+        return f"uses undefined variable '{name}'"
+
+
+def _environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        autoescape=False,
+        undefined=_NamedUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    # Only harmless helpers stay global; the rest (cycler, joiner, lipsum) serve no reply.
+    env.globals = {"range": env.globals["range"]}
+    return env
+
+
+_ENV = _environment()
+
+
+def variables_context(values: TemplateVariables) -> dict[str, Any]:
+    """The names a template sees, grouped as customer.*, agent.*, account.*, conversation.*."""
+    return {
+        "customer": _Namespace(
+            "customer",
+            {
+                "name": values.customer_name,
+                "first_name": values.customer_first_name,
+                "email": values.customer_email,
+            },
+        ),
+        "agent": _Namespace("agent", {"name": values.agent_name}),
+        "account": _Namespace(
+            "account", {"display_name": values.account_display_name, "email": values.account_email}
+        ),
+        "conversation": _Namespace("conversation", {"id": values.conversation_id}),
+        "subject": values.subject,
+        "quote": values.quote,
+        "today": values.today,
+    }
+
+
+def _fail(name: str, message: str) -> NoReturn:
+    raise TemplateError(f"template {name!r} {message}")
+
+
+def _split_front_matter(name: str, text: str) -> tuple[dict[str, Any], str, int]:
+    """(front matter, body, line number of the body's first line)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+        return {}, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n").rstrip() in ("---", "..."):
+            header = "".join(lines[1:index])
+            body = "".join(lines[index + 1 :])
+            break
+    else:
+        _fail(name, "has front matter opened with '---' on line 1 but never closed with '---'")
+    try:
+        data = yaml.safe_load(header)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" on line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        _fail(name, f"has invalid front matter{where}: {problem}")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        _fail(name, "front matter must be 'key: value' lines")
+    return data, body, index + 2
+
+
+def _validate_front_matter(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    for key in data:
+        if key not in FRONT_MATTER_KEYS:
+            known = ", ".join(FRONT_MATTER_KEYS)
+            _fail(name, f"has unknown front matter key {str(key)!r} (known keys: {known})")
+    out: dict[str, Any] = {}
+    for key in ("description", "subject_prefix"):
+        if key in data and data[key] is not None:
+            if not isinstance(data[key], str):
+                _fail(name, f"front matter {key!r} must be text")
+            out[key] = " ".join(data[key].split())
+    if data.get("status") is not None:
+        status = data["status"]
+        if status not in STATUSES:
+            _fail(name, f"front matter 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
+        out["status"] = status
+    if data.get("tags") is not None:
+        tags = data["tags"]
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            _fail(name, "front matter 'tags' must be a list of words")
+        out["tags"] = tuple(t.strip() for t in tags)
+    return out
+
+
+def parse_template(name: str, text: str, path: Path | None = None) -> Template:
+    """Parse a template's text: front matter checked, Jinja syntax checked (with the line)."""
+    data, body, body_line = _split_front_matter(name, text)
+    meta = _validate_front_matter(name, data)
+    try:
+        _ENV.parse(body)
+    except jinja2.TemplateSyntaxError as exc:
+        line = (exc.lineno or 1) + body_line - 1
+        _fail(name, f"has a syntax error on line {line}: {exc.message}")
+    return Template(name=name, path=path or Path(name), source=body, body_line=body_line, **meta)
+
+
+def check_name(name: str) -> str:
+    """A template name is a plain file stem: no folders, no hidden files."""
+    if not _NAME.match(name):
+        raise TemplateError(
+            f"{name!r} is not a template name: use letters, digits, '-', '_' or '.' (e.g. refund-processed)"
+        )
+    return name
+
+
+def _files(directory: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    try:
+        entries = sorted(directory.iterdir())
+    except FileNotFoundError:
+        return found
+    except OSError as exc:
+        raise TemplateError(f"cannot read the templates folder {directory}: {exc.strerror or exc}") from None
+    for path in entries:
+        if path.suffix in SUFFIXES and path.is_file() and _NAME.match(path.stem):
+            found.setdefault(path.stem, []).append(path)
+    return found
+
+
+def load_template(name: str, directory: Path | None = None) -> Template:
+    """The template called ``name`` (``NAME.txt`` or ``NAME.md``)."""
+    directory = directory or paths.templates_dir()
+    check_name(name)
+    candidates = _files(directory).get(name, [])
+    if not candidates:
+        available = ", ".join(sorted(_files(directory))) or "none; run 'supportinbox init' to add the defaults"
+        raise NotFound(f"no template named {name!r} in {directory} (available: {available})")
+    if len(candidates) > 1:
+        both = " and ".join(p.name for p in candidates)
+        raise TemplateError(f"template {name!r} is ambiguous: both {both} exist in {directory}")
+    path = candidates[0]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(name, f"is not UTF-8 text ({path})")
+    except OSError as exc:
+        _fail(name, f"cannot be read: {exc.strerror or exc}")
+    return parse_template(name, text, path)
+
+
+def list_templates(directory: Path | None = None) -> list[Template]:
+    """Every template in the folder, by name; a broken one raises with its name."""
+    directory = directory or paths.templates_dir()
+    return [load_template(name, directory) for name in sorted(_files(directory))]
+
+
+def render(template: Template, values: TemplateVariables) -> str:
+    """The reply body: LF line ends, no trailing blank lines, one final newline."""
+    try:
+        compiled = _ENV.from_string(template.source)
+        text = compiled.render(variables_context(values))
+    except SecurityError as exc:
+        _fail(template.name, f"is not allowed to do that: {exc}")
+    except jinja2.UndefinedError as exc:
+        _fail(template.name, exc.message or "uses an undefined variable")
+    except jinja2.TemplateSyntaxError as exc:
+        line = (exc.lineno or 1) + template.body_line - 1
+        _fail(template.name, f"has a syntax error on line {line}: {exc.message}")
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        _fail(template.name, f"failed to render: {type(exc).__name__}: {exc}")
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines) + "\n"
+
+
+def default_templates() -> list[tuple[str, str]]:
+    """(file name, text) of the templates shipped with supportinbox."""
+    package = resources.files("supportinbox") / "templates"
+    return sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in package.iterdir()
+        if entry.name.endswith(SUFFIXES)
+    )
+
+
+def install_default_templates(directory: Path | None = None) -> list[Path]:
+    """Copy the shipped templates into ``directory``; existing files (by name) are never touched."""
+    directory = directory or paths.templates_dir()
+    paths.ensure_private_dir(directory)
+    existing = _files(directory)
+    added: list[Path] = []
+    for filename, text in default_templates():
+        stem = Path(filename).stem
+        target = directory / filename
+        if stem in existing or target.exists():
+            continue
+        try:
+            with target.open("x", encoding="utf-8") as fh:
+                fh.write(text)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise TemplateError(f"cannot write {target}: {exc.strerror or exc}") from None
+        added.append(target)
+    return added
+
+
+__all__ = [
+    "Template",
+    "TemplateError",
+    "TemplateVariables",
+    "install_default_templates",
+    "list_templates",
+    "load_template",
+    "parse_template",
+    "render",
+]

@@ -1,0 +1,155 @@
+"""Handing one message to the account's SMTP server.
+
+``tls`` verifies the certificate (system roots plus ``ca_file``); ``starttls`` refuses to
+continue when the server does not offer STARTTLS, rather than falling back to plaintext;
+``none`` is accepted by the config only for a loopback host and is checked again here.
+The password is fetched only when the server asks for authentication, and never appears
+in an error message.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+
+from supportinbox.config import AccountConfig, is_loopback
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import AuthenticationFailed, ConnectionFailed, SendRefused, UserError
+from supportinbox.mail import credentials
+
+log = logging.getLogger(__name__)
+
+
+def tls_context(account: AccountConfig) -> ssl.SSLContext:
+    """A verifying context: the system trust store plus the account's ``ca_file``."""
+    context = ssl.create_default_context()
+    if account.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(account.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConnectionFailed(
+                f"cannot load ca_file {account.ca_file}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
+    return context
+
+
+def _reply_text(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {one_line(text, limit=200)}"
+
+
+def _where(account: AccountConfig) -> str:
+    return f"{account.smtp_server}:{account.smtp_port}"
+
+
+def _open(account: AccountConfig) -> smtplib.SMTP:
+    host, port, timeout = account.smtp_server, account.smtp_port, account.timeout
+    if account.smtp_security == "tls":
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(account))
+    if account.smtp_security == "none" and not is_loopback(host):
+        raise ConnectionFailed(f'smtp_security = "none" is only allowed for a loopback host, not {host!r}')
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    if account.smtp_security == "starttls":
+        smtp.ehlo()
+        if not smtp.has_extn("starttls"):
+            smtp.close()
+            raise ConnectionFailed(
+                f"SMTP server {_where(account)} does not offer STARTTLS: refusing to send in plaintext "
+                '(use smtp_security = "tls" with the server\'s TLS port if it has one)'
+            )
+        smtp.starttls(context=tls_context(account))
+    smtp.ehlo()
+    return smtp
+
+
+def _login(smtp: smtplib.SMTP, account_name: str, account: AccountConfig, password: str | None) -> None:
+    """Authenticate when the server offers AUTH (a relay on loopback may not)."""
+    if not smtp.has_extn("auth"):
+        log.debug("SMTP server %s offers no AUTH; sending without logging in", _where(account))
+        return
+    secret = password if password is not None else credentials.get_password(account_name, account)
+    try:
+        smtp.login(account.smtp_login, secret)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise AuthenticationFailed(
+            f"SMTP server {_where(account)} refused the login of {account.smtp_login!r} "
+            f"({_reply_text(exc.smtp_code, exc.smtp_error)}): check the password or smtp_username"
+        ) from None
+    except smtplib.SMTPNotSupportedError:
+        raise AuthenticationFailed(
+            f"SMTP server {_where(account)} offers no login method supportinbox can use"
+        ) from None
+
+
+def send(
+    account_name: str,
+    account: AccountConfig,
+    raw: bytes,
+    mail_from: str,
+    recipients: Sequence[str],
+    *,
+    password: str | None = None,
+) -> dict[str, str]:
+    """Send ``raw`` (CRLF line ends) to ``recipients``.
+
+    Returns the recipients the server refused while accepting the others (usually empty).
+    Raises :class:`ConnectionFailed`, :class:`AuthenticationFailed` or :class:`SendRefused`
+    with one line; when it raises, the server has not accepted the message.
+    """
+    if not recipients:
+        raise SendRefused("the reply has no recipient")
+    try:
+        smtp = _open(account)
+    except UserError:
+        raise
+    except ssl.SSLCertVerificationError as exc:
+        raise ConnectionFailed(
+            f"the TLS certificate of SMTP server {_where(account)} could not be verified "
+            f"({exc.verify_message}); if the server uses its own CA, set ca_file"
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ConnectionFailed(f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}") from None
+    try:
+        _login(smtp, account_name, account, password)
+        refused = smtp.sendmail(mail_from, list(recipients), raw)
+    except UserError:
+        raise
+    except smtplib.SMTPRecipientsRefused as exc:
+        details = "; ".join(f"{rcpt}: {_reply_text(*err)}" for rcpt, err in exc.recipients.items())
+        raise SendRefused(f"SMTP server {_where(account)} refused every recipient ({details})") from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise SendRefused(
+            f"SMTP server {_where(account)} refused the sender {mail_from} "
+            f"({_reply_text(exc.smtp_code, exc.smtp_error)})"
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        raise SendRefused(
+            f"SMTP server {_where(account)} refused the message ({_reply_text(exc.smtp_code, exc.smtp_error)})"
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ConnectionFailed(
+            f"connection to SMTP server {_where(account)} failed while sending: {_describe(exc)}"
+        ) from None
+    finally:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+    return {rcpt: _reply_text(*err) for rcpt, err in refused.items()}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "no answer within the timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error ({exc.reason or exc})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return one_line(str(exc), limit=200) or type(exc).__name__

@@ -1,0 +1,193 @@
+"""The outbox table: every reply is written here before the first SMTP byte.
+
+Life of a row::
+
+    queued --(claimed)--> sending --(SMTP accepted: smtp_done_at)--> ... --> sent
+       |                     |
+       +--> cancelled        +--(SMTP failed)--> failed --(retry)--> sending ...
+
+``message_id`` is the idempotency key: a row whose ``smtp_done_at`` is set never goes to
+SMTP again, and a row left in ``sending`` without it (the process died mid-send) is only
+sent again after the Sent folder was searched for its Message-ID.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportinbox.store.db import utcnow_iso
+
+STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    message_id: str
+    conversation_id: str | None
+    reply_to_uid: int | None
+    reply_to_folder: str | None
+    recipients: tuple[str, ...]
+    subject: str
+    raw: bytes
+    template: str | None
+    after_status: str | None
+    status: str
+    not_before: str | None
+    created_at: str
+    attempts: int
+    last_error: str | None
+    smtp_done_at: str | None
+    sent_at: str | None
+    filed_in_sent: bool
+    answered_set: bool
+
+    @property
+    def interrupted(self) -> bool:
+        """Left in ``sending`` by a process that died, or SMTP done with bookkeeping unfinished."""
+        return self.status == "sending"
+
+
+def _row(row: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=int(row["id"]),
+        message_id=str(row["message_id"]),
+        conversation_id=row["conversation_id"],
+        reply_to_uid=row["reply_to_uid"],
+        reply_to_folder=row["reply_to_folder"],
+        recipients=tuple(str(row["recipients"]).split()),
+        subject=str(row["subject"]),
+        raw=bytes(row["raw"]),
+        template=row["template"],
+        after_status=row["after_status"],
+        status=str(row["status"]),
+        not_before=row["not_before"],
+        created_at=str(row["created_at"]),
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+        smtp_done_at=row["smtp_done_at"],
+        sent_at=row["sent_at"],
+        filed_in_sent=bool(row["filed_in_sent"]),
+        answered_set=bool(row["answered_set"]),
+    )
+
+
+def insert(
+    conn: sqlite3.Connection,
+    *,
+    message_id: str,
+    recipients: list[str],
+    subject: str,
+    raw: bytes,
+    conversation_id: str | None = None,
+    reply_to_uid: int | None = None,
+    reply_to_folder: str | None = None,
+    template: str | None = None,
+    after_status: str | None = None,
+    not_before: datetime | None = None,
+) -> int:
+    """Add a queued reply; returns its outbox id."""
+    cursor = conn.execute(
+        "INSERT INTO outbox (message_id, conversation_id, reply_to_uid, reply_to_folder, recipients, "
+        "subject, raw, template, after_status, status, not_before, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+        (
+            message_id,
+            conversation_id,
+            reply_to_uid,
+            reply_to_folder,
+            " ".join(recipients),
+            subject,
+            raw,
+            template,
+            after_status,
+            not_before.isoformat(timespec="seconds") if not_before else None,
+            utcnow_iso(),
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return int(cursor.lastrowid)
+
+
+def get(conn: sqlite3.Connection, outbox_id: int) -> OutboxRow | None:
+    row = conn.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+    return None if row is None else _row(row)
+
+
+def list_rows(conn: sqlite3.Connection, statuses: tuple[str, ...] | None = None) -> list[OutboxRow]:
+    """Rows in ``statuses`` (all when None), oldest first."""
+    if statuses:
+        marks = ", ".join("?" for _ in statuses)
+        rows = conn.execute(f"SELECT * FROM outbox WHERE status IN ({marks}) ORDER BY id", statuses)
+    else:
+        rows = conn.execute("SELECT * FROM outbox ORDER BY id")
+    return [_row(r) for r in rows]
+
+
+def due(conn: sqlite3.Connection, now: datetime, *, include_failed: bool, ignore_delay: bool) -> list[OutboxRow]:
+    """Rows to work on now: queued (past their undo window), interrupted, and failed on request."""
+    statuses = ("queued", "sending", "failed") if include_failed else ("queued", "sending")
+    stamp = now.isoformat(timespec="seconds")
+    return [
+        row
+        for row in list_rows(conn, statuses)
+        if ignore_delay or row.status != "queued" or row.not_before is None or row.not_before <= stamp
+    ]
+
+
+def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[str, ...]) -> bool:
+    """Move a row to ``sending`` and count the attempt, if it is still in ``from_statuses``."""
+    marks = ", ".join("?" for _ in from_statuses)
+    cursor = conn.execute(
+        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
+        f"WHERE id = ? AND status IN ({marks})",
+        (outbox_id, *from_statuses),
+    )
+    return cursor.rowcount == 1
+
+
+def mark_smtp_done(conn: sqlite3.Connection, outbox_id: int, note: str | None = None) -> None:
+    conn.execute(
+        "UPDATE outbox SET smtp_done_at = COALESCE(smtp_done_at, ?), last_error = ? WHERE id = ?",
+        (utcnow_iso(), note, outbox_id),
+    )
+
+
+def mark_filed(conn: sqlite3.Connection, outbox_id: int) -> None:
+    conn.execute("UPDATE outbox SET filed_in_sent = 1 WHERE id = ?", (outbox_id,))
+
+
+def mark_answered(conn: sqlite3.Connection, outbox_id: int) -> None:
+    conn.execute("UPDATE outbox SET answered_set = 1 WHERE id = ?", (outbox_id,))
+
+
+def mark_sent(conn: sqlite3.Connection, outbox_id: int, note: str | None = None) -> None:
+    conn.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
+        (utcnow_iso(), note, outbox_id),
+    )
+
+
+def mark_failed(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
+    """SMTP did not accept the reply: it stays in the outbox for a retry."""
+    conn.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND smtp_done_at IS NULL",
+        (error, outbox_id),
+    )
+
+
+def note_error(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
+    """Remember why the bookkeeping after a successful send is not finished yet."""
+    conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error, outbox_id))
+
+
+def cancel(conn: sqlite3.Connection, outbox_id: int) -> bool:
+    """Cancel a reply that has not started sending; False once sending has begun."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE id = ? AND status IN ('queued', 'failed') "
+        "AND smtp_done_at IS NULL",
+        (outbox_id,),
+    )
+    return cursor.rowcount == 1
