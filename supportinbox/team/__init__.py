@@ -1,0 +1,1 @@
+"""Small-team features: claims, assignment, shared status and internal notes through IMAP."""
