@@ -178,4 +178,69 @@ CREATE TABLE notes (
 );
 CREATE INDEX notes_conversation ON notes(conversation_id);
 """,
+    3: """
+-- Triage: the clock-independent part of the score is stored so the SLA guard and snooze
+-- wake-ups can be applied with a few indexed UPDATEs instead of a full recompute.
+ALTER TABLE conversations ADD COLUMN base_urgency INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN base_band INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE conversations ADD COLUMN sla_warn_at TEXT;
+ALTER TABLE conversations ADD COLUMN sla_due_at TEXT;
+ALTER TABLE conversations ADD COLUMN sla_level INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN unanswered_since TEXT;
+CREATE INDEX conversations_sla_warn ON conversations(status, sla_level, sla_warn_at);
+CREATE INDEX conversations_sla_due ON conversations(status, sla_level, sla_due_at);
+CREATE INDEX conversations_snooze ON conversations(status, snoozed_until);
+CREATE INDEX conversations_all ON conversations(band DESC, sort_key DESC);
+CREATE INDEX messages_in_reply_to ON messages(in_reply_to);
+
+-- Any change to the messages that triage reads bumps this counter, so a reader can tell
+-- whether conversations must be recomputed.
+INSERT OR IGNORE INTO meta(key, value) VALUES ('triage_input_version', '0');
+CREATE TRIGGER triage_input_insert AFTER INSERT ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+END;
+CREATE TRIGGER triage_input_delete AFTER DELETE ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+END;
+CREATE TRIGGER triage_input_update AFTER UPDATE OF
+    folder_id, uid, message_id, in_reply_to, refs, from_addr, to_addrs, subject, date,
+    internaldate, flags, body_text, priority
+ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+END;
+""",
+    5: """
+-- Team: the shared state last agreed with the server, per conversation. It is the base of
+-- the three-way merge between local changes (conversation_state) and the server's keywords.
+CREATE TABLE team_sync (
+    conversation_id TEXT PRIMARY KEY,
+    status          TEXT,
+    snoozed_until   TEXT,
+    assigned_to     TEXT,
+    synced_at       TEXT NOT NULL
+);
+
+-- What teammates did and which conflicts were resolved how, newest last.
+CREATE TABLE team_events (
+    id              INTEGER PRIMARY KEY,
+    conversation_id TEXT,
+    kind            TEXT NOT NULL,
+    agent           TEXT NOT NULL DEFAULT '',
+    text            TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+
+-- Servers without custom keywords: the state folder's messages, one row per message.
+CREATE TABLE team_state_log (
+    uid             INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    base_uid        INTEGER NOT NULL DEFAULT 0,
+    status          TEXT,
+    snoozed_until   TEXT,
+    assigned_to     TEXT,
+    author          TEXT NOT NULL DEFAULT '',
+    written_at      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX team_state_log_conversation ON team_state_log(conversation_id, uid);
+""",
 }

@@ -1,0 +1,137 @@
+"""What a conversation looks like to the rest of the program (plain data, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["open", "pending", "snoozed", "closed"]
+STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
+# What a person may set by hand ("snoozed" needs a time, so it has its own call).
+MANUAL_STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "closed")
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One row of the triage queue.
+
+    Times are ISO 8601 UTC strings (``None`` when unknown). ``band`` orders the queue:
+    3 = SLA breached or about to be, 2 = urgent (incident, urgent wording, VIP, priority),
+    1 = normal, 0 = not waiting for us (pending, snoozed, closed).
+    """
+
+    id: str
+    subject: str
+    customer_email: str
+    customer_name: str
+    status: str
+    urgency: int
+    band: int
+    reasons: list[str]
+    last_message_at: str | None
+    waiting_since: str | None
+    message_count: int
+    unread_count: int
+    assigned_to: str | None
+    incident_id: str | None
+    snoozed_until: str | None
+    followups: int = 0
+    first_message_at: str | None = None
+    last_customer_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of ``list``/``search`` output (``customer`` is the address)."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "customer": self.customer_email,
+            "customer_name": self.customer_name,
+            "status": self.status,
+            "urgency": self.urgency,
+            "band": self.band,
+            "reasons": list(self.reasons),
+            "last_message_at": self.last_message_at,
+            "waiting_since": self.waiting_since,
+            "message_count": self.message_count,
+            "unread_count": self.unread_count,
+            "followups": self.followups,
+            "assigned_to": self.assigned_to,
+            "incident_id": self.incident_id,
+            "snoozed_until": self.snoozed_until,
+        }
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message of a conversation, as cached (``body_text`` is already plain text)."""
+
+    rowid: int
+    folder: str
+    folder_role: str
+    uid: int
+    message_id: str | None
+    in_reply_to: str | None
+    refs: list[str]
+    from_name: str
+    from_addr: str
+    to: list[str]
+    cc: list[str]
+    date: str | None
+    subject: str
+    body_text: str
+    flags: list[str]
+    attachments: list[dict[str, Any]]
+    from_us: bool
+    reply_to: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "folder": self.folder,
+            "folder_role": self.folder_role,
+            "uid": self.uid,
+            "message_id": self.message_id,
+            "in_reply_to": self.in_reply_to,
+            "references": list(self.refs),
+            "from_name": self.from_name,
+            "from": self.from_addr,
+            "reply_to": self.reply_to,
+            "to": list(self.to),
+            "cc": list(self.cc),
+            "date": self.date,
+            "subject": self.subject,
+            "body_text": self.body_text,
+            "flags": list(self.flags),
+            "attachments": list(self.attachments),
+            "from_us": self.from_us,
+        }
+
+
+@dataclass(frozen=True)
+class Note:
+    """An internal note on a conversation (never sent to the customer)."""
+
+    author: str
+    created_at: str
+    body: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"author": self.author, "created_at": self.created_at, "body": self.body}
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    """A conversation with its messages (oldest first) and notes."""
+
+    summary: ConversationSummary
+    messages: list[MessageView] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.summary.id
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.summary.to_json()
+        data["messages"] = [m.to_json() for m in self.messages]
+        data["notes"] = [n.to_json() for n in self.notes]
+        return data

@@ -1,0 +1,282 @@
+"""Group messages into conversations.
+
+The References / In-Reply-To graph is followed the JWZ way (containers keyed by
+Message-ID, placeholders for referenced messages we do not have, links that would form a
+loop are ignored). Thread roots that share a customer and a normalised subject within
+:data:`SUBJECT_WINDOW` are then merged, so a reply from a client that drops the headers
+still lands in its conversation. Our own replies (Sent folder) join through the same
+headers.
+
+A conversation id is derived from the thread root, not from database row ids, so it is
+the same after a re-sync or a cache rebuild: the root's Message-ID when it has one, else
+the customer, the normalised subject and the first date.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+SUBJECT_WINDOW = timedelta(days=30)
+ID_LENGTH = 8
+
+# Reply / forward prefixes in the languages our customers write in. Matched case-insensitively
+# at the start of the subject, optionally with a counter ("Re[2]:", "RE(3):"), repeatedly.
+_PREFIX_WORDS = (
+    "re|fw|fwd|aw|wg|sv|vs|vb|tr|rv|res|enc|antw|antwort|odp|pd|r|rif|i|ref|ynt|ilt|atb|"
+    "fs|vl|svar|doorst|přep|отв|ответ|пересл|"
+    "رد|الرد|إعادة توجيه|اعادة توجيه|توجيه|پاسخ|جواب|ارسال مجدد|فوروارد|باز ارسال|"
+    "השב|הועבר|回复|回覆|答复|转发|轉寄|返信|転送|답장|전달"
+)
+_PREFIX = re.compile(
+    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]|\[[^\]]{{0,40}}\])\s*",
+    re.IGNORECASE,
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_subject(subject: str | None) -> str:
+    """The subject without reply/forward prefixes and list tags, case-folded, spaces folded.
+
+    ``"RE[2]: AW: [Support] Login kaputt"`` and ``"login kaputt"`` normalise alike; so do
+    ``"رد: لا يعمل"`` and ``"لا يعمل"``.
+    """
+    text = unicodedata.normalize("NFKC", subject or "")
+    text = text.replace("\u200f", "").replace("\u200e", "")
+    while True:
+        stripped = _PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """What threading needs to know about one cached message."""
+
+    rowid: int
+    message_id: str | None
+    in_reply_to: str | None
+    references: Sequence[str]
+    subject: str
+    from_addr: str
+    to_addrs: Sequence[str]
+    when: datetime | None
+    from_us: bool
+
+    @property
+    def customer(self) -> str:
+        """The other party: the sender of a customer message, the first recipient of ours."""
+        if self.from_us:
+            return self.to_addrs[0].lower() if self.to_addrs else ""
+        return self.from_addr.lower()
+
+
+@dataclass
+class Thread:
+    """One conversation: its stable id and its messages (oldest first)."""
+
+    id: str
+    key: str
+    messages: list[ThreadMessage] = field(default_factory=list)
+
+
+@dataclass
+class _Container:
+    key: str
+    real_id: bool
+    messages: list[ThreadMessage] = field(default_factory=list)
+    parent: _Container | None = None
+    children: list[_Container] = field(default_factory=list)
+
+    def is_ancestor_of(self, other: _Container) -> bool:
+        node: _Container | None = other
+        seen = 0
+        while node is not None and seen < 10_000:
+            if node is self:
+                return True
+            node = node.parent
+            seen += 1
+        return False
+
+
+def _clean_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().strip("<>").strip()
+    return value.lower() if value and " " not in value else None
+
+
+def _set_parent(child: _Container, parent: _Container) -> None:
+    if child is parent or child.is_ancestor_of(parent):
+        return  # would close a loop: keep the older link
+    if child.parent is not None:
+        child.parent.children.remove(child)
+    child.parent = parent
+    parent.children.append(child)
+
+
+def _build_containers(messages: Iterable[ThreadMessage]) -> list[_Container]:
+    by_id: dict[str, _Container] = {}
+    loose: list[_Container] = []
+
+    def container(key: str) -> _Container:
+        found = by_id.get(key)
+        if found is None:
+            found = by_id[key] = _Container(key=key, real_id=True)
+        return found
+
+    for message in messages:
+        own = _clean_id(message.message_id)
+        if own is None:
+            box = _Container(key=f"row:{message.rowid}", real_id=False)
+            loose.append(box)
+        else:
+            box = container(own)
+            if box.messages and box.messages[0].from_addr.lower() != message.from_addr.lower():
+                # The same Message-ID from another sender is not a copy of this message:
+                # keep it apart instead of merging two customers' conversations.
+                box = _Container(key=f"dup:{own}:{message.rowid}", real_id=False)
+                loose.append(box)
+        box.messages.append(message)
+        refs = [r for r in (_clean_id(x) for x in message.references) if r]
+        reply_to = _clean_id(message.in_reply_to)
+        if reply_to and (not refs or refs[-1] != reply_to):
+            refs.append(reply_to)
+        refs = [r for r in refs if r != own]
+        previous: _Container | None = None
+        for ref in refs:
+            node = container(ref)
+            if previous is not None and node.parent is None:
+                _set_parent(node, previous)
+            previous = node
+        if previous is not None:
+            _set_parent(box, previous)
+    return list(by_id.values()) + loose
+
+
+def _tree_messages(root: _Container) -> list[ThreadMessage]:
+    out: list[ThreadMessage] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.extend(node.messages)
+        stack.extend(node.children)
+    return out
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _by_time(message: ThreadMessage) -> tuple[datetime, int]:
+    return (_utc(message.when) or _EARLIEST, message.rowid)
+
+
+@dataclass
+class _Tree:
+    key: str
+    messages: list[ThreadMessage]
+    customer: str
+    subject: str
+    first: datetime | None
+    last: datetime | None
+
+
+def _tree_key(root: _Container, messages: list[ThreadMessage], customer: str, subject: str) -> str:
+    if root.real_id:
+        return f"mid:{root.key}"
+    first = messages[0]
+    when = first.when.isoformat() if first.when else ""
+    if first.message_id:
+        return f"mid:{_clean_id(first.message_id)}|{first.from_addr.lower()}|{when}"
+    return f"subj:{customer}|{subject}|{when}"
+
+
+def short_id(key: str, length: int = ID_LENGTH) -> str:
+    """A short, typeable id (lower-case base32 without padding) derived from ``key``."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:length]
+
+
+def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
+    """Group ``messages`` into conversations with stable, unique ids (sorted by id)."""
+    containers = _build_containers(messages)
+    trees: list[_Tree] = []
+    for root in containers:
+        if root.parent is not None:
+            continue
+        found = _tree_messages(root)
+        if not found:
+            continue  # a placeholder whose children were all re-parented
+        found.sort(key=_by_time)
+        customer = next((m.customer for m in found if not m.from_us), found[0].customer)
+        subject = normalize_subject(found[0].subject)
+        trees.append(
+            _Tree(
+                key=_tree_key(root, found, customer, subject),
+                messages=found,
+                customer=customer,
+                subject=subject,
+                first=_utc(found[0].when),
+                last=_utc(found[-1].when),
+            )
+        )
+    merged = _merge_by_subject(trees)
+    return _assign_ids(merged)
+
+
+def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
+    """Join trees of one customer with the same normalised subject that follow closely."""
+    groups: dict[tuple[str, str], list[_Tree]] = defaultdict(list)
+    result: list[_Tree] = []
+    for tree in trees:
+        if tree.subject and tree.customer:
+            groups[(tree.customer, tree.subject)].append(tree)
+        else:
+            result.append(tree)
+    for members in groups.values():
+        members.sort(key=lambda t: (t.first or _EARLIEST, t.key))
+        current = members[0]
+        for tree in members[1:]:
+            close = (
+                current.last is not None
+                and tree.first is not None
+                and tree.first - current.last <= SUBJECT_WINDOW
+            )
+            if close:
+                current.messages.extend(tree.messages)
+                current.messages.sort(key=_by_time)
+                current.last = max(filter(None, (current.last, tree.last)), default=None)
+            else:
+                result.append(current)
+                current = tree
+        result.append(current)
+    return result
+
+
+def _assign_ids(trees: list[_Tree]) -> list[Thread]:
+    trees.sort(key=lambda t: t.key)
+    used: set[str] = set()
+    threads: list[Thread] = []
+    for tree in trees:
+        length = ID_LENGTH
+        ident = short_id(tree.key, length)
+        while ident in used:  # a collision: the later key (in sort order) takes a longer id
+            length += 2
+            ident = short_id(tree.key, length)
+        used.add(ident)
+        threads.append(Thread(id=ident, key=tree.key, messages=tree.messages))
+    return threads

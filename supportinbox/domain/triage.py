@@ -1,0 +1,429 @@
+"""Status, urgency and ordering of conversations: pure functions, every point explained.
+
+The queue is ordered in bands, then by time:
+
+* band 3 - the SLA guard: a conversation whose customer has waited past
+  ``sla_warn_fraction`` of ``sla_hours`` (or past the SLA) comes first, so nobody is
+  forgotten under a stream of fresh mail;
+* band 2 - urgent or broad: an incident (many customers, one problem), urgent wording,
+  a VIP sender, a high-priority header, or follow-ups without reply;
+* band 1 - everything else that waits for us;
+* band 0 - not waiting for us (pending, snoozed, closed).
+
+Within a band, ``order = "newest"`` puts the newest customer message first, ``"oldest"``
+the longest-waiting first. Urgency points only explain; the band decides.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from supportinbox.config import TriageConfig
+from supportinbox.domain.threading import normalize_subject, short_id
+
+BAND_GUARD = 3
+BAND_URGENT = 2
+BAND_NORMAL = 1
+BAND_IDLE = 0
+
+SLA_WARN_POINTS = 30
+SLA_BREACH_POINTS = 50
+SUBJECT_KEYWORD_POINTS = 25
+BODY_KEYWORD_POINTS = 15
+FOLLOWUP_POINTS = 10
+VIP_POINTS = 30
+PRIORITY_POINTS = 15
+INCIDENT_POINTS = 25
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+def derive_status(
+    last_customer_at: datetime | None,
+    last_agent_at: datetime | None,
+    last_customer_answered: bool,
+) -> str:
+    """``open`` when the customer wrote last, ``pending`` when we did (or flagged it \\Answered)."""
+    if last_customer_at is None:
+        return "pending"
+    if last_agent_at is not None and last_agent_at >= last_customer_at:
+        return "pending"
+    return "pending" if last_customer_answered else "open"
+
+
+def effective_status(
+    derived: str,
+    manual: str | None,
+    manual_at: datetime | None,
+    snoozed_until: datetime | None,
+    last_customer_at: datetime | None,
+    last_agent_at: datetime | None,
+    now: datetime,
+) -> str:
+    """Apply a manual status on top of the derived one.
+
+    A customer writing after the manual change reopens closed, pending and snoozed
+    conversations; a snooze also ends at its time; a manual ``open`` gives way once we
+    reply after it.
+    """
+    if manual is None or manual_at is None:
+        return derived
+    customer_since = last_customer_at is not None and last_customer_at > manual_at
+    agent_since = last_agent_at is not None and last_agent_at > manual_at
+    if manual == "snoozed":
+        if customer_since or snoozed_until is None or now >= snoozed_until:
+            return "open"
+        return "snoozed"
+    if manual in ("closed", "pending"):
+        return "open" if customer_since else manual
+    if manual == "open":
+        return derived if agent_since else "open"
+    return derived
+
+
+# --- keywords ---------------------------------------------------------------------------
+
+# Arabic and Persian spell some letters differently (ي/ی, ك/ک); diacritics and the
+# tatweel are decoration; the zero-width non-joiner is sometimes typed as a space.
+_FOLD = str.maketrans(
+    {
+        "\u064a": "\u06cc",
+        "\u0649": "\u06cc",
+        "\u0643": "\u06a9",
+        "\u0640": None,
+        "\u200c": " ",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+    }
+)
+_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_SPACES = re.compile(r"\s+")
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+# Clitics that attach to an Arabic word: "the", "and the", "with the", "for the", "and", "so".
+_ARABIC_PROCLITICS = "(?:وال|بال|فال|كال|کال|لل|ال|و|ف|ب)?"
+
+
+def fold_text(text: str) -> str:
+    """Case-fold and normalise ``text`` for keyword matching in any of our languages."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return _SPACES.sub(" ", _MARKS.sub("", text))
+
+
+@dataclass(frozen=True)
+class KeywordMatcher:
+    """Finds whole-word urgent keywords (Unicode word boundaries, case-folded)."""
+
+    keywords: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def build(cls, keywords: Iterable[str]) -> KeywordMatcher:
+        folded: dict[str, str] = {}
+        for word in keywords:
+            key = fold_text(word).strip()
+            if key:
+                folded.setdefault(key, word.strip())
+        if not folded:
+            return cls((), None)
+        parts = []
+        for key in sorted(folded, key=len, reverse=True):
+            body = r"\s+".join(re.escape(piece) for piece in key.split(" "))
+            prefix = _ARABIC_PROCLITICS if _ARABIC_LETTER.match(key) else ""
+            parts.append(f"{prefix}({body})")
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+        return cls(tuple(folded), pattern)
+
+    def find(self, text: str) -> list[str]:
+        """The keywords found in ``text`` (as folded keywords), first occurrence order."""
+        if self.pattern is None or not text:
+            return []
+        found: list[str] = []
+        for match in self.pattern.finditer(fold_text(text)):
+            word = next(g for g in match.groups() if g is not None)
+            word = _SPACES.sub(" ", word)
+            if word not in found:
+                found.append(word)
+        return found
+
+
+def matcher_for(config: TriageConfig) -> KeywordMatcher:
+    return KeywordMatcher.build((*config.urgent_keywords, *config.extra_urgent_keywords))
+
+
+def is_vip(address: str, vip_senders: Sequence[str]) -> str | None:
+    """The VIP entry that ``address`` matches (an address or an ``@domain``), if any."""
+    address = address.strip().lower()
+    domain = address.rpartition("@")[2]
+    for entry in vip_senders:
+        wanted = entry.strip().lower()
+        if not wanted:
+            continue
+        if wanted.startswith("@"):
+            if domain == wanted[1:] or domain.endswith("." + wanted[1:]):
+                return entry
+        elif address == wanted:
+            return entry
+    return None
+
+
+# --- scoring ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What scoring looks at: the customer messages still waiting for an answer."""
+
+    id: str
+    customer_email: str
+    subject: str
+    waiting_texts: Sequence[tuple[str, str]]  # (subject, body) of unanswered customer messages
+    followups: int
+    high_priority: bool
+
+
+@dataclass(frozen=True)
+class Score:
+    """Clock-independent urgency: points, band (1 or 2) and a reason per point."""
+
+    urgency: int
+    band: int
+    reasons: list[str]
+    keywords: list[str]
+
+
+def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatcher) -> Score:
+    """Score a conversation without the SLA part (see :func:`sla_level`)."""
+    points = 0
+    reasons: list[str] = []
+    urgent = False
+    in_subject: list[str] = []
+    in_body: list[str] = []
+    for subject, body in facts.waiting_texts:
+        for word in matcher.find(subject):
+            if word not in in_subject:
+                in_subject.append(word)
+        for word in matcher.find(body):
+            if word not in in_body and word not in in_subject:
+                in_body.append(word)
+    in_body = [w for w in in_body if w not in in_subject]
+    for word in in_subject[:2]:
+        points += SUBJECT_KEYWORD_POINTS
+        reasons.append(f"'{word}' in subject")
+        urgent = True
+    for word in in_body[: max(0, 2 - len(in_subject[:2]))]:
+        points += BODY_KEYWORD_POINTS
+        reasons.append(f"'{word}' in message")
+        urgent = True
+    if facts.followups > 0:
+        points += FOLLOWUP_POINTS * min(facts.followups, 3)
+        plural = "s" if facts.followups != 1 else ""
+        reasons.append(f"{facts.followups} follow-up{plural} without reply")
+        urgent = urgent or facts.followups >= 2
+    vip = is_vip(facts.customer_email, config.vip_senders)
+    if vip:
+        points += VIP_POINTS
+        reasons.append(f"VIP sender ({vip})")
+        urgent = True
+    if facts.high_priority:
+        points += PRIORITY_POINTS
+        reasons.append("sender marked it high priority")
+        urgent = True
+    return Score(
+        urgency=points,
+        band=BAND_URGENT if urgent else BAND_NORMAL,
+        reasons=reasons,
+        keywords=in_subject + in_body,
+    )
+
+
+# --- SLA --------------------------------------------------------------------------------
+
+
+def sla_deadlines(waiting_since: datetime | None, config: TriageConfig) -> tuple[datetime, datetime] | None:
+    """When the SLA warning starts and when the SLA is breached for this wait."""
+    if waiting_since is None:
+        return None
+    sla = timedelta(hours=config.sla_hours)
+    return waiting_since + sla * config.sla_warn_fraction, waiting_since + sla
+
+
+def sla_level(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> int:
+    """0 = within the SLA, 1 = warning, 2 = breached."""
+    if due_at is not None and now >= due_at:
+        return 2
+    if warn_at is not None and now >= warn_at:
+        return 1
+    return 0
+
+
+def sla_points(level: int) -> int:
+    return {2: SLA_BREACH_POINTS, 1: SLA_WARN_POINTS}.get(level, 0)
+
+
+def format_span(delta: timedelta) -> str:
+    """A short human duration: ``45 min``, ``26 h``, ``5 d``."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 100:
+        return f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+def sla_reason(
+    waiting_since: datetime | None, warn_at: datetime | None, due_at: datetime | None, now: datetime
+) -> str | None:
+    """``"waiting 26 h, SLA 24 h"`` once the SLA is breached or about to be, else ``None``."""
+    level = sla_level(warn_at, due_at, now)
+    if level == 0 or waiting_since is None or due_at is None:
+        return None
+    waited = format_span(now - waiting_since)
+    sla_hours = round((due_at - waiting_since).total_seconds() / 3600, 2)
+    if level == 2:
+        return f"waiting {waited}, SLA {_hours(sla_hours)} (breached)"
+    left = format_span(due_at - now)
+    return f"waiting {waited}, SLA {_hours(sla_hours)} ({left} left)"
+
+
+def sort_key(order: str, last_customer_at: datetime | None, waiting_since: datetime | None) -> str:
+    """A text key that sorts descending into the configured order (one index, one direction)."""
+    if order == "oldest":
+        when = waiting_since or last_customer_at
+        epoch = int(when.timestamp()) if when else 0
+        return f"{10**11 - epoch:011d}"
+    epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
+    return f"{epoch:011d}"
+
+
+# --- incidents --------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+# Words that say nothing about which problem a customer has.
+_STOPWORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """
+    about after again also and another any anyone are been before being can cannot could
+    dear does doing done from good have hello help here how issue issues just know like
+    make need needs please problem problems question questions regarding request since
+    some still support thank thanks that the their them then there this today urgent very
+    want was what when where which while will with would your you yours order orders
+    account hallo bitte frage problème bonjour merci hola gracias pregunta ayuda
+    سلام مرحبا شكرا من فضلك مشكلة لطفا ممنون مشکل سوال
+    """,
+    )
+)
+
+
+@dataclass(frozen=True)
+class IncidentCandidate:
+    """An open conversation as incident detection sees it."""
+
+    id: str
+    customer: str
+    when: datetime
+    subject: str
+    keywords: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    signal: str
+    customers: int
+    span: timedelta
+    conversation_ids: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        hours = max(1, math.ceil(self.span.total_seconds() / 3600))
+        return f"incident: {self.customers} customers report '{self.signal}' in {hours} h"
+
+
+def subject_tokens(subject: str) -> list[str]:
+    """Distinctive words of a subject (no stop words, at least 4 letters)."""
+    words = _WORD.findall(fold_text(normalize_subject(subject)))
+    out: list[str] = []
+    for word in words:
+        if len(word) >= 4 and not word.isdigit() and word not in _STOPWORDS and word not in out:
+            out.append(word)
+    return out
+
+
+def find_incidents(candidates: Sequence[IncidentCandidate], config: TriageConfig) -> list[Incident]:
+    """Group conversations reporting the same problem from enough customers in the window.
+
+    A signal is an urgent keyword or a distinctive subject word shared by at least
+    ``incident_min_customers`` different customers whose messages fall within
+    ``incident_window_hours`` of each other. Each conversation joins at most one incident;
+    the signal reported by the most customers wins (keywords before subject words).
+    """
+    window = timedelta(hours=config.incident_window_hours)
+    signals: dict[tuple[int, str], list[IncidentCandidate]] = defaultdict(list)
+    for cand in candidates:
+        for word in dict.fromkeys(cand.keywords):
+            signals[(0, word)].append(cand)
+        for word in subject_tokens(cand.subject):
+            if word not in cand.keywords:
+                signals[(1, word)].append(cand)
+    taken: set[str] = set()
+    incidents: list[Incident] = []
+    while True:
+        best: tuple[int, int, str, list[IncidentCandidate]] | None = None
+        for (kind, word), members in signals.items():
+            group = _best_window([m for m in members if m.id not in taken], window)
+            customers = len({m.customer for m in group})
+            if customers < config.incident_min_customers:
+                continue
+            rank = (customers, -kind, word)
+            if best is None or rank > (best[0], -best[1], best[2]):
+                best = (customers, kind, word, group)
+        if best is None:
+            return incidents
+        customers, _, word, group = best
+        group.sort(key=lambda c: (c.when, c.id))
+        ident = "i" + short_id(f"{word}|{group[0].id}", 6)
+        incidents.append(
+            Incident(
+                id=ident,
+                signal=word,
+                customers=customers,
+                span=group[-1].when - group[0].when,
+                conversation_ids=tuple(c.id for c in group),
+            )
+        )
+        taken.update(c.id for c in group)
+
+
+def _best_window(members: list[IncidentCandidate], window: timedelta) -> list[IncidentCandidate]:
+    """The members inside the window that holds the most different customers."""
+    members = sorted(members, key=lambda c: (c.when, c.id))
+    best: list[IncidentCandidate] = []
+    best_customers = 0
+    start = 0
+    counts: dict[str, int] = defaultdict(int)
+    for end, member in enumerate(members):
+        counts[member.customer] += 1
+        while member.when - members[start].when > window:
+            gone = members[start].customer
+            counts[gone] -= 1
+            if counts[gone] == 0:
+                del counts[gone]
+            start += 1
+        if len(counts) > best_customers:
+            best_customers = len(counts)
+            best = members[start : end + 1]
+    return best
