@@ -1,0 +1,185 @@
+"""Shared pieces of the conversation store: cache times, manual state, status columns.
+
+Used by the refresh (:mod:`supportinbox.store.triage_refresh`) and the queries
+(:mod:`supportinbox.store.conversations`), so both derive status and order identically.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from supportinbox.config import TriageConfig
+from supportinbox.domain import triage
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.store.db import Database
+
+# --- time helpers -----------------------------------------------------------------------
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time from the cache as an aware UTC datetime (None if unreadable)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """The cache's time format: ISO 8601 UTC to the second (sorts as text)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def now_utc(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def message_time(date: str | None, internaldate: str | None) -> datetime | None:
+    # The Date header is the sender's clock; the arrival time bounds it so a message
+    # dated in the future cannot pin itself to the top of the queue.
+    sent = parse_time(date)
+    arrived = parse_time(internaldate)
+    if sent is None:
+        return arrived
+    if arrived is None:
+        return sent
+    return min(sent, arrived)
+
+
+# --- status fields ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    status: str | None
+    snoozed_until: datetime | None
+    assigned_to: str | None
+    updated_at: datetime | None
+
+
+def load_states(conn: sqlite3.Connection) -> dict[str, State]:
+    return {
+        str(r[0]): State(r[1], parse_time(r[2]), r[3], parse_time(r[4]))
+        for r in conn.execute(
+            "SELECT conversation_id, status, snoozed_until, assigned_to, updated_at FROM conversation_state"
+        )
+    }
+
+
+@dataclass(frozen=True)
+class StoredTriageConfig:
+    config: TriageConfig
+
+    @classmethod
+    def load(cls, db: Database) -> StoredTriageConfig:
+        stored = db.get_meta("triage_config")
+        if stored:
+            try:
+                return cls(TriageConfig.model_validate_json(stored))
+            except ValueError:
+                pass
+        return cls(TriageConfig())
+
+
+def status_fields(
+    *,
+    derived: str,
+    state: State | None,
+    last_customer_at: datetime | None,
+    last_agent_at: datetime | None,
+    last_message_at: datetime | None,
+    unanswered_since: datetime | None,
+    base_band: int,
+    base_urgency: int,
+    config: TriageConfig,
+    now: datetime,
+) -> dict[str, Any]:
+    manual = state.status if state else None
+    snoozed_until = state.snoozed_until if state else None
+    status = triage.effective_status(
+        derived,
+        manual,
+        state.updated_at if state else None,
+        snoozed_until,
+        last_customer_at,
+        last_agent_at,
+        now,
+    )
+    waiting: datetime | None = None
+    if status in ("open", "snoozed"):
+        waiting = unanswered_since
+        if waiting is None and state is not None:
+            waiting = snoozed_until if manual == "snoozed" else state.updated_at
+        waiting = waiting or now
+    deadlines = triage.sla_deadlines(waiting, config) if status in ("open", "snoozed") else None
+    warn_at, due_at = deadlines if deadlines else (None, None)
+    if status == "open":
+        level = triage.sla_level(warn_at, due_at, now)
+        band = triage.BAND_GUARD if level else base_band
+        urgency = base_urgency + triage.sla_points(level)
+    else:
+        level, band, urgency = 0, triage.BAND_IDLE, base_urgency
+    if status in ("open", "snoozed"):
+        # A snoozed conversation already carries the key it will need when it wakes.
+        key = triage.sort_key(config.order, last_customer_at or last_message_at, waiting)
+    else:
+        key = triage.sort_key("newest", last_message_at, None)
+    return {
+        "status": status,
+        "snoozed_until": iso(snoozed_until) if status == "snoozed" else None,
+        "waiting_since": iso(waiting) if status == "open" else None,
+        "sla_warn_at": iso(warn_at),
+        "sla_due_at": iso(due_at),
+        "sla_level": level,
+        "band": band,
+        "urgency": urgency,
+        "sort_key": key,
+    }
+
+
+SUMMARY_COLUMNS = (
+    "id, subject, customer_email, customer_name, status, urgency, band, reasons, last_message_at, "
+    "waiting_since, message_count, unread_count, assigned_to, incident_id, snoozed_until, followups, "
+    "first_message_at, last_customer_at, sla_warn_at, sla_due_at"
+)
+
+
+def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> ConversationSummary:
+    try:
+        reasons = [str(r) for r in json.loads(row[7])]
+    except (ValueError, TypeError):
+        reasons = []
+    if row[4] == "open":
+        sla = triage.sla_reason(parse_time(row[9]), parse_time(row[18]), parse_time(row[19]), now)
+        if sla:
+            reasons.insert(0, sla)
+    return ConversationSummary(
+        id=row[0],
+        subject=row[1],
+        customer_email=row[2],
+        customer_name=row[3],
+        status=row[4],
+        urgency=int(row[5]),
+        band=int(row[6]),
+        reasons=reasons,
+        last_message_at=row[8],
+        waiting_since=row[9],
+        message_count=int(row[10]),
+        unread_count=int(row[11]),
+        assigned_to=row[12],
+        incident_id=row[13],
+        snoozed_until=row[14],
+        followups=int(row[15]),
+        first_message_at=row[16],
+        last_customer_at=row[17],
+    )

@@ -1,0 +1,388 @@
+"""Recomputing the triage queue from the cache: threading, scoring, incidents, the clock.
+
+:func:`refresh_conversations` runs after each sync and rewrites ``conversations`` from the
+``messages`` of the inbox and sent folders plus the manual ``conversation_state``. The
+clock-dependent part (SLA guard, snooze wake-up) is applied by :func:`apply_clock` with
+indexed UPDATEs, so reading the queue stays cheap while time moves on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supportinbox.config import AccountConfig, Config, TriageConfig
+from supportinbox.domain import triage
+from supportinbox.domain.threading import Thread, ThreadMessage, thread_messages
+from supportinbox.store.conversation_rows import (
+    State,
+    iso,
+    load_states,
+    message_time,
+    now_utc,
+    parse_time,
+    status_fields,
+)
+from supportinbox.store.db import Database
+
+THREADED_ROLES = ("inbox", "sent")
+BODY_CHARS_SCORED = 4000
+
+
+@dataclass(frozen=True)
+class _Message:
+    rowid: int
+    role: str
+    from_us: bool
+    from_name: str
+    from_addr: str
+    subject: str
+    when: datetime | None
+    flags: frozenset[str]
+    priority: int | None
+    old_conversation: str | None
+
+
+def _load(
+    conn: sqlite3.Connection, account: AccountConfig
+) -> tuple[list[ThreadMessage], dict[int, _Message]]:
+    ours = account.email.lower()
+    rows = conn.execute(
+        "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_name, m.from_addr, "
+        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.flags, m.priority, m.conversation_id "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"WHERE f.role IN ({', '.join('?' * len(THREADED_ROLES))})",
+        THREADED_ROLES,
+    )
+    threading_input: list[ThreadMessage] = []
+    details: dict[int, _Message] = {}
+    for row in rows:
+        rowid, role, from_addr = int(row[0]), str(row[1]), str(row[7]).lower()
+        from_us = role == "sent" or from_addr == ours
+        when = message_time(row[10], row[11])
+        to_addrs = [a for a in f"{row[8]} {row[9]}".split() if a.lower() != ours]
+        threading_input.append(
+            ThreadMessage(
+                rowid=rowid,
+                message_id=row[2],
+                in_reply_to=row[3],
+                references=str(row[4]).split(),
+                subject=str(row[5]),
+                from_addr=from_addr,
+                to_addrs=to_addrs,
+                when=when,
+                from_us=from_us,
+            )
+        )
+        details[rowid] = _Message(
+            rowid=rowid,
+            role=role,
+            from_us=from_us,
+            from_name=str(row[6]),
+            from_addr=from_addr,
+            subject=str(row[5]),
+            when=when,
+            flags=frozenset(str(row[12]).split()),
+            priority=row[13],
+            old_conversation=row[14],
+        )
+    return threading_input, details
+
+
+def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        query = (
+            f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}) FROM messages "
+            f"WHERE id IN ({', '.join('?' * len(chunk))})"
+        )
+        out.update((int(r[0]), str(r[1])) for r in conn.execute(query, chunk))
+    return out
+
+
+# --- refresh ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    conversations: int
+    messages: int
+    incidents: int
+
+
+_CONVERSATION_COLUMNS = (
+    "id",
+    "subject",
+    "customer_email",
+    "customer_name",
+    "status",
+    "derived_status",
+    "snoozed_until",
+    "assigned_to",
+    "first_message_at",
+    "last_message_at",
+    "last_customer_at",
+    "last_agent_at",
+    "waiting_since",
+    "message_count",
+    "unread_count",
+    "followups",
+    "urgency",
+    "band",
+    "reasons",
+    "incident_id",
+    "sort_key",
+    "base_urgency",
+    "base_band",
+    "sla_warn_at",
+    "sla_due_at",
+    "sla_level",
+    "unanswered_since",
+)
+_INSERT_CONVERSATION = (
+    f"INSERT INTO conversations({', '.join(_CONVERSATION_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _CONVERSATION_COLUMNS)})"
+)
+
+
+def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
+    text = config.model_dump_json() + "|" + account.email.lower()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def refresh_conversations(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> RefreshResult:
+    """Re-thread, re-score and re-order every conversation; link messages to them.
+
+    Manual state whose conversation id changed (a thread gained an older root) moves
+    with the messages, so a status set by hand is never lost.
+    """
+    moment = now_utc(now)
+    conn = db.conn
+    cfg = config.triage
+    version = db.get_meta("triage_input_version") or "0"
+    threading_input, details = _load(conn, account)
+    threads = thread_messages(threading_input)
+    states = load_states(conn)
+    matcher = triage.matcher_for(cfg)
+
+    prepared: list[dict[str, Any]] = []
+    facts_by_id: dict[str, tuple[dict[str, Any], list[_Message]]] = {}
+    need_bodies: list[int] = []
+    for thread in threads:
+        messages = [details[m.rowid] for m in thread.messages]
+        row, unanswered = _summarise(thread.id, messages)
+        prepared.append(row)
+        facts_by_id[thread.id] = (row, unanswered)
+        need_bodies.extend(m.rowid for m in unanswered)
+    bodies = _bodies(conn, need_bodies)
+
+    renames = _renamedload_states(threads, details, states)
+    for old, new in renames.items():
+        states[new] = states.pop(old)
+
+    candidates: list[triage.IncidentCandidate] = []
+    scores: dict[str, triage.Score] = {}
+    for row in prepared:
+        _, unanswered = facts_by_id[row["id"]]
+        facts = triage.ConversationFacts(
+            id=row["id"],
+            customer_email=row["customer_email"],
+            subject=row["subject"],
+            waiting_texts=[(m.subject, bodies.get(m.rowid, "")) for m in unanswered],
+            followups=row["followups"],
+            high_priority=any(m.priority is not None and m.priority <= 2 for m in unanswered),
+        )
+        scores[row["id"]] = result = triage.score(facts, cfg, matcher)
+        since = parse_time(row["unanswered_since"])
+        if row["derived_status"] == "open" and since is not None:
+            state = states.get(row["id"])
+            if state is None or state.status in (None, "open"):
+                candidates.append(
+                    triage.IncidentCandidate(
+                        id=row["id"],
+                        customer=row["customer_email"],
+                        when=since,
+                        subject=row["subject"],
+                        keywords=result.keywords,
+                    )
+                )
+    incidents = {cid: inc for inc in triage.find_incidents(candidates, cfg) for cid in inc.conversation_ids}
+
+    for row in prepared:
+        result = scores[row["id"]]
+        reasons = list(result.reasons)
+        base_urgency, base_band = result.urgency, result.band
+        incident = incidents.get(row["id"])
+        if incident is not None:
+            reasons.insert(0, incident.reason)
+            base_urgency += triage.INCIDENT_POINTS
+            base_band = max(base_band, triage.BAND_URGENT)
+        state = states.get(row["id"])
+        row.update(
+            reasons=json.dumps(reasons, ensure_ascii=False),
+            incident_id=incident.id if incident else None,
+            base_urgency=base_urgency,
+            base_band=base_band,
+            assigned_to=state.assigned_to if state else None,
+        )
+        row.update(
+            status_fields(
+                derived=row["derived_status"],
+                state=state,
+                last_customer_at=parse_time(row["last_customer_at"]),
+                last_agent_at=parse_time(row["last_agent_at"]),
+                last_message_at=parse_time(row["last_message_at"]),
+                unanswered_since=parse_time(row["unanswered_since"]),
+                base_band=base_band,
+                base_urgency=base_urgency,
+                config=cfg,
+                now=moment,
+            )
+        )
+
+    links = [
+        (thread.id, m.rowid)
+        for thread in threads
+        for m in thread.messages
+        if details[m.rowid].old_conversation != thread.id
+    ]
+    with db.transaction() as tx:
+        for old, new in renames.items():
+            tx.execute(
+                "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
+            )
+            tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+        tx.execute("DELETE FROM conversations")
+        tx.executemany(_INSERT_CONVERSATION, prepared)
+        tx.executemany("UPDATE messages SET conversation_id = ? WHERE id = ?", links)
+        tx.execute(
+            "UPDATE messages SET conversation_id = NULL WHERE conversation_id IS NOT NULL AND folder_id IN "
+            f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
+            THREADED_ROLES,
+        )
+        db.set_meta("triage_config", cfg.model_dump_json())
+        db.set_meta("triage_our_address", account.email.lower())
+        db.set_meta("triage_refreshed", f"{version}|{_config_fingerprint(cfg, account)}")
+    return RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}))
+
+
+def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
+    """The clock-independent columns of one conversation and its unanswered messages."""
+    customer = [m for m in messages if not m.from_us]
+    agent = [m for m in messages if m.from_us]
+    last_customer = customer[-1] if customer else None
+    last_customer_at = last_customer.when if last_customer else None
+    last_agent_at = max((m.when for m in agent if m.when), default=None)
+    derived = triage.derive_status(
+        last_customer_at, last_agent_at, bool(last_customer and "\\Answered" in last_customer.flags)
+    )
+    unanswered = (
+        [m for m in customer if last_agent_at is None or (m.when is not None and m.when > last_agent_at)]
+        if derived == "open"
+        else []
+    )
+    first = messages[0]
+    if customer:
+        email = customer[0].from_addr
+        name = next((m.from_name for m in reversed(customer) if m.from_name), "")
+    else:
+        email = ""
+        name = ""
+    times = [m.when for m in messages if m.when]
+    row = {
+        "id": conversation_id,
+        "subject": first.subject,
+        "customer_email": email,
+        "customer_name": name,
+        "derived_status": derived,
+        "first_message_at": iso(min(times)) if times else None,
+        "last_message_at": iso(max(times)) if times else None,
+        "last_customer_at": iso(last_customer_at),
+        "last_agent_at": iso(last_agent_at),
+        "message_count": len(messages),
+        "unread_count": sum(1 for m in customer if "\\Seen" not in m.flags),
+        "followups": max(0, len(unanswered) - 1),
+        "unanswered_since": iso(unanswered[0].when) if unanswered else None,
+    }
+    return row, unanswered
+
+
+def _renamedload_states(
+    threads: Sequence[Thread], details: dict[int, _Message], states: dict[str, State]
+) -> dict[str, str]:
+    """Old conversation ids with manual state whose messages now form a thread with a new id."""
+    new_ids = {t.id for t in threads}
+    renames: dict[str, str] = {}
+    for thread in threads:
+        if thread.id in states:
+            continue
+        for message in thread.messages:
+            old = details[message.rowid].old_conversation
+            if old and old != thread.id and old in states and old not in new_ids and old not in renames:
+                renames[old] = thread.id
+                break
+    return renames
+
+
+def refresh_if_stale(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> bool:
+    """Recompute conversations if messages or the triage config changed, else only the clock.
+
+    Returns True when a full refresh ran.
+    """
+    version = db.get_meta("triage_input_version") or "0"
+    wanted = f"{version}|{_config_fingerprint(config.triage, account)}"
+    if db.get_meta("triage_refreshed") != wanted:
+        refresh_conversations(db, config, account, now)
+        return True
+    apply_clock(db, now)
+    return False
+
+
+def apply_clock(db: Database, now: datetime | None = None) -> int:
+    """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
+
+    Each step is an indexed range over the rows whose state changes, so an unchanged
+    queue costs three index probes and no write.
+    """
+    moment = iso(now_utc(now))
+    conn = db.conn
+    due = conn.execute(
+        "SELECT EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?) "
+        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level = 0 AND sla_warn_at <= ?) "
+        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level IN (0, 1) "
+        "AND sla_due_at <= ?)",
+        (moment, moment, moment),
+    ).fetchone()[0]
+    if not due:
+        return 0
+    before = conn.total_changes
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE conversations SET status = 'open', band = base_band, urgency = base_urgency, "
+            "sla_level = 0, waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
+            "WHERE status = 'snoozed' AND snoozed_until <= ?",
+            (moment,),
+        )
+        tx.execute(
+            f"UPDATE conversations SET sla_level = 2, band = {triage.BAND_GUARD}, "
+            f"urgency = base_urgency + {triage.SLA_BREACH_POINTS} "
+            "WHERE status = 'open' AND sla_level IN (0, 1) AND sla_due_at <= ?",
+            (moment,),
+        )
+        tx.execute(
+            f"UPDATE conversations SET sla_level = 1, band = {triage.BAND_GUARD}, "
+            f"urgency = base_urgency + {triage.SLA_WARN_POINTS} "
+            "WHERE status = 'open' AND sla_level = 0 AND sla_warn_at <= ?",
+            (moment,),
+        )
+    return conn.total_changes - before
