@@ -192,7 +192,9 @@ def decode_header_value(value: str | bytes | None, limit: int = MAX_HEADER_VALUE
 
 # --- header fields --------------------------------------------------------------------------
 
-_MSGID = re.compile(r"<[^<>\s]{1,500}>")
+# Control characters are never part of an id: one could end up in a reply's In-Reply-To.
+_MSGID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,500}>")
+_ID_CHARS = re.compile(r"[^<>\s\x00-\x1f\x7f]{1,500}")
 
 
 def _first_id(value: str | None) -> str | None:
@@ -201,8 +203,8 @@ def _first_id(value: str | None) -> str | None:
     match = _MSGID.search(value)
     if match:
         return match.group(0)
-    bare = value.strip().split()
-    return f"<{bare[0][:500]}>" if bare else None
+    bare = _ID_CHARS.search(value)
+    return f"<{bare.group(0)}>" if bare else None
 
 
 def _id_list(value: str | None) -> list[str]:
@@ -272,9 +274,10 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
         if key.startswith(SPAM_HEADER_PREFIXES) and len(parsed.spam_headers) < 30:
             parsed.spam_headers.setdefault(key, decode_header_value(value, 1000))
     parsed.subject = decode_header_value(first.get("subject"), 1000)
-    parsed.message_id = _first_id(first.get("message-id"))
-    parsed.in_reply_to = _first_id(first.get("in-reply-to"))
-    parsed.references = _id_list(first.get("references"))
+    # Raw values carry 8-bit bytes as surrogates, which SQLite refuses: decode ids too.
+    parsed.message_id = _first_id(decode_header_value(first.get("message-id")))
+    parsed.in_reply_to = _first_id(decode_header_value(first.get("in-reply-to")))
+    parsed.references = _id_list(decode_header_value(first.get("references"), MAX_REFERENCES * 600))
     senders = _addresses(every.get("from", [])) or _addresses(every.get("sender", []))
     if senders:
         parsed.from_name, parsed.from_addr = senders[0]

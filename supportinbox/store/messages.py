@@ -94,7 +94,10 @@ def clear_folder(conn: sqlite3.Connection, folder_id: int) -> int:
 
 def flags_text(flags: Iterable[bytes | str]) -> str:
     """Flags as the cache stores them: space-separated, sorted, as text."""
-    return " ".join(sorted({f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags}))
+    texts = {f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags}
+    # \Recent belongs to one session and would look like a change on every sync.
+    texts.discard("\\Recent")
+    return " ".join(sorted(texts))
 
 
 _MESSAGE_COLUMNS = (
@@ -186,14 +189,20 @@ def upsert_message(
 def update_flags(
     conn: sqlite3.Connection, folder_id: int, changes: Sequence[tuple[int, str, int | None]]
 ) -> int:
-    """Apply ``(uid, flags_text, modseq)`` changes; return how many rows really changed."""
-    before = conn.total_changes
-    conn.executemany(
+    """Apply ``(uid, flags_text, modseq)`` changes; return how many messages' flags changed."""
+    if not changes:
+        return 0
+    # rowcount, not total_changes: the full-text triggers would be counted too.
+    changed = conn.executemany(
         "UPDATE messages SET flags = ?, modseq = COALESCE(?, modseq) "
-        "WHERE folder_id = ? AND uid = ? AND (flags != ? OR modseq IS NOT ?)",
-        [(flags, modseq, folder_id, uid, flags, modseq) for uid, flags, modseq in changes],
+        "WHERE folder_id = ? AND uid = ? AND flags != ?",
+        [(flags, modseq, folder_id, uid, flags) for uid, flags, modseq in changes],
+    ).rowcount
+    conn.executemany(
+        "UPDATE messages SET modseq = ? WHERE folder_id = ? AND uid = ? AND modseq IS NOT ?",
+        [(modseq, folder_id, uid, modseq) for uid, _, modseq in changes if modseq is not None],
     )
-    return conn.total_changes - before
+    return changed
 
 
 def cached_uids(conn: sqlite3.Connection, folder_id: int) -> set[int]:
@@ -207,11 +216,10 @@ def max_uid(conn: sqlite3.Connection, folder_id: int) -> int:
 
 def delete_uids(conn: sqlite3.Connection, folder_id: int, uids: Iterable[int]) -> int:
     """Remove messages expunged on the server; return how many were cached."""
-    before = conn.total_changes
-    conn.executemany(
+    cursor = conn.executemany(
         "DELETE FROM messages WHERE folder_id = ? AND uid = ?", [(folder_id, int(uid)) for uid in uids]
     )
-    return conn.total_changes - before
+    return max(cursor.rowcount, 0)
 
 
 def message_flags(conn: sqlite3.Connection, folder_id: int, uid: int) -> set[str] | None:

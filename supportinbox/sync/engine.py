@@ -1,0 +1,442 @@
+"""Incremental IMAP sync of Inbox, Junk and Sent into the local cache.
+
+What is fetched: for a new message, its flags, INTERNALDATE, size, MODSEQ, BODYSTRUCTURE
+and header block, then only the chosen text part (plain before HTML), capped at
+:data:`~supportinbox.mail.parse.MAX_TEXT` bytes. Attachments are never downloaded here.
+
+Crash safety: every batch is one transaction that also records the folder's UIDVALIDITY and
+HIGHESTMODSEQ as seen when the folder was selected, so an interrupted sync keeps every
+completed batch and the next run fetches only the messages still missing. ``UIDNEXT`` is
+recorded only when a folder is complete, which is what the no-change fast path checks.
+
+Incremental runs: a folder whose UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and message count are
+unchanged costs one EXAMINE. Otherwise flag changes come from CONDSTORE ``CHANGEDSINCE``,
+expunges from QRESYNC ``VANISHED`` (or a UID SEARCH ALL diff without QRESYNC), and a changed
+UIDVALIDITY empties the folder's cache and fetches it again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
+from imapclient.response_parser import parse_fetch_response
+
+from supportinbox.config import AccountConfig
+from supportinbox.errors import ConnectionFailed
+from supportinbox.mail.imap import (
+    NETWORK_ERRORS,
+    connect,
+    describe_network_error,
+    discover_folders,
+    logout,
+)
+from supportinbox.mail.parse import MAX_TEXT, decode_body, limit_text, parse_header_block
+from supportinbox.store import messages as store
+from supportinbox.store.db import Database, utcnow_iso
+from supportinbox.sync.flush import flush_pending
+from supportinbox.sync.hooks import SyncHook
+from supportinbox.sync.lock import account_lock
+from supportinbox.sync.structure import parse_structure
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(folder, done, total)`` while new messages are fetched."""
+
+__all__ = ["FolderResult", "ProgressCallback", "SyncEngine", "SyncResult", "flush_pending"]
+
+
+@dataclass
+class FolderResult:
+    """What one folder's sync changed in the cache."""
+
+    name: str
+    role: str
+    new: int = 0
+    updated: int = 0
+    vanished: int = 0
+    rebuilt: bool = False
+    total: int = 0
+
+
+@dataclass
+class SyncResult:
+    """The outcome of one sync run."""
+
+    folders: list[FolderResult] = field(default_factory=list)
+    bytes_received: int = 0
+    seconds: float = 0.0
+    pending_done: int = 0
+    pending_failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.folders)
+
+    @property
+    def updated(self) -> int:
+        return sum(f.updated for f in self.folders)
+
+    @property
+    def vanished(self) -> int:
+        return sum(f.vanished for f in self.folders)
+
+    def folder(self, role_or_name: str) -> FolderResult | None:
+        return next((f for f in self.folders if role_or_name in (f.role, f.name)), None)
+
+
+class _ByteCounter:
+    """Counts the bytes read from the server (wraps imaplib's read and readline)."""
+
+    def __init__(self, imap: IMAPClient) -> None:
+        self.count = 0
+        inner = imap._imap
+        read, readline = inner.read, inner.readline
+
+        def counted_read(size: int) -> bytes:
+            data: bytes = read(size)
+            self.count += len(data)
+            return data
+
+        def counted_readline() -> bytes:
+            line: bytes = readline()
+            self.count += len(line)
+            return line
+
+        inner.read = counted_read
+        inner.readline = counted_readline
+
+
+# imapclient's public fetch() takes only message-number lists and waits for each command;
+# these two halves allow "1:*"-style sets and pipelining several FETCH commands.
+def _send_fetch(imap: IMAPClient, uid_set: str, items: Sequence[str], modifiers: Sequence[str] = ()) -> Any:
+    args = ["FETCH", uid_set, "(" + " ".join(items) + ")"]
+    if modifiers:
+        args.append("(" + " ".join(modifiers) + ")")
+    return imap._imap._command("UID", *args)
+
+
+def _complete_fetch(imap: IMAPClient, tag: Any) -> dict[int, dict[bytes, Any]]:
+    typ, data = imap._imap._command_complete("FETCH", tag)
+    imap._checkok("fetch", typ, data)
+    typ, data = imap._imap._untagged_response(typ, data, "FETCH")
+    if data == [None]:
+        return {}
+    response: dict[int, dict[bytes, Any]] = parse_fetch_response(data, False, True)
+    return response
+
+
+def _uid_fetch(
+    imap: IMAPClient, uid_set: str, items: Sequence[str], modifiers: Sequence[str] = ()
+) -> dict[int, dict[bytes, Any]]:
+    return _complete_fetch(imap, _send_fetch(imap, uid_set, items, modifiers))
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """A compact IMAP sequence set: 1:5,9,12:13."""
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    index = 0
+    while index < len(ordered):
+        start = end = ordered[index]
+        while index + 1 < len(ordered) and ordered[index + 1] == end + 1:
+            index += 1
+            end = ordered[index]
+        parts.append(str(start) if start == end else f"{start}:{end}")
+        index += 1
+    return ",".join(parts)
+
+
+def _ranges(text: str) -> list[tuple[int, int]]:
+    ranges = []
+    for piece in text.split(","):
+        low, _, high = piece.strip().partition(":")
+        try:
+            a, b = int(low), int(high or low)
+        except ValueError:
+            continue
+        ranges.append((min(a, b), max(a, b)))
+    return ranges
+
+
+def _vanished_uids(responses: Iterable[Any], cached: Sequence[int]) -> set[int]:
+    """Cached UIDs named in VANISHED responses (ranges are intersected, never expanded)."""
+    found: set[int] = set()
+    for response in responses:
+        text = response.decode("ascii", "replace") if isinstance(response, bytes) else str(response)
+        text = text.replace("(EARLIER)", "").strip()
+        for low, high in _ranges(text):
+            start = bisect.bisect_left(cached, low)
+            end = bisect.bisect_right(cached, high)
+            found.update(cached[start:end])
+    return found
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return str(value.astimezone(UTC).isoformat(timespec="seconds"))
+    return None
+
+
+def _modseq(data: dict[bytes, Any]) -> int | None:
+    value = data.get(b"MODSEQ")
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
+    return int(value) if isinstance(value, int) else None
+
+
+class SyncEngine:
+    """Brings the cache of one account in step with its server.
+
+    ``folders`` limits the run to some folders (names or roles: inbox, junk, sent).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        account_name: str,
+        account: AccountConfig,
+        *,
+        password: str | None = None,
+        progress: ProgressCallback | None = None,
+        hooks: Sequence[SyncHook] = (),
+        folders: Sequence[str] | None = None,
+        lock_wait: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.account_name = account_name
+        self.account = account
+        self.password = password
+        self.progress = progress
+        self.hooks = list(hooks)
+        self.only = set(folders) if folders else None
+        self.lock_wait = lock_wait
+        self._condstore = False
+        self._qresync = False
+
+    def run(self) -> SyncResult:
+        """Sync once; raise ConnectionFailed / AuthenticationFailed / StorageError / SyncBusy."""
+        started = time.monotonic()
+        with account_lock(self.account_name, wait=self.lock_wait):
+            imap = connect(self.account_name, self.account, password=self.password)
+            counter = _ByteCounter(imap)
+            try:
+                result = self._run(imap)
+            except NETWORK_ERRORS as exc:
+                raise describe_network_error(exc, self.account, self.account_name) from None
+            except imap_errors.IMAPClientError as exc:
+                first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                raise ConnectionFailed(
+                    f"the IMAP server {self.account.imap_host}:{self.account.imap_port} refused a command "
+                    f"during sync ({first}); what was synced so far is kept"
+                ) from None
+            finally:
+                logout(imap)
+        result.bytes_received = counter.count
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _run(self, imap: IMAPClient) -> SyncResult:
+        result = SyncResult()
+        imap.normalise_times = False
+        roles = discover_folders(imap, self.account)
+        result.problems.extend(roles.problems)
+        capabilities = imap.capabilities()
+        self._qresync = b"QRESYNC" in capabilities
+        self._condstore = self._qresync or b"CONDSTORE" in capabilities
+        if self._qresync:
+            imap.enable("QRESYNC")
+        elif self._condstore:
+            imap.enable("CONDSTORE")
+        result.pending_done, result.pending_failed = flush_pending(imap, self.db)
+        for hook in self.hooks:
+            hook.before(imap, self.db, roles)
+        for role, name in roles.by_role().items():
+            if self.only is not None and name not in self.only and role not in self.only:
+                continue
+            result.folders.append(self._sync_folder(imap, name, role))
+        for hook in self.hooks:
+            hook.after(imap, self.db, roles)
+        return result
+
+    def _sync_folder(self, imap: IMAPClient, name: str, role: str) -> FolderResult:
+        info = imap.select_folder(name, readonly=True)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info[b"UIDNEXT"]) if isinstance(info.get(b"UIDNEXT"), int) else None
+        raw_hms = info.get(b"HIGHESTMODSEQ") if self._condstore else None
+        highestmodseq = int(raw_hms) if isinstance(raw_hms, int) else None
+        exists = int(info.get(b"EXISTS", 0))
+        result = FolderResult(name=name, role=role, total=exists)
+        with self.db.transaction() as conn:
+            folder = store.ensure_folder(conn, name, role)
+            if folder.uidvalidity is not None and folder.uidvalidity != uidvalidity:
+                log.warning("UIDVALIDITY of %s changed: cache of the folder rebuilt", name)
+                store.clear_folder(conn, folder.id)
+                result.rebuilt = True
+                folder = store.ensure_folder(conn, name, role)
+            cached = sorted(store.cached_uids(conn, folder.id))
+        unchanged = (
+            folder.uidvalidity == uidvalidity
+            and uidnext is not None
+            and folder.uidnext == uidnext
+            and highestmodseq is not None
+            and folder.highestmodseq == highestmodseq
+            and len(cached) == exists
+        )
+        if unchanged:
+            with self.db.transaction() as conn:
+                conn.execute("UPDATE folders SET last_sync = ? WHERE id = ?", (utcnow_iso(), folder.id))
+            return result
+
+        vanished = self._apply_changes(imap, folder, cached, highestmodseq, result)
+        complete = folder.uidnext is not None and folder.uidvalidity == uidvalidity
+        cached_set = set(cached) - vanished
+        if self._qresync and complete and cached:
+            found = imap.search(["UID", f"{cached[-1] + 1}:*"])
+            new = {int(u) for u in found if int(u) > cached[-1]}
+            if len(cached_set) + len(new) != exists:
+                new, gone = self._diff_all(imap, cached_set)
+                vanished |= gone
+        else:
+            new, gone = self._diff_all(imap, cached_set)
+            vanished |= gone
+        if vanished:
+            with self.db.transaction() as conn:
+                result.vanished += store.delete_uids(conn, folder.id, vanished)
+
+        state = {"uidvalidity": uidvalidity, "highestmodseq": highestmodseq}
+        self._fetch_new(imap, folder.id, name, sorted(new, reverse=True), state, result)
+        with self.db.transaction() as conn:
+            store.set_folder_state(conn, folder.id, uidnext=uidnext, last_sync=utcnow_iso(), **state)
+        return result
+
+    def _diff_all(self, imap: IMAPClient, cached: set[int]) -> tuple[set[int], set[int]]:
+        """(new, gone) by comparing every UID on the server with the cache."""
+        on_server = {int(u) for u in imap.search(["ALL"])}
+        return on_server - cached, cached - on_server
+
+    def _apply_changes(
+        self,
+        imap: IMAPClient,
+        folder: store.Folder,
+        cached: list[int],
+        highestmodseq: int | None,
+        result: FolderResult,
+    ) -> set[int]:
+        """Pick up flag changes (and, with QRESYNC, expunges) of cached messages."""
+        if not cached:
+            return set()
+        items = ["UID", "FLAGS", "MODSEQ"] if self._condstore else ["UID", "FLAGS"]
+        modifiers: list[str] = []
+        since = folder.highestmodseq
+        if self._condstore and since is not None and highestmodseq is not None:
+            if since == highestmodseq:
+                return set()
+            modifiers.append(f"CHANGEDSINCE {since}")
+            if self._qresync:
+                modifiers.append("VANISHED")
+        imap._imap.untagged_responses.pop("VANISHED", None)
+        response = _uid_fetch(imap, f"1:{cached[-1]}", items, modifiers)
+        vanished = set()
+        if self._qresync and modifiers:
+            vanished = _vanished_uids(imap._imap.untagged_responses.pop("VANISHED", []), cached)
+        changes = [
+            (uid, store.flags_text(data.get(b"FLAGS", ())), _modseq(data))
+            for uid, data in response.items()
+            if uid not in vanished
+        ]
+        if changes:
+            with self.db.transaction() as conn:
+                result.updated += store.update_flags(conn, folder.id, changes)
+        return vanished
+
+    def _fetch_new(
+        self,
+        imap: IMAPClient,
+        folder_id: int,
+        name: str,
+        uids: list[int],
+        state: dict[str, int | None],
+        result: FolderResult,
+    ) -> None:
+        """Fetch new messages newest first, one transaction per batch."""
+        total = len(uids)
+        if self.progress is not None:
+            self.progress(name, 0, total)
+        size = self.account.batch_size
+        done = 0
+        for start in range(0, total, size):
+            batch = uids[start : start + size]
+            rows = self._fetch_batch(imap, folder_id, batch)
+            with self.db.transaction() as conn:
+                store.upsert_messages(conn, rows)
+                # UIDNEXT stays unset until the folder is complete: an interrupted run
+                # must not look up to date to the next one.
+                store.set_folder_state(conn, folder_id, uidnext=None, last_sync=utcnow_iso(), **state)
+            done += len(batch)
+            result.new += len(rows)
+            if self.progress is not None:
+                self.progress(name, done, total)
+
+    def _fetch_batch(self, imap: IMAPClient, folder_id: int, uids: list[int]) -> list[dict[str, Any]]:
+        items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
+        if self._condstore:
+            items.append("MODSEQ")
+        first = _uid_fetch(imap, uid_set(uids), items)
+        structures = {uid: parse_structure(data.get(b"BODYSTRUCTURE")) for uid, data in first.items()}
+        groups: dict[str, list[int]] = {}
+        for uid, structure in structures.items():
+            if structure.text is not None:
+                groups.setdefault(structure.text.section, []).append(uid)
+        # All text-part fetches are sent at once and answered in order (pipelining).
+        tags = [
+            (section, _send_fetch(imap, uid_set(group), [f"BODY.PEEK[{section}]<0.{MAX_TEXT}>"]))
+            for section, group in groups.items()
+        ]
+        texts: dict[int, bytes] = {}
+        for section, tag in tags:
+            key = f"BODY[{section}]<0>".encode()
+            for uid, data in _complete_fetch(imap, tag).items():
+                value = data.get(key)
+                if isinstance(value, bytes):
+                    texts[uid] = value
+        rows = []
+        for uid, data in first.items():
+            if uid not in structures:
+                continue
+            header = data.get(b"BODY[HEADER]")
+            parsed = parse_header_block(header if isinstance(header, bytes) else b"")
+            structure = structures[uid]
+            parsed.attachments = structure.attachments
+            text = structure.text
+            if text is not None:
+                body = decode_body(
+                    texts.get(uid, b""), encoding=text.encoding, charset=text.charset, html=text.html
+                )
+                parsed.body_text, parsed.body_truncated = limit_text(body, text.size > MAX_TEXT)
+            elif data.get(b"BODYSTRUCTURE") is None:
+                parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"
+            size = data.get(b"RFC822.SIZE")
+            rows.append(
+                store.message_row(
+                    folder_id,
+                    uid,
+                    flags=data.get(b"FLAGS", ()),
+                    modseq=_modseq(data),
+                    internaldate=_iso(data.get(b"INTERNALDATE")),
+                    size=size if isinstance(size, int) else 0,
+                    parsed=parsed,
+                )
+            )
+        return rows

@@ -1,0 +1,69 @@
+"""Sending queued server changes (``pending_ops``) before anything else in a sync."""
+
+from __future__ import annotations
+
+import logging
+
+from imapclient import DELETED, IMAPClient
+from imapclient import exceptions as imap_errors
+
+from supportinbox.mail.imap import NETWORK_ERRORS
+from supportinbox.store import pending
+from supportinbox.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def _apply(imap: IMAPClient, op: pending.PendingOp, capabilities: tuple[bytes, ...]) -> None:
+    uid = int(op.payload["uid"])
+    if op.kind == "add_flags":
+        imap.add_flags([uid], [str(f) for f in op.payload["flags"]])
+    elif op.kind == "remove_flags":
+        imap.remove_flags([uid], [str(f) for f in op.payload["flags"]])
+    elif op.kind == "move":
+        dest = str(op.payload["dest"])
+        if b"MOVE" in capabilities:
+            imap.move([uid], dest)
+        else:
+            imap.copy([uid], dest)
+            imap.add_flags([uid], [DELETED])
+            # Only with UIDPLUS can one message be expunged without expunging others.
+            if b"UIDPLUS" in capabilities:
+                imap.uid_expunge([uid])
+    else:
+        raise ValueError(f"unknown operation {op.kind!r}")
+
+
+def flush_pending(imap: IMAPClient, db: Database) -> tuple[int, int]:
+    """Apply every queued change, oldest first; return (done, failed).
+
+    A change the server refuses stays queued with its error and attempt count. A broken
+    connection stops the flush (the error propagates) with the rest still queued.
+    """
+    ops = pending.list_pending(db.conn)
+    if not ops:
+        return 0, 0
+    capabilities = tuple(imap.capabilities())
+    done = failed = 0
+    selected: str | None = None
+    for op in ops:
+        try:
+            folder = str(op.payload["folder"])
+            if selected != folder:
+                selected = None
+                imap.select_folder(folder)
+                selected = folder
+            _apply(imap, op, capabilities)
+        except NETWORK_ERRORS:
+            raise
+        except (imap_errors.IMAPClientError, KeyError, ValueError, TypeError) as exc:
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            log.warning("queued %s #%d failed: %s", op.kind, op.id, error)
+            with db.transaction() as conn:
+                pending.mark_failed(conn, op.id, error)
+            failed += 1
+        else:
+            with db.transaction() as conn:
+                pending.mark_done(conn, op.id)
+            done += 1
+    return done, failed

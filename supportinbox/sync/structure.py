@@ -1,0 +1,173 @@
+"""Reading an IMAP BODYSTRUCTURE: which part holds the text, which parts are attachments.
+
+This is what lets a sync fetch only a message's text: the attachments are described from
+the structure (name, type, size, section number) and downloaded only on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from supportinbox.mail.parse import (
+    MAX_ATTACHMENTS,
+    MAX_DEPTH,
+    MAX_PARTS,
+    Attachment,
+    decode_bytes,
+    decode_header_value,
+    estimated_size,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """The part to show as the body, and how to decode it."""
+
+    section: str
+    html: bool
+    encoding: str
+    charset: str | None
+    size: int
+
+
+@dataclass(slots=True)
+class Structure:
+    text: TextPart | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace")
+    return "" if value is None else str(value)
+
+
+def _params(value: Any) -> dict[str, bytes]:
+    """A flat (name, value, name, value...) parameter list as a dict of lower-case names."""
+    params: dict[str, bytes] = {}
+    if not isinstance(value, tuple | list):
+        return params
+    items = list(value)
+    for index in range(0, len(items) - 1, 2):
+        name, raw = items[index], items[index + 1]
+        if isinstance(name, bytes) and isinstance(raw, bytes | str):
+            params[name.decode("ascii", "replace").lower()] = raw if isinstance(raw, bytes) else raw.encode()
+    return params
+
+
+def _rfc2231(params: dict[str, bytes], key: str) -> str | None:
+    """A parameter, joining RFC 2231 continuations (key*0*, key*1 ...) and charsets."""
+    if key + "*" in params:
+        return _decode_2231(params[key + "*"], extended=True)
+    pieces = []
+    extended = False
+    for index in range(100):
+        if f"{key}*{index}*" in params:
+            pieces.append(params[f"{key}*{index}*"])
+            extended = True
+        elif f"{key}*{index}" in params:
+            pieces.append(params[f"{key}*{index}"])
+        else:
+            break
+    if pieces:
+        return _decode_2231(b"".join(pieces), extended=extended)
+    if key in params:
+        return decode_header_value(params[key], 255)
+    return None
+
+
+def _decode_2231(raw: bytes, *, extended: bool) -> str:
+    if not extended:
+        return decode_header_value(raw, 255)
+    charset, _, rest = raw.partition(b"'")
+    _, _, encoded = rest.partition(b"'")
+    if not rest:
+        charset, encoded = b"utf-8", raw
+    data = bytearray()
+    index = 0
+    while index < len(encoded):
+        if encoded[index : index + 1] == b"%" and index + 2 < len(encoded):
+            try:
+                data.append(int(encoded[index + 1 : index + 3], 16))
+                index += 3
+                continue
+            except ValueError:
+                pass
+        data.append(encoded[index])
+        index += 1
+    return decode_bytes(bytes(data), charset.decode("ascii", "replace") or "utf-8")[:255]
+
+
+def _disposition(part: tuple[Any, ...], index: int) -> tuple[str, dict[str, bytes]]:
+    value = part[index] if len(part) > index else None
+    if isinstance(value, tuple | list) and value and isinstance(value[0], bytes):
+        params = _params(value[1]) if len(value) > 1 else {}
+        return value[0].decode("ascii", "replace").lower(), params
+    return "", {}
+
+
+def parse_structure(body: Any) -> Structure:
+    """Choose the text part (plain before HTML) and list attachments; never raises."""
+    result = Structure()
+    plain: TextPart | None = None
+    html: TextPart | None = None
+    stack: list[tuple[str, Any, int]] = [("", body, 0)]
+    visited = 0
+    while stack and visited < MAX_PARTS:
+        section, part, depth = stack.pop()
+        visited += 1
+        if not isinstance(part, tuple | list) or not part:
+            continue
+        if isinstance(part[0], list | tuple):  # multipart: (children..., subtype, ...)
+            if depth >= MAX_DEPTH:
+                continue
+            children = part[0] if isinstance(part[0], list) else [c for c in part if isinstance(c, tuple)]
+            numbered = [
+                (f"{section}.{index}" if section else str(index), child, depth + 1)
+                for index, child in enumerate(children, start=1)
+            ]
+            stack.extend(reversed(numbered))
+            continue
+        leaf_section = section or "1"
+        maintype, subtype = _text(part[0]).lower(), _text(part[1] if len(part) > 1 else b"").lower()
+        params = _params(part[2] if len(part) > 2 else None)
+        encoding = _text(part[5] if len(part) > 5 else b"7bit").lower()
+        size = part[6] if len(part) > 6 and isinstance(part[6], int) else 0
+        # Extension data starts after the line count (text), envelope+body+lines
+        # (message/rfc822) or directly (everything else); the disposition follows MD5.
+        if maintype == "text":
+            disposition_index = 9
+        elif (maintype, subtype) == ("message", "rfc822"):
+            disposition_index = 11
+        else:
+            disposition_index = 8
+        disposition, disposition_params = _disposition(tuple(part), disposition_index)
+        if maintype == "text" and subtype in ("plain", "html") and disposition != "attachment":
+            charset = params.get("charset")
+            candidate = TextPart(
+                section=leaf_section,
+                html=subtype == "html",
+                encoding=encoding,
+                charset=charset.decode("ascii", "replace") if charset else None,
+                size=size,
+            )
+            if subtype == "plain" and plain is None:
+                plain = candidate
+            elif subtype == "html" and html is None:
+                html = candidate
+            continue
+        if maintype == "multipart":
+            continue
+        if len(result.attachments) < MAX_ATTACHMENTS and (disposition == "attachment" or maintype != "text"):
+            filename = _rfc2231(disposition_params, "filename") or _rfc2231(params, "name") or ""
+            result.attachments.append(
+                Attachment(
+                    filename=filename,
+                    content_type=f"{maintype}/{subtype}"[:100],
+                    size=estimated_size(size, encoding),
+                    part=leaf_section,
+                )
+            )
+    result.text = plain or html
+    return result
