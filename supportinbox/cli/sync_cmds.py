@@ -1,0 +1,149 @@
+"""sync and cache rebuild: bringing the local cache in step with the server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import click
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.config import AccountConfig
+from supportinbox.domain.safetext import one_line
+from supportinbox.store.db import Database
+from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
+
+
+def summary_line(result: SyncResult) -> str:
+    """One line: what arrived, what changed, how long it took."""
+    seconds = f"{result.seconds:.1f} s"
+    if result.new:
+        per_folder = ", ".join(f"{one_line(f.name)} {f.new:,} new" for f in result.folders if f.new)
+        line = f"synced {_count(result.new, 'message')} in {seconds} ({per_folder})"
+    else:
+        totals = ", ".join(f"{one_line(f.name)} {f.total:,}" for f in result.folders)
+        line = f"up to date in {seconds} ({totals})"
+    extras = []
+    if result.updated:
+        extras.append(f"{_count(result.updated, 'flag change')}")
+    if result.vanished:
+        extras.append(f"{result.vanished:,} removed on the server")
+    rebuilt = [one_line(f.name) for f in result.folders if f.rebuilt]
+    if rebuilt:
+        extras.append(f"{', '.join(rebuilt)} fetched again (the server renumbered it)")
+    if result.pending_done:
+        extras.append(f"{_count(result.pending_done, 'queued change')} sent")
+    return line + ("; " + "; ".join(extras) if extras else "")
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(folder: str, done: int, total: int) -> None:
+            if folder not in tasks:
+                tasks[folder] = bar.add_task(escape(one_line(folder, limit=40)), total=total)
+            bar.update(tasks[folder], completed=done, total=total)
+
+        yield update
+
+
+def run_sync(
+    obj: CliContext,
+    account_name: str,
+    account: AccountConfig,
+    db: Database,
+    folders: Sequence[str] = (),
+) -> SyncResult:
+    """Sync, refresh the triage queue, and report problems on stderr."""
+    from supportinbox.store.conversations import refresh_conversations
+    from supportinbox.sync.hooks import default_hooks
+
+    hooks = default_hooks(obj.config, account_name, account)
+    with _progress_bar(sys.stderr.isatty()) as progress:
+        engine = SyncEngine(db, account_name, account, progress=progress, hooks=hooks, folders=folders)
+        result = engine.run()
+    refresh_conversations(db, obj.config, account)
+    for problem in result.problems:
+        click.echo(f"supportinbox: warning: {problem}", err=True)
+    if result.pending_failed:
+        click.echo(
+            f"supportinbox: warning: {_count(result.pending_failed, 'queued change')} could not be applied "
+            "on the server and stay queued for the next sync",
+            err=True,
+        )
+    return result
+
+
+@cli.command()
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    metavar="NAME",
+    help="Sync only this folder (a name, or inbox / junk / sent); repeatable.",
+)
+@pass_ctx
+def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
+    """Fetch new mail and changes from the server into the local cache."""
+    name, account = obj.account()
+    result = run_sync(obj, name, account, obj.db(), folders)
+    click.echo(summary_line(result))
+
+
+@cli.group()
+def cache() -> None:
+    """The local cache of the mailbox."""
+
+
+@cache.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def rebuild(obj: CliContext, yes: bool) -> None:
+    """Drop the cached mail and fetch it again (unsent replies and queued changes are kept)."""
+    from supportinbox import paths
+    from supportinbox.store.rebuild import rebuild_cache
+    from supportinbox.sync.lock import account_lock
+
+    name, account = obj.account()
+    path = paths.database_file(name)
+    if not yes:
+        click.confirm(
+            f"Delete the cached mail in {path} and fetch it again from the server? "
+            "Replies in the outbox and queued changes are kept.",
+            abort=True,
+        )
+    obj.close()
+    with account_lock(name):
+        outcome = rebuild_cache(name)
+    if outcome.backup is not None:
+        click.echo(
+            f"supportinbox: warning: the old cache could not be read fully ({one_line(outcome.problem)}); "
+            f"it was kept as {outcome.backup}",
+            err=True,
+        )
+    kept = ", ".join(f"{count} {table}" for table, count in outcome.kept.items() if count)
+    click.echo(f"cache emptied{' (kept ' + kept + ')' if kept else ''}; fetching the mailbox again")
+    result = run_sync(obj, name, account, obj.db())
+    click.echo(summary_line(result))

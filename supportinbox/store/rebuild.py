@@ -1,0 +1,118 @@
+"""Starting the cache afresh without losing anything that exists only locally.
+
+Mail itself can always be fetched again, but some rows exist only in the cache: replies in
+the outbox (sent ones too: they are the guard against sending twice), queued server
+changes, manual conversation state and notes not yet uploaded. :func:`rebuild_cache` builds
+a new, empty cache holding exactly those rows, and only then swaps it in. If the old cache
+cannot be read (it is corrupt), it is kept beside the new one instead of being deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.errors import StorageError
+from supportinbox.store.db import open_database
+
+# Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
+KEPT_TABLES: dict[str, str] = {
+    "outbox": "1",
+    "pending_ops": "1",
+    "conversation_state": "1",
+    "notes": "uploaded = 0",
+}
+
+
+@dataclass
+class RebuildResult:
+    path: Path
+    kept: dict[str, int]
+    backup: Path | None = None
+    problem: str | None = None
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def _read_kept(path: Path) -> tuple[dict[str, tuple[list[str], list[tuple[object, ...]]]], str | None]:
+    """The rows to keep from the old cache, and a problem if it could not be read."""
+    kept: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {}
+    if not path.exists():
+        return kept, None
+    try:
+        conn = sqlite3.connect(str(path), timeout=15)
+    except sqlite3.Error as exc:
+        return kept, str(exc)
+    problem = None
+    try:
+        for table, where in KEPT_TABLES.items():
+            try:
+                columns = _columns(conn, table)
+                if not columns:
+                    continue
+                rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}").fetchall()
+            except sqlite3.Error as exc:
+                problem = f"{table}: {exc}"
+                continue
+            kept[table] = (columns, [tuple(r) for r in rows])
+    finally:
+        conn.close()
+    return kept, problem
+
+
+def _remove_sidecars(path: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + suffix).unlink()
+
+
+def rebuild_cache(account_name: str) -> RebuildResult:
+    """Replace the account's cache with an empty one that keeps local-only rows.
+
+    The caller must hold the account's sync lock and have closed its own connection.
+    """
+    path = paths.database_file(account_name)
+    kept, problem = _read_kept(path)
+    fresh = path.with_name(path.name + ".rebuild")
+    fresh.unlink(missing_ok=True)
+    _remove_sidecars(fresh)
+    counts: dict[str, int] = {}
+    with open_database(fresh) as db:
+        try:
+            with db.transaction() as conn:
+                for table, (old_columns, rows) in kept.items():
+                    columns = [c for c in old_columns if c in set(_columns(conn, table))]
+                    indexes = [old_columns.index(c) for c in columns]
+                    conn.executemany(
+                        f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        [tuple(row[i] for i in indexes) for row in rows],
+                    )
+                    counts[table] = len(rows)
+        except StorageError:
+            fresh.unlink(missing_ok=True)
+            raise
+    backup = None
+    try:
+        if problem is not None and path.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            backup = path.with_name(f"{path.name}.unreadable-{stamp}")
+            os.replace(path, backup)
+            for suffix in ("-wal", "-shm"):
+                side = Path(str(path) + suffix)
+                if side.exists():
+                    os.replace(side, Path(str(backup) + suffix))
+        else:
+            # A stale write-ahead log must never be replayed into the new file.
+            _remove_sidecars(path)
+        _remove_sidecars(fresh)
+        os.replace(fresh, path)
+    except OSError as exc:
+        raise StorageError(f"cannot replace the cache {path}: {exc.strerror or exc}") from None
+    return RebuildResult(path=path, kept=counts, backup=backup, problem=problem)
