@@ -29,6 +29,7 @@ from supportinbox.store.conversation_rows import (
     status_fields,
 )
 from supportinbox.store.db import Database
+from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 4000
@@ -114,6 +115,7 @@ class RefreshResult:
     conversations: int
     messages: int
     incidents: int
+    junk_suspects: int
 
 
 _CONVERSATION_COLUMNS = (
@@ -160,6 +162,8 @@ def refresh_conversations(
     db: Database, config: Config, account: AccountConfig, now: datetime | None = None
 ) -> RefreshResult:
     """Re-thread, re-score and re-order every conversation; link messages to them.
+
+    Spam-folder verdicts are recomputed too, as they depend on the same links.
 
     Manual state whose conversation id changed (a thread gained an older root) moves
     with the messages, so a status set by hand is never lost.
@@ -271,7 +275,8 @@ def refresh_conversations(
         db.set_meta("triage_config", cfg.model_dump_json())
         db.set_meta("triage_our_address", account.email.lower())
         db.set_meta("triage_refreshed", f"{version}|{_config_fingerprint(cfg, account)}")
-    return RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}))
+    suspects = refresh_junk_verdicts(db, account)
+    return RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}), suspects)
 
 
 def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:

@@ -1,0 +1,336 @@
+"""list, show, search, status, snooze, spam-check, spam: triage from the command line.
+
+Human output is a Rich table built from ``Text`` objects (mail text is never parsed as
+markup) after :func:`~supportinbox.domain.safetext.one_line`; on a pipe Rich writes no
+colour or escape sequences. ``--json`` writes plain JSON (which escapes by itself).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.triage import format_span
+from supportinbox.errors import UserError
+from supportinbox.store import conversations as store
+from supportinbox.store.conversation_rows import parse_time
+from supportinbox.store.junk import JunkSuspect, list_suspects, refresh_junk_verdicts
+
+_SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _console() -> Console:
+    # highlight=False: Rich must not colour numbers or URLs found in mail text.
+    return Console(highlight=False, emoji=False, soft_wrap=False)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _local(value: str | None) -> str:
+    when = parse_time(value)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def _age(value: str | None, now: datetime) -> str:
+    when = parse_time(value)
+    return format_span(now - when) if when else ""
+
+
+def _customer(summary: ConversationSummary) -> str:
+    if summary.customer_name:
+        return f"{one_line(summary.customer_name, limit=30)} <{one_line(summary.customer_email)}>"
+    return one_line(summary.customer_email)
+
+
+def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for name, kwargs in (
+        ("ID", {"no_wrap": True}),
+        ("!", {"justify": "right", "no_wrap": True}),
+        ("Status", {"no_wrap": True}),
+        ("Waiting", {"no_wrap": True, "justify": "right"}),
+        ("Customer", {"overflow": "ellipsis", "max_width": 40}),
+        ("Subject", {"overflow": "ellipsis", "ratio": 1}),
+        ("Why", {"overflow": "fold", "ratio": 1}),
+    ):
+        table.add_column(name, **kwargs)
+    for row in rows:
+        waiting = _age(row.waiting_since, now) if row.status == "open" else ""
+        status = row.status
+        if row.assigned_to:
+            status += f" @{one_line(row.assigned_to)}"
+        style = {3: "bold red", 2: "yellow"}.get(row.band, "")
+        table.add_row(
+            Text(row.id, style="bold"),
+            Text(str(row.urgency), style=style),
+            Text(status),
+            Text(waiting),
+            Text(_customer(row)),
+            Text(one_line(row.subject, limit=120) or "(no subject)"),
+            Text("; ".join(one_line(r) for r in row.reasons)),
+        )
+    return table
+
+
+def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
+    name, account = obj.account()
+    return name, account, obj.db()
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "pending", "snoozed", "closed", "all"]),
+    default="open",
+    show_default=True,
+    help="Which conversations to list.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array in triage order.")
+@click.option("--mine", is_flag=True, help="Only conversations assigned to me (account.agent).")
+@click.option("--unassigned", is_flag=True, help="Only conversations nobody has claimed.")
+@pass_ctx
+def list_command(
+    obj: CliContext, status: str, limit: int, as_json: bool, mine: bool, unassigned: bool
+) -> None:
+    """The triage queue: SLA-breaching first, then urgent, then the rest (newest first)."""
+    if mine and unassigned:
+        raise UserError("--mine and --unassigned exclude each other: pick one")
+    _, account, db = _account_and_db(obj)
+    now = datetime.now(UTC)
+    store.refresh_if_stale(db, obj.config, account, now)
+    rows = store.list_queue(
+        db,
+        status=status,
+        limit=limit,
+        assigned_to=account.agent if mine else None,
+        unassigned=unassigned,
+        now=now,
+    )
+    if as_json:
+        _echo_json([r.to_json() for r in rows])
+        return
+    console = _console()
+    if not rows:
+        console.print(Text(f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")))
+        return
+    console.print(_queue_table(rows, now))
+
+
+def _show_detail(detail: ConversationDetail, now: datetime) -> None:
+    console = _console()
+    summary = detail.summary
+    head = Text()
+    head.append(one_line(summary.subject) or "(no subject)", style="bold")
+    head.append(f"\n{summary.id} · {summary.status}")
+    if summary.assigned_to:
+        head.append(f" · assigned to {one_line(summary.assigned_to)}")
+    if summary.snoozed_until:
+        head.append(f" · snoozed until {_local(summary.snoozed_until)}")
+    head.append(f" · urgency {summary.urgency}")
+    head.append(f"\ncustomer: {_customer(summary)}")
+    for reason in summary.reasons:
+        head.append(f"\n  • {one_line(reason)}")
+    console.print(head)
+    for message in detail.messages:
+        who = one_line(message.from_name) or one_line(message.from_addr)
+        line = Text("\n── ", style="dim")
+        line.append(f"{_local(message.date)}  ", style="dim")
+        line.append(f"{who} <{one_line(message.from_addr)}>", style="bold" if not message.from_us else "")
+        line.append(f"  [{one_line(message.folder)}]{'  (us)' if message.from_us else ''}", style="dim")
+        console.print(line)
+        if message.subject and message.subject != summary.subject:
+            console.print(Text(f"Subject: {one_line(message.subject)}", style="dim"))
+        console.print(Text(clean(message.body_text).rstrip() or "(no text)"))
+        for attachment in message.attachments:
+            name = one_line(str(attachment.get("filename") or "(unnamed)"), limit=80)
+            size = attachment.get("size")
+            console.print(
+                Text(f"  attachment: {name} ({size} bytes)" if size is not None else f"  attachment: {name}")
+            )
+    for note in detail.notes:
+        text = Text(f"\n── note by {one_line(note.author)} {_local(note.created_at)}\n", style="dim")
+        text.append(clean(note.body).rstrip())
+        console.print(text)
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the conversation as JSON.")
+@pass_ctx
+def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
+    """Print a conversation with every message and note."""
+    _, account, db = _account_and_db(obj)
+    now = datetime.now(UTC)
+    store.refresh_if_stale(db, obj.config, account, now)
+    detail = store.get_conversation(db, conversation_id, now)
+    if as_json:
+        _echo_json(detail.to_json())
+        return
+    _show_detail(detail, now)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Search subjects, senders and bodies; filters: from:ADDR status:S is:urgent is:unread."""
+    _, account, db = _account_and_db(obj)
+    now = datetime.now(UTC)
+    store.refresh_if_stale(db, obj.config, account, now)
+    rows = store.search(db, " ".join(query), limit=limit, now=now)
+    if as_json:
+        _echo_json([r.to_json() for r in rows])
+        return
+    if not rows:
+        _console().print(Text("Nothing found."))
+        return
+    _console().print(_queue_table(rows, now))
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.argument("new_status", type=click.Choice(["open", "pending", "closed"]))
+@pass_ctx
+def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
+    """Set a conversation's status by hand (a customer reply reopens a closed one)."""
+    _, account, db = _account_and_db(obj)
+    summary = store.set_status(db, conversation_id, new_status, agent=account.agent)
+    click.echo(f"{summary.id}: {summary.status}")
+
+
+def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime:
+    """The wake-up time from ``--until`` (local time unless it says otherwise) or ``--for``."""
+    if (until is None) == (span is None):
+        raise UserError("give exactly one of --until 2026-12-01T09:00 or --for 3d")
+    if span is not None:
+        match = _SPAN.match(span)
+        if not match:
+            raise UserError(f"--for {span!r}: use a number and a unit, e.g. 30m, 4h, 3d, 2w")
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        if amount <= 0:
+            raise UserError("--for needs a positive duration")
+        return now + timedelta(**{_UNITS[unit]: amount})
+    assert until is not None
+    try:
+        when = datetime.fromisoformat(until.strip())
+    except ValueError:
+        raise UserError(f"--until {until!r} is not a date and time like 2026-12-01T09:00") from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a bare time is the user's local time
+    return when.astimezone(UTC)
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.option("--until", "until", help="Wake-up time, e.g. 2026-12-01T09:00 (local time).")
+@click.option("--for", "span", help="Snooze for a while: 30m, 4h, 3d, 2w.")
+@pass_ctx
+def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:
+    """Hide a conversation until a time; it comes back as open (or earlier if the customer writes)."""
+    _, account, db = _account_and_db(obj)
+    now = datetime.now(UTC)
+    when = parse_snooze(until, span, now)
+    summary = store.set_status(
+        db, conversation_id, "snoozed", agent=account.agent, snoozed_until=when, now=now
+    )
+    click.echo(f"{summary.id}: snoozed until {_local(summary.snoozed_until)}")
+
+
+def _suspect_table(rows: list[JunkSuspect]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("ID", no_wrap=True, justify="right")
+    table.add_column("Score", no_wrap=True, justify="right")
+    table.add_column("From", overflow="ellipsis", max_width=40)
+    table.add_column("Subject", overflow="ellipsis", ratio=1)
+    table.add_column("Why", overflow="fold", ratio=1)
+    for row in rows:
+        who = (
+            f"{one_line(row.from_name, limit=30)} <{one_line(row.from_addr)}>"
+            if row.from_name
+            else row.from_addr
+        )
+        table.add_row(
+            Text(str(row.uid), style="bold"),
+            Text(str(row.score)),
+            Text(one_line(who)),
+            Text(one_line(row.subject, limit=120) or "(no subject)"),
+            Text("; ".join(one_line(r) for r in row.reasons)),
+        )
+    return table
+
+
+@cli.command("spam-check")
+@click.option("--json", "as_json", is_flag=True, help="Print the suspects as JSON.")
+@click.option("--all", "include_all", is_flag=True, help="List every spam-folder message with its score.")
+@click.option("--rescue", "rescue_uid", type=int, metavar="ID", help="Move this message to the inbox.")
+@pass_ctx
+def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: int | None) -> None:
+    """Find real customers in the spam folder (from the last sync); --rescue ID moves one back."""
+    name, account, db = _account_and_db(obj)
+    if rescue_uid is not None:
+        from supportinbox.sync.hooks import default_hooks
+        from supportinbox.sync.junk_actions import rescue
+
+        result = rescue(
+            db, obj.config, name, account, rescue_uid, hooks=default_hooks(obj.config, name, account)
+        )
+        if as_json:
+            _echo_json(
+                {"rescued": rescue_uid, "conversation": result.conversation_id, "synced": result.synced}
+            )
+            return
+        where = f": conversation {result.conversation_id}" if result.conversation_id else ""
+        click.echo(f"moved message {rescue_uid} to the inbox as not junk{where}")
+        if result.note:
+            click.echo(result.note)
+        return
+    store.refresh_if_stale(db, obj.config, account)
+    refresh_junk_verdicts(db, account)
+    rows = list_suspects(db, include_all=include_all)
+    if as_json:
+        _echo_json([r.to_json() for r in rows])
+        return
+    if not rows:
+        _console().print(Text("No likely customers in the spam folder."))
+        return
+    _console().print(_suspect_table(rows))
+    if not include_all:
+        click.echo("Rescue one with: supportinbox spam-check --rescue ID")
+
+
+@cli.command()
+@click.argument("conversation_id")
+@pass_ctx
+def spam(obj: CliContext, conversation_id: str) -> None:
+    """Move a conversation's customer messages from the inbox to the spam folder ($Junk)."""
+    from supportinbox.sync.hooks import default_hooks
+    from supportinbox.sync.junk_actions import report_spam
+
+    name, account, db = _account_and_db(obj)
+    result = report_spam(
+        db, obj.config, name, account, conversation_id, hooks=default_hooks(obj.config, name, account)
+    )
+    plural = "s" if result.moved != 1 else ""
+    click.echo(f"moved {result.moved} message{plural} of {result.conversation_id} to the spam folder")
+    if result.note:
+        click.echo(result.note)
+
+
+__all__ = ["list_command", "parse_snooze", "search", "show", "snooze", "spam", "spam_check", "status"]

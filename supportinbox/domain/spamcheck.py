@@ -1,0 +1,205 @@
+"""Is this message in the spam folder really from a customer? Pure scoring with reasons.
+
+Positive points say "a real customer": the message answers one of ours or continues a
+conversation, the sender (or their company domain) wrote to us before or was written to
+by us, authentication passes, the spam score is low, it reads like a support request.
+Negative points say "spam": failed authentication, a high spam score, bulk-mail headers,
+many recipients, a body full of links. A message at or above :data:`SUSPECT_SCORE` is a
+suspect worth rescuing; every point comes with a reason a person can check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from supportinbox.domain.triage import KeywordMatcher
+
+SUSPECT_SCORE = 30
+
+# Web-mail domains: a shared domain says nothing about being a customer.
+FREEMAIL_DOMAINS = frozenset(
+    re.findall(
+        r"\S+",
+        """
+        gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com outlook.com hotmail.com
+        hotmail.co.uk hotmail.fr live.com msn.com icloud.com me.com mac.com aol.com gmx.de gmx.net
+        gmx.com web.de t-online.de mail.ru yandex.ru yandex.com proton.me protonmail.com zoho.com
+        qq.com 163.com 126.com free.fr orange.fr laposte.net libero.it
+        """,
+    )
+)
+
+SUPPORT_WORDS: tuple[str, ...] = (
+    # English
+    "order",
+    "invoice",
+    "receipt",
+    "account",
+    "login",
+    "log in",
+    "password",
+    "refund",
+    "help",
+    "support",
+    "subscription",
+    "payment",
+    "charged",
+    "cancel",
+    "ticket",
+    "not working",
+    # German, French, Spanish, Portuguese, Italian
+    "bestellung",
+    "rechnung",
+    "konto",
+    "passwort",
+    "hilfe",
+    "commande",
+    "facture",
+    "compte",
+    "mot de passe",
+    "aide",
+    "pedido",
+    "factura",
+    "cuenta",
+    "contraseña",
+    "ayuda",
+    "fatura",
+    "conta",
+    "senha",
+    "ordine",
+    "fattura",
+    "aiuto",
+    # Arabic
+    "طلب",
+    "فاتورة",
+    "حساب",
+    "كلمة المرور",
+    "مساعدة",
+    "استرداد",
+    "دفع",
+    "اشتراك",
+    # Persian
+    "سفارش",
+    "فاکتور",
+    "حساب",
+    "رمز عبور",
+    "کمک",
+    "پرداخت",
+    "بازپرداخت",
+    "اشتراک",
+)
+
+_SUPPORT_MATCHER = KeywordMatcher.build(SUPPORT_WORDS)
+_AUTH = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_LINK = re.compile(r"https?://", re.IGNORECASE)
+_SCORE = re.compile(r"(?:score\s*=\s*)?(-?\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class JunkFacts:
+    """What is known about one message in the spam folder, looked up in the cache."""
+
+    from_addr: str
+    subject: str
+    body: str
+    answers_our_message: str | None = None  # subject of our sent message it replies to
+    continues_conversation: str | None = None  # id of the conversation it continues
+    sender_wrote_before: bool = False
+    we_wrote_to_sender: bool = False
+    domain_known: bool = False
+    auth_results: str = ""
+    spam_headers: Mapping[str, str] = field(default_factory=dict)
+    bulk_signs: Sequence[str] = ()
+    recipients: int = 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: int
+    suspect: bool
+    reasons: list[str]
+
+
+def auth_verdicts(auth_results: str) -> dict[str, str]:
+    """``{"dkim": "pass", "spf": "fail", ...}`` from Authentication-Results (first result wins)."""
+    found: dict[str, str] = {}
+    for method, result in _AUTH.findall(auth_results or ""):
+        found.setdefault(method.lower(), result.lower())
+    return found
+
+
+def spam_score(headers: Mapping[str, str]) -> float | None:
+    """The filter's numeric score from X-Spam-Score / X-Spam-Status / X-Rspamd-Score."""
+    for name in ("x-spam-score", "x-rspamd-score", "x-spam-status", "x-spam-level"):
+        value = headers.get(name)
+        if not value:
+            continue
+        if name == "x-spam-level":
+            stars = value.strip()
+            if stars and set(stars) == {"*"}:
+                return float(len(stars))
+            continue
+        if name == "x-spam-status":
+            match = re.search(r"score\s*=\s*(-?\d+(?:\.\d+)?)", value, re.IGNORECASE)
+        else:
+            match = _SCORE.search(value)
+        if match:
+            try:
+                return float(match.group(1))
+            except ValueError:
+                continue
+    return None
+
+
+def judge(facts: JunkFacts) -> Verdict:
+    """Score one spam-folder message; ``suspect`` means "probably a real customer"."""
+    points = 0
+    reasons: list[str] = []
+
+    def add(value: int, reason: str) -> None:
+        nonlocal points
+        points += value
+        reasons.append(f"{value:+d} {reason}")
+
+    if facts.answers_our_message is not None:
+        add(50, f"replies to our message '{facts.answers_our_message}'")
+    elif facts.continues_conversation is not None:
+        add(40, f"continues conversation {facts.continues_conversation}")
+    if facts.sender_wrote_before:
+        add(30, "sender wrote to the inbox before")
+    if facts.we_wrote_to_sender:
+        add(30, "we wrote to this address before")
+    if facts.domain_known and not (facts.sender_wrote_before or facts.we_wrote_to_sender):
+        domain = facts.from_addr.rpartition("@")[2]
+        add(15, f"domain {domain} is a known customer domain")
+    for method, result in auth_verdicts(facts.auth_results).items():
+        name = method.upper()
+        if result == "pass":
+            add(5, f"{name} pass")
+        elif result in ("fail", "softfail", "permerror"):
+            add(-20 if method == "dmarc" else -15, f"{name} {result}")
+    score = spam_score(facts.spam_headers)
+    if score is not None:
+        if score < 3:
+            add(15, f"low spam score {score:g}")
+        elif score < 6:
+            add(5, f"borderline spam score {score:g}")
+        elif score >= 10:
+            add(-30, f"high spam score {score:g}")
+        else:
+            add(-10, f"spam score {score:g}")
+    words = _SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(facts.body[:5000])
+    words = list(dict.fromkeys(words))
+    if words:
+        shown = ", ".join(f"'{w}'" for w in words[:3])
+        add(15, f"support wording: {shown}")
+    if facts.bulk_signs:
+        add(-25, "bulk mail (" + ", ".join(facts.bulk_signs) + ")")
+    if facts.recipients > 10:
+        add(-20, f"sent to {facts.recipients} recipients")
+    links = len(_LINK.findall(facts.body))
+    if links > 10:
+        add(-15, f"{links} links")
+    return Verdict(score=points, suspect=points >= SUSPECT_SCORE, reasons=reasons)

@@ -1,0 +1,218 @@
+"""Spam-folder verdicts in the cache: who in Junk is probably a real customer.
+
+:func:`refresh_junk_verdicts` runs after each sync (and after :func:`refresh_conversations`
+so message-to-conversation links are current); it looks each spam-folder message up
+against the inbox and sent folders and stores the verdict with its reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from email.policy import compat32
+
+from supportinbox.config import AccountConfig
+from supportinbox.domain import spamcheck
+from supportinbox.errors import NotFound
+from supportinbox.store.db import Database
+
+_BULK_PRECEDENCE = {"bulk", "list", "junk"}
+
+
+@dataclass(frozen=True)
+class JunkSuspect:
+    """A spam-folder message with its verdict. ``uid`` is how commands name it."""
+
+    rowid: int
+    folder: str
+    uid: int
+    message_id: str | None
+    from_name: str
+    from_addr: str
+    subject: str
+    date: str | None
+    score: int
+    suspect: bool
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.uid,
+            "folder": self.folder,
+            "message_id": self.message_id,
+            "from_name": self.from_name,
+            "from": self.from_addr,
+            "subject": self.subject,
+            "date": self.date,
+            "score": self.score,
+            "suspect": self.suspect,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass
+class _Known:
+    sent_subjects: dict[str, str]
+    conversations: dict[str, str]
+    inbox_senders: set[str]
+    written_to: set[str]
+    domains: set[str]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
+    ours = account.email.lower()
+    known = _Known({}, {}, set(), set(), set())
+    rows = conn.execute(
+        "SELECT f.role, m.message_id, m.subject, m.from_addr, m.to_addrs, m.cc_addrs, m.conversation_id "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role IN ('inbox', 'sent')"
+    )
+    for role, message_id, subject, from_addr, to_addrs, cc_addrs, conversation_id in rows:
+        mid = (message_id or "").lower()
+        sender = str(from_addr).lower()
+        if role == "sent" or sender == ours:
+            if mid:
+                known.sent_subjects[mid] = str(subject)
+            for address in f"{to_addrs} {cc_addrs}".lower().split():
+                if address != ours:
+                    known.written_to.add(address)
+                    known.domains.add(_domain(address))
+        else:
+            known.inbox_senders.add(sender)
+            known.domains.add(_domain(sender))
+        if mid and conversation_id:
+            known.conversations[mid] = str(conversation_id)
+    known.domains -= spamcheck.FREEMAIL_DOMAINS
+    known.domains.discard(_domain(ours))
+    return known
+
+
+def bulk_signs(raw_headers: str) -> list[str]:
+    """Which bulk-mail headers a header block carries (List-Unsubscribe, List-Id, Precedence)."""
+    try:
+        headers = HeaderParser(policy=compat32).parsestr(raw_headers or "", headersonly=True)
+    except Exception:  # noqa: BLE001 - hostile header text must not stop the check
+        return []
+    signs: list[str] = []
+    if headers.get("list-unsubscribe") is not None:
+        signs.append("List-Unsubscribe")
+    if headers.get("list-id") is not None:
+        signs.append("List-Id")
+    precedence = str(headers.get("precedence") or "").strip().lower()
+    if precedence in _BULK_PRECEDENCE:
+        signs.append(f"Precedence: {precedence}")
+    return signs
+
+
+def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
+    """Recompute the verdict of every cached spam-folder message; return how many are suspects."""
+    conn = db.conn
+    known = _known(conn, account)
+    rows = conn.execute(
+        "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, "
+        "substr(m.body_text, 1, 20000), m.auth_results, m.spam_headers, m.list_headers, m.raw_headers "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk'"
+    ).fetchall()
+    verdicts: list[tuple[int, int, int, str]] = []
+    for row in rows:
+        sender = str(row[4]).lower()
+        referenced = [r.lower() for r in str(row[3]).split()]
+        if row[2]:
+            referenced.append(str(row[2]).lower())
+        answers = next(
+            (known.sent_subjects[r] for r in reversed(referenced) if r in known.sent_subjects), None
+        )
+        continues = next(
+            (known.conversations[r] for r in reversed(referenced) if r in known.conversations), None
+        )
+        try:
+            spam_headers = {str(k).lower(): str(v) for k, v in json.loads(row[10] or "{}").items()}
+        except (ValueError, AttributeError):
+            spam_headers = {}
+        signs = bulk_signs(str(row[12]))
+        if row[11] and not signs:
+            signs = ["mailing-list headers"]
+        facts = spamcheck.JunkFacts(
+            from_addr=sender,
+            subject=str(row[7]),
+            body=str(row[8]),
+            answers_our_message=answers,
+            continues_conversation=continues,
+            sender_wrote_before=sender in known.inbox_senders,
+            we_wrote_to_sender=sender in known.written_to,
+            domain_known=_domain(sender) in known.domains,
+            auth_results=str(row[9]),
+            spam_headers=spam_headers,
+            bulk_signs=signs,
+            recipients=len(f"{row[5]} {row[6]}".split()),
+        )
+        verdict = spamcheck.judge(facts)
+        verdicts.append(
+            (
+                int(row[0]),
+                verdict.score,
+                int(verdict.suspect),
+                json.dumps(verdict.reasons, ensure_ascii=False),
+            )
+        )
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM junk_verdicts")
+        tx.executemany(
+            "INSERT INTO junk_verdicts(message_rowid, score, suspect, reasons) VALUES (?, ?, ?, ?)", verdicts
+        )
+    return sum(v[2] for v in verdicts)
+
+
+_SUSPECT_COLUMNS = (
+    "m.id, f.name, m.uid, m.message_id, m.from_name, m.from_addr, m.subject, m.date, "
+    "v.score, v.suspect, v.reasons"
+)
+
+
+def _suspect(row: sqlite3.Row | tuple[object, ...]) -> JunkSuspect:
+    try:
+        reasons = [str(r) for r in json.loads(str(row[10]))]
+    except ValueError:
+        reasons = []
+    return JunkSuspect(
+        rowid=int(str(row[0])),
+        folder=str(row[1]),
+        uid=int(str(row[2])),
+        message_id=None if row[3] is None else str(row[3]),
+        from_name=str(row[4]),
+        from_addr=str(row[5]),
+        subject=str(row[6]),
+        date=None if row[7] is None else str(row[7]),
+        score=int(str(row[8])),
+        suspect=bool(row[9]),
+        reasons=reasons,
+    )
+
+
+def list_suspects(db: Database, *, include_all: bool = False) -> list[JunkSuspect]:
+    """Spam-folder messages judged to be real customers (every judged one with ``include_all``)."""
+    where = "" if include_all else "WHERE v.suspect = 1 "
+    rows = db.conn.execute(
+        f"SELECT {_SUSPECT_COLUMNS} FROM junk_verdicts v JOIN messages m ON m.id = v.message_rowid "
+        f"JOIN folders f ON f.id = m.folder_id {where}ORDER BY v.score DESC, m.date DESC"
+    ).fetchall()
+    return [_suspect(r) for r in rows]
+
+
+def get_junk_message(db: Database, uid: int) -> JunkSuspect:
+    """The spam-folder message with ``uid`` and its verdict (as listed by ``spam-check``)."""
+    row = db.conn.execute(
+        f"SELECT {_SUSPECT_COLUMNS} FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "LEFT JOIN junk_verdicts v ON v.message_rowid = m.id WHERE f.role = 'junk' AND m.uid = ?",
+        (uid,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no message {uid} in the spam folder: see 'supportinbox spam-check'")
+    if row[8] is None:
+        row = (*tuple(row)[:8], 0, 0, "[]")
+    return _suspect(row)

@@ -1,0 +1,179 @@
+"""Rescuing a customer from the spam folder, and sending spam back there.
+
+Both move a message on the server (``MOVE`` when the server has it, else ``COPY``, flag
+``\\Deleted`` and ``UID EXPUNGE`` of just that message), set the junk keywords mail clients
+and filters learn from (``$NotJunk`` / ``$Junk``), then sync the two folders so the cache
+and the conversations (and spam verdicts) reflect the move at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from imapclient import DELETED, IMAPClient
+from imapclient import exceptions as imap_errors
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.errors import ConnectionFailed, NotFound, SyncBusy, UserError
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, discover_folders, logout
+from supportinbox.store.conversations import refresh_conversations, resolve_id
+from supportinbox.store.db import Database
+from supportinbox.store.junk import get_junk_message
+from supportinbox.sync.engine import SyncEngine
+from supportinbox.sync.hooks import SyncHook
+
+log = logging.getLogger(__name__)
+
+JUNK = "$Junk"
+NOT_JUNK = "$NotJunk"
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What a rescue or a spam report did. ``synced`` is False if the cache could not catch up."""
+
+    moved: int
+    conversation_id: str | None
+    synced: bool
+    note: str = ""
+
+
+def _message_id_of(imap: IMAPClient, uid: int) -> str | None:
+    data = imap.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    if uid not in data:
+        raise NotFound(f"message {uid} is no longer on the server: run 'supportinbox sync'")
+    raw = next((v for k, v in data[uid].items() if bytes(k).startswith(b"BODY")), b"")
+    text = bytes(raw).decode("utf-8", "replace")
+    _, _, value = text.partition(":")
+    value = value.strip()
+    return value.lower() if value else None
+
+
+def move_message(
+    imap: IMAPClient,
+    source: str,
+    dest: str,
+    uids: Sequence[int],
+    *,
+    add: Sequence[str],
+    remove: Sequence[str],
+) -> None:
+    """Flag ``uids`` in ``source`` and move them to ``dest`` (flags travel with the message)."""
+    capabilities = imap.capabilities()
+    imap.select_folder(source)
+    if remove:
+        imap.remove_flags(list(uids), list(remove))
+    if add:
+        imap.add_flags(list(uids), list(add))
+    if b"MOVE" in capabilities:
+        imap.move(list(uids), dest)
+        return
+    imap.copy(list(uids), dest)
+    imap.add_flags(list(uids), [DELETED])
+    if b"UIDPLUS" in capabilities:
+        imap.uid_expunge(list(uids))
+    else:
+        # Without UIDPLUS an EXPUNGE could remove messages someone else flagged: leave the
+        # original flagged \Deleted for the next expunge instead.
+        log.warning("server lacks UIDPLUS: original left flagged \\Deleted in %s", source)
+
+
+def _sync_after(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    password: str | None,
+    hooks: Sequence[SyncHook],
+) -> str:
+    try:
+        SyncEngine(db, account_name, account, password=password, hooks=hooks, folders=["inbox", "junk"]).run()
+    except SyncBusy:
+        return "another sync is running; the local view updates when it finishes"
+    refresh_conversations(db, config, account)
+    return ""
+
+
+def _imap_failure(exc: Exception, account_name: str, account: AccountConfig, what: str) -> UserError:
+    if isinstance(exc, NETWORK_ERRORS):
+        return describe_network_error(exc, account, account_name)
+    first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return ConnectionFailed(f"the IMAP server refused to {what} ({first}); nothing was changed locally")
+
+
+def rescue(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    uid: int,
+    *,
+    password: str | None = None,
+    hooks: Sequence[SyncHook] = (),
+) -> MoveResult:
+    """Move spam-folder message ``uid`` to the inbox as not-junk; it joins its conversation."""
+    message = get_junk_message(db, uid)
+    imap = connect(account_name, account, password=password)
+    try:
+        roles = discover_folders(imap, account)
+        imap.select_folder(message.folder)
+        found = _message_id_of(imap, uid)
+        expected = (message.message_id or "").lower() or None
+        if expected is not None and found != expected:
+            raise NotFound(
+                f"message {uid} in {message.folder} changed on the server: run 'supportinbox sync'"
+            )
+        move_message(imap, message.folder, roles.inbox, [uid], add=[NOT_JUNK], remove=[JUNK])
+    except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
+        raise _imap_failure(exc, account_name, account, "move the message") from None
+    finally:
+        logout(imap)
+    note = _sync_after(db, config, account_name, account, password, hooks)
+    conversation = None
+    if message.message_id:
+        row = db.conn.execute(
+            "SELECT m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id "
+            "WHERE f.role = 'inbox' AND m.message_id = ? AND m.conversation_id IS NOT NULL LIMIT 1",
+            (message.message_id,),
+        ).fetchone()
+        conversation = None if row is None else str(row[0])
+    return MoveResult(moved=1, conversation_id=conversation, synced=not note, note=note)
+
+
+def report_spam(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    password: str | None = None,
+    hooks: Sequence[SyncHook] = (),
+) -> MoveResult:
+    """Move the customer messages of a conversation from the inbox to the spam folder as ``$Junk``."""
+    ident = resolve_id(db, conversation_id)
+    rows = db.conn.execute(
+        "SELECT f.name, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE m.conversation_id = ? AND f.role = 'inbox' ORDER BY m.uid",
+        (ident,),
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"conversation {ident} has no message in the inbox to mark as spam")
+    imap = connect(account_name, account, password=password)
+    try:
+        roles = discover_folders(imap, account)
+        if roles.junk is None:
+            raise UserError("no spam folder on the server: set junk_folder in the config")
+        by_folder: dict[str, list[int]] = {}
+        for folder, uid in rows:
+            by_folder.setdefault(str(folder), []).append(int(uid))
+        for folder, uids in by_folder.items():
+            move_message(imap, folder, roles.junk, uids, add=[JUNK], remove=[NOT_JUNK])
+    except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
+        raise _imap_failure(exc, account_name, account, "move the conversation") from None
+    finally:
+        logout(imap)
+    note = _sync_after(db, config, account_name, account, password, hooks)
+    return MoveResult(moved=len(rows), conversation_id=ident, synced=not note, note=note)
