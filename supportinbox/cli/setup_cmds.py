@@ -9,6 +9,7 @@ import click
 from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.config import EXAMPLE_CONFIG
+from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import ConfigError
 from supportinbox.mail import credentials
 
@@ -47,6 +48,8 @@ def init(obj: CliContext, print_only: bool) -> None:
     else:
         paths.write_private_file(target, EXAMPLE_CONFIG)
         click.echo(f"wrote {target}: edit the [accounts.support] table, then run 'supportinbox login'")
+    added = install_default_templates()
+    click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")
 
 
 @cli.command()

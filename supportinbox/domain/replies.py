@@ -200,7 +200,9 @@ _HISTORY_START = re.compile(
     )""",
     re.VERBOSE | re.IGNORECASE,
 )
-_SIGNATURE = re.compile(r"^(?:-- ?|—|Sent from my .+|Get Outlook for .+|Envoyé de mon .+|Von meinem .+ gesendet)$")
+_SIGNATURE = re.compile(
+    r"^(?:-- ?|—|Sent from my .+|Get Outlook for .+|Envoyé de mon .+|Von meinem .+ gesendet)$"
+)
 
 
 def strip_history(body: str) -> str:

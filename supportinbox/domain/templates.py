@@ -29,7 +29,8 @@ from typing import Any, NoReturn
 
 import jinja2
 import yaml
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from supportinbox import paths
 from supportinbox.errors import NotFound, UserError
@@ -249,7 +250,9 @@ def load_template(name: str, directory: Path | None = None) -> Template:
     check_name(name)
     candidates = _files(directory).get(name, [])
     if not candidates:
-        available = ", ".join(sorted(_files(directory))) or "none; run 'supportinbox init' to add the defaults"
+        available = (
+            ", ".join(sorted(_files(directory))) or "none; run 'supportinbox init' to add the defaults"
+        )
         raise NotFound(f"no template named {name!r} in {directory} (available: {available})")
     if len(candidates) > 1:
         both = " and ".join(p.name for p in candidates)

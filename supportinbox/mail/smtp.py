@@ -36,9 +36,12 @@ def tls_context(account: AccountConfig) -> ssl.SSLContext:
     return context
 
 
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
 def _reply_text(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {one_line(text, limit=200)}"
+    return f"{code} {one_line(_text(message), limit=200)}"
 
 
 def _where(account: AccountConfig) -> str:
@@ -113,31 +116,64 @@ def send(
     except (smtplib.SMTPException, OSError) as exc:
         raise ConnectionFailed(f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}") from None
     try:
-        _login(smtp, account_name, account, password)
-        refused = smtp.sendmail(mail_from, list(recipients), raw)
-    except UserError:
-        raise
-    except smtplib.SMTPRecipientsRefused as exc:
-        details = "; ".join(f"{rcpt}: {_reply_text(*err)}" for rcpt, err in exc.recipients.items())
-        raise SendRefused(f"SMTP server {_where(account)} refused every recipient ({details})") from None
-    except smtplib.SMTPSenderRefused as exc:
-        raise SendRefused(
-            f"SMTP server {_where(account)} refused the sender {mail_from} "
-            f"({_reply_text(exc.smtp_code, exc.smtp_error)})"
-        ) from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendRefused(
-            f"SMTP server {_where(account)} refused the message ({_reply_text(exc.smtp_code, exc.smtp_error)})"
-        ) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise ConnectionFailed(
-            f"connection to SMTP server {_where(account)} failed while sending: {_describe(exc)}"
-        ) from None
+        login_refused: AuthenticationFailed | None = None
+        try:
+            _login(smtp, account_name, account, password)
+        except AuthenticationFailed as exc:
+            # Some relays advertise AUTH without requiring it. If the server takes the
+            # message anyway, fine; if it refuses, the failed login is the reason to report.
+            login_refused = exc
+        try:
+            refused = _transfer(smtp, account, mail_from, recipients, raw)
+        except _Refused as exc:
+            if login_refused is not None and exc.needs_auth:
+                raise login_refused from None
+            raise
     finally:
         try:
             smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
+    return refused
+
+
+class _Refused(SendRefused):
+    """A refusal with the server's reply code, to tell "log in first" from other reasons."""
+
+    def __init__(self, message: str, code: int, text: str) -> None:
+        super().__init__(message)
+        self.needs_auth = code in (530, 535, 538) or text.lstrip().startswith("5.7.")
+
+
+def _transfer(
+    smtp: smtplib.SMTP, account: AccountConfig, mail_from: str, recipients: Sequence[str], raw: bytes
+) -> dict[str, str]:
+    try:
+        refused = smtp.sendmail(mail_from, list(recipients), raw)
+    except smtplib.SMTPRecipientsRefused as exc:
+        details = "; ".join(f"{rcpt}: {_reply_text(*err)}" for rcpt, err in exc.recipients.items())
+        code, text = next(iter(exc.recipients.values()), (0, b""))
+        raise _Refused(
+            f"SMTP server {_where(account)} refused every recipient ({details})", code, _text(text)
+        ) from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise _Refused(
+            f"SMTP server {_where(account)} refused the sender {mail_from} "
+            f"({_reply_text(exc.smtp_code, exc.smtp_error)})",
+            exc.smtp_code,
+            _text(exc.smtp_error),
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        reply = _reply_text(exc.smtp_code, exc.smtp_error)
+        raise _Refused(
+            f"SMTP server {_where(account)} refused the message ({reply})",
+            exc.smtp_code,
+            _text(exc.smtp_error),
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ConnectionFailed(
+            f"connection to SMTP server {_where(account)} failed while sending: {_describe(exc)}"
+        ) from None
     return {rcpt: _reply_text(*err) for rcpt, err in refused.items()}
 
 

@@ -126,7 +126,9 @@ def list_rows(conn: sqlite3.Connection, statuses: tuple[str, ...] | None = None)
     return [_row(r) for r in rows]
 
 
-def due(conn: sqlite3.Connection, now: datetime, *, include_failed: bool, ignore_delay: bool) -> list[OutboxRow]:
+def due(
+    conn: sqlite3.Connection, now: datetime, *, include_failed: bool, ignore_delay: bool
+) -> list[OutboxRow]:
     """Rows to work on now: queued (past their undo window), interrupted, and failed on request."""
     statuses = ("queued", "sending", "failed") if include_failed else ("queued", "sending")
     stamp = now.isoformat(timespec="seconds")
@@ -141,8 +143,7 @@ def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[str,
     """Move a row to ``sending`` and count the attempt, if it is still in ``from_statuses``."""
     marks = ", ".join("?" for _ in from_statuses)
     cursor = conn.execute(
-        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
-        f"WHERE id = ? AND status IN ({marks})",
+        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status IN ({marks})",
         (outbox_id, *from_statuses),
     )
     return cursor.rowcount == 1

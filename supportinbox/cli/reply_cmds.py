@@ -1,0 +1,218 @@
+"""reply, templates, outbox: answering customers from the command line."""
+
+from __future__ import annotations
+
+import time
+from email.message import EmailMessage
+
+import click
+
+from supportinbox import paths
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.domain import templates
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.mail import drafts
+from supportinbox.mail import outbox as sender
+from supportinbox.store import outbox as store
+
+_DRAFT_HEADERS = ("From", "To", "Cc", "Subject", "In-Reply-To", "References")
+
+
+def _show_draft(msg: EmailMessage, body: str) -> None:
+    for name in _DRAFT_HEADERS:
+        if msg[name]:
+            click.echo(f"{name}: {one_line(str(msg[name]))}")
+    click.echo("")
+    click.echo(clean(body), nl=not body.endswith("\n"))
+
+
+def _edit(body: str) -> str:
+    """Open $VISUAL / $EDITOR on the body (a private temporary file); empty aborts."""
+    edited = click.edit(body, extension=".txt", require_save=False)
+    if edited is None:
+        edited = body
+    if not edited.strip():
+        raise UserError("the reply is empty: nothing was queued or sent")
+    return edited
+
+
+def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
+    """Count down the undo window; Ctrl-C cancels the reply."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            click.echo(f"\rsending in {left:4.1f} s, Ctrl-C to cancel ", nl=False, err=True)
+            time.sleep(min(0.2, left))
+        click.echo("", err=True)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        if sender.cancel(obj.db(), outbox_id):
+            click.echo("reply cancelled: nothing was sent", err=True)
+            raise click.Abort from None
+        click.echo("too late to cancel: the reply is already being sent", err=True)
+
+
+def _report(report: sender.SendReport) -> None:
+    problems: list[str] = []
+    for outcome in report.outcomes:
+        if outcome.status == "sent":
+            click.echo(f"#{outcome.outbox_id} sent")
+        elif outcome.status == "unfinished":
+            click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
+        else:
+            problems.append(f"#{outcome.outbox_id}: {outcome.message}")
+    if problems:
+        kept = "; ".join(problems)
+        raise SendRefused(
+            f"not sent, kept in the outbox ({kept}); run 'supportinbox outbox retry' to try again"
+        )
+
+
+@cli.command()
+@click.argument("conversation")
+@click.option(
+    "--template", "-t", "template_name", required=True, help="Template name (see 'templates list')."
+)
+@click.option("--send", is_flag=True, help="Send it (otherwise only print the draft).")
+@click.option("--edit", is_flag=True, help="Edit the body in $VISUAL / $EDITOR first.")
+@click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@click.option("--all", "reply_all", flag_value=True, default=None, help="Reply to all (others go to Cc).")
+@pass_ctx
+def reply(
+    obj: CliContext,
+    conversation: str,
+    template_name: str,
+    send: bool,
+    edit: bool,
+    yes: bool,
+    reply_all: bool | None,
+) -> None:
+    """Answer CONVERSATION with a template: print the draft, or --send it.
+
+    The reply goes to the outbox first, so a failed send is never lost: see
+    'supportinbox outbox'. It is threaded under the customer's last message, filed in
+    Sent, and that message is flagged as answered on the server.
+    """
+    config = obj.config
+    name, account = obj.account()
+    db = obj.db()
+    draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
+    if edit:
+        draft = drafts.with_body(draft, _edit(draft.body))
+    msg = drafts.draft_message(draft, config, account)
+    if not send:
+        _show_draft(msg, draft.body)
+        return
+    if not yes:
+        _show_draft(msg, draft.body)
+        click.echo("")
+        if not click.confirm("Send this reply?", default=False):
+            click.echo("not sent")
+            return
+    delay = config.replies.undo_seconds_cli
+    outbox_id = drafts.queue_draft(db, draft, msg, delay)
+    if delay > 0:
+        _wait_for_undo(obj, outbox_id, delay)
+    _report(sender.send_due(db, config, name, account, force=True, ids=[outbox_id]))
+
+
+@cli.group("templates", invoke_without_command=True)
+@click.pass_context
+def templates_group(ctx: click.Context) -> None:
+    """Reply templates (files in 'supportinbox locate templates')."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(templates_list)
+
+
+@templates_group.command("list")
+def templates_list() -> None:
+    """Every template with its description."""
+    found = templates.list_templates()
+    if not found:
+        click.echo(
+            f"no templates in {paths.templates_dir()}: 'supportinbox templates install' adds the defaults"
+        )
+        return
+    width = max(len(t.name) for t in found)
+    for template in found:
+        status = f" [-> {template.status}]" if template.status else ""
+        click.echo(f"{template.name:<{width}}  {one_line(template.description)}{status}")
+
+
+@templates_group.command("show")
+@click.argument("name")
+def templates_show(name: str) -> None:
+    """Print a template's source and settings."""
+    template = templates.load_template(name)
+    click.echo(f"# {template.path}")
+    if template.description:
+        click.echo(f"# description: {one_line(template.description)}")
+    if template.status:
+        click.echo(f"# status after sending: {template.status}")
+    if template.tags:
+        click.echo(f"# tags: {', '.join(template.tags)}")
+    if template.subject_prefix:
+        click.echo(f"# subject prefix: {one_line(template.subject_prefix)}")
+    click.echo(clean(template.source), nl=not template.source.endswith("\n"))
+
+
+@templates_group.command("install")
+def templates_install() -> None:
+    """Add the default templates that are missing (existing files are never changed)."""
+    added = templates.install_default_templates()
+    click.echo(f"added {len(added)} template(s) to {paths.templates_dir()}")
+
+
+@cli.group("outbox", invoke_without_command=True)
+@click.pass_context
+def outbox_group(ctx: click.Context) -> None:
+    """Replies waiting to be sent, failed, or interrupted."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(outbox_list)
+
+
+@outbox_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include sent and cancelled replies.")
+@pass_ctx
+def outbox_list(obj: CliContext, show_all: bool) -> None:
+    """Replies not yet (fully) sent; with --all, every reply."""
+    rows = store.list_rows(obj.db().conn, None if show_all else ("queued", "sending", "failed"))
+    if not rows:
+        click.echo("the outbox is empty")
+        return
+    for row in rows:
+        state = row.status
+        if row.status == "sending" and row.smtp_done_at:
+            state = "sent, filing pending"
+        to = one_line(", ".join(row.recipients), limit=40)
+        click.echo(f"#{row.id:<4} {state:<22} {row.created_at}  {to}  {one_line(row.subject, limit=60)}")
+        if row.last_error and row.status != "cancelled":
+            click.echo(f"      {one_line(row.last_error, limit=300)}")
+
+
+@outbox_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@pass_ctx
+def outbox_retry(obj: CliContext, ids: tuple[int, ...]) -> None:
+    """Send failed and waiting replies now (IDS only, when given)."""
+    name, account = obj.account()
+    report = sender.send_due(obj.db(), obj.config, name, account, force=True, ids=set(ids) if ids else None)
+    if not report.outcomes:
+        click.echo("nothing to send")
+        return
+    _report(report)
+
+
+@outbox_group.command("discard")
+@click.argument("outbox_id", type=int)
+@pass_ctx
+def outbox_discard(obj: CliContext, outbox_id: int) -> None:
+    """Drop a reply that was not sent (it stays listed as cancelled)."""
+    db = obj.db()
+    row = store.get(db.conn, outbox_id)
+    if row is None:
+        raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
+    if not sender.cancel(db, outbox_id):
+        raise SendRefused(f"reply #{outbox_id} is {row.status} and can no longer be discarded")
+    click.echo(f"reply #{outbox_id} discarded: it will not be sent")

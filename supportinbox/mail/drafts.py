@@ -1,0 +1,124 @@
+"""From a conversation and a template to a reply in the outbox (shared by the CLI and TUI).
+
+:func:`prepare_draft` finds the customer's last message in the cache and renders the
+template; the caller may let the agent edit the body; :func:`draft_message` builds the
+e-mail; :func:`queue_draft` writes it to the outbox with the undo delay. Sending is
+:func:`supportinbox.mail.outbox.send_due`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain import replies, templates
+from supportinbox.domain.conversation import MessageView
+from supportinbox.errors import NotFound, UserError
+from supportinbox.mail.outbox import queue_reply
+from supportinbox.store.conversations import get_conversation
+from supportinbox.store.db import Database
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered reply, not yet queued."""
+
+    conversation_id: str
+    original: replies.Original
+    reply_to_uid: int
+    reply_to_folder: str
+    template: templates.Template
+    body: str
+    reply_all: bool
+
+
+def _is_ours(message: MessageView, account: AccountConfig) -> bool:
+    return message.from_us or message.from_addr.lower() == account.email.lower()
+
+
+def customer_message(db: Database, account: AccountConfig, conversation_id: str) -> tuple[str, MessageView]:
+    """(full conversation id, the customer's latest message in it)."""
+    detail = get_conversation(db, conversation_id)
+    theirs = [m for m in detail.messages if not _is_ours(m, account) and m.folder_role != "sent"]
+    if not theirs:
+        raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
+    return detail.summary.id, theirs[-1]
+
+
+def original_from(message: MessageView) -> replies.Original:
+    return replies.Original(
+        from_name=message.from_name,
+        from_addr=message.from_addr,
+        subject=message.subject,
+        message_id=message.message_id,
+        references=list(message.refs),
+        reply_to=message.reply_to.split(),
+        to_addrs=list(message.to),
+        cc_addrs=list(message.cc),
+        body_text=message.body_text,
+    )
+
+
+def prepare_draft(
+    db: Database,
+    config: Config,
+    account: AccountConfig,
+    conversation_id: str,
+    template_name: str,
+    *,
+    reply_all: bool | None = None,
+    templates_dir: Path | None = None,
+    today: date | None = None,
+) -> Draft:
+    """Render ``template_name`` for the customer's latest message in the conversation."""
+    template = templates.load_template(template_name, templates_dir)
+    ident, message = customer_message(db, account, conversation_id)
+    original = original_from(message)
+    values = replies.template_variables(
+        original, account, ident, fallback_first_name=config.replies.first_name_fallback, today=today
+    )
+    return Draft(
+        conversation_id=ident,
+        original=original,
+        reply_to_uid=message.uid,
+        reply_to_folder=message.folder,
+        template=template,
+        body=templates.render(template, values),
+        reply_all=config.replies.reply_all if reply_all is None else reply_all,
+    )
+
+
+def with_body(draft: Draft, body: str) -> Draft:
+    """The draft with an edited body; an empty body is refused."""
+    if not body.strip():
+        raise UserError("the reply is empty: nothing was queued or sent")
+    return replace(draft, body=body)
+
+
+def draft_message(draft: Draft, config: Config, account: AccountConfig) -> EmailMessage:
+    return replies.build_reply(
+        draft.original,
+        account,
+        draft.body,
+        reply_all=draft.reply_all,
+        subject_prefix=draft.template.subject_prefix,
+        format_flowed=config.replies.format_flowed,
+    )
+
+
+def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: float = 0.0) -> int:
+    """Put the reply in the outbox; it becomes due after ``undo_seconds``."""
+    not_before = datetime.now(UTC) + timedelta(seconds=undo_seconds) if undo_seconds > 0 else None
+    return queue_reply(
+        db,
+        msg,
+        draft.conversation_id,
+        draft.reply_to_uid,
+        draft.reply_to_folder,
+        draft.template.name,
+        draft.template.status,
+        not_before,
+    )

@@ -1,0 +1,405 @@
+"""Sending replies from the durable outbox: never lost, never sent twice.
+
+A reply is written to the ``outbox`` table (status ``queued``) before the first SMTP byte.
+:func:`send_due` then, for each reply that is due:
+
+1. runs the pre-send checks (:data:`PRE_SEND_CHECKS`; one may hold a reply back),
+2. marks it ``sending`` and counts the attempt (committed),
+3. hands it to SMTP and records ``smtp_done_at`` the moment the server accepted it,
+4. applies the template's status to the conversation,
+5. files a copy in Sent, flags the customer's message ``\\Answered`` on the server,
+6. marks it ``sent``.
+
+A failure before the server accepted the reply leaves it ``failed`` with the reason, for
+``supportinbox outbox retry``. A failure after that leaves it ``sending`` with
+``smtp_done_at`` set: the next run finishes the bookkeeping and never calls SMTP again. A
+reply found in ``sending`` without ``smtp_done_at`` (the process died mid-send) is only
+sent again after the Sent folder was searched for its Message-ID and it was not there.
+
+Only one process sends from an account at a time (an advisory lock in the state folder),
+so a reply another process is sending right now is never taken for an interrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Protocol
+
+from imapclient.exceptions import IMAPClientError
+
+from supportinbox import paths
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.mail import smtp
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
+from supportinbox.store import outbox as store
+from supportinbox.store.conversations import set_status
+from supportinbox.store.messages import flags_text
+from supportinbox.store.outbox import OutboxRow
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from supportinbox.store.db import Database
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 30.0
+# last_error of a sent reply that some (not all) recipients refused.
+REFUSED_NOTE = "server refused recipient"
+
+
+class PreSendCheck(Protocol):
+    """Called just before a reply goes to SMTP; raise :class:`SendRefused` to hold it back.
+
+    A held reply is marked ``failed`` with the check's message and stays in the outbox.
+    """
+
+    def __call__(self, db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None: ...
+
+
+# The checks every send runs, in order (e.g. "a teammate already answered this conversation").
+PRE_SEND_CHECKS: list[PreSendCheck] = []
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one reply in this run."""
+
+    outbox_id: int
+    status: str  # sent | failed | held | unfinished (accepted by SMTP, bookkeeping pending)
+    message: str = ""
+    smtp_used: bool = False
+
+
+@dataclass
+class SendReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> bool:
+        """True when every reply handled in this run reached the customer's server."""
+        return all(o.status in ("sent", "unfinished") for o in self.outcomes)
+
+
+def queue_reply(
+    db: Database,
+    msg: EmailMessage,
+    conversation_id: str | None,
+    reply_to_uid: int | None,
+    reply_to_folder: str | None,
+    template: str | None,
+    after_status: str | None,
+    not_before: datetime | None,
+) -> int:
+    """Write the reply to the outbox (committed) and return its id; nothing is sent yet."""
+    message_id = str(msg["Message-ID"] or "").strip()
+    if not split_msgids(message_id):
+        raise SendRefused("the reply has no valid Message-ID")
+    recipients: list[str] = []
+    for header in ("To", "Cc", "Bcc"):
+        for address in getattr(msg[header], "addresses", ()) if msg[header] else ():
+            addr = valid_address(address.addr_spec)
+            if addr and addr.lower() not in {r.lower() for r in recipients}:
+                recipients.append(addr)
+    if not recipients:
+        raise SendRefused("the reply has no valid recipient")
+    if "Bcc" in msg:
+        del msg["Bcc"]
+    with db.transaction() as conn:
+        return store.insert(
+            conn,
+            message_id=message_id,
+            recipients=recipients,
+            subject=one_line(str(msg["Subject"] or "")),
+            raw=to_bytes(msg),
+            conversation_id=conversation_id,
+            reply_to_uid=reply_to_uid,
+            reply_to_folder=reply_to_folder,
+            template=template,
+            after_status=after_status,
+            not_before=not_before,
+        )
+
+
+def cancel(db: Database, outbox_id: int) -> bool:
+    """Cancel a reply that has not started sending; False when it is too late (or done)."""
+    with db.transaction() as conn:
+        if store.get(conn, outbox_id) is None:
+            raise NotFound(f"no reply #{outbox_id} in the outbox")
+        return store.cancel(conn, outbox_id)
+
+
+def _lock_path(account_name: str) -> str:
+    sync_lock = paths.lock_file(account_name)
+    return str(sync_lock.with_name(sync_lock.name.replace(".sync.lock", ".outbox.lock")))
+
+
+@contextlib.contextmanager
+def _send_lock(account_name: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    path = _lock_path(account_name)
+    paths.ensure_private_dir(paths.state_dir())
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise SendRefused(
+                        f"another supportinbox process has been sending from account {account_name!r} "
+                        f"for over {wait:.0f} s; the reply stays in the outbox ('supportinbox outbox')"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+class _Server:
+    """The IMAP side of the bookkeeping: one lazy connection for the whole run."""
+
+    def __init__(self, account_name: str, account: AccountConfig, password: str | None) -> None:
+        self.account_name = account_name
+        self.account = account
+        self.password = password
+        self._imap: IMAPClient | None = None
+        self._sent: str | None = None
+        self._sent_known = False
+
+    def imap(self) -> IMAPClient:
+        if self._imap is None:
+            self._imap = connect(self.account_name, self.account, password=self.password)
+        return self._imap
+
+    def sent_folder(self) -> str | None:
+        if not self._sent_known:
+            self._sent = discover_folders(self.imap(), self.account).sent
+            self._sent_known = True
+        return self._sent
+
+    def find(self, folder: str, header: str, msgid: str) -> list[int]:
+        """UIDs in ``folder`` whose ``header`` holds ``msgid``."""
+        imap = self.imap()
+        imap.select_folder(folder, readonly=True)
+        return [int(uid) for uid in imap.search(["HEADER", header, msgid.strip("<>")])]
+
+    def close(self) -> None:
+        if self._imap is not None:
+            logout(self._imap)
+            self._imap = None
+
+
+# What can go wrong talking to the IMAP server after a send: reported, retried later.
+_SERVER_ERRORS: tuple[type[BaseException], ...] = (UserError, IMAPClientError, *NETWORK_ERRORS)
+
+
+def _server_error(exc: BaseException, account: AccountConfig) -> str:
+    if isinstance(exc, UserError):
+        return exc.message
+    text = one_line(str(exc), limit=200) or type(exc).__name__
+    return f"IMAP server {account.imap_host}:{account.imap_port}: {text}"
+
+
+def send_due(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    *,
+    force: bool = False,
+    ids: Collection[int] | None = None,
+    password: str | None = None,
+    checks: list[PreSendCheck] | None = None,
+    now: datetime | None = None,
+) -> SendReport:
+    """Send every due reply (``ids`` only, when given) and finish interrupted ones.
+
+    ``force`` sends queued replies before their undo window ends and retries failed ones.
+    """
+    del config  # the account carries everything sending needs; kept for a stable signature
+    report = SendReport()
+    with _send_lock(account_name):
+        rows = store.due(db.conn, now or datetime.now(UTC), include_failed=force, ignore_delay=force)
+        if ids is not None:
+            rows = [r for r in rows if r.id in ids]
+        server = _Server(account_name, account, password)
+        try:
+            for row in rows:
+                report.outcomes.append(_process(db, server, row, checks))
+        finally:
+            server.close()
+    return report
+
+
+def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSendCheck] | None) -> Outcome:
+    account = server.account
+    smtp_used = False
+    if row.smtp_done_at is None:
+        if row.status == "sending":
+            verdict = _check_interrupted(db, server, row)
+            if verdict is not None:
+                return verdict
+            row = store.get(db.conn, row.id) or row
+        if row.smtp_done_at is None:
+            try:
+                for check in PRE_SEND_CHECKS if checks is None else checks:
+                    check(db, server.account_name, account, row)
+            except SendRefused as exc:
+                with db.transaction() as conn:
+                    store.mark_failed(conn, row.id, exc.message)
+                return Outcome(row.id, "held", exc.message)
+            with db.transaction() as conn:
+                if not store.claim(conn, row.id, from_statuses=("queued", "failed", "sending")):
+                    return Outcome(row.id, "held", "cancelled before it was sent")
+            try:
+                refused = smtp.send(
+                    server.account_name,
+                    account,
+                    row.raw,
+                    account.email,
+                    row.recipients,
+                    password=server.password,
+                )
+            except UserError as exc:
+                with db.transaction() as conn:
+                    store.mark_failed(conn, row.id, exc.message)
+                return Outcome(row.id, "failed", exc.message)
+            note = "; ".join(f"{REFUSED_NOTE} {k}: {v}" for k, v in refused.items()) or None
+            with db.transaction() as conn:
+                store.mark_smtp_done(conn, row.id, note)
+            smtp_used = True
+            row = store.get(db.conn, row.id) or row
+    _apply_status(db, account, row)
+    problem = _bookkeeping(db, server, row)
+    if problem:
+        with db.transaction() as conn:
+            store.note_error(conn, row.id, problem)
+        return Outcome(row.id, "unfinished", problem, smtp_used)
+    with db.transaction() as conn:
+        store.mark_sent(
+            conn, row.id, row.last_error if row.last_error and row.last_error.startswith("refused") else None
+        )
+    return Outcome(row.id, "sent", "", smtp_used)
+
+
+def _is_refusal_note(text: str | None) -> bool:
+    return bool(text and text.startswith(REFUSED_NOTE))
+
+
+def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome | None:
+    """A reply left mid-send: look for it in Sent before sending it again."""
+    try:
+        sent = server.sent_folder()
+        found = bool(sent and server.find(sent, "Message-ID", row.message_id))
+    except _SERVER_ERRORS as exc:
+        problem = (
+            f"interrupted while sending, and the Sent folder could not be checked "
+            f"({_server_error(exc, server.account)}); not sending it again until it can be"
+        )
+        with db.transaction() as conn:
+            store.note_error(conn, row.id, problem)
+        return Outcome(row.id, "failed", problem)
+    if found:
+        log.info("reply #%s was found in Sent after an interrupted send: not sending it again", row.id)
+        with db.transaction() as conn:
+            store.mark_smtp_done(conn, row.id, "found in Sent after an interrupted send")
+            store.mark_filed(conn, row.id)
+        return None
+    if sent is None:
+        problem = (
+            "interrupted while sending, and there is no Sent folder to tell whether it went out: "
+            f"if the customer did not get it, 'supportinbox outbox retry' sends it again, "
+            f"else 'supportinbox outbox discard {row.id}'"
+        )
+        with db.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (problem, row.id)
+            )
+        return Outcome(row.id, "failed", problem)
+    return None
+
+
+def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
+    """The template's status, applied once (after_status is cleared when done)."""
+    if not row.after_status or not row.conversation_id:
+        return
+    set_status(db, row.conversation_id, row.after_status, agent=account.agent)
+    with db.transaction() as conn:
+        conn.execute("UPDATE outbox SET after_status = NULL WHERE id = ?", (row.id,))
+
+
+def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
+    """File in Sent and flag the original \\Answered; the reason it is unfinished, or None."""
+    account = server.account
+    try:
+        if account.save_to_sent and not row.filed_in_sent:
+            sent = server.sent_folder()
+            if sent is None:
+                log.warning("no Sent folder on the server: reply #%s not filed", row.id)
+            elif not server.find(sent, "Message-ID", row.message_id):
+                server.imap().append(sent, row.raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))
+            with db.transaction() as conn:
+                store.mark_filed(conn, row.id)
+        if not row.answered_set:
+            _flag_answered(db, server, row)
+            with db.transaction() as conn:
+                store.mark_answered(conn, row.id)
+    except _SERVER_ERRORS as exc:
+        return (
+            f"sent, but not yet filed in Sent / flagged answered ({_server_error(exc, account)}); "
+            "'supportinbox outbox retry' finishes it without sending again"
+        )
+    return None
+
+
+def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
+    """Set \\Answered on the customer's message, found by UID or, if it moved, by Message-ID."""
+    if not row.reply_to_folder:
+        return
+    parsed = message_from_bytes(row.raw, policy=policy.default)
+    parents = split_msgids(str(parsed["In-Reply-To"] or ""))
+    imap = server.imap()
+    folder = row.reply_to_folder
+    if not imap.folder_exists(folder):
+        return
+    info = imap.select_folder(folder)
+    cached = db.conn.execute("SELECT id, uidvalidity FROM folders WHERE name = ?", (folder,)).fetchone()
+    uids: list[int] = []
+    if row.reply_to_uid is not None and (
+        cached is None or cached["uidvalidity"] in (None, info.get(b"UIDVALIDITY"))
+    ):
+        uids = [row.reply_to_uid]
+    elif parents:
+        uids = [int(u) for u in imap.search(["HEADER", "Message-ID", parents[0].strip("<>")])]
+    if not uids:
+        return
+    imap.add_flags(uids, [b"\\Answered"], silent=True)
+    if cached is not None:
+        with db.transaction() as conn:
+            for uid in uids:
+                found = conn.execute(
+                    "SELECT flags FROM messages WHERE folder_id = ? AND uid = ?", (cached["id"], uid)
+                ).fetchone()
+                if found is not None and "\\Answered" not in str(found["flags"]).split():
+                    flags = flags_text([*str(found["flags"]).split(), "\\Answered"])
+                    conn.execute(
+                        "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
+                        (flags, cached["id"], uid),
+                    )

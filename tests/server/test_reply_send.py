@@ -1,0 +1,159 @@
+"""Replying end to end: real Dovecot, real SMTP, the real command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store import outbox as store
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import client, make_message
+from tests.harness.replies import run_cli, setup_account
+from tests.harness.smtp import SmtpServer
+
+pytestmark = pytest.mark.server
+
+
+def _flags_of(dovecot: Dovecot, folder: str, message_id: str) -> set[bytes]:
+    with client(dovecot) as imap:
+        imap.select_folder(folder, readonly=True)
+        uids = imap.search(["HEADER", "Message-ID", message_id.strip("<>")])
+        assert len(uids) == 1
+        return set(imap.get_flags(uids)[uids[0]])
+
+
+def _in_folder(dovecot: Dovecot, folder: str, message_id: str) -> int:
+    with client(dovecot) as imap:
+        imap.select_folder(folder, readonly=True)
+        return len(imap.search(["HEADER", "Message-ID", message_id.strip("<>")]))
+
+
+def test_reply_is_sent_threaded_filed_and_flagged(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Cannot log in",
+        message_id="<q1@customer.test>",
+        body="Hello, I cannot log in since this morning.",
+    )
+    followup = make_message(
+        sender='"Haddad, Lina" <lina@customer.test>',
+        subject="RE: Re: Cannot log in",
+        message_id="<q2@customer.test>",
+        in_reply_to="<q1@customer.test>",
+        references="<q1@customer.test>",
+        body="Still broken, error 500.\n\nOn Monday, Acme wrote:\n> old text",
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [first, followup])
+    conversation = setup.conversation_of("<q2@customer.test>")
+
+    draft = run_cli(capsys, "reply", conversation, "--template", "acknowledge-investigating")
+    assert draft.code == 0, draft.err
+    assert 'To: "Haddad, Lina" <lina@customer.test>' in draft.out
+    assert "Subject: Re: Cannot log in" in draft.out
+    assert "Hi Lina," in draft.out
+    assert "> Still broken, error 500." in draft.out and "old text" not in draft.out
+    assert smtp_server.received == []
+
+    sent = run_cli(capsys, "reply", conversation, "--template", "acknowledge-investigating", "--send", "--yes")
+    assert sent.code == 0, sent.err
+    assert len(smtp_server.received) == 1
+    received = smtp_server.received[0]
+    msg = received.message
+    assert received.rcpt_tos == ["lina@customer.test"]
+    assert received.mail_from == "support@acme.test"
+    assert msg["From"] == "Acme Support <support@acme.test>"
+    assert msg["To"].addresses[0].display_name == "Haddad, Lina"
+    assert msg["To"].addresses[0].addr_spec == "lina@customer.test"
+    assert msg["Subject"] == "Re: Cannot log in"
+    assert msg["In-Reply-To"] == "<q2@customer.test>"
+    assert msg["References"].split() == ["<q1@customer.test>", "<q2@customer.test>"]
+    message_id = msg["Message-ID"]
+    assert message_id.endswith("@acme.test>")
+    assert "Hi Lina," in msg.get_content()
+
+    assert _in_folder(dovecot, "Sent", message_id) == 1
+    assert b"\\Answered" in _flags_of(dovecot, "INBOX", "<q2@customer.test>")
+    (row,) = store.list_rows(setup.db.conn)
+    assert (row.status, row.filed_in_sent, row.answered_set) == ("sent", True, True)
+    assert row.smtp_done_at is not None and row.attempts == 1
+
+    # The template's status ("open") is applied and the cache knows the message is answered.
+    flags = setup.db.conn.execute(
+        "SELECT flags FROM messages WHERE message_id = '<q2@customer.test>'"
+    ).fetchone()[0]
+    assert "\\Answered" in flags.split()
+
+
+def test_template_status_is_applied_to_the_conversation(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<s1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<s1@customer.test>")
+    result = run_cli(capsys, "reply", conversation, "-t", "closing-follow-up", "--send", "-y")
+    assert result.code == 0, result.err
+    status = setup.db.conn.execute("SELECT status FROM conversation_state WHERE conversation_id = ?", (conversation,))
+    assert status.fetchone()[0] == "closed"
+
+
+def test_smtp_down_keeps_reply_in_outbox_and_retry_sends_once(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<d1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<d1@customer.test>")
+    smtp_server.set_refusing(True)
+    result = run_cli(capsys, "reply", conversation, "-t", "need-more-information", "--send", "--yes")
+    assert result.code == 9
+    assert "kept in the outbox" in result.err and "451" in result.err
+    assert "Traceback" not in result.err
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.status == "failed" and row.smtp_done_at is None and "451" in (row.last_error or "")
+
+    listing = run_cli(capsys, "outbox")
+    assert f"#{row.id}" in listing.out and "failed" in listing.out
+
+    # A plain run of due replies does not retry a failed one behind the user's back.
+    smtp_server.set_refusing(False)
+    retry = run_cli(capsys, "outbox", "retry")
+    assert retry.code == 0, retry.err
+    assert len(smtp_server.received) == 1
+    again = run_cli(capsys, "outbox", "retry")
+    assert again.code == 0 and "nothing to send" in again.out
+    assert len(smtp_server.received) == 1
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.status == "sent" and row.attempts == 2
+    assert _in_folder(dovecot, "Sent", row.message_id) == 1
+
+
+def test_closed_smtp_port_is_one_line_and_kept(
+    supportinbox_home: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, None, [make_message(message_id="<c1@customer.test>")])
+    conversation = setup.conversation_of("<c1@customer.test>")
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert result.code != 0
+    assert result.err.count("\n") == 1 and "connection refused" in result.err
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.status == "failed"
+
+
+def test_discard_drops_a_failed_reply(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<x1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<x1@customer.test>")
+    smtp_server.set_refusing(True)
+    run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    (row,) = store.list_rows(setup.db.conn)
+    assert run_cli(capsys, "outbox", "discard", str(row.id)).code == 0
+    smtp_server.set_refusing(False)
+    assert "nothing to send" in run_cli(capsys, "outbox", "retry").out
+    assert smtp_server.received == []
