@@ -41,6 +41,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.faults import crash_point
 from supportinbox.mail import smtp
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.store import outbox as store
@@ -268,6 +269,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
             with db.transaction() as conn:
                 if not store.claim(conn, row.id, from_statuses=("queued", "failed", "sending")):
                     return Outcome(row.id, "held", "cancelled before it was sent")
+            crash_point("outbox.after_claim")
             try:
                 refused = smtp.send(
                     server.account_name,
@@ -281,9 +283,11 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                 with db.transaction() as conn:
                     store.mark_failed(conn, row.id, exc.message)
                 return Outcome(row.id, "failed", exc.message)
+            crash_point("outbox.after_smtp")
             note = "; ".join(f"{REFUSED_NOTE} {k}: {v}" for k, v in refused.items()) or None
             with db.transaction() as conn:
                 store.mark_smtp_done(conn, row.id, note)
+            crash_point("outbox.after_smtp_done")
             smtp_used = True
             row = store.get(db.conn, row.id) or row
     _apply_status(db, account, row)
@@ -293,9 +297,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
             store.note_error(conn, row.id, problem)
         return Outcome(row.id, "unfinished", problem, smtp_used)
     with db.transaction() as conn:
-        store.mark_sent(
-            conn, row.id, row.last_error if row.last_error and row.last_error.startswith("refused") else None
-        )
+        store.mark_sent(conn, row.id, row.last_error if _is_refusal_note(row.last_error) else None)
     return Outcome(row.id, "sent", "", smtp_used)
 
 
@@ -355,6 +357,7 @@ def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
                 log.warning("no Sent folder on the server: reply #%s not filed", row.id)
             elif not server.find(sent, "Message-ID", row.message_id):
                 server.imap().append(sent, row.raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))
+                crash_point("outbox.after_append")
             with db.transaction() as conn:
                 store.mark_filed(conn, row.id)
         if not row.answered_set:

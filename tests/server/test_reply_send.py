@@ -57,7 +57,7 @@ def test_reply_is_sent_threaded_filed_and_flagged(
     assert "> Still broken, error 500." in draft.out and "old text" not in draft.out
     assert smtp_server.received == []
 
-    sent = run_cli(capsys, "reply", conversation, "--template", "acknowledge-investigating", "--send", "--yes")
+    sent = run_cli(capsys, "reply", conversation, "-t", "acknowledge-investigating", "--send", "--yes")
     assert sent.code == 0, sent.err
     assert len(smtp_server.received) == 1
     received = smtp_server.received[0]
@@ -96,8 +96,10 @@ def test_template_status_is_applied_to_the_conversation(
     conversation = setup.conversation_of("<s1@customer.test>")
     result = run_cli(capsys, "reply", conversation, "-t", "closing-follow-up", "--send", "-y")
     assert result.code == 0, result.err
-    status = setup.db.conn.execute("SELECT status FROM conversation_state WHERE conversation_id = ?", (conversation,))
-    assert status.fetchone()[0] == "closed"
+    status = setup.db.conn.execute(
+        "SELECT status FROM conversation_state WHERE conversation_id = ?", (conversation,)
+    ).fetchone()
+    assert status[0] == "closed"
 
 
 def test_smtp_down_keeps_reply_in_outbox_and_retry_sends_once(
