@@ -305,12 +305,21 @@ def _raw_header_text(header_bytes: bytes) -> str:
     return decode_bytes(header_bytes[:MAX_RAW_HEADERS]).replace("\x00", "")
 
 
+_HEADER_DEFECTS = {"MissingHeaderBodySeparatorDefect", "FirstHeaderLineIsContinuationDefect"}
+
+
 def parse_header_block(header_bytes: bytes) -> ParsedMessage:
     """Parse just a header block (as fetched by ``BODY.PEEK[HEADER]``); never raises."""
     parsed = ParsedMessage(raw_headers=_raw_header_text(header_bytes))
     try:
         msg = message_from_bytes(header_bytes[: MAX_RAW_HEADERS * 4], policy=compat32)
-        _fill_headers(parsed, _header_pairs(msg))
+        pairs = _header_pairs(msg)
+        _fill_headers(parsed, pairs)
+        broken = sorted({type(d).__name__ for d in msg.defects} & _HEADER_DEFECTS)
+        if not pairs:
+            parsed.parse_error = "malformed message: no header could be read"
+        elif broken:
+            parsed.parse_error = f"malformed header block ({', '.join(broken)})"
     except Exception as exc:  # noqa: BLE001 - hostile input must never abort a sync
         parsed.parse_error = f"headers: {type(exc).__name__}: {str(exc)[:200]}"
     return parsed
