@@ -1,0 +1,121 @@
+"""Network faults during ``supportinbox sync``: one clear line, no hang, nothing lost.
+
+A fault proxy sits between the CLI and a real Dovecot. Each fault breaks one run; the
+next run (through a healthy proxy) must end with exactly the server's UID set in the
+cache, keep what the broken run had already stored, and leave an intact database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.cliproc import (
+    assert_one_clear_line,
+    cached_uids,
+    config_text,
+    integrity_ok,
+    open_cache,
+    run_cli,
+    server_uids,
+    write_config,
+)
+from tests.harness.dovecot import Dovecot
+from tests.harness.faultproxy import Fault, FaultProxy
+from tests.harness.mail import append, make_message
+
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
+
+INBOX_COUNT = 45
+JUNK_COUNT = 5
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Dovecot:
+    append(
+        dovecot,
+        [make_message(subject=f"Ticket {i}", body=f"Message number {i}\n" * 40) for i in range(INBOX_COUNT)],
+    )
+    append(dovecot, [make_message(subject=f"Spam {i}") for i in range(JUNK_COUNT)], folder="Junk")
+    return dovecot
+
+
+@pytest.fixture
+def proxy(mailbox: Dovecot) -> Iterator[FaultProxy]:
+    with FaultProxy(mailbox.imap_port) as p:
+        yield p
+
+
+def _row_ids(home: Path) -> dict[tuple[int, int], int]:
+    with open_cache(home) as conn:
+        rows = conn.execute("SELECT folder_id, uid, id FROM messages").fetchall()
+    return {(int(r["folder_id"]), int(r["uid"])): int(r["id"]) for r in rows}
+
+
+def _assert_in_step(home: Path, server: Dovecot) -> None:
+    assert integrity_ok(home)
+    for folder in ("INBOX", "Junk"):
+        assert cached_uids(home, folder) == server_uids(server, folder), folder
+
+
+FAULTS = {
+    "greeting-then-close": Fault("greeting"),
+    "cut-at-first-fetch": Fault("cut", trigger=b" FETCH (", after=0),
+    "cut-mid-fetch": Fault("cut", trigger=b"BODY[HEADER]", after=9000),
+    "cut-late-fetch": Fault("cut", trigger=b"BODY[HEADER]", after=40000),
+    "cut-client-command": Fault("cut", direction="c2s", trigger=b"UID FETCH", after=4),
+    "stall-mid-fetch": Fault("stall", trigger=b"BODY[HEADER]", after=12000, seconds=30),
+    "stall-at-login": Fault("stall", direction="c2s", trigger=b"LOGIN", after=0, seconds=30),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_sync_fault_then_resume(
+    name: str, mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    write_config(supportinbox_home, config_text(imap_port=proxy.port, timeout=3, batch_size=10))
+    proxy.set_fault(FAULTS[name])
+    broken = run_cli(supportinbox_home, "sync", timeout=45)
+    assert_one_clear_line(broken)
+    assert proxy.stats.trips, "the fault never fired: the test would prove nothing"
+    partial = _row_ids(supportinbox_home) if (supportinbox_home / "data").exists() else {}
+    if name.startswith("cut-late"):
+        assert 0 < len(partial) < INBOX_COUNT + JUNK_COUNT, "the cut should land between batches"
+
+    proxy.clear()
+    healed = run_cli(supportinbox_home, "sync", timeout=45)
+    assert healed.returncode == 0, healed.describe()
+    _assert_in_step(supportinbox_home, mailbox)
+    after = _row_ids(supportinbox_home)
+    # Resumed, not restarted: what the broken run stored is kept as it was.
+    assert {k: after.get(k) for k in partial} == partial
+
+
+def test_drip_feed_still_completes(mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path) -> None:
+    write_config(supportinbox_home, config_text(imap_port=proxy.port, timeout=3, batch_size=10))
+    proxy.set_fault(Fault("drip", trigger=b"BODY[HEADER]", after=0, chunk=4096, delay=0.002))
+    run = run_cli(supportinbox_home, "sync", timeout=90)
+    assert run.returncode == 0, run.describe()
+    _assert_in_step(supportinbox_home, mailbox)
+
+
+def test_changes_between_interrupted_runs(
+    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """Mail arriving and being deleted between a broken and a healed run still ends in step."""
+    write_config(supportinbox_home, config_text(imap_port=proxy.port, timeout=3, batch_size=10))
+    proxy.set_fault(Fault("cut", trigger=b"BODY[HEADER]", after=15000))
+    assert_one_clear_line(run_cli(supportinbox_home, "sync", timeout=45))
+    from tests.harness.mail import client
+
+    with client(mailbox) as imap:
+        imap.select_folder("INBOX")
+        imap.delete_messages([1, 2, 3, 40])
+        imap.expunge()
+    append(mailbox, [make_message(subject=f"Late {i}") for i in range(7)])
+    proxy.clear()
+    assert run_cli(supportinbox_home, "sync", timeout=45).returncode == 0
+    _assert_in_step(supportinbox_home, mailbox)
+    assert len(cached_uids(supportinbox_home)) == INBOX_COUNT - 4 + 7
