@@ -1,0 +1,1 @@
+"""The bundled demo mailbox: content, message builder, loader and offline service."""

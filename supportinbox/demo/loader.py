@@ -1,0 +1,106 @@
+"""Fill a fresh cache with the demo mailbox through the same code path as a sync.
+
+Messages go through :func:`parse_message` and :func:`upsert_message` exactly as fetched
+mail does, then :func:`refresh_conversations` threads, scores and files them. The demo
+account points at a host that does not resolve (``.invalid``) and the demo never opens
+a connection: replies are written as ``.eml`` files to :func:`paths.demo_outbox_dir`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.config import AccountConfig, Config, TriageConfig
+from supportinbox.demo.content import NOTES, SUPPORT, VIP_SENDERS
+from supportinbox.demo.mailbox import demo_messages
+from supportinbox.mail.parse import parse_message
+from supportinbox.store.db import Database, open_database
+from supportinbox.store.messages import ensure_folder, upsert_message
+
+DEMO_ACCOUNT = "demo"
+_ROLES = {"INBOX": "inbox", "Junk": "junk", "Sent": "sent"}
+
+
+def demo_config(base: Config | None = None) -> Config:
+    """The user's config (for theme, keys, reply settings) with the demo account in it."""
+    base = base or Config()
+    account = AccountConfig(
+        email=SUPPORT[1],
+        display_name=SUPPORT[0],
+        agent="alex",
+        username="demo",
+        imap_host="imap.demo.invalid",
+        smtp_host="smtp.demo.invalid",
+        junk_folder="Junk",
+        sent_folder="Sent",
+    )
+    triage = base.triage.model_copy(
+        update={"vip_senders": tuple(dict.fromkeys((*base.triage.vip_senders, *VIP_SENDERS)))}
+    )
+    return Config(
+        default=DEMO_ACCOUNT,
+        accounts={DEMO_ACCOUNT: account},
+        triage=TriageConfig.model_validate(triage.model_dump()),
+        replies=base.replies,
+        ui=base.ui,
+    )
+
+
+def demo_database_file() -> Path:
+    """The demo cache, rebuilt on every start so waiting times are relative to now."""
+    return paths.data_dir() / "demo.sqlite3"
+
+
+def load_demo(db: Database, config: Config, now: datetime | None = None) -> int:
+    """Store the demo mailbox in ``db`` and build its conversations; return the message count."""
+    from supportinbox.store.conversations import refresh_conversations
+
+    now = now or datetime.now(UTC)
+    account = config.accounts[DEMO_ACCOUNT]
+    messages = demo_messages(now)
+    uids: dict[str, int] = {}
+    with db.transaction() as conn:
+        for message in messages:
+            folder = ensure_folder(conn, message.folder, _ROLES[message.folder])
+            uids[message.folder] = uids.get(message.folder, 0) + 1
+            upsert_message(
+                conn,
+                folder.id,
+                uids[message.folder],
+                flags=message.flags,
+                modseq=None,
+                internaldate=message.received.isoformat(),
+                size=len(message.raw),
+                parsed=parse_message(message.raw),
+            )
+    refresh_conversations(db, config, account, now=now)
+    _add_notes(db, now)
+    return len(messages)
+
+
+def _add_notes(db: Database, now: datetime) -> None:
+    from datetime import timedelta
+
+    with db.transaction() as conn:
+        for subject, author, minutes, body in NOTES:
+            row = conn.execute("SELECT id FROM conversations WHERE subject = ?", (subject,)).fetchone()
+            if row is None:
+                continue
+            created = (now - timedelta(minutes=minutes)).isoformat(timespec="seconds")
+            conn.execute(
+                "INSERT INTO notes(conversation_id, author, created_at, body, uploaded) "
+                "VALUES (?, ?, ?, ?, 1)",
+                (row[0], author, created, body),
+            )
+
+
+def open_demo_database(config: Config, now: datetime | None = None) -> Database:
+    """A new demo cache in the data folder, loaded and ready (any previous one is replaced)."""
+    path = demo_database_file()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = open_database(path)
+    load_demo(db, config, now)
+    return db

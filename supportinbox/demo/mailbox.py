@@ -1,0 +1,81 @@
+"""Turn the demo threads into real RFC 5322 messages, dated relative to "now".
+
+The same input always gives the same bytes for the same ``now`` (Message-IDs are derived
+from the thread and turn, not random), so tests and snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from supportinbox.demo.content import SUPPORT, THREADS, Thread, Turn
+
+
+@dataclass(frozen=True)
+class DemoMessage:
+    """One message of the demo mailbox and where it lies."""
+
+    folder: str
+    raw: bytes
+    flags: tuple[str, ...]
+    received: datetime
+
+
+def _message_id(thread: Thread, index: int) -> str:
+    digest = hashlib.sha256(f"{thread.email}|{thread.subject}|{index}".encode()).hexdigest()[:16]
+    return f"<demo-{digest}@{thread.email.split('@', 1)[1]}>"
+
+
+def _address(name: str, email: str) -> str:
+    local, _, domain = email.partition("@")
+    return str(Address(display_name=name, username=local, domain=domain))
+
+
+def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
+    msg = EmailMessage()
+    customer = _address(thread.name, thread.email)
+    support = _address(*SUPPORT)
+    msg["From"] = support if turn.from_support else customer
+    msg["To"] = customer if turn.from_support else support
+    subject = thread.subject
+    if index > 0 and not subject.lower().startswith("re:"):
+        subject = "Re: " + subject
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = _message_id(thread, index)
+    if index > 0:
+        msg["In-Reply-To"] = _message_id(thread, index - 1)
+        msg["References"] = " ".join(_message_id(thread, i) for i in range(index))
+    for name, value in thread.headers.items():
+        msg[name] = value
+    msg.set_content(turn.body)
+    if turn.attachment is not None:
+        filename, mime, data = turn.attachment
+        maintype, _, subtype = mime.partition("/")
+        if maintype == "text":
+            msg.add_attachment(data.decode("utf-8"), subtype=subtype, filename=filename)
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        # A fixed boundary keeps the bytes identical from run to run.
+        msg.set_boundary("demo-boundary-" + _message_id(thread, index)[6:22])
+    return msg.as_bytes()
+
+
+def demo_messages(now: datetime) -> list[DemoMessage]:
+    """Every message of the demo mailbox, oldest first, dated relative to ``now`` (aware)."""
+    out: list[DemoMessage] = []
+    for thread in THREADS:
+        for index, turn in enumerate(thread.turns):
+            date = (now - timedelta(minutes=turn.minutes_ago)).replace(microsecond=0)
+            folder = "Sent" if turn.from_support else thread.folder
+            flags = ("\\Seen",) if turn.seen else ()
+            if not turn.from_support and any(later.from_support for later in thread.turns[index + 1 :]):
+                flags = (*flags, "\\Answered")
+            out.append(DemoMessage(folder, _build(thread, index, turn, date), flags, date))
+    out.sort(key=lambda m: m.received)
+    return out

@@ -1,0 +1,73 @@
+"""The demo's service: the real cache and queue, but no server.
+
+Everything reads and writes the demo cache exactly as with a real account. The two
+outward actions change: a sync fetches nothing, and a reply, once its undo window is
+over, is written as an ``.eml`` file to :func:`paths.demo_outbox_dir` and filed in the
+cached Sent folder (through the same parse/upsert/refresh path as a sync) instead of
+going to SMTP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.domain.templates import install_default_templates
+from supportinbox.errors import SendRefused
+from supportinbox.mail.parse import parse_message
+from supportinbox.store import conversations
+from supportinbox.store import outbox as outbox_store
+from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
+from supportinbox.tui.service import InboxService, Progress, SendResult, SyncOutcome
+
+
+class DemoService(InboxService):
+    """An :class:`InboxService` whose outward actions stay on this machine."""
+
+    demo = True
+
+    def templates_dir(self) -> Path:
+        """The user's templates if there are any, else the shipped ones (copied for the demo)."""
+        mine = paths.templates_dir()
+        if mine.is_dir() and any(mine.iterdir()):
+            return mine
+        directory = paths.data_dir() / "demo-templates"
+        install_default_templates(directory)
+        return directory
+
+    def sync(self, progress: Progress) -> SyncOutcome:
+        progress("demo mailbox")
+        return SyncOutcome("demo mailbox: nothing to fetch", None)
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        """Write the reply to the demo outbox folder and file it in the cached Sent folder."""
+        directory = paths.ensure_private_dir(self.demo_outbox_dir())
+        with self.writer() as db:
+            row = outbox_store.get(db.conn, outbox_id)
+            if row is None or row.status != "queued":
+                raise SendRefused("the reply was cancelled or is no longer in the outbox")
+            moment = self.now()
+            target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
+            target.write_bytes(row.raw)
+            target.chmod(0o600)
+            with db.transaction() as conn:
+                outbox_store.claim(conn, outbox_id, from_statuses=("queued",))
+                outbox_store.mark_smtp_done(conn, outbox_id, "demo: saved, not sent")
+                sent = ensure_folder(conn, "Sent", "sent")
+                upsert_message(
+                    conn,
+                    sent.id,
+                    max_uid(conn, sent.id) + 1,
+                    flags=("\\Seen",),
+                    modseq=None,
+                    internaldate=moment.isoformat(timespec="seconds"),
+                    size=len(row.raw),
+                    parsed=parse_message(row.raw),
+                )
+                outbox_store.mark_sent(conn, outbox_id, "demo: saved, not sent")
+            conversations.refresh_conversations(db, self.config, self.account, now=moment)
+            if row.after_status and row.conversation_id:
+                conversations.set_status(
+                    db, row.conversation_id, row.after_status, agent=self.account.agent, now=moment
+                )
+        return SendResult(outbox_id, True, f"Demo: the reply was saved to {target}, nothing was sent.")

@@ -1,0 +1,1 @@
+"""The terminal UI (Textual): screens, widgets, and the service they call."""

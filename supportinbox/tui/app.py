@@ -1,0 +1,227 @@
+"""The supportinbox terminal app: screens, background sync, errors, keys and themes.
+
+The app itself stays small: it owns the :class:`InboxService`, the sync schedule, the
+status shown in every status bar, and the one place where a failed worker becomes a
+readable modal. Each screen lives in its own module under ``tui/screens``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.tui.screens.help import HelpScreen
+from supportinbox.tui.screens.inbox import InboxScreen
+from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
+from supportinbox.tui.service import InboxService, SendResult, SyncOutcome
+from supportinbox.tui.widgets.status_bar import SyncStatus
+
+# Called to build the service of another account (switch account); None in the demo.
+ServiceFactory = Callable[[str], InboxService]
+
+
+class SyncProgress(Message):
+    """A step of a running sync; a newer one replaces an unprocessed older one."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__()
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SyncProgress)
+
+
+class SupportInboxApp(App[None]):
+    """Keyboard-driven support inbox on one account's local cache."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "supportinbox"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave supportinbox"),
+        Binding("question_mark,f1", "help", "Keys", id="help", tooltip="Every key of this screen"),
+        Binding("s", "sync", "Sync", id="sync", tooltip="Fetch new mail now"),
+        Binding("A", "switch_account", "Account", id="switch_account", show=False, tooltip="Switch account"),
+        Binding("T", "toggle_theme", "Theme", id="toggle_theme", show=False, tooltip="Light / dark theme"),
+    ]
+
+    sync_status: reactive[SyncStatus] = reactive(SyncStatus)
+
+    def __init__(self, service: InboxService, *, service_factory: ServiceFactory | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self._service_factory = service_factory
+        ui = service.config.ui
+        self.theme = ui.theme if ui.theme in self.available_themes else "textual-dark"
+        self._keymap_from_config = dict(ui.keys)
+        self.sync_status = SyncStatus(
+            account=service.account_name,
+            demo=service.demo,
+            last_sync=service.last_sync(),
+            outbox=service.outbox_count(),
+        )
+
+    def now(self) -> datetime:
+        return self.service.now()
+
+    def on_mount(self) -> None:
+        self.set_keymap(self._keymap_from_config)
+        self.push_screen(InboxScreen())
+        if not self.service.demo:
+            self.action_sync()
+            self.set_interval(self.service.config.ui.sync_interval_seconds, self._background_sync)
+
+    def on_unmount(self) -> None:
+        self.service.close()
+
+    # -- sync -------------------------------------------------------------------------------
+
+    def _background_sync(self) -> None:
+        if not self.sync_status.syncing:
+            self.action_sync()
+
+    def action_sync(self) -> None:
+        """Fetch new mail now (in the demo, say that nothing is fetched)."""
+        if self.service.demo:
+            self.notify("Demo mailbox: there is no server to sync with.", title="Demo")
+            return
+        self.sync_status = self.sync_status.update(syncing=True, progress="connecting")
+        self._run_sync()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="Syncing mail")
+    def _run_sync(self) -> SyncOutcome:
+        def progress(text: str) -> None:
+            self.post_message(SyncProgress(text))
+
+        return self.service.sync(progress)
+
+    @on(SyncProgress)
+    def _sync_progress(self, message: SyncProgress) -> None:
+        self.sync_status = self.sync_status.update(progress=message.text)
+
+    def _sync_finished(self, outcome: SyncOutcome) -> None:
+        self.sync_status = self.sync_status.update(
+            syncing=False,
+            progress="",
+            offline="",
+            last_sync=outcome.synced_at,
+            outbox=self.service.outbox_count(),
+        )
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        """Ask every screen on the stack to re-read the cache."""
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_from_cache", None)
+            if callable(refresh):
+                refresh()
+
+    def send_reply(self, outbox_id: int) -> None:
+        """Send a queued reply in the background (its undo window is over)."""
+        self._deliver(outbox_id)
+
+    @work(thread=True, exit_on_error=False, group="send", description="Sending a reply")
+    def _deliver(self, outbox_id: int) -> SendResult:
+        return self.service.deliver(outbox_id)
+
+    def outbox_changed(self) -> None:
+        """Re-count the outbox for the status bar (after a send, a cancel or a failure)."""
+        self.sync_status = self.sync_status.update(outbox=self.service.outbox_count())
+
+    # -- errors -----------------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS and isinstance(worker.result, SyncOutcome):
+            self._sync_finished(worker.result)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SendResult):
+            self.notify(worker.result.message, title="Reply")
+            self.outbox_changed()
+            self.refresh_views()
+        elif event.state == WorkerState.ERROR:
+            if worker.group == "send":
+                self.outbox_changed()
+            self.worker_failed(worker)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """The one place a failed worker is shown: a modal, or the offline mark for sync."""
+        error = worker.error
+        if worker.group == "sync":
+            self.sync_status = self.sync_status.update(syncing=False, progress="")
+            if isinstance(error, ConnectionFailed):
+                self.sync_status = self.sync_status.update(offline=error.message)
+                return
+        self.show_error(error)
+
+    def show_error(self, error: BaseException | None) -> None:
+        """A readable modal for ``error``; internal errors say where the log is."""
+        if isinstance(error, UserError):
+            self.push_screen(ErrorModal(error.title, error.message))
+        else:
+            from supportinbox import paths
+
+            self.log.error(repr(error))
+            self.push_screen(
+                ErrorModal(
+                    "Internal error",
+                    f"{type(error).__name__}: something went wrong inside supportinbox. "
+                    f"Details are in {paths.log_file()}.",
+                )
+            )
+
+    # -- keys, help, palette, themes, accounts ---------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette offers every key binding of the current screen, then the system's."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            name = binding.description or binding.action
+            if not binding.description or name in seen or not active.enabled:
+                continue
+            seen.add(name)
+            help_text = f"{binding.tooltip or name} ({self.get_key_display(binding)})"
+            del key
+            yield SystemCommand(name, help_text, partial(self.run_action, binding.action, active.node))
+        yield from super().get_system_commands(screen)
+
+    def action_switch_account(self) -> None:
+        names = sorted(self.service.config.accounts)
+        if self._service_factory is None or len(names) < 2:
+            self.notify("Only one account is configured.", title="Accounts")
+            return
+        choices = [(name, f"{name} — {self.service.config.accounts[name].email}") for name in names]
+        self.push_screen(ChooseModal("Switch to account", choices), self._switch_to)
+
+    def _switch_to(self, name: str | None) -> None:
+        if name is None or name == self.service.account_name or self._service_factory is None:
+            return
+        self.workers.cancel_group(self, "sync")
+        self.service.close()
+        self.service = self._service_factory(name)
+        self.sync_status = SyncStatus(
+            account=name, last_sync=self.service.last_sync(), outbox=self.service.outbox_count()
+        )
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(InboxScreen())
+        self.action_sync()

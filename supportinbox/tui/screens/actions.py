@@ -1,0 +1,165 @@
+"""What can be done to the conversation under the cursor, shared by the inbox and the thread.
+
+Every change is written by a worker thread; the screen only learns the outcome through
+the worker's state. Status changes and snoozes can be undone with ``u``; marking as
+spam asks first (it moves mail on the server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.worker import Worker, WorkerState
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+@dataclass(frozen=True)
+class Change:
+    """A finished change, and how to take it back."""
+
+    message: str
+    undo: Callable[[], Change] | None = None
+
+
+class ConversationActions(DOMNode):
+    """Mixin for screens that show a current conversation (``current_summary``)."""
+
+    ACTION_BINDINGS: ClassVar[list[Binding]] = [
+        Binding("r", "reply", "Reply", id="reply", tooltip="Reply with a template"),
+        Binding("o", "set_status('open')", "Open", show=False, id="status_open", tooltip="Mark open"),
+        Binding("p", "set_status('pending')", "Pending", id="status_pending", tooltip="Waiting on customer"),
+        Binding("c", "set_status('closed')", "Close", id="status_closed", tooltip="Close the conversation"),
+        Binding("z", "snooze", "Snooze", id="snooze", tooltip="Hide until a time"),
+        Binding("a", "claim", "Claim", show=False, id="claim", tooltip="Take this conversation"),
+        Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
+        Binding("u", "undo", "Undo", show=False, id="undo", tooltip="Undo the last change"),
+    ]
+
+    _undo: Callable[[], Change] | None = None
+
+    def current_summary(self) -> ConversationSummary | None:
+        raise NotImplementedError
+
+    @property
+    def _inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def _target(self) -> ConversationSummary | None:
+        summary = self.current_summary()
+        if summary is None:
+            self.app.bell()
+        return summary
+
+    def action_set_status(self, status: str) -> None:
+        summary = self._target()
+        if summary is not None and summary.status != status:
+            self._change(self._status_change(summary, status, None))
+
+    def action_snooze(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+
+        def chosen(until: datetime | None) -> None:
+            if until is not None:
+                self._change(self._status_change(summary, "snoozed", until.astimezone(UTC)))
+
+        self.app.push_screen(SnoozeModal(self._inbox_app.service.now()), chosen)
+
+    def _status_change(
+        self, summary: ConversationSummary, status: str, until: datetime | None
+    ) -> Callable[[], Change]:
+        service = self._inbox_app.service
+        before_status, before_until = summary.status, summary.snoozed_until
+        subject = one_line(summary.subject, limit=40)
+
+        def undo() -> Change:
+            previous = datetime.fromisoformat(before_until) if before_until else None
+            service.set_status(summary.id, before_status, previous)
+            return Change(f"Back to {before_status}: {subject}")
+
+        def apply() -> Change:
+            service.set_status(summary.id, status, until)
+            label = f"Snoozed until {until.astimezone():%a %H:%M}" if until else status.capitalize()
+            return Change(f"{label}: {subject} (u to undo)", undo)
+
+        return apply
+
+    def action_claim(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self._inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def apply() -> Change:
+            owner = service.claim(summary.id)
+            return Change(f"Claimed by {owner}: {subject}")
+
+        self._change(apply)
+
+    def action_spam(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self._inbox_app.service
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._change(lambda: Change(service.mark_spam(summary.id)))
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Mark as spam?",
+                f"{one_line(summary.customer_email)}: {one_line(summary.subject, limit=60)}\n"
+                "The conversation's messages move to Junk. It can be rescued from the Junk suspects view.",
+                yes="Mark as spam",
+            ),
+            confirmed,
+        )
+
+    def action_undo(self) -> None:
+        undo = self._undo
+        if undo is None:
+            self.app.notify("Nothing to undo.")
+            return
+        self._undo = None
+        self._change(undo)
+
+    def action_reply(self) -> None:
+        summary = self._target()
+        if summary is not None:
+            from supportinbox.tui.screens.reply import TemplatePickerScreen
+
+            self.app.push_screen(TemplatePickerScreen(summary.id))
+
+    def _change(self, apply: Callable[[], Change]) -> None:
+        self._run_change(apply)
+
+    @work(thread=True, exit_on_error=False, group="change", description="Saving a change")
+    def _run_change(self, apply: Callable[[], Change]) -> Change:
+        return apply()
+
+    @on(Worker.StateChanged)
+    def _change_done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            self._inbox_app.worker_failed(worker)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Change):
+            change = worker.result
+            if change.undo is not None:
+                self._undo = change.undo
+            self.app.notify(change.message)
+            self._inbox_app.refresh_views()

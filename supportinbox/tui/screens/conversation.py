@@ -1,0 +1,169 @@
+"""One conversation: why it is urgent, internal notes, the thread, the customer's other mail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.format import age, local_time
+from supportinbox.tui.screens.actions import ConversationActions
+from supportinbox.tui.widgets.banner import DemoBanner
+from supportinbox.tui.widgets.status_bar import StatusBar
+from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+class ConversationScreen(ConversationActions, Screen[None]):
+    """The thread as readable text; quoted history and signatures folded until ``e``."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape,backspace", "back", "Back", id="back", tooltip="Back to the inbox"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="scroll_down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="scroll_up"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="thread_page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="thread_page_up"),
+        Binding("g,home", "top", "Top", show=False, id="thread_top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="thread_bottom"),
+        Binding("e", "expand", "Expand quotes", id="expand", tooltip="Show quoted text and signatures"),
+        Binding("H", "headers", "Headers", id="headers", tooltip="Show message headers"),
+        *ConversationActions.ACTION_BINDINGS,
+    ]
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(classes="conversation-screen")
+        self.conversation_id = conversation_id
+        self._detail: ConversationDetail | None = None
+        self._expanded = False
+        self._headers = False
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        service = self.inbox_app.service
+        if service.demo:
+            yield DemoBanner(service.demo_outbox_dir())
+        yield Static(id="conversation-head")
+        yield VerticalScroll(id="thread")
+        yield StatusBar(service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
+        self.refresh_from_cache()
+        self.query_one("#thread").focus()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    def current_summary(self) -> ConversationSummary | None:
+        return self._detail.summary if self._detail else None
+
+    def refresh_from_cache(self) -> None:
+        """Read the conversation again (after a change, a reply or a sync)."""
+        service = self.inbox_app.service
+        detail = service.conversation(self.conversation_id)
+        self._detail = detail
+        self._show_head(detail)
+        thread = self.query_one("#thread", VerticalScroll)
+        thread.remove_children()
+        widgets: list[Static | MessageBlock | OptionList] = [NoteBlock(note) for note in detail.notes]
+        for message in detail.messages:
+            block = MessageBlock(message, expanded=self._expanded)
+            block.set_class(self._headers, "show-headers")
+            widgets.append(block)
+        others = service.customer_conversations(detail.summary.customer_email, exclude=detail.id)
+        if others:
+            widgets.append(
+                Static(
+                    Content.styled("Other conversations with this customer", "bold"), classes="others-title"
+                )
+            )
+            widgets.append(
+                OptionList(
+                    *(
+                        Option(
+                            Content(
+                                f"{local_time(o.last_message_at)}  {o.status:<8} "
+                                f"{one_line(o.subject, limit=70) or '(no subject)'}"
+                            ),
+                            id=o.id,
+                        )
+                        for o in others
+                    ),
+                    id="others",
+                )
+            )
+        thread.mount_all(widgets)
+
+    def _show_head(self, detail: ConversationDetail) -> None:
+        summary = detail.summary
+        now = self.inbox_app.service.now()
+        customer = one_line(summary.customer_name) or one_line(summary.customer_email)
+        facts = [summary.status]
+        if summary.assigned_to:
+            facts.append(f"owner {one_line(summary.assigned_to)}")
+        if summary.waiting_since and summary.status == "open":
+            facts.append(f"waiting {age(summary.waiting_since, now)}")
+        if summary.snoozed_until and summary.status == "snoozed":
+            facts.append(f"until {local_time(summary.snoozed_until)}")
+        facts.append(f"{summary.message_count} messages")
+        why = " · ".join(one_line(r) for r in summary.reasons)
+        self.query_one("#conversation-head", Static).update(
+            Content.assemble(
+                (one_line(summary.subject) or "(no subject)", "bold"),
+                "\n",
+                (customer, "bold $accent"),
+                (f" <{one_line(summary.customer_email)}>  ", "$text-muted"),
+                (" · ".join(facts), ""),
+                *(
+                    (("\nWhy: ", "bold"), (why, "$warning" if summary.band >= 2 else "$text-muted"))
+                    if why
+                    else ()
+                ),
+            )
+        )
+
+    @on(OptionList.OptionSelected, "#others")
+    def _open_other(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.push_screen(ConversationScreen(event.option.id))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_page(self, direction: int) -> None:
+        thread = self.query_one("#thread", VerticalScroll)
+        thread.scroll_relative(y=direction * max(thread.size.height - 2, 1), animate=False)
+
+    def action_top(self) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_end(animate=False)
+
+    def action_expand(self) -> None:
+        self._expanded = not self._expanded
+        for block in self.query(MessageBlock):
+            block.expanded = self._expanded
+
+    def action_headers(self) -> None:
+        self._headers = not self._headers
+        for block in self.query(MessageBlock):
+            block.set_class(self._headers, "show-headers")

@@ -1,0 +1,210 @@
+"""Edit the reply, then send it with an undo window shown as a countdown.
+
+``ctrl+s`` queues the reply in the outbox (nothing leaves yet) and shows the countdown;
+``u`` or Escape during it cancels and brings the text back. When the countdown ends the
+app sends it in the background; a failure leaves it in the outbox and says why.
+``ctrl+e`` opens the text in ``$VISUAL`` / ``$EDITOR`` with the terminal handed over.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, ProgressBar, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from supportinbox import paths
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
+from supportinbox.mail.drafts import Draft
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+class UndoModal(ModalScreen[bool]):
+    """``Sending in 9 s — u to undo``; returns True to send, False when cancelled."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("u,escape", "undo", "Undo send", id="undo_send", tooltip="Cancel; the reply stays a draft"),
+        Binding("enter", "send_now", "Send now", id="send_now", tooltip="Skip the wait"),
+    ]
+
+    def __init__(self, recipient: str, seconds: float) -> None:
+        super().__init__(classes="modal")
+        self._recipient = recipient
+        self._total = max(seconds, 0.1)
+        self._left = seconds
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                Content.styled(f"Sending to {one_line(self._recipient)}", "bold"), classes="dialog-title"
+            )
+            yield ProgressBar(total=self._total, show_eta=False, show_percentage=False, id="undo-bar")
+            yield Static(id="undo-left", classes="dialog-body")
+
+    def on_mount(self) -> None:
+        self._tick()
+        self.set_interval(0.1, self._tick)
+
+    def _tick(self) -> None:
+        self.query_one(ProgressBar).update(progress=self._total - self._left)
+        self.query_one("#undo-left", Static).update(
+            Content.assemble(
+                (f"Sending in {max(self._left, 0):.0f} s", "bold"),
+                " — press u or Escape to undo, Enter to send now",
+            )
+        )
+        if self._left <= 0:
+            self.dismiss(True)
+        self._left -= 0.1
+
+    def action_undo(self) -> None:
+        self.dismiss(False)
+
+    def action_send_now(self) -> None:
+        self.dismiss(True)
+
+
+class ReplyEditorScreen(Screen[None]):
+    """The reply text in an editor; the draft is never lost on the way out."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+s", "send", "Send", id="send", tooltip="Send (with an undo window)", priority=True),
+        Binding("ctrl+e", "external_editor", "$EDITOR", id="external_editor", tooltip="Edit in $EDITOR"),
+        Binding("escape", "discard", "Discard", id="discard", tooltip="Back without sending"),
+    ]
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__(id="reply-editor")
+        self.draft = draft
+        self._outbox_id: int | None = None
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        draft = self.draft
+        yield Static(
+            Content.assemble(
+                ("To: ", "bold"),
+                one_line(draft.original.from_addr),
+                ("   Subject: ", "bold"),
+                one_line(draft.original.subject, limit=80),
+                (f"   template {one_line(draft.template.name)}", "$text-muted"),
+            ),
+            id="editor-head",
+        )
+        if self.inbox_app.service.demo:
+            yield Static(
+                Content(
+                    f"DEMO — this reply is saved to {self.inbox_app.service.demo_outbox_dir()}, not sent"
+                ),
+                classes="demo-note",
+            )
+        yield TextArea(draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @property
+    def body(self) -> str:
+        return self.query_one(TextArea).text
+
+    def action_send(self) -> None:
+        if not self.body.strip():
+            self.notify("The reply is empty.", severity="warning")
+            return
+        self._queue(self.body)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Queueing the reply")
+    def _queue(self, body: str) -> int:
+        return self.inbox_app.service.queue(self.draft, body)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Cancelling the reply"
+    )
+    def _cancel(self, outbox_id: int) -> bool:
+        return self.inbox_app.service.cancel(outbox_id)
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(worker)
+        elif event.state == WorkerState.SUCCESS and worker.name == "_queue":
+            self._outbox_id = cast(int, worker.result)
+            self.inbox_app.outbox_changed()
+            seconds = self.inbox_app.service.config.replies.undo_seconds_tui
+            if seconds <= 0:
+                self._countdown_over(True)
+            else:
+                self.app.push_screen(UndoModal(self.draft.original.from_addr, seconds), self._countdown_over)
+        elif event.state == WorkerState.SUCCESS and worker.name == "_cancel":
+            self.inbox_app.outbox_changed()
+            if worker.result:
+                self.notify("Not sent. The reply is back in the editor.")
+            else:
+                self.notify("Too late to cancel: the reply is already on its way.", severity="warning")
+                self.dismiss(None)
+
+    def _countdown_over(self, send: bool | None) -> None:
+        outbox_id = self._outbox_id
+        if outbox_id is None:
+            return
+        if send:
+            self.inbox_app.send_reply(outbox_id)
+            self.dismiss(None)
+        else:
+            self._outbox_id = None
+            self._cancel(outbox_id)
+
+    def action_discard(self) -> None:
+        from supportinbox.tui.screens.modals import ConfirmModal
+
+        if self.body.strip() == self.draft.body.strip():
+            self.dismiss(None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmModal("Discard this reply?", "Your edits are lost.", yes="Discard"), answered
+        )
+
+    def action_external_editor(self) -> None:
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        directory = paths.ensure_private_dir(paths.state_dir() / "drafts")
+        fd, name = tempfile.mkstemp(prefix="reply-", suffix=".txt", dir=directory)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.body)
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(command), str(path)], check=False)
+            except SuspendNotSupported:
+                self.notify("This terminal cannot hand over to an external editor.", severity="warning")
+                return
+            except (OSError, ValueError) as exc:
+                self.inbox_app.show_error(UserError(f"could not run the editor {command!r}: {exc}"))
+                return
+            self.query_one(TextArea).load_text(path.read_text(encoding="utf-8"))
+        finally:
+            path.unlink(missing_ok=True)

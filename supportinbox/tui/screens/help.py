@@ -1,0 +1,55 @@
+"""``?``: every key of the screen underneath, as remapped by ``[ui.keys]``, with its binding id."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Label, Static
+
+
+def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
+    """(keys, description, binding id) for every described binding active on ``screen``."""
+    grouped: dict[tuple[int, str], tuple[list[str], Binding]] = {}
+    app = screen.app
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.description:
+            continue
+        ident = (id(active.node), binding.id or binding.action)
+        keys, _ = grouped.setdefault(ident, ([], binding))
+        shown = app.get_key_display(binding)
+        if shown not in keys:
+            keys.append(shown)
+    rows = [(", ".join(keys), binding.description, binding.id or "") for keys, binding in grouped.values()]
+    return sorted(rows, key=lambda row: row[1].lower())
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened over; Escape or ``?`` closes it."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="close_help")]  # noqa: RUF012
+
+    def __init__(self, over: Screen[object]) -> None:
+        super().__init__(classes="modal")
+        self._rows = key_rows(over)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help-dialog"):
+            yield Label(Content.styled("Keys", "bold"), classes="dialog-title")
+            table: DataTable[Content] = DataTable(cursor_type="row", id="help-keys")
+            table.add_column("Key", key="key")
+            table.add_column("Does", key="does")
+            table.add_column("Binding id ([ui.keys])", key="id")
+            for keys, description, ident in self._rows:
+                table.add_row(Content.styled(keys, "bold $accent"), Content(description), Content(ident))
+            yield table
+            yield Static(
+                Content('Remap a key in the config: [ui.keys] reply = "r,ctrl+r". Ctrl+P: command palette.'),
+                classes="dialog-hint",
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,190 @@
+"""The inbox: the triage queue by view (Open, Pending, Snoozed, Closed, Junk suspects, All).
+
+Opens from the cache at once; a sync running in the background refreshes it in place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.screens.actions import ConversationActions
+from supportinbox.tui.service import VIEWS
+from supportinbox.tui.widgets.banner import DemoBanner
+from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
+from supportinbox.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+class InboxScreen(ConversationActions, Screen[None]):
+    """The triage queue, newest urgent first, with the reasons of the row under the cursor."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("enter", "open", "Open", id="open", tooltip="Read the conversation"),
+        Binding("slash", "search", "Search", id="search", tooltip="Search the cache as you type"),
+        Binding("J", "junk_review", "Junk review", show=False, id="junk_review", tooltip="Customers in Junk"),
+        Binding("right,l,tab", "next_view", "Next view", show=False, id="next_view"),
+        Binding("left,h,shift+tab", "previous_view", "Previous view", show=False, id="previous_view"),
+        Binding("1", "view('open')", "Open view", show=False, id="view_open"),
+        Binding("2", "view('pending')", "Pending view", show=False, id="view_pending"),
+        Binding("3", "view('snoozed')", "Snoozed view", show=False, id="view_snoozed"),
+        Binding("4", "view('closed')", "Closed view", show=False, id="view_closed"),
+        Binding("5", "view('junk')", "Junk suspects", show=False, id="view_junk"),
+        Binding("6", "view('all')", "All view", show=False, id="view_all"),
+        *ConversationActions.ACTION_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="inbox")
+        self._view = "open"
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        service = self.inbox_app.service
+        triage = service.config.triage
+        if service.demo:
+            yield DemoBanner(service.demo_outbox_dir())
+        yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
+        with ContentSwitcher(initial="queue", id="inbox-body"):
+            yield QueueTable(
+                now=service.now,
+                sla_hours=triage.sla_hours,
+                sla_warn_fraction=triage.sla_warn_fraction,
+                id="queue",
+            )
+            yield JunkList(service, id="junk")
+        yield Static(id="reasons")
+        yield StatusBar(service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
+        self._show_view(self._view)
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    # -- views ------------------------------------------------------------------------------
+
+    def _show_view(self, view: str) -> None:
+        self._view = view
+        service = self.inbox_app.service
+        self.query_one(Tabs).active = f"view-{view}"
+        switcher = self.query_one(ContentSwitcher)
+        if view == "junk":
+            switcher.current = "junk"
+            junk = self.query_one(JunkList)
+            junk.reload()
+            junk.focus()
+        else:
+            switcher.current = "queue"
+            table = self.query_one(QueueTable)
+            table.show(
+                QueueSource(
+                    count=lambda: service.queue_count(view),
+                    page=lambda offset, limit: service.queue_page(view, offset, limit),
+                )
+            )
+            table.focus()
+        self._update_tab_counts()
+
+    def _update_tab_counts(self) -> None:
+        counts = self.inbox_app.service.view_counts()
+        for key, label in VIEWS:
+            tab = self.query_one(f"#view-{key}", Tab)
+            tab.label = Content(f"{label} {counts.get(key, 0)}")
+
+    @on(Tabs.TabActivated)
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        view = (event.tab.id or "").removeprefix("view-")
+        if view and view != self._view:
+            self._show_view(view)
+
+    def action_view(self, view: str) -> None:
+        self._show_view(view)
+
+    def action_next_view(self) -> None:
+        keys = [key for key, _ in VIEWS]
+        self._show_view(keys[(keys.index(self._view) + 1) % len(keys)])
+
+    def action_previous_view(self) -> None:
+        keys = [key for key, _ in VIEWS]
+        self._show_view(keys[(keys.index(self._view) - 1) % len(keys)])
+
+    def refresh_from_cache(self) -> None:
+        """Re-read the queue after a sync or a change, keeping the cursor's place."""
+        if self._view == "junk":
+            self.query_one(JunkList).reload()
+        else:
+            self.query_one(QueueTable).reload()
+        self._update_tab_counts()
+
+    # -- the row under the cursor -----------------------------------------------------------
+
+    @on(QueueTable.Moved)
+    def _moved(self, event: QueueTable.Moved) -> None:
+        self.query_one(StatusBar).position = f"{event.position + 1}/{event.total}" if event.total else ""
+        self._show_reasons(event.summary)
+
+    @on(JunkList.Highlighted)
+    def _junk_moved(self, event: JunkList.Highlighted) -> None:
+        from supportinbox.tui.screens.junk import suspect_reasons
+
+        self.query_one("#reasons", Static).update(suspect_reasons(event.suspect))
+
+    def action_junk_review(self) -> None:
+        from supportinbox.tui.screens.junk import JunkScreen
+
+        self.app.push_screen(JunkScreen())
+
+    def _show_reasons(self, summary: ConversationSummary | None) -> None:
+        reasons = self.query_one("#reasons", Static)
+        if summary is None:
+            reasons.update(Content.styled("Nothing here.", "$text-muted"))
+            return
+        why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
+        reasons.update(
+            Content.assemble(
+                ("Why: ", "bold"),
+                (why, "$warning" if summary.band >= 2 else "$text-muted"),
+            )
+        )
+
+    def current_summary(self) -> ConversationSummary | None:
+        if self._view == "junk":
+            return None
+        return self.query_one(QueueTable).current
+
+    @on(QueueTable.RowSelected)
+    def action_open(self) -> None:
+        if self._view == "junk":
+            self.query_one(JunkList).action_open()
+            return
+        summary = self.current_summary()
+        if summary is not None:
+            from supportinbox.tui.screens.conversation import ConversationScreen
+
+            self.app.push_screen(ConversationScreen(summary.id))
+
+    def action_search(self) -> None:
+        from supportinbox.tui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen())
+
+    def now(self) -> datetime:
+        return self.inbox_app.service.now()

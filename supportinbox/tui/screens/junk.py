@@ -1,0 +1,68 @@
+"""Junk review: messages in the spam folder that look like real customers, and why."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from supportinbox.domain.safetext import one_line
+from supportinbox.store.junk import JunkSuspect
+from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+def suspect_reasons(suspect: JunkSuspect | None) -> Content:
+    """``Why: replied to before · DKIM pass ...`` for the suspect under the cursor."""
+    if suspect is None:
+        return Content.styled("No real customers found in the spam folder.", "$text-muted")
+    why = " · ".join(one_line(r) for r in suspect.reasons) or "no signs either way"
+    return Content.assemble(("Why: ", "bold"), (why, "$text-success" if suspect.suspect else "$text-muted"))
+
+
+class JunkScreen(Screen[None]):
+    """Suspects with their reasons; ``!`` rescues the one under the cursor."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back", id="junk_back", tooltip="Back to the inbox"),
+    ]
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        service = self.inbox_app.service
+        yield Static(
+            Content.styled("Junk review — real customers caught by the spam filter", "bold"), id="junk-title"
+        )
+        yield JunkList(service, id="junk")
+        yield Static(id="reasons")
+        yield StatusBar(service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
+        self.refresh_from_cache()
+        self.query_one(JunkList).focus()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    def refresh_from_cache(self) -> None:
+        self.query_one(JunkList).reload()
+
+    @on(JunkList.Highlighted)
+    def _highlighted(self, event: JunkList.Highlighted) -> None:
+        self.query_one("#reasons", Static).update(suspect_reasons(event.suspect))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

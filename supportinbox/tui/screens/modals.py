@@ -1,0 +1,165 @@
+"""Small modal screens that return a value with ``dismiss()``: error, confirm, snooze, choose."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from supportinbox.domain.safetext import clean, one_line
+
+
+class ErrorModal(ModalScreen[None]):
+    """A readable error: a title and one or two lines, closed with Enter or Escape."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape,enter,q", "dismiss_modal", "Close", id="close_modal"),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(classes="modal")
+        self._title = title
+        self._message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog error-dialog"):
+            yield Label(Content.styled(one_line(self._title, limit=60), "bold"), classes="dialog-title")
+            yield Static(Content(clean(self._message)), classes="dialog-body")
+            yield Button("OK", id="ok", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    @on(Button.Pressed)
+    def action_dismiss_modal(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Ask before an outward or destructive action; ``y`` / Enter yes, ``n`` / Escape no."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("y", "answer(True)", "Yes", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm_no"),
+    ]
+
+    def __init__(self, question: str, detail: str = "", yes: str = "Yes") -> None:
+        super().__init__(classes="modal")
+        self._question = question
+        self._detail = detail
+        self._yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content.styled(one_line(self._question), "bold"), classes="dialog-title")
+            if self._detail:
+                yield Static(Content(clean(self._detail)), classes="dialog-body")
+            with Vertical(classes="dialog-buttons"):
+                yield Button(f"{self._yes} (y)", id="yes", variant="primary")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
+    ("1h", "One hour"),
+    ("4h", "Four hours"),
+    ("tomorrow", "Tomorrow 09:00"),
+    ("monday", "Next Monday 09:00"),
+    ("1w", "One week"),
+)
+
+
+def snooze_until(choice: str, now: datetime) -> datetime | None:
+    """The moment a snooze choice ends: a preset, ``N[mhdw]``, or ``YYYY-MM-DD[ HH:MM]``."""
+    local = now.astimezone()
+    choice = choice.strip().lower()
+    if choice == "tomorrow":
+        return (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    if choice == "monday":
+        days = (7 - local.weekday()) % 7 or 7
+        return (local + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if len(choice) >= 2 and choice[-1] in units and choice[:-1].isdigit() and int(choice[:-1]) > 0:
+        return local + timedelta(**{units[choice[-1]]: int(choice[:-1])})
+    for shape in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            moment = datetime.strptime(choice, shape).replace(tzinfo=local.tzinfo)
+        except ValueError:
+            continue
+        if shape == "%Y-%m-%d":
+            moment = moment.replace(hour=9)
+        return moment if moment > local else None
+    return None
+
+
+class SnoozeModal(ModalScreen[datetime | None]):
+    """Pick a preset or type a custom time (``3h``, ``2d``, ``2026-12-01 14:00``)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]  # noqa: RUF012
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__(classes="modal")
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content.styled("Snooze until…", "bold"), classes="dialog-title")
+            yield OptionList(*(Option(label, id=key) for key, label in SNOOZE_PRESETS), id="presets")
+            yield Input(placeholder="or type: 3h, 2d, 2026-12-01 14:00", id="custom")
+            yield Label("", id="snooze-hint", classes="dialog-hint")
+
+    @on(OptionList.OptionSelected)
+    def _preset(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(snooze_until(event.option.id or "", self._now))
+
+    @on(Input.Submitted)
+    def _custom(self, event: Input.Submitted) -> None:
+        moment = snooze_until(event.value, self._now)
+        if moment is None:
+            self.query_one("#snooze-hint", Label).update(
+                Content.styled("Not a time in the future: try 3h, 2d or 2026-12-01 14:00", "$error")
+            )
+            return
+        self.dismiss(moment)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChooseModal(ModalScreen[str | None]):
+    """Pick one of a few named choices (e.g. the account to switch to)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose_cancel")]  # noqa: RUF012
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__(classes="modal")
+        self._title = title
+        self._choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content.styled(self._title, "bold"), classes="dialog-title")
+            yield OptionList(*(Option(Content(one_line(label)), id=key) for key, label in self._choices))
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,145 @@
+"""``r``: pick a reply template with fuzzy search, seeing it rendered for this customer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.templates import Template
+from supportinbox.errors import UserError
+from supportinbox.mail.drafts import Draft
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+class TemplatePickerScreen(Screen[None]):
+    """Templates on the left (type to filter), the rendered reply on the right."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Cancel", id="picker_back", tooltip="Back without replying"),
+        Binding("enter", "choose", "Write reply", id="picker_choose", tooltip="Edit this reply, then send"),
+        Binding("down", "move(1)", "Next template", show=False, id="picker_down"),
+        Binding("up", "move(-1)", "Previous template", show=False, id="picker_up"),
+    ]
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(id="reply-picker")
+        self.conversation_id = conversation_id
+        self._templates: list[Template] = []
+        self._shown: list[Template] = []
+        self._draft: Draft | None = None
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="picker-body"):
+            with Vertical(id="picker-left"):
+                yield Input(placeholder="filter templates…", id="template-filter")
+                yield OptionList(id="templates")
+            with VerticalScroll(id="picker-preview"):
+                yield Static(id="preview-head")
+                yield Static(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            self._templates = self.inbox_app.service.templates()
+        except UserError as exc:
+            self.inbox_app.show_error(exc)
+        self._filter("")
+        self.query_one("#template-filter", Input).focus()
+
+    @on(Input.Changed, "#template-filter")
+    def _typed(self, event: Input.Changed) -> None:
+        self._filter(event.value)
+
+    def _filter(self, query: str) -> None:
+        if query.strip():
+            matcher = Matcher(query.strip())
+            scored = [(matcher.match(f"{t.name} {t.description}"), t) for t in self._templates]
+            self._shown = [t for score, t in sorted(scored, key=lambda p: -p[0]) if score > 0]
+        else:
+            self._shown = list(self._templates)
+        options = self.query_one("#templates", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(
+                Content.assemble(
+                    (one_line(t.name), "bold"), "\n", (one_line(t.description, limit=60), "$text-muted")
+                ),
+                id=t.name,
+            )
+            for t in self._shown
+        )
+        if self._shown:
+            options.highlighted = 0
+        self._preview()
+
+    @on(OptionList.OptionHighlighted, "#templates")
+    def _highlighted(self) -> None:
+        self._preview()
+
+    @on(OptionList.OptionSelected, "#templates")
+    @on(Input.Submitted, "#template-filter")
+    def _selected(self) -> None:
+        self.action_choose()
+
+    def _current(self) -> Template | None:
+        index = self.query_one("#templates", OptionList).highlighted
+        return self._shown[index] if index is not None and 0 <= index < len(self._shown) else None
+
+    def _preview(self) -> None:
+        head = self.query_one("#preview-head", Static)
+        preview = self.query_one("#preview", Static)
+        template = self._current()
+        self._draft = None
+        if template is None:
+            head.update(Content.styled("No template matches.", "$text-muted"))
+            preview.update("")
+            return
+        try:
+            draft = self.inbox_app.service.draft(self.conversation_id, template)
+        except UserError as exc:
+            head.update(Content.styled(exc.message, "$text-error"))
+            preview.update("")
+            return
+        self._draft = draft
+        after = f" · then {template.status}" if template.status else ""
+        head.update(
+            Content.assemble(
+                ("To: ", "bold"),
+                one_line(draft.original.from_addr),
+                (f"   template {one_line(template.name)}{after}", "$text-muted"),
+            )
+        )
+        preview.update(Content(clean(draft.body)))
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#templates", OptionList)
+        if self._shown:
+            current = options.highlighted or 0
+            options.highlighted = max(0, min(current + step, len(self._shown) - 1))
+
+    def action_choose(self) -> None:
+        if self._draft is None:
+            self.app.bell()
+            return
+        from supportinbox.tui.screens.editor import ReplyEditorScreen
+
+        self.app.switch_screen(ReplyEditorScreen(self._draft))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

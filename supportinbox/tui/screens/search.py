@@ -1,0 +1,119 @@
+"""``/``: search the cache as you type (words, from:, status:, is:urgent, is:unread)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.errors import UserError
+from supportinbox.tui.screens.actions import ConversationActions
+from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
+from supportinbox.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+RESULT_LIMIT = 500
+
+
+class SearchScreen(ConversationActions, Screen[None]):
+    """A search box over the results table; results update on every key."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back", id="search_back", tooltip="Back to the inbox"),
+        Binding("enter", "open", "Open", id="search_open", tooltip="Read the conversation"),
+        Binding("down", "results", "Results", show=False, id="search_results"),
+        *ConversationActions.ACTION_BINDINGS,
+    ]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__(id="search")
+        self._query = query
+        self._results: list[ConversationSummary] = []
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        service = self.inbox_app.service
+        triage = service.config.triage
+        yield Input(
+            self._query,
+            placeholder="search: words, from:anna, status:closed, is:urgent, is:unread",
+            id="search-box",
+        )
+        yield Static(id="search-hint")
+        yield QueueTable(
+            now=service.now,
+            sla_hours=triage.sla_hours,
+            sla_warn_fraction=triage.sla_warn_fraction,
+            id="results",
+        )
+        yield StatusBar(service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
+        self._run(self._query)
+        self.query_one(Input).focus()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    @on(Input.Changed, "#search-box")
+    def _typed(self, event: Input.Changed) -> None:
+        self._run(event.value)
+
+    def _run(self, query: str) -> None:
+        self._query = query
+        hint = self.query_one("#search-hint", Static)
+        results: list[ConversationSummary] = []
+        if query.strip():
+            try:
+                results = self.inbox_app.service.search(query, limit=RESULT_LIMIT)
+            except UserError as exc:
+                hint.update(Content.styled(exc.message, "$text-warning"))
+            else:
+                more = "+" if len(results) >= RESULT_LIMIT else ""
+                hint.update(Content.styled(f"{len(results)}{more} conversations", "$text-muted"))
+        else:
+            hint.update(Content.styled("Type to search every cached message.", "$text-muted"))
+        self._results = results
+        self.query_one(QueueTable).show(
+            QueueSource(
+                count=lambda: len(results), page=lambda offset, limit: results[offset : offset + limit]
+            )
+        )
+
+    def refresh_from_cache(self) -> None:
+        self._run(self._query)
+
+    def current_summary(self) -> ConversationSummary | None:
+        return self.query_one(QueueTable).current
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        if self._results:
+            self.query_one(QueueTable).focus()
+
+    def action_results(self) -> None:
+        self.query_one(QueueTable).focus()
+
+    @on(QueueTable.RowSelected)
+    def action_open(self) -> None:
+        summary = self.current_summary()
+        if summary is not None:
+            from supportinbox.tui.screens.conversation import ConversationScreen
+
+            self.app.push_screen(ConversationScreen(summary.id))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,328 @@
+"""What the screens need from the cache and the servers, as plain blocking calls.
+
+The screens never touch SQL, IMAP or SMTP themselves. Reads that an index answers in
+milliseconds (a page of the queue, one conversation) are called from the UI thread on
+:attr:`InboxService.reader`; everything that writes or talks to a server runs in a worker
+thread through :meth:`InboxService.writer`, a second connection guarded by a lock (SQLite
+in WAL mode lets the UI keep reading while a worker writes). This module imports no
+Textual, so it is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from supportinbox import paths
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.safetext import one_line
+from supportinbox.domain.templates import Template, list_templates
+from supportinbox.errors import UserError
+from supportinbox.mail import drafts
+from supportinbox.store import conversations, junk
+from supportinbox.store.db import Database, open_database, utcnow_iso
+from supportinbox.store.junk import JunkSuspect
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from supportinbox.sync.hooks import SyncHook
+
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("open", "Open"),
+    ("pending", "Pending"),
+    ("snoozed", "Snoozed"),
+    ("closed", "Closed"),
+    ("junk", "Junk suspects"),
+    ("all", "All"),
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one sync did, in words for the status bar."""
+
+    summary: str
+    synced_at: str | None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of sending one queued reply, in words."""
+
+    outbox_id: int
+    sent: bool
+    message: str
+
+
+class InboxService:
+    """One account's cache and servers, seen from the terminal UI."""
+
+    demo = False
+
+    def __init__(
+        self,
+        config: Config,
+        account_name: str,
+        account: AccountConfig,
+        db_path: Path,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self.account_name = account_name
+        self.account = account
+        self.db_path = db_path
+        self._now = now or (lambda: datetime.now(UTC))
+        self._reader: Database | None = None
+        self._writer: Database | None = None
+        self._write_lock = threading.Lock()
+        self._idle_client: IMAPClient | None = None
+
+    def now(self) -> datetime:
+        """The current time (frozen in tests and snapshots)."""
+        return self._now()
+
+    @property
+    def reader(self) -> Database:
+        """The connection the UI thread reads through."""
+        if self._reader is None:
+            self._reader = open_database(self.db_path)
+        return self._reader
+
+    @contextmanager
+    def writer(self) -> Iterator[Database]:
+        """The connection worker threads write through, one at a time."""
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = open_database(self.db_path)
+            yield self._writer
+
+    def close(self) -> None:
+        """Stop waiting for changes and close both connections (on exit or account switch)."""
+        self.stop_waiting()
+        with self._write_lock:
+            for db in (self._reader, self._writer):
+                if db is not None:
+                    db.close()
+            self._reader = self._writer = None
+
+    def demo_outbox_dir(self) -> Path:
+        return paths.demo_outbox_dir()
+
+    # -- reads (UI thread) ----------------------------------------------------------------
+
+    def queue_count(self, view: str) -> int:
+        """How many conversations ``view`` holds (``junk``: suspects in the spam folder)."""
+        if view == "junk":
+            return len(self.junk_suspects())
+        counts = conversations.queue_counts(self.reader)
+        return sum(counts.values()) if view == "all" else counts.get(view, 0)
+
+    def view_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = dict(conversations.queue_counts(self.reader))
+        counts["all"] = sum(counts.values())
+        counts["junk"] = len(self.junk_suspects())
+        return counts
+
+    def queue_page(self, view: str, offset: int, limit: int) -> Sequence[ConversationSummary]:
+        """``limit`` conversations of ``view`` from ``offset``, in the order of ``list``."""
+        return conversations.list_queue(self.reader, status=view, limit=limit, offset=offset, now=self.now())
+
+    def conversation(self, conversation_id: str) -> ConversationDetail:
+        return conversations.get_conversation(self.reader, conversation_id, now=self.now())
+
+    def customer_conversations(self, email: str, *, exclude: str) -> list[ConversationSummary]:
+        """The customer's other conversations, most urgent first."""
+        if not email or any(c.isspace() or c == '"' for c in email):
+            return []
+        found = conversations.search(self.reader, f'from:"{email}"', limit=21, now=self.now())
+        return [c for c in found if c.id != exclude and c.customer_email == email][:20]
+
+    def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
+        """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""
+        return conversations.search(self.reader, query, limit=limit, now=self.now())
+
+    def junk_suspects(self) -> list[JunkSuspect]:
+        """Real customers found in the spam folder, with the reasons."""
+        return junk.list_suspects(self.reader)
+
+    def outbox_count(self) -> int:
+        """Replies not sent yet (queued, sending or failed)."""
+        row = self.reader.conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending', 'failed')"
+        ).fetchone()
+        return int(row[0])
+
+    def last_sync(self) -> str | None:
+        row = self.reader.conn.execute("SELECT MAX(last_sync) FROM folders").fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    # -- writes (worker threads) -------------------------------------------------------------
+
+    def set_status(self, conversation_id: str, status: str, snoozed_until: datetime | None = None) -> None:
+        with self.writer() as db:
+            conversations.set_status(
+                db,
+                conversation_id,
+                status,
+                agent=self.account.agent,
+                snoozed_until=snoozed_until,
+                now=self.now(),
+            )
+
+    def claim(self, conversation_id: str) -> str:
+        """Take the conversation for this agent (teammates see it after the next sync)."""
+        from supportinbox.team import store as team_store
+        from supportinbox.team.keywords import TeamState
+
+        agent = self.account.agent
+        with self.writer() as db:
+            ident = conversations.resolve_id(db, conversation_id)
+            with db.transaction() as conn:
+                state = team_store.local_state(conn, ident)
+                if state.assigned_to and state.assigned_to != agent:
+                    raise UserError(f"{state.assigned_to} has claimed this conversation already")
+                team_store.write_local(
+                    conn, ident, TeamState(state.status, state.snoozed_until, agent), by=agent
+                )
+            conversations.reapply_state(db, [ident], now=self.now())
+        return agent
+
+    def mark_spam(self, conversation_id: str) -> str:
+        """Move the conversation's customer messages to the spam folder on the server."""
+        from supportinbox.sync import junk_actions
+
+        with self.writer() as db:
+            result = junk_actions.report_spam(
+                db, self.config, self.account_name, self.account, conversation_id, hooks=self._hooks()
+            )
+        return f"Moved {result.moved} message(s) to Junk. {result.note}".strip()
+
+    def rescue(self, suspect: JunkSuspect) -> str:
+        """Move a spam-folder message back to the inbox, where it joins its conversation."""
+        from supportinbox.sync import junk_actions
+
+        with self.writer() as db:
+            result = junk_actions.rescue(
+                db, self.config, self.account_name, self.account, suspect.uid, hooks=self._hooks()
+            )
+        return f"Rescued to the inbox: {one_line(suspect.subject, limit=50)}. {result.note}".strip()
+
+    def _hooks(self) -> list[SyncHook]:
+        from supportinbox.sync.hooks import default_hooks
+
+        return default_hooks(self.config, self.account_name, self.account)
+
+    # -- replies ----------------------------------------------------------------------------
+
+    def templates_dir(self) -> Path:
+        return paths.templates_dir()
+
+    def templates(self) -> list[Template]:
+        """The reply templates, by name."""
+        found = list_templates(self.templates_dir())
+        if not found:
+            raise UserError(
+                f"no reply templates in {self.templates_dir()}: run 'supportinbox init' to add the defaults"
+            )
+        return found
+
+    def draft(self, conversation_id: str, template: Template) -> drafts.Draft:
+        """The reply ``template`` renders for this conversation's customer (the live preview)."""
+        return drafts.prepare_draft(
+            self.reader,
+            self.config,
+            self.account,
+            conversation_id,
+            template.name,
+            templates_dir=template.path.parent,
+            today=self.now().date(),
+        )
+
+    def queue(self, draft: drafts.Draft, body: str) -> int:
+        """Put the reply in the outbox, due after the undo window; returns its outbox id."""
+        final = drafts.with_body(draft, body)
+        msg = drafts.draft_message(final, self.config, self.account)
+        with self.writer() as db:
+            return drafts.queue_draft(db, final, msg, self.config.replies.undo_seconds_tui)
+
+    def cancel(self, outbox_id: int) -> bool:
+        """Cancel a queued reply (undo); False when it is already on its way."""
+        from supportinbox.mail.outbox import cancel
+
+        with self.writer() as db:
+            return cancel(db, outbox_id)
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        """Send one queued reply now (its undo window is over)."""
+        from supportinbox.mail.outbox import send_due
+
+        with self.writer() as db:
+            report = send_due(db, self.config, self.account_name, self.account, ids=[outbox_id], force=True)
+        for outcome in report.outcomes:
+            if outcome.outbox_id == outbox_id:
+                if outcome.status in ("sent", "unfinished"):
+                    return SendResult(outbox_id, True, outcome.message or "Reply sent.")
+                raise _send_failed(outcome.message)
+        raise _send_failed("it was cancelled or is no longer due")
+
+    # -- sync -------------------------------------------------------------------------------
+
+    def sync(self, progress: Progress) -> SyncOutcome:
+        """Fetch new mail, rebuild the queue, send due replies; raises readable errors."""
+        from supportinbox.sync.engine import SyncEngine
+
+        def report(folder: str, done: int, total: int) -> None:
+            progress(f"{folder} {done}/{total}" if total else folder)
+
+        with self.writer() as db:
+            engine = SyncEngine(
+                db,
+                self.account_name,
+                self.account,
+                progress=report,
+                hooks=self._hooks(),
+            )
+            result = engine.run()
+            progress("sorting the queue")
+            conversations.refresh_conversations(db, self.config, self.account, now=self.now())
+        summary = f"{result.new} new, {result.updated} changed"
+        return SyncOutcome(summary, utcnow_iso())
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until the inbox changes on the server (IDLE) or ``timeout`` passes."""
+        from supportinbox.mail import imap
+
+        client = imap.connect(self.account_name, self.account)
+        self._idle_client = client
+        try:
+            client.select_folder(self.account.inbox_folder, readonly=True)
+            return imap.wait_for_changes(client, timeout)
+        finally:
+            self._idle_client = None
+            imap.logout(client)
+
+    def stop_waiting(self) -> None:
+        """Break a :meth:`wait_for_changes` in another thread (closing its socket)."""
+        client = self._idle_client
+        if client is not None:
+            with suppress(OSError):
+                client.shutdown()
+
+
+def _send_failed(reason: str) -> UserError:
+    from supportinbox.errors import SendRefused
+
+    return SendRefused(
+        f"The reply was not sent: {reason}. It stays in the outbox; "
+        "'supportinbox outbox retry' or the next sync tries again."
+    )

@@ -1,0 +1,1 @@
+"""Reusable widgets of the terminal UI (each carries its DEFAULT_CSS)."""

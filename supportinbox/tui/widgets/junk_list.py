@@ -1,0 +1,117 @@
+"""Real customers found in the spam folder, with the reasons; ``!`` rescues one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
+
+from supportinbox.domain.safetext import one_line
+from supportinbox.store.junk import JunkSuspect
+from supportinbox.tui.format import age
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+    from supportinbox.tui.service import InboxService
+
+
+class JunkList(DataTable[Content]):
+    """Suspects, most likely customer first."""
+
+    DEFAULT_CSS = """
+    JunkList {
+        height: 1fr;
+    }
+    JunkList > .datatable--header {
+        text-style: bold;
+        background: $panel;
+    }
+    """
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("exclamation_mark,R", "rescue", "Rescue", id="rescue", tooltip="Move it to the inbox"),
+        Binding("j", "cursor_down", "Down", show=False, id="junk_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="junk_up"),
+    ]
+
+    class Highlighted(Message):
+        """The suspect under the cursor (None when the list is empty)."""
+
+        def __init__(self, suspect: JunkSuspect | None) -> None:
+            self.suspect = suspect
+            super().__init__()
+
+    def __init__(self, service: InboxService, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self._service = service
+        self._suspects: list[JunkSuspect] = []
+
+    def on_resize(self) -> None:
+        width = self.size.width or 80
+        sender = 22 if width < 100 else 34
+        subject = max(width - sender - 5 - 8 - 10, 10)
+        self.clear(columns=True)
+        self.add_column("Score", key="score", width=5)
+        self.add_column("From", key="from", width=sender)
+        self.add_column("Subject", key="subject", width=subject)
+        self.add_column("Age", key="age", width=8)
+        self._fill()
+
+    @property
+    def current(self) -> JunkSuspect | None:
+        row = self.cursor_row
+        return self._suspects[row] if 0 <= row < len(self._suspects) else None
+
+    def reload(self) -> None:
+        """Re-read the suspects from the cache (they are recomputed after every sync)."""
+        self._suspects = self._service.junk_suspects()
+        if self.columns:
+            self._fill()
+        self.post_message(self.Highlighted(self.current))
+
+    def _fill(self) -> None:
+        now = self._service.now()
+        self.clear()
+        for suspect in self._suspects:
+            who = one_line(suspect.from_name) or one_line(suspect.from_addr)
+            self.add_row(
+                Content.styled(str(suspect.score), "bold $success" if suspect.suspect else "$text-muted"),
+                Content(f"{who} <{one_line(suspect.from_addr)}>" if suspect.from_name else who),
+                Content(one_line(suspect.subject, limit=120) or "(no subject)"),
+                Content(age(suspect.date, now)),
+                key=str(suspect.rowid),
+            )
+
+    @on(DataTable.RowHighlighted)
+    def _moved(self) -> None:
+        self.post_message(self.Highlighted(self.current))
+
+    def action_open(self) -> None:
+        """Enter on a suspect: rescue is the only thing to do with it, so say how."""
+        if self.current is not None:
+            self.app.notify("Press ! to move it to the inbox, where it joins its conversation.")
+
+    def action_rescue(self) -> None:
+        suspect = self.current
+        if suspect is None:
+            self.app.bell()
+            return
+        self._rescue(suspect)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="junk", description="Rescuing from Junk")
+    def _rescue(self, suspect: JunkSuspect) -> str:
+        return self._service.rescue(suspect)
+
+    @on(Worker.StateChanged)
+    def _rescued(self, event: Worker.StateChanged) -> None:
+        app = cast("SupportInboxApp", self.app)
+        if event.state == WorkerState.ERROR:
+            app.worker_failed(event.worker)
+        elif event.state == WorkerState.SUCCESS:
+            app.notify(str(event.worker.result), title="Rescued")
+            app.refresh_views()

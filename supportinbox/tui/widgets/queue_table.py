@@ -1,0 +1,231 @@
+"""The triage queue as a table that only ever holds one window of rows.
+
+A cache may hold tens of thousands of conversations. The table keeps at most
+:data:`WINDOW` rows as widgets and asks its loader for another window when the cursor
+leaves the current one, so opening the inbox and moving through it costs the same at
+100 conversations as at 100,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.format import age, sla_state
+
+WINDOW = 200
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """Where the rows come from: a count and a page loader for one view of the queue."""
+
+    count: Callable[[], int]
+    page: Callable[[int, int], Sequence[ConversationSummary]]
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    label: str
+    width: int  # 0 = takes what is left
+
+
+# Columns in the order they are dropped when the terminal gets narrow (last dropped first).
+_ALL_COLUMNS = (
+    _Column("mark", "", 2),
+    _Column("customer", "Customer", 18),
+    _Column("subject", "Subject", 0),
+    _Column("waiting", "Waiting", 8),
+    _Column("status", "Status", 8),
+    _Column("count", "#", 3),
+    _Column("sla", "SLA", 9),
+    _Column("assignee", "Owner", 10),
+)
+_WIDE_ONLY = {"sla": 110, "assignee": 100}
+
+
+class QueueTable(DataTable[Content]):
+    """A windowed, keyboard-driven view of one queue (open, pending, all, ...)."""
+
+    DEFAULT_CSS = """
+    QueueTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    QueueTable > .datatable--header {
+        text-style: bold;
+        background: $panel;
+    }
+    """
+
+    BINDINGS = [  # noqa: RUF012 (Textual reads this class attribute)
+        Binding("j,down", "move(1)", "Down", show=False, id="cursor_down"),
+        Binding("k,up", "move(-1)", "Up", show=False, id="cursor_up"),
+        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="page_down"),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="page_up"),
+        Binding("g,home", "first", "First", show=False, id="first"),
+        Binding("G,end", "last", "Last", show=False, id="last"),
+    ]
+
+    class Moved(Message):
+        """The cursor now rests on ``position`` of ``total`` (``summary`` is None when empty)."""
+
+        def __init__(self, position: int, total: int, summary: ConversationSummary | None) -> None:
+            self.position = position
+            self.total = total
+            self.summary = summary
+            super().__init__()
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        sla_hours: float,
+        sla_warn_fraction: float,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(
+            id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
+        )
+        self._now = now
+        self._sla = (sla_hours, sla_warn_fraction)
+        self._source: QueueSource | None = None
+        self._offset = 0
+        self._rows: list[ConversationSummary] = []
+        self._total = 0
+        self._position = 0
+        self._columns: tuple[_Column, ...] = ()
+        self._subject_width = 20
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def position(self) -> int:
+        """The cursor's place in the whole queue (0-based)."""
+        return self._position
+
+    @property
+    def current(self) -> ConversationSummary | None:
+        """The conversation under the cursor."""
+        index = self._position - self._offset
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    def show(self, source: QueueSource, *, position: int = 0) -> None:
+        """Show another queue (or the same one afresh), keeping the cursor near ``position``."""
+        self._source = source
+        self._total = source.count()
+        self._offset = -1
+        self._rows = []
+        self.move_to(position, force=True)
+
+    def reload(self) -> None:
+        """Re-read the current window (after a sync or a status change), keeping the place."""
+        if self._source is not None:
+            self.show(self._source, position=self._position)
+
+    def on_resize(self) -> None:
+        self._layout_columns()
+
+    def _layout_columns(self) -> None:
+        width = self.size.width or 80
+        columns = tuple(c for c in _ALL_COLUMNS if width >= _WIDE_ONLY.get(c.key, 0))
+        if width < 90:
+            columns = tuple(_Column(c.key, c.label, 14) if c.key == "customer" else c for c in columns)
+        fixed = sum(c.width + 2 for c in columns if c.width) + 2
+        subject = max(width - fixed - 3, 10)
+        if columns == self._columns and subject == self._subject_width:
+            return
+        self._columns = columns
+        self._subject_width = subject
+        self.clear(columns=True)
+        for column in columns:
+            self.add_column(column.label, width=column.width or subject, key=column.key)
+        self._fill()
+
+    def move_to(self, position: int, *, force: bool = False) -> None:
+        """Put the cursor on ``position``, loading another window if it lies outside this one."""
+        position = max(0, min(position, self._total - 1)) if self._total else 0
+        self._position = position
+        inside = self._offset <= position < self._offset + len(self._rows)
+        if force or not inside:
+            self._load_window(position)
+        if self._rows:
+            self.move_cursor(row=position - self._offset, animate=False)
+        self.post_message(self.Moved(position, self._total, self.current))
+
+    def _load_window(self, position: int) -> None:
+        assert self._source is not None
+        offset = max(0, min(position - WINDOW // 2, self._total - WINDOW))
+        self._offset = offset
+        self._rows = list(self._source.page(offset, WINDOW))
+        if not self._columns:
+            self._layout_columns()
+        else:
+            self._fill()
+
+    def _fill(self) -> None:
+        self.clear()
+        for summary in self._rows:
+            self.add_row(*self._cells(summary), key=summary.id)
+        if self._rows and self._total:
+            self.move_cursor(
+                row=max(0, min(self._position - self._offset, len(self._rows) - 1)), animate=False
+            )
+
+    def _cells(self, item: ConversationSummary) -> list[Content]:
+        now = self._now()
+        sla = sla_state(item.waiting_since, now, *self._sla) if item.status == "open" else ""
+        unread = item.unread_count > 0
+        weight = "bold" if unread else ""
+        mark = Content.assemble(
+            ("!" if item.band >= 2 else " ", "$error bold" if item.band >= 3 else "$warning bold"),
+            ("●" if unread else " ", "$accent"),
+        )
+        cells: dict[str, Content] = {
+            "mark": mark,
+            "customer": Content.styled(one_line(item.customer_name or item.customer_email, limit=18), weight),
+            "subject": Content.styled(
+                one_line(item.subject, limit=self._subject_width) or "(no subject)", weight
+            ),
+            "waiting": Content(age(item.waiting_since, now))
+            if item.waiting_since
+            else Content.styled(age(item.last_message_at, now), "$text-muted"),
+            "status": Content.styled(item.status, "$text-muted" if item.status != "open" else ""),
+            "count": Content(str(item.message_count)),
+            "sla": Content.styled(
+                sla, {"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(sla, "")
+            ),
+            "assignee": Content(one_line(item.assigned_to or "", limit=10)),
+        }
+        return [cells[c.key] for c in self._columns]
+
+    def action_move(self, step: int) -> None:
+        self.move_to(self._position + step)
+
+    def action_page(self, direction: int) -> None:
+        page = max(self.scrollable_content_region.height - 1, 1)
+        self.move_to(self._position + direction * page)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self._total - 1)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # A mouse click moves DataTable's own cursor: follow it in queue terms.
+        position = self._offset + event.cursor_row
+        if position != self._position and 0 <= event.cursor_row < len(self._rows):
+            self._position = position
+            self.post_message(self.Moved(position, self._total, self.current))

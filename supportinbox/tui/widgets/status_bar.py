@@ -1,0 +1,72 @@
+"""One line at the bottom: last sync, sync progress, offline state and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.format import age
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows; the app replaces it as a whole (it is a reactive)."""
+
+    account: str = ""
+    last_sync: str | None = None
+    syncing: bool = False
+    progress: str = ""
+    offline: str = ""
+    outbox: int = 0
+    demo: bool = False
+
+    def update(self, **changes: object) -> SyncStatus:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class StatusBar(Widget):
+    """Shows :class:`SyncStatus`; never blocks (it only formats what it is given)."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    status: reactive[SyncStatus] = reactive(SyncStatus, layout=False)
+    position: reactive[str] = reactive("", layout=False)
+    """Where the cursor is, set by the screen (e.g. ``12/340``)."""
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+
+    def render(self) -> Content:
+        status = self.status
+        parts: list[Content] = []
+        if status.account:
+            parts.append(Content.styled(one_line(status.account, limit=24), "bold"))
+        if status.demo:
+            parts.append(Content.styled("demo mailbox", "$warning"))
+        if status.offline:
+            parts.append(Content.styled(f"offline: {one_line(status.offline, limit=60)}", "$error bold"))
+        if status.syncing:
+            parts.append(Content.styled(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", "$accent"))
+        elif status.last_sync:
+            parts.append(Content(f"synced {age(status.last_sync, self._now())} ago"))
+        elif not status.demo:
+            parts.append(Content("not synced yet"))
+        if status.outbox:
+            parts.append(Content.styled(f"outbox {status.outbox}", "$warning bold"))
+        if self.position:
+            parts.append(Content(self.position))
+        return Content(" · ").join(parts)

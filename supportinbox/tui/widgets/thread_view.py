@@ -1,0 +1,182 @@
+"""One message of a thread as readable text: quoted history and signatures folded.
+
+Text from mail is made inert (escapes stripped, never read as markup) before it becomes
+a :class:`Content`. Right-to-left messages (Arabic, Persian) are aligned right.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from supportinbox.domain.conversation import MessageView, Note
+from supportinbox.domain.safetext import clean, is_rtl, one_line
+from supportinbox.tui.format import local_time
+
+# "On Tue, 3 Nov 2026, Ann wrote:", "Am ... schrieb ...:", "Le ... a écrit :", "El ... escribió:"
+_ATTRIBUTION = re.compile(
+    r"^\s*(on\s.+\bwrote|am\s.+\bschrieb|le\s.+\ba\s+écrit|el\s.+\bescribió)\s*:?\s*$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of lines of one kind: ``text``, ``quote`` or ``signature``."""
+
+    kind: str
+    text: str
+
+
+def split_body(body: str) -> list[Part]:
+    """Cut a plain-text body into what the customer wrote, quoted history and the signature."""
+    lines = clean(body).rstrip("\n").split("\n")
+    parts: list[Part] = []
+    kind_of_line: list[str] = []
+    in_signature = False
+    for index, line in enumerate(lines):
+        if line.rstrip() == "--" or line == "-- ":
+            in_signature = True
+        if in_signature:
+            kind_of_line.append("signature")
+        elif line.startswith(">") or (
+            _ATTRIBUTION.match(line) and any(n.startswith(">") for n in lines[index + 1 : index + 3])
+        ):
+            kind_of_line.append("quote")
+        else:
+            kind_of_line.append("text")
+    for line, kind in zip(lines, kind_of_line, strict=True):
+        if parts and parts[-1].kind == kind:
+            parts[-1] = Part(kind, parts[-1].text + "\n" + line)
+        else:
+            parts.append(Part(kind, line))
+    return [p for p in parts if p.kind != "text" or p.text.strip()] or [Part("text", "")]
+
+
+def _size(size: object) -> str:
+    value = float(size) if isinstance(size, int | float) else 0.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+class MessageBlock(Vertical):
+    """A message: who and when, the body with folds, attachments; headers on demand."""
+
+    DEFAULT_CSS = """
+    MessageBlock {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        border-left: thick $primary;
+    }
+    MessageBlock.from-us {
+        border-left: thick $success;
+    }
+    MessageBlock.in-junk {
+        border-left: thick $error;
+    }
+    MessageBlock .message-head {
+        text-style: bold;
+    }
+    MessageBlock .message-headers {
+        color: $text-muted;
+        display: none;
+    }
+    MessageBlock.show-headers .message-headers {
+        display: block;
+    }
+    MessageBlock .fold {
+        color: $text-muted;
+        text-style: italic;
+    }
+    MessageBlock .quote, MessageBlock .signature {
+        color: $text-muted;
+    }
+    MessageBlock .rtl {
+        text-align: right;
+    }
+    MessageBlock .attachments {
+        color: $text-accent;
+    }
+    """
+
+    expanded: reactive[bool] = reactive(False, recompose=True)
+
+    def __init__(self, message: MessageView, *, expanded: bool = False) -> None:
+        classes = "from-us" if message.from_us else ("in-junk" if message.folder_role == "junk" else "")
+        super().__init__(classes=classes)
+        self.message = message
+        self.set_reactive(MessageBlock.expanded, expanded)
+
+    def compose(self) -> ComposeResult:
+        message = self.message
+        who = one_line(message.from_name) or one_line(message.from_addr)
+        where = " · in Junk" if message.folder_role == "junk" else ""
+        yield Static(
+            Content.assemble(
+                (who, "bold"),
+                (f" <{one_line(message.from_addr)}>", "$text-muted"),
+                (f"  {local_time(message.date)}{where}", "$text-muted"),
+            ),
+            classes="message-head",
+        )
+        headers = [
+            ("To", ", ".join(message.to)),
+            ("Cc", ", ".join(message.cc)),
+            ("Date", message.date or ""),
+            ("Subject", message.subject),
+            ("Message-ID", message.message_id or ""),
+            ("In-Reply-To", message.in_reply_to or ""),
+            ("Folder", f"{message.folder} (uid {message.uid})"),
+            ("Flags", " ".join(message.flags)),
+        ]
+        yield Static(
+            Content("\n".join(f"{name}: {one_line(value)}" for name, value in headers if value)),
+            classes="message-headers",
+        )
+        for part in split_body(message.body_text):
+            rtl = " rtl" if is_rtl(part.text.strip()) else ""
+            if part.kind == "text" or self.expanded:
+                yield Static(Content(part.text), classes=part.kind + rtl)
+            else:
+                count = part.text.count("\n") + 1
+                label = "quoted lines" if part.kind == "quote" else "signature lines"
+                yield Static(Content(f"… {count} {label} folded (e to expand)"), classes="fold")
+        if message.attachments:
+            lines = [
+                f"📎 {one_line(str(a.get('filename') or 'unnamed'), limit=80)}"
+                f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}"
+                for a in message.attachments
+            ]
+            yield Static(Content("\n".join(lines)), classes="attachments")
+
+
+class NoteBlock(Static):
+    """An internal note: never sent, shown apart from the customer's thread."""
+
+    DEFAULT_CSS = """
+    NoteBlock {
+        height: auto;
+        margin: 0 0 1 0;
+        padding: 0 1;
+        background: $warning-muted;
+        border-left: thick $warning;
+    }
+    """
+
+    def __init__(self, note: Note) -> None:
+        super().__init__(
+            Content.assemble(
+                ("Internal note", "bold"),
+                (f" · {one_line(note.author)} · {local_time(note.created_at)}\n", "$text-muted"),
+                (clean(note.body), ""),
+            )
+        )
