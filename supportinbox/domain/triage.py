@@ -121,7 +121,7 @@ def fold_text(text: str) -> str:
 class KeywordMatcher:
     """Finds whole-word urgent keywords (Unicode word boundaries, case-folded)."""
 
-    keywords: tuple[str, ...]
+    originals: dict[str, str]  # folded form -> the keyword as configured
     pattern: re.Pattern[str] | None
 
     @classmethod
@@ -132,23 +132,23 @@ class KeywordMatcher:
             if key:
                 folded.setdefault(key, word.strip())
         if not folded:
-            return cls((), None)
+            return cls({}, None)
         parts = []
         for key in sorted(folded, key=len, reverse=True):
             body = r"\s+".join(re.escape(piece) for piece in key.split(" "))
             prefix = _ARABIC_PROCLITICS if _ARABIC_LETTER.match(key) else ""
             parts.append(f"{prefix}({body})")
         pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
-        return cls(tuple(folded), pattern)
+        return cls(folded, pattern)
 
     def find(self, text: str) -> list[str]:
-        """The keywords found in ``text`` (as folded keywords), first occurrence order."""
+        """The keywords found in ``text`` (as configured), in order of first occurrence."""
         if self.pattern is None or not text:
             return []
         found: list[str] = []
         for match in self.pattern.finditer(fold_text(text)):
-            word = next(g for g in match.groups() if g is not None)
-            word = _SPACES.sub(" ", word)
+            folded = _SPACES.sub(" ", next(g for g in match.groups() if g is not None))
+            word = self.originals.get(folded, folded)
             if word not in found:
                 found.append(word)
         return found
@@ -369,31 +369,41 @@ def find_incidents(candidates: Sequence[IncidentCandidate], config: TriageConfig
     A signal is an urgent keyword or a distinctive subject word shared by at least
     ``incident_min_customers`` different customers whose messages fall within
     ``incident_window_hours`` of each other. Each conversation joins at most one incident;
-    the signal reported by the most customers wins (keywords before subject words).
+    the signal reported by the most customers wins; on a tie a subject word ("login")
+    beats an urgent keyword ("broken") as it names what is affected.
     """
     window = timedelta(hours=config.incident_window_hours)
-    signals: dict[tuple[int, str], list[IncidentCandidate]] = defaultdict(list)
+    signals: dict[tuple[int, str], list[tuple[IncidentCandidate, int]]] = defaultdict(list)
     for cand in candidates:
         for word in dict.fromkeys(cand.keywords):
-            signals[(0, word)].append(cand)
-        for word in subject_tokens(cand.subject):
+            signals[(0, word)].append((cand, 0))
+        for position, word in enumerate(subject_tokens(cand.subject)):
             if word not in cand.keywords:
-                signals[(1, word)].append(cand)
+                signals[(1, word)].append((cand, position))
+    live = {
+        key: members
+        for key, members in signals.items()
+        if len({c.customer for c, _ in members}) >= config.incident_min_customers
+    }
     taken: set[str] = set()
     incidents: list[Incident] = []
     while True:
-        best: tuple[int, int, str, list[IncidentCandidate]] | None = None
-        for (kind, word), members in signals.items():
-            group = _best_window([m for m in members if m.id not in taken], window)
+        best: tuple[tuple[int, int, float, str], list[IncidentCandidate]] | None = None
+        for (kind, word), members in live.items():
+            fresh = [(c, p) for c, p in members if c.id not in taken]
+            group = _best_window([c for c, _ in fresh], window)
             customers = len({m.customer for m in group})
             if customers < config.incident_min_customers:
                 continue
-            rank = (customers, -kind, word)
-            if best is None or rank > (best[0], -best[1], best[2]):
-                best = (customers, kind, word, group)
+            # Ties: a subject word over a keyword, then the word customers put first.
+            in_group = {c.id for c in group}
+            positions = [p for c, p in fresh if c.id in in_group]
+            rank = (customers, kind, -sum(positions) / len(positions), word)
+            if best is None or rank > best[0]:
+                best = (rank, group)
         if best is None:
             return incidents
-        customers, _, word, group = best
+        (customers, _, _, word), group = best
         group.sort(key=lambda c: (c.when, c.id))
         ident = "i" + short_id(f"{word}|{group[0].id}", 6)
         incidents.append(

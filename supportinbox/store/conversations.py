@@ -312,7 +312,7 @@ def parse_query(text: str) -> SearchQuery:
     try:
         words = shlex.split(text)
     except ValueError:
-        words = text.replace('"', " ").split()
+        words = text.split()
     terms: list[str] = []
     senders: list[str] = []
     statuses: list[str] = []

@@ -1,0 +1,327 @@
+"""The conversation store on a temporary cache: refresh, queue order, status, search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import AccountConfig, Config, parse_config
+from supportinbox.errors import NotFound, UserError
+from supportinbox.store import conversations as cv
+from supportinbox.store.db import Database, open_database
+from tests.store.factories import NOW, add_message, at
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+username = "support"
+imap_host = "127.0.0.1"
+
+[triage]
+sla_hours = 24
+order = "{order}"
+vip_senders = ["@vip.test"]
+"""
+
+
+def make_config(order: str = "newest") -> tuple[Config, AccountConfig]:
+    config = parse_config(CONFIG.format(order=order))
+    return config, config.account()[1]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(tmp_path / "cache.sqlite3")
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def refresh(db: Database, order: str = "newest", now=NOW) -> None:  # type: ignore[no-untyped-def]
+    config, account = make_config(order)
+    cv.refresh_conversations(db, config, account, now=now)
+
+
+def queue_ids(db: Database, **kwargs: object) -> list[str]:
+    return [c.subject for c in cv.list_queue(db, now=kwargs.pop("now", NOW), **kwargs)]  # type: ignore[arg-type]
+
+
+def reply(
+    db: Database, to_mid: str, *, hours: float, subject: str = "Re: x", to: str = "lina@customer.test"
+) -> None:
+    add_message(
+        db,
+        folder="Sent",
+        message_id=f"<reply-{to_mid.strip('<>')}-{hours}@acme.test>",
+        in_reply_to=to_mid,
+        references=(to_mid,),
+        sender="support@acme.test",
+        name="Acme Support",
+        to=(to,),
+        subject=subject,
+        when=at(hours),
+    )
+
+
+def test_sla_guard_lifts_an_old_conversation_above_fresh_urgent_ones(db: Database) -> None:
+    add_message(db, message_id="<old@c>", sender="old@c.test", subject="Old question", when=at(30))
+    add_message(db, message_id="<fresh@c>", sender="new@c.test", subject="URGENT refund", when=at(0.5))
+    add_message(db, message_id="<plain@c>", sender="p@c.test", subject="Plain", when=at(1))
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [r.subject for r in rows] == ["Old question", "URGENT refund", "Plain"]
+    assert rows[0].band == 3
+    assert rows[0].reasons[0] == "waiting 30 h, SLA 24 h (breached)"
+    assert rows[1].reasons == ["'urgent' in subject", "'refund' in subject"]
+
+
+def test_the_clock_moves_a_conversation_into_the_guard_without_a_refresh(db: Database) -> None:
+    add_message(db, message_id="<a@c>", sender="a@c.test", subject="Aging", when=at(10))
+    add_message(db, message_id="<b@c>", sender="b@c.test", subject="Newer", when=at(1))
+    refresh(db)
+    assert queue_ids(db) == ["Newer", "Aging"]
+    later = NOW + timedelta(hours=9)  # Aging has waited 19 h of 24: past the 75 % warning
+    rows = cv.list_queue(db, now=later)
+    assert [r.subject for r in rows] == ["Aging", "Newer"]
+    assert rows[0].reasons == ["waiting 19 h, SLA 24 h (5 h left)"]
+
+
+@pytest.mark.parametrize(("order", "expected"), [("newest", ["C", "B", "A"]), ("oldest", ["A", "B", "C"])])
+def test_order_within_a_band(db: Database, order: str, expected: list[str]) -> None:
+    for hours, subject in ((5, "A"), (3, "B"), (1, "C")):
+        add_message(
+            db, message_id=f"<{subject}@c>", sender=f"{subject}@c.test", subject=subject, when=at(hours)
+        )
+    refresh(db, order)
+    assert queue_ids(db) == expected
+
+
+def test_status_is_derived_from_who_wrote_last(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="Answered by us", sender="a@c.test", when=at(5))
+    reply(db, "<a@c>", hours=4, to="a@c.test")
+    add_message(
+        db,
+        message_id="<b@c>",
+        subject="Flagged answered",
+        sender="b@c.test",
+        when=at(5),
+        flags="\\Answered \\Seen",
+    )
+    add_message(db, message_id="<c@c>", subject="Waiting", sender="c@c.test", when=at(5))
+    refresh(db)
+    statuses = {c.subject: c.status for c in cv.list_queue(db, status="all", now=NOW)}
+    assert statuses == {"Answered by us": "pending", "Flagged answered": "pending", "Waiting": "open"}
+    detail = cv.get_conversation(db, cv.list_queue(db, status="pending", now=NOW, limit=10)[-1].id)
+    assert detail.summary.message_count == len(detail.messages)
+
+
+def test_closed_conversation_reopens_when_the_customer_writes_again(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="Thanks", when=at(5))
+    refresh(db)
+    ident = cv.list_queue(db, now=NOW)[0].id
+    summary = cv.set_status(db, ident, "closed", agent="alice", now=at(4))
+    assert summary.status == "closed"
+    state = db.conn.execute("SELECT status, updated_by, updated_at FROM conversation_state").fetchone()
+    assert tuple(state) == ("closed", "alice", "2026-11-20T08:00:00+00:00")
+    assert queue_ids(db) == []
+    refresh(db)
+    assert queue_ids(db) == []  # still closed after a refresh
+    add_message(
+        db, message_id="<b@c>", in_reply_to="<a@c>", references=("<a@c>",), subject="Re: Thanks", when=at(1)
+    )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [(r.id, r.status) for r in rows] == [(ident, "open")]
+
+
+def test_snooze_hides_until_its_time(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="Later", when=at(2))
+    refresh(db)
+    ident = cv.list_queue(db, now=NOW)[0].id
+    cv.set_status(db, ident, "snoozed", agent="bob", snoozed_until=NOW + timedelta(hours=3), now=NOW)
+    assert queue_ids(db) == []
+    assert [c.id for c in cv.list_queue(db, status="snoozed", now=NOW)] == [ident]
+    woken = cv.list_queue(db, now=NOW + timedelta(hours=3, minutes=1))
+    assert [(c.id, c.status) for c in woken] == [(ident, "open")]
+
+
+def test_snooze_must_be_in_the_future(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="Later", when=at(2))
+    refresh(db)
+    ident = cv.list_queue(db, now=NOW)[0].id
+    with pytest.raises(UserError, match="not in the future"):
+        cv.set_status(db, ident, "snoozed", agent="bob", snoozed_until=NOW - timedelta(hours=1), now=NOW)
+    with pytest.raises(UserError, match="unknown status"):
+        cv.set_status(db, ident, "archived", agent="bob", now=NOW)
+
+
+def test_ids_survive_a_cache_rebuild(tmp_path: Path) -> None:
+    def fill(database: Database, reverse: bool) -> None:
+        items = [
+            dict(message_id="<a@c>", subject="One", sender="a@c.test", when=at(5)),
+            dict(message_id="<b@c>", in_reply_to="<a@c>", subject="Re: One", sender="a@c.test", when=at(4)),
+            dict(message_id=None, subject="No id", sender="n@c.test", when=at(3)),
+        ]
+        for item in reversed(items) if reverse else items:
+            add_message(database, **item)  # type: ignore[arg-type]
+
+    first = open_database(tmp_path / "one.sqlite3")
+    second = open_database(tmp_path / "two.sqlite3")
+    fill(first, False)
+    fill(second, True)
+    refresh(first)
+    refresh(second)
+    ids = lambda d: sorted((c.subject, c.id) for c in cv.list_queue(d, status="all", now=NOW))  # noqa: E731
+    assert ids(first) == ids(second)
+    first.close()
+    second.close()
+
+
+def test_manual_state_follows_when_an_older_root_appears(db: Database) -> None:
+    add_message(db, message_id="<b@c>", in_reply_to="<a@c>", subject="Re: One", when=at(4))
+    refresh(db)
+    old = cv.list_queue(db, now=NOW)[0].id
+    cv.set_status(db, old, "pending", agent="alice", now=at(3))
+    # The first message arrives later (e.g. synced from another folder) with a References
+    # chain reaching further back, so the thread root and its id change.
+    add_message(
+        db, message_id="<z@c>", references=("<root@c>",), in_reply_to="<root@c>", subject="One", when=at(6)
+    )
+    add_message(
+        db,
+        message_id="<a@c>",
+        references=("<root@c>", "<z@c>"),
+        in_reply_to="<z@c>",
+        subject="One",
+        when=at(5),
+    )
+    refresh(db)
+    rows = cv.list_queue(db, status="all", now=NOW)
+    assert len(rows) == 1
+    assert rows[0].status == "pending"
+    state_ids = [r[0] for r in db.conn.execute("SELECT conversation_id FROM conversation_state")]
+    assert state_ids == [rows[0].id]
+
+
+def test_incident_is_labelled_and_ranked_up(db: Database) -> None:
+    for i, hours in enumerate((3.5, 2.5, 1.5, 0.5)):
+        add_message(
+            db,
+            message_id=f"<l{i}@c>",
+            sender=f"user{i}@c{i}.test",
+            subject="Login page broken",
+            when=at(hours),
+        )
+    add_message(db, message_id="<n@c>", sender="n@c.test", subject="Newest question", when=at(0.1))
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert rows[-1].subject == "Newest question"
+    incident_ids = {r.incident_id for r in rows[:4]}
+    assert len(incident_ids) == 1 and None not in incident_ids
+    assert rows[0].reasons[0] == "incident: 4 customers report 'login' in 3 h"
+    assert all(r.band == 2 for r in rows[:4])
+
+
+def test_search_text_and_filters(db: Database) -> None:
+    add_message(
+        db,
+        message_id="<a@c>",
+        sender="lina@customer.test",
+        subject="Refund for order 42",
+        body="charged twice",
+        when=at(2),
+    )
+    add_message(
+        db,
+        message_id="<b@c>",
+        sender="omar@other.test",
+        name="Omar",
+        subject="Question",
+        body="how do I export?",
+        when=at(1),
+        flags="\\Seen",
+    )
+    add_message(
+        db, message_id="<c@c>", sender="sara@x.test", subject="مشکل ورود", body="کار نمی‌کند", when=at(1)
+    )
+    refresh(db)
+    subjects = lambda q: sorted(c.subject for c in cv.search(db, q, now=NOW))  # noqa: E731
+    assert subjects("refund") == ["Refund for order 42"]
+    assert subjects("export") == ["Question"]
+    assert subjects("expo") == ["Question"]  # prefix search
+    assert subjects("from:omar") == ["Question"]
+    assert subjects("from:Omar export") == ["Question"]
+    assert subjects("is:urgent") == ["Refund for order 42", "مشکل ورود"]
+    assert subjects("is:unread") == ["Refund for order 42", "مشکل ورود"]
+    assert subjects("ورود") == ["مشکل ورود"]
+    assert subjects("status:pending") == []
+    assert subjects('"order 42"') == ["Refund for order 42"]
+
+
+@pytest.mark.parametrize(
+    "hostile", ['"', 'refund"', "NEAR(a b)", "a OR b", "subject:refund", "*", "-x", "(", "^a", "a AND", "'"]
+)
+def test_search_input_is_never_fts_syntax(db: Database, hostile: str) -> None:
+    add_message(db, message_id="<a@c>", subject="Refund", when=at(2))
+    refresh(db)
+    cv.search(db, hostile, now=NOW)  # must not raise
+
+
+def test_search_rejects_unknown_filters(db: Database) -> None:
+    with pytest.raises(UserError, match="is:urgent or is:unread"):
+        cv.search(db, "is:starred")
+    with pytest.raises(UserError, match="nothing to search"):
+        cv.search(db, "   ")
+
+
+def test_unknown_and_ambiguous_ids(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="One", when=at(2))
+    refresh(db)
+    ident = cv.list_queue(db, now=NOW)[0].id
+    assert cv.get_conversation(db, ident[:5].upper()).id == ident
+    with pytest.raises(NotFound):
+        cv.get_conversation(db, "zzzzzzzz")
+    with pytest.raises(NotFound, match="not a conversation id"):
+        cv.get_conversation(db, "'; DROP TABLE x")
+
+
+def test_refresh_if_stale_notices_new_mail_and_flag_changes(db: Database) -> None:
+    config, account = make_config()
+    add_message(db, message_id="<a@c>", subject="One", when=at(2))
+    assert cv.refresh_if_stale(db, config, account, NOW) is True
+    assert cv.refresh_if_stale(db, config, account, NOW) is False
+    db.conn.execute("UPDATE messages SET flags = '\\Seen'")
+    assert cv.refresh_if_stale(db, config, account, NOW) is True
+    other, _ = make_config("oldest")
+    assert cv.refresh_if_stale(db, other, account, NOW) is True
+
+
+def test_queue_query_uses_the_index(db: Database) -> None:
+    plan = " ".join(
+        str(row[3])
+        for row in db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM conversations WHERE status = 'open' "
+            "ORDER BY status, band DESC, sort_key DESC LIMIT 50"
+        )
+    )
+    assert "conversations_queue" in plan
+    assert "TEMP B-TREE" not in plan
+
+
+def test_assignment_filters(db: Database) -> None:
+    add_message(db, message_id="<a@c>", subject="Mine", sender="a@c.test", when=at(2))
+    add_message(db, message_id="<b@c>", subject="Nobody's", sender="b@c.test", when=at(1))
+    refresh(db)
+    mine = next(c.id for c in cv.list_queue(db, now=NOW) if c.subject == "Mine")
+    db.conn.execute(
+        "INSERT INTO conversation_state(conversation_id, assigned_to, updated_at, updated_by) "
+        "VALUES (?, 'alice', ?, 'alice')",
+        (mine, at(1.5).isoformat()),
+    )
+    cv.reapply_state(db, [mine], NOW)
+    assert queue_ids(db, assigned_to="alice") == ["Mine"]
+    assert queue_ids(db, unassigned=True) == ["Nobody's"]

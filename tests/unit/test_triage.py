@@ -1,0 +1,225 @@
+"""Status derivation, keyword matching, explained scores, SLA, incidents and ordering keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from supportinbox.config import TriageConfig
+from supportinbox.domain import triage
+from supportinbox.domain.triage import (
+    ConversationFacts,
+    IncidentCandidate,
+    KeywordMatcher,
+    derive_status,
+    effective_status,
+    find_incidents,
+    score,
+)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def ago(hours: float) -> datetime:
+    return NOW - timedelta(hours=hours)
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+def test_customer_wrote_last_is_open_we_wrote_last_is_pending() -> None:
+    assert derive_status(ago(1), ago(2), False) == "open"
+    assert derive_status(ago(2), ago(1), False) == "pending"
+    assert derive_status(ago(1), None, True) == "pending"  # answered from another client
+    assert derive_status(None, ago(1), False) == "pending"
+
+
+def test_closed_reopens_only_when_the_customer_writes_after_closing() -> None:
+    closed_at = ago(5)
+    assert effective_status("pending", "closed", closed_at, None, ago(6), ago(5.5), NOW) == "closed"
+    assert effective_status("pending", "closed", closed_at, None, ago(6), ago(1), NOW) == "closed"
+    assert effective_status("open", "closed", closed_at, None, ago(1), ago(6), NOW) == "open"
+
+
+def test_snooze_ends_at_its_time_or_when_the_customer_writes() -> None:
+    at = ago(5)
+    assert effective_status("open", "snoozed", at, NOW + timedelta(hours=1), ago(6), None, NOW) == "snoozed"
+    assert effective_status("open", "snoozed", at, NOW - timedelta(minutes=1), ago(6), None, NOW) == "open"
+    assert (
+        effective_status("pending", "snoozed", at, NOW - timedelta(minutes=1), ago(6), ago(5.5), NOW)
+        == "open"
+    )
+    assert effective_status("open", "snoozed", at, NOW + timedelta(hours=1), ago(1), None, NOW) == "open"
+
+
+def test_manual_pending_and_open() -> None:
+    assert effective_status("open", "pending", ago(5), None, ago(6), None, NOW) == "pending"
+    assert effective_status("open", "pending", ago(5), None, ago(1), None, NOW) == "open"
+    assert effective_status("pending", "open", ago(5), None, ago(7), ago(6), NOW) == "open"
+    assert effective_status("pending", "open", ago(5), None, ago(7), ago(1), NOW) == "pending"
+
+
+# --- keywords ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "found"),
+    [
+        ("refund", "I want a REFUND now", True),
+        ("refund", "refunded already", False),  # whole words only
+        ("down", "please download the file", False),
+        ("down", "the site is down!", True),
+        ("not working", "it is not\nworking", True),
+        ("can't log in", "I can’t log in", True),  # typographic apostrophe
+        ("rückerstattung", "RÜCKERSTATTUNG bitte", True),
+        ("استرداد", "أريد الاسترداد من فضلك", True),  # Arabic article attached
+        ("عاجل", "مشكلة عاجلة", False),  # a different word
+        ("عاجل", "عاجل جدا", True),
+        ("فوری", "فوري لطفا", True),  # Arabic yeh typed for the Persian one
+        ("کار نمی‌کند", "سایت کار نمی کند", True),  # ZWNJ typed as a space
+        ("هک", "حسابم هک شده", True),
+    ],
+)
+def test_keyword_matching(keyword: str, text: str, found: bool) -> None:
+    assert bool(KeywordMatcher.build([keyword]).find(text)) is found
+
+
+def facts(**kwargs: object) -> ConversationFacts:
+    base: dict[str, object] = {
+        "id": "c1",
+        "customer_email": "lina@customer.test",
+        "subject": "Hello",
+        "waiting_texts": [("Hello", "Just a question")],
+        "followups": 0,
+        "high_priority": False,
+    }
+    base.update(kwargs)
+    return ConversationFacts(**base)  # type: ignore[arg-type]
+
+
+def run(f: ConversationFacts, config: TriageConfig | None = None) -> triage.Score:
+    config = config or TriageConfig()
+    return score(f, config, triage.matcher_for(config))
+
+
+def test_plain_question_is_normal_with_no_points() -> None:
+    result = run(facts())
+    assert (result.urgency, result.band, result.reasons) == (0, triage.BAND_NORMAL, [])
+
+
+def test_every_point_has_a_reason() -> None:
+    result = run(
+        facts(
+            waiting_texts=[("Refund please", "I was charged twice"), ("Hello?", "anyone?")],
+            followups=1,
+            high_priority=True,
+            customer_email="ceo@bigcustomer.com",
+        ),
+        TriageConfig(vip_senders=("@bigcustomer.com",)),
+    )
+    assert result.reasons == [
+        "'refund' in subject",
+        "'charged twice' in message",
+        "1 follow-up without reply",
+        "VIP sender (@bigcustomer.com)",
+        "sender marked it high priority",
+    ]
+    assert result.urgency == 25 + 15 + 10 + 30 + 15
+    assert result.band == triage.BAND_URGENT
+
+
+def test_two_followups_make_it_urgent() -> None:
+    result = run(facts(followups=2))
+    assert result.reasons == ["2 follow-ups without reply"]
+    assert result.band == triage.BAND_URGENT
+
+
+def test_extra_keywords_and_arabic_subject() -> None:
+    config = TriageConfig(extra_urgent_keywords=("invoice",))
+    assert run(facts(waiting_texts=[("Invoice wrong", "")]), config).reasons == ["'invoice' in subject"]
+    assert run(facts(waiting_texts=[("عاجل: لا يعمل", "")])).reasons == [
+        "'عاجل' in subject",
+        "'لا يعمل' in subject",
+    ]
+
+
+def test_vip_matches_address_or_domain_only() -> None:
+    assert triage.is_vip("Boss@Big.com", ["boss@big.com"]) == "boss@big.com"
+    assert triage.is_vip("a@eu.big.com", ["@big.com"]) == "@big.com"
+    assert triage.is_vip("a@notbig.com", ["@big.com"]) is None
+
+
+# --- SLA --------------------------------------------------------------------------------
+
+
+def test_sla_levels_and_reasons() -> None:
+    config = TriageConfig(sla_hours=24, sla_warn_fraction=0.75)
+    since = ago(26)
+    warn, due = triage.sla_deadlines(since, config) or (None, None)
+    assert triage.sla_level(warn, due, NOW) == 2
+    assert triage.sla_reason(since, warn, due, NOW) == "waiting 26 h, SLA 24 h (breached)"
+    since = ago(19)
+    warn, due = triage.sla_deadlines(since, config) or (None, None)
+    assert triage.sla_level(warn, due, NOW) == 1
+    assert triage.sla_reason(since, warn, due, NOW) == "waiting 19 h, SLA 24 h (5 h left)"
+    since = ago(17.9)
+    warn, due = triage.sla_deadlines(since, config) or (None, None)
+    assert triage.sla_level(warn, due, NOW) == 0
+    assert triage.sla_reason(since, warn, due, NOW) is None
+
+
+def test_sort_keys_order_newest_or_oldest_first() -> None:
+    newer, older = ago(1), ago(10)
+    assert triage.sort_key("newest", newer, newer) > triage.sort_key("newest", older, older)
+    assert triage.sort_key("oldest", newer, newer) < triage.sort_key("oldest", older, older)
+
+
+# --- incidents --------------------------------------------------------------------------
+
+
+def cand(
+    ident: str, customer: str, hours: float, subject: str, keywords: tuple[str, ...] = ()
+) -> IncidentCandidate:
+    return IncidentCandidate(id=ident, customer=customer, when=ago(hours), subject=subject, keywords=keywords)
+
+
+def test_four_customers_with_the_same_problem_form_an_incident() -> None:
+    candidates = [
+        cand("c1", "a@x.test", 3, "Login broken"),
+        cand("c2", "b@y.test", 2, "login page error"),
+        cand("c3", "c@z.test", 1, "Re: Login fails"),
+        cand("c4", "d@w.test", 0, "LOGIN???"),
+        cand("c5", "e@v.test", 1, "Invoice copy"),
+    ]
+    incidents = find_incidents(candidates, TriageConfig(incident_min_customers=3, incident_window_hours=6))
+    assert len(incidents) == 1
+    assert set(incidents[0].conversation_ids) == {"c1", "c2", "c3", "c4"}
+    assert incidents[0].reason == "incident: 4 customers report 'login' in 3 h"
+
+
+def test_one_customer_writing_many_times_is_no_incident() -> None:
+    candidates = [cand(f"c{i}", "a@x.test", i, "Login broken") for i in range(5)]
+    assert find_incidents(candidates, TriageConfig(incident_min_customers=3)) == []
+
+
+def test_reports_spread_beyond_the_window_are_no_incident() -> None:
+    candidates = [cand(f"c{i}", f"u{i}@x.test", i * 10, "Login broken") for i in range(4)]
+    assert find_incidents(candidates, TriageConfig(incident_min_customers=3, incident_window_hours=6)) == []
+
+
+def test_urgent_keywords_group_across_languages_of_subject() -> None:
+    candidates = [
+        cand("c1", "a@x.test", 1, "Hilfe", ("refund",)),
+        cand("c2", "b@x.test", 1, "Question", ("refund",)),
+        cand("c3", "c@x.test", 1, "Money back", ("refund",)),
+    ]
+    incidents = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert [i.signal for i in incidents] == ["refund"]
+
+
+def test_incident_id_is_stable() -> None:
+    candidates = [cand(f"c{i}", f"u{i}@x.test", i, "Checkout outage") for i in range(3)]
+    first = find_incidents(candidates, TriageConfig())
+    second = find_incidents(list(reversed(candidates)), TriageConfig())
+    assert [i.id for i in first] == [i.id for i in second]
