@@ -27,4 +27,6 @@ class SyncHook(Protocol):
 
 def default_hooks(config: Config, account_name: str, account: AccountConfig) -> list[SyncHook]:
     """The hooks the CLI and the TUI run with every sync of ``account_name``."""
-    return []
+    from supportinbox.team.hook import TeamSyncHook
+
+    return [TeamSyncHook(config, account_name, account)]

@@ -12,8 +12,8 @@ becomes ``_`` followed by the two lower-case hex digits of each of its UTF-8 byt
 A conversation's state is written to every INBOX message of the conversation; reading
 merges them (:func:`resolve`):
 
-- status/snooze: from the message carrying a ``$si-status-*`` keyword with the highest
-  (MODSEQ, UID), i.e. the last writer;
+- status/snooze: from the message written last, i.e. the one carrying ``$si-by-WRITER``
+  with the highest (MODSEQ, UID); no ``$si-status-*`` there means no manual status;
 - claim: the union of ``$si-claim-*`` keywords. Claims are written with a conditional
   STORE (CONDSTORE ``UNCHANGEDSINCE``), so the second of two simultaneous claims fails on
   the server and its client backs off; should two claims still coexist, the lexically
@@ -40,6 +40,7 @@ SEEN = "seen"
 BY = "by"
 STATUS = "status"
 SNOOZE = "snooze"
+AT = "at"
 _AGENT_KINDS = (CLAIM, SEEN, BY)
 
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -143,6 +144,11 @@ def snooze_keyword(until: str | datetime) -> str:
     return f"{PREFIX}{SNOOZE}-{when.astimezone(UTC).strftime(_SNOOZE_FORMAT)}"
 
 
+def at_keyword(when: str | datetime) -> str:
+    """``$si-at-YYYYMMDDTHHMMZ``: when the current state was written (UTC, to the minute)."""
+    return snooze_keyword(when).replace(f"{PREFIX}{SNOOZE}-", f"{PREFIX}{AT}-", 1)
+
+
 def normalize_snooze(until: str | None) -> str | None:
     """A snooze time as the scheme stores it (UTC ISO 8601, to the minute), for comparisons."""
     if not until:
@@ -180,7 +186,7 @@ def parse_keyword(keyword: str | bytes) -> Keyword | None:
         return Keyword(kind, agent) if agent else None
     if kind == STATUS:
         return Keyword(kind, rest) if rest in STATUSES else None
-    if kind == SNOOZE and _SNOOZE_VALUE.fullmatch(rest.upper()):
+    if kind in (SNOOZE, AT) and _SNOOZE_VALUE.fullmatch(rest.upper()):
         try:
             when = datetime.strptime(rest.upper(), _SNOOZE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
@@ -228,6 +234,7 @@ class Resolution:
     seen_by: frozenset[str] = frozenset()
     modseq: int | None = None
     divergent: bool = False
+    written_at: str | None = None
 
     @property
     def losers(self) -> tuple[str, ...]:
@@ -262,7 +269,9 @@ def resolve(messages: Iterable[MessageFlags]) -> Resolution:
                 claimants.add(keyword.value)
             elif keyword.kind in (SEEN, BY):
                 seen.add(keyword.value)
-        if any(k.kind == STATUS for k in keywords.values()):
+        # A message written by a client carries $si-by-WRITER; its other keywords are then
+        # the whole state (a missing status keyword means "no manual status").
+        if any(k.kind in (STATUS, BY) for k in keywords.values()):
             signatures.add(frozenset(k for k in keywords if not k.startswith(PREFIX + SEEN + "-")))
             rank = (message.modseq, message.uid)
             if best is None or rank > best[0]:
@@ -273,10 +282,11 @@ def resolve(messages: Iterable[MessageFlags]) -> Resolution:
         return Resolution(TeamState(assigned_to=winner), ordered, None, frozenset(seen))
     keywords = best[1]
     statuses = {k.value for k in keywords.values() if k.kind == STATUS}
-    status = next(s for s in STATUS_PRECEDENCE if s in statuses)
+    status = next((s for s in STATUS_PRECEDENCE if s in statuses), None)
     snoozes = sorted(k.value for k in keywords.values() if k.kind == SNOOZE)
     snooze = snoozes[-1] if status == "snoozed" and snoozes else None
     writers = sorted((k.value for k in keywords.values() if k.kind == BY), key=claim_order)
+    times = sorted(k.value for k in keywords.values() if k.kind == AT)
     return Resolution(
         TeamState(status, snooze, winner),
         ordered,
@@ -284,13 +294,16 @@ def resolve(messages: Iterable[MessageFlags]) -> Resolution:
         frozenset(seen),
         best[0][0],
         divergent=len(signatures) > 1,
+        written_at=times[-1] if times else None,
     )
 
 
-def target_keywords(state: TeamState, writer: str) -> set[str]:
-    """The team keywords (besides ``$si-seen-*``) a message carries for ``state``."""
+def target_keywords(state: TeamState, writer: str, written_at: str | datetime | None = None) -> set[str]:
+    """The team keywords a message carries for ``state`` written by ``writer``."""
     state = state.normalized()
-    wanted = {status_keyword(state.status or "open"), by_keyword(writer), seen_keyword(writer)}
+    wanted = {by_keyword(writer), seen_keyword(writer), at_keyword(written_at or datetime.now(UTC))}
+    if state.status:
+        wanted.add(status_keyword(state.status))
     if state.status == "snoozed" and state.snoozed_until:
         wanted.add(snooze_keyword(state.snoozed_until))
     if state.assigned_to:
@@ -314,13 +327,18 @@ class _Group:
     modseq: int = 0
 
 
-def plan_store(messages: Sequence[MessageFlags], state: TeamState, writer: str) -> list[StorePlan]:
+def plan_store(
+    messages: Sequence[MessageFlags],
+    state: TeamState,
+    writer: str,
+    written_at: str | datetime | None = None,
+) -> list[StorePlan]:
     """The STOREs that give every message exactly the team keywords of ``state``.
 
     ``$si-seen-*`` keywords are kept (they record who ever worked on the conversation).
     Each plan carries the highest MODSEQ of its messages for a conditional STORE.
     """
-    wanted = target_keywords(state, writer)
+    wanted = target_keywords(state, writer, written_at)
     wanted_lower = {w.lower() for w in wanted}
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], _Group] = {}
     for message in messages:

@@ -21,6 +21,7 @@ from supportinbox.team.keywords import (
     seen_keyword,
     snooze_keyword,
     status_keyword,
+    target_keywords,
 )
 
 agent_names = st.text(
@@ -153,20 +154,39 @@ def test_coexisting_claims_resolve_to_one_winner_in_any_order() -> None:
 
 
 def test_plan_store_adds_and_removes_exactly() -> None:
+    at = "2026-11-26T05:00:00+00:00"
     messages = [
-        msg(1, 10, "\\Seen", "$si-status-open", "$si-claim-carol", "$si-seen-carol"),
+        msg(1, 10, "\\Seen", "$si-status-open", "$si-claim-carol", "$si-seen-carol", "$si-by-carol"),
         msg(2, 12, "$Label1"),
     ]
-    plans = plan_store(messages, TeamState("closed", None, "alice"), "alice")
+    plans = plan_store(messages, TeamState("closed", None, "alice"), "alice", at)
     by_uid = {uid: plan for plan in plans for uid in plan.uids}
-    assert set(by_uid[1].add) == {"$si-status-closed", "$si-claim-alice", "$si-by-alice", "$si-seen-alice"}
-    assert set(by_uid[1].remove) == {"$si-status-open", "$si-claim-carol"}
-    assert set(by_uid[2].add) == {"$si-status-closed", "$si-claim-alice", "$si-by-alice", "$si-seen-alice"}
+    written = {
+        "$si-status-closed",
+        "$si-claim-alice",
+        "$si-by-alice",
+        "$si-seen-alice",
+        "$si-at-20261126T0500Z",
+    }
+    assert set(by_uid[1].add) == written
+    assert set(by_uid[1].remove) == {"$si-status-open", "$si-claim-carol", "$si-by-carol"}
+    assert set(by_uid[2].add) == written
     assert by_uid[2].remove == () and by_uid[2].modseq == 12
     after = [
         msg(1, 13, "\\Seen", "$si-seen-carol", *by_uid[1].add),
         msg(2, 14, "$Label1", *by_uid[2].add),
     ]
-    assert plan_store(after, TeamState("closed", None, "alice"), "alice") == []
-    assert resolve(after).state == TeamState("closed", None, "alice")
-    assert resolve(after).seen_by == {"alice", "carol"}
+    assert plan_store(after, TeamState("closed", None, "alice"), "alice", at) == []
+    result = resolve(after)
+    assert result.state == TeamState("closed", None, "alice")
+    assert result.seen_by == {"alice", "carol"} and result.last_writer == "alice"
+    assert result.written_at == at and not result.divergent
+
+
+def test_claim_without_status_is_no_manual_status() -> None:
+    state = TeamState(None, None, "alice")
+    messages = [msg(1, 3, *target_keywords(state, "alice", "2026-11-26T05:00:00+00:00"))]
+    assert resolve(messages).state == state
+    # A keyword that is not from a writer (no $si-by) does not make a message authoritative.
+    mixed = [*messages, msg(2, 9, "$si-claim-alice")]
+    assert resolve(mixed).modseq == 3

@@ -1,0 +1,180 @@
+"""claim, release, assign, note, agents, team: sharing one mailbox with a small team.
+
+Each command changes the cache and the server at once when online; offline, the change
+waits for the next sync. Mail-derived text is printed through ``one_line``/``clean``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import NotFound, UserError
+from supportinbox.team import actions, collision
+from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META
+from supportinbox.team.statefolder import STATE_FOLDER
+from supportinbox.team.store import known_agents, recent_events
+
+# Every send from this program runs the collision check.
+collision.install()
+
+
+def _say(result: actions.ActionResult) -> None:
+    click.echo(one_line(result.message))
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.option("--force", is_flag=True, help="Take it even if a teammate holds it.")
+@pass_ctx
+def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
+    """Claim a conversation: teammates see you hold it, and their replies are held back."""
+    name, account = obj.account()
+    _say(actions.claim(obj.db(), obj.config, name, account, conversation_id, force=force))
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.option("--force", is_flag=True, help="Release it even if a teammate holds it.")
+@pass_ctx
+def release(obj: CliContext, conversation_id: str, force: bool) -> None:
+    """Give a claimed conversation back to the team."""
+    name, account = obj.account()
+    _say(actions.release(obj.db(), obj.config, name, account, conversation_id, force=force))
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.argument("agent")
+@pass_ctx
+def assign(obj: CliContext, conversation_id: str, agent: str) -> None:
+    """Hand a conversation to AGENT (see 'supportinbox agents')."""
+    name, account = obj.account()
+    _say(actions.assign(obj.db(), obj.config, name, account, conversation_id, agent))
+
+
+_NOTE_TEMPLATE = (
+    "\n# Internal note on {cid}: teammates see it, the customer never does.\n"
+    "# Lines starting with # are ignored; an empty note is not saved.\n"
+)
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.argument("text", required=False)
+@pass_ctx
+def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
+    """Add an internal note (never sent to the customer); without TEXT, opens $EDITOR."""
+    name, account = obj.account()
+    if text is None:
+        edited = click.edit(_NOTE_TEMPLATE.format(cid=one_line(conversation_id, limit=40)))
+        if edited is None:
+            raise UserError("no note written: nothing saved")
+        text = "\n".join(line for line in edited.splitlines() if not line.startswith("#"))
+    _say(actions.add_note(obj.db(), obj.config, name, account, conversation_id, text))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def agents(obj: CliContext, as_json: bool) -> None:
+    """Agents seen on this mailbox (claims, team keywords, notes) and yourself."""
+    _, account = obj.account()
+    found = known_agents(obj.db().conn)
+    found.setdefault(account.agent, set()).add("you")
+    rows = [{"agent": agent, "seen_in": sorted(where)} for agent, where in sorted(found.items())]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for agent, where in sorted(found.items()):
+        click.echo(f"{one_line(agent, limit=60)}  ({', '.join(sorted(where))})")
+
+
+@cli.group()
+def team() -> None:
+    """How team state travels on this server, and what teammates did."""
+
+
+@team.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--events", "limit", type=click.IntRange(min=0), default=10, show_default=True)
+@pass_ctx
+def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
+    """Keywords or the fallback state folder, changes waiting for the server, recent events."""
+    _, account = obj.account()
+    db = obj.db()
+    mode = db.get_meta(MODE_META)
+    waiting = _unsent_changes(db.conn)
+    notes_waiting = int(db.conn.execute("SELECT COUNT(*) FROM notes WHERE uploaded = 0").fetchone()[0])
+    events = recent_events(db.conn, limit)
+    data: dict[str, Any] = {
+        "agent": account.agent,
+        "mode": mode or "unknown",
+        "state_folder": STATE_FOLDER if mode == FOLDER else None,
+        "notes_folder": account.notes_folder,
+        "unsent_changes": waiting,
+        "unsent_notes": notes_waiting,
+        "events": [
+            {
+                "conversation": e.conversation_id,
+                "kind": e.kind,
+                "agent": e.agent,
+                "text": e.text,
+                "at": e.created_at,
+            }
+            for e in events
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if mode == KEYWORDS:
+        how = "IMAP keywords ($si-...) on the inbox messages"
+    elif mode == FOLDER:
+        how = f"the folder {STATE_FOLDER!r} (this server refuses custom keywords)"
+    else:
+        how = "not known yet: run 'supportinbox sync'"
+    click.echo(f"you are {one_line(account.agent)}; team state travels as {how}")
+    click.echo(f"notes folder: {one_line(account.notes_folder)}")
+    click.echo(f"waiting for the server: {waiting} state change(s), {notes_waiting} note(s)")
+    for event in events:
+        click.echo(f"{event.created_at}  {event.kind:9}  {one_line(event.text, limit=160)}")
+
+
+def _unsent_changes(conn: Any) -> int:
+    from supportinbox.team.store import base_states, local_states
+
+    bases = base_states(conn)
+    return sum(1 for cid, state in local_states(conn).items() if state != bases.get(cid, type(state)()))
+
+
+@team.command("send-anyway")
+@click.argument("outbox_id", type=int)
+@pass_ctx
+def send_anyway(obj: CliContext, outbox_id: int) -> None:
+    """Send a reply held back because a teammate claimed, closed or answered the conversation."""
+    from supportinbox.mail import outbox as sender
+
+    name, account = obj.account()
+    report = sender.send_due(
+        obj.db(),
+        obj.config,
+        name,
+        account,
+        force=True,
+        ids={outbox_id},
+        checks=collision.checks_without_collision(),
+    )
+    if not report.outcomes:
+        raise NotFound(f"no reply #{outbox_id} waiting in the outbox: see 'supportinbox outbox list'")
+    for outcome in report.outcomes:
+        text = f"reply #{outcome.outbox_id}: {outcome.status}" + (
+            f" ({outcome.message})" if outcome.message else ""
+        )
+        click.echo(one_line(text))
+    if not report.ok:
+        raise UserError(f"reply #{outbox_id} was not sent")

@@ -1,0 +1,246 @@
+"""Team actions for the CLI and the TUI: claim, release, assign, notes, pushing state.
+
+Each action changes the cache at once (so the queue shows it) and then writes to the
+server over a short connection of its own. When the server cannot be reached the change
+stays local and the next sync pushes it (the three-way merge sees it differs from what the
+server last held). Every function is synchronous and may run in a worker thread, as long
+as no other thread uses the same :class:`Database` meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
+from supportinbox.store.conversations import reapply_state, resolve_id
+from supportinbox.store.db import Database
+from supportinbox.team import notes
+from supportinbox.team.keywords import KeywordError, TeamState, claim_keyword
+from supportinbox.team.server import Change, TeamConflict, change_from, open_team_server
+from supportinbox.team.store import (
+    ConversationRef,
+    base_state,
+    conversation_ref,
+    local_state,
+    set_base,
+    write_local,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did. ``online`` is False when it waits for the next sync."""
+
+    conversation_id: str
+    message: str
+    online: bool
+    state: TeamState
+
+
+def _valid_agent(agent: str) -> str:
+    agent = agent.strip()
+    if not agent or not all(c.isalnum() or c in "-_." for c in agent):
+        raise UserError(f"{agent!r} is not an agent name (letters, digits, '-', '_' or '.')")
+    try:
+        claim_keyword(agent)
+    except KeywordError as exc:
+        raise UserError(str(exc)) from None
+    return agent
+
+
+def _connect(account_name: str, account: AccountConfig, password: str | None) -> IMAPClient | None:
+    """A connection, or None when the server is unreachable (the change then waits)."""
+    try:
+        return connect(account_name, account, password=password)
+    except ConnectionFailed as exc:
+        log.info("team change kept for the next sync: %s", exc.message)
+        return None
+
+
+def _push(
+    db: Database,
+    account_name: str,
+    account: AccountConfig,
+    ref: ConversationRef,
+    change: Change,
+    done: str,
+    password: str | None,
+) -> ActionResult:
+    imap = _connect(account_name, account, password)
+    if imap is None:
+        return ActionResult(
+            ref.id,
+            f"{done} here; the server is unreachable, it is sent at the next sync",
+            False,
+            _local(db, ref),
+        )
+    try:
+        server = open_team_server(imap, db, account, ref.inbox_folder or account.inbox_folder)
+        try:
+            result = server.write(ref, change, account.agent)
+        except TeamConflict:
+            current = server.read(ref).state
+            _record(db, ref.id, current, account.agent)
+            raise
+        _record(db, ref.id, result.after.state, account.agent)
+        return ActionResult(ref.id, f"{done} (shared with the team)", True, result.after.state)
+    except NETWORK_ERRORS as exc:
+        problem = describe_network_error(exc, account, account_name).message
+        return ActionResult(
+            ref.id, f"{done} here; {problem}; it is sent at the next sync", False, _local(db, ref)
+        )
+    except IMAPClientError as exc:
+        raise UserError(f"the server refused the change of {ref.id}: {str(exc)[:200]}") from None
+    finally:
+        logout(imap)
+
+
+def _local(db: Database, ref: ConversationRef) -> TeamState:
+    return local_state(db.conn, ref.id)
+
+
+def _record(db: Database, cid: str, state: TeamState, agent: str) -> None:
+    """The server's state becomes both the local state and the merge base."""
+    with db.transaction() as tx:
+        if local_state(tx, cid) != state.normalized():
+            write_local(tx, cid, state, by=agent)
+        set_base(tx, cid, state)
+    reapply_state(db, [cid])
+
+
+def _change_locally(db: Database, cid: str, state: TeamState, agent: str) -> None:
+    with db.transaction() as tx:
+        write_local(tx, cid, state, by=agent)
+    reapply_state(db, [cid])
+
+
+def _ref(db: Database, conversation_id: str) -> ConversationRef:
+    return conversation_ref(db.conn, resolve_id(db, conversation_id))
+
+
+def claim(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    force: bool = False,
+    password: str | None = None,
+) -> ActionResult:
+    """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``)."""
+    del config
+    ref = _ref(db, conversation_id)
+    me = account.agent
+    current = local_state(db.conn, ref.id)
+    if current.assigned_to not in (None, me) and not force:
+        raise TeamConflict(
+            f"{current.assigned_to} holds {ref.id}: ask them, or use --force", current.assigned_to
+        )
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me)
+    change = Change(assigned_to=me, sets_claim=True, expect_holder=None if force else (None, me))
+    return _push(db, account_name, account, ref, change, f"{ref.id} claimed by {me}", password)
+
+
+def release(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    force: bool = False,
+    password: str | None = None,
+) -> ActionResult:
+    """Give the conversation back; only one's own claim unless ``force``."""
+    del config
+    ref = _ref(db, conversation_id)
+    me = account.agent
+    current = local_state(db.conn, ref.id)
+    if current.assigned_to not in (None, me) and not force:
+        raise TeamConflict(
+            f"{current.assigned_to} holds {ref.id}, not you: use --force to release it anyway",
+            current.assigned_to,
+        )
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me)
+    change = Change(assigned_to=None, sets_claim=True, expect_holder=None if force else (None, me))
+    return _push(db, account_name, account, ref, change, f"{ref.id} released", password)
+
+
+def assign(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    agent: str,
+    *,
+    password: str | None = None,
+) -> ActionResult:
+    """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over)."""
+    del config
+    agent = _valid_agent(agent)
+    ref = _ref(db, conversation_id)
+    current = local_state(db.conn, ref.id)
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent)
+    change = Change(assigned_to=agent, sets_claim=True)
+    return _push(db, account_name, account, ref, change, f"{ref.id} assigned to {agent}", password)
+
+
+def push_state(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    password: str | None = None,
+) -> ActionResult:
+    """Share a status set locally (e.g. by ``set_status``) now rather than at the next sync."""
+    del config
+    ref = _ref(db, conversation_id)
+    local = local_state(db.conn, ref.id)
+    base = base_state(db.conn, ref.id)
+    change = change_from(base, local)
+    if not (change.sets_status or change.sets_claim):
+        return ActionResult(ref.id, f"{ref.id}: nothing to share", True, local)
+    return _push(db, account_name, account, ref, change, f"{ref.id} updated", password)
+
+
+def add_note(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    text: str,
+    *,
+    password: str | None = None,
+) -> ActionResult:
+    """Add an internal note (never sent to the customer) and upload it when online."""
+    del config
+    ref = _ref(db, conversation_id)
+    with db.transaction() as tx:
+        notes.add_local_note(tx, account, ref.id, text)
+    state = local_state(db.conn, ref.id)
+    imap = _connect(account_name, account, password)
+    if imap is None:
+        return ActionResult(
+            ref.id, "note saved; it is shared at the next sync (server unreachable)", False, state
+        )
+    try:
+        notes.upload_pending(imap, db, account)
+    except (*NETWORK_ERRORS, IMAPClientError) as exc:
+        log.info("note kept for the next sync: %s", exc)
+        return ActionResult(ref.id, "note saved; it is shared at the next sync", False, state)
+    finally:
+        logout(imap)
+    return ActionResult(ref.id, f"note added to {ref.id} (shared with the team)", True, state)

@@ -1,0 +1,187 @@
+"""Collision check: right before a reply goes to SMTP, ask the server whether a teammate
+got there first.
+
+With a fresh SELECT of the inbox and FETCH of the conversation's flags, and a search of
+Sent for replies to the conversation, the reply is held (:class:`SendRefused`, it stays in
+the outbox) when a teammate
+
+- holds the conversation (a claim that is not ours),
+- closed it (last writer not us),
+- answered it: a customer message is ``\\Answered`` on the server but not in our cache,
+  or Sent holds a reply to the conversation that is not ours and that we had not seen
+  (or that was filed after this reply was written).
+
+``supportinbox team send-anyway ID`` (and :func:`checks_without_collision`) send regardless.
+If the IMAP server cannot be asked, the reply is held too: sending blind could answer the
+customer twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import TYPE_CHECKING, Any
+
+from imapclient.exceptions import IMAPClientError
+
+from supportinbox.config import AccountConfig
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.mail import outbox
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
+from supportinbox.team import statefolder
+from supportinbox.team.keywords import Resolution, resolve
+from supportinbox.team.notes import AGENT_HEADER
+from supportinbox.team.server import KeywordServer, keywords_supported
+from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from supportinbox.store.db import Database
+    from supportinbox.store.outbox import OutboxRow
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCED_IDS = 10
+
+
+def _when(text: str | None) -> str:
+    return f" at {text.replace('+00:00', 'Z')}" if text else ""
+
+
+def _server_state(
+    imap: IMAPClient, db: Database, account: AccountConfig, ref: ConversationRef
+) -> tuple[Resolution, dict[int, tuple[str, ...]]]:
+    """The conversation's state and flags as the server has them right now."""
+    inbox = ref.inbox_folder or account.inbox_folder
+    info = imap.select_folder(inbox, readonly=True)
+    server = KeywordServer(imap, db, account, inbox)
+    messages = server.fetch(ref.uids)
+    flags = {m.uid: m.flags for m in messages}
+    if keywords_supported(info):
+        return resolve(messages), flags
+    statefolder.sync_log(imap, db)
+    entries = statefolder.log_entries(db.conn, ref.id).get(ref.id, [])
+    return statefolder.resolve_log(entries)[0], flags
+
+
+def _answered_unseen(db: Database, ref: ConversationRef, flags: dict[int, tuple[str, ...]]) -> bool:
+    cached = {m.uid: m.flags for m in cached_flags(db.conn, ref.id)}
+    return any("\\Answered" in f and "\\Answered" not in cached.get(uid, ()) for uid, f in flags.items())
+
+
+def _teammate_replies(
+    imap: IMAPClient, db: Database, account: AccountConfig, ref: ConversationRef, row: OutboxRow
+) -> list[tuple[str, str | None]]:
+    """(who, when) of replies in Sent to the conversation by someone else, not seen here."""
+    sent = discover_folders(imap, account).sent
+    ids = [m.strip("<>") for m in ref.message_ids[-MAX_REFERENCED_IDS:]]
+    if sent is None or not ids:
+        return []
+    # OR (term1) (OR (term2) (...)): any message that answers or references one of ours.
+    terms: list[list[Any]] = [
+        ["OR", "HEADER", "In-Reply-To", mid, "HEADER", "References", mid] for mid in ids
+    ]
+    criteria = terms[-1]
+    for term in reversed(terms[:-1]):
+        criteria = ["OR", term, criteria]
+    imap.select_folder(sent, readonly=True)
+    uids = imap.search(criteria)
+    if not uids:
+        return []
+    fetched = imap.fetch(
+        uids, ["INTERNALDATE", f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID {AGENT_HEADER.upper()})]"]
+    )
+    ours = {str(r[0]) for r in db.conn.execute("SELECT message_id FROM outbox")}
+    synced = db.conn.execute(
+        "SELECT 1 FROM folders WHERE name = ? AND last_sync IS NOT NULL", (sent,)
+    ).fetchone()
+    started = datetime.fromisoformat(row.created_at)
+    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    found = []
+    for _uid, data in sorted(fetched.items()):
+        header_key = next((k for k in data if k.startswith(b"BODY[HEADER")), None)
+        headers = BytesHeaderParser(policy=compat32).parsebytes(bytes(data.get(header_key) or b""))
+        message_id = str(headers.get("Message-ID", "")).strip()
+        if message_id in ours or message_id == row.message_id:
+            continue
+        arrived = data.get(b"INTERNALDATE")
+        when = arrived.astimezone(UTC) if isinstance(arrived, datetime) and arrived.tzinfo else None
+        is_new = when is not None and when >= started
+        known = db.conn.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone()
+        if known and not is_new:
+            continue
+        if not is_new and not synced:
+            continue
+        who = one_line(str(headers.get(AGENT_HEADER, "")), limit=64) or "a teammate"
+        found.append((who, when.isoformat(timespec="seconds") if when else None))
+    return found
+
+
+def collision_check(db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None:
+    """Hold the reply (:class:`SendRefused`) if a teammate claimed, closed or answered it."""
+    if not row.conversation_id:
+        return
+    try:
+        ref = conversation_ref(db.conn, row.conversation_id)
+    except NotFound:
+        return
+    try:
+        imap = connect(account_name, account)
+    except UserError as exc:
+        raise SendRefused(
+            f"not sent: could not check with the server whether a teammate answered first ({exc.message}); "
+            "it stays in the outbox: 'supportinbox outbox retry' later, or 'supportinbox team send-anyway'"
+        ) from None
+    me = account.agent
+    try:
+        state, flags = _server_state(imap, db, account, ref)
+        holder = state.state.assigned_to
+        if holder and holder != me:
+            raise SendRefused(
+                f"not sent: {holder} claimed conversation {ref.id}{_when(state.written_at)}; "
+                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
+            )
+        if state.state.status == "closed" and state.last_writer not in (None, me):
+            raise SendRefused(
+                f"not sent: {state.last_writer} closed conversation {ref.id}{_when(state.written_at)}; "
+                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
+            )
+        replies = _teammate_replies(imap, db, account, ref, row)
+        if replies:
+            who, when = replies[-1]
+            raise SendRefused(
+                f"not sent: {who} already replied to conversation {ref.id}{_when(when)} (found in Sent); "
+                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
+            )
+        if _answered_unseen(db, ref, flags):
+            raise SendRefused(
+                f"not sent: conversation {ref.id} was answered meanwhile (flagged answered on the server"
+                + (
+                    f", last team change by {state.last_writer}"
+                    if state.last_writer not in (None, me)
+                    else ""
+                )
+                + "); it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
+            )
+    except (*NETWORK_ERRORS, IMAPClientError) as exc:
+        raise SendRefused(
+            f"not sent: the server dropped the collision check ({one_line(str(exc), limit=120)}); "
+            "it stays in the outbox: 'supportinbox outbox retry' later"
+        ) from None
+    finally:
+        logout(imap)
+
+
+def install() -> None:
+    """Add the collision check to every send (once)."""
+    if collision_check not in outbox.PRE_SEND_CHECKS:
+        outbox.PRE_SEND_CHECKS.append(collision_check)
+
+
+def checks_without_collision() -> list[outbox.PreSendCheck]:
+    """The pre-send checks minus this one: what ``--force`` sends with."""
+    return [c for c in outbox.PRE_SEND_CHECKS if c is not collision_check]

@@ -1,0 +1,158 @@
+"""The sync hook that carries team state and notes between teammates.
+
+After every sync (when the cache holds the server's current flags) it:
+
+1. uploads notes written offline and downloads teammates' notes;
+2. merges each conversation's shared state three ways (local, last agreed, server; see
+   :mod:`supportinbox.team.merge`), writes what changed locally and pushes local changes
+   (claims made offline, statuses set by any command) to the server;
+3. settles coexisting claims so every client agrees on one holder;
+4. records what teammates did and how conflicts ended in ``team_events`` (also on
+   :attr:`TeamSyncHook.events` for the caller's summary).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from imapclient.exceptions import IMAPClientError
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
+from supportinbox.store.conversations import reapply_state, refresh_if_stale
+from supportinbox.team import notes, statefolder
+from supportinbox.team.keywords import Resolution, TeamState, resolve
+from supportinbox.team.merge import merge
+from supportinbox.team.server import FOLDER, TeamConflict, TeamServer, open_team_server
+from supportinbox.team.store import (
+    TeamEvent,
+    add_event,
+    base_states,
+    cached_conversations,
+    conversation_ref,
+    local_states,
+    set_base,
+    write_local,
+)
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+    from supportinbox.mail.imap import FolderRoles
+    from supportinbox.store.db import Database
+
+log = logging.getLogger(__name__)
+
+# The state-folder message up to which lost claims were already reported.
+_META_REPORTED = "team_state_reported_uid"
+
+
+class TeamSyncHook:
+    """Registered by :func:`supportinbox.sync.hooks.default_hooks`."""
+
+    def __init__(self, config: Config, account_name: str, account: AccountConfig) -> None:
+        self.config = config
+        self.account_name = account_name
+        self.account = account
+        self.events: list[TeamEvent] = []
+        self.problems: list[str] = []
+        self.mode: str | None = None
+
+    def before(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
+        """Nothing: local changes are pushed after the sync, against fresh server flags."""
+
+    def after(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
+        """Exchange notes and merge the shared state of every conversation."""
+        self.events = []
+        self.problems = []
+        uploaded = notes.upload_pending(imap, db, self.account)
+        if uploaded:
+            log.info("uploaded %d note(s)", uploaded)
+        for note in notes.download(imap, db, self.account):
+            if note.author != self.account.agent:
+                self._event(db, note.conversation_id, "note", note.author, f"{note.author} added a note")
+        server = open_team_server(imap, db, self.account, folders.inbox)
+        self.mode = server.mode
+        if _has_unlinked_team_messages(db):
+            # Teammates' keywords on mail this client has just fetched: thread it first.
+            refresh_if_stale(db, self.config, self.account)
+        changed = self._merge_all(db, server, imap)
+        if changed:
+            reapply_state(db, changed)
+
+    def _server_states(self, db: Database, server: TeamServer, imap: IMAPClient) -> dict[str, Resolution]:
+        if server.mode == FOLDER:
+            statefolder.sync_log(imap, db)
+            reported = int(db.get_meta(_META_REPORTED) or 0)
+            states = {}
+            for cid, entries in statefolder.log_entries(db.conn).items():
+                resolution, conflicts, _ = statefolder.resolve_log(entries)
+                states[cid] = resolution
+                for lost in conflicts:
+                    if lost.author == self.account.agent and lost.uid > reported:
+                        text = f"{lost.holder} claimed it first and keeps it"
+                        self._event(db, cid, "conflict", lost.holder or "", text)
+            newest = db.conn.execute("SELECT MAX(uid) FROM team_state_log").fetchone()[0]
+            if newest and int(newest) > reported:
+                with db.transaction():
+                    db.set_meta(_META_REPORTED, str(newest))
+            return states
+        return {cid: resolve(cached.messages) for cid, cached in cached_conversations(db.conn).items()}
+
+    def _merge_all(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
+        me = self.account.agent
+        remote_states = self._server_states(db, server, imap)
+        locals_ = local_states(db.conn)
+        bases = base_states(db.conn)
+        known = {r[0] for r in db.conn.execute("SELECT id FROM conversations")}
+        changed: list[str] = []
+        for cid in sorted((set(remote_states) | set(locals_) | set(bases)) & known):
+            remote = remote_states.get(cid, Resolution(TeamState()))
+            local = locals_.get(cid, TeamState())
+            decision = merge(local, bases.get(cid, TeamState()), remote, me)
+            for notice in decision.notices:
+                self._event(db, cid, notice.kind, notice.agent, notice.text)
+            final, writer, written_at = decision.state, remote.last_writer or me, remote.written_at
+            try:
+                ref = conversation_ref(db.conn, cid)
+                if decision.push is not None:
+                    result = server.write(ref, decision.push, me)
+                    final, writer, written_at = result.after.state, me, None
+                elif server.mode != FOLDER and (remote.divergent or len(remote.claimants) > 1):
+                    final = server.settle(ref, me).state
+            except TeamConflict as exc:
+                self._event(db, cid, "conflict", exc.holder or "", exc.message)
+                final = server.read(conversation_ref(db.conn, cid)).state
+            except (UserError, IMAPClientError) as exc:
+                # Left as it is locally: pushed again at the next sync.
+                self.problems.append(f"team state of {cid} not sent: {one_line(str(exc), limit=200)}")
+                continue
+            with db.transaction() as tx:
+                if final != local:
+                    write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=remote.modseq)
+                    changed.append(cid)
+                set_base(tx, cid, final)
+        return changed
+
+    def _event(self, db: Database, cid: str | None, kind: str, agent: str, text: str) -> None:
+        subject = ""
+        if cid:
+            row = db.conn.execute("SELECT subject FROM conversations WHERE id = ?", (cid,)).fetchone()
+            subject = one_line(row[0], limit=60) if row else ""
+        full = f"{cid} ({subject}): {text}" if cid and subject else f"{cid}: {text}" if cid else text
+        event = TeamEvent(cid, kind, agent, full)
+        self.events.append(event)
+        if kind == "conflict":
+            log.warning("team: %s", full)
+        with db.transaction() as tx:
+            add_event(tx, event)
+
+
+def _has_unlinked_team_messages(db: Database) -> bool:
+    row = db.conn.execute(
+        "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'inbox' "
+        "AND m.conversation_id IS NULL AND m.flags LIKE '%$si-%' LIMIT 1"
+    ).fetchone()
+    return row is not None

@@ -1,0 +1,118 @@
+"""Three-way merge of a conversation's shared state (pure; no I/O).
+
+``local`` is what this client shows (``conversation_state``), ``base`` what the server held
+when the two last agreed (``team_sync``), ``server`` what the server holds now. Two parts
+are merged separately:
+
+- status and snooze: a side that did not change since ``base`` takes the other's; when
+  both changed, the local change is written last, so it becomes the last writer by MODSEQ
+  on the server and wins everywhere;
+- the claim: when both changed, the server's (earlier) claim wins and the local one is
+  dropped: the first claim wins, a later one is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from supportinbox.team.keywords import Resolution, TeamState
+from supportinbox.team.server import Change
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell the user about one conversation."""
+
+    kind: str  # teammate | conflict
+    agent: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MergeDecision:
+    """The merged state and, if the server must change, the change to write."""
+
+    state: TeamState
+    push: Change | None
+    notices: list[Notice] = field(default_factory=list)
+
+
+def describe(state: TeamState) -> str:
+    """A short human phrase for a status (for notices)."""
+    if state.status == "snoozed" and state.snoozed_until:
+        return f"snoozed until {state.snoozed_until}"
+    return state.status or "no status"
+
+
+def merge(local: TeamState, base: TeamState, server: Resolution, me: str) -> MergeDecision:
+    """Decide what the conversation's state is and what to push."""
+    local, base, remote = local.normalized(), base.normalized(), server.state.normalized()
+    who = server.last_writer or "a teammate"
+    notices: list[Notice] = []
+
+    def status_of(state: TeamState) -> tuple[str | None, str | None]:
+        return (state.status, state.snoozed_until)
+
+    local_status_changed = status_of(local) != status_of(base)
+    remote_status_changed = status_of(remote) != status_of(base)
+    push_status = False
+    if not local_status_changed:
+        status = status_of(remote)
+        if remote_status_changed and server.last_writer != me:
+            notices.append(Notice("teammate", who, f"{who} set it {describe(remote)}"))
+    elif not remote_status_changed or status_of(local) == status_of(remote):
+        status = status_of(local)
+        push_status = status_of(local) != status_of(remote)
+    else:
+        status = status_of(local)
+        push_status = True
+        notices.append(
+            Notice(
+                "conflict",
+                who,
+                f"{who} set it {describe(remote)} meanwhile; your newer change ({describe(local)}) wins",
+            )
+        )
+
+    local_claim_changed = local.assigned_to != base.assigned_to
+    remote_claim_changed = remote.assigned_to != base.assigned_to
+    push_claim = False
+    if not local_claim_changed:
+        claim = remote.assigned_to
+        if remote_claim_changed:
+            if remote.assigned_to and remote.assigned_to != me:
+                notices.append(Notice("teammate", remote.assigned_to, f"{remote.assigned_to} holds it now"))
+            elif remote.assigned_to == me and base.assigned_to is None and server.last_writer != me:
+                notices.append(Notice("teammate", who, f"{who} assigned it to you"))
+            elif remote.assigned_to is None and base.assigned_to:
+                notices.append(Notice("teammate", who, f"{base.assigned_to} no longer holds it"))
+    elif not remote_claim_changed or local.assigned_to == remote.assigned_to:
+        claim = local.assigned_to
+        push_claim = local.assigned_to != remote.assigned_to
+    else:
+        claim = remote.assigned_to
+        holder = remote.assigned_to or "nobody"
+        wanted = f"your claim for {local.assigned_to}" if local.assigned_to else "your release"
+        notices.append(Notice("conflict", holder, f"{holder} took it first; {wanted} was dropped"))
+
+    if me in server.losers:
+        notices.append(
+            Notice(
+                "conflict",
+                remote.assigned_to or "",
+                f"{remote.assigned_to} claimed it at the same time as you and keeps it",
+            )
+        )
+    state = TeamState(status[0], status[1], claim).normalized()
+    push = None
+    if push_status or push_claim:
+        push = Change(
+            status=state.status,
+            snoozed_until=state.snoozed_until,
+            assigned_to=state.assigned_to,
+            sets_status=push_status,
+            sets_claim=push_claim,
+            # The claim must still be what this client saw, or a teammate's newer claim wins.
+            expect_holder=(remote.assigned_to, state.assigned_to) if push_claim else None,
+        )
+    return MergeDecision(state, push, notices)

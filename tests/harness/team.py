@@ -1,0 +1,123 @@
+"""Several teammates on ONE mailbox, each with a separate home, config and cache.
+
+Each :class:`Teammate` has its own ``SUPPORTINBOX_HOME`` (config, cache, locks), and
+switches the process environment to it while it acts, so the real CLI and the real sync
+code run exactly as on that teammate's machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import AccountConfig, Config, load_config
+from supportinbox.domain.templates import install_default_templates
+from supportinbox.mail import drafts
+from supportinbox.mail import outbox as sender
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import Database, open_database
+from supportinbox.sync.engine import SyncEngine
+from supportinbox.sync.hooks import default_hooks
+from supportinbox.team.hook import TeamSyncHook
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot
+from tests.harness.replies import CliResult, run_cli
+from tests.harness.smtp import SmtpServer
+
+TEMPLATE = "acknowledge-investigating"
+
+
+@dataclass
+class Teammate:
+    agent: str
+    home: Path
+    config: Config
+    name: str
+    account: AccountConfig
+    db: Database
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Run as this teammate (their SUPPORTINBOX_HOME)."""
+        before = os.environ.get("SUPPORTINBOX_HOME")
+        os.environ["SUPPORTINBOX_HOME"] = str(self.home)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("SUPPORTINBOX_HOME", None)
+            else:
+                os.environ["SUPPORTINBOX_HOME"] = before
+
+    def sync(self) -> TeamSyncHook:
+        """What 'supportinbox sync' does: engine with the default hooks, then the queue refresh."""
+        with self.active():
+            hooks = default_hooks(self.config, self.name, self.account)
+            SyncEngine(self.db, self.name, self.account, hooks=hooks).run()
+            refresh_conversations(self.db, self.config, self.account)
+        (hook,) = [h for h in hooks if isinstance(h, TeamSyncHook)]
+        return hook
+
+    def cli(self, capsys: pytest.CaptureFixture[str], *args: str) -> CliResult:
+        with self.active():
+            return run_cli(capsys, *args)
+
+    def conversation_of(self, message_id: str) -> str:
+        row = self.db.conn.execute(
+            "SELECT conversation_id FROM messages WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        assert row is not None and row[0], f"{message_id} is not in a conversation of {self.agent}"
+        return str(row[0])
+
+    def queue_row(self, cid: str) -> tuple[str | None, str]:
+        """(assigned_to, status) as this teammate's queue shows the conversation."""
+        row = self.db.conn.execute(
+            "SELECT assigned_to, status FROM conversations WHERE id = ?", (cid,)
+        ).fetchone()
+        assert row is not None, f"{cid} not in the queue of {self.agent}"
+        return row[0], str(row[1])
+
+    def draft_reply(self, cid: str) -> int:
+        """A reply written (queued in the outbox) but not sent yet."""
+        with self.active():
+            draft = drafts.prepare_draft(self.db, self.config, self.account, cid, TEMPLATE)
+            msg = drafts.draft_message(draft, self.config, self.account)
+            return drafts.queue_draft(self.db, draft, msg)
+
+    def send(self, outbox_id: int, checks: list[sender.PreSendCheck] | None = None) -> sender.SendReport:
+        with self.active():
+            return sender.send_due(
+                self.db, self.config, self.name, self.account, force=True, ids=[outbox_id], checks=checks
+            )
+
+
+def make_team(
+    base: Path,
+    dovecot: Dovecot,
+    smtp: SmtpServer | None,
+    agents: tuple[str, ...] = ("alice", "bob", "carol"),
+) -> list[Teammate]:
+    """One teammate per agent name, each synced once."""
+    team = []
+    for agent in agents:
+        home = base / f"home-{agent}"
+        previous = os.environ.get("SUPPORTINBOX_HOME")
+        os.environ["SUPPORTINBOX_HOME"] = str(home)
+        try:
+            write_config(home, account_toml(dovecot, smtp, agent=agent))
+            install_default_templates()
+            config = load_config()
+            name, account = config.account()
+            db = open_database(account=name)
+        finally:
+            if previous is not None:
+                os.environ["SUPPORTINBOX_HOME"] = previous
+        mate = Teammate(agent, home, config, name, account, db)
+        mate.sync()
+        team.append(mate)
+    return team

@@ -1,0 +1,174 @@
+"""Claims, assignment and status shared by three teammates with separate caches on ONE Dovecot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.errors import UserError
+from supportinbox.store.conversations import list_queue, set_status
+from supportinbox.team import actions
+from supportinbox.team.keywords import claim_keyword
+from supportinbox.team.server import KeywordServer, TeamConflict
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+from tests.harness.team import make_team
+
+pytestmark = pytest.mark.server
+
+MID = "<login@customer.test>"
+
+
+def _server_flags(dovecot: Dovecot, message_id: str = MID) -> set[str]:
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        (uid,) = imap.search(["HEADER", "Message-ID", message_id.strip("<>")])
+        return {f.decode() for f in imap.get_flags([uid])[uid]}
+
+
+def _team(tmp_path: Path, dovecot: Dovecot):  # type: ignore[no-untyped-def]
+    append(dovecot, [make_message(message_id=MID, subject="Cannot log in")])
+    alice, bob, carol = make_team(tmp_path, dovecot, None)
+    return alice, bob, carol, alice.conversation_of(MID)
+
+
+def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    assert bob.conversation_of(MID) == cid == carol.conversation_of(MID)
+
+    result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    assert result.online and result.state.assigned_to == "alice"
+    assert "$si-claim-alice" in _server_flags(dovecot)
+    assert alice.queue_row(cid)[0] == "alice"
+    assert bob.queue_row(cid)[0] is None  # not synced yet
+
+    hook = bob.sync()
+    carol.sync()
+    assert bob.queue_row(cid)[0] == "alice" and carol.queue_row(cid)[0] == "alice"
+    assert any("alice holds it" in e.text for e in hook.events)
+    # 'list --mine' / '--unassigned' read the same data.
+    assert [s.id for s in list_queue(alice.db, assigned_to="alice")] == [cid]
+    assert [s.id for s in list_queue(bob.db, assigned_to="bob")] == []
+    assert list_queue(bob.db, unassigned=True) == []
+
+
+def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    # Bob has not synced: his cache says nobody holds it, the server says alice does.
+    with pytest.raises(TeamConflict, match="alice holds this conversation"):
+        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    assert bob.queue_row(cid)[0] == "alice"  # bob's cache now shows the truth
+    assert "$si-claim-bob" not in _server_flags(dovecot)
+    with pytest.raises(TeamConflict, match="alice holds"):
+        actions.release(bob.db, bob.config, bob.name, bob.account, cid)
+
+    taken = actions.claim(bob.db, bob.config, bob.name, bob.account, cid, force=True)
+    assert taken.state.assigned_to == "bob"
+    flags = _server_flags(dovecot)
+    assert "$si-claim-bob" in flags and "$si-claim-alice" not in flags
+    alice.sync()
+    assert alice.queue_row(cid)[0] == "bob"
+
+
+def test_simultaneous_claims_end_with_one_holder_everyone_agrees_on(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    # Interleave for real: alice reads the flags, then bob claims, then alice STOREs.
+    original_fetch = KeywordServer.fetch
+    calls = {"n": 0}
+
+    def fetch_then_bob_claims(self: KeywordServer, uids: tuple[int, ...]):  # type: ignore[no-untyped-def]
+        found = original_fetch(self, uids)
+        calls["n"] += 1
+        if calls["n"] == 1 and self.account.agent == "alice":
+            actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(KeywordServer, "fetch", fetch_then_bob_claims)
+        with pytest.raises(TeamConflict, match="bob holds"):
+            actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    flags = _server_flags(dovecot)
+    assert "$si-claim-bob" in flags and "$si-claim-alice" not in flags
+    for mate in (alice, bob, carol):
+        mate.sync()
+    assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}
+
+
+def test_claims_that_landed_together_settle_on_one_winner(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    # Both keywords on the server at once (e.g. two clients on a server without CONDSTORE).
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX")
+        (uid,) = imap.search(["HEADER", "Message-ID", MID.strip("<>")])
+        imap.add_flags([uid], ["$si-claim-carol", "$si-by-carol", "$si-claim-bob", "$si-by-bob"])
+    hooks = {m.agent: m.sync() for m in (carol, alice, bob)}
+    assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}  # lexically first
+    assert any("claimed it at the same time" in e.text for e in hooks["carol"].events)
+    flags = _server_flags(dovecot)
+    assert "$si-claim-bob" in flags and "$si-claim-carol" not in flags
+    carol.sync()
+    assert carol.queue_row(cid)[0] == "bob"
+
+
+def test_claim_made_offline_loses_to_an_earlier_one(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    offline = bob.account.model_copy(update={"imap_port": 1})
+    result = actions.claim(bob.db, bob.config, bob.name, offline, cid)
+    assert not result.online and bob.queue_row(cid)[0] == "bob"
+    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    hook = bob.sync()
+    assert bob.queue_row(cid)[0] == "alice"
+    assert any(e.kind == "conflict" and "alice took it first" in e.text for e in hook.events)
+    assert "$si-claim-bob" not in _server_flags(dovecot)
+
+
+def test_offline_claim_reaches_the_server_at_next_sync(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    offline = bob.account.model_copy(update={"imap_port": 1})
+    actions.claim(bob.db, bob.config, bob.name, offline, cid)
+    assert "$si-claim-bob" not in _server_flags(dovecot)
+    bob.sync()
+    assert claim_keyword("bob") in _server_flags(dovecot)
+    alice.sync()
+    assert alice.queue_row(cid)[0] == "bob"
+
+
+def test_status_and_assignment_travel_and_release_clears(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "carol")
+    set_status(alice.db, cid, "pending", agent="alice")
+    alice.sync()  # pushes the status set by the triage command
+    flags = _server_flags(dovecot)
+    assert {"$si-claim-carol", "$si-status-pending", "$si-by-alice", "$si-seen-alice"} <= flags
+    bob.sync()
+    assert bob.queue_row(cid) == ("carol", "pending")
+    carol.sync()
+    assert [s.id for s in list_queue(carol.db, status="pending", assigned_to="carol")] == [cid]
+    actions.release(carol.db, carol.config, carol.name, carol.account, cid)
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "pending")
+    assert [s.id for s in list_queue(bob.db, status="pending", unassigned=True)] == [cid]
+    with pytest.raises(UserError, match="not an agent name"):
+        actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "no body")
+
+
+def test_claim_and_status_from_the_command_line(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    done = alice.cli(capsys, "claim", cid)
+    assert done.code == 0 and "claimed by alice (shared with the team)" in done.out
+    refused = bob.cli(capsys, "claim", cid)
+    assert refused.code == 10 and "alice holds" in refused.err and "Traceback" not in refused.err
+    assert bob.cli(capsys, "sync").code == 0
+    mine = bob.cli(capsys, "list", "--mine", "--json")
+    assert mine.code == 0 and cid not in mine.out
+    theirs = alice.cli(capsys, "list", "--mine", "--json")
+    assert cid in theirs.out
+    agents = bob.cli(capsys, "agents")
+    assert "alice" in agents.out and "bob" in agents.out
+    assert carol.cli(capsys, "sync").code == 0
+    status = carol.cli(capsys, "team", "status")
+    assert "IMAP keywords" in status.out and "alice holds it" in status.out
