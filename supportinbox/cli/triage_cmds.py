@@ -8,6 +8,7 @@ colour or escape sequences. ``--json`` writes plain JSON (which escapes by itsel
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,9 +32,16 @@ _SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+PIPE_WIDTH = 200
+
+
 def _console() -> Console:
     # highlight=False: Rich must not colour numbers or URLs found in mail text.
-    return Console(highlight=False, emoji=False, soft_wrap=False)
+    console = Console(highlight=False, emoji=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # On a pipe, wide rows are easier to grep than an 80-column wrap.
+        console.width = PIPE_WIDTH
+    return console
 
 
 def _echo_json(data: Any) -> None:
@@ -73,7 +81,7 @@ def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
         status = row.status
         if row.assigned_to:
             status += f" @{one_line(row.assigned_to)}"
-        style = {3: "bold red", 2: "yellow"}.get(row.band, "")
+        style = {4: "bold red", 3: "red", 2: "yellow"}.get(row.band, "")
         table.add_row(
             Text(row.id, style="bold"),
             Text(str(row.urgency), style=style),

@@ -16,7 +16,7 @@ class ConversationSummary:
     """One row of the triage queue.
 
     Times are ISO 8601 UTC strings (``None`` when unknown). ``band`` orders the queue:
-    3 = SLA breached or about to be, 2 = urgent (incident, urgent wording, VIP, priority),
+    4 = SLA breached, 3 = about to be, 2 = urgent (incident, urgent wording, VIP, priority),
     1 = normal, 0 = not waiting for us (pending, snoozed, closed).
     """
 

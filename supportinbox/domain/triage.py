@@ -2,8 +2,8 @@
 
 The queue is ordered in bands, then by time:
 
-* band 3 - the SLA guard: a conversation whose customer has waited past
-  ``sla_warn_fraction`` of ``sla_hours`` (or past the SLA) comes first, so nobody is
+* bands 4 and 3 - the SLA guard: a conversation whose customer has waited past the SLA
+  (4), or past ``sla_warn_fraction`` of ``sla_hours`` (3), comes first, so nobody is
   forgotten under a stream of fresh mail;
 * band 2 - urgent or broad: an incident (many customers, one problem), urgent wording,
   a VIP sender, a high-priority header, or follow-ups without reply;
@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from supportinbox.config import TriageConfig
 from supportinbox.domain.threading import normalize_subject, short_id
 
+BAND_BREACHED = 4
 BAND_GUARD = 3
 BAND_URGENT = 2
 BAND_NORMAL = 1
@@ -262,6 +263,11 @@ def sla_level(warn_at: datetime | None, due_at: datetime | None, now: datetime) 
     if warn_at is not None and now >= warn_at:
         return 1
     return 0
+
+
+def guard_band(level: int, base_band: int) -> int:
+    """The band of an open conversation at SLA ``level`` (0 keeps its own band)."""
+    return {2: BAND_BREACHED, 1: BAND_GUARD}.get(level, base_band)
 
 
 def sla_points(level: int) -> int:

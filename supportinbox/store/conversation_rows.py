@@ -125,7 +125,7 @@ def status_fields(
     warn_at, due_at = deadlines if deadlines else (None, None)
     if status == "open":
         level = triage.sla_level(warn_at, due_at, now)
-        band = triage.BAND_GUARD if level else base_band
+        band = triage.guard_band(level, base_band)
         urgency = base_urgency + triage.sla_points(level)
     else:
         level, band, urgency = 0, triage.BAND_IDLE, base_urgency

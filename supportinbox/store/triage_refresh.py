@@ -379,7 +379,7 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
             (moment,),
         )
         tx.execute(
-            f"UPDATE conversations SET sla_level = 2, band = {triage.BAND_GUARD}, "
+            f"UPDATE conversations SET sla_level = 2, band = {triage.BAND_BREACHED}, "
             f"urgency = base_urgency + {triage.SLA_BREACH_POINTS} "
             "WHERE status = 'open' AND sla_level IN (0, 1) AND sla_due_at <= ?",
             (moment,),

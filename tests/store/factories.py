@@ -72,3 +72,24 @@ def add_message(
             size=len(body),
             parsed=parsed,
         )
+
+
+def add_raw(
+    db: Database, raw: bytes, *, folder: str = "INBOX", flags: str = "", uid: int | None = None
+) -> int:
+    """Parse a raw RFC 5322 message as the sync engine does and cache it in ``folder``."""
+    from supportinbox.mail.parse import parse_message
+
+    parsed = parse_message(raw)
+    with db.transaction() as conn:
+        box = ensure_folder(conn, folder, FOLDERS.get(folder, "inbox"))
+        return upsert_message(
+            conn,
+            box.id,
+            uid if uid is not None else next(_uids),
+            flags=flags,
+            modseq=None,
+            internaldate=parsed.date,
+            size=len(raw),
+            parsed=parsed,
+        )

@@ -74,7 +74,7 @@ def test_sla_guard_lifts_an_old_conversation_above_fresh_urgent_ones(db: Databas
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [r.subject for r in rows] == ["Old question", "URGENT refund", "Plain"]
-    assert rows[0].band == 3
+    assert rows[0].band == 4
     assert rows[0].reasons[0] == "waiting 30 h, SLA 24 h (breached)"
     assert rows[1].reasons == ["'urgent' in subject", "'refund' in subject"]
 
@@ -325,3 +325,11 @@ def test_assignment_filters(db: Database) -> None:
     cv.reapply_state(db, [mine], NOW)
     assert queue_ids(db, assigned_to="alice") == ["Mine"]
     assert queue_ids(db, unassigned=True) == ["Nobody's"]
+
+
+def test_breached_sla_ranks_above_a_warning(db: Database) -> None:
+    add_message(db, message_id="<w@c>", sender="w@c.test", subject="Warned", when=at(20))
+    add_message(db, message_id="<b@c>", sender="b@c.test", subject="Breached", when=at(25))
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [(r.subject, r.band) for r in rows] == [("Breached", 4), ("Warned", 3)]

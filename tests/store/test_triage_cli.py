@@ -1,0 +1,173 @@
+"""The triage commands on a cached mailbox: JSON shape, and hostile mail rendered inert."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
+from supportinbox.cli.app import cli
+from supportinbox.store.db import open_database
+from tests.conftest import write_config
+from tests.store.factories import add_message, add_raw
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+"""
+
+OSC_LINK = "\x1b]8;;https://evil.test/\x07click me\x1b]8;;\x07"
+OSC_CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4=\x07"
+CSI = "\x1b[2J\x1b[31m"
+
+HOSTILE_RAW = (
+    b"From: =?utf-8?b?2YTZitmG2Kcg2K3Yr9in2K8=?= <lina@customer.test>\r\n"  # "لينا حداد"
+    b"To: support@acme.test\r\n"
+    b"Subject: =?utf-8?b?2LnYp9is2YQ6INmE2Kcg2YrYudmF2YQ=?=\r\n"  # "عاجل: لا يعمل"
+    b"Message-ID: <ar@customer.test>\r\n"
+    b"Date: Thu, 19 Nov 2026 10:00:00 +0000\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + "سلام، پاسخ: کار نمی‌کند".encode() + b"\r\n"
+)
+
+
+@pytest.fixture
+def mailbox(supportinbox_home: Path) -> Path:
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<h1@evil.test>",
+            sender="mallory@evil.test",
+            name=f"[bold red]Mallory[/] {OSC_CLIPBOARD}",
+            subject=f"[link=https://evil.test]Refund[/link] {OSC_LINK} {CSI}now",
+            body=f"body {CSI} with [blink]markup[/blink] and \u202eexe.pdf",
+            when=now - timedelta(hours=2),
+        )
+        add_raw(db, HOSTILE_RAW)
+        add_message(
+            db,
+            message_id="<p1@customer.test>",
+            sender="paul@customer.test",
+            name="Paul",
+            subject="Plain question",
+            when=now - timedelta(hours=1),
+        )
+    return supportinbox_home
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def assert_inert(output: str) -> None:
+    assert "\x1b" not in output
+    assert "\x07" not in output
+    assert "\u202e" not in output
+    assert "\x9b" not in output and "\x9d" not in output
+
+
+def test_list_on_a_pipe_is_plain_and_inert(mailbox: Path) -> None:
+    output = run("list", "--limit", "10")
+    assert_inert(output)
+    # Markup from mail is printed as text, not interpreted.
+    assert "[bold red]Mallory[/]" in output
+    assert "[link=https://evil.test]Refund" in output
+    assert "لينا حداد" in output
+    assert "عاجل: لا يعمل" in output
+
+
+def test_list_json_shape_and_order(mailbox: Path) -> None:
+    rows = json.loads(run("list", "--json"))
+    # Lina's message is a week old: the SLA guard puts it above the urgent refund.
+    assert [r["customer"] for r in rows] == ["lina@customer.test", "mallory@evil.test", "paul@customer.test"]
+    first = rows[1]
+    for key in (
+        "id",
+        "subject",
+        "customer",
+        "customer_name",
+        "status",
+        "urgency",
+        "reasons",
+        "last_message_at",
+        "waiting_since",
+        "message_count",
+        "assigned_to",
+    ):
+        assert key in first
+    assert first["reasons"] == ["'refund' in subject"]
+    assert datetime.fromisoformat(first["last_message_at"]).tzinfo is not None
+    assert rows[0]["subject"] == "عاجل: لا يعمل"
+    assert rows[0]["reasons"][0].startswith("waiting ")
+    assert rows[0]["reasons"][1:3] == ["'عاجل' in subject", "'لا يعمل' in subject"]
+
+
+def test_show_is_inert_and_keeps_rtl_text(mailbox: Path) -> None:
+    rows = {r["customer"]: r for r in json.loads(run("list", "--json"))}
+    output = run("show", rows["mallory@evil.test"]["id"])
+    assert_inert(output)
+    assert "[blink]markup[/blink]" in output
+    arabic = run("show", rows["lina@customer.test"]["id"])
+    assert "کار نمی\u200cکند" in arabic  # the Persian zero-width non-joiner survives
+    detail = json.loads(run("show", rows["mallory@evil.test"]["id"], "--json"))
+    assert detail["messages"][0]["from"] == "mallory@evil.test"
+    assert "\x1b" in detail["messages"][0]["body_text"]  # JSON keeps the data, escaped
+
+
+def test_forced_colour_still_strips_mail_escapes(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "220")
+    output = run("list")
+    for sequence in (OSC_LINK, OSC_CLIPBOARD, "\x1b]8;", "\x1b]52", "\x1b[2J", "\x07"):
+        assert sequence not in output
+    assert "[bold red]Mallory[/]" in output
+
+
+def test_status_snooze_and_search_commands(mailbox: Path) -> None:
+    rows = json.loads(run("list", "--json"))
+    ident = rows[2]["id"]
+    assert run("status", ident, "closed").strip() == f"{ident}: closed"
+    assert ident not in run("list")
+    assert json.loads(run("list", "--status", "closed", "--json"))[0]["id"] == ident
+    run("status", ident, "open")
+    out = run("snooze", ident, "--for", "3d")
+    assert out.startswith(f"{ident}: snoozed until ")
+    assert [r["id"] for r in json.loads(run("list", "--status", "snoozed", "--json"))] == [ident]
+    found = json.loads(run("search", "from:paul", "--json"))
+    assert [r["id"] for r in found] == [ident]
+    assert_inert(run("search", "refund"))
+
+
+def test_user_errors_are_one_line(mailbox: Path) -> None:
+    result = CliRunner().invoke(cli, ["show", "nosuchid"])
+    assert result.exit_code != 0
+    result = CliRunner().invoke(cli, ["snooze", "abcd", "--for", "soon"])
+    assert result.exit_code != 0
+    assert "30m, 4h, 3d, 2w" in str(result.exception)
+
+
+def test_mine_and_unassigned(mailbox: Path) -> None:
+    rows = json.loads(run("list", "--json"))
+    with open_database(account="support") as db:
+        db.conn.execute(
+            "INSERT INTO conversation_state(conversation_id, assigned_to, updated_at, updated_by) "
+            "VALUES (?, 'alice', ?, 'alice')",
+            (rows[0]["id"], datetime.now(UTC).isoformat()),
+        )
+        from supportinbox.store.conversations import reapply_state
+
+        reapply_state(db, [rows[0]["id"]])
+    assert [r["id"] for r in json.loads(run("list", "--mine", "--json"))] == [rows[0]["id"]]
+    assert rows[0]["id"] not in [r["id"] for r in json.loads(run("list", "--unassigned", "--json"))]
