@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -41,7 +43,9 @@ _PREFIX = re.compile(
 # ASCII addresses only: an internationalised address would need SMTPUTF8 end to end.
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+$")
 _MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]+>$")
-_MSGID_TOKEN = re.compile(r"<[^<>\s]+>|[^<>\s]+")
+_BRACKETED = re.compile(r"<[^<>\s]+>")
+# Lenient on purpose: email's own header parser also decodes words with spaces inside.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bBqQ]\?.*?\?=", re.DOTALL)
 
 
 class ReplyError(UserError):
@@ -76,15 +80,33 @@ class Recipients:
         return [a.addr_spec for a in (*self.to, *self.cc)]
 
 
+def _decode_words(text: str) -> str:
+    try:
+        return str(make_header(decode_header(text)))
+    except (LookupError, UnicodeError, ValueError, HeaderParseError):
+        return _ENCODED_WORD.sub(" ", text)
+
+
 def header_text(value: str | None, *, limit: int = 900) -> str:
-    """A single line of safe text for a header: controls removed, all line breaks folded."""
-    return one_line(value, limit=limit)
+    """A single line of safe text for a header: controls removed, all line breaks folded.
+
+    The cache holds decoded text, so an RFC 2047 encoded word still in it was encoded
+    twice on purpose: ``email`` would decode it again when the header is set, and a
+    ``=0D=0A`` inside would become a real line break. Such words are decoded here, before
+    line breaks are folded, and any "=?" left is defused so nothing can be decoded again.
+    """
+    text = value or ""
+    for _ in range(3):
+        if not _ENCODED_WORD.search(text):
+            break
+        text = _decode_words(text)
+    return one_line(text, limit=limit).replace("=?", "= ?")
 
 
 def valid_address(addr: str) -> str | None:
     """The addr-spec if it is one plain address (no spaces, brackets, commas or controls)."""
     addr = addr.strip()
-    if len(addr) > 254 or addr.count("@") != 1 or not _ADDR_SPEC.match(addr):
+    if len(addr) > 254 or addr.count("@") != 1 or "=?" in addr or not _ADDR_SPEC.match(addr):
         return None
     local, _, domain = addr.partition("@")
     if not local or not domain or domain.startswith(".") or ".." in domain:
@@ -99,7 +121,8 @@ def valid_msgid(value: str | None) -> str | None:
     value = value.strip()
     if not value.startswith("<"):
         value = f"<{value}>"
-    return value if len(value) <= 250 and _MSGID.match(value) else None
+    # "=?" would let the header parser decode an encoded word (and its line breaks).
+    return value if len(value) <= 250 and "=?" not in value and _MSGID.match(value) else None
 
 
 def split_msgids(text: str | Iterable[str]) -> list[str]:
@@ -107,7 +130,8 @@ def split_msgids(text: str | Iterable[str]) -> list[str]:
     items = [text] if isinstance(text, str) else list(text)
     out: list[str] = []
     for item in items:
-        for token in _MSGID_TOKEN.findall(item or ""):
+        tokens = _BRACKETED.findall(item) if "<" in (item or "") else (item or "").split()
+        for token in tokens:
             msgid = valid_msgid(token)
             if msgid and msgid not in out:
                 out.append(msgid)
@@ -300,7 +324,7 @@ def build_reply(
     rcpt = recipients(original, own, reply_all=reply_all)
     domain = account.email.rpartition("@")[2]
     msg = EmailMessage(policy=WIRE_POLICY)
-    msg["From"] = account.from_header
+    msg["From"] = _address(account.display_name, account.email)
     msg["To"] = rcpt.to
     if rcpt.cc:
         msg["Cc"] = rcpt.cc

@@ -1,0 +1,82 @@
+"""First names for greetings: right when sure, the fallback when not."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportinbox.domain.names import first_name
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Lina Haddad", "Lina"),
+        ("Haddad, Lina", "Lina"),
+        ('"Lina Haddad"', "Lina"),
+        ("'Lina Haddad'", "Lina"),
+        ("LINA HADDAD", "Lina"),
+        ("lina haddad", "Lina"),
+        ("Dr. Lina Haddad", "Lina"),
+        ("Prof Dr. Lina Haddad", "Lina"),
+        ("Mrs Lina Haddad", "Lina"),
+        ("JEAN-PIERRE MARTIN", "Jean-Pierre"),
+        ("Jean-Pierre Martin", "Jean-Pierre"),
+        ("McKenzie, Mary-Ann", "Mary-Ann"),
+        ("DeShawn Jones", "DeShawn"),
+        ("José Álvarez", "José"),
+        ("ÉLODIE DUPONT", "Élodie"),
+        ("O'Brien, Siobhan", "Siobhan"),
+        ("Łukasz Nowak", "Łukasz"),
+        ("Ольга Иванова", "Ольга"),
+        ("لينا حداد", "لينا"),
+        ("مُحَمَّد علي", "مُحَمَّد"),
+        ("د. لينا حداد", "لينا"),
+        ("علی‌رضا رضایی", "علی‌رضا"),  # Persian, with its zero-width non-joiner
+        ("آقای علی‌رضا رضایی", "علی‌رضا"),
+        ("  Lina   Haddad  ", "Lina"),
+    ],
+)
+def test_first_name_of_people(display: str, expected: str) -> None:
+    assert first_name(display, "x@customer.test", "there") == expected
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "",
+        None,
+        "lina.haddad@customer.test",
+        "Acme Support",
+        "Support",
+        "noreply",
+        "Customer Service",
+        "info",
+        "J. Smith",
+        "J Smith",
+        "R2D2",
+        "x",
+        "Dr.",
+        '"lina@customer.test"',
+    ],
+)
+def test_unsure_names_use_the_fallback(display: str | None) -> None:
+    assert first_name(display, "lina.haddad@customer.test", "there") == "there"
+
+
+def test_escape_sequences_are_removed_before_judging() -> None:
+    assert first_name("\x1b[31mLina\x1b[0m Haddad", None, "there") == "Lina"
+
+
+def test_email_local_part_is_never_guessed() -> None:
+    assert first_name("", "lina.haddad@customer.test", "there") == "there"
+    assert first_name("lina.haddad@customer.test", "lina.haddad@customer.test", "friend") == "friend"
+
+
+def test_fallback_is_configurable() -> None:
+    assert first_name(None, None, "") == ""
+    assert first_name("Support", None, "du") == "du"
+
+
+def test_control_characters_never_survive() -> None:
+    name = first_name("Lina\r\nBcc: evil@x.test", None, "there")
+    assert "\r" not in name and "\n" not in name

@@ -1,0 +1,239 @@
+"""Reply templates: strict, sandboxed rendering; front matter; the shipped defaults."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from supportinbox import paths
+from supportinbox.domain.templates import (
+    Template,
+    TemplateError,
+    TemplateVariables,
+    default_templates,
+    install_default_templates,
+    list_templates,
+    load_template,
+    parse_template,
+    render,
+)
+from supportinbox.errors import NotFound, UserError
+
+VALUES = TemplateVariables(
+    customer_name="Lina Haddad",
+    customer_first_name="Lina",
+    customer_email="lina@customer.test",
+    subject="Cannot log in",
+    agent_name="Alice",
+    account_display_name="Acme Support",
+    account_email="support@acme.test",
+    conversation_id="k3m9x2qa",
+    quote="> It says error 500.",
+    today=date(2026, 11, 26),
+)
+
+
+def _render(source: str, name: str = "t") -> str:
+    return render(parse_template(name, source), VALUES)
+
+
+def test_every_variable_renders() -> None:
+    source = (
+        "{{ customer.name }}|{{ customer.first_name }}|{{ customer.email }}|{{ subject }}|"
+        "{{ agent.name }}|{{ account.display_name }}|{{ account.email }}|{{ conversation.id }}|"
+        "{{ today }}|{{ today.strftime('%d %B %Y') }}\n{{ quote }}"
+    )
+    assert _render(source) == (
+        "Lina Haddad|Lina|lina@customer.test|Cannot log in|Alice|Acme Support|support@acme.test|"
+        "k3m9x2qa|2026-11-26|26 November 2026\n> It says error 500.\n"
+    )
+
+
+def test_output_is_plain_text_not_html_escaped() -> None:
+    values = TemplateVariables(**{**VALUES.__dict__, "subject": "<b>Tom & Jerry</b>"})
+    assert render(parse_template("t", "{{ subject }}"), values) == "<b>Tom & Jerry</b>\n"
+
+
+def test_values_are_data_never_template_code() -> None:
+    code = "> {{ account.email }} {% if 1 %}x{% endif %}"
+    values = TemplateVariables(**{**VALUES.__dict__, "quote": code})
+    assert render(parse_template("t", "{{ quote }}"), values) == code + "\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "missing"),
+    [
+        ("Hi {{ customer.phone }}", "customer.phone"),
+        ("Hi {{ costumer.name }}", "costumer"),
+        ("{{ agent.email }}", "agent.email"),
+        ("{% if customer.vip %}VIP{% endif %}", "customer.vip"),
+        ("{{ ticket.number | upper }}", "ticket"),
+    ],
+)
+def test_missing_variable_is_named(source: str, missing: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        _render(source, "refund")
+    assert str(info.value) == f"template 'refund' uses undefined variable '{missing}'"
+    assert isinstance(info.value, UserError)
+
+
+def test_whole_group_alone_is_explained() -> None:
+    with pytest.raises(TemplateError, match=r"uses 'customer' alone: write one of customer\.name"):
+        _render("Hi {{ customer }}")
+
+
+def test_syntax_error_names_template_and_file_line() -> None:
+    source = "---\ndescription: x\n---\nHi {{ customer.first_name }},\n\n{% if quote %}\n{{ quote }\n"
+    with pytest.raises(TemplateError) as info:
+        parse_template("broken", source)
+    message = str(info.value)
+    assert message.startswith("template 'broken' has a syntax error on line 7:"), message
+
+
+def test_unclosed_block_is_a_syntax_error() -> None:
+    with pytest.raises(TemplateError, match="template 'x' has a syntax error on line"):
+        parse_template("x", "{% if quote %}\n{{ quote }}\n")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ joiner.__init__.__globals__.os }}",
+        "{{ range.__self__ }}",
+        "{{ customer.__class__ }}",
+        "{{ customer._values }}",
+        "{{ customer._si_path }}",
+        "{{ today.__class__.__init__.__globals__ }}",
+        "{{ subject.__class__.__base__.__subclasses__() }}",
+        "{{ self.__init__.__globals__ }}",
+        "{{ lipsum.__globals__['os'].popen('id').read() }}",
+        "{{ namespace.__init__.__globals__ }}",
+        "{% for c in ''.__class__.__mro__ %}{{ c }}{% endfor %}",
+        "{{ (customer|attr('__class__')) }}",
+    ],
+)
+def test_sandbox_escapes_are_refused(source: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        _render(source)
+    assert str(info.value).startswith("template 't' ")
+    assert "\n" not in str(info.value)
+
+
+def test_front_matter_is_parsed() -> None:
+    template = parse_template(
+        "refund",
+        "---\ndescription: Refund issued\nstatus: closed\ntags: [billing, refund]\n"
+        'subject_prefix: "[Acme]"\n---\nHi {{ customer.first_name }},\n',
+    )
+    assert template.description == "Refund issued"
+    assert template.status == "closed"
+    assert template.tags == ("billing", "refund")
+    assert template.subject_prefix == "[Acme]"
+    assert render(template, VALUES) == "Hi Lina,\n"
+
+
+def test_no_front_matter_is_fine() -> None:
+    template = parse_template("plain", "Hello\n---\nnot front matter\n")
+    assert template.status is None and template.description == ""
+    assert "not front matter" in render(template, VALUES)
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("colour: red", "unknown front matter key 'colour' (known keys:"),
+        ("status: done", "front matter 'status' must be one of open, pending, closed, not 'done'"),
+        ("tags: {a: 1}", "front matter 'tags' must be a list of words"),
+        ("description: [1, 2]", "front matter 'description' must be text"),
+        ("- a\n- b", "front matter must be 'key: value' lines"),
+        ("description: [unclosed", "has invalid front matter on line"),
+    ],
+)
+def test_bad_front_matter_is_refused_with_the_reason(front: str, message: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        parse_template("t", f"---\n{front}\n---\nbody\n")
+    assert message in str(info.value)
+    assert str(info.value).startswith("template 't' ")
+
+
+def test_unclosed_front_matter_is_refused() -> None:
+    with pytest.raises(TemplateError, match="never closed"):
+        parse_template("t", "---\ndescription: x\nHi there\n")
+
+
+def test_render_trims_blank_edges_and_trailing_spaces() -> None:
+    assert _render("\n\nHi   \n\n{% if false %}x{% endif %}\n\n") == "Hi\n"
+
+
+def test_templates_are_found_by_stem_in_the_templates_dir() -> None:
+    folder = paths.templates_dir()
+    folder.mkdir(parents=True)
+    (folder / "refund.txt").write_text("---\ndescription: Refund\n---\nFor {{ customer.first_name }}\n")
+    (folder / "welcome.md").write_text("Welcome\n")
+    (folder / "notes.rst").write_text("ignored\n")
+    assert [t.name for t in list_templates()] == ["refund", "welcome"]
+    template = load_template("refund")
+    assert isinstance(template, Template) and template.path == folder / "refund.txt"
+    assert render(template, VALUES) == "For Lina\n"
+
+
+def test_missing_template_lists_what_exists(tmp_path: Path) -> None:
+    (tmp_path / "refund.txt").write_text("x")
+    with pytest.raises(NotFound, match=r"no template named 'refnud' .*available: refund"):
+        load_template("refnud", tmp_path)
+
+
+def test_ambiguous_template_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "refund.txt").write_text("x")
+    (tmp_path / "refund.md").write_text("y")
+    with pytest.raises(TemplateError, match="ambiguous"):
+        load_template("refund", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../secret", "a/b", ".hidden", "", "x" * 80, "refund.txt/../../x"])
+def test_template_names_cannot_leave_the_folder(tmp_path: Path, name: str) -> None:
+    with pytest.raises(TemplateError, match="is not a template name"):
+        load_template(name, tmp_path)
+
+
+def test_install_defaults_never_overwrites(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    added = install_default_templates(folder)
+    assert {p.stem for p in added} >= {
+        "acknowledge-investigating",
+        "refund-processed",
+        "login-help",
+        "bug-received",
+        "feature-request-thanks",
+        "need-more-information",
+        "closing-follow-up",
+    }
+    mine = folder / "refund-processed.txt"
+    mine.write_text("my own refund text\n")
+    (folder / "login-help.txt").unlink()
+    (folder / "login-help.md").write_text("my login help as markdown\n")
+    assert install_default_templates(folder) == []
+    assert mine.read_text() == "my own refund text\n"
+    assert not (folder / "login-help.txt").exists()
+    (folder / "bug-received.txt").unlink()
+    assert [p.name for p in install_default_templates(folder)] == ["bug-received.txt"]
+
+
+@pytest.mark.parametrize(("filename", "text"), default_templates(), ids=[f for f, _ in default_templates()])
+def test_shipped_templates_are_complete(filename: str, text: str) -> None:
+    template = parse_template(Path(filename).stem, text)
+    assert template.description, "every shipped template says what it is for"
+    assert template.status in ("open", "pending", "closed")
+    body = render(template, VALUES)
+    assert body.startswith("Hi Lina,\n")
+    assert "Alice\nAcme Support" in body, "signed by the agent"
+    assert "{{" not in body and "{%" not in body
+    assert "Cannot log in" in body or "> It says error 500." in body, "restates the problem"
+    assert all(len(line) <= 78 for line in body.splitlines()), "readable in any mail client"
+    without_quote = render(template, TemplateVariables(**{**VALUES.__dict__, "quote": ""}))
+    assert "You wrote:" not in without_quote
