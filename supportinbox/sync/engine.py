@@ -31,6 +31,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed
+from supportinbox.faults import crash_point
 from supportinbox.mail.imap import (
     NETWORK_ERRORS,
     connect,
@@ -319,6 +320,7 @@ class SyncEngine:
         self._fetch_new(imap, folder.id, name, sorted(new, reverse=True), state, result)
         with self.db.transaction() as conn:
             store.set_folder_state(conn, folder.id, uidnext=uidnext, last_sync=utcnow_iso(), **state)
+        crash_point("sync.folder_done")
         return result
 
     def _diff_all(self, imap: IMAPClient, cached: set[int]) -> tuple[set[int], set[int]]:
@@ -384,6 +386,8 @@ class SyncEngine:
                 # UIDNEXT stays unset until the folder is complete: an interrupted run
                 # must not look up to date to the next one.
                 store.set_folder_state(conn, folder_id, uidnext=None, last_sync=utcnow_iso(), **state)
+                crash_point("sync.batch_uncommitted")
+            crash_point("sync.batch")
             done += len(batch)
             result.new += len(rows)
             if self.progress is not None:
@@ -421,10 +425,11 @@ class SyncEngine:
             parsed.attachments = structure.attachments
             text = structure.text
             if text is not None:
+                cut = text.size > MAX_TEXT
                 body = decode_body(
-                    texts.get(uid, b""), encoding=text.encoding, charset=text.charset, html=text.html
+                    texts.get(uid, b""), encoding=text.encoding, charset=text.charset, html=text.html, cut=cut
                 )
-                parsed.body_text, parsed.body_truncated = limit_text(body, text.size > MAX_TEXT)
+                parsed.body_text, parsed.body_truncated = limit_text(body, cut)
             elif data.get(b"BODYSTRUCTURE") is None:
                 parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"
             size = data.get(b"RFC822.SIZE")
