@@ -19,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import html as htmllib
+import itertools
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -38,7 +40,9 @@ MAX_ADDRESSES = 100
 MAX_ATTACHMENTS = 100
 MAX_PARTS = 500
 MAX_DEPTH = 40
+MAX_CONTAINERS = 100
 MAX_HTML_INPUT = 1024 * 1024
+MAX_LAYOUT_TAGS = 4000
 
 SPAM_HEADER_PREFIXES = ("x-spam", "x-rspamd", "x-ham", "x-barracuda-spam", "x-microsoft-antispam")
 LIST_PRECEDENCE = {"bulk", "list", "junk"}
@@ -115,19 +119,24 @@ def _codec(charset: str | None) -> str | None:
     return "cp1252" if info.name in ("iso8859-1", "latin-1") else info.name
 
 
-def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Decode ``data`` in its declared charset, falling back gracefully; never raises."""
+def decode_bytes(data: bytes, charset: str | None = None, *, cut: bool = False) -> str:
+    """Decode ``data`` in its declared charset, falling back gracefully; never raises.
+
+    ``cut`` says the data was cut off at a size limit, possibly inside a character.
+    """
     codec = _codec(charset)
-    if codec is not None:
+    for candidate in (codec, *_FALLBACK_CHARSETS) if codec else _FALLBACK_CHARSETS:
         try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError, ValueError):
-            pass  # the label lied: try what senders usually mean
-    for fallback in _FALLBACK_CHARSETS:
-        try:
-            return data.decode(fallback)
-        except UnicodeDecodeError:
-            continue
+            return data.decode(candidate)
+        except UnicodeDecodeError as exc:
+            # A part cut off by the size cap may end inside a multi-byte character.
+            if cut and exc.reason == "unexpected end of data" and exc.start >= len(data) - 6:
+                try:
+                    return data[: exc.start].decode(candidate)
+                except UnicodeDecodeError:
+                    continue
+        except (LookupError, ValueError):
+            continue  # the label lied: try what senders usually mean
     return data.decode(codec or "utf-8", errors="replace") if codec else data.decode("utf-8", "replace")
 
 
@@ -329,20 +338,56 @@ def parse_header_block(header_bytes: bytes) -> ParsedMessage:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text from HTML; nothing is fetched (inscriptis never loads remote content)."""
+    """Readable text from HTML; nothing is fetched (inscriptis never loads remote content).
+
+    inscriptis lays out tables, which grows faster than linearly with the number of tags:
+    tag-heavy HTML gets the plain linear tag stripper instead.
+    """
     html = html[:MAX_HTML_INPUT]
+    if html.count("<") > MAX_LAYOUT_TAGS:
+        return strip_tags(html)
     try:
         from inscriptis import get_text
 
         return str(get_text(html)).strip()
     except Exception:  # noqa: BLE001 - malformed HTML falls back to stripping tags
-        stripped = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", html)
-        stripped = re.sub(r"(?s)<[^>]*>", " ", stripped)
-        return re.sub(r"[ \t]+", " ", stripped).strip()
+        return strip_tags(html)
 
 
-def decode_body(data: bytes, *, encoding: str | None, charset: str | None, html: bool) -> str:
-    """Decode a (possibly cut-off) text part: transfer encoding, charset, HTML to text."""
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|br|div|tr|li|h[1-6]|table|blockquote|pre)\b[^>]{0,1000}>", re.I)
+_ANY_TAG = re.compile(r"<[^<>]{0,1000}>")
+
+
+def strip_tags(html: str) -> str:
+    """Text from HTML in linear time: scripts and styles dropped, blocks become lines."""
+    lowered = html.lower()
+    kept: list[str] = []
+    position = 0
+    while True:
+        opening = min(
+            (i for i in (lowered.find("<script", position), lowered.find("<style", position)) if i >= 0),
+            default=-1,
+        )
+        if opening < 0:
+            kept.append(html[position:])
+            break
+        kept.append(html[position:opening])
+        name = "</script" if lowered.startswith("<script", opening) else "</style"
+        closing = lowered.find(name, opening)
+        if closing < 0:
+            break
+        position = lowered.find(">", closing)
+        position = len(html) if position < 0 else position + 1
+    text = _ANY_TAG.sub(" ", _BLOCK_TAG.sub("\n", "".join(kept)))
+    text = htmllib.unescape(text)
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def decode_body(
+    data: bytes, *, encoding: str | None, charset: str | None, html: bool, cut: bool = False
+) -> str:
+    """Decode a text part (``cut`` if it was cut off): transfer encoding, charset, HTML to text."""
     kind = (encoding or "").strip().lower()
     if kind == "base64":
         cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
@@ -353,7 +398,7 @@ def decode_body(data: bytes, *, encoding: str | None, charset: str | None, html:
             data = b""
     elif kind == "quoted-printable":
         data = binascii.a2b_qp(data)
-    text = decode_bytes(data, charset).replace("\r\n", "\n").replace("\x00", "")
+    text = decode_bytes(data, charset, cut=cut).replace("\r\n", "\n").replace("\x00", "")
     if html:
         text = html_to_text(text)
     return text
@@ -453,6 +498,7 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
         encoding=str(chosen.get("content-transfer-encoding", "")),
         charset=chosen.get_content_charset(None),
         html=chosen is html,
+        cut=cut,
     )
     parsed.body_text, parsed.body_truncated = limit_text(text, cut)
 
@@ -465,9 +511,18 @@ def _split_header_block(raw: bytes) -> bytes:
     return raw[: MAX_RAW_HEADERS * 4]
 
 
+_MULTIPART_HEADER = re.compile(rb"content-type:[ \t]*multipart/", re.IGNORECASE)
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse a whole raw message; never raises (``parse_error`` says what went wrong)."""
     parsed = parse_header_block(_split_header_block(raw))
+    containers = sum(1 for _ in itertools.islice(_MULTIPART_HEADER.finditer(raw), MAX_CONTAINERS + 1))
+    if containers > MAX_CONTAINERS:
+        # The stdlib parser recurses once per level: a deeply nested bomb would cost
+        # seconds and end in RecursionError, so the body is not parsed at all.
+        parsed.parse_error = f"more than {MAX_CONTAINERS} nested MIME containers: body not shown"
+        return parsed
     try:
         msg = message_from_bytes(raw, policy=compat32)
         _fill_body(parsed, msg)

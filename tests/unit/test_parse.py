@@ -1,0 +1,197 @@
+"""Message parsing: decoding headers in any script, bodies, attachments, and hostile input."""
+
+from __future__ import annotations
+
+import base64
+from email.message import EmailMessage
+
+from supportinbox.mail.parse import (
+    MAX_REFERENCES,
+    MAX_TEXT,
+    decode_body,
+    decode_bytes,
+    decode_header_value,
+    parse_header_block,
+    parse_message,
+    strip_tags,
+)
+
+
+def _b64_word(text: str, charset: str = "utf-8") -> str:
+    return f"=?{charset}?B?{base64.b64encode(text.encode(charset)).decode()}?="
+
+
+def test_arabic_and_persian_subjects_decode() -> None:
+    arabic = "عاجل: الحساب لا يعمل"
+    persian = "فوری: حساب کاربری‌ام کار نمی‌کند"  # keeps the zero-width non-joiner
+    assert decode_header_value(_b64_word(arabic)) == arabic
+    assert decode_header_value(_b64_word(persian)) == persian
+    q_word = "=?utf-8?Q?" + "".join(f"={b:02X}" for b in "سلام".encode()) + "?="
+    assert decode_header_value(q_word + " world") == "سلام world"
+
+
+def test_multibyte_characters_split_across_encoded_words_are_joined() -> None:
+    raw = "مرحبا".encode()
+    first, second = raw[:3], raw[3:]  # the cut falls inside a two-byte letter
+    value = (
+        f"=?UTF-8?B?{base64.b64encode(first).decode()}?=\r\n =?UTF-8?B?{base64.b64encode(second).decode()}?="
+    )
+    assert decode_header_value(value) == "مرحبا"
+
+
+def test_windows_1256_arabic_subject() -> None:
+    assert decode_header_value(_b64_word("شكرا", "cp1256")) == "شكرا"
+
+
+def test_unknown_and_lying_charsets_fall_back_without_raising() -> None:
+    assert decode_header_value("=?x-no-such-charset?Q?caf=C3=A9?=") == "café"
+    # Labelled UTF-8 but really Latin-1: Windows-1252 is what the sender meant.
+    assert decode_header_value("=?utf-8?Q?caf=E9?=") == "café"
+    # A transform codec is not a text encoding and must not be run.
+    assert decode_header_value("=?zlib_codec?Q?abc?=") == "abc"
+    assert decode_bytes(b"\xff\xfe\x81", "utf-8")  # something printable, no exception
+
+
+def test_raw_eight_bit_headers_are_decoded() -> None:
+    block = "Subject: Grüße aus Köln\r\nFrom: Jörg <JOERG@Example.TEST>\r\n\r\n".encode()
+    parsed = parse_header_block(block)
+    assert parsed.subject == "Grüße aus Köln"
+    assert (parsed.from_name, parsed.from_addr) == ("Jörg", "joerg@example.test")
+
+
+def test_address_fields_dates_and_ids() -> None:
+    block = (
+        b"From: =?utf-8?B?2YTbjNmG2Kc=?= <Lina@Customer.test>\r\n"
+        b"Reply-To: Billing <BILLING@customer.test>\r\n"
+        b'To: a@acme.test, "Support, Team" <Support@Acme.test>\r\n'
+        b"Cc: c@x.test\r\n"
+        b"Message-ID: <abc@customer.test>\r\n"
+        b"In-Reply-To: <parent@acme.test> (comment)\r\n"
+        b"References: <r1@x> <r2@x>\r\n <parent@acme.test>\r\n"
+        b"Date: Tue, 24 Nov 2026 10:00:00 +0330\r\n"
+        b"\r\n"
+    )
+    parsed = parse_header_block(block)
+    assert (parsed.from_name, parsed.from_addr) == ("لینا", "lina@customer.test")
+    assert parsed.reply_to == "billing@customer.test"
+    assert parsed.to_addrs == ["a@acme.test", "support@acme.test"]
+    assert parsed.cc_addrs == ["c@x.test"]
+    assert parsed.message_id == "<abc@customer.test>"
+    assert parsed.in_reply_to == "<parent@acme.test>"
+    assert parsed.references == ["<r1@x>", "<r2@x>", "<parent@acme.test>"]
+    assert parsed.date == "2026-11-24T06:30:00+00:00"
+    assert parsed.parse_error is None
+
+
+def test_unparsable_date_is_none_and_references_are_bounded() -> None:
+    refs = " ".join(f"<id{i}@x>" for i in range(1000))
+    parsed = parse_header_block(f"Date: yesterday-ish\r\nReferences: {refs}\r\n\r\n".encode())
+    assert parsed.date is None
+    assert len(parsed.references) == MAX_REFERENCES
+    assert parsed.references[-1] == "<id999@x>"
+
+
+def test_priority_spam_and_list_headers() -> None:
+    parsed = parse_header_block(
+        b"X-Priority: 2 (High)\r\nX-Spam-Status: No, score=1.2\r\nX-Spam-Flag: NO\r\n"
+        b"X-Rspamd-Score: 3.4\r\nAuthentication-Results: mx; dkim=pass\r\nList-Id: <news.x>\r\n\r\n"
+    )
+    assert parsed.priority == 2
+    assert parsed.spam_headers == {
+        "x-spam-status": "No, score=1.2",
+        "x-spam-flag": "NO",
+        "x-rspamd-score": "3.4",
+    }
+    assert parsed.auth_results == "mx; dkim=pass"
+    assert parsed.list_headers
+    assert parse_header_block(b"Importance: low\r\nPrecedence: bulk\r\n\r\n").priority == 5
+    assert parse_header_block(b"Precedence: bulk\r\n\r\n").list_headers
+    assert not parse_header_block(b"Subject: hi\r\n\r\n").list_headers
+
+
+def test_plain_text_is_preferred_over_html() -> None:
+    msg = EmailMessage()
+    msg["Subject"] = "both"
+    msg.set_content("plain words")
+    msg.add_alternative("<p>html words</p>", subtype="html")
+    assert parse_message(msg.as_bytes()).body_text.strip() == "plain words"
+
+
+def test_html_only_is_converted_without_markup_or_scripts() -> None:
+    raw = (
+        b"Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<html><head><style>p{color:red}</style><script>alert(1)</script></head>"
+        b"<body><p>Hello <b>there</b></p><img src='https://tracker.test/pixel.gif'></body></html>"
+    )
+    text = parse_message(raw).body_text
+    assert "Hello there" in text
+    assert "<" not in text and "alert" not in text and "color" not in text
+
+
+def test_nested_multipart_attachments_have_imap_part_numbers() -> None:
+    inner = EmailMessage()
+    inner.set_content("the text")
+    inner.add_alternative("<p>the text</p>", subtype="html")
+    outer = EmailMessage()
+    outer["Subject"] = "nested"
+    outer.make_mixed()
+    outer.attach(inner)
+    outer.add_attachment(b"%PDF" * 1000, maintype="application", subtype="pdf", filename="قبض.pdf")
+    outer.add_attachment(b"GIF89a", maintype="image", subtype="gif", filename="logo.gif")
+    parsed = parse_message(outer.as_bytes())
+    assert parsed.body_text.strip() == "the text"
+    assert [(a.filename, a.content_type, a.part) for a in parsed.attachments] == [
+        ("قبض.pdf", "application/pdf", "2"),
+        ("logo.gif", "image/gif", "3"),
+    ]
+    assert abs(parsed.attachments[0].size - 4000) < 100
+
+
+def test_thousand_levels_of_nesting_do_not_raise() -> None:
+    depth = 1000
+    head = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
+    tail = "".join(f"\r\n--b{i}--\r\n" for i in reversed(range(depth)))
+    raw = ("Subject: deep\r\n" + head + "Content-Type: text/plain\r\n\r\ninner text" + tail).encode()
+    parsed = parse_message(raw)
+    assert parsed.subject == "deep"
+    assert parsed.parse_error is not None and "nested" in parsed.parse_error
+
+
+def test_moderate_nesting_is_parsed() -> None:
+    depth = 30
+    head = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
+    tail = "".join(f"\r\n--b{i}--\r\n" for i in reversed(range(depth)))
+    raw = ("Subject: deep\r\n" + head + "Content-Type: text/plain\r\n\r\ninner text" + tail).encode()
+    parsed = parse_message(raw)
+    assert parsed.body_text.strip() == "inner text" and parsed.parse_error is None
+
+
+def test_garbage_never_raises_and_is_marked() -> None:
+    for raw in (b"", b"\x00" * 100, b"\xff\xfe garbage\r\n\r\n", b"Subject: =?utf-8?B?####?=\r\n\r\n"):
+        parsed = parse_message(raw)
+        assert isinstance(parsed.subject, str)
+    assert parse_message(b"\xff\xfe garbage\r\n\r\nbody").parse_error
+
+
+def test_long_bodies_are_capped_and_flagged() -> None:
+    raw = b"Subject: long\r\nContent-Type: text/plain\r\n\r\n" + b"word " * (MAX_TEXT // 2)
+    parsed = parse_message(raw)
+    assert len(parsed.body_text) <= MAX_TEXT and parsed.body_truncated
+
+
+def test_decode_body_handles_a_base64_part_cut_in_the_middle() -> None:
+    encoded = base64.encodebytes("سلام دنیا ".encode() * 50)
+    text = decode_body(encoded[:101], encoding="base64", charset="utf-8", html=False, cut=True)
+    assert text.startswith("سلام دنیا")
+    qp = decode_body(b"caf=C3=A9 =\r\nsoft", encoding="quoted-printable", charset="utf-8", html=False)
+    assert qp == "café soft"
+
+
+def test_tag_heavy_html_uses_the_linear_stripper() -> None:
+    table = "<table>" + "<tr><td>cell</td></tr>" * 5000 + "</table>"
+    raw = b"Subject: t\r\nContent-Type: text/html\r\n\r\n" + table.encode()
+    text = parse_message(raw).body_text
+    assert text.count("cell") == 5000 and "<" not in text
+    assert strip_tags("<style>p{}</style><p>Hi&nbsp;<b>you</b></p><script>x()</script>end<script>") == (
+        "Hi you\nend"
+    )
