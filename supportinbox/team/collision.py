@@ -57,7 +57,8 @@ def _server_state(
 ) -> tuple[Resolution, dict[int, tuple[str, ...]]]:
     """The conversation's state and flags as the server has them right now."""
     inbox = ref.inbox_folder or account.inbox_folder
-    info = imap.select_folder(inbox, readonly=True)
+    # Read-write: EXAMINE reports no PERMANENTFLAGS, which would look like a server without keywords.
+    info = imap.select_folder(inbox)
     server = KeywordServer(imap, db, account, inbox)
     messages = server.fetch(ref.uids)
     flags = {m.uid: m.flags for m in messages}

@@ -1,0 +1,101 @@
+"""Right before SMTP, a reply is held when a teammate claimed, closed or answered the conversation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store import outbox as store
+from supportinbox.store.conversations import set_status
+from supportinbox.team import actions
+from supportinbox.team.collision import checks_without_collision, install
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import Teammate, make_team
+
+pytestmark = pytest.mark.server
+
+MID = "<down@customer.test>"
+
+
+@pytest.fixture(autouse=True)
+def _collision_check_installed() -> None:
+    install()  # what importing the command line does
+
+
+def _team(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer) -> tuple[Teammate, Teammate, str]:
+    append(dovecot, [make_message(message_id=MID, subject="Site is down")])
+    alice, bob = make_team(tmp_path, dovecot, smtp, ("alice", "bob"))
+    return alice, bob, alice.conversation_of(MID)
+
+
+def _in_sent(dovecot: Dovecot) -> int:
+    with client(dovecot) as imap:
+        imap.select_folder("Sent", readonly=True)
+        return len(imap.search(["ALL"]))
+
+
+def test_reply_to_a_claimed_conversation_is_held_then_forced(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    outbox_id = bob.draft_reply(cid)  # bob starts writing...
+    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)  # ...alice claims meanwhile
+
+    report = bob.send(outbox_id)
+    (outcome,) = report.outcomes
+    assert outcome.status == "held"
+    assert "alice claimed conversation" in outcome.message
+    assert smtp_server.received == [] and _in_sent(dovecot) == 0
+    row = store.get(bob.db.conn, outbox_id)
+    assert row is not None and row.status == "failed" and "alice claimed" in (row.last_error or "")
+
+    forced = bob.cli(capsys, "team", "send-anyway", str(outbox_id))
+    assert forced.code == 0, forced.err
+    assert "sent" in forced.out
+    assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+
+
+def test_reply_after_a_teammate_replied_is_held(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    sent = alice.send(alice.draft_reply(cid))
+    assert [o.status for o in sent.outcomes] == ["sent"]
+    assert len(smtp_server.received) == 1
+
+    report = bob.send(bob.draft_reply(cid))  # bob has not synced since
+    (outcome,) = report.outcomes
+    assert outcome.status == "held" and "already replied" in outcome.message
+    assert len(smtp_server.received) == 1
+
+    # Once bob has seen alice's reply, he may add his own on purpose.
+    bob.sync()
+    again = bob.send(bob.draft_reply(cid))
+    assert [o.status for o in again.outcomes] == ["sent"], again.outcomes
+    assert len(smtp_server.received) == 2
+
+
+def test_reply_to_a_conversation_a_teammate_closed_is_held(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    set_status(alice.db, cid, "closed", agent="alice")
+    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
+    report = bob.send(bob.draft_reply(cid))
+    (outcome,) = report.outcomes
+    assert outcome.status == "held" and "alice closed conversation" in outcome.message
+    assert smtp_server.received == []
+    forced = bob.send(outcome.outbox_id, checks=checks_without_collision())
+    assert [o.status for o in forced.outcomes] == ["sent"]
+    assert len(smtp_server.received) == 1
+
+
+def test_own_claim_does_not_hold_the_reply(tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer) -> None:
+    _alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    report = bob.send(bob.draft_reply(cid))
+    assert [o.status for o in report.outcomes] == ["sent"], report.outcomes
+    assert len(smtp_server.received) == 1

@@ -1,0 +1,131 @@
+"""A server that refuses custom keywords: team state falls back to the state folder.
+
+Dovecot's ACL plugin without the 'w' right makes PERMANENTFLAGS omit \\* and silently
+drops keywords, like servers that do not support them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from supportinbox.team import actions, statefolder
+from supportinbox.team.collision import install
+from supportinbox.team.keywords import TeamState
+from supportinbox.team.server import TeamConflict
+from tests.harness.dovecot import Dovecot, make_root
+from tests.harness.mail import append, client, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import make_team
+
+pytestmark = pytest.mark.server
+
+MID = "<invoice@customer.test>"
+
+
+@pytest.fixture
+def no_keywords_dovecot() -> Iterator[Dovecot]:
+    root = make_root()
+    acl = root / "global-acl"
+    acl.write_text("* owner lrsteikxa\n")  # every right but 'w' (flags other than \Seen, \Deleted)
+    acl.chmod(0o644)
+    extra = f"""
+mail_plugins = $mail_plugins acl
+protocol imap {{
+  mail_plugins = $mail_plugins acl imap_acl
+}}
+plugin {{
+  acl = vfile:{acl}
+}}
+"""
+    server = Dovecot(root, extra_config=extra)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_server_really_refuses_keywords(no_keywords_dovecot: Dovecot) -> None:
+    append(no_keywords_dovecot, [make_message(message_id=MID)])
+    with client(no_keywords_dovecot) as imap:
+        info = imap.select_folder("INBOX")
+        assert b"\\*" not in info[b"PERMANENTFLAGS"]
+        imap.add_flags([1], ["$si-claim-alice"])
+        assert b"$si-claim-alice" not in imap.get_flags([1])[1]
+
+
+def test_claims_travel_through_the_state_folder(
+    tmp_path: Path, no_keywords_dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dovecot = no_keywords_dovecot
+    append(dovecot, [make_message(message_id=MID, subject="Invoice is wrong")])
+    alice, bob, carol = make_team(tmp_path, dovecot, None)
+    cid = alice.conversation_of(MID)
+
+    result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    assert result.online and result.state.assigned_to == "alice"
+    with client(dovecot) as imap:
+        assert imap.folder_exists(statefolder.STATE_FOLDER)
+        imap.select_folder(statefolder.STATE_FOLDER, readonly=True)
+        assert len(imap.search(["ALL"])) == 1
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "alice"
+    status = bob.cli(capsys, "team", "status")
+    assert "Support State" in status.out and "refuses custom keywords" in status.out
+    with pytest.raises(TeamConflict, match="alice holds"):
+        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+
+    # Simultaneous claims: carol reads the state, bob claims, then carol writes.
+    actions.release(alice.db, alice.config, alice.name, alice.account, cid)
+    bob.sync()
+    carol.sync()
+    assert bob.queue_row(cid)[0] is None and carol.queue_row(cid)[0] is None
+    original = statefolder.append_state
+    calls = {"n": 0}
+
+    def bob_first(imap, account, agent, conversation_id, state, base_uid):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if agent == "carol" and calls["n"] == 1:
+            actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        return original(imap, account, agent, conversation_id, state, base_uid)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(statefolder, "append_state", bob_first)
+        with pytest.raises(TeamConflict, match="bob claimed this conversation first"):
+            actions.claim(carol.db, carol.config, carol.name, carol.account, cid)
+    for mate in (alice, bob, carol):
+        mate.sync()
+    assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}
+
+
+def test_collision_check_reads_the_state_folder(
+    tmp_path: Path, no_keywords_dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    install()
+    append(no_keywords_dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, no_keywords_dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    (outcome,) = bob.send(bob.draft_reply(cid)).outcomes
+    assert outcome.status == "held" and "alice claimed" in outcome.message
+    assert smtp_server.received == []
+
+
+def test_state_log_replay_is_deterministic() -> None:
+    def entry(uid: int, base: int, author: str, claim: str | None, status: str | None = None):  # type: ignore[no-untyped-def]
+        return statefolder.LogEntry(uid, "c1", base, TeamState(status, None, claim), author)
+
+    entries = [
+        entry(1, 0, "alice", None, "open"),
+        entry(2, 1, "bob", "bob"),  # claims, based on 1
+        entry(3, 1, "carol", "carol", "pending"),  # claims too, also based on 1: loses, status kept
+    ]
+    for order in (entries, entries[::-1]):
+        resolution, lost, _ = statefolder.resolve_log(order)
+        assert resolution.state == TeamState("pending", None, "bob")
+        assert [(c.author, c.holder) for c in lost] == [("carol", "bob")]

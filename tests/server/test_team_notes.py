@@ -1,0 +1,100 @@
+"""Internal notes: shared through a server folder, shown by 'show', never sent by SMTP."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store.conversations import get_conversation
+from supportinbox.team import actions
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import make_team
+
+pytestmark = pytest.mark.server
+
+MID = "<refund@customer.test>"
+
+
+def _notes_on_server(dovecot: Dovecot, folder: str = "Support Notes") -> list[bytes]:
+    with client(dovecot) as imap:
+        if not imap.folder_exists(folder):
+            return []
+        imap.select_folder(folder, readonly=True)
+        uids = imap.search(["ALL"])
+        return [d[b"BODY[]"] for _, d in sorted(imap.fetch(uids, ["BODY.PEEK[]"]).items())] if uids else []
+
+
+def test_notes_reach_every_teammate_and_never_smtp(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Refund for order 1182")])
+    alice, bob, carol = make_team(tmp_path, dovecot, smtp_server)
+    cid = alice.conversation_of(MID)
+
+    result = actions.add_note(
+        alice.db, alice.config, alice.name, alice.account, cid, "Customer is on the legacy plan; refund OK'd"
+    )
+    assert result.online
+    (raw,) = _notes_on_server(dovecot)
+    note = message_from_bytes(raw, policy=policy.default)
+    assert note["X-Supportinbox-Note"] == cid
+    assert note["Subject"] == "Note: Refund for order 1182"
+    assert str(note["From"]) == "alice <support@acme.test>"
+    assert note["In-Reply-To"] == MID and MID in str(note["References"])
+
+    done = bob.cli(capsys, "note", cid, "Called them back, waiting for the invoice number")
+    assert done.code == 0 and "shared with the team" in done.out
+    hook = carol.sync()
+    assert sum(e.kind == "note" for e in hook.events) == 2
+    for mate in (alice, bob, carol):
+        mate.sync()
+        notes = get_conversation(mate.db, cid).notes
+        # Both notes may carry the same second: compare without the order.
+        assert sorted((n.author, n.body) for n in notes) == [
+            ("alice", "Customer is on the legacy plan; refund OK'd"),
+            ("bob", "Called them back, waiting for the invoice number"),
+        ], mate.agent
+    shown = carol.cli(capsys, "show", cid, "--json")
+    assert "legacy plan" in shown.out and "invoice number" in json.dumps(json.loads(shown.out))
+    assert len(_notes_on_server(dovecot)) == 2  # synced again: no duplicates
+    assert smtp_server.received == []
+
+
+def test_note_written_offline_is_uploaded_once_at_next_sync(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    append(dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    offline = alice.account.model_copy(update={"imap_port": 1})
+    result = actions.add_note(
+        alice.db, alice.config, alice.name, offline, cid, "checked the logs: 502s at 09:10"
+    )
+    assert not result.online
+    assert _notes_on_server(dovecot) == []
+    alice.sync()
+    alice.sync()
+    assert len(_notes_on_server(dovecot)) == 1
+    bob.sync()
+    assert [n.body for n in get_conversation(bob.db, cid).notes] == ["checked the logs: 502s at 09:10"]
+    assert smtp_server.received == []
+
+
+def test_note_deleted_on_the_server_disappears(tmp_path: Path, dovecot: Dovecot) -> None:
+    append(dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    actions.add_note(alice.db, alice.config, alice.name, alice.account, cid, "wrong conversation, sorry")
+    bob.sync()
+    assert len(get_conversation(bob.db, cid).notes) == 1
+    with client(dovecot) as imap:
+        imap.select_folder("Support Notes")
+        imap.delete_messages(imap.search(["ALL"]))
+        imap.expunge()
+    bob.sync()
+    assert get_conversation(bob.db, cid).notes == []
