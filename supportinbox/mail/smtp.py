@@ -178,7 +178,10 @@ def _transfer(
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
+    if isinstance(exc, socket.timeout | TimeoutError) or (
+        # smtplib turns a timeout while reading a reply into "Connection unexpectedly closed".
+        isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+    ):
         return "no answer within the timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"

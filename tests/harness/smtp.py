@@ -6,6 +6,7 @@ using the same self-signed certificate as the test Dovecot.
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -101,8 +102,14 @@ class SmtpServer:
 
     def start(self) -> SmtpServer:
         if self.security == "tls":
-            # Controller's readiness probe would speak plaintext to a TLS socket.
-            self.controller._trigger_server = lambda: None  # type: ignore[method-assign]
+            # Controller's readiness probe would speak plaintext to a TLS socket; a bare TCP
+            # connection is enough to make it create the SMTP protocol object it waits for.
+            port = self.port
+
+            def _touch() -> None:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+            self.controller._trigger_server = _touch  # type: ignore[method-assign]
         self.controller.start()
         return self
 
