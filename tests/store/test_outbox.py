@@ -1,0 +1,219 @@
+"""The outbox in the cache: drafts from conversations, queueing, undo window, cancel, holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import AccountConfig, Config, parse_config
+from supportinbox.domain.templates import install_default_templates
+from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.mail import drafts
+from supportinbox.mail import outbox as sender
+from supportinbox.store import outbox as store
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import Database, open_database
+from tests.store.factories import NOW, add_message
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+display_name = "Acme Support"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+imap_security = "none"
+smtp_security = "none"
+smtp_port = 1
+password_command = "false"
+"""
+
+
+@pytest.fixture
+def config() -> Config:
+    return parse_config(CONFIG)
+
+
+@pytest.fixture
+def account(config: Config) -> AccountConfig:
+    return config.account()[1]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(tmp_path / "cache.sqlite3")
+    yield database
+    database.close()
+
+
+@pytest.fixture(autouse=True)
+def templates() -> None:
+    install_default_templates()
+
+
+def _conversation(db: Database, config: Config, account: AccountConfig) -> str:
+    add_message(db, message_id="<o1@customer.test>", body="First", when=NOW - timedelta(hours=2))
+    add_message(
+        db,
+        message_id="<o2@customer.test>",
+        in_reply_to="<o1@customer.test>",
+        references=("<o1@customer.test>",),
+        subject="Re: Cannot log in",
+        body="Second: still broken",
+        when=NOW - timedelta(hours=1),
+    )
+    add_message(
+        db,
+        folder="Sent",
+        message_id="<a1@acme.test>",
+        in_reply_to="<o1@customer.test>",
+        sender="support@acme.test",
+        name="Acme Support",
+        to=("lina@customer.test",),
+        subject="Re: Cannot log in",
+        body="We are on it",
+        when=NOW - timedelta(minutes=90),
+    )
+    refresh_conversations(db, config, account, now=NOW)
+    row = db.conn.execute("SELECT conversation_id FROM messages WHERE message_id = '<o2@customer.test>'")
+    return str(row.fetchone()[0])
+
+
+def test_draft_answers_the_customers_latest_message(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    conversation = _conversation(db, config, account)
+    draft = drafts.prepare_draft(db, config, account, conversation, "need-more-information")
+    assert draft.reply_to_folder == "INBOX"
+    assert draft.original.message_id == "<o2@customer.test>"
+    assert draft.body.startswith("Hi Lina,\n")
+    assert "> Second: still broken" in draft.body
+    msg = drafts.draft_message(draft, config, account)
+    assert msg["In-Reply-To"] == "<o2@customer.test>"
+    assert str(msg["References"]).split() == ["<o1@customer.test>", "<o2@customer.test>"]
+
+
+def test_short_conversation_id_prefix_works(db: Database, config: Config, account: AccountConfig) -> None:
+    conversation = _conversation(db, config, account)
+    draft = drafts.prepare_draft(db, config, account, conversation[:5], "login-help")
+    assert draft.conversation_id == conversation
+
+
+def test_unknown_conversation_and_template_are_user_errors(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    conversation = _conversation(db, config, account)
+    with pytest.raises(NotFound):
+        drafts.prepare_draft(db, config, account, "zzzzzzzz", "login-help")
+    with pytest.raises(NotFound, match="no template named 'nope'"):
+        drafts.prepare_draft(db, config, account, conversation, "nope")
+
+
+def test_empty_edited_body_is_refused(db: Database, config: Config, account: AccountConfig) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    with pytest.raises(UserError, match="empty"):
+        drafts.with_body(draft, " \n\n")
+
+
+def test_queued_reply_holds_the_exact_bytes_before_any_send(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "closing-follow-up")
+    msg = drafts.draft_message(draft, config, account)
+    outbox_id = drafts.queue_draft(db, draft, msg)
+    row = store.get(db.conn, outbox_id)
+    assert row is not None
+    assert (row.status, row.attempts, row.smtp_done_at) == ("queued", 0, None)
+    assert row.message_id == msg["Message-ID"]
+    assert row.recipients == ("lina@customer.test",)
+    assert row.template == "closing-follow-up" and row.after_status == "closed"
+    assert row.reply_to_folder == "INBOX" and row.conversation_id == draft.conversation_id
+    stored = message_from_bytes(row.raw, policy=policy.default)
+    assert stored["Message-ID"] == msg["Message-ID"]
+    assert b"\r\n" in row.raw and row.raw.isascii()
+
+
+def test_undo_window_and_cancel(db: Database, config: Config, account: AccountConfig) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    outbox_id = drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account), undo_seconds=10)
+    now = datetime.now(UTC)
+    assert store.due(db.conn, now, include_failed=False, ignore_delay=False) == []
+    later = store.due(db.conn, now + timedelta(seconds=11), include_failed=False, ignore_delay=False)
+    assert [r.id for r in later] == [outbox_id]
+    assert sender.cancel(db, outbox_id) is True
+    row = store.get(db.conn, outbox_id)
+    assert row is not None and row.status == "cancelled"
+    assert store.due(db.conn, now + timedelta(hours=1), include_failed=True, ignore_delay=True) == []
+    with pytest.raises(NotFound):
+        sender.cancel(db, 999)
+
+
+def test_cancel_is_refused_once_sending_started(db: Database, config: Config, account: AccountConfig) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    outbox_id = drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
+    with db.transaction() as conn:
+        assert store.claim(conn, outbox_id, from_statuses=("queued",))
+        # A second claimant (another process) gets nothing.
+        assert not store.claim(conn, outbox_id, from_statuses=("queued",))
+    assert sender.cancel(db, outbox_id) is False
+    with db.transaction() as conn:
+        store.mark_smtp_done(conn, outbox_id)
+        store.mark_failed(conn, outbox_id, "late error")
+    row = store.get(db.conn, outbox_id)
+    assert row is not None and row.status == "sending" and row.last_error is None, "SMTP success is final"
+
+
+def test_pre_send_check_holds_the_reply_without_smtp(
+    db: Database, config: Config, account: AccountConfig, tmp_path: Path
+) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    outbox_id = drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
+    seen: list[int] = []
+
+    def teammate_answered(
+        db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow
+    ) -> None:
+        seen.append(row.id)
+        raise SendRefused("bob answered this conversation 2 minutes ago")
+
+    # smtp_port 1 on loopback: had the check not held it, sending would fail differently.
+    report = sender.send_due(db, config, "support", account, checks=[teammate_answered])
+    assert seen == [outbox_id]
+    (outcome,) = report.outcomes
+    assert outcome.status == "held" and "bob answered" in outcome.message and not report.ok
+    row = store.get(db.conn, outbox_id)
+    assert row is not None and row.status == "failed" and row.attempts == 0
+    assert row.last_error == "bob answered this conversation 2 minutes ago"
+
+
+def test_registered_checks_run_by_default(
+    db: Database, config: Config, account: AccountConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
+
+    def hold(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
+        raise SendRefused("held by policy")
+
+    monkeypatch.setattr(sender, "PRE_SEND_CHECKS", [hold])
+    (outcome,) = sender.send_due(db, config, "support", account).outcomes
+    assert outcome.status == "held"
+
+
+def test_failed_send_is_kept_with_the_reason(db: Database, config: Config, account: AccountConfig) -> None:
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
+    outbox_id = drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
+    (outcome,) = sender.send_due(db, config, "support", account, checks=[]).outcomes
+    assert outcome.status == "failed"
+    row = store.get(db.conn, outbox_id)
+    assert row is not None and row.status == "failed" and row.attempts == 1
+    assert "127.0.0.1:1" in (row.last_error or "")
+    # Not retried behind the user's back; only an explicit retry (force) picks it up.
+    assert sender.send_due(db, config, "support", account).outcomes == []
+    assert len(sender.send_due(db, config, "support", account, force=True).outcomes) == 1
+    row = store.get(db.conn, outbox_id)
+    assert row is not None and row.attempts == 2
