@@ -1,0 +1,187 @@
+"""The reply, templates and outbox commands on a cached mailbox (no server contacted)."""
+
+from __future__ import annotations
+
+import io
+import stat
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from supportinbox import paths
+from supportinbox.cli import reply_cmds
+from supportinbox.config import load_config
+from supportinbox.store import outbox as store
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import Database, open_database
+from tests.conftest import write_config
+from tests.harness.replies import run_cli
+from tests.store.factories import NOW, add_message
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+display_name = "Acme Support"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+imap_security = "none"
+smtp_security = "none"
+smtp_port = 1
+password_command = "false"
+"""
+
+
+@pytest.fixture
+def cached(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[Database, str]]:
+    """A configured account with one customer conversation in its cache; templates installed."""
+    write_config(supportinbox_home, CONFIG)
+    assert run_cli(capsys, "templates", "install").code == 0
+    config = load_config()
+    name, account = config.account()
+    db = open_database(account=name)
+    add_message(
+        db,
+        message_id="<c1@customer.test>",
+        name="LINA HADDAD",
+        subject="Re: AW: Invoice \x1b[31mwrong\x1b[0m",
+        body="My invoice shows the wrong amount.\x1b]52;c;ZXZpbA==\x07\n\n-- \nLina",
+        when=NOW,
+    )
+    refresh_conversations(db, config, account, now=NOW)
+    conversation = str(db.conn.execute("SELECT conversation_id FROM messages").fetchone()[0])
+    yield db, conversation
+    db.close()
+
+
+def test_reply_prints_a_safe_draft(cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]) -> None:
+    db, conversation = cached
+    result = run_cli(capsys, "reply", conversation, "--template", "need-more-information")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[:3] == [
+        "From: Acme Support <support@acme.test>",
+        "To: LINA HADDAD <lina@customer.test>",
+        "Subject: Re: Invoice wrong",
+    ]
+    assert "In-Reply-To: <c1@customer.test>" in lines
+    assert "Hi Lina," in lines
+    assert "> My invoice shows the wrong amount." in lines
+    assert "\x1b" not in result.out and "\x07" not in result.out
+    assert store.list_rows(db.conn) == [], "printing a draft queues nothing"
+
+
+def test_edit_opens_a_private_file_and_uses_the_result(
+    cached: tuple[Database, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, conversation = cached
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys
+            path = sys.argv[1]
+            with open({str(tmp_path / "mode")!r}, "w") as fh:
+                fh.write(oct(os.stat(path).st_mode & 0o777))
+            text = open(path, encoding="utf-8").read()
+            open(path, "w", encoding="utf-8").write(text.replace("Hi Lina,", "Dear Lina,"))
+            """
+        )
+    )
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--edit")
+    assert result.code == 0, result.err
+    assert "Dear Lina," in result.out and "Hi Lina," not in result.out
+    assert (tmp_path / "mode").read_text() == oct(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_edit_to_empty_aborts(
+    cached: tuple[Database, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db, conversation = cached
+    editor = tmp_path / "empty.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'w').write('\\n\\n')\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--edit", "--send", "--yes")
+    assert result.code == 1
+    assert result.err == "supportinbox: the reply is empty: nothing was queued or sent\n"
+    assert store.list_rows(db.conn) == []
+
+
+def test_send_asks_first_and_no_means_nothing_queued(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, conversation = cached
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
+    assert result.code == 0
+    assert "Send this reply?" in result.out and "not sent" in result.out
+    assert store.list_rows(db.conn) == []
+
+
+def test_ctrl_c_in_the_undo_window_cancels(
+    cached: tuple[Database, str],
+    capsys: pytest.CaptureFixture[str],
+    supportinbox_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db, conversation = cached
+    write_config(supportinbox_home, CONFIG + "\n[replies]\nundo_seconds_cli = 30\n")
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reply_cmds.time, "sleep", interrupted)
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert result.code == 130
+    assert "reply cancelled: nothing was sent" in result.err
+    (row,) = store.list_rows(db.conn)
+    assert row.status == "cancelled" and row.attempts == 0
+
+
+def test_templates_list_and_show(cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]) -> None:
+    listing = run_cli(capsys, "templates", "list")
+    assert listing.code == 0
+    names = [line.split()[0] for line in listing.out.splitlines()]
+    assert "refund-processed" in names and "login-help" in names
+    assert "[-> closed]" in listing.out
+    shown = run_cli(capsys, "templates", "show", "refund-processed")
+    assert shown.code == 0
+    assert "# status after sending: closed" in shown.out and "{{ customer.first_name }}" in shown.out
+    missing = run_cli(capsys, "templates", "show", "nope")
+    assert missing.code == 8 and missing.err.startswith("supportinbox: no template named 'nope'")
+
+
+def test_broken_template_is_one_line(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, conversation = cached
+    (paths.templates_dir() / "broken.txt").write_text("Hi {{ customer.phone }}\n")
+    result = run_cli(capsys, "reply", conversation, "-t", "broken")
+    assert result.code == 2
+    assert result.err == "supportinbox: template 'broken' uses undefined variable 'customer.phone'\n"
+    listing = run_cli(capsys, "templates")
+    assert listing.code == 0 and "broken" in listing.out
+
+
+def test_init_installs_templates_once(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = run_cli(capsys, "init")
+    assert first.code == 0 and "added 7 reply template(s)" in first.out
+    assert (paths.templates_dir() / "refund-processed.txt").exists()
+    again = run_cli(capsys, "init")
+    assert again.code == 0 and "added 0 reply template(s)" in again.out
+
+
+def test_outbox_discard_unknown_id(cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "outbox", "discard", "42")
+    assert result.code == 8 and "no reply #42" in result.err
+    assert run_cli(capsys, "outbox").out == "the outbox is empty\n"
