@@ -82,10 +82,12 @@ def test_drip_slows_but_delivers(dovecot: Dovecot, imap_proxy: FaultProxy) -> No
 
 def test_cut_mid_data_on_smtp(smtp_server: SmtpServer) -> None:
     with FaultProxy(smtp_server.port) as proxy:
-        proxy.set_fault(Fault("cut", direction="c2s", trigger=b"DATA\r\n", after=200))
+        # smtplib sends its commands in lower case.
+        proxy.set_fault(Fault("cut", direction="c2s", trigger=b"data\r\n", after=200))
         with (
             pytest.raises((smtplib.SMTPException, OSError)),
             smtplib.SMTP("127.0.0.1", proxy.port, timeout=3) as smtp,
         ):
             smtp.sendmail("a@acme.test", ["b@customer.test"], make_message(body="z" * 5000))
+        assert proxy.stats.trips == ["cut c2s"]
         assert smtp_server.received == []
