@@ -129,6 +129,8 @@ class TeamSyncHook:
                 # Left as it is locally: pushed again at the next sync.
                 self.problems.append(f"team state of {cid} not sent: {one_line(str(exc), limit=200)}")
                 continue
+            if final == local and final == bases.get(cid):
+                continue
             with db.transaction() as tx:
                 if final != local:
                     write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=remote.modseq)

@@ -47,6 +47,8 @@ _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 _ENCODED = re.compile(r"(?:[a-z0-9.\-]|_[0-9a-f]{2})+")
 _SNOOZE_FORMAT = "%Y%m%dT%H%MZ"
 _SNOOZE_VALUE = re.compile(r"\d{8}T\d{4}Z")
+_AT_FORMAT = "%Y%m%dT%H%M%SZ"
+_AT_VALUE = re.compile(r"\d{8}T\d{6}Z")
 # RFC 3501 atom-specials, plus what no keyword of ours may contain.
 _ATOM_SPECIALS = frozenset('(){ %*"\\]')
 
@@ -145,8 +147,15 @@ def snooze_keyword(until: str | datetime) -> str:
 
 
 def at_keyword(when: str | datetime) -> str:
-    """``$si-at-YYYYMMDDTHHMMZ``: when the current state was written (UTC, to the minute)."""
-    return snooze_keyword(when).replace(f"{PREFIX}{SNOOZE}-", f"{PREFIX}{AT}-", 1)
+    """``$si-at-YYYYMMDDTHHMMSSZ``: when the current state was written (UTC, to the second).
+
+    To the second because the triage queue compares it with the customer's latest message
+    (a conversation closed before the customer wrote again reopens).
+    """
+    moment = when if isinstance(when, datetime) else _parse_time(when)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{PREFIX}{AT}-{moment.astimezone(UTC).strftime(_AT_FORMAT)}"
 
 
 def normalize_snooze(until: str | None) -> str | None:
@@ -186,12 +195,13 @@ def parse_keyword(keyword: str | bytes) -> Keyword | None:
         return Keyword(kind, agent) if agent else None
     if kind == STATUS:
         return Keyword(kind, rest) if rest in STATUSES else None
-    if kind in (SNOOZE, AT) and _SNOOZE_VALUE.fullmatch(rest.upper()):
-        try:
-            when = datetime.strptime(rest.upper(), _SNOOZE_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            return None
-        return Keyword(kind, when.isoformat(timespec="seconds"))
+    for time_kind, pattern, fmt in ((SNOOZE, _SNOOZE_VALUE, _SNOOZE_FORMAT), (AT, _AT_VALUE, _AT_FORMAT)):
+        if kind == time_kind and pattern.fullmatch(rest.upper()):
+            try:
+                when = datetime.strptime(rest.upper(), fmt).replace(tzinfo=UTC)
+            except ValueError:
+                return None
+            return Keyword(kind, when.isoformat(timespec="seconds"))
     return None
 
 

@@ -166,7 +166,7 @@ def test_plan_store_adds_and_removes_exactly() -> None:
         "$si-claim-alice",
         "$si-by-alice",
         "$si-seen-alice",
-        "$si-at-20261126T0500Z",
+        "$si-at-20261126T050000Z",
     }
     assert set(by_uid[1].add) == written
     assert set(by_uid[1].remove) == {"$si-status-open", "$si-claim-carol", "$si-by-carol"}

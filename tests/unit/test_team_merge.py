@@ -1,0 +1,82 @@
+"""Three-way merge of shared state: who wins when teammates change the same conversation."""
+
+from __future__ import annotations
+
+from supportinbox.team.keywords import Resolution, TeamState
+from supportinbox.team.merge import merge
+from supportinbox.team.server import Change, change_from
+
+NONE = TeamState()
+
+
+def server(state: TeamState, writer: str | None = None, claimants: tuple[str, ...] = ()) -> Resolution:
+    found = claimants or ((state.assigned_to,) if state.assigned_to else ())
+    return Resolution(state, found, writer)
+
+
+def test_nothing_changed_nothing_to_do() -> None:
+    state = TeamState("pending", None, "bob")
+    decision = merge(state, state, server(state, "bob"), "alice")
+    assert decision.state == state and decision.push is None and decision.notices == []
+
+
+def test_teammates_change_is_taken_and_told() -> None:
+    decision = merge(NONE, NONE, server(TeamState("closed", None, "bob"), "bob"), "alice")
+    assert decision.state == TeamState("closed", None, "bob") and decision.push is None
+    assert [n.text for n in decision.notices] == ["bob set it closed", "bob holds it now"]
+
+
+def test_local_change_is_pushed() -> None:
+    local = TeamState("pending", None, "alice")
+    decision = merge(local, NONE, server(NONE), "alice")
+    assert decision.state == local
+    assert decision.push == Change("pending", None, "alice", True, True, (None, "alice"))
+
+
+def test_both_changed_status_local_is_written_last_and_wins() -> None:
+    base = TeamState("open")
+    decision = merge(TeamState("closed"), base, server(TeamState("pending"), "bob"), "alice")
+    assert decision.state == TeamState("closed")
+    assert decision.push is not None and decision.push.sets_status and not decision.push.sets_claim
+    assert decision.notices[0].kind == "conflict" and "bob set it pending" in decision.notices[0].text
+
+
+def test_both_claimed_the_server_claim_came_first_and_wins() -> None:
+    decision = merge(
+        TeamState(None, None, "alice"), NONE, server(TeamState(None, None, "bob"), "bob"), "alice"
+    )
+    assert decision.state.assigned_to == "bob" and decision.push is None
+    assert decision.notices[0].kind == "conflict" and "bob took it first" in decision.notices[0].text
+
+
+def test_release_racing_a_reassignment_loses() -> None:
+    base = TeamState(None, None, "alice")
+    decision = merge(NONE, base, server(TeamState(None, None, "carol"), "bob"), "alice")
+    assert decision.state.assigned_to == "carol"
+    assert "your release was dropped" in decision.notices[0].text
+
+
+def test_independent_fields_merge() -> None:
+    # alice closed it offline while bob claimed it: both survive.
+    decision = merge(TeamState("closed"), NONE, server(TeamState(None, None, "bob"), "bob"), "alice")
+    assert decision.state == TeamState("closed", None, "bob")
+    assert decision.push is not None and decision.push.sets_status and not decision.push.sets_claim
+
+
+def test_loser_of_coexisting_claims_is_told() -> None:
+    resolution = server(TeamState(None, None, "alice"), "alice", claimants=("alice", "bob"))
+    decision = merge(NONE, NONE, resolution, "bob")
+    assert any("claimed it at the same time as you" in n.text for n in decision.notices)
+
+
+def test_snooze_compared_to_the_minute() -> None:
+    local = TeamState("snoozed", "2026-12-01T09:00:42+00:00")
+    remote = TeamState("snoozed", "2026-12-01T09:00:00+00:00")
+    decision = merge(local, remote, server(remote, "alice"), "alice")
+    assert decision.push is None
+
+
+def test_change_from_only_names_what_differs() -> None:
+    change = change_from(TeamState("open", None, "bob"), TeamState("closed", None, "bob"))
+    assert change.sets_status and not change.sets_claim and change.expect_holder is None
+    assert change.apply(TeamState("open", None, "carol")) == TeamState("closed", None, "carol")
