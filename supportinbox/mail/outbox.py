@@ -199,7 +199,8 @@ class _Server:
         """UIDs in ``folder`` whose ``header`` holds ``msgid``."""
         imap = self.imap()
         imap.select_folder(folder, readonly=True)
-        return [int(uid) for uid in imap.search(["HEADER", header, msgid.strip("<>")])]
+        # With its angle brackets the id cannot match a longer one as a substring.
+        return [int(uid) for uid in imap.search(["HEADER", header, msgid])]
 
     def close(self) -> None:
         if self._imap is not None:
@@ -373,7 +374,7 @@ def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
 
 
 def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
-    """Set \\Answered on the customer's message, found by UID or, if it moved, by Message-ID."""
+    """Set \\Answered on the customer's message: by UID, or by Message-ID if UIDVALIDITY changed."""
     if not row.reply_to_folder:
         return
     parsed = message_from_bytes(row.raw, policy=policy.default)
@@ -390,7 +391,8 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
     ):
         uids = [row.reply_to_uid]
     elif parents:
-        uids = [int(u) for u in imap.search(["HEADER", "Message-ID", parents[0].strip("<>")])]
+        uids = server.find(folder, "Message-ID", parents[0])
+        imap.select_folder(folder)  # find() looked read-only; flags need write access
     if not uids:
         return
     imap.add_flags(uids, [b"\\Answered"], silent=True)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.mail import drafts
+from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import client, make_message
@@ -159,3 +161,21 @@ def test_discard_drops_a_failed_reply(
     smtp_server.set_refusing(False)
     assert "nothing to send" in run_cli(capsys, "outbox", "retry").out
     assert smtp_server.received == []
+
+
+def test_answered_flag_found_by_message_id_when_uidvalidity_changed(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<u1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<u1@customer.test>")
+    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "login-help")
+    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    # The cached UID is stale: the folder was recreated on the server since the last sync.
+    with setup.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET reply_to_uid = 999 WHERE id = ?", (outbox_id,))
+        conn.execute("UPDATE folders SET uidvalidity = uidvalidity + 1 WHERE name = 'INBOX'")
+    report = sender.send_due(setup.db, setup.config, setup.name, setup.account)
+    assert [o.status for o in report.outcomes] == ["sent"]
+    assert b"\\Answered" in _flags_of(dovecot, "INBOX", "<u1@customer.test>")

@@ -185,3 +185,26 @@ def test_outbox_discard_unknown_id(cached: tuple[Database, str], capsys: pytest.
     result = run_cli(capsys, "outbox", "discard", "42")
     assert result.code == 8 and "no reply #42" in result.err
     assert run_cli(capsys, "outbox").out == "the outbox is empty\n"
+
+
+def test_reply_all_copies_the_other_recipients(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_config(supportinbox_home, CONFIG)
+    run_cli(capsys, "templates", "install")
+    config = load_config()
+    name, account = config.account()
+    with open_database(account=name) as db:
+        add_message(
+            db,
+            message_id="<all1@customer.test>",
+            to=("support@acme.test", "bob@customer.test"),
+            cc=("carol@customer.test",),
+            when=NOW,
+        )
+        refresh_conversations(db, config, account, now=NOW)
+        conversation = str(db.conn.execute("SELECT conversation_id FROM messages").fetchone()[0])
+    only = run_cli(capsys, "reply", conversation, "-t", "login-help")
+    assert "Cc:" not in only.out
+    everyone = run_cli(capsys, "reply", conversation, "-t", "login-help", "--all")
+    assert "Cc: bob@customer.test, carol@customer.test" in everyone.out.splitlines()
