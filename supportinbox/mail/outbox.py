@@ -18,6 +18,13 @@ sent again after the Sent folder was searched for its Message-ID and it was not 
 
 Only one process sends from an account at a time (an advisory lock in the state folder),
 so a reply another process is sending right now is never taken for an interrupted one.
+
+The one window no client can close is between the SMTP server's "250 accepted" and the
+local commit of ``smtp_done_at`` (a few milliseconds): a process killed exactly there is
+recognised as "already sent" only if the server files sent mail in Sent by itself.
+
+Crash points for the reliability tests (:mod:`supportinbox.faults`): ``outbox.after_claim``,
+``outbox.after_smtp``, ``outbox.after_smtp_done``, ``outbox.after_append``.
 """
 
 from __future__ import annotations
