@@ -21,7 +21,7 @@ from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_err
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import notes
-from supportinbox.team.keywords import KeywordError, TeamState, claim_keyword
+from supportinbox.team.keywords import KeywordError, TeamState, claim_keyword, is_agent_name
 from supportinbox.team.server import Change, TeamConflict, change_from, open_team_server
 from supportinbox.team.store import (
     ConversationRef,
@@ -47,7 +47,7 @@ class ActionResult:
 
 def _valid_agent(agent: str) -> str:
     agent = agent.strip()
-    if not agent or not all(c.isalnum() or c in "-_." for c in agent):
+    if not is_agent_name(agent):
         raise UserError(f"{agent!r} is not an agent name (letters, digits, '-', '_' or '.')")
     try:
         claim_keyword(agent)

@@ -67,20 +67,32 @@ class TeamSyncHook:
         """Exchange notes and merge the shared state of every conversation."""
         self.events = []
         self.problems = []
+        # A server refusing a team command (NO/BAD) must not fail the sync of the mail itself:
+        # the problem is reported and the work is retried at the next sync.
+        try:
+            self._exchange_notes(imap, db)
+        except IMAPClientError as exc:
+            self.problems.append(f"notes not exchanged: {one_line(str(exc), limit=200)}")
+        try:
+            server = open_team_server(imap, db, self.account, folders.inbox)
+            self.mode = server.mode
+            if _has_unlinked_team_messages(db):
+                # Teammates' keywords on mail this client has just fetched: thread it first.
+                refresh_if_stale(db, self.config, self.account)
+            changed = self._merge_all(db, server, imap)
+        except IMAPClientError as exc:
+            self.problems.append(f"team state not exchanged: {one_line(str(exc), limit=200)}")
+            return
+        if changed:
+            reapply_state(db, changed)
+
+    def _exchange_notes(self, imap: IMAPClient, db: Database) -> None:
         uploaded = notes.upload_pending(imap, db, self.account)
         if uploaded:
             log.info("uploaded %d note(s)", uploaded)
         for note in notes.download(imap, db, self.account):
             if note.author != self.account.agent:
                 self._event(db, note.conversation_id, "note", note.author, f"{note.author} added a note")
-        server = open_team_server(imap, db, self.account, folders.inbox)
-        self.mode = server.mode
-        if _has_unlinked_team_messages(db):
-            # Teammates' keywords on mail this client has just fetched: thread it first.
-            refresh_if_stale(db, self.config, self.account)
-        changed = self._merge_all(db, server, imap)
-        if changed:
-            reapply_state(db, changed)
 
     def _server_states(self, db: Database, server: TeamServer, imap: IMAPClient) -> dict[str, Resolution]:
         if server.mode == FOLDER:
@@ -137,6 +149,15 @@ class TeamSyncHook:
                     changed.append(cid)
                 set_base(tx, cid, final)
         return changed
+
+    def summary_lines(self) -> list[str]:
+        """One line per teammate change, conflict or problem of the last sync (for its summary)."""
+        lines = [f"team: {one_line(e.text, limit=200)}" for e in self.events]
+        if self.mode == FOLDER:
+            lines.append(
+                "team: this server refuses custom keywords; team state uses the folder 'Support State'"
+            )
+        return lines + [f"team: {one_line(p, limit=200)}" for p in self.problems]
 
     def _event(self, db: Database, cid: str | None, kind: str, agent: str, text: str) -> None:
         subject = ""

@@ -93,10 +93,14 @@ def decode_agent(encoded: str) -> str | None:
         name = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    # Control characters never come from an agent name; refuse them rather than print them.
-    if not name or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in name):
-        return None
-    return name
+    # Only names the config accepts: a keyword set by anyone else (spaces, quotes, bidi
+    # controls, escapes) is ignored rather than shown.
+    return name if is_agent_name(name) else None
+
+
+def is_agent_name(name: str) -> bool:
+    """True for a name ``agent`` may have in the config: letters, digits, ``-_.``."""
+    return bool(name) and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
 
 
 def _agent_keyword(kind: str, agent: str) -> str:

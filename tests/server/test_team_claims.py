@@ -47,6 +47,7 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
     carol.sync()
     assert bob.queue_row(cid)[0] == "alice" and carol.queue_row(cid)[0] == "alice"
     assert any("alice holds it" in e.text for e in hook.events)
+    assert any(line.startswith("team: ") and "alice holds it" in line for line in hook.summary_lines())
     # 'list --mine' / '--unassigned' read the same data.
     assert [s.id for s in list_queue(alice.db, assigned_to="alice")] == [cid]
     assert [s.id for s in list_queue(bob.db, assigned_to="bob")] == []

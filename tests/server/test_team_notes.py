@@ -98,3 +98,19 @@ def test_note_deleted_on_the_server_disappears(tmp_path: Path, dovecot: Dovecot)
         imap.expunge()
     bob.sync()
     assert get_conversation(bob.db, cid).notes == []
+
+
+def test_note_from_the_editor(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append(dovecot, [make_message(message_id=MID)])
+    (alice,) = make_team(tmp_path, dovecot, None, ("alice",))
+    cid = alice.conversation_of(MID)
+    # The "editor" prepends a line to the file it is given; the template's comments are dropped.
+    monkeypatch.setenv("EDITOR", "sed -i -e '1i written in the editor'")
+    done = alice.cli(capsys, "note", cid)
+    assert done.code == 0, done.err
+    assert [n.body for n in get_conversation(alice.db, cid).notes] == ["written in the editor"]
+    monkeypatch.setenv("EDITOR", "true")
+    empty = alice.cli(capsys, "note", cid)
+    assert empty.code != 0 and "nothing saved" in empty.err and "Traceback" not in empty.err
