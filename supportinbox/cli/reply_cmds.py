@@ -60,6 +60,8 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} sent")
         elif outcome.status == "unfinished":
             click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
+        elif outcome.status == "cancelled":
+            click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
         else:
             problems.append(f"#{outcome.outbox_id}: {outcome.message}")
     if problems:

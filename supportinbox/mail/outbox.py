@@ -86,7 +86,9 @@ class Outcome:
     """What happened to one reply in this run."""
 
     outbox_id: int
-    status: str  # sent | failed | held | unfinished (accepted by SMTP, bookkeeping pending)
+    # sent | failed | held (by a pre-send check) | cancelled | unfinished (accepted by SMTP,
+    # filing in Sent / flagging pending)
+    status: str
     message: str = ""
     smtp_used: bool = False
 
@@ -95,13 +97,10 @@ class Outcome:
 class SendReport:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def by_status(self, status: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == status]
-
     @property
     def ok(self) -> bool:
-        """True when every reply handled in this run reached the customer's server."""
-        return all(o.status in ("sent", "unfinished") for o in self.outcomes)
+        """True when no reply handled in this run failed or was held back."""
+        return all(o.status in ("sent", "unfinished", "cancelled") for o in self.outcomes)
 
 
 def queue_reply(
@@ -276,7 +275,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                 return Outcome(row.id, "held", exc.message)
             with db.transaction() as conn:
                 if not store.claim(conn, row.id, from_statuses=("queued", "failed", "sending")):
-                    return Outcome(row.id, "held", "cancelled before it was sent")
+                    return Outcome(row.id, "cancelled", "cancelled before it was sent")
             crash_point("outbox.after_claim")
             try:
                 refused = smtp.send(
@@ -339,18 +338,40 @@ def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome
             f"else 'supportinbox outbox discard {row.id}'"
         )
         with db.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (problem, row.id)
-            )
+            store.mark_failed(conn, row.id, problem)
         return Outcome(row.id, "failed", problem)
     return None
 
 
+def _parent_id(row: OutboxRow) -> str | None:
+    """The Message-ID the reply answers (its In-Reply-To)."""
+    parsed = message_from_bytes(row.raw, policy=policy.default)
+    parents = split_msgids(str(parsed["In-Reply-To"] or ""))
+    return parents[0] if parents else None
+
+
 def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
-    """The template's status, applied once (after_status is cleared when done)."""
+    """The template's status, applied once (after_status is cleared, even if it could not be).
+
+    The conversation is looked up again through the answered message: a sync in between
+    may have given the thread another id (it gained an older root).
+    """
     if not row.after_status or not row.conversation_id:
         return
-    set_status(db, row.conversation_id, row.after_status, agent=account.agent)
+    conversation = row.conversation_id
+    parent = _parent_id(row)
+    if parent:
+        found = db.conn.execute(
+            "SELECT conversation_id FROM messages WHERE message_id = ? AND conversation_id IS NOT NULL "
+            "LIMIT 1",
+            (parent,),
+        ).fetchone()
+        conversation = str(found[0]) if found else conversation
+    try:
+        set_status(db, conversation, row.after_status, agent=account.agent)
+    except UserError as exc:
+        # The reply went out; a status that cannot be set must not hold up the rest.
+        log.warning("reply #%s: status %r not applied: %s", row.id, row.after_status, exc.message)
     with db.transaction() as conn:
         conn.execute("UPDATE outbox SET after_status = NULL WHERE id = ?", (row.id,))
 
@@ -384,8 +405,7 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
     """Set \\Answered on the customer's message: by UID, or by Message-ID if UIDVALIDITY changed."""
     if not row.reply_to_folder:
         return
-    parsed = message_from_bytes(row.raw, policy=policy.default)
-    parents = split_msgids(str(parsed["In-Reply-To"] or ""))
+    parent = _parent_id(row)
     imap = server.imap()
     folder = row.reply_to_folder
     if not imap.folder_exists(folder):
@@ -397,8 +417,8 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
         cached is None or cached["uidvalidity"] in (None, info.get(b"UIDVALIDITY"))
     ):
         uids = [row.reply_to_uid]
-    elif parents:
-        uids = server.find(folder, "Message-ID", parents[0])
+    elif parent:
+        uids = server.find(folder, "Message-ID", parent)
         imap.select_folder(folder)  # find() looked read-only; flags need write access
     if not uids:
         return

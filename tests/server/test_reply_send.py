@@ -179,3 +179,41 @@ def test_answered_flag_found_by_message_id_when_uidvalidity_changed(
     report = sender.send_due(setup.db, setup.config, setup.name, setup.account)
     assert [o.status for o in report.outcomes] == ["sent"]
     assert b"\\Answered" in _flags_of(dovecot, "INBOX", "<u1@customer.test>")
+
+
+def test_status_follows_the_thread_when_its_id_changed(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<t1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<t1@customer.test>")
+    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "closing-follow-up")
+    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    with setup.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET conversation_id = 'zzzzzzzz' WHERE id = ?", (outbox_id,))
+    report = sender.send_due(setup.db, setup.config, setup.name, setup.account)
+    assert [o.status for o in report.outcomes] == ["sent"]
+    state = setup.db.conn.execute(
+        "SELECT status FROM conversation_state WHERE conversation_id = ?", (conversation,)
+    ).fetchone()
+    assert state is not None and state[0] == "closed"
+
+
+def test_unknown_conversation_does_not_hold_up_a_sent_reply(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<t2@customer.test>")]
+    )
+    conversation = setup.conversation_of("<t2@customer.test>")
+    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "closing-follow-up")
+    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    with setup.db.transaction() as conn:
+        conn.execute("DELETE FROM conversations")
+        conn.execute("UPDATE messages SET conversation_id = NULL")
+    report = sender.send_due(setup.db, setup.config, setup.name, setup.account)
+    assert [o.status for o in report.outcomes] == ["sent"]
+    row = store.get(setup.db.conn, outbox_id)
+    assert row is not None and row.after_status is None
+    assert len(smtp_server.received) == 1
