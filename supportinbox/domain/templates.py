@@ -19,6 +19,7 @@ customer who writes ``{{ ... }}`` gets it back verbatim.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -317,7 +318,9 @@ def install_default_templates(directory: Path | None = None) -> list[Path]:
         if stem in existing or target.exists():
             continue
         try:
-            with target.open("x", encoding="utf-8") as fh:
+            # Created 0600 like every other file supportinbox writes (O_EXCL: never overwrite).
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except FileExistsError:
             continue
