@@ -217,3 +217,22 @@ def test_unknown_conversation_does_not_hold_up_a_sent_reply(
     row = store.get(setup.db.conn, outbox_id)
     assert row is not None and row.after_status is None
     assert len(smtp_server.received) == 1
+
+
+def test_undo_window_then_sent(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(
+        supportinbox_home,
+        dovecot,
+        smtp_server,
+        [make_message(message_id="<w1@customer.test>")],
+        extra="\n[replies]\nundo_seconds_cli = 0.3\n",
+    )
+    conversation = setup.conversation_of("<w1@customer.test>")
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert result.code == 0, result.err
+    assert "Ctrl-C to cancel" in result.err
+    assert len(smtp_server.received) == 1
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.status == "sent" and row.not_before is not None
