@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from supportinbox import paths
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import install_default_templates
-from supportinbox.errors import SendRefused
+from supportinbox.errors import NotFound, SendRefused
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
+from supportinbox.store.junk import JunkSuspect
+from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upsert_message
 from supportinbox.tui.service import InboxService, Progress, SendResult, SyncOutcome
 
 
@@ -38,6 +40,40 @@ class DemoService(InboxService):
     def sync(self, progress: Progress) -> SyncOutcome:
         progress("demo mailbox")
         return SyncOutcome("demo mailbox: nothing to fetch", None)
+
+    def rescue(self, suspect: JunkSuspect) -> str:
+        """Move the message to the cached inbox, as the next sync would after the server move."""
+        self._move([suspect.rowid], "INBOX", "inbox", add="$NotJunk", remove="$Junk")
+        return f"Rescued to the inbox: {one_line(suspect.subject, limit=50)} (demo: no server was told)"
+
+    def mark_spam(self, conversation_id: str) -> str:
+        """Move the conversation's inbox messages to the cached spam folder."""
+        with self.writer() as db:
+            ident = conversations.resolve_id(db, conversation_id)
+            rows = db.conn.execute(
+                "SELECT m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
+                "WHERE m.conversation_id = ? AND f.role = 'inbox'",
+                (ident,),
+            ).fetchall()
+        if not rows:
+            raise NotFound("this conversation has no message in the inbox to mark as spam")
+        self._move([int(r[0]) for r in rows], "Junk", "junk", add="$Junk", remove="$NotJunk")
+        return f"Moved {len(rows)} message(s) to Junk (demo: no server was told)"
+
+    def _move(self, rowids: list[int], folder: str, role: str, *, add: str, remove: str) -> None:
+        with self.writer() as db:
+            with db.transaction() as conn:
+                target = ensure_folder(conn, folder, role)
+                uid = max_uid(conn, target.id)
+                for rowid in rowids:
+                    uid += 1
+                    row = conn.execute("SELECT flags FROM messages WHERE id = ?", (rowid,)).fetchone()
+                    flags = (set(str(row[0]).split()) - {remove}) | {add} if row else {add}
+                    conn.execute(
+                        "UPDATE messages SET folder_id = ?, uid = ?, flags = ? WHERE id = ?",
+                        (target.id, uid, flags_text(flags), rowid),
+                    )
+            conversations.refresh_conversations(db, self.config, self.account, now=self.now())
 
     def deliver(self, outbox_id: int) -> SendResult:
         """Write the reply to the demo outbox folder and file it in the cached Sent folder."""

@@ -7,6 +7,7 @@ readable modal. Each screen lives in its own module under ``tui/screens``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.tui.screens.help import HelpScreen
@@ -65,6 +66,7 @@ class SupportInboxApp(App[None]):
         ui = service.config.ui
         self.theme = ui.theme if ui.theme in self.available_themes else "textual-dark"
         self._keymap_from_config = dict(ui.keys)
+        self._stopping = threading.Event()
         self.sync_status = SyncStatus(
             account=service.account_name,
             demo=service.demo,
@@ -81,8 +83,11 @@ class SupportInboxApp(App[None]):
         if not self.service.demo:
             self.action_sync()
             self.set_interval(self.service.config.ui.sync_interval_seconds, self._background_sync)
+            if self.service.config.ui.idle:
+                self._watch_inbox()
 
     def on_unmount(self) -> None:
+        self._stopping.set()
         self.service.close()
 
     # -- sync -------------------------------------------------------------------------------
@@ -90,6 +95,25 @@ class SupportInboxApp(App[None]):
     def _background_sync(self) -> None:
         if not self.sync_status.syncing:
             self.action_sync()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="idle", description="Waiting for new mail")
+    def _watch_inbox(self) -> None:
+        """Hold an IDLE connection and sync as soon as the server reports a change.
+
+        Errors here are never shown: the timer keeps syncing, and the sync reports them.
+        """
+        worker = get_current_worker()
+        interval = self.service.config.ui.sync_interval_seconds
+        while not worker.is_cancelled:
+            try:
+                changed = self.service.wait_for_changes(timeout=interval)
+            except (UserError, OSError) as exc:
+                self.log.warning(f"waiting for new mail failed: {exc}")
+                if worker.is_cancelled or self._stopping.wait(interval):
+                    return
+                continue
+            if changed and not worker.is_cancelled:
+                self.call_from_thread(self._background_sync)
 
     def action_sync(self) -> None:
         """Fetch new mail now (in the demo, say that nothing is fetched)."""

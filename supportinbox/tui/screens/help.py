@@ -12,18 +12,19 @@ from textual.widgets import DataTable, Label, Static
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) for every described binding active on ``screen``."""
-    grouped: dict[tuple[int, str], tuple[list[str], Binding]] = {}
+    grouped: dict[tuple[int, str], tuple[list[str], list[str], str]] = {}
     app = screen.app
     for active in screen.active_bindings.values():
         binding = active.binding
         if not binding.description:
             continue
-        ident = (id(active.node), binding.id or binding.action)
-        keys, _ = grouped.setdefault(ident, ([], binding))
+        keys, ids, _ = grouped.setdefault((id(active.node), binding.action), ([], [], binding.description))
         shown = app.get_key_display(binding)
         if shown not in keys:
             keys.append(shown)
-    rows = [(", ".join(keys), binding.description, binding.id or "") for keys, binding in grouped.values()]
+        if binding.id and binding.id not in ids:
+            ids.append(binding.id)
+    rows = [(", ".join(keys), description, ", ".join(ids)) for keys, ids, description in grouped.values()]
     return sorted(rows, key=lambda row: row[1].lower())
 
 

@@ -1,0 +1,76 @@
+"""Shared pieces of the TUI tests: a frozen clock and the demo app built by the CLI's factory."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any, ParamSpec
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from supportinbox.config import Config, parse_config
+from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.factory import build_demo_app
+from supportinbox.tui.widgets.queue_table import QueueTable
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+SIZE = (120, 40)
+
+
+P = ParamSpec("P")
+
+
+def pilot_test(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
+    """Run an async Pilot test in its own event loop (the suite has no async plugin)."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def frozen() -> datetime:
+    return NOW
+
+
+def demo_app(config_text: str = "") -> SupportInboxApp:
+    """The demo app exactly as ``supportinbox demo`` builds it, at a frozen "now"."""
+    config = parse_config(config_text) if config_text else Config()
+    return build_demo_app(config, now=frozen)
+
+
+def queue(app: SupportInboxApp) -> QueueTable:
+    return app.screen.query_one(QueueTable)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and the screen catch up (no wall-clock assertions)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def no_blink(app: SupportInboxApp) -> None:
+    """Stop cursors blinking so screenshots are the same on every run."""
+    for widget in app.screen.query(Input):
+        widget.cursor_blink = False
+    for area in app.screen.query(TextArea):
+        area.cursor_blink = False
+
+
+async def select_subject(pilot: Pilot[None], text: str) -> None:
+    """Move the inbox cursor to the conversation whose subject contains ``text``."""
+    app = pilot.app
+    assert isinstance(app, SupportInboxApp)
+    table = queue(app)
+    for _ in range(table.total):
+        current = table.current
+        if current is not None and text in current.subject:
+            return
+        await pilot.press("j")
+    raise AssertionError(f"no conversation with {text!r} in the queue")

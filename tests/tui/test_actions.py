@@ -1,0 +1,181 @@
+"""Status changes with undo, snooze, claim, marking spam, rescuing from Junk, search, key remaps."""
+
+from __future__ import annotations
+
+from supportinbox.domain.safetext import clean
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
+from supportinbox.tui.screens.reply import TemplatePickerScreen
+from supportinbox.tui.screens.search import SearchScreen
+from supportinbox.tui.widgets.junk_list import JunkList
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+
+
+def _status(app: object, conversation_id: str) -> str:
+    return app.service.conversation(conversation_id).summary.status  # type: ignore[attr-defined]
+
+
+@pilot_test
+async def test_close_then_undo_restores_the_conversation() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        target = table.current
+        assert target is not None
+        open_before = table.total
+        await pilot.press("c")
+        await settle(pilot)
+        assert _status(app, target.id) == "closed"
+        assert queue(app).total == open_before - 1
+        await pilot.press("u")
+        await settle(pilot)
+        assert _status(app, target.id) == "open"
+        assert queue(app).total == open_before
+
+
+@pilot_test
+async def test_pending_from_the_thread_view() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Webhook retries")
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("enter", "p")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert _status(app, target.id) == "pending"
+
+
+@pilot_test
+async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = queue(app).current
+        assert first is not None
+        await pilot.press("z")
+        assert isinstance(app.screen, SnoozeModal)
+        await pilot.press("enter")  # first preset: one hour
+        await settle(pilot)
+        summary = app.service.conversation(first.id).summary
+        assert summary.status == "snoozed" and summary.snoozed_until is not None
+        assert summary.snoozed_until.startswith("2026-11-26T10:00")
+
+        second = queue(app).current
+        assert second is not None and second.id != first.id
+        await pilot.press("z", "tab")
+        await pilot.press(*"soon", "enter")
+        assert isinstance(app.screen, SnoozeModal)  # not a time: the modal stays and says so
+        await pilot.press(*["backspace"] * 4, *"2d", "enter")
+        await settle(pilot)
+        again = app.service.conversation(second.id).summary
+        assert again.status == "snoozed" and (again.snoozed_until or "").startswith("2026-11-28T09:00")
+        await pilot.press("3")
+        assert queue(app).total == 2
+
+
+@pilot_test
+async def test_claim_sets_the_owner() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.service.conversation(target.id).summary.assigned_to == "alex"
+
+
+@pilot_test
+async def test_mark_spam_asks_first_then_moves_the_conversation_to_junk() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "will be closed")
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert queue(app).current is not None and queue(app).current.id == target.id  # type: ignore[union-attr]
+        await pilot.press("exclamation_mark", "y")
+        await settle(pilot)
+        ids = {c.id for c in app.service.queue_page("all", 0, 500)}
+        assert target.id not in ids
+
+
+@pilot_test
+async def test_rescue_from_junk_with_one_key() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        suspects = app.service.junk_suspects()
+        assert any("VAT" in s.subject or "CSV" in s.subject for s in suspects)
+        await pilot.press("J")
+        await settle(pilot)
+        junk = app.screen.query_one(JunkList)
+        rescued = junk.current
+        assert rescued is not None
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert rescued.rowid not in {s.rowid for s in app.service.junk_suspects()}
+        found = app.service.search(f'from:"{rescued.from_addr}"')
+        detail = app.service.conversation(found[0].id)
+        assert any(m.rowid == rescued.rowid and m.folder_role == "inbox" for m in detail.messages)
+
+
+@pilot_test
+async def test_search_updates_as_you_type_and_opens_a_result() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"gateway")
+        await settle(pilot)
+        results = queue(app)
+        assert results.total == 4
+        await pilot.press(*" from:jonas")
+        await settle(pilot)
+        assert queue(app).total == 1
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+
+
+@pilot_test
+async def test_keys_are_remapped_from_the_config() -> None:
+    app = demo_app('[ui.keys]\nreply = "R"\nstatus_closed = "x"\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("r")
+        assert not isinstance(app.screen, TemplatePickerScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        assert _status(app, target.id) == "open"
+        await pilot.press("x")
+        await settle(pilot)
+        assert _status(app, target.id) == "closed"
+        await pilot.press("R")
+        assert isinstance(app.screen, TemplatePickerScreen)
+
+
+@pilot_test
+async def test_hostile_message_renders_inert() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "will be closed")
+        row = queue(app).get_row_at(queue(app).cursor_row)
+        assert "[bold red]" in row[1].plain and "\x1b" not in row[2].plain
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+        assert "[link=https://evil.example]Verify now[/link]" in shown
+        assert clean("../../.bashrc") in shown

@@ -1,0 +1,108 @@
+"""Moving through the inbox, opening a conversation, switching views, help and palette."""
+
+from __future__ import annotations
+
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.help import HelpScreen
+from supportinbox.tui.screens.inbox import InboxScreen
+from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+
+
+@pilot_test
+async def test_inbox_opens_on_the_triage_queue_in_list_order() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        table = queue(app)
+        expected = app.service.queue_page("open", 0, 500)
+        assert table.total == len(expected) > 20
+        assert table.current is not None and table.current.id == expected[0].id
+        assert [table.get_row_at(i)[1].plain for i in range(3)] == [
+            (s.customer_name or s.customer_email)[:18] for s in expected[:3]
+        ]
+
+
+@pilot_test
+async def test_keys_move_the_cursor_through_the_whole_queue() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        await pilot.press("j", "j", "down")
+        assert table.position == 3
+        await pilot.press("k")
+        assert table.position == 2
+        await pilot.press("G")
+        assert table.position == table.total - 1
+        await pilot.press("g")
+        assert table.position == 0
+        await pilot.press("pagedown")
+        assert table.position > 10
+
+
+@pilot_test
+async def test_enter_opens_the_thread_with_reasons_notes_and_folded_quotes() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Locked out")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        blocks = list(screen.query(MessageBlock))
+        assert len(blocks) == 2
+        folds = [str(w.render()) for w in blocks[1].query(".fold")]
+        assert any("quoted lines folded" in f for f in folds)
+        await pilot.press("e")
+        await settle(pilot)
+        assert not list(screen.query(".fold"))
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        notes = list(app.screen.query(NoteBlock))
+        assert notes and "Stripe" in str(notes[0].render())
+
+
+@pilot_test
+async def test_views_switch_by_number_and_show_junk_suspects() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        table = queue(app)
+        assert table.total == app.service.queue_count("pending") > 0
+        assert table.current is not None and table.current.status == "pending"
+        await pilot.press("5")
+        junk = app.screen.query_one(JunkList)
+        assert junk.row_count == len(app.service.junk_suspects()) >= 1
+        await pilot.press("6")
+        assert queue(app).total == app.service.queue_count("all")
+
+
+@pilot_test
+async def test_help_lists_every_key_with_its_binding_id() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen._rows}
+        assert {"reply", "status_closed", "snooze", "search", "sync", "quit", "claim", "spam"} <= ids
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
+async def test_command_palette_offers_the_screen_actions() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Reply", "Snooze", "Search", "Close", "Quit"} <= names
