@@ -40,6 +40,7 @@ NOTE_HEADER = "X-Supportinbox-Note"
 AGENT_HEADER = "X-Supportinbox-Agent"
 MAX_NOTE_SIZE = 262_144
 MAX_NOTE_CHARS = 20_000
+FETCH_BATCH = 200
 _META_VALIDITY = "team_notes_uidvalidity"
 _META_LAST_UID = "team_notes_last_uid"
 
@@ -53,6 +54,7 @@ class NoteRecord:
     created_at: str
     body: str
     message_id: str
+    refers_to: tuple[str, ...] = ()
 
 
 def build_note(
@@ -99,7 +101,27 @@ def parse_note(raw: bytes) -> NoteRecord | None:
         created_at=parsed.date or now_iso(),
         body=parsed.body_text.strip(),
         message_id=parsed.message_id,
+        refers_to=tuple(m for m in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if m),
     )
+
+
+def local_conversation(conn: sqlite3.Connection, note: NoteRecord) -> str:
+    """The local id of the note's conversation.
+
+    Normally the id in the note; if this cache threads the conversation under another id
+    (it holds an older message of the thread), the messages the note refers to decide.
+    """
+    if conn.execute("SELECT 1 FROM conversations WHERE id = ?", (note.conversation_id,)).fetchone():
+        return note.conversation_id
+    for message_id in note.refers_to:
+        row = conn.execute(
+            "SELECT conversation_id FROM messages WHERE message_id = ? AND conversation_id IS NOT NULL "
+            "LIMIT 1",
+            (message_id,),
+        ).fetchone()
+        if row:
+            return str(row[0])
+    return note.conversation_id
 
 
 def add_local_note(conn: sqlite3.Connection, account: AccountConfig, conversation_id: str, body: str) -> str:
@@ -195,11 +217,13 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
     if new_uids:
         sizes = imap.fetch(new_uids, ["RFC822.SIZE"])
         wanted = [u for u in new_uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_NOTE_SIZE]
-        bodies = imap.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
-        for uid in wanted:
-            note = parse_note(bytes(bodies.get(uid, {}).get(b"BODY[]") or b""))
-            if note is not None:
-                records.append((uid, note))
+        for start in range(0, len(wanted), FETCH_BATCH):
+            batch = wanted[start : start + FETCH_BATCH]
+            bodies = imap.fetch(batch, ["BODY.PEEK[]"])
+            for uid in batch:
+                note = parse_note(bytes(bodies.get(uid, {}).get(b"BODY[]") or b""))
+                if note is not None:
+                    records.append((uid, note))
     with db.transaction() as tx:
         for uid, note in records:
             known = tx.execute("SELECT id FROM notes WHERE message_id = ?", (note.message_id,)).fetchone()
@@ -209,7 +233,7 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
             tx.execute(
                 "INSERT INTO notes(conversation_id, author, created_at, body, message_id, uid, uploaded) "
                 "VALUES (?, ?, ?, ?, ?, ?, 1)",
-                (note.conversation_id, note.author, note.created_at, note.body, note.message_id, uid),
+                (local_conversation(tx, note), note.author, note.created_at, note.body, note.message_id, uid),
             )
             received.append(note)
         # A note deleted on the server (by anyone) disappears here too.
