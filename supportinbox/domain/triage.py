@@ -16,6 +16,7 @@ the longest-waiting first. Urgency points only explain; the band decides.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -41,6 +42,7 @@ FOLLOWUP_POINTS = 10
 VIP_POINTS = 30
 PRIORITY_POINTS = 15
 INCIDENT_POINTS = 25
+INCIDENT_LOOKBACK = timedelta(days=7)
 
 
 # --- status -----------------------------------------------------------------------------
@@ -107,9 +109,11 @@ _FOLD = str.maketrans(
 )
 _MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _SPACES = re.compile(r"\s+")
+_TOKEN = re.compile(r"\w+(?:'\w+)*")
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
-# Clitics that attach to an Arabic word: "the", "and the", "with the", "for the", "and", "so".
-_ARABIC_PROCLITICS = "(?:وال|بال|فال|كال|کال|لل|ال|و|ف|ب)?"
+# Clitics that attach to an Arabic word ("the", "and the", "with the", "for the", "and",
+# "so", "with"), in folded spelling, longest first.
+_ARABIC_CLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب")
 
 
 def fold_text(text: str) -> str:
@@ -118,40 +122,59 @@ def fold_text(text: str) -> str:
     return _SPACES.sub(" ", _MARKS.sub("", text))
 
 
+def words(text: str) -> list[str]:
+    """The folded words of ``text`` (letters, digits and inner apostrophes)."""
+    return _TOKEN.findall(fold_text(text))
+
+
 @dataclass(frozen=True)
 class KeywordMatcher:
-    """Finds whole-word urgent keywords (Unicode word boundaries, case-folded)."""
+    """Finds whole-word (and whole-phrase) urgent keywords, case-folded, in any script.
 
-    originals: dict[str, str]  # folded form -> the keyword as configured
-    pattern: re.Pattern[str] | None
+    Text is split into words once and looked up, so the cost is linear in the text
+    whatever the number of keywords. An Arabic word also matches with a clitic attached
+    ("الاسترداد" matches "استرداد").
+    """
+
+    originals: dict[tuple[str, ...], str]  # folded words -> the keyword as configured
+    by_first: dict[str, tuple[tuple[str, ...], ...]]
 
     @classmethod
     def build(cls, keywords: Iterable[str]) -> KeywordMatcher:
-        folded: dict[str, str] = {}
-        for word in keywords:
-            key = fold_text(word).strip()
+        originals: dict[tuple[str, ...], str] = {}
+        for keyword in keywords:
+            key = tuple(words(keyword))
             if key:
-                folded.setdefault(key, word.strip())
-        if not folded:
-            return cls({}, None)
-        parts = []
-        for key in sorted(folded, key=len, reverse=True):
-            body = r"\s+".join(re.escape(piece) for piece in key.split(" "))
-            prefix = _ARABIC_PROCLITICS if _ARABIC_LETTER.match(key) else ""
-            parts.append(f"{prefix}({body})")
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
-        return cls(folded, pattern)
+                originals.setdefault(key, keyword.strip())
+        grouped: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for key in originals:
+            grouped[key[0]].append(key)
+        by_first = {first: tuple(sorted(keys, key=len, reverse=True)) for first, keys in grouped.items()}
+        return cls(originals, by_first)
+
+    def _candidates(self, word: str) -> tuple[tuple[str, ...], ...]:
+        found = self.by_first.get(word)
+        if found is None and _ARABIC_LETTER.match(word):
+            for clitic in _ARABIC_CLITICS:
+                if word.startswith(clitic) and len(word) - len(clitic) >= 2:
+                    found = self.by_first.get(word[len(clitic) :])
+                    if found:
+                        break
+        return found or ()
 
     def find(self, text: str) -> list[str]:
         """The keywords found in ``text`` (as configured), in order of first occurrence."""
-        if self.pattern is None or not text:
+        if not self.by_first or not text:
             return []
+        tokens = words(text)
         found: list[str] = []
-        for match in self.pattern.finditer(fold_text(text)):
-            folded = _SPACES.sub(" ", next(g for g in match.groups() if g is not None))
-            word = self.originals.get(folded, folded)
-            if word not in found:
-                found.append(word)
+        for index, token in enumerate(tokens):
+            for key in self._candidates(token):
+                if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
+                    keyword = self.originals[key]
+                    if keyword not in found:
+                        found.append(keyword)
+                    break
         return found
 
 
@@ -369,64 +392,75 @@ def subject_tokens(subject: str) -> list[str]:
     return out
 
 
-def find_incidents(candidates: Sequence[IncidentCandidate], config: TriageConfig) -> list[Incident]:
+def find_incidents(
+    candidates: Sequence[IncidentCandidate], config: TriageConfig, now: datetime | None = None
+) -> list[Incident]:
     """Group conversations reporting the same problem from enough customers in the window.
 
     A signal is an urgent keyword or a distinctive subject word shared by at least
     ``incident_min_customers`` different customers whose messages fall within
     ``incident_window_hours`` of each other. Each conversation joins at most one incident;
     the signal reported by the most customers wins; on a tie a subject word ("login")
-    beats an urgent keyword ("broken") as it names what is affected.
+    beats an urgent keyword ("broken") as it names what is affected. With ``now``, only
+    the last :data:`INCIDENT_LOOKBACK` counts: an incident is about what happens now.
     """
     window = timedelta(hours=config.incident_window_hours)
+    if now is not None:
+        cutoff = now - max(INCIDENT_LOOKBACK, window)
+        candidates = [c for c in candidates if c.when >= cutoff]
     signals: dict[tuple[int, str], list[tuple[IncidentCandidate, int]]] = defaultdict(list)
-    for cand in candidates:
+    for cand in sorted(candidates, key=lambda c: (c.when, c.id)):
         for word in dict.fromkeys(cand.keywords):
             signals[(0, word)].append((cand, 0))
         for position, word in enumerate(subject_tokens(cand.subject)):
             if word not in cand.keywords:
                 signals[(1, word)].append((cand, position))
-    live = {
-        key: members
-        for key, members in signals.items()
-        if len({c.customer for c, _ in members}) >= config.incident_min_customers
-    }
     taken: set[str] = set()
+
+    def evaluate(key: tuple[int, str]) -> tuple[tuple[int, int, float, str], list[IncidentCandidate]] | None:
+        fresh = [(c, p) for c, p in signals[key] if c.id not in taken]
+        group = _best_window([c for c, _ in fresh], window)
+        customers = len({m.customer for m in group})
+        if customers < config.incident_min_customers:
+            return None
+        in_group = {c.id for c in group}
+        positions = [p for c, p in fresh if c.id in in_group]
+        # Heap order: most customers, then subject words, then the word customers put first.
+        return (-customers, -key[0], sum(positions) / len(positions), key[1]), group
+
+    heap: list[tuple[tuple[int, int, float, str], tuple[int, str]]] = []
+    for key, members in signals.items():
+        if len({c.customer for c, _ in members}) >= config.incident_min_customers:
+            found = evaluate(key)
+            if found:
+                heap.append((found[0], key))
+    heapq.heapify(heap)
     incidents: list[Incident] = []
-    while True:
-        best: tuple[tuple[int, int, float, str], list[IncidentCandidate]] | None = None
-        for (kind, word), members in live.items():
-            fresh = [(c, p) for c, p in members if c.id not in taken]
-            group = _best_window([c for c, _ in fresh], window)
-            customers = len({m.customer for m in group})
-            if customers < config.incident_min_customers:
-                continue
-            # Ties: a subject word over a keyword, then the word customers put first.
-            in_group = {c.id for c in group}
-            positions = [p for c, p in fresh if c.id in in_group]
-            rank = (customers, kind, -sum(positions) / len(positions), word)
-            if best is None or rank > best[0]:
-                best = (rank, group)
-        if best is None:
-            return incidents
-        (customers, _, _, word), group = best
-        group.sort(key=lambda c: (c.when, c.id))
-        ident = "i" + short_id(f"{word}|{group[0].id}", 6)
+    while heap:
+        rank, key = heapq.heappop(heap)
+        found = evaluate(key)  # conversations may have joined another incident meanwhile
+        if found is None:
+            continue
+        if found[0] != rank:
+            heapq.heappush(heap, (found[0], key))
+            continue
+        group = found[1]
+        ident = "i" + short_id(f"{key[1]}|{group[0].id}", 6)
         incidents.append(
             Incident(
                 id=ident,
-                signal=word,
-                customers=customers,
+                signal=key[1],
+                customers=-rank[0],
                 span=group[-1].when - group[0].when,
                 conversation_ids=tuple(c.id for c in group),
             )
         )
         taken.update(c.id for c in group)
+    return incidents
 
 
 def _best_window(members: list[IncidentCandidate], window: timedelta) -> list[IncidentCandidate]:
-    """The members inside the window that holds the most different customers."""
-    members = sorted(members, key=lambda c: (c.when, c.id))
+    """The members (sorted by time) inside the window that holds the most different customers."""
     best: list[IncidentCandidate] = []
     best_customers = 0
     start = 0

@@ -68,11 +68,20 @@ def _domain(address: str) -> str:
 def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
     ours = account.email.lower()
     known = _Known({}, {}, set(), set(), set())
+    # conversation_id is the last column of a wide row: read it from its covering index.
+    links = {
+        int(r[0]): str(r[1])
+        for r in conn.execute(
+            "SELECT id, conversation_id FROM messages INDEXED BY messages_conversation "
+            "WHERE conversation_id IS NOT NULL"
+        )
+    }
     rows = conn.execute(
-        "SELECT f.role, m.message_id, m.subject, m.from_addr, m.to_addrs, m.cc_addrs, m.conversation_id "
+        "SELECT m.id, f.role, m.message_id, m.subject, m.from_addr, m.to_addrs, m.cc_addrs "
         "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role IN ('inbox', 'sent')"
     )
-    for role, message_id, subject, from_addr, to_addrs, cc_addrs, conversation_id in rows:
+    for rowid, role, message_id, subject, from_addr, to_addrs, cc_addrs in rows:
+        conversation_id = links.get(int(rowid))
         mid = (message_id or "").lower()
         sender = str(from_addr).lower()
         if role == "sent" or sender == ours:

@@ -45,8 +45,6 @@ class _Message:
     subject: str
     when: datetime | None
     flags: frozenset[str]
-    priority: int | None
-    old_conversation: str | None
 
 
 def _load(
@@ -55,7 +53,7 @@ def _load(
     ours = account.email.lower()
     rows = conn.execute(
         "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_name, m.from_addr, "
-        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.flags, m.priority, m.conversation_id "
+        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.flags "
         "FROM messages m JOIN folders f ON f.id = m.folder_id "
         f"WHERE f.role IN ({', '.join('?' * len(THREADED_ROLES))})",
         THREADED_ROLES,
@@ -89,21 +87,30 @@ def _load(
             subject=str(row[5]),
             when=when,
             flags=frozenset(str(row[12]).split()),
-            priority=row[13],
-            old_conversation=row[14],
         )
     return threading_input, details
 
 
-def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
+def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
+    """Message row -> the conversation it was linked to by the previous refresh."""
+    # Read from the covering index: conversation_id is the last column of a wide row.
+    rows = conn.execute(
+        "SELECT id, conversation_id FROM messages INDEXED BY messages_conversation "
+        "WHERE conversation_id IS NOT NULL"
+    )
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
+    """Body text (the start of it) and priority of the messages scoring looks at."""
+    out: dict[int, tuple[str, int | None]] = {}
     for start in range(0, len(rowids), 500):
         chunk = rowids[start : start + 500]
         query = (
-            f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}) FROM messages "
+            f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}), priority FROM messages "
             f"WHERE id IN ({', '.join('?' * len(chunk))})"
         )
-        out.update((int(r[0]), str(r[1])) for r in conn.execute(query, chunk))
+        out.update((int(r[0]), (str(r[1]), r[2])) for r in conn.execute(query, chunk))
     return out
 
 
@@ -188,7 +195,8 @@ def refresh_conversations(
         need_bodies.extend(m.rowid for m in unanswered)
     bodies = _bodies(conn, need_bodies)
 
-    renames = _renamedload_states(threads, details, states)
+    old_links = _old_links(conn)
+    renames = _renamed_states(threads, old_links, states)
     for old, new in renames.items():
         states[new] = states.pop(old)
 
@@ -200,9 +208,9 @@ def refresh_conversations(
             id=row["id"],
             customer_email=row["customer_email"],
             subject=row["subject"],
-            waiting_texts=[(m.subject, bodies.get(m.rowid, "")) for m in unanswered],
+            waiting_texts=[(m.subject, bodies.get(m.rowid, ("", None))[0]) for m in unanswered],
             followups=row["followups"],
-            high_priority=any(m.priority is not None and m.priority <= 2 for m in unanswered),
+            high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
         )
         scores[row["id"]] = result = triage.score(facts, cfg, matcher)
         since = parse_time(row["unanswered_since"])
@@ -218,7 +226,9 @@ def refresh_conversations(
                         keywords=result.keywords,
                     )
                 )
-    incidents = {cid: inc for inc in triage.find_incidents(candidates, cfg) for cid in inc.conversation_ids}
+    incidents = {
+        cid: inc for inc in triage.find_incidents(candidates, cfg, moment) for cid in inc.conversation_ids
+    }
 
     for row in prepared:
         result = scores[row["id"]]
@@ -256,7 +266,7 @@ def refresh_conversations(
         (thread.id, m.rowid)
         for thread in threads
         for m in thread.messages
-        if details[m.rowid].old_conversation != thread.id
+        if old_links.get(m.rowid) != thread.id
     ]
     with db.transaction() as tx:
         for old, new in renames.items():
@@ -320,8 +330,13 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
     return row, unanswered
 
 
-def _renamedload_states(
-    threads: Sequence[Thread], details: dict[int, _Message], states: dict[str, State]
+def _is_high(priority: int | None) -> bool:
+    """X-Priority 1-2 / Importance: high."""
+    return priority is not None and priority <= 2
+
+
+def _renamed_states(
+    threads: Sequence[Thread], old_links: dict[int, str], states: dict[str, State]
 ) -> dict[str, str]:
     """Old conversation ids with manual state whose messages now form a thread with a new id."""
     new_ids = {t.id for t in threads}
@@ -330,7 +345,7 @@ def _renamedload_states(
         if thread.id in states:
             continue
         for message in thread.messages:
-            old = details[message.rowid].old_conversation
+            old = old_links.get(message.rowid)
             if old and old != thread.id and old in states and old not in new_ids and old not in renames:
                 renames[old] = thread.id
                 break

@@ -333,3 +333,13 @@ def test_breached_sla_ranks_above_a_warning(db: Database) -> None:
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [(r.subject, r.band) for r in rows] == [("Breached", 4), ("Warned", 3)]
+
+
+def test_high_priority_header_counts(db: Database) -> None:
+    add_message(db, message_id="<p@c>", sender="p@c.test", subject="Hello", priority=1, when=at(1))
+    add_message(db, message_id="<n@c>", sender="n@c.test", subject="Hi", priority=3, when=at(0.5))
+    refresh(db)
+    rows = {r.subject: r for r in cv.list_queue(db, now=NOW)}
+    assert rows["Hello"].reasons == ["sender marked it high priority"]
+    assert rows["Hello"].band == 2
+    assert rows["Hi"].reasons == []

@@ -223,3 +223,9 @@ def test_incident_id_is_stable() -> None:
     first = find_incidents(candidates, TriageConfig())
     second = find_incidents(list(reversed(candidates)), TriageConfig())
     assert [i.id for i in first] == [i.id for i in second]
+
+
+def test_incidents_only_look_at_recent_reports() -> None:
+    old = [cand(f"c{i}", f"u{i}@x.test", 24 * 30 + i, "Checkout outage") for i in range(3)]
+    assert find_incidents(old, TriageConfig(), now=NOW) == []
+    assert len(find_incidents(old, TriageConfig())) == 1

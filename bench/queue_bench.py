@@ -1,0 +1,200 @@
+"""How fast is the triage queue on a big mailbox?
+
+Generates 100,000 messages in about 30,000 conversations (customer mail in INBOX, our
+replies in Sent, threaded by headers) into a temporary cache, then times:
+
+* the full refresh (threading, scoring, incidents, status) run after each sync,
+* the clock step run before every read (nothing due, and a whole day passing),
+* the first page of the queue (``list_queue``, one query over the queue index),
+* the baseline: the same page by a naive full scan that sorts the table (``NOT INDEXED``),
+* a full-text search.
+
+Run: ``.venv/bin/python bench/queue_bench.py [--messages 100000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from supportinbox.config import parse_config  # noqa: E402
+from supportinbox.mail.parse import ParsedMessage  # noqa: E402
+from supportinbox.store import conversations as cv  # noqa: E402
+from supportinbox.store.conversation_rows import SUMMARY_COLUMNS  # noqa: E402
+from supportinbox.store.db import open_database  # noqa: E402
+from supportinbox.store.messages import ensure_folder, message_row, upsert_messages  # noqa: E402
+
+CONFIG = parse_config(
+    """
+[accounts.support]
+email = "support@acme.test"
+username = "support"
+imap_host = "127.0.0.1"
+"""
+)
+ACCOUNT = CONFIG.account()[1]
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+TOPICS = [
+    "Cannot log in",
+    "Invoice for March",
+    "Export to CSV",
+    "Change my plan",
+    "Password reset mail never arrives",
+    "API rate limit",
+    "Refund request",
+    "Dashboard is slow",
+    "Add a teammate",
+    "Webhook not firing",
+    "Delete my account",
+    "Billing address",
+    "لا يعمل التطبيق",
+    "مشکل در پرداخت",
+    "Rechnung falsch",
+    "Problème de connexion",
+]
+WORDS = "the a we you it is not when after order account page team data export mail please thanks".split()
+
+
+def body(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 80)))
+
+
+def generate(db: Any, messages: int, rng: random.Random) -> int:
+    """Fill the cache; return the number of threads generated."""
+    with db.transaction() as conn:
+        inbox = ensure_folder(conn, "INBOX", "inbox").id
+        sent = ensure_folder(conn, "Sent", "sent").id
+    rows: list[dict[str, Any]] = []
+    uids = {inbox: 0, sent: 0}
+    made = threads = 0
+    while made < messages:
+        threads += 1
+        customer = f"customer{rng.randint(1, 20_000)}@c{rng.randint(1, 3000)}.test"
+        subject = f"{rng.choice(TOPICS)} #{threads}"
+        start = NOW - timedelta(minutes=rng.randint(5, 90 * 24 * 60))
+        length = min(messages - made, rng.choice((1, 2, 3, 3, 4, 5, 6)))
+        refs: list[str] = []
+        when = start
+        for position in range(length):
+            ours = position % 2 == 1 and rng.random() < 0.85
+            mid = f"<t{threads}.{position}@{'acme' if ours else 'c'}.test>"
+            parsed = ParsedMessage(
+                message_id=mid,
+                in_reply_to=refs[-1] if refs else None,
+                references=list(refs),
+                from_name="Acme Support" if ours else f"Customer {threads}",
+                from_addr="support@acme.test" if ours else customer,
+                to_addrs=[customer] if ours else ["support@acme.test"],
+                subject=("Re: " if position else "") + subject,
+                date=when.isoformat(timespec="seconds"),
+                body_text=body(rng),
+            )
+            folder = sent if ours else inbox
+            uids[folder] += 1
+            flags = "\\Seen" if ours or rng.random() < 0.7 else ""
+            rows.append(
+                message_row(
+                    folder,
+                    uids[folder],
+                    flags=flags,
+                    modseq=None,
+                    internaldate=parsed.date,
+                    size=len(parsed.body_text),
+                    parsed=parsed,
+                )
+            )
+            refs.append(mid)
+            when += timedelta(minutes=rng.randint(10, 3000))
+            if when > NOW:
+                when = NOW
+            made += 1
+        if len(rows) >= 5000:
+            with db.transaction() as conn:
+                upsert_messages(conn, rows)
+            rows = []
+    if rows:
+        with db.transaction() as conn:
+            upsert_messages(conn, rows)
+    return threads
+
+
+def timed(func: Callable[[], Any], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def describe(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"median {statistics.median(ordered):8.2f} ms   p95 {p95:8.2f} ms   (n={len(ordered)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="si-queue-bench-") as tmp:
+        db = open_database(Path(tmp) / "bench.sqlite3")
+        started = time.perf_counter()
+        threads = generate(db, args.messages, rng)
+        print(
+            f"generated {args.messages} messages in {threads} threads: {time.perf_counter() - started:.1f} s"
+        )
+
+        started = time.perf_counter()
+        result = cv.refresh_conversations(db, CONFIG, ACCOUNT, now=NOW)
+        refresh_s = time.perf_counter() - started
+        open_count = cv.queue_counts(db)["open"]
+        print(
+            f"refresh_conversations: {refresh_s:.2f} s  ({result.conversations} conversations, "
+            f"{open_count} open, {result.incidents} incidents)"
+        )
+
+        print("apply_clock, nothing due:     " + describe(timed(lambda: cv.apply_clock(db, NOW), args.runs)))
+        day = NOW + timedelta(days=1)
+        print("apply_clock, a day passes:    " + describe(timed(lambda: cv.apply_clock(db, day), 1)))
+
+        indexed = timed(lambda: cv.list_queue(db, limit=50, now=day), args.runs)
+        print("list_queue first page:        " + describe(indexed))
+        columns = SUMMARY_COLUMNS
+
+        def naive() -> None:
+            db.conn.execute(
+                f"SELECT {columns} FROM conversations NOT INDEXED WHERE status = 'open' "
+                "ORDER BY band DESC, sort_key DESC LIMIT 50"
+            ).fetchall()
+
+        baseline = timed(naive, args.runs)
+        print("baseline full scan + sort:    " + describe(baseline))
+        all_rows = timed(lambda: cv.list_queue(db, status="all", limit=50, now=day), args.runs)
+        print("list_queue --status all:      " + describe(all_rows))
+        search = timed(lambda: cv.search(db, "webhook", now=day), max(5, args.runs // 5))
+        print("search 'webhook':             " + describe(search))
+        speedup = statistics.median(baseline) / statistics.median(indexed)
+        verdict = "OK" if statistics.median(indexed) < 20 else "TOO SLOW"
+        print(f"first page vs baseline: {speedup:.1f}x faster; target < 20 ms: {verdict}")
+        db.close()
+
+
+if __name__ == "__main__":
+    main()
