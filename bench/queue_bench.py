@@ -27,12 +27,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from supportinbox.config import parse_config  # noqa: E402
-from supportinbox.mail.parse import ParsedMessage  # noqa: E402
-from supportinbox.store import conversations as cv  # noqa: E402
-from supportinbox.store.conversation_rows import SUMMARY_COLUMNS  # noqa: E402
-from supportinbox.store.db import open_database  # noqa: E402
-from supportinbox.store.messages import ensure_folder, message_row, upsert_messages  # noqa: E402
+from supportinbox.config import parse_config
+from supportinbox.mail.parse import ParsedMessage
+from supportinbox.store import conversations as cv
+from supportinbox.store.conversation_rows import SUMMARY_COLUMNS
+from supportinbox.store.db import open_database
+from supportinbox.store.messages import ensure_folder, message_row, upsert_messages
 
 CONFIG = parse_config(
     """
@@ -63,7 +63,7 @@ TOPICS = [
     "Rechnung falsch",
     "Problème de connexion",
 ]
-WORDS = "the a we you it is not when after order account page team data export mail please thanks".split()
+WORDS = ("the", "a", "we", "you", "it", "is", "not", "when", "after", "order", "account", "page", "team")
 
 
 def body(rng: random.Random) -> str:
