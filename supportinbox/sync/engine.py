@@ -45,9 +45,11 @@ from supportinbox.store.db import Database, utcnow_iso
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
-from supportinbox.sync.structure import parse_structure
+from supportinbox.sync.structure import Structure, parse_structure
 
 log = logging.getLogger(__name__)
+
+_STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message's fetch data
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(folder, done, total)`` while new messages are fetched."""
@@ -134,6 +136,33 @@ def _complete_fetch(imap: IMAPClient, tag: Any) -> dict[int, dict[bytes, Any]]:
         return {}
     response: dict[int, dict[bytes, Any]] = parse_fetch_response(data, False, True)
     return response
+
+
+class _FetchPool:
+    """Pipelined FETCH commands whose answers are merged by UID.
+
+    Dovecot may run pipelined FETCH commands in parallel, so untagged answers of one
+    command can arrive while another is being completed. Everything received is merged
+    into one pool keyed by UID (each answer names its message and items), and a batch is
+    taken out only once all of its commands have completed.
+    """
+
+    def __init__(self, imap: IMAPClient) -> None:
+        self.imap = imap
+        self.data: dict[int, dict[bytes, Any]] = {}
+
+    def send(self, uids: Iterable[int], items: Sequence[str]) -> Any:
+        return _send_fetch(self.imap, uid_set(uids), items)
+
+    def wait(self, tag: Any) -> None:
+        for uid, items in _complete_fetch(self.imap, tag).items():
+            self.data.setdefault(uid, {}).update(items)
+
+    def get(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
+        return {uid: self.data[uid] for uid in uids if uid in self.data}
+
+    def take(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
+        return {uid: self.data.pop(uid) for uid in uids if uid in self.data}
 
 
 def _uid_fetch(
@@ -319,7 +348,12 @@ class SyncEngine:
         state = {"uidvalidity": uidvalidity, "highestmodseq": highestmodseq}
         self._fetch_new(imap, folder.id, name, sorted(new, reverse=True), state, result)
         with self.db.transaction() as conn:
-            store.set_folder_state(conn, folder.id, uidnext=uidnext, last_sync=utcnow_iso(), **state)
+            # A folder whose cache does not hold exactly the server's count (mail arrived
+            # or left meanwhile) is not marked complete: the next sync compares all UIDs.
+            complete_now = len(store.cached_uids(conn, folder.id)) == exists
+            store.set_folder_state(
+                conn, folder.id, uidnext=uidnext if complete_now else None, last_sync=utcnow_iso(), **state
+            )
         crash_point("sync.folder_done")
         return result
 
@@ -377,10 +411,23 @@ class SyncEngine:
         if self.progress is not None:
             self.progress(name, 0, total)
         size = self.account.batch_size
+        batches = [uids[start : start + size] for start in range(0, total, size)]
+        items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
+        if self._condstore:
+            items.append("MODSEQ")
         done = 0
-        for start in range(0, total, size):
-            batch = uids[start : start + size]
-            rows = self._fetch_batch(imap, folder_id, batch)
+        pool = _FetchPool(imap)
+        first_tag = pool.send(batches[0], items) if batches else None
+        for index, batch in enumerate(batches):
+            pool.wait(first_tag)
+            text_tags = self._request_texts(pool, pool.get(batch))
+            # The next batch is requested before this one is parsed and stored, so the
+            # server prepares it while we work.
+            if index + 1 < len(batches):
+                first_tag = pool.send(batches[index + 1], items)
+            for tag in text_tags:
+                pool.wait(tag)
+            rows = self._rows(folder_id, pool.take(batch))
             with self.db.transaction() as conn:
                 store.upsert_messages(conn, rows)
                 # UIDNEXT stays unset until the folder is complete: an interrupted run
@@ -393,41 +440,38 @@ class SyncEngine:
             if self.progress is not None:
                 self.progress(name, done, total)
 
-    def _fetch_batch(self, imap: IMAPClient, folder_id: int, uids: list[int]) -> list[dict[str, Any]]:
-        items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
-        if self._condstore:
-            items.append("MODSEQ")
-        first = _uid_fetch(imap, uid_set(uids), items)
-        structures = {uid: parse_structure(data.get(b"BODYSTRUCTURE")) for uid, data in first.items()}
+    def _request_texts(self, pool: _FetchPool, first: dict[int, dict[bytes, Any]]) -> list[Any]:
+        """Send one FETCH per text section (all at once), capped at MAX_TEXT bytes."""
         groups: dict[str, list[int]] = {}
-        for uid, structure in structures.items():
+        for uid, data in first.items():
+            structure = parse_structure(data.get(b"BODYSTRUCTURE"))
+            data[_STRUCTURE] = structure
             if structure.text is not None:
                 groups.setdefault(structure.text.section, []).append(uid)
-        # All text-part fetches are sent at once and answered in order (pipelining).
-        tags = [
-            (section, _send_fetch(imap, uid_set(group), [f"BODY.PEEK[{section}]<0.{MAX_TEXT}>"]))
-            for section, group in groups.items()
+        return [
+            pool.send(group, [f"BODY.PEEK[{section}]<0.{MAX_TEXT}>"]) for section, group in groups.items()
         ]
-        texts: dict[int, bytes] = {}
-        for section, tag in tags:
-            key = f"BODY[{section}]<0>".encode()
-            for uid, data in _complete_fetch(imap, tag).items():
-                value = data.get(key)
-                if isinstance(value, bytes):
-                    texts[uid] = value
+
+    def _rows(self, folder_id: int, fetched: dict[int, dict[bytes, Any]]) -> list[dict[str, Any]]:
+        """Cache rows from the merged answers (first pass and text part) of a batch."""
         rows = []
-        for uid, data in first.items():
-            if uid not in structures:
+        for uid, data in fetched.items():
+            structure = data.get(_STRUCTURE)
+            if not isinstance(structure, Structure):
                 continue
             header = data.get(b"BODY[HEADER]")
             parsed = parse_header_block(header if isinstance(header, bytes) else b"")
-            structure = structures[uid]
             parsed.attachments = structure.attachments
             text = structure.text
             if text is not None:
                 cut = text.size > MAX_TEXT
+                raw = data.get(f"BODY[{text.section}]<0>".encode())
                 body = decode_body(
-                    texts.get(uid, b""), encoding=text.encoding, charset=text.charset, html=text.html, cut=cut
+                    raw if isinstance(raw, bytes) else b"",
+                    encoding=text.encoding,
+                    charset=text.charset,
+                    html=text.html,
+                    cut=cut,
                 )
                 parsed.body_text, parsed.body_truncated = limit_text(body, cut)
             elif data.get(b"BODYSTRUCTURE") is None:

@@ -89,6 +89,29 @@ def test_initial_sync_caches_every_folder_with_decoded_fields(dovecot: Dovecot) 
     assert cached(db) == on_server(dovecot)
 
 
+def test_every_body_arrives_when_text_sections_differ_within_batches(dovecot: Dovecot) -> None:
+    messages = []
+    for i in range(60):
+        word = f"uniqueword{i}x"
+        if i % 3 == 0:
+            messages.append(make_message(subject=f"s{i}", body=f"plain {word}"))
+        elif i % 3 == 1:  # multipart/alternative: text in section 1
+            messages.append(make_message(subject=f"s{i}", body=f"alt {word}", html=f"<p>alt {word}</p>"))
+        else:  # multipart/mixed around an alternative: text in section 1.1
+            messages.append(
+                make_message(
+                    subject=f"s{i}", body=f"mixed {word}", html="<p>x</p>", attachment=("a.bin", b"1")
+                )
+            )
+    append(dovecot, messages)
+    db = open_cache()
+    _engine(db, dovecot, account={"batch_size": 20}).run()
+    bodies = {r[0]: r[1] for r in db.conn.execute("SELECT subject, body_text FROM messages")}
+    assert len(bodies) == 60
+    for i in range(60):
+        assert f"uniqueword{i}x" in bodies[f"s{i}"], (i, bodies[f"s{i}"])
+
+
 def test_resync_without_changes_fetches_nothing(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
     append(dovecot, [make_message(subject=f"m{i}") for i in range(20)])
     db = open_cache()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
+from supportinbox.mail.html import html_to_text, strip_tags
 from supportinbox.mail.parse import (
     MAX_REFERENCES,
     MAX_TEXT,
@@ -13,7 +14,6 @@ from supportinbox.mail.parse import (
     decode_header_value,
     parse_header_block,
     parse_message,
-    strip_tags,
 )
 
 
@@ -187,11 +187,21 @@ def test_decode_body_handles_a_base64_part_cut_in_the_middle() -> None:
     assert qp == "café soft"
 
 
-def test_tag_heavy_html_uses_the_linear_stripper() -> None:
+def test_tag_heavy_html_is_converted() -> None:
     table = "<table>" + "<tr><td>cell</td></tr>" * 5000 + "</table>"
     raw = b"Subject: t\r\nContent-Type: text/html\r\n\r\n" + table.encode()
     text = parse_message(raw).body_text
     assert text.count("cell") == 5000 and "<" not in text
+
+
+def test_html_structure_becomes_lines() -> None:
+    html = (
+        "<html><head><title>T</title><style>p{}</style></head><body><p>Hello&nbsp;<b>there</b></p>"
+        "<ul><li>one</li><li>two</li></ul><table><tr><td>a</td><td>b</td></tr></table>x<br>y"
+        "<!-- hidden --><script>alert(1)</script></body></html>"
+    )
+    assert html_to_text(html) == "Hello there\n\n- one\n- two\n\na b\n\nx\ny"
+    assert html_to_text('<?xml version="1.0" encoding="utf-8"?><p>hi</p>') == "hi"
     assert strip_tags("<style>p{}</style><p>Hi&nbsp;<b>you</b></p><script>x()</script>end<script>") == (
         "Hi you\nend"
     )
