@@ -6,11 +6,13 @@ Used by the reliability tests: every run is ``python -m supportinbox`` with its 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,10 +126,20 @@ def database_path(home: Path) -> Path:
     return home / "data" / f"{ACCOUNT}.sqlite3"
 
 
-def open_cache(home: Path) -> sqlite3.Connection:
+@contextlib.contextmanager
+def open_cache(home: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the account's cache, closed afterwards (an open one pins the file)."""
     conn = sqlite3.connect(str(database_path(home)), timeout=15)
     conn.row_factory = sqlite3.Row
-    return conn
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def query(home: Path, sql: str, *params: object) -> list[sqlite3.Row]:
+    with open_cache(home) as conn:
+        return conn.execute(sql, params).fetchall()
 
 
 def cached_uids(home: Path, folder: str = "INBOX") -> set[int]:
