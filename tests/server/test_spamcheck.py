@@ -1,0 +1,194 @@
+"""Spam-folder check against a real Dovecot: find the customer in Junk, rescue, report spam."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
+from supportinbox.cli.app import cli
+from supportinbox.config import load_config
+from supportinbox.store import conversations as cv
+from supportinbox.store.db import open_database
+from supportinbox.store.junk import list_suspects
+from supportinbox.sync.engine import SyncEngine
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+
+pytestmark = pytest.mark.server
+
+NOW = datetime.now(UTC)
+
+
+def _seed(server: Dovecot) -> None:
+    """A conversation (question, our answer) whose follow-up landed in Junk, plus spam."""
+    append(
+        server,
+        [
+            make_message(
+                subject="Refund for order 1042",
+                body="Hello, I was charged twice for order 1042.",
+                message_id="<q1@customer.test>",
+                date=NOW - timedelta(hours=30),
+            )
+        ],
+        "INBOX",
+        flags=(b"\\Seen",),
+    )
+    append(
+        server,
+        [
+            make_message(
+                sender="Acme Support <support@acme.test>",
+                to="Lina Haddad <lina@customer.test>",
+                subject="Re: Refund for order 1042",
+                body="Sorry about that! The refund is on its way.",
+                message_id="<a1@acme.test>",
+                in_reply_to="<q1@customer.test>",
+                references="<q1@customer.test>",
+                date=NOW - timedelta(hours=29),
+            )
+        ],
+        "Sent",
+        flags=(b"\\Seen",),
+    )
+    append(
+        server,
+        [
+            make_message(
+                subject="Re: Refund for order 1042",
+                body="Thanks, but I still do not see the refund on my card.",
+                message_id="<q2@customer.test>",
+                in_reply_to="<a1@acme.test>",
+                references="<q1@customer.test> <a1@acme.test>",
+                date=NOW - timedelta(hours=2),
+                headers={
+                    "Authentication-Results": "mx.acme.test; dkim=pass header.d=customer.test; spf=pass",
+                    "X-Spam-Score": "5.3",
+                },
+            ),
+            make_message(
+                sender="Mega Deals <deals@bulk.example>",
+                subject="You have WON a prize!!!",
+                body="Claim now: " + " ".join(f"https://bulk.example/p/{i}" for i in range(15)),
+                message_id="<spam1@bulk.example>",
+                date=NOW - timedelta(hours=1),
+                headers={
+                    "List-Unsubscribe": "<mailto:unsub@bulk.example>",
+                    "Precedence": "bulk",
+                    "X-Spam-Status": "Yes, score=14.9 required=5.0",
+                    "Authentication-Results": "mx.acme.test; dkim=fail; spf=fail; dmarc=fail",
+                },
+            ),
+        ],
+        "Junk",
+        flags=(b"$Junk",),
+    )
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot, supportinbox_home: Path) -> Dovecot:
+    write_config(supportinbox_home, account_toml(dovecot))
+    _seed(dovecot)
+    config = load_config()
+    name, account = config.account()
+    with open_database(account=name) as db:
+        SyncEngine(db, name, account).run()
+        cv.refresh_conversations(db, config, account)
+    return dovecot
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _folder(server: Dovecot, folder: str) -> dict[str, set[str]]:
+    """Message-ID -> flags of every message in a server folder."""
+    with client(server) as imap:
+        imap.select_folder(folder, readonly=True)
+        uids = imap.search(["ALL"])
+        data = imap.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
+    out: dict[str, set[str]] = {}
+    for item in data.values():
+        header = next(v for k, v in item.items() if k.startswith(b"BODY"))
+        mid = header.decode().partition(":")[2].strip()
+        out[mid] = {f.decode() if isinstance(f, bytes) else str(f) for f in item[b"FLAGS"]}
+    return out
+
+
+def test_suspects_are_the_real_customer_not_the_spam(mailbox: Dovecot) -> None:
+    with open_database(account="support") as db:
+        suspects = list_suspects(db)
+        everything = list_suspects(db, include_all=True)
+    assert [s.message_id for s in suspects] == ["<q2@customer.test>"]
+    assert suspects[0].reasons[0] == "+50 replies to our message 'Re: Refund for order 1042'"
+    assert "+30 sender wrote to the inbox before" in suspects[0].reasons
+    spam = next(s for s in everything if s.message_id == "<spam1@bulk.example>")
+    assert not spam.suspect
+    assert "-30 high spam score 14.9" in spam.reasons
+    listed = json.loads(run("spam-check", "--json"))
+    assert [(s["id"], s["from"]) for s in listed] == [(suspects[0].uid, "lina@customer.test")]
+    assert "--rescue" in run("spam-check")
+
+
+def test_rescue_moves_on_the_server_and_joins_the_conversation(mailbox: Dovecot) -> None:
+    before = json.loads(run("list", "--status", "all", "--json"))
+    assert len(before) == 1 and before[0]["status"] == "pending"  # we answered last, as far as we know
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+
+    output = run("spam-check", "--rescue", str(uid))
+    assert output.startswith(f"moved message {uid} to the inbox as not junk: conversation {before[0]['id']}")
+
+    inbox, junk = _folder(mailbox, "INBOX"), _folder(mailbox, "Junk")
+    assert "<q2@customer.test>" not in junk
+    assert "$NotJunk" in inbox["<q2@customer.test>"]
+    assert "$Junk" not in inbox["<q2@customer.test>"]
+    assert "<spam1@bulk.example>" in junk  # the spam stays where it is
+
+    after = json.loads(run("list", "--json"))
+    assert [(c["id"], c["status"], c["message_count"]) for c in after] == [(before[0]["id"], "open", 3)]
+    assert json.loads(run("spam-check", "--json")) == []
+
+
+def test_rescue_of_an_unknown_message_is_one_line(mailbox: Dovecot) -> None:
+    result = CliRunner().invoke(cli, ["spam-check", "--rescue", "999"])
+    assert result.exit_code != 0
+    assert "no message 999 in the spam folder" in str(result.exception)
+
+
+def test_spam_moves_a_conversation_to_junk(mailbox: Dovecot) -> None:
+    append(
+        mailbox,
+        [
+            make_message(
+                sender="Crypto Offers <offers@scam.example>",
+                subject="Investment opportunity",
+                body="Double your money.",
+                message_id="<scam1@scam.example>",
+            )
+        ],
+        "INBOX",
+    )
+    config = load_config()
+    name, account = config.account()
+    with open_database(account=name) as db:
+        SyncEngine(db, name, account).run()
+        cv.refresh_conversations(db, config, account)
+    rows = json.loads(run("list", "--json"))
+    scam = next(c for c in rows if c["customer"] == "offers@scam.example")
+
+    output = run("spam", scam["id"])
+    assert output.startswith(f"moved 1 message of {scam['id']} to the spam folder")
+    inbox, junk = _folder(mailbox, "INBOX"), _folder(mailbox, "Junk")
+    assert "<scam1@scam.example>" not in inbox
+    assert "$Junk" in junk["<scam1@scam.example>"]
+    assert scam["id"] not in [c["id"] for c in json.loads(run("list", "--status", "all", "--json"))]
+    # Our own conversation with Lina is untouched.
+    assert "<q1@customer.test>" in inbox
