@@ -29,7 +29,9 @@ _TOPICS = (
     "Feature request",
     "Slow dashboard",
 )
-_WORDS = "the quick brown fox reports a problem with invoices exports and login since yesterday".split()
+_WORDS = tuple(
+    "the quick brown fox reports a problem with invoices exports and login since yesterday".split()  # noqa: SIM905
+)
 
 
 def bulk_config(email: str = "support@acme.example") -> tuple[Config, AccountConfig]:

@@ -74,3 +74,12 @@ async def select_subject(pilot: Pilot[None], text: str) -> None:
             return
         await pilot.press("j")
     raise AssertionError(f"no conversation with {text!r} in the queue")
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], rounds: int = 400) -> None:
+    """Give the app turns until ``condition`` holds (for apps whose workers never all finish)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the app did not reach the expected state")

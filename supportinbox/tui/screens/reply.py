@@ -69,7 +69,10 @@ class TemplatePickerScreen(Screen[None]):
     def _filter(self, query: str) -> None:
         if query.strip():
             matcher = Matcher(query.strip())
-            scored = [(matcher.match(f"{t.name} {t.description}"), t) for t in self._templates]
+            # A match in the name counts double: people remember template names.
+            scored = [
+                (max(2 * matcher.match(t.name), matcher.match(t.description)), t) for t in self._templates
+            ]
             self._shown = [t for score, t in sorted(scored, key=lambda p: -p[0]) if score > 0]
         else:
             self._shown = list(self._templates)
