@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email import policy
+from email import message_from_bytes, policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
 from supportinbox.config import AccountConfig
@@ -30,6 +30,7 @@ from supportinbox.errors import UserError
 # whichever is shorter, chosen by set_content), so no relay without 8BITMIME can mangle
 # them; headers with non-ASCII text are RFC 2047 encoded.
 WIRE_POLICY = policy.SMTP.clone(cte_type="7bit")
+UNFOLDED_POLICY = WIRE_POLICY.clone(max_line_length=998)
 
 MAX_REFERENCES = 20
 QUOTE_MAX_LINES = 40
@@ -345,6 +346,26 @@ def build_reply(
     return msg
 
 
+def _header_view(msg: Message) -> list[object]:
+    view: list[object] = [str(msg["Subject"] or "")]
+    for name in ("From", "To", "Cc"):
+        header = msg[name]
+        addresses = getattr(header, "addresses", ()) if header is not None else ()
+        view.append([(a.display_name, a.addr_spec) for a in addresses])
+    return view
+
+
 def to_bytes(msg: EmailMessage) -> bytes:
-    """The message as sent: CRLF line ends, 7-bit clean."""
-    return msg.as_bytes(policy=WIRE_POLICY)
+    """The message as sent: CRLF line ends, 7-bit clean, headers proven to read back the same.
+
+    ``email`` folds a long quoted or encoded display name so that it reads back as other
+    addresses (``"Haddad, Lina...`` becomes two recipients). The bytes are therefore parsed
+    again; if any name or address changed, the headers are written unfolded (lines up to
+    the 998 characters RFC 5322 allows), which never needs to split a name.
+    """
+    expected = _header_view(msg)
+    for wire in (WIRE_POLICY, UNFOLDED_POLICY):
+        raw = msg.as_bytes(policy=wire)
+        if _header_view(message_from_bytes(raw, policy=policy.default)) == expected:
+            return raw
+    raise ReplyError("cannot write the recipients' names so that they read back the same")

@@ -327,3 +327,22 @@ def test_template_variables_from_a_message() -> None:
     assert values.quote == "> Still broken."
     nameless = template_variables(replace(ORIGINAL, from_name=""), ACCOUNT, "c", fallback_first_name="there")
     assert nameless.customer_first_name == "there"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x" * 30 + "," + "y" * 50,
+        "0" * 75 + ";",
+        "Haddad, Lina (Accounts Payable, Northern Region Subsidiary of Customer Holdings)",
+        "لينا حداد " * 8,
+        "attacker@evil.test, " + "padding " * 10,
+    ],
+)
+def test_long_display_names_read_back_as_one_recipient(name: str) -> None:
+    msg = build_reply(replace(ORIGINAL, from_name=name), ACCOUNT, "body")
+    parsed = _wire(msg)
+    (address,) = parsed["To"].addresses
+    assert address.addr_spec == "lina@customer.test"
+    assert address.display_name == msg["To"].addresses[0].display_name
+    assert parsed.get_content_type() == "text/plain"
