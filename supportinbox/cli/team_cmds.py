@@ -6,13 +6,12 @@ waits for the next sync. Mail-derived text is printed through ``one_line``/``cle
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import NotFound, UserError
 from supportinbox.team import actions, collision
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META
@@ -88,7 +87,7 @@ def agents(obj: CliContext, as_json: bool) -> None:
     found.setdefault(account.agent, set()).add("you")
     rows = [{"agent": agent, "seen_in": sorted(where)} for agent, where in sorted(found.items())]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(safe_json(rows))
         return
     for agent, where in sorted(found.items()):
         click.echo(f"{one_line(agent, limit=60)}  ({', '.join(sorted(where))})")
@@ -130,7 +129,7 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
         ],
     }
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(safe_json(data))
         return
     if mode == KEYWORDS:
         how = "IMAP keywords ($si-...) on the inbox messages"

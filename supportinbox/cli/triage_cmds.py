@@ -7,7 +7,6 @@ colour or escape sequences. ``--json`` writes plain JSON (which escapes by itsel
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
-from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.triage import format_span
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
@@ -45,7 +44,7 @@ def _console() -> Console:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(safe_json(data))
 
 
 def _local(value: str | None) -> str:

@@ -14,8 +14,10 @@ controls that can reorder surrounding text are removed.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from typing import Any
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
 # (ESC P/X/^/_ ... ST), and two-character escapes. Also the 8-bit CSI (U+009B) and OSC (U+009D).
@@ -85,3 +87,15 @@ def is_rtl(text: str) -> bool:
         if direction == "L":
             return False
     return False
+
+
+# json.dumps escapes C0 controls itself; with ensure_ascii=False it would print C1 controls
+# (U+009B is an 8-bit CSI) and bidi overrides raw.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def safe_json(data: Any, *, indent: int | None = 2) -> str:
+    """JSON for a terminal or a pipe: readable non-ASCII text, but every control escaped."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    # These characters can only occur inside JSON strings, where \uXXXX means the same.
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
