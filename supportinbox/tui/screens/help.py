@@ -11,12 +11,12 @@ from textual.widgets import DataTable, Label, Static
 
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for every described binding active on ``screen``."""
+    """(keys, description, binding id) for every binding with an id active on ``screen``."""
     grouped: dict[tuple[int, str], tuple[list[str], list[str], str]] = {}
     app = screen.app
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description:
+        if not binding.description or not binding.id:
             continue
         keys, ids, _ = grouped.setdefault((id(active.node), binding.action), ([], [], binding.description))
         shown = app.get_key_display(binding)
@@ -41,9 +41,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog help-dialog"):
             yield Label(Content.styled("Keys", "bold"), classes="dialog-title")
             table: DataTable[Content] = DataTable(cursor_type="row", id="help-keys")
-            table.add_column("Key", key="key")
-            table.add_column("Does", key="does")
-            table.add_column("Binding id ([ui.keys])", key="id")
+            table.add_column(Content("Keys"), key="key", width=14)
+            table.add_column(Content("Does"), key="does", width=22)
+            table.add_column(Content("Binding id for [ui.keys]"), key="id", width=24)
             for keys, description, ident in self._rows:
                 table.add_row(Content.styled(keys, "bold $accent"), Content(description), Content(ident))
             yield table

@@ -1,0 +1,83 @@
+"""Screenshots of the main screens at 80x24 and 120x40, through the demo factory, clock frozen.
+
+Regenerate after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.support import demo_app, no_blink, settle
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The demo banner shows the data folder: keep it the same on every run, in UTC."""
+    home = Path(tempfile.gettempdir()) / "supportinbox-snapshot-home"
+    shutil.rmtree(home, ignore_errors=True)
+    monkeypatch.setenv("SUPPORTINBOX_HOME", str(home))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def _steady(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    no_blink(pilot.app)  # type: ignore[arg-type]
+    await pilot.pause()
+
+
+def _keys_then_steady(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press(*keys)
+        await _steady(pilot)
+
+    return run
+
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_inbox(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_steady)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_conversation(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    # The follow-up from Ravi: four messages, quoted text and signatures folded.
+    keys = ["slash", *"from:ravi", "down", "enter"]
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reply_picker(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("r", *"login"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_junk_review(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("J"))
+
+
+def test_help(snap_compare: SnapCompare) -> None:
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=_keys_then_steady("question_mark"))
+
+
+def test_search(snap_compare: SnapCompare) -> None:
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_keys_then_steady("slash", *"refund"))
