@@ -45,7 +45,8 @@ def customer_message(db: Database, account: AccountConfig, conversation_id: str)
     theirs = [m for m in detail.messages if not _is_ours(m, account) and m.folder_role != "sent"]
     if not theirs:
         raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
-    return detail.summary.id, theirs[-1]
+    # Dates have one-second precision; among equal dates the higher UID arrived later.
+    return detail.summary.id, max(theirs, key=lambda m: (m.date or "", m.uid))
 
 
 def original_from(message: MessageView) -> replies.Original:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ def test_reply_is_sent_threaded_filed_and_flagged(
         subject="Cannot log in",
         message_id="<q1@customer.test>",
         body="Hello, I cannot log in since this morning.",
+        date=datetime.now(UTC) - timedelta(minutes=30),
     )
     followup = make_message(
         sender='"Haddad, Lina" <lina@customer.test>',

@@ -213,7 +213,7 @@ def test_failed_send_is_kept_with_the_reason(db: Database, config: Config, accou
     assert row is not None and row.status == "failed" and row.attempts == 1
     assert "127.0.0.1:1" in (row.last_error or "")
     # Not retried behind the user's back; only an explicit retry (force) picks it up.
-    assert sender.send_due(db, config, "support", account).outcomes == []
-    assert len(sender.send_due(db, config, "support", account, force=True).outcomes) == 1
+    assert sender.send_due(db, config, "support", account, checks=[]).outcomes == []
+    assert len(sender.send_due(db, config, "support", account, force=True, checks=[]).outcomes) == 1
     row = store.get(db.conn, outbox_id)
     assert row is not None and row.attempts == 2
