@@ -110,7 +110,6 @@ _FOLD = str.maketrans(
 _MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"\w+(?:'\w+)*")
-_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # Clitics that attach to an Arabic word ("the", "and the", "with the", "for the", "and",
 # "so", "with"), in folded spelling, longest first.
 _ARABIC_CLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب")
@@ -154,7 +153,7 @@ class KeywordMatcher:
 
     def _candidates(self, word: str) -> tuple[tuple[str, ...], ...]:
         found = self.by_first.get(word)
-        if found is None and _ARABIC_LETTER.match(word):
+        if found is None and "\u0600" <= word[0] <= "\u06ff":
             for clitic in _ARABIC_CLITICS:
                 if word.startswith(clitic) and len(word) - len(clitic) >= 2:
                     found = self.by_first.get(word[len(clitic) :])

@@ -28,6 +28,8 @@ def parse_time(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
+    if parsed.tzinfo is UTC:  # the common case: the cache writes UTC
+        return parsed
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -35,7 +37,9 @@ def iso(value: datetime | None) -> str | None:
     """The cache's time format: ISO 8601 UTC to the second (sorts as text)."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")
 
 
 def now_utc(now: datetime | None) -> datetime:

@@ -8,10 +8,12 @@ indexed UPDATEs, so reading the queue stays cheap while time moves on.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,6 +177,24 @@ def refresh_conversations(
     Manual state whose conversation id changed (a thread gained an older root) moves
     with the messages, so a status set by hand is never lost.
     """
+    with _gc_paused():
+        return _refresh(db, config, account, now)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Threading builds several objects per message, linked both ways; the cyclic
+    # collector would rescan the growing heap again and again while they are built.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _refresh(db: Database, config: Config, account: AccountConfig, now: datetime | None) -> RefreshResult:
     moment = now_utc(now)
     conn = db.conn
     cfg = config.triage
