@@ -192,3 +192,16 @@ def test_spam_moves_a_conversation_to_junk(mailbox: Dovecot) -> None:
     assert scam["id"] not in [c["id"] for c in json.loads(run("list", "--status", "all", "--json"))]
     # Our own conversation with Lina is untouched.
     assert "<q1@customer.test>" in inbox
+
+
+def test_conversation_ids_survive_a_cache_rebuild(mailbox: Dovecot, supportinbox_home: Path) -> None:
+    before = sorted(
+        (c["id"], c["message_count"]) for c in json.loads(run("list", "--status", "all", "--json"))
+    )
+    config = load_config()
+    name, account = config.account()
+    with open_database(supportinbox_home / "rebuilt.sqlite3") as db:
+        SyncEngine(db, name, account).run()
+        cv.refresh_conversations(db, config, account)
+        after = sorted((c.id, c.message_count) for c in cv.list_queue(db, status="all"))
+    assert after == before
