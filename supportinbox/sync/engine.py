@@ -27,7 +27,6 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
-from imapclient.response_parser import parse_fetch_response
 
 from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed
@@ -42,6 +41,7 @@ from supportinbox.mail.imap import (
 from supportinbox.mail.parse import MAX_TEXT, decode_body, limit_text, parse_header_block
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
+from supportinbox.sync.fetchparse import parse_fetch
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
@@ -132,10 +132,7 @@ def _complete_fetch(imap: IMAPClient, tag: Any) -> dict[int, dict[bytes, Any]]:
     typ, data = imap._imap._command_complete("FETCH", tag)
     imap._checkok("fetch", typ, data)
     typ, data = imap._imap._untagged_response(typ, data, "FETCH")
-    if data == [None]:
-        return {}
-    response: dict[int, dict[bytes, Any]] = parse_fetch_response(data, False, True)
-    return response
+    return parse_fetch(data)
 
 
 class _FetchPool:

@@ -6,6 +6,7 @@ the structure (name, type, size, section number) and downloaded only on demand.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +123,12 @@ def parse_structure(body: Any) -> Structure:
         if isinstance(part[0], list | tuple):  # multipart: (children..., subtype, ...)
             if depth >= MAX_DEPTH:
                 continue
-            children = part[0] if isinstance(part[0], list) else [c for c in part if isinstance(c, tuple)]
+            # imapclient gives (list_of_children, subtype, ...); the raw form is
+            # (child, child, ..., subtype, ...).
+            if isinstance(part[0], list):
+                children = part[0]
+            else:
+                children = list(itertools.takewhile(lambda c: isinstance(c, tuple | list), part))
             numbered = [
                 (f"{section}.{index}" if section else str(index), child, depth + 1)
                 for index, child in enumerate(children, start=1)
