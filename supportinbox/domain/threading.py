@@ -57,7 +57,7 @@ def normalize_subject(subject: str | None) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ThreadMessage:
     """What threading needs to know about one cached message."""
 
@@ -79,7 +79,7 @@ class ThreadMessage:
         return self.from_addr.lower()
 
 
-@dataclass
+@dataclass(slots=True)
 class Thread:
     """One conversation: its stable id and its messages (oldest first)."""
 
@@ -88,7 +88,7 @@ class Thread:
     messages: list[ThreadMessage] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class _Container:
     key: str
     real_id: bool
@@ -181,11 +181,24 @@ def _utc(when: datetime | None) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def _canonical(message: ThreadMessage) -> tuple[object, ...]:
+    return (
+        _utc(message.when) or _EARLIEST,
+        message.message_id or "",
+        message.in_reply_to or "",
+        tuple(message.references),
+        message.subject,
+        message.from_addr,
+        tuple(message.to_addrs),
+        message.from_us,
+    )
+
+
 def _by_time(message: ThreadMessage) -> tuple[datetime, int]:
     return (_utc(message.when) or _EARLIEST, message.rowid)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tree:
     key: str
     messages: list[ThreadMessage]
@@ -213,7 +226,10 @@ def short_id(key: str, length: int = ID_LENGTH) -> str:
 
 def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
     """Group ``messages`` into conversations with stable, unique ids (sorted by id)."""
-    containers = _build_containers(messages)
+    # Loop-breaking keeps the first link seen, so the input order matters when References
+    # contradict each other. A canonical order (by content, never by row id) gives the same
+    # conversations and ids whatever order the cache hands the rows over in.
+    containers = _build_containers(sorted(messages, key=_canonical))
     trees: list[_Tree] = []
     for root in containers:
         if root.parent is not None:

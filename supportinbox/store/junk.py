@@ -121,6 +121,12 @@ def bulk_signs(raw_headers: str) -> list[str]:
 def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     """Recompute the verdict of every cached spam-folder message; return how many are suspects."""
     conn = db.conn
+    if not conn.execute(
+        "SELECT EXISTS(SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk')"
+    ).fetchone()[0]:
+        with db.transaction() as tx:
+            tx.execute("DELETE FROM junk_verdicts")
+        return 0
     known = _known(conn, account)
     rows = conn.execute(
         "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, "

@@ -34,10 +34,10 @@ from supportinbox.store.db import Database
 from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
-BODY_CHARS_SCORED = 4000
+BODY_CHARS_SCORED = 2000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Message:
     rowid: int
     role: str

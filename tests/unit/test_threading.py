@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -181,7 +182,7 @@ def test_ids_are_short_typeable_and_stable_across_order_and_row_ids() -> None:
         msg(3, None, sender="omar@other.test", subject="Invoice", hours=2),
     ]
     first = {frozenset(m.message_id for m in t.messages): t.id for t in thread_messages(messages)}
-    renumbered = [ThreadMessage(**{**m.__dict__, "rowid": m.rowid + 1000}) for m in reversed(messages)]
+    renumbered = [dataclasses.replace(m, rowid=m.rowid + 1000) for m in reversed(messages)]
     second = {frozenset(m.message_id for m in t.messages): t.id for t in thread_messages(renumbered)}
     assert first == second
     for ident in first.values():
