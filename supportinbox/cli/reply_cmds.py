@@ -55,6 +55,7 @@ def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
 
 def _report(report: sender.SendReport) -> None:
     problems: list[str] = []
+    uncertain: list[str] = []
     for outcome in report.outcomes:
         if outcome.status == "sent":
             click.echo(f"#{outcome.outbox_id} sent")
@@ -62,13 +63,18 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
         elif outcome.status == "cancelled":
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
+        elif outcome.status == "uncertain":
+            uncertain.append(f"#{outcome.outbox_id} kept in the outbox: {outcome.message}")
         else:
             problems.append(f"#{outcome.outbox_id}: {outcome.message}")
+    parts = list(uncertain)
     if problems:
         kept = "; ".join(problems)
-        raise SendRefused(
-            f"not sent, kept in the outbox ({kept}); run 'supportinbox outbox retry' to try again"
+        parts.insert(
+            0, f"not sent, kept in the outbox ({kept}); run 'supportinbox outbox retry' to try again"
         )
+    if parts:
+        raise SendRefused("; ".join(parts))
 
 
 @cli.command()
@@ -187,6 +193,8 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         state = row.status
         if row.status == "sending" and row.smtp_done_at:
             state = "sent, filing pending"
+        elif sender.maybe_delivered(row):
+            state = "maybe delivered"
         to = one_line(", ".join(row.recipients), limit=40)
         click.echo(f"#{row.id:<4} {state:<22} {row.created_at}  {to}  {one_line(row.subject, limit=60)}")
         if row.last_error and row.status != "cancelled":
@@ -197,7 +205,11 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
 @click.argument("ids", nargs=-1, type=int)
 @pass_ctx
 def outbox_retry(obj: CliContext, ids: tuple[int, ...]) -> None:
-    """Send failed and waiting replies now (IDS only, when given)."""
+    """Send failed and waiting replies now (IDS only, when given).
+
+    A reply that may already have been delivered (the server's answer to it was lost) is
+    sent again only when its ID is given.
+    """
     name, account = obj.account()
     report = sender.send_due(obj.db(), obj.config, name, account, force=True, ids=set(ids) if ids else None)
     if not report.outcomes:

@@ -11,7 +11,9 @@ A reply is written to the ``outbox`` table (status ``queued``) before the first 
 6. marks it ``sent``.
 
 A failure before the server accepted the reply leaves it ``failed`` with the reason, for
-``supportinbox outbox retry``. A failure after that leaves it ``sending`` with
+``supportinbox outbox retry``. When the whole reply went out but the server's answer was
+lost, it may have been delivered: it stays ``failed`` but is only sent again when the user
+names it (``outbox retry ID``), never by a plain retry. A failure after that leaves it ``sending`` with
 ``smtp_done_at`` set: the next run finishes the bookkeeping and never calls SMTP again. A
 reply found in ``sending`` without ``smtp_done_at`` (the process died mid-send) is only
 sent again after the Sent folder was searched for its Message-ID and it was not there.
@@ -66,6 +68,8 @@ log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 30.0
 # last_error of a sent reply that some (not all) recipients refused.
 REFUSED_NOTE = "server refused recipient"
+# last_error of a reply whose delivery is unknown: the server's answer to the message was lost.
+UNCERTAIN_NOTE = "maybe delivered: "
 
 
 class PreSendCheck(Protocol):
@@ -87,7 +91,7 @@ class Outcome:
 
     outbox_id: int
     # sent | failed | held (by a pre-send check) | cancelled | unfinished (accepted by SMTP,
-    # filing in Sent / flagging pending)
+    # filing in Sent / flagging pending) | uncertain (maybe delivered; resent only on request)
     status: str
     message: str = ""
     smtp_used: bool = False
@@ -250,6 +254,11 @@ def send_due(
         server = _Server(account_name, account, password)
         try:
             for row in rows:
+                if ids is None and maybe_delivered(row):
+                    # Sending it again is the user's call: the customer may already have it.
+                    reason = (row.last_error or "").removeprefix(UNCERTAIN_NOTE)
+                    report.outcomes.append(Outcome(row.id, "uncertain", _uncertain_advice(row.id, reason)))
+                    continue
                 report.outcomes.append(_process(db, server, row, checks))
         finally:
             server.close()
@@ -286,6 +295,10 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                     row.recipients,
                     password=server.password,
                 )
+            except smtp.DeliveryUncertain as exc:
+                with db.transaction() as conn:
+                    store.mark_failed(conn, row.id, UNCERTAIN_NOTE + exc.message)
+                return Outcome(row.id, "uncertain", _uncertain_advice(row.id, exc.message))
             except UserError as exc:
                 with db.transaction() as conn:
                     store.mark_failed(conn, row.id, exc.message)
@@ -310,6 +323,18 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
 
 def _is_refusal_note(text: str | None) -> bool:
     return bool(text and text.startswith(REFUSED_NOTE))
+
+
+def maybe_delivered(row: OutboxRow) -> bool:
+    """A failed reply whose delivery is unknown (the server's answer to it was lost)."""
+    return row.status == "failed" and bool(row.last_error and row.last_error.startswith(UNCERTAIN_NOTE))
+
+
+def _uncertain_advice(outbox_id: int, reason: str) -> str:
+    return (
+        f"{reason}; not sent again automatically: 'supportinbox outbox retry {outbox_id}' sends it "
+        f"again, 'supportinbox outbox discard {outbox_id}' drops it"
+    )
 
 
 def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome | None:

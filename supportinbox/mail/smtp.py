@@ -10,6 +10,7 @@ in an error message.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -21,6 +22,8 @@ from supportinbox.errors import AuthenticationFailed, ConnectionFailed, SendRefu
 from supportinbox.mail import credentials
 
 log = logging.getLogger(__name__)
+
+TIMEOUT_TEXT = "no answer within the timeout"
 
 
 def tls_context(account: AccountConfig) -> ssl.SSLContext:
@@ -51,7 +54,9 @@ def _where(account: AccountConfig) -> str:
 def _open(account: AccountConfig) -> smtplib.SMTP:
     host, port, timeout = account.smtp_server, account.smtp_port, account.timeout
     if account.smtp_security == "tls":
-        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(account))
+        secure = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(account))
+        secure.ehlo()  # learn the extensions (AUTH) before deciding how to log in
+        return secure
     if account.smtp_security == "none" and not is_loopback(host):
         raise ConnectionFailed(f'smtp_security = "none" is only allowed for a loopback host, not {host!r}')
     smtp = smtplib.SMTP(host, port, timeout=timeout)
@@ -145,11 +150,56 @@ class _Refused(SendRefused):
         self.needs_auth = code in (530, 535, 538) or text.lstrip().startswith("5.7.")
 
 
+class DeliveryUncertain(SendRefused):
+    """The whole message was sent but the server's verdict was lost: maybe delivered."""
+
+
+def _envelope(smtp: smtplib.SMTP, mail_from: str, recipients: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM and RCPT TO; the recipients refused (all refused raises)."""
+    code, reply = smtp.mail(mail_from)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, mail_from)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for rcpt in recipients:
+        code, reply = smtp.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return refused
+
+
+def _dot_stuffed(raw: bytes) -> bytes:
+    """The DATA payload (RFC 5321 4.5.2): leading dots doubled, CRLF, then the final dot."""
+    body = re.sub(rb"(?m)^\.", b"..", raw)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body + b".\r\n"
+
+
 def _transfer(
     smtp: smtplib.SMTP, account: AccountConfig, mail_from: str, recipients: Sequence[str], raw: bytes
 ) -> dict[str, str]:
     try:
-        refused = smtp.sendmail(mail_from, list(recipients), raw)
+        refused = _envelope(smtp, mail_from, recipients)
+        code, reply = smtp.docmd("data")  # smtplib's own spelling
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        smtp.send(_dot_stuffed(raw))
+        try:
+            code, reply = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # After the final dot, a server that goes silent may be accepting the message
+            # (RFC 5321 4.5.3.2.6 lets it take minutes): that is "maybe delivered", never
+            # silently resent. A connection that closes instead means it was not taken.
+            if _describe(exc) == TIMEOUT_TEXT:
+                raise DeliveryUncertain(
+                    f"the SMTP server {_where(account)} received the whole reply but did not confirm "
+                    f"it within {account.timeout:g} s: it may have been delivered"
+                ) from None
+            raise
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
     except smtplib.SMTPRecipientsRefused as exc:
         details = "; ".join(f"{rcpt}: {_reply_text(*err)}" for rcpt, err in exc.recipients.items())
         code, text = next(iter(exc.recipients.values()), (0, b""))
@@ -164,9 +214,9 @@ def _transfer(
             _text(exc.smtp_error),
         ) from None
     except smtplib.SMTPResponseException as exc:
-        reply = _reply_text(exc.smtp_code, exc.smtp_error)
+        answer = _reply_text(exc.smtp_code, exc.smtp_error)
         raise _Refused(
-            f"SMTP server {_where(account)} refused the message ({reply})",
+            f"SMTP server {_where(account)} refused the message ({answer})",
             exc.smtp_code,
             _text(exc.smtp_error),
         ) from None
@@ -182,7 +232,7 @@ def _describe(exc: BaseException) -> str:
         # smtplib turns a timeout while reading a reply into "Connection unexpectedly closed".
         isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
     ):
-        return "no answer within the timeout"
+        return TIMEOUT_TEXT
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):

@@ -40,10 +40,18 @@ class Setup:
 
 
 def setup_account(
-    home: Path, dovecot: Dovecot, smtp: SmtpServer | None, raws: list[bytes], extra: str = ""
+    home: Path,
+    dovecot: Dovecot,
+    smtp: SmtpServer | None,
+    raws: list[bytes],
+    extra: str = "",
+    timeout: float | None = None,
 ) -> Setup:
     """Config on the test servers, default templates installed, ``raws`` delivered and synced."""
-    write_config(home, account_toml(dovecot, smtp, extra=extra))
+    text = account_toml(dovecot, smtp, extra=extra)
+    if timeout is not None:
+        text = text.replace("timeout = 10\n", f"timeout = {timeout}\n")
+    write_config(home, text)
     install_default_templates()
     if raws:
         append(dovecot, raws)

@@ -68,6 +68,17 @@ def test_implicit_tls_verified_with_ca_file(tls_server: SmtpServer, cert_dir: Pa
     assert [r.rcpt_tos for r in tls_server.received] == [["lina@customer.test"]]
 
 
+@pytest.fixture
+def tls_auth_server(cert_dir: Path) -> Iterator[SmtpServer]:
+    yield from _serve(SmtpServer(cert_dir, security="tls", users={"support": "s3cret-Pa55"}))
+
+
+def test_implicit_tls_logs_in_when_the_server_wants_it(tls_auth_server: SmtpServer, cert_dir: Path) -> None:
+    account = _account(tls_auth_server.port, "tls", cert_dir / "cert.pem")
+    smtp.send("support", account, RAW, "support@acme.test", ["lina@customer.test"])
+    assert len(tls_auth_server.received) == 1
+
+
 def test_untrusted_certificate_is_refused_with_the_fix(tls_server: SmtpServer) -> None:
     account = _account(tls_server.port, "tls")
     with pytest.raises(ConnectionFailed, match=r"could not be verified.*set ca_file"):
