@@ -73,12 +73,10 @@ class Original:
 
 @dataclass(frozen=True)
 class Recipients:
+    """Who gets the reply: ``to`` and, for reply-all, ``cc``."""
+
     to: tuple[Address, ...]
     cc: tuple[Address, ...] = field(default_factory=tuple)
-
-    @property
-    def envelope(self) -> list[str]:
-        return [a.addr_spec for a in (*self.to, *self.cc)]
 
 
 def _decode_words(text: str) -> str:

@@ -50,6 +50,7 @@ def customer_message(db: Database, account: AccountConfig, conversation_id: str)
 
 
 def original_from(message: MessageView) -> replies.Original:
+    """The cached message as the reply builder sees it."""
     return replies.Original(
         from_name=message.from_name,
         from_addr=message.from_addr,
@@ -100,6 +101,7 @@ def with_body(draft: Draft, body: str) -> Draft:
 
 
 def draft_message(draft: Draft, config: Config, account: AccountConfig) -> EmailMessage:
+    """The reply e-mail for ``draft`` (a fresh Message-ID each call)."""
     return replies.build_reply(
         draft.original,
         account,

@@ -99,6 +99,8 @@ class Outcome:
 
 @dataclass
 class SendReport:
+    """One :class:`Outcome` per reply handled by a :func:`send_due` run."""
+
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property

@@ -112,6 +112,7 @@ def insert(
 
 
 def get(conn: sqlite3.Connection, outbox_id: int) -> OutboxRow | None:
+    """The row with ``outbox_id``, or None."""
     row = conn.execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
     return None if row is None else _row(row)
 
@@ -150,6 +151,7 @@ def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[str,
 
 
 def mark_smtp_done(conn: sqlite3.Connection, outbox_id: int, note: str | None = None) -> None:
+    """The SMTP server accepted the reply: from now on it is never handed to SMTP again."""
     conn.execute(
         "UPDATE outbox SET smtp_done_at = COALESCE(smtp_done_at, ?), last_error = ? WHERE id = ?",
         (utcnow_iso(), note, outbox_id),
@@ -157,14 +159,17 @@ def mark_smtp_done(conn: sqlite3.Connection, outbox_id: int, note: str | None = 
 
 
 def mark_filed(conn: sqlite3.Connection, outbox_id: int) -> None:
+    """A copy is in the server's Sent folder."""
     conn.execute("UPDATE outbox SET filed_in_sent = 1 WHERE id = ?", (outbox_id,))
 
 
 def mark_answered(conn: sqlite3.Connection, outbox_id: int) -> None:
+    """The customer's message carries \\Answered on the server."""
     conn.execute("UPDATE outbox SET answered_set = 1 WHERE id = ?", (outbox_id,))
 
 
 def mark_sent(conn: sqlite3.Connection, outbox_id: int, note: str | None = None) -> None:
+    """Everything is done: sent, filed, flagged."""
     conn.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
         (utcnow_iso(), note, outbox_id),
