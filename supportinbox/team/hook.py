@@ -13,6 +13,7 @@ After every sync (when the cache holds the server's current flags) it:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long the server's keyword support, once checked, is trusted without a SELECT.
+MODE_RECHECK_SECONDS = 6 * 3600
+# Bumped by the cache on any change to messages (triage's change counter, migration 3).
+TRIAGE_INPUT_VERSION = "triage_input_version"
+# The inputs of the last merge: an unchanged cache needs no merge.
+_META_MERGED = "team_merged_inputs"
 # The state-folder message up to which lost claims were already reported.
 _META_REPORTED = "team_state_reported_uid"
 
@@ -74,7 +81,9 @@ class TeamSyncHook:
         except IMAPClientError as exc:
             self.problems.append(f"notes not exchanged: {one_line(str(exc), limit=200)}")
         try:
-            server = open_team_server(imap, db, self.account, folders.inbox)
+            server = open_team_server(
+                imap, db, self.account, folders.inbox, recheck_after=MODE_RECHECK_SECONDS
+            )
             self.mode = server.mode
             if _has_unlinked_team_messages(db):
                 # Teammates' keywords on mail this client has just fetched: thread it first.
@@ -114,6 +123,19 @@ class TeamSyncHook:
         return {cid: resolve(cached.messages) for cid, cached in cached_conversations(db.conn).items()}
 
     def _merge_all(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
+        inputs = _merge_inputs(db)
+        if server.mode != FOLDER and inputs is not None and db.get_meta(_META_MERGED) == inputs:
+            return []  # no message or local state changed since the last merge
+        problems = len(self.problems)
+        changed = self._merge(db, server, imap)
+        after = _merge_inputs(db)
+        # A change that could not be pushed must be tried again next time.
+        if after is not None and len(self.problems) == problems:
+            with db.transaction():
+                db.set_meta(_META_MERGED, after)
+        return changed
+
+    def _merge(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
         me = self.account.agent
         remote_states = self._server_states(db, server, imap)
         locals_ = local_states(db.conn)
@@ -171,6 +193,22 @@ class TeamSyncHook:
             log.warning("team: %s", full)
         with db.transaction() as tx:
             add_event(tx, event)
+
+
+def _merge_inputs(db: Database) -> str | None:
+    """A fingerprint of what the merge reads: the message change counter and the local state.
+
+    ``None`` when the cache keeps no change counter (then every sync merges).
+    """
+    version = db.get_meta(TRIAGE_INPUT_VERSION)
+    if version is None:
+        return None
+    rows = db.conn.execute(
+        "SELECT conversation_id, status, snoozed_until, assigned_to FROM conversation_state "
+        "ORDER BY conversation_id"
+    ).fetchall()
+    digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+    return f"{version}|{digest}"
 
 
 def _has_unlinked_team_messages(db: Database) -> bool:

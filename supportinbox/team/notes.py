@@ -26,6 +26,7 @@ from email.policy import compat32
 from email.utils import format_datetime, make_msgid
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
@@ -43,6 +44,7 @@ MAX_NOTE_CHARS = 20_000
 FETCH_BATCH = 200
 _META_VALIDITY = "team_notes_uidvalidity"
 _META_LAST_UID = "team_notes_last_uid"
+_META_STATUS = "team_notes_status"
 
 
 @dataclass(frozen=True)
@@ -200,8 +202,13 @@ def _appended_uid(response: object) -> int | None:
 def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[NoteRecord]:
     """Bring the notes folder into the cache; return notes new to this client."""
     folder = account.notes_folder
-    if not imap.folder_exists(folder):
-        return []
+    try:
+        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY", b"MESSAGES"])
+    except IMAPClientError:
+        return []  # no notes folder yet
+    fingerprint = ":".join(str(status.get(k, "")) for k in (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"))
+    if db.get_meta(_META_STATUS) == fingerprint:
+        return []  # nothing added or removed since the last look
     info = imap.select_folder(folder, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
     last_uid = int(db.get_meta(_META_LAST_UID) or 0)
@@ -245,4 +252,5 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
         tx.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in gone])
         if new_uids:
             db.set_meta(_META_LAST_UID, str(max(new_uids)))
+        db.set_meta(_META_STATUS, fingerprint)
     return received

@@ -12,6 +12,7 @@ the first, removes anything of its own that landed, and reports the conflict.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 KEYWORDS = "keywords"
 FOLDER = "folder"
 MODE_META = "team_mode"
+MODE_CHECKED_META = "team_mode_checked"
 MAX_ATTEMPTS = 5
 
 
@@ -279,19 +281,38 @@ def keywords_supported(select_info: dict[bytes, Any]) -> bool:
     return b"\\*" in {bytes(f) for f in select_info.get(b"PERMANENTFLAGS", ())}
 
 
-def open_team_server(imap: IMAPClient, db: Database, account: AccountConfig, inbox: str) -> TeamServer:
-    """The backend this server supports; records the mode in the cache for ``team status``."""
+def open_team_server(
+    imap: IMAPClient, db: Database, account: AccountConfig, inbox: str, *, recheck_after: float | None = None
+) -> TeamServer:
+    """The backend this server supports; records the mode in the cache for ``team status``.
+
+    With ``recheck_after`` (seconds), a mode found less than that long ago is trusted
+    without a SELECT, which keeps a sync with nothing to do cheap.
+    """
+    checked = db.get_meta(MODE_CHECKED_META)
+    known = db.get_meta(MODE_META)
+    if recheck_after is not None and known in (KEYWORDS, FOLDER) and checked:
+        try:
+            age = time.time() - float(checked)
+        except ValueError:
+            age = recheck_after
+        if 0 <= age < recheck_after:
+            return _server(known, imap, db, account, inbox)
     info = imap.select_folder(inbox)
     mode = KEYWORDS if keywords_supported(info) else FOLDER
-    if db.get_meta(MODE_META) != mode:
-        if mode == FOLDER:
-            log.warning(
-                "the server does not allow custom keywords in %s: team state goes to the folder %r",
-                inbox,
-                statefolder.STATE_FOLDER,
-            )
-        with db.transaction():
-            db.set_meta(MODE_META, mode)
+    if known != mode and mode == FOLDER:
+        log.warning(
+            "the server does not allow custom keywords in %s: team state goes to the folder %r",
+            inbox,
+            statefolder.STATE_FOLDER,
+        )
+    with db.transaction():
+        db.set_meta(MODE_META, mode)
+        db.set_meta(MODE_CHECKED_META, f"{time.time():.0f}")
+    return _server(mode, imap, db, account, inbox)
+
+
+def _server(mode: str, imap: IMAPClient, db: Database, account: AccountConfig, inbox: str) -> TeamServer:
     if mode == KEYWORDS:
         return KeywordServer(imap, db, account, inbox)
     return FolderServer(imap, db, account)
