@@ -23,7 +23,7 @@ from email.utils import format_datetime, make_msgid
 from supportinbox.config import AccountConfig
 from supportinbox.domain.names import first_name
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.domain.templates import TemplateVariables
+from supportinbox.domain.templates import TemplateVariables, trim_line
 from supportinbox.errors import UserError
 
 # Bytes on the wire: CRLF line ends; bodies 7-bit clean (quoted-printable or base64,
@@ -287,8 +287,11 @@ def flow(text: str, width: int = 72) -> str:
     """Encode ``text`` as format=flowed (RFC 3676): soft breaks end in a space, stuffing."""
     out: list[str] = []
     for line in text.split("\n"):
+        if line == "-- ":
+            out.append(line)
+            continue
         line = line.rstrip(" ")
-        if line.startswith(">") or line == "-- ":
+        if line.startswith(">"):
             out.append(line)
             continue
         if line.startswith((" ", "From ")):
@@ -336,7 +339,7 @@ def build_reply(
     chain = references_chain(original)
     if chain:
         msg["References"] = " ".join(chain)
-    text = "\n".join(line.rstrip() for line in clean(body).rstrip("\n").split("\n")) + "\n"
+    text = "\n".join(trim_line(line) for line in clean(body).rstrip("\n").split("\n")) + "\n"
     if format_flowed:
         msg.set_content(flow(text), charset="utf-8", params={"format": "flowed"})
     else:

@@ -274,6 +274,11 @@ def list_templates(directory: Path | None = None) -> list[Template]:
     return [load_template(name, directory) for name in sorted(_files(directory))]
 
 
+def trim_line(line: str) -> str:
+    """Trailing white space removed, except from the "-- " signature separator (RFC 3676)."""
+    return line if line == "-- " else line.rstrip()
+
+
 def render(template: Template, values: TemplateVariables) -> str:
     """The reply body: LF line ends, no trailing blank lines, one final newline."""
     try:
@@ -288,7 +293,7 @@ def render(template: Template, values: TemplateVariables) -> str:
         _fail(template.name, f"has a syntax error on line {line}: {exc.message}")
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         _fail(template.name, f"failed to render: {type(exc).__name__}: {exc}")
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [trim_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:

@@ -346,3 +346,13 @@ def test_long_display_names_read_back_as_one_recipient(name: str) -> None:
     assert address.addr_spec == "lina@customer.test"
     assert address.display_name == msg["To"].addresses[0].display_name
     assert parsed.get_content_type() == "text/plain"
+
+
+def test_signature_separator_survives_rendering_and_building() -> None:
+    values = template_variables(ORIGINAL, ACCOUNT, "k3m9x2qa")
+    source = "Hi {{ customer.first_name }},   \n\n-- \n{{ agent.name }}\n"
+    body = render(parse_template("t", source), values)
+    assert body == "Hi Lina,\n\n-- \nAlice\n"
+    for flowed in (False, True):
+        msg = _wire(build_reply(ORIGINAL, ACCOUNT, body, format_flowed=flowed))
+        assert "\n-- \nAlice\n" in _body(msg)
