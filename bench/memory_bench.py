@@ -1,0 +1,134 @@
+"""How much memory does a first sync of a very large mailbox take?
+
+Delivers N small messages (default 100,000) straight into the Maildir of a private Dovecot,
+then runs ``python -m supportinbox sync`` as a subprocess on an empty cache and reads the
+peak resident set size of that process from ``os.wait4`` (the kernel's ru_maxrss).
+Baseline, measured in the same run: the peak RSS of the same interpreter running
+``python -m supportinbox --version`` (interpreter and imports, no mail), so the figure
+that grows with the mailbox is the difference. Target: peak below 200 MB.
+
+Run: ``.venv/bin/python bench/memory_bench.py [--messages 100000] [--batch-size 500]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.harness.dovecot import Dovecot, make_root
+
+TARGET_MB = 200.0
+
+TEMPLATE = (
+    "From: Customer {n} <customer{c}@customer.test>\r\n"
+    "To: Acme Support <support@acme.test>\r\n"
+    "Subject: {subject} #{n}\r\n"
+    "Date: Tue, 10 Mar 2026 {hh:02d}:{mm:02d}:00 +0000\r\n"
+    "Message-ID: <bench-{n}@customer.test>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "Hello,\r\n\r\n{body}\r\n\r\nThanks,\r\nCustomer {n}\r\n"
+)
+SUBJECTS = ["Cannot log in", "Invoice question", "Refund please", "Export is broken", "فاتورة", "بازپرداخت"]
+BODIES = [
+    "I cannot log in since this morning, the page just reloads.",
+    "Could you send me the invoice for last month again?",
+    "The CSV export stops at 1,000 rows. Is that a limit?",
+    "لا أستطيع تسجيل الدخول منذ الصباح.",
+]
+
+
+def messages(count: int) -> list[bytes]:
+    return [
+        TEMPLATE.format(
+            n=n,
+            c=n % 5000,
+            subject=SUBJECTS[n % len(SUBJECTS)],
+            hh=(n // 60) % 24,
+            mm=n % 60,
+            body=BODIES[n % len(BODIES)],
+        ).encode()
+        for n in range(count)
+    ]
+
+
+def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Run ``args``; return (peak RSS in MB, seconds, exit code, stderr tail)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.monotonic() - started
+    # ru_maxrss is in kilobytes on Linux.
+    return usage.ru_maxrss / 1024, elapsed, proc.returncode, err.decode("utf-8", "replace")[-500:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    options = parser.parse_args()
+
+    root = make_root("si-membench-")
+    home = Path(tempfile.mkdtemp(prefix="si-membench-home-"))
+    server = Dovecot(root)
+    try:
+        server.start()
+        started = time.monotonic()
+        server.deliver_files(messages(options.messages))
+        print(f"delivered {options.messages:,} messages in {time.monotonic() - started:.1f} s")
+        config = home / "config" / "config.toml"
+        config.parent.mkdir(parents=True, mode=0o700)
+        config.write_text(
+            f"""
+[accounts.support]
+email = "support@acme.test"
+username = "support"
+password_command = "printf %s {server.users["support"]}"
+imap_host = "127.0.0.1"
+imap_port = {server.imap_port}
+imap_security = "none"
+smtp_security = "none"
+timeout = 600
+batch_size = {options.batch_size}
+"""
+        )
+        env = dict(
+            os.environ, SUPPORTINBOX_HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"
+        )
+        base_mb, _, code, err = peak_rss_mb([sys.executable, "-m", "supportinbox", "--version"], env)
+        assert code == 0, err
+        command = [sys.executable, "-m", "supportinbox", "sync"]
+        sync_mb, seconds, code, err = peak_rss_mb(command, env)
+        if code != 0:
+            raise SystemExit(f"sync failed ({code}): {err}")
+        with sqlite3.connect(home / "data" / "support.sqlite3") as conn:
+            (cached,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+        print(f"command: SUPPORTINBOX_HOME={home} {' '.join(command)}")
+        print(f"messages synced:        {cached:,} of {options.messages:,} in {seconds:.1f} s")
+        print(f"baseline (--version):   {base_mb:7.1f} MB peak RSS")
+        print(
+            f"sync:                   {sync_mb:7.1f} MB peak RSS ({sync_mb - base_mb:+.1f} MB over baseline)"
+        )
+        verdict = "OK" if sync_mb < TARGET_MB and cached == options.messages else "OVER TARGET"
+        print(f"target:                 < {TARGET_MB:.0f} MB  -> {verdict}")
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
