@@ -101,6 +101,7 @@ def make_team(
     dovecot: Dovecot,
     smtp: SmtpServer | None,
     agents: tuple[str, ...] = ("alice", "bob", "carol"),
+    extra: str = "",
 ) -> list[Teammate]:
     """One teammate per agent name, each synced once."""
     team = []
@@ -109,7 +110,7 @@ def make_team(
         previous = os.environ.get("SUPPORTINBOX_HOME")
         os.environ["SUPPORTINBOX_HOME"] = str(home)
         try:
-            write_config(home, account_toml(dovecot, smtp, agent=agent))
+            write_config(home, account_toml(dovecot, smtp, agent=agent, extra=extra))
             install_default_templates()
             config = load_config()
             name, account = config.account()

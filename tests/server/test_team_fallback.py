@@ -26,11 +26,10 @@ pytestmark = pytest.mark.server
 MID = "<invoice@customer.test>"
 
 
-@pytest.fixture
-def no_keywords_dovecot() -> Iterator[Dovecot]:
+def _acl_dovecot(rules: str) -> Iterator[Dovecot]:
     root = make_root()
     acl = root / "global-acl"
-    acl.write_text("* owner lrsteikxa\n")  # every right but 'w' (flags other than \Seen, \Deleted)
+    acl.write_text(rules)
     acl.chmod(0o644)
     extra = f"""
 mail_plugins = $mail_plugins acl
@@ -48,6 +47,18 @@ plugin {{
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def no_keywords_dovecot() -> Iterator[Dovecot]:
+    # Every right but 'w' (flags other than \Seen and \Deleted, keywords included).
+    yield from _acl_dovecot("* owner lrsteikxa\n")
+
+
+@pytest.fixture
+def read_only_notes_dovecot() -> Iterator[Dovecot]:
+    # Keywords allowed, but nothing may be APPENDed to the folder "Notes".
+    yield from _acl_dovecot("* owner lrwstipekxa\nNotes -owner i\n")
 
 
 def test_the_server_really_refuses_keywords(no_keywords_dovecot: Dovecot) -> None:
@@ -129,3 +140,25 @@ def test_state_log_replay_is_deterministic() -> None:
         resolution, lost, _ = statefolder.resolve_log(order)
         assert resolution.state == TeamState("pending", None, "bob")
         assert [(c.author, c.holder) for c in lost] == [("carol", "bob")]
+
+
+def test_a_server_refusing_notes_does_not_stop_the_sync(
+    tmp_path: Path, read_only_notes_dovecot: Dovecot
+) -> None:
+    dovecot = read_only_notes_dovecot
+    with client(dovecot) as imap:
+        imap.create_folder("Notes")
+    append(dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra='notes_folder = "Notes"')
+    cid = alice.conversation_of(MID)
+    result = actions.add_note(alice.db, alice.config, alice.name, alice.account, cid, "refused by the server")
+    assert not result.online
+    offline = alice.account.model_copy(update={"imap_port": 1})
+    actions.claim(alice.db, alice.config, alice.name, offline, cid)
+
+    hook = alice.sync()  # does not raise: the mail and the claim still travel
+    assert any("notes not exchanged" in line for line in hook.summary_lines())
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "alice"
+    unsent = alice.db.conn.execute("SELECT COUNT(*) FROM notes WHERE uploaded = 0").fetchone()[0]
+    assert unsent == 1  # kept, tried again at every sync
