@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -12,6 +13,13 @@ from hypothesis import strategies as st
 
 from supportinbox.errors import StorageError
 from supportinbox.mail.attachments import MAX_NAME_BYTES, safe_filename, safe_save
+from supportinbox.mail.imap import connect, fetch_part
+from supportinbox.sync.engine import SyncEngine
+from tests.harness.accounts import imap_account, open_cache
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 HOSTILE_NAMES = [
     "../../etc/passwd",
@@ -105,3 +113,32 @@ def test_any_name_is_one_plain_component(name: str) -> None:
     assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F for c in out)
     assert len(out.encode("utf-8")) <= MAX_NAME_BYTES
     assert os.path.basename(out) == out
+
+
+@pytest.mark.server
+def test_hostile_attachments_synced_fetched_and_saved_inside_the_folder(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    """The corpus message with traversal names, end to end: sync, fetch_part, safe_save."""
+    raw = next(CORPUS.glob("*-attachment-name-traversal.eml")).read_bytes()
+    append(dovecot, [raw])
+    account = imap_account(dovecot)
+    db = open_cache()
+    SyncEngine(db, "support", account, password=dovecot.users["support"]).run()
+    (row,) = db.conn.execute("SELECT uid, attachments FROM messages").fetchall()
+    attachments = json.loads(row["attachments"])
+    assert len(attachments) == 7
+    target = tmp_path / "downloads"
+    client = connect("support", account, password=dovecot.users["support"])
+    try:
+        saved = [
+            safe_save(target, a["filename"], fetch_part(client, "INBOX", int(row["uid"]), a["part"]))
+            for a in attachments
+        ]
+    finally:
+        client.logout()
+    assert all(p.parent == target.resolve() for p in saved)
+    assert sorted(p.read_bytes() for p in saved) == sorted(
+        [b"rm -rf ~", b"root::0:0", b"x", b"MZ", b"dev", b"empty", b"nul"]
+    )
+    assert len({p.name for p in saved}) == 7 and not (tmp_path / "etc").exists()
