@@ -7,8 +7,6 @@ from typing import Any, Literal
 
 Status = Literal["open", "pending", "snoozed", "closed"]
 STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
-# What a person may set by hand ("snoozed" needs a time, so it has its own call).
-MANUAL_STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "closed")
 
 
 @dataclass(frozen=True)
@@ -85,6 +83,7 @@ class MessageView:
     reply_to: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape of one message in ``show --json``."""
         return {
             "folder": self.folder,
             "folder_role": self.folder_role,
@@ -115,6 +114,7 @@ class Note:
     body: str
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON shape of one note in ``show --json``."""
         return {"author": self.author, "created_at": self.created_at, "body": self.body}
 
 
@@ -131,6 +131,7 @@ class ConversationDetail:
         return self.summary.id
 
     def to_json(self) -> dict[str, Any]:
+        """``show --json``: the summary fields plus ``messages`` and ``notes``."""
         data = self.summary.to_json()
         data["messages"] = [m.to_json() for m in self.messages]
         data["notes"] = [n.to_json() for n in self.notes]

@@ -140,6 +140,7 @@ class KeywordMatcher:
 
     @classmethod
     def build(cls, keywords: Iterable[str]) -> KeywordMatcher:
+        """A matcher for ``keywords`` (empty and duplicate keywords are ignored)."""
         originals: dict[tuple[str, ...], str] = {}
         for keyword in keywords:
             key = tuple(words(keyword))
@@ -178,6 +179,7 @@ class KeywordMatcher:
 
 
 def matcher_for(config: TriageConfig) -> KeywordMatcher:
+    """The matcher for the configured urgent keywords plus the extra ones."""
     return KeywordMatcher.build((*config.urgent_keywords, *config.extra_urgent_keywords))
 
 
@@ -293,6 +295,7 @@ def guard_band(level: int, base_band: int) -> int:
 
 
 def sla_points(level: int) -> int:
+    """Urgency points for an SLA level (see :func:`sla_level`)."""
     return {2: SLA_BREACH_POINTS, 1: SLA_WARN_POINTS}.get(level, 0)
 
 
@@ -377,6 +380,7 @@ class Incident:
 
     @property
     def reason(self) -> str:
+        """``"incident: 4 customers report 'login' in 3 h"``."""
         hours = max(1, math.ceil(self.span.total_seconds() / 3600))
         return f"incident: {self.customers} customers report '{self.signal}' in {hours} h"
 

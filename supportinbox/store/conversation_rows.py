@@ -43,14 +43,18 @@ def iso(value: datetime | None) -> str | None:
 
 
 def now_utc(now: datetime | None) -> datetime:
+    """``now`` as an aware UTC datetime (the current time when None)."""
     if now is None:
         return datetime.now(UTC)
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
 def message_time(date: str | None, internaldate: str | None) -> datetime | None:
-    # The Date header is the sender's clock; the arrival time bounds it so a message
-    # dated in the future cannot pin itself to the top of the queue.
+    """When a message was written: its Date, but never later than its arrival on the server.
+
+    The Date header is the sender's clock; bounding it by the arrival time means a message
+    dated in the future cannot pin itself to the top of the queue.
+    """
     sent = parse_time(date)
     arrived = parse_time(internaldate)
     if sent is None:
@@ -72,6 +76,7 @@ class State:
 
 
 def load_states(conn: sqlite3.Connection) -> dict[str, State]:
+    """Every manual state row, by conversation id."""
     return {
         str(r[0]): State(r[1], parse_time(r[2]), r[3], parse_time(r[4]))
         for r in conn.execute(
@@ -86,6 +91,7 @@ class StoredTriageConfig:
 
     @classmethod
     def load(cls, db: Database) -> StoredTriageConfig:
+        """The triage settings the last refresh used (defaults before the first one)."""
         stored = db.get_meta("triage_config")
         if stored:
             try:
@@ -108,6 +114,7 @@ def status_fields(
     config: TriageConfig,
     now: datetime,
 ) -> dict[str, Any]:
+    """The status, SLA and order columns of a conversation at ``now``."""
     manual = state.status if state else None
     snoozed_until = state.snoozed_until if state else None
     status = triage.effective_status(
@@ -159,6 +166,7 @@ SUMMARY_COLUMNS = (
 
 
 def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> ConversationSummary:
+    """A queue row (``SUMMARY_COLUMNS``) as a summary, with the SLA reason of ``now``."""
     try:
         reasons = [str(r) for r in json.loads(row[7])]
     except (ValueError, TypeError):

@@ -38,6 +38,7 @@ class JunkSuspect:
     reasons: list[str]
 
     def to_json(self) -> dict[str, object]:
+        """The JSON shape of ``spam-check --json`` (``id`` is the UID to pass to ``--rescue``)."""
         return {
             "id": self.uid,
             "folder": self.folder,
