@@ -214,3 +214,44 @@ def test_known_injections_stay_in_one_header(hostile: str) -> None:
     assert "bcc" not in {k.lower() for k in back}
     # The reply goes to the one sender the parser saw (a stranger controls From anyway).
     assert [a.addr_spec for a in back["To"].addresses] == [parsed.from_addr]
+
+
+MARKUP_PIECES = st.sampled_from(
+    [
+        "[bold red]",
+        "[/]",
+        "[/bold red]",
+        "[link=https://evil.test]",
+        "[/link]",
+        "\\[",
+        ":smile:",
+        "\x1b[31m",
+        "\x1b]8;;https://e.test\x1b\\",
+        "\x9b2J",
+        "\u202e",
+        "x",
+        " ",
+        "\n",
+        "مرحبا",
+        "می\u200cخواهم",
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(MARKUP_PIECES, st.text(max_size=10)), max_size=20).map("".join))
+def test_clean_text_printed_by_rich_is_literal_and_inert(text: str) -> None:
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from supportinbox.domain.safetext import clean
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=10_000, color_system=None, highlight=False, emoji=False)
+    console.print(Text(clean(text)), end="")
+    out = buffer.getvalue()
+    assert "\x1b" not in out and not any(0x80 <= ord(c) <= 0x9F for c in out)
+    # Markup-looking text comes out exactly as it went in: nothing was interpreted.
+    assert out.replace("\n", "").strip() == clean(text).replace("\n", "").strip()
