@@ -24,34 +24,25 @@ _DATE = re.compile(rb"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2})
 MAX_NESTING = 200
 
 
-def _atom(raw: bytes) -> Any:
-    if raw.isdigit():
-        return int(raw)
-    if raw.upper() == b"NIL":
-        return None
-    return raw
-
-
 def _values(text: bytes, values: list[Any]) -> None:
     """Append the flat token values of ``text``; parentheses become the markers ( and )."""
-    position = 0
-    length = len(text)
-    while position < length:
-        match = _TOKEN.match(text, position)
-        if match is None:
-            if text[position:].strip():
-                raise ProtocolError(f"unexpected data in FETCH response: {text[position : position + 40]!r}")
-            return
-        position = match.end()
-        if match.group(1):
-            values.append(_OPEN)
-        elif match.group(2):
-            values.append(_CLOSE)
-        elif match.group(3) is not None:
-            quoted = match.group(3)
-            values.append(_ESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted)
+    append = values.append
+    # findall runs the scan in C; exactly one group of each match is non-empty, except
+    # for the empty quoted string "".
+    for opening, closing, quoted, atom in _TOKEN.findall(text):
+        if atom:
+            if atom.isdigit():
+                append(int(atom))
+            elif atom == b"NIL" or atom.upper() == b"NIL":
+                append(None)
+            else:
+                append(atom)
+        elif opening:
+            append(_OPEN)
+        elif closing:
+            append(_CLOSE)
         else:
-            values.append(_atom(match.group(4)))
+            append(_ESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted)
 
 
 _OPEN = object()
