@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from email.message import EmailMessage
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 
 import click
 
@@ -19,7 +20,7 @@ from supportinbox.store import outbox as store
 _DRAFT_HEADERS = ("From", "To", "Cc", "Subject", "In-Reply-To", "References")
 
 
-def _show_draft(msg: EmailMessage, body: str) -> None:
+def _show_draft(msg: Message, body: str) -> None:
     for name in _DRAFT_HEADERS:
         if msg[name]:
             click.echo(f"{name}: {one_line(str(msg[name]))}")
@@ -199,6 +200,23 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         click.echo(f"#{row.id:<4} {state:<22} {row.created_at}  {to}  {one_line(row.subject, limit=60)}")
         if row.last_error and row.status != "cancelled":
             click.echo(f"      {one_line(row.last_error, limit=300)}")
+
+
+@outbox_group.command("show")
+@click.argument("outbox_id", type=int)
+@pass_ctx
+def outbox_show(obj: CliContext, outbox_id: int) -> None:
+    """Print one reply as it was (or will be) sent, with its state."""
+    row = store.get(obj.db().conn, outbox_id)
+    if row is None:
+        raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
+    click.echo(f"# #{row.id} {row.status}, {row.attempts} attempt(s), queued {row.created_at}")
+    if row.last_error:
+        click.echo(f"# {one_line(row.last_error, limit=300)}")
+    msg = message_from_bytes(row.raw, policy=policy.default)
+    body = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+    text = str(body.get_content()) if body is not None else ""
+    _show_draft(msg, text.replace("\r\n", "\n"))
 
 
 @outbox_group.command("retry")

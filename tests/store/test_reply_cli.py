@@ -208,3 +208,18 @@ def test_reply_all_copies_the_other_recipients(
     assert "Cc:" not in only.out
     everyone = run_cli(capsys, "reply", conversation, "-t", "login-help", "--all")
     assert "Cc: bob@customer.test, carol@customer.test" in everyone.out.splitlines()
+
+
+def test_outbox_show_prints_the_queued_reply(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, conversation = cached
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    sent = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
+    assert sent.code != 0, "smtp_port 1 refuses: the reply stays in the outbox"
+    (row,) = store.list_rows(db.conn)
+    shown = run_cli(capsys, "outbox", "show", str(row.id))
+    assert shown.code == 0, shown.err
+    assert shown.out.startswith(f"# #{row.id} failed, ")
+    assert "To: LINA HADDAD <lina@customer.test>" in shown.out
+    assert "Hi Lina," in shown.out and "\r" not in shown.out
