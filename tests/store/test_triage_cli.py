@@ -125,6 +125,18 @@ def test_show_is_inert_and_keeps_rtl_text(mailbox: Path) -> None:
     assert "\x1b" in detail["messages"][0]["body_text"]  # JSON keeps the data, escaped
 
 
+def test_hostile_attachment_names_are_inert(mailbox: Path) -> None:
+    with open_database(account="support") as db:
+        db.conn.execute(
+            "UPDATE messages SET attachments = ? WHERE message_id = '<h1@evil.test>'",
+            (json.dumps([{"filename": f"invoice{OSC_CLIPBOARD}\u202egpj.exe", "size": 10, "part": "2"}]),),
+        )
+    rows = {r["customer"]: r for r in json.loads(run("list", "--json"))}
+    output = run("show", rows["mallory@evil.test"]["id"])
+    assert_inert(output)
+    assert "attachment: invoicegpj.exe (10 bytes)" in output
+
+
 def test_forced_colour_still_strips_mail_escapes(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("TERM", "xterm-256color")
