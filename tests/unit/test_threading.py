@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supportinbox.domain import threading
 from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
@@ -199,3 +201,36 @@ def test_colliding_ids_are_made_unique(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threading, "short_id", lambda key, length=8: "x" * length)
     threads = thread_messages([msg(1, "<a@c>"), msg(2, "<b@c>", sender="omar@other.test", subject="Other")])
     assert sorted(t.id for t in threads) == ["x" * 8, "x" * 10]
+
+
+ids = st.sampled_from([f"<m{i}@x>" for i in range(12)] + ["", "garbage", "<M1@X>"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), ids),
+            st.one_of(st.none(), ids),
+            st.lists(ids, max_size=6),
+            st.sampled_from(["Login", "Re: login", "Invoice", "", "رد: عاجل"]),
+            st.sampled_from(["a@x.test", "b@y.test"]),
+            st.booleans(),
+            st.integers(min_value=0, max_value=2000),
+        ),
+        max_size=40,
+    )
+)
+def test_any_header_graph_threads_every_message_exactly_once(raw: list[tuple]) -> None:  # type: ignore[type-arg]
+    messages = [
+        msg(i, mid, irt=irt, refs=tuple(refs), subject=subject, sender=sender, ours=ours, hours=hours)
+        for i, (mid, irt, refs, subject, sender, ours, hours) in enumerate(raw)
+    ]
+    threads = thread_messages(messages)
+    placed = sorted(m.rowid for t in threads for m in t.messages)
+    assert placed == list(range(len(messages)))
+    assert len({t.id for t in threads}) == len(threads)
+    again = thread_messages(list(reversed(messages)))
+    assert sorted((t.id, sorted(m.rowid for m in t.messages)) for t in again) == sorted(
+        (t.id, sorted(m.rowid for m in t.messages)) for t in threads
+    )
