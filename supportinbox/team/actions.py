@@ -21,13 +21,14 @@ from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_err
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import notes
-from supportinbox.team.keywords import KeywordError, TeamState, claim_keyword, is_agent_name
+from supportinbox.team.keywords import KeywordError, Resolution, TeamState, claim_keyword, is_agent_name
 from supportinbox.team.server import Change, TeamConflict, change_from, open_team_server
 from supportinbox.team.store import (
     ConversationRef,
     base_state,
     conversation_ref,
     local_state,
+    local_updated_at,
     set_base,
     write_local,
 )
@@ -87,10 +88,9 @@ def _push(
         try:
             result = server.write(ref, change, account.agent)
         except TeamConflict:
-            current = server.read(ref).state
-            _record(db, ref.id, current, account.agent)
+            _record(db, ref.id, server.read(ref), account.agent)
             raise
-        _record(db, ref.id, result.after.state, account.agent)
+        _record(db, ref.id, result.after, account.agent)
         return ActionResult(ref.id, f"{done} (shared with the team)", True, result.after.state)
     except NETWORK_ERRORS as exc:
         problem = describe_network_error(exc, account, account_name).message
@@ -107,11 +107,12 @@ def _local(db: Database, ref: ConversationRef) -> TeamState:
     return local_state(db.conn, ref.id)
 
 
-def _record(db: Database, cid: str, state: TeamState, agent: str) -> None:
+def _record(db: Database, cid: str, server: Resolution, agent: str) -> None:
     """The server's state becomes both the local state and the merge base."""
+    state = server.state
     with db.transaction() as tx:
         if local_state(tx, cid) != state.normalized():
-            write_local(tx, cid, state, by=agent)
+            write_local(tx, cid, state, by=server.last_writer or agent, updated_at=server.written_at)
         set_base(tx, cid, state)
     reapply_state(db, [cid])
 
@@ -209,7 +210,7 @@ def push_state(
     ref = _ref(db, conversation_id)
     local = local_state(db.conn, ref.id)
     base = base_state(db.conn, ref.id)
-    change = change_from(base, local)
+    change = change_from(base, local, local_updated_at(db.conn, ref.id))
     if not (change.sets_status or change.sets_claim):
         return ActionResult(ref.id, f"{ref.id}: nothing to share", True, local)
     return _push(db, account_name, account, ref, change, f"{ref.id} updated", password)

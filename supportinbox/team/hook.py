@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from imapclient.exceptions import IMAPClientError
@@ -34,6 +35,7 @@ from supportinbox.team.store import (
     cached_conversations,
     conversation_ref,
     local_states,
+    local_updated_at,
     set_base,
     write_local,
 )
@@ -152,8 +154,9 @@ class TeamSyncHook:
             try:
                 ref = conversation_ref(db.conn, cid)
                 if decision.push is not None:
-                    result = server.write(ref, decision.push, me)
-                    final, writer, written_at = result.after.state, me, None
+                    push = replace(decision.push, written_at=local_updated_at(db.conn, cid))
+                    result = server.write(ref, push, me)
+                    final, writer, written_at = result.after.state, me, result.after.written_at
                 elif server.mode != FOLDER and (remote.divergent or len(remote.claimants) > 1):
                     final = server.settle(ref, me).state
             except TeamConflict as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from imapclient import IMAPClient
@@ -66,6 +67,13 @@ class Change:
     sets_status: bool = False
     sets_claim: bool = False
     expect_holder: tuple[str | None, ...] | None = None
+    written_at: str | None = None  # when the status was set (now if None)
+
+    def status_time(self, current: Resolution) -> str:
+        """The time the resulting status was set: this change's, or the one already there."""
+        if self.sets_status or not current.written_at:
+            return self.written_at or datetime.now(UTC).isoformat(timespec="seconds")
+        return current.written_at
 
     def apply(self, state: TeamState) -> TeamState:
         status, snooze = (
@@ -75,8 +83,11 @@ class Change:
         return TeamState(status, snooze, claim).normalized()
 
 
-def change_from(base: TeamState, wanted: TeamState) -> Change:
-    """The change that turns ``base`` into ``wanted`` (only the fields that differ)."""
+def change_from(base: TeamState, wanted: TeamState, written_at: str | None = None) -> Change:
+    """The change that turns ``base`` into ``wanted`` (only the fields that differ).
+
+    ``written_at``: when the local status was set (kept as the status time on the server).
+    """
     base, wanted = base.normalized(), wanted.normalized()
     sets_status = (base.status, base.snoozed_until) != (wanted.status, wanted.snoozed_until)
     sets_claim = base.assigned_to != wanted.assigned_to
@@ -88,6 +99,7 @@ def change_from(base: TeamState, wanted: TeamState) -> Change:
         sets_claim,
         # A claim made offline must not take what a teammate took meanwhile.
         (base.assigned_to, wanted.assigned_to) if sets_claim else None,
+        written_at if sets_status else None,
     )
 
 
@@ -177,7 +189,7 @@ class KeywordServer:
                 self._back_off(messages, change)
                 raise
             target = change.apply(current.state)
-            plans = plan_store(messages, target, agent)
+            plans = plan_store(messages, target, agent, change.status_time(current))
             if not plans:
                 break
             clean = True
@@ -261,7 +273,8 @@ class FolderServer:
         target = change.apply(before.state)
         if target == before.state:
             return WriteResult(before, before, False)
-        statefolder.append_state(self.imap, self.account, agent, ref.id, target, before.modseq or 0)
+        at = change.status_time(before)
+        statefolder.append_state(self.imap, self.account, agent, ref.id, target, before.modseq or 0, at)
         statefolder.sync_log(self.imap, self.db)
         entries = statefolder.log_entries(self.db.conn, ref.id).get(ref.id, [])
         after = statefolder.resolve_log(entries)[0]

@@ -108,14 +108,20 @@ def resolve_log(entries: Iterable[LogEntry]) -> tuple[Resolution, list[LogConfli
         last_writer,
         frozenset(seen | claimants),
         head_uid or None,
+        written_at=written_at,
     )
     return resolution, conflicts, written_at
 
 
 def build_state_message(
-    account: AccountConfig, agent: str, conversation_id: str, state: TeamState, base_uid: int
+    account: AccountConfig,
+    agent: str,
+    conversation_id: str,
+    state: TeamState,
+    base_uid: int,
+    status_at: str | None = None,
 ) -> bytes:
-    """The message that records one state change."""
+    """The message that records one state change (``status_at``: when the status was set)."""
     state = state.normalized()
     now = datetime.now(UTC)
     payload = {
@@ -124,7 +130,7 @@ def build_state_message(
         "snoozed_until": state.snoozed_until,
         "assigned_to": state.assigned_to,
         "author": agent,
-        "at": now.isoformat(timespec="seconds"),
+        "at": status_at or now.isoformat(timespec="seconds"),
         "base": base_uid,
     }
     msg = EmailMessage()
@@ -237,8 +243,11 @@ def append_state(
     conversation_id: str,
     state: TeamState,
     base_uid: int,
+    status_at: str | None = None,
 ) -> None:
     """Record a state change on the server."""
     if not imap.folder_exists(STATE_FOLDER):
         imap.create_folder(STATE_FOLDER)
-    imap.append(STATE_FOLDER, build_state_message(account, agent, conversation_id, state, base_uid))
+    imap.append(
+        STATE_FOLDER, build_state_message(account, agent, conversation_id, state, base_uid, status_at)
+    )

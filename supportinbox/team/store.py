@@ -127,6 +127,14 @@ def local_state(conn: sqlite3.Connection, conversation_id: str) -> TeamState:
     return TeamState(row[0], row[1], row[2]).normalized() if row else TeamState()
 
 
+def local_updated_at(conn: sqlite3.Connection, conversation_id: str) -> str | None:
+    """When the local state of the conversation was last set."""
+    row = conn.execute(
+        "SELECT updated_at FROM conversation_state WHERE conversation_id = ?", (conversation_id,)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 def local_states(conn: sqlite3.Connection) -> dict[str, TeamState]:
     return {
         str(r[0]): TeamState(r[1], r[2], r[3]).normalized()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,41 @@ def test_claim_and_status_from_the_command_line(
     assert carol.cli(capsys, "sync").code == 0
     status = carol.cli(capsys, "team", "status")
     assert "IMAP keywords" in status.out and "alice holds it" in status.out
+
+
+def test_snooze_travels_to_the_minute(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    set_status(alice.db, cid, "snoozed", agent="alice", snoozed_until=until)
+    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
+    assert f"$si-snooze-{until:%Y%m%dT%H%M}Z" in _server_flags(dovecot)
+    assert "$si-status-snoozed" in _server_flags(dovecot)
+    bob.sync()
+    row = bob.db.conn.execute(
+        "SELECT status, snoozed_until FROM conversations WHERE id = ?", (cid,)
+    ).fetchone()
+    assert row[0] == "snoozed" and row[1] == until.replace(second=0).isoformat()
+
+
+def test_closed_then_customer_writes_reopens_for_everyone(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    # Closed a while ago (offline, say), shared at alice's next sync.
+    set_status(alice.db, cid, "closed", agent="alice", now=datetime.now(UTC) - timedelta(minutes=2))
+    alice.sync()
+    bob.sync()
+    assert alice.queue_row(cid)[1] == bob.queue_row(cid)[1] == "closed"
+    append(
+        dovecot,
+        [
+            make_message(
+                message_id="<again@customer.test>",
+                subject="Re: Cannot log in",
+                in_reply_to=MID,
+                references=MID,
+                date=datetime.now(UTC),
+            )
+        ],
+    )
+    for mate in (alice, bob, carol):  # carol sees the close for the first time now
+        mate.sync()
+    assert {mate.queue_row(cid)[1] for mate in (alice, bob, carol)} == {"open"}

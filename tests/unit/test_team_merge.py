@@ -80,3 +80,11 @@ def test_change_from_only_names_what_differs() -> None:
     change = change_from(TeamState("open", None, "bob"), TeamState("closed", None, "bob"))
     assert change.sets_status and not change.sets_claim and change.expect_holder is None
     assert change.apply(TeamState("open", None, "carol")) == TeamState("closed", None, "carol")
+
+
+def test_status_time_is_kept_by_claim_only_writes() -> None:
+    current = Resolution(TeamState("closed"), (), "bob", written_at="2026-11-26T04:00:00+00:00")
+    claim = Change(assigned_to="alice", sets_claim=True)
+    assert claim.status_time(current) == "2026-11-26T04:00:00+00:00"
+    close = change_from(TeamState("open"), TeamState("closed"), "2026-11-26T05:00:00+00:00")
+    assert close.status_time(current) == "2026-11-26T05:00:00+00:00"
