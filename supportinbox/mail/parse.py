@@ -20,11 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import itertools
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes
 from email.message import Message
 from email.policy import compat32
@@ -99,6 +100,7 @@ _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _CHARSET_ALIASES = {"unknown-8bit": "", "x-unknown": "", "default": "", "us-ascii": "utf-8", "ascii": "utf-8"}
 
 
+@functools.lru_cache(maxsize=256)
 def _codec(charset: str | None) -> str | None:
     """A usable text codec for ``charset``, or None (unknown, or not a text encoding)."""
     if not charset:
@@ -247,9 +249,35 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_COMMON_DATE = re.compile(
+    r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) "
+    r"([+-])(\d{2})(\d{2})\s*(?:\(.*\))?\s*"
+)
+
+
 def _date(value: str | None) -> str | None:
     if not value:
         return None
+    common = _COMMON_DATE.fullmatch(value[:200])
+    if common is not None and common.group(2).lower() in _MONTHS:
+        # The usual RFC 5322 form, read without the general (slow) date parser.
+        day, month, year, hour, minute, second, sign, off_h, off_m = common.groups()
+        offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
+        try:
+            stamp = datetime(
+                int(year),
+                _MONTHS[month.lower()],
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=timezone(offset),
+            )
+            return stamp.astimezone(UTC).isoformat(timespec="seconds")
+        except (ValueError, OverflowError):
+            return None
     try:
         parsed = parsedate_to_datetime(value.strip()[:200])
     except (TypeError, ValueError, IndexError, OverflowError):

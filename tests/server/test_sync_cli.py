@@ -1,0 +1,123 @@
+"""``supportinbox sync`` and ``supportinbox cache rebuild`` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store.db import open_database, utcnow_iso
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.mail import append, make_message
+
+pytestmark = pytest.mark.server
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supportinbox", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_sync_prints_one_summary_line_then_up_to_date(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    append(dovecot, [make_message(subject=f"m{i}") for i in range(12)])
+    append(dovecot, [make_message(subject="spam")], folder="Junk")
+    write_config(supportinbox_home, account_toml(dovecot))
+
+    first = _run("sync")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("synced 13 messages in ")
+    assert first.stdout.rstrip().endswith("(INBOX 12 new, Junk 1 new)")
+    assert first.stdout.count("\n") == 1 and first.stderr == ""
+
+    second = _run("sync")
+    assert second.returncode == 0
+    assert second.stdout.startswith("up to date in ") and "(INBOX 12, Junk 1, Sent 0)" in second.stdout
+
+    with open_database(account="support") as db:
+        count = db.conn.execute("SELECT COUNT(*) FROM messages WHERE conversation_id IS NOT NULL").fetchone()[
+            0
+        ]
+    assert count == 13  # the triage queue was refreshed after the sync
+
+
+def test_sync_of_one_folder(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    append(dovecot, [make_message()])
+    append(dovecot, [make_message()], folder="Junk")
+    write_config(supportinbox_home, account_toml(dovecot))
+    result = _run("sync", "--folder", "junk")
+    assert result.returncode == 0 and "(Junk 1 new)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "needle"),
+    [
+        (("printf %s secret", "printf %s wrong"), 5, "IMAP login as 'support' on 127.0.0.1:"),
+        (("imap_port = {port}", "imap_port = {closed}"), 4, "refused the connection"),
+        (('ca_file = "{cert}"', ""), 4, "ca_file"),
+    ],
+)
+def test_errors_are_one_line_with_a_non_zero_exit(
+    dovecot: Dovecot, supportinbox_home: Path, change: tuple[str, str], code: int, needle: str
+) -> None:
+    text = account_toml(dovecot, security="tls")
+    values = {"port": dovecot.imaps_port, "closed": free_port(), "cert": dovecot.cert_file}
+    old, new = (part.format(**values) for part in change)
+    assert old in text
+    write_config(supportinbox_home, text.replace(old, new))
+    result = _run("sync")
+    assert result.returncode == code
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("supportinbox: ") and needle in lines[0]
+    assert "Traceback" not in result.stderr and "wrong" not in result.stderr
+
+
+def test_cache_rebuild_keeps_unsent_replies_and_queued_changes(
+    dovecot: Dovecot, supportinbox_home: Path
+) -> None:
+    append(dovecot, [make_message(subject=f"m{i}") for i in range(4)])
+    write_config(supportinbox_home, account_toml(dovecot))
+    assert _run("sync").returncode == 0
+    with open_database(account="support") as db, db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("<r1@acme.test>", "lina@customer.test", b"raw reply", "queued", utcnow_iso()),
+        )
+        conn.execute(
+            "INSERT INTO pending_ops(kind, payload, created_at) VALUES (?, ?, ?)",
+            ("add_flags", '{"folder": "INBOX", "uid": 1, "flags": ["\\\\Flagged"]}', utcnow_iso()),
+        )
+        conn.execute("UPDATE messages SET subject = 'stale' WHERE uid = 2")
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "supportinbox", "cache", "rebuild"],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0
+
+    result = _run("cache", "rebuild", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "kept 1 outbox, 1 pending_ops" in result.stdout
+    assert "synced 4 messages" in result.stdout
+    with open_database(account="support") as db:
+        outbox = db.conn.execute("SELECT message_id, raw, status FROM outbox").fetchall()
+        assert [tuple(r) for r in outbox] == [("<r1@acme.test>", b"raw reply", "queued")]
+        assert db.conn.execute("SELECT COUNT(*) FROM pending_ops").fetchone()[0] == 0  # flushed
+        subjects = {r[0] for r in db.conn.execute("SELECT subject FROM messages")}
+        assert subjects == {"m0", "m1", "m2", "m3"}
+        flags = db.conn.execute("SELECT flags FROM messages WHERE uid = 1").fetchone()[0]
+        assert flags == "\\Flagged"

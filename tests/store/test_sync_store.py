@@ -1,0 +1,140 @@
+"""Folder and message storage, the pending-op queue, and rebuilding the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from supportinbox import paths
+from supportinbox.mail.parse import Attachment, ParsedMessage
+from supportinbox.store import messages as store
+from supportinbox.store import pending
+from supportinbox.store.db import open_database, utcnow_iso
+from supportinbox.store.rebuild import rebuild_cache
+
+
+def _parsed(subject: str = "hello", body: str = "body words") -> ParsedMessage:
+    return ParsedMessage(
+        subject=subject,
+        from_addr="lina@customer.test",
+        body_text=body,
+        to_addrs=["support@acme.test", "b@acme.test"],
+        attachments=[Attachment("a.pdf", "application/pdf", 10, "2")],
+    )
+
+
+def test_upsert_is_idempotent_and_keeps_the_row_id(tmp_path: Path) -> None:
+    with open_database(tmp_path / "c.sqlite3") as db:
+        with db.transaction() as conn:
+            folder = store.ensure_folder(conn, "INBOX", "inbox")
+            first = store.upsert_message(
+                conn,
+                folder.id,
+                7,
+                flags=[b"\\Seen", b"\\Recent"],
+                modseq=3,
+                internaldate=None,
+                size=5,
+                parsed=_parsed(),
+            )
+            again = store.upsert_message(
+                conn,
+                folder.id,
+                7,
+                flags="\\Seen",
+                modseq=4,
+                internaldate=None,
+                size=5,
+                parsed=_parsed(subject="edited"),
+            )
+        assert first == again
+        row = db.conn.execute("SELECT * FROM messages").fetchone()
+        assert (row["subject"], row["flags"], row["modseq"], row["to_addrs"]) == (
+            "edited",
+            "\\Seen",
+            4,
+            "support@acme.test b@acme.test",
+        )
+        assert json.loads(row["attachments"])[0]["part"] == "2" and row["has_attachments"] == 1
+        hits = db.conn.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'edited'").fetchall()
+        assert [h[0] for h in hits] == [first]
+
+
+def test_flag_updates_deletes_and_folder_state(tmp_path: Path) -> None:
+    with open_database(tmp_path / "c.sqlite3") as db, db.transaction() as conn:
+        folder = store.ensure_folder(conn, "Junk", "junk")
+        rows = [
+            store.message_row(folder.id, uid, flags="", modseq=1, internaldate=None, size=1, parsed=_parsed())
+            for uid in (1, 2, 3)
+        ]
+        store.upsert_messages(conn, rows)
+        assert store.update_flags(conn, folder.id, [(1, "\\Seen", 5), (2, "", 6), (99, "\\Seen", 7)]) == 1
+        assert store.message_flags(conn, folder.id, 1) == {"\\Seen"}
+        assert store.delete_uids(conn, folder.id, [2, 42]) == 1
+        assert store.cached_uids(conn, folder.id) == {1, 3} and store.max_uid(conn, folder.id) == 3
+        store.set_folder_state(conn, folder.id, uidvalidity=9, uidnext=4, highestmodseq=7, last_sync="t")
+        assert store.get_folder(conn, "Junk") == store.Folder(folder.id, "Junk", "junk", 9, 4, 7, "t")
+        assert store.clear_folder(conn, folder.id) == 2
+        cleared = store.get_folder_by_role(conn, "junk")
+        assert cleared is not None and cleared.uidvalidity is None
+        assert db.conn.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == 0
+
+
+def test_pending_ops_validate_and_record_failures(tmp_path: Path) -> None:
+    with open_database(tmp_path / "c.sqlite3") as db, db.transaction() as conn:
+        op = pending.enqueue(conn, "move", {"folder": "INBOX", "uid": 3, "dest": "Junk"})
+        for kind, payload in [
+            ("delete_everything", {"folder": "INBOX", "uid": 1}),
+            ("add_flags", {"folder": "INBOX", "uid": "1", "flags": ["x"]}),
+            ("remove_flags", {"folder": "INBOX", "uid": 1, "flags": "\\Seen"}),
+            ("move", {"folder": "INBOX", "uid": 1}),
+        ]:
+            with pytest.raises(ValueError):
+                pending.enqueue(conn, kind, payload)
+        pending.mark_failed(conn, op, "NO [TRYCREATE] no such folder")
+        pending.mark_failed(conn, op, "NO again")
+        [queued] = pending.list_pending(conn)
+        assert (queued.attempts, queued.last_error, queued.payload["dest"]) == (2, "NO again", "Junk")
+        pending.mark_done(conn, op)
+        assert pending.count_pending(conn) == 0
+
+
+def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
+    with open_database(account="support") as db, db.transaction() as conn:
+        folder = store.ensure_folder(conn, "INBOX", "inbox")
+        store.upsert_message(
+            conn, folder.id, 1, flags="", modseq=None, internaldate=None, size=1, parsed=_parsed()
+        )
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("<q@x>", "a@b.test", b"raw", "failed", utcnow_iso()),
+        )
+        conn.executemany(
+            "INSERT INTO notes(conversation_id, author, created_at, body, uploaded) "
+            "VALUES ('c', 'al', 't', ?, ?)",
+            [("n", 0), ("u", 1)],
+        )
+        pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 1, "flags": ["\\Seen"]})
+
+    outcome = rebuild_cache("support")
+
+    assert outcome.kept == {"outbox": 1, "pending_ops": 1, "conversation_state": 0, "notes": 1}
+    assert outcome.backup is None
+    with open_database(account="support") as db:
+        assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+        assert db.conn.execute("SELECT raw FROM outbox").fetchone()[0] == b"raw"
+        assert db.conn.execute("SELECT body FROM notes").fetchall()[0][0] == "n"
+        assert db.integrity_ok()
+
+
+def test_rebuild_of_an_unreadable_cache_keeps_it_aside() -> None:
+    path = paths.database_file("support")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not an SQLite database at all" * 100)
+    outcome = rebuild_cache("support")
+    assert outcome.backup is not None and outcome.backup.read_bytes().startswith(b"this is not")
+    assert outcome.problem
+    with open_database(account="support") as db:
+        assert db.integrity_ok()
