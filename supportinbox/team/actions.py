@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, Config
-from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.errors import ConnectionFailed, NotFound, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
@@ -127,6 +127,14 @@ def _ref(db: Database, conversation_id: str) -> ConversationRef:
     return conversation_ref(db.conn, resolve_id(db, conversation_id))
 
 
+def _claimable(db: Database, conversation_id: str) -> ConversationRef:
+    """The conversation, if it has inbox mail to carry a claim (not only our own replies)."""
+    ref = _ref(db, conversation_id)
+    if not ref.uids:
+        raise NotFound(f"conversation {ref.id} has no message in the inbox: there is nothing to claim")
+    return ref
+
+
 def claim(
     db: Database,
     config: Config,
@@ -139,7 +147,7 @@ def claim(
 ) -> ActionResult:
     """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``)."""
     del config
-    ref = _ref(db, conversation_id)
+    ref = _claimable(db, conversation_id)
     me = account.agent
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
@@ -163,7 +171,7 @@ def release(
 ) -> ActionResult:
     """Give the conversation back; only one's own claim unless ``force``."""
     del config
-    ref = _ref(db, conversation_id)
+    ref = _claimable(db, conversation_id)
     me = account.agent
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
@@ -189,7 +197,7 @@ def assign(
     """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over)."""
     del config
     agent = _valid_agent(agent)
-    ref = _ref(db, conversation_id)
+    ref = _claimable(db, conversation_id)
     current = local_state(db.conn, ref.id)
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent)
     change = Change(assigned_to=agent, sets_claim=True)

@@ -171,6 +171,9 @@ def test_claim_and_status_from_the_command_line(
     assert cid in theirs.out
     agents = bob.cli(capsys, "agents")
     assert "alice" in agents.out and "bob" in agents.out
+    unknown = carol.cli(capsys, "claim", "zzzzzzzz")
+    assert unknown.code == 8 and "no conversation" in unknown.err and "Traceback" not in unknown.err
+    assert carol.cli(capsys, "note", "zzzzzzzz", "x").code == 8
     assert carol.cli(capsys, "sync").code == 0
     status = carol.cli(capsys, "team", "status")
     assert "IMAP keywords" in status.out and "alice holds it" in status.out
