@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -29,6 +30,17 @@ from supportinbox.tui.widgets.status_bar import SyncStatus
 
 # Called to build the service of another account (switch account); None in the demo.
 ServiceFactory = Callable[[str], InboxService]
+
+
+# How often snoozes are woken and SLA thresholds applied while the app is open.
+CLOCK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ClockTick:
+    """How many conversations the clock changed (woken from snooze, past an SLA mark)."""
+
+    changed: int
 
 
 class SyncProgress(Message):
@@ -80,6 +92,7 @@ class SupportInboxApp(App[None]):
     def on_mount(self) -> None:
         self.set_keymap(self._keymap_from_config)
         self.push_screen(InboxScreen())
+        self.set_interval(CLOCK_SECONDS, self._tick_clock)
         if not self.service.demo:
             self.action_sync()
             self.set_interval(self.service.config.ui.sync_interval_seconds, self._background_sync)
@@ -91,6 +104,10 @@ class SupportInboxApp(App[None]):
         self.service.close()
 
     # -- sync -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="clock", description="Waking snoozes")
+    def _tick_clock(self) -> ClockTick:
+        return ClockTick(self.service.tick_clock())
 
     def _background_sync(self) -> None:
         if not self.sync_status.syncing:
@@ -168,7 +185,10 @@ class SupportInboxApp(App[None]):
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state == WorkerState.SUCCESS and isinstance(worker.result, SyncOutcome):
+        if event.state == WorkerState.SUCCESS and isinstance(worker.result, ClockTick):
+            if worker.result.changed:
+                self.refresh_views()
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SyncOutcome):
             self._sync_finished(worker.result)
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SendResult):
             self.notify(worker.result.message, title="Reply")

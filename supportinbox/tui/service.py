@@ -86,6 +86,7 @@ class InboxService:
         self._writer: Database | None = None
         self._write_lock = threading.Lock()
         self._idle_client: IMAPClient | None = None
+        self._clock: datetime | None = None
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
@@ -120,6 +121,25 @@ class InboxService:
 
     # -- reads (UI thread) ----------------------------------------------------------------
 
+    def _read_clock(self) -> datetime:
+        """The moment UI reads are made at: the last one the clock was applied for.
+
+        Reading the queue applies the clock (snoozes ending, SLAs passing), which may write.
+        :meth:`tick_clock` does that writing in a worker; reads then ask for the moment it
+        already applied, so the UI thread never waits for a write lock held by a sync.
+        """
+        if self._clock is None:
+            self._clock = self.now()
+        return self._clock
+
+    def tick_clock(self) -> int:
+        """Apply the clock in a worker thread; returns how many conversations changed."""
+        moment = self.now()
+        with self.writer() as db:
+            changed = conversations.apply_clock(db, moment)
+        self._clock = moment
+        return changed
+
     def queue_count(self, view: str) -> int:
         """How many conversations ``view`` holds (``junk``: suspects in the spam folder)."""
         if view == "junk":
@@ -135,21 +155,23 @@ class InboxService:
 
     def queue_page(self, view: str, offset: int, limit: int) -> Sequence[ConversationSummary]:
         """``limit`` conversations of ``view`` from ``offset``, in the order of ``list``."""
-        return conversations.list_queue(self.reader, status=view, limit=limit, offset=offset, now=self.now())
+        return conversations.list_queue(
+            self.reader, status=view, limit=limit, offset=offset, now=self._read_clock()
+        )
 
     def conversation(self, conversation_id: str) -> ConversationDetail:
-        return conversations.get_conversation(self.reader, conversation_id, now=self.now())
+        return conversations.get_conversation(self.reader, conversation_id, now=self._read_clock())
 
     def customer_conversations(self, email: str, *, exclude: str) -> list[ConversationSummary]:
         """The customer's other conversations, most urgent first."""
         if not email or any(c.isspace() or c == '"' for c in email):
             return []
-        found = conversations.search(self.reader, f'from:"{email}"', limit=21, now=self.now())
+        found = conversations.search(self.reader, f'from:"{email}"', limit=21, now=self._read_clock())
         return [c for c in found if c.id != exclude and c.customer_email == email][:20]
 
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""
-        return conversations.search(self.reader, query, limit=limit, now=self.now())
+        return conversations.search(self.reader, query, limit=limit, now=self._read_clock())
 
     def junk_suspects(self) -> list[JunkSuspect]:
         """Real customers found in the spam folder, with the reasons."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -41,9 +42,10 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog help-dialog"):
             yield Label(Content.styled("Keys", "bold"), classes="dialog-title")
             table: DataTable[Content] = DataTable(cursor_type="row", id="help-keys")
-            table.add_column(Content("Keys"), key="key", width=14)
-            table.add_column(Content("Does"), key="does", width=22)
-            table.add_column(Content("Binding id for [ui.keys]"), key="id", width=24)
+            table.add_column("Keys", key="key", width=14)
+            table.add_column("Does", key="does", width=22)
+            # A Text label: the brackets in it are not markup.
+            table.add_column(Text("Binding id for [ui.keys]"), key="id", width=24)
             for keys, description, ident in self._rows:
                 table.add_row(Content.styled(keys, "bold $accent"), Content(description), Content(ident))
             yield table

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static, Tab, Tabs
+from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
@@ -22,6 +22,7 @@ from supportinbox.tui.service import VIEWS
 from supportinbox.tui.widgets.banner import DemoBanner
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
+from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class InboxScreen(ConversationActions, Screen[None]):
                 id="queue",
             )
             yield JunkList(service, id="junk")
-        yield Static(id="reasons")
+        yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
         yield Footer()
 
@@ -145,7 +146,7 @@ class InboxScreen(ConversationActions, Screen[None]):
     def _junk_moved(self, event: JunkList.Highlighted) -> None:
         from supportinbox.tui.screens.junk import suspect_reasons
 
-        self.query_one("#reasons", Static).update(suspect_reasons(event.suspect))
+        self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
 
     def action_junk_review(self) -> None:
         from supportinbox.tui.screens.junk import JunkScreen
@@ -153,16 +154,14 @@ class InboxScreen(ConversationActions, Screen[None]):
         self.app.push_screen(JunkScreen())
 
     def _show_reasons(self, summary: ConversationSummary | None) -> None:
-        reasons = self.query_one("#reasons", Static)
+        reasons = self.query_one(ReasonLine)
         if summary is None:
-            reasons.update(Content.styled("Nothing here.", "$text-muted"))
+            reasons.content = Content.styled("Nothing here.", "$text-muted")
             return
         why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
-        reasons.update(
-            Content.assemble(
-                ("Why: ", "bold"),
-                (why, "$warning" if summary.band >= 2 else "$text-muted"),
-            )
+        reasons.content = Content.assemble(
+            ("Why: ", "bold"),
+            (why, "$warning" if summary.band >= 2 else "$text-muted"),
         )
 
     def current_summary(self) -> ConversationSummary | None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class JunkScreen(Screen[None]):
             Content.styled("Junk review — real customers caught by the spam filter", "bold"), id="junk-title"
         )
         yield JunkList(service, id="junk")
-        yield Static(id="reasons")
+        yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
         yield Footer()
 
@@ -62,7 +63,7 @@ class JunkScreen(Screen[None]):
 
     @on(JunkList.Highlighted)
     def _highlighted(self, event: JunkList.Highlighted) -> None:
-        self.query_one("#reasons", Static).update(suspect_reasons(event.suspect))
+        self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -169,9 +169,8 @@ class QueueTable(DataTable[Content]):
         offset = max(0, min(position - WINDOW // 2, self._total - WINDOW))
         self._offset = offset
         self._rows = list(self._source.page(offset, WINDOW))
-        if not self._columns:
-            self._layout_columns()
-        else:
+        # Before the first layout the width is unknown: on_resize builds columns and rows once.
+        if self._columns:
             self._fill()
 
     def _fill(self) -> None:
