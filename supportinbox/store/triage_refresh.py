@@ -8,6 +8,7 @@ indexed UPDATEs, so reading the queue stays cheap while time moves on.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
@@ -15,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
@@ -35,6 +36,7 @@ from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 2000
+RECOMPUTE_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,30 @@ def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _state_fingerprint(conn: sqlite3.Connection) -> str:
+    digest = hashlib.sha256()
+    for row in conn.execute(
+        "SELECT conversation_id, status, snoozed_until, assigned_to, updated_at FROM conversation_state "
+        "ORDER BY conversation_id"
+    ):
+        digest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def _inputs_key(db: Database, config: TriageConfig, account: AccountConfig) -> str:
+    """Changes whenever anything the refresh reads changes (messages, manual state, config)."""
+    version = db.get_meta("triage_input_version") or "0"
+    return f"{version}|{_config_fingerprint(config, account)}|{_state_fingerprint(db.conn)}"
+
+
+def _up_to_date(db: Database, key: str, now: datetime) -> bool:
+    if db.get_meta("triage_refreshed") != key:
+        return False
+    last = parse_time(db.get_meta("triage_refreshed_at"))
+    # Incidents look back from "now", so even unchanged input is recomputed now and then.
+    return last is not None and last <= now < last + RECOMPUTE_AFTER
+
+
 def refresh_conversations(
     db: Database, config: Config, account: AccountConfig, now: datetime | None = None
 ) -> RefreshResult:
@@ -176,9 +202,23 @@ def refresh_conversations(
 
     Manual state whose conversation id changed (a thread gained an older root) moves
     with the messages, so a status set by hand is never lost.
+
+    When nothing it reads has changed since the last run (less than
+    :data:`RECOMPUTE_AFTER` ago), only the clock is applied: a sync that brought no
+    news costs milliseconds, not a recompute of the whole mailbox.
     """
+    moment = now_utc(now)
+    key = _inputs_key(db, config.triage, account)
+    if _up_to_date(db, key, moment):
+        apply_clock(db, moment)
+        stored = db.get_meta("triage_last_result")
+        if stored:
+            try:
+                return RefreshResult(**json.loads(stored))
+            except (TypeError, ValueError):
+                pass
     with _gc_paused():
-        return _refresh(db, config, account, now)
+        return _refresh(db, config, account, moment, key)
 
 
 @contextmanager
@@ -194,11 +234,11 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _refresh(db: Database, config: Config, account: AccountConfig, now: datetime | None) -> RefreshResult:
-    moment = now_utc(now)
+def _refresh(
+    db: Database, config: Config, account: AccountConfig, moment: datetime, key: str
+) -> RefreshResult:
     conn = db.conn
     cfg = config.triage
-    version = db.get_meta("triage_input_version") or "0"
     threading_input, details = _load(conn, account)
     threads = thread_messages(threading_input)
     states = load_states(conn)
@@ -304,9 +344,14 @@ def _refresh(db: Database, config: Config, account: AccountConfig, now: datetime
         )
         db.set_meta("triage_config", cfg.model_dump_json())
         db.set_meta("triage_our_address", account.email.lower())
-        db.set_meta("triage_refreshed", f"{version}|{_config_fingerprint(cfg, account)}")
+        if renames:
+            key = _inputs_key(db, cfg, account)
+        db.set_meta("triage_refreshed", key)
+        db.set_meta("triage_refreshed_at", iso(moment) or "")
     suspects = refresh_junk_verdicts(db, account)
-    return RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}), suspects)
+    outcome = RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}), suspects)
+    db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
+    return outcome
 
 
 def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
@@ -375,17 +420,18 @@ def _renamed_states(
 def refresh_if_stale(
     db: Database, config: Config, account: AccountConfig, now: datetime | None = None
 ) -> bool:
-    """Recompute conversations if messages or the triage config changed, else only the clock.
+    """Recompute conversations if anything they depend on changed, else only the clock.
 
     Returns True when a full refresh ran.
     """
-    version = db.get_meta("triage_input_version") or "0"
-    wanted = f"{version}|{_config_fingerprint(config.triage, account)}"
-    if db.get_meta("triage_refreshed") != wanted:
-        refresh_conversations(db, config, account, now)
-        return True
-    apply_clock(db, now)
-    return False
+    moment = now_utc(now)
+    key = _inputs_key(db, config.triage, account)
+    if _up_to_date(db, key, moment):
+        apply_clock(db, moment)
+        return False
+    with _gc_paused():
+        _refresh(db, config, account, moment, key)
+    return True
 
 
 def apply_clock(db: Database, now: datetime | None = None) -> int:

@@ -343,3 +343,30 @@ def test_high_priority_header_counts(db: Database) -> None:
     assert rows["Hello"].reasons == ["sender marked it high priority"]
     assert rows["Hello"].band == 2
     assert rows["Hi"].reasons == []
+
+
+def test_refresh_without_news_only_applies_the_clock(db: Database) -> None:
+    config, account = make_config()
+    add_message(db, message_id="<a@c>", subject="One", when=at(2))
+    first = cv.refresh_conversations(db, config, account, now=NOW)
+    db.conn.execute("UPDATE conversations SET subject = 'marker'")
+    again = cv.refresh_conversations(db, config, account, now=NOW + timedelta(minutes=5))
+    assert again == first
+    assert queue_ids(db) == ["marker"]  # nothing was recomputed
+    # Any input change recomputes: manual state, config, messages, or an hour passing.
+    ident = cv.list_queue(db, now=NOW)[0].id
+    db.conn.execute(
+        "INSERT INTO conversation_state(conversation_id, assigned_to, updated_at) VALUES (?, 'bob', ?)",
+        (ident, at(1).isoformat()),
+    )
+    cv.refresh_conversations(db, config, account, now=NOW + timedelta(minutes=6))
+    assert queue_ids(db) == ["One"]
+    db.conn.execute("UPDATE conversations SET subject = 'marker'")
+    cv.refresh_conversations(db, config, account, now=NOW + timedelta(hours=2))
+    assert queue_ids(db) == ["One"]
+    db.conn.execute("UPDATE conversations SET subject = 'marker'")
+    cv.refresh_conversations(db, *make_config("oldest"), now=NOW + timedelta(hours=2))
+    assert queue_ids(db) == ["One"]
+    db.conn.execute("UPDATE conversations SET subject = 'marker'")
+    cv.refresh_conversations(db, config, account, now=NOW)  # the clock went back
+    assert queue_ids(db) == ["One"]
