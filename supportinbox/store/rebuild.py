@@ -25,6 +25,9 @@ KEPT_TABLES: dict[str, str] = {
     "outbox": "1",
     "pending_ops": "1",
     "conversation_state": "1",
+    # What the server last held of the shared state: without it, the kept manual state
+    # would look like fresh local changes and overwrite teammates' newer ones.
+    "team_sync": "1",
     "notes": "uploaded = 0",
 }
 

@@ -9,6 +9,8 @@ import pytest
 
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import list_queue, set_status
+from supportinbox.store.db import open_database
+from supportinbox.store.rebuild import rebuild_cache
 from supportinbox.team import actions
 from supportinbox.team.keywords import claim_keyword
 from supportinbox.team.server import KeywordServer, TeamConflict
@@ -215,3 +217,18 @@ def test_closed_then_customer_writes_reopens_for_everyone(tmp_path: Path, doveco
     for mate in (alice, bob, carol):  # carol sees the close for the first time now
         mate.sync()
     assert {mate.queue_row(cid)[1] for mate in (alice, bob, carol)} == {"open"}
+
+
+def test_cache_rebuild_does_not_push_stale_state_over_teammates(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    set_status(bob.db, cid, "pending", agent="bob")
+    bob.sync()
+    set_status(alice.db, cid, "closed", agent="alice")  # newer than bob's, bob has not seen it
+    alice.sync()
+    bob.db.close()
+    with bob.active():
+        rebuild_cache(bob.name)
+        bob.db = open_database(account=bob.name)
+    bob.sync()
+    assert bob.queue_row(cid)[1] == "closed"
+    assert "$si-status-closed" in _server_flags(dovecot)

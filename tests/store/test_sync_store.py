@@ -120,7 +120,8 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
 
     outcome = rebuild_cache("support")
 
-    assert outcome.kept == {"outbox": 1, "pending_ops": 1, "conversation_state": 0, "notes": 1}
+    kept = {"outbox": 1, "pending_ops": 1, "conversation_state": 0, "team_sync": 0, "notes": 1}
+    assert outcome.kept == kept
     assert outcome.backup is None
     with open_database(account="support") as db:
         assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
