@@ -259,13 +259,21 @@ class SupportInboxApp(App[None]):
     def _switch_to(self, name: str | None) -> None:
         if name is None or name == self.service.account_name or self._service_factory is None:
             return
+        # After the chooser has closed: the screens of the old account are replaced as a whole.
+        self.call_later(self._open_account, name)
+
+    async def _open_account(self, name: str) -> None:
+        assert self._service_factory is not None
         self.workers.cancel_group(self, "sync")
+        self.workers.cancel_group(self, "idle")
         self.service.close()
         self.service = self._service_factory(name)
         self.sync_status = SyncStatus(
             account=name, last_sync=self.service.last_sync(), outbox=self.service.outbox_count()
         )
         while len(self.screen_stack) > 2:
-            self.pop_screen()
-        self.switch_screen(InboxScreen())
+            await self.pop_screen()
+        await self.switch_screen(InboxScreen())
         self.action_sync()
+        if self.service.config.ui.idle:
+            self._watch_inbox()

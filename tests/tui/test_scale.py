@@ -49,7 +49,9 @@ def bulk_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pilot_test
-async def test_first_screen_on_100k_messages_holds_one_window(supportinbox_home: Path, bulk_cache: Path) -> None:
+async def test_first_screen_on_100k_messages_holds_one_window(
+    supportinbox_home: Path, bulk_cache: Path
+) -> None:
     write_config(supportinbox_home, CONFIG)
     target = paths.database_file("bulk")
     target.parent.mkdir(parents=True, exist_ok=True)

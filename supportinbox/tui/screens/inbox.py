@@ -48,7 +48,7 @@ class InboxScreen(ConversationActions, Screen[None]):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="inbox")
+        super().__init__(classes="inbox-screen")
         self._view = "open"
 
     @property
