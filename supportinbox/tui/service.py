@@ -203,21 +203,33 @@ class InboxService:
 
     def claim(self, conversation_id: str) -> str:
         """Take the conversation for this agent (teammates see it after the next sync)."""
+        agent = self.account.agent
+
+        def take(owner: str | None) -> str | None:
+            if owner and owner != agent:
+                raise UserError(f"{owner} has claimed this conversation already")
+            return agent
+
+        self._set_owner(conversation_id, take)
+        return agent
+
+    def release(self, conversation_id: str) -> None:
+        """Give up this agent's claim (the undo of :meth:`claim`)."""
+        self._set_owner(conversation_id, lambda owner: None if owner == self.account.agent else owner)
+
+    def _set_owner(self, conversation_id: str, decide: Callable[[str | None], str | None]) -> None:
         from supportinbox.team import store as team_store
         from supportinbox.team.keywords import TeamState
 
-        agent = self.account.agent
         with self.writer() as db:
             ident = conversations.resolve_id(db, conversation_id)
             with db.transaction() as conn:
                 state = team_store.local_state(conn, ident)
-                if state.assigned_to and state.assigned_to != agent:
-                    raise UserError(f"{state.assigned_to} has claimed this conversation already")
+                owner = decide(state.assigned_to)
                 team_store.write_local(
-                    conn, ident, TeamState(state.status, state.snoozed_until, agent), by=agent
+                    conn, ident, TeamState(state.status, state.snoozed_until, owner), by=self.account.agent
                 )
             conversations.reapply_state(db, [ident], now=self.now())
-        return agent
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
@@ -317,8 +329,21 @@ class InboxService:
             result = engine.run()
             progress("sorting the queue")
             conversations.refresh_conversations(db, self.config, self.account, now=self.now())
-        summary = f"{result.new} new, {result.updated} changed"
+            summary = f"{result.new} new, {result.updated} changed"
+            progress("sending due replies")
+            summary += self._send_due(db)
         return SyncOutcome(summary, utcnow_iso())
+
+    def _send_due(self, db: Database) -> str:
+        """Send replies whose undo window is over but were not sent (the app was closed, a crash)."""
+        from supportinbox.mail.outbox import send_due
+
+        try:
+            report = send_due(db, self.config, self.account_name, self.account)
+        except UserError as exc:
+            return f"; outbox: {exc.message}"
+        sent = sum(1 for outcome in report.outcomes if outcome.status == "sent")
+        return f"; {sent} queued repl{'y' if sent == 1 else 'ies'} sent" if sent else ""
 
     def wait_for_changes(self, timeout: float) -> bool:
         """Block until the inbox changes on the server (IDLE) or ``timeout`` passes."""

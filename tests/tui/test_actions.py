@@ -77,7 +77,7 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
 
 
 @pilot_test
-async def test_claim_sets_the_owner() -> None:
+async def test_claim_sets_the_owner_and_undo_releases_it() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -86,6 +86,9 @@ async def test_claim_sets_the_owner() -> None:
         await pilot.press("a")
         await settle(pilot)
         assert app.service.conversation(target.id).summary.assigned_to == "alex"
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.service.conversation(target.id).summary.assigned_to is None
 
 
 @pilot_test

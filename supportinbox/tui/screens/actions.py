@@ -104,9 +104,13 @@ class ConversationActions(DOMNode):
         service = self._inbox_app.service
         subject = one_line(summary.subject, limit=40)
 
+        def undo() -> Change:
+            service.release(summary.id)
+            return Change(f"Released: {subject}")
+
         def apply() -> Change:
             owner = service.claim(summary.id)
-            return Change(f"Claimed by {owner}: {subject}")
+            return Change(f"Claimed by {owner}: {subject} (u to undo)", undo)
 
         self._change(apply)
 
