@@ -1,0 +1,55 @@
+"""Sync from the app against a real Dovecot: on start, on ``s``, and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.tui.factory import build_app
+from supportinbox.tui.widgets.status_bar import StatusBar
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+from tests.harness.replies import setup_account
+from tests.tui.support import SIZE, pilot_test, queue, wait_until
+
+pytestmark = pytest.mark.server
+
+
+@pilot_test
+async def test_sync_now_brings_new_mail_into_the_open_inbox(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    first = make_message(
+        sender="Ann <ann@customer.test>", subject="Export question", message_id="<s1@c.test>"
+    )
+    setup = setup_account(supportinbox_home, dovecot, None, [first], extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        assert queue(app).total == 1
+        assert "synced" in str(app.screen.query_one(StatusBar).render())
+        append(
+            dovecot,
+            [make_message(sender="Bo <bo@other.test>", subject="Site is down", message_id="<s2@c.test>")],
+        )
+        await pilot.press("s")
+        await wait_until(pilot, lambda: queue(app).total == 2)
+        assert queue(app).current is not None and queue(app).current.subject == "Site is down"  # type: ignore[union-attr]
+        assert not app.sync_status.offline
+
+
+@pilot_test
+async def test_idle_push_syncs_without_a_key(supportinbox_home: Path, dovecot: Dovecot) -> None:
+    first = make_message(sender="Ann <ann@customer.test>", subject="Export", message_id="<i1@c.test>")
+    setup = setup_account(supportinbox_home, dovecot, None, [first])
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await wait_until(pilot, lambda: app.service._idle_client is not None)
+        second = make_message(sender="Bo <bo@other.test>", subject="Refund", message_id="<i2@c.test>")
+        append(dovecot, [second])
+        await wait_until(pilot, lambda: queue(app).total == 2)
