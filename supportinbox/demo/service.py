@@ -9,12 +9,18 @@ going to SMTP.
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from supportinbox import paths
+from supportinbox.demo.mailbox import demo_messages
+from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import NotFound, SendRefused
+from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
@@ -40,6 +46,23 @@ class DemoService(InboxService):
     def sync(self, progress: Progress) -> SyncOutcome:
         progress("demo mailbox")
         return SyncOutcome("demo mailbox: nothing to fetch", None)
+
+    def attachments_dir(self) -> Path:
+        return paths.data_dir() / "demo-attachments"
+
+    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+        """Take the attachment from the bundled demo message (there is no server to fetch from)."""
+        wanted = str(attachment.get("filename") or "")
+        for demo in demo_messages(self.now()):
+            parsed = message_from_bytes(demo.raw, policy=policy.default)
+            if str(parsed.get("Message-ID", "")).strip() != (message.message_id or ""):
+                continue
+            assert isinstance(parsed, EmailMessage)
+            for part in parsed.iter_attachments():
+                if part.get_filename() == wanted:
+                    data = part.get_payload(decode=True)
+                    return safe_save(self.attachments_dir(), wanted, data if isinstance(data, bytes) else b"")
+        raise NotFound(f"the demo mailbox has no attachment {wanted!r} on this message")
 
     def rescue(self, suspect: JunkSuspect) -> str:
         """Move the message to the cached inbox, as the next sync would after the server move."""

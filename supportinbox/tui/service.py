@@ -16,15 +16,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template, list_templates
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
+from supportinbox.mail.attachments import safe_save
 from supportinbox.store import conversations, junk
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
@@ -255,6 +256,22 @@ class InboxService:
         from supportinbox.sync.hooks import default_hooks
 
         return default_hooks(self.config, self.account_name, self.account)
+
+    # -- attachments ------------------------------------------------------------------------
+
+    def attachments_dir(self) -> Path:
+        return paths.attachments_dir()
+
+    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+        """Fetch one attachment from the server and save it under a safe, new file name."""
+        from supportinbox.mail import imap
+
+        client = imap.connect(self.account_name, self.account)
+        try:
+            data = imap.fetch_part(client, message.folder, message.uid, str(attachment.get("part") or ""))
+        finally:
+            imap.logout(client)
+        return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
 
     # -- replies ----------------------------------------------------------------------------
 

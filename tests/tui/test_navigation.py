@@ -106,3 +106,21 @@ async def test_command_palette_offers_the_screen_actions() -> None:
         await settle(pilot)
         names = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Reply", "Snooze", "Search", "Close", "Quit"} <= names
+
+
+@pilot_test
+async def test_attachment_is_saved_under_a_safe_name_inside_the_folder() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "will be closed")
+        await pilot.press("enter", "d")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        folder = app.service.attachments_dir()
+        saved = list(folder.iterdir())
+        assert len(saved) == 1 and saved[0].parent == folder
+        assert ".." not in saved[0].name and "/" not in saved[0].name
+        assert saved[0].read_bytes() == b"echo pwned\n"
+        assert oct(saved[0].stat().st_mode & 0o777) == "0o600"

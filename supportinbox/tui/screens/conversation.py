@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,11 +13,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
-from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui.format import age, local_time
 from supportinbox.tui.screens.actions import ConversationActions
+from supportinbox.tui.screens.modals import ChooseModal
 from supportinbox.tui.widgets.banner import DemoBanner
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
@@ -38,6 +41,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
         Binding("G,end", "bottom", "Bottom", show=False, id="thread_bottom"),
         Binding("e", "expand", "Expand quotes", id="expand", tooltip="Show quoted text and signatures"),
         Binding("H", "headers", "Headers", id="headers", tooltip="Show message headers"),
+        Binding(
+            "d", "save_attachment", "Save attachment", id="save_attachment", tooltip="Fetch and save one"
+        ),
         *ConversationActions.ACTION_BINDINGS,
     ]
 
@@ -162,6 +168,37 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self._expanded = not self._expanded
         for block in self.query(MessageBlock):
             block.expanded = self._expanded
+
+    def action_save_attachment(self) -> None:
+        detail = self._detail
+        found = [(m, a) for m in (detail.messages if detail else []) for a in m.attachments]
+        if not found:
+            self.notify("No attachments in this conversation.")
+            return
+        choices = [
+            (
+                str(index),
+                f"{one_line(str(a.get('filename') or 'unnamed'), limit=60)} — "
+                f"{one_line(m.from_name or m.from_addr, limit=30)}, {local_time(m.date)}",
+            )
+            for index, (m, a) in enumerate(found)
+        ]
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                message, attachment = found[int(key)]
+                self._save(message, attachment)
+
+        self.app.push_screen(ChooseModal("Save which attachment?", choices), chosen)
+
+    @work(thread=True, exit_on_error=False, group="attachment", description="Saving an attachment")
+    def _save(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+        return self.inbox_app.service.save_attachment(message, attachment)
+
+    @on(Worker.StateChanged)
+    def _saved(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "attachment" and event.state == WorkerState.SUCCESS:
+            self.notify(f"Saved to {event.worker.result}", title="Attachment")
 
     def action_headers(self) -> None:
         self._headers = not self._headers
