@@ -137,3 +137,18 @@ def test_folder_overrides_and_missing_folders_are_reported(dovecot: Dovecot) -> 
         imap.logout()
     assert (roles.inbox, roles.junk, roles.sent) == ("INBOX", None, "Sent")
     assert roles.problems == ["junk_folder 'Spam Box' does not exist on the server"]
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_whole_sync_runs_over_tls(dovecot: Dovecot, security: str) -> None:
+    from supportinbox.sync.engine import SyncEngine
+    from tests.harness.accounts import cached, on_server, open_cache
+    from tests.harness.mail import append, make_message
+
+    append(dovecot, [make_message(subject=f"m{i}", attachment=("a.bin", b"x" * 5000)) for i in range(30)])
+    db = open_cache()
+    account = imap_account(dovecot, security=security, batch_size=7)
+    result = SyncEngine(db, "support", account, password="secret").run()
+    assert result.new == 30 and cached(db) == on_server(dovecot)
+    body = db.conn.execute("SELECT body_text FROM messages WHERE uid = 3").fetchone()[0]
+    assert body.startswith("Hello, I cannot log in")
