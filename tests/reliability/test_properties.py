@@ -71,7 +71,7 @@ def _grouping(messages: list[ThreadMessage]) -> dict[str, tuple[tuple[object, ..
     return {t.id: tuple(sorted((_content(m) for m in t.messages), key=repr)) for t in threads}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(thread_inputs(), st.randoms(use_true_random=False))
 def test_threading_partitions_and_ignores_input_order(messages: list[ThreadMessage], rnd: object) -> None:
     threads = thread_messages(messages)

@@ -72,7 +72,6 @@ BEFORE_ACCEPTANCE = {
     "cut-mid-data": Fault("cut", direction="c2s", trigger=b"data\r\n", after=300),
     "greeting-then-close": Fault("greeting"),
     "stall-at-rcpt": Fault("stall", direction="c2s", trigger=b"rcpt TO", after=0, seconds=30),
-    "cut-after-mail-from": Fault("cut", trigger=b"250", after=0, connections=1),
 }
 
 
@@ -82,14 +81,12 @@ def test_fault_before_acceptance_keeps_reply_in_outbox(
 ) -> None:
     rig.smtp.set_fault(BEFORE_ACCEPTANCE[name])
     code, _out, err = rig.reply()
-    run = run_cli(rig.home, "outbox")  # the listing shows it waiting
     assert rig.smtp.stats.trips, "the fault never fired"
     assert code == SEND_REFUSED_EXIT, err
     assert "Traceback" not in err and len([line for line in err.splitlines() if line.strip()]) == 1, err
     assert "kept in the outbox" in err
     row = rig.row()
     assert row["status"] == "failed" and smtp_server.received == []
-    assert f"#{row['id']}" in run.stdout
 
     rig.smtp.clear()
     retry = run_cli(rig.home, "outbox", "retry")

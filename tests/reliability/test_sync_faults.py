@@ -62,12 +62,10 @@ def _assert_in_step(home: Path, server: Dovecot) -> None:
 
 FAULTS = {
     "greeting-then-close": Fault("greeting"),
-    "cut-at-first-fetch": Fault("cut", trigger=b" FETCH (", after=0),
     "cut-mid-fetch": Fault("cut", trigger=b"BODY[HEADER]", after=9000),
     "cut-late-fetch": Fault("cut", trigger=b"BODY[HEADER]", after=40000),
     "cut-client-command": Fault("cut", direction="c2s", trigger=b"UID FETCH", after=4),
     "stall-mid-fetch": Fault("stall", trigger=b"BODY[HEADER]", after=12000, seconds=30),
-    "stall-at-login": Fault("stall", direction="c2s", trigger=b"LOGIN", after=0, seconds=30),
 }
 
 

@@ -66,13 +66,6 @@ def test_imap_tls_with_ca_file_works(dovecot: Dovecot, supportinbox_home: Path) 
     assert code == 0, err
 
 
-def test_imap_starttls_with_ca_file_works(dovecot: Dovecot, supportinbox_home: Path) -> None:
-    code, _, err = _sync(
-        supportinbox_home, imap_port=dovecot.imap_port, imap_security="starttls", ca_file=dovecot.cert_file
-    )
-    assert code == 0, err
-
-
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_imap_host_name_mismatch_is_refused(security: str, dovecot: Dovecot, supportinbox_home: Path) -> None:
     port = dovecot.imaps_port if security == "tls" else dovecot.imap_port
@@ -145,15 +138,6 @@ def tls_smtp(dovecot: Dovecot) -> Iterator[SmtpServer]:
         server.stop()
 
 
-@pytest.fixture
-def starttls_smtp(dovecot: Dovecot) -> Iterator[SmtpServer]:
-    server = SmtpServer(cert_dir=dovecot.cert_file.parent, security="starttls").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_smtp_tls_without_ca_file_is_refused(
     dovecot: Dovecot, tls_smtp: SmtpServer, supportinbox_home: Path
 ) -> None:
@@ -167,16 +151,6 @@ def test_smtp_tls_with_ca_file_works(dovecot: Dovecot, tls_smtp: SmtpServer, sup
     )
     assert code == 0, err
     assert len(tls_smtp.received) == 1
-
-
-def test_smtp_starttls_with_ca_file_works(
-    dovecot: Dovecot, starttls_smtp: SmtpServer, supportinbox_home: Path
-) -> None:
-    code, err = _reply_through(
-        supportinbox_home, dovecot, starttls_smtp, smtp_security="starttls", ca_file=dovecot.cert_file
-    )
-    assert code == 0, err
-    assert len(starttls_smtp.received) == 1
 
 
 def test_smtp_host_name_mismatch_is_refused(
