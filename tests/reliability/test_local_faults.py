@@ -3,8 +3,9 @@
 Each gives one clear line and a non-zero exit, and loses nothing already cached; a
 corrupted cache is rebuilt from the server with ``supportinbox cache rebuild`` (keeping the
 outbox). The full disk and the read-only folder are real: a small tmpfs mounted over the
-data folder (root only; elsewhere the tests are skipped, and the engine-level disk-full
-test with ``PRAGMA max_page_count`` in tests/server/test_sync_engine.py still runs).
+data folder (root only; elsewhere the disk-full test is skipped, and the engine-level
+disk-full test with ``PRAGMA max_page_count`` in tests/server/test_sync_engine.py still
+runs) remounted read-only, or, without root, a folder without write permission.
 """
 
 from __future__ import annotations
@@ -98,21 +99,43 @@ def test_disk_full_is_one_line_and_loses_nothing(mailbox: Dovecot, supportinbox_
         assert cached_uids(supportinbox_home) == server_uids(mailbox)
 
 
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` read-only: a read-only remount as root (where modes do not bind),
+    else taking the write bits away."""
+    if os.geteuid() == 0:
+        with small_disk(folder, "20m"):
+            yield
+        return
+    yield
+
+
 def test_read_only_cache_folder_is_one_line_and_loses_nothing(
     mailbox: Dovecot, supportinbox_home: Path
 ) -> None:
     write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port, batch_size=10))
-    with small_disk(supportinbox_home / "data", "20m") as data:
+    data = supportinbox_home / "data"
+    with read_only(data):
         assert run_cli(supportinbox_home, "sync").returncode == 0
         count = _total(supportinbox_home)
         append(mailbox, [make_message(subject="arrived while read-only")])
-        _remount(data, "ro")
+        files = [data, *data.iterdir()]
+        if os.geteuid() == 0:
+            _remount(data, "ro")
+        else:
+            for path in files:
+                path.chmod(0o500 if path.is_dir() else 0o400)
         try:
             sync = run_cli(supportinbox_home, "sync")
             assert sync.returncode == STORAGE_EXIT, sync.describe()
             assert "read-only" in sync.stderr or "writable" in sync.stderr, sync.describe()
+            assert_one_clear_line(sync)
         finally:
-            _remount(data, "rw")
+            if os.geteuid() == 0:
+                _remount(data, "rw")
+            else:
+                for path in files:
+                    path.chmod(0o700 if path.is_dir() else 0o600)
         assert _total(supportinbox_home) == count
         assert run_cli(supportinbox_home, "sync").returncode == 0
         assert cached_uids(supportinbox_home) == server_uids(mailbox)
