@@ -115,15 +115,18 @@ _TOKEN = re.compile(r"\w+(?:'\w+)*")
 _ARABIC_CLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب")
 
 
+def _fold_chars(text: str) -> str:
+    return _MARKS.sub("", unicodedata.normalize("NFKC", text).casefold().translate(_FOLD))
+
+
 def fold_text(text: str) -> str:
     """Case-fold and normalise ``text`` for keyword matching in any of our languages."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
-    return _SPACES.sub(" ", _MARKS.sub("", text))
+    return _SPACES.sub(" ", _fold_chars(text))
 
 
 def words(text: str) -> list[str]:
     """The folded words of ``text`` (letters, digits and inner apostrophes)."""
-    return _TOKEN.findall(fold_text(text))
+    return _TOKEN.findall(_fold_chars(text))
 
 
 @dataclass(frozen=True)
@@ -167,9 +170,13 @@ class KeywordMatcher:
         if not self.by_first or not text:
             return []
         tokens = words(text)
+        # Look each distinct word up once; most texts contain no keyword at all.
+        hits = {token: keys for token in set(tokens) if (keys := self._candidates(token))}
+        if not hits:
+            return []
         found: list[str] = []
         for index, token in enumerate(tokens):
-            for key in self._candidates(token):
+            for key in hits.get(token, ()):
                 if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
                     keyword = self.originals[key]
                     if keyword not in found:

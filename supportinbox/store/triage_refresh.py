@@ -159,9 +159,23 @@ _CONVERSATION_COLUMNS = (
     "unanswered_since",
 )
 _INSERT_CONVERSATION = (
-    f"INSERT INTO conversations({', '.join(_CONVERSATION_COLUMNS)}) "
+    f"INSERT OR REPLACE INTO conversations({', '.join(_CONVERSATION_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in _CONVERSATION_COLUMNS)})"
 )
+
+
+def _write_conversations(conn: sqlite3.Connection, prepared: Sequence[dict[str, Any]]) -> None:
+    """Make ``conversations`` equal to ``prepared``, writing only the rows that differ."""
+    existing = {
+        str(row[0]): tuple(row)
+        for row in conn.execute(f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM conversations")
+    }
+    changed = [
+        row for row in prepared if existing.get(row["id"]) != tuple(row[c] for c in _CONVERSATION_COLUMNS)
+    ]
+    gone = existing.keys() - {row["id"] for row in prepared}
+    conn.executemany("DELETE FROM conversations WHERE id = ?", [(ident,) for ident in gone])
+    conn.executemany(_INSERT_CONVERSATION, changed)
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
@@ -334,8 +348,7 @@ def _refresh(
                 "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
             )
             tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
-        tx.execute("DELETE FROM conversations")
-        tx.executemany(_INSERT_CONVERSATION, prepared)
+        _write_conversations(tx, prepared)
         tx.executemany("UPDATE messages SET conversation_id = ? WHERE id = ?", links)
         tx.execute(
             "UPDATE messages SET conversation_id = NULL WHERE conversation_id IS NOT NULL AND folder_id IN "

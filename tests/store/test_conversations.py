@@ -370,3 +370,12 @@ def test_refresh_without_news_only_applies_the_clock(db: Database) -> None:
     db.conn.execute("UPDATE conversations SET subject = 'marker'")
     cv.refresh_conversations(db, config, account, now=NOW)  # the clock went back
     assert queue_ids(db) == ["One"]
+
+
+def test_conversation_disappears_with_its_messages(db: Database) -> None:
+    add_message(db, message_id="<a@c>", sender="a@c.test", subject="Stays", when=at(2))
+    add_message(db, message_id="<b@c>", sender="b@c.test", subject="Goes", when=at(1))
+    refresh(db)
+    db.conn.execute("DELETE FROM messages WHERE message_id = '<b@c>'")
+    refresh(db)
+    assert queue_ids(db, status="all") == ["Stays"]
