@@ -1,0 +1,43 @@
+"""The shapes of the demo mailbox: a thread of turns, written by a customer or the team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SUPPORT = ("Acme Support", "support@acme.example")
+SIGNATURE = "\n\n-- \nAcme Support · https://acme.example/help\nWe answer within one working day."
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a thread."""
+
+    minutes_ago: int
+    body: str
+    from_support: bool = False
+    attachment: tuple[str, str, bytes] | None = None  # file name, MIME type, data
+    seen: bool = True
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One conversation with one customer; ``folder`` is where the customer's mail lies."""
+
+    name: str
+    email: str
+    subject: str
+    turns: tuple[Turn, ...]
+    folder: str = "INBOX"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def customer(
+    minutes: int, body: str, *, seen: bool = False, attachment: tuple[str, str, bytes] | None = None
+) -> Turn:
+    """A customer's message, ``minutes`` before now (unread unless ``seen``)."""
+    return Turn(minutes, body, from_support=False, attachment=attachment, seen=seen)
+
+
+def support(minutes: int, body: str) -> Turn:
+    """The team's answer, ``minutes`` before now, signed."""
+    return Turn(minutes, body + SIGNATURE, from_support=True, seen=True)
