@@ -76,6 +76,12 @@ class TeamSyncHook:
         """Exchange notes and merge the shared state of every conversation."""
         self.events = []
         self.problems = []
+        try:
+            self._after(imap, db, folders)
+        finally:
+            self._record_events(db)
+
+    def _after(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         # A server refusing a team command (NO/BAD) must not fail the sync of the mail itself:
         # the problem is reported and the work is retried at the next sync.
         try:
@@ -144,6 +150,7 @@ class TeamSyncHook:
         bases = base_states(db.conn)
         known = {r[0] for r in db.conn.execute("SELECT id FROM conversations")}
         changed: list[str] = []
+        writes: list[tuple[str, TeamState, str, str | None, int | None, bool]] = []
         for cid in sorted((set(remote_states) | set(locals_) | set(bases)) & known):
             remote = remote_states.get(cid, Resolution(TeamState()))
             local = locals_.get(cid, TeamState())
@@ -168,9 +175,12 @@ class TeamSyncHook:
                 continue
             if final == local and final == bases.get(cid):
                 continue
-            with db.transaction() as tx:
-                if final != local:
-                    write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=remote.modseq)
+            writes.append((cid, final, writer, written_at, remote.modseq, final != local))
+        # One transaction for all: a sync that brings hundreds of teammates' claims stays quick.
+        with db.transaction() as tx:
+            for cid, final, writer, written_at, modseq, local_changed in writes:
+                if local_changed:
+                    write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=modseq)
                     changed.append(cid)
                 set_base(tx, cid, final)
         return changed
@@ -194,8 +204,12 @@ class TeamSyncHook:
         self.events.append(event)
         if kind == "conflict":
             log.warning("team: %s", full)
-        with db.transaction() as tx:
-            add_event(tx, event)
+
+    def _record_events(self, db: Database) -> None:
+        if self.events:
+            with db.transaction() as tx:
+                for event in self.events:
+                    add_event(tx, event)
 
 
 def _merge_inputs(db: Database) -> str | None:
