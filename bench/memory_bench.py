@@ -7,7 +7,10 @@ Baseline, measured in the same run: the peak RSS of the same interpreter running
 ``python -m supportinbox --version`` (interpreter and imports, no mail), so the figure
 that grows with the mailbox is the difference. Target: peak below 200 MB.
 
-Run: ``.venv/bin/python bench/memory_bench.py [--messages 100000] [--batch-size 500]``
+Messages come in conversations of ``--per-thread`` (default 3; 1 is the worst case for the
+triage refresh, which holds one summary per conversation).
+
+Run: ``.venv/bin/python bench/memory_bench.py [--messages 100000] [--per-thread 3]``
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ TARGET_MB = 200.0
 TEMPLATE = (
     "From: Customer {n} <customer{c}@customer.test>\r\n"
     "To: Acme Support <support@acme.test>\r\n"
-    "Subject: {subject} #{n}\r\n"
+    "Subject: {re}{subject} #{t}\r\n"
     "Date: Tue, 10 Mar 2026 {hh:02d}:{mm:02d}:00 +0000\r\n"
     "Message-ID: <bench-{n}@customer.test>\r\n"
+    "{parent}"
     "MIME-Version: 1.0\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "\r\n"
@@ -48,18 +52,28 @@ BODIES = [
 ]
 
 
-def messages(count: int) -> list[bytes]:
-    return [
-        TEMPLATE.format(
-            n=n,
-            c=n % 5000,
-            subject=SUBJECTS[n % len(SUBJECTS)],
-            hh=(n // 60) % 24,
-            mm=n % 60,
-            body=BODIES[n % len(BODIES)],
-        ).encode()
-        for n in range(count)
-    ]
+def messages(count: int, per_thread: int = 1) -> list[bytes]:
+    """``count`` messages in threads of ``per_thread`` (follow-ups reference the one before)."""
+    out = []
+    for n in range(count):
+        thread, position = divmod(n, per_thread)
+        parent = (
+            f"In-Reply-To: <bench-{n - 1}@customer.test>\r\nReferences: <bench-{n - 1}@customer.test>\r\n"
+        )
+        out.append(
+            TEMPLATE.format(
+                n=n,
+                t=thread,
+                c=thread % 5000,
+                re="Re: " if position else "",
+                subject=SUBJECTS[thread % len(SUBJECTS)],
+                parent=parent if position else "",
+                hh=(n // 60) % 24,
+                mm=n % 60,
+                body=BODIES[n % len(BODIES)],
+            ).encode()
+        )
+    return out
 
 
 def peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
@@ -79,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--per-thread", type=int, default=3, help="messages per conversation (1: every message its own)"
+    )
     options = parser.parse_args()
 
     root = make_root("si-membench-")
@@ -87,8 +104,11 @@ def main() -> None:
     try:
         server.start()
         started = time.monotonic()
-        server.deliver_files(messages(options.messages))
-        print(f"delivered {options.messages:,} messages in {time.monotonic() - started:.1f} s")
+        server.deliver_files(messages(options.messages, options.per_thread))
+        print(
+            f"delivered {options.messages:,} messages ({options.per_thread} per conversation) "
+            f"in {time.monotonic() - started:.1f} s"
+        )
         config = home / "config" / "config.toml"
         config.parent.mkdir(parents=True, mode=0o700)
         config.write_text(
@@ -116,8 +136,10 @@ batch_size = {options.batch_size}
             raise SystemExit(f"sync failed ({code}): {err}")
         with sqlite3.connect(home / "data" / "support.sqlite3") as conn:
             (cached,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+            (conversations,) = conn.execute("SELECT count(*) FROM conversations").fetchone()
         print(f"command: SUPPORTINBOX_HOME={home} {' '.join(command)}")
         print(f"messages synced:        {cached:,} of {options.messages:,} in {seconds:.1f} s")
+        print(f"conversations:          {conversations:,}")
         print(f"baseline (--version):   {base_mb:7.1f} MB peak RSS")
         print(
             f"sync:                   {sync_mb:7.1f} MB peak RSS ({sync_mb - base_mb:+.1f} MB over baseline)"
