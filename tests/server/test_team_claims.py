@@ -232,3 +232,15 @@ def test_cache_rebuild_does_not_push_stale_state_over_teammates(tmp_path: Path, 
     bob.sync()
     assert bob.queue_row(cid)[1] == "closed"
     assert "$si-status-closed" in _server_flags(dovecot)
+
+
+def test_agent_names_of_any_script_travel_exactly(tmp_path: Path, dovecot: Dovecot) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "Zoë")
+    assert claim_keyword("Zoë") in _server_flags(dovecot)
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "Zoë"
+    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "علی")
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "علی"
+    assert "Zoë" not in bob.queue_row(cid)
