@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 from supportinbox.store.conversations import get_conversation
 from supportinbox.team import actions
+from supportinbox.team.notes import build_note
+from supportinbox.team.store import ConversationRef
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -114,3 +117,26 @@ def test_note_from_the_editor(
     monkeypatch.setenv("EDITOR", "true")
     empty = alice.cli(capsys, "note", cid)
     assert empty.code != 0 and "nothing saved" in empty.err and "Traceback" not in empty.err
+
+
+def test_note_filed_under_another_id_lands_in_the_referenced_conversation(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    append(dovecot, [make_message(message_id=MID)])
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    cid = bob.conversation_of(MID)
+    # A teammate whose cache threads the conversation under another id.
+    elsewhere = ConversationRef("qqqqqqqq", "Refund", "INBOX", (1,), (MID,))
+    raw = build_note(
+        bob.account,
+        "dana",
+        elsewhere,
+        "seen from another thread root",
+        message_id="<n9@acme.test>",
+        created_at=datetime.now(UTC),
+    )
+    append(dovecot, [raw], folder="Support Notes")
+    bob.sync()
+    assert [(n.author, n.body) for n in get_conversation(bob.db, cid).notes] == [
+        ("dana", "seen from another thread root")
+    ]
