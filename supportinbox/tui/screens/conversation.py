@@ -41,9 +41,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         Binding("G,end", "bottom", "Bottom", show=False, id="thread_bottom"),
         Binding("e", "expand", "Expand quotes", id="expand", tooltip="Show quoted text and signatures"),
         Binding("H", "headers", "Headers", show=False, id="headers", tooltip="Show message headers"),
-        Binding(
-            "d", "save_attachment", "Save attachment", id="save_attachment", tooltip="Fetch and save one"
-        ),
+        Binding("d", "save_attachment", "Save attachment", show=False, id="save_attachment", tooltip="Save"),
         *ConversationActions.ACTION_BINDINGS,
     ]
 
