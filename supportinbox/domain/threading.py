@@ -191,6 +191,7 @@ def _canonical(message: ThreadMessage) -> tuple[object, ...]:
         message.from_addr,
         tuple(message.to_addrs),
         message.from_us,
+        message.rowid,  # only between messages equal in everything else
     )
 
 
@@ -227,8 +228,8 @@ def short_id(key: str, length: int = ID_LENGTH) -> str:
 def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
     """Group ``messages`` into conversations with stable, unique ids (sorted by id)."""
     # Loop-breaking keeps the first link seen, so the input order matters when References
-    # contradict each other. A canonical order (by content, never by row id) gives the same
-    # conversations and ids whatever order the cache hands the rows over in.
+    # contradict each other. A canonical order (by content; the row id only separates exact
+    # duplicates) gives the same conversations whatever order the cache hands the rows over in.
     containers = _build_containers(sorted(messages, key=_canonical))
     trees: list[_Tree] = []
     for root in containers:

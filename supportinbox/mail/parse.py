@@ -220,11 +220,18 @@ def _first_id(value: str | None) -> str | None:
     return f"<{bare.group(0)}>" if bare else None
 
 
+_REFERENCES_WINDOW = MAX_REFERENCES * 600
+
+
 def _id_list(value: str | None) -> list[str]:
+    """Message ids of a References header, trimmed as RFC 5322 3.6.4 suggests: the thread's
+    root and the newest ones (the direct parent is last)."""
     if not value:
         return []
-    ids = _MSGID.findall(value[: MAX_REFERENCES * 600])
-    return ids[-MAX_REFERENCES:]
+    ids = _MSGID.findall(value)
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+    return ids
 
 
 _ADDR = r"[^<>\s\",()\\;:\[\]@]+@[^<>\s\",()\\;:\[\]@]+"
@@ -354,7 +361,10 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     # Raw values carry 8-bit bytes as surrogates, which SQLite refuses: decode ids too.
     parsed.message_id = _first_id(decode_header_value(first.get("message-id")))
     parsed.in_reply_to = _first_id(decode_header_value(first.get("in-reply-to")))
-    parsed.references = _id_list(decode_header_value(first.get("references"), MAX_REFERENCES * 600))
+    references = first.get("references") or ""
+    if len(references) > 2 * _REFERENCES_WINDOW:  # only the two ends of a huge header matter
+        references = references[:_REFERENCES_WINDOW] + " " + references[-_REFERENCES_WINDOW:]
+    parsed.references = _id_list(decode_header_value(references, 2 * _REFERENCES_WINDOW + 1))
     senders = _addresses(every.get("from", [])) or _addresses(every.get("sender", []))
     if senders:
         parsed.from_name, parsed.from_addr = senders[0]

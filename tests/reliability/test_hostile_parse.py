@@ -186,3 +186,9 @@ def test_header_decoding_never_raises(text: str, charset: str) -> None:
     value = f"=?{charset}?B?{text}?= {text} =?{charset}?Q?{text}?="
     out = decode_header_value(value)
     assert "\x00" not in out and len(out) <= 4096
+
+
+def test_huge_references_keep_the_root_and_the_direct_parent() -> None:
+    parsed = _parse("references-five-thousand")
+    assert parsed.references[0] == "<r0@corpus.test>"  # the thread's root
+    assert parsed.references[-1] == "<r4999@corpus.test>"  # the message replied to
