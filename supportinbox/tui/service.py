@@ -88,6 +88,8 @@ class InboxService:
         self._write_lock = threading.Lock()
         self._idle_client: IMAPClient | None = None
         self._clock: datetime | None = None
+        self._search_lock = threading.Lock()
+        self._searching: Database | None = None
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
@@ -173,6 +175,25 @@ class InboxService:
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""
         return conversations.search(self.reader, query, limit=limit, now=self._read_clock())
+
+    def search_fresh(self, query: str, limit: int = 200) -> list[ConversationSummary]:
+        """:meth:`search` for a worker thread, on its own connection.
+
+        A search that a newer one replaces is interrupted (SQLite stops mid-query), so
+        typing fast never queues up slow full-text queries.
+        """
+        db = open_database(self.db_path)
+        with self._search_lock:
+            previous, self._searching = self._searching, db
+        if previous is not None:
+            previous.conn.interrupt()
+        try:
+            return conversations.search(db, query, limit=limit, now=self._read_clock())
+        finally:
+            with self._search_lock:
+                if self._searching is db:
+                    self._searching = None
+            db.close()
 
     def junk_suspects(self) -> list[JunkSuspect]:
         """Real customers found in the spam folder, with the reasons."""

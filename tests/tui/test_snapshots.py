@@ -41,10 +41,15 @@ async def _steady(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def _keys_then_steady(*keys: str) -> Callable[[Pilot[Any]], Any]:
+def _keys_then_steady(*keys: str, then: tuple[str, ...] = ()) -> Callable[[Pilot[Any]], Any]:
+    """Press ``keys``, let workers (search, ...) finish, press ``then``, and hold still."""
+
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press(*keys)
+        await settle(pilot)
+        if then:
+            await pilot.press(*then)
         await _steady(pilot)
 
     return run
@@ -61,8 +66,8 @@ def test_inbox(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_conversation(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     # The follow-up from Ravi: four messages, quoted text and signatures folded.
-    keys = ["slash", *"from:ravi", "down", "enter"]
-    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady(*keys))
+    search = _keys_then_steady("slash", *"from:ravi", then=("down", "enter"))
+    assert snap_compare(demo_app(), terminal_size=size, run_before=search)
 
 
 @pytest.mark.parametrize("size", SIZES)

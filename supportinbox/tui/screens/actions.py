@@ -159,6 +159,8 @@ class ConversationActions(DOMNode):
     @on(Worker.StateChanged)
     def _change_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group != "change":
+            return
         if event.state == WorkerState.ERROR:
             self._inbox_app.worker_failed(worker)
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Change):

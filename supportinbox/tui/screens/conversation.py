@@ -195,8 +195,12 @@ class ConversationScreen(ConversationActions, Screen[None]):
 
     @on(Worker.StateChanged)
     def _saved(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "attachment" and event.state == WorkerState.SUCCESS:
+        if event.worker.group != "attachment":
+            return
+        if event.state == WorkerState.SUCCESS:
             self.notify(f"Saved to {event.worker.result}", title="Attachment")
+        elif event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(event.worker)
 
     def action_headers(self) -> None:
         self._headers = not self._headers

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, cast
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.errors import UserError
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
 
 RESULT_LIMIT = 500
+DEBOUNCE_SECONDS = 0.15
 
 
 class SearchScreen(ConversationActions, Screen[None]):
@@ -74,18 +77,40 @@ class SearchScreen(ConversationActions, Screen[None]):
 
     def _run(self, query: str) -> None:
         self._query = query
-        hint = self.query_one("#search-hint", Static)
-        results: list[ConversationSummary] = []
         if query.strip():
-            try:
-                results = self.inbox_app.service.search(query, limit=RESULT_LIMIT)
-            except UserError as exc:
-                hint.update(Content.styled(exc.message, "$text-warning"))
-            else:
-                more = "+" if len(results) >= RESULT_LIMIT else ""
-                hint.update(Content.styled(f"{len(results)}{more} conversations", "$text-muted"))
+            self._search(query)
         else:
-            hint.update(Content.styled("Type to search every cached message.", "$text-muted"))
+            self._show(query, [], "Type to search every cached message.")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search", description="Searching")
+    def _search(self, query: str) -> tuple[str, list[ConversationSummary], str]:
+        # A short pause first: while the user is still typing, this worker is replaced
+        # (exclusive) before it ever touches the index.
+        time.sleep(DEBOUNCE_SECONDS)
+        if get_current_worker().is_cancelled:
+            return query, [], ""
+        try:
+            results = self.inbox_app.service.search_fresh(query, limit=RESULT_LIMIT)
+        except UserError as exc:
+            return query, [], exc.message
+        more = "+" if len(results) >= RESULT_LIMIT else ""
+        return query, results, f"{len(results)}{more} conversations"
+
+    @on(Worker.StateChanged)
+    def _searched(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "search":
+            return
+        if event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(worker)
+        elif event.state == WorkerState.SUCCESS and not worker.is_cancelled:
+            query, results, hint = cast("tuple[str, list[ConversationSummary], str]", worker.result)
+            if query == self._query:
+                self._show(query, results, hint)
+
+    def _show(self, query: str, results: list[ConversationSummary], hint: str) -> None:
+        del query
+        self.query_one("#search-hint", Static).update(Content.styled(hint, "$text-muted"))
         self._results = results
         self.query_one(QueueTable).show(
             QueueSource(
