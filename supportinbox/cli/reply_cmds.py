@@ -16,6 +16,38 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
+from supportinbox.store.db import Database
+from supportinbox.team import collision
+
+_FORCE_HELP = (
+    "Send even if a teammate claimed, closed or already answered the conversation "
+    "(skips that check only; the undo window and SMTP errors still apply)."
+)
+
+
+def _forced_checks(force: bool, what: str) -> list[sender.PreSendCheck] | None:
+    """The pre-send checks for ``--force`` (all but the teammate check), saying so on stderr."""
+    if not force:
+        return None
+    click.echo(
+        f"--force: {what} without checking whether a teammate claimed, closed or answered the conversation",
+        err=True,
+    )
+    return collision.checks_without_collision()
+
+
+def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> None:
+    """Point at replies to the same conversation still held in the outbox (to avoid a double send)."""
+    if not conversation_id:
+        return
+    for row in store.list_rows(db.conn, ("failed",)):
+        if row.conversation_id == conversation_id and row.id != sent_id:
+            click.echo(
+                f"note: reply #{row.id} to this conversation is still in the outbox; "
+                f"'supportinbox outbox discard {row.id}' drops it",
+                err=True,
+            )
+
 
 _DRAFT_HEADERS = ("From", "To", "Cc", "Subject", "In-Reply-To", "References")
 
@@ -87,6 +119,7 @@ def _report(report: sender.SendReport) -> None:
 @click.option("--edit", is_flag=True, help="Edit the body in $VISUAL / $EDITOR first.")
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
 @click.option("--all", "reply_all", flag_value=True, default=None, help="Reply to all (others go to Cc).")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_ctx
 def reply(
     obj: CliContext,
@@ -96,13 +129,17 @@ def reply(
     edit: bool,
     yes: bool,
     reply_all: bool | None,
+    force: bool,
 ) -> None:
     """Answer CONVERSATION with a template: print the draft, or --send it.
 
     The reply goes to the outbox first, so a failed send is never lost: see
     'supportinbox outbox'. It is threaded under the customer's last message, filed in
-    Sent, and that message is flagged as answered on the server.
+    Sent, and that message is flagged as answered on the server. It is held (kept in the
+    outbox) when a teammate claimed, closed or answered the conversation, unless --force.
     """
+    if force and not send:
+        raise UserError("--force only goes with --send")
     config = obj.config
     name, account = obj.account()
     db = obj.db()
@@ -123,7 +160,10 @@ def reply(
     outbox_id = drafts.queue_draft(db, draft, msg, delay)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
-    _report(sender.send_due(db, config, name, account, force=True, ids=[outbox_id]))
+    checks = _forced_checks(force, f"sending reply #{outbox_id}")
+    _report(sender.send_due(db, config, name, account, force=True, ids=[outbox_id], checks=checks))
+    if force:
+        _mention_held(db, draft.conversation_id, outbox_id)
 
 
 @cli.group("templates", invoke_without_command=True)
@@ -221,15 +261,21 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
 
 @outbox_group.command("retry")
 @click.argument("ids", nargs=-1, type=int)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_ctx
-def outbox_retry(obj: CliContext, ids: tuple[int, ...]) -> None:
+def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     """Send failed and waiting replies now (IDS only, when given).
 
     A reply that may already have been delivered (the server's answer to it was lost) is
-    sent again only when its ID is given.
+    sent again only when its ID is given. A reply held because a teammate claimed, closed
+    or answered the conversation is held again, unless --force.
     """
     name, account = obj.account()
-    report = sender.send_due(obj.db(), obj.config, name, account, force=True, ids=set(ids) if ids else None)
+    which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
+    checks = _forced_checks(force, which)
+    report = sender.send_due(
+        obj.db(), obj.config, name, account, force=True, ids=set(ids) if ids else None, checks=checks
+    )
     if not report.outcomes:
         click.echo("nothing to send")
         return

@@ -76,7 +76,11 @@ def run_sync(
     db: Database,
     folders: Sequence[str] = (),
 ) -> SyncResult:
-    """Sync, refresh the triage queue, and report problems on stderr."""
+    """Sync, refresh the triage queue, print the summary and what teammates did.
+
+    Problems go to stderr; the summary line and one line per teammate change or conflict
+    (from hooks that keep a ``summary_lines()``) go to stdout.
+    """
     from supportinbox.store.conversations import refresh_conversations
     from supportinbox.sync.hooks import default_hooks
 
@@ -93,6 +97,12 @@ def run_sync(
             "on the server and stay queued for the next sync",
             err=True,
         )
+    click.echo(summary_line(result))
+    for hook in hooks:
+        lines = getattr(hook, "summary_lines", None)
+        if callable(lines):
+            for line in lines():
+                click.echo(one_line(str(line), limit=300))
     return result
 
 
@@ -108,8 +118,7 @@ def run_sync(
 def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     """Fetch new mail and changes from the server into the local cache."""
     name, account = obj.account()
-    result = run_sync(obj, name, account, obj.db(), folders)
-    click.echo(summary_line(result))
+    run_sync(obj, name, account, obj.db(), folders)
 
 
 @cli.group()
@@ -145,5 +154,4 @@ def rebuild(obj: CliContext, yes: bool) -> None:
         )
     kept = ", ".join(f"{count} {table}" for table, count in outcome.kept.items() if count)
     click.echo(f"cache emptied{' (kept ' + kept + ')' if kept else ''}; fetching the mailbox again")
-    result = run_sync(obj, name, account, obj.db())
-    click.echo(summary_line(result))
+    run_sync(obj, name, account, obj.db())

@@ -33,6 +33,12 @@ WIRE_POLICY = policy.SMTP.clone(cte_type="7bit")
 UNFOLDED_POLICY = WIRE_POLICY.clone(max_line_length=998)
 
 MAX_REFERENCES = 20
+
+# Who on the team wrote the reply (the header team notes carry too): a teammate's client
+# finds it in Sent and names them when it holds back a second answer. Non-ASCII agent
+# names travel RFC 2047-encoded, so the header stays 7-bit.
+AGENT_HEADER = "X-Supportinbox-Agent"
+_AGENT = re.compile(r"[\w.-]{1,64}")
 QUOTE_MAX_LINES = 40
 
 # Reply/forward markers in the languages customers write in: Re, RE, Aw (de), Sv (sv/da/no),
@@ -333,6 +339,8 @@ def build_reply(
     msg["Subject"] = reply_subject(original.subject, subject_prefix)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = message_id or make_msgid(domain=domain)
+    if _AGENT.fullmatch(account.agent):
+        msg[AGENT_HEADER] = account.agent
     parent = valid_msgid(original.message_id)
     if parent:
         msg["In-Reply-To"] = parent

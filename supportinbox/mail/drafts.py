@@ -100,8 +100,10 @@ def with_body(draft: Draft, body: str) -> Draft:
     return replace(draft, body=body)
 
 
-def draft_message(draft: Draft, config: Config, account: AccountConfig) -> EmailMessage:
-    """The reply e-mail for ``draft`` (a fresh Message-ID each call)."""
+def draft_message(
+    draft: Draft, config: Config, account: AccountConfig, *, now: datetime | None = None
+) -> EmailMessage:
+    """The reply e-mail for ``draft`` (a fresh Message-ID each call), dated ``now`` (default: the clock)."""
     return replies.build_reply(
         draft.original,
         account,
@@ -109,6 +111,7 @@ def draft_message(draft: Draft, config: Config, account: AccountConfig) -> Email
         reply_all=draft.reply_all,
         subject_prefix=draft.template.subject_prefix,
         format_flowed=config.replies.format_flowed,
+        now=now,
     )
 
 

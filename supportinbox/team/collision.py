@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
+from supportinbox.mail.parse import decode_header_value
 from supportinbox.team import statefolder
 from supportinbox.team.keywords import Resolution, resolve
-from supportinbox.team.notes import AGENT_HEADER
 from supportinbox.team.server import KeywordServer, keywords_supported
 from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
 
@@ -117,7 +118,8 @@ def _teammate_replies(
             continue
         if not is_new and not synced:
             continue
-        who = one_line(str(headers.get(AGENT_HEADER, "")), limit=64) or "a teammate"
+        # Replies written here carry their agent (X-Supportinbox-Agent); others stay anonymous.
+        who = one_line(decode_header_value(headers.get(AGENT_HEADER)), limit=64) or "a teammate"
         found.append((who, when.isoformat(timespec="seconds") if when else None))
     return found
 

@@ -1,0 +1,152 @@
+"""The command line carries team state: sync reports teammates' changes, replies respect
+claims unless --force, status changes reach teammates at once, replies name their writer."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store import outbox as store
+from supportinbox.team.collision import install
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.mail import append, client, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import TEMPLATE, Teammate, make_team
+
+pytestmark = pytest.mark.server
+
+MID = "<refund@customer.test>"
+
+
+@pytest.fixture(autouse=True)
+def _collision_check_installed() -> None:
+    install()  # what importing the command line does
+
+
+def _team(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer | None) -> tuple[Teammate, Teammate, str]:
+    append(dovecot, [make_message(message_id=MID, subject="Refund please")])
+    alice, bob = make_team(tmp_path, dovecot, smtp, ("alice", "bob"))
+    return alice, bob, alice.conversation_of(MID)
+
+
+def _in_sent(dovecot: Dovecot) -> list[bytes]:
+    with client(dovecot) as imap:
+        imap.select_folder("Sent", readonly=True)
+        uids = imap.search(["ALL"])
+        return [bytes(d[b"BODY[]"]) for d in imap.fetch(uids, ["BODY.PEEK[]"]).values()] if uids else []
+
+
+def test_sync_output_reports_a_teammates_claim(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    claimed = bob.cli(capsys, "claim", cid)
+    assert claimed.code == 0, claimed.err
+
+    synced = alice.cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    team_lines = [line for line in synced.out.splitlines() if line.startswith("team: ")]
+    assert any(cid in line and "bob" in line for line in team_lines), synced.out
+    assert synced.out.splitlines()[0].startswith(("up to date", "synced"))
+
+
+def test_reply_to_a_claimed_conversation_is_held_then_sent_with_force(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+
+    held = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert held.code != 0
+    assert "bob claimed conversation" in held.err, held.err
+    assert smtp_server.received == [] and _in_sent(dovecot) == []
+
+    forced = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes", "--force")
+    assert forced.code == 0, forced.err
+    assert "without checking whether a teammate claimed" in forced.err
+    # The reply held a moment ago is pointed out, so it is not sent a second time by accident.
+    assert "is still in the outbox" in forced.err and "outbox discard" in forced.err
+    assert len(smtp_server.received) == 1 and len(_in_sent(dovecot)) == 1
+
+
+def test_outbox_retry_force_sends_a_held_reply_once(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    held = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert held.code != 0 and "bob claimed" in held.err
+    (row,) = store.list_rows(alice.db.conn, ("failed",))
+
+    again = alice.cli(capsys, "outbox", "retry", str(row.id))
+    assert again.code != 0 and "bob claimed" in again.err
+    assert smtp_server.received == []
+
+    forced = alice.cli(capsys, "outbox", "retry", "--force", str(row.id))
+    assert forced.code == 0, forced.err
+    assert f"#{row.id} sent" in forced.out and "--force" in forced.err
+    assert len(smtp_server.received) == 1 and len(_in_sent(dovecot)) == 1
+    assert alice.cli(capsys, "outbox", "retry", "--force").out.strip() == "nothing to send"
+    assert len(smtp_server.received) == 1
+
+    # The team command keeps working for the same purpose.
+    bob_reply = bob.draft_reply(cid)
+    assert bob.send(bob_reply).outcomes[0].status == "held"  # alice answered meanwhile
+    anyway = bob.cli(capsys, "team", "send-anyway", str(bob_reply))
+    assert anyway.code == 0, anyway.err
+    assert len(smtp_server.received) == 2
+
+
+def test_status_reaches_a_teammate_without_a_sync_of_its_author(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    closed = alice.cli(capsys, "status", cid, "closed")
+    assert closed.code == 0, closed.err
+    assert closed.err == ""  # shared at once: no "next sync" note
+
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "closed")
+
+    snoozed = bob.cli(capsys, "snooze", cid, "--for", "2d")
+    assert snoozed.code == 0 and snoozed.err == "", snoozed.err
+    alice.sync()
+    assert alice.queue_row(cid)[1] == "snoozed"
+
+
+def test_status_offline_stays_local_with_a_note_and_travels_at_the_next_sync(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    online = account_toml(dovecot, None, agent="alice")
+    write_config(alice.home, online.replace(f"imap_port = {dovecot.imap_port}", f"imap_port = {free_port()}"))
+
+    closed = alice.cli(capsys, "status", cid, "closed")
+    assert closed.code == 0, closed.err
+    assert closed.out.strip() == f"{cid}: closed"
+    assert len(closed.err.strip().splitlines()) == 1 and "next sync" in closed.err
+    bob.sync()
+    assert bob.queue_row(cid)[1] != "closed"
+
+    write_config(alice.home, online)
+    assert alice.cli(capsys, "sync").code == 0
+    bob.sync()
+    assert bob.queue_row(cid)[1] == "closed"
+
+
+def test_reply_names_its_agent_and_a_late_teammate_is_told_who_replied(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    sent = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert sent.code == 0, sent.err
+    (filed,) = _in_sent(dovecot)
+    assert message_from_bytes(filed, policy=policy.default)["X-Supportinbox-Agent"] == "alice"
+
+    held = bob.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")  # bob has not synced
+    assert held.code != 0
+    assert "alice already replied to conversation" in held.err, held.err
+    assert len(smtp_server.received) == 1
