@@ -98,6 +98,22 @@ def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
     return name, account, obj.db()
 
 
+def _share(obj: CliContext, name: str, account: Any, conversation_id: str) -> None:
+    """Tell the team now; when that fails the change stays here and the next sync sends it."""
+    from supportinbox.team import actions
+
+    try:
+        result = actions.push_state(obj.db(), obj.config, name, account, conversation_id)
+    except UserError as exc:
+        click.echo(
+            f"note: changed here only ({one_line(exc.message, limit=200)}); the next sync shares it",
+            err=True,
+        )
+        return
+    if not result.online:
+        click.echo(f"note: {one_line(result.message, limit=200)}", err=True)
+
+
 @cli.command("list")
 @click.option(
     "--status",
@@ -114,7 +130,7 @@ def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
 def list_command(
     obj: CliContext, status: str, limit: int, as_json: bool, mine: bool, unassigned: bool
 ) -> None:
-    """The triage queue: SLA-breaching first, then urgent, then the rest (newest first)."""
+    """The triage queue: incidents, then urgent, then past or near the SLA, then the rest."""
     if mine and unassigned:
         raise UserError("--mine and --unassigned exclude each other: pick one")
     _, account, db = _account_and_db(obj)
@@ -216,10 +232,14 @@ def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool) -
 @click.argument("new_status", type=click.Choice(["open", "pending", "closed"]))
 @pass_ctx
 def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
-    """Set a conversation's status by hand (a customer reply reopens a closed one)."""
-    _, account, db = _account_and_db(obj)
+    """Set a conversation's status by hand (a customer reply reopens a closed one).
+
+    The team sees it at once when the server is reachable, else after the next sync.
+    """
+    name, account, db = _account_and_db(obj)
     summary = store.set_status(db, conversation_id, new_status, agent=account.agent)
     click.echo(f"{summary.id}: {summary.status}")
+    _share(obj, name, account, summary.id)
 
 
 def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime:
@@ -251,13 +271,14 @@ def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime
 @pass_ctx
 def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:
     """Hide a conversation until a time; it comes back as open (or earlier if the customer writes)."""
-    _, account, db = _account_and_db(obj)
+    name, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     when = parse_snooze(until, span, now)
     summary = store.set_status(
         db, conversation_id, "snoozed", agent=account.agent, snoozed_until=when, now=now
     )
     click.echo(f"{summary.id}: snoozed until {_local(summary.snoozed_until)}")
+    _share(obj, name, account, summary.id)
 
 
 def _suspect_table(rows: list[JunkSuspect]) -> Table:
