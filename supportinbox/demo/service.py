@@ -9,6 +9,7 @@ going to SMTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,13 +20,16 @@ from supportinbox.demo.mailbox import demo_messages
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import install_default_templates
-from supportinbox.errors import NotFound, SendRefused
+from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
+from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upsert_message
+from supportinbox.team import store as team_store
+from supportinbox.team.keywords import TeamState
 from supportinbox.tui.service import InboxService, Progress, SendResult, SyncOutcome
 
 
@@ -42,6 +46,37 @@ class DemoService(InboxService):
         directory = paths.data_dir() / "demo-templates"
         install_default_templates(directory)
         return directory
+
+    def _share_state(self, db: Database, conversation_id: str) -> str:
+        return ""  # no team server: the status stays in the demo cache
+
+    def claim(self, conversation_id: str) -> str:
+        """Take the conversation in the demo cache (no teammates to tell)."""
+        agent = self.account.agent
+
+        def take(owner: str | None) -> str | None:
+            if owner and owner != agent:
+                raise UserError(f"{owner} has claimed this conversation already")
+            return agent
+
+        self._set_owner(conversation_id, take)
+        return f"Claimed by {agent}"
+
+    def release(self, conversation_id: str) -> str:
+        """Give up this agent's claim in the demo cache."""
+        self._set_owner(conversation_id, lambda owner: None if owner == self.account.agent else owner)
+        return "Released"
+
+    def _set_owner(self, conversation_id: str, decide: Callable[[str | None], str | None]) -> None:
+        with self.writer() as db:
+            ident = conversations.resolve_id(db, conversation_id)
+            with db.transaction() as conn:
+                state = team_store.local_state(conn, ident)
+                owner = decide(state.assigned_to)
+                team_store.write_local(
+                    conn, ident, TeamState(state.status, state.snoozed_until, owner), by=self.account.agent
+                )
+            conversations.reapply_state(db, [ident], now=self.now())
 
     def sync(self, progress: Progress) -> SyncOutcome:
         progress("demo mailbox")

@@ -212,9 +212,10 @@ class InboxService:
 
     # -- writes (worker threads) -------------------------------------------------------------
 
-    def set_status(self, conversation_id: str, status: str, snoozed_until: datetime | None = None) -> None:
+    def set_status(self, conversation_id: str, status: str, snoozed_until: datetime | None = None) -> str:
+        """Set the status here and share it with the team; returns a note when it could not be shared."""
         with self.writer() as db:
-            conversations.set_status(
+            summary = conversations.set_status(
                 db,
                 conversation_id,
                 status,
@@ -222,36 +223,37 @@ class InboxService:
                 snoozed_until=snoozed_until,
                 now=self.now(),
             )
+            return self._share_state(db, summary.id)
+
+    def _share_state(self, db: Database, conversation_id: str) -> str:
+        from supportinbox.team import actions
+
+        try:
+            result = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
+        except UserError as exc:
+            return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
+        return "" if result.online else "not shared yet (server unreachable): the next sync shares it"
 
     def claim(self, conversation_id: str) -> str:
-        """Take the conversation for this agent (teammates see it after the next sync)."""
+        """Take the conversation for this agent and tell the team; what happened, in words.
+
+        A teammate's claim (here or, checked on the server, made meanwhile) is refused with
+        a :class:`~supportinbox.team.server.TeamConflict` naming them.
+        """
+        from supportinbox.team import actions
+
         agent = self.account.agent
+        with self.writer() as db:
+            result = actions.claim(db, self.config, self.account_name, self.account, conversation_id)
+        return f"Claimed by {agent}" + ("" if result.online else " here; the next sync shares it")
 
-        def take(owner: str | None) -> str | None:
-            if owner and owner != agent:
-                raise UserError(f"{owner} has claimed this conversation already")
-            return agent
-
-        self._set_owner(conversation_id, take)
-        return agent
-
-    def release(self, conversation_id: str) -> None:
-        """Give up this agent's claim (the undo of :meth:`claim`)."""
-        self._set_owner(conversation_id, lambda owner: None if owner == self.account.agent else owner)
-
-    def _set_owner(self, conversation_id: str, decide: Callable[[str | None], str | None]) -> None:
-        from supportinbox.team import store as team_store
-        from supportinbox.team.keywords import TeamState
+    def release(self, conversation_id: str) -> str:
+        """Give up this agent's claim (the undo of :meth:`claim`) and tell the team."""
+        from supportinbox.team import actions
 
         with self.writer() as db:
-            ident = conversations.resolve_id(db, conversation_id)
-            with db.transaction() as conn:
-                state = team_store.local_state(conn, ident)
-                owner = decide(state.assigned_to)
-                team_store.write_local(
-                    conn, ident, TeamState(state.status, state.snoozed_until, owner), by=self.account.agent
-                )
-            conversations.reapply_state(db, [ident], now=self.now())
+            result = actions.release(db, self.config, self.account_name, self.account, conversation_id)
+        return "Released" + ("" if result.online else " here; the next sync shares it")
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
@@ -323,7 +325,7 @@ class InboxService:
     def queue(self, draft: drafts.Draft, body: str) -> int:
         """Put the reply in the outbox, due after the undo window; returns its outbox id."""
         final = drafts.with_body(draft, body)
-        msg = drafts.draft_message(final, self.config, self.account)
+        msg = drafts.draft_message(final, self.config, self.account, now=self.now())
         with self.writer() as db:
             return drafts.queue_draft(db, final, msg, self.config.replies.undo_seconds_tui)
 

@@ -87,13 +87,13 @@ class ConversationActions(DOMNode):
 
         def undo() -> Change:
             previous = datetime.fromisoformat(before_until) if before_until else None
-            service.set_status(summary.id, before_status, previous)
-            return Change(f"Back to {before_status}: {subject}")
+            note = service.set_status(summary.id, before_status, previous)
+            return Change(f"Back to {before_status}: {subject}" + (f"; {note}" if note else ""))
 
         def apply() -> Change:
-            service.set_status(summary.id, status, until)
+            note = service.set_status(summary.id, status, until)
             label = f"Snoozed until {until.astimezone():%a %H:%M}" if until else status.capitalize()
-            return Change(f"{label}: {subject} (u to undo)", undo)
+            return Change(f"{label}: {subject} (u to undo)" + (f"; {note}" if note else ""), undo)
 
         return apply
 
@@ -105,12 +105,10 @@ class ConversationActions(DOMNode):
         subject = one_line(summary.subject, limit=40)
 
         def undo() -> Change:
-            service.release(summary.id)
-            return Change(f"Released: {subject}")
+            return Change(f"{service.release(summary.id)}: {subject}")
 
         def apply() -> Change:
-            owner = service.claim(summary.id)
-            return Change(f"Claimed by {owner}: {subject} (u to undo)", undo)
+            return Change(f"{service.claim(summary.id)}: {subject} (u to undo)", undo)
 
         self._change(apply)
 

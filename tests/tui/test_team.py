@@ -1,0 +1,48 @@
+"""Team actions from the app against a real Dovecot: a claim or a status change made with a
+key reaches a teammate's cache at their next sync, without this app syncing again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.team import actions
+from supportinbox.team.server import TeamConflict
+from supportinbox.tui.factory import build_app
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import make_message
+from tests.harness.replies import setup_account
+from tests.harness.team import make_team
+from tests.tui.support import SIZE, pilot_test, queue, wait_until
+
+pytestmark = pytest.mark.server
+
+MID = "<tui-claim@customer.test>"
+
+
+@pilot_test
+async def test_claim_key_is_shared_and_a_teammate_sees_it_after_sync(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    setup = setup_account(supportinbox_home, dovecot, None, [message], extra="\n[ui]\nidle = false\n")
+    cid = setup.conversation_of(MID)
+    setup.db.close()
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        assert queue(app).current is not None and queue(app).current.id == cid  # type: ignore[union-attr]
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "alice")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.status == "pending")
+        await pilot.pause()
+
+    bob.sync()
+    assert bob.queue_row(cid) == ("alice", "pending")
+    # The claim is on the server: bob's own claim is refused, naming alice.
+    with pytest.raises(TeamConflict, match="alice"):
+        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
