@@ -57,6 +57,7 @@ EXPECTED_HEADERS = {
     "content-type",
     "content-transfer-encoding",
     "mime-version",
+    "x-supportinbox-agent",  # who on the team wrote it (read by teammates' collision check)
 }
 
 
