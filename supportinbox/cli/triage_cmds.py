@@ -80,7 +80,7 @@ def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
         status = row.status
         if row.assigned_to:
             status += f" @{one_line(row.assigned_to)}"
-        style = {4: "bold red", 3: "red", 2: "yellow"}.get(row.band, "")
+        style = {5: "bold red", 4: "bold red", 3: "red", 2: "yellow"}.get(row.band, "")
         table.add_row(
             Text(row.id, style="bold"),
             Text(str(row.urgency), style=style),

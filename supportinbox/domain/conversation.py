@@ -14,8 +14,10 @@ class ConversationSummary:
     """One row of the triage queue.
 
     Times are ISO 8601 UTC strings (``None`` when unknown). ``band`` orders the queue:
-    4 = SLA breached, 3 = about to be, 2 = urgent (incident, urgent wording, VIP, priority),
-    1 = normal, 0 = not waiting for us (pending, snoozed, closed).
+    5 = incident (several customers, same problem), 4 = urgent (urgent wording, VIP,
+    priority, follow-ups), 3 = SLA breached, 2 = SLA about to be breached, 1 = normal,
+    0 = not waiting for us (pending, snoozed, closed). A breached urgent conversation
+    keeps its band 4 or 5.
     """
 
     id: str

@@ -1,17 +1,21 @@
 """Status, urgency and ordering of conversations: pure functions, every point explained.
 
-The queue is ordered in bands, then by time:
+The queue is ordered in bands, then by time. Urgent and broad problems come first, then
+the SLA guard, so a flood of old routine questions never hides an outage:
 
-* bands 4 and 3 - the SLA guard: a conversation whose customer has waited past the SLA
-  (4), or past ``sla_warn_fraction`` of ``sla_hours`` (3), comes first, so nobody is
-  forgotten under a stream of fresh mail;
-* band 2 - urgent or broad: an incident (many customers, one problem), urgent wording,
-  a VIP sender, a high-priority header, or follow-ups without reply;
+* band 5 - an incident: several customers report the same problem in a short window;
+* band 4 - urgent: urgent wording, a VIP sender, a high-priority header, or two and
+  more follow-ups without reply;
+* bands 3 and 2 - the SLA guard: the customer has waited past the SLA (3), or past
+  ``sla_warn_fraction`` of ``sla_hours`` (2). The guard lifts a conversation to
+  ``max(its own band, guard band)``: above everything normal, never below where its
+  urgency already put it;
 * band 1 - everything else that waits for us;
 * band 0 - not waiting for us (pending, snoozed, closed).
 
-Within a band, ``order = "newest"`` puts the newest customer message first, ``"oldest"``
-the longest-waiting first. Urgency points only explain; the band decides.
+Within a band, ``order = "newest"`` puts the newest customer message first, so recent
+writers get a reply while still at the keyboard; ``"oldest"`` the longest-waiting first.
+Urgency points only explain; the band decides.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from datetime import datetime, timedelta
 from supportinbox.config import TriageConfig
 from supportinbox.domain.threading import normalize_subject, short_id
 
-BAND_BREACHED = 4
-BAND_GUARD = 3
-BAND_URGENT = 2
+BAND_INCIDENT = 5
+BAND_URGENT = 4
+BAND_BREACHED = 3
+BAND_GUARD = 2
 BAND_NORMAL = 1
 BAND_IDLE = 0
 
@@ -223,7 +228,7 @@ class ConversationFacts:
 
 @dataclass(frozen=True)
 class Score:
-    """Clock-independent urgency: points, band (1 or 2) and a reason per point."""
+    """Clock-independent urgency: points, band (normal or urgent) and a reason per point."""
 
     urgency: int
     band: int
@@ -297,8 +302,12 @@ def sla_level(warn_at: datetime | None, due_at: datetime | None, now: datetime) 
 
 
 def guard_band(level: int, base_band: int) -> int:
-    """The band of an open conversation at SLA ``level`` (0 keeps its own band)."""
-    return {2: BAND_BREACHED, 1: BAND_GUARD}.get(level, base_band)
+    """The band of an open conversation at SLA ``level``.
+
+    The guard only lifts: an urgent conversation or an incident keeps its higher band
+    when its SLA passes; level 0 keeps the conversation's own band.
+    """
+    return max(base_band, {2: BAND_BREACHED, 1: BAND_GUARD}.get(level, base_band))
 
 
 def sla_points(level: int) -> int:

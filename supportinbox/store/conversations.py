@@ -364,7 +364,9 @@ def search(
 
     Free text is searched in subject, sender and body of every message; ``from:x``
     matches the customer's address or name, ``status:open`` the status, ``is:urgent``
-    band 2 and above, ``is:unread`` unread customer messages.
+    urgent conversations and incidents (what the problem is, not how long it has waited:
+    a routine question past its SLA is not urgent), ``is:unread`` unread customer
+    messages.
     """
     moment = now_utc(now)
     apply_clock(db, moment)

@@ -37,6 +37,9 @@ from supportinbox.store.junk import refresh_junk_verdicts
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 2000
 RECOMPUTE_AFTER = timedelta(hours=1)
+# Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
+# the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
+SCORING_VERSION = "bands-incident-urgent-guard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +182,7 @@ def _write_conversations(conn: sqlite3.Connection, prepared: Sequence[dict[str, 
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
-    text = config.model_dump_json() + "|" + account.email.lower()
+    text = f"{SCORING_VERSION}|{config.model_dump_json()}|{account.email.lower()}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -312,7 +315,7 @@ def _refresh(
         if incident is not None:
             reasons.insert(0, incident.reason)
             base_urgency += triage.INCIDENT_POINTS
-            base_band = max(base_band, triage.BAND_URGENT)
+            base_band = max(base_band, triage.BAND_INCIDENT)
         state = states.get(row["id"])
         row.update(
             reasons=json.dumps(reasons, ensure_ascii=False),
@@ -451,7 +454,9 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
     """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
 
     Each step is an indexed range over the rows whose state changes, so an unchanged
-    queue costs three index probes and no write.
+    queue costs three index probes and no write. The SLA steps lift to
+    ``max(base_band, guard band)`` like :func:`triage.guard_band`: an urgent conversation
+    or an incident is never moved down when its SLA ticks over.
     """
     moment = iso(now_utc(now))
     conn = db.conn
@@ -473,13 +478,13 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
             (moment,),
         )
         tx.execute(
-            f"UPDATE conversations SET sla_level = 2, band = {triage.BAND_BREACHED}, "
+            f"UPDATE conversations SET sla_level = 2, band = max(base_band, {triage.BAND_BREACHED}), "
             f"urgency = base_urgency + {triage.SLA_BREACH_POINTS} "
             "WHERE status = 'open' AND sla_level IN (0, 1) AND sla_due_at <= ?",
             (moment,),
         )
         tx.execute(
-            f"UPDATE conversations SET sla_level = 1, band = {triage.BAND_GUARD}, "
+            f"UPDATE conversations SET sla_level = 1, band = max(base_band, {triage.BAND_GUARD}), "
             f"urgency = base_urgency + {triage.SLA_WARN_POINTS} "
             "WHERE status = 'open' AND sla_level = 0 AND sla_warn_at <= ?",
             (moment,),

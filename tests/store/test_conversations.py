@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import AccountConfig, Config, parse_config
+from supportinbox.domain import triage
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
@@ -67,16 +68,63 @@ def reply(
     )
 
 
-def test_sla_guard_lifts_an_old_conversation_above_fresh_urgent_ones(db: Database) -> None:
+def test_sla_guard_lifts_a_breached_question_above_fresh_normal_ones_but_not_above_urgent(
+    db: Database,
+) -> None:
     add_message(db, message_id="<old@c>", sender="old@c.test", subject="Old question", when=at(30))
     add_message(db, message_id="<fresh@c>", sender="new@c.test", subject="URGENT refund", when=at(0.5))
-    add_message(db, message_id="<plain@c>", sender="p@c.test", subject="Plain", when=at(1))
+    add_message(db, message_id="<plain@c>", sender="p@c.test", subject="Plain", when=at(0.2))
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
-    assert [r.subject for r in rows] == ["Old question", "URGENT refund", "Plain"]
-    assert rows[0].band == 4
-    assert rows[0].reasons[0] == "waiting 30 h, SLA 24 h (breached)"
-    assert rows[1].reasons == ["'urgent' in subject", "'refund' in subject"]
+    assert [(r.subject, r.band) for r in rows] == [
+        ("URGENT refund", triage.BAND_URGENT),
+        ("Old question", triage.BAND_BREACHED),
+        ("Plain", triage.BAND_NORMAL),
+    ]
+    assert rows[0].reasons == ["'urgent' in subject", "'refund' in subject"]
+    assert rows[1].reasons[0] == "waiting 30 h, SLA 24 h (breached)"
+
+
+def test_an_incident_outranks_breached_routine_questions(db: Database) -> None:
+    questions = ("How do I export to CSV", "Change the billing address", "Add a teammate")
+    for i, subject in enumerate(questions):
+        add_message(db, message_id=f"<q{i}@c>", sender=f"q{i}@q.test", subject=subject, when=at(40 + i))
+    for i, hours in enumerate((3.5, 2.5, 1.5, 0.5)):
+        add_message(db, message_id=f"<o{i}@c>", sender=f"ops@c{i}.test", subject="API outage", when=at(hours))
+    add_message(db, message_id="<v@c>", sender="boss@vip.test", subject="Invoice copy", when=at(0.1))
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [r.band for r in rows] == [triage.BAND_INCIDENT] * 4 + [triage.BAND_URGENT] + [
+        triage.BAND_BREACHED
+    ] * 3
+    assert rows[0].reasons[0] == "incident: 4 customers report 'outage' in 3 h"
+    assert rows[4].subject == "Invoice copy"
+    # Within the band, newest first as configured.
+    assert [r.subject for r in rows[5:]] == list(questions)
+    # is:urgent means urgent wording, VIP, priority or an incident; lateness alone is not urgency.
+    assert len(cv.search(db, "is:urgent", now=NOW)) == 5
+
+
+def test_an_urgent_conversation_keeps_its_band_when_its_sla_passes(db: Database) -> None:
+    add_message(db, message_id="<u@c>", sender="u@c.test", subject="Refund please", when=at(10))
+    add_message(db, message_id="<n@c>", sender="n@c.test", subject="Newer", when=at(1))
+    refresh(db)
+    assert [(r.subject, r.band) for r in cv.list_queue(db, now=NOW)] == [
+        ("Refund please", triage.BAND_URGENT),
+        ("Newer", triage.BAND_NORMAL),
+    ]
+    # The clock alone (no refresh) moves it through the warning and past the SLA.
+    for later, level in ((NOW + timedelta(hours=9), "5 h left"), (NOW + timedelta(hours=15), "breached")):
+        rows = cv.list_queue(db, now=later)
+        assert (rows[0].subject, rows[0].band) == ("Refund please", triage.BAND_URGENT)
+        assert level in rows[0].reasons[0]
+    # A full refresh at that time agrees with the clock step.
+    refresh(db, now=NOW + timedelta(hours=15))
+    rows = cv.list_queue(db, now=NOW + timedelta(hours=15))
+    assert [(r.subject, r.band) for r in rows] == [
+        ("Refund please", triage.BAND_URGENT),
+        ("Newer", triage.BAND_NORMAL),
+    ]
 
 
 def test_the_clock_moves_a_conversation_into_the_guard_without_a_refresh(db: Database) -> None:
@@ -223,7 +271,7 @@ def test_incident_is_labelled_and_ranked_up(db: Database) -> None:
     incident_ids = {r.incident_id for r in rows[:4]}
     assert len(incident_ids) == 1 and None not in incident_ids
     assert rows[0].reasons[0] == "incident: 4 customers report 'login' in 3 h"
-    assert all(r.band == 2 for r in rows[:4])
+    assert all(r.band == triage.BAND_INCIDENT for r in rows[:4])
 
 
 def test_search_text_and_filters(db: Database) -> None:
@@ -332,7 +380,10 @@ def test_breached_sla_ranks_above_a_warning(db: Database) -> None:
     add_message(db, message_id="<b@c>", sender="b@c.test", subject="Breached", when=at(25))
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
-    assert [(r.subject, r.band) for r in rows] == [("Breached", 4), ("Warned", 3)]
+    assert [(r.subject, r.band) for r in rows] == [
+        ("Breached", triage.BAND_BREACHED),
+        ("Warned", triage.BAND_GUARD),
+    ]
 
 
 def test_high_priority_header_counts(db: Database) -> None:
@@ -341,7 +392,7 @@ def test_high_priority_header_counts(db: Database) -> None:
     refresh(db)
     rows = {r.subject: r for r in cv.list_queue(db, now=NOW)}
     assert rows["Hello"].reasons == ["sender marked it high priority"]
-    assert rows["Hello"].band == 2
+    assert rows["Hello"].band == triage.BAND_URGENT
     assert rows["Hi"].reasons == []
 
 

@@ -67,7 +67,8 @@ def mailbox(supportinbox_home: Path) -> Path:
 def run(*args: str) -> str:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    # Notes (e.g. "changed here only" without a server) go to stderr; the data is stdout.
+    return result.stdout
 
 
 def assert_inert(output: str) -> None:
@@ -89,9 +90,11 @@ def test_list_on_a_pipe_is_plain_and_inert(mailbox: Path) -> None:
 
 def test_list_json_shape_and_order(mailbox: Path) -> None:
     rows = json.loads(run("list", "--json"))
-    # Lina's message is a week old: the SLA guard puts it above the urgent refund.
-    assert [r["customer"] for r in rows] == ["lina@customer.test", "mallory@evil.test", "paul@customer.test"]
-    first = rows[1]
+    # Both urgent ones come before the plain question; among them the newest first, and
+    # Lina's week-old message keeps its urgent band past the SLA.
+    assert [r["customer"] for r in rows] == ["mallory@evil.test", "lina@customer.test", "paul@customer.test"]
+    assert [r["band"] for r in rows] == [4, 4, 1]
+    first = rows[0]
     for key in (
         "id",
         "subject",
@@ -108,9 +111,9 @@ def test_list_json_shape_and_order(mailbox: Path) -> None:
         assert key in first
     assert first["reasons"] == ["'refund' in subject"]
     assert datetime.fromisoformat(first["last_message_at"]).tzinfo is not None
-    assert rows[0]["subject"] == "عاجل: لا يعمل"
-    assert rows[0]["reasons"][0].startswith("waiting ")
-    assert rows[0]["reasons"][1:3] == ["'عاجل' in subject", "'لا يعمل' in subject"]
+    assert rows[1]["subject"] == "عاجل: لا يعمل"
+    assert rows[1]["reasons"][0].startswith("waiting ")
+    assert rows[1]["reasons"][1:3] == ["'عاجل' in subject", "'لا يعمل' in subject"]
 
 
 def test_show_is_inert_and_keeps_rtl_text(mailbox: Path) -> None:

@@ -229,3 +229,12 @@ def test_incidents_only_look_at_recent_reports() -> None:
     old = [cand(f"c{i}", f"u{i}@x.test", 24 * 30 + i, "Checkout outage") for i in range(3)]
     assert find_incidents(old, TriageConfig(), now=NOW) == []
     assert len(find_incidents(old, TriageConfig())) == 1
+
+
+def test_sla_guard_only_lifts() -> None:
+    assert triage.guard_band(0, triage.BAND_NORMAL) == triage.BAND_NORMAL
+    assert triage.guard_band(1, triage.BAND_NORMAL) == triage.BAND_GUARD
+    assert triage.guard_band(2, triage.BAND_NORMAL) == triage.BAND_BREACHED
+    assert triage.guard_band(2, triage.BAND_URGENT) == triage.BAND_URGENT
+    assert triage.guard_band(1, triage.BAND_INCIDENT) == triage.BAND_INCIDENT
+    assert triage.BAND_INCIDENT > triage.BAND_URGENT > triage.BAND_BREACHED > triage.BAND_GUARD
