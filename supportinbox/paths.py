@@ -62,6 +62,11 @@ def lock_file(account: str) -> Path:
     return state_dir() / f"{_safe_name(account)}.sync.lock"
 
 
+def outbox_lock_file(account: str) -> Path:
+    """Held while replies of ``account`` are being sent, so no two processes send one twice."""
+    return state_dir() / f"{_safe_name(account)}.outbox.lock"
+
+
 def attachments_dir() -> Path:
     return Path(platformdirs.user_downloads_dir())
 

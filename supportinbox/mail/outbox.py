@@ -32,10 +32,8 @@ Crash points for the reliability tests (:mod:`supportinbox.faults`): ``outbox.af
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
-import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +49,7 @@ from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
+from supportinbox.locking import wait_for_flock
 from supportinbox.mail import smtp
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.store import outbox as store
@@ -157,29 +156,17 @@ def cancel(db: Database, outbox_id: int) -> bool:
         return store.cancel(conn, outbox_id)
 
 
-def _lock_path(account_name: str) -> str:
-    sync_lock = paths.lock_file(account_name)
-    return str(sync_lock.with_name(sync_lock.name.replace(".sync.lock", ".outbox.lock")))
-
-
 @contextlib.contextmanager
 def _send_lock(account_name: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    path = _lock_path(account_name)
-    paths.ensure_private_dir(paths.state_dir())
+    path = paths.outbox_lock_file(account_name)
+    paths.ensure_private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise SendRefused(
-                        f"another supportinbox process has been sending from account {account_name!r} "
-                        f"for over {wait:.0f} s; the reply stays in the outbox ('supportinbox outbox')"
-                    ) from None
-                time.sleep(0.1)
+        if not wait_for_flock(fd, wait, interval=0.1):
+            raise SendRefused(
+                f"another supportinbox process has been sending from account {account_name!r} "
+                f"for over {wait:.0f} s; the reply stays in the outbox ('supportinbox outbox')"
+            )
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

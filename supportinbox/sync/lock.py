@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from supportinbox import paths
 from supportinbox.errors import StorageError, SyncBusy
+from supportinbox.locking import wait_for_flock
 
 
 def _holder(fd: int) -> str:
@@ -31,18 +31,11 @@ def account_lock(account_name: str, *, wait: float = 2.0) -> Iterator[None]:
     except OSError as exc:
         raise StorageError(f"cannot create the sync lock {path}: {exc.strerror or exc}") from None
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise SyncBusy(
-                        f"a sync of account {account_name!r} is already running (pid {_holder(fd)}): "
-                        "wait for it to finish"
-                    ) from None
-                time.sleep(0.05)
+        if not wait_for_flock(fd, wait):
+            raise SyncBusy(
+                f"a sync of account {account_name!r} is already running (pid {_holder(fd)}): "
+                "wait for it to finish"
+            )
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
