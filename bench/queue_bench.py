@@ -8,14 +8,18 @@ replies in Sent, threaded by headers) into a temporary cache, then times:
 * the clock step run before every read (nothing due, and a whole day passing),
 * the first page of the queue (``list_queue``, one query over the queue index),
 * the baseline: the same page by a naive full scan that sorts the table (``NOT INDEXED``),
-* a full-text search.
+* a full-text search,
+* incident detection when ``--burst`` open conversations arrive within a few hours (an
+  outage day, or a freshly imported mailbox), against a quarter of them in the same run:
+  near-linear work grows about 4x, quadratic work 16x.
 
-Run: ``.venv/bin/python bench/queue_bench.py [--messages 100000]``
+Run: ``.venv/bin/python bench/queue_bench.py [--messages 100000] [--open-fraction 0.9] [--days 90]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -30,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from supportinbox.config import parse_config
+from supportinbox.domain import triage
 from supportinbox.mail.parse import ParsedMessage
 from supportinbox.store import conversations as cv
 from supportinbox.store.conversation_rows import SUMMARY_COLUMNS
@@ -72,8 +77,15 @@ def body(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 80)))
 
 
-def generate(db: Any, messages: int, rng: random.Random) -> int:
-    """Fill the cache; return the number of threads generated."""
+def generate(
+    db: Any, messages: int, rng: random.Random, open_fraction: float | None = None, days: float = 90
+) -> int:
+    """Fill the cache; return the number of threads generated.
+
+    With ``open_fraction``, that share of threads ends with the customer's message (open,
+    waiting for us) and the rest with our reply; without it, who wrote last is random.
+    Threads start within the last ``days`` days.
+    """
     with db.transaction() as conn:
         inbox = ensure_folder(conn, "INBOX", "inbox").id
         sent = ensure_folder(conn, "Sent", "sent").id
@@ -84,12 +96,15 @@ def generate(db: Any, messages: int, rng: random.Random) -> int:
         threads += 1
         customer = f"customer{rng.randint(1, 20_000)}@c{rng.randint(1, 3000)}.test"
         subject = f"{rng.choice(TOPICS)} #{threads}"
-        start = NOW - timedelta(minutes=rng.randint(5, 90 * 24 * 60))
+        start = NOW - timedelta(minutes=rng.randint(5, max(6, int(days * 24 * 60))))
         length = min(messages - made, rng.choice((1, 2, 3, 3, 4, 5, 6)))
+        waiting = open_fraction is not None and rng.random() < open_fraction
         refs: list[str] = []
         when = start
         for position in range(length):
             ours = position % 2 == 1 and rng.random() < 0.85
+            if open_fraction is not None and position == length - 1:
+                ours = not waiting and length > 1
             mid = f"<t{threads}.{position}@{'acme' if ours else 'c'}.test>"
             parsed = ParsedMessage(
                 message_id=mid,
@@ -117,7 +132,8 @@ def generate(db: Any, messages: int, rng: random.Random) -> int:
                 )
             )
             refs.append(mid)
-            when += timedelta(minutes=rng.randint(10, 3000))
+            # Replies follow within minutes to two days (sooner when all mail is recent).
+            when += timedelta(minutes=rng.randint(10, max(11, min(3000, int(days * 1440 / 4)))))
             if when > NOW:
                 when = NOW
             made += 1
@@ -129,6 +145,35 @@ def generate(db: Any, messages: int, rng: random.Random) -> int:
         with db.transaction() as conn:
             upsert_messages(conn, rows)
     return threads
+
+
+def burst(count: int, rng: random.Random) -> list[triage.IncidentCandidate]:
+    """``count`` open conversations written within four hours, on the bench's topics."""
+    keywords = ("down", "broken", "refund", "urgent")
+    return [
+        triage.IncidentCandidate(
+            id=f"b{i}",
+            customer=f"customer{rng.randint(1, 10 * count)}@c.test",
+            when=NOW - timedelta(minutes=rng.randint(0, 240)),
+            subject=f"{rng.choice(TOPICS)} {rng.choice(TOPICS)}",
+            keywords=[rng.choice(keywords)] if rng.random() < 0.2 else [],
+        )
+        for i in range(count)
+    ]
+
+
+def time_incidents(candidates: list[triage.IncidentCandidate]) -> tuple[float, int]:
+    """CPU seconds of incident detection on ``candidates`` and the incidents found.
+
+    The cyclic garbage collector is paused, as the refresh pauses it.
+    """
+    gc.disable()
+    try:
+        started = time.process_time()
+        found = triage.find_incidents(candidates, CONFIG.triage, NOW)
+        return time.process_time() - started, len(found)
+    finally:
+        gc.enable()
 
 
 def timed(func: Callable[[], Any], runs: int) -> list[float]:
@@ -153,13 +198,25 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--open-fraction",
+        type=float,
+        default=None,
+        help="share of threads waiting for us (default: who wrote last is random, ~18%% open)",
+    )
+    parser.add_argument("--days", type=float, default=90, help="threads start within this many days")
+    parser.add_argument(
+        "--burst", type=int, default=30_000, help="open conversations for the incident-detection figure"
+    )
     args = parser.parse_args()
+    if args.open_fraction is not None and not 0 <= args.open_fraction <= 1:
+        parser.error("--open-fraction must be between 0 and 1")
     print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="si-queue-bench-") as tmp:
         db = open_database(Path(tmp) / "bench.sqlite3")
         started = time.perf_counter()
-        threads = generate(db, args.messages, rng)
+        threads = generate(db, args.messages, rng, args.open_fraction, args.days)
         print(
             f"generated {args.messages} messages in {threads} threads: {time.perf_counter() - started:.1f} s"
         )
@@ -218,6 +275,15 @@ def main() -> None:
         verdict = "OK" if statistics.median(indexed) < 20 else "TOO SLOW"
         print(f"first page vs baseline: {speedup:.1f}x faster; target < 20 ms: {verdict}")
         db.close()
+
+    if args.burst > 0:
+        quarter_s, _ = time_incidents(burst(max(1, args.burst // 4), random.Random(args.seed)))
+        full_s, found = time_incidents(burst(args.burst, random.Random(args.seed)))
+        growth = full_s / max(quarter_s, 1e-6)
+        print(
+            f"incidents in a 4-hour burst: {args.burst // 4} open: {quarter_s:.2f} s CPU; {args.burst} open: "
+            f"{full_s:.2f} s CPU ({found} incidents); growth {growth:.1f}x for 4x the conversations"
+        )
 
 
 if __name__ == "__main__":

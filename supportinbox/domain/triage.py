@@ -434,36 +434,51 @@ def find_incidents(
         for position, word in enumerate(subject_tokens(cand.subject)):
             if word not in cand.keywords:
                 signals[(1, word)].append((cand, position))
+    # Every conversation joins at most one incident, so the rank of a signal changes only
+    # when an incident takes a member of its best group (taking others leaves that group,
+    # the first window with the most customers, as it is). Ranks are recomputed lazily,
+    # only for the signals so touched: work follows the memberships, not signals x incidents.
     taken: set[str] = set()
+    touched: set[tuple[int, str]] = set()
+    keys_of: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for key, members in signals.items():
+        for cand, _ in members:
+            keys_of[cand.id].append(key)
+    # Per signal: its best group and the ids in it, as of its last evaluation.
+    groups: dict[tuple[int, str], tuple[list[IncidentCandidate], set[str]]] = {}
 
-    def evaluate(key: tuple[int, str]) -> tuple[tuple[int, int, float, str], list[IncidentCandidate]] | None:
-        fresh = [(c, p) for c, p in signals[key] if c.id not in taken]
+    def evaluate(key: tuple[int, str]) -> tuple[int, int, float, str] | None:
+        fresh = signals[key] = [(c, p) for c, p in signals[key] if c.id not in taken]
+        touched.discard(key)
         group = _best_window([c for c, _ in fresh], window)
         customers = len({m.customer for m in group})
         if customers < config.incident_min_customers:
+            groups.pop(key, None)
             return None
-        in_group = {c.id for c in group}
-        positions = [p for c, p in fresh if c.id in in_group]
+        ids = {c.id for c in group}
+        groups[key] = (group, ids)
+        positions = [p for c, p in fresh if c.id in ids]
         # Heap order: most customers, then subject words, then the word customers put first.
-        return (-customers, -key[0], sum(positions) / len(positions), key[1]), group
+        return (-customers, -key[0], sum(positions) / len(positions), key[1])
 
     heap: list[tuple[tuple[int, int, float, str], tuple[int, str]]] = []
     for key, members in signals.items():
         if len({c.customer for c, _ in members}) >= config.incident_min_customers:
-            found = evaluate(key)
-            if found:
-                heap.append((found[0], key))
+            rank = evaluate(key)
+            if rank:
+                heap.append((rank, key))
     heapq.heapify(heap)
     incidents: list[Incident] = []
     while heap:
         rank, key = heapq.heappop(heap)
-        found = evaluate(key)  # conversations may have joined another incident meanwhile
-        if found is None:
-            continue
-        if found[0] != rank:
-            heapq.heappush(heap, (found[0], key))
-            continue
-        group = found[1]
+        if key in touched:  # some of its group joined another incident meanwhile
+            fresh_rank = evaluate(key)
+            if fresh_rank is None:
+                continue
+            if fresh_rank != rank:
+                heapq.heappush(heap, (fresh_rank, key))
+                continue
+        group, _ = groups.pop(key)
         ident = "i" + short_id(f"{key[1]}|{group[0].id}", 6)
         incidents.append(
             Incident(
@@ -475,12 +490,14 @@ def find_incidents(
             )
         )
         taken.update(c.id for c in group)
+        for cand in group:
+            touched.update(k for k in keys_of[cand.id] if k in groups and cand.id in groups[k][1])
     return incidents
 
 
 def _best_window(members: list[IncidentCandidate], window: timedelta) -> list[IncidentCandidate]:
     """The members (sorted by time) inside the window that holds the most different customers."""
-    best: list[IncidentCandidate] = []
+    best_start = best_end = 0
     best_customers = 0
     start = 0
     counts: dict[str, int] = defaultdict(int)
@@ -493,6 +510,8 @@ def _best_window(members: list[IncidentCandidate], window: timedelta) -> list[In
                 del counts[gone]
             start += 1
         if len(counts) > best_customers:
+            # Remember the bounds only: copying the group at every improvement would be
+            # quadratic when thousands of customers report the same thing at once.
             best_customers = len(counts)
-            best = members[start : end + 1]
-    return best
+            best_start, best_end = start, end + 1
+    return members[best_start:best_end]
