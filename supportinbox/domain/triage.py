@@ -436,10 +436,10 @@ def find_incidents(
                 signals[(1, word)].append((cand, position))
     # Every conversation joins at most one incident, so the rank of a signal changes only
     # when an incident takes a member of its best group (taking others leaves that group,
-    # the first window with the most customers, as it is). Ranks are recomputed lazily,
-    # only for the signals so touched: work follows the memberships, not signals x incidents.
+    # the first window with the most customers, as it is). Only the signals so touched are
+    # re-ranked: work follows the memberships, not signals x incidents. (A rank can also
+    # improve, when the members left name the word earlier, so re-ranking is not deferred.)
     taken: set[str] = set()
-    touched: set[tuple[int, str]] = set()
     keys_of: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for key, members in signals.items():
         for cand, _ in members:
@@ -449,7 +449,6 @@ def find_incidents(
 
     def evaluate(key: tuple[int, str]) -> tuple[int, int, float, str] | None:
         fresh = signals[key] = [(c, p) for c, p in signals[key] if c.id not in taken]
-        touched.discard(key)
         group = _best_window([c for c, _ in fresh], window)
         customers = len({m.customer for m in group})
         if customers < config.incident_min_customers:
@@ -461,23 +460,20 @@ def find_incidents(
         # Heap order: most customers, then subject words, then the word customers put first.
         return (-customers, -key[0], sum(positions) / len(positions), key[1])
 
-    heap: list[tuple[tuple[int, int, float, str], tuple[int, str]]] = []
+    ranks: dict[tuple[int, str], tuple[int, int, float, str]] = {}
     for key, members in signals.items():
         if len({c.customer for c, _ in members}) >= config.incident_min_customers:
             rank = evaluate(key)
             if rank:
-                heap.append((rank, key))
+                ranks[key] = rank
+    heap = [(rank, key) for key, rank in ranks.items()]
     heapq.heapify(heap)
     incidents: list[Incident] = []
     while heap:
         rank, key = heapq.heappop(heap)
-        if key in touched:  # some of its group joined another incident meanwhile
-            fresh_rank = evaluate(key)
-            if fresh_rank is None:
-                continue
-            if fresh_rank != rank:
-                heapq.heappush(heap, (fresh_rank, key))
-                continue
+        if ranks.get(key) != rank:  # re-ranked (or used) since this entry was pushed
+            continue
+        del ranks[key]
         group, _ = groups.pop(key)
         ident = "i" + short_id(f"{key[1]}|{group[0].id}", 6)
         incidents.append(
@@ -490,8 +486,14 @@ def find_incidents(
             )
         )
         taken.update(c.id for c in group)
-        for cand in group:
-            touched.update(k for k in keys_of[cand.id] if k in groups and cand.id in groups[k][1])
+        touched = {k for c in group for k in keys_of[c.id] if k in groups and c.id in groups[k][1]}
+        for other in sorted(touched):
+            new_rank = evaluate(other)
+            if new_rank is None:
+                del ranks[other]
+            elif new_rank != ranks[other]:
+                ranks[other] = new_rank
+                heapq.heappush(heap, (new_rank, other))
     return incidents
 
 
