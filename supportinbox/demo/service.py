@@ -28,6 +28,7 @@ from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upsert_message
+from supportinbox.team import notes as team_notes
 from supportinbox.team import store as team_store
 from supportinbox.team.keywords import TeamState
 from supportinbox.tui.service import InboxService, Progress, SendResult, SyncOutcome
@@ -66,6 +67,18 @@ class DemoService(InboxService):
         """Give up this agent's claim in the demo cache."""
         self._set_owner(conversation_id, lambda owner: None if owner == self.account.agent else owner)
         return "Released"
+
+    def add_note(self, conversation_id: str, text: str) -> str:
+        """Keep the note in the demo cache at the demo clock, marked shared (there is no server)."""
+        with self.writer() as db:
+            ident = conversations.resolve_id(db, conversation_id)
+            with db.transaction() as conn:
+                message_id = team_notes.add_local_note(conn, self.account, ident, text)
+                conn.execute(
+                    "UPDATE notes SET uploaded = 1, created_at = ? WHERE message_id = ?",
+                    (self.now().isoformat(timespec="seconds"), message_id),
+                )
+        return "Note added (demo: kept on this machine)"
 
     def _set_owner(self, conversation_id: str, decide: Callable[[str | None], str | None]) -> None:
         with self.writer() as db:

@@ -255,6 +255,14 @@ class InboxService:
             result = actions.release(db, self.config, self.account_name, self.account, conversation_id)
         return "Released" + ("" if result.online else " here; the next sync shares it")
 
+    def add_note(self, conversation_id: str, text: str) -> str:
+        """Add an internal note and share it through the notes folder; what happened, in words."""
+        from supportinbox.team import actions
+
+        with self.writer() as db:
+            result = actions.add_note(db, self.config, self.account_name, self.account, conversation_id, text)
+        return "Note added" + ("" if result.online else " here; the next sync shares it")
+
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
         from supportinbox.sync import junk_actions

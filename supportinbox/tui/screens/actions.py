@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
+from supportinbox.tui.screens.note import NoteModal
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -43,6 +44,7 @@ class ConversationActions(DOMNode):
         Binding("c", "set_status('closed')", "Close", id="status_closed", tooltip="Close the conversation"),
         Binding("z", "snooze", "Snooze", id="snooze", tooltip="Hide until a time"),
         Binding("a", "claim", "Claim", show=False, id="claim", tooltip="Take this conversation"),
+        Binding("n", "note", "Note", show=False, id="note", tooltip="Add an internal note"),
         Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
         Binding("u", "undo", "Undo", show=False, id="undo", tooltip="Undo the last change"),
     ]
@@ -111,6 +113,19 @@ class ConversationActions(DOMNode):
             return Change(f"{service.claim(summary.id)}: {subject} (u to undo)", undo)
 
         self._change(apply)
+
+    def action_note(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self._inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def written(text: str | None) -> None:
+            if text:
+                self._change(lambda: Change(f"{service.add_note(summary.id, text)}: {subject}"))
+
+        self.app.push_screen(NoteModal(summary.subject), written)
 
     def action_spam(self) -> None:
         summary = self._target()

@@ -1,0 +1,56 @@
+"""The modal an internal note is written in: Ctrl+S saves, Escape cancels."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, TextArea
+
+from supportinbox.domain.safetext import one_line
+
+
+class NoteModal(ModalScreen[str | None]):
+    """Write an internal note for the team; returns the text, or None when cancelled or empty."""
+
+    DEFAULT_CSS = """
+    NoteModal #note-text {
+        height: 10;
+    }
+    """
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+s", "save", "Save note", id="note_save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="note_cancel", priority=True),
+    ]
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(classes="modal")
+        self._subject = subject
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                Content.styled(
+                    f"Internal note: {one_line(self._subject, limit=50) or '(no subject)'}", "bold"
+                ),
+                classes="dialog-title",
+            )
+            yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
+            yield Label(
+                "Only the team sees notes, never the customer. Ctrl+S saves, Escape cancels.",
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        # An empty note is not worth a round trip to the server: nothing is saved.
+        text = self.query_one(TextArea).text.strip()
+        self.dismiss(text or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

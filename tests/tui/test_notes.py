@@ -1,0 +1,104 @@
+"""Internal notes written with ``n``: shown in the thread at once, and on the real server a
+teammate's next sync brings the note into their cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.dom import DOMNode
+
+from supportinbox.config import load_config
+from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.note import NoteModal
+from supportinbox.tui.widgets.thread_view import NoteBlock
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import make_message
+from tests.harness.replies import setup_account
+from tests.harness.team import make_team
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
+
+MID = "<tui-note@customer.test>"
+
+
+def _note_texts(screen: DOMNode) -> list[str]:
+    return [str(block.render()) for block in screen.query(NoteBlock)]
+
+
+@pilot_test
+async def test_n_writes_a_note_that_shows_in_the_thread() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Locked out")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        before = _note_texts(screen)
+        assert not any("Reset link sent" in text for text in before)
+
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteModal)
+        await pilot.press(*"Reset link sent by phone")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen_stack[-1] is screen
+        after = _note_texts(screen)
+        assert len(after) == len(before) + 1
+        assert any("Reset link sent by phone" in text for text in after)
+
+
+@pilot_test
+async def test_an_empty_or_cancelled_note_saves_nothing() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        count = len(app.service.conversation(cid).notes)
+        await pilot.press("n")
+        await pilot.press("space", "space", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"never mind", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, NoteModal)
+        assert len(app.service.conversation(cid).notes) == count
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_note_reaches_a_teammate_at_their_next_sync(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Refund please", message_id=MID)
+    setup = setup_account(supportinbox_home, dovecot, None, [message], extra="\n[ui]\nidle = false\n")
+    cid = setup.conversation_of(MID)
+    setup.db.close()
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteModal))
+        await pilot.press(*"Refund approved by finance")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConversationScreen)
+                and any("Refund approved by finance" in t for t in _note_texts(app.screen))
+            ),
+        )
+        await pilot.pause()
+
+    assert (
+        bob.db.conn.execute("SELECT COUNT(*) FROM notes WHERE conversation_id = ?", (cid,)).fetchone()[0] == 0
+    )
+    bob.sync()
+    rows = bob.db.conn.execute("SELECT author, body FROM notes WHERE conversation_id = ?", (cid,)).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("alice", "Refund approved by finance")]
