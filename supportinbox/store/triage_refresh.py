@@ -36,6 +36,8 @@ from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 2000
+_SCORE_SLICE = 2000  # conversations whose bodies are held at once
+_WRITE_SLICE = 500  # conversations compared with their stored rows at once (< SQLite's 999 variables)
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
@@ -51,7 +53,8 @@ class _Message:
     from_addr: str
     subject: str
     when: datetime | None
-    flags: frozenset[str]
+    seen: bool
+    answered: bool
 
 
 def _load(
@@ -71,6 +74,7 @@ def _load(
         rowid, role, from_addr = int(row[0]), str(row[1]), str(row[7]).lower()
         from_us = role == "sent" or from_addr == ours
         when = message_time(row[10], row[11])
+        flags = str(row[12]).split()
         to_addrs = [a for a in f"{row[8]} {row[9]}".split() if a.lower() != ours]
         threading_input.append(
             ThreadMessage(
@@ -93,7 +97,8 @@ def _load(
             from_addr=from_addr,
             subject=str(row[5]),
             when=when,
-            flags=frozenset(str(row[12]).split()),
+            seen="\\Seen" in flags,
+            answered="\\Answered" in flags,
         )
     return threading_input, details
 
@@ -169,16 +174,22 @@ _INSERT_CONVERSATION = (
 
 def _write_conversations(conn: sqlite3.Connection, prepared: Sequence[dict[str, Any]]) -> None:
     """Make ``conversations`` equal to ``prepared``, writing only the rows that differ."""
-    existing = {
-        str(row[0]): tuple(row)
-        for row in conn.execute(f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM conversations")
-    }
-    changed = [
-        row for row in prepared if existing.get(row["id"]) != tuple(row[c] for c in _CONVERSATION_COLUMNS)
-    ]
-    gone = existing.keys() - {row["id"] for row in prepared}
-    conn.executemany("DELETE FROM conversations WHERE id = ?", [(ident,) for ident in gone])
-    conn.executemany(_INSERT_CONVERSATION, changed)
+    kept = {row["id"] for row in prepared}
+    gone = [(str(r[0]),) for r in conn.execute("SELECT id FROM conversations") if str(r[0]) not in kept]
+    del kept
+    conn.executemany("DELETE FROM conversations WHERE id = ?", gone)
+    # Compared a slice at a time, so the old table is never held whole next to the new one.
+    select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM conversations WHERE id IN "
+    for start in range(0, len(prepared), _WRITE_SLICE):
+        part = prepared[start : start + _WRITE_SLICE]
+        existing = {
+            str(r[0]): tuple(r)
+            for r in conn.execute(select + f"({', '.join('?' * len(part))})", [row["id"] for row in part])
+        }
+        conn.executemany(
+            _INSERT_CONVERSATION,
+            (row for row in part if existing.get(row["id"]) != tuple(row[c] for c in _CONVERSATION_COLUMNS)),
+        )
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
@@ -258,51 +269,42 @@ def _refresh(
     cfg = config.triage
     threading_input, details = _load(conn, account)
     threads = thread_messages(threading_input)
+    gc.collect()  # threading's linked containers are garbage now; free them before summarising
     states = load_states(conn)
     matcher = triage.matcher_for(cfg)
 
     prepared: list[dict[str, Any]] = []
-    facts_by_id: dict[str, tuple[dict[str, Any], list[_Message]]] = {}
-    need_bodies: list[int] = []
+    waiting: dict[str, list[_Message]] = {}
     for thread in threads:
         messages = [details[m.rowid] for m in thread.messages]
         row, unanswered = _summarise(thread.id, messages)
         prepared.append(row)
-        facts_by_id[thread.id] = (row, unanswered)
-        need_bodies.extend(m.rowid for m in unanswered)
-    bodies = _bodies(conn, need_bodies)
+        waiting[thread.id] = unanswered
+    message_count = len(details)
 
     old_links = _old_links(conn)
     renames = _renamed_states(threads, old_links, states)
     for old, new in renames.items():
         states[new] = states.pop(old)
+    links = [
+        (thread.id, m.rowid)
+        for thread in threads
+        for m in thread.messages
+        if old_links.get(m.rowid) != thread.id
+    ]
+    # The per-message inputs are the bulk of the peak memory and nothing below needs them;
+    # threading leaves reference cycles that the paused collector would keep until the end.
+    del threading_input, details, threads, old_links
+    gc.collect()
 
     candidates: list[triage.IncidentCandidate] = []
     scores: dict[str, triage.Score] = {}
-    for row in prepared:
-        _, unanswered = facts_by_id[row["id"]]
-        facts = triage.ConversationFacts(
-            id=row["id"],
-            customer_email=row["customer_email"],
-            subject=row["subject"],
-            waiting_texts=[(m.subject, bodies.get(m.rowid, ("", None))[0]) for m in unanswered],
-            followups=row["followups"],
-            high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
-        )
-        scores[row["id"]] = result = triage.score(facts, cfg, matcher)
-        since = parse_time(row["unanswered_since"])
-        if row["derived_status"] == "open" and since is not None:
-            state = states.get(row["id"])
-            if state is None or state.status in (None, "open"):
-                candidates.append(
-                    triage.IncidentCandidate(
-                        id=row["id"],
-                        customer=row["customer_email"],
-                        when=since,
-                        subject=row["subject"],
-                        keywords=result.keywords,
-                    )
-                )
+    # Bodies are read a slice of conversations at a time, so only one slice's text is held.
+    for start in range(0, len(prepared), _SCORE_SLICE):
+        part = prepared[start : start + _SCORE_SLICE]
+        bodies = _bodies(conn, [m.rowid for row in part for m in waiting[row["id"]]])
+        for row in part:
+            _score_one(row, waiting.pop(row["id"]), bodies, cfg, matcher, states, scores, candidates)
     incidents = {
         cid: inc for inc in triage.find_incidents(candidates, cfg, moment) for cid in inc.conversation_ids
     }
@@ -339,12 +341,6 @@ def _refresh(
             )
         )
 
-    links = [
-        (thread.id, m.rowid)
-        for thread in threads
-        for m in thread.messages
-        if old_links.get(m.rowid) != thread.id
-    ]
     with db.transaction() as tx:
         for old, new in renames.items():
             tx.execute(
@@ -365,9 +361,44 @@ def _refresh(
         db.set_meta("triage_refreshed", key)
         db.set_meta("triage_refreshed_at", iso(moment) or "")
     suspects = refresh_junk_verdicts(db, account)
-    outcome = RefreshResult(len(prepared), len(details), len({i.id for i in incidents.values()}), suspects)
+    outcome = RefreshResult(len(prepared), message_count, len({i.id for i in incidents.values()}), suspects)
     db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
     return outcome
+
+
+def _score_one(
+    row: dict[str, Any],
+    unanswered: list[_Message],
+    bodies: dict[int, tuple[str, int | None]],
+    cfg: TriageConfig,
+    matcher: triage.KeywordMatcher,
+    states: dict[str, State],
+    scores: dict[str, triage.Score],
+    candidates: list[triage.IncidentCandidate],
+) -> None:
+    """Score one conversation into ``scores``; an open, unclaimed one joins ``candidates``."""
+    facts = triage.ConversationFacts(
+        id=row["id"],
+        customer_email=row["customer_email"],
+        subject=row["subject"],
+        waiting_texts=[(m.subject, bodies.get(m.rowid, ("", None))[0]) for m in unanswered],
+        followups=row["followups"],
+        high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
+    )
+    scores[row["id"]] = result = triage.score(facts, cfg, matcher)
+    since = parse_time(row["unanswered_since"])
+    if row["derived_status"] == "open" and since is not None:
+        state = states.get(row["id"])
+        if state is None or state.status in (None, "open"):
+            candidates.append(
+                triage.IncidentCandidate(
+                    id=row["id"],
+                    customer=row["customer_email"],
+                    when=since,
+                    subject=row["subject"],
+                    keywords=result.keywords,
+                )
+            )
 
 
 def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
@@ -378,7 +409,7 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
     last_customer_at = last_customer.when if last_customer else None
     last_agent_at = max((m.when for m in agent if m.when), default=None)
     derived = triage.derive_status(
-        last_customer_at, last_agent_at, bool(last_customer and "\\Answered" in last_customer.flags)
+        last_customer_at, last_agent_at, bool(last_customer and last_customer.answered)
     )
     unanswered = (
         [m for m in customer if last_agent_at is None or (m.when is not None and m.when > last_agent_at)]
@@ -404,7 +435,7 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
         "last_customer_at": iso(last_customer_at),
         "last_agent_at": iso(last_agent_at),
         "message_count": len(messages),
-        "unread_count": sum(1 for m in customer if "\\Seen" not in m.flags),
+        "unread_count": sum(1 for m in customer if not m.seen),
         "followups": max(0, len(unanswered) - 1),
         "unanswered_since": iso(unanswered[0].when) if unanswered else None,
     }
