@@ -11,6 +11,20 @@ from supportinbox.store.messages import ensure_folder, upsert_message
 
 FOLDERS = {"INBOX": "inbox", "Sent": "sent", "Junk": "junk"}
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+# An account whose servers are never reached: store and CLI tests that only need a config.
+OFFLINE_ACCOUNT_CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+display_name = "Acme Support"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+imap_security = "none"
+smtp_security = "none"
+smtp_port = 1
+password_command = "false"
+"""
 _uids = count(1)
 
 

@@ -18,19 +18,7 @@ from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
 from tests.store.factories import NOW, add_message
-
-CONFIG = """
-[accounts.support]
-email = "support@acme.test"
-display_name = "Acme Support"
-agent = "alice"
-username = "support"
-imap_host = "127.0.0.1"
-imap_security = "none"
-smtp_security = "none"
-smtp_port = 1
-password_command = "false"
-"""
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
 
 @pytest.fixture

@@ -20,19 +20,7 @@ from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
 from tests.harness.replies import run_cli
 from tests.store.factories import NOW, add_message
-
-CONFIG = """
-[accounts.support]
-email = "support@acme.test"
-display_name = "Acme Support"
-agent = "alice"
-username = "support"
-imap_host = "127.0.0.1"
-imap_security = "none"
-smtp_security = "none"
-smtp_port = 1
-password_command = "false"
-"""
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
 
 @pytest.fixture
