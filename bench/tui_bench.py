@@ -29,24 +29,9 @@ from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.widgets.queue_table import QueueTable
+from tests.harness.bulk_cache import BULK_ACCOUNT_CONFIG as CONFIG
 from tests.harness.bulk_cache import build_bulk_cache
 from tests.tui.support import NOW
-
-CONFIG = """
-[accounts.bulk]
-email = "support@acme.example"
-username = "support"
-agent = "alex"
-password_command = "printf secret"
-imap_host = "127.0.0.1"
-imap_port = 1
-imap_security = "none"
-smtp_security = "none"
-timeout = 5
-
-[ui]
-idle = false
-"""
 
 KEYS = ["j"] * 150 + ["pagedown"] * 10 + ["G", "g", "k"] + ["2", "6"] * 3 + ["enter", "escape"] * 3
 

@@ -17,6 +17,24 @@ from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.messages import ensure_folder, message_row, upsert_messages
 
+# The account of a bulk cache. Port 1 on loopback refuses at once, so the app starts
+# "offline", as on a train, and shows only what the cache holds.
+BULK_ACCOUNT_CONFIG = """
+[accounts.bulk]
+email = "support@acme.example"
+username = "support"
+agent = "alex"
+password_command = "printf secret"
+imap_host = "127.0.0.1"
+imap_port = 1
+imap_security = "none"
+smtp_security = "none"
+timeout = 5
+
+[ui]
+idle = false
+"""
+
 _TOPICS = (
     "Cannot log in",
     "Invoice question",

@@ -16,29 +16,13 @@ from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.queue_table import WINDOW
 from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.conftest import write_config
+from tests.harness.bulk_cache import BULK_ACCOUNT_CONFIG as CONFIG
 from tests.harness.bulk_cache import build_bulk_cache
 from tests.tui.support import NOW, SIZE, pilot_test, queue, wait_until
 
 pytestmark = pytest.mark.slow
 
 MESSAGES = 100_000
-
-# Port 1 on loopback refuses at once: the app starts "offline", as on a train.
-CONFIG = """
-[accounts.bulk]
-email = "support@acme.example"
-username = "support"
-agent = "alex"
-password_command = "printf secret"
-imap_host = "127.0.0.1"
-imap_port = 1
-imap_security = "none"
-smtp_security = "none"
-timeout = 5
-
-[ui]
-idle = false
-"""
 
 
 @pytest.fixture(scope="module")
