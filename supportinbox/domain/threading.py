@@ -90,11 +90,22 @@ class Thread:
 
 @dataclass(slots=True, eq=False)
 class _Container:
+    # A mailbox has about one container per message, so they are kept small: most hold
+    # exactly one message and most have no children, hence no list until a second one.
     key: str
     real_id: bool
-    messages: list[ThreadMessage] = field(default_factory=list)
+    message: ThreadMessage | None = None
+    more: list[ThreadMessage] | None = None  # further messages with the same Message-ID
     parent: _Container | None = None
-    children: list[_Container] = field(default_factory=list)
+    children: list[_Container] | None = None
+
+    def add(self, message: ThreadMessage) -> None:
+        if self.message is None:
+            self.message = message
+        elif self.more is None:
+            self.more = [message]
+        else:
+            self.more.append(message)
 
     def is_ancestor_of(self, other: _Container) -> bool:
         node: _Container | None = other
@@ -111,16 +122,22 @@ def _clean_id(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip().strip("<>").strip()
-    return value.lower() if value and " " not in value else None
+    if not value or " " in value:
+        return None
+    lowered = value.lower()
+    return value if lowered == value else lowered
 
 
 def _set_parent(child: _Container, parent: _Container) -> None:
     if child is parent or child.is_ancestor_of(parent):
         return  # would close a loop: keep the older link
-    if child.parent is not None:
+    if child.parent is not None and child.parent.children is not None:
         child.parent.children.remove(child)
     child.parent = parent
-    parent.children.append(child)
+    if parent.children is None:
+        parent.children = [child]
+    else:
+        parent.children.append(child)
 
 
 def _build_containers(messages: Iterable[ThreadMessage]) -> list[_Container]:
@@ -140,19 +157,20 @@ def _build_containers(messages: Iterable[ThreadMessage]) -> list[_Container]:
             loose.append(box)
         else:
             box = container(own)
-            if box.messages and box.messages[0].from_addr.lower() != message.from_addr.lower():
+            if box.message is not None and box.message.from_addr.lower() != message.from_addr.lower():
                 # The same Message-ID from another sender is not a copy of this message:
                 # keep it apart instead of merging two customers' conversations.
                 box = _Container(key=f"dup:{own}:{message.rowid}", real_id=False)
                 loose.append(box)
-        box.messages.append(message)
+        box.add(message)
         refs = [r for r in (_clean_id(x) for x in message.references) if r]
         reply_to = _clean_id(message.in_reply_to)
         if reply_to and (not refs or refs[-1] != reply_to):
             refs.append(reply_to)
-        refs = [r for r in refs if r != own]
         previous: _Container | None = None
         for ref in refs:
+            if ref == own:
+                continue
             node = container(ref)
             if previous is not None and node.parent is None:
                 _set_parent(node, previous)
@@ -167,8 +185,12 @@ def _tree_messages(root: _Container) -> list[ThreadMessage]:
     stack = [root]
     while stack:
         node = stack.pop()
-        out.extend(node.messages)
-        stack.extend(node.children)
+        if node.message is not None:
+            out.append(node.message)
+            if node.more:
+                out.extend(node.more)
+        if node.children:
+            stack.extend(node.children)
     return out
 
 
@@ -197,6 +219,31 @@ def _canonical(message: ThreadMessage) -> tuple[object, ...]:
 
 def _by_time(message: ThreadMessage) -> tuple[datetime, int]:
     return (_utc(message.when) or _EARLIEST, message.rowid)
+
+
+def _time_only(message: ThreadMessage) -> datetime:
+    return _utc(message.when) or _EARLIEST
+
+
+def _canonical_order(messages: Iterable[ThreadMessage]) -> list[ThreadMessage]:
+    """``messages`` sorted by :func:`_canonical`, without a wide key per message.
+
+    The time is the first element of the canonical key, so sorting by time alone (whose
+    keys are the messages' own datetimes) and then ordering each run of equal times by
+    the full key gives the same order with a fraction of the memory.
+    """
+    ordered = list(messages)
+    ordered.sort(key=_time_only)
+    start = 0
+    while start < len(ordered):
+        moment = _time_only(ordered[start])
+        end = start + 1
+        while end < len(ordered) and _time_only(ordered[end]) == moment:
+            end += 1
+        if end - start > 1:
+            ordered[start:end] = sorted(ordered[start:end], key=_canonical)
+        start = end
+    return ordered
 
 
 @dataclass(slots=True)
@@ -230,7 +277,7 @@ def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
     # Loop-breaking keeps the first link seen, so the input order matters when References
     # contradict each other. A canonical order (by content; the row id only separates exact
     # duplicates) gives the same conversations whatever order the cache hands the rows over in.
-    containers = _build_containers(sorted(messages, key=_canonical))
+    containers = _build_containers(_canonical_order(messages))
     trees: list[_Tree] = []
     for root in containers:
         if root.parent is not None:

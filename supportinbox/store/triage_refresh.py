@@ -21,7 +21,7 @@ from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import triage
-from supportinbox.domain.threading import Thread, ThreadMessage, thread_messages
+from supportinbox.domain.threading import ThreadMessage, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
     iso,
@@ -36,7 +36,7 @@ from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 2000
-_SCORE_SLICE = 2000  # conversations whose bodies are held at once
+_SCORE_SLICE = 2000  # conversations whose message details and bodies are held at once
 _WRITE_SLICE = 500  # conversations compared with their stored rows at once (< SQLite's 999 variables)
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
@@ -46,8 +46,9 @@ SCORING_VERSION = "bands-incident-urgent-guard"
 
 @dataclass(frozen=True, slots=True)
 class _Message:
+    """What summarising and scoring read of one message (loaded a slice at a time)."""
+
     rowid: int
-    role: str
     from_us: bool
     from_name: str
     from_addr: str
@@ -57,50 +58,71 @@ class _Message:
     answered: bool
 
 
-def _load(
-    conn: sqlite3.Connection, account: AccountConfig
-) -> tuple[list[ThreadMessage], dict[int, _Message]]:
+_THREADED_FROM = (
+    "FROM messages m JOIN folders f ON f.id = m.folder_id "
+    f"WHERE f.role IN ({', '.join('?' * len(THREADED_ROLES))})"
+)
+
+
+def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessage]:
+    """The threading input: only the columns threading reads, one string per distinct id.
+
+    A reply's In-Reply-To and References repeat Message-IDs held by other messages, and
+    addresses repeat across a customer's mail; each distinct value is kept once.
+    """
     ours = account.email.lower()
+    shared: dict[str, str] = {}
+    one = shared.setdefault
     rows = conn.execute(
-        "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_name, m.from_addr, "
-        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.flags "
-        "FROM messages m JOIN folders f ON f.id = m.folder_id "
-        f"WHERE f.role IN ({', '.join('?' * len(THREADED_ROLES))})",
+        "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr, "
+        "m.to_addrs, m.cc_addrs, m.date, m.internaldate " + _THREADED_FROM,
         THREADED_ROLES,
     )
-    threading_input: list[ThreadMessage] = []
-    details: dict[int, _Message] = {}
+    out: list[ThreadMessage] = []
     for row in rows:
-        rowid, role, from_addr = int(row[0]), str(row[1]), str(row[7]).lower()
-        from_us = role == "sent" or from_addr == ours
-        when = message_time(row[10], row[11])
-        flags = str(row[12]).split()
-        to_addrs = [a for a in f"{row[8]} {row[9]}".split() if a.lower() != ours]
-        threading_input.append(
+        from_addr = str(row[6]).lower()
+        from_addr = one(from_addr, from_addr)
+        out.append(
             ThreadMessage(
-                rowid=rowid,
-                message_id=row[2],
-                in_reply_to=row[3],
-                references=str(row[4]).split(),
+                rowid=int(row[0]),
+                message_id=one(row[2], row[2]) if row[2] else row[2],
+                in_reply_to=one(row[3], row[3]) if row[3] else row[3],
+                references=tuple(one(ref, ref) for ref in str(row[4]).split()),
                 subject=str(row[5]),
                 from_addr=from_addr,
-                to_addrs=to_addrs,
-                when=when,
-                from_us=from_us,
+                to_addrs=tuple(one(a, a) for a in f"{row[7]} {row[8]}".split() if a.lower() != ours),
+                when=message_time(row[9], row[10]),
+                from_us=row[1] == "sent" or from_addr == ours,
             )
         )
-        details[rowid] = _Message(
-            rowid=rowid,
-            role=role,
-            from_us=from_us,
-            from_name=str(row[6]),
-            from_addr=from_addr,
-            subject=str(row[5]),
-            when=when,
-            seen="\\Seen" in flags,
-            answered="\\Answered" in flags,
+    return out
+
+
+def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[int]) -> dict[int, _Message]:
+    """Row id -> what summarising needs of that message, for ``rowids``."""
+    ours = account.email.lower()
+    out: dict[int, _Message] = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        query = (
+            "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags "
+            "FROM messages m JOIN folders f ON f.id = m.folder_id "
+            f"WHERE m.id IN ({', '.join('?' * len(chunk))})"
         )
-    return threading_input, details
+        for row in conn.execute(query, chunk):
+            from_addr = str(row[3]).lower()
+            flags = str(row[7]).split()
+            out[int(row[0])] = _Message(
+                rowid=int(row[0]),
+                from_us=row[1] == "sent" or from_addr == ours,
+                from_name=str(row[2]),
+                from_addr=from_addr,
+                subject=str(row[4]),
+                when=message_time(row[5], row[6]),
+                seen="\\Seen" in flags,
+                answered="\\Answered" in flags,
+            )
+    return out
 
 
 def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
@@ -168,28 +190,25 @@ _CONVERSATION_COLUMNS = (
 )
 _INSERT_CONVERSATION = (
     f"INSERT OR REPLACE INTO conversations({', '.join(_CONVERSATION_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _CONVERSATION_COLUMNS)})"
+    f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})"
 )
 
 
-def _write_conversations(conn: sqlite3.Connection, prepared: Sequence[dict[str, Any]]) -> None:
-    """Make ``conversations`` equal to ``prepared``, writing only the rows that differ."""
-    kept = {row["id"] for row in prepared}
+def _write_conversations(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Make ``conversations`` equal to ``rows`` (in column order), writing only the rows that differ."""
+    kept = {row[0] for row in rows}
     gone = [(str(r[0]),) for r in conn.execute("SELECT id FROM conversations") if str(r[0]) not in kept]
     del kept
     conn.executemany("DELETE FROM conversations WHERE id = ?", gone)
     # Compared a slice at a time, so the old table is never held whole next to the new one.
     select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM conversations WHERE id IN "
-    for start in range(0, len(prepared), _WRITE_SLICE):
-        part = prepared[start : start + _WRITE_SLICE]
+    for start in range(0, len(rows), _WRITE_SLICE):
+        part = rows[start : start + _WRITE_SLICE]
         existing = {
             str(r[0]): tuple(r)
-            for r in conn.execute(select + f"({', '.join('?' * len(part))})", [row["id"] for row in part])
+            for r in conn.execute(select + f"({', '.join('?' * len(part))})", [row[0] for row in part])
         }
-        conn.executemany(
-            _INSERT_CONVERSATION,
-            (row for row in part if existing.get(row["id"]) != tuple(row[c] for c in _CONVERSATION_COLUMNS)),
-        )
+        conn.executemany(_INSERT_CONVERSATION, (row for row in part if existing.get(row[0]) != row))
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
@@ -267,50 +286,48 @@ def _refresh(
 ) -> RefreshResult:
     conn = db.conn
     cfg = config.triage
-    threading_input, details = _load(conn, account)
-    threads = thread_messages(threading_input)
-    gc.collect()  # threading's linked containers are garbage now; free them before summarising
+    # Pass 1: threading, on the few columns it reads. Only each conversation's id and its
+    # message row ids (oldest first) are kept from it.
+    members = [(t.id, tuple(m.rowid for m in t.messages)) for t in thread_messages(_load(conn, account))]
+    gc.collect()  # threading's linked containers are garbage now; free them before going on
+    message_count = sum(len(rowids) for _, rowids in members)
+
     states = load_states(conn)
-    matcher = triage.matcher_for(cfg)
-
-    prepared: list[dict[str, Any]] = []
-    waiting: dict[str, list[_Message]] = {}
-    for thread in threads:
-        messages = [details[m.rowid] for m in thread.messages]
-        row, unanswered = _summarise(thread.id, messages)
-        prepared.append(row)
-        waiting[thread.id] = unanswered
-    message_count = len(details)
-
     old_links = _old_links(conn)
-    renames = _renamed_states(threads, old_links, states)
+    renames = _renamed_states(members, old_links, states)
     for old, new in renames.items():
         states[new] = states.pop(old)
-    links = [
-        (thread.id, m.rowid)
-        for thread in threads
-        for m in thread.messages
-        if old_links.get(m.rowid) != thread.id
-    ]
-    # The per-message inputs are the bulk of the peak memory and nothing below needs them;
-    # threading leaves reference cycles that the paused collector would keep until the end.
-    del threading_input, details, threads, old_links
-    gc.collect()
+    links = [(cid, rowid) for cid, rowids in members for rowid in rowids if old_links.get(rowid) != cid]
+    del old_links
 
+    # Pass 2: a slice of conversations at a time, read their messages' details and the
+    # bodies of the ones waiting for an answer, summarise and score them.
+    matcher = triage.matcher_for(cfg)
+    prepared: list[dict[str, Any]] = []
     candidates: list[triage.IncidentCandidate] = []
     scores: dict[str, triage.Score] = {}
-    # Bodies are read a slice of conversations at a time, so only one slice's text is held.
-    for start in range(0, len(prepared), _SCORE_SLICE):
-        part = prepared[start : start + _SCORE_SLICE]
-        bodies = _bodies(conn, [m.rowid for row in part for m in waiting[row["id"]]])
-        for row in part:
-            _score_one(row, waiting.pop(row["id"]), bodies, cfg, matcher, states, scores, candidates)
+    for start in range(0, len(members), _SCORE_SLICE):
+        part = members[start : start + _SCORE_SLICE]
+        details = _details(conn, account, [rowid for _, rowids in part for rowid in rowids])
+        summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
+        del details
+        bodies = _bodies(conn, [m.rowid for _, unanswered in summaries for m in unanswered])
+        for row, unanswered in summaries:
+            _score_one(row, unanswered, bodies, cfg, matcher, states, scores, candidates)
+            prepared.append(row)
+    del members
     incidents = {
         cid: inc for inc in triage.find_incidents(candidates, cfg, moment) for cid in inc.conversation_ids
     }
 
-    for row in prepared:
-        result = scores[row["id"]]
+    # Each summary becomes its stored row (a tuple in column order) as it is completed, and
+    # the dict is dropped, so the two forms of the queue are never held side by side.
+    final: list[tuple[Any, ...]] = []
+    conversation_count = len(prepared)
+    prepared.reverse()
+    while prepared:
+        row = prepared.pop()
+        result = scores.pop(row["id"])
         reasons = list(result.reasons)
         base_urgency, base_band = result.urgency, result.band
         incident = incidents.get(row["id"])
@@ -340,6 +357,8 @@ def _refresh(
                 now=moment,
             )
         )
+        final.append(tuple(row[c] for c in _CONVERSATION_COLUMNS))
+    del row
 
     with db.transaction() as tx:
         for old, new in renames.items():
@@ -347,7 +366,7 @@ def _refresh(
                 "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
             )
             tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
-        _write_conversations(tx, prepared)
+        _write_conversations(tx, final)
         tx.executemany("UPDATE messages SET conversation_id = ? WHERE id = ?", links)
         tx.execute(
             "UPDATE messages SET conversation_id = NULL WHERE conversation_id IS NOT NULL AND folder_id IN "
@@ -361,7 +380,8 @@ def _refresh(
         db.set_meta("triage_refreshed", key)
         db.set_meta("triage_refreshed_at", iso(moment) or "")
     suspects = refresh_junk_verdicts(db, account)
-    outcome = RefreshResult(len(prepared), message_count, len({i.id for i in incidents.values()}), suspects)
+    incident_count = len({i.id for i in incidents.values()})
+    outcome = RefreshResult(conversation_count, message_count, incident_count, suspects)
     db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
     return outcome
 
@@ -448,18 +468,21 @@ def _is_high(priority: int | None) -> bool:
 
 
 def _renamed_states(
-    threads: Sequence[Thread], old_links: dict[int, str], states: dict[str, State]
+    members: Sequence[tuple[str, Sequence[int]]], old_links: dict[int, str], states: dict[str, State]
 ) -> dict[str, str]:
-    """Old conversation ids with manual state whose messages now form a thread with a new id."""
-    new_ids = {t.id for t in threads}
+    """Old conversation ids with manual state whose messages now form a thread with a new id.
+
+    ``members`` is each conversation's id with its message row ids.
+    """
+    new_ids = {cid for cid, _ in members}
     renames: dict[str, str] = {}
-    for thread in threads:
-        if thread.id in states:
+    for cid, rowids in members:
+        if cid in states:
             continue
-        for message in thread.messages:
-            old = old_links.get(message.rowid)
-            if old and old != thread.id and old in states and old not in new_ids and old not in renames:
-                renames[old] = thread.id
+        for rowid in rowids:
+            old = old_links.get(rowid)
+            if old and old != cid and old in states and old not in new_ids and old not in renames:
+                renames[old] = cid
                 break
     return renames
 
