@@ -18,7 +18,6 @@ import base64
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -298,23 +297,35 @@ def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
                 last=_utc(found[-1].when),
             )
         )
-    merged = _merge_by_subject(trees)
-    return _assign_ids(merged)
+    # Parent and child links put every container in a reference cycle; unlinking them
+    # frees the containers now rather than at the next garbage collection.
+    for node in containers:
+        node.parent = None
+        node.children = None
+    del containers
+    return _assign_ids(_merge_by_subject(trees))
 
 
 def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
-    """Join trees of one customer with the same normalised subject that follow closely."""
-    groups: dict[tuple[str, str], list[_Tree]] = defaultdict(list)
-    result: list[_Tree] = []
-    for tree in trees:
-        if tree.subject and tree.customer:
-            groups[(tree.customer, tree.subject)].append(tree)
-        else:
-            result.append(tree)
-    for members in groups.values():
-        members.sort(key=lambda t: (t.first or _EARLIEST, t.key))
-        current = members[0]
-        for tree in members[1:]:
+    """Join trees of one customer with the same normalised subject that follow closely.
+
+    ``trees`` is emptied: its trees are in the result, merged or as they were.
+    """
+    result = [tree for tree in trees if not (tree.subject and tree.customer)]
+    grouped = [tree for tree in trees if tree.subject and tree.customer]
+    trees.clear()
+    # Sorted, each customer's subject is one run of trees, oldest first.
+    grouped.sort(key=lambda t: (t.customer, t.subject, t.first or _EARLIEST, t.key))
+    start = 0
+    while start < len(grouped):
+        current = grouped[start]
+        end = start + 1
+        while (
+            end < len(grouped)
+            and grouped[end].customer == current.customer
+            and grouped[end].subject == current.subject
+        ):
+            tree = grouped[end]
             close = (
                 current.last is not None
                 and tree.first is not None
@@ -327,15 +338,19 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
             else:
                 result.append(current)
                 current = tree
+            end += 1
         result.append(current)
+        start = end
     return result
 
 
 def _assign_ids(trees: list[_Tree]) -> list[Thread]:
     trees.sort(key=lambda t: t.key)
+    trees.reverse()
     used: set[str] = set()
     threads: list[Thread] = []
-    for tree in trees:
+    while trees:  # taken from the end, so each tree is freed once its thread exists
+        tree = trees.pop()
         length = ID_LENGTH
         ident = short_id(tree.key, length)
         while ident in used:  # a collision: the later key (in sort order) takes a longer id

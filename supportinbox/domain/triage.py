@@ -411,6 +411,11 @@ def subject_tokens(subject: str) -> list[str]:
     return out
 
 
+def incident_cutoff(config: TriageConfig, now: datetime) -> datetime:
+    """Conversations waiting since before this moment cannot be part of an incident at ``now``."""
+    return now - max(INCIDENT_LOOKBACK, timedelta(hours=config.incident_window_hours))
+
+
 def find_incidents(
     candidates: Sequence[IncidentCandidate], config: TriageConfig, now: datetime | None = None
 ) -> list[Incident]:
@@ -425,7 +430,7 @@ def find_incidents(
     """
     window = timedelta(hours=config.incident_window_hours)
     if now is not None:
-        cutoff = now - max(INCIDENT_LOOKBACK, window)
+        cutoff = incident_cutoff(config, now)
         candidates = [c for c in candidates if c.when >= cutoff]
     signals: dict[tuple[int, str], list[tuple[IncidentCandidate, int]]] = defaultdict(list)
     for cand in sorted(candidates, key=lambda c: (c.when, c.id)):

@@ -31,13 +31,12 @@ from supportinbox.store.conversation_rows import (
     parse_time,
     status_fields,
 )
-from supportinbox.store.db import Database
+from supportinbox.store.db import Database, storage_error
 from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_SCORED = 2000
 _SCORE_SLICE = 2000  # conversations whose message details and bodies are held at once
-_WRITE_SLICE = 500  # conversations compared with their stored rows at once (< SQLite's 999 variables)
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
@@ -56,6 +55,7 @@ class _Message:
     when: datetime | None
     seen: bool
     answered: bool
+    linked_to: str | None  # the conversation the previous refresh linked it to
 
 
 _THREADED_FROM = (
@@ -105,7 +105,8 @@ def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[
     for start in range(0, len(rowids), 500):
         chunk = rowids[start : start + 500]
         query = (
-            "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags "
+            "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
+            "m.conversation_id "
             "FROM messages m JOIN folders f ON f.id = m.folder_id "
             f"WHERE m.id IN ({', '.join('?' * len(chunk))})"
         )
@@ -121,16 +122,16 @@ def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[
                 when=message_time(row[5], row[6]),
                 seen="\\Seen" in flags,
                 answered="\\Answered" in flags,
+                linked_to=row[8],
             )
     return out
 
 
 def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
-    """Message row -> the conversation it was linked to by the previous refresh."""
-    # Read from the covering index: conversation_id is the last column of a wide row.
+    """Message row -> its conversation as of the previous refresh, for conversations with manual state."""
     rows = conn.execute(
         "SELECT id, conversation_id FROM messages INDEXED BY messages_conversation "
-        "WHERE conversation_id IS NOT NULL"
+        "WHERE conversation_id IN (SELECT conversation_id FROM conversation_state)"
     )
     return {int(r[0]): str(r[1]) for r in rows}
 
@@ -188,27 +189,65 @@ _CONVERSATION_COLUMNS = (
     "sla_level",
     "unanswered_since",
 )
-_INSERT_CONVERSATION = (
-    f"INSERT OR REPLACE INTO conversations({', '.join(_CONVERSATION_COLUMNS)}) "
+_SCRATCH_ROWS = "refresh_conversations"
+_SCRATCH_LINKS = "refresh_links"
+_INSERT_SCRATCH_ROW = (
+    f"INSERT INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})"
 )
+_INSERT_SCRATCH_LINK = f"INSERT INTO temp.{_SCRATCH_LINKS}(message, conversation) VALUES (?, ?)"
 
 
-def _write_conversations(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Make ``conversations`` equal to ``rows`` (in column order), writing only the rows that differ."""
-    kept = {row[0] for row in rows}
-    gone = [(str(r[0]),) for r in conn.execute("SELECT id FROM conversations") if str(r[0]) not in kept]
-    del kept
-    conn.executemany("DELETE FROM conversations WHERE id = ?", gone)
-    # Compared a slice at a time, so the old table is never held whole next to the new one.
-    select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM conversations WHERE id IN "
-    for start in range(0, len(rows), _WRITE_SLICE):
-        part = rows[start : start + _WRITE_SLICE]
-        existing = {
-            str(r[0]): tuple(r)
-            for r in conn.execute(select + f"({', '.join('?' * len(part))})", [row[0] for row in part])
-        }
-        conn.executemany(_INSERT_CONVERSATION, (row for row in part if existing.get(row[0]) != row))
+def _create_scratch(conn: sqlite3.Connection) -> None:
+    """Empty scratch tables (private to this connection) for the rows a refresh computes."""
+    _drop_scratch(conn)
+    # Same columns and affinities as the stored table, so values compare alike.
+    conn.execute(
+        f"CREATE TEMP TABLE {_SCRATCH_ROWS} AS "
+        f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM main.conversations WHERE 0"
+    )
+    conn.execute(f"CREATE UNIQUE INDEX temp.{_SCRATCH_ROWS}_id ON {_SCRATCH_ROWS}(id)")
+    conn.execute(
+        f"CREATE TEMP TABLE {_SCRATCH_LINKS}(message INTEGER PRIMARY KEY, conversation TEXT NOT NULL)"
+    )
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """A read transaction: one consistent view of the cache until it ends.
+
+    Writing only scratch (temp) tables inside it takes no lock on the cache.
+    """
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def _drop_scratch(conn: sqlite3.Connection) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_SCRATCH_ROWS}")
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_SCRATCH_LINKS}")
+
+
+def _write_conversations(conn: sqlite3.Connection) -> None:
+    """Make ``conversations`` and the message links equal to the scratch tables.
+
+    Only rows that differ are written, so an unchanged conversation costs no write.
+    """
+    columns = ", ".join(_CONVERSATION_COLUMNS)
+    conn.execute(f"DELETE FROM conversations WHERE id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})")
+    same = " AND ".join(f"c.{column} IS n.{column}" for column in _CONVERSATION_COLUMNS)
+    conn.execute(
+        f"INSERT OR REPLACE INTO conversations({columns}) SELECT {columns} FROM temp.{_SCRATCH_ROWS} n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = n.id AND {same}) ORDER BY n.rowid"
+    )
+    conn.execute(
+        f"UPDATE messages SET conversation_id = (SELECT l.conversation FROM temp.{_SCRATCH_LINKS} l "
+        f"WHERE l.message = messages.id) WHERE id IN (SELECT message FROM temp.{_SCRATCH_LINKS})"
+    )
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
@@ -264,18 +303,21 @@ def refresh_conversations(
                 return RefreshResult(**json.loads(stored))
             except (TypeError, ValueError):
                 pass
-    with _gc_paused():
+    with _refreshing(db):
         return _refresh(db, config, account, moment, key)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def _refreshing(db: Database) -> Iterator[None]:
+    """Around a refresh: the cyclic collector paused, SQLite errors turned into one clear line."""
     # Threading builds several objects per message, linked both ways; the cyclic
     # collector would rescan the growing heap again and again while they are built.
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+    except sqlite3.Error as exc:  # a read outside a transaction, or the scratch tables
+        raise storage_error(exc, db.path) from None
     finally:
         if enabled:
             gc.enable()
@@ -286,104 +328,161 @@ def _refresh(
 ) -> RefreshResult:
     conn = db.conn
     cfg = config.triage
-    # Pass 1: threading, on the few columns it reads. Only each conversation's id and its
-    # message row ids (oldest first) are kept from it.
-    members = [(t.id, tuple(m.rowid for m in t.messages)) for t in thread_messages(_load(conn, account))]
-    gc.collect()  # threading's linked containers are garbage now; free them before going on
-    message_count = sum(len(rowids) for _, rowids in members)
+    _create_scratch(conn)
+    try:
+        # Both passes read one snapshot of the cache, whatever other processes write
+        # meanwhile; their own writes go only to this connection's scratch tables.
+        with _snapshot(conn):
+            members = _thread(conn, account)
+            message_count = sum(len(rowids) for _, rowids in members)
+            states = load_states(conn)
+            renames = _renamed_states(members, _old_links(conn), states)
+            for old, new in renames.items():
+                states[new] = states.pop(old)
 
-    states = load_states(conn)
-    old_links = _old_links(conn)
-    renames = _renamed_states(members, old_links, states)
-    for old, new in renames.items():
-        states[new] = states.pop(old)
-    links = [(cid, rowid) for cid, rowids in members for rowid in rowids if old_links.get(rowid) != cid]
-    del old_links
+            # Pass 2: a slice of conversations at a time, read their messages' details and
+            # the bodies of the ones waiting for an answer, summarise, score and complete
+            # them into their stored rows. Rows and message links go to the scratch tables,
+            # so the memory held does not grow with the mailbox and the cache is written in
+            # one short transaction at the end.
+            matcher = triage.matcher_for(cfg)
+            candidates: list[triage.IncidentCandidate] = []
+            cutoff = triage.incident_cutoff(cfg, moment)
+            for start in range(0, len(members), _SCORE_SLICE):
+                part = members[start : start + _SCORE_SLICE]
+                details = _details(conn, account, [rowid for _, rowids in part for rowid in rowids])
+                links = [
+                    (rowid, cid)
+                    for cid, rowids in part
+                    for rowid in rowids
+                    if details[rowid].linked_to != cid
+                ]
+                summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
+                del details
+                bodies = _bodies(conn, [m.rowid for _, unanswered in summaries for m in unanswered])
+                rows = []
+                for row, unanswered in summaries:
+                    score = _score_one(row, unanswered, bodies, cfg, matcher, states, cutoff, candidates)
+                    rows.append(_complete(row, score, None, states, cfg, moment))
+                conn.executemany(_INSERT_SCRATCH_ROW, rows)
+                conn.executemany(_INSERT_SCRATCH_LINK, links)
+            conversation_count = len(members)
+            del members
 
-    # Pass 2: a slice of conversations at a time, read their messages' details and the
-    # bodies of the ones waiting for an answer, summarise and score them.
-    matcher = triage.matcher_for(cfg)
-    prepared: list[dict[str, Any]] = []
-    candidates: list[triage.IncidentCandidate] = []
-    scores: dict[str, triage.Score] = {}
-    for start in range(0, len(members), _SCORE_SLICE):
-        part = members[start : start + _SCORE_SLICE]
-        details = _details(conn, account, [rowid for _, rowids in part for rowid in rowids])
-        summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
-        del details
-        bodies = _bodies(conn, [m.rowid for _, unanswered in summaries for m in unanswered])
-        for row, unanswered in summaries:
-            _score_one(row, unanswered, bodies, cfg, matcher, states, scores, candidates)
-            prepared.append(row)
-    del members
-    incidents = {
-        cid: inc for inc in triage.find_incidents(candidates, cfg, moment) for cid in inc.conversation_ids
-    }
+            incidents = triage.find_incidents(candidates, cfg, moment)
+            del candidates
+            _apply_incidents(conn, incidents, states, cfg, moment)
 
-    # Each summary becomes its stored row (a tuple in column order) as it is completed, and
-    # the dict is dropped, so the two forms of the queue are never held side by side.
-    final: list[tuple[Any, ...]] = []
-    conversation_count = len(prepared)
-    prepared.reverse()
-    while prepared:
-        row = prepared.pop()
-        result = scores.pop(row["id"])
-        reasons = list(result.reasons)
-        base_urgency, base_band = result.urgency, result.band
-        incident = incidents.get(row["id"])
-        if incident is not None:
-            reasons.insert(0, incident.reason)
-            base_urgency += triage.INCIDENT_POINTS
-            base_band = max(base_band, triage.BAND_INCIDENT)
-        state = states.get(row["id"])
-        row.update(
-            reasons=json.dumps(reasons, ensure_ascii=False),
-            incident_id=incident.id if incident else None,
-            base_urgency=base_urgency,
-            base_band=base_band,
-            assigned_to=state.assigned_to if state else None,
-        )
-        row.update(
-            status_fields(
-                derived=row["derived_status"],
-                state=state,
-                last_customer_at=parse_time(row["last_customer_at"]),
-                last_agent_at=parse_time(row["last_agent_at"]),
-                last_message_at=parse_time(row["last_message_at"]),
-                unanswered_since=parse_time(row["unanswered_since"]),
-                base_band=base_band,
-                base_urgency=base_urgency,
-                config=cfg,
-                now=moment,
-            )
-        )
-        final.append(tuple(row[c] for c in _CONVERSATION_COLUMNS))
-    del row
-
-    with db.transaction() as tx:
-        for old, new in renames.items():
+        with db.transaction() as tx:
+            for old, new in renames.items():
+                tx.execute(
+                    "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
+                )
+                tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+            _write_conversations(tx)
             tx.execute(
-                "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
+                "UPDATE messages SET conversation_id = NULL "
+                "WHERE conversation_id IS NOT NULL AND folder_id IN "
+                f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
+                THREADED_ROLES,
             )
-            tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
-        _write_conversations(tx, final)
-        tx.executemany("UPDATE messages SET conversation_id = ? WHERE id = ?", links)
-        tx.execute(
-            "UPDATE messages SET conversation_id = NULL WHERE conversation_id IS NOT NULL AND folder_id IN "
-            f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
-            THREADED_ROLES,
-        )
-        db.set_meta("triage_config", cfg.model_dump_json())
-        db.set_meta("triage_our_address", account.email.lower())
-        if renames:
-            key = _inputs_key(db, cfg, account)
-        db.set_meta("triage_refreshed", key)
-        db.set_meta("triage_refreshed_at", iso(moment) or "")
+            db.set_meta("triage_config", cfg.model_dump_json())
+            db.set_meta("triage_our_address", account.email.lower())
+            if renames:
+                key = _inputs_key(db, cfg, account)
+            db.set_meta("triage_refreshed", key)
+            db.set_meta("triage_refreshed_at", iso(moment) or "")
+    finally:
+        _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account)
-    incident_count = len({i.id for i in incidents.values()})
-    outcome = RefreshResult(conversation_count, message_count, incident_count, suspects)
+    outcome = RefreshResult(conversation_count, message_count, len(incidents), suspects)
     db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
     return outcome
+
+
+def _thread(conn: sqlite3.Connection, account: AccountConfig) -> list[tuple[str, tuple[int, ...]]]:
+    """Pass 1: each conversation's id and its message row ids (oldest first).
+
+    Threading runs on the few columns it reads; only the ids are kept from it.
+    """
+    threads = thread_messages(_load(conn, account))
+    threads.reverse()
+    members: list[tuple[str, tuple[int, ...]]] = []
+    while threads:  # each thread is freed as soon as its ids are taken
+        thread = threads.pop()
+        members.append((thread.id, tuple(m.rowid for m in thread.messages)))
+    gc.collect()
+    return members
+
+
+def _complete(
+    row: dict[str, Any],
+    score: triage.Score,
+    incident: triage.Incident | None,
+    states: dict[str, State],
+    cfg: TriageConfig,
+    moment: datetime,
+) -> tuple[Any, ...]:
+    """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
+    reasons = list(score.reasons)
+    base_urgency, base_band = score.urgency, score.band
+    if incident is not None:
+        reasons.insert(0, incident.reason)
+        base_urgency += triage.INCIDENT_POINTS
+        base_band = max(base_band, triage.BAND_INCIDENT)
+    state = states.get(row["id"])
+    row.update(
+        reasons=json.dumps(reasons, ensure_ascii=False),
+        incident_id=incident.id if incident else None,
+        base_urgency=base_urgency,
+        base_band=base_band,
+        assigned_to=state.assigned_to if state else None,
+    )
+    row.update(
+        status_fields(
+            derived=row["derived_status"],
+            state=state,
+            last_customer_at=parse_time(row["last_customer_at"]),
+            last_agent_at=parse_time(row["last_agent_at"]),
+            last_message_at=parse_time(row["last_message_at"]),
+            unanswered_since=parse_time(row["unanswered_since"]),
+            base_band=base_band,
+            base_urgency=base_urgency,
+            config=cfg,
+            now=moment,
+        )
+    )
+    return tuple(row[c] for c in _CONVERSATION_COLUMNS)
+
+
+def _apply_incidents(
+    conn: sqlite3.Connection,
+    incidents: Sequence[triage.Incident],
+    states: dict[str, State],
+    cfg: TriageConfig,
+    moment: datetime,
+) -> None:
+    """Complete the scratch rows of the conversations in ``incidents`` again, with their incident."""
+    select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM temp.{_SCRATCH_ROWS} WHERE id = ?"
+    replaced = []
+    for incident in incidents:
+        for cid in incident.conversation_ids:
+            found = conn.execute(select, (cid,)).fetchone()
+            if found is None:
+                continue
+            row = dict(zip(_CONVERSATION_COLUMNS, found, strict=True))
+            score = triage.Score(
+                urgency=row["base_urgency"],
+                band=row["base_band"],
+                reasons=json.loads(row["reasons"]),
+                keywords=[],
+            )
+            replaced.append(_complete(row, score, incident, states, cfg, moment))
+    conn.executemany(
+        f"INSERT OR REPLACE INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})",
+        replaced,
+    )
 
 
 def _score_one(
@@ -393,10 +492,10 @@ def _score_one(
     cfg: TriageConfig,
     matcher: triage.KeywordMatcher,
     states: dict[str, State],
-    scores: dict[str, triage.Score],
+    cutoff: datetime,
     candidates: list[triage.IncidentCandidate],
-) -> None:
-    """Score one conversation into ``scores``; an open, unclaimed one joins ``candidates``."""
+) -> triage.Score:
+    """Score one conversation; an open, unclaimed one waiting since ``cutoff`` joins ``candidates``."""
     facts = triage.ConversationFacts(
         id=row["id"],
         customer_email=row["customer_email"],
@@ -405,9 +504,9 @@ def _score_one(
         followups=row["followups"],
         high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
     )
-    scores[row["id"]] = result = triage.score(facts, cfg, matcher)
+    result = triage.score(facts, cfg, matcher)
     since = parse_time(row["unanswered_since"])
-    if row["derived_status"] == "open" and since is not None:
+    if row["derived_status"] == "open" and since is not None and since >= cutoff:
         state = states.get(row["id"])
         if state is None or state.status in (None, "open"):
             candidates.append(
@@ -419,6 +518,7 @@ def _score_one(
                     keywords=result.keywords,
                 )
             )
+    return result
 
 
 def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
@@ -499,7 +599,7 @@ def refresh_if_stale(
     if _up_to_date(db, key, moment):
         apply_clock(db, moment)
         return False
-    with _gc_paused():
+    with _refreshing(db):
         _refresh(db, config, account, moment, key)
     return True
 

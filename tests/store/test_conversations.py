@@ -430,3 +430,39 @@ def test_conversation_disappears_with_its_messages(db: Database) -> None:
     db.conn.execute("DELETE FROM messages WHERE message_id = '<b@c>'")
     refresh(db)
     assert queue_ids(db, status="all") == ["Stays"]
+
+
+def test_refresh_reads_one_snapshot_while_another_process_writes(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Threading and the per-conversation details are read in two passes; a sync in another
+    # process deleting and adding mail between them must not break the refresh or mix the
+    # two states of the cache.
+    from supportinbox.store import triage_refresh
+
+    for i in range(5):
+        add_message(db, message_id=f"<m{i}@c>", sender=f"u{i}@c{i}.test", subject=f"Question {i}", when=at(i))
+    other = open_database(db.path)
+    threaded = triage_refresh._thread
+
+    def thread_then_other_process_writes(*args: object) -> object:
+        members = threaded(*args)  # type: ignore[arg-type]
+        other.conn.execute("DELETE FROM messages WHERE message_id IN ('<m1@c>', '<m3@c>')")
+        add_message(other, message_id="<late@c>", sender="late@c.test", subject="Late", when=at(0.1))
+        return members
+
+    monkeypatch.setattr(triage_refresh, "_thread", thread_then_other_process_writes)
+    try:
+        result = cv.refresh_conversations(db, *make_config(), now=NOW)
+    finally:
+        other.close()
+    assert (result.conversations, result.messages) == (5, 5)
+    assert sorted(queue_ids(db)) == [f"Question {i}" for i in range(5)]
+    monkeypatch.setattr(triage_refresh, "_thread", threaded)
+    cv.refresh_conversations(db, *make_config(), now=NOW + timedelta(hours=2))  # the next run catches up
+    assert sorted(queue_ids(db, now=NOW + timedelta(hours=2))) == [
+        "Late",
+        "Question 0",
+        "Question 2",
+        "Question 4",
+    ]
