@@ -61,15 +61,26 @@ _SKIPPED = frozenset(
 )
 _CELLS = frozenset(("td", "th"))
 
-_SPACES = re.compile(r"[ \t\u00a0\r\f\v]+")
-_LINE_EDGES = re.compile(r" ?\n ?")
-_BLANK_LINES = re.compile(r"\n{3,}")
+# The patterns only match what changes (a single space or a bare line break is left
+# alone), and each substitution runs only if a plain substring test says it is needed:
+# most mail has single spaces between words, so this skips regex scans of the whole text.
+_SPACES = re.compile(r"[\t\u00a0\r\f\v][ \t\u00a0\r\f\v]*| [ \t\u00a0\r\f\v]+")
+_ODD_SPACES = ("  ", "\t", "\u00a0", "\r", "\f", "\v")
+_LINE_EDGES = re.compile(r" \n ?|\n ")
+# Written with a literal prefix, which the regex engine searches for quickly.
+_BLANK_LINES = re.compile(r"\n\n\n+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>", re.IGNORECASE)
 
 
 def _tidy(text: str) -> str:
-    text = _LINE_EDGES.sub("\n", _SPACES.sub(" ", text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    """Runs of white space become one space, lines lose edge spaces, at most one blank line."""
+    if any(odd in text for odd in _ODD_SPACES):
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGES.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def html_to_text(html: str) -> str:

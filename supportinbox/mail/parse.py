@@ -91,6 +91,8 @@ class ParsedMessage:
         return bool(self.attachments)
 
     def attachments_json(self) -> str:
+        if not self.attachments:
+            return "[]"  # most mail: skip the encoder
         return json.dumps([asdict(a) for a in self.attachments], ensure_ascii=False)
 
 
@@ -164,11 +166,17 @@ def _decode_word(kind: str, payload: str) -> bytes:
 
 def decode_header_value(value: str | bytes | None, limit: int = MAX_HEADER_VALUE) -> str:
     """Decode RFC 2047 words and raw 8-bit text in a header value; unfold it; bound it."""
-    if value is None:
+    if not value:
         return ""
     if isinstance(value, str) and value.isascii() and "=?" not in value:
-        # Plain ASCII without encoded words (most headers): only unfold and bound.
-        return _FOLDING.sub(" ", value[: limit * 4]).replace("\x00", "").strip()[:limit]
+        # Plain ASCII without encoded words (most headers): only unfold and bound, and
+        # only scan for what is there (most values are one line without NULs).
+        text = value[: limit * 4]
+        if "\n" in text:
+            text = _FOLDING.sub(" ", text)
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        return text.strip()[:limit]
     raw = value if isinstance(value, bytes) else _unescape(str(value))
     text = raw[: limit * 4].decode("ascii", "surrogateescape")
     text = _FOLDING.sub(" ", text)
@@ -240,6 +248,8 @@ _SIMPLE_ADDRESS = re.compile(rf"\s*(?:([^\",<>()\\;:@\[\]]*?)\s*<({_ADDR})>|({_A
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
     """(display name, lower-case addr-spec) pairs; names decoded, junk entries dropped."""
+    if not values:
+        return []
     raw_pairs: list[tuple[str, str]] = []
     simple = [_SIMPLE_ADDRESS.fullmatch(v) for v in values[:20]]
     if all(simple):
@@ -302,6 +312,8 @@ _IMPORTANCE = {"high": 1, "normal": 3, "low": 5}
 
 
 def _priority(headers: dict[str, str]) -> int | None:
+    if not headers:
+        return None
     value = headers.get("x-priority", "").strip()
     match = re.match(r"(\d)", value)
     if match and 1 <= int(match.group(1)) <= 5:
@@ -314,7 +326,6 @@ def _priority(headers: dict[str, str]) -> int | None:
     return _PRIORITY_WORDS.get(word)
 
 
-_FIELD_NAME = re.compile(r"[!-9;-~]{1,200}")
 _LINE_BREAK = re.compile(r"\r?\n")
 
 
@@ -339,13 +350,16 @@ def split_headers(block: bytes) -> tuple[list[tuple[str, str]], bool]:
         name, colon, value = line.partition(":")
         if number == 0 and line.startswith("From "):
             continue  # an mbox separator line
-        if not colon or not _FIELD_NAME.fullmatch(name.rstrip(" \t")):
+        name = name.rstrip(" \t")
+        # A field name is 1 to 200 printable ASCII characters other than space and colon
+        # (string tests instead of a regex match: this runs for every header line).
+        if not (colon and 0 < len(name) <= 200 and name.isascii() and name.isprintable() and " " not in name):
             broken = True
             break
-        fields.append([name.rstrip(" \t"), value.lstrip(" \t")])
+        fields.append([name, value.lstrip(" \t")])
         if len(fields) >= 2000:
             break
-    return [(f[0], "\n".join(f[1:])) for f in fields], broken
+    return [(f[0], f[1] if len(f) == 2 else "\n".join(f[1:])) for f in fields], broken
 
 
 def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
@@ -353,8 +367,10 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     every: dict[str, list[str]] = {}
     for name, value in pairs[:2000]:
         key = name.strip().lower()
-        first.setdefault(key, value)
-        every.setdefault(key, []).append(value)
+        if key not in first:
+            first[key] = value
+        if key in _REPEATED_HEADERS:
+            every.setdefault(key, []).append(value)
         if key.startswith(SPAM_HEADER_PREFIXES) and len(parsed.spam_headers) < 30:
             parsed.spam_headers.setdefault(key, decode_header_value(value, 1000))
     parsed.subject = decode_header_value(first.get("subject"), 1000)
@@ -376,7 +392,7 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     parsed.auth_results = "\n".join(
         decode_header_value(v, 2000) for v in every.get("authentication-results", [])[:5]
     )
-    simple = {k: decode_header_value(v, 200) for k, v in first.items() if k in _SIMPLE_HEADERS}
+    simple = {k: decode_header_value(first[k], 200) for k in _SIMPLE_HEADERS if k in first}
     parsed.priority = _priority(simple)
     parsed.list_headers = (
         "list-id" in first
@@ -385,7 +401,9 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     )
 
 
-_SIMPLE_HEADERS = {"x-priority", "importance", "x-msmail-priority", "priority", "precedence"}
+_SIMPLE_HEADERS = ("x-priority", "importance", "x-msmail-priority", "priority", "precedence")
+# Headers whose every occurrence counts (the others: the first one).
+_REPEATED_HEADERS = frozenset(("from", "sender", "reply-to", "to", "cc", "authentication-results"))
 
 
 def _raw_header_text(header_bytes: bytes) -> str:
@@ -424,7 +442,9 @@ def decode_body(
             data = b""
     elif kind == "quoted-printable":
         data = binascii.a2b_qp(data)
-    text = decode_bytes(data, charset, cut=cut).replace("\r\n", "\n").replace("\x00", "")
+    text = decode_bytes(data, charset, cut=cut).replace("\r\n", "\n")
+    if "\x00" in text:  # a scan is cheaper than copying the whole text
+        text = text.replace("\x00", "")
     if html:
         from supportinbox.mail.html import html_to_text
 
@@ -578,7 +598,7 @@ def to_row(parsed: ParsedMessage) -> dict[str, Any]:
         "has_attachments": int(parsed.has_attachments),
         "attachments": parsed.attachments_json(),
         "auth_results": parsed.auth_results,
-        "spam_headers": json.dumps(parsed.spam_headers, ensure_ascii=False),
+        "spam_headers": json.dumps(parsed.spam_headers, ensure_ascii=False) if parsed.spam_headers else "{}",
         "priority": parsed.priority,
         "list_headers": int(parsed.list_headers),
         "raw_headers": parsed.raw_headers,
