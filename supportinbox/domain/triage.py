@@ -345,14 +345,38 @@ def sla_reason(
     return f"waiting {waited}, SLA {_hours(sla_hours)} ({left} left)"
 
 
-def sort_key(order: str, last_customer_at: datetime | None, waiting_since: datetime | None) -> str:
-    """A text key that sorts descending into the configured order (one index, one direction)."""
+def sort_key(
+    order: str,
+    last_customer_at: datetime | None,
+    waiting_since: datetime | None,
+    *,
+    breached: bool = False,
+) -> str:
+    """A text key that sorts descending into the queue order within a band (one index, one direction).
+
+    Conversations past their SLA come first in their band, the longest-waiting first,
+    whatever the configured order: "newest first" is for catching writers while they are
+    still at the keyboard, and must not leave an urgent conversation that has already
+    waited past its SLA below fresh ones. The rest follow the configured order.
+    The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
+    """
+    if breached:
+        when = waiting_since or last_customer_at
+        epoch = int(when.timestamp()) if when else 0
+        return f"1{10**11 - epoch:011d}"
     if order == "oldest":
         when = waiting_since or last_customer_at
         epoch = int(when.timestamp()) if when else 0
-        return f"{10**11 - epoch:011d}"
+        return f"0{10**11 - epoch:011d}"
     epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
-    return f"{epoch:011d}"
+    return f"0{epoch:011d}"
+
+
+# The breached sort key of a stored conversation row (see :func:`sort_key`), for the clock's
+# UPDATE when a conversation's SLA passes between refreshes.
+BREACHED_SORT_KEY_SQL = (
+    "'1' || printf('%011d', 100000000000 - COALESCE(CAST(strftime('%s', waiting_since) AS INTEGER), 0))"
+)
 
 
 # --- incidents --------------------------------------------------------------------------

@@ -142,7 +142,8 @@ def status_fields(
         level, band, urgency = 0, triage.BAND_IDLE, base_urgency
     if status in ("open", "snoozed"):
         # A snoozed conversation already carries the key it will need when it wakes.
-        key = triage.sort_key(config.order, last_customer_at or last_message_at, waiting)
+        breached = status == "open" and level == 2
+        key = triage.sort_key(config.order, last_customer_at or last_message_at, waiting, breached=breached)
     else:
         key = triage.sort_key("newest", last_message_at, None)
     return {

@@ -40,7 +40,7 @@ _SCORE_SLICE = 2000  # conversations whose message details and bodies are held a
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = "bands-incident-urgent-guard"
+SCORING_VERSION = "bands-incident-urgent-guard-breached-first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,7 +610,8 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
     Each step is an indexed range over the rows whose state changes, so an unchanged
     queue costs three index probes and no write. The SLA steps lift to
     ``max(base_band, guard band)`` like :func:`triage.guard_band`: an urgent conversation
-    or an incident is never moved down when its SLA ticks over.
+    or an incident is never moved down when its SLA ticks over. A breach also moves the
+    conversation ahead of the unbreached ones of its band (:func:`triage.sort_key`).
     """
     moment = iso(now_utc(now))
     conn = db.conn
@@ -633,7 +634,7 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
         )
         tx.execute(
             f"UPDATE conversations SET sla_level = 2, band = max(base_band, {triage.BAND_BREACHED}), "
-            f"urgency = base_urgency + {triage.SLA_BREACH_POINTS} "
+            f"urgency = base_urgency + {triage.SLA_BREACH_POINTS}, sort_key = {triage.BREACHED_SORT_KEY_SQL} "
             "WHERE status = 'open' AND sla_level IN (0, 1) AND sla_due_at <= ?",
             (moment,),
         )

@@ -99,8 +99,8 @@ def test_an_incident_outranks_breached_routine_questions(db: Database) -> None:
     ] * 3
     assert rows[0].reasons[0] == "incident: 4 customers report 'outage' in 3 h"
     assert rows[4].subject == "Invoice copy"
-    # Within the band, newest first as configured.
-    assert [r.subject for r in rows[5:]] == list(questions)
+    # Past the SLA, the longest-waiting first, even with "newest first" configured.
+    assert [r.subject for r in rows[5:]] == list(reversed(questions))
     # is:urgent means urgent wording, VIP, priority or an incident; lateness alone is not urgency.
     assert len(cv.search(db, "is:urgent", now=NOW)) == 5
 
@@ -125,6 +125,27 @@ def test_an_urgent_conversation_keeps_its_band_when_its_sla_passes(db: Database)
         ("Refund please", triage.BAND_URGENT),
         ("Newer", triage.BAND_NORMAL),
     ]
+
+
+def test_an_urgent_conversation_past_its_sla_goes_ahead_of_fresh_urgent_ones(db: Database) -> None:
+    # "Newest first" catches writers at the keyboard, but nobody may starve past the SLA:
+    # within the urgent band, the one that has waited past its SLA comes first.
+    add_message(db, message_id="<late@c>", sender="late@c.test", subject="Refund please", when=at(20))
+    add_message(db, message_id="<new@c>", sender="new@c.test", subject="Urgent: refund", when=at(0.5))
+    refresh(db)
+    assert [r.subject for r in cv.list_queue(db, now=NOW)] == ["Urgent: refund", "Refund please"]
+    # The clock alone moves it ahead when its SLA passes (24 h after 20 h of waiting)...
+    later = NOW + timedelta(hours=5)
+    rows = cv.list_queue(db, now=later)
+    assert [(r.subject, r.band) for r in rows] == [
+        ("Refund please", triage.BAND_URGENT),
+        ("Urgent: refund", triage.BAND_URGENT),
+    ]
+    by_clock = dict(db.conn.execute("SELECT subject, sort_key FROM conversations").fetchall())
+    # ...to the very place a full refresh at that time puts it.
+    refresh(db, now=later)
+    assert dict(db.conn.execute("SELECT subject, sort_key FROM conversations").fetchall()) == by_clock
+    assert [r.subject for r in cv.list_queue(db, now=later)] == ["Refund please", "Urgent: refund"]
 
 
 def test_the_clock_moves_a_conversation_into_the_guard_without_a_refresh(db: Database) -> None:
