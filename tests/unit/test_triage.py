@@ -175,6 +175,15 @@ def test_sort_keys_order_newest_or_oldest_first() -> None:
     assert triage.sort_key("oldest", newer, newer) < triage.sort_key("oldest", older, older)
 
 
+@pytest.mark.parametrize("order", ["newest", "oldest"])
+def test_past_the_sla_the_longest_waiting_go_first_whatever_the_order(order: str) -> None:
+    fresh, late, later = ago(0.1), ago(30), ago(50)
+    breached_late = triage.sort_key(order, late, late, breached=True)
+    breached_later = triage.sort_key(order, later, later, breached=True)
+    assert breached_later > breached_late > triage.sort_key(order, fresh, fresh)
+    assert breached_late > triage.sort_key(order, later, later)  # a breach beats any unbreached time
+
+
 # --- incidents --------------------------------------------------------------------------
 
 
