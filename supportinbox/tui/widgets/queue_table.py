@@ -12,16 +12,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.style import Style
+from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui.format import age, sla_state
 
 WINDOW = 200
+
+# Stands for "the cursor (or mouse) is on another row" when a row is rendered: no row
+# has this index (the header is -1).
+_ELSEWHERE = Coordinate(-2, -2)
 
 
 @dataclass(frozen=True)
@@ -221,6 +229,25 @@ class QueueTable(DataTable[Content]):
 
     def action_last(self) -> None:
         self.move_to(self._total - 1)
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[SegmentLines, SegmentLines]:
+        # DataTable keys its cache of rendered rows on where the cursor is, so one cursor
+        # move renders every visible row of the window again, cell by cell. A row only
+        # looks different when the cursor or the mouse is on it: render every other row
+        # as "cursor elsewhere" so it comes from the cache and a move costs two rows.
+        row_index = self.get_row_index(row_key) if row_key in self._row_locations else -1  # -1: header
+        if cursor_location.row != row_index:
+            cursor_location = _ELSEWHERE
+        if hover_location.row != row_index:
+            hover_location = _ELSEWHERE
+        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # A mouse click moves DataTable's own cursor: follow it in queue terms.

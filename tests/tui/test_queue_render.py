@@ -1,0 +1,60 @@
+"""The queue redraws only the rows a cursor move changes, and draws them right."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.strip import Strip
+from textual.widgets import DataTable
+
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, settle
+
+
+def _rows(table: DataTable[Any], count: int) -> list[Strip]:
+    """The first ``count`` rows as drawn (line 0 is the header)."""
+    return [table.render_line(y) for y in range(1, count + 1)]
+
+
+@pilot_test
+async def test_a_cursor_move_restyles_the_row_left_and_the_row_entered() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        before = _rows(table, 4)
+        await pilot.press("j")
+        moved = _rows(table, 4)
+        assert moved[0] != before[0] and moved[1] != before[1]
+        assert [s.text for s in moved] == [s.text for s in before]  # only the styles changed
+        assert moved[2:] == before[2:]
+        await pilot.press("k")
+        assert _rows(table, 4) == before
+
+
+@pilot_test
+async def test_scrolling_by_a_row_renders_the_cells_of_two_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 16)) as pilot:  # room for about nine rows
+        await settle(pilot)
+        table = queue(app)
+        assert table.total > 15
+        await pilot.press(*["j"] * 12)  # the table has scrolled: each move scrolls it a row
+        await pilot.pause()
+        assert table.scroll_offset.y > 0
+        rendered: list[int] = []
+        render_cell = DataTable._render_cell
+
+        def counting(self: DataTable[Any], row_index: int, *args: Any, **kwargs: Any) -> Any:
+            rendered.append(row_index)
+            return render_cell(self, row_index, *args, **kwargs)
+
+        # DataTable's cell renderer is private; counting its calls is the only way to see
+        # how much of the table a key press draws again.
+        scrolled = table.scroll_offset.y
+        monkeypatch.setattr(DataTable, "_render_cell", counting)
+        await pilot.press("j")
+        await pilot.pause()
+        assert table.position == 13 and table.scroll_offset.y == scrolled + 1
+        # The row the cursor left and the row it entered; every other row comes from the cache.
+        assert set(rendered) == {12, 13}, sorted(set(rendered))
