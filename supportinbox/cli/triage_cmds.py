@@ -299,9 +299,14 @@ def _suspect_table(rows: list[JunkSuspect]) -> Table:
             Text(str(row.score)),
             Text(one_line(who)),
             Text(one_line(row.subject, limit=120) or "(no subject)"),
-            Text("; ".join(one_line(r) for r in row.reasons)),
+            Text("; ".join(_suspect_notes(row))),
         )
     return table
+
+
+def _suspect_notes(row: JunkSuspect) -> list[str]:
+    queued = ["rescue queued for the next sync"] if row.rescue_queued else []
+    return queued + [one_line(r) for r in row.reasons]
 
 
 @cli.command("spam-check")
@@ -321,8 +326,17 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
         )
         if as_json:
             _echo_json(
-                {"rescued": rescue_uid, "conversation": result.conversation_id, "synced": result.synced}
+                {
+                    "rescued": rescue_uid,
+                    "conversation": result.conversation_id,
+                    "synced": result.synced,
+                    "queued": result.queued,
+                    "note": result.note,
+                }
             )
+            return
+        if result.queued:
+            click.echo(f"message {rescue_uid}: {result.note}")
             return
         where = f": conversation {result.conversation_id}" if result.conversation_id else ""
         click.echo(f"moved message {rescue_uid} to the inbox as not junk{where}")

@@ -249,6 +249,21 @@ def fetch_part(client: IMAPClient, folder: str, uid: int, part: str) -> bytes:
     return payload
 
 
+def message_id_at(client: IMAPClient, uid: int) -> str | None:
+    """The Message-ID (lower case, with its brackets) of ``uid`` in the selected folder.
+
+    Raises :class:`LookupError` if the folder has no such UID any more. Used to check that a
+    UID still names the message it named when a move was decided.
+    """
+    data = client.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    if uid not in data:
+        raise LookupError(f"message {uid} is no longer in the folder")
+    raw = next((v for k, v in data[uid].items() if bytes(k).startswith(b"BODY")), b"")
+    _, _, value = bytes(raw).decode("utf-8", "replace").partition(":")
+    value = value.strip()
+    return value.lower() if value else None
+
+
 def wait_for_changes(client: IMAPClient, timeout: float, *, poll_interval: float = 30.0) -> bool:
     """Block until the selected folder changes or ``timeout`` passes; True if it changed.
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.parser import HeaderParser
 from email.policy import compat32
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain import spamcheck
 from supportinbox.errors import NotFound
+from supportinbox.store import pending
 from supportinbox.store.db import Database
 
 _BULK_PRECEDENCE = {"bulk", "list", "junk"}
@@ -36,6 +37,7 @@ class JunkSuspect:
     score: int
     suspect: bool
     reasons: list[str]
+    rescue_queued: bool = False  # rescued offline: moves to the inbox at the next sync
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of ``spam-check --json`` (``id`` is the UID to pass to ``--rescue``)."""
@@ -50,6 +52,7 @@ class JunkSuspect:
             "score": self.score,
             "suspect": self.suspect,
             "reasons": list(self.reasons),
+            "rescue_queued": self.rescue_queued,
         }
 
 
@@ -217,7 +220,21 @@ def list_suspects(db: Database, *, include_all: bool = False) -> list[JunkSuspec
         f"SELECT {_SUSPECT_COLUMNS} FROM junk_verdicts v JOIN messages m ON m.id = v.message_rowid "
         f"JOIN folders f ON f.id = m.folder_id {where}ORDER BY v.score DESC, m.date DESC"
     ).fetchall()
-    return [_suspect(r) for r in rows]
+    queued = queued_rescues(db.conn)
+    suspects = [_suspect(r) for r in rows]
+    return [replace(s, rescue_queued=True) if (s.folder, s.uid) in queued else s for s in suspects]
+
+
+def queued_rescues(conn: sqlite3.Connection) -> set[tuple[str, int]]:
+    """(folder, uid) of the messages with a move queued for the next sync."""
+    out: set[tuple[str, int]] = set()
+    for op in pending.list_pending(conn):
+        if op.kind == "move":
+            try:
+                out.add((str(op.payload["folder"]), int(op.payload["uid"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return out
 
 
 def get_junk_message(db: Database, uid: int) -> JunkSuspect:

@@ -7,7 +7,9 @@ queued with its error and attempt count, so nothing the user did is silently dro
 Kinds and payloads:
 
 - ``add_flags`` / ``remove_flags``: ``{"folder": str, "uid": int, "flags": [str, ...]}``
-- ``move``: ``{"folder": str, "uid": int, "dest": str}``
+- ``move``: ``{"folder": str, "uid": int, "dest": str}``, optionally with ``"message_id"``
+  (the move happens only if the UID still names that message), ``"add_flags"`` and
+  ``"remove_flags"`` (lists of flags set on the message before it moves, e.g. ``$NotJunk``)
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def _validate(kind: str, payload: dict[str, Any]) -> None:
     if kind == "move":
         if not isinstance(payload.get("dest"), str):
             raise ValueError("move needs a 'dest' folder name")
+        for key in ("add_flags", "remove_flags"):
+            flags = payload.get(key, [])
+            if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+                raise ValueError(f"move's {key!r} must be a list of strings")
     elif not isinstance(payload.get("flags"), list) or not all(isinstance(f, str) for f in payload["flags"]):
         raise ValueError(f"{kind} needs 'flags', a list of strings")
 

@@ -7,7 +7,7 @@ import logging
 from imapclient import DELETED, IMAPClient
 from imapclient import exceptions as imap_errors
 
-from supportinbox.mail.imap import NETWORK_ERRORS
+from supportinbox.mail.imap import NETWORK_ERRORS, message_id_at
 from supportinbox.store import pending
 from supportinbox.store.db import Database
 
@@ -22,6 +22,15 @@ def _apply(imap: IMAPClient, op: pending.PendingOp, capabilities: tuple[bytes, .
         imap.remove_flags([uid], [str(f) for f in op.payload["flags"]])
     elif op.kind == "move":
         dest = str(op.payload["dest"])
+        expected = op.payload.get("message_id")
+        # A move queued offline names its message by UID; the folder may have been
+        # recreated since, so the UID is checked to still be that message.
+        if expected and message_id_at(imap, uid) != str(expected).lower():
+            raise ValueError(f"message {uid} changed on the server since the move was queued")
+        if op.payload.get("remove_flags"):
+            imap.remove_flags([uid], [str(f) for f in op.payload["remove_flags"]])
+        if op.payload.get("add_flags"):
+            imap.add_flags([uid], [str(f) for f in op.payload["add_flags"]])
         if b"MOVE" in capabilities:
             imap.move([uid], dest)
         else:
@@ -56,7 +65,7 @@ def flush_pending(imap: IMAPClient, db: Database) -> tuple[int, int]:
             _apply(imap, op, capabilities)
         except NETWORK_ERRORS:
             raise
-        except (imap_errors.IMAPClientError, KeyError, ValueError, TypeError) as exc:
+        except (imap_errors.IMAPClientError, LookupError, ValueError, TypeError) as exc:
             error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             log.warning("queued %s #%d failed: %s", op.kind, op.id, error)
             with db.transaction() as conn:

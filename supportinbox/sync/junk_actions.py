@@ -17,10 +17,18 @@ from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.errors import ConnectionFailed, NotFound, SyncBusy, UserError
-from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, discover_folders, logout
+from supportinbox.mail.imap import (
+    NETWORK_ERRORS,
+    connect,
+    describe_network_error,
+    discover_folders,
+    logout,
+    message_id_at,
+)
+from supportinbox.store import pending
 from supportinbox.store.conversations import refresh_conversations, resolve_id
 from supportinbox.store.db import Database
-from supportinbox.store.junk import get_junk_message
+from supportinbox.store.junk import JunkSuspect, get_junk_message, queued_rescues
 from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import SyncHook
 
@@ -38,17 +46,7 @@ class MoveResult:
     conversation_id: str | None
     synced: bool
     note: str = ""
-
-
-def _message_id_of(imap: IMAPClient, uid: int) -> str | None:
-    data = imap.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
-    if uid not in data:
-        raise NotFound(f"message {uid} is no longer on the server: run 'supportinbox sync'")
-    raw = next((v for k, v in data[uid].items() if bytes(k).startswith(b"BODY")), b"")
-    text = bytes(raw).decode("utf-8", "replace")
-    _, _, value = text.partition(":")
-    value = value.strip()
-    return value.lower() if value else None
+    queued: bool = False  # offline: the move waits in the queue for the next sync
 
 
 def move_message(
@@ -113,13 +111,23 @@ def rescue(
     password: str | None = None,
     hooks: Sequence[SyncHook] = (),
 ) -> MoveResult:
-    """Move spam-folder message ``uid`` to the inbox as not-junk; it joins its conversation."""
+    """Move spam-folder message ``uid`` to the inbox as not-junk; it joins its conversation.
+
+    Without a connection to the server the rescue is queued (like a status change made
+    offline) and happens at the start of the next sync; the result says so.
+    """
     message = get_junk_message(db, uid)
-    imap = connect(account_name, account, password=password)
+    try:
+        imap = connect(account_name, account, password=password)
+    except ConnectionFailed as exc:
+        return _queue_rescue(db, message, exc.message)
     try:
         roles = discover_folders(imap, account)
         imap.select_folder(message.folder)
-        found = _message_id_of(imap, uid)
+        try:
+            found = message_id_at(imap, uid)
+        except LookupError:
+            raise NotFound(f"message {uid} is no longer on the server: run 'supportinbox sync'") from None
         expected = (message.message_id or "").lower() or None
         if expected is not None and found != expected:
             raise NotFound(
@@ -140,6 +148,31 @@ def rescue(
         ).fetchone()
         conversation = None if row is None else str(row[0])
     return MoveResult(moved=1, conversation_id=conversation, synced=not note, note=note)
+
+
+def _queue_rescue(db: Database, message: JunkSuspect, reason: str) -> MoveResult:
+    """Queue the flag changes and the move of a rescue for the next sync."""
+    row = db.conn.execute("SELECT name FROM folders WHERE role = 'inbox'").fetchone()
+    if row is None:
+        raise ConnectionFailed(f"{reason}; the rescue cannot be queued before a first sync")
+    offline = f"offline ({reason.rstrip('.')})"
+    if (message.folder, message.uid) in queued_rescues(db.conn):
+        note = f"{offline}: this rescue is already queued and happens at the next sync"
+        return MoveResult(moved=0, conversation_id=None, synced=False, note=note, queued=True)
+    # One operation: the flags change only if the UID still names this message, then it moves.
+    move: dict[str, object] = {
+        "folder": message.folder,
+        "uid": message.uid,
+        "dest": str(row[0]),
+        "add_flags": [NOT_JUNK],
+        "remove_flags": [JUNK],
+    }
+    if message.message_id:
+        move["message_id"] = message.message_id
+    with db.transaction() as conn:
+        pending.enqueue(conn, "move", move)
+    note = f"{offline}: the rescue is queued and happens at the next sync"
+    return MoveResult(moved=0, conversation_id=None, synced=False, note=note, queued=True)
 
 
 def report_spam(

@@ -281,7 +281,10 @@ class InboxService:
             result = junk_actions.rescue(
                 db, self.config, self.account_name, self.account, suspect.uid, hooks=self._hooks()
             )
-        return f"Rescued to the inbox: {one_line(suspect.subject, limit=50)}. {result.note}".strip()
+        subject = one_line(suspect.subject, limit=50)
+        if result.queued:
+            return f"Rescue of {subject}: {result.note}"
+        return f"Rescued to the inbox: {subject}. {result.note}".strip()
 
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks

@@ -17,7 +17,7 @@ from supportinbox.store.db import open_database
 from supportinbox.store.junk import list_suspects
 from supportinbox.sync.engine import SyncEngine
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot
+from tests.harness.dovecot import Dovecot, free_port
 from tests.harness.mail import append, client, make_message
 
 pytestmark = pytest.mark.server
@@ -205,3 +205,68 @@ def test_conversation_ids_survive_a_cache_rebuild(mailbox: Dovecot, supportinbox
         cv.refresh_conversations(db, config, account)
         after = sorted((c.id, c.message_count) for c in cv.list_queue(db, status="all"))
     assert after == before
+
+
+def _offline(home: Path, server: Dovecot) -> None:
+    """The account's IMAP port now refuses connections, as on a train."""
+    write_config(
+        home, account_toml(server).replace(f"imap_port = {server.imap_port}", f"imap_port = {free_port()}")
+    )
+
+
+def test_rescue_offline_is_queued_and_happens_at_the_next_sync(
+    mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    _offline(supportinbox_home, mailbox)
+    output = run("spam-check", "--rescue", str(uid))
+    assert output.startswith(f"message {uid}: offline (")
+    assert "the rescue is queued and happens at the next sync" in output
+    assert "already queued" in run("spam-check", "--rescue", str(uid))  # queued once only
+    listed = json.loads(run("spam-check", "--json"))
+    assert [(s["id"], s["rescue_queued"]) for s in listed] == [(uid, True)]
+    assert "rescue queued for the next sync" in run("spam-check")
+    assert "<q2@customer.test>" in _folder(mailbox, "Junk")  # nothing happened on the server yet
+
+    write_config(supportinbox_home, account_toml(mailbox))  # back online
+    run("sync")
+    inbox, junk = _folder(mailbox, "INBOX"), _folder(mailbox, "Junk")
+    assert "<q2@customer.test>" not in junk
+    assert "$NotJunk" in inbox["<q2@customer.test>"] and "$Junk" not in inbox["<q2@customer.test>"]
+    assert "<spam1@bulk.example>" in junk
+    assert [(c["status"], c["message_count"]) for c in json.loads(run("list", "--json"))] == [("open", 3)]
+    assert json.loads(run("spam-check", "--json")) == []
+    with open_database(account="support") as db:
+        assert db.conn.execute("SELECT count(*) FROM pending_ops").fetchone()[0] == 0
+
+
+def test_a_queued_rescue_never_moves_another_message_under_a_reused_uid(
+    mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    _offline(supportinbox_home, mailbox)
+    run("spam-check", "--rescue", str(uid))
+    # Meanwhile the spam folder is recreated: the same UID now names the spam message.
+    with client(mailbox) as imap:
+        imap.delete_folder("Junk")
+        imap.create_folder("Junk")
+    append(
+        mailbox,
+        [
+            make_message(
+                sender="Mega Deals <deals@bulk.example>", subject="WIN", message_id="<spam2@bulk.example>"
+            )
+        ],
+        "Junk",
+    )
+    with client(mailbox) as imap:
+        imap.select_folder("Junk", readonly=True)
+        assert imap.search(["ALL"]) == [uid]
+
+    write_config(supportinbox_home, account_toml(mailbox))
+    run("sync")
+    junk = _folder(mailbox, "Junk")
+    assert junk == {"<spam2@bulk.example>": set()}  # not moved, not flagged $NotJunk
+    with open_database(account="support") as db:
+        (error,) = db.conn.execute("SELECT last_error FROM pending_ops").fetchone()
+    assert "changed on the server since the move was queued" in error

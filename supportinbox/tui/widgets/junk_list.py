@@ -82,7 +82,10 @@ class JunkList(DataTable[Content]):
             self.add_row(
                 Content.styled(str(suspect.score), "bold $success" if suspect.suspect else "$text-muted"),
                 Content(f"{who} <{one_line(suspect.from_addr)}>" if suspect.from_name else who),
-                Content(one_line(suspect.subject, limit=120) or "(no subject)"),
+                Content(
+                    ("(rescue queued) " if suspect.rescue_queued else "")
+                    + (one_line(suspect.subject, limit=120) or "(no subject)")
+                ),
                 Content(age(suspect.date, now)),
                 key=str(suspect.rowid),
             )
@@ -113,5 +116,5 @@ class JunkList(DataTable[Content]):
         if event.state == WorkerState.ERROR:
             app.worker_failed(event.worker)
         elif event.state == WorkerState.SUCCESS:
-            app.notify(str(event.worker.result), title="Rescued")
+            app.notify(str(event.worker.result), title="Rescue")
             app.refresh_views()
