@@ -1,0 +1,78 @@
+"""Status changes and notes made in the app while the server cannot be reached: kept here at
+once, and shared with the team by the next sync (real Dovecot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import open_database
+from supportinbox.sync.engine import SyncEngine
+from supportinbox.sync.hooks import default_hooks
+from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.note import NoteModal
+from supportinbox.tui.widgets.thread_view import NoteBlock
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.mail import make_message
+from tests.harness.replies import setup_account
+from tests.harness.team import make_team
+from tests.tui.support import SIZE, pilot_test, queue, wait_until
+
+pytestmark = pytest.mark.server
+
+MID = "<tui-offline@customer.test>"
+
+
+@pilot_test
+async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Export broken", message_id=MID)
+    setup = setup_account(supportinbox_home, dovecot, None, [message])
+    cid = setup.conversation_of(MID)
+    setup.db.close()
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    online = account_toml(dovecot, extra="\n[ui]\nidle = false\n")
+    write_config(
+        supportinbox_home, online.replace(f"imap_port = {dovecot.imap_port}", f"imap_port = {free_port()}")
+    )
+
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.sync_status.offline))
+        assert queue(app).current is not None and queue(app).current.id == cid  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteModal))
+        await pilot.press(*"Asked engineering, waiting")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConversationScreen)
+                and any("Asked engineering, waiting" in str(b.render()) for b in app.screen.query(NoteBlock))
+            ),
+        )
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.status == "pending")
+        await pilot.pause()
+        assert any("the next sync shares it" in n.message for n in app._notifications)
+
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "open")  # nothing reached the server while offline
+    write_config(supportinbox_home, online)
+    config = load_config()
+    name, account = config.account()
+    with open_database(account=name) as db:
+        SyncEngine(db, name, account, hooks=default_hooks(config, name, account)).run()
+        refresh_conversations(db, config, account)
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "pending")
+    notes = bob.db.conn.execute("SELECT author, body FROM notes WHERE conversation_id = ?", (cid,)).fetchall()
+    assert [(r[0], r[1]) for r in notes] == [("alice", "Asked engineering, waiting")]
