@@ -15,9 +15,11 @@ from datetime import datetime
 from rich.style import Style
 from textual._types import SegmentLines
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -113,6 +115,8 @@ class QueueTable(DataTable[Content]):
         self._position = 0
         self._columns: tuple[_Column, ...] = ()
         self._subject_width = 20
+        # Finished lines by what they show, not by where the cursor is (see _render_line).
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
 
     @property
     def total(self) -> int:
@@ -230,6 +234,14 @@ class QueueTable(DataTable[Content]):
     def action_last(self) -> None:
         self.move_to(self._total - 1)
 
+    # DataTable keys its caches of rendered rows and lines on the cursor's position, so
+    # every move that scrolls the queue rendered all visible rows again, cell by cell. A
+    # row only looks different when the cursor or the mouse is on it: every other row is
+    # rendered as "cursor elsewhere", so a move renders two rows and the rest are cached.
+
+    def _row_index(self, row_key: RowKey) -> int:
+        return self.get_row_index(row_key) if row_key in self._row_locations else -1  # -1: header
+
     def _render_line_in_row(
         self,
         row_key: RowKey,
@@ -238,16 +250,38 @@ class QueueTable(DataTable[Content]):
         cursor_location: Coordinate,
         hover_location: Coordinate,
     ) -> tuple[SegmentLines, SegmentLines]:
-        # DataTable keys its cache of rendered rows on where the cursor is, so one cursor
-        # move renders every visible row of the window again, cell by cell. A row only
-        # looks different when the cursor or the mouse is on it: render every other row
-        # as "cursor elsewhere" so it comes from the cache and a move costs two rows.
-        row_index = self.get_row_index(row_key) if row_key in self._row_locations else -1  # -1: header
+        row_index = self._row_index(row_key)
         if cursor_location.row != row_index:
             cursor_location = _ELSEWHERE
         if hover_location.row != row_index:
             hover_location = _ELSEWHERE
         return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        row_index = self._row_index(row_key)
+        key = (
+            row_key,
+            line_no,
+            x1,
+            x2,
+            self.size.width,
+            self.cursor_coordinate.row == row_index,
+            self.hover_coordinate.row == row_index,
+            base_style,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = super()._render_line(y, x1, x2, base_style)
+        return strip
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # A mouse click moves DataTable's own cursor: follow it in queue terms.
