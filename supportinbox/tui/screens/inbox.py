@@ -108,7 +108,9 @@ class InboxScreen(ConversationActions, Screen[None]):
         counts = self.inbox_app.service.view_counts()
         for key, label in VIEWS:
             tab = self.query_one(f"#view-{key}", Tab)
-            tab.label = Content(f"{label} {counts.get(key, 0)}")
+            text = f"{label} {counts.get(key, 0)}"
+            if tab.label.plain != text:  # a new label re-lays-out the tab bar: only when it changed
+                tab.label = Content(text)
 
     @on(Tabs.TabActivated)
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:

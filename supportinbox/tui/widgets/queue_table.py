@@ -8,7 +8,7 @@ leaves the current one, so opening the inbox and moving through it costs the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -233,6 +233,12 @@ class QueueTable(DataTable[Content]):
 
     def action_last(self) -> None:
         self.move_to(self._total - 1)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every cell of every new row to size auto-width columns and
+        # auto-height rows; a new window is 1,600 cells. Every column here has a fixed
+        # width and every row one line, so only the scrollable size is brought up to date.
+        super()._update_dimensions(())
 
     # DataTable keys its caches of rendered rows and lines on the cursor's position, so
     # every move that scrolls the queue rendered all visible rows again, cell by cell. A
