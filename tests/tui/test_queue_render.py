@@ -58,3 +58,21 @@ async def test_scrolling_by_a_row_renders_the_cells_of_two_rows(monkeypatch: pyt
         assert table.position == 13 and table.scroll_offset.y == scrolled + 1
         # The row the cursor left and the row it entered; every other row comes from the cache.
         assert set(rendered) == {12, 13}, sorted(set(rendered))
+
+
+@pilot_test
+async def test_after_a_theme_change_the_queue_is_drawn_as_if_started_in_that_theme() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "k")  # lines of several rows cached in the dark theme
+        before = _rows(queue(app), 6)
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.theme == "textual-light"
+        toggled = _rows(queue(app), 6)
+    fresh = demo_app('[ui]\ntheme = "textual-light"\n')
+    async with fresh.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        assert _rows(queue(fresh), 6) == toggled != before

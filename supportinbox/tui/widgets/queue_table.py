@@ -103,6 +103,9 @@ class QueueTable(DataTable[Content]):
         sla_warn_fraction: float,
         id: str | None = None,
     ) -> None:
+        # Finished lines by what they show, not by where the cursor is (see _render_line);
+        # made first because DataTable's constructor may already report a style update.
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         super().__init__(
             id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
         )
@@ -115,8 +118,6 @@ class QueueTable(DataTable[Content]):
         self._position = 0
         self._columns: tuple[_Column, ...] = ()
         self._subject_width = 20
-        # Finished lines by what they show, not by where the cursor is (see _render_line).
-        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
 
     @property
     def total(self) -> int:
@@ -233,6 +234,14 @@ class QueueTable(DataTable[Content]):
 
     def action_last(self) -> None:
         self.move_to(self._total - 1)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # new theme or CSS: DataTable drops its own caches here too
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._strips.clear()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row to size auto-width columns and
