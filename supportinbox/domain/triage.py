@@ -129,9 +129,26 @@ def fold_text(text: str) -> str:
     return _SPACES.sub(" ", _fold_chars(text))
 
 
+# ASCII characters that cannot be part of a word become spaces (the apostrophe stays).
+_ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "_'")})
+
+
 def words(text: str) -> list[str]:
     """The folded words of ``text`` (letters, digits and inner apostrophes)."""
-    return _TOKEN.findall(_fold_chars(text))
+    if not text.isascii():
+        return _TOKEN.findall(_fold_chars(text))
+    # ASCII (most mail): folding is lower-casing, and splitting on separators finds the
+    # same words as the pattern at half the cost; only runs with an apostrophe need it.
+    runs = text.lower().translate(_ASCII_SEPARATORS).split()
+    if "'" not in text:
+        return runs
+    out: list[str] = []
+    for run in runs:
+        if "'" in run:
+            out.extend(_TOKEN.findall(run))
+        else:
+            out.append(run)
+    return out
 
 
 @dataclass(frozen=True)
@@ -171,7 +188,11 @@ class KeywordMatcher:
         return found or ()
 
     def find(self, text: str) -> list[str]:
-        """The keywords found in ``text`` (as configured), in order of first occurrence."""
+        """The keywords found in ``text`` (as configured), in order of first occurrence.
+
+        Where keywords overlap at one word ("refund" and "refund request"), the longest
+        one that matches there counts.
+        """
         if not self.by_first or not text:
             return []
         tokens = words(text)
@@ -179,15 +200,22 @@ class KeywordMatcher:
         hits = {token: keys for token in set(tokens) if (keys := self._candidates(token))}
         if not hits:
             return []
-        found: list[str] = []
-        for index, token in enumerate(tokens):
-            for key in hits.get(token, ()):
-                if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
-                    keyword = self.originals[key]
-                    if keyword not in found:
-                        found.append(keyword)
+        first_at: dict[str, int] = {}
+        for token, keys in hits.items():
+            # Only the places where a candidate word occurs are visited (list.index scans in C).
+            index = -1
+            while True:
+                try:
+                    index = tokens.index(token, index + 1)
+                except ValueError:
                     break
-        return found
+                for key in keys:
+                    if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
+                        keyword = self.originals[key]
+                        if index < first_at.get(keyword, len(tokens)):
+                            first_at[keyword] = index
+                        break
+        return sorted(first_at, key=first_at.__getitem__)
 
 
 def matcher_for(config: TriageConfig) -> KeywordMatcher:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
 from supportinbox.domain import triage
@@ -247,3 +249,75 @@ def test_sla_guard_only_lifts() -> None:
     assert triage.guard_band(2, triage.BAND_URGENT) == triage.BAND_URGENT
     assert triage.guard_band(1, triage.BAND_INCIDENT) == triage.BAND_INCIDENT
     assert triage.BAND_INCIDENT > triage.BAND_URGENT > triage.BAND_BREACHED > triage.BAND_GUARD
+
+
+# --- keyword matching: the fast paths find what the plain scan finds -----------------------
+
+_WORDLIKE = st.sampled_from(
+    [
+        "refund",
+        "urgent",
+        "not",
+        "working",
+        "can't",
+        "cannot",
+        "log",
+        "in",
+        "down",
+        "broken",
+        "the",
+        "'",
+        "''",
+        "Refund",
+        "URGENT",
+        "الاسترداد",
+        "استرداد",
+        "عاجل",
+        "فوری",
+        "لا يعمل",
+        "x_y",
+        "42",
+        "\u2019",
+        "naïve",
+    ]
+)
+_SEPARATOR = st.sampled_from([" ", "  ", ", ", ".", "!\n", "\t", "-", "'", "_", "\x01", "\u00a0", "\u200c"])
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(_WORDLIKE, _SEPARATOR), max_size=40))
+    return "".join(w + s for w, s in parts) + draw(st.text(max_size=20))
+
+
+def _plain_scan(matcher: triage.KeywordMatcher, text: str) -> list[str]:
+    """Every word position in order, the longest keyword matching there (the specification)."""
+    tokens = triage._TOKEN.findall(triage._fold_chars(text))
+    found: list[str] = []
+    for index, token in enumerate(tokens):
+        for key in matcher._candidates(token):
+            if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
+                if matcher.originals[key] not in found:
+                    found.append(matcher.originals[key])
+                break
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts())
+def test_keyword_finding_equals_a_plain_scan_of_every_word(text: str) -> None:
+    matcher = triage.KeywordMatcher.build(
+        [
+            "refund",
+            "refund please",
+            "not working",
+            "can't log in",
+            "urgent",
+            "استرداد",
+            "لا يعمل",
+            "فوری",
+            "x_y",
+        ]
+    )
+    assert triage.words(text) == triage._TOKEN.findall(triage._fold_chars(text))
+    assert matcher.find(text) == _plain_scan(matcher, text)
