@@ -147,6 +147,11 @@ def main() -> None:
             ("first screen < 1 s (wall)", large[0] < 1.0),
             ("key press < 50 ms (median wall)", statistics.median(large[2]) < 0.050),
             ("key press < 50 ms (median cpu)", statistics.median(large[3]) < 0.050),
+            # Pilot alone sleeps ~90 ms of wall time per press: what the inbox adds to it.
+            (
+                "key press less the driver's floor < 50 ms (median wall)",
+                statistics.median(large[2]) - statistics.median(large[5]) < 0.050,
+            ),
         ]
         print("targets: " + "; ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in verdicts))
         print(
