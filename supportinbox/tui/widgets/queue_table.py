@@ -253,6 +253,8 @@ class QueueTable(DataTable[Content]):
     # every move that scrolls the queue rendered all visible rows again, cell by cell. A
     # row only looks different when the cursor or the mouse is on it: every other row is
     # rendered as "cursor elsewhere", so a move renders two rows and the rest are cached.
+    # These hooks are DataTable internals of the Textual version pinned in pyproject.toml;
+    # tests/tui/test_queue_render.py fails if an upgrade stops them being called.
 
     def _row_index(self, row_key: RowKey) -> int:
         return self.get_row_index(row_key) if row_key in self._row_locations else -1  # -1: header
