@@ -49,6 +49,7 @@ __all__ = [
     "RefreshResult",
     "SearchQuery",
     "apply_clock",
+    "customer_conversations",
     "fts_expression",
     "get_conversation",
     "list_queue",
@@ -106,6 +107,24 @@ def list_queue(
     rows = db.conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
+    ).fetchall()
+    return [summary_from_row(r, moment) for r in rows]
+
+
+def customer_conversations(
+    db: Database, email: str, *, exclude: str = "", limit: int = 20, now: datetime | None = None
+) -> list[ConversationSummary]:
+    """Every conversation of the customer ``email`` (exactly), most urgent first, but ``exclude``.
+
+    One probe of the ``conversations_customer`` index, so knowing a customer's history
+    costs the same in a mailbox of any size.
+    """
+    moment = now_utc(now)
+    apply_clock(db, moment)
+    rows = db.conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM conversations INDEXED BY conversations_customer "
+        "WHERE customer_email = ? AND id != ? ORDER BY band DESC, sort_key DESC LIMIT ?",
+        (email.strip().lower(), exclude, max(0, limit)),
     ).fetchall()
     return [summary_from_row(r, moment) for r in rows]
 

@@ -167,10 +167,11 @@ class InboxService:
 
     def customer_conversations(self, email: str, *, exclude: str) -> list[ConversationSummary]:
         """The customer's other conversations, most urgent first."""
-        if not email or any(c.isspace() or c == '"' for c in email):
+        if not email:
             return []
-        found = conversations.search(self.reader, f'from:"{email}"', limit=21, now=self._read_clock())
-        return [c for c in found if c.id != exclude and c.customer_email == email][:20]
+        return conversations.customer_conversations(
+            self.reader, email, exclude=exclude, limit=20, now=self._read_clock()
+        )
 
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""

@@ -487,3 +487,26 @@ def test_refresh_reads_one_snapshot_while_another_process_writes(
         "Question 2",
         "Question 4",
     ]
+
+
+def test_a_customers_other_conversations_match_the_address_exactly_through_the_index(db: Database) -> None:
+    add_message(db, message_id="<a1@c>", sender="ann@c.test", subject="Invoice", when=at(5))
+    add_message(db, message_id="<a2@c>", sender="ann@c.test", subject="URGENT: locked out", when=at(3))
+    add_message(db, message_id="<j1@c>", sender="joann@c.test", subject="Not Ann", when=at(1))
+    refresh(db)
+    by_subject = {c.subject: c.id for c in cv.list_queue(db, now=NOW)}
+    others = cv.customer_conversations(db, "Ann@C.test", exclude=by_subject["Invoice"], now=NOW)
+    assert [c.subject for c in others] == ["URGENT: locked out"]
+    assert [c.subject for c in cv.customer_conversations(db, "ann@c.test", now=NOW)] == [
+        "URGENT: locked out",
+        "Invoice",
+    ]
+    plan = " ".join(
+        str(row[3])
+        for row in db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM conversations INDEXED BY conversations_customer "
+            "WHERE customer_email = ? AND id != ? ORDER BY band DESC, sort_key DESC LIMIT 20",
+            ("ann@c.test", ""),
+        )
+    )
+    assert "conversations_customer (customer_email=?)" in plan
