@@ -15,19 +15,23 @@ import base64
 import binascii
 import contextlib
 import imaplib
+import logging
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import compat32
 from typing import Any
 
-from imapclient import IMAPClient
+from imapclient import DELETED, IMAPClient
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
+
+log = logging.getLogger(__name__)
 
 JUNK_NAMES = ("Junk", "Spam", "Junk E-mail", "Junk Email", "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam")
 SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
@@ -262,6 +266,38 @@ def message_id_at(client: IMAPClient, uid: int) -> str | None:
     _, _, value = bytes(raw).decode("utf-8", "replace").partition(":")
     value = value.strip()
     return value.lower() if value else None
+
+
+def flag_and_move(
+    client: IMAPClient,
+    uids: Sequence[int],
+    dest: str,
+    *,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    capabilities: Sequence[bytes],
+) -> None:
+    """Clear ``remove`` and set ``add`` on ``uids`` of the selected folder, then move them to ``dest``.
+
+    Flags are set first so they travel with the messages. ``MOVE`` when the server has it,
+    else ``COPY``, ``\\Deleted`` and ``UID EXPUNGE`` of just those messages.
+    """
+    targets = list(uids)
+    if remove:
+        client.remove_flags(targets, list(remove))
+    if add:
+        client.add_flags(targets, list(add))
+    if b"MOVE" in capabilities:
+        client.move(targets, dest)
+        return
+    client.copy(targets, dest)
+    client.add_flags(targets, [DELETED])
+    if b"UIDPLUS" in capabilities:
+        client.uid_expunge(targets)
+    else:
+        # Without UIDPLUS an EXPUNGE could remove messages someone else flagged: leave the
+        # originals flagged \Deleted for the next expunge instead.
+        log.warning("server lacks UIDPLUS: original left flagged \\Deleted")
 
 
 def wait_for_changes(client: IMAPClient, timeout: float, *, poll_interval: float = 30.0) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from imapclient import DELETED, IMAPClient
+from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
-from supportinbox.mail.imap import NETWORK_ERRORS, message_id_at
+from supportinbox.mail.imap import NETWORK_ERRORS, flag_and_move, message_id_at
 from supportinbox.store import pending
 from supportinbox.store.db import Database
 
@@ -27,18 +27,14 @@ def _apply(imap: IMAPClient, op: pending.PendingOp, capabilities: tuple[bytes, .
         # recreated since, so the UID is checked to still be that message.
         if expected and message_id_at(imap, uid) != str(expected).lower():
             raise ValueError(f"message {uid} changed on the server since the move was queued")
-        if op.payload.get("remove_flags"):
-            imap.remove_flags([uid], [str(f) for f in op.payload["remove_flags"]])
-        if op.payload.get("add_flags"):
-            imap.add_flags([uid], [str(f) for f in op.payload["add_flags"]])
-        if b"MOVE" in capabilities:
-            imap.move([uid], dest)
-        else:
-            imap.copy([uid], dest)
-            imap.add_flags([uid], [DELETED])
-            # Only with UIDPLUS can one message be expunged without expunging others.
-            if b"UIDPLUS" in capabilities:
-                imap.uid_expunge([uid])
+        flag_and_move(
+            imap,
+            [uid],
+            dest,
+            add=[str(f) for f in op.payload.get("add_flags", [])],
+            remove=[str(f) for f in op.payload.get("remove_flags", [])],
+            capabilities=capabilities,
+        )
     else:
         raise ValueError(f"unknown operation {op.kind!r}")
 

@@ -8,11 +8,10 @@ and the conversations (and spam verdicts) reflect the move at once.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from imapclient import DELETED, IMAPClient
+from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig, Config
@@ -22,6 +21,7 @@ from supportinbox.mail.imap import (
     connect,
     describe_network_error,
     discover_folders,
+    flag_and_move,
     logout,
     message_id_at,
 )
@@ -31,8 +31,6 @@ from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect, get_junk_message, queued_rescues
 from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import SyncHook
-
-log = logging.getLogger(__name__)
 
 JUNK = "$Junk"
 NOT_JUNK = "$NotJunk"
@@ -59,23 +57,9 @@ def move_message(
     remove: Sequence[str],
 ) -> None:
     """Flag ``uids`` in ``source`` and move them to ``dest`` (flags travel with the message)."""
-    capabilities = imap.capabilities()
+    capabilities = tuple(imap.capabilities())
     imap.select_folder(source)
-    if remove:
-        imap.remove_flags(list(uids), list(remove))
-    if add:
-        imap.add_flags(list(uids), list(add))
-    if b"MOVE" in capabilities:
-        imap.move(list(uids), dest)
-        return
-    imap.copy(list(uids), dest)
-    imap.add_flags(list(uids), [DELETED])
-    if b"UIDPLUS" in capabilities:
-        imap.uid_expunge(list(uids))
-    else:
-        # Without UIDPLUS an EXPUNGE could remove messages someone else flagged: leave the
-        # original flagged \Deleted for the next expunge instead.
-        log.warning("server lacks UIDPLUS: original left flagged \\Deleted in %s", source)
+    flag_and_move(imap, uids, dest, add=add, remove=remove, capabilities=capabilities)
 
 
 def _sync_after(

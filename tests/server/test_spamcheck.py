@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from supportinbox.store.db import open_database
 from supportinbox.store.junk import list_suspects
 from supportinbox.sync.engine import SyncEngine
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.dovecot import Dovecot, free_port, make_root
 from tests.harness.mail import append, client, make_message
 
 pytestmark = pytest.mark.server
@@ -270,3 +272,50 @@ def test_a_queued_rescue_never_moves_another_message_under_a_reused_uid(
     with open_database(account="support") as db:
         (error,) = db.conn.execute("SELECT last_error FROM pending_ops").fetchone()
     assert "changed on the server since the move was queued" in error
+
+
+# A Dovecot that does not announce MOVE: moves fall back to COPY, \Deleted and UID EXPUNGE.
+_NO_MOVE_CAPABILITIES = (
+    "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT UNSELECT CHILDREN NAMESPACE "
+    "UIDPLUS LIST-EXTENDED SPECIAL-USE CONDSTORE QRESYNC"
+)
+NO_MOVE = f"""
+protocol imap {{
+  imap_capability = {_NO_MOVE_CAPABILITIES}
+}}
+"""
+
+
+@pytest.fixture
+def no_move_mailbox(supportinbox_home: Path) -> Iterator[Dovecot]:
+    root = make_root()
+    server = Dovecot(root, extra_config=NO_MOVE)
+    try:
+        server.start()
+        write_config(supportinbox_home, account_toml(server))
+        _seed(server)
+        run("sync")
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("queued", [False, True], ids=["online", "queued offline"])
+def test_rescue_without_move_copies_and_expunges_only_that_message(
+    no_move_mailbox: Dovecot, supportinbox_home: Path, queued: bool
+) -> None:
+    with client(no_move_mailbox) as imap:
+        assert b"MOVE" not in imap.capabilities()
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    if queued:
+        _offline(supportinbox_home, no_move_mailbox)
+        assert "queued" in run("spam-check", "--rescue", str(uid))
+        write_config(supportinbox_home, account_toml(no_move_mailbox))
+        run("sync")
+    else:
+        assert run("spam-check", "--rescue", str(uid)).startswith(f"moved message {uid}")
+    inbox, junk = _folder(no_move_mailbox, "INBOX"), _folder(no_move_mailbox, "Junk")
+    assert set(junk) == {"<spam1@bulk.example>"}  # the original is expunged, the spam untouched
+    assert "\\Deleted" not in junk["<spam1@bulk.example>"]
+    assert "$NotJunk" in inbox["<q2@customer.test>"] and "$Junk" not in inbox["<q2@customer.test>"]
