@@ -64,6 +64,11 @@ _THREADED_FROM = (
 )
 
 
+def _from_us(role: str, from_addr: str, ours: str) -> bool:
+    """Whether a message is ours: filed in Sent, or sent from the account's address."""
+    return role == "sent" or from_addr == ours
+
+
 def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessage]:
     """The threading input: only the columns threading reads, one string per distinct id.
 
@@ -92,38 +97,41 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
                 from_addr=from_addr,
                 to_addrs=tuple(one(a, a) for a in f"{row[7]} {row[8]}".split() if a.lower() != ours),
                 when=message_time(row[9], row[10]),
-                from_us=row[1] == "sent" or from_addr == ours,
+                from_us=_from_us(row[1], from_addr, ours),
             )
         )
     return out
+
+
+def _rows_by_id(conn: sqlite3.Connection, select: str, rowids: Sequence[int]) -> Iterator[sqlite3.Row]:
+    """``select`` (ending in ``WHERE <row id column>``) for ``rowids``, 500 ids per query (SQLite's limit)."""
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
 
 
 def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[int]) -> dict[int, _Message]:
     """Row id -> what summarising needs of that message, for ``rowids``."""
     ours = account.email.lower()
     out: dict[int, _Message] = {}
-    for start in range(0, len(rowids), 500):
-        chunk = rowids[start : start + 500]
-        query = (
-            "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
-            "m.conversation_id "
-            "FROM messages m JOIN folders f ON f.id = m.folder_id "
-            f"WHERE m.id IN ({', '.join('?' * len(chunk))})"
+    select = (
+        "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
+        "m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id"
+    )
+    for row in _rows_by_id(conn, select, rowids):
+        from_addr = str(row[3]).lower()
+        flags = str(row[7]).split()
+        out[int(row[0])] = _Message(
+            rowid=int(row[0]),
+            from_us=_from_us(row[1], from_addr, ours),
+            from_name=str(row[2]),
+            from_addr=from_addr,
+            subject=str(row[4]),
+            when=message_time(row[5], row[6]),
+            seen="\\Seen" in flags,
+            answered="\\Answered" in flags,
+            linked_to=row[8],
         )
-        for row in conn.execute(query, chunk):
-            from_addr = str(row[3]).lower()
-            flags = str(row[7]).split()
-            out[int(row[0])] = _Message(
-                rowid=int(row[0]),
-                from_us=row[1] == "sent" or from_addr == ours,
-                from_name=str(row[2]),
-                from_addr=from_addr,
-                subject=str(row[4]),
-                when=message_time(row[5], row[6]),
-                seen="\\Seen" in flags,
-                answered="\\Answered" in flags,
-                linked_to=row[8],
-            )
     return out
 
 
@@ -138,15 +146,8 @@ def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
 
 def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
     """Body text (the start of it) and priority of the messages scoring looks at."""
-    out: dict[int, tuple[str, int | None]] = {}
-    for start in range(0, len(rowids), 500):
-        chunk = rowids[start : start + 500]
-        query = (
-            f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}), priority FROM messages "
-            f"WHERE id IN ({', '.join('?' * len(chunk))})"
-        )
-        out.update((int(r[0]), (str(r[1]), r[2])) for r in conn.execute(query, chunk))
-    return out
+    select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}), priority FROM messages WHERE id"
+    return {int(r[0]): (str(r[1]), r[2]) for r in _rows_by_id(conn, select, rowids)}
 
 
 # --- refresh ----------------------------------------------------------------------------
@@ -191,8 +192,8 @@ _CONVERSATION_COLUMNS = (
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
-_INSERT_SCRATCH_ROW = (
-    f"INSERT INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
+_INSERT_SCRATCH_ROW = (  # replaces: incident members are completed a second time
+    f"INSERT OR REPLACE INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})"
 )
 _INSERT_SCRATCH_LINK = f"INSERT INTO temp.{_SCRATCH_LINKS}(message, conversation) VALUES (?, ?)"
@@ -478,11 +479,7 @@ def _apply_incidents(
                 keywords=[],
             )
             replaced.append(_complete(row, score, incident, states, cfg, moment))
-    conn.executemany(
-        f"INSERT OR REPLACE INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})",
-        replaced,
-    )
+    conn.executemany(_INSERT_SCRATCH_ROW, replaced)
 
 
 def _score_one(
