@@ -13,9 +13,10 @@ the SLA guard, so a flood of old routine questions never hides an outage:
 * band 1 - everything else that waits for us;
 * band 0 - not waiting for us (pending, snoozed, closed).
 
-Within a band, ``order = "newest"`` puts the newest customer message first, so recent
-writers get a reply while still at the keyboard; ``"oldest"`` the longest-waiting first.
-Urgency points only explain; the band decides.
+Within a band, conversations past their SLA come first, the longest-waiting first; then
+``order = "newest"`` puts the newest customer message first, so recent writers get a reply
+while still at the keyboard, and ``"oldest"`` the longest-waiting first. Urgency points
+only explain; the band decides.
 """
 
 from __future__ import annotations
@@ -388,16 +389,13 @@ def sort_key(
     waited past its SLA below fresh ones. The rest follow the configured order.
     The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
     """
-    if breached:
+    tier = "1" if breached else "0"  # the leading digit puts breached rows first
+    if breached or order == "oldest":
         when = waiting_since or last_customer_at
         epoch = int(when.timestamp()) if when else 0
-        return f"1{10**11 - epoch:011d}"
-    if order == "oldest":
-        when = waiting_since or last_customer_at
-        epoch = int(when.timestamp()) if when else 0
-        return f"0{10**11 - epoch:011d}"
+        return f"{tier}{10**11 - epoch:011d}"
     epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
-    return f"0{epoch:011d}"
+    return f"{tier}{epoch:011d}"
 
 
 # The breached sort key of a stored conversation row (see :func:`sort_key`), for the clock's
