@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.dovecot import Dovecot, make_root
+from tests.harness.dovecot import Dovecot, free_port, make_root
 from tests.harness.smtp import SmtpServer
 
 
@@ -61,9 +61,15 @@ def account_toml(
     agent: str = "alice",
     security: str = "none",
     extra: str = "",
+    offline: bool = False,
 ) -> str:
-    """Config text for an account on the test servers, password via password_command."""
+    """Config text for an account on the test servers, password via password_command.
+
+    ``offline``: the IMAP port is a free one that refuses connections, as on a train.
+    """
     port = dovecot.imap_port if security in ("none", "starttls") else dovecot.imaps_port
+    if offline:
+        port = free_port()
     smtp_port = smtp.port if smtp else 1
     password = dovecot.users["support"]
     return f"""

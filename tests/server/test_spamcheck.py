@@ -19,7 +19,7 @@ from supportinbox.store.db import open_database
 from supportinbox.store.junk import list_suspects
 from supportinbox.sync.engine import SyncEngine
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port, make_root
+from tests.harness.dovecot import Dovecot, make_root
 from tests.harness.mail import append, client, make_message
 
 pytestmark = pytest.mark.server
@@ -211,9 +211,7 @@ def test_conversation_ids_survive_a_cache_rebuild(mailbox: Dovecot, supportinbox
 
 def _offline(home: Path, server: Dovecot) -> None:
     """The account's IMAP port now refuses connections, as on a train."""
-    write_config(
-        home, account_toml(server).replace(f"imap_port = {server.imap_port}", f"imap_port = {free_port()}")
-    )
+    write_config(home, account_toml(server, offline=True))
 
 
 def test_rescue_offline_is_queued_and_happens_at_the_next_sync(

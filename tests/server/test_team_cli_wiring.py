@@ -11,7 +11,7 @@ import pytest
 from supportinbox.store import outbox as store
 from supportinbox.team.collision import install
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import TEMPLATE, Teammate, make_team
@@ -122,7 +122,7 @@ def test_status_offline_stays_local_with_a_note_and_travels_at_the_next_sync(
 ) -> None:
     alice, bob, cid = _team(tmp_path, dovecot, None)
     online = account_toml(dovecot, None, agent="alice")
-    write_config(alice.home, online.replace(f"imap_port = {dovecot.imap_port}", f"imap_port = {free_port()}"))
+    write_config(alice.home, account_toml(dovecot, None, agent="alice", offline=True))
 
     closed = alice.cli(capsys, "status", cid, "closed")
     assert closed.code == 0, closed.err

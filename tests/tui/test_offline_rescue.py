@@ -13,12 +13,14 @@ from supportinbox.sync.engine import SyncEngine
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.widgets.junk_list import JunkList
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.replies import setup_account
 from tests.tui.support import SIZE, pilot_test, settle, wait_until
 
 pytestmark = pytest.mark.server
+
+IDLE_OFF = "\n[ui]\nidle = false\n"
 
 
 @pilot_test
@@ -37,10 +39,8 @@ async def test_rescue_offline_is_queued_shown_and_done_by_the_next_sync(
     append(dovecot, [followup], "Junk")
     setup.sync()
     setup.db.close()
-    online = account_toml(dovecot, extra="\n[ui]\nidle = false\n")
-    write_config(
-        supportinbox_home, online.replace(f"imap_port = {dovecot.imap_port}", f"imap_port = {free_port()}")
-    )
+    online = account_toml(dovecot, extra=IDLE_OFF)
+    write_config(supportinbox_home, account_toml(dovecot, extra=IDLE_OFF, offline=True))
 
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:

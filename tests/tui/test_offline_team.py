@@ -17,13 +17,15 @@ from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.team import make_team
 from tests.tui.support import SIZE, pilot_test, queue, wait_until
 
 pytestmark = pytest.mark.server
+
+IDLE_OFF = "\n[ui]\nidle = false\n"
 
 MID = "<tui-offline@customer.test>"
 
@@ -37,10 +39,8 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
     cid = setup.conversation_of(MID)
     setup.db.close()
     (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
-    online = account_toml(dovecot, extra="\n[ui]\nidle = false\n")
-    write_config(
-        supportinbox_home, online.replace(f"imap_port = {dovecot.imap_port}", f"imap_port = {free_port()}")
-    )
+    online = account_toml(dovecot, extra=IDLE_OFF)
+    write_config(supportinbox_home, account_toml(dovecot, extra=IDLE_OFF, offline=True))
 
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
