@@ -26,7 +26,7 @@ from supportinbox.sync.hooks import default_hooks
 from supportinbox.team.hook import TeamSyncHook
 from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
-from tests.harness.replies import CliResult, run_cli
+from tests.harness.replies import CliResult, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 
 TEMPLATE = "acknowledge-investigating"
@@ -122,3 +122,18 @@ def make_team(
         mate.sync()
         team.append(mate)
     return team
+
+
+def app_account_and_bob(
+    home: Path, base: Path, dovecot: Dovecot, message: bytes, message_id: str, extra: str = ""
+) -> tuple[str, Teammate]:
+    """The app's account (alice) at ``home`` with ``message`` synced, and teammate bob.
+
+    Returns the conversation id of ``message_id`` and bob; alice's cache is left closed for
+    the app to open.
+    """
+    setup = setup_account(home, dovecot, None, [message], extra=extra)
+    cid = setup.conversation_of(message_id)
+    setup.db.close()
+    (bob,) = make_team(base, dovecot, None, ("bob",))
+    return cid, bob

@@ -15,8 +15,7 @@ from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
-from tests.harness.team import make_team
+from tests.harness.team import app_account_and_bob
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
 
 MID = "<tui-note@customer.test>"
@@ -74,10 +73,9 @@ async def test_a_note_reaches_a_teammate_at_their_next_sync(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
 ) -> None:
     message = make_message(sender="Ann <ann@customer.test>", subject="Refund please", message_id=MID)
-    setup = setup_account(supportinbox_home, dovecot, None, [message], extra="\n[ui]\nidle = false\n")
-    cid = setup.conversation_of(MID)
-    setup.db.close()
-    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)

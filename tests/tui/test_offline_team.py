@@ -19,8 +19,7 @@ from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
-from tests.harness.team import make_team
+from tests.harness.team import app_account_and_bob
 from tests.tui.support import SIZE, pilot_test, queue, wait_until
 
 pytestmark = pytest.mark.server
@@ -35,10 +34,7 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
 ) -> None:
     message = make_message(sender="Ann <ann@customer.test>", subject="Export broken", message_id=MID)
-    setup = setup_account(supportinbox_home, dovecot, None, [message])
-    cid = setup.conversation_of(MID)
-    setup.db.close()
-    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    cid, bob = app_account_and_bob(supportinbox_home, tmp_path, dovecot, message, MID)
     online = account_toml(dovecot, extra=IDLE_OFF)
     write_config(supportinbox_home, account_toml(dovecot, extra=IDLE_OFF, offline=True))
 

@@ -13,8 +13,7 @@ from supportinbox.team.server import TeamConflict
 from supportinbox.tui.factory import build_app
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
-from tests.harness.team import make_team
+from tests.harness.team import app_account_and_bob
 from tests.tui.support import SIZE, pilot_test, queue, wait_until
 
 pytestmark = pytest.mark.server
@@ -27,10 +26,9 @@ async def test_claim_key_is_shared_and_a_teammate_sees_it_after_sync(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
 ) -> None:
     message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
-    setup = setup_account(supportinbox_home, dovecot, None, [message], extra="\n[ui]\nidle = false\n")
-    cid = setup.conversation_of(MID)
-    setup.db.close()
-    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
