@@ -132,10 +132,6 @@ _UPDATE_COLUMNS = [c for c in _MESSAGE_COLUMNS if c not in ("folder_id", "uid")]
 _ON_CONFLICT = "ON CONFLICT(folder_id, uid) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in _UPDATE_COLUMNS
 )
-_UPSERT_SQL = (
-    f"INSERT INTO messages({', '.join(_MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _MESSAGE_COLUMNS)}) " + _ON_CONFLICT
-)
 _ROW_PLACEHOLDERS = "(" + ", ".join("?" * len(_MESSAGE_COLUMNS)) + ")"
 UPSERT_CHUNK = 100
 """Messages written by one INSERT statement in :func:`upsert_messages`."""
@@ -205,7 +201,7 @@ def upsert_message(
     row = message_row(
         folder_id, uid, flags=flags, modseq=modseq, internaldate=internaldate, size=size, parsed=parsed
     )
-    conn.execute(_UPSERT_SQL, row)
+    upsert_messages(conn, [row])
     found = conn.execute(
         "SELECT id FROM messages WHERE folder_id = ? AND uid = ?", (folder_id, uid)
     ).fetchone()
