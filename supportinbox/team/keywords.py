@@ -35,6 +35,12 @@ STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "closed")
 # every client picks the same one: the first in this order.
 STATUS_PRECEDENCE: tuple[str, ...] = ("closed", "snoozed", "pending", "open")
 
+# Reserved for the atomic send step: set with a conditional STORE (CONDSTORE
+# UNCHANGEDSINCE) on the customer's latest message right before the first SMTP byte, so
+# that of two agents sending at once exactly one wins. One fixed name whatever the agent or
+# time; the state writes below never add or remove it.
+SENDING = PREFIX + "sending"
+
 CLAIM = "claim"
 SEEN = "seen"
 BY = "by"
@@ -349,7 +355,8 @@ def plan_store(
 ) -> list[StorePlan]:
     """The STOREs that give every message exactly the team keywords of ``state``.
 
-    ``$si-seen-*`` keywords are kept (they record who ever worked on the conversation).
+    ``$si-seen-*`` keywords are kept (they record who ever worked on the conversation), and
+    so is :data:`SENDING`, which belongs to the send step.
     Each plan carries the highest MODSEQ of its messages for a conditional STORE.
     """
     wanted = target_keywords(state, writer, written_at)
@@ -362,7 +369,9 @@ def plan_store(
             sorted(
                 original
                 for lowered, original in present.items()
-                if lowered not in wanted_lower and not lowered.startswith(PREFIX + SEEN + "-")
+                if lowered not in wanted_lower
+                and not lowered.startswith(PREFIX + SEEN + "-")
+                and lowered != SENDING
             )
         )
         if not add and not remove:

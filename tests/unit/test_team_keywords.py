@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from supportinbox.team.keywords import (
     MAX_KEYWORD_LENGTH,
+    SENDING,
     KeywordError,
     MessageFlags,
     TeamState,
@@ -217,3 +218,15 @@ def test_claim_without_status_is_no_manual_status() -> None:
     # A keyword that is not from a writer (no $si-by) does not make a message authoritative.
     mixed = [*messages, msg(2, 9, "$si-claim-alice")]
     assert resolve(mixed).modseq == 3
+
+
+def test_the_sending_marker_is_one_fixed_atom_left_alone_by_state_writes() -> None:
+    assert SENDING == "$si-sending" and is_atom(SENDING)
+    assert parse_keyword(SENDING) is None
+    state = TeamState("closed", None, "alice")
+    marked = [msg(1, 5, "$si-status-open", "$si-by-bob", SENDING)]
+    (plan,) = plan_store(marked, state, "alice", "2026-11-26T05:00:00+00:00")
+    assert SENDING not in plan.add and SENDING not in plan.remove
+    assert "$si-status-open" in plan.remove
+    # It takes no part in deciding the state.
+    assert resolve(marked).state == resolve([msg(1, 5, "$si-status-open", "$si-by-bob")]).state
