@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
 from supportinbox.domain.safetext import clean, one_line, safe_json
-from supportinbox.domain.triage import format_span
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 from supportinbox.store.conversation_rows import parse_time
@@ -54,13 +54,21 @@ def _local(value: str | None) -> str:
 
 def _age(value: str | None, now: datetime) -> str:
     when = parse_time(value)
-    return format_span(now - when) if when else ""
+    return sla.format_span(now - when) if when else ""
 
 
 def _customer(summary: ConversationSummary) -> str:
     if summary.customer_name:
         return f"{one_line(summary.customer_name, limit=30)} <{one_line(summary.customer_email)}>"
     return one_line(summary.customer_email)
+
+
+def _band_style(band: int) -> str:
+    if sla.is_urgent(band):
+        return "bold red"
+    if sla.is_alarming(band):
+        return "red"
+    return "yellow" if sla.is_lifted(band) else ""
 
 
 def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
@@ -80,7 +88,7 @@ def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
         status = row.status
         if row.assigned_to:
             status += f" @{one_line(row.assigned_to)}"
-        style = {5: "bold red", 4: "bold red", 3: "red", 2: "yellow"}.get(row.band, "")
+        style = _band_style(row.band)
         table.add_row(
             Text(row.id, style="bold"),
             Text(str(row.urgency), style=style),

@@ -13,11 +13,9 @@ STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
 class ConversationSummary:
     """One row of the triage queue.
 
-    Times are ISO 8601 UTC strings (``None`` when unknown). ``band`` orders the queue:
-    5 = incident (several customers, same problem), 4 = urgent (urgent wording, VIP,
-    priority, follow-ups), 3 = SLA breached, 2 = SLA about to be breached, 1 = normal,
-    0 = not waiting for us (pending, snoozed, closed). A breached urgent conversation
-    keeps its band 4 or 5.
+    Times are ISO 8601 UTC strings (``None`` when unknown). ``band`` orders the queue and
+    ``sla_level`` says how far an open conversation is through its SLA (both as defined
+    in :mod:`supportinbox.domain.sla`).
     """
 
     id: str
@@ -38,6 +36,7 @@ class ConversationSummary:
     followups: int = 0
     first_message_at: str | None = None
     last_customer_at: str | None = None
+    sla_level: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``list``/``search`` output (``customer`` is the address)."""

@@ -1,22 +1,8 @@
-"""Status, urgency and ordering of conversations: pure functions, every point explained.
+"""Status, urgency and incidents of conversations: pure functions, every point explained.
 
-The queue is ordered in bands, then by time. Urgent and broad problems come first, then
-the SLA guard, so a flood of old routine questions never hides an outage:
-
-* band 5 - an incident: several customers report the same problem in a short window;
-* band 4 - urgent: urgent wording, a VIP sender, a high-priority header, or two and
-  more follow-ups without reply;
-* bands 3 and 2 - the SLA guard: the customer has waited past the SLA (3), or past
-  ``sla_warn_fraction`` of ``sla_hours`` (2). The guard lifts a conversation to
-  ``max(its own band, guard band)``: above everything normal, never below where its
-  urgency already put it;
-* band 1 - everything else that waits for us;
-* band 0 - not waiting for us (pending, snoozed, closed).
-
-Within a band, conversations past their SLA come first, the longest-waiting first; then
-``order = "newest"`` puts the newest customer message first, so recent writers get a reply
-while still at the keyboard, and ``"oldest"`` the longest-waiting first. Urgency points
-only explain; the band decides.
+Scoring gives each conversation its clock-independent band (normal or urgent) and points;
+incidents lift groups of conversations to the incident band. The SLA part of the band and
+the order within a band are the SLA rule's (:mod:`supportinbox.domain.sla`).
 """
 
 from __future__ import annotations
@@ -31,17 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
+from supportinbox.domain.sla import BAND_NORMAL, BAND_URGENT
 from supportinbox.domain.threading import normalize_subject, short_id
 
-BAND_INCIDENT = 5
-BAND_URGENT = 4
-BAND_BREACHED = 3
-BAND_GUARD = 2
-BAND_NORMAL = 1
-BAND_IDLE = 0
-
-SLA_WARN_POINTS = 30
-SLA_BREACH_POINTS = 50
 SUBJECT_KEYWORD_POINTS = 25
 BODY_KEYWORD_POINTS = 15
 FOLLOWUP_POINTS = 10
@@ -266,7 +244,7 @@ class Score:
 
 
 def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatcher) -> Score:
-    """Score a conversation without the SLA part (see :func:`sla_level`)."""
+    """Score a conversation without the SLA part (see :func:`supportinbox.domain.sla.level_at`)."""
     points = 0
     reasons: list[str] = []
     urgent = False
@@ -308,101 +286,6 @@ def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatche
         reasons=reasons,
         keywords=in_subject + in_body,
     )
-
-
-# --- SLA --------------------------------------------------------------------------------
-
-
-def sla_deadlines(waiting_since: datetime | None, config: TriageConfig) -> tuple[datetime, datetime] | None:
-    """When the SLA warning starts and when the SLA is breached for this wait."""
-    if waiting_since is None:
-        return None
-    sla = timedelta(hours=config.sla_hours)
-    return waiting_since + sla * config.sla_warn_fraction, waiting_since + sla
-
-
-def sla_level(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> int:
-    """0 = within the SLA, 1 = warning, 2 = breached."""
-    if due_at is not None and now >= due_at:
-        return 2
-    if warn_at is not None and now >= warn_at:
-        return 1
-    return 0
-
-
-def guard_band(level: int, base_band: int) -> int:
-    """The band of an open conversation at SLA ``level``.
-
-    The guard only lifts: an urgent conversation or an incident keeps its higher band
-    when its SLA passes; level 0 keeps the conversation's own band.
-    """
-    return max(base_band, {2: BAND_BREACHED, 1: BAND_GUARD}.get(level, base_band))
-
-
-def sla_points(level: int) -> int:
-    """Urgency points for an SLA level (see :func:`sla_level`)."""
-    return {2: SLA_BREACH_POINTS, 1: SLA_WARN_POINTS}.get(level, 0)
-
-
-def format_span(delta: timedelta) -> str:
-    """A short human duration: ``45 min``, ``26 h``, ``5 d``."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 100:
-        return f"{hours} h"
-    return f"{hours // 24} d"
-
-
-def _hours(value: float) -> str:
-    return f"{value:g} h"
-
-
-def sla_reason(
-    waiting_since: datetime | None, warn_at: datetime | None, due_at: datetime | None, now: datetime
-) -> str | None:
-    """``"waiting 26 h, SLA 24 h"`` once the SLA is breached or about to be, else ``None``."""
-    level = sla_level(warn_at, due_at, now)
-    if level == 0 or waiting_since is None or due_at is None:
-        return None
-    waited = format_span(now - waiting_since)
-    sla_hours = round((due_at - waiting_since).total_seconds() / 3600, 2)
-    if level == 2:
-        return f"waiting {waited}, SLA {_hours(sla_hours)} (breached)"
-    left = format_span(due_at - now)
-    return f"waiting {waited}, SLA {_hours(sla_hours)} ({left} left)"
-
-
-def sort_key(
-    order: str,
-    last_customer_at: datetime | None,
-    waiting_since: datetime | None,
-    *,
-    breached: bool = False,
-) -> str:
-    """A text key that sorts descending into the queue order within a band (one index, one direction).
-
-    Conversations past their SLA come first in their band, the longest-waiting first,
-    whatever the configured order: "newest first" is for catching writers while they are
-    still at the keyboard, and must not leave an urgent conversation that has already
-    waited past its SLA below fresh ones. The rest follow the configured order.
-    The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
-    """
-    tier = "1" if breached else "0"  # the leading digit puts breached rows first
-    if breached or order == "oldest":
-        when = waiting_since or last_customer_at
-        epoch = int(when.timestamp()) if when else 0
-        return f"{tier}{10**11 - epoch:011d}"
-    epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
-    return f"{tier}{epoch:011d}"
-
-
-# The breached sort key of a stored conversation row (see :func:`sort_key`), for the clock's
-# UPDATE when a conversation's SLA passes between refreshes.
-BREACHED_SORT_KEY_SQL = (
-    "'1' || printf('%011d', 100000000000 - COALESCE(CAST(strftime('%s', waiting_since) AS INTEGER), 0))"
-)
 
 
 # --- incidents --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import triage
+from supportinbox.domain import sla, triage
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.store.db import Database
 
@@ -132,20 +132,20 @@ def status_fields(
         if waiting is None and state is not None:
             waiting = snoozed_until if manual == "snoozed" else state.updated_at
         waiting = waiting or now
-    deadlines = triage.sla_deadlines(waiting, config) if status in ("open", "snoozed") else None
+    deadlines = sla.deadlines(waiting, config) if status in ("open", "snoozed") else None
     warn_at, due_at = deadlines if deadlines else (None, None)
     if status == "open":
-        level = triage.sla_level(warn_at, due_at, now)
-        band = triage.guard_band(level, base_band)
-        urgency = base_urgency + triage.sla_points(level)
+        level = sla.level_at(warn_at, due_at, now)
+        band = sla.guard_band(level, base_band)
+        urgency = base_urgency + sla.points(level)
     else:
-        level, band, urgency = 0, triage.BAND_IDLE, base_urgency
+        level, band, urgency = sla.LEVEL_OK, sla.BAND_IDLE, base_urgency
     if status in ("open", "snoozed"):
         # A snoozed conversation already carries the key it will need when it wakes.
-        breached = status == "open" and level == 2
-        key = triage.sort_key(config.order, last_customer_at or last_message_at, waiting, breached=breached)
+        breached = status == "open" and level == sla.LEVEL_BREACHED
+        key = sla.sort_key(config.order, last_customer_at or last_message_at, waiting, breached=breached)
     else:
-        key = triage.sort_key("newest", last_message_at, None)
+        key = sla.sort_key("newest", last_message_at, None)
     return {
         "status": status,
         "snoozed_until": iso(snoozed_until) if status == "snoozed" else None,
@@ -162,20 +162,23 @@ def status_fields(
 SUMMARY_COLUMNS = (
     "id, subject, customer_email, customer_name, status, urgency, band, reasons, last_message_at, "
     "waiting_since, message_count, unread_count, assigned_to, incident_id, snoozed_until, followups, "
-    "first_message_at, last_customer_at, sla_warn_at, sla_due_at"
+    "first_message_at, last_customer_at, sla_warn_at, sla_due_at, sla_level"
 )
 
 
 def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> ConversationSummary:
-    """A queue row (``SUMMARY_COLUMNS``) as a summary, with the SLA reason of ``now``."""
+    """A queue row (``SUMMARY_COLUMNS``) as a summary, with the SLA reason of ``now``.
+
+    The row's stored SLA level is taken as it is: readers apply the clock first.
+    """
     try:
         reasons = [str(r) for r in json.loads(row[7])]
     except (ValueError, TypeError):
         reasons = []
-    if row[4] == "open":
-        sla = triage.sla_reason(parse_time(row[9]), parse_time(row[18]), parse_time(row[19]), now)
-        if sla:
-            reasons.insert(0, sla)
+    level = int(row[20]) if row[4] == "open" else sla.LEVEL_OK
+    waiting = sla.reason(level, parse_time(row[9]), parse_time(row[19]), now)
+    if waiting:
+        reasons.insert(0, waiting)
     return ConversationSummary(
         id=row[0],
         subject=row[1],
@@ -195,4 +198,5 @@ def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> Conve
         followups=int(row[15]),
         first_message_at=row[16],
         last_customer_at=row[17],
+        sla_level=level,
     )

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import triage
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import (
     STATUSES,
     ConversationDetail,
@@ -99,11 +99,7 @@ def list_queue(
     if unassigned:
         where.append("(assigned_to IS NULL OR assigned_to = '')")
     clause = f"WHERE {' AND '.join(where)} " if where else ""
-    order = (
-        "ORDER BY status, band DESC, sort_key DESC"
-        if status != "all"
-        else "ORDER BY band DESC, sort_key DESC"
-    )
+    order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}"
     rows = db.conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
@@ -123,7 +119,7 @@ def customer_conversations(
     apply_clock(db, moment)
     rows = db.conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM conversations INDEXED BY conversations_customer "
-        "WHERE customer_email = ? AND id != ? ORDER BY band DESC, sort_key DESC LIMIT ?",
+        f"WHERE customer_email = ? AND id != ? ORDER BY {sla.queue_order_sql()} LIMIT ?",
         (email.strip().lower(), exclude, max(0, limit)),
     ).fetchall()
     return [summary_from_row(r, moment) for r in rows]
@@ -160,10 +156,12 @@ def resolve_id(db: Database, text: str) -> str:
 def get_conversation(db: Database, conversation_id: str, now: datetime | None = None) -> ConversationDetail:
     """A conversation with all its messages (oldest first) and notes."""
     ident = resolve_id(db, conversation_id)
+    moment = now_utc(now)
+    apply_clock(db, moment)
     row = db.conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM conversations WHERE id = ?", (ident,)).fetchone()
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}")
-    summary = summary_from_row(row, now_utc(now))
+    summary = summary_from_row(row, moment)
     ours = _our_addresses(db)
     messages = [
         _message_view(r, ours)
@@ -407,7 +405,7 @@ def search(
         where.append(f"c.status IN ({', '.join('?' * len(parsed.statuses))})")
         params.extend(parsed.statuses)
     if parsed.urgent:
-        where.append(f"c.band >= {triage.BAND_URGENT}")
+        where.append(sla.urgent_sql("c."))
     if parsed.unread:
         where.append("c.unread_count > 0")
     if not where:
@@ -418,7 +416,7 @@ def search(
     try:
         rows = db.conn.execute(
             f"SELECT {columns} FROM conversations c WHERE {' AND '.join(where)} "
-            "ORDER BY c.band DESC, c.sort_key DESC LIMIT ?",
+            f"ORDER BY {sla.queue_order_sql('c.')} LIMIT ?",
             (*params, max(0, limit)),
         ).fetchall()
     except sqlite3.OperationalError as exc:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.domain import triage
+from supportinbox.domain import sla, triage
 from supportinbox.domain.threading import ThreadMessage, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
@@ -430,7 +430,7 @@ def _complete(
     if incident is not None:
         reasons.insert(0, incident.reason)
         base_urgency += triage.INCIDENT_POINTS
-        base_band = max(base_band, triage.BAND_INCIDENT)
+        base_band = max(base_band, sla.BAND_INCIDENT)
     state = states.get(row["id"])
     row.update(
         reasons=json.dumps(reasons, ensure_ascii=False),
@@ -605,17 +605,19 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
     """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
 
     Each step is an indexed range over the rows whose state changes, so an unchanged
-    queue costs three index probes and no write. The SLA steps lift to
-    ``max(base_band, guard band)`` like :func:`triage.guard_band`: an urgent conversation
-    or an incident is never moved down when its SLA ticks over. A breach also moves the
-    conversation ahead of the unbreached ones of its band (:func:`triage.sort_key`).
+    queue costs three index probes and no write. The steps set the columns through the
+    SLA rule's SQL (:func:`sla.level_sql`): an urgent conversation or an incident is never
+    moved down when its SLA ticks over, and a breach moves the conversation ahead of the
+    unbreached ones of its band.
     """
     moment = iso(now_utc(now))
     conn = db.conn
+    ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
     due = conn.execute(
         "SELECT EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?) "
-        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level = 0 AND sla_warn_at <= ?) "
-        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level IN (0, 1) "
+        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' "
+        f"AND sla_level = {ok} AND sla_warn_at <= ?) "
+        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level IN ({ok}, {warn}) "
         "AND sla_due_at <= ?)",
         (moment, moment, moment),
     ).fetchone()[0]
@@ -623,22 +625,21 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
         return 0
     before = conn.total_changes
     with db.transaction() as tx:
+        # A woken conversation starts its SLA again from the level the next steps check.
         tx.execute(
-            "UPDATE conversations SET status = 'open', band = base_band, urgency = base_urgency, "
-            "sla_level = 0, waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
+            f"UPDATE conversations SET status = 'open', {sla.level_sql(ok)}, "
+            "waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
             "WHERE status = 'snoozed' AND snoozed_until <= ?",
             (moment,),
         )
         tx.execute(
-            f"UPDATE conversations SET sla_level = 2, band = max(base_band, {triage.BAND_BREACHED}), "
-            f"urgency = base_urgency + {triage.SLA_BREACH_POINTS}, sort_key = {triage.BREACHED_SORT_KEY_SQL} "
-            "WHERE status = 'open' AND sla_level IN (0, 1) AND sla_due_at <= ?",
+            f"UPDATE conversations SET {sla.level_sql(breached)} "
+            f"WHERE status = 'open' AND sla_level IN ({ok}, {warn}) AND sla_due_at <= ?",
             (moment,),
         )
         tx.execute(
-            f"UPDATE conversations SET sla_level = 1, band = max(base_band, {triage.BAND_GUARD}), "
-            f"urgency = base_urgency + {triage.SLA_WARN_POINTS} "
-            "WHERE status = 'open' AND sla_level = 0 AND sla_warn_at <= ?",
+            f"UPDATE conversations SET {sla.level_sql(warn)} "
+            f"WHERE status = 'open' AND sla_level = {ok} AND sla_warn_at <= ?",
             (moment,),
         )
     return conn.total_changes - before

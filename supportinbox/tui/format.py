@@ -1,4 +1,4 @@
-"""Small text helpers for the screens: ages, SLA state, and inert Rich text from mail."""
+"""Small text helpers for the screens: ages, local times, and inert Rich text from mail."""
 
 from __future__ import annotations
 
@@ -33,19 +33,6 @@ def age(since: str | None, now: datetime) -> str:
     if hours:
         return f"{hours}h {mins:02d}m"
     return f"{mins}m"
-
-
-def sla_state(waiting_since: str | None, now: datetime, sla_hours: float, warn_fraction: float) -> str:
-    """``breached`` / ``due soon`` / ``ok`` / ``""`` (not waiting) for a waiting time."""
-    moment = parse_time(waiting_since)
-    if moment is None:
-        return ""
-    hours = (now - moment).total_seconds() / 3600
-    if hours >= sla_hours:
-        return "breached"
-    if hours >= sla_hours * warn_fraction:
-        return "due soon"
-    return "ok"
 
 
 def local_time(value: str | None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import AccountConfig, Config, parse_config
-from supportinbox.domain import triage
+from supportinbox.domain import sla
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
@@ -77,9 +77,9 @@ def test_sla_guard_lifts_a_breached_question_above_fresh_normal_ones_but_not_abo
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [(r.subject, r.band) for r in rows] == [
-        ("URGENT refund", triage.BAND_URGENT),
-        ("Old question", triage.BAND_BREACHED),
-        ("Plain", triage.BAND_NORMAL),
+        ("URGENT refund", sla.BAND_URGENT),
+        ("Old question", sla.BAND_BREACHED),
+        ("Plain", sla.BAND_NORMAL),
     ]
     assert rows[0].reasons == ["'urgent' in subject", "'refund' in subject"]
     assert rows[1].reasons[0] == "waiting 30 h, SLA 24 h (breached)"
@@ -94,8 +94,8 @@ def test_an_incident_outranks_breached_routine_questions(db: Database) -> None:
     add_message(db, message_id="<v@c>", sender="boss@vip.test", subject="Invoice copy", when=at(0.1))
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
-    assert [r.band for r in rows] == [triage.BAND_INCIDENT] * 4 + [triage.BAND_URGENT] + [
-        triage.BAND_BREACHED
+    assert [r.band for r in rows] == [sla.BAND_INCIDENT] * 4 + [sla.BAND_URGENT] + [
+        sla.BAND_BREACHED
     ] * 3
     assert rows[0].reasons[0] == "incident: 4 customers report 'outage' in 3 h"
     assert rows[4].subject == "Invoice copy"
@@ -110,20 +110,20 @@ def test_an_urgent_conversation_keeps_its_band_when_its_sla_passes(db: Database)
     add_message(db, message_id="<n@c>", sender="n@c.test", subject="Newer", when=at(1))
     refresh(db)
     assert [(r.subject, r.band) for r in cv.list_queue(db, now=NOW)] == [
-        ("Refund please", triage.BAND_URGENT),
-        ("Newer", triage.BAND_NORMAL),
+        ("Refund please", sla.BAND_URGENT),
+        ("Newer", sla.BAND_NORMAL),
     ]
     # The clock alone (no refresh) moves it through the warning and past the SLA.
     for later, level in ((NOW + timedelta(hours=9), "5 h left"), (NOW + timedelta(hours=15), "breached")):
         rows = cv.list_queue(db, now=later)
-        assert (rows[0].subject, rows[0].band) == ("Refund please", triage.BAND_URGENT)
+        assert (rows[0].subject, rows[0].band) == ("Refund please", sla.BAND_URGENT)
         assert level in rows[0].reasons[0]
     # A full refresh at that time agrees with the clock step.
     refresh(db, now=NOW + timedelta(hours=15))
     rows = cv.list_queue(db, now=NOW + timedelta(hours=15))
     assert [(r.subject, r.band) for r in rows] == [
-        ("Refund please", triage.BAND_URGENT),
-        ("Newer", triage.BAND_NORMAL),
+        ("Refund please", sla.BAND_URGENT),
+        ("Newer", sla.BAND_NORMAL),
     ]
 
 
@@ -138,8 +138,8 @@ def test_an_urgent_conversation_past_its_sla_goes_ahead_of_fresh_urgent_ones(db:
     later = NOW + timedelta(hours=5)
     rows = cv.list_queue(db, now=later)
     assert [(r.subject, r.band) for r in rows] == [
-        ("Refund please", triage.BAND_URGENT),
-        ("Urgent: refund", triage.BAND_URGENT),
+        ("Refund please", sla.BAND_URGENT),
+        ("Urgent: refund", sla.BAND_URGENT),
     ]
     by_clock = dict(db.conn.execute("SELECT subject, sort_key FROM conversations").fetchall())
     # ...to the very place a full refresh at that time puts it.
@@ -292,7 +292,7 @@ def test_incident_is_labelled_and_ranked_up(db: Database) -> None:
     incident_ids = {r.incident_id for r in rows[:4]}
     assert len(incident_ids) == 1 and None not in incident_ids
     assert rows[0].reasons[0] == "incident: 4 customers report 'login' in 3 h"
-    assert all(r.band == triage.BAND_INCIDENT for r in rows[:4])
+    assert all(r.band == sla.BAND_INCIDENT for r in rows[:4])
 
 
 def test_search_text_and_filters(db: Database) -> None:
@@ -402,8 +402,8 @@ def test_breached_sla_ranks_above_a_warning(db: Database) -> None:
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [(r.subject, r.band) for r in rows] == [
-        ("Breached", triage.BAND_BREACHED),
-        ("Warned", triage.BAND_GUARD),
+        ("Breached", sla.BAND_BREACHED),
+        ("Warned", sla.BAND_GUARD),
     ]
 
 
@@ -413,7 +413,7 @@ def test_high_priority_header_counts(db: Database) -> None:
     refresh(db)
     rows = {r.subject: r for r in cv.list_queue(db, now=NOW)}
     assert rows["Hello"].reasons == ["sender marked it high priority"]
-    assert rows["Hello"].band == triage.BAND_URGENT
+    assert rows["Hello"].band == sla.BAND_URGENT
     assert rows["Hi"].reasons == []
 
 

@@ -1,4 +1,4 @@
-"""Status derivation, keyword matching, explained scores, SLA, incidents and ordering keys."""
+"""Status derivation, keyword matching, explained scores and incidents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import triage
+from supportinbox.domain import sla, triage
 from supportinbox.domain.triage import (
     ConversationFacts,
     IncidentCandidate,
@@ -107,7 +107,7 @@ def run(f: ConversationFacts, config: TriageConfig | None = None) -> triage.Scor
 
 def test_plain_question_is_normal_with_no_points() -> None:
     result = run(facts())
-    assert (result.urgency, result.band, result.reasons) == (0, triage.BAND_NORMAL, [])
+    assert (result.urgency, result.band, result.reasons) == (0, sla.BAND_NORMAL, [])
 
 
 def test_every_point_has_a_reason() -> None:
@@ -128,13 +128,13 @@ def test_every_point_has_a_reason() -> None:
         "sender marked it high priority",
     ]
     assert result.urgency == 25 + 15 + 10 + 30 + 15
-    assert result.band == triage.BAND_URGENT
+    assert result.band == sla.BAND_URGENT
 
 
 def test_two_followups_make_it_urgent() -> None:
     result = run(facts(followups=2))
     assert result.reasons == ["2 follow-ups without reply"]
-    assert result.band == triage.BAND_URGENT
+    assert result.band == sla.BAND_URGENT
 
 
 def test_extra_keywords_and_arabic_subject() -> None:
@@ -150,40 +150,6 @@ def test_vip_matches_address_or_domain_only() -> None:
     assert triage.is_vip("Boss@Big.com", ["boss@big.com"]) == "boss@big.com"
     assert triage.is_vip("a@eu.big.com", ["@big.com"]) == "@big.com"
     assert triage.is_vip("a@notbig.com", ["@big.com"]) is None
-
-
-# --- SLA --------------------------------------------------------------------------------
-
-
-def test_sla_levels_and_reasons() -> None:
-    config = TriageConfig(sla_hours=24, sla_warn_fraction=0.75)
-    since = ago(26)
-    warn, due = triage.sla_deadlines(since, config) or (None, None)
-    assert triage.sla_level(warn, due, NOW) == 2
-    assert triage.sla_reason(since, warn, due, NOW) == "waiting 26 h, SLA 24 h (breached)"
-    since = ago(19)
-    warn, due = triage.sla_deadlines(since, config) or (None, None)
-    assert triage.sla_level(warn, due, NOW) == 1
-    assert triage.sla_reason(since, warn, due, NOW) == "waiting 19 h, SLA 24 h (5 h left)"
-    since = ago(17.9)
-    warn, due = triage.sla_deadlines(since, config) or (None, None)
-    assert triage.sla_level(warn, due, NOW) == 0
-    assert triage.sla_reason(since, warn, due, NOW) is None
-
-
-def test_sort_keys_order_newest_or_oldest_first() -> None:
-    newer, older = ago(1), ago(10)
-    assert triage.sort_key("newest", newer, newer) > triage.sort_key("newest", older, older)
-    assert triage.sort_key("oldest", newer, newer) < triage.sort_key("oldest", older, older)
-
-
-@pytest.mark.parametrize("order", ["newest", "oldest"])
-def test_past_the_sla_the_longest_waiting_go_first_whatever_the_order(order: str) -> None:
-    fresh, late, later = ago(0.1), ago(30), ago(50)
-    breached_late = triage.sort_key(order, late, late, breached=True)
-    breached_later = triage.sort_key(order, later, later, breached=True)
-    assert breached_later > breached_late > triage.sort_key(order, fresh, fresh)
-    assert breached_late > triage.sort_key(order, later, later)  # a breach beats any unbreached time
 
 
 # --- incidents --------------------------------------------------------------------------
@@ -240,15 +206,6 @@ def test_incidents_only_look_at_recent_reports() -> None:
     old = [cand(f"c{i}", f"u{i}@x.test", 24 * 30 + i, "Checkout outage") for i in range(3)]
     assert find_incidents(old, TriageConfig(), now=NOW) == []
     assert len(find_incidents(old, TriageConfig())) == 1
-
-
-def test_sla_guard_only_lifts() -> None:
-    assert triage.guard_band(0, triage.BAND_NORMAL) == triage.BAND_NORMAL
-    assert triage.guard_band(1, triage.BAND_NORMAL) == triage.BAND_GUARD
-    assert triage.guard_band(2, triage.BAND_NORMAL) == triage.BAND_BREACHED
-    assert triage.guard_band(2, triage.BAND_URGENT) == triage.BAND_URGENT
-    assert triage.guard_band(1, triage.BAND_INCIDENT) == triage.BAND_INCIDENT
-    assert triage.BAND_INCIDENT > triage.BAND_URGENT > triage.BAND_BREACHED > triage.BAND_GUARD
 
 
 # --- keyword matching: the fast paths find what the plain scan finds -----------------------

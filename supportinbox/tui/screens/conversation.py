@@ -15,6 +15,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui.format import age, local_time
@@ -134,7 +135,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
                 (f" <{one_line(summary.customer_email)}>  ", "$text-muted"),
                 (" · ".join(facts), ""),
                 *(
-                    (("\nWhy: ", "bold"), (why, "$warning" if summary.band >= 2 else "$text-muted"))
+                    (("\nWhy: ", "bold"), (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"))
                     if why
                     else ()
                 ),

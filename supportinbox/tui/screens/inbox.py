@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
 
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui.screens.actions import ConversationActions
@@ -57,17 +58,11 @@ class InboxScreen(ConversationActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
-        triage = service.config.triage
         if service.demo:
             yield DemoBanner(service.demo_outbox_dir())
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
         with ContentSwitcher(initial="queue", id="inbox-body"):
-            yield QueueTable(
-                now=service.now,
-                sla_hours=triage.sla_hours,
-                sla_warn_fraction=triage.sla_warn_fraction,
-                id="queue",
-            )
+            yield QueueTable(now=service.now, id="queue")
             yield JunkList(service, id="junk")
         yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
@@ -163,7 +158,7 @@ class InboxScreen(ConversationActions, Screen[None]):
         why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
         reasons.content = Content.assemble(
             ("Why: ", "bold"),
-            (why, "$warning" if summary.band >= 2 else "$text-muted"),
+            (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"),
         )
 
     def current_summary(self) -> ConversationSummary | None:

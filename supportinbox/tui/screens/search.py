@@ -47,19 +47,13 @@ class SearchScreen(ConversationActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
-        triage = service.config.triage
         yield Input(
             self._query,
             placeholder="search: words, from:anna, status:closed, is:urgent, is:unread",
             id="search-box",
         )
         yield Static(id="search-hint")
-        yield QueueTable(
-            now=service.now,
-            sla_hours=triage.sla_hours,
-            sla_warn_fraction=triage.sla_warn_fraction,
-            id="results",
-        )
+        yield QueueTable(now=service.now, id="results")
         yield StatusBar(service.now, id="status")
         yield Footer()
 

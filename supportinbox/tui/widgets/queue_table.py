@@ -23,9 +23,10 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
-from supportinbox.tui.format import age, sla_state
+from supportinbox.tui.format import age
 
 WINDOW = 200
 
@@ -99,8 +100,6 @@ class QueueTable(DataTable[Content]):
         self,
         *,
         now: Callable[[], datetime],
-        sla_hours: float,
-        sla_warn_fraction: float,
         id: str | None = None,
     ) -> None:
         # Finished lines by what they show, not by where the cursor is (see _render_line);
@@ -110,7 +109,6 @@ class QueueTable(DataTable[Content]):
             id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
         )
         self._now = now
-        self._sla = (sla_hours, sla_warn_fraction)
         self._source: QueueSource | None = None
         self._offset = 0
         self._rows: list[ConversationSummary] = []
@@ -197,11 +195,14 @@ class QueueTable(DataTable[Content]):
 
     def _cells(self, item: ConversationSummary) -> list[Content]:
         now = self._now()
-        sla = sla_state(item.waiting_since, now, *self._sla) if item.status == "open" else ""
+        level = sla.level_label(item.sla_level) if item.status == "open" else ""
         unread = item.unread_count > 0
         weight = "bold" if unread else ""
         mark = Content.assemble(
-            ("!" if item.band >= 2 else " ", "$error bold" if item.band >= 3 else "$warning bold"),
+            (
+                "!" if sla.is_lifted(item.band) else " ",
+                "$error bold" if sla.is_alarming(item.band) else "$warning bold",
+            ),
             ("●" if unread else " ", "$accent"),
         )
         cells: dict[str, Content] = {
@@ -216,7 +217,8 @@ class QueueTable(DataTable[Content]):
             "status": Content.styled(item.status, "$text-muted" if item.status != "open" else ""),
             "count": Content(str(item.message_count)),
             "sla": Content.styled(
-                sla, {"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(sla, "")
+                level,
+                {"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(level, ""),
             ),
             "assignee": Content(one_line(item.assigned_to or "", limit=10)),
         }

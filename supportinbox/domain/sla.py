@@ -1,0 +1,181 @@
+"""The SLA rule: bands, levels, deadlines and the queue order, in one place.
+
+The queue is ordered in bands, then by time. Urgent and broad problems come first, then
+the SLA guard, so a flood of old routine questions never hides an outage:
+
+* :data:`BAND_INCIDENT` - several customers report the same problem in a short window;
+* :data:`BAND_URGENT` - urgent wording, a VIP sender, a high-priority header, or two and
+  more follow-ups without reply;
+* :data:`BAND_BREACHED` and :data:`BAND_GUARD` - the SLA guard: the customer has waited
+  past the SLA, or past ``sla_warn_fraction`` of it. The guard lifts a conversation to
+  ``max(its own band, guard band)``: above everything normal, never below where its
+  urgency already put it;
+* :data:`BAND_NORMAL` - everything else that waits for us;
+* :data:`BAND_IDLE` - not waiting for us (pending, snoozed, closed).
+
+Within a band, conversations past their SLA come first, the longest-waiting first; then
+``order = "newest"`` puts the newest customer message first, so recent writers get a reply
+while still at the keyboard, and ``"oldest"`` the longest-waiting first. Urgency points
+only explain; the band decides.
+
+The refresh computes these columns in Python; the clock step and the queue's ORDER BY
+apply the same rule in SQL through the fragments defined here, next to the functions they
+mirror (``tests/unit/test_sla.py`` checks that both agree).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from supportinbox.config import TriageConfig
+
+BAND_INCIDENT = 5
+BAND_URGENT = 4
+BAND_BREACHED = 3
+BAND_GUARD = 2
+BAND_NORMAL = 1
+BAND_IDLE = 0
+
+# How far an open conversation is through its SLA (stored as ``sla_level``).
+LEVEL_OK = 0
+LEVEL_WARN = 1
+LEVEL_BREACHED = 2
+
+SLA_WARN_POINTS = 30
+SLA_BREACH_POINTS = 50
+
+_GUARD_BANDS = {LEVEL_BREACHED: BAND_BREACHED, LEVEL_WARN: BAND_GUARD}
+_POINTS = {LEVEL_BREACHED: SLA_BREACH_POINTS, LEVEL_WARN: SLA_WARN_POINTS}
+_LABELS = {LEVEL_BREACHED: "breached", LEVEL_WARN: "due soon", LEVEL_OK: "ok"}
+
+
+def deadlines(waiting_since: datetime | None, config: TriageConfig) -> tuple[datetime, datetime] | None:
+    """When the SLA warning starts and when the SLA is breached for this wait."""
+    if waiting_since is None:
+        return None
+    target = timedelta(hours=config.sla_hours)
+    return waiting_since + target * config.sla_warn_fraction, waiting_since + target
+
+
+def level_at(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> int:
+    """:data:`LEVEL_OK`, :data:`LEVEL_WARN` or :data:`LEVEL_BREACHED` at ``now``."""
+    if due_at is not None and now >= due_at:
+        return LEVEL_BREACHED
+    if warn_at is not None and now >= warn_at:
+        return LEVEL_WARN
+    return LEVEL_OK
+
+
+def guard_band(level: int, base_band: int) -> int:
+    """The band of an open conversation at SLA ``level``.
+
+    The guard only lifts: an urgent conversation or an incident keeps its higher band
+    when its SLA passes; :data:`LEVEL_OK` keeps the conversation's own band.
+    """
+    return max(base_band, _GUARD_BANDS.get(level, base_band))
+
+
+def points(level: int) -> int:
+    """Urgency points for an SLA level (see :func:`level_at`)."""
+    return _POINTS.get(level, 0)
+
+
+def is_lifted(band: int) -> bool:
+    """Whether a band stands out in the queue (the guard's or anything above it)."""
+    return band >= BAND_GUARD
+
+
+def is_urgent(band: int) -> bool:
+    """Whether a band is urgent in its own right (``is:urgent``): urgent or an incident."""
+    return band >= BAND_URGENT
+
+
+def is_alarming(band: int) -> bool:
+    """Whether a band is past the SLA or above (shown in the error colour)."""
+    return band >= BAND_BREACHED
+
+
+def level_label(level: int) -> str:
+    """``breached`` / ``due soon`` / ``ok`` for a stored level."""
+    return _LABELS.get(level, "")
+
+
+def format_span(delta: timedelta) -> str:
+    """A short human duration: ``45 min``, ``26 h``, ``5 d``."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 100:
+        return f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def reason(level: int, waiting_since: datetime | None, due_at: datetime | None, now: datetime) -> str | None:
+    """``"waiting 26 h, SLA 24 h (breached)"`` at a warning or breach ``level``, else ``None``."""
+    if level == LEVEL_OK or waiting_since is None or due_at is None:
+        return None
+    waited = format_span(now - waiting_since)
+    target = f"{round((due_at - waiting_since).total_seconds() / 3600, 2):g} h"
+    if level == LEVEL_BREACHED:
+        return f"waiting {waited}, SLA {target} (breached)"
+    return f"waiting {waited}, SLA {target} ({format_span(due_at - now)} left)"
+
+
+def sort_key(
+    order: str,
+    last_customer_at: datetime | None,
+    waiting_since: datetime | None,
+    *,
+    breached: bool = False,
+) -> str:
+    """A text key that sorts descending into the queue order within a band (one index, one direction).
+
+    Conversations past their SLA come first in their band, the longest-waiting first,
+    whatever the configured order: "newest first" is for catching writers while they are
+    still at the keyboard, and must not leave an urgent conversation that has already
+    waited past its SLA below fresh ones. The rest follow the configured order.
+    The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
+    """
+    tier = "1" if breached else "0"  # the leading digit puts breached rows first
+    if breached or order == "oldest":
+        when = waiting_since or last_customer_at
+        epoch = int(when.timestamp()) if when else 0
+        return f"{tier}{10**11 - epoch:011d}"
+    epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
+    return f"{tier}{epoch:011d}"
+
+
+# --- the same rule in SQL, over the stored ``conversations`` columns ---------------------
+
+# The breached sort key of a stored row (see :func:`sort_key`).
+BREACHED_SORT_KEY_SQL = (
+    "'1' || printf('%011d', 100000000000 - COALESCE(CAST(strftime('%s', waiting_since) AS INTEGER), 0))"
+)
+
+
+def level_sql(level: int) -> str:
+    """The SET list that moves a stored open conversation to ``level``.
+
+    Mirrors :func:`guard_band`, :func:`points` and, for a breach, :func:`sort_key`; the
+    clock step runs it for the rows whose deadline has just passed.
+    """
+    columns = [f"sla_level = {level}"]
+    if level in _GUARD_BANDS:
+        columns.append(f"band = max(base_band, {_GUARD_BANDS[level]})")
+    else:
+        columns.append("band = base_band")
+    columns.append(f"urgency = base_urgency + {points(level)}")
+    if level == LEVEL_BREACHED:
+        columns.append(f"sort_key = {BREACHED_SORT_KEY_SQL}")
+    return ", ".join(columns)
+
+
+def queue_order_sql(table: str = "") -> str:
+    """The queue's ORDER BY terms (``table`` prefixes the columns, e.g. ``"c."``)."""
+    return f"{table}band DESC, {table}sort_key DESC"
+
+
+def urgent_sql(table: str = "") -> str:
+    """The condition of :func:`is_urgent` over stored rows."""
+    return f"{table}band >= {BAND_URGENT}"

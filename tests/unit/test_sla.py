@@ -1,0 +1,111 @@
+"""The SLA rule: levels, reasons, guard bands, ordering keys, and its SQL form."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from supportinbox.config import TriageConfig
+from supportinbox.domain import sla
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def ago(hours: float) -> datetime:
+    return NOW - timedelta(hours=hours)
+
+
+def test_sla_levels_and_reasons() -> None:
+    config = TriageConfig(sla_hours=24, sla_warn_fraction=0.75)
+    since = ago(26)
+    warn, due = sla.deadlines(since, config) or (None, None)
+    assert sla.level_at(warn, due, NOW) == sla.LEVEL_BREACHED
+    assert sla.reason(sla.LEVEL_BREACHED, since, due, NOW) == "waiting 26 h, SLA 24 h (breached)"
+    since = ago(19)
+    warn, due = sla.deadlines(since, config) or (None, None)
+    assert sla.level_at(warn, due, NOW) == sla.LEVEL_WARN
+    assert sla.reason(sla.LEVEL_WARN, since, due, NOW) == "waiting 19 h, SLA 24 h (5 h left)"
+    since = ago(17.9)
+    warn, due = sla.deadlines(since, config) or (None, None)
+    assert sla.level_at(warn, due, NOW) == sla.LEVEL_OK
+    assert sla.reason(sla.LEVEL_OK, since, due, NOW) is None
+
+
+def test_level_labels() -> None:
+    assert [sla.level_label(x) for x in (sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED)] == [
+        "ok",
+        "due soon",
+        "breached",
+    ]
+
+
+def test_sort_keys_order_newest_or_oldest_first() -> None:
+    newer, older = ago(1), ago(10)
+    assert sla.sort_key("newest", newer, newer) > sla.sort_key("newest", older, older)
+    assert sla.sort_key("oldest", newer, newer) < sla.sort_key("oldest", older, older)
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest"])
+def test_past_the_sla_the_longest_waiting_go_first_whatever_the_order(order: str) -> None:
+    fresh, late, later = ago(0.1), ago(30), ago(50)
+    breached_late = sla.sort_key(order, late, late, breached=True)
+    breached_later = sla.sort_key(order, later, later, breached=True)
+    assert breached_later > breached_late > sla.sort_key(order, fresh, fresh)
+    assert breached_late > sla.sort_key(order, later, later)  # a breach beats any unbreached time
+
+
+def test_sla_guard_only_lifts() -> None:
+    assert sla.guard_band(sla.LEVEL_OK, sla.BAND_NORMAL) == sla.BAND_NORMAL
+    assert sla.guard_band(sla.LEVEL_WARN, sla.BAND_NORMAL) == sla.BAND_GUARD
+    assert sla.guard_band(sla.LEVEL_BREACHED, sla.BAND_NORMAL) == sla.BAND_BREACHED
+    assert sla.guard_band(sla.LEVEL_BREACHED, sla.BAND_URGENT) == sla.BAND_URGENT
+    assert sla.guard_band(sla.LEVEL_WARN, sla.BAND_INCIDENT) == sla.BAND_INCIDENT
+    assert sla.BAND_INCIDENT > sla.BAND_URGENT > sla.BAND_BREACHED > sla.BAND_GUARD > sla.BAND_NORMAL
+
+
+def test_band_predicates_follow_the_bands() -> None:
+    bands = range(sla.BAND_IDLE, sla.BAND_INCIDENT + 1)
+    assert [b for b in bands if sla.is_lifted(b)] == [sla.BAND_GUARD, sla.BAND_BREACHED, 4, 5]
+    assert [b for b in bands if sla.is_alarming(b)] == [sla.BAND_BREACHED, sla.BAND_URGENT, sla.BAND_INCIDENT]
+    assert [b for b in bands if sla.is_urgent(b)] == [sla.BAND_URGENT, sla.BAND_INCIDENT]
+
+
+@pytest.mark.parametrize("level", [sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED])
+@pytest.mark.parametrize("base_band", range(sla.BAND_NORMAL, sla.BAND_INCIDENT + 1))
+def test_the_clock_sql_sets_what_the_python_rule_computes(level: int, base_band: int) -> None:
+    """The clock step's SET list gives the band, points and key of guard_band/points/sort_key."""
+    waiting = ago(30)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE conversations (sla_level INTEGER, band INTEGER, base_band INTEGER, "
+        "urgency INTEGER, base_urgency INTEGER, sort_key TEXT, waiting_since TEXT)"
+    )
+    conn.execute(
+        "INSERT INTO conversations VALUES (-1, -1, ?, -1, 40, 'unchanged', ?)",
+        (base_band, waiting.isoformat(timespec="seconds")),
+    )
+    conn.execute(f"UPDATE conversations SET {sla.level_sql(level)}")
+    row = conn.execute("SELECT sla_level, band, urgency, sort_key FROM conversations").fetchone()
+    key = (
+        sla.sort_key("newest", ago(1), waiting, breached=True) if level == sla.LEVEL_BREACHED else "unchanged"
+    )
+    assert row == (level, sla.guard_band(level, base_band), 40 + sla.points(level), key)
+
+
+def test_queue_order_and_urgent_sql_follow_the_bands() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE c (id TEXT, band INTEGER, sort_key TEXT)")
+    rows = [
+        ("normal-new", sla.BAND_NORMAL, sla.sort_key("newest", ago(1), ago(1))),
+        ("normal-old", sla.BAND_NORMAL, sla.sort_key("newest", ago(5), ago(5))),
+        ("urgent", sla.BAND_URGENT, sla.sort_key("newest", ago(3), ago(3))),
+        ("breached", sla.BAND_BREACHED, sla.sort_key("newest", ago(30), ago(30), breached=True)),
+        ("incident", sla.BAND_INCIDENT, sla.sort_key("newest", ago(2), ago(2))),
+    ]
+    conn.executemany("INSERT INTO c VALUES (?, ?, ?)", rows)
+    ordered = [r[0] for r in conn.execute(f"SELECT id FROM c x ORDER BY {sla.queue_order_sql('x.')}")]
+    assert ordered == ["incident", "urgent", "breached", "normal-new", "normal-old"]
+    urgent = {r[0] for r in conn.execute(f"SELECT id FROM c WHERE {sla.urgent_sql()}")}
+    assert urgent == {"incident", "urgent"}
