@@ -94,9 +94,7 @@ def test_an_incident_outranks_breached_routine_questions(db: Database) -> None:
     add_message(db, message_id="<v@c>", sender="boss@vip.test", subject="Invoice copy", when=at(0.1))
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
-    assert [r.band for r in rows] == [sla.BAND_INCIDENT] * 4 + [sla.BAND_URGENT] + [
-        sla.BAND_BREACHED
-    ] * 3
+    assert [r.band for r in rows] == [sla.BAND_INCIDENT] * 4 + [sla.BAND_URGENT] + [sla.BAND_BREACHED] * 3
     assert rows[0].reasons[0] == "incident: 4 customers report 'outage' in 3 h"
     assert rows[4].subject == "Invoice copy"
     # Past the SLA, the longest-waiting first, even with "newest first" configured.
