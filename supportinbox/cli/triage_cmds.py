@@ -22,6 +22,7 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
 from supportinbox.domain.safetext import clean, one_line, safe_json
+from supportinbox.domain.when import example_wake_up
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 from supportinbox.store.conversation_rows import parse_time
@@ -250,10 +251,15 @@ def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
     _share(obj, name, account, summary.id)
 
 
+def _example_until(now: datetime) -> str:
+    """An example --until value that lies ahead (next Monday 09:00, local time)."""
+    return f"{example_wake_up(now.astimezone()):%Y-%m-%dT%H:%M}"
+
+
 def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime:
     """The wake-up time from ``--until`` (local time unless it says otherwise) or ``--for``."""
     if (until is None) == (span is None):
-        raise UserError("give exactly one of --until 2026-12-01T09:00 or --for 3d")
+        raise UserError(f"give exactly one of --until {_example_until(now)} or --for 3d")
     if span is not None:
         match = _SPAN.match(span)
         if not match:
@@ -266,7 +272,7 @@ def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime
     try:
         when = datetime.fromisoformat(until.strip())
     except ValueError:
-        raise UserError(f"--until {until!r} is not a date and time like 2026-12-01T09:00") from None
+        raise UserError(f"--until {until!r} is not a date and time like {_example_until(now)}") from None
     if when.tzinfo is None:
         when = when.astimezone()  # a bare time is the user's local time
     return when.astimezone(UTC)
@@ -274,7 +280,9 @@ def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime
 
 @cli.command()
 @click.argument("conversation_id")
-@click.option("--until", "until", help="Wake-up time, e.g. 2026-12-01T09:00 (local time).")
+@click.option(
+    "--until", "until", help=f"Wake-up time, e.g. {_example_until(datetime.now(UTC))} (local time)."
+)
 @click.option("--for", "span", help="Snooze for a while: 30m, 4h, 3d, 2w.")
 @pass_ctx
 def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:

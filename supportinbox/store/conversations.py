@@ -243,7 +243,7 @@ def set_status(
     until = None
     if status == "snoozed":
         if snoozed_until is None:
-            raise UserError("snoozing needs a time: --until 2026-12-01T09:00 or --for 3d")
+            raise UserError("snoozing needs a time to wake the conversation up")
         until = snoozed_until.replace(tzinfo=UTC) if snoozed_until.tzinfo is None else snoozed_until
         if until <= moment:
             raise UserError(f"snooze time {iso(until)} is not in the future")

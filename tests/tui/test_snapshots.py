@@ -6,6 +6,7 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import tempfile
 import time
@@ -23,16 +24,22 @@ SnapCompare = Callable[..., bool]
 
 @pytest.fixture(autouse=True)
 def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The demo banner shows the data folder: keep it the same on every run, in UTC."""
+    """The demo banner shows the data folder: keep it the same on every run, in UTC.
+
+    The folder is the same for every checkout on the machine, so a lock keeps two test runs
+    (two worktrees, a landing) from emptying it under each other.
+    """
     home = Path(tempfile.gettempdir()) / "supportinbox-snapshot-home"
-    shutil.rmtree(home, ignore_errors=True)
-    monkeypatch.setenv("SUPPORTINBOX_HOME", str(home))
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
-    monkeypatch.undo()
-    time.tzset()
+    with open(home.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(home, ignore_errors=True)
+        monkeypatch.setenv("SUPPORTINBOX_HOME", str(home))
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+        yield home
+        shutil.rmtree(home, ignore_errors=True)
+        monkeypatch.undo()
+        time.tzset()
 
 
 async def _steady(pilot: Pilot[Any]) -> None:

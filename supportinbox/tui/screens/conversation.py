@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import count_of
 from supportinbox.tui.format import age, local_time
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
@@ -125,7 +126,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
             facts.append(f"waiting {age(summary.waiting_since, now)}")
         if summary.snoozed_until and summary.status == "snoozed":
             facts.append(f"until {local_time(summary.snoozed_until)}")
-        facts.append(f"{summary.message_count} messages")
+        facts.append(count_of(summary.message_count, "message"))
         why = " · ".join(one_line(r) for r in summary.reasons)
         self.query_one("#conversation-head", Static).update(
             Content.assemble(

@@ -25,6 +25,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from supportinbox import paths
+from supportinbox.domain.replies import reply_subject
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
@@ -81,10 +82,19 @@ class UndoModal(ModalScreen[bool]):
 class ReplyEditorScreen(Screen[None]):
     """The reply text in an editor; the draft is never lost on the way out."""
 
+    # Priority: the TextArea has the focus and would otherwise take these keys itself
+    # (Escape moves its focus on, Ctrl+E goes to the end of the line).
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "send", "Send", id="send", tooltip="Send (with an undo window)", priority=True),
-        Binding("ctrl+e", "external_editor", "$EDITOR", id="external_editor", tooltip="Edit in $EDITOR"),
-        Binding("escape", "discard", "Discard", id="discard", tooltip="Back without sending"),
+        Binding(
+            "ctrl+e",
+            "external_editor",
+            "Edit in $EDITOR",
+            id="external_editor",
+            tooltip="Edit the reply in $VISUAL / $EDITOR",
+            priority=True,
+        ),
+        Binding("escape", "discard", "Discard", id="discard", tooltip="Back without sending", priority=True),
     ]
 
     def __init__(self, draft: Draft) -> None:
@@ -103,7 +113,7 @@ class ReplyEditorScreen(Screen[None]):
                 ("To: ", "bold"),
                 one_line(draft.original.from_addr),
                 ("   Subject: ", "bold"),
-                one_line(draft.original.subject, limit=80),
+                one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
                 (f"   template {one_line(draft.template.name)}", "$text-muted"),
             ),
             id="editor-head",
@@ -198,12 +208,19 @@ class ReplyEditorScreen(Screen[None]):
                 handle.write(self.body)
             try:
                 with self.app.suspend():
-                    subprocess.run([*shlex.split(command), str(path)], check=False)
+                    finished = subprocess.run([*shlex.split(command), str(path)], check=False)
             except SuspendNotSupported:
                 self.notify("This terminal cannot hand over to an external editor.", severity="warning")
                 return
             except (OSError, ValueError) as exc:
                 self.inbox_app.show_error(UserError(f"could not run the editor {command!r}: {exc}"))
+                return
+            if finished.returncode != 0:
+                # vim's :cq and friends: the user asked to throw the edit away.
+                self.notify(
+                    f"The editor exited with status {finished.returncode}: the reply is unchanged.",
+                    severity="warning",
+                )
                 return
             self.query_one(TextArea).load_text(path.read_text(encoding="utf-8"))
         finally:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.when import example_wake_up
 
 
 class ErrorModal(ModalScreen[None]):
@@ -109,7 +110,7 @@ def snooze_until(choice: str, now: datetime) -> datetime | None:
 
 
 class SnoozeModal(ModalScreen[datetime | None]):
-    """Pick a preset or type a custom time (``3h``, ``2d``, ``2026-12-01 14:00``)."""
+    """Pick a preset or type a custom time (``3h``, ``2d``, ``YYYY-MM-DD HH:MM``)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]  # noqa: RUF012
 
@@ -117,11 +118,14 @@ class SnoozeModal(ModalScreen[datetime | None]):
         super().__init__(classes="modal")
         self._now = now
 
+    def _example(self) -> str:
+        return f"3h, 2d or {example_wake_up(self._now.astimezone()):%Y-%m-%d %H:%M}"
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content.styled("Snooze until…", "bold"), classes="dialog-title")
             yield OptionList(*(Option(label, id=key) for key, label in SNOOZE_PRESETS), id="presets")
-            yield Input(placeholder="or type: 3h, 2d, 2026-12-01 14:00", id="custom")
+            yield Input(placeholder=f"or type: {self._example()}", id="custom")
             yield Label("", id="snooze-hint", classes="dialog-hint")
 
     @on(OptionList.OptionSelected)
@@ -133,7 +137,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
         moment = snooze_until(event.value, self._now)
         if moment is None:
             self.query_one("#snooze-hint", Label).update(
-                Content.styled("Not a time in the future: try 3h, 2d or 2026-12-01 14:00", "$error")
+                Content.styled(f"Not a time in the future: try {self._example()}", "$error")
             )
             return
         self.dismiss(moment)

@@ -28,7 +28,15 @@ class TemplatePickerScreen(Screen[None]):
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Cancel", id="picker_back", tooltip="Back without replying"),
-        Binding("enter", "choose", "Write reply", id="picker_choose", tooltip="Edit this reply, then send"),
+        # Priority: Enter in the filter box picks the highlighted template, and the footer says so.
+        Binding(
+            "enter",
+            "choose",
+            "Write reply",
+            id="picker_choose",
+            tooltip="Edit this reply, then send",
+            priority=True,
+        ),
         Binding("down", "move(1)", "Next template", show=False, id="picker_down"),
         Binding("up", "move(-1)", "Previous template", show=False, id="picker_up"),
     ]
@@ -48,6 +56,12 @@ class TemplatePickerScreen(Screen[None]):
         with Horizontal(id="picker-body"):
             with Vertical(id="picker-left"):
                 yield Input(placeholder="filter templates…", id="template-filter")
+                yield Static(
+                    Content.assemble(
+                        ("Enter", "bold"), " writes the reply\n", ("↑ ↓", "bold"), " choose a template"
+                    ),
+                    id="picker-hint",
+                )
                 yield OptionList(id="templates")
             with VerticalScroll(id="picker-preview"):
                 yield Static(id="preview-head")

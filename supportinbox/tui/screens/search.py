@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.when import count_of
 from supportinbox.errors import UserError
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
@@ -87,8 +88,8 @@ class SearchScreen(ConversationActions, Screen[None]):
             results = self.inbox_app.service.search_fresh(query, limit=RESULT_LIMIT)
         except UserError as exc:
             return query, [], exc.message
-        more = "+" if len(results) >= RESULT_LIMIT else ""
-        return query, results, f"{len(results)}{more} conversations"
+        found = count_of(len(results), "conversation")
+        return query, results, f"the first {found}" if len(results) >= RESULT_LIMIT else found
 
     @on(Worker.StateChanged)
     def _searched(self, event: Worker.StateChanged) -> None:

@@ -1,0 +1,184 @@
+"""Keys that must work while a text box has the focus: the reply editor, the note, search, snooze."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.widgets import Input, TextArea
+
+from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
+from supportinbox.tui.screens.help import HelpScreen, key_rows
+from supportinbox.tui.screens.inbox import InboxScreen
+from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
+from supportinbox.tui.screens.note import NoteModal
+from supportinbox.tui.screens.reply import TemplatePickerScreen
+from supportinbox.tui.screens.search import SearchScreen
+from tests.tui.support import SIZE, demo_app, pilot_test, settle
+
+
+async def _open_editor(pilot: object) -> ReplyEditorScreen:
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await settle(pilot)
+    await pilot.press("r", "enter")
+    await settle(pilot)
+    editor = pilot.app.screen
+    assert isinstance(editor, ReplyEditorScreen)
+    assert isinstance(pilot.app.focused, TextArea)
+    return editor
+
+
+@pilot_test
+async def test_escape_leaves_an_untouched_reply_from_the_text_area() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
+async def test_escape_on_an_edited_reply_asks_before_discarding() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await _open_editor(pilot)
+        await pilot.press(*"Thanks!")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")  # "no": back to the text, which is kept
+        await settle(pilot)
+        assert app.screen is editor and "Thanks!" in editor.body
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
+async def test_ctrl_s_sends_from_the_text_area() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, UndoModal)
+
+
+def _editor_script(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "editor.sh"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+@pytest.fixture
+def suspendable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the test driver hand the terminal over, as a real terminal does."""
+    monkeypatch.setattr(HeadlessDriver, "can_suspend", property(lambda self: True))
+    monkeypatch.setattr(HeadlessDriver, "suspend_application_mode", lambda self: None)
+    monkeypatch.setattr(HeadlessDriver, "resume_application_mode", lambda self: None)
+
+
+@pilot_test
+async def test_ctrl_e_edits_the_reply_in_the_external_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suspendable: None
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", _editor_script(tmp_path, "printf 'Written in my editor.\\n' >> \"$1\""))
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await _open_editor(pilot)
+        before = editor.body
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert app.screen is editor
+        assert editor.body == before + "Written in my editor.\n"
+
+
+@pilot_test
+async def test_an_editor_that_fails_leaves_the_reply_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suspendable: None
+) -> None:
+    monkeypatch.setenv("VISUAL", _editor_script(tmp_path, 'echo gone > "$1"; exit 1'))
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await _open_editor(pilot)
+        before = editor.body
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert editor.body == before
+
+
+@pilot_test
+async def test_editor_keys_are_in_help_and_the_palette() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await _open_editor(pilot)
+        rows = {(description, ident) for _, description, ident in key_rows(editor)}
+        assert {("Send", "send"), ("Discard", "discard"), ("Edit in $EDITOR", "external_editor")} <= rows
+        palette = {command.title for command in app.get_system_commands(editor)}
+        assert {"Send", "Discard", "Edit in $EDITOR"} <= palette
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_escape_leaves_every_screen_with_a_text_box() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"refund")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen) and isinstance(app.focused, Input)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+        await pilot.press("r", *"login")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickerScreen) and isinstance(app.focused, Input)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+        await pilot.press("n", *"half a note")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteModal) and isinstance(app.focused, TextArea)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+        await pilot.press("z")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeModal)
+        app.screen.query_one(Input).focus()
+        await pilot.press(*"3h")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
+async def test_the_picker_says_enter_picks_and_the_editor_shows_the_subject_sent() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#picker-hint").render())
+        assert "Enter writes the reply" in hint
+        footer_keys = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+        assert "Write reply" in footer_keys
+        await pilot.press("enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        head = str(editor.query_one("#editor-head").render())
+        subject = editor.draft.original.subject
+        assert f"Subject: Re: {subject}" in head or f"Subject: Re: {subject.removeprefix('Re: ')}" in head
