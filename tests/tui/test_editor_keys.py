@@ -131,37 +131,21 @@ async def test_editor_keys_are_in_help_and_the_palette() -> None:
 @pilot_test
 async def test_escape_leaves_every_screen_with_a_text_box() -> None:
     app = demo_app()
+    cases: list[tuple[tuple[str, ...], type[object], type[object]]] = [
+        (("slash", *"refund"), SearchScreen, Input),
+        (("r", *"login"), TemplatePickerScreen, Input),
+        (("n", *"half a note"), NoteModal, TextArea),
+        (("z", "tab", *"3h"), SnoozeModal, Input),
+    ]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"refund")
-        await settle(pilot)
-        assert isinstance(app.screen, SearchScreen) and isinstance(app.focused, Input)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, InboxScreen)
-
-        await pilot.press("r", *"login")
-        await settle(pilot)
-        assert isinstance(app.screen, TemplatePickerScreen) and isinstance(app.focused, Input)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, InboxScreen)
-
-        await pilot.press("n", *"half a note")
-        await settle(pilot)
-        assert isinstance(app.screen, NoteModal) and isinstance(app.focused, TextArea)
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, InboxScreen)
-
-        await pilot.press("z")
-        await settle(pilot)
-        assert isinstance(app.screen, SnoozeModal)
-        app.screen.query_one(Input).focus()
-        await pilot.press(*"3h")
-        await pilot.press("escape")
-        await settle(pilot)
-        assert isinstance(app.screen, InboxScreen)
+        for keys, screen, box in cases:
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert isinstance(app.screen, screen) and isinstance(app.focused, box), keys
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, InboxScreen), keys
 
 
 @pilot_test
