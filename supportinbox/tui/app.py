@@ -17,11 +17,13 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.tui import safe
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
@@ -88,6 +90,30 @@ class SupportInboxApp(App[None]):
 
     def now(self) -> datetime:
         return self.service.now()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a toast whose message and title are plain text, whatever the caller asked.
+
+        Toasts carry subjects, file names, server replies and teammates' names; Textual
+        would read markup in them (a click action, a crash on ``[/]``). Every
+        ``notify`` of a screen or widget of this app lands here.
+        """
+        del markup  # never markup: see supportinbox/tui/safe.py
+        super().notify(
+            safe.plain_text(message),
+            title=safe.plain(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def on_mount(self) -> None:
         self.set_keymap(self._keymap_from_config)
@@ -245,7 +271,12 @@ class SupportInboxApp(App[None]):
             seen.add(name)
             help_text = f"{binding.tooltip or name} ({self.get_key_display(binding)})"
             del key
-            yield SystemCommand(name, help_text, partial(self.run_action, binding.action, active.node))
+            # The palette reads both as markup; a remapped key may be "[" or "\\".
+            yield SystemCommand(
+                safe.escape_markup(name),
+                safe.escape_markup(help_text),
+                partial(self.run_action, binding.action, active.node),
+            )
         yield from super().get_system_commands(screen)
 
     def action_switch_account(self) -> None:

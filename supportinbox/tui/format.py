@@ -1,12 +1,8 @@
-"""Small text helpers for the screens: ages, local times, and inert Rich text from mail."""
+"""Small text helpers for the screens: ages and local times."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from rich.text import Text
-
-from supportinbox.domain.safetext import clean, is_rtl, one_line
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -41,14 +37,3 @@ def local_time(value: str | None) -> str:
     if moment is None:
         return "—"
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def inert(text: str | None, style: str = "") -> Text:
-    """Text from mail as a Rich ``Text``: escapes removed, markup never interpreted."""
-    return Text(clean(text), style=style)
-
-
-def inert_line(text: str | None, *, limit: int | None = None, style: str = "") -> Text:
-    """One line of text from mail, inert; right-to-left lines are marked for the terminal."""
-    line = one_line(text, limit=limit)
-    return Text(line, style=style, justify="right" if is_rtl(line) and limit is None else None)

@@ -9,7 +9,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,6 +18,7 @@ from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import count_of
+from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
@@ -95,14 +95,14 @@ class ConversationScreen(ConversationActions, Screen[None]):
         if others:
             widgets.append(
                 Static(
-                    Content.styled("Other conversations with this customer", "bold"), classes="others-title"
+                    safe.line("Other conversations with this customer", style="bold"), classes="others-title"
                 )
             )
             widgets.append(
                 OptionList(
                     *(
                         Option(
-                            Content(
+                            safe.line(
                                 f"{local_time(o.last_message_at)}  {o.status:<8} "
                                 f"{one_line(o.subject, limit=70) or '(no subject)'}"
                             ),
@@ -129,7 +129,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         facts.append(count_of(summary.message_count, "message"))
         why = " · ".join(one_line(r) for r in summary.reasons)
         self.query_one("#conversation-head", Static).update(
-            Content.assemble(
+            safe.assemble(
                 (one_line(summary.subject) or "(no subject)", "bold"),
                 "\n",
                 (customer, "bold $accent"),

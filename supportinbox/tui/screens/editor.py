@@ -19,7 +19,6 @@ from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -29,6 +28,7 @@ from supportinbox.domain.replies import reply_subject
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
+from supportinbox.tui import safe
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -51,7 +51,7 @@ class UndoModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Content.styled(f"Sending to {one_line(self._recipient)}", "bold"), classes="dialog-title"
+                safe.line(f"Sending to {one_line(self._recipient)}", style="bold"), classes="dialog-title"
             )
             yield ProgressBar(total=self._total, show_eta=False, show_percentage=False, id="undo-bar")
             yield Static(id="undo-left", classes="dialog-body")
@@ -63,7 +63,7 @@ class UndoModal(ModalScreen[bool]):
     def _tick(self) -> None:
         self.query_one(ProgressBar).update(progress=self._total - self._left)
         self.query_one("#undo-left", Static).update(
-            Content.assemble(
+            safe.assemble(
                 (f"Sending in {max(self._left, 0):.0f} s", "bold"),
                 " — press u or Escape to undo, Enter to send now",
             )
@@ -109,7 +109,7 @@ class ReplyEditorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         draft = self.draft
         yield Static(
-            Content.assemble(
+            safe.assemble(
                 ("To: ", "bold"),
                 one_line(draft.original.from_addr),
                 ("   Subject: ", "bold"),
@@ -120,7 +120,7 @@ class ReplyEditorScreen(Screen[None]):
         )
         if self.inbox_app.service.demo:
             yield Static(
-                Content(
+                safe.line(
                     f"DEMO — this reply is saved to {self.inbox_app.service.demo_outbox_dir()}, not sent"
                 ),
                 classes="demo-note",

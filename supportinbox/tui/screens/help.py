@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
+
+from supportinbox.tui import safe
 
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
@@ -40,17 +41,18 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help-dialog"):
-            yield Label(Content.styled("Keys", "bold"), classes="dialog-title")
+            yield Label(safe.line("Keys", style="bold"), classes="dialog-title")
             table: DataTable[Content] = DataTable(cursor_type="row", id="help-keys")
-            table.add_column("Keys", key="key", width=14)
-            table.add_column("Does", key="does", width=22)
-            # A Text label: the brackets in it are not markup.
-            table.add_column(Text("Binding id for [ui.keys]"), key="id", width=24)
+            table.add_column(safe.column("Keys"), key="key", width=14)
+            table.add_column(safe.column("Does"), key="does", width=22)
+            table.add_column(safe.column("Binding id for [ui.keys]"), key="id", width=24)
             for keys, description, ident in self._rows:
-                table.add_row(Content.styled(keys, "bold $accent"), Content(description), Content(ident))
+                table.add_row(safe.line(keys, style="bold $accent"), safe.line(description), safe.line(ident))
             yield table
             yield Static(
-                Content('Remap a key in the config: [ui.keys] reply = "r,ctrl+r". Ctrl+P: command palette.'),
+                safe.line(
+                    'Remap a key in the config: [ui.keys] reply = "r,ctrl+r". Ctrl+P: command palette.'
+                ),
                 classes="dialog-hint",
             )
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
 from supportinbox.tui.widgets.banner import DemoBanner
@@ -105,7 +105,7 @@ class InboxScreen(ConversationActions, Screen[None]):
             tab = self.query_one(f"#view-{key}", Tab)
             text = f"{label} {counts.get(key, 0)}"
             if tab.label.plain != text:  # a new label re-lays-out the tab bar: only when it changed
-                tab.label = Content(text)
+                tab.label = safe.line(text)
 
     @on(Tabs.TabActivated)
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
@@ -153,10 +153,10 @@ class InboxScreen(ConversationActions, Screen[None]):
     def _show_reasons(self, summary: ConversationSummary | None) -> None:
         reasons = self.query_one(ReasonLine)
         if summary is None:
-            reasons.content = Content.styled("Nothing here.", "$text-muted")
+            reasons.content = safe.line("Nothing here.", style="$text-muted")
             return
         why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
-        reasons.content = Content.assemble(
+        reasons.content = safe.assemble(
             ("Why: ", "bold"),
             (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"),
         )

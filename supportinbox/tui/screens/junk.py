@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.junk import JunkSuspect
+from supportinbox.tui import safe
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 def suspect_reasons(suspect: JunkSuspect | None) -> Content:
     """``Why: replied to before · DKIM pass ...`` for the suspect under the cursor."""
     if suspect is None:
-        return Content.styled("No real customers found in the spam folder.", "$text-muted")
+        return safe.line("No real customers found in the spam folder.", style="$text-muted")
     why = " · ".join(one_line(r) for r in suspect.reasons) or "no signs either way"
-    return Content.assemble(("Why: ", "bold"), (why, "$text-success" if suspect.suspect else "$text-muted"))
+    return safe.assemble(("Why: ", "bold"), (why, "$text-success" if suspect.suspect else "$text-muted"))
 
 
 class JunkScreen(Screen[None]):
@@ -43,7 +44,7 @@ class JunkScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
         yield Static(
-            Content.styled("Junk review — real customers caught by the spam filter", "bold"), id="junk-title"
+            safe.line("Junk review — real customers caught by the spam filter", style="bold"), id="junk-title"
         )
         yield JunkList(service, id="junk")
         yield ReasonLine(id="reasons")

@@ -8,13 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import example_wake_up
+from supportinbox.tui import safe
 
 
 class ErrorModal(ModalScreen[None]):
@@ -31,8 +30,8 @@ class ErrorModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error-dialog"):
-            yield Label(Content.styled(one_line(self._title, limit=60), "bold"), classes="dialog-title")
-            yield Static(Content(clean(self._message)), classes="dialog-body")
+            yield Label(safe.line(self._title, limit=60, style="bold"), classes="dialog-title")
+            yield Static(safe.text(self._message), classes="dialog-body")
             yield Button("OK", id="ok", variant="error")
 
     def on_mount(self) -> None:
@@ -59,11 +58,11 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content.styled(one_line(self._question), "bold"), classes="dialog-title")
+            yield Label(safe.line(self._question, style="bold"), classes="dialog-title")
             if self._detail:
-                yield Static(Content(clean(self._detail)), classes="dialog-body")
+                yield Static(safe.text(self._detail), classes="dialog-body")
             with Vertical(classes="dialog-buttons"):
-                yield Button(f"{self._yes} (y)", id="yes", variant="primary")
+                yield Button(safe.line(f"{self._yes} (y)"), id="yes", variant="primary")
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
@@ -123,8 +122,10 @@ class SnoozeModal(ModalScreen[datetime | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content.styled("Snooze until…", "bold"), classes="dialog-title")
-            yield OptionList(*(Option(label, id=key) for key, label in SNOOZE_PRESETS), id="presets")
+            yield Label(safe.line("Snooze until…", style="bold"), classes="dialog-title")
+            yield OptionList(
+                *(Option(safe.line(label), id=key) for key, label in SNOOZE_PRESETS), id="presets"
+            )
             yield Input(placeholder=f"or type: {self._example()}", id="custom")
             yield Label("", id="snooze-hint", classes="dialog-hint")
 
@@ -137,7 +138,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
         moment = snooze_until(event.value, self._now)
         if moment is None:
             self.query_one("#snooze-hint", Label).update(
-                Content.styled(f"Not a time in the future: try {self._example()}", "$error")
+                safe.line(f"Not a time in the future: try {self._example()}", style="$error")
             )
             return
         self.dismiss(moment)
@@ -158,8 +159,8 @@ class ChooseModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content.styled(self._title, "bold"), classes="dialog-title")
-            yield OptionList(*(Option(Content(one_line(label)), id=key) for key, label in self._choices))
+            yield Label(safe.line(self._title, style="bold"), classes="dialog-title")
+            yield OptionList(*(Option(safe.line(label), id=key) for key, label in self._choices))
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
 
 
 class NoteModal(ModalScreen[str | None]):
@@ -33,14 +33,14 @@ class NoteModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Content.styled(
-                    f"Internal note: {one_line(self._subject, limit=50) or '(no subject)'}", "bold"
+                safe.line(
+                    f"Internal note: {one_line(self._subject, limit=50) or '(no subject)'}", style="bold"
                 ),
                 classes="dialog-title",
             )
             yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Label(
-                "Only the team sees notes, never the customer. Ctrl+S saves, Escape cancels.",
+                safe.line("Only the team sees notes, never the customer. Ctrl+S saves, Escape cancels."),
                 classes="dialog-hint",
             )
 

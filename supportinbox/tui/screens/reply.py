@@ -8,16 +8,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
+from supportinbox.tui import safe
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -57,7 +57,7 @@ class TemplatePickerScreen(Screen[None]):
             with Vertical(id="picker-left"):
                 yield Input(placeholder="filter templates…", id="template-filter")
                 yield Static(
-                    Content.assemble(
+                    safe.assemble(
                         ("Enter", "bold"), " writes the reply\n", ("↑ ↓", "bold"), " choose a template"
                     ),
                     id="picker-hint",
@@ -94,7 +94,7 @@ class TemplatePickerScreen(Screen[None]):
         options.clear_options()
         options.add_options(
             Option(
-                Content.assemble(
+                safe.assemble(
                     (one_line(t.name), "bold"), "\n", (one_line(t.description, limit=60), "$text-muted")
                 ),
                 id=t.name,
@@ -124,25 +124,25 @@ class TemplatePickerScreen(Screen[None]):
         template = self._current()
         self._draft = None
         if template is None:
-            head.update(Content.styled("No template matches.", "$text-muted"))
+            head.update(safe.line("No template matches.", style="$text-muted"))
             preview.update("")
             return
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
         except UserError as exc:
-            head.update(Content.styled(exc.message, "$text-error"))
+            head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
             return
         self._draft = draft
         after = f" · then {template.status}" if template.status else ""
         head.update(
-            Content.assemble(
+            safe.assemble(
                 ("To: ", "bold"),
                 one_line(draft.original.from_addr),
                 (f"   template {one_line(template.name)}{after}", "$text-muted"),
             )
         )
-        preview.update(Content(clean(draft.body)))
+        preview.update(safe.text(draft.body))
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#templates", OptionList)

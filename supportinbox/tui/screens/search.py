@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -16,6 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.when import count_of
 from supportinbox.errors import UserError
+from supportinbox.tui import safe
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -105,7 +105,7 @@ class SearchScreen(ConversationActions, Screen[None]):
 
     def _show(self, query: str, results: list[ConversationSummary], hint: str) -> None:
         del query
-        self.query_one("#search-hint", Static).update(Content.styled(hint, "$text-muted"))
+        self.query_one("#search-hint", Static).update(safe.line(hint, style="$text-muted"))
         self._results = results
         self.query_one(QueueTable).show(
             QueueSource(

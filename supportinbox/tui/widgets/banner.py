@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.content import Content
 from textual.widgets import Static
+
+from supportinbox.tui import safe
 
 
 class DemoBanner(Static):
@@ -23,5 +24,5 @@ class DemoBanner(Static):
 
     def __init__(self, outbox_dir: Path) -> None:
         super().__init__(
-            Content(f"DEMO — replies are saved to {outbox_dir}, nothing is sent"), classes="demo-banner"
+            safe.line(f"DEMO — replies are saved to {outbox_dir}, nothing is sent"), classes="demo-banner"
         )

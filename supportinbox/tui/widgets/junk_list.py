@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.junk import JunkSuspect
+from supportinbox.tui import safe
 from supportinbox.tui.format import age
 
 if TYPE_CHECKING:
@@ -56,10 +57,10 @@ class JunkList(DataTable[Content]):
         sender = 22 if width < 100 else 34
         subject = max(width - sender - 5 - 8 - 10, 10)
         self.clear(columns=True)
-        self.add_column("Score", key="score", width=5)
-        self.add_column("From", key="from", width=sender)
-        self.add_column("Subject", key="subject", width=subject)
-        self.add_column("Age", key="age", width=8)
+        self.add_column(safe.column("Score"), key="score", width=5)
+        self.add_column(safe.column("From"), key="from", width=sender)
+        self.add_column(safe.column("Subject"), key="subject", width=subject)
+        self.add_column(safe.column("Age"), key="age", width=8)
         self._fill()
 
     @property
@@ -80,13 +81,13 @@ class JunkList(DataTable[Content]):
         for suspect in self._suspects:
             who = one_line(suspect.from_name) or one_line(suspect.from_addr)
             self.add_row(
-                Content.styled(str(suspect.score), "bold $success" if suspect.suspect else "$text-muted"),
-                Content(f"{who} <{one_line(suspect.from_addr)}>" if suspect.from_name else who),
-                Content(
+                safe.line(str(suspect.score), style="bold $success" if suspect.suspect else "$text-muted"),
+                safe.line(f"{who} <{one_line(suspect.from_addr)}>" if suspect.from_name else who),
+                safe.line(
                     ("(rescue queued) " if suspect.rescue_queued else "")
                     + (one_line(suspect.subject, limit=120) or "(no subject)")
                 ),
-                Content(age(suspect.date, now)),
+                safe.line(age(suspect.date, now)),
                 key=str(suspect.rowid),
             )
 

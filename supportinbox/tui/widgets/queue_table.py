@@ -26,9 +26,12 @@ from textual.widgets.data_table import RowKey
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
 from supportinbox.tui.format import age
 
 WINDOW = 200
+
+_SLA_STYLES = {"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}
 
 # Stands for "the cursor (or mouse) is on another row" when a row is rendered: no row
 # has this index (the header is -1).
@@ -161,7 +164,7 @@ class QueueTable(DataTable[Content]):
         self._subject_width = subject
         self.clear(columns=True)
         for column in columns:
-            self.add_column(column.label, width=column.width or subject, key=column.key)
+            self.add_column(safe.column(column.label), width=column.width or subject, key=column.key)
         self._fill()
 
     def move_to(self, position: int, *, force: bool = False) -> None:
@@ -198,7 +201,7 @@ class QueueTable(DataTable[Content]):
         level = sla.level_label(item.sla_level) if item.status == "open" else ""
         unread = item.unread_count > 0
         weight = "bold" if unread else ""
-        mark = Content.assemble(
+        mark = safe.assemble(
             (
                 "!" if sla.is_lifted(item.band) else " ",
                 "$error bold" if sla.is_alarming(item.band) else "$warning bold",
@@ -207,20 +210,22 @@ class QueueTable(DataTable[Content]):
         )
         cells: dict[str, Content] = {
             "mark": mark,
-            "customer": Content.styled(one_line(item.customer_name or item.customer_email, limit=18), weight),
-            "subject": Content.styled(
-                one_line(item.subject, limit=self._subject_width) or "(no subject)", weight
+            "customer": safe.line(item.customer_name or item.customer_email, limit=18, style=weight),
+            "subject": safe.line(
+                one_line(item.subject, limit=self._subject_width) or "(no subject)", style=weight
             ),
-            "waiting": Content(age(item.waiting_since, now))
+            "waiting": safe.line(age(item.waiting_since, now))
             if item.waiting_since
-            else Content.styled(age(item.last_message_at, now), "$text-muted"),
-            "status": Content.styled(item.status, "$text-muted" if item.status != "open" else ""),
-            "count": Content(str(item.message_count)),
-            "sla": Content.styled(
+            else safe.line(age(item.last_message_at, now), style="$text-muted"),
+            "status": safe.line(item.status, style="$text-muted" if item.status != "open" else ""),
+            "count": safe.line(str(item.message_count)),
+            "sla": safe.line(
                 level,
-                {"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(level, ""),
+                style={"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(
+                    level, ""
+                ),
             ),
-            "assignee": Content(one_line(item.assigned_to or "", limit=10)),
+            "assignee": safe.line(item.assigned_to, limit=10),
         }
         return [cells[c.key] for c in self._columns]
 

@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
 from supportinbox.tui.format import age
 
 
@@ -54,19 +55,19 @@ class StatusBar(Widget):
         status = self.status
         parts: list[Content] = []
         if status.account:
-            parts.append(Content.styled(one_line(status.account, limit=24), "bold"))
+            parts.append(safe.line(status.account, limit=24, style="bold"))
         if status.demo:
-            parts.append(Content.styled("demo mailbox", "$warning"))
+            parts.append(safe.line("demo mailbox", style="$warning"))
         if status.offline:
-            parts.append(Content.styled(f"offline: {one_line(status.offline, limit=60)}", "$error bold"))
+            parts.append(safe.line(f"offline: {one_line(status.offline, limit=60)}", style="$error bold"))
         if status.syncing:
-            parts.append(Content.styled(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", "$accent"))
+            parts.append(safe.line(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", style="$accent"))
         elif status.last_sync:
-            parts.append(Content(f"synced {age(status.last_sync, self._now())} ago"))
+            parts.append(safe.line(f"synced {age(status.last_sync, self._now())} ago"))
         elif not status.demo:
-            parts.append(Content("not synced yet"))
+            parts.append(safe.line("not synced yet"))
         if status.outbox:
-            parts.append(Content.styled(f"outbox {status.outbox}", "$warning bold"))
+            parts.append(safe.line(f"outbox {status.outbox}", style="$warning bold"))
         if self.position:
-            parts.append(Content(self.position))
-        return Content(" · ").join(parts)
+            parts.append(safe.line(self.position))
+        return safe.join(" · ", parts)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from supportinbox.domain.conversation import MessageView, Note
 from supportinbox.domain.safetext import clean, is_rtl, one_line
+from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
 # "On Tue, 3 Nov 2026, Ann wrote:", "Am ... schrieb ...:", "Le ... a écrit :", "El ... escribió:"
@@ -121,7 +121,7 @@ class MessageBlock(Vertical):
         who = one_line(message.from_name) or one_line(message.from_addr)
         where = " · in Junk" if message.folder_role == "junk" else ""
         yield Static(
-            Content.assemble(
+            safe.assemble(
                 (who, "bold"),
                 (f" <{one_line(message.from_addr)}>", "$text-muted"),
                 (f"  {local_time(message.date)}{where}", "$text-muted"),
@@ -139,24 +139,24 @@ class MessageBlock(Vertical):
             ("Flags", " ".join(message.flags)),
         ]
         yield Static(
-            Content("\n".join(f"{name}: {one_line(value)}" for name, value in headers if value)),
+            safe.text("\n".join(f"{name}: {one_line(value)}" for name, value in headers if value)),
             classes="message-headers",
         )
         for part in split_body(message.body_text):
             rtl = " rtl" if is_rtl(part.text.strip()) else ""
             if part.kind == "text" or self.expanded:
-                yield Static(Content(part.text), classes=part.kind + rtl)
+                yield Static(safe.text(part.text), classes=part.kind + rtl)
             else:
                 count = part.text.count("\n") + 1
                 label = "quoted lines" if part.kind == "quote" else "signature lines"
-                yield Static(Content(f"… {count} {label} folded (e to expand)"), classes="fold")
+                yield Static(safe.line(f"… {count} {label} folded (e to expand)"), classes="fold")
         if message.attachments:
             lines = [
                 f"📎 {one_line(str(a.get('filename') or 'unnamed'), limit=80)}"
                 f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}"
                 for a in message.attachments
             ]
-            yield Static(Content("\n".join(lines)), classes="attachments")
+            yield Static(safe.text("\n".join(lines)), classes="attachments")
 
 
 class NoteBlock(Static):
@@ -174,7 +174,7 @@ class NoteBlock(Static):
 
     def __init__(self, note: Note) -> None:
         super().__init__(
-            Content.assemble(
+            safe.assemble(
                 ("Internal note", "bold"),
                 (f" · {one_line(note.author)} · {local_time(note.created_at)}\n", "$text-muted"),
                 (clean(note.body), ""),
