@@ -14,6 +14,10 @@ A :class:`Fault` makes the next connections misbehave in one direction:
 ``b"\\r\\nDATA\\r\\n"``), so a fault lands at a protocol point rather than a byte offset that
 shifts with every login banner. A fault applies to ``connections`` connections (default all),
 counted from when it is set; later connections pass through untouched.
+
+Triggers match case-insensitively: IMAP and SMTP commands are case-insensitive, and
+Python's smtplib spells them differently across versions (``rcpt TO`` on 3.11, ``RCPT TO``
+on 3.13), so a trigger written in either case fires on every Python the package supports.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ class _Stream:
         start = 0
         if fault.trigger is not None and not self.triggered:
             window = self.tail + chunk
-            index = window.find(fault.trigger)
+            index = window.lower().find(fault.trigger.lower())
             if index < 0:
                 self.tail = window[-(len(fault.trigger) - 1) :] if len(fault.trigger) > 1 else b""
                 return chunk, b""

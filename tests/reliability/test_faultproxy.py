@@ -38,6 +38,14 @@ def test_split_honours_trigger_across_chunk_boundaries() -> None:
     assert stream.split(b"more") == (b"", b"more")
 
 
+def test_trigger_matches_commands_in_any_case() -> None:
+    # smtplib sends "rcpt TO" on Python 3.11 and "RCPT TO" on 3.13: one trigger must fire on both.
+    for spelled in (b"rcpt TO:<a@b>\r\n", b"RCPT TO:<a@b>\r\n", b"Rcpt To:<a@b>\r\n"):
+        stream = _Stream(Fault("stall", direction="c2s", trigger=b"rcpt TO", after=0))
+        assert stream.split(spelled) == (spelled[:7], spelled[7:])
+        assert stream.tripped
+
+
 def test_passthrough_is_faithful(dovecot: Dovecot, imap_proxy: FaultProxy) -> None:
     append(dovecot, [make_message(subject=f"m{i}", body=("x" * 70 + "\n") * 70) for i in range(5)])
     with _imap(imap_proxy, dovecot) as client:
