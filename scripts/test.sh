@@ -16,12 +16,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# PYTHON=python3.13 scripts/test.sh runs the suite on another Python, in its own .venv-3.13.
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+VENV=.venv
+if [ -n "${PYTHON:-}" ]; then
+  VENV=".venv-$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+fi
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+echo "== $("$VENV/bin/python" --version)"
 
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy
+echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
+echo "== mypy"; "$VENV/bin/mypy"
 echo "== pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
