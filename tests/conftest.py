@@ -91,6 +91,29 @@ timeout = 10
 """
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a test that ran a Dovecot fails, show Dovecot's own errors beside it.
+
+    A server-side error ("[SERVERBUG] Internal error occurred") says nothing by itself;
+    the reason is only in the server's log, which is deleted with the test's server.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    for value in funcargs.values():
+        if isinstance(value, Dovecot):
+            log = value.root / "log" / "dovecot.log"
+            try:
+                lines = log.read_text(errors="replace").splitlines()
+            except OSError:
+                continue
+            wanted = [line for line in lines if "Error" in line or "Panic" in line or "Fatal" in line]
+            report.sections.append(("dovecot log (errors)", "\n".join(wanted[-40:]) or "(none)"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In CI, a real-server test may never be skipped for want of Dovecot."""
     if os.environ.get("CI") and shutil.which("dovecot") is None:
