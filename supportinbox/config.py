@@ -62,6 +62,10 @@ class AccountConfig(_Model):
     save_to_sent: bool = Field(
         True, description="APPEND sent replies to Sent (false if the server files them itself)."
     )
+    team_state: Literal["auto", "keywords", "folder"] = Field(
+        "auto",
+        description="How team state travels: keywords on the messages, the state folder, or auto (checked).",
+    )
     timeout: Annotated[float, Field(gt=0, le=600)] = Field(
         30.0, description="Seconds before a silent server is given up on."
     )
@@ -78,8 +82,10 @@ class AccountConfig(_Model):
     @classmethod
     def _agent_shape(cls, value: str) -> str:
         value = value.strip()
-        if not value or not all(c.isalnum() or c in "-_." for c in value):
-            raise ValueError("agent must be letters, digits, '-', '_' or '.' (it travels as an IMAP keyword)")
+        if not value or len(value) > 64 or not all(c.isalnum() or c in "-_." for c in value):
+            raise ValueError(
+                "agent must be up to 64 letters, digits, '-', '_' or '.' (teammates see it in the registry)"
+            )
         return value
 
     @model_validator(mode="after")

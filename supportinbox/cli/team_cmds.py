@@ -14,8 +14,9 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import NotFound, UserError
 from supportinbox.team import actions, collision
-from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META
-from supportinbox.team.statefolder import STATE_FOLDER
+from supportinbox.team.keywords import SLOTS, is_team_keyword
+from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META
+from supportinbox.team.statefolder import STATE_FOLDER, cached_registry
 from supportinbox.team.store import known_agents, recent_events
 
 # Every send from this program runs the collision check.
@@ -107,13 +108,19 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
     _, account = obj.account()
     db = obj.db()
     mode = db.get_meta(MODE_META)
+    reason = db.get_meta(MODE_REASON_META)
+    slots = cached_registry(db.conn)
+    keywords = _keywords_in_use(db.conn)
     waiting = _unsent_changes(db.conn)
     notes_waiting = int(db.conn.execute("SELECT COUNT(*) FROM notes WHERE uploaded = 0").fetchone()[0])
     events = recent_events(db.conn, limit)
     data: dict[str, Any] = {
         "agent": account.agent,
         "mode": mode or "unknown",
-        "state_folder": STATE_FOLDER if mode == FOLDER else None,
+        "why": reason,
+        "state_folder": STATE_FOLDER,
+        "slots": {str(n): agent for n, agent in sorted(slots.items())},
+        "keywords_in_use": keywords,
         "notes_folder": account.notes_folder,
         "unsent_changes": waiting,
         "unsent_notes": notes_waiting,
@@ -132,16 +139,34 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
         click.echo(safe_json(data))
         return
     if mode == KEYWORDS:
-        how = "IMAP keywords ($si-...) on the inbox messages"
+        how = f"IMAP keywords ($si-...) on the inbox messages, details in the folder {STATE_FOLDER!r}"
     elif mode == FOLDER:
         how = f"the folder {STATE_FOLDER!r} (this server refuses custom keywords)"
     else:
         how = "not known yet: run 'supportinbox sync'"
     click.echo(f"you are {one_line(account.agent)}; team state travels as {how}")
+    if reason:
+        click.echo(f"why: {one_line(reason, limit=200)}")
+    if mode == KEYWORDS:
+        taken = ", ".join(f"{n} {one_line(agent, limit=64)}" for n, agent in sorted(slots.items()))
+        click.echo(f"team slots ({len(slots)} of {SLOTS} taken): {taken or 'none yet'}")
+        click.echo(f"keywords on inbox messages: {len(keywords)} ({' '.join(keywords) or 'none'})")
     click.echo(f"notes folder: {one_line(account.notes_folder)}")
     click.echo(f"waiting for the server: {waiting} state change(s), {notes_waiting} note(s)")
     for event in events:
         click.echo(f"{event.created_at}  {event.kind:9}  {one_line(event.text, limit=160)}")
+
+
+def _keywords_in_use(conn: Any) -> list[str]:
+    """The distinct ``$si-`` keywords on cached inbox messages (the scheme allows 19)."""
+    found: set[str] = set()
+    rows = conn.execute(
+        "SELECT m.flags FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.role = 'inbox' AND m.flags LIKE '%$si-%'"
+    )
+    for (flags,) in rows:
+        found.update(f.lower() for f in str(flags).split() if is_team_keyword(f))
+    return sorted(one_line(f, limit=80) for f in found)
 
 
 def _unsent_changes(conn: Any) -> int:
@@ -149,6 +174,15 @@ def _unsent_changes(conn: Any) -> int:
 
     bases = base_states(conn)
     return sum(1 for cid, state in local_states(conn).items() if state != bases.get(cid, type(state)()))
+
+
+@team.command("forget")
+@click.argument("agent")
+@pass_ctx
+def forget(obj: CliContext, agent: str) -> None:
+    """Give AGENT's team slot back (someone who left); their claims are dropped."""
+    name, account = obj.account()
+    click.echo(one_line(actions.forget_agent(obj.db(), name, account, agent)))
 
 
 @team.command("send-anyway")

@@ -243,4 +243,11 @@ CREATE TABLE team_state_log (
 );
 CREATE INDEX team_state_log_conversation ON team_state_log(conversation_id, uid);
 """,
+    6: """
+-- The state folder also holds the team's agent registry (slot numbers for the bounded
+-- keyword scheme) and, on servers with keywords, the details of each status change.
+ALTER TABLE team_state_log ADD COLUMN kind TEXT NOT NULL DEFAULT 'state';
+ALTER TABLE team_state_log ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX team_state_log_kind ON team_state_log(kind, conversation_id, uid);
+""",
 }

@@ -21,8 +21,9 @@ from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_err
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import notes
-from supportinbox.team.keywords import KeywordError, Resolution, TeamState, claim_keyword, is_agent_name
-from supportinbox.team.server import Change, TeamConflict, change_from, open_team_server
+from supportinbox.team.keywords import Resolution, TeamState, is_agent_name
+from supportinbox.team.server import Change, KeywordServer, TeamConflict, change_from, open_team_server
+from supportinbox.team.statefolder import STATE_FOLDER
 from supportinbox.team.store import (
     ConversationRef,
     base_state,
@@ -49,11 +50,7 @@ class ActionResult:
 def _valid_agent(agent: str) -> str:
     agent = agent.strip()
     if not is_agent_name(agent):
-        raise UserError(f"{agent!r} is not an agent name (letters, digits, '-', '_' or '.')")
-    try:
-        claim_keyword(agent)
-    except KeywordError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(f"{agent!r} is not an agent name (up to 64 letters, digits, '-', '_' or '.')")
     return agent
 
 
@@ -253,3 +250,25 @@ def add_note(
     finally:
         logout(imap)
     return ActionResult(ref.id, f"note added to {ref.id} (shared with the team)", True, state)
+
+
+def forget_agent(
+    db: Database, account_name: str, account: AccountConfig, agent: str, *, password: str | None = None
+) -> str:
+    """Give a former teammate's slot back (their claims are dropped); needs the server."""
+    agent = _valid_agent(agent)
+    imap = _connect(account_name, account, password)
+    if imap is None:
+        raise ConnectionFailed("the server is unreachable: a team slot can only be given back online")
+    try:
+        server = open_team_server(imap, db, account, account.inbox_folder)
+        if not isinstance(server, KeywordServer):
+            return f"nothing to do: on this server team state uses the folder {STATE_FOLDER!r}, without slots"
+        dropped = server.forget(agent)
+    except IMAPClientError as exc:
+        raise UserError(f"the server refused to give back the slot of {agent}: {str(exc)[:200]}") from None
+    finally:
+        logout(imap)
+    return f"{agent}'s team slot is free again" + (
+        f"; their claim was removed from {dropped} message(s)" if dropped else ""
+    )

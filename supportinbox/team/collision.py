@@ -33,9 +33,8 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.mail.parse import decode_header_value
-from supportinbox.team import statefolder
-from supportinbox.team.keywords import Resolution, resolve
-from supportinbox.team.server import KeywordServer, keywords_supported
+from supportinbox.team.keywords import Resolution
+from supportinbox.team.server import MODE_RECHECK_SECONDS, open_team_server
 from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
 
 if TYPE_CHECKING:
@@ -58,16 +57,9 @@ def _server_state(
 ) -> tuple[Resolution, dict[int, tuple[str, ...]]]:
     """The conversation's state and flags as the server has them right now."""
     inbox = ref.inbox_folder or account.inbox_folder
-    # Read-write: EXAMINE reports no PERMANENTFLAGS, which would look like a server without keywords.
-    info = imap.select_folder(inbox)
-    server = KeywordServer(imap, db, account, inbox)
-    messages = server.fetch(ref.uids)
-    flags = {m.uid: m.flags for m in messages}
-    if keywords_supported(info):
-        return resolve(messages), flags
-    statefolder.sync_log(imap, db)
-    entries = statefolder.log_entries(db.conn, ref.id).get(ref.id, [])
-    return statefolder.resolve_log(entries)[0], flags
+    server = open_team_server(imap, db, account, inbox, recheck_after=MODE_RECHECK_SECONDS)
+    state, messages = server.read_flags(ref)
+    return state, {m.uid: m.flags for m in messages}
 
 
 def _answered_unseen(db: Database, ref: ConversationRef, flags: dict[int, tuple[str, ...]]) -> bool:

@@ -25,9 +25,16 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import reapply_state, refresh_if_stale
 from supportinbox.team import notes, statefolder
-from supportinbox.team.keywords import Resolution, TeamState, resolve
+from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
-from supportinbox.team.server import FOLDER, TeamConflict, TeamServer, open_team_server
+from supportinbox.team.server import (
+    FOLDER,
+    MODE_RECHECK_SECONDS,
+    KeywordServer,
+    TeamConflict,
+    TeamServer,
+    open_team_server,
+)
 from supportinbox.team.store import (
     TeamEvent,
     add_event,
@@ -48,8 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# How long the server's keyword support, once checked, is trusted without a SELECT.
-MODE_RECHECK_SECONDS = 6 * 3600
 # Bumped by the cache on any change to messages (triage's change counter, migration 3).
 TRIAGE_INPUT_VERSION = "triage_input_version"
 # The inputs of the last merge: an unchanged cache needs no merge.
@@ -96,6 +101,9 @@ class TeamSyncHook:
             if _has_unlinked_team_messages(db):
                 # Teammates' keywords on mail this client has just fetched: thread it first.
                 refresh_if_stale(db, self.config, self.account)
+            if isinstance(server, KeywordServer):
+                server.refresh_log()
+                server.migrate_legacy()
             changed = self._merge_all(db, server, imap)
         except IMAPClientError as exc:
             self.problems.append(f"team state not exchanged: {one_line(str(exc), limit=200)}")
@@ -123,12 +131,14 @@ class TeamSyncHook:
                     if lost.author == self.account.agent and lost.uid > reported:
                         text = f"{lost.holder} claimed it first and keeps it"
                         self._event(db, cid, "conflict", lost.holder or "", text)
-            newest = db.conn.execute("SELECT MAX(uid) FROM team_state_log").fetchone()[0]
+            newest = db.conn.execute("SELECT MAX(uid) FROM team_state_log WHERE kind = 'state'").fetchone()[0]
             if newest and int(newest) > reported:
                 with db.transaction():
                     db.set_meta(_META_REPORTED, str(newest))
             return states
-        return {cid: resolve(cached.messages) for cid, cached in cached_conversations(db.conn).items()}
+        assert isinstance(server, KeywordServer)
+        cached = cached_conversations(db.conn)
+        return server.resolve_all({cid: c.messages for cid, c in cached.items()})
 
     def _merge_all(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
         inputs = _merge_inputs(db)
@@ -220,6 +230,8 @@ def _merge_inputs(db: Database) -> str | None:
     version = db.get_meta(TRIAGE_INPUT_VERSION)
     if version is None:
         return None
+    # Details and registry entries in the state folder change what the keywords mean.
+    version += "|" + statefolder.log_mark(db)
     rows = db.conn.execute(
         "SELECT conversation_id, status, snoozed_until, assigned_to FROM conversation_state "
         "ORDER BY conversation_id"

@@ -1,66 +1,93 @@
-"""The ``$si-`` keyword scheme: how claims, status and snoozes travel on IMAP messages.
+"""The ``$si-`` keyword scheme: how claims and status travel on IMAP messages.
 
 Pure functions only (no I/O). See docs/team-keywords.md for the scheme in prose.
 
-Every keyword is an IMAP atom built from ``$ a-z 0-9 - . _`` only. Agent names are
-encoded so that any name the config accepts (letters of any script, digits, ``-_.``)
-survives a server that compares keywords case-insensitively: lower-case ASCII letters,
-digits, ``-`` and ``.`` stand for themselves; every other character, ``_`` included,
-becomes ``_`` followed by the two lower-case hex digits of each of its UTF-8 bytes
-(``Alice`` -> ``_41lice``). Decoding is exact, so ``decode(encode(x)) == x``.
+The scheme uses a fixed set of :data:`ALL_KEYWORDS` (19 names), whatever the history of
+the mailbox: no keyword name carries an agent, a time or an id. Servers cap the number of
+keywords per folder (Cyrus at about 128, Dovecot's Maildir keeps 26 in file names) and
+every other client shows them as tags, so names that grow with use are not an option.
 
-A conversation's state is written to every INBOX message of the conversation; reading
-merges them (:func:`resolve`):
+- ``$si-state``: a client wrote this message's team keywords; its other team keywords are
+  then the whole state (a missing status keyword means "no manual status").
+- ``$si-status-open|pending|snoozed|closed``: the status set by hand.
+- ``$si-holder-1`` ... ``$si-holder-12``: the agent registered in that slot holds the
+  conversation. Agents get a slot in the team's registry (messages in the state folder,
+  see :mod:`supportinbox.team.statefolder`); the first registration of a slot wins there.
+- ``$si-sending``: the atomic send step's marker (never touched by state writes).
+- ``$si-probe``: set and cleared at once to check that the server really keeps keywords.
 
-- status/snooze: from the message written last, i.e. the one carrying ``$si-by-WRITER``
-  with the highest (MODSEQ, UID); no ``$si-status-*`` there means no manual status;
-- claim: the union of ``$si-claim-*`` keywords. Claims are written with a conditional
+What a name cannot carry travels as a *detail* in the state folder: who set the status,
+when, and until when a snooze lasts (:class:`Detail`).
+
+Reading merges a conversation's messages (:func:`resolve`):
+
+- status: from the message carrying ``$si-state`` with the highest (MODSEQ, UID), i.e.
+  the last one written; two status keywords on it (interleaved STOREs) resolve by
+  :data:`STATUS_PRECEDENCE`;
+- claim: the union of ``$si-holder-N`` keywords. Claims are written with a conditional
   STORE (CONDSTORE ``UNCHANGEDSINCE``), so the second of two simultaneous claims fails on
-  the server and its client backs off; should two claims still coexist, the lexically
-  smallest agent name wins on every client, and the others are losers that remove their
-  own keyword on their next sync.
+  the server and its client backs off; should two claims still coexist, the lowest slot
+  wins on every client (no registry lookup is needed to agree), and the next sync removes
+  the others;
+- who and when: from the newest detail that matches the status.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 PREFIX = "$si-"
-MAX_KEYWORD_LENGTH = 60
 STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "closed")
 # When one message carries two status keywords (two writers interleaved their STOREs),
 # every client picks the same one: the first in this order.
 STATUS_PRECEDENCE: tuple[str, ...] = ("closed", "snoozed", "pending", "open")
+# Agents that can hold a conversation at the same time on one mailbox.
+SLOTS = 12
 
+STATE = PREFIX + "state"
 # Reserved for the atomic send step: set with a conditional STORE (CONDSTORE
 # UNCHANGEDSINCE) on the customer's latest message right before the first SMTP byte, so
 # that of two agents sending at once exactly one wins. One fixed name whatever the agent or
 # time; the state writes below never add or remove it.
 SENDING = PREFIX + "sending"
+PROBE = PREFIX + "probe"
+_STATUS_PREFIX = PREFIX + "status-"
+_HOLDER_PREFIX = PREFIX + "holder-"
 
-CLAIM = "claim"
-SEEN = "seen"
-BY = "by"
-STATUS = "status"
-SNOOZE = "snooze"
-AT = "at"
-_AGENT_KINDS = (CLAIM, SEEN, BY)
 
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
-_ENCODED = re.compile(r"(?:[a-z0-9.\-]|_[0-9a-f]{2})+")
-_SNOOZE_FORMAT = "%Y%m%dT%H%MZ"
-_SNOOZE_VALUE = re.compile(r"\d{8}T\d{4}Z")
-_AT_FORMAT = "%Y%m%dT%H%M%SZ"
-_AT_VALUE = re.compile(r"\d{8}T\d{6}Z")
+def status_keyword(status: str) -> str:
+    """``$si-status-open|pending|snoozed|closed``."""
+    if status not in STATUSES:
+        raise KeywordError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
+    return _STATUS_PREFIX + status
+
+
+def holder_keyword(slot: int) -> str:
+    """``$si-holder-N``: the agent in slot N holds the conversation."""
+    if not 1 <= slot <= SLOTS:
+        raise KeywordError(f"team slot {slot} is outside 1-{SLOTS}")
+    return f"{_HOLDER_PREFIX}{slot}"
+
+
+ALL_KEYWORDS: tuple[str, ...] = (
+    STATE,
+    *(status_keyword(s) for s in STATUSES),
+    *(holder_keyword(n) for n in range(1, SLOTS + 1)),
+    SENDING,
+    PROBE,
+)
+_KNOWN = frozenset(k.lower() for k in ALL_KEYWORDS)
+# Keywords a state write sets or clears; the others belong to someone else.
+_STATE_KEYWORDS = _KNOWN - {SENDING, PROBE}
+
 # RFC 3501 atom-specials, plus what no keyword of ours may contain.
 _ATOM_SPECIALS = frozenset('(){ %*"\\]')
 
 
 class KeywordError(ValueError):
-    """An agent name or value that cannot be written as a keyword of this scheme."""
+    """A value that cannot be written as a keyword of this scheme."""
 
 
 def is_atom(text: str) -> bool:
@@ -68,104 +95,34 @@ def is_atom(text: str) -> bool:
     return bool(text) and all(33 <= ord(c) <= 126 and c not in _ATOM_SPECIALS for c in text)
 
 
-def encode_agent(agent: str) -> str:
-    """The atom-safe, case-proof form of an agent name (see the module docstring)."""
-    if not agent:
-        raise KeywordError("an agent name cannot be empty")
-    out = []
-    for char in agent:
-        if char in _PLAIN:
-            out.append(char)
-        else:
-            out.extend(f"_{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
-    return "".join(out)
-
-
-def decode_agent(encoded: str) -> str | None:
-    """The agent name of an encoded form; ``None`` when it is not one of ours."""
-    encoded = encoded.lower()  # a server may have changed the case: our form survives it
-    if not _ENCODED.fullmatch(encoded):
-        return None
-    raw = bytearray()
-    index = 0
-    while index < len(encoded):
-        if encoded[index] == "_":
-            raw.append(int(encoded[index + 1 : index + 3], 16))
-            index += 3
-        else:
-            raw.append(ord(encoded[index]))
-            index += 1
-    try:
-        name = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    # Only names the config accepts: a keyword set by anyone else (spaces, quotes, bidi
-    # controls, escapes) is ignored rather than shown.
-    return name if is_agent_name(name) else None
-
-
 def is_agent_name(name: str) -> bool:
     """True for a name ``agent`` may have in the config: letters, digits, ``-_.``."""
     return bool(name) and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
 
 
-def _agent_keyword(kind: str, agent: str) -> str:
-    keyword = f"{PREFIX}{kind}-{encode_agent(agent)}"
-    if len(keyword) > MAX_KEYWORD_LENGTH:
-        raise KeywordError(
-            f"agent name {agent!r} is too long to travel as an IMAP keyword "
-            f"({len(keyword)} > {MAX_KEYWORD_LENGTH} characters once encoded); choose a shorter agent"
-        )
-    return keyword
+def is_team_keyword(flag: str | bytes) -> bool:
+    """True for any flag in the ``$si-`` namespace (ours, a legacy one, or malformed)."""
+    text = flag.decode("ascii", "replace") if isinstance(flag, bytes) else flag
+    return text.lower().startswith(PREFIX)
 
 
-def claim_keyword(agent: str) -> str:
-    """``$si-claim-AGENT``: AGENT holds (is assigned) the conversation."""
-    return _agent_keyword(CLAIM, agent)
+def is_current_keyword(flag: str) -> bool:
+    """True for a keyword of this scheme (any case)."""
+    return flag.lower() in _KNOWN
 
 
-def seen_keyword(agent: str) -> str:
-    """``$si-seen-AGENT``: AGENT has worked on the conversation (presence, never removed)."""
-    return _agent_keyword(SEEN, agent)
+def is_legacy_keyword(flag: str) -> bool:
+    """A ``$si-`` keyword that is not of this scheme: written by the per-agent/per-time scheme."""
+    return is_team_keyword(flag) and not is_current_keyword(flag)
 
 
-def by_keyword(agent: str) -> str:
-    """``$si-by-AGENT``: AGENT wrote the current state (the last writer)."""
-    return _agent_keyword(BY, agent)
-
-
-def status_keyword(status: str) -> str:
-    """``$si-status-open|pending|snoozed|closed``."""
-    if status not in STATUSES:
-        raise KeywordError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
-    return f"{PREFIX}{STATUS}-{status}"
-
-
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def snooze_keyword(until: str | datetime) -> str:
-    """``$si-snooze-YYYYMMDDTHHMMZ`` (UTC, to the minute)."""
-    when = until if isinstance(until, datetime) else _parse_time(until)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return f"{PREFIX}{SNOOZE}-{when.astimezone(UTC).strftime(_SNOOZE_FORMAT)}"
-
-
-def at_keyword(when: str | datetime) -> str:
-    """``$si-at-YYYYMMDDTHHMMSSZ``: when the current state was written (UTC, to the second).
-
-    To the second because the triage queue compares it with the customer's latest message
-    (a conversation closed before the customer wrote again reopens).
-    """
-    moment = when if isinstance(when, datetime) else _parse_time(when)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return f"{PREFIX}{AT}-{moment.astimezone(UTC).strftime(_AT_FORMAT)}"
+def _holder_slot(lowered: str) -> int | None:
+    if not lowered.startswith(_HOLDER_PREFIX):
+        return None
+    digits = lowered[len(_HOLDER_PREFIX) :]
+    if not digits.isdigit() or digits != str(int(digits)) or not 1 <= int(digits) <= SLOTS:
+        return None
+    return int(digits)
 
 
 def normalize_snooze(until: str | None) -> str | None:
@@ -173,52 +130,12 @@ def normalize_snooze(until: str | None) -> str | None:
     if not until:
         return None
     try:
-        when = _parse_time(until)
+        when = datetime.fromisoformat(until.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.replace(second=0, microsecond=0).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Keyword:
-    """One parsed team keyword: ``kind`` is claim, seen, by, status or snooze."""
-
-    kind: str
-    value: str
-
-
-def parse_keyword(keyword: str | bytes) -> Keyword | None:
-    """Parse a flag as a team keyword; ``None`` for anything else (foreign or malformed)."""
-    if isinstance(keyword, bytes):
-        try:
-            keyword = keyword.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    lowered = keyword.lower()
-    if not lowered.startswith(PREFIX) or len(lowered) > MAX_KEYWORD_LENGTH * 2:
-        return None
-    kind, sep, rest = lowered[len(PREFIX) :].partition("-")
-    if not sep or not rest:
-        return None
-    if kind in _AGENT_KINDS:
-        agent = decode_agent(rest)
-        return Keyword(kind, agent) if agent else None
-    if kind == STATUS:
-        return Keyword(kind, rest) if rest in STATUSES else None
-    for time_kind, pattern, fmt in ((SNOOZE, _SNOOZE_VALUE, _SNOOZE_FORMAT), (AT, _AT_VALUE, _AT_FORMAT)):
-        if kind == time_kind and pattern.fullmatch(rest.upper()):
-            try:
-                when = datetime.strptime(rest.upper(), fmt).replace(tzinfo=UTC)
-            except ValueError:
-                return None
-            return Keyword(kind, when.isoformat(timespec="seconds"))
-    return None
-
-
-def is_team_keyword(flag: str | bytes) -> bool:
-    """True for any flag in the ``$si-`` namespace (even a malformed one)."""
-    text = flag.decode("ascii", "replace") if isinstance(flag, bytes) else flag
-    return text.lower().startswith(PREFIX)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(second=0, microsecond=0).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +156,23 @@ class TeamState:
     assigned_to: str | None = None
 
     def normalized(self) -> TeamState:
-        """The form the keywords can carry (snooze to the minute, only while snoozed)."""
+        """The form the server can carry (snooze to the minute, only while snoozed)."""
         snooze = normalize_snooze(self.snoozed_until) if self.status == "snoozed" else None
         return TeamState(self.status, snooze, self.assigned_to or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """Who set a conversation's status, when, and until when a snooze lasts.
+
+    Recorded in the state folder after each status write; ``uid`` orders them.
+    """
+
+    uid: int
+    status: str | None
+    snoozed_until: str | None
+    author: str
+    at: str
 
 
 @dataclass(frozen=True)
@@ -251,84 +182,103 @@ class Resolution:
     state: TeamState
     claimants: tuple[str, ...] = ()
     last_writer: str | None = None
-    seen_by: frozenset[str] = frozenset()
     modseq: int | None = None
     divergent: bool = False
     written_at: str | None = None
 
     @property
     def losers(self) -> tuple[str, ...]:
-        """Claimants other than the winner: each removes its own keyword when it sees this."""
+        """Claimants other than the winner: the next sync removes their claim."""
         return tuple(a for a in self.claimants if a != self.state.assigned_to)
 
 
-def claim_order(agent: str) -> tuple[str, str]:
-    """The deterministic order of coexisting claims: the smallest wins."""
-    return (agent.casefold(), agent)
+@dataclass(frozen=True)
+class _Parsed:
+    marked: bool
+    statuses: frozenset[str]
+    slots: frozenset[int]
+
+    @property
+    def signature(self) -> tuple[frozenset[str], frozenset[int]]:
+        return (self.statuses, self.slots)
 
 
-def _team_keywords(flags: Iterable[str]) -> dict[str, Keyword]:
-    parsed = {}
+def _parse(flags: Iterable[str]) -> _Parsed:
+    marked = False
+    statuses: set[str] = set()
+    slots: set[int] = set()
     for flag in flags:
-        keyword = parse_keyword(flag)
-        if keyword is not None:
-            parsed[flag.lower()] = keyword
-    return parsed
+        lowered = flag.lower()
+        if lowered == STATE:
+            marked = True
+        elif lowered.startswith(_STATUS_PREFIX) and lowered[len(_STATUS_PREFIX) :] in STATUSES:
+            statuses.add(lowered[len(_STATUS_PREFIX) :])
+        else:
+            slot = _holder_slot(lowered)
+            if slot is not None:
+                slots.add(slot)
+    return _Parsed(marked, frozenset(statuses), frozenset(slots))
 
 
-def resolve(messages: Iterable[MessageFlags]) -> Resolution:
-    """Merge the team keywords of a conversation's messages into one state."""
-    claimants: set[str] = set()
-    seen: set[str] = set()
-    best: tuple[tuple[int, int], dict[str, Keyword]] | None = None
-    signatures: set[frozenset[str]] = set()
+def holder_slots(messages: Iterable[MessageFlags]) -> set[int]:
+    """Every slot a ``$si-holder-N`` keyword of these messages names."""
+    return {slot for message in messages for slot in _parse(message.flags).slots}
+
+
+def resolve(
+    messages: Iterable[MessageFlags],
+    agents: Mapping[int, str],
+    details: Sequence[Detail] = (),
+) -> Resolution:
+    """Merge the team keywords of a conversation's messages into one state.
+
+    ``agents``: the registry (slot -> agent); a holder slot nobody is registered in is
+    ignored. ``details``: the conversation's details from the state folder, any order.
+    """
+    held: set[int] = set()
+    best: tuple[tuple[int, int], _Parsed] | None = None
+    signatures: set[tuple[frozenset[str], frozenset[int]]] = set()
     for message in messages:
-        keywords = _team_keywords(message.flags)
-        for keyword in keywords.values():
-            if keyword.kind == CLAIM:
-                claimants.add(keyword.value)
-            elif keyword.kind in (SEEN, BY):
-                seen.add(keyword.value)
-        # A message written by a client carries $si-by-WRITER; its other keywords are then
-        # the whole state (a missing status keyword means "no manual status").
-        if any(k.kind in (STATUS, BY) for k in keywords.values()):
-            signatures.add(frozenset(k for k in keywords if not k.startswith(PREFIX + SEEN + "-")))
+        parsed = _parse(message.flags)
+        held |= parsed.slots
+        if parsed.marked:
+            signatures.add(parsed.signature)
             rank = (message.modseq, message.uid)
             if best is None or rank > best[0]:
-                best = (rank, keywords)
-    ordered = tuple(sorted(claimants, key=claim_order))
-    winner = ordered[0] if ordered else None
+                best = (rank, parsed)
+    claimants = tuple(agents[s] for s in sorted(held) if s in agents)
+    winner = claimants[0] if claimants else None
     if best is None:
-        return Resolution(TeamState(assigned_to=winner), ordered, None, frozenset(seen))
-    keywords = best[1]
-    statuses = {k.value for k in keywords.values() if k.kind == STATUS}
-    status = next((s for s in STATUS_PRECEDENCE if s in statuses), None)
-    snoozes = sorted(k.value for k in keywords.values() if k.kind == SNOOZE)
-    snooze = snoozes[-1] if status == "snoozed" and snoozes else None
-    writers = sorted((k.value for k in keywords.values() if k.kind == BY), key=claim_order)
-    times = sorted(k.value for k in keywords.values() if k.kind == AT)
+        return Resolution(TeamState(assigned_to=winner), claimants, divergent=len(held) > 0)
+    status = next((s for s in STATUS_PRECEDENCE if s in best[1].statuses), None)
+    detail, written_at = _detail_for(status, details)
+    snooze = detail.snoozed_until if detail is not None and status == "snoozed" else None
     return Resolution(
-        TeamState(status, snooze, winner),
-        ordered,
-        writers[0] if writers else None,
-        frozenset(seen),
+        TeamState(status, snooze, winner).normalized(),
+        claimants,
+        detail.author if detail is not None else None,
         best[0][0],
-        divergent=len(signatures) > 1,
-        written_at=times[-1] if times else None,
+        divergent=len(signatures) > 1 or len(claimants) > 1,
+        written_at=written_at,
     )
 
 
-def target_keywords(state: TeamState, writer: str, written_at: str | datetime | None = None) -> set[str]:
-    """The team keywords a message carries for ``state`` written by ``writer``."""
-    state = state.normalized()
-    wanted = {by_keyword(writer), seen_keyword(writer), at_keyword(written_at or datetime.now(UTC))}
-    if state.status:
-        wanted.add(status_keyword(state.status))
-    if state.status == "snoozed" and state.snoozed_until:
-        wanted.add(snooze_keyword(state.snoozed_until))
-    if state.assigned_to:
-        wanted.add(claim_keyword(state.assigned_to))
-    return wanted
+def _detail_for(status: str | None, details: Sequence[Detail]) -> tuple[Detail | None, str | None]:
+    """The detail of the status on the server, and when that status was set.
+
+    Normally the newest detail, as it was written after its STORE. When the newest does
+    not match (the STORE of a later status landed but its detail did not), the newest
+    matching one still tells the snooze and the author, and the status was set no earlier
+    than the newest detail of all.
+    """
+    if not details:
+        return None, None
+    ordered = sorted(details, key=lambda d: d.uid)
+    newest = ordered[-1]
+    if newest.status == status:
+        return newest, newest.at or None
+    matching = [d for d in ordered if d.status == status]
+    return (matching[-1] if matching else None), newest.at or None
 
 
 @dataclass(frozen=True)
@@ -347,31 +297,39 @@ class _Group:
     modseq: int = 0
 
 
+def target_keywords(state: TeamState, slots: Mapping[str, int]) -> set[str]:
+    """The team keywords a message carries for ``state``; ``slots``: agent -> slot."""
+    state = state.normalized()
+    wanted = {STATE}
+    if state.status:
+        wanted.add(status_keyword(state.status))
+    if state.assigned_to:
+        if state.assigned_to not in slots:
+            raise KeywordError(f"agent {state.assigned_to!r} has no team slot on this mailbox")
+        wanted.add(holder_keyword(slots[state.assigned_to]))
+    return wanted
+
+
 def plan_store(
-    messages: Sequence[MessageFlags],
-    state: TeamState,
-    writer: str,
-    written_at: str | datetime | None = None,
+    messages: Sequence[MessageFlags], state: TeamState, slots: Mapping[str, int]
 ) -> list[StorePlan]:
     """The STOREs that give every message exactly the team keywords of ``state``.
 
-    ``$si-seen-*`` keywords are kept (they record who ever worked on the conversation), and
-    so is :data:`SENDING`, which belongs to the send step.
-    Each plan carries the highest MODSEQ of its messages for a conditional STORE.
+    Every other ``$si-`` keyword goes too (a losing claim, a keyword of the per-agent
+    scheme this one replaced), except :data:`SENDING` and :data:`PROBE`, which belong to
+    the send step and the keyword check. Each plan carries the highest MODSEQ of its
+    messages for a conditional STORE.
     """
-    wanted = target_keywords(state, writer, written_at)
-    wanted_lower = {w.lower() for w in wanted}
+    wanted = target_keywords(state, slots)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], _Group] = {}
     for message in messages:
         present = {f.lower(): f for f in message.flags if is_team_keyword(f)}
-        add = tuple(sorted(w for w in wanted if w.lower() not in present))
+        add = tuple(sorted(w for w in wanted if w not in present))
         remove = tuple(
             sorted(
                 original
                 for lowered, original in present.items()
-                if lowered not in wanted_lower
-                and not lowered.startswith(PREFIX + SEEN + "-")
-                and lowered != SENDING
+                if lowered not in wanted and (lowered in _STATE_KEYWORDS or not is_current_keyword(lowered))
             )
         )
         if not add and not remove:

@@ -1,15 +1,31 @@
-"""Fallback for servers that refuse custom keywords: a hidden state folder.
+"""The hidden state folder: small JSON messages that every teammate replays in UID order.
 
-When the inbox's PERMANENTFLAGS lacks ``\\*`` the shared state travels as small messages
-APPENDed to the folder :data:`STATE_FOLDER`, one per change, each holding JSON::
+Messages are read in UID order (the server's order of arrival, the same for every
+client). Each has the header ``X-Supportinbox-State`` and a JSON body whose ``kind`` says
+what it is:
+
+``state`` (no ``kind`` in older messages): on servers that refuse custom keywords, the
+  whole shared state of a conversation, one message per change::
 
     {"conversation": ID, "status": ..., "snoozed_until": ..., "assigned_to": ...,
      "author": AGENT, "at": ISO-TIME, "base": UID-OF-THE-STATE-IT-CHANGED}
 
-Messages are read in UID order (the server's order of arrival, the same for every
-client). A message whose ``base`` is the previous one simply replaces the state; one
-written concurrently (its ``base`` is older) changes only the fields its author changed,
-and cannot take a claim that someone else took first: the earlier claim (lower UID) wins.
+  A message whose ``base`` is the previous one simply replaces the state; one written
+  concurrently (its ``base`` is older) changes only the fields its author changed, and
+  cannot take a claim that someone else took first: the earlier claim (lower UID) wins.
+
+``detail``: on servers with keywords, who set a conversation's status, when, and until
+  when it is snoozed (what keyword names cannot carry in the bounded scheme)::
+
+    {"kind": "detail", "conversation": ID, "status": ..., "snoozed_until": ...,
+     "author": AGENT, "at": ISO-TIME}
+
+``agent`` / ``free``: the registry of team slots (header value ``agents``)::
+
+    {"kind": "agent", "conversation": "agents", "agent": NAME, "slot": N, "author": AGENT}
+
+  The first registration of a free slot wins; a later one for a taken slot, or for an
+  agent that already has one, changes nothing. ``free`` gives a slot back.
 """
 
 from __future__ import annotations
@@ -27,23 +43,32 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.store.db import Database
-from supportinbox.team.keywords import Resolution, TeamState
+from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, is_agent_name
 
 log = logging.getLogger(__name__)
 
 STATE_FOLDER = "Support State"
 STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
+REGISTRY = "agents"
+STATE, DETAIL, AGENT, FREE = "state", "detail", "agent", "free"
+_KINDS = (STATE, DETAIL, AGENT, FREE)
 _META_VALIDITY = "team_state_uidvalidity"
 _META_LAST_UID = "team_state_last_uid"
+_META_UIDNEXT = "team_state_uidnext"
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One state message."""
+    """One state-folder message.
+
+    For ``agent``/``free`` entries ``state.assigned_to`` is the agent the slot is given to
+    (or taken from) and ``slot`` the slot; ``conversation_id`` is :data:`REGISTRY`.
+    """
 
     uid: int
     conversation_id: str
@@ -51,6 +76,8 @@ class LogEntry:
     state: TeamState
     author: str
     written_at: str = ""
+    kind: str = STATE
+    slot: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,6 @@ def resolve_log(entries: Iterable[LogEntry]) -> tuple[Resolution, list[LogConfli
     head_uid = 0
     current = TeamState()
     conflicts: list[LogConflict] = []
-    seen: set[str] = set()
-    claimants: set[str] = set()
     last_writer: str | None = None
     written_at: str | None = None
     for entry in sorted(entries, key=lambda e: e.uid):
@@ -93,20 +118,16 @@ def resolve_log(entries: Iterable[LogEntry]) -> tuple[Resolution, list[LogConfli
                 elif wanted.assigned_to != current.assigned_to:
                     conflicts.append(LogConflict(entry.uid, entry.author, wanted.assigned_to, claim))
             merged = TeamState(status, snooze, claim)
-        if merged.assigned_to:
-            claimants.add(merged.assigned_to)
         current = merged
         states[entry.uid] = merged
         head_uid = entry.uid
         if entry.author:
-            seen.add(entry.author)
             last_writer = entry.author
         written_at = entry.written_at or written_at
     resolution = Resolution(
         current,
         (current.assigned_to,) if current.assigned_to else (),
         last_writer,
-        frozenset(seen | claimants),
         head_uid or None,
         written_at=written_at,
     )
@@ -123,23 +144,48 @@ def build_state_message(
 ) -> bytes:
     """The message that records one state change (``status_at``: when the status was set)."""
     state = state.normalized()
-    now = datetime.now(UTC)
-    payload = {
+    payload: dict[str, Any] = {
         "conversation": conversation_id,
         "status": state.status,
         "snoozed_until": state.snoozed_until,
         "assigned_to": state.assigned_to,
-        "author": agent,
-        "at": status_at or now.isoformat(timespec="seconds"),
         "base": base_uid,
     }
+    return _message(account, agent, conversation_id, payload, status_at)
+
+
+def build_detail_message(
+    account: AccountConfig, agent: str, conversation_id: str, state: TeamState, status_at: str | None = None
+) -> bytes:
+    """The detail of a status written as keywords: who, when, until when snoozed."""
+    state = state.normalized()
+    payload: dict[str, Any] = {
+        "kind": DETAIL,
+        "conversation": conversation_id,
+        "status": state.status,
+        "snoozed_until": state.snoozed_until,
+    }
+    return _message(account, agent, conversation_id, payload, status_at)
+
+
+def build_registry_message(
+    account: AccountConfig, author: str, agent: str, slot: int, kind: str = AGENT
+) -> bytes:
+    """A registration of ``agent`` in ``slot`` (``kind`` ``free``: the slot given back)."""
+    payload: dict[str, Any] = {"kind": kind, "conversation": REGISTRY, "agent": agent, "slot": slot}
+    return _message(account, author, REGISTRY, payload, None)
+
+
+def _message(account: AccountConfig, author: str, key: str, payload: dict[str, Any], at: str | None) -> bytes:
+    now = datetime.now(UTC)
+    payload = {**payload, "author": author, "at": at or now.isoformat(timespec="seconds")}
     msg = EmailMessage()
     msg["From"] = account.email
     msg["To"] = account.email
-    msg["Subject"] = f"supportinbox state {conversation_id}"
+    msg["Subject"] = f"supportinbox state {key}"
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=account.email.rpartition("@")[2] or "supportinbox.invalid")
-    msg[STATE_HEADER] = conversation_id
+    msg[STATE_HEADER] = key
     msg.set_content(json.dumps(payload, ensure_ascii=True, sort_keys=True) + "\n")
     return msg.as_bytes()
 
@@ -159,26 +205,64 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         return None
     if not isinstance(data, dict) or not header or data.get("conversation") != header:
         return None
+    kind = data.get("kind", STATE)
+    if kind not in _KINDS or (header == REGISTRY) != (kind in (AGENT, FREE)):
+        return None
+    author, at = _text(data.get("author")) or "", _text(data.get("at")) or ""
+    if kind in (AGENT, FREE):
+        agent, slot = _text(data.get("agent")), data.get("slot")
+        if agent is None or not is_agent_name(agent) or not isinstance(slot, int) or not 1 <= slot <= SLOTS:
+            return None
+        return LogEntry(uid, header, 0, TeamState(assigned_to=agent), author, at, kind, slot)
     status = _text(data.get("status"))
     if status not in (None, "open", "pending", "snoozed", "closed"):
         return None
     base = data.get("base")
+    holder = _text(data.get("assigned_to")) if kind == STATE else None
     return LogEntry(
         uid,
         header,
         base if isinstance(base, int) and 0 <= base < uid else 0,
-        TeamState(status, _text(data.get("snoozed_until")), _text(data.get("assigned_to"))),
-        _text(data.get("author")) or "",
-        _text(data.get("at")) or "",
+        TeamState(status, _text(data.get("snoozed_until")), holder),
+        author,
+        at,
+        kind,
     )
 
 
+def registry(entries: Iterable[LogEntry]) -> dict[int, str]:
+    """Replay the registry: slot -> agent. The first registration of a free slot wins."""
+    slots: dict[int, str] = {}
+    for entry in sorted(entries, key=lambda e: e.uid):
+        agent = entry.state.assigned_to
+        if agent is None:
+            continue
+        if entry.kind == AGENT and entry.slot not in slots and agent not in slots.values():
+            slots[entry.slot] = agent
+        elif entry.kind == FREE and slots.get(entry.slot) == agent:
+            del slots[entry.slot]
+    return slots
+
+
 def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
-    """Fetch new state messages into ``team_state_log``; False if the folder does not exist."""
-    if not imap.folder_exists(STATE_FOLDER):
+    """Fetch new state messages into ``team_state_log``; False if the folder does not exist.
+
+    One STATUS when nothing was added since the last call (the selected folder is then
+    left as it was); otherwise the state folder is left selected (read-only).
+    """
+    try:
+        status = imap.folder_status(STATE_FOLDER, [b"UIDNEXT", b"UIDVALIDITY"])
+    except IMAPClientError:
+        # No such folder (a STATUS of a missing folder is a NO).
         if not create:
             return False
         imap.create_folder(STATE_FOLDER)
+        status = imap.folder_status(STATE_FOLDER, [b"UIDNEXT", b"UIDVALIDITY"])
+    mark = f"{status.get(b'UIDVALIDITY', '')}/{status.get(b'UIDNEXT', '')}"
+    if db.get_meta(_META_UIDNEXT) == mark and db.get_meta(_META_VALIDITY) == str(
+        status.get(b"UIDVALIDITY", "")
+    ):
+        return True
     info = imap.select_folder(STATE_FOLDER, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
     last_uid = int(db.get_meta(_META_LAST_UID) or 0)
@@ -190,6 +274,8 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
         last_uid = 0
     uids = [u for u in imap.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid]
     if not uids:
+        with db.transaction():
+            db.set_meta(_META_UIDNEXT, mark)
         return True
     sizes = imap.fetch(uids, ["RFC822.SIZE"])
     wanted = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_STATE_SIZE]
@@ -198,7 +284,7 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     with db.transaction() as tx:
         tx.executemany(
             "INSERT OR REPLACE INTO team_state_log(uid, conversation_id, base_uid, status, snoozed_until, "
-            "assigned_to, author, written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "assigned_to, author, written_at, kind, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.uid,
@@ -209,31 +295,65 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
                     e.state.assigned_to,
                     e.author,
                     e.written_at,
+                    e.kind,
+                    e.slot,
                 )
                 for e in entries
                 if e is not None
             ],
         )
         db.set_meta(_META_LAST_UID, str(max(uids)))
+        # UIDNEXT may have moved on since the STATUS: only what was fetched is marked.
+        if int(status.get(b"UIDNEXT", 0) or 0) == max(uids) + 1:
+            db.set_meta(_META_UIDNEXT, mark)
     return True
 
 
-def log_entries(conn: sqlite3.Connection, conversation_id: str | None = None) -> dict[str, list[LogEntry]]:
-    """Cached state messages, grouped by conversation."""
+def log_mark(db: Database) -> str:
+    """Changes whenever new state-folder messages were read (for change fingerprints)."""
+    return f"{db.get_meta(_META_VALIDITY) or ''}/{db.get_meta(_META_LAST_UID) or 0}"
+
+
+def log_entries(
+    conn: sqlite3.Connection, conversation_id: str | None = None, kinds: tuple[str, ...] = (STATE,)
+) -> dict[str, list[LogEntry]]:
+    """Cached state-folder messages of ``kinds``, grouped by conversation."""
     query = (
-        "SELECT uid, conversation_id, base_uid, status, snoozed_until, assigned_to, author, written_at "
-        "FROM team_state_log"
+        "SELECT uid, conversation_id, base_uid, status, snoozed_until, assigned_to, author, written_at, "
+        f"kind, slot FROM team_state_log WHERE kind IN ({', '.join('?' * len(kinds))})"
     )
-    params: tuple[str, ...] = ()
+    params: tuple[str, ...] = kinds
     if conversation_id is not None:
-        query += " WHERE conversation_id = ?"
-        params = (conversation_id,)
+        query += " AND conversation_id = ?"
+        params = (*kinds, conversation_id)
     grouped: dict[str, list[LogEntry]] = {}
     for row in conn.execute(query + " ORDER BY uid", params):
         grouped.setdefault(str(row[1]), []).append(
-            LogEntry(int(row[0]), str(row[1]), int(row[2]), TeamState(row[3], row[4], row[5]), row[6], row[7])
+            LogEntry(
+                int(row[0]),
+                str(row[1]),
+                int(row[2]),
+                TeamState(row[3], row[4], row[5]),
+                row[6],
+                row[7],
+                str(row[8]),
+                int(row[9]),
+            )
         )
     return grouped
+
+
+def cached_registry(conn: sqlite3.Connection) -> dict[int, str]:
+    """The team slots as last read from the state folder: slot -> agent."""
+    return registry(log_entries(conn, REGISTRY, (AGENT, FREE)).get(REGISTRY, []))
+
+
+def cached_details(conn: sqlite3.Connection, conversation_id: str | None = None) -> dict[str, list[Detail]]:
+    """The status details last read from the state folder, by conversation."""
+    return {
+        cid: [Detail(e.uid, e.state.status, e.state.snoozed_until, e.author, e.written_at) for e in entries]
+        for cid, entries in log_entries(conn, conversation_id, (DETAIL,)).items()
+    }
 
 
 def append_state(
@@ -246,8 +366,11 @@ def append_state(
     status_at: str | None = None,
 ) -> None:
     """Record a state change on the server."""
+    append_message(imap, build_state_message(account, agent, conversation_id, state, base_uid, status_at))
+
+
+def append_message(imap: IMAPClient, raw: bytes) -> None:
+    """APPEND one message to the state folder (created when missing)."""
     if not imap.folder_exists(STATE_FOLDER):
         imap.create_folder(STATE_FOLDER)
-    imap.append(
-        STATE_FOLDER, build_state_message(account, agent, conversation_id, state, base_uid, status_at)
-    )
+    imap.append(STATE_FOLDER, raw)

@@ -234,18 +234,16 @@ def recent_events(conn: sqlite3.Connection, limit: int = 20) -> list[TeamEvent]:
 
 
 def known_agents(conn: sqlite3.Connection) -> dict[str, set[str]]:
-    """Agents seen in the cache, each with where: claim, seen (keywords) and note."""
-    from supportinbox.team.keywords import BY, CLAIM, SEEN, parse_keyword
-
+    """Agents seen in the cache, each with where: team slot, claim, state changes, notes."""
     found: dict[str, set[str]] = defaultdict(set)
-    for (flags,) in conn.execute("SELECT flags FROM messages WHERE flags LIKE '%$si-%'"):
-        for flag in str(flags).split():
-            keyword = parse_keyword(flag)
-            if keyword is not None and keyword.kind in (CLAIM, SEEN, BY):
-                found[keyword.value].add("claim" if keyword.kind == CLAIM else "keywords")
+    for agent, kind in conn.execute(
+        "SELECT assigned_to, kind FROM team_state_log WHERE kind IN ('agent', 'state') "
+        "AND assigned_to IS NOT NULL AND assigned_to != '' "
+        "UNION SELECT author, 'author' FROM team_state_log WHERE author != ''"
+    ):
+        found[str(agent)].add({"agent": "team slot", "state": "claim"}.get(str(kind), "state changes"))
     for (assigned,) in conn.execute(
-        "SELECT assigned_to FROM conversation_state WHERE assigned_to IS NOT NULL AND assigned_to != '' "
-        "UNION SELECT assigned_to FROM team_state_log WHERE assigned_to IS NOT NULL AND assigned_to != ''"
+        "SELECT assigned_to FROM conversation_state WHERE assigned_to IS NOT NULL AND assigned_to != ''"
     ):
         found[str(assigned)].add("claim")
     for (author,) in conn.execute("SELECT DISTINCT author FROM notes"):

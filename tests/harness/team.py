@@ -24,8 +24,10 @@ from supportinbox.store.db import Database, open_database
 from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import default_hooks
 from supportinbox.team.hook import TeamSyncHook
+from supportinbox.team.statefolder import STATE_FOLDER, parse_state_message, registry
 from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
+from tests.harness.mail import client
 from tests.harness.replies import CliResult, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 
@@ -137,3 +139,30 @@ def app_account_and_bob(
     setup.db.close()
     (bob,) = make_team(base, dovecot, None, ("bob",))
     return cid, bob
+
+
+def server_registry(dovecot: Dovecot) -> dict[int, str]:
+    """The team slots as the state folder on the server says: slot -> agent."""
+    with client(dovecot) as imap:
+        if not imap.folder_exists(STATE_FOLDER):
+            return {}
+        imap.select_folder(STATE_FOLDER, readonly=True)
+        uids = imap.search(["ALL"])
+        bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+    entries = [parse_state_message(uid, bytes(bodies[uid][b"BODY[]"])) for uid in uids]
+    return registry(e for e in entries if e is not None)
+
+
+def team_flags(dovecot: Dovecot, message_id: str) -> set[str]:
+    """The flags of one inbox message on the server, ``$si-holder-N`` also as ``holder:AGENT``."""
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        (uid,) = imap.search(["HEADER", "Message-ID", message_id.strip("<>")])
+        flags = {f.decode() for f in imap.get_flags([uid])[uid]}
+    slots = server_registry(dovecot)
+    holders = {
+        f"holder:{slots.get(int(f.rpartition('-')[2]), '?')}"
+        for f in flags
+        if f.lower().startswith("$si-holder-")
+    }
+    return flags | holders

@@ -12,11 +12,11 @@ from supportinbox.store.conversations import list_queue, set_status
 from supportinbox.store.db import open_database
 from supportinbox.store.rebuild import rebuild_cache
 from supportinbox.team import actions
-from supportinbox.team.keywords import claim_keyword
 from supportinbox.team.server import KeywordServer, TeamConflict
+from supportinbox.team.statefolder import STATE_FOLDER, build_registry_message
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
-from tests.harness.team import make_team
+from tests.harness.team import make_team, server_registry, team_flags
 
 pytestmark = pytest.mark.server
 
@@ -24,10 +24,7 @@ MID = "<login@customer.test>"
 
 
 def _server_flags(dovecot: Dovecot, message_id: str = MID) -> set[str]:
-    with client(dovecot) as imap:
-        imap.select_folder("INBOX", readonly=True)
-        (uid,) = imap.search(["HEADER", "Message-ID", message_id.strip("<>")])
-        return {f.decode() for f in imap.get_flags([uid])[uid]}
+    return team_flags(dovecot, message_id)
 
 
 def _team(tmp_path: Path, dovecot: Dovecot):  # type: ignore[no-untyped-def]
@@ -42,7 +39,7 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
 
     result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
     assert result.online and result.state.assigned_to == "alice"
-    assert "$si-claim-alice" in _server_flags(dovecot)
+    assert "holder:alice" in _server_flags(dovecot)
     assert alice.queue_row(cid)[0] == "alice"
     assert bob.queue_row(cid)[0] is None  # not synced yet
 
@@ -64,14 +61,14 @@ def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Pat
     with pytest.raises(TeamConflict, match="alice holds this conversation"):
         actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
     assert bob.queue_row(cid)[0] == "alice"  # bob's cache now shows the truth
-    assert "$si-claim-bob" not in _server_flags(dovecot)
+    assert "holder:bob" not in _server_flags(dovecot)
     with pytest.raises(TeamConflict, match="alice holds"):
         actions.release(bob.db, bob.config, bob.name, bob.account, cid)
 
     taken = actions.claim(bob.db, bob.config, bob.name, bob.account, cid, force=True)
     assert taken.state.assigned_to == "bob"
     flags = _server_flags(dovecot)
-    assert "$si-claim-bob" in flags and "$si-claim-alice" not in flags
+    assert "holder:bob" in flags and "holder:alice" not in flags
     alice.sync()
     assert alice.queue_row(cid)[0] == "bob"
 
@@ -94,7 +91,7 @@ def test_simultaneous_claims_end_with_one_holder_everyone_agrees_on(tmp_path: Pa
         with pytest.raises(TeamConflict, match="bob holds"):
             actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
     flags = _server_flags(dovecot)
-    assert "$si-claim-bob" in flags and "$si-claim-alice" not in flags
+    assert "holder:bob" in flags and "holder:alice" not in flags
     for mate in (alice, bob, carol):
         mate.sync()
     assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}
@@ -106,14 +103,18 @@ def test_claims_that_landed_together_settle_on_one_winner(tmp_path: Path, doveco
     with client(dovecot) as imap:
         imap.select_folder("INBOX")
         (uid,) = imap.search(["HEADER", "Message-ID", MID.strip("<>")])
-        imap.add_flags([uid], ["$si-claim-carol", "$si-by-carol", "$si-claim-bob", "$si-by-bob"])
-    hooks = {m.agent: m.sync() for m in (carol, alice, bob)}
-    assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}  # lexically first
-    assert any("claimed it at the same time" in e.text for e in hooks["carol"].events)
+        imap.add_flags([uid], ["$si-state", "$si-holder-2", "$si-holder-1"])
+        imap.create_folder(STATE_FOLDER)
+        imap.append(STATE_FOLDER, build_registry_message(carol.account, "carol", "carol", 1))
+        imap.append(STATE_FOLDER, build_registry_message(bob.account, "bob", "bob", 2))
+    hooks = {m.agent: m.sync() for m in (bob, alice, carol)}
+    assert server_registry(dovecot) == {1: "carol", 2: "bob"}
+    assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"carol"}  # the lowest slot
+    assert any("claimed it at the same time" in e.text for e in hooks["bob"].events)
     flags = _server_flags(dovecot)
-    assert "$si-claim-bob" in flags and "$si-claim-carol" not in flags
-    carol.sync()
-    assert carol.queue_row(cid)[0] == "bob"
+    assert "holder:carol" in flags and "holder:bob" not in flags
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "carol"
 
 
 def test_claim_made_offline_loses_to_an_earlier_one(tmp_path: Path, dovecot: Dovecot) -> None:
@@ -125,16 +126,16 @@ def test_claim_made_offline_loses_to_an_earlier_one(tmp_path: Path, dovecot: Dov
     hook = bob.sync()
     assert bob.queue_row(cid)[0] == "alice"
     assert any(e.kind == "conflict" and "alice took it first" in e.text for e in hook.events)
-    assert "$si-claim-bob" not in _server_flags(dovecot)
+    assert "holder:bob" not in _server_flags(dovecot)
 
 
 def test_offline_claim_reaches_the_server_at_next_sync(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     offline = bob.account.model_copy(update={"imap_port": 1})
     actions.claim(bob.db, bob.config, bob.name, offline, cid)
-    assert "$si-claim-bob" not in _server_flags(dovecot)
+    assert "holder:bob" not in _server_flags(dovecot)
     bob.sync()
-    assert claim_keyword("bob") in _server_flags(dovecot)
+    assert "holder:bob" in _server_flags(dovecot)
     alice.sync()
     assert alice.queue_row(cid)[0] == "bob"
 
@@ -145,7 +146,8 @@ def test_status_and_assignment_travel_and_release_clears(tmp_path: Path, dovecot
     set_status(alice.db, cid, "pending", agent="alice")
     alice.sync()  # pushes the status set by the triage command
     flags = _server_flags(dovecot)
-    assert {"$si-claim-carol", "$si-status-pending", "$si-by-alice", "$si-seen-alice"} <= flags
+    assert {"holder:carol", "$si-status-pending", "$si-state"} <= flags
+    assert not any(f.startswith(("$si-by", "$si-seen", "$si-at", "$si-claim")) for f in flags)
     bob.sync()
     assert bob.queue_row(cid) == ("carol", "pending")
     carol.sync()
@@ -186,8 +188,8 @@ def test_snooze_travels_to_the_minute(tmp_path: Path, dovecot: Dovecot) -> None:
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     set_status(alice.db, cid, "snoozed", agent="alice", snoozed_until=until)
     actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
-    assert f"$si-snooze-{until:%Y%m%dT%H%M}Z" in _server_flags(dovecot)
     assert "$si-status-snoozed" in _server_flags(dovecot)
+    assert not any(f.startswith("$si-snooze") for f in _server_flags(dovecot))
     bob.sync()
     row = bob.db.conn.execute(
         "SELECT status, snoozed_until FROM conversations WHERE id = ?", (cid,)
@@ -237,7 +239,7 @@ def test_cache_rebuild_does_not_push_stale_state_over_teammates(tmp_path: Path, 
 def test_agent_names_of_any_script_travel_exactly(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "Zoë")
-    assert claim_keyword("Zoë") in _server_flags(dovecot)
+    assert "holder:Zoë" in _server_flags(dovecot)
     bob.sync()
     assert bob.queue_row(cid)[0] == "Zoë"
     actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "علی")

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from supportinbox.config import load_config
 from supportinbox.team import actions, statefolder
 from supportinbox.team.collision import install
 from supportinbox.team.keywords import TeamState
 from supportinbox.team.server import TeamConflict
 from tests.harness.dovecot import Dovecot, make_root
 from tests.harness.mail import append, client, make_message
+from tests.harness.rewriteproxy import RewriteProxy
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
 
@@ -163,3 +165,58 @@ def test_a_server_refusing_notes_does_not_stop_the_sync(
     assert bob.queue_row(cid)[0] == "alice"
     unsent = alice.db.conn.execute("SELECT COUNT(*) FROM notes WHERE uploaded = 0").fetchone()[0]
     assert unsent == 1  # kept, tried again at every sync
+
+
+def test_a_server_that_announces_keywords_but_drops_them_is_found_out(
+    tmp_path: Path, no_keywords_dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dovecot = no_keywords_dovecot
+    append(dovecot, [make_message(message_id=MID, subject="Invoice is wrong")])
+
+    def announce_keywords(line: bytes) -> bytes:
+        return line.replace(b"[PERMANENTFLAGS (", b"[PERMANENTFLAGS (\\* ", 1)
+
+    with RewriteProxy(dovecot.imap_port, announce_keywords) as liar:
+        with client(dovecot) as imap:
+            info = imap.select_folder("INBOX")
+        assert b"\\*" not in info[b"PERMANENTFLAGS"]
+        real_port = f"imap_port = {dovecot.imap_port}\n"
+        alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+        for mate in (alice, bob):
+            text = (
+                (mate.home / "config" / "config.toml")
+                .read_text()
+                .replace(real_port, f"imap_port = {liar.port}\n")
+            )
+            (mate.home / "config" / "config.toml").write_text(text)
+            with mate.active():
+                mate.config = load_config()
+                mate.name, mate.account = mate.config.account()
+            mate.db.conn.execute("DELETE FROM meta WHERE key LIKE 'team_mode%'")
+        cid = alice.conversation_of(MID)
+        result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+        assert result.online
+        bob.sync()
+        assert bob.queue_row(cid)[0] == "alice"
+        status = bob.cli(capsys, "team", "status")
+    assert "the folder 'Support State'" in status.out
+    assert "announces custom keywords in INBOX but did not keep one that was set" in status.out
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        assert not any(f.startswith(b"$si-") for f in imap.get_flags([1])[1])
+
+
+def test_the_config_can_send_team_state_to_the_folder(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra='team_state = "folder"')
+    cid = alice.conversation_of(MID)
+    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "alice"
+    status = bob.cli(capsys, "team", "status")
+    assert 'team_state = "folder" in the config' in status.out
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        assert not any(f.startswith(b"$si-") for f in imap.get_flags([1])[1])
