@@ -48,6 +48,12 @@ class AccountConfig(_Model):
     password_command: str | None = Field(
         None, description="Shell command printing the password; otherwise the system keyring."
     )
+    auth: Literal["password", "oauth2"] | None = Field(
+        None, description="password or oauth2; oauth2 when oauth2_token_command is set."
+    )
+    oauth2_token_command: str | None = Field(
+        None, description="Shell command printing an OAuth2 access token (oama, mutt_oauth2.py, ...)."
+    )
     imap_host: str
     imap_port: Annotated[int, Field(ge=1, le=65535)] = 993
     imap_security: Security = "tls"
@@ -101,6 +107,20 @@ class AccountConfig(_Model):
                 'use "tls" or "starttls"'
             )
         return self
+
+    @model_validator(mode="after")
+    def _oauth2_needs_a_token_command(self) -> AccountConfig:
+        if self.auth == "oauth2" and not self.oauth2_token_command:
+            raise ValueError(
+                'auth = "oauth2" needs oauth2_token_command, a command printing an access token '
+                '(e.g. "oama access support@example.com")'
+            )
+        return self
+
+    @property
+    def uses_oauth2(self) -> bool:
+        """Log in with an OAuth2 access token (XOAUTH2/OAUTHBEARER) instead of a password."""
+        return self.auth == "oauth2" or (self.auth is None and bool(self.oauth2_token_command))
 
     @property
     def smtp_server(self) -> str:

@@ -57,6 +57,12 @@ def init(obj: CliContext, print_only: bool) -> None:
 def login(obj: CliContext) -> None:
     """Store the account's password in the system keyring."""
     name, account = obj.account()
+    if account.uses_oauth2:
+        click.echo(
+            f"account {name!r} logs in with OAuth2: its access token comes from oauth2_token_command, "
+            "so there is no password to store"
+        )
+        return
     password = getpass.getpass(f"Password for {account.username} on {account.imap_host}: ")
     if not password:
         raise ConfigError("no password given; nothing stored")

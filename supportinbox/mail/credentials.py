@@ -1,6 +1,6 @@
-"""Passwords: the system keyring first, else the account's ``password_command``.
+"""Passwords (the system keyring first, else ``password_command``) and OAuth2 access tokens.
 
-A password is held only in memory, never written to config, cache, logs or error
+A password or token is held only in memory, never written to config, cache, logs or error
 messages. Error messages name the account and the remedy, never the secret.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
 
 import keyring
 import keyring.errors
@@ -103,3 +104,64 @@ def get_password(account_name: str, account: AccountConfig) -> str:
         f"system keyring, or set password_command in [accounts.{account_name}]"
         + ("" if _keyring_usable() else " (this machine has no keyring backend, so password_command it is)")
     )
+
+
+# Access tokens from oauth2_token_command, per account, for the life of the process: the
+# app connects often, and a token lasts about an hour. A refused token is replaced by
+# asking the command again (oauth2_token).
+_TOKENS: dict[str, str] = {}
+_TOKENS_LOCK = threading.Lock()
+TOKEN_COMMAND_TIMEOUT = 120.0  # a helper may refresh over the network first
+
+
+def oauth2_token(account_name: str, account: AccountConfig, *, fresh: bool = False) -> str:
+    """An access token for the account from ``oauth2_token_command``.
+
+    ``fresh``: the last one was refused (expired): run the command again. Helpers such as
+    oama or mutt_oauth2.py refresh the token themselves when it has expired.
+    """
+    key = f"{_key(account_name, account)}:{account.imap_port}"
+    with _TOKENS_LOCK:
+        if not fresh and key in _TOKENS:
+            return _TOKENS[key]
+    token = _token_from_command(account_name, account.oauth2_token_command or "")
+    with _TOKENS_LOCK:
+        _TOKENS[key] = token
+    return token
+
+
+def _token_from_command(account_name: str, command: str) -> str:
+    where = f"oauth2_token_command of account {account_name!r}"
+    if not command:
+        raise CredentialsError(f"{where} is not set: it must print an OAuth2 access token")
+    try:
+        # A shell command line, as in aerc's and himalaya's token commands (pipes, ~, $VARS).
+        result = subprocess.run(
+            ["sh", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=TOKEN_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CredentialsError(f"{where} did not finish within {TOKEN_COMMAND_TIMEOUT:.0f} s") from None
+    except OSError as exc:
+        raise CredentialsError(f"{where} cannot run: {exc.strerror or type(exc).__name__}") from None
+    if result.returncode != 0:
+        # Its error output is not echoed: a helper may print more than it should.
+        raise CredentialsError(
+            f"{where} failed with exit code {result.returncode}: run it in a terminal to see why "
+            "(the helper may need to be authorized again)"
+        )
+    token = next((line.strip() for line in result.stdout.splitlines() if line.strip()), "")
+    if not token:
+        raise CredentialsError(f"{where} printed no access token")
+    if not all(33 <= ord(c) <= 126 for c in token):
+        raise CredentialsError(f"{where} printed something that is not an access token (spaces or controls)")
+    return token
+
+
+def forget_tokens() -> None:
+    """Drop every cached access token (the next login runs the token command)."""
+    with _TOKENS_LOCK:
+        _TOKENS.clear()

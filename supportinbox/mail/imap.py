@@ -30,6 +30,7 @@ from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
+from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
 
 def connect(account_name: str, account: AccountConfig, *, password: str | None = None) -> IMAPClient:
     """A logged-in IMAPClient for ``account``; raises one-line user errors on failure."""
-    if password is None:
+    if password is None and not account.uses_oauth2:
         from supportinbox.mail.credentials import get_password
 
         password = get_password(account_name, account)
@@ -127,7 +128,11 @@ def connect(account_name: str, account: AccountConfig, *, password: str | None =
     try:
         if account.imap_security == "starttls":
             _starttls(client, account, context)
-        _login(client, account_name, account, password)
+        if account.uses_oauth2:
+            _oauth2_login(client, account_name, account)
+        else:
+            _login(client, account_name, account, password or "")
+        _send_id(client, account, account_name)
     except BaseException:
         _close_quietly(client)
         raise
@@ -165,6 +170,54 @@ def _login(client: IMAPClient, account_name: str, account: AccountConfig, passwo
             f"IMAP login as {account.username!r} on {_where(account)} failed: check username and password "
             f"of [accounts.{account_name}]"
         ) from None
+
+
+def _oauth2_login(client: IMAPClient, account_name: str, account: AccountConfig) -> None:
+    """AUTHENTICATE with an access token; a refused one is replaced by a fresh one, once."""
+    from supportinbox.mail.credentials import oauth2_token
+
+    offered = {
+        c.decode("ascii", "replace").upper().removeprefix("AUTH=")
+        for c in client.capabilities()
+        if c.upper().startswith(b"AUTH=")
+    }
+    mechanism = oauth2_mechanism(offered)
+    if mechanism is None:
+        raise AuthenticationFailed(
+            f"the IMAP server {_where(account)} offers no OAuth2 login (neither XOAUTH2 nor OAUTHBEARER): "
+            f"check imap_host, or remove oauth2_token_command from [accounts.{account_name}]"
+        )
+    for fresh in (False, True):
+        token = oauth2_token(account_name, account, fresh=fresh)
+        try:
+            client._imap.authenticate(mechanism, OneResponse(sasl_oauth2(mechanism, account.username, token)))
+            return
+        except imaplib.IMAP4.abort as exc:
+            raise describe_network_error(exc, account, account_name) from None
+        except imaplib.IMAP4.error:
+            log.info("IMAP %s login refused the access token%s", mechanism, "" if fresh else "; asking again")
+        except NETWORK_ERRORS as exc:
+            raise describe_network_error(exc, account, account_name) from None
+    raise AuthenticationFailed(
+        f"IMAP login ({mechanism}) as {account.username!r} on {_where(account)} refused the OAuth2 access "
+        f"token, also a fresh one: check that oauth2_token_command of [accounts.{account_name}] gives a "
+        "token for this address with mail access (it may need to be authorized again)"
+    )
+
+
+def _send_id(client: IMAPClient, account: AccountConfig, account_name: str) -> None:
+    """Say who we are (RFC 2971) when the server asks for it by announcing ID; some providers
+    refuse or throttle clients that do not."""
+    try:
+        if b"ID" not in client.capabilities():
+            return
+        from supportinbox import __version__
+
+        client.id_({"name": "supportinbox", "version": __version__})
+    except NETWORK_ERRORS as exc:
+        raise describe_network_error(exc, account, account_name) from None
+    except imap_errors.IMAPClientError as exc:
+        log.debug("the server refused ID: %s", exc)
 
 
 def _close_quietly(client: IMAPClient) -> None:

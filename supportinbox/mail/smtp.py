@@ -20,6 +20,7 @@ from supportinbox.config import AccountConfig, is_loopback
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConnectionFailed, SendRefused, UserError
 from supportinbox.mail import credentials
+from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def _login(smtp: smtplib.SMTP, account_name: str, account: AccountConfig, passwo
     if not smtp.has_extn("auth"):
         log.debug("SMTP server %s offers no AUTH; sending without logging in", _where(account))
         return
+    if account.uses_oauth2:
+        _oauth2_login(smtp, account_name, account)
+        return
     secret = password if password is not None else credentials.get_password(account_name, account)
     try:
         smtp.login(account.smtp_login, secret)
@@ -90,6 +94,32 @@ def _login(smtp: smtplib.SMTP, account_name: str, account: AccountConfig, passwo
         raise AuthenticationFailed(
             f"SMTP server {_where(account)} offers no login method supportinbox can use"
         ) from None
+
+
+def _oauth2_login(smtp: smtplib.SMTP, account_name: str, account: AccountConfig) -> None:
+    """AUTH with an access token; a refused one is replaced by a fresh one, once."""
+    offered = {m.upper() for m in (smtp.esmtp_features.get("auth") or "").split()}
+    mechanism = oauth2_mechanism(offered)
+    if mechanism is None:
+        raise AuthenticationFailed(
+            f"SMTP server {_where(account)} offers no OAuth2 login (neither XOAUTH2 nor OAUTHBEARER): "
+            f"check smtp_host and smtp_port of [accounts.{account_name}]"
+        )
+    answer = ""
+    for fresh in (False, True):
+        token = credentials.oauth2_token(account_name, account, fresh=fresh)
+        respond = OneResponse(sasl_oauth2(mechanism, account.smtp_login, token))
+        try:
+            smtp.auth(mechanism, respond, initial_response_ok=True)
+            return
+        except smtplib.SMTPAuthenticationError as exc:
+            answer = _reply_text(exc.smtp_code, exc.smtp_error)
+            log.info("SMTP %s login refused the access token%s", mechanism, "" if fresh else "; asking again")
+    raise AuthenticationFailed(
+        f"SMTP server {_where(account)} refused the OAuth2 access token of {account.smtp_login!r} "
+        f"({answer}), also a fresh one: check that oauth2_token_command of [accounts.{account_name}] "
+        "gives a token for this address with mail access (it may need to be authorized again)"
+    )
 
 
 def send(

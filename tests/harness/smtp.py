@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.harness.dovecot import free_port
+from tests.harness.oauth import OAuthMechanisms, TokenAuthority
 
 
 @dataclass
@@ -50,17 +51,27 @@ class _Handler:
         return "250 OK"
 
 
+@dataclass
+class _OAuthHandler(_Handler, OAuthMechanisms):
+    """Also offers AUTH XOAUTH2 and OAUTHBEARER, checked against a token authority."""
+
+
 class SmtpServer:
-    """``security``: none | starttls | tls. Credentials are checked when ``users`` is given."""
+    """``security``: none | starttls | tls. Credentials are checked when ``users`` is given;
+    OAuth2 access tokens when ``oauth`` is."""
 
     def __init__(
         self,
         cert_dir: Path | None = None,
         security: str = "none",
         users: dict[str, str] | None = None,
+        oauth: TokenAuthority | None = None,
     ) -> None:
         self.port = free_port()
         self.handler = _Handler()
+        if oauth is not None:
+            self.handler = _OAuthHandler()
+            self.handler.authority = oauth
         self.users = users
         self.security = security
         context = None
@@ -75,6 +86,7 @@ class SmtpServer:
         }
         if users is not None:
             kwargs["authenticator"] = self._authenticate
+        if users is not None or oauth is not None:
             kwargs["auth_required"] = True
         if security == "starttls":
             kwargs["tls_context"] = context
