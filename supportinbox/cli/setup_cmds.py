@@ -8,10 +8,10 @@ import click
 
 from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.config import EXAMPLE_CONFIG
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import ConfigError
 from supportinbox.mail import credentials
+from supportinbox.providers import PROVIDER_NAMES, config_text
 
 _LOCATIONS = {
     "config": paths.config_file,
@@ -36,17 +36,28 @@ def locate(obj: CliContext, what: str) -> None:
 
 @cli.command()
 @click.option("--print", "print_only", is_flag=True, help="Print the example config instead of writing it.")
+@click.option(
+    "--provider",
+    type=click.Choice(PROVIDER_NAMES),
+    default="generic",
+    show_default=True,
+    help="Fill in hosts, ports, login method and folders of this mail provider.",
+)
+@click.option("--email", help="The support address (also the login).")
 @pass_ctx
-def init(obj: CliContext, print_only: bool) -> None:
+def init(obj: CliContext, print_only: bool, provider: str, email: str | None) -> None:
     """Write a commented example config and the default reply templates (never overwriting)."""
+    if email is not None and ("@" not in email or not email.isprintable() or '"' in email or " " in email):
+        raise ConfigError(f"--email {email!r} is not an e-mail address")
+    text = config_text(provider, email)
     if print_only:
-        click.echo(EXAMPLE_CONFIG, nl=False)
+        click.echo(text, nl=False)
         return
     target = obj.config_path or paths.config_file()
     if target.exists():
         click.echo(f"config already exists, left as it is: {target}")
     else:
-        paths.write_private_file(target, EXAMPLE_CONFIG)
+        paths.write_private_file(target, text)
         click.echo(f"wrote {target}: edit the [accounts.support] table, then run 'supportinbox login'")
     added = install_default_templates()
     click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")

@@ -283,6 +283,15 @@ def discover_folders(client: IMAPClient, account: AccountConfig) -> FolderRoles:
     return FolderRoles(inbox=inbox, junk=junk, sent=sent, problems=problems)
 
 
+GMAIL_CAPABILITY = b"X-GM-EXT-1"
+
+
+def files_sent_mail_itself(client: IMAPClient) -> bool:
+    """Gmail (it announces X-GM-EXT-1) files every message sent through its SMTP server in
+    Sent Mail by itself: an APPEND there would show the reply twice."""
+    return GMAIL_CAPABILITY in client.capabilities()
+
+
 def fetch_part(client: IMAPClient, folder: str, uid: int, part: str) -> bytes:
     """Download one MIME part (an attachment) and undo its transfer encoding."""
     if not part or not all(p.isdigit() for p in part.split(".")):

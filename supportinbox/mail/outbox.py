@@ -51,7 +51,7 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
 from supportinbox.mail import smtp
-from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, files_sent_mail_itself, logout
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import flags_text
@@ -396,7 +396,9 @@ def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
     try:
         if account.save_to_sent and not row.filed_in_sent:
             sent = server.sent_folder()
-            if sent is None:
+            if files_sent_mail_itself(server.imap()):
+                log.info("reply #%s: the server files sent mail in Sent itself (Gmail): not appended", row.id)
+            elif sent is None:
                 log.warning("no Sent folder on the server: reply #%s not filed", row.id)
             elif not server.find(sent, "Message-ID", row.message_id):
                 server.imap().append(sent, row.raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))

@@ -1,0 +1,78 @@
+"""What 'supportinbox init --provider' writes for each mail provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportinbox.config import EXAMPLE_CONFIG, parse_config
+from supportinbox.providers import PROVIDER_NAMES, config_text
+
+EXPECTED = {
+    # provider: imap_host, smtp (host, port, security), oauth2, junk, sent, save_to_sent, team_state
+    "gmail": (
+        "imap.gmail.com",
+        ("smtp.gmail.com", 465, "tls"),
+        False,
+        "[Gmail]/Spam",
+        "[Gmail]/Sent Mail",
+        False,
+        "auto",
+    ),
+    "microsoft365": (
+        "outlook.office365.com",
+        ("smtp.office365.com", 587, "starttls"),
+        True,
+        "Junk Email",
+        "Sent Items",
+        False,
+        "folder",
+    ),
+    "fastmail": ("imap.fastmail.com", ("smtp.fastmail.com", 465, "tls"), False, "Spam", "Sent", True, "auto"),
+    "icloud": (
+        "imap.mail.me.com",
+        ("smtp.mail.me.com", 587, "starttls"),
+        False,
+        "Junk",
+        "Sent Messages",
+        True,
+        "auto",
+    ),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(EXPECTED))
+def test_each_profile_writes_a_valid_config_with_its_settings(provider: str) -> None:
+    config = parse_config(config_text(provider, "help@acme.com"), f"{provider} profile")
+    account = config.accounts["support"]
+    imap_host, smtp_server, oauth2, junk, sent, save_to_sent, team_state = EXPECTED[provider]
+    assert (account.imap_host, account.imap_port, account.imap_security) == (imap_host, 993, "tls")
+    assert (account.smtp_server, account.smtp_port, account.smtp_security) == smtp_server
+    assert account.uses_oauth2 is oauth2 and account.password_command is None
+    assert (account.junk_folder, account.sent_folder) == (junk, sent)
+    assert account.save_to_sent is save_to_sent and account.team_state == team_state
+    assert account.email == account.username == "help@acme.com"
+    if oauth2:
+        assert account.oauth2_token_command == "oama access help@acme.com"
+    # The rest of the file is the commented example's.
+    assert "[triage]" in config_text(provider) and "sla_hours = 24" in config_text(provider)
+
+
+def test_generic_is_the_example_config() -> None:
+    assert "generic" in PROVIDER_NAMES
+    assert config_text("generic") == EXAMPLE_CONFIG
+
+
+def test_init_writes_the_profile_and_refuses_a_bad_address(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.harness.replies import run_cli
+
+    printed = run_cli(capsys, "init", "--print", "--provider", "microsoft365", "--email", "help@acme.com")
+    assert printed.code == 0 and 'team_state = "folder"' in printed.out
+    written = run_cli(capsys, "init", "--provider", "gmail", "--email", "help@acme.com")
+    assert written.code == 0
+    located = run_cli(capsys, "locate", "config").out.strip()
+    with open(located, encoding="utf-8") as config:
+        assert 'sent_folder = "[Gmail]/Sent Mail"' in config.read()
+    bad = run_cli(capsys, "init", "--print", "--provider", "gmail", "--email", 'x" evil = "1')
+    assert bad.code == 2 and "is not an e-mail address" in bad.err
+    unknown = run_cli(capsys, "init", "--provider", "aol")
+    assert unknown.code == 2 and "Traceback" not in unknown.err
