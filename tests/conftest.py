@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness import cyrus
 from tests.harness.dovecot import Dovecot, free_port, make_root
 from tests.harness.smtp import SmtpServer
+
+# SUPPORTINBOX_TEST_SERVER=cyrus runs every test using the dovecot fixture on Cyrus instead
+# (to try the whole server layer there); CI runs the tests marked both_servers on both.
+SERVERS = ("dovecot", "cyrus")
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +28,24 @@ def supportinbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    definition = metafunc.definition
+    if definition.get_closest_marker("both_servers") and not definition.get_closest_marker("dovecot_only"):
+        for name in ("dovecot", "plain_dovecot"):
+            if name in metafunc.fixturenames:
+                metafunc.parametrize(name, SERVERS, indirect=True)
+
+
 @pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    """A fresh Dovecot with user ``support`` / ``secret``, on free loopback ports."""
-    root = make_root()
-    server = Dovecot(root)
+def dovecot(request: pytest.FixtureRequest) -> Iterator[Dovecot]:
+    """A fresh Dovecot with user ``support`` / ``secret``, on free loopback ports.
+
+    For tests marked ``both_servers`` it is a Cyrus IMAP in the second run (same interface
+    for what the tests use: host, ports, users, certificate, start/stop/restart).
+    """
+    kind = getattr(request, "param", None) or os.environ.get("SUPPORTINBOX_TEST_SERVER", "dovecot")
+    root = cyrus.make_root() if kind == "cyrus" else make_root()
+    server: Dovecot = cyrus.Cyrus(root) if kind == "cyrus" else Dovecot(root)  # type: ignore[assignment]
     try:
         server.start()
         yield server
@@ -118,3 +136,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """In CI, a real-server test may never be skipped for want of Dovecot."""
     if os.environ.get("CI") and shutil.which("dovecot") is None:
         raise pytest.UsageError("CI requires dovecot (apt-get install dovecot-imapd)")
+    if os.environ.get("CI") and not cyrus.available():
+        raise pytest.UsageError("CI requires Cyrus IMAP (apt-get install cyrus-imapd sasl2-bin)")

@@ -125,6 +125,7 @@ def connect(account_name: str, account: AccountConfig, *, password: str | None =
         )
     except NETWORK_ERRORS as exc:
         raise describe_network_error(exc, account, account_name) from None
+    _no_delay(client)
     try:
         if account.imap_security == "starttls":
             _starttls(client, account, context)
@@ -137,6 +138,14 @@ def connect(account_name: str, account: AccountConfig, *, password: str | None =
         _close_quietly(client)
         raise
     return client
+
+
+def _no_delay(client: IMAPClient) -> None:
+    """Send each command at once. imaplib writes a literal (APPEND of a note, a reply to
+    Sent) and its closing CRLF separately; with Nagle's algorithm the CRLF waits for the
+    server's delayed ACK: 40 ms per APPEND on Cyrus (measured 45.6 ms -> 0.4 ms)."""
+    with contextlib.suppress(OSError, AttributeError):
+        client._imap.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _starttls(client: IMAPClient, account: AccountConfig, context: ssl.SSLContext | None) -> None:
@@ -281,6 +290,44 @@ def discover_folders(client: IMAPClient, account: AccountConfig) -> FolderRoles:
     junk = pick("junk", account.junk_folder, b"\\junk", JUNK_NAMES)
     sent = pick("sent", account.sent_folder, b"\\sent", SENT_NAMES)
     return FolderRoles(inbox=inbox, junk=junk, sent=sent, problems=problems)
+
+
+def own_folder(client: IMAPClient, name: str) -> str:
+    """Where a folder of ours (notes, team state) lives on this server.
+
+    Servers whose personal namespace has a prefix (Courier: ``INBOX.``) refuse to create
+    folders outside it, so ``Support State`` there is ``INBOX.Support State``. A name that
+    already carries the prefix, and servers without one (Dovecot, Cyrus, Gmail), keep it.
+    """
+    prefix = _personal_prefix(client)
+    if not prefix or name.upper().startswith(prefix.upper()) or name.upper() == "INBOX":
+        return name
+    return prefix + name
+
+
+def _personal_prefix(client: IMAPClient) -> str:
+    cached: str | None = getattr(client, "_supportinbox_personal_prefix", None)
+    if cached is not None:
+        return cached
+    prefix = ""
+    if b"NAMESPACE" in client.capabilities():
+        try:
+            personal = client.namespace().personal
+        except imap_errors.IMAPClientError:
+            personal = None
+        if personal:
+            first = personal[0][0]
+            prefix = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+    client._supportinbox_personal_prefix = prefix
+    return prefix
+
+
+def leave_read_only(client: IMAPClient) -> None:
+    """Close a folder selected read-only before an APPEND: Courier refuses to APPEND while
+    the target is selected read-only. CLOSE of a read-only folder expunges nothing."""
+    imap4: Any = client._imap
+    if imap4.state == "SELECTED" and getattr(imap4, "is_readonly", False):
+        client.close_folder()
 
 
 GMAIL_CAPABILITY = b"X-GM-EXT-1"

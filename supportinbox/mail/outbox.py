@@ -51,7 +51,14 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
 from supportinbox.mail import smtp
-from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, files_sent_mail_itself, logout
+from supportinbox.mail.imap import (
+    NETWORK_ERRORS,
+    connect,
+    discover_folders,
+    files_sent_mail_itself,
+    leave_read_only,
+    logout,
+)
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import flags_text
@@ -401,6 +408,7 @@ def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
             elif sent is None:
                 log.warning("no Sent folder on the server: reply #%s not filed", row.id)
             elif not server.find(sent, "Message-ID", row.message_id):
+                leave_read_only(server.imap())
                 server.imap().append(sent, row.raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))
                 crash_point("outbox.after_append")
             with db.transaction() as conn:

@@ -31,6 +31,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
+from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value, parse_message
 from supportinbox.store.db import Database
 from supportinbox.team.store import ConversationRef, conversation_ref, now_iso
@@ -161,7 +162,7 @@ def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> in
     ).fetchall()
     if not rows:
         return 0
-    folder = account.notes_folder
+    folder = own_folder(imap, account.notes_folder)
     _ensure_folder(imap, folder)
     imap.select_folder(folder)
     uploaded = 0
@@ -201,7 +202,7 @@ def _appended_uid(response: object) -> int | None:
 
 def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[NoteRecord]:
     """Bring the notes folder into the cache; return notes new to this client."""
-    folder = account.notes_folder
+    folder = own_folder(imap, account.notes_folder)
     try:
         status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY", b"MESSAGES"])
     except IMAPClientError:

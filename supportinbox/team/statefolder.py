@@ -46,6 +46,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
+from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
 from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, is_agent_name
 
@@ -250,20 +251,21 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     One STATUS when nothing was added since the last call (the selected folder is then
     left as it was); otherwise the state folder is left selected (read-only).
     """
+    folder = own_folder(imap, STATE_FOLDER)
     try:
-        status = imap.folder_status(STATE_FOLDER, [b"UIDNEXT", b"UIDVALIDITY"])
+        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY"])
     except IMAPClientError:
         # No such folder (a STATUS of a missing folder is a NO).
         if not create:
             return False
-        imap.create_folder(STATE_FOLDER)
-        status = imap.folder_status(STATE_FOLDER, [b"UIDNEXT", b"UIDVALIDITY"])
+        imap.create_folder(folder)
+        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY"])
     mark = f"{status.get(b'UIDVALIDITY', '')}/{status.get(b'UIDNEXT', '')}"
     if db.get_meta(_META_UIDNEXT) == mark and db.get_meta(_META_VALIDITY) == str(
         status.get(b"UIDVALIDITY", "")
     ):
         return True
-    info = imap.select_folder(STATE_FOLDER, readonly=True)
+    info = imap.select_folder(folder, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
     last_uid = int(db.get_meta(_META_LAST_UID) or 0)
     if db.get_meta(_META_VALIDITY) != validity:
@@ -371,6 +373,8 @@ def append_state(
 
 def append_message(imap: IMAPClient, raw: bytes) -> None:
     """APPEND one message to the state folder (created when missing)."""
-    if not imap.folder_exists(STATE_FOLDER):
-        imap.create_folder(STATE_FOLDER)
-    imap.append(STATE_FOLDER, raw)
+    folder = own_folder(imap, STATE_FOLDER)
+    if not imap.folder_exists(folder):
+        imap.create_folder(folder)
+    leave_read_only(imap)
+    imap.append(folder, raw)

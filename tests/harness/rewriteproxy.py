@@ -35,6 +35,9 @@ class RewriteProxy:
 
     def stop(self) -> None:
         self._stopping = True
+        # shutdown() wakes the thread blocked in accept() (close() alone would not).
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
         for sock in list(self._sockets):

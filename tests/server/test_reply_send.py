@@ -15,7 +15,7 @@ from tests.harness.mail import client, make_message
 from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 
 def _flags_of(dovecot: Dovecot, folder: str, message_id: str) -> set[bytes]:

@@ -22,7 +22,7 @@ from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot, make_root
 from tests.harness.mail import append, client, make_message
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 NOW = datetime.now(UTC)
 

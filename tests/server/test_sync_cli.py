@@ -14,7 +14,7 @@ from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot, free_port
 from tests.harness.mail import append, make_message
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from supportinbox.sync.structure import parse_structure
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 
 def test_same_answers_as_imapclient_on_varied_mail(dovecot: Dovecot) -> None:
@@ -23,7 +23,8 @@ def test_same_answers_as_imapclient_on_varied_mail(dovecot: Dovecot) -> None:
             make_message(subject="=?UTF-8?B?2LnYp9is2YQ=?=", html="<p>x</p>"),
             make_message(attachment=("naïve name (1).pdf", os.urandom(3000)), html="<b>y</b>"),
             b"Subject: bare\r\n\r\nno mime at all",
-            b"\x00\xff garbage",
+            # Cyrus refuses NUL bytes and header lines without a colon: there the garbage is all body.
+            b"\x00\xff garbage" if isinstance(dovecot, Dovecot) else b"\r\n\xff garbage",
         ],
         flags=("\\Seen", "$si-claimed-bob"),
     )

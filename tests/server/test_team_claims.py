@@ -18,7 +18,7 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.team import make_team, server_registry, team_flags
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 MID = "<login@customer.test>"
 

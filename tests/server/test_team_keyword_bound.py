@@ -23,7 +23,7 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.team import Teammate, make_team, server_registry
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 CHANGES = 1_000
 LIMIT = 20

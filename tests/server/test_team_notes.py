@@ -18,7 +18,7 @@ from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 MID = "<refund@customer.test>"
 
