@@ -199,9 +199,18 @@ def _envelope(smtp: smtplib.SMTP, mail_from: str, recipients: Sequence[str]) -> 
     return refused
 
 
+# Any line end: CRLF, or a bare CR or LF.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
 def _dot_stuffed(raw: bytes) -> bytes:
-    """The DATA payload (RFC 5321 4.5.2): leading dots doubled, CRLF, then the final dot."""
-    body = re.sub(rb"(?m)^\.", b"..", raw)
+    """The DATA payload (RFC 5321 4.5.2): every line end CRLF, leading dots doubled, the final dot.
+
+    Servers that take a bare CR or LF for a line end would otherwise read ``\\n.\\n`` or
+    ``\\r.\\r\\n`` inside a message as its end and the bytes after it as new commands (SMTP
+    smuggling), so no bare CR or LF ever reaches the wire, whatever bytes ``raw`` holds.
+    """
+    body = re.sub(rb"(?m)^\.", b"..", _LINE_END.sub(b"\r\n", raw))
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"
