@@ -22,6 +22,7 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
 from supportinbox.domain.safetext import clean, one_line, safe_json
+from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import example_wake_up
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
@@ -58,10 +59,8 @@ def _age(value: str | None, now: datetime) -> str:
     return sla.format_span(now - when) if when else ""
 
 
-def _customer(summary: ConversationSummary) -> str:
-    if summary.customer_name:
-        return f"{one_line(summary.customer_name, limit=30)} <{one_line(summary.customer_email)}>"
-    return one_line(summary.customer_email)
+def _customer(summary: ConversationSummary, *, reason: bool = True) -> str:
+    return sender_label(summary.customer_name, summary.customer_email, limit=30, reason=reason)
 
 
 def _band_style(band: int) -> str:
@@ -95,7 +94,7 @@ def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
             Text(str(row.urgency), style=style),
             Text(status),
             Text(waiting),
-            Text(_customer(row)),
+            Text(_customer(row, reason=False)),
             Text(one_line(row.subject, limit=120) or "(no subject)"),
             Text("; ".join(one_line(r) for r in row.reasons)),
         )
@@ -179,10 +178,11 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         head.append(f"\n  • {one_line(reason)}")
     console.print(head)
     for message in detail.messages:
-        who = one_line(message.from_name) or one_line(message.from_addr)
         line = Text("\n── ", style="dim")
         line.append(f"{_local(message.date)}  ", style="dim")
-        line.append(f"{who} <{one_line(message.from_addr)}>", style="bold" if not message.from_us else "")
+        line.append(
+            sender_label(message.from_name, message.from_addr), style="bold" if not message.from_us else ""
+        )
         line.append(f"  [{one_line(message.folder)}]{'  (us)' if message.from_us else ''}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:
@@ -305,11 +305,7 @@ def _suspect_table(rows: list[JunkSuspect]) -> Table:
     table.add_column("Subject", overflow="ellipsis", ratio=1)
     table.add_column("Why", overflow="fold", ratio=1)
     for row in rows:
-        who = (
-            f"{one_line(row.from_name, limit=30)} <{one_line(row.from_addr)}>"
-            if row.from_name
-            else row.from_addr
-        )
+        who = sender_label(row.from_name, row.from_addr, limit=30, reason=False)
         table.add_row(
             Text(str(row.uid), style="bold"),
             Text(str(row.score)),

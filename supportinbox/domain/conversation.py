@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from supportinbox.domain.senders import sender_warning
+
 Status = Literal["open", "pending", "snoozed", "closed"]
 STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
 
@@ -45,6 +47,8 @@ class ConversationSummary:
             "subject": self.subject,
             "customer": self.customer_email,
             "customer_name": self.customer_name,
+            # Why the customer's name or address must not be trusted ("" when it can be).
+            "customer_warning": sender_warning(self.customer_name, self.customer_email),
             "status": self.status,
             "urgency": self.urgency,
             "band": self.band,
@@ -94,6 +98,7 @@ class MessageView:
             "references": list(self.refs),
             "from_name": self.from_name,
             "from": self.from_addr,
+            "from_warning": sender_warning(self.from_name, self.from_addr),
             "reply_to": self.reply_to,
             "to": list(self.to),
             "cc": list(self.cc),

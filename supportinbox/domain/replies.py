@@ -163,7 +163,7 @@ def reply_subject(subject: str | None, prefix: str = "") -> str:
 
 
 def _address(name: str, addr: str) -> Address:
-    display = header_text(name, limit=200).strip("\"'")
+    display = header_text(name, limit=200).strip("\"'").strip()
     if display.lower() == addr.lower():
         display = ""
     return Address(display_name=display, addr_spec=addr)
@@ -177,6 +177,11 @@ def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: b
     targets = [a for a in (valid_address(r) for r in original.reply_to) if a]
     if not targets:
         addr = valid_address(original.from_addr)
+        if addr is None and not original.from_addr:
+            raise ReplyError(
+                "cannot reply: the sender's From header is not one valid address "
+                f"({header_text(original.from_name, limit=80) or 'empty'}); write to the customer by hand"
+            )
         if addr is None:
             raise ReplyError(
                 f"cannot reply: the sender address {header_text(original.from_addr, limit=80)!r} is not valid"

@@ -203,9 +203,14 @@ def matcher_for(config: TriageConfig) -> KeywordMatcher:
 
 
 def is_vip(address: str, vip_senders: Sequence[str]) -> str | None:
-    """The VIP entry that ``address`` matches (an address or an ``@domain``), if any."""
+    """The VIP entry that ``address`` matches (an address or an ``@domain``), if any.
+
+    Only a real address can match: a malformed sender has none (see domain/senders.py).
+    """
     address = address.strip().lower()
-    domain = address.rpartition("@")[2]
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain):
+        return None
     for entry in vip_senders:
         wanted = entry.strip().lower()
         if not wanted:

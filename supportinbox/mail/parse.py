@@ -32,12 +32,15 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
+from supportinbox.domain.senders import Sender, parse_sender
+
 MAX_TEXT = 256 * 1024
 """Characters of body text kept (and bytes of a text part fetched)."""
 MAX_RAW_HEADERS = 64 * 1024
 MAX_HEADER_VALUE = 4096
 MAX_REFERENCES = 50
 MAX_ADDRESSES = 100
+MAX_GROUPS = 20
 MAX_ATTACHMENTS = 100
 MAX_PARTS = 500
 MAX_DEPTH = 40
@@ -256,7 +259,13 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
         # One plain address per header (the usual case) needs no full RFC 5322 parser.
         raw_pairs = [(m.group(1) or "", m.group(2) or m.group(3)) for m in simple if m]
     else:
-        raw_pairs = getaddresses([v[:MAX_HEADER_VALUE] for v in values[:20]])
+        # Each ':' opens a group the legacy parser recurses into: a run of them is an attack
+        # (RecursionError, losing every header after it), never a list of recipients.
+        bounded = [v[:MAX_HEADER_VALUE] for v in values[:20] if v.count(":") <= MAX_GROUPS]
+        try:
+            raw_pairs = getaddresses(bounded)
+        except RecursionError:
+            raw_pairs = []
     pairs: list[tuple[str, str]] = []
     for name, addr in raw_pairs[:MAX_ADDRESSES]:
         addr = decode_header_value(addr, 320).strip().lower()
@@ -264,6 +273,24 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
             continue
         pairs.append((decode_header_value(name, 200).strip().strip('"').strip(), addr))
     return pairs
+
+
+def _sender(values: list[str]) -> tuple[str, str]:
+    """(display name, lower-case address) of a From, Sender or Reply-To header, read strictly.
+
+    A header that is not exactly one well-formed mailbox (more than one such header too)
+    gives its text as the name and no address (:mod:`supportinbox.domain.senders`).
+    """
+    if not values:
+        return "", ""
+    value = " ".join(values[:2]) if len(values) > 1 else values[0]
+    sender = parse_sender(value[:MAX_HEADER_VALUE])
+    if len(values) > 1:
+        sender = Sender(value, "", malformed=True)
+    name = decode_header_value(sender.name, 200).strip()
+    if not sender.malformed:
+        name = name.strip('"').strip()
+    return name, decode_header_value(sender.addr, 320).strip().lower()
 
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -381,11 +408,8 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     if len(references) > 2 * _REFERENCES_WINDOW:  # only the two ends of a huge header matter
         references = references[:_REFERENCES_WINDOW] + " " + references[-_REFERENCES_WINDOW:]
     parsed.references = _id_list(decode_header_value(references, 2 * _REFERENCES_WINDOW + 1))
-    senders = _addresses(every.get("from", [])) or _addresses(every.get("sender", []))
-    if senders:
-        parsed.from_name, parsed.from_addr = senders[0]
-    reply_to = _addresses(every.get("reply-to", []))
-    parsed.reply_to = reply_to[0][1] if reply_to else ""
+    parsed.from_name, parsed.from_addr = _sender(every.get("from") or every.get("sender") or [])
+    parsed.reply_to = _sender(every.get("reply-to", []))[1]
     parsed.to_addrs = [addr for _, addr in _addresses(every.get("to", []))]
     parsed.cc_addrs = [addr for _, addr in _addresses(every.get("cc", []))]
     parsed.date = _date(first.get("date"))

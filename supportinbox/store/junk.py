@@ -95,7 +95,7 @@ def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
                 if address != ours:
                     known.written_to.add(address)
                     known.domains.add(_domain(address))
-        else:
+        elif sender:  # a malformed or missing From has no address to know anyone by
             known.inbox_senders.add(sender)
             known.domains.add(_domain(sender))
         if mid and conversation_id:
@@ -162,9 +162,9 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
             body=str(row[8]),
             answers_our_message=answers,
             continues_conversation=continues,
-            sender_wrote_before=sender in known.inbox_senders,
-            we_wrote_to_sender=sender in known.written_to,
-            domain_known=_domain(sender) in known.domains,
+            sender_wrote_before=bool(sender) and sender in known.inbox_senders,
+            we_wrote_to_sender=bool(sender) and sender in known.written_to,
+            domain_known=bool(sender) and _domain(sender) in known.domains,
             auth_results=str(row[9]),
             spam_headers=spam_headers,
             bulk_signs=signs,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from imapclient import IMAPClient
 
@@ -67,6 +68,15 @@ def make_message(
         filename, data = attachment
         msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
     return msg.as_bytes()
+
+
+def with_raw_from(sender: str, **kwargs: Any) -> bytes:
+    """:func:`make_message` with ``sender`` written into the From header byte for byte.
+
+    ``email`` would reject or rewrite a malformed or hostile From; the tests need it as sent.
+    """
+    raw = make_message(sender="placeholder@customer.test", **kwargs)
+    return raw.replace(b"From: placeholder@customer.test", b"From: " + sender.encode(), 1)
 
 
 def tls_context_for(server: Dovecot) -> ssl.SSLContext:

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_label
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
 
@@ -140,7 +141,8 @@ class ConversationActions(DOMNode):
         self.app.push_screen(
             ConfirmModal(
                 "Mark as spam?",
-                f"{one_line(summary.customer_email)}: {one_line(summary.subject, limit=60)}\n"
+                f"{sender_label(summary.customer_name, summary.customer_email, reason=False)}: "
+                f"{one_line(summary.subject, limit=60)}\n"
                 "The conversation's messages move to Junk. It can be rescued from the Junk suspects view.",
                 yes="Mark as spam",
             ),

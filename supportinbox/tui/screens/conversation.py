@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_short
 from supportinbox.domain.when import count_of
 from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time
@@ -24,7 +25,7 @@ from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
 from supportinbox.tui.widgets.banner import DemoBanner
 from supportinbox.tui.widgets.status_bar import StatusBar
-from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
+from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender_parts
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -118,7 +119,6 @@ class ConversationScreen(ConversationActions, Screen[None]):
     def _show_head(self, detail: ConversationDetail) -> None:
         summary = detail.summary
         now = self.inbox_app.service.now()
-        customer = one_line(summary.customer_name) or one_line(summary.customer_email)
         facts = [summary.status]
         if summary.assigned_to:
             facts.append(f"owner {one_line(summary.assigned_to)}")
@@ -132,8 +132,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
             safe.assemble(
                 (one_line(summary.subject) or "(no subject)", "bold"),
                 "\n",
-                (customer, "bold $accent"),
-                (f" <{one_line(summary.customer_email)}>  ", "$text-muted"),
+                *sender_parts(
+                    summary.customer_name, summary.customer_email, style="bold $accent", after="  "
+                ),
                 (" · ".join(facts), ""),
                 *(
                     (("\nWhy: ", "bold"), (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"))
@@ -179,7 +180,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
             (
                 str(index),
                 f"{one_line(str(a.get('filename') or 'unnamed'), limit=60)} — "
-                f"{one_line(m.from_name or m.from_addr, limit=30)}, {local_time(m.date)}",
+                f"{sender_short(m.from_name, m.from_addr, limit=30)}, {local_time(m.date)}",
             )
             for index, (m, a) in enumerate(found)
         ]

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_label
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui import safe
 from supportinbox.tui.format import age
@@ -79,10 +80,9 @@ class JunkList(DataTable[Content]):
         now = self._service.now()
         self.clear()
         for suspect in self._suspects:
-            who = one_line(suspect.from_name) or one_line(suspect.from_addr)
             self.add_row(
                 safe.line(str(suspect.score), style="bold $success" if suspect.suspect else "$text-muted"),
-                safe.line(f"{who} <{one_line(suspect.from_addr)}>" if suspect.from_name else who),
+                safe.line(sender_label(suspect.from_name, suspect.from_addr)),
                 safe.line(
                     ("(rescue queued) " if suspect.rescue_queued else "")
                     + (one_line(suspect.subject, limit=120) or "(no subject)")

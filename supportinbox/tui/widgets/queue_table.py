@@ -26,6 +26,7 @@ from textual.widgets.data_table import RowKey
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_short, sender_warning
 from supportinbox.tui import safe
 from supportinbox.tui.format import age
 
@@ -210,7 +211,11 @@ class QueueTable(DataTable[Content]):
         )
         cells: dict[str, Content] = {
             "mark": mark,
-            "customer": safe.line(item.customer_name or item.customer_email, limit=18, style=weight),
+            "customer": safe.line(
+                sender_short(item.customer_name, item.customer_email),
+                limit=18,
+                style="$warning bold" if sender_warning(item.customer_name, item.customer_email) else weight,
+            ),
             "subject": safe.line(
                 one_line(item.subject, limit=self._subject_width) or "(no subject)", style=weight
             ),

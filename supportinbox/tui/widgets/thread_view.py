@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from supportinbox.domain.conversation import MessageView, Note
 from supportinbox.domain.safetext import clean, is_rtl, one_line
+from supportinbox.domain.senders import WARNING_MARK, sender_warning
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
@@ -65,6 +66,24 @@ def _size(size: object) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return ""
+
+
+def sender_parts(name: str, addr: str, *, style: str = "bold", after: str = "") -> list[tuple[str, str]]:
+    """Who wrote a message: the real address always; a warning mark when the name could mislead.
+
+    ``after`` (spacing) ends the last, muted piece.
+    """
+    warning = sender_warning(name, addr)
+    if not warning:
+        who = one_line(name) or one_line(addr)
+        return [(who, style), ((f" <{one_line(addr)}>" if addr else "") + after, "$text-muted")]
+    parts = [(f"{WARNING_MARK} ", "$error bold")]
+    if addr:
+        parts += [(f'"{one_line(name, limit=60)}"', ""), (f" <{one_line(addr)}>", "bold")]
+    else:
+        parts.append((one_line(name, limit=80), ""))
+    parts.append((f" ({warning}){after}", "$warning"))
+    return parts
 
 
 class MessageBlock(Vertical):
@@ -118,12 +137,10 @@ class MessageBlock(Vertical):
 
     def compose(self) -> ComposeResult:
         message = self.message
-        who = one_line(message.from_name) or one_line(message.from_addr)
         where = " · in Junk" if message.folder_role == "junk" else ""
         yield Static(
             safe.assemble(
-                (who, "bold"),
-                (f" <{one_line(message.from_addr)}>", "$text-muted"),
+                *sender_parts(message.from_name, message.from_addr),
                 (f"  {local_time(message.date)}{where}", "$text-muted"),
             ),
             classes="message-head",
