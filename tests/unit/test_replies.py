@@ -109,7 +109,8 @@ def test_reply_to_ourselves_is_refused() -> None:
 
 @pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b@c", "lina@customer.test>, evil@x.test", "a b@c.d"])
 def test_invalid_sender_address_is_refused(bad: str) -> None:
-    with pytest.raises(ReplyError, match="not valid"):
+    # No address at all is a From that was not one valid address (see domain/senders.py).
+    with pytest.raises(ReplyError, match=r"not valid|not one valid address"):
         build_reply(replace(ORIGINAL, from_addr=bad), ACCOUNT, "x")
 
 
