@@ -21,9 +21,11 @@ sent again after the Sent folder was searched for its Message-ID and it was not 
 Only one process sends from an account at a time (an advisory lock in the state folder),
 so a reply another process is sending right now is never taken for an interrupted one.
 
-The one window no client can close is between the SMTP server's "250 accepted" and the
-local commit of ``smtp_done_at`` (a few milliseconds): a process killed exactly there is
-recognised as "already sent" only if the server files sent mail in Sent by itself.
+No client can know whether a message went out when it dies between handing it over and
+recording the server's answer (RFC 1047). So just before the message's first byte the
+reply is marked as handed over (committed); a reply found in ``sending`` with that mark
+and not in Sent becomes "maybe delivered": never sent twice by itself, never lost, the
+user decides (``tests/reliability/test_every_step.py`` kills a send at every step).
 
 Crash points for the reliability tests (:mod:`supportinbox.faults`): ``outbox.after_claim``,
 ``outbox.after_smtp``, ``outbox.after_smtp_done``, ``outbox.after_append``.
@@ -76,6 +78,8 @@ LOCK_WAIT_SECONDS = 30.0
 REFUSED_NOTE = "server refused recipient"
 # last_error of a reply whose delivery is unknown: the server's answer to the message was lost.
 UNCERTAIN_NOTE = "maybe delivered: "
+# Why, for a process that stopped between handing the message over and recording the answer.
+HANDED_OVER = "the whole reply went to the SMTP server, but its answer was never recorded"
 
 
 class PreSendCheck(Protocol):
@@ -282,6 +286,14 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                 if not store.claim(conn, row.id, from_statuses=("queued", "failed", "sending")):
                     return Outcome(row.id, "cancelled", "cancelled before it was sent")
             crash_point("outbox.after_claim")
+
+            def handing_over(outbox_id: int = row.id) -> None:
+                # Committed before the first byte of the message: a process that dies from
+                # here until the server's answer is recorded leaves a reply that may have
+                # been delivered (RFC 1047), which is never resent without being asked to.
+                with db.transaction() as conn:
+                    store.note_error(conn, outbox_id, UNCERTAIN_NOTE + HANDED_OVER)
+
             try:
                 refused = smtp.send(
                     server.account_name,
@@ -290,6 +302,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                     account.email,
                     row.recipients,
                     password=server.password,
+                    before_data=handing_over,
                 )
             except smtp.DeliveryUncertain as exc:
                 with db.transaction() as conn:
@@ -334,11 +347,18 @@ def _uncertain_advice(outbox_id: int, reason: str) -> str:
 
 
 def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome | None:
-    """A reply left mid-send: look for it in Sent before sending it again."""
+    """A reply left mid-send: look for it in Sent before sending it again.
+
+    One that had been handed to the SMTP server may have been delivered: unless Sent shows
+    that it was, it becomes "maybe delivered", sent again only when the user names it.
+    """
+    handed_over = bool(row.last_error and row.last_error.startswith(UNCERTAIN_NOTE))
     try:
         sent = server.sent_folder()
         found = bool(sent and server.find(sent, "Message-ID", row.message_id))
     except _SERVER_ERRORS as exc:
+        if handed_over:
+            return _uncertain(db, row)
         problem = (
             f"interrupted while sending, and the Sent folder could not be checked "
             f"({_server_error(exc, server.account)}); not sending it again until it can be"
@@ -352,6 +372,8 @@ def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome
             store.mark_smtp_done(conn, row.id, "found in Sent after an interrupted send")
             store.mark_filed(conn, row.id)
         return None
+    if handed_over:
+        return _uncertain(db, row)
     if sent is None:
         problem = (
             "interrupted while sending, and there is no Sent folder to tell whether it went out: "
@@ -362,6 +384,13 @@ def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome
             store.mark_failed(conn, row.id, problem)
         return Outcome(row.id, "failed", problem)
     return None
+
+
+def _uncertain(db: Database, row: OutboxRow) -> Outcome:
+    reason = f"interrupted while sending: {HANDED_OVER}"
+    with db.transaction() as conn:
+        store.mark_failed(conn, row.id, UNCERTAIN_NOTE + reason)
+    return Outcome(row.id, "uncertain", _uncertain_advice(row.id, reason))
 
 
 def _parent_id(row: OutboxRow) -> str | None:

@@ -14,7 +14,7 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from supportinbox.config import AccountConfig, is_loopback
 from supportinbox.domain.safetext import one_line
@@ -130,9 +130,12 @@ def send(
     recipients: Sequence[str],
     *,
     password: str | None = None,
+    before_data: Callable[[], None] | None = None,
 ) -> dict[str, str]:
     """Send ``raw`` (CRLF line ends) to ``recipients``.
 
+    ``before_data`` is called once the server is ready for the message, just before its
+    first byte goes out: from then on the server may deliver it even if its answer is lost.
     Returns the recipients the server refused while accepting the others (usually empty).
     Raises :class:`ConnectionFailed`, :class:`AuthenticationFailed` or :class:`SendRefused`
     with one line; when it raises, the server has not accepted the message.
@@ -159,7 +162,7 @@ def send(
             # message anyway, fine; if it refuses, the failed login is the reason to report.
             login_refused = exc
         try:
-            refused = _transfer(smtp, account, mail_from, recipients, raw)
+            refused = _transfer(smtp, account, mail_from, recipients, raw, before_data)
         except _Refused as exc:
             if login_refused is not None and exc.needs_auth:
                 raise login_refused from None
@@ -217,13 +220,20 @@ def _dot_stuffed(raw: bytes) -> bytes:
 
 
 def _transfer(
-    smtp: smtplib.SMTP, account: AccountConfig, mail_from: str, recipients: Sequence[str], raw: bytes
+    smtp: smtplib.SMTP,
+    account: AccountConfig,
+    mail_from: str,
+    recipients: Sequence[str],
+    raw: bytes,
+    before_data: Callable[[], None] | None,
 ) -> dict[str, str]:
     try:
         refused = _envelope(smtp, mail_from, recipients)
         code, reply = smtp.docmd("data")  # smtplib's own spelling
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+        if before_data is not None:
+            before_data()
         smtp.send(_dot_stuffed(raw))
         try:
             code, reply = smtp.getreply()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.errors import StorageError
+from supportinbox.faults import crash_point
 from supportinbox.store.migrations import MIGRATIONS
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -69,11 +70,13 @@ class Database:
             self.conn.rollback()
             raise
         else:
+            crash_point("db.commit")
             try:
                 self.conn.commit()
             except sqlite3.Error as exc:
                 self.conn.rollback()
                 raise storage_error(exc, self.path) from None
+            crash_point("db.committed")
 
     def get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

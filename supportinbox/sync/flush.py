@@ -25,8 +25,21 @@ def _apply(imap: IMAPClient, op: pending.PendingOp, capabilities: tuple[bytes, .
         expected = op.payload.get("message_id")
         # A move queued offline names its message by UID; the folder may have been
         # recreated since, so the UID is checked to still be that message.
-        if expected and message_id_at(imap, uid) != str(expected).lower():
-            raise ValueError(f"message {uid} changed on the server since the move was queued")
+        if expected:
+            try:
+                found = message_id_at(imap, uid)
+            except LookupError:
+                # Gone from the folder: moved by an earlier run that stopped before it could
+                # record that, or moved or deleted elsewhere. Nothing is left to do.
+                log.info(
+                    "queued move #%d: message %d is no longer in %s; nothing to do",
+                    op.id,
+                    uid,
+                    op.payload["folder"],
+                )
+                return
+            if found != str(expected).lower():
+                raise ValueError(f"message {uid} changed on the server since the move was queued")
         flag_and_move(
             imap,
             [uid],
