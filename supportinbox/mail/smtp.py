@@ -69,7 +69,14 @@ def _open(account: AccountConfig) -> smtplib.SMTP:
                 f"SMTP server {_where(account)} does not offer STARTTLS: refusing to send in plaintext "
                 '(use smtp_security = "tls" with the server\'s TLS port if it has one)'
             )
-        smtp.starttls(context=tls_context(account))
+        try:
+            smtp.starttls(context=tls_context(account))
+        except smtplib.SMTPResponseException as exc:
+            smtp.close()
+            raise ConnectionFailed(
+                f"SMTP server {_where(account)} did not start TLS "
+                f"({_reply_text(exc.smtp_code, exc.smtp_error)}): refusing to send in plaintext"
+            ) from None
     smtp.ehlo()
     return smtp
 
@@ -288,6 +295,10 @@ def _describe(exc: BaseException) -> str:
         return "host name not found"
     if isinstance(exc, ssl.SSLError):
         return f"TLS error ({exc.reason or exc})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        if exc.smtp_code == -1:  # smtplib's code for a line that is no SMTP answer at all
+            return f"it does not answer like an SMTP server ({one_line(_text(exc.smtp_error), limit=80)!r})"
+        return f"it answered {_reply_text(exc.smtp_code, exc.smtp_error)}"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return one_line(str(exc), limit=200) or type(exc).__name__

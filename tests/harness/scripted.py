@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,36 @@ class ScriptedServer:
         self.stop()
 
 
+def make_certificate(directory: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (``cert.pem`` and ``key.pem`` in ``directory``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert = directory / "cert.pem"
+    if not cert.exists():
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-keyout",
+                str(directory / "key.pem"),
+                "-out",
+                str(cert),
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return cert
+
+
 def server_tls_context(cert_dir: Path) -> ssl.SSLContext:
     """The server side of TLS with the harness's self-signed certificate (as Dovecot uses)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -156,7 +187,10 @@ class RawSmtp:
     """A minimal ESMTP server script that records commands and DATA exactly as sent.
 
     ``greeting`` lines are sent as they are (a test may add a line after the 220);
-    ``starttls_injection`` is written in the same packet as the STARTTLS "220 ready".
+    ``starttls_injection`` is written in the same packet as the STARTTLS answer, and TLS
+    starts only when that answer is a 220 and ``starttls_handshake`` is set (a server can
+    also say 220 and go on in plain text). AUTH is offered once TLS is on and accepts any
+    login; ``auth_lines`` keeps what the client sent for it.
     """
 
     greeting: Sequence[bytes] = (b"220 raw.test ESMTP\r\n",)
@@ -164,9 +198,11 @@ class RawSmtp:
     tls_context: ssl.SSLContext | None = None
     starttls_reply: bytes = b"220 2.0.0 ready to start TLS\r\n"
     starttls_injection: bytes = b""
+    starttls_handshake: bool = True
     messages: list[SmtpMessage] = field(default_factory=list)
     # Every command line outside DATA, in order, for every connection.
     commands: list[bytes] = field(default_factory=list)
+    auth_lines: list[bytes] = field(default_factory=list)
 
     @property
     def verbs(self) -> list[bytes]:
@@ -184,6 +220,8 @@ class RawSmtp:
                 caps = list(self.capabilities)
                 if self.tls_context is not None and not conn.tls:
                     caps.append(b"STARTTLS")
+                if conn.tls:
+                    caps.append(b"AUTH PLAIN LOGIN")
                 lines = [b"raw.test", *caps]
                 reply = b"".join(
                     b"250" + (b" " if i == len(lines) - 1 else b"-") + cap + b"\r\n"
@@ -192,8 +230,19 @@ class RawSmtp:
                 await conn.send(reply)
             elif verb == b"STARTTLS" and self.tls_context is not None and not conn.tls:
                 await conn.send(self.starttls_reply + self.starttls_injection)
-                await conn.start_tls(self.tls_context)
-                mail_from, rcpts = None, []
+                if self.starttls_reply.startswith(b"220") and self.starttls_handshake:
+                    await conn.start_tls(self.tls_context)
+                    mail_from, rcpts = None, []
+            elif verb == b"AUTH" and conn.tls:
+                self.auth_lines.append(line)
+                words = line.split()
+                initial = len(words) > 2
+                mechanism = words[1].upper() if len(words) > 1 else b""
+                # One challenge per piece of the login the client did not send yet.
+                for _ in range({b"PLAIN": 1, b"LOGIN": 2}.get(mechanism, 0) - initial):
+                    await conn.send(b"334 \r\n")
+                    self.auth_lines.append(await conn.readline())
+                await conn.send(b"235 2.7.0 ok\r\n")
             elif verb == b"MAIL":
                 mail_from, rcpts = line.rstrip(b"\r\n"), []
                 await conn.send(b"250 2.1.0 ok\r\n")
