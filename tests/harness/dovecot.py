@@ -44,6 +44,36 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout:
     raise RuntimeError(f"dovecot did not listen on {port}: {_tail(log)}")
 
 
+def make_certificate(directory: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (``cert.pem`` and ``key.pem`` in ``directory``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert = directory / "cert.pem"
+    if not cert.exists():
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(directory / "key.pem"),
+                "-out",
+                str(cert),
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return cert
+
+
 def _tail(path: Path) -> str:
     try:
         return path.read_text(errors="replace")[-2000:]
@@ -88,29 +118,7 @@ class Dovecot:
             mail_user = login_user = internal_user = pwd.getpwuid(os.geteuid()).pw_name
         entry = pwd.getpwnam(mail_user)
         self.mail_uid, self.mail_gid = entry.pw_uid, entry.pw_gid
-        if not self.cert_file.exists():
-            subprocess.run(
-                [
-                    "openssl",
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-keyout",
-                    str(root / "ssl" / "key.pem"),
-                    "-out",
-                    str(self.cert_file),
-                    "-days",
-                    "3650",
-                    "-subj",
-                    "/CN=127.0.0.1",
-                    "-addext",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                ],
-                check=True,
-                capture_output=True,
-            )
+        make_certificate(root / "ssl")
         self.imap_port = self.imap_port or free_port()
         self.imaps_port = self.imaps_port or free_port()
         conf = (

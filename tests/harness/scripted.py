@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,36 +117,6 @@ class ScriptedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def make_certificate(directory: Path) -> Path:
-    """A self-signed certificate for 127.0.0.1 (``cert.pem`` and ``key.pem`` in ``directory``)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert = directory / "cert.pem"
-    if not cert.exists():
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "30",
-                "-keyout",
-                str(directory / "key.pem"),
-                "-out",
-                str(cert),
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return cert
 
 
 def server_tls_context(cert_dir: Path) -> ssl.SSLContext:

@@ -20,7 +20,8 @@ import pytest
 from supportinbox.config import AccountConfig
 from supportinbox.errors import UserError
 from supportinbox.mail import smtp
-from tests.harness.scripted import RawSmtp, ScriptedServer, make_certificate, server_tls_context, smtp_verb
+from tests.harness.dovecot import make_certificate
+from tests.harness.scripted import RawSmtp, ScriptedServer, server_tls_context, smtp_verb
 
 CANARY = "Canary-Pa55-smtp"
 RAW = b"From: support@acme.test\r\nTo: bob@customer.test\r\nSubject: hi\r\n\r\nHello\r\n"
