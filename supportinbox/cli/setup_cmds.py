@@ -11,7 +11,7 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import ConfigError
 from supportinbox.mail import credentials
-from supportinbox.providers import PROVIDER_NAMES, config_text
+from supportinbox.providers import PROVIDER_NAMES, PROVIDERS, config_text
 
 _LOCATIONS = {
     "config": paths.config_file,
@@ -58,7 +58,13 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None) ->
         click.echo(f"config already exists, left as it is: {target}")
     else:
         paths.write_private_file(target, text)
-        click.echo(f"wrote {target}: edit the [accounts.support] table, then run 'supportinbox login'")
+        profile = PROVIDERS.get(provider)
+        step = (
+            "check that oauth2_token_command prints a token, then run 'supportinbox sync'"
+            if profile is not None and profile.auth == "oauth2"
+            else "then run 'supportinbox login'"
+        )
+        click.echo(f"wrote {target}: edit the [accounts.support] table, {step}")
     added = install_default_templates()
     click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")
 

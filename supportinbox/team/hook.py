@@ -104,6 +104,7 @@ class TeamSyncHook:
             if isinstance(server, KeywordServer):
                 server.refresh_log()
                 server.migrate_legacy()
+                statefolder.compact_details(imap, db)
             changed = self._merge_all(db, server, imap)
         except IMAPClientError as exc:
             self.problems.append(f"team state not exchanged: {one_line(str(exc), limit=200)}")

@@ -42,7 +42,7 @@ from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from imapclient import IMAPClient
+from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
@@ -309,6 +309,45 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
         if int(status.get(b"UIDNEXT", 0) or 0) == max(uids) + 1:
             db.set_meta(_META_UIDNEXT, mark)
     return True
+
+
+# Superseded details are removed from the folder once there are this many.
+COMPACT_AFTER = 200
+_CHUNK = 500
+
+
+def compact_details(imap: IMAPClient, db: Database, *, at_least: int = COMPACT_AFTER) -> int:
+    """Remove the details no client needs: all but the newest of each status per conversation.
+
+    With keywords a detail is never the state itself, only who/when/until of a status, and
+    resolving needs the newest detail and the newest of the status on the messages. Each
+    status change adds one, so without this the folder would grow for ever. A teammate's
+    cache may keep the removed ones: they are superseded there too. Returns how many went.
+    """
+    stale = [
+        int(row[0])
+        for row in db.conn.execute(
+            "SELECT uid FROM team_state_log WHERE kind = 'detail' AND uid NOT IN ("
+            "  SELECT MAX(uid) FROM team_state_log WHERE kind = 'detail' "
+            "  GROUP BY conversation_id, COALESCE(status, ''))"
+        )
+    ]
+    if len(stale) < at_least:
+        return 0
+    imap.select_folder(own_folder(imap, STATE_FOLDER))
+    for start in range(0, len(stale), _CHUNK):
+        chunk = stale[start : start + _CHUNK]
+        imap.add_flags(chunk, [DELETED], silent=True)
+        if b"UIDPLUS" in imap.capabilities():
+            imap.uid_expunge(chunk)
+        else:
+            imap.expunge()  # only supportinbox writes to this folder
+    with db.transaction() as tx:
+        for start in range(0, len(stale), _CHUNK):
+            chunk = stale[start : start + _CHUNK]
+            tx.execute(f"DELETE FROM team_state_log WHERE uid IN ({', '.join('?' * len(chunk))})", chunk)
+    log.info("removed %d superseded team state details from %s", len(stale), STATE_FOLDER)
+    return len(stale)
 
 
 def log_mark(db: Database) -> str:

@@ -18,6 +18,7 @@ from imapclient import IMAPClient
 from supportinbox.mail.imap import connect, logout
 from supportinbox.team.keywords import ALL_KEYWORDS
 from supportinbox.team.server import Change, KeywordServer, TeamConflict, open_team_server
+from supportinbox.team.statefolder import COMPACT_AFTER, STATE_FOLDER
 from supportinbox.team.store import conversation_ref
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
@@ -158,3 +159,35 @@ def test_slots_run_out_with_a_clear_line_and_forget_gives_one_back(
     assert alice.cli(capsys, "assign", cid, "newcomer").code == 0
     assert server_registry(dovecot)[12] == "newcomer"
     assert alice.cli(capsys, "team", "forget", "nobody").code == 8
+
+
+def test_the_state_folder_does_not_grow_with_every_status_change(tmp_path: Path, dovecot: Dovecot) -> None:
+    """Each status change adds a detail; superseded ones are removed, and a newcomer still
+    reads who set the status, when, and until when it is snoozed."""
+    (mid,) = _conversations(dovecot)[:1]
+    (alice,) = make_team(tmp_path, dovecot, None, ("alice",))
+    ref = conversation_ref(alice.db.conn, alice.conversation_of(mid))
+    imap = connect(alice.name, alice.account)
+    try:
+        server = open_team_server(imap, alice.db, alice.account, "INBOX")
+        for n in range(COMPACT_AFTER + 20):
+            status = ("open", "pending", "closed")[n % 3]
+            server.write(ref, Change(status=status, sets_status=True), "alice")
+        until = "2099-01-15T09:00:00+00:00"
+        server.write(ref, Change(status="snoozed", snoozed_until=until, sets_status=True), "alice")
+    finally:
+        logout(imap)
+    with client(dovecot) as observer:
+        observer.select_folder(STATE_FOLDER, readonly=True)
+        before = len(observer.search(["ALL"]))
+    alice.sync()
+    with client(dovecot) as observer:
+        observer.select_folder(STATE_FOLDER, readonly=True)
+        after = len(observer.search(["ALL"]))
+    assert before > COMPACT_AFTER and after <= 4  # the newest of open, pending, closed, snoozed
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    row = bob.db.conn.execute(
+        "SELECT status, snoozed_until, updated_by FROM conversation_state WHERE conversation_id = ?",
+        (ref.id,),
+    ).fetchone()
+    assert tuple(row) == ("snoozed", until, "alice")

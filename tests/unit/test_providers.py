@@ -68,7 +68,7 @@ def test_init_writes_the_profile_and_refuses_a_bad_address(capsys: pytest.Captur
     printed = run_cli(capsys, "init", "--print", "--provider", "microsoft365", "--email", "help@acme.com")
     assert printed.code == 0 and 'team_state = "folder"' in printed.out
     written = run_cli(capsys, "init", "--provider", "gmail", "--email", "help@acme.com")
-    assert written.code == 0
+    assert written.code == 0 and "then run 'supportinbox login'" in written.out
     located = run_cli(capsys, "locate", "config").out.strip()
     with open(located, encoding="utf-8") as config:
         assert 'sent_folder = "[Gmail]/Sent Mail"' in config.read()
