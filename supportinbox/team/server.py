@@ -271,8 +271,6 @@ class KeywordServer:
         if not ref.uids:
             raise NotFound(f"conversation {ref.id} has no message in {self.inbox!r} to carry its state")
         self.refresh_log()
-        if change.sets_claim and change.assigned_to:
-            self.slot_of(change.assigned_to)
         self.imap.select_folder(self.inbox)
         first: Resolution | None = None
         target = TeamState()
@@ -288,7 +286,13 @@ class KeywordServer:
                 self._back_off(messages, change)
                 raise
             target = change.apply(current.state)
-            plans = plan_store(messages, target, self._slots())
+            slots = self._slots()
+            if target.assigned_to and target.assigned_to not in slots:
+                # Only a claim that may go ahead takes a slot; then read the messages again.
+                self.slot_of(target.assigned_to)
+                self.imap.select_folder(self.inbox)
+                continue
+            plans = plan_store(messages, target, slots)
             if not plans or self._apply(plans):
                 break
         final = self.fetch(ref.uids)

@@ -62,6 +62,7 @@ def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Pat
         actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
     assert bob.queue_row(cid)[0] == "alice"  # bob's cache now shows the truth
     assert "holder:bob" not in _server_flags(dovecot)
+    assert server_registry(dovecot) == {1: "alice"}  # a refused claim takes no team slot
     with pytest.raises(TeamConflict, match="alice holds"):
         actions.release(bob.db, bob.config, bob.name, bob.account, cid)
 
