@@ -305,7 +305,7 @@ def _suspect_table(rows: list[JunkSuspect]) -> Table:
     table.add_column("Subject", overflow="ellipsis", ratio=1)
     table.add_column("Why", overflow="fold", ratio=1)
     for row in rows:
-        who = sender_label(row.from_name, row.from_addr, limit=30, reason=False)
+        who = row.who(reason=False)
         table.add_row(
             Text(str(row.uid), style="bold"),
             Text(str(row.score)),

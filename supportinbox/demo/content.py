@@ -4,13 +4,13 @@ Each :class:`Thread` is one conversation. ``turns`` alternate between the custom
 support team; a turn written by the team is filed in Sent, the rest in the thread's folder.
 The mix is what a real support inbox looks like on a bad morning: an outage reported by
 several customers at once, a refund, a locked-out user, a VIP, follow-ups, answered
-threads waiting on the customer, messages in several languages, a real customer caught
+threads waiting on the customer, contact-form messages, messages in several languages, a real customer caught
 in Junk next to obvious spam, and one hostile message.
 """
 
 from __future__ import annotations
 
-from supportinbox.demo.everyday import FOLLOWUPS_AND_PENDING, NORMAL, OLDER
+from supportinbox.demo.everyday import CONTACT_FORMS, FOLLOWUPS_AND_PENDING, NORMAL, OLDER
 from supportinbox.demo.model import SUPPORT, Thread, Turn
 from supportinbox.demo.urgent import HOSTILE, JUNK, OUTAGE, URGENT
 
@@ -18,7 +18,16 @@ __all__ = ["NOTES", "SUPPORT", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
 
 VIP_SENDERS = ("@megacorp.example",)
 
-THREADS: tuple[Thread, ...] = (*OUTAGE, *URGENT, *NORMAL, *FOLLOWUPS_AND_PENDING, *OLDER, HOSTILE, *JUNK)
+THREADS: tuple[Thread, ...] = (
+    *OUTAGE,
+    *URGENT,
+    *NORMAL,
+    *CONTACT_FORMS,
+    *FOLLOWUPS_AND_PENDING,
+    *OLDER,
+    HOSTILE,
+    *JUNK,
+)
 
 # Internal notes shown in the demo: (subject of the conversation, author, minutes ago, text).
 NOTES: tuple[tuple[str, str, int, str], ...] = (

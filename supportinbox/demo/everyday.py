@@ -1,9 +1,40 @@
-"""Everyday demo threads: questions in five languages, follow-ups, answered threads waiting
-on the customer, and older mail past its SLA."""
+"""Everyday demo threads: questions in five languages, contact-form messages, follow-ups,
+answered threads waiting on the customer, and older mail past its SLA."""
 
 from __future__ import annotations
 
-from supportinbox.demo.model import Thread, customer, support
+from supportinbox.demo.model import SUPPORT, Thread, customer, support
+
+# The website's contact form sends as a no-reply address or as the support address itself,
+# with the person in Reply-To: the customer is the person, never the form.
+CONTACT_FORMS = (
+    Thread(
+        "Nadia Rahimi",
+        "nadia@bluefern.example",
+        "New message from the contact form",
+        (
+            customer(
+                45,
+                "Name: Nadia Rahimi\nCompany: Bluefern (non-profit)\n\nMessage:\nDo you offer a "
+                "discount for registered non-profits? We are 12 volunteers.",
+            ),
+        ),
+        via=("Acme Website", "noreply@acme.example"),
+    ),
+    Thread(
+        "Tariq Aziz",
+        "tariq.aziz@oasis-travel.example",
+        "New message from the contact form",
+        (
+            customer(
+                95,
+                "Name: Tariq Aziz\nCompany: Oasis Travel\n\nMessage:\nCan we pay yearly by bank "
+                "transfer instead of card?",
+            ),
+        ),
+        via=SUPPORT,
+    ),
+)
 
 NORMAL = (
     Thread(

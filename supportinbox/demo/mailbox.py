@@ -40,7 +40,13 @@ def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
     msg = EmailMessage()
     customer = _address(thread.name, thread.email)
     support = _address(*SUPPORT)
-    msg["From"] = support if turn.from_support else customer
+    if turn.from_support:
+        msg["From"] = support
+    elif thread.via is not None:
+        msg["From"] = _address(*thread.via)
+        msg["Reply-To"] = customer
+    else:
+        msg["From"] = customer
     msg["To"] = customer if turn.from_support else support
     subject = thread.subject
     if index > 0 and not subject.lower().startswith("re:"):

@@ -29,6 +29,9 @@ class Thread:
     turns: tuple[Turn, ...]
     folder: str = "INBOX"
     headers: dict[str, str] = field(default_factory=dict)
+    # A contact form writing for the customer: its (name, address) is the From of the
+    # customer's turns, and the customer is their Reply-To.
+    via: tuple[str, str] | None = None
 
 
 def customer(

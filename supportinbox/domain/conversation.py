@@ -86,6 +86,7 @@ class MessageView:
     attachments: list[dict[str, Any]]
     from_us: bool
     reply_to: str = ""
+    reply_to_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of one message in ``show --json``."""
@@ -100,6 +101,7 @@ class MessageView:
             "from": self.from_addr,
             "from_warning": sender_warning(self.from_name, self.from_addr),
             "reply_to": self.reply_to,
+            "reply_to_name": self.reply_to_name,
             "to": list(self.to),
             "cc": list(self.cc),
             "date": self.date,

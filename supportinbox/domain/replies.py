@@ -21,6 +21,7 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply, own_addresses
 from supportinbox.domain.names import first_name
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.templates import TemplateVariables, trim_line
@@ -75,6 +76,12 @@ class Original:
     to_addrs: Sequence[str] = ()
     cc_addrs: Sequence[str] = ()
     body_text: str = ""
+    reply_to_name: str = ""  # the display name of the first Reply-To address
+
+    def customer(self, own: Iterable[str]) -> Party:
+        """Who this message stands for (:func:`supportinbox.domain.customer.customer_of`)."""
+        first = self.reply_to[0] if self.reply_to else ""
+        return customer_of(self.from_name, self.from_addr, self.reply_to_name, first, own)
 
 
 @dataclass(frozen=True)
@@ -170,12 +177,21 @@ def _address(name: str, addr: str) -> Address:
 
 
 def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: bool = False) -> Recipients:
-    """To = Reply-To if given, else From; with ``reply_all`` the other To/Cc go to Cc, minus us."""
+    """To = Reply-To if given, else From; with ``reply_all`` the other To/Cc go to Cc, minus us.
+
+    A message from a no-reply address (a contact form, a notification) without a Reply-To
+    names nobody to answer, and is refused rather than answered into the void.
+    """
     own = {a.lower() for a in own_addresses}
     to: list[Address] = []
     seen: set[str] = set()
     targets = [a for a in (valid_address(r) for r in original.reply_to) if a]
     if not targets:
+        if is_no_reply(original.from_addr) and original.from_addr.lower() not in own:
+            raise ReplyError(
+                f"cannot reply: {header_text(original.from_addr, limit=80)!r} is a no-reply address "
+                "and the message names no Reply-To to answer"
+            )
         addr = valid_address(original.from_addr)
         if addr is None and not original.from_addr:
             raise ReplyError(
@@ -191,8 +207,13 @@ def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: b
         if addr.lower() in seen or addr.lower() in own:
             continue
         seen.add(addr.lower())
-        same = addr.lower() == original.from_addr.lower()
-        to.append(_address(original.from_name if same else "", addr))
+        if addr.lower() == original.from_addr.lower():
+            name = original.from_name
+        elif original.reply_to and addr.lower() == original.reply_to[0].strip().lower():
+            name = original.reply_to_name
+        else:
+            name = ""
+        to.append(_address(name, addr))
     if not to:
         raise ReplyError("cannot reply: the message was sent from this account's own address")
     cc: list[Address] = []
@@ -278,12 +299,19 @@ def template_variables(
     fallback_first_name: str = "there",
     today: date | None = None,
 ) -> TemplateVariables:
-    """The values a template sees for a reply to ``original``, all as safe one-line text."""
-    name = header_text(original.from_name, limit=200).strip("\"'")
+    """The values a template sees for a reply to ``original``, all as safe one-line text.
+
+    ``customer`` is the person the message stands for: for a contact form, the Reply-To
+    person, never the form ("Hi Acme").
+    """
+    party = original.customer(own_addresses(account))
+    if party == NOBODY:
+        party = Party(original.from_addr, "")
+    name = header_text(party.name, limit=200).strip("\"'")
     return TemplateVariables(
         customer_name=name,
-        customer_first_name=first_name(name, original.from_addr, fallback_first_name),
-        customer_email=header_text(original.from_addr, limit=254),
+        customer_first_name=first_name(name, party.email, fallback_first_name),
+        customer_email=header_text(party.email, limit=254),
         subject=base_subject(original.subject),
         agent_name=agent_display(account.agent),
         account_display_name=header_text(account.display_name) or header_text(account.email),
@@ -331,10 +359,7 @@ def build_reply(
     message_id: str | None = None,
 ) -> EmailMessage:
     """The reply as an :class:`EmailMessage`, threaded under ``original``."""
-    own = [account.email]
-    if "@" in account.username:
-        own.append(account.username)
-    rcpt = recipients(original, own, reply_all=reply_all)
+    rcpt = recipients(original, own_addresses(account), reply_all=reply_all)
     domain = account.email.rpartition("@")[2]
     msg = EmailMessage(policy=WIRE_POLICY)
     msg["From"] = _address(account.display_name, account.email)

@@ -4,7 +4,10 @@ The References / In-Reply-To graph is followed the JWZ way (containers keyed by
 Message-ID, placeholders for referenced messages we do not have, links that would form a
 loop are ignored). Thread roots that share a customer and a normalised subject within
 :data:`SUBJECT_WINDOW` are then merged, so a reply from a client that drops the headers
-still lands in its conversation. Our own replies (Sent folder) join through the same
+still lands in its conversation. Roots of different customers are never merged, and the
+customer of contact-form mail is the person behind it, not the form's address
+(:func:`supportinbox.domain.customer.customer_of`), so two people sending the same form
+stay two conversations. Our own replies (Sent folder) join through the same
 headers.
 
 A conversation id is derived from the thread root, not from database row ids, so it is
@@ -69,12 +72,17 @@ class ThreadMessage:
     to_addrs: Sequence[str]
     when: datetime | None
     from_us: bool
+    # Who a customer message stands for (domain.customer.customer_of): None for the
+    # sender, "" for nobody (a no-reply sender without Reply-To).
+    customer_addr: str | None = None
 
     @property
     def customer(self) -> str:
-        """The other party: the sender of a customer message, the first recipient of ours."""
+        """The other party: the customer of a customer message, the first recipient of ours."""
         if self.from_us:
             return self.to_addrs[0].lower() if self.to_addrs else ""
+        if self.customer_addr is not None:
+            return self.customer_addr.lower()
         return self.from_addr.lower()
 
 
@@ -210,6 +218,7 @@ def _canonical(message: ThreadMessage) -> tuple[object, ...]:
         tuple(message.references),
         message.subject,
         message.from_addr,
+        message.customer,
         tuple(message.to_addrs),
         message.from_us,
         message.rowid,  # only between messages equal in everything else

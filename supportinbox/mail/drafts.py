@@ -16,6 +16,7 @@ from pathlib import Path
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import replies, templates
 from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.customer import own_addresses, relays_someone
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail.outbox import queue_reply
 from supportinbox.store.conversations import get_conversation
@@ -33,18 +34,30 @@ class Draft:
     template: templates.Template
     body: str
     reply_all: bool
+    to: str = ""  # who the reply goes to, as the To header will read ("Name <address>, ...")
 
 
 def _is_ours(message: MessageView, account: AccountConfig) -> bool:
-    return message.from_us or message.from_addr.lower() == account.email.lower()
+    own = own_addresses(account)
+    return message.from_us or (
+        message.from_addr.lower() in own and not relays_someone(message.from_addr, message.reply_to, own)
+    )
 
 
 def customer_message(db: Database, account: AccountConfig, conversation_id: str) -> tuple[str, MessageView]:
-    """(full conversation id, the customer's latest message in it)."""
+    """(full conversation id, the latest message in it from the conversation's customer).
+
+    Only the conversation's own customer is answered: a message someone else added to the
+    thread (a colleague in Cc, another person through the same contact form) is not.
+    """
     detail = get_conversation(db, conversation_id)
     theirs = [m for m in detail.messages if not _is_ours(m, account) and m.folder_role != "sent"]
     if not theirs:
         raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
+    wanted = detail.summary.customer_email.lower()
+    own = own_addresses(account)
+    of_customer = [m for m in theirs if original_from(m).customer(own).email == wanted]
+    theirs = of_customer or theirs
     # Dates have one-second precision; among equal dates the higher UID arrived later.
     return detail.summary.id, max(theirs, key=lambda m: (m.date or "", m.uid))
 
@@ -58,6 +71,7 @@ def original_from(message: MessageView) -> replies.Original:
         message_id=message.message_id,
         references=list(message.refs),
         reply_to=message.reply_to.split(),
+        reply_to_name=message.reply_to_name,
         to_addrs=list(message.to),
         cc_addrs=list(message.cc),
         body_text=message.body_text,
@@ -82,14 +96,18 @@ def prepare_draft(
     values = replies.template_variables(
         original, account, ident, fallback_first_name=config.replies.first_name_fallback, today=today
     )
+    send_to_all = config.replies.reply_all if reply_all is None else reply_all
+    # Built now, so a message that names nobody to answer is refused before any editing.
+    rcpt = replies.recipients(original, own_addresses(account), reply_all=send_to_all)
     return Draft(
+        to=", ".join(str(a) for a in rcpt.to),
         conversation_id=ident,
         original=original,
         reply_to_uid=message.uid,
         reply_to_folder=message.folder,
         template=template,
         body=templates.render(template, values),
-        reply_all=config.replies.reply_all if reply_all is None else reply_all,
+        reply_all=send_to_all,
     )
 
 

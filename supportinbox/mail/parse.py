@@ -75,6 +75,7 @@ class ParsedMessage:
     from_name: str = ""
     from_addr: str = ""
     reply_to: str = ""
+    reply_to_name: str = ""
     to_addrs: list[str] = field(default_factory=list)
     cc_addrs: list[str] = field(default_factory=list)
     subject: str = ""
@@ -409,7 +410,8 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
         references = references[:_REFERENCES_WINDOW] + " " + references[-_REFERENCES_WINDOW:]
     parsed.references = _id_list(decode_header_value(references, 2 * _REFERENCES_WINDOW + 1))
     parsed.from_name, parsed.from_addr = _sender(every.get("from") or every.get("sender") or [])
-    parsed.reply_to = _sender(every.get("reply-to", []))[1]
+    reply_name, parsed.reply_to = _sender(every.get("reply-to", []))
+    parsed.reply_to_name = reply_name if parsed.reply_to else ""
     parsed.to_addrs = [addr for _, addr in _addresses(every.get("to", []))]
     parsed.cc_addrs = [addr for _, addr in _addresses(every.get("cc", []))]
     parsed.date = _date(first.get("date"))
@@ -613,6 +615,7 @@ def to_row(parsed: ParsedMessage) -> dict[str, Any]:
         "from_name": parsed.from_name,
         "from_addr": parsed.from_addr,
         "reply_to": parsed.reply_to,
+        "reply_to_name": parsed.reply_to_name,
         "to_addrs": " ".join(parsed.to_addrs),
         "cc_addrs": " ".join(parsed.cc_addrs),
         "subject": parsed.subject,

@@ -25,6 +25,7 @@ from supportinbox.domain.conversation import (
     MessageView,
     Note,
 )
+from supportinbox.domain.customer import relays_someone
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
@@ -115,6 +116,8 @@ def customer_conversations(
     One probe of the ``conversations_customer`` index, so knowing a customer's history
     costs the same in a mailbox of any size.
     """
+    if not email.strip():
+        return []  # mail that names nobody (a no-reply sender) is no customer's history
     moment = now_utc(now)
     apply_clock(db, moment)
     rows = db.conn.execute(
@@ -168,8 +171,8 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
         for r in db.conn.execute(
             "SELECT m.id, f.name, f.role, m.uid, m.message_id, m.in_reply_to, m.refs, m.from_name, "
             "m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.subject, m.body_text, m.flags, m.attachments, "
-            "m.reply_to, m.internaldate FROM messages m JOIN folders f ON f.id = m.folder_id "
-            "WHERE m.conversation_id = ?",
+            "m.reply_to, m.internaldate, m.reply_to_name FROM messages m "
+            "JOIN folders f ON f.id = m.folder_id WHERE m.conversation_id = ?",
             (ident,),
         )
     ]
@@ -214,8 +217,10 @@ def _message_view(row: sqlite3.Row | tuple[Any, ...], ours: set[str]) -> Message
         body_text=str(row[13]),
         flags=str(row[14]).split(),
         attachments=attachments,
-        from_us=row[2] == "sent" or str(row[8]).lower() in ours,
+        from_us=row[2] == "sent"
+        or (str(row[8]).lower() in ours and not relays_someone(str(row[8]), str(row[16]), ours)),
         reply_to=str(row[16]),
+        reply_to_name=str(row[18]),
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from supportinbox import paths
 from supportinbox.errors import StorageError
 from supportinbox.faults import crash_point
-from supportinbox.store.migrations import MIGRATIONS
+from supportinbox.store.migrations import MIGRATION_STEPS, MIGRATIONS
 
 SCHEMA_VERSION = max(MIGRATIONS)
 BUSY_TIMEOUT_MS = 15_000
@@ -111,6 +111,9 @@ def migrate(conn: sqlite3.Connection) -> int:
         try:
             for statement in _split_sql(MIGRATIONS[number]):
                 conn.execute(statement)
+            step = MIGRATION_STEPS.get(number)
+            if step is not None:
+                step(conn)
             conn.execute(f"PRAGMA user_version = {int(number)}")
             conn.commit()
         except BaseException:

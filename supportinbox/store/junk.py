@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.parser import HeaderParser
 from email.policy import compat32
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain import spamcheck
+from supportinbox.domain.customer import customer_of, own_addresses, relays_someone
+from supportinbox.domain.senders import sender_label
 from supportinbox.errors import NotFound
 from supportinbox.store import pending
 from supportinbox.store.db import Database
@@ -38,6 +41,15 @@ class JunkSuspect:
     suspect: bool
     reasons: list[str]
     rescue_queued: bool = False  # rescued offline: moves to the inbox at the next sync
+    customer_email: str = ""  # the person behind it (a contact form's Reply-To), else the sender
+    customer_name: str = ""
+
+    def who(self, *, reason: bool = True) -> str:
+        """The customer as one line: ``Name <address>``, with the sender warning when there is one
+        (and its reason, unless ``reason`` is False: a narrow table row)."""
+        if self.customer_email:
+            return sender_label(self.customer_name, self.customer_email, limit=30, reason=reason)
+        return sender_label(self.from_name, self.from_addr, limit=30, reason=reason)
 
     def to_json(self) -> dict[str, object]:
         """The JSON shape of ``spam-check --json`` (``id`` is the UID to pass to ``--rescue``)."""
@@ -53,6 +65,8 @@ class JunkSuspect:
             "suspect": self.suspect,
             "reasons": list(self.reasons),
             "rescue_queued": self.rescue_queued,
+            "customer": self.customer_email or self.from_addr,
+            "customer_name": self.customer_name if self.customer_email else self.from_name,
         }
 
 
@@ -80,15 +94,18 @@ def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
             "WHERE conversation_id IS NOT NULL"
         )
     }
+    own = own_addresses(account)
     rows = conn.execute(
-        "SELECT m.id, f.role, m.message_id, m.subject, m.from_addr, m.to_addrs, m.cc_addrs "
+        "SELECT m.id, f.role, m.message_id, m.subject, m.from_addr, m.to_addrs, m.cc_addrs, m.reply_to "
         "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role IN ('inbox', 'sent')"
     )
-    for rowid, role, message_id, subject, from_addr, to_addrs, cc_addrs in rows:
+    for rowid, role, message_id, subject, from_addr, to_addrs, cc_addrs, reply_to in rows:
         conversation_id = links.get(int(rowid))
         mid = (message_id or "").lower()
-        sender = str(from_addr).lower()
-        if role == "sent" or sender == ours:
+        sender = customer_of("", str(from_addr), "", str(reply_to), own).email
+        if role == "sent" or (
+            str(from_addr).lower() in own and not relays_someone(str(from_addr), str(reply_to), own)
+        ):
             if mid:
                 known.sent_subjects[mid] = str(subject)
             for address in f"{to_addrs} {cc_addrs}".lower().split():
@@ -134,12 +151,14 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     known = _known(conn, account)
     rows = conn.execute(
         "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, "
-        "substr(m.body_text, 1, 20000), m.auth_results, m.spam_headers, m.list_headers, m.raw_headers "
-        "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk'"
+        "substr(m.body_text, 1, 20000), m.auth_results, m.spam_headers, m.list_headers, m.raw_headers, "
+        "m.reply_to FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk'"
     ).fetchall()
+    own = own_addresses(account)
     verdicts: list[tuple[int, int, int, str]] = []
     for row in rows:
-        sender = str(row[4]).lower()
+        # A contact form in Junk is judged by the person behind it, not by the form.
+        sender = customer_of("", str(row[4]), "", str(row[13]), own).email or str(row[4]).lower()
         referenced = [r.lower() for r in str(row[3]).split()]
         if row[2]:
             referenced.append(str(row[2]).lower())
@@ -189,16 +208,19 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
 
 _SUSPECT_COLUMNS = (
     "m.id, f.name, m.uid, m.message_id, m.from_name, m.from_addr, m.subject, m.date, "
-    "v.score, v.suspect, v.reasons"
+    "v.score, v.suspect, v.reasons, m.reply_to_name, m.reply_to"
 )
 
 
-def _suspect(row: sqlite3.Row | tuple[object, ...]) -> JunkSuspect:
+def _suspect(row: sqlite3.Row | tuple[object, ...], own: Sequence[str]) -> JunkSuspect:
     try:
         reasons = [str(r) for r in json.loads(str(row[10]))]
     except ValueError:
         reasons = []
+    party = customer_of(str(row[4]), str(row[5]), str(row[11]), str(row[12]), own)
     return JunkSuspect(
+        customer_email=party.email,
+        customer_name=party.name,
         rowid=int(str(row[0])),
         folder=str(row[1]),
         uid=int(str(row[2])),
@@ -221,7 +243,8 @@ def list_suspects(db: Database, *, include_all: bool = False) -> list[JunkSuspec
         f"JOIN folders f ON f.id = m.folder_id {where}ORDER BY v.score DESC, m.date DESC"
     ).fetchall()
     queued = queued_rescues(db.conn)
-    suspects = [_suspect(r) for r in rows]
+    own = _our_addresses(db)
+    suspects = [_suspect(r, own) for r in rows]
     return [replace(s, rescue_queued=True) if (s.folder, s.uid) in queued else s for s in suspects]
 
 
@@ -247,5 +270,11 @@ def get_junk_message(db: Database, uid: int) -> JunkSuspect:
     if row is None:
         raise NotFound(f"no message {uid} in the spam folder: see 'supportinbox spam-check'")
     if row[8] is None:
-        row = (*tuple(row)[:8], 0, 0, "[]")
-    return _suspect(row)
+        row = (*tuple(row)[:8], 0, 0, "[]", *tuple(row)[11:])
+    return _suspect(row, _our_addresses(db))
+
+
+def _our_addresses(db: Database) -> tuple[str, ...]:
+    # Recorded by the last refresh, as the conversation view reads it.
+    stored = db.get_meta("triage_our_address")
+    return (stored,) if stored else ()

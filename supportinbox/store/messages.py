@@ -113,6 +113,7 @@ _MESSAGE_COLUMNS = (
     "from_name",
     "from_addr",
     "reply_to",
+    "reply_to_name",
     "to_addrs",
     "cc_addrs",
     "subject",

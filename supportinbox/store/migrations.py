@@ -7,6 +7,13 @@ forward (tests/store/test_migrations.py).
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from email.header import decode_header, make_header
+from email.parser import HeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
+
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE meta (
@@ -250,4 +257,39 @@ ALTER TABLE team_state_log ADD COLUMN kind TEXT NOT NULL DEFAULT 'state';
 ALTER TABLE team_state_log ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX team_state_log_kind ON team_state_log(kind, conversation_id, uid);
 """,
+    7: """
+-- Contact forms: the customer is the Reply-To person, named by the Reply-To name.
+ALTER TABLE messages ADD COLUMN reply_to_name TEXT NOT NULL DEFAULT '';
+-- Who the customer is now also reads the sender's name and the Reply-To.
+DROP TRIGGER triage_input_update;
+CREATE TRIGGER triage_input_update AFTER UPDATE OF
+    folder_id, uid, message_id, in_reply_to, refs, from_name, from_addr, reply_to, reply_to_name,
+    to_addrs, subject, date, internaldate, flags, body_text, priority
+ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+END;
+""",
 }
+
+
+def _reply_to_name(raw_headers: str) -> str:
+    try:
+        value = HeaderParser(policy=compat32).parsestr(raw_headers, headersonly=True).get("reply-to")
+        name = getaddresses([str(value or "")])[0][0]
+        name = str(make_header(decode_header(name))) if "=?" in name else name
+    except Exception:  # noqa: BLE001 - a hostile header block must not stop an upgrade
+        return ""
+    return " ".join(name.split())[:200].strip('"').strip()
+
+
+def _reply_to_names(conn: sqlite3.Connection) -> None:
+    """Fill ``reply_to_name`` of cached messages from their stored header block."""
+    rows = conn.execute("SELECT id, raw_headers FROM messages WHERE reply_to != ''").fetchall()
+    for rowid, raw in rows:
+        name = _reply_to_name(str(raw or ""))
+        if name:
+            conn.execute("UPDATE messages SET reply_to_name = ? WHERE id = ?", (name, rowid))
+
+
+# Steps that need more than SQL, run in the same transaction right after that number's SQL.
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {7: _reply_to_names}

@@ -21,6 +21,14 @@ from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import sla, triage
+from supportinbox.domain.customer import (
+    NOBODY,
+    Party,
+    customer_of,
+    is_no_reply,
+    own_addresses,
+    relays_someone,
+)
 from supportinbox.domain.threading import ThreadMessage, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
@@ -40,7 +48,7 @@ _SCORE_SLICE = 2000  # conversations whose message details and bodies are held a
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = "bands-incident-urgent-guard-breached-first"
+SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +57,7 @@ class _Message:
 
     rowid: int
     from_us: bool
-    from_name: str
-    from_addr: str
+    customer: Party  # who a customer message stands for (NOBODY for ours)
     subject: str
     when: datetime | None
     seen: bool
@@ -64,9 +71,17 @@ _THREADED_FROM = (
 )
 
 
-def _from_us(role: str, from_addr: str, ours: str) -> bool:
-    """Whether a message is ours: filed in Sent, or sent from the account's address."""
-    return role == "sent" or from_addr == ours
+def _from_us(role: str, from_addr: str, reply_to: str, own: Sequence[str]) -> bool:
+    """Whether a message is ours: filed in Sent, or sent from the account's address
+    (unless it is a contact form sending as us for someone else)."""
+    return role == "sent" or (from_addr in own and not relays_someone(from_addr, reply_to, own))
+
+
+def _party(from_us: bool, row: sqlite3.Row | tuple[Any, ...], own: Sequence[str]) -> Party:
+    """The customer of a message from (from_name, from_addr, reply_to_name, reply_to) columns."""
+    if from_us:
+        return NOBODY
+    return customer_of(str(row[0]), str(row[1]), str(row[2]), str(row[3]), own)
 
 
 def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessage]:
@@ -75,18 +90,24 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
     A reply's In-Reply-To and References repeat Message-IDs held by other messages, and
     addresses repeat across a customer's mail; each distinct value is kept once.
     """
-    ours = account.email.lower()
+    own = own_addresses(account)
     shared: dict[str, str] = {}
     one = shared.setdefault
     rows = conn.execute(
         "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr, "
-        "m.to_addrs, m.cc_addrs, m.date, m.internaldate " + _THREADED_FROM,
+        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.reply_to " + _THREADED_FROM,
         THREADED_ROLES,
     )
     out: list[ThreadMessage] = []
     for row in rows:
         from_addr = str(row[6]).lower()
         from_addr = one(from_addr, from_addr)
+        reply_to = str(row[11])
+        from_us = _from_us(row[1], from_addr, reply_to, own)
+        customer = None
+        if not from_us and (reply_to or from_addr in own or is_no_reply(from_addr)):
+            customer = customer_of("", from_addr, "", reply_to, own).email
+            customer = one(customer, customer)
         out.append(
             ThreadMessage(
                 rowid=int(row[0]),
@@ -95,9 +116,10 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
                 references=tuple(one(ref, ref) for ref in str(row[4]).split()),
                 subject=str(row[5]),
                 from_addr=from_addr,
-                to_addrs=tuple(one(a, a) for a in f"{row[7]} {row[8]}".split() if a.lower() != ours),
+                to_addrs=tuple(one(a, a) for a in f"{row[7]} {row[8]}".split() if a.lower() not in own),
                 when=message_time(row[9], row[10]),
-                from_us=_from_us(row[1], from_addr, ours),
+                from_us=from_us,
+                customer_addr=customer,
             )
         )
     return out
@@ -112,20 +134,21 @@ def _rows_by_id(conn: sqlite3.Connection, select: str, rowids: Sequence[int]) ->
 
 def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[int]) -> dict[int, _Message]:
     """Row id -> what summarising needs of that message, for ``rowids``."""
-    ours = account.email.lower()
+    own = own_addresses(account)
     out: dict[int, _Message] = {}
     select = (
         "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
-        "m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id"
+        "m.conversation_id, m.reply_to_name, m.reply_to FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE m.id"
     )
     for row in _rows_by_id(conn, select, rowids):
         from_addr = str(row[3]).lower()
         flags = str(row[7]).split()
+        from_us = _from_us(row[1], from_addr, str(row[10]), own)
         out[int(row[0])] = _Message(
             rowid=int(row[0]),
-            from_us=_from_us(row[1], from_addr, ours),
-            from_name=str(row[2]),
-            from_addr=from_addr,
+            from_us=from_us,
+            customer=_party(from_us, (row[2], from_addr, row[9], row[10]), own),
             subject=str(row[4]),
             when=message_time(row[5], row[6]),
             seen="\\Seen" in flags,
@@ -252,7 +275,7 @@ def _write_conversations(conn: sqlite3.Connection) -> None:
 
 
 def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
-    text = f"{SCORING_VERSION}|{config.model_dump_json()}|{account.email.lower()}"
+    text = f"{SCORING_VERSION}|{config.model_dump_json()}|{' '.join(own_addresses(account))}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -534,12 +557,10 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
         else []
     )
     first = messages[0]
-    if customer:
-        email = customer[0].from_addr
-        name = next((m.from_name for m in reversed(customer) if m.from_name), "")
-    else:
-        email = ""
-        name = ""
+    email = next((m.customer.email for m in customer if m.customer), "")
+    name = next(
+        (m.customer.name for m in reversed(customer) if m.customer.email == email and m.customer.name), ""
+    )
     times = [m.when for m in messages if m.when]
     row = {
         "id": conversation_id,

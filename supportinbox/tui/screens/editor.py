@@ -111,7 +111,7 @@ class ReplyEditorScreen(Screen[None]):
         yield Static(
             safe.assemble(
                 ("To: ", "bold"),
-                one_line(draft.original.from_addr),
+                one_line(draft.to),
                 ("   Subject: ", "bold"),
                 one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
                 (f"   template {one_line(draft.template.name)}", "$text-muted"),

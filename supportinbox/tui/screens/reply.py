@@ -138,7 +138,7 @@ class TemplatePickerScreen(Screen[None]):
         head.update(
             safe.assemble(
                 ("To: ", "bold"),
-                one_line(draft.original.from_addr),
+                one_line(draft.to),
                 (f"   template {one_line(template.name)}{after}", "$text-muted"),
             )
         )

@@ -12,7 +12,6 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.senders import sender_label
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui import safe
 from supportinbox.tui.format import age
@@ -82,7 +81,7 @@ class JunkList(DataTable[Content]):
         for suspect in self._suspects:
             self.add_row(
                 safe.line(str(suspect.score), style="bold $success" if suspect.suspect else "$text-muted"),
-                safe.line(sender_label(suspect.from_name, suspect.from_addr)),
+                safe.line(suspect.who()),
                 safe.line(
                     ("(rescue queued) " if suspect.rescue_queued else "")
                     + (one_line(suspect.subject, limit=120) or "(no subject)")

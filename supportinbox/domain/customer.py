@@ -1,0 +1,116 @@
+"""Who the customer of a message is: the one definition the queue, greetings, replies,
+customer history and the spam-folder check all ask.
+
+Contact forms, shops and notification services send mail *on behalf of* a person: From is
+the form's own address (``noreply@...``, ``wordpress@...``, often our own support address
+or another address of our domain) and Reply-To is the person who wrote. For such mail
+the customer is the Reply-To person; the form's address is never a customer, or every
+form submission would be one customer's history, greeted "Hi Acme". A relay sender with
+no Reply-To names nobody to answer: its customer is :data:`NOBODY`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from supportinbox.config import AccountConfig
+
+# Local parts of addresses that send for someone else or for no one (compared without
+# separators: "no-reply", "no_reply" and "noreply" alike).
+_RELAY_LOCAL = re.compile(
+    r"^(?:noreply|donotreply|dontreply|notreply|noresponse|noanswer|"
+    r"notifications?|mailerdaemon|postmaster|bounces?|"
+    r"webforms?|contactforms?|wordpress|wufoo|typeform|jotform|formspree)(?:\d+)?$"
+)
+_SEPARATORS = re.compile(r"[-_.+]")
+# "Lina Haddad via Contact Form", "Lina Haddad (via Acme website)".
+_VIA_NAME = re.compile(r"^\s*(.+?)\s+\(?via\s+.*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A person by address (lower-case addr-spec) and display name (may be empty)."""
+
+    email: str
+    name: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.email)
+
+
+NOBODY = Party("", "")
+
+
+def own_addresses(account: AccountConfig) -> tuple[str, ...]:
+    """The addresses that are this account's own: its address, and a login that is one."""
+    own = [account.email.strip().lower()]
+    if "@" in account.username and account.username.strip().lower() not in own:
+        own.append(account.username.strip().lower())
+    return tuple(own)
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def is_no_reply(address: str) -> bool:
+    """Whether ``address`` looks like a sender nobody answers (``noreply@``, ``wordpress@``...)."""
+    local = address.strip().lower().rpartition("@")[0].partition("+")[0]
+    return bool(local) and bool(_RELAY_LOCAL.match(_SEPARATORS.sub("", local)))
+
+
+def relays_someone(from_addr: str, reply_to_addr: str, own_addresses: Iterable[str]) -> bool:
+    """Mail from one of our own addresses that names another person in Reply-To.
+
+    That is a contact form on our website sending as us, not a message we wrote: it is
+    the customer's, whatever else decides which mail is ours.
+    """
+    own = {a.strip().lower() for a in own_addresses if a}
+    return from_addr.strip().lower() in own and customer_of("", from_addr, "", reply_to_addr, own) != NOBODY
+
+
+def _name_from_relay(from_name: str) -> str:
+    """The person's name a relay may put in its From name ("Lina Haddad via Contact Form")."""
+    match = _VIA_NAME.match(from_name or "")
+    return match.group(1).strip("\"' ") if match else ""
+
+
+def customer_of(
+    from_name: str,
+    from_addr: str,
+    reply_to_name: str,
+    reply_to_addr: str,
+    own_addresses: Iterable[str],
+) -> Party:
+    """The customer a message from the customer's side stands for.
+
+    - From one of our own addresses or a no-reply address: the Reply-To person, named by
+      the Reply-To name or, failing that, the "X via Form" From name; :data:`NOBODY`
+      without a usable Reply-To (the relay itself is never a customer).
+    - From another address of our own domain (a website sending its form) with a
+      Reply-To elsewhere: the Reply-To person.
+    - Anyone else: the sender (their Reply-To only says where answers go).
+    """
+    own = {a.strip().lower() for a in own_addresses if a and "@" in a}
+    own_domains = {_domain(a) for a in own}
+    sender = from_addr.strip().lower()
+    target = reply_to_addr.strip().lower()
+    if (
+        "@" not in target
+        or target == sender
+        or target in own
+        or _domain(target) in own_domains
+        or is_no_reply(target)
+    ):
+        target = ""
+    relay = sender in own or is_no_reply(sender)
+    if not relay and not (target and _domain(sender) in own_domains):
+        return Party(sender, from_name or "")
+    if not target:
+        return NOBODY
+    name = reply_to_name or _name_from_relay(from_name)
+    if name.strip().lower() == target:
+        name = ""
+    return Party(target, name)

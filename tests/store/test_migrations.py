@@ -1,0 +1,65 @@
+"""Schema migrations, tested from an old database forward."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from supportinbox.store.db import SCHEMA_VERSION, connect, open_database
+from supportinbox.store.migrations import MIGRATIONS
+
+FORM_HEADERS = (
+    "From: Acme Website <noreply@acme.test>\r\n"
+    "Reply-To: =?utf-8?q?Lina_Hadd=C3=A1d?= <lina@customer.test>\r\n"
+    "Subject: Contact form\r\n\r\n"
+)
+
+
+def _database_at(path: Path, version: int) -> None:
+    conn = connect(path)
+    for number in sorted(n for n in MIGRATIONS if n <= version):
+        conn.executescript(MIGRATIONS[number])
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO folders(id, name, role) VALUES (1, 'INBOX', 'inbox')")
+    conn.execute(
+        "INSERT INTO messages(folder_id, uid, from_name, from_addr, reply_to, raw_headers) "
+        "VALUES (1, 1, 'Acme Website', 'noreply@acme.test', 'lina@customer.test', ?)",
+        (FORM_HEADERS,),
+    )
+    conn.execute(
+        "INSERT INTO messages(folder_id, uid, from_name, from_addr, raw_headers) "
+        "VALUES (1, 2, 'Omar', 'omar@e.test', 'From: Omar <omar@e.test>\r\n\r\n')"
+    )
+    conn.close()
+
+
+def test_version_6_cache_gets_reply_to_names_from_its_stored_headers(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _database_at(path, 6)
+    with open_database(path) as db:
+        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        names = dict(db.conn.execute("SELECT uid, reply_to_name FROM messages").fetchall())
+        assert names == {1: "Lina Haddád", 2: ""}
+        assert db.integrity_ok()
+
+
+def test_changing_a_reply_to_marks_the_queue_for_a_refresh(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _database_at(path, 6)
+    with open_database(path) as db:
+        before = db.get_meta("triage_input_version")
+        db.conn.execute("UPDATE messages SET reply_to = 'other@e.test' WHERE uid = 1")
+        assert db.get_meta("triage_input_version") != before
+
+
+def test_a_hostile_header_block_does_not_stop_the_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _database_at(path, 6)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "UPDATE messages SET raw_headers = ? WHERE uid = 1", ("Reply-To: =?x-bogus?b?////?= <a@b>\r\n",)
+    )
+    conn.commit()
+    conn.close()
+    with open_database(path) as db:
+        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

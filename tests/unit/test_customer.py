@@ -1,0 +1,114 @@
+"""Who the customer of a message is (contact forms, notifications, ordinary mail)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply, relays_someone
+from supportinbox.domain.replies import Original, ReplyError, recipients
+from supportinbox.domain.threading import ThreadMessage, thread_messages
+
+OWN = ("support@acme.test",)
+
+
+@pytest.mark.parametrize(
+    ("from_name", "from_addr", "reply_to_name", "reply_to", "expected"),
+    [
+        # Ordinary mail: the sender, whatever Reply-To says.
+        ("Lina Haddad", "lina@customer.test", "", "", Party("lina@customer.test", "Lina Haddad")),
+        ("Lina Haddad", "lina@customer.test", "", "lh@home.test", Party("lina@customer.test", "Lina Haddad")),
+        # Forms: the Reply-To person.
+        (
+            "Acme Website",
+            "noreply@acme.test",
+            "Lina Haddad",
+            "lina@c.test",
+            Party("lina@c.test", "Lina Haddad"),
+        ),
+        ("Acme Support", "support@acme.test", "", "omar@e.test", Party("omar@e.test", "")),
+        (
+            "Sara Berg via Acme Contact",
+            "wordpress@acme.test",
+            "",
+            "sara@e.test",
+            Party("sara@e.test", "Sara Berg"),
+        ),
+        ("Sara Berg (via Form)", "no_reply@forms.test", "", "sara@e.test", Party("sara@e.test", "Sara Berg")),
+        ("Website", "website@acme.test", "", "sara@e.test", Party("sara@e.test", "")),
+        ("Shop", "Do-Not-Reply@shop.test", "Kim", "kim@e.test", Party("kim@e.test", "Kim")),
+        # A relay that names nobody (or only itself, or us) is nobody's.
+        ("Acme Billing", "no-reply@acme.test", "", "", NOBODY),
+        ("Acme Billing", "no-reply@acme.test", "", "no-reply@acme.test", NOBODY),
+        ("Acme Website", "noreply@acme.test", "", "support@acme.test", NOBODY),
+        ("Acme Support", "support@acme.test", "", "", NOBODY),
+        # A colleague at our domain without Reply-To is still who wrote.
+        ("Bob", "bob@acme.test", "", "", Party("bob@acme.test", "Bob")),
+    ],
+)
+def test_customer_of(
+    from_name: str, from_addr: str, reply_to_name: str, reply_to: str, expected: Party
+) -> None:
+    assert customer_of(from_name, from_addr, reply_to_name, reply_to, OWN) == expected
+
+
+def test_no_reply_addresses() -> None:
+    assert all(
+        is_no_reply(a)
+        for a in ("noreply@x.test", "no-reply@x.test", "donotreply@x.test", "notifications@x.test")
+    )
+    assert not any(is_no_reply(a) for a in ("lina@x.test", "info@x.test", "replies@x.test", "support@x.test"))
+
+
+def test_our_address_relaying_someone_is_not_our_message() -> None:
+    assert relays_someone("support@acme.test", "omar@e.test", OWN)
+    assert not relays_someone("support@acme.test", "", OWN)
+    assert not relays_someone("lina@customer.test", "omar@e.test", OWN)
+
+
+def _form(rowid: int, reply_to: str, minutes: int) -> ThreadMessage:
+    return ThreadMessage(
+        rowid=rowid,
+        message_id=f"<form{rowid}@acme.test>",
+        in_reply_to=None,
+        references=(),
+        subject="New message from the contact form",
+        from_addr="noreply@acme.test",
+        to_addrs=("support@acme.test",),
+        when=datetime(2026, 11, 26, 9, tzinfo=UTC) + timedelta(minutes=minutes),
+        from_us=False,
+        customer_addr=customer_of("", "noreply@acme.test", "", reply_to, OWN).email,
+    )
+
+
+def test_same_form_subject_from_different_people_stays_apart() -> None:
+    threads = thread_messages(
+        [_form(1, "lina@c.test", 0), _form(2, "omar@e.test", 5), _form(3, "lina@c.test", 9)]
+    )
+    groups = sorted(sorted(m.rowid for m in t.messages) for t in threads)
+    # Lina's two forms join by the subject fallback; Omar's never does.
+    assert groups == [[1, 3], [2]]
+
+
+def test_forms_naming_nobody_are_never_joined_by_subject() -> None:
+    threads = thread_messages([_form(1, "", 0), _form(2, "", 5)])
+    assert len(threads) == 2
+
+
+def test_reply_to_a_no_reply_sender_without_reply_to_is_refused() -> None:
+    original = Original(from_name="Acme Billing", from_addr="no-reply@shop.test", subject="Paid")
+    with pytest.raises(ReplyError, match="no-reply address"):
+        recipients(original, OWN)
+
+
+def test_reply_goes_to_the_reply_to_person_by_name() -> None:
+    original = Original(
+        from_name="Acme Website",
+        from_addr="noreply@acme.test",
+        subject="Form",
+        reply_to=("lina@c.test",),
+        reply_to_name="Lina Haddad",
+    )
+    (to,) = recipients(original, OWN).to
+    assert (to.display_name, to.addr_spec) == ("Lina Haddad", "lina@c.test")
