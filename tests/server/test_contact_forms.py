@@ -61,16 +61,21 @@ def _contact_forms() -> list[bytes]:
     ]
 
 
-def test_contact_form_customers_queue_greeting_reply_and_history(
-    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    earlier = make_message(
+def _lina_earlier() -> bytes:
+    """Lina's own mail three days ago: her history."""
+    return make_message(
         sender="Lina Haddad <lina@customer.test>",
         subject="Invoice address",
         message_id="<lina-earlier@customer.test>",
         body="Please change our invoice address.",
         date=datetime.now(UTC) - timedelta(days=3),
     )
+
+
+def test_contact_form_customers_queue_greeting_reply_and_history(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    earlier = _lina_earlier()
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [earlier, *_contact_forms()])
     lina = setup.conversation_of("<form-lina@acme.test>")
     omar = setup.conversation_of("<form-omar@acme.test>")
@@ -154,12 +159,7 @@ def test_a_no_reply_notification_names_no_customer_and_is_not_answered(
 def test_spam_check_judges_a_contact_form_by_its_person(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    earlier = make_message(
-        sender="Lina Haddad <lina@customer.test>",
-        subject="Invoice address",
-        message_id="<lina-earlier@customer.test>",
-        date=datetime.now(UTC) - timedelta(days=3),
-    )
+    earlier = _lina_earlier()
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [earlier])
     append(dovecot, _contact_forms()[:1], folder="Junk")
     setup.sync()
