@@ -20,7 +20,7 @@ from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
-from supportinbox.domain.conversation import ConversationDetail, ConversationSummary
+from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import example_wake_up
@@ -125,10 +125,10 @@ def _share(obj: CliContext, name: str, account: Any, conversation_id: str) -> No
 @cli.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["open", "pending", "snoozed", "closed", "all"]),
+    type=click.Choice([*QUEUE_STATUSES, "all"]),
     default="open",
     show_default=True,
-    help="Which conversations to list.",
+    help="Which conversations to list (automated: auto-replies, bounces, lists, bulk mail).",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array in triage order.")
@@ -184,6 +184,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
             sender_label(message.from_name, message.from_addr), style="bold" if not message.from_us else ""
         )
         line.append(f"  [{one_line(message.folder)}]{'  (us)' if message.from_us else ''}", style="dim")
+        if message.automated:
+            line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:
             console.print(Text(f"Subject: {one_line(message.subject)}", style="dim"))

@@ -13,6 +13,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from supportinbox.demo.automated import AUTOMATED, AutoMail
 from supportinbox.demo.content import SUPPORT, THREADS, Thread, Turn
 
 
@@ -72,6 +73,48 @@ def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
     return msg.as_bytes()
 
 
+def _automated(mail: AutoMail, date: datetime) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = mail.sender
+    msg["To"] = _address(*SUPPORT)
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(date)
+    digest = hashlib.sha256(f"{mail.sender}|{mail.subject}".encode()).hexdigest()[:16]
+    msg["Message-ID"] = f"<auto-{digest}@{mail.sender.rpartition('@')[2].rstrip('>')}>"
+    ours = None
+    if mail.answers is not None:
+        name, turn = mail.answers
+        ours = _message_id(next(t for t in THREADS if t.name == name), turn)
+    if ours is not None and not mail.bounce:
+        msg["In-Reply-To"] = ours
+        msg["References"] = ours
+    for name, value in mail.headers:
+        msg[name] = value
+    if not mail.bounce:
+        msg.set_content(mail.body)
+        return msg.as_bytes()
+    # A delivery status report as mail servers write it: the reason, and our message's headers.
+    head = (
+        msg.as_bytes().rstrip(b"\n")
+        + (
+            "\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="{digest}"\n\n'
+        ).encode()
+    )
+    recipient = mail.bounce.partition("<")[2].partition(">")[0]
+    body = (
+        f"--{digest}\nContent-Type: text/plain; charset=utf-8\n\n{mail.body}\n\n"
+        f"--{digest}\nContent-Type: message/delivery-status\n\n"
+        f"Reporting-MTA: dns; {recipient.partition('@')[2]}\n\n"
+        f"Final-Recipient: rfc822; {recipient}\nAction: failed\nStatus: {mail.bounce.split()[1]}\n"
+        f"Diagnostic-Code: smtp; {mail.bounce}\n\n"
+        f"--{digest}\nContent-Type: text/rfc822-headers\n\n"
+        f"From: {_address(*SUPPORT)}\nMessage-ID: {ours}\n\n"
+        f"--{digest}--\n"
+    )
+    return head + body.encode()
+
+
 def demo_messages(now: datetime) -> list[DemoMessage]:
     """Every message of the demo mailbox, oldest first, dated relative to ``now`` (aware)."""
     out: list[DemoMessage] = []
@@ -83,5 +126,9 @@ def demo_messages(now: datetime) -> list[DemoMessage]:
             if not turn.from_support and any(later.from_support for later in thread.turns[index + 1 :]):
                 flags = (*flags, "\\Answered")
             out.append(DemoMessage(folder, _build(thread, index, turn, date), flags, date))
+    for mail in AUTOMATED:
+        date = (now - timedelta(minutes=mail.minutes_ago)).replace(microsecond=0)
+        flags = ("\\Seen",) if mail.seen else ()
+        out.append(DemoMessage("INBOX", _automated(mail, date), flags, date))
     out.sort(key=lambda m: m.received)
     return out

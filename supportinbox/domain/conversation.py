@@ -9,6 +9,10 @@ from supportinbox.domain.senders import sender_warning
 
 Status = Literal["open", "pending", "snoozed", "closed"]
 STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
+# Conversations of automated mail only (auto-replies, bounces, lists, bulk): nobody waits
+# for an answer. Derived, never set by hand; a manual status takes them out of it.
+AUTOMATED = "automated"
+QUEUE_STATUSES: tuple[str, ...] = (*STATUSES, AUTOMATED)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ class MessageView:
     from_us: bool
     reply_to: str = ""
     reply_to_name: str = ""
+    automated: str = ""  # domain.automated kind: "" when a person wrote it
+    automated_reason: str = ""
+    bounce_recipient: str = ""
+    bounce_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of one message in ``show --json``."""
@@ -102,6 +110,10 @@ class MessageView:
             "from_warning": sender_warning(self.from_name, self.from_addr),
             "reply_to": self.reply_to,
             "reply_to_name": self.reply_to_name,
+            "automated": self.automated,
+            "automated_reason": self.automated_reason,
+            "bounce_recipient": self.bounce_recipient,
+            "bounce_reason": self.bounce_reason,
             "to": list(self.to),
             "cc": list(self.cc),
             "date": self.date,

@@ -113,6 +113,7 @@ class JunkFacts:
     spam_headers: Mapping[str, str] = field(default_factory=dict)
     bulk_signs: Sequence[str] = ()
     recipients: int = 1
+    automated: str = ""  # domain.automated description, e.g. "automated: bounce (from MAILER-DAEMON)"
 
 
 @dataclass(frozen=True)
@@ -197,9 +198,13 @@ def judge(facts: JunkFacts) -> Verdict:
         add(15, f"support wording: {shown}")
     if facts.bulk_signs:
         add(-25, "bulk mail (" + ", ".join(facts.bulk_signs) + ")")
+    if facts.automated:
+        # An auto-reply or bounce that answers our mail is still nobody to rescue.
+        add(-40, facts.automated)
     if facts.recipients > 10:
         add(-20, f"sent to {facts.recipients} recipients")
     links = len(_LINK.findall(facts.body))
     if links > 10:
         add(-15, f"{links} links")
-    return Verdict(score=points, suspect=points >= SUSPECT_SCORE, reasons=reasons)
+    # Automated mail is nobody waiting for an answer, however well it knows us.
+    return Verdict(score=points, suspect=points >= SUSPECT_SCORE and not facts.automated, reasons=reasons)

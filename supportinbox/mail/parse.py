@@ -32,6 +32,7 @@ from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
+from supportinbox.domain import automated
 from supportinbox.domain.senders import Sender, parse_sender
 
 MAX_TEXT = 256 * 1024
@@ -87,6 +88,11 @@ class ParsedMessage:
     spam_headers: dict[str, str] = field(default_factory=dict)
     priority: int | None = None
     list_headers: bool = False
+    automated: str = ""  # domain.automated kind ("" when a person wrote it)
+    automated_reason: str = ""
+    bounce_of: str | None = None  # a bounce: the Message-ID of the message that failed
+    bounce_recipient: str = ""
+    bounce_reason: str = ""
     raw_headers: str = ""
     parse_error: str | None = None
 
@@ -425,9 +431,11 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
         or "list-unsubscribe" in first
         or simple.get("precedence", "").strip().lower() in LIST_PRECEDENCE
     )
+    found = automated.classify(simple, parsed.from_addr)
+    parsed.automated, parsed.automated_reason = found.kind, found.reason
 
 
-_SIMPLE_HEADERS = ("x-priority", "importance", "x-msmail-priority", "priority", "precedence")
+_SIMPLE_HEADERS = ("x-priority", "importance", "x-msmail-priority", "priority", *automated.HEADERS)
 # Headers whose every occurrence counts (the others: the first one).
 _REPEATED_HEADERS = frozenset(("from", "sender", "reply-to", "to", "cc", "authentication-results"))
 
@@ -561,6 +569,8 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
             plain = part
         elif content_type == "text/html" and html is None:
             html = part
+    if parsed.automated == automated.BOUNCE:
+        apply_report(parsed, *_report_texts(msg))
     chosen = plain or html
     if chosen is None:
         return
@@ -575,6 +585,42 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
         cut=cut,
     )
     parsed.body_text, parsed.body_truncated = limit_text(text, cut)
+
+
+def _report_texts(msg: Message) -> tuple[str, str]:
+    """The delivery-status text and the returned message's headers of a bounce."""
+    status = returned = ""
+    for index, part in enumerate(msg.walk()):
+        if index >= MAX_PARTS:
+            break
+        content_type = part.get_content_type()
+        payload = part.get_payload()
+        if content_type == "message/delivery-status" and not status:
+            # compat32 hands each block of the report over as a headers-only message.
+            blocks = payload if isinstance(payload, list) else []
+            status = "\n\n".join(
+                "\n".join(f"{k}: {v}" for k, v in block.items())
+                for block in blocks
+                if isinstance(block, Message)
+            )
+        elif content_type == "text/rfc822-headers" and not returned:
+            data = part.get_payload(decode=True)
+            returned = decode_bytes(data[:65_536]) if isinstance(data, bytes) else ""
+        elif content_type == "message/rfc822" and not returned and isinstance(payload, list) and payload:
+            inner = payload[0]
+            if isinstance(inner, Message):
+                returned = "\n".join(f"{k}: {v}" for k, v in inner.items())
+    return status, returned
+
+
+def apply_report(parsed: ParsedMessage, delivery_status: str, returned_headers: str) -> None:
+    """Fill a bounce's details (which message of ours failed, for whom, why) from its report."""
+    report = automated.bounce_report(delivery_status, returned_headers)
+    if report is None:
+        return
+    parsed.bounce_of = report.message_id
+    parsed.bounce_recipient = report.recipient
+    parsed.bounce_reason = report.reason
 
 
 def _split_header_block(raw: bytes) -> bytes:
@@ -628,6 +674,11 @@ def to_row(parsed: ParsedMessage) -> dict[str, Any]:
         "spam_headers": json.dumps(parsed.spam_headers, ensure_ascii=False) if parsed.spam_headers else "{}",
         "priority": parsed.priority,
         "list_headers": int(parsed.list_headers),
+        "automated": parsed.automated,
+        "automated_reason": parsed.automated_reason,
+        "bounce_of": parsed.bounce_of,
+        "bounce_recipient": parsed.bounce_recipient,
+        "bounce_reason": parsed.bounce_reason,
         "raw_headers": parsed.raw_headers,
         "parse_error": parsed.parse_error,
     }

@@ -19,6 +19,7 @@ from typing import Any
 from supportinbox.config import TriageConfig
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import (
+    QUEUE_STATUSES,
     STATUSES,
     ConversationDetail,
     ConversationSummary,
@@ -90,8 +91,8 @@ def list_queue(
     where: list[str] = []
     params: list[Any] = []
     if status != "all":
-        if status not in STATUSES:
-            raise UserError(f"unknown status {status!r}: use one of {', '.join((*STATUSES, 'all'))}")
+        if status not in QUEUE_STATUSES:
+            raise UserError(f"unknown status {status!r}: use one of {', '.join((*QUEUE_STATUSES, 'all'))}")
         where.append("status = ?")
         params.append(status)
     if assigned_to is not None:
@@ -130,7 +131,7 @@ def customer_conversations(
 
 def queue_counts(db: Database) -> dict[str, int]:
     """How many conversations have each status."""
-    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(QUEUE_STATUSES, 0)
     for status, count in db.conn.execute("SELECT status, COUNT(*) FROM conversations GROUP BY status"):
         counts[str(status)] = int(count)
     return counts
@@ -171,7 +172,8 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
         for r in db.conn.execute(
             "SELECT m.id, f.name, f.role, m.uid, m.message_id, m.in_reply_to, m.refs, m.from_name, "
             "m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.subject, m.body_text, m.flags, m.attachments, "
-            "m.reply_to, m.internaldate, m.reply_to_name FROM messages m "
+            "m.reply_to, m.internaldate, m.reply_to_name, m.automated, m.automated_reason, "
+            "m.bounce_recipient, m.bounce_reason FROM messages m "
             "JOIN folders f ON f.id = m.folder_id WHERE m.conversation_id = ?",
             (ident,),
         )
@@ -221,6 +223,10 @@ def _message_view(row: sqlite3.Row | tuple[Any, ...], ours: set[str]) -> Message
         or (str(row[8]).lower() in ours and not relays_someone(str(row[8]), str(row[16]), ours)),
         reply_to=str(row[16]),
         reply_to_name=str(row[18]),
+        automated=str(row[19]),
+        automated_reason=str(row[20]),
+        bounce_recipient=str(row[21]),
+        bounce_reason=str(row[22]),
     )
 
 
@@ -345,8 +351,8 @@ def parse_query(text: str) -> SearchQuery:
         if sep and key == "from" and value:
             senders.append(value.lower())
         elif sep and key == "status" and value:
-            if value.lower() not in (*STATUSES, "all"):
-                raise UserError(f"unknown status in {word!r}: use one of {', '.join(STATUSES)}")
+            if value.lower() not in (*QUEUE_STATUSES, "all"):
+                raise UserError(f"unknown status in {word!r}: use one of {', '.join(QUEUE_STATUSES)}")
             if value.lower() != "all":
                 statuses.append(value.lower())
         elif sep and key == "is" and value:

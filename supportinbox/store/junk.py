@@ -16,6 +16,7 @@ from email.policy import compat32
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain import spamcheck
+from supportinbox.domain.automated import Automated
 from supportinbox.domain.customer import customer_of, own_addresses, relays_someone
 from supportinbox.domain.senders import sender_label
 from supportinbox.errors import NotFound
@@ -152,7 +153,8 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     rows = conn.execute(
         "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, "
         "substr(m.body_text, 1, 20000), m.auth_results, m.spam_headers, m.list_headers, m.raw_headers, "
-        "m.reply_to FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk'"
+        "m.reply_to, m.automated, m.automated_reason FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.role = 'junk'"
     ).fetchall()
     own = own_addresses(account)
     verdicts: list[tuple[int, int, int, str]] = []
@@ -188,6 +190,7 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
             spam_headers=spam_headers,
             bulk_signs=signs,
             recipients=len(f"{row[5]} {row[6]}".split()),
+            automated=Automated(str(row[14]), str(row[15])).describe() if row[14] else "",
         )
         verdict = spamcheck.judge(facts)
         verdicts.append(

@@ -126,6 +126,11 @@ _MESSAGE_COLUMNS = (
     "spam_headers",
     "priority",
     "list_headers",
+    "automated",
+    "automated_reason",
+    "bounce_of",
+    "bounce_recipient",
+    "bounce_reason",
     "raw_headers",
     "parse_error",
 )

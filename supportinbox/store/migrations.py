@@ -14,6 +14,8 @@ from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
+from supportinbox.domain import automated
+
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE meta (
@@ -269,6 +271,21 @@ ON messages BEGIN
     UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
 END;
 """,
+    8: """
+-- Automated mail (auto-replies, bounces, lists, bulk) and what a bounce reports.
+ALTER TABLE messages ADD COLUMN automated TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN automated_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN bounce_of TEXT;
+ALTER TABLE messages ADD COLUMN bounce_recipient TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN bounce_reason TEXT NOT NULL DEFAULT '';
+DROP TRIGGER triage_input_update;
+CREATE TRIGGER triage_input_update AFTER UPDATE OF
+    folder_id, uid, message_id, in_reply_to, refs, from_name, from_addr, reply_to, reply_to_name,
+    to_addrs, subject, date, internaldate, flags, body_text, priority, automated, bounce_of
+ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+END;
+""",
 }
 
 
@@ -291,5 +308,44 @@ def _reply_to_names(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE messages SET reply_to_name = ? WHERE id = ?", (name, rowid))
 
 
+# Header names that mark automated mail, to pick the few cached messages worth parsing.
+_AUTOMATED_SIGNS = (
+    "auto-submitted",
+    "x-autore",
+    "precedence",
+    "list-id",
+    "mailer-daemon",
+    "postmaster",
+    "report",
+)
+
+
+def _header_values(raw_headers: str) -> dict[str, str]:
+    """The headers the automated-mail check reads, from a stored header block."""
+    try:
+        parsed = HeaderParser(policy=compat32).parsestr(raw_headers, headersonly=True)
+        return {name: str(parsed.get(name) or "") for name in automated.HEADERS if name in parsed}
+    except Exception:  # noqa: BLE001 - a hostile header block must not stop an upgrade
+        return {}
+
+
+def _classify_automated(conn: sqlite3.Connection) -> None:
+    """Classify cached messages as automated from their stored header block."""
+    where = " OR ".join("raw_headers LIKE ?" for _ in _AUTOMATED_SIGNS)
+    rows = conn.execute(
+        f"SELECT id, from_addr, raw_headers FROM messages WHERE {where}", [f"%{s}%" for s in _AUTOMATED_SIGNS]
+    ).fetchall()
+    for rowid, from_addr, raw in rows:
+        found = automated.classify(_header_values(str(raw or "")), str(from_addr))
+        if found:
+            conn.execute(
+                "UPDATE messages SET automated = ?, automated_reason = ? WHERE id = ?",
+                (found.kind, found.reason, rowid),
+            )
+
+
 # Steps that need more than SQL, run in the same transaction right after that number's SQL.
-MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {7: _reply_to_names}
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    7: _reply_to_names,
+    8: _classify_automated,
+}

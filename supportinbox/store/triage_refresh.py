@@ -21,6 +21,8 @@ from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import sla, triage
+from supportinbox.domain.automated import PERSON, Automated, Bounce
+from supportinbox.domain.conversation import AUTOMATED
 from supportinbox.domain.customer import (
     NOBODY,
     Party,
@@ -48,7 +50,7 @@ _SCORE_SLICE = 2000  # conversations whose message details and bodies are held a
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to"
+SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to|automated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,10 @@ class _Message:
     seen: bool
     answered: bool
     linked_to: str | None  # the conversation the previous refresh linked it to
+    sender_name: str = ""
+    message_id: str = ""  # lower case, as bounces name it
+    automated: Automated = PERSON
+    bounce: Bounce | None = None  # what a bounce reports
 
 
 _THREADED_FROM = (
@@ -95,7 +101,7 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
     one = shared.setdefault
     rows = conn.execute(
         "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr, "
-        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.reply_to " + _THREADED_FROM,
+        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.reply_to, m.bounce_of " + _THREADED_FROM,
         THREADED_ROLES,
     )
     out: list[ThreadMessage] = []
@@ -112,7 +118,8 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
             ThreadMessage(
                 rowid=int(row[0]),
                 message_id=one(row[2], row[2]) if row[2] else row[2],
-                in_reply_to=one(row[3], row[3]) if row[3] else row[3],
+                # A bounce joins the conversation of the message of ours it returns.
+                in_reply_to=one(row[3], row[3]) if row[3] else row[12],
                 references=tuple(one(ref, ref) for ref in str(row[4]).split()),
                 subject=str(row[5]),
                 from_addr=from_addr,
@@ -138,8 +145,9 @@ def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[
     out: dict[int, _Message] = {}
     select = (
         "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
-        "m.conversation_id, m.reply_to_name, m.reply_to FROM messages m JOIN folders f ON f.id = m.folder_id "
-        "WHERE m.id"
+        "m.conversation_id, m.reply_to_name, m.reply_to, m.message_id, m.automated, m.automated_reason, "
+        "m.bounce_of, m.bounce_recipient, m.bounce_reason "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id"
     )
     for row in _rows_by_id(conn, select, rowids):
         from_addr = str(row[3]).lower()
@@ -154,6 +162,10 @@ def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[
             seen="\\Seen" in flags,
             answered="\\Answered" in flags,
             linked_to=row[8],
+            sender_name=str(row[2]),
+            message_id=str(row[11] or "").lower(),
+            automated=Automated(str(row[12]), str(row[13])) if row[12] and not from_us else PERSON,
+            bounce=Bounce(str(row[14]).lower(), str(row[15]), str(row[16])) if row[14] else None,
         )
     return out
 
@@ -448,7 +460,7 @@ def _complete(
     moment: datetime,
 ) -> tuple[Any, ...]:
     """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
-    reasons = list(score.reasons)
+    reasons = [*row.pop("notes", ()), *score.reasons]
     base_urgency, base_band = score.urgency, score.band
     if incident is not None:
         reasons.insert(0, incident.reason)
@@ -542,8 +554,15 @@ def _score_one(
 
 
 def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
-    """The clock-independent columns of one conversation and its unanswered messages."""
-    customer = [m for m in messages if not m.from_us]
+    """The clock-independent columns of one conversation and its unanswered messages.
+
+    Automated mail (:mod:`supportinbox.domain.automated`) is not a customer writing: an
+    out-of-office neither reopens a conversation nor waits for an answer, and a conversation
+    of automated mail only is ``automated``, out of the open queue and its SLA. A bounce of
+    our latest reply reopens the conversation and says so: the customer never got it.
+    """
+    theirs = [m for m in messages if not m.from_us]
+    customer = [m for m in theirs if not m.automated]
     agent = [m for m in messages if m.from_us]
     last_customer = customer[-1] if customer else None
     last_customer_at = last_customer.when if last_customer else None
@@ -556,11 +575,30 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
         if derived == "open"
         else []
     )
+    unanswered_since = unanswered[0].when if unanswered else None
+    notes: list[str] = []
+    if not customer and not agent:
+        derived = AUTOMATED
+        notes.append(theirs[-1].automated.describe())
+    bounced = _bounce_of_last_reply(agent, theirs, last_agent_at)
+    if bounced is not None and bounced.bounce is not None:
+        notes.append(
+            f"your reply to {bounced.bounce.recipient or 'the customer'} bounced: {bounced.bounce.reason}"
+        )
+        if derived == "pending":
+            derived, unanswered_since = "open", bounced.when
     first = messages[0]
-    email = next((m.customer.email for m in customer if m.customer), "")
+    email = next((m.customer.email for m in (customer or theirs) if m.customer), "")
     name = next(
-        (m.customer.name for m in reversed(customer) if m.customer.email == email and m.customer.name), ""
+        (
+            m.customer.name
+            for m in reversed(customer or theirs)
+            if m.customer.email == email and m.customer.name
+        ),
+        "",
     )
+    if not email and not customer and theirs:
+        name = theirs[0].sender_name  # a no-reply sender is shown by its name, never greeted
     times = [m.when for m in messages if m.when]
     row = {
         "id": conversation_id,
@@ -573,11 +611,26 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
         "last_customer_at": iso(last_customer_at),
         "last_agent_at": iso(last_agent_at),
         "message_count": len(messages),
-        "unread_count": sum(1 for m in customer if not m.seen),
+        "unread_count": sum(1 for m in theirs if not m.seen),
         "followups": max(0, len(unanswered) - 1),
-        "unanswered_since": iso(unanswered[0].when) if unanswered else None,
+        "unanswered_since": iso(unanswered_since),
+        "notes": notes,
     }
     return row, unanswered
+
+
+def _bounce_of_last_reply(
+    agent: list[_Message], theirs: list[_Message], last_agent_at: datetime | None
+) -> _Message | None:
+    """The newest bounce of one of our messages here, if we wrote nothing since it came."""
+    ours = {m.message_id for m in agent if m.message_id}
+    bounces = [m for m in theirs if m.bounce is not None and m.bounce.message_id in ours]
+    if not bounces:
+        return None
+    latest = bounces[-1]
+    if last_agent_at is not None and latest.when is not None and latest.when < last_agent_at:
+        return None
+    return latest
 
 
 def _is_high(priority: int | None) -> bool:

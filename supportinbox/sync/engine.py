@@ -41,7 +41,14 @@ from supportinbox.mail.imap import (
     discover_folders,
     logout,
 )
-from supportinbox.mail.parse import MAX_TEXT, decode_body, limit_text, parse_header_block
+from supportinbox.mail.parse import (
+    MAX_TEXT,
+    apply_report,
+    decode_body,
+    decode_bytes,
+    limit_text,
+    parse_header_block,
+)
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
 from supportinbox.sync.fetchparse import parse_fetch
@@ -52,6 +59,7 @@ from supportinbox.sync.structure import Structure, parse_structure
 
 log = logging.getLogger(__name__)
 
+_REPORT_BYTES = 16_384  # of a bounce's delivery status and returned headers
 _STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message's fetch data
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -540,10 +548,13 @@ class SyncEngine:
             structure = parse_structure(data.get(b"BODYSTRUCTURE"))
             data[_STRUCTURE] = structure
             if structure.text is not None:
-                groups.setdefault(structure.text.section, []).append(uid)
-        return [
-            pool.send(group, [f"BODY.PEEK[{section}]<0.{MAX_TEXT}>"]) for section, group in groups.items()
-        ]
+                groups.setdefault(f"{structure.text.section}]<0.{MAX_TEXT}>", []).append(uid)
+            if structure.report is not None:
+                # A bounce: its delivery status and the returned headers name our message.
+                for section in (structure.report.status, structure.report.returned):
+                    if section is not None:
+                        groups.setdefault(f"{section}]<0.{_REPORT_BYTES}>", []).append(uid)
+        return [pool.send(group, [f"BODY.PEEK[{item}"]) for item, group in groups.items()]
 
     def _rows(self, folder_id: int, fetched: dict[int, dict[bytes, Any]]) -> list[dict[str, Any]]:
         """Cache rows from the merged answers (first pass and text part) of a batch."""
@@ -569,6 +580,14 @@ class SyncEngine:
                 parsed.body_text, parsed.body_truncated = limit_text(body, cut)
             elif data.get(b"BODYSTRUCTURE") is None:
                 parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"
+            if structure.report is not None:
+                status = data.get(f"BODY[{structure.report.status}]<0>".encode())
+                returned = data.get(f"BODY[{structure.report.returned}]<0>".encode())
+                apply_report(
+                    parsed,
+                    decode_bytes(status) if isinstance(status, bytes) else "",
+                    decode_bytes(returned) if isinstance(returned, bytes) else "",
+                )
             size = data.get(b"RFC822.SIZE")
             rows.append(
                 store.message_row(

@@ -32,10 +32,23 @@ class TextPart:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReportParts:
+    """Where a delivery status report keeps its status and the returned message's headers.
+
+    ``returned`` is a FETCH section spec: ``3`` (text/rfc822-headers) or ``3.HEADER`` (the
+    header of a returned message/rfc822), None when the report returns nothing.
+    """
+
+    status: str
+    returned: str | None
+
+
 @dataclass(slots=True)
 class Structure:
     text: TextPart | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    report: ReportParts | None = None
 
 
 def _text(value: Any) -> str:
@@ -113,6 +126,8 @@ def parse_structure(body: Any) -> Structure:
     result = Structure()
     plain: TextPart | None = None
     html: TextPart | None = None
+    status: str | None = None
+    returned: str | None = None
     stack: list[tuple[str, Any, int]] = [("", body, 0)]
     visited = 0
     while stack and visited < MAX_PARTS:
@@ -149,6 +164,12 @@ def parse_structure(body: Any) -> Structure:
         else:
             disposition_index = 8
         disposition, disposition_params = _disposition(tuple(part), disposition_index)
+        if (maintype, subtype) == ("message", "delivery-status") and status is None:
+            status = leaf_section
+        elif (maintype, subtype) == ("text", "rfc822-headers") and returned is None:
+            returned = leaf_section
+        elif (maintype, subtype) == ("message", "rfc822") and returned is None:
+            returned = f"{leaf_section}.HEADER"
         if maintype == "text" and subtype in ("plain", "html") and disposition != "attachment":
             charset = params.get("charset")
             candidate = TextPart(
@@ -176,4 +197,6 @@ def parse_structure(body: Any) -> Structure:
                 )
             )
     result.text = plain or html
+    if status is not None:
+        result.report = ReportParts(status, returned)
     return result

@@ -42,6 +42,7 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("closed", "Closed"),
     ("junk", "Junk suspects"),
     ("all", "All"),
+    ("automated", "Automated"),
 )
 
 Progress = Callable[[str], None]

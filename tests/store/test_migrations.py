@@ -63,3 +63,23 @@ def test_a_hostile_header_block_does_not_stop_the_upgrade(tmp_path: Path) -> Non
     conn.close()
     with open_database(path) as db:
         assert db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_version_7_cache_classifies_automated_mail_from_its_stored_headers(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _database_at(path, 7)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO messages(folder_id, uid, from_addr, raw_headers) VALUES (1, 3, 'claire@b.test', ?)",
+        ("From: claire@b.test\r\nAuto-Submitted: auto-replied\r\nSubject: Absent\r\n\r\n",),
+    )
+    conn.execute(
+        "INSERT INTO messages(folder_id, uid, from_addr, raw_headers) "
+        "VALUES (1, 4, 'mailer-daemon@mx.test', ?)",
+        ("From: MAILER-DAEMON@mx.test\r\nSubject: Undelivered\r\n\r\n",),
+    )
+    conn.commit()
+    conn.close()
+    with open_database(path) as db:
+        kinds = dict(db.conn.execute("SELECT uid, automated FROM messages").fetchall())
+        assert kinds == {1: "", 2: "", 3: "auto-reply", 4: "bounce"}

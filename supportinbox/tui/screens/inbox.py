@@ -1,4 +1,5 @@
-"""The inbox: the triage queue by view (Open, Pending, Snoozed, Closed, Junk suspects, All).
+"""The inbox: the triage queue by view (Open, Pending, Snoozed, Closed, Junk suspects, All,
+Automated).
 
 Opens from the cache at once; a sync running in the background refreshes it in place.
 """
@@ -45,6 +46,7 @@ class InboxScreen(ConversationActions, Screen[None]):
         Binding("4", "view('closed')", "Closed view", show=False, id="view_closed"),
         Binding("5", "view('junk')", "Junk suspects", show=False, id="view_junk"),
         Binding("6", "view('all')", "All view", show=False, id="view_all"),
+        Binding("7", "view('automated')", "Automated view", show=False, id="view_automated"),
         *ConversationActions.ACTION_BINDINGS,
     ]
 

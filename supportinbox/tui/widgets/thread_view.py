@@ -138,6 +138,8 @@ class MessageBlock(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         where = " · in Junk" if message.folder_role == "junk" else ""
+        if message.automated:
+            where += f" · automated: {one_line(message.automated)}"
         yield Static(
             safe.assemble(
                 *sender_parts(message.from_name, message.from_addr),

@@ -1,0 +1,102 @@
+"""Automated mail on a real server: out of the open queue, no SLA, bounces on their reply.
+
+The mailbox is the playground's (auto-reply, bounce with a delivery status report, mailing
+list, payment notification beside customers), synced from Dovecot by the real engine.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append
+from tests.harness.playground import mailbox
+from tests.harness.replies import Setup, run_cli, setup_account
+from tests.harness.smtp import SmtpServer
+
+pytestmark = pytest.mark.server
+
+
+def _synced(home: Path, dovecot: Dovecot, smtp: SmtpServer, now: datetime) -> Setup:
+    setup = setup_account(home, dovecot, smtp, [])
+    for mail in mailbox(now):
+        append(dovecot, [mail.raw], folder=mail.folder, flags=mail.flags)
+    setup.sync()
+    return setup
+
+
+def _rows(capsys: pytest.CaptureFixture[str], status: str) -> dict[str, dict[str, Any]]:
+    listed = run_cli(capsys, "list", "--status", status, "--limit", "500", "--json")
+    assert listed.code == 0, listed.err
+    return {row["subject"]: row for row in json.loads(listed.out)}
+
+
+def test_automated_mail_has_its_own_view_and_never_waits_or_breaches(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _synced(supportinbox_home, dovecot, smtp_server, datetime.now(UTC))
+    automated = _rows(capsys, "automated")
+    assert set(automated) == {
+        "[devops-weekly] Issue 212: incident reviews that work",
+        "Payment failed for invoice 1042",
+    }
+    for row in automated.values():
+        assert row["status"] == "automated" and row["band"] == 0 and row["waiting_since"] is None
+    assert automated["Payment failed for invoice 1042"]["reasons"] == [
+        "automated: notification (Auto-Submitted: auto-generated)"
+    ]
+    opened = _rows(capsys, "open")
+    assert not set(automated) & set(opened)
+    assert "Undelivered Mail Returned to Sender" not in {**opened, **_rows(capsys, "automated")}
+
+    # An out-of-office to our answer leaves the conversation waiting on the customer.
+    pending = _rows(capsys, "pending")
+    claire = pending["Ajouter un collègue à notre espace"]
+    assert claire["message_count"] == 3
+    assert not any("urgence" in reason for reason in claire["reasons"])  # its words score nothing
+
+    # Two days later nothing automated has breached an SLA, and it is still out of the queue.
+    later = datetime.now(UTC) + timedelta(days=2)
+    from supportinbox.store.conversations import list_queue
+
+    for summary in list_queue(setup.db, status="all", limit=500, now=later):
+        if summary.status == "automated":
+            assert summary.band == 0 and not any("breached" in r for r in summary.reasons)
+
+
+def test_a_bounce_of_our_reply_shows_on_that_conversation(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _synced(supportinbox_home, dovecot, smtp_server, datetime.now(UTC))
+    kwame = setup.conversation_of("<kwame-1@savanna-apps.test>")
+    assert setup.conversation_of("<bounce-kwame@mx.savanna-apps.test>") == kwame
+    shown = run_cli(capsys, "show", kwame, "--json")
+    detail = json.loads(shown.out)
+    assert detail["status"] == "open"  # the customer never got our answer
+    assert detail["reasons"][0] == (
+        "your reply to kwame@savanna-apps.test bounced: "
+        "550 5.1.1 <kwame@savanna-apps.test>: Recipient address rejected: User unknown"
+    )
+    (bounce,) = [m for m in detail["messages"] if m["automated"]]
+    assert (bounce["automated"], bounce["bounce_recipient"]) == ("bounce", "kwame@savanna-apps.test")
+    text = run_cli(capsys, "show", kwame)
+    assert "bounced: 550 5.1.1" in text.out and "automated: bounce" in text.out
+
+
+def test_automated_mail_in_junk_is_nobody_to_rescue(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    setup = _synced(supportinbox_home, dovecot, smtp_server, now)
+    (ooo,) = [m for m in mailbox(now) if b"ooo-claire" in m.raw]
+    append(dovecot, [ooo.raw.replace(b"ooo-claire", b"ooo-claire-junk")], folder="Junk")
+    setup.sync()
+    checked = json.loads(run_cli(capsys, "spam-check", "--all", "--json").out)
+    (junk_ooo,) = [s for s in checked if s["message_id"] == "<ooo-claire-junk@atelier-b.test>"]
+    assert "-40 automated: auto-reply (Auto-Submitted: auto-replied)" in junk_ooo["reasons"]
+    assert junk_ooo["suspect"] is False

@@ -1,0 +1,87 @@
+"""Automated mail: which headers make a message automated, and what a bounce says."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportinbox.domain.automated import (
+    AUTO_REPLY,
+    BOUNCE,
+    BULK,
+    MAILING_LIST,
+    NOTIFICATION,
+    PERSON,
+    Automated,
+    bounce_report,
+    classify,
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender", "expected"),
+    [
+        ({}, "lina@customer.test", PERSON),
+        ({"auto-submitted": "no"}, "lina@customer.test", PERSON),
+        (
+            {"auto-submitted": "auto-replied"},
+            "l@c.test",
+            Automated(AUTO_REPLY, "Auto-Submitted: auto-replied"),
+        ),
+        (
+            {"auto-submitted": "Auto-Generated; x=y"},
+            "n@s.test",
+            Automated(NOTIFICATION, "Auto-Submitted: auto-generated"),
+        ),
+        ({"x-autoreply": "yes"}, "lina@customer.test", Automated(AUTO_REPLY, "X-Autoreply")),
+        ({"x-autorespond": "Out of office"}, "lina@customer.test", Automated(AUTO_REPLY, "X-Autorespond")),
+        ({"precedence": "bulk"}, "news@shop.test", Automated(BULK, "Precedence: bulk")),
+        ({"precedence": "junk"}, "news@shop.test", Automated(BULK, "Precedence: junk")),
+        ({"precedence": "list"}, "dev@lists.test", Automated(MAILING_LIST, "Precedence: list")),
+        ({"list-id": "<weekly.news.test>"}, "editor@news.test", Automated(MAILING_LIST, "List-Id")),
+        ({}, "MAILER-DAEMON@mx.test", Automated(BOUNCE, "from MAILER-DAEMON")),
+        ({}, "postmaster@mx.test", Automated(BOUNCE, "from postmaster")),
+        (
+            {"content-type": 'multipart/report; report-type="delivery-status"; boundary="x"'},
+            "mail@gmail.test",
+            Automated(BOUNCE, "delivery status report"),
+        ),
+        # A read receipt is a report too, but not a bounce; a normal multipart is a person.
+        ({"content-type": "multipart/alternative; boundary=x"}, "lina@customer.test", PERSON),
+    ],
+)
+def test_classify(headers: dict[str, str], sender: str, expected: Automated) -> None:
+    assert classify(headers, sender) == expected
+
+
+POSTFIX_STATUS = (
+    "Reporting-MTA: dns; mx.savanna-apps.test\r\n"
+    "X-Postfix-Queue-ID: 4Fq1x\r\n"
+    "\r\n"
+    "Final-Recipient: rfc822; kwame@savanna-apps.test\r\n"
+    "Original-Recipient: rfc822;kwame@savanna-apps.test\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <kwame@savanna-apps.test>: Recipient address\r\n"
+    "    rejected: User unknown\r\n"
+)
+RETURNED = "From: support@acme.test\r\nMessage-ID: <Reply-Kwame@acme.test>\r\nSubject: Re: x\r\n"
+
+
+def test_bounce_report_reads_recipient_reason_and_our_message() -> None:
+    report = bounce_report(POSTFIX_STATUS, RETURNED)
+    assert report is not None
+    assert report.message_id == "<reply-kwame@acme.test>"
+    assert report.recipient == "kwame@savanna-apps.test"
+    assert report.reason == "550 5.1.1 <kwame@savanna-apps.test>: Recipient address rejected: User unknown"
+
+
+def test_bounce_report_without_diagnostic_uses_the_status() -> None:
+    status = "Final-Recipient: rfc822; a@b.test\nAction: failed\nStatus: 5.2.2\n"
+    report = bounce_report(status, "")
+    assert report is not None and report.reason == "5.2.2" and report.message_id is None
+
+
+def test_a_delayed_delivery_says_so_and_a_delivered_one_is_no_bounce() -> None:
+    delayed = bounce_report("Final-Recipient: rfc822; a@b.test\nAction: delayed\nStatus: 4.4.1\n", "")
+    assert delayed is not None and delayed.reason.startswith("delayed, still trying")
+    assert bounce_report("Final-Recipient: rfc822; a@b.test\nAction: delivered\nStatus: 2.0.0\n", "") is None
