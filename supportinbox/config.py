@@ -215,6 +215,10 @@ class RepliesConfig(_Model):
 
 class UiConfig(_Model):
     theme: str = "textual-dark"
+    mark_read: Literal["open", "reply", "never"] = Field(
+        "open",
+        description="When a conversation's mail is marked read (\\Seen): on opening it, on replying, never.",
+    )
     sync_interval_seconds: Annotated[float, Field(ge=10)] = 120.0
     idle: bool = True
     keys: dict[str, str] = Field(

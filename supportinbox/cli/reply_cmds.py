@@ -16,6 +16,7 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
+from supportinbox.store import readstate
 from supportinbox.store.db import Database
 from supportinbox.team import collision
 
@@ -158,6 +159,7 @@ def reply(
             return
     delay = config.replies.undo_seconds_cli
     outbox_id = drafts.queue_draft(db, draft, msg, delay)
+    readstate.read_on_reply(db, config, account, draft.conversation_id)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     checks = _forced_checks(force, f"sending reply #{outbox_id}")

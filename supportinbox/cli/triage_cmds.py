@@ -26,6 +26,7 @@ from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import example_wake_up
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
+from supportinbox.store import readstate
 from supportinbox.store.conversation_rows import parse_time
 from supportinbox.store.junk import JunkSuspect, list_suspects, refresh_junk_verdicts
 
@@ -207,15 +208,35 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the conversation as JSON.")
 @pass_ctx
 def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
-    """Print a conversation with every message and note."""
+    """Print a conversation with every message and note (marks it read: ui.mark_read)."""
     _, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
+    readstate.read_on_open(db, obj.config, account, conversation_id)
     detail = store.get_conversation(db, conversation_id, now)
     if as_json:
         _echo_json(detail.to_json())
         return
     _show_detail(detail, now)
+
+
+@cli.command()
+@click.argument("conversation_id")
+@click.argument("state", type=click.Choice(["read", "unread"]))
+@pass_ctx
+def mark(obj: CliContext, conversation_id: str, state: str) -> None:
+    """Mark a conversation read, or its latest message unread; the next sync tells the server."""
+    _, account, db = _account_and_db(obj)
+    store.refresh_if_stale(db, obj.config, account)
+    change = readstate.mark_read(
+        db, conversation_id, read=state == "read", config=obj.config.triage, account=account
+    )
+    if change.changed:
+        click.echo(
+            f"{change.conversation_id}: {state} ({change.changed} message(s); the next sync tells the server)"
+        )
+    else:
+        click.echo(f"{change.conversation_id}: already {state}")
 
 
 @cli.command()

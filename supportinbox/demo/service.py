@@ -91,6 +91,9 @@ class DemoService(InboxService):
                 )
             conversations.reapply_state(db, [ident], now=self.now())
 
+    def push_changes(self) -> bool:
+        return True  # the demo has no server: read state stays in the demo cache
+
     def sync(self, progress: Progress) -> SyncOutcome:
         progress("demo mailbox")
         return SyncOutcome("demo mailbox: nothing to fetch", None)

@@ -307,6 +307,20 @@ def _inputs_key(db: Database, config: TriageConfig, account: AccountConfig) -> s
     return f"{version}|{_config_fingerprint(config, account)}|{_state_fingerprint(db.conn)}"
 
 
+@contextmanager
+def keeping_current(db: Database, config: TriageConfig, account: AccountConfig) -> Iterator[None]:
+    """Around a change whose effect on the queue rows the caller writes itself.
+
+    A queue that was up to date before stays up to date after, so a small change (a
+    message marked read) does not make the next reader recompute the whole mailbox.
+    Use inside the change's transaction.
+    """
+    current = db.get_meta("triage_refreshed") == _inputs_key(db, config, account)
+    yield
+    if current:
+        db.set_meta("triage_refreshed", _inputs_key(db, config, account))
+
+
 def _up_to_date(db: Database, key: str, now: datetime) -> bool:
     if db.get_meta("triage_refreshed") != key:
         return False

@@ -7,9 +7,12 @@ import logging
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
-from supportinbox.mail.imap import NETWORK_ERRORS, flag_and_move, message_id_at
+from supportinbox.config import AccountConfig
+from supportinbox.errors import UserError
+from supportinbox.mail.imap import NETWORK_ERRORS, connect, flag_and_move, logout, message_id_at
 from supportinbox.store import pending
 from supportinbox.store.db import Database
+from supportinbox.sync.lock import account_lock
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +88,28 @@ def flush_pending(imap: IMAPClient, db: Database) -> tuple[int, int]:
                 pending.mark_done(conn, op.id)
             done += 1
     return done, failed
+
+
+# Why a quick push gives up: no connection, no password, or a sync running (it sends them).
+_KEPT_FOR_LATER: tuple[type[BaseException], ...] = (UserError, *NETWORK_ERRORS)
+
+
+def push_pending(db: Database, account_name: str, account: AccountConfig) -> bool:
+    """Send the queued changes now, outside a sync (a conversation marked read, say).
+
+    Best effort and quiet: when the server is unreachable or a sync is running (it sends
+    them itself), the changes stay queued for the next sync. True when the queue was sent.
+    """
+    if not pending.count_pending(db.conn):
+        return True
+    try:
+        with account_lock(account_name, wait=0.5):
+            imap = connect(account_name, account)
+            try:
+                flush_pending(imap, db)
+            finally:
+                logout(imap)
+    except _KEPT_FOR_LATER as exc:
+        log.info("queued changes stay for the next sync: %s", type(exc).__name__)
+        return False
+    return not pending.count_pending(db.conn)

@@ -36,6 +36,7 @@ ServiceFactory = Callable[[str], InboxService]
 
 # How often snoozes are woken and SLA thresholds applied while the app is open.
 CLOCK_SECONDS = 30.0
+PUSH_DELAY_SECONDS = 1.5  # after a read-state change, before it is sent to the server
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,26 @@ class SupportInboxApp(App[None]):
             refresh = getattr(screen, "refresh_from_cache", None)
             if callable(refresh):
                 refresh()
+
+    def read_state_changed(self, skip: object = None) -> None:
+        """Mail was marked read or unread: re-read the other screens, send it soon."""
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_from_cache", None)
+            if screen is not skip and callable(refresh):
+                refresh()
+        self.schedule_push()
+
+    def schedule_push(self) -> None:
+        """Send queued flag changes shortly (a burst of them, e.g. J J J, goes in one connection)."""
+        if not self.service.demo:
+            self._push_changes()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="push", description="Sending read state")
+    def _push_changes(self) -> bool:
+        worker = get_current_worker()
+        if self._stopping.wait(PUSH_DELAY_SECONDS) or worker.is_cancelled:
+            return False
+        return self.service.push_changes()
 
     def send_reply(self, outbox_id: int) -> None:
         """Send a queued reply in the background (its undo window is over)."""

@@ -288,6 +288,34 @@ class InboxService:
             return f"Rescue of {subject}: {result.note}"
         return f"Rescued to the inbox: {subject}. {result.note}".strip()
 
+    def read_on_open(self, conversation_id: str) -> bool:
+        """Mark an opened conversation read (``ui.mark_read = "open"``); True if anything changed."""
+        from supportinbox.store import readstate
+
+        with self.writer() as db:
+            change = readstate.read_on_open(db, self.config, self.account, conversation_id)
+        return change is not None and change.changed > 0
+
+    def mark_read(self, conversation_id: str, read: bool) -> str:
+        """Mark a conversation read, or its latest message unread; what happened, in words."""
+        from supportinbox.store import readstate
+
+        with self.writer() as db:
+            readstate.mark_read(
+                db, conversation_id, read=read, config=self.config.triage, account=self.account
+            )
+        return "Marked read" if read else "Marked unread"
+
+    def push_changes(self) -> bool:
+        """Send queued flag changes to the server now (quietly kept for the next sync if it fails)."""
+        from supportinbox.sync.flush import push_pending
+
+        db = open_database(self.db_path)  # its own connection: no write lock held during network IO
+        try:
+            return push_pending(db, self.account_name, self.account)
+        finally:
+            db.close()
+
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks
 
@@ -339,8 +367,12 @@ class InboxService:
         """Put the reply in the outbox, due after the undo window; returns its outbox id."""
         final = drafts.with_body(draft, body)
         msg = drafts.draft_message(final, self.config, self.account, now=self.now())
+        from supportinbox.store import readstate
+
         with self.writer() as db:
-            return drafts.queue_draft(db, final, msg, self.config.replies.undo_seconds_tui)
+            outbox_id = drafts.queue_draft(db, final, msg, self.config.replies.undo_seconds_tui)
+            readstate.read_on_reply(db, self.config, self.account, final.conversation_id)
+            return outbox_id
 
     def cancel(self, outbox_id: int) -> bool:
         """Cancel a queued reply (undo); False when it is already on its way."""

@@ -33,6 +33,7 @@ class Change:
 
     message: str
     undo: Callable[[], Change] | None = None
+    flags_changed: bool = False  # read state: sent to the server shortly
 
 
 class ConversationActions(DOMNode):
@@ -48,6 +49,9 @@ class ConversationActions(DOMNode):
         Binding("n", "note", "Note", show=False, id="note", tooltip="Add an internal note"),
         Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
         Binding("u", "undo", "Undo", show=False, id="undo", tooltip="Undo the last change"),
+        Binding(
+            "m", "toggle_read", "Read/unread", show=False, id="toggle_read", tooltip="Mark read or unread"
+        ),
     ]
 
     _undo: Callable[[], Change] | None = None
@@ -149,6 +153,23 @@ class ConversationActions(DOMNode):
             confirmed,
         )
 
+    def action_toggle_read(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self._inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+        read = summary.unread_count > 0
+
+        def mark(now_read: bool) -> Callable[[], Change]:
+            def apply() -> Change:
+                message = service.mark_read(summary.id, now_read)
+                return Change(f"{message}: {subject} (u to undo)", mark(not now_read), flags_changed=True)
+
+            return apply
+
+        self._change(mark(read))
+
     def action_undo(self) -> None:
         undo = self._undo
         if undo is None:
@@ -184,3 +205,5 @@ class ConversationActions(DOMNode):
                 self._undo = change.undo
             self.app.notify(change.message)
             self._inbox_app.refresh_views()
+            if change.flags_changed:
+                self._inbox_app.schedule_push()

@@ -72,6 +72,20 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self.watch(self.app, "sync_status", self._status_changed)
         self.refresh_from_cache()
         self.query_one("#thread").focus()
+        self._mark_opened(self.conversation_id)
+
+    @work(thread=True, exit_on_error=False, group="read", description="Marking read")
+    def _mark_opened(self, conversation_id: str) -> bool:
+        return self.inbox_app.service.read_on_open(conversation_id)
+
+    @on(Worker.StateChanged)
+    def _opened_marked(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "read":
+            return
+        if event.state == WorkerState.SUCCESS and event.worker.result:
+            self.inbox_app.read_state_changed(skip=self)
+        elif event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(event.worker)
 
     def _status_changed(self) -> None:
         self.query_one(StatusBar).status = self.inbox_app.sync_status
