@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,6 +31,9 @@ from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
 
+# (conversation id, step) -> the conversation that many rows away in the opening list.
+Neighbours = Callable[[str, int], ConversationSummary | None]
+
 
 class ConversationScreen(ConversationActions, Screen[None]):
     """The thread as readable text; quoted history and signatures folded until ``e``."""
@@ -45,12 +49,30 @@ class ConversationScreen(ConversationActions, Screen[None]):
         Binding("e", "expand", "Expand quotes", id="expand", tooltip="Show quoted text and signatures"),
         Binding("H", "headers", "Headers", show=False, id="headers", tooltip="Show message headers"),
         Binding("d", "save_attachment", "Save attachment", show=False, id="save_attachment", tooltip="Save"),
+        Binding(
+            "J,right_square_bracket",
+            "step(1)",
+            "Next conversation",
+            show=False,
+            id="next_conversation",
+            tooltip="The next conversation of the list this one was opened from",
+        ),
+        Binding(
+            "K,left_square_bracket",
+            "step(-1)",
+            "Previous conversation",
+            show=False,
+            id="previous_conversation",
+            tooltip="The previous conversation of the list this one was opened from",
+        ),
         *ConversationActions.ACTION_BINDINGS,
     ]
 
-    def __init__(self, conversation_id: str) -> None:
+    def __init__(self, conversation_id: str, *, neighbours: Neighbours | None = None) -> None:
         super().__init__(classes="conversation-screen")
         self.conversation_id = conversation_id
+        # Steps through the list this conversation was opened from (its queue order).
+        self._neighbours = neighbours
         self._detail: ConversationDetail | None = None
         self._expanded = False
         self._headers = False
@@ -162,6 +184,21 @@ class ConversationScreen(ConversationActions, Screen[None]):
     def _open_other(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.app.push_screen(ConversationScreen(event.option.id))
+
+    def action_step(self, step: int) -> None:
+        """Show the next (1) or previous (-1) conversation of the list this one came from."""
+        if self._neighbours is None:
+            self.notify("Open a conversation from the inbox or a search to step through the list.")
+            return
+        summary = self._neighbours(self.conversation_id, step)
+        if summary is None:
+            self.app.bell()
+            self.notify("That was the last one in this list." if step > 0 else "That was the first one.")
+            return
+        self.conversation_id = summary.id
+        self.refresh_from_cache()
+        self.query_one("#thread", VerticalScroll).scroll_home(animate=False)
+        self._mark_opened(summary.id)
 
     def action_back(self) -> None:
         self.dismiss(None)

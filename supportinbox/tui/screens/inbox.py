@@ -177,7 +177,9 @@ class InboxScreen(ConversationActions, Screen[None]):
         if summary is not None:
             from supportinbox.tui.screens.conversation import ConversationScreen
 
-            self.app.push_screen(ConversationScreen(summary.id))
+            self.app.push_screen(
+                ConversationScreen(summary.id, neighbours=self.query_one(QueueTable).step_from)
+            )
 
     def action_search(self) -> None:
         from supportinbox.tui.screens.search import SearchScreen

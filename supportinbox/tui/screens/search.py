@@ -107,10 +107,15 @@ class SearchScreen(ConversationActions, Screen[None]):
         del query
         self.query_one("#search-hint", Static).update(safe.line(hint, style="$text-muted"))
         self._results = results
-        self.query_one(QueueTable).show(
+        table = self.query_one(QueueTable)
+        # The same search run again (after a change) keeps the cursor on its conversation.
+        current = table.current
+        position = next((i for i, r in enumerate(results) if current and r.id == current.id), 0)
+        table.show(
             QueueSource(
                 count=lambda: len(results), page=lambda offset, limit: results[offset : offset + limit]
-            )
+            ),
+            position=position,
         )
 
     def refresh_from_cache(self) -> None:
@@ -133,7 +138,9 @@ class SearchScreen(ConversationActions, Screen[None]):
         if summary is not None:
             from supportinbox.tui.screens.conversation import ConversationScreen
 
-            self.app.push_screen(ConversationScreen(summary.id))
+            self.app.push_screen(
+                ConversationScreen(summary.id, neighbours=self.query_one(QueueTable).step_from)
+            )
 
     def action_back(self) -> None:
         self.dismiss(None)

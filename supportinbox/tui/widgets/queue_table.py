@@ -168,6 +168,25 @@ class QueueTable(DataTable[Content]):
             self.add_column(safe.column(column.label), width=column.width or subject, key=column.key)
         self._fill()
 
+    def step_from(self, conversation_id: str, step: int) -> ConversationSummary | None:
+        """Move to the conversation ``step`` rows after (or before) ``conversation_id``.
+
+        For the next/previous keys of an open conversation: the cursor follows, so going back
+        to the list shows where one is. If the conversation has left this list meanwhile
+        (closed or snoozed from inside it), the row that took its place counts as the next
+        one. None at either end of the list.
+        """
+        # Looked up by id: a refresh may have moved the cursor since the conversation opened.
+        index = next((i for i, row in enumerate(self._rows) if row.id == conversation_id), None)
+        if index is not None:
+            target = self._offset + index + step
+        else:
+            target = self._position + (0 if step > 0 else -1)
+        if not 0 <= target < self._total:
+            return None
+        self.move_to(target)
+        return self.current
+
     def move_to(self, position: int, *, force: bool = False) -> None:
         """Put the cursor on ``position``, loading another window if it lies outside this one."""
         position = max(0, min(position, self._total - 1)) if self._total else 0
