@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 import click
 
@@ -80,7 +81,10 @@ def login(obj: CliContext) -> None:
             "so there is no password to store"
         )
         return
-    password = getpass.getpass(f"Password for {account.username} on {account.imap_host}: ")
+    credentials.check_keyring(name)  # before asking: a password typed for nothing is a bad start
+    prompt = f"Password for {account.username} on {account.imap_host}: "
+    # Piped in (pass show x | supportinbox login), it is read without getpass's echo warning.
+    password = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise ConfigError("no password given; nothing stored")
     credentials.store_password(name, account, password)

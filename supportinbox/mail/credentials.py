@@ -6,15 +6,16 @@ messages. Error messages name the account and the remedy, never the secret.
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 import threading
+import warnings
 
 import keyring
 import keyring.errors
 from keyring.backends import fail as fail_backend
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.safetext import one_line
 from supportinbox.errors import CredentialsError
 
 SERVICE = "supportinbox"
@@ -25,18 +26,26 @@ def _key(account_name: str, account: AccountConfig) -> str:
 
 
 def _keyring_usable() -> bool:
-    backend = keyring.get_keyring()
+    with warnings.catch_warnings():
+        # Some backends warn while they are probed; a user sees the answer, not the warning.
+        warnings.simplefilter("ignore")
+        backend = keyring.get_keyring()
     if isinstance(backend, fail_backend.Keyring):
         return False
     return type(backend).__module__ != "keyring.backends.null"
 
 
-def store_password(account_name: str, account: AccountConfig, password: str) -> None:
+def check_keyring(account_name: str) -> None:
+    """Raise the one-line explanation when this machine has no usable keyring."""
     if not _keyring_usable():
         raise CredentialsError(
             "no system keyring is available on this machine: set password_command in "
             f"[accounts.{account_name}] (e.g. \"pass show support\") instead of 'supportinbox login'"
         )
+
+
+def store_password(account_name: str, account: AccountConfig, password: str) -> None:
+    check_keyring(account_name)
     try:
         keyring.set_password(SERVICE, _key(account_name, account), password)
     except keyring.errors.KeyringError as exc:
@@ -59,28 +68,35 @@ def delete_password(account_name: str, account: AccountConfig) -> bool:
 
 
 def _from_command(account_name: str, command: str, timeout: float = 30) -> str:
+    """Run ``command`` through ``sh -c`` (like mbsync's PassCmd): ``~``, ``$VAR`` and pipes work.
+
+    The first line it prints is the password. When it fails, its own error output is shown
+    (never what it printed on stdout: that may be the password).
+    """
     try:
         result = subprocess.run(
-            shlex.split(command),
+            ["/bin/sh", "-c", command],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
+            stdin=subprocess.DEVNULL,
         )
-    except FileNotFoundError:
-        raise CredentialsError(
-            f"password_command of account {account_name!r} cannot run: "
-            f"{shlex.split(command)[0]!r} was not found"
-        ) from None
     except subprocess.TimeoutExpired:
         raise CredentialsError(
             f"password_command of account {account_name!r} did not finish within {timeout:.0f} s"
         ) from None
-    except ValueError as exc:
-        raise CredentialsError(f"password_command of account {account_name!r} is malformed: {exc}") from None
+    except OSError as exc:
+        raise CredentialsError(
+            f"password_command of account {account_name!r} cannot run: {exc.strerror or exc}"
+        ) from None
     if result.returncode != 0:
+        said = one_line(
+            " / ".join(line.strip() for line in result.stderr.splitlines() if line.strip()), limit=300
+        )
         raise CredentialsError(
             f"password_command of account {account_name!r} failed with exit code {result.returncode}"
+            + (f": {said}" if said else " and printed no error")
         )
     password = result.stdout.splitlines()[0] if result.stdout else ""
     if not password:

@@ -25,7 +25,7 @@ from email import message_from_bytes
 from email.policy import compat32
 from typing import Any
 
-from imapclient import DELETED, IMAPClient
+from imapclient import DELETED, IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 JUNK_NAMES = ("Junk", "Spam", "Junk E-mail", "Junk Email", "[Gmail]/Spam", "INBOX.Junk", "INBOX.Spam")
 SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
+
+GREETING_WAIT = 5.0  # seconds a plain-text greeting may take before a TLS-only port is suspected
 
 # Errors that mean the connection itself broke (as opposed to a NO/BAD answer).
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
@@ -115,18 +117,10 @@ def connect(account_name: str, account: AccountConfig, *, password: str | None =
 
         password = get_password(account_name, account)
     context = tls_context(account, account_name) if account.imap_security != "none" else None
-    try:
-        client = IMAPClient(
-            account.imap_host,
-            port=account.imap_port,
-            ssl=account.imap_security == "tls",
-            ssl_context=context,
-            timeout=account.timeout,
-        )
-    except NETWORK_ERRORS as exc:
-        raise describe_network_error(exc, account, account_name) from None
+    client = _open(account, account_name, context)
     _no_delay(client)
     try:
+        _refuse_preauth(client, account)
         if account.imap_security == "starttls":
             _starttls(client, account, context)
         if account.uses_oauth2:
@@ -148,6 +142,76 @@ def _no_delay(client: IMAPClient) -> None:
         client._imap.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def _open(account: AccountConfig, account_name: str, context: ssl.SSLContext | None) -> IMAPClient:
+    """Connect and read the greeting.
+
+    In plain text (``starttls``, ``none``) the greeting gets :data:`GREETING_WAIT` seconds: a
+    TLS-only port says nothing until the client starts TLS, so instead of waiting the whole
+    ``timeout`` the port is then tried for TLS and, if it answers, named as what it is.
+    """
+    tls = account.imap_security == "tls"
+    first_wait = account.timeout if tls else min(account.timeout, GREETING_WAIT)
+    for wait in dict.fromkeys((first_wait, account.timeout)):
+        try:
+            return IMAPClient(
+                account.imap_host,
+                port=account.imap_port,
+                ssl=tls,
+                ssl_context=context,
+                timeout=SocketTimeout(connect=wait, read=account.timeout),
+            )
+        except NETWORK_ERRORS as exc:
+            slow = isinstance(exc, TimeoutError | socket.timeout) and wait < account.timeout
+            if not slow:
+                raise describe_network_error(exc, account, account_name) from None
+            if _speaks_tls(account):
+                raise ConnectionFailed(
+                    f"the IMAP server {_where(account)} sent no greeting in plain text but answers TLS: "
+                    f'it is a TLS-only port. Set imap_security = "tls" for this port, or use the '
+                    "server's STARTTLS port (usually 143)"
+                ) from None
+    raise AssertionError("unreachable: the last attempt waits the whole timeout")
+
+
+def _speaks_tls(account: AccountConfig) -> bool:
+    """Whether the port completes a TLS handshake (only a probe: nothing is sent through it)."""
+    probe = ssl.create_default_context()
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE  # no data crosses this connection: it only tells TLS apart
+    try:
+        with (
+            socket.create_connection((account.imap_host, account.imap_port), timeout=GREETING_WAIT) as raw,
+            probe.wrap_socket(raw, server_hostname=account.imap_host),
+        ):
+            return True
+    except ssl.SSLError as exc:
+        # A plain-text server's bytes are no TLS record ("wrong version number"); any other
+        # TLS error means a TLS server answered.
+        return "WRONG_VERSION_NUMBER" not in str(exc.reason or exc).upper()
+    except OSError:
+        return False
+
+
+def _refuse_preauth(client: IMAPClient, account: AccountConfig) -> None:
+    """A PREAUTH greeting skips the login; with ``tls``/``starttls`` that is refused.
+
+    Before STARTTLS it would leave the whole session unencrypted (the server, or someone in
+    between, cannot be told to start TLS any more); after TLS it means a session that never
+    checked the password. On a loopback ``none`` connection a pre-authenticated session
+    (a local tunnel) is used as it is.
+    """
+    if not bytes(client.welcome or b"").upper().startswith(b"* PREAUTH"):
+        return
+    if account.imap_security == "none":
+        return
+    before = "STARTTLS could protect the connection" if account.imap_security == "starttls" else "any login"
+    raise ConnectionFailed(
+        f"the IMAP server {_where(account)} greeted with PREAUTH (logged in before {before}): "
+        f"refusing with imap_security = {account.imap_security!r}. Check imap_host and imap_port: "
+        "something between here and the server may be answering for it"
+    )
+
+
 def _starttls(client: IMAPClient, account: AccountConfig, context: ssl.SSLContext | None) -> None:
     try:
         offered = b"STARTTLS" in client.capabilities()
@@ -164,6 +228,8 @@ def _starttls(client: IMAPClient, account: AccountConfig, context: ssl.SSLContex
 
 
 def _login(client: IMAPClient, account_name: str, account: AccountConfig, password: str) -> None:
+    if bytes(client.welcome or b"").upper().startswith(b"* PREAUTH"):
+        return  # a pre-authenticated loopback session (see _refuse_preauth): nothing to log in to
     try:
         client.login(account.username, password)
     except imap_errors.LoginError:
