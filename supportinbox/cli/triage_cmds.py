@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -61,6 +61,8 @@ def _age(value: str | None, now: datetime) -> str:
 
 
 def _customer(summary: ConversationSummary, *, reason: bool = True) -> str:
+    if not summary.customer_email:
+        return one_line(summary.customer_name, limit=30)  # a no-reply sender: named, nobody's address
     return sender_label(summary.customer_name, summary.customer_email, limit=30, reason=reason)
 
 
@@ -72,33 +74,67 @@ def _band_style(band: int) -> str:
     return "yellow" if sla.is_lifted(band) else ""
 
 
-def _queue_table(rows: list[ConversationSummary], now: datetime) -> Table:
+def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
+    waiting = _age(row.waiting_since, now) if row.status == "open" else ""
+    status = row.status
+    if row.assigned_to:
+        status += f" @{one_line(row.assigned_to)}"
+    return [
+        Text(row.id, style="bold"),
+        Text(str(row.urgency), style=_band_style(row.band)),
+        Text(status),
+        Text(waiting),
+        Text(_customer(row, reason=False)),
+        Text(one_line(row.subject, limit=120) or "(no subject)"),
+        Text("; ".join(one_line(r) for r in row.reasons)),
+    ]
+
+
+_QUEUE_HEADERS = ("ID", "!", "Status", "Waiting", "Customer", "Subject", "Why")
+_JUSTIFY: tuple[JustifyMethod, ...] = ("left", "right", "left", "right", "left", "left", "left")
+_WIDE_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("ID", {"no_wrap": True}),
+    ("!", {"justify": "right", "no_wrap": True}),
+    ("Status", {"no_wrap": True}),
+    ("Waiting", {"no_wrap": True, "justify": "right"}),
+    ("Customer", {"overflow": "ellipsis", "max_width": 40}),
+    ("Subject", {"overflow": "ellipsis", "ratio": 1}),
+    ("Why", {"overflow": "fold", "ratio": 1}),
+)
+_GAP = 3  # between two columns: a space of padding on each side and the rule's space
+_WHY_FROM = 60  # columns Customer, Subject and Why need together before Why is shown
+
+
+def _queue_table(rows: list[ConversationSummary], now: datetime, width: int, *, wide: bool = False) -> Table:
+    """The queue as a table: one line per conversation, cut to ``width`` with "…".
+
+    Like ``gh issue list``: the short columns keep their width, Customer and Subject share
+    the rest (Subject the larger part), and Why only appears where there is room for it.
+    ``wide`` is the layout that shows every cell in full, wrapping long ones.
+    """
+    cells = [_queue_cells(row, now) for row in rows]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name, kwargs in (
-        ("ID", {"no_wrap": True}),
-        ("!", {"justify": "right", "no_wrap": True}),
-        ("Status", {"no_wrap": True}),
-        ("Waiting", {"no_wrap": True, "justify": "right"}),
-        ("Customer", {"overflow": "ellipsis", "max_width": 40}),
-        ("Subject", {"overflow": "ellipsis", "ratio": 1}),
-        ("Why", {"overflow": "fold", "ratio": 1}),
-    ):
-        table.add_column(name, **kwargs)
-    for row in rows:
-        waiting = _age(row.waiting_since, now) if row.status == "open" else ""
-        status = row.status
-        if row.assigned_to:
-            status += f" @{one_line(row.assigned_to)}"
-        style = _band_style(row.band)
-        table.add_row(
-            Text(row.id, style="bold"),
-            Text(str(row.urgency), style=style),
-            Text(status),
-            Text(waiting),
-            Text(_customer(row, reason=False)),
-            Text(one_line(row.subject, limit=120) or "(no subject)"),
-            Text("; ".join(one_line(r) for r in row.reasons)),
-        )
+    if wide:
+        for name, kwargs in _WIDE_COLUMNS:
+            table.add_column(name, **kwargs)
+        for line in cells:
+            table.add_row(*line)
+        return table
+    fixed = [
+        max([len(name), *(line[index].cell_len for line in cells)])
+        for index, name in enumerate(_QUEUE_HEADERS[:4])
+    ]
+    fixed[2] = min(fixed[2], 16)  # a long owner name is cut, the status word stays
+    free = width - sum(fixed) - _GAP * 5
+    why = free * 2 // 7 if free >= _WHY_FROM else 0
+    free -= why + (_GAP if why else 0)
+    customer = max(8, min(28, free // 3))
+    widths = [*fixed, customer, max(10, free - customer), why]
+    for name, size, justify in zip(_QUEUE_HEADERS, widths, _JUSTIFY, strict=True):
+        if size:
+            table.add_column(name, width=size, no_wrap=True, overflow="ellipsis", justify=justify)
+    for line in cells:
+        table.add_row(*line[: len(table.columns)])
     return table
 
 
@@ -135,9 +171,10 @@ def _share(obj: CliContext, name: str, account: Any, conversation_id: str) -> No
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array in triage order.")
 @click.option("--mine", is_flag=True, help="Only conversations assigned to me (account.agent).")
 @click.option("--unassigned", is_flag=True, help="Only conversations nobody has claimed.")
+@click.option("--wide", is_flag=True, help="Show every cell in full, wrapping long ones.")
 @pass_ctx
 def list_command(
-    obj: CliContext, status: str, limit: int, as_json: bool, mine: bool, unassigned: bool
+    obj: CliContext, status: str, limit: int, as_json: bool, mine: bool, unassigned: bool, wide: bool
 ) -> None:
     """The triage queue: incidents, then urgent, then past or near the SLA, then the rest."""
     if mine and unassigned:
@@ -160,7 +197,7 @@ def list_command(
     if not rows:
         console.print(Text(f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")))
         return
-    console.print(_queue_table(rows, now))
+    console.print(_queue_table(rows, now, console.width, wide=wide))
 
 
 def _show_detail(detail: ConversationDetail, now: datetime) -> None:
@@ -243,8 +280,9 @@ def mark(obj: CliContext, conversation_id: str, state: str) -> None:
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--wide", is_flag=True, help="Show every cell in full, wrapping long ones.")
 @pass_ctx
-def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool, wide: bool) -> None:
     """Search subjects, senders and bodies; filters: from:ADDR status:S is:urgent is:unread."""
     _, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
@@ -256,7 +294,8 @@ def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool) -
     if not rows:
         _console().print(Text("Nothing found."))
         return
-    _console().print(_queue_table(rows, now))
+    console = _console()
+    console.print(_queue_table(rows, now, console.width, wide=wide))
 
 
 @cli.command()

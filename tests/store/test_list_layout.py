@@ -1,0 +1,81 @@
+"""`list` at 80 and 120 columns: one line per conversation, cut with "…"; --wide wraps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
+from supportinbox.cli.app import cli
+from supportinbox.config import parse_config
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import open_database
+from tests.conftest import write_config
+from tests.store.factories import add_message
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+"""
+
+
+@pytest.fixture
+def mailbox(supportinbox_home: Path) -> Path:
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    config = parse_config(CONFIG)
+    with open_database(account="support") as db:
+        for index, (name, subject) in enumerate(
+            (
+                (
+                    "Maximiliane Ottilie von Habsburg-Lothringen",
+                    "Our whole team cannot log in since the update " * 2,
+                ),
+                ("سمير حداد", "عاجل: لا يمكنني تسجيل الدخول إلى حسابي منذ صباح اليوم"),
+                ("Lina Haddad", "Refund"),
+            )
+        ):
+            add_message(
+                db,
+                message_id=f"<l{index}@customer.test>",
+                sender=f"customer{index}@a-rather-long-company-domain.example",
+                name=name,
+                subject=subject,
+                body="It is urgent, please help: the dashboard is down and nobody can work.",
+                when=now - timedelta(hours=30 + index),
+            )
+        refresh_conversations(db, config, config.account()[1])
+    return supportinbox_home
+
+
+def _list(monkeypatch: pytest.MonkeyPatch, width: int, *args: str) -> list[str]:
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = CliRunner().invoke(cli, ["list", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output.rstrip("\n").split("\n")
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_one_line_per_conversation_within_the_width(
+    mailbox: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    lines = _list(monkeypatch, width)
+    assert len(lines) == 2 + 3  # header, rule, one line each
+    assert all(len(line) <= width for line in lines), "\n".join(lines)
+    body = "\n".join(lines[2:])
+    assert "Maximiliane" in body and "…" in body  # the long name and subject are cut, not wrapped
+    assert "Refund" in body and "سمير" in body
+    headers = lines[0].split()
+    assert headers[:6] == ["ID", "!", "Status", "Waiting", "Customer", "Subject"]
+    assert ("Why" in headers) == (width >= 120)
+
+
+def test_wide_wraps_long_cells(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _list(monkeypatch, 80, "--wide")
+    assert len(lines) > 2 + 3  # long cells wrap onto more lines, as before
