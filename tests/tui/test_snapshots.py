@@ -93,3 +93,18 @@ def test_help(snap_compare: SnapCompare) -> None:
 
 def test_search(snap_compare: SnapCompare) -> None:
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_keys_then_steady("slash", *"refund"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_all_view(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    # Every status at once: the Status column is back, SLA and Owner still visible.
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("6"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_automated_view(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("7"))
+
+
+def test_note_hint_wraps_at_80_columns(snap_compare: SnapCompare) -> None:
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_keys_then_steady("n"))

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -25,6 +25,7 @@ from supportinbox.tui.format import age, local_time
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
 from supportinbox.tui.widgets.banner import DemoBanner
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender_parts
 
@@ -88,7 +89,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
         yield Static(id="conversation-head")
         yield VerticalScroll(id="thread")
         yield StatusBar(service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)

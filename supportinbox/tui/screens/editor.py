@@ -20,7 +20,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, ProgressBar, Static, TextArea
+from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from supportinbox import paths
@@ -29,6 +29,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -126,7 +127,7 @@ class ReplyEditorScreen(Screen[None]):
                 classes="demo-note",
             )
         yield TextArea(draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Tab, Tabs
+from textual.widgets import ContentSwitcher, Tab, Tabs
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
@@ -23,6 +23,7 @@ from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
 from supportinbox.tui.widgets.banner import DemoBanner
 from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -68,7 +69,7 @@ class InboxScreen(ConversationActions, Screen[None]):
             yield JunkList(service, id="junk")
         yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)
@@ -96,7 +97,8 @@ class InboxScreen(ConversationActions, Screen[None]):
                 QueueSource(
                     count=lambda: service.queue_count(view),
                     page=lambda offset, limit: service.queue_page(view, offset, limit),
-                )
+                ),
+                view=view,
             )
             table.focus()
         self._update_tab_counts()

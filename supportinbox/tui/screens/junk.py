@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui import safe
 from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 
@@ -49,7 +50,7 @@ class JunkScreen(Screen[None]):
         yield JunkList(service, id="junk")
         yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)

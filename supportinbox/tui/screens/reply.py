@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.fuzzy import Matcher
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportinbox.domain.safetext import one_line
@@ -18,6 +18,7 @@ from supportinbox.domain.templates import Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
@@ -66,7 +67,7 @@ class TemplatePickerScreen(Screen[None]):
             with VerticalScroll(id="picker-preview"):
                 yield Static(id="preview-head")
                 yield Static(id="preview")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         try:

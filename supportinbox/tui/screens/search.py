@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.domain.conversation import ConversationSummary
@@ -17,6 +17,7 @@ from supportinbox.domain.when import count_of
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.screens.actions import ConversationActions
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
 from supportinbox.tui.widgets.status_bar import StatusBar
 
@@ -56,7 +57,7 @@ class SearchScreen(ConversationActions, Screen[None]):
         yield Static(id="search-hint")
         yield QueueTable(now=service.now, id="results")
         yield StatusBar(service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)

@@ -54,18 +54,24 @@ class _Column:
     width: int  # 0 = takes what is left
 
 
-# Columns in the order they are dropped when the terminal gets narrow (last dropped first).
 _ALL_COLUMNS = (
     _Column("mark", "", 2),
     _Column("customer", "Customer", 18),
     _Column("subject", "Subject", 0),
     _Column("waiting", "Waiting", 8),
-    _Column("status", "Status", 8),
+    _Column("status", "Status", 9),
     _Column("count", "#", 3),
-    _Column("sla", "SLA", 9),
-    _Column("assignee", "Owner", 10),
+    _Column("sla", "SLA", 8),
+    _Column("assignee", "Owner", 8),
 )
-_WIDE_ONLY = {"sla": 110, "assignee": 100}
+# Narrower than this, a column that matters less gives its room to the subject.
+_WIDE_ONLY = {"count": 100}
+# Below 90 columns these columns narrow (a long name or owner is cut with "…").
+_NARROW_FROM = 90
+_NARROW = {"customer": 13, "waiting": 7, "status": 8, "assignee": 7}
+# Columns that say nothing in some lists: every row of a one-status view has that status,
+# and only open conversations have an SLA.
+_SAYS_SOMETHING = {"status": ("all", "search"), "sla": ("open", "all", "search")}
 
 
 class QueueTable(DataTable[Content]):
@@ -120,6 +126,7 @@ class QueueTable(DataTable[Content]):
         self._position = 0
         self._columns: tuple[_Column, ...] = ()
         self._subject_width = 20
+        self._view = "search"  # which list this is: a status view, "all" or "search"
 
     @property
     def total(self) -> int:
@@ -136,8 +143,16 @@ class QueueTable(DataTable[Content]):
         index = self._position - self._offset
         return self._rows[index] if 0 <= index < len(self._rows) else None
 
-    def show(self, source: QueueSource, *, position: int = 0) -> None:
-        """Show another queue (or the same one afresh), keeping the cursor near ``position``."""
+    def show(self, source: QueueSource, *, position: int = 0, view: str | None = None) -> None:
+        """Show another queue (or the same one afresh), keeping the cursor near ``position``.
+
+        ``view`` names the list (a status, ``all`` or ``search``): columns that say nothing
+        in it are left out.
+        """
+        if view is not None and view != self._view:
+            self._view = view
+            self._columns = ()
+            self._layout_columns()
         self._source = source
         self._total = source.count()
         self._offset = -1
@@ -153,10 +168,16 @@ class QueueTable(DataTable[Content]):
         self._layout_columns()
 
     def _layout_columns(self) -> None:
-        width = self.size.width or 80
-        columns = tuple(c for c in _ALL_COLUMNS if width >= _WIDE_ONLY.get(c.key, 0))
-        if width < 90:
-            columns = tuple(_Column(c.key, c.label, 14) if c.key == "customer" else c for c in columns)
+        width = self.size.width
+        if not width:
+            return  # not laid out yet: on_resize builds the columns
+        columns = tuple(
+            c
+            for c in _ALL_COLUMNS
+            if width >= _WIDE_ONLY.get(c.key, 0) and self._view in _SAYS_SOMETHING.get(c.key, (self._view,))
+        )
+        if width < _NARROW_FROM:
+            columns = tuple(_Column(c.key, c.label, _NARROW.get(c.key, c.width)) for c in columns)
         fixed = sum(c.width + 2 for c in columns if c.width) + 2
         subject = max(width - fixed - 3, 10)
         if columns == self._columns and subject == self._subject_width:
@@ -231,9 +252,13 @@ class QueueTable(DataTable[Content]):
         cells: dict[str, Content] = {
             "mark": mark,
             "customer": safe.line(
-                sender_short(item.customer_name, item.customer_email),
-                limit=18,
-                style="$warning bold" if sender_warning(item.customer_name, item.customer_email) else weight,
+                sender_short(item.customer_name, item.customer_email)
+                if item.customer_email
+                else item.customer_name,
+                limit=self._fits("customer"),
+                style="$warning bold"
+                if item.customer_email and sender_warning(item.customer_name, item.customer_email)
+                else weight,
             ),
             "subject": safe.line(
                 one_line(item.subject, limit=self._subject_width) or "(no subject)", style=weight
@@ -241,7 +266,9 @@ class QueueTable(DataTable[Content]):
             "waiting": safe.line(age(item.waiting_since, now))
             if item.waiting_since
             else safe.line(age(item.last_message_at, now), style="$text-muted"),
-            "status": safe.line(item.status, style="$text-muted" if item.status != "open" else ""),
+            "status": safe.line(
+                item.status, limit=self._fits("status"), style="$text-muted" if item.status != "open" else ""
+            ),
             "count": safe.line(str(item.message_count)),
             "sla": safe.line(
                 level,
@@ -249,9 +276,13 @@ class QueueTable(DataTable[Content]):
                     level, ""
                 ),
             ),
-            "assignee": safe.line(item.assigned_to, limit=10),
+            "assignee": safe.line(item.assigned_to, limit=self._fits("assignee")),
         }
         return [cells[c.key] for c in self._columns]
+
+    def _fits(self, key: str) -> int:
+        """How many characters column ``key`` shows now (cells longer are cut with "…")."""
+        return next((c.width for c in self._columns if c.key == key), 0) or 200
 
     def action_move(self, step: int) -> None:
         self.move_to(self._position + step)
