@@ -43,6 +43,8 @@ async def test_contact_form_is_lina_in_the_queue_the_header_and_the_greeting(
         assert isinstance(app.screen, ConversationScreen)
         header = " ".join(str(w.render()) for w in app.screen.query("Static, Label"))
         assert "lina@customer.test" in header
+        (head,) = [str(w.render()) for w in app.screen.query(".message-head")]
+        assert "Acme Website <noreply@acme.test>  Reply-To: Lina Haddad <lina@customer.test>" in head
         await pilot.press("r", *"login")
         await settle(pilot)
         assert isinstance(app.screen, TemplatePickerScreen)

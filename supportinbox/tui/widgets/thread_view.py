@@ -140,14 +140,25 @@ class MessageBlock(Vertical):
         where = " · in Junk" if message.folder_role == "junk" else ""
         if message.automated:
             where += f" · automated: {one_line(message.automated)}"
+        reply_to = message.reply_to.strip().lower()
+        for_whom: tuple[safe.Part, ...] = ()
+        if reply_to and reply_to != message.from_addr.strip().lower():
+            # A contact form writes for someone: the person to answer is in Reply-To.
+            name = one_line(message.reply_to_name)
+            for_whom = (
+                ("  Reply-To: ", "$text-muted"),
+                (f"{name} <{one_line(reply_to)}>" if name else reply_to, ""),
+            )
         yield Static(
             safe.assemble(
                 *sender_parts(message.from_name, message.from_addr),
+                *for_whom,
                 (f"  {local_time(message.date)}{where}", "$text-muted"),
             ),
             classes="message-head",
         )
         headers = [
+            ("Reply-To", message.reply_to),
             ("To", ", ".join(message.to)),
             ("Cc", ", ".join(message.cc)),
             ("Date", message.date or ""),
