@@ -21,6 +21,7 @@ from rich.text import Text
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
+from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import example_wake_up
@@ -61,8 +62,8 @@ def _age(value: str | None, now: datetime) -> str:
 
 
 def _customer(summary: ConversationSummary, *, reason: bool = True) -> str:
-    if not summary.customer_email:
-        return one_line(summary.customer_name, limit=30)  # a no-reply sender: named, nobody's address
+    if nameless_sender(summary.customer_name, summary.customer_email):
+        return one_line(summary.customer_name, limit=30)
     return sender_label(summary.customer_name, summary.customer_email, limit=30, reason=reason)
 
 

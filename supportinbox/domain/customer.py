@@ -114,3 +114,11 @@ def customer_of(
     if name.strip().lower() == target:
         name = ""
     return Party(target, name)
+
+
+def nameless_sender(name: str, email: str) -> bool:
+    """Whether a customer is shown by name alone: a no-reply sender's conversation has no
+    customer address, only the sender's name ("Stripe"). A name that claims an address keeps
+    the malformed-sender warning instead (:func:`supportinbox.domain.senders.sender_warning`).
+    """
+    return not email and bool(name.strip()) and not any(c in name for c in "@<>")

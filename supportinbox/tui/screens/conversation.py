@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
+from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_short
 from supportinbox.domain.when import count_of
@@ -169,8 +170,12 @@ class ConversationScreen(ConversationActions, Screen[None]):
             safe.assemble(
                 (one_line(summary.subject) or "(no subject)", "bold"),
                 "\n",
-                *sender_parts(
-                    summary.customer_name, summary.customer_email, style="bold $accent", after="  "
+                *(
+                    sender_parts(
+                        summary.customer_name, summary.customer_email, style="bold $accent", after="  "
+                    )
+                    if not nameless_sender(summary.customer_name, summary.customer_email)
+                    else [(one_line(summary.customer_name), "bold"), ("  no one to answer  ", "$text-muted")]
                 ),
                 (" · ".join(facts), ""),
                 *(

@@ -25,6 +25,7 @@ from textual.widgets.data_table import RowKey
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_short, sender_warning
 from supportinbox.tui import safe
@@ -249,15 +250,14 @@ class QueueTable(DataTable[Content]):
             ),
             ("●" if unread else " ", "$accent"),
         )
+        nameless = nameless_sender(item.customer_name, item.customer_email)
         cells: dict[str, Content] = {
             "mark": mark,
             "customer": safe.line(
-                sender_short(item.customer_name, item.customer_email)
-                if item.customer_email
-                else item.customer_name,
+                item.customer_name if nameless else sender_short(item.customer_name, item.customer_email),
                 limit=self._fits("customer"),
                 style="$warning bold"
-                if item.customer_email and sender_warning(item.customer_name, item.customer_email)
+                if not nameless and sender_warning(item.customer_name, item.customer_email)
                 else weight,
             ),
             "subject": safe.line(
