@@ -62,34 +62,6 @@ def available() -> bool:
     )
 
 
-def _make_cert(root: Path) -> Path:
-    (root / "ssl").mkdir(parents=True, exist_ok=True)
-    cert = root / "ssl" / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(root / "ssl" / "key.pem"),
-            "-out",
-            str(cert),
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert
-
-
 @dataclass
 class Cyrus:
     """A running Cyrus IMAP with one or more users, each with INBOX, Junk and Sent."""
@@ -123,8 +95,7 @@ class Cyrus:
             found = _program(program)
             assert found is not None
             shutil.copy2(found, root / "bin" / program)
-        if not self.cert_file.exists():
-            _make_cert(root)
+        dovecot.make_certificate(root / "ssl")
         self.imap_port = self.imap_port or free_port()
         self.imaps_port = self.imaps_port or free_port()
         user = "cyrus" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
