@@ -52,5 +52,6 @@ echo "== $("$VENV/bin/python" --version)"
 
 echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
+echo "== import contracts (.importlinter)"; "$VENV/bin/lint-imports" --no-cache
 echo "== pytest"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -22,7 +22,7 @@ def demo(obj: CliContext) -> None:
     The demo cache is rebuilt on every start, dated relative to now. Replies written in
     the demo are saved as .eml files in the data folder (the banner says where).
     """
-    from supportinbox.tui.factory import build_demo_app
+    from supportinbox.demo.app import build_demo_app
 
     try:
         config = obj.config

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from supportinbox.mail.parse import ParsedMessage, to_row
+from supportinbox.domain.message import ParsedMessage, to_row
 
 
 @dataclass(frozen=True, slots=True)

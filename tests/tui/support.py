@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from supportinbox.config import Config, parse_config
+from supportinbox.demo.app import build_demo_app
 from supportinbox.tui.app import SupportInboxApp
-from supportinbox.tui.factory import build_demo_app
 from supportinbox.tui.widgets.queue_table import QueueTable
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
