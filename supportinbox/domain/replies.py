@@ -23,6 +23,7 @@ from email.utils import format_datetime, make_msgid
 from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply, own_addresses
 from supportinbox.domain.names import first_name
+from supportinbox.domain.quoting import new_text
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.templates import TemplateVariables, trim_line
 from supportinbox.errors import UserError
@@ -238,46 +239,9 @@ def references_chain(original: Original, limit: int = MAX_REFERENCES) -> list[st
     return chain
 
 
-# Where a reply's quoted history starts, in the common clients and languages.
-_HISTORY_START = re.compile(
-    r"""^(?:
-        On\s.+\swrote:\s*$
-      | Le\s.+\sa\sécrit\s?:\s*$
-      | Am\s.+\sschrieb\s.*:\s*$
-      | El\s.+\sescribió:\s*$
-      | Em\s.+\sescreveu:\s*$
-      | Il\s.+\sha\sscritto:\s*$
-      | Op\s.+\sschreef\s.*:\s*$
-      | -{2,}\s*(?:Original\sMessage|Ursprüngliche\sNachricht|Message\sd'origine|Mensaje\soriginal)\s*-{2,}
-      | _{10,}\s*$
-      | (?:From|De|Von|Van|Da|Från|Fra|Od|از|من)\s?:\s.*@.*$
-      | في\s.+كتب.*:\s*$
-    )""",
-    re.VERBOSE | re.IGNORECASE,
-)
-_SIGNATURE = re.compile(
-    r"^(?:-- ?|—|Sent from my .+|Get Outlook for .+|Envoyé de mon .+|Von meinem .+ gesendet)$"
-)
-
-
-def strip_history(body: str) -> str:
-    """The new part of a message: quoted history and signature cut where easy to spot."""
-    kept: list[str] = []
-    for line in clean(body).split("\n"):
-        stripped = line.strip()
-        if _HISTORY_START.match(stripped) or _SIGNATURE.match(line.rstrip()):
-            break
-        kept.append(line.rstrip())
-    while kept and (not kept[-1] or kept[-1].startswith(">")):
-        kept.pop()
-    while kept and not kept[0]:
-        kept.pop(0)
-    return "\n".join(kept)
-
-
 def quote(body: str, max_lines: int = QUOTE_MAX_LINES) -> str:
     """The customer's new text, each line prefixed with ``> `` (long messages shortened)."""
-    lines = strip_history(body).split("\n") if body else []
+    lines = clean(new_text(body)).split("\n") if body else []
     if not any(line.strip() for line in lines):
         return ""
     if len(lines) > max_lines:

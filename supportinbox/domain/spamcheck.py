@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from supportinbox.domain.quoting import new_text
 from supportinbox.domain.triage import KeywordMatcher
 
 SUSPECT_SCORE = 30
@@ -191,7 +192,7 @@ def judge(facts: JunkFacts) -> Verdict:
             add(-30, f"high spam score {score:g}")
         else:
             add(-10, f"spam score {score:g}")
-    words = _SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(facts.body[:5000])
+    words = _SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(new_text(facts.body[:20000])[:5000])
     words = list(dict.fromkeys(words))
     if words:
         shown = ", ".join(f"'{w}'" for w in words[:3])

@@ -31,6 +31,7 @@ from supportinbox.domain.customer import (
     own_addresses,
     relays_someone,
 )
+from supportinbox.domain.quoting import new_text
 from supportinbox.domain.threading import ThreadMessage, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
@@ -45,12 +46,13 @@ from supportinbox.store.db import Database, storage_error
 from supportinbox.store.junk import refresh_junk_verdicts
 
 THREADED_ROLES = ("inbox", "sent")
-BODY_CHARS_SCORED = 2000
+BODY_CHARS_READ = 20000  # quoted history first (bottom-posting) must not hide the new text
+BODY_CHARS_SCORED = 2000  # of the customer's own new text
 _SCORE_SLICE = 2000  # conversations whose message details and bodies are held at once
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to|automated"
+SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +182,15 @@ def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
 
 
 def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
-    """Body text (the start of it) and priority of the messages scoring looks at."""
-    select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_SCORED}), priority FROM messages WHERE id"
-    return {int(r[0]): (str(r[1]), r[2]) for r in _rows_by_id(conn, select, rowids)}
+    """The customer's new text (the start of it) and priority of the messages scoring looks at.
+
+    Quoted history and signatures never count: a thank-you quoting our "urgent outage" mail
+    is not urgent.
+    """
+    select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_READ}), priority FROM messages WHERE id"
+    return {
+        int(r[0]): (new_text(str(r[1]))[:BODY_CHARS_SCORED], r[2]) for r in _rows_by_id(conn, select, rowids)
+    }
 
 
 # --- refresh ----------------------------------------------------------------------------

@@ -508,3 +508,30 @@ def test_a_customers_other_conversations_match_the_address_exactly_through_the_i
         )
     )
     assert "conversations_customer (customer_email=?)" in plan
+
+
+def test_words_in_quoted_history_never_raise_urgency(db: Database) -> None:
+    # Our own "urgent outage ... down" mail, quoted below a customer's thank-you.
+    ours = "We have an urgent outage: exports are down. We are on it."
+    add_message(
+        db,
+        message_id="<t1@c>",
+        subject="Re: Exports",
+        body=(
+            "Thanks, all good now!\n\nOn Fri, 20 Nov 2026 at 09:00, Acme Support\n"
+            f"<support@acme.test> wrote:\n> {ours}"
+        ),
+        when=at(1),
+    )
+    add_message(
+        db,
+        message_id="<t2@c>",
+        sender="ann@other.test",
+        subject="Re: Exports",
+        body=f"Great, thanks.\n\n*From:* Acme Support\n*Sent:* Friday, November 20, 2026 9:00 AM\n\n{ours}",
+        when=at(1),
+    )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [r.band for r in rows] == [sla.BAND_NORMAL, sla.BAND_NORMAL]
+    assert all(r.reasons == [] for r in rows)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.quoting import new_text
 from supportinbox.domain.replies import (
     MAX_REFERENCES,
     Original,
@@ -22,7 +23,6 @@ from supportinbox.domain.replies import (
     flow,
     quote,
     reply_subject,
-    strip_history,
     template_variables,
     to_bytes,
 )
@@ -308,7 +308,7 @@ def test_quote_keeps_the_new_text_only() -> None:
     ],
 )
 def test_history_and_signatures_are_trimmed(history: str) -> None:
-    assert strip_history(f"New text here.\n\n{history}\n") == "New text here."
+    assert new_text(f"New text here.\n\n{history}\n") == "New text here."
 
 
 def test_quote_is_bounded_and_cleaned() -> None:

@@ -6,57 +6,17 @@ a :class:`Content`. Right-to-left messages (Arabic, Persian) are aligned right.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from supportinbox.domain.conversation import MessageView, Note
+from supportinbox.domain.quoting import split_body
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import WARNING_MARK, sender_warning
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
-
-# "On Tue, 3 Nov 2026, Ann wrote:", "Am ... schrieb ...:", "Le ... a écrit :", "El ... escribió:"
-_ATTRIBUTION = re.compile(
-    r"^\s*(on\s.+\bwrote|am\s.+\bschrieb|le\s.+\ba\s+écrit|el\s.+\bescribió)\s*:?\s*$", re.IGNORECASE
-)
-
-
-@dataclass(frozen=True)
-class Part:
-    """A run of lines of one kind: ``text``, ``quote`` or ``signature``."""
-
-    kind: str
-    text: str
-
-
-def split_body(body: str) -> list[Part]:
-    """Cut a plain-text body into what the customer wrote, quoted history and the signature."""
-    lines = clean(body).rstrip("\n").split("\n")
-    parts: list[Part] = []
-    kind_of_line: list[str] = []
-    in_signature = False
-    for index, line in enumerate(lines):
-        if line.rstrip() == "--" or line == "-- ":
-            in_signature = True
-        if in_signature:
-            kind_of_line.append("signature")
-        elif line.startswith(">") or (
-            _ATTRIBUTION.match(line) and any(n.startswith(">") for n in lines[index + 1 : index + 3])
-        ):
-            kind_of_line.append("quote")
-        else:
-            kind_of_line.append("text")
-    for line, kind in zip(lines, kind_of_line, strict=True):
-        if parts and parts[-1].kind == kind:
-            parts[-1] = Part(kind, parts[-1].text + "\n" + line)
-        else:
-            parts.append(Part(kind, line))
-    return [p for p in parts if p.kind != "text" or p.text.strip()] or [Part("text", "")]
 
 
 def _size(size: object) -> str:

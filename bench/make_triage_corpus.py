@@ -1,0 +1,1337 @@
+"""Generate the labelled triage evaluation corpus (bench/data/triage_corpus.jsonl).
+
+A week of a small SaaS company's support mailbox as a person would label it: outages that
+several customers report in their own words and languages (incidents), lone reports and
+look-alikes that share a word but not a problem, urgent mail, routine questions (some
+saying "error" or "bug" without being urgent), thank-yous that quote our urgent mail,
+auto-replies and newsletters, our replies in Sent, and a Junk folder with real customers
+(first-time writers with billing questions among them) beside phishing, cold sales and
+bulk spam. Fixed seed: the same file every run.
+
+    .venv/bin/python bench/make_triage_corpus.py        # rewrites bench/data/triage_corpus.jsonl
+
+Labels per message (``label``): ``kind``; ``incident`` (the problem's id, for the customer
+message that reports it); ``urgent`` (would a person answer this before the routine
+queue); ``customer`` (a Junk message from a real customer).
+"""
+
+# ruff: noqa: E501 - the wording tables read best one message per line
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+OURS = "support@acme.test"
+OUR_AUTHSERV = "mx.acme.test"
+OUT = Path(__file__).resolve().parent / "data" / "triage_corpus.jsonl"
+
+rng = random.Random(20261120)
+
+NAMES = {
+    "en": [
+        "Olivia Brown",
+        "James Carter",
+        "Priya Nair",
+        "Tom Becker",
+        "Grace Lee",
+        "Daniel Kim",
+        "Sophie Turner",
+        "Marcus Hill",
+        "Emily Watson",
+        "Noah Patel",
+        "Chloe Adams",
+        "Ryan O'Neil",
+        "Hannah Scott",
+        "Leo Martin",
+        "Zoe Clarke",
+        "Ethan Ward",
+        "Mia Foster",
+        "Lucas Gray",
+        "Ava Murphy",
+        "Owen Price",
+        "Isla Reid",
+        "Jack Evans",
+        "Ruby Hughes",
+        "Samuel Cox",
+        "Ella Bennett",
+        "Aiden Ross",
+        "Lily Shaw",
+        "Mason Wood",
+    ],
+    "de": [
+        "Jonas Weber",
+        "Lea Fischer",
+        "Felix Wagner",
+        "Anna Schmidt",
+        "Lukas Becker",
+        "Marie Hoffmann",
+        "Paul Schäfer",
+        "Laura Koch",
+        "Tim Richter",
+        "Sarah Klein",
+        "Jan Wolf",
+        "Julia Neumann",
+    ],
+    "fr": [
+        "Camille Dubois",
+        "Louis Martin",
+        "Chloé Bernard",
+        "Hugo Petit",
+        "Manon Robert",
+        "Lucas Richard",
+        "Léa Durand",
+        "Nathan Moreau",
+        "Inès Laurent",
+        "Jules Simon",
+    ],
+    "es": [
+        "Lucía García",
+        "Mateo López",
+        "Sofía Martínez",
+        "Diego Sánchez",
+        "Valeria Romero",
+        "Pablo Torres",
+        "Carmen Ruiz",
+        "Javier Díaz",
+        "Elena Moreno",
+        "Andrés Gómez",
+    ],
+    "pt": [
+        "Beatriz Souza",
+        "Rafael Lima",
+        "Mariana Costa",
+        "Gabriel Alves",
+        "Larissa Rocha",
+        "Thiago Ribeiro",
+    ],
+    "ar": ["لينا حداد", "عمر الخطيب", "سارة منصور", "يوسف العلي", "مريم سعيد", "خالد ناصر"],
+    "fa": ["سارا محمدی", "علی رضایی", "مریم احمدی", "رضا کریمی", "نگار حسینی", "امیر جعفری"],
+}
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "gmx.de",
+    "web.de",
+    "orange.fr",
+    "hotmail.es",
+    "uol.com.br",
+    "brightlabs.io",
+    "northwind.co",
+    "kestrel-media.com",
+    "halden.de",
+    "lumiere.fr",
+    "solaris.es",
+    "tidewater.net",
+    "oakridge.org",
+    "pixelforge.dev",
+    "bluefin.co.uk",
+    "meridian-legal.com",
+    "zenbyte.ae",
+    "parsian-soft.ir",
+    "cedar-trading.com",
+    "vela.pt",
+    "alpine-tools.ch",
+]
+
+_used: set[str] = set()
+
+
+def person(lang: str) -> tuple[str, str]:
+    for _ in range(100):
+        name = rng.choice(NAMES[lang])
+        ascii_name = name if name.isascii() else f"user{rng.randint(100, 999)}"
+        local = ascii_name.lower().replace(" ", rng.choice([".", "_", ""])).replace("'", "")
+        local = local.encode("ascii", "ignore").decode() or "customer"
+        address = f"{local}{rng.choice(['', '', str(rng.randint(1, 99))])}@{rng.choice(DOMAINS)}"
+        if address not in _used:
+            _used.add(address)
+            return name, address
+    raise RuntimeError("out of names")
+
+
+@dataclass
+class Mail:
+    folder: str
+    from_name: str
+    from_addr: str
+    subject: str
+    body: str
+    when: datetime
+    label: dict[str, Any]
+    to: str = OURS
+    headers: dict[str, Any] = field(default_factory=dict)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    flags: str = ""
+    message_id: str = ""
+
+
+MAILS: list[Mail] = []
+_ids = iter(range(1, 100000))
+
+
+def add(mail: Mail) -> Mail:
+    if not mail.message_id:
+        mail.message_id = f"<c{next(_ids):05d}.{rng.randint(1000, 9999)}@{mail.from_addr.split('@')[1]}>"
+    MAILS.append(mail)
+    return mail
+
+
+def ago(hours: float) -> datetime:
+    return NOW - timedelta(hours=hours, minutes=rng.randint(0, 9))
+
+
+# --- wording ------------------------------------------------------------------------------
+
+GREETING = {
+    "en": ["Hi,", "Hello,", "Hi team,", "Hello support,", "Hey,", "Good morning,", "Hi there,", ""],
+    "de": ["Hallo,", "Guten Tag,", "Hallo zusammen,", "Sehr geehrte Damen und Herren,", "Hi,"],
+    "fr": ["Bonjour,", "Bonjour à tous,", "Madame, Monsieur,", "Salut,"],
+    "es": ["Hola,", "Buenos días,", "Hola equipo,", "Estimados,"],
+    "pt": ["Olá,", "Bom dia,", "Oi, pessoal,"],
+    "ar": ["مرحبا،", "السلام عليكم،", "مرحباً فريق الدعم،"],
+    "fa": ["سلام،", "با سلام و احترام،", "سلام وقت بخیر،"],
+}
+CLOSING = {
+    "en": ["Thanks,", "Thanks in advance,", "Best,", "Regards,", "Cheers,", "Best regards,", "Thank you,"],
+    "de": ["Danke und viele Grüße", "Viele Grüße", "Beste Grüße", "Mit freundlichen Grüßen"],
+    "fr": ["Merci,", "Cordialement,", "Bien à vous,", "Merci d'avance,"],
+    "es": ["Gracias,", "Saludos,", "Un saludo,", "Muchas gracias,"],
+    "pt": ["Obrigado,", "Abraços,", "Atenciosamente,"],
+    "ar": ["شكراً لكم،", "مع التحية،", "وشكراً"],
+    "fa": ["با تشکر،", "ممنون،", "با احترام،"],
+}
+
+
+def signoff(lang: str, name: str) -> str:
+    first = name.split()[0]
+    extra = rng.choice(
+        [
+            "",
+            "",
+            f"\n{rng.choice(['Operations', 'Finance', 'Marketing', 'IT'])} lead",
+            "\n\nSent from my iPhone",
+            f"\n\n-- \n{name}\n+44 20 7946 0{rng.randint(100, 999)}",
+        ]
+    )
+    return f"{rng.choice(CLOSING[lang])}\n{first}{extra}"
+
+
+def compose(lang: str, name: str, *lines: str) -> str:
+    greeting = rng.choice(GREETING[lang])
+    body = "\n\n".join(line for line in lines if line)
+    return (f"{greeting}\n\n" if greeting else "") + f"{body}\n\n{signoff(lang, name)}\n"
+
+
+# --- incidents ----------------------------------------------------------------------------
+
+# Ways customers report that something is broken, per language: (subject, first line).
+# {thing} names the feature, {doing} the action, {code} an error code or symptom.
+REPORTS: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        ("{Thing} not working", "{Thing} is not working for us since about an hour ago."),
+        ("Error when {doing}", "I get an error every time I try {doing}."),
+        ("Is {thing} broken?", "Is {thing} broken right now? Nothing happens when I try."),
+        ("{Thing} fails with {code}", "{Thing} fails with {code} for everyone on our team."),
+        ("Can't use {thing}", "We can't use {thing} at all this morning, it just spins and then errors out."),
+        ("Problem with {thing}", "There seems to be a problem with {thing}: {code} each time."),
+        ("{thing} keeps failing", "{Thing} keeps failing. Tried two browsers, same result ({code})."),
+        ("{code} on {thing}?", "Getting {code} on {thing}. Is this on your side?"),
+        ("Issue: {thing}", "Since today {doing} does not work anymore. We get {code}."),
+        ("{Thing} down?", "Is {thing} down? Our whole team is blocked."),
+    ],
+    "de": [
+        ("{Thing} funktioniert nicht", "{Thing} funktioniert seit heute Morgen nicht mehr."),
+        ("Fehler beim {doing}", "Beim {doing} bekomme ich jedes Mal einen Fehler ({code})."),
+        ("{Thing} kaputt?", "Ist {thing} gerade kaputt? Bei uns geht nichts."),
+        ("Problem mit {thing}", "Wir haben ein Problem mit {thing}: {code}."),
+    ],
+    "fr": [
+        ("{Thing} ne fonctionne pas", "{Thing} ne fonctionne plus depuis ce matin."),
+        ("Erreur lors de {doing}", "J'ai une erreur ({code}) à chaque fois que j'essaie {doing}."),
+        ("{Thing} en panne ?", "Est-ce que {thing} est en panne ? Rien ne marche chez nous."),
+        ("Problème avec {thing}", "Nous avons un problème avec {thing} : {code}."),
+    ],
+    "es": [
+        ("{Thing} no funciona", "{Thing} no funciona desde esta mañana."),
+        ("Error al {doing}", "Me sale un error ({code}) cada vez que intento {doing}."),
+        ("¿{Thing} caído?", "¿Está caído {thing}? No nos funciona a nadie."),
+        ("Problema con {thing}", "Tenemos un problema con {thing}: {code}."),
+    ],
+    "pt": [
+        ("{Thing} não funciona", "{Thing} não funciona desde hoje de manhã."),
+        ("Erro ao {doing}", "Recebo um erro ({code}) sempre que tento {doing}."),
+        ("Problema com {thing}", "Estamos com um problema com {thing}: {code}."),
+    ],
+    "ar": [
+        ("{Thing} لا يعمل", "{Thing} لا يعمل منذ صباح اليوم."),
+        ("خطأ عند {doing}", "يظهر لي خطأ ({code}) كلما حاولت {doing}."),
+        ("مشكلة في {thing}", "لدينا مشكلة في {thing}: {code}."),
+    ],
+    "fa": [
+        ("{Thing} کار نمی‌کند", "{Thing} از امروز صبح کار نمی‌کند."),
+        ("خطا هنگام {doing}", "هر بار که می‌خواهم {doing} خطای {code} می‌گیرم."),
+        ("مشکل در {thing}", "در {thing} مشکل داریم: {code}."),
+    ],
+}
+DETAILS = {
+    "en": [
+        "We have a client demo in two hours.",
+        "Screenshot attached.",
+        "Cleared the cache, no change.",
+        "This worked fine yesterday.",
+        "Several colleagues see the same thing.",
+        "Our account id is 48213.",
+        "Tried on Chrome and Firefox.",
+        "",
+        "",
+    ],
+    "de": [
+        "Gestern ging es noch.",
+        "Cache geleert, keine Änderung.",
+        "Kollegen haben das gleiche Problem.",
+        "",
+    ],
+    "fr": [
+        "Hier tout marchait.",
+        "J'ai vidé le cache, rien ne change.",
+        "Mes collègues ont le même souci.",
+        "",
+    ],
+    "es": ["Ayer funcionaba bien.", "Ya borré la caché.", "A mis compañeros les pasa lo mismo.", ""],
+    "pt": ["Ontem funcionava.", "Já limpei o cache.", ""],
+    "ar": ["كان يعمل بالأمس.", "جربت متصفحاً آخر.", ""],
+    "fa": ["دیروز درست کار می‌کرد.", "کش مرورگر را پاک کردم.", ""],
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    id: str
+    things: dict[str, tuple[str, str]]  # lang -> (thing, doing)
+    codes: tuple[str, ...]
+
+
+FEATURES = [
+    Feature(
+        "pdf-export",
+        {
+            "en": ("PDF export", "exporting to PDF"),
+            "de": ("der PDF-Export", "PDF-Export"),
+            "fr": ("l'export PDF", "d'exporter en PDF"),
+            "es": ("la exportación a PDF", "exportar a PDF"),
+        },
+        ("error 500", "a blank page", "'Export failed'"),
+    ),
+    Feature(
+        "sso",
+        {
+            "en": ("SSO login", "logging in with SSO"),
+            "de": ("der SSO-Login", "SSO-Login"),
+            "fr": ("la connexion SSO", "de me connecter via SSO"),
+            "es": ("el inicio de sesión SSO", "entrar con SSO"),
+        },
+        ("SAML error", "error 403", "'invalid assertion'"),
+    ),
+    Feature(
+        "2fa",
+        {
+            "en": ("2FA", "logging in with 2FA codes"),
+            "de": ("die 2FA", "Anmelden mit 2FA"),
+            "pt": ("o 2FA", "entrar com o código 2FA"),
+        },
+        ("'code expired'", "no SMS arrives", "'invalid code'"),
+    ),
+    Feature(
+        "api-502",
+        {
+            "en": ("the API", "calling the API"),
+            "es": ("la API", "llamar a la API"),
+            "de": ("die API", "Aufrufen der API"),
+        },
+        ("502 Bad Gateway", "HTTP 502", "502 errors"),
+    ),
+    Feature(
+        "invoice-download",
+        {
+            "en": ("invoice download", "downloading invoices"),
+            "fr": ("le téléchargement des factures", "de télécharger une facture"),
+        },
+        ("error 404", "a broken file", "an empty PDF"),
+    ),
+    Feature(
+        "password-reset",
+        {
+            "en": ("the password reset email", "resetting my password"),
+            "de": ("die Passwort-zurücksetzen-Mail", "Zurücksetzen des Passworts"),
+        },
+        ("no email arrives", "the link says expired", "nothing in spam either"),
+    ),
+    Feature(
+        "mobile-sync",
+        {
+            "en": ("mobile app sync", "syncing the mobile app"),
+            "es": ("la sincronización de la app móvil", "sincronizar la app móvil"),
+        },
+        ("'sync failed'", "it hangs at 0%", "error 1009"),
+    ),
+    Feature(
+        "csv-import",
+        {"en": ("CSV import", "importing a CSV file"), "de": ("der CSV-Import", "CSV-Import")},
+        ("'unexpected column'", "error 422", "it stops at row 1"),
+    ),
+    Feature(
+        "webhooks",
+        {"en": ("webhooks", "receiving webhooks"), "pt": ("os webhooks", "receber webhooks")},
+        ("no deliveries", "timeouts", "HTTP 504"),
+    ),
+    Feature(
+        "calendar",
+        {
+            "en": ("Google Calendar integration", "syncing with Google Calendar"),
+            "fr": ("l'intégration Google Calendar", "de synchroniser Google Calendar"),
+        },
+        ("'token revoked'", "events missing", "error 401"),
+    ),
+    Feature(
+        "dashboard",
+        {"en": ("the dashboard", "loading the dashboard"), "ar": ("لوحة التحكم", "فتح لوحة التحكم")},
+        ("a blank screen", "error 500", "it never loads"),
+    ),
+    Feature(
+        "checkout",
+        {"en": ("checkout", "paying at checkout"), "es": ("el pago", "pagar en el checkout")},
+        ("'card declined'", "error 402", "the payment page freezes"),
+    ),
+    Feature(
+        "file-upload",
+        {"en": ("file upload", "uploading attachments"), "fa": ("آپلود فایل", "آپلود فایل")},
+        ("error 413", "it stops at 99%", "'upload failed'"),
+    ),
+    Feature(
+        "email-notifications",
+        {
+            "en": ("email notifications", "getting notification emails"),
+            "de": ("E-Mail-Benachrichtigungen", "Empfangen von Benachrichtigungen"),
+        },
+        ("nothing arrives", "they stopped yesterday", "delays of hours"),
+    ),
+    Feature(
+        "slack",
+        {
+            "en": ("the Slack integration", "posting to Slack"),
+            "fr": ("l'intégration Slack", "de publier sur Slack"),
+        },
+        ("'channel_not_found'", "nothing gets posted", "error 403"),
+    ),
+    Feature(
+        "search",
+        {"en": ("search", "searching for customers"), "ar": ("البحث", "البحث عن العملاء")},
+        ("no results", "a timeout", "error 500"),
+    ),
+    Feature(
+        "reports",
+        {
+            "en": ("scheduled reports", "sending scheduled reports"),
+            "pt": ("os relatórios agendados", "enviar relatórios agendados"),
+        },
+        ("they never arrive", "empty attachments", "error 500"),
+    ),
+    Feature(
+        "excel-export",
+        {"en": ("Excel export", "exporting to Excel"), "de": ("der Excel-Export", "Excel-Export")},
+        ("a corrupted XLSX", "error 500", "'file is damaged'"),
+    ),
+    Feature(
+        "team-invites",
+        {"en": ("team invites", "inviting teammates"), "es": ("las invitaciones", "invitar a compañeros")},
+        ("'invite link invalid'", "error 410", "the email never comes"),
+    ),
+    Feature(
+        "thumbnails",
+        {"en": ("image thumbnails", "loading thumbnails"), "fa": ("تصاویر بندانگشتی", "نمایش تصاویر")},
+        ("grey boxes", "broken images", "error 404"),
+    ),
+    Feature(
+        "login-page",
+        {
+            "en": ("the login page", "logging in"),
+            "de": ("die Login-Seite", "Einloggen"),
+            "ar": ("صفحة تسجيل الدخول", "تسجيل الدخول"),
+        },
+        ("error 503", "an endless redirect", "'service unavailable'"),
+    ),
+    Feature(
+        "zapier",
+        {
+            "en": ("the Zapier integration", "running our Zaps"),
+            "fr": ("l'intégration Zapier", "de lancer nos Zaps"),
+        },
+        ("'authentication failed'", "all Zaps paused", "error 401"),
+    ),
+]
+
+
+def _fill(template: str, thing: str, doing: str, code: str) -> str:
+    text = template.replace("{Thing}", thing[:1].upper() + thing[1:]).replace("{thing}", thing)
+    return text.replace("{doing}", doing).replace("{code}", code)
+
+
+def report(feature: Feature, lang: str, when: datetime, incident: str | None, *, urgent: bool) -> Mail:
+    thing, doing = feature.things[lang]
+    subject_t, line_t = rng.choice(REPORTS[lang])
+    code = rng.choice(feature.codes)
+    subject = _fill(subject_t, thing, doing, code)
+    if rng.random() < 0.15:
+        subject = subject.upper() if lang == "en" and rng.random() < 0.3 else "Urgent: " + subject
+    name, address = person(lang)
+    body = compose(lang, name, _fill(line_t, thing, doing, code), rng.choice(DETAILS[lang]))
+    return add(
+        Mail(
+            "INBOX",
+            name,
+            address,
+            subject,
+            body,
+            when,
+            {"kind": "report", "incident": incident, "urgent": urgent},
+        )
+    )
+
+
+def make_incidents() -> None:
+    # 22 outages, each reported by 3-6 customers within a few hours, at different times of the week.
+    starts = sorted(rng.sample(range(2, 160), len(FEATURES)))
+    for feature, start in zip(FEATURES, starts, strict=True):
+        langs = list(feature.things)
+        members = rng.randint(3, 6)
+        spread = rng.uniform(0.5, 3.5)
+        main = "en" if "en" in langs and rng.random() < 0.8 else rng.choice(langs)
+        for index in range(members):
+            lang = main if index < 2 or rng.random() < 0.7 else rng.choice(langs)
+            if lang not in feature.things:
+                lang = main
+            when = ago(start + spread * index / max(1, members - 1))
+            mail = report(feature, lang, when, feature.id, urgent=True)
+            if index == 0 and rng.random() < 0.5:
+                # The first reporter got an answer; the outage goes on for the others.
+                ours = add(
+                    Mail(
+                        "Sent",
+                        "Acme Support",
+                        OURS,
+                        "Re: " + mail.subject,
+                        f"Hi {mail.from_name.split()[0]},\n\nthanks for reporting this, we are looking "
+                        "into it and will update you shortly.\n\nAcme Support\n",
+                        mail.when + timedelta(minutes=20),
+                        {"kind": "ours"},
+                        to=mail.from_addr,
+                        in_reply_to=mail.message_id,
+                        references=[mail.message_id],
+                    )
+                )
+                mail.flags = "\\Seen \\Answered"
+                del ours
+
+
+# --- look-alikes ----------------------------------------------------------------------------
+
+SHARED_WORD_GROUPS = [  # several customers in one hour, one shared word, different problems
+    [
+        ("How do I download my invoice?", "Where in the app can I find last month's invoice?"),
+        (
+            "Invoice shows the wrong VAT number",
+            "Our VAT number on the invoice is wrong, could you correct it?",
+        ),
+        ("Please resend invoice 2026-1104", "Our accountant lost the invoice, can you send it again?"),
+    ],
+    [
+        ("Change password", "How can I change my password? I can't find the option in settings."),
+        ("Password rules", "What are the rules for a strong password in your app?"),
+        ("Password manager support", "Does your login page work with 1Password autofill?"),
+    ],
+    [
+        ("Export question", "Can I export only the contacts of one team?"),
+        ("Export to Google Sheets?", "Is there a way to export straight to Google Sheets?"),
+        ("Scheduling an export", "Could we schedule a weekly export to our SFTP server?"),
+    ],
+    [
+        ("Mobile app for Android?", "Is the mobile app available on Android tablets too?"),
+        ("Mobile app dark mode", "Love the mobile app! Any plans for a dark mode?"),
+        ("Mobile app language", "How do I switch the mobile app to Spanish?"),
+    ],
+    [
+        ("Webhook retries", "How many times do you retry a webhook that returns 500 on our side?"),
+        ("Webhook signature", "Which header carries the webhook signature?"),
+        ("Webhook IP addresses", "Which IP addresses do webhooks come from, for our firewall?"),
+    ],
+    [
+        ("Rechnung als PDF?", "Kann ich die Rechnung auch als PDF mit Firmenstempel bekommen?"),
+        ("Rechnungsadresse ändern", "Wie ändere ich die Rechnungsadresse für nächsten Monat?"),
+        ("Rechnung an Buchhaltung", "Können Rechnungen direkt an buchhaltung@ gehen?"),
+    ],
+    [
+        ("Question sur l'abonnement", "Est-ce que l'abonnement annuel inclut le support prioritaire ?"),
+        ("Abonnement pour une association", "Avez-vous un tarif d'abonnement pour les associations ?"),
+        ("Changer d'abonnement", "Comment passer à l'abonnement Pro en cours de mois ?"),
+    ],
+    [
+        ("API rate limits", "What are the API rate limits on the Business plan?"),
+        ("API key rotation", "How do we rotate our API key without downtime?"),
+        ("API docs typo", "Small thing: the API docs example for /contacts has a typo in the JSON."),
+    ],
+]
+
+
+def make_lookalikes() -> None:
+    for group in SHARED_WORD_GROUPS:
+        start = rng.uniform(2, 150)
+        lang = "de" if "Rechnung" in group[0][0] else "fr" if "abonnement" in group[0][0].lower() else "en"
+        for index, (subject, line) in enumerate(group):
+            name, address = person(lang)
+            add(
+                Mail(
+                    "INBOX",
+                    name,
+                    address,
+                    subject,
+                    compose(lang, name, line),
+                    ago(start + 0.3 * index),
+                    {"kind": "lookalike", "incident": None, "urgent": False},
+                )
+            )
+    # Lone reports of the incident features, days away from each other and from the outages.
+    for feature in rng.sample(FEATURES, 12):
+        for _ in range(rng.randint(1, 2)):
+            hours = rng.uniform(2, 165)
+            lang = rng.choice(list(feature.things))
+            report(feature, lang, ago(hours), None, urgent=True)
+    # Two customers on the same problem only: below an incident's three.
+    for feature in rng.sample(FEATURES, 4):
+        hours = rng.uniform(2, 150)
+        for index in range(2):
+            report(
+                feature,
+                "en" if "en" in feature.things else next(iter(feature.things)),
+                ago(hours + index),
+                None,
+                urgent=True,
+            )
+
+
+# --- urgent ---------------------------------------------------------------------------------
+
+URGENT = {
+    "en": [
+        (
+            "Charged twice this month",
+            "We were charged twice for November (two identical payments of $249). Please refund one.",
+        ),
+        (
+            "URGENT: locked out of admin account",
+            "I'm locked out of our only admin account and we go live tomorrow.",
+        ),
+        (
+            "Our whole workspace is gone",
+            "All our projects disappeared after this morning's login. This is a disaster, we need the data back.",
+        ),
+        (
+            "Security concern - someone logged into my account",
+            "I got a login alert from Brazil. I did not log in. Please lock my account.",
+        ),
+        (
+            "Refund needed - wrong plan purchased",
+            "I bought the annual Enterprise plan by mistake, I need a refund today please.",
+        ),
+        (
+            "Cancel immediately and stop billing",
+            "Please cancel our subscription immediately, the card must not be charged again.",
+        ),
+        (
+            "Legal: data deletion request",
+            "Under GDPR I request deletion of all my data. Our lawyer is in copy.",
+        ),
+        (
+            "Site is down for our customers",
+            "Our public booking page hosted on your platform is down, customers are calling us.",
+        ),
+        (
+            "Need this fixed ASAP",
+            "The exported payroll file is missing half the employees. Payroll runs tonight, need this fixed ASAP.",
+        ),
+        (
+            "Can't log in - deadline today",
+            "I cannot log in, it says my account is suspended. We have a filing deadline today!",
+        ),
+        (
+            "Possible data breach?",
+            "A customer received another customer's report from your system. Please treat this as critical.",
+        ),
+        (
+            "Payment failed but money taken",
+            "The checkout said failed but the money left my bank account. What happened?",
+        ),
+    ],
+    "de": [
+        ("Doppelt abgebucht", "Sie haben diesen Monat zweimal abgebucht. Bitte sofort eine Rückerstattung."),
+        (
+            "Dringend: kein Zugriff mehr",
+            "Ich komme nicht mehr in unser Konto und wir haben heute eine Präsentation. Dringend!",
+        ),
+        ("Daten weg", "Alle Kundendaten sind seit dem Update verschwunden. Das ist kritisch für uns."),
+    ],
+    "fr": [
+        ("Prélevé deux fois", "J'ai été prélevé deux fois ce mois-ci, merci de me rembourser rapidement."),
+        (
+            "Urgent : compte bloqué",
+            "Mon compte est bloqué et j'ai une réunion client dans une heure. C'est urgent.",
+        ),
+        ("Piratage de compte ?", "Quelqu'un a changé mon adresse e-mail sans mon accord. Compte piraté ?"),
+    ],
+    "es": [
+        ("Cobro duplicado", "Me han cobrado dos veces la suscripción. Necesito el reembolso urgente."),
+        ("Urgente: no puedo entrar", "No puedo entrar a mi cuenta y tengo una entrega hoy. Es urgente."),
+        ("Perdimos todos los datos", "Después de la actualización no aparece ningún proyecto. Es crítico."),
+    ],
+    "pt": [
+        ("Cobrança em dobro", "Fui cobrado duas vezes este mês. Preciso do reembolso com urgência."),
+        ("Conta invadida", "Alguém entrou na minha conta e mudou a senha. Urgente, por favor."),
+    ],
+    "ar": [
+        ("تم الخصم مرتين", "تم خصم المبلغ مرتين من بطاقتي هذا الشهر. أرجو استرداد المبلغ بشكل عاجل."),
+        ("عاجل: لا أستطيع الدخول", "لا أستطيع الدخول إلى حسابي ولدي عرض للعميل اليوم. الأمر عاجل."),
+    ],
+    "fa": [
+        ("دو بار پرداخت شد", "مبلغ اشتراک دو بار از حساب من کم شده است. لطفاً فوری بازپرداخت کنید."),
+        ("فوری: حساب قفل شده", "حساب کاربری من قفل شده و امروز جلسه مهمی دارم. لطفاً فوری کمک کنید."),
+    ],
+}
+
+
+def make_urgent() -> None:
+    for lang, items in URGENT.items():
+        for subject, line in items:
+            for _ in range(2):
+                name, address = person(lang)
+                when = ago(rng.uniform(0.2, 40))
+                headers = {"X-Priority": "1 (Highest)"} if rng.random() < 0.1 else {}
+                add(
+                    Mail(
+                        "INBOX",
+                        name,
+                        address,
+                        subject,
+                        compose(lang, name, line, rng.choice(DETAILS[lang])),
+                        when,
+                        {"kind": "urgent", "incident": None, "urgent": True},
+                        headers=headers,
+                    )
+                )
+
+
+# --- routine --------------------------------------------------------------------------------
+
+ROUTINE = {
+    "en": [
+        (
+            "Question about the Pro plan",
+            "Does the Pro plan include custom domains, or is that Business only?",
+        ),
+        (
+            "Upgrade from Starter",
+            "We'd like to upgrade from Starter to Pro next month. Is the price prorated?",
+        ),
+        ("Feature request: tags", "It would be great to tag contacts with colours. Any plans?"),
+        ("How do I add a teammate?", "How do I add a new colleague to our workspace?"),
+        (
+            "Small bug on the pricing page",
+            "Tiny bug: the pricing page says 'per mont'. Not urgent at all, just FYI.",
+        ),
+        (
+            "Typo in the welcome email",
+            "I think there's a typo in your welcome email ('recieve'). Thought you'd want to know.",
+        ),
+        (
+            "Import question",
+            "The CSV import fails for one row that has an emoji in the name. The rest imported fine, so no rush.",
+        ),
+        (
+            "Cannot find the setting",
+            "I cannot find where to change the date format. Could you point me to it?",
+        ),
+        (
+            "Error message wording",
+            "When a form is incomplete the error message is a bit confusing. Maybe reword it?",
+        ),
+        (
+            "Tone down the notifications?",
+            "Can we tone down the number of notification emails? Once a day would be enough.",
+        ),
+        ("Onboarding call", "Could we book an onboarding call for our new team next week?"),
+        ("Thanks for the new release", "The new editor is lovely, well done to the team!"),
+        ("Discount for nonprofits?", "Do you offer a discount for registered charities?"),
+        (
+            "Data export for our records",
+            "At the end of the year we'd like a full export of our data. How does that work?",
+        ),
+        (
+            "Bug? Sorting by date",
+            "Sorting by date seems to put 1 December before 30 November. Minor, but maybe a bug.",
+        ),
+        ("Billing email address", "Please send future invoices to accounts@ instead of my address."),
+        (
+            "Cancel at end of term",
+            "We'd like to cancel at the end of our current term in March. What do we need to do?",
+        ),
+        ("API question", "Is there an endpoint to list archived projects?"),
+        ("Where is the changelog?", "Where can I follow what changed in each release?"),
+        (
+            "Two accounts, merge?",
+            "I accidentally created two accounts with the same email. Can they be merged?",
+        ),
+    ],
+    "de": [
+        ("Frage zum Tarif", "Ist im Pro-Tarif eine eigene Domain enthalten?"),
+        ("Rechnungsadresse", "Bitte ändern Sie die Rechnungsadresse auf unsere neue Anschrift."),
+        (
+            "Kleiner Fehler in der Übersetzung",
+            "In der deutschen Oberfläche steht 'Speicher' statt 'Speichern'. Nur als Hinweis.",
+        ),
+        ("Schulung für das Team", "Bieten Sie Schulungen für neue Mitarbeitende an?"),
+        ("Export-Frage", "Kann ich alle Kontakte als Excel exportieren?"),
+    ],
+    "fr": [
+        ("Question sur les tarifs", "Le plan Pro inclut-il plusieurs utilisateurs ?"),
+        ("Demande de fonctionnalité", "Ce serait super d'avoir un mode sombre."),
+        ("Petit bug d'affichage", "Sur mobile le bouton 'Envoyer' est coupé. Rien d'urgent."),
+        ("Facture pour notre comptable", "Pouvez-vous ajouter notre numéro de TVA sur les factures ?"),
+    ],
+    "es": [
+        ("Pregunta sobre el plan", "¿El plan Pro incluye dominio propio?"),
+        ("Sugerencia", "Estaría bien poder duplicar proyectos."),
+        ("Cambiar el correo de facturación", "Quisiera recibir las facturas en otro correo."),
+        ("No encuentro la opción", "No encuentro dónde cambiar el idioma de la cuenta."),
+    ],
+    "pt": [
+        ("Dúvida sobre o plano", "O plano Pro inclui domínio próprio?"),
+        ("Sugestão de recurso", "Seria ótimo poder arquivar projetos antigos."),
+    ],
+    "ar": [
+        ("سؤال عن الاشتراك", "هل يشمل الاشتراك السنوي الدعم الهاتفي؟"),
+        ("اقتراح ميزة", "سيكون من الرائع دعم اللغة العربية في التقارير."),
+        ("تغيير عنوان الفاتورة", "أرجو تغيير عنوان الفاتورة إلى عنوان الشركة الجديد."),
+    ],
+    "fa": [
+        ("سوال درباره اشتراک", "آیا اشتراک سالانه شامل پشتیبانی تلفنی هم می‌شود؟"),
+        ("پیشنهاد", "خوب است که گزارش‌ها به زبان فارسی هم باشند."),
+        ("تغییر ایمیل فاکتور", "لطفاً فاکتورها را به ایمیل حسابداری ما بفرستید."),
+    ],
+}
+
+
+def make_routine() -> None:
+    for lang, items in ROUTINE.items():
+        copies = 5 if lang == "en" else 4
+        for subject, line in items:
+            for _ in range(copies):
+                name, address = person(lang)
+                add(
+                    Mail(
+                        "INBOX",
+                        name,
+                        address,
+                        subject,
+                        compose(lang, name, line),
+                        ago(rng.uniform(0.1, 160)),
+                        {"kind": "routine", "incident": None, "urgent": False},
+                    )
+                )
+
+
+# --- thank-yous that quote our urgent mail -------------------------------------------------
+
+OUR_URGENT_UPDATES = [
+    (
+        "URGENT: export outage",
+        "We had an urgent outage this morning: exports were down and failing with error 500. "
+        "It is fixed now; sorry for the trouble.",
+    ),
+    (
+        "Re: Site is down for our customers",
+        "Your booking page was down because of a failed deployment. It is back up; "
+        "we are sorry for the emergency this caused.",
+    ),
+    (
+        "Critical: login problems",
+        "Critical update: logins were broken for some customers. A fix is deployed; you may "
+        "need to log in again.",
+    ),
+    (
+        "Re: Charged twice this month",
+        "You were indeed charged twice. We have issued a refund for the duplicate charge.",
+    ),
+]
+THANKS = {
+    "en": [
+        "Thanks, all good now!",
+        "Great, it works again. Thank you!",
+        "Perfect, thanks for the quick fix.",
+        "Confirmed, everything is back to normal. Cheers",
+        "Got it, thanks a lot.",
+    ],
+    "de": ["Danke, jetzt geht es wieder!", "Super, vielen Dank für die schnelle Hilfe."],
+    "fr": ["Merci, tout fonctionne à nouveau !", "Parfait, merci pour la réactivité."],
+    "es": ["¡Gracias, ya funciona!", "Perfecto, muchas gracias."],
+}
+QUOTE_STYLES = ["gmail", "outlook", "apple", "plain-bottom"]
+
+
+def quoted_reply(lang: str, name: str, thanks: str, ours: str, when: datetime, style: str) -> str:
+    date = when.strftime("%a, %d %b %Y at %H:%M")
+    if style == "gmail":
+        return f"{thanks}\n\n{name.split()[0]}\n\nOn {date}, Acme Support <{OURS}> wrote:\n\n> {ours}\n>\n> Acme Support\n"
+    if style == "outlook":
+        return (
+            f"{thanks}\n\n________________________________\nFrom: Acme Support <{OURS}>\n"
+            f"Sent: {when.strftime('%A, %B %d, %Y %I:%M %p')}\nTo: {name}\nSubject: update\n\n{ours}\n\nAcme Support\n"
+        )
+    if style == "apple":
+        return (
+            f"{thanks}\n\nSent from my iPhone\n\n> On {when.strftime('%d %b %Y')}, at {when.strftime('%H:%M')}, "
+            f"Acme Support <{OURS}> wrote:\n>\n> {ours}\n"
+        )
+    return f"On {date}, Acme Support <{OURS}> wrote:\n> {ours}\n\n{thanks}\n"
+
+
+def make_thanks() -> None:
+    for index in range(28):
+        lang = rng.choice(["en", "en", "en", "de", "fr", "es"])
+        subject, ours_text = rng.choice(OUR_URGENT_UPDATES)
+        name, address = person(lang)
+        started = ago(rng.uniform(30, 140))
+        original = add(
+            Mail(
+                "INBOX",
+                name,
+                address,
+                subject.removeprefix("Re: "),
+                compose(lang, name, "Something is wrong."),
+                started,
+                {"kind": "answered"},
+                flags="\\Seen \\Answered",
+            )
+        )
+        reply_at = started + timedelta(hours=rng.uniform(1, 5))
+        ours = add(
+            Mail(
+                "Sent",
+                "Acme Support",
+                OURS,
+                "Re: " + original.subject,
+                ours_text + "\n\nAcme Support\n",
+                reply_at,
+                {"kind": "ours"},
+                to=address,
+                in_reply_to=original.message_id,
+                references=[original.message_id],
+            )
+        )
+        thanks_at = min(NOW - timedelta(minutes=5), reply_at + timedelta(hours=rng.uniform(0.5, 30)))
+        # A few answered at the same moment: three thank-yous close together must not make an incident.
+        if index % 7 == 0:
+            thanks_at = NOW - timedelta(hours=3 - index / 10)
+        body = quoted_reply(
+            lang, name, rng.choice(THANKS[lang]), ours_text, reply_at, rng.choice(QUOTE_STYLES)
+        )
+        add(
+            Mail(
+                "INBOX",
+                name,
+                address,
+                "Re: " + original.subject,
+                body,
+                thanks_at,
+                {"kind": "thanks", "incident": None, "urgent": False},
+                in_reply_to=ours.message_id,
+                references=[original.message_id, ours.message_id],
+            )
+        )
+
+
+# --- automated mail -------------------------------------------------------------------------
+
+AUTO = [
+    (
+        "Out of Office: {s}",
+        "I am out of the office until Monday with limited access to email. For urgent matters "
+        "please contact my colleague at +1 555 0100.",
+    ),
+    (
+        "Automatische Antwort: {s}",
+        "Ich bin bis 30.11. nicht im Büro. In dringenden Fällen wenden Sie sich bitte an unsere Zentrale.",
+    ),
+    (
+        "Réponse automatique : {s}",
+        "Je suis absente jusqu'au 25 novembre. En cas d'urgence, contactez le standard.",
+    ),
+    ("Respuesta automática: {s}", "Estoy fuera de la oficina. Para asuntos urgentes llame al 900 000 000."),
+    (
+        "Auto: We received your request",
+        "This is an automatic reply: we received your message and a member of our "
+        "team will respond. If this is an emergency, call us.",
+    ),
+]
+NEWSLETTER = [
+    ("Last chance: 50% off ends tonight!", "Urgent: our biggest sale ends at midnight. Don't miss out!"),
+    ("Your weekly SaaS digest", "Top stories: outage post-mortems, pricing pages that convert, and more."),
+    (
+        "Webinar: fixing broken onboarding",
+        "Join us Thursday to learn why onboarding flows fail and how to fix them.",
+    ),
+    ("Security alert roundup", "This week's critical vulnerabilities and what to patch now."),
+]
+
+
+def make_automated() -> None:
+    for index in range(24):
+        subject_t, line = AUTO[index % len(AUTO)]
+        name, address = person(rng.choice(["en", "de", "fr", "es"]))
+        headers: dict[str, Any] = {}
+        choice = index % 3
+        if choice == 0:
+            headers["Auto-Submitted"] = "auto-replied"
+        elif choice == 1:
+            headers["X-Autoreply"] = "yes"
+            headers["Auto-Submitted"] = "auto-replied"
+        else:
+            headers["X-Auto-Response-Suppress"] = "All"
+            headers["Auto-Submitted"] = "auto-generated"
+        add(
+            Mail(
+                "INBOX",
+                name,
+                address,
+                subject_t.format(s="Your ticket about the export outage"),
+                line + "\n",
+                ago(rng.uniform(0.5, 100)),
+                {"kind": "auto-reply", "incident": None, "urgent": False},
+                headers=headers,
+            )
+        )
+    for index in range(18):
+        subject, line = NEWSLETTER[index % len(NEWSLETTER)]
+        sender = rng.choice(
+            [
+                "news@saasweekly.example",
+                "events@growthhub.example",
+                "deals@cloudmart.example",
+                "digest@secwatch.example",
+            ]
+        )
+        add(
+            Mail(
+                "INBOX",
+                sender.split("@")[1].split(".")[0].title(),
+                sender,
+                subject,
+                line + "\n\nUnsubscribe: https://example.com/u/123\n",
+                ago(rng.uniform(0.5, 150)),
+                {"kind": "newsletter", "incident": None, "urgent": False},
+                headers={
+                    "List-Unsubscribe": f"<mailto:unsubscribe@{sender.split('@')[1]}>",
+                    "List-Id": f"<news.{sender.split('@')[1]}>",
+                    "Precedence": "bulk",
+                },
+            )
+        )
+
+
+# --- junk -----------------------------------------------------------------------------------
+
+
+def auth(dkim: str, spf: str, dmarc: str = "", authserv: str = OUR_AUTHSERV, domain: str = "") -> str:
+    parts = [
+        f"{authserv};",
+        f"dkim={dkim} header.d={domain or 'example.com'}",
+        f"spf={spf} smtp.mailfrom={domain or 'example.com'}",
+    ]
+    if dmarc:
+        parts.append(f"dmarc={dmarc} header.from={domain or 'example.com'}")
+    return " ".join(parts)
+
+
+JUNK_CUSTOMERS = {
+    "en": [
+        (
+            "Question about my invoice",
+            "I was charged $49 but my plan should be $39. Could you check my invoice?",
+        ),
+        ("Upgrade to annual plan?", "Can I switch my monthly plan to annual and keep my discount?"),
+        (
+            "Cancel my subscription",
+            "Please cancel my subscription at the end of this billing period. How do I confirm?",
+        ),
+        (
+            "Error on checkout",
+            "I get an error on your checkout page when paying with Amex. Is that a known bug?",
+        ),
+        ("Refund for unused months", "Is it possible to get a refund for the months I haven't used?"),
+        ("Plan question before buying", "Before I buy: does the Team plan allow 10 users?"),
+        ("Can't log in after reset", "I reset my password but still cannot log in. What should I do?"),
+    ],
+    "de": [
+        (
+            "Frage zur Rechnung",
+            "Auf meiner Rechnung fehlt die USt-IdNr. Können Sie die Rechnung korrigieren?",
+        ),
+        ("Kündigung", "Ich möchte mein Abonnement zum Monatsende kündigen. Wie geht das?"),
+    ],
+    "fr": [
+        ("Question sur ma facture", "Ma facture de novembre est en double, pouvez-vous vérifier ?"),
+        ("Changer de forfait", "Comment passer au forfait annuel ?"),
+    ],
+    "es": [
+        ("Duda con la factura", "En mi factura aparece un cargo que no reconozco. ¿Me ayudan?"),
+        ("Cancelar suscripción", "Quiero cancelar mi suscripción, ¿cómo lo hago?"),
+    ],
+    "pt": [("Dúvida sobre a fatura", "Minha fatura veio com valor errado. Podem verificar?")],
+    "ar": [("سؤال عن الفاتورة", "تم خصم مبلغ أكبر من قيمة الاشتراك. هل يمكنكم مراجعة الفاتورة؟")],
+    "fa": [("سوال درباره فاکتور", "مبلغ فاکتور من اشتباه است. لطفاً بررسی کنید.")],
+}
+PHISHING = [
+    (
+        "Your account has been suspended",
+        "Dear customer, your account has been suspended. Verify your password here: "
+        "http://acme-verify.example/login to restore access within 24 hours.",
+    ),
+    (
+        "Invoice #88231 overdue - payment required",
+        "Please find the overdue invoice attached. Payment must be made today "
+        "via http://pay-now.example/inv to avoid legal action.",
+    ),
+    (
+        "Password expires today",
+        "Your mailbox password expires today. Keep your password: http://mail-keep.example",
+    ),
+    (
+        "Refund pending: confirm your card",
+        "You have a pending refund of $329. Confirm your card details at "
+        "http://refund-portal.example to receive it.",
+    ),
+    (
+        "Urgent: unusual sign-in activity",
+        "We detected unusual sign-in activity on your account. Log in at "
+        "http://secure-check.example immediately.",
+    ),
+]
+COLD_SALES = [
+    (
+        "Reduce your support ticket backlog",
+        "Hi there, I noticed your support team handles a lot of tickets. Our AI help "
+        "desk cuts response times by 60%. Would you be open to a 15-minute call next week?\n\nTo stop hearing from me, "
+        "reply 'no thanks'.",
+    ),
+    (
+        "Quick question about your customer support",
+        "Hi, quick question: who handles customer support tooling at Acme? "
+        "We help SaaS teams answer tickets faster. Worth a chat?",
+    ),
+    (
+        "Partnership opportunity",
+        "Hello, we'd love to explore a partnership. Can I send you our deck? We help with "
+        "billing and subscription analytics.",
+    ),
+    (
+        "Your website SEO",
+        "I was looking at your website and noticed several errors hurting your Google ranking. "
+        "Can I send you a free audit?",
+    ),
+]
+BULK_SPAM = [
+    (
+        "Congratulations! You won an iPhone",
+        "Claim your prize now!!! http://prize.example http://prize.example/2",
+    ),
+    ("Cheap meds online", "Best prices, no prescription. http://meds.example"),
+    ("Crypto doubled in 24h", "Invest today and double your Bitcoin. http://coin.example"),
+    ("Hot singles near you", "Meet them tonight. http://date.example"),
+    ("Work from home $5000/week", "Easy money, no experience needed. http://jobs.example"),
+]
+
+
+def make_junk() -> None:
+    customers = 0
+    # Real customers: first-time writers with a question to us, their mail authenticated by our own server.
+    for lang, items in JUNK_CUSTOMERS.items():
+        for subject, line in items:
+            for _ in range(2 if lang == "en" else 1):
+                name, address = person(lang)
+                domain = address.split("@")[1]
+                score = rng.choice([2.1, 3.4, 4.2, 4.8, 5.3, 5.9])
+                headers = {
+                    "Authentication-Results": [auth("pass", "pass", rng.choice(["pass", ""]), domain=domain)],
+                    "X-Spam-Score": str(score),
+                }
+                add(
+                    Mail(
+                        "Junk",
+                        name,
+                        address,
+                        subject,
+                        compose(lang, name, line),
+                        ago(rng.uniform(1, 120)),
+                        {"kind": "junk-customer", "customer": True},
+                        headers=headers,
+                    )
+                )
+                customers += 1
+    # Customers who answer one of our messages from Junk, or wrote to the inbox before.
+    sent = [m for m in MAILS if m.folder == "Sent"]
+    for mail in rng.sample(sent, 5):
+        add(
+            Mail(
+                "Junk",
+                "",
+                mail.to,
+                "Re: " + mail.subject.removeprefix("Re: "),
+                "Thanks, one more question: will this happen again?\n",
+                mail.when + timedelta(hours=2),
+                {"kind": "junk-customer", "customer": True},
+                in_reply_to=mail.message_id,
+                headers={"X-Spam-Score": "6.2", "Authentication-Results": [auth("none", "softfail")]},
+            )
+        )
+        customers += 1
+    inbox_senders = [m for m in MAILS if m.folder == "INBOX" and m.label.get("kind") == "routine"]
+    for mail in rng.sample(inbox_senders, 3):
+        add(
+            Mail(
+                "Junk",
+                mail.from_name,
+                mail.from_addr,
+                "One more thing",
+                "Forgot to ask: is there a mobile app?\n",
+                mail.when + timedelta(hours=1),
+                {"kind": "junk-customer", "customer": True},
+                headers={"X-Spam-Score": "5.5"},
+            )
+        )
+        customers += 1
+    # Spam: phishing that borrows support words and forges a passing result under someone else's name.
+    for index in range(24):
+        subject, line = PHISHING[index % len(PHISHING)]
+        domain = rng.choice(["acme-billing.example", "secure-mail.example", "notify-center.example"])
+        forged = auth("pass", "pass", "pass", authserv="mail." + domain, domain=domain)
+        ours = auth(rng.choice(["fail", "none"]), rng.choice(["fail", "softfail", "none"]), domain=domain)
+        headers = {
+            "Authentication-Results": [ours, forged] if index % 2 else [ours],
+            "X-Spam-Score": str(rng.choice([3.8, 5.1, 6.7, 8.9, 12.4])),
+        }
+        add(
+            Mail(
+                "Junk",
+                "Acme Billing",
+                f"billing@{domain}",
+                subject,
+                line + "\n",
+                ago(rng.uniform(1, 160)),
+                {"kind": "phishing", "customer": False},
+                headers=headers,
+            )
+        )
+    # Cold sales: authenticated, personal-looking, speaking of support and tickets.
+    for index in range(22):
+        subject, line = COLD_SALES[index % len(COLD_SALES)]
+        name, address = person("en")
+        domain = address.split("@")[1]
+        headers = {
+            "Authentication-Results": [auth("pass", "pass", "pass", domain=domain)],
+            "X-Spam-Score": str(rng.choice([4.9, 5.6, 6.3, 7.1])),
+        }
+        if index % 3 == 0:
+            headers["List-Unsubscribe"] = f"<https://outreach.example/u/{index}>"
+        add(
+            Mail(
+                "Junk",
+                name,
+                address,
+                subject,
+                line + f"\n\n{name}\nGrowth lead\n",
+                ago(rng.uniform(1, 160)),
+                {"kind": "cold-sales", "customer": False},
+                headers=headers,
+            )
+        )
+    for index in range(40):
+        subject, line = BULK_SPAM[index % len(BULK_SPAM)]
+        domain = rng.choice(["promo.example", "mailer.example", "bulk.example"])
+        headers = {
+            "X-Spam-Score": str(rng.choice([9.5, 12.0, 15.3, 22.1])),
+            "Authentication-Results": [auth(rng.choice(["fail", "none"]), "fail", domain=domain)],
+        }
+        if index % 2:
+            headers["List-Unsubscribe"] = f"<mailto:u@{domain}>"
+            headers["Precedence"] = "bulk"
+        add(
+            Mail(
+                "Junk",
+                "Promo",
+                f"offers@{domain}",
+                subject,
+                line + "\n",
+                ago(rng.uniform(1, 160)),
+                {"kind": "spam", "customer": False},
+                headers=headers,
+            )
+        )
+    assert customers >= 20
+
+
+def main() -> None:
+    make_incidents()
+    make_lookalikes()
+    make_urgent()
+    make_routine()
+    make_thanks()
+    make_automated()
+    make_junk()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with OUT.open("w", encoding="utf-8") as out:
+        for mail in sorted(MAILS, key=lambda m: (m.when, m.message_id)):
+            out.write(
+                json.dumps(
+                    {
+                        "folder": mail.folder,
+                        "message_id": mail.message_id,
+                        "in_reply_to": mail.in_reply_to,
+                        "references": mail.references,
+                        "from_name": mail.from_name,
+                        "from_addr": mail.from_addr,
+                        "to": mail.to,
+                        "subject": mail.subject,
+                        "date": mail.when.isoformat(),
+                        "body": mail.body,
+                        "headers": mail.headers,
+                        "flags": mail.flags,
+                        "label": mail.label,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    kinds: dict[str, int] = {}
+    for mail in MAILS:
+        kinds[mail.label["kind"]] = kinds.get(mail.label["kind"], 0) + 1
+    incidents = {m.label.get("incident") for m in MAILS} - {None}
+    print(f"{len(MAILS)} messages, {len(incidents)} incidents: {kinds} -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""What the writer of a message wrote in it, apart from quoted history and the signature.
+
+One detector for every reader of a body: triage scoring and incident signals (only the
+customer's own words count), spam-folder scoring, the ``quote`` template variable and the
+thread view, which folds the rest.
+
+A body is read line by line. History starts at
+
+* an attribution line, also wrapped over up to three lines and in the languages customers
+  write in ("On Mon, 3 Nov 2026, Ann <ann@x> wrote:", "Le … a écrit :", "Am … schrieb …:",
+  "Den … skrev:", "W dniu … napisał:", "… написал:", "Vào … đã viết:", "2026年1月1日 … <a@x>:");
+* a block of mail headers as Outlook and others paste it ("From:/Sent:/To:/Subject:", bold
+  "*From:*", starting with "Date:" too, in many languages);
+* a separator such as ``-----Original Message-----`` or ``-----Reply Message-----``;
+
+and also covers lines quoted with ``>``. An attribution followed by ``>`` lines covers just
+that quoted block: text after it is the writer's again (bottom-posting, inline answers).
+Forwarded messages are not history: what a customer forwards is what they want us to read.
+A header block or separator before any new text introduces pasted mail, and only the
+headers are folded.
+
+The signature starts at ``-- ``, at a "Sent from my phone" line, or at a rule of
+underscores that no header block follows (mailing-list footers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from supportinbox.domain.safetext import clean
+
+PartKind = Literal["text", "quote", "signature"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of lines of one kind: ``text`` (the writer's own), ``quote`` or ``signature``."""
+
+    kind: PartKind
+    text: str
+
+
+# Verbs of attribution lines ("X wrote:"), lower case.
+_WROTE = (
+    r"wrote|writes|sent|a\s+écrit|schrieb|escribió|escreveu|ha\s+scritto|schreef|"
+    r"het\s+volgende\s+geschreven|skrev(?:\s+følgende)?|skriver|napisał\(a\)|napisała|napisał|"
+    r"написал\(а\)|написала|написал|пишет|đã\s+viết|kirjoitti|pisze|napsal\(a\)|napsala|napsal|yazdı|"
+    r"έγραψε|írta|a\s+scris|napisao|napisala|kirjutas|rašė|rakstīja|"
+    r"كتب|نوشت|が書きました|のメッセージ|写道|寫道"
+)
+# Words an attribution line starts with ("On", "Le", "Am", "El", "Em", "Il", "Op", "Den", "På",
+# "W dniu", "Dnia", "В", "Vào", "Στις", "Dne", "في", "در").
+_OPENER = r"(?:-+\s*)?(?:on|le|am|el|em|il|op|den|på|w\s+dniu|dnia|в|vào|στις|dne|في|در)\s"
+_OPENER_ONLY = re.compile(_OPENER, re.IGNORECASE)
+_COLON = r"\s*[:：]?\s*-*\s*$"
+_VERB_AT_END = re.compile(rf"^{_OPENER}.{{3,}}?(?:{_WROTE}){_COLON}", re.IGNORECASE)
+_VERB_AT_END_ANY = re.compile(rf"^(?:-+\s*)?.{{3,300}}?\b(?:{_WROTE}){_COLON}", re.IGNORECASE)
+# "Am 1. Jan. 2026 um 17:22 Uhr schrieb John <j@x>:" - the verb before who wrote.
+_VERB_INSIDE = re.compile(
+    rf"^.{{0,120}}?\d.{{0,120}}?(?:^|\s|\d)(?:{_WROTE})\s.{{1,120}}?@.{{1,120}}[:：]\s*$", re.IGNORECASE
+)
+# "2011/4/7 Nathan <n@x>" / "2014-10-17 11:28 GMT+03:00 Postmaster <p@x>:" / "2022年1月1日(金) 9:00 T <t@x>:"
+_DATE_AND_ADDRESS = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}.{0,160}?<?[^\s<>@]+@[^\s<>@]+>\s*[:：]?\s*$")
+# "Thu, 26 Jun 2014 14:00:51 +0400 от Alexander <a@x>:" / "26.06.2014, 14:41, "Alexander" <a@x>:"
+_TIME_AND_ADDRESS = re.compile(r"^.{0,80}?\d{1,2}:\d{2}.{0,160}?<[^\s<>@]+@[^\s<>@]+>\s*[:：]\s*$")
+# Android: "---- John Smith wrote ----".
+_DASHED = re.compile(rf"^-{{2,}}\s*.{{1,120}}?\s(?:{_WROTE})\s*-{{2,}}\s*$", re.IGNORECASE)
+# English attribution sharing a line with the reply ("reply On Wed, … bob@x wrote:").
+_SHARED_LINE = re.compile(r"^(?P<text>.*?\S)\s*-*\s*(?P<attribution>On\s.{4,}?\bwrote:\s*)$")
+
+_FROM_KEYS = (
+    "from|de|von|van|da|från|fra|od|от|від|từ|差出人|发件人|寄件者|lähettäjä|feladó|kimden|"
+    "من|از|remitente|afzender|avsändare|nadawca|mittente|absender|expéditeur"
+)
+_DATE_KEYS = (
+    "sent|date|datum|gesendet|envoyé|enviado|enviada|inviato|verzonden|skickat|sendt|wysłano|"
+    "wysłane|data|fecha|отправлено|дата|ngày|gửi|送信日時|日付|发送时间|時間|تاريخ|التاريخ|تاریخ|"
+    "lähetetty|päivämäärä|dato|tarih|odesláno|elküldve"
+)
+_TO_KEYS = "to|an|à|a|para|aan|till|til|do|кому|đến|宛先|收件人|إلى|به|vastaanottaja|komu|címzett|kime"
+_SUBJECT_KEYS = (
+    "subject|betreff|objet|asunto|assunto|oggetto|onderwerp|ämne|emne|temat|тема|chủ đề|件名|主题|"
+    "主旨|الموضوع|موضوع|aihe|konu|předmět|tárgy"
+)
+_CC_KEYS = "cc|kopie|kopia|копия|bcc"
+_HEADER = re.compile(
+    r"^\s*[*_]{0,2}(?:(?P<from>"
+    + _FROM_KEYS
+    + r")|(?P<date>"
+    + _DATE_KEYS
+    + r")|(?P<to>"
+    + _TO_KEYS
+    + r")|(?P<subject>"
+    + _SUBJECT_KEYS
+    + r")|(?P<cc>"
+    + _CC_KEYS
+    + r"))[*_]{0,2}\s?[:：][*_]{0,2}(?:\s|$)",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(
+    r"^\s*[-=_]{3,}\s*(?:original\s+message|reply\s+message|original|ursprüngliche\s+nachricht|"
+    r"antwort\s+nachricht|message\s+d'origine|message\s+original|mensaje\s+original|mensagem\s+original|"
+    r"messaggio\s+originale|oorspronkelijk\s+bericht|oprindelig\s+(?:meddelelse|besked)|"
+    r"ursprungligt\s+meddelande|opprinnelig\s+melding|wiadomość\s+oryginalna|исходное\s+сообщение|"
+    r"původní\s+zpráva|alkuperäinen\s+viesti|eredeti\s+üzenet|orijinal\s+mesaj|tin\s+nhắn\s+gốc|"
+    r"原始邮件|原始郵件|元のメッセージ|الرسالة\s+الأصلية|پیام\s+اصلی)\s*[-=_]{3,}\s*$",
+    re.IGNORECASE,
+)
+_FORWARD = re.compile(
+    r"^\s*(?:[-=_]{2,}\s*)?(?:forwarded\s+message|begin\s+forwarded\s+message|weitergeleitete\s+nachricht|"
+    r"message\s+transféré|mensaje\s+reenviado|mensagem\s+encaminhada|messaggio\s+inoltrato|"
+    r"doorgestuurd\s+bericht|vidarebefordrat\s+meddelande|videresendt\s+meddelelse|"
+    r"videresendt\s+melding|przekazana\s+wiadomość|пересылаемое\s+сообщение|転送メッセージ)",
+    re.IGNORECASE,
+)
+_RULE = re.compile(r"^\s*(?:[-_=—–]\s*){3,}$")
+_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+_MOBILE_SIGNATURE = re.compile(
+    r"^\s*(?:sent\s+from\s+(?:my\s+)?\S+(?:\s+\S+){0,4}|sent\s+from\s+mail\s+for\s+windows.*|"
+    r"get\s+outlook\s+for\s+\S+.*|envoyé\s+de\s+mon\s+\S+(?:\s+\S+){0,3}|"
+    r"von\s+meinem\s+\S+(?:\s+\S+){0,3}\s+gesendet|enviado\s+(?:desde|de)\s+mi\s+\S+(?:\s+\S+){0,3}|"
+    r"enviado\s+do\s+meu\s+\S+(?:\s+\S+){0,3}|inviato\s+da\s+\S+(?:\s+\S+){0,3}|"
+    r"verzonden\s+(?:vanaf|met)\s+(?:mijn\s+)?\S+(?:\s+\S+){0,3}|skickat\s+från\s+min\s+\S+(?:\s+\S+){0,3}|"
+    r"sendt\s+fra\s+min\s+\S+(?:\s+\S+){0,3}|wysłane\s+z\s+(?:mojego\s+)?\S+(?:\s+\S+){0,3}|"
+    r"отправлено\s+с\s+\S+(?:\s+\S+){0,3}|iphone\s*から送信|从我的\s*\S+\s*发送)\s*$",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"^\s{0,3}>")
+_MAX_ATTRIBUTION_LINES = 5
+_ATTRIBUTION_ENDS = (":", "：", "-", ">")
+# "> wrote:": the end of an attribution whose address was wrapped in angle brackets.
+_QUOTED_VERB = re.compile(rf"^>\s*(?:{_WROTE})\s*[:：]\s*$", re.IGNORECASE)
+
+
+def _is_quoted(line: str) -> bool:
+    return bool(_QUOTED.match(line))
+
+
+def _blank(line: str) -> bool:
+    return not line.strip(" \t\ufeff\u200b\u00a0")
+
+
+def _joined(lines: list[str], start: int, count: int) -> str:
+    """Lines ``start`` to ``start + count`` as one, undoing soft line breaks ("w=" + "rote:")."""
+    out = ""
+    for line in lines[start : start + count]:
+        line = line.strip()
+        if out.endswith("="):
+            out = out[:-1] + line
+        elif out:
+            out = f"{out} {line}"
+        else:
+            out = line
+    return out
+
+
+def _looks_like_attribution(text: str) -> bool:
+    if len(text) > 400 or not text:
+        return False
+    if _DATE_AND_ADDRESS.match(text) or _TIME_AND_ADDRESS.match(text) or _DASHED.match(text):
+        return True
+    # A date or an address must be there: "On Monday I wrote:" is prose.
+    has_digit = any(c.isdigit() for c in text)
+    if (has_digit or "@" in text) and _VERB_AT_END.match(text):
+        return True
+    if ("@" in text or (has_digit and "<" in text)) and (
+        _VERB_AT_END_ANY.match(text) or _VERB_INSIDE.match(text)
+    ):
+        return True
+    # "2026/11/23 10:00、Acme のメッセージ:" - a date first, then who wrote.
+    return bool(text[:1].isdigit() and _VERB_AT_END_ANY.match(text))
+
+
+def _attribution_length(lines: list[str], index: int) -> int:
+    """How many lines (1-3) an attribution starting at ``index`` spans; 0 if none starts there."""
+    line = lines[index].strip()
+    if not line or _is_quoted(line) or len(line) > 400:
+        return 0
+    # A wrapped attribution starts like one (an opener word, a date, dashes): never prose.
+    wrapped_ok = (bool(_OPENER_ONLY.match(line)) or line[:1].isdigit()) and not line.endswith((".", "!", "?"))
+    for count in range(1, _MAX_ATTRIBUTION_LINES + 1):
+        if count > 1 and not wrapped_ok:
+            break
+        if index + count > len(lines):
+            break
+        last = lines[index + count - 1].strip()
+        if count > 1 and not last:
+            continue  # Polymail leaves blank lines inside its attribution
+        if count > 1 and _is_quoted(last) and not _QUOTED_VERB.match(last):
+            break
+        if last.endswith(_ATTRIBUTION_ENDS) and _looks_like_attribution(_joined(lines, index, count)):
+            return count
+    # "On Tue, Tom wrote:" has neither date nor address, but the quote right below tells.
+    if _VERB_AT_END.match(line) and any(_is_quoted(n) for n in lines[index + 1 : index + 3]):
+        return 1
+    return 0
+
+
+def _header_block_length(lines: list[str], index: int) -> int:
+    """Lines of a pasted header block (From/Sent/To/Subject...) starting at ``index``, else 0.
+
+    Two different fields, one of them who or when, within a few lines make a block; lines
+    that continue a field (a wrapped address) belong to it.
+    """
+    head = lines[index][:40]
+    if (":" not in head and "：" not in head) or _HEADER.match(lines[index]) is None:
+        return 0
+    kinds: set[str] = set()
+    end = index
+    blanks = 0
+    for position in range(index, min(len(lines), index + 10)):
+        line = lines[position]
+        if _blank(line):
+            blanks += 1
+            if blanks > 1 or (kinds and len(kinds) >= 2 and position > end):
+                break
+            continue
+        blanks = 0
+        match = _HEADER.match(line)
+        if match is not None:
+            kinds.add(str(match.lastgroup))
+            end = position
+        elif position == index + 1 or (position == end + 1 and len(line.strip()) < 80):
+            end = position  # a wrapped value
+        else:
+            break
+    if len(kinds) >= 2 and kinds & {"from", "date"}:
+        return end - index + 1
+    return 0
+
+
+@dataclass(frozen=True)
+class _Start:
+    kind: Literal["attribution", "headers", "separator"]
+    length: int
+    text_before: str = ""  # reply text sharing the attribution's line
+
+
+def _history_start(lines: list[str], index: int) -> _Start | None:
+    line = lines[index]
+    stripped = line.strip()
+    if not stripped:
+        return None
+    if stripped[0] in "-=_" and _SEPARATOR.match(stripped):
+        return _Start("separator", 1)
+    length = _header_block_length(lines, index)
+    if length:
+        return _Start("headers", length)
+    if "wrote:" in stripped and not stripped.startswith("On "):
+        shared = _SHARED_LINE.match(stripped)
+        if shared and _looks_like_attribution(shared.group("attribution")):
+            return _Start("attribution", 1, text_before=shared.group("text").rstrip("- "))
+    length = _attribution_length(lines, index)
+    if length:
+        return _Start("attribution", length)
+    return None
+
+
+def _is_signature_start(lines: list[str], index: int) -> bool:
+    line = lines[index]
+    if line in ("--", "-- ", "—", "__") or line.rstrip() == "--":
+        return True
+    if len(line) <= 60 and "," not in line and _MOBILE_SIGNATURE.match(line):
+        return True
+    if _UNDERSCORES.match(line):
+        following = next(
+            (i for i in range(index + 1, min(len(lines), index + 3)) if not _blank(lines[i])), None
+        )
+        return following is None or not _header_block_length(lines, following)
+    return False
+
+
+def _kinds(lines: list[str]) -> list[PartKind]:
+    """The kind of every line."""
+    kinds: list[PartKind] = []
+    in_signature = False
+    seen_text = False
+    index = 0
+    count = len(lines)
+    while index < count:
+        line = lines[index]
+        # A quoted line broken by a quoted-printable soft break ("=") continues on the next.
+        if _is_quoted(line) or (index and kinds[-1] == "quote" and lines[index - 1].endswith("=")):
+            kinds.append("quote")
+            index += 1
+            continue
+        if _blank(line):
+            kinds.append("signature" if in_signature else "text")
+            index += 1
+            continue
+        if index and kinds[-1] == "quote" and index + 1 < count and _is_quoted(lines[index + 1]):
+            stripped = line.strip()
+            if (
+                "://" in stripped
+                or stripped.endswith(">")
+                or (" " not in stripped and any(c in stripped for c in "=/_&%"))
+            ):
+                kinds.append("quote")  # a link that broke a quoted line in two
+                index += 1
+                continue
+        if len(line) < 100 and _FORWARD.match(line):
+            # A forward is content, not history; its header block is too.
+            kinds.append("text")
+            seen_text = True
+            index += 1
+            while index < count and (_HEADER.match(lines[index]) or _blank(lines[index])):
+                kinds.append("text")
+                index += 1
+            continue
+        start = _history_start(lines, index)
+        if start is not None:
+            if start.text_before:
+                lines[index] = start.text_before
+                kinds.append("signature" if in_signature else "text")
+                seen_text = True
+                index += 1
+                continue
+            if start.kind != "attribution" and not seen_text:
+                # Pasted mail at the very top: the headers are folded, the mail is content.
+                kinds.extend(["quote"] * start.length)
+                index += start.length
+                continue
+            _fold_rules_before(lines, kinds)
+            kinds.extend(["quote"] * start.length)
+            index += start.length
+            following = index
+            while following < count and _blank(lines[following]):
+                following += 1
+            if start.kind == "attribution" and following < count and _is_quoted(lines[following]):
+                # Only the quoted block that follows is history: text after it is new again.
+                kinds.extend(["quote"] * (following - index))
+                index = following
+                in_signature = False
+                continue
+            kinds.extend(["quote"] * (count - index))
+            break
+        if not in_signature and _is_signature_start(lines, index):
+            in_signature = True
+        kinds.append("signature" if in_signature else "text")
+        if not in_signature:
+            seen_text = True
+        index += 1
+    return kinds
+
+
+def _fold_rules_before(lines: list[str], kinds: list[PartKind]) -> None:
+    """Blank lines and rules just above where history starts belong to the history."""
+    position = len(kinds) - 1
+    while (
+        position >= 0
+        and kinds[position] != "quote"
+        and (_blank(lines[position]) or _RULE.match(lines[position]))
+    ):
+        if _RULE.match(lines[position]):
+            kinds[position] = "quote"
+        position -= 1
+
+
+def _parts(text: str) -> list[Part]:
+    raw = text.rstrip("\n").split("\n")
+    lines = [line.rstrip() for line in raw]
+    kinds = _kinds(lines)
+    parts: list[Part] = []
+    for index, kind in enumerate(kinds):
+        # (a reply sharing its line with an attribution was cut to the reply in ``lines``)
+        line = raw[index] if lines[index] == raw[index].rstrip() else lines[index]
+        if parts and parts[-1].kind == kind:
+            parts[-1] = Part(kind, parts[-1].text + "\n" + line)
+        else:
+            parts.append(Part(kind, line))
+    return [p for p in parts if p.kind != "text" or p.text.strip()] or [Part("text", "")]
+
+
+def split_body(body: str) -> list[Part]:
+    """Cut a body into runs of the writer's text, quoted history and signature, made inert for display.
+
+    Blank text lines between parts are dropped; a body with no text gives one empty text part.
+    """
+    return _parts(clean(body))
+
+
+def new_text(body: str) -> str:
+    """The writer's own words in ``body``: every text part, without quotes and signature.
+
+    For matching words, not for display: escape sequences and controls are left as they are
+    (:func:`split_body` and the ``quote`` variable clean them).
+    """
+    if not body:
+        return ""
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n\n".join(p.text.strip("\n") for p in _parts(text) if p.kind == "text")
