@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from supportinbox.config import parse_config
-from supportinbox.domain import triage
+from supportinbox.domain import incidents
 from supportinbox.mail.parse import ParsedMessage
 from supportinbox.store import conversations as cv
 from supportinbox.store.conversation_rows import SUMMARY_COLUMNS
@@ -147,11 +147,11 @@ def generate(
     return threads
 
 
-def burst(count: int, rng: random.Random) -> list[triage.IncidentCandidate]:
+def burst(count: int, rng: random.Random) -> list[incidents.IncidentCandidate]:
     """``count`` open conversations written within four hours, on the bench's topics."""
     keywords = ("down", "broken", "refund", "urgent")
     return [
-        triage.IncidentCandidate(
+        incidents.IncidentCandidate(
             id=f"b{i}",
             customer=f"customer{rng.randint(1, 10 * count)}@c.test",
             when=NOW - timedelta(minutes=rng.randint(0, 240)),
@@ -162,7 +162,7 @@ def burst(count: int, rng: random.Random) -> list[triage.IncidentCandidate]:
     ]
 
 
-def time_incidents(candidates: list[triage.IncidentCandidate]) -> tuple[float, int]:
+def time_incidents(candidates: list[incidents.IncidentCandidate]) -> tuple[float, int]:
     """CPU seconds of incident detection on ``candidates`` and the incidents found.
 
     The cyclic garbage collector is paused, as the refresh pauses it.
@@ -170,7 +170,7 @@ def time_incidents(candidates: list[triage.IncidentCandidate]) -> tuple[float, i
     gc.disable()
     try:
         started = time.process_time()
-        found = triage.find_incidents(candidates, CONFIG.triage, NOW)
+        found = incidents.find_incidents(candidates, CONFIG.triage, NOW)
         return time.process_time() - started, len(found)
     finally:
         gc.enable()

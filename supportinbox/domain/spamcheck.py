@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from supportinbox.domain.keywords import KeywordMatcher
 from supportinbox.domain.quoting import new_text
-from supportinbox.domain.triage import KeywordMatcher
 
 SUSPECT_SCORE = 30
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import sla, triage
+from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.status import effective_status
 from supportinbox.store.db import Database
 
 # --- time helpers -----------------------------------------------------------------------
@@ -117,7 +118,7 @@ def status_fields(
     """The status, SLA and order columns of a conversation at ``now``."""
     manual = state.status if state else None
     snoozed_until = state.snoozed_until if state else None
-    status = triage.effective_status(
+    status = effective_status(
         derived,
         manual,
         state.updated_at if state else None,

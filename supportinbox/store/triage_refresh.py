@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.domain import sla, triage
+from supportinbox.domain import incidents, keywords, scoring, sla
 from supportinbox.domain.automated import PERSON, Automated, Bounce
 from supportinbox.domain.conversation import AUTOMATED
 from supportinbox.domain.customer import (
@@ -32,6 +32,7 @@ from supportinbox.domain.customer import (
     relays_someone,
 )
 from supportinbox.domain.quoting import new_text
+from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import ThreadMessage, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
@@ -403,9 +404,9 @@ def _refresh(
             # them into their stored rows. Rows and message links go to the scratch tables,
             # so the memory held does not grow with the mailbox and the cache is written in
             # one short transaction at the end.
-            matcher = triage.matcher_for(cfg)
-            candidates: list[triage.IncidentCandidate] = []
-            cutoff = triage.incident_cutoff(cfg, moment)
+            matcher = keywords.matcher_for(cfg)
+            candidates: list[incidents.IncidentCandidate] = []
+            cutoff = incidents.incident_cutoff(cfg, moment)
             for start in range(0, len(members), _SCORE_SLICE):
                 part = members[start : start + _SCORE_SLICE]
                 details = _details(conn, account, [rowid for _, rowids in part for rowid in rowids])
@@ -427,9 +428,9 @@ def _refresh(
             conversation_count = len(members)
             del members
 
-            incidents = triage.find_incidents(candidates, cfg, moment)
+            found = incidents.find_incidents(candidates, cfg, moment)
             del candidates
-            _apply_incidents(conn, incidents, states, cfg, moment)
+            _apply_incidents(conn, found, states, cfg, moment)
 
         with db.transaction() as tx:
             for old, new in renames.items():
@@ -453,7 +454,7 @@ def _refresh(
     finally:
         _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account)
-    outcome = RefreshResult(conversation_count, message_count, len(incidents), suspects)
+    outcome = RefreshResult(conversation_count, message_count, len(found), suspects)
     db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
     return outcome
 
@@ -475,8 +476,8 @@ def _thread(conn: sqlite3.Connection, account: AccountConfig) -> list[tuple[str,
 
 def _complete(
     row: dict[str, Any],
-    score: triage.Score,
-    incident: triage.Incident | None,
+    score: scoring.Score,
+    incident: incidents.Incident | None,
     states: dict[str, State],
     cfg: TriageConfig,
     moment: datetime,
@@ -486,7 +487,7 @@ def _complete(
     base_urgency, base_band = score.urgency, score.band
     if incident is not None:
         reasons.insert(0, incident.reason)
-        base_urgency += triage.INCIDENT_POINTS
+        base_urgency += incidents.INCIDENT_POINTS
         base_band = max(base_band, sla.BAND_INCIDENT)
     state = states.get(row["id"])
     row.update(
@@ -515,21 +516,21 @@ def _complete(
 
 def _apply_incidents(
     conn: sqlite3.Connection,
-    incidents: Sequence[triage.Incident],
+    found: Sequence[incidents.Incident],
     states: dict[str, State],
     cfg: TriageConfig,
     moment: datetime,
 ) -> None:
-    """Complete the scratch rows of the conversations in ``incidents`` again, with their incident."""
+    """Complete the scratch rows of the conversations in ``found`` again, with their incident."""
     select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM temp.{_SCRATCH_ROWS} WHERE id = ?"
     replaced = []
-    for incident in incidents:
+    for incident in found:
         for cid in incident.conversation_ids:
-            found = conn.execute(select, (cid,)).fetchone()
-            if found is None:
+            stored = conn.execute(select, (cid,)).fetchone()
+            if stored is None:
                 continue
-            row = dict(zip(_CONVERSATION_COLUMNS, found, strict=True))
-            score = triage.Score(
+            row = dict(zip(_CONVERSATION_COLUMNS, stored, strict=True))
+            score = scoring.Score(
                 urgency=row["base_urgency"],
                 band=row["base_band"],
                 reasons=json.loads(row["reasons"]),
@@ -544,13 +545,13 @@ def _score_one(
     unanswered: list[_Message],
     bodies: dict[int, tuple[str, int | None]],
     cfg: TriageConfig,
-    matcher: triage.KeywordMatcher,
+    matcher: keywords.KeywordMatcher,
     states: dict[str, State],
     cutoff: datetime,
-    candidates: list[triage.IncidentCandidate],
-) -> triage.Score:
+    candidates: list[incidents.IncidentCandidate],
+) -> scoring.Score:
     """Score one conversation; an open, unclaimed one waiting since ``cutoff`` joins ``candidates``."""
-    facts = triage.ConversationFacts(
+    facts = scoring.ConversationFacts(
         id=row["id"],
         customer_email=row["customer_email"],
         subject=row["subject"],
@@ -558,13 +559,13 @@ def _score_one(
         followups=row["followups"],
         high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
     )
-    result = triage.score(facts, cfg, matcher)
+    result = scoring.score(facts, cfg, matcher)
     since = parse_time(row["unanswered_since"])
     if row["derived_status"] == "open" and since is not None and since >= cutoff:
         state = states.get(row["id"])
         if state is None or state.status in (None, "open"):
             candidates.append(
-                triage.IncidentCandidate(
+                incidents.IncidentCandidate(
                     id=row["id"],
                     customer=row["customer_email"],
                     when=since,
@@ -589,9 +590,7 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
     last_customer = customer[-1] if customer else None
     last_customer_at = last_customer.when if last_customer else None
     last_agent_at = max((m.when for m in agent if m.when), default=None)
-    derived = triage.derive_status(
-        last_customer_at, last_agent_at, bool(last_customer and last_customer.answered)
-    )
+    derived = derive_status(last_customer_at, last_agent_at, bool(last_customer and last_customer.answered))
     unanswered = (
         [m for m in customer if last_agent_at is None or (m.when is not None and m.when > last_agent_at)]
         if derived == "open"

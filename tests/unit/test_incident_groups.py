@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.triage import IncidentCandidate, find_incidents, subject_tokens
+from supportinbox.domain.incidents import IncidentCandidate, find_incidents, subject_tokens
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WORDS = ("login", "export", "invoice", "gateway", "webhook")

@@ -9,16 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import sla, triage
-from supportinbox.domain.triage import (
-    ConversationFacts,
-    IncidentCandidate,
-    KeywordMatcher,
-    derive_status,
-    effective_status,
-    find_incidents,
-    score,
-)
+from supportinbox.domain import keywords, scoring, sla
+from supportinbox.domain.incidents import IncidentCandidate, find_incidents
+from supportinbox.domain.keywords import KeywordMatcher
+from supportinbox.domain.scoring import ConversationFacts, score
+from supportinbox.domain.status import derive_status, effective_status
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -100,9 +95,9 @@ def facts(**kwargs: object) -> ConversationFacts:
     return ConversationFacts(**base)  # type: ignore[arg-type]
 
 
-def run(f: ConversationFacts, config: TriageConfig | None = None) -> triage.Score:
+def run(f: ConversationFacts, config: TriageConfig | None = None) -> scoring.Score:
     config = config or TriageConfig()
-    return score(f, config, triage.matcher_for(config))
+    return score(f, config, keywords.matcher_for(config))
 
 
 def test_plain_question_is_normal_with_no_points() -> None:
@@ -147,9 +142,9 @@ def test_extra_keywords_and_arabic_subject() -> None:
 
 
 def test_vip_matches_address_or_domain_only() -> None:
-    assert triage.is_vip("Boss@Big.com", ["boss@big.com"]) == "boss@big.com"
-    assert triage.is_vip("a@eu.big.com", ["@big.com"]) == "@big.com"
-    assert triage.is_vip("a@notbig.com", ["@big.com"]) is None
+    assert scoring.is_vip("Boss@Big.com", ["boss@big.com"]) == "boss@big.com"
+    assert scoring.is_vip("a@eu.big.com", ["@big.com"]) == "@big.com"
+    assert scoring.is_vip("a@notbig.com", ["@big.com"]) is None
 
 
 # --- incidents --------------------------------------------------------------------------
@@ -247,9 +242,9 @@ def _texts(draw: st.DrawFn) -> str:
     return "".join(w + s for w, s in parts) + draw(st.text(max_size=20))
 
 
-def _plain_scan(matcher: triage.KeywordMatcher, text: str) -> list[str]:
+def _plain_scan(matcher: keywords.KeywordMatcher, text: str) -> list[str]:
     """Every word position in order, the longest keyword matching there (the specification)."""
-    tokens = triage._TOKEN.findall(triage._fold_chars(text))
+    tokens = keywords._TOKEN.findall(keywords._fold_chars(text))
     found: list[str] = []
     for index, token in enumerate(tokens):
         for key in matcher._candidates(token):
@@ -263,7 +258,7 @@ def _plain_scan(matcher: triage.KeywordMatcher, text: str) -> list[str]:
 @settings(max_examples=400, deadline=None)
 @given(_texts())
 def test_keyword_finding_equals_a_plain_scan_of_every_word(text: str) -> None:
-    matcher = triage.KeywordMatcher.build(
+    matcher = keywords.KeywordMatcher.build(
         [
             "refund",
             "refund please",
@@ -276,5 +271,5 @@ def test_keyword_finding_equals_a_plain_scan_of_every_word(text: str) -> None:
             "x_y",
         ]
     )
-    assert triage.words(text) == triage._TOKEN.findall(triage._fold_chars(text))
+    assert keywords.words(text) == keywords._TOKEN.findall(keywords._fold_chars(text))
     assert matcher.find(text) == _plain_scan(matcher, text)

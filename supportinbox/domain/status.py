@@ -1,0 +1,48 @@
+"""Conversation status: who wrote last, and a manual status on top of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def derive_status(
+    last_customer_at: datetime | None,
+    last_agent_at: datetime | None,
+    last_customer_answered: bool,
+) -> str:
+    """``open`` when the customer wrote last, ``pending`` when we did (or flagged it \\Answered)."""
+    if last_customer_at is None:
+        return "pending"
+    if last_agent_at is not None and last_agent_at >= last_customer_at:
+        return "pending"
+    return "pending" if last_customer_answered else "open"
+
+
+def effective_status(
+    derived: str,
+    manual: str | None,
+    manual_at: datetime | None,
+    snoozed_until: datetime | None,
+    last_customer_at: datetime | None,
+    last_agent_at: datetime | None,
+    now: datetime,
+) -> str:
+    """Apply a manual status on top of the derived one.
+
+    A customer writing after the manual change reopens closed, pending and snoozed
+    conversations; a snooze also ends at its time; a manual ``open`` gives way once we
+    reply after it.
+    """
+    if manual is None or manual_at is None:
+        return derived
+    customer_since = last_customer_at is not None and last_customer_at > manual_at
+    agent_since = last_agent_at is not None and last_agent_at > manual_at
+    if manual == "snoozed":
+        if customer_since or snoozed_until is None or now >= snoozed_until:
+            return "open"
+        return "snoozed"
+    if manual in ("closed", "pending"):
+        return "open" if customer_since else manual
+    if manual == "open":
+        return derived if agent_since else "open"
+    return derived
