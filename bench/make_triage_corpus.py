@@ -255,7 +255,7 @@ REPORTS: dict[str, list[tuple[str, str]]] = {
     ],
     "fr": [
         ("{Thing} ne fonctionne pas", "{Thing} ne fonctionne plus depuis ce matin."),
-        ("Erreur lors de {doing}", "J'ai une erreur ({code}) à chaque fois que j'essaie {doing}."),
+        ("Erreur : impossible {doing}", "J'ai une erreur ({code}) à chaque fois que j'essaie {doing}."),
         ("{Thing} en panne ?", "Est-ce que {thing} est en panne ? Rien ne marche chez nous."),
         ("Problème avec {thing}", "Nous avons un problème avec {thing} : {code}."),
     ],
@@ -506,10 +506,14 @@ def report(feature: Feature, lang: str, when: datetime, incident: str | None, *,
     )
 
 
+INCIDENT_HOURS: dict[str, float] = {}  # feature -> hours ago its outage started
+
+
 def make_incidents() -> None:
     # 22 outages, each reported by 3-6 customers within a few hours, at different times of the week.
     starts = sorted(rng.sample(range(2, 160), len(FEATURES)))
     for feature, start in zip(FEATURES, starts, strict=True):
+        INCIDENT_HOURS[feature.id] = start
         langs = list(feature.things)
         members = rng.randint(3, 6)
         spread = rng.uniform(0.5, 3.5)
@@ -610,12 +614,12 @@ def make_lookalikes() -> None:
     # Lone reports of the incident features, days away from each other and from the outages.
     for feature in rng.sample(FEATURES, 12):
         for _ in range(rng.randint(1, 2)):
-            hours = rng.uniform(2, 165)
+            hours = _away_from_outage(feature)
             lang = rng.choice(list(feature.things))
             report(feature, lang, ago(hours), None, urgent=True)
     # Two customers on the same problem only: below an incident's three.
     for feature in rng.sample(FEATURES, 4):
-        hours = rng.uniform(2, 150)
+        hours = _away_from_outage(feature)
         for index in range(2):
             report(
                 feature,
@@ -624,6 +628,14 @@ def make_lookalikes() -> None:
                 None,
                 urgent=True,
             )
+
+
+def _away_from_outage(feature: Feature) -> float:
+    """A time (hours ago) at least a day away from this feature's outage: a report on its own."""
+    while True:
+        hours = rng.uniform(2, 150)
+        if abs(hours - INCIDENT_HOURS[feature.id]) > 24:
+            return hours
 
 
 # --- urgent ---------------------------------------------------------------------------------
@@ -1058,13 +1070,12 @@ def make_automated() -> None:
 
 def auth(dkim: str, spf: str, dmarc: str = "", authserv: str = OUR_AUTHSERV, domain: str = "") -> str:
     parts = [
-        f"{authserv};",
         f"dkim={dkim} header.d={domain or 'example.com'}",
         f"spf={spf} smtp.mailfrom={domain or 'example.com'}",
     ]
     if dmarc:
         parts.append(f"dmarc={dmarc} header.from={domain or 'example.com'}")
-    return " ".join(parts)
+    return f"{authserv}; " + "; ".join(parts)
 
 
 JUNK_CUSTOMERS = {
@@ -1250,7 +1261,11 @@ def make_junk() -> None:
     for index in range(22):
         subject, line = COLD_SALES[index % len(COLD_SALES)]
         name, address = person("en")
-        domain = address.split("@")[1]
+        # Sales people write from their own company's domain.
+        domain = rng.choice(
+            ["helpdesk-ai.example", "growthly.example", "rankboost.example", "partnerly.example"]
+        )
+        address = address.split("@")[0] + "@" + domain
         headers = {
             "Authentication-Results": [auth("pass", "pass", "pass", domain=domain)],
             "X-Spam-Score": str(rng.choice([4.9, 5.6, 6.3, 7.1])),

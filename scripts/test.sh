@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/imap ] || need_apt+=(dovecot-imapd)  # dovecot-core alone has no IMAP service
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 # Cyrus IMAP and Courier IMAP, the second and third real servers of the suite. Their imapd

@@ -76,6 +76,11 @@ class AccountConfig(_Model):
         30.0, description="Seconds before a silent server is given up on."
     )
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    authserv_id: str | None = Field(
+        None,
+        description="Our mail server's name in Authentication-Results; only its results are trusted "
+        "(unset: the topmost header's, the one our server added last).",
+    )
 
     @field_validator("email")
     @classmethod
@@ -161,17 +166,35 @@ DEFAULT_URGENT_KEYWORDS: tuple[str, ...] = (
     "hacked",
     "data loss",
     "critical",
+    "disaster",
+    "charged me twice",
+    "breach",
     # German, French, Spanish, Portuguese, Italian, Dutch
     "dringend",
     "sofort",
     "ausfall",
     "rückerstattung",
+    "doppelt abgebucht",
+    "kritisch",
+    "gehackt",
+    "gesperrt",
     "urgence",
+    "urgent",
     "remboursement",
+    "rembourser",
+    "prélevé deux fois",
     "en panne",
+    "piraté",
+    "critique",
     "urgente",
     "reembolso",
+    "cobro duplicado",
+    "crítico",
+    "hackeado",
     "caído",
+    "urgência",
+    "cobrança em dobro",
+    "invadida",
     "rimborso",
     "storing",
     "terugbetaling",

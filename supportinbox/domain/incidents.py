@@ -1,231 +1,241 @@
 """Incidents: several customers reporting the same problem within a short window.
 
-Detection groups open conversations by a shared signal (an urgent keyword or a distinctive
-subject word) from enough different customers inside the window, and explains each group
-in one reason line.
+A conversation is a candidate when its customer reports a problem in their own new text
+(failure wording such as "not working", "error 502", "funktioniert nicht", or an urgent
+keyword). What the problem is about is read from the stems of the subject and the new
+text (:func:`supportinbox.domain.keywords.stems`: "export", "exporting" and "Export" agree;
+"PDF", "SSO", "2FA", "502" are kept), without stop words, generic support words and
+words no other candidate uses.
+
+Candidates are taken in time order; each joins the group it is most similar to (a weighted
+Dice coefficient over shared stems, rarer stems weighing more, subject words double) if
+that group started within the window and the similarity reaches :data:`SIMILARITY`, else
+starts a group of its own. One shared common word ("invoice") is not enough; a shared
+name ("pdf export") is. A group with ``incident_min_customers`` different customers is
+an incident, explained in one line: ``incident: 3 customers report 'pdf export' in 1 h``.
+
+Work is near-linear: a candidate is compared only with the groups that share one of its
+stems and are still inside the window.
 """
 
 from __future__ import annotations
 
-import functools
-import heapq
 import math
-import re
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.keywords import fold_text
-from supportinbox.domain.threading import normalize_subject, short_id
+from supportinbox.domain.threading import short_id
 
 INCIDENT_POINTS = 25
 INCIDENT_LOOKBACK = timedelta(days=7)
-
-_WORD = re.compile(r"\w+")
-# Words that say nothing about which problem a customer has.
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\S+",
-        """
-    about after again also and another any anyone are been before being can cannot could
-    dear does doing done from good have hello help here how issue issues just know like
-    make need needs please problem problems question questions regarding request since
-    some still support thank thanks that the their them then there this today urgent very
-    want was what when where which while will with would your you yours order orders
-    account hallo bitte frage problème bonjour merci hola gracias pregunta ayuda
-    سلام مرحبا شكرا من فضلك مشكلة لطفا ممنون مشکل سوال
-    """,
-    )
-)
+SIMILARITY = 0.5  # share of the smaller side (report or group profile) in common, to join
+SUBJECT_WEIGHT = 2.0
+_SIGNAL_SHARE = 0.5  # a stem named in the reason is used by at least this share of members
 
 
 @dataclass(frozen=True)
 class IncidentCandidate:
-    """An open conversation as incident detection sees it."""
+    """A conversation whose customer reports a problem, as incident detection sees it.
+
+    ``subject_terms`` and ``text_terms`` are ``(stem, word)`` pairs of the subject and of
+    the customer's new text (see :func:`supportinbox.domain.keywords.stems`).
+    """
 
     id: str
     customer: str
     when: datetime
-    subject: str
-    keywords: Sequence[str]
+    subject_terms: Sequence[tuple[str, str]]
+    text_terms: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True)
 class Incident:
     id: str
-    signal: str
+    signal: str  # the words members share, as customers wrote them ("pdf export")
     customers: int
     span: timedelta
     conversation_ids: tuple[str, ...]
+    stems: tuple[str, ...] = ()  # what new reports are matched against
 
     @property
     def reason(self) -> str:
         """``"incident: 4 customers report 'login' in 3 h"``."""
-        hours = max(1, math.ceil(self.span.total_seconds() / 3600))
-        return f"incident: {self.customers} customers report '{self.signal}' in {hours} h"
+        return reason_line(self.customers, self.signal, self.span)
 
 
-def subject_tokens(subject: str) -> list[str]:
-    """Distinctive words of a subject (no stop words, at least 4 letters)."""
-    words = _WORD.findall(fold_text(normalize_subject(subject)))
-    out: list[str] = []
-    for word in words:
-        if len(word) >= 4 and not word.isdigit() and word not in _STOPWORDS and word not in out:
-            out.append(word)
-    return out
+def reason_line(customers: int, signal: str, span: timedelta) -> str:
+    """The one line that explains an incident."""
+    hours = max(1, math.ceil(span.total_seconds() / 3600))
+    return f"incident: {customers} customers report '{signal}' in {hours} h"
 
 
 def incident_cutoff(config: TriageConfig, now: datetime) -> datetime:
-    """Conversations waiting since before this moment cannot be part of an incident at ``now``."""
+    """Conversations reporting before this moment cannot be part of an incident at ``now``."""
     return now - max(INCIDENT_LOOKBACK, timedelta(hours=config.incident_window_hours))
+
+
+@dataclass
+class _Group:
+    """Reports gathered so far on one problem."""
+
+    first: datetime
+    members: list[IncidentCandidate] = field(default_factory=list)
+    profile: _Profile = field(default_factory=lambda: _Profile())  # subject and first sentence
+    subjects: _Profile = field(default_factory=lambda: _Profile())  # subjects alone
+    uses: Counter[str] = field(default_factory=Counter)  # stem -> members using it
+
+    def add(self, candidate: IncidentCandidate, report: _Report) -> None:
+        self.members.append(candidate)
+        self.profile.add(report.full)
+        self.subjects.add(report.subject)
+        self.uses.update(report.full)
+
+    def similarity(self, report: _Report) -> float:
+        """How alike a report and this group are: by everything they say, or by their subjects."""
+        size = len(self.members)
+        full = self.profile.overlap(report.full, report.full_norm, size)
+        if not report.subject:
+            return full
+        return max(full, self.subjects.overlap(report.subject, report.subject_norm, size))
+
+
+@dataclass
+class _Profile:
+    """Summed stem weights of a group's members."""
+
+    weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    total: float = 0.0
+
+    def add(self, vector: dict[str, float]) -> None:
+        for stem, value in vector.items():
+            self.weight[stem] += value
+        self.total += sum(vector.values())
+
+    def overlap(self, vector: dict[str, float], norm: float, size: int) -> float:
+        """The share of the smaller side (the report, or the group's mean) that the two have in common."""
+        weight = self.weight
+        shared = 0.0
+        for stem, value in vector.items():  # the hot loop of detection: plain arithmetic
+            mine = weight.get(stem)
+            if mine is not None:
+                mine /= size
+                shared += value if value < mine else mine
+        if not shared:
+            return 0.0
+        mean = self.total / size
+        return shared / (norm if norm < mean else mean)
+
+
+@dataclass(frozen=True)
+class _Report:
+    """A candidate's stems weighted by rarity: everything (subject double), and the subject alone."""
+
+    full: dict[str, float]
+    subject: dict[str, float]
+    full_norm: float
+    subject_norm: float
+
+
+def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
+    """Each candidate's weighted stems: the rarer among the candidates, the more a stem names the problem.
+
+    Stems only one candidate uses still count on its side: a report about "invoice download"
+    shares only half of itself with one about "invoice VAT number".
+    """
+    frequency: Counter[str] = Counter()
+    for candidate in candidates:
+        frequency.update({stem for stem, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms})
+    count = len(candidates)
+    rarity = {stem: math.log(1 + count / max(n, 2)) for stem, n in frequency.items()}
+    reports = []
+    for candidate in candidates:
+        subject = {stem: rarity[stem] for stem, _ in candidate.subject_terms if stem in rarity}
+        full = {stem: rarity[stem] for stem, _ in candidate.text_terms if stem in rarity}
+        full.update({stem: SUBJECT_WEIGHT * value for stem, value in subject.items()})
+        reports.append(_Report(full, subject, sum(full.values()), sum(subject.values())))
+    return reports
 
 
 def find_incidents(
     candidates: Sequence[IncidentCandidate], config: TriageConfig, now: datetime | None = None
 ) -> list[Incident]:
-    """Group conversations reporting the same problem from enough customers in the window.
+    """Group reports of the same problem from ``incident_min_customers`` customers in the window.
 
-    A signal is an urgent keyword or a distinctive subject word shared by at least
-    ``incident_min_customers`` different customers whose messages fall within
-    ``incident_window_hours`` of each other. Each conversation joins at most one incident;
-    the signal reported by the most customers wins; on a tie a subject word ("login")
-    beats an urgent keyword ("broken") as it names what is affected. With ``now``, only
-    the last :data:`INCIDENT_LOOKBACK` counts: an incident is about what happens now.
+    With ``now``, only the last :data:`INCIDENT_LOOKBACK` counts: an incident is about what
+    happens now. Each conversation joins at most one incident.
     """
-    window = timedelta(hours=config.incident_window_hours)
     if now is not None:
         cutoff = incident_cutoff(config, now)
         candidates = [c for c in candidates if c.when >= cutoff]
-    signals: dict[_Signal, list[tuple[IncidentCandidate, int]]] = defaultdict(list)
-    for cand in sorted(candidates, key=lambda c: (c.when, c.id)):
-        for word in dict.fromkeys(cand.keywords):
-            signals[_Signal(False, word)].append((cand, 0))
-        for position, word in enumerate(subject_tokens(cand.subject)):
-            if word not in cand.keywords:
-                signals[_Signal(True, word)].append((cand, position))
-    # Every conversation joins at most one incident, so the rank of a signal changes only
-    # when an incident takes a member of its best group (taking others leaves that group,
-    # the first window with the most customers, as it is). Only the signals so touched are
-    # re-ranked: work follows the memberships, not signals x incidents. (A rank can also
-    # improve, when the members left name the word earlier, so re-ranking is not deferred.)
-    taken: set[str] = set()
-    keys_of: dict[str, list[_Signal]] = defaultdict(list)
-    for key, members in signals.items():
-        for cand, _ in members:
-            keys_of[cand.id].append(key)
-    # Per signal: its best group and the ids in it, as of its last evaluation.
-    groups: dict[_Signal, tuple[list[IncidentCandidate], set[str]]] = {}
-
-    def evaluate(key: _Signal) -> _Rank | None:
-        fresh = signals[key] = [(c, p) for c, p in signals[key] if c.id not in taken]
-        group = _best_window([c for c, _ in fresh], window)
-        customers = len({m.customer for m in group})
-        if customers < config.incident_min_customers:
-            groups.pop(key, None)
-            return None
-        ids = {c.id for c in group}
-        groups[key] = (group, ids)
-        positions = [p for c, p in fresh if c.id in ids]
-        return _Rank(customers, key.names_what, sum(positions) / len(positions), key.word)
-
-    ranker = _Ranker()
-    for key, members in signals.items():
-        if len({c.customer for c, _ in members}) >= config.incident_min_customers:
-            ranker.set(key, evaluate(key))
-    incidents: list[Incident] = []
-    while (best := ranker.pop()) is not None:
-        key, rank = best
-        group, _ = groups.pop(key)
-        incidents.append(
-            Incident(
-                id="i" + short_id(f"{key.word}|{group[0].id}", 6),
-                signal=key.word,
-                customers=rank.customers,
-                span=group[-1].when - group[0].when,
-                conversation_ids=tuple(c.id for c in group),
-            )
-        )
-        taken.update(c.id for c in group)
-        touched = {k for c in group for k in keys_of[c.id] if k in groups and c.id in groups[k][1]}
-        for other in sorted(touched):
-            ranker.set(other, evaluate(other))
-    return incidents
+    ordered = sorted(candidates, key=lambda c: (c.when, c.id))
+    window = timedelta(hours=config.incident_window_hours)
+    groups: list[_Group] = []
+    by_stem: dict[str, deque[int]] = defaultdict(deque)  # stem -> groups using it
+    for candidate, report in zip(ordered, _reports(ordered), strict=True):
+        if not report.full:
+            continue
+        best, best_score = -1, SIMILARITY
+        seen: set[int] = set()
+        for stem in report.full:
+            postings = by_stem[stem]
+            # Groups that started before the window are finished (postings are mostly oldest first).
+            while postings and candidate.when - groups[postings[0]].first > window:
+                postings.popleft()
+            for index in postings:
+                if index in seen or candidate.when - groups[index].first > window:
+                    continue
+                seen.add(index)
+                score = groups[index].similarity(report)
+                if score > best_score or (score == best_score and index < best):
+                    best, best_score = index, score
+        if best < 0:
+            best = len(groups)
+            groups.append(_Group(candidate.when))
+        group = groups[best]
+        new_stems = [stem for stem in report.full if stem not in group.uses]
+        group.add(candidate, report)
+        for stem in new_stems:
+            by_stem[stem].append(best)
+    return [
+        _incident(g) for g in groups if len({m.customer for m in g.members}) >= config.incident_min_customers
+    ]
 
 
-@dataclass(frozen=True, order=True)
-class _Signal:
-    """A word that may name a problem: a subject word names what is affected, a keyword how bad."""
-
-    names_what: bool
-    word: str
-
-
-@functools.total_ordering
-@dataclass(frozen=True)
-class _Rank:
-    """How strongly a signal's best group makes an incident; ``a < b`` when ``a`` goes first."""
-
-    customers: int
-    names_what: bool  # a subject word ("login") beats an urgent keyword ("broken") on a tie
-    mean_position: float  # the word customers put first in their subjects
-    word: str
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, _Rank):
-            return NotImplemented
-        if self.customers != other.customers:
-            return self.customers > other.customers
-        if self.names_what != other.names_what:
-            return self.names_what
-        if self.mean_position != other.mean_position:
-            return self.mean_position < other.mean_position
-        return self.word < other.word
+def _incident(group: _Group) -> Incident:
+    members = group.members
+    size = len(members)
+    signal_stems = [
+        stem
+        for stem, _ in sorted(group.profile.weight.items(), key=lambda item: (-item[1], item[0]))
+        if group.uses[stem] >= max(2, _SIGNAL_SHARE * size)
+    ][:2]
+    signal_stems.sort(key=lambda stem: _position(stem, members))
+    return Incident(
+        id="i" + short_id(f"{' '.join(signal_stems)}|{members[0].id}", 6),
+        signal=" ".join(_surface(stem, members) for stem in signal_stems) or "the same problem",
+        customers=len({m.customer for m in members}),
+        span=members[-1].when - members[0].when,
+        conversation_ids=tuple(m.id for m in members),
+        stems=tuple(signal_stems),
+    )
 
 
-class _Ranker:
-    """The best signal first, as ranks change: a heap whose outdated entries are skipped."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[_Rank, _Signal]] = []
-        self._current: dict[_Signal, _Rank] = {}
-
-    def set(self, signal: _Signal, rank: _Rank | None) -> None:
-        """Give ``signal`` a new rank, or drop it (``None``)."""
-        if rank is None:
-            self._current.pop(signal, None)
-        elif self._current.get(signal) != rank:
-            self._current[signal] = rank
-            heapq.heappush(self._heap, (rank, signal))
-
-    def pop(self) -> tuple[_Signal, _Rank] | None:
-        """Remove and return the best signal with its rank (``None`` when none is left)."""
-        while self._heap:
-            rank, signal = heapq.heappop(self._heap)
-            if self._current.get(signal) == rank:  # not re-ranked or dropped since it was pushed
-                del self._current[signal]
-                return signal, rank
-        return None
+def _position(stem: str, members: Sequence[IncidentCandidate]) -> float:
+    """Where customers put ``stem`` in their subjects, on average ("pdf export", not "export pdf")."""
+    places = [index for m in members for index, (term, _) in enumerate(m.subject_terms) if term == stem]
+    return sum(places) / len(places) if places else math.inf
 
 
-def _best_window(members: list[IncidentCandidate], window: timedelta) -> list[IncidentCandidate]:
-    """The members (sorted by time) inside the window that holds the most different customers."""
-    best_start = best_end = 0
-    best_customers = 0
-    start = 0
-    counts: dict[str, int] = defaultdict(int)
-    for end, member in enumerate(members):
-        counts[member.customer] += 1
-        while member.when - members[start].when > window:
-            gone = members[start].customer
-            counts[gone] -= 1
-            if counts[gone] == 0:
-                del counts[gone]
-            start += 1
-        if len(counts) > best_customers:
-            # Remember the bounds only: copying the group at every improvement would be
-            # quadratic when thousands of customers report the same thing at once.
-            best_customers = len(counts)
-            best_start, best_end = start, end + 1
-    return members[best_start:best_end]
+def _surface(stem: str, members: Iterable[IncidentCandidate]) -> str:
+    """The word customers most often wrote for ``stem``."""
+    spelled: Counter[str] = Counter()
+    for member in members:
+        for terms in (member.subject_terms, member.text_terms):
+            for term, word in terms:
+                if term == stem:
+                    spelled[word.strip("'")] += 1
+                    break
+    return spelled.most_common(1)[0][0] if spelled else stem

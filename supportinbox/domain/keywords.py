@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import Stemmer
 
 from supportinbox.config import TriageConfig
+from supportinbox.domain.vocabulary import GENERIC, STOP_WORDS
 
 # Arabic and Persian spell some letters differently (ي/ی, ك/ک); diacritics and the
 # tatweel are decoration; the zero-width non-joiner is sometimes typed as a space.
@@ -138,3 +142,80 @@ class KeywordMatcher:
 def matcher_for(config: TriageConfig) -> KeywordMatcher:
     """The matcher for the configured urgent keywords plus the extra ones."""
     return KeywordMatcher.build((*config.urgent_keywords, *config.extra_urgent_keywords))
+
+
+# --- stems --------------------------------------------------------------------------------
+
+# Short upper-case tokens and numbers name things ("PDF", "SSO", "2FA", "API", "502").
+_NAMES = re.compile(r"(?<![\w-])(?:[A-Z][A-Z0-9]{1,5}|[0-9][A-Za-z0-9]{1,4})(?![\w-])")
+# French and Italian elisions: "l'export", "d'exporter", "j'ai", "qu'il", "dell'app".
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|dell|dall|nell|all|sull)'")
+_PERSIAN_LETTERS = frozenset("پچژگ\u06cc\u06a9")
+_LATIN_LANGUAGES = ("en", "de", "fr", "es", "pt", "it", "nl")
+_SNOWBALL = {
+    "en": "english",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "pt": "portuguese",
+    "it": "italian",
+    "nl": "dutch",
+    "ar": "arabic",
+    "fa": "persian",
+}
+_STEMMERS: dict[str, Any] = {}
+
+
+def language_of(text: str, folded: Sequence[str]) -> str:
+    """A best guess at the language of ``text`` (its folded words given): enough to pick a stemmer."""
+    for char in text:
+        if "\u0600" <= char <= "\u06ff":
+            return "fa" if any(c in _PERSIAN_LETTERS for c in text) else "ar"
+    best, hits = "en", 0
+    for lang in _LATIN_LANGUAGES:
+        stops = STOP_WORDS[lang]
+        count = sum(1 for word in folded if word in stops)
+        if count > hits:
+            best, hits = lang, count
+    return best
+
+
+def _stemmer(lang: str) -> Any:
+    stemmer = _STEMMERS.get(lang)
+    if stemmer is None:
+        stemmer = _STEMMERS[lang] = Stemmer.Stemmer(_SNOWBALL[lang])
+    return stemmer
+
+
+def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
+    """The words of ``text`` that can name a problem, as ``(stem, word)`` in order of first use.
+
+    Stop words of the text's language and the generic words of support mail are left out;
+    the rest is stemmed with that language's Snowball stemmer, so "export", "exporting" and
+    "exported" agree. Short upper-case tokens and numbers ("PDF", "2FA", "502") are kept as
+    they are, whatever their length. ``lang`` (see :func:`language_of`) is guessed from
+    ``text`` when not given.
+    """
+    folded = words(text)
+    lang = lang or language_of(text, folded)
+    names = {match.lower() for match in _NAMES.findall(text)}
+    stops = STOP_WORDS[lang]
+    keep: list[str] = []
+    for word in folded:
+        word = _ELISION.sub("", word) if "'" in word else word
+        for part in word.split("_") if "_" in word else (word,):
+            distinct = len(part) >= 3 and not part.isdigit() and part not in stops and part not in GENERIC
+            if part in names or distinct:
+                keep.append(part)
+    stemmed = _stemmer(lang).stemWords(keep)
+    if lang != "en" and lang in _LATIN_LANGUAGES:
+        # Loanwords ("webhooks", "Export") stem best in English: the shorter stem wins.
+        english = _stemmer("en").stemWords(keep)
+        stemmed = [e if len(e) < len(s) else s for s, e in zip(stemmed, english, strict=True)]
+    out: dict[str, str] = {}
+    for word, stem in zip(keep, stemmed, strict=True):
+        if word in names:
+            stem = word
+        if stem not in GENERIC and stem not in out and len(stem) >= 2:
+            out[stem] = word
+    return list(out.items())

@@ -391,3 +391,24 @@ def new_text(body: str) -> str:
         return ""
     text = body.replace("\r\n", "\n").replace("\r", "\n")
     return "\n\n".join(p.text.strip("\n") for p in _parts(text) if p.kind == "text")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s|[\n]")
+_GREETING_WORDS = 4
+
+
+def first_sentence(text: str, limit: int = 240) -> str:
+    """The first sentence of a writer's new text after the greeting: where they say what is wrong.
+
+    A greeting is a short first line ending in a comma or alone ("Hi team,", "Hallo", "مرحبا،").
+    """
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if len(stripped.split()) <= _GREETING_WORDS and (
+            stripped[-1] in ",،:!" or len(stripped.split()) == 1
+        ):
+            continue
+        return _SENTENCE_END.split(stripped, maxsplit=1)[0][:limit]
+    return ""

@@ -8,18 +8,23 @@ The SLA part of the band and the order within a band are the SLA rule's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.keywords import KeywordMatcher
+from supportinbox.domain.keywords import KeywordMatcher, words
 from supportinbox.domain.sla import BAND_NORMAL, BAND_URGENT
+from supportinbox.domain.threading import is_reply_subject
+from supportinbox.domain.vocabulary import BLOCKING, MINOR, RESOLVED, STRONG_FAILURE, WEAK_FAILURE
 
 SUBJECT_KEYWORD_POINTS = 25
 BODY_KEYWORD_POINTS = 15
 FOLLOWUP_POINTS = 10
 VIP_POINTS = 30
 PRIORITY_POINTS = 15
+FAILURE_POINTS = 15
+ATTENTION_POINTS = 5
 
 
 def is_vip(address: str, vip_senders: Sequence[str]) -> str | None:
@@ -66,19 +71,36 @@ class Score:
 
 
 def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatcher) -> Score:
-    """Score a conversation without the SLA part (see :func:`supportinbox.domain.sla.level_at`)."""
+    """Score a conversation without the SLA part (see :func:`supportinbox.domain.sla.level_at`).
+
+    Only what the customer wrote counts: ``waiting_texts`` carry their new text (no quotes,
+    no signature), and the subject of a reply whose new text is a closing thank-you does
+    not ("Re: URGENT outage" + "Thanks, works now" is not urgent). A failure that blocks
+    ("not working", "error 502", "funktioniert nicht") is urgent unless the customer calls
+    it minor; an error or a bug only mentioned raises attention.
+    """
     points = 0
     reasons: list[str] = []
     urgent = False
     in_subject: list[str] = []
     in_body: list[str] = []
+    failures: list[str] = []
+    mentions: list[str] = []
     for subject, body in facts.waiting_texts:
-        for word in matcher.find(subject):
-            if word not in in_subject:
-                in_subject.append(word)
+        judged = read_report(subject, body)
+        if not judged.closing or not is_reply_subject(subject):
+            for word in matcher.find(subject):
+                if word not in in_subject:
+                    in_subject.append(word)
         for word in matcher.find(body):
             if word not in in_body and word not in in_subject:
                 in_body.append(word)
+        for word in judged.blocking_failures:
+            if word not in failures:
+                failures.append(word)
+        for word in judged.failures + judged.mentions if judged.minor else judged.mentions:
+            if word not in mentions:
+                mentions.append(word)
     in_body = [w for w in in_body if w not in in_subject]
     for word in in_subject[:2]:
         points += SUBJECT_KEYWORD_POINTS
@@ -88,6 +110,14 @@ def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatche
         points += BODY_KEYWORD_POINTS
         reasons.append(f"'{word}' in message")
         urgent = True
+    failures = [w for w in failures if w not in in_subject and w not in in_body]
+    if failures and not urgent:
+        points += FAILURE_POINTS
+        reasons.append(f"reports a failure: '{failures[0]}'")
+        urgent = True
+    elif mentions and not urgent and not failures:
+        points += ATTENTION_POINTS
+        reasons.append(f"mentions '{mentions[0]}' (attention, not urgent)")
     if facts.followups > 0:
         points += FOLLOWUP_POINTS * min(facts.followups, 3)
         plural = "s" if facts.followups != 1 else ""
@@ -107,4 +137,64 @@ def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatche
         band=BAND_URGENT if urgent else BAND_NORMAL,
         reasons=reasons,
         keywords=in_subject + in_body,
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    """How a customer's message reads: a failure, a mention of an error, a closing thank-you."""
+
+    failures: list[str]  # strong failure wording ("not working", "error 502")
+    mentions: list[str]  # an error or a bug mentioned ("error", "bug", "cannot")
+    minor: bool  # the customer says it is small ("no rush", "typo", "minor")
+    blocking: bool  # it blocks people ("everyone", "every time", "since this morning")
+    closing: bool  # a short thank-you saying it is solved
+
+    @property
+    def blocking_failures(self) -> list[str]:
+        """Failure words that make the message urgent."""
+        if self.minor:
+            return []
+        if self.failures:
+            return self.failures
+        return self.mentions[:1] if self.blocking else []
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether the customer reports something not working (an incident candidate)."""
+        return bool(self.failures or self.mentions) and not self.closing
+
+
+_STRONG = KeywordMatcher.build(STRONG_FAILURE)
+_WEAK = KeywordMatcher.build(WEAK_FAILURE)
+_MINOR = KeywordMatcher.build(MINOR)
+_BLOCKING = KeywordMatcher.build(BLOCKING)
+_RESOLVED = KeywordMatcher.build(RESOLVED)
+# "error 500", "HTTP 502": a code named as an error (a bare "500" may be a question about one).
+_ERROR_CODE = re.compile(r"(?i)\b(?:error|erreur|fehler|erro|http|code)\s*[45]\d\d\b")
+_CLOSING_WORDS = 40
+
+
+def read_report(subject: str, text: str) -> Report:
+    """Read one customer message (subject and new text) for failure, impact and thanks."""
+    both = f"{subject}\n{text}"
+    failures = _STRONG.find(both)
+    code = _ERROR_CODE.search(both)
+    if code:
+        failures.append(code.group(0))
+    mentions = _WEAK.find(both)
+    resolved = _RESOLVED.find(text)
+    closing = (
+        bool(resolved)
+        and not failures
+        and not mentions
+        and "?" not in text
+        and len(words(text)) <= _CLOSING_WORDS
+    )
+    return Report(
+        failures=failures,
+        mentions=mentions,
+        minor=bool(_MINOR.find(both)),
+        blocking=bool(_BLOCKING.find(both)),
+        closing=closing,
     )

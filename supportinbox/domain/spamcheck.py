@@ -14,8 +14,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from supportinbox.domain.keywords import KeywordMatcher
+import authres
+
+from supportinbox.domain.keywords import KeywordMatcher, words
 from supportinbox.domain.quoting import new_text
+from supportinbox.domain.vocabulary import FIRST_PERSON, OUTREACH
 
 SUSPECT_SCORE = 30
 
@@ -27,7 +30,9 @@ FREEMAIL_DOMAINS = frozenset(
         gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com outlook.com hotmail.com
         hotmail.co.uk hotmail.fr live.com msn.com icloud.com me.com mac.com aol.com gmx.de gmx.net
         gmx.com web.de t-online.de mail.ru yandex.ru yandex.com proton.me protonmail.com zoho.com
-        qq.com 163.com 126.com free.fr orange.fr laposte.net libero.it
+        qq.com 163.com 126.com free.fr orange.fr laposte.net libero.it hotmail.es hotmail.it hotmail.de
+        outlook.fr outlook.de outlook.es yahoo.es yahoo.de yahoo.com.br uol.com.br bol.com.br terra.com.br
+        sapo.pt mail.com gmx.at gmx.ch bluewin.ch seznam.cz wp.pl o2.pl interia.pl
         """,
     )
 )
@@ -50,28 +55,70 @@ SUPPORT_WORDS: tuple[str, ...] = (
     "cancel",
     "ticket",
     "not working",
+    "billing",
+    "bill",
+    "plan",
+    "upgrade",
+    "downgrade",
+    "question",
+    "error",
+    "bug",
+    "charge",
+    "charged me",
+    "license",
+    "trial",
+    "my account",
+    "can't log in",
+    "cannot log in",
     # German, French, Spanish, Portuguese, Italian
     "bestellung",
     "rechnung",
     "konto",
     "passwort",
     "hilfe",
+    "abonnement",
+    "kündigen",
+    "kündigung",
+    "tarif",
+    "abbuchung",
+    "fehler",
+    "frage",
     "commande",
     "facture",
     "compte",
     "mot de passe",
     "aide",
+    "forfait",
+    "abonnement",
+    "résilier",
+    "remboursement",
+    "erreur",
+    "question",
     "pedido",
     "factura",
     "cuenta",
     "contraseña",
     "ayuda",
+    "suscripción",
+    "cancelar",
+    "cargo",
+    "plan",
+    "reembolso",
+    "duda",
     "fatura",
     "conta",
     "senha",
+    "assinatura",
+    "cobrança",
+    "dúvida",
     "ordine",
     "fattura",
     "aiuto",
+    "abbonamento",
+    "rimborso",
+    "factuur",
+    "abonnement",
+    "wachtwoord",
     # Arabic
     "طلب",
     "فاتورة",
@@ -81,6 +128,10 @@ SUPPORT_WORDS: tuple[str, ...] = (
     "استرداد",
     "دفع",
     "اشتراك",
+    "الاشتراك",
+    "الفاتورة",
+    "خصم",
+    "سؤال",
     # Persian
     "سفارش",
     "فاکتور",
@@ -90,10 +141,14 @@ SUPPORT_WORDS: tuple[str, ...] = (
     "پرداخت",
     "بازپرداخت",
     "اشتراک",
+    "سوال",
+    "مبلغ",
+    "لغو",
 )
 
 _SUPPORT_MATCHER = KeywordMatcher.build(SUPPORT_WORDS)
-_AUTH = re.compile(r"\b(dkim|spf|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_OUTREACH_MATCHER = KeywordMatcher.build(OUTREACH)
+_QUESTION_MARKS = ("?", "؟", "？")
 _LINK = re.compile(r"https?://", re.IGNORECASE)
 _SCORE = re.compile(r"(?:score\s*=\s*)?(-?\d+(?:\.\d+)?)")
 
@@ -110,7 +165,8 @@ class JunkFacts:
     sender_wrote_before: bool = False
     we_wrote_to_sender: bool = False
     domain_known: bool = False
-    auth_results: str = ""
+    auth_results: str = ""  # Authentication-Results values, one per line, topmost first
+    authserv_id: str | None = None  # our server's name in them; None: the topmost header's
     spam_headers: Mapping[str, str] = field(default_factory=dict)
     bulk_signs: Sequence[str] = ()
     recipients: int = 1
@@ -124,11 +180,31 @@ class Verdict:
     reasons: list[str]
 
 
-def auth_verdicts(auth_results: str) -> dict[str, str]:
-    """``{"dkim": "pass", "spf": "fail", ...}`` from Authentication-Results (first result wins)."""
+def auth_verdicts(auth_results: str, authserv_id: str | None = None) -> dict[str, str]:
+    """``{"dkim": "pass", "spf": "fail", ...}`` from the Authentication-Results our server added.
+
+    Anyone can write an Authentication-Results header into a message; only the ones with our
+    own server's ``authserv_id`` count. Without it configured, the topmost header is ours:
+    our server adds its header last, above whatever the sender wrote. Parsed with authres
+    (RFC 8601), which knows the grammar (comments, quoted values, properties); an unreadable
+    header counts as no result.
+    """
     found: dict[str, str] = {}
-    for method, result in _AUTH.findall(auth_results or ""):
-        found.setdefault(method.lower(), result.lower())
+    trusted = authserv_id.lower() if authserv_id else None
+    for line in (auth_results or "").split("\n"):
+        if not line.strip():
+            continue
+        try:
+            header = authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {line}")
+        except (authres.AuthResError, ValueError, IndexError):
+            continue
+        server = str(header.authserv_id or "").lower()
+        if trusted is None:
+            trusted = server
+        if server != trusted:
+            continue
+        for result in header.results:
+            found.setdefault(str(result.method).lower(), str(result.result).lower())
     return found
 
 
@@ -176,7 +252,8 @@ def judge(facts: JunkFacts) -> Verdict:
     if facts.domain_known and not (facts.sender_wrote_before or facts.we_wrote_to_sender):
         domain = facts.from_addr.rpartition("@")[2]
         add(15, f"domain {domain} is a known customer domain")
-    for method, result in auth_verdicts(facts.auth_results).items():
+    verdicts = auth_verdicts(facts.auth_results, facts.authserv_id)
+    for method, result in verdicts.items():
         name = method.upper()
         if result == "pass":
             add(5, f"{name} pass")
@@ -192,11 +269,20 @@ def judge(facts: JunkFacts) -> Verdict:
             add(-30, f"high spam score {score:g}")
         else:
             add(-10, f"spam score {score:g}")
-    words = _SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(new_text(facts.body[:20000])[:5000])
-    words = list(dict.fromkeys(words))
-    if words:
-        shown = ", ".join(f"'{w}'" for w in words[:3])
+    text = new_text(facts.body[:20000])[:5000]
+    found = list(dict.fromkeys(_SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(text)))
+    if found:
+        shown = ", ".join(f"'{w}'" for w in found[:3])
         add(15, f"support wording: {shown}")
+    outreach = _OUTREACH_MATCHER.find(f"{facts.subject}\n{text}")
+    if outreach:
+        add(-25, f"reads like sales outreach: '{outreach[0]}'")
+    elif (
+        found
+        and _asks_about_own_account(facts.subject, text)
+        and "pass" in (verdicts.get("dkim"), verdicts.get("spf"))
+    ):
+        add(15, "authenticated question about their own account")
     if facts.bulk_signs:
         add(-25, "bulk mail (" + ", ".join(facts.bulk_signs) + ")")
     if facts.automated:
@@ -209,3 +295,11 @@ def judge(facts: JunkFacts) -> Verdict:
         add(-15, f"{links} links")
     # Automated mail is nobody waiting for an answer, however well it knows us.
     return Verdict(score=points, suspect=points >= SUSPECT_SCORE and not facts.automated, reasons=reasons)
+
+
+def _asks_about_own_account(subject: str, text: str) -> bool:
+    """A question, written in the first person ("my invoice", "can I upgrade our plan?")."""
+    both = f"{subject}\n{text}"
+    if not any(mark in both for mark in _QUESTION_MARKS):
+        return False
+    return any(word in FIRST_PERSON for word in words(both))

@@ -41,6 +41,14 @@ _PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+_REPLY = re.compile(
+    rf"^\s*(?:\[[^\]]{{0,40}}\]\s*)?(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]", re.IGNORECASE
+)
+
+
+def is_reply_subject(subject: str | None) -> bool:
+    """Whether a subject starts with a reply or forward prefix (Re:, AW:, SV:, رد: ...)."""
+    return bool(_REPLY.match(unicodedata.normalize("NFKC", subject or "")))
 
 
 def normalize_subject(subject: str | None) -> str:

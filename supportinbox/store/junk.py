@@ -187,6 +187,7 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
             we_wrote_to_sender=bool(sender) and sender in known.written_to,
             domain_known=bool(sender) and _domain(sender) in known.domains,
             auth_results=str(row[9]),
+            authserv_id=account.authserv_id,
             spam_headers=spam_headers,
             bulk_signs=signs,
             recipients=len(f"{row[5]} {row[6]}".split()),

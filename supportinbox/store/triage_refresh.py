@@ -31,9 +31,9 @@ from supportinbox.domain.customer import (
     own_addresses,
     relays_someone,
 )
-from supportinbox.domain.quoting import new_text
+from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
-from supportinbox.domain.threading import ThreadMessage, thread_messages
+from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
 from supportinbox.store.conversation_rows import (
     State,
     iso,
@@ -53,7 +53,9 @@ _SCORE_SLICE = 2000  # conversations whose message details and bodies are held a
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only"
+SCORING_VERSION = (
+    "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +184,24 @@ def _old_links(conn: sqlite3.Connection) -> dict[int, str]:
     return {int(r[0]): str(r[1]) for r in rows}
 
 
-def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, tuple[str, int | None]]:
-    """The customer's new text (the start of it) and priority of the messages scoring looks at.
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """What scoring reads of a message's body: the customer's new text and the priority."""
+
+    text: str
+    priority: int | None
+
+
+def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, _Body]:
+    """The customer's new text (the start of it) and priority of the messages scoring reads.
 
     Quoted history and signatures never count: a thank-you quoting our "urgent outage" mail
     is not urgent.
     """
     select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_READ}), priority FROM messages WHERE id"
     return {
-        int(r[0]): (new_text(str(r[1]))[:BODY_CHARS_SCORED], r[2]) for r in _rows_by_id(conn, select, rowids)
+        int(r[0]): _Body(new_text(str(r[1]))[:BODY_CHARS_SCORED], r[2])
+        for r in _rows_by_id(conn, select, rowids)
     }
 
 
@@ -418,10 +429,16 @@ def _refresh(
                 ]
                 summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
                 del details
-                bodies = _bodies(conn, [m.rowid for _, unanswered in summaries for m in unanswered])
+                wanted = {m.rowid for _, unanswered, _ in summaries for m in unanswered}
+                wanted.update(
+                    last.rowid for _, _, last in summaries if last and last.when and last.when >= cutoff
+                )
+                bodies = _bodies(conn, sorted(wanted))
                 rows = []
-                for row, unanswered in summaries:
-                    score = _score_one(row, unanswered, bodies, cfg, matcher, states, cutoff, candidates)
+                for row, unanswered, last in summaries:
+                    score = _score_one(
+                        row, unanswered, last, bodies, cfg, matcher, states, cutoff, candidates
+                    )
                     rows.append(_complete(row, score, None, states, cfg, moment))
                 conn.executemany(_INSERT_SCRATCH_ROW, rows)
                 conn.executemany(_INSERT_SCRATCH_LINK, links)
@@ -543,41 +560,58 @@ def _apply_incidents(
 def _score_one(
     row: dict[str, Any],
     unanswered: list[_Message],
-    bodies: dict[int, tuple[str, int | None]],
+    last: _Message | None,
+    bodies: dict[int, _Body],
     cfg: TriageConfig,
     matcher: keywords.KeywordMatcher,
     states: dict[str, State],
     cutoff: datetime,
     candidates: list[incidents.IncidentCandidate],
 ) -> scoring.Score:
-    """Score one conversation; an open, unclaimed one waiting since ``cutoff`` joins ``candidates``."""
+    """Score one conversation; one whose customer reported a problem since ``cutoff`` joins ``candidates``.
+
+    Answered conversations stay candidates: answering one customer does not end an outage.
+    Conversations closed by hand do not. Automated mail never gets here: ``unanswered`` and
+    ``last`` are a person's messages (:func:`_summarise`).
+    """
+    waiting = [(m, bodies[m.rowid]) for m in unanswered if m.rowid in bodies]
     facts = scoring.ConversationFacts(
         id=row["id"],
         customer_email=row["customer_email"],
         subject=row["subject"],
-        waiting_texts=[(m.subject, bodies.get(m.rowid, ("", None))[0]) for m in unanswered],
+        waiting_texts=[(m.subject, body.text) for m, body in waiting],
         followups=row["followups"],
-        high_priority=any(_is_high(bodies.get(m.rowid, ("", None))[1]) for m in unanswered),
+        high_priority=any(_is_high(body.priority) for _, body in waiting),
     )
     result = scoring.score(facts, cfg, matcher)
-    since = parse_time(row["unanswered_since"])
-    if row["derived_status"] == "open" and since is not None and since >= cutoff:
-        state = states.get(row["id"])
-        if state is None or state.status in (None, "open"):
-            candidates.append(
-                incidents.IncidentCandidate(
-                    id=row["id"],
-                    customer=row["customer_email"],
-                    when=since,
-                    subject=row["subject"],
-                    keywords=result.keywords,
-                )
+    report = unanswered[0] if unanswered else last
+    body = bodies.get(report.rowid) if report is not None else None
+    if report is None or report.when is None or report.when < cutoff or body is None:
+        return result
+    state = states.get(row["id"])
+    if state is not None and state.status == "closed":
+        return result
+    if result.keywords or scoring.read_report(report.subject, body.text).is_problem:
+        subject = normalize_subject(report.subject)
+        # The first sentence says what is wrong; details and sign-offs only add noise.
+        opening = first_sentence(body.text)
+        lang = keywords.language_of(f"{subject} {body.text}", keywords.words(f"{subject} {body.text}"))
+        candidates.append(
+            incidents.IncidentCandidate(
+                id=row["id"],
+                customer=row["customer_email"],
+                when=report.when,
+                subject_terms=keywords.stems(subject, lang),
+                text_terms=keywords.stems(opening, lang),
             )
+        )
     return result
 
 
-def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str, Any], list[_Message]]:
-    """The clock-independent columns of one conversation and its unanswered messages.
+def _summarise(
+    conversation_id: str, messages: list[_Message]
+) -> tuple[dict[str, Any], list[_Message], _Message | None]:
+    """The clock-independent columns of one conversation, its unanswered messages, the customer's last.
 
     Automated mail (:mod:`supportinbox.domain.automated`) is not a customer writing: an
     out-of-office neither reopens a conversation nor waits for an answer, and a conversation
@@ -637,7 +671,7 @@ def _summarise(conversation_id: str, messages: list[_Message]) -> tuple[dict[str
         "unanswered_since": iso(unanswered_since),
         "notes": notes,
     }
-    return row, unanswered
+    return row, unanswered, last_customer
 
 
 def _bounce_of_last_reply(

@@ -13,7 +13,7 @@ from supportinbox.domain import sla
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
-from tests.store.factories import NOW, add_message, at
+from tests.store.factories import NOW, add_message, add_raw, at
 
 CONFIG = """
 [accounts.support]
@@ -95,7 +95,7 @@ def test_an_incident_outranks_breached_routine_questions(db: Database) -> None:
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [r.band for r in rows] == [sla.BAND_INCIDENT] * 4 + [sla.BAND_URGENT] + [sla.BAND_BREACHED] * 3
-    assert rows[0].reasons[0] == "incident: 4 customers report 'outage' in 3 h"
+    assert rows[0].reasons[0] == "incident: 4 customers report 'api' in 3 h"
     assert rows[4].subject == "Invoice copy"
     # Past the SLA, the longest-waiting first, even with "newest first" configured.
     assert [r.subject for r in rows[5:]] == list(reversed(questions))
@@ -535,3 +535,52 @@ def test_words_in_quoted_history_never_raise_urgency(db: Database) -> None:
     rows = cv.list_queue(db, now=NOW)
     assert [r.band for r in rows] == [sla.BAND_NORMAL, sla.BAND_NORMAL]
     assert all(r.reasons == [] for r in rows)
+
+
+def test_an_answered_member_stays_in_its_incident(db: Database) -> None:
+    # Old rule: only open conversations were candidates, so answering one dissolved the incident.
+    for i, (subject, hours) in enumerate(
+        (("SSO login broken", 2.0), ("Error with SSO login", 1.5), ("SSO login down?", 1))
+    ):
+        add_message(db, message_id=f"<s{i}@c>", sender=f"u{i}@c{i}.test", subject=subject, when=at(hours))
+    add_message(
+        db,
+        folder="Sent",
+        message_id="<r0@acme>",
+        in_reply_to="<s0@c>",
+        references=("<s0@c>",),
+        sender="support@acme.test",
+        name="Acme Support",
+        to=("u0@c0.test",),
+        subject="Re: SSO login broken",
+        body="We are on it.",
+        when=at(1.8),
+    )
+    refresh(db)
+    rows = {r.subject: r for r in cv.list_queue(db, status="all", now=NOW)}
+    assert rows["SSO login broken"].status == "pending"
+    ids = {rows[s].incident_id for s in ("SSO login broken", "Error with SSO login", "SSO login down?")}
+    assert len(ids) == 1 and None not in ids
+    assert rows["SSO login down?"].band == sla.BAND_INCIDENT
+    assert rows["SSO login down?"].reasons[0] == "incident: 3 customers report 'sso login' in 1 h"
+
+
+def test_automated_mail_is_never_urgent_nor_an_incident(db: Database) -> None:
+    # Auto-replies and a newsletter saying "urgent" and "outage", parsed as a sync parses them.
+    heads = ["Auto-Submitted: auto-replied", "X-Autoreply: yes", "List-Id: <news.c2.test>"]
+    for i, head in enumerate(heads):
+        date = at(1).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        raw = (
+            f"From: ooo{i}@c{i}.test\r\nTo: support@acme.test\r\nMessage-ID: <a{i}@c>\r\n"
+            f"Subject: Out of Office: export outage\r\nDate: {date}\r\n{head}\r\n\r\n"
+            "I am away until Monday. For urgent matters call my colleague.\r\n"
+        )
+        add_raw(db, raw.encode())
+    refresh(db)
+    assert cv.list_queue(db, now=NOW) == []
+    rows = cv.list_queue(db, status="all", now=NOW)
+    assert len(rows) == 3
+    assert {r.status for r in rows} == {"automated"}
+    assert {r.band for r in rows} == {sla.BAND_IDLE}  # no one waits: below every open conversation
+    assert all(r.incident_id is None for r in rows)
+    assert all(len(r.reasons) == 1 and r.reasons[0].startswith("automated: ") for r in rows)

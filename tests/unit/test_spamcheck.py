@@ -56,7 +56,7 @@ def test_new_customer_with_support_wording_and_clean_headers() -> None:
             from_addr="sara@newco.test",
             subject="مشکل با سفارش",  # "problem with the order" in Persian
             body="رمز عبور کار نمی‌کند",
-            auth_results="dkim=pass; spf=pass",
+            auth_results="mx.acme.test; dkim=pass; spf=pass",
             spam_headers={"x-spam-score": "1.2"},
         )
     )
@@ -81,3 +81,61 @@ def test_header_parsing_helpers() -> None:
     assert spam_score({"x-rspamd-score": "-1.5"}) == -1.5
     assert spam_score({"x-spam-status": "No, score=2.1 required=5.0 tests=..."}) == 2.1
     assert spam_score({"x-spam-flag": "YES"}) is None
+
+
+OURS = "mx.acme.test"
+
+
+def test_only_our_own_servers_results_count() -> None:
+    # The sender wrote a passing header of their own; ours, added on top, says fail.
+    forged = f"{OURS}; dkim=fail; spf=fail\nmail.bank.example; dkim=pass; spf=pass; dmarc=pass"
+    assert auth_verdicts(forged, OURS) == {"dkim": "fail", "spf": "fail"}
+    assert auth_verdicts(forged) == {"dkim": "fail", "spf": "fail"}  # unset: the topmost header is ours
+    spoofed_on_top = f"mail.bank.example; dkim=pass; spf=pass\n{OURS}; spf=fail"
+    assert auth_verdicts(spoofed_on_top, OURS) == {"spf": "fail"}
+    assert auth_verdicts("not a header at all ;;; ===", OURS) == {}
+
+
+def test_a_first_time_customer_asking_about_their_bill_is_rescued() -> None:
+    # Old rules: 'plan' and 'billing' were no support words, and a question counted for nothing.
+    verdict = judge(
+        JunkFacts(
+            from_addr="new.customer@gmail.com",
+            subject="Question about my plan",
+            body="Hi,\n\nI was billed $49 but my plan should be $39. Can you check my billing?\n\nAna",
+            auth_results=f"{OURS}; dkim=pass header.d=gmail.com; spf=pass smtp.mailfrom=gmail.com",
+            authserv_id=OURS,
+            spam_headers={"x-spam-score": "5.3"},
+        )
+    )
+    assert verdict.suspect
+    assert "+15 authenticated question about their own account" in verdict.reasons
+
+
+def test_the_same_question_without_our_servers_pass_is_not_enough() -> None:
+    verdict = judge(
+        JunkFacts(
+            from_addr="new.customer@gmail.com",
+            subject="Question about my plan",
+            body="I was billed $49 but my plan should be $39. Can you check my billing?",
+            auth_results=f"mail.elsewhere.example; dkim=pass; spf=pass\n{OURS}; dkim=none; spf=softfail",
+            authserv_id=OURS,
+            spam_headers={"x-spam-score": "5.3"},
+        )
+    )
+    assert not verdict.suspect
+
+
+def test_sales_outreach_about_our_support_team_is_not_a_customer() -> None:
+    verdict = judge(
+        JunkFacts(
+            from_addr="sam@helpdesk-ai.example",
+            subject="Reduce your support ticket backlog",
+            body="I noticed your support team handles many tickets. Would you be open to a quick call?",
+            auth_results=f"{OURS}; dkim=pass; spf=pass; dmarc=pass",
+            authserv_id=OURS,
+            spam_headers={"x-spam-score": "4.9"},
+        )
+    )
+    assert not verdict.suspect
+    assert "-25 reads like sales outreach: 'reduce your'" in verdict.reasons
