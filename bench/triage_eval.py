@@ -120,6 +120,12 @@ def measure(corpus: list[dict[str, Any]]) -> dict[str, Any]:
             str(r[0]): {"conversation": r[1], "status": r[2], "band": r[3], "incident": r[4], "reasons": r[5]}
             for r in rows
         }
+        # Where incidents are kept as entities, grouping is read from them: an incident that
+        # went quiet days ago still grouped its reports (its members just left the top band).
+        if db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'incident_members'").fetchone():
+            members = dict(db.conn.execute("SELECT conversation_id, incident_id FROM incident_members"))
+            for found in conversations.values():
+                found["incident"] = members.get(found["conversation"])
         junk = {
             str(r[0]): {"suspect": bool(r[1]), "score": r[2], "reasons": r[3]}
             for r in db.conn.execute(

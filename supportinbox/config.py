@@ -225,6 +225,9 @@ class TriageConfig(_Model):
     vip_senders: tuple[str, ...] = Field((), description="Addresses or @domains treated as VIP.")
     incident_window_hours: Annotated[float, Field(gt=0)] = 6.0
     incident_min_customers: Annotated[int, Field(ge=2)] = 3
+    incident_quiet_hours: Annotated[float, Field(gt=0)] = Field(
+        24.0, description="An incident with no new report for this long becomes quiet (ends)."
+    )
     attentive_minutes: Annotated[float, Field(gt=0)] = 30.0
 
 

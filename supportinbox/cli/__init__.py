@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "supportinbox.cli.sync_cmds",
     "supportinbox.cli.triage_cmds",
     "supportinbox.cli.reply_cmds",
+    "supportinbox.cli.incident_cmds",
     "supportinbox.cli.team_cmds",
     "supportinbox.cli.tui_cmds",
 )

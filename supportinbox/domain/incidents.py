@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
@@ -58,7 +58,9 @@ class Incident:
     customers: int
     span: timedelta
     conversation_ids: tuple[str, ...]
-    stems: tuple[str, ...] = ()  # what new reports are matched against
+    stems: tuple[str, ...]  # what new reports are matched against
+    first_at: datetime
+    last_at: datetime
 
     @property
     def reason(self) -> str:
@@ -220,6 +222,8 @@ def _incident(group: _Group) -> Incident:
         span=members[-1].when - members[0].when,
         conversation_ids=tuple(m.id for m in members),
         stems=tuple(signal_stems),
+        first_at=members[0].when,
+        last_at=members[-1].when,
     )
 
 
@@ -239,3 +243,111 @@ def _surface(stem: str, members: Iterable[IncidentCandidate]) -> str:
                     spelled[word.strip("'")] += 1
                     break
     return spelled.most_common(1)[0][0] if spelled else stem
+
+
+# --- incidents as entities ------------------------------------------------------------------
+
+ACTIVE = "active"
+QUIET = "quiet"
+CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """An incident as the cache keeps it: it outlives the reports that started it.
+
+    It stays ``active`` until closed by hand or quiet for ``incident_quiet_hours``; its
+    members stay when they are answered, and new reports naming its words join it.
+    """
+
+    id: str
+    title: str
+    stems: tuple[str, ...]
+    status: str
+    first_at: datetime
+    last_at: datetime
+    members: tuple[str, ...]
+    closed_at: datetime | None = None
+
+    def with_members(self, ids: Iterable[str], first: datetime, last: datetime) -> Tracked:
+        members = tuple(dict.fromkeys((*self.members, *ids)))
+        return replace(
+            self, members=members, first_at=min(self.first_at, first), last_at=max(self.last_at, last)
+        )
+
+
+def track(
+    tracked: Sequence[Tracked],
+    found: Sequence[Incident],
+    candidates: Sequence[IncidentCandidate],
+    config: TriageConfig,
+    now: datetime,
+) -> list[Tracked]:
+    """The incidents after this refresh: the tracked ones carried on, new groups added.
+
+    A group found now that shares a member with an active incident, or names its words
+    within the window, continues it (same id and title); a report outside any group that
+    names all of an active incident's words within the window joins it. Active incidents
+    with no new report for ``incident_quiet_hours`` become quiet.
+    """
+    window = timedelta(hours=config.incident_window_hours)
+    out = list(tracked)
+    owner = {cid: index for index, t in enumerate(out) if t.status == ACTIVE for cid in t.members}
+    for incident in sorted(found, key=lambda i: (i.first_at, i.id)):
+        index = next((owner[c] for c in incident.conversation_ids if c in owner), None)
+        if index is None:
+            index = next(
+                (
+                    i
+                    for i, t in enumerate(out)
+                    if t.status == ACTIVE
+                    and set(t.stems) <= set(incident.stems) | _stems_of(incident, candidates)
+                    and incident.first_at - t.last_at <= window
+                ),
+                None,
+            )
+        if index is None:
+            taken = {t.id for t in out}
+            ident = incident.id
+            while ident in taken:  # a new incident on the words of an ended one
+                ident = "i" + short_id(f"{ident}|again", 6)
+            out.append(
+                Tracked(
+                    ident,
+                    incident.signal,
+                    incident.stems,
+                    ACTIVE,
+                    incident.first_at,
+                    incident.last_at,
+                    incident.conversation_ids,
+                )
+            )
+            index = len(out) - 1
+        else:
+            out[index] = out[index].with_members(
+                incident.conversation_ids, incident.first_at, incident.last_at
+            )
+            if not out[index].stems:  # carried over from before incidents were kept: name it now
+                out[index] = replace(out[index], title=incident.signal, stems=incident.stems)
+        owner.update(dict.fromkeys(out[index].members, index))
+    for candidate in sorted(candidates, key=lambda c: (c.when, c.id)):
+        if candidate.id in owner:
+            continue
+        stems = {s for s, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms}
+        for index, kept in enumerate(out):
+            if (
+                kept.status == ACTIVE
+                and kept.stems
+                and set(kept.stems) <= stems
+                and abs(candidate.when - kept.last_at) <= window
+            ):
+                out[index] = kept.with_members([candidate.id], candidate.when, candidate.when)
+                owner[candidate.id] = index
+                break
+    quiet = timedelta(hours=config.incident_quiet_hours)
+    return [replace(t, status=QUIET) if t.status == ACTIVE and now - t.last_at > quiet else t for t in out]
+
+
+def _stems_of(incident: Incident, candidates: Sequence[IncidentCandidate]) -> set[str]:
+    members = set(incident.conversation_ids)
+    return {s for c in candidates if c.id in members for s, _ in (*c.subject_terms, *c.text_terms)}

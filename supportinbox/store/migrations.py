@@ -286,6 +286,33 @@ ON messages BEGIN
     UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
 END;
 """,
+    9: """
+-- Incidents as entities: they keep their id, title and members from one refresh to the
+-- next (answered members stay) until closed by hand or quiet (see domain/incidents.py).
+CREATE TABLE incidents (
+    id        TEXT PRIMARY KEY,
+    title     TEXT NOT NULL DEFAULT '',
+    stems     TEXT NOT NULL DEFAULT '',
+    status    TEXT NOT NULL DEFAULT 'active',
+    first_at  TEXT,
+    last_at   TEXT,
+    closed_at TEXT
+);
+CREATE TABLE incident_members (
+    incident_id     TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+    conversation_id TEXT NOT NULL,
+    joined_order    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (incident_id, conversation_id)
+);
+CREATE INDEX incident_members_conversation ON incident_members(conversation_id);
+-- The incidents of the last refresh become entities (their title comes with the next one).
+INSERT INTO incidents(id, status, first_at, last_at)
+    SELECT incident_id, 'active', MIN(COALESCE(unanswered_since, last_customer_at)),
+           MAX(COALESCE(unanswered_since, last_customer_at))
+    FROM conversations WHERE incident_id IS NOT NULL GROUP BY incident_id;
+INSERT INTO incident_members(incident_id, conversation_id, joined_order)
+    SELECT incident_id, id, rowid FROM conversations WHERE incident_id IS NOT NULL;
+""",
 }
 
 

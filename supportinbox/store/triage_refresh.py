@@ -34,6 +34,7 @@ from supportinbox.domain.customer import (
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
+from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
     State,
     iso,
@@ -445,9 +446,15 @@ def _refresh(
             conversation_count = len(members)
             del members
 
+            kept = incident_store.load(conn)
+            # Reports of a closed or quiet incident do not start it again.
+            retired = {cid for t in kept if t.status != incidents.ACTIVE for cid in t.members}
+            candidates = [c for c in candidates if c.id not in retired]
             found = incidents.find_incidents(candidates, cfg, moment)
+            tracked = incidents.track(kept, found, candidates, cfg, moment)
             del candidates
-            _apply_incidents(conn, found, states, cfg, moment)
+            active = [t for t in tracked if t.status == incidents.ACTIVE]
+            _apply_incidents(conn, active, states, cfg, moment)
 
         with db.transaction() as tx:
             for old, new in renames.items():
@@ -456,6 +463,8 @@ def _refresh(
                 )
                 tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
             _write_conversations(tx)
+            existing = {str(r[0]) for r in tx.execute("SELECT id FROM conversations")}
+            incident_store.save(tx, tracked, existing, moment)
             tx.execute(
                 "UPDATE messages SET conversation_id = NULL "
                 "WHERE conversation_id IS NOT NULL AND folder_id IN "
@@ -471,7 +480,7 @@ def _refresh(
     finally:
         _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account)
-    outcome = RefreshResult(conversation_count, message_count, len(found), suspects)
+    outcome = RefreshResult(conversation_count, message_count, len(active), suspects)
     db.set_meta("triage_last_result", json.dumps(dataclasses.asdict(outcome)))
     return outcome
 
@@ -494,7 +503,7 @@ def _thread(conn: sqlite3.Connection, account: AccountConfig) -> list[tuple[str,
 def _complete(
     row: dict[str, Any],
     score: scoring.Score,
-    incident: incidents.Incident | None,
+    incident: tuple[str, str] | None,  # (id, reason line)
     states: dict[str, State],
     cfg: TriageConfig,
     moment: datetime,
@@ -503,13 +512,13 @@ def _complete(
     reasons = [*row.pop("notes", ()), *score.reasons]
     base_urgency, base_band = score.urgency, score.band
     if incident is not None:
-        reasons.insert(0, incident.reason)
+        reasons.insert(0, incident[1])
         base_urgency += incidents.INCIDENT_POINTS
         base_band = max(base_band, sla.BAND_INCIDENT)
     state = states.get(row["id"])
     row.update(
         reasons=json.dumps(reasons, ensure_ascii=False),
-        incident_id=incident.id if incident else None,
+        incident_id=incident[0] if incident else None,
         base_urgency=base_urgency,
         base_band=base_band,
         assigned_to=state.assigned_to if state else None,
@@ -533,27 +542,30 @@ def _complete(
 
 def _apply_incidents(
     conn: sqlite3.Connection,
-    found: Sequence[incidents.Incident],
+    active: Sequence[incidents.Tracked],
     states: dict[str, State],
     cfg: TriageConfig,
     moment: datetime,
 ) -> None:
-    """Complete the scratch rows of the conversations in ``found`` again, with their incident."""
+    """Complete the scratch rows of the members of ``active`` incidents again, with their incident."""
     select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM temp.{_SCRATCH_ROWS} WHERE id = ?"
     replaced = []
-    for incident in found:
-        for cid in incident.conversation_ids:
+    for incident in active:
+        rows = []
+        for cid in incident.members:
             stored = conn.execute(select, (cid,)).fetchone()
-            if stored is None:
-                continue
-            row = dict(zip(_CONVERSATION_COLUMNS, stored, strict=True))
+            if stored is not None:
+                rows.append(dict(zip(_CONVERSATION_COLUMNS, stored, strict=True)))
+        customers = len({row["customer_email"] for row in rows})
+        reason = incidents.reason_line(customers, incident.title, incident.last_at - incident.first_at)
+        for row in rows:
             score = scoring.Score(
                 urgency=row["base_urgency"],
                 band=row["base_band"],
                 reasons=json.loads(row["reasons"]),
                 keywords=[],
             )
-            replaced.append(_complete(row, score, incident, states, cfg, moment))
+            replaced.append(_complete(row, score, (incident.id, reason), states, cfg, moment))
     conn.executemany(_INSERT_SCRATCH_ROW, replaced)
 
 

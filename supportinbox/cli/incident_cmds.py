@@ -1,0 +1,160 @@
+"""incident list | show | reply | close: several customers, one problem, one answer.
+
+Mail text is printed through :func:`~supportinbox.domain.safetext.one_line`, never as
+markup; ``--json`` writes plain JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import click
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.reply_cmds import _forced_checks, _report, _show_draft
+from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.errors import UserError
+from supportinbox.mail import drafts
+from supportinbox.mail import outbox as sender
+from supportinbox.store import conversations as store
+from supportinbox.store import incidents as incident_store
+from supportinbox.store.db import Database
+from supportinbox.store.incidents import IncidentSummary
+
+
+@cli.group("incident", invoke_without_command=True)
+@click.pass_context
+def incident_group(ctx: click.Context) -> None:
+    """Incidents: several customers reporting the same problem (see README, 'What counts as an incident')."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(incident_list)
+
+
+def _line(incident: IncidentSummary) -> str:
+    waiting = f", {incident.waiting} waiting" if incident.waiting else ""
+    return (
+        f"{incident.id}  {incident.status:<6}  {one_line(incident.reason)}  "
+        f"({incident.members} conversations{waiting})"
+    )
+
+
+@incident_group.command("list")
+@click.option("--all", "include_all", is_flag=True, help="Also quiet and closed incidents.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def incident_list(obj: CliContext, include_all: bool, as_json: bool) -> None:
+    """Active incidents, the latest report first."""
+    _, account = obj.account()
+    db = obj.db()
+    store.refresh_if_stale(db, obj.config, account, datetime.now(UTC))
+    found = incident_store.list_incidents(db, include_all=include_all)
+    if as_json:
+        click.echo(safe_json([i.to_json() for i in found]))
+        return
+    if not found:
+        click.echo("No active incidents." if not include_all else "No incidents.")
+        return
+    for incident in found:
+        click.echo(_line(incident))
+
+
+@incident_group.command("show")
+@click.argument("incident_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the incident and its conversations as JSON.")
+@pass_ctx
+def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
+    """An incident and every conversation in it."""
+    _, account = obj.account()
+    db = obj.db()
+    now = datetime.now(UTC)
+    store.refresh_if_stale(db, obj.config, account, now)
+    incident, members = incident_store.get_incident(db, incident_id, now)
+    if as_json:
+        click.echo(safe_json({**incident.to_json(), "conversations": [m.to_json() for m in members]}))
+        return
+    click.echo(_line(incident))
+    for member in members:
+        who = one_line(member.customer_name) or one_line(member.customer_email)
+        click.echo(f"  {member.id}  {member.status:<8}  {who:<24.24}  {one_line(member.subject, limit=60)}")
+
+
+@incident_group.command("close")
+@click.argument("incident_id")
+@pass_ctx
+def incident_close(obj: CliContext, incident_id: str) -> None:
+    """Close an incident: its conversations go back to their own place in the queue."""
+    _, account = obj.account()
+    db = obj.db()
+    incident = incident_store.close_incident(db, incident_id)
+    store.refresh_if_stale(db, obj.config, account, datetime.now(UTC))
+    click.echo(f"incident {incident.id} closed ({incident.members} conversations keep their own urgency)")
+
+
+@incident_group.command("reply")
+@click.argument("incident_id")
+@click.option(
+    "--template", "-t", "template_name", required=True, help="Template name (see 'templates list')."
+)
+@click.option("--send", is_flag=True, help="Send them (otherwise only print the drafts).")
+@click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@click.option(
+    "--force", is_flag=True, help="Send even where a teammate claimed or answered (see 'reply --help')."
+)
+@pass_ctx
+def incident_reply(
+    obj: CliContext, incident_id: str, template_name: str, send: bool, yes: bool, force: bool
+) -> None:
+    """Answer every waiting customer of an incident with one template.
+
+    Each customer gets their own reply (their name, their thread, their quote), each goes
+    through the outbox and is flagged answered on its own, exactly as 'reply' does.
+    """
+    if force and not send:
+        raise UserError("--force only goes with --send")
+    config = obj.config
+    name, account = obj.account()
+    db = obj.db()
+    now = datetime.now(UTC)
+    store.refresh_if_stale(db, config, account, now)
+    incident, members = incident_store.get_incident(db, incident_id, now)
+    waiting = [m for m in members if m.status == "open"]
+    if not waiting:
+        raise UserError(f"incident {incident.id}: nobody is waiting for an answer")
+    prepared = []
+    for member in waiting:
+        draft = drafts.prepare_draft(db, config, account, member.id, template_name)
+        prepared.append((draft, drafts.draft_message(draft, config, account)))
+    if not send or not yes:
+        for draft, msg in prepared:
+            click.echo(f"── {draft.conversation_id}")
+            _show_draft(msg, draft.body)
+            click.echo("")
+    if not send:
+        return
+    if not yes and not click.confirm(f"Send these {len(prepared)} replies?", default=False):
+        click.echo("not sent")
+        return
+    delay = config.replies.undo_seconds_cli
+    ids = [drafts.queue_draft(db, draft, msg, delay) for draft, msg in prepared]
+    if delay > 0:
+        _undo_window(db, ids, delay)
+    checks = _forced_checks(force, f"sending {len(ids)} replies")
+    _report(sender.send_due(db, config, name, account, force=True, ids=ids, checks=checks))
+
+
+def _undo_window(db: Database, ids: list[int], seconds: float) -> None:
+    """One countdown for the whole batch; Ctrl-C cancels every reply not yet being sent."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            click.echo(
+                f"\rsending {len(ids)} replies in {left:4.1f} s, Ctrl-C to cancel ", nl=False, err=True
+            )
+            time.sleep(min(0.2, left))
+        click.echo("", err=True)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        cancelled = sum(1 for outbox_id in ids if sender.cancel(db, outbox_id))
+        click.echo(f"{cancelled} of {len(ids)} replies cancelled: not sent", err=True)
+        raise click.Abort from None

@@ -1,0 +1,202 @@
+"""Incidents in the cache: each with an id, a title, a status and its member conversations.
+
+The refresh (:mod:`supportinbox.store.triage_refresh`) carries them on from one run to the
+next through :func:`supportinbox.domain.incidents.track`; commands list, show and close them.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
+from supportinbox.errors import NotFound, UserError
+from supportinbox.store.conversation_rows import SUMMARY_COLUMNS, iso, now_utc, parse_time, summary_from_row
+from supportinbox.store.db import Database
+
+_ID_TEXT = re.compile(r"^i[a-z0-9]{3,6}$")
+# Quiet and closed incidents are kept this long for `incident list --all`, then forgotten.
+_KEEP_DAYS = 90
+
+
+def load(conn: sqlite3.Connection) -> list[Tracked]:
+    """Every incident still kept, with its members."""
+    members: dict[str, list[str]] = {}
+    for incident_id, conversation_id in conn.execute(
+        "SELECT incident_id, conversation_id FROM incident_members ORDER BY joined_order"
+    ):
+        members.setdefault(str(incident_id), []).append(str(conversation_id))
+    out = []
+    for row in conn.execute(
+        "SELECT id, title, stems, status, first_at, last_at, closed_at FROM incidents ORDER BY first_at, id"
+    ):
+        first, last = parse_time(row[4]), parse_time(row[5])
+        if first is None or last is None:
+            continue
+        out.append(
+            Tracked(
+                id=str(row[0]),
+                title=str(row[1]),
+                stems=tuple(str(row[2]).split()),
+                status=str(row[3]),
+                first_at=first,
+                last_at=last,
+                members=tuple(members.get(str(row[0]), ())),
+                closed_at=parse_time(row[6]),
+            )
+        )
+    return out
+
+
+def save(conn: sqlite3.Connection, tracked: Sequence[Tracked], existing: set[str], now: datetime) -> None:
+    """Write ``tracked`` (inside the caller's transaction); members must be in ``existing``.
+
+    Conversations that no longer exist leave their incident; incidents quiet or closed for
+    longer than the keeping time are forgotten.
+    """
+    conn.execute("DELETE FROM incident_members")
+    conn.execute("DELETE FROM incidents")
+    horizon = now.timestamp() - _KEEP_DAYS * 86400
+    order = 0
+    for incident in tracked:
+        if incident.status != ACTIVE and incident.last_at.timestamp() < horizon:
+            continue
+        conn.execute(
+            "INSERT INTO incidents(id, title, stems, status, first_at, last_at, closed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                incident.id,
+                incident.title,
+                " ".join(incident.stems),
+                incident.status,
+                iso(incident.first_at),
+                iso(incident.last_at),
+                iso(incident.closed_at),
+            ),
+        )
+        for conversation_id in incident.members:
+            if conversation_id in existing:
+                order += 1
+                conn.execute(
+                    "INSERT OR IGNORE INTO incident_members(incident_id, conversation_id, joined_order) "
+                    "VALUES (?, ?, ?)",
+                    (incident.id, conversation_id, order),
+                )
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """An incident as commands show it."""
+
+    id: str
+    title: str
+    status: str
+    first_at: str | None
+    last_at: str | None
+    closed_at: str | None
+    members: int
+    customers: int
+    waiting: int  # members still open
+
+    @property
+    def reason(self) -> str:
+        first, last = parse_time(self.first_at), parse_time(self.last_at)
+        span = (last - first) if first and last else None
+        return reason_line(self.customers, self.title, span) if span is not None else self.title
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
+            "closed_at": self.closed_at,
+            "members": self.members,
+            "customers": self.customers,
+            "waiting": self.waiting,
+            "reason": self.reason,
+        }
+
+
+_SUMMARY_SELECT = (
+    "SELECT i.id, i.title, i.status, i.first_at, i.last_at, i.closed_at, COUNT(c.id), "
+    "COUNT(DISTINCT c.customer_email), SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END) "
+    "FROM incidents i LEFT JOIN incident_members m ON m.incident_id = i.id "
+    "LEFT JOIN conversations c ON c.id = m.conversation_id"
+)
+
+
+def _summary(row: sqlite3.Row | tuple[object, ...]) -> IncidentSummary:
+    return IncidentSummary(
+        id=str(row[0]),
+        title=str(row[1]),
+        status=str(row[2]),
+        first_at=None if row[3] is None else str(row[3]),
+        last_at=None if row[4] is None else str(row[4]),
+        closed_at=None if row[5] is None else str(row[5]),
+        members=int(str(row[6] or 0)),
+        customers=int(str(row[7] or 0)),
+        waiting=int(str(row[8] or 0)),
+    )
+
+
+def list_incidents(db: Database, *, include_all: bool = False) -> list[IncidentSummary]:
+    """Active incidents, newest report first (every kept one with ``include_all``)."""
+    where = "" if include_all else f"WHERE i.status = '{ACTIVE}' "
+    rows = db.conn.execute(f"{_SUMMARY_SELECT} {where}GROUP BY i.id ORDER BY i.last_at DESC, i.id").fetchall()
+    return [_summary(r) for r in rows]
+
+
+def resolve_incident(db: Database, text: str) -> str:
+    """The incident id ``text`` names (the whole id or a unique prefix of 4+ characters)."""
+    wanted = text.strip().lower()
+    if not _ID_TEXT.match(wanted):
+        raise NotFound(
+            f"{text!r} is not an incident id (ids look like 'i4k2x9q'; see 'supportinbox incident list')"
+        )
+    rows = db.conn.execute(
+        "SELECT id FROM incidents WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
+    ).fetchall()
+    if any(r[0] == wanted for r in rows):
+        return wanted
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if not rows:
+        raise NotFound(f"no incident {text!r}: see 'supportinbox incident list --all'")
+    raise NotFound(f"{text!r} matches several incidents: type more of the id")
+
+
+def get_incident(
+    db: Database, text: str, now: datetime | None = None
+) -> tuple[IncidentSummary, list[ConversationSummary]]:
+    """An incident and its member conversations, in the order they joined."""
+    ident = resolve_incident(db, text)
+    row = db.conn.execute(f"{_SUMMARY_SELECT} WHERE i.id = ? GROUP BY i.id", (ident,)).fetchone()
+    columns = ", ".join(f"c.{c.strip()}" for c in SUMMARY_COLUMNS.split(","))
+    members = db.conn.execute(
+        f"SELECT {columns} FROM incident_members m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE m.incident_id = ? ORDER BY m.joined_order",
+        (ident,),
+    ).fetchall()
+    moment = now_utc(now)
+    return _summary(row), [summary_from_row(r, moment) for r in members]
+
+
+def close_incident(db: Database, text: str, now: datetime | None = None) -> IncidentSummary:
+    """Close an incident: its members lose the incident band at the next refresh, which is made due."""
+    ident = resolve_incident(db, text)
+    status = db.conn.execute("SELECT status FROM incidents WHERE id = ?", (ident,)).fetchone()[0]
+    if status == CLOSED:
+        raise UserError(f"incident {ident} is already closed")
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE incidents SET status = ?, closed_at = ? WHERE id = ?", (CLOSED, iso(now_utc(now)), ident)
+        )
+        tx.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version'")
+    summary, _ = get_incident(db, ident, now)
+    return summary

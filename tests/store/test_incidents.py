@@ -1,0 +1,124 @@
+"""Incidents as entities: kept across refreshes, joined by new reports, closed, and answered as one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.domain import sla
+from supportinbox.store import conversations as cv
+from supportinbox.store import incidents as incident_store
+from supportinbox.store.db import Database, open_database
+from tests.conftest import write_config
+from tests.harness.replies import run_cli
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
+from tests.store.factories import add_message
+
+REPORTS = (
+    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
+    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
+    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
+)
+
+
+@pytest.fixture
+def mailbox(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> Iterator[tuple[Database, datetime]]:
+    """Three customers reporting one SSO outage within an hour, templates installed."""
+    write_config(supportinbox_home, CONFIG)
+    assert run_cli(capsys, "templates", "install").code == 0
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=load_config().account()[0])
+    for i, (name, address, subject, body) in enumerate(REPORTS):
+        add_message(
+            db,
+            message_id=f"<r{i}@c.test>",
+            sender=address,
+            name=name,
+            subject=subject,
+            body=body,
+            when=now - timedelta(hours=2 - i * 0.5),
+        )
+    yield db, now
+    db.close()
+
+
+def _refresh(db: Database, now: datetime) -> None:
+    config = load_config()
+    cv.refresh_conversations(db, config, config.account()[1], now=now)
+
+
+def test_an_incident_keeps_its_id_and_new_reports_join_it(mailbox: tuple[Database, datetime]) -> None:
+    db, now = mailbox
+    _refresh(db, now)
+    (incident,) = incident_store.list_incidents(db)
+    assert (incident.members, incident.customers, incident.status) == (3, 3, "active")
+    add_message(
+        db,
+        message_id="<r9@c.test>",
+        sender="omar@zenbyte.test",
+        subject="Can't sign in",
+        body="Hello,\n\nSSO login is not working for our whole team.",
+        when=now + timedelta(minutes=30),
+    )
+    _refresh(db, now + timedelta(hours=1))
+    (later,) = incident_store.list_incidents(db)
+    assert later.id == incident.id and later.title == incident.title
+    assert later.members == 4
+
+
+def test_a_quiet_incident_ends_and_its_members_keep_their_own_place(
+    mailbox: tuple[Database, datetime],
+) -> None:
+    db, now = mailbox
+    _refresh(db, now)
+    _refresh(db, now + timedelta(hours=30))
+    assert incident_store.list_incidents(db) == []
+    (quiet,) = incident_store.list_incidents(db, include_all=True)
+    assert quiet.status == "quiet" and quiet.members == 3
+    rows = cv.list_queue(db, now=now + timedelta(hours=30))
+    assert all(r.band != sla.BAND_INCIDENT and r.incident_id is None for r in rows)
+
+
+def test_incident_commands(mailbox: tuple[Database, datetime], capsys: pytest.CaptureFixture[str]) -> None:
+    db, _ = mailbox
+    listed = run_cli(capsys, "incident", "list", "--json")
+    assert listed.code == 0, listed.err
+    (incident,) = json.loads(listed.out)
+    assert incident["reason"].startswith("incident: 3 customers report 'sso login'")
+    assert (incident["status"], incident["members"], incident["waiting"]) == ("active", 3, 3)
+
+    shown = json.loads(run_cli(capsys, "incident", "show", incident["id"][:5], "--json").out)
+    assert [c["subject"] for c in shown["conversations"]] == [r[2] for r in REPORTS]
+
+    # One template, one draft per customer: their own name, their own thread.
+    drafts = run_cli(capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating")
+    assert drafts.code == 0, drafts.err
+    for i, (name, address, subject, _) in enumerate(REPORTS):
+        assert f"To: {name} <{address}>" in drafts.out
+        assert f"In-Reply-To: <r{i}@c.test>" in drafts.out
+        assert f"Subject: Re: {subject}" in drafts.out
+        assert f"Hi {name.split()[0]}," in drafts.out
+
+    closed = run_cli(capsys, "incident", "close", incident["id"])
+    assert closed.code == 0, closed.err
+    assert run_cli(capsys, "incident", "list").out.strip() == "No active incidents."
+    assert "closed" in run_cli(capsys, "incident", "list", "--all").out
+    rows = cv.list_queue(db)
+    assert all(r.incident_id is None for r in rows)
+    again = run_cli(capsys, "incident", "close", incident["id"])
+    assert again.code != 0 and "already closed" in again.err
+
+
+def test_unknown_incident_is_one_line(
+    mailbox: tuple[Database, datetime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "incident", "show", "izzzzz")
+    assert result.code == 8
+    assert result.err.strip().count("\n") == 0 and "no incident" in result.err
