@@ -374,6 +374,22 @@ class InboxService:
             readstate.read_on_reply(db, self.config, self.account, final.conversation_id)
             return outbox_id
 
+    def reply_to_all(self, conversation_ids: Sequence[str], template: Template) -> list[str]:
+        """Answer every conversation with ``template``, each its own reply; what went wrong, if anything.
+
+        Each reply is prepared, queued and delivered exactly like a single one: its own
+        greeting, thread and quote, its own outbox entry and \\Answered flag. A failure stays
+        in the outbox (see the Outbox view) and is reported; the others still go.
+        """
+        problems: list[str] = []
+        for conversation_id in conversation_ids:
+            try:
+                draft = self.draft(conversation_id, template)
+                self.deliver(self.queue(draft, draft.body))
+            except UserError as exc:
+                problems.append(f"{conversation_id}: {exc.message}")
+        return problems
+
     def cancel(self, outbox_id: int) -> bool:
         """Cancel a queued reply (undo); False when it is already on its way."""
         from supportinbox.mail.outbox import cancel

@@ -14,6 +14,7 @@ from textual.widgets import Input, TextArea
 from supportinbox.config import Config, parse_config
 from supportinbox.demo.app import build_demo_app
 from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.queue_table import QueueTable
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -61,6 +62,14 @@ def no_blink(app: SupportInboxApp) -> None:
         widget.cursor_blink = False
     for area in app.screen.query(TextArea):
         area.cursor_blink = False
+
+
+async def first_conversation(pilot: Pilot[None]) -> None:
+    """Move the inbox cursor past the incident rows at the top: they are not conversations."""
+    screen = pilot.app.screen
+    assert isinstance(screen, InboxScreen)
+    while screen._current_incident() is not None:
+        await pilot.press("j")
 
 
 async def select_subject(pilot: Pilot[None], text: str) -> None:

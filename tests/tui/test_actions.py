@@ -8,7 +8,7 @@ from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from supportinbox.tui.screens.search import SearchScreen
 from supportinbox.tui.widgets.junk_list import JunkList
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+from tests.tui.support import SIZE, demo_app, first_conversation, pilot_test, queue, select_subject, settle
 
 
 def _status(app: object, conversation_id: str) -> str:
@@ -20,6 +20,7 @@ async def test_close_then_undo_restores_the_conversation() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         table = queue(app)
         target = table.current
         assert target is not None
@@ -53,6 +54,7 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         first = queue(app).current
         assert first is not None
         await pilot.press("z")
@@ -81,6 +83,7 @@ async def test_claim_sets_the_owner_and_undo_releases_it() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         target = queue(app).current
         assert target is not None
         await pilot.press("a")
@@ -154,6 +157,7 @@ async def test_keys_are_remapped_from_the_config() -> None:
     app = demo_app('[ui.keys]\nreply = "R"\nstatus_closed = "x"\n')
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         target = queue(app).current
         assert target is not None
         await pilot.press("r")

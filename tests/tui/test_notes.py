@@ -16,7 +16,16 @@ from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
+from tests.tui.support import (
+    SIZE,
+    demo_app,
+    first_conversation,
+    pilot_test,
+    queue,
+    select_subject,
+    settle,
+    wait_until,
+)
 
 MID = "<tui-note@customer.test>"
 
@@ -55,6 +64,7 @@ async def test_an_empty_or_cancelled_note_saves_nothing() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         cid = queue(app).current.id  # type: ignore[union-attr]
         count = len(app.service.conversation(cid).notes)
         await pilot.press("n")

@@ -19,7 +19,16 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
-from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
+from tests.tui.support import (
+    SIZE,
+    demo_app,
+    first_conversation,
+    pilot_test,
+    queue,
+    select_subject,
+    settle,
+    wait_until,
+)
 
 
 @pilot_test
@@ -73,6 +82,7 @@ async def test_undo_during_the_countdown_cancels_and_keeps_the_text() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         await pilot.press("r", "enter")
         await settle(pilot)
         editor = app.screen
@@ -147,3 +157,29 @@ async def test_refused_send_shows_a_readable_error_and_keeps_the_reply(
         bar = app.screen.query_one(StatusBar)  # type: ignore[attr-defined]
         assert "outbox 1" in str(bar.render())
         assert smtp_server.received == []
+
+
+@pilot_test
+async def test_an_incident_is_one_row_that_expands_and_one_key_answers_every_customer() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        rows = table.total
+        top = table.current
+        assert top is not None and top.customer_name == "4 customers"
+        assert top.subject == "▸ incident: 4 customers report 'api 502' in 1 h"
+        await pilot.press("enter")  # unfolds instead of opening
+        await settle(pilot)
+        assert table.total == rows + 4 and not isinstance(app.screen, ConversationScreen)
+        await pilot.press("r")
+        assert isinstance(app.screen, TemplatePickerScreen)
+        await pilot.press(*"acknowledge", "enter")
+        await settle(pilot)
+        await pilot.press("y")  # "Send 'acknowledge-investigating' to 4 customers?"
+        await wait_until(pilot, lambda: len(list(paths.demo_outbox_dir().glob("*.eml"))) == 4)
+        sent = [f.read_bytes() for f in paths.demo_outbox_dir().glob("*.eml")]
+        for who in (b"Jonas", b"Sophie", b"Deepak", b"Marta"):
+            (raw,) = [r for r in sent if b"Hi " + who + b"," in r]
+            assert b"In-Reply-To: <demo-" in raw
+        assert app.service.outbox_count() == 0

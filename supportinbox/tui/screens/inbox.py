@@ -19,6 +19,7 @@ from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
+from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
 from supportinbox.tui.widgets.banner import DemoBanner
@@ -54,6 +55,8 @@ class InboxScreen(ConversationActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__(classes="inbox-screen")
         self._view = "open"
+        self._expanded: set[str] = set()  # incidents shown with their conversations
+        self._folding: IncidentFolding | None = None
 
     @property
     def inbox_app(self) -> SupportInboxApp:
@@ -93,13 +96,12 @@ class InboxScreen(ConversationActions, Screen[None]):
         else:
             switcher.current = "queue"
             table = self.query_one(QueueTable)
-            table.show(
-                QueueSource(
-                    count=lambda: service.queue_count(view),
-                    page=lambda offset, limit: service.queue_page(view, offset, limit),
-                ),
-                view=view,
+            self._folding = IncidentFolding(
+                lambda: service.queue_count(view),
+                lambda offset, limit: service.queue_page(view, offset, limit),
+                self._expanded,
             )
+            table.show(QueueSource(count=self._folding.count, page=self._folding.page), view=view)
             table.focus()
         self._update_tab_counts()
 
@@ -168,12 +170,43 @@ class InboxScreen(ConversationActions, Screen[None]):
     def current_summary(self) -> ConversationSummary | None:
         if self._view == "junk":
             return None
-        return self.query_one(QueueTable).current
+        current = self.query_one(QueueTable).current
+        if self._folding is not None and self._folding.incident_of(current) is not None:
+            return None  # an incident's own row: status keys act on conversations only
+        return current
+
+    def _current_incident(self) -> tuple[str, tuple[str, ...]] | None:
+        """The incident under the cursor (its id and waiting conversations), if the row is one."""
+        if self._view == "junk" or self._folding is None:
+            return None
+        incident = self._folding.incident_of(self.query_one(QueueTable).current)
+        if incident is None:
+            return None
+        return incident.id, tuple(m.id for m in incident.members if m.status == "open")
+
+    def action_reply(self) -> None:
+        found = self._current_incident()
+        if found is None:
+            super().action_reply()
+            return
+        _, waiting = found
+        if not waiting:
+            self.app.notify("Nobody in this incident is waiting for an answer.")
+            return
+        from supportinbox.tui.screens.reply import TemplatePickerScreen
+
+        self.app.push_screen(TemplatePickerScreen(waiting[0], incident=waiting))
 
     @on(QueueTable.RowSelected)
     def action_open(self) -> None:
         if self._view == "junk":
             self.query_one(JunkList).action_open()
+            return
+        found = self._current_incident()
+        if found is not None:
+            ident, _ = found
+            self._expanded.symmetric_difference_update({ident})
+            self.query_one(QueueTable).reload()
             return
         summary = self.current_summary()
         if summary is not None:

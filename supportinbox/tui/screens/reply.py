@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,6 +12,7 @@ from textual.fuzzy import Matcher
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template
@@ -42,9 +43,11 @@ class TemplatePickerScreen(Screen[None]):
         Binding("up", "move(-1)", "Previous template", show=False, id="picker_up"),
     ]
 
-    def __init__(self, conversation_id: str) -> None:
+    def __init__(self, conversation_id: str, *, incident: tuple[str, ...] = ()) -> None:
         super().__init__(id="reply-picker")
         self.conversation_id = conversation_id
+        # An incident's waiting conversations: the template goes to each (previewed for the first).
+        self.incident = incident
         self._templates: list[Template] = []
         self._shown: list[Template] = []
         self._draft: Draft | None = None
@@ -136,10 +139,13 @@ class TemplatePickerScreen(Screen[None]):
             return
         self._draft = draft
         after = f" · then {template.status}" if template.status else ""
+        to = one_line(draft.to)
+        if self.incident:
+            to = f"{len(self.incident)} customers, each their own reply (shown for {to})"
         head.update(
             safe.assemble(
                 ("To: ", "bold"),
-                one_line(draft.to),
+                to,
                 (f"   template {one_line(template.name)}{after}", "$text-muted"),
             )
         )
@@ -155,9 +161,57 @@ class TemplatePickerScreen(Screen[None]):
         if self._draft is None:
             self.app.bell()
             return
+        template = self._current()
+        if self.incident and template is not None:
+            self._confirm_all(template)
+            return
         from supportinbox.tui.screens.editor import ReplyEditorScreen
 
         self.app.switch_screen(ReplyEditorScreen(self._draft))
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def _confirm_all(self, template: Template) -> None:
+        from supportinbox.tui.screens.modals import ConfirmModal
+
+        count = len(self.incident)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send_all(template)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Send '{one_line(template.name)}' to {count} customers?",
+                "Each gets their own reply: their name, their thread, their quote.",
+                yes=f"Send {count}",
+            ),
+            answered,
+        )
+
+    def _send_all(self, template: Template) -> None:
+        self.notify(f"Sending {len(self.incident)} replies…")
+        self._deliver_all(template)
+
+    @work(thread=True, exit_on_error=False, group="incident-reply", description="Answering an incident")
+    def _deliver_all(self, template: Template) -> list[str]:
+        return self.inbox_app.service.reply_to_all(self.incident, template)
+
+    @on(Worker.StateChanged)
+    def _delivered(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "incident-reply":
+            return
+        if event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(event.worker)
+        elif event.state == WorkerState.SUCCESS:
+            problems = event.worker.result or []
+            sent = len(self.incident) - len(problems)
+            if problems:
+                self.inbox_app.show_error(
+                    UserError(f"{sent} sent; kept in the outbox: " + "; ".join(problems))
+                )
+            else:
+                self.app.notify(f"Sent to {sent} customers.", markup=False)
+            self.inbox_app.refresh_views()
+            self.dismiss(None)

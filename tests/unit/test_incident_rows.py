@@ -1,0 +1,73 @@
+"""The queue with each incident folded into one row that expands to its conversations."""
+
+from __future__ import annotations
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.sla import BAND_INCIDENT, BAND_NORMAL, BAND_URGENT
+from supportinbox.tui.incident_rows import IncidentFolding
+
+
+def row(ident: str, band: int, incident: str | None = None, customer: str = "") -> ConversationSummary:
+    return ConversationSummary(
+        id=ident,
+        subject=f"subject {ident}",
+        customer_email=customer or f"{ident}@c.test",
+        customer_name=ident,
+        status="open",
+        urgency=0,
+        band=band,
+        reasons=["incident: 3 customers report 'sso' in 1 h"] if incident else [],
+        last_message_at=None,
+        waiting_since=None,
+        message_count=1,
+        unread_count=1,
+        assigned_to=None,
+        incident_id=incident,
+        snoozed_until=None,
+    )
+
+
+QUEUE = [
+    row("conv0001", BAND_INCIDENT, "iaaaaaa"),
+    row("conv0002", BAND_INCIDENT, "ibbbbbb"),
+    row("conv0003", BAND_INCIDENT, "iaaaaaa"),
+    row("conv0004", BAND_INCIDENT, "iaaaaaa"),
+    row("conv0005", BAND_INCIDENT, "ibbbbbb"),
+    row("conv0006", BAND_INCIDENT, "ibbbbbb"),
+    row("conv0007", BAND_URGENT),
+    *(row(f"conv1{i:03d}", BAND_NORMAL) for i in range(500)),
+]
+
+
+def folding(expanded: set[str]) -> IncidentFolding:
+    return IncidentFolding(lambda: len(QUEUE), lambda offset, limit: QUEUE[offset : offset + limit], expanded)
+
+
+def test_each_incident_is_one_row_in_the_place_of_its_first_member() -> None:
+    view = folding(set())
+    assert view.count() == len(QUEUE) - 6 + 2
+    first = view.page(0, 4)
+    assert [r.id for r in first] == ["iaaaaaa", "ibbbbbb", "conv0007", "conv1000"]
+    assert first[0].customer_name == "3 customers" and first[0].message_count == 3
+    assert first[0].subject == "▸ incident: 3 customers report 'sso' in 1 h"
+    incident = view.incident_of(first[0])
+    assert incident is not None and [m.id for m in incident.members] == ["conv0001", "conv0003", "conv0004"]
+    assert view.incident_of(first[2]) is None
+    # Later pages continue the queue without gaps or repeats.
+    assert [r.id for r in view.page(3, 2)] == ["conv1000", "conv1001"]
+    assert [r.id for r in view.page(100, 2)] == ["conv1097", "conv1098"]
+
+
+def test_an_expanded_incident_shows_its_conversations_under_its_row() -> None:
+    view = folding({"ibbbbbb"})
+    assert view.count() == len(QUEUE) - 6 + 2 + 3
+    assert [r.id for r in view.page(0, 7)] == [
+        "iaaaaaa",
+        "ibbbbbb",
+        "conv0002",
+        "conv0005",
+        "conv0006",
+        "conv0007",
+        "conv1000",
+    ]
+    assert view.page(1, 1)[0].subject.startswith("▾ ")
