@@ -43,7 +43,7 @@ from supportinbox.tui.widgets.queue_table import QueueSource
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, settle
+from tests.tui.support import SIZE, demo_app, first_conversation, pilot_test, queue, settle
 
 Step = Callable[[str], Awaitable[None]]
 
@@ -148,6 +148,7 @@ async def test_markup_like_text_shows_literally_in_every_kind_of_widget() -> Non
         await settle(pilot)
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
+        await first_conversation(pilot)
         summary = queue(app).current
         assert summary is not None
         message = app.service.conversation(summary.id).messages[0]

@@ -62,7 +62,12 @@ class TemplatePickerScreen(Screen[None]):
                 yield Input(placeholder="filter templates…", id="template-filter")
                 yield Static(
                     safe.assemble(
-                        ("Enter", "bold"), " writes the reply\n", ("↑ ↓", "bold"), " choose a template"
+                        ("Enter", "bold"),
+                        f" answers all {len(self.incident)} (asks first)\n"
+                        if self.incident
+                        else " writes the reply\n",
+                        ("↑ ↓", "bold"),
+                        " choose a template",
                     ),
                     id="picker-hint",
                 )
