@@ -93,7 +93,7 @@ class _Group:
         self.members.append(candidate)
         self.profile.add(report.full)
         self.subjects.add(report.subject)
-        self.uses.update(report.full)
+        self.uses.update(report.full.keys())  # members using each stem (not their weights)
 
     def similarity(self, report: _Report) -> float:
         """How alike a report and this group are: by everything they say, or by their subjects."""

@@ -71,10 +71,21 @@ async def test_markup_in_subjects_and_file_names_is_shown_not_run(
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(work))
+    # Different questions: the default "I cannot log in" body from several customers at once
+    # would be an incident, folded into one row of the queue.
     raws = [
-        make_message(sender="Ann <ann@customer.test>", subject=QUIT, message_id="<m1@customer.test>"),
-        make_message(sender="Bo <bo@customer.test>", subject=SCREENSHOT, message_id="<m2@customer.test>"),
-        make_message(sender="Cy <cy@customer.test>", subject=STRAY_CLOSE, message_id="<m3@customer.test>"),
+        make_message(
+            sender="Ann <ann@customer.test>", subject=QUIT, message_id="<m1@customer.test>", body="Hi."
+        ),
+        make_message(
+            sender="Bo <bo@customer.test>", subject=SCREENSHOT, message_id="<m2@customer.test>", body="Hello."
+        ),
+        make_message(
+            sender="Cy <cy@customer.test>",
+            subject=STRAY_CLOSE,
+            message_id="<m3@customer.test>",
+            body="A question.",
+        ),
         make_message(
             sender="Di <di@customer.test>",
             subject="Receipt attached",
