@@ -65,6 +65,22 @@ def message_time(date: str | None, internaldate: str | None) -> datetime | None:
     return min(sent, arrived)
 
 
+def find_by_prefix(conn: sqlite3.Connection, table: str, wanted: str) -> str | None:
+    """The id in ``table`` equal to ``wanted`` or the only one starting with it; None when none.
+
+    Raises ``LookupError`` when several ids start with ``wanted``. ``table`` is one of ours,
+    never user input.
+    """
+    rows = conn.execute(
+        f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
+    ).fetchall()
+    if any(r[0] == wanted for r in rows):
+        return wanted
+    if len(rows) > 1:
+        raise LookupError(wanted)
+    return str(rows[0][0]) if rows else None
+
+
 # --- status fields ---------------------------------------------------------------------
 
 

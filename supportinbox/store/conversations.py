@@ -32,6 +32,7 @@ from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
     State,
     StoredTriageConfig,
+    find_by_prefix,
     iso,
     message_time,
     now_utc,
@@ -144,17 +145,13 @@ def resolve_id(db: Database, text: str) -> str:
         raise NotFound(
             f"{text!r} is not a conversation id (ids look like 'k3m9x2qa'; see 'supportinbox list')"
         )
-    rows = db.conn.execute(
-        "SELECT id FROM conversations WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
-    ).fetchall()
-    exact = [r[0] for r in rows if r[0] == wanted]
-    if exact:
-        return str(exact[0])
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if not rows:
+    try:
+        found = find_by_prefix(db.conn, "conversations", wanted)
+    except LookupError:
+        raise NotFound(f"{text!r} matches several conversations: type more of the id") from None
+    if found is None:
         raise NotFound(f"no conversation {text!r}: see 'supportinbox list --status all'")
-    raise NotFound(f"{text!r} matches several conversations: type more of the id")
+    return found
 
 
 def get_conversation(db: Database, conversation_id: str, now: datetime | None = None) -> ConversationDetail:

@@ -15,7 +15,14 @@ from datetime import datetime
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
 from supportinbox.errors import NotFound, UserError
-from supportinbox.store.conversation_rows import SUMMARY_COLUMNS, iso, now_utc, parse_time, summary_from_row
+from supportinbox.store.conversation_rows import (
+    SUMMARY_COLUMNS,
+    find_by_prefix,
+    iso,
+    now_utc,
+    parse_time,
+    summary_from_row,
+)
 from supportinbox.store.db import Database
 
 _ID_TEXT = re.compile(r"^i[a-z0-9]{3,6}$")
@@ -159,16 +166,13 @@ def resolve_incident(db: Database, text: str) -> str:
         raise NotFound(
             f"{text!r} is not an incident id (ids look like 'i4k2x9q'; see 'supportinbox incident list')"
         )
-    rows = db.conn.execute(
-        "SELECT id FROM incidents WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
-    ).fetchall()
-    if any(r[0] == wanted for r in rows):
-        return wanted
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if not rows:
+    try:
+        found = find_by_prefix(db.conn, "incidents", wanted)
+    except LookupError:
+        raise NotFound(f"{text!r} matches several incidents: type more of the id") from None
+    if found is None:
         raise NotFound(f"no incident {text!r}: see 'supportinbox incident list --all'")
-    raise NotFound(f"{text!r} matches several incidents: type more of the id")
+    return found
 
 
 def get_incident(
