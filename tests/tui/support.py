@@ -77,6 +77,7 @@ async def select_subject(pilot: Pilot[None], text: str) -> None:
     app = pilot.app
     assert isinstance(app, SupportInboxApp)
     table = queue(app)
+    await pilot.press("g")  # from the top: rows with equal times may come in either order
     for _ in range(table.total):
         current = table.current
         if current is not None and text in current.subject:
