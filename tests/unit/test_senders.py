@@ -12,6 +12,7 @@ import pytest
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.replies import Original, ReplyError, build_reply
+from supportinbox.domain.scoring import is_vip
 from supportinbox.domain.senders import (
     MALFORMED,
     WARNING_MARK,
@@ -21,7 +22,6 @@ from supportinbox.domain.senders import (
     sender_short,
     sender_warning,
 )
-from supportinbox.domain.triage import is_vip
 
 WELL_FORMED = [
     ("Bob Smith <bob@x.test>", Sender("Bob Smith", "bob@x.test")),
