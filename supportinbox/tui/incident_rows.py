@@ -97,8 +97,7 @@ def _header(ident: str, members: list[ConversationSummary], expanded: bool) -> C
         first,
         id=ident,
         subject=f"{marker} incident: {title}",
-        customer_name=f"{customers} customers",
-        customer_email="",
+        customer_name=f"{customers} customers",  # the first member's address stays: a real one
         reasons=[reason],
         unread_count=sum(m.unread_count for m in members),
         assigned_to=None,
