@@ -212,9 +212,23 @@ class InboxScreen(ConversationActions, Screen[None]):
         if summary is not None:
             from supportinbox.tui.screens.conversation import ConversationScreen
 
-            self.app.push_screen(
-                ConversationScreen(summary.id, neighbours=self.query_one(QueueTable).step_from)
-            )
+            self.app.push_screen(ConversationScreen(summary.id, neighbours=self._step_from))
+
+    def _step_from(self, conversation_id: str, step: int) -> ConversationSummary | None:
+        """The conversation ``step`` rows away in the queue, passing over incidents' own rows.
+
+        An incident's row is not a conversation (its members are the rows under it); at either
+        end of the queue the cursor goes back to the conversation that is shown.
+        """
+        table = self.query_one(QueueTable)
+        start = table.position
+        summary = table.step_from(conversation_id, step)
+        folding = self._folding
+        while summary is not None and folding is not None and folding.incident_of(summary) is not None:
+            summary = table.step_from(summary.id, step)
+        if summary is None:
+            table.move_to(start)
+        return summary
 
     def action_search(self) -> None:
         from supportinbox.tui.screens.search import SearchScreen
