@@ -8,6 +8,7 @@ its offset shifted. No Textual here: the inbox screen wraps the pages in a Queue
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -15,6 +16,7 @@ from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.sla import BAND_INCIDENT
 
 _HEAD_PAGE = 200
+_REPORTED = re.compile(r"incident: \d+ customers report (.+)")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,10 @@ def _header(ident: str, members: list[ConversationSummary], expanded: bool) -> C
     first = members[0]
     customers = len({m.customer_email for m in members})
     reason = next((r for r in first.reasons if r.startswith("incident:")), "incident")
-    title = reason.removeprefix("incident: ")
+    # "4 customers" is the Customer column already: the subject starts with what they report,
+    # which a narrow terminal would otherwise cut off.
+    found = _REPORTED.fullmatch(reason)
+    title = found.group(1) if found else reason.removeprefix("incident: ")
     marker = "▾" if expanded else "▸"
     return replace(
         first,

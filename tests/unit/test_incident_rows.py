@@ -49,7 +49,7 @@ def test_each_incident_is_one_row_in_the_place_of_its_first_member() -> None:
     first = view.page(0, 4)
     assert [r.id for r in first] == ["iaaaaaa", "ibbbbbb", "conv0007", "conv1000"]
     assert first[0].customer_name == "3 customers" and first[0].message_count == 3
-    assert first[0].subject == "▸ incident: 3 customers report 'sso' in 1 h"
+    assert first[0].subject == "▸ incident: 'sso' in 1 h"
     incident = view.incident_of(first[0])
     assert incident is not None and [m.id for m in incident.members] == ["conv0001", "conv0003", "conv0004"]
     assert view.incident_of(first[2]) is None
