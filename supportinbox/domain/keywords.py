@@ -17,7 +17,8 @@ from typing import Any
 import Stemmer
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.vocabulary import GENERIC, STOP_WORDS
+from supportinbox.domain import vocabulary
+from supportinbox.domain.vocabulary import PRODUCT_TERMS
 
 # Arabic and Persian spell some letters differently (ي/ی, ك/ک); diacritics and the
 # tatweel are decoration; the zero-width non-joiner is sometimes typed as a space.
@@ -164,6 +165,16 @@ _SNOWBALL = {
     "fa": "persian",
 }
 _STEMMERS: dict[str, Any] = {}
+_PRODUCT_STEMS: dict[str, dict[str, str]] = {}
+
+
+def _folded(listed: frozenset[str]) -> frozenset[str]:
+    """A word list as text is read: folded ("يعمل" is "یعمل"), split ("نمی‌کند" is two words)."""
+    return frozenset(words(" ".join(listed)))
+
+
+STOP_WORDS = {lang: _folded(listed) for lang, listed in vocabulary.STOP_WORDS.items()}
+GENERIC = _folded(vocabulary.GENERIC)  # language -> its stem of a product word -> English stem
 
 
 def language_of(text: str, folded: Sequence[str]) -> str:
@@ -207,11 +218,11 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
             distinct = len(part) >= 3 and not part.isdigit() and part not in stops and part not in GENERIC
             if part in names or distinct:
                 keep.append(part)
-    stemmed = _stemmer(lang).stemWords(keep)
-    if lang != "en" and lang in _LATIN_LANGUAGES:
-        # Loanwords ("webhooks", "Export") stem best in English: the shorter stem wins.
-        english = _stemmer("en").stemWords(keep)
-        stemmed = [e if len(e) < len(s) else s for s, e in zip(stemmed, english, strict=True)]
+    stemmed = _stem_words(keep, lang)
+    if lang != "en":
+        # "relatórios" and "تقارير" are "reports": a feature named in two languages is one stem.
+        product = _product_stems(lang)
+        stemmed = [product.get(stem, stem) for stem in stemmed]
     out: dict[str, str] = {}
     for word, stem in zip(keep, stemmed, strict=True):
         if word in names:
@@ -219,3 +230,26 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
         if stem not in GENERIC and stem not in out and len(stem) >= 2:
             out[stem] = word
     return list(out.items())
+
+
+def _stem_words(folded: list[str], lang: str) -> list[str]:
+    stemmed: list[str] = _stemmer(lang).stemWords(folded)
+    if lang != "en" and lang in _LATIN_LANGUAGES:
+        # Loanwords ("webhooks", "Export") stem best in English: the shorter stem wins.
+        english = _stemmer("en").stemWords(folded)
+        stemmed = [e if len(e) < len(s) else s for s, e in zip(stemmed, english, strict=True)]
+    return stemmed
+
+
+def _product_stems(lang: str) -> dict[str, str]:
+    """Stems of the product words of ``lang`` (:data:`PRODUCT_TERMS`) -> the English word's stem."""
+    found = _PRODUCT_STEMS.get(lang)
+    if found is None:
+        found = {}
+        english = _stemmer("en")
+        for concept, by_language in PRODUCT_TERMS.items():
+            native = words(by_language.get(lang, ""))
+            for stem in _stem_words(native, lang):
+                found.setdefault(stem, english.stemWord(concept))
+        _PRODUCT_STEMS[lang] = found
+    return found

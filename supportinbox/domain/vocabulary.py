@@ -139,3 +139,56 @@ FIRST_PERSON = _split(
     ma mes moi nous notre nos yo mi mis me nosotros nuestro nuestra nuestros eu meu minha meus nós nosso nossa
     من ما"""
 )
+
+# Product words customers name a feature by, in their language, keyed by the English word:
+# a report in Arabic and one in English about the same feature then share its stem. A
+# general software-product glossary, written for every language we stem, not from any
+# one product.
+# Words that mean two things in a language (Persian "اشتراک": subscription and sharing)
+# are left out there.
+# fmt: off
+PRODUCT_TERMS: dict[str, dict[str, str]] = {
+    "login": {"de": "login anmeldung einloggen anmelden", "fr": "connexion connecter", "es": "sesión iniciar", "pt": "login entrar", "it": "accesso accedere", "nl": "inloggen aanmelden", "ar": "تسجيل الدخول", "fa": "ورود لاگین"},
+    "password": {"de": "passwort kennwort", "fr": "passe", "es": "contraseña", "pt": "senha", "it": "password", "nl": "wachtwoord", "ar": "المرور", "fa": "رمز گذرواژه"},
+    "account": {"de": "konto", "fr": "compte", "es": "cuenta", "pt": "conta", "it": "account", "nl": "account", "ar": "حساب", "fa": "حساب"},
+    "user": {"de": "benutzer nutzer", "fr": "utilisateur", "es": "usuario", "pt": "usuário", "it": "utente", "nl": "gebruiker", "ar": "مستخدم", "fa": "کاربر"},
+    "permission": {"de": "berechtigung", "fr": "autorisation", "es": "permiso", "pt": "permissão", "it": "permesso", "nl": "rechten", "ar": "صلاحية", "fa": "مجوز"},
+    "setting": {"de": "einstellung", "fr": "paramètre réglage", "es": "configuración ajuste", "pt": "configuração", "it": "impostazione", "nl": "instelling", "ar": "إعدادات", "fa": "تنظیمات"},
+    "search": {"de": "suche suchen", "fr": "recherche rechercher", "es": "búsqueda buscar", "pt": "pesquisa pesquisar busca", "it": "ricerca cercare", "nl": "zoeken zoekfunctie", "ar": "البحث", "fa": "جستجو"},
+    "report": {"de": "bericht", "fr": "rapport", "es": "informe reporte", "pt": "relatório", "it": "rapporto", "nl": "rapport rapportage", "ar": "تقرير تقارير", "fa": "گزارش"},
+    "schedule": {"de": "geplant zeitplan", "fr": "planifié programmé", "es": "programado programar", "pt": "agendado agendar", "it": "pianificato programmato", "nl": "gepland", "ar": "مجدول جدولة", "fa": "زمان‌بندی"},
+    "export": {"de": "export exportieren", "fr": "export exporter", "es": "exportación exportar", "pt": "exportação exportar", "it": "esportazione esportare", "nl": "exporteren", "ar": "تصدير", "fa": "خروجی"},
+    "import": {"de": "import importieren", "fr": "import importer", "es": "importación importar", "pt": "importação importar", "it": "importazione importare", "nl": "importeren", "ar": "استيراد", "fa": "ایمپورت"},
+    "download": {"de": "herunterladen", "fr": "téléchargement télécharger", "es": "descarga descargar", "pt": "baixar", "it": "scaricare", "nl": "downloaden", "ar": "تنزيل", "fa": "دانلود"},
+    "upload": {"de": "hochladen", "fr": "téléverser", "es": "subir", "pt": "carregar", "it": "caricare caricamento", "nl": "uploaden", "ar": "رفع", "fa": "آپلود"},
+    "file": {"de": "datei", "fr": "fichier", "es": "archivo", "pt": "arquivo ficheiro", "it": "file", "nl": "bestand", "ar": "ملف", "fa": "فایل پرونده"},
+    "document": {"de": "dokument", "fr": "document", "es": "documento", "pt": "documento", "it": "documento", "nl": "document", "ar": "مستند", "fa": "سند"},
+    "image": {"de": "bild", "fr": "image", "es": "imagen", "pt": "imagem", "it": "immagine", "nl": "afbeelding", "ar": "صورة صور", "fa": "تصویر تصاویر عکس"},
+    "thumbnail": {"de": "vorschaubild miniaturansicht", "fr": "miniature vignette", "es": "miniatura", "pt": "miniatura", "it": "miniatura", "nl": "miniatuur", "ar": "مصغرة", "fa": "بندانگشتی"},
+    "attachment": {"de": "anhang", "fr": "jointe", "es": "adjunto", "pt": "anexo", "it": "allegato", "nl": "bijlage", "ar": "مرفق", "fa": "پیوست"},
+    "print": {"de": "drucken", "fr": "impression imprimer", "es": "imprimir", "pt": "imprimir", "it": "stampa stampare", "nl": "afdrukken", "ar": "طباعة", "fa": "چاپ"},
+    "invoice": {"de": "rechnung", "fr": "facture", "es": "factura", "pt": "fatura", "it": "fattura", "nl": "factuur", "ar": "فاتورة فواتير", "fa": "فاکتور صورتحساب"},
+    "payment": {"de": "zahlung bezahlen", "fr": "paiement payer", "es": "pago pagar", "pt": "pagamento pagar", "it": "pagamento pagare", "nl": "betaling betalen", "ar": "دفع", "fa": "پرداخت"},
+    "subscription": {"de": "abonnement", "fr": "abonnement", "es": "suscripción", "pt": "assinatura", "it": "abbonamento", "nl": "abonnement", "ar": "اشتراك"},
+    "order": {"de": "bestellung", "fr": "commande", "es": "pedido", "pt": "pedido", "it": "ordine", "nl": "bestelling", "ar": "طلب", "fa": "سفارش"},
+    "notification": {"de": "benachrichtigung", "fr": "notification", "es": "notificación", "pt": "notificação", "it": "notifica", "nl": "melding", "ar": "إشعار", "fa": "اعلان"},
+    "email": {"de": "e-mail", "fr": "courriel e-mail", "es": "correo", "pt": "e-mail", "it": "email", "nl": "e-mail", "ar": "بريد", "fa": "ایمیل"},
+    "message": {"de": "nachricht", "fr": "message", "es": "mensaje", "pt": "mensagem", "it": "messaggio", "nl": "bericht", "ar": "رسالة", "fa": "پیام"},
+    "chat": {"de": "chat", "fr": "discussion", "es": "chat", "pt": "bate-papo", "it": "chat", "nl": "chat", "ar": "دردشة", "fa": "چت"},
+    "call": {"de": "anruf", "fr": "appel", "es": "llamada", "pt": "chamada", "it": "chiamata", "nl": "oproep", "ar": "مكالمة", "fa": "تماس"},
+    "video": {"de": "video", "fr": "vidéo", "es": "vídeo", "pt": "vídeo", "it": "video", "nl": "video", "ar": "فيديو", "fa": "ویدیو"},
+    "sync": {"de": "synchronisierung synchronisieren", "fr": "synchronisation synchroniser", "es": "sincronización sincronizar", "pt": "sincronização sincronizar", "it": "sincronizzazione sincronizzare", "nl": "synchronisatie synchroniseren", "ar": "مزامنة", "fa": "همگام‌سازی"},
+    "mobile": {"de": "mobil handy", "fr": "mobile", "es": "móvil", "pt": "celular móvel", "it": "cellulare", "nl": "mobiel", "ar": "الجوال", "fa": "موبایل"},
+    "app": {"de": "app", "fr": "appli", "es": "aplicación", "pt": "aplicativo", "it": "app", "nl": "app", "ar": "تطبيق", "fa": "اپلیکیشن"},
+    "calendar": {"de": "kalender", "fr": "calendrier agenda", "es": "calendario", "pt": "calendário agenda", "it": "calendario", "nl": "agenda kalender", "ar": "تقويم", "fa": "تقویم"},
+    "integration": {"de": "integration", "fr": "intégration", "es": "integración", "pt": "integração", "it": "integrazione", "nl": "integratie", "ar": "تكامل", "fa": "یکپارچه‌سازی"},
+    "dashboard": {"de": "dashboard", "fr": "tableau", "es": "panel", "pt": "painel", "it": "cruscotto", "nl": "dashboard", "ar": "لوحة", "fa": "داشبورد"},
+    "page": {"de": "seite", "fr": "page", "es": "página", "pt": "página", "it": "pagina", "nl": "pagina", "ar": "صفحة", "fa": "صفحه"},
+    "team": {"de": "team", "fr": "équipe", "es": "equipo", "pt": "equipe", "it": "squadra", "nl": "team", "ar": "فريق", "fa": "تیم"},
+    "invite": {"de": "einladung einladen", "fr": "invitation inviter", "es": "invitación invitar", "pt": "convite convidar", "it": "invito invitare", "nl": "uitnodiging uitnodigen", "ar": "دعوة", "fa": "دعوت"},
+    "project": {"de": "projekt", "fr": "projet", "es": "proyecto", "pt": "projeto", "it": "progetto", "nl": "project", "ar": "مشروع", "fa": "پروژه"},
+    "backup": {"de": "sicherung", "fr": "sauvegarde", "es": "respaldo", "pt": "backup", "it": "backup", "nl": "back-up", "ar": "احتياطي", "fa": "پشتیبان"},
+    "language": {"de": "sprache", "fr": "langue", "es": "idioma", "pt": "idioma", "it": "lingua", "nl": "taal", "ar": "لغة", "fa": "زبان"},
+    "link": {"de": "link", "fr": "lien", "es": "enlace", "pt": "link", "it": "collegamento", "nl": "link", "ar": "رابط", "fa": "لینک"},
+}
+# fmt: on

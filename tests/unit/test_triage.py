@@ -235,6 +235,26 @@ def test_inflections_acronyms_and_languages_of_one_problem_form_one_incident() -
     assert incident.reason == f"incident: 4 customers report '{incident.signal}' in 2 h"
 
 
+def test_one_feature_named_in_other_languages_forms_one_incident() -> None:
+    # Without the product glossary "البحث", "جستجو" and "pesquisa" share no stem with "search".
+    candidates = [
+        cand("c1", "a@x.test", 2, "Search returns nothing"),
+        cand("c2", "b@x.test", 1.5, "البحث لا يعمل"),
+        cand("c3", "c@x.test", 1, "جستجو کار نمی‌کند"),
+        cand("c4", "d@x.test", 0.5, "A pesquisa não funciona"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert set(incident.conversation_ids) == {"c1", "c2", "c3", "c4"}
+    assert incident.signal == "search"
+
+
+def test_a_product_word_is_read_in_its_own_language() -> None:
+    # "Bericht" is a report in German and a message in Dutch.
+    assert keywords.stems("der Bericht", "de") == [("report", "bericht")]
+    assert keywords.stems("het bericht", "nl") == [("messag", "bericht")]
+    assert keywords.stems("Bericht", "en") == [("bericht", "bericht")]
+
+
 def test_the_body_says_what_a_vague_subject_does_not() -> None:
     candidates = [
         cand("c1", "a@x.test", 2, "Urgent!!", "Hi,\n\nSSO login fails with a SAML error since 9:00."),
