@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
+import re
 import tomllib
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from pathlib import Path, PurePath
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import msgspec
+from msgspec import Meta, Struct, field
 
 from supportinbox import paths
 from supportinbox.errors import ConfigError
@@ -33,74 +35,136 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _bad(key: str, message: str) -> ValueError:
+    """A check of one key failed: :func:`parse_config` names the key and its line."""
+    return ValueError(f"[{key}] {message}")
 
 
-class AccountConfig(_Model):
+def _path(value: Any) -> Path:
+    if not isinstance(value, str | PurePath):
+        raise ValueError(f"expected a path, got {type(value).__name__}")
+    return Path(value)
+
+
+#: Types msgspec does not read itself, and how each is read from a TOML value; the
+#: messages of their ``ValueError`` reach the user beside the key's name.
+_READERS: dict[type, Any] = {Path: _path}
+
+
+def _dec_hook(kind: type, value: Any) -> Any:
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise NotImplementedError
+    return reader(value)
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError
+
+
+class _Model(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A config table: unknown keys are refused, values checked on the way in, never changed after.
+
+    On msgspec: the whole model loads in about a millisecond, and every
+    command (``list`` from a status bar, ``sync`` from cron) reads the config first.
+    """
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        """A checked instance from plain data (TOML or JSON values); ``ValueError`` if it is wrong."""
+        return msgspec.convert(data, cls, strict=False, dec_hook=_dec_hook)
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes) -> Self:
+        return cls.model_validate(msgspec.json.decode(text))
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
+        """A copy with ``update`` applied (the checks in ``__post_init__`` run again)."""
+        return msgspec.structs.replace(self, **(update or {}))
+
+    def model_dump(self) -> dict[str, Any]:
+        """Plain data (dicts, lists, strings, numbers) that :meth:`model_validate` reads back."""
+        data: dict[str, Any] = msgspec.to_builtins(self, enc_hook=_enc_hook)
+        return data
+
+    def model_dump_json(self) -> str:
+        return msgspec.json.encode(self, enc_hook=_enc_hook).decode()
+
+
+def _get_user() -> str:
+    return getpass.getuser()
+
+
+Port = Annotated[int, Meta(ge=1, le=65535)]
+
+
+class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One support mailbox."""
 
-    email: str = Field(description="The address customers write to; the From of replies.")
-    display_name: str = Field("", description="Name shown in the From of replies.")
-    agent: str = Field(default_factory=getpass.getuser, description="Who I am on a shared mailbox.")
-    username: str = Field(description="Login for IMAP and SMTP.")
-    smtp_username: str | None = Field(None, description="SMTP login, if it differs from username.")
-    password_command: str | None = Field(
-        None, description="Shell command printing the password; otherwise the system keyring."
+    email: Annotated[str, Meta(description="The address customers write to; the From of replies.")]
+    display_name: Annotated[str, Meta(description="Name shown in the From of replies.")] = ""
+    agent: Annotated[str, Meta(description="Who I am on a shared mailbox.")] = field(
+        default_factory=_get_user
     )
-    auth: Literal["password", "oauth2"] | None = Field(
-        None, description="password or oauth2; oauth2 when oauth2_token_command is set."
-    )
-    oauth2_token_command: str | None = Field(
-        None, description="Shell command printing an OAuth2 access token (oama, mutt_oauth2.py, ...)."
-    )
+    username: Annotated[str, Meta(description="Login for IMAP and SMTP.")]
+    smtp_username: Annotated[str | None, Meta(description="SMTP login, if it differs from username.")] = None
+    password_command: Annotated[
+        str | None, Meta(description="Shell command printing the password; otherwise the system keyring.")
+    ] = None
+    auth: Annotated[
+        Literal["password", "oauth2"] | None,
+        Meta(description="password or oauth2; oauth2 when oauth2_token_command is set."),
+    ] = None
+    oauth2_token_command: Annotated[
+        str | None,
+        Meta(description="Shell command printing an OAuth2 access token (oama, mutt_oauth2.py, ...)."),
+    ] = None
     imap_host: str
-    imap_port: Annotated[int, Field(ge=1, le=65535)] = 993
+    imap_port: Port = 993
     imap_security: Security = "tls"
-    smtp_host: str | None = Field(None, description="Defaults to imap_host.")
-    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 465
+    smtp_host: Annotated[str | None, Meta(description="Defaults to imap_host.")] = None
+    smtp_port: Port = 465
     smtp_security: Security = "tls"
-    ca_file: Path | None = Field(None, description="Extra trust root for a self-signed server.")
+    ca_file: Annotated[Path | None, Meta(description="Extra trust root for a self-signed server.")] = None
     inbox_folder: str = "INBOX"
-    junk_folder: str | None = Field(None, description="Overrides SPECIAL-USE / name discovery.")
-    sent_folder: str | None = Field(None, description="Overrides SPECIAL-USE / name discovery.")
-    notes_folder: str = Field("Support Notes", description="Shared folder for internal notes.")
-    save_to_sent: bool = Field(
-        True, description="APPEND sent replies to Sent (false if the server files them itself)."
-    )
-    team_state: Literal["auto", "keywords", "folder"] = Field(
-        "auto",
-        description="How team state travels: keywords on the messages, the state folder, or auto (checked).",
-    )
-    timeout: Annotated[float, Field(gt=0, le=600)] = Field(
-        30.0, description="Seconds before a silent server is given up on."
-    )
-    batch_size: Annotated[int, Field(ge=1, le=5000)] = 500
-    authserv_id: str | None = Field(
-        None,
-        description="Our mail server's name in Authentication-Results; only its results are trusted "
-        "(unset: the topmost header's, the one our server added last).",
-    )
+    junk_folder: Annotated[str | None, Meta(description="Overrides SPECIAL-USE / name discovery.")] = None
+    sent_folder: Annotated[str | None, Meta(description="Overrides SPECIAL-USE / name discovery.")] = None
+    notes_folder: Annotated[str, Meta(description="Shared folder for internal notes.")] = "Support Notes"
+    save_to_sent: Annotated[
+        bool, Meta(description="APPEND sent replies to Sent (false if the server files them itself).")
+    ] = True
+    team_state: Annotated[
+        Literal["auto", "keywords", "folder"],
+        Meta(
+            description="How team state travels: keywords on the messages, the state folder, "
+            "or auto (checked)."
+        ),
+    ] = "auto"
+    timeout: Annotated[
+        float, Meta(gt=0, le=600, description="Seconds before a silent server is given up on.")
+    ] = 30.0
+    batch_size: Annotated[int, Meta(ge=1, le=5000)] = 500
+    authserv_id: Annotated[
+        str | None,
+        Meta(
+            description="Our mail server's name in Authentication-Results; only its results are trusted "
+            "(unset: the topmost header's, the one our server added last)."
+        ),
+    ] = None
 
-    @field_validator("email")
-    @classmethod
-    def _email_shape(cls, value: str) -> str:
-        if "@" not in value or value.startswith("@") or value.endswith("@") or " " in value:
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value
-
-    @field_validator("agent")
-    @classmethod
-    def _agent_shape(cls, value: str) -> str:
-        value = value.strip()
-        if not value or len(value) > 64 or not all(c.isalnum() or c in "-_." for c in value):
-            raise ValueError(
-                "agent must be up to 64 letters, digits, '-', '_' or '.' (teammates see it in the registry)"
+    def __post_init__(self) -> None:
+        email = self.email
+        if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
+            raise _bad("email", f"{email!r} is not an e-mail address")
+        agent = self.agent.strip()
+        if not agent or len(agent) > 64 or not all(c.isalnum() or c in "-_." for c in agent):
+            raise _bad(
+                "agent",
+                "agent must be up to 64 letters, digits, '-', '_' or '.' (teammates see it in the registry)",
             )
-        return value
-
-    @model_validator(mode="after")
-    def _plaintext_only_on_loopback(self) -> AccountConfig:
+        msgspec.structs.force_setattr(self, "agent", agent)
         if self.imap_security == "none" and not is_loopback(self.imap_host):
             raise ValueError(
                 f'imap_security = "none" is only allowed for a loopback host, not {self.imap_host!r}; '
@@ -111,16 +175,11 @@ class AccountConfig(_Model):
                 f'smtp_security = "none" is only allowed for a loopback host, not {self.smtp_server!r}; '
                 'use "tls" or "starttls"'
             )
-        return self
-
-    @model_validator(mode="after")
-    def _oauth2_needs_a_token_command(self) -> AccountConfig:
         if self.auth == "oauth2" and not self.oauth2_token_command:
             raise ValueError(
                 'auth = "oauth2" needs oauth2_token_command, a command printing an access token '
                 '(e.g. "oama access support@example.com")'
             )
-        return self
 
     @property
     def uses_oauth2(self) -> bool:
@@ -216,54 +275,62 @@ DEFAULT_URGENT_KEYWORDS: tuple[str, ...] = (
 )
 
 
-class TriageConfig(_Model):
-    sla_hours: Annotated[float, Field(gt=0)] = 24.0
-    sla_warn_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.75
+class TriageConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    sla_hours: Annotated[float, Meta(gt=0)] = 24.0
+    sla_warn_fraction: Annotated[float, Meta(gt=0, lt=1)] = 0.75
     order: Literal["newest", "oldest"] = "newest"
     urgent_keywords: tuple[str, ...] = DEFAULT_URGENT_KEYWORDS
     extra_urgent_keywords: tuple[str, ...] = ()
-    vip_senders: tuple[str, ...] = Field((), description="Addresses or @domains treated as VIP.")
-    incident_window_hours: Annotated[float, Field(gt=0)] = 6.0
-    incident_min_customers: Annotated[int, Field(ge=2)] = 3
-    incident_quiet_hours: Annotated[float, Field(gt=0)] = Field(
-        24.0, description="An incident with no new report for this long becomes quiet (ends)."
-    )
-    attentive_minutes: Annotated[float, Field(gt=0)] = 30.0
+    vip_senders: Annotated[tuple[str, ...], Meta(description="Addresses or @domains treated as VIP.")] = ()
+    incident_window_hours: Annotated[float, Meta(gt=0)] = 6.0
+    incident_min_customers: Annotated[int, Meta(ge=2)] = 3
+    incident_quiet_hours: Annotated[
+        float, Meta(gt=0, description="An incident with no new report for this long becomes quiet (ends).")
+    ] = 24.0
+    attentive_minutes: Annotated[float, Meta(gt=0)] = 30.0
 
 
-class RepliesConfig(_Model):
+class RepliesConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     first_name_fallback: str = "there"
-    undo_seconds_cli: Annotated[float, Field(ge=0, le=300)] = 0.0
-    undo_seconds_tui: Annotated[float, Field(ge=0, le=300)] = 10.0
+    undo_seconds_cli: Annotated[float, Meta(ge=0, le=300)] = 0.0
+    undo_seconds_tui: Annotated[float, Meta(ge=0, le=300)] = 10.0
     format_flowed: bool = False
     reply_all: bool = False
 
 
-class UiConfig(_Model):
+class UiConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     theme: str = "textual-dark"
-    mark_read: Literal["open", "reply", "never"] = Field(
-        "open",
-        description="When a conversation's mail is marked read (\\Seen): on opening it, on replying, never.",
-    )
-    sync_interval_seconds: Annotated[float, Field(ge=10)] = 120.0
+    mark_read: Annotated[
+        Literal["open", "reply", "never"],
+        Meta(
+            description="When a conversation's mail is marked read (\\Seen): "
+            "on opening it, on replying, never."
+        ),
+    ] = "open"
+    sync_interval_seconds: Annotated[float, Meta(ge=10)] = 120.0
     idle: bool = True
-    keys: dict[str, str] = Field(
-        default_factory=dict, description='Binding id -> keys, e.g. reply = "r,ctrl+r".'
+    keys: Annotated[dict[str, str], Meta(description='Binding id -> keys, e.g. reply = "r,ctrl+r".')] = field(
+        default_factory=dict
     )
 
 
-class Config(_Model):
+class Config(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     default: str | None = None
-    accounts: dict[str, AccountConfig] = Field(default_factory=dict)
-    triage: TriageConfig = Field(default_factory=TriageConfig)
-    replies: RepliesConfig = Field(default_factory=RepliesConfig)
-    ui: UiConfig = Field(default_factory=UiConfig)
+    accounts: dict[str, AccountConfig] = field(default_factory=dict)
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    replies: RepliesConfig = field(default_factory=RepliesConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
 
-    @model_validator(mode="after")
-    def _default_exists(self) -> Config:
+    #: The tables below [accounts.*], each checked on its own when the config is wrong.
+    TABLES: ClassVar[dict[str, type[_Model]]] = {
+        "triage": TriageConfig,
+        "replies": RepliesConfig,
+        "ui": UiConfig,
+    }
+
+    def __post_init__(self) -> None:
         if self.default is not None and self.default not in self.accounts:
             raise ValueError(f"default = {self.default!r} names no [accounts.{self.default}] table")
-        return self
 
     def account(self, name: str | None = None) -> tuple[str, AccountConfig]:
         """The account called ``name``, else the default one, else the only one."""
@@ -298,18 +365,91 @@ def _find_line(text: str, key: str) -> int | None:
     return None
 
 
-def _describe(error: dict[str, Any], text: str) -> str:
-    loc = [str(part) for part in error["loc"]]
-    dotted = ".".join(loc) or "(top level)"
-    line = _find_line(text, loc[-1]) if loc else None
-    where = f" (line {line})" if line else ""
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key '{dotted}'{where}: check the spelling against 'supportinbox init --print'"
-    if kind == "missing":
-        return f"missing key '{dotted}': it is required"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"'{dotted}'{where}: {message}"
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_FIELD = re.compile(r"^Object (?P<kind>contains unknown|missing required) field `(?P<key>[^`]*)`$")
+_KEY_CHECK = re.compile(r"^\[(?P<key>\w+)\] (?P<message>.*)$", re.DOTALL)
+_ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
+_TYPE = re.compile(r"`(?P<names>[a-z]+(?: \| [a-z]+)*)`")
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "a table",
+    "null": "nothing",
+    "Path": "a path",
+}
+
+# Problems are reported unknown keys first (a typo explains the rest), missing keys last.
+_UNKNOWN, _OTHER, _MISSING = 0, 1, 2
+
+
+def _type_words(match: re.Match[str]) -> str:
+    return " or ".join(_TYPE_WORDS.get(name, name) for name in match["names"].split(" | "))
+
+
+def _choices(model: type[_Model], key: str) -> tuple[str, ...]:
+    """The values a ``Literal`` key of ``model`` accepts."""
+    hint: Any = get_type_hints(model).get(key)
+    for _ in range(3):
+        if get_origin(hint) is Literal:
+            return tuple(str(choice) for choice in get_args(hint))
+        args = [arg for arg in get_args(hint) if arg is not type(None)]
+        hint = args[0] if args else None
+    return ()
+
+
+def _describe(error: str, model: type[_Model], where: list[str], text: str) -> tuple[int, str]:
+    """One readable line for msgspec's ``error`` in the table at ``where``, and its order."""
+    message = error
+    at = _AT.search(message)
+    keys = list(where)
+    if at:
+        message = message[: at.start()]
+        keys += [part for part in re.split(r"\.|\[[^\]]*\]", at["path"]) if part]
+    kind = _OTHER
+    if found := _FIELD.match(message):
+        keys.append(found["key"])
+        kind = _UNKNOWN if found["kind"] == "contains unknown" else _MISSING
+    elif found := _KEY_CHECK.match(message):
+        keys.append(found["key"])
+        message = found["message"]
+    elif (found := _ENUM.match(message)) and len(keys) > len(where):
+        choices = _choices(model, keys[-1])
+        message = f"{found['value']} is not one of {', '.join(choices)}" if choices else message
+    elif message.startswith("Expected "):
+        message = "expected " + _TYPE.sub(_type_words, message.removeprefix("Expected "))
+    dotted = ".".join(keys) or "(top level)"
+    line = _find_line(text, keys[-1]) if keys else None
+    place = f" (line {line})" if line else ""
+    if kind == _UNKNOWN:
+        return kind, f"unknown key '{dotted}'{place}: check the spelling against 'supportinbox init --print'"
+    if kind == _MISSING:
+        return kind, f"missing key '{dotted}': it is required"
+    return kind, f"'{dotted}'{place}: {message}"
+
+
+def _problems(raw: dict[str, Any], text: str) -> list[tuple[int, str]]:
+    """Every table checked on its own, so each problem is named with its full key."""
+    problems: list[tuple[int, str]] = []
+    tables: list[tuple[type[_Model], list[str], Any]] = []
+    accounts = raw.get("accounts")
+    if isinstance(accounts, dict):
+        tables += [(AccountConfig, ["accounts", name], value) for name, value in accounts.items()]
+    for key, model in Config.TABLES.items():
+        if isinstance(raw.get(key), dict):
+            tables.append((model, [key], raw[key]))
+    for model, where, value in tables:
+        known = {info.encode_name for info in msgspec.structs.fields(model)}
+        for key in value:
+            if key not in known:
+                problems.append(_describe(f"Object contains unknown field `{key}`", model, where, text))
+        try:
+            model.model_validate({key: item for key, item in value.items() if key in known})
+        except ValueError as exc:
+            problems.append(_describe(str(exc), model, where, text))
+    return problems
 
 
 def parse_config(text: str, source: str = "config") -> Config:
@@ -320,12 +460,11 @@ def parse_config(text: str, source: str = "config") -> Config:
         raise ConfigError(f"{source} is not valid TOML: {exc}") from None
     try:
         return Config.model_validate(raw)
-    except ValidationError as exc:
-        order = {"extra_forbidden": 0, "missing": 2}
-        errors = sorted(exc.errors(), key=lambda e: order.get(e["type"], 1))
-        first = _describe(errors[0], text)  # type: ignore[arg-type]
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ConfigError(f"{source}: {first}{more}") from None
+    except ValueError as exc:
+        problems = _problems(raw, text) or [_describe(str(exc), Config, [], text)]
+    problems.sort(key=lambda problem: problem[0])
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    raise ConfigError(f"{source}: {problems[0][1]}{more}") from None
 
 
 def load_config(path: Path | None = None) -> Config:
