@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-import logging
 import sys
+from typing import TYPE_CHECKING, Any
 
-import click
+from supportinbox import __version__
 
-from supportinbox.cli import setup_cmds  # noqa: F401  (registers commands)
-from supportinbox.cli.app import cli
-from supportinbox.errors import UserError
+if TYPE_CHECKING:
+    from supportinbox.cli.app import cli
 
-log = logging.getLogger("supportinbox")
-
-_COMMAND_MODULES = (
-    "supportinbox.cli.sync_cmds",
-    "supportinbox.cli.triage_cmds",
-    "supportinbox.cli.reply_cmds",
-    "supportinbox.cli.incident_cmds",
-    "supportinbox.cli.team_cmds",
-    "supportinbox.cli.tui_cmds",
-)
+#: What ``--version`` prints (the group's click option prints the same).
+VERSION_LINE = f"supportinbox, version {__version__}"
 
 
-def _register_commands() -> None:
-    import importlib
+def _log_error(message: str, *, traceback: bool = False) -> None:
+    # logging is loaded by the group itself (setup_logging); --version never needs it.
+    import logging
 
-    for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
-_register_commands()
+    log = logging.getLogger("supportinbox")
+    if traceback:
+        log.exception(message)
+    else:
+        log.error("%s", message)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit code."""
+    if (argv if argv is not None else sys.argv[1:]) == ["--version"]:
+        # Answered before click and the command group load: a script or a shell prompt
+        # asking for the version waits for the interpreter only.
+        print(VERSION_LINE)
+        sys.exit(0)
+    _run(argv)
+
+
+def _run(argv: list[str] | None) -> None:
+    import click
+
+    from supportinbox.cli.app import cli
+    from supportinbox.errors import UserError
+
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="supportinbox", standalone_mode=False)
     except UserError as exc:
-        log.error("%s", exc.message)
+        _log_error(exc.message)
         click.echo(f"supportinbox: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("supportinbox: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
-        log.exception("internal error")
+        _log_error("internal error", traceback=True)
         if debug:
             raise
         click.echo(
@@ -66,6 +68,14 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(70)
     sys.exit(0)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":
+        from supportinbox.cli.app import cli
+
+        return cli
+    raise AttributeError(name)
 
 
 __all__ = ["cli", "main"]

@@ -1,19 +1,68 @@
-"""The root command group and the context every command shares."""
+"""The root command group and the context every command shares.
+
+A command's module is imported only when that command runs (or when ``--help`` lists
+them all): ``supportinbox list`` does not pay for the sync engine, the reply templates or
+the keyring. :data:`COMMAND_MODULES` says where each top-level command lives;
+``tests/unit/test_cli_commands.py`` checks it against the commands the modules define.
+"""
 
 from __future__ import annotations
 
-import logging
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from supportinbox import paths
-from supportinbox.config import AccountConfig, Config, load_config
+from supportinbox import __version__, paths
 
 if TYPE_CHECKING:
+    import logging
+
+    from supportinbox.config import AccountConfig, Config
     from supportinbox.store.db import Database
+
+#: Top-level command -> the module in ``supportinbox.cli`` that defines it.
+COMMAND_MODULES: dict[str, str] = {
+    "locate": "setup_cmds",
+    "init": "setup_cmds",
+    "login": "setup_cmds",
+    "logout": "setup_cmds",
+    "sync": "sync_cmds",
+    "cache": "sync_cmds",
+    "list": "triage_cmds",
+    "show": "triage_cmds",
+    "mark": "triage_cmds",
+    "search": "triage_cmds",
+    "status": "triage_cmds",
+    "snooze": "triage_cmds",
+    "spam-check": "triage_cmds",
+    "spam": "triage_cmds",
+    "reply": "reply_cmds",
+    "templates": "reply_cmds",
+    "outbox": "reply_cmds",
+    "incident": "incident_cmds",
+    "claim": "team_cmds",
+    "release": "team_cmds",
+    "assign": "team_cmds",
+    "note": "team_cmds",
+    "agents": "team_cmds",
+    "team": "team_cmds",
+    "demo": "tui_cmds",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are registered by importing their module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
 
 
 @dataclass
@@ -29,6 +78,8 @@ class CliContext:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from supportinbox.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
@@ -54,6 +105,8 @@ pass_ctx = click.make_pass_decorator(CliContext)
 
 def setup_logging(debug: bool) -> None:
     """Log to the state folder (0600); with --debug also to stderr."""
+    import logging
+
     handlers: list[logging.Handler] = []
     try:
         log_path = paths.log_file()
@@ -75,7 +128,9 @@ def setup_logging(debug: bool) -> None:
     logging.getLogger("imapclient").setLevel(logging.WARNING)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--config",
     "config_path",
@@ -85,7 +140,7 @@ def setup_logging(debug: bool) -> None:
 )
 @click.option("--account", "-a", "account", help="Account to use (see [accounts.NAME] in the config).")
 @click.option("--debug", is_flag=True, help="Log details to stderr and show tracebacks.")
-@click.version_option(package_name="supportinbox")
+@click.version_option(__version__, prog_name="supportinbox")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, account: str | None, debug: bool) -> None:
     """A keyboard-driven terminal support inbox.

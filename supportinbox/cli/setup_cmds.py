@@ -9,9 +9,7 @@ import click
 
 from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import ConfigError
-from supportinbox.mail import credentials
 from supportinbox.providers import PROVIDER_NAMES, PROVIDERS, config_text
 
 _LOCATIONS = {
@@ -66,6 +64,8 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None) ->
             else "then run 'supportinbox login'"
         )
         click.echo(f"wrote {target}: edit the [accounts.support] table, {step}")
+    from supportinbox.domain.templates import install_default_templates
+
     added = install_default_templates()
     click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")
 
@@ -81,6 +81,8 @@ def login(obj: CliContext) -> None:
             "so there is no password to store"
         )
         return
+    from supportinbox.mail import credentials
+
     credentials.check_keyring(name)  # before asking: a password typed for nothing is a bad start
     prompt = f"Password for {account.username} on {account.imap_host}: "
     # Piped in (pass show x | supportinbox login), it is read without getpass's echo warning.
@@ -95,6 +97,8 @@ def login(obj: CliContext) -> None:
 @pass_ctx
 def logout(obj: CliContext) -> None:
     """Remove the account's password from the system keyring."""
+    from supportinbox.mail import credentials
+
     name, account = obj.account()
     if credentials.delete_password(name, account):
         click.echo(f"password for account {name!r} removed from the system keyring")

@@ -10,13 +10,9 @@ from __future__ import annotations
 import os
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.console import Console, JustifyMethod
-from rich.table import Table
-from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
@@ -27,9 +23,15 @@ from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import example_wake_up
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
-from supportinbox.store import readstate
 from supportinbox.store.conversation_rows import parse_time
-from supportinbox.store.junk import JunkSuspect, list_suspects, refresh_junk_verdicts
+
+if TYPE_CHECKING:
+    # Rich only for the human output: ``--json`` (scripts, status bars) does not load it.
+    from rich.console import Console, JustifyMethod
+    from rich.table import Table
+    from rich.text import Text
+
+    from supportinbox.store.junk import JunkSuspect
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -39,6 +41,8 @@ PIPE_WIDTH = 200
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # highlight=False: Rich must not colour numbers or URLs found in mail text.
     console = Console(highlight=False, emoji=False, soft_wrap=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -76,6 +80,8 @@ def _band_style(band: int) -> str:
 
 
 def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
+    from rich.text import Text
+
     waiting = _age(row.waiting_since, now) if row.status == "open" else ""
     status = row.status
     if row.assigned_to:
@@ -113,6 +119,9 @@ def _queue_table(rows: list[ConversationSummary], now: datetime, width: int, *, 
     the rest (Subject the larger part), and Why only appears where there is room for it.
     ``wide`` is the layout that shows every cell in full, wrapping long ones.
     """
+    from rich import box
+    from rich.table import Table
+
     cells = [_queue_cells(row, now) for row in rows]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     if wide:
@@ -194,6 +203,8 @@ def list_command(
     if as_json:
         _echo_json([r.to_json() for r in rows])
         return
+    from rich.text import Text
+
     console = _console()
     if not rows:
         console.print(Text(f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")))
@@ -202,6 +213,8 @@ def list_command(
 
 
 def _show_detail(detail: ConversationDetail, now: datetime) -> None:
+    from rich.text import Text
+
     console = _console()
     summary = detail.summary
     head = Text()
@@ -250,6 +263,8 @@ def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
     _, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
+    from supportinbox.store import readstate
+
     readstate.read_on_open(db, obj.config, account, conversation_id)
     detail = store.get_conversation(db, conversation_id, now)
     if as_json:
@@ -266,6 +281,8 @@ def mark(obj: CliContext, conversation_id: str, state: str) -> None:
     """Mark a conversation read, or its latest message unread; the next sync tells the server."""
     _, account, db = _account_and_db(obj)
     store.refresh_if_stale(db, obj.config, account)
+    from supportinbox.store import readstate
+
     change = readstate.mark_read(
         db, conversation_id, read=state == "read", config=obj.config.triage, account=account
     )
@@ -293,6 +310,8 @@ def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool, w
         _echo_json([r.to_json() for r in rows])
         return
     if not rows:
+        from rich.text import Text
+
         _console().print(Text("Nothing found."))
         return
     console = _console()
@@ -361,6 +380,10 @@ def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str |
 
 
 def _suspect_table(rows: list[JunkSuspect]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("ID", no_wrap=True, justify="right")
     table.add_column("Score", no_wrap=True, justify="right")
@@ -419,6 +442,10 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
             click.echo(result.note)
         return
     store.refresh_if_stale(db, obj.config, account)
+    from rich.text import Text
+
+    from supportinbox.store.junk import list_suspects, refresh_junk_verdicts
+
     refresh_junk_verdicts(db, account)
     rows = list_suspects(db, include_all=include_all)
     if as_json:

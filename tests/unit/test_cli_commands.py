@@ -1,0 +1,104 @@
+"""Every command stays reachable while command modules load lazily, and each loads only what it uses.
+
+``COMMAND_MODULES`` in ``cli/app.py`` says where each top-level command lives; a command
+added to a module but not to the map (or a new ``*_cmds`` module) would be missing from
+``--help`` and unreachable. The import checks run the real entry point in a fresh
+interpreter and look at ``sys.modules`` afterwards: what a command imports is what its
+user waits for at every start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import supportinbox
+import supportinbox.cli
+from supportinbox.cli import VERSION_LINE
+from supportinbox.cli.app import COMMAND_MODULES, cli
+
+
+def _all_command_modules() -> list[str]:
+    return sorted(
+        info.name for info in pkgutil.iter_modules(supportinbox.cli.__path__) if info.name.endswith("_cmds")
+    )
+
+
+def test_the_map_names_every_command_of_every_command_module() -> None:
+    for name in _all_command_modules():
+        importlib.import_module(f"supportinbox.cli.{name}")
+    defined = {
+        command: (callback.__module__ if (callback := cli.commands[command].callback) else "")
+        for command in cli.commands
+    }
+    assert set(defined) == set(COMMAND_MODULES)
+    for command, module in defined.items():
+        assert module == f"supportinbox.cli.{COMMAND_MODULES[command]}", command
+    assert set(COMMAND_MODULES.values()) == set(_all_command_modules())
+
+
+def test_help_lists_every_command_and_each_one_answers_help() -> None:
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"], terminal_width=200)
+    assert top.exit_code == 0, top.output
+    listed = {line.split()[0] for line in top.output.split("Commands:", 1)[1].splitlines() if line.strip()}
+    assert listed == set(COMMAND_MODULES)
+    for command in COMMAND_MODULES:
+        result = runner.invoke(cli, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0, (command, result.output)
+        assert f"Usage: cli {command}" in result.output
+
+
+def _loaded_after(argv: list[str], home: Path) -> set[str]:
+    """Modules in ``sys.modules`` after the real entry point ran ``argv`` in a fresh interpreter."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
+        "from supportinbox.cli import main\n"
+        f"main({argv!r})\n"
+    )
+    env = {**os.environ, "SUPPORTINBOX_HOME": str(home)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
+
+
+HEAVY = ("textual", "rich", "jinja2", "keyring", "imapclient", "pydantic", "sqlite3")
+
+
+def test_version_is_answered_before_click_loads(tmp_path: Path) -> None:
+    loaded = _loaded_after(["--version"], tmp_path)
+    assert "click" not in loaded
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY]
+    assert not [m for m in loaded if m.startswith("supportinbox.") and m != "supportinbox.cli"]
+
+
+def test_the_early_version_line_is_the_one_click_prints() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == VERSION_LINE + "\n"
+    assert f"supportinbox, version {supportinbox.__version__}" == VERSION_LINE
+
+
+def test_version_among_other_options_goes_through_click(tmp_path: Path) -> None:
+    loaded = _loaded_after(["--debug", "--version"], tmp_path)
+    assert "click" in loaded
+    assert not [m for m in loaded if m.endswith("_cmds")]
+    assert not [m for m in loaded if m.split(".")[0] in HEAVY]
+    assert "supportinbox.config" not in loaded
+
+
+@pytest.mark.parametrize("command", ["locate", "list", "sync", "reply", "claim", "demo"])
+def test_help_of_one_command_loads_only_its_module(command: str, tmp_path: Path) -> None:
+    loaded = _loaded_after([command, "--help"], tmp_path)
+    assert {m for m in loaded if m.endswith("_cmds")} == {f"supportinbox.cli.{COMMAND_MODULES[command]}"}
