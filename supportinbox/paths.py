@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import platformdirs
+from types import ModuleType
 
 APP = "supportinbox"
+
+
+def _platformdirs() -> ModuleType:
+    # Imported on first use: with SUPPORTINBOX_HOME set (tests, the demo) it is never needed.
+    import platformdirs
+
+    return platformdirs
 
 
 def _home_override() -> Path | None:
@@ -22,22 +28,22 @@ def _home_override() -> Path | None:
 
 def config_dir() -> Path:
     home = _home_override()
-    return home / "config" if home else Path(platformdirs.user_config_dir(APP))
+    return home / "config" if home else Path(_platformdirs().user_config_dir(APP))
 
 
 def data_dir() -> Path:
     home = _home_override()
-    return home / "data" if home else Path(platformdirs.user_data_dir(APP))
+    return home / "data" if home else Path(_platformdirs().user_data_dir(APP))
 
 
 def cache_dir() -> Path:
     home = _home_override()
-    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
+    return home / "cache" if home else Path(_platformdirs().user_cache_dir(APP))
 
 
 def state_dir() -> Path:
     home = _home_override()
-    return home / "state" if home else Path(platformdirs.user_state_dir(APP))
+    return home / "state" if home else Path(_platformdirs().user_state_dir(APP))
 
 
 def config_file() -> Path:
@@ -68,7 +74,7 @@ def outbox_lock_file(account: str) -> Path:
 
 
 def attachments_dir() -> Path:
-    return Path(platformdirs.user_downloads_dir())
+    return Path(_platformdirs().user_downloads_dir())
 
 
 def demo_outbox_dir() -> Path:

@@ -26,10 +26,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email import errors
-from email.headerregistry import Address, HeaderRegistry
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from supportinbox.domain.safetext import one_line
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address, HeaderRegistry
 
 WARNING_MARK = "⚠"
 MALFORMED = "malformed sender address"
@@ -37,18 +40,30 @@ NAME_HOLDS_ADDRESS = "the name holds another address"
 # What a narrow column shows for a malformed sender.
 MALFORMED_SHORT = "malformed"
 
-_REGISTRY = HeaderRegistry()
 # Bounds for the full RFC 5322 parser: a real From is far shorter and has few comments.
 _MAX_PARSED = 512
 _MAX_SPECIALS = 12
 # The common shapes: Name <addr>, "Name" <addr>, or addr alone, with nothing that needs the
 # full RFC 5322 parser (no comments, escapes, groups, commas or a second address).
 _PLAIN_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\U0010ffff]+@[A-Za-z0-9.\-\u0080-\U0010ffff]+"
-_SIMPLE = re.compile(
-    rf'\s*(?:(?:"([^"\\@<>]*)"|([^",<>()\\;:@\[\]]*?))\s*<({_PLAIN_ADDR})>|({_PLAIN_ADDR}))\s*'
-)
+_SIMPLE = rf'\s*(?:(?:"([^"\\@<>]*)"|([^",<>()\\;:@\[\]]*?))\s*<({_PLAIN_ADDR})>|({_PLAIN_ADDR}))\s*'
 # Something in a display name that reads as an address (after NFKC, so "＠" is "@").
 _ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+\.[^\s<>\"'(),;:@\[\]]+")
+
+
+@cache
+def _simple() -> re.Pattern[str]:
+    # Compiled on first use: its non-ASCII ranges take milliseconds to compile, and
+    # commands that only show stored senders never parse one.
+    return re.compile(_SIMPLE)
+
+
+@cache
+def _registry() -> HeaderRegistry:
+    # The full RFC 5322 parser is rarely needed (see parse_sender) and slow to import.
+    from email.headerregistry import HeaderRegistry
+
+    return HeaderRegistry()
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ def parse_sender(value: str) -> Sender:
     still encoded on the common path: the caller decodes it), the address lower-cased.
     A malformed header comes back whole as the name, with no address.
     """
-    simple = _SIMPLE.fullmatch(value)
+    simple = _simple().fullmatch(value)
     if simple is not None:
         quoted, bare, addr, alone = simple.groups()
         addr = addr or alone
@@ -92,7 +107,7 @@ def parse_sender(value: str) -> Sender:
         return Sender(value, "", malformed=True)
     try:
         # An AddressHeader that is also a BaseHeader (str) with .defects; typeshed has no such type.
-        header: Any = _REGISTRY("from", value)
+        header: Any = _registry()("from", value)
         addresses: tuple[Address, ...] = header.addresses
     except (errors.HeaderParseError, ValueError, IndexError, TypeError, AttributeError, RecursionError):
         return Sender(value, "", malformed=True)

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from email.header import decode_header, make_header
-from email.parser import HeaderParser
-from email.policy import compat32
-from email.utils import getaddresses
 
 from supportinbox.domain import automated
 
@@ -317,6 +313,13 @@ INSERT INTO incident_members(incident_id, conversation_id, joined_order)
 
 
 def _reply_to_name(raw_headers: str) -> str:
+    # The email package is imported by the data steps only: opening an up-to-date cache
+    # (every command) does not load it.
+    from email.header import decode_header, make_header
+    from email.parser import HeaderParser
+    from email.policy import compat32
+    from email.utils import getaddresses
+
     try:
         value = HeaderParser(policy=compat32).parsestr(raw_headers, headersonly=True).get("reply-to")
         name = getaddresses([str(value or "")])[0][0]
@@ -349,6 +352,9 @@ _AUTOMATED_SIGNS = (
 
 def _header_values(raw_headers: str) -> dict[str, str]:
     """The headers the automated-mail check reads, from a stored header block."""
+    from email.parser import HeaderParser
+    from email.policy import compat32
+
     try:
         parsed = HeaderParser(policy=compat32).parsestr(raw_headers, headersonly=True)
         return {name: str(parsed.get(name) or "") for name in automated.HEADERS if name in parsed}
