@@ -58,7 +58,9 @@ def list_folders(conn: sqlite3.Connection) -> list[Folder]:
 def ensure_folder(conn: sqlite3.Connection, name: str, role: str) -> Folder:
     """The folder called ``name``, created if new; its role is updated if it changed."""
     conn.execute(
-        "INSERT INTO folders(name, role) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+        "INSERT INTO folders(name, role) VALUES (?, ?) "
+        # Only a changed role is written: a sync that finds nothing new writes next to nothing.
+        "ON CONFLICT(name) DO UPDATE SET role = excluded.role WHERE role IS NOT excluded.role",
         (name, role),
     )
     folder = get_folder(conn, name)
