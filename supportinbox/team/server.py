@@ -334,12 +334,12 @@ class KeywordServer:
             update_cached_flags(tx, final)
         return self.resolution(final, ref.id)
 
-    def migrate_legacy(self) -> int:
+    def migrate_legacy(self) -> bool:
         """Rewrite conversations still carrying per-agent/per-time keywords in the bounded scheme.
 
         The old keywords are removed from the messages; their state is kept (the writer and
-        time as a detail). Returns how many conversations were rewritten; one a teammate
-        changes meanwhile is left for the next sync.
+        time as a detail). One a teammate changes meanwhile is left for the next sync.
+        Returns True when none is left.
         """
         found = {
             cid: cached.messages
@@ -347,7 +347,7 @@ class KeywordServer:
             if any(is_legacy_keyword(f) for m in cached.messages for f in m.flags)
         }
         if not found:
-            return 0
+            return True
         self.refresh_log(create=True)
         done = 0
         for cid, cached in sorted(found.items()):
@@ -368,6 +368,7 @@ class KeywordServer:
             done += 1
         self.refresh_log()
         log.info("moved the team state of %d conversation(s) to the bounded keyword scheme", done)
+        return done == len(found)
         return done
 
     def forget(self, agent: str) -> int:
