@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from supportinbox import __version__
 
+# Not typing.TYPE_CHECKING: importing typing is a third of what `--version` costs (type
+# checkers treat any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from supportinbox.cli.app import cli
 
@@ -70,7 +72,7 @@ def _run(argv: list[str] | None) -> None:
     sys.exit(0)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "cli":
         from supportinbox.cli.app import cli
 

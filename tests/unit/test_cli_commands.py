@@ -79,6 +79,7 @@ HEAVY = ("textual", "rich", "jinja2", "keyring", "imapclient", "pydantic", "sqli
 def test_version_is_answered_before_click_loads(tmp_path: Path) -> None:
     loaded = _loaded_after(["--version"], tmp_path)
     assert "click" not in loaded
+    assert "typing" not in loaded
     assert not [m for m in loaded if m.split(".")[0] in HEAVY]
     assert not [m for m in loaded if m.startswith("supportinbox.") and m != "supportinbox.cli"]
 
