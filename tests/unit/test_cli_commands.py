@@ -39,7 +39,8 @@ def test_the_map_names_every_command_of_every_command_module() -> None:
         command: (callback.__module__ if (callback := cli.commands[command].callback) else "")
         for command in cli.commands
     }
-    assert set(defined) == set(COMMAND_MODULES)
+    hint = "each top-level command needs its line in COMMAND_MODULES (supportinbox/cli/app.py)"
+    assert set(defined) == set(COMMAND_MODULES), hint
     for command, module in defined.items():
         assert module == f"supportinbox.cli.{COMMAND_MODULES[command]}", command
     assert set(COMMAND_MODULES.values()) == set(_all_command_modules())
