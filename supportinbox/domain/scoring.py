@@ -117,7 +117,7 @@ def score(facts: ConversationFacts, config: TriageConfig, matcher: KeywordMatche
         urgent = True
     elif mentions and not urgent and not failures:
         points += ATTENTION_POINTS
-        reasons.append(f"mentions '{mentions[0]}' (attention, not urgent)")
+        reasons.append(f"mentions '{mentions[0]}': maybe a problem, not urgent")
     if facts.followups > 0:
         points += FOLLOWUP_POINTS * min(facts.followups, 3)
         plural = "s" if facts.followups != 1 else ""

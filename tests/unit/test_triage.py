@@ -173,7 +173,7 @@ def test_error_bug_cannot_raise_attention_without_urgency() -> None:
     ):
         result = run(facts(waiting_texts=[(subject, body)]))
         assert result.band == sla.BAND_NORMAL, subject
-        assert result.reasons == [f"mentions '{word}' (attention, not urgent)"]
+        assert result.reasons == [f"mentions '{word}': maybe a problem, not urgent"]
         assert result.urgency == scoring.ATTENTION_POINTS
 
 
