@@ -29,6 +29,7 @@ from imapclient import DELETED, IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
 from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
 
@@ -106,7 +107,13 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
         )
     if isinstance(exc, OSError) and exc.strerror:
         return ConnectionFailed(f"cannot talk to the IMAP server {where}: {exc.strerror}")
-    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    # The server's own words may be in the error: shown as inert text.
+    text = one_line(str(exc), limit=200) or type(exc).__name__
+    if isinstance(exc, imap_errors.ProtocolError):
+        return ConnectionFailed(
+            f"the IMAP server {where} sent an answer that breaks the IMAP protocol ({text}): "
+            "nothing of it was kept; what was synced before is"
+        )
     return ConnectionFailed(f"the connection to the IMAP server {where} was lost ({text}): try again")
 
 
@@ -170,6 +177,9 @@ def _open(account: AccountConfig, account_name: str, context: ssl.SSLContext | N
                     f'it is a TLS-only port. Set imap_security = "tls" for this port, or use the '
                     "server's STARTTLS port (usually 143)"
                 ) from None
+        except imap_errors.IMAPClientError as exc:
+            # imaplib raises its plain error for a greeting that is BYE or no IMAP at all.
+            raise describe_network_error(exc, account, account_name) from None
     raise AssertionError("unreachable: the last attempt waits the whole timeout")
 
 
@@ -223,8 +233,13 @@ def _starttls(client: IMAPClient, account: AccountConfig, context: ssl.SSLContex
         client.starttls(context)
     except UserError:
         raise
-    except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
+    except NETWORK_ERRORS as exc:  # TLS errors are OSErrors
         raise describe_network_error(exc, account) from None
+    except imap_errors.IMAPClientError as exc:
+        raise ConnectionFailed(
+            f"the IMAP server {_where(account)} did not start TLS ({one_line(str(exc), limit=120)}): "
+            "refusing to log in without it"
+        ) from None
 
 
 def _login(client: IMAPClient, account_name: str, account: AccountConfig, password: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socketserver
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,6 +28,18 @@ BODY = b"Hello, a question.\r\n"
 
 class Hangup(Exception):
     """Raised by a handler to close the connection."""
+
+
+class StartTls(Exception):
+    """Raised by a STARTTLS handler: send ``reply`` (plus any injected bytes), then start TLS.
+
+    With ``handshake=False`` the server says what it says and goes on in plain text.
+    """
+
+    def __init__(self, reply: bytes, *, handshake: bool = True) -> None:
+        super().__init__("STARTTLS")
+        self.reply = reply
+        self.handshake = handshake
 
 
 def literal(data: bytes) -> bytes:
@@ -96,15 +109,26 @@ def _default_handlers() -> dict[str, Handler]:
 class FakeImap:
     """``with FakeImap(greeting=..., LOGIN=handler) as server: ... server.port``."""
 
-    def __init__(self, *, greeting: bytes = b"* OK fake IMAP ready\r\n", **handlers: Handler) -> None:
+    def __init__(
+        self,
+        *,
+        greeting: bytes = b"* OK fake IMAP ready\r\n",
+        tls_context: ssl.SSLContext | None = None,
+        **handlers: Handler,
+    ) -> None:
         self.greeting = greeting
+        self.tls_context = tls_context
         self.handlers = {**_default_handlers(), **{k.upper(): v for k, v in handlers.items()}}
         self.commands: list[bytes] = []
+        # Commands received before TLS started, on every connection (what an observer saw).
+        self.cleartext: list[bytes] = []
+        self.connections = 0
         fake = self
 
         class _Connection(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                fake._serve(self.rfile, self.wfile)
+                fake.connections += 1
+                fake._serve(self)
 
         class _Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
@@ -114,7 +138,10 @@ class FakeImap:
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def _serve(self, rfile: Any, wfile: Any) -> None:
+    def _serve(self, conn: socketserver.StreamRequestHandler) -> None:
+        rfile: Any = conn.rfile
+        wfile: Any = conn.wfile
+        in_tls = False
         try:
             wfile.write(self.greeting)
             while True:
@@ -122,19 +149,30 @@ class FakeImap:
                 if not line:
                     return
                 self.commands.append(line)
+                if not in_tls:
+                    self.cleartext.append(line)
                 parts = line.rstrip(b"\r\n").split(b" ")
                 if len(parts) < 2:
                     wfile.write(b"* BAD what\r\n")
                     continue
                 tag, name, args = parts[0], parts[1].decode("ascii", "replace").upper(), parts[2:]
                 handler = self.handlers.get(name)
-                reply = handler(tag, args) if handler else tag + b" BAD unknown command\r\n"
+                try:
+                    reply = handler(tag, args) if handler else tag + b" BAD unknown command\r\n"
+                except StartTls as start:
+                    wfile.write(start.reply)
+                    wfile.flush()
+                    if start.handshake and self.tls_context is not None:
+                        secure = self.tls_context.wrap_socket(conn.connection, server_side=True)
+                        rfile, wfile = secure.makefile("rb"), secure.makefile("wb")
+                        in_tls = True
+                    continue
                 for chunk in [reply] if isinstance(reply, bytes) else reply:
                     wfile.write(chunk)
                 wfile.flush()
                 if name == "LOGOUT":
                     return
-        except (Hangup, BrokenPipeError, ConnectionResetError):
+        except (Hangup, BrokenPipeError, ConnectionResetError, ssl.SSLError):
             return
         finally:
             with contextlib.suppress(OSError):
