@@ -214,19 +214,26 @@ class _FetchPool:
     def __init__(self, imap: IMAPClient) -> None:
         self.imap = imap
         self.data: dict[int, dict[bytes, Any]] = {}
+        self.asked: set[int] = set()
 
     def send(self, uids: Iterable[int], items: Sequence[str]) -> Any:
-        return _send_fetch(self.imap, uid_set(uids), items)
+        wanted = list(uids)
+        self.asked.update(wanted)
+        return _send_fetch(self.imap, uid_set(wanted), items)
 
     def wait(self, tag: Any) -> None:
         for uid, items in _complete_fetch(self.imap, tag).items():
-            self.data.setdefault(uid, {}).update(items)
+            # Answers for UIDs nobody asked for are dropped, not kept until the sync ends.
+            if uid in self.asked:
+                self.data.setdefault(uid, {}).update(items)
 
     def get(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
         return {uid: self.data[uid] for uid in uids if uid in self.data}
 
     def take(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
-        return {uid: self.data.pop(uid) for uid in uids if uid in self.data}
+        taken = {uid: self.data.pop(uid) for uid in uids if uid in self.data}
+        self.asked.difference_update(taken)
+        return taken
 
 
 def _uid_fetch(
@@ -303,6 +310,20 @@ def _fewer_checkpoints(db: Database) -> Iterator[None]:
         yield
     finally:
         db.conn.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+
+
+class _Renumbered(Exception):
+    """The server gave a cached UID to another message without changing UIDVALIDITY."""
+
+
+def _renumbered(folder: store.Folder, uidvalidity: int, uidnext: int | None, max_cached: int) -> str:
+    """Why the folder's cached UIDs no longer name the server's messages ("" when they do)."""
+    if folder.uidvalidity is not None and folder.uidvalidity != uidvalidity:
+        return "UIDVALIDITY changed"
+    if folder.uidvalidity == uidvalidity and uidnext is not None and max_cached and uidnext <= max_cached:
+        # UIDs only grow: a server handing out a UID it gave before reuses it (RFC 3501 2.3.1.1).
+        return f"UIDNEXT went back to {uidnext} (a cached UID is {max_cached}) under the same UIDVALIDITY"
+    return ""
 
 
 class SyncEngine:
@@ -390,8 +411,9 @@ class SyncEngine:
         result = FolderResult(name=name, role=role, total=exists)
         with self.db.transaction() as conn:
             folder = store.ensure_folder(conn, name, role)
-            if folder.uidvalidity is not None and folder.uidvalidity != uidvalidity:
-                log.warning("UIDVALIDITY of %s changed: cache of the folder rebuilt", name)
+            renumbered = _renumbered(folder, uidvalidity, uidnext, store.max_uid(conn, folder.id))
+            if renumbered:
+                log.warning("%s of %s: cache of the folder rebuilt", renumbered, name)
                 store.clear_folder(conn, folder.id)
                 result.rebuilt = True
                 folder = store.ensure_folder(conn, name, role)
@@ -409,7 +431,16 @@ class SyncEngine:
                 conn.execute("UPDATE folders SET last_sync = ? WHERE id = ?", (utcnow_iso(), folder.id))
             return result
 
-        vanished = self._apply_changes(imap, folder, cached, highestmodseq, result)
+        try:
+            vanished = self._apply_changes(imap, folder, cached, highestmodseq, result)
+        except _Renumbered as exc:
+            # A UID names another message now: nothing cached for this folder can be trusted.
+            log.warning("%s of %s: cache of the folder rebuilt", exc, name)
+            with self.db.transaction() as conn:
+                store.clear_folder(conn, folder.id)
+            rebuilt = self._sync_folder(imap, name, role)
+            rebuilt.rebuilt = True
+            return rebuilt
         complete = folder.uidnext is not None and folder.uidvalidity == uidvalidity
         cached_set = set(cached) - vanished
         if self._qresync and complete and cached:
@@ -453,7 +484,10 @@ class SyncEngine:
         """Pick up flag changes (and, with QRESYNC, expunges) of cached messages."""
         if not cached:
             return set()
-        items = ["UID", "FLAGS", "MODSEQ"] if self._condstore else ["UID", "FLAGS"]
+        # Size and arrival time tell a message apart from another that took over its UID.
+        items = ["UID", "FLAGS", "RFC822.SIZE", "INTERNALDATE"]
+        if self._condstore:
+            items.append("MODSEQ")
         modifiers: list[str] = []
         since = folder.highestmodseq
         if self._condstore and since is not None and highestmodseq is not None:
@@ -467,6 +501,7 @@ class SyncEngine:
         vanished = set()
         if self._qresync and modifiers:
             vanished = _vanished_uids(imap._imap.untagged_responses.pop("VANISHED", []), cached)
+        self._check_identity(folder.id, response)
         changes = [
             (uid, store.flags_text(data.get(b"FLAGS", ())), _modseq(data))
             for uid, data in response.items()
@@ -476,6 +511,25 @@ class SyncEngine:
             with self.db.transaction() as conn:
                 result.updated += store.update_flags(conn, folder.id, changes)
         return vanished
+
+    def _check_identity(self, folder_id: int, response: dict[int, dict[bytes, Any]]) -> None:
+        """Raise :class:`_Renumbered` if a cached UID now names a message of another size or date."""
+        known = {
+            int(row[0]): (row[1], row[2])
+            for row in self.db.conn.execute(
+                "SELECT uid, size, internaldate FROM messages WHERE folder_id = ?", (folder_id,)
+            )
+        }
+        for uid, data in response.items():
+            cached = known.get(uid)
+            size, arrived = data.get(b"RFC822.SIZE"), _iso(data.get(b"INTERNALDATE"))
+            if cached is None or not cached[0] or not cached[1] or not isinstance(size, int) or not arrived:
+                continue  # nothing to compare (a server that did not say, now or then)
+            if (size, arrived) != (cached[0], cached[1]):
+                raise _Renumbered(
+                    f"UID {uid} now names another message under the same UIDVALIDITY "
+                    f"(size {cached[0]} -> {size}, arrived {cached[1]} -> {arrived})"
+                )
 
     def _fetch_new(
         self,
