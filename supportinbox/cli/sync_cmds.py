@@ -27,7 +27,7 @@ def summary_line(result: SyncResult) -> str:
         line = f"synced {_count(result.new, 'message')} in {seconds} ({per_folder})"
     else:
         totals = ", ".join(f"{one_line(f.name)} {f.total:,}" for f in result.folders)
-        line = f"up to date in {seconds} ({totals})"
+        line = f"{'nothing new' if result.skipped else 'up to date'} in {seconds} ({totals})"
     extras = []
     if result.updated:
         extras.append(f"{_count(result.updated, 'flag change')}")
@@ -36,6 +36,8 @@ def summary_line(result: SyncResult) -> str:
     rebuilt = [one_line(f.name) for f in result.folders if f.rebuilt]
     if rebuilt:
         extras.append(f"{', '.join(rebuilt)} fetched again (the server renumbered it)")
+    if result.skipped:
+        extras.append(f"{_count(result.skipped, 'message')} skipped (left on the server, see the warning)")
     if result.pending_done:
         extras.append(f"{_count(result.pending_done, 'queued change')} sent")
     return line + ("; " + "; ".join(extras) if extras else "")

@@ -18,6 +18,7 @@ UIDVALIDITY empties the folder's cache and fetches it again.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import imaplib
 import logging
 import re
@@ -32,6 +33,7 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.safetext import one_line
 from supportinbox.errors import ConnectionFailed
 from supportinbox.faults import crash_point
 from supportinbox.mail.imap import (
@@ -61,6 +63,9 @@ log = logging.getLogger(__name__)
 
 _REPORT_BYTES = 16_384  # of a bounce's delivery status and returned headers
 _STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message's fetch data
+# A server whose answers break for this many messages in a row is broken as a whole: the
+# sync stops with one line instead of reconnecting for every message of the folder.
+_SKIPS_IN_A_ROW = 5
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(folder, done, total)`` while new messages are fetched."""
@@ -79,6 +84,7 @@ class FolderResult:
     vanished: int = 0
     rebuilt: bool = False
     total: int = 0
+    skipped: list[str] = field(default_factory=list)  # messages left on the server, and why
 
 
 @dataclass
@@ -104,6 +110,10 @@ class SyncResult:
     def vanished(self) -> int:
         return sum(f.vanished for f in self.folders)
 
+    @property
+    def skipped(self) -> int:
+        return sum(len(f.skipped) for f in self.folders)
+
     def folder(self, role_or_name: str) -> FolderResult | None:
         return next((f for f in self.folders if role_or_name in (f.role, f.name)), None)
 
@@ -113,6 +123,10 @@ class _ByteCounter:
 
     def __init__(self, imap: IMAPClient) -> None:
         self.count = 0
+        self.attach(imap)
+
+    def attach(self, imap: IMAPClient) -> None:
+        """Count this connection's bytes too (a connection opened again during the sync)."""
         inner = imap._imap
         read, readline = inner.read, inner.readline
 
@@ -194,7 +208,7 @@ def _complete_fetch(imap: IMAPClient, tag: Any) -> dict[int, dict[bytes, Any]]:
         if tagged is not None and tagged.group(1) in inner.tagged_commands:
             inner.tagged_commands[tagged.group(1)] = (tagged.group(2).upper().decode(), [tagged.group(3)])
             continue
-        raise imaplib.IMAP4.abort(f"unexpected answer from the server: {head[:80]!r}")
+        raise imap_errors.ProtocolError(f"unexpected answer from the server: {head[:80]!r}")
     status, text = inner.tagged_commands.pop(tag)
     if status != "OK":
         detail = (text[0] or b"").decode("utf-8", "replace")[:200] if text else ""
@@ -282,6 +296,18 @@ def _vanished_uids(responses: Iterable[Any], cached: Sequence[int]) -> set[int]:
     return found
 
 
+def _answer_broke(exc: BaseException) -> bool:
+    """Whether a FETCH failed on what the server answered, not on the connection going away.
+
+    Such a failure can be one message's (a BODYSTRUCTURE nested without end, an unreadable
+    message file answered NO, a line past imaplib's cap): the message alone is then skipped.
+    A lost connection is not: the sync stops and the next one resumes, as it always did.
+    """
+    if isinstance(exc, OSError | imaplib.IMAP4.abort):
+        return False
+    return isinstance(exc, imap_errors.IMAPClientError)
+
+
 def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -354,13 +380,17 @@ class SyncEngine:
         self.lock_wait = lock_wait
         self._condstore = False
         self._qresync = False
+        # The connection in use: a FETCH answer that breaks the protocol leaves a connection
+        # out of step with its answers, and a new one replaces it (_reconnect).
+        self._imap: IMAPClient | None = None
+        self._counter: _ByteCounter | None = None
 
     def run(self) -> SyncResult:
         """Sync once; raise ConnectionFailed / AuthenticationFailed / StorageError / SyncBusy."""
         started = time.monotonic()
         with account_lock(self.account_name, wait=self.lock_wait):
-            imap = connect(self.account_name, self.account, password=self.password)
-            counter = _ByteCounter(imap)
+            imap = self._imap = connect(self.account_name, self.account, password=self.password)
+            counter = self._counter = _ByteCounter(imap)
             try:
                 with _fewer_checkpoints(self.db):
                     result = self._run(imap)
@@ -373,7 +403,7 @@ class SyncEngine:
                     f"during sync ({first}); what was synced so far is kept"
                 ) from None
             finally:
-                logout(imap)
+                logout(self._imap)
         result.bytes_received = counter.count
         result.seconds = time.monotonic() - started
         return result
@@ -396,10 +426,40 @@ class SyncEngine:
         for role, name in roles.by_role().items():
             if self.only is not None and name not in self.only and role not in self.only:
                 continue
-            result.folders.append(self._sync_folder(imap, name, role))
+            folder = self._sync_folder(self._current(), name, role)
+            result.folders.append(folder)
+            result.problems.extend(folder.skipped)
         for hook in self.hooks:
-            hook.after(imap, self.db, roles)
+            hook.after(self._current(), self.db, roles)
         return result
+
+    def _current(self) -> IMAPClient:
+        assert self._imap is not None, "only while run() is connected"
+        return self._imap
+
+    def _reconnect(self, name: str, uidvalidity: int | None) -> IMAPClient:
+        """A new connection with ``name`` selected; the old one is dropped, not logged out.
+
+        After a broken answer the old connection's next bytes may still belong to it (or to
+        pipelined commands), so nothing more is read from it.
+        """
+        with contextlib.suppress(Exception):
+            self._current().shutdown()
+        imap = self._imap = connect(self.account_name, self.account, password=self.password)
+        assert self._counter is not None
+        self._counter.attach(imap)
+        imap.normalise_times = False
+        if self._qresync:
+            imap.enable("QRESYNC")
+        elif self._condstore:
+            imap.enable("CONDSTORE")
+        info = imap.select_folder(name, readonly=True)
+        if uidvalidity is not None and int(info[b"UIDVALIDITY"]) != uidvalidity:
+            raise ConnectionFailed(
+                f"the UIDVALIDITY of {name!r} changed during the sync; what was synced so far is kept: "
+                "sync again"
+            )
+        return imap
 
     def _sync_folder(self, imap: IMAPClient, name: str, role: str) -> FolderResult:
         info = imap.select_folder(name, readonly=True)
@@ -540,16 +600,66 @@ class SyncEngine:
         state: dict[str, int | None],
         result: FolderResult,
     ) -> None:
-        """Fetch new messages newest first, one transaction per batch."""
+        """Fetch new messages newest first, one transaction per batch.
+
+        A FETCH whose answer breaks the protocol, or that the server refuses, would stop
+        every later sync at the same message. The connection is opened again, the messages
+        that were in flight (three batches of the pipeline) are fetched one at a time, and
+        one that still fails is left on the server and reported in ``result.skipped``: the
+        folder is then not complete, so every later sync tries it again.
+        """
         total = len(uids)
         if self.progress is not None:
             self.progress(name, 0, total)
+        remaining = uids
+        while remaining:
+            try:
+                self._fetch_batches(imap, folder_id, name, remaining, state, result, total)
+                return
+            except (*NETWORK_ERRORS, imap_errors.IMAPClientError) as exc:
+                if not _answer_broke(exc):
+                    raise
+                log.warning("FETCH in %s failed (%s): fetching message by message", name, exc)
+            imap = self._reconnect(name, state["uidvalidity"])
+            with self.db.transaction() as conn:
+                stored = store.cached_uids(conn, folder_id)
+            left = [uid for uid in remaining if uid not in stored]
+            in_flight = 3 * self.account.batch_size
+            in_a_row = 0
+            for uid in left[:in_flight]:
+                try:
+                    self._fetch_batches(imap, folder_id, name, [uid], state, result, total)
+                    in_a_row = 0
+                except (*NETWORK_ERRORS, imap_errors.IMAPClientError) as exc:
+                    in_a_row += 1
+                    if not _answer_broke(exc) or in_a_row >= _SKIPS_IN_A_ROW:
+                        raise
+                    result.skipped.append(
+                        f"{name}: message UID {uid} skipped, the server's answer for it is broken "
+                        f"({one_line(str(exc), limit=120)}); it stays on the server and every sync "
+                        "tries it again (if this repeats, tell the mail provider)"
+                    )
+                    log.warning("%s: message UID %d skipped: %s", name, uid, exc)
+                    imap = self._reconnect(name, state["uidvalidity"])
+            remaining = left[in_flight:]
+
+    def _fetch_batches(
+        self,
+        imap: IMAPClient,
+        folder_id: int,
+        name: str,
+        uids: list[int],
+        state: dict[str, int | None],
+        result: FolderResult,
+        total: int,
+    ) -> None:
+        """Fetch ``uids`` in pipelined batches; ``total`` is what progress counts to."""
         size = self.account.batch_size
-        batches = [uids[start : start + size] for start in range(0, total, size)]
+        batches = [uids[start : start + size] for start in range(0, len(uids), size)]
         items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
         if self._condstore:
             items.append("MODSEQ")
-        done = 0
+        done = result.new + len(result.skipped)
         pool = _FetchPool(imap)
         first_tag = pool.send(batches[0], items) if batches else None
         # A software pipeline: while batch k-1 is decoded and stored, the server already

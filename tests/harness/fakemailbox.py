@@ -4,8 +4,10 @@
 UID FETCH (of just the UIDs asked) and UID STORE like a plain IMAP4rev1 server without
 CONDSTORE. A test changes it between syncs the way broken servers do: a UID given to
 another message under the same UIDVALIDITY, UIDNEXT going backwards, keywords silently
-dropped; and ``interject`` adds untagged lines to FETCH answers (an EXPUNGE in the middle, a
-FETCH for a UID nobody asked for).
+dropped; ``interject`` adds untagged lines to FETCH answers (an EXPUNGE in the middle, a
+FETCH for a UID nobody asked for); ``broken`` gives one message a BODYSTRUCTURE that breaks
+the protocol and ``refused`` answers NO to a FETCH of content that names one of its messages
+(a server bug on one message).
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class Mailbox:
     keep_keywords: bool = True
     # Untagged lines to add to the answer of a UID FETCH of the given UIDs (after the first).
     interject: Callable[[list[int]], bytes] | None = None
+    # UID -> the bytes sent as its BODYSTRUCTURE instead of its own.
+    broken: dict[int, bytes] = field(default_factory=dict)
+    # UIDs whose content the server cannot read: a FETCH of structure or text naming one ends
+    # in NO, after the others' answers (as Dovecot's SERVERBUG, Gmail's "could not be FETCHed").
+    refused: set[int] = field(default_factory=set)
 
     def _select(self, tag: bytes, args: list[bytes]) -> Reply:
         if args and args[0].strip(b'"').upper() != b"INBOX":
@@ -98,7 +105,9 @@ class Mailbox:
                 parts.append(b"RFC822.SIZE %d" % len(msg.raw))
             if b"INTERNALDATE" in items:
                 parts.append(b'INTERNALDATE "%s"' % msg.arrived.strftime("%d-%b-%Y %H:%M:%S +0000").encode())
-            if b"BODYSTRUCTURE" in items:
+            if b"BODYSTRUCTURE" in items and uid in self.broken:
+                parts.append(b"BODYSTRUCTURE " + self.broken[uid])
+            elif b"BODYSTRUCTURE" in items:
                 parts.append(
                     b'BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" %d 1 NIL NIL NIL NIL)'
                     % len(msg.body)
@@ -110,6 +119,8 @@ class Mailbox:
             if b"BODY.PEEK[1]" in items:
                 parts.append(b"BODY[1]<0> " + literal(msg.body))
             lines.append(b"* %d FETCH (%s)\r\n" % (self._seq(uid), b" ".join(parts)))
+        if self.refused.intersection(asked) and b"BODY" in items:  # flags come from the index
+            return b"".join(lines) + tag + b" NO [SERVERBUG] Internal error occurred\r\n"
         return b"".join(lines) + tag + b" OK FETCH done\r\n"
 
     def _store(self, tag: bytes, args: list[bytes]) -> Reply:

@@ -4,8 +4,10 @@ Each case is a way servers have been seen to break the protocol's promises (isyn
 the STARTTLS study's lists): a UID given to another message under the same UIDVALIDITY,
 UIDNEXT going backwards, an EXPUNGE in the middle of a FETCH answer, a FETCH answer for a
 UID nobody asked for, an endlessly nested BODYSTRUCTURE, a 100 MB line, a literal of
-{4294967295}. The sync either ends with the cache equal to what the server now holds,
-or stops with one clear line (never a traceback), keeping what it had.
+{4294967295}, one message whose answer breaks the protocol or is refused. The sync either
+ends with the cache equal to what the server now holds, or skips the one message it cannot
+read (reported, left on the server, tried again by every sync), or stops with one clear line
+(never a traceback), keeping what it had.
 """
 
 from __future__ import annotations
@@ -107,43 +109,86 @@ def test_a_fetch_answer_for_a_uid_not_asked_is_ignored(
     assert _cached(supportinbox_home) == _on_server(box)
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        pytest.param(
-            b"* 1 FETCH (UID 1 BODYSTRUCTURE " + b"(" * 100_000 + b")" * 100_000 + b")\r\n", id="nesting"
-        ),
-        pytest.param(b"* 1 FETCH (UID 1 BODYSTRUCTURE " + b"(" * 100_000 + b"\r\n", id="unclosed-nesting"),
-    ],
-)
-def test_an_endless_bodystructure_is_one_line(answer: bytes, supportinbox_home: Path) -> None:
-    def uid(tag: bytes, args: list[bytes]) -> Reply:
-        if args[0].upper() == b"SEARCH":
-            return b"* SEARCH 1\r\n" + tag + b" OK done\r\n"
-        return answer + tag + b" OK done\r\n"
+def _skipped(run: Run) -> list[str]:
+    return [line for line in run.error_lines if "skipped" in line]
 
-    with FakeImap(UID=uid) as fake:
-        write_config(supportinbox_home, config_text(imap_port=fake.port, timeout=10))
+
+BROKEN = {
+    "nesting": {"broken": {3: b"(" * 100_000 + b")" * 100_000}},
+    "unclosed-nesting": {"broken": {3: b"(" * 100_000}},
+    "line-over-imaplib-cap": {"broken": {3: b"X" * 2_000_000}},
+    "fetch-refused": {"refused": {3}},
+}
+
+
+@pytest.mark.parametrize("fault", BROKEN.values(), ids=BROKEN.keys())
+def test_one_message_whose_answer_breaks_is_skipped_reported_and_tried_again(
+    fault: dict[str, object], supportinbox_home: Path
+) -> None:
+    box = Mailbox({uid: message(uid) for uid in range(1, 9)})
+    for name, value in fault.items():
+        setattr(box, name, value)
+    with FakeImap(**box.handlers()) as fake:
+        write_config(supportinbox_home, config_text(imap_port=fake.port, timeout=10, batch_size=2))
         run = _sync(supportinbox_home)
-    if run.returncode == 0:
-        return  # the message was kept without a structure, as for a missing BODYSTRUCTURE
+        # Every other message is synced; the broken one is named, once, and left on the server.
+        assert run.returncode == 0, run.describe()
+        assert len(_skipped(run)) == 1 and "UID 3" in _skipped(run)[0], run.describe()
+        assert "synced 7 messages" in run.stdout and "1 message skipped" in run.stdout, run.describe()
+        expected = _on_server(box)
+        del expected[3]
+        assert _cached(supportinbox_home) == expected
+        # Later syncs still bring new mail, and report the message again.
+        box.messages[9] = message(9)
+        run = _sync(supportinbox_home)
+        assert run.returncode == 0, run.describe()
+        assert len(_skipped(run)) == 1 and "UID 3" in _skipped(run)[0], run.describe()
+        assert "<q9@customer.test>" in _cached(supportinbox_home).values()
+        # Once the server can send it, it arrives: nothing was lost.
+        box.broken, box.refused = {}, set()
+        run = _sync(supportinbox_home)
+        assert run.returncode == 0 and not _skipped(run), run.describe()
+        assert _cached(supportinbox_home) == _on_server(box)
+        assert "up to date" in _sync(supportinbox_home).stdout
+
+
+def test_a_server_whose_every_answer_breaks_stops_with_one_line(supportinbox_home: Path) -> None:
+    box = Mailbox({uid: message(uid) for uid in range(1, 21)})
+    box.broken = {uid: b"(" * 100_000 for uid in box.messages}
+    with FakeImap(**box.handlers()) as fake:
+        write_config(supportinbox_home, config_text(imap_port=fake.port, timeout=10, batch_size=2))
+        run = _sync(supportinbox_home)
+    # Not one reconnection per message: a few in a row, then one line.
     assert_one_clear_line(run)
+    assert "breaks the IMAP protocol" in run.stderr, run.describe()
+    assert fake.connections <= 8, fake.connections
 
 
-@pytest.mark.parametrize(
-    "head",
-    [
-        pytest.param(b"* 1 FETCH (UID 1 FLAGS () X-PADDING ", id="100MB-line"),
-        pytest.param(b"* 1 FETCH (UID 1 FLAGS () BODY[HEADER] {4294967295}\r\n", id="literal-4294967295"),
-    ],
-)
-def test_a_huge_answer_is_refused_with_one_line(head: bytes, supportinbox_home: Path) -> None:
+def _streaming(head: bytes) -> Reply:
+    """A UID handler: SEARCH finds UID 1, anything else is ``head`` then 100 MB."""
+
     def uid(tag: bytes, args: list[bytes]) -> Reply:
         if args[0].upper() == b"SEARCH":
             return b"* SEARCH 1\r\n" + tag + b" OK done\r\n"
         return stream(head, 100 * 1024 * 1024)
 
-    with FakeImap(UID=uid) as fake:
+    return uid
+
+
+def test_a_100mb_line_is_cut_at_the_cap_and_its_message_skipped(supportinbox_home: Path) -> None:
+    with FakeImap(UID=_streaming(b"* 1 FETCH (UID 1 FLAGS () X-PADDING ")) as fake:
+        write_config(supportinbox_home, config_text(imap_port=fake.port, timeout=10))
+        run = _sync(supportinbox_home)
+    # imaplib stops reading a line at 1 MB; the message is named and left on the server.
+    assert run.returncode == 0, run.describe()
+    assert len(_skipped(run)) == 1 and "UID 1" in _skipped(run)[0], run.describe()
+    assert "1000000 bytes" in _skipped(run)[0]
+    assert not _cached(supportinbox_home)
+
+
+def test_a_4294967295_literal_is_refused_with_one_line(supportinbox_home: Path) -> None:
+    head = b"* 1 FETCH (UID 1 FLAGS () BODY[HEADER] {4294967295}\r\n"
+    with FakeImap(UID=_streaming(head)) as fake:
         write_config(supportinbox_home, config_text(imap_port=fake.port, timeout=10))
         run = _sync(supportinbox_home)
     assert_one_clear_line(run)
