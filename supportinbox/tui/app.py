@@ -82,6 +82,7 @@ class SupportInboxApp(App[None]):
         self.theme = ui.theme if ui.theme in self.available_themes else "textual-dark"
         self._keymap_from_config = dict(ui.keys)
         self._stopping = threading.Event()
+        self._skipped: tuple[str, ...] = ()  # messages the last sync left on the server
         self.sync_status = SyncStatus(
             account=service.account_name,
             demo=service.demo,
@@ -186,6 +187,10 @@ class SupportInboxApp(App[None]):
             last_sync=outcome.synced_at,
             outbox=self.service.outbox_count(),
         )
+        if outcome.skipped and outcome.skipped != self._skipped:
+            # Said once per change, not at every sync: every sync tries them again.
+            self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
+        self._skipped = outcome.skipped
         self.refresh_views()
 
     def refresh_views(self) -> None:

@@ -54,6 +54,8 @@ class SyncOutcome:
 
     summary: str
     synced_at: str | None
+    # Messages the server could not send, left there (one line each, for a warning).
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -433,7 +435,8 @@ class InboxService:
             summary = f"{result.new} new, {result.updated} changed"
             progress("sending due replies")
             summary += self._send_due(db)
-        return SyncOutcome(summary, utcnow_iso())
+        skipped = tuple(line for folder in result.folders for line in folder.skipped)
+        return SyncOutcome(summary, utcnow_iso(), skipped)
 
     def _send_due(self, db: Database) -> str:
         """Send replies whose undo window is over but were not sent (the app was closed, a crash)."""
