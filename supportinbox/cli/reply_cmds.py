@@ -53,10 +53,12 @@ def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> No
 _DRAFT_HEADERS = ("From", "To", "Cc", "Subject", "In-Reply-To", "References")
 
 
-def _show_draft(msg: Message, body: str) -> None:
+def _show_draft(msg: Message, body: str, note: str = "") -> None:
     for name in _DRAFT_HEADERS:
         if msg[name]:
             click.echo(f"{name}: {one_line(str(msg[name]))}")
+    if note:
+        click.echo(one_line(note))
     click.echo("")
     click.echo(clean(body), nl=not body.endswith("\n"))
 
@@ -148,11 +150,12 @@ def reply(
     if edit:
         draft = drafts.with_body(draft, _edit(draft.body))
     msg = drafts.draft_message(draft, config, account)
+    note = drafts.addressees(draft, account).note
     if not send:
-        _show_draft(msg, draft.body)
+        _show_draft(msg, draft.body, note)
         return
     if not yes:
-        _show_draft(msg, draft.body)
+        _show_draft(msg, draft.body, note)
         click.echo("")
         if not click.confirm("Send this reply?", default=False):
             click.echo("not sent")

@@ -177,6 +177,50 @@ def _address(name: str, addr: str) -> Address:
     return Address(display_name=display, addr_spec=addr)
 
 
+def _domain(addr: str) -> str:
+    return addr.rpartition("@")[2].lower()
+
+
+def reply_to_elsewhere(from_addr: str, reply_to: Iterable[str]) -> list[str]:
+    """Reply-To addresses in another domain than the sender's: a reply goes there, not to From.
+
+    A fact, not a verdict: contact forms and help desks set one on purpose, and so does
+    someone who forged From to have the answer sent to themselves.
+    """
+    sender = _domain(from_addr)
+    found: list[str] = []
+    for raw in reply_to:
+        addr = valid_address(raw)
+        if addr and _domain(addr) != sender and addr.lower() not in (a.lower() for a in found):
+            found.append(addr)
+    return found
+
+
+def reply_to_note(from_addr: str, reply_to: Iterable[str]) -> str:
+    """``Reply-To differs from sender: a@x.test`` when :func:`reply_to_elsewhere` finds any."""
+    elsewhere = reply_to_elsewhere(from_addr, reply_to)
+    return f"Reply-To differs from sender: {', '.join(elsewhere)}" if elsewhere else ""
+
+
+@dataclass(frozen=True)
+class Addressees:
+    """Where a reply goes, as shown before it is sent (``cc`` and ``note`` may be empty)."""
+
+    to: str
+    cc: str
+    note: str
+
+
+def addressees(original: Original, account: AccountConfig, *, reply_all: bool = False) -> Addressees:
+    """The reply's real To and Cc (as :func:`build_reply` sets them) and the Reply-To note."""
+    rcpt = recipients(original, own_addresses(account), reply_all=reply_all)
+    return Addressees(
+        to=", ".join(str(a) for a in rcpt.to),
+        cc=", ".join(str(a) for a in rcpt.cc),
+        note=reply_to_note(original.from_addr, original.reply_to),
+    )
+
+
 def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: bool = False) -> Recipients:
     """To = Reply-To if given, else From; with ``reply_all`` the other To/Cc go to Cc, minus us.
 

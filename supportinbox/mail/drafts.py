@@ -98,9 +98,9 @@ def prepare_draft(
     )
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
-    rcpt = replies.recipients(original, own_addresses(account), reply_all=send_to_all)
+    sent_to = replies.addressees(original, account, reply_all=send_to_all)
     return Draft(
-        to=", ".join(str(a) for a in rcpt.to),
+        to=sent_to.to,
         conversation_id=ident,
         original=original,
         reply_to_uid=message.uid,
@@ -116,6 +116,11 @@ def with_body(draft: Draft, body: str) -> Draft:
     if not body.strip():
         raise UserError("the reply is empty: nothing was queued or sent")
     return replace(draft, body=body)
+
+
+def addressees(draft: Draft, account: AccountConfig) -> replies.Addressees:
+    """Where the draft's reply goes (To, Cc) and whether Reply-To sends it elsewhere than From."""
+    return replies.addressees(draft.original, account, reply_all=draft.reply_all)
 
 
 def draft_message(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
+from supportinbox.domain import replies
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template, list_templates
@@ -364,6 +365,10 @@ class InboxService:
             templates_dir=template.path.parent,
             today=self.now().date(),
         )
+
+    def addressees(self, draft: drafts.Draft) -> replies.Addressees:
+        """Where the draft's reply goes: the real To and Cc, and the Reply-To note."""
+        return drafts.addressees(draft, self.account)
 
     def queue(self, draft: drafts.Draft, body: str) -> int:
         """Put the reply in the outbox, due after the undo window; returns its outbox id."""

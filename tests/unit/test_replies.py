@@ -18,11 +18,14 @@ from supportinbox.domain.replies import (
     MAX_REFERENCES,
     Original,
     ReplyError,
+    addressees,
     base_subject,
     build_reply,
     flow,
     quote,
     reply_subject,
+    reply_to_elsewhere,
+    reply_to_note,
     template_variables,
     to_bytes,
 )
@@ -358,3 +361,28 @@ def test_signature_separator_survives_rendering_and_building() -> None:
     for flowed in (False, True):
         msg = _wire(build_reply(ORIGINAL, ACCOUNT, body, format_flowed=flowed))
         assert "\n-- \nAlice\n" in _body(msg)
+
+
+def test_reply_to_in_another_domain_is_named_and_the_reply_goes_there() -> None:
+    spoofed = Original(
+        from_name="Big Boss",
+        from_addr="ceo@customer.test",
+        subject="Refund",
+        reply_to=["attacker@evil.test"],
+        to_addrs=["support@acme.test"],
+        cc_addrs=["ann@customer.test"],
+    )
+    shown = addressees(spoofed, ACCOUNT)
+    assert (shown.to, shown.cc) == ("attacker@evil.test", "")
+    assert shown.note == "Reply-To differs from sender: attacker@evil.test"
+    assert addressees(spoofed, ACCOUNT, reply_all=True).cc == "ann@customer.test"
+    # Same domain (an office address, a colleague): a fact not worth a mark.
+    assert reply_to_elsewhere("ann@customer.test", ["Office <office@CUSTOMER.test>"]) == []
+    assert reply_to_note("ann@customer.test", []) == ""
+    # Invalid addresses are never a recipient, so never named either.
+    assert reply_to_elsewhere("ann@customer.test", ["not an address", "x@evil.test", "X@evil.test"]) == [
+        "x@evil.test"
+    ]
+    # Without Reply-To the reply goes to From, named with its display name.
+    plain = addressees(Original(from_name="Ann", from_addr="ann@customer.test", subject="Hi"), ACCOUNT)
+    assert (plain.to, plain.note) == ("Ann <ann@customer.test>", "")

@@ -24,7 +24,7 @@ from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from supportinbox import paths
-from supportinbox.domain.replies import reply_subject
+from supportinbox.domain.replies import Addressees, reply_subject
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
@@ -102,18 +102,22 @@ class ReplyEditorScreen(Screen[None]):
         super().__init__(id="reply-editor")
         self.draft = draft
         self._outbox_id: int | None = None
+        self._sent_to: Addressees | None = None
 
     @property
     def inbox_app(self) -> SupportInboxApp:
         return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
+        from supportinbox.tui.screens.reply import addressee_lines
+
         draft = self.draft
+        # The picker built these from the same draft without error.
+        self._sent_to = self.inbox_app.service.addressees(draft)
         yield Static(
             safe.assemble(
-                ("To: ", "bold"),
-                one_line(draft.to),
-                ("   Subject: ", "bold"),
+                *addressee_lines(self._sent_to),
+                ("Subject: ", "bold"),
                 one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
                 (f"   template {one_line(draft.template.name)}", "$text-muted"),
             ),
@@ -164,7 +168,9 @@ class ReplyEditorScreen(Screen[None]):
             if seconds <= 0:
                 self._countdown_over(True)
             else:
-                self.app.push_screen(UndoModal(self.draft.original.from_addr, seconds), self._countdown_over)
+                sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
+                recipients = sent_to.to + (f", Cc {sent_to.cc}" if sent_to.cc else "")
+                self.app.push_screen(UndoModal(recipients, seconds), self._countdown_over)
         elif event.state == WorkerState.SUCCESS and worker.name == "_cancel":
             self.inbox_app.outbox_changed()
             if worker.result:

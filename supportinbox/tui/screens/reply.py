@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -14,15 +15,27 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from supportinbox.domain.replies import Addressees
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
+from supportinbox.tui.safe import Part
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
+
+
+def addressee_lines(sent_to: Addressees) -> list[Part]:
+    """``To: ...``, ``Cc: ...`` and the Reply-To note, one per line, for a draft's head."""
+    lines: list[Part] = [("To: ", "bold"), sent_to.to, "\n"]
+    if sent_to.cc:
+        lines += [("Cc: ", "bold"), sent_to.cc, "\n"]
+    if sent_to.note:
+        lines += [(sent_to.note, "$text-warning bold"), "\n"]
+    return lines
 
 
 class TemplatePickerScreen(Screen[None]):
@@ -138,20 +151,23 @@ class TemplatePickerScreen(Screen[None]):
             return
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
+            sent_to = self.inbox_app.service.addressees(draft)
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
             return
         self._draft = draft
         after = f" · then {template.status}" if template.status else ""
-        to = one_line(draft.to)
         if self.incident:
-            to = f"{len(self.incident)} customers, each their own reply (shown for {to})"
+            # Each customer of the incident gets their own reply: the head names them all.
+            shown = one_line(sent_to.to)
+            sent_to = replace(
+                sent_to, to=f"{len(self.incident)} customers, each their own reply (shown for {shown})"
+            )
         head.update(
             safe.assemble(
-                ("To: ", "bold"),
-                to,
-                (f"   template {one_line(template.name)}{after}", "$text-muted"),
+                *addressee_lines(sent_to),
+                (f"template {one_line(template.name)}{after}", "$text-muted"),
             )
         )
         preview.update(safe.text(draft.body))

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from supportinbox.domain.conversation import MessageView, Note
 from supportinbox.domain.quoting import split_body
+from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import WARNING_MARK, sender_warning
 from supportinbox.tui import safe
@@ -117,8 +118,10 @@ class MessageBlock(Vertical):
             ),
             classes="message-head",
         )
+        reply_to_addrs = message.reply_to.split()
+        elsewhere = " (differs from sender)" if reply_to_elsewhere(message.from_addr, reply_to_addrs) else ""
         headers = [
-            ("Reply-To", message.reply_to),
+            ("Reply-To", ", ".join(reply_to_addrs) + elsewhere),
             ("To", ", ".join(message.to)),
             ("Cc", ", ".join(message.cc)),
             ("Date", message.date or ""),
