@@ -16,7 +16,7 @@ from pathlib import Path
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import replies, templates
 from supportinbox.domain.conversation import MessageView
-from supportinbox.domain.customer import own_addresses, relays_someone
+from supportinbox.domain.customer import own_addresses
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail.outbox import queue_reply
 from supportinbox.store.conversations import get_conversation
@@ -37,13 +37,6 @@ class Draft:
     to: str = ""  # who the reply goes to, as the To header will read ("Name <address>, ...")
 
 
-def _is_ours(message: MessageView, account: AccountConfig) -> bool:
-    own = own_addresses(account)
-    return message.from_us or (
-        message.from_addr.lower() in own and not relays_someone(message.from_addr, message.reply_to, own)
-    )
-
-
 def customer_message(db: Database, account: AccountConfig, conversation_id: str) -> tuple[str, MessageView]:
     """(full conversation id, the latest message in it from the conversation's customer).
 
@@ -51,7 +44,7 @@ def customer_message(db: Database, account: AccountConfig, conversation_id: str)
     thread (a colleague in Cc, another person through the same contact form) is not.
     """
     detail = get_conversation(db, conversation_id)
-    theirs = [m for m in detail.messages if not _is_ours(m, account) and m.folder_role != "sent"]
+    theirs = [m for m in detail.messages if not m.from_us]
     if not theirs:
         raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
     wanted = detail.summary.customer_email.lower()

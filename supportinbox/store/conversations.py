@@ -26,7 +26,6 @@ from supportinbox.domain.conversation import (
     MessageView,
     Note,
 )
-from supportinbox.domain.customer import relays_someone
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
@@ -41,6 +40,7 @@ from supportinbox.store.conversation_rows import (
     summary_from_row,
 )
 from supportinbox.store.db import Database
+from supportinbox.store.ours import OurMail, our_mail
 from supportinbox.store.triage_refresh import (
     RefreshResult,
     apply_clock,
@@ -163,9 +163,9 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}")
     summary = summary_from_row(row, moment)
-    ours = _our_addresses(db)
+    mine = our_mail(db.conn, db.get_meta("our_message_id_domain") or "", ident)
     messages = [
-        _message_view(r, ours)
+        _message_view(r, mine)
         for r in db.conn.execute(
             "SELECT m.id, f.name, f.role, m.uid, m.message_id, m.in_reply_to, m.refs, m.from_name, "
             "m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.subject, m.body_text, m.flags, m.attachments, "
@@ -186,14 +186,7 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     return ConversationDetail(summary=summary, messages=messages, notes=notes)
 
 
-def _our_addresses(db: Database) -> set[str]:
-    # The sent folder is ours by definition; anything else is ours when sent from the
-    # address the account replies from (recorded by the last refresh).
-    stored = db.get_meta("triage_our_address")
-    return {stored} if stored else set()
-
-
-def _message_view(row: sqlite3.Row | tuple[Any, ...], ours: set[str]) -> MessageView:
+def _message_view(row: sqlite3.Row | tuple[Any, ...], mine: OurMail) -> MessageView:
     try:
         attachments = [a for a in json.loads(row[15]) if isinstance(a, dict)]
     except (ValueError, TypeError):
@@ -216,8 +209,7 @@ def _message_view(row: sqlite3.Row | tuple[Any, ...], ours: set[str]) -> Message
         body_text=str(row[13]),
         flags=str(row[14]).split(),
         attachments=attachments,
-        from_us=row[2] == "sent"
-        or (str(row[8]).lower() in ours and not relays_someone(str(row[8]), str(row[16]), ours)),
+        from_us=mine.is_ours(str(row[2]), int(row[0])),
         reply_to=str(row[16]),
         reply_to_name=str(row[18]),
         automated=str(row[19]),

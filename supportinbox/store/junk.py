@@ -17,11 +17,12 @@ from email.policy import compat32
 from supportinbox.config import AccountConfig
 from supportinbox.domain import spamcheck
 from supportinbox.domain.automated import Automated
-from supportinbox.domain.customer import customer_of, own_addresses, relays_someone
+from supportinbox.domain.customer import customer_of, own_addresses
 from supportinbox.domain.senders import sender_label
 from supportinbox.errors import NotFound
 from supportinbox.store import pending
 from supportinbox.store.db import Database
+from supportinbox.store.ours import message_id_domain, our_mail
 
 _BULK_PRECEDENCE = {"bulk", "list", "junk"}
 
@@ -86,6 +87,7 @@ def _domain(address: str) -> str:
 
 def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
     ours = account.email.lower()
+    mine = our_mail(conn, message_id_domain(account))
     known = _Known({}, {}, set(), set(), set())
     # conversation_id is the last column of a wide row: read it from its covering index.
     links = {
@@ -104,9 +106,7 @@ def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
         conversation_id = links.get(int(rowid))
         mid = (message_id or "").lower()
         sender = customer_of("", str(from_addr), "", str(reply_to), own).email
-        if role == "sent" or (
-            str(from_addr).lower() in own and not relays_someone(str(from_addr), str(reply_to), own)
-        ):
+        if mine.is_ours(str(role), int(rowid)):
             if mid:
                 known.sent_subjects[mid] = str(subject)
             for address in f"{to_addrs} {cc_addrs}".lower().split():

@@ -29,7 +29,6 @@ from supportinbox.domain.customer import (
     customer_of,
     is_no_reply,
     own_addresses,
-    relays_someone,
 )
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
@@ -46,6 +45,7 @@ from supportinbox.store.conversation_rows import (
 )
 from supportinbox.store.db import Database, storage_error
 from supportinbox.store.junk import refresh_junk_verdicts
+from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_READ = 20000  # quoted history first (bottom-posting) must not hide the new text
@@ -84,12 +84,6 @@ _THREADED_FROM = (
 )
 
 
-def _from_us(role: str, from_addr: str, reply_to: str, own: Sequence[str]) -> bool:
-    """Whether a message is ours: filed in Sent, or sent from the account's address
-    (unless it is a contact form sending as us for someone else)."""
-    return role == "sent" or (from_addr in own and not relays_someone(from_addr, reply_to, own))
-
-
 def _party(from_us: bool, row: sqlite3.Row | tuple[Any, ...], own: Sequence[str]) -> Party:
     """The customer of a message from (from_name, from_addr, reply_to_name, reply_to) columns."""
     if from_us:
@@ -97,7 +91,7 @@ def _party(from_us: bool, row: sqlite3.Row | tuple[Any, ...], own: Sequence[str]
     return customer_of(str(row[0]), str(row[1]), str(row[2]), str(row[3]), own)
 
 
-def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessage]:
+def _load(conn: sqlite3.Connection, account: AccountConfig, mine: OurMail) -> list[ThreadMessage]:
     """The threading input: only the columns threading reads, one string per distinct id.
 
     A reply's In-Reply-To and References repeat Message-IDs held by other messages, and
@@ -116,7 +110,7 @@ def _load(conn: sqlite3.Connection, account: AccountConfig) -> list[ThreadMessag
         from_addr = str(row[6]).lower()
         from_addr = one(from_addr, from_addr)
         reply_to = str(row[11])
-        from_us = _from_us(row[1], from_addr, reply_to, own)
+        from_us = mine.is_ours(row[1], int(row[0]))
         customer = None
         if not from_us and (reply_to or from_addr in own or is_no_reply(from_addr)):
             customer = customer_of("", from_addr, "", reply_to, own).email
@@ -146,7 +140,9 @@ def _rows_by_id(conn: sqlite3.Connection, select: str, rowids: Sequence[int]) ->
         yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
 
 
-def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[int]) -> dict[int, _Message]:
+def _details(
+    conn: sqlite3.Connection, account: AccountConfig, mine: OurMail, rowids: Sequence[int]
+) -> dict[int, _Message]:
     """Row id -> what summarising needs of that message, for ``rowids``."""
     own = own_addresses(account)
     out: dict[int, _Message] = {}
@@ -159,7 +155,7 @@ def _details(conn: sqlite3.Connection, account: AccountConfig, rowids: Sequence[
     for row in _rows_by_id(conn, select, rowids):
         from_addr = str(row[3]).lower()
         flags = str(row[7]).split()
-        from_us = _from_us(row[1], from_addr, str(row[10]), own)
+        from_us = mine.is_ours(row[1], int(row[0]))
         out[int(row[0])] = _Message(
             rowid=int(row[0]),
             from_us=from_us,
@@ -405,7 +401,8 @@ def _refresh(
         # Both passes read one snapshot of the cache, whatever other processes write
         # meanwhile; their own writes go only to this connection's scratch tables.
         with _snapshot(conn):
-            members = _thread(conn, account)
+            mine = our_mail(conn, message_id_domain(account))
+            members = _thread(conn, account, mine)
             message_count = sum(len(rowids) for _, rowids in members)
             states = load_states(conn)
             renames = _renamed_states(members, _old_links(conn), states)
@@ -422,7 +419,7 @@ def _refresh(
             cutoff = incidents.incident_cutoff(cfg, moment)
             for start in range(0, len(members), _SCORE_SLICE):
                 part = members[start : start + _SCORE_SLICE]
-                details = _details(conn, account, [rowid for _, rowids in part for rowid in rowids])
+                details = _details(conn, account, mine, [rowid for _, rowids in part for rowid in rowids])
                 links = [
                     (rowid, cid)
                     for cid, rowids in part
@@ -473,7 +470,10 @@ def _refresh(
                 THREADED_ROLES,
             )
             db.set_meta("triage_config", cfg.model_dump_json())
+            # Our address names the customer of contact-form mail; our Message-ID domain
+            # tells copies of our own mail (store/ours.py).
             db.set_meta("triage_our_address", account.email.lower())
+            db.set_meta("our_message_id_domain", message_id_domain(account))
             if renames:
                 key = _inputs_key(db, cfg, account)
             db.set_meta("triage_refreshed", key)
@@ -486,12 +486,14 @@ def _refresh(
     return outcome
 
 
-def _thread(conn: sqlite3.Connection, account: AccountConfig) -> list[tuple[str, tuple[int, ...]]]:
+def _thread(
+    conn: sqlite3.Connection, account: AccountConfig, mine: OurMail
+) -> list[tuple[str, tuple[int, ...]]]:
     """Pass 1: each conversation's id and its message row ids (oldest first).
 
     Threading runs on the few columns it reads; only the ids are kept from it.
     """
-    threads = thread_messages(_load(conn, account))
+    threads = thread_messages(_load(conn, account, mine))
     threads.reverse()
     members: list[tuple[str, tuple[int, ...]]] = []
     while threads:  # each thread is freed as soon as its ids are taken
