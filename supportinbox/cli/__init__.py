@@ -28,19 +28,26 @@ def _log_error(message: str, *, traceback: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit code."""
+    """Entry point: user errors become one line on stderr and a non-zero exit code.
+
+    Everything written meanwhile is filtered for the terminal (see ``cli/output.py``).
+    """
     if (argv if argv is not None else sys.argv[1:]) == ["--version"]:
         # Answered before click and the command group load: a script or a shell prompt
         # asking for the version waits for the interpreter only.
         print(VERSION_LINE)
         sys.exit(0)
-    _run(argv)
+    from supportinbox.cli.output import safe_streams
+
+    with safe_streams():
+        _run(argv)
 
 
 def _run(argv: list[str] | None) -> None:
     import click
 
     from supportinbox.cli.app import cli
+    from supportinbox.domain.safetext import one_line
     from supportinbox.errors import UserError
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -48,7 +55,7 @@ def _run(argv: list[str] | None) -> None:
         cli.main(args=argv, prog_name="supportinbox", standalone_mode=False)
     except UserError as exc:
         _log_error(exc.message)
-        click.echo(f"supportinbox: {exc.message}", err=True)
+        click.echo(f"supportinbox: {one_line(exc.message)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("supportinbox: aborted", err=True)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import click
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.output import unfiltered
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.db import Database
@@ -60,7 +61,9 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
     )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # Cursor movements of its own: the one writer past the terminal filter (cli/output.py).
+    console = Console(file=unfiltered(sys.stderr))
+    with Progress(*columns, console=console, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
         def update(folder: str, done: int, total: int) -> None:
@@ -92,7 +95,7 @@ def run_sync(
         result = engine.run()
     refresh_conversations(db, obj.config, account)
     for problem in result.problems:
-        click.echo(f"supportinbox: warning: {problem}", err=True)
+        click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:
         click.echo(
             f"supportinbox: warning: {_count(result.pending_failed, 'queued change')} could not be applied "

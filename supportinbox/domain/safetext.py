@@ -67,6 +67,37 @@ def clean(text: str | None, *, tabsize: int = 4) -> str:
     return text.expandtabs(tabsize)
 
 
+# Select Graphic Rendition: colours and bold, all Rich writes for its styles on a terminal.
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str, *, keep_sgr: bool = False) -> str:
+    """What may be written to a terminal: everything :func:`clean` drops, dropped, but nothing else.
+
+    Unlike :func:`clean` it keeps the text as it is otherwise (tabs, line layout), and
+    with ``keep_sgr`` keeps colour sequences (our own styling on a terminal). A carriage
+    return is kept only at the very start (a countdown rewriting its own line); anywhere
+    else it could hide what came before it on the line.
+    """
+    if not text:
+        return text
+    rewind = "\r" if text.startswith("\r") else ""
+    body = text[len(rewind) :]
+    if keep_sgr:
+        body = _ESCAPE_SEQUENCE.sub(lambda m: m.group(0) if _SGR.fullmatch(m.group(0)) else "", body)
+    else:
+        body = _ESCAPE_SEQUENCE.sub("", body)
+    # Kept SGR sequences are the only ESC left; everything else unsafe goes.
+    parts = _SGR.split(body) if keep_sgr else [body]
+    kept = _SGR.findall(body) if keep_sgr else []
+    cleaned = [_TERMINAL_UNSAFE.sub("", part) for part in parts]
+    out = cleaned[0]
+    for sgr, part in zip(kept, cleaned[1:], strict=True):
+        out += sgr + part
+    return rewind + out
+
+
 _WHITESPACE = re.compile(r"\s+")
 
 

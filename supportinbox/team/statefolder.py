@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
-from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, is_agent_name
+from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, is_agent_name, normalize_snooze
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ _KINDS = (STATE, DETAIL, AGENT, FREE)
 _META_VALIDITY = "team_state_uidvalidity"
 _META_LAST_UID = "team_state_last_uid"
 _META_UIDNEXT = "team_state_uidnext"
+_CONVERSATION_ID = re.compile(r"[a-z0-9]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -204,12 +206,22 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         data = json.loads(body.get_content() if body is not None else "")
     except Exception:  # noqa: BLE001 - a hostile or broken message is skipped, never fatal
         return None
-    if not isinstance(data, dict) or not header or data.get("conversation") != header:
+    if (
+        not isinstance(data, dict)
+        or not _CONVERSATION_ID.fullmatch(header)
+        or data.get("conversation") != header
+    ):
         return None
     kind = data.get("kind", STATE)
     if kind not in _KINDS or (header == REGISTRY) != (kind in (AGENT, FREE)):
         return None
+    # Every field is held to what the keyword scheme can carry: a teammate's name is an
+    # agent name, a time is a time. Anything else (escapes, markup, spaces) is not ours.
     author, at = _text(data.get("author")) or "", _text(data.get("at")) or ""
+    if author and not is_agent_name(author):
+        return None
+    if at and normalize_snooze(at) is None:
+        at = ""
     if kind in (AGENT, FREE):
         agent, slot = _text(data.get("agent")), data.get("slot")
         if agent is None or not is_agent_name(agent) or not isinstance(slot, int) or not 1 <= slot <= SLOTS:
@@ -218,13 +230,18 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
     status = _text(data.get("status"))
     if status not in (None, "open", "pending", "snoozed", "closed"):
         return None
-    base = data.get("base")
     holder = _text(data.get("assigned_to")) if kind == STATE else None
+    snoozed = _text(data.get("snoozed_until"))
+    if holder is not None and not is_agent_name(holder):
+        return None
+    if snoozed is not None and normalize_snooze(snoozed) is None:
+        return None
+    base = data.get("base")
     return LogEntry(
         uid,
         header,
         base if isinstance(base, int) and 0 <= base < uid else 0,
-        TeamState(status, _text(data.get("snoozed_until")), holder),
+        TeamState(status, snoozed, holder),
         author,
         at,
         kind,

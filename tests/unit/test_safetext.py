@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportinbox.domain.safetext import clean, is_rtl, one_line
+from supportinbox.domain.safetext import clean, is_rtl, one_line, terminal_text
 
 
 def test_csi_and_osc_sequences_are_removed_with_their_parameters() -> None:
@@ -37,3 +39,41 @@ def test_no_control_character_survives(text: str) -> None:
     assert all(ch in "\n" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F) for ch in out)
     assert not set(out) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "\n" not in one_line(text)
+
+
+_SGR = re.compile("\x1b\\[[0-9;:]*m")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_PIECES = st.sampled_from(
+    [
+        "\x1b]0;title\x07",
+        "\x1b[2J",
+        "\x1b]52;c;cm0=\x07",
+        "\x1b[31m",
+        "\x1b[0m",
+        "\x9b2J",
+        "\r",
+        "\n",
+        "\t",
+        "\x1b",
+    ]
+)
+
+
+@given(st.lists(_TERMINAL_PIECES | st.text(max_size=6), max_size=12).map("".join), st.booleans())
+def test_terminal_text_lets_no_control_through(text: str, keep_sgr: bool) -> None:
+    out = terminal_text(text, keep_sgr=keep_sgr)
+    rest = _SGR.sub("", out) if keep_sgr else out
+    body = rest[1:] if rest.startswith("\r") else rest
+    assert not _UNSAFE.search(body), repr(out)
+    assert "\x1b" not in body
+    # Text that had nothing to remove is left exactly as it was.
+    if not _UNSAFE.search(text) and "\x1b" not in text:
+        assert out == text
+
+
+def test_terminal_text_keeps_colours_only_when_asked() -> None:
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[1mbold\x1b[0m \x1b]52;c;cm0=\x07done"
+    assert terminal_text(hostile) == "bold done"
+    assert terminal_text(hostile, keep_sgr=True) == "\x1b[1mbold\x1b[0m done"
+    assert terminal_text("\rsending in 3 s") == "\rsending in 3 s"
+    assert terminal_text("ok\rfake line") == "okfake line"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import pytest
 from hypothesis import given
@@ -64,3 +66,35 @@ def test_state_message_round_trip_and_validation() -> None:
     assert parse_state_message(3, build_state_message(ACCOUNT, "bob", "k3m9x2qa", state, 4)).base_uid == 0  # type: ignore[union-attr]
     bad = build_state_message(ACCOUNT, "bob", "k3m9x2qa", state, 0).replace(b'"snoozed"', b'"deleted"')
     assert parse_state_message(5, bad) is None
+
+
+def _state_raw(fields: dict[str, object], header: str = "k3m9x2qa") -> bytes:
+    payload = {"conversation": "k3m9x2qa", "status": "open", "snoozed_until": None, "assigned_to": "bob"}
+    payload |= {"author": "bob", "at": "2026-11-26T09:00:00+00:00", "base": 0, **fields}
+    msg = EmailMessage()
+    msg["Message-ID"] = "<s1@acme.test>"
+    msg["X-Supportinbox-State"] = header
+    msg.set_content(json.dumps(payload) + "\n")
+    return msg.as_bytes()
+
+
+def test_a_well_formed_state_message_is_read() -> None:
+    entry = parse_state_message(5, _state_raw({}))
+    assert entry is not None and entry.state.assigned_to == "bob" and entry.author == "bob"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("assigned_to", "\x1b]0;pwned\x07bob"),
+        ("assigned_to", "bob [@click=app.quit]"),
+        ("author", "\x1b[2Jalice"),
+        ("author", "alice\u202e"),
+        ("snoozed_until", "\x1b]52;c;cm0gLXJm\x07"),
+        ("conversation", "k3m9x2qa\x1b[2J"),
+    ],
+)
+def test_state_message_fields_are_held_to_what_keywords_can_carry(field: str, value: str) -> None:
+    """A teammate's state message with escapes or markup in a name is not a state message."""
+    header = value if field == "conversation" else "k3m9x2qa"
+    assert parse_state_message(5, _state_raw({field: value}, header.replace("\x1b", ""))) is None

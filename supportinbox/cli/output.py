@@ -1,0 +1,78 @@
+"""Everything the command line writes passes through one filter on its way to the terminal.
+
+Lines are built from mail, from the server's own words (NO/BAD texts, ALERTs, folder
+names) and from teammates (names, notes). A server answering ``NO \\x1b]0;...`` would
+otherwise set the terminal's title, clear the screen or write the clipboard (OSC 52).
+:func:`safe_streams` puts :func:`~supportinbox.domain.safetext.terminal_text` between
+``sys.stdout`` / ``sys.stderr`` and the terminal for the whole run of a command, so no
+line, whoever builds it, can carry an escape sequence or a control character. Colour
+sequences survive only on a terminal, for Rich's own styling; text from mail is made
+inert before it is styled, so they are never the mail's.
+
+The sync progress bar is the one writer that needs cursor movement: it writes to
+:func:`unfiltered` and shows only folder names already made inert.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from supportinbox.domain.safetext import terminal_text
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that writes only :func:`terminal_text` of what it is given."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(terminal_text(text, keep_sgr=self.isatty()))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return self.raw.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.raw, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.raw, "errors", None)
+
+
+@contextmanager
+def safe_streams() -> Iterator[None]:
+    """Filter ``sys.stdout`` and ``sys.stderr`` until the block ends."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = SafeStream(saved[0])
+    sys.stderr = SafeStream(saved[1])
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def unfiltered(stream: TextIO) -> TextIO:
+    """The terminal stream itself, for the progress bar's cursor movements only."""
+    return stream.raw if isinstance(stream, SafeStream) else stream

@@ -1,0 +1,125 @@
+"""A hostile IMAP server cannot reach the terminal through what it says (scripted server).
+
+Error messages carry the server's own words (NO/BAD texts, a BYE greeting). A fake
+server answering with OSC 0 (window title), CSI 2J (clear screen) and OSC 52 (clipboard)
+used to have them printed as they were. Every line of the command line now goes through
+one filter (``cli/output.py``); on a pipe nothing but text is left, on a terminal colour
+sequences only.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.cliproc import assert_one_clear_line, cli_env, config_text, run_cli, write_config
+from tests.harness.fakeimap import FakeImap, Handler
+
+EVIL = b"\x1b]0;pwned title\x07\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07\x9b31m\xc2\x9b2J"
+# Anything a terminal could act on (newline and tab are layout).
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CLI = Path(__file__).resolve().parents[2] / "supportinbox" / "cli"
+
+
+def _refuse_examine(tag: bytes, args: list[bytes]) -> bytes:
+    return tag + b" NO [ALERT] " + EVIL + b" mailbox is locked\r\n"
+
+
+def _refuse_fetch(tag: bytes, args: list[bytes]) -> bytes:
+    if args and args[0].upper() == b"SEARCH":
+        return b"* SEARCH 1\r\n" + tag + b" OK done\r\n"
+    return tag + b" BAD " + EVIL + b" fetch refused\r\n"
+
+
+SCENARIOS: dict[str, tuple[dict[str, Handler], bytes, str]] = {
+    "NO to EXAMINE": ({"EXAMINE": _refuse_examine}, b"* OK ready\r\n", "mailbox is locked"),
+    "BAD to FETCH": ({"UID": _refuse_fetch}, b"* OK ready\r\n", "fetch refused"),
+    "BYE greeting": ({}, b"* BYE " + EVIL + b" go away\r\n", "go away"),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_server_words_in_an_error_are_inert(scenario: str, supportinbox_home: Path) -> None:
+    handlers, greeting, words = SCENARIOS[scenario]
+    with FakeImap(greeting=greeting, **handlers) as server:
+        write_config(supportinbox_home, config_text(imap_port=server.port))
+        run = run_cli(supportinbox_home, "sync")
+    assert_one_clear_line(run)
+    assert not UNSAFE.search(run.stdout + run.stderr), run.describe()
+    assert words in run.stderr, run.describe()
+
+
+def test_on_a_terminal_only_colours_pass(supportinbox_home: Path) -> None:
+    """Under a pseudo-terminal the filter keeps colour sequences and nothing else."""
+    with FakeImap(EXAMINE=_refuse_examine) as server:
+        write_config(supportinbox_home, config_text(imap_port=server.port))
+        output = _run_in_pty(supportinbox_home, "sync")
+    assert "mailbox is locked" in output, output
+    assert "pwned" not in output and "cm0gLXJm" not in output, repr(output)
+    # Colours, and the progress bar's own line and cursor controls (erase line, cursor
+    # up, hide and show the cursor): nothing else, and none of the server's.
+    ours = re.compile(r"\x1b\[[0-9;:]*m|\x1b\[2K|\x1b\[\d*A|\x1b\[\?25[lh]|\r")
+    leftover = ours.sub("", output)
+    assert "\x1b" not in leftover and not UNSAFE.search(leftover), repr(output)
+
+
+def _run_in_pty(home: Path, *args: str) -> str:
+    leader, follower = pty.openpty()
+    env = cli_env(home)
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportinbox", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _writers_past_the_filter(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in {"__stdout__", "__stderr__"}:
+            found.append(f"{path.name}:{node.lineno}: sys.{node.attr}")
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            if name == "unfiltered" and path.name not in {"output.py", "sync_cmds.py"}:
+                found.append(f"{path.name}:{node.lineno}: unfiltered()")
+            if name == "write" and isinstance(func, ast.Attribute) and ast.unparse(func.value) == "os":
+                found.append(f"{path.name}:{node.lineno}: os.write")
+    return found
+
+
+def test_the_command_line_writes_only_through_the_filter() -> None:
+    found = [line for path in sorted(CLI.glob("*.py")) for line in _writers_past_the_filter(path)]
+    assert found == [], found
+    source = (CLI / "__init__.py").read_text(encoding="utf-8")
+    assert "with safe_streams():" in source
