@@ -15,11 +15,12 @@ import base64
 import binascii
 import contextlib
 import imaplib
+import io
 import logging
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import compat32
@@ -31,6 +32,7 @@ from imapclient import exceptions as imap_errors
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
+from supportinbox.mail.parse import MAX_HEADER_BLOCK, MAX_TEXT
 from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,79 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     imaplib.IMAP4.abort,
     imap_errors.ProtocolError,
 )
+
+# A literal in an answer is announced with its size ({2147483648}) before its bytes, and
+# imaplib would set aside that much memory at once. Nothing asked of a server needs more
+# than the largest part fetched on purpose (a header block or text part, MAX_HEADER_BLOCK
+# or MAX_TEXT) plus this margin; an attachment sets its own bound (fetch_part).
+LITERAL_MARGIN = 64 * 1024
+DEFAULT_LITERAL_LIMIT = max(MAX_HEADER_BLOCK, MAX_TEXT) + LITERAL_MARGIN
+# An attachment whose size BODYSTRUCTURE did not give.
+UNKNOWN_PART_LIMIT = 256 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+
+
+class OversizedAnswer(imaplib.IMAP4.abort):
+    """The server announced more bytes than were asked for: the connection is given up."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the server announced a {size:,}-byte answer where at most {limit:,} bytes were asked"
+        )
+        self.size = size
+        self.limit = limit
+
+
+class _BoundedReads:
+    """imaplib's ``read`` with a bound on each literal, reading big ones in chunks."""
+
+    def __init__(self, inner: imaplib.IMAP4) -> None:
+        self.limit = DEFAULT_LITERAL_LIMIT
+        self.refused: OversizedAnswer | None = None
+        self._read = inner.read
+        inner.read = self.read  # type: ignore[method-assign]
+
+    def read(self, size: int) -> bytes:
+        if size > self.limit:
+            self.refused = OversizedAnswer(size, self.limit)
+            raise self.refused
+        if size <= _READ_CHUNK:
+            data: bytes = self._read(size)
+            return data
+        # Memory grows with what actually arrives, not with what was announced.
+        buffer = io.BytesIO()
+        while buffer.tell() < size:
+            chunk: bytes = self._read(min(_READ_CHUNK, size - buffer.tell()))
+            if not chunk:
+                break
+            buffer.write(chunk)
+        return buffer.getvalue()
+
+
+def _bounds(client: IMAPClient) -> _BoundedReads:
+    bounds = getattr(client, "_si_bounds", None)
+    if not isinstance(bounds, _BoundedReads):
+        bounds = _BoundedReads(client._imap)
+        client._si_bounds = bounds
+    return bounds
+
+
+@contextlib.contextmanager
+def literals_up_to(client: IMAPClient, limit: int) -> Iterator[None]:
+    """Allow answers of up to ``limit`` bytes per literal (plus the margin) in this block."""
+    bounds = _bounds(client)
+    before = bounds.limit
+    bounds.limit = max(limit + LITERAL_MARGIN, DEFAULT_LITERAL_LIMIT)
+    bounds.refused = None
+    try:
+        yield
+    except imaplib.IMAP4.abort:
+        # imaplib re-raises a plain abort with our text in it: say what really happened.
+        if bounds.refused is not None:
+            raise bounds.refused from None
+        raise
+    finally:
+        bounds.limit = before
 
 
 def _where(account: AccountConfig) -> str:
@@ -73,6 +148,12 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
     """One readable line for a connection problem (never containing secrets)."""
     where = _where(account)
     table = f"[accounts.{account_name}]" if account_name else "the account"
+    if isinstance(exc, OversizedAnswer):
+        return ConnectionFailed(
+            f"the IMAP server {where} announced a {exc.size:,}-byte answer where at most {exc.limit:,} "
+            "bytes were asked: stopped reading it (what was synced so far is kept); "
+            "if this happens again, tell the mail provider"
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or exc.reason or "verification failed"
         if account.ca_file is not None:
@@ -137,6 +218,7 @@ def connect(account_name: str, account: AccountConfig, *, password: str | None =
         _refuse_preauth(client, account)
         if account.imap_security == "starttls":
             _starttls(client, account, context)
+        _bounds(client)
         if account.uses_oauth2:
             _oauth2_login(client, account_name, account)
         else:
@@ -427,13 +509,18 @@ def files_sent_mail_itself(client: IMAPClient) -> bool:
     return GMAIL_CAPABILITY in client.capabilities()
 
 
-def fetch_part(client: IMAPClient, folder: str, uid: int, part: str) -> bytes:
-    """Download one MIME part (an attachment) and undo its transfer encoding."""
+def fetch_part(client: IMAPClient, folder: str, uid: int, part: str, size: int = 0) -> bytes:
+    """Download one MIME part (an attachment) and undo its transfer encoding.
+
+    ``size`` is the part's size as BODYSTRUCTURE gave it (decoded, estimated): the answer
+    may be up to twice that (base64, line breaks), never more.
+    """
     if not part or not all(p.isdigit() for p in part.split(".")):
         raise ValueError(f"not a MIME part number: {part!r}")
     client.select_folder(folder, readonly=True)
     body_key, mime_key = f"BODY[{part}]", f"BODY[{part}.MIME]"
-    response = client.fetch([uid], [f"BODY.PEEK[{part}.MIME]", f"BODY.PEEK[{part}]"])
+    with literals_up_to(client, 2 * size if size > 0 else UNKNOWN_PART_LIMIT):
+        response = client.fetch([uid], [f"BODY.PEEK[{part}.MIME]", f"BODY.PEEK[{part}]"])
     data = response.get(uid)
     if not data or body_key.encode() not in data:
         raise NotFound(f"message {uid} in {folder!r} has no part {part} on the server (was it deleted?)")

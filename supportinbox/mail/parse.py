@@ -38,6 +38,8 @@ from supportinbox.domain.senders import Sender, parse_sender
 MAX_TEXT = 256 * 1024
 """Characters of body text kept (and bytes of a text part fetched)."""
 MAX_RAW_HEADERS = 64 * 1024
+# The most of a header block ever read: what is fetched, and what parsing looks at.
+MAX_HEADER_BLOCK = MAX_RAW_HEADERS * 4
 MAX_HEADER_VALUE = 4096
 MAX_REFERENCES = 50
 MAX_ADDRESSES = 100
@@ -315,7 +317,7 @@ def split_headers(block: bytes) -> tuple[list[tuple[str, str]], bool]:
     A linear scan instead of the stdlib feed parser (which costs most of a sync's parsing
     time); 8-bit bytes are kept as surrogates for :func:`decode_header_value`.
     """
-    text = block[: MAX_RAW_HEADERS * 4].decode("ascii", "surrogateescape")
+    text = block[:MAX_HEADER_BLOCK].decode("ascii", "surrogateescape")
     fields: list[list[str]] = []
     broken = False
     for number, line in enumerate(_LINE_BREAK.split(text)):
@@ -571,7 +573,7 @@ def apply_report(parsed: ParsedMessage, delivery_status: str, returned_headers: 
 
 def _split_header_block(raw: bytes) -> bytes:
     for separator in (b"\r\n\r\n", b"\n\n"):
-        index = raw.find(separator, 0, MAX_RAW_HEADERS * 4)
+        index = raw.find(separator, 0, MAX_HEADER_BLOCK)
         if index >= 0:
             return raw[: index + len(separator)]
     return raw[: MAX_RAW_HEADERS * 4]

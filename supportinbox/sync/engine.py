@@ -44,6 +44,7 @@ from supportinbox.mail.imap import (
     logout,
 )
 from supportinbox.mail.parse import (
+    MAX_HEADER_BLOCK,
     MAX_TEXT,
     apply_report,
     decode_body,
@@ -656,7 +657,16 @@ class SyncEngine:
         """Fetch ``uids`` in pipelined batches; ``total`` is what progress counts to."""
         size = self.account.batch_size
         batches = [uids[start : start + size] for start in range(0, len(uids), size)]
-        items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
+        # The header block only as far as parsing reads it: the answer's size is then bounded
+        # by what was asked (mail/imap.py refuses more), whatever the message holds.
+        items = [
+            "UID",
+            "FLAGS",
+            "INTERNALDATE",
+            "RFC822.SIZE",
+            "BODYSTRUCTURE",
+            f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BLOCK}>",
+        ]
         if self._condstore:
             items.append("MODSEQ")
         done = result.new + len(result.skipped)
@@ -727,7 +737,7 @@ class SyncEngine:
             structure = data.get(_STRUCTURE)
             if not isinstance(structure, Structure):
                 continue
-            header = data.get(b"BODY[HEADER]")
+            header = data.get(b"BODY[HEADER]<0>")
             parsed = parse_header_block(header if isinstance(header, bytes) else b"")
             parsed.attachments = structure.attachments
             text = structure.text

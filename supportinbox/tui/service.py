@@ -335,7 +335,16 @@ class InboxService:
 
         client = imap.connect(self.account_name, self.account)
         try:
-            data = imap.fetch_part(client, message.folder, message.uid, str(attachment.get("part") or ""))
+            size = attachment.get("size")
+            data = imap.fetch_part(
+                client,
+                message.folder,
+                message.uid,
+                str(attachment.get("part") or ""),
+                size if isinstance(size, int) else 0,
+            )
+        except imap.NETWORK_ERRORS as exc:
+            raise imap.describe_network_error(exc, self.account, self.account_name) from None
         finally:
             imap.logout(client)
         return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
