@@ -165,6 +165,9 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
                 "agent must be up to 64 letters, digits, '-', '_' or '.' (teammates see it in the registry)",
             )
         msgspec.structs.force_setattr(self, "agent", agent)
+        if self.ca_file is not None:
+            # Written as "~/certs/ca.pem" in the config; IMAP and SMTP both load this path.
+            msgspec.structs.force_setattr(self, "ca_file", self.ca_file.expanduser())
         if self.imap_security == "none" and not is_loopback(self.imap_host):
             raise ValueError(
                 f'imap_security = "none" is only allowed for a loopback host, not {self.imap_host!r}; '

@@ -86,9 +86,29 @@ def _safe_name(account: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in account) or "account"
 
 
+def _own_dir(path: Path) -> bool:
+    """True for supportinbox's own folders (config, data, cache, state) and what is inside them."""
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    for base in (config_dir(), data_dir(), cache_dir(), state_dir()):
+        own = base.resolve()
+        if resolved == own or own in resolved.parents:
+            return True
+    return False
+
+
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with mode 0700; tighten it if it already exists."""
+    """Create ``path`` (and parents) with mode 0700; tighten an existing one only if it is ours.
+
+    A folder the user chose (``init --config /shared/x.toml``) keeps its mode: it may be
+    shared, or /tmp itself.
+    """
+    existed = path.is_dir()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if existed and not _own_dir(path):
+        return path
     try:
         if path.stat().st_mode & 0o077:
             path.chmod(0o700)

@@ -9,6 +9,7 @@ the keyring. :data:`COMMAND_MODULES` says where each top-level command lives;
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,9 +104,30 @@ class CliContext:
 pass_ctx = click.make_pass_decorator(CliContext)
 
 
+# Anything shaped like an address (a customer's, a Message-ID's): the log names
+# conversations and outbox rows by id instead.
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def private_log_line(line: str) -> str:
+    """A formatted log line without addresses, and without anything a terminal would act on.
+
+    The log outlives the session and is read with ``cat`` and ``less``: it says what failed
+    and where (conversation ids, outbox numbers, folders), and ``--debug`` has the details.
+    """
+    from supportinbox.domain.safetext import terminal_text
+
+    return terminal_text(_ADDRESS.sub("<address>", line))
+
+
 def setup_logging(debug: bool) -> None:
-    """Log to the state folder (0600); with --debug also to stderr."""
+    """Log to the state folder (0600, addresses left out); with --debug also to stderr, in full."""
     import logging
+
+    class PrivateFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return private_log_line(super().format(record))
 
     handlers: list[logging.Handler] = []
     try:
@@ -120,10 +142,13 @@ def setup_logging(debug: bool) -> None:
         handlers.append(logging.StreamHandler())
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=_LOG_FORMAT,
         handlers=handlers,
         force=True,
     )
+    if not debug:
+        for handler in handlers:
+            handler.setFormatter(PrivateFormatter(_LOG_FORMAT))
     # imaplib's own debug output would include the LOGIN line: keep it quiet.
     logging.getLogger("imapclient").setLevel(logging.WARNING)
 

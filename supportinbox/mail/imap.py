@@ -133,7 +133,7 @@ def tls_context(account: AccountConfig, account_name: str = "") -> ssl.SSLContex
     context = ssl.create_default_context()
     if account.ca_file is not None:
         try:
-            context.load_verify_locations(cafile=str(account.ca_file.expanduser()))
+            context.load_verify_locations(cafile=str(account.ca_file))
         except (OSError, ssl.SSLError) as exc:
             table = f"[accounts.{account_name}]" if account_name else "the account"
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__

@@ -231,7 +231,7 @@ class TeamSyncHook:
         event = TeamEvent(cid, kind, agent, full)
         self.events.append(event)
         if kind == "conflict":
-            log.warning("team: %s", full)
+            log.warning("team conflict on %s: %s", cid or "-", text)
 
     def _record_events(self, db: Database) -> None:
         if self.events:
