@@ -149,7 +149,9 @@ class ConversationScreen(ConversationActions, Screen[None]):
                         )
                         for o in others
                     ),
-                    id="others",
+                    # A class, not an id: a second re-read in the same turn (a sync ending as
+                    # mail is marked read) mounts its list before the first one is removed.
+                    classes="others",
                 )
             )
         thread.mount_all(widgets)
@@ -186,7 +188,7 @@ class ConversationScreen(ConversationActions, Screen[None]):
             )
         )
 
-    @on(OptionList.OptionSelected, "#others")
+    @on(OptionList.OptionSelected, ".others")
     def _open_other(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.app.push_screen(ConversationScreen(event.option.id))
