@@ -20,7 +20,7 @@ from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail,
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, one_line, safe_json
-from supportinbox.domain.senders import sender_label
+from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.when import example_wake_up
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
@@ -236,6 +236,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         line.append(
             sender_label(message.from_name, message.from_addr), style="bold" if not message.from_us else ""
         )
+        if message.poses_as_us:
+            line.append(f"  {WARNING_MARK} {NOT_IN_SENT}", style="bold")
         line.append(f"  [{one_line(message.folder)}]{'  (us)' if message.from_us else ''}", style="dim")
         if message.automated:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")

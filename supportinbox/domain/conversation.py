@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from supportinbox.domain.senders import sender_warning
+from supportinbox.domain.senders import NOT_IN_SENT, sender_warning
 
 Status = Literal["open", "pending", "snoozed", "closed"]
 STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
@@ -95,6 +95,12 @@ class MessageView:
     automated_reason: str = ""
     bounce_recipient: str = ""
     bounce_reason: str = ""
+    poses_as_us: bool = False  # not ours, yet From is our own address (store/ours.py)
+
+    @property
+    def from_warning(self) -> str:
+        """Why the sender must not be taken at face value; ``""`` when there is no reason."""
+        return NOT_IN_SENT if self.poses_as_us else sender_warning(self.from_name, self.from_addr)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of one message in ``show --json``."""
@@ -107,7 +113,7 @@ class MessageView:
             "references": list(self.refs),
             "from_name": self.from_name,
             "from": self.from_addr,
-            "from_warning": sender_warning(self.from_name, self.from_addr),
+            "from_warning": self.from_warning,
             "reply_to": self.reply_to,
             "reply_to_name": self.reply_to_name,
             "automated": self.automated,

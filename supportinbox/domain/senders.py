@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 WARNING_MARK = "⚠"
 MALFORMED = "malformed sender address"
 NAME_HOLDS_ADDRESS = "the name holds another address"
+# A message from our own address that is not ours (store/ours.py): forged, or sent by a
+# client that kept no copy in Sent.
+NOT_IN_SENT = "our own address, but not in Sent"
 # What a narrow column shows for a malformed sender.
 MALFORMED_SHORT = "malformed"
 

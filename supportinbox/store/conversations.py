@@ -40,7 +40,7 @@ from supportinbox.store.conversation_rows import (
     summary_from_row,
 )
 from supportinbox.store.db import Database
-from supportinbox.store.ours import OurMail, our_mail
+from supportinbox.store.ours import OurMail, our_mail, poses_as_us
 from supportinbox.store.triage_refresh import (
     RefreshResult,
     apply_clock,
@@ -164,8 +164,9 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
         raise NotFound(f"no conversation {conversation_id!r}")
     summary = summary_from_row(row, moment)
     mine = our_mail(db.conn, db.get_meta("our_message_id_domain") or "", ident)
+    own = [db.get_meta("triage_our_address") or ""]
     messages = [
-        _message_view(r, mine)
+        _message_view(r, mine, own)
         for r in db.conn.execute(
             "SELECT m.id, f.name, f.role, m.uid, m.message_id, m.in_reply_to, m.refs, m.from_name, "
             "m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.subject, m.body_text, m.flags, m.attachments, "
@@ -186,7 +187,7 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     return ConversationDetail(summary=summary, messages=messages, notes=notes)
 
 
-def _message_view(row: sqlite3.Row | tuple[Any, ...], mine: OurMail) -> MessageView:
+def _message_view(row: sqlite3.Row | tuple[Any, ...], mine: OurMail, own: list[str]) -> MessageView:
     try:
         attachments = [a for a in json.loads(row[15]) if isinstance(a, dict)]
     except (ValueError, TypeError):
@@ -209,7 +210,8 @@ def _message_view(row: sqlite3.Row | tuple[Any, ...], mine: OurMail) -> MessageV
         body_text=str(row[13]),
         flags=str(row[14]).split(),
         attachments=attachments,
-        from_us=mine.is_ours(str(row[2]), int(row[0])),
+        from_us=(ours := mine.is_ours(str(row[2]), int(row[0]))),
+        poses_as_us=not ours and poses_as_us(str(row[8]), str(row[16]), own),
         reply_to=str(row[16]),
         reply_to_name=str(row[18]),
         automated=str(row[19]),

@@ -14,9 +14,11 @@ reply target and the spam-folder check all ask :class:`OurMail`.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.customer import relays_someone
 
 # Copies of our mail outside Sent: a Message-ID from our outbox, or of our domain and in Sent.
 _COPIES = (
@@ -52,3 +54,11 @@ def our_mail(conn: sqlite3.Connection, domain: str, conversation_id: str | None 
     if conversation_id is not None:
         select, params = f"{select} AND m.conversation_id = ?", [*params, conversation_id]
     return OurMail(frozenset(int(row[0]) for row in conn.execute(select, params)))
+
+
+def poses_as_us(from_addr: str, reply_to: str, own: Iterable[str]) -> bool:
+    """From one of our own addresses while relaying nobody (a contact form names its person
+    in Reply-To): said of a message that is not ours, it is forged, or was sent by another
+    client that kept no copy in Sent. The conversation view warns about it."""
+    addresses = [a.strip().lower() for a in own if a]
+    return from_addr.strip().lower() in addresses and not relays_someone(from_addr, reply_to, addresses)

@@ -15,7 +15,7 @@ from supportinbox.domain.conversation import MessageView, Note
 from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
-from supportinbox.domain.senders import WARNING_MARK, sender_warning
+from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_warning
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
@@ -110,9 +110,13 @@ class MessageBlock(Vertical):
                 ("  Reply-To: ", "$text-muted"),
                 (f"{name} <{one_line(reply_to)}>" if name else reply_to, ""),
             )
+        posing: tuple[safe.Part, ...] = ()
+        if message.poses_as_us:
+            posing = ((f"  {WARNING_MARK} {NOT_IN_SENT}", "$warning"),)
         yield Static(
             safe.assemble(
                 *sender_parts(message.from_name, message.from_addr),
+                *posing,
                 *for_whom,
                 (f"  {local_time(message.date)}{where}", "$text-muted"),
             ),
