@@ -198,13 +198,6 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
     return ConnectionFailed(f"the connection to the IMAP server {where} was lost ({text}): try again")
 
 
-def _server_words(exc: BaseException) -> str:
-    """What the server said, as one short line of inert text."""
-    said = exc.args[0] if exc.args else ""
-    text = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
-    return one_line(text.removeprefix("* "), limit=200) or type(exc).__name__
-
-
 def connect(account_name: str, account: AccountConfig, *, password: str | None = None) -> IMAPClient:
     """A logged-in IMAPClient for ``account``; raises one-line user errors on failure."""
     if password is None and not account.uses_oauth2:

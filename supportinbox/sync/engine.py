@@ -38,6 +38,7 @@ from supportinbox.errors import ConnectionFailed
 from supportinbox.faults import crash_point
 from supportinbox.mail.imap import (
     NETWORK_ERRORS,
+    OversizedAnswer,
     connect,
     describe_network_error,
     discover_folders,
@@ -301,9 +302,12 @@ def _answer_broke(exc: BaseException) -> bool:
     """Whether a FETCH failed on what the server answered, not on the connection going away.
 
     Such a failure can be one message's (a BODYSTRUCTURE nested without end, an unreadable
-    message file answered NO, a line past imaplib's cap): the message alone is then skipped.
-    A lost connection is not: the sync stops and the next one resumes, as it always did.
+    message file answered NO, a line past imaplib's cap, a literal bigger than asked that
+    was refused before it was read): the message alone is then skipped. A lost connection
+    is not: the sync stops and the next one resumes, as it always did.
     """
+    if isinstance(exc, OversizedAnswer):
+        return True
     if isinstance(exc, OSError | imaplib.IMAP4.abort):
         return False
     return isinstance(exc, imap_errors.IMAPClientError)

@@ -40,7 +40,6 @@ def _refuse_fetch(tag: bytes, args: list[bytes]) -> bytes:
 
 SCENARIOS: dict[str, tuple[dict[str, Handler], bytes, str]] = {
     "NO to EXAMINE": ({"EXAMINE": _refuse_examine}, b"* OK ready\r\n", "mailbox is locked"),
-    "BAD to FETCH": ({"UID": _refuse_fetch}, b"* OK ready\r\n", "fetch refused"),
     "BYE greeting": ({}, b"* BYE " + EVIL + b" go away\r\n", "go away"),
 }
 
@@ -54,6 +53,19 @@ def test_server_words_in_an_error_are_inert(scenario: str, supportinbox_home: Pa
     assert_one_clear_line(run)
     assert not UNSAFE.search(run.stdout + run.stderr), run.describe()
     assert words in run.stderr, run.describe()
+
+
+def test_server_words_in_a_warning_are_inert(supportinbox_home: Path) -> None:
+    """A FETCH refused with BAD skips its message (the sync goes on) with a warning that
+    carries the server's words, inert; the team hook's own line on stdout too."""
+    with FakeImap(UID=_refuse_fetch) as server:
+        write_config(supportinbox_home, config_text(imap_port=server.port))
+        run = run_cli(supportinbox_home, "sync")
+    assert run.returncode == 0, run.describe()
+    assert "Traceback" not in run.stderr, run.describe()
+    assert not UNSAFE.search(run.stdout + run.stderr), run.describe()
+    skipped = [line for line in run.error_lines if "UID 1 skipped" in line]
+    assert len(skipped) == 1 and "fetch refused" in skipped[0], run.describe()
 
 
 def test_on_a_terminal_only_colours_pass(supportinbox_home: Path) -> None:
