@@ -11,6 +11,7 @@ import getpass
 import ipaddress
 import re
 import tomllib
+from datetime import date, time, timedelta
 from pathlib import Path, PurePath
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
@@ -46,9 +47,81 @@ def _path(value: Any) -> Path:
     return Path(value)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Weekdays(tuple[str, ...]):
+    """Working days: ``"mon-fri"``, ``"mon,wed"`` or a list of day names, as three-letter names."""
+
+    @classmethod
+    def read(cls, value: Any) -> Weekdays:
+        if isinstance(value, str):  # "mon-fri" or "mon,wed"
+            text = value.strip().lower()
+            if text.count("-") == 1:
+                first, last = (part.strip()[:3] for part in text.split("-"))
+                if first in _WEEKDAYS and last in _WEEKDAYS:
+                    a, b = _WEEKDAYS.index(first), _WEEKDAYS.index(last)
+                    return cls(_WEEKDAYS[(a + i) % 7] for i in range((b - a) % 7 + 1))
+            value = [part for part in text.replace(",", " ").split() if part]
+        if not isinstance(value, list | tuple):
+            raise ValueError('expected days like "mon-fri" or ["mon", "tue"]')
+        days = tuple(str(d).strip().lower()[:3] for d in value)
+        bad = [d for d in days if d not in _WEEKDAYS]
+        if bad:
+            raise ValueError(f"unknown day {bad[0]!r}: use mon, tue, wed, thu, fri, sat, sun")
+        return cls(days)
+
+
+class ClockTime(time):
+    """A time of day: ``"09:00"`` or a TOML local time; ``"24:00"`` is read as 00:00 (midnight)."""
+
+    @classmethod
+    def read(cls, value: Any) -> ClockTime:
+        if isinstance(value, str):
+            text = value.strip()
+            if text == "24:00":
+                return cls(0, 0)
+            try:
+                value = time.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f'{value!r} is not a time of day like "09:00"') from None
+        if not isinstance(value, time):
+            raise ValueError('expected a time of day like "09:00"')
+        return cls(value.hour, value.minute, value.second)
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class Duration(timedelta):
+    """A target: ``"30m"``, ``"4h"``, ``"2d"``, ``"1w"`` (``"1800s"`` as the cache keeps it)."""
+
+    @classmethod
+    def read(cls, value: Any) -> Duration:
+        if isinstance(value, timedelta):
+            return cls(seconds=value.total_seconds())
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f'{value!r} needs a unit: write it like "30m", "4h", "2d" or "1w"')
+        text = str(value).strip().lower().replace(" ", "")
+        number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(number) :]
+        try:
+            amount = float(number)
+        except ValueError:
+            amount = -1
+        if unit not in _DURATION_UNITS or amount <= 0:
+            raise ValueError(f'{value!r} is not a duration: write it like "30m", "4h", "2d" or "1w"')
+        return cls(seconds=amount * _DURATION_UNITS[unit])
+
+
 #: Types msgspec does not read itself, and how each is read from a TOML value; the
 #: messages of their ``ValueError`` reach the user beside the key's name.
-_READERS: dict[type, Any] = {Path: _path}
+_READERS: dict[type, Any] = {
+    Path: _path,
+    Weekdays: Weekdays.read,
+    ClockTime: ClockTime.read,
+    Duration: Duration.read,
+}
 
 
 def _dec_hook(kind: type, value: Any) -> Any:
@@ -61,6 +134,12 @@ def _dec_hook(kind: type, value: Any) -> Any:
 def _enc_hook(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, Duration):
+        return f"{value.total_seconds():g}s"
+    if isinstance(value, ClockTime):
+        return value.isoformat()
+    if isinstance(value, Weekdays):
+        return list(value)
     raise NotImplementedError
 
 
@@ -98,6 +177,82 @@ def _get_user() -> str:
 
 
 Port = Annotated[int, Meta(ge=1, le=65535)]
+
+
+class HoursConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Business hours of a mailbox: targets and reports count only time at work."""
+
+    timezone: Annotated[str, Meta(description="IANA zone of the working hours, e.g. Europe/Berlin.")] = "UTC"
+    days: Annotated[Weekdays, Meta(description="Working days.")] = Weekdays(_WEEKDAYS[:5])
+    start: ClockTime = ClockTime(9, 0)
+    end: Annotated[ClockTime | None, Meta(description='End of the working day; "24:00" for midnight.')] = (
+        ClockTime(17, 0)
+    )
+    holidays: Annotated[
+        str | None, Meta(description='Public holidays of a country ("DE") or subdivision ("DE-BY").')
+    ] = None
+    closed_days: Annotated[tuple[date, ...], Meta(description="Extra days off, e.g. 2026-12-24.")] = ()
+
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad(
+                "timezone", f'unknown time zone {self.timezone!r}: use a name like "Europe/Berlin"'
+            ) from None
+        if self.end is not None and self.end == time(0, 0):
+            msgspec.structs.force_setattr(self, "end", None)  # "24:00": the day ends at midnight
+        if self.end is not None and self.end <= self.start:
+            raise _bad("end", "the working day must end after it starts")
+        if self.holidays:
+            import holidays
+
+            country, _, subdivision = self.holidays.strip().upper().partition("-")
+            supported = holidays.list_supported_countries()
+            if country not in supported:
+                raise _bad(
+                    "holidays",
+                    f'no public holidays known for {self.holidays!r}: use a country code like "DE"',
+                )
+            if subdivision and subdivision not in {s.upper() for s in supported[country]}:
+                raise _bad("holidays", f"{country} has no subdivision {subdivision!r}")
+            msgspec.structs.force_setattr(self, "holidays", self.holidays.strip().upper())
+        elif self.holidays is not None:
+            msgspec.structs.force_setattr(self, "holidays", None)
+
+
+class SlaTargets(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Reply and resolution targets, counted in business time (unset: inherited)."""
+
+    first_reply: Annotated[
+        Duration | None, Meta(description="From the customer's first message to our first reply.")
+    ] = None
+    next_reply: Annotated[
+        Duration | None,
+        Meta(description="From a customer's message to our next reply (default: [triage] sla_hours)."),
+    ] = None
+    resolution: Annotated[Duration | None, Meta(description="From the first message to closing it.")] = None
+
+
+class SlaConfig(SlaTargets, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[sla]``: the default targets, and overrides for VIP senders and tags."""
+
+    vip: Annotated[SlaTargets, Meta(description="Targets for [triage] vip_senders.")] = field(
+        default_factory=SlaTargets
+    )
+    tags: Annotated[dict[str, SlaTargets], Meta(description="Targets per reply-template tag.")] = field(
+        default_factory=dict
+    )
+
+
+class SlaSettings(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything a mailbox's SLA policy is built from (kept with the cache between refreshes)."""
+
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    mailbox: SlaTargets | None = None
+    hours: HoursConfig | None = None
 
 
 class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -153,6 +308,10 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
             "(unset: the topmost header's, the one our server added last)."
         ),
     ] = None
+    hours: Annotated[
+        HoursConfig | None, Meta(description="Business hours; without them every hour counts.")
+    ] = None
+    sla: Annotated[SlaTargets | None, Meta(description="This mailbox's targets, over [sla].")] = None
 
     def __post_init__(self) -> None:
         email = self.email
@@ -290,7 +449,9 @@ class TriageConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True
     incident_quiet_hours: Annotated[
         float, Meta(gt=0, description="An incident with no new report for this long becomes quiet (ends).")
     ] = 24.0
-    attentive_minutes: Annotated[float, Meta(gt=0)] = 30.0
+    attentive_minutes: Annotated[
+        float, Meta(gt=0, description="The first-reply target when [sla] first_reply is not set.")
+    ] = 30.0
 
 
 class RepliesConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -323,17 +484,23 @@ class Config(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     triage: TriageConfig = field(default_factory=TriageConfig)
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
 
     #: The tables below [accounts.*], each checked on its own when the config is wrong.
     TABLES: ClassVar[dict[str, type[_Model]]] = {
         "triage": TriageConfig,
         "replies": RepliesConfig,
         "ui": UiConfig,
+        "sla": SlaConfig,
     }
 
     def __post_init__(self) -> None:
         if self.default is not None and self.default not in self.accounts:
             raise ValueError(f"default = {self.default!r} names no [accounts.{self.default}] table")
+
+    def sla_settings(self, account: AccountConfig) -> SlaSettings:
+        """The SLA settings of ``account``: [sla], its own [accounts.X.sla] and hours."""
+        return SlaSettings(sla=self.sla, mailbox=account.sla, hours=account.hours)
 
     def account(self, name: str | None = None) -> tuple[str, AccountConfig]:
         """The account called ``name``, else the default one, else the only one."""
@@ -509,12 +676,31 @@ smtp_security = "tls"                # tls | starttls | none (none only to a loo
 # save_to_sent = true                # false if the server files sent mail itself (e.g. Gmail)
 # timeout = 30                       # seconds before a silent server is given up on
 
+# [accounts.support.hours]           # business hours: SLA targets and reports count only these
+# timezone = "Europe/Berlin"
+# days = "mon-fri"
+# start = "09:00"
+# end = "17:00"
+# holidays = "DE"                    # public holidays of a country or "DE-BY"
+# closed_days = [2026-12-24]
+
 [triage]
 sla_hours = 24                       # promise: every customer answered within this
 # sla_warn_fraction = 0.75           # lift a conversation when 75 % of the SLA has passed
 # order = "newest"                   # newest | oldest, for the non-urgent rest
 # vip_senders = ["ceo@bigcustomer.com", "@bigcustomer.com"]
 # extra_urgent_keywords = ["invoice"]
+
+# [sla]                              # targets in business time ([accounts.X.hours])
+# first_reply = "30m"                # customer's first message -> our first reply
+# next_reply = "24h"                 # each later customer message -> our reply (= sla_hours)
+# resolution = "3d"                  # first message -> closed
+# [sla.vip]                          # for vip_senders
+# first_reply = "15m"
+# [sla.tags.billing]                 # conversations answered with a template tagged billing
+# resolution = "1d"
+# [accounts.support.sla]             # this mailbox only
+# first_reply = "1h"
 
 [replies]
 first_name_fallback = "there"        # "Hi there," when a customer gave no name

@@ -27,6 +27,7 @@ from supportinbox.domain.conversation import (
     Note,
 )
 from supportinbox.errors import NotFound, UserError
+from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
     State,
@@ -262,6 +263,7 @@ def set_status(
             (ident, status, iso(until), iso(moment), agent),
         )
         _reapply(tx, ident, config, moment)
+        facts.record_status(tx, [ident])
     return get_conversation(db, ident, moment).summary
 
 
@@ -272,9 +274,11 @@ def reapply_state(db: Database, conversation_ids: Iterable[str], now: datetime |
     """
     moment = now_utc(now)
     config = StoredTriageConfig.load(db).config
+    idents = list(conversation_ids)
     with db.transaction() as tx:
-        for ident in conversation_ids:
+        for ident in idents:
             _reapply(tx, ident, config, moment)
+        facts.record_status(tx, idents)
 
 
 def _reapply(conn: sqlite3.Connection, ident: str, config: TriageConfig, now: datetime) -> None:

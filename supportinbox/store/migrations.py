@@ -309,6 +309,23 @@ INSERT INTO incidents(id, status, first_at, last_at)
 INSERT INTO incident_members(incident_id, conversation_id, joined_order)
     SELECT incident_id, id, rowid FROM conversations WHERE incident_id IS NOT NULL;
 """,
+    10: """
+-- What happened in each conversation, for reports: customer messages, our replies (from
+-- Sent, the outbox, other clients), closes and reopens. Never derived again from scratch:
+-- kept through re-syncs and cache rebuilds, so history outlives archived mail.
+-- key: 'm:' + Message-ID for messages, 'closed:' / 'reopened:' + conversation + time.
+CREATE TABLE support_events (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    at              TEXT NOT NULL,
+    agent           TEXT NOT NULL DEFAULT '',
+    customer        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX support_events_at ON support_events(at);
+CREATE INDEX support_events_conversation ON support_events(conversation_id, at);
+""",
 }
 
 

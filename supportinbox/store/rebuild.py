@@ -29,6 +29,8 @@ KEPT_TABLES: dict[str, str] = {
     # would look like fresh local changes and overwrite teammates' newer ones.
     "team_sync": "1",
     "notes": "uploaded = 0",
+    # Report history: mail archived or expunged on the server keeps its facts.
+    "support_events": "1",
 }
 
 

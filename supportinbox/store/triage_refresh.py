@@ -33,6 +33,7 @@ from supportinbox.domain.customer import (
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
+from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
     State,
@@ -460,9 +461,11 @@ def _refresh(
                     "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
                 )
                 tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+            facts.rename_conversations(tx, renames)
             _write_conversations(tx)
             existing = {str(r[0]) for r in tx.execute("SELECT id FROM conversations")}
             incident_store.save(tx, tracked, existing, moment)
+            facts.record_after_refresh(tx, account, f"temp.{_SCRATCH_LINKS}")
             tx.execute(
                 "UPDATE messages SET conversation_id = NULL "
                 "WHERE conversation_id IS NOT NULL AND folder_id IN "

@@ -117,10 +117,21 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
             [("n", 0), ("u", 1)],
         )
         pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 1, "flags": ["\\Seen"]})
+        conn.execute(
+            "INSERT INTO support_events(key, conversation_id, kind, at) "
+            "VALUES ('m:<a@x>', 'c', 'customer', 't')"
+        )
 
     outcome = rebuild_cache("support")
 
-    kept = {"outbox": 1, "pending_ops": 1, "conversation_state": 0, "team_sync": 0, "notes": 1}
+    kept = {
+        "outbox": 1,
+        "pending_ops": 1,
+        "conversation_state": 0,
+        "team_sync": 0,
+        "notes": 1,
+        "support_events": 1,
+    }
     assert outcome.kept == kept
     assert outcome.backup is None
     with open_database(account="support") as db:

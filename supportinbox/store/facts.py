@@ -1,0 +1,197 @@
+"""Support facts for reports: what happened in each conversation, and when.
+
+``support_events`` holds one row per customer message, reply, close and reopen. Message
+events are keyed by Message-ID, so a re-sync, a UIDVALIDITY change or a cache rebuild
+(which keeps the table) finds the same rows again instead of adding new ones; mail
+archived or expunged on the server keeps its history. Replies count whoever sent them:
+a message in Sent or from the account's address is ours, including replies written in
+other clients; a reply still only in our outbox (sent, not yet filed) counts from its
+send time. The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
+
+Closes come from the manual state (who closed, when); a reopen is recorded when a
+closed conversation is open again: at the customer's first message after the close, or
+when someone set it open by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Sequence
+
+from supportinbox.config import AccountConfig
+from supportinbox.domain.replies import AGENT_HEADER
+from supportinbox.domain.safetext import one_line
+from supportinbox.store.conversation_rows import iso, message_time, parse_time
+
+CUSTOMER = "customer"
+REPLY = "reply"
+CLOSED = "closed"
+REOPENED = "reopened"
+KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED)
+
+# Bumped when what is recorded changes: the next refresh then looks at every message again.
+FACTS_VERSION = "1"
+_AGENT = re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+_UPSERT = (
+    "INSERT INTO support_events(key, conversation_id, kind, at, agent, customer) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET conversation_id = excluded.conversation_id "
+    "WHERE support_events.conversation_id != excluded.conversation_id"
+)
+
+
+def agent_of(headers: str | bytes) -> str:
+    """The agent a reply names in its header block ('' when written elsewhere)."""
+    if isinstance(headers, bytes):
+        headers = headers.decode("utf-8", "replace")
+    head = headers.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    found = _AGENT.search(head)
+    return one_line(found.group(1), limit=64) if found else ""
+
+
+def message_key(message_id: str | None, role: str, from_addr: str, date: str | None, subject: str) -> str:
+    """The event key of a message: its Message-ID, else a digest of what identifies it."""
+    if message_id:
+        return "m:" + message_id
+    digest = hashlib.sha256(f"{role}|{from_addr}|{date}|{subject}".encode("utf-8", "surrogatepass"))
+    return "h:" + digest.hexdigest()[:24]
+
+
+def record_messages(
+    conn: sqlite3.Connection, account: AccountConfig, *, only_linked_in: str | None = None
+) -> int:
+    """Record (or re-link) the events of the threaded messages; returns rows written.
+
+    ``only_linked_in`` names a table of ``message`` row ids whose conversation just changed
+    (the refresh's link table); without it every threaded message is looked at.
+    """
+    # The refresh's own rule for which messages are threaded and which are ours.
+    from supportinbox.store.triage_refresh import THREADED_ROLES, _from_us
+
+    ours = account.email.lower()
+    changed = f"AND m.id IN (SELECT message FROM {only_linked_in})" if only_linked_in else ""
+    roles = ", ".join("?" * len(THREADED_ROLES))
+    rows = conn.execute(
+        "SELECT m.message_id, f.role, m.from_addr, m.date, m.internaldate, m.subject, m.conversation_id, "
+        "CASE WHEN f.role = 'sent' OR lower(m.from_addr) = ? THEN m.raw_headers ELSE '' END "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"WHERE f.role IN ({roles}) AND m.conversation_id IS NOT NULL {changed}",
+        (ours, *THREADED_ROLES),
+    )
+    events = []
+    for message_id, role, from_addr, date, internaldate, subject, conversation, headers in rows:
+        when = message_time(date, internaldate)
+        if when is None:
+            continue
+        address = str(from_addr).lower()
+        mine = _from_us(role, address, ours)
+        events.append(
+            (
+                message_key(message_id, role, address, date, subject),
+                conversation,
+                REPLY if mine else CUSTOMER,
+                iso(when),
+                agent_of(headers) if mine else "",
+                "" if mine else address,
+            )
+        )
+    before = conn.total_changes
+    conn.executemany(_UPSERT, events)
+    # A message moved to Junk (marked as spam) was no customer's question after all.
+    conn.execute(
+        "DELETE FROM support_events WHERE key IN (SELECT 'm:' || m.message_id FROM messages m "
+        "JOIN folders f ON f.id = m.folder_id WHERE f.role = 'junk' AND m.message_id IS NOT NULL) "
+        f"AND kind = '{CUSTOMER}'"
+    )
+    return conn.total_changes - before
+
+
+def record_outbox(conn: sqlite3.Connection) -> int:
+    """Record replies sent from here that are not (yet) in a synced Sent folder."""
+    rows = conn.execute(
+        "SELECT message_id, conversation_id, sent_at, substr(raw, 1, 16384) FROM outbox o "
+        "WHERE status = 'sent' AND conversation_id IS NOT NULL AND sent_at IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM support_events e WHERE e.key = 'm:' || o.message_id)"
+    ).fetchall()
+    events = []
+    for message_id, conversation, sent_at, head in rows:
+        when = parse_time(sent_at)
+        if when is not None:
+            raw = bytes(head) if isinstance(head, bytes | memoryview) else str(head)
+            events.append(("m:" + message_id, conversation, REPLY, iso(when), agent_of(raw), ""))
+    conn.executemany(
+        "INSERT OR IGNORE INTO support_events(key, conversation_id, kind, at, agent, customer) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        events,
+    )
+    return len(events)
+
+
+def record_status(conn: sqlite3.Connection, conversation_ids: Sequence[str] | None = None) -> None:
+    """Record closes and reopens of ``conversation_ids`` (every conversation when None)."""
+    only = ""
+    params: tuple[str, ...] = ()
+    if conversation_ids is not None:
+        if not conversation_ids:
+            return
+        only = f"AND c.id IN ({', '.join('?' * len(conversation_ids))}) "
+        params = tuple(conversation_ids)
+    conn.execute(
+        "INSERT OR IGNORE INTO support_events(key, conversation_id, kind, at, agent) "
+        f"SELECT '{CLOSED}:' || c.id || ':' || s.updated_at, c.id, '{CLOSED}', s.updated_at, s.updated_by "
+        "FROM conversations c JOIN conversation_state s ON s.conversation_id = c.id "
+        f"WHERE c.status = 'closed' AND s.status = 'closed' {only}",
+        params,
+    )
+    # Conversations whose last close is not followed by a reopen, but that are not closed.
+    reopened = conn.execute(
+        "SELECT e.conversation_id, e.at, s.status, s.updated_at, s.updated_by, "
+        f"(SELECT min(x.at) FROM support_events x WHERE x.conversation_id = e.conversation_id "
+        f"AND x.kind = '{CUSTOMER}' AND x.at > e.at) "
+        "FROM support_events e JOIN conversations c ON c.id = e.conversation_id "
+        "LEFT JOIN conversation_state s ON s.conversation_id = c.id "
+        f"WHERE e.kind = '{CLOSED}' AND c.status != 'closed' {only}"
+        f"AND NOT EXISTS (SELECT 1 FROM support_events r WHERE r.key = '{REOPENED}:' || e.conversation_id "
+        "|| ':' || e.at) "
+        "AND e.at = (SELECT max(y.at) FROM support_events y WHERE y.conversation_id = e.conversation_id "
+        f"AND y.kind = '{CLOSED}')",
+        params,
+    ).fetchall()
+    events = []
+    for conversation, closed_at, manual, updated_at, updated_by, customer_at in reopened:
+        if customer_at is not None:
+            at, agent = customer_at, ""
+        elif manual not in (None, "closed") and updated_at and updated_at > closed_at:
+            at, agent = updated_at, updated_by or ""
+        else:
+            at, agent = closed_at, ""
+        events.append((f"{REOPENED}:{conversation}:{closed_at}", conversation, REOPENED, at, agent))
+    conn.executemany(
+        "INSERT OR IGNORE INTO support_events(key, conversation_id, kind, at, agent) VALUES (?, ?, ?, ?, ?)",
+        events,
+    )
+
+
+def rename_conversations(conn: sqlite3.Connection, renames: dict[str, str]) -> None:
+    """Move status events along with manual state when a conversation's id changes."""
+    for old, new in renames.items():
+        conn.execute("UPDATE support_events SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+
+
+def record_after_refresh(conn: sqlite3.Connection, account: AccountConfig, links_table: str) -> None:
+    """Everything a refresh may have changed: new and re-linked messages, outbox, status.
+
+    The first refresh after an upgrade (or a rebuild) looks at every message once.
+    """
+    current = conn.execute("SELECT value FROM meta WHERE key = 'facts_version'").fetchone()
+    complete = current is not None and current[0] == FACTS_VERSION
+    record_messages(conn, account, only_linked_in=links_table if complete else None)
+    record_outbox(conn)
+    record_status(conn)
+    if not complete:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('facts_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (FACTS_VERSION,),
+        )
