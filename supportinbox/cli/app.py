@@ -51,6 +51,8 @@ COMMAND_MODULES: dict[str, str] = {
     "agents": "team_cmds",
     "team": "team_cmds",
     "demo": "tui_cmds",
+    "report": "report_cmds",
+    "sla": "report_cmds",
 }
 
 

@@ -25,9 +25,12 @@ mirror (``tests/unit/test_sla.py`` checks that both agree).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from supportinbox.config import TriageConfig
+from supportinbox.config import AccountConfig, Config, HoursConfig, SlaConfig, SlaTargets, TriageConfig
+from supportinbox.domain.hours import BusinessCalendar
 
 BAND_INCIDENT = 5
 BAND_URGENT = 4
@@ -47,6 +50,97 @@ SLA_BREACH_POINTS = 50
 _GUARD_BANDS = {LEVEL_BREACHED: BAND_BREACHED, LEVEL_WARN: BAND_GUARD}
 _POINTS = {LEVEL_BREACHED: SLA_BREACH_POINTS, LEVEL_WARN: SLA_WARN_POINTS}
 _LABELS = {LEVEL_BREACHED: "breached", LEVEL_WARN: "due soon", LEVEL_OK: "ok"}
+
+
+# --- policies -----------------------------------------------------------------------------
+
+FIRST_REPLY = "first reply"
+NEXT_REPLY = "reply"
+RESOLUTION = "resolution"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What one conversation is promised, in business time."""
+
+    first_reply: timedelta
+    next_reply: timedelta
+    resolution: timedelta | None = None
+
+    def over(self, overrides: SlaTargets | None) -> Targets:
+        """These targets with the ones ``overrides`` sets replaced."""
+        if overrides is None:
+            return self
+        return replace(
+            self,
+            first_reply=overrides.first_reply or self.first_reply,
+            next_reply=overrides.next_reply or self.next_reply,
+            resolution=overrides.resolution or self.resolution,
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A mailbox's SLA policy: targets by customer and tag, counted on its business calendar.
+
+    Targets come from, later ones winning: the defaults (``[triage] attentive_minutes``
+    for the first reply, ``sla_hours`` for the next), ``[sla]``, the mailbox's
+    ``[accounts.X.sla]``, ``[sla.tags.T]`` for the conversation's tags, ``[sla.vip]``.
+    """
+
+    base: Targets
+    vip: SlaTargets
+    tags: Mapping[str, SlaTargets]
+    vip_senders: tuple[str, ...]
+    warn_fraction: float
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+
+    @classmethod
+    def build(
+        cls,
+        triage: TriageConfig,
+        sla: SlaConfig | None = None,
+        mailbox: SlaTargets | None = None,
+        hours: HoursConfig | None = None,
+    ) -> Policy:
+        sla = sla or SlaConfig()
+        defaults = Targets(
+            first_reply=timedelta(minutes=triage.attentive_minutes),
+            next_reply=timedelta(hours=triage.sla_hours),
+        )
+        return cls(
+            base=defaults.over(sla).over(mailbox),
+            vip=sla.vip,
+            tags=dict(sla.tags),
+            vip_senders=tuple(triage.vip_senders),
+            warn_fraction=triage.sla_warn_fraction,
+            calendar=BusinessCalendar(hours),
+        )
+
+    @classmethod
+    def for_account(cls, config: Config, account: AccountConfig) -> Policy:
+        """The policy of ``account`` under ``config``."""
+        return cls.build(config.triage, config.sla, account.sla, account.hours)
+
+    def targets(self, customer: str, tags: Iterable[str] = ()) -> Targets:
+        """The targets of a conversation with ``customer`` carrying ``tags``."""
+        from supportinbox.domain.triage import is_vip  # scoring's rule for who is a VIP
+
+        targets = self.base
+        for tag in sorted(set(tags)):
+            targets = targets.over(self.tags.get(tag))
+        if customer and is_vip(customer, self.vip_senders):
+            targets = targets.over(self.vip)
+        return targets
+
+    def due(self, start: datetime, target: timedelta) -> tuple[datetime, datetime]:
+        """When the warning starts and when ``target`` from ``start`` is breached."""
+        seconds = target.total_seconds()
+        return self.calendar.add(start, seconds * self.warn_fraction), self.calendar.add(start, seconds)
+
+    def met(self, start: datetime, end: datetime, target: timedelta) -> bool:
+        """Whether something started at ``start`` and done at ``end`` met ``target``."""
+        return self.calendar.seconds(start, end) <= target.total_seconds()
 
 
 def deadlines(waiting_since: datetime | None, config: TriageConfig) -> tuple[datetime, datetime] | None:

@@ -1,0 +1,293 @@
+"""``report``, ``report topics`` and ``sla --check``: how support is going, from the cache."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.triage_cmds import _console, _echo_json
+from supportinbox.config import parse_duration
+from supportinbox.domain import sla
+from supportinbox.domain.report import GROUPINGS, Grouping, Report, Row, format_seconds
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
+from supportinbox.store import conversations as store
+from supportinbox.store.report import make_report, make_topics
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _span(text: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise UserError(f"--since: {exc}") from None
+    assert isinstance(value, timedelta)
+    return value
+
+
+def _pair(wall: float | None, business: float | None, with_business: bool) -> str:
+    if not with_business:
+        return format_seconds(wall)
+    return f"{format_seconds(wall)} ({format_seconds(business)} business)"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
+    """The report's headline figures as (label, text) pairs, shared by the CLI and the TUI."""
+    totals = report.totals
+    biz = report.business_hours
+    frt, res = totals.first_response, totals.resolution
+    targets = policy.base
+    resolution_target = (
+        f", target {format_seconds(targets.resolution.total_seconds())}" if targets.resolution else ""
+    )
+    per = (
+        f" · {report.replies_per_resolution:g} replies per resolution"
+        if report.replies_per_resolution
+        else ""
+    )
+    first, later, resolved = report.sla_first_reply, report.sla_next_reply, report.sla_resolution
+    first_target = format_seconds(targets.first_reply.total_seconds())
+    next_target = format_seconds(targets.next_reply.total_seconds())
+    return [
+        (
+            "Volume",
+            f"{totals.messages_in} messages in, {totals.new_conversations} new conversations · "
+            f"{totals.replies_out} replies out · {totals.closed} closed, {report.reopened} reopened",
+        ),
+        (
+            "First reply",
+            f"median {_pair(frt.median, frt.business_median, biz)} · "
+            f"p90 {_pair(frt.p90, frt.business_p90, biz)} · {frt.count} answered",
+        ),
+        (
+            "Resolution",
+            f"median {_pair(res.median, res.business_median, biz)} · "
+            f"p90 {_pair(res.p90, res.business_p90, biz)} · {res.count} resolved{per}",
+        ),
+        (
+            "SLA met",
+            f"first reply {_percent(first.percent)} ({first.met}/{first.due}, target {first_target}) · "
+            f"next reply {_percent(later.percent)} ({later.met}/{later.due}, target {next_target})"
+            f" · resolution {_percent(resolved.percent)} ({resolved.met}/{resolved.due}{resolution_target})",
+        ),
+        ("Backlog", f"{report.backlog_now} waiting for a reply now"),
+    ]
+
+
+ROW_HEADERS = (
+    "new",
+    "in",
+    "out",
+    "closed",
+    "1st reply median",
+    "1st reply p90",
+    "resolution median",
+    "SLA met",
+    "backlog",
+)
+
+
+def row_cells(row: Row, business: bool) -> list[str]:
+    """One table row as text: business-time figures when business hours are set."""
+    frt, res = row.first_response, row.resolution
+    return [
+        str(row.new_conversations),
+        str(row.messages_in),
+        str(row.replies_out),
+        str(row.closed),
+        format_seconds(frt.business_median if business else frt.median),
+        format_seconds(frt.business_p90 if business else frt.p90),
+        format_seconds(res.business_median if business else res.median),
+        _percent(row.sla.percent),
+        "" if row.backlog is None else str(row.backlog),
+    ]
+
+
+def _csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            report.grouping,
+            "new_conversations",
+            "messages_in",
+            "replies_out",
+            "closed",
+            "first_reply_median_s",
+            "first_reply_p90_s",
+            "first_reply_business_median_s",
+            "first_reply_business_p90_s",
+            "resolution_median_s",
+            "resolution_business_median_s",
+            "sla_met",
+            "sla_due",
+            "backlog",
+        ]
+    )
+    for row in report.rows:
+        frt, res = row.first_response, row.resolution
+        figures = (
+            frt.median,
+            frt.p90,
+            frt.business_median,
+            frt.business_p90,
+            res.median,
+            res.business_median,
+        )
+        writer.writerow(
+            [
+                # A leading = + - @ would be a formula in a spreadsheet; names come from mail.
+                ("'" + row.key) if row.key[:1] in "=+-@" else row.key,
+                row.new_conversations,
+                row.messages_in,
+                row.replies_out,
+                row.closed,
+                *("" if f is None else round(f) for f in figures),
+                row.sla.met,
+                row.sla.due,
+                "" if row.backlog is None else row.backlog,
+            ]
+        )
+    return out.getvalue()
+
+
+def _bars(counts: list[int], labels: list[str], width: int = 30) -> Text:
+    top = max(counts) or 1
+    text = Text()
+    for label, count in zip(labels, counts, strict=True):
+        text.append(f"  {label:>5} ")
+        text.append("█" * round(width * count / top), style="cyan")
+        text.append(f" {count}\n")
+    return text
+
+
+def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
+    console = _console()
+    zone = report.zone
+    hours = "business hours" if report.business_hours else "every hour counts (no [accounts.X.hours])"
+    head = Text(f"Support report · last {since_text}", style="bold")
+    head.append(
+        f"\n{report.since.astimezone(policy.calendar.zone):%Y-%m-%d %H:%M} – "
+        f"{report.until.astimezone(policy.calendar.zone):%Y-%m-%d %H:%M} {zone} · {hours}",
+        style="dim",
+    )
+    console.print(head)
+    for label, text in summary_lines(report, policy):
+        line = Text(f"{label:<12}", style="bold")
+        line.append(text)
+        console.print(line)
+    table = Table(title=f"by {report.grouping}", title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column(report.grouping, no_wrap=True)
+    for header in ROW_HEADERS:
+        table.add_column(header, justify="right", no_wrap=True)
+    shown = [r for r in report.rows if r.messages_in or r.replies_out or r.closed or r.backlog]
+    for row in shown:
+        table.add_row(Text(one_line(row.key, limit=30)), *row_cells(row, report.business_hours))
+    console.print()
+    console.print(table if shown else Text("Nothing happened in this period.", style="dim"))
+    if report.grouping != "agent" and report.agents:
+        agents = Table(title="by agent", title_justify="left", show_edge=False, pad_edge=False)
+        agents.add_column("agent", no_wrap=True)
+        for header in ("replies", "closed", "1st reply median", "SLA met"):
+            agents.add_column(header, justify="right")
+        for row in report.agents:
+            frt = row.first_response
+            agents.add_row(
+                Text(one_line(row.key, limit=30)),
+                str(row.replies_out),
+                str(row.closed),
+                format_seconds(frt.business_median if report.business_hours else frt.median),
+                _percent(row.sla.percent),
+            )
+        console.print()
+        console.print(agents)
+    if sum(report.busiest_hours):
+        ranked = sorted(range(24), key=lambda h: -report.busiest_hours[h])[:5]
+        console.print(Text(f"\nBusiest hours ({zone}), customer messages", style="bold"))
+        console.print(_bars([report.busiest_hours[h] for h in ranked], [f"{h:02d}:00" for h in ranked]))
+        console.print(Text("By weekday", style="bold"))
+        console.print(_bars(report.busiest_weekdays, list(WEEKDAY_NAMES)))
+    if report.totals.first_response.count:
+        console.print(
+            Text(
+                "First reply times (business)" if report.business_hours else "First reply times", style="bold"
+            )
+        )
+        console.print(
+            _bars([c for _, c in report.response_bins], [label for label, _ in report.response_bins])
+        )
+
+
+@cli.group("report", invoke_without_command=True)
+@click.option(
+    "--since", "since_text", default="30d", show_default=True, help="How far back: 7d, 4w, 365d, 12h."
+)
+@click.option("--by", "grouping", type=click.Choice(GROUPINGS), default="day", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="Print the table (one row per day/week/agent/tag) as CSV."
+)
+@click.pass_context
+def report_command(
+    click_ctx: click.Context, since_text: str, grouping: Grouping, as_json: bool, as_csv: bool
+) -> None:
+    """How support is going: volume, first reply and resolution times, SLA, backlog, agents.
+
+    Times are medians and 90th percentiles, in wall time and in business time when the
+    account has [accounts.X.hours].
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if as_json and as_csv:
+        raise UserError("--json and --csv exclude each other: pick one")
+    obj: CliContext = click_ctx.obj
+    _, account = obj.account()
+    db = obj.db()
+    store.refresh_if_stale(db, obj.config, account)
+    report = make_report(db, obj.config, account, since=_span(since_text), grouping=grouping)
+    if as_json:
+        _echo_json(report.to_json())
+    elif as_csv:
+        click.echo(_csv(report), nl=False)
+    else:
+        _print(report, sla.Policy.for_account(obj.config, account), since_text)
+
+
+@report_command.command("topics")
+@click.option(
+    "--since", "since_text", default="30d", show_default=True, help="This period, against the one before."
+)
+@click.option("--limit", type=click.IntRange(min=1), default=15, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def topics_command(obj: CliContext, since_text: str, limit: int, as_json: bool) -> None:
+    """Words and phrases that grew most among customer questions: what the docs may miss."""
+    _, account = obj.account()
+    topics = make_topics(obj.db(), account, since=_span(since_text), limit=limit)
+    if as_json:
+        _echo_json([t.to_json() for t in topics])
+        return
+    console = _console()
+    if not topics:
+        console.print(Text(f"No topic grew in the last {since_text}.", style="dim"))
+        return
+    table = Table(
+        show_edge=False, pad_edge=False, title=f"Grew in the last {since_text}", title_justify="left"
+    )
+    table.add_column("topic")
+    table.add_column("messages", justify="right")
+    table.add_column("before", justify="right")
+    for topic in topics:
+        table.add_row(Text(one_line(topic.phrase, limit=60)), str(topic.now), str(topic.before))
+    console.print(table)

@@ -1,0 +1,106 @@
+"""Topics that grew among customer questions: hints for what the documentation misses.
+
+Each customer message (subject and its own new text, quotes dropped) gives its words and
+two-word phrases, stemmed in the message's language, at most once per message. A topic's
+growth is how many more messages mention it now than in the period before; topics must
+be mentioned by at least :data:`MIN_MESSAGES` messages now. Each topic is shown in the
+spelling customers used most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from supportinbox.domain.stemming import guess_language, is_stopword, stem_words
+from supportinbox.domain.triage import words
+
+MIN_MESSAGES = 2
+_LINKS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")
+_QUOTE_HEADER = re.compile(r"^(on .+ wrote:|am .+ schrieb .+:|le .+ a écrit\s?:|el .+ escribió:)\s*$", re.I)
+_GREETINGS = frozenset(
+    ["hi", "hey", "hallo", "bonjour", "hola", "salut", "regards", "cheers", "best", "kind"]
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    phrase: str
+    now: int
+    before: int
+
+    @property
+    def growth(self) -> int:
+        return self.now - self.before
+
+    def to_json(self) -> dict[str, Any]:
+        return {"phrase": self.phrase, "messages_now": self.now, "messages_before": self.before}
+
+
+def new_text(body: str) -> str:
+    """The customer's own text: quoted lines and everything after a quote header dropped."""
+    kept = []
+    for line in body.splitlines():
+        stripped = line.strip()
+        if _QUOTE_HEADER.match(stripped) or stripped.startswith("-----original"):
+            break
+        if not stripped.startswith(">"):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _terms(text: str) -> dict[str, str]:
+    """Stemmed terms (words and two-word phrases) of one message -> their spelling here."""
+    tokens = [w for w in words(_LINKS.sub(" ", text)) if not any(c.isdigit() for c in w)]
+    language = guess_language(tokens)
+    stems = stem_words(tokens, language)
+    out: dict[str, str] = {}
+    keep = [len(w) >= 3 and not is_stopword(w, language) and w not in _GREETINGS for w in tokens]
+    for i, (word, stem) in enumerate(zip(tokens, stems, strict=True)):
+        if not keep[i]:
+            continue
+        out.setdefault(stem, word)
+        if i + 1 < len(tokens) and keep[i + 1]:
+            out.setdefault(f"{stem} {stems[i + 1]}", f"{word} {tokens[i + 1]}")
+    return out
+
+
+def _count(texts: Iterable[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for text in texts:
+        for term, spelling in _terms(text).items():
+            counts[term] += 1
+            spellings[term][spelling] += 1
+    return counts, spellings
+
+
+def growing_topics(now: Iterable[str], before: Iterable[str], limit: int = 15) -> list[Topic]:
+    """The terms that grew most from ``before`` to ``now`` (texts of customer messages).
+
+    A two-word phrase replaces its words when it is as frequent as each of them, so
+    "reset password" is listed rather than "reset" and "password" separately.
+    """
+    current, spellings = _count(now)
+    previous, _ = _count(before)
+    candidates = {t: c for t, c in current.items() if c >= MIN_MESSAGES}
+    for term, count in list(candidates.items()):
+        if " " in term:
+            for part in term.split(" "):
+                if candidates.get(part, 0) <= count:
+                    candidates.pop(part, None)
+    ranked = sorted(
+        candidates,
+        key=lambda t: (-(candidates[t] - previous.get(t, 0)), -candidates[t], -t.count(" "), t),
+    )
+    topics = []
+    for term in ranked:
+        if candidates[term] - previous.get(term, 0) <= 0:
+            break
+        topics.append(Topic(spellings[term].most_common(1)[0][0], candidates[term], previous.get(term, 0)))
+        if len(topics) >= limit:
+            break
+    return topics

@@ -1,0 +1,87 @@
+"""The report use case: support facts from the cache, turned into figures by the domain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain import sla
+from supportinbox.domain.report import Grouping, Report, build_report, group_facts
+from supportinbox.domain.templates import TemplateError, list_templates
+from supportinbox.domain.topics import Topic, growing_topics, new_text
+from supportinbox.store.conversation_rows import iso, now_utc, parse_time
+from supportinbox.store.db import Database
+
+
+def conversation_tags(db: Database, templates_dir: Path | None) -> dict[str, tuple[str, ...]]:
+    """Each conversation's tags: those of the templates its replies from here were written with."""
+    try:
+        by_template = {t.name: t.tags for t in list_templates(templates_dir)}
+    except (OSError, TemplateError):
+        by_template = {}
+    found: dict[str, set[str]] = defaultdict(set)
+    for conversation, template in db.conn.execute(
+        "SELECT conversation_id, template FROM outbox "
+        "WHERE status = 'sent' AND conversation_id IS NOT NULL AND template IS NOT NULL"
+    ):
+        found[conversation].update(by_template.get(template, ()))
+    return {conversation: tuple(sorted(tags)) for conversation, tags in found.items() if tags}
+
+
+def make_report(
+    db: Database,
+    config: Config,
+    account: AccountConfig,
+    *,
+    since: timedelta,
+    grouping: Grouping = "day",
+    now: datetime | None = None,
+    templates_dir: Path | None = None,
+) -> Report:
+    """The report of the last ``since`` up to ``now``.
+
+    Only conversations with something in the window, or still waiting, are read, with
+    all their facts (a wait that started before the window may end inside it).
+    """
+    until = now_utc(now)
+    start = until - since
+    tags = conversation_tags(db, templates_dir)
+    # A conversation counts when something happened in the window or it still waits
+    # (its last fact is a customer message): the backlog includes old waits.
+    rows = db.conn.execute(
+        "WITH last AS (SELECT conversation_id, kind, max(at) AS at FROM support_events "
+        "GROUP BY conversation_id) "
+        "SELECT conversation_id, kind, at, agent, customer FROM support_events WHERE conversation_id IN "
+        "(SELECT conversation_id FROM last WHERE at >= ? OR kind IN ('customer', 'reopened')) "
+        "ORDER BY conversation_id",
+        (iso(start),),
+    )
+    facts = group_facts(
+        ((str(c), str(k), parse_time(a) or until, str(g), str(w)) for c, k, a, g, w in rows),
+        lambda conversation: tags.get(conversation, ()),
+    )
+    policy = sla.Policy.for_account(config, account)
+    return build_report(facts, policy, since=start, until=until, grouping=grouping)
+
+
+def customer_texts(db: Database, account: AccountConfig, start: datetime, end: datetime) -> list[str]:
+    """Subject and own text of every customer message in the inbox from ``start`` to ``end``."""
+    rows = db.conn.execute(
+        "SELECT m.subject, substr(m.body_text, 1, 4000) FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.role = 'inbox' AND lower(m.from_addr) != ? AND m.date >= ? AND m.date < ?",
+        (account.email.lower(), iso(start), iso(end)),
+    )
+    return [f"{subject}\n{new_text(str(body))}" for subject, body in rows]
+
+
+def make_topics(
+    db: Database, account: AccountConfig, *, since: timedelta, now: datetime | None = None, limit: int = 15
+) -> list[Topic]:
+    """The topics that grew most in the last ``since`` against the ``since`` before it."""
+    until = now_utc(now)
+    start = until - since
+    return growing_topics(
+        customer_texts(db, account, start, until), customer_texts(db, account, start - since, start), limit
+    )

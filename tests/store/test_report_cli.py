@@ -1,0 +1,93 @@
+"""``supportinbox report`` and ``report topics`` on a cached mailbox: text, JSON, CSV, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import supportinbox.cli.report_cmds  # noqa: F401  (registers the commands)
+from supportinbox.cli.app import cli
+from supportinbox.store.db import open_database
+from tests.conftest import write_config
+from tests.store.factories import add_message
+
+CONFIG = """
+[accounts.support]
+email = "support@acme.test"
+agent = "alice"
+username = "support"
+imap_host = "127.0.0.1"
+"""
+CSI = "\x1b[2J\x1b[31m"
+
+
+@pytest.fixture
+def mailbox(supportinbox_home: Path) -> Path:
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        for day in range(3):
+            mid = f"<q{day}@c.test>"
+            add_message(
+                db,
+                message_id=mid,
+                sender=f"c{day}@c.test",
+                subject="Password reset link expired",
+                body="The password reset link expired before I could use it.",
+                when=now - timedelta(days=day, hours=2),
+            )
+            add_message(
+                db,
+                folder="Sent",
+                message_id=f"<r{day}@acme.test>",
+                in_reply_to=mid,
+                sender="support@acme.test",
+                subject="Re: Password reset link expired",
+                when=now - timedelta(days=day, hours=1),
+                raw_headers=f"X-Supportinbox-Agent: =@{CSI}mallory\r\n" if day == 0 else "",
+            )
+    return supportinbox_home
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_report_text_json_and_csv(mailbox: Path) -> None:
+    code, text = run("report", "--since", "7d")
+    assert code == 0
+    assert "First reply" in text and "median 1h 00m" in text
+    assert "\x1b" not in text  # the agent name from a header is shown inert
+    code, out = run("report", "--since", "7d", "--json")
+    data = json.loads(out)
+    assert (data["totals"]["messages_in"], data["totals"]["replies_out"]) == (3, 3)
+    assert data["totals"]["first_response"]["median_seconds"] == 3600
+    assert data["sla"]["first_reply"] == {"met": 0, "due": 3, "percent": 0.0}
+    code, out = run("report", "--since", "7d", "--by", "agent", "--csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][:3] == ["agent", "new_conversations", "messages_in"]
+    keys = {r[0] for r in rows[1:]}
+    assert "(other client)" in keys
+    assert all(not k.startswith(("=", "+", "-", "@")) for k in keys)  # no spreadsheet formulas
+
+
+def test_report_topics(mailbox: Path) -> None:
+    code, out = run("report", "topics", "--since", "7d", "--json")
+    assert code == 0
+    phrases = [t["phrase"] for t in json.loads(out)]
+    assert phrases[0] in ("password reset", "reset link", "link expired")
+    code, text = run("report", "topics", "--since", "7d")
+    assert "messages" in text
+
+
+def test_bad_options_are_one_line(mailbox: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", "--since", "soon"])
+    assert result.exit_code != 0
+    assert "--since" in str(result.exception or result.output)

@@ -1,0 +1,43 @@
+"""Stems per language and the topics that grew among customer questions."""
+
+from __future__ import annotations
+
+from supportinbox.domain.stemming import guess_language, stem_words
+from supportinbox.domain.topics import growing_topics, new_text
+from supportinbox.domain.triage import words
+
+
+def test_languages_are_guessed_from_script_and_common_words() -> None:
+    assert guess_language(words("Hallo, ich habe eine Frage zu meiner Rechnung")) == "de"
+    assert guess_language(words("Bonjour, je ne peux pas me connecter avec mon compte")) == "fr"
+    assert guess_language(words("سلام، من نمی‌توانم وارد حساب کاربری شوم")) == "fa"
+    assert guess_language(words("مرحبا، لا أستطيع الدخول إلى حسابي")) == "ar"
+    assert guess_language(words("I cannot log in")) == "en"
+
+
+def test_word_forms_share_a_stem() -> None:
+    assert len(set(stem_words(["refunds", "refunded", "refund"], "en"))) == 1
+    assert len(set(stem_words(["rechnungen", "rechnung"], "de"))) == 1
+
+
+def test_quotes_are_not_the_customers_words() -> None:
+    body = "Still broken.\n\nOn Mon, Anna wrote:\n> the invoice\n> is wrong"
+    assert "invoice" not in new_text(body)
+    assert "invoice" not in new_text("> the invoice is wrong\nThanks")
+
+
+def test_growing_topics_are_stemmed_counted_once_per_message_and_ranked_by_growth() -> None:
+    now = [
+        "Export to CSV fails\nThe CSV export fails every time, the csv export!",
+        "CSV exports broken\nExporting CSV gives an empty file",
+        "Rechnungen fehlen\nIch finde meine Rechnung nicht",
+        "Rechnung\nWo ist die Rechnung?",
+        "Login\nI cannot log in",
+    ]
+    before = ["Login\nI cannot log in", "Login again\nlogin fails"]
+    topics = growing_topics(now, before)
+    by_phrase = {t.phrase: (t.now, t.before) for t in topics}
+    assert topics[0].phrase == "csv export"  # a phrase as frequent as its words replaces them
+    assert by_phrase["csv export"] == (2, 0)
+    assert any(p.startswith("rechnung") and n == (2, 0) for p, n in by_phrase.items())
+    assert "login" not in by_phrase  # as frequent before as now: no growth
