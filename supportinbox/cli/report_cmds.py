@@ -291,3 +291,66 @@ def topics_command(obj: CliContext, since_text: str, limit: int, as_json: bool) 
     for topic in topics:
         table.add_row(Text(one_line(topic.phrase, limit=60)), str(topic.now), str(topic.before))
     console.print(table)
+
+
+EXIT_BREACHED = 10
+EXIT_NEARLY_BREACHED = 11
+
+
+@cli.command("sla")
+@click.option("--check", is_flag=True, help="List breached conversations; exit 10 if there is any.")
+@click.option(
+    "--warn", is_flag=True, help="With --check: also those close to breaching (exit 11 if only those)."
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None:
+    """The SLA targets in force, or (--check, for cron) who waits past them.
+
+    Exit codes with --check: 0 nobody, 10 at least one breached, 11 (with --warn) none
+    breached but some close to it.
+    """
+    _, account = obj.account()
+    policy = sla.Policy.for_account(obj.config, account)
+    if not check:
+        if warn:
+            raise UserError("--warn goes with --check")
+        _print_policy(policy, account.hours is not None)
+        return
+    db = obj.db()
+    store.refresh_if_stale(db, obj.config, account)
+    rows = store.sla_watch(db, warnings=warn)
+    breached = [r for r in rows if r.sla_level == sla.LEVEL_BREACHED]
+    if as_json:
+        _echo_json([{**r.to_json(), "sla": sla.level_label(r.sla_level)} for r in rows])
+    else:
+        for row in rows:
+            why = one_line(row.reasons[0]) if row.reasons else ""
+            line = f"{row.id}  {sla.level_label(row.sla_level):<9} {why}"
+            who = one_line(row.customer_name or row.customer_email, limit=30)
+            click.echo(f"{line}  {who}: {one_line(row.subject, limit=60) or '(no subject)'}")
+        if not rows:
+            click.echo("Nobody waits past an SLA target" + (" or close to one." if warn else "."))
+    if breached:
+        raise SystemExit(EXIT_BREACHED)
+    if rows:
+        raise SystemExit(EXIT_NEARLY_BREACHED)
+
+
+def _print_policy(policy: sla.Policy, business: bool) -> None:
+    def show(targets: sla.Targets) -> str:
+        parts = [
+            f"first reply {format_seconds(targets.first_reply.total_seconds())}",
+            f"next reply {format_seconds(targets.next_reply.total_seconds())}",
+        ]
+        if targets.resolution is not None:
+            parts.append(f"resolution {format_seconds(targets.resolution.total_seconds())}")
+        return ", ".join(parts)
+
+    click.echo(f"targets: {show(policy.base)} ({'business hours' if business else 'every hour counts'})")
+    if policy.vip_senders:
+        vips = ", ".join(one_line(v) for v in policy.vip_senders)
+        click.echo(f"VIP ({vips}): {show(policy.base.over(policy.vip))}")
+    for tag in sorted(policy.tags):
+        click.echo(f"tag {one_line(tag)}: {show(policy.base.over(policy.tags[tag]))}")
+    click.echo(f"warning at {round(policy.warn_fraction * 100)} % of a target")

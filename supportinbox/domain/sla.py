@@ -29,7 +29,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from supportinbox.config import AccountConfig, Config, HoursConfig, SlaConfig, SlaTargets, TriageConfig
+from supportinbox.config import (
+    AccountConfig,
+    Config,
+    HoursConfig,
+    SlaConfig,
+    SlaSettings,
+    SlaTargets,
+    TriageConfig,
+)
 from supportinbox.domain.hours import BusinessCalendar
 
 BAND_INCIDENT = 5
@@ -120,11 +128,15 @@ class Policy:
     @classmethod
     def for_account(cls, config: Config, account: AccountConfig) -> Policy:
         """The policy of ``account`` under ``config``."""
-        return cls.build(config.triage, config.sla, account.sla, account.hours)
+        return cls.from_settings(config.triage, config.sla_settings(account))
+
+    @classmethod
+    def from_settings(cls, triage: TriageConfig, settings: SlaSettings) -> Policy:
+        return cls.build(triage, settings.sla, settings.mailbox, settings.hours)
 
     def targets(self, customer: str, tags: Iterable[str] = ()) -> Targets:
         """The targets of a conversation with ``customer`` carrying ``tags``."""
-        from supportinbox.domain.triage import is_vip  # scoring's rule for who is a VIP
+        from supportinbox.domain.scoring import is_vip  # scoring's rule for who is a VIP
 
         targets = self.base
         for tag in sorted(set(tags)):
@@ -143,12 +155,38 @@ class Policy:
         return self.calendar.seconds(start, end) <= target.total_seconds()
 
 
-def deadlines(waiting_since: datetime | None, config: TriageConfig) -> tuple[datetime, datetime] | None:
-    """When the SLA warning starts and when the SLA is breached for this wait."""
-    if waiting_since is None:
-        return None
-    target = timedelta(hours=config.sla_hours)
-    return waiting_since + target * config.sla_warn_fraction, waiting_since + target
+@dataclass(frozen=True)
+class Deadline:
+    """The next promise an open conversation is measured against."""
+
+    kind: str  # FIRST_REPLY, NEXT_REPLY or RESOLUTION
+    target: timedelta
+    warn_at: datetime
+    due_at: datetime
+
+    @property
+    def stored(self) -> str:
+        """How the deadline's kind and target are kept with the conversation (``kind|seconds``)."""
+        return f"{self.kind}|{int(self.target.total_seconds())}"
+
+
+def deadline(
+    policy: Policy,
+    *,
+    waiting_since: datetime,
+    answered_before: bool,
+    customer: str,
+    cycle_start: datetime | None,
+) -> Deadline:
+    """The earliest of the reply target (first or next) and the resolution target."""
+    targets = policy.targets(customer)
+    kind, target = (NEXT_REPLY, targets.next_reply) if answered_before else (FIRST_REPLY, targets.first_reply)
+    found = Deadline(kind, target, *policy.due(waiting_since, target))
+    if targets.resolution is not None and cycle_start is not None:
+        resolution = Deadline(RESOLUTION, targets.resolution, *policy.due(cycle_start, targets.resolution))
+        if resolution.due_at < found.due_at:
+            return resolution
+    return found
 
 
 def level_at(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> int:
@@ -205,12 +243,28 @@ def format_span(delta: timedelta) -> str:
     return f"{hours // 24} d"
 
 
-def reason(level: int, waiting_since: datetime | None, due_at: datetime | None, now: datetime) -> str | None:
-    """``"waiting 26 h, SLA 24 h (breached)"`` at a warning or breach ``level``, else ``None``."""
+def reason(
+    level: int, waiting_since: datetime | None, due_at: datetime | None, now: datetime, stored: str
+) -> str | None:
+    """Why an open conversation is lifted at a warning or breach ``level`` (else ``None``).
+
+    ``"first reply due in 12 min"``, ``"first reply overdue by 2 h (target 30 min)"``,
+    ``"waiting 26 h, SLA 24 h (breached)"``, ``"resolution due in 5 h"``; ``stored`` is
+    :attr:`Deadline.stored`.
+    """
     if level == LEVEL_OK or waiting_since is None or due_at is None:
         return None
+    kind, _, seconds = stored.partition("|")
+    target = (
+        format_span(timedelta(seconds=int(seconds)))
+        if seconds.isdigit()
+        else format_span(due_at - waiting_since)
+    )
+    if kind in (FIRST_REPLY, RESOLUTION):
+        if level == LEVEL_BREACHED:
+            return f"{kind} overdue by {format_span(now - due_at)} (target {target})"
+        return f"{kind} due in {format_span(due_at - now)}"
     waited = format_span(now - waiting_since)
-    target = f"{round((due_at - waiting_since).total_seconds() / 3600, 2):g} h"
     if level == LEVEL_BREACHED:
         return f"waiting {waited}, SLA {target} (breached)"
     return f"waiting {waited}, SLA {target} ({format_span(due_at - now)} left)"

@@ -6,13 +6,14 @@ Used by the refresh (:mod:`supportinbox.store.triage_refresh`) and the queries
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from supportinbox.config import TriageConfig
+from supportinbox.config import SlaSettings, TriageConfig
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
@@ -105,17 +106,26 @@ def load_states(conn: sqlite3.Connection) -> dict[str, State]:
 @dataclass(frozen=True)
 class StoredTriageConfig:
     config: TriageConfig
+    policy: sla.Policy
 
     @classmethod
     def load(cls, db: Database) -> StoredTriageConfig:
-        """The triage settings the last refresh used (defaults before the first one)."""
+        """The triage settings and SLA policy the last refresh used (defaults before the first one)."""
+        config, settings = TriageConfig(), SlaSettings()
         stored = db.get_meta("triage_config")
         if stored:
-            try:
-                return cls(TriageConfig.model_validate_json(stored))
-            except ValueError:
-                pass
-        return cls(TriageConfig())
+            with contextlib.suppress(ValueError):
+                config = TriageConfig.model_validate_json(stored)
+        stored = db.get_meta("sla_settings")
+        if stored:
+            with contextlib.suppress(ValueError):
+                settings = SlaSettings.model_validate_json(stored)
+        return cls(config, sla.Policy.from_settings(config, settings))
+
+    @staticmethod
+    def save(db: Database, config: TriageConfig, settings: SlaSettings) -> None:
+        db.set_meta("triage_config", config.model_dump_json())
+        db.set_meta("sla_settings", settings.model_dump_json())
 
 
 def status_fields(
@@ -129,6 +139,9 @@ def status_fields(
     base_band: int,
     base_urgency: int,
     config: TriageConfig,
+    policy: sla.Policy,
+    customer_email: str,
+    first_message_at: datetime | None,
     now: datetime,
 ) -> dict[str, Any]:
     """The status, SLA and order columns of a conversation at ``now``."""
@@ -149,8 +162,19 @@ def status_fields(
         if waiting is None and state is not None:
             waiting = snoozed_until if manual == "snoozed" else state.updated_at
         waiting = waiting or now
-    deadlines = sla.deadlines(waiting, config) if status in ("open", "snoozed") else None
-    warn_at, due_at = deadlines if deadlines else (None, None)
+    warn_at = due_at = None
+    target = ""
+    if waiting is not None:
+        # After a reopen the resolution clock starts again with the customer's message.
+        reopened = manual == "closed" and status != "closed"
+        found = sla.deadline(
+            policy,
+            waiting_since=waiting,
+            answered_before=last_agent_at is not None,
+            customer=customer_email,
+            cycle_start=unanswered_since if reopened else first_message_at,
+        )
+        warn_at, due_at, target = found.warn_at, found.due_at, found.stored
     if status == "open":
         level = sla.level_at(warn_at, due_at, now)
         band = sla.guard_band(level, base_band)
@@ -170,6 +194,7 @@ def status_fields(
         "sla_warn_at": iso(warn_at),
         "sla_due_at": iso(due_at),
         "sla_level": level,
+        "sla_target": target,
         "band": band,
         "urgency": urgency,
         "sort_key": key,
@@ -179,7 +204,7 @@ def status_fields(
 SUMMARY_COLUMNS = (
     "id, subject, customer_email, customer_name, status, urgency, band, reasons, last_message_at, "
     "waiting_since, message_count, unread_count, assigned_to, incident_id, snoozed_until, followups, "
-    "first_message_at, last_customer_at, sla_warn_at, sla_due_at, sla_level"
+    "first_message_at, last_customer_at, sla_warn_at, sla_due_at, sla_level, sla_target"
 )
 
 
@@ -193,7 +218,7 @@ def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> Conve
     except (ValueError, TypeError):
         reasons = []
     level = int(row[20]) if row[4] == "open" else sla.LEVEL_OK
-    waiting = sla.reason(level, parse_time(row[9]), parse_time(row[19]), now)
+    waiting = sla.reason(level, parse_time(row[9]), parse_time(row[19]), now, str(row[21]))
     if waiting:
         reasons.insert(0, waiting)
     return ConversationSummary(

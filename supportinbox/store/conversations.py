@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from supportinbox.config import TriageConfig
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import (
     QUEUE_STATUSES,
@@ -65,6 +64,7 @@ __all__ = [
     "resolve_id",
     "search",
     "set_status",
+    "sla_watch",
 ]
 
 _ID_TEXT = re.compile(r"^[a-z2-7]{4,16}$")
@@ -107,6 +107,21 @@ def list_queue(
     rows = db.conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
+    ).fetchall()
+    return [summary_from_row(r, moment) for r in rows]
+
+
+def sla_watch(
+    db: Database, *, warnings: bool = False, now: datetime | None = None
+) -> list[ConversationSummary]:
+    """Open conversations past their SLA (and, with ``warnings``, close to it), the most overdue first."""
+    moment = now_utc(now)
+    apply_clock(db, moment)
+    lowest = sla.LEVEL_WARN if warnings else sla.LEVEL_BREACHED
+    rows = db.conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM conversations INDEXED BY conversations_sla_due "
+        "WHERE status = 'open' AND sla_level >= ? ORDER BY sla_level DESC, sla_due_at",
+        (lowest,),
     ).fetchall()
     return [summary_from_row(r, moment) for r in rows]
 
@@ -253,7 +268,7 @@ def set_status(
     elif snoozed_until is not None:
         raise UserError("a snooze time only goes with the status 'snoozed'")
     ident = resolve_id(db, conversation_id)
-    config = StoredTriageConfig.load(db).config
+    stored = StoredTriageConfig.load(db)
     with db.transaction() as tx:
         tx.execute(
             "INSERT INTO conversation_state(conversation_id, status, snoozed_until, updated_at, updated_by) "
@@ -262,7 +277,7 @@ def set_status(
             "updated_by = excluded.updated_by",
             (ident, status, iso(until), iso(moment), agent),
         )
-        _reapply(tx, ident, config, moment)
+        _reapply(tx, ident, stored, moment)
         facts.record_status(tx, [ident])
     return get_conversation(db, ident, moment).summary
 
@@ -273,18 +288,18 @@ def reapply_state(db: Database, conversation_ids: Iterable[str], now: datetime |
     For state that arrives from teammates: cheaper than a full refresh.
     """
     moment = now_utc(now)
-    config = StoredTriageConfig.load(db).config
+    stored = StoredTriageConfig.load(db)
     idents = list(conversation_ids)
     with db.transaction() as tx:
         for ident in idents:
-            _reapply(tx, ident, config, moment)
+            _reapply(tx, ident, stored, moment)
         facts.record_status(tx, idents)
 
 
-def _reapply(conn: sqlite3.Connection, ident: str, config: TriageConfig, now: datetime) -> None:
+def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, now: datetime) -> None:
     row = conn.execute(
         "SELECT derived_status, last_customer_at, last_agent_at, last_message_at, unanswered_since, "
-        "base_band, base_urgency FROM conversations WHERE id = ?",
+        "base_band, base_urgency, customer_email, first_message_at FROM conversations WHERE id = ?",
         (ident,),
     ).fetchone()
     if row is None:
@@ -308,7 +323,10 @@ def _reapply(conn: sqlite3.Connection, ident: str, config: TriageConfig, now: da
         unanswered_since=parse_time(row[4]),
         base_band=int(row[5]),
         base_urgency=int(row[6]),
-        config=config,
+        config=stored.config,
+        policy=stored.policy,
+        customer_email=str(row[7]),
+        first_message_at=parse_time(row[8]),
         now=now,
     )
     fields["assigned_to"] = state.assigned_to if state else None

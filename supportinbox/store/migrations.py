@@ -326,6 +326,11 @@ CREATE TABLE support_events (
 CREATE INDEX support_events_at ON support_events(at);
 CREATE INDEX support_events_conversation ON support_events(conversation_id, at);
 """,
+    10: """
+-- Which promise an open conversation's SLA deadline is ('first reply|1800', 'reply|86400',
+-- 'resolution|259200'), for the queue's reason line.
+ALTER TABLE conversations ADD COLUMN sla_target TEXT NOT NULL DEFAULT '';
+""",
 }
 
 

@@ -37,6 +37,7 @@ from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
     State,
+    StoredTriageConfig,
     iso,
     load_states,
     message_time,
@@ -243,6 +244,7 @@ _CONVERSATION_COLUMNS = (
     "sla_due_at",
     "sla_level",
     "unanswered_since",
+    "sla_target",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
@@ -305,8 +307,10 @@ def _write_conversations(conn: sqlite3.Connection) -> None:
     )
 
 
-def _config_fingerprint(config: TriageConfig, account: AccountConfig) -> str:
-    text = f"{SCORING_VERSION}|{config.model_dump_json()}|{' '.join(own_addresses(account))}"
+def _config_fingerprint(config: Config, account: AccountConfig) -> str:
+    settings = config.sla_settings(account).model_dump_json()
+    own = " ".join(own_addresses(account))
+    text = f"{SCORING_VERSION}|{config.triage.model_dump_json()}|{settings}|{own}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -320,7 +324,7 @@ def _state_fingerprint(conn: sqlite3.Connection) -> str:
     return digest.hexdigest()[:16]
 
 
-def _inputs_key(db: Database, config: TriageConfig, account: AccountConfig) -> str:
+def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
     """Changes whenever anything the refresh reads changes (messages, manual state, config)."""
     version = db.get_meta("triage_input_version") or "0"
     return f"{version}|{_config_fingerprint(config, account)}|{_state_fingerprint(db.conn)}"
@@ -363,7 +367,7 @@ def refresh_conversations(
     news costs milliseconds, not a recompute of the whole mailbox.
     """
     moment = now_utc(now)
-    key = _inputs_key(db, config.triage, account)
+    key = _inputs_key(db, config, account)
     if _up_to_date(db, key, moment):
         apply_clock(db, moment)
         stored = db.get_meta("triage_last_result")
@@ -397,6 +401,7 @@ def _refresh(
 ) -> RefreshResult:
     conn = db.conn
     cfg = config.triage
+    policy = sla.Policy.for_account(config, account)
     _create_scratch(conn)
     try:
         # Both passes read one snapshot of the cache, whatever other processes write
@@ -439,7 +444,7 @@ def _refresh(
                     score = _score_one(
                         row, unanswered, last, bodies, cfg, matcher, states, cutoff, candidates
                     )
-                    rows.append(_complete(row, score, None, states, cfg, moment))
+                    rows.append(_complete(row, score, None, states, cfg, policy, moment))
                 conn.executemany(_INSERT_SCRATCH_ROW, rows)
                 conn.executemany(_INSERT_SCRATCH_LINK, links)
             conversation_count = len(members)
@@ -453,7 +458,7 @@ def _refresh(
             tracked = incidents.track(kept, found, candidates, cfg, moment)
             del candidates
             active = [t for t in tracked if t.status == incidents.ACTIVE]
-            _apply_incidents(conn, active, states, cfg, moment)
+            _apply_incidents(conn, active, states, cfg, policy, moment)
 
         with db.transaction() as tx:
             for old, new in renames.items():
@@ -472,13 +477,13 @@ def _refresh(
                 f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
                 THREADED_ROLES,
             )
-            db.set_meta("triage_config", cfg.model_dump_json())
+            StoredTriageConfig.save(db, cfg, config.sla_settings(account))
             # Our address names the customer of contact-form mail; our Message-ID domain
             # tells copies of our own mail (store/ours.py).
             db.set_meta("triage_our_address", account.email.lower())
             db.set_meta("our_message_id_domain", message_id_domain(account))
             if renames:
-                key = _inputs_key(db, cfg, account)
+                key = _inputs_key(db, config, account)
             db.set_meta("triage_refreshed", key)
             db.set_meta("triage_refreshed_at", iso(moment) or "")
     finally:
@@ -512,6 +517,7 @@ def _complete(
     incident: tuple[str, str] | None,  # (id, reason line)
     states: dict[str, State],
     cfg: TriageConfig,
+    policy: sla.Policy,
     moment: datetime,
 ) -> tuple[Any, ...]:
     """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
@@ -540,6 +546,9 @@ def _complete(
             base_band=base_band,
             base_urgency=base_urgency,
             config=cfg,
+            policy=policy,
+            customer_email=row["customer_email"],
+            first_message_at=parse_time(row["first_message_at"]),
             now=moment,
         )
     )
@@ -551,6 +560,7 @@ def _apply_incidents(
     active: Sequence[incidents.Tracked],
     states: dict[str, State],
     cfg: TriageConfig,
+    policy: sla.Policy,
     moment: datetime,
 ) -> None:
     """Complete the scratch rows of the members of ``active`` incidents again, with their incident."""
@@ -571,7 +581,7 @@ def _apply_incidents(
                 reasons=json.loads(row["reasons"]),
                 keywords=[],
             )
-            replaced.append(_complete(row, score, (incident.id, reason), states, cfg, moment))
+            replaced.append(_complete(row, score, (incident.id, reason), states, cfg, policy, moment))
     conn.executemany(_INSERT_SCRATCH_ROW, replaced)
 
 
@@ -739,7 +749,7 @@ def refresh_if_stale(
     Returns True when a full refresh ran.
     """
     moment = now_utc(now)
-    key = _inputs_key(db, config.triage, account)
+    key = _inputs_key(db, config, account)
     if _up_to_date(db, key, moment):
         apply_clock(db, moment)
         return False

@@ -91,3 +91,37 @@ def test_bad_options_are_one_line(mailbox: Path) -> None:
     result = CliRunner().invoke(cli, ["report", "--since", "soon"])
     assert result.exit_code != 0
     assert "--since" in str(result.exception or result.output)
+
+
+def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
+    write_config(supportinbox_home, CONFIG + '\n[sla]\nfirst_reply = "1h"\n')
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        add_message(
+            db, message_id="<fresh@c>", sender="f@c.test", subject="Fresh", when=now - timedelta(minutes=5)
+        )
+    code, out = run("sla", "--check")
+    assert (code, out.strip()) == (0, "Nobody waits past an SLA target.")
+    with open_database(account="support") as db:
+        add_message(
+            db, message_id="<soon@c>", sender="s@c.test", subject="Soon", when=now - timedelta(minutes=50)
+        )
+    code, out = run("sla", "--check")
+    assert code == 0
+    code, out = run("sla", "--check", "--warn")
+    assert code == 11
+    assert "due soon" in out and "first reply due in" in out and "Soon" in out
+    with open_database(account="support") as db:
+        add_message(
+            db, message_id="<late@c>", sender="l@c.test", subject="Late", when=now - timedelta(hours=3)
+        )
+    code, out = run("sla", "--check", "--warn")
+    assert code == 10
+    lines = out.splitlines()
+    assert "breached" in lines[0] and "first reply overdue by 2 h (target 1 h)" in lines[0]
+    assert "Late" in lines[0] and "Soon" in lines[1] and "Fresh" not in out
+    code, out = run("sla", "--check", "--json")
+    assert code == 10
+    assert [r["subject"] for r in json.loads(out)] == ["Late"]
+    code, out = run("sla")
+    assert code == 0 and "first reply 1h 00m" in out

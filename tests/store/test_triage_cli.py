@@ -93,7 +93,8 @@ def test_list_json_shape_and_order(mailbox: Path) -> None:
     # Both urgent ones come before the plain question; Lina's week-old message keeps its
     # urgent band past the SLA and, having waited past it, goes ahead of the fresh one.
     assert [r["customer"] for r in rows] == ["lina@customer.test", "mallory@evil.test", "paul@customer.test"]
-    assert [r["band"] for r in rows] == [4, 4, 1]
+    # Unanswered for an hour and more: past the default 30 min first-reply target.
+    assert [r["band"] for r in rows] == [4, 4, 3]
     first = rows[0]
     for key in (
         "id",
@@ -111,9 +112,9 @@ def test_list_json_shape_and_order(mailbox: Path) -> None:
         assert key in first
     assert datetime.fromisoformat(first["last_message_at"]).tzinfo is not None
     assert first["subject"] == "عاجل: لا يعمل"
-    assert first["reasons"][0].startswith("waiting ")
+    assert first["reasons"][0].startswith("first reply overdue by ")
     assert first["reasons"][1:3] == ["'عاجل' in subject", "'لا يعمل' in subject"]
-    assert rows[1]["reasons"] == ["'refund' in subject"]
+    assert rows[1]["reasons"] == ["first reply overdue by 1 h (target 30 min)", "'refund' in subject"]
 
 
 def test_show_is_inert_and_keeps_rtl_text(mailbox: Path) -> None:

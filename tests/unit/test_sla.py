@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from supportinbox.config import TriageConfig
+from supportinbox.config import TriageConfig, parse_config
 from supportinbox.domain import sla
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -17,20 +17,90 @@ def ago(hours: float) -> datetime:
     return NOW - timedelta(hours=hours)
 
 
-def test_sla_levels_and_reasons() -> None:
-    config = TriageConfig(sla_hours=24, sla_warn_fraction=0.75)
+def test_levels_and_reasons_of_each_target() -> None:
+    policy = sla.Policy.build(TriageConfig(sla_hours=24, sla_warn_fraction=0.75))
     since = ago(26)
-    warn, due = sla.deadlines(since, config) or (None, None)
-    assert sla.level_at(warn, due, NOW) == sla.LEVEL_BREACHED
-    assert sla.reason(sla.LEVEL_BREACHED, since, due, NOW) == "waiting 26 h, SLA 24 h (breached)"
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=True, customer="a@b.test", cycle_start=None
+    )
+    assert (found.kind, found.target) == (sla.NEXT_REPLY, timedelta(hours=24))
+    assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_BREACHED
+    assert (
+        sla.reason(sla.LEVEL_BREACHED, since, found.due_at, NOW, found.stored)
+        == "waiting 26 h, SLA 24 h (breached)"
+    )
     since = ago(19)
-    warn, due = sla.deadlines(since, config) or (None, None)
-    assert sla.level_at(warn, due, NOW) == sla.LEVEL_WARN
-    assert sla.reason(sla.LEVEL_WARN, since, due, NOW) == "waiting 19 h, SLA 24 h (5 h left)"
-    since = ago(17.9)
-    warn, due = sla.deadlines(since, config) or (None, None)
-    assert sla.level_at(warn, due, NOW) == sla.LEVEL_OK
-    assert sla.reason(sla.LEVEL_OK, since, due, NOW) is None
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=True, customer="a@b.test", cycle_start=None
+    )
+    assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_WARN
+    assert (
+        sla.reason(sla.LEVEL_WARN, since, found.due_at, NOW, found.stored)
+        == "waiting 19 h, SLA 24 h (5 h left)"
+    )
+    assert sla.reason(sla.LEVEL_OK, since, found.due_at, NOW, found.stored) is None
+    # Never answered: the first-reply target, 30 minutes unless configured.
+    since = NOW - timedelta(minutes=18)
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=False, customer="a@b.test", cycle_start=since
+    )
+    assert (found.kind, found.target) == (sla.FIRST_REPLY, timedelta(minutes=30))
+    assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_OK
+    later = NOW + timedelta(minutes=5)
+    assert sla.level_at(found.warn_at, found.due_at, later) == sla.LEVEL_WARN
+    assert sla.reason(sla.LEVEL_WARN, since, found.due_at, later, found.stored) == "first reply due in 7 min"
+    much_later = NOW + timedelta(hours=3)
+    assert sla.reason(sla.LEVEL_BREACHED, since, found.due_at, much_later, found.stored) == (
+        "first reply overdue by 2 h (target 30 min)"
+    )
+
+
+def test_policies_vip_tag_and_mailbox_overrides_and_resolution() -> None:
+    config = parse_config(
+        """
+[accounts.a]
+email = "s@x.test"
+username = "s"
+imap_host = "h"
+[accounts.a.sla]
+first_reply = "1h"
+[triage]
+sla_hours = 8
+vip_senders = ["@vip.test"]
+[sla]
+first_reply = "2h"
+resolution = "3d"
+[sla.vip]
+first_reply = "10m"
+[sla.tags.billing]
+next_reply = "4h"
+"""
+    )
+    policy = sla.Policy.for_account(config, config.accounts["a"])
+    assert policy.targets("joe@x.test") == sla.Targets(
+        timedelta(hours=1), timedelta(hours=8), timedelta(days=3)
+    )
+    assert policy.targets("boss@vip.test").first_reply == timedelta(minutes=10)
+    assert policy.targets("joe@x.test", ["billing"]).next_reply == timedelta(hours=4)
+    # The resolution target wins when it falls due before the reply target.
+    found = sla.deadline(
+        policy, waiting_since=ago(1), answered_before=True, customer="joe@x.test", cycle_start=ago(70)
+    )
+    assert (found.kind, found.due_at) == (sla.RESOLUTION, ago(70) + timedelta(days=3))
+    assert sla.reason(sla.LEVEL_WARN, ago(1), found.due_at, NOW, found.stored) == "resolution due in 2 h"
+
+
+def test_targets_count_business_time() -> None:
+    config = parse_config(
+        '[accounts.a]\nemail = "s@x.test"\nusername = "s"\nimap_host = "h"\n'
+        '[accounts.a.hours]\ntimezone = "UTC"\ndays = "mon-fri"\nstart = "09:00"\nend = "17:00"\n'
+    )
+    policy = sla.Policy.for_account(config, config.accounts["a"])
+    friday = datetime(2026, 11, 20, 16, 50, tzinfo=UTC)
+    found = sla.deadline(
+        policy, waiting_since=friday, answered_before=False, customer="c@d.test", cycle_start=friday
+    )
+    assert found.due_at == datetime(2026, 11, 23, 9, 20, tzinfo=UTC)  # 10 min Friday, 20 min Monday
 
 
 def test_level_labels() -> None:
