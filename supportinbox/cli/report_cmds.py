@@ -14,7 +14,16 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _echo_json
 from supportinbox.config import parse_duration
 from supportinbox.domain import sla
-from supportinbox.domain.report import GROUPINGS, Grouping, Report, Row, format_seconds
+from supportinbox.domain.report import (
+    GROUPINGS,
+    ROW_HEADERS,
+    Grouping,
+    Report,
+    format_seconds,
+    percent_text,
+    row_cells,
+    summary_lines,
+)
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
@@ -30,88 +39,6 @@ def _span(text: str) -> timedelta:
         raise UserError(f"--since: {exc}") from None
     assert isinstance(value, timedelta)
     return value
-
-
-def _pair(wall: float | None, business: float | None, with_business: bool) -> str:
-    if not with_business:
-        return format_seconds(wall)
-    return f"{format_seconds(wall)} ({format_seconds(business)} business)"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}%"
-
-
-def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
-    """The report's headline figures as (label, text) pairs, shared by the CLI and the TUI."""
-    totals = report.totals
-    biz = report.business_hours
-    frt, res = totals.first_response, totals.resolution
-    targets = policy.base
-    resolution_target = (
-        f", target {format_seconds(targets.resolution.total_seconds())}" if targets.resolution else ""
-    )
-    per = (
-        f" · {report.replies_per_resolution:g} replies per resolution"
-        if report.replies_per_resolution
-        else ""
-    )
-    first, later, resolved = report.sla_first_reply, report.sla_next_reply, report.sla_resolution
-    first_target = format_seconds(targets.first_reply.total_seconds())
-    next_target = format_seconds(targets.next_reply.total_seconds())
-    return [
-        (
-            "Volume",
-            f"{totals.messages_in} messages in, {totals.new_conversations} new conversations · "
-            f"{totals.replies_out} replies out · {totals.closed} closed, {report.reopened} reopened",
-        ),
-        (
-            "First reply",
-            f"median {_pair(frt.median, frt.business_median, biz)} · "
-            f"p90 {_pair(frt.p90, frt.business_p90, biz)} · {frt.count} answered",
-        ),
-        (
-            "Resolution",
-            f"median {_pair(res.median, res.business_median, biz)} · "
-            f"p90 {_pair(res.p90, res.business_p90, biz)} · {res.count} resolved{per}",
-        ),
-        (
-            "SLA met",
-            f"first reply {_percent(first.percent)} ({first.met}/{first.due}, target {first_target}) · "
-            f"next reply {_percent(later.percent)} ({later.met}/{later.due}, target {next_target})"
-            f" · resolution {_percent(resolved.percent)} ({resolved.met}/{resolved.due}{resolution_target})",
-        ),
-        ("Backlog", f"{report.backlog_now} waiting for a reply now"),
-    ]
-
-
-ROW_HEADERS = (
-    "new",
-    "in",
-    "out",
-    "closed",
-    "1st reply median",
-    "1st reply p90",
-    "resolution median",
-    "SLA met",
-    "backlog",
-)
-
-
-def row_cells(row: Row, business: bool) -> list[str]:
-    """One table row as text: business-time figures when business hours are set."""
-    frt, res = row.first_response, row.resolution
-    return [
-        str(row.new_conversations),
-        str(row.messages_in),
-        str(row.replies_out),
-        str(row.closed),
-        format_seconds(frt.business_median if business else frt.median),
-        format_seconds(frt.business_p90 if business else frt.p90),
-        format_seconds(res.business_median if business else res.median),
-        _percent(row.sla.percent),
-        "" if row.backlog is None else str(row.backlog),
-    ]
 
 
 def _csv(report: Report) -> str:
@@ -208,7 +135,7 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
                 str(row.replies_out),
                 str(row.closed),
                 format_seconds(frt.business_median if report.business_hours else frt.median),
-                _percent(row.sla.percent),
+                percent_text(row.sla.percent),
             )
         console.print()
         console.print(agents)

@@ -11,6 +11,7 @@ in Junk next to obvious spam, and one hostile message.
 from __future__ import annotations
 
 from supportinbox.demo.everyday import CONTACT_FORMS, FOLLOWUPS_AND_PENDING, NORMAL, OLDER
+from supportinbox.demo.history import history_threads
 from supportinbox.demo.model import SUPPORT, Thread, Turn
 from supportinbox.demo.urgent import HOSTILE, JUNK, OUTAGE, URGENT
 
@@ -18,7 +19,10 @@ __all__ = ["NOTES", "SUPPORT", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
 
 VIP_SENDERS = ("@megacorp.example",)
 
+# Weeks of closed conversations before them, for the reports.
+HISTORY: tuple[Thread, ...] = history_threads()
 THREADS: tuple[Thread, ...] = (
+    *HISTORY,
     *OUTAGE,
     *URGENT,
     *NORMAL,

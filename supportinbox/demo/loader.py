@@ -13,8 +13,8 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.demo.content import NOTES, SUPPORT, VIP_SENDERS
-from supportinbox.demo.mailbox import demo_messages
+from supportinbox.demo.content import NOTES, SUPPORT, THREADS, VIP_SENDERS
+from supportinbox.demo.mailbox import demo_messages, message_id
 from supportinbox.mail.parse import parse_message
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.messages import ensure_folder, upsert_message
@@ -77,7 +77,25 @@ def load_demo(db: Database, config: Config, now: datetime | None = None) -> int:
             )
     refresh_conversations(db, config, account, now=now)
     _add_notes(db, now)
+    _close_history(db, now)
     return len(messages)
+
+
+def _close_history(db: Database, now: datetime) -> None:
+    """Close the past conversations when and by whom the demo says (recorded as facts too)."""
+    from datetime import timedelta
+
+    from supportinbox.store.conversations import set_status
+
+    for thread in THREADS:
+        if thread.closed is None:
+            continue
+        minutes, agent = thread.closed
+        row = db.conn.execute(
+            "SELECT conversation_id FROM messages WHERE message_id = ?", (message_id(thread, 0),)
+        ).fetchone()
+        if row is not None and row[0]:
+            set_status(db, row[0], "closed", agent=agent or "sam", now=now - timedelta(minutes=minutes))
 
 
 def _add_notes(db: Database, now: datetime) -> None:

@@ -15,6 +15,7 @@ from email.utils import format_datetime
 
 from supportinbox.demo.automated import AUTOMATED, AutoMail
 from supportinbox.demo.content import SUPPORT, THREADS, Thread, Turn
+from supportinbox.domain.replies import AGENT_HEADER
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class DemoMessage:
     received: datetime
 
 
-def _message_id(thread: Thread, index: int) -> str:
+def message_id(thread: Thread, index: int) -> str:
     digest = hashlib.sha256(f"{thread.email}|{thread.subject}|{index}".encode()).hexdigest()[:16]
     return f"<demo-{digest}@{thread.email.split('@', 1)[1]}>"
 
@@ -54,12 +55,14 @@ def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
         subject = "Re: " + subject
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = _message_id(thread, index)
+    msg["Message-ID"] = message_id(thread, index)
     if index > 0:
-        msg["In-Reply-To"] = _message_id(thread, index - 1)
-        msg["References"] = " ".join(_message_id(thread, i) for i in range(index))
+        msg["In-Reply-To"] = message_id(thread, index - 1)
+        msg["References"] = " ".join(message_id(thread, i) for i in range(index))
     for name, value in thread.headers.items():
         msg[name] = value
+    if turn.from_support and turn.agent:
+        msg[AGENT_HEADER] = turn.agent
     msg.set_content(turn.body)
     if turn.attachment is not None:
         filename, mime, data = turn.attachment
@@ -69,7 +72,7 @@ def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
         else:
             msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         # A fixed boundary keeps the bytes identical from run to run.
-        msg.set_boundary("demo-boundary-" + _message_id(thread, index)[6:22])
+        msg.set_boundary("demo-boundary-" + message_id(thread, index)[6:22])
     return msg.as_bytes()
 
 

@@ -17,6 +17,7 @@ class Turn:
     from_support: bool = False
     attachment: tuple[str, str, bytes] | None = None  # file name, MIME type, data
     seen: bool = True
+    agent: str | None = None  # who answered (X-Supportinbox-Agent); None: another client
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Thread:
     # A contact form writing for the customer: its (name, address) is the From of the
     # customer's turns, and the customer is their Reply-To.
     via: tuple[str, str] | None = None
+    closed: tuple[int, str | None] | None = None  # closed (minutes ago, by whom)
 
 
 def customer(
@@ -41,6 +43,6 @@ def customer(
     return Turn(minutes, body, from_support=False, attachment=attachment, seen=seen)
 
 
-def support(minutes: int, body: str) -> Turn:
+def support(minutes: int, body: str, *, agent: str | None = None) -> Turn:
     """The team's answer, ``minutes`` before now, signed."""
-    return Turn(minutes, body + SIGNATURE, from_support=True, seen=True)
+    return Turn(minutes, body + SIGNATURE, from_support=True, seen=True, agent=agent)

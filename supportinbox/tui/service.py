@@ -14,14 +14,15 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain import replies
+from supportinbox.domain import replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
+from supportinbox.domain.report import Grouping, Report
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template, list_templates
 from supportinbox.errors import UserError
@@ -199,6 +200,24 @@ class InboxService:
                 if self._searching is db:
                     self._searching = None
             db.close()
+
+    def report(self, since: timedelta, grouping: Grouping) -> Report:
+        """The report of the last ``since`` (a worker thread: its own connection)."""
+        from supportinbox.store.report import make_report
+
+        with open_database(self.db_path) as db:
+            return make_report(
+                db,
+                self.config,
+                self.account,
+                since=since,
+                grouping=grouping,
+                now=self._read_clock(),
+                templates_dir=self.templates_dir(),
+            )
+
+    def sla_policy(self) -> sla.Policy:
+        return sla.Policy.for_account(self.config, self.account)
 
     def junk_suspects(self) -> list[JunkSuspect]:
         """Real customers found in the spam folder, with the reasons."""

@@ -106,5 +106,10 @@ def test_automated_view(snap_compare: SnapCompare, size: tuple[int, int]) -> Non
     assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("7"))
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_reports(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_keys_then_steady("R"))
+
+
 def test_note_hint_wraps_at_80_columns(snap_compare: SnapCompare) -> None:
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_keys_then_steady("n"))

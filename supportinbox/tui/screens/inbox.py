@@ -40,6 +40,9 @@ class InboxScreen(ConversationActions, Screen[None]):
         Binding("enter", "open", "Open", id="open", tooltip="Read the conversation"),
         Binding("slash", "search", "Search", id="search", tooltip="Search the cache as you type"),
         Binding("J", "junk_review", "Junk review", show=False, id="junk_review", tooltip="Customers in Junk"),
+        Binding(
+            "R", "reports", "Reports", show=False, id="reports", tooltip="How support is going, with charts"
+        ),
         Binding("right,l,tab", "next_view", "Next view", show=False, id="next_view"),
         Binding("left,h,shift+tab", "previous_view", "Previous view", show=False, id="previous_view"),
         Binding("1", "view('open')", "Open view", show=False, id="view_open"),
@@ -150,6 +153,11 @@ class InboxScreen(ConversationActions, Screen[None]):
         from supportinbox.tui.screens.junk import suspect_reasons
 
         self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
+
+    def action_reports(self) -> None:
+        from supportinbox.tui.screens.reports import ReportsScreen
+
+        self.app.push_screen(ReportsScreen())
 
     def action_junk_review(self) -> None:
         from supportinbox.tui.screens.junk import JunkScreen

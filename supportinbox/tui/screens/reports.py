@@ -1,0 +1,189 @@
+"""``R``: how support is going, with charts: volume and backlog per day, first reply times, SLA.
+
+The report is computed in a worker thread (its own connection to the cache); ``[`` and
+``]`` change the period, ``b`` the grouping of the table, Escape goes back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from supportinbox.domain.report import (
+    GROUPINGS,
+    ROW_HEADERS,
+    Grouping,
+    Report,
+    percent_text,
+    row_cells,
+    summary_lines,
+)
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+PERIODS: tuple[tuple[str, timedelta], ...] = (
+    ("7 days", timedelta(days=7)),
+    ("30 days", timedelta(days=30)),
+    ("90 days", timedelta(days=90)),
+    ("365 days", timedelta(days=365)),
+)
+BAR_WIDTH = 24
+
+
+def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``value`` against ``top`` in eighths of a cell."""
+    if top <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(width * 8 * value / top))
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[rest]
+
+
+class ReportsScreen(Screen[None]):
+    """Figures and charts of the last days; keys change the period and the grouping."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back", id="reports_back", tooltip="Back to the inbox"),
+        Binding(
+            "left_square_bracket", "period(-1)", "Shorter", id="reports_shorter", tooltip="A shorter period"
+        ),
+        Binding(
+            "right_square_bracket", "period(1)", "Longer", id="reports_longer", tooltip="A longer period"
+        ),
+        Binding("b", "grouping", "Group by", id="reports_grouping", tooltip="Day, week, agent or tag"),
+    ]
+
+    def __init__(self, period: int = 1, grouping: Grouping = "day") -> None:
+        super().__init__(id="reports")
+        self._period = period
+        self._grouping: Grouping = grouping
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        service = self.inbox_app.service
+        yield Static(id="reports-title")
+        with VerticalScroll(id="reports-body"):
+            yield Static(id="reports-summary")
+            with Horizontal(id="reports-charts"):
+                with Vertical(classes="reports-chart"):
+                    yield Static(Content.styled("Customer messages per day", "bold"), classes="chart-title")
+                    yield Sparkline([], id="chart-in")
+                    yield Static(
+                        Content.styled("Backlog at the end of each day", "bold"), classes="chart-title"
+                    )
+                    yield Sparkline([], id="chart-backlog")
+                    yield Static(Content.styled("Replies per day", "bold"), classes="chart-title")
+                    yield Sparkline([], id="chart-out")
+                yield Static(id="reports-bars", classes="reports-chart")
+            yield DataTable[Content](id="reports-table", cursor_type="row", zebra_stripes=True)
+        yield StatusBar(service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
+        self._load()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    def _load(self) -> None:
+        label, _ = PERIODS[self._period]
+        self.query_one("#reports-title", Static).update(
+            Content.assemble(
+                ("Reports", "bold"),
+                f" · last {label} · by {self._grouping}",
+                ("   [ ] period · b grouping · Esc back", "$text-muted"),
+            )
+        )
+        self._compute(self._period, self._grouping)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="report", description="Computing the report"
+    )
+    def _compute(self, period: int, grouping: Grouping) -> tuple[int, Grouping, Report]:
+        return period, grouping, self.inbox_app.service.report(PERIODS[period][1], grouping)
+
+    @on(Worker.StateChanged)
+    def _computed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "report":
+            return
+        if event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(worker)
+        elif event.state == WorkerState.SUCCESS:
+            period, grouping, report = cast("tuple[int, Grouping, Report]", worker.result)
+            if (period, grouping) == (self._period, self._grouping):
+                self._show(report)
+
+    def _show(self, report: Report) -> None:
+        policy = self.inbox_app.service.sla_policy()
+        lines = [
+            Content.assemble((f"{label:<12}", "bold"), text) for label, text in summary_lines(report, policy)
+        ]
+        self.query_one("#reports-summary", Static).update(Content("\n").join(lines))
+        days = report.days
+        self.query_one("#chart-in", Sparkline).data = [float(d.messages_in) for d in days]
+        self.query_one("#chart-out", Sparkline).data = [float(d.replies_out) for d in days]
+        self.query_one("#chart-backlog", Sparkline).data = [float(d.backlog or 0) for d in days]
+        self.query_one("#reports-bars", Static).update(self._bars(report))
+        table = self.query_one("#reports-table", DataTable)
+        table.clear(columns=True)
+        table.add_column(report.grouping, key="key", width=16)
+        for header in ROW_HEADERS:
+            table.add_column(header, key=header)
+        for row in reversed(report.rows) if report.grouping in ("day", "week") else report.rows:
+            if report.grouping in ("day", "week") and not (row.messages_in or row.replies_out or row.closed):
+                continue
+            table.add_row(
+                Content(one_line(row.key, limit=24)),
+                *(Content(cell) for cell in row_cells(row, report.business_hours)),
+            )
+
+    def _bars(self, report: Report) -> Content:
+        """First reply times and SLA met, as bars (text from no mail: labels are ours)."""
+        top = max((count for _, count in report.response_bins), default=0)
+        title = "First reply times" + (" (business)" if report.business_hours else "")
+        parts: list[Content] = [Content.styled(title, "bold")]
+        for label, count in report.response_bins:
+            parts.append(Content.assemble(f"{label:>5} ", (bar(count, top), "$accent"), f" {count}"))
+        parts.append(Content.styled("SLA met", "bold"))
+        for label, rate in (
+            ("first", report.sla_first_reply),
+            ("next", report.sla_next_reply),
+            ("resol.", report.sla_resolution),
+        ):
+            share = rate.percent
+            style = "$success" if share is not None and share >= 90 else "$warning"
+            parts.append(
+                Content.assemble(f"{label:>6} ", (bar(share or 0, 100, 17), style), f" {percent_text(share)}")
+            )
+        return Content("\n").join(parts)
+
+    def action_period(self, step: int) -> None:
+        self._period = max(0, min(len(PERIODS) - 1, self._period + step))
+        self._load()
+
+    def action_grouping(self) -> None:
+        self._grouping = GROUPINGS[(GROUPINGS.index(self._grouping) + 1) % len(GROUPINGS)]
+        self._load()
+
+    def refresh_from_cache(self) -> None:
+        self._load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
