@@ -50,6 +50,7 @@ class BusinessCalendar:
         # closed), and business seconds before that day.
         self._starts: list[float] = []
         self._ends: list[float] = []
+        self._midnights: list[float] = [datetime.combine(self._first, time(0, 0), self._zone).timestamp()]
         self._before: list[float] = [0.0]
         self._holidays: set[date] = set()
         self._years: set[int] = set()
@@ -78,36 +79,65 @@ class BusinessCalendar:
 
     def _extend(self, upto: int) -> None:
         while len(self._starts) <= upto:
-            start, end = self._window(self._first + timedelta(days=len(self._starts)))
+            day = self._first + timedelta(days=len(self._starts))
+            start, end = self._window(day)
             self._starts.append(start)
             self._ends.append(end)
             self._before.append(self._before[-1] + end - start)
+            self._midnights.append(
+                datetime.combine(day + timedelta(days=1), time(0, 0), self._zone).timestamp()
+            )
 
-    def _index(self, moment: datetime) -> int:
-        return (moment.astimezone(self._zone).date() - self._first).days
+    def _index(self, stamp: float) -> int:
+        """The calendar day (from the epoch) that the POSIX time ``stamp`` falls on, locally."""
+        while self._midnights[-1] <= stamp:
+            self._extend(len(self._starts) + 31)
+        return max(bisect.bisect_right(self._midnights, stamp) - 1, 0)
 
-    def _cumulative(self, moment: datetime) -> float:
-        """Business seconds from the epoch to ``moment``."""
-        index = max(self._index(moment), 0)
-        self._extend(index)
-        stamp = moment.timestamp()
-        inside = min(max(stamp, self._starts[index]), self._ends[index]) - self._starts[index]
+    def _cumulative(self, stamp: float) -> float:
+        """Business seconds from the epoch to the POSIX time ``stamp``."""
+        index = self._index(stamp)
+        start = self._starts[index]
+        inside = min(max(stamp, start), self._ends[index]) - start
         return self._before[index] + inside
 
     def seconds(self, start: datetime, end: datetime) -> float:
         """Business seconds from ``start`` to ``end`` (0 when ``end`` is not later)."""
+        return self.stamp_seconds(start.timestamp(), end.timestamp())
+
+    def stamp_seconds(self, start: float, end: float) -> float:
+        """:meth:`seconds` between two POSIX times (what reports use, by the thousand)."""
         if end <= start:
             return 0.0
         if self._wall:
-            return (end - start).total_seconds()
-        return self._cumulative(end) - self._cumulative(start)
+            return end - start
+        if self._midnights[-1] <= end:
+            self._index(end)  # extends the days to cover ``end``
+        mids, starts, ends, before = self._midnights, self._starts, self._ends, self._before
+        first = max(bisect.bisect_right(mids, start) - 1, 0)
+        last = bisect.bisect_right(mids, end) - 1
+        opened, closed = starts[first], starts[last]
+        upto_start = before[first] + min(max(start, opened), ends[first]) - opened
+        return before[last] + min(max(end, closed), ends[last]) - closed - upto_start
+
+    def day_index(self, stamp: float) -> int:
+        """A number for the local day of ``stamp`` (consecutive days, consecutive numbers)."""
+        return self._index(stamp)
+
+    def day_of_index(self, index: int) -> date:
+        return self._first + timedelta(days=index)
+
+    def midnight(self, index: int) -> float:
+        """The POSIX time at which local day ``index`` starts."""
+        self._extend(index)
+        return self._midnights[index]
 
     def add(self, start: datetime, seconds: float) -> datetime:
         """The moment when ``seconds`` of business time have passed since ``start``."""
         if self._wall:
             return start + timedelta(seconds=seconds)
-        target = self._cumulative(start) + seconds
-        index = max(self._index(start), 0)
+        target = self._cumulative(start.timestamp()) + seconds
+        index = self._index(start.timestamp())
         # Working days are at most a week apart unless holidays pile up: extend in weeks.
         while self._before[-1] < target or len(self._starts) <= index:
             self._extend(len(self._starts) + 7)

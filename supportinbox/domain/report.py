@@ -20,12 +20,13 @@ Percentiles are nearest-rank: p90 of ten values is the ninth smallest.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from supportinbox.domain import sla
@@ -46,39 +47,10 @@ RESPONSE_BINS: tuple[tuple[str, float], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    kind: str  # customer | reply | closed | reopened (store.facts)
-    at: datetime
-    agent: str = ""
-
-
-@dataclass(frozen=True)
-class ConversationFacts:
-    id: str
-    customer: str
-    events: Sequence[Event]  # oldest first
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Wait:
-    conversation: str
-    start: datetime
-    end: datetime | None
-    first: bool
-    agent: str  # who answered ('' while waiting)
-    target: timedelta
-    answered: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Resolution:
-    start: datetime
-    end: datetime
-    replies: int
-    agent: str
-    target: timedelta | None
+# One fact as the store gives it: (conversation, kind, POSIX seconds, agent, customer).
+# kind is customer | reply | closed | reopened (store.facts). Plain tuples and numbers,
+# so a year of facts streams through without an object per fact.
+FactRow = tuple[str, str, float, str, str]
 
 
 @dataclass(frozen=True)
@@ -202,55 +174,6 @@ def _p90(values: Sequence[float]) -> float:
     return float(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)])
 
 
-def _walk(facts: ConversationFacts, targets: sla.Targets) -> tuple[list[_Wait], list[_Resolution], int]:
-    """The waits, resolutions and reopen count of one conversation."""
-    waits: list[_Wait] = []
-    resolutions: list[_Resolution] = []
-    reopened = 0
-    waiting_since: datetime | None = None
-    answered_once = False
-    cycle_start: datetime | None = None
-    cycle_replies = 0
-    first_wait = True
-    for event in facts.events:
-        if event.kind == "customer":
-            if cycle_start is None:
-                cycle_start = event.at
-                cycle_replies = 0
-            if waiting_since is None:
-                waiting_since = event.at
-                first_wait = not answered_once
-        elif event.kind == "reply":
-            if waiting_since is not None:
-                target = targets.first_reply if first_wait else targets.next_reply
-                waits.append(
-                    _Wait(facts.id, waiting_since, event.at, first_wait, event.agent, target, answered=True)
-                )
-                waiting_since = None
-            answered_once = True
-            if cycle_start is not None:
-                cycle_replies += 1
-        elif event.kind == "closed":
-            if waiting_since is not None:
-                target = targets.first_reply if first_wait else targets.next_reply
-                waits.append(_Wait(facts.id, waiting_since, event.at, first_wait, "", target, answered=False))
-                waiting_since = None
-            if cycle_start is not None:
-                resolutions.append(
-                    _Resolution(cycle_start, event.at, cycle_replies, event.agent, targets.resolution)
-                )
-                cycle_start = None
-        elif event.kind == "reopened":
-            reopened += 1
-            if cycle_start is None:
-                cycle_start = event.at
-                cycle_replies = 0
-    if waiting_since is not None:
-        target = targets.first_reply if first_wait else targets.next_reply
-        waits.append(_Wait(facts.id, waiting_since, None, first_wait, "", target, answered=False))
-    return waits, resolutions, reopened
-
-
 @dataclass
 class _Bucket:
     new: int = 0
@@ -278,170 +201,274 @@ class _Bucket:
         )
 
 
+def _merge(buckets: Iterable[_Bucket]) -> _Bucket:
+    out = _Bucket()
+    for bucket in buckets:
+        out.new += bucket.new
+        out.messages_in += bucket.messages_in
+        out.replies_out += bucket.replies_out
+        out.closed += bucket.closed
+        out.frt_wall += bucket.frt_wall
+        out.frt_business += bucket.frt_business
+        out.res_wall += bucket.res_wall
+        out.res_business += bucket.res_business
+        out.met += bucket.met
+        out.due += bucket.due
+    return out
+
+
+class _Tally:
+    """Everything a report adds up: per local day, per agent, per agent or tag, rates."""
+
+    def __init__(self, policy: sla.Policy, start: float, end: float, grouping: Grouping) -> None:
+        cal = policy.calendar
+        self.cal, self.start, self.end, self.grouping = cal, start, end, grouping
+        self.first_day = cal.day_index(start)
+        count = cal.day_index(end - 1e-6) - self.first_day + 1
+        self.days = [_Bucket() for _ in range(count)]
+        # Local midnights from the first day of the window to after its last: a day is one bisect.
+        self.midnights = [cal.midnight(self.first_day + i) for i in range(count + 1)]
+        self.by_key: dict[str, _Bucket] = defaultdict(_Bucket)  # agent or tag grouping
+        self.by_agent: dict[str, _Bucket] = defaultdict(_Bucket)
+        self.wait_starts: list[float] = []
+        self.wait_ends: list[float] = []
+        self.rates = {"first": [0, 0], "next": [0, 0], "resolution": [0, 0]}
+        self.replies_in_resolutions: list[int] = []
+        self.bins = [0] * len(RESPONSE_BINS)
+        self.bounds = [bound for _, bound in RESPONSE_BINS]
+        self.hours = [0] * 24
+        self.weekdays = [0] * 7
+        self.reopened = 0
+
+    def day(self, stamp: float) -> _Bucket:
+        return self.days[bisect.bisect_right(self.midnights, stamp) - 1]
+
+    def keyed(self, tags: tuple[str, ...], agent: str | None) -> list[_Bucket]:
+        """The agent and grouping buckets a figure adds to, besides its day."""
+        out = []
+        if agent is not None:
+            name = agent or OTHER_CLIENT
+            out.append(self.by_agent[name])
+            if self.grouping == "agent":
+                out.append(self.by_key[name])
+        if self.grouping == "tag":
+            out.extend(self.by_key[tag] for tag in (tags or (NO_TAG,)))
+        return out
+
+    def wait(
+        self,
+        tags: tuple[str, ...],
+        began: float,
+        ended: float | None,
+        answer: str | None,
+        first: bool,
+        target: float,
+    ) -> None:
+        """A wait from ``began`` to ``ended`` (None: still waiting), answered by ``answer`` (None: closed)."""
+        self.wait_starts.append(began)
+        if ended is not None:
+            self.wait_ends.append(ended)
+        if not self.start <= began < self.end:
+            return
+        if answer is not None and ended is not None:
+            business = self.cal.stamp_seconds(began, ended)
+            met = business <= target
+        elif ended is None and self.cal.stamp_seconds(began, self.end) > target:
+            met = False  # still waiting, and past the deadline
+        else:
+            return  # closed without a reply, or not yet due
+        rate = self.rates["first" if first else "next"]
+        rate[0] += met
+        rate[1] += 1
+        buckets = [self.day(began), *self.keyed(tags, answer)]
+        for bucket in buckets:
+            bucket.met += met
+            bucket.due += 1
+        if first and answer is not None and ended is not None:
+            wall = ended - began
+            self.bins[bisect.bisect_right(self.bounds, business)] += 1
+            for bucket in buckets:
+                bucket.frt_wall.append(wall)
+                bucket.frt_business.append(business)
+
+    def resolution(
+        self,
+        tags: tuple[str, ...],
+        began: float,
+        ended: float,
+        replies: int,
+        agent: str,
+        target: float | None,
+    ) -> None:
+        if not self.start <= ended < self.end:
+            return
+        self.replies_in_resolutions.append(replies)
+        wall = ended - began
+        business = self.cal.stamp_seconds(began, ended)
+        if target is not None:
+            rate = self.rates["resolution"]
+            rate[0] += business <= target
+            rate[1] += 1
+        for bucket in (self.day(ended), *self.keyed(tags, agent)):
+            bucket.res_wall.append(wall)
+            bucket.res_business.append(business)
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
 def build_report(
-    conversations: Iterable[ConversationFacts],
+    rows: Iterable[FactRow],
     policy: sla.Policy,
     *,
     since: datetime,
     until: datetime,
     grouping: Grouping = "day",
-    zone: tzinfo | None = None,
+    tags: Callable[[str], tuple[str, ...]] | None = None,
 ) -> Report:
-    """The report of everything that happened from ``since`` to ``until`` (the present)."""
-    zone = zone or policy.calendar.zone
-    cal = policy.calendar
+    """The report of everything that happened from ``since`` to ``until`` (the present).
 
-    def inside(moment: datetime) -> bool:
-        return since <= moment < until
+    ``rows`` are the facts by conversation, then time (a customer message before the
+    reply or close of the same second), as :data:`FactRow`. Each conversation is walked
+    once, as the rows stream by. Days are the local days of the policy's calendar;
+    weeks and totals are sums of days.
+    """
+    start, end = since.timestamp(), until.timestamp()
+    tally = _Tally(policy, start, end, grouping)
+    zone = policy.calendar.zone
+    current: str | None = None
+    customer = ""
+    labels: tuple[str, ...] = ()
+    targets: sla.Targets | None = None
+    waiting_since: float | None = None
+    first_wait = answered_once = first_customer = True
+    cycle_start: float | None = None
+    cycle_replies = 0
 
-    def day_of(moment: datetime) -> date:
-        return moment.astimezone(zone).date()
+    days, midnights, find, by_agent = tally.days, tally.midnights, bisect.bisect_right, tally.by_agent
+    extra = grouping in ("agent", "tag")  # figures also go to the table's agent or tag rows
 
-    def time_key(moment: datetime) -> str:
-        day = day_of(moment)
-        if grouping == "week":
-            return (day - timedelta(days=day.weekday())).isoformat()
-        return day.isoformat()
+    def goals() -> sla.Targets:
+        nonlocal targets
+        if targets is None:
+            targets = policy.targets(customer, labels)
+        return targets
 
-    totals = _Bucket()
-    by_day: dict[str, _Bucket] = defaultdict(_Bucket)
-    by_group: dict[str, _Bucket] = defaultdict(_Bucket)
-    by_agent: dict[str, _Bucket] = defaultdict(_Bucket)
-    starts: list[float] = []
-    ends: list[float] = []
-    first_rate, next_rate, res_rate = [0, 0], [0, 0], [0, 0]
-    replies_in_resolutions: list[int] = []
-    bins = [0] * len(RESPONSE_BINS)
-    hours = [0] * 24
-    weekdays = [0] * 7
-    reopened = 0
-
-    def groups(facts: ConversationFacts, moment: datetime, agent: str | None = None) -> list[_Bucket]:
-        """The buckets a figure about ``facts`` at ``moment`` adds to (totals first)."""
-        out = [totals, by_day[day_of(moment).isoformat()]]
-        if grouping in ("day", "week"):
-            out.append(by_group[time_key(moment)])
-        elif grouping == "tag":
-            out.extend(by_group[tag] for tag in (facts.tags or (NO_TAG,)))
-        elif grouping == "agent" and agent is not None:
-            out.append(by_group[agent or OTHER_CLIENT])
-        if agent is not None:
-            out.append(by_agent[agent or OTHER_CLIENT])
-        return out
-
-    for facts in conversations:
-        targets = policy.targets(facts.customer, facts.tags)
-        first_customer = True
-        for event in facts.events:
-            if not inside(event.at):
-                if event.kind == "customer":
-                    first_customer = False
-                continue
-            if event.kind == "customer":
-                local = event.at.astimezone(zone)
-                hours[local.hour] += 1
-                weekdays[local.weekday()] += 1
-                for bucket in groups(facts, event.at):
+    for conversation, kind, at, agent, who in itertools.chain(rows, [("", "", 0.0, "", "")]):
+        if conversation != current:
+            if current is not None and waiting_since is not None:
+                aim = goals().first_reply if first_wait else goals().next_reply
+                tally.wait(labels, waiting_since, None, None, first_wait, aim.total_seconds())
+            if not conversation:
+                break
+            current, customer, targets = conversation, who, None
+            labels = tags(conversation) if tags else ()
+            waiting_since = cycle_start = None
+            answered_once, first_wait, first_customer, cycle_replies = False, True, True, 0
+        if who and not customer:
+            customer = who
+        inside = start <= at < end
+        if kind == "customer":
+            if inside:
+                local = datetime.fromtimestamp(at, zone)
+                tally.hours[local.hour] += 1
+                tally.weekdays[local.weekday()] += 1
+                day = days[find(midnights, at) - 1]
+                for bucket in (day, *tally.keyed(labels, None)) if extra else (day,):
                     bucket.messages_in += 1
                     bucket.new += first_customer
-                first_customer = False
-            elif event.kind == "reply":
-                for bucket in groups(facts, event.at, event.agent):
-                    bucket.replies_out += 1
-            elif event.kind == "closed":
-                for bucket in groups(facts, event.at, event.agent):
-                    bucket.closed += 1
-            elif event.kind == "reopened":
-                reopened += 1
-        waits, resolutions, _ = _walk(facts, targets)
-        for wait in waits:
-            starts.append(wait.start.timestamp())
-            if wait.end is not None:
-                ends.append(wait.end.timestamp())
-            if not inside(wait.start):
-                continue
-            rate = first_rate if wait.first else next_rate
-            end = wait.end if wait.answered else None
-            if end is not None:
-                met = policy.met(wait.start, end, wait.target)
-            elif wait.end is None and policy.due(wait.start, wait.target)[1] <= until:
-                met = False  # still waiting, and past the deadline
-            else:
-                continue  # closed without a reply, or not yet due
-            rate[0] += met
-            rate[1] += 1
-            for bucket in groups(facts, wait.start, wait.agent if wait.answered else None):
-                bucket.met += met
-                bucket.due += 1
-            if wait.first and end is not None:
-                wall = (end - wait.start).total_seconds()
-                business = cal.seconds(wait.start, end)
-                bins[next(i for i, (_, bound) in enumerate(RESPONSE_BINS) if business < bound)] += 1
-                for bucket in groups(facts, wait.start, wait.agent):
-                    bucket.frt_wall.append(wall)
-                    bucket.frt_business.append(business)
-        for resolution in resolutions:
-            if not inside(resolution.end):
-                continue
-            replies_in_resolutions.append(resolution.replies)
-            wall = (resolution.end - resolution.start).total_seconds()
-            business = cal.seconds(resolution.start, resolution.end)
-            if resolution.target is not None:
-                res_rate[0] += business <= resolution.target.total_seconds()
-                res_rate[1] += 1
-            for bucket in groups(facts, resolution.end, resolution.agent):
-                bucket.res_wall.append(wall)
-                bucket.res_business.append(business)
+            first_customer = False
+            if cycle_start is None:
+                cycle_start, cycle_replies = at, 0
+            if waiting_since is None:
+                waiting_since, first_wait = at, not answered_once
+        elif kind == "reply":
+            if inside:
+                days[find(midnights, at) - 1].replies_out += 1
+                if extra:
+                    for bucket in tally.keyed(labels, agent):
+                        bucket.replies_out += 1
+                else:
+                    by_agent[agent or OTHER_CLIENT].replies_out += 1
+            if waiting_since is not None:
+                aim = goals().first_reply if first_wait else goals().next_reply
+                tally.wait(labels, waiting_since, at, agent, first_wait, aim.total_seconds())
+                waiting_since = None
+            answered_once = True
+            if cycle_start is not None:
+                cycle_replies += 1
+        elif kind == "closed":
+            if inside:
+                days[find(midnights, at) - 1].closed += 1
+                if extra:
+                    for bucket in tally.keyed(labels, agent):
+                        bucket.closed += 1
+                else:
+                    by_agent[agent or OTHER_CLIENT].closed += 1
+            if waiting_since is not None:
+                aim = goals().first_reply if first_wait else goals().next_reply
+                tally.wait(labels, waiting_since, at, None, first_wait, aim.total_seconds())
+                waiting_since = None
+            if cycle_start is not None:
+                tally.resolution(labels, cycle_start, at, cycle_replies, agent, _seconds(goals().resolution))
+                cycle_start = None
+        elif kind == "reopened":
+            tally.reopened += inside
+            if cycle_start is None:
+                cycle_start, cycle_replies = at, 0
+    return _finish(tally, since, until, grouping)
 
-    starts.sort()
-    ends.sort()
 
-    def backlog_at(moment: datetime) -> int:
-        stamp = moment.timestamp()
+def _finish(tally: _Tally, since: datetime, until: datetime, grouping: Grouping) -> Report:
+    cal, days, end = tally.cal, tally.days, tally.end
+    starts, ends = sorted(tally.wait_starts), sorted(tally.wait_ends)
+
+    def backlog_at(stamp: float) -> int:
         return bisect.bisect_right(starts, stamp) - bisect.bisect_right(ends, stamp)
 
-    day_rows = []
-    day = day_of(since)
-    last = day_of(until - timedelta(microseconds=1))
-    while day <= last:
-        end_of_day = min(datetime.combine(day + timedelta(days=1), datetime.min.time(), zone), until)
-        day_rows.append(by_day[day.isoformat()].row(day.isoformat(), backlog_at(end_of_day)))
-        day += timedelta(days=1)
+    def day_end(index: int) -> float:
+        return min(tally.midnights[index + 1], end)
 
+    def label(index: int) -> date:
+        return cal.day_of_index(tally.first_day + index)
+
+    day_rows = [bucket.row(label(i).isoformat(), backlog_at(day_end(i))) for i, bucket in enumerate(days)]
     if grouping == "day":
         rows = day_rows
     elif grouping == "week":
-        rows = []
-        for key in sorted(by_group):
-            monday = date.fromisoformat(key)
-            end = min(datetime.combine(monday + timedelta(days=7), datetime.min.time(), zone), until)
-            rows.append(by_group[key].row(key, backlog_at(end)))
-    else:
+        weeks: dict[date, list[int]] = defaultdict(list)
+        for i in range(len(days)):
+            weeks[label(i) - timedelta(days=label(i).weekday())].append(i)
         rows = [
-            by_group[key].row(key) for key in sorted(by_group, key=lambda k: (-by_group[k].replies_out, k))
+            _merge(days[i] for i in members).row(monday.isoformat(), backlog_at(day_end(members[-1])))
+            for monday, members in sorted(weeks.items())
         ]
+    else:
+        keyed = tally.by_key
+        rows = [keyed[key].row(key) for key in sorted(keyed, key=lambda k: (-keyed[k].replies_out, k))]
+    by_agent = tally.by_agent
     agents = [by_agent[key].row(key) for key in sorted(by_agent, key=lambda k: (-by_agent[k].replies_out, k))]
+    replies = tally.replies_in_resolutions
     return Report(
         since=since,
         until=until,
-        zone=str(zone),
+        zone=str(cal.zone),
         grouping=grouping,
         business_hours=not cal.is_wall_time,
-        totals=totals.row("total", backlog_at(until)),
-        replies_per_resolution=round(statistics.fmean(replies_in_resolutions), 2)
-        if replies_in_resolutions
-        else None,
-        sla_first_reply=Rate(*first_rate),
-        sla_next_reply=Rate(*next_rate),
-        sla_resolution=Rate(*res_rate),
-        reopened=reopened,
-        backlog_now=backlog_at(until),
+        totals=_merge(days).row("total", backlog_at(end)),
+        replies_per_resolution=round(statistics.fmean(replies), 2) if replies else None,
+        sla_first_reply=Rate(*tally.rates["first"]),
+        sla_next_reply=Rate(*tally.rates["next"]),
+        sla_resolution=Rate(*tally.rates["resolution"]),
+        reopened=tally.reopened,
+        backlog_now=backlog_at(end),
         rows=rows,
         agents=agents,
         days=day_rows,
-        response_bins=[(label, count) for (label, _), count in zip(RESPONSE_BINS, bins, strict=True)],
-        busiest_hours=hours,
-        busiest_weekdays=weekdays,
+        response_bins=[(name, count) for (name, _), count in zip(RESPONSE_BINS, tally.bins, strict=True)],
+        busiest_hours=tally.hours,
+        busiest_weekdays=tally.weekdays,
     )
 
 
@@ -457,37 +484,6 @@ def format_seconds(seconds: float | None) -> str:
     if hours:
         return f"{hours}h {mins:02d}m"
     return f"{mins}m"
-
-
-def group_facts(
-    rows: Iterable[tuple[str, str, datetime, str, str]],
-    tags: Callable[[str], tuple[str, ...]] | None = None,
-) -> list[ConversationFacts]:
-    """``(conversation, kind, at, agent, customer)`` rows, grouped by conversation, as facts.
-
-    Rows of one conversation must be adjacent; within it they are put in time order (a
-    customer message before the reply or close of the same second).
-    """
-    out: list[ConversationFacts] = []
-    current: str | None = None
-    customer = ""
-    events: list[Event] = []
-    order = {"customer": 0, "reopened": 1, "reply": 2, "closed": 3}
-
-    def flush() -> None:
-        if current is not None:
-            events.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
-            out.append(ConversationFacts(current, customer, tuple(events), tags(current) if tags else ()))
-
-    for conversation, kind, at, agent, who in rows:
-        if conversation != current:
-            flush()
-            current, customer, events = conversation, "", []
-        if who and not customer:
-            customer = who
-        events.append(Event(kind, at, agent))
-    flush()
-    return out
 
 
 # --- as text (shared by the CLI and the TUI) ----------------------------------------------

@@ -139,6 +139,8 @@ class Policy:
         from supportinbox.domain.scoring import is_vip  # scoring's rule for who is a VIP
 
         targets = self.base
+        if not self.vip_senders and not self.tags:
+            return targets
         for tag in sorted(set(tags)):
             targets = targets.over(self.tags.get(tag))
         if customer and is_vip(customer, self.vip_senders):
