@@ -115,7 +115,7 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
         line.append(text)
         console.print(line)
     table = Table(title=f"by {report.grouping}", title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column(report.grouping, no_wrap=True)
+    table.add_column(report.grouping, no_wrap=True, min_width=10)
     for header in ROW_HEADERS:
         table.add_column(header, justify="right", no_wrap=True)
     shown = [r for r in report.rows if r.messages_in or r.replies_out or r.closed or r.backlog]

@@ -340,7 +340,6 @@ def build_report(
     current: str | None = None
     customer = ""
     labels: tuple[str, ...] = ()
-    targets: sla.Targets | None = None
     waiting_since: float | None = None
     first_wait = answered_once = first_customer = True
     cycle_start: float | None = None
@@ -349,25 +348,27 @@ def build_report(
     days, midnights, find, by_agent = tally.days, tally.midnights, bisect.bisect_right, tally.by_agent
     extra = grouping in ("agent", "tag")  # figures also go to the table's agent or tag rows
 
-    def goals() -> sla.Targets:
-        nonlocal targets
-        if targets is None:
-            targets = policy.targets(customer, labels)
-        return targets
+    first_target = next_target = 0.0
+    resolution_target: float | None = None
 
     for conversation, kind, at, agent, who in itertools.chain(rows, [("", "", 0.0, "", "")]):
         if conversation != current:
             if current is not None and waiting_since is not None:
-                aim = goals().first_reply if first_wait else goals().next_reply
-                tally.wait(labels, waiting_since, None, None, first_wait, aim.total_seconds())
+                aim = first_target if first_wait else next_target
+                tally.wait(labels, waiting_since, None, None, first_wait, aim)
             if not conversation:
                 break
-            current, customer, targets = conversation, who, None
+            current, customer = conversation, who
             labels = tags(conversation) if tags else ()
+            # A conversation's customer writes its first fact (one we start has none: no VIP).
+            targets = policy.targets(customer, labels)
+            first_target, next_target = (
+                targets.first_reply.total_seconds(),
+                targets.next_reply.total_seconds(),
+            )
+            resolution_target = _seconds(targets.resolution)
             waiting_since = cycle_start = None
             answered_once, first_wait, first_customer, cycle_replies = False, True, True, 0
-        if who and not customer:
-            customer = who
         inside = start <= at < end
         if kind == "customer":
             if inside:
@@ -392,8 +393,9 @@ def build_report(
                 else:
                     by_agent[agent or OTHER_CLIENT].replies_out += 1
             if waiting_since is not None:
-                aim = goals().first_reply if first_wait else goals().next_reply
-                tally.wait(labels, waiting_since, at, agent, first_wait, aim.total_seconds())
+                tally.wait(
+                    labels, waiting_since, at, agent, first_wait, first_target if first_wait else next_target
+                )
                 waiting_since = None
             answered_once = True
             if cycle_start is not None:
@@ -407,11 +409,12 @@ def build_report(
                 else:
                     by_agent[agent or OTHER_CLIENT].closed += 1
             if waiting_since is not None:
-                aim = goals().first_reply if first_wait else goals().next_reply
-                tally.wait(labels, waiting_since, at, None, first_wait, aim.total_seconds())
+                tally.wait(
+                    labels, waiting_since, at, None, first_wait, first_target if first_wait else next_target
+                )
                 waiting_since = None
             if cycle_start is not None:
-                tally.resolution(labels, cycle_start, at, cycle_replies, agent, _seconds(goals().resolution))
+                tally.resolution(labels, cycle_start, at, cycle_replies, agent, resolution_target)
                 cycle_start = None
         elif kind == "reopened":
             tally.reopened += inside
@@ -544,17 +547,7 @@ def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
     ]
 
 
-ROW_HEADERS = (
-    "new",
-    "in",
-    "out",
-    "closed",
-    "1st reply median",
-    "1st reply p90",
-    "resolution median",
-    "SLA met",
-    "backlog",
-)
+ROW_HEADERS = ("new", "in", "out", "closed", "1st reply", "1st p90", "resolved in", "SLA met", "backlog")
 
 
 def row_cells(row: Row, business: bool) -> list[str]:

@@ -19,6 +19,7 @@ from supportinbox.domain.stemming import guess_language, is_stopword, stem_words
 from supportinbox.domain.triage import words
 
 MIN_MESSAGES = 2
+PHRASE_SHARE = 0.75  # a phrase replaces its words when it covers this share of their messages
 _LINKS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")
 _QUOTE_HEADER = re.compile(r"^(on .+ wrote:|am .+ schrieb .+:|le .+ a écrit\s?:|el .+ escribió:)\s*$", re.I)
 _GREETINGS = frozenset(
@@ -81,8 +82,9 @@ def _count(texts: Iterable[str]) -> tuple[Counter[str], dict[str, Counter[str]]]
 def growing_topics(now: Iterable[str], before: Iterable[str], limit: int = 15) -> list[Topic]:
     """The terms that grew most from ``before`` to ``now`` (texts of customer messages).
 
-    A two-word phrase replaces its words when it is as frequent as each of them, so
-    "reset password" is listed rather than "reset" and "password" separately.
+    A two-word phrase replaces its words when it is found in most of their messages
+    (:data:`PHRASE_SHARE`), so "reset password" is listed rather than "reset" and
+    "password" separately.
     """
     current, spellings = _count(now)
     previous, _ = _count(before)
@@ -90,7 +92,7 @@ def growing_topics(now: Iterable[str], before: Iterable[str], limit: int = 15) -
     for term, count in list(candidates.items()):
         if " " in term:
             for part in term.split(" "):
-                if candidates.get(part, 0) <= count:
+                if candidates.get(part, 0) * PHRASE_SHARE <= count:
                     candidates.pop(part, None)
     ranked = sorted(
         candidates,
