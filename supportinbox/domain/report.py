@@ -498,6 +498,10 @@ def _pair(wall: float | None, business: float | None, with_business: bool) -> st
     return f"{format_seconds(wall)} ({format_seconds(business)} business)"
 
 
+def _count(number: int, word: str, plural: str = "") -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"
+
+
 def percent_text(value: float | None) -> str:
     """``83.3%`` (``—`` when nothing was due)."""
     return "—" if value is None else f"{value:g}%"
@@ -523,8 +527,10 @@ def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
     return [
         (
             "Volume",
-            f"{totals.messages_in} messages in, {totals.new_conversations} new conversations · "
-            f"{totals.replies_out} replies out · {totals.closed} closed, {report.reopened} reopened",
+            f"{_count(totals.messages_in, 'message')} in, "
+            f"{_count(totals.new_conversations, 'new conversation')} · "
+            f"{_count(totals.replies_out, 'reply', 'replies')} out · {totals.closed} closed, "
+            f"{report.reopened} reopened",
         ),
         (
             "First reply",
