@@ -27,7 +27,7 @@ from supportinbox.domain.report import (
     row_cells,
     summary_lines,
 )
-from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -81,13 +81,13 @@ class ReportsScreen(Screen[None]):
             yield Static(id="reports-summary")
             with Horizontal(id="reports-charts"):
                 with Vertical(classes="reports-chart"):
-                    yield Static(Content.styled("Customer messages per day", "bold"), classes="chart-title")
+                    yield Static(safe.line("Customer messages per day", style="bold"), classes="chart-title")
                     yield Sparkline([], id="chart-in")
                     yield Static(
-                        Content.styled("Backlog at the end of each day", "bold"), classes="chart-title"
+                        safe.line("Backlog at the end of each day", style="bold"), classes="chart-title"
                     )
                     yield Sparkline([], id="chart-backlog")
-                    yield Static(Content.styled("Replies per day", "bold"), classes="chart-title")
+                    yield Static(safe.line("Replies per day", style="bold"), classes="chart-title")
                     yield Sparkline([], id="chart-out")
                 yield Static(id="reports-bars", classes="reports-chart")
             yield DataTable[Content](id="reports-table", cursor_type="row", zebra_stripes=True)
@@ -104,7 +104,7 @@ class ReportsScreen(Screen[None]):
     def _load(self) -> None:
         label, _ = PERIODS[self._period]
         self.query_one("#reports-title", Static).update(
-            Content.assemble(
+            safe.assemble(
                 ("Reports", "bold"),
                 f" · last {label} · by {self._grouping}",
                 ("   [ ] period · b grouping · Esc back", "$text-muted"),
@@ -133,9 +133,9 @@ class ReportsScreen(Screen[None]):
     def _show(self, report: Report) -> None:
         policy = self.inbox_app.service.sla_policy()
         lines = [
-            Content.assemble((f"{label:<12}", "bold"), text) for label, text in summary_lines(report, policy)
+            safe.assemble((f"{label:<12}", "bold"), text) for label, text in summary_lines(report, policy)
         ]
-        self.query_one("#reports-summary", Static).update(Content("\n").join(lines))
+        self.query_one("#reports-summary", Static).update(safe.join("\n", lines))
         days = report.days
         self.query_one("#chart-in", Sparkline).data = [float(d.messages_in) for d in days]
         self.query_one("#chart-out", Sparkline).data = [float(d.replies_out) for d in days]
@@ -143,25 +143,25 @@ class ReportsScreen(Screen[None]):
         self.query_one("#reports-bars", Static).update(self._bars(report))
         table = self.query_one("#reports-table", DataTable)
         table.clear(columns=True)
-        table.add_column(report.grouping, key="key", width=16)
+        table.add_column(safe.column(report.grouping), key="key", width=16)
         for header in ROW_HEADERS:
-            table.add_column(header, key=header)
+            table.add_column(safe.column(header), key=header)
         for row in reversed(report.rows) if report.grouping in ("day", "week") else report.rows:
             if report.grouping in ("day", "week") and not (row.messages_in or row.replies_out or row.closed):
                 continue
             table.add_row(
-                Content(one_line(row.key, limit=24)),
-                *(Content(cell) for cell in row_cells(row, report.business_hours)),
+                safe.line(row.key, limit=24),
+                *(safe.line(cell) for cell in row_cells(row, report.business_hours)),
             )
 
     def _bars(self, report: Report) -> Content:
         """First reply times and SLA met, as bars (text from no mail: labels are ours)."""
         top = max((count for _, count in report.response_bins), default=0)
         title = "First reply times" + (" (business)" if report.business_hours else "")
-        parts: list[Content] = [Content.styled(title, "bold")]
+        parts = [safe.line(title, style="bold")]
         for label, count in report.response_bins:
-            parts.append(Content.assemble(f"{label:>5} ", (bar(count, top), "$accent"), f" {count}"))
-        parts.append(Content.styled("SLA met", "bold"))
+            parts.append(safe.assemble(f"{label:>5} ", (bar(count, top), "$accent"), f" {count}"))
+        parts.append(safe.line("SLA met", style="bold"))
         for label, rate in (
             ("first", report.sla_first_reply),
             ("next", report.sla_next_reply),
@@ -170,9 +170,9 @@ class ReportsScreen(Screen[None]):
             share = rate.percent
             style = "$success" if share is not None and share >= 90 else "$warning"
             parts.append(
-                Content.assemble(f"{label:>6} ", (bar(share or 0, 100, 17), style), f" {percent_text(share)}")
+                safe.assemble(f"{label:>6} ", (bar(share or 0, 100, 17), style), f" {percent_text(share)}")
             )
-        return Content("\n").join(parts)
+        return safe.join("\n", parts)
 
     def action_period(self, step: int) -> None:
         self._period = max(0, min(len(PERIODS) - 1, self._period + step))
