@@ -476,10 +476,10 @@ def _finish(tally: _Tally, since: datetime, until: datetime, grouping: Grouping)
 
 
 def format_seconds(seconds: float | None) -> str:
-    """``12m``, ``3h 05m``, ``2d 4h`` (``—`` when there is nothing to show)."""
+    """``12m``, ``3h 05m``, ``2d 4h``, in whole minutes (``—`` when there is nothing to show)."""
     if seconds is None:
         return "—"
-    minutes = round(seconds / 60)
+    minutes = max(int(seconds // 60), 0)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from supportinbox.domain.report import format_seconds
+
 
 def parse_time(value: str | None) -> datetime | None:
     """An ISO 8601 string from the cache as an aware datetime (naive values are UTC)."""
@@ -21,14 +23,7 @@ def age(since: str | None, now: datetime) -> str:
     moment = parse_time(since)
     if moment is None:
         return "—"
-    minutes = max(int((now - moment).total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+    return format_seconds((now - moment).total_seconds())
 
 
 def local_time(value: str | None) -> str:
