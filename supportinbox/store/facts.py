@@ -7,6 +7,7 @@ archived or expunged on the server keeps its history. Replies count whoever sent
 a message in Sent or from the account's address is ours, including replies written in
 other clients; a reply still only in our outbox (sent, not yet filed) counts from its
 send time. The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
+Auto-replies and other machine-sent mail (``Auto-Submitted``) are no customer's question.
 
 Closes come from the manual state (who closed, when); a reopen is recorded when a
 closed conversation is open again: at the customer's first message after the close, or
@@ -34,6 +35,12 @@ KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED)
 # Bumped when what is recorded changes: the next refresh then looks at every message again.
 FACTS_VERSION = "1"
 _AGENT = re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+# RFC 3834: machine-sent mail says so (Auto-Submitted other than "no"), as do some
+# auto-responders that predate it. LIKE is case-insensitive for ASCII.
+_AUTOMATED_SQL = (
+    "(m.raw_headers LIKE '%Auto-Submitted:%' AND m.raw_headers NOT LIKE '%Auto-Submitted: no%' "
+    "OR m.raw_headers LIKE '%X-Autoreply:%' OR m.raw_headers LIKE '%X-Autorespond:%')"
+)
 _UPSERT = (
     "INSERT INTO support_events(key, conversation_id, kind, at, agent, customer) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET conversation_id = excluded.conversation_id "
@@ -74,18 +81,21 @@ def record_messages(
     roles = ", ".join("?" * len(THREADED_ROLES))
     rows = conn.execute(
         "SELECT m.message_id, f.role, m.from_addr, m.date, m.internaldate, m.subject, m.conversation_id, "
-        "CASE WHEN f.role = 'sent' OR lower(m.from_addr) = ? THEN m.raw_headers ELSE '' END "
+        "CASE WHEN f.role = 'sent' OR lower(m.from_addr) = ? THEN m.raw_headers ELSE '' END, "
+        f"{_AUTOMATED_SQL} "
         "FROM messages m JOIN folders f ON f.id = m.folder_id "
         f"WHERE f.role IN ({roles}) AND m.conversation_id IS NOT NULL {changed}",
         (ours, *THREADED_ROLES),
     )
     events = []
-    for message_id, role, from_addr, date, internaldate, subject, conversation, headers in rows:
+    for message_id, role, from_addr, date, internaldate, subject, conversation, headers, automated in rows:
         when = message_time(date, internaldate)
         if when is None:
             continue
         address = str(from_addr).lower()
         mine = _from_us(role, address, ours)
+        if automated and not mine:
+            continue  # an auto-reply or other machine-sent mail is no customer's question
         events.append(
             (
                 message_key(message_id, role, address, date, subject),

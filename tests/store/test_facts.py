@@ -158,3 +158,25 @@ def test_facts_outlive_the_mail(db: Database) -> None:
         conn.execute("DELETE FROM messages")
     refresh(db)
     assert events(db) == [("customer", iso(100), "")]
+
+
+def test_an_auto_reply_is_no_customer_question(db: Database) -> None:
+    add_message(db, message_id="<q1@c>", subject="Question", when=at(3))
+    add_message(
+        db,
+        message_id="<ooo@c>",
+        sender="bob@corp.test",
+        subject="Automatic reply: Out of office",
+        when=at(2),
+        raw_headers="From: bob@corp.test\r\nauto-submitted: auto-replied\r\n",
+    )
+    add_message(
+        db,
+        message_id="<human@c>",
+        sender="eve@corp.test",
+        subject="Written by hand",
+        when=at(1),
+        raw_headers="From: eve@corp.test\r\nAuto-Submitted: no\r\n",
+    )
+    refresh(db)
+    assert events(db) == [("customer", iso(3), ""), ("customer", iso(1), "")]
