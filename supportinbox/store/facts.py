@@ -4,10 +4,12 @@
 events are keyed by Message-ID, so a re-sync, a UIDVALIDITY change or a cache rebuild
 (which keeps the table) finds the same rows again instead of adding new ones; mail
 archived or expunged on the server keeps its history. Replies count whoever sent them:
-a message in Sent or from the account's address is ours, including replies written in
+a message in Sent or from the account's address is ours (unless a contact form sends
+as us for a customer: then the Reply-To person is the customer), including replies written in
 other clients; a reply still only in our outbox (sent, not yet filed) counts from its
 send time. The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
-Auto-replies and other machine-sent mail (``Auto-Submitted``) are no customer's question.
+Automated mail (auto-replies, bounces, lists, bulk: :mod:`supportinbox.domain.automated`,
+classified when the message is cached) is no customer's question.
 
 Closes come from the manual state (who closed, when); a reopen is recorded when a
 closed conversation is open again: at the customer's first message after the close, or
@@ -22,6 +24,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.conversation_rows import iso, message_time, parse_time
@@ -35,12 +38,6 @@ KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED)
 # Bumped when what is recorded changes: the next refresh then looks at every message again.
 FACTS_VERSION = "1"
 _AGENT = re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
-# RFC 3834: machine-sent mail says so (Auto-Submitted other than "no"), as do some
-# auto-responders that predate it. LIKE is case-insensitive for ASCII.
-_AUTOMATED_SQL = (
-    "(m.raw_headers LIKE '%Auto-Submitted:%' AND m.raw_headers NOT LIKE '%Auto-Submitted: no%' "
-    "OR m.raw_headers LIKE '%X-Autoreply:%' OR m.raw_headers LIKE '%X-Autorespond:%')"
-)
 _UPSERT = (
     "INSERT INTO support_events(key, conversation_id, kind, at, agent, customer) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET conversation_id = excluded.conversation_id "
@@ -73,29 +70,31 @@ def record_messages(
     ``only_linked_in`` names a table of ``message`` row ids whose conversation just changed
     (the refresh's link table); without it every threaded message is looked at.
     """
-    # The refresh's own rule for which messages are threaded and which are ours.
-    from supportinbox.store.triage_refresh import THREADED_ROLES, _from_us
+    # The refresh's own rule for which messages are threaded, which are ours, and whose.
+    from supportinbox.store.triage_refresh import THREADED_ROLES, _from_us, _party
 
-    ours = account.email.lower()
+    own = own_addresses(account)
     changed = f"AND m.id IN (SELECT message FROM {only_linked_in})" if only_linked_in else ""
     roles = ", ".join("?" * len(THREADED_ROLES))
+    owns = ", ".join("?" * len(own))
     rows = conn.execute(
         "SELECT m.message_id, f.role, m.from_addr, m.date, m.internaldate, m.subject, m.conversation_id, "
-        "CASE WHEN f.role = 'sent' OR lower(m.from_addr) = ? THEN m.raw_headers ELSE '' END, "
-        f"{_AUTOMATED_SQL} "
+        f"CASE WHEN f.role = 'sent' OR lower(m.from_addr) IN ({owns}) THEN m.raw_headers ELSE '' END, "
+        "m.automated != '', m.from_name, m.reply_to_name, m.reply_to "
         "FROM messages m JOIN folders f ON f.id = m.folder_id "
         f"WHERE f.role IN ({roles}) AND m.conversation_id IS NOT NULL {changed}",
-        (ours, *THREADED_ROLES),
+        (*own, *THREADED_ROLES),
     )
     events = []
-    for message_id, role, from_addr, date, internaldate, subject, conversation, headers, automated in rows:
+    for row in rows:
+        message_id, role, from_addr, date, internaldate, subject, conversation, headers, automated = row[:9]
         when = message_time(date, internaldate)
         if when is None:
             continue
         address = str(from_addr).lower()
-        mine = _from_us(role, address, ours)
+        mine = _from_us(role, address, str(row[11]), own)
         if automated and not mine:
-            continue  # an auto-reply or other machine-sent mail is no customer's question
+            continue  # an auto-reply, bounce or newsletter is no customer's question
         events.append(
             (
                 message_key(message_id, role, address, date, subject),
@@ -103,7 +102,7 @@ def record_messages(
                 REPLY if mine else CUSTOMER,
                 iso(when),
                 agent_of(headers) if mine else "",
-                "" if mine else address,
+                _party(mine, (row[9], address, row[10], row[11]), own).email,
             )
         )
     before = conn.total_changes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
-from tests.store.factories import NOW, add_message, at
+from tests.store.factories import NOW, add_message, add_raw, at
 
 CONFIG = """
 [accounts.support]
@@ -160,23 +161,45 @@ def test_facts_outlive_the_mail(db: Database) -> None:
     assert events(db) == [("customer", iso(100), "")]
 
 
-def test_an_auto_reply_is_no_customer_question(db: Database) -> None:
-    add_message(db, message_id="<q1@c>", subject="Question", when=at(3))
-    add_message(
+def _raw(sender: str, message_id: str, subject: str, hours_ago: float, extra: str = "") -> bytes:
+    date = format_datetime(at(hours_ago))
+    return (
+        f"From: {sender}\r\nTo: support@acme.test\r\nSubject: {subject}\r\nDate: {date}\r\n"
+        f"Message-ID: {message_id}\r\n{extra}\r\nHello\r\n"
+    ).encode()
+
+
+def test_automated_mail_is_no_customer_question(db: Database) -> None:
+    # Classified by the parser as the sync caches it (domain.automated), read here.
+    add_message(db, message_id="<q1@c>", subject="Question", when=at(4))
+    add_raw(
         db,
-        message_id="<ooo@c>",
-        sender="bob@corp.test",
-        subject="Automatic reply: Out of office",
-        when=at(2),
-        raw_headers="From: bob@corp.test\r\nauto-submitted: auto-replied\r\n",
+        _raw(
+            "bob@corp.test",
+            "<ooo@c>",
+            "Automatic reply: Out of office",
+            3,
+            "auto-submitted: auto-replied\r\n",
+        ),
     )
-    add_message(
-        db,
-        message_id="<human@c>",
-        sender="eve@corp.test",
-        subject="Written by hand",
-        when=at(1),
-        raw_headers="From: eve@corp.test\r\nAuto-Submitted: no\r\n",
-    )
+    add_raw(db, _raw("MAILER-DAEMON@mx.test", "<dsn@c>", "Undelivered Mail Returned to Sender", 2.5))
+    add_raw(db, _raw("news@shop.test", "<list@c>", "Our newsletter", 2, "List-Id: <news.shop.test>\r\n"))
+    add_raw(db, _raw("eve@corp.test", "<human@c>", "Written by hand", 1, "Auto-Submitted: no\r\n"))
     refresh(db)
-    assert events(db) == [("customer", iso(3), ""), ("customer", iso(1), "")]
+    assert events(db) == [("customer", iso(4), ""), ("customer", iso(1), "")]
+
+
+def test_a_contact_form_sending_as_us_is_the_customer_writing(db: Database) -> None:
+    # The form sends from the support address with the customer as Reply-To: a customer
+    # message (the customer is the Reply-To person), not one of our replies.
+    form = _raw(
+        "Acme Website <support@acme.test>",
+        "<form@c>",
+        "Contact form: refund",
+        2,
+        "Reply-To: Nora Saleh <nora@example.test>\r\n",
+    )
+    add_raw(db, form)
+    refresh(db)
+    rows = db.conn.execute("SELECT kind, customer FROM support_events").fetchall()
+    assert [tuple(r) for r in rows] == [("customer", "nora@example.test")]
