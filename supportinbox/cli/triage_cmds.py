@@ -291,7 +291,7 @@ def mark(obj: CliContext, conversation_id: str, state: str) -> None:
     from supportinbox.store import readstate
 
     change = readstate.mark_read(
-        db, conversation_id, read=state == "read", config=obj.config.triage, account=account
+        db, conversation_id, read=state == "read", config=obj.config, account=account
     )
     if change.changed:
         click.echo(

@@ -87,7 +87,7 @@ def _automated(mail: AutoMail, date: datetime) -> bytes:
     ours = None
     if mail.answers is not None:
         name, turn = mail.answers
-        ours = _message_id(next(t for t in THREADS if t.name == name), turn)
+        ours = message_id(next(t for t in THREADS if t.name == name), turn)
     if ours is not None and not mail.bounce:
         msg["In-Reply-To"] = ours
         msg["References"] = ours

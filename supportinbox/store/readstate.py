@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from supportinbox.config import AccountConfig, Config, TriageConfig
+from supportinbox.config import AccountConfig, Config
 from supportinbox.store import pending
 from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
@@ -31,7 +31,7 @@ class ReadChange:
 
 
 def mark_read(
-    db: Database, conversation_id: str, *, read: bool, config: TriageConfig, account: AccountConfig
+    db: Database, conversation_id: str, *, read: bool, config: Config, account: AccountConfig
 ) -> ReadChange:
     """Mark every message of the conversation read, or its latest message from them unread.
 
@@ -78,7 +78,7 @@ def read_on_open(
     """Opening a conversation (TUI, ``show``) marks it read when ``ui.mark_read = "open"``."""
     if config.ui.mark_read != "open":
         return None
-    return mark_read(db, conversation_id, read=True, config=config.triage, account=account)
+    return mark_read(db, conversation_id, read=True, config=config, account=account)
 
 
 def read_on_reply(
@@ -87,4 +87,4 @@ def read_on_reply(
     """Replying marks the conversation read, unless ``ui.mark_read = "never"``."""
     if config.ui.mark_read == "never":
         return None
-    return mark_read(db, conversation_id, read=True, config=config.triage, account=account)
+    return mark_read(db, conversation_id, read=True, config=config, account=account)

@@ -331,7 +331,7 @@ def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
 
 
 @contextmanager
-def keeping_current(db: Database, config: TriageConfig, account: AccountConfig) -> Iterator[None]:
+def keeping_current(db: Database, config: Config, account: AccountConfig) -> Iterator[None]:
     """Around a change whose effect on the queue rows the caller writes itself.
 
     A queue that was up to date before stays up to date after, so a small change (a

@@ -323,9 +323,7 @@ class InboxService:
         from supportinbox.store import readstate
 
         with self.writer() as db:
-            readstate.mark_read(
-                db, conversation_id, read=read, config=self.config.triage, account=self.account
-            )
+            readstate.mark_read(db, conversation_id, read=read, config=self.config, account=self.account)
         return "Marked read" if read else "Marked unread"
 
     def push_changes(self) -> bool:
