@@ -6,17 +6,30 @@ the SLA guard, so a flood of old routine questions never hides an outage:
 * :data:`BAND_INCIDENT` - several customers report the same problem in a short window;
 * :data:`BAND_URGENT` - urgent wording, a VIP sender, a high-priority header, or two and
   more follow-ups without reply;
-* :data:`BAND_BREACHED` and :data:`BAND_GUARD` - the SLA guard: the customer has waited
-  past the SLA, or past ``sla_warn_fraction`` of it. The guard lifts a conversation to
-  ``max(its own band, guard band)``: above everything normal, never below where its
-  urgency already put it;
+* :data:`BAND_BREACHED` and :data:`BAND_GUARD` - the starvation guard: the customer has
+  waited past the guard deadline (below), or past ``sla_warn_fraction`` of it. The guard
+  lifts a conversation to ``max(its own band, guard band)``: above everything normal,
+  never below where its urgency already put it;
 * :data:`BAND_NORMAL` - everything else that waits for us;
 * :data:`BAND_IDLE` - not waiting for us (pending, snoozed, closed).
 
-Within a band, conversations past their SLA come first, the longest-waiting first; then
-``order = "newest"`` puts the newest customer message first, so recent writers get a reply
-while still at the keyboard, and ``"oldest"`` the longest-waiting first. Urgency points
-only explain; the band decides.
+Within a band, conversations past their guard deadline come first, the longest-waiting
+first; then ``order = "newest"`` puts the newest customer message first, so recent writers
+get a reply while still at the keyboard, and ``"oldest"`` the longest-waiting first.
+Urgency points only explain; the band decides.
+
+Promise and guard. Each open conversation has two deadlines (:class:`Deadline`):
+
+* the **promise**: the policy's target that falls due first (first reply, default 30
+  minutes of business time; next reply, ``sla_hours``; resolution when set). It drives
+  what is *said*: the SLA column and level, the reason line ("first reply overdue by
+  2 h (target 30 min)"), urgency points, ``sla --check`` and the reports' SLA figures;
+* the **guard**: when the queue lifts the conversation above newer mail. It is the
+  promise, except that a first reply is guarded no earlier than the next-reply target:
+  a first reply half an hour late is an alarm, not a reason to turn a "newest first"
+  queue into "oldest first" whenever a backlog builds up (every unanswered message
+  would soon be past 30 minutes). Nobody starves either way: once a customer has
+  waited as long as the reply SLA, or the resolution target, the guard lifts them.
 
 The refresh computes these columns in Python; the clock step and the queue's ORDER BY
 apply the same rule in SQL through the fragments defined here, next to the functions they
@@ -165,6 +178,9 @@ class Deadline:
     target: timedelta
     warn_at: datetime
     due_at: datetime
+    # The starvation guard (module docstring): when the queue lifts the conversation.
+    guard_warn_at: datetime
+    guard_due_at: datetime
 
     @property
     def stored(self) -> str:
@@ -180,15 +196,19 @@ def deadline(
     customer: str,
     cycle_start: datetime | None,
 ) -> Deadline:
-    """The earliest of the reply target (first or next) and the resolution target."""
+    """The promise (the earliest of the reply target, first or next, and the resolution
+    target) and the starvation guard (the same, a first reply guarded no earlier than
+    the next-reply target)."""
     targets = policy.targets(customer)
     kind, target = (NEXT_REPLY, targets.next_reply) if answered_before else (FIRST_REPLY, targets.first_reply)
-    found = Deadline(kind, target, *policy.due(waiting_since, target))
+    promise = policy.due(waiting_since, target)
+    guard = policy.due(waiting_since, max(target, targets.next_reply))
     if targets.resolution is not None and cycle_start is not None:
-        resolution = Deadline(RESOLUTION, targets.resolution, *policy.due(cycle_start, targets.resolution))
-        if resolution.due_at < found.due_at:
-            return resolution
-    return found
+        resolution = policy.due(cycle_start, targets.resolution)
+        guard = min(guard, resolution, key=lambda due: due[1])
+        if resolution[1] < promise[1]:
+            kind, target, promise = RESOLUTION, targets.resolution, resolution
+    return Deadline(kind, target, *promise, *guard)
 
 
 def level_at(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> int:
@@ -201,10 +221,10 @@ def level_at(warn_at: datetime | None, due_at: datetime | None, now: datetime) -
 
 
 def guard_band(level: int, base_band: int) -> int:
-    """The band of an open conversation at SLA ``level``.
+    """The band of an open conversation whose starvation guard is at ``level``.
 
     The guard only lifts: an urgent conversation or an incident keeps its higher band
-    when its SLA passes; :data:`LEVEL_OK` keeps the conversation's own band.
+    when its guard deadline passes; :data:`LEVEL_OK` keeps the conversation's own band.
     """
     return max(base_band, _GUARD_BANDS.get(level, base_band))
 
@@ -281,10 +301,11 @@ def sort_key(
 ) -> str:
     """A text key that sorts descending into the queue order within a band (one index, one direction).
 
-    Conversations past their SLA come first in their band, the longest-waiting first,
-    whatever the configured order: "newest first" is for catching writers while they are
-    still at the keyboard, and must not leave an urgent conversation that has already
-    waited past its SLA below fresh ones. The rest follow the configured order.
+    Conversations past their guard deadline (``breached``) come first in their band, the
+    longest-waiting first, whatever the configured order: "newest first" is for catching
+    writers while they are still at the keyboard, and must not leave an urgent conversation
+    that has already waited past its SLA below fresh ones. The rest follow the configured
+    order.
     The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
     """
     tier = "1" if breached else "0"  # the leading digit puts breached rows first
@@ -305,17 +326,25 @@ BREACHED_SORT_KEY_SQL = (
 
 
 def level_sql(level: int) -> str:
-    """The SET list that moves a stored open conversation to ``level``.
+    """The SET list that moves a stored open conversation's promise to ``level``.
 
-    Mirrors :func:`guard_band`, :func:`points` and, for a breach, :func:`sort_key`; the
-    clock step runs it for the rows whose deadline has just passed.
+    Mirrors :func:`points`; the clock step runs it for the rows whose promise deadline
+    has just passed.
     """
-    columns = [f"sla_level = {level}"]
+    return f"sla_level = {level}, urgency = base_urgency + {points(level)}"
+
+
+def guard_sql(level: int) -> str:
+    """The SET list that moves a stored open conversation's guard to ``level``.
+
+    Mirrors :func:`guard_band` and, for a breach, :func:`sort_key`; the clock step runs
+    it for the rows whose guard deadline has just passed.
+    """
+    columns = [f"sla_guard_level = {level}"]
     if level in _GUARD_BANDS:
         columns.append(f"band = max(base_band, {_GUARD_BANDS[level]})")
     else:
         columns.append("band = base_band")
-    columns.append(f"urgency = base_urgency + {points(level)}")
     if level == LEVEL_BREACHED:
         columns.append(f"sort_key = {BREACHED_SORT_KEY_SQL}")
     return ", ".join(columns)

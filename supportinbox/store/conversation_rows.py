@@ -162,7 +162,7 @@ def status_fields(
         if waiting is None and state is not None:
             waiting = snoozed_until if manual == "snoozed" else state.updated_at
         waiting = waiting or now
-    warn_at = due_at = None
+    warn_at = due_at = guard_warn_at = guard_due_at = None
     target = ""
     if waiting is not None:
         # After a reopen the resolution clock starts again with the customer's message.
@@ -175,15 +175,19 @@ def status_fields(
             cycle_start=unanswered_since if reopened else first_message_at,
         )
         warn_at, due_at, target = found.warn_at, found.due_at, found.stored
+        guard_warn_at, guard_due_at = found.guard_warn_at, found.guard_due_at
     if status == "open":
+        # The promise is what is said (level, points, reason); the guard moves the row.
         level = sla.level_at(warn_at, due_at, now)
-        band = sla.guard_band(level, base_band)
+        guard = sla.level_at(guard_warn_at, guard_due_at, now)
+        band = sla.guard_band(guard, base_band)
         urgency = base_urgency + sla.points(level)
     else:
-        level, band, urgency = sla.LEVEL_OK, sla.BAND_IDLE, base_urgency
+        level = guard = sla.LEVEL_OK
+        band, urgency = sla.BAND_IDLE, base_urgency
     if status in ("open", "snoozed"):
         # A snoozed conversation already carries the key it will need when it wakes.
-        breached = status == "open" and level == sla.LEVEL_BREACHED
+        breached = status == "open" and guard == sla.LEVEL_BREACHED
         key = sla.sort_key(config.order, last_customer_at or last_message_at, waiting, breached=breached)
     else:
         key = sla.sort_key("newest", last_message_at, None)
@@ -195,6 +199,9 @@ def status_fields(
         "sla_due_at": iso(due_at),
         "sla_level": level,
         "sla_target": target,
+        "sla_guard_warn_at": iso(guard_warn_at),
+        "sla_guard_due_at": iso(guard_due_at),
+        "sla_guard_level": guard,
         "band": band,
         "urgency": urgency,
         "sort_key": key,

@@ -330,6 +330,13 @@ CREATE INDEX support_events_conversation ON support_events(conversation_id, at);
 -- Which promise an open conversation's SLA deadline is ('first reply|1800', 'reply|86400',
 -- 'resolution|259200'), for the queue's reason line.
 ALTER TABLE conversations ADD COLUMN sla_target TEXT NOT NULL DEFAULT '';
+-- The starvation guard (domain/sla.py): when the queue lifts the conversation above newer
+-- mail; a first reply is guarded no earlier than the next-reply target.
+ALTER TABLE conversations ADD COLUMN sla_guard_warn_at TEXT;
+ALTER TABLE conversations ADD COLUMN sla_guard_due_at TEXT;
+ALTER TABLE conversations ADD COLUMN sla_guard_level INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_sla_guard_warn ON conversations(status, sla_guard_level, sla_guard_warn_at);
+CREATE INDEX conversations_sla_guard_due ON conversations(status, sla_guard_level, sla_guard_due_at);
 """,
 }
 

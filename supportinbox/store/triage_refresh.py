@@ -58,7 +58,7 @@ RECOMPUTE_AFTER = timedelta(hours=1)
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
 SCORING_VERSION = (
     "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
-    "|maybe-a-problem"
+    "|maybe-a-problem|promise-guard"
 )
 
 
@@ -245,6 +245,9 @@ _CONVERSATION_COLUMNS = (
     "sla_level",
     "unanswered_since",
     "sla_target",
+    "sla_guard_warn_at",
+    "sla_guard_due_at",
+    "sla_guard_level",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
@@ -763,20 +766,29 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
 
     Each step is an indexed range over the rows whose state changes, so an unchanged
     queue costs three index probes and no write. The steps set the columns through the
-    SLA rule's SQL (:func:`sla.level_sql`): an urgent conversation or an incident is never
-    moved down when its SLA ticks over, and a breach moves the conversation ahead of the
-    unbreached ones of its band.
+    SLA rule's SQL (:func:`sla.level_sql` for the promise, :func:`sla.guard_sql` for the
+    starvation guard): an urgent conversation or an incident is never moved down when its
+    guard ticks over, and a guard breach moves the conversation ahead of the unbreached
+    ones of its band.
     """
     moment = iso(now_utc(now))
     conn = db.conn
     ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
+    # The promise (what is said) and the starvation guard (what moves the row) tick apart.
+    clocks = (
+        ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
+        ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),
+    )
+    checks = " ".join(
+        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?) "
+        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} IN ({ok}, {warn}) "
+        f"AND {due_at} <= ?)"
+        for level, warn_at, due_at, _ in clocks
+    )
+    snoozed = "EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?)"
     due = conn.execute(
-        "SELECT EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?) "
-        "OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' "
-        f"AND sla_level = {ok} AND sla_warn_at <= ?) "
-        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND sla_level IN ({ok}, {warn}) "
-        "AND sla_due_at <= ?)",
-        (moment, moment, moment),
+        f"SELECT {snoozed} {checks}",
+        (moment,) * (1 + 2 * len(clocks)),
     ).fetchone()[0]
     if not due:
         return 0
@@ -784,19 +796,20 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
     with db.transaction() as tx:
         # A woken conversation starts its SLA again from the level the next steps check.
         tx.execute(
-            f"UPDATE conversations SET status = 'open', {sla.level_sql(ok)}, "
+            f"UPDATE conversations SET status = 'open', {sla.level_sql(ok)}, {sla.guard_sql(ok)}, "
             "waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
             "WHERE status = 'snoozed' AND snoozed_until <= ?",
             (moment,),
         )
-        tx.execute(
-            f"UPDATE conversations SET {sla.level_sql(breached)} "
-            f"WHERE status = 'open' AND sla_level IN ({ok}, {warn}) AND sla_due_at <= ?",
-            (moment,),
-        )
-        tx.execute(
-            f"UPDATE conversations SET {sla.level_sql(warn)} "
-            f"WHERE status = 'open' AND sla_level = {ok} AND sla_warn_at <= ?",
-            (moment,),
-        )
+        for level, warn_at, due_at, set_sql in clocks:
+            tx.execute(
+                f"UPDATE conversations SET {set_sql(breached)} "
+                f"WHERE status = 'open' AND {level} IN ({ok}, {warn}) AND {due_at} <= ?",
+                (moment,),
+            )
+            tx.execute(
+                f"UPDATE conversations SET {set_sql(warn)} "
+                f"WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?",
+                (moment,),
+            )
     return conn.total_changes - before

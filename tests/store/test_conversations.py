@@ -164,6 +164,40 @@ def test_the_clock_moves_a_conversation_into_the_guard_without_a_refresh(db: Dat
     assert rows[0].reasons == ["first reply due in 5 h"]
 
 
+def test_a_late_first_reply_is_said_but_newest_first_holds_until_the_reply_sla(db: Database) -> None:
+    """The default 30 min first-reply promise marks and explains; only the 24 h guard reorders."""
+    config = parse_config(CONFIG.format(order="newest").split("\n# These tests")[0])
+    account = config.account()[1]
+    add_message(db, message_id="<day@c>", sender="day@c.test", subject="Day old", when=at(30))
+    add_message(db, message_id="<two@c>", sender="two@c.test", subject="Two hours", when=at(2))
+    add_message(db, message_id="<new@c>", sender="new@c.test", subject="Fresh", when=at(5 / 60))
+    cv.refresh_conversations(db, config, account, now=NOW)
+    rows = cv.list_queue(db, now=NOW)
+    assert [(r.subject, r.band, r.sla_level) for r in rows] == [
+        ("Day old", sla.BAND_BREACHED, sla.LEVEL_BREACHED),
+        ("Fresh", sla.BAND_NORMAL, sla.LEVEL_OK),
+        ("Two hours", sla.BAND_NORMAL, sla.LEVEL_BREACHED),
+    ]
+    assert rows[0].reasons[0] == "first reply overdue by 29 h (target 30 min)"
+    assert rows[2].reasons[0] == "first reply overdue by 1 h (target 30 min)"
+    # The clock alone: Fresh's promise passes without moving it; 23 h later Two hours has
+    # waited past the 24 h guard and Fresh past its warning share: both lifted.
+    later = NOW + timedelta(hours=1)
+    rows = cv.list_queue(db, now=later)
+    assert [(r.subject, r.band, r.sla_level) for r in rows][1:] == [
+        ("Fresh", sla.BAND_NORMAL, sla.LEVEL_BREACHED),
+        ("Two hours", sla.BAND_NORMAL, sla.LEVEL_BREACHED),
+    ]
+    much_later = NOW + timedelta(hours=23)
+    assert [(r.subject, r.band) for r in cv.list_queue(db, now=much_later)] == [
+        ("Day old", sla.BAND_BREACHED),
+        ("Two hours", sla.BAND_BREACHED),
+        ("Fresh", sla.BAND_GUARD),
+    ]
+    # sla --check reads the promise: all three are overdue.
+    assert {r.subject for r in cv.sla_watch(db, now=much_later)} == {"Day old", "Two hours", "Fresh"}
+
+
 @pytest.mark.parametrize(("order", "expected"), [("newest", ["C", "B", "A"]), ("oldest", ["A", "B", "C"])])
 def test_order_within_a_band(db: Database, order: str, expected: list[str]) -> None:
     for hours, subject in ((5, "A"), (3, "B"), (1, "C")):

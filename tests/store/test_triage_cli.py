@@ -93,8 +93,9 @@ def test_list_json_shape_and_order(mailbox: Path) -> None:
     # Both urgent ones come before the plain question; Lina's week-old message keeps its
     # urgent band past the SLA and, having waited past it, goes ahead of the fresh one.
     assert [r["customer"] for r in rows] == ["lina@customer.test", "mallory@evil.test", "paul@customer.test"]
-    # Unanswered for an hour and more: past the default 30 min first-reply target.
-    assert [r["band"] for r in rows] == [4, 4, 3]
+    # Paul is past the 30 min first-reply promise (said), far from the 24 h guard (not lifted).
+    assert [r["band"] for r in rows] == [4, 4, 1]
+    assert rows[2]["reasons"][0].startswith("first reply overdue by ")
     first = rows[0]
     for key in (
         "id",

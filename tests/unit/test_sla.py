@@ -87,7 +87,32 @@ next_reply = "4h"
         policy, waiting_since=ago(1), answered_before=True, customer="joe@x.test", cycle_start=ago(70)
     )
     assert (found.kind, found.due_at) == (sla.RESOLUTION, ago(70) + timedelta(days=3))
+    assert found.guard_due_at == found.due_at  # and it guards against starving, too
     assert sla.reason(sla.LEVEL_WARN, ago(1), found.due_at, NOW, found.stored) == "resolution due in 2 h"
+
+
+def test_the_guard_holds_a_late_first_reply_back_until_the_reply_sla() -> None:
+    """A first reply past its 30 min is overdue (said), but only lifted at the next-reply target."""
+    policy = sla.Policy.build(TriageConfig(sla_hours=24, sla_warn_fraction=0.75))
+    since = ago(2)
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=False, customer="a@b.test", cycle_start=since
+    )
+    assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_BREACHED
+    assert (found.guard_warn_at, found.guard_due_at) == (ago(2 - 18), ago(2 - 24))
+    assert sla.level_at(found.guard_warn_at, found.guard_due_at, NOW) == sla.LEVEL_OK
+    # After a reply the promise and the guard are one: the next-reply target.
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=True, customer="a@b.test", cycle_start=None
+    )
+    assert (found.guard_warn_at, found.guard_due_at) == (found.warn_at, found.due_at)
+    # A first-reply target longer than the next-reply one guards at itself.
+    config = parse_config('[triage]\nsla_hours = 4\n[sla]\nfirst_reply = "8h"\n')
+    policy = sla.Policy.build(config.triage, config.sla)
+    found = sla.deadline(
+        policy, waiting_since=since, answered_before=False, customer="a@b.test", cycle_start=since
+    )
+    assert found.guard_due_at == found.due_at == ago(2 - 8)
 
 
 def test_targets_count_business_time() -> None:
@@ -145,23 +170,32 @@ def test_band_predicates_follow_the_bands() -> None:
 @pytest.mark.parametrize("level", [sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED])
 @pytest.mark.parametrize("base_band", range(sla.BAND_NORMAL, sla.BAND_INCIDENT + 1))
 def test_the_clock_sql_sets_what_the_python_rule_computes(level: int, base_band: int) -> None:
-    """The clock step's SET list gives the band, points and key of guard_band/points/sort_key."""
+    """The clock step's SET lists: the promise's level and points (:func:`sla.level_sql`),
+    the guard's band and key (:func:`sla.guard_sql`), each leaving the other's columns."""
     waiting = ago(30)
     conn = sqlite3.connect(":memory:")
     conn.execute(
-        "CREATE TABLE conversations (sla_level INTEGER, band INTEGER, base_band INTEGER, "
-        "urgency INTEGER, base_urgency INTEGER, sort_key TEXT, waiting_since TEXT)"
+        "CREATE TABLE conversations (sla_level INTEGER, sla_guard_level INTEGER, band INTEGER, "
+        "base_band INTEGER, urgency INTEGER, base_urgency INTEGER, sort_key TEXT, waiting_since TEXT)"
     )
     conn.execute(
-        "INSERT INTO conversations VALUES (-1, -1, ?, -1, 40, 'unchanged', ?)",
+        "INSERT INTO conversations VALUES (-1, -1, -1, ?, -1, 40, 'unchanged', ?)",
         (base_band, waiting.isoformat(timespec="seconds")),
     )
+    select = "SELECT sla_level, sla_guard_level, band, urgency, sort_key FROM conversations"
     conn.execute(f"UPDATE conversations SET {sla.level_sql(level)}")
-    row = conn.execute("SELECT sla_level, band, urgency, sort_key FROM conversations").fetchone()
+    assert conn.execute(select).fetchone() == (level, -1, -1, 40 + sla.points(level), "unchanged")
+    conn.execute(f"UPDATE conversations SET {sla.guard_sql(level)}")
     key = (
         sla.sort_key("newest", ago(1), waiting, breached=True) if level == sla.LEVEL_BREACHED else "unchanged"
     )
-    assert row == (level, sla.guard_band(level, base_band), 40 + sla.points(level), key)
+    assert conn.execute(select).fetchone() == (
+        level,
+        level,
+        sla.guard_band(level, base_band),
+        40 + sla.points(level),
+        key,
+    )
 
 
 def test_queue_order_and_urgent_sql_follow_the_bands() -> None:
