@@ -516,11 +516,8 @@ def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
     resolution_target = (
         f", target {format_seconds(targets.resolution.total_seconds())}" if targets.resolution else ""
     )
-    per = (
-        f" · replies per resolution {report.replies_per_resolution:g}"
-        if report.replies_per_resolution
-        else ""
-    )
+    each = report.replies_per_resolution
+    per = f" · {each:g} {'reply' if each == 1 else 'replies'} per resolution" if each else ""
     first, later, resolved = report.sla_first_reply, report.sla_next_reply, report.sla_resolution
     first_target = format_seconds(targets.first_reply.total_seconds())
     next_target = format_seconds(targets.next_reply.total_seconds())

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import AccountConfig, Config, parse_config
-from supportinbox.domain.report import Report
+from supportinbox.domain import sla
+from supportinbox.domain.report import Report, summary_lines
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.report import make_report
@@ -119,6 +120,9 @@ def test_volumes_times_sla_and_backlog_have_the_known_answers(db: Database) -> N
     assert (res.count, res.median, res.p90) == (2, (7200 + b_res) / 2, b_res)
     assert (res.business_median, res.business_p90) == ((7200 + 45000) / 2, 45000)
     assert report.replies_per_resolution == 1.5
+    lines = dict(summary_lines(report, sla.Policy.for_account(*config())))
+    assert lines["Resolution"].endswith("2 resolved · 1.5 replies per resolution")
+    assert lines["Volume"].startswith("5 messages in, 3 new conversations · 3 replies out")
     # First replies: A met, B missed (45 business minutes), C overdue. Next replies: B's
     # second answer met; its third wait is not due until Monday.
     assert (report.sla_first_reply.met, report.sla_first_reply.due) == (1, 3)

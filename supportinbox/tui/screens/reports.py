@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
@@ -78,7 +78,8 @@ class ReportsScreen(Screen[None]):
         service = self.inbox_app.service
         yield Static(id="reports-title")
         with VerticalScroll(id="reports-body"):
-            yield Static(id="reports-summary")
+            # Label and value columns: a long value wraps under itself, not under its label.
+            yield Grid(id="reports-summary")
             with Horizontal(id="reports-charts"):
                 with Vertical(classes="reports-chart"):
                     yield Static(safe.line("Customer messages per day", style="bold"), classes="chart-title")
@@ -132,10 +133,17 @@ class ReportsScreen(Screen[None]):
 
     def _show(self, report: Report) -> None:
         policy = self.inbox_app.service.sla_policy()
-        lines = [
-            safe.assemble((f"{label:<12}", "bold"), text) for label, text in summary_lines(report, policy)
-        ]
-        self.query_one("#reports-summary", Static).update(safe.join("\n", lines))
+        summary = self.query_one("#reports-summary", Grid)
+        with self.app.batch_update():
+            summary.remove_children()
+            summary.mount_all(
+                cell
+                for label, text in summary_lines(report, policy)
+                for cell in (
+                    Static(safe.line(label, style="bold"), classes="summary-label"),
+                    Static(safe.line(text), classes="summary-value"),
+                )
+            )
         days = report.days
         self.query_one("#chart-in", Sparkline).data = [float(d.messages_in) for d in days]
         self.query_one("#chart-out", Sparkline).data = [float(d.replies_out) for d in days]
