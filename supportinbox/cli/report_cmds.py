@@ -281,3 +281,8 @@ def _print_policy(policy: sla.Policy, business: bool) -> None:
     for tag in sorted(policy.tags):
         click.echo(f"tag {one_line(tag)}: {show(policy.base.over(policy.tags[tag]))}")
     click.echo(f"warning at {round(policy.warn_fraction * 100)} % of a target")
+    guard = format_seconds(policy.base.first_reply_guard.total_seconds())
+    click.echo(
+        f"queue: a conversation nobody has answered is lifted into the SLA band after {guard}; "
+        "a late first reply is marked before that, not moved"
+    )

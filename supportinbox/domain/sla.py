@@ -88,6 +88,11 @@ class Targets:
     next_reply: timedelta
     resolution: timedelta | None = None
 
+    @property
+    def first_reply_guard(self) -> timedelta:
+        """When the queue lifts a conversation nobody has answered yet (module docstring)."""
+        return max(self.first_reply, self.next_reply)
+
     def over(self, overrides: SlaTargets | None) -> Targets:
         """These targets with the ones ``overrides`` sets replaced."""
         if overrides is None:
@@ -202,7 +207,7 @@ def deadline(
     targets = policy.targets(customer)
     kind, target = (NEXT_REPLY, targets.next_reply) if answered_before else (FIRST_REPLY, targets.first_reply)
     promise = policy.due(waiting_since, target)
-    guard = policy.due(waiting_since, max(target, targets.next_reply))
+    guard = policy.due(waiting_since, targets.next_reply if answered_before else targets.first_reply_guard)
     if targets.resolution is not None and cycle_start is not None:
         resolution = policy.due(cycle_start, targets.resolution)
         guard = min(guard, resolution, key=lambda due: due[1])

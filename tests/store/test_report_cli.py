@@ -125,3 +125,5 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
     assert [r["subject"] for r in json.loads(out)] == ["Late"]
     code, out = run("sla")
     assert code == 0 and "first reply 1h 00m" in out
+    # The queue lifts an unanswered conversation at the next-reply target (24 h), not at 1 h.
+    assert "nobody has answered is lifted into the SLA band after 1d 0h" in out
