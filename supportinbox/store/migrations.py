@@ -326,7 +326,7 @@ CREATE TABLE support_events (
 CREATE INDEX support_events_at ON support_events(at);
 CREATE INDEX support_events_conversation ON support_events(conversation_id, at);
 """,
-    10: """
+    11: """
 -- Which promise an open conversation's SLA deadline is ('first reply|1800', 'reply|86400',
 -- 'resolution|259200'), for the queue's reason line.
 ALTER TABLE conversations ADD COLUMN sla_target TEXT NOT NULL DEFAULT '';
@@ -338,7 +338,7 @@ ALTER TABLE conversations ADD COLUMN sla_guard_level INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_sla_guard_warn ON conversations(status, sla_guard_level, sla_guard_warn_at);
 CREATE INDEX conversations_sla_guard_due ON conversations(status, sla_guard_level, sla_guard_due_at);
 """,
-    11: """
+    12: """
 -- For the report's walk over every fact: POSIX seconds, and the order of the facts of one
 -- second (a customer message before the reopen, reply or close it caused), read in that
 -- order from one index alone.
