@@ -232,6 +232,11 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
     return list(out.items())
 
 
+def stem_words(folded: list[str], lang: str) -> list[str]:
+    """The stems of folded words in ``lang``: the stemmer :func:`stems` uses (report topics too)."""
+    return _stem_words(folded, lang)
+
+
 def _stem_words(folded: list[str], lang: str) -> list[str]:
     stemmed: list[str] = _stemmer(lang).stemWords(folded)
     if lang != "en" and lang in _LATIN_LANGUAGES:

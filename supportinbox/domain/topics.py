@@ -1,7 +1,8 @@
 """Topics that grew among customer questions: hints for what the documentation misses.
 
-Each customer message (subject and its own new text, quotes dropped) gives its words and
-two-word phrases, stemmed in the message's language, at most once per message. A topic's
+Each customer message (subject and its own new text: :func:`supportinbox.domain.quoting.new_text`)
+gives its words and two-word phrases, stemmed in the message's language with the triage's
+stemmer (:mod:`supportinbox.domain.keywords`), at most once per message. A topic's
 growth is how many more messages mention it now than in the period before; topics must
 be mentioned by at least :data:`MIN_MESSAGES` messages now. Each topic is shown in the
 spelling customers used most.
@@ -15,13 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from supportinbox.domain.stemming import guess_language, is_stopword, stem_words
-from supportinbox.domain.triage import words
+from supportinbox.domain.keywords import GENERIC, STOP_WORDS, language_of, stem_words, words
 
 MIN_MESSAGES = 2
 PHRASE_SHARE = 0.75  # a phrase replaces its words when it covers this share of their messages
 _LINKS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")
-_QUOTE_HEADER = re.compile(r"^(on .+ wrote:|am .+ schrieb .+:|le .+ a écrit\s?:|el .+ escribió:)\s*$", re.I)
 _GREETINGS = frozenset(
     ["hi", "hey", "hallo", "bonjour", "hola", "salut", "regards", "cheers", "best", "kind"]
 )
@@ -41,25 +40,14 @@ class Topic:
         return {"phrase": self.phrase, "messages_now": self.now, "messages_before": self.before}
 
 
-def new_text(body: str) -> str:
-    """The customer's own text: quoted lines and everything after a quote header dropped."""
-    kept = []
-    for line in body.splitlines():
-        stripped = line.strip()
-        if _QUOTE_HEADER.match(stripped) or stripped.startswith("-----original"):
-            break
-        if not stripped.startswith(">"):
-            kept.append(line)
-    return "\n".join(kept)
-
-
 def _terms(text: str) -> dict[str, str]:
     """Stemmed terms (words and two-word phrases) of one message -> their spelling here."""
     tokens = [w for w in words(_LINKS.sub(" ", text)) if not any(c.isdigit() for c in w)]
-    language = guess_language(tokens)
+    language = language_of(text, tokens)
     stems = stem_words(tokens, language)
     out: dict[str, str] = {}
-    keep = [len(w) >= 3 and not is_stopword(w, language) and w not in _GREETINGS for w in tokens]
+    stops = STOP_WORDS[language] | STOP_WORDS["en"]  # every language borrows English
+    keep = [len(w) >= 3 and w not in stops and w not in GENERIC and w not in _GREETINGS for w in tokens]
     for i, (word, stem) in enumerate(zip(tokens, stems, strict=True)):
         if not keep[i]:
             continue
