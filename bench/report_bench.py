@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from supportinbox.config import Config, HoursConfig
+from supportinbox.config import Config, HoursConfig, Weekdays
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.report import make_report
 from tests.harness.bulk_cache import build_bulk_cache, bulk_config
@@ -53,7 +53,9 @@ def main() -> None:
     args = parser.parse_args()
 
     config, account = bulk_config()
-    hours = HoursConfig(timezone="Europe/Berlin", days=("mon", "tue", "wed", "thu", "fri"), holidays="DE")
+    hours = HoursConfig(
+        timezone="Europe/Berlin", days=Weekdays(("mon", "tue", "wed", "thu", "fri")), holidays="DE"
+    )
     account = account.model_copy(update={"hours": hours})
     config = Config(default="bulk", accounts={"bulk": account})
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _echo_json
-from supportinbox.config import parse_duration
+from supportinbox.config import Duration
 from supportinbox.domain import sla
 from supportinbox.domain.report import (
     GROUPINGS,
@@ -34,11 +34,9 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _span(text: str) -> timedelta:
     try:
-        value = parse_duration(text)
+        return Duration.read(text)
     except ValueError as exc:
         raise UserError(f"--since: {exc}") from None
-    assert isinstance(value, timedelta)
-    return value
 
 
 def _csv(report: Report) -> str:

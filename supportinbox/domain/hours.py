@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from supportinbox.config import HoursConfig
+from supportinbox.config import ClockTime, HoursConfig, Weekdays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EPOCH = date(2000, 1, 3)  # a Monday; days before it are not expected in a support mailbox
@@ -41,7 +41,7 @@ class BusinessCalendar:
     def __post_init__(self) -> None:
         # Without business hours every hour counts: business time is wall time.
         self._wall = self.hours is None
-        self._spec = self.hours or HoursConfig(days=WEEKDAYS, start=time(0, 0), end=None)
+        self._spec = self.hours or HoursConfig(days=Weekdays(WEEKDAYS), start=ClockTime(0, 0), end=None)
         zone = self._spec.timezone
         self._zone: tzinfo = UTC if zone.upper() == "UTC" else ZoneInfo(zone)
         self._days = frozenset(WEEKDAYS.index(d) for d in self._spec.days)

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from supportinbox.config import ConfigError, HoursConfig, parse_config
+from supportinbox.config import ConfigError, HoursConfig, Weekdays, parse_config
 from supportinbox.domain.hours import BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
-NINE_TO_FIVE = HoursConfig(timezone="Europe/Berlin", days=("mon", "tue", "wed", "thu", "fri"))
+NINE_TO_FIVE = HoursConfig(timezone="Europe/Berlin", days=Weekdays(("mon", "tue", "wed", "thu", "fri")))
 
 
 def berlin(*args: int) -> datetime:
