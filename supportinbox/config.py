@@ -48,6 +48,14 @@ def _path(value: Any) -> Path:
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A day is named by its three letters or in full ("mon", "monday").
+_DAY_NAMES = {
+    name: day
+    for day, full in zip(
+        _WEEKDAYS, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), strict=True
+    )
+    for name in (day, full)
+}
 
 
 class Weekdays(tuple[str, ...]):
@@ -58,18 +66,20 @@ class Weekdays(tuple[str, ...]):
         if isinstance(value, str):  # "mon-fri" or "mon,wed"
             text = value.strip().lower()
             if text.count("-") == 1:
-                first, last = (part.strip()[:3] for part in text.split("-"))
-                if first in _WEEKDAYS and last in _WEEKDAYS:
-                    a, b = _WEEKDAYS.index(first), _WEEKDAYS.index(last)
-                    return cls(_WEEKDAYS[(a + i) % 7] for i in range((b - a) % 7 + 1))
+                value = [part.strip() for part in text.split("-")]
+                bad = [d for d in value if d not in _DAY_NAMES]
+                if bad:
+                    raise ValueError(f"unknown day {bad[0]!r}: use mon, tue, wed, thu, fri, sat, sun")
+                a, b = (_WEEKDAYS.index(_DAY_NAMES[d]) for d in value)
+                return cls(_WEEKDAYS[(a + i) % 7] for i in range((b - a) % 7 + 1))
             value = [part for part in text.replace(",", " ").split() if part]
         if not isinstance(value, list | tuple):
             raise ValueError('expected days like "mon-fri" or ["mon", "tue"]')
-        days = tuple(str(d).strip().lower()[:3] for d in value)
-        bad = [d for d in days if d not in _WEEKDAYS]
+        names = [str(d).strip().lower() for d in value]
+        bad = [d for d in names if d not in _DAY_NAMES]
         if bad:
             raise ValueError(f"unknown day {bad[0]!r}: use mon, tue, wed, thu, fri, sat, sun")
-        return cls(days)
+        return cls(_DAY_NAMES[d] for d in names)
 
 
 class ClockTime(time):

@@ -72,9 +72,17 @@ def test_hours_config_is_checked() -> None:
     hours = config.accounts["a"].hours
     assert hours is not None
     assert (hours.days, hours.end, hours.holidays) == (("mon", "tue", "wed", "thu", "fri"), None, "DE-BY")
+    for days, expected in (
+        ('["Monday", "wed", "sat"]', ("mon", "wed", "sat")),
+        ('"fri-mon"', ("fri", "sat", "sun", "mon")),
+    ):
+        named = parse_config(base + f"days = {days}\n").accounts["a"].hours
+        assert named is not None and named.days == expected
     for bad, words in (
         ('timezone = "Mars/Base"', "unknown time zone"),
         ('days = ["mon", "funday"]', "unknown day"),
+        ('days = "mon-fry"', "unknown day 'fry'"),
+        ('days = ["monk"]', "unknown day 'monk'"),
         ('start = "18:00"\nend = "09:00"', "must end after"),
         ('holidays = "XX"', "no public holidays"),
     ):
