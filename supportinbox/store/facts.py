@@ -4,10 +4,11 @@
 events are keyed by Message-ID, so a re-sync, a UIDVALIDITY change or a cache rebuild
 (which keeps the table) finds the same rows again instead of adding new ones; mail
 archived or expunged on the server keeps its history. Replies count whoever sent them:
-a message in Sent or from the account's address is ours (unless a contact form sends
-as us for a customer: then the Reply-To person is the customer), including replies written in
-other clients; a reply still only in our outbox (sent, not yet filed) counts from its
-send time. The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
+a message is ours by store/ours.py's rule (filed in Sent, or a copy of mail we sent),
+so replies written in other clients count once they are in Sent, and mail that only says
+``From: support@...`` is the customer's (a contact form's customer is its Reply-To
+person); a reply still only in our outbox (sent, not yet filed) counts from its send time.
+The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
 Automated mail (auto-replies, bounces, lists, bulk: :mod:`supportinbox.domain.automated`,
 classified when the message is cached) is no customer's question.
 
@@ -28,6 +29,7 @@ from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.conversation_rows import iso, message_time, parse_time
+from supportinbox.store.ours import message_id_domain, our_mail
 
 CUSTOMER = "customer"
 REPLY = "reply"
@@ -70,17 +72,18 @@ def record_messages(
     ``only_linked_in`` names a table of ``message`` row ids whose conversation just changed
     (the refresh's link table); without it every threaded message is looked at.
     """
-    # The refresh's own rule for which messages are threaded, which are ours, and whose.
-    from supportinbox.store.triage_refresh import THREADED_ROLES, _from_us, _party
+    # The refresh's own rule for which messages are threaded and whose; store/ours.py's for ours.
+    from supportinbox.store.triage_refresh import THREADED_ROLES, _party
 
     own = own_addresses(account)
+    ours = our_mail(conn, message_id_domain(account))
     changed = f"AND m.id IN (SELECT message FROM {only_linked_in})" if only_linked_in else ""
     roles = ", ".join("?" * len(THREADED_ROLES))
     owns = ", ".join("?" * len(own))
     rows = conn.execute(
         "SELECT m.message_id, f.role, m.from_addr, m.date, m.internaldate, m.subject, m.conversation_id, "
         f"CASE WHEN f.role = 'sent' OR lower(m.from_addr) IN ({owns}) THEN m.raw_headers ELSE '' END, "
-        "m.automated != '', m.from_name, m.reply_to_name, m.reply_to "
+        "m.automated != '', m.from_name, m.reply_to_name, m.reply_to, m.id "
         "FROM messages m JOIN folders f ON f.id = m.folder_id "
         f"WHERE f.role IN ({roles}) AND m.conversation_id IS NOT NULL {changed}",
         (*own, *THREADED_ROLES),
@@ -92,7 +95,7 @@ def record_messages(
         if when is None:
             continue
         address = str(from_addr).lower()
-        mine = _from_us(role, address, str(row[11]), own)
+        mine = ours.is_ours(role, int(row[12]))
         if automated and not mine:
             continue  # an auto-reply, bounce or newsletter is no customer's question
         events.append(
