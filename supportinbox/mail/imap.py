@@ -19,7 +19,6 @@ import io
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -575,39 +574,3 @@ def flag_and_move(
         # Without UIDPLUS an EXPUNGE could remove messages someone else flagged: leave the
         # originals flagged \Deleted for the next expunge instead.
         log.warning("server lacks UIDPLUS: original left flagged \\Deleted")
-
-
-def wait_for_changes(client: IMAPClient, timeout: float, *, poll_interval: float = 30.0) -> bool:
-    """Block until the selected folder changes or ``timeout`` passes; True if it changed.
-
-    Uses IDLE when the server offers it, else polls with NOOP. A folder must be selected.
-    """
-    deadline = time.monotonic() + timeout
-    if b"IDLE" in client.capabilities():
-        client.idle()
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                responses = client.idle_check(timeout=min(remaining, 60.0))
-                if any(_is_change(r) for r in responses):
-                    return True
-        finally:
-            client.idle_done()
-    while True:
-        responses = client.noop()[1]
-        if any(_is_change(r) for r in responses):
-            return True
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        time.sleep(min(poll_interval, remaining))
-
-
-def _is_change(response: Any) -> bool:
-    """EXISTS, EXPUNGE, FETCH (flags) or VANISHED in an untagged response."""
-    if not isinstance(response, tuple) or not response:
-        return False
-    words = [w for w in response if isinstance(w, bytes)]
-    return any(w.upper() in (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT") for w in words)

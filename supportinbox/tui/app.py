@@ -7,7 +7,6 @@ readable modal. Each screen lives in its own module under ``tui/screens``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.tui import safe
@@ -57,6 +56,21 @@ class SyncProgress(Message):
         return isinstance(message, SyncProgress)
 
 
+class MailboxChanged(Message):
+    """The server announced a change (push); merged while one waits."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MailboxChanged)
+
+
+class ServerReachable(Message):
+    """The push connection was lost (``offline`` says why) or is up again (``offline`` empty)."""
+
+    def __init__(self, offline: str) -> None:
+        self.offline = offline
+        super().__init__()
+
+
 class SupportInboxApp(App[None]):
     """Keyboard-driven support inbox on one account's local cache."""
 
@@ -81,8 +95,8 @@ class SupportInboxApp(App[None]):
         ui = service.config.ui
         self.theme = ui.theme if ui.theme in self.available_themes else "textual-dark"
         self._keymap_from_config = dict(ui.keys)
-        self._stopping = threading.Event()
         self._skipped: tuple[str, ...] = ()  # messages the last sync left on the server
+        self._sync_again = False
         self.sync_status = SyncStatus(
             account=service.account_name,
             demo=service.demo,
@@ -128,7 +142,6 @@ class SupportInboxApp(App[None]):
                 self._watch_inbox()
 
     def on_unmount(self) -> None:
-        self._stopping.set()
         self.service.close()
 
     # -- sync -------------------------------------------------------------------------------
@@ -143,22 +156,30 @@ class SupportInboxApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="idle", description="Waiting for new mail")
     def _watch_inbox(self) -> None:
-        """Hold an IDLE connection and sync as soon as the server reports a change.
+        """Hold the push connection: sync when the server reports a change, show offline/online.
 
-        Errors here are never shown: the timer keeps syncing, and the sync reports them.
+        The watcher reconnects by itself after any disconnect; nothing it meets is shown as
+        an error (the timer keeps syncing, and the sync reports errors).
         """
-        worker = get_current_worker()
-        interval = self.service.config.ui.sync_interval_seconds
-        while not worker.is_cancelled:
-            try:
-                changed = self.service.wait_for_changes(timeout=interval)
-            except (UserError, OSError) as exc:
-                self.log.warning(f"waiting for new mail failed: {exc}")
-                if worker.is_cancelled or self._stopping.wait(interval):
-                    return
-                continue
-            if changed and not worker.is_cancelled:
-                self.call_from_thread(self._background_sync)
+        self.service.watch(
+            changed=lambda _changes: self.post_message(MailboxChanged()),
+            offline=lambda reason: self.post_message(ServerReachable(reason)),
+            online=lambda: self.post_message(ServerReachable("")),
+        )
+
+    @on(MailboxChanged)
+    def _mailbox_changed(self) -> None:
+        if self.sync_status.syncing:
+            self._sync_again = True  # the running sync may have passed that folder already
+        else:
+            self.action_sync()
+
+    @on(ServerReachable)
+    def _server_reachable(self, message: ServerReachable) -> None:
+        was_offline = bool(self.sync_status.offline)
+        self.sync_status = self.sync_status.update(offline=message.offline)
+        if was_offline and not message.offline:
+            self._mailbox_changed()  # catch up on what happened while offline
 
     def action_sync(self) -> None:
         """Fetch new mail now (in the demo, say that nothing is fetched)."""
@@ -192,6 +213,12 @@ class SupportInboxApp(App[None]):
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
         self._skipped = outcome.skipped
         self.refresh_views()
+        self._sync_if_asked()
+
+    def _sync_if_asked(self) -> None:
+        if self._sync_again and not self.sync_status.syncing:
+            self._sync_again = False
+            self.action_sync()
 
     def refresh_views(self) -> None:
         """Ask every screen on the stack to re-read the cache."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,14 +28,15 @@ from supportinbox.domain.templates import Template, list_templates
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.attachments import safe_save
+from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.store import conversations, junk
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
 
 if TYPE_CHECKING:
-    from imapclient import IMAPClient
-
+    from supportinbox.mail.idle import Changes
     from supportinbox.sync.hooks import SyncHook
+    from supportinbox.sync.push import PushWatcher
 
 VIEWS: tuple[tuple[str, str], ...] = (
     ("open", "Open"),
@@ -91,7 +92,11 @@ class InboxService:
         self._reader: Database | None = None
         self._writer: Database | None = None
         self._write_lock = threading.Lock()
-        self._idle_client: IMAPClient | None = None
+        self._push: PushWatcher | None = None
+        self._push_lock = threading.Lock()
+        self._push_stopped = False
+        # Seconds between two keep-alives of the push connection (a silent server is noticed then).
+        self.push_keepalive = KEEPALIVE_SECONDS
         self._clock: datetime | None = None
         self._search_lock = threading.Lock()
         self._searching: Database | None = None
@@ -480,25 +485,48 @@ class InboxService:
         sent = sum(1 for outcome in report.outcomes if outcome.status == "sent")
         return f"; {sent} queued repl{'y' if sent == 1 else 'ies'} sent" if sent else ""
 
-    def wait_for_changes(self, timeout: float) -> bool:
-        """Block until the inbox changes on the server (IDLE) or ``timeout`` passes."""
-        from supportinbox.mail import imap
+    def watch(
+        self,
+        *,
+        changed: Callable[[Changes], object],
+        offline: Callable[[str], object],
+        online: Callable[[], object],
+    ) -> None:
+        """Watch the mailbox (push) until :meth:`stop_waiting`, reconnecting after any loss.
 
-        client = imap.connect(self.account_name, self.account)
-        self._idle_client = client
-        try:
-            client.select_folder(self.account.inbox_folder, readonly=True)
-            return imap.wait_for_changes(client, timeout)
-        finally:
-            self._idle_client = None
-            imap.logout(client)
+        The callbacks are called from this thread; see :mod:`supportinbox.sync.push`.
+        """
+        from supportinbox.sync.push import PushWatcher
+        from supportinbox.team.statefolder import STATE_FOLDER
+
+        watcher = PushWatcher(
+            self.account_name,
+            self.account,
+            changed=changed,
+            offline=offline,
+            online=online,
+            slow_retry=self.config.ui.sync_interval_seconds,
+            keepalive=self.push_keepalive,
+            extra_folders=(STATE_FOLDER,),
+        )
+        with self._push_lock:
+            if self._push_stopped:
+                return
+            self._push = watcher
+        watcher.run()
+
+    def push_connected(self) -> bool:
+        """True while the push connection is up."""
+        push = self._push
+        return push is not None and push.connected.is_set()
 
     def stop_waiting(self) -> None:
-        """Break a :meth:`wait_for_changes` in another thread (closing its socket)."""
-        client = self._idle_client
-        if client is not None:
-            with suppress(OSError):
-                client.shutdown()
+        """End :meth:`watch` in another thread (closing its connection)."""
+        with self._push_lock:
+            self._push_stopped = True
+            push = self._push
+        if push is not None:
+            push.stop()
 
 
 def _send_failed(reason: str) -> UserError:

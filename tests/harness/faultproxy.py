@@ -18,12 +18,19 @@ counted from when it is set; later connections pass through untouched.
 Triggers match case-insensitively: IMAP and SMTP commands are case-insensitive, and
 Python's smtplib spells them differently across versions (``rcpt TO`` on 3.11, ``RCPT TO``
 on 3.13), so a trigger written in either case fires on every Python the package supports.
+
+Connections already open can be broken on demand too (:meth:`FaultProxy.break_open`: a
+close, or a reset; :meth:`FaultProxy.inject_open`: bytes the server never sent, e.g. a
+garbled TLS record), which is how a test kills a long-lived IDLE connection at a moment
+of its choosing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
@@ -107,6 +114,8 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = asyncio.Event()
+        # Open connections: (writer to the client, the event that ends the connection).
+        self._open: list[tuple[asyncio.StreamWriter, asyncio.Event]] = []
 
     # -- control (called from the test thread) ------------------------------------------------
     def start(self) -> FaultProxy:
@@ -132,6 +141,18 @@ class FaultProxy:
     def clear(self) -> None:
         self.set_fault(None)
 
+    def break_open(self, how: Literal["cut", "reset"] = "cut") -> int:
+        """Close (or reset, RST) every connection open now; returns how many."""
+        return asyncio.run_coroutine_threadsafe(self._break_open(how), self._loop).result(timeout=10)
+
+    def inject_open(self, data: bytes) -> int:
+        """Send ``data`` to the client of every connection open now, as if from the server."""
+        return asyncio.run_coroutine_threadsafe(self._inject_open(data), self._loop).result(timeout=10)
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
+
     def __enter__(self) -> FaultProxy:
         return self.start()
 
@@ -151,6 +172,27 @@ class FaultProxy:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _break_open(self, how: str) -> int:
+        broken = list(self._open)
+        for writer, done in broken:
+            if how == "reset":
+                sock = writer.get_extra_info("socket")
+                if sock is not None:
+                    # Linger 0: closing sends RST instead of FIN.
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+            self.stats.trips.append(f"{how} open")
+            done.set()
+        return len(broken)
+
+    async def _inject_open(self, data: bytes) -> int:
+        targets = list(self._open)
+        for writer, _done in targets:
+            writer.write(data)
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.drain()
+        return len(targets)
 
     def _take_fault(self) -> Fault | None:
         with self._lock:
@@ -178,6 +220,8 @@ class FaultProxy:
             self._tasks.discard(task)
             return
         done = asyncio.Event()
+        entry = (writer, done)
+        self._open.append(entry)
         s2c = _Stream(fault if fault and fault.direction == "s2c" else None)
         c2s = _Stream(fault if fault and fault.direction == "c2s" else None)
         greeting = fault is not None and fault.action == "greeting"
@@ -194,6 +238,7 @@ class FaultProxy:
             for w in (writer, up_writer):
                 with contextlib.suppress(Exception):
                     w.close()
+            self._open.remove(entry)
             self._tasks.discard(task)
 
     async def _pump(

@@ -391,17 +391,19 @@ def test_wait_for_changes_sees_new_mail_by_polling(plain_dovecot: Dovecot) -> No
 def _sees_new_mail(server: Dovecot) -> None:
     import threading
 
-    from supportinbox.mail.imap import connect, wait_for_changes
+    from supportinbox.mail.idle import FolderWatch
+    from supportinbox.mail.imap import connect
 
     imap = connect("support", imap_account(server), password="secret")
+    imap.select_folder("INBOX", readonly=True)
+    watch = FolderWatch(imap, timeout=10, noop_poll=0.1)
     try:
-        imap.select_folder("INBOX", readonly=True)
-        assert wait_for_changes(imap, 0.3, poll_interval=0.1) is False
+        assert not watch.wait(0.3)
         timer = threading.Timer(0.3, lambda: append(server, [make_message()]))
         timer.start()
         try:
-            assert wait_for_changes(imap, 20, poll_interval=0.1) is True
+            assert watch.wait(20).selected
         finally:
             timer.join()
     finally:
-        imap.logout()
+        watch.close()

@@ -55,7 +55,7 @@ async def test_idle_push_syncs_without_a_key(supportinbox_home: Path, dovecot: D
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await wait_until(pilot, lambda: app.service._idle_client is not None)
+        await wait_until(pilot, app.service.push_connected)
         second = make_message(sender="Bo <bo@other.test>", subject="Refund", message_id="<i2@c.test>")
         append(dovecot, [second])
         await wait_until(pilot, lambda: queue(app).total == 2)
