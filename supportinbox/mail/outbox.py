@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -93,6 +93,25 @@ class PreSendCheck(Protocol):
 
 # The checks every send runs, in order (e.g. "a teammate already answered this conversation").
 PRE_SEND_CHECKS: list[PreSendCheck] = []
+
+
+class AfterSend(Protocol):
+    """Called when a reply's attempt is over: ``delivered`` when it was sent and filed, else
+    it was not sent (held, cancelled, refused before SMTP). Not called while its delivery is
+    uncertain or its bookkeeping unfinished. ``imap`` gives the run's IMAP connection."""
+
+    def __call__(
+        self,
+        db: Database,
+        account: AccountConfig,
+        row: OutboxRow,
+        imap: Callable[[], IMAPClient],
+        delivered: bool,
+    ) -> None: ...
+
+
+# What every send does afterwards (e.g. clear the "sending" marker the collision check set).
+AFTER_SEND: list[AfterSend] = []
 
 
 @dataclass(frozen=True)
@@ -281,10 +300,13 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
             except SendRefused as exc:
                 with db.transaction() as conn:
                     store.mark_failed(conn, row.id, exc.message)
+                _after_send(db, server, row, delivered=False)
                 return Outcome(row.id, "held", exc.message)
             with db.transaction() as conn:
-                if not store.claim(conn, row.id, from_statuses=("queued", "failed", "sending")):
-                    return Outcome(row.id, "cancelled", "cancelled before it was sent")
+                claimed = store.claim(conn, row.id, from_statuses=("queued", "failed", "sending"))
+            if not claimed:
+                _after_send(db, server, row, delivered=False)
+                return Outcome(row.id, "cancelled", "cancelled before it was sent")
             crash_point("outbox.after_claim")
 
             def handing_over(outbox_id: int = row.id) -> None:
@@ -311,6 +333,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
             except UserError as exc:
                 with db.transaction() as conn:
                     store.mark_failed(conn, row.id, exc.message)
+                _after_send(db, server, row, delivered=False)
                 return Outcome(row.id, "failed", exc.message)
             crash_point("outbox.after_smtp")
             note = "; ".join(f"{REFUSED_NOTE} {k}: {v}" for k, v in refused.items()) or None
@@ -327,7 +350,17 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
         return Outcome(row.id, "unfinished", problem, smtp_used)
     with db.transaction() as conn:
         store.mark_sent(conn, row.id, row.last_error if _is_refusal_note(row.last_error) else None)
+    _after_send(db, server, row, delivered=True)
     return Outcome(row.id, "sent", "", smtp_used)
+
+
+def _after_send(db: Database, server: _Server, row: OutboxRow, *, delivered: bool) -> None:
+    for hook in AFTER_SEND:
+        try:
+            hook(db, server.account, row, server.imap, delivered)
+        except _SERVER_ERRORS as exc:
+            # The reply's fate is settled; what a hook left undone expires on the server.
+            log.warning("reply #%s: after-send step failed: %s", row.id, _server_error(exc, server.account))
 
 
 def _is_refusal_note(text: str | None) -> bool:

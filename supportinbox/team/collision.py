@@ -11,6 +11,10 @@ the outbox) when a teammate
   or Sent holds a reply to the conversation that is not ours and that we had not seen
   (or that was filed after this reply was written).
 
+Before those reads the reply must win the atomic step of :mod:`supportinbox.team.sending`
+(two teammates pressing send at the same instant would both pass the reads): the loser is
+held, naming the winner, and a teammate whose send ended just before shows in the reads.
+
 ``supportinbox team send-anyway ID`` (and :func:`checks_without_collision`) send regardless.
 If the IMAP server cannot be asked, the reply is held too: sending blind could answer the
 customer twice.
@@ -19,6 +23,8 @@ customer twice.
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -33,8 +39,9 @@ from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.mail.parse import decode_header_value
-from supportinbox.team.keywords import Resolution
-from supportinbox.team.server import MODE_RECHECK_SECONDS, open_team_server
+from supportinbox.team import sending
+from supportinbox.team.keywords import MessageFlags, Resolution
+from supportinbox.team.server import MODE_RECHECK_SECONDS, KeywordServer, TeamServer, open_team_server
 from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
 
 if TYPE_CHECKING:
@@ -46,20 +53,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_REFERENCED_IDS = 10
+# How long a client that lost the race looks in Sent for the winner's reply, to name them.
+NAME_WAIT_SECONDS = 5.0
+
+
+def _held(reason: str) -> SendRefused:
+    """A reply held because of a teammate: it stays in the outbox and can be sent anyway."""
+    return SendRefused(
+        f"not sent: {reason}; it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
+    )
 
 
 def _when(text: str | None) -> str:
     return f" at {text.replace('+00:00', 'Z')}" if text else ""
 
 
-def _server_state(
-    imap: IMAPClient, db: Database, account: AccountConfig, ref: ConversationRef
-) -> tuple[Resolution, dict[int, tuple[str, ...]]]:
+@dataclass(frozen=True)
+class _Fresh:
+    """The conversation as the server has it right now."""
+
+    state: Resolution
+    flags: dict[int, tuple[str, ...]]
+    messages: list[MessageFlags]
+    server: TeamServer
+    inbox: str
+
+
+def _server_state(imap: IMAPClient, db: Database, account: AccountConfig, ref: ConversationRef) -> _Fresh:
     """The conversation's state and flags as the server has them right now."""
     inbox = ref.inbox_folder or account.inbox_folder
     server = open_team_server(imap, db, account, inbox, recheck_after=MODE_RECHECK_SECONDS)
     state, messages = server.read_flags(ref)
-    return state, {m.uid: m.flags for m in messages}
+    return _Fresh(state, {m.uid: m.flags for m in messages}, messages, server, inbox)
 
 
 def _answered_unseen(db: Database, ref: ConversationRef, flags: dict[int, tuple[str, ...]]) -> bool:
@@ -133,35 +158,23 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
         ) from None
     me = account.agent
     try:
-        state, flags = _server_state(imap, db, account, ref)
+        # Reserve first, then look: a teammate whose send finished just before the
+        # reservation is then seen (its reply in Sent, \Answered), and none can start after.
+        _reserve(imap, db, account, ref, row, _server_state(imap, db, account, ref))
+        fresh = _server_state(imap, db, account, ref)
+        state, flags = fresh.state, fresh.flags
         holder = state.state.assigned_to
         if holder and holder != me:
-            raise SendRefused(
-                f"not sent: {holder} claimed conversation {ref.id}{_when(state.written_at)}; "
-                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
-            )
+            raise _held(f"{holder} claimed conversation {ref.id}{_when(state.written_at)}")
         if state.state.status == "closed" and state.last_writer not in (None, me):
-            raise SendRefused(
-                f"not sent: {state.last_writer} closed conversation {ref.id}{_when(state.written_at)}; "
-                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
-            )
+            raise _held(f"{state.last_writer} closed conversation {ref.id}{_when(state.written_at)}")
         replies = _teammate_replies(imap, db, account, ref, row)
         if replies:
             who, when = replies[-1]
-            raise SendRefused(
-                f"not sent: {who} already replied to conversation {ref.id}{_when(when)} (found in Sent); "
-                "it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
-            )
+            raise _held(f"{who} already replied to conversation {ref.id}{_when(when)} (found in Sent)")
         if _answered_unseen(db, ref, flags):
-            raise SendRefused(
-                f"not sent: conversation {ref.id} was answered meanwhile (flagged answered on the server"
-                + (
-                    f", last team change by {state.last_writer}"
-                    if state.last_writer not in (None, me)
-                    else ""
-                )
-                + "); it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
-            )
+            by = f", last team change by {state.last_writer}" if state.last_writer not in (None, me) else ""
+            raise _held(f"conversation {ref.id} was answered meanwhile (flagged answered on the server{by})")
     except (*NETWORK_ERRORS, IMAPClientError) as exc:
         raise SendRefused(
             f"not sent: the server dropped the collision check ({one_line(str(exc), limit=120)}); "
@@ -171,10 +184,47 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
         logout(imap)
 
 
+def _reserve(
+    imap: IMAPClient,
+    db: Database,
+    account: AccountConfig,
+    ref: ConversationRef,
+    row: OutboxRow,
+    fresh: _Fresh,
+) -> None:
+    """The atomic step before SMTP (see :mod:`supportinbox.team.sending`): win it or hold the reply."""
+    if isinstance(fresh.server, KeywordServer) and fresh.server.condstore:
+        info = imap.select_folder(fresh.inbox)  # read-write: the marker is written there
+        validity = int(info.get(b"UIDVALIDITY", 0))
+        lost = sending.acquire_keyword(fresh.server, db, ref, row, validity, fresh.messages)
+    else:
+        lost = sending.acquire_folder(imap, db, account, ref, row)
+    if lost is None:
+        return
+    who, when = lost.agent, lost.since.isoformat(timespec="seconds") if lost.since else None
+    if who is None:
+        # The marker names nobody: the winner's reply shows in Sent within moments.
+        deadline = time.monotonic() + NAME_WAIT_SECONDS
+        while True:
+            replies = _teammate_replies(imap, db, account, ref, row)
+            if replies:
+                who, when = replies[-1]
+                raise _held(
+                    f"{who} replied to conversation {ref.id}{_when(when)} while this reply was being "
+                    "sent (found in Sent)"
+                )
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+    raise _held(f"{who or 'a teammate'} is sending a reply to conversation {ref.id} right now{_when(when)}")
+
+
 def install() -> None:
-    """Add the collision check to every send (once)."""
+    """Add the collision check to every send, and the release of its marker after (once)."""
     if collision_check not in outbox.PRE_SEND_CHECKS:
         outbox.PRE_SEND_CHECKS.append(collision_check)
+    if sending.release not in outbox.AFTER_SEND:
+        outbox.AFTER_SEND.append(sending.release)
 
 
 def checks_without_collision() -> list[outbox.PreSendCheck]:

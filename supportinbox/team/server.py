@@ -266,6 +266,10 @@ class KeywordServer:
     def _slots(self) -> dict[str, int]:
         return {name: slot for slot, name in self.agents().items()}
 
+    def store_if_unchanged(self, uids: tuple[int, ...], op: str, flags: tuple[str, ...], modseq: int) -> bool:
+        """One conditional UID STORE; False when a message changed since ``modseq`` (CONDSTORE)."""
+        return self._store(uids, op, flags, modseq)
+
     def write(self, ref: ConversationRef, change: Change, agent: str) -> WriteResult:
         """Apply ``change`` for ``agent``; :class:`TeamConflict` if a teammate holds the conversation."""
         if not ref.uids:

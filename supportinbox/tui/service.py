@@ -100,6 +100,10 @@ class InboxService:
         self._clock: datetime | None = None
         self._search_lock = threading.Lock()
         self._searching: Database | None = None
+        if not self.demo:
+            from supportinbox.team.collision import install
+
+            install()  # every reply sent from the app is checked against teammates first
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,3 +234,31 @@ def make_root(prefix: str = "si-dovecot-") -> Path:
     root = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     root.chmod(0o755)
     return root
+
+
+def acl_dovecot(rules: str) -> Iterator[Dovecot]:
+    """A running Dovecot whose ACL plugin applies ``rules`` (a global ACL file), for fixtures.
+
+    E.g. ``"* owner lrsteikxa"`` withholds 'w': PERMANENTFLAGS then omits ``\\*`` and the
+    server silently drops keywords, like servers that do not support them.
+    """
+    root = make_root()
+    acl = root / "global-acl"
+    acl.write_text(rules)
+    acl.chmod(0o644)
+    extra = f"""
+mail_plugins = $mail_plugins acl
+protocol imap {{
+  mail_plugins = $mail_plugins acl imap_acl
+}}
+plugin {{
+  acl = vfile:{acl}
+}}
+"""
+    server = Dovecot(root, extra_config=extra)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -6,7 +6,6 @@ drops keywords, like servers that do not support them.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from supportinbox.team import actions, statefolder
 from supportinbox.team.collision import install
 from supportinbox.team.keywords import TeamState
 from supportinbox.team.server import TeamConflict
-from tests.harness.dovecot import Dovecot, make_root
+from tests.harness.dovecot import Dovecot, acl_dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.rewriteproxy import RewriteProxy
 from tests.harness.smtp import SmtpServer
@@ -29,39 +28,16 @@ pytestmark = pytest.mark.server
 MID = "<invoice@customer.test>"
 
 
-def _acl_dovecot(rules: str) -> Iterator[Dovecot]:
-    root = make_root()
-    acl = root / "global-acl"
-    acl.write_text(rules)
-    acl.chmod(0o644)
-    extra = f"""
-mail_plugins = $mail_plugins acl
-protocol imap {{
-  mail_plugins = $mail_plugins acl imap_acl
-}}
-plugin {{
-  acl = vfile:{acl}
-}}
-"""
-    server = Dovecot(root, extra_config=extra)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.fixture
 def no_keywords_dovecot() -> Iterator[Dovecot]:
     # Every right but 'w' (flags other than \Seen and \Deleted, keywords included).
-    yield from _acl_dovecot("* owner lrsteikxa\n")
+    yield from acl_dovecot("* owner lrsteikxa\n")
 
 
 @pytest.fixture
 def read_only_notes_dovecot() -> Iterator[Dovecot]:
     # Keywords allowed, but nothing may be APPENDed to the folder "Notes".
-    yield from _acl_dovecot("* owner lrwstipekxa\nNotes -owner i\n")
+    yield from acl_dovecot("* owner lrwstipekxa\nNotes -owner i\n")
 
 
 def test_the_server_really_refuses_keywords(no_keywords_dovecot: Dovecot) -> None:
