@@ -103,7 +103,8 @@ def list_queue(
     if unassigned:
         where.append("(assigned_to IS NULL OR assigned_to = '')")
     clause = f"WHERE {' AND '.join(where)} " if where else ""
-    order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}"
+    # rowid breaks ties the way the index is read (no sort step), as queue_position counts.
+    order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}, rowid"
     rows = db.conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
@@ -124,6 +125,29 @@ def sla_watch(
         (lowest,),
     ).fetchall()
     return [summary_from_row(r, moment) for r in rows]
+
+
+def queue_position(db: Database, conversation_id: str, status: str = "open") -> int | None:
+    """Where ``conversation_id`` stands in the queue :func:`list_queue` gives for ``status``
+    (0-based), or None when it is not in that view. Three index range counts."""
+    row = db.conn.execute(
+        "SELECT rowid, status, band, sort_key FROM conversations WHERE id = ?", (conversation_id,)
+    ).fetchone()
+    if row is None or (status != "all" and row["status"] != status):
+        return None
+    rowid, band, key = row["rowid"], row["band"], row["sort_key"]
+    scope, params = ("status = ? AND ", [status]) if status != "all" else ("", [])
+    before = 0
+    for extra, values in (
+        ("band > ?", [band]),
+        ("band = ? AND sort_key > ?", [band, key]),
+        ("band = ? AND sort_key = ? AND rowid < ?", [band, key, rowid]),
+    ):
+        found = db.conn.execute(
+            f"SELECT COUNT(*) FROM conversations WHERE {scope}{extra}", (*params, *values)
+        )
+        before += int(found.fetchone()[0])
+    return before
 
 
 def customer_conversations(

@@ -7,6 +7,7 @@ readable modal. Each screen lives in its own module under ``tui/screens``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.tui import safe
@@ -97,6 +98,7 @@ class SupportInboxApp(App[None]):
         self._keymap_from_config = dict(ui.keys)
         self._skipped: tuple[str, ...] = ()  # messages the last sync left on the server
         self._sync_again = False
+        self._stopping = threading.Event()  # set on exit: ends waits of background workers
         self.sync_status = SyncStatus(
             account=service.account_name,
             demo=service.demo,
@@ -142,6 +144,7 @@ class SupportInboxApp(App[None]):
                 self._watch_inbox()
 
     def on_unmount(self) -> None:
+        self._stopping.set()
         self.service.close()
 
     # -- sync -------------------------------------------------------------------------------

@@ -82,6 +82,24 @@ class IncidentFolding:
             out.extend(self._page(start, limit - len(out)))
         return out
 
+    def locate(self, conversation_id: str, unfolded: Callable[[str], int | None]) -> int | None:
+        """The row of ``conversation_id`` (or of an incident) in the folded view, or None.
+
+        ``unfolded`` gives its place in the view without folding. A member of a folded
+        incident is found at its incident's row.
+        """
+        for index, row in enumerate(self._head):
+            if row.id == conversation_id:
+                return index
+        for index, row in enumerate(self._head):
+            found = self.incidents.get(row.id)
+            if found is not None and any(m.id == conversation_id for m in found.members):
+                return index
+        place = unfolded(conversation_id)
+        if place is None or place < self._folded:
+            return None
+        return place - self._folded + len(self._head)
+
     def incident_of(self, summary: ConversationSummary | None) -> IncidentRow | None:
         """The incident a row stands for, if it is an incident's own row."""
         # Incident ids ("i" and 6 characters) never equal a conversation id (8 characters).

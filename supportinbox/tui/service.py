@@ -176,6 +176,10 @@ class InboxService:
             self.reader, status=view, limit=limit, offset=offset, now=self._read_clock()
         )
 
+    def queue_position(self, view: str, conversation_id: str) -> int | None:
+        """Where the conversation stands in ``view`` (as :meth:`queue_page` orders it), or None."""
+        return conversations.queue_position(self.reader, conversation_id, view)
+
     def conversation(self, conversation_id: str) -> ConversationDetail:
         return conversations.get_conversation(self.reader, conversation_id, now=self._read_clock())
 

@@ -43,7 +43,9 @@ async def test_sync_now_brings_new_mail_into_the_open_inbox(
         )
         await pilot.press("s")
         await wait_until(pilot, lambda: queue(app).total == 2 and not app.sync_status.syncing)
-        assert queue(app).current is not None and queue(app).current.subject == "Site is down"  # type: ignore[union-attr]
+        # The new mail is on top; the cursor stayed on the conversation it was on.
+        assert [row.subject for row in queue(app)._rows] == ["Site is down", "Export question"]
+        assert queue(app).current is not None and queue(app).current.subject == "Export question"  # type: ignore[union-attr]
         assert not app.sync_status.offline
 
 

@@ -71,3 +71,22 @@ def test_an_expanded_incident_shows_its_conversations_under_its_row() -> None:
         "conv1000",
     ]
     assert view.page(1, 1)[0].subject.startswith("▾ ")
+
+
+def test_a_conversation_is_found_where_the_folded_view_shows_it() -> None:
+    # The cursor follows its conversation through a refresh by asking where it is now.
+    def unfolded(ident: str) -> int | None:
+        return next((i for i, r in enumerate(QUEUE) if r.id == ident), None)
+
+    folded = folding(set())
+    folded.count()
+    assert folded.locate("ibbbbbb", unfolded) == 1  # an incident's own row
+    assert folded.locate("conv0003", unfolded) == 0  # a folded member: at its incident's row
+    assert folded.locate("conv0007", unfolded) == 2
+    assert folded.locate("conv1097", unfolded) == 100
+    assert folded.locate("gone0001", unfolded) is None
+    opened = folding({"iaaaaaa"})
+    opened.count()
+    assert opened.locate("conv0003", unfolded) == 2  # unfolded: its own row under the incident
+    assert opened.locate("conv1000", unfolded) == 6
+    assert [r.id for r in opened.page(6, 1)] == ["conv1000"]

@@ -18,6 +18,7 @@ from textual.widgets import ContentSwitcher, Tab, Tabs
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.actions import ConversationActions
@@ -104,7 +105,15 @@ class InboxScreen(ConversationActions, Screen[None]):
                 lambda offset, limit: service.queue_page(view, offset, limit),
                 self._expanded,
             )
-            table.show(QueueSource(count=self._folding.count, page=self._folding.page), view=view)
+            folding = self._folding
+            table.show(
+                QueueSource(
+                    count=folding.count,
+                    page=folding.page,
+                    locate=lambda found: folding.locate(found, lambda c: service.queue_position(view, c)),
+                ),
+                view=view,
+            )
             table.focus()
         self._update_tab_counts()
 
@@ -148,6 +157,19 @@ class InboxScreen(ConversationActions, Screen[None]):
         self.query_one(StatusBar).position = f"{event.position + 1}/{event.total}" if event.total else ""
         self._show_reasons(event.summary)
 
+    @on(QueueTable.Left)
+    def _left_view(self, event: QueueTable.Left) -> None:
+        """Say why the cursor is on another conversation: its own left this view."""
+        gone = one_line(event.gone.subject, limit=40) or "(no subject)"
+        try:
+            status = self.inbox_app.service.conversation(event.gone.id).summary.status
+            why = f"is now {status}"
+        except UserError:
+            why = "is no longer in the cache"
+        label = dict(VIEWS).get(self._view, self._view)
+        where = f"the cursor is on “{one_line(event.now.subject, limit=40)}”" if event.now else "nothing left"
+        self.app.notify(f"“{gone}” {why} and left {label}; {where}.", markup=False)
+
     @on(JunkList.Highlighted)
     def _junk_moved(self, event: JunkList.Highlighted) -> None:
         from supportinbox.tui.screens.junk import suspect_reasons
@@ -178,7 +200,7 @@ class InboxScreen(ConversationActions, Screen[None]):
     def current_summary(self) -> ConversationSummary | None:
         if self._view == "junk":
             return None
-        current = self.query_one(QueueTable).current
+        current = self.query_one(QueueTable).target
         if self._folding is not None and self._folding.incident_of(current) is not None:
             return None  # an incident's own row: status keys act on conversations only
         return current
@@ -187,7 +209,7 @@ class InboxScreen(ConversationActions, Screen[None]):
         """The incident under the cursor (its id and waiting conversations), if the row is one."""
         if self._view == "junk" or self._folding is None:
             return None
-        incident = self._folding.incident_of(self.query_one(QueueTable).current)
+        incident = self._folding.incident_of(self.query_one(QueueTable).target)
         if incident is None:
             return None
         return incident.id, tuple(m.id for m in incident.members if m.status == "open")

@@ -4,6 +4,14 @@ A cache may hold tens of thousands of conversations. The table keeps at most
 :data:`WINDOW` rows as widgets and asks its loader for another window when the cursor
 leaves the current one, so opening the inbox and moving through it costs the same at
 100 conversations as at 100,000.
+
+The cursor stays on its conversation, not on its row number: after a refresh re-sorts
+the queue (new mail, a teammate's change) it is found again in the new window, or located
+in the whole view; if it left the view, the cursor goes to the conversation that was
+below it (else above) and :class:`QueueTable.Left` says so. Actions ask for
+:attr:`QueueTable.target`: the conversation the user saw under the cursor — a refresh
+that moves the cursor to another conversation only becomes the target once it has been
+drawn, while the user's own moves count at once (typing ahead works).
 """
 
 from __future__ import annotations
@@ -42,10 +50,14 @@ _ELSEWHERE = Coordinate(-2, -2)
 
 @dataclass(frozen=True)
 class QueueSource:
-    """Where the rows come from: a count and a page loader for one view of the queue."""
+    """Where the rows come from: a count, a page loader and a finder for one view of the queue.
+
+    ``locate`` gives a conversation's place in the view, or None when it is not in it.
+    """
 
     count: Callable[[], int]
     page: Callable[[int, int], Sequence[ConversationSummary]]
+    locate: Callable[[str], int | None] = lambda _id: None
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,14 @@ class QueueTable(DataTable[Content]):
             self.summary = summary
             super().__init__()
 
+    class Left(Message):
+        """A refresh took ``gone`` out of the view; the cursor moved to ``now`` (None: empty)."""
+
+        def __init__(self, gone: ConversationSummary, now: ConversationSummary | None) -> None:
+            self.gone = gone
+            self.now = now
+            super().__init__()
+
     def __init__(
         self,
         *,
@@ -128,6 +148,7 @@ class QueueTable(DataTable[Content]):
         self._columns: tuple[_Column, ...] = ()
         self._subject_width = 20
         self._view = "search"  # which list this is: a status view, "all" or "search"
+        self._target: ConversationSummary | None = None
 
     @property
     def total(self) -> int:
@@ -143,6 +164,11 @@ class QueueTable(DataTable[Content]):
         """The conversation under the cursor."""
         index = self._position - self._offset
         return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    @property
+    def target(self) -> ConversationSummary | None:
+        """What an action acts on: the conversation the user saw under the cursor."""
+        return self._target
 
     def show(self, source: QueueSource, *, position: int = 0, view: str | None = None) -> None:
         """Show another queue (or the same one afresh), keeping the cursor near ``position``.
@@ -161,9 +187,52 @@ class QueueTable(DataTable[Content]):
         self.move_to(position, force=True)
 
     def reload(self) -> None:
-        """Re-read the current window (after a sync or a status change), keeping the place."""
-        if self._source is not None:
-            self.show(self._source, position=self._position)
+        """Re-read the queue (after a sync or a change); the cursor stays on its conversation."""
+        if self._source is None:
+            return
+        before = self.current
+        index = self._position - self._offset
+        # The conversations below the cursor, then those above, nearest first: where the
+        # cursor goes if its own conversation left the view.
+        neighbours = [r.id for r in self._rows[index + 1 : index + 6]]
+        neighbours += [r.id for r in reversed(self._rows[max(index - 5, 0) : max(index, 0)])]
+        self._total = self._source.count()
+        self._offset = -1
+        self._rows = []
+        self._load_window(self._position)
+        if before is None:
+            self._place(self._position)
+            return
+        found = self._find(before.id)
+        if found is not None:
+            self._place(found)
+            return
+        found = next((p for p in map(self._find, neighbours) if p is not None), self._position)
+        self._place(found, follows_user=False)
+        self.post_message(self.Left(before, self.current))
+
+    def _find(self, conversation_id: str) -> int | None:
+        """The place of a conversation in the view: in the loaded window, else by asking."""
+        for index, row in enumerate(self._rows):
+            if row.id == conversation_id:
+                return self._offset + index
+        assert self._source is not None
+        return self._source.locate(conversation_id)
+
+    def _place(self, position: int, *, follows_user: bool = True) -> None:
+        """Put the cursor on ``position`` after a refresh.
+
+        ``follows_user``: the cursor is on the conversation the user chose (it becomes the
+        target at once); otherwise only once the screen shows where the cursor went.
+        """
+        target = self._target
+        self.move_to(position, force=False)
+        if not follows_user:
+            self._target = target
+            self.call_after_refresh(self._target_current)
+
+    def _target_current(self) -> None:
+        self._target = self.current
 
     def on_resize(self) -> None:
         self._layout_columns()
@@ -218,6 +287,7 @@ class QueueTable(DataTable[Content]):
             self._load_window(position)
         if self._rows:
             self.move_cursor(row=position - self._offset, animate=False)
+        self._target = self.current
         self.post_message(self.Moved(position, self._total, self.current))
 
     def _load_window(self, position: int) -> None:
@@ -363,8 +433,12 @@ class QueueTable(DataTable[Content]):
         return strip
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        # A mouse click moves DataTable's own cursor: follow it in queue terms.
+        # A mouse click moves DataTable's own cursor: follow it in queue terms. Events our
+        # own refills left behind (the cursor is elsewhere by now) are stale: ignored.
+        if event.cursor_row != self.cursor_coordinate.row:
+            return
         position = self._offset + event.cursor_row
         if position != self._position and 0 <= event.cursor_row < len(self._rows):
             self._position = position
+            self._target = self.current
             self.post_message(self.Moved(position, self._total, self.current))
