@@ -25,7 +25,6 @@ from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upsert_message
 from supportinbox.team import notes as team_notes
@@ -48,8 +47,8 @@ class DemoService(InboxService):
         install_default_templates(directory)
         return directory
 
-    def _share_state(self, db: Database, conversation_id: str) -> str:
-        return ""  # no team server: the status stays in the demo cache
+    def share(self, conversation_id: str) -> str:
+        return ""  # no team server: everything stays in the demo cache
 
     def claim(self, conversation_id: str) -> str:
         """Take the conversation in the demo cache (no teammates to tell)."""

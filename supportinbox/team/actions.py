@@ -141,8 +141,12 @@ def claim(
     *,
     force: bool = False,
     password: str | None = None,
+    share: bool = True,
 ) -> ActionResult:
-    """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``)."""
+    """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``).
+
+    ``share=False`` only changes the cache (at once); :func:`push_state` shares it later.
+    """
     del config
     ref = _claimable(db, conversation_id)
     me = account.agent
@@ -152,8 +156,11 @@ def claim(
             f"{current.assigned_to} holds {ref.id}: ask them, or use --force", current.assigned_to
         )
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me)
+    done = f"{ref.id} claimed by {me}"
+    if not share:
+        return ActionResult(ref.id, done, False, _local(db, ref))
     change = Change(assigned_to=me, sets_claim=True, expect_holder=None if force else (None, me))
-    return _push(db, account_name, account, ref, change, f"{ref.id} claimed by {me}", password)
+    return _push(db, account_name, account, ref, change, done, password)
 
 
 def release(
@@ -165,8 +172,9 @@ def release(
     *,
     force: bool = False,
     password: str | None = None,
+    share: bool = True,
 ) -> ActionResult:
-    """Give the conversation back; only one's own claim unless ``force``."""
+    """Give the conversation back; only one's own claim unless ``force`` (``share``: see :func:`claim`)."""
     del config
     ref = _claimable(db, conversation_id)
     me = account.agent
@@ -177,6 +185,8 @@ def release(
             current.assigned_to,
         )
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me)
+    if not share:
+        return ActionResult(ref.id, f"{ref.id} released", False, _local(db, ref))
     change = Change(assigned_to=None, sets_claim=True, expect_holder=None if force else (None, me))
     return _push(db, account_name, account, ref, change, f"{ref.id} released", password)
 
@@ -230,13 +240,35 @@ def add_note(
     text: str,
     *,
     password: str | None = None,
+    share: bool = True,
 ) -> ActionResult:
-    """Add an internal note (never sent to the customer) and upload it when online."""
-    del config
+    """Add an internal note (never sent to the customer) and upload it when online.
+
+    ``share=False`` only keeps it in the cache (at once); :func:`upload_notes` shares it later.
+    """
     ref = _ref(db, conversation_id)
     with db.transaction() as tx:
         notes.add_local_note(tx, account, ref.id, text)
+    if not share:
+        return ActionResult(ref.id, "note saved", False, local_state(db.conn, ref.id))
+    return upload_notes(db, config, account_name, account, ref.id, password=password)
+
+
+def upload_notes(
+    db: Database,
+    config: Config,
+    account_name: str,
+    account: AccountConfig,
+    conversation_id: str,
+    *,
+    password: str | None = None,
+) -> ActionResult:
+    """Upload every note not shared yet (after :func:`add_note` with ``share=False``)."""
+    del config
+    ref = _ref(db, conversation_id)
     state = local_state(db.conn, ref.id)
+    if db.conn.execute("SELECT 1 FROM notes WHERE uploaded = 0 LIMIT 1").fetchone() is None:
+        return ActionResult(ref.id, "no note to share", True, state)
     imap = _connect(account_name, account, password)
     if imap is None:
         return ActionResult(

@@ -3,9 +3,11 @@
 The screens never touch SQL, IMAP or SMTP themselves. Reads that an index answers in
 milliseconds (a page of the queue, one conversation) are called from the UI thread on
 :attr:`InboxService.reader`; everything that writes or talks to a server runs in a worker
-thread through :meth:`InboxService.writer`, a second connection guarded by a lock (SQLite
-in WAL mode lets the UI keep reading while a worker writes). This module imports no
-Textual, so it is tested without a terminal.
+thread on a connection of its own (:meth:`InboxService.writer`). No lock of ours is held
+across network I/O, and every SQLite write transaction is short, so a status, claim or
+note changed while a sync waits on a frozen server is in the cache at once (SQLite in WAL
+mode lets the UI keep reading meanwhile); :meth:`InboxService.share` then tells the team.
+This module imports no Textual, so it is tested without a terminal.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.store import conversations, junk
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
+from supportinbox.team.server import TeamConflict
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
@@ -90,8 +93,12 @@ class InboxService:
         self.db_path = db_path
         self._now = now or (lambda: datetime.now(UTC))
         self._reader: Database | None = None
-        self._writer: Database | None = None
-        self._write_lock = threading.Lock()
+        # Conversations changed here while a sync runs: its queue refresh read their state
+        # before the change, so it is applied again after the refresh.
+        self._touched_lock = threading.Lock()
+        self._touched: set[str] | None = None
+        # Sharing with the team goes one conversation at a time (never holding the cache).
+        self._share_lock = threading.Lock()
         self._push: PushWatcher | None = None
         self._push_lock = threading.Lock()
         self._push_stopped = False
@@ -118,20 +125,24 @@ class InboxService:
 
     @contextmanager
     def writer(self) -> Iterator[Database]:
-        """The connection worker threads write through, one at a time."""
-        with self._write_lock:
-            if self._writer is None:
-                self._writer = open_database(self.db_path)
-            yield self._writer
+        """A connection of this worker's own for writing (closed afterwards)."""
+        db = open_database(self.db_path)
+        try:
+            yield db
+        finally:
+            db.close()
 
     def close(self) -> None:
-        """Stop waiting for changes and close both connections (on exit or account switch)."""
+        """Stop waiting for changes and close the reading connection (on exit or account switch)."""
         self.stop_waiting()
-        with self._write_lock:
-            for db in (self._reader, self._writer):
-                if db is not None:
-                    db.close()
-            self._reader = self._writer = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _touch(self, conversation_id: str) -> None:
+        with self._touched_lock:
+            if self._touched is not None:
+                self._touched.add(conversation_id)
 
     def demo_outbox_dir(self) -> Path:
         return paths.demo_outbox_dir()
@@ -250,7 +261,7 @@ class InboxService:
     # -- writes (worker threads) -------------------------------------------------------------
 
     def set_status(self, conversation_id: str, status: str, snoozed_until: datetime | None = None) -> str:
-        """Set the status here and share it with the team; returns a note when it could not be shared."""
+        """Set the status in the cache at once; :meth:`share` tells the team. Returns its id."""
         with self.writer() as db:
             summary = conversations.set_status(
                 db,
@@ -260,45 +271,67 @@ class InboxService:
                 snoozed_until=snoozed_until,
                 now=self.now(),
             )
-            return self._share_state(db, summary.id)
-
-    def _share_state(self, db: Database, conversation_id: str) -> str:
-        from supportinbox.team import actions
-
-        try:
-            result = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
-        except UserError as exc:
-            return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
-        return "" if result.online else "not shared yet (server unreachable): the next sync shares it"
+        self._touch(summary.id)
+        return summary.id
 
     def claim(self, conversation_id: str) -> str:
-        """Take the conversation for this agent and tell the team; what happened, in words.
+        """Take the conversation for this agent in the cache at once; what happened, in words.
 
-        A teammate's claim (here or, checked on the server, made meanwhile) is refused with
-        a :class:`~supportinbox.team.server.TeamConflict` naming them.
+        A teammate's claim known here is refused with a
+        :class:`~supportinbox.team.server.TeamConflict` naming them; one made meanwhile on
+        the server is found by :meth:`share`.
         """
         from supportinbox.team import actions
 
-        agent = self.account.agent
         with self.writer() as db:
-            result = actions.claim(db, self.config, self.account_name, self.account, conversation_id)
-        return f"Claimed by {agent}" + ("" if result.online else " here; the next sync shares it")
+            result = actions.claim(
+                db, self.config, self.account_name, self.account, conversation_id, share=False
+            )
+        self._touch(result.conversation_id)
+        return f"Claimed by {self.account.agent}"
 
     def release(self, conversation_id: str) -> str:
-        """Give up this agent's claim (the undo of :meth:`claim`) and tell the team."""
+        """Give up this agent's claim in the cache at once (the undo of :meth:`claim`)."""
         from supportinbox.team import actions
 
         with self.writer() as db:
-            result = actions.release(db, self.config, self.account_name, self.account, conversation_id)
-        return "Released" + ("" if result.online else " here; the next sync shares it")
+            result = actions.release(
+                db, self.config, self.account_name, self.account, conversation_id, share=False
+            )
+        self._touch(result.conversation_id)
+        return "Released"
 
     def add_note(self, conversation_id: str, text: str) -> str:
-        """Add an internal note and share it through the notes folder; what happened, in words."""
+        """Keep an internal note in the cache at once; :meth:`share` uploads it."""
         from supportinbox.team import actions
 
         with self.writer() as db:
-            result = actions.add_note(db, self.config, self.account_name, self.account, conversation_id, text)
-        return "Note added" + ("" if result.online else " here; the next sync shares it")
+            actions.add_note(
+                db, self.config, self.account_name, self.account, conversation_id, text, share=False
+            )
+        return "Note added"
+
+    def share(self, conversation_id: str) -> str:
+        """Tell the team about this conversation's local changes (state and notes) now.
+
+        Returns what the user should know ("" when it was shared); a teammate's claim made
+        meanwhile raises :class:`~supportinbox.team.server.TeamConflict` (the cache then shows it).
+        """
+        from supportinbox.team import actions
+
+        with self._share_lock, self.writer() as db:
+            try:
+                state = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
+                notes = actions.upload_notes(
+                    db, self.config, self.account_name, self.account, conversation_id
+                )
+            except TeamConflict:
+                raise
+            except UserError as exc:
+                return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
+        if state.online and notes.online:
+            return ""
+        return "not shared yet (server unreachable): the next sync shares it"
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
@@ -464,6 +497,32 @@ class InboxService:
 
         def report(folder: str, done: int, total: int) -> None:
             progress(f"{folder} {done}/{total}" if total else folder)
+
+        with self._touched_lock:
+            self._touched = set()
+        try:
+            with self.writer() as db:
+                engine = SyncEngine(
+                    db,
+                    self.account_name,
+                    self.account,
+                    progress=report,
+                    hooks=self._hooks(),
+                )
+                result = engine.run()
+                progress("sorting the queue")
+                conversations.refresh_conversations(db, self.config, self.account, now=self.now())
+                with self._touched_lock:
+                    touched, self._touched = self._touched or set(), None
+                if touched:
+                    conversations.reapply_state(db, touched, now=self.now())
+                summary = f"{result.new} new, {result.updated} changed"
+                progress("sending due replies")
+                summary += self._send_due(db)
+        finally:
+            with self._touched_lock:
+                self._touched = None
+        return SyncOutcome(summary, utcnow_iso())
 
         with self.writer() as db:
             engine = SyncEngine(

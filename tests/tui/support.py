@@ -93,3 +93,8 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], rounds: 
             return
         await pilot.pause(0.05)
     raise AssertionError("the app did not reach the expected state")
+
+
+def sharing(app: SupportInboxApp) -> bool:
+    """A change is still being shared with the team (a worker of the group "share" runs)."""
+    return any(w.group == "share" and not w.is_finished for w in app.workers)

@@ -20,7 +20,7 @@ from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, pilot_test, queue, wait_until
+from tests.tui.support import SIZE, pilot_test, queue, sharing, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -57,6 +57,7 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
         )
         await pilot.press("p")
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.status == "pending")
+        await wait_until(pilot, lambda: not sharing(app))
         await pilot.pause()
         assert any("the next sync shares it" in n.message for n in app._notifications)
 

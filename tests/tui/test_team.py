@@ -14,7 +14,7 @@ from supportinbox.tui.factory import build_app
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, pilot_test, queue, wait_until
+from tests.tui.support import SIZE, pilot_test, queue, sharing, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -37,7 +37,7 @@ async def test_claim_key_is_shared_and_a_teammate_sees_it_after_sync(
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "alice")
         await pilot.press("p")
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.status == "pending")
-        await pilot.pause()
+        await wait_until(pilot, lambda: not sharing(app))  # told the team in the background
 
     bob.sync()
     assert bob.queue_row(cid) == ("alice", "pending")

@@ -1,8 +1,10 @@
 """What can be done to the conversation under the cursor, shared by the inbox and the thread.
 
 Every change is written by a worker thread; the screen only learns the outcome through
-the worker's state. Status changes and snoozes can be undone with ``u``; marking as
-spam asks first (it moves mail on the server).
+the worker's state. A status, claim or note is in the cache at once (never waiting for a
+sync or the server); a second worker then shares it with the team and speaks up only when
+that did not work. Status changes and snoozes can be undone with ``u``; marking as spam
+asks first (it moves mail on the server).
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Change:
-    """A finished change, and how to take it back."""
+    """A finished change, how to take it back, and which conversation to share then."""
 
     message: str
     undo: Callable[[], Change] | None = None
     flags_changed: bool = False  # read state: sent to the server shortly
+    share: str | None = None
 
 
 class ConversationActions(DOMNode):
@@ -94,13 +97,13 @@ class ConversationActions(DOMNode):
 
         def undo() -> Change:
             previous = datetime.fromisoformat(before_until) if before_until else None
-            note = service.set_status(summary.id, before_status, previous)
-            return Change(f"Back to {before_status}: {subject}" + (f"; {note}" if note else ""))
+            ident = service.set_status(summary.id, before_status, previous)
+            return Change(f"Back to {before_status}: {subject}", share=ident)
 
         def apply() -> Change:
-            note = service.set_status(summary.id, status, until)
+            ident = service.set_status(summary.id, status, until)
             label = f"Snoozed until {until.astimezone():%a %H:%M}" if until else status.capitalize()
-            return Change(f"{label}: {subject} (u to undo)" + (f"; {note}" if note else ""), undo)
+            return Change(f"{label}: {subject} (u to undo)", undo, share=ident)
 
         return apply
 
@@ -112,10 +115,10 @@ class ConversationActions(DOMNode):
         subject = one_line(summary.subject, limit=40)
 
         def undo() -> Change:
-            return Change(f"{service.release(summary.id)}: {subject}")
+            return Change(f"{service.release(summary.id)}: {subject}", share=summary.id)
 
         def apply() -> Change:
-            return Change(f"{service.claim(summary.id)}: {subject} (u to undo)", undo)
+            return Change(f"{service.claim(summary.id)}: {subject} (u to undo)", undo, share=summary.id)
 
         self._change(apply)
 
@@ -128,7 +131,9 @@ class ConversationActions(DOMNode):
 
         def written(text: str | None) -> None:
             if text:
-                self._change(lambda: Change(f"{service.add_note(summary.id, text)}: {subject}"))
+                self._change(
+                    lambda: Change(f"{service.add_note(summary.id, text)}: {subject}", share=summary.id)
+                )
 
         self.app.push_screen(NoteModal(summary.subject), written)
 
@@ -192,13 +197,19 @@ class ConversationActions(DOMNode):
     def _run_change(self, apply: Callable[[], Change]) -> Change:
         return apply()
 
+    @work(thread=True, exit_on_error=False, group="share", description="Telling the team")
+    def _share(self, conversation_id: str) -> str:
+        return self._inbox_app.service.share(conversation_id)
+
     @on(Worker.StateChanged)
     def _change_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group != "change":
+        if worker.group not in ("change", "share"):
             return
         if event.state == WorkerState.ERROR:
             self._inbox_app.worker_failed(worker)
+            if worker.group == "share":
+                self._inbox_app.refresh_views()  # a teammate's claim found meanwhile is shown
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Change):
             change = worker.result
             if change.undo is not None:
@@ -207,3 +218,7 @@ class ConversationActions(DOMNode):
             self._inbox_app.refresh_views()
             if change.flags_changed:
                 self._inbox_app.schedule_push()
+            if change.share:
+                self._share(change.share)
+        elif event.state == WorkerState.SUCCESS and worker.group == "share" and worker.result:
+            self.app.notify(str(worker.result), severity="warning")
