@@ -587,6 +587,11 @@ class InboxService:
         push = self._push
         return push is not None and push.connected.is_set()
 
+    def push_mode(self) -> str:
+        """How the push connection learns of changes (e.g. "IDLE + NOTIFY"); "" before it is up."""
+        push = self._push
+        return push.mode if push is not None else ""
+
     def stop_waiting(self) -> None:
         """End :meth:`watch` in another thread (closing its connection)."""
         with self._push_lock:

@@ -24,6 +24,7 @@ from tests.tui.support import (
     queue,
     select_subject,
     settle,
+    sharing,
     wait_until,
 )
 
@@ -102,7 +103,7 @@ async def test_a_note_reaches_a_teammate_at_their_next_sync(
                 and any("Refund approved by finance" in t for t in _note_texts(app.screen))
             ),
         )
-        await pilot.pause()
+        await wait_until(pilot, lambda: not sharing(app))  # uploaded in the background
 
     assert (
         bob.db.conn.execute("SELECT COUNT(*) FROM notes WHERE conversation_id = ?", (cid,)).fetchone()[0] == 0
