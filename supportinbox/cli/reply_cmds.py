@@ -101,6 +101,9 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
         elif outcome.status == "uncertain":
             uncertain.append(f"#{outcome.outbox_id} kept in the outbox: {outcome.message}")
+        elif outcome.status == "held":
+            anyway = f"'supportinbox team send-anyway {outcome.outbox_id}' sends it anyway"
+            problems.append(f"#{outcome.outbox_id} held: {outcome.message} ({anyway})")
         else:
             problems.append(f"#{outcome.outbox_id}: {outcome.message}")
     parts = list(uncertain)

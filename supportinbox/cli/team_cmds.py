@@ -15,7 +15,7 @@ from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import NotFound, UserError
 from supportinbox.team import actions, collision
 from supportinbox.team.keywords import SLOTS, is_team_keyword
-from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META
+from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, cached_registry
 from supportinbox.team.store import known_agents, recent_events
 
@@ -34,7 +34,10 @@ def _say(result: actions.ActionResult) -> None:
 def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Claim a conversation: teammates see you hold it, and their replies are held back."""
     name, account = obj.account()
-    _say(actions.claim(obj.db(), obj.config, name, account, conversation_id, force=force))
+    try:
+        _say(actions.claim(obj.db(), obj.config, name, account, conversation_id, force=force))
+    except TeamConflict as exc:
+        raise TeamConflict(f"{exc.message} (--force takes it anyway)", exc.holder) from None
 
 
 @cli.command()
@@ -44,7 +47,10 @@ def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
 def release(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Give a claimed conversation back to the team."""
     name, account = obj.account()
-    _say(actions.release(obj.db(), obj.config, name, account, conversation_id, force=force))
+    try:
+        _say(actions.release(obj.db(), obj.config, name, account, conversation_id, force=force))
+    except TeamConflict as exc:
+        raise TeamConflict(f"{exc.message} (--force releases it anyway)", exc.holder) from None
 
 
 @cli.command()

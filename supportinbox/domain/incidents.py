@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
 from supportinbox.domain.threading import short_id
+from supportinbox.domain.when import span_words
 
 INCIDENT_POINTS = 25
 INCIDENT_LOOKBACK = timedelta(days=7)
@@ -64,14 +65,13 @@ class Incident:
 
     @property
     def reason(self) -> str:
-        """``"incident: 4 customers report 'login' in 3 h"``."""
+        """``"incident: 4 customers report 'login' in 3 h"`` (or ``in 40 min``)."""
         return reason_line(self.customers, self.signal, self.span)
 
 
 def reason_line(customers: int, signal: str, span: timedelta) -> str:
-    """The one line that explains an incident."""
-    hours = max(1, math.ceil(span.total_seconds() / 3600))
-    return f"incident: {customers} customers report '{signal}' in {hours} h"
+    """The one line that explains an incident: ``... in 12 min`` (``within a minute``)."""
+    return f"incident: {customers} customers report '{signal}' {span_words(span)}"
 
 
 def incident_cutoff(config: TriageConfig, now: datetime) -> datetime:

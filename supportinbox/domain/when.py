@@ -1,12 +1,52 @@
-"""Words for counts and example times that the help texts show.
+"""Words for counts, times and example times that messages and help texts show.
 
 Examples are computed from the clock, so a help text never suggests a time that has
-already passed.
+already passed. Times stored in UTC are shown in the local zone, never as raw ISO text.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import UTC, datetime, timedelta
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 string from the cache as an aware datetime (naive values are UTC)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_time(value: str | None) -> str:
+    """A cached UTC time shown in the local zone, minute precision."""
+    moment = parse_time(value)
+    if moment is None:
+        return "—"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def local_clock(value: str | datetime | None, now: datetime | None = None) -> str:
+    """A moment for a sentence, in the local zone: ``10:02`` today, else ``Dec 6 10:02``."""
+    moment = parse_time(value) if not isinstance(value, datetime) else value
+    if moment is None:
+        return ""
+    moment = moment.astimezone() if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return f"{moment:%H:%M}" if moment.date() == today else f"{moment:%b} {moment.day} {moment:%H:%M}"
+
+
+def span_words(span: timedelta) -> str:
+    """How long a burst lasted, for a sentence: ``within a minute``, ``in 12 min``, ``in 3 h``."""
+    seconds = span.total_seconds()
+    if seconds < 60:
+        return "within a minute"
+    if seconds < 3600:
+        return f"in {math.ceil(seconds / 60)} min"
+    return f"in {math.ceil(seconds / 3600)} h"
 
 
 def count_of(number: int, word: str, plural: str | None = None) -> str:

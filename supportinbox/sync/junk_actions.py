@@ -111,12 +111,10 @@ def rescue(
         try:
             found = message_id_at(imap, uid)
         except LookupError:
-            raise NotFound(f"message {uid} is no longer on the server: run 'supportinbox sync'") from None
+            raise NotFound(f"message {uid} is no longer on the server: sync, then try again") from None
         expected = (message.message_id or "").lower() or None
         if expected is not None and found != expected:
-            raise NotFound(
-                f"message {uid} in {message.folder} changed on the server: run 'supportinbox sync'"
-            )
+            raise NotFound(f"message {uid} in {message.folder} changed on the server: sync, then try again")
         move_message(imap, message.folder, roles.inbox, [uid], add=[NOT_JUNK], remove=[JUNK])
     except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
         raise _imap_failure(exc, account_name, account, "move the message") from None

@@ -152,9 +152,7 @@ def claim(
     me = account.agent
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
-        raise TeamConflict(
-            f"{current.assigned_to} holds {ref.id}: ask them, or use --force", current.assigned_to
-        )
+        raise TeamConflict(f"{current.assigned_to} holds {ref.id}: ask them first", current.assigned_to)
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me)
     done = f"{ref.id} claimed by {me}"
     if not share:
@@ -181,7 +179,7 @@ def release(
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
         raise TeamConflict(
-            f"{current.assigned_to} holds {ref.id}, not you: use --force to release it anyway",
+            f"{current.assigned_to} holds {ref.id}, not you",
             current.assigned_to,
         )
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me)

@@ -35,6 +35,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import local_clock
 from supportinbox.errors import NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
@@ -58,14 +59,16 @@ NAME_WAIT_SECONDS = 5.0
 
 
 def _held(reason: str) -> SendRefused:
-    """A reply held because of a teammate: it stays in the outbox and can be sent anyway."""
-    return SendRefused(
-        f"not sent: {reason}; it stays in the outbox ('supportinbox team send-anyway' to send it anyway)"
-    )
+    """A reply held because of a teammate, in words: the reason only.
+
+    The reply stays in the outbox; each interface says how to send it anyway (the command
+    line names its command, the app its key), so no advice is built in here.
+    """
+    return SendRefused(reason)
 
 
 def _when(text: str | None) -> str:
-    return f" at {text.replace('+00:00', 'Z')}" if text else ""
+    return f" at {local_clock(text)}" if text else ""
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,8 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
     try:
         imap = connect(account_name, account)
     except UserError as exc:
-        raise SendRefused(
-            f"not sent: could not check with the server whether a teammate answered first ({exc.message}); "
-            "it stays in the outbox: 'supportinbox outbox retry' later, or 'supportinbox team send-anyway'"
+        raise _held(
+            f"the server could not be asked whether a teammate answered first ({exc.message})"
         ) from None
     me = account.agent
     try:
@@ -176,9 +178,8 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
             by = f", last team change by {state.last_writer}" if state.last_writer not in (None, me) else ""
             raise _held(f"conversation {ref.id} was answered meanwhile (flagged answered on the server{by})")
     except (*NETWORK_ERRORS, IMAPClientError) as exc:
-        raise SendRefused(
-            f"not sent: the server dropped the collision check ({one_line(str(exc), limit=120)}); "
-            "it stays in the outbox: 'supportinbox outbox retry' later"
+        raise _held(
+            f"the server broke off the check for a teammate's reply ({one_line(str(exc), limit=120)})"
         ) from None
     finally:
         logout(imap)
@@ -216,7 +217,9 @@ def _reserve(
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.25)
-    raise _held(f"{who or 'a teammate'} is sending a reply to conversation {ref.id} right now{_when(when)}")
+    if when:
+        raise _held(f"{who or 'a teammate'} started sending a reply to conversation {ref.id}{_when(when)}")
+    raise _held(f"{who or 'a teammate'} is sending a reply to conversation {ref.id} right now")
 
 
 def install() -> None:

@@ -122,7 +122,7 @@ def _check_holder(change: Change, resolution: Resolution) -> None:
     raise TeamConflict(
         f"{holder} holds this conversation"
         + (f" (last change by {resolution.last_writer})" if resolution.last_writer else "")
-        + ": ask them, or use --force",
+        + ": ask them first",
         holder,
     )
 

@@ -216,6 +216,8 @@ class SupportInboxApp(App[None]):
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
         self._skipped = outcome.skipped
         self.refresh_views()
+        if outcome.notice:
+            self.notify(outcome.notice, title="Outbox", markup=False)
         self._sync_if_asked()
 
     def _sync_if_asked(self) -> None:

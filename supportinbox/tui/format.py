@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from supportinbox.domain.report import format_seconds
+from supportinbox.domain.when import local_time, parse_time
 
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 string from the cache as an aware datetime (naive values are UTC)."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+__all__ = ["age", "local_time", "parse_time"]
 
 
 def age(since: str | None, now: datetime) -> str:
@@ -24,11 +16,3 @@ def age(since: str | None, now: datetime) -> str:
     if moment is None:
         return "—"
     return format_seconds((now - moment).total_seconds())
-
-
-def local_time(value: str | None) -> str:
-    """A cached UTC time shown in the local zone, minute precision."""
-    moment = parse_time(value)
-    if moment is None:
-        return "—"
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -27,6 +27,7 @@ from supportinbox.domain.conversation import ConversationDetail, ConversationSum
 from supportinbox.domain.report import Grouping, Report
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import Template, list_templates
+from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.attachments import safe_save
@@ -56,12 +57,13 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """What one sync did, in words for the status bar."""
+    """What one sync did, in words for the status bar; ``notice``: what the user must hear."""
 
     summary: str
     synced_at: str | None
     # Messages the server could not send, left there (one line each, for a warning).
     skipped: tuple[str, ...] = ()
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class InboxService:
         self.account = account
         self.db_path = db_path
         self._now = now or (lambda: datetime.now(UTC))
+        self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
         # Conversations changed here while a sync runs: its queue refresh read their state
         # before the change, so it is applied again after the refresh.
@@ -486,7 +489,7 @@ class InboxService:
             if outcome.outbox_id == outbox_id:
                 if outcome.status in ("sent", "unfinished"):
                     return SendResult(outbox_id, True, outcome.message or "Reply sent.")
-                raise _send_failed(outcome.message)
+                raise _send_failed(outcome.message, held=outcome.status == "held")
         raise _send_failed("it was cancelled or is no longer due")
 
     # -- sync -------------------------------------------------------------------------------
@@ -518,39 +521,46 @@ class InboxService:
                     conversations.reapply_state(db, touched, now=self.now())
                 summary = f"{result.new} new, {result.updated} changed"
                 progress("sending due replies")
-                summary += self._send_due(db)
+                notice = self._send_due(db)
         finally:
             with self._touched_lock:
                 self._touched = None
-        return SyncOutcome(summary, utcnow_iso())
-
-        with self.writer() as db:
-            engine = SyncEngine(
-                db,
-                self.account_name,
-                self.account,
-                progress=report,
-                hooks=self._hooks(),
-            )
-            result = engine.run()
-            progress("sorting the queue")
-            conversations.refresh_conversations(db, self.config, self.account, now=self.now())
-            summary = f"{result.new} new, {result.updated} changed"
-            progress("sending due replies")
-            summary += self._send_due(db)
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
-        return SyncOutcome(summary, utcnow_iso(), skipped)
+        return SyncOutcome(summary, utcnow_iso(), skipped=skipped, notice=notice)
 
     def _send_due(self, db: Database) -> str:
-        """Send replies whose undo window is over but were not sent (the app was closed, a crash)."""
+        """Send replies whose undo window is over but were not sent (the app was closed, a crash).
+
+        Returns what the user must hear about them ("" when nothing was due).
+        """
         from supportinbox.mail.outbox import send_due
+        from supportinbox.store import outbox as outbox_store
 
         try:
             report = send_due(db, self.config, self.account_name, self.account)
         except UserError as exc:
-            return f"; outbox: {exc.message}"
-        sent = sum(1 for outcome in report.outcomes if outcome.status == "sent")
-        return f"; {sent} queued repl{'y' if sent == 1 else 'ies'} sent" if sent else ""
+            return _sentence(f"Queued replies not sent: {exc.message}")
+        before, later, kept = 0, 0, []
+        for outcome in report.outcomes:
+            if outcome.status in ("sent", "unfinished"):
+                row = outbox_store.get(db.conn, outcome.outbox_id)
+                created = parse_time(row.created_at) if row is not None else None
+                if created is not None and created < self._started:
+                    before += 1
+                else:
+                    later += 1
+            elif outcome.status in ("held", "failed", "uncertain"):
+                kept.append(one_line(outcome.message, limit=160))
+        parts = []
+        if before:
+            parts.append(f"Sent {count_of(before, 'reply', 'replies')} queued before the app stopped.")
+        if later:
+            parts.append(f"Sent {count_of(later, 'queued reply', 'queued replies')}.")
+        if kept:
+            parts.append(
+                _sentence(f"{count_of(len(kept), 'queued reply', 'queued replies')} not sent: {kept[0]}")
+            )
+        return " ".join(parts)
 
     def watch(
         self,
@@ -601,10 +611,17 @@ class InboxService:
             push.stop()
 
 
-def _send_failed(reason: str) -> UserError:
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ")")) else text + "."
+
+
+def _send_failed(reason: str, *, held: bool = False) -> UserError:
+    """A readable error for a reply that did not go out; its title already says "Not sent"."""
     from supportinbox.errors import SendRefused
 
-    return SendRefused(
-        f"The reply was not sent: {reason}. It stays in the outbox; "
-        "'supportinbox outbox retry' or the next sync tries again."
-    )
+    reason = reason.strip()
+    for said in ("The reply was not sent:", "not sent:", "Not sent:"):
+        reason = reason.removeprefix(said).strip()  # the reason may already say so: not twice
+    kept = "" if "stays in the outbox" in reason else " The reply stays in the outbox."
+    return SendRefused(_sentence(f"Held back: {reason}" if held else reason) + kept)

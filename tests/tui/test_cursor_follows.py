@@ -20,9 +20,7 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.replies import setup_account
 from tests.harness.team import make_team
-from tests.tui.support import SIZE, pilot_test, queue, select_subject, wait_until
-
-pytestmark = pytest.mark.server
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
 
 HOURS_AGO = {"Invoice copy": 1, "Export broken": 2, "Password reset": 3}
 
@@ -52,6 +50,7 @@ async def _ready(pilot: object, app: SupportInboxApp) -> None:
     await wait_until(pilot, app.service.push_connected)  # type: ignore[arg-type]
 
 
+@pytest.mark.server
 @pilot_test
 async def test_new_mail_above_the_cursor_leaves_it_on_its_conversation(
     supportinbox_home: Path, dovecot: Dovecot
@@ -75,6 +74,7 @@ async def test_new_mail_above_the_cursor_leaves_it_on_its_conversation(
         assert app.service.conversation(ids["Invoice copy"]).summary.status == "open"
 
 
+@pytest.mark.server
 @pilot_test
 async def test_a_conversation_closed_by_a_teammate_hands_the_cursor_to_its_neighbour(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
@@ -96,6 +96,7 @@ async def test_a_conversation_closed_by_a_teammate_hands_the_cursor_to_its_neigh
         assert any("the cursor is on “Password reset”" in text for text in said), said
 
 
+@pytest.mark.server
 @pilot_test
 async def test_a_key_acts_on_the_conversation_that_was_on_screen(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
@@ -118,3 +119,19 @@ async def test_a_key_acts_on_the_conversation_that_was_on_screen(
         await pilot.pause()  # drawn: from now on the neighbour under the cursor is the target
         shown = screen.current_summary()
         assert shown is not None and shown.id == ids["Password reset"]
+
+
+@pilot_test
+async def test_closing_the_conversation_oneself_moves_on_without_an_explanation() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        below = queue(app)._rows[2].id
+        await pilot.press("c")
+        await settle(pilot)
+        current = queue(app).current
+        assert current is not None and current.id == below
+        said = [str(n.message) for n in app._notifications]
+        assert any(text.startswith("Closed:") for text in said), said
+        assert not any("left Open" in text for text in said), said

@@ -37,6 +37,11 @@ class Change:
     undo: Callable[[], Change] | None = None
     flags_changed: bool = False  # read state: sent to the server shortly
     share: str | None = None
+    conversation: str | None = None  # the conversation changed (when not shared, e.g. spam)
+
+    @property
+    def changed(self) -> str | None:
+        return self.share or self.conversation
 
 
 class ConversationActions(DOMNode):
@@ -58,6 +63,8 @@ class ConversationActions(DOMNode):
     ]
 
     _undo: Callable[[], Change] | None = None
+    # The conversation the user's own last change was about: it leaving the view is no news.
+    own_change: str | None = None
 
     def current_summary(self) -> ConversationSummary | None:
         raise NotImplementedError
@@ -145,7 +152,7 @@ class ConversationActions(DOMNode):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._change(lambda: Change(service.mark_spam(summary.id)))
+                self._change(lambda: Change(service.mark_spam(summary.id), conversation=summary.id))
 
         self.app.push_screen(
             ConfirmModal(
@@ -215,6 +222,9 @@ class ConversationActions(DOMNode):
             if change.undo is not None:
                 self._undo = change.undo
             self.app.notify(change.message)
+            for screen in self.app.screen_stack:
+                if isinstance(screen, ConversationActions):
+                    screen.own_change = change.changed
             self._inbox_app.refresh_views()
             if change.flags_changed:
                 self._inbox_app.schedule_push()

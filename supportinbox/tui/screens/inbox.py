@@ -160,6 +160,9 @@ class InboxScreen(ConversationActions, Screen[None]):
     @on(QueueTable.Left)
     def _left_view(self, event: QueueTable.Left) -> None:
         """Say why the cursor is on another conversation: its own left this view."""
+        if event.gone.id == self.own_change:
+            self.own_change = None
+            return  # the user's own change (closed it, marked it spam): nothing to explain
         gone = one_line(event.gone.subject, limit=40) or "(no subject)"
         try:
             status = self.inbox_app.service.conversation(event.gone.id).summary.status

@@ -1,0 +1,28 @@
+"""Times and spans in sentences: local, short, never raw ISO text; bursts under a minute say so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from supportinbox.domain.incidents import reason_line
+from supportinbox.domain.when import local_clock, span_words
+
+
+def test_spans_read_as_people_say_them() -> None:
+    assert span_words(timedelta(seconds=41)) == "within a minute"
+    assert span_words(timedelta(minutes=12, seconds=5)) == "in 13 min"
+    assert span_words(timedelta(hours=2, minutes=10)) == "in 3 h"
+
+
+def test_an_incident_of_mails_41_s_apart_is_within_a_minute() -> None:
+    reason = reason_line(4, "login", timedelta(seconds=41))
+    assert reason == "incident: 4 customers report 'login' within a minute"
+
+
+def test_a_stored_utc_time_is_shown_in_the_local_zone_without_iso_text() -> None:
+    moment = datetime(2026, 12, 6, 9, 48, 43, tzinfo=UTC)
+    local = moment.astimezone()
+    assert local_clock("2026-12-06T09:48:43+00:00", now=moment) == f"{local:%H:%M}"
+    assert local_clock(moment, now=moment + timedelta(days=3)) == f"{local:%b} {local.day} {local:%H:%M}"
+    assert "T" not in local_clock("2026-12-06T09:48:43Z", now=moment + timedelta(days=3)).split()[-1]
+    assert local_clock(None) == ""
