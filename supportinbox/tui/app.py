@@ -7,6 +7,7 @@ readable modal. Each screen lives in its own module under ``tui/screens``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,13 +23,17 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from supportinbox.domain.safetext import one_line
 from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.tui import safe
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
 from supportinbox.tui.service import InboxService, SendResult, SyncOutcome
 from supportinbox.tui.widgets.status_bar import SyncStatus
+
+_log = logging.getLogger(__name__)
 
 # Called to build the service of another account (switch account); None in the demo.
 ServiceFactory = Callable[[str], InboxService]
@@ -294,9 +299,23 @@ class SupportInboxApp(App[None]):
         self.show_error(error)
 
     def show_error(self, error: BaseException | None) -> None:
-        """A readable modal for ``error``; internal errors say where the log is."""
+        """A readable modal for ``error``; internal errors say where the log is.
+
+        A network error that no lower layer put in words is still a network event, never
+        an internal error: it is shown as a lost connection (and logged).
+        """
         if isinstance(error, UserError):
             self.push_screen(ErrorModal(error.title, error.message))
+        elif isinstance(error, NETWORK_ERRORS):
+            _log.warning("connection lost during an action: %r", error)
+            reason = one_line(str(error), limit=120) or type(error).__name__
+            self.push_screen(
+                ErrorModal(
+                    "Connection failed",
+                    f"The connection to the mail server broke off ({reason}). "
+                    "Nothing was lost: try again once the network is back.",
+                )
+            )
         else:
             from supportinbox import paths
 
