@@ -202,24 +202,24 @@ def _reserve(
         lost = sending.acquire_folder(imap, db, account, ref, row)
     if lost is None:
         return
-    who, when = lost.agent, lost.since.isoformat(timespec="seconds") if lost.since else None
-    if who is None:
-        # The marker names nobody: the winner's reply shows in Sent within moments.
-        deadline = time.monotonic() + NAME_WAIT_SECONDS
-        while True:
-            replies = _teammate_replies(imap, db, account, ref, row)
-            if replies:
-                who, when = replies[-1]
-                raise _held(
-                    f"{who} replied to conversation {ref.id}{_when(when)} while this reply was being "
-                    "sent (found in Sent)"
-                )
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.25)
+    # Whoever holds the reservation may still be held back by its own checks; the reply
+    # that reaches Sent within moments names who really answered.
+    deadline = time.monotonic() + NAME_WAIT_SECONDS
+    while True:
+        replies = _teammate_replies(imap, db, account, ref, row)
+        if replies:
+            who, when = replies[-1]
+            raise _held(
+                f"{who} replied to conversation {ref.id}{_when(when)} while this reply was being sent "
+                "(found in Sent)"
+            )
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    who, when = lost.agent or "a teammate", lost.since.isoformat(timespec="seconds") if lost.since else None
     if when:
-        raise _held(f"{who or 'a teammate'} started sending a reply to conversation {ref.id}{_when(when)}")
-    raise _held(f"{who or 'a teammate'} is sending a reply to conversation {ref.id} right now")
+        raise _held(f"{who} started sending a reply to conversation {ref.id}{_when(when)}")
+    raise _held(f"{who} is sending a reply to conversation {ref.id} right now")
 
 
 def install() -> None:

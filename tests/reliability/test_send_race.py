@@ -141,7 +141,7 @@ def test_agents_in_threads_pressing_send_at_once_reach_the_customer_once(
         for mate, outcome in zip(team, outcomes, strict=True):
             if mate.agent != winner:
                 assert outcome.status == "held", outcome
-                assert winner in outcome.message, outcome.message  # the loser learns who
+                assert winner in outcome.message, outcomes  # the loser learns who
                 row = store.get(mate.db.conn, outcome.outbox_id)
                 assert row is not None and row.status == "failed"
         assert _markers_left(server) == [], f"round {n}"
