@@ -14,6 +14,7 @@ import pytest
 import supportinbox.tui
 from supportinbox.config import load_config
 from supportinbox.store import outbox as outbox_store
+from supportinbox.store.conversations import set_status
 from supportinbox.team import actions
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
@@ -57,7 +58,7 @@ def _modal_text(app: SupportInboxApp) -> str:
 
 @pytest.mark.server
 @pilot_test
-async def test_a_reply_held_by_a_teammates_claim_and_a_refused_claim_read_well(
+async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
     message = make_message(sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID)
@@ -68,7 +69,8 @@ async def test_a_reply_held_by_a_teammates_claim_and_a_refused_claim_read_well(
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: not app.sync_status.syncing and app.sync_status.last_sync is not None)
-        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)  # after alice's last sync
+        set_status(bob.db, cid, "closed", agent="bob")  # after alice's last sync
+        actions.push_state(bob.db, bob.config, bob.name, bob.account, cid)
         await pilot.press("r", "enter")
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -76,15 +78,16 @@ async def test_a_reply_held_by_a_teammates_claim_and_a_refused_claim_read_well(
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         text = _modal_text(app)
-        assert "Held back: bob claimed conversation" in text and "stays in the outbox" in text, text
+        assert "Held back: bob closed conversation" in text and "stays in the outbox" in text, text
         assert re.search(r"at \d\d:\d\d", text), text  # a local time
         _readable(text)
         assert smtp_server.received == []
         await pilot.press("enter")
 
+        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
         await pilot.press("s")  # alice's cache learns of bob's claim
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
-        await pilot.press("a")
+        await pilot.press("6", "a")  # the All view: the closed conversation is there
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         text = _modal_text(app)
         assert "bob holds" in text, text
