@@ -131,8 +131,11 @@ def _teammate_replies(
         if message_id in ours or message_id == row.message_id:
             continue
         arrived = data.get(b"INTERNALDATE")
-        when = arrived.astimezone(UTC) if isinstance(arrived, datetime) and arrived.tzinfo else None
-        is_new = when is not None and when >= started
+        # imapclient gives local times without a zone (normalise_times): astimezone reads them so.
+        when = arrived.astimezone(UTC) if isinstance(arrived, datetime) else None
+        # Both times have whole seconds: a reply filed in the second this one was queued,
+        # and already synced here, is taken as one the agent saw.
+        is_new = when is not None and when > started
         known = db.conn.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone()
         if known and not is_new:
             continue

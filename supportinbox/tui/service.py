@@ -613,7 +613,7 @@ class InboxService:
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if text.endswith((".", "!", "?", ")")) else text + "."
+    return text if text.endswith((".", "!", "?", ".)")) else text + "."
 
 
 def _send_failed(reason: str, *, held: bool = False) -> UserError:

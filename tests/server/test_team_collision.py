@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,8 @@ def test_reply_after_a_teammate_replied_is_held(
 
     report = bob.send(bob.draft_reply(cid))  # bob has not synced since
     (outcome,) = report.outcomes
-    assert outcome.status == "held" and "already replied" in outcome.message
+    assert outcome.status == "held" and "alice already replied" in outcome.message
+    assert re.search(r" at \d\d:\d\d \(found in Sent\)", outcome.message), outcome.message  # when, local
     assert len(smtp_server.received) == 1
 
     # Once bob has seen alice's reply, he may add his own on purpose.

@@ -7,12 +7,14 @@ from __future__ import annotations
 import ast
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import supportinbox.tui
 from supportinbox.config import load_config
+from supportinbox.domain.when import local_clock
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import set_status
 from supportinbox.team import actions
@@ -38,6 +40,7 @@ def _readable(text: str) -> None:
     assert not ISO_TIME.search(text), text
     lowered = text.lower()
     assert lowered.count("not sent") <= 1 and lowered.count("stays in the outbox") <= 1, text
+    assert not re.search(r"[\w)] [A-Z][a-z]+ reply", text), text  # each sentence ends before the next
 
 
 def test_no_string_in_the_app_names_a_command_line_flag() -> None:
@@ -92,6 +95,37 @@ async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
         text = _modal_text(app)
         assert "bob holds" in text, text
         _readable(text)
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_reply_held_by_a_teammates_reply_names_them_and_its_local_time(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID)
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [message], extra="\n[ui]\nidle = false\n")
+    cid = setup.conversation_of(MID)
+    setup.db.close()
+    (bob,) = make_team(tmp_path, dovecot, smtp_server, ("bob",))
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: not app.sync_status.syncing and app.sync_status.last_sync is not None)
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        # bob's reply reaches Sent after alice started hers (and before her app syncs again)
+        assert [o.status for o in bob.send(bob.draft_reply(cid)).outcomes] == ["sent"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        text = _modal_text(app)
+        now = datetime.now(UTC)
+        assert f"Held back: bob already replied to conversation {cid} at " in text, text
+        said = re.search(r"at (\d\d:\d\d) \(found in Sent\)\. The reply stays in the outbox\.", text)
+        assert said is not None, text
+        assert said.group(1) in (local_clock(now), local_clock(now - timedelta(minutes=1))), text
+        _readable(text)
+        assert len(smtp_server.received) == 1  # bob's only
 
 
 @pytest.mark.server
