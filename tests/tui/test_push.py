@@ -20,6 +20,7 @@ from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.modals import ErrorModal
+from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.conftest import account_toml, write_config
 from tests.harness.cpu import WorkerCpu
 from tests.harness.dovecot import Dovecot
@@ -153,6 +154,26 @@ async def test_the_idle_socket_cut_or_reset_by_the_network(
         await wait_until(pilot, lambda: not watch.offline, rounds=FEW_SECONDS)
         await _pushed_again(pilot, app, dovecot, 2)
         _no_error_shown(app)
+
+
+@pilot_test
+async def test_offline_at_80_columns_leaves_room_for_the_rest_of_the_status_bar(
+    supportinbox_home: Path, dovecot: Dovecot, imap_proxy: FaultProxy
+) -> None:
+    _account(supportinbox_home, dovecot, port=imap_proxy.port)
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _connected(pilot, app)
+        imap_proxy.set_fault(Fault("greeting"))
+        assert imap_proxy.break_open("reset") == 1
+        await wait_until(pilot, lambda: "IMAP server" in app.sync_status.offline, rounds=FEW_SECONDS)
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        shown = bar.render().plain
+        assert len(app.sync_status.offline) > 60, app.sync_status.offline  # more than fits
+        assert f"offline: {app.sync_status.offline[:30]}" in shown, shown
+        assert "synced" in shown and shown.endswith(" · 1/1"), shown  # when, and where the cursor is
+        assert len(shown) <= bar.content_size.width, shown  # nothing cut off at the edge
 
 
 @pilot_test

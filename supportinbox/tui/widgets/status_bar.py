@@ -31,6 +31,11 @@ class SyncStatus:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+SEPARATOR = " · "
+OFFLINE_LIMIT = 60  # characters of the offline reason at most
+OFFLINE_MIN = 12  # ... and at least, however narrow the terminal
+
+
 class StatusBar(Widget):
     """Shows :class:`SyncStatus`; never blocks (it only formats what it is given)."""
 
@@ -58,8 +63,7 @@ class StatusBar(Widget):
             parts.append(safe.line(status.account, limit=24, style="bold"))
         if status.demo:
             parts.append(safe.line("demo mailbox", style="$warning"))
-        if status.offline:
-            parts.append(safe.line(f"offline: {one_line(status.offline, limit=60)}", style="$error bold"))
+        offline_at = len(parts)
         if status.syncing:
             parts.append(safe.line(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", style="$accent"))
         elif status.last_sync:
@@ -70,4 +74,11 @@ class StatusBar(Widget):
             parts.append(safe.line(f"outbox {status.outbox}", style="$warning bold"))
         if self.position:
             parts.append(safe.line(self.position))
-        return safe.join(" · ", parts)
+        if status.offline:
+            # The reason gets the room the rest leaves: "synced", the outbox and the position
+            # stay in sight on a narrow terminal (the whole reason is in the log).
+            rest = sum(p.cell_length for p in parts) + len(SEPARATOR) * len(parts)
+            room = min(OFFLINE_LIMIT, self.content_size.width - rest - len("offline: "))
+            reason = one_line(status.offline, limit=max(room, OFFLINE_MIN))
+            parts.insert(offline_at, safe.line(f"offline: {reason}", style="$error bold"))
+        return safe.join(SEPARATOR, parts)
