@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 MAX_REFERENCED_IDS = 10
 # How long a client that lost the race looks in Sent for the winner's reply, to name them.
 NAME_WAIT_SECONDS = 5.0
+# A marker this reply may have set itself before its run stopped is its own when it stays
+# unchanged this many of the account's timeouts: a teammate's send would have ended.
+SETTLE_SECONDS_PER_TIMEOUT = 2
 
 
 def _held(reason: str) -> SendRefused:
@@ -200,7 +203,15 @@ def _reserve(
     if isinstance(fresh.server, KeywordServer) and fresh.server.condstore:
         info = imap.select_folder(fresh.inbox)  # read-write: the marker is written there
         validity = int(info.get(b"UIDVALIDITY", 0))
-        lost = sending.acquire_keyword(fresh.server, db, ref, row, validity, fresh.messages)
+        lost = sending.acquire_keyword(
+            fresh.server,
+            db,
+            ref,
+            row,
+            validity,
+            fresh.messages,
+            settle_seconds=SETTLE_SECONDS_PER_TIMEOUT * account.timeout,
+        )
     else:
         lost = sending.acquire_folder(imap, db, account, ref, row)
     if lost is None:

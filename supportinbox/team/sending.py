@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -61,6 +62,9 @@ REPLY_HEADER = "X-Supportinbox-Reply"
 EXPIRY_SECONDS = 600.0
 MAX_ATTEMPTS = 5
 _META_LOCK = "sending_lock:"  # + outbox id: the marker this reply won (JSON)
+_META_TRY = "sending_try:"  # + outbox id: the marker this reply is about to set (JSON)
+# How often a client that may have set a marker itself before it stopped looks at it again.
+_LOOK_AGAIN_SECONDS = 0.5
 _META_SEEN = "sending_seen"  # JSON: marker -> when this client first saw it
 
 
@@ -93,7 +97,42 @@ def held_lock(db: Database, row: OutboxRow) -> dict[str, Any] | None:
 
 def _forget(db: Database, row: OutboxRow) -> None:
     with db.transaction() as tx:
-        tx.execute("DELETE FROM meta WHERE key = ?", (_META_LOCK + str(row.id),))
+        tx.execute(
+            "DELETE FROM meta WHERE key IN (?, ?)", (_META_LOCK + str(row.id), _META_TRY + str(row.id))
+        )
+
+
+def _record_try(db: Database, row: OutboxRow, where: dict[str, Any] | None) -> None:
+    with db.transaction() as tx:
+        if where is None:
+            tx.execute("DELETE FROM meta WHERE key = ?", (_META_TRY + str(row.id),))
+        else:
+            db.set_meta(_META_TRY + str(row.id), json.dumps(where, sort_keys=True))
+
+
+def _tried(db: Database, row: OutboxRow) -> dict[str, Any] | None:
+    text = db.get_meta(_META_TRY + str(row.id))
+    try:
+        where = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return where if isinstance(where, dict) else None
+
+
+def _marker_stays(server: KeywordServer, target: MessageFlags, seconds: float) -> bool:
+    """True when ``target`` keeps its marker, unchanged, for ``seconds``.
+
+    A teammate whose send is under way removes its marker within moments (sent and filed,
+    or held by its checks); a marker this client set itself before it stopped stays.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(_LOOK_AGAIN_SECONDS)
+        server.imap.noop()
+        now = {m.uid: m for m in server.fetch((target.uid,))}.get(target.uid)
+        if now is None or now.modseq != target.modseq:
+            return False
+    return True
 
 
 def _first_seen(db: Database, marker: str) -> datetime:
@@ -127,10 +166,14 @@ def acquire_keyword(
     row: OutboxRow,
     uidvalidity: int,
     messages: list[MessageFlags],
+    *,
+    settle_seconds: float,
 ) -> Lost | None:
     """Set the marker on the conversation's oldest message; a :class:`Lost` when another client holds it.
 
     ``messages``: the conversation's flags the check has just fetched (a MODSEQ to compare with).
+    ``settle_seconds``: how long a marker this reply may have set itself (its run stopped
+    between the STORE and recording the win) must stay unchanged to be taken as its own.
     """
     mine = held_lock(db, row)
     for attempt in range(MAX_ATTEMPTS):
@@ -144,6 +187,14 @@ def acquire_keyword(
         if marked:
             if mine == where:
                 return None  # our own marker from an attempt that died after winning
+            if _tried(db, row) == where:
+                # This reply's STORE may have set it before its run stopped, or a teammate's.
+                if _marker_stays(server, target, settle_seconds):
+                    log.warning("conversation %s: taking the sending marker as this reply's own", ref.id)
+                    _record(db, row, where)
+                    return None
+                _record_try(db, row, None)  # it changed: a teammate's send under way ended
+                continue
             marker = f"{server.inbox}:{uidvalidity}:{target.uid}:{target.modseq}"
             seen = _first_seen(db, marker)
             if _now() - seen < timedelta(seconds=EXPIRY_SECONDS):
@@ -155,9 +206,11 @@ def acquire_keyword(
             )
             server.store_if_unchanged((target.uid,), "-FLAGS", (SENDING,), target.modseq)
             continue
+        _record_try(db, row, where)  # the run may stop between the STORE and its answer
         if server.store_if_unchanged((target.uid,), "+FLAGS", (SENDING,), target.modseq):
             _record(db, row, where)
             return None
+        _record_try(db, row, None)
     raise SendRefused(
         f"not sent: conversation {ref.id} kept changing on the server while this reply tried to "
         "reserve it; it stays in the outbox and is tried again"
@@ -268,6 +321,7 @@ def release(
     del delivered  # either way the customer's state is on the server now (\\Answered, Sent) or unchanged
     lock = held_lock(db, row)
     if lock is None:
+        _record_try(db, row, None)
         return
     client = imap()
     if lock.get("mode") == "keyword":
