@@ -31,7 +31,14 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.mail.idle import KEEPALIVE_SECONDS, Changes, FolderWatch
-from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, discover_folders, logout
+from supportinbox.mail.imap import (
+    NETWORK_ERRORS,
+    connect,
+    describe_network_error,
+    discover_folders,
+    logout,
+    own_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,7 @@ class PushWatcher:
         self._watch: FolderWatch | None = None
         self.connected = threading.Event()
         self.mode = ""
+        self.folders: tuple[str, ...] = ()  # the inbox, then the other folders watched
         self._lost_at: float | None = None
         self._reported = ""
         self._delay = RECONNECT_FIRST_SECONDS
@@ -116,7 +124,7 @@ class PushWatcher:
             offline = time.monotonic() - self._lost_at
             log.info("push: connected again after %.0f s offline (%s)", offline, self.mode)
         else:
-            log.info("push: watching the mailbox (%s)", self.mode)
+            log.info("push: watching %s (%s)", ", ".join(self.folders), self.mode)
         self._lost_at, self._reported = None, ""
         self._online()
 
@@ -146,10 +154,12 @@ class PushWatcher:
         roles = discover_folders(client, self.account)
         # The shared folders are watched even before a teammate creates them.
         others = [name for name in (roles.junk, roles.sent) if name]
-        others += [self.account.notes_folder, *self._extra]
+        # Ours live in the personal namespace (Courier: "INBOX.Notes"), as notes and state put them.
+        others += [own_folder(client, name) for name in (self.account.notes_folder, *self._extra)]
         client.select_folder(roles.inbox, readonly=True)
         watch = FolderWatch(client, timeout=self.account.timeout, others=others, keepalive=self.keepalive)
         self.mode = watch.mode
+        self.folders = (roles.inbox, *others)
         return watch
 
     def _describe(self, exc: BaseException) -> UserError:

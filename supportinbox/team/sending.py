@@ -40,6 +40,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import SendRefused
+from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value
 from supportinbox.team.keywords import SENDING, MessageFlags
 from supportinbox.team.server import KeywordServer
@@ -274,20 +275,21 @@ def acquire_folder(
     imap: IMAPClient, db: Database, account: AccountConfig, ref: ConversationRef, row: OutboxRow
 ) -> Lost | None:
     """Append an intent and see whose came first; a :class:`Lost` when another client's did."""
-    if not imap.folder_exists(STATE_FOLDER):
+    folder = own_folder(imap, STATE_FOLDER)
+    if not imap.folder_exists(folder):
         try:
-            imap.create_folder(STATE_FOLDER)
+            imap.create_folder(folder)
         except IMAPClientError:
-            if not imap.folder_exists(STATE_FOLDER):
+            if not imap.folder_exists(folder):
                 raise  # not a teammate creating it at the same moment
     mine = held_lock(db, row)
-    imap.select_folder(STATE_FOLDER)
+    imap.select_folder(folder)
     ours = [i for i in _intents(imap, ref.id) if i.reply == row.message_id]
     if not (mine and mine.get("mode") == "folder" and ours):
-        imap.append(STATE_FOLDER, _intent(account, account.agent, ref.id, row), flags=[b"\\Seen"])
+        imap.append(folder, _intent(account, account.agent, ref.id, row), flags=[b"\\Seen"])
         # A fresh view: every intent with a lower UID than ours was committed before ours,
         # but a selected folder's view only shows it after a resync.
-        imap.select_folder(STATE_FOLDER)
+        imap.select_folder(folder)
     intents = _intents(imap, ref.id)
     expired = _now() - timedelta(seconds=EXPIRY_SECONDS)
     stale = [i.uid for i in intents if i.at is not None and i.at < expired and i.reply != row.message_id]
@@ -299,7 +301,7 @@ def acquire_folder(
     log.debug("conversation %s: intents %s, ours %s", ref.id, [(i.uid, i.agent) for i in live], own)
     if not own:
         raise SendRefused(
-            f"not sent: the reservation of conversation {ref.id} did not show in {STATE_FOLDER!r}; "
+            f"not sent: the reservation of conversation {ref.id} did not show in {folder!r}; "
             "it stays in the outbox and is tried again"
         )
     if live[0].reply == row.message_id:
@@ -329,7 +331,7 @@ def release(
         info = client.select_folder(folder)
         if info.get(b"UIDVALIDITY") == lock.get("uidvalidity"):
             client.remove_flags([int(lock["uid"])], [SENDING], silent=True)
-    elif lock.get("mode") == "folder" and client.folder_exists(STATE_FOLDER):
-        client.select_folder(STATE_FOLDER)
+    elif lock.get("mode") == "folder" and client.folder_exists(folder := own_folder(client, STATE_FOLDER)):
+        client.select_folder(folder)
         _delete(client, [int(lock["uid"])])
     _forget(db, row)

@@ -4,6 +4,7 @@ or the timer — by NOTIFY where the server offers it, else by a short STATUS po
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.conftest import account_toml, write_config
+from tests.harness.courier import Courier
 from tests.harness.dovecot import Dovecot, make_root
 from tests.harness.faultproxy import FaultProxy
 from tests.harness.mail import append, make_message
@@ -95,3 +97,39 @@ async def test_a_teammates_note_and_new_junk_arrive_without_a_key(
             await wait_until(pilot, lambda: _junk_count(app) == before + 1, rounds=FEW_SECONDS)
             await wait_until(pilot, lambda: not app.sync_status.syncing)
             assert proxy.open_connections == 1
+
+
+@pytest.fixture
+def courier() -> Iterator[Courier]:
+    root = make_root()
+    server = Courier(root, keywords=True)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pilot_test
+async def test_a_teammates_note_is_pushed_where_courier_keeps_our_folders(
+    supportinbox_home: Path, tmp_path: Path, courier: Courier, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Courier keeps personal folders under "INBOX.": notes live in "INBOX.Support Notes" there.
+    caplog.set_level(logging.INFO, logger="supportinbox.sync.push")
+    message = make_message(sender="Ann <ann@customer.test>", subject="Refund please", message_id=MID)
+    cid, bob = app_account_and_bob(supportinbox_home, tmp_path, courier, message, MID)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await wait_until(pilot, app.service.push_connected)
+        watching = [r.getMessage() for r in caplog.records if "push: watching" in r.getMessage()]
+        assert watching and "INBOX.Support Notes, INBOX.Support State" in watching[0], watching
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+
+        actions.add_note(bob.db, bob.config, bob.name, bob.account, cid, "Refund approved by finance")
+        await wait_until(
+            pilot,
+            lambda: any("Refund approved by finance" in str(b.render()) for b in app.screen.query(NoteBlock)),
+            rounds=3 * FEW_SECONDS,  # a STATUS poll every 10 s where NOTIFY is missing
+        )
