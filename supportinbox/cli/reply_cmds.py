@@ -20,6 +20,10 @@ from supportinbox.store import readstate
 from supportinbox.store.db import Database
 from supportinbox.team import collision
 
+# Every reply sent from here (reply, outbox retry, incident reply) runs the teammate check
+# and the atomic send step; commands load lazily, so this module installs it itself.
+collision.install()
+
 _FORCE_HELP = (
     "Send even if a teammate claimed, closed or already answered the conversation "
     "(skips that check only; the undo window and SMTP errors still apply)."
