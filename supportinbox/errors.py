@@ -9,14 +9,21 @@ from __future__ import annotations
 
 
 class UserError(Exception):
-    """A problem the user can fix: bad config, wrong password, unreachable server..."""
+    """A problem the user can fix: bad config, wrong password, unreachable server...
+
+    ``temporary``: the same step may work by itself later (a server down or busy), so an
+    automatic retry makes sense; otherwise it waits for the user.
+    """
 
     exit_code = 1
     title = "Error"
+    temporary = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, temporary: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if temporary is not None:
+            self.temporary = temporary
 
     def __str__(self) -> str:
         return self.message
@@ -37,6 +44,7 @@ class ConnectionFailed(UserError):
 
     title = "Connection failed"
     exit_code = 4
+    temporary = True
 
 
 class AuthenticationFailed(UserError):
@@ -66,3 +74,19 @@ class SendRefused(UserError):
 
     title = "Not sent"
     exit_code = 9
+
+
+class Held(SendRefused):
+    """A reply held back because a teammate claimed, closed or answered the conversation.
+
+    ``reason`` says who did what and when, without advice: the CLI and the TUI each add
+    how to send it anyway in their own terms.
+    """
+
+    title = "Held"
+    exit_code = 10
+
+    def __init__(self, message: str, *, by: str, reason: str) -> None:
+        super().__init__(message)
+        self.by = by
+        self.reason = reason

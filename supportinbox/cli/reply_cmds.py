@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from datetime import UTC, datetime
+from email.message import Message
 
 import click
 
@@ -12,7 +12,7 @@ from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import templates
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
@@ -45,7 +45,7 @@ def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> No
     """Point at replies to the same conversation still held in the outbox (to avoid a double send)."""
     if not conversation_id:
         return
-    for row in store.list_rows(db.conn, ("failed",)):
+    for row in store.list_rows(db.conn, ("failed", "held")):
         if row.conversation_id == conversation_id and row.id != sent_id:
             click.echo(
                 f"note: reply #{row.id} to this conversation is still in the outbox; "
@@ -93,9 +93,36 @@ def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
         click.echo("too late to cancel: the reply is already being sent", err=True)
 
 
+def held_advice(outbox_id: int) -> str:
+    """What to do with a held reply, in commands (never a plain retry: it would be held again)."""
+    return (
+        f"'supportinbox team send-anyway {outbox_id}' sends it anyway, "
+        f"'supportinbox outbox discard {outbox_id}' drops it"
+    )
+
+
+def describe_outcome(outcome: sender.Outcome) -> str:
+    """One line for a reply that did not go out: why, and what happens next."""
+    ident = outcome.outbox_id
+    if outcome.status == "held":
+        return f"#{ident} held: {outcome.message}; {held_advice(ident)}"
+    if outcome.status == "uncertain":
+        return f"#{ident} kept in the outbox: {outcome.message}"
+    if outcome.retry_at is not None:
+        return (
+            f"#{ident} not sent ({outcome.message}); kept in the outbox, the next 'supportinbox sync' "
+            f"(or the open app) tries again from {sender.clock_time(outcome.retry_at)}"
+        )
+    return (
+        f"#{ident} not sent ({outcome.message}); kept in the outbox until you act: 'supportinbox "
+        f"outbox retry {ident}' after fixing the cause, or 'supportinbox outbox discard {ident}'"
+    )
+
+
 def _report(report: sender.SendReport) -> None:
+    """A line per reply sent; one error line for those that were not (held only: exit 10)."""
     problems: list[str] = []
-    uncertain: list[str] = []
+    only_held = True
     for outcome in report.outcomes:
         if outcome.status == "sent":
             click.echo(f"#{outcome.outbox_id} sent")
@@ -103,21 +130,14 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
         elif outcome.status == "cancelled":
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
-        elif outcome.status == "uncertain":
-            uncertain.append(f"#{outcome.outbox_id} kept in the outbox: {outcome.message}")
-        elif outcome.status == "held":
-            anyway = f"'supportinbox team send-anyway {outcome.outbox_id}' sends it anyway"
-            problems.append(f"#{outcome.outbox_id} held: {outcome.message} ({anyway})")
         else:
-            problems.append(f"#{outcome.outbox_id}: {outcome.message}")
-    parts = list(uncertain)
+            problems.append(describe_outcome(outcome))
+            only_held = only_held and outcome.status == "held"
+    if problems and only_held:
+        held = next(o for o in report.outcomes if o.status == "held")
+        raise Held("; ".join(problems), by=held.held_by or "", reason=held.message)
     if problems:
-        kept = "; ".join(problems)
-        parts.insert(
-            0, f"not sent, kept in the outbox ({kept}); run 'supportinbox outbox retry' to try again"
-        )
-    if parts:
-        raise SendRefused("; ".join(parts))
+        raise SendRefused("; ".join(problems))
 
 
 @cli.command()
@@ -237,21 +257,21 @@ def outbox_group(ctx: click.Context) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include sent and cancelled replies.")
 @pass_ctx
 def outbox_list(obj: CliContext, show_all: bool) -> None:
-    """Replies not yet (fully) sent; with --all, every reply."""
-    rows = store.list_rows(obj.db().conn, None if show_all else ("queued", "sending", "failed"))
+    """Replies not yet (fully) sent, where each stands and why; with --all, every reply."""
+    rows = store.list_rows(obj.db().conn, None if show_all else store.WAITING)
     if not rows:
         click.echo("the outbox is empty")
         return
+    now = datetime.now(UTC)
     for row in rows:
-        state = row.status
-        if row.status == "sending" and row.smtp_done_at:
-            state = "sent, filing pending"
-        elif sender.maybe_delivered(row):
-            state = "maybe delivered"
+        state = sender.waiting_state(row, now)
         to = one_line(", ".join(row.recipients), limit=40)
-        click.echo(f"#{row.id:<4} {state:<22} {row.created_at}  {to}  {one_line(row.subject, limit=60)}")
+        when = sender.clock_time(row.created_at, now)
+        click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}")
         if row.last_error and row.status != "cancelled":
             click.echo(f"      {one_line(row.last_error, limit=300)}")
+        if row.status == "held":
+            click.echo(f"      {held_advice(row.id)}")
 
 
 @outbox_group.command("show")
@@ -262,13 +282,12 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     row = store.get(obj.db().conn, outbox_id)
     if row is None:
         raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
-    click.echo(f"# #{row.id} {row.status}, {row.attempts} attempt(s), queued {row.created_at}")
+    tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
+    click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries}, queued {row.created_at}")
     if row.last_error:
         click.echo(f"# {one_line(row.last_error, limit=300)}")
-    msg = message_from_bytes(row.raw, policy=policy.default)
-    body = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
-    text = str(body.get_content()) if body is not None else ""
-    _show_draft(msg, text.replace("\r\n", "\n"))
+    msg, text = sender.reply_text(row)
+    _show_draft(msg, text)
 
 
 @outbox_group.command("retry")
@@ -280,14 +299,27 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
 
     A reply that may already have been delivered (the server's answer to it was lost) is
     sent again only when its ID is given. A reply held because a teammate claimed, closed
-    or answered the conversation is held again, unless --force.
+    or answered the conversation is tried only when its ID is given (the teammate check
+    runs again, unless --force).
     """
     name, account = obj.account()
+    db = obj.db()
     which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
     checks = _forced_checks(force, which)
     report = sender.send_due(
-        obj.db(), obj.config, name, account, force=True, ids=set(ids) if ids else None, checks=checks
+        db,
+        obj.config,
+        name,
+        account,
+        force=True,
+        ids=set(ids) if ids else None,
+        checks=checks,
+        held=bool(ids),
     )
+    if not ids:
+        for row in store.list_rows(db.conn, ("held",)):
+            reason = one_line(row.last_error or "", limit=200)
+            click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)
     if not report.outcomes:
         click.echo("nothing to send")
         return

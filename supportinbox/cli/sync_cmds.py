@@ -123,7 +123,32 @@ def run_sync(
 def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     """Fetch new mail and changes from the server into the local cache."""
     name, account = obj.account()
-    run_sync(obj, name, account, obj.db(), folders)
+    db = obj.db()
+    run_sync(obj, name, account, db, folders)
+    send_waiting(obj, name, account, db)
+
+
+def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db: Database) -> None:
+    """Send the replies that are due: queued ones left behind, failed ones whose retry time came.
+
+    What went out goes to stdout, what did not to stderr; either way the sync itself succeeded.
+    """
+    from supportinbox.cli.reply_cmds import describe_outcome
+    from supportinbox.errors import UserError
+    from supportinbox.mail import outbox as sender
+
+    try:
+        report = sender.send_due(db, obj.config, account_name, account)
+    except UserError as exc:
+        click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
+        return
+    for outcome in report.outcomes:
+        if outcome.status in ("sent", "unfinished"):
+            click.echo(f"outbox: reply #{outcome.outbox_id} sent")
+            if outcome.status == "unfinished":
+                click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)
+        elif outcome.status != "cancelled":
+            click.echo(f"supportinbox: warning: outbox: {one_line(describe_outcome(outcome))}", err=True)
 
 
 @cli.group()

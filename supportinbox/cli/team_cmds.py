@@ -207,6 +207,7 @@ def send_anyway(obj: CliContext, outbox_id: int) -> None:
         force=True,
         ids={outbox_id},
         checks=collision.checks_without_collision(),
+        held=True,
     )
     if not report.outcomes:
         raise NotFound(f"no reply #{outbox_id} waiting in the outbox: see 'supportinbox outbox list'")

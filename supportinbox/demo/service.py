@@ -30,7 +30,7 @@ from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upse
 from supportinbox.team import notes as team_notes
 from supportinbox.team import store as team_store
 from supportinbox.team.keywords import TeamState
-from supportinbox.tui.service import InboxService, Progress, SendResult, SyncOutcome
+from supportinbox.tui.service import InboxService, Progress, RetryRound, SendResult, SyncOutcome
 
 
 class DemoService(InboxService):
@@ -147,6 +147,16 @@ class DemoService(InboxService):
                         (target.id, uid, flags_text(flags), rowid),
                     )
             conversations.refresh_conversations(db, self.config, self.account, now=self.now())
+
+    def retry(self, outbox_id: int) -> SendResult:
+        """Nothing fails in the demo: a reply left in the outbox is simply saved now."""
+        return self.deliver(outbox_id)
+
+    def send_anyway(self, outbox_id: int) -> SendResult:
+        return self.deliver(outbox_id)
+
+    def send_waiting(self) -> RetryRound:
+        return RetryRound([])
 
     def deliver(self, outbox_id: int) -> SendResult:
         """Write the reply to the demo outbox folder and file it in the cached Sent folder."""

@@ -10,10 +10,16 @@ A reply is written to the ``outbox`` table (status ``queued``) before the first 
 5. files a copy in Sent, flags the customer's message ``\\Answered`` on the server,
 6. marks it ``sent``.
 
-A failure before the server accepted the reply leaves it ``failed`` with the reason, for
-``supportinbox outbox retry``. When the whole reply went out but the server's answer was
-lost, it may have been delivered: it stays ``failed`` but is only sent again when the user
-names it (``outbox retry ID``), never by a plain retry. A failure after that leaves it ``sending`` with
+A failure before the server accepted the reply leaves it ``failed`` with the reason. If the
+failure may pass by itself (the server unreachable or timing out, an SMTP 4xx answer, the
+teammate check unable to reach the IMAP server), a later sync tries again from
+``next_attempt_at``, waiting longer after each consecutive failure (:data:`RETRY_DELAYS`);
+otherwise (an SMTP 5xx, a refused login, a TLS problem) it waits for the user
+(``supportinbox outbox retry``). A reply a teammate got to first (a pre-send check raised
+:class:`Held`) is ``held``, naming them, until the user sends it anyway or drops it.
+When the whole reply went out but the server's answer was lost, it may have been
+delivered: it stays ``failed`` but is only sent again when the user names it
+(``outbox retry ID``), never by a plain retry. A failure after that leaves it ``sending`` with
 ``smtp_done_at`` set: the next run finishes the bookkeeping and never calls SMTP again. A
 reply found in ``sending`` without ``smtp_done_at`` (the process died mid-send) is only
 sent again after the Sent folder was searched for its Message-ID and it was not there.
@@ -38,7 +44,7 @@ import logging
 import os
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Protocol
@@ -49,7 +55,7 @@ from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 from supportinbox.domain.safetext import one_line
-from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
 from supportinbox.mail import smtp
@@ -83,9 +89,10 @@ HANDED_OVER = "the whole reply went to the SMTP server, but its answer was never
 
 
 class PreSendCheck(Protocol):
-    """Called just before a reply goes to SMTP; raise :class:`SendRefused` to hold it back.
+    """Called just before a reply goes to SMTP; raise :class:`SendRefused` to stop it.
 
-    A held reply is marked ``failed`` with the check's message and stays in the outbox.
+    :class:`Held` (a teammate got there first) marks it ``held``; any other refusal marks it
+    ``failed``, tried again later when the refusal is ``temporary``.
     """
 
     def __call__(self, db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None: ...
@@ -93,6 +100,15 @@ class PreSendCheck(Protocol):
 
 # The checks every send runs, in order (e.g. "a teammate already answered this conversation").
 PRE_SEND_CHECKS: list[PreSendCheck] = []
+
+# How long a reply that failed for a passing reason waits before a sync tries it again,
+# after its 1st, 2nd, ... consecutive failure; hourly from then on.
+RETRY_DELAYS: tuple[timedelta, ...] = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 30, 60))
+
+
+def retry_delay(failures: int) -> timedelta:
+    """The wait after the ``failures``-th consecutive failure (1 or more)."""
+    return RETRY_DELAYS[min(max(failures, 1), len(RETRY_DELAYS)) - 1]
 
 
 class AfterSend(Protocol):
@@ -119,11 +135,15 @@ class Outcome:
     """What happened to one reply in this run."""
 
     outbox_id: int
-    # sent | failed | held (by a pre-send check) | cancelled | unfinished (accepted by SMTP,
-    # filing in Sent / flagging pending) | uncertain (maybe delivered; resent only on request)
+    # sent | failed | held (a teammate got there first) | cancelled | unfinished (accepted by
+    # SMTP, filing in Sent / flagging pending) | uncertain (maybe delivered; resent only on request)
     status: str
     message: str = ""
     smtp_used: bool = False
+    # failed: when a sync tries again by itself (None: it waits for the user)
+    retry_at: datetime | None = None
+    # held: the teammate who got there first
+    held_by: str | None = None
 
 
 @dataclass
@@ -259,15 +279,18 @@ def send_due(
     password: str | None = None,
     checks: list[PreSendCheck] | None = None,
     now: datetime | None = None,
+    held: bool = False,
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
-    ``force`` sends queued replies before their undo window ends and retries failed ones.
+    ``force`` sends queued replies before their undo window ends and retries failed ones
+    before their retry time; ``held`` also takes held ones (with ``ids``: the user named them).
     """
     del config  # the account carries everything sending needs; kept for a stable signature
     report = SendReport()
+    moment = now or datetime.now(UTC)
     with _send_lock(account_name):
-        rows = store.due(db.conn, now or datetime.now(UTC), include_failed=force, ignore_delay=force)
+        rows = store.due(db.conn, moment, include_failed=force, ignore_delay=force, include_held=held)
         if ids is not None:
             rows = [r for r in rows if r.id in ids]
         server = _Server(account_name, account, password)
@@ -278,13 +301,28 @@ def send_due(
                     reason = (row.last_error or "").removeprefix(UNCERTAIN_NOTE)
                     report.outcomes.append(Outcome(row.id, "uncertain", _uncertain_advice(row.id, reason)))
                     continue
-                report.outcomes.append(_process(db, server, row, checks))
+                report.outcomes.append(_process(db, server, row, checks, moment))
         finally:
             server.close()
     return report
 
 
-def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSendCheck] | None) -> Outcome:
+def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Outcome:
+    """Record why the reply did not go out: held for a teammate, or failed (retried later if
+    the reason may pass)."""
+    if isinstance(exc, Held):
+        with db.transaction() as conn:
+            store.mark_held(conn, row.id, exc.by, exc.reason)
+        return Outcome(row.id, "held", exc.reason, held_by=exc.by)
+    retry_at = now + retry_delay(row.failures + 1) if exc.temporary else None
+    with db.transaction() as conn:
+        store.mark_failed(conn, row.id, exc.message, retry_at=retry_at)
+    return Outcome(row.id, "failed", exc.message, retry_at=retry_at)
+
+
+def _process(
+    db: Database, server: _Server, row: OutboxRow, checks: list[PreSendCheck] | None, now: datetime
+) -> Outcome:
     account = server.account
     smtp_used = False
     if row.smtp_done_at is None:
@@ -298,12 +336,11 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                 for check in PRE_SEND_CHECKS if checks is None else checks:
                     check(db, server.account_name, account, row)
             except SendRefused as exc:
-                with db.transaction() as conn:
-                    store.mark_failed(conn, row.id, exc.message)
+                outcome = _not_sent(db, row, exc, now)
                 _after_send(db, server, row, delivered=False)
-                return Outcome(row.id, "held", exc.message)
+                return outcome
             with db.transaction() as conn:
-                claimed = store.claim(conn, row.id, from_statuses=("queued", "failed", "sending"))
+                claimed = store.claim(conn, row.id, from_statuses=("queued", "failed", "held", "sending"))
             if not claimed:
                 _after_send(db, server, row, delivered=False)
                 return Outcome(row.id, "cancelled", "cancelled before it was sent")
@@ -331,10 +368,9 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: list[PreSend
                     store.mark_failed(conn, row.id, UNCERTAIN_NOTE + exc.message)
                 return Outcome(row.id, "uncertain", _uncertain_advice(row.id, exc.message))
             except UserError as exc:
-                with db.transaction() as conn:
-                    store.mark_failed(conn, row.id, exc.message)
+                outcome = _not_sent(db, row, exc, now)
                 _after_send(db, server, row, delivered=False)
-                return Outcome(row.id, "failed", exc.message)
+                return outcome
             crash_point("outbox.after_smtp")
             note = "; ".join(f"{REFUSED_NOTE} {k}: {v}" for k, v in refused.items()) or None
             with db.transaction() as conn:
@@ -521,3 +557,38 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
                         "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
                         (flags, cached["id"], uid),
                     )
+
+
+def clock_time(moment: datetime | str, now: datetime | None = None) -> str:
+    """A moment as the user's wall clock shows it: ``10:42``, or ``Mon 10:42`` on another day."""
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return f"{when:%H:%M}" if when.date() == today else f"{when:%a %H:%M}"
+
+
+def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
+    """Where a reply not sent yet stands, in a few words, e.g. ``failed, next try 10:42``."""
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    if row.status == "queued":
+        return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
+    if row.status == "sending":
+        return "sent, filing in Sent" if row.smtp_done_at else "sending"
+    if row.status == "held":
+        return f"held: {one_line(row.held_by or 'a teammate', limit=24)}"
+    if maybe_delivered(row):
+        return "maybe delivered"
+    if row.status == "failed":
+        if row.next_attempt_at:
+            return f"failed, next try {clock_time(row.next_attempt_at, now)}"
+        return "failed, waits for you"
+    return row.status
+
+
+def reply_text(row: OutboxRow) -> tuple[EmailMessage, str]:
+    """The queued reply as an e-mail and its plain-text body (LF line ends)."""
+    msg = message_from_bytes(row.raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    body = msg.get_body(("plain",))
+    text = str(body.get_content()) if isinstance(body, EmailMessage) else ""
+    return msg, text.replace("\r\n", "\n")

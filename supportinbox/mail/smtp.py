@@ -35,7 +35,8 @@ def tls_context(account: AccountConfig) -> ssl.SSLContext:
             context.load_verify_locations(cafile=str(account.ca_file))
         except (OSError, ssl.SSLError) as exc:
             raise ConnectionFailed(
-                f"cannot load ca_file {account.ca_file}: {getattr(exc, 'strerror', None) or exc}"
+                f"cannot load ca_file {account.ca_file}: {getattr(exc, 'strerror', None) or exc}",
+                temporary=False,
             ) from None
     return context
 
@@ -59,7 +60,9 @@ def _open(account: AccountConfig) -> smtplib.SMTP:
         secure.ehlo()  # learn the extensions (AUTH) before deciding how to log in
         return secure
     if account.smtp_security == "none" and not is_loopback(host):
-        raise ConnectionFailed(f'smtp_security = "none" is only allowed for a loopback host, not {host!r}')
+        raise ConnectionFailed(
+            f'smtp_security = "none" is only allowed for a loopback host, not {host!r}', temporary=False
+        )
     smtp = smtplib.SMTP(host, port, timeout=timeout)
     if account.smtp_security == "starttls":
         smtp.ehlo()
@@ -67,7 +70,8 @@ def _open(account: AccountConfig) -> smtplib.SMTP:
             smtp.close()
             raise ConnectionFailed(
                 f"SMTP server {_where(account)} does not offer STARTTLS: refusing to send in plaintext "
-                '(use smtp_security = "tls" with the server\'s TLS port if it has one)'
+                '(use smtp_security = "tls" with the server\'s TLS port if it has one)',
+                temporary=False,
             )
         try:
             smtp.starttls(context=tls_context(account))
@@ -156,10 +160,15 @@ def send(
     except ssl.SSLCertVerificationError as exc:
         raise ConnectionFailed(
             f"the TLS certificate of SMTP server {_where(account)} could not be verified "
-            f"({exc.verify_message}); if the server uses its own CA, set ca_file"
+            f"({exc.verify_message}); if the server uses its own CA, set ca_file",
+            temporary=False,
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise ConnectionFailed(f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}") from None
+        # A TLS mismatch (wrong port or security setting) will not fix itself; the rest may.
+        raise ConnectionFailed(
+            f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}",
+            temporary=not isinstance(exc, ssl.SSLError),
+        ) from None
     try:
         login_refused: AuthenticationFailed | None = None
         try:
@@ -186,7 +195,8 @@ class _Refused(SendRefused):
     """A refusal with the server's reply code, to tell "log in first" from other reasons."""
 
     def __init__(self, message: str, code: int, text: str) -> None:
-        super().__init__(message)
+        # 4xx: the server is busy or greylisting, try later; 5xx: it will say the same again.
+        super().__init__(message, temporary=400 <= code < 500)
         self.needs_auth = code in (530, 535, 538) or text.lstrip().startswith("5.7.")
 
 

@@ -349,6 +349,15 @@ ALTER TABLE support_events ADD COLUMN step INTEGER GENERATED ALWAYS AS (
 ) VIRTUAL;
 CREATE INDEX support_events_walk ON support_events(conversation_id, ts, step, kind, agent, customer);
 """,
+    13: """
+-- Outbox retries. A reply that failed for a reason that may pass (server down, SMTP 4xx)
+-- is tried again by a sync from next_attempt_at on, waiting longer after each of its
+-- consecutive failures; a permanent failure has no next_attempt_at and waits for the user.
+-- status 'held': a teammate claimed, closed or answered the conversation (held_by).
+ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN held_by TEXT;
+""",
 }
 
 

@@ -5,6 +5,11 @@ Life of a row::
     queued --(claimed)--> sending --(SMTP accepted: smtp_done_at)--> ... --> sent
        |                     |
        +--> cancelled        +--(SMTP failed)--> failed --(retry)--> sending ...
+       |
+       +--(a teammate claimed, closed or answered)--> held --(send anyway)--> sending ...
+
+A ``failed`` row with ``next_attempt_at`` is tried again by a sync from that time on (the
+failure may pass by itself); without it, it waits for the user, like a ``held`` one.
 
 ``message_id`` is the idempotency key: a row whose ``smtp_done_at`` is set never goes to
 SMTP again, and a row left in ``sending`` without it (the process died mid-send) is only
@@ -19,7 +24,9 @@ from datetime import datetime
 
 from supportinbox.store.db import utcnow_iso
 
-STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+STATUSES = ("queued", "sending", "sent", "failed", "held", "cancelled")
+# Not sent yet: what the outbox lists and the status bar counts.
+WAITING = ("queued", "sending", "failed", "held")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class OutboxRow:
     sent_at: str | None
     filed_in_sent: bool
     answered_set: bool
+    next_attempt_at: str | None = None
+    failures: int = 0
+    held_by: str | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -71,6 +81,9 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         sent_at=row["sent_at"],
         filed_in_sent=bool(row["filed_in_sent"]),
         answered_set=bool(row["answered_set"]),
+        next_attempt_at=row["next_attempt_at"],
+        failures=int(row["failures"]),
+        held_by=row["held_by"],
     )
 
 
@@ -128,23 +141,50 @@ def list_rows(conn: sqlite3.Connection, statuses: tuple[str, ...] | None = None)
 
 
 def due(
-    conn: sqlite3.Connection, now: datetime, *, include_failed: bool, ignore_delay: bool
+    conn: sqlite3.Connection,
+    now: datetime,
+    *,
+    include_failed: bool,
+    ignore_delay: bool,
+    include_held: bool = False,
 ) -> list[OutboxRow]:
-    """Rows to work on now: queued (past their undo window), interrupted, and failed on request."""
-    statuses = ("queued", "sending", "failed") if include_failed else ("queued", "sending")
+    """Rows to work on now: queued (past their undo window), interrupted, failed ones whose
+    retry time has come, every failed one on request (``include_failed``), held ones only
+    when asked for (``include_held``)."""
+    statuses = ("queued", "sending", "failed", "held") if include_held else ("queued", "sending", "failed")
     stamp = now.isoformat(timespec="seconds")
-    return [
-        row
-        for row in list_rows(conn, statuses)
-        if ignore_delay or row.status != "queued" or row.not_before is None or row.not_before <= stamp
-    ]
+
+    def wanted(row: OutboxRow) -> bool:
+        if row.status == "queued":
+            return ignore_delay or row.not_before is None or row.not_before <= stamp
+        if row.status == "failed" and not include_failed:
+            return row.next_attempt_at is not None and row.next_attempt_at <= stamp
+        return True
+
+    return [row for row in list_rows(conn, statuses) if wanted(row)]
+
+
+def next_attempt(conn: sqlite3.Connection) -> str | None:
+    """The earliest time a failed reply is due to be tried again, if any."""
+    row = conn.execute(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'failed' AND next_attempt_at IS NOT NULL"
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def waiting_count(conn: sqlite3.Connection) -> int:
+    """Replies not sent yet (queued, sending, failed or held)."""
+    marks = ", ".join("?" for _ in WAITING)
+    row = conn.execute(f"SELECT COUNT(*) FROM outbox WHERE status IN ({marks})", WAITING).fetchone()
+    return int(row[0])
 
 
 def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[str, ...]) -> bool:
     """Move a row to ``sending`` and count the attempt, if it is still in ``from_statuses``."""
     marks = ", ".join("?" for _ in from_statuses)
     cursor = conn.execute(
-        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status IN ({marks})",
+        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL "
+        f"WHERE id = ? AND status IN ({marks})",
         (outbox_id, *from_statuses),
     )
     return cursor.rowcount == 1
@@ -176,11 +216,29 @@ def mark_sent(conn: sqlite3.Connection, outbox_id: int, note: str | None = None)
     )
 
 
-def mark_failed(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
-    """SMTP did not accept the reply: it stays in the outbox for a retry."""
+def mark_failed(
+    conn: sqlite3.Connection, outbox_id: int, error: str, *, retry_at: datetime | None = None
+) -> None:
+    """SMTP did not accept the reply: it stays in the outbox, for a sync to try again from
+    ``retry_at`` (counted as one more consecutive failure), or for the user when None."""
     conn.execute(
-        "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ? AND smtp_done_at IS NULL",
-        (error, outbox_id),
+        "UPDATE outbox SET status = 'failed', last_error = ?, next_attempt_at = ?, held_by = NULL, "
+        "failures = failures + ? WHERE id = ? AND smtp_done_at IS NULL",
+        (
+            error,
+            retry_at.isoformat(timespec="seconds") if retry_at else None,
+            1 if retry_at else 0,
+            outbox_id,
+        ),
+    )
+
+
+def mark_held(conn: sqlite3.Connection, outbox_id: int, by: str, reason: str) -> None:
+    """A teammate got there first: the reply waits for the user's decision."""
+    conn.execute(
+        "UPDATE outbox SET status = 'held', held_by = ?, last_error = ?, next_attempt_at = NULL "
+        "WHERE id = ? AND smtp_done_at IS NULL",
+        (by, reason, outbox_id),
     )
 
 
@@ -192,7 +250,7 @@ def note_error(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
 def cancel(conn: sqlite3.Connection, outbox_id: int) -> bool:
     """Cancel a reply that has not started sending; False once sending has begun."""
     cursor = conn.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE id = ? AND status IN ('queued', 'failed') "
+        "UPDATE outbox SET status = 'cancelled' WHERE id = ? AND status IN ('queued', 'failed', 'held') "
         "AND smtp_done_at IS NULL",
         (outbox_id,),
     )

@@ -2,8 +2,8 @@
 got there first.
 
 With a fresh SELECT of the inbox and FETCH of the conversation's flags, and a search of
-Sent for replies to the conversation, the reply is held (:class:`SendRefused`, it stays in
-the outbox) when a teammate
+Sent for replies to the conversation, the reply is held (:class:`Held`, it stays in the
+outbox, naming the teammate) when a teammate
 
 - holds the conversation (a claim that is not ours),
 - closed it (last writer not us),
@@ -16,8 +16,8 @@ Before those reads the reply must win the atomic step of :mod:`supportinbox.team
 held, naming the winner, and a teammate whose send ended just before shows in the reads.
 
 ``supportinbox team send-anyway ID`` (and :func:`checks_without_collision`) send regardless.
-If the IMAP server cannot be asked, the reply is held too: sending blind could answer the
-customer twice.
+If the IMAP server cannot be asked, the reply is not sent blind (that could answer the
+customer twice): the refusal is ``temporary``, so a later sync, or the open app, asks again.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from supportinbox.config import AccountConfig
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock
-from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.mail.parse import decode_header_value
@@ -61,13 +61,13 @@ NAME_WAIT_SECONDS = 5.0
 SETTLE_SECONDS_PER_TIMEOUT = 2
 
 
-def _held(reason: str) -> SendRefused:
-    """A reply held because of a teammate, in words: the reason only.
+def _held(who: str, reason: str) -> Held:
+    """A reply held because of ``who``, in words: the reason only.
 
     The reply stays in the outbox; each interface says how to send it anyway (the command
     line names its command, the app its key), so no advice is built in here.
     """
-    return SendRefused(reason)
+    return Held(reason, by=who, reason=reason)
 
 
 def _when(text: str | None) -> str:
@@ -151,7 +151,10 @@ def _teammate_replies(
 
 
 def collision_check(db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None:
-    """Hold the reply (:class:`SendRefused`) if a teammate claimed, closed or answered it."""
+    """Hold the reply (:class:`Held`) if a teammate claimed, closed or answered it.
+
+    When the server cannot be asked, the refusal is ``temporary``: a later sync asks again.
+    """
     if not row.conversation_id:
         return
     try:
@@ -161,8 +164,9 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
     try:
         imap = connect(account_name, account)
     except UserError as exc:
-        raise _held(
-            f"the server could not be asked whether a teammate answered first ({exc.message})"
+        raise SendRefused(
+            f"the server could not be asked whether a teammate answered first ({exc.message})",
+            temporary=exc.temporary,
         ) from None
     me = account.agent
     try:
@@ -173,19 +177,25 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
         state, flags = fresh.state, fresh.flags
         holder = state.state.assigned_to
         if holder and holder != me:
-            raise _held(f"{holder} claimed conversation {ref.id}{_when(state.written_at)}")
+            raise _held(holder, f"{holder} claimed conversation {ref.id}{_when(state.written_at)}")
         if state.state.status == "closed" and state.last_writer not in (None, me):
-            raise _held(f"{state.last_writer} closed conversation {ref.id}{_when(state.written_at)}")
+            writer = state.last_writer or "a teammate"
+            raise _held(writer, f"{writer} closed conversation {ref.id}{_when(state.written_at)}")
         replies = _teammate_replies(imap, db, account, ref, row)
         if replies:
             who, when = replies[-1]
-            raise _held(f"{who} already replied to conversation {ref.id}{_when(when)} (found in Sent)")
+            raise _held(who, f"{who} already replied to conversation {ref.id}{_when(when)} (found in Sent)")
         if _answered_unseen(db, ref, flags):
-            by = f", last team change by {state.last_writer}" if state.last_writer not in (None, me) else ""
-            raise _held(f"conversation {ref.id} was answered meanwhile (flagged answered on the server{by})")
+            other = state.last_writer if state.last_writer not in (None, me) else None
+            by = f", last team change by {other}" if other else ""
+            raise _held(
+                other or "a teammate",
+                f"conversation {ref.id} was answered meanwhile (flagged answered on the server{by})",
+            )
     except (*NETWORK_ERRORS, IMAPClientError) as exc:
-        raise _held(
-            f"the server broke off the check for a teammate's reply ({one_line(str(exc), limit=120)})"
+        raise SendRefused(
+            f"the server broke off the check for a teammate's reply ({one_line(str(exc), limit=120)})",
+            temporary=True,
         ) from None
     finally:
         logout(imap)
@@ -224,16 +234,17 @@ def _reserve(
         if replies:
             who, when = replies[-1]
             raise _held(
+                who,
                 f"{who} replied to conversation {ref.id}{_when(when)} while this reply was being sent "
-                "(found in Sent)"
+                "(found in Sent)",
             )
         if time.monotonic() >= deadline:
             break
         time.sleep(0.25)
     who, when = lost.agent or "a teammate", lost.since.isoformat(timespec="seconds") if lost.since else None
     if when:
-        raise _held(f"{who} started sending a reply to conversation {ref.id}{_when(when)}")
-    raise _held(f"{who} is sending a reply to conversation {ref.id} right now")
+        raise _held(who, f"{who} started sending a reply to conversation {ref.id}{_when(when)}")
+    raise _held(who, f"{who} is sending a reply to conversation {ref.id} right now")
 
 
 def install() -> None:

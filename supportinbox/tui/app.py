@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from textual import on, work
@@ -21,16 +21,18 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
+from supportinbox.mail.outbox import clock_time
 from supportinbox.tui import safe
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
-from supportinbox.tui.service import InboxService, SendResult, SyncOutcome
+from supportinbox.tui.service import InboxService, RetryRound, SendResult, SyncOutcome
 from supportinbox.tui.widgets.status_bar import SyncStatus
 
 _log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ ServiceFactory = Callable[[str], InboxService]
 # How often snoozes are woken and SLA thresholds applied while the app is open.
 CLOCK_SECONDS = 30.0
 PUSH_DELAY_SECONDS = 1.5  # after a read-state change, before it is sent to the server
+# How often the outbox is looked at for changes made elsewhere (the command line, a cron sync).
+OUTBOX_POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,14 @@ class SupportInboxApp(App[None]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave supportinbox"),
         Binding("question_mark,f1", "help", "Keys", id="help", tooltip="Every key of this screen"),
         Binding("s", "sync", "Sync", id="sync", tooltip="Fetch new mail now"),
+        Binding(
+            "O",
+            "outbox",
+            "Outbox",
+            id="outbox",
+            show=False,
+            tooltip="Replies not sent yet: retry, discard, send anyway",
+        ),
         Binding("A", "switch_account", "Account", id="switch_account", show=False, tooltip="Switch account"),
         Binding("T", "toggle_theme", "Theme", id="toggle_theme", show=False, tooltip="Light / dark theme"),
     ]
@@ -104,6 +116,8 @@ class SupportInboxApp(App[None]):
         self._skipped: tuple[str, ...] = ()  # messages the last sync left on the server
         self._sync_again = False
         self._stopping = threading.Event()  # set on exit: ends waits of background workers
+        self._retry_timer: Timer | None = None
+        self._retry_at: datetime | None = None
         self.sync_status = SyncStatus(
             account=service.account_name,
             demo=service.demo,
@@ -142,6 +156,8 @@ class SupportInboxApp(App[None]):
         self.set_keymap(self._keymap_from_config)
         self.push_screen(InboxScreen())
         self.set_interval(CLOCK_SECONDS, self._tick_clock)
+        self.set_interval(OUTBOX_POLL_SECONDS, self.outbox_changed)
+        self.outbox_changed()
         if not self.service.demo:
             self.action_sync()
             self.set_interval(self.service.config.ui.sync_interval_seconds, self._background_sync)
@@ -214,8 +230,8 @@ class SupportInboxApp(App[None]):
             progress="",
             offline="",
             last_sync=outcome.synced_at,
-            outbox=self.service.outbox_count(),
         )
+        self.outbox_changed()
         if outcome.skipped and outcome.skipped != self._skipped:
             # Said once per change, not at every sync: every sync tries them again.
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
@@ -265,9 +281,106 @@ class SupportInboxApp(App[None]):
     def _deliver(self, outbox_id: int) -> SendResult:
         return self.service.deliver(outbox_id)
 
+    # -- the outbox ---------------------------------------------------------------------------
+
     def outbox_changed(self) -> None:
-        """Re-count the outbox for the status bar (after a send, a cancel or a failure)."""
-        self.sync_status = self.sync_status.update(outbox=self.service.outbox_count())
+        """Re-read the outbox: the status bar's count, an open Outbox screen, the next retry.
+
+        Called after every send, cancel or failure here, and on a timer for changes made by
+        another process (``supportinbox outbox retry``, a cron sync).
+        """
+        count = self.service.outbox_count()
+        if count != self.sync_status.outbox:
+            self.sync_status = self.sync_status.update(outbox=count)
+        self._schedule_retry(self.service.next_retry())
+        from supportinbox.tui.screens.outbox import OutboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OutboxScreen):
+                screen.refresh_from_cache()
+
+    def _schedule_retry(self, when: datetime | None) -> None:
+        """Try failed replies again at ``when`` (the earliest retry time in the outbox)."""
+        if when == self._retry_at or self.service.demo:
+            return
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+        self._retry_at = when
+        if when is not None:
+            # A second late: the retry time has surely passed when the timer fires.
+            delay = max((when - datetime.now(UTC)).total_seconds(), 0.0) + 1.0
+            self._retry_timer = self.set_timer(delay, self._retry_due)
+
+    def _retry_due(self) -> None:
+        # _retry_at stays set: the same retry time is not scheduled twice, and a try that
+        # fails gets a new time from the outbox, which schedules the next one.
+        self._retry_timer = None
+        if self.sync_status.syncing:
+            self._retry_timer = self.set_timer(5.0, self._retry_due)
+            return
+        self._send_waiting()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="retry", description="Retrying replies")
+    def _send_waiting(self) -> RetryRound:
+        return self.service.send_waiting()
+
+    def action_outbox(self) -> None:
+        """Open the outbox (replies not sent yet)."""
+        from supportinbox.tui.screens.outbox import OutboxScreen
+
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
+
+    def key_for(self, binding_id: str, default: str) -> str:
+        """How the key of ``binding_id`` is shown, as remapped in ``[ui.keys]``."""
+        keys = self._keymap_from_config.get(binding_id, default).split(",")[0].strip() or default
+        return self.get_key_display(Binding(keys, ""))
+
+    def send_finished(self, result: SendResult) -> None:
+        """Say what became of a reply sent from a screen: a toast, or a modal when it did not go out."""
+        self.outbox_changed()
+        self.refresh_views()
+        if result.sent:
+            self.notify(one_line(result.message) or "Reply sent.", title="Reply")
+            return
+        title = "Held" if result.status == "held" else "Not sent"
+        self.push_screen(ErrorModal(title, self.not_sent_text(result)))
+
+    def not_sent_text(self, result: SendResult) -> str:
+        """Why a reply did not go out and what happens to it now, naming this app's keys."""
+        outbox = self.key_for("outbox", "O")
+        reason = result.message.rstrip(".") or "the reply did not go out"
+        if result.status == "held":
+            return (
+                f"{reason}. The reply waits in the outbox ({outbox}): there "
+                f"{self.key_for('outbox_send_anyway', 'S')} sends it anyway and "
+                f"{self.key_for('outbox_discard', 'd')} drops it."
+            )
+        if result.status == "failed" and result.retry_at is not None:
+            return (
+                f"Not sent: {reason}. It stays in the outbox ({outbox}) and is tried again at "
+                f"{clock_time(result.retry_at)}."
+            )
+        if result.status == "failed":
+            return (
+                f"Not sent: {reason}. It waits in the outbox ({outbox}) until you try it again or discard it."
+            )
+        return f"Not sent: {reason}. See the outbox ({outbox})."
+
+    def _retried(self, round_: RetryRound) -> None:
+        """A quiet word on each reply an automatic retry handled (no modal: nobody pressed a key)."""
+        for result in round_.results:
+            if result.sent:
+                self.notify(f"A reply that had failed went out (#{result.outbox_id}).", title="Reply")
+            elif result.status in ("failed", "held", "uncertain"):
+                self.notify(
+                    one_line(self.not_sent_text(result), limit=300),
+                    title=f"Reply #{result.outbox_id}",
+                    severity="warning",
+                )
+        self.outbox_changed()
+        self.refresh_views()
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -280,11 +393,11 @@ class SupportInboxApp(App[None]):
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SyncOutcome):
             self._sync_finished(worker.result)
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SendResult):
-            self.notify(worker.result.message, title="Reply")
-            self.outbox_changed()
-            self.refresh_views()
+            self.send_finished(worker.result)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, RetryRound):
+            self._retried(worker.result)
         elif event.state == WorkerState.ERROR:
-            if worker.group == "send":
+            if worker.group in ("send", "retry"):
                 self.outbox_changed()
             self.worker_failed(worker)
 

@@ -33,12 +33,15 @@ from supportinbox.mail import drafts
 from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.store import conversations, junk
+from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
+from supportinbox.store.outbox import OutboxRow
 from supportinbox.team.server import TeamConflict
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
+    from supportinbox.mail.outbox import Outcome, PreSendCheck
     from supportinbox.sync.hooks import SyncHook
     from supportinbox.sync.push import PushWatcher
 
@@ -68,11 +71,26 @@ class SyncOutcome:
 
 @dataclass(frozen=True)
 class SendResult:
-    """The outcome of sending one queued reply, in words."""
+    """The outcome of sending one queued reply: sent, or why not and what happens next.
+
+    ``status`` is the outbox's (:class:`supportinbox.mail.outbox.Outcome`): sent, unfinished,
+    failed (``retry_at`` set when the app tries again by itself), held (by ``held_by``),
+    uncertain or cancelled. ``message`` says why, without advice; the screens add the keys.
+    """
 
     outbox_id: int
     sent: bool
     message: str
+    status: str = "sent"
+    retry_at: datetime | None = None
+    held_by: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryRound:
+    """What one automatic try of the failed replies that were due did."""
+
+    results: list[SendResult]
 
 
 class InboxService:
@@ -251,11 +269,17 @@ class InboxService:
         return junk.list_suspects(self.reader)
 
     def outbox_count(self) -> int:
-        """Replies not sent yet (queued, sending or failed)."""
-        row = self.reader.conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending', 'failed')"
-        ).fetchone()
-        return int(row[0])
+        """Replies not sent yet (queued, sending, failed or held)."""
+        return outbox_store.waiting_count(self.reader.conn)
+
+    def outbox_rows(self) -> list[OutboxRow]:
+        """Replies not sent yet, oldest first."""
+        return outbox_store.list_rows(self.reader.conn, outbox_store.WAITING)
+
+    def next_retry(self) -> datetime | None:
+        """When the next failed reply is due to be tried again by itself, if any."""
+        moment = outbox_store.next_attempt(self.reader.conn)
+        return datetime.fromisoformat(moment) if moment else None
 
     def last_sync(self) -> str | None:
         row = self.reader.conn.execute("SELECT MAX(last_sync) FROM folders").fetchone()
@@ -481,16 +505,55 @@ class InboxService:
 
     def deliver(self, outbox_id: int) -> SendResult:
         """Send one queued reply now (its undo window is over)."""
+        return self._send_one(outbox_id)
+
+    def retry(self, outbox_id: int) -> SendResult:
+        """Try a failed or held reply again now (a held one meets the teammate check again)."""
+        return self._send_one(outbox_id, held=True)
+
+    def send_anyway(self, outbox_id: int) -> SendResult:
+        """Send a held reply without asking whether a teammate got there first."""
+        from supportinbox.team.collision import checks_without_collision
+
+        return self._send_one(outbox_id, held=True, checks=checks_without_collision())
+
+    def discard(self, outbox_id: int) -> bool:
+        """Drop a reply that has not gone out; False when it is already on its way."""
+        return self.cancel(outbox_id)
+
+    def _send_one(
+        self, outbox_id: int, *, held: bool = False, checks: list[PreSendCheck] | None = None
+    ) -> SendResult:
         from supportinbox.mail.outbox import send_due
 
         with self.writer() as db:
-            report = send_due(db, self.config, self.account_name, self.account, ids=[outbox_id], force=True)
-        for outcome in report.outcomes:
-            if outcome.outbox_id == outbox_id:
-                if outcome.status in ("sent", "unfinished"):
-                    return SendResult(outbox_id, True, outcome.message or "Reply sent.")
-                raise _send_failed(outcome.message, held=outcome.status == "held")
-        raise _send_failed("it was cancelled or is no longer due")
+            report = send_due(
+                db,
+                self.config,
+                self.account_name,
+                self.account,
+                ids=[outbox_id],
+                force=True,
+                held=held,
+                checks=checks,
+            )
+            for outcome in report.outcomes:
+                if outcome.outbox_id == outbox_id:
+                    return _result(outcome)
+            # Not due any more: another process (a sync, the CLI) got to it first.
+            row = outbox_store.get(db.conn, outbox_id)
+        if row is not None and row.status == "sent":
+            return SendResult(outbox_id, True, "", "sent")
+        state = row.status if row is not None else "gone"
+        return SendResult(outbox_id, False, f"it is no longer waiting to be sent ({state})", "cancelled")
+
+    def send_waiting(self) -> RetryRound:
+        """Try the failed replies whose retry time has come (and queued ones left behind)."""
+        from supportinbox.mail.outbox import send_due
+
+        with self.writer() as db:
+            report = send_due(db, self.config, self.account_name, self.account)
+        return RetryRound([_result(outcome) for outcome in report.outcomes])
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -529,7 +592,8 @@ class InboxService:
         return SyncOutcome(summary, utcnow_iso(), skipped=skipped, notice=notice)
 
     def _send_due(self, db: Database) -> str:
-        """Send replies whose undo window is over but were not sent (the app was closed, a crash).
+        """Send replies whose undo window is over but were not sent (the app was closed, a crash),
+        and failed ones whose retry time has come.
 
         Returns what the user must hear about them ("" when nothing was due).
         """
@@ -616,12 +680,12 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", ".)")) else text + "."
 
 
-def _send_failed(reason: str, *, held: bool = False) -> UserError:
-    """A readable error for a reply that did not go out; its title already says "Not sent"."""
-    from supportinbox.errors import SendRefused
-
-    reason = reason.strip()
-    for said in ("The reply was not sent:", "not sent:", "Not sent:"):
-        reason = reason.removeprefix(said).strip()  # the reason may already say so: not twice
-    kept = "" if "stays in the outbox" in reason else " The reply stays in the outbox."
-    return SendRefused(_sentence(f"Held back: {reason}" if held else reason) + kept)
+def _result(outcome: Outcome) -> SendResult:
+    return SendResult(
+        outcome.outbox_id,
+        outcome.status in ("sent", "unfinished"),
+        outcome.message,
+        outcome.status,
+        outcome.retry_at,
+        outcome.held_by,
+    )

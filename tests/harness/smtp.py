@@ -40,8 +40,11 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: bool = False
+    permanent: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse and self.permanent:
+            return "550 5.1.1 mailbox unavailable (test)"
         if self.refuse:
             return "451 4.3.0 temporarily refusing mail (test)"
         with self.lock:
@@ -109,8 +112,10 @@ class SmtpServer:
         with self.handler.lock:
             return list(self.handler.received)
 
-    def set_refusing(self, refuse: bool) -> None:
+    def set_refusing(self, refuse: bool, *, permanent: bool = False) -> None:
+        """Refuse every message: 451 (try later), or 550 (never) when ``permanent``."""
         self.handler.refuse = refuse
+        self.handler.permanent = permanent
 
     def start(self) -> SmtpServer:
         if self.security == "tls":

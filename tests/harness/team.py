@@ -92,9 +92,17 @@ class Teammate:
             return drafts.queue_draft(self.db, draft, msg)
 
     def send(self, outbox_id: int, checks: list[sender.PreSendCheck] | None = None) -> sender.SendReport:
+        """Send this reply now, as the user naming it does (a held one too)."""
         with self.active():
             return sender.send_due(
-                self.db, self.config, self.name, self.account, force=True, ids=[outbox_id], checks=checks
+                self.db,
+                self.config,
+                self.name,
+                self.account,
+                force=True,
+                ids=[outbox_id],
+                checks=checks,
+                held=True,
             )
 
 
@@ -127,17 +135,23 @@ def make_team(
 
 
 def app_account_and_bob(
-    home: Path, base: Path, dovecot: Dovecot, message: bytes, message_id: str, extra: str = ""
+    home: Path,
+    base: Path,
+    dovecot: Dovecot,
+    message: bytes,
+    message_id: str,
+    extra: str = "",
+    smtp: SmtpServer | None = None,
 ) -> tuple[str, Teammate]:
     """The app's account (alice) at ``home`` with ``message`` synced, and teammate bob.
 
     Returns the conversation id of ``message_id`` and bob; alice's cache is left closed for
     the app to open.
     """
-    setup = setup_account(home, dovecot, None, [message], extra=extra)
+    setup = setup_account(home, dovecot, smtp, [message], extra=extra)
     cid = setup.conversation_of(message_id)
     setup.db.close()
-    (bob,) = make_team(base, dovecot, None, ("bob",))
+    (bob,) = make_team(base, dovecot, smtp, ("bob",))
     return cid, bob
 
 

@@ -51,7 +51,8 @@ def test_reply_to_a_claimed_conversation_is_held_then_forced(
     assert "alice claimed conversation" in outcome.message
     assert smtp_server.received == [] and _in_sent(dovecot) == 0
     row = store.get(bob.db.conn, outbox_id)
-    assert row is not None and row.status == "failed" and "alice claimed" in (row.last_error or "")
+    assert row is not None and row.status == "held" and row.held_by == "alice"
+    assert "alice claimed" in (row.last_error or "")
 
     forced = bob.cli(capsys, "team", "send-anyway", str(outbox_id))
     assert forced.code == 0, forced.err

@@ -1,7 +1,9 @@
-"""The outbox in the cache: drafts from conversations, queueing, undo window, cancel, holds."""
+"""The outbox in the cache: drafts from conversations, queueing, undo window, cancel, holds,
+and retries (a passing failure is tried again later; a permanent or held one waits)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -11,12 +13,13 @@ import pytest
 
 from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.domain.templates import install_default_templates
-from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import Database, migrate, open_database
+from supportinbox.store.migrations import MIGRATIONS
 from tests.store.factories import NOW, add_message
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
@@ -166,16 +169,22 @@ def test_pre_send_check_holds_the_reply_without_smtp(
         db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow
     ) -> None:
         seen.append(row.id)
-        raise SendRefused("bob answered this conversation 2 minutes ago")
+        raise Held("not sent: bob answered", by="bob", reason="bob answered this conversation 2 minutes ago")
 
     # smtp_port 1 on loopback: had the check not held it, sending would fail differently.
     report = sender.send_due(db, config, "support", account, checks=[teammate_answered])
     assert seen == [outbox_id]
     (outcome,) = report.outcomes
-    assert outcome.status == "held" and "bob answered" in outcome.message and not report.ok
+    assert outcome.status == "held" and outcome.held_by == "bob" and not report.ok
+    assert outcome.message == "bob answered this conversation 2 minutes ago"
     row = store.get(db.conn, outbox_id)
-    assert row is not None and row.status == "failed" and row.attempts == 0
+    assert row is not None and row.status == "held" and row.attempts == 0 and row.held_by == "bob"
     assert row.last_error == "bob answered this conversation 2 minutes ago"
+    assert row.next_attempt_at is None
+    # Held is not failed: neither a sync nor a plain retry of every reply takes it up again.
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert sender.send_due(db, config, "support", account, now=later, force=True).outcomes == []
+    assert store.waiting_count(db.conn) == 1
 
 
 def test_registered_checks_run_by_default(
@@ -185,7 +194,7 @@ def test_registered_checks_run_by_default(
     drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
 
     def hold(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
-        raise SendRefused("held by policy")
+        raise Held("held by policy", by="policy", reason="held by policy")
 
     monkeypatch.setattr(sender, "PRE_SEND_CHECKS", [hold])
     (outcome,) = sender.send_due(db, config, "support", account).outcomes
@@ -200,8 +209,111 @@ def test_failed_send_is_kept_with_the_reason(db: Database, config: Config, accou
     row = store.get(db.conn, outbox_id)
     assert row is not None and row.status == "failed" and row.attempts == 1
     assert "127.0.0.1:1" in (row.last_error or "")
-    # Not retried behind the user's back; only an explicit retry (force) picks it up.
+    # Not tried again before its retry time; an explicit retry (force) takes it at once.
     assert sender.send_due(db, config, "support", account, checks=[]).outcomes == []
     assert len(sender.send_due(db, config, "support", account, force=True, checks=[]).outcomes) == 1
     row = store.get(db.conn, outbox_id)
     assert row is not None and row.attempts == 2
+
+
+# -- retries: a passing failure is tried again later, a permanent or held one waits --
+
+
+def _queued(db: Database, config: Config, account: AccountConfig) -> int:
+    add_message(db, message_id="<r1@customer.test>", body="Help please", when=NOW - timedelta(hours=1))
+    refresh_conversations(db, config, account, now=NOW)
+    conversation = str(
+        db.conn.execute(
+            "SELECT conversation_id FROM messages WHERE message_id = '<r1@customer.test>'"
+        ).fetchone()[0]
+    )
+    draft = drafts.prepare_draft(db, config, account, conversation, "login-help")
+    return drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
+
+
+def _row(db: Database, outbox_id: int) -> store.OutboxRow:
+    row = store.get(db.conn, outbox_id)
+    assert row is not None
+    return row
+
+
+def test_a_refused_connection_is_tried_again_later_waiting_longer_each_time(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    outbox_id = _queued(db, config, account)
+    start = datetime.now(UTC)
+    # The SMTP port (1 on loopback) refuses connections, as a server that is down does.
+    (outcome,) = sender.send_due(db, config, "support", account, checks=[], now=start).outcomes
+    assert outcome.status == "failed" and "connection refused" in outcome.message
+    assert outcome.retry_at == start + timedelta(minutes=1)
+    row = _row(db, outbox_id)
+    assert (row.status, row.failures, row.attempts) == ("failed", 1, 1)
+    assert row.next_attempt_at == (start + timedelta(minutes=1)).isoformat(timespec="seconds")
+
+    # A sync before the retry time leaves it; the first sync after it tries again.
+    later = start + timedelta(seconds=30)
+    assert sender.send_due(db, config, "support", account, checks=[], now=later).outcomes == []
+    later = start + timedelta(minutes=1, seconds=5)
+    (again,) = sender.send_due(db, config, "support", account, checks=[], now=later).outcomes
+    assert again.status == "failed" and again.retry_at == later + timedelta(minutes=2)
+    assert (_row(db, outbox_id).failures, _row(db, outbox_id).attempts) == (2, 2)
+    assert store.next_attempt(db.conn) == (later + timedelta(minutes=2)).isoformat(timespec="seconds")
+
+
+def test_the_wait_grows_and_stays_hourly() -> None:
+    waits = [sender.retry_delay(n) for n in range(1, 10)]
+    assert waits == sorted(waits) and waits[0] == timedelta(minutes=1)
+    assert waits[-1] == waits[-2] == timedelta(hours=1)
+
+
+def test_a_permanent_failure_waits_for_the_user(db: Database, config: Config, account: AccountConfig) -> None:
+    outbox_id = _queued(db, config, account)
+
+    def refused(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
+        raise SendRefused("SMTP server refused the message (550 no such user)")
+
+    (outcome,) = sender.send_due(db, config, "support", account, checks=[refused]).outcomes
+    assert outcome.status == "failed" and outcome.retry_at is None
+    row = _row(db, outbox_id)
+    assert row.status == "failed" and row.next_attempt_at is None and row.failures == 0
+    much_later = datetime.now(UTC) + timedelta(days=3)
+    assert sender.send_due(db, config, "support", account, checks=[refused], now=much_later).outcomes == []
+    assert store.waiting_count(db.conn) == 1
+    assert sender.waiting_state(row) == "failed, waits for you"
+
+
+def test_a_check_that_cannot_reach_the_server_is_tried_again(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    outbox_id = _queued(db, config, account)
+
+    def unreachable(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
+        raise SendRefused("could not check with the server (connection refused)", temporary=True)
+
+    (outcome,) = sender.send_due(db, config, "support", account, checks=[unreachable]).outcomes
+    assert outcome.status == "failed" and outcome.retry_at is not None
+    row = _row(db, outbox_id)
+    assert row.attempts == 0 and row.failures == 1 and row.next_attempt_at is not None
+    assert sender.waiting_state(row).startswith("failed, next try ")
+
+
+def test_an_old_outbox_gains_the_retry_columns(tmp_path: Path) -> None:
+    retry_migration = next(n for n, sql in MIGRATIONS.items() if "next_attempt_at" in sql)
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number in sorted(n for n in MIGRATIONS if n < retry_migration):
+        conn.executescript(MIGRATIONS[number])
+    conn.execute(f"PRAGMA user_version = {retry_migration - 1}")
+    conn.execute(
+        "INSERT INTO outbox (message_id, recipients, raw, status, created_at, last_error) "
+        "VALUES ('<old@acme.test>', 'lina@customer.test', x'00', 'failed', '2026-11-01T10:00:00+00:00', "
+        "'451 try later')"
+    )
+    conn.close()
+    db = open_database(path)
+    try:
+        (row,) = store.list_rows(db.conn)
+        assert (row.status, row.next_attempt_at, row.failures, row.held_by) == ("failed", None, 0, None)
+        assert migrate(db.conn) == max(MIGRATIONS)
+    finally:
+        db.close()

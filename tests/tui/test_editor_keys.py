@@ -120,6 +120,11 @@ async def test_an_editor_that_fails_leaves_the_reply_alone(
 async def test_editor_keys_are_in_help_and_the_palette() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        inbox_palette = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Outbox" in inbox_palette and ("Outbox", "outbox") in {
+            (d, i) for _, d, i in key_rows(app.screen)
+        }
         editor = await _open_editor(pilot)
         rows = {(description, ident) for _, description, ident in key_rows(editor)}
         assert {("Send", "send"), ("Discard", "discard"), ("Edit in $EDITOR", "external_editor")} <= rows

@@ -1,0 +1,279 @@
+"""The outbox: replies not sent yet, where each stands and why; retry, discard, send anyway.
+
+It re-reads the outbox whenever the app notices a change (its own sends, the next try of a
+failed reply, or the command line in another process), so what it lists is what the
+status bar counts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
+from supportinbox.store.outbox import OutboxRow
+from supportinbox.tui.screens.modals import ConfirmModal
+from supportinbox.tui.service import SendResult
+from supportinbox.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+def _signature(rows: list[OutboxRow]) -> tuple[tuple[object, ...], ...]:
+    return tuple((r.id, r.status, r.last_error, r.next_attempt_at, r.attempts, r.held_by) for r in rows)
+
+
+class OutboxScreen(Screen[None]):
+    """Every reply that has not gone out, oldest first, with the highlighted one below."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "back", "Back", id="outbox_back", tooltip="Back"),
+        Binding("r", "retry", "Retry now", id="outbox_retry", tooltip="Try to send this reply now"),
+        Binding(
+            "S",
+            "send_anyway",
+            "Send anyway",
+            id="outbox_send_anyway",
+            tooltip="Send a held reply although a teammate got there first",
+        ),
+        Binding("d", "discard", "Discard", id="outbox_discard", tooltip="Drop this reply: it is never sent"),
+        Binding("enter", "open", "Conversation", id="outbox_open", tooltip="Read the conversation"),
+        Binding("j", "cursor(1)", "Down", show=False, id="outbox_down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="outbox_up"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="outbox")
+        self._rows: list[OutboxRow] = []
+        self._shown: tuple[tuple[object, ...], ...] | None = None
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        return cast("SupportInboxApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled("Outbox — replies not sent yet", "bold"), id="outbox-title")
+        yield DataTable[Content](cursor_type="row", id="outbox-list")
+        with VerticalScroll(id="outbox-detail"):
+            yield Static(id="outbox-why")
+            yield Static(id="outbox-text")
+        yield StatusBar(self.inbox_app.service.now, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("#", key="id", width=4)
+        table.add_column("State", key="state", width=26)
+        table.add_column("To", key="to", width=28)
+        table.add_column("Subject", key="subject")
+        self.watch(self.app, "sync_status", self._status_changed)
+        self.refresh_from_cache()
+        table.focus()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    # -- the list ---------------------------------------------------------------------------
+
+    def refresh_from_cache(self) -> None:
+        """Re-read the outbox; the table is rebuilt only when something changed."""
+        rows = self.inbox_app.service.outbox_rows()
+        signature = _signature(rows)
+        if signature == self._shown:
+            return
+        table = self.query_one(DataTable)
+        keep = self.current()
+        self._rows, self._shown = rows, signature
+        table.clear()
+        now = datetime.now(UTC)
+        for row in rows:
+            table.add_row(
+                Content(f"#{row.id}"),
+                Content.styled(waiting_state(row, now), _state_style(row)),
+                Content(one_line(", ".join(row.recipients), limit=28)),
+                Content(one_line(row.subject) or "(no subject)"),
+                key=str(row.id),
+            )
+        if keep is not None and any(r.id == keep.id for r in rows):
+            table.move_cursor(row=table.get_row_index(str(keep.id)))
+        self._show_detail()
+
+    def current(self) -> OutboxRow | None:
+        table = self.query_one(DataTable)
+        if not self._rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self._rows):
+            return None
+        return self._rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        why = self.query_one("#outbox-why", Static)
+        text = self.query_one("#outbox-text", Static)
+        row = self.current()
+        if row is None:
+            why.update(Content.styled("The outbox is empty: every reply went out.", "$text-muted"))
+            text.update("")
+            return
+        why.update(self._explain(row))
+        msg, body = reply_text(row)
+        head = "\n".join(
+            f"{name}: {one_line(str(msg[name]))}" for name in ("To", "Cc", "Subject") if msg[name]
+        )
+        text.update(Content(f"{head}\n\n{clean(body)}"))
+
+    def _explain(self, row: OutboxRow) -> Content:
+        app = self.inbox_app
+        state = waiting_state(row)
+        reason = one_line(row.last_error or "", limit=400)
+        tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
+        lines: list[tuple[str, str] | str] = [
+            (f"#{row.id} {state}", "bold"),
+            f" · written {clock_time(row.created_at)} · {tries}",
+        ]
+        if reason:
+            lines += ["\n", ("Why: ", "bold"), reason]
+        if row.status == "held":
+            advice = (
+                f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
+                f"{app.key_for('outbox_discard', 'd')} drops it, "
+                f"{app.key_for('outbox_retry', 'r')} asks the server again."
+            )
+        elif row.status == "failed" and row.next_attempt_at:
+            advice = (
+                f"The app tries again at {clock_time(row.next_attempt_at)}; "
+                f"{app.key_for('outbox_retry', 'r')} tries now."
+            )
+        elif row.status == "failed":
+            advice = (
+                f"It waits for you: {app.key_for('outbox_retry', 'r')} tries again once the cause is "
+                f"fixed, {app.key_for('outbox_discard', 'd')} drops it."
+            )
+        else:
+            advice = ""
+        if advice:
+            lines += ["\n", (advice, "$text-muted")]
+        return Content.assemble(*lines)
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if self._rows:
+            table.move_cursor(row=max(0, min(table.cursor_row + step, len(self._rows) - 1)))
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _target(self) -> OutboxRow | None:
+        row = self.current()
+        if row is None:
+            self.app.bell()
+        return row
+
+    def action_retry(self) -> None:
+        row = self._target()
+        if row is not None:
+            self.notify(f"Trying reply #{row.id} again…")
+            self._send(row.id, anyway=False)
+
+    def action_send_anyway(self) -> None:
+        row = self._target()
+        if row is None:
+            return
+        if row.status != "held":
+            self.notify(
+                f"Only a held reply is sent anyway; {self.inbox_app.key_for('outbox_retry', 'r')} "
+                "tries this one again.",
+                severity="warning",
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(row.id, anyway=True)
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Send it anyway?",
+                f"{one_line(row.last_error or 'A teammate got there first.', limit=200)}\n"
+                "The customer may get two answers.",
+                yes="Send anyway",
+            ),
+            answered,
+        )
+
+    def action_discard(self) -> None:
+        row = self._target()
+        if row is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._discard(row.id)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Discard reply #{row.id}?",
+                f"To {one_line(', '.join(row.recipients), limit=60)}: {one_line(row.subject, limit=60)}\n"
+                "It is never sent.",
+                yes="Discard",
+            ),
+            answered,
+        )
+
+    def action_open(self) -> None:
+        row = self._target()
+        if row is not None and row.conversation_id:
+            from supportinbox.tui.screens.conversation import ConversationScreen
+
+            self.app.push_screen(ConversationScreen(row.conversation_id))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(thread=True, exit_on_error=False, group="outbox-send", description="Sending a reply again")
+    def _send(self, outbox_id: int, anyway: bool) -> SendResult:
+        service = self.inbox_app.service
+        return service.send_anyway(outbox_id) if anyway else service.retry(outbox_id)
+
+    @work(thread=True, exit_on_error=False, group="outbox-discard", description="Discarding a reply")
+    def _discard(self, outbox_id: int) -> tuple[int, bool]:
+        return outbox_id, self.inbox_app.service.discard(outbox_id)
+
+    @on(Worker.StateChanged)
+    def _done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group not in ("outbox-send", "outbox-discard"):
+            return
+        if event.state == WorkerState.ERROR:
+            self.inbox_app.worker_failed(worker)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SendResult):
+            self.inbox_app.send_finished(worker.result)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, tuple):
+            outbox_id, dropped = cast("tuple[int, bool]", worker.result)
+            self.notify(
+                f"Reply #{outbox_id} discarded: it is never sent."
+                if dropped
+                else f"Reply #{outbox_id} is already on its way: too late to discard it.",
+                severity="information" if dropped else "warning",
+            )
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.inbox_app.outbox_changed()
+
+
+def _state_style(row: OutboxRow) -> str:
+    if row.status == "held":
+        return "$text-warning"
+    if row.status == "failed":
+        return "$text-error" if not row.next_attempt_at else "$text-warning"
+    return ""

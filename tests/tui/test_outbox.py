@@ -1,0 +1,181 @@
+"""The outbox in the app, on real Dovecot and SMTP: a failed reply is tried again by itself
+and goes out once; the Outbox screen retries, discards and sends held replies anyway; the
+status bar follows changes made by the command line in another process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from supportinbox.config import load_config
+from supportinbox.mail import outbox as sender
+from supportinbox.store import outbox as outbox_store
+from supportinbox.team import actions
+from supportinbox.team.collision import install
+from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.modals import ConfirmModal, ErrorModal
+from supportinbox.tui.screens.outbox import OutboxScreen
+from supportinbox.tui.widgets.status_bar import StatusBar
+from tests.harness import cliproc
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import make_message
+from tests.harness.replies import setup_account
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import app_account_and_bob
+from tests.tui.support import SIZE, pilot_test, settle, wait_until
+
+pytestmark = pytest.mark.server
+
+MID = "<outbox-tui@customer.test>"
+
+
+@pytest.fixture(autouse=True)
+def _collision_check_installed() -> None:
+    install()  # what starting the app from the command line does
+
+
+def _app(home: Path, dovecot: Dovecot, smtp: SmtpServer) -> SupportInboxApp:
+    message = make_message(
+        sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID, body="Help!"
+    )
+    setup_account(home, dovecot, smtp, [message], extra="\n[ui]\nidle = false\n").db.close()
+    return build_app(load_config())
+
+
+async def _reply(pilot: Pilot[None]) -> None:
+    """Reply to the conversation under the cursor with the first template, sent at once."""
+    app = pilot.app
+    assert isinstance(app, SupportInboxApp)
+    await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    await pilot.press("r", "enter")
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    await pilot.press("enter")  # skip the undo countdown
+
+
+def _modal_text(app: SupportInboxApp) -> str:
+    return " ".join(str(w.render()) for w in app.screen.query("Static, Label"))
+
+
+def _bar(app: SupportInboxApp) -> str:
+    return str(app.screen.query_one(StatusBar).render())
+
+
+@pilot_test
+async def test_a_reply_refused_for_now_is_tried_again_by_the_app_and_goes_out_once(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "RETRY_DELAYS", (timedelta(seconds=2),))
+    app = _app(supportinbox_home, dovecot, smtp_server)
+    smtp_server.set_refusing(True)  # 451
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        text = _modal_text(app)
+        assert "451" in text and "tried again at" in text and "outbox (O)" in text
+        assert "supportinbox" not in text  # keys of this app, not commands
+        await pilot.press("enter")
+        assert "outbox 1" in _bar(app)
+
+        smtp_server.set_refusing(False)
+        await wait_until(pilot, lambda: len(smtp_server.received) == 1)
+        await wait_until(pilot, lambda: "outbox" not in _bar(app))
+        (row,) = outbox_store.list_rows(app.service.reader.conn)
+        assert row.status == "sent" and row.attempts == 2
+        await pilot.pause(3)  # another retry time passes: nothing is sent twice
+        assert len(smtp_server.received) == 1
+
+
+@pilot_test
+async def test_the_outbox_screen_retries_and_discards(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    app = _app(supportinbox_home, dovecot, smtp_server)
+    smtp_server.set_refusing(True, permanent=True)  # 550: waits for the user
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        assert "until you try it again or discard it" in _modal_text(app)
+        await pilot.press("enter", "O")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        assert screen.query_one(DataTable).row_count == 1
+        why = str(screen.query_one("#outbox-why").render())
+        assert "failed, waits for you" in why and "550" in why and "r tries again" in why
+        assert "Hi Lina," in str(screen.query_one("#outbox-text").render())
+
+        smtp_server.set_refusing(False)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(smtp_server.received) == 1)
+        await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 0)
+        assert "The outbox is empty" in str(screen.query_one("#outbox-why").render())
+
+        # A second reply, refused again, is dropped with d (after a question).
+        smtp_server.set_refusing(True, permanent=True)
+        await pilot.press("escape")
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await pilot.press("enter", "O")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.service.outbox_count() == 0)
+        statuses = sorted(r.status for r in outbox_store.list_rows(app.service.reader.conn))
+        assert statuses == ["cancelled", "sent"]
+        assert len(smtp_server.received) == 1
+
+
+@pilot_test
+async def test_a_held_reply_is_sent_anyway_from_the_outbox(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
+    )
+    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        text = _modal_text(app)
+        assert "bob claimed" in text and "S sends it anyway" in text and "--force" not in text
+        await pilot.press("enter", "O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        assert "held: bob" in str(app.screen.query_one("#outbox-why").render())
+        await pilot.press("S")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(smtp_server.received) == 1)
+        await wait_until(pilot, lambda: app.service.outbox_count() == 0)
+
+
+@pilot_test
+async def test_the_status_bar_follows_the_command_line(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    app = _app(supportinbox_home, dovecot, smtp_server)
+    smtp_server.set_refusing(True, permanent=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "outbox 1" in _bar(app))
+        (row,) = outbox_store.list_rows(app.service.reader.conn)
+        discarded = await asyncio.to_thread(
+            cliproc.run_cli, supportinbox_home, "outbox", "discard", str(row.id)
+        )
+        assert discarded.returncode == 0, discarded.describe()
+        await wait_until(pilot, lambda: "outbox" not in _bar(app))
