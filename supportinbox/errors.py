@@ -90,3 +90,10 @@ class Held(SendRefused):
         super().__init__(message)
         self.by = by
         self.reason = reason
+
+
+class NoTerminal(UserError):
+    """A command would ask a question, but stdin is not a terminal (a pipe, cron, a script)."""
+
+    title = "No terminal"
+    exit_code = 11

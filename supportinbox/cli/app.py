@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,6 +122,11 @@ def private_log_line(line: str) -> str:
     from supportinbox.domain.safetext import terminal_text
 
     return terminal_text(_ADDRESS.sub("<address>", line))
+
+
+def can_ask() -> bool:
+    """Whether a question can be answered: stdin is a terminal (not a pipe, cron, a script)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def setup_logging(debug: bool) -> None:

@@ -9,10 +9,10 @@ from email.message import Message
 import click
 
 from supportinbox import paths
-from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import templates
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.errors import Held, NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
@@ -143,37 +143,59 @@ def _report(report: sender.SendReport) -> None:
 @cli.command()
 @click.argument("conversation")
 @click.option(
-    "--template", "-t", "template_name", required=True, help="Template name (see 'templates list')."
+    "--template",
+    "-t",
+    "template_name",
+    help="Template name (see 'templates'). Without one, write the reply in $VISUAL / $EDITOR, "
+    "then confirm and send it.",
 )
 @click.option("--send", is_flag=True, help="Send it (otherwise only print the draft).")
 @click.option("--edit", is_flag=True, help="Edit the body in $VISUAL / $EDITOR first.")
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Send although we already replied and the customer has not written since "
+    "(otherwise that is asked, even with --yes).",
+)
 @click.option("--all", "reply_all", flag_value=True, default=None, help="Reply to all (others go to Cc).")
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_ctx
 def reply(
     obj: CliContext,
     conversation: str,
-    template_name: str,
+    template_name: str | None,
     send: bool,
     edit: bool,
     yes: bool,
+    again: bool,
     reply_all: bool | None,
     force: bool,
 ) -> None:
-    """Answer CONVERSATION with a template: print the draft, or --send it.
+    """Answer CONVERSATION: with a template, print the draft or --send it; without one,
+    write it in $EDITOR and send it.
 
     The reply goes to the outbox first, so a failed send is never lost: see
     'supportinbox outbox'. It is threaded under the customer's last message, filed in
     Sent, and that message is flagged as answered on the server. It is held (kept in the
     outbox) when a teammate claimed, closed or answered the conversation, unless --force.
+    A second reply while the customer has not written since our last one is asked about
+    first, naming the earlier reply; --again sends it without asking.
     """
+    if template_name is None:
+        edit = send = True  # a blank reply is written to be sent
     if force and not send:
         raise UserError("--force only goes with --send")
     config = obj.config
     name, account = obj.account()
     db = obj.db()
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
+    earlier = drafts.earlier_reply(db, account, draft.conversation_id) if send and not again else None
+    if send and (earlier is not None or not yes) and not can_ask():
+        # Refused before the editor opens: nothing written is lost.
+        needed = (["--yes"] if not yes else []) + (["--again"] if earlier is not None else [])
+        why = f" ({earlier.describe()}, and the customer has not written since)" if earlier else ""
+        raise NoTerminal(f"no terminal to confirm on{why}; add {' '.join(needed)}")
     if edit:
         draft = drafts.with_body(draft, _edit(draft.body))
     msg = drafts.draft_message(draft, config, account)
@@ -181,10 +203,14 @@ def reply(
     if not send:
         _show_draft(msg, draft.body, note)
         return
-    if not yes:
+    if earlier is not None or not yes:
         _show_draft(msg, draft.body, note)
         click.echo("")
-        if not click.confirm("Send this reply?", default=False):
+        question = "Send this reply?"
+        if earlier is not None:
+            click.echo(f"Note: {earlier.describe()}, and the customer has not written since.")
+            question = "Send another reply?"
+        if not click.confirm(question, default=False):
             click.echo("not sent")
             return
     delay = config.replies.undo_seconds_cli

@@ -8,10 +8,11 @@ from contextlib import contextmanager
 
 import click
 
-from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.cli.output import unfiltered
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
+from supportinbox.errors import NoTerminal
 from supportinbox.store.db import Database
 from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
 
@@ -168,6 +169,8 @@ def rebuild(obj: CliContext, yes: bool) -> None:
     name, account = obj.account()
     path = paths.database_file(name)
     if not yes:
+        if not can_ask():
+            raise NoTerminal("no terminal to confirm on; add --yes")
         click.confirm(
             f"Delete the cached mail in {path} and fetch it again from the server? "
             "Replies in the outbox and queued changes are kept.",

@@ -222,6 +222,10 @@ def parse_template(name: str, text: str, path: Path | None = None) -> Template:
     return Template(name=name, path=path or Path(name), source=body, body_line=body_line, **meta)
 
 
+# A reply written from scratch: no template file, an empty body, no status afterwards.
+BLANK = Template(name="", path=Path(), source="", description="An empty reply you write yourself")
+
+
 def check_name(name: str) -> str:
     """A template name is a plain file stem: no folders, no hidden files."""
     if not _NAME.match(name):
@@ -336,6 +340,7 @@ def install_default_templates(directory: Path | None = None) -> list[Path]:
 
 
 __all__ = [
+    "BLANK",
     "Template",
     "TemplateError",
     "TemplateVariables",

@@ -11,14 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from email.parser import HeaderParser
+from email.policy import compat32
 from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import replies, templates
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.customer import own_addresses
+from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound, UserError
-from supportinbox.mail.outbox import queue_reply
+from supportinbox.mail.outbox import queue_reply, waiting_state
+from supportinbox.mail.parse import decode_header_value
+from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
 
@@ -76,22 +81,31 @@ def prepare_draft(
     config: Config,
     account: AccountConfig,
     conversation_id: str,
-    template_name: str,
+    template_name: str | None,
     *,
     reply_all: bool | None = None,
     templates_dir: Path | None = None,
     today: date | None = None,
 ) -> Draft:
-    """Render ``template_name`` for the customer's latest message in the conversation."""
-    template = templates.load_template(template_name, templates_dir)
+    """Render ``template_name`` for the customer's latest message in the conversation.
+
+    ``None``: a blank reply (:data:`templates.BLANK`), threaded the same way.
+    """
+    template = (
+        templates.BLANK if template_name is None else templates.load_template(template_name, templates_dir)
+    )
     ident, message = customer_message(db, account, conversation_id)
     original = original_from(message)
-    values = replies.template_variables(
-        original, account, ident, fallback_first_name=config.replies.first_name_fallback, today=today
-    )
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
     sent_to = replies.addressees(original, account, reply_all=send_to_all)
+    if template is templates.BLANK:
+        body = ""
+    else:
+        values = replies.template_variables(
+            original, account, ident, fallback_first_name=config.replies.first_name_fallback, today=today
+        )
+        body = templates.render(template, values)
     return Draft(
         to=sent_to.to,
         conversation_id=ident,
@@ -99,7 +113,7 @@ def prepare_draft(
         reply_to_uid=message.uid,
         reply_to_folder=message.folder,
         template=template,
-        body=templates.render(template, values),
+        body=body,
         reply_all=send_to_all,
     )
 
@@ -140,7 +154,67 @@ def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: flo
         draft.conversation_id,
         draft.reply_to_uid,
         draft.reply_to_folder,
-        draft.template.name,
+        draft.template.name or None,
         draft.template.status,
         not_before,
     )
+
+
+@dataclass(frozen=True)
+class EarlierReply:
+    """A reply of ours to the conversation since the customer last wrote.
+
+    ``outbox_state`` is set for one that has not gone out yet (it waits in the outbox).
+    """
+
+    when: str | None
+    who: str
+    outbox_id: int | None = None
+    outbox_state: str | None = None
+
+    def describe(self) -> str:
+        """``alice replied on Sun 06 Dec 10:02``, or ``reply #3 by alice is still in the outbox (...)``."""
+        if self.outbox_state is not None:
+            return f"reply #{self.outbox_id} by {self.who} is still in the outbox ({self.outbox_state})"
+        return f"{self.who} replied {_on(self.when)}"
+
+
+def _on(moment: str | None) -> str:
+    if not moment:
+        return "earlier"
+    when = datetime.fromisoformat(moment)
+    return f"on {(when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone():%a %d %b %H:%M}"
+
+
+def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) -> EarlierReply | None:
+    """Our latest reply to the conversation after the customer's latest message, if any:
+    filed in Sent, or on its way (in the outbox and sent without the user acting again).
+    None when the customer wrote last. A held reply, or one that waits for the user after a
+    permanent failure, does not count: it reaches the customer only if the user decides so."""
+    detail = get_conversation(db, conversation_id)
+    theirs = [m.date or "" for m in detail.messages if not m.from_us]
+    since = max(theirs, default="")
+    found: list[EarlierReply] = []
+    for message in detail.messages:
+        if message.from_us and (message.date or "") >= since:
+            found.append(EarlierReply(message.date, _writer(db, message)))
+    cached = {m.message_id for m in detail.messages if m.message_id}
+    for row in outbox_store.list_rows(db.conn, ("queued", "sending", "failed", "sent")):
+        if row.conversation_id != detail.id or row.message_id in cached or row.created_at < since:
+            continue
+        if row.status == "failed" and not row.next_attempt_at:
+            continue  # waits for the user, like a held one: not on its way to the customer
+        if row.status == "sent":
+            found.append(EarlierReply(row.sent_at or row.created_at, account.agent))
+        else:
+            state = waiting_state(row)
+            found.append(EarlierReply(row.created_at, account.agent, row.id, state))
+    return max(found, key=lambda r: r.when or "") if found else None
+
+
+def _writer(db: Database, message: MessageView) -> str:
+    """Who wrote one of our replies: its agent header, else its sender."""
+    row = db.conn.execute("SELECT raw_headers FROM messages WHERE id = ?", (message.rowid,)).fetchone()
+    headers = HeaderParser(policy=compat32).parsestr(str(row[0]) if row else "", headersonly=True)
+    agent = one_line(decode_header_value(headers.get(replies.AGENT_HEADER)), limit=64)
+    return agent or one_line(message.from_name or message.from_addr, limit=64) or "someone"

@@ -26,7 +26,7 @@ from supportinbox.domain import replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.report import Grouping, Report
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.templates import Template, list_templates
+from supportinbox.domain.templates import BLANK, Template, list_templates
 from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
@@ -460,7 +460,7 @@ class InboxService:
             self.config,
             self.account,
             conversation_id,
-            template.name,
+            None if template is BLANK else template.name,
             templates_dir=template.path.parent,
             today=self.now().date(),
         )
@@ -468,6 +468,10 @@ class InboxService:
     def addressees(self, draft: drafts.Draft) -> replies.Addressees:
         """Where the draft's reply goes: the real To and Cc, and the Reply-To note."""
         return drafts.addressees(draft, self.account)
+
+    def earlier_reply(self, conversation_id: str) -> drafts.EarlierReply | None:
+        """Our reply since the customer last wrote (sent or still in the outbox), if any."""
+        return drafts.earlier_reply(self.reader, self.account, conversation_id)
 
     def queue(self, draft: drafts.Draft, body: str) -> int:
         """Put the reply in the outbox, due after the undo window; returns its outbox id."""

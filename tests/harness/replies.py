@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def setup_account(
     setup = Setup(config, name, account, open_database(account=name))
     setup.sync()
     return setup
+
+
+class TerminalInput(io.StringIO):
+    """Answers typed at a terminal: stdin for a command that asks before it acts."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @dataclass

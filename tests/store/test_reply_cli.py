@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import stat
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
-from tests.harness.replies import run_cli
+from tests.harness.replies import TerminalInput, run_cli
 from tests.store.factories import NOW, add_message
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
@@ -109,7 +108,7 @@ def test_send_asks_first_and_no_means_nothing_queued(
     cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, conversation = cached
-    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
     assert result.code == 0
     assert "Send this reply?" in result.out and "not sent" in result.out
@@ -202,7 +201,7 @@ def test_outbox_show_prints_the_queued_reply(
     cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, conversation = cached
-    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    monkeypatch.setattr(sys, "stdin", TerminalInput("y\n"))
     sent = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
     assert sent.code != 0, "smtp_port 1 refuses: the reply stays in the outbox"
     (row,) = store.list_rows(db.conn)

@@ -29,6 +29,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
+from supportinbox.tui.screens.reply import template_label
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class ReplyEditorScreen(Screen[None]):
                 *addressee_lines(self._sent_to),
                 ("Subject: ", "bold"),
                 one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
-                (f"   template {one_line(draft.template.name)}", "$text-muted"),
+                (f"   {template_label(draft.template)}", "$text-muted"),
             ),
             id="editor-head",
         )
@@ -144,7 +145,28 @@ class ReplyEditorScreen(Screen[None]):
         if not self.body.strip():
             self.notify("The reply is empty.", severity="warning")
             return
-        self._queue(self.body)
+        body = self.body
+        earlier = self.inbox_app.service.earlier_reply(self.draft.conversation_id)
+        if earlier is None:
+            self._queue(body)
+            return
+        from supportinbox.tui.screens.modals import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._queue(body)
+
+        said = earlier.describe()
+        self.app.push_screen(
+            ConfirmModal(
+                "Send a second reply?",
+                f"{said[:1].upper()}{said[1:]}, and "
+                f"{one_line(self.draft.original.from_name or self.draft.original.from_addr, limit=40)} "
+                "has not written since.",
+                yes="Send another",
+            ),
+            answered,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Queueing the reply")
     def _queue(self, body: str) -> int:

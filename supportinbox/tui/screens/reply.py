@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.replies import Addressees
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.templates import Template
+from supportinbox.domain.templates import BLANK, Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
@@ -103,23 +103,25 @@ class TemplatePickerScreen(Screen[None]):
         self._filter(event.value)
 
     def _filter(self, query: str) -> None:
+        # A blank reply is written for one customer: an incident's replies come from a template.
+        everything = [*self._templates] if self.incident else [*self._templates, BLANK]
         if query.strip():
             matcher = Matcher(query.strip())
             # A match in the name counts double: people remember template names.
             scored = [
-                (max(2 * matcher.match(t.name), matcher.match(t.description)), t) for t in self._templates
+                (max(2 * matcher.match(_label(t)), matcher.match(t.description)), t) for t in everything
             ]
             self._shown = [t for score, t in sorted(scored, key=lambda p: -p[0]) if score > 0]
         else:
-            self._shown = list(self._templates)
+            self._shown = everything
         options = self.query_one("#templates", OptionList)
         options.clear_options()
         options.add_options(
             Option(
                 safe.assemble(
-                    (one_line(t.name), "bold"), "\n", (one_line(t.description, limit=60), "$text-muted")
+                    (one_line(_label(t)), "bold"), "\n", (one_line(t.description, limit=60), "$text-muted")
                 ),
-                id=t.name,
+                id=t.name or "(blank)",
             )
             for t in self._shown
         )
@@ -167,10 +169,15 @@ class TemplatePickerScreen(Screen[None]):
         head.update(
             safe.assemble(
                 *addressee_lines(sent_to),
-                (f"template {one_line(template.name)}{after}", "$text-muted"),
+                (f"{template_label(template)}{after}", "$text-muted"),
             )
         )
-        preview.update(safe.text(draft.body))
+        if template is BLANK:
+            preview.update(
+                safe.text("An empty reply, threaded under the customer's message.", style="$text-muted")
+            )
+        else:
+            preview.update(safe.text(draft.body))
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#templates", OptionList)
@@ -236,3 +243,12 @@ class TemplatePickerScreen(Screen[None]):
                 self.app.notify(f"Sent to {sent} customers.", markup=False)
             self.inbox_app.refresh_views()
             self.dismiss(None)
+
+
+def _label(template: Template) -> str:
+    return "Blank reply" if template is BLANK else template.name
+
+
+def template_label(template: Template) -> str:
+    """``template refund-processed``, or ``blank reply``: what the reply was started from."""
+    return "blank reply" if template is BLANK else f"template {one_line(template.name)}"

@@ -1,0 +1,80 @@
+"""Replying in the app: a blank reply from the picker, and a question before a second reply to
+a customer who has not written since."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+from supportinbox import paths
+from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
+from supportinbox.tui.screens.modals import ConfirmModal
+from supportinbox.tui.screens.reply import TemplatePickerScreen
+from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle
+
+
+@pilot_test
+async def test_the_picker_offers_a_blank_reply_threaded_like_the_others() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("r")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen)
+        labels = [str(picker.query_one("#templates").get_option_at_index(i).prompt) for i in range(8)]  # type: ignore[attr-defined]
+        assert any(label.startswith("Blank reply") for label in labels)
+        await pilot.press(*"blank")
+        await settle(pilot)
+        assert "blank reply" in str(picker.query_one("#preview-head").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen) and editor.body == ""
+        head = str(editor.query_one("#editor-head").render())
+        assert "blank reply" in head and "Subject: Re: Charged twice" in head
+        await pilot.press(*"Refunded the second charge.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, UndoModal)
+        await pilot.press("enter")
+        await settle(pilot)
+        (saved,) = paths.demo_outbox_dir().glob("*.eml")
+        msg = message_from_bytes(saved.read_bytes(), policy=policy.default)
+        assert msg["Subject"].startswith("Re: Charged twice") and msg["In-Reply-To"]
+        assert msg.get_body(("plain",)).get_content().strip() == "Refunded the second charge."  # type: ignore[union-attr]
+
+
+@pilot_test
+async def test_a_second_reply_asks_first_and_names_the_earlier_one() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter", "r", *"refund", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, UndoModal)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        asked = " ".join(str(w.render()) for w in app.screen.query("Static, Label"))
+        assert "Send a second reply?" in asked and "replied on" in asked and "has not written since" in asked
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is editor
+        assert len(list(paths.demo_outbox_dir().glob("*.eml"))) == 1
+
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, UndoModal)
