@@ -234,17 +234,25 @@ def templates_group(ctx: click.Context) -> None:
 
 @templates_group.command("list")
 def templates_list() -> None:
-    """Every template with its description."""
-    found = templates.list_templates()
-    if not found:
+    """Every template with its description; broken ones with their file, lines and mistakes."""
+    scan = templates.scan_templates()
+    if not scan.templates and not scan.broken:
         click.echo(
             f"no templates in {paths.templates_dir()}: 'supportinbox templates install' adds the defaults"
         )
         return
-    width = max(len(t.name) for t in found)
-    for template in found:
+    width = max(len(name) for name in [*(t.name for t in scan.templates), *(b.name for b in scan.broken)])
+    for template in scan.templates:
         status = f" [-> {template.status}]" if template.status else ""
         click.echo(f"{template.name:<{width}}  {one_line(template.description)}{status}")
+    for broken in scan.broken:
+        click.echo(f"{broken.name:<{width}}  BROKEN: {one_line(broken.describe())}")
+    if scan.broken:
+        click.echo(
+            f"supportinbox: warning: {len(scan.broken)} broken template(s) in {paths.templates_dir()}; "
+            "the others work",
+            err=True,
+        )
 
 
 @templates_group.command("show")

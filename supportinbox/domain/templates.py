@@ -19,6 +19,7 @@ customer who writes ``{{ ... }}`` gets it back verbatim.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -30,6 +31,7 @@ from typing import Any, NoReturn
 
 import jinja2
 import yaml
+from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -43,10 +45,14 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class TemplateError(UserError):
-    """A template is missing, malformed, or uses a variable that does not exist."""
+    """A template is missing, malformed, or uses a variable that does not exist.
+
+    ``mistakes``: everything found wrong in the file, each with its line (when known).
+    """
 
     title = "Template"
     exit_code = 2
+    mistakes: list[Mistake] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,68 +164,181 @@ def _fail(name: str, message: str) -> NoReturn:
     raise TemplateError(f"template {name!r} {message}")
 
 
-def _split_front_matter(name: str, text: str) -> tuple[dict[str, Any], str, int]:
-    """(front matter, body, line number of the body's first line)."""
+@dataclass(frozen=True)
+class Mistake:
+    """One thing wrong in a template file, at a line of the file (None: the whole file)."""
+
+    line: int | None
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.text}" if self.line else self.text
+
+
+def _mistakes_error(name: str, path: Path | None, mistakes: list[Mistake]) -> TemplateError:
+    where = f" ({path.name})" if path is not None and path.name else ""
+    if len(mistakes) == 1:
+        error = TemplateError(f"template {name!r}{where} {mistakes[0]}")
+    else:
+        listed = "; ".join(str(m) for m in mistakes)
+        error = TemplateError(f"template {name!r}{where} has {len(mistakes)} mistakes: {listed}")
+    error.mistakes = mistakes
+    return error
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, Any], list[str], str, int, list[Mistake]]:
+    """(front matter, its lines, body, line number of the body's first line, mistakes)."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
-        return {}, text, 1
+        return {}, [], text, 1, []
     for index in range(1, len(lines)):
         if lines[index].rstrip("\r\n").rstrip() in ("---", "..."):
-            header = "".join(lines[1:index])
+            header_lines = lines[1:index]
             body = "".join(lines[index + 1 :])
             break
     else:
-        _fail(name, "has front matter opened with '---' on line 1 but never closed with '---'")
+        unclosed = Mistake(1, "front matter opened with '---' is never closed with '---'")
+        return {}, [], "", 1, [unclosed]
+    body_line = index + 2
     try:
-        data = yaml.safe_load(header)
+        data = yaml.safe_load("".join(header_lines))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" on line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        _fail(name, f"has invalid front matter{where}: {problem}")
+        line = mark.line + 2 if mark is not None else 2
+        return {}, header_lines, body, body_line, [Mistake(line, f"invalid front matter: {problem}")]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        _fail(name, "front matter must be 'key: value' lines")
-    return data, body, index + 2
+        return {}, header_lines, body, body_line, [Mistake(2, "front matter must be 'key: value' lines")]
+    return data, header_lines, body, body_line, []
 
 
-def _validate_front_matter(name: str, data: dict[str, Any]) -> dict[str, Any]:
+def _key_line(header_lines: list[str], key: object) -> int | None:
+    """The file line of ``key:`` in the front matter (which starts on line 2)."""
+    pattern = re.compile(rf"^\s*{re.escape(str(key))}\s*:")
+    return next((n + 2 for n, line in enumerate(header_lines) if pattern.match(line)), None)
+
+
+def _validate_front_matter(
+    data: dict[str, Any], header_lines: list[str]
+) -> tuple[dict[str, Any], list[Mistake]]:
+    mistakes: list[Mistake] = []
+
+    def wrong(key: str, text: str) -> None:
+        mistakes.append(Mistake(_key_line(header_lines, key), text))
+
     for key in data:
         if key not in FRONT_MATTER_KEYS:
             known = ", ".join(FRONT_MATTER_KEYS)
-            _fail(name, f"has unknown front matter key {str(key)!r} (known keys: {known})")
+            nearest = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1)
+            hint = f" → {nearest[0]}?" if nearest else f" (known keys: {known})"
+            wrong(key, f"unknown front matter key {str(key)!r}{hint}")
     out: dict[str, Any] = {}
     for key in ("description", "subject_prefix"):
         if key in data and data[key] is not None:
-            if not isinstance(data[key], str):
-                _fail(name, f"front matter {key!r} must be text")
-            out[key] = " ".join(data[key].split())
+            if isinstance(data[key], str):
+                out[key] = " ".join(data[key].split())
+            else:
+                wrong(key, f"front matter {key!r} must be text")
     if data.get("status") is not None:
         status = data["status"]
-        if status not in STATUSES:
-            _fail(name, f"front matter 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
-        out["status"] = status
+        if status in STATUSES:
+            out["status"] = status
+        else:
+            wrong("status", f"front matter 'status' must be one of {', '.join(STATUSES)}, not {status!r}")
     if data.get("tags") is not None:
-        tags = data["tags"]
-        if isinstance(tags, str):
-            tags = [tags]
-        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-            _fail(name, "front matter 'tags' must be a list of words")
-        out["tags"] = tuple(t.strip() for t in tags)
-    return out
+        tags = [data["tags"]] if isinstance(data["tags"], str) else data["tags"]
+        if isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags):
+            out["tags"] = tuple(t.strip() for t in tags)
+        else:
+            wrong("tags", "front matter 'tags' must be a list of words")
+    return out, mistakes
+
+
+# What a template may name: the groups with their fields, and the plain values.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "first_name", "email"),
+    "agent": ("name",),
+    "account": ("display_name", "email"),
+    "conversation": ("id",),
+}
+VALUES = ("subject", "quote", "today", "range")
+
+
+def _nearest(word: str) -> str:
+    """`` → customer.first_name?`` for a misspelt name, or nothing when no name is close."""
+    group, dot, field = word.partition(".")
+    if dot:
+        close = difflib.get_close_matches(field, FIELDS.get(group, ()), n=1, cutoff=0.75)
+        if close:
+            return f" → {group}.{close[0]}?"
+        elsewhere = [f"{other}.{field}" for other, names in FIELDS.items() if field in names]
+        return f" → {elsewhere[0]}?" if elsewhere else ""
+    close = difflib.get_close_matches(word, [*FIELDS, *VALUES], n=1, cutoff=0.75)
+    if close:
+        return f" → {close[0]}?"
+    fields = [f"{other}.{word}" for other, names in FIELDS.items() if word in names]
+    return f" → {fields[0]}?" if fields else ""
+
+
+def _variable_mistakes(ast: nodes.Template, body_line: int) -> list[Mistake]:
+    """Every unknown variable or field the template uses, with its line and the nearest name.
+
+    Found by reading the template, not by rendering it: a mistake in a branch that a given
+    customer would not reach is still found.
+    """
+    found: set[tuple[int, str]] = set()
+
+    def line(node: nodes.Node) -> int:
+        return int(node.lineno or 1) + body_line - 1
+
+    unknown = meta.find_undeclared_variables(ast) - set(FIELDS) - set(VALUES)
+    for name in ast.find_all(nodes.Name):
+        if name.ctx == "load" and name.name in unknown:
+            found.add((line(name), f"unknown variable {name.name!r}{_nearest(name.name)}"))
+    fields: list[tuple[nodes.Expr, str, nodes.Node]] = [
+        (n.node, n.attr, n) for n in ast.find_all(nodes.Getattr)
+    ]
+    fields += [
+        (n.node, n.arg.value, n)
+        for n in ast.find_all(nodes.Getitem)
+        if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str)
+    ]
+    for target, attr, node in fields:
+        if not isinstance(target, nodes.Name) or target.name not in FIELDS:
+            continue
+        if attr not in FIELDS[target.name] and not attr.startswith("_"):  # _x: the sandbox refuses it
+            dotted = f"{target.name}.{attr}"
+            found.add((line(node), f"unknown variable {dotted!r}{_nearest(dotted)}"))
+    for output in ast.find_all(nodes.Output):
+        for child in output.nodes:
+            if isinstance(child, nodes.Name) and child.name in FIELDS:
+                choices = ", ".join(f"{child.name}.{f}" for f in FIELDS[child.name])
+                found.add((line(child), f"uses {child.name!r} alone: write one of {choices}"))
+    return [Mistake(n, text) for n, text in sorted(found)]
 
 
 def parse_template(name: str, text: str, path: Path | None = None) -> Template:
-    """Parse a template's text: front matter checked, Jinja syntax checked (with the line)."""
-    data, body, body_line = _split_front_matter(name, text)
-    meta = _validate_front_matter(name, data)
-    try:
-        _ENV.parse(body)
-    except jinja2.TemplateSyntaxError as exc:
-        line = (exc.lineno or 1) + body_line - 1
-        _fail(name, f"has a syntax error on line {line}: {exc.message}")
-    return Template(name=name, path=path or Path(name), source=body, body_line=body_line, **meta)
+    """Parse a template's text, checking the front matter, the Jinja syntax and every variable.
+
+    Raises :class:`TemplateError` listing every mistake found, each with its line.
+    """
+    data, header_lines, body, body_line, mistakes = _split_front_matter(text)
+    settings, wrong = _validate_front_matter(data, header_lines)
+    mistakes += wrong
+    if not (mistakes and not body):
+        try:
+            ast = _ENV.parse(body)
+            _ENV.compile(ast)  # unknown filters and tests are found here
+        except jinja2.TemplateSyntaxError as exc:
+            line = (exc.lineno or 1) + body_line - 1
+            mistakes.append(Mistake(line, f"syntax error: {exc.message}"))
+        else:
+            mistakes += _variable_mistakes(ast, body_line)
+    if mistakes:
+        raise _mistakes_error(name, path, mistakes)
+    return Template(name=name, path=path or Path(name), source=body, body_line=body_line, **settings)
 
 
 # A reply written from scratch: no template file, an empty body, no status afterwards.
@@ -272,10 +391,45 @@ def load_template(name: str, directory: Path | None = None) -> Template:
     return parse_template(name, text, path)
 
 
-def list_templates(directory: Path | None = None) -> list[Template]:
-    """Every template in the folder, by name; a broken one raises with its name."""
+@dataclass(frozen=True)
+class BrokenTemplate:
+    """A template file that cannot be used, and every mistake found in it."""
+
+    name: str
+    path: Path
+    mistakes: tuple[Mistake, ...]
+
+    def describe(self) -> str:
+        """``refund.txt line 4: unknown variable ...; line 9: ...``."""
+        return f"{self.path.name} " + "; ".join(str(m) for m in self.mistakes)
+
+
+@dataclass(frozen=True)
+class TemplateScan:
+    """The templates of a folder: those that work and those that are broken."""
+
+    templates: list[Template]
+    broken: list[BrokenTemplate]
+
+
+def scan_templates(directory: Path | None = None) -> TemplateScan:
+    """Every template in the folder, by name; a broken one is listed with its mistakes and
+    never keeps the others from being used."""
     directory = directory or paths.templates_dir()
-    return [load_template(name, directory) for name in sorted(_files(directory))]
+    working: list[Template] = []
+    broken: list[BrokenTemplate] = []
+    for name, files in sorted(_files(directory).items()):
+        try:
+            working.append(load_template(name, directory))
+        except TemplateError as exc:
+            mistakes = tuple(exc.mistakes or [Mistake(None, exc.message)])
+            broken.append(BrokenTemplate(name, files[0], mistakes))
+    return TemplateScan(working, broken)
+
+
+def list_templates(directory: Path | None = None) -> list[Template]:
+    """The templates in the folder that work, by name (see :func:`scan_templates`)."""
+    return scan_templates(directory).templates
 
 
 def trim_line(line: str) -> str:
@@ -341,6 +495,8 @@ def install_default_templates(directory: Path | None = None) -> list[Path]:
 
 __all__ = [
     "BLANK",
+    "BrokenTemplate",
+    "Mistake",
     "Template",
     "TemplateError",
     "TemplateVariables",
@@ -349,4 +505,5 @@ __all__ = [
     "load_template",
     "parse_template",
     "render",
+    "scan_templates",
 ]

@@ -26,7 +26,7 @@ from supportinbox.domain import replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.report import Grouping, Report
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.templates import BLANK, Template, list_templates
+from supportinbox.domain.templates import BLANK, Template, TemplateScan, scan_templates
 from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
@@ -444,14 +444,9 @@ class InboxService:
     def templates_dir(self) -> Path:
         return paths.templates_dir()
 
-    def templates(self) -> list[Template]:
-        """The reply templates, by name."""
-        found = list_templates(self.templates_dir())
-        if not found:
-            raise UserError(
-                f"no reply templates in {self.templates_dir()}: run 'supportinbox init' to add the defaults"
-            )
-        return found
+    def template_scan(self) -> TemplateScan:
+        """The reply templates, by name, and the broken ones with their mistakes."""
+        return scan_templates(self.templates_dir())
 
     def draft(self, conversation_id: str, template: Template) -> drafts.Draft:
         """The reply ``template`` renders for this conversation's customer (the live preview)."""

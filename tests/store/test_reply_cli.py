@@ -155,9 +155,10 @@ def test_broken_template_is_one_line(
     (paths.templates_dir() / "broken.txt").write_text("Hi {{ customer.phone }}\n")
     result = run_cli(capsys, "reply", conversation, "-t", "broken")
     assert result.code == 2
-    assert result.err == "supportinbox: template 'broken' uses undefined variable 'customer.phone'\n"
+    expected = "template 'broken' (broken.txt) line 1: unknown variable 'customer.phone'"
+    assert result.err == f"supportinbox: {expected}\n"
     listing = run_cli(capsys, "templates")
-    assert listing.code == 0 and "broken" in listing.out
+    assert listing.code == 0 and "BROKEN: broken.txt line 1" in listing.out
 
 
 def test_init_installs_templates_once(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> None:

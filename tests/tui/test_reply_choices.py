@@ -6,9 +6,11 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 from supportinbox import paths
+from supportinbox.domain.templates import install_default_templates
 from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
+from tests.store.test_broken_templates import write_broken
 from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle
 
 
@@ -78,3 +80,32 @@ async def test_a_second_reply_asks_first_and_names_the_earlier_one() -> None:
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, UndoModal)
+
+
+@pilot_test
+async def test_a_broken_template_is_listed_and_the_others_stay_usable() -> None:
+    install_default_templates()
+    write_broken(paths.templates_dir())
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen)
+        await pilot.press(*"misspelt")
+        await settle(pilot)
+        head = str(picker.query_one("#preview-head").render())
+        mistakes = str(picker.query_one("#preview").render())
+        assert "Broken template: fix" in head and "misspelt.md" in head
+        assert "line 5: unknown variable 'customer.frist_name' → customer.first_name?" in mistakes
+        assert "line 7: unknown variable 'agnet' → agent?" in mistakes
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is picker  # a broken template cannot be written from
+
+        await pilot.press(*["backspace"] * len("misspelt"), *"login")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyEditorScreen) and "Hi " in app.screen.body

@@ -65,18 +65,47 @@ def test_values_are_data_never_template_code() -> None:
 @pytest.mark.parametrize(
     ("source", "missing"),
     [
-        ("Hi {{ customer.phone }}", "customer.phone"),
-        ("Hi {{ costumer.name }}", "costumer"),
-        ("{{ agent.email }}", "agent.email"),
-        ("{% if customer.vip %}VIP{% endif %}", "customer.vip"),
-        ("{{ ticket.number | upper }}", "ticket"),
+        ("Hi {{ customer.phone }}", "'customer.phone'"),
+        ("Hi {{ costumer.name }}", "'costumer' → customer?"),
+        ("{{ agent.email }}", "'agent.email' → customer.email?"),
+        ("{% if customer.vip %}VIP{% endif %}", "'customer.vip'"),
+        ("{{ ticket.number | upper }}", "'ticket'"),
+        ("Hi {{ customer.frist_name }}", "'customer.frist_name' → customer.first_name?"),
+        ("Hi {{ customer['frist_name'] }}", "'customer.frist_name' → customer.first_name?"),
+        ("Hi {{ first_name }}", "'first_name' → customer.first_name?"),
     ],
 )
-def test_missing_variable_is_named(source: str, missing: str) -> None:
+def test_missing_variable_is_named_with_its_line_and_the_nearest_name(source: str, missing: str) -> None:
     with pytest.raises(TemplateError) as info:
         _render(source, "refund")
-    assert str(info.value) == f"template 'refund' uses undefined variable '{missing}'"
+    assert str(info.value) == f"template 'refund' line 1: unknown variable {missing}"
     assert isinstance(info.value, UserError)
+
+
+def test_every_mistake_is_listed_with_its_file_line() -> None:
+    source = (
+        "---\ndescription: Refund\nstatsu: closed\n---\n"
+        "Hi {{ customer.frist_name }},\n\n{% if false %}{{ agent.nmae }}{% endif %}\n{{ quote }}\n"
+    )
+    with pytest.raises(TemplateError) as info:
+        parse_template("refund", source, Path("refund.txt"))
+    assert str(info.value) == (
+        "template 'refund' (refund.txt) has 3 mistakes: "
+        "line 3: unknown front matter key 'statsu' → status?; "
+        "line 5: unknown variable 'customer.frist_name' → customer.first_name?; "
+        "line 7: unknown variable 'agent.nmae' → agent.name?"
+    )
+    assert [m.line for m in info.value.mistakes or []] == [3, 5, 7]
+
+
+def test_unknown_filters_are_found_before_rendering() -> None:
+    with pytest.raises(TemplateError, match=r"line 2: syntax error: .*filter.*shout"):
+        parse_template("t", "Hi\n{{ subject | shout }}\n")
+
+
+def test_variables_set_in_the_template_are_known() -> None:
+    source = "{% set who = customer.first_name %}{% for n in range(2) %}{{ who }}{{ loop.index }}{% endfor %}"
+    assert _render(source) == "Lina1Lina2\n"
 
 
 def test_whole_group_alone_is_explained() -> None:
@@ -89,11 +118,11 @@ def test_syntax_error_names_template_and_file_line() -> None:
     with pytest.raises(TemplateError) as info:
         parse_template("broken", source)
     message = str(info.value)
-    assert message.startswith("template 'broken' has a syntax error on line 7:"), message
+    assert message.startswith("template 'broken' line 7: syntax error:"), message
 
 
 def test_unclosed_block_is_a_syntax_error() -> None:
-    with pytest.raises(TemplateError, match="template 'x' has a syntax error on line"):
+    with pytest.raises(TemplateError, match="template 'x' line 2: syntax error: Unexpected end"):
         parse_template("x", "{% if quote %}\n{{ quote }}\n")
 
 
@@ -151,7 +180,7 @@ def test_no_front_matter_is_fine() -> None:
         ("tags: {a: 1}", "front matter 'tags' must be a list of words"),
         ("description: [1, 2]", "front matter 'description' must be text"),
         ("- a\n- b", "front matter must be 'key: value' lines"),
-        ("description: [unclosed", "has invalid front matter on line"),
+        ("description: [unclosed", "line 3: invalid front matter: expected"),
     ],
 )
 def test_bad_front_matter_is_refused_with_the_reason(front: str, message: str) -> None:

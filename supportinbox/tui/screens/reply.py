@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.replies import Addressees
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.templates import BLANK, Template
+from supportinbox.domain.templates import BLANK, BrokenTemplate, Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
@@ -62,7 +62,8 @@ class TemplatePickerScreen(Screen[None]):
         # An incident's waiting conversations: the template goes to each (previewed for the first).
         self.incident = incident
         self._templates: list[Template] = []
-        self._shown: list[Template] = []
+        self._broken: list[BrokenTemplate] = []
+        self._shown: list[Template | BrokenTemplate] = []
         self._draft: Draft | None = None
 
     @property
@@ -92,9 +93,17 @@ class TemplatePickerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         try:
-            self._templates = self.inbox_app.service.templates()
+            scan = self.inbox_app.service.template_scan()
         except UserError as exc:
             self.inbox_app.show_error(exc)
+        else:
+            self._templates, self._broken = scan.templates, scan.broken
+            if not scan.templates and not scan.broken:
+                self.notify(
+                    f"No reply templates in {self.inbox_app.service.templates_dir()}: "
+                    "'supportinbox templates install' adds the defaults.",
+                    severity="warning",
+                )
         self._filter("")
         self.query_one("#template-filter", Input).focus()
 
@@ -104,12 +113,13 @@ class TemplatePickerScreen(Screen[None]):
 
     def _filter(self, query: str) -> None:
         # A blank reply is written for one customer: an incident's replies come from a template.
-        everything = [*self._templates] if self.incident else [*self._templates, BLANK]
+        blank: list[Template | BrokenTemplate] = [] if self.incident else [BLANK]
+        everything: list[Template | BrokenTemplate] = [*self._templates, *blank, *self._broken]
         if query.strip():
             matcher = Matcher(query.strip())
             # A match in the name counts double: people remember template names.
             scored = [
-                (max(2 * matcher.match(_label(t)), matcher.match(t.description)), t) for t in everything
+                (max(2 * matcher.match(_label(t)), matcher.match(_description(t))), t) for t in everything
             ]
             self._shown = [t for score, t in sorted(scored, key=lambda p: -p[0]) if score > 0]
         else:
@@ -119,9 +129,11 @@ class TemplatePickerScreen(Screen[None]):
         options.add_options(
             Option(
                 safe.assemble(
-                    (one_line(_label(t)), "bold"), "\n", (one_line(t.description, limit=60), "$text-muted")
+                    (one_line(_label(t)), "bold $text-error" if isinstance(t, BrokenTemplate) else "bold"),
+                    "\n",
+                    (one_line(_description(t), limit=60), "$text-muted"),
                 ),
-                id=t.name or "(blank)",
+                id=f"broken:{t.name}" if isinstance(t, BrokenTemplate) else t.name or "(blank)",
             )
             for t in self._shown
         )
@@ -138,7 +150,7 @@ class TemplatePickerScreen(Screen[None]):
     def _selected(self) -> None:
         self.action_choose()
 
-    def _current(self) -> Template | None:
+    def _current(self) -> Template | BrokenTemplate | None:
         index = self.query_one("#templates", OptionList).highlighted
         return self._shown[index] if index is not None and 0 <= index < len(self._shown) else None
 
@@ -150,6 +162,10 @@ class TemplatePickerScreen(Screen[None]):
         if template is None:
             head.update(safe.line("No template matches.", style="$text-muted"))
             preview.update("")
+            return
+        if isinstance(template, BrokenTemplate):
+            head.update(safe.line(f"Broken template: fix {template.path}", style="bold $text-error"))
+            preview.update(safe.text("\n".join(f"• {one_line(str(m))}" for m in template.mistakes)))
             return
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
@@ -186,10 +202,14 @@ class TemplatePickerScreen(Screen[None]):
             options.highlighted = max(0, min(current + step, len(self._shown) - 1))
 
     def action_choose(self) -> None:
+        current = self._current()
+        if isinstance(current, BrokenTemplate):
+            self.notify(f"{current.path.name} is broken: fix the lines shown first.", severity="warning")
+            return
         if self._draft is None:
             self.app.bell()
             return
-        template = self._current()
+        template = current
         if self.incident and template is not None:
             self._confirm_all(template)
             return
@@ -245,8 +265,16 @@ class TemplatePickerScreen(Screen[None]):
             self.dismiss(None)
 
 
-def _label(template: Template) -> str:
+def _label(template: Template | BrokenTemplate) -> str:
+    if isinstance(template, BrokenTemplate):
+        return f"{template.name} (broken)"
     return "Blank reply" if template is BLANK else template.name
+
+
+def _description(template: Template | BrokenTemplate) -> str:
+    if isinstance(template, BrokenTemplate):
+        return str(template.mistakes[0]) + (" …" if len(template.mistakes) > 1 else "")
+    return template.description
 
 
 def template_label(template: Template) -> str:
