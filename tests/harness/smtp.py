@@ -96,6 +96,8 @@ class SmtpServer:
             kwargs["require_starttls"] = True
         elif security == "tls":
             kwargs["ssl_context"] = context
+        self._kwargs = kwargs
+        self._stopped = False
         self.controller = Controller(self.handler, **kwargs)
 
     def _authenticate(
@@ -118,6 +120,10 @@ class SmtpServer:
         self.handler.permanent = permanent
 
     def start(self) -> SmtpServer:
+        """Listen (again, after :meth:`stop`: same port, same record of received mail)."""
+        if self._stopped:
+            self.controller = Controller(self.handler, **self._kwargs)
+            self._stopped = False
         if self.security == "tls":
             # Controller's readiness probe would speak plaintext to a TLS socket; a bare TCP
             # connection is enough to make it create the SMTP protocol object it waits for.
@@ -131,4 +137,7 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        """Stop listening: connections are refused, as with a server that is down."""
+        if not self._stopped:
+            self.controller.stop()
+            self._stopped = True

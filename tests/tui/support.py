@@ -6,8 +6,11 @@ import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ParamSpec
 
+import pytest
+from textual.drivers.headless_driver import HeadlessDriver
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -98,3 +101,18 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], rounds: 
 def sharing(app: SupportInboxApp) -> bool:
     """A change is still being shared with the team (a worker of the group "share" runs)."""
     return any(w.group == "share" and not w.is_finished for w in app.workers)
+
+
+def allow_suspend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the test driver hand the terminal over (Ctrl+E, $EDITOR), as a real terminal does."""
+    monkeypatch.setattr(HeadlessDriver, "can_suspend", property(lambda self: True))
+    monkeypatch.setattr(HeadlessDriver, "suspend_application_mode", lambda self: None)
+    monkeypatch.setattr(HeadlessDriver, "resume_application_mode", lambda self: None)
+
+
+def editor_script(directory: Path, body: str) -> str:
+    """An executable $EDITOR: a shell script running ``body`` on the file given to it."""
+    script = directory / "editor.sh"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o700)
+    return str(script)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 import pytest
-from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Input, TextArea
 
 from supportinbox.domain.replies import base_subject
@@ -17,7 +15,15 @@ from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from supportinbox.tui.screens.search import SearchScreen
-from tests.tui.support import SIZE, demo_app, first_conversation, pilot_test, settle
+from tests.tui.support import (
+    SIZE,
+    allow_suspend,
+    demo_app,
+    editor_script,
+    first_conversation,
+    pilot_test,
+    settle,
+)
 
 
 async def _open_editor(pilot: object) -> ReplyEditorScreen:
@@ -71,19 +77,9 @@ async def test_ctrl_s_sends_from_the_text_area() -> None:
         assert isinstance(app.screen, UndoModal)
 
 
-def _editor_script(tmp_path: Path, body: str) -> str:
-    script = tmp_path / "editor.sh"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
-
-
 @pytest.fixture
 def suspendable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the test driver hand the terminal over, as a real terminal does."""
-    monkeypatch.setattr(HeadlessDriver, "can_suspend", property(lambda self: True))
-    monkeypatch.setattr(HeadlessDriver, "suspend_application_mode", lambda self: None)
-    monkeypatch.setattr(HeadlessDriver, "resume_application_mode", lambda self: None)
+    allow_suspend(monkeypatch)
 
 
 @pilot_test
@@ -91,7 +87,7 @@ async def test_ctrl_e_edits_the_reply_in_the_external_editor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suspendable: None
 ) -> None:
     monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", _editor_script(tmp_path, "printf 'Written in my editor.\\n' >> \"$1\""))
+    monkeypatch.setenv("EDITOR", editor_script(tmp_path, "printf 'Written in my editor.\\n' >> \"$1\""))
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         editor = await _open_editor(pilot)
@@ -106,7 +102,7 @@ async def test_ctrl_e_edits_the_reply_in_the_external_editor(
 async def test_an_editor_that_fails_leaves_the_reply_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suspendable: None
 ) -> None:
-    monkeypatch.setenv("VISUAL", _editor_script(tmp_path, 'echo gone > "$1"; exit 1'))
+    monkeypatch.setenv("VISUAL", editor_script(tmp_path, 'echo gone > "$1"; exit 1'))
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         editor = await _open_editor(pilot)
