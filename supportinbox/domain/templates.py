@@ -282,6 +282,22 @@ def _nearest(word: str) -> str:
     return f" → {fields[0]}?" if fields else ""
 
 
+_FIELD_IN_TEXT = re.compile(r"\b(" + "|".join(FIELDS) + r")\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _field_mistakes_in_text(body: str, body_line: int) -> list[Mistake]:
+    """Misspelt fields (``customer.frist_name``) in a body Jinja cannot parse: the syntax
+    error hides the rest, but these are still worth naming in the same message."""
+    found: list[Mistake] = []
+    for number, text in enumerate(body.splitlines(), start=body_line):
+        for match in _FIELD_IN_TEXT.finditer(text):
+            group, attr = match.groups()
+            if attr not in FIELDS[group] and not attr.startswith("_"):
+                dotted = f"{group}.{attr}"
+                found.append(Mistake(number, f"unknown variable {dotted!r}{_nearest(dotted)}"))
+    return found
+
+
 def _variable_mistakes(ast: nodes.Template, body_line: int) -> list[Mistake]:
     """Every unknown variable or field the template uses, with its line and the nearest name.
 
@@ -334,8 +350,10 @@ def parse_template(name: str, text: str, path: Path | None = None) -> Template:
         except jinja2.TemplateSyntaxError as exc:
             line = (exc.lineno or 1) + body_line - 1
             mistakes.append(Mistake(line, f"syntax error: {exc.message}"))
+            mistakes += _field_mistakes_in_text(body, body_line)
         else:
             mistakes += _variable_mistakes(ast, body_line)
+        mistakes.sort(key=lambda m: m.line or 0)
     if mistakes:
         raise _mistakes_error(name, path, mistakes)
     return Template(name=name, path=path or Path(name), source=body, body_line=body_line, **settings)

@@ -19,6 +19,7 @@ from supportinbox.team import actions
 from supportinbox.team.collision import install
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.editor import ReplyEditorScreen
 from supportinbox.tui.screens.modals import ConfirmModal, ErrorModal
 from supportinbox.tui.screens.outbox import OutboxScreen
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -28,7 +29,7 @@ from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, pilot_test, settle, wait_until
+from tests.tui.support import SIZE, demo_app, pilot_test, settle, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -179,3 +180,25 @@ async def test_the_status_bar_follows_the_command_line(
         )
         assert discarded.returncode == 0, discarded.describe()
         await wait_until(pilot, lambda: "outbox" not in _bar(app))
+
+
+@pilot_test
+async def test_the_outbox_fits_80_columns() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        # Queued with a long undo window, it waits in the outbox while the test looks.
+        await asyncio.to_thread(app.service.queue, editor.draft, editor.body)
+        await pilot.press("escape", "O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        widths = {str(key.value): column.width for key, column in table.columns.items()}
+        assert sum(widths.values()) <= 80 and widths["subject"] >= 20
+        subject = editor.draft.original.subject
+        assert subject[:15] in table.get_row_at(0)[3].plain

@@ -266,3 +266,14 @@ def test_shipped_templates_are_complete(filename: str, text: str) -> None:
     assert all(len(line) <= 78 for line in body.splitlines()), "readable in any mail client"
     without_quote = render(template, TemplateVariables(**{**VALUES.__dict__, "quote": ""}))
     assert "You wrote:" not in without_quote
+
+
+def test_a_syntax_error_does_not_hide_misspelt_fields() -> None:
+    source = "Hi {{ customer.frist_name }},\n{% if quote %}\n{{ quote }}\n"
+    with pytest.raises(TemplateError) as info:
+        parse_template("t", source)
+    assert [str(m) for m in info.value.mistakes or []] == [
+        "line 1: unknown variable 'customer.frist_name' → customer.first_name?",
+        "line 3: syntax error: Unexpected end of template. Jinja was looking for the following tags: "
+        "'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.",
+    ]

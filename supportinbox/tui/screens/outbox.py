@@ -72,14 +72,22 @@ class OutboxScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("#", key="id", width=4)
-        table.add_column("State", key="state", width=26)
-        table.add_column("To", key="to", width=28)
-        table.add_column("Subject", key="subject")
         self.watch(self.app, "sync_status", self._status_changed)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self) -> None:
+        """Columns fitted to the width: the subject takes what the others leave."""
+        width = self.size.width or 80
+        to = 28 if width >= 110 else 20
+        subject = max(width - 5 - 25 - to - 8, 12)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_column("#", key="id", width=5)
+        table.add_column("State", key="state", width=25)
+        table.add_column("To", key="to", width=to)
+        table.add_column("Subject", key="subject", width=subject)
+        self._shown = None
         self.refresh_from_cache()
-        table.focus()
 
     def _status_changed(self) -> None:
         self.query_one(StatusBar).status = self.inbox_app.sync_status
@@ -88,11 +96,13 @@ class OutboxScreen(Screen[None]):
 
     def refresh_from_cache(self) -> None:
         """Re-read the outbox; the table is rebuilt only when something changed."""
+        table = self.query_one(DataTable)
+        if not table.columns:
+            return  # not laid out yet: the first resize fills it
         rows = self.inbox_app.service.outbox_rows()
         signature = _signature(rows)
         if signature == self._shown:
             return
-        table = self.query_one(DataTable)
         keep = self.current()
         self._rows, self._shown = rows, signature
         table.clear()
@@ -101,7 +111,7 @@ class OutboxScreen(Screen[None]):
             table.add_row(
                 Content(f"#{row.id}"),
                 Content.styled(waiting_state(row, now), _state_style(row)),
-                Content(one_line(", ".join(row.recipients), limit=28)),
+                Content(one_line(", ".join(row.recipients))),
                 Content(one_line(row.subject) or "(no subject)"),
                 key=str(row.id),
             )
