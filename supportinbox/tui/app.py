@@ -376,7 +376,7 @@ class SupportInboxApp(App[None]):
             elif result.status in ("failed", "held", "uncertain"):
                 self.notify(
                     one_line(self.not_sent_text(result), limit=300),
-                    title=f"Reply #{result.outbox_id}",
+                    title=safe.plain(f"Reply #{result.outbox_id}"),
                     severity="warning",
                 )
         self.outbox_changed()

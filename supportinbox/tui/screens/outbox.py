@@ -19,9 +19,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.safetext import one_line
 from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
 from supportinbox.store.outbox import OutboxRow
+from supportinbox.tui import safe
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.service import SendResult
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -63,7 +64,7 @@ class OutboxScreen(Screen[None]):
         return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.styled("Outbox — replies not sent yet", "bold"), id="outbox-title")
+        yield Static(safe.line("Outbox — replies not sent yet", style="bold"), id="outbox-title")
         yield DataTable[Content](cursor_type="row", id="outbox-list")
         with VerticalScroll(id="outbox-detail"):
             yield Static(id="outbox-why")
@@ -109,10 +110,10 @@ class OutboxScreen(Screen[None]):
         now = datetime.now(UTC)
         for row in rows:
             table.add_row(
-                Content(f"#{row.id}"),
-                Content.styled(waiting_state(row, now), _state_style(row)),
-                Content(one_line(", ".join(row.recipients))),
-                Content(one_line(row.subject) or "(no subject)"),
+                safe.line(f"#{row.id}"),
+                safe.line(waiting_state(row, now), style=_state_style(row)),
+                safe.line(", ".join(row.recipients)),
+                safe.line(one_line(row.subject) or "(no subject)"),
                 key=str(row.id),
             )
         if keep is not None and any(r.id == keep.id for r in rows):
@@ -134,7 +135,7 @@ class OutboxScreen(Screen[None]):
         text = self.query_one("#outbox-text", Static)
         row = self.current()
         if row is None:
-            why.update(Content.styled("The outbox is empty: every reply went out.", "$text-muted"))
+            why.update(safe.line("The outbox is empty: every reply went out.", style="$text-muted"))
             text.update("")
             return
         why.update(self._explain(row))
@@ -142,9 +143,9 @@ class OutboxScreen(Screen[None]):
         head = "\n".join(
             f"{name}: {one_line(str(msg[name]))}" for name in ("To", "Cc", "Subject") if msg[name]
         )
-        text.update(Content(f"{head}\n\n{clean(body)}"))
+        text.update(safe.text(f"{head}\n\n{body}"))
 
-    def _explain(self, row: OutboxRow) -> Content:
+    def _explain(self, row: OutboxRow) -> Content:  # built by safe.assemble
         app = self.inbox_app
         state = waiting_state(row)
         reason = one_line(row.last_error or "", limit=400)
@@ -175,7 +176,7 @@ class OutboxScreen(Screen[None]):
             advice = ""
         if advice:
             lines += ["\n", (advice, "$text-muted")]
-        return Content.assemble(*lines)
+        return safe.assemble(*lines)
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one(DataTable)
