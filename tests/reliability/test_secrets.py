@@ -118,19 +118,26 @@ def test_password_never_leaks(servers: Servers, supportinbox_home: Path) -> None
     assert runs[-1].returncode == 0, runs[-1].describe()
     assert len(servers.smtp.received) == 1
 
-    # Wrong password: a failed IMAP login and a failing (AUTH refused) send.
+    # Wrong password: a failed IMAP login, a reply that cannot be sent, an explicit retry of it
+    # (which must try it although its retry time has not come) and one that reaches SMTP AUTH.
     servers.secret_file.write_text(WRONG)
     failed = [
         run_cli(supportinbox_home, "--debug", "sync"),
         # A second reply to the same customer: --again, or it stops to ask first.
         run_cli(supportinbox_home, *reply, "--again"),
         run_cli(supportinbox_home, "--debug", "outbox", "retry"),
+        # Past the teammate check (which needs the IMAP login): the SMTP AUTH is refused.
+        run_cli(supportinbox_home, "--debug", "outbox", "retry", "--force"),
     ]
     for run in failed:
         assert run.returncode not in (0, 70), run.describe()
         assert "Traceback" not in run.stderr, run.describe()
     runs += failed
     assert "refused" in failed[0].stderr
+    # An explicit retry tried the failed reply at once, though its retry time had not come.
+    assert "#2 not sent" in failed[2].stderr, failed[2].describe()
+    assert "refused the login" in failed[3].stderr and "535" in failed[3].stderr, failed[3].describe()
+    assert len(servers.smtp.received) == 1
 
     assert _scan_tree(supportinbox_home) == []
     assert _scan_runs(runs) == []

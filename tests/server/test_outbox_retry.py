@@ -72,6 +72,24 @@ def test_a_busy_smtp_server_is_retried_by_the_next_sync_once_its_time_came(
     assert run_cli(capsys, "outbox").out.strip() == "the outbox is empty"
 
 
+def test_an_explicit_retry_sends_at_once_whatever_the_retry_time(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [make_message(message_id="<n1@c.test>")])
+    conversation = setup.conversation_of("<n1@c.test>")
+    smtp_server.set_refusing(True)  # 451
+    sent = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert sent.code == 9
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.next_attempt_at is not None and row.next_attempt_at > datetime.now(UTC).isoformat()
+
+    smtp_server.set_refusing(False)
+    retried = run_cli(capsys, "outbox", "retry")  # the user asks: no waiting for the retry time
+    assert retried.code == 0, retried.err
+    assert f"#{row.id} sent" in retried.out
+    assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+
+
 def test_a_refused_message_waits_for_the_user(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
