@@ -192,7 +192,8 @@ def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) ->
     None when the customer wrote last. A held reply, or one that waits for the user after a
     permanent failure, does not count: it reaches the customer only if the user decides so."""
     detail = get_conversation(db, conversation_id)
-    theirs = [m.date or "" for m in detail.messages if not m.from_us]
+    # An auto-reply (out of office) to our answer is not the customer writing again.
+    theirs = [m.date or "" for m in detail.messages if not m.from_us and not m.automated]
     since = max(theirs, default="")
     found: list[EarlierReply] = []
     for message in detail.messages:

@@ -18,7 +18,7 @@ from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
 from tests.harness.replies import TerminalInput, run_cli
-from tests.store.factories import NOW, add_message
+from tests.store.factories import NOW, add_message, add_raw
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
 NO_TERMINAL = 11
@@ -133,6 +133,29 @@ def test_no_question_once_the_customer_wrote_again(
     _refresh(db)
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert result.code == 9, result.err  # sent straight away (and refused by port 1)
+
+
+def test_an_auto_reply_after_ours_is_not_the_customer_writing_again(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, conversation = cached
+    _our_reply(db, when_hours_ago=2)
+    add_raw(
+        db,
+        b"From: Lina Haddad <lina@customer.test>\r\nTo: support@acme.test\r\n"
+        b"Subject: Out of office: Re: Cannot log in\r\nAuto-Submitted: auto-replied\r\n"
+        b"Message-ID: <ooo1@customer.test>\r\nIn-Reply-To: <a1@acme.test>\r\n"
+        b"References: <q1@customer.test> <a1@acme.test>\r\n"
+        + (NOW - timedelta(hours=1)).strftime("Date: %a, %d %b %Y %H:%M:%S +0000\r\n").encode()
+        + b"\r\nI am away until Monday.\r\n",
+    )
+    _refresh(db)
+    (kind,) = db.conn.execute(
+        "SELECT automated FROM messages WHERE message_id = '<ooo1@customer.test>'"
+    ).fetchone()
+    assert kind  # classified as automated mail
+    piped = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert piped.code == NO_TERMINAL and "bob replied on" in piped.err, piped.err
 
 
 def _editor(tmp_path: Path, text: str) -> str:
