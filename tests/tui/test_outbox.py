@@ -201,4 +201,8 @@ async def test_the_outbox_fits_80_columns() -> None:
         widths = {str(key.value): column.width for key, column in table.columns.items()}
         assert sum(widths.values()) <= 80 and widths["subject"] >= 20
         subject = editor.draft.original.subject
-        assert subject[:15] in table.get_row_at(0)[3].plain
+        cells = [cell.plain for cell in table.get_row_at(0)]
+        assert subject[:15] in cells[3]
+        # Cut where the column ends, and visibly so.
+        assert len(f"Re: {subject}") > widths["subject"] and cells[3].endswith("…")
+        assert len(cells[3]) <= widths["subject"] and len(cells[2]) <= widths["to"]

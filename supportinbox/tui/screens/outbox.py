@@ -58,6 +58,7 @@ class OutboxScreen(Screen[None]):
         super().__init__(id="outbox")
         self._rows: list[OutboxRow] = []
         self._shown: tuple[tuple[object, ...], ...] | None = None
+        self._widths: tuple[int, int] = (20, 22)  # To, Subject: cut with … to fit
 
     @property
     def inbox_app(self) -> SupportInboxApp:
@@ -81,6 +82,7 @@ class OutboxScreen(Screen[None]):
         width = self.size.width or 80
         to = 28 if width >= 110 else 20
         subject = max(width - 5 - 25 - to - 8, 12)
+        self._widths = (to, subject)
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_column("#", key="id", width=5)
@@ -108,12 +110,13 @@ class OutboxScreen(Screen[None]):
         self._rows, self._shown = rows, signature
         table.clear()
         now = datetime.now(UTC)
+        to, subject = self._widths
         for row in rows:
             table.add_row(
                 safe.line(f"#{row.id}"),
                 safe.line(waiting_state(row, now), style=_state_style(row)),
-                safe.line(", ".join(row.recipients)),
-                safe.line(one_line(row.subject) or "(no subject)"),
+                safe.line(", ".join(row.recipients), limit=to),
+                safe.line(one_line(row.subject) or "(no subject)", limit=subject),
                 key=str(row.id),
             )
         if keep is not None and any(r.id == keep.id for r in rows):
