@@ -29,7 +29,7 @@ from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, demo_app, pilot_test, settle, wait_until
+from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -187,6 +187,7 @@ async def test_the_outbox_fits_80_columns() -> None:
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await select_subject(pilot, "Charged twice")  # a subject longer than its column
         await pilot.press("r", "enter")
         await settle(pilot)
         editor = app.screen

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 
+from textual.widgets import OptionList
+
 from supportinbox import paths
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
+from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.store.test_broken_templates import write_broken
-from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle
+from tests.tui.support import SIZE, demo_app, first_conversation, pilot_test, select_subject, settle
 
 
 @pilot_test
@@ -89,6 +92,7 @@ async def test_a_broken_template_is_listed_and_the_others_stay_usable() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await first_conversation(pilot)
         await pilot.press("r")
         await settle(pilot)
         picker = app.screen
@@ -109,3 +113,19 @@ async def test_a_broken_template_is_listed_and_the_others_stay_usable() -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ReplyEditorScreen) and "Hi " in app.screen.body
+
+
+@pilot_test
+async def test_an_incident_is_answered_from_a_template_never_a_blank_reply() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen) and inbox._current_incident() is not None
+        await pilot.press("r")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen) and picker.incident
+        options = picker.query_one("#templates", OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels and not any(label.startswith("Blank reply") for label in labels), labels
