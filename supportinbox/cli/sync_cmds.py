@@ -15,6 +15,10 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NoTerminal
 from supportinbox.store.db import Database
 from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
+from supportinbox.team import collision
+
+# A sync also sends the replies that are due: with the teammate check, like every send.
+collision.install()
 
 
 def _count(number: int, word: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from supportinbox.store import outbox as store
 from supportinbox.team.collision import install
 from tests.conftest import account_toml, write_config
+from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -152,3 +153,42 @@ def test_reply_names_its_agent_and_a_late_teammate_is_told_who_replied(
     assert held.code != 0
     assert "alice already replied to conversation" in held.err, held.err
     assert len(smtp_server.received) == 1
+
+
+def test_a_fresh_process_asks_the_team_before_any_send(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each command loads only its own module: the ones that send install the teammate check
+    themselves (the in-process runs above have every module loaded already)."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    reply = cliproc.run_cli(alice.home, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert reply.returncode == 10 and "bob claimed" in reply.stderr, reply.describe()
+    (row,) = store.list_rows(alice.db.conn)
+    retried = cliproc.run_cli(alice.home, "outbox", "retry", str(row.id))  # asks the server again
+    assert retried.returncode == 10 and "bob claimed" in retried.stderr, retried.describe()
+    assert cliproc.run_cli(alice.home, "sync").returncode == 0
+    assert smtp_server.received == [] and _in_sent(dovecot) == []
+
+
+def test_the_app_sends_with_the_teammate_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from supportinbox.cli import tui_cmds
+    from supportinbox.mail import outbox
+    from supportinbox.team import collision
+    from supportinbox.tui import factory
+
+    monkeypatch.setattr(outbox, "PRE_SEND_CHECKS", [])
+    started: list[bool] = []
+
+    class App:
+        def run(self) -> None:
+            started.append(collision.collision_check in outbox.PRE_SEND_CHECKS)
+
+    monkeypatch.setattr(factory, "build_app", lambda config, account=None: App())
+
+    class Obj:
+        config = None
+        account_option = None
+
+    tui_cmds.run_tui(Obj())  # type: ignore[arg-type]
+    assert started == [True]
