@@ -350,10 +350,13 @@ class SupportInboxApp(App[None]):
     def not_sent_text(self, result: SendResult) -> str:
         """Why a reply did not go out and what happens to it now, naming this app's keys."""
         outbox = self.key_for("outbox", "O")
-        reason = result.message.rstrip(".") or "the reply did not go out"
+        reason = result.message.strip()
+        for said in ("The reply was not sent:", "not sent:", "Not sent:"):
+            reason = reason.removeprefix(said).strip()  # the reason may already say so: not twice
+        reason = reason.rstrip(".") or "the reply did not go out"
         if result.status == "held":
             return (
-                f"{reason}. The reply waits in the outbox ({outbox}): there "
+                f"Held back: {reason}. The reply stays in the outbox ({outbox}): there "
                 f"{self.key_for('outbox_send_anyway', 'S')} sends it anyway and "
                 f"{self.key_for('outbox_discard', 'd')} drops it."
             )
