@@ -284,7 +284,10 @@ def _killed_at(home: Path, step: int, labels: list[str], trace: Path, *args: str
     where = f"killed at step {step} ({labels[step - 1]})"
     killed = _run(home, *args, crash_at=step, trace=trace)
     assert killed.returncode == KILLED, f"{where}: {killed.describe()}"
-    assert _steps(trace)[-1] == labels[step - 1], f"step {step}: the run took another path"
+    taken = _steps(trace)
+    assert taken[-1] == labels[step - 1], (
+        f"step {step}: the run took another path:\n  uninterrupted: {labels[: step + 2]}\n  killed: {taken}"
+    )
     assert integrity_ok(home), where
     return where
 
