@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -455,6 +456,56 @@ def trim_line(line: str) -> str:
     return line if line == "-- " else line.rstrip()
 
 
+# Prose is rewrapped to this width after the variables are filled in (RFC 5322 suggests 78).
+WRAP_WIDTH = 72
+# A line this long (or longer) in a paragraph of several was wrapped by the template's
+# author; a shorter one (a greeting, a signature, an address) was broken on purpose.
+_WRAPPED_LINE = 40
+_NOT_PROSE = re.compile(r"\s*(?:>|[-*•+]\s|\d+[.)]\s|\|)")
+
+
+def _is_prose(lines: list[str]) -> bool:
+    return (
+        len(lines) > 1
+        and all(len(line) >= _WRAPPED_LINE for line in lines[:-1])
+        and not any(_NOT_PROSE.match(line) or line.startswith((" ", "\t")) for line in lines)
+    )
+
+
+def reflow(text: str) -> str:
+    """Rewrap the paragraphs a template's author wrapped by hand, once the variables are in.
+
+    A customer's name or subject lengthens a line, and a paragraph wrapped in the template
+    would leave an orphan ("... and sorry for" / "the trouble ..."). Only paragraphs whose
+    lines are all long are rewrapped; quotes, lists, indented text, signatures (after
+    "-- ") and short lines stay as written.
+    """
+    out: list[str] = []
+    paragraph: list[str] = []
+    signature = False
+
+    def flush() -> None:
+        if paragraph and not signature and _is_prose(paragraph):
+            joined = " ".join(line.strip() for line in paragraph)
+            out.extend(textwrap.wrap(joined, WRAP_WIDTH, break_long_words=False, break_on_hyphens=False))
+        else:
+            out.extend(paragraph)
+        paragraph.clear()
+
+    for line in text.split("\n"):
+        if line == "-- ":
+            flush()
+            signature = True
+            out.append(line)
+        elif not line.strip():
+            flush()
+            out.append(line)
+        else:
+            paragraph.append(line)
+    flush()
+    return "\n".join(out)
+
+
 def render(template: Template, values: TemplateVariables) -> str:
     """The reply body: LF line ends, no trailing blank lines, one final newline."""
     try:
@@ -469,7 +520,8 @@ def render(template: Template, values: TemplateVariables) -> str:
         _fail(template.name, f"has a syntax error on line {line}: {exc.message}")
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         _fail(template.name, f"failed to render: {type(exc).__name__}: {exc}")
-    lines = [trim_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = reflow(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [trim_line(line) for line in text.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:

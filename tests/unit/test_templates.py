@@ -277,3 +277,42 @@ def test_a_syntax_error_does_not_hide_misspelt_fields() -> None:
         "line 3: syntax error: Unexpected end of template. Jinja was looking for the following tags: "
         "'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.",
     ]
+
+
+def test_a_long_subject_leaves_no_orphan_line_in_a_wrapped_paragraph() -> None:
+    (_, text) = next(t for t in default_templates() if t[0].startswith("acknowledge-investigating"))
+    long_subject = "Audit log retention for our compliance review next week"
+    values = TemplateVariables(**{**VALUES.__dict__, "subject": long_subject})
+    body = render(parse_template("acknowledge-investigating", text), values)
+    paragraph = body.split("\n\n")[1].splitlines()
+    assert " ".join(paragraph).startswith(f'Thank you for letting us know about this ("{long_subject}")')
+    assert all(len(line) <= 72 for line in paragraph)
+    assert all(len(line) >= 40 for line in paragraph[:-1]), f"an orphan line: {paragraph}"
+
+
+def test_only_hand_wrapped_prose_is_rewrapped() -> None:
+    source = (
+        "Hi {{ customer.first_name }},\n\n"
+        "This paragraph was wrapped by hand in the template and {{ customer.name }}\n"
+        "makes its first line longer than the author meant it to be.\n\n"
+        "Steps:\n"
+        "1. Open the settings page of your account, then the security tab\n"
+        "2. Choose a new password and confirm it with the code we sent you\n\n"
+        "    indented code that is long enough to look like a wrapped line\n"
+        "    and must stay exactly as it is written here\n\n"
+        "Best regards,\n{{ agent.name }}\n{{ account.display_name }}\n\n"
+        "{{ quote }}\n> and a second quoted line that is long enough to be rewrapped\n"
+        "-- \n"
+        "Acme Support, 1 Long Street Name That Goes On, Somewhere 12345 City\n"
+        "Phone +1 555 0100 and the web site https://acme.example/support\n"
+    )
+    body = _render(source)
+    assert (
+        "This paragraph was wrapped by hand in the template and Lina Haddad makes\n"
+        "its first line longer than the author meant it to be.\n"
+    ) in body
+    assert "1. Open the settings page of your account, then the security tab\n2. Choose" in body
+    assert "    indented code that is long enough to look like a wrapped line\n    and must" in body
+    assert "Best regards,\nAlice\nAcme Support\n" in body
+    assert "> It says error 500.\n> and a second quoted line" in body
+    assert "City\nPhone +1 555 0100" in body, "the signature after '-- ' stays as written"
