@@ -20,25 +20,22 @@ from supportinbox.store import readstate
 from supportinbox.store.db import Database
 from supportinbox.team import collision
 
-# Every reply sent from here (reply, outbox retry, incident reply) runs the teammate check
-# and the atomic send step; commands load lazily, so this module installs it itself.
-collision.install()
-
 _FORCE_HELP = (
     "Send even if a teammate claimed, closed or already answered the conversation "
     "(skips that check only; the undo window and SMTP errors still apply)."
 )
 
 
-def _forced_checks(force: bool, what: str) -> list[sender.PreSendCheck] | None:
-    """The pre-send checks for ``--force`` (all but the teammate check), saying so on stderr."""
+def _forced_checks(force: bool, what: str) -> sender.SendChecks:
+    """The checks a send from here runs: every one, or for ``--force`` all but the teammate
+    check, saying so on stderr."""
     if not force:
-        return None
+        return collision.send_checks()
     click.echo(
         f"--force: {what} without checking whether a teammate claimed, closed or answered the conversation",
         err=True,
     )
-    return collision.checks_without_collision()
+    return collision.send_anyway_checks()
 
 
 def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> None:

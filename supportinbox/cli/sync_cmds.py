@@ -15,10 +15,6 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NoTerminal
 from supportinbox.store.db import Database
 from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
-from supportinbox.team import collision
-
-# A sync also sends the replies that are due: with the teammate check, like every send.
-collision.install()
 
 
 def _count(number: int, word: str) -> str:
@@ -141,9 +137,10 @@ def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db:
     from supportinbox.cli.reply_cmds import describe_outcome
     from supportinbox.errors import UserError
     from supportinbox.mail import outbox as sender
+    from supportinbox.team import collision
 
     try:
-        report = sender.send_due(db, obj.config, account_name, account)
+        report = sender.send_due(db, obj.config, account_name, account, checks=collision.send_checks())
     except UserError as exc:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return

@@ -13,14 +13,11 @@ import click
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import NotFound, UserError
-from supportinbox.team import actions, collision
+from supportinbox.team import actions
 from supportinbox.team.keywords import SLOTS, is_team_keyword
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, cached_registry
 from supportinbox.team.store import known_agents, recent_events
-
-# Every send from this program runs the collision check.
-collision.install()
 
 
 def _say(result: actions.ActionResult) -> None:
@@ -197,6 +194,7 @@ def forget(obj: CliContext, agent: str) -> None:
 def send_anyway(obj: CliContext, outbox_id: int) -> None:
     """Send a reply held back because a teammate claimed, closed or answered the conversation."""
     from supportinbox.mail import outbox as sender
+    from supportinbox.team import collision
 
     name, account = obj.account()
     report = sender.send_due(
@@ -206,7 +204,7 @@ def send_anyway(obj: CliContext, outbox_id: int) -> None:
         account,
         force=True,
         ids={outbox_id},
-        checks=collision.checks_without_collision(),
+        checks=collision.send_anyway_checks(),
         held=True,
     )
     if not report.outcomes:

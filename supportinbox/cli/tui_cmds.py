@@ -9,10 +9,7 @@ from supportinbox.errors import ConfigError
 
 def run_tui(obj: CliContext) -> None:
     """Open the inbox of the configured account (``supportinbox`` without a command)."""
-    from supportinbox.team import collision
     from supportinbox.tui.factory import build_app
-
-    collision.install()  # the app sends replies: with the teammate check, like every send
 
     build_app(obj.config, obj.account_option).run()
 

@@ -3,7 +3,7 @@
 A reply is written to the ``outbox`` table (status ``queued``) before the first SMTP byte.
 :func:`send_due` then, for each reply that is due:
 
-1. runs the pre-send checks (:data:`PRE_SEND_CHECKS`; one may hold a reply back),
+1. runs the pre-send checks the caller passed (:class:`SendChecks`; one may hold a reply back),
 2. marks it ``sending`` and counts the attempt (committed),
 3. hands it to SMTP and records ``smtp_done_at`` the moment the server accepted it,
 4. applies the template's status to the conversation,
@@ -98,9 +98,6 @@ class PreSendCheck(Protocol):
     def __call__(self, db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None: ...
 
 
-# The checks every send runs, in order (e.g. "a teammate already answered this conversation").
-PRE_SEND_CHECKS: list[PreSendCheck] = []
-
 # How long a reply that failed for a passing reason waits before a sync tries it again,
 # after its 1st, 2nd, ... consecutive failure; hourly from then on.
 RETRY_DELAYS: tuple[timedelta, ...] = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 30, 60))
@@ -126,8 +123,18 @@ class AfterSend(Protocol):
     ) -> None: ...
 
 
-# What every send does afterwards (e.g. clear the "sending" marker the collision check set).
-AFTER_SEND: list[AfterSend] = []
+@dataclass(frozen=True)
+class SendChecks:
+    """What a send runs around SMTP, passed by the caller of :func:`send_due` (a required
+    argument, not a list filled by importing a module): a send without them cannot be written.
+
+    ``before`` run in order just before a reply goes to SMTP (e.g. "a teammate already
+    answered this conversation"); ``after`` run when its attempt is over (e.g. clear the
+    "sending" marker a check set).
+    """
+
+    before: tuple[PreSendCheck, ...]
+    after: tuple[AfterSend, ...]
 
 
 @dataclass(frozen=True)
@@ -274,17 +281,19 @@ def send_due(
     account_name: str,
     account: AccountConfig,
     *,
+    checks: SendChecks,
     force: bool = False,
     ids: Collection[int] | None = None,
     password: str | None = None,
-    checks: list[PreSendCheck] | None = None,
     now: datetime | None = None,
     held: bool = False,
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
-    ``force`` sends queued replies before their undo window ends and retries failed ones
-    before their retry time; ``held`` also takes held ones (with ``ids``: the user named them).
+    ``checks`` run around every send (every caller takes them from
+    :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued replies before
+    their undo window ends and retries failed ones before their retry time; ``held`` also
+    takes held ones (with ``ids``: the user named them).
     """
     del config  # the account carries everything sending needs; kept for a stable signature
     report = SendReport()
@@ -320,9 +329,7 @@ def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Ou
     return Outcome(row.id, "failed", exc.message, retry_at=retry_at)
 
 
-def _process(
-    db: Database, server: _Server, row: OutboxRow, checks: list[PreSendCheck] | None, now: datetime
-) -> Outcome:
+def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, now: datetime) -> Outcome:
     account = server.account
     smtp_used = False
     if row.smtp_done_at is None:
@@ -333,16 +340,16 @@ def _process(
             row = store.get(db.conn, row.id) or row
         if row.smtp_done_at is None:
             try:
-                for check in PRE_SEND_CHECKS if checks is None else checks:
+                for check in checks.before:
                     check(db, server.account_name, account, row)
             except SendRefused as exc:
                 outcome = _not_sent(db, row, exc, now)
-                _after_send(db, server, row, delivered=False)
+                _after_send(db, server, checks, row, delivered=False)
                 return outcome
             with db.transaction() as conn:
                 claimed = store.claim(conn, row.id, from_statuses=("queued", "failed", "held", "sending"))
             if not claimed:
-                _after_send(db, server, row, delivered=False)
+                _after_send(db, server, checks, row, delivered=False)
                 return Outcome(row.id, "cancelled", "cancelled before it was sent")
             crash_point("outbox.after_claim")
 
@@ -369,7 +376,7 @@ def _process(
                 return Outcome(row.id, "uncertain", _uncertain_advice(row.id, exc.message))
             except UserError as exc:
                 outcome = _not_sent(db, row, exc, now)
-                _after_send(db, server, row, delivered=False)
+                _after_send(db, server, checks, row, delivered=False)
                 return outcome
             crash_point("outbox.after_smtp")
             note = "; ".join(f"{REFUSED_NOTE} {k}: {v}" for k, v in refused.items()) or None
@@ -386,12 +393,14 @@ def _process(
         return Outcome(row.id, "unfinished", problem, smtp_used)
     with db.transaction() as conn:
         store.mark_sent(conn, row.id, row.last_error if _is_refusal_note(row.last_error) else None)
-    _after_send(db, server, row, delivered=True)
+    _after_send(db, server, checks, row, delivered=True)
     return Outcome(row.id, "sent", "", smtp_used)
 
 
-def _after_send(db: Database, server: _Server, row: OutboxRow, *, delivered: bool) -> None:
-    for hook in AFTER_SEND:
+def _after_send(
+    db: Database, server: _Server, checks: SendChecks, row: OutboxRow, *, delivered: bool
+) -> None:
+    for hook in checks.after:
         try:
             hook(db, server.account, row, server.imap, delivered)
         except _SERVER_ERRORS as exc:

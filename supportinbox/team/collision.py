@@ -15,7 +15,7 @@ Before those reads the reply must win the atomic step of :mod:`supportinbox.team
 (two teammates pressing send at the same instant would both pass the reads): the loser is
 held, naming the winner, and a teammate whose send ended just before shows in the reads.
 
-``supportinbox team send-anyway ID`` (and :func:`checks_without_collision`) send regardless.
+``supportinbox team send-anyway ID`` (with :func:`send_anyway_checks`) sends regardless.
 If the IMAP server cannot be asked, the reply is not sent blind (that could answer the
 customer twice): the refusal is ``temporary``, so a later sync, or the open app, asks again.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -247,14 +247,14 @@ def _reserve(
     raise _held(who, f"{who} is sending a reply to conversation {ref.id} right now")
 
 
-def install() -> None:
-    """Add the collision check to every send, and the release of its marker after (once)."""
-    if collision_check not in outbox.PRE_SEND_CHECKS:
-        outbox.PRE_SEND_CHECKS.append(collision_check)
-    if sending.release not in outbox.AFTER_SEND:
-        outbox.AFTER_SEND.append(sending.release)
+def send_checks() -> outbox.SendChecks:
+    """What every send runs: this check (and the atomic send step), then the release of its
+    marker. The one list; every command and the app that sends takes it from here."""
+    return outbox.SendChecks(before=(collision_check,), after=(sending.release,))
 
 
-def checks_without_collision() -> list[outbox.PreSendCheck]:
-    """The pre-send checks minus this one: what ``--force`` sends with."""
-    return [c for c in outbox.PRE_SEND_CHECKS if c is not collision_check]
+def send_anyway_checks() -> outbox.SendChecks:
+    """:func:`send_checks` without this one: what the user's "send anyway" (``--force``) sends
+    with. The marker release still runs."""
+    every = send_checks()
+    return replace(every, before=tuple(c for c in every.before if c is not collision_check))

@@ -41,7 +41,7 @@ from supportinbox.team.server import TeamConflict
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
-    from supportinbox.mail.outbox import Outcome, PreSendCheck
+    from supportinbox.mail.outbox import Outcome
     from supportinbox.sync.hooks import SyncHook
     from supportinbox.sync.push import PushWatcher
 
@@ -128,10 +128,6 @@ class InboxService:
         self._clock: datetime | None = None
         self._search_lock = threading.Lock()
         self._searching: Database | None = None
-        if not self.demo:
-            from supportinbox.team.collision import install
-
-            install()  # every reply sent from the app is checked against teammates first
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
@@ -512,18 +508,15 @@ class InboxService:
 
     def send_anyway(self, outbox_id: int) -> SendResult:
         """Send a held reply without asking whether a teammate got there first."""
-        from supportinbox.team.collision import checks_without_collision
-
-        return self._send_one(outbox_id, held=True, checks=checks_without_collision())
+        return self._send_one(outbox_id, held=True, anyway=True)
 
     def discard(self, outbox_id: int) -> bool:
         """Drop a reply that has not gone out; False when it is already on its way."""
         return self.cancel(outbox_id)
 
-    def _send_one(
-        self, outbox_id: int, *, held: bool = False, checks: list[PreSendCheck] | None = None
-    ) -> SendResult:
+    def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
         from supportinbox.mail.outbox import send_due
+        from supportinbox.team.collision import send_anyway_checks, send_checks
 
         with self.writer() as db:
             report = send_due(
@@ -531,10 +524,10 @@ class InboxService:
                 self.config,
                 self.account_name,
                 self.account,
+                checks=send_anyway_checks() if anyway else send_checks(),
                 ids=[outbox_id],
                 force=True,
                 held=held,
-                checks=checks,
             )
             for outcome in report.outcomes:
                 if outcome.outbox_id == outbox_id:
@@ -549,9 +542,10 @@ class InboxService:
     def send_waiting(self) -> RetryRound:
         """Try the failed replies whose retry time has come (and queued ones left behind)."""
         from supportinbox.mail.outbox import send_due
+        from supportinbox.team.collision import send_checks
 
         with self.writer() as db:
-            report = send_due(db, self.config, self.account_name, self.account)
+            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
         return RetryRound([_result(outcome) for outcome in report.outcomes])
 
     # -- sync -------------------------------------------------------------------------------
@@ -598,9 +592,10 @@ class InboxService:
         """
         from supportinbox.mail.outbox import send_due
         from supportinbox.store import outbox as outbox_store
+        from supportinbox.team.collision import send_checks
 
         try:
-            report = send_due(db, self.config, self.account_name, self.account)
+            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
         except UserError as exc:
             return _sentence(f"Queued replies not sent: {exc.message}")
         before, later, kept = 0, 0, []

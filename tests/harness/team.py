@@ -23,6 +23,7 @@ from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
 from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import default_hooks
+from supportinbox.team.collision import send_checks
 from supportinbox.team.hook import TeamSyncHook
 from supportinbox.team.statefolder import STATE_FOLDER, parse_state_message, registry
 from tests.conftest import account_toml, write_config
@@ -91,8 +92,9 @@ class Teammate:
             msg = drafts.draft_message(draft, self.config, self.account)
             return drafts.queue_draft(self.db, draft, msg)
 
-    def send(self, outbox_id: int, checks: list[sender.PreSendCheck] | None = None) -> sender.SendReport:
-        """Send this reply now, as the user naming it does (a held one too)."""
+    def send(self, outbox_id: int, checks: sender.SendChecks | None = None) -> sender.SendReport:
+        """Send this reply now, as the user naming it does (a held one too), with every check
+        the product sends with unless ``checks`` says otherwise."""
         with self.active():
             return sender.send_due(
                 self.db,
@@ -101,7 +103,7 @@ class Teammate:
                 self.account,
                 force=True,
                 ids=[outbox_id],
-                checks=checks,
+                checks=checks or send_checks(),
                 held=True,
             )
 

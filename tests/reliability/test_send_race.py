@@ -23,7 +23,7 @@ from supportinbox import paths
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
 from supportinbox.team import sending
-from supportinbox.team.collision import install
+from supportinbox.team.collision import send_checks
 from supportinbox.team.keywords import SENDING
 from supportinbox.team.statefolder import STATE_FOLDER
 from tests.harness.cliproc import cli_env, run_cli
@@ -36,11 +36,6 @@ pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.timeout(600)]
 
 AGENTS = ("alice", "bob", "carol", "dave")
 ROUNDS = 6
-
-
-@pytest.fixture(autouse=True)
-def _collision_check_installed() -> None:
-    install()  # what the command line and the app do
 
 
 @pytest.fixture
@@ -106,7 +101,13 @@ def _send_together(team: list[Teammate], ids: list[int], local: threading.local)
         barrier.wait()
         try:
             report = sender.send_due(
-                mate.db, mate.config, mate.name, mate.account, force=True, ids=[ids[index]]
+                mate.db,
+                mate.config,
+                mate.name,
+                mate.account,
+                checks=send_checks(),
+                force=True,
+                ids=[ids[index]],
             )
             (outcomes[index],) = report.outcomes
         except BaseException as exc:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from supportinbox.store import outbox as store
-from supportinbox.team.collision import install
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.replies import Setup, run_cli, setup_account
@@ -17,11 +16,6 @@ from tests.harness.smtp import SmtpServer
 from tests.harness.team import TEMPLATE, make_team
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(autouse=True)
-def _collision_check_installed() -> None:
-    install()  # what importing the command line does
 
 
 def _in_sent(dovecot: Dovecot) -> int:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from supportinbox.store import outbox as store
-from supportinbox.team.collision import install
 from tests.conftest import account_toml, write_config
 from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
@@ -20,11 +19,6 @@ from tests.harness.team import TEMPLATE, Teammate, make_team
 pytestmark = pytest.mark.server
 
 MID = "<refund@customer.test>"
-
-
-@pytest.fixture(autouse=True)
-def _collision_check_installed() -> None:
-    install()  # what importing the command line does
 
 
 def _team(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer | None) -> tuple[Teammate, Teammate, str]:
@@ -158,8 +152,8 @@ def test_reply_names_its_agent_and_a_late_teammate_is_told_who_replied(
 def test_a_fresh_process_asks_the_team_before_any_send(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each command loads only its own module: the ones that send install the teammate check
-    themselves (the in-process runs above have every module loaded already)."""
+    """Each command loads only its own module: every one that sends passes the teammate check
+    to the sender itself (the in-process runs above have every module loaded already)."""
     alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
     assert bob.cli(capsys, "claim", cid).code == 0
     reply = cliproc.run_cli(alice.home, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
@@ -169,26 +163,3 @@ def test_a_fresh_process_asks_the_team_before_any_send(
     assert retried.returncode == 10 and "bob claimed" in retried.stderr, retried.describe()
     assert cliproc.run_cli(alice.home, "sync").returncode == 0
     assert smtp_server.received == [] and _in_sent(dovecot) == []
-
-
-def test_the_app_sends_with_the_teammate_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    from supportinbox.cli import tui_cmds
-    from supportinbox.mail import outbox
-    from supportinbox.team import collision
-    from supportinbox.tui import factory
-
-    monkeypatch.setattr(outbox, "PRE_SEND_CHECKS", [])
-    started: list[bool] = []
-
-    class App:
-        def run(self) -> None:
-            started.append(collision.collision_check in outbox.PRE_SEND_CHECKS)
-
-    monkeypatch.setattr(factory, "build_app", lambda config, account=None: App())
-
-    class Obj:
-        config = None
-        account_option = None
-
-    tui_cmds.run_tui(Obj())  # type: ignore[arg-type]
-    assert started == [True]

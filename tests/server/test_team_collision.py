@@ -10,7 +10,7 @@ import pytest
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.team import actions
-from supportinbox.team.collision import checks_without_collision, install
+from supportinbox.team.collision import send_anyway_checks
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -19,11 +19,6 @@ from tests.harness.team import Teammate, make_team
 pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
 MID = "<down@customer.test>"
-
-
-@pytest.fixture(autouse=True)
-def _collision_check_installed() -> None:
-    install()  # what importing the command line does
 
 
 def _team(tmp_path: Path, dovecot: Dovecot, smtp: SmtpServer) -> tuple[Teammate, Teammate, str]:
@@ -91,7 +86,7 @@ def test_reply_to_a_conversation_a_teammate_closed_is_held(
     (outcome,) = report.outcomes
     assert outcome.status == "held" and "alice closed conversation" in outcome.message
     assert smtp_server.received == []
-    forced = bob.send(outcome.outbox_id, checks=checks_without_collision())
+    forced = bob.send(outcome.outbox_id, checks=send_anyway_checks())
     assert [o.status for o in forced.outcomes] == ["sent"]
     assert len(smtp_server.received) == 1
 

@@ -14,7 +14,6 @@ import pytest
 
 from supportinbox.config import load_config
 from supportinbox.team import actions, statefolder
-from supportinbox.team.collision import install
 from supportinbox.team.keywords import TeamState
 from supportinbox.team.server import TeamConflict
 from tests.harness.dovecot import Dovecot, acl_dovecot
@@ -96,7 +95,6 @@ def test_claims_travel_through_the_state_folder(
 def test_collision_check_reads_the_state_folder(
     tmp_path: Path, no_keywords_dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    install()
     append(no_keywords_dovecot, [make_message(message_id=MID)])
     alice, bob = make_team(tmp_path, no_keywords_dovecot, smtp_server, ("alice", "bob"))
     cid = alice.conversation_of(MID)

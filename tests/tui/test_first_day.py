@@ -17,7 +17,6 @@ from textual.pilot import Pilot
 from supportinbox.config import load_config
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as outbox_store
-from supportinbox.team.collision import install
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -81,7 +80,6 @@ async def test_a_new_users_first_day(
     smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    install()  # the teammate check, as starting the app from the command line installs it
     allow_suspend(monkeypatch)
     monkeypatch.setenv(
         "EDITOR", editor_script(tmp_path, "printf 'PS: I checked your account myself.\\n' >> \"$1\"")

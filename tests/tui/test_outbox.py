@@ -16,7 +16,6 @@ from supportinbox.config import load_config
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as outbox_store
 from supportinbox.team import actions
-from supportinbox.team.collision import install
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.editor import ReplyEditorScreen
@@ -34,11 +33,6 @@ from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle
 pytestmark = pytest.mark.server
 
 MID = "<outbox-tui@customer.test>"
-
-
-@pytest.fixture(autouse=True)
-def _collision_check_installed() -> None:
-    install()  # what starting the app from the command line does
 
 
 def _app(home: Path, dovecot: Dovecot, smtp: SmtpServer) -> SupportInboxApp:

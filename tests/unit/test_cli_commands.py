@@ -104,3 +104,29 @@ def test_version_among_other_options_goes_through_click(tmp_path: Path) -> None:
 def test_help_of_one_command_loads_only_its_module(command: str, tmp_path: Path) -> None:
     loaded = _loaded_after([command, "--help"], tmp_path)
     assert {m for m in loaded if m.endswith("_cmds")} == {f"supportinbox.cli.{COMMAND_MODULES[command]}"}
+
+
+def _run_with_broken_import(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """The real entry point in a fresh interpreter where ``supportinbox.mail.drafts`` (which the
+    reply commands import) cannot be imported, as after a broken install or a bad edit."""
+    code = (
+        "import sys\n"
+        "sys.modules['supportinbox.mail.drafts'] = None  # importing it now raises ImportError\n"
+        "from supportinbox.cli import main\n"
+        f"main({argv!r})\n"
+    )
+    env = {**os.environ, "SUPPORTINBOX_HOME": str(home)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.mark.parametrize("argv", [["reply", "--help"], ["--help"]])
+def test_a_command_module_that_fails_to_import_is_an_error_not_a_missing_command(
+    argv: list[str], tmp_path: Path
+) -> None:
+    result = _run_with_broken_import(argv, tmp_path)
+    assert result.returncode == 70, result.stderr
+    assert "internal error (ModuleNotFoundError)" in result.stderr, result.stderr
+    assert "No such command" not in result.stderr and "Usage:" not in result.stdout
+    # The details are there for whoever asks for them.
+    debug = _run_with_broken_import(["--debug", *argv], tmp_path)
+    assert debug.returncode != 0 and "supportinbox.mail.drafts" in debug.stderr, debug.stderr
