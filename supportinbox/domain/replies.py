@@ -25,6 +25,7 @@ from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply
 from supportinbox.domain.names import first_name
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.subjects import strip_reply_prefixes
 from supportinbox.domain.templates import TemplateVariables, trim_line
 from supportinbox.errors import UserError
 
@@ -43,12 +44,6 @@ AGENT_HEADER = "X-Supportinbox-Agent"
 _AGENT = re.compile(r"[\w.-]{1,64}")
 QUOTE_MAX_LINES = 40
 
-# Reply/forward markers in the languages customers write in: Re, RE, Aw (de), Sv (sv/da/no),
-# Antw (nl), Ref/Rif (it), Res (pt), Vs (fi), Odp (pl), Fw/Fwd/Wg/Tr, Arabic رد, Persian پاسخ.
-_PREFIX = re.compile(
-    r"^\s*(?:re|aw|sv|antw|ref|rif|res|vs|odp|fw|fwd|wg|tr|رد|پاسخ)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
-    re.IGNORECASE,
-)
 # ASCII addresses only: an internationalised address would need SMTPUTF8 end to end.
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+$")
 _MSGID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]+>$")
@@ -153,12 +148,7 @@ def split_msgids(text: str | Iterable[str]) -> list[str]:
 
 def base_subject(subject: str | None) -> str:
     """The subject without any stack of Re:/AW:/Fwd: prefixes."""
-    text = header_text(subject)
-    while True:
-        stripped = _PREFIX.sub("", text, count=1)
-        if stripped == text:
-            return text.strip()
-        text = stripped
+    return strip_reply_prefixes(header_text(subject)).strip()
 
 
 def reply_subject(subject: str | None, prefix: str = "") -> str:

@@ -25,30 +25,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from supportinbox.domain.subjects import has_reply_prefix, strip_reply_prefixes
+
 SUBJECT_WINDOW = timedelta(days=30)
 ID_LENGTH = 8
 
-# Reply / forward prefixes in the languages our customers write in. Matched case-insensitively
-# at the start of the subject, optionally with a counter ("Re[2]:", "RE(3):"), repeatedly.
-_PREFIX_WORDS = (
-    "re|fw|fwd|aw|wg|sv|vs|vb|tr|rv|res|enc|antw|antwort|odp|pd|r|rif|i|ref|ynt|ilt|atb|"
-    "fs|vl|svar|doorst|přep|отв|ответ|пересл|"
-    "رد|الرد|إعادة توجيه|اعادة توجيه|توجيه|پاسخ|جواب|ارسال مجدد|فوروارد|باز ارسال|"
-    "השב|הועבר|回复|回覆|答复|转发|轉寄|返信|転送|답장|전달"
-)
-_PREFIX = re.compile(
-    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]|\[[^\]]{{0,40}}\])\s*",
-    re.IGNORECASE,
-)
 _SPACE = re.compile(r"\s+")
-_REPLY = re.compile(
-    rf"^\s*(?:\[[^\]]{{0,40}}\]\s*)?(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]", re.IGNORECASE
-)
 
 
 def is_reply_subject(subject: str | None) -> bool:
     """Whether a subject starts with a reply or forward prefix (Re:, AW:, SV:, رد: ...)."""
-    return bool(_REPLY.match(unicodedata.normalize("NFKC", subject or "")))
+    return has_reply_prefix(unicodedata.normalize("NFKC", subject or ""))
 
 
 def normalize_subject(subject: str | None) -> str:
@@ -59,11 +46,7 @@ def normalize_subject(subject: str | None) -> str:
     """
     text = unicodedata.normalize("NFKC", subject or "")
     text = text.replace("\u200f", "").replace("\u200e", "")
-    while True:
-        stripped = _PREFIX.sub("", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
+    text = strip_reply_prefixes(text, list_tags=True)
     return _SPACE.sub(" ", text).strip().casefold()
 
 

@@ -30,6 +30,7 @@ from supportinbox.domain.replies import (
     to_bytes,
 )
 from supportinbox.domain.templates import parse_template, render
+from supportinbox.domain.threading import normalize_subject
 
 ACCOUNT = AccountConfig(
     email="support@acme.test",
@@ -138,6 +139,17 @@ def test_invalid_sender_address_is_refused(bad: str) -> None:
 )
 def test_subject_prefixes_never_stack(subject: str, expected: str) -> None:
     assert reply_subject(subject) == expected
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["Ynt:", "ОТВ:", "Ответ:", "回复：", "返信:", "답장:", "الرد:", "پاسخ:", "השב:", "Antwort:", "R:", "VS:"],
+)
+def test_reply_subjects_know_every_prefix_threading_knows(prefix: str) -> None:
+    """One list: a prefix that threading ignores is never stacked under "Re:" either."""
+    subject = f"{prefix} Login kaputt"
+    assert normalize_subject(subject) == "login kaputt"
+    assert reply_subject(subject) == "Re: Login kaputt"
 
 
 def test_subject_prefix_from_template_added_once() -> None:

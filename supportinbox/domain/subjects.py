@@ -1,0 +1,41 @@
+"""Reply and forward prefixes on subjects: the one list threading and reply subjects share.
+
+Matched case-insensitively at the start of a subject, optionally with a counter
+("Re[2]:", "RE(3):"), repeatedly: ``"RE[2]: AW: Login kaputt"`` has two.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Reply / forward prefixes in the languages our customers write in: Re, Aw (de), Sv (sv/da/no),
+# Antw (nl), Ref/Rif/R/I (it), Res/Enc (pt), Vs/Vl (fi), Odp/Pd (pl), Ynt/İlt (tr), Fw/Fwd/Wg/Tr,
+# Cyrillic, Arabic رد, Persian پاسخ, Hebrew, Chinese, Japanese, Korean.
+_WORDS = (
+    "re|fw|fwd|aw|wg|sv|vs|vb|tr|rv|res|enc|antw|antwort|odp|pd|r|rif|i|ref|ynt|ilt|atb|"
+    "fs|vl|svar|doorst|přep|отв|ответ|пересл|"
+    "رد|الرد|إعادة توجيه|اعادة توجيه|توجيه|پاسخ|جواب|ارسال مجدد|فوروارد|باز ارسال|"
+    "השב|הועבר|回复|回覆|答复|转发|轉寄|返信|転送|답장|전달"
+)
+_ONE_PREFIX = rf"(?:{_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]"
+_LIST_TAG = r"\[[^\]]{0,40}\]"
+
+_PREFIX = re.compile(rf"^\s*{_ONE_PREFIX}\s*", re.IGNORECASE)
+_PREFIX_OR_TAG = re.compile(rf"^\s*(?:{_ONE_PREFIX}|{_LIST_TAG})\s*", re.IGNORECASE)
+_REPLY = re.compile(rf"^\s*(?:{_LIST_TAG}\s*)?{_ONE_PREFIX}", re.IGNORECASE)
+
+
+def has_reply_prefix(subject: str) -> bool:
+    """Whether ``subject`` starts with a reply or forward prefix (after a list tag, if any)."""
+    return bool(_REPLY.match(subject))
+
+
+def strip_reply_prefixes(subject: str, *, list_tags: bool = False) -> str:
+    """``subject`` without its leading stack of prefixes (and ``[List]`` tags among them, with
+    ``list_tags``); the rest, spaces included, as it was."""
+    pattern = _PREFIX_OR_TAG if list_tags else _PREFIX
+    while True:
+        stripped = pattern.sub("", subject, count=1)
+        if stripped == subject:
+            return subject
+        subject = stripped
