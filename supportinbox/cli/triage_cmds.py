@@ -21,10 +21,9 @@ from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
-from supportinbox.domain.when import example_wake_up
+from supportinbox.domain.when import example_wake_up, parse_time
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
-from supportinbox.store.conversation_rows import parse_time
 
 if TYPE_CHECKING:
     # Rich only for the human output: ``--json`` (scripts, status bars) does not load it.

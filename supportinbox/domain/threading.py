@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from supportinbox.domain.subjects import has_reply_prefix, strip_reply_prefixes
+from supportinbox.domain.when import as_utc
 
 SUBJECT_WINDOW = timedelta(days=30)
 ID_LENGTH = 8
@@ -196,9 +197,7 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _utc(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return None if when is None else as_utc(when)
 
 
 def _canonical(message: ThreadMessage) -> tuple[object, ...]:

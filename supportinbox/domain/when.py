@@ -10,15 +10,22 @@ import math
 from datetime import UTC, datetime, timedelta
 
 
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken as UTC (what the cache and the team scheme store)."""
+    if moment.tzinfo is UTC:  # the common case: the cache writes UTC
+        return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 string from the cache as an aware datetime (naive values are UTC)."""
+    """An ISO 8601 time (from the cache, a keyword, the outbox) as an aware UTC datetime;
+    None when empty or unreadable. Every stored time is read through here."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return as_utc(datetime.fromisoformat(value))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def local_time(value: str | None) -> str:
@@ -31,10 +38,10 @@ def local_time(value: str | None) -> str:
 
 def local_clock(value: str | datetime | None, now: datetime | None = None) -> str:
     """A moment for a sentence, in the local zone: ``10:02`` today, else ``Dec 6 10:02``."""
-    moment = parse_time(value) if not isinstance(value, datetime) else value
+    moment = parse_time(value) if not isinstance(value, datetime) else as_utc(value)
     if moment is None:
         return ""
-    moment = moment.astimezone() if moment.tzinfo else moment.replace(tzinfo=UTC).astimezone()
+    moment = moment.astimezone()
     today = (now or datetime.now(UTC)).astimezone().date()
     return f"{moment:%H:%M}" if moment.date() == today else f"{moment:%b} {moment.day} {moment:%H:%M}"
 

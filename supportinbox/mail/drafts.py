@@ -20,6 +20,7 @@ from supportinbox.domain import replies, templates
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail.outbox import queue_reply, waiting_state
 from supportinbox.mail.parse import decode_header_value
@@ -180,10 +181,10 @@ class EarlierReply:
 
 
 def _on(moment: str | None) -> str:
-    if not moment:
+    when = parse_time(moment)
+    if when is None:
         return "earlier"
-    when = datetime.fromisoformat(moment)
-    return f"on {(when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone():%a %d %b %H:%M}"
+    return f"on {when.astimezone():%a %d %b %H:%M}"
 
 
 def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) -> EarlierReply | None:

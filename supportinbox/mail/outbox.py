@@ -55,6 +55,7 @@ from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
@@ -570,8 +571,8 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
 
 def clock_time(moment: datetime | str, now: datetime | None = None) -> str:
     """A moment as the user's wall clock shows it: ``10:42``, or ``Mon 10:42`` on another day."""
-    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone()
+    when = (parse_time(moment) or datetime.now(UTC)) if isinstance(moment, str) else as_utc(moment)
+    when = when.astimezone()
     today = (now or datetime.now(UTC)).astimezone().date()
     return f"{when:%H:%M}" if when.date() == today else f"{when:%a %H:%M}"
 

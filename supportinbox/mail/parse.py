@@ -34,6 +34,7 @@ from supportinbox.domain.message import Attachment as Attachment
 from supportinbox.domain.message import ParsedMessage as ParsedMessage
 from supportinbox.domain.message import to_row as to_row
 from supportinbox.domain.senders import Sender, parse_sender
+from supportinbox.domain.when import as_utc
 
 MAX_TEXT = 256 * 1024
 """Characters of body text kept (and bytes of a text part fetched)."""
@@ -281,10 +282,8 @@ def _date(value: str | None) -> str | None:
         parsed = parsedate_to_datetime(value.strip()[:200])
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(UTC).isoformat(timespec="seconds")
+        return as_utc(parsed).isoformat(timespec="seconds")
     except (OverflowError, ValueError):
         return None
 

@@ -17,22 +17,10 @@ from supportinbox.config import SlaSettings, TriageConfig
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.store.db import Database
 
 # --- time helpers -----------------------------------------------------------------------
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time from the cache as an aware UTC datetime (None if unreadable)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is UTC:  # the common case: the cache writes UTC
-        return parsed
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -46,9 +34,7 @@ def iso(value: datetime | None) -> str | None:
 
 def now_utc(now: datetime | None) -> datetime:
     """``now`` as an aware UTC datetime (the current time when None)."""
-    if now is None:
-        return datetime.now(UTC)
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 def message_time(date: str | None, internaldate: str | None) -> datetime | None:

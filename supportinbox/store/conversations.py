@@ -13,7 +13,7 @@ import shlex
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from supportinbox.domain import sla
@@ -25,6 +25,7 @@ from supportinbox.domain.conversation import (
     MessageView,
     Note,
 )
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
@@ -35,7 +36,6 @@ from supportinbox.store.conversation_rows import (
     iso,
     message_time,
     now_utc,
-    parse_time,
     status_fields,
     summary_from_row,
 )
@@ -286,7 +286,7 @@ def set_status(
     if status == "snoozed":
         if snoozed_until is None:
             raise UserError("snoozing needs a time to wake the conversation up")
-        until = snoozed_until.replace(tzinfo=UTC) if snoozed_until.tzinfo is None else snoozed_until
+        until = as_utc(snoozed_until)
         if until <= moment:
             raise UserError(f"snooze time {iso(until)} is not in the future")
     elif snoozed_until is not None:

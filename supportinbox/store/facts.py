@@ -28,7 +28,8 @@ from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.store.conversation_rows import iso, message_time, parse_time
+from supportinbox.domain.when import parse_time
+from supportinbox.store.conversation_rows import iso, message_time
 from supportinbox.store.ours import message_id_domain, our_mail
 
 CUSTOMER = "customer"

@@ -14,13 +14,13 @@ from datetime import datetime
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
+from supportinbox.domain.when import parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
     find_by_prefix,
     iso,
     now_utc,
-    parse_time,
     summary_from_row,
 )
 from supportinbox.store.db import Database

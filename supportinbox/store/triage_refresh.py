@@ -33,6 +33,7 @@ from supportinbox.domain.customer import (
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
+from supportinbox.domain.when import parse_time
 from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
@@ -42,7 +43,6 @@ from supportinbox.store.conversation_rows import (
     load_states,
     message_time,
     now_utc,
-    parse_time,
     status_fields,
 )
 from supportinbox.store.db import Database, storage_error

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from imapclient import IMAPClient
@@ -34,6 +34,7 @@ from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import as_utc
 from supportinbox.errors import ConnectionFailed
 from supportinbox.faults import crash_point
 from supportinbox.mail.imap import (
@@ -315,9 +316,7 @@ def _answer_broke(exc: BaseException) -> bool:
 
 def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return str(value.astimezone(UTC).isoformat(timespec="seconds"))
+        return as_utc(value).isoformat(timespec="seconds")
     return None
 
 

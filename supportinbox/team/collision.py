@@ -35,7 +35,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import local_clock
+from supportinbox.domain.when import local_clock, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
@@ -124,8 +124,7 @@ def _teammate_replies(
     synced = db.conn.execute(
         "SELECT 1 FROM folders WHERE name = ? AND last_sync IS NOT NULL", (sent,)
     ).fetchone()
-    started = datetime.fromisoformat(row.created_at)
-    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    started = parse_time(row.created_at) or datetime.now(UTC)
     found = []
     for _uid, data in sorted(fetched.items()):
         header_key = next((k for k in data if k.startswith(b"BODY[HEADER")), None)

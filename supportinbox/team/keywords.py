@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+
+from supportinbox.domain.when import parse_time
 
 PREFIX = "$si-"
 STATUSES: tuple[str, ...] = ("open", "pending", "snoozed", "closed")
@@ -129,13 +130,10 @@ def normalize_snooze(until: str | None) -> str | None:
     """A snooze time as the scheme stores it (UTC ISO 8601, to the minute), for comparisons."""
     if not until:
         return None
-    try:
-        when = datetime.fromisoformat(until.replace("Z", "+00:00"))
-    except ValueError:
+    when = parse_time(until)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).replace(second=0, microsecond=0).isoformat(timespec="seconds")
+    return when.replace(second=0, microsecond=0).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value, parse_message
@@ -174,14 +175,14 @@ def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> in
                 ref = conversation_ref(db.conn, str(conversation_id))
             except UserError:
                 ref = ConversationRef(str(conversation_id), "", None, (), ())
-            when = datetime.fromisoformat(str(created_at))
+            when = parse_time(str(created_at)) or datetime.now(UTC)
             raw = build_note(
                 account,
                 str(author),
                 ref,
                 str(body),
                 message_id=str(message_id),
-                created_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+                created_at=when,
             )
             response = imap.append(folder, raw, flags=("\\Seen",))
             uid = _appended_uid(response)

@@ -39,6 +39,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import parse_time
 from supportinbox.errors import SendRefused
 from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value
@@ -144,11 +145,8 @@ def _first_seen(db: Database, marker: str) -> datetime:
         seen = {}
     seen = seen if isinstance(seen, dict) else {}
     now = _now()
-    if marker in seen:
-        try:
-            return datetime.fromisoformat(str(seen[marker]))
-        except ValueError:
-            pass
+    if marker in seen and (first := parse_time(str(seen[marker]))) is not None:
+        return first
     cutoff = now - timedelta(days=1)
     kept = {k: v for k, v in seen.items() if isinstance(v, str) and v >= cutoff.isoformat()}
     kept[marker] = now.isoformat(timespec="seconds")

@@ -275,7 +275,7 @@ class InboxService:
     def next_retry(self) -> datetime | None:
         """When the next failed reply is due to be tried again by itself, if any."""
         moment = outbox_store.next_attempt(self.reader.conn)
-        return datetime.fromisoformat(moment) if moment else None
+        return parse_time(moment)
 
     def last_sync(self) -> str | None:
         row = self.reader.conn.execute("SELECT MAX(last_sync) FROM folders").fetchone()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 
 from supportinbox.domain.incidents import reason_line
-from supportinbox.domain.when import local_clock, span_words
+from supportinbox.domain.when import as_utc, local_clock, parse_time, span_words
 
 
 def test_spans_read_as_people_say_them() -> None:
@@ -26,3 +28,27 @@ def test_a_stored_utc_time_is_shown_in_the_local_zone_without_iso_text() -> None
     assert local_clock(moment, now=moment + timedelta(days=3)) == f"{local:%b} {local.day} {local:%H:%M}"
     assert "T" not in local_clock("2026-12-06T09:48:43Z", now=moment + timedelta(days=3)).split()[-1]
     assert local_clock(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-06T10:00:00+00:00", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)),
+        ("2026-12-06T10:00:00", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)),  # naive: stored UTC
+        ("2026-12-06T12:00:00+02:00", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)),
+        ("2026-12-06T10:00Z", datetime(2026, 12, 6, 10, 0, tzinfo=UTC)),
+        ("", None),
+        (None, None),
+        ("next tuesday", None),
+    ],
+)
+def test_every_stored_time_is_read_as_utc(text: str | None, expected: datetime | None) -> None:
+    parsed = parse_time(text)
+    assert parsed == expected
+    assert parsed is None or parsed.tzinfo is UTC
+
+
+def test_as_utc_takes_a_naive_time_as_utc() -> None:
+    assert as_utc(datetime(2026, 12, 6, 10, 0)) == datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    berlin = timezone(timedelta(hours=1))
+    assert as_utc(datetime(2026, 12, 6, 11, 0, tzinfo=berlin)).tzinfo is UTC

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label
+from supportinbox.domain.when import parse_time
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
 
@@ -103,7 +104,7 @@ class ConversationActions(DOMNode):
         subject = one_line(summary.subject, limit=40)
 
         def undo() -> Change:
-            previous = datetime.fromisoformat(before_until) if before_until else None
+            previous = parse_time(before_until)
             ident = service.set_status(summary.id, before_status, previous)
             return Change(f"Back to {before_status}: {subject}", share=ident)
 
