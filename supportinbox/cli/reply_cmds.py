@@ -15,9 +15,11 @@ from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
+from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import outbox as store
 from supportinbox.store import readstate
 from supportinbox.store.db import Database
+from supportinbox.store.outbox import OutboxStatus
 from supportinbox.team import collision
 
 _FORCE_HELP = (
@@ -42,7 +44,7 @@ def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> No
     """Point at replies to the same conversation still held in the outbox (to avoid a double send)."""
     if not conversation_id:
         return
-    for row in store.list_rows(db.conn, ("failed", "held")):
+    for row in store.list_rows(db.conn, (OutboxStatus.FAILED, OutboxStatus.HELD)):
         if row.conversation_id == conversation_id and row.id != sent_id:
             click.echo(
                 f"note: reply #{row.id} to this conversation is still in the outbox; "
@@ -101,9 +103,9 @@ def held_advice(outbox_id: int) -> str:
 def describe_outcome(outcome: sender.Outcome) -> str:
     """One line for a reply that did not go out: why, and what happens next."""
     ident = outcome.outbox_id
-    if outcome.status == "held":
+    if outcome.status == SendStatus.HELD:
         return f"#{ident} held: {outcome.message}; {held_advice(ident)}"
-    if outcome.status == "uncertain":
+    if outcome.status == SendStatus.UNCERTAIN:
         return f"#{ident} kept in the outbox: {outcome.message}"
     if outcome.retry_at is not None:
         return (
@@ -121,17 +123,17 @@ def _report(report: sender.SendReport) -> None:
     problems: list[str] = []
     only_held = True
     for outcome in report.outcomes:
-        if outcome.status == "sent":
+        if outcome.status == SendStatus.SENT:
             click.echo(f"#{outcome.outbox_id} sent")
-        elif outcome.status == "unfinished":
+        elif outcome.status == SendStatus.UNFINISHED:
             click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
-        elif outcome.status == "cancelled":
+        elif outcome.status == SendStatus.CANCELLED:
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
         else:
             problems.append(describe_outcome(outcome))
-            only_held = only_held and outcome.status == "held"
+            only_held = only_held and outcome.status == SendStatus.HELD
     if problems and only_held:
-        held = next(o for o in report.outcomes if o.status == "held")
+        held = next(o for o in report.outcomes if o.status == SendStatus.HELD)
         raise Held("; ".join(problems), by=held.held_by or "", reason=held.message)
     if problems:
         raise SendRefused("; ".join(problems))
@@ -299,9 +301,9 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         to = one_line(", ".join(row.recipients), limit=40)
         when = sender.clock_time(row.created_at, now)
         click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}")
-        if row.last_error and row.status != "cancelled":
+        if row.last_error and row.status != OutboxStatus.CANCELLED:
             click.echo(f"      {one_line(row.last_error, limit=300)}")
-        if row.status == "held":
+        if row.status == OutboxStatus.HELD:
             click.echo(f"      {held_advice(row.id)}")
 
 
@@ -348,7 +350,7 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
         held=bool(ids),
     )
     if not ids:
-        for row in store.list_rows(db.conn, ("held",)):
+        for row in store.list_rows(db.conn, (OutboxStatus.HELD,)):
             reason = one_line(row.last_error or "", limit=200)
             click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)
     if not report.outcomes:

@@ -145,11 +145,11 @@ def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return
     for outcome in report.outcomes:
-        if outcome.status in ("sent", "unfinished"):
+        if outcome.status.went_out:
             click.echo(f"outbox: reply #{outcome.outbox_id} sent")
-            if outcome.status == "unfinished":
+            if outcome.status == sender.SendStatus.UNFINISHED:
                 click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)
-        elif outcome.status != "cancelled":
+        elif outcome.status != sender.SendStatus.CANCELLED:
             click.echo(f"supportinbox: warning: outbox: {one_line(describe_outcome(outcome))}", err=True)
 
 

@@ -163,14 +163,14 @@ class DemoService(InboxService):
         directory = paths.ensure_private_dir(self.demo_outbox_dir())
         with self.writer() as db:
             row = outbox_store.get(db.conn, outbox_id)
-            if row is None or row.status != "queued":
+            if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
                 raise SendRefused("the reply was cancelled or is no longer in the outbox")
             moment = self.now()
             target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
             target.write_bytes(row.raw)
             target.chmod(0o600)
             with db.transaction() as conn:
-                outbox_store.claim(conn, outbox_id, from_statuses=("queued",))
+                outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,))
                 outbox_store.mark_smtp_done(conn, outbox_id, "demo: saved, not sent")
                 sent = ensure_folder(conn, "Sent", "sent")
                 upsert_message(

@@ -27,6 +27,7 @@ from supportinbox.mail.parse import decode_header_value
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
+from supportinbox.store.outbox import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -201,12 +202,13 @@ def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) ->
         if message.from_us and (message.date or "") >= since:
             found.append(EarlierReply(message.date, _writer(db, message)))
     cached = {m.message_id for m in detail.messages if m.message_id}
-    for row in outbox_store.list_rows(db.conn, ("queued", "sending", "failed", "sent")):
+    on_its_way = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.SENT)
+    for row in outbox_store.list_rows(db.conn, on_its_way):
         if row.conversation_id != detail.id or row.message_id in cached or row.created_at < since:
             continue
-        if row.status == "failed" and not row.next_attempt_at:
+        if row.status == OutboxStatus.FAILED and not row.next_attempt_at:
             continue  # waits for the user, like a held one: not on its way to the customer
-        if row.status == "sent":
+        if row.status == OutboxStatus.SENT:
             found.append(EarlierReply(row.sent_at or row.created_at, account.agent))
         else:
             state = waiting_state(row)

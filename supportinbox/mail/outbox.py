@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from imapclient.exceptions import IMAPClientError
@@ -71,7 +72,7 @@ from supportinbox.mail.imap import (
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import flags_text
-from supportinbox.store.outbox import OutboxRow
+from supportinbox.store.outbox import CANCELLABLE, OutboxRow, OutboxStatus
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -138,14 +139,33 @@ class SendChecks:
     after: tuple[AfterSend, ...]
 
 
+class SendStatus(StrEnum):
+    """What happened to one reply in a run of :func:`send_due`."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    HELD = "held"  # a teammate got there first
+    CANCELLED = "cancelled"
+    UNFINISHED = "unfinished"  # accepted by SMTP; filing in Sent / flagging still to do
+    UNCERTAIN = "uncertain"  # maybe delivered; sent again only on request
+
+    @property
+    def went_out(self) -> bool:
+        """The reply reached the SMTP server (its bookkeeping may still be running)."""
+        return self in (SendStatus.SENT, SendStatus.UNFINISHED)
+
+    @property
+    def kept(self) -> bool:
+        """The reply did not go out and stays in the outbox (tried again, or waits for the user)."""
+        return self in (SendStatus.FAILED, SendStatus.HELD, SendStatus.UNCERTAIN)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one reply in this run."""
 
     outbox_id: int
-    # sent | failed | held (a teammate got there first) | cancelled | unfinished (accepted by
-    # SMTP, filing in Sent / flagging pending) | uncertain (maybe delivered; resent only on request)
-    status: str
+    status: SendStatus
     message: str = ""
     smtp_used: bool = False
     # failed: when a sync tries again by itself (None: it waits for the user)
@@ -163,7 +183,7 @@ class SendReport:
     @property
     def ok(self) -> bool:
         """True when no reply handled in this run failed or was held back."""
-        return all(o.status in ("sent", "unfinished", "cancelled") for o in self.outcomes)
+        return not any(o.status.kept for o in self.outcomes)
 
 
 def queue_reply(
@@ -309,7 +329,9 @@ def send_due(
                 if ids is None and maybe_delivered(row):
                     # Sending it again is the user's call: the customer may already have it.
                     reason = (row.last_error or "").removeprefix(UNCERTAIN_NOTE)
-                    report.outcomes.append(Outcome(row.id, "uncertain", _uncertain_advice(row.id, reason)))
+                    report.outcomes.append(
+                        Outcome(row.id, SendStatus.UNCERTAIN, _uncertain_advice(row.id, reason))
+                    )
                     continue
                 report.outcomes.append(_process(db, server, row, checks, moment))
         finally:
@@ -323,18 +345,18 @@ def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Ou
     if isinstance(exc, Held):
         with db.transaction() as conn:
             store.mark_held(conn, row.id, exc.by, exc.reason)
-        return Outcome(row.id, "held", exc.reason, held_by=exc.by)
+        return Outcome(row.id, SendStatus.HELD, exc.reason, held_by=exc.by)
     retry_at = now + retry_delay(row.failures + 1) if exc.temporary else None
     with db.transaction() as conn:
         store.mark_failed(conn, row.id, exc.message, retry_at=retry_at)
-    return Outcome(row.id, "failed", exc.message, retry_at=retry_at)
+    return Outcome(row.id, SendStatus.FAILED, exc.message, retry_at=retry_at)
 
 
 def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, now: datetime) -> Outcome:
     account = server.account
     smtp_used = False
     if row.smtp_done_at is None:
-        if row.status == "sending":
+        if row.status == OutboxStatus.SENDING:
             verdict = _check_interrupted(db, server, row)
             if verdict is not None:
                 return verdict
@@ -348,10 +370,10 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
                 _after_send(db, server, checks, row, delivered=False)
                 return outcome
             with db.transaction() as conn:
-                claimed = store.claim(conn, row.id, from_statuses=("queued", "failed", "held", "sending"))
+                claimed = store.claim(conn, row.id, from_statuses=(*CANCELLABLE, OutboxStatus.SENDING))
             if not claimed:
                 _after_send(db, server, checks, row, delivered=False)
-                return Outcome(row.id, "cancelled", "cancelled before it was sent")
+                return Outcome(row.id, SendStatus.CANCELLED, "cancelled before it was sent")
             crash_point("outbox.after_claim")
 
             def handing_over(outbox_id: int = row.id) -> None:
@@ -374,7 +396,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
             except smtp.DeliveryUncertain as exc:
                 with db.transaction() as conn:
                     store.mark_failed(conn, row.id, UNCERTAIN_NOTE + exc.message)
-                return Outcome(row.id, "uncertain", _uncertain_advice(row.id, exc.message))
+                return Outcome(row.id, SendStatus.UNCERTAIN, _uncertain_advice(row.id, exc.message))
             except UserError as exc:
                 outcome = _not_sent(db, row, exc, now)
                 _after_send(db, server, checks, row, delivered=False)
@@ -391,11 +413,11 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
     if problem:
         with db.transaction() as conn:
             store.note_error(conn, row.id, problem)
-        return Outcome(row.id, "unfinished", problem, smtp_used)
+        return Outcome(row.id, SendStatus.UNFINISHED, problem, smtp_used)
     with db.transaction() as conn:
         store.mark_sent(conn, row.id, row.last_error if _is_refusal_note(row.last_error) else None)
     _after_send(db, server, checks, row, delivered=True)
-    return Outcome(row.id, "sent", "", smtp_used)
+    return Outcome(row.id, SendStatus.SENT, "", smtp_used)
 
 
 def _after_send(
@@ -415,7 +437,9 @@ def _is_refusal_note(text: str | None) -> bool:
 
 def maybe_delivered(row: OutboxRow) -> bool:
     """A failed reply whose delivery is unknown (the server's answer to it was lost)."""
-    return row.status == "failed" and bool(row.last_error and row.last_error.startswith(UNCERTAIN_NOTE))
+    return row.status == OutboxStatus.FAILED and bool(
+        row.last_error and row.last_error.startswith(UNCERTAIN_NOTE)
+    )
 
 
 def _uncertain_advice(outbox_id: int, reason: str) -> str:
@@ -444,7 +468,7 @@ def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome
         )
         with db.transaction() as conn:
             store.note_error(conn, row.id, problem)
-        return Outcome(row.id, "failed", problem)
+        return Outcome(row.id, SendStatus.FAILED, problem)
     if found:
         log.info("reply #%s was found in Sent after an interrupted send: not sending it again", row.id)
         with db.transaction() as conn:
@@ -461,7 +485,7 @@ def _check_interrupted(db: Database, server: _Server, row: OutboxRow) -> Outcome
         )
         with db.transaction() as conn:
             store.mark_failed(conn, row.id, problem)
-        return Outcome(row.id, "failed", problem)
+        return Outcome(row.id, SendStatus.FAILED, problem)
     return None
 
 
@@ -469,7 +493,7 @@ def _uncertain(db: Database, row: OutboxRow) -> Outcome:
     reason = f"interrupted while sending: {HANDED_OVER}"
     with db.transaction() as conn:
         store.mark_failed(conn, row.id, UNCERTAIN_NOTE + reason)
-    return Outcome(row.id, "uncertain", _uncertain_advice(row.id, reason))
+    return Outcome(row.id, SendStatus.UNCERTAIN, _uncertain_advice(row.id, reason))
 
 
 def _parent_id(row: OutboxRow) -> str | None:
@@ -580,15 +604,15 @@ def clock_time(moment: datetime | str, now: datetime | None = None) -> str:
 def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     """Where a reply not sent yet stands, in a few words, e.g. ``failed, next try 10:42``."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    if row.status == "queued":
+    if row.status == OutboxStatus.QUEUED:
         return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
-    if row.status == "sending":
+    if row.status == OutboxStatus.SENDING:
         return "sent, filing in Sent" if row.smtp_done_at else "sending"
-    if row.status == "held":
+    if row.status == OutboxStatus.HELD:
         return f"held: {one_line(row.held_by or 'a teammate', limit=24)}"
     if maybe_delivered(row):
         return "maybe delivered"
-    if row.status == "failed":
+    if row.status == OutboxStatus.FAILED:
         if row.next_attempt_at:
             return f"failed, next try {clock_time(row.next_attempt_at, now)}"
         return "failed, waits for you"

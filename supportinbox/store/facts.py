@@ -31,6 +31,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.store.conversation_rows import iso, message_time
 from supportinbox.store.ours import message_id_domain, our_mail
+from supportinbox.store.outbox import OutboxStatus
 
 CUSTOMER = "customer"
 REPLY = "reply"
@@ -124,8 +125,9 @@ def record_outbox(conn: sqlite3.Connection) -> int:
     """Record replies sent from here that are not (yet) in a synced Sent folder."""
     rows = conn.execute(
         "SELECT message_id, conversation_id, sent_at, substr(raw, 1, 16384) FROM outbox o "
-        "WHERE status = 'sent' AND conversation_id IS NOT NULL AND sent_at IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM support_events e WHERE e.key = 'm:' || o.message_id)"
+        "WHERE status = ? AND conversation_id IS NOT NULL AND sent_at IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM support_events e WHERE e.key = 'm:' || o.message_id)",
+        (OutboxStatus.SENT,),
     ).fetchall()
     events = []
     for message_id, conversation, sent_at, head in rows:

@@ -21,12 +21,32 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from supportinbox.store.db import utcnow_iso
 
-STATUSES = ("queued", "sending", "sent", "failed", "held", "cancelled")
+
+class OutboxStatus(StrEnum):
+    """Where a reply stands (the life above); the values are what the table stores."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+STATUSES: tuple[OutboxStatus, ...] = tuple(OutboxStatus)
 # Not sent yet: what the outbox lists and the status bar counts.
-WAITING = ("queued", "sending", "failed", "held")
+WAITING: tuple[OutboxStatus, ...] = (
+    OutboxStatus.QUEUED,
+    OutboxStatus.SENDING,
+    OutboxStatus.FAILED,
+    OutboxStatus.HELD,
+)
+# What the user may still cancel: nothing has gone to SMTP yet.
+CANCELLABLE: tuple[OutboxStatus, ...] = (OutboxStatus.QUEUED, OutboxStatus.FAILED, OutboxStatus.HELD)
 
 
 @dataclass(frozen=True)
@@ -41,7 +61,7 @@ class OutboxRow:
     raw: bytes
     template: str | None
     after_status: str | None
-    status: str
+    status: OutboxStatus
     not_before: str | None
     created_at: str
     attempts: int
@@ -57,7 +77,7 @@ class OutboxRow:
     @property
     def interrupted(self) -> bool:
         """Left in ``sending`` by a process that died, or SMTP done with bookkeeping unfinished."""
-        return self.status == "sending"
+        return self.status == OutboxStatus.SENDING
 
 
 def _row(row: sqlite3.Row) -> OutboxRow:
@@ -72,7 +92,7 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         raw=bytes(row["raw"]),
         template=row["template"],
         after_status=row["after_status"],
-        status=str(row["status"]),
+        status=OutboxStatus(row["status"]),
         not_before=row["not_before"],
         created_at=str(row["created_at"]),
         attempts=int(row["attempts"]),
@@ -105,7 +125,7 @@ def insert(
     cursor = conn.execute(
         "INSERT INTO outbox (message_id, conversation_id, reply_to_uid, reply_to_folder, recipients, "
         "subject, raw, template, after_status, status, not_before, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             message_id,
             conversation_id,
@@ -116,6 +136,7 @@ def insert(
             raw,
             template,
             after_status,
+            OutboxStatus.QUEUED,
             not_before.isoformat(timespec="seconds") if not_before else None,
             utcnow_iso(),
         ),
@@ -130,7 +151,7 @@ def get(conn: sqlite3.Connection, outbox_id: int) -> OutboxRow | None:
     return None if row is None else _row(row)
 
 
-def list_rows(conn: sqlite3.Connection, statuses: tuple[str, ...] | None = None) -> list[OutboxRow]:
+def list_rows(conn: sqlite3.Connection, statuses: tuple[OutboxStatus, ...] | None = None) -> list[OutboxRow]:
     """Rows in ``statuses`` (all when None), oldest first."""
     if statuses:
         marks = ", ".join("?" for _ in statuses)
@@ -151,13 +172,13 @@ def due(
     """Rows to work on now: queued (past their undo window), interrupted, failed ones whose
     retry time has come, every failed one on request (``include_failed``), held ones only
     when asked for (``include_held``)."""
-    statuses = ("queued", "sending", "failed", "held") if include_held else ("queued", "sending", "failed")
+    statuses = WAITING if include_held else tuple(s for s in WAITING if s != OutboxStatus.HELD)
     stamp = now.isoformat(timespec="seconds")
 
     def wanted(row: OutboxRow) -> bool:
-        if row.status == "queued":
+        if row.status == OutboxStatus.QUEUED:
             return ignore_delay or row.not_before is None or row.not_before <= stamp
-        if row.status == "failed" and not include_failed:
+        if row.status == OutboxStatus.FAILED and not include_failed:
             return row.next_attempt_at is not None and row.next_attempt_at <= stamp
         return True
 
@@ -167,7 +188,8 @@ def due(
 def next_attempt(conn: sqlite3.Connection) -> str | None:
     """The earliest time a failed reply is due to be tried again, if any."""
     row = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'failed' AND next_attempt_at IS NOT NULL"
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = ? AND next_attempt_at IS NOT NULL",
+        (OutboxStatus.FAILED,),
     ).fetchone()
     return str(row[0]) if row and row[0] else None
 
@@ -179,13 +201,13 @@ def waiting_count(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[str, ...]) -> bool:
+def claim(conn: sqlite3.Connection, outbox_id: int, *, from_statuses: tuple[OutboxStatus, ...]) -> bool:
     """Move a row to ``sending`` and count the attempt, if it is still in ``from_statuses``."""
     marks = ", ".join("?" for _ in from_statuses)
     cursor = conn.execute(
-        f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL "
+        f"UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = NULL "
         f"WHERE id = ? AND status IN ({marks})",
-        (outbox_id, *from_statuses),
+        (OutboxStatus.SENDING, outbox_id, *from_statuses),
     )
     return cursor.rowcount == 1
 
@@ -211,8 +233,8 @@ def mark_answered(conn: sqlite3.Connection, outbox_id: int) -> None:
 def mark_sent(conn: sqlite3.Connection, outbox_id: int, note: str | None = None) -> None:
     """Everything is done: sent, filed, flagged."""
     conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = ? WHERE id = ?",
-        (utcnow_iso(), note, outbox_id),
+        "UPDATE outbox SET status = ?, sent_at = ?, last_error = ? WHERE id = ?",
+        (OutboxStatus.SENT, utcnow_iso(), note, outbox_id),
     )
 
 
@@ -222,9 +244,10 @@ def mark_failed(
     """SMTP did not accept the reply: it stays in the outbox, for a sync to try again from
     ``retry_at`` (counted as one more consecutive failure), or for the user when None."""
     conn.execute(
-        "UPDATE outbox SET status = 'failed', last_error = ?, next_attempt_at = ?, held_by = NULL, "
+        "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ?, held_by = NULL, "
         "failures = failures + ? WHERE id = ? AND smtp_done_at IS NULL",
         (
+            OutboxStatus.FAILED,
             error,
             retry_at.isoformat(timespec="seconds") if retry_at else None,
             1 if retry_at else 0,
@@ -236,9 +259,9 @@ def mark_failed(
 def mark_held(conn: sqlite3.Connection, outbox_id: int, by: str, reason: str) -> None:
     """A teammate got there first: the reply waits for the user's decision."""
     conn.execute(
-        "UPDATE outbox SET status = 'held', held_by = ?, last_error = ?, next_attempt_at = NULL "
+        "UPDATE outbox SET status = ?, held_by = ?, last_error = ?, next_attempt_at = NULL "
         "WHERE id = ? AND smtp_done_at IS NULL",
-        (by, reason, outbox_id),
+        (OutboxStatus.HELD, by, reason, outbox_id),
     )
 
 
@@ -249,9 +272,9 @@ def note_error(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:
 
 def cancel(conn: sqlite3.Connection, outbox_id: int) -> bool:
     """Cancel a reply that has not started sending; False once sending has begun."""
+    marks = ", ".join("?" for _ in CANCELLABLE)
     cursor = conn.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE id = ? AND status IN ('queued', 'failed', 'held') "
-        "AND smtp_done_at IS NULL",
-        (outbox_id,),
+        f"UPDATE outbox SET status = ? WHERE id = ? AND status IN ({marks}) AND smtp_done_at IS NULL",
+        (OutboxStatus.CANCELLED, outbox_id, *CANCELLABLE),
     )
     return cursor.rowcount == 1

@@ -14,6 +14,7 @@ from supportinbox.domain.templates import TemplateError, list_templates
 from supportinbox.domain.topics import Topic, growing_topics
 from supportinbox.store.conversation_rows import iso, now_utc
 from supportinbox.store.db import Database
+from supportinbox.store.outbox import OutboxStatus
 
 
 def conversation_tags(db: Database, templates_dir: Path | None) -> dict[str, tuple[str, ...]]:
@@ -25,7 +26,8 @@ def conversation_tags(db: Database, templates_dir: Path | None) -> dict[str, tup
     found: dict[str, set[str]] = defaultdict(set)
     for conversation, template in db.conn.execute(
         "SELECT conversation_id, template FROM outbox "
-        "WHERE status = 'sent' AND conversation_id IS NOT NULL AND template IS NOT NULL"
+        "WHERE status = ? AND conversation_id IS NOT NULL AND template IS NOT NULL",
+        (OutboxStatus.SENT,),
     ):
         found[conversation].update(by_template.get(template, ()))
     return {conversation: tuple(sorted(tags)) for conversation, tags in found.items() if tags}

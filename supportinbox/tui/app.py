@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
-from supportinbox.mail.outbox import clock_time
+from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
@@ -344,7 +344,7 @@ class SupportInboxApp(App[None]):
         if result.sent:
             self.notify(one_line(result.message) or "Reply sent.", title="Reply")
             return
-        title = "Held" if result.status == "held" else "Not sent"
+        title = "Held" if result.status == SendStatus.HELD else "Not sent"
         self.push_screen(ErrorModal(title, self.not_sent_text(result)))
 
     def not_sent_text(self, result: SendResult) -> str:
@@ -354,18 +354,18 @@ class SupportInboxApp(App[None]):
         for said in ("The reply was not sent:", "not sent:", "Not sent:"):
             reason = reason.removeprefix(said).strip()  # the reason may already say so: not twice
         reason = reason.rstrip(".") or "the reply did not go out"
-        if result.status == "held":
+        if result.status == SendStatus.HELD:
             return (
                 f"Held back: {reason}. The reply stays in the outbox ({outbox}): there "
                 f"{self.key_for('outbox_send_anyway', 'S')} sends it anyway and "
                 f"{self.key_for('outbox_discard', 'd')} drops it."
             )
-        if result.status == "failed" and result.retry_at is not None:
+        if result.status == SendStatus.FAILED and result.retry_at is not None:
             return (
                 f"Not sent: {reason}. It stays in the outbox ({outbox}) and is tried again at "
                 f"{clock_time(result.retry_at)}."
             )
-        if result.status == "failed":
+        if result.status == SendStatus.FAILED:
             return (
                 f"Not sent: {reason}. It waits in the outbox ({outbox}) until you try it again or discard it."
             )
@@ -376,7 +376,7 @@ class SupportInboxApp(App[None]):
         for result in round_.results:
             if result.sent:
                 self.notify(f"A reply that had failed went out (#{result.outbox_id}).", title="Reply")
-            elif result.status in ("failed", "held", "uncertain"):
+            elif result.status.kept:
                 self.notify(
                     one_line(self.not_sent_text(result), limit=300),
                     title=safe.plain(f"Reply #{result.outbox_id}"),

@@ -32,11 +32,12 @@ from supportinbox.errors import UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
+from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import conversations, junk
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
-from supportinbox.store.outbox import OutboxRow
+from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.team.server import TeamConflict
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class SendResult:
     outbox_id: int
     sent: bool
     message: str
-    status: str = "sent"
+    status: SendStatus = SendStatus.SENT
     retry_at: datetime | None = None
     held_by: str | None = None
 
@@ -534,10 +535,12 @@ class InboxService:
                     return _result(outcome)
             # Not due any more: another process (a sync, the CLI) got to it first.
             row = outbox_store.get(db.conn, outbox_id)
-        if row is not None and row.status == "sent":
-            return SendResult(outbox_id, True, "", "sent")
+        if row is not None and row.status == OutboxStatus.SENT:
+            return SendResult(outbox_id, True, "", SendStatus.SENT)
         state = row.status if row is not None else "gone"
-        return SendResult(outbox_id, False, f"it is no longer waiting to be sent ({state})", "cancelled")
+        return SendResult(
+            outbox_id, False, f"it is no longer waiting to be sent ({state})", SendStatus.CANCELLED
+        )
 
     def send_waiting(self) -> RetryRound:
         """Try the failed replies whose retry time has come (and queued ones left behind)."""
@@ -600,14 +603,14 @@ class InboxService:
             return _sentence(f"Queued replies not sent: {exc.message}")
         before, later, kept = 0, 0, []
         for outcome in report.outcomes:
-            if outcome.status in ("sent", "unfinished"):
+            if outcome.status.went_out:
                 row = outbox_store.get(db.conn, outcome.outbox_id)
                 created = parse_time(row.created_at) if row is not None else None
                 if created is not None and created < self._started:
                     before += 1
                 else:
                     later += 1
-            elif outcome.status in ("held", "failed", "uncertain"):
+            elif outcome.status.kept:
                 kept.append(one_line(outcome.message, limit=160))
         parts = []
         if before:
@@ -677,7 +680,7 @@ def _sentence(text: str) -> str:
 def _result(outcome: Outcome) -> SendResult:
     return SendResult(
         outcome.outbox_id,
-        outcome.status in ("sent", "unfinished"),
+        outcome.status.went_out,
         outcome.message,
         outcome.status,
         outcome.retry_at,

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
-from supportinbox.store.outbox import OutboxRow
+from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.service import SendResult
@@ -159,18 +159,18 @@ class OutboxScreen(Screen[None]):
         ]
         if reason:
             lines += ["\n", ("Why: ", "bold"), reason]
-        if row.status == "held":
+        if row.status == OutboxStatus.HELD:
             advice = (
                 f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
                 f"{app.key_for('outbox_retry', 'r')} asks the server again."
             )
-        elif row.status == "failed" and row.next_attempt_at:
+        elif row.status == OutboxStatus.FAILED and row.next_attempt_at:
             advice = (
                 f"The app tries again at {clock_time(row.next_attempt_at)}; "
                 f"{app.key_for('outbox_retry', 'r')} tries now."
             )
-        elif row.status == "failed":
+        elif row.status == OutboxStatus.FAILED:
             advice = (
                 f"It waits for you: {app.key_for('outbox_retry', 'r')} tries again once the cause is "
                 f"fixed, {app.key_for('outbox_discard', 'd')} drops it."
@@ -204,7 +204,7 @@ class OutboxScreen(Screen[None]):
         row = self._target()
         if row is None:
             return
-        if row.status != "held":
+        if row.status != OutboxStatus.HELD:
             self.notify(
                 f"Only a held reply is sent anyway; {self.inbox_app.key_for('outbox_retry', 'r')} "
                 "tries this one again.",
@@ -286,8 +286,8 @@ class OutboxScreen(Screen[None]):
 
 
 def _state_style(row: OutboxRow) -> str:
-    if row.status == "held":
+    if row.status == OutboxStatus.HELD:
         return "$text-warning"
-    if row.status == "failed":
+    if row.status == OutboxStatus.FAILED:
         return "$text-error" if not row.next_attempt_at else "$text-warning"
     return ""
