@@ -26,7 +26,7 @@ from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.junk import JunkSuspect
-from supportinbox.store.messages import ensure_folder, flags_text, max_uid, upsert_message
+from supportinbox.store.messages import change_flags, ensure_folder, max_uid, upsert_message
 from supportinbox.team import notes as team_notes
 from supportinbox.team import store as team_store
 from supportinbox.team.keywords import TeamState
@@ -140,11 +140,9 @@ class DemoService(InboxService):
                 uid = max_uid(conn, target.id)
                 for rowid in rowids:
                     uid += 1
-                    row = conn.execute("SELECT flags FROM messages WHERE id = ?", (rowid,)).fetchone()
-                    flags = (set(str(row[0]).split()) - {remove}) | {add} if row else {add}
+                    change_flags(conn, rowid, add=[add], remove=[remove])
                     conn.execute(
-                        "UPDATE messages SET folder_id = ?, uid = ?, flags = ? WHERE id = ?",
-                        (target.id, uid, flags_text(flags), rowid),
+                        "UPDATE messages SET folder_id = ?, uid = ? WHERE id = ?", (target.id, uid, rowid)
                     )
             conversations.refresh_conversations(db, self.config, self.account, now=self.now())
 

@@ -71,7 +71,7 @@ from supportinbox.mail.imap import (
 )
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
-from supportinbox.store.messages import flags_text
+from supportinbox.store.messages import change_flags
 from supportinbox.store.outbox import CANCELLABLE, OutboxRow, OutboxStatus
 
 if TYPE_CHECKING:
@@ -583,14 +583,10 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
         with db.transaction() as conn:
             for uid in uids:
                 found = conn.execute(
-                    "SELECT flags FROM messages WHERE folder_id = ? AND uid = ?", (cached["id"], uid)
+                    "SELECT id FROM messages WHERE folder_id = ? AND uid = ?", (cached["id"], uid)
                 ).fetchone()
-                if found is not None and "\\Answered" not in str(found["flags"]).split():
-                    flags = flags_text([*str(found["flags"]).split(), "\\Answered"])
-                    conn.execute(
-                        "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
-                        (flags, cached["id"], uid),
-                    )
+                if found is not None:
+                    change_flags(conn, int(found["id"]), add=["\\Answered"])
 
 
 def clock_time(moment: datetime | str, now: datetime | None = None) -> str:

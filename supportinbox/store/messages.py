@@ -270,9 +270,20 @@ def message_flags(conn: sqlite3.Connection, folder_id: int, uid: int) -> set[str
     return None if row is None else set(str(row[0]).split())
 
 
-def set_message_flags(conn: sqlite3.Connection, folder_id: int, uid: int, flags: Iterable[str]) -> None:
-    """Change cached flags locally (the server change goes through ``pending_ops``)."""
-    conn.execute(
-        "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
-        (flags_text(flags), folder_id, uid),
-    )
+def change_flags(
+    conn: sqlite3.Connection, rowid: int, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> bool:
+    """Add and remove flags of one cached message; True when they changed.
+
+    The one way the cache's flags change here rather than from a server's answer
+    (:func:`update_flags`); the caller tells the server (a queued operation, or done already).
+    """
+    row = conn.execute("SELECT flags FROM messages WHERE id = ?", (rowid,)).fetchone()
+    if row is None:
+        return False
+    current = set(str(row[0]).split())
+    wanted = (current - set(remove)) | set(add)
+    if wanted == current:
+        return False
+    conn.execute("UPDATE messages SET flags = ? WHERE id = ?", (flags_text(wanted), rowid))
+    return True

@@ -15,7 +15,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.store import pending
 from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
-from supportinbox.store.messages import flags_text
+from supportinbox.store.messages import change_flags
 from supportinbox.store.triage_refresh import keeping_current
 
 SEEN = "\\Seen"
@@ -52,12 +52,8 @@ def mark_read(
     if not targets:
         return ReadChange(ident, 0, read)
     with db.transaction() as conn, keeping_current(db, config, account):
-        for rowid, folder, _role, uid, flags, _date, _arrived in targets:
-            current = [f for f in str(flags).split() if f != SEEN]
-            conn.execute(
-                "UPDATE messages SET flags = ? WHERE id = ?",
-                (flags_text([*current, SEEN] if read else current), rowid),
-            )
+        for rowid, folder, _role, uid, _flags, _date, _arrived in targets:
+            change_flags(conn, rowid, add=[SEEN] if read else [], remove=[] if read else [SEEN])
             pending.enqueue(
                 conn,
                 "add_flags" if read else "remove_flags",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from supportinbox.errors import NotFound
 from supportinbox.store.db import utcnow_iso
+from supportinbox.store.messages import flags_text, update_flags
 from supportinbox.team.keywords import MessageFlags, TeamState
 
 INBOX_ROLE = "inbox"
@@ -113,10 +114,7 @@ def update_cached_flags(conn: sqlite3.Connection, messages: list[MessageFlags]) 
     inbox = _inbox(conn)
     if inbox is None:
         return
-    conn.executemany(
-        "UPDATE messages SET flags = ?, modseq = ? WHERE folder_id = ? AND uid = ?",
-        [(" ".join(sorted(set(m.flags))), m.modseq or None, inbox[0], m.uid) for m in messages],
-    )
+    update_flags(conn, inbox[0], [(m.uid, flags_text(m.flags), m.modseq or None) for m in messages])
 
 
 def local_state(conn: sqlite3.Connection, conversation_id: str) -> TeamState:

@@ -82,6 +82,22 @@ def test_flag_updates_deletes_and_folder_state(tmp_path: Path) -> None:
         assert db.conn.execute("SELECT COUNT(*) FROM messages_fts").fetchone()[0] == 0
 
 
+def test_local_flag_changes_add_and_remove_in_the_stored_form(tmp_path: Path) -> None:
+    with open_database(tmp_path / "c.sqlite3") as db, db.transaction() as conn:
+        folder = store.ensure_folder(conn, "INBOX", "inbox")
+        row = store.message_row(
+            folder.id, 1, flags="\\Seen", modseq=1, internaldate=None, size=1, parsed=_parsed()
+        )
+        store.upsert_messages(conn, [row])
+        (rowid,) = conn.execute("SELECT id FROM messages").fetchone()
+        assert store.change_flags(conn, rowid, add=["\\Answered", "$Junk"], remove=["\\Seen"])
+        assert conn.execute("SELECT flags FROM messages").fetchone()[0] == "$Junk \\Answered"
+        assert not store.change_flags(conn, rowid, add=["\\Answered"])  # nothing to change
+        assert not store.change_flags(conn, rowid + 1, add=["\\Seen"])  # no such message
+        assert store.change_flags(conn, rowid, add=["\\Recent"], remove=["$Junk"])
+        assert store.message_flags(conn, folder.id, 1) == {"\\Answered"}  # \\Recent is never kept
+
+
 def test_pending_ops_validate_and_record_failures(tmp_path: Path) -> None:
     with open_database(tmp_path / "c.sqlite3") as db, db.transaction() as conn:
         op = pending.enqueue(conn, "move", {"folder": "INBOX", "uid": 3, "dest": "Junk"})
