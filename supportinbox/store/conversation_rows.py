@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
 from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.errors import NotFound
 from supportinbox.store.db import Database
 
 # --- time helpers -----------------------------------------------------------------------
@@ -52,20 +54,40 @@ def message_time(date: str | None, internaldate: str | None) -> datetime | None:
     return min(sent, arrived)
 
 
-def find_by_prefix(conn: sqlite3.Connection, table: str, wanted: str) -> str | None:
-    """The id in ``table`` equal to ``wanted`` or the only one starting with it; None when none.
+@dataclass(frozen=True)
+class IdKind:
+    """One kind of row users name by id (or a prefix of it), and the words for it."""
 
-    Raises ``LookupError`` when several ids start with ``wanted``. ``table`` is one of ours,
-    never user input.
+    table: str  # one of ours, never user input
+    noun: str  # "conversation"
+    article: str  # "a" or "an", for the noun
+    shape: re.Pattern[str]  # what such an id can look like
+    example: str  # an id of this shape, for the error
+    listing: str  # the command that lists them
+    listing_all: str  # the command that lists every one, closed ones too
+
+
+def resolve_prefix(conn: sqlite3.Connection, kind: IdKind, text: str) -> str:
+    """The id of ``kind`` that ``text`` names: the whole id, or the only one it starts.
+
+    Raises :class:`NotFound` saying what was wrong (not such an id, several match, none).
     """
+    wanted = text.strip().lower()
+    if not kind.shape.match(wanted):
+        raise NotFound(
+            f"{text!r} is not {kind.article} {kind.noun} id "
+            f"(ids look like {kind.example!r}; see {kind.listing!r})"
+        )
     rows = conn.execute(
-        f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
+        f"SELECT id FROM {kind.table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (wanted, wanted + "~")
     ).fetchall()
     if any(r[0] == wanted for r in rows):
         return wanted
     if len(rows) > 1:
-        raise LookupError(wanted)
-    return str(rows[0][0]) if rows else None
+        raise NotFound(f"{text!r} matches several {kind.noun}s: type more of the id")
+    if not rows:
+        raise NotFound(f"no {kind.noun} {text!r}: see {kind.listing_all!r}")
+    return str(rows[0][0])
 
 
 # --- status fields ---------------------------------------------------------------------

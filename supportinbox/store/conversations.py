@@ -30,12 +30,13 @@ from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
+    IdKind,
     State,
     StoredTriageConfig,
-    find_by_prefix,
     iso,
     message_time,
     now_utc,
+    resolve_prefix,
     status_fields,
     summary_from_row,
 )
@@ -67,7 +68,15 @@ __all__ = [
     "sla_watch",
 ]
 
-_ID_TEXT = re.compile(r"^[a-z2-7]{4,16}$")
+CONVERSATION_IDS = IdKind(
+    table="conversations",
+    noun="conversation",
+    article="a",
+    shape=re.compile(r"^[a-z2-7]{4,16}$"),
+    example="k3m7x2qa",
+    listing="supportinbox list",
+    listing_all="supportinbox list --status all",
+)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -180,18 +189,7 @@ def queue_counts(db: Database) -> dict[str, int]:
 
 def resolve_id(db: Database, text: str) -> str:
     """The conversation id that ``text`` names (the whole id or a unique prefix of 4+ chars)."""
-    wanted = text.strip().lower()
-    if not _ID_TEXT.match(wanted):
-        raise NotFound(
-            f"{text!r} is not a conversation id (ids look like 'k3m9x2qa'; see 'supportinbox list')"
-        )
-    try:
-        found = find_by_prefix(db.conn, "conversations", wanted)
-    except LookupError:
-        raise NotFound(f"{text!r} matches several conversations: type more of the id") from None
-    if found is None:
-        raise NotFound(f"no conversation {text!r}: see 'supportinbox list --status all'")
-    return found
+    return resolve_prefix(db.conn, CONVERSATION_IDS, text)
 
 
 def get_conversation(db: Database, conversation_id: str, now: datetime | None = None) -> ConversationDetail:

@@ -15,17 +15,26 @@ from datetime import datetime
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
 from supportinbox.domain.when import parse_time
-from supportinbox.errors import NotFound, UserError
+from supportinbox.errors import UserError
 from supportinbox.store.conversation_rows import (
     SUMMARY_COLUMNS,
-    find_by_prefix,
+    IdKind,
     iso,
     now_utc,
+    resolve_prefix,
     summary_from_row,
 )
 from supportinbox.store.db import Database
 
-_ID_TEXT = re.compile(r"^i[a-z0-9]{3,6}$")
+INCIDENT_IDS = IdKind(
+    table="incidents",
+    noun="incident",
+    article="an",
+    shape=re.compile(r"^i[a-z0-9]{3,6}$"),
+    example="i4k2x9q",
+    listing="supportinbox incident list",
+    listing_all="supportinbox incident list --all",
+)
 # Quiet and closed incidents are kept this long for `incident list --all`, then forgotten.
 _KEEP_DAYS = 90
 
@@ -161,18 +170,7 @@ def list_incidents(db: Database, *, include_all: bool = False) -> list[IncidentS
 
 def resolve_incident(db: Database, text: str) -> str:
     """The incident id ``text`` names (the whole id or a unique prefix of 4+ characters)."""
-    wanted = text.strip().lower()
-    if not _ID_TEXT.match(wanted):
-        raise NotFound(
-            f"{text!r} is not an incident id (ids look like 'i4k2x9q'; see 'supportinbox incident list')"
-        )
-    try:
-        found = find_by_prefix(db.conn, "incidents", wanted)
-    except LookupError:
-        raise NotFound(f"{text!r} matches several incidents: type more of the id") from None
-    if found is None:
-        raise NotFound(f"no incident {text!r}: see 'supportinbox incident list --all'")
-    return found
+    return resolve_prefix(db.conn, INCIDENT_IDS, text)
 
 
 def get_incident(
