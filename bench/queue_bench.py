@@ -40,7 +40,7 @@ from supportinbox.domain.quoting import first_sentence
 from supportinbox.domain.threading import normalize_subject
 from supportinbox.mail.parse import ParsedMessage
 from supportinbox.store import conversations as cv
-from supportinbox.store.conversation_rows import SUMMARY_COLUMNS
+from supportinbox.store.conversation_rows import queue_columns
 from supportinbox.store.db import open_database
 from supportinbox.store.messages import ensure_folder, message_row, upsert_messages
 
@@ -287,7 +287,7 @@ def main() -> None:
 
         indexed = timed(lambda: cv.list_queue(db, limit=50, now=day), args.runs)
         print("list_queue first page:        " + describe(indexed))
-        columns = SUMMARY_COLUMNS
+        columns = queue_columns()
 
         def naive() -> None:
             db.conn.execute(

@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from supportinbox.domain.status import effective_status
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound
 from supportinbox.store.db import Database
+from supportinbox.store.rows import columns, load
 
 # --- time helpers -----------------------------------------------------------------------
 
@@ -216,44 +218,73 @@ def status_fields(
     }
 
 
-SUMMARY_COLUMNS = (
-    "id, subject, customer_email, customer_name, status, urgency, band, reasons, last_message_at, "
-    "waiting_since, message_count, unread_count, assigned_to, incident_id, snoozed_until, followups, "
-    "first_message_at, last_customer_at, sla_warn_at, sla_due_at, sla_level, sla_target"
-)
+@dataclass(slots=True)
+class QueueRow:
+    """The columns of ``conversations`` a queue line is made of (see :mod:`supportinbox.store.rows`)."""
+
+    id: str
+    subject: str
+    customer_email: str
+    customer_name: str
+    status: str
+    urgency: int
+    band: int
+    reasons: str | None  # JSON list
+    last_message_at: str | None
+    waiting_since: str | None
+    message_count: int
+    unread_count: int
+    assigned_to: str | None
+    incident_id: str | None
+    snoozed_until: str | None
+    followups: int
+    first_message_at: str | None
+    last_customer_at: str | None
+    sla_warn_at: str | None
+    sla_due_at: str | None
+    sla_level: int
+    sla_target: str
 
 
-def summary_from_row(row: sqlite3.Row | tuple[Any, ...], now: datetime) -> ConversationSummary:
-    """A queue row (``SUMMARY_COLUMNS``) as a summary, with the SLA reason of ``now``.
+def queue_columns(alias: str = "") -> str:
+    """The SELECT list of a queue line (``alias``: the table's, e.g. ``"c."``)."""
+    return columns(QueueRow, alias)
+
+
+def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
+    """A queue row (selected with :func:`queue_columns`) as a summary, with the SLA reason of ``now``.
 
     The row's stored SLA level is taken as it is: readers apply the clock first.
     """
+    line = load(QueueRow, row)
     try:
-        reasons = [str(r) for r in json.loads(row[7])]
+        reasons = [str(r) for r in json.loads(line.reasons or "")]
     except (ValueError, TypeError):
         reasons = []
-    level = int(row[20]) if row[4] == "open" else sla.LEVEL_OK
-    waiting = sla.reason(level, parse_time(row[9]), parse_time(row[19]), now, str(row[21]))
+    level = int(line.sla_level) if line.status == "open" else sla.LEVEL_OK
+    waiting = sla.reason(
+        level, parse_time(line.waiting_since), parse_time(line.sla_due_at), now, str(line.sla_target)
+    )
     if waiting:
         reasons.insert(0, waiting)
     return ConversationSummary(
-        id=row[0],
-        subject=row[1],
-        customer_email=row[2],
-        customer_name=row[3],
-        status=row[4],
-        urgency=int(row[5]),
-        band=int(row[6]),
+        id=line.id,
+        subject=line.subject,
+        customer_email=line.customer_email,
+        customer_name=line.customer_name,
+        status=line.status,
+        urgency=int(line.urgency),
+        band=int(line.band),
         reasons=reasons,
-        last_message_at=row[8],
-        waiting_since=row[9],
-        message_count=int(row[10]),
-        unread_count=int(row[11]),
-        assigned_to=row[12],
-        incident_id=row[13],
-        snoozed_until=row[14],
-        followups=int(row[15]),
-        first_message_at=row[16],
-        last_customer_at=row[17],
+        last_message_at=line.last_message_at,
+        waiting_since=line.waiting_since,
+        message_count=int(line.message_count),
+        unread_count=int(line.unread_count),
+        assigned_to=line.assigned_to,
+        incident_id=line.incident_id,
+        snoozed_until=line.snoozed_until,
+        followups=int(line.followups),
+        first_message_at=line.first_message_at,
+        last_customer_at=line.last_customer_at,
         sla_level=level,
     )

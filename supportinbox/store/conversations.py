@@ -12,7 +12,7 @@ import re
 import shlex
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,19 +29,20 @@ from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
-    SUMMARY_COLUMNS,
     IdKind,
     State,
     StoredTriageConfig,
     iso,
     message_time,
     now_utc,
+    queue_columns,
     resolve_prefix,
     status_fields,
     summary_from_row,
 )
 from supportinbox.store.db import Database
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
+from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.triage_refresh import (
     RefreshResult,
     apply_clock,
@@ -115,7 +116,7 @@ def list_queue(
     # rowid breaks ties the way the index is read (no sort step), as queue_position counts.
     order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}, rowid"
     rows = db.conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
+        f"SELECT {queue_columns()} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
     ).fetchall()
     return [summary_from_row(r, moment) for r in rows]
@@ -129,7 +130,7 @@ def sla_watch(
     apply_clock(db, moment)
     lowest = sla.LEVEL_WARN if warnings else sla.LEVEL_BREACHED
     rows = db.conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM conversations INDEXED BY conversations_sla_due "
+        f"SELECT {queue_columns()} FROM conversations INDEXED BY conversations_sla_due "
         "WHERE status = 'open' AND sla_level >= ? ORDER BY sla_level DESC, sla_due_at",
         (lowest,),
     ).fetchall()
@@ -172,7 +173,7 @@ def customer_conversations(
     moment = now_utc(now)
     apply_clock(db, moment)
     rows = db.conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM conversations INDEXED BY conversations_customer "
+        f"SELECT {queue_columns()} FROM conversations INDEXED BY conversations_customer "
         f"WHERE customer_email = ? AND id != ? ORDER BY {sla.queue_order_sql()} LIMIT ?",
         (email.strip().lower(), exclude, max(0, limit)),
     ).fetchall()
@@ -197,7 +198,7 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     ident = resolve_id(db, conversation_id)
     moment = now_utc(now)
     apply_clock(db, moment)
-    row = db.conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM conversations WHERE id = ?", (ident,)).fetchone()
+    row = db.conn.execute(f"SELECT {queue_columns()} FROM conversations WHERE id = ?", (ident,)).fetchone()
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}")
     summary = summary_from_row(row, moment)
@@ -206,10 +207,7 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     messages = [
         _message_view(r, mine, own)
         for r in db.conn.execute(
-            "SELECT m.id, f.name, f.role, m.uid, m.message_id, m.in_reply_to, m.refs, m.from_name, "
-            "m.from_addr, m.to_addrs, m.cc_addrs, m.date, m.subject, m.body_text, m.flags, m.attachments, "
-            "m.reply_to, m.internaldate, m.reply_to_name, m.automated, m.automated_reason, "
-            "m.bounce_recipient, m.bounce_reason FROM messages m "
+            f"SELECT {columns(_MessageRow, 'm.')} FROM messages m "
             "JOIN folders f ON f.id = m.folder_id WHERE m.conversation_id = ?",
             (ident,),
         )
@@ -225,37 +223,67 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     return ConversationDetail(summary=summary, messages=messages, notes=notes)
 
 
-def _message_view(row: sqlite3.Row | tuple[Any, ...], mine: OurMail, own: list[str]) -> MessageView:
+@dataclass(slots=True)
+class _MessageRow:
+    """The columns of a message the conversation view shows (see :mod:`supportinbox.store.rows`)."""
+
+    id: int
+    folder: str = field(metadata=sql("f.name"))
+    folder_role: str = field(metadata=sql("f.role"))
+    uid: int
+    message_id: str | None
+    in_reply_to: str | None
+    refs: str
+    from_name: str
+    from_addr: str
+    to_addrs: str
+    cc_addrs: str
+    date: str | None
+    subject: str
+    body_text: str
+    flags: str
+    attachments: str | None
+    reply_to: str
+    internaldate: str | None
+    reply_to_name: str
+    automated: str
+    automated_reason: str
+    bounce_recipient: str
+    bounce_reason: str
+
+
+def _message_view(row: Sequence[Any], mine: OurMail, own: list[str]) -> MessageView:
+    message = load(_MessageRow, row)
     try:
-        attachments = [a for a in json.loads(row[15]) if isinstance(a, dict)]
+        attachments = [a for a in json.loads(message.attachments or "") if isinstance(a, dict)]
     except (ValueError, TypeError):
         attachments = []
-    when = message_time(row[11], row[17])
+    ours = mine.is_ours(str(message.folder_role), int(message.id))
     return MessageView(
-        rowid=int(row[0]),
-        folder=str(row[1]),
-        folder_role=str(row[2]),
-        uid=int(row[3]),
-        message_id=row[4],
-        in_reply_to=row[5],
-        refs=str(row[6]).split(),
-        from_name=str(row[7]),
-        from_addr=str(row[8]),
-        to=str(row[9]).split(),
-        cc=str(row[10]).split(),
-        date=iso(when),
-        subject=str(row[12]),
-        body_text=str(row[13]),
-        flags=str(row[14]).split(),
+        rowid=int(message.id),
+        folder=str(message.folder),
+        folder_role=str(message.folder_role),
+        uid=int(message.uid),
+        message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        refs=str(message.refs).split(),
+        from_name=str(message.from_name),
+        from_addr=str(message.from_addr),
+        to=str(message.to_addrs).split(),
+        cc=str(message.cc_addrs).split(),
+        date=iso(message_time(message.date, message.internaldate)),
+        subject=str(message.subject),
+        body_text=str(message.body_text),
+        flags=str(message.flags).split(),
         attachments=attachments,
-        from_us=(ours := mine.is_ours(str(row[2]), int(row[0]))),
-        poses_as_us=not ours and poses_as_us(str(row[8]), str(row[16]), own),
-        reply_to=str(row[16]),
-        reply_to_name=str(row[18]),
-        automated=str(row[19]),
-        automated_reason=str(row[20]),
-        bounce_recipient=str(row[21]),
-        bounce_reason=str(row[22]),
+        from_us=ours,
+        poses_as_us=not ours and poses_as_us(str(message.from_addr), str(message.reply_to), own),
+        reply_to=str(message.reply_to),
+        reply_to_name=str(message.reply_to_name),
+        automated=str(message.automated),
+        automated_reason=str(message.automated_reason),
+        bounce_recipient=str(message.bounce_recipient),
+        bounce_reason=str(message.bounce_reason),
     )
 
 
@@ -326,6 +354,17 @@ def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, n
     ).fetchone()
     if row is None:
         return
+    (
+        derived,
+        last_customer_at,
+        last_agent_at,
+        last_message_at,
+        unanswered_since,
+        base_band,
+        base_urgency,
+        customer_email,
+        first_message_at,
+    ) = row
     state_row = conn.execute(
         "SELECT status, snoozed_until, assigned_to, updated_at FROM conversation_state "
         "WHERE conversation_id = ?",
@@ -337,18 +376,18 @@ def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, n
         else None
     )
     fields = status_fields(
-        derived=row[0],
+        derived=derived,
         state=state,
-        last_customer_at=parse_time(row[1]),
-        last_agent_at=parse_time(row[2]),
-        last_message_at=parse_time(row[3]),
-        unanswered_since=parse_time(row[4]),
-        base_band=int(row[5]),
-        base_urgency=int(row[6]),
+        last_customer_at=parse_time(last_customer_at),
+        last_agent_at=parse_time(last_agent_at),
+        last_message_at=parse_time(last_message_at),
+        unanswered_since=parse_time(unanswered_since),
+        base_band=int(base_band),
+        base_urgency=int(base_urgency),
         config=stored.config,
         policy=stored.policy,
-        customer_email=str(row[7]),
-        first_message_at=parse_time(row[8]),
+        customer_email=str(customer_email),
+        first_message_at=parse_time(first_message_at),
         now=now,
     )
     fields["assigned_to"] = state.assigned_to if state else None
@@ -458,7 +497,7 @@ def search(
         raise UserError(
             "nothing to search for: give words, from:ADDRESS, status:STATUS, is:urgent or is:unread"
         )
-    columns = ", ".join(f"c.{c.strip()}" for c in SUMMARY_COLUMNS.split(","))
+    columns = queue_columns("c.")
     try:
         rows = db.conn.execute(
             f"SELECT {columns} FROM conversations c WHERE {' AND '.join(where)} "

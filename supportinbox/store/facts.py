@@ -92,12 +92,26 @@ def record_messages(
     )
     events = []
     for row in rows:
-        message_id, role, from_addr, date, internaldate, subject, conversation, headers, automated = row[:9]
+        (
+            message_id,
+            role,
+            from_addr,
+            date,
+            internaldate,
+            subject,
+            conversation,
+            headers,
+            automated,
+            from_name,
+            reply_to_name,
+            reply_to,
+            rowid,
+        ) = row
         when = message_time(date, internaldate)
         if when is None:
             continue
         address = str(from_addr).lower()
-        mine = ours.is_ours(role, int(row[12]))
+        mine = ours.is_ours(role, int(rowid))
         if automated and not mine:
             continue  # an auto-reply, bounce or newsletter is no customer's question
         events.append(
@@ -107,7 +121,7 @@ def record_messages(
                 REPLY if mine else CUSTOMER,
                 iso(when),
                 agent_of(headers) if mine else "",
-                _party(mine, (row[9], address, row[10], row[11]), own).email,
+                _party(mine, str(from_name), address, str(reply_to_name), str(reply_to), own).email,
             )
         )
     before = conn.total_changes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from supportinbox.domain.conversation import ConversationSummary
@@ -17,14 +17,16 @@ from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
 from supportinbox.domain.when import parse_time
 from supportinbox.errors import UserError
 from supportinbox.store.conversation_rows import (
-    SUMMARY_COLUMNS,
     IdKind,
     iso,
     now_utc,
+    queue_columns,
     resolve_prefix,
     summary_from_row,
 )
 from supportinbox.store.db import Database
+from supportinbox.store.rows import columns, sql
+from supportinbox.store.rows import load as load_row
 
 INCIDENT_IDS = IdKind(
     table="incidents",
@@ -47,22 +49,22 @@ def load(conn: sqlite3.Connection) -> list[Tracked]:
     ):
         members.setdefault(str(incident_id), []).append(str(conversation_id))
     out = []
-    for row in conn.execute(
+    for ident, title, stems, status, first_at, last_at, closed_at in conn.execute(
         "SELECT id, title, stems, status, first_at, last_at, closed_at FROM incidents ORDER BY first_at, id"
     ):
-        first, last = parse_time(row[4]), parse_time(row[5])
+        first, last = parse_time(first_at), parse_time(last_at)
         if first is None or last is None:
             continue
         out.append(
             Tracked(
-                id=str(row[0]),
-                title=str(row[1]),
-                stems=tuple(str(row[2]).split()),
-                status=str(row[3]),
+                id=str(ident),
+                title=str(title),
+                stems=tuple(str(stems).split()),
+                status=str(status),
                 first_at=first,
                 last_at=last,
-                members=tuple(members.get(str(row[0]), ())),
-                closed_at=parse_time(row[6]),
+                members=tuple(members.get(str(ident), ())),
+                closed_at=parse_time(closed_at),
             )
         )
     return out
@@ -139,25 +141,40 @@ class IncidentSummary:
         }
 
 
+@dataclass(slots=True)
+class _SummaryRow:
+    """An incident with its counts (see :mod:`supportinbox.store.rows`)."""
+
+    id: str
+    title: str
+    status: str
+    first_at: str | None
+    last_at: str | None
+    closed_at: str | None
+    members: int = field(metadata=sql("COUNT(c.id)"))
+    customers: int = field(metadata=sql("COUNT(DISTINCT c.customer_email)"))
+    waiting: int | None = field(metadata=sql("SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END)"))
+
+
 _SUMMARY_SELECT = (
-    "SELECT i.id, i.title, i.status, i.first_at, i.last_at, i.closed_at, COUNT(c.id), "
-    "COUNT(DISTINCT c.customer_email), SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END) "
+    f"SELECT {columns(_SummaryRow, 'i.')} "
     "FROM incidents i LEFT JOIN incident_members m ON m.incident_id = i.id "
     "LEFT JOIN conversations c ON c.id = m.conversation_id"
 )
 
 
-def _summary(row: sqlite3.Row | tuple[object, ...]) -> IncidentSummary:
+def _summary(found: Sequence[object]) -> IncidentSummary:
+    row = load_row(_SummaryRow, found)
     return IncidentSummary(
-        id=str(row[0]),
-        title=str(row[1]),
-        status=str(row[2]),
-        first_at=None if row[3] is None else str(row[3]),
-        last_at=None if row[4] is None else str(row[4]),
-        closed_at=None if row[5] is None else str(row[5]),
-        members=int(str(row[6] or 0)),
-        customers=int(str(row[7] or 0)),
-        waiting=int(str(row[8] or 0)),
+        id=str(row.id),
+        title=str(row.title),
+        status=str(row.status),
+        first_at=row.first_at,
+        last_at=row.last_at,
+        closed_at=row.closed_at,
+        members=int(row.members or 0),
+        customers=int(row.customers or 0),
+        waiting=int(row.waiting or 0),
     )
 
 
@@ -179,7 +196,7 @@ def get_incident(
     """An incident and its member conversations, in the order they joined."""
     ident = resolve_incident(db, text)
     row = db.conn.execute(f"{_SUMMARY_SELECT} WHERE i.id = ? GROUP BY i.id", (ident,)).fetchone()
-    columns = ", ".join(f"c.{c.strip()}" for c in SUMMARY_COLUMNS.split(","))
+    columns = queue_columns("c.")
     members = db.conn.execute(
         f"SELECT {columns} FROM incident_members m JOIN conversations c ON c.id = m.conversation_id "
         "WHERE m.incident_id = ? ORDER BY m.joined_order",

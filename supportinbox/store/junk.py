@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.parser import HeaderParser
 from email.policy import compat32
 
@@ -23,6 +23,7 @@ from supportinbox.errors import NotFound
 from supportinbox.store import pending
 from supportinbox.store.db import Database
 from supportinbox.store.ours import message_id_domain, our_mail
+from supportinbox.store.rows import columns, load, sql
 
 _BULK_PRECEDENCE = {"bulk", "list", "junk"}
 
@@ -140,6 +141,28 @@ def bulk_signs(raw_headers: str) -> list[str]:
     return signs
 
 
+@dataclass(slots=True)
+class _JudgedRow:
+    """What the spam-folder check reads of a message (see :mod:`supportinbox.store.rows`)."""
+
+    id: int
+    message_id: str | None
+    in_reply_to: str | None
+    refs: str
+    from_addr: str
+    to_addrs: str
+    cc_addrs: str
+    subject: str
+    body: str = field(metadata=sql("substr(m.body_text, 1, 20000)"))
+    auth_results: str
+    spam_headers: str | None
+    list_headers: str | None
+    raw_headers: str
+    reply_to: str
+    automated: str
+    automated_reason: str
+
+
 def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     """Recompute the verdict of every cached spam-folder message; return how many are suspects."""
     conn = db.conn
@@ -151,19 +174,18 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
         return 0
     known = _known(conn, account)
     rows = conn.execute(
-        "SELECT m.id, m.message_id, m.in_reply_to, m.refs, m.from_addr, m.to_addrs, m.cc_addrs, m.subject, "
-        "substr(m.body_text, 1, 20000), m.auth_results, m.spam_headers, m.list_headers, m.raw_headers, "
-        "m.reply_to, m.automated, m.automated_reason FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"SELECT {columns(_JudgedRow, 'm.')} FROM messages m JOIN folders f ON f.id = m.folder_id "
         "WHERE f.role = 'junk'"
     ).fetchall()
     own = own_addresses(account)
     verdicts: list[tuple[int, int, int, str]] = []
-    for row in rows:
+    for found in rows:
+        row = load(_JudgedRow, found)
         # A contact form in Junk is judged by the person behind it, not by the form.
-        sender = customer_of("", str(row[4]), "", str(row[13]), own).email or str(row[4]).lower()
-        referenced = [r.lower() for r in str(row[3]).split()]
-        if row[2]:
-            referenced.append(str(row[2]).lower())
+        sender = customer_of("", row.from_addr, "", row.reply_to, own).email or row.from_addr.lower()
+        referenced = [r.lower() for r in row.refs.split()]
+        if row.in_reply_to:
+            referenced.append(row.in_reply_to.lower())
         answers = next(
             (known.sent_subjects[r] for r in reversed(referenced) if r in known.sent_subjects), None
         )
@@ -171,32 +193,32 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
             (known.conversations[r] for r in reversed(referenced) if r in known.conversations), None
         )
         try:
-            spam_headers = {str(k).lower(): str(v) for k, v in json.loads(row[10] or "{}").items()}
+            spam_headers = {str(k).lower(): str(v) for k, v in json.loads(row.spam_headers or "{}").items()}
         except (ValueError, AttributeError):
             spam_headers = {}
-        signs = bulk_signs(str(row[12]))
-        if row[11] and not signs:
+        signs = bulk_signs(str(row.raw_headers))
+        if row.list_headers and not signs:
             signs = ["mailing-list headers"]
         facts = spamcheck.JunkFacts(
             from_addr=sender,
-            subject=str(row[7]),
-            body=str(row[8]),
+            subject=str(row.subject),
+            body=str(row.body),
             answers_our_message=answers,
             continues_conversation=continues,
             sender_wrote_before=bool(sender) and sender in known.inbox_senders,
             we_wrote_to_sender=bool(sender) and sender in known.written_to,
             domain_known=bool(sender) and _domain(sender) in known.domains,
-            auth_results=str(row[9]),
+            auth_results=str(row.auth_results),
             authserv_id=account.authserv_id,
             spam_headers=spam_headers,
             bulk_signs=signs,
-            recipients=len(f"{row[5]} {row[6]}".split()),
-            automated=Automated(str(row[14]), str(row[15])).describe() if row[14] else "",
+            recipients=len(f"{row.to_addrs} {row.cc_addrs}".split()),
+            automated=Automated(row.automated, row.automated_reason).describe() if row.automated else "",
         )
         verdict = spamcheck.judge(facts)
         verdicts.append(
             (
-                int(row[0]),
+                int(row.id),
                 verdict.score,
                 int(verdict.suspect),
                 json.dumps(verdict.reasons, ensure_ascii=False),
@@ -210,31 +232,48 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     return sum(v[2] for v in verdicts)
 
 
-_SUSPECT_COLUMNS = (
-    "m.id, f.name, m.uid, m.message_id, m.from_name, m.from_addr, m.subject, m.date, "
-    "v.score, v.suspect, v.reasons, m.reply_to_name, m.reply_to"
-)
+@dataclass(slots=True)
+class _SuspectRow:
+    """A spam-folder message and its verdict (see :mod:`supportinbox.store.rows`); a message
+    not judged yet has score 0, not a suspect, no reasons."""
+
+    id: int
+    folder: str = field(metadata=sql("f.name"))
+    uid: int
+    message_id: str | None
+    from_name: str
+    from_addr: str
+    subject: str
+    date: str | None
+    score: int = field(metadata=sql("COALESCE(v.score, 0)"))
+    suspect: int = field(metadata=sql("COALESCE(v.suspect, 0)"))
+    reasons: str = field(metadata=sql("COALESCE(v.reasons, '[]')"))
+    reply_to_name: str
+    reply_to: str
 
 
-def _suspect(row: sqlite3.Row | tuple[object, ...], own: Sequence[str]) -> JunkSuspect:
+def _suspect(found: Sequence[object], own: Sequence[str]) -> JunkSuspect:
+    row = load(_SuspectRow, found)
     try:
-        reasons = [str(r) for r in json.loads(str(row[10]))]
+        reasons = [str(r) for r in json.loads(str(row.reasons))]
     except ValueError:
         reasons = []
-    party = customer_of(str(row[4]), str(row[5]), str(row[11]), str(row[12]), own)
+    party = customer_of(
+        str(row.from_name), str(row.from_addr), str(row.reply_to_name), str(row.reply_to), own
+    )
     return JunkSuspect(
         customer_email=party.email,
         customer_name=party.name,
-        rowid=int(str(row[0])),
-        folder=str(row[1]),
-        uid=int(str(row[2])),
-        message_id=None if row[3] is None else str(row[3]),
-        from_name=str(row[4]),
-        from_addr=str(row[5]),
-        subject=str(row[6]),
-        date=None if row[7] is None else str(row[7]),
-        score=int(str(row[8])),
-        suspect=bool(row[9]),
+        rowid=int(str(row.id)),
+        folder=str(row.folder),
+        uid=int(str(row.uid)),
+        message_id=None if row.message_id is None else str(row.message_id),
+        from_name=str(row.from_name),
+        from_addr=str(row.from_addr),
+        subject=str(row.subject),
+        date=None if row.date is None else str(row.date),
+        score=int(str(row.score)),
+        suspect=bool(row.suspect),
         reasons=reasons,
     )
 
@@ -243,7 +282,7 @@ def list_suspects(db: Database, *, include_all: bool = False) -> list[JunkSuspec
     """Spam-folder messages judged to be real customers (every judged one with ``include_all``)."""
     where = "" if include_all else "WHERE v.suspect = 1 "
     rows = db.conn.execute(
-        f"SELECT {_SUSPECT_COLUMNS} FROM junk_verdicts v JOIN messages m ON m.id = v.message_rowid "
+        f"SELECT {columns(_SuspectRow, 'm.')} FROM junk_verdicts v JOIN messages m ON m.id = v.message_rowid "
         f"JOIN folders f ON f.id = m.folder_id {where}ORDER BY v.score DESC, m.date DESC"
     ).fetchall()
     queued = queued_rescues(db.conn)
@@ -267,14 +306,12 @@ def queued_rescues(conn: sqlite3.Connection) -> set[tuple[str, int]]:
 def get_junk_message(db: Database, uid: int) -> JunkSuspect:
     """The spam-folder message with ``uid`` and its verdict (as listed by ``spam-check``)."""
     row = db.conn.execute(
-        f"SELECT {_SUSPECT_COLUMNS} FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"SELECT {columns(_SuspectRow, 'm.')} FROM messages m JOIN folders f ON f.id = m.folder_id "
         "LEFT JOIN junk_verdicts v ON v.message_rowid = m.id WHERE f.role = 'junk' AND m.uid = ?",
         (uid,),
     ).fetchone()
     if row is None:
         raise NotFound(f"no message {uid} in the spam folder: see 'supportinbox spam-check'")
-    if row[8] is None:
-        row = (*tuple(row)[:8], 0, 0, "[]", *tuple(row)[11:])
     return _suspect(row, _our_addresses(db))
 
 

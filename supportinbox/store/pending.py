@@ -66,12 +66,12 @@ def list_pending(conn: sqlite3.Connection) -> list[PendingOp]:
         "SELECT id, kind, payload, created_at, attempts, last_error FROM pending_ops ORDER BY id"
     ).fetchall()
     ops = []
-    for row in rows:
+    for ident, kind, text, created_at, attempts, last_error in rows:
         try:
-            payload = json.loads(row[2])
+            payload = json.loads(text)
         except ValueError:
             payload = {}
-        ops.append(PendingOp(int(row[0]), str(row[1]), payload, str(row[3]), int(row[4]), row[5]))
+        ops.append(PendingOp(int(ident), str(kind), payload, str(created_at), int(attempts), last_error))
     return ops
 
 

@@ -45,10 +45,10 @@ def mark_read(
         (ident,),
     ).fetchall()
     if read:
-        targets = [r for r in rows if SEEN not in str(r[4]).split()]
+        targets = [r for r in rows if SEEN not in str(r["flags"]).split()]
     else:
-        theirs = [r for r in rows if r[2] != "sent"]
-        targets = [theirs[-1]] if theirs and SEEN in str(theirs[-1][4]).split() else []
+        theirs = [r for r in rows if r["role"] != "sent"]
+        targets = [theirs[-1]] if theirs and SEEN in str(theirs[-1]["flags"]).split() else []
     if not targets:
         return ReadChange(ident, 0, read)
     with db.transaction() as conn, keeping_current(db, config, account):

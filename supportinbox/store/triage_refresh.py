@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ from supportinbox.store.conversation_rows import (
 from supportinbox.store.db import Database, storage_error
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
+from supportinbox.store.rows import columns, load, sql
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_READ = 20000  # quoted history first (bottom-posting) must not hide the new text
@@ -86,11 +87,55 @@ _THREADED_FROM = (
 )
 
 
-def _party(from_us: bool, row: sqlite3.Row | tuple[Any, ...], own: Sequence[str]) -> Party:
-    """The customer of a message from (from_name, from_addr, reply_to_name, reply_to) columns."""
+def _party(
+    from_us: bool, from_name: str, from_addr: str, reply_to_name: str, reply_to: str, own: Sequence[str]
+) -> Party:
+    """The customer a message stands for (NOBODY for ours)."""
     if from_us:
         return NOBODY
-    return customer_of(str(row[0]), str(row[1]), str(row[2]), str(row[3]), own)
+    return customer_of(from_name, from_addr, reply_to_name, reply_to, own)
+
+
+@dataclass(slots=True)
+class _ThreadRow:
+    """What threading reads of a message (see :mod:`supportinbox.store.rows`)."""
+
+    id: int
+    role: str = field(metadata=sql("f.role"))
+    message_id: str | None
+    in_reply_to: str | None
+    refs: str
+    subject: str
+    from_addr: str
+    to_addrs: str
+    cc_addrs: str
+    date: str | None
+    internaldate: str | None
+    reply_to: str
+    bounce_of: str | None
+
+
+@dataclass(slots=True)
+class _DetailRow:
+    """What summarising reads of a message (see :mod:`supportinbox.store.rows`)."""
+
+    id: int
+    role: str = field(metadata=sql("f.role"))
+    from_name: str
+    from_addr: str
+    subject: str
+    date: str | None
+    internaldate: str | None
+    flags: str
+    conversation_id: str | None
+    reply_to_name: str
+    reply_to: str
+    message_id: str | None
+    automated: str
+    automated_reason: str
+    bounce_of: str | None
+    bounce_recipient: str
+    bounce_reason: str
 
 
 def _load(conn: sqlite3.Connection, account: AccountConfig, mine: OurMail) -> list[ThreadMessage]:
@@ -102,32 +147,31 @@ def _load(conn: sqlite3.Connection, account: AccountConfig, mine: OurMail) -> li
     own = own_addresses(account)
     shared: dict[str, str] = {}
     one = shared.setdefault
-    rows = conn.execute(
-        "SELECT m.id, f.role, m.message_id, m.in_reply_to, m.refs, m.subject, m.from_addr, "
-        "m.to_addrs, m.cc_addrs, m.date, m.internaldate, m.reply_to, m.bounce_of " + _THREADED_FROM,
-        THREADED_ROLES,
-    )
+    rows = conn.execute(f"SELECT {columns(_ThreadRow, 'm.')} {_THREADED_FROM}", THREADED_ROLES)
     out: list[ThreadMessage] = []
-    for row in rows:
-        from_addr = str(row[6]).lower()
+    for found in rows:
+        row = load(_ThreadRow, found)
+        from_addr = str(row.from_addr).lower()
         from_addr = one(from_addr, from_addr)
-        reply_to = str(row[11])
-        from_us = mine.is_ours(row[1], int(row[0]))
+        reply_to = str(row.reply_to)
+        from_us = mine.is_ours(row.role, int(row.id))
         customer = None
         if not from_us and (reply_to or from_addr in own or is_no_reply(from_addr)):
             customer = customer_of("", from_addr, "", reply_to, own).email
             customer = one(customer, customer)
         out.append(
             ThreadMessage(
-                rowid=int(row[0]),
-                message_id=one(row[2], row[2]) if row[2] else row[2],
+                rowid=int(row.id),
+                message_id=one(row.message_id, row.message_id) if row.message_id else row.message_id,
                 # A bounce joins the conversation of the message of ours it returns.
-                in_reply_to=one(row[3], row[3]) if row[3] else row[12],
-                references=tuple(one(ref, ref) for ref in str(row[4]).split()),
-                subject=str(row[5]),
+                in_reply_to=one(row.in_reply_to, row.in_reply_to) if row.in_reply_to else row.bounce_of,
+                references=tuple(one(ref, ref) for ref in str(row.refs).split()),
+                subject=str(row.subject),
                 from_addr=from_addr,
-                to_addrs=tuple(one(a, a) for a in f"{row[7]} {row[8]}".split() if a.lower() not in own),
-                when=message_time(row[9], row[10]),
+                to_addrs=tuple(
+                    one(a, a) for a in f"{row.to_addrs} {row.cc_addrs}".split() if a.lower() not in own
+                ),
+                when=message_time(row.date, row.internaldate),
                 from_us=from_us,
                 customer_addr=customer,
             )
@@ -149,28 +193,31 @@ def _details(
     own = own_addresses(account)
     out: dict[int, _Message] = {}
     select = (
-        "SELECT m.id, f.role, m.from_name, m.from_addr, m.subject, m.date, m.internaldate, m.flags, "
-        "m.conversation_id, m.reply_to_name, m.reply_to, m.message_id, m.automated, m.automated_reason, "
-        "m.bounce_of, m.bounce_recipient, m.bounce_reason "
-        "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id"
+        f"SELECT {columns(_DetailRow, 'm.')} FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id"
     )
-    for row in _rows_by_id(conn, select, rowids):
-        from_addr = str(row[3]).lower()
-        flags = str(row[7]).split()
-        from_us = mine.is_ours(row[1], int(row[0]))
-        out[int(row[0])] = _Message(
-            rowid=int(row[0]),
+    for found in _rows_by_id(conn, select, rowids):
+        row = load(_DetailRow, found)
+        from_addr = str(row.from_addr).lower()
+        flags = str(row.flags).split()
+        from_us = mine.is_ours(row.role, int(row.id))
+        customer = _party(from_us, row.from_name, from_addr, row.reply_to_name, row.reply_to, own)
+        out[int(row.id)] = _Message(
+            rowid=int(row.id),
             from_us=from_us,
-            customer=_party(from_us, (row[2], from_addr, row[9], row[10]), own),
-            subject=str(row[4]),
-            when=message_time(row[5], row[6]),
+            customer=customer,
+            subject=str(row.subject),
+            when=message_time(row.date, row.internaldate),
             seen="\\Seen" in flags,
             answered="\\Answered" in flags,
-            linked_to=row[8],
-            sender_name=str(row[2]),
-            message_id=str(row[11] or "").lower(),
-            automated=Automated(str(row[12]), str(row[13])) if row[12] and not from_us else PERSON,
-            bounce=Bounce(str(row[14]).lower(), str(row[15]), str(row[16])) if row[14] else None,
+            linked_to=row.conversation_id,
+            sender_name=str(row.from_name),
+            message_id=str(row.message_id or "").lower(),
+            automated=Automated(row.automated, row.automated_reason)
+            if row.automated and not from_us
+            else PERSON,
+            bounce=Bounce(str(row.bounce_of).lower(), row.bounce_recipient, row.bounce_reason)
+            if row.bounce_of
+            else None,
         )
     return out
 

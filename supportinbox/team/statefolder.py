@@ -385,17 +385,28 @@ def log_entries(
         query += " AND conversation_id = ?"
         params = (*kinds, conversation_id)
     grouped: dict[str, list[LogEntry]] = {}
-    for row in conn.execute(query + " ORDER BY uid", params):
-        grouped.setdefault(str(row[1]), []).append(
+    for (
+        uid,
+        conversation,
+        base_uid,
+        status,
+        snoozed_until,
+        assigned_to,
+        author,
+        written_at,
+        kind,
+        slot,
+    ) in conn.execute(query + " ORDER BY uid", params):
+        grouped.setdefault(str(conversation), []).append(
             LogEntry(
-                int(row[0]),
-                str(row[1]),
-                int(row[2]),
-                TeamState(row[3], row[4], row[5]),
-                row[6],
-                row[7],
-                str(row[8]),
-                int(row[9]),
+                int(uid),
+                str(conversation),
+                int(base_uid),
+                TeamState(status, snoozed_until, assigned_to),
+                author,
+                written_at,
+                str(kind),
+                int(slot),
             )
         )
     return grouped
