@@ -11,6 +11,8 @@ bulk spam. Fixed seed: the same file every run.
     .venv/bin/python bench/make_triage_corpus.py             # rewrites bench/data/triage_corpus.jsonl
     .venv/bin/python bench/make_triage_corpus.py --held-out  # bench/data/triage_heldout.jsonl: other
                                                              # outages (features), another seed
+    .venv/bin/python bench/make_triage_corpus.py --tuning    # bench/data/triage_tuning.jsonl: a third
+                                                             # set of outages, a third seed
 
 Labels per message (``label``): ``kind``; ``incident`` (the problem's id, for the customer
 message that reports it); ``urgent`` (would a person answer this before the routine
@@ -34,6 +36,7 @@ OURS = "support@acme.test"
 OUR_AUTHSERV = "mx.acme.test"
 OUT = Path(__file__).resolve().parent / "data" / "triage_corpus.jsonl"
 HELD_OUT = OUT.with_name("triage_heldout.jsonl")
+TUNING = OUT.with_name("triage_tuning.jsonl")
 
 rng = random.Random(20261120)
 
@@ -657,6 +660,138 @@ HELD_OUT_FEATURES = [
             "fa": ("ایمپورت از ترلو", "ایمپورت از ترلو"),
         },
         ("it stops halfway", "error 422", "cards are missing"),
+    ),
+]
+
+# Outages of the tuning corpus (``--tuning``): a third set of features, in neither other
+# corpus nor the product glossary, for working on the rules' general method (how words
+# are read, which reports count) without spending the held-out corpus on it.
+TUNING_FEATURES = [
+    Feature(
+        "time-tracking",
+        {
+            "en": ("time tracking", "starting the timer"),
+            "de": ("die Zeiterfassung", "Starten des Timers"),
+            "es": ("el control de horas", "iniciar el temporizador"),
+        },
+        ("the timer resets to zero", "error 500", "logged hours disappear"),
+    ),
+    Feature(
+        "custom-fields",
+        {
+            "en": ("custom fields", "saving custom fields"),
+            "fr": ("les champs personnalisés", "d'enregistrer les champs personnalisés"),
+            "fa": ("فیلدهای سفارشی", "ذخیره فیلدهای سفارشی"),
+        },
+        ("values vanish after saving", "error 422", "'field not found'"),
+    ),
+    Feature(
+        "tags",
+        {
+            "en": ("tags", "adding tags to tickets"),
+            "pt": ("as etiquetas", "adicionar etiquetas"),
+            "ar": ("الوسوم", "إضافة الوسوم"),
+        },
+        ("tags vanish", "error 500", "'tag limit reached'"),
+    ),
+    Feature(
+        "kanban",
+        {
+            "en": ("the kanban board", "moving cards on the board"),
+            "de": ("das Kanban-Board", "Verschieben von Karten"),
+            "es": ("el tablero kanban", "mover tarjetas en el tablero"),
+        },
+        ("cards jump back", "an empty board", "error 409"),
+    ),
+    Feature(
+        "recurring-tasks",
+        {
+            "en": ("recurring tasks", "creating recurring tasks"),
+            "fr": ("les tâches récurrentes", "de créer des tâches récurrentes"),
+            "pt": ("as tarefas recorrentes", "criar tarefas recorrentes"),
+        },
+        ("duplicates every day", "error 500", "they never get created"),
+    ),
+    Feature(
+        "guest-access",
+        {
+            "en": ("guest access", "inviting guests"),
+            "de": ("der Gastzugang", "Einladen von Gästen"),
+            "fa": ("دسترسی مهمان", "دعوت از مهمان"),
+        },
+        ("error 403", "guests see an empty page", "'access denied'"),
+    ),
+    Feature(
+        "map-view",
+        {
+            "en": ("the map view", "opening the map"),
+            "es": ("la vista de mapa", "abrir el mapa"),
+            "ar": ("عرض الخريطة", "فتح الخريطة"),
+        },
+        ("grey tiles", "error 500", "pins are missing"),
+    ),
+    Feature(
+        "api-keys",
+        {
+            "en": ("API keys", "creating an API key"),
+            "de": ("die API-Schlüssel", "Erstellen eines API-Schlüssels"),
+            "pt": ("as chaves de API", "criar uma chave de API"),
+        },
+        ("error 401", "'key revoked'", "new keys never show up"),
+    ),
+    Feature(
+        "comments",
+        {
+            "en": ("comments", "posting comments"),
+            "fr": ("les commentaires", "de publier un commentaire"),
+            "es": ("los comentarios", "publicar comentarios"),
+        },
+        ("comments disappear", "error 500", "the post button is greyed out"),
+    ),
+    Feature(
+        "e-signature",
+        {
+            "en": ("e-signatures", "signing documents"),
+            "de": ("die E-Signatur", "Unterschreiben von Dokumenten"),
+            "fa": ("امضای الکترونیکی", "امضای اسناد"),
+        },
+        ("the signature box is empty", "error 500", "'certificate invalid'"),
+    ),
+    Feature(
+        "reminders",
+        {
+            "en": ("reminders", "setting reminders"),
+            "pt": ("os lembretes", "criar lembretes"),
+            "ar": ("التذكيرات", "ضبط التذكيرات"),
+        },
+        ("reminders come a day late", "nothing pops up", "error 500"),
+    ),
+    Feature(
+        "time-zones",
+        {
+            "en": ("time zone settings", "changing the time zone"),
+            "fr": ("le fuseau horaire", "de changer le fuseau horaire"),
+            "de": ("die Zeitzone", "Ändern der Zeitzone"),
+        },
+        ("times shift by an hour", "it resets to UTC", "error 400"),
+    ),
+    Feature(
+        "web-forms",
+        {
+            "en": ("web forms", "submitting our web form"),
+            "es": ("los formularios", "enviar el formulario"),
+            "fa": ("فرم‌ها", "ارسال فرم"),
+        },
+        ("submissions are lost", "error 500", "the submit button does nothing"),
+    ),
+    Feature(
+        "autosave",
+        {
+            "en": ("autosave", "saving drafts"),
+            "de": ("das automatische Speichern", "Speichern von Entwürfen"),
+            "ar": ("الحفظ التلقائي", "حفظ المسودات"),
+        },
+        ("drafts are lost", "error 500", "'save failed'"),
     ),
 ]
 
@@ -1469,10 +1604,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
-    if parser.parse_args().held_out:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
+    which.add_argument("--tuning", action="store_true", help="write the tuning corpus instead")
+    args = parser.parse_args()
+    if args.held_out:
         FEATURES, OUT = HELD_OUT_FEATURES, HELD_OUT
         rng.seed(20261206)
+    elif args.tuning:
+        FEATURES, OUT = TUNING_FEATURES, TUNING
+        rng.seed(20261207)
     make_incidents()
     make_lookalikes()
     make_urgent()

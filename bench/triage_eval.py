@@ -18,7 +18,9 @@ git into a temporary folder and measured by this same script in a child process.
 
 bench/data/triage_heldout.jsonl (``make_triage_corpus.py --held-out``) holds other outages
 (features the rules were not looked at against) under another seed: ``--corpus`` it to see
-how much of the incident figures carries over.
+how much of the incident figures carries over. bench/data/triage_tuning.jsonl (``--tuning``)
+is a third set of outages, in no word list: the one to work on the general method with, so
+that the held-out corpus stays a test.
 """
 
 from __future__ import annotations

@@ -210,7 +210,8 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
     folded = words(text)
     lang = lang or language_of(text, folded)
     names = {match.lower() for match in _NAMES.findall(text)}
-    stops = STOP_WORDS[lang]
+    # Customers paste English (an error message, a button's label) into their own language.
+    stops = STOP_WORDS[lang] if lang == "en" else STOP_WORDS[lang] | STOP_WORDS["en"]
     keep: list[str] = []
     for word in folded:
         word = _ELISION.sub("", word) if "'" in word else word
@@ -238,6 +239,11 @@ def stem_words(folded: list[str], lang: str) -> list[str]:
 
 
 def _stem_words(folded: list[str], lang: str) -> list[str]:
+    if lang in ("ar", "fa") and any(word.isascii() for word in folded):
+        # Latin words in Arabic or Persian text (names, pasted English) are stemmed as English.
+        latin = iter(_stemmer("en").stemWords([w for w in folded if w.isascii()]))
+        native = iter(_stemmer(lang).stemWords([w for w in folded if not w.isascii()]))
+        return [next(latin) if word.isascii() else next(native) for word in folded]
     stemmed: list[str] = _stemmer(lang).stemWords(folded)
     if lang != "en" and lang in _LATIN_LANGUAGES:
         # Loanwords ("webhooks", "Export") stem best in English: the shorter stem wins.

@@ -172,6 +172,8 @@ _BLOCKING = KeywordMatcher.build(BLOCKING)
 _RESOLVED = KeywordMatcher.build(RESOLVED)
 # "error 500", "HTTP 502": a code named as an error (a bare "500" may be a question about one).
 _ERROR_CODE = re.compile(r"(?i)\b(?:error|erreur|fehler|erro|http|code)\s*[45]\d\d\b")
+# "Is the API down?", "Exports down?": down at the end of a question (not "tone down the …").
+_DOWN = re.compile(r"(?i)\b(?:down|offline)(?=\s*\?)")
 _CLOSING_WORDS = 40
 
 
@@ -182,6 +184,9 @@ def read_report(subject: str, text: str) -> Report:
     code = _ERROR_CODE.search(both)
     if code:
         failures.append(code.group(0))
+    down = _DOWN.search(both)
+    if down and not any(word.endswith("down") for word in failures):
+        failures.append(down.group(0).lower())
     mentions = _WEAK.find(both)
     resolved = _RESOLVED.find(text)
     closing = (

@@ -31,30 +31,33 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         then there these they this those through to too under until up very was we were what when where which
         while who whom why will with would you your yours yourself yourselves im ive dont doesnt didnt cant
         cannot wont isnt arent wasnt couldnt get gets got getting one two any anyone everyone someone every
-        since today yesterday morning tonight hour hours minute minutes ago now still again already right"""
+        since today yesterday morning tonight hour hours minute minutes ago now still again already right
+        always never seems see saw receive received spins spinning"""
     ),
     "de": _split(
         """aber alle als also am an auch auf aus bei bin bis bitte da damit dann das dass dem den der des die
         dies diese dieser doch du durch ein eine einem einen einer eines er es etwas für gibt hat hatte habe
         haben heute hier ich ihr im in ist ja jetzt kann kein keine man mein meine mich mir mit morgen muss
         nach nicht noch nur ob oder schon sehr seit sich sie sind so über um und uns unser unsere von vor war
-        was wenn wer wie wieder wir wird zu zum zur gestern seit morgen"""
+        was wenn wer wie wieder wir wird zu zum zur gestern seit morgen bekomme bekommen erhalte erhalten
+        immer versuche versucht"""
     ),
     "fr": _split(
         """a à au aux avec ce ces cette chez comme dans de des du elle en est et être il ils je la le les leur
         lui ma mais me même mes moi mon ne nos notre nous on ou où par pas plus pour qu que qui sa se ses si
         son sur ta te tes toi ton tu un une vos votre vous y ça ai as avons avez ont été fait depuis ce matin
-        aujourd hui hier encore déjà chaque fois"""
+        aujourd hui hier encore déjà chaque fois avons avez essaie essaye essayé toujours reçois"""
     ),
     "es": _split(
         """a al algo como con de del desde el ella en es esta está este esto estoy hay la las le lo los me mi
         mis muy ni no nos nuestro o para pero por que qué se si sin su sus también te tengo tiene un una uno
-        y ya yo hoy ayer mañana esta cada vez"""
+        y ya yo hoy ayer mañana esta cada vez tenemos tengo sale salen intento intenté siempre"""
     ),
     "pt": _split(
         """a ao as com como da das de do dos e é ela ele em entre era essa esse esta está eu foi há isso já
         mais mas me meu minha muito na nas não no nos o os ou para pela pelo por que se sem seu sua também
-        te tem um uma você hoje ontem manhã desde cada vez"""
+        te tem um uma você hoje ontem manhã desde cada vez estamos estou recebo recebemos sempre tento
+        tentei aparece"""
     ),
     "it": _split(
         "a al alla che con da del della di e è gli il in io la le lo ma mi mio non per più se si su un una"
@@ -62,11 +65,11 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     "nl": _split("de het een en van in is dat die niet op te met voor zijn ik we wij ons onze mijn maar ook"),
     "ar": _split(
         """في من على إلى الى عن مع هذا هذه ذلك التي الذي هل لا لم لن ما كان كانت أن ان إن او أو ثم قد كل منذ
-        عند لدي لدينا لي لنا نحن انا أنا هو هي اليوم صباح امس أمس"""
+        عند لدي لدينا لي لنا نحن انا أنا هو هي اليوم صباح امس أمس يظهر تظهر كلما حاولت أحاول دائما"""
     ),
     "fa": _split(
         """از به با در که این آن را و یا هم تا برای من ما شما او است هست بود شد می نمی هر امروز صبح دیروز
-        ولی اما اگر چه یک"""
+        ولی اما اگر چه یک می‌گیرم می‌خواهم دارم داریم همیشه بار"""
     ),
 }
 
@@ -101,10 +104,22 @@ STRONG_FAILURE = _phrases(
     | لا يعمل | توقف | معطل | لا يفتح
     | کار نمی‌کند | کار نمیکند | از کار افتاده | قطع است"""
 )
-# An error or a bug is mentioned: attention, not urgency by itself.
+# An error or a bug is mentioned, or a symptom ("lost", "missing", "on your side"): attention,
+# not urgency by itself.
 WEAK_FAILURE = _phrases(
     """error | errors | bug | bugs | cannot | can't | can not | couldn't | issue | problem | wrong | glitch
-    | fehler | problem | bug | erreur | problème | bogue | error | problema | erro | خطأ | مشكلة | خطا | مشکل"""
+    | fehler | problem | bug | erreur | problème | bogue | error | problema | erro | خطأ | مشكلة | خطا | مشکل
+    | lost | disappear | disappears | disappeared | vanish | vanishes | vanished | missing | stuck | hangs
+    | frozen | freezes | empty | blank | nothing happens | nothing shows | never shows | never show up
+    | on your side | on your end
+    | verschwunden | verschwindet | verschwinden | fehlt | fehlen | hängt | leer | eingefroren
+    | passiert nichts | bei euch
+    | disparu | disparus | disparue | disparaît | disparaissent | manquant | manquent | bloqué | vide | figé
+    | rien ne se passe | chez vous
+    | desaparece | desaparecen | desaparecido | faltan | vacío | vacía | atascado | congelado | no pasa nada
+    | desaparecem | sumiu | sumiram | faltando | vazio | vazia | travado | congelado | nada acontece
+    | اختفى | اختفت | يختفي | تختفي | مفقود | مفقودة | فارغ | فارغة | عالق | لا يظهر | لا تظهر
+    | ناپدید | گم | خالی | گیر کرده | نمایش نمی‌دهد | ظاهر نمی‌شود"""
 )
 # The customer says the matter is small: a failure word does not make it urgent.
 MINOR = _phrases(

@@ -59,7 +59,7 @@ RECOMPUTE_AFTER = timedelta(hours=1)
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
 SCORING_VERSION = (
     "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
-    "|maybe-a-problem|promise-guard"
+    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates"
 )
 
 
@@ -669,7 +669,9 @@ def _score_one(
     state = states.get(row["id"])
     if state is not None and state.status == "closed":
         return result
-    if result.keywords or scoring.read_report(report.subject, body.text).is_problem:
+    # An incident is a failure several customers report: an urgent keyword alone ("cancel",
+    # "legal", "refund") makes a message urgent, not a report of something broken.
+    if scoring.read_report(report.subject, body.text).is_problem:
         subject = normalize_subject(report.subject)
         # The first sentence says what is wrong; details and sign-offs only add noise.
         opening = first_sentence(body.text)

@@ -606,6 +606,25 @@ def test_an_answered_member_stays_in_its_incident(db: Database) -> None:
     assert rows["SSO login down?"].reasons[0] == "incident: 3 customers report 'sso login' in 1 h"
 
 
+def test_an_urgent_keyword_alone_is_no_incident(db: Database) -> None:
+    # Old rule: any urgent keyword made a candidate, so three customers asking to cancel at the
+    # end of their term became "incident: 3 customers report 'cancel term'".
+    for i, hours in enumerate((2.0, 1.5, 1.0)):
+        add_message(
+            db,
+            message_id=f"<t{i}@c>",
+            sender=f"u{i}@c{i}.test",
+            subject="Cancel at end of term",
+            body="Please cancel our plan when the current term ends.",
+            when=at(hours),
+        )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert len(rows) == 3
+    assert all(r.incident_id is None and r.band == sla.BAND_URGENT for r in rows)
+    assert all(r.reasons[0] == "'cancel' in subject" for r in rows)
+
+
 def test_automated_mail_is_never_urgent_nor_an_incident(db: Database) -> None:
     # Auto-replies and a newsletter saying "urgent" and "outage", parsed as a sync parses them.
     heads = ["Auto-Submitted: auto-replied", "X-Autoreply: yes", "List-Id: <news.c2.test>"]

@@ -177,6 +177,29 @@ def test_error_bug_cannot_raise_attention_without_urgency() -> None:
         assert result.urgency == scoring.ATTENTION_POINTS
 
 
+def test_down_ending_a_question_is_a_failure() -> None:
+    # Old rule: "down" counted only after "is"/"are"/"went", so "Is autosave down?" reported nothing.
+    for subject, body in (("Autosave down?", ""), ("Exports", "Is the PDF export down? We are blocked.")):
+        assert scoring.read_report(subject, body).failures == ["down"], subject
+    # "Tone down the notifications?" asks for fewer mails; nothing is down.
+    assert not scoring.read_report("Tone down the notifications?", "They are too many.").is_problem
+
+
+def test_a_symptom_is_a_problem_report_without_urgency() -> None:
+    # Old rule: a customer naming only what they see ("drafts are lost", "rien ne se passe") reported nothing.
+    for subject, body, word in (
+        ("Drafts lost on autosave?", "Getting drafts lost on autosave. Is this on your side?", "lost"),
+        ("Kommentare", "Die Kommentare sind verschwunden.", "verschwunden"),
+        ("Rappels", "Quand je clique, rien ne se passe.", "rien ne se passe"),
+        ("الوسوم", "الوسوم اختفت من التذاكر.", "اختفت"),
+    ):
+        judged = scoring.read_report(subject, body)
+        assert judged.is_problem and not judged.failures, subject
+        result = run(facts(waiting_texts=[(subject, body)]))
+        assert result.band == sla.BAND_NORMAL, subject
+        assert result.reasons == [f"mentions '{word}': maybe a problem, not urgent"]
+
+
 def test_vip_matches_address_or_domain_only() -> None:
     assert scoring.is_vip("Boss@Big.com", ["boss@big.com"]) == "boss@big.com"
     assert scoring.is_vip("a@eu.big.com", ["@big.com"]) == "@big.com"
@@ -253,6 +276,17 @@ def test_a_product_word_is_read_in_its_own_language() -> None:
     assert keywords.stems("der Bericht", "de") == [("report", "bericht")]
     assert keywords.stems("het bericht", "nl") == [("messag", "bericht")]
     assert keywords.stems("Bericht", "en") == [("bericht", "bericht")]
+
+
+def test_english_pasted_into_another_language_reads_as_english() -> None:
+    # Old rule: "they never get created" in a Portuguese mail gave the stems "they", "nev", "get";
+    # "tags" in an Arabic mail went through the Arabic stemmer and never met the English "tag".
+    assert keywords.stems("Erro ao criar tarefas: they never get created", "pt") == [
+        ("cri", "criar"),
+        ("taref", "tarefas"),
+        ("creat", "created"),
+    ]
+    assert ("tag", "tags") in keywords.stems("الوسوم: tags vanish", "ar")
 
 
 def test_the_body_says_what_a_vague_subject_does_not() -> None:
