@@ -11,8 +11,12 @@ Candidates are taken in time order; each joins the group it is most similar to (
 Dice coefficient over shared stems, rarer stems weighing more, subject words double) if
 that group started within the window and the similarity reaches :data:`SIMILARITY`, else
 starts a group of its own. One shared common word ("invoice") is not enough; a shared
-name ("pdf export") is. A group with ``incident_min_customers`` different customers is
-an incident, explained in one line: ``incident: 3 customers report 'pdf export' in 1 h``.
+name ("pdf export") is. A report alike to two groups, sharing at least
+:data:`BRIDGE_STEMS` stems with each, shows they are one problem told two ways ("moving
+cards on the board", "the kanban board keeps failing", then "cards jump back on the kanban
+board?"): the other group, while too small to be an incident, merges into the first (two
+incidents stay apart). A group with ``incident_min_customers`` different customers is an
+incident, explained in one line: ``incident: 3 customers report 'pdf export' in 1 h``.
 
 Work is near-linear: a candidate is compared only with the groups that share one of its
 stems and are still inside the window.
@@ -34,6 +38,7 @@ INCIDENT_POINTS = 25
 INCIDENT_LOOKBACK = timedelta(days=7)
 SIMILARITY = 0.5  # share of the smaller side (report or group profile) in common, to join
 SUBJECT_WEIGHT = 2.0
+BRIDGE_STEMS = 2  # stems a report shares with each of two groups to merge them (one word is not enough)
 _SIGNAL_SHARE = 0.5  # a stem named in the reason is used by at least this share of members
 
 
@@ -88,12 +93,31 @@ class _Group:
     profile: _Profile = field(default_factory=lambda: _Profile())  # subject and first sentence
     subjects: _Profile = field(default_factory=lambda: _Profile())  # subjects alone
     uses: Counter[str] = field(default_factory=Counter)  # stem -> members using it
+    customers: set[str] = field(default_factory=set)
 
     def add(self, candidate: IncidentCandidate, report: _Report) -> None:
         self.members.append(candidate)
+        self.customers.add(candidate.customer)
         self.profile.add(report.full)
         self.subjects.add(report.subject)
         self.uses.update(report.full.keys())  # members using each stem (not their weights)
+
+    def absorb(self, other: _Group) -> None:
+        """Take ``other``'s members in: one problem that two groups started apart."""
+        self.first = min(self.first, other.first)
+        self.members = sorted([*self.members, *other.members], key=lambda c: (c.when, c.id))
+        self.profile.merge(other.profile)
+        self.subjects.merge(other.subjects)
+        self.uses.update(other.uses)
+        self.customers |= other.customers
+
+    def is_incident(self, config: TriageConfig) -> bool:
+        return len(self.customers) >= config.incident_min_customers
+
+    def shares(self, report: _Report) -> int:
+        """How many of the report's stems members of this group use."""
+        uses = self.uses
+        return sum(1 for stem in report.full if stem in uses)
 
     def similarity(self, report: _Report) -> float:
         """How alike a report and this group are: by everything they say, or by their subjects."""
@@ -115,6 +139,9 @@ class _Profile:
         for stem, value in vector.items():
             self.weight[stem] += value
         self.total += sum(vector.values())
+
+    def merge(self, other: _Profile) -> None:
+        self.add(other.weight)
 
     def overlap(self, vector: dict[str, float], norm: float, size: int) -> float:
         """The share of the smaller side (the report, or the group's mean) that the two have in common."""
@@ -175,35 +202,45 @@ def find_incidents(
     ordered = sorted(candidates, key=lambda c: (c.when, c.id))
     window = timedelta(hours=config.incident_window_hours)
     groups: list[_Group] = []
+    merged: set[int] = set()  # groups taken into another one
     by_stem: dict[str, deque[int]] = defaultdict(deque)  # stem -> groups using it
     for candidate, report in zip(ordered, _reports(ordered), strict=True):
         if not report.full:
             continue
-        best, best_score = -1, SIMILARITY
-        seen: set[int] = set()
+        alike: dict[int, float] = {}
         for stem in report.full:
             postings = by_stem[stem]
             # Groups that started before the window are finished (postings are mostly oldest first).
             while postings and candidate.when - groups[postings[0]].first > window:
                 postings.popleft()
+            stale = False
             for index in postings:
-                if index in seen or candidate.when - groups[index].first > window:
-                    continue
-                seen.add(index)
-                score = groups[index].similarity(report)
-                if score > best_score or (score == best_score and index < best):
-                    best, best_score = index, score
-        if best < 0:
-            best = len(groups)
+                if index in merged:
+                    stale = True
+                elif index not in alike and candidate.when - groups[index].first <= window:
+                    alike[index] = groups[index].similarity(report)
+            if stale:  # each merged group is dropped from a posting list once
+                by_stem[stem] = deque(i for i in postings if i not in merged)
+        matches = sorted((i for i, sim in alike.items() if sim > SIMILARITY), key=lambda i: (-alike[i], i))
+        if not matches:
+            matches = [len(groups)]
             groups.append(_Group(candidate.when))
-        group = groups[best]
-        new_stems = [stem for stem in report.full if stem not in group.uses]
+        best, group = matches[0], groups[matches[0]]
+        if group.shares(report) >= BRIDGE_STEMS:
+            for other in matches[1:]:
+                # A fragment too small to be an incident joins; two incidents stay apart.
+                if groups[other].shares(report) >= BRIDGE_STEMS and not groups[other].is_incident(config):
+                    _index(by_stem, best, [s for s in groups[other].uses if s not in group.uses])
+                    group.absorb(groups[other])
+                    merged.add(other)
+        _index(by_stem, best, [stem for stem in report.full if stem not in group.uses])
         group.add(candidate, report)
-        for stem in new_stems:
-            by_stem[stem].append(best)
-    return [
-        _incident(g) for g in groups if len({m.customer for m in g.members}) >= config.incident_min_customers
-    ]
+    return [_incident(g) for index, g in enumerate(groups) if index not in merged and g.is_incident(config)]
+
+
+def _index(by_stem: dict[str, deque[int]], group: int, stems: Iterable[str]) -> None:
+    for stem in stems:
+        by_stem[stem].append(group)
 
 
 def _incident(group: _Group) -> Incident:

@@ -69,7 +69,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     ),
     "fa": _split(
         """از به با در که این آن را و یا هم تا برای من ما شما او است هست بود شد می نمی هر امروز صبح دیروز
-        ولی اما اگر چه یک می‌گیرم می‌خواهم دارم داریم همیشه بار"""
+        ولی اما اگر چه یک می‌گیرم می‌خواهم دارم داریم همیشه بار هنگام وقتی"""
     ),
 }
 
@@ -86,7 +86,7 @@ GENERIC = _split(
     hola gracias ayuda problema error funciona caído caido
     olá obrigado ajuda problema erro funciona
     مرحبا شكرا مشكلة خطأ يعمل
-    سلام ممنون مشکل خطا کار نمی‌کند"""
+    سلام ممنون مشکل خطا خطای کار نمی‌کند"""
 )
 
 # The product does not work: a problem report (and, unless minor, urgent).

@@ -1,7 +1,8 @@
 """Incident grouping agrees with a plain compare-with-every-group reference on random mailboxes.
 
 find_incidents compares a report only with the groups that share one of its stems and are
-still inside the window; the reference compares it with every group. Same groups, same order.
+still inside the window; the reference compares it with every group (and merges the groups a
+report bridges the same way). Same groups, same order.
 """
 
 from __future__ import annotations
@@ -24,25 +25,37 @@ Group = tuple[int, tuple[str, ...]]
 def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list[Group]:
     window = timedelta(hours=config.incident_window_hours)
     ordered = sorted(candidates, key=lambda c: (c.when, c.id))
-    groups: list[incidents._Group] = []
+    groups: list[incidents._Group | None] = []
     for candidate, report in zip(ordered, incidents._reports(ordered), strict=True):
         if not report.full:
             continue
-        best, best_score = -1, incidents.SIMILARITY
-        for index, group in enumerate(groups):
-            if candidate.when - group.first > window:
-                continue
-            score = group.similarity(report)
-            if score > best_score:
-                best, best_score = index, score
-        if best < 0:
-            best = len(groups)
+        scored = [
+            (group.similarity(report), index)
+            for index, group in enumerate(groups)
+            if group is not None and candidate.when - group.first <= window
+        ]
+        matches = [
+            index
+            for score, index in sorted(scored, key=lambda p: (-p[0], p[1]))
+            if score > incidents.SIMILARITY
+        ]
+        if not matches:
+            matches = [len(groups)]
             groups.append(incidents._Group(candidate.when))
-        groups[best].add(candidate, report)
+        best = groups[matches[0]]
+        assert best is not None
+        for index in matches[1:]:
+            other = groups[index]
+            assert other is not None
+            bridged = min(best.shares(report), other.shares(report)) >= incidents.BRIDGE_STEMS
+            if bridged and not other.is_incident(config):
+                best.absorb(other)
+                groups[index] = None
+        best.add(candidate, report)
     return [
         (len({m.customer for m in g.members}), tuple(m.id for m in g.members))
         for g in groups
-        if len({m.customer for m in g.members}) >= config.incident_min_customers
+        if g is not None and g.is_incident(config)
     ]
 
 

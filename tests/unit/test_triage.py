@@ -309,6 +309,37 @@ def test_one_shared_common_word_is_not_an_incident() -> None:
     assert find_incidents(candidates, TriageConfig(incident_min_customers=3)) == []
 
 
+def test_a_report_alike_to_two_groups_joins_them() -> None:
+    # Old rule: each report joined one group, so "moving cards on the board" and "the kanban
+    # board" stayed two groups of one and two customers although the third report names both.
+    candidates = [
+        cand("c1", "a@x.test", 2, "Error when moving cards on the board"),
+        cand("c2", "b@x.test", 1.5, "Urgent: the kanban board keeps failing"),
+        cand("c3", "c@x.test", 1, "cards jump back on the kanban board?"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3")
+    assert "board" in incident.signal.split()
+
+
+def test_a_report_naming_two_incidents_does_not_merge_them() -> None:
+    imports = [cand(f"i{n}", f"i{n}@x.test", 3 - n * 0.2, "CSV import fails") for n in range(3)]
+    exports = [cand(f"e{n}", f"e{n}@x.test", 2 - n * 0.2, "CSV export fails") for n in range(3)]
+    both = cand("b", "b@x.test", 1, "CSV import and CSV export fail")
+    found = find_incidents([*imports, *exports, both], TriageConfig(incident_min_customers=3))
+    assert sorted(i.signal for i in found) == ["csv export", "csv import"]
+
+
+def test_a_report_sharing_one_word_with_two_groups_does_not_join_them() -> None:
+    # "Invoice problem" is like each invoice question, by its only word: they stay apart.
+    candidates = [
+        cand("c1", "a@x.test", 2, "Invoice download fails"),
+        cand("c2", "b@x.test", 1.5, "Invoice shows the wrong VAT number"),
+        cand("c3", "c@x.test", 1, "Invoice problem", "The invoice is wrong."),
+    ]
+    assert find_incidents(candidates, TriageConfig(incident_min_customers=3)) == []
+
+
 def test_incident_id_is_stable() -> None:
     candidates = [cand(f"c{i}", f"u{i}@x.test", i, "Checkout outage") for i in range(3)]
     first = find_incidents(candidates, TriageConfig())
