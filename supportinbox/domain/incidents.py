@@ -25,6 +25,7 @@ stems and are still inside the window.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -188,6 +189,65 @@ def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
     return reports
 
 
+COGNATE_LENGTH = 5  # letters the shorter of two cognate stems has at least ("coment", not "form")
+_SPELLING = str.maketrans({"y": "i", "k": "c"})
+
+
+def _spelling(stem: str) -> str:
+    """A stem as cognates across our Latin-script languages agree: no accents, no doubled letters."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
+    plain = plain.translate(_SPELLING).replace("ph", "f")
+    return "".join(c for i, c in enumerate(plain) if i == 0 or c != plain[i - 1])
+
+
+def cognates(stems: Iterable[str]) -> dict[str, str]:
+    """Stems that are one word in two languages -> the shorter one: "comentari" -> "comment".
+
+    Product words are often the same word in each language, spelled its way ("comentarios",
+    "commentaires", "comments"). Two Latin-script stems are taken as one when, without
+    accents and doubled letters, the shorter (at least :data:`COGNATE_LENGTH` letters) begins
+    the longer and covers most of it. Stems are bucketed by their first letters, so the work
+    stays linear in the number of stems.
+    """
+    buckets: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for stem in stems:
+        if stem.isalpha() and all(c < "\u0250" for c in stem):  # Latin letters only
+            plain = _spelling(stem)
+            if len(plain) >= COGNATE_LENGTH:
+                buckets[plain[:COGNATE_LENGTH]].append((plain, stem))
+    mapping: dict[str, str] = {}
+    for bucket in buckets.values():
+        if len(bucket) < 2:
+            continue
+        bucket.sort(key=lambda item: (len(item[0]), item[1]))
+        for index, (plain, stem) in enumerate(bucket):
+            for shorter, root in bucket[:index]:
+                if plain.startswith(shorter) and len(shorter) >= _COGNATE_SHARE * len(plain):
+                    mapping[stem] = mapping.get(root, root)
+                    break
+    return mapping
+
+
+_COGNATE_SHARE = 0.6  # of the longer stem the shorter one covers ("coment" of "comentari")
+
+
+def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidate]:
+    """The candidates with each stem that has a shorter cognate among them written as that one."""
+    mapping = cognates({stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)})
+    if not mapping:
+        return candidates
+
+    def mapped(terms: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        out: dict[str, str] = {}
+        for stem, word in terms:
+            out.setdefault(mapping.get(stem, stem), word)
+        return list(out.items())
+
+    return [
+        replace(c, subject_terms=mapped(c.subject_terms), text_terms=mapped(c.text_terms)) for c in candidates
+    ]
+
+
 def find_incidents(
     candidates: Sequence[IncidentCandidate], config: TriageConfig, now: datetime | None = None
 ) -> list[Incident]:
@@ -199,7 +259,7 @@ def find_incidents(
     if now is not None:
         cutoff = incident_cutoff(config, now)
         candidates = [c for c in candidates if c.when >= cutoff]
-    ordered = sorted(candidates, key=lambda c: (c.when, c.id))
+    ordered = _with_cognates(sorted(candidates, key=lambda c: (c.when, c.id)))
     window = timedelta(hours=config.incident_window_hours)
     groups: list[_Group] = []
     merged: set[int] = set()  # groups taken into another one

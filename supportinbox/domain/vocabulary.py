@@ -81,10 +81,12 @@ GENERIC = _split(
     keeps keep try tried trying use using used time times everyone whole blocked page screen same result
     again yet side your our we us customer customers account since about around seem seems there
     regards best cheers kind thing
-    hallo danke bitte hilfe problem fehler kaputt funktioniert geht nicht mehr seit
-    bonjour merci aide problème erreur panne fonctionne marche plus souci
-    hola gracias ayuda problema error funciona caído caido
-    olá obrigado ajuda problema erro funciona
+    hallo danke bitte hilfe problem fehler kaputt funktioniert funktionieren geht gehen nicht mehr seit
+    ankommen
+    bonjour merci aide problème erreur panne fonctionne fonctionnent fonctionner marche marchent plus
+    souci arrive arrivent
+    hola gracias ayuda problema error funciona funcionan funcionar caído caido llega llegan
+    olá obrigado ajuda problema erro funciona funcionam funcionar chega chegam
     مرحبا شكرا مشكلة خطأ يعمل
     سلام ممنون مشکل خطا خطای کار نمی‌کند"""
 )
@@ -97,6 +99,8 @@ STRONG_FAILURE = _phrases(
     | blank page | blank screen | timeout | timeouts | times out | timed out | error 500 | error 502 | error 503
     | 500 error | 502 | 503 | 504 | bad gateway | service unavailable | not loading | won't load | never loads | never arrive | never arrives | never arrived | not arriving
     | doesn't arrive | didn't arrive | does not arrive | no email arrives | kommt nicht an | n'arrive pas | no llega | não chega
+    | kommen nicht an | n'arrivent pas | no llegan | não chegam | ne fonctionnent pas | no funcionan | não funcionam
+    | funktionieren nicht
     | funktioniert nicht | geht nicht | kaputt | ausgefallen | fehlgeschlagen | stürzt ab
     | ne fonctionne pas | ne marche pas | ne fonctionne plus | en panne | plantage | échoue
     | no funciona | no anda | caído | caida | se cae | falla | fallando

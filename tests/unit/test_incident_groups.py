@@ -17,14 +17,14 @@ from supportinbox.domain import incidents
 from supportinbox.domain.incidents import IncidentCandidate, find_incidents
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-STEMS = ("login", "export", "pdf", "invoic", "gateway", "webhook", "502", "sso")
+STEMS = ("login", "export", "pdf", "invoic", "gateway", "webhook", "502", "sso", "comment", "comentari")
 
 Group = tuple[int, tuple[str, ...]]
 
 
 def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list[Group]:
     window = timedelta(hours=config.incident_window_hours)
-    ordered = sorted(candidates, key=lambda c: (c.when, c.id))
+    ordered = incidents._with_cognates(sorted(candidates, key=lambda c: (c.when, c.id)))
     groups: list[incidents._Group | None] = []
     for candidate, report in zip(ordered, incidents._reports(ordered), strict=True):
         if not report.full:

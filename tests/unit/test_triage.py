@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain import keywords, scoring, sla
+from supportinbox.domain import incidents, keywords, scoring, sla
 from supportinbox.domain.incidents import IncidentCandidate, find_incidents
 from supportinbox.domain.keywords import KeywordMatcher
 from supportinbox.domain.quoting import first_sentence
@@ -269,6 +269,26 @@ def test_one_feature_named_in_other_languages_forms_one_incident() -> None:
     (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
     assert set(incident.conversation_ids) == {"c1", "c2", "c3", "c4"}
     assert incident.signal == "search"
+
+
+def test_a_feature_spelled_its_way_in_each_language_forms_one_incident() -> None:
+    # No word list knows "comments": "comentarios", "commentaires" and "Kommentare" are the same word.
+    candidates = [
+        cand("c1", "a@x.test", 2, "Comments not working"),
+        cand("c2", "b@x.test", 1.5, "Problema con los comentarios"),
+        cand("c3", "c@x.test", 1, "Les commentaires ne fonctionnent pas"),
+        cand("c4", "d@x.test", 0.5, "Kommentare funktionieren nicht"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert set(incident.conversation_ids) == {"c1", "c2", "c3", "c4"}
+    assert incident.signal == "comments"
+
+
+def test_cognates_need_a_long_shared_beginning() -> None:
+    found = incidents.cognates(["comment", "comentari", "commentair", "kommentar", "form", "formul"])
+    assert found == {"comentari": "comment", "commentair": "comment", "kommentar": "comment"}
+    # "confirm" and "configur" share four letters; "contract" and "contrasen" (password) six of nine.
+    assert incidents.cognates(["confirm", "configur", "contract", "contrasen"]) == {}
 
 
 def test_a_product_word_is_read_in_its_own_language() -> None:
