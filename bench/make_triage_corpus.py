@@ -13,6 +13,7 @@ bulk spam. Fixed seed: the same file every run.
                                                              # outages (features), another seed
     .venv/bin/python bench/make_triage_corpus.py --tuning    # bench/data/triage_tuning.jsonl: a third
                                                              # set of outages, a third seed
+    .venv/bin/python bench/make_triage_corpus.py --tuning 2  # bench/data/triage_tuning2.jsonl: a fourth
 
 Labels per message (``label``): ``kind``; ``incident`` (the problem's id, for the customer
 message that reports it); ``urgent`` (would a person answer this before the routine
@@ -792,6 +793,119 @@ TUNING_FEATURES = [
             "ar": ("الحفظ التلقائي", "حفظ المسودات"),
         },
         ("drafts are lost", "error 500", "'save failed'"),
+    ),
+]
+
+
+# A second tuning set (``--tuning 2``): more outages in no word list, a fourth seed.
+TUNING_FEATURES_2 = [
+    Feature(
+        "sms-alerts",
+        {
+            "en": ("SMS alerts", "sending SMS alerts"),
+            "es": ("las alertas SMS", "enviar alertas SMS"),
+            "ar": ("تنبيهات الرسائل القصيرة", "إرسال تنبيهات SMS"),
+        },
+        ("texts arrive hours late", "error 500", "'carrier rejected'"),
+    ),
+    Feature(
+        "bulk-edit",
+        {
+            "en": ("bulk editing", "editing many records at once"),
+            "de": ("die Massenbearbeitung", "Bearbeiten mehrerer Einträge"),
+            "fr": ("la modification groupée", "de modifier plusieurs fiches"),
+        },
+        ("only the first row changes", "error 500", "it spins forever"),
+    ),
+    Feature(
+        "dark-mode",
+        {
+            "en": ("dark mode", "switching to dark mode"),
+            "pt": ("o modo escuro", "ativar o modo escuro"),
+            "fa": ("حالت تاریک", "فعال کردن حالت تاریک"),
+        },
+        ("the text is unreadable", "it flips back to light", "a white screen"),
+    ),
+    Feature(
+        "receipts",
+        {
+            "en": ("receipt scanning", "scanning receipts"),
+            "fr": ("la numérisation des reçus", "de numériser les reçus"),
+            "es": ("el escaneo de recibos", "escanear recibos"),
+        },
+        ("amounts come out as zero", "error 415", "'unreadable image'"),
+    ),
+    Feature(
+        "salesforce",
+        {
+            "en": ("the Salesforce sync", "syncing contacts to Salesforce"),
+            "de": ("der Salesforce-Abgleich", "Abgleichen mit Salesforce"),
+            "pt": ("a sincronização com o Salesforce", "sincronizar com o Salesforce"),
+        },
+        ("'INVALID_SESSION_ID'", "duplicates in Salesforce", "error 401"),
+    ),
+    Feature(
+        "surveys",
+        {
+            "en": ("customer surveys", "sending surveys"),
+            "fr": ("les enquêtes de satisfaction", "d'envoyer les enquêtes"),
+            "ar": ("الاستبيانات", "إرسال الاستبيانات"),
+        },
+        ("responses are not recorded", "error 500", "the survey link opens a blank page"),
+    ),
+    Feature(
+        "text-editor",
+        {
+            "en": ("the text editor", "formatting text in the editor"),
+            "de": ("der Texteditor", "Formatieren im Editor"),
+            "es": ("el editor de texto", "dar formato al texto"),
+        },
+        ("bold text turns into code", "the toolbar is gone", "error 500"),
+    ),
+    Feature(
+        "currency",
+        {
+            "en": ("currency conversion", "converting prices"),
+            "pt": ("a conversão de moeda", "converter preços"),
+            "fa": ("تبدیل ارز", "تبدیل قیمت‌ها"),
+        },
+        ("prices show as 0.00", "'rate unavailable'", "error 503"),
+    ),
+    Feature(
+        "shortcuts",
+        {
+            "en": ("keyboard shortcuts", "using shortcuts"),
+            "fr": ("les raccourcis clavier", "d'utiliser les raccourcis"),
+            "de": ("die Tastenkürzel", "Verwenden der Tastenkürzel"),
+        },
+        ("nothing happens on Ctrl+K", "they open the wrong page", "the page freezes"),
+    ),
+    Feature(
+        "gantt",
+        {
+            "en": ("the Gantt chart", "opening the timeline"),
+            "es": ("el diagrama de Gantt", "abrir la línea de tiempo"),
+            "ar": ("مخطط جانت", "فتح المخطط الزمني"),
+        },
+        ("bars overlap", "an empty chart", "error 500"),
+    ),
+    Feature(
+        "scim",
+        {
+            "en": ("SCIM provisioning", "provisioning users via SCIM"),
+            "de": ("die SCIM-Bereitstellung", "Bereitstellen über SCIM"),
+            "fr": ("le provisionnement SCIM", "de provisionner via SCIM"),
+        },
+        ("error 409", "users are not created", "'schema invalid'"),
+    ),
+    Feature(
+        "payouts",
+        {
+            "en": ("payouts", "withdrawing our balance"),
+            "pt": ("os repasses", "sacar o saldo"),
+            "ar": ("المدفوعات", "سحب الرصيد"),
+        },
+        ("'payout failed'", "the money never arrives", "error 402"),
     ),
 ]
 
@@ -1606,14 +1720,19 @@ def main() -> None:
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
-    which.add_argument("--tuning", action="store_true", help="write the tuning corpus instead")
+    which.add_argument(
+        "--tuning", type=int, nargs="?", const=1, choices=(1, 2), help="write tuning corpus 1 (or 2) instead"
+    )
     args = parser.parse_args()
     if args.held_out:
         FEATURES, OUT = HELD_OUT_FEATURES, HELD_OUT
         rng.seed(20261206)
-    elif args.tuning:
+    elif args.tuning == 1:
         FEATURES, OUT = TUNING_FEATURES, TUNING
         rng.seed(20261207)
+    elif args.tuning == 2:
+        FEATURES, OUT = TUNING_FEATURES_2, TUNING.with_name("triage_tuning2.jsonl")
+        rng.seed(20261208)
     make_incidents()
     make_lookalikes()
     make_urgent()

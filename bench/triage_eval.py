@@ -20,7 +20,8 @@ bench/data/triage_heldout.jsonl (``make_triage_corpus.py --held-out``) holds oth
 (features the rules were not looked at against) under another seed: ``--corpus`` it to see
 how much of the incident figures carries over. bench/data/triage_tuning.jsonl (``--tuning``)
 is a third set of outages, in no word list: the one to work on the general method with, so
-that the held-out corpus stays a test.
+that the held-out corpus stays a test; bench/data/triage_tuning2.jsonl (``--tuning 2``) a
+fourth, read first after three rule changes made on the third.
 """
 
 from __future__ import annotations
