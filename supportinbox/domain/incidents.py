@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -56,6 +56,10 @@ class IncidentCandidate:
     when: datetime
     subject_terms: Sequence[tuple[str, str]]
     text_terms: Sequence[tuple[str, str]] = ()
+    # Whether the customer says something fails ("not working", "error 500", "down?"), not
+    # only mentions a problem ("cannot find", "missing"): an incident needs one such report.
+    failing: bool = True
+    lang: str = "en"  # the language the stems were read in (see keywords.language_of)
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,12 @@ class _Group:
     subjects: _Profile = field(default_factory=lambda: _Profile())  # subjects alone
     uses: Counter[str] = field(default_factory=Counter)  # stem -> members using it
     customers: set[str] = field(default_factory=set)
+    failing: bool = False  # a member reports a failure, not only mentions a problem
 
     def add(self, candidate: IncidentCandidate, report: _Report) -> None:
         self.members.append(candidate)
         self.customers.add(candidate.customer)
+        self.failing = self.failing or candidate.failing
         self.profile.add(report.full)
         self.subjects.add(report.subject)
         self.uses.update(report.full.keys())  # members using each stem (not their weights)
@@ -111,9 +117,10 @@ class _Group:
         self.subjects.merge(other.subjects)
         self.uses.update(other.uses)
         self.customers |= other.customers
+        self.failing = self.failing or other.failing
 
     def is_incident(self, config: TriageConfig) -> bool:
-        return len(self.customers) >= config.incident_min_customers
+        return self.failing and len(self.customers) >= config.incident_min_customers
 
     def shares(self, report: _Report) -> int:
         """How many of the report's stems members of this group use."""
@@ -231,16 +238,49 @@ def cognates(stems: Iterable[str]) -> dict[str, str]:
 _COGNATE_SHARE = 0.6  # of the longer stem the shorter one covers ("coment" of "comentari")
 
 
+_COMPOUNDING = frozenset({"de", "nl"})  # languages that write "text editor" as one word
+_COMPOUND_LENGTH = 8  # letters a stem has at least to be read as a compound
+_PART_LENGTH = 4  # letters the last part of a compound has at least ("editor", not "tor")
+
+
+def compound_parts(stem: str, vocabulary: Collection[str]) -> tuple[str, ...]:
+    """The parts of a German or Dutch compound that other reports name: "texteditor" -> editor, text.
+
+    The last part is what the compound is ("Texteditor" is an editor): the longest ending of
+    at least :data:`_PART_LENGTH` letters that is a stem in ``vocabulary``; the part before it
+    (without a joining "s") comes along when it is one too. Empty when no ending is known.
+    """
+    if len(stem) < _COMPOUND_LENGTH or not stem.isalpha():
+        return ()
+    for cut in range(3, len(stem) - _PART_LENGTH + 1):
+        tail = stem[cut:]
+        if tail in vocabulary:
+            head = stem[:cut]
+            for first in (head, head[:-1] if head.endswith("s") else ""):
+                if first in vocabulary:
+                    return tail, first
+            return (tail,)
+    return ()
+
+
 def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidate]:
-    """The candidates with each stem that has a shorter cognate among them written as that one."""
-    mapping = cognates({stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)})
+    """The candidates as one vocabulary: cognates written as the shorter one, compounds as their parts."""
+    vocabulary = {stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)}
+    mapping: dict[str, tuple[str, ...]] = {s: (root,) for s, root in cognates(vocabulary).items()}
+    known = {mapping[s][0] if s in mapping else s for s in vocabulary}
+    for candidate in candidates:
+        if candidate.lang in _COMPOUNDING:
+            for stem, _ in (*candidate.subject_terms, *candidate.text_terms):
+                if stem not in mapping and (parts := compound_parts(stem, known - {stem})):
+                    mapping[stem] = parts
     if not mapping:
         return candidates
 
     def mapped(terms: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         out: dict[str, str] = {}
         for stem, word in terms:
-            out.setdefault(mapping.get(stem, stem), word)
+            for part in mapping.get(stem, (stem,)):
+                out.setdefault(part, word)
         return list(out.items())
 
     return [

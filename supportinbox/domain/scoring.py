@@ -16,7 +16,14 @@ from supportinbox.config import TriageConfig
 from supportinbox.domain.keywords import KeywordMatcher, words
 from supportinbox.domain.sla import BAND_NORMAL, BAND_URGENT
 from supportinbox.domain.threading import is_reply_subject
-from supportinbox.domain.vocabulary import BLOCKING, MINOR, RESOLVED, STRONG_FAILURE, WEAK_FAILURE
+from supportinbox.domain.vocabulary import (
+    BLOCKING,
+    ERROR_MENTION,
+    MINOR,
+    RESOLVED,
+    STRONG_FAILURE,
+    WEAK_FAILURE,
+)
 
 SUBJECT_KEYWORD_POINTS = 25
 BODY_KEYWORD_POINTS = 15
@@ -160,6 +167,11 @@ class Report:
         return self.mentions[:1] if self.blocking else []
 
     @property
+    def says_it_fails(self) -> bool:
+        """A failure or an error named ("error when saving"), not only "cannot find" or "missing"."""
+        return bool(self.failures or _ERROR.find(" ".join(self.mentions))) and not self.minor
+
+    @property
     def is_problem(self) -> bool:
         """Whether the customer reports something not working (an incident candidate)."""
         return bool(self.failures or self.mentions) and not self.closing
@@ -167,6 +179,7 @@ class Report:
 
 _STRONG = KeywordMatcher.build(STRONG_FAILURE)
 _WEAK = KeywordMatcher.build(WEAK_FAILURE)
+_ERROR = KeywordMatcher.build(ERROR_MENTION)
 _MINOR = KeywordMatcher.build(MINOR)
 _BLOCKING = KeywordMatcher.build(BLOCKING)
 _RESOLVED = KeywordMatcher.build(RESOLVED)

@@ -96,6 +96,7 @@ STRONG_FAILURE = _phrases(
     """not working | doesn't work | does not work | don't work | stopped working | isn't working | is not working
     | broken | is down | are down | went down | is it down | outage | fails | failing | failed
     | keeps failing | crash | crashes | crashed | can't log in | cannot log in | can't login | unable to
+    | can't use | cannot use | can not use
     | blank page | blank screen | timeout | timeouts | times out | timed out | error 500 | error 502 | error 503
     | 500 error | 502 | 503 | 504 | bad gateway | service unavailable | not loading | won't load | never loads | never arrive | never arrives | never arrived | not arriving
     | doesn't arrive | didn't arrive | does not arrive | no email arrives | kommt nicht an | n'arrive pas | no llega | não chega
@@ -110,9 +111,13 @@ STRONG_FAILURE = _phrases(
 )
 # An error or a bug is mentioned, or a symptom ("lost", "missing", "on your side"): attention,
 # not urgency by itself.
-WEAK_FAILURE = _phrases(
-    """error | errors | bug | bugs | cannot | can't | can not | couldn't | issue | problem | wrong | glitch
-    | fehler | problem | bug | erreur | problème | bogue | error | problema | erro | خطأ | مشكلة | خطا | مشکل
+# Of those, the words that say something errors (not "cannot find", "wrong", "missing").
+ERROR_MENTION = _phrases(
+    """error | errors | bug | bugs | issue | problem | glitch
+    | fehler | problem | bug | erreur | problème | bogue | error | problema | erro | خطأ | مشكلة | خطا | مشکل"""
+)
+WEAK_FAILURE = ERROR_MENTION + _phrases(
+    """cannot | can't | can not | couldn't | wrong
     | lost | disappear | disappears | disappeared | vanish | vanishes | vanished | missing | stuck | hangs
     | frozen | freezes | empty | blank | nothing happens | nothing shows | never shows | never show up
     | on your side | on your end

@@ -59,7 +59,7 @@ RECOMPUTE_AFTER = timedelta(hours=1)
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
 SCORING_VERSION = (
     "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
-    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates"
+    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing"
 )
 
 
@@ -671,7 +671,8 @@ def _score_one(
         return result
     # An incident is a failure several customers report: an urgent keyword alone ("cancel",
     # "legal", "refund") makes a message urgent, not a report of something broken.
-    if scoring.read_report(report.subject, body.text).is_problem:
+    judged = scoring.read_report(report.subject, body.text)
+    if judged.is_problem:
         subject = normalize_subject(report.subject)
         # The first sentence says what is wrong; details and sign-offs only add noise.
         opening = first_sentence(body.text)
@@ -683,6 +684,8 @@ def _score_one(
                 when=report.when,
                 subject_terms=keywords.stems(subject, lang),
                 text_terms=keywords.stems(opening, lang),
+                failing=judged.says_it_fails,
+                lang=lang,
             )
         )
     return result

@@ -625,6 +625,23 @@ def test_an_urgent_keyword_alone_is_no_incident(db: Database) -> None:
     assert all(r.reasons[0] == "'cancel' in subject" for r in rows)
 
 
+def test_customers_asking_where_a_setting_is_are_no_incident(db: Database) -> None:
+    # "Cannot find" is a question about the product, not something failing.
+    for i, hours in enumerate((2.0, 1.5, 1.0)):
+        add_message(
+            db,
+            message_id=f"<f{i}@c>",
+            sender=f"u{i}@c{i}.test",
+            subject="Cannot find the setting",
+            body="I cannot find where to change the date format.",
+            when=at(hours),
+        )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert [r.incident_id for r in rows] == [None, None, None]
+    assert all(r.reasons == ["mentions 'cannot': maybe a problem, not urgent"] for r in rows)
+
+
 def test_automated_mail_is_never_urgent_nor_an_incident(db: Database) -> None:
     # Auto-replies and a newsletter saying "urgent" and "outage", parsed as a sync parses them.
     heads = ["Auto-Submitted: auto-replied", "X-Autoreply: yes", "List-Id: <news.c2.test>"]

@@ -65,6 +65,7 @@ reports = st.lists(
         st.integers(0, 48 * 60),  # minutes ago
         st.lists(st.sampled_from(STEMS), max_size=3),  # subject stems
         st.lists(st.sampled_from(STEMS), max_size=3),  # first-sentence stems
+        st.booleans(),  # says something fails (not only mentions a problem)
     ),
     max_size=40,
 )
@@ -73,7 +74,7 @@ reports = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(reports, st.sampled_from((2, 3)), st.sampled_from((1.0, 6.0, 24.0)))
 def test_grouping_matches_the_reference(
-    rows: list[tuple[int, int, list[str], list[str]]], min_customers: int, window_hours: float
+    rows: list[tuple[int, int, list[str], list[str], bool]], min_customers: int, window_hours: float
 ) -> None:
     candidates = [
         IncidentCandidate(
@@ -82,8 +83,9 @@ def test_grouping_matches_the_reference(
             when=NOW - timedelta(minutes=minutes),
             subject_terms=[(s, s) for s in dict.fromkeys(subject)],
             text_terms=[(s, s) for s in dict.fromkeys(text)],
+            failing=failing,
         )
-        for i, (who, minutes, subject, text) in enumerate(rows)
+        for i, (who, minutes, subject, text, failing) in enumerate(rows)
     ]
     config = TriageConfig(incident_min_customers=min_customers, incident_window_hours=window_hours)
     got = [(i.customers, i.conversation_ids) for i in find_incidents(candidates, config)]

@@ -209,14 +209,27 @@ def test_vip_matches_address_or_domain_only() -> None:
 # --- incidents --------------------------------------------------------------------------
 
 
-def cand(ident: str, customer: str, hours: float, subject: str, text: str = "") -> IncidentCandidate:
+def cand(
+    ident: str,
+    customer: str,
+    hours: float,
+    subject: str,
+    text: str = "",
+    *,
+    failing: bool = True,
+    lang: str | None = None,
+) -> IncidentCandidate:
     """A report as the refresh builds it: stems of the subject and of the first sentence."""
+    both = f"{subject} {text}"
+    lang = lang or keywords.language_of(both, keywords.words(both))
     return IncidentCandidate(
         id=ident,
         customer=customer,
         when=ago(hours),
-        subject_terms=keywords.stems(normalize_subject(subject)),
-        text_terms=keywords.stems(first_sentence(text)),
+        subject_terms=keywords.stems(normalize_subject(subject), lang),
+        text_terms=keywords.stems(first_sentence(text), lang),
+        failing=failing,
+        lang=lang,
     )
 
 
@@ -282,6 +295,38 @@ def test_a_feature_spelled_its_way_in_each_language_forms_one_incident() -> None
     (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
     assert set(incident.conversation_ids) == {"c1", "c2", "c3", "c4"}
     assert incident.signal == "comments"
+
+
+def test_a_compound_is_read_as_the_words_others_write_apart() -> None:
+    # "Texteditor" is a text editor: German writes as one word what English writes as two.
+    candidates = [
+        cand("c1", "a@x.test", 2, "The text editor not working"),
+        cand("c2", "b@x.test", 1.5, "Der Texteditor funktioniert nicht", lang="de"),
+        cand("c3", "c@x.test", 1, "Problem with the text editor"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3")
+    assert incidents.compound_parts("texteditor", {"text", "editor"}) == ("editor", "text")
+    assert incidents.compound_parts("rechnungsadress", {"rechnung", "adress"}) == ("adress", "rechnung")
+    assert incidents.compound_parts("zeiterfassung", {"zeit"}) == ()  # what it is must be known
+    assert incidents.compound_parts("webhook", {"hook", "web"}) == ()  # too short to be a compound
+
+
+def test_reports_that_only_mention_a_problem_are_no_incident() -> None:
+    # Three customers who cannot find a setting ask where it is; nothing fails.
+    for subject, body, fails in (
+        ("Cannot find the setting", "I cannot find where to change the date format.", False),
+        ("Invoice shows the wrong VAT number", "Could you correct it?", False),
+        ("Error when resetting my password", "", True),
+        ("Can't use the password reset email", "", True),
+    ):
+        assert scoring.read_report(subject, body).says_it_fails is fails, subject
+    asking = [
+        cand(f"c{n}", f"u{n}@x.test", 2 - n * 0.5, "Cannot find the setting", failing=False) for n in range(3)
+    ]
+    assert find_incidents(asking, TriageConfig(incident_min_customers=3)) == []
+    one_fails = [*asking[:2], cand("c9", "z@x.test", 0, "Cannot find the setting")]
+    assert len(find_incidents(one_fails, TriageConfig(incident_min_customers=3))) == 1
 
 
 def test_cognates_need_a_long_shared_beginning() -> None:
