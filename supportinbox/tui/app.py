@@ -29,6 +29,7 @@ from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import CacheChanged
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
@@ -246,19 +247,15 @@ class SupportInboxApp(App[None]):
             self._sync_again = False
             self.action_sync()
 
-    def refresh_views(self) -> None:
-        """Ask every screen on the stack to re-read the cache."""
+    def refresh_views(self, skip: object = None) -> None:
+        """Tell every screen on the stack (but ``skip``) that the cache changed."""
         for screen in self.screen_stack:
-            refresh = getattr(screen, "refresh_from_cache", None)
-            if callable(refresh):
-                refresh()
+            if screen is not skip:
+                screen.post_message(CacheChanged())
 
     def read_state_changed(self, skip: object = None) -> None:
         """Mail was marked read or unread: re-read the other screens, send it soon."""
-        for screen in self.screen_stack:
-            refresh = getattr(screen, "refresh_from_cache", None)
-            if screen is not skip and callable(refresh):
-                refresh()
+        self.refresh_views(skip)
         self.schedule_push()
 
     def schedule_push(self) -> None:

@@ -34,7 +34,7 @@ async def test_a_skipped_message_is_a_warning_once_and_arrives_when_the_server_c
                 pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing
             )
             await wait_until(pilot, lambda: len(warnings()) == 1)
-            assert queue(app).total == 4
+            await wait_until(pilot, lambda: queue(app).total == 4)  # the screens re-read the cache
             assert "UID 3 skipped" in warnings()[0]
             # The same message again: no second warning.
             app.clear_notifications()

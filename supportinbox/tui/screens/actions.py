@@ -12,22 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import parse_time
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ class Change:
         return self.share or self.conversation
 
 
-class ConversationActions(DOMNode):
-    """Mixin for screens that show a current conversation (``current_summary``)."""
+class ConversationActions(AppScreen):
+    """What screens that show a current conversation (``current_summary``) can do to it."""
 
     ACTION_BINDINGS: ClassVar[list[Binding]] = [
         Binding("r", "reply", "Reply", id="reply", tooltip="Reply with a template"),
@@ -70,10 +70,6 @@ class ConversationActions(DOMNode):
     def current_summary(self) -> ConversationSummary | None:
         raise NotImplementedError
 
-    @property
-    def _inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
-
     def _target(self) -> ConversationSummary | None:
         summary = self.current_summary()
         if summary is None:
@@ -94,12 +90,12 @@ class ConversationActions(DOMNode):
             if until is not None:
                 self._change(self._status_change(summary, "snoozed", until.astimezone(UTC)))
 
-        self.app.push_screen(SnoozeModal(self._inbox_app.service.now()), chosen)
+        self.app.push_screen(SnoozeModal(self.inbox_app.service.now()), chosen)
 
     def _status_change(
         self, summary: ConversationSummary, status: str, until: datetime | None
     ) -> Callable[[], Change]:
-        service = self._inbox_app.service
+        service = self.inbox_app.service
         before_status, before_until = summary.status, summary.snoozed_until
         subject = one_line(summary.subject, limit=40)
 
@@ -119,7 +115,7 @@ class ConversationActions(DOMNode):
         summary = self._target()
         if summary is None:
             return
-        service = self._inbox_app.service
+        service = self.inbox_app.service
         subject = one_line(summary.subject, limit=40)
 
         def undo() -> Change:
@@ -134,7 +130,7 @@ class ConversationActions(DOMNode):
         summary = self._target()
         if summary is None:
             return
-        service = self._inbox_app.service
+        service = self.inbox_app.service
         subject = one_line(summary.subject, limit=40)
 
         def written(text: str | None) -> None:
@@ -149,7 +145,7 @@ class ConversationActions(DOMNode):
         summary = self._target()
         if summary is None:
             return
-        service = self._inbox_app.service
+        service = self.inbox_app.service
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -170,7 +166,7 @@ class ConversationActions(DOMNode):
         summary = self._target()
         if summary is None:
             return
-        service = self._inbox_app.service
+        service = self.inbox_app.service
         subject = one_line(summary.subject, limit=40)
         read = summary.unread_count > 0
 
@@ -207,7 +203,7 @@ class ConversationActions(DOMNode):
 
     @work(thread=True, exit_on_error=False, group="share", description="Telling the team")
     def _share(self, conversation_id: str) -> str:
-        return self._inbox_app.service.share(conversation_id)
+        return self.inbox_app.service.share(conversation_id)
 
     @on(Worker.StateChanged)
     def _change_done(self, event: Worker.StateChanged) -> None:
@@ -215,9 +211,9 @@ class ConversationActions(DOMNode):
         if worker.group not in ("change", "share"):
             return
         if event.state == WorkerState.ERROR:
-            self._inbox_app.worker_failed(worker)
+            self.inbox_app.worker_failed(worker)
             if worker.group == "share":
-                self._inbox_app.refresh_views()  # a teammate's claim found meanwhile is shown
+                self.inbox_app.refresh_views()  # a teammate's claim found meanwhile is shown
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Change):
             change = worker.result
             if change.undo is not None:
@@ -226,9 +222,9 @@ class ConversationActions(DOMNode):
             for screen in self.app.screen_stack:
                 if isinstance(screen, ConversationActions):
                     screen.own_change = change.changed
-            self._inbox_app.refresh_views()
+            self.inbox_app.refresh_views()
             if change.flags_changed:
-                self._inbox_app.schedule_push()
+                self.inbox_app.schedule_push()
             if change.share:
                 self._share(change.share)
         elif event.state == WorkerState.SUCCESS and worker.group == "share" and worker.result:

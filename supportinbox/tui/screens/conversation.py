@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -31,13 +30,13 @@ from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender_parts
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 # (conversation id, step) -> the conversation that many rows away in the opening list.
 Neighbours = Callable[[str, int], ConversationSummary | None]
 
 
-class ConversationScreen(ConversationActions, Screen[None]):
+class ConversationScreen(ConversationActions):
     """The thread as readable text; quoted history and signatures folded until ``e``."""
 
     BINDINGS = [  # noqa: RUF012
@@ -78,10 +77,6 @@ class ConversationScreen(ConversationActions, Screen[None]):
         self._detail: ConversationDetail | None = None
         self._expanded = False
         self._headers = False
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -29,11 +29,12 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.reply import template_label
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
 class UndoModal(ModalScreen[bool]):
@@ -81,7 +82,7 @@ class UndoModal(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class ReplyEditorScreen(Screen[None]):
+class ReplyEditorScreen(AppScreen):
     """The reply text in an editor; the draft is never lost on the way out."""
 
     # Priority: the TextArea has the focus and would otherwise take these keys itself
@@ -104,10 +105,6 @@ class ReplyEditorScreen(Screen[None]):
         self.draft = draft
         self._outbox_id: int | None = None
         self._sent_to: Addressees | None = None
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         from supportinbox.tui.screens.reply import addressee_lines

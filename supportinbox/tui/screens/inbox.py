@@ -7,12 +7,11 @@ Opens from the cache at once; a sync running in the background refreshes it in p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Tab, Tabs
 
 from supportinbox.domain import sla
@@ -31,10 +30,10 @@ from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
-class InboxScreen(ConversationActions, Screen[None]):
+class InboxScreen(ConversationActions):
     """The triage queue, newest urgent first, with the reasons of the row under the cursor."""
 
     BINDINGS = [  # noqa: RUF012
@@ -61,10 +60,6 @@ class InboxScreen(ConversationActions, Screen[None]):
         self._view = "open"
         self._expanded: set[str] = set()  # incidents shown with their conversations
         self._folding: IncidentFolding | None = None
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service

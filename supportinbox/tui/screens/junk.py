@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Static
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
 def suspect_reasons(suspect: JunkSuspect | None) -> Content:
@@ -31,16 +31,12 @@ def suspect_reasons(suspect: JunkSuspect | None) -> Content:
     return safe.assemble(("Why: ", "bold"), (why, "$text-success" if suspect.suspect else "$text-muted"))
 
 
-class JunkScreen(Screen[None]):
+class JunkScreen(AppScreen):
     """Suspects with their reasons; ``!`` rescues the one under the cursor."""
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Back", id="junk_back", tooltip="Back to the inbox"),
     ]
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service

@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -23,19 +22,20 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.service import SendResult
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
 def _signature(rows: list[OutboxRow]) -> tuple[tuple[object, ...], ...]:
     return tuple((r.id, r.status, r.last_error, r.next_attempt_at, r.attempts, r.held_by) for r in rows)
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(AppScreen):
     """Every reply that has not gone out, oldest first, with the highlighted one below."""
 
     BINDINGS = [  # noqa: RUF012
@@ -59,10 +59,6 @@ class OutboxScreen(Screen[None]):
         self._rows: list[OutboxRow] = []
         self._shown: tuple[tuple[object, ...], ...] | None = None
         self._widths: tuple[int, int] = (20, 22)  # To, Subject: cut with … to fit
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(safe.line("Outbox — replies not sent yet", style="bold"), id="outbox-title")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.fuzzy import Matcher
-from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -22,10 +21,11 @@ from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
 from supportinbox.tui.safe import Part
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 
 def addressee_lines(sent_to: Addressees) -> list[Part]:
@@ -38,7 +38,7 @@ def addressee_lines(sent_to: Addressees) -> list[Part]:
     return lines
 
 
-class TemplatePickerScreen(Screen[None]):
+class TemplatePickerScreen(AppScreen):
     """Templates on the left (type to filter), the rendered reply on the right."""
 
     BINDINGS = [  # noqa: RUF012
@@ -65,10 +65,6 @@ class TemplatePickerScreen(Screen[None]):
         self._broken: list[BrokenTemplate] = []
         self._shown: list[Template | BrokenTemplate] = []
         self._draft: Draft | None = None
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="picker-body"):

@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
@@ -28,10 +27,11 @@ from supportinbox.domain.report import (
     summary_lines,
 )
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 PERIODS: tuple[tuple[str, timedelta], ...] = (
     ("7 days", timedelta(days=7)),
@@ -51,7 +51,7 @@ def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
     return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[rest]
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(AppScreen):
     """Figures and charts of the last days; keys change the period and the grouping."""
 
     BINDINGS = [  # noqa: RUF012
@@ -69,10 +69,6 @@ class ReportsScreen(Screen[None]):
         super().__init__(id="reports")
         self._period = period
         self._grouping: Grouping = grouping
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -22,13 +21,13 @@ from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from supportinbox.tui.app import SupportInboxApp
+    pass
 
 RESULT_LIMIT = 500
 DEBOUNCE_SECONDS = 0.15
 
 
-class SearchScreen(ConversationActions, Screen[None]):
+class SearchScreen(ConversationActions):
     """A search box over the results table; results update on every key."""
 
     BINDINGS = [  # noqa: RUF012
@@ -42,10 +41,6 @@ class SearchScreen(ConversationActions, Screen[None]):
         super().__init__(id="search")
         self._query = query
         self._results: list[ConversationSummary] = []
-
-    @property
-    def inbox_app(self) -> SupportInboxApp:
-        return cast("SupportInboxApp", self.app)
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service

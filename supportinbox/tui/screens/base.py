@@ -1,0 +1,35 @@
+"""What every full screen of the app shares: the typed app, and re-reading the cache when told.
+
+The app announces a change of the cache (a sync ended, a reply went out, mail was marked
+read) by posting :class:`CacheChanged` to each screen on the stack; a screen that shows
+cached data re-reads it in :meth:`AppScreen.refresh_from_cache`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.message import Message
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
+
+
+class CacheChanged(Message, bubble=False):
+    """The cache changed: what a screen shows from it may be out of date."""
+
+
+class AppScreen(Screen[None]):
+    """A full screen of this app."""
+
+    @property
+    def inbox_app(self) -> SupportInboxApp:
+        """The app, with its service and settings (every screen runs inside it)."""
+        return cast("SupportInboxApp", self.app)
+
+    def refresh_from_cache(self) -> None:
+        """Re-read what this screen shows from the cache (a screen that shows none has nothing to do)."""
+
+    def on_cache_changed(self, _message: CacheChanged) -> None:
+        self.refresh_from_cache()
