@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from supportinbox.config import Config
 from supportinbox.demo.loader import DEMO_ACCOUNT, demo_config, open_demo_database
+from supportinbox.demo.sending import DemoSender
 from supportinbox.demo.service import DemoService
 from supportinbox.tui.app import SupportInboxApp
 
@@ -20,4 +21,7 @@ def build_demo_app(config: Config | None = None, *, now: Clock | None = None) ->
     db = open_demo_database(demo, now() if now else None)
     path = Path(db.path)
     db.close()
-    return SupportInboxApp(DemoService(demo, DEMO_ACCOUNT, demo.accounts[DEMO_ACCOUNT], path, now=now))
+    clock = now or (lambda: datetime.now(UTC))
+    account = demo.accounts[DEMO_ACCOUNT]
+    sender = DemoSender(demo, account, path, clock)
+    return SupportInboxApp(DemoService(demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender))

@@ -20,17 +20,15 @@ from supportinbox.demo.mailbox import demo_messages
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.templates import install_default_templates
-from supportinbox.errors import NotFound, SendRefused, UserError
+from supportinbox.errors import NotFound, UserError
 from supportinbox.mail.attachments import safe_save
-from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
-from supportinbox.store import outbox as outbox_store
 from supportinbox.store.junk import JunkSuspect
-from supportinbox.store.messages import change_flags, ensure_folder, max_uid, upsert_message
+from supportinbox.store.messages import change_flags, ensure_folder, max_uid
 from supportinbox.team import notes as team_notes
 from supportinbox.team import store as team_store
 from supportinbox.team.keywords import TeamState
-from supportinbox.tui.service import InboxService, Progress, RetryRound, SendResult, SyncOutcome
+from supportinbox.tui.service import InboxService, Progress, SyncOutcome
 
 
 class DemoService(InboxService):
@@ -145,46 +143,3 @@ class DemoService(InboxService):
                         "UPDATE messages SET folder_id = ?, uid = ? WHERE id = ?", (target.id, uid, rowid)
                     )
             conversations.refresh_conversations(db, self.config, self.account, now=self.now())
-
-    def retry(self, outbox_id: int) -> SendResult:
-        """Nothing fails in the demo: a reply left in the outbox is simply saved now."""
-        return self.deliver(outbox_id)
-
-    def send_anyway(self, outbox_id: int) -> SendResult:
-        return self.deliver(outbox_id)
-
-    def send_waiting(self) -> RetryRound:
-        return RetryRound([])
-
-    def deliver(self, outbox_id: int) -> SendResult:
-        """Write the reply to the demo outbox folder and file it in the cached Sent folder."""
-        directory = paths.ensure_private_dir(self.demo_outbox_dir())
-        with self.writer() as db:
-            row = outbox_store.get(db.conn, outbox_id)
-            if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
-                raise SendRefused("the reply was cancelled or is no longer in the outbox")
-            moment = self.now()
-            target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
-            target.write_bytes(row.raw)
-            target.chmod(0o600)
-            with db.transaction() as conn:
-                outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,))
-                outbox_store.mark_smtp_done(conn, outbox_id, "demo: saved, not sent")
-                sent = ensure_folder(conn, "Sent", "sent")
-                upsert_message(
-                    conn,
-                    sent.id,
-                    max_uid(conn, sent.id) + 1,
-                    flags=("\\Seen",),
-                    modseq=None,
-                    internaldate=moment.isoformat(timespec="seconds"),
-                    size=len(row.raw),
-                    parsed=parse_message(row.raw),
-                )
-                outbox_store.mark_sent(conn, outbox_id, "demo: saved, not sent")
-            conversations.refresh_conversations(db, self.config, self.account, now=moment)
-            if row.after_status and row.conversation_id:
-                conversations.set_status(
-                    db, row.conversation_id, row.after_status, agent=self.account.agent, now=moment
-                )
-        return SendResult(outbox_id, True, f"Demo: the reply was saved to {target}, nothing was sent.")

@@ -33,7 +33,8 @@ from supportinbox.tui.screens.base import CacheChanged
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
-from supportinbox.tui.service import InboxService, RetryRound, SendResult, SyncOutcome
+from supportinbox.tui.sending import RetryRound, SendResult
+from supportinbox.tui.service import InboxService, SyncOutcome
 from supportinbox.tui.widgets.status_bar import SyncStatus
 
 _log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ class SupportInboxApp(App[None]):
 
     def _schedule_retry(self, when: datetime | None) -> None:
         """Try failed replies again at ``when`` (the earliest retry time in the outbox)."""
-        if when == self._retry_at or self.service.demo:
+        if when == self._retry_at or not self.service.sender.retries:
             return
         if self._retry_timer is not None:
             self._retry_timer.stop()

@@ -32,17 +32,16 @@ from supportinbox.errors import UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
-from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import conversations, junk
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
-from supportinbox.store.outbox import OutboxRow, OutboxStatus
+from supportinbox.store.outbox import OutboxRow
 from supportinbox.team.server import TeamConflict
+from supportinbox.tui.sending import RetryRound, Sender, SendResult, SmtpSender
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
-    from supportinbox.mail.outbox import Outcome
     from supportinbox.sync.hooks import SyncHook
     from supportinbox.sync.push import PushWatcher
 
@@ -70,30 +69,6 @@ class SyncOutcome:
     notice: str = ""
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """The outcome of sending one queued reply: sent, or why not and what happens next.
-
-    ``status`` is the outbox's (:class:`supportinbox.mail.outbox.Outcome`): sent, unfinished,
-    failed (``retry_at`` set when the app tries again by itself), held (by ``held_by``),
-    uncertain or cancelled. ``message`` says why, without advice; the screens add the keys.
-    """
-
-    outbox_id: int
-    sent: bool
-    message: str
-    status: SendStatus = SendStatus.SENT
-    retry_at: datetime | None = None
-    held_by: str | None = None
-
-
-@dataclass(frozen=True)
-class RetryRound:
-    """What one automatic try of the failed replies that were due did."""
-
-    results: list[SendResult]
-
-
 class InboxService:
     """One account's cache and servers, seen from the terminal UI."""
 
@@ -107,11 +82,14 @@ class InboxService:
         db_path: Path,
         *,
         now: Callable[[], datetime] | None = None,
+        sender: Sender | None = None,
     ) -> None:
         self.config = config
         self.account_name = account_name
         self.account = account
         self.db_path = db_path
+        # Where replies go once their undo window is over (the account's SMTP server).
+        self.sender: Sender = sender or SmtpSender(config, account_name, account, db_path)
         self._now = now or (lambda: datetime.now(UTC))
         self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
@@ -501,55 +479,23 @@ class InboxService:
 
     def deliver(self, outbox_id: int) -> SendResult:
         """Send one queued reply now (its undo window is over)."""
-        return self._send_one(outbox_id)
+        return self.sender.deliver(outbox_id)
 
     def retry(self, outbox_id: int) -> SendResult:
         """Try a failed or held reply again now (a held one meets the teammate check again)."""
-        return self._send_one(outbox_id, held=True)
+        return self.sender.retry(outbox_id)
 
     def send_anyway(self, outbox_id: int) -> SendResult:
         """Send a held reply without asking whether a teammate got there first."""
-        return self._send_one(outbox_id, held=True, anyway=True)
+        return self.sender.send_anyway(outbox_id)
 
     def discard(self, outbox_id: int) -> bool:
         """Drop a reply that has not gone out; False when it is already on its way."""
         return self.cancel(outbox_id)
 
-    def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
-        from supportinbox.mail.outbox import send_due
-        from supportinbox.team.collision import send_anyway_checks, send_checks
-
-        with self.writer() as db:
-            report = send_due(
-                db,
-                self.config,
-                self.account_name,
-                self.account,
-                checks=send_anyway_checks() if anyway else send_checks(),
-                ids=[outbox_id],
-                force=True,
-                held=held,
-            )
-            for outcome in report.outcomes:
-                if outcome.outbox_id == outbox_id:
-                    return _result(outcome)
-            # Not due any more: another process (a sync, the CLI) got to it first.
-            row = outbox_store.get(db.conn, outbox_id)
-        if row is not None and row.status == OutboxStatus.SENT:
-            return SendResult(outbox_id, True, "", SendStatus.SENT)
-        state = row.status if row is not None else "gone"
-        return SendResult(
-            outbox_id, False, f"it is no longer waiting to be sent ({state})", SendStatus.CANCELLED
-        )
-
     def send_waiting(self) -> RetryRound:
         """Try the failed replies whose retry time has come (and queued ones left behind)."""
-        from supportinbox.mail.outbox import send_due
-        from supportinbox.team.collision import send_checks
-
-        with self.writer() as db:
-            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
-        return RetryRound([_result(outcome) for outcome in report.outcomes])
+        return self.sender.send_waiting()
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -675,14 +621,3 @@ class InboxService:
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?", ".)")) else text + "."
-
-
-def _result(outcome: Outcome) -> SendResult:
-    return SendResult(
-        outcome.outbox_id,
-        outcome.status.went_out,
-        outcome.message,
-        outcome.status,
-        outcome.retry_at,
-        outcome.held_by,
-    )

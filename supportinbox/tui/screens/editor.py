@@ -121,13 +121,8 @@ class ReplyEditorScreen(AppScreen):
             ),
             id="editor-head",
         )
-        if self.inbox_app.service.demo:
-            yield Static(
-                safe.line(
-                    f"DEMO — this reply is saved to {self.inbox_app.service.demo_outbox_dir()}, not sent"
-                ),
-                classes="demo-note",
-            )
+        if note := self.inbox_app.service.sender.note:
+            yield Static(safe.line(note), classes="demo-note")
         yield TextArea(draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
         yield KeyHints()
 

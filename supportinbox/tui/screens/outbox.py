@@ -24,7 +24,7 @@ from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
-from supportinbox.tui.service import SendResult
+from supportinbox.tui.sending import SendResult
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:

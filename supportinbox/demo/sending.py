@@ -1,0 +1,92 @@
+"""The demo's sender: a reply is saved as an ``.eml`` file and filed in the cached Sent folder.
+
+It stands where :class:`supportinbox.tui.sending.SmtpSender` stands for a real account
+(the :class:`~supportinbox.tui.sending.Sender` port), so the app sends in the demo
+exactly as it does on an account, and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.config import AccountConfig, Config
+from supportinbox.errors import SendRefused
+from supportinbox.mail.parse import parse_message
+from supportinbox.store import conversations
+from supportinbox.store import outbox as outbox_store
+from supportinbox.store.db import Database, open_database
+from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
+from supportinbox.tui.sending import RetryRound, SendResult
+
+
+class DemoSender:
+    """Replies go to :func:`paths.demo_outbox_dir` and the cached Sent folder; nothing fails."""
+
+    retries = False  # nothing fails, so nothing waits for a retry
+
+    def __init__(
+        self, config: Config, account: AccountConfig, db_path: Path, now: Callable[[], datetime]
+    ) -> None:
+        self.config = config
+        self.account = account
+        self.db_path = db_path
+        self.now = now
+
+    @property
+    def note(self) -> str:
+        return f"DEMO — this reply is saved to {paths.demo_outbox_dir()}, not sent"
+
+    @contextmanager
+    def _writer(self) -> Iterator[Database]:
+        db = open_database(self.db_path)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def retry(self, outbox_id: int) -> SendResult:
+        """Nothing fails in the demo: a reply left in the outbox is simply saved now."""
+        return self.deliver(outbox_id)
+
+    def send_anyway(self, outbox_id: int) -> SendResult:
+        return self.deliver(outbox_id)
+
+    def send_waiting(self) -> RetryRound:
+        return RetryRound([])
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        """Write the reply to the demo outbox folder and file it in the cached Sent folder."""
+        directory = paths.ensure_private_dir(paths.demo_outbox_dir())
+        with self._writer() as db:
+            row = outbox_store.get(db.conn, outbox_id)
+            if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
+                raise SendRefused("the reply was cancelled or is no longer in the outbox")
+            moment = self.now()
+            target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
+            target.write_bytes(row.raw)
+            target.chmod(0o600)
+            with db.transaction() as conn:
+                outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,))
+                outbox_store.mark_smtp_done(conn, outbox_id, "demo: saved, not sent")
+                sent = ensure_folder(conn, "Sent", "sent")
+                upsert_message(
+                    conn,
+                    sent.id,
+                    max_uid(conn, sent.id) + 1,
+                    flags=("\\Seen",),
+                    modseq=None,
+                    internaldate=moment.isoformat(timespec="seconds"),
+                    size=len(row.raw),
+                    parsed=parse_message(row.raw),
+                )
+                outbox_store.mark_sent(conn, outbox_id, "demo: saved, not sent")
+            conversations.refresh_conversations(db, self.config, self.account, now=moment)
+            if row.after_status and row.conversation_id:
+                conversations.set_status(
+                    db, row.conversation_id, row.after_status, agent=self.account.agent, now=moment
+                )
+        return SendResult(outbox_id, True, f"Demo: the reply was saved to {target}, nothing was sent.")

@@ -1,0 +1,149 @@
+"""The SMTP side of the app, as a port: :class:`Sender` takes a reply once its undo window is over.
+
+:class:`InboxService` hands every send to its sender and never talks SMTP itself. The real
+one, :class:`SmtpSender`, sends through the durable outbox with every pre-send check; the
+demo supplies one that keeps replies on the machine. A sender also says what the app may
+do about it by itself (``retries``) and what the reply editor should say about where a
+reply goes (``note``), so no screen asks which kind of account it is.
+This module imports no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.mail.outbox import Outcome, SendStatus
+from supportinbox.store import outbox as outbox_store
+from supportinbox.store.db import Database, open_database
+from supportinbox.store.outbox import OutboxStatus
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of sending one queued reply: sent, or why not and what happens next.
+
+    ``status`` is the outbox's (:class:`supportinbox.mail.outbox.Outcome`): sent, unfinished,
+    failed (``retry_at`` set when the app tries again by itself), held (by ``held_by``),
+    uncertain or cancelled. ``message`` says why, without advice; the screens add the keys.
+    """
+
+    outbox_id: int
+    sent: bool
+    message: str
+    status: SendStatus = SendStatus.SENT
+    retry_at: datetime | None = None
+    held_by: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryRound:
+    """What one automatic try of the failed replies that were due did."""
+
+    results: list[SendResult]
+
+
+class Sender(Protocol):
+    """Where a queued reply goes once its undo window is over. Called from worker threads."""
+
+    @property
+    def retries(self) -> bool:
+        """Whether failed replies are tried again by the app at their retry time."""
+
+    @property
+    def note(self) -> str:
+        """What the reply editor says about where a reply goes ("" when it goes to the customer)."""
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        """Send one queued reply now."""
+
+    def retry(self, outbox_id: int) -> SendResult:
+        """Try a failed or held reply again now (a held one meets the teammate check again)."""
+
+    def send_anyway(self, outbox_id: int) -> SendResult:
+        """Send a held reply without asking whether a teammate got there first."""
+
+    def send_waiting(self) -> RetryRound:
+        """Try the failed replies whose retry time has come (and queued ones left behind)."""
+
+
+class SmtpSender:
+    """Replies go to the account's SMTP server through the outbox, with every pre-send check."""
+
+    retries = True
+    note = ""
+
+    def __init__(self, config: Config, account_name: str, account: AccountConfig, db_path: Path) -> None:
+        self.config = config
+        self.account_name = account_name
+        self.account = account
+        self.db_path = db_path
+
+    @contextmanager
+    def _writer(self) -> Iterator[Database]:
+        db = open_database(self.db_path)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def deliver(self, outbox_id: int) -> SendResult:
+        return self._send_one(outbox_id)
+
+    def retry(self, outbox_id: int) -> SendResult:
+        return self._send_one(outbox_id, held=True)
+
+    def send_anyway(self, outbox_id: int) -> SendResult:
+        return self._send_one(outbox_id, held=True, anyway=True)
+
+    def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
+        from supportinbox.mail.outbox import send_due
+        from supportinbox.team.collision import send_anyway_checks, send_checks
+
+        with self._writer() as db:
+            report = send_due(
+                db,
+                self.config,
+                self.account_name,
+                self.account,
+                checks=send_anyway_checks() if anyway else send_checks(),
+                ids=[outbox_id],
+                force=True,
+                held=held,
+            )
+            for outcome in report.outcomes:
+                if outcome.outbox_id == outbox_id:
+                    return send_result(outcome)
+            # Not due any more: another process (a sync, the CLI) got to it first.
+            row = outbox_store.get(db.conn, outbox_id)
+        if row is not None and row.status == OutboxStatus.SENT:
+            return SendResult(outbox_id, True, "", SendStatus.SENT)
+        state = row.status if row is not None else "gone"
+        return SendResult(
+            outbox_id, False, f"it is no longer waiting to be sent ({state})", SendStatus.CANCELLED
+        )
+
+    def send_waiting(self) -> RetryRound:
+        from supportinbox.mail.outbox import send_due
+        from supportinbox.team.collision import send_checks
+
+        with self._writer() as db:
+            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
+        return RetryRound([send_result(outcome) for outcome in report.outcomes])
+
+
+def send_result(outcome: Outcome) -> SendResult:
+    """One outcome of the outbox's sender, as the screens show it."""
+    return SendResult(
+        outcome.outbox_id,
+        outcome.status.went_out,
+        outcome.message,
+        outcome.status,
+        outcome.retry_at,
+        outcome.held_by,
+    )
