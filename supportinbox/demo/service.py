@@ -34,7 +34,12 @@ from supportinbox.tui.service import InboxService, Progress, SyncOutcome
 class DemoService(InboxService):
     """An :class:`InboxService` whose outward actions stay on this machine."""
 
-    demo = True
+    has_server = False
+    label = "demo mailbox"
+
+    def banner(self) -> str:
+        """Where replies go, so nobody thinks a customer got one."""
+        return f"DEMO — replies are saved to {paths.demo_outbox_dir()}, nothing is sent"
 
     def templates_dir(self) -> Path:
         """The user's templates if there are any, else the shipped ones (copied for the demo)."""

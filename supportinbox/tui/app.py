@@ -122,7 +122,8 @@ class SupportInboxApp(App[None]):
         self._retry_at: datetime | None = None
         self.sync_status = SyncStatus(
             account=service.account_name,
-            demo=service.demo,
+            label=service.label,
+            has_server=service.has_server,
             last_sync=service.last_sync(),
             outbox=service.outbox_count(),
         )
@@ -160,7 +161,7 @@ class SupportInboxApp(App[None]):
         self.set_interval(CLOCK_SECONDS, self._tick_clock)
         self.set_interval(OUTBOX_POLL_SECONDS, self.outbox_changed)
         self.outbox_changed()
-        if not self.service.demo:
+        if self.service.has_server:
             self.action_sync()
             self.set_interval(self.service.config.ui.sync_interval_seconds, self._background_sync)
             if self.service.config.ui.idle:
@@ -208,9 +209,10 @@ class SupportInboxApp(App[None]):
             self._mailbox_changed()  # catch up on what happened while offline
 
     def action_sync(self) -> None:
-        """Fetch new mail now (in the demo, say that nothing is fetched)."""
-        if self.service.demo:
-            self.notify("Demo mailbox: there is no server to sync with.", title="Demo")
+        """Fetch new mail now (with no server behind the cache, say that nothing is fetched)."""
+        if not self.service.has_server:
+            name = self.service.label or "this mailbox"
+            self.notify(f"{name[:1].upper()}{name[1:]}: there is no server to sync with.", title="Sync")
             return
         self.sync_status = self.sync_status.update(syncing=True, progress="connecting")
         self._run_sync()
@@ -261,7 +263,7 @@ class SupportInboxApp(App[None]):
 
     def schedule_push(self) -> None:
         """Send queued flag changes shortly (a burst of them, e.g. J J J, goes in one connection)."""
-        if not self.service.demo:
+        if self.service.has_server:
             self._push_changes()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="push", description="Sending read state")

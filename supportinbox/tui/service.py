@@ -72,7 +72,12 @@ class SyncOutcome:
 class InboxService:
     """One account's cache and servers, seen from the terminal UI."""
 
-    demo = False
+    # A server behind the cache: the app syncs with it on a timer, watches it for new mail
+    # and sends read state to it by itself. The screens ask this, never which kind of
+    # account it is.
+    has_server = True
+    # Words beside the account name in the status bar ("" for an account on a server).
+    label = ""
 
     def __init__(
         self,
@@ -140,8 +145,9 @@ class InboxService:
             if self._touched is not None:
                 self._touched.add(conversation_id)
 
-    def demo_outbox_dir(self) -> Path:
-        return paths.demo_outbox_dir()
+    def banner(self) -> str:
+        """A line above the queue and the thread ("" for an account on a server)."""
+        return ""
 
     # -- reads (UI thread) ----------------------------------------------------------------
 

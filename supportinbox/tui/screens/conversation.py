@@ -24,7 +24,7 @@ from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
-from supportinbox.tui.widgets.banner import DemoBanner
+from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender_parts
@@ -80,8 +80,8 @@ class ConversationScreen(ConversationActions):
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
-        if service.demo:
-            yield DemoBanner(service.demo_outbox_dir())
+        if banner := service.banner():
+            yield Banner(banner)
         yield Static(id="conversation-head")
         yield VerticalScroll(id="thread")
         yield StatusBar(service.now, id="status")

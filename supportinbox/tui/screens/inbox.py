@@ -22,7 +22,7 @@ from supportinbox.tui import safe
 from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
-from supportinbox.tui.widgets.banner import DemoBanner
+from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
@@ -63,8 +63,8 @@ class InboxScreen(ConversationActions):
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
-        if service.demo:
-            yield DemoBanner(service.demo_outbox_dir())
+        if banner := service.banner():
+            yield Banner(banner)
         yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
         with ContentSwitcher(initial="queue", id="inbox-body"):
             yield QueueTable(now=service.now, id="queue")

@@ -1,19 +1,17 @@
-"""The demo banner: says where replies go, so nobody thinks a customer got one."""
+"""A line above the queue and the thread from the service (the demo's says where replies go)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from textual.widgets import Static
 
 from supportinbox.tui import safe
 
 
-class DemoBanner(Static):
-    """``DEMO — replies are saved to <dir>, nothing is sent``."""
+class Banner(Static):
+    """The service's banner line (e.g. ``DEMO — replies are saved to <dir>, nothing is sent``)."""
 
     DEFAULT_CSS = """
-    DemoBanner {
+    Banner {
         height: 1;
         background: $warning-muted;
         color: $text-warning;
@@ -22,7 +20,5 @@ class DemoBanner(Static):
     }
     """
 
-    def __init__(self, outbox_dir: Path) -> None:
-        super().__init__(
-            safe.line(f"DEMO — replies are saved to {outbox_dir}, nothing is sent"), classes="demo-banner"
-        )
+    def __init__(self, text: str) -> None:
+        super().__init__(safe.line(text), classes="demo-banner")

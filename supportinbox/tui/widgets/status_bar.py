@@ -25,7 +25,8 @@ class SyncStatus:
     progress: str = ""
     offline: str = ""
     outbox: int = 0
-    demo: bool = False
+    label: str = ""  # the service's words for the account, e.g. "demo mailbox"
+    has_server: bool = True  # there is a server to be synced with
 
     def update(self, **changes: object) -> SyncStatus:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -61,14 +62,14 @@ class StatusBar(Widget):
         parts: list[Content] = []
         if status.account:
             parts.append(safe.line(status.account, limit=24, style="bold"))
-        if status.demo:
-            parts.append(safe.line("demo mailbox", style="$warning"))
+        if status.label:
+            parts.append(safe.line(status.label, style="$warning"))
         offline_at = len(parts)
         if status.syncing:
             parts.append(safe.line(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", style="$accent"))
         elif status.last_sync:
             parts.append(safe.line(f"synced {age(status.last_sync, self._now())} ago"))
-        elif not status.demo:
+        elif status.has_server:
             parts.append(safe.line("not synced yet"))
         if status.outbox:
             parts.append(safe.line(f"outbox {status.outbox}", style="$warning bold"))
