@@ -22,6 +22,7 @@ from supportinbox import __version__, paths
 if TYPE_CHECKING:
     import logging
 
+    from supportinbox.app.context import AccountContext
     from supportinbox.config import AccountConfig, Config
     from supportinbox.store.db import Database
 
@@ -89,6 +90,13 @@ class CliContext:
 
     def account(self) -> tuple[str, AccountConfig]:
         return self.config.account(self.account_option)
+
+    def context(self) -> AccountContext:
+        """The account for a use case: config, account and its open cache."""
+        from supportinbox.app.context import AccountContext
+
+        name, account = self.account()
+        return AccountContext(self.db(), self.config, name, account)
 
     def db(self) -> Database:
         if self._db is None:

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 import click
 
+from supportinbox.app import outbox as outbox_use
+from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.cli.reply_cmds import _forced_checks, _report, _show_draft
+from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
@@ -139,8 +141,8 @@ def incident_reply(
     ids = [drafts.queue_draft(db, draft, msg, delay) for draft, msg in prepared]
     if delay > 0:
         _undo_window(db, ids, delay)
-    checks = _forced_checks(force, f"sending {len(ids)} replies")
-    _report(sender.send_due(db, config, name, account, force=True, ids=ids, checks=checks))
+    _say_forced(force, f"sending {len(ids)} replies")
+    _report(outbox_use.send(AccountContext(db, config, name, account), ids=ids, anyway=force, force=True))
 
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:

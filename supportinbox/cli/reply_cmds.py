@@ -9,6 +9,8 @@ from email.message import Message
 import click
 
 from supportinbox import paths
+from supportinbox.app import outbox as outbox_use
+from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import templates
 from supportinbox.domain.safetext import clean, one_line
@@ -20,7 +22,6 @@ from supportinbox.store import outbox as store
 from supportinbox.store import readstate
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
-from supportinbox.team import collision
 
 _FORCE_HELP = (
     "Send even if a teammate claimed, closed or already answered the conversation "
@@ -28,16 +29,14 @@ _FORCE_HELP = (
 )
 
 
-def _forced_checks(force: bool, what: str) -> sender.SendChecks:
-    """The checks a send from here runs: every one, or for ``--force`` all but the teammate
-    check, saying so on stderr."""
-    if not force:
-        return collision.send_checks()
-    click.echo(
-        f"--force: {what} without checking whether a teammate claimed, closed or answered the conversation",
-        err=True,
-    )
-    return collision.send_anyway_checks()
+def _say_forced(force: bool, what: str) -> None:
+    """With ``--force``, say on stderr that the teammate check is left out."""
+    if force:
+        click.echo(
+            f"--force: {what} without checking whether a teammate claimed, closed or answered the "
+            "conversation",
+            err=True,
+        )
 
 
 def _mention_held(db: Database, conversation_id: str | None, sent_id: int) -> None:
@@ -217,8 +216,9 @@ def reply(
     readstate.read_on_reply(db, config, account, draft.conversation_id)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
-    checks = _forced_checks(force, f"sending reply #{outbox_id}")
-    _report(sender.send_due(db, config, name, account, force=True, ids=[outbox_id], checks=checks))
+    _say_forced(force, f"sending reply #{outbox_id}")
+    ctx = AccountContext(db, config, name, account)
+    _report(outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
     if force:
         _mention_held(db, draft.conversation_id, outbox_id)
 
@@ -338,15 +338,12 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     name, account = obj.account()
     db = obj.db()
     which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
-    checks = _forced_checks(force, which)
-    report = sender.send_due(
-        db,
-        obj.config,
-        name,
-        account,
-        force=True,
+    _say_forced(force, which)
+    report = outbox_use.send(
+        AccountContext(db, obj.config, name, account),
         ids=set(ids) if ids else None,
-        checks=checks,
+        anyway=force,
+        force=True,
         held=bool(ids),
     )
     if not ids:

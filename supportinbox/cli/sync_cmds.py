@@ -134,13 +134,14 @@ def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db:
 
     What went out goes to stdout, what did not to stderr; either way the sync itself succeeded.
     """
+    from supportinbox.app import outbox as outbox_use
+    from supportinbox.app.context import AccountContext
     from supportinbox.cli.reply_cmds import describe_outcome
     from supportinbox.errors import UserError
     from supportinbox.mail import outbox as sender
-    from supportinbox.team import collision
 
     try:
-        report = sender.send_due(db, obj.config, account_name, account, checks=collision.send_checks())
+        report = outbox_use.send(AccountContext(db, obj.config, account_name, account))
     except UserError as exc:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return

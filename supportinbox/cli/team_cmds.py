@@ -193,20 +193,9 @@ def forget(obj: CliContext, agent: str) -> None:
 @pass_ctx
 def send_anyway(obj: CliContext, outbox_id: int) -> None:
     """Send a reply held back because a teammate claimed, closed or answered the conversation."""
-    from supportinbox.mail import outbox as sender
-    from supportinbox.team import collision
+    from supportinbox.app import outbox as outbox_use
 
-    name, account = obj.account()
-    report = sender.send_due(
-        obj.db(),
-        obj.config,
-        name,
-        account,
-        force=True,
-        ids={outbox_id},
-        checks=collision.send_anyway_checks(),
-        held=True,
-    )
+    report = outbox_use.send(obj.context(), ids={outbox_id}, anyway=True, force=True, held=True)
     if not report.outcomes:
         raise NotFound(f"no reply #{outbox_id} waiting in the outbox: see 'supportinbox outbox list'")
     for outcome in report.outcomes:

@@ -311,8 +311,8 @@ def send_due(
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
-    ``checks`` run around every send (every caller takes them from
-    :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued replies before
+    ``checks`` run around every send (the send use case, :mod:`supportinbox.app.outbox`,
+    takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued replies before
     their undo window ends and retries failed ones before their retry time; ``held`` also
     takes held ones (with ``ids``: the user named them).
     """

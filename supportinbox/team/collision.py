@@ -248,7 +248,7 @@ def _reserve(
 
 def send_checks() -> outbox.SendChecks:
     """What every send runs: this check (and the atomic send step), then the release of its
-    marker. The one list; every command and the app that sends takes it from here."""
+    marker. The one list; the send use case (:mod:`supportinbox.app.outbox`) takes it from here."""
     return outbox.SendChecks(before=(collision_check,), after=(sending.release,))
 
 

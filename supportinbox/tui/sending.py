@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from supportinbox.app import outbox as outbox_use
+from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config
 from supportinbox.mail.outbox import Outcome, SendStatus
 from supportinbox.store import outbox as outbox_store
@@ -102,20 +104,9 @@ class SmtpSender:
         return self._send_one(outbox_id, held=True, anyway=True)
 
     def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
-        from supportinbox.mail.outbox import send_due
-        from supportinbox.team.collision import send_anyway_checks, send_checks
-
         with self._writer() as db:
-            report = send_due(
-                db,
-                self.config,
-                self.account_name,
-                self.account,
-                checks=send_anyway_checks() if anyway else send_checks(),
-                ids=[outbox_id],
-                force=True,
-                held=held,
-            )
+            ctx = AccountContext(db, self.config, self.account_name, self.account)
+            report = outbox_use.send(ctx, ids=[outbox_id], anyway=anyway, force=True, held=held)
             for outcome in report.outcomes:
                 if outcome.outbox_id == outbox_id:
                     return send_result(outcome)
@@ -129,11 +120,8 @@ class SmtpSender:
         )
 
     def send_waiting(self) -> RetryRound:
-        from supportinbox.mail.outbox import send_due
-        from supportinbox.team.collision import send_checks
-
         with self._writer() as db:
-            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
+            report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
         return RetryRound([send_result(outcome) for outcome in report.outcomes])
 
 

@@ -545,12 +545,12 @@ class InboxService:
 
         Returns what the user must hear about them ("" when nothing was due).
         """
-        from supportinbox.mail.outbox import send_due
+        from supportinbox.app import outbox as outbox_use
+        from supportinbox.app.context import AccountContext
         from supportinbox.store import outbox as outbox_store
-        from supportinbox.team.collision import send_checks
 
         try:
-            report = send_due(db, self.config, self.account_name, self.account, checks=send_checks())
+            report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
         except UserError as exc:
             return _sentence(f"Queued replies not sent: {exc.message}")
         before, later, kept = 0, 0, []

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import outbox as outbox_use
+from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -339,3 +341,17 @@ def test_an_old_outbox_gains_the_retry_columns(tmp_path: Path) -> None:
         assert migrate(db.conn) == max(MIGRATIONS)
     finally:
         db.close()
+
+
+def test_the_send_use_case_asks_the_team_unless_told_to_send_anyway(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    outbox_id = _queued(db, config, account)
+    ctx = AccountContext(db, config, "support", account)
+    # No IMAP server here: the teammate check cannot ask, so the reply is not sent blind.
+    (checked,) = outbox_use.send(ctx, force=True).outcomes
+    assert checked.status == "failed" and "whether a teammate answered first" in checked.message
+    assert _row(db, outbox_id).attempts == 0  # SMTP was never tried
+    (anyway,) = outbox_use.send(ctx, anyway=True, force=True).outcomes
+    assert anyway.status == "failed" and "teammate" not in anyway.message
+    assert _row(db, outbox_id).attempts == 1  # straight to SMTP (port 1: refused)
