@@ -14,6 +14,7 @@ bulk spam. Fixed seed: the same file every run.
     .venv/bin/python bench/make_triage_corpus.py --tuning    # bench/data/triage_tuning.jsonl: a third
                                                              # set of outages, a third seed
     .venv/bin/python bench/make_triage_corpus.py --tuning 2  # bench/data/triage_tuning2.jsonl: a fourth
+    .venv/bin/python bench/make_triage_corpus.py --tuning 3  # bench/data/triage_tuning3.jsonl: a fifth
 
 Labels per message (``label``): ``kind``; ``incident`` (the problem's id, for the customer
 message that reports it); ``urgent`` (would a person answer this before the routine
@@ -910,6 +911,120 @@ TUNING_FEATURES_2 = [
 ]
 
 
+# A third tuning set (``--tuning 3``): outages in no word list, named in Persian and Arabic as
+# customers write them (loanwords such as "پلاگین", "آفلاین" beside native words), a fifth seed.
+TUNING_FEATURES_3 = [
+    Feature(
+        "webinars",
+        {
+            "en": ("webinars", "joining a webinar"),
+            "fa": ("وبینار", "ورود به وبینار"),
+            "de": ("die Webinare", "Teilnehmen am Webinar"),
+        },
+        ("the stream freezes", "error 500", "there is no sound"),
+    ),
+    Feature(
+        "wordpress-plugin",
+        {
+            "en": ("the WordPress plugin", "installing the plugin"),
+            "fa": ("پلاگین وردپرس", "نصب پلاگین"),
+            "es": ("el plugin de WordPress", "instalar el plugin"),
+        },
+        ("'activation failed'", "a white screen", "error 500"),
+    ),
+    Feature(
+        "profile-pictures",
+        {
+            "en": ("profile pictures", "uploading a profile picture"),
+            "fa": ("عکس پروفایل", "آپلود عکس پروفایل"),
+            "fr": ("les photos de profil", "de changer la photo de profil"),
+        },
+        ("the old picture stays", "error 413", "a broken image"),
+    ),
+    Feature(
+        "status-page",
+        {
+            "en": ("the status page", "opening the status page"),
+            "ar": ("صفحة الحالة", "فتح صفحة الحالة"),
+            "pt": ("a página de status", "abrir a página de status"),
+        },
+        ("it shows all green", "error 503", "it never loads"),
+    ),
+    Feature(
+        "offline-mode",
+        {
+            "en": ("offline mode", "working offline"),
+            "fa": ("حالت آفلاین", "کار در حالت آفلاین"),
+            "de": ("der Offline-Modus", "Offline-Arbeiten"),
+        },
+        ("changes are lost", "it never syncs back", "error 500"),
+    ),
+    Feature(
+        "qr-check-in",
+        {
+            "en": ("QR code check-in", "scanning QR codes"),
+            "ar": ("تسجيل الحضور برمز QR", "مسح رموز QR"),
+            "es": ("el check-in con código QR", "escanear códigos QR"),
+        },
+        ("'invalid code'", "the camera stays black", "error 500"),
+    ),
+    Feature(
+        "ticket-sales",
+        {
+            "en": ("ticket sales", "buying tickets"),
+            "fa": ("فروش بلیت", "خرید بلیت"),
+            "fr": ("la billetterie", "d'acheter des billets"),
+        },
+        ("'sold out' for everything", "error 402", "the payment page freezes"),
+    ),
+    Feature(
+        "log-streaming",
+        {
+            "en": ("log streaming", "streaming logs to Datadog"),
+            "fa": ("ارسال لاگ", "ارسال لاگ‌ها به Datadog"),
+            "de": ("das Log-Streaming", "Streamen der Logs zu Datadog"),
+        },
+        ("nothing shows up in Datadog", "error 429", "a gap of hours"),
+    ),
+    Feature(
+        "coupons",
+        {
+            "en": ("coupon codes", "applying a coupon"),
+            "ar": ("كوبونات الخصم", "تطبيق كوبون"),
+            "pt": ("os cupons", "aplicar um cupom"),
+        },
+        ("'coupon expired'", "the discount is not applied", "error 500"),
+    ),
+    Feature(
+        "desktop-app",
+        {
+            "en": ("the desktop app", "launching the desktop app"),
+            "fa": ("اپلیکیشن دسکتاپ", "اجرای اپ دسکتاپ"),
+            "es": ("la aplicación de escritorio", "abrir la app de escritorio"),
+        },
+        ("it closes right away", "a grey window", "error 0x80"),
+    ),
+    Feature(
+        "booking-page",
+        {
+            "en": ("the booking page", "booking a meeting"),
+            "fa": ("صفحه رزرو", "رزرو جلسه"),
+            "fr": ("la page de réservation", "de réserver un rendez-vous"),
+        },
+        ("slots show as taken", "error 500", "no confirmation arrives"),
+    ),
+    Feature(
+        "gift-cards",
+        {
+            "en": ("gift cards", "redeeming a gift card"),
+            "ar": ("بطاقات الهدايا", "استخدام بطاقة هدية"),
+            "es": ("las tarjetas regalo", "canjear una tarjeta regalo"),
+        },
+        ("'card not found'", "the balance shows 0", "error 500"),
+    ),
+]
+
+
 INCIDENT_HOURS: dict[str, float] = {}  # feature -> hours ago its outage started
 
 
@@ -1721,7 +1836,7 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
     which.add_argument(
-        "--tuning", type=int, nargs="?", const=1, choices=(1, 2), help="write tuning corpus 1 (or 2) instead"
+        "--tuning", type=int, nargs="?", const=1, choices=(1, 2, 3), help="write tuning corpus 1 (2, 3) instead"
     )
     args = parser.parse_args()
     if args.held_out:
@@ -1733,6 +1848,9 @@ def main() -> None:
     elif args.tuning == 2:
         FEATURES, OUT = TUNING_FEATURES_2, TUNING.with_name("triage_tuning2.jsonl")
         rng.seed(20261208)
+    elif args.tuning == 3:
+        FEATURES, OUT = TUNING_FEATURES_3, TUNING.with_name("triage_tuning3.jsonl")
+        rng.seed(20261209)
     make_incidents()
     make_lookalikes()
     make_urgent()
