@@ -1836,7 +1836,12 @@ def main() -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
     which.add_argument(
-        "--tuning", type=int, nargs="?", const=1, choices=(1, 2, 3), help="write tuning corpus 1 (2, 3) instead"
+        "--tuning",
+        type=int,
+        nargs="?",
+        const=1,
+        choices=(1, 2, 3),
+        help="write tuning corpus 1 (2, 3) instead",
     )
     args = parser.parse_args()
     if args.held_out:

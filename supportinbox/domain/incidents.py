@@ -25,6 +25,7 @@ stems and are still inside the window.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict, deque
 from collections.abc import Collection, Iterable, Sequence
@@ -203,7 +204,8 @@ _SPELLING = str.maketrans({"y": "i", "k": "c"})
 def _spelling(stem: str) -> str:
     """A stem as cognates across our Latin-script languages agree: no accents, no doubled letters."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
-    plain = plain.translate(_SPELLING).replace("ph", "f")
+    # English keeps the French "ou" where the Romance languages write "u" ("coupon", "cupón").
+    plain = plain.translate(_SPELLING).replace("ph", "f").replace("ou", "u")
     return "".join(c for i, c in enumerate(plain) if i == 0 or c != plain[i - 1])
 
 
@@ -263,10 +265,93 @@ def compound_parts(stem: str, vocabulary: Collection[str]) -> tuple[str, ...]:
     return ()
 
 
+# Consonants as Arabic script and English spelling both write them: a loanword ("آفلاین",
+# "وبینار", "پلاگین") and the English word ("offline", "webinar", "plugin") agree. Vowels are
+# left out (Persian and Arabic mostly do not write them); p/b and v/f are one sound class
+# (Arabic has no p nor v: "كوبون", "فيديو").
+_ARABIC_CONSONANTS = str.maketrans(
+    {
+        "\u0628": "b", "\u067e": "b", "\u062a": "t", "\u0637": "t", "\u062b": "s", "\u0633": "s",
+        "\u0635": "s", "\u062c": "j", "\u0686": "c", "\u062d": "h", "\u0647": "h", "\u0629": "",
+        "\u062e": "x", "\u062f": "d", "\u0636": "d", "\u0630": "z", "\u0632": "z", "\u0638": "z",
+        "\u0698": "z", "\u0631": "r", "\u0634": "S", "\u0639": "", "\u063a": "g", "\u06af": "g",
+        "\u0641": "f", "\u0642": "k", "\u06a9": "k", "\u0643": "k", "\u0644": "l", "\u0645": "m",
+        "\u0646": "n", "\u0627": "", "\u0622": "", "\u0623": "", "\u0625": "", "\u0621": "",
+        "\u0626": "", "\u0624": "",
+    }
+)  # fmt: skip
+_ENGLISH_SOUNDS = (("sh", "S"), ("ch", "c"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "k"), ("x", "ks"))
+_ENGLISH_CONSONANTS = str.maketrans(
+    {"p": "b", "v": "f", "w": "f", "q": "k", "a": "", "e": "", "i": "", "o": "", "u": ""}
+)
+_SKELETON_LENGTH = 3  # consonants a word has at least to be matched by its sound
+
+
+def _collapse(text: str) -> str:
+    return "".join(c for i, c in enumerate(text) if i == 0 or c != text[i - 1])
+
+
+def arabic_skeleton(word: str) -> str:
+    """The consonants of an Arabic-script word (folded): "آفلاین" -> "fln", "وبینار" -> "fbnr"."""
+    for clitic in ("\u0627\u0644", "\u0644\u0644"):  # "the", "for the"
+        if word.startswith(clitic) and len(word) > len(clitic) + 2:
+            word = word[len(clitic) :]
+            break
+    for plural in ("\u0647\u0627\u06cc", "\u0647\u0627", "\u0627\u062a"):  # Persian "ها(ی)", Arabic "ات"
+        if word.endswith(plural) and len(word) > len(plural) + 2:
+            word = word[: -len(plural)]
+            break
+    # و and ی are vowels inside a loanword ("پروفایل"), consonants at its start ("وبینار").
+    head = {"\u0648": "f", "\u06cc": "y"}.get(word[:1], word[:1].translate(_ARABIC_CONSONANTS))
+    rest = word[1:].translate(_ARABIC_CONSONANTS)
+    return _collapse(head + "".join(c for c in rest if c.isascii()))
+
+
+def english_skeleton(word: str) -> str:
+    """The consonants of an English word as they sound: "offline" -> "fln", "webinar" -> "fbnr"."""
+    for letters, sound in _ENGLISH_SOUNDS:
+        word = word.replace(letters, sound)
+    word = re.sub(r"c(?=[eiy])", "s", word).replace("c", "k")
+    word = word[:1] + word[1:].replace("y", "")
+    return _collapse(word.translate(_ENGLISH_CONSONANTS))
+
+
+def loanwords(candidates: Sequence[IncidentCandidate]) -> dict[str, str]:
+    """Stems of Persian and Arabic loanwords -> the English stem they sound like: "آفلاین" -> "offlin".
+
+    A word is matched when its consonants (at least :data:`_SKELETON_LENGTH`) are those of
+    exactly one English word other reports use.
+    """
+    if not any(c.lang in ("ar", "fa") for c in candidates):
+        return {}
+    english: dict[str, set[str]] = defaultdict(set)
+    seen: set[tuple[str, str]] = set()
+    for candidate in candidates:
+        if candidate.lang not in ("ar", "fa"):
+            for term in (*candidate.subject_terms, *candidate.text_terms):
+                stem, word = term
+                if term not in seen and word.isascii() and word.isalpha():
+                    seen.add(term)
+                    english[english_skeleton(word)].add(stem)
+                    english[english_skeleton(stem)].add(stem)  # "webinar" for "webinars"
+    mapping: dict[str, str] = {}
+    for candidate in candidates:
+        if candidate.lang in ("ar", "fa"):
+            for stem, word in (*candidate.subject_terms, *candidate.text_terms):
+                if word.isascii():
+                    continue
+                skeleton = arabic_skeleton(word)
+                found = english.get(skeleton) if len(skeleton) >= _SKELETON_LENGTH else None
+                if found and len(found) == 1:
+                    mapping[stem] = next(iter(found))
+    return mapping
+
+
 def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidate]:
     """The candidates as one vocabulary: cognates written as the shorter one, compounds as their parts."""
     vocabulary = {stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)}
     mapping: dict[str, tuple[str, ...]] = {s: (root,) for s, root in cognates(vocabulary).items()}
+    mapping.update((stem, (english,)) for stem, english in loanwords(candidates).items())
     known = {mapping[s][0] if s in mapping else s for s in vocabulary}
     for candidate in candidates:
         if candidate.lang in _COMPOUNDING:

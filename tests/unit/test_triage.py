@@ -329,9 +329,35 @@ def test_reports_that_only_mention_a_problem_are_no_incident() -> None:
     assert len(find_incidents(one_fails, TriageConfig(incident_min_customers=3))) == 1
 
 
+def test_a_persian_loanword_meets_the_english_word() -> None:
+    # "وبینار" is "webinar" written in Persian letters; no word list has it.
+    candidates = [
+        cand("c1", "a@x.test", 2, "Webinars not working"),
+        cand("c2", "b@x.test", 1.5, "مشکل در وبینار"),
+        cand("c3", "c@x.test", 1, "Urgent: webinars keeps failing"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3")
+    assert [incidents.arabic_skeleton(w) for w in ("آفلاین", "پلاگین", "الكوبونات")] == ["fln", "blgn", "kbn"]
+    assert [incidents.english_skeleton(w) for w in ("offline", "plugin", "coupon")] == ["fln", "blgn", "kbn"]
+
+
+def test_a_loanword_needs_three_consonants_and_one_english_word() -> None:
+    def reports(*texts: tuple[str, str]) -> list[IncidentCandidate]:
+        return [cand(f"c{n}", f"u{n}@x.test", 1, text, lang=lang) for n, (text, lang) in enumerate(texts)]
+
+    # "لاگ" (log) has two consonants: too few to tell it from other words.
+    assert incidents.loanwords(reports(("log export fails", "en"), ("لاگ کار نمی‌کند", "fa"))) == {}
+    # "fresh" and "afresh" both sound like "فروش" (sale): no English word is chosen.
+    found = incidents.loanwords(reports(("fresh start", "en"), ("afresh", "en"), ("فروش", "fa")))
+    assert found == {}
+    assert incidents.loanwords(reports(("webinars fail", "en"), ("وبینار", "fa"))) == {"وبینار": "webinar"}
+
+
 def test_cognates_need_a_long_shared_beginning() -> None:
     found = incidents.cognates(["comment", "comentari", "commentair", "kommentar", "form", "formul"])
     assert found == {"comentari": "comment", "commentair": "comment", "kommentar": "comment"}
+    assert incidents.cognates(["coupon", "cupon"]) == {"cupon": "coupon"}  # English "ou", Romance "u"
     # "confirm" and "configur" share four letters; "contract" and "contrasen" (password) six of nine.
     assert incidents.cognates(["confirm", "configur", "contract", "contrasen"]) == {}
 
