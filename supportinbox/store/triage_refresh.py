@@ -59,7 +59,7 @@ RECOMPUTE_AFTER = timedelta(hours=1)
 # the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
 SCORING_VERSION = (
     "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
-    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing|loanwords"
+    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing|loanwords|contractions"
 )
 
 

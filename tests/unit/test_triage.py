@@ -380,6 +380,13 @@ def test_english_pasted_into_another_language_reads_as_english() -> None:
     assert ("tag", "tags") in keywords.stems("الوسوم: tags vanish", "ar")
 
 
+def test_contractions_say_nothing_about_the_problem() -> None:
+    # Old rule: "can't" and "doesn't" were stems, so "Can't use offline mode" shared a third of
+    # itself with every other "can't" report.
+    assert keywords.stems("Can't use offline mode") == [("offlin", "offline"), ("mode", "mode")]
+    assert keywords.stems("It doesn't load and I'm stuck") == [("load", "load"), ("stuck", "stuck")]
+
+
 def test_the_body_says_what_a_vague_subject_does_not() -> None:
     candidates = [
         cand("c1", "a@x.test", 2, "Urgent!!", "Hi,\n\nSSO login fails with a SAML error since 9:00."),
