@@ -13,9 +13,19 @@ from tests.harness import cyrus
 from tests.harness.dovecot import Dovecot, free_port, make_root
 from tests.harness.smtp import SmtpServer
 
-# SUPPORTINBOX_TEST_SERVER=cyrus runs every test using the dovecot fixture on Cyrus instead
-# (to try the whole server layer there); CI runs the tests marked both_servers on both.
+# Every test of the server layer (tests/server) that uses the dovecot fixture runs twice,
+# on Dovecot and on Cyrus IMAP, as do tests elsewhere marked both_servers; a test marked
+# dovecot_only needs something only Dovecot does (the reason beside the marker).
+# SUPPORTINBOX_TEST_SERVER=cyrus runs every other test using the fixture on Cyrus instead.
 SERVERS = ("dovecot", "cyrus")
+SERVER_LAYER = Path(__file__).parent / "server"
+
+
+def _on_both_servers(definition: pytest.Function) -> bool:
+    if definition.get_closest_marker("dovecot_only"):
+        return False
+    marked = definition.get_closest_marker("both_servers")
+    return bool(marked) or SERVER_LAYER in Path(definition.path).parents
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +40,7 @@ def supportinbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     definition = metafunc.definition
-    if definition.get_closest_marker("both_servers") and not definition.get_closest_marker("dovecot_only"):
+    if _on_both_servers(definition):
         for name in ("dovecot", "plain_dovecot"):
             if name in metafunc.fixturenames:
                 metafunc.parametrize(name, SERVERS, indirect=True)
@@ -40,8 +50,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def dovecot(request: pytest.FixtureRequest) -> Iterator[Dovecot]:
     """A fresh Dovecot with user ``support`` / ``secret``, on free loopback ports.
 
-    For tests marked ``both_servers`` it is a Cyrus IMAP in the second run (same interface
-    for what the tests use: host, ports, users, certificate, start/stop/restart).
+    For the server layer and tests marked ``both_servers`` it is a Cyrus IMAP in the second
+    run (same interface for what the tests use: host, ports, users, certificate,
+    start/stop/restart).
     """
     kind = getattr(request, "param", None) or os.environ.get("SUPPORTINBOX_TEST_SERVER", "dovecot")
     root = cyrus.make_root() if kind == "cyrus" else make_root()

@@ -173,7 +173,10 @@ class Cyrus:
 
         with IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=30) as admin:
             admin.login(ADMIN, "admin-secret")
+            known = {str(name) for _flags, _sep, name in admin.list_folders("user/", "%")}
             for user in self.users:
+                if f"user/{user}" in known:
+                    continue  # started again after a stop: the mailboxes are kept
                 admin.create_folder(f"user/{user}")
         for user, password in self.users.items():
             with IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=30) as imap:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 
+import pytest
+
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -20,6 +22,7 @@ def test_dovecot_accepts_mail_and_advertises_qresync(dovecot: Dovecot) -> None:
         assert junk and junk[0][2] == "Junk"
 
 
+@pytest.mark.dovecot_only  # files written into the Maildir: Cyrus keeps its own spool
 def test_maildir_delivery_is_seen(dovecot: Dovecot) -> None:
     dovecot.deliver_files([make_message(subject=f"m{i}") for i in range(5)])
     with client(dovecot) as imap:
