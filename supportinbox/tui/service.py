@@ -445,6 +445,11 @@ class InboxService:
         """Where the draft's reply goes: the real To and Cc, and the Reply-To note."""
         return drafts.addressees(draft, self.account)
 
+    def teammate_holding(self, conversation_id: str) -> str | None:
+        """The teammate who holds the conversation (a claim not ours), as the cache last saw it."""
+        holder = self.conversation(conversation_id).summary.assigned_to
+        return holder if holder and holder != self.account.agent else None
+
     def earlier_reply(self, conversation_id: str) -> drafts.EarlierReply | None:
         """Our reply since the customer last wrote (sent or still in the outbox), if any."""
         return drafts.earlier_reply(self.reader, self.account, conversation_id)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from supportinbox.config import load_config
 from supportinbox.team import actions
 from supportinbox.team.server import TeamConflict
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.team import app_account_and_bob
@@ -44,3 +47,30 @@ async def test_claim_key_is_shared_and_a_teammate_sees_it_after_sync(
     # The claim is on the server: bob's own claim is refused, naming alice.
     with pytest.raises(TeamConflict, match="alice"):
         actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+
+
+@pilot_test
+async def test_replying_to_a_teammates_conversation_warns_before_writing(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """The reply is held when sent (the collision check), but the warning comes first: in the
+    template picker and in the editor, before anything is written."""
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
+        await wait_until(pilot, lambda: "bob holds this conversation" in _text(app, "#preview-head"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "reply-editor")
+        assert "bob holds this conversation" in _text(app, "#editor-head")
+
+
+def _text(app: SupportInboxApp, selector: str) -> str:
+    widgets = app.screen.query(selector)
+    return str(widgets.first(Static).render()) if widgets else ""

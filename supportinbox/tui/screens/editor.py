@@ -112,9 +112,10 @@ class ReplyEditorScreen(AppScreen):
         draft = self.draft
         # The picker built these from the same draft without error.
         self._sent_to = self.inbox_app.service.addressees(draft)
+        holder = self.inbox_app.service.teammate_holding(draft.conversation_id)
         yield Static(
             safe.assemble(
-                *addressee_lines(self._sent_to),
+                *addressee_lines(self._sent_to, holder),
                 ("Subject: ", "bold"),
                 one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
                 (f"   {template_label(draft.template)}", "$text-muted"),

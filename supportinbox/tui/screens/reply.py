@@ -28,14 +28,25 @@ if TYPE_CHECKING:
     pass
 
 
-def addressee_lines(sent_to: Addressees) -> list[Part]:
-    """``To: ...``, ``Cc: ...`` and the Reply-To note, one per line, for a draft's head."""
+def addressee_lines(sent_to: Addressees, holder: str | None = None) -> list[Part]:
+    """``To: ...``, ``Cc: ...``, the Reply-To note and a teammate's claim, one per line, for a
+    draft's head."""
     lines: list[Part] = [("To: ", "bold"), sent_to.to, "\n"]
     if sent_to.cc:
         lines += [("Cc: ", "bold"), sent_to.cc, "\n"]
     if sent_to.note:
         lines += [(sent_to.note, "$text-warning bold"), "\n"]
+    if holder:
+        lines += [(held_warning(holder), "$text-warning bold"), "\n"]
     return lines
+
+
+def held_warning(holder: str) -> str:
+    """Said before a reply is written to a conversation a teammate holds (sending would hold it)."""
+    return (
+        f"{one_line(holder, limit=40)} holds this conversation: a reply is held in the outbox "
+        "until sent anyway (S there)"
+    )
 
 
 class TemplatePickerScreen(AppScreen):
@@ -166,6 +177,7 @@ class TemplatePickerScreen(AppScreen):
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
             sent_to = self.inbox_app.service.addressees(draft)
+            holder = None if self.incident else self.inbox_app.service.teammate_holding(self.conversation_id)
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
@@ -180,7 +192,7 @@ class TemplatePickerScreen(AppScreen):
             )
         head.update(
             safe.assemble(
-                *addressee_lines(sent_to),
+                *addressee_lines(sent_to, holder),
                 (f"{template_label(template)}{after}", "$text-muted"),
             )
         )
