@@ -182,6 +182,11 @@ class _Model(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
         return msgspec.json.encode(self, enc_hook=_enc_hook).decode()
 
 
+def is_agent_name(name: str) -> bool:
+    """True for a name ``agent`` may have in the config: up to 64 letters, digits, ``-_.``."""
+    return bool(name) and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
+
+
 def _get_user() -> str:
     return getpass.getuser()
 
@@ -328,7 +333,7 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
             raise _bad("email", f"{email!r} is not an e-mail address")
         agent = self.agent.strip()
-        if not agent or len(agent) > 64 or not all(c.isalnum() or c in "-_." for c in agent):
+        if not is_agent_name(agent):
             raise _bad(
                 "agent",
                 "agent must be up to 64 letters, digits, '-', '_' or '.' (teammates see it in the registry)",
@@ -670,7 +675,7 @@ EXAMPLE_CONFIG = """\
 [accounts.support]
 email = "support@example.com"        # the address customers write to; From of replies
 display_name = "Example Support"
-agent = "alice"                      # who I am on a shared mailbox (letters, digits, - _ .)
+agent = "alice"                      # who I am on a shared mailbox: each teammate a different name
 username = "support@example.com"     # login for IMAP and SMTP
 # smtp_username = "..."              # if SMTP wants another login
 # password_command = "pass show example/support"   # otherwise the system keyring

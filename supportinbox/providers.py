@@ -8,9 +8,10 @@ itself (then a second copy must not be APPENDed), and whether it keeps custom ke
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
-from supportinbox.config import EXAMPLE_CONFIG
+from supportinbox.config import EXAMPLE_CONFIG, is_agent_name
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,31 @@ PROVIDERS: dict[str, Provider] = {
 PROVIDER_NAMES: tuple[str, ...] = (*PROVIDERS, "generic")
 
 
+# Logins that name a machine's administrator, not a person a teammate would recognise.
+_NOT_A_PERSON = frozenset({"root", "admin", "administrator", "user", "ubuntu", "debian"})
+_EXAMPLE_AGENT = 'agent = "alice"                      #'
+
+
+def default_agent() -> str:
+    """The agent name ``init`` writes: this computer's login when it names a person, else ``"me"``.
+
+    Never a fixed example name: two teammates who both kept one would be the same agent to
+    the server, and neither would be warned that the other holds a conversation.
+    """
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name for this uid (a container)
+        login = ""
+    name = "".join(c for c in login if c.isalnum() or c in "-_.")[:64].strip("-_.")
+    return name if is_agent_name(name) and name.lower() not in _NOT_A_PERSON else "me"
+
+
 def config_text(provider: str, email: str | None = None, agent: str | None = None) -> str:
     """A commented config for ``provider`` (``generic``: the example config)."""
+    agent = agent or default_agent()
     if provider == "generic":
-        return EXAMPLE_CONFIG
+        line = f'agent = "{agent}"'.ljust(len(_EXAMPLE_AGENT) - 2) + " #"
+        return EXAMPLE_CONFIG.replace(_EXAMPLE_AGENT, line, 1)
     profile = PROVIDERS[provider]
     address = email or "support@example.com"
     head, _, rest = EXAMPLE_CONFIG.partition("[accounts.support]\n")
@@ -112,7 +134,7 @@ def config_text(provider: str, email: str | None = None, agent: str | None = Non
         "[accounts.support]",
         f'email = "{address}"   # the address customers write to; From of replies',
         'display_name = "Support"',
-        f'agent = "{agent or "alice"}"   # who I am on a shared mailbox (letters, digits, - _ .)',
+        f'agent = "{agent}"   # who I am on a shared mailbox: each teammate a different name',
         f'username = "{address}"',
     ]
     if profile.auth == "oauth2":

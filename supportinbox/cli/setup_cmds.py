@@ -9,8 +9,9 @@ import click
 
 from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.config import is_agent_name
 from supportinbox.errors import ConfigError
-from supportinbox.providers import PROVIDER_NAMES, PROVIDERS, config_text
+from supportinbox.providers import PROVIDER_NAMES, PROVIDERS, config_text, default_agent
 
 _LOCATIONS = {
     "config": paths.config_file,
@@ -43,12 +44,19 @@ def locate(obj: CliContext, what: str) -> None:
     help="Fill in hosts, ports, login method and folders of this mail provider.",
 )
 @click.option("--email", help="The support address (also the login).")
+@click.option(
+    "--agent",
+    help="Your name on a shared mailbox (each teammate a different one); default: your login.",
+)
 @pass_ctx
-def init(obj: CliContext, print_only: bool, provider: str, email: str | None) -> None:
+def init(obj: CliContext, print_only: bool, provider: str, email: str | None, agent: str | None) -> None:
     """Write a commented example config and the default reply templates (never overwriting)."""
     if email is not None and ("@" not in email or not email.isprintable() or '"' in email or " " in email):
         raise ConfigError(f"--email {email!r} is not an e-mail address")
-    text = config_text(provider, email)
+    if agent is not None and not is_agent_name(agent):
+        raise ConfigError(f"--agent {agent!r}: use up to 64 letters, digits, '-', '_' or '.'")
+    agent = agent or default_agent()
+    text = config_text(provider, email, agent)
     if print_only:
         click.echo(text, nl=False)
         return
@@ -64,6 +72,10 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None) ->
             else "then run 'supportinbox login'"
         )
         click.echo(f"wrote {target}: edit the [accounts.support] table, {step}")
+        click.echo(
+            f"you are agent {agent!r} on this mailbox: each teammate needs a name of their own "
+            "(agent = in the config, or init --agent NAME)"
+        )
     from supportinbox.domain.templates import install_default_templates
 
     added = install_default_templates()

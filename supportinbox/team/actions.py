@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from supportinbox.config import AccountConfig, Config
+from supportinbox.config import AccountConfig, Config, is_agent_name
 from supportinbox.errors import ConnectionFailed, NotFound, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import notes
-from supportinbox.team.keywords import Resolution, TeamState, is_agent_name
+from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change, KeywordServer, TeamConflict, change_from, open_team_server
 from supportinbox.team.statefolder import STATE_FOLDER
 from supportinbox.team.store import (

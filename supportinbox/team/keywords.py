@@ -96,11 +96,6 @@ def is_atom(text: str) -> bool:
     return bool(text) and all(33 <= ord(c) <= 126 and c not in _ATOM_SPECIALS for c in text)
 
 
-def is_agent_name(name: str) -> bool:
-    """True for a name ``agent`` may have in the config: letters, digits, ``-_.``."""
-    return bool(name) and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
-
-
 def is_team_keyword(flag: str | bytes) -> bool:
     """True for any flag in the ``$si-`` namespace (ours, a legacy one, or malformed)."""
     text = flag.decode("ascii", "replace") if isinstance(flag, bytes) else flag

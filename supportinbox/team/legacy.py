@@ -18,13 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from supportinbox.config import is_agent_name
 from supportinbox.team.keywords import (
     PREFIX,
     STATUS_PRECEDENCE,
     STATUSES,
     MessageFlags,
     TeamState,
-    is_agent_name,
 )
 
 _ENCODED = re.compile(r"(?:[a-z0-9.\-]|_[0-9a-f]{2})+")

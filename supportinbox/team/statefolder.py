@@ -46,10 +46,10 @@ from typing import Any
 from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from supportinbox.config import AccountConfig
+from supportinbox.config import AccountConfig, is_agent_name
 from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
-from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, is_agent_name, normalize_snooze
+from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, normalize_snooze
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from supportinbox import providers
 from supportinbox.config import EXAMPLE_CONFIG, parse_config
 from supportinbox.providers import PROVIDER_NAMES, config_text
 
@@ -57,9 +58,33 @@ def test_each_profile_writes_a_valid_config_with_its_settings(provider: str) -> 
     assert "[triage]" in config_text(provider) and "sla_hours = 24" in config_text(provider)
 
 
-def test_generic_is_the_example_config() -> None:
+def test_generic_is_the_example_config_with_the_agent_filled_in() -> None:
     assert "generic" in PROVIDER_NAMES
-    assert config_text("generic") == EXAMPLE_CONFIG
+    text = config_text("generic", agent="mira")
+    assert text.replace('agent = "mira"  ', 'agent = "alice" ') == EXAMPLE_CONFIG
+    assert parse_config(text).accounts["support"].agent == "mira"
+
+
+@pytest.mark.parametrize(
+    ("login", "agent"),
+    [
+        ("mira", "mira"),
+        ("root", "me"),
+        ("j.doe", "j.doe"),
+        ("Ana María", "AnaMaría"),
+        ("", "me"),
+        ("-_-", "me"),
+    ],
+)
+def test_init_names_the_agent_after_the_login_never_a_fixed_example(
+    monkeypatch: pytest.MonkeyPatch, login: str, agent: str
+) -> None:
+    """Two teammates who both kept one example name would be one agent to the server: neither
+    would be warned that the other holds a conversation."""
+    monkeypatch.setattr(providers.getpass, "getuser", lambda: login)
+    for provider in PROVIDER_NAMES:
+        config = parse_config(config_text(provider, "help@acme.com"))
+        assert config.accounts["support"].agent == agent, provider
 
 
 def test_init_writes_the_profile_and_refuses_a_bad_address(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,11 +92,15 @@ def test_init_writes_the_profile_and_refuses_a_bad_address(capsys: pytest.Captur
 
     printed = run_cli(capsys, "init", "--print", "--provider", "microsoft365", "--email", "help@acme.com")
     assert printed.code == 0 and 'team_state = "folder"' in printed.out
-    written = run_cli(capsys, "init", "--provider", "gmail", "--email", "help@acme.com")
+    written = run_cli(capsys, "init", "--provider", "gmail", "--email", "help@acme.com", "--agent", "mira")
     assert written.code == 0 and "then run 'supportinbox login'" in written.out
+    assert "you are agent 'mira' on this mailbox: each teammate needs a name of their own" in written.out
     located = run_cli(capsys, "locate", "config").out.strip()
     with open(located, encoding="utf-8") as config:
-        assert 'sent_folder = "[Gmail]/Sent Mail"' in config.read()
+        text = config.read()
+        assert 'sent_folder = "[Gmail]/Sent Mail"' in text and 'agent = "mira"' in text
+    spoofed = run_cli(capsys, "init", "--print", "--agent", 'x" evil = "1')
+    assert spoofed.code == 2 and "--agent" in spoofed.err and "Traceback" not in spoofed.err
     bad = run_cli(capsys, "init", "--print", "--provider", "gmail", "--email", 'x" evil = "1')
     assert bad.code == 2 and "is not an e-mail address" in bad.err
     unknown = run_cli(capsys, "init", "--provider", "aol")
