@@ -7,8 +7,7 @@ exactly as it does on an account, and nothing leaves the machine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from supportinbox.errors import SendRefused
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import conversations
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import open_database
 from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
 from supportinbox.tui.sending import RetryRound, SendResult
 
@@ -40,14 +39,6 @@ class DemoSender:
     def note(self) -> str:
         return f"DEMO — this reply is saved to {paths.demo_outbox_dir()}, not sent"
 
-    @contextmanager
-    def _writer(self) -> Iterator[Database]:
-        db = open_database(self.db_path)
-        try:
-            yield db
-        finally:
-            db.close()
-
     def retry(self, outbox_id: int) -> SendResult:
         """Nothing fails in the demo: a reply left in the outbox is simply saved now."""
         return self.deliver(outbox_id)
@@ -61,7 +52,7 @@ class DemoSender:
     def deliver(self, outbox_id: int) -> SendResult:
         """Write the reply to the demo outbox folder and file it in the cached Sent folder."""
         directory = paths.ensure_private_dir(paths.demo_outbox_dir())
-        with self._writer() as db:
+        with open_database(self.db_path) as db:
             row = outbox_store.get(db.conn, outbox_id)
             if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
                 raise SendRefused("the reply was cancelled or is no longer in the outbox")

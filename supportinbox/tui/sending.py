@@ -10,8 +10,6 @@ This module imports no Textual.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +20,7 @@ from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config
 from supportinbox.mail.outbox import Outcome, SendStatus
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import open_database
 from supportinbox.store.outbox import OutboxStatus
 
 
@@ -86,14 +84,6 @@ class SmtpSender:
         self.account = account
         self.db_path = db_path
 
-    @contextmanager
-    def _writer(self) -> Iterator[Database]:
-        db = open_database(self.db_path)
-        try:
-            yield db
-        finally:
-            db.close()
-
     def deliver(self, outbox_id: int) -> SendResult:
         return self._send_one(outbox_id)
 
@@ -104,7 +94,7 @@ class SmtpSender:
         return self._send_one(outbox_id, held=True, anyway=True)
 
     def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
-        with self._writer() as db:
+        with open_database(self.db_path) as db:
             ctx = AccountContext(db, self.config, self.account_name, self.account)
             report = outbox_use.send(ctx, ids=[outbox_id], anyway=anyway, force=True, held=held)
             for outcome in report.outcomes:
@@ -120,7 +110,7 @@ class SmtpSender:
         )
 
     def send_waiting(self) -> RetryRound:
-        with self._writer() as db:
+        with open_database(self.db_path) as db:
             report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
         return RetryRound([send_result(outcome) for outcome in report.outcomes])
 
