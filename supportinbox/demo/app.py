@@ -8,6 +8,7 @@ from pathlib import Path
 
 from supportinbox.config import Config
 from supportinbox.demo.loader import DEMO_ACCOUNT, demo_config, open_demo_database
+from supportinbox.demo.offline import DemoMailbox
 from supportinbox.demo.sending import DemoSender
 from supportinbox.demo.service import DemoService
 from supportinbox.tui.app import SupportInboxApp
@@ -24,4 +25,7 @@ def build_demo_app(config: Config | None = None, *, now: Clock | None = None) ->
     clock = now or (lambda: datetime.now(UTC))
     account = demo.accounts[DEMO_ACCOUNT]
     sender = DemoSender(demo, account, path, clock)
-    return SupportInboxApp(DemoService(demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender))
+    mailbox = DemoMailbox(demo, account, path, clock)
+    return SupportInboxApp(
+        DemoService(demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender, mailbox=mailbox)
+    )

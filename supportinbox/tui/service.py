@@ -30,19 +30,17 @@ from supportinbox.domain.templates import BLANK, Template, TemplateScan, scan_te
 from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts
-from supportinbox.mail.attachments import safe_save
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.store import conversations, junk
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.outbox import OutboxRow
-from supportinbox.team.server import TeamConflict
+from supportinbox.tui.mailbox import Mailbox, ServerMailbox
 from supportinbox.tui.sending import RetryRound, Sender, SendResult, SmtpSender
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
-    from supportinbox.sync.hooks import SyncHook
     from supportinbox.sync.push import PushWatcher
 
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -72,13 +70,6 @@ class SyncOutcome:
 class InboxService:
     """One account's cache and servers, seen from the terminal UI."""
 
-    # A server behind the cache: the app syncs with it on a timer, watches it for new mail
-    # and sends read state to it by itself. The screens ask this, never which kind of
-    # account it is.
-    has_server = True
-    # Words beside the account name in the status bar ("" for an account on a server).
-    label = ""
-
     def __init__(
         self,
         config: Config,
@@ -88,6 +79,7 @@ class InboxService:
         *,
         now: Callable[[], datetime] | None = None,
         sender: Sender | None = None,
+        mailbox: Mailbox | None = None,
     ) -> None:
         self.config = config
         self.account_name = account_name
@@ -95,6 +87,8 @@ class InboxService:
         self.db_path = db_path
         # Where replies go once their undo window is over (the account's SMTP server).
         self.sender: Sender = sender or SmtpSender(config, account_name, account, db_path)
+        # Where new mail comes from and team changes go (the account's IMAP server).
+        self.mailbox: Mailbox = mailbox or ServerMailbox(config, account_name, account, db_path)
         self._now = now or (lambda: datetime.now(UTC))
         self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
@@ -102,8 +96,6 @@ class InboxService:
         # before the change, so it is applied again after the refresh.
         self._touched_lock = threading.Lock()
         self._touched: set[str] | None = None
-        # Sharing with the team goes one conversation at a time (never holding the cache).
-        self._share_lock = threading.Lock()
         self._push: PushWatcher | None = None
         self._push_lock = threading.Lock()
         self._push_stopped = False
@@ -145,9 +137,21 @@ class InboxService:
             if self._touched is not None:
                 self._touched.add(conversation_id)
 
+    @property
+    def has_server(self) -> bool:
+        """A server behind the cache: the app syncs with it on a timer, watches it for new mail
+        and sends read state to it by itself. The screens ask this, never which kind of account
+        it is."""
+        return self.mailbox.has_server
+
+    @property
+    def label(self) -> str:
+        """Words beside the account name in the status bar ("" for an account on a server)."""
+        return self.mailbox.label
+
     def banner(self) -> str:
         """A line above the queue and the thread ("" for an account on a server)."""
-        return ""
+        return self.mailbox.banner()
 
     # -- reads (UI thread) ----------------------------------------------------------------
 
@@ -325,44 +329,15 @@ class InboxService:
         Returns what the user should know ("" when it was shared); a teammate's claim made
         meanwhile raises :class:`~supportinbox.team.server.TeamConflict` (the cache then shows it).
         """
-        from supportinbox.team import actions
-
-        with self._share_lock, self.writer() as db:
-            try:
-                state = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
-                notes = actions.upload_notes(
-                    db, self.config, self.account_name, self.account, conversation_id
-                )
-            except TeamConflict:
-                raise
-            except UserError as exc:
-                return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
-        if state.online and notes.online:
-            return ""
-        return "not shared yet (server unreachable): the next sync shares it"
+        return self.mailbox.share(conversation_id)
 
     def mark_spam(self, conversation_id: str) -> str:
-        """Move the conversation's customer messages to the spam folder on the server."""
-        from supportinbox.sync import junk_actions
-
-        with self.writer() as db:
-            result = junk_actions.report_spam(
-                db, self.config, self.account_name, self.account, conversation_id, hooks=self._hooks()
-            )
-        return f"Moved {result.moved} message(s) to Junk. {result.note}".strip()
+        """Move the conversation's customer messages to the spam folder."""
+        return self.mailbox.mark_spam(conversation_id)
 
     def rescue(self, suspect: JunkSuspect) -> str:
         """Move a spam-folder message back to the inbox, where it joins its conversation."""
-        from supportinbox.sync import junk_actions
-
-        with self.writer() as db:
-            result = junk_actions.rescue(
-                db, self.config, self.account_name, self.account, suspect.uid, hooks=self._hooks()
-            )
-        subject = one_line(suspect.subject, limit=50)
-        if result.queued:
-            return f"Rescue of {subject}: {result.note}"
-        return f"Rescued to the inbox: {subject}. {result.note}".strip()
+        return self.mailbox.rescue(suspect)
 
     def read_on_open(self, conversation_id: str) -> bool:
         """Mark an opened conversation read (``ui.mark_read = "open"``); True if anything changed."""
@@ -382,43 +357,16 @@ class InboxService:
 
     def push_changes(self) -> bool:
         """Send queued flag changes to the server now (quietly kept for the next sync if it fails)."""
-        from supportinbox.sync.flush import push_pending
-
-        db = open_database(self.db_path)  # its own connection: no write lock held during network IO
-        try:
-            return push_pending(db, self.account_name, self.account)
-        finally:
-            db.close()
-
-    def _hooks(self) -> list[SyncHook]:
-        from supportinbox.sync.hooks import default_hooks
-
-        return default_hooks(self.config, self.account_name, self.account)
+        return self.mailbox.push_changes()
 
     # -- attachments ------------------------------------------------------------------------
 
     def attachments_dir(self) -> Path:
-        return paths.attachments_dir()
+        return self.mailbox.attachments_dir()
 
     def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
-        """Fetch one attachment from the server and save it under a safe, new file name."""
-        from supportinbox.mail import imap
-
-        client = imap.connect(self.account_name, self.account)
-        try:
-            size = attachment.get("size")
-            data = imap.fetch_part(
-                client,
-                message.folder,
-                message.uid,
-                str(attachment.get("part") or ""),
-                size if isinstance(size, int) else 0,
-            )
-        except imap.NETWORK_ERRORS as exc:
-            raise imap.describe_network_error(exc, self.account, self.account_name) from None
-        finally:
-            imap.logout(client)
-        return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
+        """Fetch one attachment and save it under a safe, new file name."""
+        return self.mailbox.save_attachment(message, attachment)
 
     # -- replies ----------------------------------------------------------------------------
 
@@ -512,7 +460,9 @@ class InboxService:
 
     def sync(self, progress: Progress) -> SyncOutcome:
         """Fetch new mail, rebuild the queue, send due replies; raises readable errors."""
-        from supportinbox.sync.engine import SyncEngine
+        if not self.has_server:
+            progress(self.label)
+            return SyncOutcome(f"{self.label}: nothing to fetch", None)
 
         def report(folder: str, done: int, total: int) -> None:
             progress(f"{folder} {done}/{total}" if total else folder)
@@ -521,14 +471,7 @@ class InboxService:
             self._touched = set()
         try:
             with self.writer() as db:
-                engine = SyncEngine(
-                    db,
-                    self.account_name,
-                    self.account,
-                    progress=report,
-                    hooks=self._hooks(),
-                )
-                result = engine.run()
+                result = self.mailbox.fetch(db, report)
                 progress("sorting the queue")
                 conversations.refresh_conversations(db, self.config, self.account, now=self.now())
                 with self._touched_lock:
@@ -541,8 +484,7 @@ class InboxService:
         finally:
             with self._touched_lock:
                 self._touched = None
-        skipped = tuple(line for folder in result.folders for line in folder.skipped)
-        return SyncOutcome(summary, utcnow_iso(), skipped=skipped, notice=notice)
+        return SyncOutcome(summary, utcnow_iso(), skipped=result.skipped, notice=notice)
 
     def _send_due(self, db: Database) -> str:
         """Send replies whose undo window is over but were not sent (the app was closed, a crash),

@@ -1,0 +1,187 @@
+"""The IMAP side of the app, as a port: :class:`Mailbox` fetches mail, tells the team, moves
+mail on the server and fetches attachments.
+
+:class:`InboxService` works the cache itself and hands everything that needs the mail
+server to its mailbox. The real one, :class:`ServerMailbox`, talks to the account's IMAP
+server; the demo supplies one that keeps everything on the machine. A mailbox also says
+what the app runs by itself (``has_server``: syncs on a timer, watches for new mail, sends
+read state) and how the account is shown (``label``, ``banner``), so no screen asks which
+kind of account it is. Called from worker threads; this module imports no Textual.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from supportinbox import paths
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
+from supportinbox.mail.attachments import safe_save
+from supportinbox.store.db import Database, open_database
+from supportinbox.store.junk import JunkSuspect
+from supportinbox.team.server import TeamConflict
+
+if TYPE_CHECKING:
+    from supportinbox.sync.hooks import SyncHook
+
+# (folder, done, total) while a folder is fetched
+FetchProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one fetch brought into the cache."""
+
+    new: int
+    updated: int
+    # Messages the server could not send, left there (one line each, for a warning).
+    skipped: tuple[str, ...] = ()
+
+
+class Mailbox(Protocol):
+    """The mail server side of one account."""
+
+    @property
+    def has_server(self) -> bool:
+        """A server behind the cache: synced on a timer, watched, sent read state to."""
+
+    @property
+    def label(self) -> str:
+        """Words beside the account name in the status bar ("" for an account on a server)."""
+
+    def banner(self) -> str:
+        """A line above the queue and the thread ("" for an account on a server)."""
+
+    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
+        """Bring new mail and changes into the cache (``db``: the sync's own connection)."""
+
+    def share(self, conversation_id: str) -> str:
+        """Tell the team this conversation's local changes; what the user should know, or ""."""
+
+    def push_changes(self) -> bool:
+        """Send queued flag changes now (kept for the next sync if that fails)."""
+
+    def mark_spam(self, conversation_id: str) -> str:
+        """Move the conversation's customer messages to the spam folder; what happened."""
+
+    def rescue(self, suspect: JunkSuspect) -> str:
+        """Move a spam-folder message back to the inbox; what happened."""
+
+    def attachments_dir(self) -> Path:
+        """Where saved attachments go."""
+
+    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+        """Fetch one attachment and save it under a safe, new file name."""
+
+
+class ServerMailbox:
+    """The account's IMAP server, with the team sharing through it."""
+
+    has_server = True
+    label = ""
+
+    def __init__(self, config: Config, account_name: str, account: AccountConfig, db_path: Path) -> None:
+        self.config = config
+        self.account_name = account_name
+        self.account = account
+        self.db_path = db_path
+        # Sharing with the team goes one conversation at a time (never holding the cache).
+        self._share_lock = threading.Lock()
+
+    def banner(self) -> str:
+        return ""
+
+    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
+        from supportinbox.sync.engine import SyncEngine
+
+        engine = SyncEngine(db, self.account_name, self.account, progress=progress, hooks=self._hooks())
+        result = engine.run()
+        skipped = tuple(line for folder in result.folders for line in folder.skipped)
+        return Fetched(result.new, result.updated, skipped)
+
+    def _hooks(self) -> list[SyncHook]:
+        from supportinbox.sync.hooks import default_hooks
+
+        return default_hooks(self.config, self.account_name, self.account)
+
+    def share(self, conversation_id: str) -> str:
+        """Tell the team about this conversation's local changes (state and notes) now.
+
+        Returns what the user should know ("" when it was shared); a teammate's claim made
+        meanwhile raises :class:`~supportinbox.team.server.TeamConflict` (the cache then shows it).
+        """
+        from supportinbox.team import actions
+
+        with self._share_lock, open_database(self.db_path) as db:
+            try:
+                state = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
+                notes = actions.upload_notes(
+                    db, self.config, self.account_name, self.account, conversation_id
+                )
+            except TeamConflict:
+                raise
+            except UserError as exc:
+                return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
+        if state.online and notes.online:
+            return ""
+        return "not shared yet (server unreachable): the next sync shares it"
+
+    def push_changes(self) -> bool:
+        """Send queued flag changes to the server now (quietly kept for the next sync if it fails)."""
+        from supportinbox.sync.flush import push_pending
+
+        # Its own connection: no write lock held during network IO.
+        with open_database(self.db_path) as db:
+            return push_pending(db, self.account_name, self.account)
+
+    def mark_spam(self, conversation_id: str) -> str:
+        """Move the conversation's customer messages to the spam folder on the server."""
+        from supportinbox.sync import junk_actions
+
+        with open_database(self.db_path) as db:
+            result = junk_actions.report_spam(
+                db, self.config, self.account_name, self.account, conversation_id, hooks=self._hooks()
+            )
+        return f"Moved {result.moved} message(s) to Junk. {result.note}".strip()
+
+    def rescue(self, suspect: JunkSuspect) -> str:
+        """Move a spam-folder message back to the inbox, where it joins its conversation."""
+        from supportinbox.sync import junk_actions
+
+        with open_database(self.db_path) as db:
+            result = junk_actions.rescue(
+                db, self.config, self.account_name, self.account, suspect.uid, hooks=self._hooks()
+            )
+        subject = one_line(suspect.subject, limit=50)
+        if result.queued:
+            return f"Rescue of {subject}: {result.note}"
+        return f"Rescued to the inbox: {subject}. {result.note}".strip()
+
+    def attachments_dir(self) -> Path:
+        return paths.attachments_dir()
+
+    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+        """Fetch one attachment from the server and save it under a safe, new file name."""
+        from supportinbox.mail import imap
+
+        client = imap.connect(self.account_name, self.account)
+        try:
+            size = attachment.get("size")
+            data = imap.fetch_part(
+                client,
+                message.folder,
+                message.uid,
+                str(attachment.get("part") or ""),
+                size if isinstance(size, int) else 0,
+            )
+        except imap.NETWORK_ERRORS as exc:
+            raise imap.describe_network_error(exc, self.account, self.account_name) from None
+        finally:
+            imap.logout(client)
+        return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
