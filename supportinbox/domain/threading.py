@@ -85,6 +85,24 @@ class Thread:
     id: str
     key: str
     messages: list[ThreadMessage] = field(default_factory=list)
+    # (customer, normalised subject) of each tree merged into it (see _merge_by_subject).
+    subject_keys: tuple[tuple[str, str], ...] = ()
+
+
+def thread_keys(thread: Thread) -> set[str]:
+    """What links ``thread`` to other messages: whatever threading would join it to another by.
+
+    The Message-IDs its messages carry or refer to (``i:``), and each merged tree's customer
+    and subject (``s:``). Two conversations sharing no key are threaded independently, so
+    recomputing a conversation needs only those that share a key with it.
+    """
+    keys = {f"s:{customer} {subject}" for customer, subject in thread.subject_keys}
+    for message in thread.messages:
+        for value in (message.message_id, message.in_reply_to, *message.references):
+            cleaned = _clean_id(value)
+            if cleaned:
+                keys.add(f"i:{cleaned}")
+    return keys
 
 
 @dataclass(slots=True, eq=False)
@@ -252,6 +270,7 @@ class _Tree:
     subject: str
     first: datetime | None
     last: datetime | None
+    subject_keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _tree_key(root: _Container, messages: list[ThreadMessage], customer: str, subject: str) -> str:
@@ -312,6 +331,8 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
     """
     result = [tree for tree in trees if not (tree.subject and tree.customer)]
     grouped = [tree for tree in trees if tree.subject and tree.customer]
+    for tree in grouped:
+        tree.subject_keys.append((tree.customer, tree.subject))
     trees.clear()
     # Sorted, each customer's subject is one run of trees, oldest first.
     grouped.sort(key=lambda t: (t.customer, t.subject, t.first or _EARLIEST, t.key))
@@ -332,6 +353,7 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
             )
             if close:
                 current.messages.extend(tree.messages)
+                current.subject_keys.extend(tree.subject_keys)
                 current.messages.sort(key=_by_time)
                 current.last = max(filter(None, (current.last, tree.last)), default=None)
             else:
@@ -356,5 +378,7 @@ def _assign_ids(trees: list[_Tree]) -> list[Thread]:
             length += 2
             ident = short_id(tree.key, length)
         used.add(ident)
-        threads.append(Thread(id=ident, key=tree.key, messages=tree.messages))
+        threads.append(
+            Thread(id=ident, key=tree.key, messages=tree.messages, subject_keys=tuple(tree.subject_keys))
+        )
     return threads

@@ -46,6 +46,7 @@ from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.triage_refresh import (
     RefreshResult,
     apply_clock,
+    rebuild_conversations,
     refresh_conversations,
     refresh_if_stale,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "parse_query",
     "queue_counts",
     "reapply_state",
+    "rebuild_conversations",
     "refresh_conversations",
     "refresh_if_stale",
     "resolve_id",

@@ -30,7 +30,7 @@ from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.store.conversation_rows import iso, message_time
-from supportinbox.store.ours import message_id_domain, our_mail
+from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.outbox import OutboxStatus
 
 CUSTOMER = "customer"
@@ -67,18 +67,24 @@ def message_key(message_id: str | None, role: str, from_addr: str, date: str | N
 
 
 def record_messages(
-    conn: sqlite3.Connection, account: AccountConfig, *, only_linked_in: str | None = None
+    conn: sqlite3.Connection,
+    account: AccountConfig,
+    *,
+    only_linked_in: str | None = None,
+    ours: OurMail | None = None,
 ) -> int:
     """Record (or re-link) the events of the threaded messages; returns rows written.
 
     ``only_linked_in`` names a table of ``message`` row ids whose conversation just changed
-    (the refresh's link table); without it every threaded message is looked at.
+    (the refresh's link table); without it every threaded message is looked at. ``ours``,
+    when given, must tell about every message looked at.
     """
     # The refresh's own rule for which messages are threaded and whose; store/ours.py's for ours.
     from supportinbox.store.triage_refresh import THREADED_ROLES, _party
 
     own = own_addresses(account)
-    ours = our_mail(conn, message_id_domain(account))
+    if ours is None:
+        ours = our_mail(conn, message_id_domain(account))
     changed = f"AND m.id IN (SELECT message FROM {only_linked_in})" if only_linked_in else ""
     roles = ", ".join("?" * len(THREADED_ROLES))
     owns = ", ".join("?" * len(own))
@@ -208,16 +214,30 @@ def rename_conversations(conn: sqlite3.Connection, renames: dict[str, str]) -> N
         conn.execute("UPDATE support_events SET conversation_id = ? WHERE conversation_id = ?", (new, old))
 
 
-def record_after_refresh(conn: sqlite3.Connection, account: AccountConfig, links_table: str) -> None:
+def record_after_refresh(
+    conn: sqlite3.Connection,
+    account: AccountConfig,
+    links_table: str,
+    *,
+    ours: OurMail | None = None,
+    conversations: Sequence[str] | None = None,
+) -> None:
     """Everything a refresh may have changed: new and re-linked messages, outbox, status.
 
-    The first refresh after an upgrade (or a rebuild) looks at every message once.
+    A refresh of some conversations gives them (``conversations``) and what it knows of
+    their messages (``ours``). The first refresh after an upgrade (or a rebuild) looks at
+    every message once.
     """
     current = conn.execute("SELECT value FROM meta WHERE key = 'facts_version'").fetchone()
     complete = current is not None and current[0] == FACTS_VERSION
-    record_messages(conn, account, only_linked_in=links_table if complete else None)
-    record_outbox(conn)
-    record_status(conn)
+    if complete:
+        record_messages(conn, account, only_linked_in=links_table, ours=ours)
+        record_outbox(conn)
+        record_status(conn, conversations)
+    else:
+        record_messages(conn, account)
+        record_outbox(conn)
+        record_status(conn)
     if not complete:
         conn.execute(
             "INSERT INTO meta(key, value) VALUES ('facts_version', ?) "

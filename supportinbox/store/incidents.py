@@ -80,7 +80,8 @@ def save(conn: sqlite3.Connection, tracked: Sequence[Tracked], existing: set[str
     conn.execute("DELETE FROM incidents")
     horizon = now.timestamp() - _KEEP_DAYS * 86400
     order = 0
-    for incident in tracked:
+    # In the order load() reads them, so saving what was loaded writes the same rows.
+    for incident in sorted(tracked, key=lambda t: (t.first_at, t.id)):
         if incident.status != ACTIVE and incident.last_at.timestamp() < horizon:
             continue
         conn.execute(

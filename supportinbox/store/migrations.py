@@ -358,6 +358,95 @@ ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
 ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN held_by TEXT;
 """,
+    14: """
+-- What changed since the last conversation refresh, so the next one recomputes only the
+-- conversations it touches (store/triage_refresh.py). One row per inserted, changed or
+-- deleted message (with the conversation it was linked to), per manual state change, per
+-- outbox Message-ID (it makes a copy of the mail ours); kind 'flags' when only the flags of
+-- a message changed, 'all' when a folder's role changed (everything is recomputed).
+CREATE TABLE triage_dirty (
+    seq             INTEGER PRIMARY KEY,
+    message         INTEGER,
+    conversation_id TEXT,
+    kind            TEXT NOT NULL
+);
+-- Each conversation's threading keys as of the last refresh: the Message-IDs its messages
+-- carry or refer to, and 's:' + customer + subject of each thread it was merged from. A
+-- change recomputes every conversation sharing a key with it.
+CREATE TABLE conversation_keys (
+    key             TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    PRIMARY KEY (key, conversation_id)
+) WITHOUT ROWID;
+CREATE INDEX conversation_keys_conversation ON conversation_keys(conversation_id);
+-- The reports of problems incident detection reads, as of the last refresh.
+CREATE TABLE incident_candidates (
+    conversation_id TEXT PRIMARY KEY,
+    customer        TEXT NOT NULL,
+    reported_at     TEXT NOT NULL,
+    subject_terms   TEXT NOT NULL,
+    text_terms      TEXT NOT NULL,
+    failing         INTEGER NOT NULL,
+    lang            TEXT NOT NULL
+);
+
+DROP TRIGGER triage_input_insert;
+CREATE TRIGGER triage_input_insert AFTER INSERT ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+    INSERT INTO triage_dirty(message, conversation_id, kind) VALUES (NEW.id, NEW.conversation_id, 'message');
+END;
+DROP TRIGGER triage_input_delete;
+CREATE TRIGGER triage_input_delete AFTER DELETE ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+    INSERT INTO triage_dirty(message, conversation_id, kind) VALUES (OLD.id, OLD.conversation_id, 'message');
+END;
+DROP TRIGGER triage_input_update;
+CREATE TRIGGER triage_input_update AFTER UPDATE OF
+    folder_id, uid, message_id, in_reply_to, refs, from_name, from_addr, reply_to, reply_to_name,
+    to_addrs, cc_addrs, subject, date, internaldate, flags, body_text, priority, automated,
+    automated_reason, bounce_of, bounce_recipient, bounce_reason
+ON messages BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version';
+    INSERT INTO triage_dirty(message, conversation_id, kind) VALUES (NEW.id, OLD.conversation_id,
+        CASE WHEN NEW.folder_id IS OLD.folder_id AND NEW.message_id IS OLD.message_id
+            AND NEW.in_reply_to IS OLD.in_reply_to AND NEW.refs IS OLD.refs
+            AND NEW.from_name IS OLD.from_name AND NEW.from_addr IS OLD.from_addr
+            AND NEW.reply_to IS OLD.reply_to AND NEW.reply_to_name IS OLD.reply_to_name
+            AND NEW.to_addrs IS OLD.to_addrs AND NEW.cc_addrs IS OLD.cc_addrs
+            AND NEW.subject IS OLD.subject AND NEW.date IS OLD.date
+            AND NEW.internaldate IS OLD.internaldate AND NEW.body_text IS OLD.body_text
+            AND NEW.priority IS OLD.priority AND NEW.automated IS OLD.automated
+            AND NEW.automated_reason IS OLD.automated_reason AND NEW.bounce_of IS OLD.bounce_of
+            AND NEW.bounce_recipient IS OLD.bounce_recipient AND NEW.bounce_reason IS OLD.bounce_reason
+        THEN 'flags' ELSE 'message' END);
+END;
+CREATE TRIGGER triage_dirty_state_insert AFTER INSERT ON conversation_state BEGIN
+    INSERT INTO triage_dirty(conversation_id, kind) VALUES (NEW.conversation_id, 'state');
+END;
+CREATE TRIGGER triage_dirty_state_update AFTER UPDATE ON conversation_state BEGIN
+    INSERT INTO triage_dirty(conversation_id, kind) VALUES (OLD.conversation_id, 'state');
+    INSERT INTO triage_dirty(conversation_id, kind) VALUES (NEW.conversation_id, 'state');
+END;
+CREATE TRIGGER triage_dirty_state_delete AFTER DELETE ON conversation_state BEGIN
+    INSERT INTO triage_dirty(conversation_id, kind) VALUES (OLD.conversation_id, 'state');
+END;
+CREATE TRIGGER triage_dirty_outbox_insert AFTER INSERT ON outbox BEGIN
+    INSERT INTO triage_dirty(message, conversation_id, kind)
+        SELECT id, conversation_id, 'message' FROM messages WHERE message_id = NEW.message_id;
+END;
+CREATE TRIGGER triage_dirty_outbox_update AFTER UPDATE OF message_id ON outbox BEGIN
+    INSERT INTO triage_dirty(message, conversation_id, kind)
+        SELECT id, conversation_id, 'message' FROM messages
+        WHERE message_id IN (OLD.message_id, NEW.message_id);
+END;
+CREATE TRIGGER triage_dirty_outbox_delete AFTER DELETE ON outbox BEGIN
+    INSERT INTO triage_dirty(message, conversation_id, kind)
+        SELECT id, conversation_id, 'message' FROM messages WHERE message_id = OLD.message_id;
+END;
+CREATE TRIGGER triage_dirty_folder_role AFTER UPDATE OF role ON folders BEGIN
+    INSERT INTO triage_dirty(kind) VALUES ('all');
+END;
+""",
 }
 
 

@@ -14,7 +14,7 @@ reply target and the spam-folder check all ask :class:`OurMail`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from supportinbox.config import AccountConfig
@@ -54,6 +54,21 @@ def our_mail(conn: sqlite3.Connection, domain: str, conversation_id: str | None 
     if conversation_id is not None:
         select, params = f"{select} AND m.conversation_id = ?", [*params, conversation_id]
     return OurMail(frozenset(int(row[0]) for row in conn.execute(select, params)))
+
+
+def our_mail_among(conn: sqlite3.Connection, domain: str, rowids: Sequence[int]) -> OurMail:
+    """:func:`our_mail`, asked only about the messages ``rowids``."""
+    suffix = f"@{domain.lower()}>"
+    copies: set[int] = set()
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        copies.update(
+            int(row[0])
+            for row in conn.execute(
+                f"{_COPIES} AND m.id IN ({', '.join('?' * len(chunk))})", [len(suffix), suffix, *chunk]
+            )
+        )
+    return OurMail(frozenset(copies))
 
 
 def poses_as_us(from_addr: str, reply_to: str, own: Iterable[str]) -> bool:

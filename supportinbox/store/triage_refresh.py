@@ -13,7 +13,7 @@ import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +32,13 @@ from supportinbox.domain.customer import (
 )
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
-from supportinbox.domain.threading import ThreadMessage, normalize_subject, thread_messages
+from supportinbox.domain.threading import (
+    Thread,
+    ThreadMessage,
+    normalize_subject,
+    thread_keys,
+    thread_messages,
+)
 from supportinbox.domain.when import parse_time
 from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
@@ -138,16 +144,24 @@ class _DetailRow:
     bounce_reason: str
 
 
-def _load(conn: sqlite3.Connection, account: AccountConfig, mine: OurMail) -> list[ThreadMessage]:
+def _load(
+    conn: sqlite3.Connection, account: AccountConfig, mine: OurMail, rowids: Sequence[int] | None = None
+) -> list[ThreadMessage]:
     """The threading input: only the columns threading reads, one string per distinct id.
 
     A reply's In-Reply-To and References repeat Message-IDs held by other messages, and
-    addresses repeat across a customer's mail; each distinct value is kept once.
+    addresses repeat across a customer's mail; each distinct value is kept once. With
+    ``rowids``, only those of them that are in a threaded folder.
     """
     own = own_addresses(account)
     shared: dict[str, str] = {}
     one = shared.setdefault
-    rows = conn.execute(f"SELECT {columns(_ThreadRow, 'm.')} {_THREADED_FROM}", THREADED_ROLES)
+    select = f"SELECT {columns(_ThreadRow, 'm.')} {_THREADED_FROM}"
+    rows: Iterable[sqlite3.Row] = (
+        conn.execute(select, THREADED_ROLES)
+        if rowids is None
+        else _rows_by_id(conn, f"{select} AND m.id", rowids, THREADED_ROLES)
+    )
     out: list[ThreadMessage] = []
     for found in rows:
         row = load(_ThreadRow, found)
@@ -179,11 +193,16 @@ def _load(conn: sqlite3.Connection, account: AccountConfig, mine: OurMail) -> li
     return out
 
 
-def _rows_by_id(conn: sqlite3.Connection, select: str, rowids: Sequence[int]) -> Iterator[sqlite3.Row]:
-    """``select`` (ending in ``WHERE <row id column>``) for ``rowids``, 500 ids per query (SQLite's limit)."""
+def _rows_by_id(
+    conn: sqlite3.Connection, select: str, rowids: Sequence[Any], params: Sequence[Any] = ()
+) -> Iterator[sqlite3.Row]:
+    """``select`` (ending in ``WHERE <row id column>``) for ``rowids``, 500 ids per query (SQLite's limit).
+
+    ``params`` are the values of the placeholders ``select`` has before the ids.
+    """
     for start in range(0, len(rowids), 500):
         chunk = rowids[start : start + 500]
-        yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
+        yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", (*params, *chunk))
 
 
 def _details(
@@ -298,11 +317,13 @@ _CONVERSATION_COLUMNS = (
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
+_SCRATCH_KEYS = "refresh_keys"
 _INSERT_SCRATCH_ROW = (  # replaces: incident members are completed a second time
     f"INSERT OR REPLACE INTO temp.{_SCRATCH_ROWS}({', '.join(_CONVERSATION_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_CONVERSATION_COLUMNS))})"
 )
 _INSERT_SCRATCH_LINK = f"INSERT INTO temp.{_SCRATCH_LINKS}(message, conversation) VALUES (?, ?)"
+_INSERT_SCRATCH_KEY = f"INSERT INTO temp.{_SCRATCH_KEYS}(key, conversation) VALUES (?, ?)"
 
 
 def _create_scratch(conn: sqlite3.Connection) -> None:
@@ -317,6 +338,7 @@ def _create_scratch(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"CREATE TEMP TABLE {_SCRATCH_LINKS}(message INTEGER PRIMARY KEY, conversation TEXT NOT NULL)"
     )
+    conn.execute(f"CREATE TEMP TABLE {_SCRATCH_KEYS}(key TEXT NOT NULL, conversation TEXT NOT NULL)")
 
 
 @contextmanager
@@ -337,19 +359,33 @@ def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 def _drop_scratch(conn: sqlite3.Connection) -> None:
     conn.execute(f"DROP TABLE IF EXISTS temp.{_SCRATCH_ROWS}")
     conn.execute(f"DROP TABLE IF EXISTS temp.{_SCRATCH_LINKS}")
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_SCRATCH_KEYS}")
 
 
-def _write_conversations(conn: sqlite3.Connection) -> None:
+def _write_conversations(conn: sqlite3.Connection, replaced: Sequence[str] | None = None) -> None:
     """Make ``conversations`` and the message links equal to the scratch tables.
 
-    Only rows that differ are written, so an unchanged conversation costs no write.
+    Only rows that differ are written, so an unchanged conversation costs no write. With
+    ``replaced`` (the ids a partial refresh recomputed), only those of them missing from
+    the scratch rows are deleted; without it, every conversation missing from them is.
+    Changed rows are written in id order, so the rows (and their order in the table, which
+    breaks ties in the queue) do not depend on how the refresh came to them.
     """
     columns = ", ".join(_CONVERSATION_COLUMNS)
-    conn.execute(f"DELETE FROM conversations WHERE id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})")
+    if replaced is None:
+        conn.execute(f"DELETE FROM conversations WHERE id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})")
+    else:
+        for start in range(0, len(replaced), 500):
+            chunk = replaced[start : start + 500]
+            conn.execute(
+                f"DELETE FROM conversations WHERE id IN ({', '.join('?' * len(chunk))}) "
+                f"AND id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})",
+                chunk,
+            )
     same = " AND ".join(f"c.{column} IS n.{column}" for column in _CONVERSATION_COLUMNS)
     conn.execute(
         f"INSERT OR REPLACE INTO conversations({columns}) SELECT {columns} FROM temp.{_SCRATCH_ROWS} n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = n.id AND {same}) ORDER BY n.rowid"
+        f"WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = n.id AND {same}) ORDER BY n.id"
     )
     conn.execute(
         f"UPDATE messages SET conversation_id = (SELECT l.conversation FROM temp.{_SCRATCH_LINKS} l "
@@ -364,20 +400,19 @@ def _config_fingerprint(config: Config, account: AccountConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _state_fingerprint(conn: sqlite3.Connection) -> str:
-    digest = hashlib.sha256()
-    for row in conn.execute(
-        "SELECT conversation_id, status, snoozed_until, assigned_to, updated_at FROM conversation_state "
-        "ORDER BY conversation_id"
-    ):
-        digest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:16]
+def dirty_mark(conn: sqlite3.Connection) -> int:
+    """The newest entry of the change log (``triage_dirty``; 0 when it is empty)."""
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM triage_dirty").fetchone()[0])
 
 
 def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
-    """Changes whenever anything the refresh reads changes (messages, manual state, config)."""
+    """Changes whenever anything the refresh reads changes (messages, manual state, config).
+
+    Messages and manual state write the change log by trigger (migration 14), so its newest
+    entry stands for both; the input version also counts an incident closed by hand.
+    """
     version = db.get_meta("triage_input_version") or "0"
-    return f"{version}|{_config_fingerprint(config, account)}|{_state_fingerprint(db.conn)}"
+    return f"{version}|{_config_fingerprint(config, account)}|{dirty_mark(db.conn)}"
 
 
 @contextmanager
@@ -405,7 +440,7 @@ def _up_to_date(db: Database, key: str, now: datetime) -> bool:
 def refresh_conversations(
     db: Database, config: Config, account: AccountConfig, now: datetime | None = None
 ) -> RefreshResult:
-    """Re-thread, re-score and re-order every conversation; link messages to them.
+    """Bring every conversation up to date: threading, scores, order, links, incidents.
 
     Spam-folder verdicts are recomputed too, as they depend on the same links.
 
@@ -414,20 +449,46 @@ def refresh_conversations(
 
     When nothing it reads has changed since the last run (less than
     :data:`RECOMPUTE_AFTER` ago), only the clock is applied: a sync that brought no
-    news costs milliseconds, not a recompute of the whole mailbox.
+    news costs milliseconds. Otherwise only the conversations the change log names are
+    recomputed (:mod:`supportinbox.store.triage_incremental`), with those they thread
+    with and those whose incident changes; :func:`rebuild_conversations` recomputes all.
     """
     moment = now_utc(now)
     key = _inputs_key(db, config, account)
     if _up_to_date(db, key, moment):
         apply_clock(db, moment)
-        stored = db.get_meta("triage_last_result")
-        if stored:
-            try:
-                return RefreshResult(**json.loads(stored))
-            except (TypeError, ValueError):
-                pass
+        stored = _last_result(db)
+        if stored is not None:
+            return stored
+    return _recompute(db, config, account, moment)
+
+
+def rebuild_conversations(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> RefreshResult:
+    """Recompute every conversation from the whole cache, whatever changed."""
     with _refreshing(db):
-        return _refresh(db, config, account, moment, key)
+        return _refresh(db, config, account, now_utc(now))
+
+
+def _recompute(db: Database, config: Config, account: AccountConfig, moment: datetime) -> RefreshResult:
+    from supportinbox.store.triage_incremental import refresh_changed
+
+    with _refreshing(db):
+        outcome = refresh_changed(db, config, account, moment)
+        if outcome is None:
+            outcome = _refresh(db, config, account, moment)
+    return outcome
+
+
+def _last_result(db: Database) -> RefreshResult | None:
+    stored = db.get_meta("triage_last_result")
+    if stored:
+        try:
+            return RefreshResult(**json.loads(stored))
+        except (TypeError, ValueError):
+            pass
+    return None
 
 
 @contextmanager
@@ -446,17 +507,219 @@ def _refreshing(db: Database) -> Iterator[None]:
             gc.enable()
 
 
-def _refresh(
-    db: Database, config: Config, account: AccountConfig, moment: datetime, key: str
-) -> RefreshResult:
+@dataclass
+class Scoring:
+    """What scoring a set of conversations reads, and the incident reports it finds."""
+
+    cfg: TriageConfig
+    policy: sla.Policy
+    moment: datetime
+    states: dict[str, State]
+    matcher: keywords.KeywordMatcher
+    cutoff: datetime
+    candidates: list[incidents.IncidentCandidate] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, config: Config, account: AccountConfig, moment: datetime, states: dict[str, State]
+    ) -> Scoring:
+        cfg = config.triage
+        return cls(
+            cfg=cfg,
+            policy=sla.Policy.for_account(config, account),
+            moment=moment,
+            states=states,
+            matcher=keywords.matcher_for(cfg),
+            cutoff=incidents.incident_cutoff(cfg, moment),
+        )
+
+
+def score_conversations(
+    conn: sqlite3.Connection,
+    account: AccountConfig,
+    mine: OurMail,
+    members: Sequence[tuple[str, Sequence[int]]],
+    scoring_: Scoring,
+) -> None:
+    """Pass 2: summarise, score and complete ``members`` into the scratch tables.
+
+    A slice of conversations at a time: their messages' details and the bodies of the
+    ones waiting for an answer are read, summarised, scored and completed into their
+    stored rows. Rows and changed message links go to the scratch tables, so the memory
+    held does not grow with the mailbox; incident reports go to ``scoring_.candidates``.
+    """
+    for start in range(0, len(members), _SCORE_SLICE):
+        part = members[start : start + _SCORE_SLICE]
+        details = _details(conn, account, mine, [rowid for _, rowids in part for rowid in rowids])
+        links = [(rowid, cid) for cid, rowids in part for rowid in rowids if details[rowid].linked_to != cid]
+        summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
+        del details
+        cutoff = scoring_.cutoff
+        wanted = {m.rowid for _, unanswered, _ in summaries for m in unanswered}
+        wanted.update(last.rowid for _, _, last in summaries if last and last.when and last.when >= cutoff)
+        bodies = _bodies(conn, sorted(wanted))
+        rows = []
+        for row, unanswered, last in summaries:
+            score = _score_one(
+                row,
+                unanswered,
+                last,
+                bodies,
+                scoring_.cfg,
+                scoring_.matcher,
+                scoring_.states,
+                cutoff,
+                scoring_.candidates,
+            )
+            rows.append(
+                _complete(row, score, None, scoring_.states, scoring_.cfg, scoring_.policy, scoring_.moment)
+            )
+        conn.executemany(_INSERT_SCRATCH_ROW, rows)
+        conn.executemany(_INSERT_SCRATCH_LINK, links)
+
+
+def thread_members(conn: sqlite3.Connection, threads: list[Thread]) -> list[tuple[str, tuple[int, ...]]]:
+    """Each conversation's id and its message row ids (oldest first); its keys to scratch.
+
+    ``threads`` is emptied: each thread is freed as soon as its ids and keys are taken.
+    """
+    threads.reverse()
+    members: list[tuple[str, tuple[int, ...]]] = []
+    keys: list[tuple[str, str]] = []
+    while threads:
+        thread = threads.pop()
+        members.append((thread.id, tuple(m.rowid for m in thread.messages)))
+        keys.extend((key, thread.id) for key in thread_keys(thread))
+        if len(keys) >= 50_000:
+            conn.executemany(_INSERT_SCRATCH_KEY, keys)
+            keys.clear()
+    conn.executemany(_INSERT_SCRATCH_KEY, keys)
+    return members
+
+
+def track_incidents(
+    conn: sqlite3.Connection, candidates: Sequence[incidents.IncidentCandidate], scoring_: Scoring
+) -> list[incidents.Tracked]:
+    """The incidents after this refresh, from the kept ones and ``candidates``."""
+    kept = incident_store.load(conn)
+    # Reports of a closed or quiet incident do not start it again.
+    retired = {cid for t in kept if t.status != incidents.ACTIVE for cid in t.members}
+    reports = [c for c in candidates if c.id not in retired]
+    found = incidents.find_incidents(reports, scoring_.cfg, scoring_.moment)
+    return incidents.track(kept, found, reports, scoring_.cfg, scoring_.moment)
+
+
+def save_candidates(
+    conn: sqlite3.Connection,
+    candidates: Iterable[incidents.IncidentCandidate],
+    replaced: Sequence[str] | None,
+) -> None:
+    """Keep the incident reports for the next partial refresh (those of ``replaced`` ids, or all)."""
+    if replaced is None:
+        conn.execute("DELETE FROM incident_candidates")
+    else:
+        for start in range(0, len(replaced), 500):
+            chunk = replaced[start : start + 500]
+            conn.execute(
+                f"DELETE FROM incident_candidates WHERE conversation_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+    conn.executemany(
+        "INSERT OR REPLACE INTO incident_candidates(conversation_id, customer, reported_at, subject_terms, "
+        "text_terms, failing, lang) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                c.id,
+                c.customer,
+                c.when.isoformat(),
+                json.dumps([list(t) for t in c.subject_terms], ensure_ascii=False),
+                json.dumps([list(t) for t in c.text_terms], ensure_ascii=False),
+                int(c.failing),
+                c.lang,
+            )
+            for c in candidates
+        ],
+    )
+
+
+def load_candidates(conn: sqlite3.Connection) -> list[incidents.IncidentCandidate]:
+    """The incident reports :func:`save_candidates` kept."""
+    return [
+        incidents.IncidentCandidate(
+            id=str(row[0]),
+            customer=str(row[1]),
+            when=datetime.fromisoformat(str(row[2])),
+            subject_terms=[(str(a), str(b)) for a, b in json.loads(row[3])],
+            text_terms=[(str(a), str(b)) for a, b in json.loads(row[4])],
+            failing=bool(row[5]),
+            lang=str(row[6]),
+        )
+        for row in conn.execute(
+            "SELECT conversation_id, customer, reported_at, subject_terms, text_terms, failing, lang "
+            "FROM incident_candidates"
+        )
+    ]
+
+
+def finish_write(
+    db: Database,
+    tx: sqlite3.Connection,
+    config: Config,
+    account: AccountConfig,
+    moment: datetime,
+    seen: int,
+    started: int,
+    renames: dict[str, str],
+) -> None:
+    """The end of a refresh's write: settings it used, the change log it consumed, its key.
+
+    The log entries up to ``seen`` (read with the refresh's snapshot) and those the write
+    itself made (after ``started``) are dealt with; entries others wrote in between stay,
+    and then the queue is not marked current.
+    """
+    StoredTriageConfig.save(db, config.triage, config.sla_settings(account))
+    # Our address names the customer of contact-form mail; our Message-ID domain tells
+    # copies of our own mail (store/ours.py).
+    db.set_meta("triage_our_address", account.email.lower())
+    db.set_meta("our_message_id_domain", message_id_domain(account))
+    tx.execute("DELETE FROM triage_dirty WHERE seq <= ? OR seq > ?", (seen, started))
+    left = tx.execute("SELECT EXISTS(SELECT 1 FROM triage_dirty)").fetchone()[0]
+    if left:
+        # What others changed meanwhile is logged as it was before this refresh: name the
+        # conversations this refresh put those messages (and renamed state) in as well.
+        tx.execute(
+            "INSERT INTO triage_dirty(message, conversation_id, kind) "
+            f"SELECT d.message, l.conversation, 'message' FROM triage_dirty d JOIN temp.{_SCRATCH_LINKS} l "
+            "ON l.message = d.message"
+        )
+        tx.executemany(
+            "INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'state')",
+            [(new,) for new in renames.values()],
+        )
+    db.set_meta("triage_refreshed", "" if left else _inputs_key(db, config, account))
+    db.set_meta("triage_refreshed_at", iso(moment) or "")
+    db.set_meta("triage_refreshed_for", _config_fingerprint(config, account))
+
+
+def rename_states(tx: sqlite3.Connection, renames: dict[str, str]) -> None:
+    """Move manual state, notes and status facts to a conversation's new id."""
+    for old, new in renames.items():
+        tx.execute("UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+        tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+    facts.rename_conversations(tx, renames)
+
+
+def _refresh(db: Database, config: Config, account: AccountConfig, moment: datetime) -> RefreshResult:
     conn = db.conn
-    cfg = config.triage
-    policy = sla.Policy.for_account(config, account)
+    # Rows that only the clock moves are moved in place first, as every reader does, so
+    # the recompute finds them current and leaves them (and their place in the table) be.
+    apply_clock(db, moment)
     _create_scratch(conn)
     try:
         # Both passes read one snapshot of the cache, whatever other processes write
         # meanwhile; their own writes go only to this connection's scratch tables.
         with _snapshot(conn):
+            seen = dirty_mark(conn)
             mine = our_mail(conn, message_id_domain(account))
             members = _thread(conn, account, mine)
             message_count = sum(len(rowids) for _, rowids in members)
@@ -464,60 +727,24 @@ def _refresh(
             renames = _renamed_states(members, _old_links(conn), states)
             for old, new in renames.items():
                 states[new] = states.pop(old)
-
-            # Pass 2: a slice of conversations at a time, read their messages' details and
-            # the bodies of the ones waiting for an answer, summarise, score and complete
-            # them into their stored rows. Rows and message links go to the scratch tables,
-            # so the memory held does not grow with the mailbox and the cache is written in
-            # one short transaction at the end.
-            matcher = keywords.matcher_for(cfg)
-            candidates: list[incidents.IncidentCandidate] = []
-            cutoff = incidents.incident_cutoff(cfg, moment)
-            for start in range(0, len(members), _SCORE_SLICE):
-                part = members[start : start + _SCORE_SLICE]
-                details = _details(conn, account, mine, [rowid for _, rowids in part for rowid in rowids])
-                links = [
-                    (rowid, cid)
-                    for cid, rowids in part
-                    for rowid in rowids
-                    if details[rowid].linked_to != cid
-                ]
-                summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
-                del details
-                wanted = {m.rowid for _, unanswered, _ in summaries for m in unanswered}
-                wanted.update(
-                    last.rowid for _, _, last in summaries if last and last.when and last.when >= cutoff
-                )
-                bodies = _bodies(conn, sorted(wanted))
-                rows = []
-                for row, unanswered, last in summaries:
-                    score = _score_one(
-                        row, unanswered, last, bodies, cfg, matcher, states, cutoff, candidates
-                    )
-                    rows.append(_complete(row, score, None, states, cfg, policy, moment))
-                conn.executemany(_INSERT_SCRATCH_ROW, rows)
-                conn.executemany(_INSERT_SCRATCH_LINK, links)
+            work = Scoring.start(config, account, moment, states)
+            score_conversations(conn, account, mine, members, work)
             conversation_count = len(members)
             del members
-
-            kept = incident_store.load(conn)
-            # Reports of a closed or quiet incident do not start it again.
-            retired = {cid for t in kept if t.status != incidents.ACTIVE for cid in t.members}
-            candidates = [c for c in candidates if c.id not in retired]
-            found = incidents.find_incidents(candidates, cfg, moment)
-            tracked = incidents.track(kept, found, candidates, cfg, moment)
-            del candidates
+            tracked = track_incidents(conn, work.candidates, work)
             active = [t for t in tracked if t.status == incidents.ACTIVE]
-            _apply_incidents(conn, active, states, cfg, policy, moment)
+            apply_incidents(conn, active, work, {})
 
         with db.transaction() as tx:
-            for old, new in renames.items():
-                tx.execute(
-                    "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old)
-                )
-                tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
-            facts.rename_conversations(tx, renames)
+            started = dirty_mark(tx)
+            rename_states(tx, renames)
             _write_conversations(tx)
+            tx.execute("DELETE FROM conversation_keys")
+            tx.execute(
+                "INSERT OR IGNORE INTO conversation_keys(key, conversation_id) "
+                f"SELECT key, conversation FROM temp.{_SCRATCH_KEYS}"
+            )
+            save_candidates(tx, work.candidates, None)
             existing = {str(r[0]) for r in tx.execute("SELECT id FROM conversations")}
             incident_store.save(tx, tracked, existing, moment)
             facts.record_after_refresh(tx, account, f"temp.{_SCRATCH_LINKS}")
@@ -527,15 +754,7 @@ def _refresh(
                 f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
                 THREADED_ROLES,
             )
-            StoredTriageConfig.save(db, cfg, config.sla_settings(account))
-            # Our address names the customer of contact-form mail; our Message-ID domain
-            # tells copies of our own mail (store/ours.py).
-            db.set_meta("triage_our_address", account.email.lower())
-            db.set_meta("our_message_id_domain", message_id_domain(account))
-            if renames:
-                key = _inputs_key(db, config, account)
-            db.set_meta("triage_refreshed", key)
-            db.set_meta("triage_refreshed_at", iso(moment) or "")
+            finish_write(db, tx, config, account, moment, seen, started, renames)
     finally:
         _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account)
@@ -549,14 +768,9 @@ def _thread(
 ) -> list[tuple[str, tuple[int, ...]]]:
     """Pass 1: each conversation's id and its message row ids (oldest first).
 
-    Threading runs on the few columns it reads; only the ids are kept from it.
+    Threading runs on the few columns it reads; only the ids (and keys) are kept from it.
     """
-    threads = thread_messages(_load(conn, account, mine))
-    threads.reverse()
-    members: list[tuple[str, tuple[int, ...]]] = []
-    while threads:  # each thread is freed as soon as its ids are taken
-        thread = threads.pop()
-        members.append((thread.id, tuple(m.rowid for m in thread.messages)))
+    members = thread_members(conn, thread_messages(_load(conn, account, mine)))
     gc.collect()
     return members
 
@@ -605,24 +819,29 @@ def _complete(
     return tuple(row[c] for c in _CONVERSATION_COLUMNS)
 
 
-def _apply_incidents(
+def apply_incidents(
     conn: sqlite3.Connection,
     active: Sequence[incidents.Tracked],
-    states: dict[str, State],
-    cfg: TriageConfig,
-    policy: sla.Policy,
-    moment: datetime,
+    scoring_: Scoring,
+    elsewhere: dict[str, str],
 ) -> None:
-    """Complete the scratch rows of the members of ``active`` incidents again, with their incident."""
+    """Complete the scratch rows of the members of ``active`` incidents again, with their incident.
+
+    ``elsewhere`` gives the customer of members whose rows are not in the scratch table
+    (a partial refresh left them as they are): they count in the reason line.
+    """
     select = f"SELECT {', '.join(_CONVERSATION_COLUMNS)} FROM temp.{_SCRATCH_ROWS} WHERE id = ?"
     replaced = []
     for incident in active:
         rows = []
+        others = set()
         for cid in incident.members:
             stored = conn.execute(select, (cid,)).fetchone()
             if stored is not None:
                 rows.append(dict(zip(_CONVERSATION_COLUMNS, stored, strict=True)))
-        customers = len({row["customer_email"] for row in rows})
+            elif cid in elsewhere:
+                others.add(elsewhere[cid])
+        customers = len({row["customer_email"] for row in rows} | others)
         reason = incidents.reason_line(customers, incident.title, incident.last_at - incident.first_at)
         for row in rows:
             score = scoring.Score(
@@ -631,7 +850,17 @@ def _apply_incidents(
                 reasons=json.loads(row["reasons"]),
                 keywords=[],
             )
-            replaced.append(_complete(row, score, (incident.id, reason), states, cfg, policy, moment))
+            replaced.append(
+                _complete(
+                    row,
+                    score,
+                    (incident.id, reason),
+                    scoring_.states,
+                    scoring_.cfg,
+                    scoring_.policy,
+                    scoring_.moment,
+                )
+            )
     conn.executemany(_INSERT_SCRATCH_ROW, replaced)
 
 
@@ -799,17 +1028,16 @@ def _renamed_states(
 def refresh_if_stale(
     db: Database, config: Config, account: AccountConfig, now: datetime | None = None
 ) -> bool:
-    """Recompute conversations if anything they depend on changed, else only the clock.
+    """Recompute what changed in the conversations' inputs, else apply only the clock.
 
-    Returns True when a full refresh ran.
+    Returns True when a refresh ran.
     """
     moment = now_utc(now)
     key = _inputs_key(db, config, account)
     if _up_to_date(db, key, moment):
         apply_clock(db, moment)
         return False
-    with _refreshing(db):
-        _refresh(db, config, account, moment, key)
+    _recompute(db, config, account, moment)
     return True
 
 

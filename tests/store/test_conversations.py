@@ -464,7 +464,7 @@ def test_refresh_without_news_only_applies_the_clock(db: Database) -> None:
     again = cv.refresh_conversations(db, config, account, now=NOW + timedelta(minutes=5))
     assert again == first
     assert queue_ids(db) == ["marker"]  # nothing was recomputed
-    # Any input change recomputes: manual state, config, messages, or an hour passing.
+    # Any input change recomputes what it touches: manual state, config, messages.
     ident = cv.list_queue(db, now=NOW)[0].id
     db.conn.execute(
         "INSERT INTO conversation_state(conversation_id, assigned_to, updated_at) VALUES (?, 'bob', ?)",
@@ -473,7 +473,11 @@ def test_refresh_without_news_only_applies_the_clock(db: Database) -> None:
     cv.refresh_conversations(db, config, account, now=NOW + timedelta(minutes=6))
     assert queue_ids(db) == ["One"]
     db.conn.execute("UPDATE conversations SET subject = 'marker'")
+    # An hour passing looks at incidents again, not at conversations nothing touched...
     cv.refresh_conversations(db, config, account, now=NOW + timedelta(hours=2))
+    assert queue_ids(db) == ["marker"]
+    # ...which the full rebuild recomputes all the same.
+    cv.rebuild_conversations(db, config, account, now=NOW + timedelta(hours=2))
     assert queue_ids(db) == ["One"]
     db.conn.execute("UPDATE conversations SET subject = 'marker'")
     cv.refresh_conversations(db, *make_config("oldest"), now=NOW + timedelta(hours=2))
