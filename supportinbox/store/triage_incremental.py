@@ -302,7 +302,7 @@ def refresh_changed(
             # Incidents from every report: the scope's as scored now, the others' as kept.
             reports = [c for c in load_candidates(conn) if c.id not in old and c.id not in new_ids]
             kept_reports = [c for c in reports if c.when >= work.cutoff]
-            tracked = track_incidents(conn, [*kept_reports, *work.candidates], work)
+            tracked = track_incidents(conn, [*kept_reports, *work.candidates], work, reuse=True)
             active = [t for t in tracked if t.status == incidents.ACTIVE]
             named = {cid for t in tracked for cid in t.members}
             stored = _stored(conn, named | old)
@@ -355,7 +355,7 @@ def refresh_changed(
                 tx, account, "temp.refresh_links", ours=mine, conversations=sorted(new_ids | set(again))
             )
             _unlink_unthreaded(tx, log.messages)
-            finish_write(db, tx, config, account, moment, log.seen, started, renames)
+            finish_write(db, tx, config, account, moment, log.seen, started, renames, work)
     finally:
         _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account) if log.content else previous.junk_suspects

@@ -518,6 +518,8 @@ class Scoring:
     matcher: keywords.KeywordMatcher
     cutoff: datetime
     candidates: list[incidents.IncidentCandidate] = dataclasses.field(default_factory=list)
+    reports_key: str = ""  # of the reports incident grouping read
+    found: tuple[str, list[incidents.Incident]] | None = None  # groups found anew, to keep
 
     @classmethod
     def start(
@@ -598,15 +600,87 @@ def thread_members(conn: sqlite3.Connection, threads: list[Thread]) -> list[tupl
 
 
 def track_incidents(
-    conn: sqlite3.Connection, candidates: Sequence[incidents.IncidentCandidate], scoring_: Scoring
+    conn: sqlite3.Connection,
+    candidates: Sequence[incidents.IncidentCandidate],
+    scoring_: Scoring,
+    *,
+    reuse: bool,
 ) -> list[incidents.Tracked]:
-    """The incidents after this refresh, from the kept ones and ``candidates``."""
+    """The incidents after this refresh, from the kept ones and ``candidates``.
+
+    With ``reuse``, the groups of the last refresh are taken when it grouped the same reports.
+    """
     kept = incident_store.load(conn)
     # Reports of a closed or quiet incident do not start it again.
     retired = {cid for t in kept if t.status != incidents.ACTIVE for cid in t.members}
     reports = [c for c in candidates if c.id not in retired]
-    found = incidents.find_incidents(reports, scoring_.cfg, scoring_.moment)
+    scoring_.reports_key = _reports_key(reports, scoring_.cfg)
+    found = _found_before(conn, scoring_.reports_key) if reuse else None
+    if found is None:
+        found = incidents.find_incidents(reports, scoring_.cfg, scoring_.moment)
+        scoring_.found = (scoring_.reports_key, found)
     return incidents.track(kept, found, reports, scoring_.cfg, scoring_.moment)
+
+
+def _reports_key(reports: Sequence[incidents.IncidentCandidate], cfg: TriageConfig) -> str:
+    digest = hashlib.sha256(cfg.model_dump_json().encode())
+    for c in sorted(reports, key=lambda c: c.id):
+        text = f"{c.id}|{c.customer}|{c.when.isoformat()}|{c.subject_terms!r}|{c.text_terms!r}\n"
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _found_before(conn: sqlite3.Connection, key: str) -> list[incidents.Incident] | None:
+    """The groups the last refresh found, if it grouped the very same reports (``key``).
+
+    Grouping reads only the reports (all within the look-back, as scored) and the settings,
+    so a change that leaves every report as it was (a flag, most new mail) skips it.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'incidents_found'").fetchone()
+    if row is None:
+        return None
+    try:
+        stored = json.loads(row[0])
+        if stored["key"] != key:
+            return None
+        return [
+            incidents.Incident(
+                id=str(i["id"]),
+                signal=str(i["signal"]),
+                customers=int(i["customers"]),
+                span=timedelta(seconds=float(i["span"])),
+                conversation_ids=tuple(str(c) for c in i["conversation_ids"]),
+                stems=tuple(str(t) for t in i["stems"]),
+                first_at=datetime.fromisoformat(i["first_at"]),
+                last_at=datetime.fromisoformat(i["last_at"]),
+            )
+            for i in stored["found"]
+        ]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_found(db: Database, scoring_: Scoring) -> None:
+    if scoring_.found is None:
+        return
+    key, found = scoring_.found
+    value = {
+        "key": key,
+        "found": [
+            {
+                "id": i.id,
+                "signal": i.signal,
+                "customers": i.customers,
+                "span": i.span.total_seconds(),
+                "conversation_ids": list(i.conversation_ids),
+                "stems": list(i.stems),
+                "first_at": i.first_at.isoformat(),
+                "last_at": i.last_at.isoformat(),
+            }
+            for i in found
+        ],
+    }
+    db.set_meta("incidents_found", json.dumps(value, ensure_ascii=False))
 
 
 def save_candidates(
@@ -670,6 +744,7 @@ def finish_write(
     seen: int,
     started: int,
     renames: dict[str, str],
+    scoring_: Scoring,
 ) -> None:
     """The end of a refresh's write: settings it used, the change log it consumed, its key.
 
@@ -682,6 +757,7 @@ def finish_write(
     # copies of our own mail (store/ours.py).
     db.set_meta("triage_our_address", account.email.lower())
     db.set_meta("our_message_id_domain", message_id_domain(account))
+    _save_found(db, scoring_)
     tx.execute("DELETE FROM triage_dirty WHERE seq <= ? OR seq > ?", (seen, started))
     left = tx.execute("SELECT EXISTS(SELECT 1 FROM triage_dirty)").fetchone()[0]
     if left:
@@ -731,7 +807,7 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
             score_conversations(conn, account, mine, members, work)
             conversation_count = len(members)
             del members
-            tracked = track_incidents(conn, work.candidates, work)
+            tracked = track_incidents(conn, work.candidates, work, reuse=False)
             active = [t for t in tracked if t.status == incidents.ACTIVE]
             apply_incidents(conn, active, work, {})
 
@@ -754,7 +830,7 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
                 f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
                 THREADED_ROLES,
             )
-            finish_write(db, tx, config, account, moment, seen, started, renames)
+            finish_write(db, tx, config, account, moment, seen, started, renames, work)
     finally:
         _drop_scratch(conn)
     suspects = refresh_junk_verdicts(db, account)
