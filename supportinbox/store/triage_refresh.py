@@ -624,9 +624,15 @@ def track_incidents(
 
 def _reports_key(reports: Sequence[incidents.IncidentCandidate], cfg: TriageConfig) -> str:
     digest = hashlib.sha256(cfg.model_dump_json().encode())
+    names = [f.name for f in dataclasses.fields(incidents.IncidentCandidate)]
     for c in sorted(reports, key=lambda c: c.id):
-        text = f"{c.id}|{c.customer}|{c.when.isoformat()}|{c.subject_terms!r}|{c.text_terms!r}\n"
-        digest.update(text.encode("utf-8", "surrogatepass"))
+        # Terms read back from the cache are lists, fresh ones may be tuples: the same report.
+        values = tuple(
+            tuple(map(tuple, value)) if name.endswith("_terms") else value
+            for name in names
+            for value in (getattr(c, name),)
+        )
+        digest.update(repr(values).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

@@ -331,3 +331,35 @@ def test_the_partial_path_does_the_refreshes(tmp_path: Path, counting: list[bool
         assert counting and all(counting)
     finally:
         db.close()
+
+
+def test_reports_are_grouped_again_only_when_they_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supportinbox.domain import incidents
+
+    grouped: list[int] = []
+    real = incidents.find_incidents
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        grouped.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(incidents, "find_incidents", counted)
+    config, account = make_config()
+    db = open_database(tmp_path / "cache.sqlite3")
+    try:
+        box = Mailbox(db, tmp_path, config, account)
+        for i in range(3):
+            box.mail(i, 0, 20 * i)  # three customers: "PDF export is broken"
+        cv.refresh_conversations(db, config, account, now=box.now)
+        assert [i.title for i in incident_store.list_incidents(db)]
+        grouped.clear()
+        box.apply(("flag", 1, 1, 0))
+        box.compare()  # the full rebuild of the copy groups; the partial refresh does not
+        assert grouped == [1]
+        box.apply(("new", 1, 1, 5))  # another report of the outage
+        box.compare()
+        assert grouped == [1, 1, 1]
+    finally:
+        db.close()
