@@ -4,7 +4,8 @@ Generates 100,000 messages in about 30,000 conversations (customer mail in INBOX
 replies in Sent, threaded by headers) into a temporary cache, then times:
 
 * the refresh run after each sync: cold (every message gets linked), after a sync that
-  brought nothing (only the clock is applied), after one flag change (full recompute),
+  brought nothing (only the clock is applied), after one flag change (the partial refresh:
+  ``bench/refresh_bench.py`` sets it beside the full one),
 * the clock step run before every read (nothing due, and a whole day passing),
 * the first page of the queue (``list_queue``, one query over the queue index),
 * the baseline: the same page by a naive full scan that sorts the table (``NOT INDEXED``),
