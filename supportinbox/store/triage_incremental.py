@@ -106,43 +106,19 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 
 def _linked(conn: sqlite3.Connection, conversations: Iterable[str]) -> set[int]:
     """Row ids of the messages the last refresh linked to ``conversations``."""
-    found: set[int] = set()
-    for chunk in _chunks(sorted(conversations)):
-        found.update(
-            int(r[0])
-            for r in conn.execute(
-                "SELECT id FROM messages INDEXED BY messages_conversation "
-                f"WHERE {_in('conversation_id', len(chunk))}",
-                chunk,
-            )
-        )
-    return found
+    select = "SELECT id FROM messages INDEXED BY messages_conversation WHERE conversation_id"
+    return {int(r[0]) for r in _rows_by_id(conn, select, sorted(conversations))}
 
 
 def _sharing(conn: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
     """Conversations that had any of ``keys`` at the last refresh."""
-    found: set[str] = set()
-    for chunk in _chunks(sorted(keys)):
-        found.update(
-            str(r[0])
-            for r in conn.execute(
-                f"SELECT DISTINCT conversation_id FROM conversation_keys WHERE {_in('key', len(chunk))}",
-                chunk,
-            )
-        )
-    return found
+    select = "SELECT conversation_id FROM conversation_keys WHERE key"
+    return {str(r[0]) for r in _rows_by_id(conn, select, sorted(keys))}
 
 
 def _keys_of(conn: sqlite3.Connection, conversations: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(sorted(conversations)):
-        found.update(
-            str(r[0])
-            for r in conn.execute(
-                f"SELECT key FROM conversation_keys WHERE {_in('conversation_id', len(chunk))}", chunk
-            )
-        )
-    return found
+    select = "SELECT key FROM conversation_keys WHERE conversation_id"
+    return {str(r[0]) for r in _rows_by_id(conn, select, sorted(conversations))}
 
 
 def _scope(
@@ -191,27 +167,19 @@ def _collides(conn: sqlite3.Connection, old: set[str], threads: Sequence[Thread]
 
 
 def _states(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, State]:
-    states: dict[str, State] = {}
-    for chunk in _chunks(sorted(ids)):
-        for r in conn.execute(
-            "SELECT conversation_id, status, snoozed_until, assigned_to, updated_at FROM conversation_state "
-            f"WHERE {_in('conversation_id', len(chunk))}",
-            chunk,
-        ):
-            states[str(r[0])] = State(r[1], parse_time(r[2]), r[3], parse_time(r[4]))
-    return states
+    select = (
+        "SELECT conversation_id, status, snoozed_until, assigned_to, updated_at FROM conversation_state "
+        "WHERE conversation_id"
+    )
+    return {
+        str(r[0]): State(r[1], parse_time(r[2]), r[3], parse_time(r[4]))
+        for r in _rows_by_id(conn, select, sorted(ids))
+    }
 
 
 def _old_links(conn: sqlite3.Connection, conversations: Iterable[str]) -> dict[int, str]:
-    links: dict[int, str] = {}
-    for chunk in _chunks(sorted(conversations)):
-        for r in conn.execute(
-            "SELECT id, conversation_id FROM messages INDEXED BY messages_conversation "
-            f"WHERE {_in('conversation_id', len(chunk))}",
-            chunk,
-        ):
-            links[int(r[0])] = str(r[1])
-    return links
+    select = "SELECT id, conversation_id FROM messages INDEXED BY messages_conversation WHERE conversation_id"
+    return {int(r[0]): str(r[1]) for r in _rows_by_id(conn, select, sorted(conversations))}
 
 
 def _stored(
@@ -219,33 +187,25 @@ def _stored(
 ) -> dict[str, tuple[str | None, str | None, str, int]]:
     """Stored conversations among ``ids``: (incident id, its reason line, customer, message count)."""
     out: dict[str, tuple[str | None, str | None, str, int]] = {}
-    for chunk in _chunks(sorted(ids)):
-        for r in conn.execute(
-            "SELECT id, incident_id, reasons, customer_email, message_count FROM conversations "
-            f"WHERE {_in('id', len(chunk))}",
-            chunk,
-        ):
-            reason = None
-            if r[1] is not None:
-                try:
-                    reason = str(json.loads(r[2])[0])
-                except (ValueError, IndexError, TypeError):
-                    reason = ""
-            out[str(r[0])] = (r[1], reason, str(r[3]), int(r[4]))
+    select = "SELECT id, incident_id, reasons, customer_email, message_count FROM conversations WHERE id"
+    for r in _rows_by_id(conn, select, sorted(ids)):
+        reason = None
+        if r[1] is not None:
+            try:
+                reason = str(json.loads(r[2])[0])
+            except (ValueError, IndexError, TypeError):
+                reason = ""
+        out[str(r[0])] = (r[1], reason, str(r[3]), int(r[4]))
     return out
 
 
 def _members_now(conn: sqlite3.Connection, ids: Iterable[str]) -> list[tuple[str, tuple[int, ...]]]:
     """Conversations outside the scope with their messages as linked (oldest first, as threaded)."""
     grouped: dict[str, list[tuple[datetime, int]]] = {}
-    for chunk in _chunks(sorted(ids)):
-        for r in conn.execute(
-            "SELECT id, conversation_id, date, internaldate FROM messages "
-            f"WHERE {_in('conversation_id', len(chunk))}",
-            chunk,
-        ):
-            when = message_time(r[2], r[3]) or _EARLIEST
-            grouped.setdefault(str(r[1]), []).append((when, int(r[0])))
+    select = "SELECT id, conversation_id, date, internaldate FROM messages WHERE conversation_id"
+    for r in _rows_by_id(conn, select, sorted(ids)):
+        when = message_time(r[2], r[3]) or _EARLIEST
+        grouped.setdefault(str(r[1]), []).append((when, int(r[0])))
     return [(cid, tuple(rowid for _, rowid in sorted(rows))) for cid, rows in sorted(grouped.items())]
 
 
@@ -344,12 +304,9 @@ def refresh_changed(
             )
             stale = [c.id for c in reports if c.when < work.cutoff]
             save_candidates(tx, work.candidates, [*replaced, *stale])
-            existing: set[str] = set()
-            for chunk in _chunks(sorted(named)):
-                existing.update(
-                    str(r[0])
-                    for r in tx.execute(f"SELECT id FROM conversations WHERE {_in('id', len(chunk))}", chunk)
-                )
+            existing = {
+                str(r[0]) for r in _rows_by_id(tx, "SELECT id FROM conversations WHERE id", sorted(named))
+            }
             incident_store.save(tx, tracked, existing, moment)
             facts.record_after_refresh(
                 tx, account, "temp.refresh_links", ours=mine, conversations=sorted(new_ids | set(again))
