@@ -18,7 +18,6 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
-from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.when import example_wake_up, parse_time
@@ -244,6 +243,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         if message.subject and message.subject != summary.subject:
             console.print(Text(f"Subject: {one_line(message.subject)}", style="dim"))
         if message.reply_to and not message.from_us:
+            from supportinbox.domain.replies import reply_to_elsewhere
+
             reply_to = message.reply_to.split()
             elsewhere = " (differs from sender)" if reply_to_elsewhere(message.from_addr, reply_to) else ""
             console.print(Text(f"Reply-To: {one_line(', '.join(reply_to))}{elsewhere}", style="dim"))

@@ -19,6 +19,7 @@ when someone set it open by hand.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -26,7 +27,6 @@ from collections.abc import Sequence
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import own_addresses
-from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.store.conversation_rows import iso, message_time
@@ -41,7 +41,6 @@ KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED)
 
 # Bumped when what is recorded changes: the next refresh then looks at every message again.
 FACTS_VERSION = "1"
-_AGENT = re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 _UPSERT = (
     "INSERT INTO support_events(key, conversation_id, kind, at, agent, customer) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET conversation_id = excluded.conversation_id "
@@ -49,12 +48,21 @@ _UPSERT = (
 )
 
 
+@functools.cache
+def _agent_header() -> re.Pattern[str]:
+    # Where replies are built (templates, the mail parser) is loaded only when a reply is
+    # read, not by every refresh or queue listing that imports this module.
+    from supportinbox.domain.replies import AGENT_HEADER
+
+    return re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
 def agent_of(headers: str | bytes) -> str:
     """The agent a reply names in its header block ('' when written elsewhere)."""
     if isinstance(headers, bytes):
         headers = headers.decode("utf-8", "replace")
     head = headers.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
-    found = _AGENT.search(head)
+    found = _agent_header().search(head)
     return one_line(found.group(1), limit=64) if found else ""
 
 

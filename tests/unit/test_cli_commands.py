@@ -130,3 +130,13 @@ def test_a_command_module_that_fails_to_import_is_an_error_not_a_missing_command
     # The details are there for whoever asks for them.
     debug = _run_with_broken_import(["--debug", *argv], tmp_path)
     assert debug.returncode != 0 and "supportinbox.mail.drafts" in debug.stderr, debug.stderr
+
+
+def test_the_queue_as_json_loads_no_reply_or_template_code(tmp_path: Path) -> None:
+    from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text(OFFLINE_ACCOUNT_CONFIG)
+    loaded = _loaded_after(["list", "--json"], tmp_path)
+    assert "supportinbox.store.conversations" in loaded  # the queue was read
+    assert not {"jinja2", "rich", "supportinbox.domain.replies", "supportinbox.domain.templates"} & loaded
