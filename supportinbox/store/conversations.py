@@ -43,7 +43,7 @@ from supportinbox.store.conversation_rows import (
 from supportinbox.store.db import Database
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
 from supportinbox.store.rows import columns, load, sql
-from supportinbox.store.triage_refresh import (
+from supportinbox.store.triage_fresh import (
     RefreshResult,
     apply_clock,
     rebuild_conversations,

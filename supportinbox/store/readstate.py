@@ -16,7 +16,7 @@ from supportinbox.store import pending
 from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
 from supportinbox.store.messages import change_flags
-from supportinbox.store.triage_refresh import keeping_current
+from supportinbox.store.triage_fresh import keeping_current
 
 SEEN = "\\Seen"
 

@@ -39,22 +39,24 @@ from supportinbox.store.conversation_rows import State, message_time
 from supportinbox.store.db import Database
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail_among
+from supportinbox.store.triage_fresh import (
+    RefreshResult,
+    _config_fingerprint,
+    _last_result,
+    apply_clock,
+    dirty_mark,
+)
 from supportinbox.store.triage_refresh import (
     THREADED_ROLES,
-    RefreshResult,
     Scoring,
-    _config_fingerprint,
     _create_scratch,
     _drop_scratch,
-    _last_result,
     _load,
     _renamed_states,
     _rows_by_id,
     _snapshot,
     _write_conversations,
-    apply_clock,
     apply_incidents,
-    dirty_mark,
     finish_write,
     load_candidates,
     rename_states,

@@ -1,9 +1,11 @@
-"""Recomputing the triage queue from the cache: threading, scoring, incidents, the clock.
+"""Recomputing the triage queue from the cache: threading, scoring, incidents.
 
-:func:`refresh_conversations` runs after each sync and rewrites ``conversations`` from the
-``messages`` of the inbox and sent folders plus the manual ``conversation_state``. The
-clock-dependent part (SLA guard, snooze wake-up) is applied by :func:`apply_clock` with
-indexed UPDATEs, so reading the queue stays cheap while time moves on.
+:func:`~supportinbox.store.triage_fresh.refresh_conversations` runs after each sync and,
+when something changed, rewrites ``conversations`` from the ``messages`` of the inbox and
+sent folders plus the manual ``conversation_state`` through :func:`recompute`. The
+clock-dependent part (SLA guard, snooze wake-up) is applied by
+:func:`~supportinbox.store.triage_fresh.apply_clock`, so reading the queue stays cheap
+while time moves on.
 """
 
 from __future__ import annotations
@@ -48,25 +50,42 @@ from supportinbox.store.conversation_rows import (
     iso,
     load_states,
     message_time,
-    now_utc,
     status_fields,
 )
 from supportinbox.store.db import Database, storage_error
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
+from supportinbox.store.triage_fresh import (
+    RECOMPUTE_AFTER as RECOMPUTE_AFTER,
+)
+from supportinbox.store.triage_fresh import (
+    SCORING_VERSION as SCORING_VERSION,
+)
+from supportinbox.store.triage_fresh import (
+    RefreshResult,
+    _config_fingerprint,
+    _inputs_key,
+    apply_clock,
+    dirty_mark,
+)
+from supportinbox.store.triage_fresh import (
+    keeping_current as keeping_current,
+)
+from supportinbox.store.triage_fresh import (
+    rebuild_conversations as rebuild_conversations,
+)
+from supportinbox.store.triage_fresh import (
+    refresh_conversations as refresh_conversations,
+)
+from supportinbox.store.triage_fresh import (
+    refresh_if_stale as refresh_if_stale,
+)
 
 THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_READ = 20000  # quoted history first (bottom-posting) must not hide the new text
 BODY_CHARS_SCORED = 2000  # of the customer's own new text
 _SCORE_SLICE = 2000  # conversations whose message details and bodies are held at once
-RECOMPUTE_AFTER = timedelta(hours=1)
-# Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
-# the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
-SCORING_VERSION = (
-    "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
-    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing|loanwords|contractions"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,14 +293,6 @@ def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, _Body]
 # --- refresh ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RefreshResult:
-    conversations: int
-    messages: int
-    incidents: int
-    junk_suspects: int
-
-
 _CONVERSATION_COLUMNS = (
     "id",
     "subject",
@@ -391,104 +402,6 @@ def _write_conversations(conn: sqlite3.Connection, replaced: Sequence[str] | Non
         f"UPDATE messages SET conversation_id = (SELECT l.conversation FROM temp.{_SCRATCH_LINKS} l "
         f"WHERE l.message = messages.id) WHERE id IN (SELECT message FROM temp.{_SCRATCH_LINKS})"
     )
-
-
-def _config_fingerprint(config: Config, account: AccountConfig) -> str:
-    settings = config.sla_settings(account).model_dump_json()
-    own = " ".join(own_addresses(account))
-    text = f"{SCORING_VERSION}|{config.triage.model_dump_json()}|{settings}|{own}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def dirty_mark(conn: sqlite3.Connection) -> int:
-    """The newest entry of the change log (``triage_dirty``; 0 when it is empty)."""
-    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM triage_dirty").fetchone()[0])
-
-
-def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
-    """Changes whenever anything the refresh reads changes (messages, manual state, config).
-
-    Messages and manual state write the change log by trigger (migration 14), so its newest
-    entry stands for both; the input version also counts an incident closed by hand.
-    """
-    version = db.get_meta("triage_input_version") or "0"
-    return f"{version}|{_config_fingerprint(config, account)}|{dirty_mark(db.conn)}"
-
-
-@contextmanager
-def keeping_current(db: Database, config: Config, account: AccountConfig) -> Iterator[None]:
-    """Around a change whose effect on the queue rows the caller writes itself.
-
-    A queue that was up to date before stays up to date after, so a small change (a
-    message marked read) does not make the next reader recompute the whole mailbox.
-    Use inside the change's transaction.
-    """
-    current = db.get_meta("triage_refreshed") == _inputs_key(db, config, account)
-    yield
-    if current:
-        db.set_meta("triage_refreshed", _inputs_key(db, config, account))
-
-
-def _up_to_date(db: Database, key: str, now: datetime) -> bool:
-    if db.get_meta("triage_refreshed") != key:
-        return False
-    last = parse_time(db.get_meta("triage_refreshed_at"))
-    # Incidents look back from "now", so even unchanged input is recomputed now and then.
-    return last is not None and last <= now < last + RECOMPUTE_AFTER
-
-
-def refresh_conversations(
-    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
-) -> RefreshResult:
-    """Bring every conversation up to date: threading, scores, order, links, incidents.
-
-    Spam-folder verdicts are recomputed too, as they depend on the same links.
-
-    Manual state whose conversation id changed (a thread gained an older root) moves
-    with the messages, so a status set by hand is never lost.
-
-    When nothing it reads has changed since the last run (less than
-    :data:`RECOMPUTE_AFTER` ago), only the clock is applied: a sync that brought no
-    news costs milliseconds. Otherwise only the conversations the change log names are
-    recomputed (:mod:`supportinbox.store.triage_incremental`), with those they thread
-    with and those whose incident changes; :func:`rebuild_conversations` recomputes all.
-    """
-    moment = now_utc(now)
-    key = _inputs_key(db, config, account)
-    if _up_to_date(db, key, moment):
-        apply_clock(db, moment)
-        stored = _last_result(db)
-        if stored is not None:
-            return stored
-    return _recompute(db, config, account, moment)
-
-
-def rebuild_conversations(
-    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
-) -> RefreshResult:
-    """Recompute every conversation from the whole cache, whatever changed."""
-    with _refreshing(db):
-        return _refresh(db, config, account, now_utc(now))
-
-
-def _recompute(db: Database, config: Config, account: AccountConfig, moment: datetime) -> RefreshResult:
-    from supportinbox.store.triage_incremental import refresh_changed
-
-    with _refreshing(db):
-        outcome = refresh_changed(db, config, account, moment)
-        if outcome is None:
-            outcome = _refresh(db, config, account, moment)
-    return outcome
-
-
-def _last_result(db: Database) -> RefreshResult | None:
-    stored = db.get_meta("triage_last_result")
-    if stored:
-        try:
-            return RefreshResult(**json.loads(stored))
-        except (TypeError, ValueError):
-            pass
-    return None
 
 
 @contextmanager
@@ -1107,71 +1020,14 @@ def _renamed_states(
     return renames
 
 
-def refresh_if_stale(
-    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
-) -> bool:
-    """Recompute what changed in the conversations' inputs, else apply only the clock.
+def recompute(
+    db: Database, config: Config, account: AccountConfig, moment: datetime, *, partial: bool
+) -> RefreshResult:
+    """Run a refresh now: the partial one when ``partial`` and it can, else the full one."""
+    from supportinbox.store.triage_incremental import refresh_changed
 
-    Returns True when a refresh ran.
-    """
-    moment = now_utc(now)
-    key = _inputs_key(db, config, account)
-    if _up_to_date(db, key, moment):
-        apply_clock(db, moment)
-        return False
-    _recompute(db, config, account, moment)
-    return True
-
-
-def apply_clock(db: Database, now: datetime | None = None) -> int:
-    """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
-
-    Each step is an indexed range over the rows whose state changes, so an unchanged
-    queue costs three index probes and no write. The steps set the columns through the
-    SLA rule's SQL (:func:`sla.level_sql` for the promise, :func:`sla.guard_sql` for the
-    starvation guard): an urgent conversation or an incident is never moved down when its
-    guard ticks over, and a guard breach moves the conversation ahead of the unbreached
-    ones of its band.
-    """
-    moment = iso(now_utc(now))
-    conn = db.conn
-    ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
-    # The promise (what is said) and the starvation guard (what moves the row) tick apart.
-    clocks = (
-        ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
-        ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),
-    )
-    checks = " ".join(
-        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?) "
-        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} IN ({ok}, {warn}) "
-        f"AND {due_at} <= ?)"
-        for level, warn_at, due_at, _ in clocks
-    )
-    snoozed = "EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?)"
-    due = conn.execute(
-        f"SELECT {snoozed} {checks}",
-        (moment,) * (1 + 2 * len(clocks)),
-    ).fetchone()[0]
-    if not due:
-        return 0
-    before = conn.total_changes
-    with db.transaction() as tx:
-        # A woken conversation starts its SLA again from the level the next steps check.
-        tx.execute(
-            f"UPDATE conversations SET status = 'open', {sla.level_sql(ok)}, {sla.guard_sql(ok)}, "
-            "waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
-            "WHERE status = 'snoozed' AND snoozed_until <= ?",
-            (moment,),
-        )
-        for level, warn_at, due_at, set_sql in clocks:
-            tx.execute(
-                f"UPDATE conversations SET {set_sql(breached)} "
-                f"WHERE status = 'open' AND {level} IN ({ok}, {warn}) AND {due_at} <= ?",
-                (moment,),
-            )
-            tx.execute(
-                f"UPDATE conversations SET {set_sql(warn)} "
-                f"WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?",
-                (moment,),
-            )
-    return conn.total_changes - before
+    with _refreshing(db):
+        outcome = refresh_changed(db, config, account, moment) if partial else None
+        if outcome is None:
+            outcome = _refresh(db, config, account, moment)
+    return outcome

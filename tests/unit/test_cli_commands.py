@@ -140,3 +140,17 @@ def test_the_queue_as_json_loads_no_reply_or_template_code(tmp_path: Path) -> No
     loaded = _loaded_after(["list", "--json"], tmp_path)
     assert "supportinbox.store.conversations" in loaded  # the queue was read
     assert not {"jinja2", "rich", "supportinbox.domain.replies", "supportinbox.domain.templates"} & loaded
+
+
+def test_a_current_queue_is_read_without_loading_the_refresh(tmp_path: Path) -> None:
+    from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.toml").write_text(OFFLINE_ACCOUNT_CONFIG)
+    assert "supportinbox.store.triage_refresh" in _loaded_after(["list", "--json"], tmp_path)  # the first
+    loaded = _loaded_after(["list", "--json"], tmp_path)
+    assert "supportinbox.store.triage_fresh" in loaded
+    assert (
+        not {"supportinbox.store.triage_refresh", "supportinbox.store.junk", "supportinbox.domain.quoting"}
+        & loaded
+    )

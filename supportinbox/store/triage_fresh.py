@@ -1,0 +1,208 @@
+"""Whether the triage queue is up to date, the clock, and the way into a refresh.
+
+Reading the queue needs only this: is anything the conversations are computed from newer
+than the last refresh (:func:`refresh_if_stale`), and the clock (:func:`apply_clock`), which
+wakes snoozed conversations and moves SLA levels with indexed UPDATEs. The refresh itself
+(threading, scoring, incidents, Junk verdicts: :mod:`supportinbox.store.triage_refresh` and
+:mod:`supportinbox.store.triage_incremental`) is imported only when something changed, so
+a command that finds the queue current does not load it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from supportinbox.config import AccountConfig, Config
+from supportinbox.domain import sla
+from supportinbox.domain.customer import own_addresses
+from supportinbox.domain.when import parse_time
+from supportinbox.store.conversation_rows import iso, now_utc
+from supportinbox.store.db import Database
+
+RECOMPUTE_AFTER = timedelta(hours=1)
+# Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
+# the first refresh after an upgrade instead of waiting for RECOMPUTE_AFTER.
+SCORING_VERSION = (
+    "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
+    "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing|loanwords|contractions"
+)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    conversations: int
+    messages: int
+    incidents: int
+    junk_suspects: int
+
+
+def _config_fingerprint(config: Config, account: AccountConfig) -> str:
+    settings = config.sla_settings(account).model_dump_json()
+    own = " ".join(own_addresses(account))
+    text = f"{SCORING_VERSION}|{config.triage.model_dump_json()}|{settings}|{own}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def dirty_mark(conn: sqlite3.Connection) -> int:
+    """The newest entry of the change log (``triage_dirty``; 0 when it is empty)."""
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM triage_dirty").fetchone()[0])
+
+
+def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
+    """Changes whenever anything the refresh reads changes (messages, manual state, config).
+
+    Messages and manual state write the change log by trigger (migration 14), so its newest
+    entry stands for both; the input version also counts an incident closed by hand.
+    """
+    version = db.get_meta("triage_input_version") or "0"
+    return f"{version}|{_config_fingerprint(config, account)}|{dirty_mark(db.conn)}"
+
+
+@contextmanager
+def keeping_current(db: Database, config: Config, account: AccountConfig) -> Iterator[None]:
+    """Around a change whose effect on the queue rows the caller writes itself.
+
+    A queue that was up to date before stays up to date after, so a small change (a
+    message marked read) does not make the next reader recompute the whole mailbox.
+    Use inside the change's transaction.
+    """
+    current = db.get_meta("triage_refreshed") == _inputs_key(db, config, account)
+    yield
+    if current:
+        db.set_meta("triage_refreshed", _inputs_key(db, config, account))
+
+
+def _up_to_date(db: Database, key: str, now: datetime) -> bool:
+    if db.get_meta("triage_refreshed") != key:
+        return False
+    last = parse_time(db.get_meta("triage_refreshed_at"))
+    # Incidents look back from "now", so even unchanged input is recomputed now and then.
+    return last is not None and last <= now < last + RECOMPUTE_AFTER
+
+
+def refresh_conversations(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> RefreshResult:
+    """Bring every conversation up to date: threading, scores, order, links, incidents.
+
+    Spam-folder verdicts are recomputed too, as they depend on the same links.
+
+    Manual state whose conversation id changed (a thread gained an older root) moves
+    with the messages, so a status set by hand is never lost.
+
+    When nothing it reads has changed since the last run (less than
+    :data:`RECOMPUTE_AFTER` ago), only the clock is applied: a sync that brought no
+    news costs milliseconds. Otherwise only the conversations the change log names are
+    recomputed (:mod:`supportinbox.store.triage_incremental`), with those they thread
+    with and those whose incident changes; :func:`rebuild_conversations` recomputes all.
+    """
+    moment = now_utc(now)
+    key = _inputs_key(db, config, account)
+    if _up_to_date(db, key, moment):
+        apply_clock(db, moment)
+        stored = _last_result(db)
+        if stored is not None:
+            return stored
+    return _recompute(db, config, account, moment)
+
+
+def rebuild_conversations(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> RefreshResult:
+    """Recompute every conversation from the whole cache, whatever changed."""
+    from supportinbox.store.triage_refresh import recompute
+
+    return recompute(db, config, account, now_utc(now), partial=False)
+
+
+def _recompute(db: Database, config: Config, account: AccountConfig, moment: datetime) -> RefreshResult:
+    # The refresh (threading, scoring, incidents, Junk verdicts) loads only when it runs.
+    from supportinbox.store.triage_refresh import recompute
+
+    return recompute(db, config, account, moment, partial=True)
+
+
+def _last_result(db: Database) -> RefreshResult | None:
+    stored = db.get_meta("triage_last_result")
+    if stored:
+        try:
+            return RefreshResult(**json.loads(stored))
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
+def refresh_if_stale(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None = None
+) -> bool:
+    """Recompute what changed in the conversations' inputs, else apply only the clock.
+
+    Returns True when a refresh ran.
+    """
+    moment = now_utc(now)
+    key = _inputs_key(db, config, account)
+    if _up_to_date(db, key, moment):
+        apply_clock(db, moment)
+        return False
+    _recompute(db, config, account, moment)
+    return True
+
+
+def apply_clock(db: Database, now: datetime | None = None) -> int:
+    """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
+
+    Each step is an indexed range over the rows whose state changes, so an unchanged
+    queue costs three index probes and no write. The steps set the columns through the
+    SLA rule's SQL (:func:`sla.level_sql` for the promise, :func:`sla.guard_sql` for the
+    starvation guard): an urgent conversation or an incident is never moved down when its
+    guard ticks over, and a guard breach moves the conversation ahead of the unbreached
+    ones of its band.
+    """
+    moment = iso(now_utc(now))
+    conn = db.conn
+    ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
+    # The promise (what is said) and the starvation guard (what moves the row) tick apart.
+    clocks = (
+        ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
+        ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),
+    )
+    checks = " ".join(
+        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?) "
+        f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} IN ({ok}, {warn}) "
+        f"AND {due_at} <= ?)"
+        for level, warn_at, due_at, _ in clocks
+    )
+    snoozed = "EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?)"
+    due = conn.execute(
+        f"SELECT {snoozed} {checks}",
+        (moment,) * (1 + 2 * len(clocks)),
+    ).fetchone()[0]
+    if not due:
+        return 0
+    before = conn.total_changes
+    with db.transaction() as tx:
+        # A woken conversation starts its SLA again from the level the next steps check.
+        tx.execute(
+            f"UPDATE conversations SET status = 'open', {sla.level_sql(ok)}, {sla.guard_sql(ok)}, "
+            "waiting_since = COALESCE(unanswered_since, snoozed_until), snoozed_until = NULL "
+            "WHERE status = 'snoozed' AND snoozed_until <= ?",
+            (moment,),
+        )
+        for level, warn_at, due_at, set_sql in clocks:
+            tx.execute(
+                f"UPDATE conversations SET {set_sql(breached)} "
+                f"WHERE status = 'open' AND {level} IN ({ok}, {warn}) AND {due_at} <= ?",
+                (moment,),
+            )
+            tx.execute(
+                f"UPDATE conversations SET {set_sql(warn)} "
+                f"WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?",
+                (moment,),
+            )
+    return conn.total_changes - before
