@@ -361,7 +361,8 @@ ALTER TABLE outbox ADD COLUMN held_by TEXT;
     14: """
 -- What changed since the last conversation refresh, so the next one recomputes only the
 -- conversations it touches (store/triage_refresh.py). One row per inserted, changed or
--- deleted message (with the conversation it was linked to), per manual state change, per
+-- deleted message (with the conversation it was linked to), per manual state change (what
+-- the refresh reads of it: a server sequence number written back is none), per
 -- outbox Message-ID (it makes a copy of the mail ours); kind 'flags' when only the flags of
 -- a message changed, 'all' when a folder's role changed (everything is recomputed).
 CREATE TABLE triage_dirty (
@@ -423,7 +424,11 @@ END;
 CREATE TRIGGER triage_dirty_state_insert AFTER INSERT ON conversation_state BEGIN
     INSERT INTO triage_dirty(conversation_id, kind) VALUES (NEW.conversation_id, 'state');
 END;
-CREATE TRIGGER triage_dirty_state_update AFTER UPDATE ON conversation_state BEGIN
+CREATE TRIGGER triage_dirty_state_update AFTER UPDATE ON conversation_state
+WHEN OLD.conversation_id IS NOT NEW.conversation_id OR OLD.status IS NOT NEW.status
+    OR OLD.snoozed_until IS NOT NEW.snoozed_until OR OLD.assigned_to IS NOT NEW.assigned_to
+    OR OLD.updated_at IS NOT NEW.updated_at OR OLD.updated_by IS NOT NEW.updated_by
+BEGIN
     INSERT INTO triage_dirty(conversation_id, kind) VALUES (OLD.conversation_id, 'state');
     INSERT INTO triage_dirty(conversation_id, kind) VALUES (NEW.conversation_id, 'state');
 END;

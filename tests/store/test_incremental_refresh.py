@@ -363,3 +363,23 @@ def test_reports_are_grouped_again_only_when_they_changed(
         assert grouped == [1, 1, 1]
     finally:
         db.close()
+
+
+def test_state_written_again_unchanged_leaves_the_queue_current(tmp_path: Path) -> None:
+    """A teammate sync that rewrites a state row as it was (or only its server sequence) changes nothing."""
+    config, account = make_config()
+    db = open_database(tmp_path / "cache.sqlite3")
+    try:
+        box = Mailbox(db, tmp_path, config, account)
+        box.mail(0, 0, 5)
+        cv.refresh_conversations(db, config, account, now=box.now)
+        box.apply(("assign", 0, 0, 0))
+        assert cv.refresh_if_stale(db, config, account, now=box.now)
+        with db.transaction() as tx:
+            tx.execute("UPDATE conversation_state SET modseq = 7, assigned_to = assigned_to")
+        assert not cv.refresh_if_stale(db, config, account, now=box.now)
+        with db.transaction() as tx:
+            tx.execute("UPDATE conversation_state SET assigned_to = 'carol'")
+        assert cv.refresh_if_stale(db, config, account, now=box.now)
+    finally:
+        db.close()
