@@ -136,7 +136,6 @@ def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db:
     """
     from supportinbox.app import outbox as outbox_use
     from supportinbox.app.context import AccountContext
-    from supportinbox.cli.reply_cmds import describe_outcome
     from supportinbox.errors import UserError
     from supportinbox.mail import outbox as sender
 
@@ -151,6 +150,9 @@ def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db:
             if outcome.status == sender.SendStatus.UNFINISHED:
                 click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)
         elif outcome.status != sender.SendStatus.CANCELLED:
+            # The reply commands (templates, drafts) load only when a reply did not go out.
+            from supportinbox.cli.reply_cmds import describe_outcome
+
             click.echo(f"supportinbox: warning: outbox: {one_line(describe_outcome(outcome))}", err=True)
 
 

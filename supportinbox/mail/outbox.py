@@ -54,7 +54,6 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -197,6 +196,8 @@ def queue_reply(
     not_before: datetime | None,
 ) -> int:
     """Write the reply to the outbox (committed) and return its id; nothing is sent yet."""
+    from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
+
     message_id = str(msg["Message-ID"] or "").strip()
     if not split_msgids(message_id):
         raise SendRefused("the reply has no valid Message-ID")
@@ -498,6 +499,10 @@ def _uncertain(db: Database, row: OutboxRow) -> Outcome:
 
 def _parent_id(row: OutboxRow) -> str | None:
     """The Message-ID the reply answers (its In-Reply-To)."""
+    # Building replies (templates, Jinja2) loads only when one is queued or sent, not by
+    # every sync that finds the outbox empty.
+    from supportinbox.domain.replies import split_msgids
+
     parsed = message_from_bytes(row.raw, policy=policy.default)
     parents = split_msgids(str(parsed["In-Reply-To"] or ""))
     return parents[0] if parents else None

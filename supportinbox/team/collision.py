@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.replies import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -42,6 +41,7 @@ from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, lo
 from supportinbox.mail.parse import decode_header_value
 from supportinbox.team import sending
 from supportinbox.team.keywords import MessageFlags, Resolution
+from supportinbox.team.sending import AGENT_HEADER
 from supportinbox.team.server import MODE_RECHECK_SECONDS, KeywordServer, TeamServer, open_team_server
 from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
 
