@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from supportinbox import paths
 from supportinbox.config import Config
 from supportinbox.demo.loader import DEMO_ACCOUNT, demo_config, open_demo_database
 from supportinbox.demo.offline import DemoMailbox
 from supportinbox.demo.sending import DemoSender
-from supportinbox.demo.service import DemoService
+from supportinbox.domain.templates import install_default_templates
 from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.service import InboxService
 
 Clock = Callable[[], datetime]
 
@@ -26,6 +28,17 @@ def build_demo_app(config: Config | None = None, *, now: Clock | None = None) ->
     account = demo.accounts[DEMO_ACCOUNT]
     sender = DemoSender(demo, account, path, clock)
     mailbox = DemoMailbox(demo, account, path, clock)
-    return SupportInboxApp(
-        DemoService(demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender, mailbox=mailbox)
+    service = InboxService(
+        demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender, mailbox=mailbox, templates=_templates()
     )
+    return SupportInboxApp(service)
+
+
+def _templates() -> Path:
+    """The user's templates if there are any, else the shipped ones (copied for the demo)."""
+    mine = paths.templates_dir()
+    if mine.is_dir() and any(mine.iterdir()):
+        return mine
+    directory = paths.data_dir() / "demo-templates"
+    install_default_templates(directory)
+    return directory

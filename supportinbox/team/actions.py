@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -114,10 +115,12 @@ def _record(db: Database, cid: str, server: Resolution, agent: str) -> None:
     reapply_state(db, [cid])
 
 
-def _change_locally(db: Database, cid: str, state: TeamState, agent: str) -> None:
+def _change_locally(
+    db: Database, cid: str, state: TeamState, agent: str, now: datetime | None = None
+) -> None:
     with db.transaction() as tx:
         write_local(tx, cid, state, by=agent)
-    reapply_state(db, [cid])
+    reapply_state(db, [cid], now=now)
 
 
 def _ref(db: Database, conversation_id: str) -> ConversationRef:
@@ -142,10 +145,12 @@ def claim(
     force: bool = False,
     password: str | None = None,
     share: bool = True,
+    now: datetime | None = None,
 ) -> ActionResult:
     """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``).
 
     ``share=False`` only changes the cache (at once); :func:`push_state` shares it later.
+    ``now``: the clock the queue is recomputed at (the app's, frozen in its tests).
     """
     del config
     ref = _claimable(db, conversation_id)
@@ -153,7 +158,7 @@ def claim(
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
         raise TeamConflict(f"{current.assigned_to} holds {ref.id}: ask them first", current.assigned_to)
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me)
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me, now)
     done = f"{ref.id} claimed by {me}"
     if not share:
         return ActionResult(ref.id, done, False, _local(db, ref))
@@ -171,8 +176,10 @@ def release(
     force: bool = False,
     password: str | None = None,
     share: bool = True,
+    now: datetime | None = None,
 ) -> ActionResult:
-    """Give the conversation back; only one's own claim unless ``force`` (``share``: see :func:`claim`)."""
+    """Give the conversation back; only one's own claim unless ``force`` (``share``, ``now``: see
+    :func:`claim`)."""
     del config
     ref = _claimable(db, conversation_id)
     me = account.agent
@@ -182,7 +189,7 @@ def release(
             f"{current.assigned_to} holds {ref.id}, not you",
             current.assigned_to,
         )
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me)
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me, now)
     if not share:
         return ActionResult(ref.id, f"{ref.id} released", False, _local(db, ref))
     change = Change(assigned_to=None, sets_claim=True, expect_holder=None if force else (None, me))
@@ -239,14 +246,16 @@ def add_note(
     *,
     password: str | None = None,
     share: bool = True,
+    now: datetime | None = None,
 ) -> ActionResult:
     """Add an internal note (never sent to the customer) and upload it when online.
 
     ``share=False`` only keeps it in the cache (at once); :func:`upload_notes` shares it later.
+    ``now``: when it was written (the app's clock; the current time when None).
     """
     ref = _ref(db, conversation_id)
     with db.transaction() as tx:
-        notes.add_local_note(tx, account, ref.id, text)
+        notes.add_local_note(tx, account, ref.id, text, now=now)
     if not share:
         return ActionResult(ref.id, "note saved", False, local_state(db.conn, ref.id))
     return upload_notes(db, config, account_name, account, ref.id, password=password)

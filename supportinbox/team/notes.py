@@ -30,7 +30,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value, parse_message
@@ -128,8 +128,16 @@ def local_conversation(conn: sqlite3.Connection, note: NoteRecord) -> str:
     return note.conversation_id
 
 
-def add_local_note(conn: sqlite3.Connection, account: AccountConfig, conversation_id: str, body: str) -> str:
-    """Record a note in the cache (to be uploaded); return its Message-ID."""
+def add_local_note(
+    conn: sqlite3.Connection,
+    account: AccountConfig,
+    conversation_id: str,
+    body: str,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """Record a note in the cache (to be uploaded), written ``now`` (the current time when None);
+    return its Message-ID."""
     text = body.strip()
     if not text:
         raise UserError("the note is empty: nothing saved")
@@ -140,7 +148,13 @@ def add_local_note(conn: sqlite3.Connection, account: AccountConfig, conversatio
     conn.execute(
         "INSERT INTO notes(conversation_id, author, created_at, body, message_id, uploaded) "
         "VALUES (?, ?, ?, ?, ?, 0)",
-        (conversation_id, account.agent, now_iso(), text, message_id),
+        (
+            conversation_id,
+            account.agent,
+            as_utc(now).isoformat(timespec="seconds") if now else now_iso(),
+            text,
+            message_id,
+        ),
     )
     return message_id
 

@@ -80,6 +80,7 @@ class InboxService:
         now: Callable[[], datetime] | None = None,
         sender: Sender | None = None,
         mailbox: Mailbox | None = None,
+        templates: Path | None = None,
     ) -> None:
         self.config = config
         self.account_name = account_name
@@ -89,6 +90,7 @@ class InboxService:
         self.sender: Sender = sender or SmtpSender(config, account_name, account, db_path)
         # Where new mail comes from and team changes go (the account's IMAP server).
         self.mailbox: Mailbox = mailbox or ServerMailbox(config, account_name, account, db_path)
+        self._templates = templates  # the reply templates' folder (None: the user's)
         self._now = now or (lambda: datetime.now(UTC))
         self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
@@ -297,7 +299,7 @@ class InboxService:
 
         with self.writer() as db:
             result = actions.claim(
-                db, self.config, self.account_name, self.account, conversation_id, share=False
+                db, self.config, self.account_name, self.account, conversation_id, share=False, now=self.now()
             )
         self._touch(result.conversation_id)
         return f"Claimed by {self.account.agent}"
@@ -308,7 +310,7 @@ class InboxService:
 
         with self.writer() as db:
             result = actions.release(
-                db, self.config, self.account_name, self.account, conversation_id, share=False
+                db, self.config, self.account_name, self.account, conversation_id, share=False, now=self.now()
             )
         self._touch(result.conversation_id)
         return "Released"
@@ -319,7 +321,14 @@ class InboxService:
 
         with self.writer() as db:
             actions.add_note(
-                db, self.config, self.account_name, self.account, conversation_id, text, share=False
+                db,
+                self.config,
+                self.account_name,
+                self.account,
+                conversation_id,
+                text,
+                share=False,
+                now=self.now(),
             )
         return "Note added"
 
@@ -371,7 +380,7 @@ class InboxService:
     # -- replies ----------------------------------------------------------------------------
 
     def templates_dir(self) -> Path:
-        return paths.templates_dir()
+        return self._templates or paths.templates_dir()
 
     def template_scan(self) -> TemplateScan:
         """The reply templates, by name, and the broken ones with their mistakes."""

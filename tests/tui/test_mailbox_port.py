@@ -78,3 +78,13 @@ async def test_the_screens_use_the_mailbox_port_and_its_words() -> None:
         await settle(pilot)
         assert f"spam {target.id}" in mailbox.asked
         assert "fetch" not in mailbox.asked  # no server: the app never syncs by itself
+
+
+def test_the_demo_is_the_same_service_with_its_own_ports() -> None:
+    from supportinbox.demo.offline import DemoMailbox
+    from supportinbox.demo.sending import DemoSender
+    from supportinbox.tui.service import InboxService
+
+    service = demo_app().service
+    assert type(service) is InboxService  # no subclass: only what is outside the cache differs
+    assert isinstance(service.mailbox, DemoMailbox) and isinstance(service.sender, DemoSender)
