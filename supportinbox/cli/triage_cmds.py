@@ -423,12 +423,12 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
     """Find real customers in the spam folder (from the last sync); --rescue ID moves one back."""
     name, account, db = _account_and_db(obj)
     if rescue_uid is not None:
+        from supportinbox.app.context import AccountContext
+        from supportinbox.app.junk import rescue
         from supportinbox.sync.hooks import default_hooks
-        from supportinbox.sync.junk_actions import rescue
 
-        result = rescue(
-            db, obj.config, name, account, rescue_uid, hooks=default_hooks(obj.config, name, account)
-        )
+        ctx = AccountContext(db, obj.config, name, account)
+        result = rescue(ctx, rescue_uid, hooks=default_hooks(obj.config, name, account))
         if as_json:
             _echo_json(
                 {
@@ -471,13 +471,13 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
 @pass_ctx
 def spam(obj: CliContext, conversation_id: str) -> None:
     """Move a conversation's customer messages from the inbox to the spam folder ($Junk)."""
+    from supportinbox.app.context import AccountContext
+    from supportinbox.app.junk import report_spam
     from supportinbox.sync.hooks import default_hooks
-    from supportinbox.sync.junk_actions import report_spam
 
     name, account, db = _account_and_db(obj)
-    result = report_spam(
-        db, obj.config, name, account, conversation_id, hooks=default_hooks(obj.config, name, account)
-    )
+    ctx = AccountContext(db, obj.config, name, account)
+    result = report_spam(ctx, conversation_id, hooks=default_hooks(obj.config, name, account))
     plural = "s" if result.moved != 1 else ""
     click.echo(f"moved {result.moved} message{plural} of {result.conversation_id} to the spam folder")
     if result.note:

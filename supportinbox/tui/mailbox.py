@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from supportinbox import paths
+from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
@@ -142,22 +143,20 @@ class ServerMailbox:
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
-        from supportinbox.sync import junk_actions
+        from supportinbox.app import junk
 
         with open_database(self.db_path) as db:
-            result = junk_actions.report_spam(
-                db, self.config, self.account_name, self.account, conversation_id, hooks=self._hooks()
-            )
+            ctx = AccountContext(db, self.config, self.account_name, self.account)
+            result = junk.report_spam(ctx, conversation_id, hooks=self._hooks())
         return f"Moved {result.moved} message(s) to Junk. {result.note}".strip()
 
     def rescue(self, suspect: JunkSuspect) -> str:
         """Move a spam-folder message back to the inbox, where it joins its conversation."""
-        from supportinbox.sync import junk_actions
+        from supportinbox.app import junk
 
         with open_database(self.db_path) as db:
-            result = junk_actions.rescue(
-                db, self.config, self.account_name, self.account, suspect.uid, hooks=self._hooks()
-            )
+            ctx = AccountContext(db, self.config, self.account_name, self.account)
+            result = junk.rescue(ctx, suspect.uid, hooks=self._hooks())
         subject = one_line(suspect.subject, limit=50)
         if result.queued:
             return f"Rescue of {subject}: {result.note}"

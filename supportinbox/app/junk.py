@@ -1,4 +1,5 @@
-"""Rescuing a customer from the spam folder, and sending spam back there.
+"""Rescuing a customer from the spam folder, and sending spam back there: the one home of
+these use cases, for the command line (``spam-check --rescue``, ``spam``) and the app.
 
 Both move a message on the server (``MOVE`` when the server has it, else ``COPY``, flag
 ``\\Deleted`` and ``UID EXPUNGE`` of just that message), set the junk keywords mail clients
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
-from supportinbox.config import AccountConfig, Config
+from supportinbox.app.context import AccountContext
+from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed, NotFound, SyncBusy, UserError
 from supportinbox.mail.imap import (
     NETWORK_ERRORS,
@@ -62,19 +64,14 @@ def move_message(
     flag_and_move(imap, uids, dest, add=add, remove=remove, capabilities=capabilities)
 
 
-def _sync_after(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
-    password: str | None,
-    hooks: Sequence[SyncHook],
-) -> str:
+def _sync_after(ctx: AccountContext, password: str | None, hooks: Sequence[SyncHook]) -> str:
     try:
-        SyncEngine(db, account_name, account, password=password, hooks=hooks, folders=["inbox", "junk"]).run()
+        SyncEngine(
+            ctx.db, ctx.account_name, ctx.account, password=password, hooks=hooks, folders=["inbox", "junk"]
+        ).run()
     except SyncBusy:
         return "another sync is running; the local view updates when it finishes"
-    refresh_conversations(db, config, account)
+    refresh_conversations(ctx.db, ctx.config, ctx.account)
     return ""
 
 
@@ -86,10 +83,7 @@ def _imap_failure(exc: Exception, account_name: str, account: AccountConfig, wha
 
 
 def rescue(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
+    ctx: AccountContext,
     uid: int,
     *,
     password: str | None = None,
@@ -100,13 +94,13 @@ def rescue(
     Without a connection to the server the rescue is queued (like a status change made
     offline) and happens at the start of the next sync; the result says so.
     """
-    message = get_junk_message(db, uid)
+    message = get_junk_message(ctx.db, uid)
     try:
-        imap = connect(account_name, account, password=password)
+        imap = connect(ctx.account_name, ctx.account, password=password)
     except ConnectionFailed as exc:
-        return _queue_rescue(db, message, exc.message)
+        return _queue_rescue(ctx.db, message, exc.message)
     try:
-        roles = discover_folders(imap, account)
+        roles = discover_folders(imap, ctx.account)
         imap.select_folder(message.folder)
         try:
             found = message_id_at(imap, uid)
@@ -117,13 +111,13 @@ def rescue(
             raise NotFound(f"message {uid} in {message.folder} changed on the server: sync, then try again")
         move_message(imap, message.folder, roles.inbox, [uid], add=[NOT_JUNK], remove=[JUNK])
     except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
-        raise _imap_failure(exc, account_name, account, "move the message") from None
+        raise _imap_failure(exc, ctx.account_name, ctx.account, "move the message") from None
     finally:
         logout(imap)
-    note = _sync_after(db, config, account_name, account, password, hooks)
+    note = _sync_after(ctx, password, hooks)
     conversation = None
     if message.message_id:
-        row = db.conn.execute(
+        row = ctx.db.conn.execute(
             "SELECT m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id "
             "WHERE f.role = 'inbox' AND m.message_id = ? AND m.conversation_id IS NOT NULL LIMIT 1",
             (message.message_id,),
@@ -158,27 +152,24 @@ def _queue_rescue(db: Database, message: JunkSuspect, reason: str) -> MoveResult
 
 
 def report_spam(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
+    ctx: AccountContext,
     conversation_id: str,
     *,
     password: str | None = None,
     hooks: Sequence[SyncHook] = (),
 ) -> MoveResult:
     """Move the customer messages of a conversation from the inbox to the spam folder as ``$Junk``."""
-    ident = resolve_id(db, conversation_id)
-    rows = db.conn.execute(
+    ident = resolve_id(ctx.db, conversation_id)
+    rows = ctx.db.conn.execute(
         "SELECT f.name, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id "
         "WHERE m.conversation_id = ? AND f.role = 'inbox' ORDER BY m.uid",
         (ident,),
     ).fetchall()
     if not rows:
         raise NotFound(f"conversation {ident} has no message in the inbox to mark as spam")
-    imap = connect(account_name, account, password=password)
+    imap = connect(ctx.account_name, ctx.account, password=password)
     try:
-        roles = discover_folders(imap, account)
+        roles = discover_folders(imap, ctx.account)
         if roles.junk is None:
             raise UserError("no spam folder on the server: set junk_folder in the config")
         by_folder: dict[str, list[int]] = {}
@@ -187,8 +178,8 @@ def report_spam(
         for folder, uids in by_folder.items():
             move_message(imap, folder, roles.junk, uids, add=[JUNK], remove=[NOT_JUNK])
     except (imap_errors.IMAPClientError, *NETWORK_ERRORS) as exc:
-        raise _imap_failure(exc, account_name, account, "move the conversation") from None
+        raise _imap_failure(exc, ctx.account_name, ctx.account, "move the conversation") from None
     finally:
         logout(imap)
-    note = _sync_after(db, config, account_name, account, password, hooks)
+    note = _sync_after(ctx, password, hooks)
     return MoveResult(moved=len(rows), conversation_id=ident, synced=not note, note=note)
