@@ -7,6 +7,7 @@ words and phrases in linear time whatever the number of keywords.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -55,22 +56,36 @@ def fold_text(text: str) -> str:
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "_'")})
 
 
-def words(text: str) -> list[str]:
+def words(text: str) -> tuple[str, ...]:
     """The folded words of ``text`` (letters, digits and inner apostrophes)."""
+    return _words(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct_words(text: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The distinct words of ``text``, and those of them in Arabic script (see :func:`_words`)."""
+    distinct = frozenset(_words(text))
+    return distinct, tuple(word for word in distinct if "\u0600" <= word[0] <= "\u06ff")
+
+
+# Scoring reads one message with several matchers (failures, mentions, urgent words,
+# thanks...): the text is folded and split once, not once per matcher.
+@functools.lru_cache(maxsize=64)
+def _words(text: str) -> tuple[str, ...]:
     if not text.isascii():
-        return _TOKEN.findall(_fold_chars(text))
+        return tuple(_TOKEN.findall(_fold_chars(text)))
     # ASCII (most mail): folding is lower-casing, and splitting on separators finds the
     # same words as the pattern at half the cost; only runs with an apostrophe need it.
     runs = text.lower().translate(_ASCII_SEPARATORS).split()
     if "'" not in text:
-        return runs
+        return tuple(runs)
     out: list[str] = []
     for run in runs:
         if "'" in run:
             out.extend(_TOKEN.findall(run))
         else:
             out.append(run)
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -118,8 +133,13 @@ class KeywordMatcher:
         if not self.by_first or not text:
             return []
         tokens = words(text)
-        # Look each distinct word up once; most texts contain no keyword at all.
-        hits = {token: keys for token in set(tokens) if (keys := self._candidates(token))}
+        # Look each distinct word up once (a set intersection in C; only Arabic words, which
+        # may carry a clitic, one by one); most texts contain no keyword at all.
+        distinct, arabic = _distinct_words(text)
+        hits = {token: self.by_first[token] for token in distinct & self.by_first.keys()}
+        for token in arabic:
+            if token not in hits and (keys := self._candidates(token)):
+                hits[token] = keys
         if not hits:
             return []
         first_at: dict[str, int] = {}
@@ -238,7 +258,7 @@ def stem_words(folded: list[str], lang: str) -> list[str]:
     return _stem_words(folded, lang)
 
 
-def _stem_words(folded: list[str], lang: str) -> list[str]:
+def _stem_words(folded: Sequence[str], lang: str) -> list[str]:
     if lang in ("ar", "fa") and any(word.isascii() for word in folded):
         # Latin words in Arabic or Persian text (names, pasted English) are stemmed as English.
         latin = iter(_stemmer("en").stemWords([w for w in folded if w.isascii()]))
