@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from supportinbox.domain.safetext import clean
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
@@ -76,6 +78,25 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
         assert again.status == "snoozed" and (again.snoozed_until or "").startswith("2026-11-28T09:00")
         await pilot.press("3")
         assert queue(app).total == 2
+
+
+@pilot_test
+async def test_snooze_time_typed_without_moving_to_the_field_is_the_one_used() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        first = queue(app).current
+        assert first is not None
+        await pilot.press("z")
+        assert isinstance(app.screen, SnoozeModal)
+        await pilot.press(*"2d")  # typed while the presets have the focus
+        await pilot.pause()
+        assert app.screen.query_one("#custom", Input).value == "2d"
+        await pilot.press("enter")
+        await settle(pilot)
+        summary = app.service.conversation(first.id).summary
+        assert summary.status == "snoozed" and (summary.snoozed_until or "").startswith("2026-11-28T09:00")
 
 
 @pilot_test

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -126,12 +126,24 @@ class SnoozeModal(ModalScreen[datetime | None]):
             yield OptionList(
                 *(Option(safe.line(label), id=key) for key, label in SNOOZE_PRESETS), id="presets"
             )
-            yield Input(placeholder=f"or type: {self._example()}", id="custom")
+            # Not selected on focus: the first character typed on the presets is already in it.
+            yield Input(placeholder=f"or type: {self._example()}", id="custom", select_on_focus=False)
             yield Label("", id="snooze-hint", classes="dialog-hint")
 
     @on(OptionList.OptionSelected)
     def _preset(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(snooze_until(event.option.id or "", self._now))
+
+    def on_key(self, event: events.Key) -> None:
+        # "or type: 3h" is read as an invitation to type: a character typed while the
+        # presets have the focus goes to the time field, not nowhere (Enter would then
+        # snooze for the highlighted preset instead of the time typed).
+        field = self.query_one("#custom", Input)
+        if event.is_printable and event.character and self.focused is not field:
+            event.stop()
+            event.prevent_default()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
 
     @on(Input.Submitted)
     def _custom(self, event: Input.Submitted) -> None:
