@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import imaplib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,9 +35,9 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc
 from supportinbox.errors import ConnectionFailed
 from supportinbox.faults import crash_point
+from supportinbox.mail.fetcher import ByteCounter, Fetcher, answer_broke
 from supportinbox.mail.imap import (
     NETWORK_ERRORS,
-    OversizedAnswer,
     connect,
     describe_network_error,
     discover_folders,
@@ -56,7 +54,6 @@ from supportinbox.mail.parse import (
 )
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
-from supportinbox.sync.fetchparse import parse_fetch
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
@@ -121,159 +118,6 @@ class SyncResult:
         return next((f for f in self.folders if role_or_name in (f.role, f.name)), None)
 
 
-class _ByteCounter:
-    """Counts the bytes read from the server (wraps imaplib's read and readline)."""
-
-    def __init__(self, imap: IMAPClient) -> None:
-        self.count = 0
-        self.attach(imap)
-
-    def attach(self, imap: IMAPClient) -> None:
-        """Count this connection's bytes too (a connection opened again during the sync)."""
-        inner = imap._imap
-        read, readline = inner.read, inner.readline
-
-        def counted_read(size: int) -> bytes:
-            data: bytes = read(size)
-            self.count += len(data)
-            return data
-
-        def counted_readline() -> bytes:
-            line: bytes = readline()
-            self.count += len(line)
-            return line
-
-        inner.read = counted_read
-        inner.readline = counted_readline
-
-
-# imapclient's public fetch() takes only message-number lists and waits for each command;
-# these two halves allow "1:*"-style sets and pipelining several FETCH commands.
-def _send_fetch(imap: IMAPClient, uid_set: str, items: Sequence[str], modifiers: Sequence[str] = ()) -> Any:
-    args = ["FETCH", uid_set, "(" + " ".join(items) + ")"]
-    if modifiers:
-        args.append("(" + " ".join(modifiers) + ")")
-    return imap._imap._command("UID", *args)
-
-
-_LITERAL_TAIL = re.compile(rb"\{(\d+)\}\r?\n$")
-_UNTAGGED = re.compile(rb"\* (?:(\d+) )?([A-Za-z-]+)(?: (.*))?$", re.DOTALL)
-_TAGGED = re.compile(rb"([!-~]+) (OK|NO|BAD)(?: (.*))?$", re.DOTALL | re.IGNORECASE)
-
-
-def _read_response(inner: Any) -> list[Any]:
-    """One server response: its lines and literals, in imaplib's (head, literal) shape."""
-    line: bytes = inner.readline()
-    if not line:
-        raise imaplib.IMAP4.abort("the server closed the connection")
-    pieces: list[Any] = []
-    while True:
-        match = _LITERAL_TAIL.search(line)
-        if match is None:
-            pieces.append(line.rstrip(b"\r\n"))
-            return pieces
-        literal: bytes = inner.read(int(match.group(1)))
-        pieces.append((line[: match.end(1) + 1], literal))
-        line = inner.readline()
-        if not line:
-            raise imaplib.IMAP4.abort("the server closed the connection inside a literal")
-
-
-def _complete_fetch(imap: IMAPClient, tag: Any) -> dict[int, dict[bytes, Any]]:
-    """Read answers until ``tag`` completes; return every FETCH answer seen meanwhile.
-
-    A lean replacement for imaplib's per-line response machinery (the largest CPU cost of
-    a first sync after parsing). Completions of other pipelined commands are recorded in
-    imaplib's own ``tagged_commands``; other untagged answers (EXISTS, VANISHED...) are
-    kept in its ``untagged_responses`` as imaplib would.
-    """
-    inner = imap._imap
-    fetched: list[Any] = []
-    while inner.tagged_commands.get(tag) is None:
-        pieces = _read_response(inner)
-        head = pieces[0][0] if isinstance(pieces[0], tuple) else pieces[0]
-        untagged = _UNTAGGED.match(head)
-        if untagged is not None:
-            number, kind = untagged.group(1), untagged.group(2).upper()
-            if kind == b"FETCH" and number is not None:
-                first = pieces[0]
-                cut = len(b"* ") + len(number)
-                trimmed = number + head[cut + len(b" FETCH") :]
-                pieces[0] = (trimmed, first[1]) if isinstance(first, tuple) else trimmed
-                fetched.extend(pieces)
-            elif kind == b"BYE":
-                raise imaplib.IMAP4.abort(head.decode("ascii", "replace")[:200])
-            else:
-                data = head[2:] if number is None else number
-                inner._append_untagged(kind.decode("ascii", "replace"), untagged.group(3) or data)
-            continue
-        tagged = _TAGGED.match(head)
-        if tagged is not None and tagged.group(1) in inner.tagged_commands:
-            inner.tagged_commands[tagged.group(1)] = (tagged.group(2).upper().decode(), [tagged.group(3)])
-            continue
-        raise imap_errors.ProtocolError(f"unexpected answer from the server: {head[:80]!r}")
-    status, text = inner.tagged_commands.pop(tag)
-    if status != "OK":
-        detail = (text[0] or b"").decode("utf-8", "replace")[:200] if text else ""
-        raise imap_errors.IMAPClientError(f"FETCH failed: {status} {detail}")
-    return parse_fetch(fetched)
-
-
-class _FetchPool:
-    """Pipelined FETCH commands whose answers are merged by UID.
-
-    Dovecot may run pipelined FETCH commands in parallel, so untagged answers of one
-    command can arrive while another is being completed. Everything received is merged
-    into one pool keyed by UID (each answer names its message and items), and a batch is
-    taken out only once all of its commands have completed.
-    """
-
-    def __init__(self, imap: IMAPClient) -> None:
-        self.imap = imap
-        self.data: dict[int, dict[bytes, Any]] = {}
-        self.asked: set[int] = set()
-
-    def send(self, uids: Iterable[int], items: Sequence[str]) -> Any:
-        wanted = list(uids)
-        self.asked.update(wanted)
-        return _send_fetch(self.imap, uid_set(wanted), items)
-
-    def wait(self, tag: Any) -> None:
-        for uid, items in _complete_fetch(self.imap, tag).items():
-            # Answers for UIDs nobody asked for are dropped, not kept until the sync ends.
-            if uid in self.asked:
-                self.data.setdefault(uid, {}).update(items)
-
-    def get(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
-        return {uid: self.data[uid] for uid in uids if uid in self.data}
-
-    def take(self, uids: Iterable[int]) -> dict[int, dict[bytes, Any]]:
-        taken = {uid: self.data.pop(uid) for uid in uids if uid in self.data}
-        self.asked.difference_update(taken)
-        return taken
-
-
-def _uid_fetch(
-    imap: IMAPClient, uid_set: str, items: Sequence[str], modifiers: Sequence[str] = ()
-) -> dict[int, dict[bytes, Any]]:
-    return _complete_fetch(imap, _send_fetch(imap, uid_set, items, modifiers))
-
-
-def uid_set(uids: Iterable[int]) -> str:
-    """A compact IMAP sequence set: 1:5,9,12:13."""
-    ordered = sorted(set(uids))
-    parts: list[str] = []
-    index = 0
-    while index < len(ordered):
-        start = end = ordered[index]
-        while index + 1 < len(ordered) and ordered[index + 1] == end + 1:
-            index += 1
-            end = ordered[index]
-        parts.append(str(start) if start == end else f"{start}:{end}")
-        index += 1
-    return ",".join(parts)
-
-
 def _ranges(text: str) -> list[tuple[int, int]]:
     ranges = []
     for piece in text.split(","):
@@ -297,21 +141,6 @@ def _vanished_uids(responses: Iterable[Any], cached: Sequence[int]) -> set[int]:
             end = bisect.bisect_right(cached, high)
             found.update(cached[start:end])
     return found
-
-
-def _answer_broke(exc: BaseException) -> bool:
-    """Whether a FETCH failed on what the server answered, not on the connection going away.
-
-    Such a failure can be one message's (a BODYSTRUCTURE nested without end, an unreadable
-    message file answered NO, a line past imaplib's cap, a literal bigger than asked that
-    was refused before it was read): the message alone is then skipped. A lost connection
-    is not: the sync stops and the next one resumes, as it always did.
-    """
-    if isinstance(exc, OversizedAnswer):
-        return True
-    if isinstance(exc, OSError | imaplib.IMAP4.abort):
-        return False
-    return isinstance(exc, imap_errors.IMAPClientError)
 
 
 def _iso(value: Any) -> str | None:
@@ -387,14 +216,14 @@ class SyncEngine:
         # The connection in use: a FETCH answer that breaks the protocol leaves a connection
         # out of step with its answers, and a new one replaces it (_reconnect).
         self._imap: IMAPClient | None = None
-        self._counter: _ByteCounter | None = None
+        self._counter = ByteCounter()
 
     def run(self) -> SyncResult:
         """Sync once; raise ConnectionFailed / AuthenticationFailed / StorageError / SyncBusy."""
         started = time.monotonic()
         with account_lock(self.account_name, wait=self.lock_wait):
             imap = self._imap = connect(self.account_name, self.account, password=self.password)
-            counter = self._counter = _ByteCounter(imap)
+            self._counter.attach(imap)
             try:
                 with _fewer_checkpoints(self.db):
                     result = self._run(imap)
@@ -408,7 +237,7 @@ class SyncEngine:
                 ) from None
             finally:
                 logout(self._imap)
-        result.bytes_received = counter.count
+        result.bytes_received = self._counter.count
         result.seconds = time.monotonic() - started
         return result
 
@@ -450,7 +279,6 @@ class SyncEngine:
         with contextlib.suppress(Exception):
             self._current().shutdown()
         imap = self._imap = connect(self.account_name, self.account, password=self.password)
-        assert self._counter is not None
         self._counter.attach(imap)
         imap.normalise_times = False
         if self._qresync:
@@ -560,11 +388,11 @@ class SyncEngine:
             modifiers.append(f"CHANGEDSINCE {since}")
             if self._qresync:
                 modifiers.append("VANISHED")
-        imap._imap.untagged_responses.pop("VANISHED", None)
-        response = _uid_fetch(imap, f"1:{cached[-1]}", items, modifiers)
+        answer = Fetcher(imap).fetch(f"1:{cached[-1]}", items, modifiers)
+        response = answer.messages
         vanished = set()
         if self._qresync and modifiers:
-            vanished = _vanished_uids(imap._imap.untagged_responses.pop("VANISHED", []), cached)
+            vanished = _vanished_uids(answer.vanished, cached)
         self._check_identity(folder.id, response)
         changes = [
             (uid, store.flags_text(data.get(b"FLAGS", ())), _modseq(data))
@@ -621,7 +449,7 @@ class SyncEngine:
                 self._fetch_batches(imap, folder_id, name, remaining, state, result, total)
                 return
             except (*NETWORK_ERRORS, imap_errors.IMAPClientError) as exc:
-                if not _answer_broke(exc):
+                if not answer_broke(exc):
                     raise
                 log.warning("FETCH in %s failed (%s): fetching message by message", name, exc)
             imap = self._reconnect(name, state["uidvalidity"])
@@ -636,7 +464,7 @@ class SyncEngine:
                     in_a_row = 0
                 except (*NETWORK_ERRORS, imap_errors.IMAPClientError) as exc:
                     in_a_row += 1
-                    if not _answer_broke(exc) or in_a_row >= _SKIPS_IN_A_ROW:
+                    if not answer_broke(exc) or in_a_row >= _SKIPS_IN_A_ROW:
                         raise
                     result.skipped.append(
                         f"{name}: message UID {uid} skipped, the server's answer for it is broken "
@@ -673,26 +501,26 @@ class SyncEngine:
         if self._condstore:
             items.append("MODSEQ")
         done = result.new + len(result.skipped)
-        pool = _FetchPool(imap)
-        first_tag = pool.send(batches[0], items) if batches else None
+        fetcher = Fetcher(imap)
+        first_tag = fetcher.send(batches[0], items) if batches else None
         # A software pipeline: while batch k-1 is decoded and stored, the server already
         # works on the text parts of batch k and the first pass of batch k+1, so neither
         # side waits for the other. Batches are still stored in order, one transaction each.
         previous: tuple[list[int], list[Any]] | None = None
         for index, batch in enumerate(batches):
-            pool.wait(first_tag)
-            text_tags = self._request_texts(pool, pool.get(batch))
+            fetcher.wait(first_tag)
+            text_tags = self._request_texts(fetcher, fetcher.get(batch))
             if index + 1 < len(batches):
-                first_tag = pool.send(batches[index + 1], items)
+                first_tag = fetcher.send(batches[index + 1], items)
             if previous is not None:
-                done += self._store_batch(pool, folder_id, name, previous, state, result, done, total)
+                done += self._store_batch(fetcher, folder_id, name, previous, state, result, done, total)
             previous = (batch, text_tags)
         if previous is not None:
-            self._store_batch(pool, folder_id, name, previous, state, result, done, total)
+            self._store_batch(fetcher, folder_id, name, previous, state, result, done, total)
 
     def _store_batch(
         self,
-        pool: _FetchPool,
+        fetcher: Fetcher,
         folder_id: int,
         name: str,
         batch: tuple[list[int], list[Any]],
@@ -704,8 +532,8 @@ class SyncEngine:
         """Wait for a batch's text parts, store it in one transaction, report progress."""
         uids, text_tags = batch
         for tag in text_tags:
-            pool.wait(tag)
-        rows = self._rows(folder_id, pool.take(uids))
+            fetcher.wait(tag)
+        rows = self._rows(folder_id, fetcher.take(uids))
         with self.db.transaction() as conn:
             store.upsert_messages(conn, rows)
             # UIDNEXT stays unset until the folder is complete: an interrupted run
@@ -718,7 +546,7 @@ class SyncEngine:
             self.progress(name, done + len(uids), total)
         return len(uids)
 
-    def _request_texts(self, pool: _FetchPool, first: dict[int, dict[bytes, Any]]) -> list[Any]:
+    def _request_texts(self, fetcher: Fetcher, first: dict[int, dict[bytes, Any]]) -> list[Any]:
         """Send one FETCH per text section (all at once), capped at MAX_TEXT bytes."""
         groups: dict[str, list[int]] = {}
         for uid, data in first.items():
@@ -731,7 +559,7 @@ class SyncEngine:
                 for section in (structure.report.status, structure.report.returned):
                     if section is not None:
                         groups.setdefault(f"{section}]<0.{_REPORT_BYTES}>", []).append(uid)
-        return [pool.send(group, [f"BODY.PEEK[{item}"]) for item, group in groups.items()]
+        return [fetcher.send(group, [f"BODY.PEEK[{item}"]) for item, group in groups.items()]
 
     def _rows(self, folder_id: int, fetched: dict[int, dict[bytes, Any]]) -> list[dict[str, Any]]:
         """Cache rows from the merged answers (first pass and text part) of a batch."""

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 
+import supportinbox.mail.fetcher as fetcher_module
 import supportinbox.sync.engine as engine_module
 from supportinbox.errors import ConnectionFailed, StorageError
 from supportinbox.store.db import Database
@@ -32,7 +33,7 @@ class FetchSpy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.fetches: list[tuple[str, list[str], list[str]]] = []
         self.searches: list[Any] = []
-        original_send = engine_module._send_fetch
+        original_send = fetcher_module._send_fetch
         original_search = IMAPClient.search
 
         def send(imap: IMAPClient, uid_set: str, items: Any, modifiers: Any = ()) -> Any:
@@ -43,7 +44,7 @@ class FetchSpy:
             self.searches.append(args)
             return original_search(imap, *args, **kwargs)
 
-        monkeypatch.setattr(engine_module, "_send_fetch", send)
+        monkeypatch.setattr(fetcher_module, "_send_fetch", send)
         monkeypatch.setattr(IMAPClient, "search", search)
 
 

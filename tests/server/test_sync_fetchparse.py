@@ -7,7 +7,7 @@ import os
 import pytest
 from imapclient.response_parser import parse_fetch_response
 
-from supportinbox.sync.fetchparse import parse_fetch
+from supportinbox.mail.fetchparse import parse_fetch
 from supportinbox.sync.structure import parse_structure
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message

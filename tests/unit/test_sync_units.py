@@ -9,9 +9,10 @@ import pytest
 from imapclient.exceptions import ProtocolError
 
 from supportinbox.config import AccountConfig
+from supportinbox.mail.fetcher import uid_set
+from supportinbox.mail.fetchparse import internaldate, parse_fetch
 from supportinbox.mail.imap import discover_folders
-from supportinbox.sync.engine import FolderResult, SyncResult, _vanished_uids, uid_set
-from supportinbox.sync.fetchparse import internaldate, parse_fetch
+from supportinbox.sync.engine import FolderResult, SyncResult, _vanished_uids
 from supportinbox.sync.structure import parse_structure
 
 
