@@ -270,6 +270,23 @@ class SlaSettings(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True)
     hours: HoursConfig | None = None
 
 
+class AgentConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What is one agent's own on a shared mailbox: ``[accounts.NAME.agents.AGENT]``."""
+
+    signature: Annotated[str | None, Meta(description="The signature under this agent's replies.")] = None
+    signature_file: Annotated[Path | None, Meta(description="A UTF-8 text file holding the signature.")] = (
+        None
+    )
+
+    def __post_init__(self) -> None:
+        _one_signature(self.signature, self.signature_file)
+
+
+def _one_signature(signature: str | None, signature_file: Path | None) -> None:
+    if signature is not None and signature_file is not None:
+        raise _bad("signature", "give signature or signature_file, not both")
+
+
 class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One support mailbox."""
 
@@ -327,8 +344,22 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         HoursConfig | None, Meta(description="Business hours; without them every hour counts.")
     ] = None
     sla: Annotated[SlaTargets | None, Meta(description="This mailbox's targets, over [sla].")] = None
+    signature: Annotated[
+        str | None, Meta(description="The account's signature, for agents without their own.")
+    ] = None
+    signature_file: Annotated[Path | None, Meta(description="A UTF-8 text file holding the signature.")] = (
+        None
+    )
+    agents: Annotated[
+        dict[str, AgentConfig], Meta(description="Per agent: [accounts.NAME.agents.AGENT] signature = ...")
+    ] = field(default_factory=dict)
+    auto_signature: Annotated[
+        bool,
+        Meta(description="Add the signature under a reply whose template does not place {{ signature }}."),
+    ] = True
 
     def __post_init__(self) -> None:
+        _one_signature(self.signature, self.signature_file)
         email = self.email
         if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
             raise _bad("email", f"{email!r} is not an e-mail address")
@@ -467,6 +498,13 @@ class TriageConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True
     attentive_minutes: Annotated[
         float, Meta(gt=0, description="The first-reply target when [sla] first_reply is not set.")
     ] = 30.0
+    pending_reminder_days: Annotated[
+        float,
+        Meta(
+            ge=0,
+            description="Days without a customer answer before a pending conversation comes back (0: off).",
+        ),
+    ] = 0.0
 
 
 class RepliesConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -475,6 +513,13 @@ class RepliesConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     undo_seconds_tui: Annotated[float, Meta(ge=0, le=300)] = 10.0
     format_flowed: bool = False
     reply_all: bool = False
+    language: Annotated[
+        str,
+        Meta(
+            pattern=r"^[a-z]{2}(-[a-z]{2})?$",
+            description="Language of the templates without a suffix (NAME.txt); NAME.de.txt is German.",
+        ),
+    ] = "en"
 
 
 class UiConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -55,6 +55,11 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "tui_cmds",
     "report": "report_cmds",
     "sla": "report_cmds",
+    "followup": "followup_cmds",
+    "followups": "followup_cmds",
+    "customer": "customer_cmds",
+    "tag": "tag_cmds",
+    "tags": "tag_cmds",
 }
 
 

@@ -12,10 +12,10 @@ from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
-from supportinbox.domain import templates
+from supportinbox.domain import languages, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
-from supportinbox.mail import drafts
+from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import outbox as store
@@ -138,6 +138,31 @@ def _report(report: sender.SendReport) -> None:
         raise SendRefused("; ".join(problems))
 
 
+def _language_variant(obj: CliContext, db: Database, conversation: str, name: str, lang: str | None) -> str:
+    """The variant of template ``name`` to use: ``--lang``, else the customer's language."""
+    own = obj.config.replies.language
+    available = [t.name for t in templates.scan_templates().templates]
+    base, asked = languages.split_variant(name)
+    if lang is not None:
+        wanted = base if lang == own else f"{base}.{lang}"
+        if wanted not in available:
+            others = (
+                ", ".join(sorted(n for n in available if languages.split_variant(n)[0] == base)) or "none"
+            )
+            raise NotFound(f"no template {wanted!r} (the variants of {base!r}: {others})")
+        return wanted
+    if asked is not None:
+        return name  # a variant asked for by name
+    chosen, found = variants.variant_for(db, obj.config, conversation, name, available)
+    if chosen != name and found is not None:
+        click.echo(
+            f"template {chosen}: the customer writes {variants.language_name(found.language)}; "
+            f"--lang {own} for {name}",
+            err=True,
+        )
+    return chosen
+
+
 @cli.command()
 @click.argument("conversation")
 @click.option(
@@ -158,6 +183,12 @@ def _report(report: sender.SendReport) -> None:
 )
 @click.option("--all", "reply_all", flag_value=True, default=None, help="Reply to all (others go to Cc).")
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option(
+    "--lang",
+    metavar="CODE",
+    help="The template's language variant (NAME.CODE.txt); by default the customer's language, when "
+    "a variant in it exists.",
+)
 @pass_ctx
 def reply(
     obj: CliContext,
@@ -169,6 +200,7 @@ def reply(
     again: bool,
     reply_all: bool | None,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Answer CONVERSATION: with a template, print the draft or --send it; without one,
     write it in $EDITOR and send it.
@@ -187,6 +219,10 @@ def reply(
     config = obj.config
     name, account = obj.account()
     db = obj.db()
+    if template_name is not None:
+        template_name = _language_variant(obj, db, conversation, template_name, lang)
+    elif lang is not None:
+        raise UserError("--lang goes with --template")
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
     earlier = drafts.earlier_reply(db, account, draft.conversation_id) if send and not again else None
     if send and (earlier is not None or not yes) and not can_ask():

@@ -8,19 +8,19 @@ colour or escape sequences. ``--json`` writes plain JSON (which escapes by itsel
 from __future__ import annotations
 
 import os
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.domain import sla
+from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
+from supportinbox.domain import followups, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
-from supportinbox.domain.when import example_wake_up, parse_time
+from supportinbox.domain.tags import normalize_tag
+from supportinbox.domain.when import example_wake_up, parse_span, parse_time
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from supportinbox.store.junk import JunkSuspect
-
-_SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 PIPE_WIDTH = 200
 
@@ -181,9 +177,17 @@ def _share(obj: CliContext, name: str, account: Any, conversation_id: str) -> No
 @click.option("--mine", is_flag=True, help="Only conversations assigned to me (account.agent).")
 @click.option("--unassigned", is_flag=True, help="Only conversations nobody has claimed.")
 @click.option("--wide", is_flag=True, help="Show every cell in full, wrapping long ones.")
+@click.option("--tag", "tag", metavar="TAG", help="Only conversations with this tag.")
 @pass_ctx
 def list_command(
-    obj: CliContext, status: str, limit: int, as_json: bool, mine: bool, unassigned: bool, wide: bool
+    obj: CliContext,
+    status: str,
+    limit: int,
+    as_json: bool,
+    mine: bool,
+    unassigned: bool,
+    wide: bool,
+    tag: str | None,
 ) -> None:
     """The triage queue: incidents, then urgent, then past or near the SLA, then the rest."""
     if mine and unassigned:
@@ -197,6 +201,7 @@ def list_command(
         limit=limit,
         assigned_to=account.agent if mine else None,
         unassigned=unassigned,
+        tag=_tag(tag),
         now=now,
     )
     if as_json:
@@ -211,6 +216,15 @@ def list_command(
     console.print(_queue_table(rows, now, console.width, wide=wide))
 
 
+def _tag(text: str | None) -> str | None:
+    if text is None:
+        return None
+    tag = normalize_tag(text)
+    if tag is None:
+        raise UserError(f"--tag {text!r}: a tag is one word of letters, digits, '-' or '_'")
+    return tag
+
+
 def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     from rich.text import Text
 
@@ -223,6 +237,10 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         head.append(f" · assigned to {one_line(summary.assigned_to)}")
     if summary.snoozed_until:
         head.append(f" · snoozed until {_local(summary.snoozed_until)}")
+    if summary.followup_at:
+        head.append(f" · follow-up {_local(summary.followup_at)}")
+    if summary.tags:
+        head.append(f" · tags {' '.join(summary.tags)}")
     head.append(f" · urgency {summary.urgency}")
     head.append(f"\ncustomer: {_customer(summary)}")
     for reason in summary.reasons:
@@ -338,6 +356,11 @@ def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
     summary = store.set_status(db, conversation_id, new_status, agent=account.agent)
     click.echo(f"{summary.id}: {summary.status}")
     _share(obj, name, account, summary.id)
+    if summary.status == "closed" and can_ask():  # a person at a terminal, not a script
+        from supportinbox.domain import templates  # only here: listing loads no template code
+
+        closing = any(t.name == followups.CLOSING_TEMPLATE for t in templates.scan_templates().templates)
+        click.echo(f"note: {followups.after_close(summary.id, closing_template=closing)}", err=True)
 
 
 def _example_until(now: datetime) -> str:
@@ -349,19 +372,23 @@ def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime
     """The wake-up time from ``--until`` (local time unless it says otherwise) or ``--for``."""
     if (until is None) == (span is None):
         raise UserError(f"give exactly one of --until {_example_until(now)} or --for 3d")
+    return parse_moment(span, until, now, span_flag="--for", at_flag="--until")
+
+
+def parse_moment(
+    span: str | None, at: str | None, now: datetime, *, span_flag: str, at_flag: str
+) -> datetime:
+    """A time ahead from a span (``3d``) or a date and time (local unless it says otherwise)."""
     if span is not None:
-        match = _SPAN.match(span)
-        if not match:
-            raise UserError(f"--for {span!r}: use a number and a unit, e.g. 30m, 4h, 3d, 2w")
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if amount <= 0:
-            raise UserError("--for needs a positive duration")
-        return now + timedelta(**{_UNITS[unit]: amount})
-    assert until is not None
+        delta = parse_span(span)
+        if delta is None:
+            raise UserError(f"{span_flag} {span!r}: use a positive number and a unit, e.g. 30m, 4h, 3d, 2w")
+        return now + delta
+    assert at is not None
     try:
-        when = datetime.fromisoformat(until.strip())
+        when = datetime.fromisoformat(at.strip())
     except ValueError:
-        raise UserError(f"--until {until!r} is not a date and time like {_example_until(now)}") from None
+        raise UserError(f"{at_flag} {at!r} is not a date and time like {_example_until(now)}") from None
     if when.tzinfo is None:
         when = when.astimezone()  # a bare time is the user's local time
     return when.astimezone(UTC)

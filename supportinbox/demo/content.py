@@ -10,12 +10,12 @@ in Junk next to obvious spam, and one hostile message.
 
 from __future__ import annotations
 
-from supportinbox.demo.everyday import CONTACT_FORMS, FOLLOWUPS_AND_PENDING, NORMAL, OLDER
+from supportinbox.demo.everyday import CONTACT_FORMS, EARLIER, FOLLOWUPS_AND_PENDING, NORMAL, OLDER
 from supportinbox.demo.history import history_threads
 from supportinbox.demo.model import SUPPORT, Thread, Turn
 from supportinbox.demo.urgent import HOSTILE, JUNK, OUTAGE, URGENT
 
-__all__ = ["NOTES", "SUPPORT", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
+__all__ = ["FOLLOW_UPS", "NOTES", "SUPPORT", "TAGS", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
 
 VIP_SENDERS = ("@megacorp.example",)
 
@@ -29,6 +29,7 @@ THREADS: tuple[Thread, ...] = (
     *CONTACT_FORMS,
     *FOLLOWUPS_AND_PENDING,
     *OLDER,
+    *EARLIER,
     HOSTILE,
     *JUNK,
 )
@@ -47,4 +48,26 @@ NOTES: tuple[tuple[str, str, int, str], ...] = (
         50,
         "MegaCorp is our largest account — loop in Dana from sales before answering.",
     ),
+)
+
+# Follow-ups in the demo: (subject, author, set minutes ago, due in minutes (negative: due), note).
+FOLLOW_UPS: tuple[tuple[str, str, int, int, str], ...] = (
+    (
+        "Re: Integration with our ERP",
+        "maya",
+        3900,
+        -60,
+        "you promised to check the Odoo connector",
+    ),
+    ("Re: Upgrade to Business plan", "alex", 4300, 2 * 24 * 60, "confirm the upgrade went through"),
+)
+
+# Tags in the demo: (subject, tags).
+TAGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Charged twice for the annual plan — refund please", ("billing", "refund")),
+    ("Re: Refund for unused seats", ("billing",)),
+    ("Invoice address wrong", ("billing",)),
+    ("Receipt for the March invoice", ("billing",)),
+    ("Feature request: dark mode for the mobile app", ("feature-request",)),
+    ("Slow search in large projects", ("bug", "performance")),
 )

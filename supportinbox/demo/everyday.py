@@ -394,3 +394,28 @@ OLDER = tuple(
         ),
     )
 )
+
+# Earlier conversations, so a customer's profile (i) has a history: Priya asked before, and
+# a colleague of hers at the same company wrote too.
+EARLIER = (
+    Thread(
+        "Priya Natarajan",
+        "priya@quillpad.example",
+        "Receipt for the March invoice",
+        (
+            customer(57600, "Could you send a receipt with our VAT number for March?\n\nPriya", seen=True),
+            support(57500, "Hi Priya,\n\nhere it is, with your VAT number GB 123 4567 89."),
+        ),
+        closed=(57000, "maya"),
+    ),
+    Thread(
+        "Arjun Mehta",
+        "arjun@quillpad.example",
+        "Adding a second admin",
+        (
+            customer(20000, "How do I make a colleague admin too?\n\nArjun", seen=True),
+            support(19900, "Hi Arjun,\n\nSettings → Members → Role → Admin."),
+        ),
+        closed=(19000, "alex"),
+    ),
+)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.demo.content import NOTES, SUPPORT, THREADS, VIP_SENDERS
+from supportinbox.demo.content import FOLLOW_UPS, NOTES, SUPPORT, TAGS, THREADS, VIP_SENDERS
 from supportinbox.demo.mailbox import demo_messages, message_id
 from supportinbox.mail.parse import parse_message
 from supportinbox.store.db import Database, open_database
@@ -78,6 +78,8 @@ def load_demo(db: Database, config: Config, now: datetime | None = None) -> int:
     refresh_conversations(db, config, account, now=now)
     _add_notes(db, now)
     _close_history(db, now)
+    _add_followups(db, now)
+    _add_tags(db, now)
     return len(messages)
 
 
@@ -112,6 +114,35 @@ def _add_notes(db: Database, now: datetime) -> None:
                 "VALUES (?, ?, ?, ?, 1)",
                 (row[0], author, created, body),
             )
+
+
+def _add_followups(db: Database, now: datetime) -> None:
+    from datetime import timedelta
+
+    from supportinbox.store.conversations import reapply_state
+    from supportinbox.store.followups import record
+
+    ids = []
+    with db.transaction() as conn:
+        for subject, author, set_ago, due_in, note in FOLLOW_UPS:
+            row = conn.execute("SELECT id FROM conversations WHERE subject = ?", (subject,)).fetchone()
+            if row is None:
+                continue
+            set_at = now - timedelta(minutes=set_ago)
+            record(conn, row[0], now + timedelta(minutes=due_in), note, author=author, now=set_at)
+            conn.execute("UPDATE followups SET uploaded = 1 WHERE conversation_id = ?", (row[0],))
+            ids.append(str(row[0]))
+    reapply_state(db, ids, now)
+
+
+def _add_tags(db: Database, now: datetime) -> None:
+    from supportinbox.domain.tags import TagChange
+    from supportinbox.store.tags import change_tags
+
+    for subject, tags in TAGS:
+        row = db.conn.execute("SELECT id FROM conversations WHERE subject = ?", (subject,)).fetchone()
+        if row is not None:
+            change_tags(db, str(row[0]), TagChange(tags), agent="maya", now=now)
 
 
 def open_demo_database(config: Config, now: datetime | None = None) -> Database:

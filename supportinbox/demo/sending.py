@@ -15,7 +15,7 @@ from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
 from supportinbox.errors import SendRefused
 from supportinbox.mail.parse import parse_message
-from supportinbox.store import conversations
+from supportinbox.store import after_send, conversations
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import open_database
 from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
@@ -80,4 +80,6 @@ class DemoSender:
                 conversations.set_status(
                     db, row.conversation_id, row.after_status, agent=self.account.agent, now=moment
                 )
+            if row.conversation_id:
+                after_send.apply(db, row.id, row.conversation_id, agent=self.account.agent, now=moment)
         return SendResult(outbox_id, True, f"Demo: the reply was saved to {target}, nothing was sent.")

@@ -43,6 +43,8 @@ class ConversationSummary:
     first_message_at: str | None = None
     last_customer_at: str | None = None
     sla_level: int = 0
+    followup_at: str | None = None  # when a follow-up or pending reminder comes (came) due
+    tags: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``list``/``search`` output (``customer`` is the address)."""
@@ -65,6 +67,8 @@ class ConversationSummary:
             "assigned_to": self.assigned_to,
             "incident_id": self.incident_id,
             "snoozed_until": self.snoozed_until,
+            "followup_at": self.followup_at,
+            "tags": list(self.tags),
         }
 
 

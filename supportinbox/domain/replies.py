@@ -296,6 +296,7 @@ def template_variables(
     *,
     fallback_first_name: str = "there",
     today: date | None = None,
+    signature: str = "",
 ) -> TemplateVariables:
     """The values a template sees for a reply to ``original``, all as safe one-line text.
 
@@ -317,6 +318,7 @@ def template_variables(
         conversation_id=header_text(conversation_id),
         quote=quote(original.body_text),
         today=today or date.today(),
+        signature=signature,
     )
 
 

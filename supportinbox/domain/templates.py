@@ -8,6 +8,7 @@ optionally starting with YAML front matter::
     status: closed          # open | pending | closed, applied once the reply is sent
     tags: [billing]
     subject_prefix: "[Acme]"
+    followup: 3d            # the conversation comes back then unless the customer writes
     ---
     Hi {{ customer.first_name }}, ...
 
@@ -25,7 +26,7 @@ import re
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,11 +38,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from supportinbox import paths
+from supportinbox.domain.when import parse_span
 from supportinbox.errors import NotFound, UserError
 
 SUFFIXES = (".txt", ".md")
 STATUSES = ("open", "pending", "closed")
-FRONT_MATTER_KEYS = ("description", "status", "tags", "subject_prefix")
+FRONT_MATTER_KEYS = ("description", "status", "tags", "subject_prefix", "followup")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -68,6 +70,7 @@ class Template:
     status: str | None = None
     tags: tuple[str, ...] = ()
     subject_prefix: str = ""
+    followup: timedelta | None = None  # a follow-up this long after the reply is sent
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class TemplateVariables:
     conversation_id: str
     quote: str
     today: date = field(default_factory=date.today)
+    signature: str = ""  # the agent's or account's; empty: the agent's name and the account's
 
 
 class _Namespace(Mapping[str, Any]):
@@ -158,6 +162,7 @@ def variables_context(values: TemplateVariables) -> dict[str, Any]:
         "subject": values.subject,
         "quote": values.quote,
         "today": values.today,
+        "signature": values.signature or f"{values.agent_name}\n{values.account_display_name}",
     }
 
 
@@ -254,6 +259,15 @@ def _validate_front_matter(
             out["tags"] = tuple(t.strip() for t in tags)
         else:
             wrong("tags", "front matter 'tags' must be a list of words")
+    if data.get("followup") is not None:
+        span = parse_span(str(data["followup"]))
+        if span is not None:
+            out["followup"] = span
+        else:
+            wrong(
+                "followup",
+                f"front matter 'followup' must be a time like 1d, 3d or 2w, not {data['followup']!r}",
+            )
     return out, mistakes
 
 
@@ -264,7 +278,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "account": ("display_name", "email"),
     "conversation": ("id",),
 }
-VALUES = ("subject", "quote", "today", "range")
+VALUES = ("subject", "quote", "today", "range", "signature")
 
 
 def _nearest(word: str) -> str:
@@ -449,6 +463,11 @@ def scan_templates(directory: Path | None = None) -> TemplateScan:
 def list_templates(directory: Path | None = None) -> list[Template]:
     """The templates in the folder that work, by name (see :func:`scan_templates`)."""
     return scan_templates(directory).templates
+
+
+def places(template: Template, name: str) -> bool:
+    """Whether the template uses the variable ``name`` (e.g. places the signature itself)."""
+    return name in meta.find_undeclared_variables(_ENV.parse(template.source))
 
 
 def trim_line(line: str) -> str:

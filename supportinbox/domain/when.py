@@ -7,6 +7,7 @@ already passed. Times stored in UTC are shown in the local zone, never as raw IS
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 
@@ -65,3 +66,15 @@ def example_wake_up(now: datetime) -> datetime:
     """A snooze time worth showing in help: next Monday 09:00 in ``now``'s zone, always ahead."""
     days = (7 - now.weekday()) % 7 or 7
     return (now + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+_SPAN = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_span(text: str) -> timedelta | None:
+    """A positive duration written ``30m``, ``4h``, ``3d`` or ``2w``; ``None`` if it is not one."""
+    match = _SPAN.match(text)
+    if not match or int(match.group(1)) <= 0:
+        return None
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})

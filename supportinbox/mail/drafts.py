@@ -22,8 +22,10 @@ from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.errors import NotFound, UserError
+from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
 from supportinbox.mail.parse import decode_header_value
+from supportinbox.store import after_send
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
@@ -101,13 +103,21 @@ def prepare_draft(
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
     sent_to = replies.addressees(original, account, reply_all=send_to_all)
+    signature = signatures.signature_for(account)
     if template is templates.BLANK:
         body = ""
     else:
         values = replies.template_variables(
-            original, account, ident, fallback_first_name=config.replies.first_name_fallback, today=today
+            original,
+            account,
+            ident,
+            fallback_first_name=config.replies.first_name_fallback,
+            today=today,
+            signature=signature or "",
         )
         body = templates.render(template, values)
+    if signature and account.auto_signature and not templates.places(template, "signature"):
+        body = signatures.signed(body, signature)
     return Draft(
         to=sent_to.to,
         conversation_id=ident,
@@ -122,7 +132,7 @@ def prepare_draft(
 
 def with_body(draft: Draft, body: str) -> Draft:
     """The draft with an edited body; an empty body is refused."""
-    if not body.strip():
+    if not signatures.without_signature(body).strip():
         raise UserError("the reply is empty: nothing was queued or sent")
     return replace(draft, body=body)
 
@@ -150,7 +160,7 @@ def draft_message(
 def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: float = 0.0) -> int:
     """Put the reply in the outbox; it becomes due after ``undo_seconds``."""
     not_before = datetime.now(UTC) + timedelta(seconds=undo_seconds) if undo_seconds > 0 else None
-    return queue_reply(
+    outbox_id = queue_reply(
         db,
         msg,
         draft.conversation_id,
@@ -160,6 +170,8 @@ def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: flo
         draft.template.status,
         not_before,
     )
+    after_send.remember(db, outbox_id, draft.template)
+    return outbox_id
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from supportinbox.mail.imap import (
     leave_read_only,
     logout,
 )
+from supportinbox.store import after_send
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import change_flags
@@ -509,12 +510,13 @@ def _parent_id(row: OutboxRow) -> str | None:
 
 
 def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
-    """The template's status, applied once (after_status is cleared, even if it could not be).
+    """The template's status, follow-up and tags, applied once (cleared, even if they could not be).
 
     The conversation is looked up again through the answered message: a sync in between
     may have given the thread another id (it gained an older root).
     """
-    if not row.after_status or not row.conversation_id:
+    more = after_send.pending(db, row.id)
+    if not (row.after_status or more) or not row.conversation_id:
         return
     conversation = row.conversation_id
     parent = _parent_id(row)
@@ -525,13 +527,19 @@ def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
             (parent,),
         ).fetchone()
         conversation = str(found[0]) if found else conversation
-    try:
-        set_status(db, conversation, row.after_status, agent=account.agent)
-    except UserError as exc:
-        # The reply went out; a status that cannot be set must not hold up the rest.
-        log.warning("reply #%s: status %r not applied: %s", row.id, row.after_status, exc.message)
-    with db.transaction() as conn:
-        conn.execute("UPDATE outbox SET after_status = NULL WHERE id = ?", (row.id,))
+    if row.after_status:
+        try:
+            set_status(db, conversation, row.after_status, agent=account.agent)
+        except UserError as exc:
+            # The reply went out; a status that cannot be set must not hold up the rest.
+            log.warning("reply #%s: status %r not applied: %s", row.id, row.after_status, exc.message)
+        with db.transaction() as conn:
+            conn.execute("UPDATE outbox SET after_status = NULL WHERE id = ?", (row.id,))
+    if more:
+        try:
+            after_send.apply(db, row.id, conversation, agent=account.agent)
+        except UserError as exc:
+            log.warning("reply #%s: template follow-up or tags not set: %s", row.id, exc.message)
 
 
 def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:

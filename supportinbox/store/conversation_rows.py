@@ -244,6 +244,9 @@ class QueueRow:
     sla_due_at: str | None
     sla_level: int
     sla_target: str
+    followup_at: str | None
+    followup_reason: str
+    tags: str
 
 
 def queue_columns(alias: str = "") -> str:
@@ -267,6 +270,9 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     )
     if waiting:
         reasons.insert(0, waiting)
+    followup_at = parse_time(line.followup_at)
+    if followup_at is not None and followup_at <= now and line.status == "open" and line.followup_reason:
+        reasons.insert(0, str(line.followup_reason))  # why it is back in the queue comes first
     return ConversationSummary(
         id=line.id,
         subject=line.subject,
@@ -287,4 +293,6 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
         first_message_at=line.first_message_at,
         last_customer_at=line.last_customer_at,
         sla_level=level,
+        followup_at=line.followup_at,
+        tags=tuple(str(line.tags or "").split()),
     )

@@ -25,6 +25,7 @@ from supportinbox.domain.conversation import (
     MessageView,
     Note,
 )
+from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
@@ -41,6 +42,7 @@ from supportinbox.store.conversation_rows import (
     summary_from_row,
 )
 from supportinbox.store.db import Database
+from supportinbox.store.followups import followup_of, with_followup
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.triage_fresh import (
@@ -93,6 +95,7 @@ def list_queue(
     offset: int = 0,
     assigned_to: str | None = None,
     unassigned: bool = False,
+    tag: str | None = None,
     now: datetime | None = None,
 ) -> list[ConversationSummary]:
     """The triage queue, most urgent first (``status="all"`` lists every conversation).
@@ -114,6 +117,9 @@ def list_queue(
         params.append(assigned_to)
     if unassigned:
         where.append("(assigned_to IS NULL OR assigned_to = '')")
+    if tag is not None:
+        where.append("id IN (SELECT conversation_id FROM tags WHERE tag = ?)")
+        params.append(tag)
     clause = f"WHERE {' AND '.join(where)} " if where else ""
     # rowid breaks ties the way the index is read (no sort step), as queue_position counts.
     order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}, rowid"
@@ -377,19 +383,34 @@ def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, n
         if state_row
         else None
     )
-    fields = status_fields(
-        derived=derived,
-        state=state,
-        last_customer_at=parse_time(last_customer_at),
-        last_agent_at=parse_time(last_agent_at),
-        last_message_at=parse_time(last_message_at),
-        unanswered_since=parse_time(unanswered_since),
-        base_band=int(base_band),
-        base_urgency=int(base_urgency),
-        config=stored.config,
-        policy=stored.policy,
-        customer_email=str(customer_email),
-        first_message_at=parse_time(first_message_at),
+    customer_at, agent_at = parse_time(last_customer_at), parse_time(last_agent_at)
+    config = stored.config
+
+    def compute(manual: State | None) -> dict[str, Any]:
+        return status_fields(
+            derived=derived,
+            state=manual,
+            last_customer_at=customer_at,
+            last_agent_at=agent_at,
+            last_message_at=parse_time(last_message_at),
+            unanswered_since=parse_time(unanswered_since),
+            base_band=int(base_band),
+            base_urgency=int(base_urgency),
+            config=config,
+            policy=stored.policy,
+            customer_email=str(customer_email),
+            first_message_at=parse_time(first_message_at),
+            now=now,
+        )
+
+    fields = with_followup(
+        compute,
+        state,
+        followup_of(conn, ident),
+        last_customer_at=customer_at,
+        last_agent_at=agent_at,
+        reminder_days=config.pending_reminder_days,
+        order=config.order,
         now=now,
     )
     fields["assigned_to"] = state.assigned_to if state else None
@@ -409,6 +430,7 @@ class SearchQuery:
     statuses: tuple[str, ...]
     urgent: bool
     unread: bool
+    tags: tuple[str, ...] = ()
 
 
 def parse_query(text: str) -> SearchQuery:
@@ -420,6 +442,7 @@ def parse_query(text: str) -> SearchQuery:
     terms: list[str] = []
     senders: list[str] = []
     statuses: list[str] = []
+    tags: list[str] = []
     urgent = unread = False
     for word in words:
         key, sep, value = word.partition(":")
@@ -431,6 +454,11 @@ def parse_query(text: str) -> SearchQuery:
                 raise UserError(f"unknown status in {word!r}: use one of {', '.join(QUEUE_STATUSES)}")
             if value.lower() != "all":
                 statuses.append(value.lower())
+        elif sep and key == "tag" and value:
+            tag = normalize_tag(value)
+            if tag is None:
+                raise UserError(f"{word!r}: a tag is one word of letters, digits, '-' or '_'")
+            tags.append(tag)
         elif sep and key == "is" and value:
             if value.lower() == "urgent":
                 urgent = True
@@ -440,7 +468,7 @@ def parse_query(text: str) -> SearchQuery:
                 raise UserError(f"unknown filter {word!r}: use is:urgent or is:unread")
         elif word.strip():
             terms.append(word)
-    return SearchQuery(tuple(terms), tuple(senders), tuple(statuses), urgent, unread)
+    return SearchQuery(tuple(terms), tuple(senders), tuple(statuses), urgent, unread, tuple(tags))
 
 
 def fts_expression(terms: Sequence[str]) -> str:
@@ -470,7 +498,7 @@ def search(
     matches the customer's address or name, ``status:open`` the status, ``is:urgent``
     urgent conversations and incidents (what the problem is, not how long it has waited:
     a routine question past its SLA is not urgent), ``is:unread`` unread customer
-    messages.
+    messages, ``tag:billing`` conversations with that tag.
     """
     moment = now_utc(now)
     apply_clock(db, moment)
@@ -495,9 +523,12 @@ def search(
         where.append(sla.urgent_sql("c."))
     if parsed.unread:
         where.append("c.unread_count > 0")
+    for tag in parsed.tags:
+        where.append("c.id IN (SELECT conversation_id FROM tags WHERE tag = ?)")
+        params.append(tag)
     if not where:
         raise UserError(
-            "nothing to search for: give words, from:ADDRESS, status:STATUS, is:urgent or is:unread"
+            "nothing to search for: give words, from:ADDRESS, status:STATUS, tag:TAG, is:urgent or is:unread"
         )
     columns = queue_columns("c.")
     try:

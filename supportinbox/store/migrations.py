@@ -452,6 +452,53 @@ CREATE TRIGGER triage_dirty_folder_role AFTER UPDATE OF role ON folders BEGIN
     INSERT INTO triage_dirty(kind) VALUES ('all');
 END;
 """,
+    15: """
+-- Follow-ups: when a conversation must come back because we promised more. Set here, shared
+-- through the state folder (team_state_log kind 'followup'); uid is the state-folder message
+-- this row was last agreed with.
+CREATE TABLE followups (
+    conversation_id TEXT PRIMARY KEY,
+    due_at          TEXT,
+    note            TEXT NOT NULL DEFAULT '',
+    author          TEXT NOT NULL DEFAULT '',
+    set_at          TEXT NOT NULL,
+    uploaded        INTEGER NOT NULL DEFAULT 0,
+    uid             INTEGER
+);
+ALTER TABLE team_state_log ADD COLUMN note TEXT NOT NULL DEFAULT '';
+-- The active follow-up (or pending reminder) of a conversation, for the clock and the queue.
+ALTER TABLE conversations ADD COLUMN followup_at TEXT;
+ALTER TABLE conversations ADD COLUMN followup_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX conversations_followup ON conversations(followup_at) WHERE followup_at IS NOT NULL;
+-- A template's follow-up (front matter 'followup: 3d'), set once its reply is sent.
+ALTER TABLE outbox ADD COLUMN after_followup TEXT;
+""",
+    16: """
+-- Tags: each conversation's current tags, and the changes made here (shared through the
+-- state folder as 'tags' entries carrying their token; a change is applied on top of the
+-- server's until its token comes back from there).
+CREATE TABLE tags (
+    conversation_id TEXT NOT NULL,
+    tag             TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, tag)
+);
+CREATE INDEX tags_tag ON tags(tag);
+CREATE TABLE tag_changes (
+    id              INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    added           TEXT NOT NULL DEFAULT '',
+    removed         TEXT NOT NULL DEFAULT '',
+    author          TEXT NOT NULL DEFAULT '',
+    at              TEXT NOT NULL,
+    token           TEXT NOT NULL UNIQUE,
+    uploaded        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tag_changes_conversation ON tag_changes(conversation_id);
+ALTER TABLE team_state_log ADD COLUMN changes TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+-- A template's tags (front matter 'tags: [bug]'), added once its reply is sent.
+ALTER TABLE outbox ADD COLUMN after_tags TEXT;
+""",
 }
 
 

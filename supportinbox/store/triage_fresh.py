@@ -166,6 +166,7 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
     """
     moment = iso(now_utc(now))
     conn = db.conn
+    lifted = _lift_due_followups(db, moment)
     ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
     # The promise (what is said) and the starvation guard (what moves the row) tick apart.
     clocks = (
@@ -184,7 +185,7 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
         (moment,) * (1 + 2 * len(clocks)),
     ).fetchone()[0]
     if not due:
-        return 0
+        return lifted
     before = conn.total_changes
     with db.transaction() as tx:
         # A woken conversation starts its SLA again from the level the next steps check.
@@ -205,4 +206,25 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
                 f"WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?",
                 (moment,),
             )
-    return conn.total_changes - before
+    return lifted + conn.total_changes - before
+
+
+def _lift_due_followups(db: Database, moment: str | None) -> int:
+    """Bring back the conversations whose follow-up has just come due; return how many.
+
+    ``followup_at`` in the past on a conversation that is not open means due and not yet
+    lifted (see :func:`supportinbox.store.followups.with_followup`): one index probe.
+    """
+    due = [
+        str(r[0])
+        for r in db.conn.execute(
+            "SELECT id FROM conversations INDEXED BY conversations_followup "
+            "WHERE followup_at <= ? AND status != 'open'",
+            (moment,),
+        )
+    ]
+    if due:
+        from supportinbox.store.conversations import reapply_state
+
+        reapply_state(db, due, parse_time(moment))
+    return len(due)

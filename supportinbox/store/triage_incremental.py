@@ -37,8 +37,10 @@ from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import State, message_time
 from supportinbox.store.db import Database
+from supportinbox.store.followups import load_followups
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail_among
+from supportinbox.store.tags import load_tags
 from supportinbox.store.triage_fresh import (
     RefreshResult,
     _config_fingerprint,
@@ -259,6 +261,8 @@ def refresh_changed(
             for previous_id, new in renames.items():
                 states[new] = states.pop(previous_id)
             work = Scoring.start(config, account, moment, states)
+            work.followups, work.tags = load_followups(conn), load_tags(conn)
+            work.rename(renames)
             score_conversations(conn, account, mine, members, work)
 
             # Incidents from every report: the scope's as scored now, the others' as kept.

@@ -32,6 +32,7 @@ from supportinbox.domain.customer import (
     is_no_reply,
     own_addresses,
 )
+from supportinbox.domain.followups import FollowUp
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import (
@@ -53,9 +54,11 @@ from supportinbox.store.conversation_rows import (
     status_fields,
 )
 from supportinbox.store.db import Database, storage_error
+from supportinbox.store.followups import load_followups, with_followup
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
+from supportinbox.store.tags import load_tags
 from supportinbox.store.triage_fresh import (
     RECOMPUTE_AFTER as RECOMPUTE_AFTER,
 )
@@ -325,6 +328,9 @@ _CONVERSATION_COLUMNS = (
     "sla_guard_warn_at",
     "sla_guard_due_at",
     "sla_guard_level",
+    "followup_at",
+    "followup_reason",
+    "tags",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
@@ -433,6 +439,17 @@ class Scoring:
     candidates: list[incidents.IncidentCandidate] = dataclasses.field(default_factory=list)
     reports_key: str = ""  # of the reports incident grouping read
     found: tuple[str, list[incidents.Incident]] | None = None  # groups found anew, to keep
+    # Follow-ups and tags of every conversation (their part of the stored row).
+    followups: dict[str, FollowUp] = dataclasses.field(default_factory=dict)
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def rename(self, renames: dict[str, str]) -> None:
+        """Follow conversations that got a new id (their follow-ups and tags go with them)."""
+        for old, new in renames.items():
+            if old in self.followups:
+                self.followups[new] = self.followups.pop(old)
+            if old in self.tags:
+                self.tags[new] = self.tags.pop(old)
 
     @classmethod
     def start(
@@ -486,8 +503,18 @@ def score_conversations(
                 cutoff,
                 scoring_.candidates,
             )
+            row["tags"] = scoring_.tags.get(row["id"], "")
             rows.append(
-                _complete(row, score, None, scoring_.states, scoring_.cfg, scoring_.policy, scoring_.moment)
+                _complete(
+                    row,
+                    score,
+                    None,
+                    scoring_.states,
+                    scoring_.cfg,
+                    scoring_.policy,
+                    scoring_.moment,
+                    scoring_.followups,
+                )
             )
         conn.executemany(_INSERT_SCRATCH_ROW, rows)
         conn.executemany(_INSERT_SCRATCH_LINK, links)
@@ -701,6 +728,8 @@ def rename_states(tx: sqlite3.Connection, renames: dict[str, str]) -> None:
     for old, new in renames.items():
         tx.execute("UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (new, old))
         tx.execute("UPDATE notes SET conversation_id = ? WHERE conversation_id = ?", (new, old))
+        for table in ("followups", "tags", "tag_changes"):
+            tx.execute(f"UPDATE {table} SET conversation_id = ? WHERE conversation_id = ?", (new, old))
     facts.rename_conversations(tx, renames)
 
 
@@ -719,10 +748,14 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
             members = _thread(conn, account, mine)
             message_count = sum(len(rowids) for _, rowids in members)
             states = load_states(conn)
+            followups = load_followups(conn)
+            tags = load_tags(conn)
             renames = _renamed_states(members, _old_links(conn), states)
             for old, new in renames.items():
                 states[new] = states.pop(old)
             work = Scoring.start(config, account, moment, states)
+            work.followups, work.tags = followups, tags
+            work.rename(renames)
             score_conversations(conn, account, mine, members, work)
             conversation_count = len(members)
             del members
@@ -778,6 +811,7 @@ def _complete(
     cfg: TriageConfig,
     policy: sla.Policy,
     moment: datetime,
+    followups: dict[str, FollowUp] | None = None,
 ) -> tuple[Any, ...]:
     """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
     reasons = [*row.pop("notes", ()), *score.reasons]
@@ -794,12 +828,15 @@ def _complete(
         base_band=base_band,
         assigned_to=state.assigned_to if state else None,
     )
-    row.update(
-        status_fields(
+    last_customer_at = parse_time(row["last_customer_at"])
+    last_agent_at = parse_time(row["last_agent_at"])
+
+    def compute(manual: State | None) -> dict[str, Any]:
+        return status_fields(
             derived=row["derived_status"],
-            state=state,
-            last_customer_at=parse_time(row["last_customer_at"]),
-            last_agent_at=parse_time(row["last_agent_at"]),
+            state=manual,
+            last_customer_at=last_customer_at,
+            last_agent_at=last_agent_at,
             last_message_at=parse_time(row["last_message_at"]),
             unanswered_since=parse_time(row["unanswered_since"]),
             base_band=base_band,
@@ -808,6 +845,18 @@ def _complete(
             policy=policy,
             customer_email=row["customer_email"],
             first_message_at=parse_time(row["first_message_at"]),
+            now=moment,
+        )
+
+    row.update(
+        with_followup(
+            compute,
+            state,
+            (followups or {}).get(row["id"]),
+            last_customer_at=last_customer_at,
+            last_agent_at=last_agent_at,
+            reminder_days=cfg.pending_reminder_days,
+            order=cfg.order,
             now=moment,
         )
     )
@@ -854,6 +903,7 @@ def apply_incidents(
                     scoring_.cfg,
                     scoring_.policy,
                     scoring_.moment,
+                    scoring_.followups,
                 )
             )
     conn.executemany(_INSERT_SCRATCH_ROW, replaced)

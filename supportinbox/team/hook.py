@@ -24,7 +24,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import reapply_state, refresh_if_stale
-from supportinbox.team import notes, statefolder
+from supportinbox.team import followups, notes, statefolder, tags
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import (
@@ -97,6 +97,15 @@ class TeamSyncHook:
         except IMAPClientError as exc:
             self.problems.append(f"notes not exchanged: {one_line(str(exc), limit=200)}")
         try:
+            self._exchange_followups(imap, db)
+        except IMAPClientError as exc:
+            self.problems.append(f"follow-ups not exchanged: {one_line(str(exc), limit=200)}")
+        try:
+            for item in tags.exchange(imap, db, self.account)[1]:
+                self._event(db, item.conversation_id, "tags", item.author, item.describe())
+        except IMAPClientError as exc:
+            self.problems.append(f"tags not exchanged: {one_line(str(exc), limit=200)}")
+        try:
             server = open_team_server(
                 imap, db, self.account, folders.inbox, recheck_after=MODE_RECHECK_SECONDS
             )
@@ -136,6 +145,16 @@ class TeamSyncHook:
         for note in notes.download(imap, db, self.account):
             if note.author != self.account.agent:
                 self._event(db, note.conversation_id, "note", note.author, f"{note.author} added a note")
+
+    def _exchange_followups(self, imap: IMAPClient, db: Database) -> None:
+        changed, received = followups.exchange(imap, db, self.account)
+        for item in received:
+            text = f"{item.author} cleared the follow-up"
+            if item.due_at is not None:
+                text = f"{item.author} set a follow-up for {item.due_at[:16].replace('T', ' ')} UTC"
+            self._event(db, item.conversation_id, "followup", item.author, text)
+        if changed:
+            reapply_state(db, changed)
 
     def _server_states(self, db: Database, server: TeamServer, imap: IMAPClient) -> dict[str, Resolution]:
         if server.mode == FOLDER:

@@ -26,6 +26,17 @@ what it is:
 
   The first registration of a free slot wins; a later one for a taken slot, or for an
   agent that already has one, changes nothing. ``free`` gives a slot back.
+
+``followup``: a conversation's follow-up (``due`` ``null``: cleared); the newest wins::
+
+    {"kind": "followup", "conversation": ID, "due": ISO-TIME, "note": TEXT,
+     "author": AGENT, "at": ISO-TIME}
+
+``tags``: tags added to and removed from a conversation, replayed in UID order; the
+  token lets the writer recognise its own change::
+
+    {"kind": "tags", "conversation": ID, "add": [TAG...], "remove": [TAG...],
+     "token": TEXT, "author": AGENT, "at": ISO-TIME}
 """
 
 from __future__ import annotations
@@ -47,6 +58,8 @@ from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, is_agent_name
+from supportinbox.domain.followups import clean_note
+from supportinbox.domain.tags import MAX_TAGS, normalize_tag
 from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
 from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, normalize_snooze
@@ -57,8 +70,8 @@ STATE_FOLDER = "Support State"
 STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
 REGISTRY = "agents"
-STATE, DETAIL, AGENT, FREE = "state", "detail", "agent", "free"
-_KINDS = (STATE, DETAIL, AGENT, FREE)
+STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS = "state", "detail", "agent", "free", "followup", "tags"
+_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS)
 _META_VALIDITY = "team_state_uidvalidity"
 _META_LAST_UID = "team_state_last_uid"
 _META_UIDNEXT = "team_state_uidnext"
@@ -81,6 +94,8 @@ class LogEntry:
     written_at: str = ""
     kind: str = STATE
     slot: int = 0
+    note: str = ""  # a follow-up's note
+    changes: str = ""  # a tags entry's change, as JSON (add, remove, token)
 
 
 @dataclass(frozen=True)
@@ -227,6 +242,10 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         if agent is None or not is_agent_name(agent) or not isinstance(slot, int) or not 1 <= slot <= SLOTS:
             return None
         return LogEntry(uid, header, 0, TeamState(assigned_to=agent), author, at, kind, slot)
+    if kind == FOLLOWUP:
+        return _followup_entry(uid, header, data, author, at)
+    if kind == TAGS:
+        return _tags_entry(uid, header, data, author, at)
     status = _text(data.get("status"))
     if status not in (None, "open", "pending", "snoozed", "closed"):
         return None
@@ -246,6 +265,58 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         at,
         kind,
     )
+
+
+def _followup_entry(uid: int, header: str, data: dict[str, Any], author: str, at: str) -> LogEntry | None:
+    due, note = data.get("due"), data.get("note", "")
+    if due is not None and (_text(due) is None or _time(str(due)) is None):
+        return None
+    if not isinstance(note, str) or not at:
+        return None
+    due_text = _time(str(due)) if due is not None else None
+    return LogEntry(uid, header, 0, TeamState(None, due_text), author, at, FOLLOWUP, note=clean_note(note))
+
+
+def _tags_entry(uid: int, header: str, data: dict[str, Any], author: str, at: str) -> LogEntry | None:
+    """Only well-formed tags survive: a teammate's entry cannot bring markup or a phrase."""
+    add, remove, token = data.get("add"), data.get("remove"), data.get("token")
+    if not (isinstance(add, list) and isinstance(remove, list) and isinstance(token, str)):
+        return None
+    if not 0 < len(token) <= 64 or len(add) + len(remove) > MAX_TAGS:
+        return None
+    added = [normalize_tag(t) if isinstance(t, str) else None for t in add]
+    removed = [normalize_tag(t) if isinstance(t, str) else None for t in remove]
+    if None in added or None in removed:
+        return None
+    change = {"add": added, "remove": removed, "token": token}
+    return LogEntry(uid, header, 0, TeamState(), author, at, TAGS, changes=json.dumps(change, sort_keys=True))
+
+
+def build_tags_message(
+    account: AccountConfig, agent: str, conversation_id: str, change: str, at: str
+) -> bytes:
+    """The message that shares one tag change (``change``: JSON with add, remove, token)."""
+    payload: dict[str, Any] = {"kind": TAGS, "conversation": conversation_id, **json.loads(change)}
+    return _message(account, agent, conversation_id, payload, at)
+
+
+def _time(text: str) -> str | None:
+    """An ISO time as the cache writes it (UTC, to the second); ``None`` if it is not one."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def build_followup_message(
+    account: AccountConfig, agent: str, conversation_id: str, due: str | None, note: str, at: str
+) -> bytes:
+    """The message that shares a conversation's follow-up (``due`` ``None``: cleared)."""
+    payload: dict[str, Any] = {"kind": FOLLOWUP, "conversation": conversation_id, "due": due, "note": note}
+    return _message(account, agent, conversation_id, payload, at)
 
 
 def registry(entries: Iterable[LogEntry]) -> dict[int, str]:
@@ -303,7 +374,8 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     with db.transaction() as tx:
         tx.executemany(
             "INSERT OR REPLACE INTO team_state_log(uid, conversation_id, base_uid, status, snoozed_until, "
-            "assigned_to, author, written_at, kind, slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "assigned_to, author, written_at, kind, slot, note, changes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.uid,
@@ -316,6 +388,8 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
                     e.written_at,
                     e.kind,
                     e.slot,
+                    e.note,
+                    e.changes,
                 )
                 for e in entries
                 if e is not None
@@ -336,6 +410,8 @@ _CHUNK = 500
 def compact_details(imap: IMAPClient, db: Database, *, at_least: int = COMPACT_AFTER) -> int:
     """Remove the details no client needs: all but the newest of each status per conversation.
 
+    Follow-ups likewise: only the newest of a conversation counts.
+
     With keywords a detail is never the state itself, only who/when/until of a status, and
     resolving needs the newest detail and the newest of the status on the messages. Each
     status change adds one, so without this the folder would grow for ever. A teammate's
@@ -344,9 +420,9 @@ def compact_details(imap: IMAPClient, db: Database, *, at_least: int = COMPACT_A
     stale = [
         int(row[0])
         for row in db.conn.execute(
-            "SELECT uid FROM team_state_log WHERE kind = 'detail' AND uid NOT IN ("
-            "  SELECT MAX(uid) FROM team_state_log WHERE kind = 'detail' "
-            "  GROUP BY conversation_id, COALESCE(status, ''))"
+            "SELECT uid FROM team_state_log WHERE kind IN ('detail', 'followup') AND uid NOT IN ("
+            "  SELECT MAX(uid) FROM team_state_log WHERE kind IN ('detail', 'followup') "
+            "  GROUP BY kind, conversation_id, COALESCE(status, ''))"
         )
     ]
     if len(stale) < at_least:
@@ -378,7 +454,7 @@ def log_entries(
     """Cached state-folder messages of ``kinds``, grouped by conversation."""
     query = (
         "SELECT uid, conversation_id, base_uid, status, snoozed_until, assigned_to, author, written_at, "
-        f"kind, slot FROM team_state_log WHERE kind IN ({', '.join('?' * len(kinds))})"
+        f"kind, slot, note FROM team_state_log WHERE kind IN ({', '.join('?' * len(kinds))})"
     )
     params: tuple[str, ...] = kinds
     if conversation_id is not None:
@@ -396,6 +472,7 @@ def log_entries(
         written_at,
         kind,
         slot,
+        note,
     ) in conn.execute(query + " ORDER BY uid", params):
         grouped.setdefault(str(conversation), []).append(
             LogEntry(
@@ -407,6 +484,7 @@ def log_entries(
                 written_at,
                 str(kind),
                 int(slot),
+                str(note),
             )
         )
     return grouped

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from datetime import datetime
 
 from supportinbox.domain.report import format_seconds
@@ -16,3 +18,22 @@ def age(since: str | None, now: datetime) -> str:
     if moment is None:
         return "—"
     return format_seconds((now - moment).total_seconds())
+
+
+# Tag colours: theme variables only, one per tag, the same on every start and machine.
+TAG_COLOURS = ("$accent", "$success", "$warning", "$secondary", "$primary", "$text-accent")
+
+
+def tag_style(tag: str) -> str:
+    """The style a tag is always shown in (picked by a stable hash of its name)."""
+    return f"bold {TAG_COLOURS[zlib.crc32(tag.encode('utf-8')) % len(TAG_COLOURS)]}"
+
+
+def tag_parts(tags: Iterable[str]) -> list[tuple[str, str]]:
+    """``#billing #bug`` as (text, style) pieces for :func:`supportinbox.tui.safe.assemble`."""
+    parts: list[tuple[str, str]] = []
+    for tag in tags:
+        if parts:
+            parts.append((" ", ""))
+        parts.append((f"#{tag}", tag_style(tag)))
+    return parts

@@ -22,20 +22,23 @@ from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain import replies, sla
+from supportinbox.domain import languages, replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.report import Grouping, Report
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.tags import TagChange
 from supportinbox.domain.templates import BLANK, Template, TemplateScan, scan_templates
 from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
-from supportinbox.mail import drafts
+from supportinbox.mail import drafts, variants
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.store import conversations, junk
 from supportinbox.store import outbox as outbox_store
+from supportinbox.store.customers import CustomerProfile, customer_profile
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.outbox import OutboxRow
+from supportinbox.store.tags import tag_counts
 from supportinbox.tui.mailbox import Mailbox, ServerMailbox
 from supportinbox.tui.sending import RetryRound, Sender, SendResult, SmtpSender
 
@@ -210,6 +213,10 @@ class InboxService:
             self.reader, email, exclude=exclude, limit=20, now=self._read_clock()
         )
 
+    def customer_profile(self, email: str, *, by_domain: bool = False) -> CustomerProfile:
+        """The customer's profile: first seen, every conversation, notes (see store.customers)."""
+        return customer_profile(self.reader, email, by_domain=by_domain, now=self._read_clock())
+
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""
         return conversations.search(self.reader, query, limit=limit, now=self._read_clock())
@@ -340,6 +347,41 @@ class InboxService:
         """
         return self.mailbox.share(conversation_id)
 
+    def set_followup(self, conversation_id: str, due: datetime | None, note: str = "") -> str:
+        """Set (``due`` ``None``: remove) a follow-up and share it with the team; what happened, in words."""
+        from supportinbox.store import followups as store_followups
+        from supportinbox.team import followups
+
+        with self.writer() as db:
+            if not self.has_server:  # the demo: no teammates to tell
+                ident = conversations.resolve_id(db, conversation_id)
+                store_followups.set_followup(db, ident, due, note, agent=self.account.agent, now=self.now())
+                return followups.said(followups.Shared(ident, "", True, due))
+            result = followups.set_and_share(
+                db, self.account_name, self.account, conversation_id, due, note, now=self.now()
+            )
+        self._touch(result.conversation_id)
+        return followups.said(result)
+
+    def tag(self, conversation_id: str, change: TagChange) -> str:
+        """Change the conversation's tags and share them with the team; what happened, in words."""
+        from supportinbox.store import tags as store_tags
+        from supportinbox.team import tags
+
+        with self.writer() as db:
+            if not self.has_server:  # the demo: no teammates to tell
+                now = store_tags.change_tags(
+                    db, conversation_id, change, agent=self.account.agent, now=self.now()
+                )
+                return tags.said(now, True)
+            result = tags.tag_and_share(db, self.account_name, self.account, conversation_id, change)
+        self._touch(result.conversation_id)
+        return tags.said(result.tags, result.online)
+
+    def tags_in_use(self) -> list[str]:
+        """Every tag in use, most used first (for the tag modal's hint)."""
+        return [tag for tag, _ in tag_counts(self.reader)]
+
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder."""
         return self.mailbox.mark_spam(conversation_id)
@@ -397,6 +439,21 @@ class InboxService:
             templates_dir=template.path.parent,
             today=self.now().date(),
         )
+
+    def template_variants(
+        self, conversation_id: str, names: list[str]
+    ) -> tuple[dict[str, str], languages.Detected | None]:
+        """For each template with language variants, the one in the customer's language
+        (run in a worker: the first detection loads the language model)."""
+        chosen: dict[str, str] = {}
+        found: languages.Detected | None = None
+        bases = {languages.split_variant(n)[0] for n in names if languages.split_variant(n)[1]}
+        with self.writer() as db:
+            for base in sorted(bases):
+                variant, detected = variants.variant_for(db, self.config, conversation_id, base, names)
+                chosen[base] = variant
+                found = found or detected
+        return chosen, found
 
     def addressees(self, draft: drafts.Draft) -> replies.Addressees:
         """Where the draft's reply goes: the real To and Cc, and the Reply-To note."""

@@ -83,3 +83,32 @@ def test_version_7_cache_classifies_automated_mail_from_its_stored_headers(tmp_p
     with open_database(path) as db:
         kinds = dict(db.conn.execute("SELECT uid, automated FROM messages").fetchall())
         assert kinds == {1: "", 2: "", 3: "auto-reply", 4: "bounce"}
+
+
+def test_a_cache_before_follow_ups_keeps_its_team_log_and_gains_follow_ups(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    before = next(n for n, sql in MIGRATIONS.items() if "CREATE TABLE followups" in sql) - 1
+    _database_at(path, before)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO team_state_log(uid, conversation_id, kind, author, written_at) "
+        "VALUES (5, 'k3m9x2qa', 'detail', 'bob', '2026-12-01T09:00:00+00:00')"
+    )
+    conn.commit()
+    conn.close()
+    with open_database(path) as db:
+        assert [tuple(r) for r in db.conn.execute("SELECT uid, note FROM team_state_log")] == [(5, "")]
+        assert db.conn.execute("SELECT COUNT(*) FROM followups").fetchone()[0] == 0
+        columns = {r[1] for r in db.conn.execute("PRAGMA table_info(conversations)")}
+        assert {"followup_at", "followup_reason"} <= columns
+        assert db.integrity_ok()
+
+
+def test_a_cache_before_tags_gains_them_empty(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _database_at(path, next(n for n, sql in MIGRATIONS.items() if "CREATE TABLE tags" in sql) - 1)
+    with open_database(path) as db:
+        assert db.conn.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 0
+        columns = {r[1] for r in db.conn.execute("PRAGMA table_info(outbox)")}
+        assert {"after_followup", "after_tags"} <= columns
+        assert db.integrity_ok()

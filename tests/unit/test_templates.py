@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox import paths
+from supportinbox.domain.languages import split_variant
 from supportinbox.domain.templates import (
     Template,
     TemplateError,
@@ -253,19 +254,25 @@ def test_install_defaults_never_overwrites(tmp_path: Path) -> None:
     assert [p.name for p in install_default_templates(folder)] == ["bug-received.txt"]
 
 
+# How each shipped language greets Lina and introduces her quoted words.
+GREETINGS = {"en": "Hi Lina,\n", "de": "Hallo Lina,\n", "ar": "مرحباً Lina،\n"}
+QUOTE_HEADS = {"en": "You wrote:", "de": "Sie schrieben:", "ar": "كتبت:"}
+
+
 @pytest.mark.parametrize(("filename", "text"), default_templates(), ids=[f for f, _ in default_templates()])
 def test_shipped_templates_are_complete(filename: str, text: str) -> None:
     template = parse_template(Path(filename).stem, text)
     assert template.description, "every shipped template says what it is for"
     assert template.status in ("open", "pending", "closed")
     body = render(template, VALUES)
-    assert body.startswith("Hi Lina,\n")
+    language = split_variant(Path(filename).stem)[1] or "en"
+    assert body.startswith(GREETINGS[language])
     assert "Alice\nAcme Support" in body, "signed by the agent"
     assert "{{" not in body and "{%" not in body
     assert "Cannot log in" in body or "> It says error 500." in body, "restates the problem"
     assert all(len(line) <= 78 for line in body.splitlines()), "readable in any mail client"
     without_quote = render(template, TemplateVariables(**{**VALUES.__dict__, "quote": ""}))
-    assert "You wrote:" not in without_quote
+    assert QUOTE_HEADS[language] not in without_quote
 
 
 def test_a_syntax_error_does_not_hide_misspelt_fields() -> None:
@@ -280,7 +287,7 @@ def test_a_syntax_error_does_not_hide_misspelt_fields() -> None:
 
 
 def test_a_long_subject_leaves_no_orphan_line_in_a_wrapped_paragraph() -> None:
-    (_, text) = next(t for t in default_templates() if t[0].startswith("acknowledge-investigating"))
+    (_, text) = next(t for t in default_templates() if t[0] == "acknowledge-investigating.txt")
     long_subject = "Audit log retention for our compliance review next week"
     values = TemplateVariables(**{**VALUES.__dict__, "subject": long_subject})
     body = render(parse_template("acknowledge-investigating", text), values)

@@ -21,10 +21,14 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label
+from supportinbox.domain.tags import TagChange
 from supportinbox.domain.when import parse_time
+from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.base import AppScreen
+from supportinbox.tui.screens.followup import FollowUpChoice, FollowUpModal
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
+from supportinbox.tui.screens.tags import TagModal
 
 if TYPE_CHECKING:
     pass
@@ -54,6 +58,9 @@ class ConversationActions(AppScreen):
         Binding("p", "set_status('pending')", "Pending", id="status_pending", tooltip="Waiting on customer"),
         Binding("c", "set_status('closed')", "Close", id="status_closed", tooltip="Close the conversation"),
         Binding("z", "snooze", "Snooze", id="snooze", tooltip="Hide until a time"),
+        Binding("f", "followup", "Follow up", show=False, id="followup", tooltip="Bring it back at a time"),
+        Binding("i", "customer", "Customer", show=False, id="customer", tooltip="The customer's history"),
+        Binding("t", "tags", "Tags", show=False, id="tags", tooltip="Add or remove tags"),
         Binding("a", "claim", "Claim", show=False, id="claim", tooltip="Take this conversation"),
         Binding("n", "note", "Note", show=False, id="note", tooltip="Add an internal note"),
         Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
@@ -110,6 +117,51 @@ class ConversationActions(AppScreen):
             return Change(f"{label}: {subject} (u to undo)", undo, share=ident)
 
         return apply
+
+    def action_followup(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self.inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+        current = local_time(summary.followup_at) if summary.followup_at else None
+
+        def chosen(choice: FollowUpChoice | None) -> None:
+            if choice is not None:
+                self._change(
+                    lambda: Change(
+                        f"{service.set_followup(summary.id, choice.due, choice.note)}: {subject}",
+                        conversation=summary.id,
+                    )
+                )
+
+        self.app.push_screen(FollowUpModal(summary.subject, service.now(), current), chosen)
+
+    def action_tags(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self.inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def chosen(change: TagChange | None) -> None:
+            if change is not None:
+                self._change(
+                    lambda: Change(f"{service.tag(summary.id, change)}: {subject}", conversation=summary.id)
+                )
+
+        self.app.push_screen(TagModal(summary.subject, summary.tags, service.tags_in_use()), chosen)
+
+    def action_customer(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        if not summary.customer_email:
+            self.app.notify("No customer here: the mail comes from a no-reply sender.")
+            return
+        from supportinbox.tui.screens.customer import CustomerScreen
+
+        self.app.push_screen(CustomerScreen(summary.customer_email, current=summary.id))
 
     def action_claim(self) -> None:
         summary = self._target()

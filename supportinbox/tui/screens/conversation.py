@@ -20,8 +20,9 @@ from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_short
 from supportinbox.domain.when import count_of
+from supportinbox.store.conversation_rows import iso
 from supportinbox.tui import safe
-from supportinbox.tui.format import age, local_time
+from supportinbox.tui.format import age, local_time, tag_parts
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal
 from supportinbox.tui.widgets.banner import Banner
@@ -129,7 +130,8 @@ class ConversationScreen(ConversationActions):
         if others:
             widgets.append(
                 Static(
-                    safe.line("Other conversations with this customer", style="bold"), classes="others-title"
+                    safe.line("Other conversations with this customer (i: profile)", style="bold"),
+                    classes="others-title",
                 )
             )
             widgets.append(
@@ -161,6 +163,8 @@ class ConversationScreen(ConversationActions):
             facts.append(f"waiting {age(summary.waiting_since, now)}")
         if summary.snoozed_until and summary.status == "snoozed":
             facts.append(f"until {local_time(summary.snoozed_until)}")
+        if summary.followup_at and summary.followup_at > (iso(now) or ""):
+            facts.append(f"follow-up {local_time(summary.followup_at)}")
         facts.append(count_of(summary.message_count, "message"))
         why = " · ".join(one_line(r) for r in summary.reasons)
         self.query_one("#conversation-head", Static).update(
@@ -175,6 +179,7 @@ class ConversationScreen(ConversationActions):
                     else [(one_line(summary.customer_name), "bold"), ("  no one to answer  ", "$text-muted")]
                 ),
                 (" · ".join(facts), ""),
+                *([("  ", ""), *tag_parts(summary.tags)] if summary.tags else []),
                 *(
                     (("\nWhy: ", "bold"), (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"))
                     if why

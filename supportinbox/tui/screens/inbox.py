@@ -19,6 +19,7 @@ from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
+from supportinbox.tui.format import tag_parts
 from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
@@ -191,6 +192,7 @@ class InboxScreen(ConversationActions):
             return
         why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
         reasons.content = safe.assemble(
+            *([*tag_parts(summary.tags), ("  ", "")] if summary.tags else []),
             ("Why: ", "bold"),
             (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,11 +14,13 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from supportinbox.domain.languages import Detected, split_variant
 from supportinbox.domain.replies import Addressees
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import is_rtl, one_line
 from supportinbox.domain.templates import BLANK, BrokenTemplate, Template
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
+from supportinbox.mail.variants import language_name
 from supportinbox.tui import safe
 from supportinbox.tui.safe import Part
 from supportinbox.tui.screens.base import AppScreen
@@ -50,7 +52,17 @@ def held_warning(holder: str) -> str:
 
 
 class TemplatePickerScreen(AppScreen):
-    """Templates on the left (type to filter), the rendered reply on the right."""
+    """Templates on the left (type to filter), the rendered reply on the right.
+
+    A template with language variants (``NAME.de.txt``) is one entry; the variant in the
+    customer's language is shown (detected in a worker), Ctrl+L shows the next one.
+    """
+
+    DEFAULT_CSS = """
+    TemplatePickerScreen #preview.rtl {
+        text-align: right;
+    }
+    """
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Cancel", id="picker_back", tooltip="Back without replying"),
@@ -65,6 +77,14 @@ class TemplatePickerScreen(AppScreen):
         ),
         Binding("down", "move(1)", "Next template", show=False, id="picker_down"),
         Binding("up", "move(-1)", "Previous template", show=False, id="picker_up"),
+        Binding(
+            "ctrl+l",
+            "language",
+            "Language",
+            id="picker_language",
+            tooltip="The template in another language",
+            priority=True,
+        ),
     ]
 
     def __init__(self, conversation_id: str, *, incident: tuple[str, ...] = ()) -> None:
@@ -76,6 +96,8 @@ class TemplatePickerScreen(AppScreen):
         self._broken: list[BrokenTemplate] = []
         self._shown: list[Template | BrokenTemplate] = []
         self._draft: Draft | None = None
+        self._chosen: dict[str, str] = {}  # base name -> the variant shown (detected or picked)
+        self._detected: Detected | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="picker-body"):
@@ -113,6 +135,49 @@ class TemplatePickerScreen(AppScreen):
                 )
         self._filter("")
         self.query_one("#template-filter", Input).focus()
+        if any(split_variant(t.name)[1] for t in self._templates):
+            self._detect([t.name for t in self._templates])
+
+    @work(thread=True, exit_on_error=False, group="language", description="Reading the customer's language")
+    def _detect(self, names: list[str]) -> tuple[dict[str, str], Detected | None]:
+        return self.inbox_app.service.template_variants(self.conversation_id, names)
+
+    @on(Worker.StateChanged)
+    def _detected_language(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "language" or event.state != WorkerState.SUCCESS:
+            return
+        chosen, self._detected = cast("tuple[dict[str, str], Detected | None]", event.worker.result)
+        for base, variant in chosen.items():
+            self._chosen.setdefault(base, variant)
+        self._preview()
+
+    def _variants(self, base: str) -> list[str]:
+        """``base`` and its language variants, base first."""
+        names = [t.name for t in self._templates]
+        return [n for n in names if n == base] + sorted(
+            n for n in names if split_variant(n)[0] == base and n != base
+        )
+
+    def _shown_template(self, template: Template) -> Template:
+        """The variant of ``template`` the preview shows."""
+        wanted = self._chosen.get(template.name, template.name)
+        return next((t for t in self._templates if t.name == wanted), template)
+
+    def action_language(self) -> None:
+        current = self._current()
+        if not isinstance(current, Template) or current is BLANK:
+            return
+        names = self._variants(current.name)
+        if len(names) < 2:
+            self.notify(
+                f"{one_line(current.name)} has no other language: add {one_line(current.name)}.de.txt"
+            )
+            return
+        shown = self._chosen.get(current.name, current.name)
+        self._chosen[current.name] = (
+            names[(names.index(shown) + 1) % len(names)] if shown in names else names[0]
+        )
+        self._preview()
 
     @on(Input.Changed, "#template-filter")
     def _typed(self, event: Input.Changed) -> None:
@@ -121,7 +186,14 @@ class TemplatePickerScreen(AppScreen):
     def _filter(self, query: str) -> None:
         # A blank reply is written for one customer: an incident's replies come from a template.
         blank: list[Template | BrokenTemplate] = [] if self.incident else [BLANK]
-        everything: list[Template | BrokenTemplate] = [*self._templates, *blank, *self._broken]
+        names = {t.name for t in self._templates}
+        # A language variant is reached through its base template (Ctrl+L), not listed apart.
+        bases = [
+            t
+            for t in self._templates
+            if split_variant(t.name)[0] not in names or split_variant(t.name)[1] is None
+        ]
+        everything: list[Template | BrokenTemplate] = [*bases, *blank, *self._broken]
         if query.strip():
             matcher = Matcher(query.strip())
             # A match in the name counts double: people remember template names.
@@ -138,7 +210,7 @@ class TemplatePickerScreen(AppScreen):
                 safe.assemble(
                     (one_line(_label(t)), "bold $text-error" if isinstance(t, BrokenTemplate) else "bold"),
                     "\n",
-                    (one_line(_description(t), limit=60), "$text-muted"),
+                    (one_line(self._languages_of(t) + _description(t), limit=60), "$text-muted"),
                 ),
                 id=f"broken:{t.name}" if isinstance(t, BrokenTemplate) else t.name or "(blank)",
             )
@@ -147,6 +219,13 @@ class TemplatePickerScreen(AppScreen):
         if self._shown:
             options.highlighted = 0
         self._preview()
+
+    def _languages_of(self, template: Template | BrokenTemplate) -> str:
+        """``[de ar] `` before the description of a template with language variants."""
+        if not isinstance(template, Template) or template is BLANK:
+            return ""
+        codes = [split_variant(n)[1] for n in self._variants(template.name)[1:]]
+        return f"[{' '.join(c for c in codes if c)}] " if codes else ""
 
     @on(OptionList.OptionHighlighted, "#templates")
     def _highlighted(self) -> None:
@@ -174,6 +253,8 @@ class TemplatePickerScreen(AppScreen):
             head.update(safe.line(f"Broken template: fix {template.path}", style="bold $text-error"))
             preview.update(safe.text("\n".join(f"• {one_line(str(m))}" for m in template.mistakes)))
             return
+        base = template
+        template = self._shown_template(template)
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
             sent_to = self.inbox_app.service.addressees(draft)
@@ -194,6 +275,7 @@ class TemplatePickerScreen(AppScreen):
             safe.assemble(
                 *addressee_lines(sent_to, holder),
                 (f"{template_label(template)}{after}", "$text-muted"),
+                (self._language_note(base, template), "$text-muted"),
             )
         )
         if template is BLANK:
@@ -202,6 +284,16 @@ class TemplatePickerScreen(AppScreen):
             )
         else:
             preview.update(safe.text(draft.body))
+        preview.set_class(is_rtl(draft.body.strip()), "rtl")
+
+    def _language_note(self, base: Template, shown: Template) -> str:
+        """``\nDeutsch (de), the customer's language · Ctrl+L: another language``; "" without variants."""
+        if base is BLANK or len(self._variants(base.name)) < 2:
+            return ""
+        code = split_variant(shown.name)[1] or self.inbox_app.service.config.replies.language
+        detected = self._detected is not None and code.split("-")[0] == self._detected.language
+        why = ", the customer's language" if detected else ""
+        return f"\n{language_name(code)}{why} · Ctrl+L: another language"
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#templates", OptionList)

@@ -1,0 +1,49 @@
+"""tag, tags: label conversations (billing, bug, ...) and find them again (list --tag, tag:)."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.triage_cmds import _console
+from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.domain.tags import parse_changes
+from supportinbox.store.tags import tag_counts
+from supportinbox.team.tags import tag_and_share
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
+@click.argument("conversation_id")
+@click.argument("changes", nargs=-1, required=True)
+@pass_ctx
+def tag(obj: CliContext, conversation_id: str, changes: tuple[str, ...]) -> None:
+    """Add (+TAG, or TAG) and remove (-TAG) tags: 'supportinbox tag ID +billing -bug'.
+
+    Teammates see them at once when the server is reachable, else after the next sync.
+    """
+    name, account = obj.account()
+    result = tag_and_share(obj.db(), name, account, conversation_id, parse_changes(changes))
+    click.echo(one_line(result.message, limit=300))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, most used first.")
+@pass_ctx
+def tags(obj: CliContext, as_json: bool) -> None:
+    """Every tag in use and how many conversations carry it ('list --tag TAG' lists them)."""
+    rows = tag_counts(obj.db())
+    if as_json:
+        click.echo(safe_json([{"tag": t, "conversations": n} for t, n in rows]))
+        return
+    console = _console()
+    if not rows:
+        console.print(Text("No tags yet: 'supportinbox tag ID +billing' adds one."))
+        return
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    table.add_column("Tag")
+    table.add_column("Conversations", justify="right")
+    for name, count in rows:
+        table.add_row(Text(name), Text(str(count)))
+    console.print(table)

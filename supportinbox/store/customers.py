@@ -1,0 +1,167 @@
+"""A customer's profile from the cache: every conversation, notes, first seen.
+
+The one home of "know the customer's history" for ``customer ADDR`` and the TUI's
+customer screen. By address always; by the address's domain only when asked (a company's
+colleagues), and never for a public mail provider's domain, where it would mix strangers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.errors import NotFound, UserError
+from supportinbox.store.conversation_rows import now_utc, queue_columns, summary_from_row
+from supportinbox.store.conversations import apply_clock, resolve_id
+from supportinbox.store.db import Database
+
+MAX_CONVERSATIONS = 200
+MAX_NOTES = 50
+
+# Domains shared by unrelated people: "the same domain" says nothing there.
+PUBLIC_DOMAINS = frozenset(
+    (
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+        "msn.com", "yahoo.com", "yahoo.co.uk", "ymail.com", "icloud.com", "me.com", "mac.com",
+        "aol.com", "proton.me", "protonmail.com", "pm.me", "gmx.de", "gmx.net", "gmx.com", "web.de",
+        "t-online.de", "mail.ru", "yandex.ru", "yandex.com", "qq.com", "163.com", "126.com",
+        "orange.fr", "laposte.net", "free.fr", "libero.it", "zoho.com", "fastmail.com", "hey.com",
+        "tutanota.com",
+    )
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CustomerNote:
+    """An internal note on one of the customer's conversations."""
+
+    conversation_id: str
+    subject: str
+    author: str
+    created_at: str
+    body: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conversation": self.conversation_id,
+            "subject": self.subject,
+            "author": self.author,
+            "created_at": self.created_at,
+            "body": self.body,
+        }
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """Who the customer is to us: their conversations (newest first), notes, first and last seen."""
+
+    email: str
+    name: str
+    first_seen: str | None
+    last_seen: str | None
+    conversations: list[ConversationSummary] = field(default_factory=list)
+    notes: list[CustomerNote] = field(default_factory=list)
+    domain: str = ""  # set when colleagues at the same domain are included
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tags(self) -> list[str]:
+        """Every tag on any of the customer's conversations."""
+        return sorted({tag for c in self.conversations for tag in c.tags})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "name": self.name,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "domain": self.domain or None,
+            "counts": dict(self.counts),
+            "tags": self.tags,
+            "conversations": [c.to_json() for c in self.conversations],
+            "notes": [n.to_json() for n in self.notes],
+        }
+
+
+def domain_of(email: str) -> str | None:
+    """The domain whose colleagues may be grouped with ``email`` (``None`` for public providers)."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain or "@" not in email or domain in PUBLIC_DOMAINS:
+        return None
+    return domain
+
+
+def customer_address(db: Database, text: str) -> str:
+    """The address ``text`` names: an address, or a conversation id (its customer)."""
+    value = text.strip()
+    if "@" in value:
+        return value.lower()
+    ident = resolve_id(db, value)
+    row = db.conn.execute("SELECT customer_email FROM conversations WHERE id = ?", (ident,)).fetchone()
+    if row is None or not row[0]:
+        raise UserError(f"conversation {ident} has no customer to answer (a no-reply sender)")
+    return str(row[0])
+
+
+def customer_profile(
+    db: Database, email: str, *, by_domain: bool = False, now: datetime | None = None
+) -> CustomerProfile:
+    """The profile of ``email`` (with ``by_domain``: everyone at its domain, unless public)."""
+    address = email.strip().lower()
+    if not address:
+        raise UserError("no address given")
+    moment = now_utc(now)
+    apply_clock(db, moment)
+    domain = domain_of(address) if by_domain else None
+    if by_domain and domain is None:
+        public = address.rpartition("@")[2] or address
+        raise UserError(f"{public} is a public mail provider: no colleagues to group there")
+    where, params = "customer_email = ?", [address]
+    if domain:
+        where += " OR customer_email LIKE ? ESCAPE '\\'"
+        params.append("%@" + _like(domain))
+    rows = db.conn.execute(
+        f"SELECT {queue_columns()} FROM conversations WHERE {where} "
+        "ORDER BY COALESCE(last_message_at, '') DESC, id LIMIT ?",
+        (*params, MAX_CONVERSATIONS),
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no conversation with {address} in the cache")
+    conversations = [summary_from_row(r, moment) for r in rows]
+    firsts = [c.first_message_at for c in conversations if c.first_message_at]
+    lasts = [c.last_message_at for c in conversations if c.last_message_at]
+    counts: dict[str, int] = {}
+    for c in conversations:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    name = next(
+        (c.customer_name for c in conversations if c.customer_email == address and c.customer_name), ""
+    )
+    return CustomerProfile(
+        email=address,
+        name=name,
+        first_seen=min(firsts) if firsts else None,
+        last_seen=max(lasts) if lasts else None,
+        conversations=conversations,
+        notes=_notes(db, conversations),
+        domain=domain or "",
+        counts=counts,
+    )
+
+
+def _notes(db: Database, conversations: list[ConversationSummary]) -> list[CustomerNote]:
+    subjects = {c.id: c.subject for c in conversations}
+    ids = list(subjects)[:500]
+    found = db.conn.execute(
+        f"SELECT conversation_id, author, created_at, body FROM notes WHERE conversation_id IN "
+        f"({', '.join('?' * len(ids))}) ORDER BY created_at DESC, id DESC LIMIT ?",
+        (*ids, MAX_NOTES),
+    ).fetchall()
+    return [
+        CustomerNote(str(r[0]), subjects.get(str(r[0]), ""), str(r[1]), str(r[2]), str(r[3])) for r in found
+    ]
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,86 @@
+"""The follow-up modal: when the conversation comes back, and what was promised.
+
+Returns a :class:`FollowUpChoice` (``due`` ``None``: remove the follow-up) or ``None``
+when cancelled. Times are typed as for a snooze: ``3d``, ``tomorrow``, ``monday``,
+``YYYY-MM-DD HH:MM``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from supportinbox.domain.safetext import one_line
+from supportinbox.tui import safe
+from supportinbox.tui.screens.modals import snooze_until
+
+DEFAULT_WHEN = "3d"
+
+
+@dataclass(frozen=True)
+class FollowUpChoice:
+    due: datetime | None
+    note: str = ""
+
+
+class FollowUpModal(ModalScreen[FollowUpChoice | None]):
+    """Set (or remove) the follow-up of one conversation."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("escape", "cancel", "Cancel", id="followup_cancel", priority=True),
+        Binding("ctrl+s", "save", "Set follow-up", id="followup_save", priority=True),
+    ]
+
+    def __init__(self, subject: str, now: datetime, current: str | None = None) -> None:
+        super().__init__(classes="modal")
+        self._subject = subject
+        self._now = now
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            title = f"Follow up: {one_line(self._subject, limit=50) or '(no subject)'}"
+            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            if self._current:
+                yield Label(safe.line(f"Set for {self._current}"), id="followup-current")
+            yield Input(value=DEFAULT_WHEN, placeholder="3d, tomorrow, monday, 2026-12-08 09:00", id="when")
+            yield Input(placeholder="what you promised (shown when it comes due)", id="note")
+            yield Label(
+                safe.line("It comes back into the queue then, unless the customer writes first."),
+                id="followup-hint",
+                classes="dialog-hint",
+            )
+            if self._current:
+                yield Button("Remove the follow-up", id="remove")
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        when = self.query_one("#when", Input).value
+        due = snooze_until(when, self._now)
+        if due is None:
+            self.query_one("#followup-hint", Label).update(
+                safe.line(f"{one_line(when, limit=30)!r} is not a time ahead: try 3d, tomorrow or monday")
+            )
+            self.query_one("#when", Input).focus()
+            return
+        self.dismiss(FollowUpChoice(due, self.query_one("#note", Input).value.strip()))
+
+    @on(Button.Pressed, "#remove")
+    def _remove(self) -> None:
+        self.dismiss(FollowUpChoice(None))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

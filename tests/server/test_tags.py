@@ -1,0 +1,113 @@
+"""Tags between teammates on a real Dovecot: through the state folder, concurrent, offline."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from supportinbox.domain.tags import TagChange
+from supportinbox.store import conversations as cv
+from supportinbox.team.statefolder import STATE_FOLDER
+from supportinbox.team.tags import tag_and_share
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import make_team
+
+pytestmark = [pytest.mark.server]
+
+MID = "<tags@customer.test>"
+
+
+def _tag_entries(dovecot: Dovecot) -> list[dict[str, object]]:
+    with client(dovecot) as imap:
+        if not imap.folder_exists(STATE_FOLDER):
+            return []
+        imap.select_folder(STATE_FOLDER, readonly=True)
+        uids = imap.search(["ALL"])
+        bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+    found = []
+    for uid in sorted(bodies):
+        msg = message_from_bytes(bytes(bodies[uid][b"BODY[]"]), policy=policy.default)
+        data = json.loads(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        if data.get("kind") == "tags":
+            found.append(data)
+    return found
+
+
+def _tags(mate: object, cid: str) -> tuple[str, ...]:
+    return cv.get_conversation(mate.db, cid).summary.tags  # type: ignore[attr-defined]
+
+
+def test_tags_reach_every_teammate_and_never_become_keywords(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Charged twice")])
+    alice, bob, carol = make_team(tmp_path, dovecot, smtp_server)
+    cid = alice.conversation_of(MID)
+    done = alice.cli(capsys, "tag", cid, "+billing", "+refund")
+    assert done.code == 0 and "shared with the team" in done.out, done.err
+    (entry,) = _tag_entries(dovecot)
+    assert (entry["add"], entry["remove"], entry["author"]) == (["billing", "refund"], [], "alice")
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        flags = {f.decode().lower() for fl in imap.get_flags(imap.search(["ALL"])).values() for f in fl}
+    assert not any("billing" in f for f in flags)
+
+    hook = bob.sync()
+    assert [e.text for e in hook.events if e.kind == "tags"] == [
+        f"{cid} (Charged twice): alice tagged it +billing +refund"
+    ]
+    assert _tags(bob, cid) == ("billing", "refund")
+    assert bob.cli(capsys, "tag", cid, "-refund").code == 0
+    for mate in (alice, carol):
+        mate.sync()
+        assert _tags(mate, cid) == ("billing",), mate.agent
+    listed = carol.cli(capsys, "list", "--tag", "billing", "--json")
+    assert [r["id"] for r in json.loads(listed.out)] == [cid]
+    alice.sync()
+    assert len(_tag_entries(dovecot)) == 2  # nothing written twice
+    assert smtp_server.received == []
+
+
+def test_two_teammates_tagging_offline_at_once_both_keep_their_tag(tmp_path: Path, dovecot: Dovecot) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Charged twice")])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    for mate, tag in ((alice, "billing"), (bob, "bug")):
+        offline = mate.account.model_copy(update={"imap_port": 1})
+        result = tag_and_share(mate.db, mate.name, offline, cid, TagChange((tag,)))
+        assert not result.online and result.tags == [tag]  # here at once, offline
+    alice.sync()
+    bob.sync()
+    alice.sync()
+    for mate in (alice, bob):
+        assert _tags(mate, cid) == ("billing", "bug"), mate.agent
+    assert len(_tag_entries(dovecot)) == 2
+
+
+def test_a_templates_tags_are_added_once_its_reply_is_sent(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    from supportinbox.mail import drafts
+    from supportinbox.store.followups import list_active
+
+    append(dovecot, [make_message(message_id=MID, subject="App crashes on save")])
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    with alice.active():
+        draft = drafts.prepare_draft(alice.db, alice.config, alice.account, cid, "bug-received")
+        outbox_id = drafts.queue_draft(
+            alice.db, draft, drafts.draft_message(draft, alice.config, alice.account)
+        )
+    assert _tags(alice, cid) == ()  # queued is not sent
+    report = alice.send(outbox_id)
+    assert [o.status for o in report.outcomes] == ["sent"]
+    assert _tags(alice, cid) == ("bug",)  # front matter tags: [bug]
+    assert [r.conversation_id for r in list_active(alice.db)] == [cid]  # and followup: 7d
+    alice.sync()
+    bob.sync()
+    assert _tags(bob, cid) == ("bug",)

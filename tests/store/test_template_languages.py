@@ -1,0 +1,77 @@
+"""Templates in the customer's language on the command line (no server contacted)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import Database, open_database
+from tests.conftest import write_config
+from tests.harness.replies import run_cli
+from tests.store.factories import NOW, add_message
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
+
+
+@pytest.fixture
+def cached(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> Iterator[tuple[Database, str, str]]:
+    """A German and an English customer; the shipped templates (with .de and .ar variants)."""
+    write_config(supportinbox_home, CONFIG)
+    assert run_cli(capsys, "templates", "install").code == 0
+    config = load_config()
+    name, account = config.account()
+    db = open_database(account=name)
+    add_message(
+        db,
+        message_id="<de@customer.test>",
+        sender="greta@hoffmann.test",
+        name="Greta Hoffmann",
+        subject="Rechnung fehlt",
+        body="Hallo, ich habe meine Rechnung für November noch nicht bekommen. Können Sie sie schicken?",
+        when=NOW,
+    )
+    add_message(
+        db,
+        message_id="<en@customer.test>",
+        subject="Invoice missing",
+        body="Hello, I have not received my invoice for November yet. Could you send it?",
+        when=NOW,
+    )
+    refresh_conversations(db, config, account, now=NOW)
+    ids = dict(db.conn.execute("SELECT message_id, conversation_id FROM messages").fetchall())
+    yield db, str(ids["<de@customer.test>"]), str(ids["<en@customer.test>"])
+    db.close()
+
+
+def test_the_customers_language_is_chosen_and_said(
+    cached: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, german, english = cached
+    result = run_cli(capsys, "reply", german, "--template", "acknowledge-investigating")
+    assert result.code == 0, result.err
+    assert "Hallo Greta," in result.out and "Viele Grüße" in result.out
+    assert "template acknowledge-investigating.de: the customer writes Deutsch (de)" in result.err
+    assert "--lang en for acknowledge-investigating" in result.err
+    plain = run_cli(capsys, "reply", english, "--template", "acknowledge-investigating")
+    assert plain.code == 0 and "Hi Lina," in plain.out and plain.err == ""
+
+
+def test_lang_overrides_and_names_the_variants_there_are(
+    cached: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, german, _ = cached
+    english = run_cli(capsys, "reply", german, "--template", "acknowledge-investigating", "--lang", "en")
+    assert english.code == 0 and "Hi Greta," in english.out
+    arabic = run_cli(capsys, "reply", german, "--template", "acknowledge-investigating", "--lang", "ar")
+    assert arabic.code == 0 and "مرحباً Greta،" in arabic.out
+    missing = run_cli(capsys, "reply", german, "--template", "acknowledge-investigating", "--lang", "fr")
+    assert missing.code != 0
+    assert "no template 'acknowledge-investigating.fr'" in missing.err
+    assert "acknowledge-investigating.ar, acknowledge-investigating.de" in missing.err
+    none = run_cli(capsys, "reply", german, "--template", "login-help")
+    assert none.code == 0 and "Hi Greta," in none.out  # no German variant: the base, silently

@@ -1,0 +1,102 @@
+"""The customer profile (``i``): history, notes, first seen; colleagues with ``d``; Enter opens one."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList
+
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.customer import CustomerScreen
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+
+
+def _rows(screen: CustomerScreen) -> list[str]:
+    options = screen.query_one("#customer-conversations", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+@pilot_test
+async def test_i_shows_the_customers_history_and_notes() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        head = str(screen.query_one("#customer-head").render())
+        assert "priya@quillpad.example" in head and "2 conversations" in head and "first seen" in head
+        rows = _rows(screen)
+        assert len(rows) == 2 and "this one" in rows[0] and "Receipt for the March invoice" in rows[1]
+        assert "Refund the second one" in str(screen.query_one("#customer-notes").render())
+
+        await pilot.press("d")
+        await settle(pilot)
+        assert any("arjun@quillpad.example" in row for row in _rows(screen))
+        assert "everyone at quillpad.example" in str(screen.query_one("#customer-head").render())
+
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        opened = app.screen
+        assert isinstance(opened, ConversationScreen) and opened.conversation_id != cid
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == cid
+
+
+@pilot_test
+async def test_colleagues_are_never_grouped_at_a_public_provider() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        screen.email = "someone@gmail.com"
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.by_domain is False
+        assert any("public mail provider" in str(n.message) for n in app._notifications)
+
+
+@pilot_test
+async def test_a_hostile_customer_name_and_subject_stay_text_in_the_profile() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "will be closed")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        head = screen.query_one("#customer-head").render()
+        assert "[bold red]" in str(head)  # the name as written, not as style
+        assert "[blink]" in _rows(screen)[0]
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+@pilot_test
+async def test_a_conversation_with_other_conversations_refreshes_without_a_duplicate_list() -> None:
+    # The list of the customer's other conversations used to carry a fixed id: a refresh
+    # mounted the new list before the old one was removed, and the app crashed.
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        screen.refresh_from_cache()
+        screen.refresh_from_cache()
+        await settle(pilot)
+        assert app.is_running
+        assert len(screen.query(".others")) == 1

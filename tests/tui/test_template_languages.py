@@ -1,0 +1,63 @@
+"""The template picker shows the customer's language variant; Ctrl+L another; Arabic reads right to left."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from supportinbox.tui.screens.reply import TemplatePickerScreen
+from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
+
+
+def _head(screen: TemplatePickerScreen) -> str:
+    return str(screen.query_one("#preview-head", Static).render())
+
+
+def _body(screen: TemplatePickerScreen) -> str:
+    return str(screen.query_one("#preview", Static).render())
+
+
+@pilot_test
+async def test_a_german_customer_gets_the_german_variant_and_ctrl_l_switches() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Datenschutzerklärung")
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TemplatePickerScreen)
+        await wait_until(pilot, lambda: "acknowledge-investigating.de" in _head(screen), rounds=1200)
+        assert "Deutsch (de), the customer's language" in _head(screen)
+        assert "Hallo Greta," in _body(screen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert "Hi Greta," in _body(screen) and "English (en)" in _head(screen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert "acknowledge-investigating.ar" in _head(screen)
+        assert screen.query_one("#preview").has_class("rtl")
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert "Hallo Greta," in _body(screen)
+        assert not screen.query_one("#preview").has_class("rtl")
+        listed = [str(o.prompt) for o in screen.query_one("#templates").options]  # type: ignore[attr-defined]
+        assert not any("acknowledge-investigating.de" in text for text in listed)  # one entry per template
+        assert any("[ar de]" in text for text in listed)
+
+
+@pilot_test
+async def test_an_arabic_customer_gets_the_arabic_variant_right_to_left() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "لا يمكنني تسجيل الدخول")
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TemplatePickerScreen)
+        await wait_until(pilot, lambda: "acknowledge-investigating.ar" in _head(screen), rounds=1200)
+        assert screen.query_one("#preview").has_class("rtl")
+        assert "مرحباً" in _body(screen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "مرحباً" in app.screen.query_one("TextArea").text  # type: ignore[attr-defined]

@@ -1,0 +1,54 @@
+"""The customer's language and the template variant that answers in it (py3langid, offline)."""
+
+from __future__ import annotations
+
+import pytest
+
+from supportinbox.domain.languages import choose_variant, detect, own_words, split_variant
+
+AVAILABLE = ["refund-processed", "refund-processed.de", "refund-processed.ar", "login-help"]
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        ("Hallo, ich habe noch keine Rückerstattung bekommen. Wann kommt sie?", "refund-processed.de"),
+        ("Hi, I have not received my refund yet. When will it arrive?", "refund-processed"),
+        ("مرحبا، لم أستلم المبلغ المسترد بعد. متى سيصل؟", "refund-processed.ar"),
+        ("Bonjour, je n'ai pas encore reçu mon remboursement.", "refund-processed"),  # no French variant
+        ("Danke!", "refund-processed"),  # too short to tell
+    ],
+)
+def test_the_customers_language_picks_the_variant(text: str, chosen: str) -> None:
+    assert choose_variant("refund-processed", AVAILABLE, [text])[0] == chosen
+
+
+def test_a_template_without_variants_is_kept_and_nothing_is_detected() -> None:
+    assert choose_variant("login-help", AVAILABLE, ["Hallo, ich komme nicht mehr in mein Konto."]) == (
+        "login-help",
+        None,
+    )
+
+
+def test_the_accounts_own_language_is_the_base_template() -> None:
+    available = ["refund", "refund.en"]
+    chosen, found = choose_variant("refund", available, ["Hallo, wo bleibt mein Geld?"], own_language="de")
+    assert chosen == "refund" and found is not None and found.language == "de"
+    chosen, _ = choose_variant("refund", available, ["Hello, where is my money? It has been a week."], "de")
+    assert chosen == "refund.en"
+
+
+def test_quoted_history_does_not_count() -> None:
+    body = (
+        "Hallo, das Problem ist wieder da.\n\nOn Tue, Support <s@acme.test> wrote:\n> " + "We fixed it. " * 40
+    )
+    assert own_words(body) == "Hallo, das Problem ist wieder da.\n"
+    found = detect([body], ["en", "de"])
+    assert found is not None and found.language == "de"
+
+
+def test_variant_names() -> None:
+    assert split_variant("refund.de") == ("refund", "de")
+    assert split_variant("refund.pt-br") == ("refund", "pt-br")
+    assert split_variant("v1.2") == ("v1.2", None)
+    assert split_variant("refund") == ("refund", None)
