@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 import click
@@ -12,7 +12,7 @@ from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
-from supportinbox.domain import languages, templates
+from supportinbox.domain import languages, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts, variants
@@ -99,6 +99,14 @@ def held_advice(outbox_id: int) -> str:
     )
 
 
+def draft_advice(outbox_id: int) -> str:
+    """What to do with a reply the customer overtook."""
+    return (
+        f"'supportinbox outbox show {outbox_id}' shows it, 'supportinbox outbox retry {outbox_id}' "
+        f"sends it as it is, 'supportinbox outbox discard {outbox_id}' drops it"
+    )
+
+
 def describe_outcome(outcome: sender.Outcome) -> str:
     """One line for a reply that did not go out: why, and what happens next."""
     ident = outcome.outbox_id
@@ -106,6 +114,8 @@ def describe_outcome(outcome: sender.Outcome) -> str:
         return f"#{ident} held: {outcome.message}; {held_advice(ident)}"
     if outcome.status == SendStatus.UNCERTAIN:
         return f"#{ident} kept in the outbox: {outcome.message}"
+    if outcome.status == SendStatus.DRAFT:
+        return f"#{ident} not sent: {outcome.message}; {draft_advice(ident)}"
     if outcome.retry_at is not None:
         return (
             f"#{ident} not sent ({outcome.message}); kept in the outbox, the next 'supportinbox sync' "
@@ -128,6 +138,8 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
         elif outcome.status == SendStatus.CANCELLED:
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
+        elif outcome.status == SendStatus.DRAFT:
+            click.echo(describe_outcome(outcome), err=True)
         else:
             problems.append(describe_outcome(outcome))
             only_held = only_held and outcome.status == SendStatus.HELD
@@ -189,6 +201,20 @@ def _language_variant(obj: CliContext, db: Database, conversation: str, name: st
     help="The template's language variant (NAME.CODE.txt); by default the customer's language, when "
     "a variant in it exists.",
 )
+@click.option(
+    "--send-at",
+    "send_at",
+    metavar="TIME",
+    help=f"Send later, at TIME (local): {sendtime.EXAMPLES}. Kept as a draft instead if the "
+    "customer writes first.",
+)
+@click.option("--send-in", "send_in", metavar="SPAN", help="Send later, after SPAN: 30m, 2h, 1d.")
+@click.option(
+    "--next-business-hour",
+    is_flag=True,
+    help="Send when the team is next at work ([accounts.NAME.hours]); with --send-at or --send-in, "
+    "that time moved into the business hours.",
+)
 @pass_ctx
 def reply(
     obj: CliContext,
@@ -201,6 +227,9 @@ def reply(
     reply_all: bool | None,
     force: bool,
     lang: str | None,
+    send_at: str | None,
+    send_in: str | None,
+    next_business_hour: bool,
 ) -> None:
     """Answer CONVERSATION: with a template, print the draft or --send it; without one,
     write it in $EDITOR and send it.
@@ -211,13 +240,30 @@ def reply(
     outbox) when a teammate claimed, closed or answered the conversation, unless --force.
     A second reply while the customer has not written since our last one is asked about
     first, naming the earlier reply; --again sends it without asking.
+
+    --send-at, --send-in and --next-business-hour schedule it instead: it waits in the
+    outbox and leaves with the first sync from that time (the open app, or 'supportinbox
+    sync'); if the customer writes again before, it is kept there as a draft, not sent.
     """
+    config = obj.config
+    name, account = obj.account()
+    now = datetime.now(UTC)
+    when = sendtime.choose_send_time(
+        at=send_at,
+        within=send_in,
+        next_business_hour=next_business_hour,
+        hours=config.sla_settings(account).hours,
+        now=now,
+    )
+    if when is not None and when <= now + timedelta(minutes=1):
+        click.echo("the team is at work now: the reply is sent at once", err=True)
+        when = None
+    if when is not None:
+        send = True
     if template_name is None:
         edit = send = True  # a blank reply is written to be sent
     if force and not send:
         raise UserError("--force only goes with --send")
-    config = obj.config
-    name, account = obj.account()
     db = obj.db()
     if template_name is not None:
         template_name = _language_variant(obj, db, conversation, template_name, lang)
@@ -232,21 +278,34 @@ def reply(
         raise NoTerminal(f"no terminal to confirm on{why}; add {' '.join(needed)}")
     if edit:
         draft = drafts.with_body(draft, _edit(draft.body))
-    msg = drafts.draft_message(draft, config, account)
+    # A scheduled reply is dated when it leaves, so the customer's client sorts it there.
+    msg = drafts.draft_message(draft, config, account, now=when)
     note = drafts.addressees(draft, account).note
     if not send:
         _show_draft(msg, draft.body, note)
         return
+    later = f" {sendtime.when_words(when, now)}" if when is not None else ""
     if earlier is not None or not yes:
         _show_draft(msg, draft.body, note)
         click.echo("")
-        question = "Send this reply?"
+        question = f"Send this reply{later}?"
         if earlier is not None:
             click.echo(f"Note: {earlier.describe()}, and the customer has not written since.")
-            question = "Send another reply?"
+            question = f"Send another reply{later}?"
         if not click.confirm(question, default=False):
             click.echo("not sent")
             return
+    if when is not None:
+        outbox_id = drafts.queue_draft(db, draft, msg, send_at=when)
+        readstate.read_on_reply(db, config, account, draft.conversation_id)
+        click.echo(f"#{outbox_id} scheduled for{later}")
+        click.echo(
+            "note: it leaves with the first sync from then (the open app, or 'supportinbox sync'); "
+            f"if the customer writes first it is kept as a draft. 'supportinbox outbox discard {outbox_id}' "
+            "cancels it",
+            err=True,
+        )
+        return
     delay = config.replies.undo_seconds_cli
     outbox_id = drafts.queue_draft(db, draft, msg, delay)
     readstate.read_on_reply(db, config, account, draft.conversation_id)
@@ -341,6 +400,8 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
             click.echo(f"      {one_line(row.last_error, limit=300)}")
         if row.status == OutboxStatus.HELD:
             click.echo(f"      {held_advice(row.id)}")
+        elif row.status == OutboxStatus.DRAFT:
+            click.echo(f"      {draft_advice(row.id)}")
 
 
 @outbox_group.command("show")
@@ -369,7 +430,8 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     A reply that may already have been delivered (the server's answer to it was lost) is
     sent again only when its ID is given. A reply held because a teammate claimed, closed
     or answered the conversation is tried only when its ID is given (the teammate check
-    runs again, unless --force).
+    runs again, unless --force); so is a scheduled reply kept as a draft because the
+    customer wrote again, and a scheduled reply before its time (it is sent now).
     """
     name, account = obj.account()
     db = obj.db()
@@ -383,9 +445,12 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
         held=bool(ids),
     )
     if not ids:
-        for row in store.list_rows(db.conn, (OutboxStatus.HELD,)):
+        for row in store.list_rows(db.conn, store.ON_REQUEST):
             reason = one_line(row.last_error or "", limit=200)
-            click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)
+            if row.status == OutboxStatus.HELD:
+                click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)
+            else:
+                click.echo(f"#{row.id} is a draft ({reason}): {draft_advice(row.id)}", err=True)
     if not report.outcomes:
         click.echo("nothing to send")
         return

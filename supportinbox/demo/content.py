@@ -15,7 +15,7 @@ from supportinbox.demo.history import history_threads
 from supportinbox.demo.model import SUPPORT, Thread, Turn
 from supportinbox.demo.urgent import HOSTILE, JUNK, OUTAGE, URGENT
 
-__all__ = ["FOLLOW_UPS", "NOTES", "SUPPORT", "TAGS", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
+__all__ = ["FOLLOW_UPS", "NOTES", "SCHEDULED", "SUPPORT", "TAGS", "THREADS", "VIP_SENDERS", "Thread", "Turn"]
 
 VIP_SENDERS = ("@megacorp.example",)
 
@@ -70,4 +70,12 @@ TAGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Receipt for the March invoice", ("billing",)),
     ("Feature request: dark mode for the mobile app", ("feature-request",)),
     ("Slow search in large projects", ("bug", "performance")),
+)
+
+# A reply scheduled for later (the customer's morning): (subject, body).
+SCHEDULED = (
+    "Timezone of scheduled reports",
+    "Hi Yuki,\n\nscheduled reports use the time zone of the workspace owner, which is UTC for "
+    "yours. Under Settings → Workspace → Time zone you can set Asia/Tokyo; the next report then "
+    "arrives at 09:00 your time.\n\nBest,\nAlex",
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.demo.content import FOLLOW_UPS, NOTES, SUPPORT, TAGS, THREADS, VIP_SENDERS
+from supportinbox.demo.content import FOLLOW_UPS, NOTES, SCHEDULED, SUPPORT, TAGS, THREADS, VIP_SENDERS
 from supportinbox.demo.mailbox import demo_messages, message_id
 from supportinbox.mail.parse import parse_message
 from supportinbox.store.db import Database, open_database
@@ -80,6 +80,7 @@ def load_demo(db: Database, config: Config, now: datetime | None = None) -> int:
     _close_history(db, now)
     _add_followups(db, now)
     _add_tags(db, now)
+    _add_scheduled(db, config, now)
     return len(messages)
 
 
@@ -143,6 +144,23 @@ def _add_tags(db: Database, now: datetime) -> None:
         row = db.conn.execute("SELECT id FROM conversations WHERE subject = ?", (subject,)).fetchone()
         if row is not None:
             change_tags(db, str(row[0]), TagChange(tags), agent="maya", now=now)
+
+
+def _add_scheduled(db: Database, config: Config, now: datetime) -> None:
+    """A reply to Yuki in Tokyo, scheduled for 09:00 her time (the next midnight UTC)."""
+    from datetime import timedelta
+
+    from supportinbox.mail import drafts
+
+    subject, body = SCHEDULED
+    row = db.conn.execute("SELECT id FROM conversations WHERE subject = ?", (subject,)).fetchone()
+    if row is None:
+        return
+    account = config.accounts[DEMO_ACCOUNT]
+    send_at = (now + timedelta(days=1)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    draft = drafts.with_body(drafts.prepare_draft(db, config, account, str(row[0]), None, now=now), body)
+    message = drafts.draft_message(draft, config, account, now=send_at)
+    drafts.queue_draft(db, draft, message, send_at=send_at)
 
 
 def open_demo_database(config: Config, now: datetime | None = None) -> Database:

@@ -132,6 +132,19 @@ class BusinessCalendar:
         self._extend(index)
         return self._midnights[index]
 
+    def open_at(self, moment: datetime) -> datetime:
+        """``moment`` if the team is at work then, else when the next working window opens."""
+        if self._wall:
+            return moment
+        index = self._index(moment.timestamp())
+        stamp = moment.timestamp()
+        for day in range(index, index + 3660):  # ten years without a working minute: give up
+            self._extend(day)
+            start, end = self._starts[day], self._ends[day]
+            if end > start and stamp < end:
+                return datetime.fromtimestamp(max(stamp, start), UTC)
+        return moment
+
     def add(self, start: datetime, seconds: float) -> datetime:
         """The moment when ``seconds`` of business time have passed since ``start``."""
         if self._wall:

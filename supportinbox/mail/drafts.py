@@ -46,13 +46,15 @@ class Draft:
     to: str = ""  # who the reply goes to, as the To header will read ("Name <address>, ...")
 
 
-def customer_message(db: Database, account: AccountConfig, conversation_id: str) -> tuple[str, MessageView]:
+def customer_message(
+    db: Database, account: AccountConfig, conversation_id: str, now: datetime | None = None
+) -> tuple[str, MessageView]:
     """(full conversation id, the latest message in it from the conversation's customer).
 
     Only the conversation's own customer is answered: a message someone else added to the
     thread (a colleague in Cc, another person through the same contact form) is not.
     """
-    detail = get_conversation(db, conversation_id)
+    detail = get_conversation(db, conversation_id, now)
     theirs = [m for m in detail.messages if not m.from_us]
     if not theirs:
         raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
@@ -90,6 +92,7 @@ def prepare_draft(
     reply_all: bool | None = None,
     templates_dir: Path | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> Draft:
     """Render ``template_name`` for the customer's latest message in the conversation.
 
@@ -98,7 +101,7 @@ def prepare_draft(
     template = (
         templates.BLANK if template_name is None else templates.load_template(template_name, templates_dir)
     )
-    ident, message = customer_message(db, account, conversation_id)
+    ident, message = customer_message(db, account, conversation_id, now)
     original = original_from(message)
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
@@ -157,8 +160,17 @@ def draft_message(
     )
 
 
-def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: float = 0.0) -> int:
-    """Put the reply in the outbox; it becomes due after ``undo_seconds``."""
+def queue_draft(
+    db: Database,
+    draft: Draft,
+    msg: EmailMessage,
+    undo_seconds: float = 0.0,
+    *,
+    send_at: datetime | None = None,
+) -> int:
+    """Put the reply in the outbox; it becomes due after ``undo_seconds``, or at ``send_at``
+    (scheduled: kept as a draft instead if the customer writes first, see
+    :mod:`supportinbox.store.scheduled`)."""
     not_before = datetime.now(UTC) + timedelta(seconds=undo_seconds) if undo_seconds > 0 else None
     outbox_id = queue_reply(
         db,
@@ -169,6 +181,7 @@ def queue_draft(db: Database, draft: Draft, msg: EmailMessage, undo_seconds: flo
         draft.template.name or None,
         draft.template.status,
         not_before,
+        send_at=send_at,
     )
     after_send.remember(db, outbox_id, draft.template)
     return outbox_id

@@ -68,7 +68,7 @@ from supportinbox.mail.imap import (
     leave_read_only,
     logout,
 )
-from supportinbox.store import after_send
+from supportinbox.store import after_send, scheduled
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import change_flags
@@ -148,6 +148,7 @@ class SendStatus(StrEnum):
     CANCELLED = "cancelled"
     UNFINISHED = "unfinished"  # accepted by SMTP; filing in Sent / flagging still to do
     UNCERTAIN = "uncertain"  # maybe delivered; sent again only on request
+    DRAFT = "draft"  # scheduled, and the customer wrote again first: kept, sent only on request
 
     @property
     def went_out(self) -> bool:
@@ -195,6 +196,8 @@ def queue_reply(
     template: str | None,
     after_status: str | None,
     not_before: datetime | None,
+    *,
+    send_at: datetime | None = None,
 ) -> int:
     """Write the reply to the outbox (committed) and return its id; nothing is sent yet."""
     from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
@@ -225,6 +228,7 @@ def queue_reply(
             template=template,
             after_status=after_status,
             not_before=not_before,
+            send_at=send_at,
         )
 
 
@@ -314,17 +318,26 @@ def send_due(
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
     ``checks`` run around every send (the send use case, :mod:`supportinbox.app.outbox`,
-    takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued replies before
-    their undo window ends and retries failed ones before their retry time; ``held`` also
-    takes held ones (with ``ids``: the user named them).
+    takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued
+    replies before their undo window ends (a scheduled one before its time only when named
+    in ``ids``) and retries failed ones before their retry time; ``held`` also takes held
+    and draft ones (with ``ids``: the user named them). First, every scheduled reply the
+    customer overtook becomes a draft (outcome ``draft``).
     """
     del config  # the account carries everything sending needs; kept for a stable signature
     report = SendReport()
     moment = now or datetime.now(UTC)
     with _send_lock(account_name):
+        # Before anything leaves: a scheduled reply the customer overtook stays here.
+        for kept in scheduled.keep_overtaken(db, moment):
+            report.outcomes.append(Outcome(kept.outbox_id, SendStatus.DRAFT, kept.reason))
         rows = store.due(db.conn, moment, include_failed=force, ignore_delay=force, include_held=held)
         if ids is not None:
             rows = [r for r in rows if r.id in ids]
+        else:
+            # ``force`` hurries an undo window, never a time the user chose (unless named).
+            stamp = moment.isoformat(timespec="seconds")
+            rows = [r for r in rows if not (r.scheduled and (r.not_before or "") > stamp)]
         server = _Server(account_name, account, password)
         try:
             for row in rows:
@@ -613,8 +626,12 @@ def clock_time(moment: datetime | str, now: datetime | None = None) -> str:
 def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     """Where a reply not sent yet stands, in a few words, e.g. ``failed, next try 10:42``."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    if row.scheduled and row.not_before and row.not_before > stamp:
+        return f"scheduled {clock_time(row.not_before, now)}"
     if row.status == OutboxStatus.QUEUED:
         return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
+    if row.status == OutboxStatus.DRAFT:
+        return "draft: customer wrote again"
     if row.status == OutboxStatus.SENDING:
         return "sent, filing in Sent" if row.smtp_done_at else "sending"
     if row.status == OutboxStatus.HELD:

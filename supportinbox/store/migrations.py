@@ -499,6 +499,12 @@ ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 -- A template's tags (front matter 'tags: [bug]'), added once its reply is sent.
 ALTER TABLE outbox ADD COLUMN after_tags TEXT;
 """,
+    17: """
+-- Send later: the time the user chose for a reply (NULL: at once, after the undo window;
+-- not_before then holds the same time). A scheduled reply the customer overtook (wrote
+-- again before it left) becomes status 'draft': kept, sent only when the user says so.
+ALTER TABLE outbox ADD COLUMN send_at TEXT;
+""",
 }
 
 

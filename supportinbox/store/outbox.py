@@ -7,6 +7,10 @@ Life of a row::
        +--> cancelled        +--(SMTP failed)--> failed --(retry)--> sending ...
        |
        +--(a teammate claimed, closed or answered)--> held --(send anyway)--> sending ...
+       |
+       +--(scheduled, and the customer wrote again first)--> draft --(send as it is)--> sending ...
+
+A scheduled reply (``send_at``) is ``queued`` with ``not_before`` at its time.
 
 A ``failed`` row with ``next_attempt_at`` is tried again by a sync from that time on (the
 failure may pass by itself); without it, it waits for the user, like a ``held`` one.
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from supportinbox.store.db import utcnow_iso
@@ -34,6 +38,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     HELD = "held"
+    DRAFT = "draft"  # scheduled, and the customer wrote again first
     CANCELLED = "cancelled"
 
 
@@ -44,9 +49,12 @@ WAITING: tuple[OutboxStatus, ...] = (
     OutboxStatus.SENDING,
     OutboxStatus.FAILED,
     OutboxStatus.HELD,
+    OutboxStatus.DRAFT,
 )
+# Sent only when the user names them: a teammate got there first, or the customer wrote again.
+ON_REQUEST: tuple[OutboxStatus, ...] = (OutboxStatus.HELD, OutboxStatus.DRAFT)
 # What the user may still cancel: nothing has gone to SMTP yet.
-CANCELLABLE: tuple[OutboxStatus, ...] = (OutboxStatus.QUEUED, OutboxStatus.FAILED, OutboxStatus.HELD)
+CANCELLABLE: tuple[OutboxStatus, ...] = (OutboxStatus.QUEUED, OutboxStatus.FAILED, *ON_REQUEST)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,12 @@ class OutboxRow:
     next_attempt_at: str | None = None
     failures: int = 0
     held_by: str | None = None
+    send_at: str | None = None
+
+    @property
+    def scheduled(self) -> bool:
+        """Queued to leave at a time the user chose (not merely in its undo window)."""
+        return self.status == OutboxStatus.QUEUED and self.send_at is not None
 
     @property
     def interrupted(self) -> bool:
@@ -104,6 +118,7 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         next_attempt_at=row["next_attempt_at"],
         failures=int(row["failures"]),
         held_by=row["held_by"],
+        send_at=row["send_at"],
     )
 
 
@@ -120,12 +135,15 @@ def insert(
     template: str | None = None,
     after_status: str | None = None,
     not_before: datetime | None = None,
+    send_at: datetime | None = None,
 ) -> int:
-    """Add a queued reply; returns its outbox id."""
+    """Add a queued reply (``send_at``: scheduled for that time); returns its outbox id."""
+    if send_at is not None:
+        send_at = not_before = send_at.astimezone(UTC)
     cursor = conn.execute(
         "INSERT INTO outbox (message_id, conversation_id, reply_to_uid, reply_to_folder, recipients, "
-        "subject, raw, template, after_status, status, not_before, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "subject, raw, template, after_status, status, not_before, created_at, send_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             message_id,
             conversation_id,
@@ -139,6 +157,7 @@ def insert(
             OutboxStatus.QUEUED,
             not_before.isoformat(timespec="seconds") if not_before else None,
             utcnow_iso(),
+            send_at.isoformat(timespec="seconds") if send_at else None,
         ),
     )
     assert cursor.lastrowid is not None
@@ -169,10 +188,10 @@ def due(
     ignore_delay: bool,
     include_held: bool = False,
 ) -> list[OutboxRow]:
-    """Rows to work on now: queued (past their undo window), interrupted, failed ones whose
-    retry time has come, every failed one on request (``include_failed``), held ones only
-    when asked for (``include_held``)."""
-    statuses = WAITING if include_held else tuple(s for s in WAITING if s != OutboxStatus.HELD)
+    """Rows to work on now: queued (past their undo window or scheduled time), interrupted,
+    failed ones whose retry time has come, every failed one on request (``include_failed``),
+    held and draft ones only when asked for (``include_held``)."""
+    statuses = WAITING if include_held else tuple(s for s in WAITING if s not in ON_REQUEST)
     stamp = now.isoformat(timespec="seconds")
 
     def wanted(row: OutboxRow) -> bool:
@@ -186,12 +205,32 @@ def due(
 
 
 def next_attempt(conn: sqlite3.Connection) -> str | None:
-    """The earliest time a failed reply is due to be tried again, if any."""
+    """The earliest time a failed reply is due to be tried again or a scheduled one to leave."""
     row = conn.execute(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = ? AND next_attempt_at IS NOT NULL",
-        (OutboxStatus.FAILED,),
+        "SELECT MIN(at) FROM (SELECT next_attempt_at AS at FROM outbox WHERE status = ? "
+        "AND next_attempt_at IS NOT NULL UNION ALL SELECT not_before FROM outbox "
+        "WHERE status = ? AND send_at IS NOT NULL)",
+        (OutboxStatus.FAILED, OutboxStatus.QUEUED),
     ).fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def scheduled_rows(conn: sqlite3.Connection) -> list[OutboxRow]:
+    """Replies waiting for the time the user chose, soonest first."""
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE status = ? AND send_at IS NOT NULL ORDER BY not_before, id",
+        (OutboxStatus.QUEUED,),
+    )
+    return [_row(r) for r in rows]
+
+
+def mark_draft(conn: sqlite3.Connection, outbox_id: int, reason: str) -> bool:
+    """A scheduled reply the customer overtook: kept, sent only when the user says so."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ? AND status = ? AND smtp_done_at IS NULL",
+        (OutboxStatus.DRAFT, reason, outbox_id, OutboxStatus.QUEUED),
+    )
+    return cursor.rowcount == 1
 
 
 def waiting_count(conn: sqlite3.Connection) -> int:

@@ -319,6 +319,10 @@ class SupportInboxApp(App[None]):
         if self.sync_status.syncing:
             self._retry_timer = self.set_timer(5.0, self._retry_due)
             return
+        if self.service.scheduled_due():
+            # Fetch first: a scheduled reply the customer overtook must not leave.
+            self.action_sync()
+            return
         self._send_waiting()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="retry", description="Retrying replies")
@@ -360,6 +364,12 @@ class SupportInboxApp(App[None]):
                 f"{self.key_for('outbox_send_anyway', 'S')} sends it anyway and "
                 f"{self.key_for('outbox_discard', 'd')} drops it."
             )
+        if result.status == SendStatus.DRAFT:
+            return (
+                f"Not sent: {reason}. It waits in the outbox ({outbox}): there "
+                f"{self.key_for('outbox_retry', 'r')} sends it as it is and "
+                f"{self.key_for('outbox_discard', 'd')} drops it."
+            )
         if result.status == SendStatus.FAILED and result.retry_at is not None:
             return (
                 f"Not sent: {reason}. It stays in the outbox ({outbox}) and is tried again at "
@@ -375,8 +385,9 @@ class SupportInboxApp(App[None]):
         """A quiet word on each reply an automatic retry handled (no modal: nobody pressed a key)."""
         for result in round_.results:
             if result.sent:
-                self.notify(f"A reply that had failed went out (#{result.outbox_id}).", title="Reply")
-            elif result.status.kept:
+                what = "The scheduled reply" if result.scheduled else "A reply that had failed"
+                self.notify(f"{what} went out (#{result.outbox_id}).", title="Reply")
+            elif result.status.kept or result.status == SendStatus.DRAFT:
                 self.notify(
                     one_line(self.not_sent_text(result), limit=300),
                     title=safe.plain(f"Reply #{result.outbox_id}"),

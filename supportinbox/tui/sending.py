@@ -20,7 +20,7 @@ from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config
 from supportinbox.mail.outbox import Outcome, SendStatus
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.db import open_database
+from supportinbox.store.db import Database, open_database
 from supportinbox.store.outbox import OutboxStatus
 
 
@@ -39,6 +39,7 @@ class SendResult:
     status: SendStatus = SendStatus.SENT
     retry_at: datetime | None = None
     held_by: str | None = None
+    scheduled: bool = False  # it was waiting for a time the user chose
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,12 @@ class SmtpSender:
     def send_waiting(self) -> RetryRound:
         with open_database(self.db_path) as db:
             report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
-        return RetryRound([send_result(outcome) for outcome in report.outcomes])
+            return RetryRound(
+                [send_result(outcome, _was_scheduled(db, outcome)) for outcome in report.outcomes]
+            )
 
 
-def send_result(outcome: Outcome) -> SendResult:
+def send_result(outcome: Outcome, scheduled: bool = False) -> SendResult:
     """One outcome of the outbox's sender, as the screens show it."""
     return SendResult(
         outcome.outbox_id,
@@ -124,4 +127,10 @@ def send_result(outcome: Outcome) -> SendResult:
         outcome.status,
         outcome.retry_at,
         outcome.held_by,
+        scheduled,
     )
+
+
+def _was_scheduled(db: Database, outcome: Outcome) -> bool:
+    row = outbox_store.get(db.conn, outcome.outbox_id)
+    return row is not None and row.send_at is not None

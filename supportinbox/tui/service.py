@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
-from supportinbox.config import AccountConfig, Config
+from supportinbox.config import AccountConfig, Config, HoursConfig
 from supportinbox.domain import languages, replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.report import Grouping, Report
@@ -32,6 +32,7 @@ from supportinbox.domain.when import count_of, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
+from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import conversations, junk
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.customers import CustomerProfile, customer_profile
@@ -266,6 +267,10 @@ class InboxService:
         """Replies not sent yet (queued, sending, failed or held)."""
         return outbox_store.waiting_count(self.reader.conn)
 
+    def business_hours(self) -> HoursConfig | None:
+        """The account's business hours, if it has any (for "next business hour")."""
+        return self.config.sla_settings(self.account).hours
+
     def outbox_rows(self) -> list[OutboxRow]:
         """Replies not sent yet, oldest first."""
         return outbox_store.list_rows(self.reader.conn, outbox_store.WAITING)
@@ -468,14 +473,17 @@ class InboxService:
         """Our reply since the customer last wrote (sent or still in the outbox), if any."""
         return drafts.earlier_reply(self.reader, self.account, conversation_id)
 
-    def queue(self, draft: drafts.Draft, body: str) -> int:
-        """Put the reply in the outbox, due after the undo window; returns its outbox id."""
+    def queue(self, draft: drafts.Draft, body: str, send_at: datetime | None = None) -> int:
+        """Put the reply in the outbox, due after the undo window (or scheduled for ``send_at``:
+        dated then, kept as a draft if the customer writes first); returns its outbox id."""
         final = drafts.with_body(draft, body)
-        msg = drafts.draft_message(final, self.config, self.account, now=self.now())
+        msg = drafts.draft_message(final, self.config, self.account, now=send_at or self.now())
         from supportinbox.store import readstate
 
         with self.writer() as db:
-            outbox_id = drafts.queue_draft(db, final, msg, self.config.replies.undo_seconds_tui)
+            outbox_id = drafts.queue_draft(
+                db, final, msg, self.config.replies.undo_seconds_tui, send_at=send_at
+            )
             readstate.read_on_reply(db, self.config, self.account, final.conversation_id)
             return outbox_id
 
@@ -522,6 +530,12 @@ class InboxService:
         """Try the failed replies whose retry time has come (and queued ones left behind)."""
         return self.sender.send_waiting()
 
+    def scheduled_due(self) -> bool:
+        """Whether a reply scheduled for a time that has come waits in the outbox."""
+        stamp = self.now().astimezone(UTC).isoformat(timespec="seconds")
+        rows = outbox_store.scheduled_rows(self.reader.conn)
+        return any(r.not_before is not None and r.not_before <= stamp for r in rows)
+
     # -- sync -------------------------------------------------------------------------------
 
     def sync(self, progress: Progress) -> SyncOutcome:
@@ -566,18 +580,26 @@ class InboxService:
             report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
         except UserError as exc:
             return _sentence(f"Queued replies not sent: {exc.message}")
-        before, later, kept = 0, 0, []
+        before, later, scheduled, kept, drafts_kept = 0, 0, 0, [], []
         for outcome in report.outcomes:
             if outcome.status.went_out:
                 row = outbox_store.get(db.conn, outcome.outbox_id)
                 created = parse_time(row.created_at) if row is not None else None
-                if created is not None and created < self._started:
+                if row is not None and row.send_at is not None:
+                    scheduled += 1
+                elif created is not None and created < self._started:
                     before += 1
                 else:
                     later += 1
             elif outcome.status.kept:
                 kept.append(one_line(outcome.message, limit=160))
-        parts = []
+            elif outcome.status == SendStatus.DRAFT:
+                drafts_kept.append(
+                    f"Reply #{outcome.outbox_id} not sent: {one_line(outcome.message, limit=160)}."
+                )
+        parts = [*drafts_kept]
+        if scheduled:
+            parts.append(f"Sent {count_of(scheduled, 'scheduled reply', 'scheduled replies')}.")
         if before:
             parts.append(f"Sent {count_of(before, 'reply', 'replies')} queued before the app stopped.")
         if later:

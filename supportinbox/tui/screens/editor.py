@@ -12,6 +12,9 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -26,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox import paths
 from supportinbox.domain.replies import Addressees, reply_subject
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.sendtime import when_words
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
@@ -35,6 +39,14 @@ from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     pass
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A reply put in the outbox to leave at ``when``."""
+
+    outbox_id: int
+    when: datetime
 
 
 class UndoModal(ModalScreen[bool]):
@@ -90,6 +102,14 @@ class ReplyEditorScreen(AppScreen):
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "send", "Send", id="send", tooltip="Send (with an undo window)", priority=True),
         Binding(
+            "ctrl+t",
+            "send_later",
+            "Send later",
+            id="send_later",
+            tooltip="Send at a time you choose; kept as a draft if the customer writes first",
+            priority=True,
+        ),
+        Binding(
             "ctrl+e",
             "external_editor",
             "Edit in $EDITOR",
@@ -135,19 +155,39 @@ class ReplyEditorScreen(AppScreen):
         return self.query_one(TextArea).text
 
     def action_send(self) -> None:
-        if not self.body.strip():
+        body = self.body
+        self._when_confirmed(body, lambda: self._queue(body))
+
+    def action_send_later(self) -> None:
+        from supportinbox.tui.screens.send_later import SendLaterModal
+
+        body = self.body
+        service = self.inbox_app.service
+
+        def chosen(when: datetime | None) -> None:
+            if when is not None:
+                self._when_confirmed(body, lambda: self._queue_later(body, when))
+
+        if not body.strip():
             self.notify("The reply is empty.", severity="warning")
             return
-        body = self.body
+        sent_to = self._sent_to or service.addressees(self.draft)
+        self.app.push_screen(SendLaterModal(sent_to.to, service.now(), service.business_hours()), chosen)
+
+    def _when_confirmed(self, body: str, go: Callable[[], object]) -> None:
+        """``go`` once the reply is known not to be empty, and a second reply was agreed to."""
+        if not body.strip():
+            self.notify("The reply is empty.", severity="warning")
+            return
         earlier = self.inbox_app.service.earlier_reply(self.draft.conversation_id)
         if earlier is None:
-            self._queue(body)
+            go()
             return
         from supportinbox.tui.screens.modals import ConfirmModal
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._queue(body)
+                go()
 
         said = earlier.describe()
         self.app.push_screen(
@@ -164,6 +204,12 @@ class ReplyEditorScreen(AppScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Queueing the reply")
     def _queue(self, body: str) -> int:
         return self.inbox_app.service.queue(self.draft, body)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Scheduling the reply"
+    )
+    def _queue_later(self, body: str, when: datetime) -> Scheduled:
+        return Scheduled(self.inbox_app.service.queue(self.draft, body, send_at=when), when)
 
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Cancelling the reply"
@@ -186,6 +232,18 @@ class ReplyEditorScreen(AppScreen):
                 sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
                 recipients = sent_to.to + (f", Cc {sent_to.cc}" if sent_to.cc else "")
                 self.app.push_screen(UndoModal(recipients, seconds), self._countdown_over)
+        elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Scheduled):
+            scheduled = worker.result
+            self.inbox_app.outbox_changed()
+            who = one_line(self.draft.original.from_name or self.draft.original.from_addr, limit=40)
+            when = when_words(scheduled.when, self.inbox_app.service.now())
+            self.notify(
+                f"Reply #{scheduled.outbox_id} leaves {when}; "
+                f"kept as a draft if {who} writes first "
+                f"(outbox: {self.inbox_app.key_for('outbox', 'O')}).",
+                title="Scheduled",
+            )
+            self.dismiss(None)
         elif event.state == WorkerState.SUCCESS and worker.name == "_cancel":
             self.inbox_app.outbox_changed()
             if worker.result:

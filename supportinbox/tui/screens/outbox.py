@@ -7,7 +7,6 @@ status bar counts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -105,7 +104,7 @@ class OutboxScreen(AppScreen):
         keep = self.current()
         self._rows, self._shown = rows, signature
         table.clear()
-        now = datetime.now(UTC)
+        now = self.inbox_app.service.now()  # the app's clock (the demo's is its own)
         to, subject = self._widths
         for row in rows:
             table.add_row(
@@ -146,7 +145,8 @@ class OutboxScreen(AppScreen):
 
     def _explain(self, row: OutboxRow) -> Content:  # built by safe.assemble
         app = self.inbox_app
-        state = waiting_state(row)
+        now = app.service.now()
+        state = waiting_state(row, now)
         reason = one_line(row.last_error or "", limit=400)
         tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
         lines: list[tuple[str, str] | str] = [
@@ -160,6 +160,18 @@ class OutboxScreen(AppScreen):
                 f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
                 f"{app.key_for('outbox_retry', 'r')} asks the server again."
+            )
+        elif row.status == OutboxStatus.DRAFT:
+            advice = (
+                f"Kept as a draft: {app.key_for('outbox_retry', 'r')} sends it as it is, "
+                f"{app.key_for('outbox_discard', 'd')} drops it, "
+                f"{app.key_for('outbox_open', 'enter')} opens the conversation to answer again."
+            )
+        elif row.scheduled:
+            advice = (
+                f"It leaves at {clock_time(row.not_before or row.send_at or '', now)} unless the customer "
+                f"writes first; {app.key_for('outbox_retry', 'r')} sends it now, "
+                f"{app.key_for('outbox_discard', 'd')} drops it."
             )
         elif row.status == OutboxStatus.FAILED and row.next_attempt_at:
             advice = (
@@ -193,7 +205,11 @@ class OutboxScreen(AppScreen):
     def action_retry(self) -> None:
         row = self._target()
         if row is not None:
-            self.notify(f"Trying reply #{row.id} again…")
+            self.notify(
+                f"Sending reply #{row.id} now…"
+                if row.status != "failed"
+                else f"Trying reply #{row.id} again…"
+            )
             self._send(row.id, anyway=False)
 
     def action_send_anyway(self) -> None:
@@ -282,7 +298,7 @@ class OutboxScreen(AppScreen):
 
 
 def _state_style(row: OutboxRow) -> str:
-    if row.status == OutboxStatus.HELD:
+    if row.status in (OutboxStatus.HELD, OutboxStatus.DRAFT):
         return "$text-warning"
     if row.status == OutboxStatus.FAILED:
         return "$text-error" if not row.next_attempt_at else "$text-warning"

@@ -1,0 +1,128 @@
+"""When a reply written now should leave: ``09:00``, ``tomorrow 9:30``, ``mon 09:00``, ``2h``.
+
+Times without a zone are the user's local time. A clock time alone means its next
+occurrence (today if still ahead, else tomorrow). The account's business hours can move
+any of them to the next moment the team is at work (``--next-business-hour``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from supportinbox.config import HoursConfig
+from supportinbox.domain.hours import BusinessCalendar
+from supportinbox.domain.when import parse_span
+from supportinbox.errors import UserError
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow|[a-z]{3,9})\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})$")
+
+EXAMPLES = "09:00, tomorrow 9:30, mon 09:00, 2h, 2026-12-08 09:00"
+
+
+def _weekday(word: str) -> int | None:
+    for index, day in enumerate(_DAYS):
+        full = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[index]
+        if word == day or (len(word) >= 3 and full.startswith(word)):
+            return index
+    return None
+
+
+def parse_send_time(text: str, now: datetime) -> datetime | None:
+    """The moment ``text`` names, in UTC, if it is one and lies ahead of ``now``; else ``None``."""
+    wanted = " ".join(text.strip().lower().split())
+    if not wanted:
+        return None
+    span = parse_span(wanted.removeprefix("in "))
+    if span is not None:
+        return now.astimezone(UTC) + span
+    local = now.astimezone()
+    found = _CLOCK.match(wanted)
+    if found:
+        hour, minute = int(found["hour"]), int(found["minute"])
+        if hour > 23 or minute > 59:
+            return None
+        day = found["day"]
+        moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if day == "tomorrow":
+            moment += timedelta(days=1)
+        elif day is not None and day != "today":
+            weekday = _weekday(day)
+            if weekday is None:
+                return None
+            moment += timedelta(days=(weekday - local.weekday()) % 7)
+            if moment <= local:
+                moment += timedelta(days=7)
+        elif day is None and moment <= local:
+            moment += timedelta(days=1)
+        return moment.astimezone(UTC) if moment > local else None
+    try:
+        moment = datetime.fromisoformat(wanted.upper().replace(" ", "T"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local.tzinfo)
+    return moment.astimezone(UTC) if moment > now else None
+
+
+def in_business_hours(moment: datetime, calendar: BusinessCalendar) -> datetime:
+    """``moment``, or the next opening of the business hours if the team is not at work then."""
+    return calendar.open_at(moment).astimezone(UTC)
+
+
+def when_words(moment: datetime, now: datetime) -> str:
+    """``today 17:00``, ``tomorrow 09:00`` or ``Mon 14 Dec 09:00``, in the local zone."""
+    local, today = moment.astimezone(), now.astimezone().date()
+    if local.date() == today:
+        return f"today {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow {local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def choose_send_time(
+    *,
+    at: str | None,
+    within: str | None,
+    next_business_hour: bool,
+    hours: HoursConfig | None,
+    now: datetime,
+) -> datetime | None:
+    """The moment a reply should leave from ``--send-at``/``--send-in``/``--next-business-hour``.
+
+    ``None``: none of them was given (send at once). The business hours move the chosen
+    time (or now) to the next moment the team is at work.
+    """
+    if at is not None and within is not None:
+        raise UserError("give --send-at or --send-in, not both")
+    moment: datetime | None = None
+    if at is not None:
+        moment = parse_send_time(at, now)
+        if moment is None:
+            raise UserError(f"--send-at {at!r} is not a time ahead: try {EXAMPLES}")
+    elif within is not None:
+        span = parse_span(within.strip())
+        if span is None:
+            raise UserError(f"--send-in {within!r}: use a positive number and a unit, e.g. 30m, 2h, 1d")
+        moment = now.astimezone(UTC) + span
+    if next_business_hour:
+        if hours is None:
+            raise UserError(
+                "--next-business-hour needs business hours: add [accounts.NAME.hours] to the config"
+            )
+        moment = in_business_hours(moment or now, BusinessCalendar(hours))
+    return moment
+
+
+BUSINESS_WORDS = ("next business hour", "business hours", "business")
+
+
+def parse_send_choice(text: str, now: datetime, hours: HoursConfig | None) -> datetime | None:
+    """What the send-later box accepts: a time for :func:`parse_send_time`, or (with business
+    hours) ``next business hour``; ``None`` when it names no moment ahead."""
+    wanted = " ".join(text.strip().lower().split())
+    if hours is not None and wanted in BUSINESS_WORDS:
+        moment = in_business_hours(now, BusinessCalendar(hours))
+        return moment if moment > now else None
+    return parse_send_time(text, now)

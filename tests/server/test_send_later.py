@@ -1,0 +1,117 @@
+"""Send later end to end: real Dovecot, real SMTP, the real command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store import outbox as store
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, client, make_message
+from tests.harness.replies import Setup, run_cli, setup_account
+from tests.harness.smtp import SmtpServer
+
+pytestmark = [pytest.mark.server]
+
+MID = "<later@customer.test>"
+
+
+def _question(minutes_ago: int = 30) -> bytes:
+    return make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Cannot log in",
+        message_id=MID,
+        body="Hello, I cannot log in since this morning.",
+        date=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+    )
+
+
+def _time_passes(setup: Setup, row: store.OutboxRow) -> None:
+    """The scheduled time comes (the clock is not moved: the row's time is)."""
+    past = (datetime.now(UTC) - timedelta(seconds=5)).isoformat(timespec="seconds")
+    with setup.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET not_before = ? WHERE id = ?", (past, row.id))
+
+
+def test_a_scheduled_reply_leaves_with_the_first_sync_after_its_time(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(MID)
+    scheduled = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send-in", "3h", "--yes")
+    assert scheduled.code == 0, scheduled.err
+    assert scheduled.out.startswith("#1 scheduled for ")
+    (row,) = store.list_rows(setup.db.conn)
+    early = run_cli(capsys, "sync")
+    assert early.code == 0 and "reply #1 sent" not in early.out, early
+    assert smtp_server.received == []
+
+    _time_passes(setup, row)
+    synced = run_cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    assert "outbox: reply #1 sent" in synced.out
+    (received,) = smtp_server.received
+    assert received.message["In-Reply-To"] == MID
+    # Dated the time it was scheduled for, not the time it was written.
+    assert parsedate_to_datetime(received.message["Date"]) == datetime.fromisoformat(row.send_at or "")
+    sent = store.get(setup.db.conn, row.id)
+    assert sent is not None and sent.status == "sent" and sent.filed_in_sent
+    with client(dovecot) as imap:
+        imap.select_folder("Sent", readonly=True)
+        assert len(imap.search(["HEADER", "In-Reply-To", MID.strip("<>")])) == 1
+
+
+def test_the_customer_writing_first_keeps_it_as_a_draft_until_the_user_decides(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(MID)
+    scheduled = run_cli(
+        capsys, "reply", conversation, "-t", "login-help", "--send-at", "tomorrow 09:00", "-y"
+    )
+    assert scheduled.code == 0, scheduled.err
+    (row,) = store.list_rows(setup.db.conn)
+
+    # An out-of-office answer does not count; Lina's own words do.
+    auto = make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Automatic reply: Cannot log in",
+        message_id="<ooo@customer.test>",
+        in_reply_to=MID,
+        references=MID,
+        body="I am out of the office.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    append(dovecot, [auto])
+    quiet = run_cli(capsys, "sync")
+    assert quiet.code == 0 and "draft" not in quiet.err, quiet
+    assert store.get(setup.db.conn, row.id).status == "queued"  # type: ignore[union-attr]
+
+    again = make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Re: Cannot log in",
+        message_id="<later-2@customer.test>",
+        in_reply_to=MID,
+        references=MID,
+        body="Never mind, it works again.",
+    )
+    append(dovecot, [again])
+    _time_passes(setup, row)  # even with its time come, it does not leave
+    synced = run_cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    assert "outbox: #1 not sent: Lina Haddad wrote again at" in synced.err, synced.err
+    assert "'supportinbox outbox retry 1' sends it as it is" in synced.err
+    assert smtp_server.received == []
+    listed = run_cli(capsys, "outbox")
+    assert "draft: customer wrote again" in listed.out
+    # Told once: the next sync leaves the draft alone.
+    assert "draft" not in run_cli(capsys, "sync").err
+    assert run_cli(capsys, "outbox", "retry").out.strip() == "nothing to send"
+
+    sent = run_cli(capsys, "outbox", "retry", "1")
+    assert sent.code == 0, sent.err
+    assert "#1 sent" in sent.out
+    assert len(smtp_server.received) == 1

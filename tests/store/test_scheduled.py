@@ -1,0 +1,139 @@
+"""Send later in the cache: scheduling from the command line, waiting for the time, and a
+scheduled reply the customer overtook kept as a draft (no server contacted)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from supportinbox.config import load_config
+from supportinbox.mail import outbox as sender
+from supportinbox.store import outbox as store
+from supportinbox.store.conversations import refresh_conversations
+from supportinbox.store.db import Database, open_database
+from supportinbox.store.scheduled import keep_overtaken
+from tests.conftest import write_config
+from tests.harness.replies import run_cli
+from tests.store.factories import NOW, add_message, add_raw
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
+
+
+@pytest.fixture
+def cached(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[tuple[Database, str]]:
+    """A configured account with Lina's question in its cache; templates installed."""
+    write_config(supportinbox_home, CONFIG)
+    assert run_cli(capsys, "templates", "install").code == 0
+    db = open_database(account=load_config().account()[0])
+    add_message(db, message_id="<q1@customer.test>", subject="Cannot log in", body="Help", when=NOW)
+    _refresh(db)
+    yield db, str(db.conn.execute("SELECT conversation_id FROM messages").fetchone()[0])
+    db.close()
+
+
+def _refresh(db: Database) -> None:
+    config = load_config()
+    refresh_conversations(db, config, config.account()[1], now=NOW)
+
+
+def _schedule(capsys: pytest.CaptureFixture[str], conversation: str, *flags: str) -> store.OutboxRow:
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--yes", *flags)
+    assert result.code == 0, result.err
+    assert result.out.startswith("#1 scheduled for "), result.out
+    assert "kept as a draft" in result.err and "'supportinbox outbox discard 1' cancels it" in result.err
+    row = store.list_rows(open_database(account="support").conn)[0]
+    assert row.scheduled
+    return row
+
+
+def _customer_writes(db: Database, when: datetime, *, auto: bool = False) -> None:
+    head = b"Auto-Submitted: auto-replied\r\n" if auto else b""
+    add_raw(
+        db,
+        b"From: Lina Haddad <lina@customer.test>\r\nTo: support@acme.test\r\n"
+        b"Subject: Re: Cannot log in\r\nMessage-ID: <q2" + (b"a" if auto else b"") + b"@customer.test>\r\n"
+        b"In-Reply-To: <q1@customer.test>\r\nReferences: <q1@customer.test>\r\n"
+        + head
+        + when.strftime("Date: %a, %d %b %Y %H:%M:%S +0000\r\n").encode()
+        + b"\r\nNever mind, it works now.\r\n",
+    )
+    _refresh(db)
+
+
+def test_a_scheduled_reply_waits_for_its_time_dated_then(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, conversation = cached
+    before = datetime.now(UTC).replace(microsecond=0)
+    row = _schedule(capsys, conversation, "--send-in", "2h")
+    send_at = datetime.fromisoformat(row.send_at or "")
+    assert timedelta(hours=2) <= send_at - before < timedelta(hours=2, minutes=1)
+    assert row.not_before == row.send_at and row.status == "queued"
+    # Dated when it leaves: the customer's client sorts it there.
+    assert f"Date: {send_at:%a, %d %b %Y %H:%M:%S}" in row.raw.decode()
+    listed = run_cli(capsys, "outbox")
+    assert f"scheduled {sender.clock_time(send_at)}" in listed.out, listed.out
+    # A sync before its time, and 'outbox retry' (every waiting reply), leave it alone.
+    config = load_config()
+    checks = sender.SendChecks(before=(), after=())  # nothing is due: no teammate check needed
+    assert sender.send_due(db, config, "support", config.account()[1], checks=checks).outcomes == []
+    retry = run_cli(capsys, "outbox", "retry")
+    assert retry.out.strip() == "nothing to send", retry
+    assert store.get(db.conn, row.id).status == "queued"  # type: ignore[union-attr]
+    # Discarding cancels it.
+    assert run_cli(capsys, "outbox", "discard", "1").code == 0
+    assert store.get(db.conn, row.id).status == "cancelled"  # type: ignore[union-attr]
+
+
+def test_the_customer_writing_first_keeps_it_as_a_draft(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, conversation = cached
+    row = _schedule(capsys, conversation, "--send-at", "tomorrow 09:00")
+    # An out-of-office answer and our own mail are not the customer writing again.
+    _customer_writes(db, NOW + timedelta(minutes=5), auto=True)
+    add_message(
+        db,
+        folder="Sent",
+        message_id="<ours@acme.test>",
+        in_reply_to="<q1@customer.test>",
+        sender="support@acme.test",
+        name="Acme Support",
+        to=("lina@customer.test",),
+        subject="Re: Cannot log in",
+        when=NOW + timedelta(minutes=6),
+    )
+    _refresh(db)
+    assert keep_overtaken(db) == []
+    _customer_writes(db, NOW + timedelta(minutes=10))
+    synced = run_cli(capsys, "outbox", "retry")  # what a sync runs after fetching
+    assert "#1 not sent: Lina Haddad wrote again at" in synced.err, synced
+    assert "before it was sent; kept as a draft" in synced.err
+    assert "'supportinbox outbox retry 1' sends it as it is" in synced.err
+    kept = store.get(db.conn, row.id)
+    assert kept is not None and kept.status == "draft" and not kept.scheduled
+    assert sender.waiting_state(kept) == "draft: customer wrote again"
+    assert store.waiting_count(db.conn) == 1  # still counted: it waits for the user
+    listed = run_cli(capsys, "outbox")
+    assert "draft: customer wrote again" in listed.out and "sends it as it is" in listed.out
+    # Told once: it is a draft now, not found again.
+    assert keep_overtaken(db) == []
+    assert run_cli(capsys, "outbox", "discard", "1").code == 0
+
+
+def test_wrong_send_times_are_refused_before_anything_is_queued(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, conversation = cached
+    for flags, said in (
+        (("--send-at", "someday"), "--send-at 'someday' is not a time ahead: try 09:00"),
+        (("--send-in", "2 weeks"), "--send-in '2 weeks': use a positive number and a unit"),
+        (("--send-at", "09:00", "--send-in", "2h"), "give --send-at or --send-in, not both"),
+        (("--next-business-hour",), "--next-business-hour needs business hours: add [accounts.NAME.hours]"),
+    ):
+        result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--yes", *flags)
+        assert result.code != 0 and said in result.err, (flags, result)
+        assert "Traceback" not in result.err
+    assert store.list_rows(db.conn) == []

@@ -1,0 +1,109 @@
+"""Send later: the times a user types, and business hours moving them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from supportinbox.config import HoursConfig, Weekdays
+from supportinbox.domain.hours import BusinessCalendar
+from supportinbox.domain.sendtime import choose_send_time, parse_send_time, when_words
+from supportinbox.errors import UserError
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NINE_TO_FIVE = HoursConfig(timezone="Europe/Berlin", days=Weekdays(("mon", "tue", "wed", "thu", "fri")))
+
+
+@pytest.fixture(autouse=True)
+def berlin_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The user's local zone is Berlin (times without a zone are theirs)."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN)  # type: ignore[misc]
+
+
+SUNDAY_10 = berlin(2026, 12, 6, 10, 0)  # a Sunday
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("09:00", berlin(2026, 12, 7, 9, 0)),  # already past today: tomorrow
+        ("17:30", berlin(2026, 12, 6, 17, 30)),  # still ahead: today
+        ("9.15", berlin(2026, 12, 7, 9, 15)),
+        ("tomorrow 9:30", berlin(2026, 12, 7, 9, 30)),
+        ("Mon 09:00", berlin(2026, 12, 7, 9, 0)),
+        ("wednesday 14:00", berlin(2026, 12, 9, 14, 0)),
+        ("sun 09:00", berlin(2026, 12, 13, 9, 0)),  # today's has passed: next week's
+        ("2h", berlin(2026, 12, 6, 12, 0)),
+        ("in 30m", berlin(2026, 12, 6, 10, 30)),
+        ("2026-12-08 09:00", berlin(2026, 12, 8, 9, 0)),
+        ("2026-12-08T08:00+00:00", berlin(2026, 12, 8, 9, 0)),
+    ],
+)
+def test_a_typed_time_is_the_next_such_moment_in_local_time(typed: str, expected: datetime) -> None:
+    found = parse_send_time(typed, SUNDAY_10)
+    assert found == expected
+    assert found is not None and found.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "soon", "25:00", "09:75", "2026-12-01 09:00", "today 08:00", "xyz 09:00"]
+)
+def test_what_is_not_a_time_ahead_is_refused(typed: str) -> None:
+    assert parse_send_time(typed, SUNDAY_10) is None
+
+
+def test_the_next_opening_of_the_business_hours() -> None:
+    cal = BusinessCalendar(NINE_TO_FIVE)
+    friday_evening = berlin(2026, 12, 4, 18, 0)
+    assert cal.open_at(friday_evening) == berlin(2026, 12, 7, 9, 0)
+    assert cal.open_at(berlin(2026, 12, 7, 7, 30)) == berlin(2026, 12, 7, 9, 0)
+    inside = berlin(2026, 12, 7, 11, 12)
+    assert cal.open_at(inside) == inside
+    assert cal.open_at(berlin(2026, 12, 7, 17, 0)) == berlin(2026, 12, 8, 9, 0)  # closing time
+    holidays = HoursConfig(timezone="Europe/Berlin", holidays="DE")
+    # Thu 24 Dec evening: Fri 25 and Sat 26 are holidays, Sun 27 no working day.
+    assert BusinessCalendar(holidays).open_at(berlin(2026, 12, 24, 18, 0)) == berlin(2026, 12, 28, 9, 0)
+    assert BusinessCalendar(None).open_at(friday_evening) == friday_evening
+
+
+def test_the_flags_give_one_moment() -> None:
+    def choose(**kwargs: object) -> datetime | None:
+        options: dict[str, object] = {"at": None, "within": None, "next_business_hour": False, "hours": None}
+        options.update(kwargs)
+        return choose_send_time(now=SUNDAY_10, **options)  # type: ignore[arg-type]
+
+    assert choose() is None
+    assert choose(within="2h") == berlin(2026, 12, 6, 12, 0)
+    assert choose(at="tomorrow 08:00") == berlin(2026, 12, 7, 8, 0)
+    # Business hours move any of them (or now) to when the team is at work.
+    assert choose(next_business_hour=True, hours=NINE_TO_FIVE) == berlin(2026, 12, 7, 9, 0)
+    assert choose(at="tomorrow 08:00", next_business_hour=True, hours=NINE_TO_FIVE) == berlin(
+        2026, 12, 7, 9, 0
+    )
+    assert choose(within="1d", next_business_hour=True, hours=NINE_TO_FIVE) == berlin(2026, 12, 7, 10, 0)
+    with pytest.raises(UserError, match="not both"):
+        choose(at="09:00", within="2h")
+    with pytest.raises(UserError, match=r"'someday' is not a time ahead: try 09:00"):
+        choose(at="someday")
+    with pytest.raises(UserError, match=r"e\.g\. 30m"):
+        choose(within="-2h")
+    with pytest.raises(UserError, match=r"add \[accounts.NAME.hours\]"):
+        choose(next_business_hour=True)
+
+
+def test_the_time_in_words() -> None:
+    assert when_words(berlin(2026, 12, 6, 17, 0), SUNDAY_10) == "today 17:00"
+    assert when_words(berlin(2026, 12, 7, 9, 0), SUNDAY_10) == "tomorrow 09:00"
+    assert when_words(berlin(2026, 12, 9, 9, 0), SUNDAY_10) == "Wed 9 Dec 09:00"
