@@ -631,7 +631,7 @@ def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     if row.status == OutboxStatus.QUEUED:
         return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
     if row.status == OutboxStatus.DRAFT:
-        return "draft: customer wrote again"
+        return "draft: customer wrote"
     if row.status == OutboxStatus.SENDING:
         return "sent, filing in Sent" if row.smtp_done_at else "sending"
     if row.status == OutboxStatus.HELD:

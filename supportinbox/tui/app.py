@@ -241,7 +241,9 @@ class SupportInboxApp(App[None]):
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
         self._skipped = outcome.skipped
         self.refresh_views()
-        if outcome.notice:
+        if outcome.notice and outcome.notice_warns:
+            self.notify(outcome.notice, title="Outbox", markup=False, severity="warning", timeout=30)
+        elif outcome.notice:
             self.notify(outcome.notice, title="Outbox", markup=False)
         self._sync_if_asked()
 

@@ -69,6 +69,7 @@ class SyncOutcome:
     # Messages the server could not send, left there (one line each, for a warning).
     skipped: tuple[str, ...] = ()
     notice: str = ""
+    notice_warns: bool = False  # a reply did not go out: said louder and longer
 
 
 class InboxService:
@@ -560,17 +561,18 @@ class InboxService:
                     conversations.reapply_state(db, touched, now=self.now())
                 summary = f"{result.new} new, {result.updated} changed"
                 progress("sending due replies")
-                notice = self._send_due(db)
+                notice, warns = self._send_due(db)
         finally:
             with self._touched_lock:
                 self._touched = None
-        return SyncOutcome(summary, utcnow_iso(), skipped=result.skipped, notice=notice)
+        return SyncOutcome(summary, utcnow_iso(), skipped=result.skipped, notice=notice, notice_warns=warns)
 
-    def _send_due(self, db: Database) -> str:
+    def _send_due(self, db: Database) -> tuple[str, bool]:
         """Send replies whose undo window is over but were not sent (the app was closed, a crash),
-        and failed ones whose retry time has come.
+        failed ones whose retry time has come, and scheduled ones whose time has come.
 
-        Returns what the user must hear about them ("" when nothing was due).
+        Returns what the user must hear about them ("" when nothing was due), and whether a
+        reply did not go out (held, failed, kept as a draft).
         """
         from supportinbox.app import outbox as outbox_use
         from supportinbox.app.context import AccountContext
@@ -579,7 +581,7 @@ class InboxService:
         try:
             report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
         except UserError as exc:
-            return _sentence(f"Queued replies not sent: {exc.message}")
+            return _sentence(f"Queued replies not sent: {exc.message}"), True
         before, later, scheduled, kept, drafts_kept = 0, 0, 0, [], []
         for outcome in report.outcomes:
             if outcome.status.went_out:
@@ -594,9 +596,8 @@ class InboxService:
             elif outcome.status.kept:
                 kept.append(one_line(outcome.message, limit=160))
             elif outcome.status == SendStatus.DRAFT:
-                drafts_kept.append(
-                    f"Reply #{outcome.outbox_id} not sent: {one_line(outcome.message, limit=160)}."
-                )
+                said = one_line(outcome.message, limit=160)
+                drafts_kept.append(f"Reply #{outcome.outbox_id} not sent: {said}. It waits in the outbox.")
         parts = [*drafts_kept]
         if scheduled:
             parts.append(f"Sent {count_of(scheduled, 'scheduled reply', 'scheduled replies')}.")
@@ -608,7 +609,7 @@ class InboxService:
             parts.append(
                 _sentence(f"{count_of(len(kept), 'queued reply', 'queued replies')} not sent: {kept[0]}")
             )
-        return " ".join(parts)
+        return " ".join(parts), bool(kept or drafts_kept)
 
     def watch(
         self,

@@ -114,10 +114,10 @@ def test_the_customer_writing_first_keeps_it_as_a_draft(
     assert "'supportinbox outbox retry 1' sends it as it is" in synced.err
     kept = store.get(db.conn, row.id)
     assert kept is not None and kept.status == "draft" and not kept.scheduled
-    assert sender.waiting_state(kept) == "draft: customer wrote again"
+    assert sender.waiting_state(kept) == "draft: customer wrote"
     assert store.waiting_count(db.conn) == 1  # still counted: it waits for the user
     listed = run_cli(capsys, "outbox")
-    assert "draft: customer wrote again" in listed.out and "sends it as it is" in listed.out
+    assert "draft: customer wrote" in listed.out and "sends it as it is" in listed.out
     # Told once: it is a draft now, not found again.
     assert keep_overtaken(db) == []
     assert run_cli(capsys, "outbox", "discard", "1").code == 0

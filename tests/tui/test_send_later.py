@@ -55,7 +55,7 @@ async def test_ctrl_t_schedules_the_reply_and_the_outbox_shows_its_time() -> Non
         field.value = "someday"
         await pilot.press("enter")  # not a time: the box stays, saying why
         await settle(pilot)
-        assert app.screen is modal and "'someday' is not a time ahead: try 09:00" in _text(app)
+        assert app.screen is modal and "'someday' is not a time ahead: try 2h, 09:00" in _text(app)
         await pilot.press("escape")  # back to the reply, text intact
         assert app.screen is editor and editor.body == body
         await pilot.press("ctrl+t")
@@ -84,6 +84,24 @@ async def test_ctrl_t_schedules_the_reply_and_the_outbox_shows_its_time() -> Non
         await settle(pilot)
         why = _text(app)
         assert "unless the customer writes first; r sends it now, d drops it" in why, why
+
+
+@pilot_test
+async def test_a_contact_form_reply_names_the_customer_not_the_website() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "New message from the contact form")
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert "Send later to Nadia Rahimi" in _text(app) or "Send later to Tariq Aziz" in _text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        told = [s for s in _said(app) if "kept as a draft if" in s]
+        assert told and "Acme Website" not in told[0], told
+        assert "if Nadia Rahimi writes first" in told[0] or "if Tariq Aziz writes first" in told[0]
 
 
 def _server_app(home: Path, dovecot: Dovecot, smtp: SmtpServer) -> SupportInboxApp:
@@ -141,7 +159,7 @@ async def test_the_customer_writing_first_keeps_the_scheduled_reply_as_a_draft(
         await pilot.press("O")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
-        assert app.screen.query_one(DataTable).get_row_at(0)[1].plain == "draft: customer wrote again"
+        assert app.screen.query_one(DataTable).get_row_at(0)[1].plain == "draft: customer wrote"
         why = _text(app)
         assert "Kept as a draft: r sends it as it is, d drops it" in why, why
         await pilot.press("r")  # the user decides: as it is

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -235,7 +236,10 @@ class ReplyEditorScreen(AppScreen):
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Scheduled):
             scheduled = worker.result
             self.inbox_app.outbox_changed()
-            who = one_line(self.draft.original.from_name or self.draft.original.from_addr, limit=40)
+            # Who the reply goes to (a contact form's sender is the website, not the customer).
+            sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
+            found = getaddresses([sent_to.to])
+            who = one_line((found[0][0] or found[0][1]) if found else "the customer", limit=40)
             when = when_words(scheduled.when, self.inbox_app.service.now())
             self.notify(
                 f"Reply #{scheduled.outbox_id} leaves {when}; "

@@ -39,7 +39,7 @@ class OutboxScreen(AppScreen):
 
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Back", id="outbox_back", tooltip="Back"),
-        Binding("r", "retry", "Retry now", id="outbox_retry", tooltip="Try to send this reply now"),
+        Binding("r", "retry", "Send now", id="outbox_retry", tooltip="Send (or try again) this reply now"),
         Binding(
             "S",
             "send_anyway",
@@ -205,11 +205,8 @@ class OutboxScreen(AppScreen):
     def action_retry(self) -> None:
         row = self._target()
         if row is not None:
-            self.notify(
-                f"Sending reply #{row.id} now…"
-                if row.status != "failed"
-                else f"Trying reply #{row.id} again…"
-            )
+            again = row.status == OutboxStatus.FAILED
+            self.notify(f"Trying reply #{row.id} again…" if again else f"Sending reply #{row.id} now…")
             self._send(row.id, anyway=False)
 
     def action_send_anyway(self) -> None:

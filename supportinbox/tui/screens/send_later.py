@@ -64,8 +64,12 @@ class SendLaterModal(ModalScreen[datetime | None]):
         moment = self._chosen(text)
         label = self.query_one("#send-later-when", Label)
         if moment is None:
-            others = EXAMPLES + (", next business hour" if self._hours else "")
-            label.update(safe.line(f"{one_line(text, limit=30)!r} is not a time ahead: try {others}"))
+            others = "next business hour, " if self._hours else ""
+            label.update(
+                safe.line(
+                    f"{one_line(text, limit=30)!r} is not a time ahead: try {others}2h, 09:00, mon 9:30"
+                )
+            )
         else:
             label.update(safe.assemble("Leaves ", (when_words(moment, self._now), "bold")))
 
