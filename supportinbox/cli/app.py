@@ -43,6 +43,7 @@ COMMAND_MODULES: dict[str, str] = {
     "spam-check": "triage_cmds",
     "spam": "triage_cmds",
     "reply": "reply_cmds",
+    "forward": "reply_cmds",
     "templates": "reply_cmds",
     "outbox": "reply_cmds",
     "incident": "incident_cmds",

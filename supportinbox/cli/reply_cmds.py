@@ -318,6 +318,48 @@ def reply(
         _mention_held(db, draft.conversation_id, outbox_id)
 
 
+@cli.command()
+@click.argument("conversation")
+@click.option(
+    "--to", "to", required=True, metavar="ADDRESS", help="Who gets it: a colleague or an outside address."
+)
+@click.option("--note", default="", help="A line for them, above the forwarded messages.")
+@click.option("--excerpt", type=click.IntRange(min=1), metavar="N", help="Only the last N messages.")
+@click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@pass_ctx
+def forward(obj: CliContext, conversation: str, to: str, note: str, excerpt: int | None, yes: bool) -> None:
+    """Forward CONVERSATION (every message, or the last N) to ADDRESS, e.g. to hand it over.
+
+    It goes through the outbox like a reply (see 'supportinbox outbox'), as a new message
+    "Fwd: SUBJECT" with your note first and each message with its From, Date and Subject;
+    attachments are named, not included. The customer's thread is not touched; the
+    forward is recorded on the conversation as an internal note for the team.
+    """
+    from supportinbox.mail import forwarding
+    from supportinbox.team import actions
+
+    name, account = obj.account()
+    db = obj.db()
+    ident, count, msg = forwarding.build(db, account, conversation, to, note=note, excerpt=excerpt)
+    if not yes:
+        if not can_ask():
+            raise NoTerminal("no terminal to confirm on; add --yes")
+        _show_draft(msg, str(msg.get_content()))
+        click.echo("")
+        if not click.confirm(f"Forward {count} message{'' if count == 1 else 's'} to {one_line(to)}?"):
+            click.echo("not sent")
+            return
+    outbox_id = forwarding.queue(db, msg)
+    to_address = msg["To"].addresses[0].addr_spec
+    said = f"forwarded to {to_address} ({count} message{'' if count == 1 else 's'})"
+    recorded = actions.add_note(
+        db, obj.config, name, account, ident, said[:1].upper() + said[1:] + (f": {note}" if note else "")
+    )
+    if not recorded.online:
+        click.echo("note: the record of the forward is shared with the team at the next sync", err=True)
+    _report(outbox_use.send(AccountContext(db, obj.config, name, account), ids=[outbox_id], force=True))
+
+
 @cli.group("templates", invoke_without_command=True)
 @click.pass_context
 def templates_group(ctx: click.Context) -> None:

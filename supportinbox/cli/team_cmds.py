@@ -53,11 +53,16 @@ def release(obj: CliContext, conversation_id: str, force: bool) -> None:
 @cli.command()
 @click.argument("conversation_id")
 @click.argument("agent")
+@click.option("--note", default="", help="Why, for AGENT and the team (kept with the hand-over note).")
 @pass_ctx
-def assign(obj: CliContext, conversation_id: str, agent: str) -> None:
-    """Hand a conversation to AGENT (see 'supportinbox agents')."""
+def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None:
+    """Hand a conversation to AGENT (see 'supportinbox agents').
+
+    Each change of hands is recorded as a note ("Handed over to AGENT by YOU: NOTE") and
+    counted: the queue says "handed over 2×" (hand a customer over at most once).
+    """
     name, account = obj.account()
-    _say(actions.assign(obj.db(), obj.config, name, account, conversation_id, agent))
+    _say(actions.assign(obj.db(), obj.config, name, account, conversation_id, agent, note=note))
 
 
 _NOTE_TEMPLATE = (

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportinbox.config import SlaSettings, TriageConfig
-from supportinbox.domain import sla
+from supportinbox.domain import handover, sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
 from supportinbox.domain.when import as_utc, parse_time
@@ -247,6 +247,7 @@ class QueueRow:
     followup_at: str | None
     followup_reason: str
     tags: str
+    handovers: int
 
 
 def queue_columns(alias: str = "") -> str:
@@ -270,6 +271,9 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     )
     if waiting:
         reasons.insert(0, waiting)
+    handed = handover.reason(int(line.handovers or 0))
+    if handed:
+        reasons.append(handed)
     followup_at = parse_time(line.followup_at)
     if followup_at is not None and followup_at <= now and line.status == "open" and line.followup_reason:
         reasons.insert(0, str(line.followup_reason))  # why it is back in the queue comes first

@@ -505,6 +505,15 @@ ALTER TABLE outbox ADD COLUMN after_tags TEXT;
 -- again before it left) becomes status 'draft': kept, sent only when the user says so.
 ALTER TABLE outbox ADD COLUMN send_at TEXT;
 """,
+    18: """
+-- Hand-overs: how many notes record that the conversation was handed to someone
+-- (the notes starting 'Handed over to ', domain/handover.py), for the queue's reason.
+ALTER TABLE conversations ADD COLUMN handovers INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET handovers = (
+    SELECT COUNT(*) FROM notes n WHERE n.conversation_id = conversations.id
+    AND substr(n.body, 1, 15) = 'Handed over to '
+);
+""",
 }
 
 

@@ -38,6 +38,7 @@ from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import State, message_time
 from supportinbox.store.db import Database
 from supportinbox.store.followups import load_followups
+from supportinbox.store.handovers import load_handovers
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail_among
 from supportinbox.store.tags import load_tags
@@ -262,6 +263,7 @@ def refresh_changed(
                 states[new] = states.pop(previous_id)
             work = Scoring.start(config, account, moment, states)
             work.followups, work.tags = load_followups(conn), load_tags(conn)
+            work.handovers = load_handovers(conn)
             work.rename(renames)
             score_conversations(conn, account, mine, members, work)
 

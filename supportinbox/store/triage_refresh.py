@@ -55,6 +55,7 @@ from supportinbox.store.conversation_rows import (
 )
 from supportinbox.store.db import Database, storage_error
 from supportinbox.store.followups import load_followups, with_followup
+from supportinbox.store.handovers import load_handovers
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
@@ -331,6 +332,7 @@ _CONVERSATION_COLUMNS = (
     "followup_at",
     "followup_reason",
     "tags",
+    "handovers",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"
@@ -442,6 +444,7 @@ class Scoring:
     # Follow-ups and tags of every conversation (their part of the stored row).
     followups: dict[str, FollowUp] = dataclasses.field(default_factory=dict)
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    handovers: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def rename(self, renames: dict[str, str]) -> None:
         """Follow conversations that got a new id (their follow-ups and tags go with them)."""
@@ -450,6 +453,8 @@ class Scoring:
                 self.followups[new] = self.followups.pop(old)
             if old in self.tags:
                 self.tags[new] = self.tags.pop(old)
+            if old in self.handovers:
+                self.handovers[new] = self.handovers.pop(old)
 
     @classmethod
     def start(
@@ -504,6 +509,7 @@ def score_conversations(
                 scoring_.candidates,
             )
             row["tags"] = scoring_.tags.get(row["id"], "")
+            row["handovers"] = scoring_.handovers.get(row["id"], 0)
             rows.append(
                 _complete(
                     row,
@@ -754,7 +760,7 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
             for old, new in renames.items():
                 states[new] = states.pop(old)
             work = Scoring.start(config, account, moment, states)
-            work.followups, work.tags = followups, tags
+            work.followups, work.tags, work.handovers = followups, tags, load_handovers(conn)
             work.rename(renames)
             score_conversations(conn, account, mine, members, work)
             conversation_count = len(members)

@@ -17,10 +17,12 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, Config, is_agent_name
+from supportinbox.domain import handover
 from supportinbox.errors import ConnectionFailed, NotFound, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
+from supportinbox.store.handovers import recount
 from supportinbox.team import notes
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change, KeywordServer, TeamConflict, change_from, open_team_server
@@ -204,16 +206,28 @@ def assign(
     conversation_id: str,
     agent: str,
     *,
+    note: str = "",
     password: str | None = None,
 ) -> ActionResult:
-    """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over)."""
-    del config
+    """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over).
+
+    A change of hands is recorded as a note for the team (with ``note``, why), which the
+    queue counts (:mod:`supportinbox.domain.handover`).
+    """
     agent = _valid_agent(agent)
     ref = _claimable(db, conversation_id)
     current = local_state(db.conn, ref.id)
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent)
+    handed = current.assigned_to != agent
+    if handed:
+        with db.transaction() as tx:
+            notes.add_local_note(tx, account, ref.id, handover.note_text(agent, account.agent, note))
+        recount(db, [ref.id])
     change = Change(assigned_to=agent, sets_claim=True)
-    return _push(db, account_name, account, ref, change, f"{ref.id} assigned to {agent}", password)
+    result = _push(db, account_name, account, ref, change, f"{ref.id} assigned to {agent}", password)
+    if handed and result.online:
+        upload_notes(db, config, account_name, account, ref.id, password=password)
+    return result
 
 
 def push_state(

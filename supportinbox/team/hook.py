@@ -24,6 +24,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import reapply_state, refresh_if_stale
+from supportinbox.store.handovers import recount
 from supportinbox.team import followups, notes, statefolder, tags
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
@@ -142,9 +143,11 @@ class TeamSyncHook:
         uploaded = notes.upload_pending(imap, db, self.account)
         if uploaded:
             log.info("uploaded %d note(s)", uploaded)
-        for note in notes.download(imap, db, self.account):
+        arrived = notes.download(imap, db, self.account)
+        for note in arrived:
             if note.author != self.account.agent:
                 self._event(db, note.conversation_id, "note", note.author, f"{note.author} added a note")
+        recount(db, [note.conversation_id for note in arrived])  # hand-overs are notes
 
     def _exchange_followups(self, imap: IMAPClient, db: Database) -> None:
         changed, received = followups.exchange(imap, db, self.account)

@@ -1,0 +1,108 @@
+"""A conversation forwarded to a colleague or an outside address, as an e-mail.
+
+The forward is a new message from the mailbox (``Fwd: SUBJECT``): the note first, then
+each forwarded message under a ``Forwarded message`` line with its From, Date, To and
+Subject, as mail clients write an inline forward. It carries no In-Reply-To: the
+recipient starts a thread of their own, and the customer's thread is not touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid
+
+from supportinbox.config import AccountConfig
+from supportinbox.domain.replies import AGENT_HEADER, WIRE_POLICY, ReplyError, valid_address
+from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.templates import trim_line
+
+_AGENT = re.compile(r"[\w.-]{1,64}")
+_FWD = re.compile(r"^\s*(?:(?:fwd?|wg|tr|rv|i)\s*:\s*)+", re.IGNORECASE)
+SEPARATOR = "---------- Forwarded message ----------"
+
+
+@dataclass(frozen=True)
+class ForwardedMessage:
+    """One message of the conversation, as the forward shows it."""
+
+    from_name: str
+    from_addr: str
+    date: str | None  # ISO 8601, UTC
+    subject: str
+    body: str
+    to: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = field(default=())
+
+
+def forward_subject(subject: str) -> str:
+    """``Fwd: SUBJECT``, never ``Fwd: Fwd: SUBJECT``."""
+    return f"Fwd: {_FWD.sub('', one_line(subject, limit=200)) or '(no subject)'}"
+
+
+def _when(date: str | None) -> str:
+    if not date:
+        return "(no date)"
+    try:
+        moment = datetime.fromisoformat(date)
+    except ValueError:
+        return one_line(date, limit=40)
+    return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def forward_body(messages: list[ForwardedMessage], note: str = "") -> str:
+    """The text of the forward: the note, then every message with its headers, oldest first."""
+    parts: list[str] = []
+    if note.strip():
+        parts.append(clean(note).strip())
+    for message in messages:
+        sender = one_line(message.from_addr, limit=200)
+        name = one_line(message.from_name, limit=100)
+        lines = [
+            SEPARATOR,
+            f"From: {name} <{sender}>" if name else f"From: {sender}",
+            f"Date: {_when(message.date)}",
+            f"Subject: {one_line(message.subject, limit=200)}",
+        ]
+        if message.to:
+            lines.append(f"To: {one_line(', '.join(message.to), limit=400)}")
+        lines += ["", clean(message.body).strip() or "(no text)"]
+        if message.attachments:
+            names = ", ".join(one_line(a, limit=80) for a in message.attachments)
+            lines += ["", f"(attachments, not forwarded: {names})"]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def build_forward(
+    messages: list[ForwardedMessage],
+    account: AccountConfig,
+    to: str,
+    *,
+    subject: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The forward as an :class:`EmailMessage` from the mailbox to ``to``."""
+    found = getaddresses([to]) if "\r" not in to and "\n" not in to else []
+    address = valid_address(found[0][1]) if len(found) == 1 else None
+    if address is None:
+        raise ReplyError(f"{one_line(to, limit=80)!r} is not an e-mail address to forward to")
+    name = one_line(found[0][0], limit=100)
+    if not messages:
+        raise ReplyError("nothing to forward: the conversation has no message")
+    msg = EmailMessage(policy=WIRE_POLICY)
+    msg["From"] = Address(display_name=account.display_name or "", addr_spec=account.email)
+    msg["To"] = Address(display_name=name, addr_spec=address)
+    msg["Subject"] = forward_subject(subject)
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain=account.email.rpartition("@")[2])
+    if _AGENT.fullmatch(account.agent):
+        msg[AGENT_HEADER] = account.agent
+    text = forward_body(messages, note)
+    lines = [trim_line(line) for line in text.rstrip("\n").split("\n")]
+    msg.set_content("\n".join(lines) + "\n", charset="utf-8")
+    return msg

@@ -1,0 +1,54 @@
+"""Hand-overs between teammates on a real Dovecot: recorded as notes, counted on every client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from supportinbox.store.conversations import get_conversation
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+from tests.harness.team import make_team
+
+pytestmark = [pytest.mark.server]
+
+MID = "<handover@customer.test>"
+
+
+def _reasons(capsys: pytest.CaptureFixture[str], mate: object, cid: str) -> list[str]:
+    shown = mate.cli(capsys, "show", cid, "--json")  # type: ignore[attr-defined]
+    assert shown.code == 0, shown.err
+    return list(json.loads(shown.out)["reasons"])
+
+
+@pytest.mark.parametrize("mode", ["keywords", "folder"])
+def test_every_hand_over_is_noted_and_counted_by_every_teammate(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Invoice in the wrong currency")])
+    extra = 'team_state = "folder"' if mode == "folder" else ""
+    alice, bob, carol = make_team(tmp_path, dovecot, None, extra=extra)
+    cid = alice.conversation_of(MID)
+
+    first = alice.cli(capsys, "assign", cid, "bob", "--note", "billing knows the currency rules")
+    assert first.code == 0, first.err
+    assert "handed over once" in _reasons(capsys, alice, cid)
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "bob"
+    assert "handed over once" in _reasons(capsys, bob, cid)
+    (noted,) = [n.body for n in get_conversation(bob.db, cid).notes]
+    assert noted == "Handed over to bob by alice: billing knows the currency rules"
+
+    second = bob.cli(capsys, "assign", cid, "carol")
+    assert second.code == 0, second.err
+    # Assigning it to whom already has it is no hand-over.
+    again = bob.cli(capsys, "assign", cid, "carol")
+    assert again.code == 0, again.err
+    carol.sync()
+    alice.sync()
+    for mate in (alice, bob, carol):
+        reasons = _reasons(capsys, mate, cid)
+        assert "handed over 2×" in reasons, (mate.agent, reasons)
+    assert carol.queue_row(cid)[0] == "carol"

@@ -1,0 +1,80 @@
+"""Forwarding and hand-overs as plain rules: the forward's text and headers, the hand-over count."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from supportinbox.config import parse_config
+from supportinbox.domain import handover
+from supportinbox.domain.forward import ForwardedMessage, build_forward, forward_body, forward_subject
+from supportinbox.domain.replies import ReplyError, to_bytes
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
+
+ACCOUNT = parse_config(OFFLINE_ACCOUNT_CONFIG).account()[1]
+
+LINA = ForwardedMessage(
+    from_name="Lina Haddad",
+    from_addr="lina@customer.test",
+    date="2026-12-06T09:30:00+00:00",
+    subject="Cannot log in",
+    body="Error 42 \x1b[31msince\x1b[0m the update.",
+    to=("support@acme.test",),
+    attachments=("screen.png",),
+)
+
+
+def test_the_subject_says_fwd_once() -> None:
+    assert forward_subject("Cannot log in") == "Fwd: Cannot log in"
+    assert forward_subject("Fwd: FW: Cannot log in") == "Fwd: Cannot log in"
+    assert forward_subject("WG: Rechnung") == "Fwd: Rechnung"
+    assert forward_subject("") == "Fwd: (no subject)"
+
+
+def test_the_body_gives_each_message_with_its_headers_and_no_escape_codes() -> None:
+    text = forward_body([LINA], "Please check the SSO logs.")
+    assert text.splitlines()[:8] == [
+        "Please check the SSO logs.",
+        "",
+        "---------- Forwarded message ----------",
+        "From: Lina Haddad <lina@customer.test>",
+        "Date: Sun, 06 Dec 2026 09:30:00 +0000",
+        "Subject: Cannot log in",
+        "To: support@acme.test",
+        "",
+    ]
+    assert "\x1b" not in text and "(attachments, not forwarded: screen.png)" in text
+
+
+def test_the_forward_is_a_new_message_from_the_mailbox() -> None:
+    msg = build_forward(
+        [LINA],
+        ACCOUNT,
+        "Bob <bob@partner.test>",
+        subject="Cannot log in",
+        now=datetime(2026, 12, 6, tzinfo=UTC),
+    )
+    raw = to_bytes(msg).decode()
+    assert "From: Acme Support <support@acme.test>\r\n" in raw and "To: Bob <bob@partner.test>\r\n" in raw
+    assert "In-Reply-To" not in raw and "References" not in raw
+    assert "X-Supportinbox-Agent: alice" in raw
+    for bad in ("not an address", "bob@partner.test\r\nBcc: eve@evil.test", ""):
+        with pytest.raises(ReplyError):
+            build_forward([LINA], ACCOUNT, bad, subject="x")
+    with pytest.raises(ReplyError, match="nothing to forward"):
+        build_forward([], ACCOUNT, "bob@partner.test", subject="x")
+
+
+def test_hand_overs_are_counted_from_their_notes() -> None:
+    assert (
+        handover.note_text("bob", "alice", " currency rules ")
+        == "Handed over to bob by alice: currency rules"
+    )
+    assert handover.note_text("bob", "alice").startswith(handover.PREFIX)
+    assert [handover.reason(n) for n in (0, 1, 2, 5)] == [
+        "",
+        "handed over once",
+        "handed over 2×",
+        "handed over 5×",
+    ]
