@@ -23,6 +23,8 @@ from supportinbox.domain.templates import trim_line
 _AGENT = re.compile(r"[\w.-]{1,64}")
 _FWD = re.compile(r"^\s*(?:(?:fwd?|wg|tr|rv|i)\s*:\s*)+", re.IGNORECASE)
 SEPARATOR = "---------- Forwarded message ----------"
+# Marks a forward (its value: the conversation forwarded): it is no reply to a customer.
+FORWARD_HEADER = "X-Supportinbox-Forward"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,12 @@ class ForwardedMessage:
     body: str
     to: tuple[str, ...] = ()
     attachments: tuple[str, ...] = field(default=())
+
+
+def is_forward(raw: bytes) -> bool:
+    """Whether the message ``raw`` is a forward built here (by its header, before the body)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    return b"\r\n" + FORWARD_HEADER.lower().encode() + b":" in head
 
 
 def forward_subject(subject: str) -> str:
@@ -85,6 +93,7 @@ def build_forward(
     subject: str,
     note: str = "",
     now: datetime | None = None,
+    conversation_id: str = "",
 ) -> EmailMessage:
     """The forward as an :class:`EmailMessage` from the mailbox to ``to``."""
     found = getaddresses([to]) if "\r" not in to and "\n" not in to else []
@@ -102,6 +111,7 @@ def build_forward(
     msg["Message-ID"] = make_msgid(domain=account.email.rpartition("@")[2])
     if _AGENT.fullmatch(account.agent):
         msg[AGENT_HEADER] = account.agent
+    msg[FORWARD_HEADER] = conversation_id if _AGENT.fullmatch(conversation_id) else "yes"
     text = forward_body(messages, note)
     lines = [trim_line(line) for line in text.rstrip("\n").split("\n")]
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")

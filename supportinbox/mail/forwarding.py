@@ -3,7 +3,9 @@
 The forward is queued like a reply (never lost, never sent twice) but belongs to no
 conversation in the outbox: it is not our answer to the customer, so it neither flags the
 customer's message ``\\Answered``, nor counts as a reply in the reports, nor makes the next
-reply ask "send a second reply?". The caller records it on the conversation as a note.
+reply ask "send a second reply?". It is not filed in Sent either (there it would become a
+conversation of its own, waiting for an answer); the caller records it on the conversation
+as a note.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ def build(
         )
         for m in messages
     ]
-    msg = build_forward(forwarded, account, to, subject=detail.summary.subject, note=note, now=now)
+    msg = build_forward(
+        forwarded, account, to, subject=detail.summary.subject, note=note, now=now, conversation_id=detail.id
+    )
     return detail.summary.id, len(forwarded), msg
 
 

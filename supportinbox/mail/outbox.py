@@ -557,9 +557,13 @@ def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
 
 def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
     """File in Sent and flag the original \\Answered; the reason it is unfinished, or None."""
+    from supportinbox.domain.forward import is_forward
+
     account = server.account
     try:
-        if account.save_to_sent and not row.filed_in_sent:
+        # A forward is recorded as a note on its conversation, not filed: in Sent it would
+        # be a conversation of its own, pending, and a reply out in the reports.
+        if account.save_to_sent and not row.filed_in_sent and not is_forward(row.raw):
             sent = server.sent_folder()
             if files_sent_mail_itself(server.imap()):
                 log.info("reply #%s: the server files sent mail in Sent itself (Gmail): not appended", row.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,10 +71,12 @@ def test_a_forward_goes_out_through_the_outbox_and_is_noted_for_the_team(
     assert text.index("error 42") < text.index("Still failing")  # oldest first
     assert "(attachments, not forwarded: screenshot.png)" in text
     assert "\x1b" not in text
-    # Filed in Sent; the customer's message is not flagged as answered by a forward.
+    assert msg["X-Supportinbox-Forward"] == cid
+    # Not filed in Sent (it would be a pending conversation "Fwd: …" and a reply out in the
+    # reports); the customer's message is not flagged as answered by a forward.
     with client(dovecot) as imap:
         imap.select_folder("Sent", readonly=True)
-        assert len(imap.search(["HEADER", "Message-ID", msg["Message-ID"].strip("<>")])) == 1
+        assert imap.search(["HEADER", "Message-ID", msg["Message-ID"].strip("<>")]) == []
         imap.select_folder("INBOX", readonly=True)
         flags = imap.get_flags(imap.search(["HEADER", "Message-ID", Q2.strip("<>")]))
         assert all(b"\\Answered" not in f for f in flags.values())
@@ -85,6 +88,13 @@ def test_a_forward_goes_out_through_the_outbox_and_is_noted_for_the_team(
         "Forwarded to bob@partner.test (2 messages): Can you check the SSO logs?"
     ]
     assert drafts.earlier_reply(setup.db, setup.account, cid) is None
+    # After a sync the queue has no "Fwd:" conversation and the report no reply out.
+    assert run_cli(capsys, "sync").code == 0
+    listed = run_cli(capsys, "list", "--status", "all", "--json")
+    assert "Fwd:" not in listed.out
+    report = run_cli(capsys, "report", "--since", "1d", "--json")
+    assert report.code == 0, report.err
+    assert json.loads(report.out)["totals"]["replies_out"] == 0, report.out
 
 
 def test_an_excerpt_and_the_mistakes(

@@ -8,7 +8,13 @@ import pytest
 
 from supportinbox.config import parse_config
 from supportinbox.domain import handover
-from supportinbox.domain.forward import ForwardedMessage, build_forward, forward_body, forward_subject
+from supportinbox.domain.forward import (
+    ForwardedMessage,
+    build_forward,
+    forward_body,
+    forward_subject,
+    is_forward,
+)
 from supportinbox.domain.replies import ReplyError, to_bytes
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
 
@@ -59,6 +65,9 @@ def test_the_forward_is_a_new_message_from_the_mailbox() -> None:
     assert "From: Acme Support <support@acme.test>\r\n" in raw and "To: Bob <bob@partner.test>\r\n" in raw
     assert "In-Reply-To" not in raw and "References" not in raw
     assert "X-Supportinbox-Agent: alice" in raw
+    # Marked as a forward (never filed in Sent as a reply); a reply is not one.
+    assert is_forward(to_bytes(msg)) and "X-Supportinbox-Forward: yes\r\n" in raw
+    assert not is_forward(b"From: a@b.test\r\nSubject: x\r\n\r\nX-Supportinbox-Forward: in the body\r\n")
     for bad in ("not an address", "bob@partner.test\r\nBcc: eve@evil.test", ""):
         with pytest.raises(ReplyError):
             build_forward([LINA], ACCOUNT, bad, subject="x")
