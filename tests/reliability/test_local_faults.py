@@ -77,8 +77,8 @@ def _total(home: Path) -> int:
 
 def test_disk_full_is_one_line_and_loses_nothing(mailbox: Dovecot, supportinbox_home: Path) -> None:
     write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port, batch_size=10))
-    # Room for the empty cache (~220 KB with every migration) and a few batches, not for all 60.
-    with small_disk(supportinbox_home / "data", "600k") as data:
+    # Room for the empty cache (~320 KB with every migration) and a few batches, not for all 60.
+    with small_disk(supportinbox_home / "data", "800k") as data:
         full = run_cli(supportinbox_home, "sync")
         assert_one_clear_line(full)
         assert full.returncode == STORAGE_EXIT and "full" in full.stderr, full.describe()
