@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.config import Config
 from supportinbox.errors import ConfigError
+
+if TYPE_CHECKING:
+    from supportinbox.tui.app import SupportInboxApp
 
 
 def run_tui(obj: CliContext) -> None:
@@ -22,11 +29,20 @@ def demo(obj: CliContext) -> None:
     The demo cache is rebuilt on every start, dated relative to now. Replies written in
     the demo are saved as .eml files in the data folder (the banner says where).
     """
-    from supportinbox.demo.app import build_demo_app
-
     try:
         config = obj.config
     except ConfigError:
         # A broken config must not stop the demo: it only lends theme, keys and reply settings.
         config = Config()
     build_demo_app(config).run()
+
+
+def build_demo_app(
+    config: Config | None = None, *, now: Callable[[], datetime] | None = None
+) -> SupportInboxApp:
+    """The app on a fresh demo mailbox (the demo's own ports stand in for the servers)."""
+    from supportinbox.demo.app import prepare_demo
+    from supportinbox.tui.factory import build_app_on
+
+    demo = prepare_demo(config, now=now)
+    return build_app_on(demo.home, sender=demo.sender, mailbox=demo.mailbox, templates=demo.templates)

@@ -1,37 +1,45 @@
-"""The app on the bundled demo mailbox, wired by the entry point (``supportinbox demo``) and the tests."""
+"""The bundled demo mailbox as an account: its cache, its clock and the ports that stand in for
+the servers. The entry point (``supportinbox demo``) builds the app on it; the demo never
+imports the terminal UI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from supportinbox import paths
+from supportinbox.app.context import AccountHome
 from supportinbox.config import Config
 from supportinbox.demo.loader import DEMO_ACCOUNT, demo_config, open_demo_database
 from supportinbox.demo.offline import DemoMailbox
 from supportinbox.demo.sending import DemoSender
 from supportinbox.domain.templates import install_default_templates
-from supportinbox.tui.app import SupportInboxApp
-from supportinbox.tui.service import InboxService
 
 Clock = Callable[[], datetime]
 
 
-def build_demo_app(config: Config | None = None, *, now: Clock | None = None) -> SupportInboxApp:
-    """The app on a fresh demo mailbox: no account, no network, replies saved as files."""
+@dataclass(frozen=True)
+class DemoAccount:
+    """A fresh demo mailbox: no account, no network, replies saved as files."""
+
+    home: AccountHome
+    sender: DemoSender
+    mailbox: DemoMailbox
+    templates: Path
+
+
+def prepare_demo(config: Config | None = None, *, now: Clock | None = None) -> DemoAccount:
+    """Build the demo cache (dated relative to ``now``) and the ports the app runs it with."""
     demo = demo_config(config)
     db = open_demo_database(demo, now() if now else None)
     path = Path(db.path)
     db.close()
-    clock = now or (lambda: datetime.now(UTC))
-    account = demo.accounts[DEMO_ACCOUNT]
-    sender = DemoSender(demo, account, path, clock)
-    mailbox = DemoMailbox(demo, account, path, clock)
-    service = InboxService(
-        demo, DEMO_ACCOUNT, account, path, now=clock, sender=sender, mailbox=mailbox, templates=_templates()
+    home = AccountHome(
+        demo, DEMO_ACCOUNT, demo.accounts[DEMO_ACCOUNT], path, now or (lambda: datetime.now(UTC))
     )
-    return SupportInboxApp(service)
+    return DemoAccount(home, DemoSender(home), DemoMailbox(home), _templates())
 
 
 def _templates() -> Path:

@@ -1,22 +1,21 @@
 """The demo's mailbox: everything the IMAP side would do happens in the demo cache only.
 
-It stands where :class:`supportinbox.tui.mailbox.ServerMailbox` stands for a real account
-(the :class:`~supportinbox.tui.mailbox.Mailbox` port): nothing is fetched, team changes and
+It stands where :class:`supportinbox.app.mailbox.ServerMailbox` stands for a real account
+(the :class:`~supportinbox.app.mailbox.Mailbox` port): nothing is fetched, team changes and
 read state stay local, spam moves and rescues move the cached messages as the next sync
 would after the server's move, and attachments come from the bundled messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from supportinbox import paths
-from supportinbox.config import AccountConfig, Config
+from supportinbox.app.context import AccountHome
+from supportinbox.app.mailbox import Fetched, FetchProgress
 from supportinbox.demo.mailbox import demo_messages
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
@@ -26,7 +25,6 @@ from supportinbox.store import conversations
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.messages import change_flags, ensure_folder, max_uid
-from supportinbox.tui.mailbox import Fetched, FetchProgress
 
 
 class DemoMailbox:
@@ -35,13 +33,8 @@ class DemoMailbox:
     has_server = False
     label = "demo mailbox"
 
-    def __init__(
-        self, config: Config, account: AccountConfig, db_path: Path, now: Callable[[], datetime]
-    ) -> None:
-        self.config = config
-        self.account = account
-        self.db_path = db_path
-        self.now = now
+    def __init__(self, home: AccountHome) -> None:
+        self.home = home
 
     def banner(self) -> str:
         """Where replies go, so nobody thinks a customer got one."""
@@ -62,7 +55,7 @@ class DemoMailbox:
     def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
         """Take the attachment from the bundled demo message (there is no server to fetch from)."""
         wanted = str(attachment.get("filename") or "")
-        for demo in demo_messages(self.now()):
+        for demo in demo_messages(self.home.now()):
             parsed = message_from_bytes(demo.raw, policy=policy.default)
             if str(parsed.get("Message-ID", "")).strip() != (message.message_id or ""):
                 continue
@@ -80,7 +73,7 @@ class DemoMailbox:
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's inbox messages to the cached spam folder."""
-        with open_database(self.db_path) as db:
+        with open_database(self.home.db_path) as db:
             ident = conversations.resolve_id(db, conversation_id)
             rows = db.conn.execute(
                 "SELECT m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
@@ -93,7 +86,7 @@ class DemoMailbox:
         return f"Moved {len(rows)} message(s) to Junk (demo: no server was told)"
 
     def _move(self, rowids: list[int], folder: str, role: str, *, add: str, remove: str) -> None:
-        with open_database(self.db_path) as db:
+        with open_database(self.home.db_path) as db:
             with db.transaction() as conn:
                 target = ensure_folder(conn, folder, role)
                 uid = max_uid(conn, target.id)
@@ -103,4 +96,4 @@ class DemoMailbox:
                     conn.execute(
                         "UPDATE messages SET folder_id = ?, uid = ? WHERE id = ?", (target.id, uid, rowid)
                     )
-            conversations.refresh_conversations(db, self.config, self.account, now=self.now())
+            conversations.refresh_conversations(db, self.home.config, self.home.account, now=self.home.now())

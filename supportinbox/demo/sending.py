@@ -1,25 +1,21 @@
 """The demo's sender: a reply is saved as an ``.eml`` file and filed in the cached Sent folder.
 
-It stands where :class:`supportinbox.tui.sending.SmtpSender` stands for a real account
-(the :class:`~supportinbox.tui.sending.Sender` port), so the app sends in the demo
+It stands where :class:`supportinbox.app.sending.SmtpSender` stands for a real account
+(the :class:`~supportinbox.app.sending.Sender` port), so the app sends in the demo
 exactly as it does on an account, and nothing leaves the machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
-
 from supportinbox import paths
-from supportinbox.config import AccountConfig, Config
+from supportinbox.app.context import AccountHome
+from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.errors import SendRefused
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import after_send, conversations
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import open_database
 from supportinbox.store.messages import ensure_folder, max_uid, upsert_message
-from supportinbox.tui.sending import RetryRound, SendResult
 
 
 class DemoSender:
@@ -27,13 +23,8 @@ class DemoSender:
 
     retries = False  # nothing fails, so nothing waits for a retry
 
-    def __init__(
-        self, config: Config, account: AccountConfig, db_path: Path, now: Callable[[], datetime]
-    ) -> None:
-        self.config = config
-        self.account = account
-        self.db_path = db_path
-        self.now = now
+    def __init__(self, home: AccountHome) -> None:
+        self.home = home
 
     @property
     def note(self) -> str:
@@ -52,11 +43,11 @@ class DemoSender:
     def deliver(self, outbox_id: int) -> SendResult:
         """Write the reply to the demo outbox folder and file it in the cached Sent folder."""
         directory = paths.ensure_private_dir(paths.demo_outbox_dir())
-        with open_database(self.db_path) as db:
+        with open_database(self.home.db_path) as db:
             row = outbox_store.get(db.conn, outbox_id)
             if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
                 raise SendRefused("the reply was cancelled or is no longer in the outbox")
-            moment = self.now()
+            moment = self.home.now()
             target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
             target.write_bytes(row.raw)
             target.chmod(0o600)
@@ -75,11 +66,11 @@ class DemoSender:
                     parsed=parse_message(row.raw),
                 )
                 outbox_store.mark_sent(conn, outbox_id, "demo: saved, not sent")
-            conversations.refresh_conversations(db, self.config, self.account, now=moment)
+            conversations.refresh_conversations(db, self.home.config, self.home.account, now=moment)
             if row.after_status and row.conversation_id:
                 conversations.set_status(
-                    db, row.conversation_id, row.after_status, agent=self.account.agent, now=moment
+                    db, row.conversation_id, row.after_status, agent=self.home.account.agent, now=moment
                 )
             if row.conversation_id:
-                after_send.apply(db, row.id, row.conversation_id, agent=self.account.agent, now=moment)
+                after_send.apply(db, row.id, row.conversation_id, agent=self.home.account.agent, now=moment)
         return SendResult(outbox_id, True, f"Demo: the reply was saved to {target}, nothing was sent.")

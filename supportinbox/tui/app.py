@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import ConnectionFailed, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
@@ -33,7 +34,6 @@ from supportinbox.tui.screens.base import CacheChanged
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
-from supportinbox.tui.sending import RetryRound, SendResult
 from supportinbox.tui.service import InboxService, SyncOutcome
 from supportinbox.tui.widgets.status_bar import SyncStatus
 

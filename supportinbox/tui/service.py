@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
-from supportinbox.config import AccountConfig, Config, HoursConfig
+from supportinbox.app.context import AccountHome
+from supportinbox.app.mailbox import Mailbox, ServerMailbox
+from supportinbox.app.sending import RetryRound, Sender, SendResult, SmtpSender
+from supportinbox.config import HoursConfig
 from supportinbox.domain import languages, replies, sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.report import Grouping, Report
@@ -40,8 +43,6 @@ from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.outbox import OutboxRow
 from supportinbox.store.tags import tag_counts
-from supportinbox.tui.mailbox import Mailbox, ServerMailbox
-from supportinbox.tui.sending import RetryRound, Sender, SendResult, SmtpSender
 
 if TYPE_CHECKING:
     from supportinbox.mail.idle import Changes
@@ -77,26 +78,22 @@ class InboxService:
 
     def __init__(
         self,
-        config: Config,
-        account_name: str,
-        account: AccountConfig,
-        db_path: Path,
+        home: AccountHome,
         *,
-        now: Callable[[], datetime] | None = None,
         sender: Sender | None = None,
         mailbox: Mailbox | None = None,
         templates: Path | None = None,
     ) -> None:
-        self.config = config
-        self.account_name = account_name
-        self.account = account
-        self.db_path = db_path
+        self.home = home
+        self.config = home.config
+        self.account_name = home.account_name
+        self.account = home.account
+        self.db_path = home.db_path
         # Where replies go once their undo window is over (the account's SMTP server).
-        self.sender: Sender = sender or SmtpSender(config, account_name, account, db_path)
+        self.sender: Sender = sender or SmtpSender(home)
         # Where new mail comes from and team changes go (the account's IMAP server).
-        self.mailbox: Mailbox = mailbox or ServerMailbox(config, account_name, account, db_path)
+        self.mailbox: Mailbox = mailbox or ServerMailbox(home)
         self._templates = templates  # the reply templates' folder (None: the user's)
-        self._now = now or (lambda: datetime.now(UTC))
         self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
         # Conversations changed here while a sync runs: its queue refresh read their state
@@ -114,7 +111,7 @@ class InboxService:
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
-        return self._now()
+        return self.home.now()
 
     @property
     def reader(self) -> Database:

@@ -15,7 +15,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from supportinbox.config import Config, parse_config
-from supportinbox.demo.app import build_demo_app
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.queue_table import QueueTable
@@ -43,6 +42,8 @@ def frozen() -> datetime:
 
 def demo_app(config_text: str = "") -> SupportInboxApp:
     """The demo app exactly as ``supportinbox demo`` builds it, at a frozen "now"."""
+    from supportinbox.cli.tui_cmds import build_demo_app  # the entry point (not loaded by other tests)
+
     config = parse_config(config_text) if config_text else Config()
     return build_demo_app(config, now=frozen)
 

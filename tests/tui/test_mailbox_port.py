@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from supportinbox.app.mailbox import Fetched, FetchProgress, Mailbox
 from supportinbox.domain.conversation import MessageView
 from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
-from supportinbox.tui.mailbox import Fetched, FetchProgress, Mailbox
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until

@@ -3,9 +3,9 @@ what to say in the editor and whether to retry by itself."""
 
 from __future__ import annotations
 
+from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.mail.outbox import SendStatus
 from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
-from supportinbox.tui.sending import RetryRound, SendResult
 from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
 
 

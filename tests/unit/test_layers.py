@@ -1,4 +1,4 @@
-"""The app, domain, store, mail, sync and team layers import no Textual (and the domain no Rich).
+"""The app, demo, domain, store, mail, sync and team layers import no Textual (and the domain no Rich).
 
 Each module is imported in a fresh interpreter, and sys.modules is inspected afterwards.
 """
@@ -13,7 +13,7 @@ import pytest
 
 import supportinbox
 
-CORE_PACKAGES = ("app", "domain", "store", "mail", "sync", "team")
+CORE_PACKAGES = ("app", "demo", "domain", "store", "mail", "sync", "team")
 
 
 def _modules() -> list[str]:

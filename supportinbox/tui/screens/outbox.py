@@ -17,13 +17,13 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
-from supportinbox.tui.sending import SendResult
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:

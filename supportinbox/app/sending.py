@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from supportinbox.app import outbox as outbox_use
-from supportinbox.app.context import AccountContext
-from supportinbox.config import AccountConfig, Config
+from supportinbox.app.context import AccountHome
 from supportinbox.mail.outbox import Outcome, SendStatus
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
 
 
@@ -79,11 +77,8 @@ class SmtpSender:
     retries = True
     note = ""
 
-    def __init__(self, config: Config, account_name: str, account: AccountConfig, db_path: Path) -> None:
-        self.config = config
-        self.account_name = account_name
-        self.account = account
-        self.db_path = db_path
+    def __init__(self, home: AccountHome) -> None:
+        self.home = home
 
     def deliver(self, outbox_id: int) -> SendResult:
         return self._send_one(outbox_id)
@@ -95,8 +90,8 @@ class SmtpSender:
         return self._send_one(outbox_id, held=True, anyway=True)
 
     def _send_one(self, outbox_id: int, *, held: bool = False, anyway: bool = False) -> SendResult:
-        with open_database(self.db_path) as db:
-            ctx = AccountContext(db, self.config, self.account_name, self.account)
+        with self.home.open() as ctx:
+            db = ctx.db
             report = outbox_use.send(ctx, ids=[outbox_id], anyway=anyway, force=True, held=held)
             for outcome in report.outcomes:
                 if outcome.outbox_id == outbox_id:
@@ -111,10 +106,10 @@ class SmtpSender:
         )
 
     def send_waiting(self) -> RetryRound:
-        with open_database(self.db_path) as db:
-            report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
+        with self.home.open() as ctx:
+            report = outbox_use.send(ctx)
             return RetryRound(
-                [send_result(outcome, _was_scheduled(db, outcome)) for outcome in report.outcomes]
+                [send_result(outcome, _was_scheduled(ctx.db, outcome)) for outcome in report.outcomes]
             )
 
 

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from supportinbox import paths
-from supportinbox.app.context import AccountContext
-from supportinbox.config import AccountConfig, Config
+from supportinbox.app.context import AccountHome
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.attachments import safe_save
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.team.server import TeamConflict
 
@@ -87,11 +86,8 @@ class ServerMailbox:
     has_server = True
     label = ""
 
-    def __init__(self, config: Config, account_name: str, account: AccountConfig, db_path: Path) -> None:
-        self.config = config
-        self.account_name = account_name
-        self.account = account
-        self.db_path = db_path
+    def __init__(self, home: AccountHome) -> None:
+        self.home = home
         # Sharing with the team goes one conversation at a time (never holding the cache).
         self._share_lock = threading.Lock()
 
@@ -101,7 +97,8 @@ class ServerMailbox:
     def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
         from supportinbox.sync.engine import SyncEngine
 
-        engine = SyncEngine(db, self.account_name, self.account, progress=progress, hooks=self._hooks())
+        home = self.home
+        engine = SyncEngine(db, home.account_name, home.account, progress=progress, hooks=self._hooks())
         result = engine.run()
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
         return Fetched(result.new, result.updated, skipped)
@@ -109,7 +106,7 @@ class ServerMailbox:
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks
 
-        return default_hooks(self.config, self.account_name, self.account)
+        return default_hooks(self.home.config, self.home.account_name, self.home.account)
 
     def share(self, conversation_id: str) -> str:
         """Tell the team about this conversation's local changes (state and notes) now.
@@ -119,12 +116,11 @@ class ServerMailbox:
         """
         from supportinbox.team import actions
 
-        with self._share_lock, open_database(self.db_path) as db:
+        with self._share_lock, self.home.open() as ctx:
+            db = ctx.db
             try:
-                state = actions.push_state(db, self.config, self.account_name, self.account, conversation_id)
-                notes = actions.upload_notes(
-                    db, self.config, self.account_name, self.account, conversation_id
-                )
+                state = actions.push_state(db, ctx.config, ctx.account_name, ctx.account, conversation_id)
+                notes = actions.upload_notes(db, ctx.config, ctx.account_name, ctx.account, conversation_id)
             except TeamConflict:
                 raise
             except UserError as exc:
@@ -138,15 +134,14 @@ class ServerMailbox:
         from supportinbox.sync.flush import push_pending
 
         # Its own connection: no write lock held during network IO.
-        with open_database(self.db_path) as db:
-            return push_pending(db, self.account_name, self.account)
+        with self.home.open() as ctx:
+            return push_pending(ctx.db, ctx.account_name, ctx.account)
 
     def mark_spam(self, conversation_id: str) -> str:
         """Move the conversation's customer messages to the spam folder on the server."""
         from supportinbox.app import junk
 
-        with open_database(self.db_path) as db:
-            ctx = AccountContext(db, self.config, self.account_name, self.account)
+        with self.home.open() as ctx:
             result = junk.report_spam(ctx, conversation_id, hooks=self._hooks())
         return f"Moved {result.moved} message(s) to Junk. {result.note}".strip()
 
@@ -154,8 +149,7 @@ class ServerMailbox:
         """Move a spam-folder message back to the inbox, where it joins its conversation."""
         from supportinbox.app import junk
 
-        with open_database(self.db_path) as db:
-            ctx = AccountContext(db, self.config, self.account_name, self.account)
+        with self.home.open() as ctx:
             result = junk.rescue(ctx, suspect.uid, hooks=self._hooks())
         subject = one_line(suspect.subject, limit=50)
         if result.queued:
@@ -169,7 +163,8 @@ class ServerMailbox:
         """Fetch one attachment from the server and save it under a safe, new file name."""
         from supportinbox.mail import imap
 
-        client = imap.connect(self.account_name, self.account)
+        home = self.home
+        client = imap.connect(home.account_name, home.account)
         try:
             size = attachment.get("size")
             data = imap.fetch_part(
@@ -180,7 +175,7 @@ class ServerMailbox:
                 size if isinstance(size, int) else 0,
             )
         except imap.NETWORK_ERRORS as exc:
-            raise imap.describe_network_error(exc, self.account, self.account_name) from None
+            raise imap.describe_network_error(exc, home.account, home.account_name) from None
         finally:
             imap.logout(client)
         return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
