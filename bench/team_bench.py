@@ -29,12 +29,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from supportinbox.app import team_actions
+from supportinbox.app.context import AccountContext
 from supportinbox.config import Config, parse_config
 from supportinbox.store.conversations import refresh_if_stale
 from supportinbox.store.db import Database, open_database
 from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import default_hooks
-from supportinbox.team import actions
 from supportinbox.team.hook import TeamSyncHook
 from tests.harness.dovecot import Dovecot, make_root
 
@@ -126,7 +127,8 @@ def main() -> None:
             r[0] for r in bob.conn.execute("SELECT id FROM conversations ORDER BY id LIMIT ?", (args.claims,))
         ]
         name, account = bob_cfg.account()
-        claims = [_timed(lambda cid=cid: actions.claim(bob, bob_cfg, name, account, cid)) for cid in ids]
+        ctx = AccountContext(bob, bob_cfg, name, account)
+        claims = [_timed(lambda cid=cid: team_actions.claim(ctx, cid)) for cid in ids]
         pull = _timed(lambda: _sync(alice, alice_cfg, True))
         hook_pull = _hook_ms(1)
         held = alice.conn.execute("SELECT COUNT(*) FROM conversations WHERE assigned_to = 'bob'").fetchone()[

@@ -114,13 +114,12 @@ class ServerMailbox:
         Returns what the user should know ("" when it was shared); a teammate's claim made
         meanwhile raises :class:`~supportinbox.team.server.TeamConflict` (the cache then shows it).
         """
-        from supportinbox.team import actions
+        from supportinbox.app import team_actions
 
         with self._share_lock, self.home.open() as ctx:
-            db = ctx.db
             try:
-                state = actions.push_state(db, ctx.config, ctx.account_name, ctx.account, conversation_id)
-                notes = actions.upload_notes(db, ctx.config, ctx.account_name, ctx.account, conversation_id)
+                state = team_actions.push_state(ctx, conversation_id)
+                notes = team_actions.upload_notes(ctx, conversation_id)
             except TeamConflict:
                 raise
             except UserError as exc:

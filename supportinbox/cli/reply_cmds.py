@@ -335,8 +335,8 @@ def forward(obj: CliContext, conversation: str, to: str, note: str, excerpt: int
     attachments are named, not included. The customer's thread is not touched; the
     forward is recorded on the conversation as an internal note for the team.
     """
+    from supportinbox.app import team_actions
     from supportinbox.mail import forwarding
-    from supportinbox.team import actions
 
     name, account = obj.account()
     db = obj.db()
@@ -352,8 +352,8 @@ def forward(obj: CliContext, conversation: str, to: str, note: str, excerpt: int
     outbox_id = forwarding.queue(db, msg)
     to_address = msg["To"].addresses[0].addr_spec
     said = f"forwarded to {to_address} ({count} message{'' if count == 1 else 's'})"
-    recorded = actions.add_note(
-        db, obj.config, name, account, ident, said[:1].upper() + said[1:] + (f": {note}" if note else "")
+    recorded = team_actions.add_note(
+        obj.context(), ident, said[:1].upper() + said[1:] + (f": {note}" if note else "")
     )
     if not recorded.online:
         click.echo("note: the record of the forward is shared with the team at the next sync", err=True)

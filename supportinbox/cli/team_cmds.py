@@ -10,17 +10,17 @@ from typing import Any
 
 import click
 
+from supportinbox.app import team_actions
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import NotFound, UserError
-from supportinbox.team import actions
 from supportinbox.team.keywords import SLOTS, is_team_keyword
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, cached_registry
 from supportinbox.team.store import known_agents, recent_events
 
 
-def _say(result: actions.ActionResult) -> None:
+def _say(result: team_actions.ActionResult) -> None:
     click.echo(one_line(result.message))
 
 
@@ -30,9 +30,8 @@ def _say(result: actions.ActionResult) -> None:
 @pass_ctx
 def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Claim a conversation: teammates see you hold it, and their replies are held back."""
-    name, account = obj.account()
     try:
-        _say(actions.claim(obj.db(), obj.config, name, account, conversation_id, force=force))
+        _say(team_actions.claim(obj.context(), conversation_id, force=force))
     except TeamConflict as exc:
         raise TeamConflict(f"{exc.message} (--force takes it anyway)", exc.holder) from None
 
@@ -43,9 +42,8 @@ def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
 @pass_ctx
 def release(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Give a claimed conversation back to the team."""
-    name, account = obj.account()
     try:
-        _say(actions.release(obj.db(), obj.config, name, account, conversation_id, force=force))
+        _say(team_actions.release(obj.context(), conversation_id, force=force))
     except TeamConflict as exc:
         raise TeamConflict(f"{exc.message} (--force releases it anyway)", exc.holder) from None
 
@@ -61,8 +59,7 @@ def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None
     Each change of hands is recorded as a note ("Handed over to AGENT by YOU: NOTE") and
     counted: the queue says "handed over 2×" (hand a customer over at most once).
     """
-    name, account = obj.account()
-    _say(actions.assign(obj.db(), obj.config, name, account, conversation_id, agent, note=note))
+    _say(team_actions.assign(obj.context(), conversation_id, agent, note=note))
 
 
 _NOTE_TEMPLATE = (
@@ -77,13 +74,12 @@ _NOTE_TEMPLATE = (
 @pass_ctx
 def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
     """Add an internal note (never sent to the customer); without TEXT, opens $EDITOR."""
-    name, account = obj.account()
     if text is None:
         edited = click.edit(_NOTE_TEMPLATE.format(cid=one_line(conversation_id, limit=40)))
         if edited is None:
             raise UserError("no note written: nothing saved")
         text = "\n".join(line for line in edited.splitlines() if not line.startswith("#"))
-    _say(actions.add_note(obj.db(), obj.config, name, account, conversation_id, text))
+    _say(team_actions.add_note(obj.context(), conversation_id, text))
 
 
 @cli.command()
@@ -189,8 +185,7 @@ def _unsent_changes(conn: Any) -> int:
 @pass_ctx
 def forget(obj: CliContext, agent: str) -> None:
     """Give AGENT's team slot back (someone who left); their claims are dropped."""
-    name, account = obj.account()
-    click.echo(one_line(actions.forget_agent(obj.db(), name, account, agent)))
+    click.echo(one_line(team_actions.forget_agent(obj.context(), agent)))
 
 
 @team.command("send-anyway")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
+    from supportinbox.app.context import AccountContext
     from supportinbox.store.junk import JunkSuspect
 
 PIPE_WIDTH = 200
@@ -148,12 +149,12 @@ def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
     return name, account, obj.db()
 
 
-def _share(obj: CliContext, name: str, account: Any, conversation_id: str) -> None:
+def _share(ctx: AccountContext, conversation_id: str) -> None:
     """Tell the team now; when that fails the change stays here and the next sync sends it."""
-    from supportinbox.team import actions
+    from supportinbox.app import team_actions
 
     try:
-        result = actions.push_state(obj.db(), obj.config, name, account, conversation_id)
+        result = team_actions.push_state(ctx, conversation_id)
     except UserError as exc:
         click.echo(
             f"note: changed here only ({one_line(exc.message, limit=200)}); the next sync shares it",
@@ -352,10 +353,12 @@ def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
 
     The team sees it at once when the server is reachable, else after the next sync.
     """
-    name, account, db = _account_and_db(obj)
-    summary = store.set_status(db, conversation_id, new_status, agent=account.agent)
+    from supportinbox.app.status import set_status
+
+    ctx = obj.context()
+    summary = set_status(ctx, conversation_id, new_status)
     click.echo(f"{summary.id}: {summary.status}")
-    _share(obj, name, account, summary.id)
+    _share(ctx, summary.id)
     if summary.status == "closed" and can_ask():  # a person at a terminal, not a script
         from supportinbox.domain import templates  # only here: listing loads no template code
 
@@ -403,14 +406,13 @@ def parse_moment(
 @pass_ctx
 def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:
     """Hide a conversation until a time; it comes back as open (or earlier if the customer writes)."""
-    name, account, db = _account_and_db(obj)
-    now = datetime.now(UTC)
-    when = parse_snooze(until, span, now)
-    summary = store.set_status(
-        db, conversation_id, "snoozed", agent=account.agent, snoozed_until=when, now=now
-    )
+    from supportinbox.app.status import set_status
+
+    ctx = obj.context()
+    when = parse_snooze(until, span, ctx.now())
+    summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)
     click.echo(f"{summary.id}: snoozed until {_local(summary.snoozed_until)}")
-    _share(obj, name, account, summary.id)
+    _share(ctx, summary.id)
 
 
 def _suspect_table(rows: list[JunkSuspect]) -> Table:

@@ -286,15 +286,10 @@ class InboxService:
 
     def set_status(self, conversation_id: str, status: str, snoozed_until: datetime | None = None) -> str:
         """Set the status in the cache at once; :meth:`share` tells the team. Returns its id."""
-        with self.writer() as db:
-            summary = conversations.set_status(
-                db,
-                conversation_id,
-                status,
-                agent=self.account.agent,
-                snoozed_until=snoozed_until,
-                now=self.now(),
-            )
+        from supportinbox.app.status import set_status
+
+        with self.home.open() as ctx:
+            summary = set_status(ctx, conversation_id, status, snoozed_until=snoozed_until)
         self._touch(summary.id)
         return summary.id
 
@@ -305,41 +300,28 @@ class InboxService:
         :class:`~supportinbox.team.server.TeamConflict` naming them; one made meanwhile on
         the server is found by :meth:`share`.
         """
-        from supportinbox.team import actions
+        from supportinbox.app import team_actions
 
-        with self.writer() as db:
-            result = actions.claim(
-                db, self.config, self.account_name, self.account, conversation_id, share=False, now=self.now()
-            )
+        with self.home.open() as ctx:
+            result = team_actions.claim(ctx, conversation_id, share=False)
         self._touch(result.conversation_id)
         return f"Claimed by {self.account.agent}"
 
     def release(self, conversation_id: str) -> str:
         """Give up this agent's claim in the cache at once (the undo of :meth:`claim`)."""
-        from supportinbox.team import actions
+        from supportinbox.app import team_actions
 
-        with self.writer() as db:
-            result = actions.release(
-                db, self.config, self.account_name, self.account, conversation_id, share=False, now=self.now()
-            )
+        with self.home.open() as ctx:
+            result = team_actions.release(ctx, conversation_id, share=False)
         self._touch(result.conversation_id)
         return "Released"
 
     def add_note(self, conversation_id: str, text: str) -> str:
         """Keep an internal note in the cache at once; :meth:`share` uploads it."""
-        from supportinbox.team import actions
+        from supportinbox.app import team_actions
 
-        with self.writer() as db:
-            actions.add_note(
-                db,
-                self.config,
-                self.account_name,
-                self.account,
-                conversation_id,
-                text,
-                share=False,
-                now=self.now(),
-            )
+        with self.home.open() as ctx:
+            team_actions.add_note(ctx, conversation_id, text, share=False)
         return "Note added"
 
     def share(self, conversation_id: str) -> str:

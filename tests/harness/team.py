@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config, load_config
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.mail import drafts
@@ -43,6 +44,10 @@ class Teammate:
     name: str
     account: AccountConfig
     db: Database
+
+    def ctx(self, account: AccountConfig | None = None) -> AccountContext:
+        """This teammate's account (or ``account``, e.g. one whose server is unreachable) for a use case."""
+        return AccountContext(self.db, self.config, self.name, account or self.account)
 
     @contextmanager
     def active(self) -> Iterator[None]:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.store.conversations import set_status
 from supportinbox.sync.engine import SyncEngine
-from supportinbox.team import actions
 from tests.harness.accounts import cached, imap_account, open_cache
 from tests.harness.courier import Courier
 from tests.harness.dovecot import make_root
@@ -76,10 +76,10 @@ def test_team_state_travels_as_keywords_and_our_folders_go_under_inbox(
     append(courier, [make_message(message_id=MID, subject="Where is my order")])
     alice, bob = make_team(tmp_path, courier, None, ("alice", "bob"))
     cid = alice.conversation_of(MID)
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.claim(alice.ctx(), cid)
     set_status(alice.db, cid, "pending", agent="alice")
-    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
-    actions.add_note(alice.db, alice.config, alice.name, alice.account, cid, "asked the warehouse")
+    team_actions.push_state(alice.ctx(), cid)
+    team_actions.add_note(alice.ctx(), cid, "asked the warehouse")
     bob.sync()
     assert bob.queue_row(cid) == ("alice", "pending")
     assert bob.db.conn.execute("SELECT body FROM notes").fetchone()[0] == "asked the warehouse"
@@ -101,9 +101,9 @@ def test_a_courier_without_keywords_falls_back_to_the_state_folder(
         assert b"\\*" not in imap.select_folder("INBOX")[b"PERMANENTFLAGS"]
     alice, bob = make_team(tmp_path, server, None, ("alice", "bob"))
     cid = alice.conversation_of(MID)
-    assert actions.claim(alice.db, alice.config, alice.name, alice.account, cid).online
+    assert team_actions.claim(alice.ctx(), cid).online
     set_status(alice.db, cid, "closed", agent="alice")
-    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.push_state(alice.ctx(), cid)
     bob.sync()
     assert bob.queue_row(cid) == ("alice", "closed")
     status = bob.cli(capsys, "team", "status").out

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import list_queue, set_status
 from supportinbox.store.db import open_database
 from supportinbox.store.rebuild import rebuild_cache
-from supportinbox.team import actions
 from supportinbox.team.server import KeywordServer, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, build_registry_message
 from tests.harness.dovecot import Dovecot
@@ -37,7 +37,7 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
     alice, bob, carol, cid = _team(tmp_path, dovecot)
     assert bob.conversation_of(MID) == cid == carol.conversation_of(MID)
 
-    result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    result = team_actions.claim(alice.ctx(), cid)
     assert result.online and result.state.assigned_to == "alice"
     assert "holder:alice" in _server_flags(dovecot)
     assert alice.queue_row(cid)[0] == "alice"
@@ -56,17 +56,17 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
 
 def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.claim(alice.ctx(), cid)
     # Bob has not synced: his cache says nobody holds it, the server says alice does.
     with pytest.raises(TeamConflict, match="alice holds this conversation"):
-        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.claim(bob.ctx(), cid)
     assert bob.queue_row(cid)[0] == "alice"  # bob's cache now shows the truth
     assert "holder:bob" not in _server_flags(dovecot)
     assert server_registry(dovecot) == {1: "alice"}  # a refused claim takes no team slot
     with pytest.raises(TeamConflict, match="alice holds"):
-        actions.release(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.release(bob.ctx(), cid)
 
-    taken = actions.claim(bob.db, bob.config, bob.name, bob.account, cid, force=True)
+    taken = team_actions.claim(bob.ctx(), cid, force=True)
     assert taken.state.assigned_to == "bob"
     flags = _server_flags(dovecot)
     assert "holder:bob" in flags and "holder:alice" not in flags
@@ -84,13 +84,13 @@ def test_simultaneous_claims_end_with_one_holder_everyone_agrees_on(tmp_path: Pa
         found = original_fetch(self, uids)
         calls["n"] += 1
         if calls["n"] == 1 and self.account.agent == "alice":
-            actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+            team_actions.claim(bob.ctx(), cid)
         return found
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(KeywordServer, "fetch", fetch_then_bob_claims)
         with pytest.raises(TeamConflict, match="bob holds"):
-            actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+            team_actions.claim(alice.ctx(), cid)
     flags = _server_flags(dovecot)
     assert "holder:bob" in flags and "holder:alice" not in flags
     for mate in (alice, bob, carol):
@@ -121,9 +121,9 @@ def test_claims_that_landed_together_settle_on_one_winner(tmp_path: Path, doveco
 def test_claim_made_offline_loses_to_an_earlier_one(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     offline = bob.account.model_copy(update={"imap_port": 1})
-    result = actions.claim(bob.db, bob.config, bob.name, offline, cid)
+    result = team_actions.claim(bob.ctx(offline), cid)
     assert not result.online and bob.queue_row(cid)[0] == "bob"
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.claim(alice.ctx(), cid)
     hook = bob.sync()
     assert bob.queue_row(cid)[0] == "alice"
     assert any(e.kind == "conflict" and "alice took it first" in e.text for e in hook.events)
@@ -133,7 +133,7 @@ def test_claim_made_offline_loses_to_an_earlier_one(tmp_path: Path, dovecot: Dov
 def test_offline_claim_reaches_the_server_at_next_sync(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     offline = bob.account.model_copy(update={"imap_port": 1})
-    actions.claim(bob.db, bob.config, bob.name, offline, cid)
+    team_actions.claim(bob.ctx(offline), cid)
     assert "holder:bob" not in _server_flags(dovecot)
     bob.sync()
     assert "holder:bob" in _server_flags(dovecot)
@@ -143,7 +143,7 @@ def test_offline_claim_reaches_the_server_at_next_sync(tmp_path: Path, dovecot: 
 
 def test_status_and_assignment_travel_and_release_clears(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, carol, cid = _team(tmp_path, dovecot)
-    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "carol")
+    team_actions.assign(alice.ctx(), cid, "carol")
     set_status(alice.db, cid, "pending", agent="alice")
     alice.sync()  # pushes the status set by the triage command
     flags = _server_flags(dovecot)
@@ -153,12 +153,12 @@ def test_status_and_assignment_travel_and_release_clears(tmp_path: Path, dovecot
     assert bob.queue_row(cid) == ("carol", "pending")
     carol.sync()
     assert [s.id for s in list_queue(carol.db, status="pending", assigned_to="carol")] == [cid]
-    actions.release(carol.db, carol.config, carol.name, carol.account, cid)
+    team_actions.release(carol.ctx(), cid)
     bob.sync()
     assert bob.queue_row(cid) == (None, "pending")
     assert [s.id for s in list_queue(bob.db, status="pending", unassigned=True)] == [cid]
     with pytest.raises(UserError, match="not an agent name"):
-        actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "no body")
+        team_actions.assign(alice.ctx(), cid, "no body")
 
 
 def test_claim_and_status_from_the_command_line(
@@ -188,7 +188,7 @@ def test_snooze_travels_to_the_minute(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     set_status(alice.db, cid, "snoozed", agent="alice", snoozed_until=until)
-    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.push_state(alice.ctx(), cid)
     assert "$si-status-snoozed" in _server_flags(dovecot)
     assert not any(f.startswith("$si-snooze") for f in _server_flags(dovecot))
     bob.sync()
@@ -239,11 +239,11 @@ def test_cache_rebuild_does_not_push_stale_state_over_teammates(tmp_path: Path, 
 
 def test_agent_names_of_any_script_travel_exactly(tmp_path: Path, dovecot: Dovecot) -> None:
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
-    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "Zoë")
+    team_actions.assign(alice.ctx(), cid, "Zoë")
     assert "holder:Zoë" in _server_flags(dovecot)
     bob.sync()
     assert bob.queue_row(cid)[0] == "Zoë"
-    actions.assign(alice.db, alice.config, alice.name, alice.account, cid, "علی")
+    team_actions.assign(alice.ctx(), cid, "علی")
     bob.sync()
     assert bob.queue_row(cid)[0] == "علی"
     assert "Zoë" not in bob.queue_row(cid)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
-from supportinbox.team import actions
 from supportinbox.team.collision import send_anyway_checks
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
@@ -38,7 +38,7 @@ def test_reply_to_a_claimed_conversation_is_held_then_forced(
 ) -> None:
     alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
     outbox_id = bob.draft_reply(cid)  # bob starts writing...
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)  # ...alice claims meanwhile
+    team_actions.claim(alice.ctx(), cid)  # ...alice claims meanwhile
 
     report = bob.send(outbox_id)
     (outcome,) = report.outcomes
@@ -81,7 +81,7 @@ def test_reply_to_a_conversation_a_teammate_closed_is_held(
 ) -> None:
     alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
     set_status(alice.db, cid, "closed", agent="alice")
-    actions.push_state(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.push_state(alice.ctx(), cid)
     report = bob.send(bob.draft_reply(cid))
     (outcome,) = report.outcomes
     assert outcome.status == "held" and "alice closed conversation" in outcome.message
@@ -93,7 +93,7 @@ def test_reply_to_a_conversation_a_teammate_closed_is_held(
 
 def test_own_claim_does_not_hold_the_reply(tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer) -> None:
     _alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
-    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    team_actions.claim(bob.ctx(), cid)
     report = bob.send(bob.draft_reply(cid))
     assert [o.status for o in report.outcomes] == ["sent"], report.outcomes
     assert len(smtp_server.received) == 1

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
-from supportinbox.team import actions, statefolder
+from supportinbox.team import statefolder
 from supportinbox.team.keywords import TeamState
 from supportinbox.team.server import TeamConflict
 from tests.harness.dovecot import Dovecot, acl_dovecot
@@ -56,7 +57,7 @@ def test_claims_travel_through_the_state_folder(
     alice, bob, carol = make_team(tmp_path, dovecot, None)
     cid = alice.conversation_of(MID)
 
-    result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    result = team_actions.claim(alice.ctx(), cid)
     assert result.online and result.state.assigned_to == "alice"
     with client(dovecot) as imap:
         assert imap.folder_exists(statefolder.STATE_FOLDER)
@@ -67,10 +68,10 @@ def test_claims_travel_through_the_state_folder(
     status = bob.cli(capsys, "team", "status")
     assert "Support State" in status.out and "refuses custom keywords" in status.out
     with pytest.raises(TeamConflict, match="alice holds"):
-        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.claim(bob.ctx(), cid)
 
     # Simultaneous claims: carol reads the state, bob claims, then carol writes.
-    actions.release(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.release(alice.ctx(), cid)
     bob.sync()
     carol.sync()
     assert bob.queue_row(cid)[0] is None and carol.queue_row(cid)[0] is None
@@ -80,13 +81,13 @@ def test_claims_travel_through_the_state_folder(
     def bob_first(*args: Any) -> None:
         calls["n"] += 1
         if args[2] == "carol" and calls["n"] == 1:
-            actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+            team_actions.claim(bob.ctx(), cid)
         original(*args)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(statefolder, "append_state", bob_first)
         with pytest.raises(TeamConflict, match="bob claimed this conversation first"):
-            actions.claim(carol.db, carol.config, carol.name, carol.account, cid)
+            team_actions.claim(carol.ctx(), cid)
     for mate in (alice, bob, carol):
         mate.sync()
     assert {m.queue_row(cid)[0] for m in (alice, bob, carol)} == {"bob"}
@@ -98,7 +99,7 @@ def test_collision_check_reads_the_state_folder(
     append(no_keywords_dovecot, [make_message(message_id=MID)])
     alice, bob = make_team(tmp_path, no_keywords_dovecot, smtp_server, ("alice", "bob"))
     cid = alice.conversation_of(MID)
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.claim(alice.ctx(), cid)
     (outcome,) = bob.send(bob.draft_reply(cid)).outcomes
     assert outcome.status == "held" and "alice claimed" in outcome.message
     assert smtp_server.received == []
@@ -128,10 +129,10 @@ def test_a_server_refusing_notes_does_not_stop_the_sync(
     append(dovecot, [make_message(message_id=MID)])
     alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra='notes_folder = "Notes"')
     cid = alice.conversation_of(MID)
-    result = actions.add_note(alice.db, alice.config, alice.name, alice.account, cid, "refused by the server")
+    result = team_actions.add_note(alice.ctx(), cid, "refused by the server")
     assert not result.online
     offline = alice.account.model_copy(update={"imap_port": 1})
-    actions.claim(alice.db, alice.config, alice.name, offline, cid)
+    team_actions.claim(alice.ctx(offline), cid)
 
     hook = alice.sync()  # does not raise: the mail and the claim still travel
     assert any("notes not exchanged" in line for line in hook.summary_lines())
@@ -168,7 +169,7 @@ def test_a_server_that_announces_keywords_but_drops_them_is_found_out(
                 mate.name, mate.account = mate.config.account()
             mate.db.conn.execute("DELETE FROM meta WHERE key LIKE 'team_mode%'")
         cid = alice.conversation_of(MID)
-        result = actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+        result = team_actions.claim(alice.ctx(), cid)
         assert result.online
         bob.sync()
         assert bob.queue_row(cid)[0] == "alice"
@@ -186,7 +187,7 @@ def test_the_config_can_send_team_state_to_the_folder(
     append(dovecot, [make_message(message_id=MID)])
     alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra='team_state = "folder"')
     cid = alice.conversation_of(MID)
-    actions.claim(alice.db, alice.config, alice.name, alice.account, cid)
+    team_actions.claim(alice.ctx(), cid)
     bob.sync()
     assert bob.queue_row(cid)[0] == "alice"
     status = bob.cli(capsys, "team", "status")

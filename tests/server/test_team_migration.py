@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.store.conversations import set_status
-from supportinbox.team import actions
 from supportinbox.team.keywords import ALL_KEYWORDS, is_legacy_keyword
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
@@ -113,9 +113,9 @@ def test_old_keywords_are_migrated_and_stop_growing(
     for status in ("open", "pending", "closed", "open", "snoozed", "closed") * 3:
         until = datetime(2099, 12, 24, tzinfo=UTC) if status == "snoozed" else None
         set_status(alice.db, closed, status, agent="Alice", snoozed_until=until)
-        actions.push_state(alice.db, alice.config, alice.name, alice.account, closed)
-        actions.claim(bob.db, bob.config, bob.name, bob.account, snoozed, force=True)
-        actions.release(bob.db, bob.config, bob.name, bob.account, snoozed)
+        team_actions.push_state(alice.ctx(), closed)
+        team_actions.claim(bob.ctx(), snoozed, force=True)
+        team_actions.release(bob.ctx(), snoozed)
     after, used_after = _keywords(dovecot)
     assert after - defined <= set(ALL_KEYWORDS) and len(after - before) <= len(ALL_KEYWORDS)
     assert used_after <= set(ALL_KEYWORDS)

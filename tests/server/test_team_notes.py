@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.store.conversations import get_conversation
-from supportinbox.team import actions
 from supportinbox.team.notes import build_note
 from supportinbox.team.store import ConversationRef
 from tests.harness.dovecot import Dovecot
@@ -39,9 +39,7 @@ def test_notes_reach_every_teammate_and_never_smtp(
     alice, bob, carol = make_team(tmp_path, dovecot, smtp_server)
     cid = alice.conversation_of(MID)
 
-    result = actions.add_note(
-        alice.db, alice.config, alice.name, alice.account, cid, "Customer is on the legacy plan; refund OK'd"
-    )
+    result = team_actions.add_note(alice.ctx(), cid, "Customer is on the legacy plan; refund OK'd")
     assert result.online
     (raw,) = _notes_on_server(dovecot)
     note = message_from_bytes(raw, policy=policy.default)
@@ -75,9 +73,7 @@ def test_note_written_offline_is_uploaded_once_at_next_sync(
     alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
     cid = alice.conversation_of(MID)
     offline = alice.account.model_copy(update={"imap_port": 1})
-    result = actions.add_note(
-        alice.db, alice.config, alice.name, offline, cid, "checked the logs: 502s at 09:10"
-    )
+    result = team_actions.add_note(alice.ctx(offline), cid, "checked the logs: 502s at 09:10")
     assert not result.online
     assert _notes_on_server(dovecot) == []
     alice.sync()
@@ -92,7 +88,7 @@ def test_note_deleted_on_the_server_disappears(tmp_path: Path, dovecot: Dovecot)
     append(dovecot, [make_message(message_id=MID)])
     alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
     cid = alice.conversation_of(MID)
-    actions.add_note(alice.db, alice.config, alice.name, alice.account, cid, "wrong conversation, sorry")
+    team_actions.add_note(alice.ctx(), cid, "wrong conversation, sorry")
     bob.sync()
     assert len(get_conversation(bob.db, cid).notes) == 1
     with client(dovecot) as imap:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.store.conversations import set_status
-from supportinbox.team import actions
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.inbox import InboxScreen
@@ -86,7 +86,7 @@ async def test_a_conversation_closed_by_a_teammate_hands_the_cursor_to_its_neigh
         await _ready(pilot, app)
         await select_subject(pilot, "Export broken")
         set_status(bob.db, ids["Export broken"], "closed", agent="bob")
-        actions.push_state(bob.db, bob.config, bob.name, bob.account, ids["Export broken"])
+        team_actions.push_state(bob.ctx(), ids["Export broken"])
         await wait_until(pilot, lambda: queue(app).total == 2)  # pushed: bob's keywords arrived
         await pilot.pause()
         current = queue(app).current

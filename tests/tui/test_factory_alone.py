@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from supportinbox.team import actions
+from supportinbox.app import team_actions
 from tests.harness.cliproc import cli_env
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import client, make_message
@@ -67,7 +67,7 @@ def test_the_app_from_its_factory_holds_a_reply_to_a_conversation_a_teammate_cla
     cid, bob = app_account_and_bob(
         supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
     )
-    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    team_actions.claim(bob.ctx(), cid)
 
     run = subprocess.run(
         [sys.executable, "-c", _APP],

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import supportinbox.tui
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.domain.when import local_clock
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import set_status
-from supportinbox.team import actions
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.modals import ErrorModal
@@ -73,7 +73,7 @@ async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: not app.sync_status.syncing and app.sync_status.last_sync is not None)
         set_status(bob.db, cid, "closed", agent="bob")  # after alice's last sync
-        actions.push_state(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.push_state(bob.ctx(), cid)
         await pilot.press("r", "enter")
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -87,7 +87,7 @@ async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
         assert smtp_server.received == []
         await pilot.press("enter")
 
-        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.claim(bob.ctx(), cid)
         await pilot.press("s")  # alice's cache learns of bob's claim
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
         await pilot.press("6", "a")  # the All view: the closed conversation is there

@@ -12,10 +12,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as outbox_store
-from supportinbox.team import actions
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.editor import ReplyEditorScreen
@@ -142,7 +142,7 @@ async def test_a_held_reply_is_sent_anyway_from_the_outbox(
     cid, bob = app_account_and_bob(
         supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
     )
-    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    team_actions.claim(bob.ctx(), cid)
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await _reply(pilot)

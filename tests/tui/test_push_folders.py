@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
-from supportinbox.team import actions
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -83,7 +83,7 @@ async def test_a_teammates_note_and_new_junk_arrive_without_a_key(
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
 
-            actions.add_note(bob.db, bob.config, bob.name, bob.account, cid, "Refund approved by finance")
+            team_actions.add_note(bob.ctx(), cid, "Refund approved by finance")
             await wait_until(
                 pilot,
                 lambda: any(
@@ -127,7 +127,7 @@ async def test_a_teammates_note_is_pushed_where_courier_keeps_our_folders(
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
 
-        actions.add_note(bob.db, bob.config, bob.name, bob.account, cid, "Refund approved by finance")
+        team_actions.add_note(bob.ctx(), cid, "Refund approved by finance")
         await wait_until(
             pilot,
             lambda: any("Refund approved by finance" in str(b.render()) for b in app.screen.query(NoteBlock)),

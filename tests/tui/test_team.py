@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from supportinbox.app import team_actions
 from supportinbox.config import load_config
-from supportinbox.team import actions
 from supportinbox.team.server import TeamConflict
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
@@ -46,7 +46,7 @@ async def test_claim_key_is_shared_and_a_teammate_sees_it_after_sync(
     assert bob.queue_row(cid) == ("alice", "pending")
     # The claim is on the server: bob's own claim is refused, naming alice.
     with pytest.raises(TeamConflict, match="alice"):
-        actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+        team_actions.claim(bob.ctx(), cid)
 
 
 @pilot_test
@@ -59,7 +59,7 @@ async def test_replying_to_a_teammates_conversation_warns_before_writing(
     cid, bob = app_account_and_bob(
         supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
     )
-    actions.claim(bob.db, bob.config, bob.name, bob.account, cid)
+    team_actions.claim(bob.ctx(), cid)
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")

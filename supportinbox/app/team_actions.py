@@ -1,4 +1,5 @@
-"""Team actions for the CLI and the TUI: claim, release, assign, notes, pushing state.
+"""Team actions, the one home of these use cases for the CLI and the TUI: claim, release,
+assign, notes, pushing state.
 
 Each action changes the cache at once (so the queue shows it) and then writes to the
 server over a short connection of its own. When the server cannot be reached the change
@@ -16,7 +17,8 @@ from datetime import datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from supportinbox.config import AccountConfig, Config, is_agent_name
+from supportinbox.app.context import AccountContext
+from supportinbox.config import is_agent_name
 from supportinbox.domain import handover
 from supportinbox.errors import ConnectionFailed, NotFound, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
@@ -57,25 +59,20 @@ def _valid_agent(agent: str) -> str:
     return agent
 
 
-def _connect(account_name: str, account: AccountConfig, password: str | None) -> IMAPClient | None:
+def _connect(ctx: AccountContext, password: str | None) -> IMAPClient | None:
     """A connection, or None when the server is unreachable (the change then waits)."""
     try:
-        return connect(account_name, account, password=password)
+        return connect(ctx.account_name, ctx.account, password=password)
     except ConnectionFailed as exc:
         log.info("team change kept for the next sync: %s", exc.message)
         return None
 
 
 def _push(
-    db: Database,
-    account_name: str,
-    account: AccountConfig,
-    ref: ConversationRef,
-    change: Change,
-    done: str,
-    password: str | None,
+    ctx: AccountContext, ref: ConversationRef, change: Change, done: str, password: str | None
 ) -> ActionResult:
-    imap = _connect(account_name, account, password)
+    db, account = ctx.db, ctx.account
+    imap = _connect(ctx, password)
     if imap is None:
         return ActionResult(
             ref.id,
@@ -93,7 +90,7 @@ def _push(
         _record(db, ref.id, result.after, account.agent)
         return ActionResult(ref.id, f"{done} (shared with the team)", True, result.after.state)
     except NETWORK_ERRORS as exc:
-        problem = describe_network_error(exc, account, account_name).message
+        problem = describe_network_error(exc, account, ctx.account_name).message
         return ActionResult(
             ref.id, f"{done} here; {problem}; it is sent at the next sync", False, _local(db, ref)
         )
@@ -117,9 +114,7 @@ def _record(db: Database, cid: str, server: Resolution, agent: str) -> None:
     reapply_state(db, [cid])
 
 
-def _change_locally(
-    db: Database, cid: str, state: TeamState, agent: str, now: datetime | None = None
-) -> None:
+def _change_locally(db: Database, cid: str, state: TeamState, agent: str, now: datetime) -> None:
     with db.transaction() as tx:
         write_local(tx, cid, state, by=agent)
     reapply_state(db, [cid], now=now)
@@ -138,165 +133,130 @@ def _claimable(db: Database, conversation_id: str) -> ConversationRef:
 
 
 def claim(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
+    ctx: AccountContext,
     conversation_id: str,
     *,
     force: bool = False,
     password: str | None = None,
     share: bool = True,
-    now: datetime | None = None,
 ) -> ActionResult:
     """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``).
 
     ``share=False`` only changes the cache (at once); :func:`push_state` shares it later.
-    ``now``: the clock the queue is recomputed at (the app's, frozen in its tests).
+    The queue is recomputed at the context's clock (the app's, frozen in its tests).
     """
-    del config
+    db = ctx.db
     ref = _claimable(db, conversation_id)
-    me = account.agent
+    me = ctx.account.agent
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
         raise TeamConflict(f"{current.assigned_to} holds {ref.id}: ask them first", current.assigned_to)
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me, now)
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me, ctx.now())
     done = f"{ref.id} claimed by {me}"
     if not share:
         return ActionResult(ref.id, done, False, _local(db, ref))
     change = Change(assigned_to=me, sets_claim=True, expect_holder=None if force else (None, me))
-    return _push(db, account_name, account, ref, change, done, password)
+    return _push(ctx, ref, change, done, password)
 
 
 def release(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
+    ctx: AccountContext,
     conversation_id: str,
     *,
     force: bool = False,
     password: str | None = None,
     share: bool = True,
-    now: datetime | None = None,
 ) -> ActionResult:
-    """Give the conversation back; only one's own claim unless ``force`` (``share``, ``now``: see
+    """Give the conversation back; only one's own claim unless ``force`` (``share``: see
     :func:`claim`)."""
-    del config
+    db = ctx.db
     ref = _claimable(db, conversation_id)
-    me = account.agent
+    me = ctx.account.agent
     current = local_state(db.conn, ref.id)
     if current.assigned_to not in (None, me) and not force:
         raise TeamConflict(
             f"{current.assigned_to} holds {ref.id}, not you",
             current.assigned_to,
         )
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me, now)
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me, ctx.now())
     if not share:
         return ActionResult(ref.id, f"{ref.id} released", False, _local(db, ref))
     change = Change(assigned_to=None, sets_claim=True, expect_holder=None if force else (None, me))
-    return _push(db, account_name, account, ref, change, f"{ref.id} released", password)
+    return _push(ctx, ref, change, f"{ref.id} released", password)
 
 
 def assign(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    agent: str,
-    *,
-    note: str = "",
-    password: str | None = None,
+    ctx: AccountContext, conversation_id: str, agent: str, *, note: str = "", password: str | None = None
 ) -> ActionResult:
     """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over).
 
     A change of hands is recorded as a note for the team (with ``note``, why), which the
     queue counts (:mod:`supportinbox.domain.handover`).
     """
+    db, account = ctx.db, ctx.account
     agent = _valid_agent(agent)
     ref = _claimable(db, conversation_id)
     current = local_state(db.conn, ref.id)
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent)
+    _change_locally(
+        db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent, ctx.now()
+    )
     handed = current.assigned_to != agent
     if handed:
         with db.transaction() as tx:
-            notes.add_local_note(tx, account, ref.id, handover.note_text(agent, account.agent, note))
+            notes.add_local_note(
+                tx, account, ref.id, handover.note_text(agent, account.agent, note), now=ctx.now()
+            )
         recount(db, [ref.id])
     change = Change(assigned_to=agent, sets_claim=True)
-    result = _push(db, account_name, account, ref, change, f"{ref.id} assigned to {agent}", password)
+    result = _push(ctx, ref, change, f"{ref.id} assigned to {agent}", password)
     if handed and result.online:
-        upload_notes(db, config, account_name, account, ref.id, password=password)
+        upload_notes(ctx, ref.id, password=password)
     return result
 
 
-def push_state(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    *,
-    password: str | None = None,
-) -> ActionResult:
+def push_state(ctx: AccountContext, conversation_id: str, *, password: str | None = None) -> ActionResult:
     """Share a status set locally (e.g. by ``set_status``) now rather than at the next sync."""
-    del config
+    db = ctx.db
     ref = _ref(db, conversation_id)
     local = local_state(db.conn, ref.id)
     base = base_state(db.conn, ref.id)
     change = change_from(base, local, local_updated_at(db.conn, ref.id))
     if not (change.sets_status or change.sets_claim):
         return ActionResult(ref.id, f"{ref.id}: nothing to share", True, local)
-    return _push(db, account_name, account, ref, change, f"{ref.id} updated", password)
+    return _push(ctx, ref, change, f"{ref.id} updated", password)
 
 
 def add_note(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    text: str,
-    *,
-    password: str | None = None,
-    share: bool = True,
-    now: datetime | None = None,
+    ctx: AccountContext, conversation_id: str, text: str, *, password: str | None = None, share: bool = True
 ) -> ActionResult:
-    """Add an internal note (never sent to the customer) and upload it when online.
+    """Add an internal note (never sent to the customer), written at the context's clock, and
+    upload it when online.
 
     ``share=False`` only keeps it in the cache (at once); :func:`upload_notes` shares it later.
-    ``now``: when it was written (the app's clock; the current time when None).
     """
+    db = ctx.db
     ref = _ref(db, conversation_id)
     with db.transaction() as tx:
-        notes.add_local_note(tx, account, ref.id, text, now=now)
+        notes.add_local_note(tx, ctx.account, ref.id, text, now=ctx.now())
     if not share:
         return ActionResult(ref.id, "note saved", False, local_state(db.conn, ref.id))
-    return upload_notes(db, config, account_name, account, ref.id, password=password)
+    return upload_notes(ctx, ref.id, password=password)
 
 
-def upload_notes(
-    db: Database,
-    config: Config,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    *,
-    password: str | None = None,
-) -> ActionResult:
+def upload_notes(ctx: AccountContext, conversation_id: str, *, password: str | None = None) -> ActionResult:
     """Upload every note not shared yet (after :func:`add_note` with ``share=False``)."""
-    del config
+    db = ctx.db
     ref = _ref(db, conversation_id)
     state = local_state(db.conn, ref.id)
     if db.conn.execute("SELECT 1 FROM notes WHERE uploaded = 0 LIMIT 1").fetchone() is None:
         return ActionResult(ref.id, "no note to share", True, state)
-    imap = _connect(account_name, account, password)
+    imap = _connect(ctx, password)
     if imap is None:
         return ActionResult(
             ref.id, "note saved; it is shared at the next sync (server unreachable)", False, state
         )
     try:
-        notes.upload_pending(imap, db, account)
+        notes.upload_pending(imap, db, ctx.account)
     except (*NETWORK_ERRORS, IMAPClientError) as exc:
         log.info("note kept for the next sync: %s", exc)
         return ActionResult(ref.id, "note saved; it is shared at the next sync", False, state)
@@ -305,16 +265,14 @@ def upload_notes(
     return ActionResult(ref.id, f"note added to {ref.id} (shared with the team)", True, state)
 
 
-def forget_agent(
-    db: Database, account_name: str, account: AccountConfig, agent: str, *, password: str | None = None
-) -> str:
+def forget_agent(ctx: AccountContext, agent: str, *, password: str | None = None) -> str:
     """Give a former teammate's slot back (their claims are dropped); needs the server."""
     agent = _valid_agent(agent)
-    imap = _connect(account_name, account, password)
+    imap = _connect(ctx, password)
     if imap is None:
         raise ConnectionFailed("the server is unreachable: a team slot can only be given back online")
     try:
-        server = open_team_server(imap, db, account, account.inbox_folder)
+        server = open_team_server(imap, ctx.db, ctx.account, ctx.account.inbox_folder)
         if not isinstance(server, KeywordServer):
             return f"nothing to do: on this server team state uses the folder {STATE_FOLDER!r}, without slots"
         dropped = server.forget(agent)
