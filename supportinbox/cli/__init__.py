@@ -16,10 +16,22 @@ if TYPE_CHECKING:
 VERSION_LINE = f"supportinbox, version {__version__}"
 
 
-def _log_error(message: str, *, traceback: bool = False) -> None:
+def _log_error(message: str, *, traceback: bool = False, debug: bool = False) -> None:
     # logging is loaded by the group itself (setup_logging); --version never needs it.
     import logging
 
+    if not logging.getLogger().handlers:
+        # The failure came before the group configured logging (a command module that does
+        # not import): configure it now, or Python's last-resort handler would print the
+        # traceback on the terminal.
+        import contextlib
+
+        with contextlib.suppress(Exception):  # the error being reported matters more
+            from supportinbox.cli.app import setup_logging
+
+            setup_logging(debug)
+        if not logging.getLogger().handlers:
+            logging.getLogger().addHandler(logging.NullHandler())
     log = logging.getLogger("supportinbox")
     if traceback:
         log.exception(message)
@@ -46,12 +58,13 @@ def main(argv: list[str] | None = None) -> None:
 def _run(argv: list[str] | None) -> None:
     import click
 
-    from supportinbox.cli.app import cli
     from supportinbox.domain.safetext import one_line
     from supportinbox.errors import UserError
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
+        from supportinbox.cli.app import cli
+
         cli.main(args=argv, prog_name="supportinbox", standalone_mode=False)
     except UserError as exc:
         _log_error(exc.message)
@@ -67,7 +80,7 @@ def _run(argv: list[str] | None) -> None:
         click.echo("supportinbox: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
-        _log_error("internal error", traceback=True)
+        _log_error("internal error", traceback=True, debug=debug)
         if debug:
             raise
         click.echo(

@@ -127,6 +127,11 @@ def test_a_command_module_that_fails_to_import_is_an_error_not_a_missing_command
     assert result.returncode == 70, result.stderr
     assert "internal error (ModuleNotFoundError)" in result.stderr, result.stderr
     assert "No such command" not in result.stderr and "Usage:" not in result.stdout
+    # One line for the user: the traceback goes to the log, not to the terminal.
+    assert "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    logged = "".join(p.read_text() for p in tmp_path.rglob("*.log"))
+    assert "Traceback" in logged and "supportinbox.mail.drafts" in logged, logged
     # The details are there for whoever asks for them.
     debug = _run_with_broken_import(["--debug", *argv], tmp_path)
     assert debug.returncode != 0 and "supportinbox.mail.drafts" in debug.stderr, debug.stderr
