@@ -66,6 +66,19 @@ async def test_replying_to_a_teammates_conversation_warns_before_writing(
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
         await wait_until(pilot, lambda: "bob holds this conversation" in _text(app, "#preview-head"))
+        # Browsing the templates redraws the preview on every key; the holder is read once.
+        holding = app.service.teammate_holding
+        calls: list[str] = []
+
+        def counting(conversation_id: str) -> str | None:
+            calls.append(conversation_id)
+            return holding(conversation_id)
+
+        app.service.teammate_holding = counting  # type: ignore[method-assign]
+        await pilot.press("down", "down", "up", "up")
+        await pilot.pause()
+        assert "bob holds this conversation" in _text(app, "#preview-head")
+        assert calls == []
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen.id == "reply-editor")
         assert "bob holds this conversation" in _text(app, "#editor-head")

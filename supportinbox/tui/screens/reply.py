@@ -98,6 +98,9 @@ class TemplatePickerScreen(AppScreen):
         self._draft: Draft | None = None
         self._chosen: dict[str, str] = {}  # base name -> the variant shown (detected or picked)
         self._detected: Detected | None = None
+        # Who holds the conversation, read once when the first preview needs it: the preview
+        # is redrawn on every arrow key, and the send path checks the claim again anyway.
+        self._holder: tuple[str | None] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="picker-body"):
@@ -258,7 +261,7 @@ class TemplatePickerScreen(AppScreen):
         try:
             draft = self.inbox_app.service.draft(self.conversation_id, template)
             sent_to = self.inbox_app.service.addressees(draft)
-            holder = None if self.incident else self.inbox_app.service.teammate_holding(self.conversation_id)
+            holder = self._teammate_holding()
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
@@ -285,6 +288,13 @@ class TemplatePickerScreen(AppScreen):
         else:
             preview.update(safe.text(draft.body))
         preview.set_class(is_rtl(draft.body.strip()), "rtl")
+
+    def _teammate_holding(self) -> str | None:
+        if self.incident:
+            return None
+        if self._holder is None:
+            self._holder = (self.inbox_app.service.teammate_holding(self.conversation_id),)
+        return self._holder[0]
 
     def _language_note(self, base: Template, shown: Template) -> str:
         """``\nDeutsch (de), the customer's language · Ctrl+L: another language``; "" without variants."""
