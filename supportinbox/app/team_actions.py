@@ -186,12 +186,19 @@ def release(
 
 
 def assign(
-    ctx: AccountContext, conversation_id: str, agent: str, *, note: str = "", password: str | None = None
+    ctx: AccountContext,
+    conversation_id: str,
+    agent: str,
+    *,
+    note: str = "",
+    password: str | None = None,
+    share: bool = True,
 ) -> ActionResult:
     """Give the conversation to ``agent`` (replacing any claim: a deliberate hand-over).
 
     A change of hands is recorded as a note for the team (with ``note``, why), which the
-    queue counts (:mod:`supportinbox.domain.handover`).
+    queue counts (:mod:`supportinbox.domain.handover`). ``share``: see :func:`claim` (unshared,
+    both the claim and the note go with :func:`push_state` and :func:`upload_notes`).
     """
     db, account = ctx.db, ctx.account
     agent = _valid_agent(agent)
@@ -207,6 +214,8 @@ def assign(
                 tx, account, ref.id, handover.note_text(agent, account.agent, note), now=ctx.now()
             )
         recount(db, [ref.id])
+    if not share:
+        return ActionResult(ref.id, f"{ref.id} assigned to {agent}", False, _local(db, ref))
     change = Change(assigned_to=agent, sets_claim=True)
     result = _push(ctx, ref, change, f"{ref.id} assigned to {agent}", password)
     if handed and result.online:

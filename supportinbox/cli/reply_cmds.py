@@ -335,29 +335,23 @@ def forward(obj: CliContext, conversation: str, to: str, note: str, excerpt: int
     attachments are named, not included. The customer's thread is not touched; the
     forward is recorded on the conversation as an internal note for the team.
     """
-    from supportinbox.app import team_actions
-    from supportinbox.mail import forwarding
+    from supportinbox.app import handover
 
-    name, account = obj.account()
-    db = obj.db()
-    ident, count, msg = forwarding.build(db, account, conversation, to, note=note, excerpt=excerpt)
+    ctx = obj.context()
+    written = handover.write_forward(ctx, conversation, to, note=note, excerpt=excerpt)
     if not yes:
         if not can_ask():
             raise NoTerminal("no terminal to confirm on; add --yes")
-        _show_draft(msg, str(msg.get_content()))
+        _show_draft(written.message, str(written.message.get_content()))
         click.echo("")
+        count = written.count
         if not click.confirm(f"Forward {count} message{'' if count == 1 else 's'} to {one_line(to)}?"):
             click.echo("not sent")
             return
-    outbox_id = forwarding.queue(db, msg)
-    to_address = msg["To"].addresses[0].addr_spec
-    said = f"forwarded to {to_address} ({count} message{'' if count == 1 else 's'})"
-    recorded = team_actions.add_note(
-        obj.context(), ident, said[:1].upper() + said[1:] + (f": {note}" if note else "")
-    )
-    if not recorded.online:
+    queued = handover.queue_forward(ctx, written)
+    if not queued.recorded_online:
         click.echo("note: the record of the forward is shared with the team at the next sync", err=True)
-    _report(outbox_use.send(AccountContext(db, obj.config, name, account), ids=[outbox_id], force=True))
+    _report(outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
 
 
 @cli.group("templates", invoke_without_command=True)

@@ -59,7 +59,9 @@ def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None
     Each change of hands is recorded as a note ("Handed over to AGENT by YOU: NOTE") and
     counted: the queue says "handed over 2×" (hand a customer over at most once).
     """
-    _say(team_actions.assign(obj.context(), conversation_id, agent, note=note))
+    from supportinbox.app import handover
+
+    _say(handover.assign(obj.context(), conversation_id, agent, note=note))
 
 
 _NOTE_TEMPLATE = (

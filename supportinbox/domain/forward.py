@@ -85,6 +85,13 @@ def forward_body(messages: list[ForwardedMessage], note: str = "") -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def forward_address(to: str) -> tuple[str, str] | None:
+    """(display name, address) of the one recipient ``to`` names, or None if it is not one."""
+    found = getaddresses([to]) if "\r" not in to and "\n" not in to else []
+    address = valid_address(found[0][1]) if len(found) == 1 else None
+    return None if address is None else (one_line(found[0][0], limit=100), address)
+
+
 def build_forward(
     messages: list[ForwardedMessage],
     account: AccountConfig,
@@ -96,11 +103,10 @@ def build_forward(
     conversation_id: str = "",
 ) -> EmailMessage:
     """The forward as an :class:`EmailMessage` from the mailbox to ``to``."""
-    found = getaddresses([to]) if "\r" not in to and "\n" not in to else []
-    address = valid_address(found[0][1]) if len(found) == 1 else None
-    if address is None:
+    recipient = forward_address(to)
+    if recipient is None:
         raise ReplyError(f"{one_line(to, limit=80)!r} is not an e-mail address to forward to")
-    name = one_line(found[0][0], limit=100)
+    name, address = recipient
     if not messages:
         raise ReplyError("nothing to forward: the conversation has no message")
     msg = EmailMessage(policy=WIRE_POLICY)

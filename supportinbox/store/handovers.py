@@ -21,6 +21,12 @@ def load_handovers(conn: sqlite3.Connection) -> dict[str, int]:
     return {str(cid): int(count) for cid, count in rows}
 
 
+def handover_count(conn: sqlite3.Connection, conversation_id: str) -> int:
+    """How often this conversation was handed over (as last counted)."""
+    row = conn.execute("SELECT handovers FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 def recount(db: Database, conversation_ids: Iterable[str]) -> None:
     """Count the hand-overs of these conversations again (after notes arrived or were added)."""
     idents = sorted(set(conversation_ids))

@@ -316,6 +316,42 @@ class InboxService:
         self._touch(result.conversation_id)
         return "Released"
 
+    def teammates(self) -> list[str]:
+        """Agents seen on this mailbox (claims, team keywords, notes) besides this one."""
+        from supportinbox.team.store import known_agents
+
+        found = set(known_agents(self.reader.conn)) | set(self.account.agents)
+        return sorted(found - {self.account.agent})
+
+    def handovers(self, conversation_id: str) -> int:
+        """How often the conversation was handed over (the practice: at most once)."""
+        from supportinbox.store.handovers import handover_count
+
+        return handover_count(self.reader.conn, conversation_id)
+
+    def assign(self, conversation_id: str, agent: str, note: str = "") -> str:
+        """Hand the conversation to ``agent`` in the cache at once (recorded as a note the queue
+        counts); :meth:`share` tells the team."""
+        from supportinbox.app import handover
+
+        with self.home.open() as ctx:
+            result = handover.assign(ctx, conversation_id, agent, note=note, share=False)
+        self._touch(result.conversation_id)
+        return f"Handed over to {agent}"
+
+    def forward(
+        self, conversation_id: str, to: str, note: str = "", excerpt: int | None = None
+    ) -> SendResult:
+        """Forward the conversation (its last ``excerpt`` messages) to ``to`` through the outbox,
+        recorded on it as a note; sent at once by :attr:`sender` (a failure waits in the outbox)."""
+        from supportinbox.app import handover
+
+        with self.home.open() as ctx:
+            written = handover.write_forward(ctx, conversation_id, to, note=note, excerpt=excerpt)
+            queued = handover.queue_forward(ctx, written, share=False)
+        self._touch(written.conversation_id)
+        return self.sender.deliver(queued.outbox_id)
+
     def add_note(self, conversation_id: str, text: str) -> str:
         """Keep an internal note in the cache at once; :meth:`share` uploads it."""
         from supportinbox.app import team_actions

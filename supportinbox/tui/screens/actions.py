@@ -26,6 +26,7 @@ from supportinbox.domain.when import parse_time
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.followup import FollowUpChoice, FollowUpModal
+from supportinbox.tui.screens.handover import ForwardChoice, ForwardModal, HandOver, HandOverModal
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.screens.tags import TagModal
@@ -43,6 +44,7 @@ class Change:
     flags_changed: bool = False  # read state: sent to the server shortly
     share: str | None = None
     conversation: str | None = None  # the conversation changed (when not shared, e.g. spam)
+    warns: bool = False  # it did not all go as asked (said as a warning)
 
     @property
     def changed(self) -> str | None:
@@ -62,6 +64,15 @@ class ConversationActions(AppScreen):
         Binding("i", "customer", "Customer", show=False, id="customer", tooltip="The customer's history"),
         Binding("t", "tags", "Tags", show=False, id="tags", tooltip="Add or remove tags"),
         Binding("a", "claim", "Claim", show=False, id="claim", tooltip="Take this conversation"),
+        Binding(
+            "greater_than_sign",
+            "hand_over",
+            "Hand over",
+            show=False,
+            id="hand_over",
+            tooltip="Give it to a teammate",
+        ),
+        Binding("F", "forward", "Forward", show=False, id="forward", tooltip="Forward it to an address"),
         Binding("n", "note", "Note", show=False, id="note", tooltip="Add an internal note"),
         Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
         Binding("u", "undo", "Undo", show=False, id="undo", tooltip="Undo the last change"),
@@ -178,6 +189,56 @@ class ConversationActions(AppScreen):
 
         self._change(apply)
 
+    def action_hand_over(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self.inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def chosen(handover: HandOver | None) -> None:
+            if handover is not None:
+                self._change(
+                    lambda: Change(
+                        f"{service.assign(summary.id, handover.agent, handover.note)}: {subject}",
+                        share=summary.id,
+                    )
+                )
+
+        holder = summary.assigned_to
+        self.app.push_screen(
+            HandOverModal(summary.subject, service.teammates(), holder, service.handovers(summary.id)),
+            chosen,
+        )
+
+    def action_forward(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self.inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def chosen(choice: ForwardChoice | None) -> None:
+            if choice is None:
+                return
+
+            def apply() -> Change:
+                result = service.forward(summary.id, choice.to, choice.note, choice.excerpt)
+                self.app.call_from_thread(self.inbox_app.outbox_changed)
+                to = one_line(choice.to, limit=60)
+                if result.sent:
+                    return Change(f"Forwarded to {to}: {subject}", share=summary.id)
+                return Change(
+                    f"The forward to {to} waits in the outbox "
+                    f"({one_line(result.message, limit=80)}); O shows it",
+                    share=summary.id,
+                    warns=True,
+                )
+
+            self._change(apply)
+
+        self.app.push_screen(ForwardModal(summary.subject, summary.message_count), chosen)
+
     def action_note(self) -> None:
         summary = self._target()
         if summary is None:
@@ -270,7 +331,7 @@ class ConversationActions(AppScreen):
             change = worker.result
             if change.undo is not None:
                 self._undo = change.undo
-            self.app.notify(change.message)
+            self.app.notify(change.message, severity="warning" if change.warns else "information")
             for screen in self.app.screen_stack:
                 if isinstance(screen, ConversationActions):
                     screen.own_change = change.changed
