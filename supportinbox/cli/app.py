@@ -61,6 +61,8 @@ COMMAND_MODULES: dict[str, str] = {
     "customer": "customer_cmds",
     "tag": "tag_cmds",
     "tags": "tag_cmds",
+    "merge": "merge_cmds",
+    "split": "merge_cmds",
 }
 
 

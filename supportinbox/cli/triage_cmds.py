@@ -247,8 +247,9 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     for reason in summary.reasons:
         head.append(f"\n  • {one_line(reason)}")
     console.print(head)
-    for message in detail.messages:
-        line = Text("\n── ", style="dim")
+    for number, message in enumerate(detail.messages, 1):
+        # The number is what 'split ID --from N' takes.
+        line = Text(f"\n── {number}. ", style="dim")
         line.append(f"{_local(message.date)}  ", style="dim")
         line.append(
             sender_label(message.from_name, message.from_addr), style="bold" if not message.from_us else ""

@@ -13,6 +13,11 @@ headers.
 A conversation id is derived from the thread root, not from database row ids, so it is
 the same after a re-sync or a cache rebuild: the root's Message-ID when it has one, else
 the customer, the normalised subject and the first date.
+
+Merges and splits made by hand (:class:`Override`) are applied last, in the order they
+were made. They name messages by Message-ID, so they hold whatever the cache holds: a
+merge joins the conversation of one message to that of another (which keeps its id); a
+split starts a new conversation at a message, whose id is derived from that message.
 """
 
 from __future__ import annotations
@@ -76,6 +81,28 @@ class ThreadMessage:
         if self.customer_addr is not None:
             return self.customer_addr.lower()
         return self.from_addr.lower()
+
+
+MERGE, SPLIT = "merge", "split"
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A merge or split made by hand.
+
+    ``merge``: the conversation holding ``message_id`` joins the one holding ``into``.
+    ``split``: ``message_id`` and the messages after it start a new conversation, but for
+    those answering a message that stays (a reply to an earlier message is still about it).
+    """
+
+    kind: str
+    message_id: str
+    into: str = ""
+
+
+def split_key(message_id: str) -> str:
+    """The threading key (and so the id) of the conversation a split starts at ``message_id``."""
+    return f"split:{_clean_id(message_id) or message_id}"
 
 
 @dataclass(slots=True)
@@ -289,8 +316,12 @@ def short_id(key: str, length: int = ID_LENGTH) -> str:
     return base64.b32encode(digest).decode("ascii").lower()[:length]
 
 
-def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
-    """Group ``messages`` into conversations with stable, unique ids (sorted by id)."""
+def thread_messages(messages: Iterable[ThreadMessage], overrides: Sequence[Override] = ()) -> list[Thread]:
+    """Group ``messages`` into conversations with stable, unique ids (sorted by id).
+
+    ``overrides`` (oldest first) are applied after threading; one naming a message that is
+    not among ``messages`` changes nothing.
+    """
     # Loop-breaking keeps the first link seen, so the input order matters when References
     # contradict each other. A canonical order (by content; the row id only separates exact
     # duplicates) gives the same conversations whatever order the cache hands the rows over in.
@@ -321,7 +352,80 @@ def thread_messages(messages: Iterable[ThreadMessage]) -> list[Thread]:
         node.parent = None
         node.children = None
     del containers
-    return _assign_ids(_merge_by_subject(trees))
+    merged = _merge_by_subject(trees)
+    if overrides:
+        merged = _apply_overrides(merged, overrides)
+    return _assign_ids(merged)
+
+
+def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[_Tree]:
+    wanted: set[str] = set()
+    for override in overrides:
+        wanted.update(filter(None, (_clean_id(override.message_id), _clean_id(override.into))))
+    holder: dict[str, _Tree] = {}
+    for tree in trees:
+        for message in tree.messages:
+            cleaned = _clean_id(message.message_id)
+            if cleaned in wanted and cleaned is not None:
+                holder.setdefault(cleaned, tree)
+    gone: set[int] = set()
+    for override in overrides:
+        anchor = _clean_id(override.message_id)
+        source = holder.get(anchor or "")
+        if source is None or anchor is None:
+            continue
+        if override.kind == MERGE:
+            target = holder.get(_clean_id(override.into) or "")
+            if target is None or target is source:
+                continue
+            target.messages.extend(source.messages)
+            target.messages.sort(key=_by_time)
+            target.subject_keys.extend(source.subject_keys)
+            target.first = _utc(target.messages[0].when)
+            target.last = _utc(target.messages[-1].when)
+            for key, tree in holder.items():
+                if tree is source:
+                    holder[key] = target
+            gone.add(id(source))
+        elif override.kind == SPLIT:
+            part = _split_off(source, anchor)
+            if part is None:
+                continue
+            trees.append(part)
+            for message in part.messages:
+                cleaned = _clean_id(message.message_id)
+                if cleaned in holder:
+                    holder[cleaned] = part
+    return [tree for tree in trees if id(tree) not in gone]
+
+
+def _split_off(tree: _Tree, anchor: str) -> _Tree | None:
+    """Take the messages from ``anchor`` on out of ``tree`` (see :class:`Override`)."""
+    start = next((i for i, m in enumerate(tree.messages) if _clean_id(m.message_id) == anchor), None)
+    if not start:  # not there, or the first message: nothing to split off
+        return None
+    stays = tree.messages[:start]
+    kept = {c for c in (_clean_id(m.message_id) for m in stays) if c}
+    moved: list[ThreadMessage] = [tree.messages[start]]
+    for message in tree.messages[start + 1 :]:
+        parent = _clean_id(message.in_reply_to)
+        if parent in kept:
+            stays.append(message)
+            kept.add(_clean_id(message.message_id) or "")
+        else:
+            moved.append(message)
+    tree.messages = stays
+    tree.last = _utc(stays[-1].when)
+    first = moved[0]
+    customer = next((m.customer for m in moved if not m.from_us), first.customer)
+    return _Tree(
+        key=split_key(anchor),
+        messages=moved,
+        customer=customer,
+        subject=normalize_subject(first.subject),
+        first=_utc(first.when),
+        last=_utc(moved[-1].when),
+    )
 
 
 def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:

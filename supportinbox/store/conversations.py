@@ -45,6 +45,7 @@ from supportinbox.store.db import Database
 from supportinbox.store.followups import followup_of, with_followup
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
 from supportinbox.store.rows import columns, load, sql
+from supportinbox.store.threadlinks import merged_into
 from supportinbox.store.triage_fresh import (
     RefreshResult,
     apply_clock,
@@ -197,8 +198,17 @@ def queue_counts(db: Database) -> dict[str, int]:
 
 
 def resolve_id(db: Database, text: str) -> str:
-    """The conversation id that ``text`` names (the whole id or a unique prefix of 4+ chars)."""
-    return resolve_prefix(db.conn, CONVERSATION_IDS, text)
+    """The conversation id that ``text`` names (the whole id or a unique prefix of 4+ chars).
+
+    An id merged into another conversation is not found, and the error says where it went.
+    """
+    try:
+        return resolve_prefix(db.conn, CONVERSATION_IDS, text)
+    except NotFound:
+        into = merged_into(db.conn, text.strip().lower())
+        if into is None:
+            raise
+        raise NotFound(f"conversation {text.strip()} was merged into {into}: use {into}") from None
 
 
 def get_conversation(db: Database, conversation_id: str, now: datetime | None = None) -> ConversationDetail:

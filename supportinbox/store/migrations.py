@@ -514,6 +514,25 @@ UPDATE conversations SET handovers = (
     AND substr(n.body, 1, 15) = 'Handed over to '
 );
 """,
+    19: """
+-- Merges and splits made by hand (domain/threading.py Override), by Message-ID so that they
+-- hold after a re-sync or a rebuild. Shared through the state folder ('merge' and 'split'
+-- entries carrying their token); uid is the entry's once seen there (the team's order),
+-- NULL while it is this client's and not seen back yet.
+CREATE TABLE thread_overrides (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    into_id     TEXT NOT NULL DEFAULT '',
+    source      TEXT NOT NULL DEFAULT '',
+    target      TEXT NOT NULL DEFAULT '',
+    author      TEXT NOT NULL DEFAULT '',
+    at          TEXT NOT NULL,
+    token       TEXT NOT NULL UNIQUE,
+    uploaded    INTEGER NOT NULL DEFAULT 0,
+    uid         INTEGER
+);
+""",
 }
 
 

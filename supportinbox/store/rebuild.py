@@ -31,6 +31,9 @@ KEPT_TABLES: dict[str, str] = {
     "notes": "uploaded = 0",
     # Report history: mail archived or expunged on the server keeps its facts.
     "support_events": "1",
+    # Merges and splits: the state folder has the team's, but one made here may not be
+    # shared yet, and without the rest a rebuild while offline would undo them until then.
+    "thread_overrides": "1",
 }
 
 

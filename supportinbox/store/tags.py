@@ -17,6 +17,7 @@ from supportinbox.domain.tags import MAX_TAGS, TagChange, replay
 from supportinbox.errors import UserError
 from supportinbox.store.conversation_rows import iso, now_utc
 from supportinbox.store.db import Database
+from supportinbox.store.threadlinks import merged_sources
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -45,19 +46,23 @@ def encode_change(change: TagChange, token: str) -> str:
 
 def current_tags(conn: sqlite3.Connection, conversation_id: str) -> list[str]:
     """The conversation's tags: the server's changes, then this client's not seen back yet."""
+    # A merged conversation keeps the tags given to the conversations merged into it.
+    ids = [conversation_id, *merged_sources(conn, conversation_id)]
+    marks = ", ".join("?" * len(ids))
     changes: list[TagChange] = []
     seen: set[str] = set()
     for (text,) in conn.execute(
-        "SELECT changes FROM team_state_log WHERE kind = 'tags' AND conversation_id = ? ORDER BY uid",
-        (conversation_id,),
+        "SELECT changes FROM team_state_log WHERE kind = 'tags' "
+        f"AND conversation_id IN ({marks}) ORDER BY uid",
+        ids,
     ):
         decoded = decode_change(str(text))
         if decoded is not None:
             changes.append(decoded[0])
             seen.add(decoded[1])
     for added, removed, token in conn.execute(
-        "SELECT added, removed, token FROM tag_changes WHERE conversation_id = ? ORDER BY id",
-        (conversation_id,),
+        f"SELECT added, removed, token FROM tag_changes WHERE conversation_id IN ({marks}) ORDER BY id",
+        ids,
     ):
         if token not in seen:
             changes.append(TagChange(_words(str(added)), _words(str(removed))))

@@ -42,6 +42,7 @@ from supportinbox.store.handovers import load_handovers
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail_among
 from supportinbox.store.tags import load_tags
+from supportinbox.store.threadlinks import load_overrides, override_keys
 from supportinbox.store.triage_fresh import (
     RefreshResult,
     _config_fingerprint,
@@ -140,14 +141,18 @@ def _scope(
         if row[0]:
             old.add(str(row[0]))
     checked: set[str] = set()
+    overrides, tied = load_overrides(conn), override_keys(conn)
     while True:
         rowids = sorted(_linked(conn, old) | log.messages)
         mine = our_mail_among(conn, domain, rowids)
-        threads = thread_messages(_load(conn, account, mine, rowids))
+        threads = thread_messages(_load(conn, account, mine, rowids), overrides)
         keys = _keys_of(conn, old - checked)
         checked |= old
         for thread in threads:
             keys |= thread_keys(thread)
+        for one, other in tied:  # a merge ties two conversations that share no key
+            if one in keys or other in keys:
+                keys |= {one, other}
         more = _sharing(conn, keys) - old
         if not more:
             return old, threads, mine

@@ -60,6 +60,7 @@ from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.tags import load_tags
+from supportinbox.store.threadlinks import carry_merged, load_overrides
 from supportinbox.store.triage_fresh import (
     RECOMPUTE_AFTER as RECOMPUTE_AFTER,
 )
@@ -804,7 +805,7 @@ def _thread(
 
     Threading runs on the few columns it reads; only the ids (and keys) are kept from it.
     """
-    members = thread_members(conn, thread_messages(_load(conn, account, mine)))
+    members = thread_members(conn, thread_messages(_load(conn, account, mine), load_overrides(conn)))
     gc.collect()
     return members
 
@@ -1083,6 +1084,8 @@ def recompute(
     from supportinbox.store.triage_incremental import refresh_changed
 
     with _refreshing(db):
+        with db.transaction() as tx:
+            carry_merged(tx)
         outcome = refresh_changed(db, config, account, moment) if partial else None
         if outcome is None:
             outcome = _refresh(db, config, account, moment)

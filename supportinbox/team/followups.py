@@ -64,7 +64,9 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
         "SELECT l.uid, l.conversation_id, l.snoozed_until, l.note, l.author, l.written_at "
         "FROM team_state_log l JOIN (SELECT conversation_id, MAX(uid) AS uid FROM team_state_log "
         "WHERE kind = 'followup' GROUP BY conversation_id) n ON n.uid = l.uid "
-        "JOIN conversations c ON c.id = l.conversation_id"
+        # A conversation merged away: its follow-up is carried to the survivor by the refresh.
+        "WHERE l.conversation_id IN (SELECT id FROM conversations) "
+        "OR l.conversation_id IN (SELECT source FROM thread_overrides WHERE kind = 'merge')"
     ).fetchall()
     changed: list[str] = []
     received: list[Received] = []

@@ -25,7 +25,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import reapply_state, refresh_if_stale
 from supportinbox.store.handovers import recount
-from supportinbox.team import followups, notes, statefolder, tags
+from supportinbox.team import followups, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import (
@@ -93,6 +93,17 @@ class TeamSyncHook:
     def _after(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         # A server refusing a team command (NO/BAD) must not fail the sync of the mail itself:
         # the problem is reported and the work is retried at the next sync.
+        try:
+            taken, merged = threads.exchange(imap, db, self.account)
+            for regrouped in merged:
+                self._event(
+                    db, regrouped.conversation_id, regrouped.kind, regrouped.author, regrouped.describe()
+                )
+            if taken:
+                # Regroup before anything is matched to conversations by id.
+                refresh_if_stale(db, self.config, self.account)
+        except IMAPClientError as exc:
+            self.problems.append(f"merges not exchanged: {one_line(str(exc), limit=200)}")
         try:
             self._exchange_notes(imap, db)
         except IMAPClientError as exc:

@@ -37,6 +37,14 @@ what it is:
 
     {"kind": "tags", "conversation": ID, "add": [TAG...], "remove": [TAG...],
      "token": TEXT, "author": AGENT, "at": ISO-TIME}
+
+``merge`` / ``split``: conversations merged or split by hand, replayed in UID order by
+  threading (:mod:`supportinbox.store.threadlinks`). A merge's conversation is the one merged
+  away, ``target`` the one it joined; messages are named by Message-ID::
+
+    {"kind": "merge", "conversation": ID, "message": MSGID, "into": MSGID, "target": ID,
+     "token": TEXT, "author": AGENT, "at": ISO-TIME}
+    {"kind": "split", "conversation": ID, "message": MSGID, "target": NEW-ID, ...}
 """
 
 from __future__ import annotations
@@ -71,7 +79,8 @@ STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
 REGISTRY = "agents"
 STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS = "state", "detail", "agent", "free", "followup", "tags"
-_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS)
+MERGE, SPLIT = "merge", "split"
+_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT)
 _META_VALIDITY = "team_state_uidvalidity"
 _META_LAST_UID = "team_state_last_uid"
 _META_UIDNEXT = "team_state_uidnext"
@@ -246,6 +255,8 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         return _followup_entry(uid, header, data, author, at)
     if kind == TAGS:
         return _tags_entry(uid, header, data, author, at)
+    if kind in (MERGE, SPLIT):
+        return _thread_entry(uid, header, data, author, at, kind)
     status = _text(data.get("status"))
     if status not in (None, "open", "pending", "snoozed", "closed"):
         return None
@@ -290,6 +301,39 @@ def _tags_entry(uid: int, header: str, data: dict[str, Any], author: str, at: st
         return None
     change = {"add": added, "remove": removed, "token": token}
     return LogEntry(uid, header, 0, TeamState(), author, at, TAGS, changes=json.dumps(change, sort_keys=True))
+
+
+_MESSAGE_ID = re.compile(r"<?[\x21-\x3b\x3d\x3f-\x7e]{1,900}>?")
+
+
+def _thread_entry(
+    uid: int, header: str, data: dict[str, Any], author: str, at: str, kind: str
+) -> LogEntry | None:
+    """A merge or split: Message-IDs and ids of the shapes the cache holds, nothing else."""
+    message, into, target, token = (
+        data.get("message"),
+        data.get("into", ""),
+        data.get("target"),
+        data.get("token"),
+    )
+    if not all(isinstance(v, str) for v in (message, into, target, token)) or not at:
+        return None
+    if not _MESSAGE_ID.fullmatch(str(message)) or (into and not _MESSAGE_ID.fullmatch(str(into))):
+        return None
+    if (kind == MERGE) != bool(into) or not _CONVERSATION_ID.fullmatch(str(target)):
+        return None
+    if not 0 < len(str(token)) <= 64 or not str(token).isalnum():
+        return None
+    change = {"message": message, "into": into, "target": target, "token": token}
+    return LogEntry(uid, header, 0, TeamState(), author, at, kind, changes=json.dumps(change, sort_keys=True))
+
+
+def build_thread_message(
+    account: AccountConfig, agent: str, kind: str, conversation_id: str, change: dict[str, str], at: str
+) -> bytes:
+    """The message that shares one merge or split (``change``: message, into, target, token)."""
+    payload: dict[str, Any] = {"kind": kind, "conversation": conversation_id, **change}
+    return _message(account, agent, conversation_id, payload, at)
 
 
 def build_tags_message(

@@ -1,0 +1,233 @@
+"""Merges and splits made by hand, in the cache: recorded, replayed by threading, state carried.
+
+A merge or split is a row of ``thread_overrides`` naming messages by Message-ID
+(:class:`supportinbox.domain.threading.Override`), so threading applies it again after
+any re-sync or rebuild. Rows seen in the state folder (``uid``) come first, in the team's
+order; this client's rows not seen back yet follow. A merge also names the conversation
+merged away (``source``) and the one it joined (``target``): before every refresh the
+team state still held under the old id (status, claim, notes, tags, follow-up, status
+history) is carried to the surviving conversation (:func:`carry_merged`), so it is carried
+the same way on every client and after a rebuild.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportinbox.domain.threading import MERGE, SPLIT, Override
+from supportinbox.store import facts
+
+KINDS = (MERGE, SPLIT)
+_ORDER = "ORDER BY uid IS NULL, uid, id"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One recorded merge or split."""
+
+    kind: str
+    message_id: str
+    into: str
+    source: str
+    target: str
+    author: str
+    at: str
+    token: str
+
+
+def load_overrides(conn: sqlite3.Connection) -> list[Override]:
+    """Every merge and split, in the order threading applies them."""
+    return [
+        Override(str(kind), str(mid), str(into))
+        for kind, mid, into in conn.execute(
+            f"SELECT kind, message_id, into_id FROM thread_overrides {_ORDER}"
+        )
+    ]
+
+
+def override_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The threading keys (``i:`` Message-IDs) each merge ties together, for a partial refresh."""
+    return [
+        (f"i:{_key(str(mid))}", f"i:{_key(str(into))}")
+        for mid, into in conn.execute("SELECT message_id, into_id FROM thread_overrides WHERE kind = 'merge'")
+    ]
+
+
+def _key(message_id: str) -> str:
+    cleaned = message_id.strip().strip("<>").strip()
+    return cleaned if cleaned.lower() == cleaned else cleaned.lower()
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def record(conn: sqlite3.Connection, link: Link, *, uid: int | None = None) -> bool:
+    """Store ``link`` (once per token) and mark its conversations for the next refresh.
+
+    ``uid``: the state-folder entry it was read from. Returns whether anything changed.
+    """
+    found = conn.execute("SELECT uid FROM thread_overrides WHERE token = ?", (link.token,)).fetchone()
+    if found is not None:
+        if uid is not None and found[0] is None:
+            # Our own entry came back: from now on it is in the team's order.
+            conn.execute(
+                "UPDATE thread_overrides SET uid = ?, uploaded = 1 WHERE token = ?", (uid, link.token)
+            )
+            _dirty(conn, link)
+            return True
+        return False
+    conn.execute(
+        "INSERT INTO thread_overrides(kind, message_id, into_id, source, target, author, at, token, "
+        "uploaded, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            link.kind,
+            link.message_id,
+            link.into,
+            link.source,
+            link.target,
+            link.author,
+            link.at,
+            link.token,
+            0 if uid is None else 1,
+            uid,
+        ),
+    )
+    _dirty(conn, link)
+    return True
+
+
+def _dirty(conn: sqlite3.Connection, link: Link) -> None:
+    for cid in {link.source, link.target} - {""}:
+        conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (cid,))
+
+
+def pending(conn: sqlite3.Connection) -> list[Link]:
+    """This client's merges and splits not shared yet."""
+    return [
+        Link(*map(str, row))
+        for row in conn.execute(
+            "SELECT kind, message_id, into_id, source, target, author, at, token FROM thread_overrides "
+            "WHERE uploaded = 0 ORDER BY id"
+        )
+    ]
+
+
+def mark_uploaded(conn: sqlite3.Connection, token: str) -> None:
+    conn.execute("UPDATE thread_overrides SET uploaded = 1 WHERE token = ?", (token,))
+
+
+def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return [
+        (str(s), str(t))
+        for s, t in conn.execute(f"SELECT source, target FROM thread_overrides WHERE kind = 'merge' {_ORDER}")
+        if s and t and s != t
+    ]
+
+
+def merged_into(conn: sqlite3.Connection, conversation_id: str) -> str | None:
+    """The conversation ``conversation_id`` was merged into (followed to the survivor), if any."""
+    into = dict(_merges(conn))
+    current, seen = conversation_id, {conversation_id}
+    while current in into and into[current] not in seen:
+        current = into[current]
+        seen.add(current)
+    return None if current == conversation_id else current
+
+
+def merged_sources(conn: sqlite3.Connection, conversation_id: str) -> list[str]:
+    """Every conversation merged into ``conversation_id`` (directly or through another)."""
+    merges = _merges(conn)
+    found: list[str] = []
+    wanted = {conversation_id}
+    changed = True
+    while changed:
+        changed = False
+        for source, target in merges:
+            if target in wanted and source not in wanted:
+                wanted.add(source)
+                found.append(source)
+                changed = True
+    return found
+
+
+_STATE_COLUMNS = "status, snoozed_until, assigned_to, updated_at, updated_by"
+
+
+def carry_merged(conn: sqlite3.Connection) -> list[str]:
+    """Move team state still held under a merged-away id to its survivor; return the survivors.
+
+    Status and snooze: the newer of the two; the claim: the survivor's, else the merged
+    one's; notes, tags and status history: all of both; follow-up: the survivor's, else the
+    merged one's. Cheap when there is nothing to carry (one probe per table and merge).
+    """
+    moved: list[str] = []
+    for source, _ in _merges(conn):
+        target = merged_into(conn, source)
+        if target is None or not _holds_state(conn, source):
+            continue
+        _carry(conn, source, target)
+        moved.append(target)
+    return moved
+
+
+_TABLES = ("conversation_state", "team_sync", "notes", "followups", "tags", "tag_changes")
+
+
+def _holds_state(conn: sqlite3.Connection, cid: str) -> bool:
+    return any(
+        conn.execute(f"SELECT 1 FROM {table} WHERE conversation_id = ? LIMIT 1", (cid,)).fetchone()
+        for table in _TABLES
+    )
+
+
+def _carry(conn: sqlite3.Connection, source: str, target: str) -> None:
+    old = conn.execute(
+        f"SELECT {_STATE_COLUMNS} FROM conversation_state WHERE conversation_id = ?", (source,)
+    )
+    mine = old.fetchone()
+    theirs = conn.execute(
+        f"SELECT {_STATE_COLUMNS} FROM conversation_state WHERE conversation_id = ?", (target,)
+    ).fetchone()
+    if mine is not None and theirs is None:
+        conn.execute(
+            "UPDATE conversation_state SET conversation_id = ? WHERE conversation_id = ?", (target, source)
+        )
+    elif mine is not None and theirs is not None:
+        status, snoozed, holder, at, by = mine
+        if str(at or "") > str(theirs[3] or ""):
+            conn.execute(
+                "UPDATE conversation_state SET status = ?, snoozed_until = ?, updated_at = ?, updated_by = ? "
+                "WHERE conversation_id = ?",
+                (status, snoozed, at, by, target),
+            )
+        if not theirs[2] and holder:
+            conn.execute(
+                "UPDATE conversation_state SET assigned_to = ? WHERE conversation_id = ?", (holder, target)
+            )
+        conn.execute("DELETE FROM conversation_state WHERE conversation_id = ?", (source,))
+    # What the server last agreed on moves only where the survivor has no record of its own,
+    # so a carried claim is not taken for a change made here.
+    for table in ("team_sync", "followups"):
+        if conn.execute(f"SELECT 1 FROM {table} WHERE conversation_id = ?", (target,)).fetchone():
+            conn.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (source,))
+        else:
+            conn.execute(
+                f"UPDATE {table} SET conversation_id = ? WHERE conversation_id = ?", (target, source)
+            )
+    conn.execute(
+        "INSERT OR IGNORE INTO tags(conversation_id, tag) SELECT ?, tag FROM tags WHERE conversation_id = ?",
+        (target, source),
+    )
+    conn.execute("DELETE FROM tags WHERE conversation_id = ?", (source,))
+    for table in ("notes", "tag_changes"):
+        conn.execute(f"UPDATE {table} SET conversation_id = ? WHERE conversation_id = ?", (target, source))
+    facts.rename_conversations(conn, {source: target})
+    conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (target,))
+
+
+def now_text(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
