@@ -25,6 +25,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import reapply_state, refresh_if_stale
 from supportinbox.store.handovers import recount
+from supportinbox.store.threadlinks import carry_merged
 from supportinbox.team import followups, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
@@ -117,6 +118,11 @@ class TeamSyncHook:
                 self._event(db, item.conversation_id, "tags", item.author, item.describe())
         except IMAPClientError as exc:
             self.problems.append(f"tags not exchanged: {one_line(str(exc), limit=200)}")
+        with db.transaction() as tx:
+            carried = carry_merged(tx)
+        if carried:
+            # Notes, tags or a follow-up that came under a merged-away id go with its messages.
+            refresh_if_stale(db, self.config, self.account)
         try:
             server = open_team_server(
                 imap, db, self.account, folders.inbox, recheck_after=MODE_RECHECK_SECONDS
