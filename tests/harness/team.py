@@ -7,10 +7,12 @@ code run exactly as on that teammate's machine.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -172,6 +174,23 @@ def server_registry(dovecot: Dovecot) -> dict[int, str]:
         bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
     entries = [parse_state_message(uid, bytes(bodies[uid][b"BODY[]"])) for uid in uids]
     return registry(e for e in entries if e is not None)
+
+
+def state_entries(dovecot: Dovecot, kinds: tuple[str, ...]) -> list[dict[str, object]]:
+    """The JSON bodies of the state folder's entries of ``kinds``, oldest first."""
+    with client(dovecot) as imap:
+        if not imap.folder_exists(STATE_FOLDER):
+            return []
+        imap.select_folder(STATE_FOLDER, readonly=True)
+        uids = imap.search(["ALL"])
+        bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+    found = []
+    for uid in sorted(bodies):
+        msg = message_from_bytes(bytes(bodies[uid][b"BODY[]"]), policy=policy.default)
+        data = json.loads(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        if data.get("kind") in kinds:
+            found.append(data)
+    return found
 
 
 def team_flags(dovecot: Dovecot, message_id: str) -> set[str]:

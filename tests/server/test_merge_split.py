@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,10 @@ import pytest
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import open_database
 from supportinbox.store.rebuild import rebuild_cache
-from supportinbox.team.statefolder import STATE_FOLDER
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import append, client, make_message
+from tests.harness.mail import append, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import Teammate, make_team
+from tests.harness.team import Teammate, make_team, state_entries
 
 pytestmark = [pytest.mark.server]
 
@@ -51,20 +49,8 @@ def _mailbox(dovecot: Dovecot) -> None:
     )
 
 
-def _entries(dovecot: Dovecot, kinds: tuple[str, ...] = ("merge", "split")) -> list[dict[str, object]]:
-    with client(dovecot) as imap:
-        if not imap.folder_exists(STATE_FOLDER):
-            return []
-        imap.select_folder(STATE_FOLDER, readonly=True)
-        uids = imap.search(["ALL"])
-        bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
-    found = []
-    for uid in sorted(bodies):
-        msg = message_from_bytes(bytes(bodies[uid][b"BODY[]"]), policy=policy.default)
-        data = json.loads(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-        if data.get("kind") in kinds:
-            found.append(data)
-    return found
+def _entries(dovecot: Dovecot) -> list[dict[str, object]]:
+    return state_entries(dovecot, ("merge", "split"))
 
 
 def _check_merged(mate: Teammate, login: str, invoice: str) -> None:

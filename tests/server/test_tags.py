@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
 from supportinbox.domain.tags import TagChange
 from supportinbox.store import conversations as cv
-from supportinbox.team.statefolder import STATE_FOLDER
 from supportinbox.team.tags import tag_and_share
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import make_team
+from tests.harness.team import make_team, state_entries
 
 pytestmark = [pytest.mark.server]
 
@@ -23,19 +21,7 @@ MID = "<tags@customer.test>"
 
 
 def _tag_entries(dovecot: Dovecot) -> list[dict[str, object]]:
-    with client(dovecot) as imap:
-        if not imap.folder_exists(STATE_FOLDER):
-            return []
-        imap.select_folder(STATE_FOLDER, readonly=True)
-        uids = imap.search(["ALL"])
-        bodies = imap.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
-    found = []
-    for uid in sorted(bodies):
-        msg = message_from_bytes(bytes(bodies[uid][b"BODY[]"]), policy=policy.default)
-        data = json.loads(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-        if data.get("kind") == "tags":
-            found.append(data)
-    return found
+    return state_entries(dovecot, ("tags",))
 
 
 def _tags(mate: object, cid: str) -> tuple[str, ...]:
