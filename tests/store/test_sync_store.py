@@ -137,6 +137,10 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
             "INSERT INTO support_events(key, conversation_id, kind, at) "
             "VALUES ('m:<a@x>', 'c', 'customer', 't')"
         )
+        conn.execute(
+            "INSERT INTO thread_overrides(kind, message_id, into_id, at, token) "
+            "VALUES ('merge', '<b@x>', '<a@x>', 't', 'tok1')"
+        )
 
     outcome = rebuild_cache("support")
 
@@ -147,6 +151,7 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         "team_sync": 0,
         "notes": 1,
         "support_events": 1,
+        "thread_overrides": 1,  # a merge made by hand outlives the rebuild
     }
     assert outcome.kept == kept
     assert outcome.backup is None
@@ -154,6 +159,7 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
         assert db.conn.execute("SELECT raw FROM outbox").fetchone()[0] == b"raw"
         assert db.conn.execute("SELECT body FROM notes").fetchall()[0][0] == "n"
+        assert [r[0] for r in db.conn.execute("SELECT token FROM thread_overrides")] == ["tok1"]
         assert db.integrity_ok()
 
 
