@@ -61,11 +61,20 @@ class Queued:
 
 
 def write_forward(
-    ctx: AccountContext, conversation_id: str, to: str, *, note: str = "", excerpt: int | None = None
+    ctx: AccountContext,
+    conversation_id: str,
+    to: str,
+    *,
+    note: str = "",
+    excerpt: int | None = None,
+    attachments: forwarding.AttachmentFetch | None = None,
 ) -> Forward:
-    """The forward of the conversation (its last ``excerpt`` messages) to ``to``, not yet queued."""
+    """The forward of the conversation (its last ``excerpt`` messages) to ``to``, not yet queued.
+
+    ``attachments``: how to fetch the messages' files, which then go with it (else only named).
+    """
     ident, count, msg = forwarding.build(
-        ctx.db, ctx.account, conversation_id, to, note=note, excerpt=excerpt, now=ctx.now()
+        ctx.db, ctx.account, conversation_id, to, note=note, excerpt=excerpt, now=ctx.now(), fetch=attachments
     )
     return Forward(ident, count, msg, note)
 

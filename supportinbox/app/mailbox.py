@@ -22,7 +22,6 @@ from supportinbox.app.context import AccountHome
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
-from supportinbox.mail.attachments import safe_save
 from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.team.server import TeamConflict
@@ -76,8 +75,8 @@ class Mailbox(Protocol):
     def attachments_dir(self) -> Path:
         """Where saved attachments go."""
 
-    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
-        """Fetch one attachment and save it under a safe, new file name."""
+    def fetch_attachment(self, message: MessageView, attachment: dict[str, Any]) -> bytes:
+        """One attachment of a message (as the cache describes it), decoded."""
 
 
 class ServerMailbox:
@@ -158,23 +157,9 @@ class ServerMailbox:
     def attachments_dir(self) -> Path:
         return paths.attachments_dir()
 
-    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
-        """Fetch one attachment from the server and save it under a safe, new file name."""
-        from supportinbox.mail import imap
+    def fetch_attachment(self, message: MessageView, attachment: dict[str, Any]) -> bytes:
+        """Fetch one attachment from the server."""
+        from supportinbox.mail.forwarding import server_attachments
 
-        home = self.home
-        client = imap.connect(home.account_name, home.account)
-        try:
-            size = attachment.get("size")
-            data = imap.fetch_part(
-                client,
-                message.folder,
-                message.uid,
-                str(attachment.get("part") or ""),
-                size if isinstance(size, int) else 0,
-            )
-        except imap.NETWORK_ERRORS as exc:
-            raise imap.describe_network_error(exc, home.account, home.account_name) from None
-        finally:
-            imap.logout(client)
-        return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
+        with server_attachments(self.home.account_name, self.home.account) as fetch:
+            return fetch(message, attachment)

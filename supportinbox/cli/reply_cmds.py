@@ -325,20 +325,31 @@ def reply(
 )
 @click.option("--note", default="", help="A line for them, above the forwarded messages.")
 @click.option("--excerpt", type=click.IntRange(min=1), metavar="N", help="Only the last N messages.")
+@click.option(
+    "--attachments",
+    "with_files",
+    is_flag=True,
+    help="Attach the messages' files (fetched from the server); without it they are only named.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
 @pass_ctx
-def forward(obj: CliContext, conversation: str, to: str, note: str, excerpt: int | None, yes: bool) -> None:
+def forward(
+    obj: CliContext, conversation: str, to: str, note: str, excerpt: int | None, with_files: bool, yes: bool
+) -> None:
     """Forward CONVERSATION (every message, or the last N) to ADDRESS, e.g. to hand it over.
 
     It goes through the outbox like a reply (see 'supportinbox outbox'), as a new message
     "Fwd: SUBJECT" with your note first and each message with its From, Date and Subject;
-    attachments are named, not included. The customer's thread is not touched; the
+    attachments are named, or attached with --attachments. The customer's thread is not touched; the
     forward is recorded on the conversation as an internal note for the team.
     """
     from supportinbox.app import handover
+    from supportinbox.mail.forwarding import server_attachments
 
     ctx = obj.context()
-    written = handover.write_forward(ctx, conversation, to, note=note, excerpt=excerpt)
+    with server_attachments(ctx.account_name, ctx.account) as fetch:
+        files = fetch if with_files else None
+        written = handover.write_forward(ctx, conversation, to, note=note, excerpt=excerpt, attachments=files)
     if not yes:
         if not can_ask():
             raise NoTerminal("no terminal to confirm on; add --yes")

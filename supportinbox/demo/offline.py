@@ -20,7 +20,6 @@ from supportinbox.demo.mailbox import demo_messages
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound
-from supportinbox.mail.attachments import safe_save
 from supportinbox.store import conversations
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.junk import JunkSuspect
@@ -52,7 +51,7 @@ class DemoMailbox:
     def attachments_dir(self) -> Path:
         return paths.data_dir() / "demo-attachments"
 
-    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
+    def fetch_attachment(self, message: MessageView, attachment: dict[str, Any]) -> bytes:
         """Take the attachment from the bundled demo message (there is no server to fetch from)."""
         wanted = str(attachment.get("filename") or "")
         for demo in demo_messages(self.home.now()):
@@ -63,7 +62,7 @@ class DemoMailbox:
             for part in parsed.iter_attachments():
                 if part.get_filename() == wanted:
                     data = part.get_payload(decode=True)
-                    return safe_save(self.attachments_dir(), wanted, data if isinstance(data, bytes) else b"")
+                    return data if isinstance(data, bytes) else b""
         raise NotFound(f"the demo mailbox has no attachment {wanted!r} on this message")
 
     def rescue(self, suspect: JunkSuspect) -> str:

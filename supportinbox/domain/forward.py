@@ -9,6 +9,7 @@ recipient starts a thread of their own, and the customer's thread is not touched
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -21,10 +22,25 @@ from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.templates import trim_line
 
 _AGENT = re.compile(r"[\w.-]{1,64}")
+_MIME_WORD = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
 _FWD = re.compile(r"^\s*(?:(?:fwd?|wg|tr|rv|i)\s*:\s*)+", re.IGNORECASE)
 SEPARATOR = "---------- Forwarded message ----------"
 # Marks a forward (its value: the conversation forwarded): it is no reply to a customer.
 FORWARD_HEADER = "X-Supportinbox-Forward"
+
+
+#: What the attachments of one forward may weigh together (decoded): most mail servers take
+#: 20-25 MB per message, and base64 adds a third.
+MAX_ATTACHED_BYTES = 15 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file that goes with the forward (fetched from the server on demand)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -61,8 +77,10 @@ def _when(date: str | None) -> str:
     return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def forward_body(messages: list[ForwardedMessage], note: str = "") -> str:
-    """The text of the forward: the note, then every message with its headers, oldest first."""
+def forward_body(messages: list[ForwardedMessage], note: str = "", *, attached: bool = False) -> str:
+    """The text of the forward: the note, then every message with its headers, oldest first.
+
+    ``attached``: the messages' attachments go with the forward (else they are only named)."""
     parts: list[str] = []
     if note.strip():
         parts.append(clean(note).strip())
@@ -80,7 +98,8 @@ def forward_body(messages: list[ForwardedMessage], note: str = "") -> str:
         lines += ["", clean(message.body).strip() or "(no text)"]
         if message.attachments:
             names = ", ".join(one_line(a, limit=80) for a in message.attachments)
-            lines += ["", f"(attachments, not forwarded: {names})"]
+            said = "attached" if attached else "attachments, not forwarded"
+            lines += ["", f"({said}: {names})"]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -101,8 +120,11 @@ def build_forward(
     note: str = "",
     now: datetime | None = None,
     conversation_id: str = "",
+    files: Sequence[AttachedFile] | None = None,
 ) -> EmailMessage:
-    """The forward as an :class:`EmailMessage` from the mailbox to ``to``."""
+    """The forward as an :class:`EmailMessage` from the mailbox to ``to``.
+
+    ``files``: the forwarded messages' attachments, attached (None: they are only named)."""
     recipient = forward_address(to)
     if recipient is None:
         raise ReplyError(f"{one_line(to, limit=80)!r} is not an e-mail address to forward to")
@@ -118,7 +140,21 @@ def build_forward(
     if _AGENT.fullmatch(account.agent):
         msg[AGENT_HEADER] = account.agent
     msg[FORWARD_HEADER] = conversation_id if _AGENT.fullmatch(conversation_id) else "yes"
-    text = forward_body(messages, note)
+    text = forward_body(messages, note, attached=files is not None)
     lines = [trim_line(line) for line in text.rstrip("\n").split("\n")]
     msg.set_content("\n".join(lines) + "\n", charset="utf-8")
+    for file in files or ():
+        maintype, _, subtype = file.content_type.partition("/")
+        if not (_MIME_WORD.fullmatch(maintype) and _MIME_WORD.fullmatch(subtype)) or maintype == "text":
+            # A text part would be re-encoded (and its charset guessed): sent as the bytes it was.
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(
+            file.data, maintype=maintype, subtype=subtype, filename=attachment_name(file.filename)
+        )
     return msg
+
+
+def attachment_name(filename: str) -> str:
+    """The file name a forwarded attachment carries: one line, no path, never empty."""
+    name = one_line(filename, limit=120).replace("/", "_").replace("\\", "_").strip(". ")
+    return name or "attachment"

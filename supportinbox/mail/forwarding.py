@@ -10,14 +10,25 @@ as a note.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.forward import ForwardedMessage, build_forward
+from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.forward import MAX_ATTACHED_BYTES, AttachedFile, ForwardedMessage, build_forward
+from supportinbox.domain.replies import ReplyError
 from supportinbox.mail.outbox import queue_reply
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
+
+if TYPE_CHECKING:
+    from imapclient import IMAPClient
+
+#: How a forward gets one attachment of a message: its bytes, decoded.
+AttachmentFetch = Callable[[MessageView, dict[str, Any]], bytes]
 
 
 def build(
@@ -29,10 +40,12 @@ def build(
     note: str = "",
     excerpt: int | None = None,
     now: datetime | None = None,
+    fetch: AttachmentFetch | None = None,
 ) -> tuple[str, int, EmailMessage]:
     """(conversation id, how many messages, the forward) for ``conversation_id``.
 
-    ``excerpt``: only its last N messages (oldest first among them).
+    ``excerpt``: only its last N messages (oldest first among them). ``fetch``: how to get
+    their attachments, which then go with the forward (without it they are only named).
     """
     detail = get_conversation(db, conversation_id, now)
     messages = detail.messages[-excerpt:] if excerpt else detail.messages
@@ -48,10 +61,73 @@ def build(
         )
         for m in messages
     ]
+    files = None if fetch is None else _attached(messages, fetch)
     msg = build_forward(
-        forwarded, account, to, subject=detail.summary.subject, note=note, now=now, conversation_id=detail.id
+        forwarded,
+        account,
+        to,
+        subject=detail.summary.subject,
+        note=note,
+        now=now,
+        conversation_id=detail.id,
+        files=files,
     )
     return detail.summary.id, len(forwarded), msg
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _attached(messages: list[MessageView], fetch: AttachmentFetch) -> list[AttachedFile]:
+    """The messages' attachments, fetched; refused before fetching when they are too big."""
+    wanted = [(m, a) for m in messages for a in m.attachments]
+    expected = sum(int(a.get("size") or 0) for _, a in wanted)
+    too_big = (
+        f"more than the {_megabytes(MAX_ATTACHED_BYTES)} a forward carries: forward without the "
+        "attachments, or only the last messages (--excerpt N)"
+    )
+    if expected > MAX_ATTACHED_BYTES:
+        raise ReplyError(f"the attachments are about {_megabytes(expected)} together, {too_big}")
+    files = [
+        AttachedFile(str(a.get("filename") or "attachment"), str(a.get("content_type") or ""), fetch(m, a))
+        for m, a in wanted
+    ]
+    actual = sum(len(f.data) for f in files)
+    if actual > MAX_ATTACHED_BYTES:
+        raise ReplyError(f"the attachments are {_megabytes(actual)} together, {too_big}")
+    return files
+
+
+@contextmanager
+def server_attachments(account_name: str, account: AccountConfig) -> Iterator[AttachmentFetch]:
+    """Fetch attachments from the account's IMAP server, on one connection opened when the
+    first one is asked for (none without attachments), closed afterwards."""
+    from supportinbox.mail import imap
+
+    client: IMAPClient | None = None
+
+    def fetch(message: MessageView, attachment: dict[str, Any]) -> bytes:
+        nonlocal client
+        try:
+            if client is None:
+                client = imap.connect(account_name, account)
+            size = attachment.get("size")
+            return imap.fetch_part(
+                client,
+                message.folder,
+                message.uid,
+                str(attachment.get("part") or ""),
+                size if isinstance(size, int) else 0,
+            )
+        except imap.NETWORK_ERRORS as exc:
+            raise imap.describe_network_error(exc, account, account_name) from None
+
+    try:
+        yield fetch
+    finally:
+        if client is not None:
+            imap.logout(client)
 
 
 def queue(db: Database, msg: EmailMessage) -> int:

@@ -323,6 +323,10 @@ class InboxService:
         found = set(known_agents(self.reader.conn)) | set(self.account.agents)
         return sorted(found - {self.account.agent})
 
+    def attachment_count(self, conversation_id: str) -> int:
+        """How many attachments the conversation's messages carry (what a forward could attach)."""
+        return sum(len(m.attachments) for m in self.conversation(conversation_id).messages)
+
     def handovers(self, conversation_id: str) -> int:
         """How often the conversation was handed over (the practice: at most once)."""
         from supportinbox.store.handovers import handover_count
@@ -340,14 +344,23 @@ class InboxService:
         return f"Handed over to {agent}"
 
     def forward(
-        self, conversation_id: str, to: str, note: str = "", excerpt: int | None = None
+        self,
+        conversation_id: str,
+        to: str,
+        note: str = "",
+        excerpt: int | None = None,
+        *,
+        attachments: bool = False,
     ) -> SendResult:
         """Forward the conversation (its last ``excerpt`` messages) to ``to`` through the outbox,
         recorded on it as a note; sent at once by :attr:`sender` (a failure waits in the outbox)."""
         from supportinbox.app import handover
 
         with self.home.open() as ctx:
-            written = handover.write_forward(ctx, conversation_id, to, note=note, excerpt=excerpt)
+            files = self.mailbox.fetch_attachment if attachments else None
+            written = handover.write_forward(
+                ctx, conversation_id, to, note=note, excerpt=excerpt, attachments=files
+            )
             queued = handover.queue_forward(ctx, written, share=False)
         self._touch(written.conversation_id)
         return self.sender.deliver(queued.outbox_id)
@@ -438,7 +451,10 @@ class InboxService:
 
     def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
         """Fetch one attachment and save it under a safe, new file name."""
-        return self.mailbox.save_attachment(message, attachment)
+        from supportinbox.mail.attachments import safe_save
+
+        data = self.mailbox.fetch_attachment(message, attachment)
+        return safe_save(self.attachments_dir(), str(attachment.get("filename") or ""), data)
 
     # -- replies ----------------------------------------------------------------------------
 

@@ -112,3 +112,27 @@ def test_an_excerpt_and_the_mistakes(
     text = smtp_server.received[0].message.get_content().replace("\r\n", "\n")
     assert "Still failing" in text and "error 42" not in text
     assert text.startswith("---------- Forwarded message ----------")  # no note, no empty line
+
+
+def test_attachments_go_with_the_forward_when_asked(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, _thread())
+    cid = setup.conversation_of(Q2)
+    done = run_cli(capsys, "forward", cid, "--to", "bob@partner.test", "--attachments", "-y")
+    assert done.code == 0, done.err
+    msg = smtp_server.received[0].message
+    (part,) = msg.iter_attachments()
+    assert part.get_filename() == "screenshot.png"
+    assert part.get_payload(decode=True) == b"\x89PNG fake"  # the server's bytes, fetched on demand
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "(attached: screenshot.png)" in text
+
+    # Unreachable server: one line saying what, nothing queued.
+    dovecot.stop()
+    try:
+        down = run_cli(capsys, "forward", cid, "--to", "bob@partner.test", "--attachments", "-y")
+    finally:
+        dovecot.start()
+    assert down.code != 0 and "\n" not in down.err.strip() and "Traceback" not in down.err, down.err
+    assert len(store.list_rows(setup.db.conn)) == 1

@@ -6,10 +6,12 @@ forward goes out once and that the teammate sees who has it, and why, after thei
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Label
+from textual.widgets import Checkbox, Input, Label
 
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
@@ -139,3 +141,29 @@ async def test_a_forward_and_a_hand_over_reach_the_servers_and_the_teammate(
     ]
     assert "Forwarded to sso-team@partner.test (1 message): Logs attached?" in bodies
     assert "Handed over to bob by alice: you own SSO" in bodies
+
+
+@pilot_test
+async def test_forward_key_attaches_the_files_when_ticked(supportinbox_home: Path) -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("F")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ForwardModal)
+        box = modal.query_one("#forward-files", Checkbox)
+        assert "attach the 1 file" in str(box.label)
+        await pilot.press(*"billing@acme.example", "enter", "tab", "space")
+        await settle(pilot)
+        assert box.value
+        modal.query_one("#forward-note", Input).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any((supportinbox_home / "data" / "demo-sent").glob("*.eml")))
+        (sent,) = (supportinbox_home / "data" / "demo-sent").glob("*.eml")
+        msg = message_from_bytes(sent.read_bytes(), policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        (part,) = msg.iter_attachments()
+        assert part.get_filename() == "invoice-2291.pdf"
+        assert part.get_payload(decode=True).startswith(b"%PDF")  # type: ignore[union-attr]

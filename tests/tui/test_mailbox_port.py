@@ -51,8 +51,8 @@ class RecordingMailbox:
     def attachments_dir(self) -> Path:
         return self.inner.attachments_dir()
 
-    def save_attachment(self, message: MessageView, attachment: dict[str, Any]) -> Path:
-        return self.inner.save_attachment(message, attachment)
+    def fetch_attachment(self, message: MessageView, attachment: dict[str, Any]) -> bytes:
+        return self.inner.fetch_attachment(message, attachment)
 
 
 @pilot_test

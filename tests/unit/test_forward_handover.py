@@ -9,6 +9,8 @@ import pytest
 from supportinbox.config import parse_config
 from supportinbox.domain import handover
 from supportinbox.domain.forward import (
+    MAX_ATTACHED_BYTES,
+    AttachedFile,
     ForwardedMessage,
     build_forward,
     forward_body,
@@ -73,6 +75,55 @@ def test_the_forward_is_a_new_message_from_the_mailbox() -> None:
             build_forward([LINA], ACCOUNT, bad, subject="x")
     with pytest.raises(ReplyError, match="nothing to forward"):
         build_forward([], ACCOUNT, "bob@partner.test", subject="x")
+
+
+def test_attachments_go_with_the_forward_as_the_bytes_they_were() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    files = [
+        AttachedFile("screen.png", "image/png", png),
+        AttachedFile("../../etc/notes.txt\r\nX-Evil: 1", "text/plain", "naïve\r\n".encode("latin-1")),
+        AttachedFile("", "not a type", b"x"),
+    ]
+    msg = build_forward([LINA], ACCOUNT, "bob@partner.test", subject="x", files=files)
+    raw = to_bytes(msg)
+    assert b"X-Evil: 1\r\n" not in raw
+    parts = list(msg.iter_attachments())
+    assert [p.get_filename() for p in parts] == ["screen.png", "_.._etc_notes.txt X-Evil: 1", "attachment"]
+    assert [p.get_content_type() for p in parts] == [
+        "image/png",
+        "application/octet-stream",  # text is sent as it was, never re-encoded
+        "application/octet-stream",
+    ]
+    assert [p.get_payload(decode=True) for p in parts] == [f.data for f in files]
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "(attached: screen.png)" in text and "not forwarded" not in text
+
+
+def test_attachments_too_big_for_a_forward_are_refused_before_fetching() -> None:
+    from supportinbox.domain.conversation import MessageView
+    from supportinbox.mail.forwarding import _attached
+
+    big = {"filename": "video.mp4", "content_type": "video/mp4", "size": MAX_ATTACHED_BYTES + 1, "part": "2"}
+    message = MessageView.__new__(MessageView)
+    object.__setattr__(message, "attachments", [big])
+    fetched: list[str] = []
+
+    def fetch(m: MessageView, a: dict[str, object]) -> bytes:
+        fetched.append(str(a["filename"]))
+        return b""
+
+    with pytest.raises(ReplyError, match=r"about 15\.0 MB together, more than the 15\.0 MB"):
+        _attached([message], fetch)
+    assert fetched == []
+    # A size the server under-reported is caught after the fetch.
+    small = {**big, "size": 10}
+
+    def lying(m: MessageView, a: dict[str, object]) -> bytes:
+        return b"\0" * (MAX_ATTACHED_BYTES + 1)
+
+    object.__setattr__(message, "attachments", [small])
+    with pytest.raises(ReplyError, match="without the attachments"):
+        _attached([message], lying)
 
 
 def test_hand_overs_are_counted_from_their_notes() -> None:

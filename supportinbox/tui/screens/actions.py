@@ -223,7 +223,9 @@ class ConversationActions(AppScreen):
                 return
 
             def apply() -> Change:
-                result = service.forward(summary.id, choice.to, choice.note, choice.excerpt)
+                result = service.forward(
+                    summary.id, choice.to, choice.note, choice.excerpt, attachments=choice.attachments
+                )
                 self.app.call_from_thread(self.inbox_app.outbox_changed)
                 to = one_line(choice.to, limit=60)
                 if result.sent:
@@ -237,7 +239,8 @@ class ConversationActions(AppScreen):
 
             self._change(apply)
 
-        self.app.push_screen(ForwardModal(summary.subject, summary.message_count), chosen)
+        files = service.attachment_count(summary.id)
+        self.app.push_screen(ForwardModal(summary.subject, summary.message_count, files), chosen)
 
     def action_note(self) -> None:
         summary = self._target()

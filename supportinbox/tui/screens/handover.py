@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label
+from textual.widgets import Checkbox, Input, Label
 
 from supportinbox.config import is_agent_name
 from supportinbox.domain.forward import forward_address
@@ -37,6 +37,7 @@ class ForwardChoice:
     to: str
     excerpt: int | None
     note: str
+    attachments: bool = False
 
 
 class HandOverModal(ModalScreen[HandOver | None]):
@@ -113,10 +114,11 @@ class ForwardModal(ModalScreen[ForwardChoice | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="forward_cancel", priority=True)]  # noqa: RUF012
 
-    def __init__(self, subject: str, messages: int) -> None:
+    def __init__(self, subject: str, messages: int, files: int = 0) -> None:
         super().__init__(classes="modal")
         self._subject = subject
         self._messages = messages
+        self._files = files  # attachments in the conversation
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -128,6 +130,12 @@ class ForwardModal(ModalScreen[ForwardChoice | None]):
                 id="forward-excerpt",
                 type="integer",
             )
+            if self._files:
+                plural = "" if self._files == 1 else "s"
+                yield Checkbox(
+                    f"attach the {self._files} file{plural} (fetched from the server; else only named)",
+                    id="forward-files",
+                )
             yield Input(placeholder="a line for them, above the messages (optional)", id="forward-note")
             yield Label(
                 safe.line(
@@ -157,7 +165,9 @@ class ForwardModal(ModalScreen[ForwardChoice | None]):
         to, excerpt = self._to(), self._excerpt()
         if to is not None and excerpt != -1:
             note = self.query_one("#forward-note", Input).value.strip()
-            self.dismiss(ForwardChoice(to, excerpt, note))
+            files = self.query("#forward-files")
+            attach = bool(files) and files.first(Checkbox).value
+            self.dismiss(ForwardChoice(to, excerpt, note, attach))
 
     def _to(self) -> str | None:
         field = self.query_one("#forward-to", Input)
