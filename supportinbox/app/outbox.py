@@ -9,10 +9,16 @@ teammate check.
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportinbox.app.context import AccountContext
+from supportinbox.errors import NotFound, UserError
 from supportinbox.mail.outbox import SendReport, send_due
 from supportinbox.team.collision import send_anyway_checks, send_checks
+
+if TYPE_CHECKING:
+    from supportinbox.mail.drafts import Draft
 
 
 def send(
@@ -37,3 +43,56 @@ def send(
         password=password,
         held=held,
     )
+
+
+def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = None) -> Draft:
+    """A reply the outbox keeps for the user (a draft kept because the customer wrote first,
+    or one held for a teammate) as a draft again: its text, answering the customer's latest
+    message.
+
+    Nothing changes in the outbox: the old reply is dropped by :func:`replace` when the new
+    one goes out or is scheduled, so an edit given up never loses it.
+    """
+    from supportinbox.mail import drafts
+    from supportinbox.mail.outbox import reply_text
+    from supportinbox.store import outbox as outbox_store
+
+    row = outbox_store.get(ctx.db.conn, outbox_id)
+    if row is None:
+        raise NotFound(f"no reply #{outbox_id} in the outbox")
+    if row.conversation_id is None:
+        raise UserError(f"#{outbox_id} is a forward, not a reply: discard it and forward again")
+    if row.status not in outbox_store.CANCELLABLE:
+        raise UserError(f"reply #{outbox_id} is {row.status}: it can no longer be edited")
+    if row.status not in outbox_store.ON_REQUEST:
+        # A queued or failed reply may leave by itself meanwhile: editing a copy could send two.
+        raise UserError(
+            f"reply #{outbox_id} is {row.status} and may still leave by itself: only a kept draft "
+            "or a held reply is edited again (discard this one to write it anew)"
+        )
+    _, text = reply_text(row)
+    draft = drafts.prepare_draft(
+        ctx.db,
+        ctx.config,
+        ctx.account,
+        row.conversation_id,
+        None,
+        templates_dir=templates_dir,
+        today=ctx.now().date(),
+        now=ctx.now(),
+    )
+    return drafts.with_body(draft, text)
+
+
+def replace(ctx: AccountContext, old_id: int, new_id: int) -> None:
+    """The edited copy ``new_id`` of a reopened reply takes its place: the old one is dropped
+    (before the copy is sent, or once it is scheduled). Should the old one have started to
+    send meanwhile (sent by hand elsewhere), the copy is dropped instead: never two replies."""
+    from supportinbox.mail.outbox import cancel
+
+    if not cancel(ctx.db, old_id):
+        cancel(ctx.db, new_id)
+        raise UserError(
+            f"reply #{old_id} was sent meanwhile, so its edited copy #{new_id} was not: "
+            "see the outbox ('supportinbox outbox')"
+        )

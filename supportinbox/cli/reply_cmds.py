@@ -102,8 +102,9 @@ def held_advice(outbox_id: int) -> str:
 def draft_advice(outbox_id: int) -> str:
     """What to do with a reply the customer overtook."""
     return (
-        f"'supportinbox outbox show {outbox_id}' shows it, 'supportinbox outbox retry {outbox_id}' "
-        f"sends it as it is, 'supportinbox outbox discard {outbox_id}' drops it"
+        f"'supportinbox outbox edit {outbox_id}' edits it to answer the latest message, "
+        f"'supportinbox outbox retry {outbox_id}' sends it as it is, "
+        f"'supportinbox outbox discard {outbox_id}' drops it"
     )
 
 
@@ -502,6 +503,46 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
         click.echo("nothing to send")
         return
     _report(report)
+
+
+@outbox_group.command("edit")
+@click.argument("outbox_id", type=int)
+@click.option(
+    "--body-file",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="The new text (- for stdin); else $EDITOR opens.",
+)
+@pass_ctx
+def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
+    """Edit a kept draft or a held reply again, then send it.
+
+    The copy answers the customer's latest message (a draft was kept because they wrote
+    again); the old reply is dropped when the copy is sent, so giving up the edit (an empty
+    or unchanged text) leaves it in the outbox as it was.
+    """
+    ctx = obj.context()
+    draft = outbox_use.reopen(ctx, outbox_id)
+    if body_file is not None:
+        with click.open_file(body_file, encoding="utf-8") as handle:
+            body = str(handle.read())
+    else:
+        if not can_ask():
+            raise NoTerminal("no terminal for $EDITOR; give the text with --body-file")
+        edited = click.edit(draft.body, extension=".txt")
+        if edited is None or edited.strip() == draft.body.strip():
+            click.echo(f"unchanged: reply #{outbox_id} stays in the outbox as it was")
+            return
+        body = edited
+    final = drafts.with_body(draft, body)
+    msg = drafts.draft_message(final, ctx.config, ctx.account, now=ctx.now())
+    delay = ctx.config.replies.undo_seconds_cli
+    new_id = drafts.queue_draft(ctx.db, final, msg, delay)
+    readstate.read_on_reply(ctx.db, ctx.config, ctx.account, final.conversation_id)
+    if delay > 0:
+        _wait_for_undo(obj, new_id, delay)
+    outbox_use.replace(ctx, outbox_id, new_id)
+    click.echo(f"sending #{new_id} in place of #{outbox_id}", err=True)
+    _report(outbox_use.send(ctx, ids=[new_id], force=True))
 
 
 @outbox_group.command("discard")

@@ -275,12 +275,15 @@ class SupportInboxApp(App[None]):
             return False
         return self.service.push_changes()
 
-    def send_reply(self, outbox_id: int) -> None:
-        """Send a queued reply in the background (its undo window is over)."""
-        self._deliver(outbox_id)
+    def send_reply(self, outbox_id: int, *, replaces: int | None = None) -> None:
+        """Send a queued reply in the background (its undo window is over); ``replaces``: the
+        outbox reply it is an edited copy of, dropped first."""
+        self._deliver(outbox_id, replaces)
 
     @work(thread=True, exit_on_error=False, group="send", description="Sending a reply")
-    def _deliver(self, outbox_id: int) -> SendResult:
+    def _deliver(self, outbox_id: int, replaces: int | None = None) -> SendResult:
+        if replaces is not None:
+            self.service.replace(replaces, outbox_id)
         return self.service.deliver(outbox_id)
 
     # -- the outbox ---------------------------------------------------------------------------

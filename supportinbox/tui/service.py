@@ -519,6 +519,22 @@ class InboxService:
             readstate.read_on_reply(db, self.config, self.account, final.conversation_id)
             return outbox_id
 
+    def reopen(self, outbox_id: int) -> drafts.Draft:
+        """A kept draft or held reply of the outbox, as a draft for the editor (see
+        :func:`supportinbox.app.outbox.reopen`)."""
+        from supportinbox.app import outbox as outbox_use
+
+        with self.home.open() as ctx:
+            return outbox_use.reopen(ctx, outbox_id, templates_dir=self.templates_dir())
+
+    def replace(self, old_id: int, new_id: int) -> None:
+        """The edited copy ``new_id`` takes the place of ``old_id`` (see
+        :func:`supportinbox.app.outbox.replace`)."""
+        from supportinbox.app import outbox as outbox_use
+
+        with self.home.open() as ctx:
+            outbox_use.replace(ctx, old_id, new_id)
+
     def reply_to_all(self, conversation_ids: Sequence[str], template: Template) -> list[str]:
         """Answer every conversation with ``template``, each its own reply; what went wrong, if anything.
 

@@ -115,3 +115,53 @@ def test_the_customer_writing_first_keeps_it_as_a_draft_until_the_user_decides(
     assert sent.code == 0, sent.err
     assert "#1 sent" in sent.out
     assert len(smtp_server.received) == 1
+
+
+def test_a_kept_draft_is_edited_and_sent_in_its_place(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [_question()], extra="\n[replies]\nundo_seconds_cli = 0\n"
+    )
+    conversation = setup.conversation_of(MID)
+    assert run_cli(capsys, "reply", conversation, "-t", "login-help", "--send-in", "3h", "-y").code == 0
+    (row,) = store.list_rows(setup.db.conn)
+    latest = "<later-3@customer.test>"
+    append(
+        dovecot,
+        [
+            make_message(
+                sender="Lina Haddad <lina@customer.test>",
+                subject="Re: Cannot log in",
+                message_id=latest,
+                in_reply_to=MID,
+                references=MID,
+                body="It also fails on my phone.",
+            )
+        ],
+    )
+    synced = run_cli(capsys, "sync")
+    assert "'supportinbox outbox edit 1' edits it to answer the latest message" in synced.err, synced.err
+
+    # Nothing to edit with: the draft stays as it was.
+    refused = run_cli(capsys, "outbox", "edit", "1")  # no terminal for $EDITOR
+    assert refused.code == 11 and "--body-file" in refused.err, refused
+    queued_one = store.list_rows(setup.db.conn)[0]
+    assert queued_one.status == "draft"
+
+    text = tmp_path / "reply.txt"
+    text.write_text("Hi Lina,\n\non the phone too: please update the app to 4.2.\n\nAlex\n")
+    edited = run_cli(capsys, "outbox", "edit", "1", "--body-file", str(text))
+    assert edited.code == 0, edited.err
+    assert "sending #2 in place of #1" in edited.err and "#2 sent" in edited.out
+    (received,) = smtp_server.received
+    assert received.message["In-Reply-To"] == latest
+    assert "please update the app to 4.2" in received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert store.get(setup.db.conn, row.id).status == "cancelled"  # type: ignore[union-attr]
+
+    again = run_cli(capsys, "outbox", "edit", "2", "--body-file", str(text))
+    assert again.code != 0 and "reply #2 is sent: it can no longer be edited" in again.err, again

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, TextArea
 
 from supportinbox import paths
 from supportinbox.config import load_config
-from supportinbox.mail.outbox import clock_time
+from supportinbox.mail.outbox import clock_time, reply_text
 from supportinbox.store import outbox as outbox_store
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
@@ -161,10 +161,83 @@ async def test_the_customer_writing_first_keeps_the_scheduled_reply_as_a_draft(
         assert isinstance(app.screen, OutboxScreen)
         assert app.screen.query_one(DataTable).get_row_at(0)[1].plain == "draft: customer wrote"
         why = _text(app)
-        assert "Kept as a draft: r sends it as it is, d drops it" in why, why
+        assert (
+            "Kept as a draft: e edits it to answer the customer's latest message, r sends it as it is" in why
+        ), why
         await pilot.press("r")  # the user decides: as it is
         await wait_until(pilot, lambda: len(smtp_server.received) == 1)
         await settle(pilot)
         sent = outbox_store.get(app.service.reader.conn, row.id)
         assert sent is not None and sent.status == "sent"
         assert smtp_server.received[0].message["In-Reply-To"] == MID
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_kept_draft_is_edited_again_and_answers_the_latest_message(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    app = _server_app(supportinbox_home, dovecot, smtp_server)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        app.screen.query_one(Input).value = "tomorrow 09:00"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.service.outbox_rows()) == 1)
+        (row,) = app.service.outbox_rows()
+        written = outbox_store.get(app.service.reader.conn, row.id)
+        assert written is not None
+        later = "<later-tui-3@customer.test>"
+        append(
+            dovecot,
+            [
+                make_message(
+                    sender="Lina Haddad <lina@customer.test>",
+                    subject="Re: Cannot log in",
+                    message_id=later,
+                    in_reply_to=MID,
+                    references=MID,
+                    body="Also: the app shows error 42 on my phone.",
+                )
+            ],
+        )
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any("not sent" in s for s in _said(app)))
+        await pilot.press("O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+
+        # Opened and left unchanged: the kept draft stays as it was.
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen) and editor.replaces == row.id
+        assert editor.body == reply_text(written)[1]  # the text as it was kept
+        assert editor.draft.original.message_id == later  # it answers the latest message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        kept = outbox_store.get(app.service.reader.conn, row.id)
+        assert kept is not None and kept.status == "draft"
+
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        area = editor.query_one("#reply-body", TextArea)
+        area.load_text("On the phone too: please update the app to 4.2.\n\n" + area.text)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter")  # send now, skipping the undo countdown
+        await wait_until(pilot, lambda: len(smtp_server.received) == 1)
+        await settle(pilot)
+        (sent,) = smtp_server.received
+        assert sent.message["In-Reply-To"] == later
+        body = sent.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert body.startswith("On the phone too: please update the app to 4.2.")
+        dropped = outbox_store.get(app.service.reader.conn, row.id)
+        assert dropped is not None and dropped.status == "cancelled"
+        assert app.service.outbox_rows() == []

@@ -121,9 +121,12 @@ class ReplyEditorScreen(AppScreen):
         Binding("escape", "discard", "Discard", id="discard", tooltip="Back without sending", priority=True),
     ]
 
-    def __init__(self, draft: Draft) -> None:
+    def __init__(self, draft: Draft, *, replaces: int | None = None) -> None:
         super().__init__(id="reply-editor")
         self.draft = draft
+        # The outbox reply this edit replaces (a kept draft reopened): dropped once this one
+        # is sent or scheduled, never before, so giving up the edit loses nothing.
+        self.replaces = replaces
         self._outbox_id: int | None = None
         self._sent_to: Addressees | None = None
 
@@ -210,7 +213,11 @@ class ReplyEditorScreen(AppScreen):
         thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Scheduling the reply"
     )
     def _queue_later(self, body: str, when: datetime) -> Scheduled:
-        return Scheduled(self.inbox_app.service.queue(self.draft, body, send_at=when), when)
+        service = self.inbox_app.service
+        outbox_id = service.queue(self.draft, body, send_at=when)
+        if self.replaces is not None:
+            service.replace(self.replaces, outbox_id)
+        return Scheduled(outbox_id, when)
 
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Cancelling the reply"
@@ -261,7 +268,7 @@ class ReplyEditorScreen(AppScreen):
         if outbox_id is None:
             return
         if send:
-            self.inbox_app.send_reply(outbox_id)
+            self.inbox_app.send_reply(outbox_id, replaces=self.replaces)
             self.dismiss(None)
         else:
             self._outbox_id = None

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
+from supportinbox.errors import UserError
 from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
@@ -48,6 +49,13 @@ class OutboxScreen(AppScreen):
             tooltip="Send a held reply although a teammate got there first",
         ),
         Binding("d", "discard", "Discard", id="outbox_discard", tooltip="Drop this reply: it is never sent"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="outbox_edit",
+            tooltip="Edit a kept draft or a held reply again (it answers the customer's latest message)",
+        ),
         Binding("enter", "open", "Conversation", id="outbox_open", tooltip="Read the conversation"),
         Binding("j", "cursor(1)", "Down", show=False, id="outbox_down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="outbox_up"),
@@ -158,14 +166,16 @@ class OutboxScreen(AppScreen):
         if row.status == OutboxStatus.HELD:
             advice = (
                 f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
+                f"{app.key_for('outbox_edit', 'e')} edits it again, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
                 f"{app.key_for('outbox_retry', 'r')} asks the server again."
             )
         elif row.status == OutboxStatus.DRAFT:
             advice = (
-                f"Kept as a draft: {app.key_for('outbox_retry', 'r')} sends it as it is, "
+                f"Kept as a draft: {app.key_for('outbox_edit', 'e')} edits it to answer the "
+                f"customer's latest message, {app.key_for('outbox_retry', 'r')} sends it as it is, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
-                f"{app.key_for('outbox_open', 'enter')} opens the conversation to answer again."
+                f"{app.key_for('outbox_open', 'enter')} opens the conversation."
             )
         elif row.scheduled:
             advice = (
@@ -253,6 +263,19 @@ class OutboxScreen(AppScreen):
             ),
             answered,
         )
+
+    def action_edit(self) -> None:
+        row = self._target()
+        if row is None:
+            return
+        try:
+            draft = self.inbox_app.service.reopen(row.id)
+        except UserError as exc:
+            self.inbox_app.show_error(exc)
+            return
+        from supportinbox.tui.screens.editor import ReplyEditorScreen
+
+        self.app.push_screen(ReplyEditorScreen(draft, replaces=row.id))
 
     def action_open(self) -> None:
         row = self._target()
