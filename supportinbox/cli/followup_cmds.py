@@ -8,13 +8,13 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from supportinbox.app.followups import set_followup
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _local, parse_moment
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 from supportinbox.store.followups import list_active
-from supportinbox.team.followups import set_and_share
 
 
 @cli.command()
@@ -36,9 +36,9 @@ def followup(
         raise UserError("give exactly one of --in 3d, --at TIME or --clear")
     if clear and note:
         raise UserError("--note goes with --in or --at, not with --clear")
-    name, account = obj.account()
-    due = None if clear else parse_moment(span, at, datetime.now(UTC), span_flag="--in", at_flag="--at")
-    result = set_and_share(obj.db(), name, account, conversation_id, due, note)
+    ctx = obj.context()
+    due = None if clear else parse_moment(span, at, ctx.now(), span_flag="--in", at_flag="--at")
+    result = set_followup(ctx, conversation_id, due, note)
     click.echo(one_line(result.message, limit=300))
 
 

@@ -6,12 +6,12 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from supportinbox.app import tags as tag_use
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.domain.tags import parse_changes
 from supportinbox.store.tags import tag_counts
-from supportinbox.team.tags import tag_and_share
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
@@ -23,8 +23,7 @@ def tag(obj: CliContext, conversation_id: str, changes: tuple[str, ...]) -> None
 
     Teammates see them at once when the server is reachable, else after the next sync.
     """
-    name, account = obj.account()
-    result = tag_and_share(obj.db(), name, account, conversation_id, parse_changes(changes))
+    result = tag_use.tag(obj.context(), conversation_id, parse_changes(changes))
     click.echo(one_line(result.message, limit=300))
 
 

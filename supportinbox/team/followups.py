@@ -16,11 +16,8 @@ from datetime import datetime
 from imapclient import IMAPClient
 
 from supportinbox.config import AccountConfig
-from supportinbox.store import followups as store_followups
-from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import statefolder
-from supportinbox.team.share import share_now, waiting
 
 log = logging.getLogger(__name__)
 
@@ -102,44 +99,6 @@ def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[li
     if not statefolder.sync_log(imap, db, create=False):
         return [], []
     return take_newest(db, account.agent)
-
-
-@dataclass(frozen=True)
-class Shared:
-    """What setting a follow-up did. ``online`` is False when it waits for the next sync."""
-
-    conversation_id: str
-    message: str
-    online: bool
-    due_at: datetime | None = None
-
-
-def set_and_share(
-    db: Database,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    due_at: datetime | None,
-    note: str = "",
-    *,
-    password: str | None = None,
-    now: datetime | None = None,
-) -> Shared:
-    """Set (``due_at`` ``None``: clear) a conversation's follow-up and share it when online.
-
-    The one home of the follow-up action for the CLI and the TUI; may run in a worker thread.
-    """
-    ident = resolve_id(db, conversation_id)
-    store_followups.set_followup(db, ident, due_at, note, agent=account.agent, now=now)
-    what = f"follow-up on {ident} for {local_time(due_at)}" if due_at else f"follow-up on {ident} cleared"
-    why = share_now(account_name, account, lambda imap: upload_pending(imap, db, account), password=password)
-    return Shared(ident, waiting(what, why), why is None, due_at)
-
-
-def said(result: Shared) -> str:
-    """What setting a follow-up did, in a few words for a toast."""
-    what = f"Follow-up {local_time(result.due_at)}" if result.due_at else "Follow-up removed"
-    return what + ("" if result.online else " here; the next sync shares it")
 
 
 def local_time(when: datetime) -> str:

@@ -16,10 +16,8 @@ from imapclient import IMAPClient
 from supportinbox.config import AccountConfig
 from supportinbox.domain.tags import TagChange
 from supportinbox.store import tags as store_tags
-from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
 from supportinbox.team import statefolder
-from supportinbox.team.share import share_now, waiting
 
 log = logging.getLogger(__name__)
 
@@ -95,36 +93,3 @@ def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[li
     if not statefolder.sync_log(imap, db, create=False):
         return [], []
     return take_new(db, account.agent)
-
-
-@dataclass(frozen=True)
-class Tagged:
-    """What a tag change did: the tags now, and whether the team has it yet."""
-
-    conversation_id: str
-    tags: list[str]
-    online: bool
-    message: str
-
-
-def tag_and_share(
-    db: Database,
-    account_name: str,
-    account: AccountConfig,
-    conversation_id: str,
-    change: TagChange,
-    *,
-    password: str | None = None,
-) -> Tagged:
-    """Change a conversation's tags here and share the change when online (CLI and TUI)."""
-    ident = resolve_id(db, conversation_id)
-    tags = store_tags.change_tags(db, ident, change, agent=account.agent)
-    what = f"{ident} tags: {' '.join(tags) or '(none)'}"
-    why = share_now(account_name, account, lambda imap: upload_pending(imap, db, account), password=password)
-    return Tagged(ident, tags, why is None, waiting(what, why))
-
-
-def said(tags: list[str], online: bool) -> str:
-    """What a tag change did, in a few words for a toast."""
-    what = f"Tags: {' '.join(tags)}" if tags else "No tags"
-    return what + ("" if online else " here; the next sync shares it")

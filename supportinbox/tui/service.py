@@ -383,34 +383,21 @@ class InboxService:
 
     def set_followup(self, conversation_id: str, due: datetime | None, note: str = "") -> str:
         """Set (``due`` ``None``: remove) a follow-up and share it with the team; what happened, in words."""
-        from supportinbox.store import followups as store_followups
-        from supportinbox.team import followups
+        from supportinbox.app import followups
 
-        with self.writer() as db:
-            if not self.has_server:  # the demo: no teammates to tell
-                ident = conversations.resolve_id(db, conversation_id)
-                store_followups.set_followup(db, ident, due, note, agent=self.account.agent, now=self.now())
-                return followups.said(followups.Shared(ident, "", True, due))
-            result = followups.set_and_share(
-                db, self.account_name, self.account, conversation_id, due, note, now=self.now()
-            )
+        with self.home.open() as ctx:
+            result = followups.set_followup(ctx, conversation_id, due, note, share=self.has_server)
         self._touch(result.conversation_id)
         return followups.said(result)
 
     def tag(self, conversation_id: str, change: TagChange) -> str:
         """Change the conversation's tags and share them with the team; what happened, in words."""
-        from supportinbox.store import tags as store_tags
-        from supportinbox.team import tags
+        from supportinbox.app import tags
 
-        with self.writer() as db:
-            if not self.has_server:  # the demo: no teammates to tell
-                now = store_tags.change_tags(
-                    db, conversation_id, change, agent=self.account.agent, now=self.now()
-                )
-                return tags.said(now, True)
-            result = tags.tag_and_share(db, self.account_name, self.account, conversation_id, change)
+        with self.home.open() as ctx:
+            result = tags.tag(ctx, conversation_id, change, share=self.has_server)
         self._touch(result.conversation_id)
-        return tags.said(result.tags, result.online)
+        return tags.said(result)
 
     def tags_in_use(self) -> list[str]:
         """Every tag in use, most used first (for the tag modal's hint)."""

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app.followups import set_followup
 from supportinbox.store import conversations as cv
 from supportinbox.store.followups import list_active
-from supportinbox.team.followups import set_and_share
 from supportinbox.team.statefolder import STATE_FOLDER
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
@@ -109,9 +109,7 @@ def test_a_follow_up_set_offline_is_shared_once_and_a_clear_travels_too(
     alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
     cid = alice.conversation_of(MID)
     offline = alice.account.model_copy(update={"imap_port": 1})
-    result = set_and_share(
-        alice.db, alice.name, offline, cid, datetime.now(UTC) + timedelta(days=2), "call back"
-    )
+    result = set_followup(alice.ctx(offline), cid, datetime.now(UTC) + timedelta(days=2), "call back")
     assert not result.online and "next sync" in result.message
     assert _followups_on_server(dovecot) == []
     assert [r.conversation_id for r in list_active(alice.db)] == [cid]  # works offline at once
@@ -138,7 +136,7 @@ def test_the_newest_of_two_offline_follow_ups_wins_on_both(tmp_path: Path, dovec
     soon = datetime.now(UTC) + timedelta(days=1)
     for mate, note in ((alice, "from alice"), (bob, "from bob")):
         offline = mate.account.model_copy(update={"imap_port": 1})
-        assert not set_and_share(mate.db, mate.name, offline, cid, soon, note).online
+        assert not set_followup(mate.ctx(offline), cid, soon, note).online
     alice.sync()  # alice's reaches the server first, bob's second: bob's is the newest
     bob.sync()
     alice.sync()
@@ -152,9 +150,7 @@ def test_a_customer_reply_clears_it_on_every_client(
     _pending_conversation(dovecot)
     alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
     cid = alice.conversation_of(MID)
-    assert set_and_share(
-        alice.db, alice.name, alice.account, cid, datetime.now(UTC) + timedelta(days=2)
-    ).online
+    assert set_followup(alice.ctx(), cid, datetime.now(UTC) + timedelta(days=2)).online
     bob.sync()
     assert len(list_active(bob.db)) == 1
     reply = make_message(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import tags as tag_use
 from supportinbox.domain.tags import TagChange
 from supportinbox.store import conversations as cv
-from supportinbox.team.tags import tag_and_share
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -65,7 +65,7 @@ def test_two_teammates_tagging_offline_at_once_both_keep_their_tag(tmp_path: Pat
     cid = alice.conversation_of(MID)
     for mate, tag in ((alice, "billing"), (bob, "bug")):
         offline = mate.account.model_copy(update={"imap_port": 1})
-        result = tag_and_share(mate.db, mate.name, offline, cid, TagChange((tag,)))
+        result = tag_use.tag(mate.ctx(offline), cid, TagChange((tag,)))
         assert not result.online and result.tags == [tag]  # here at once, offline
     alice.sync()
     bob.sync()
