@@ -1,4 +1,5 @@
-"""Sending the replies in the outbox: the one home of the use case, for the command line and the app.
+"""Queueing a reply and sending the replies in the outbox: the one home of these use cases, for
+the command line and the app.
 
 Every send runs the team's pre-send checks (:func:`supportinbox.team.collision.send_checks`):
 they are chosen here, so no caller can send with fewer. ``anyway`` is the user's "send it
@@ -9,11 +10,15 @@ teammate check.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from supportinbox.app.context import AccountContext
+from supportinbox.app.read_state import read_on_reply
 from supportinbox.errors import NotFound, UserError
+from supportinbox.mail import drafts
 from supportinbox.mail.outbox import SendReport, send_due
 from supportinbox.team.collision import send_anyway_checks, send_checks
 
@@ -45,6 +50,22 @@ def send(
     )
 
 
+def queue(
+    ctx: AccountContext,
+    draft: drafts.Draft,
+    msg: EmailMessage,
+    *,
+    undo_seconds: float = 0.0,
+    send_at: datetime | None = None,
+) -> int:
+    """Put the reply in the outbox, due after ``undo_seconds`` or at ``send_at`` (see
+    :func:`supportinbox.mail.drafts.queue_draft`), and mark the conversation read as the
+    account wants it (``ui.mark_read``); its outbox id."""
+    outbox_id = drafts.queue_draft(ctx.db, draft, msg, undo_seconds, send_at=send_at)
+    read_on_reply(ctx, draft.conversation_id)
+    return outbox_id
+
+
 def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = None) -> Draft:
     """A reply the outbox keeps for the user (a draft kept because the customer wrote first,
     or one held for a teammate) as a draft again: its text, answering the customer's latest
@@ -53,7 +74,6 @@ def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = 
     Nothing changes in the outbox: the old reply is dropped by :func:`replace` when the new
     one goes out or is scheduled, so an edit given up never loses it.
     """
-    from supportinbox.mail import drafts
     from supportinbox.mail.outbox import reply_text
     from supportinbox.store import outbox as outbox_store
 

@@ -19,7 +19,6 @@ from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import outbox as store
-from supportinbox.store import readstate
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
 
@@ -297,8 +296,8 @@ def reply(
             click.echo("not sent")
             return
     if when is not None:
-        outbox_id = drafts.queue_draft(db, draft, msg, send_at=when)
-        readstate.read_on_reply(db, config, account, draft.conversation_id)
+        ctx = AccountContext(db, config, name, account)
+        outbox_id = outbox_use.queue(ctx, draft, msg, send_at=when)
         click.echo(f"#{outbox_id} scheduled for{later}")
         click.echo(
             "note: it leaves with the first sync from then (the open app, or 'supportinbox sync'); "
@@ -308,12 +307,11 @@ def reply(
         )
         return
     delay = config.replies.undo_seconds_cli
-    outbox_id = drafts.queue_draft(db, draft, msg, delay)
-    readstate.read_on_reply(db, config, account, draft.conversation_id)
+    ctx = AccountContext(db, config, name, account)
+    outbox_id = outbox_use.queue(ctx, draft, msg, undo_seconds=delay)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     _say_forced(force, f"sending reply #{outbox_id}")
-    ctx = AccountContext(db, config, name, account)
     _report(outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
     if force:
         _mention_held(db, draft.conversation_id, outbox_id)

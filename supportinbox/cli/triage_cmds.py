@@ -287,12 +287,12 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
 @pass_ctx
 def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
     """Print a conversation with every message and note (marks it read: ui.mark_read)."""
-    _, account, db = _account_and_db(obj)
-    now = datetime.now(UTC)
-    store.refresh_if_stale(db, obj.config, account, now)
-    from supportinbox.store import readstate
+    from supportinbox.app.read_state import read_on_open
 
-    readstate.read_on_open(db, obj.config, account, conversation_id)
+    ctx = obj.context()
+    db, now = ctx.db, ctx.now()
+    store.refresh_if_stale(db, ctx.config, ctx.account, now)
+    read_on_open(ctx, conversation_id)
     detail = store.get_conversation(db, conversation_id, now)
     if as_json:
         _echo_json(detail.to_json())
@@ -306,13 +306,11 @@ def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
 @pass_ctx
 def mark(obj: CliContext, conversation_id: str, state: str) -> None:
     """Mark a conversation read, or its latest message unread; the next sync tells the server."""
-    _, account, db = _account_and_db(obj)
-    store.refresh_if_stale(db, obj.config, account)
-    from supportinbox.store import readstate
+    from supportinbox.app.read_state import mark_read
 
-    change = readstate.mark_read(
-        db, conversation_id, read=state == "read", config=obj.config, account=account
-    )
+    ctx = obj.context()
+    store.refresh_if_stale(ctx.db, ctx.config, ctx.account)
+    change = mark_read(ctx, conversation_id, state == "read")
     if change.changed:
         click.echo(
             f"{change.conversation_id}: {state} ({change.changed} message(s); the next sync tells the server)"

@@ -1,4 +1,4 @@
-"""Read and unread: ``\\Seen`` on a conversation's messages, for the CLI and the TUI alike.
+"""Read and unread: ``\\Seen`` on a conversation's messages (when: :mod:`supportinbox.app.read_state`).
 
 Marking changes the cache at once and queues the same flag change for the server
 (``pending_ops``), which the next sync (or the app's quick push) sends, exactly like the
@@ -66,21 +66,3 @@ def mark_read(
             (ident, ident),
         )
     return ReadChange(ident, len(targets), read)
-
-
-def read_on_open(
-    db: Database, config: Config, account: AccountConfig, conversation_id: str
-) -> ReadChange | None:
-    """Opening a conversation (TUI, ``show``) marks it read when ``ui.mark_read = "open"``."""
-    if config.ui.mark_read != "open":
-        return None
-    return mark_read(db, conversation_id, read=True, config=config, account=account)
-
-
-def read_on_reply(
-    db: Database, config: Config, account: AccountConfig, conversation_id: str
-) -> ReadChange | None:
-    """Replying marks the conversation read, unless ``ui.mark_read = "never"``."""
-    if config.ui.mark_read == "never":
-        return None
-    return mark_read(db, conversation_id, read=True, config=config, account=account)

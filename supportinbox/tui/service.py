@@ -413,18 +413,18 @@ class InboxService:
 
     def read_on_open(self, conversation_id: str) -> bool:
         """Mark an opened conversation read (``ui.mark_read = "open"``); True if anything changed."""
-        from supportinbox.store import readstate
+        from supportinbox.app import read_state
 
-        with self.writer() as db:
-            change = readstate.read_on_open(db, self.config, self.account, conversation_id)
+        with self.home.open() as ctx:
+            change = read_state.read_on_open(ctx, conversation_id)
         return change is not None and change.changed > 0
 
     def mark_read(self, conversation_id: str, read: bool) -> str:
         """Mark a conversation read, or its latest message unread; what happened, in words."""
-        from supportinbox.store import readstate
+        from supportinbox.app import read_state
 
-        with self.writer() as db:
-            readstate.mark_read(db, conversation_id, read=read, config=self.config, account=self.account)
+        with self.home.open() as ctx:
+            read_state.mark_read(ctx, conversation_id, read)
         return "Marked read" if read else "Marked unread"
 
     def push_changes(self) -> bool:
@@ -495,16 +495,13 @@ class InboxService:
     def queue(self, draft: drafts.Draft, body: str, send_at: datetime | None = None) -> int:
         """Put the reply in the outbox, due after the undo window (or scheduled for ``send_at``:
         dated then, kept as a draft if the customer writes first); returns its outbox id."""
+        from supportinbox.app import outbox as outbox_use
+
         final = drafts.with_body(draft, body)
         msg = drafts.draft_message(final, self.config, self.account, now=send_at or self.now())
-        from supportinbox.store import readstate
-
-        with self.writer() as db:
-            outbox_id = drafts.queue_draft(
-                db, final, msg, self.config.replies.undo_seconds_tui, send_at=send_at
-            )
-            readstate.read_on_reply(db, self.config, self.account, final.conversation_id)
-            return outbox_id
+        with self.home.open() as ctx:
+            undo = self.config.replies.undo_seconds_tui
+            return outbox_use.queue(ctx, final, msg, undo_seconds=undo, send_at=send_at)
 
     def reopen(self, outbox_id: int) -> drafts.Draft:
         """A kept draft or held reply of the outbox, as a draft for the editor (see
