@@ -16,6 +16,7 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from supportinbox.app.context import AccountContext
+from supportinbox.app.sync import sync
 from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed, NotFound, SyncBusy, UserError
 from supportinbox.mail.imap import (
@@ -28,10 +29,9 @@ from supportinbox.mail.imap import (
     message_id_at,
 )
 from supportinbox.store import pending
-from supportinbox.store.conversations import refresh_conversations, resolve_id
+from supportinbox.store.conversations import resolve_id
 from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect, get_junk_message, queued_rescues
-from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import SyncHook
 
 JUNK = "$Junk"
@@ -66,12 +66,9 @@ def move_message(
 
 def _sync_after(ctx: AccountContext, password: str | None, hooks: Sequence[SyncHook]) -> str:
     try:
-        SyncEngine(
-            ctx.db, ctx.account_name, ctx.account, password=password, hooks=hooks, folders=["inbox", "junk"]
-        ).run()
+        sync(ctx, password=password, hooks=hooks, folders=["inbox", "junk"])
     except SyncBusy:
         return "another sync is running; the local view updates when it finishes"
-    refresh_conversations(ctx.db, ctx.config, ctx.account)
     return ""
 
 

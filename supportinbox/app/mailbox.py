@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from supportinbox import paths
-from supportinbox.app.context import AccountHome
+from supportinbox.app.context import AccountContext, AccountHome
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
-from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.team.server import TeamConflict
 
@@ -57,8 +56,8 @@ class Mailbox(Protocol):
     def banner(self) -> str:
         """A line above the queue and the thread ("" for an account on a server)."""
 
-    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
-        """Bring new mail and changes into the cache (``db``: the sync's own connection)."""
+    def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
+        """Bring new mail and changes into the cache (``ctx``: on the sync's own connection)."""
 
     def share(self, conversation_id: str) -> str:
         """Tell the team this conversation's local changes; what the user should know, or ""."""
@@ -93,12 +92,10 @@ class ServerMailbox:
     def banner(self) -> str:
         return ""
 
-    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
-        from supportinbox.sync.engine import SyncEngine
+    def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
+        from supportinbox.app import sync
 
-        home = self.home
-        engine = SyncEngine(db, home.account_name, home.account, progress=progress, hooks=self._hooks())
-        result = engine.run()
+        result = sync.fetch(ctx, progress=progress, hooks=self._hooks())
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
         return Fetched(result.new, result.updated, skipped)
 

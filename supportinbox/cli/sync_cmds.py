@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.cli.output import unfiltered
-from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NoTerminal
-from supportinbox.store.db import Database
-from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
+from supportinbox.sync.engine import ProgressCallback, SyncResult
+
+if TYPE_CHECKING:
+    from supportinbox.app.context import AccountContext
 
 
 def _count(number: int, word: str) -> str:
@@ -75,26 +77,18 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def run_sync(
-    obj: CliContext,
-    account_name: str,
-    account: AccountConfig,
-    db: Database,
-    folders: Sequence[str] = (),
-) -> SyncResult:
+def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> SyncResult:
     """Sync, refresh the triage queue, print the summary and what teammates did.
 
     Problems go to stderr; the summary line and one line per teammate change or conflict
     (from hooks that keep a ``summary_lines()``) go to stdout.
     """
-    from supportinbox.store.conversations import refresh_conversations
+    from supportinbox.app import sync as app_sync
     from supportinbox.sync.hooks import default_hooks
 
-    hooks = default_hooks(obj.config, account_name, account)
+    hooks = default_hooks(ctx.config, ctx.account_name, ctx.account)
     with _progress_bar(sys.stderr.isatty()) as progress:
-        engine = SyncEngine(db, account_name, account, progress=progress, hooks=hooks, folders=folders)
-        result = engine.run()
-    refresh_conversations(db, obj.config, account)
+        result = app_sync.sync(ctx, progress=progress, hooks=hooks, folders=folders)
     for problem in result.problems:
         click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:
@@ -123,24 +117,22 @@ def run_sync(
 @pass_ctx
 def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     """Fetch new mail and changes from the server into the local cache."""
-    name, account = obj.account()
-    db = obj.db()
-    run_sync(obj, name, account, db, folders)
-    send_waiting(obj, name, account, db)
+    ctx = obj.context()
+    run_sync(ctx, folders)
+    send_waiting(ctx)
 
 
-def send_waiting(obj: CliContext, account_name: str, account: AccountConfig, db: Database) -> None:
+def send_waiting(ctx: AccountContext) -> None:
     """Send the replies that are due: queued ones left behind, failed ones whose retry time came.
 
     What went out goes to stdout, what did not to stderr; either way the sync itself succeeded.
     """
     from supportinbox.app import outbox as outbox_use
-    from supportinbox.app.context import AccountContext
     from supportinbox.errors import UserError
     from supportinbox.mail import outbox as sender
 
     try:
-        report = outbox_use.send(AccountContext(db, obj.config, account_name, account))
+        report = outbox_use.send(ctx)
     except UserError as exc:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return
@@ -170,7 +162,7 @@ def rebuild(obj: CliContext, yes: bool) -> None:
     from supportinbox.store.rebuild import rebuild_cache
     from supportinbox.sync.lock import account_lock
 
-    name, account = obj.account()
+    name, _ = obj.account()
     path = paths.database_file(name)
     if not yes:
         if not can_ask():
@@ -191,4 +183,4 @@ def rebuild(obj: CliContext, yes: bool) -> None:
         )
     kept = ", ".join(f"{count} {table}" for table, count in outcome.kept.items() if count)
     click.echo(f"cache emptied{' (kept ' + kept + ')' if kept else ''}; fetching the mailbox again")
-    run_sync(obj, name, account, obj.db())
+    run_sync(obj.context())

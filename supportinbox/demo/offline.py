@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from supportinbox import paths
-from supportinbox.app.context import AccountHome
+from supportinbox.app.context import AccountContext, AccountHome
 from supportinbox.app.mailbox import Fetched, FetchProgress
 from supportinbox.demo.mailbox import demo_messages
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound
 from supportinbox.store import conversations
-from supportinbox.store.db import Database, open_database
+from supportinbox.store.db import open_database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.messages import change_flags, ensure_folder, max_uid
 
@@ -45,7 +45,7 @@ class DemoMailbox:
     def push_changes(self) -> bool:
         return True  # the demo has no server: read state stays in the demo cache
 
-    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
+    def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
         return Fetched(0, 0)  # nothing arrives: the demo cache is all there is
 
     def attachments_dir(self) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportinbox import paths
-from supportinbox.app.context import AccountHome
+from supportinbox.app.context import AccountContext, AccountHome
 from supportinbox.app.mailbox import Mailbox, ServerMailbox
 from supportinbox.app.sending import RetryRound, Sender, SendResult, SmtpSender
 from supportinbox.config import HoursConfig
@@ -572,6 +572,8 @@ class InboxService:
 
     def sync(self, progress: Progress) -> SyncOutcome:
         """Fetch new mail, rebuild the queue, send due replies; raises readable errors."""
+        from supportinbox.app import sync as app_sync
+
         if not self.has_server:
             progress(self.label)
             return SyncOutcome(f"{self.label}: nothing to fetch", None)
@@ -582,23 +584,25 @@ class InboxService:
         with self._touched_lock:
             self._touched = set()
         try:
-            with self.writer() as db:
-                result = self.mailbox.fetch(db, report)
+            with self.home.open() as ctx:
+                result = self.mailbox.fetch(ctx, report)
                 progress("sorting the queue")
-                conversations.refresh_conversations(db, self.config, self.account, now=self.now())
-                with self._touched_lock:
-                    touched, self._touched = self._touched or set(), None
-                if touched:
-                    conversations.reapply_state(db, touched, now=self.now())
+                app_sync.refresh_queue(ctx, changed_meanwhile=self._changed_meanwhile)
                 summary = f"{result.new} new, {result.updated} changed"
                 progress("sending due replies")
-                notice, warns = self._send_due(db)
+                notice, warns = self._send_due(ctx)
         finally:
             with self._touched_lock:
                 self._touched = None
         return SyncOutcome(summary, utcnow_iso(), skipped=result.skipped, notice=notice, notice_warns=warns)
 
-    def _send_due(self, db: Database) -> tuple[str, bool]:
+    def _changed_meanwhile(self) -> set[str]:
+        """The conversations changed here since the sync began (and stop collecting them)."""
+        with self._touched_lock:
+            touched, self._touched = self._touched or set(), None
+        return touched
+
+    def _send_due(self, ctx: AccountContext) -> tuple[str, bool]:
         """Send replies whose undo window is over but were not sent (the app was closed, a crash),
         failed ones whose retry time has come, and scheduled ones whose time has come.
 
@@ -606,11 +610,10 @@ class InboxService:
         reply did not go out (held, failed, kept as a draft).
         """
         from supportinbox.app import outbox as outbox_use
-        from supportinbox.app.context import AccountContext
-        from supportinbox.store import outbox as outbox_store
 
+        db = ctx.db
         try:
-            report = outbox_use.send(AccountContext(db, self.config, self.account_name, self.account))
+            report = outbox_use.send(ctx)
         except UserError as exc:
             return _sentence(f"Queued replies not sent: {exc.message}"), True
         before, later, scheduled, kept, drafts_kept = 0, 0, 0, [], []

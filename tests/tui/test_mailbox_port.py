@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from supportinbox.app.context import AccountContext
 from supportinbox.app.mailbox import Fetched, FetchProgress, Mailbox
 from supportinbox.domain.conversation import MessageView
-from supportinbox.store.db import Database
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -28,7 +28,7 @@ class RecordingMailbox:
     def banner(self) -> str:
         return "TEST BANNER: nothing leaves this machine"
 
-    def fetch(self, db: Database, progress: FetchProgress) -> Fetched:
+    def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
         self.asked.append("fetch")
         return Fetched(0, 0)
 

@@ -1,0 +1,71 @@
+"""Syncing an account: the one home of this use case, for the command line (``sync``, ``cache
+rebuild``), the app (its sync key, timer and push) and the junk moves.
+
+A sync fetches new mail and changes into the cache (:class:`~supportinbox.sync.engine.SyncEngine`,
+with the hooks through which the team joins it), then rebuilds the queue. The replies that
+have become due are sent afterwards by the caller (:func:`supportinbox.app.outbox.send`),
+which words their outcome for its own screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from supportinbox.app.context import AccountContext
+from supportinbox.store.conversations import reapply_state, refresh_conversations
+from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
+from supportinbox.sync.hooks import SyncHook
+
+
+def _nothing() -> Collection[str]:
+    return ()
+
+
+def fetch(
+    ctx: AccountContext,
+    *,
+    progress: ProgressCallback | None = None,
+    hooks: Sequence[SyncHook] = (),
+    folders: Sequence[str] | None = None,
+    password: str | None = None,
+) -> SyncResult:
+    """Bring new mail and changes of ``folders`` (all by default) into the cache."""
+    engine = SyncEngine(
+        ctx.db,
+        ctx.account_name,
+        ctx.account,
+        password=password,
+        progress=progress,
+        hooks=hooks,
+        folders=folders,
+    )
+    return engine.run()
+
+
+def refresh_queue(
+    ctx: AccountContext, *, changed_meanwhile: Callable[[], Collection[str]] = _nothing
+) -> None:
+    """Rebuild the queue after a fetch, at the context's clock.
+
+    ``changed_meanwhile``: the conversations whose state was changed on another connection
+    while the sync ran (the app's keys); the rebuild read them before the change, so their
+    state is applied again.
+    """
+    refresh_conversations(ctx.db, ctx.config, ctx.account, now=ctx.now())
+    touched = changed_meanwhile()
+    if touched:
+        reapply_state(ctx.db, touched, now=ctx.now())
+
+
+def sync(
+    ctx: AccountContext,
+    *,
+    progress: ProgressCallback | None = None,
+    hooks: Sequence[SyncHook] = (),
+    folders: Sequence[str] | None = None,
+    password: str | None = None,
+) -> SyncResult:
+    """:func:`fetch`, then :func:`refresh_queue`."""
+    result = fetch(ctx, progress=progress, hooks=hooks, folders=folders, password=password)
+    refresh_queue(ctx)
+    return result
