@@ -39,7 +39,6 @@ def send(
     ``force`` and ``held``."""
     return send_due(
         ctx.db,
-        ctx.config,
         ctx.account_name,
         ctx.account,
         checks=send_anyway_checks() if anyway else send_checks(),

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Protocol
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox import paths
-from supportinbox.config import AccountConfig, Config
+from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -304,7 +304,6 @@ def _server_error(exc: BaseException, account: AccountConfig) -> str:
 
 def send_due(
     db: Database,
-    config: Config,
     account_name: str,
     account: AccountConfig,
     *,
@@ -324,7 +323,6 @@ def send_due(
     and draft ones (with ``ids``: the user named them). First, every scheduled reply the
     customer overtook becomes a draft (outcome ``draft``).
     """
-    del config  # the account carries everything sending needs; kept for a stable signature
     report = SendReport()
     moment = now or datetime.now(UTC)
     with _send_lock(account_name):

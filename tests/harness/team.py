@@ -105,7 +105,6 @@ class Teammate:
         with self.active():
             return sender.send_due(
                 self.db,
-                self.config,
                 self.name,
                 self.account,
                 force=True,

@@ -102,7 +102,6 @@ def _send_together(team: list[Teammate], ids: list[int], local: threading.local)
         try:
             report = sender.send_due(
                 mate.db,
-                mate.config,
                 mate.name,
                 mate.account,
                 checks=send_checks(),

@@ -179,7 +179,7 @@ def test_answered_flag_found_by_message_id_when_uidvalidity_changed(
     with setup.db.transaction() as conn:
         conn.execute("UPDATE outbox SET reply_to_uid = 999 WHERE id = ?", (outbox_id,))
         conn.execute("UPDATE folders SET uidvalidity = uidvalidity + 1 WHERE name = 'INBOX'")
-    report = sender.send_due(setup.db, setup.config, setup.name, setup.account, checks=send_checks())
+    report = sender.send_due(setup.db, setup.name, setup.account, checks=send_checks())
     assert [o.status for o in report.outcomes] == ["sent"]
     assert b"\\Answered" in _flags_of(dovecot, "INBOX", "<u1@customer.test>")
 
@@ -195,7 +195,7 @@ def test_status_follows_the_thread_when_its_id_changed(
     outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
     with setup.db.transaction() as conn:
         conn.execute("UPDATE outbox SET conversation_id = 'zzzzzzzz' WHERE id = ?", (outbox_id,))
-    report = sender.send_due(setup.db, setup.config, setup.name, setup.account, checks=send_checks())
+    report = sender.send_due(setup.db, setup.name, setup.account, checks=send_checks())
     assert [o.status for o in report.outcomes] == ["sent"]
     state = setup.db.conn.execute(
         "SELECT status FROM conversation_state WHERE conversation_id = ?", (conversation,)
@@ -215,7 +215,7 @@ def test_unknown_conversation_does_not_hold_up_a_sent_reply(
     with setup.db.transaction() as conn:
         conn.execute("DELETE FROM conversations")
         conn.execute("UPDATE messages SET conversation_id = NULL")
-    report = sender.send_due(setup.db, setup.config, setup.name, setup.account, checks=send_checks())
+    report = sender.send_due(setup.db, setup.name, setup.account, checks=send_checks())
     assert [o.status for o in report.outcomes] == ["sent"]
     row = store.get(setup.db.conn, outbox_id)
     assert row is not None and row.after_status is None

@@ -179,7 +179,7 @@ def test_pre_send_check_holds_the_reply_without_smtp(
         raise Held("not sent: bob answered", by="bob", reason="bob answered this conversation 2 minutes ago")
 
     # smtp_port 1 on loopback: had the check not held it, sending would fail differently.
-    report = sender.send_due(db, config, "support", account, checks=_checks(teammate_answered))
+    report = sender.send_due(db, "support", account, checks=_checks(teammate_answered))
     assert seen == [outbox_id]
     (outcome,) = report.outcomes
     assert outcome.status == "held" and outcome.held_by == "bob" and not report.ok
@@ -190,10 +190,7 @@ def test_pre_send_check_holds_the_reply_without_smtp(
     assert row.next_attempt_at is None
     # Held is not failed: neither a sync nor a plain retry of every reply takes it up again.
     later = datetime.now(UTC) + timedelta(days=1)
-    assert (
-        sender.send_due(db, config, "support", account, checks=_checks(), now=later, force=True).outcomes
-        == []
-    )
+    assert sender.send_due(db, "support", account, checks=_checks(), now=later, force=True).outcomes == []
     assert store.waiting_count(db.conn) == 1
 
 
@@ -217,7 +214,7 @@ def test_the_after_steps_run_when_a_reply_is_not_sent(
         order.append(f"after #{row.id} delivered={delivered}")
 
     checks = sender.SendChecks(before=(first, hold), after=(after,))
-    (outcome,) = sender.send_due(db, config, "support", account, checks=checks).outcomes
+    (outcome,) = sender.send_due(db, "support", account, checks=checks).outcomes
     assert outcome.status == "held"
     assert order == ["first", "hold", f"after #{outbox_id} delivered=False"]
 
@@ -225,14 +222,14 @@ def test_the_after_steps_run_when_a_reply_is_not_sent(
 def test_failed_send_is_kept_with_the_reason(db: Database, config: Config, account: AccountConfig) -> None:
     draft = drafts.prepare_draft(db, config, account, _conversation(db, config, account), "login-help")
     outbox_id = drafts.queue_draft(db, draft, drafts.draft_message(draft, config, account))
-    (outcome,) = sender.send_due(db, config, "support", account, checks=_checks()).outcomes
+    (outcome,) = sender.send_due(db, "support", account, checks=_checks()).outcomes
     assert outcome.status == "failed"
     row = store.get(db.conn, outbox_id)
     assert row is not None and row.status == "failed" and row.attempts == 1
     assert "127.0.0.1:1" in (row.last_error or "")
     # Not tried again before its retry time; an explicit retry (force) takes it at once.
-    assert sender.send_due(db, config, "support", account, checks=_checks()).outcomes == []
-    assert len(sender.send_due(db, config, "support", account, force=True, checks=_checks()).outcomes) == 1
+    assert sender.send_due(db, "support", account, checks=_checks()).outcomes == []
+    assert len(sender.send_due(db, "support", account, force=True, checks=_checks()).outcomes) == 1
     row = store.get(db.conn, outbox_id)
     assert row is not None and row.attempts == 2
 
@@ -264,7 +261,7 @@ def test_a_refused_connection_is_tried_again_later_waiting_longer_each_time(
     outbox_id = _queued(db, config, account)
     start = datetime.now(UTC)
     # The SMTP port (1 on loopback) refuses connections, as a server that is down does.
-    (outcome,) = sender.send_due(db, config, "support", account, checks=_checks(), now=start).outcomes
+    (outcome,) = sender.send_due(db, "support", account, checks=_checks(), now=start).outcomes
     assert outcome.status == "failed" and "connection refused" in outcome.message
     assert outcome.retry_at == start + timedelta(minutes=1)
     row = _row(db, outbox_id)
@@ -273,9 +270,9 @@ def test_a_refused_connection_is_tried_again_later_waiting_longer_each_time(
 
     # A sync before the retry time leaves it; the first sync after it tries again.
     later = start + timedelta(seconds=30)
-    assert sender.send_due(db, config, "support", account, checks=_checks(), now=later).outcomes == []
+    assert sender.send_due(db, "support", account, checks=_checks(), now=later).outcomes == []
     later = start + timedelta(minutes=1, seconds=5)
-    (again,) = sender.send_due(db, config, "support", account, checks=_checks(), now=later).outcomes
+    (again,) = sender.send_due(db, "support", account, checks=_checks(), now=later).outcomes
     assert again.status == "failed" and again.retry_at == later + timedelta(minutes=2)
     assert (_row(db, outbox_id).failures, _row(db, outbox_id).attempts) == (2, 2)
     assert store.next_attempt(db.conn) == (later + timedelta(minutes=2)).isoformat(timespec="seconds")
@@ -293,15 +290,12 @@ def test_a_permanent_failure_waits_for_the_user(db: Database, config: Config, ac
     def refused(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
         raise SendRefused("SMTP server refused the message (550 no such user)")
 
-    (outcome,) = sender.send_due(db, config, "support", account, checks=_checks(refused)).outcomes
+    (outcome,) = sender.send_due(db, "support", account, checks=_checks(refused)).outcomes
     assert outcome.status == "failed" and outcome.retry_at is None
     row = _row(db, outbox_id)
     assert row.status == "failed" and row.next_attempt_at is None and row.failures == 0
     much_later = datetime.now(UTC) + timedelta(days=3)
-    assert (
-        sender.send_due(db, config, "support", account, checks=_checks(refused), now=much_later).outcomes
-        == []
-    )
+    assert sender.send_due(db, "support", account, checks=_checks(refused), now=much_later).outcomes == []
     assert store.waiting_count(db.conn) == 1
     assert sender.waiting_state(row) == "failed, waits for you"
 
@@ -314,7 +308,7 @@ def test_a_check_that_cannot_reach_the_server_is_tried_again(
     def unreachable(db: Database, account_name: str, account: AccountConfig, row: store.OutboxRow) -> None:
         raise SendRefused("could not check with the server (connection refused)", temporary=True)
 
-    (outcome,) = sender.send_due(db, config, "support", account, checks=_checks(unreachable)).outcomes
+    (outcome,) = sender.send_due(db, "support", account, checks=_checks(unreachable)).outcomes
     assert outcome.status == "failed" and outcome.retry_at is not None
     row = _row(db, outbox_id)
     assert row.attempts == 0 and row.failures == 1 and row.next_attempt_at is not None
