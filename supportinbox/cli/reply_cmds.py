@@ -534,8 +534,7 @@ def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
     final = drafts.with_body(draft, body)
     msg = drafts.draft_message(final, ctx.config, ctx.account, now=ctx.now())
     delay = ctx.config.replies.undo_seconds_cli
-    new_id = drafts.queue_draft(ctx.db, final, msg, delay)
-    readstate.read_on_reply(ctx.db, ctx.config, ctx.account, final.conversation_id)
+    new_id = outbox_use.queue(ctx, final, msg, undo_seconds=delay)
     if delay > 0:
         _wait_for_undo(obj, new_id, delay)
     outbox_use.replace(ctx, outbox_id, new_id)
