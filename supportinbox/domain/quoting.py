@@ -25,8 +25,10 @@ underscores that no header block follows (mailing-list footers).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal
 
 from supportinbox.domain.safetext import clean
@@ -272,14 +274,86 @@ def _is_signature_start(lines: list[str], index: int) -> bool:
     return False
 
 
-def _kinds(lines: list[str]) -> list[PartKind]:
-    """The kind of every line."""
+# The first words of lines where an attribution (its opener word: :data:`_OPENER`), a
+# forwarded message (:data:`_FORWARD`) or a phone's signature (:data:`_MOBILE_SIGNATURE`)
+# may start: the whole word for an opener, the start of it for the others.
+_OPENER_WORD = re.compile(r"on|le|am|el|em|il|op|den|på|w|dnia|в|vào|στις|dne|في|در", re.IGNORECASE)
+_PHRASE_START = re.compile(
+    r"forwarded|begin|weitergeleitete|message|mensaje|mensagem|messaggio|doorgestuurd|vidarebefordrat|"
+    r"videresendt|przekazana|пересылаемое|転送|sent|get|envoyé|von|enviado|inviato|verzonden|skickat|"
+    r"sendt|wysłane|отправлено|iphone|从我的",
+    re.IGNORECASE,
+)
+# The first word of every line (after the newline before it).
+_FIRST_WORD = re.compile("\n[^\\S\n]*(\\S*)")
+# A header field and an attribution's end have a colon; an attribution may also end in
+# "-" or ">" (see _ATTRIBUTION_ENDS).
+_MAY_END = (":", "：", "-\n", ">\n")
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_start_with(word: str) -> bool:
+    """Whether a line whose first word is ``word`` may start quoted history, a forward or a signature."""
+    return bool(word) and (
+        word[0] in ">-=_\u2014"
+        or word[0].isdigit()
+        or _OPENER_WORD.fullmatch(word) is not None
+        or _PHRASE_START.match(word) is not None
+    )
+
+
+def _lines_that_may_start(lines: list[str]) -> list[int]:
+    """The indices of the lines any check of :func:`_kinds` may stop at, then ``len(lines)``.
+
+    Every other line is the writer's text (or part of the signature it is in) whatever
+    surrounds it, so runs of them are classified at once: the checks cost far more than
+    this look at each line's first word and at a few characters. A line found here goes
+    through every check, so finding too many only costs time.
+    """
+    text = "\n".join(lines)
+    firsts = _FIRST_WORD.findall("\n" + text)
+    starting = {word for word in set(firsts) if _may_start_with(word)}
+    indices = {index for index, word in enumerate(firsts) if word in starting} if starting else set()
+    text += "\n"
+    positions: list[int] = []
+    for needle in _MAY_END:
+        at = text.find(needle)
+        while at >= 0:
+            positions.append(at)
+            at = text.find(needle, text.index("\n", at + len(needle) - 1) + 1)
+    if positions:
+        positions.sort()
+        line = 0
+        previous = 0
+        for at in positions:
+            line += text.count("\n", previous, at)
+            previous = at
+            indices.add(line)
+    return [*sorted(indices), len(lines)]
+
+
+def _kinds(lines: list[str]) -> tuple[list[PartKind], list[int]]:
+    """The kind of every line, and the lines cut to the reply that shared them with an attribution."""
     kinds: list[PartKind] = []
+    cut: list[int] = []
     in_signature = False
     seen_text = False
     index = 0
     count = len(lines)
+    may_start = _lines_that_may_start(lines)
+    next_stop = 0
     while index < count:
+        if not kinds or kinds[-1] != "quote":
+            while may_start[next_stop] < index:
+                next_stop += 1
+            stop = may_start[next_stop]
+            if stop > index:
+                # Plain lines: text, or signature once it started; no check can stop at them.
+                kinds.extend(["signature" if in_signature else "text"] * (stop - index))
+                if not in_signature and not seen_text:
+                    seen_text = any(not _blank(line) for line in lines[index:stop])
+                index = stop
+                continue
         line = lines[index]
         # A quoted line broken by a quoted-printable soft break ("=") continues on the next.
         if _is_quoted(line) or (index and kinds[-1] == "quote" and lines[index - 1].endswith("=")):
@@ -313,6 +387,7 @@ def _kinds(lines: list[str]) -> list[PartKind]:
         if start is not None:
             if start.text_before:
                 lines[index] = start.text_before
+                cut.append(index)
                 kinds.append("signature" if in_signature else "text")
                 seen_text = True
                 index += 1
@@ -342,7 +417,7 @@ def _kinds(lines: list[str]) -> list[PartKind]:
         if not in_signature:
             seen_text = True
         index += 1
-    return kinds
+    return kinds, cut
 
 
 def _fold_rules_before(lines: list[str], kinds: list[PartKind]) -> None:
@@ -361,15 +436,17 @@ def _fold_rules_before(lines: list[str], kinds: list[PartKind]) -> None:
 def _parts(text: str) -> list[Part]:
     raw = text.rstrip("\n").split("\n")
     lines = [line.rstrip() for line in raw]
-    kinds = _kinds(lines)
+    kinds, cut = _kinds(lines)
+    for index in cut:
+        # A reply sharing its line with an attribution was cut to the reply in ``lines``.
+        if lines[index] != raw[index].rstrip():
+            raw[index] = lines[index]
     parts: list[Part] = []
-    for index, kind in enumerate(kinds):
-        # (a reply sharing its line with an attribution was cut to the reply in ``lines``)
-        line = raw[index] if lines[index] == raw[index].rstrip() else lines[index]
-        if parts and parts[-1].kind == kind:
-            parts[-1] = Part(kind, parts[-1].text + "\n" + line)
-        else:
-            parts.append(Part(kind, line))
+    start = 0
+    for kind, run in groupby(kinds):
+        end = start + len(list(run))
+        parts.append(Part(kind, "\n".join(raw[start:end])))
+        start = end
     return [p for p in parts if p.kind != "text" or p.text.strip()] or [Part("text", "")]
 
 

@@ -9,9 +9,13 @@ starts; the two detectors the product had before missed most of them.
 from __future__ import annotations
 
 import re
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from supportinbox.domain import quoting
 from supportinbox.domain.quoting import Part, new_text, split_body
 from supportinbox.mail.html import html_to_text
 from tests.data.quote_cases import CASES, QuoteCase
@@ -76,3 +80,118 @@ def test_html_rendering_of_a_gmail_reply_is_read_through_the_attribution() -> No
         "<blockquote>urgent outage</blockquote></div>"
     )
     assert new_text(html_to_text(html)) == "Thanks!"
+
+
+# Lines each check stops at, in the shapes and cases the checks are written for (and their
+# neighbours: case, dashes, digits other than 0-9, a long s that matches "s" ignoring case).
+TRICKY_LINES = (
+    "On Mon, 3 Nov 2026, Ann <ann@x.test> wrote:",
+    "ON TUESDAY, 4 NOV 2026 AT 10:00 BOB <bob@x.test>",
+    "wrote:",
+    "--- On Mon, 3 Nov 2026 Ann wrote:",
+    "Le 3 nov. 2026 à 10:00, Ann <ann@x.test> a écrit :",
+    "Am 1. Jan. 2026 um 17:22 Uhr schrieb John <j@x.test>:",
+    "W dniu 3.11.2026 o 10:00, Ann <ann@x.test> napisał:",
+    "w  dniu 3.11.2026 Ann",
+    "В понедельник, 3 ноября 2026 г. Ann <ann@x.test> написал:",
+    "Vào 10:00 3/11/2026, Ann <ann@x.test> đã viết:",
+    "Στις 3/11/2026 Ann <ann@x.test> έγραψε:",
+    "في 3 نوفمبر 2026، كتب Ann <ann@x.test>:",
+    "در 3 نوامبر 2026، Ann <ann@x.test> نوشت:",
+    "2026/11/23 10:00、Acme のメッセージ:",
+    "²⁰²⁶/11/23 Ann <ann@x.test>:",
+    "① Ann <ann@x.test> wrote:",
+    "2011/4/7 Nathan <n@x.test>",
+    "2026/11/23 Ann Smith\n<ann@x.test>:",
+    "Ann <ann@x.test> wrote -",
+    '26.06.2014, 14:41, "Alexander" <a@x.test>:',
+    "---- John Smith wrote ----",
+    "Thanks, fixed. On Wed, 4 Nov 2026, bob@x.test wrote:",
+    "-----Original Message-----",
+    "________________________________",
+    "_____",
+    "From: Ann <ann@x.test>",
+    "*From:* Ann",
+    "Sent: Monday",
+    "Date: Mon, 3 Nov 2026",
+    "To: support@acme.test",
+    "Subject: Export",
+    "Von: Ann",
+    "De : Ann",
+    "差出人: Ann",
+    "-- ",
+    "--",
+    "—",
+    "__",
+    "Sent from my iPhone",
+    "ſent from my phone",
+    "SENT FROM MY PHONE",
+    "Get Outlook for Android",
+    "Envoyé de mon iPhone",
+    "Von meinem iPhone gesendet",
+    "Enviado desde mi móvil",
+    "iPhoneから送信",
+    "从我的 iPhone 发送",
+    "---------- Forwarded message ---------",
+    "Begin forwarded message:",
+    "転送メッセージ",
+    "> quoted",
+    "   > quoted with spaces",
+    ">> twice",
+    "a link that broke a quoted line: https://x.test/a=b",
+    "ends with a dash -",
+    "ends with an angle >",
+    "",
+    "   ",
+    "\u200b",
+    "Hello team,",
+    "The export fails since this morning.",
+    "on the other hand",
+    "Onboarding is slow",
+    "sentence about sending",
+)
+
+
+def _pool() -> list[str]:
+    lines = list(TRICKY_LINES)
+    for case in CASES:
+        body = html_to_text(case.body) if case.html else case.body
+        lines.extend(body.split("\n"))
+    return lines
+
+
+POOL = _pool()
+
+
+def _slow_parts(text: str) -> list[Part]:
+    """The parts with every line going through every check (no line skipped as plain)."""
+    with patch.object(quoting, "_lines_that_may_start", lambda lines: list(range(len(lines) + 1))):
+        return quoting._parts(text)
+
+
+def test_every_line_a_check_stops_at_is_looked_at() -> None:
+    bodies = [html_to_text(c.body) if c.html else c.body for c in CASES] + ["\n".join(TRICKY_LINES)]
+    for body in bodies:
+        lines = [line.rstrip() for line in body.rstrip("\n").split("\n")]
+        looked_at = set(quoting._lines_that_may_start(lines))
+        for index, line in enumerate(lines):
+            stops = (
+                quoting._is_quoted(line)
+                or quoting._FORWARD.match(line) is not None
+                or quoting._history_start(lines, index) is not None
+                or quoting._is_signature_start(lines, index)
+            )
+            assert not stops or index in looked_at, line
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(POOL), max_size=40))
+def test_skipping_plain_lines_changes_no_part(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert quoting._parts(text) == _slow_parts(text)
+
+
+def test_skipping_plain_lines_changes_no_part_of_any_case() -> None:
+    for case in CASES:
+        body = html_to_text(case.body) if case.html else case.body
+        assert quoting._parts(body) == _slow_parts(body)
