@@ -43,8 +43,16 @@ _TOKEN = re.compile(r"\w+(?:'\w+)*")
 _ARABIC_CLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب")
 
 
+_FOLDED = tuple(chr(c) for c in _FOLD)
+
+
 def _fold_chars(text: str) -> str:
-    return _MARKS.sub("", unicodedata.normalize("NFKC", text).casefold().translate(_FOLD))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # str.translate looks every character up: only the letters present are replaced.
+    for char in _FOLDED:
+        if char in text:
+            text = text.replace(char, _FOLD[ord(char)] or "")
+    return _MARKS.sub("", text)
 
 
 def fold_text(text: str) -> str:
@@ -144,18 +152,35 @@ class KeywordMatcher:
             return []
         first_at: dict[str, int] = {}
         for token, keys in hits.items():
-            # Only the places where a candidate word occurs are visited (list.index scans in C).
+            if len(keys) > 1 or len(keys[0]) > 1:
+                # A phrase whose other words are not in the text is nowhere in it.
+                keys = tuple(key for key in keys if len(key) == 1 or distinct.issuperset(key[1:]))
+                if not keys:
+                    continue
+            if len(keys) == 1 and len(keys[0]) == 1:
+                # A one-word keyword (most are): its first place is the word's first place.
+                keyword = self.originals[keys[0]]
+                index = tokens.index(token)
+                if index < first_at.get(keyword, len(tokens)):
+                    first_at[keyword] = index
+                continue
+            # Only the places where a candidate word occurs are visited (list.index scans in C),
+            # in order, until each keyword starting with it was found once.
+            # (An Arabic keyword may also be found under a word with a clitic: the first place wins.)
             index = -1
-            while True:
+            found: set[tuple[str, ...]] = set()
+            while len(found) < len(keys):
                 try:
                     index = tokens.index(token, index + 1)
                 except ValueError:
                     break
                 for key in keys:
                     if tuple(tokens[index + 1 : index + len(key)]) == key[1:]:
-                        keyword = self.originals[key]
-                        if index < first_at.get(keyword, len(tokens)):
-                            first_at[keyword] = index
+                        if key not in found:
+                            found.add(key)
+                            keyword = self.originals[key]
+                            if index < first_at.get(keyword, len(tokens)):
+                                first_at[keyword] = index
                         break
         return sorted(first_at, key=first_at.__getitem__)
 

@@ -194,10 +194,11 @@ def read_report(subject: str, text: str) -> Report:
     """Read one customer message (subject and new text) for failure, impact and thanks."""
     both = f"{subject}\n{text}"
     failures = _STRONG.find(both)
-    code = _ERROR_CODE.search(both)
+    # (Both patterns scan slowly ignoring case: a code needs a 4 or 5, a question a "?".)
+    code = _ERROR_CODE.search(both) if "4" in both or "5" in both else None
     if code:
         failures.append(code.group(0))
-    down = _DOWN.search(both)
+    down = _DOWN.search(both) if "?" in both else None
     if down and not any(word.endswith("down") for word in failures):
         failures.append(down.group(0).lower())
     mentions = _WEAK.find(both)
