@@ -78,7 +78,7 @@ def test_a_scheduled_reply_waits_for_its_time_dated_then(
     # A sync before its time, and 'outbox retry' (every waiting reply), leave it alone.
     config = load_config()
     checks = sender.SendChecks(before=(), after=())  # nothing is due: no teammate check needed
-    assert sender.send_due(db, config, "support", config.account()[1], checks=checks).outcomes == []
+    assert sender.send_due(db, "support", config.account()[1], checks=checks).outcomes == []
     retry = run_cli(capsys, "outbox", "retry")
     assert retry.out.strip() == "nothing to send", retry
     assert store.get(db.conn, row.id).status == "queued"  # type: ignore[union-attr]
