@@ -90,16 +90,24 @@ def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = 
             "or a held reply is edited again (discard this one to write it anew)"
         )
     _, text = reply_text(row)
-    draft = drafts.prepare_draft(
-        ctx.db,
-        ctx.config,
-        ctx.account,
-        row.conversation_id,
-        None,
-        templates_dir=templates_dir,
-        today=ctx.now().date(),
-        now=ctx.now(),
-    )
+
+    def prepared(template: str | None) -> Draft:
+        return drafts.prepare_draft(
+            ctx.db,
+            ctx.config,
+            ctx.account,
+            str(row.conversation_id),
+            template,
+            templates_dir=templates_dir,
+            today=ctx.now().date(),
+            now=ctx.now(),
+        )
+
+    try:
+        # The template it was written from still decides what follows (status, follow-up).
+        draft = prepared(row.template or None)
+    except UserError:
+        draft = prepared(None)  # the template is gone or broken now: the text is what counts
     return drafts.with_body(draft, text)
 
 

@@ -15,7 +15,7 @@ from supportinbox.mail.outbox import clock_time, reply_text
 from supportinbox.store import outbox as outbox_store
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
-from supportinbox.tui.screens.editor import ReplyEditorScreen
+from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
 from supportinbox.tui.screens.outbox import OutboxScreen
 from supportinbox.tui.screens.send_later import SendLaterModal
 from tests.harness.dovecot import Dovecot
@@ -217,6 +217,7 @@ async def test_a_kept_draft_is_edited_again_and_answers_the_latest_message(
         assert isinstance(editor, ReplyEditorScreen) and editor.replaces == row.id
         assert editor.body == reply_text(written)[1]  # the text as it was kept
         assert editor.draft.original.message_id == later  # it answers the latest message
+        assert written.template and editor.draft.template.name == written.template  # what follows stays
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
@@ -230,7 +231,7 @@ async def test_a_kept_draft_is_edited_again_and_answers_the_latest_message(
         area = editor.query_one("#reply-body", TextArea)
         area.load_text("On the phone too: please update the app to 4.2.\n\n" + area.text)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, UndoModal))
         await pilot.press("enter")  # send now, skipping the undo countdown
         await wait_until(pilot, lambda: len(smtp_server.received) == 1)
         await settle(pilot)
