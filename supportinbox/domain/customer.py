@@ -122,3 +122,43 @@ def nameless_sender(name: str, email: str) -> bool:
     the malformed-sender warning instead (:func:`supportinbox.domain.senders.sender_warning`).
     """
     return not email and bool(name.strip()) and not any(c in name for c in "@<>")
+
+
+# A form's own subject line ("Subject: Refund", "Betreff: …") and its message field.
+_TOPIC_FIELD = re.compile(
+    r"^[ \t]*(?:subject|topic|regarding|betreff|thema|objet|sujet|asunto|assunto|onderwerp|"
+    r"oggetto|temat|ämne|موضوع|الموضوع)[ \t]*[:：][ \t]*(\S.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MESSAGE_FIELD = re.compile(
+    r"^[ \t]*(?:message|your message|comments?|enquiry|inquiry|question|nachricht|ihre nachricht|"
+    r"mensaje|mensagem|bericht|messaggio|wiadomość|meddelande|الرسالة|رسالة|پیام)[ \t]*[:：][ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s|\n")
+
+
+def form_topic(body: str, limit: int = 60) -> str:
+    """What a contact-form submission is about, in the customer's words: the form's subject
+    field, else the first sentence of its message field ("" when neither is there).
+
+    The mail's own subject ("New message from the contact form") is the website's, so a
+    reply quoting it restates nothing.
+    """
+    found = _TOPIC_FIELD.search(body)
+    if found is not None:
+        return _shortened(found.group(1), limit)
+    field = _MESSAGE_FIELD.search(body)
+    if field is None:
+        return ""
+    text = body[field.end() :].strip()
+    first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
+    return _shortened(first.rstrip(" .;:,"), limit)
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else text[:limit]).rstrip(" ,;:") + "…"

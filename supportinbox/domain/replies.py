@@ -21,7 +21,7 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply, own_addresses
+from supportinbox.domain.customer import NOBODY, Party, customer_of, form_topic, is_no_reply, own_addresses
 from supportinbox.domain.names import first_name
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.safetext import clean, one_line
@@ -311,7 +311,7 @@ def template_variables(
         customer_name=name,
         customer_first_name=first_name(name, party.email, fallback_first_name),
         customer_email=header_text(party.email, limit=254),
-        subject=base_subject(original.subject),
+        subject=_subject_of(original, party),
         agent_name=agent_display(account.agent),
         account_display_name=header_text(account.display_name) or header_text(account.email),
         account_email=account.email,
@@ -320,6 +320,16 @@ def template_variables(
         today=today or date.today(),
         signature=signature,
     )
+
+
+def _subject_of(original: Original, party: Party) -> str:
+    """What the reply says the message was about: its subject, or for a contact form (the
+    customer is not the sender) what the customer wrote in the form."""
+    if party.email and party.email != original.from_addr.lower():
+        topic = header_text(form_topic(original.body_text or ""), limit=200)
+        if topic:
+            return topic
+    return base_subject(original.subject)
 
 
 def flow(text: str, width: int = 72) -> str:

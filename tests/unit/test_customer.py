@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from supportinbox.domain.customer import NOBODY, Party, customer_of, is_no_reply, relays_someone
-from supportinbox.domain.replies import Original, ReplyError, recipients
+from supportinbox.config import parse_config
+from supportinbox.domain.customer import (
+    NOBODY,
+    Party,
+    customer_of,
+    form_topic,
+    is_no_reply,
+    relays_someone,
+)
+from supportinbox.domain.replies import Original, ReplyError, recipients, template_variables
 from supportinbox.domain.threading import ThreadMessage, thread_messages
+from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
 
 OWN = ("support@acme.test",)
 
@@ -112,3 +122,55 @@ def test_reply_goes_to_the_reply_to_person_by_name() -> None:
     )
     (to,) = recipients(original, OWN).to
     assert (to.display_name, to.addr_spec) == ("Lina Haddad", "lina@c.test")
+
+
+@pytest.mark.parametrize(
+    ("body", "topic"),
+    [
+        (
+            "Name: Lina Haddad\nEmail: lina@c.test\n\nMessage:\nI cannot log in since this morning; "
+            "the page says my password is wrong.",
+            "I cannot log in since this morning; the page says my…",
+        ),
+        (
+            "Name: N\n\nMessage:\nDo you offer a discount for non-profits? We are 12.",
+            "Do you offer a discount for non-profits?",
+        ),
+        ("Name: X\nSubject: Refund for March\nMessage: hello", "Refund for March"),
+        ("Name: X\nBetreff:   Rechnung falsch \nNachricht: …", "Rechnung falsch"),
+        (
+            "الاسم: سمير\nالرسالة: لا يمكنني تسجيل الدخول منذ الصباح. ساعدوني",
+            "لا يمكنني تسجيل الدخول منذ الصباح",
+        ),
+        ("Just a message without fields.", ""),
+        ("Message:\n\n", ""),
+    ],
+)
+def test_a_forms_topic_is_what_the_customer_wrote(body: str, topic: str) -> None:
+    assert form_topic(body) == topic
+
+
+ACCOUNT = parse_config(OFFLINE_ACCOUNT_CONFIG).account()[1]
+
+
+def test_a_reply_to_a_form_restates_the_customers_words_not_the_websites_subject() -> None:
+    form = Original(
+        from_name="Acme Website",
+        from_addr="noreply@acme.test",
+        subject="New message from the contact form",
+        reply_to=("lina@c.test",),
+        reply_to_name="Lina Haddad",
+        body_text="Name: Lina Haddad\n\nMessage:\nThe export button does nothing.",
+    )
+    values = template_variables(form, ACCOUNT, "c1")
+    assert (values.customer_first_name, values.subject) == ("Lina", "The export button does nothing")
+    # A form without a message field keeps the mail's subject; so does ordinary mail.
+    bare = replace(form, body_text="Name: Lina Haddad")
+    assert template_variables(bare, ACCOUNT, "c1").subject == "New message from the contact form"
+    mail = Original(
+        from_name="Lina Haddad",
+        from_addr="lina@c.test",
+        subject="Re: Export broken",
+        body_text="Message: not a form, just a line.",
+    )
+    assert template_variables(mail, ACCOUNT, "c1").subject == "Export broken"
