@@ -243,6 +243,15 @@ class _Tally:
     def day(self, stamp: float) -> _Bucket:
         return self.days[bisect.bisect_right(self.midnights, stamp) - 1]
 
+    def answer(self, replied: bool, stamp: float, tags: tuple[str, ...], agent: str, extra: bool) -> None:
+        """Count a reply (or a close) on its day and for its agent (``extra``: its tag and agent rows)."""
+        buckets = self.keyed(tags, agent) if extra else (self.by_agent[agent or OTHER_CLIENT],)
+        for bucket in (self.day(stamp), *buckets):
+            if replied:
+                bucket.replies_out += 1
+            else:
+                bucket.closed += 1
+
     def keyed(self, tags: tuple[str, ...], agent: str | None) -> list[_Bucket]:
         """The agent and grouping buckets a figure adds to, besides its day."""
         out = []
@@ -345,7 +354,7 @@ def build_report(
     cycle_start: float | None = None
     cycle_replies = 0
 
-    days, midnights, find, by_agent = tally.days, tally.midnights, bisect.bisect_right, tally.by_agent
+    days, midnights, find = tally.days, tally.midnights, bisect.bisect_right
     extra = grouping in ("agent", "tag")  # figures also go to the table's agent or tag rows
 
     first_target = next_target = 0.0
@@ -384,36 +393,20 @@ def build_report(
                 cycle_start, cycle_replies = at, 0
             if waiting_since is None:
                 waiting_since, first_wait = at, not answered_once
-        elif kind == "reply":
+        elif kind in ("reply", "closed"):
+            replied = kind == "reply"
             if inside:
-                days[find(midnights, at) - 1].replies_out += 1
-                if extra:
-                    for bucket in tally.keyed(labels, agent):
-                        bucket.replies_out += 1
-                else:
-                    by_agent[agent or OTHER_CLIENT].replies_out += 1
+                tally.answer(replied, at, labels, agent, extra)
             if waiting_since is not None:
-                tally.wait(
-                    labels, waiting_since, at, agent, first_wait, first_target if first_wait else next_target
-                )
+                # A reply ends the customer's wait for its agent; a close ends it for nobody.
+                aim = first_target if first_wait else next_target
+                tally.wait(labels, waiting_since, at, agent if replied else None, first_wait, aim)
                 waiting_since = None
-            answered_once = True
-            if cycle_start is not None:
-                cycle_replies += 1
-        elif kind == "closed":
-            if inside:
-                days[find(midnights, at) - 1].closed += 1
-                if extra:
-                    for bucket in tally.keyed(labels, agent):
-                        bucket.closed += 1
-                else:
-                    by_agent[agent or OTHER_CLIENT].closed += 1
-            if waiting_since is not None:
-                tally.wait(
-                    labels, waiting_since, at, None, first_wait, first_target if first_wait else next_target
-                )
-                waiting_since = None
-            if cycle_start is not None:
+            if replied:
+                answered_once = True
+                if cycle_start is not None:
+                    cycle_replies += 1
+            elif cycle_start is not None:
                 tally.resolution(labels, cycle_start, at, cycle_replies, agent, resolution_target)
                 cycle_start = None
         elif kind == "reopened":
