@@ -133,56 +133,43 @@ def _claimable(db: Database, conversation_id: str) -> ConversationRef:
 
 
 def claim(
-    ctx: AccountContext,
-    conversation_id: str,
-    *,
-    force: bool = False,
-    password: str | None = None,
-    share: bool = True,
+    ctx: AccountContext, cid: str, *, force: bool = False, password: str | None = None, share: bool = True
 ) -> ActionResult:
     """Take the conversation; :class:`TeamConflict` if a teammate holds it (unless ``force``).
 
     ``share=False`` only changes the cache (at once); :func:`push_state` shares it later.
     The queue is recomputed at the context's clock (the app's, frozen in its tests).
     """
-    db = ctx.db
-    ref = _claimable(db, conversation_id)
-    me = ctx.account.agent
-    current = local_state(db.conn, ref.id)
-    if current.assigned_to not in (None, me) and not force:
-        raise TeamConflict(f"{current.assigned_to} holds {ref.id}: ask them first", current.assigned_to)
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, me), me, ctx.now())
-    done = f"{ref.id} claimed by {me}"
-    if not share:
-        return ActionResult(ref.id, done, False, _local(db, ref))
-    change = Change(assigned_to=me, sets_claim=True, expect_holder=None if force else (None, me))
-    return _push(ctx, ref, change, done, password)
+    return _hold(ctx, cid, take=True, force=force, password=password, share=share)
 
 
 def release(
-    ctx: AccountContext,
-    conversation_id: str,
-    *,
-    force: bool = False,
-    password: str | None = None,
-    share: bool = True,
+    ctx: AccountContext, cid: str, *, force: bool = False, password: str | None = None, share: bool = True
 ) -> ActionResult:
-    """Give the conversation back; only one's own claim unless ``force`` (``share``: see
-    :func:`claim`)."""
+    """Give the conversation back; only one's own claim unless ``force`` (``share``: see :func:`claim`)."""
+    return _hold(ctx, cid, take=False, force=force, password=password, share=share)
+
+
+def _hold(
+    ctx: AccountContext, conversation_id: str, *, take: bool, force: bool, password: str | None, share: bool
+) -> ActionResult:
+    """Claim (``take``) or release the conversation: never over a teammate's claim unless ``force``,
+    here and on the server (where the claim may have changed meanwhile)."""
     db = ctx.db
     ref = _claimable(db, conversation_id)
     me = ctx.account.agent
     current = local_state(db.conn, ref.id)
-    if current.assigned_to not in (None, me) and not force:
-        raise TeamConflict(
-            f"{current.assigned_to} holds {ref.id}, not you",
-            current.assigned_to,
-        )
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, None), me, ctx.now())
+    holder = current.assigned_to
+    if holder not in (None, me) and not force:
+        refused = f"{holder} holds {ref.id}: ask them first" if take else f"{holder} holds {ref.id}, not you"
+        raise TeamConflict(refused, holder)
+    after = me if take else None
+    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, after), me, ctx.now())
+    done = f"{ref.id} claimed by {me}" if take else f"{ref.id} released"
     if not share:
-        return ActionResult(ref.id, f"{ref.id} released", False, _local(db, ref))
-    change = Change(assigned_to=None, sets_claim=True, expect_holder=None if force else (None, me))
-    return _push(ctx, ref, change, f"{ref.id} released", password)
+        return ActionResult(ref.id, done, False, _local(db, ref))
+    change = Change(assigned_to=after, sets_claim=True, expect_holder=None if force else (None, me))
+    return _push(ctx, ref, change, done, password)
 
 
 def assign(
