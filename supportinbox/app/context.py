@@ -46,11 +46,7 @@ class AccountHome:
     account_name: str
     account: AccountConfig
     db_path: Path
-    clock: Callable[[], datetime] = field(default=_wall_clock)
-
-    def now(self) -> datetime:
-        """The current time (frozen in tests and snapshots)."""
-        return self.clock()
+    clock: Callable[[], datetime] = field(default=_wall_clock)  # frozen in tests and snapshots
 
     @contextmanager
     def open(self) -> Iterator[AccountContext]:

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from supportinbox.app.context import AccountContext
-from supportinbox.app.sync import sync
+from supportinbox.app.sync import fetch, refresh_queue
 from supportinbox.config import AccountConfig
 from supportinbox.errors import ConnectionFailed, NotFound, SyncBusy, UserError
 from supportinbox.mail.imap import (
@@ -66,9 +66,10 @@ def move_message(
 
 def _sync_after(ctx: AccountContext, password: str | None, hooks: Sequence[SyncHook]) -> str:
     try:
-        sync(ctx, password=password, hooks=hooks, folders=["inbox", "junk"])
+        fetch(ctx, password=password, hooks=hooks, folders=["inbox", "junk"])
     except SyncBusy:
         return "another sync is running; the local view updates when it finishes"
+    refresh_queue(ctx)
     return ""
 
 

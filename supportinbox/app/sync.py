@@ -1,8 +1,9 @@
 """Syncing an account: the one home of this use case, for the command line (``sync``, ``cache
 rebuild``), the app (its sync key, timer and push) and the junk moves.
 
-A sync fetches new mail and changes into the cache (:class:`~supportinbox.sync.engine.SyncEngine`,
-with the hooks through which the team joins it), then rebuilds the queue. The replies that
+A sync fetches new mail and changes into the cache (:func:`fetch`: the
+:class:`~supportinbox.sync.engine.SyncEngine`, with the hooks through which the team joins it),
+then rebuilds the queue (:func:`refresh_queue`). The replies that
 have become due are sent afterwards by the caller (:func:`supportinbox.app.outbox.send`),
 which words their outcome for its own screen.
 """
@@ -55,17 +56,3 @@ def refresh_queue(
     touched = changed_meanwhile()
     if touched:
         reapply_state(ctx.db, touched, now=ctx.now())
-
-
-def sync(
-    ctx: AccountContext,
-    *,
-    progress: ProgressCallback | None = None,
-    hooks: Sequence[SyncHook] = (),
-    folders: Sequence[str] | None = None,
-    password: str | None = None,
-) -> SyncResult:
-    """:func:`fetch`, then :func:`refresh_queue`."""
-    result = fetch(ctx, progress=progress, hooks=hooks, folders=folders, password=password)
-    refresh_queue(ctx)
-    return result

@@ -88,7 +88,8 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> SyncResult:
 
     hooks = default_hooks(ctx.config, ctx.account_name, ctx.account)
     with _progress_bar(sys.stderr.isatty()) as progress:
-        result = app_sync.sync(ctx, progress=progress, hooks=hooks, folders=folders)
+        result = app_sync.fetch(ctx, progress=progress, hooks=hooks, folders=folders)
+    app_sync.refresh_queue(ctx)
     for problem in result.problems:
         click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:

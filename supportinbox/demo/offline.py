@@ -54,7 +54,7 @@ class DemoMailbox:
     def fetch_attachment(self, message: MessageView, attachment: dict[str, Any]) -> bytes:
         """Take the attachment from the bundled demo message (there is no server to fetch from)."""
         wanted = str(attachment.get("filename") or "")
-        for demo in demo_messages(self.home.now()):
+        for demo in demo_messages(self.home.clock()):
             parsed = message_from_bytes(demo.raw, policy=policy.default)
             if str(parsed.get("Message-ID", "")).strip() != (message.message_id or ""):
                 continue
@@ -95,4 +95,5 @@ class DemoMailbox:
                     conn.execute(
                         "UPDATE messages SET folder_id = ?, uid = ? WHERE id = ?", (target.id, uid, rowid)
                     )
-            conversations.refresh_conversations(db, self.home.config, self.home.account, now=self.home.now())
+            home = self.home
+            conversations.refresh_conversations(db, home.config, home.account, now=home.clock())

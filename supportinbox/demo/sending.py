@@ -47,7 +47,7 @@ class DemoSender:
             row = outbox_store.get(db.conn, outbox_id)
             if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
                 raise SendRefused("the reply was cancelled or is no longer in the outbox")
-            moment = self.home.now()
+            moment = self.home.clock()
             target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
             target.write_bytes(row.raw)
             target.chmod(0o600)

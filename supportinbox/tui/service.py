@@ -111,7 +111,7 @@ class InboxService:
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
-        return self.home.now()
+        return self.home.clock()
 
     @property
     def reader(self) -> Database:
