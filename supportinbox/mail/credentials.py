@@ -70,40 +70,45 @@ def delete_password(account_name: str, account: AccountConfig) -> bool:
     return True
 
 
+def _run_command(
+    where: str, command: str, timeout: float, *, stdin: int | None
+) -> subprocess.CompletedProcess[str]:
+    """Run a credential command through ``sh -c`` and take what it printed; ``where`` names the
+    setting in the error when it cannot run or does not finish."""
+    try:
+        return subprocess.run(
+            ["/bin/sh", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=stdin,
+        )
+    except subprocess.TimeoutExpired:
+        raise CredentialsError(f"{where} did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise CredentialsError(f"{where} cannot run: {exc.strerror or type(exc).__name__}") from None
+
+
 def _from_command(account_name: str, command: str, timeout: float = 30) -> str:
     """Run ``command`` through ``sh -c`` (like mbsync's PassCmd): ``~``, ``$VAR`` and pipes work.
 
     The first line it prints is the password. When it fails, its own error output is shown
     (never what it printed on stdout: that may be the password).
     """
-    try:
-        result = subprocess.run(
-            ["/bin/sh", "-c", command],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise CredentialsError(
-            f"password_command of account {account_name!r} did not finish within {timeout:.0f} s"
-        ) from None
-    except OSError as exc:
-        raise CredentialsError(
-            f"password_command of account {account_name!r} cannot run: {exc.strerror or exc}"
-        ) from None
+    where = f"password_command of account {account_name!r}"
+    result = _run_command(where, command, timeout, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         said = one_line(
             " / ".join(line.strip() for line in result.stderr.splitlines() if line.strip()), limit=300
         )
         raise CredentialsError(
-            f"password_command of account {account_name!r} failed with exit code {result.returncode}"
+            f"{where} failed with exit code {result.returncode}"
             + (f": {said}" if said else " and printed no error")
         )
     password = result.stdout.splitlines()[0] if result.stdout else ""
     if not password:
-        raise CredentialsError(f"password_command of account {account_name!r} printed no password")
+        raise CredentialsError(f"{where} printed no password")
     return password
 
 
@@ -160,19 +165,9 @@ def _token_from_command(account_name: str, command: str) -> str:
     where = f"oauth2_token_command of account {account_name!r}"
     if not command:
         raise CredentialsError(f"{where} is not set: it must print an OAuth2 access token")
-    try:
-        # A shell command line, as in aerc's and himalaya's token commands (pipes, ~, $VARS).
-        result = subprocess.run(
-            ["sh", "-c", command],
-            capture_output=True,
-            text=True,
-            timeout=TOKEN_COMMAND_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CredentialsError(f"{where} did not finish within {TOKEN_COMMAND_TIMEOUT:.0f} s") from None
-    except OSError as exc:
-        raise CredentialsError(f"{where} cannot run: {exc.strerror or type(exc).__name__}") from None
+    # A shell command line, as in aerc's and himalaya's token commands (pipes, ~, $VARS); it
+    # keeps the terminal's input, where a helper may ask to be authorized again.
+    result = _run_command(where, command, TOKEN_COMMAND_TIMEOUT, stdin=None)
     if result.returncode != 0:
         # Its error output is not echoed: a helper may print more than it should.
         raise CredentialsError(

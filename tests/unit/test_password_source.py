@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,31 @@ def test_a_password_command_never_loads_the_keyring() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_credential_command_that_hangs_is_stopped_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(
+        CredentialsError, match=r"^password_command of account 'support' did not finish within 0 s$"
+    ):
+        credentials._from_command("support", "sleep 5", timeout=0.2)
+    monkeypatch.setattr(credentials, "TOKEN_COMMAND_TIMEOUT", 0.2)
+    with pytest.raises(CredentialsError, match=r"^oauth2_token_command of account 'support' did not finish"):
+        credentials._token_from_command("support", "sleep 5")
+
+
+def test_a_token_command_keeps_our_input_a_password_command_does_not() -> None:
+    # A token helper may ask to be authorized again; a password command must not wait for input.
+    read, write = os.pipe()
+    os.write(write, b"typed\n")
+    os.close(write)
+    saved = os.dup(0)
+    os.dup2(read, 0)
+    try:
+        assert (
+            credentials._from_command("support", 'read line && echo "$line" || echo no-input') == "no-input"
+        )
+        assert credentials._token_from_command("support", 'read line; echo "$line"') == "typed"
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(read)
