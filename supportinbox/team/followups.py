@@ -9,7 +9,6 @@ still to upload. No keyword is involved.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,8 +17,6 @@ from imapclient import IMAPClient
 from supportinbox.config import AccountConfig
 from supportinbox.store.db import Database
 from supportinbox.team import statefolder
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -93,12 +90,7 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
 
 def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[list[str], list[Received]]:
     """Share this client's follow-ups and take the team's (see the module doc)."""
-    uploaded = upload_pending(imap, db, account)
-    if uploaded:
-        log.info("shared %d follow-up(s)", uploaded)
-    if not statefolder.sync_log(imap, db, create=False):
-        return [], []
-    return take_newest(db, account.agent)
+    return statefolder.exchange(imap, db, account, upload_pending, take_newest, "follow-up(s)")
 
 
 def local_time(when: datetime) -> str:

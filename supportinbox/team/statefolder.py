@@ -53,14 +53,14 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, TypeVar
 
 from imapclient import DELETED, IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -73,6 +73,8 @@ from supportinbox.store.db import Database
 from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, normalize_snooze
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STATE_FOLDER = "Support State"
 STATE_HEADER = "X-Supportinbox-State"
@@ -375,6 +377,24 @@ def registry(entries: Iterable[LogEntry]) -> dict[int, str]:
         elif entry.kind == FREE and slots.get(entry.slot) == agent:
             del slots[entry.slot]
     return slots
+
+
+def exchange(
+    imap: IMAPClient,
+    db: Database,
+    account: AccountConfig,
+    upload: Callable[[IMAPClient, Database, AccountConfig], int],
+    take: Callable[[Database, str], tuple[list[str], list[T]]],
+    what: str,
+) -> tuple[list[str], list[T]]:
+    """Share this client's entries of one kind (``upload``: how many went) and take the team's
+    (``take``: the conversations changed, and what teammates did); ``what`` names them in the log."""
+    uploaded = upload(imap, db, account)
+    if uploaded:
+        log.info("shared %d %s", uploaded, what)
+    if not sync_log(imap, db, create=False):
+        return [], []
+    return take(db, account.agent)
 
 
 def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:

@@ -8,7 +8,6 @@ both keep their tag, and everyone ends with the same tags. No keyword is involve
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
@@ -18,8 +17,6 @@ from supportinbox.domain.tags import TagChange
 from supportinbox.store import tags as store_tags
 from supportinbox.store.db import Database
 from supportinbox.team import statefolder
-
-log = logging.getLogger(__name__)
 
 _META_SEEN = "team_tags_seen_uid"
 
@@ -87,9 +84,4 @@ def take_new(db: Database, me: str) -> tuple[list[str], list[Received]]:
 
 def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[list[str], list[Received]]:
     """Share this client's tag changes and take the team's (see the module doc)."""
-    uploaded = upload_pending(imap, db, account)
-    if uploaded:
-        log.info("shared %d tag change(s)", uploaded)
-    if not statefolder.sync_log(imap, db, create=False):
-        return [], []
-    return take_new(db, account.agent)
+    return statefolder.exchange(imap, db, account, upload_pending, take_new, "tag change(s)")
