@@ -132,6 +132,17 @@ class KeywordMatcher:
                         break
         return found or ()
 
+    def contains(self, text: str) -> bool:
+        """Whether :meth:`find` finds any keyword in ``text``; cheaper: a one-word keyword
+        (or a phrase starting with one) that is there answers at once."""
+        if not self.by_first or not text:
+            return False
+        distinct, _ = _distinct_words(text)
+        for token in distinct & self.by_first.keys():
+            if len(self.by_first[token][-1]) == 1:  # keys run longest first
+                return True
+        return bool(self.find(text))
+
     def find(self, text: str) -> list[str]:
         """The keywords found in ``text`` (as configured), in order of first occurrence.
 

@@ -202,18 +202,17 @@ def read_report(subject: str, text: str) -> Report:
     if down and not any(word.endswith("down") for word in failures):
         failures.append(down.group(0).lower())
     mentions = _WEAK.find(both)
-    resolved = _RESOLVED.find(text)
     closing = (
-        bool(resolved)
-        and not failures
+        not failures
         and not mentions
         and "?" not in text
         and len(words(text)) <= _CLOSING_WORDS
+        and _RESOLVED.contains(text)
     )
     return Report(
         failures=failures,
         mentions=mentions,
-        minor=bool(_MINOR.find(both)),
-        blocking=bool(_BLOCKING.find(both)),
+        minor=_MINOR.contains(both),
+        blocking=_BLOCKING.contains(both),
         closing=closing,
     )

@@ -521,6 +521,7 @@ def test_keyword_finding_equals_a_plain_scan_of_every_word(text: str) -> None:
     )
     assert list(keywords.words(text)) == keywords._TOKEN.findall(keywords._fold_chars(text))
     assert matcher.find(text) == _plain_scan(matcher, text)
+    assert matcher.contains(text) == bool(_plain_scan(matcher, text))
 
 
 def test_a_keyword_is_placed_where_it_first_occurs_with_or_without_a_clitic() -> None:
