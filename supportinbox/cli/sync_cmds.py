@@ -128,6 +128,10 @@ def send_waiting(ctx: AccountContext) -> None:
 
     What went out goes to stdout, what did not to stderr; either way the sync itself succeeded.
     """
+    from supportinbox.store.outbox import anything_to_send
+
+    if not anything_to_send(db.conn):
+        return  # most syncs: the sending code (SMTP, the reply builder) need not even load
     from supportinbox.app import outbox as outbox_use
     from supportinbox.errors import UserError
     from supportinbox.mail import outbox as sender

@@ -7,13 +7,17 @@ applied once when it has gone out, so a reply that is never sent promises nothin
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from supportinbox.domain.tags import TagChange, normalize_tag
-from supportinbox.domain.templates import Template
 from supportinbox.store.conversation_rows import now_utc
 from supportinbox.store.db import Database
 from supportinbox.store.followups import set_followup
 from supportinbox.store.tags import change_tags
+
+if TYPE_CHECKING:
+    # Templates (Jinja2, YAML) load where a reply is written, not where one is sent.
+    from supportinbox.domain.templates import Template
 
 
 def remember(db: Database, outbox_id: int, template: Template) -> None:

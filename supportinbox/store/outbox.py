@@ -53,6 +53,8 @@ WAITING: tuple[OutboxStatus, ...] = (
 )
 # Sent only when the user names them: a teammate got there first, or the customer wrote again.
 ON_REQUEST: tuple[OutboxStatus, ...] = (OutboxStatus.HELD, OutboxStatus.DRAFT)
+# What a send finds to do unless held and draft ones are asked for.
+SENDABLE: tuple[OutboxStatus, ...] = tuple(s for s in WAITING if s not in ON_REQUEST)
 # What the user may still cancel: nothing has gone to SMTP yet.
 CANCELLABLE: tuple[OutboxStatus, ...] = (OutboxStatus.QUEUED, OutboxStatus.FAILED, *ON_REQUEST)
 
@@ -191,7 +193,7 @@ def due(
     """Rows to work on now: queued (past their undo window or scheduled time), interrupted,
     failed ones whose retry time has come, every failed one on request (``include_failed``),
     held and draft ones only when asked for (``include_held``)."""
-    statuses = WAITING if include_held else tuple(s for s in WAITING if s not in ON_REQUEST)
+    statuses = WAITING if include_held else SENDABLE
     stamp = now.isoformat(timespec="seconds")
 
     def wanted(row: OutboxRow) -> bool:
@@ -202,6 +204,14 @@ def due(
         return True
 
     return [row for row in list_rows(conn, statuses) if wanted(row)]
+
+
+def anything_to_send(conn: sqlite3.Connection) -> bool:
+    """Whether a reply is queued, being sent or failed: what a send that takes no held or
+    draft reply could find to do (scheduled replies are queued ones)."""
+    marks = ", ".join("?" * len(SENDABLE))
+    query = f"SELECT EXISTS(SELECT 1 FROM outbox WHERE status IN ({marks}))"
+    return bool(conn.execute(query, SENDABLE).fetchone()[0])
 
 
 def next_attempt(conn: sqlite3.Connection) -> str | None:

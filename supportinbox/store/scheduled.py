@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from supportinbox.domain.replies import split_msgids
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock
 from supportinbox.errors import NotFound
@@ -34,6 +33,9 @@ class Overtaken:
 
 
 def _answered_id(row: OutboxRow) -> str | None:
+    # The reply builder loads only when a scheduled reply is there to look at.
+    from supportinbox.domain.replies import split_msgids
+
     headers = BytesHeaderParser(policy=compat32).parsebytes(row.raw, headersonly=True)
     found = split_msgids(str(headers.get("In-Reply-To") or ""))
     return found[-1] if found else None

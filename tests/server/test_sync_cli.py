@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,6 +50,31 @@ def test_sync_prints_one_summary_line_then_up_to_date(dovecot: Dovecot, supporti
             "(SELECT id FROM folders WHERE role = 'inbox')"
         ).fetchone()[0]
     assert count == 12  # the triage queue was refreshed after the sync
+
+
+def test_a_sync_with_an_empty_outbox_loads_no_sending_code(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    append(dovecot, [make_message(subject="hello")])
+    write_config(supportinbox_home, account_toml(dovecot))
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
+        "from supportinbox.cli import main\n"
+        "main(['sync'])\n"
+    )
+    for _ in range(2):  # the first sync, then one with nothing new
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), check=False
+        )
+        assert result.returncode == 0, result.stderr
+        loaded = set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
+        assert "supportinbox.sync.engine" in loaded
+        sending = {
+            "supportinbox.mail.outbox",
+            "supportinbox.mail.smtp",
+            "supportinbox.domain.templates",
+            "jinja2",
+        }
+        assert not sending & loaded
 
 
 def test_sync_of_one_folder(dovecot: Dovecot, supportinbox_home: Path) -> None:
