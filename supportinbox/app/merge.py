@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from supportinbox.app.context import AccountContext
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.threading import MERGE, SPLIT, short_id, split_key
+from supportinbox.domain.when import count_of
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import threadlinks
 from supportinbox.store.conversations import get_conversation, refresh_if_stale, resolve_id
@@ -47,9 +48,12 @@ class Regrouped:
     def said(self) -> str:
         """A few words for a toast."""
         if self.kind == MERGE:
-            what = f"Merged {len(self.others)} conversation(s) into this one ({self.messages} messages)"
+            what = (
+                f"Merged {count_of(len(self.others), 'conversation')} into this one "
+                f"({count_of(self.messages, 'message')})"
+            )
         else:
-            what = f"Split off as {self.conversation_id} ({self.messages} message(s))"
+            what = f"Split off as {self.conversation_id} ({count_of(self.messages, 'message')})"
         return what + ("" if self.online else " here; the next sync shares it")
 
 

@@ -35,6 +35,11 @@ THREADS: tuple[Thread, ...] = (
 )
 
 # Internal notes shown in the demo: (subject of the conversation, author, minutes ago, text).
+# Conversations merged by hand: (the one that stays, the one merged into it, who, minutes ago).
+MERGES: tuple[tuple[str, str, str, int], ...] = (
+    ("Upload fails for files over 10 MB", "Screenshot of the upload error", "maya", 120),
+)
+
 NOTES: tuple[tuple[str, str, int, str], ...] = (
     (
         "Charged twice for the annual plan — refund please",
@@ -47,6 +52,12 @@ NOTES: tuple[tuple[str, str, int, str], ...] = (
         "sam",
         50,
         "MegaCorp is our largest account — loop in Dana from sales before answering.",
+    ),
+    (
+        "Upload fails for files over 10 MB",
+        "maya",
+        118,
+        "Merged her screenshot mail into this one. 413 = our 10 MB proxy limit; ask ops about 25 MB.",
     ),
 )
 

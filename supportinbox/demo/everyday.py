@@ -37,6 +37,26 @@ CONTACT_FORMS = (
 )
 
 NORMAL = (
+    # She sent the screenshot as a new mail instead of a reply: merged by hand (content.MERGES).
+    Thread(
+        "Lucía Fernández",
+        "lucia@mirador.example",
+        "Upload fails for files over 10 MB",
+        (
+            customer(
+                150,
+                "Hola,\n\nuploading our floor plans (12-15 MB PDFs) stops at 99% with 'Upload "
+                "failed'. Smaller files work. Is there a size limit?\n\nLucía",
+                seen=True,
+            ),
+        ),
+    ),
+    Thread(
+        "Lucía Fernández",
+        "lucia@mirador.example",
+        "Screenshot of the upload error",
+        (customer(140, "Sorry, forgot the screenshot: it shows 'Upload failed (413)'. Lucía"),),
+    ),
     Thread(
         "Anna Lindqvist",
         "anna@fjordtech.example",

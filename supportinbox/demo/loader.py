@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from supportinbox import paths
 from supportinbox.config import AccountConfig, Config, TriageConfig
-from supportinbox.demo.content import FOLLOW_UPS, NOTES, SCHEDULED, SUPPORT, TAGS, THREADS, VIP_SENDERS
+from supportinbox.demo.content import (
+    FOLLOW_UPS,
+    MERGES,
+    NOTES,
+    SCHEDULED,
+    SUPPORT,
+    TAGS,
+    THREADS,
+    VIP_SENDERS,
+)
 from supportinbox.demo.mailbox import demo_messages, message_id
 from supportinbox.mail.parse import parse_message
 from supportinbox.store.db import Database, open_database
@@ -76,6 +86,7 @@ def load_demo(db: Database, config: Config, now: datetime | None = None) -> int:
                 parsed=parse_message(message.raw),
             )
     refresh_conversations(db, config, account, now=now)
+    _add_merges(db, config, now)
     _add_notes(db, now)
     _close_history(db, now)
     _add_followups(db, now)
@@ -99,6 +110,36 @@ def _close_history(db: Database, now: datetime) -> None:
         ).fetchone()
         if row is not None and row[0]:
             set_status(db, row[0], "closed", agent=agent or "sam", now=now - timedelta(minutes=minutes))
+
+
+def _add_merges(db: Database, config: Config, now: datetime) -> None:
+    """The merges the team made (as if already shared), then the conversations regrouped."""
+    from datetime import timedelta
+
+    from supportinbox.domain.threading import MERGE
+    from supportinbox.store import threadlinks
+    from supportinbox.store.conversations import refresh_conversations
+
+    def first_message(conn: Any, subject: str) -> tuple[str, str] | None:
+        row = conn.execute(
+            "SELECT c.id, m.message_id FROM conversations c JOIN messages m ON m.conversation_id = c.id "
+            "WHERE c.subject = ? ORDER BY m.date LIMIT 1",
+            (subject,),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row is not None else None
+
+    with db.transaction() as conn:
+        for stays, joins, author, minutes in MERGES:
+            target, source = first_message(conn, stays), first_message(conn, joins)
+            if target is None or source is None:
+                continue
+            at = threadlinks.now_text(now - timedelta(minutes=minutes))
+            link = threadlinks.Link(
+                MERGE, source[1], target[1], source[0], target[0], author, at, f"demo{minutes}"
+            )
+            threadlinks.record(conn, link)
+            threadlinks.mark_uploaded(conn, link.token)
+    refresh_conversations(db, config, config.accounts[DEMO_ACCOUNT], now=now)
 
 
 def _add_notes(db: Database, now: datetime) -> None:

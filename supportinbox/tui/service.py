@@ -45,6 +45,7 @@ from supportinbox.store.outbox import OutboxRow
 from supportinbox.store.tags import tag_counts
 
 if TYPE_CHECKING:
+    from supportinbox.app.context import AccountContext
     from supportinbox.mail.idle import Changes
     from supportinbox.sync.push import PushWatcher
 
@@ -398,6 +399,49 @@ class InboxService:
             result = tags.tag(ctx, conversation_id, change, share=self.has_server)
         self._touch(result.conversation_id)
         return tags.said(result)
+
+    def merge_candidates(self, conversation_id: str, email: str) -> list[ConversationSummary]:
+        """What the merge picker offers: the customer's other conversations first, then the rest
+        of the open queue and the latest others."""
+        same = self.customer_conversations(email, exclude=conversation_id)
+        taken = {conversation_id, *(c.id for c in same)}
+        rest = [
+            c
+            for c in conversations.list_queue(self.reader, status="all", limit=60, now=self._read_clock())
+            if c.id not in taken
+        ]
+        return same + rest
+
+    def merge(self, conversation_id: str, others: Sequence[str]) -> str:
+        """Merge ``others`` into the conversation (it stays) and share it; what happened, in words."""
+        from supportinbox.app import merge as merge_use
+
+        with self.writer() as db:
+            result = merge_use.merge(self._context(db), [conversation_id, *others], share=self.has_server)
+        self._touch(result.conversation_id)
+        return result.said()
+
+    def split(self, conversation_id: str, message_number: int) -> tuple[str, str]:
+        """Start a new conversation at the message (1 is the first); its id and what happened."""
+        from supportinbox.app import merge as merge_use
+
+        with self.writer() as db:
+            result = merge_use.split(
+                self._context(db), conversation_id, str(message_number), share=self.has_server
+            )
+        self._touch(conversation_id)
+        return result.conversation_id, result.said()
+
+    def merged_into(self, conversation_id: str) -> str | None:
+        """The conversation ``conversation_id`` was merged into, if it was."""
+        from supportinbox.store.threadlinks import merged_into
+
+        return merged_into(self.reader.conn, conversation_id)
+
+    def _context(self, db: Database) -> AccountContext:
+        from supportinbox.app.context import AccountContext
+
+        return AccountContext(db, self.config, self.account_name, self.account, clock=self.now)
 
     def tags_in_use(self) -> list[str]:
         """Every tag in use, most used first (for the tag modal's hint)."""

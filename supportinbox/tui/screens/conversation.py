@@ -18,13 +18,15 @@ from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.senders import sender_short
+from supportinbox.domain.senders import sender_label, sender_short
 from supportinbox.domain.when import count_of
+from supportinbox.errors import NotFound
 from supportinbox.store.conversation_rows import iso
 from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time, tag_parts
-from supportinbox.tui.screens.actions import ConversationActions
-from supportinbox.tui.screens.modals import ChooseModal
+from supportinbox.tui.screens.actions import Change, ConversationActions
+from supportinbox.tui.screens.modals import ChooseModal, ConfirmModal
+from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
 from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -66,6 +68,12 @@ class ConversationScreen(ConversationActions):
             show=False,
             id="previous_conversation",
             tooltip="The previous conversation of the list this one was opened from",
+        ),
+        Binding(
+            "M", "merge", "Merge", show=False, id="merge", tooltip="Merge another conversation into this one"
+        ),
+        Binding(
+            "X", "split", "Split", show=False, id="split", tooltip="Start a new conversation at a message"
         ),
         *ConversationActions.ACTION_BINDINGS,
     ]
@@ -116,7 +124,16 @@ class ConversationScreen(ConversationActions):
     def refresh_from_cache(self) -> None:
         """Read the conversation again (after a change, a reply or a sync)."""
         service = self.inbox_app.service
-        detail = service.conversation(self.conversation_id)
+        try:
+            detail = service.conversation(self.conversation_id)
+        except NotFound:
+            # Merged into another conversation (here or by a teammate): show that one.
+            into = service.merged_into(self.conversation_id)
+            if into is None:
+                raise
+            self.conversation_id = into
+            self.notify(f"This conversation was merged into {into}: showing that one.")
+            detail = service.conversation(into)
         self._detail = detail
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
@@ -263,6 +280,61 @@ class ConversationScreen(ConversationActions):
             self.notify(f"Saved to {event.worker.result}", title="Attachment")
         elif event.state == WorkerState.ERROR:
             self.inbox_app.worker_failed(event.worker)
+
+    def action_merge(self) -> None:
+        summary = self._target()
+        if summary is None:
+            return
+        service = self.inbox_app.service
+        candidates = service.merge_candidates(summary.id, summary.customer_email)
+        subject = one_line(summary.subject, limit=40)
+
+        def confirmed(other: ConversationSummary, yes: bool | None) -> None:
+            if yes:
+                self._change(
+                    lambda: Change(
+                        f"{service.merge(summary.id, [other.id])}: {subject}", conversation=summary.id
+                    )
+                )
+
+        def chosen(other_id: str | None) -> None:
+            other = next((c for c in candidates if c.id == other_id), None)
+            if other is None:
+                return
+            who = sender_label(other.customer_name, other.customer_email, reason=False)
+            self.app.push_screen(
+                ConfirmModal(
+                    "Merge into this conversation?",
+                    f"{one_line(other.subject, limit=60) or '(no subject)'} ({one_line(who, limit=40)}) "
+                    f"joins {one_line(summary.subject, limit=60) or '(no subject)'}: its messages, notes, "
+                    "tags and claim move here, for the whole team. 'X' splits them apart again.",
+                    yes="Merge",
+                ),
+                lambda yes: confirmed(other, yes),
+            )
+
+        self.app.push_screen(MergePickerModal(summary, candidates), chosen)
+
+    def action_split(self) -> None:
+        summary = self._target()
+        if summary is None or self._detail is None:
+            return
+        messages = self._detail.messages
+        if len(messages) < 2:
+            self.notify("One message only: there is nothing to split off.")
+            return
+        service = self.inbox_app.service
+        subject = one_line(summary.subject, limit=40)
+
+        def chosen(number: int | None) -> None:
+            if number:
+                self._change(
+                    lambda: Change(
+                        f"{service.split(summary.id, number)[1]}: {subject}", conversation=summary.id
+                    )
+                )
+
+        self.app.push_screen(SplitPickerModal(summary.subject, messages), chosen)
 
     def action_headers(self) -> None:
         self._headers = not self._headers

@@ -1,0 +1,124 @@
+"""The merge picker (``M``) and the split picker (``X``) of the thread.
+
+The merge picker lists the customer's other conversations first (the usual case: the same
+person wrote again under a new subject), then the rest of the queue; it returns the id of
+the conversation to merge into the one shown. The split picker lists the thread's messages
+and returns the number (from 1) of the one the new conversation starts at; the first
+message cannot be chosen (it starts this conversation already).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from supportinbox.domain.conversation import ConversationSummary, MessageView
+from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_label
+from supportinbox.tui import safe
+from supportinbox.tui.format import local_time
+
+
+class MergePickerModal(ModalScreen[str | None]):
+    """Pick the conversation to merge into this one."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="merge_cancel")]  # noqa: RUF012
+
+    def __init__(self, summary: ConversationSummary, candidates: Sequence[ConversationSummary]) -> None:
+        super().__init__(classes="modal")
+        self._summary = summary
+        self._candidates = list(candidates)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker-dialog"):
+            title = f"Merge into: {one_line(self._summary.subject, limit=50) or '(no subject)'}"
+            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            options: list[Option] = []
+            same = self._summary.customer_email
+            shown_rest = False
+            for other in self._candidates:
+                if other.customer_email != same and not shown_rest:
+                    shown_rest = True
+                    options.append(Option(safe.line("Other customers", style="bold"), disabled=True))
+                who = (
+                    ""
+                    if other.customer_email == same
+                    else f"{sender_label(other.customer_name, other.customer_email, reason=False)} · "
+                )
+                label = (
+                    f"{local_time(other.last_message_at)} · {other.status} · {one_line(who, limit=30)}"
+                    f"{one_line(other.subject, limit=50) or '(no subject)'}"
+                )
+                options.append(Option(safe.line(label), id=other.id))
+            if not self._candidates:
+                options.append(Option(safe.line("No other conversation to merge."), disabled=True))
+            yield OptionList(*options, id="merge-candidates")
+            yield Label(
+                safe.line("Its messages, notes, tags and claim move here; Escape cancels."),
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SplitPickerModal(ModalScreen[int | None]):
+    """Pick the message a new conversation starts at."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="split_cancel")]  # noqa: RUF012
+
+    def __init__(self, subject: str, messages: Sequence[MessageView]) -> None:
+        super().__init__(classes="modal")
+        self._subject = subject
+        self._messages = list(messages)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker-dialog"):
+            title = f"Split off from: {one_line(self._subject, limit=50) or '(no subject)'}"
+            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            options = []
+            for number, message in enumerate(self._messages, 1):
+                first = next((line for line in message.body_text.splitlines() if line.strip()), "")
+                who = sender_label(message.from_name, message.from_addr, reason=False)
+                label = (
+                    f"{number}. {local_time(message.date)} · {one_line(who, limit=24)} · "
+                    f"{one_line(first, limit=40)}"
+                )
+                options.append(Option(safe.line(label), id=str(number), disabled=number == 1))
+            yield OptionList(*options, id="split-messages")
+            yield Label(
+                safe.line(
+                    "The chosen message and the later ones (but replies to earlier ones) "
+                    "become a new conversation; Escape cancels."
+                ),
+                classes="dialog-hint",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        # The customer's last message is the usual place: a new question under an old subject.
+        customer = [i for i, m in enumerate(self._messages) if i > 0 and not m.from_us]
+        if customer:
+            options.highlighted = customer[-1]
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id or 0) or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,82 @@
+"""Merge (``M``) and split (``X``) on the thread: the pickers, the question, the queue at once."""
+
+from __future__ import annotations
+
+from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.modals import ConfirmModal
+from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
+
+
+@pilot_test
+async def test_m_merges_the_customers_other_conversation_and_x_splits_it_off_again() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        counts = app.service.view_counts()
+        await select_subject(pilot, "Charged twice for the annual plan")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+
+        await pilot.press("M")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, MergePickerModal)
+        options = picker.query_one("#merge-candidates")
+        first = options.get_option_at_index(0)  # type: ignore[attr-defined]
+        # The same customer's other conversation comes first, then everyone else.
+        assert "Receipt for the March invoice" in str(first.prompt)
+        assert "Other customers" in str(options.get_option_at_index(1).prompt)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("M", "enter")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and app.service.conversation(cid).summary.message_count == 1
+        await pilot.press("M", "enter", "y")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.message_count == 3)
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("Merged 1 conversation into this one" in str(n.message) for n in app._notifications)
+        assert "3 messages" in str(screen.query_one("#conversation-head").render())
+        after = app.service.view_counts()
+        assert after["closed"] == counts["closed"] - 1 and after["open"] == counts["open"]
+
+        await pilot.press("X")
+        await settle(pilot)
+        splitter = app.screen
+        assert isinstance(splitter, SplitPickerModal)
+        listing = splitter.query_one("#split-messages")
+        assert listing.get_option_at_index(0).disabled  # type: ignore[attr-defined]
+        # The customer's last message is offered: here the one merged in last (she wrote later).
+        assert listing.highlighted == 2  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.message_count == 2)
+        await settle(pilot)
+        assert any(
+            "Split off as" in str(n.message) and "(1 message)" in str(n.message) for n in app._notifications
+        )
+        # Her closed receipt conversation is closed again, the refund question open: as before.
+        assert app.service.view_counts() == counts
+
+
+@pilot_test
+async def test_x_on_a_single_message_says_there_is_nothing_to_split() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "How do I export invoices as CSV?")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("X")
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("nothing to split off" in str(n.message) for n in app._notifications)
