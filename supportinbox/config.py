@@ -270,6 +270,43 @@ class SlaSettings(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True)
     hours: HoursConfig | None = None
 
 
+AckRule = Literal["outside-hours", "first-reply-late"]
+ACK_OUTSIDE_HOURS: AckRule = "outside-hours"
+ACK_FIRST_REPLY_LATE: AckRule = "first-reply-late"
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class AcknowledgementConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[accounts.X.acknowledgement]``: a short automatic reply to a new conversation (off by default)."""
+
+    enabled: Annotated[bool, Meta(description="Send acknowledgements at all (off unless set).")] = False
+    template: Annotated[
+        str, Meta(description="The template sent (its language variants are chosen as for replies).")
+    ] = "acknowledgement"
+    when: Annotated[
+        tuple[AckRule, ...],
+        Meta(
+            description="outside-hours: it arrived while the team is away ([accounts.X.hours]); "
+            "first-reply-late: the first-reply target is about to be missed."
+        ),
+    ] = (ACK_OUTSIDE_HOURS, ACK_FIRST_REPLY_LATE)
+    min_hours_between: Annotated[
+        float,
+        Meta(gt=0, le=24 * 30, description="At most one acknowledgement per customer in this many hours."),
+    ] = 24.0
+
+    def __post_init__(self) -> None:
+        if not self.when:
+            raise _bad("when", 'name at least one of "outside-hours", "first-reply-late"')
+        if len(set(self.when)) != len(self.when):
+            msgspec.structs.force_setattr(self, "when", tuple(dict.fromkeys(self.when)))
+        if not _TEMPLATE_NAME.match(self.template):
+            raise _bad(
+                "template",
+                f"{self.template!r} is not a template name: use letters, digits, '-', '_' or '.'",
+            )
+
+
 class AgentConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What is one agent's own on a shared mailbox: ``[accounts.NAME.agents.AGENT]``."""
 
@@ -357,6 +394,10 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         bool,
         Meta(description="Add the signature under a reply whose template does not place {{ signature }}."),
     ] = True
+    acknowledgement: Annotated[
+        AcknowledgementConfig,
+        Meta(description="An automatic acknowledgement of new conversations (off by default)."),
+    ] = field(default_factory=AcknowledgementConfig)
 
     def __post_init__(self) -> None:
         _one_signature(self.signature, self.signature_file)
@@ -382,6 +423,13 @@ class AccountConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=Tru
             raise ValueError(
                 f'smtp_security = "none" is only allowed for a loopback host, not {self.smtp_server!r}; '
                 'use "tls" or "starttls"'
+            )
+        ack = self.acknowledgement
+        if ack.enabled and ACK_OUTSIDE_HOURS in ack.when and self.hours is None:
+            raise _bad(
+                "acknowledgement",
+                'when = "outside-hours" needs business hours: add [accounts.NAME.hours], '
+                'or set when = ["first-reply-late"]',
             )
         if self.auth == "oauth2" and not self.oauth2_token_command:
             raise ValueError(
@@ -743,6 +791,12 @@ smtp_security = "tls"                # tls | starttls | none (none only to a loo
 # end = "17:00"
 # holidays = "DE"                    # public holidays of a country or "DE-BY"
 # closed_days = [2026-12-24]
+
+# [accounts.support.acknowledgement] # a short automatic reply to a new conversation (off by default)
+# enabled = true
+# template = "acknowledgement"       # templates/acknowledgement.txt (and .de.txt, .ar.txt, ...)
+# when = ["outside-hours", "first-reply-late"]
+# min_hours_between = 24             # at most one per customer in this many hours
 
 [triage]
 sla_hours = 24                       # promise: every customer answered within this

@@ -120,7 +120,19 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     """Fetch new mail and changes from the server into the local cache."""
     ctx = obj.context()
     run_sync(ctx, folders)
+    acknowledge_new(ctx)
     send_waiting(ctx)
+
+
+def acknowledge_new(ctx: AccountContext) -> None:
+    """Queue the acknowledgements new conversations need (sent by :func:`send_waiting` next)."""
+    if not ctx.account.acknowledgement.enabled:
+        return
+    from supportinbox.app import acknowledge
+
+    report = acknowledge.acknowledge_new(ctx)
+    for problem in report.problems:
+        click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
 
 
 def send_waiting(ctx: AccountContext) -> None:
@@ -141,8 +153,16 @@ def send_waiting(ctx: AccountContext) -> None:
     except UserError as exc:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return
+    from supportinbox.store import acknowledgements
+
+    automatic = acknowledgements.outbox_ids(ctx.db.conn)
     for outcome in report.outcomes:
-        if outcome.status.went_out:
+        if outcome.status.went_out and outcome.outbox_id in automatic:
+            why = acknowledgements.reason_of(ctx.db.conn, outcome.outbox_id)
+            click.echo(f"outbox: acknowledgement #{outcome.outbox_id} sent ({one_line(why)})")
+        elif outcome.outbox_id in automatic and outcome.status == sender.SendStatus.CANCELLED:
+            click.echo(f"outbox: #{outcome.outbox_id}: {one_line(outcome.message)}")
+        elif outcome.status.went_out:
             click.echo(f"outbox: reply #{outcome.outbox_id} sent")
             if outcome.status == sender.SendStatus.UNFINISHED:
                 click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)

@@ -160,9 +160,15 @@ class ConversationDetail:
     def id(self) -> str:
         return self.summary.id
 
+    @property
+    def acknowledged_at(self) -> str | None:
+        """When our automatic acknowledgement (``Auto-Submitted``) went to the customer, if one did."""
+        return next((m.date for m in self.messages if m.from_us and m.automated), None)
+
     def to_json(self) -> dict[str, Any]:
-        """``show --json``: the summary fields plus ``messages`` and ``notes``."""
+        """``show --json``: the summary fields, ``acknowledged_at``, ``messages`` and ``notes``."""
         data = self.summary.to_json()
+        data["acknowledged_at"] = self.acknowledged_at
         data["messages"] = [m.to_json() for m in self.messages]
         data["notes"] = [n.to_json() for n in self.notes]
         return data

@@ -25,7 +25,7 @@ from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
 from supportinbox.mail.parse import decode_header_value
-from supportinbox.store import after_send
+from supportinbox.store import acknowledgements, after_send
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
@@ -224,12 +224,16 @@ def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) ->
     since = max(theirs, default="")
     found: list[EarlierReply] = []
     for message in detail.messages:
-        if message.from_us and (message.date or "") >= since:
+        # Our automatic acknowledgement (Auto-Submitted) is no reply to ask about.
+        if message.from_us and not message.automated and (message.date or "") >= since:
             found.append(EarlierReply(message.date, _writer(db, message)))
     cached = {m.message_id for m in detail.messages if m.message_id}
     on_its_way = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.SENT)
+    automatic = acknowledgements.outbox_ids(db.conn)
     for row in outbox_store.list_rows(db.conn, on_its_way):
         if row.conversation_id != detail.id or row.message_id in cached or row.created_at < since:
+            continue
+        if row.id in automatic:
             continue
         if row.status == OutboxStatus.FAILED and not row.next_attempt_at:
             continue  # waits for the user, like a held one: not on its way to the customer

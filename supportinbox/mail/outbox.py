@@ -68,7 +68,7 @@ from supportinbox.mail.imap import (
     leave_read_only,
     logout,
 )
-from supportinbox.store import after_send, scheduled
+from supportinbox.store import acknowledgements, after_send, scheduled
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import change_flags
@@ -355,6 +355,10 @@ def send_due(
 def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Outcome:
     """Record why the reply did not go out: held for a teammate, or failed (retried later if
     the reason may pass)."""
+    if isinstance(exc, Held) and acknowledgements.is_acknowledgement(db.conn, row.id):
+        # A teammate's client acknowledged (or answered) first: one is enough, and an
+        # acknowledgement never waits for the user.
+        return _drop(db, row, exc.reason)
     if isinstance(exc, Held):
         with db.transaction() as conn:
             store.mark_held(conn, row.id, exc.by, exc.reason)
@@ -363,6 +367,15 @@ def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Ou
     with db.transaction() as conn:
         store.mark_failed(conn, row.id, exc.message, retry_at=retry_at)
     return Outcome(row.id, SendStatus.FAILED, exc.message, retry_at=retry_at)
+
+
+def _drop(db: Database, row: OutboxRow, reason: str) -> Outcome:
+    """An automatic acknowledgement that must not leave any more: cancelled, saying why."""
+    with db.transaction() as conn:
+        store.cancel(conn, row.id)
+        store.note_error(conn, row.id, reason)
+    log.info("acknowledgement #%s not sent: %s", row.id, reason)
+    return Outcome(row.id, SendStatus.CANCELLED, f"acknowledgement not sent: {reason}")
 
 
 def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, now: datetime) -> Outcome:
@@ -375,6 +388,10 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
                 return verdict
             row = store.get(db.conn, row.id) or row
         if row.smtp_done_at is None:
+            if row.status != OutboxStatus.SENDING and acknowledgements.is_acknowledgement(db.conn, row.id):
+                why = acknowledgements.overtaken(db.conn, row.id, row.conversation_id)
+                if why:
+                    return _drop(db, row, why)
             try:
                 for check in checks.before:
                     check(db, server.account_name, account, row)

@@ -10,7 +10,8 @@ so replies written in other clients count once they are in Sent, and mail that o
 person); a reply still only in our outbox (sent, not yet filed) counts from its send time.
 The agent is read from ``X-Supportinbox-Agent`` ('' for other clients).
 Automated mail (auto-replies, bounces, lists, bulk: :mod:`supportinbox.domain.automated`,
-classified when the message is cached) is no customer's question.
+classified when the message is cached) is no customer's question, and our own automatic
+acknowledgements (``Auto-Submitted: auto-replied``) are no reply: the first reply is a person's.
 
 Closes come from the manual state (who closed, when); a reopen is recorded when a
 closed conversation is open again: at the customer's first message after the close, or
@@ -126,8 +127,10 @@ def record_messages(
             continue
         address = str(from_addr).lower()
         mine = ours.is_ours(role, int(rowid))
-        if automated and not mine:
-            continue  # an auto-reply, bounce or newsletter is no customer's question
+        if automated:
+            # An auto-reply, bounce or newsletter is no customer's question, and our own
+            # automatic acknowledgement is no reply.
+            continue
         events.append(
             (
                 message_key(message_id, role, address, date, subject),
@@ -154,7 +157,8 @@ def record_outbox(conn: sqlite3.Connection) -> int:
     rows = conn.execute(
         "SELECT message_id, conversation_id, sent_at, substr(raw, 1, 16384) FROM outbox o "
         "WHERE status = ? AND conversation_id IS NOT NULL AND sent_at IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM support_events e WHERE e.key = 'm:' || o.message_id)",
+        "AND NOT EXISTS (SELECT 1 FROM support_events e WHERE e.key = 'm:' || o.message_id) "
+        "AND o.id NOT IN (SELECT outbox_id FROM acknowledgements WHERE outbox_id IS NOT NULL)",
         (OutboxStatus.SENT,),
     ).fetchall()
     events = []

@@ -533,6 +533,22 @@ CREATE TABLE thread_overrides (
     uid         INTEGER
 );
 """,
+    20: """
+-- Acknowledgements on arrival: the customer message each automatic acknowledgement answers
+-- (never two for one conversation), its customer (at most one per customer in
+-- [accounts.X.acknowledgement] min_hours_between) and its reply in the outbox. Kept by a
+-- cache rebuild, like the outbox.
+CREATE TABLE acknowledgements (
+    message_id      TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    customer        TEXT NOT NULL,
+    outbox_id       INTEGER,
+    reason          TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX acknowledgements_customer ON acknowledgements(customer, created_at);
+CREATE INDEX acknowledgements_outbox ON acknowledgements(outbox_id);
+""",
 }
 
 

@@ -34,6 +34,8 @@ KEPT_TABLES: dict[str, str] = {
     # Merges and splits: the state folder has the team's, but one made here may not be
     # shared yet, and without the rest a rebuild while offline would undo them until then.
     "thread_overrides": "1",
+    # Which customers were acknowledged automatically, and when: never twice.
+    "acknowledgements": "1",
 }
 
 

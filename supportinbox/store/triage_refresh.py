@@ -23,6 +23,7 @@ from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import incidents, keywords, scoring, sla
+from supportinbox.domain.acknowledgement import NOTE as ACKNOWLEDGED
 from supportinbox.domain.automated import PERSON, Automated, Bounce
 from supportinbox.domain.conversation import AUTOMATED
 from supportinbox.domain.customer import (
@@ -255,9 +256,8 @@ def _details(
             linked_to=row.conversation_id,
             sender_name=str(row.from_name),
             message_id=str(row.message_id or "").lower(),
-            automated=Automated(row.automated, row.automated_reason)
-            if row.automated and not from_us
-            else PERSON,
+            # Ours too: our automatic acknowledgement (Auto-Submitted) is no reply.
+            automated=Automated(row.automated, row.automated_reason) if row.automated else PERSON,
             bounce=Bounce(str(row.bounce_of).lower(), row.bounce_recipient, row.bounce_reason)
             if row.bounce_of
             else None,
@@ -984,7 +984,9 @@ def _summarise(
     """
     theirs = [m for m in messages if not m.from_us]
     customer = [m for m in theirs if not m.automated]
-    agent = [m for m in messages if m.from_us]
+    # Our automatic acknowledgements answer nothing: the customer still waits for a person.
+    agent = [m for m in messages if m.from_us and not m.automated]
+    acknowledged = any(m.from_us and m.automated for m in messages)
     last_customer = customer[-1] if customer else None
     last_customer_at = last_customer.when if last_customer else None
     last_agent_at = max((m.when for m in agent if m.when), default=None)
@@ -996,9 +998,11 @@ def _summarise(
     )
     unanswered_since = unanswered[0].when if unanswered else None
     notes: list[str] = []
-    if not customer and not agent:
+    if not customer and not agent and theirs:
         derived = AUTOMATED
         notes.append(theirs[-1].automated.describe())
+    if acknowledged and not agent:
+        notes.append(ACKNOWLEDGED)
     bounced = _bounce_of_last_reply(agent, theirs, last_agent_at)
     if bounced is not None and bounced.bounce is not None:
         notes.append(

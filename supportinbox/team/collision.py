@@ -39,6 +39,7 @@ from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
 from supportinbox.mail.parse import decode_header_value
+from supportinbox.store import acknowledgements
 from supportinbox.team import sending
 from supportinbox.team.keywords import MessageFlags, Resolution
 from supportinbox.team.sending import AGENT_HEADER
@@ -118,8 +119,11 @@ def _teammate_replies(
     if not uids:
         return []
     fetched = imap.fetch(
-        uids, ["INTERNALDATE", f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID {AGENT_HEADER.upper()})]"]
+        uids, ["INTERNALDATE", f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID AUTO-SUBMITTED {AGENT_HEADER.upper()})]"]
     )
+    # A teammate's automatic acknowledgement answers nothing: it holds back only another
+    # acknowledgement, never a person's reply.
+    counts_acks = acknowledgements.is_acknowledgement(db.conn, row.id)
     ours = {str(r[0]) for r in db.conn.execute("SELECT message_id FROM outbox")}
     synced = db.conn.execute(
         "SELECT 1 FROM folders WHERE name = ? AND last_sync IS NOT NULL", (sent,)
@@ -131,6 +135,8 @@ def _teammate_replies(
         headers = BytesHeaderParser(policy=compat32).parsebytes(bytes(data.get(header_key) or b""))
         message_id = str(headers.get("Message-ID", "")).strip()
         if message_id in ours or message_id == row.message_id:
+            continue
+        if not counts_acks and str(headers.get("Auto-Submitted", "no")).strip().lower() != "no":
             continue
         arrived = data.get(b"INTERNALDATE")
         # imapclient gives local times without a zone (normalise_times): astimezone reads them so.

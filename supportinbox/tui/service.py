@@ -633,8 +633,11 @@ class InboxService:
                 progress("sorting the queue")
                 app_sync.refresh_queue(ctx, changed_meanwhile=self._changed_meanwhile)
                 summary = f"{result.new} new, {result.updated} changed"
+                acknowledged = self._acknowledge_new(ctx)
                 progress("sending due replies")
                 notice, warns = self._send_due(ctx)
+                if acknowledged:
+                    notice = f"{acknowledged} {notice}".strip()
         finally:
             with self._touched_lock:
                 self._touched = None
@@ -645,6 +648,22 @@ class InboxService:
         with self._touched_lock:
             touched, self._touched = self._touched or set(), None
         return touched
+
+    def _acknowledge_new(self, ctx: AccountContext) -> str:
+        """Queue the acknowledgements new conversations need (sent with the due replies next);
+        what the user must hear about it."""
+        if not self.account.acknowledgement.enabled:
+            return ""
+        from supportinbox.app import acknowledge
+
+        report = acknowledge.acknowledge_new(ctx, templates_dir=self.templates_dir())
+        if report.problems:
+            return _sentence(report.problems[0])
+        if not report.queued:
+            return ""
+        names = ", ".join(one_line(q.customer, limit=60) for q in report.queued[:3])
+        more = f" and {len(report.queued) - 3} more" if len(report.queued) > 3 else ""
+        return f"Acknowledged automatically: {names}{more}."
 
     def _send_due(self, ctx: AccountContext) -> tuple[str, bool]:
         """Send replies whose undo window is over but were not sent (the app was closed, a crash),
@@ -660,8 +679,13 @@ class InboxService:
             report = outbox_use.send(ctx)
         except UserError as exc:
             return _sentence(f"Queued replies not sent: {exc.message}"), True
+        from supportinbox.store import acknowledgements
+
+        automatic = acknowledgements.outbox_ids(db.conn)
         before, later, scheduled, kept, drafts_kept = 0, 0, 0, [], []
         for outcome in report.outcomes:
+            if outcome.outbox_id in automatic and not outcome.status.kept:
+                continue  # said by the sync ("Acknowledged automatically: ..."), or dropped
             if outcome.status.went_out:
                 row = outbox_store.get(db.conn, outcome.outbox_id)
                 created = parse_time(row.created_at) if row is not None else None

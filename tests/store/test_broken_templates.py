@@ -33,7 +33,7 @@ def test_a_scan_keeps_the_good_ones_and_explains_the_broken_ones(tmp_path: Path)
     install_default_templates(tmp_path)
     write_broken(tmp_path)
     scan = scan_templates(tmp_path)
-    assert len(scan.templates) == 9  # seven, and acknowledge-investigating in de and ar
+    assert len(scan.templates) == 12  # eight, and acknowledge-investigating and acknowledgement in de and ar
     broken = {b.name: b.describe() for b in scan.broken}
     assert broken == {
         "bad-front": "bad-front.txt line 3: invalid front matter: "

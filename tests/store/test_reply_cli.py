@@ -163,7 +163,7 @@ def test_broken_template_is_one_line(
 
 def test_init_installs_templates_once(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = run_cli(capsys, "init")
-    assert first.code == 0 and "added 9 reply template(s)" in first.out
+    assert first.code == 0 and "added 12 reply template(s)" in first.out
     assert (paths.templates_dir() / "refund-processed.txt").exists()
     again = run_cli(capsys, "init")
     assert again.code == 0 and "added 0 reply template(s)" in again.out

@@ -141,6 +141,10 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
             "INSERT INTO thread_overrides(kind, message_id, into_id, at, token) "
             "VALUES ('merge', '<b@x>', '<a@x>', 't', 'tok1')"
         )
+        conn.execute(
+            "INSERT INTO acknowledgements(message_id, conversation_id, customer, outbox_id, created_at) "
+            "VALUES ('<a@x>', 'c', 'a@b.test', 1, 't')"
+        )
 
     outcome = rebuild_cache("support")
 
@@ -152,6 +156,7 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         "notes": 1,
         "support_events": 1,
         "thread_overrides": 1,  # a merge made by hand outlives the rebuild
+        "acknowledgements": 1,  # never acknowledged twice, even after a rebuild
     }
     assert outcome.kept == kept
     assert outcome.backup is None
