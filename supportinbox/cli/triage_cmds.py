@@ -257,7 +257,9 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         if message.poses_as_us:
             line.append(f"  {WARNING_MARK} {NOT_IN_SENT}", style="bold")
         line.append(f"  [{one_line(message.folder)}]{'  (us)' if message.from_us else ''}", style="dim")
-        if message.automated:
+        if message.automated and message.from_us:
+            line.append("  acknowledgement, sent automatically", style="dim")
+        elif message.automated:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:

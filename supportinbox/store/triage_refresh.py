@@ -822,6 +822,8 @@ def _complete(
 ) -> tuple[Any, ...]:
     """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
     reasons = [*row.pop("notes", ()), *score.reasons]
+    if row.pop("acknowledged", False):
+        reasons.append(ACKNOWLEDGED)
     base_urgency, base_band = score.urgency, score.band
     if incident is not None:
         reasons.insert(0, incident[1])
@@ -1001,8 +1003,6 @@ def _summarise(
     if not customer and not agent and theirs:
         derived = AUTOMATED
         notes.append(theirs[-1].automated.describe())
-    if acknowledged and not agent:
-        notes.append(ACKNOWLEDGED)
     bounced = _bounce_of_last_reply(agent, theirs, last_agent_at)
     if bounced is not None and bounced.bounce is not None:
         notes.append(
@@ -1038,6 +1038,8 @@ def _summarise(
         "followups": max(0, len(unanswered) - 1),
         "unanswered_since": iso(unanswered_since),
         "notes": notes,
+        # Said after the other reasons: the customer still waits for a person.
+        "acknowledged": acknowledged and not agent,
     }
     return row, unanswered, last_customer
 

@@ -99,7 +99,9 @@ class MessageBlock(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         where = " · in Junk" if message.folder_role == "junk" else ""
-        if message.automated:
+        if message.automated and message.from_us:
+            where += " · acknowledgement, sent automatically"
+        elif message.automated:
             where += f" · automated: {one_line(message.automated)}"
         reply_to = message.reply_to.strip().lower()
         for_whom: tuple[safe.Part, ...] = ()
