@@ -416,9 +416,13 @@ def decode_body(
     kind = (encoding or "").strip().lower()
     if kind == "base64":
         cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        # The padding went with the other characters: the last group is completed again,
+        # else a text whose length is no multiple of three loses its last one or two bytes
+        # (and UTF-8 cut there reads as mojibake). A lone last character holds no whole byte.
+        if len(cleaned) % 4 == 1:
+            cleaned = cleaned[:-1]
         try:
-            data = base64.b64decode(cleaned)
+            data = base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
         except (binascii.Error, ValueError):
             data = b""
     elif kind == "quoted-printable":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
+import pytest
+
 from supportinbox.mail.html import html_to_text, strip_tags
 from supportinbox.mail.parse import (
     MAX_REFERENCES,
@@ -185,6 +187,18 @@ def test_decode_body_handles_a_base64_part_cut_in_the_middle() -> None:
     assert text.startswith("سلام دنیا")
     qp = decode_body(b"caf=C3=A9 =\r\nsoft", encoding="quoted-printable", charset="utf-8", html=False)
     assert qp == "café soft"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["Hello, world!\n", "Hello, world\n", "مرحباً،\n\nلا يمكنني تسجيل الدخول. هل هناك عطل؟\n\nسمير\n"],
+)
+def test_a_padded_base64_body_keeps_its_last_bytes(body: str) -> None:
+    raw = (
+        b"Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(body.encode()).replace(b"\n", b"\r\n")
+    )
+    assert parse_message(raw).body_text == body
 
 
 def test_tag_heavy_html_is_converted() -> None:
