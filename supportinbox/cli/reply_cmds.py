@@ -18,6 +18,7 @@ from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserErr
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
+from supportinbox.store import acknowledgements
 from supportinbox.store import outbox as store
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
@@ -437,12 +438,15 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         click.echo("the outbox is empty")
         return
     now = datetime.now(UTC)
+    automatic = acknowledgements.outbox_ids(obj.db().conn)
     for row in rows:
         state = sender.waiting_state(row, now)
         to = one_line(", ".join(row.recipients), limit=40)
         when = sender.clock_time(row.created_at, now)
-        click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}")
-        if row.last_error and row.status != OutboxStatus.CANCELLED:
+        kind = "  (acknowledgement, automatic)" if row.id in automatic else ""
+        click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}{kind}")
+        # Why an acknowledgement was dropped (a teammate's went first, a person answered).
+        if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
             click.echo(f"      {one_line(row.last_error, limit=300)}")
         if row.status == OutboxStatus.HELD:
             click.echo(f"      {held_advice(row.id)}")

@@ -161,7 +161,8 @@ def send_waiting(ctx: AccountContext) -> None:
             why = acknowledgements.reason_of(ctx.db.conn, outcome.outbox_id)
             click.echo(f"outbox: acknowledgement #{outcome.outbox_id} sent ({one_line(why)})")
         elif outcome.outbox_id in automatic and outcome.status == sender.SendStatus.CANCELLED:
-            click.echo(f"outbox: #{outcome.outbox_id}: {one_line(outcome.message)}")
+            # outcome.message: "acknowledgement not sent: alice already replied to ..."
+            click.echo(f"outbox: #{outcome.outbox_id} {one_line(outcome.message)}")
         elif outcome.status.went_out:
             click.echo(f"outbox: reply #{outcome.outbox_id} sent")
             if outcome.status == sender.SendStatus.UNFINISHED:

@@ -234,6 +234,13 @@ def test_two_teammates_syncing_at_once_send_one_acknowledgement(
 
     sent = [r for mate in team for r in store.list_rows(mate.db.conn) if r.status == "sent"]
     assert len(sent) == 1
+    (winner,) = sent_by
+    for mate, (out, _err) in zip(team, results, strict=True):
+        dropped = [r for r in store.list_rows(mate.db.conn) if r.status == "cancelled"]
+        if dropped:  # it queued one too, and the atomic send step stopped it: said so
+            assert f"acknowledgement not sent: {winner} already replied" in out, out
+            listed = mate.cli(capsys, "outbox", "list", "--all").out
+            assert "(acknowledgement, automatic)" in listed and f"{winner} already replied" in listed
 
     # Re-syncing changes nothing, on either side; Sent holds one.
     for mate in team:
