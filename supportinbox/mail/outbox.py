@@ -389,7 +389,9 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
             row = store.get(db.conn, row.id) or row
         if row.smtp_done_at is None:
             if row.status != OutboxStatus.SENDING and acknowledgements.is_acknowledgement(db.conn, row.id):
-                why = acknowledgements.overtaken(db.conn, row.id, row.conversation_id)
+                why = acknowledgements.overtaken(
+                    db.conn, row.id, row.conversation_id, queued_at=row.created_at, now=now
+                )
                 if why:
                     return _drop(db, row, why)
             try:

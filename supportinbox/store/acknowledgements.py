@@ -98,9 +98,17 @@ def reason_of(conn: sqlite3.Connection, outbox_id: int) -> str:
     return str(row[0]) if row else ""
 
 
-def overtaken(conn: sqlite3.Connection, outbox_id: int, conversation_id: str | None) -> str | None:
-    """Why acknowledgement ``outbox_id`` must not leave any more (a person answered, or a
-    reply is on its way); None when it still may."""
+def overtaken(
+    conn: sqlite3.Connection, outbox_id: int, conversation_id: str | None, *, queued_at: str, now: datetime
+) -> str | None:
+    """Why acknowledgement ``outbox_id`` must not leave any more (a person answered, a reply
+    is on its way, or it waited too long, the mail server down); None when it still may."""
+    from supportinbox.domain.acknowledgement import FRESH_FOR
+    from supportinbox.domain.when import parse_time
+
+    queued = parse_time(queued_at)
+    if queued is not None and now - queued > FRESH_FOR:
+        return "too late: it waited in the outbox for more than a day"
     if conversation_id is None:
         return None
     answered = conn.execute(

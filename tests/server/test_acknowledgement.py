@@ -261,3 +261,54 @@ def test_two_teammates_syncing_at_once_send_one_acknowledgement(
     assert loser.cli(capsys, "sync").code == 0
     report = json.loads(loser.cli(capsys, "report", "--json").out)
     assert report["totals"]["replies_out"] == 1, report["totals"]
+
+
+def _retry_now(setup: Setup, outbox_id: int) -> None:
+    """The failed acknowledgement's retry time comes (the clock is not moved: the row's time is)."""
+    past = (datetime.now(UTC) - timedelta(seconds=5)).isoformat(timespec="seconds")
+    with setup.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (past, outbox_id))
+
+
+def test_an_acknowledgement_held_up_by_the_mail_server_never_follows_a_persons_reply(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _setup(supportinbox_home, dovecot, smtp_server, _closed_today() + _enabled(), capsys)
+    append(dovecot, [_question()])
+    smtp_server.stop()
+    down = run_cli(capsys, "sync")
+    assert down.code == 0, down.err
+    (ack,) = store.list_rows(setup.db.conn)
+    assert ack.status == "failed" and ack.next_attempt_at, ack  # kept, tried again later
+
+    # Meanwhile a person answers: the acknowledgement must not arrive after the answer.
+    smtp_server.start()
+    cid = setup.conversation_of(MID)
+    replied = run_cli(capsys, "reply", cid, "-t", "login-help", "--send", "--yes")
+    assert replied.code == 0, replied.err
+    _retry_now(setup, ack.id)
+    synced = run_cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    said = f"outbox: #{ack.id} acknowledgement not sent: the conversation was answered before it left"
+    assert said in synced.out, synced
+    assert [r.message["Auto-Submitted"] for r in smtp_server.received] == [None]
+    dropped = store.get(setup.db.conn, ack.id)
+    assert dropped is not None and dropped.status == "cancelled"
+
+
+def test_an_acknowledgement_a_day_late_is_dropped(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _setup(supportinbox_home, dovecot, smtp_server, _closed_today() + _enabled(), capsys)
+    append(dovecot, [_question()])
+    smtp_server.stop()
+    assert run_cli(capsys, "sync").code == 0
+    (ack,) = store.list_rows(setup.db.conn)
+    smtp_server.start()
+    day_ago = (datetime.now(UTC) - timedelta(hours=25)).isoformat(timespec="seconds")
+    with setup.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET created_at = ? WHERE id = ?", (day_ago, ack.id))
+    _retry_now(setup, ack.id)
+    synced = run_cli(capsys, "sync")
+    assert "acknowledgement not sent: too late" in synced.out, synced
+    assert smtp_server.received == []
