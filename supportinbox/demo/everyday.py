@@ -3,7 +3,7 @@ answered threads waiting on the customer, and older mail past its SLA."""
 
 from __future__ import annotations
 
-from supportinbox.demo.model import SUPPORT, Thread, customer, support
+from supportinbox.demo.model import SUPPORT, Thread, acknowledgement, customer, support
 
 # The website's contact form sends as a no-reply address or as the support address itself,
 # with the person in Reply-To: the customer is the person, never the form.
@@ -392,13 +392,6 @@ OLDER = tuple(
             "Our invoice shows the old address in Malmö. Could you update it to Lund?\n\nSven",
         ),
         (
-            "Chiara Bianchi",
-            "chiara@bianchi-arch.example",
-            "Project templates",
-            3800,
-            "Can I save a project as a template for new clients?\n\nChiara",
-        ),
-        (
             "Ahmed Mansour",
             "ahmed@delta-agri.example",
             "Mobile app offline mode",
@@ -413,6 +406,21 @@ OLDER = tuple(
             "Can I require two-factor authentication for every member?\n\nJulia",
         ),
     )
+)
+
+# Written on a Friday night: acknowledged on arrival ([accounts.X.acknowledgement]),
+# still waiting for a person's answer.
+OLDER = (
+    *OLDER,
+    Thread(
+        "Chiara Bianchi",
+        "chiara@bianchi-arch.example",
+        "Project templates",
+        (
+            customer(3800, "Can I save a project as a template for new clients?\n\nChiara", seen=True),
+            acknowledgement(3799, "Chiara", "Project templates"),
+        ),
+    ),
 )
 
 # Earlier conversations, so a customer's profile (i) has a history: Priya asked before, and

@@ -15,6 +15,7 @@ from email.utils import format_datetime
 
 from supportinbox.demo.automated import AUTOMATED, AutoMail
 from supportinbox.demo.content import SUPPORT, THREADS, Thread, Turn
+from supportinbox.domain.acknowledgement import HEADERS as ACKNOWLEDGEMENT_HEADERS
 from supportinbox.domain.replies import AGENT_HEADER
 
 
@@ -63,6 +64,9 @@ def _build(thread: Thread, index: int, turn: Turn, date: datetime) -> bytes:
         msg[name] = value
     if turn.from_support and turn.agent:
         msg[AGENT_HEADER] = turn.agent
+    if turn.automatic:
+        for name, value in ACKNOWLEDGEMENT_HEADERS:
+            msg[name] = value
     msg.set_content(turn.body)
     if turn.attachment is not None:
         filename, mime, data = turn.attachment
@@ -126,7 +130,8 @@ def demo_messages(now: datetime) -> list[DemoMessage]:
             date = (now - timedelta(minutes=turn.minutes_ago)).replace(microsecond=0)
             folder = "Sent" if turn.from_support else thread.folder
             flags = ("\\Seen",) if turn.seen else ()
-            if not turn.from_support and any(later.from_support for later in thread.turns[index + 1 :]):
+            answered_later = any(t.from_support and not t.automatic for t in thread.turns[index + 1 :])
+            if not turn.from_support and answered_later:
                 flags = (*flags, "\\Answered")
             out.append(DemoMessage(folder, _build(thread, index, turn, date), flags, date))
     for mail in AUTOMATED:

@@ -18,6 +18,7 @@ class Turn:
     attachment: tuple[str, str, bytes] | None = None  # file name, MIME type, data
     seen: bool = True
     agent: str | None = None  # who answered (X-Supportinbox-Agent); None: another client
+    automatic: bool = False  # an acknowledgement on arrival (Auto-Submitted: auto-replied)
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,14 @@ def customer(
 def support(minutes: int, body: str, *, agent: str | None = None) -> Turn:
     """The team's answer, ``minutes`` before now, signed."""
     return Turn(minutes, body + SIGNATURE, from_support=True, seen=True, agent=agent)
+
+
+def acknowledgement(minutes: int, name: str, subject: str) -> Turn:
+    """The automatic acknowledgement on arrival, as the shipped template writes it."""
+    body = (
+        f'Hi {name},\n\nThank you for writing to Acme Support about "{subject}".\nThis is an '
+        "automatic note to say that your message has arrived.\n\nA person from our team will "
+        "read it and write back to you. You do not\nneed to write again; if you have anything "
+        "to add, just reply to this\nemail.\n\nBest regards,\nAcme Support"
+    )
+    return Turn(minutes, body, from_support=True, seen=True, agent="alex", automatic=True)
