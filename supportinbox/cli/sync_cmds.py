@@ -142,7 +142,7 @@ def send_waiting(ctx: AccountContext) -> None:
     """
     from supportinbox.store.outbox import anything_to_send
 
-    if not anything_to_send(db.conn):
+    if not anything_to_send(ctx.db.conn):
         return  # most syncs: the sending code (SMTP, the reply builder) need not even load
     from supportinbox.app import outbox as outbox_use
     from supportinbox.errors import UserError
