@@ -53,7 +53,7 @@ class Regrouped:
                 f"({count_of(self.messages, 'message')})"
             )
         else:
-            what = f"Split off as {self.conversation_id} ({count_of(self.messages, 'message')})"
+            what = f"New conversation {self.conversation_id} ({count_of(self.messages, 'message')}) split off"
         return what + ("" if self.online else " here; the next sync shares it")
 
 

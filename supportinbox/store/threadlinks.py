@@ -229,5 +229,17 @@ def _carry(conn: sqlite3.Connection, source: str, target: str) -> None:
     conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (target,))
 
 
+def keep_subjects(conn: sqlite3.Connection) -> None:
+    """A conversation that others were merged into keeps its own subject, even when the mail
+    merged in is older (the subject is otherwise the first message's)."""
+    conn.execute(
+        "UPDATE conversations SET subject = (SELECT m.subject FROM messages m JOIN thread_overrides t "
+        "ON m.message_id = t.into_id AND m.conversation_id = conversations.id "
+        "WHERE t.kind = 'merge' AND t.target = conversations.id ORDER BY t.uid IS NULL, t.uid, t.id LIMIT 1) "
+        "WHERE id IN (SELECT t.target FROM thread_overrides t JOIN messages m ON m.message_id = t.into_id "
+        "AND m.conversation_id = t.target WHERE t.kind = 'merge')"
+    )
+
+
 def now_text(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")

@@ -42,7 +42,7 @@ from supportinbox.store.handovers import load_handovers
 from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail_among
 from supportinbox.store.tags import load_tags
-from supportinbox.store.threadlinks import load_overrides, override_keys
+from supportinbox.store.threadlinks import keep_subjects, load_overrides, override_keys
 from supportinbox.store.triage_fresh import (
     RefreshResult,
     _config_fingerprint,
@@ -325,6 +325,7 @@ def refresh_changed(
                 tx, account, "temp.refresh_links", ours=mine, conversations=sorted(new_ids | set(again))
             )
             _unlink_unthreaded(tx, log.messages)
+            keep_subjects(tx)
             finish_write(db, tx, config, account, moment, log.seen, started, renames, work)
     finally:
         _drop_scratch(conn)

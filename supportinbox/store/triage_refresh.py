@@ -61,7 +61,7 @@ from supportinbox.store.junk import refresh_junk_verdicts
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.tags import load_tags
-from supportinbox.store.threadlinks import carry_merged, load_overrides
+from supportinbox.store.threadlinks import carry_merged, keep_subjects, load_overrides
 from supportinbox.store.triage_fresh import (
     RECOMPUTE_AFTER as RECOMPUTE_AFTER,
 )
@@ -789,6 +789,7 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
                 f"(SELECT id FROM folders WHERE role NOT IN ({', '.join('?' * len(THREADED_ROLES))}))",
                 THREADED_ROLES,
             )
+            keep_subjects(tx)
             finish_write(db, tx, config, account, moment, seen, started, renames, work)
     finally:
         _drop_scratch(conn)

@@ -140,7 +140,7 @@ class ConversationScreen(ConversationActions):
         thread.remove_children()
         widgets: list[Static | MessageBlock | OptionList] = [NoteBlock(note) for note in detail.notes]
         for message in detail.messages:
-            block = MessageBlock(message, expanded=self._expanded)
+            block = MessageBlock(message, expanded=self._expanded, subject=detail.summary.subject)
             block.set_class(self._headers, "show-headers")
             widgets.append(block)
         others = service.customer_conversations(detail.summary.customer_email, exclude=detail.id)

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from supportinbox.domain.conversation import ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.senders import sender_label
+from supportinbox.domain.senders import sender_short
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
@@ -50,10 +50,10 @@ class MergePickerModal(ModalScreen[str | None]):
                 who = (
                     ""
                     if other.customer_email == same
-                    else f"{sender_label(other.customer_name, other.customer_email, reason=False)} · "
+                    else f"{sender_short(other.customer_name, other.customer_email, limit=24)} · "
                 )
                 label = (
-                    f"{local_time(other.last_message_at)} · {other.status} · {one_line(who, limit=30)}"
+                    f"{local_time(other.last_message_at)} · {other.status} · {who}"
                     f"{one_line(other.subject, limit=50) or '(no subject)'}"
                 )
                 options.append(Option(safe.line(label), id=other.id))
@@ -92,11 +92,10 @@ class SplitPickerModal(ModalScreen[int | None]):
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             options = []
             for number, message in enumerate(self._messages, 1):
-                first = next((line for line in message.body_text.splitlines() if line.strip()), "")
-                who = sender_label(message.from_name, message.from_addr, reason=False)
+                who = sender_short(message.from_name, message.from_addr, limit=24)
                 label = (
-                    f"{number}. {local_time(message.date)} · {one_line(who, limit=24)} · "
-                    f"{one_line(first, limit=40)}"
+                    f"{number}. {local_time(message.date)} · {who}{' (us)' if message.from_us else ''} · "
+                    f"{one_line(message.body_text, limit=50) or '(no text)'}"
                 )
                 options.append(Option(safe.line(label), id=str(number), disabled=number == 1))
             yield OptionList(*options, id="split-messages")

@@ -16,6 +16,7 @@ from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_warning
+from supportinbox.domain.threading import normalize_subject
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
@@ -90,10 +91,16 @@ class MessageBlock(Vertical):
 
     expanded: reactive[bool] = reactive(False, recompose=True)
 
-    def __init__(self, message: MessageView, *, expanded: bool = False) -> None:
+    def __init__(self, message: MessageView, *, expanded: bool = False, subject: str = "") -> None:
         classes = "from-us" if message.from_us else ("in-junk" if message.folder_role == "junk" else "")
         super().__init__(classes=classes)
         self.message = message
+        # A message under another subject (merged in, or a new question): its subject is shown.
+        self.own_subject = (
+            message.subject
+            if subject and normalize_subject(message.subject) != normalize_subject(subject)
+            else ""
+        )
         self.set_reactive(MessageBlock.expanded, expanded)
 
     def compose(self) -> ComposeResult:
@@ -124,6 +131,10 @@ class MessageBlock(Vertical):
             ),
             classes="message-head",
         )
+        if self.own_subject:
+            yield Static(
+                safe.line(f"Subject: {self.own_subject}", style="$text-muted"), classes="message-subject"
+            )
         reply_to_addrs = message.reply_to.split()
         elsewhere = " (differs from sender)" if reply_to_elsewhere(message.from_addr, reply_to_addrs) else ""
         headers = [
