@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from supportinbox.app.context import AccountContext
+from supportinbox.app.team_actions import push_state
 from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.threading import MERGE, SPLIT, short_id, split_key
 from supportinbox.domain.when import count_of
 from supportinbox.errors import NotFound, UserError
@@ -176,4 +178,10 @@ def _done(
             lambda imap: upload_pending(imap, ctx.db, ctx.account),
             password=password,
         )
+    if share and why is None and kind == MERGE:
+        # The status and claim carried here go on every message of the merged conversation.
+        try:
+            push_state(ctx, ident, password=password)
+        except UserError as exc:
+            why = one_line(exc.message, limit=200)
     return Regrouped(kind, ident, others, count, why is None, waiting(what, why))

@@ -209,15 +209,14 @@ def _carry(conn: sqlite3.Connection, source: str, target: str) -> None:
                 "UPDATE conversation_state SET assigned_to = ? WHERE conversation_id = ?", (holder, target)
             )
         conn.execute("DELETE FROM conversation_state WHERE conversation_id = ?", (source,))
-    # What the server last agreed on moves only where the survivor has no record of its own,
-    # so a carried claim is not taken for a change made here.
-    for table in ("team_sync", "followups"):
-        if conn.execute(f"SELECT 1 FROM {table} WHERE conversation_id = ?", (target,)).fetchone():
-            conn.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (source,))
-        else:
-            conn.execute(
-                f"UPDATE {table} SET conversation_id = ? WHERE conversation_id = ?", (target, source)
-            )
+    # What the server last agreed on for the merged-away id is not the survivor's: the carried
+    # status and claim differ from the survivor's record, so the next share writes them on every
+    # message of the merged conversation (the same on every client, as all carry alike).
+    conn.execute("DELETE FROM team_sync WHERE conversation_id = ?", (source,))
+    if conn.execute("SELECT 1 FROM followups WHERE conversation_id = ?", (target,)).fetchone():
+        conn.execute("DELETE FROM followups WHERE conversation_id = ?", (source,))
+    else:
+        conn.execute("UPDATE followups SET conversation_id = ? WHERE conversation_id = ?", (target, source))
     conn.execute(
         "INSERT OR IGNORE INTO tags(conversation_id, tag) SELECT ?, tag FROM tags WHERE conversation_id = ?",
         (target, source),

@@ -15,7 +15,7 @@ from supportinbox.store.rebuild import rebuild_cache
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import Teammate, make_team, state_entries
+from tests.harness.team import Teammate, make_team, state_entries, team_flags
 
 pytestmark = [pytest.mark.server]
 
@@ -95,6 +95,10 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     )
     assert (entry["message"], entry["into"]) == (INVOICE, LOGIN)
     _check_merged(alice, login, invoice)
+    # The claim and status carried are written on every message of the merged conversation,
+    # so a later split leaves both parts with them.
+    for message_id in (LOGIN, INVOICE):
+        assert {"holder:bob", "$si-status-pending"} <= team_flags(dovecot, message_id), message_id
 
     hook = bob.sync()
     assert f"{invoice} (Invoice for November): alice merged it into {login}" in [e.text for e in hook.events]
