@@ -116,7 +116,8 @@ def split(
     index = _message_index(messages, at_message, ident)
     if index == 0:
         raise UserError(
-            f"message 1 starts {ident} already: split at a later one (2 to {len(messages)})"
+            f"message 1 starts {ident} already: split at a later one "
+            f"({'2' if len(messages) == 2 else f'2 to {len(messages)}'})"
             if len(messages) > 1
             else f"{ident} has one message only: there is nothing to split off"
         )

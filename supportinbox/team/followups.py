@@ -16,6 +16,7 @@ from imapclient import IMAPClient
 
 from supportinbox.config import AccountConfig
 from supportinbox.store.db import Database
+from supportinbox.store.threadlinks import merged_into
 from supportinbox.team import statefolder
 
 
@@ -58,14 +59,15 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
         "SELECT l.uid, l.conversation_id, l.snoozed_until, l.note, l.author, l.written_at "
         "FROM team_state_log l JOIN (SELECT conversation_id, MAX(uid) AS uid FROM team_state_log "
         "WHERE kind = 'followup' GROUP BY conversation_id) n ON n.uid = l.uid "
-        # A conversation merged away: its follow-up is carried to the survivor by the refresh.
         "WHERE l.conversation_id IN (SELECT id FROM conversations) "
-        "OR l.conversation_id IN (SELECT source FROM thread_overrides WHERE kind = 'merge')"
+        "OR l.conversation_id IN (SELECT source FROM thread_overrides WHERE kind = 'merge') ORDER BY l.uid"
     ).fetchall()
     changed: list[str] = []
     received: list[Received] = []
     with db.transaction() as tx:
-        for uid, cid, due_at, note, author, written_at in newest:
+        for uid, shared_as, due_at, note, author, written_at in newest:
+            # One set on a conversation merged away since belongs to the one it joined.
+            cid = merged_into(tx, str(shared_as)) or str(shared_as)
             local = tx.execute(
                 "SELECT uploaded, uid, due_at, note, author, set_at FROM followups WHERE conversation_id = ?",
                 (cid,),

@@ -103,6 +103,8 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     hook = bob.sync()
     assert f"{invoice} (Invoice for November): alice merged it into {login}" in [e.text for e in hook.events]
     _check_merged(bob, login, invoice)
+    # Told once: the follow-up shared under the merged-away id is no news at the next sync.
+    assert [e.text for e in bob.sync().events] == []
     gone = bob.cli(capsys, "show", invoice)
     assert gone.code == 8 and f"was merged into {login}" in gone.err
 
@@ -110,12 +112,14 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     assert split.code == 0, split.err
     new = json.loads(split.out)["conversation"]
     assert bob.conversation_of(Q2) == new != export
-    alice.sync()
+    events = [e.text for e in alice.sync().events]
+    assert events == [f"{export} (Export to CSV): bob split {new} off it"]
     assert alice.conversation_of(Q2) == new and alice.conversation_of(Q1) == export
 
     # A client that starts from nothing (a new teammate, or a lost cache) gets both from the server.
     (carol,) = make_team(tmp_path, dovecot, smtp_server, ("carol",))
     _check_merged(carol, login, invoice)
+    assert [e.text for e in carol.sync().events] == []
     assert carol.conversation_of(Q2) == new and carol.conversation_of(Q1) == export
     listed = json.loads(carol.cli(capsys, "list", "--status", "all", "--json").out)
     assert sorted(r["id"] for r in listed) == sorted([login, export, new])
@@ -128,6 +132,7 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     bob.sync()
     _check_merged(bob, login, invoice)
     assert bob.conversation_of(Q2) == new
+    assert [e.text for e in bob.sync().events] == []
     assert len(_entries(dovecot)) == 2  # nothing shared twice
     assert smtp_server.received == []
 
