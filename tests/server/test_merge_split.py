@@ -160,3 +160,20 @@ def test_a_merge_made_offline_is_shared_by_the_next_sync(
     assert len(_entries(dovecot)) == 1
     bob.sync()
     assert bob.conversation_of(INVOICE) == login
+
+
+def test_a_merge_carries_the_claim_where_team_state_lives_in_the_folder(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _mailbox(dovecot)
+    alice, bob, carol = make_team(tmp_path, dovecot, None, extra='team_state = "folder"')
+    login, invoice = alice.conversation_of(LOGIN), alice.conversation_of(INVOICE)
+    assert bob.cli(capsys, "claim", invoice).code == 0
+    assert bob.cli(capsys, "status", invoice, "pending").code == 0
+    alice.sync()
+    merged = alice.cli(capsys, "merge", login, invoice)
+    assert merged.code == 0 and "(shared with the team)" in merged.out, merged.err
+    for mate in (alice, bob, carol, alice):
+        mate.sync()
+        assert mate.conversation_of(INVOICE) == login, mate.agent
+        assert mate.queue_row(login) == ("bob", "pending"), mate.agent
