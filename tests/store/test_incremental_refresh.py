@@ -4,7 +4,8 @@ Each example builds a small mailbox, then applies random changes as a sync, a us
 teammates make them: new mail, our replies, customer replies that thread by headers or
 only by subject, a reply arriving before the message it answers, flags, expunges, mail
 moved to Junk, a copy of our mail becoming ours through the outbox, statuses, snoozes,
-assignments, incidents reported by several customers and closed by hand, time passing.
+assignments, conversations merged and split by hand, incidents reported by several customers
+and closed by hand, time passing.
 At each refresh the cache is copied; the copy gets the full rebuild, the original the
 partial refresh, and every table the refresh writes must come out the same.
 """
@@ -22,9 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supportinbox.config import AccountConfig, Config, parse_config
+from supportinbox.domain.threading import MERGE, SPLIT
 from supportinbox.store import conversations as cv
 from supportinbox.store import incidents as incident_store
-from supportinbox.store import triage_incremental
+from supportinbox.store import threadlinks, triage_incremental
 from supportinbox.store.db import Database, open_database
 from tests.store.factories import NOW, add_message
 
@@ -66,6 +68,7 @@ TABLES = {
     "keys": "SELECT * FROM conversation_keys ORDER BY key, conversation_id",
     "facts": "SELECT key, conversation_id, kind, at, agent, customer FROM support_events ORDER BY key",
     "junk": "SELECT * FROM junk_verdicts ORDER BY message_rowid",
+    "tags": "SELECT * FROM tags ORDER BY conversation_id, tag",
     "result": "SELECT value FROM meta WHERE key = 'triage_last_result'",
 }
 
@@ -89,6 +92,8 @@ changes = st.lists(
                 "status",
                 "assign",
                 "close incident",
+                "merge",
+                "split",
                 "time",
                 "refresh",
                 "refresh",
@@ -126,6 +131,14 @@ class Mailbox:
                 "SELECT id, message_id, subject, from_addr FROM messages ORDER BY id"
             )
         ]
+
+    def first_message_id(self, conversation: str) -> str:
+        row = self.db.conn.execute(
+            "SELECT message_id FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL "
+            "ORDER BY date, id LIMIT 1",
+            (conversation,),
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def conversations(self) -> list[str]:
         return [str(r[0]) for r in self.db.conn.execute("SELECT id FROM conversations ORDER BY id")]
@@ -218,6 +231,30 @@ class Mailbox:
                     (conversation, ("bob", "carol", None)[b % 3], self.now.isoformat()),
                 )
             cv.reapply_state(db, [conversation], now=self.now)
+        elif kind == "merge" and len(conversations) > 1:
+            into, joins = conversations[a % len(conversations)], conversations[b % len(conversations)]
+            first, other = self.first_message_id(into), self.first_message_id(joins)
+            if into != joins and first and other:
+                link = threadlinks.Link(
+                    MERGE, other, first, joins, into, "bob", self.now.isoformat(), f"m{c}{a}{b}"
+                )
+                with db.transaction() as tx:
+                    threadlinks.record(tx, link)
+        elif kind == "split" and conversation:
+            ids = [
+                str(r[0] or "")
+                for r in db.conn.execute(
+                    "SELECT message_id FROM messages WHERE conversation_id = ? ORDER BY date, id",
+                    (conversation,),
+                )
+            ]
+            anchor = ids[1 + b % (len(ids) - 1)] if len(ids) > 1 else ""
+            if anchor:
+                link = threadlinks.Link(
+                    SPLIT, anchor, "", conversation, "", "bob", self.now.isoformat(), f"s{c}{a}{b}"
+                )
+                with db.transaction() as tx:
+                    threadlinks.record(tx, link)
         elif kind == "close incident":
             open_ones = [i.id for i in incident_store.list_incidents(db)]
             if open_ones:
