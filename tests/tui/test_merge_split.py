@@ -86,3 +86,24 @@ async def test_x_on_a_single_message_says_there_is_nothing_to_split() -> None:
         await settle(pilot)
         assert app.screen is screen
         assert any("nothing to split off" in str(n.message) for n in app._notifications)
+
+
+@pilot_test
+async def test_a_thread_merged_away_meanwhile_shows_the_conversation_it_joined() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice for the annual plan")
+        refund = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        receipt = next(c.id for c in app.service.search("from:priya status:closed"))
+        # As a teammate's merge arrives with a sync: the cache changes under the open thread.
+        app.service.merge(receipt, [refund])
+        app.refresh_views()
+        await settle(pilot)
+        assert app.screen is screen and screen.conversation_id == receipt
+        assert "3 messages" in str(screen.query_one("#conversation-head").render())
+        assert any(f"was merged into {receipt}" in str(n.message) for n in app._notifications)
