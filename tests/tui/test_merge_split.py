@@ -30,6 +30,14 @@ async def test_m_merges_the_customers_other_conversation_and_x_splits_it_off_aga
         # The same customer's other conversation comes first, then everyone else.
         assert "Receipt for the March invoice" in str(first.prompt)
         assert "Other customers" in str(options.get_option_at_index(1).prompt)  # type: ignore[attr-defined]
+        # Typing finds any conversation: by subject, name or id; Escape leaves it be.
+        await pilot.press(*"webhook")
+        await settle(pilot)
+        found = picker.query_one("#merge-candidates")
+        assert "Webhook retries" in str(found.get_option_at_index(1).prompt)  # type: ignore[attr-defined]
+        await pilot.press(*"zzzq")
+        await settle(pilot)
+        assert "No other conversation found" in str(found.get_option_at_index(0).prompt)  # type: ignore[attr-defined]
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen

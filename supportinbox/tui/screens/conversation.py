@@ -297,8 +297,7 @@ class ConversationScreen(ConversationActions):
                     )
                 )
 
-        def chosen(other_id: str | None) -> None:
-            other = next((c for c in candidates if c.id == other_id), None)
+        def chosen(other: ConversationSummary | None) -> None:
             if other is None:
                 return
             who = sender_label(other.customer_name, other.customer_email, reason=False)
@@ -313,7 +312,7 @@ class ConversationScreen(ConversationActions):
                 lambda yes: confirmed(other, yes),
             )
 
-        self.app.push_screen(MergePickerModal(summary, candidates), chosen)
+        self.app.push_screen(MergePickerModal(summary, candidates, service.search), chosen)
 
     def action_split(self) -> None:
         summary = self._target()

@@ -9,68 +9,127 @@ message cannot be chosen (it starts this conversation already).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from supportinbox.domain.conversation import ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_short
+from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
 
-class MergePickerModal(ModalScreen[str | None]):
-    """Pick the conversation to merge into this one."""
+class MergePickerModal(ModalScreen[ConversationSummary | None]):
+    """Pick the conversation to merge into this one; typing finds others (subject, name, id)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="merge_cancel")]  # noqa: RUF012
 
-    def __init__(self, summary: ConversationSummary, candidates: Sequence[ConversationSummary]) -> None:
+    def __init__(
+        self,
+        summary: ConversationSummary,
+        candidates: Sequence[ConversationSummary],
+        search: Callable[[str], Sequence[ConversationSummary]] | None = None,
+    ) -> None:
         super().__init__(classes="modal")
         self._summary = summary
         self._candidates = list(candidates)
+        self._search = search
+        self._shown: dict[str, ConversationSummary] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker-dialog"):
             title = f"Merge into: {one_line(self._summary.subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
-            options: list[Option] = []
-            same = self._summary.customer_email
-            shown_rest = False
-            for other in self._candidates:
-                if other.customer_email != same and not shown_rest:
-                    shown_rest = True
-                    options.append(Option(safe.line("Other customers", style="bold"), disabled=True))
-                who = (
-                    ""
-                    if other.customer_email == same
-                    else f"{sender_short(other.customer_name, other.customer_email, limit=24)} · "
-                )
-                label = (
-                    f"{local_time(other.last_message_at)} · {other.status} · {who}"
-                    f"{one_line(other.subject, limit=50) or '(no subject)'}"
-                )
-                options.append(Option(safe.line(label), id=other.id))
-            if not self._candidates:
-                options.append(Option(safe.line("No other conversation to merge."), disabled=True))
-            yield OptionList(*options, id="merge-candidates")
+            # Not selected on focus: the first character typed on the list is already in it.
+            yield Input(
+                placeholder="type to find: subject, name or id", id="merge-filter", select_on_focus=False
+            )
+            yield OptionList(*self._options(self._candidates), id="merge-candidates")
             yield Label(
                 safe.line("Its messages, notes, tags and claim move here; Escape cancels."),
                 classes="dialog-hint",
             )
 
+    def _options(self, candidates: Sequence[ConversationSummary]) -> list[Option]:
+        options: list[Option] = []
+        same = self._summary.customer_email
+        self._shown = {}
+        shown_rest = False
+        for other in candidates:
+            if other.id == self._summary.id or other.id in self._shown:
+                continue
+            self._shown[other.id] = other
+            if other.customer_email != same and not shown_rest:
+                shown_rest = True
+                options.append(Option(safe.line("Other customers", style="bold"), disabled=True))
+            who = (
+                ""
+                if other.customer_email == same
+                else f"{sender_short(other.customer_name, other.customer_email, limit=24)} · "
+            )
+            label = (
+                f"{local_time(other.last_message_at)} · {other.status} · {who}"
+                f"{one_line(other.subject, limit=50) or '(no subject)'}"
+            )
+            options.append(Option(safe.line(label), id=other.id))
+        if not self._shown:
+            options.append(Option(safe.line("No other conversation found."), disabled=True))
+        return options
+
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
 
+    def on_key(self, event: events.Key) -> None:
+        # Typing on the list finds: the character goes to the search field.
+        field = self.query_one("#merge-filter", Input)
+        if event.is_printable and event.character and self.focused is not field:
+            event.stop()
+            event.prevent_default()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
+
+    @on(Input.Changed)
+    def _filter(self, event: Input.Changed) -> None:
+        text = event.value.strip()
+        found = self._candidates
+        if text:
+            wanted = text.casefold()
+            found = [
+                c
+                for c in self._candidates
+                if wanted in f"{c.id} {c.subject} {c.customer_name} {c.customer_email}".casefold()
+            ]
+            if self._search is not None and len(text) >= 2:
+                # Not a search the cache understands: the matches above stay.
+                with contextlib.suppress(UserError):
+                    found = [*found, *self._search(text)]
+            same = self._summary.customer_email
+            found.sort(key=lambda c: c.customer_email != same)  # stable: the customer's own first
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(found))
+        first = next((i for i, o in enumerate(options.options) if not o.disabled), None)
+        options.highlighted = first
+
+    @on(Input.Submitted)
+    def _take_first(self) -> None:
+        options = self.query_one(OptionList)
+        index = options.highlighted
+        if index is not None and not options.get_option_at_index(index).disabled:
+            self.dismiss(self._shown.get(options.get_option_at_index(index).id or ""))
+
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.dismiss(self._shown.get(event.option.id or ""))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
