@@ -45,6 +45,7 @@ class ConversationSummary:
     sla_level: int = 0
     followup_at: str | None = None  # when a follow-up or pending reminder comes (came) due
     tags: tuple[str, ...] = ()
+    scheduled_at: str | None = None  # a reply of ours waits in the outbox for this time
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``list``/``search`` output (``customer`` is the address)."""
@@ -69,6 +70,7 @@ class ConversationSummary:
             "snoozed_until": self.snoozed_until,
             "followup_at": self.followup_at,
             "tags": list(self.tags),
+            "scheduled_at": self.scheduled_at,
         }
 
 

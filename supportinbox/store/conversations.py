@@ -12,7 +12,7 @@ import re
 import shlex
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from supportinbox.domain.conversation import (
     Note,
 )
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.domain.when import as_utc, local_clock, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
@@ -128,7 +128,35 @@ def list_queue(
         f"SELECT {queue_columns()} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
         (*params, max(0, limit), max(0, offset)),
     ).fetchall()
-    return [summary_from_row(r, moment) for r in rows]
+    return with_scheduled(db, [summary_from_row(r, moment) for r in rows], moment)
+
+
+def with_scheduled(
+    db: Database, summaries: list[ConversationSummary], now: datetime
+) -> list[ConversationSummary]:
+    """``summaries``, those with a reply scheduled for later (send later) saying when it leaves.
+
+    The outbox is read here, not kept with the conversation: scheduling, sending or
+    cancelling a reply changes no conversation row.
+    """
+    if not summaries:
+        return summaries
+    waiting = dict(
+        db.conn.execute(
+            "SELECT conversation_id, MIN(not_before) FROM outbox WHERE status = 'queued' "
+            "AND send_at IS NOT NULL AND conversation_id IS NOT NULL GROUP BY conversation_id"
+        ).fetchall()
+    )
+    if not waiting:
+        return summaries
+    out = []
+    for summary in summaries:
+        at = waiting.get(summary.id)
+        if at is not None:
+            said = f"reply scheduled for {local_clock(at, now)}"
+            summary = replace(summary, scheduled_at=at, reasons=[*summary.reasons, said])
+        out.append(summary)
+    return out
 
 
 def sla_watch(
@@ -219,7 +247,7 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
     row = db.conn.execute(f"SELECT {queue_columns()} FROM conversations WHERE id = ?", (ident,)).fetchone()
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}")
-    summary = summary_from_row(row, moment)
+    (summary,) = with_scheduled(db, [summary_from_row(row, moment)], moment)
     mine = our_mail(db.conn, db.get_meta("our_message_id_domain") or "", ident)
     own = [db.get_meta("triage_our_address") or ""]
     messages = [
@@ -549,4 +577,4 @@ def search(
         ).fetchall()
     except sqlite3.OperationalError as exc:
         raise UserError(f"cannot search for {query!r}: {exc}") from None
-    return [summary_from_row(r, moment) for r in rows]
+    return with_scheduled(db, [summary_from_row(r, moment) for r in rows], moment)

@@ -3,6 +3,7 @@ scheduled reply the customer overtook kept as a draft (no server contacted)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import load_config
+from supportinbox.domain.when import local_clock
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
@@ -137,3 +139,21 @@ def test_wrong_send_times_are_refused_before_anything_is_queued(
         assert result.code != 0 and said in result.err, (flags, result)
         assert "Traceback" not in result.err
     assert store.list_rows(db.conn) == []
+
+
+def test_the_queue_says_a_reply_is_scheduled_until_it_leaves_or_is_dropped(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _db, conversation = cached
+    assert json.loads(run_cli(capsys, "list", "--json").out)[0]["scheduled_at"] is None
+    row = _schedule(capsys, conversation, "--send-in", "2h")
+    (listed,) = json.loads(run_cli(capsys, "list", "--json").out)
+    assert listed["scheduled_at"] == row.send_at
+    assert listed["reasons"][-1] == f"reply scheduled for {local_clock(row.send_at)}"
+    shown = json.loads(run_cli(capsys, "show", conversation, "--json").out)
+    assert shown["scheduled_at"] == row.send_at
+    found = json.loads(run_cli(capsys, "search", "Cannot", "--json").out)
+    assert [c["scheduled_at"] for c in found] == [row.send_at]
+    assert run_cli(capsys, "outbox", "discard", "1").code == 0
+    (after,) = json.loads(run_cli(capsys, "list", "--json").out)
+    assert after["scheduled_at"] is None and not any("scheduled" in r for r in after["reasons"])

@@ -330,8 +330,14 @@ class QueueTable(DataTable[Content]):
                 if not nameless and sender_warning(item.customer_name, item.customer_email)
                 else weight,
             ),
-            "subject": safe.line(
-                one_line(item.subject, limit=self._subject_width) or "(no subject)", style=weight
+            "subject": safe.assemble(
+                # A reply of ours waits for its time (send later): the reason line says when.
+                *((("◷ ", "$accent"),) if item.scheduled_at else ()),
+                (
+                    one_line(item.subject, limit=self._subject_width - (2 if item.scheduled_at else 0))
+                    or "(no subject)",
+                    weight,
+                ),
             ),
             "waiting": safe.line(age(item.waiting_since, now))
             if item.waiting_since
