@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from supportinbox.store import outbox as store
 from tests.harness.cliproc import cli_env
-from tests.harness.dovecot import Dovecot
+from tests.harness.dovecot import Dovecot, acl_dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.replies import Setup, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
@@ -199,9 +200,28 @@ main(sys.argv[2:])
 """
 
 
+@pytest.fixture
+def no_keywords_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot that drops keywords: the send step races through the state folder."""
+    yield from acl_dovecot("* owner lrsteikxa\n")
+
+
 def test_two_teammates_syncing_at_once_send_one_acknowledgement(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    _two_teammates_at_once(tmp_path, dovecot, smtp_server, capsys)
+
+
+def test_two_teammates_without_keywords_send_one_acknowledgement(
+    tmp_path: Path, no_keywords_dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _two_teammates_at_once(tmp_path, no_keywords_dovecot, smtp_server, capsys)
+
+
+def _two_teammates_at_once(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """alice's and bob's ``sync`` started at the same instant after a customer wrote."""
     team = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"), extra=_closed_today() + _enabled())
     for mate in team:
         assert mate.cli(capsys, "sync").code == 0  # switches acknowledgements on here
