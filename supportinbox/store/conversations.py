@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from supportinbox.domain import sla
+from supportinbox.domain.acknowledgement import NOTE as ACKNOWLEDGED
 from supportinbox.domain.conversation import (
     QUEUE_STATUSES,
     STATUSES,
@@ -134,7 +135,9 @@ def list_queue(
 def with_scheduled(
     db: Database, summaries: list[ConversationSummary], now: datetime
 ) -> list[ConversationSummary]:
-    """``summaries``, those with a reply scheduled for later (send later) saying when it leaves.
+    """``summaries``, saying what the outbox holds for them that no refresh has seen yet:
+    a reply scheduled for later (send later: when it leaves), and an acknowledgement on
+    arrival sent but not yet synced back from Sent (the refresh says it from then on).
 
     The outbox is read here, not kept with the conversation: scheduling, sending or
     cancelling a reply changes no conversation row.
@@ -147,7 +150,15 @@ def with_scheduled(
             "AND send_at IS NOT NULL AND conversation_id IS NOT NULL GROUP BY conversation_id"
         ).fetchall()
     )
-    if not waiting:
+    acknowledged = {
+        str(row[0])
+        for row in db.conn.execute(
+            "SELECT a.conversation_id FROM acknowledgements a JOIN outbox o ON o.id = a.outbox_id "
+            "WHERE o.status = 'sent' AND NOT EXISTS "
+            "(SELECT 1 FROM messages m WHERE m.message_id = o.message_id)"
+        )
+    }
+    if not waiting and not acknowledged:
         return summaries
     out = []
     for summary in summaries:
@@ -155,6 +166,8 @@ def with_scheduled(
         if at is not None:
             said = f"reply scheduled for {local_clock(at, now)}"
             summary = replace(summary, scheduled_at=at, reasons=[*summary.reasons, said])
+        if summary.id in acknowledged and ACKNOWLEDGED not in summary.reasons:
+            summary = replace(summary, reasons=[*summary.reasons, ACKNOWLEDGED])
         out.append(summary)
     return out
 

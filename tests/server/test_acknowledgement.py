@@ -99,13 +99,17 @@ def test_a_new_conversation_outside_hours_is_acknowledged_once_rfc3834_correct(
         (mine,) = imap.search(["HEADER", "Message-ID", MID.strip("<>")])
         assert b"\\Answered" not in imap.get_flags([mine])[mine]
 
+    # Said on the conversation at once (from the outbox), and after the copy came back from Sent.
+    (first,) = json.loads(run_cli(capsys, "list", "--json").out)
+    assert first["reasons"].count("acknowledged automatically") == 1, first
+
     # Synced back from Sent: on the conversation, still open, no first reply yet.
     again = run_cli(capsys, "sync")
     assert again.code == 0 and "acknowledgement" not in again.out, again
     listed = json.loads(run_cli(capsys, "list", "--json").out)
     (row,) = [c for c in listed if c["subject"] == "Cannot log in"]
     assert row["status"] == "open"
-    assert "acknowledged automatically" in row["reasons"]
+    assert row["reasons"].count("acknowledged automatically") == 1, row
     shown = json.loads(run_cli(capsys, "show", row["id"], "--json").out)
     ours = [m for m in shown["messages"] if m["from_us"]]
     assert [(m["automated"], m["folder_role"]) for m in ours] == [("auto-reply", "sent")]

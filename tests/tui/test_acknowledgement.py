@@ -79,6 +79,10 @@ async def test_the_apps_sync_acknowledges_and_the_conversation_shows_it(
         assert received.message["Auto-Submitted"] == "auto-replied"
         (row,) = outbox_store.list_rows(app.service.reader.conn)
         assert row.status == "sent" and row.filed_in_sent
+        # The reason line says it at once, before the copy in Sent is synced.
+        await select_subject(pilot, "Cannot log in")
+        await settle(pilot)
+        assert _why(app).endswith(" · acknowledged automatically"), _why(app)
 
         # The next sync brings the copy from Sent into the conversation.
         await pilot.press("s")
