@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox import paths
 from supportinbox.store import outbox as store
 from tests.harness.cliproc import cli_env
 from tests.harness.dovecot import Dovecot, acl_dovecot
@@ -339,3 +340,23 @@ def test_an_acknowledgement_a_day_late_is_dropped(
     synced = run_cli(capsys, "sync")
     assert "acknowledgement not sent: too late" in synced.out, synced
     assert smtp_server.received == []
+
+
+def test_a_broken_template_is_said_once_per_sync_and_nothing_leaves(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _setup(supportinbox_home, dovecot, smtp_server, _closed_today() + _enabled(), capsys)
+    template = paths.templates_dir() / "acknowledgement.txt"
+    good = template.read_text(encoding="utf-8")
+    template.write_text("---\ndescription: x\n---\nHi {{ customer.frist_name }}\n", encoding="utf-8")
+    append(dovecot, [_question(), _question("<other@c.test>", sender="Omar <omar@c.test>", subject="Q")])
+    broken = run_cli(capsys, "sync")
+    assert broken.code == 0, broken.err
+    warned = [line for line in broken.err.splitlines() if "acknowledgement of" in line]
+    assert len(warned) == 1 and "unknown variable 'customer.frist_name'" in warned[0], broken.err
+    assert smtp_server.received == [] and store.list_rows(setup.db.conn) == []
+
+    template.write_text(good, encoding="utf-8")
+    fixed = run_cli(capsys, "sync")
+    assert fixed.out.count("outbox: acknowledgement #") == 2, fixed
+    assert len(_acks(smtp_server)) == 2
