@@ -13,22 +13,11 @@ from email.message import EmailMessage
 
 from supportinbox.app import team_actions
 from supportinbox.app.context import AccountContext
-from supportinbox.app.team_actions import ActionResult
 from supportinbox.mail import forwarding
 
-
-def assign(
-    ctx: AccountContext,
-    conversation_id: str,
-    agent: str,
-    *,
-    note: str = "",
-    share: bool = True,
-    password: str | None = None,
-) -> ActionResult:
-    """Give the conversation to ``agent``; unshared (``share=False``) it is in the cache at once
-    and goes to the team with the conversation's next share or sync."""
-    return team_actions.assign(ctx, conversation_id, agent, note=note, password=password, share=share)
+# A hand-over to a teammate is the team action itself (claim replaced, the change of hands
+# recorded as a note): one definition, named here with the forward.
+assign = team_actions.assign
 
 
 @dataclass(frozen=True)

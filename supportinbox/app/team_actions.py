@@ -185,7 +185,8 @@ def assign(
 
     A change of hands is recorded as a note for the team (with ``note``, why), which the
     queue counts (:mod:`supportinbox.domain.handover`). ``share``: see :func:`claim` (unshared,
-    both the claim and the note go with :func:`push_state` and :func:`upload_notes`).
+    both the claim and the note go with :func:`push_state` and :func:`upload_notes`, or with the
+    conversation's next sync). The app and ``assign`` reach it as :func:`supportinbox.app.handover.assign`.
     """
     db, account = ctx.db, ctx.account
     agent = _valid_agent(agent)
