@@ -112,12 +112,22 @@ _FOLDING = re.compile(r"\r?\n[ \t]+|\r?\n")
 _WSP_ONLY = re.compile(r"[ \t]*")
 
 
+def lenient_b64decode(data: bytes) -> bytes:
+    """Base64 as mail carries it: line breaks and stray characters skipped, padding optional.
+
+    The last group keeps its bytes whether or not its ``=`` padding came; a lone character
+    left over carries no whole byte and is dropped.
+    """
+    cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
+
+
 def _decode_word(kind: str, payload: str) -> bytes:
     if kind in "bB":
-        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if len(cleaned) % 4 == 1 else cleaned
         try:
-            return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+            return lenient_b64decode(payload.encode("ascii", "ignore"))
         except (binascii.Error, ValueError):
             return payload.encode("ascii", "replace")
     return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
@@ -415,14 +425,8 @@ def decode_body(
     """Decode a text part (``cut`` if it was cut off): transfer encoding, charset, HTML to text."""
     kind = (encoding or "").strip().lower()
     if kind == "base64":
-        cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-        # The padding went with the other characters: the last group is completed again,
-        # else a text whose length is no multiple of three loses its last one or two bytes
-        # (and UTF-8 cut there reads as mojibake). A lone last character holds no whole byte.
-        if len(cleaned) % 4 == 1:
-            cleaned = cleaned[:-1]
         try:
-            data = base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
+            data = lenient_b64decode(data)
         except (binascii.Error, ValueError):
             data = b""
     elif kind == "quoted-printable":

@@ -219,3 +219,12 @@ def test_html_structure_becomes_lines() -> None:
     assert strip_tags("<style>p{}</style><p>Hi&nbsp;<b>you</b></p><script>x()</script>end<script>") == (
         "Hi you\nend"
     )
+
+
+def test_base64_without_padding_or_with_a_stray_character_decodes() -> None:
+    padded = base64.b64encode("Grüße aus Köln".encode())  # 17 bytes: one "=" of padding
+    assert padded.endswith(b"=")
+    unpadded = padded.rstrip(b"=") + b"\r\n"
+    assert decode_body(unpadded, encoding="base64", charset="utf-8", html=False) == "Grüße aus Köln"
+    whole = base64.b64encode("Grüße aus Köln!".encode())  # 18 bytes: no padding
+    assert decode_body(whole + b"A", encoding="base64", charset="utf-8", html=False) == "Grüße aus Köln!"
