@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import click
 
 from supportinbox.app import outbox as outbox_use
-from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain.safetext import one_line, safe_json
@@ -115,7 +114,7 @@ def incident_reply(
     if force and not send:
         raise UserError("--force only goes with --send")
     config = obj.config
-    name, account = obj.account()
+    _, account = obj.account()
     db = obj.db()
     now = datetime.now(UTC)
     store.refresh_if_stale(db, config, account, now)
@@ -142,7 +141,7 @@ def incident_reply(
     if delay > 0:
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")
-    _report(outbox_use.send(AccountContext(db, config, name, account), ids=ids, anyway=force, force=True))
+    _report(outbox_use.send(obj.context(), ids=ids, anyway=force, force=True))
 
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:

@@ -10,7 +10,6 @@ import click
 
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
-from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import languages, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
@@ -247,7 +246,7 @@ def reply(
     sync'); if the customer writes again before, it is kept there as a draft, not sent.
     """
     config = obj.config
-    name, account = obj.account()
+    _, account = obj.account()
     now = datetime.now(UTC)
     when = sendtime.choose_send_time(
         at=send_at,
@@ -297,7 +296,7 @@ def reply(
             click.echo("not sent")
             return
     if when is not None:
-        ctx = AccountContext(db, config, name, account)
+        ctx = obj.context()
         outbox_id = outbox_use.queue(ctx, draft, msg, send_at=when)
         click.echo(f"#{outbox_id} scheduled for{later}")
         click.echo(
@@ -308,7 +307,7 @@ def reply(
         )
         return
     delay = config.replies.undo_seconds_cli
-    ctx = AccountContext(db, config, name, account)
+    ctx = obj.context()
     outbox_id = outbox_use.queue(ctx, draft, msg, undo_seconds=delay)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
@@ -483,19 +482,18 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     runs again, unless --force); so is a scheduled reply kept as a draft because the
     customer wrote again, and a scheduled reply before its time (it is sent now).
     """
-    name, account = obj.account()
-    db = obj.db()
     which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
     _say_forced(force, which)
+    ctx = obj.context()
     report = outbox_use.send(
-        AccountContext(db, obj.config, name, account),
+        ctx,
         ids=set(ids) if ids else None,
         anyway=force,
         force=True,
         held=bool(ids),
     )
     if not ids:
-        for row in store.list_rows(db.conn, store.ON_REQUEST):
+        for row in store.list_rows(ctx.db.conn, store.ON_REQUEST):
             reason = one_line(row.last_error or "", limit=200)
             if row.status == OutboxStatus.HELD:
                 click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)

@@ -451,14 +451,13 @@ def _suspect_notes(row: JunkSuspect) -> list[str]:
 @pass_ctx
 def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: int | None) -> None:
     """Find real customers in the spam folder (from the last sync); --rescue ID moves one back."""
-    name, account, db = _account_and_db(obj)
+    _, account, db = _account_and_db(obj)
     if rescue_uid is not None:
-        from supportinbox.app.context import AccountContext
         from supportinbox.app.junk import rescue
         from supportinbox.sync.hooks import default_hooks
 
-        ctx = AccountContext(db, obj.config, name, account)
-        result = rescue(ctx, rescue_uid, hooks=default_hooks(obj.config, name, account))
+        ctx = obj.context()
+        result = rescue(ctx, rescue_uid, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
         if as_json:
             _echo_json(
                 {
@@ -501,13 +500,11 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
 @pass_ctx
 def spam(obj: CliContext, conversation_id: str) -> None:
     """Move a conversation's customer messages from the inbox to the spam folder ($Junk)."""
-    from supportinbox.app.context import AccountContext
     from supportinbox.app.junk import report_spam
     from supportinbox.sync.hooks import default_hooks
 
-    name, account, db = _account_and_db(obj)
-    ctx = AccountContext(db, obj.config, name, account)
-    result = report_spam(ctx, conversation_id, hooks=default_hooks(obj.config, name, account))
+    ctx = obj.context()
+    result = report_spam(ctx, conversation_id, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
     plural = "s" if result.moved != 1 else ""
     click.echo(f"moved {result.moved} message{plural} of {result.conversation_id} to the spam folder")
     if result.note:
