@@ -130,7 +130,10 @@ def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 def merged_into(conn: sqlite3.Connection, conversation_id: str) -> str | None:
     """The conversation ``conversation_id`` was merged into (followed to the survivor), if any."""
-    into = dict(_merges(conn))
+    return _follow(dict(_merges(conn)), conversation_id)
+
+
+def _follow(into: dict[str, str], conversation_id: str) -> str | None:
     current, seen = conversation_id, {conversation_id}
     while current in into and into[current] not in seen:
         current = into[current]
@@ -165,8 +168,10 @@ def carry_merged(conn: sqlite3.Connection) -> list[str]:
     merged one's. Cheap when there is nothing to carry (one probe per table and merge).
     """
     moved: list[str] = []
-    for source, _ in _merges(conn):
-        target = merged_into(conn, source)
+    merges = _merges(conn)
+    into = dict(merges)
+    for source, _ in merges:
+        target = _follow(into, source)
         if target is None or not _holds_state(conn, source):
             continue
         _carry(conn, source, target)
