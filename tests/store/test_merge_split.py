@@ -68,6 +68,9 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
             (invoice, at(6).isoformat()),
         )
         add_local_note(tx, load_config().account()[1], invoice, "She asked for a PDF", now=at(5))
+        add_local_note(
+            tx, load_config().account()[1], invoice, "Handed over to alice by bob: billing", now=at(5)
+        )
     for args in (
         ("tag", invoice, "+billing"),
         ("tag", login, "+login"),
@@ -99,7 +102,11 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
         assert summary.status == "pending"
         assert set(summary.tags) == {"billing", "login"}
         assert summary.followup_at is not None
-        assert [n.body for n in detail.notes] == ["She asked for a PDF"]
+        assert [n.body for n in detail.notes] == [
+            "She asked for a PDF",
+            "Handed over to alice by bob: billing",
+        ]
+        assert "handed over once" in summary.reasons
         assert (
             db.conn.execute("SELECT COUNT(*) FROM conversations WHERE id = ?", (invoice,)).fetchone()[0] == 0
         )
