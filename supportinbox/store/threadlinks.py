@@ -164,8 +164,9 @@ def carry_merged(conn: sqlite3.Connection) -> list[str]:
     """Move team state still held under a merged-away id to its survivor; return the survivors.
 
     Status and snooze: the newer of the two; the claim: the survivor's, else the merged
-    one's; notes, tags and status history: all of both; follow-up: the survivor's, else the
-    merged one's. Cheap when there is nothing to carry (one probe per table and merge).
+    one's; notes, tags, status history and replies in the outbox: all of both; follow-up:
+    the survivor's, else the merged one's. Cheap when there is nothing to carry (one probe
+    per table and merge).
     """
     moved: list[str] = []
     merges = _merges(conn)
@@ -179,7 +180,7 @@ def carry_merged(conn: sqlite3.Connection) -> list[str]:
     return moved
 
 
-_TABLES = ("conversation_state", "team_sync", "notes", "followups", "tags", "tag_changes")
+_TABLES = ("conversation_state", "team_sync", "notes", "followups", "tags", "tag_changes", "outbox")
 
 
 def _holds_state(conn: sqlite3.Connection, cid: str) -> bool:
@@ -227,7 +228,9 @@ def _carry(conn: sqlite3.Connection, source: str, target: str) -> None:
         (target, source),
     )
     conn.execute("DELETE FROM tags WHERE conversation_id = ?", (source,))
-    for table in ("notes", "tag_changes"):
+    # A reply queued for the merged-away conversation is the survivor's: its pre-send checks
+    # (has a teammate claimed or answered it?) look at the conversation it is in now.
+    for table in ("notes", "tag_changes", "outbox"):
         conn.execute(f"UPDATE {table} SET conversation_id = ? WHERE conversation_id = ?", (target, source))
     facts.rename_conversations(conn, {source: target})
     conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (target,))

@@ -71,6 +71,12 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
         add_local_note(
             tx, load_config().account()[1], invoice, "Handed over to alice by bob: billing", now=at(5)
         )
+        # A reply written for it, not sent yet (offline).
+        tx.execute(
+            "INSERT INTO outbox(message_id, conversation_id, recipients, raw, created_at) "
+            "VALUES ('<r1@acme.test>', ?, 'lina@customer.test', x'00', ?)",
+            (invoice, at(1).isoformat()),
+        )
     for args in (
         ("tag", invoice, "+billing"),
         ("tag", login, "+login"),
@@ -107,6 +113,7 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
             "Handed over to alice by bob: billing",
         ]
         assert "handed over once" in summary.reasons
+        assert db.conn.execute("SELECT conversation_id FROM outbox").fetchone()[0] == login
         assert (
             db.conn.execute("SELECT COUNT(*) FROM conversations WHERE id = ?", (invoice,)).fetchone()[0] == 0
         )
