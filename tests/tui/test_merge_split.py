@@ -35,7 +35,12 @@ async def test_m_merges_the_customers_other_conversation_and_x_splits_it_off_aga
         await settle(pilot)
         found = picker.query_one("#merge-candidates")
         assert "Webhook retries" in str(found.get_option_at_index(1).prompt)  # type: ignore[attr-defined]
-        await pilot.press(*"zzzq")
+        # Hostile mail is listed as typed: markup stays text.
+        await pilot.press(*["backspace"] * 7, *"account")
+        await settle(pilot)
+        prompts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]  # type: ignore[attr-defined]
+        assert any("[blink]Your account[/blink]" in p for p in prompts), prompts
+        await pilot.press(*["backspace"] * 7, *"zzzq")
         await settle(pilot)
         assert "No other conversation found" in str(found.get_option_at_index(0).prompt)  # type: ignore[attr-defined]
         await pilot.press("escape")
