@@ -128,33 +128,35 @@ def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     ]
 
 
+def _survivors(merges: list[tuple[str, str]]) -> dict[str, str]:
+    """Each merged-away id -> the conversation it lives on in, replayed as threading does.
+
+    In order, a merge joins the whole group of its source to the group of its target, which
+    keeps its id; a merge within one group changes nothing (two teammates merging A into B
+    and B into A at once: the first one wins, on every client).
+    """
+    parent: dict[str, str] = {}
+
+    def root(cid: str) -> str:
+        while cid in parent:
+            cid = parent[cid]
+        return cid
+
+    for source, target in merges:
+        joins, stays = root(source), root(target)
+        if joins != stays:
+            parent[joins] = stays
+    return {cid: root(cid) for cid in parent}
+
+
 def merged_into(conn: sqlite3.Connection, conversation_id: str) -> str | None:
     """The conversation ``conversation_id`` was merged into (followed to the survivor), if any."""
-    return _follow(dict(_merges(conn)), conversation_id)
-
-
-def _follow(into: dict[str, str], conversation_id: str) -> str | None:
-    current, seen = conversation_id, {conversation_id}
-    while current in into and into[current] not in seen:
-        current = into[current]
-        seen.add(current)
-    return None if current == conversation_id else current
+    return _survivors(_merges(conn)).get(conversation_id)
 
 
 def merged_sources(conn: sqlite3.Connection, conversation_id: str) -> list[str]:
     """Every conversation merged into ``conversation_id`` (directly or through another)."""
-    merges = _merges(conn)
-    found: list[str] = []
-    wanted = {conversation_id}
-    changed = True
-    while changed:
-        changed = False
-        for source, target in merges:
-            if target in wanted and source not in wanted:
-                wanted.add(source)
-                found.append(source)
-                changed = True
-    return found
+    return [cid for cid, survivor in _survivors(_merges(conn)).items() if survivor == conversation_id]
 
 
 _STATE_COLUMNS = "status, snoozed_until, assigned_to, updated_at, updated_by"
@@ -169,14 +171,10 @@ def carry_merged(conn: sqlite3.Connection) -> list[str]:
     per table and merge).
     """
     moved: list[str] = []
-    merges = _merges(conn)
-    into = dict(merges)
-    for source, _ in merges:
-        target = _follow(into, source)
-        if target is None or not _holds_state(conn, source):
-            continue
-        _carry(conn, source, target)
-        moved.append(target)
+    for source, target in _survivors(_merges(conn)).items():
+        if _holds_state(conn, source):
+            _carry(conn, source, target)
+            moved.append(target)
     return moved
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import load_config
+from supportinbox.domain.threading import MERGE
 from supportinbox.store import conversations as cv
+from supportinbox.store import threadlinks
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.rebuild import rebuild_cache
 from supportinbox.team.notes import add_local_note
@@ -227,3 +229,39 @@ def test_split_starts_a_new_conversation_that_later_replies_follow(
         assert ids == partial
         assert ids["<q3@c>"] == new and ids["<q4@c>"] == cid
         assert cv.get_conversation(db, new, NOW).summary.customer_email == "lina@customer.test"
+
+
+def test_two_teammates_merging_each_way_at_once_end_alike(supportinbox_home: Path) -> None:
+    """alice merges the invoice mail into the login one while bob merges the login one into
+    the invoice mail; the state folder's order decides: the first wins, the second changes
+    nothing, and no state is left under an id that no longer exists."""
+    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
+    with open_database(account="support") as db:
+        _lina(db)
+        _refresh(db)
+        ids = _ids(db)
+        login, invoice = ids["<login@c>"], ids["<invoice@c>"]
+        with db.transaction() as tx:
+            add_local_note(tx, load_config().account()[1], login, "On the login one", now=at(3))
+            add_local_note(tx, load_config().account()[1], invoice, "On the invoice one", now=at(3))
+            at_text = NOW.isoformat()
+            first = threadlinks.Link(
+                MERGE, "<invoice@c>", "<login@c>", invoice, login, "alice", at_text, "a1"
+            )
+            second = threadlinks.Link(MERGE, "<login@c>", "<invoice@c>", login, invoice, "bob", at_text, "b1")
+            threadlinks.record(tx, first, uid=10)
+            threadlinks.record(tx, second, uid=11)
+        for full in (False, True):
+            _refresh(db, full=full)
+            ids = _ids(db)
+            assert ids["<invoice@c>"] == ids["<login@c>"] == login
+            notes = [n.body for n in cv.get_conversation(db, login, NOW).notes]
+            assert sorted(notes) == ["On the invoice one", "On the login one"]
+            assert (
+                db.conn.execute("SELECT COUNT(*) FROM notes WHERE conversation_id != ?", (login,)).fetchone()[
+                    0
+                ]
+                == 0
+            )
+        assert threadlinks.merged_into(db.conn, invoice) == login
+        assert threadlinks.merged_into(db.conn, login) is None
