@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 
 from supportinbox.app.context import AccountContext
-from supportinbox.store.conversations import reapply_state, refresh_conversations
+from supportinbox.store.triage_fresh import refresh_conversations
 from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
 from supportinbox.sync.hooks import SyncHook
 
@@ -55,4 +55,7 @@ def refresh_queue(
     refresh_conversations(ctx.db, ctx.config, ctx.account, now=ctx.now())
     touched = changed_meanwhile()
     if touched:
+        # The queue's module (and all it imports) loads only when something changed meanwhile.
+        from supportinbox.store.conversations import reapply_state
+
         reapply_state(ctx.db, touched, now=ctx.now())

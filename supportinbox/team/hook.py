@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -23,9 +24,9 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
-from supportinbox.store.conversations import reapply_state, refresh_if_stale
 from supportinbox.store.handovers import recount
 from supportinbox.store.threadlinks import carry_merged
+from supportinbox.store.triage_fresh import refresh_if_stale
 from supportinbox.team import followups, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
@@ -140,7 +141,7 @@ class TeamSyncHook:
             self.problems.append(f"team state not exchanged: {one_line(str(exc), limit=200)}")
             return
         if changed:
-            reapply_state(db, changed)
+            _reapply(db, changed)
 
     def _migrate_legacy(self, db: Database, server: KeywordServer) -> None:
         """Rewrite old-scheme keywords, looking for them only when cached mail changed.
@@ -174,7 +175,7 @@ class TeamSyncHook:
                 text = f"{item.author} set a follow-up for {item.due_at[:16].replace('T', ' ')} UTC"
             self._event(db, item.conversation_id, "followup", item.author, text)
         if changed:
-            reapply_state(db, changed)
+            _reapply(db, changed)
 
     def _server_states(self, db: Database, server: TeamServer, imap: IMAPClient) -> dict[str, Resolution]:
         if server.mode == FOLDER:
@@ -295,6 +296,13 @@ def _merge_inputs(db: Database) -> str | None:
     ).fetchall()
     digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
     return f"{version}|{digest}"
+
+
+def _reapply(db: Database, changed: Iterable[str]) -> None:
+    # The queue's module (and all it imports) loads only when a teammate changed something.
+    from supportinbox.store.conversations import reapply_state
+
+    reapply_state(db, changed)
 
 
 def _has_unlinked_team_messages(db: Database) -> bool:
