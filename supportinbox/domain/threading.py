@@ -77,10 +77,17 @@ class ThreadMessage:
     def customer(self) -> str:
         """The other party: the customer of a customer message, the first recipient of ours."""
         if self.from_us:
-            return self.to_addrs[0].lower() if self.to_addrs else ""
+            return _lower(self.to_addrs[0]) if self.to_addrs else ""
         if self.customer_addr is not None:
-            return self.customer_addr.lower()
-        return self.from_addr.lower()
+            return _lower(self.customer_addr)
+        return _lower(self.from_addr)
+
+
+def _lower(text: str) -> str:
+    # The cache's addresses are mostly lower case already: the same string then, not a
+    # copy per conversation (100,000 copies are megabytes while threading a large cache).
+    lowered = text.lower()
+    return text if lowered == text else lowered
 
 
 MERGE, SPLIT = "merge", "split"
@@ -297,7 +304,8 @@ class _Tree:
     subject: str
     first: datetime | None
     last: datetime | None
-    subject_keys: list[tuple[str, str]] = field(default_factory=list)
+    # A tuple, not a list: one tree per conversation, and most have one key or none.
+    subject_keys: tuple[tuple[str, str], ...] = ()
 
 
 def _tree_key(root: _Container, messages: list[ThreadMessage], customer: str, subject: str) -> str:
@@ -380,7 +388,7 @@ def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[
                 continue
             target.messages.extend(source.messages)
             target.messages.sort(key=_by_time)
-            target.subject_keys.extend(source.subject_keys)
+            target.subject_keys += source.subject_keys
             target.first = _utc(target.messages[0].when)
             target.last = _utc(target.messages[-1].when)
             for key, tree in holder.items():
@@ -436,7 +444,7 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
     result = [tree for tree in trees if not (tree.subject and tree.customer)]
     grouped = [tree for tree in trees if tree.subject and tree.customer]
     for tree in grouped:
-        tree.subject_keys.append((tree.customer, tree.subject))
+        tree.subject_keys = ((tree.customer, tree.subject),)
     trees.clear()
     # Sorted, each customer's subject is one run of trees, oldest first.
     grouped.sort(key=lambda t: (t.customer, t.subject, t.first or _EARLIEST, t.key))
@@ -457,7 +465,7 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
             )
             if close:
                 current.messages.extend(tree.messages)
-                current.subject_keys.extend(tree.subject_keys)
+                current.subject_keys += tree.subject_keys
                 current.messages.sort(key=_by_time)
                 current.last = max(filter(None, (current.last, tree.last)), default=None)
             else:
@@ -482,7 +490,5 @@ def _assign_ids(trees: list[_Tree]) -> list[Thread]:
             length += 2
             ident = short_id(tree.key, length)
         used.add(ident)
-        threads.append(
-            Thread(id=ident, key=tree.key, messages=tree.messages, subject_keys=tuple(tree.subject_keys))
-        )
+        threads.append(Thread(id=ident, key=tree.key, messages=tree.messages, subject_keys=tree.subject_keys))
     return threads
