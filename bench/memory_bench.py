@@ -5,7 +5,7 @@ then runs ``python -m supportinbox sync`` as a subprocess on an empty cache and 
 peak resident set size of that process from ``os.wait4`` (the kernel's ru_maxrss).
 Baseline, measured in the same run: the peak RSS of the same interpreter running
 ``python -m supportinbox --version`` (interpreter and imports, no mail), so the figure
-that grows with the mailbox is the difference. Target: peak below 200 MB.
+that grows with the mailbox is the difference. Target: peak below 150 MB.
 
 Two shapes are run by default: conversations of 3 messages, and 1 message each (the most
 conversations for the mail, the worst case for the conversation refresh).
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.harness.dovecot import Dovecot, make_root
 
-TARGET_MB = 200.0
+TARGET_MB = 150.0
 
 TEMPLATE = (
     "From: Customer {n} <customer{c}@customer.test>\r\n"
