@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from textual.content import Content
+
+from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
@@ -135,3 +138,22 @@ async def test_attachment_is_saved_under_a_safe_name_inside_the_folder() -> None
         assert ".." not in saved[0].name and "/" not in saved[0].name
         assert saved[0].read_bytes() == b"echo pwned\n"
         assert oct(saved[0].stat().st_mode & 0o777) == "0o600"
+
+
+@pilot_test
+async def test_a_view_switch_builds_each_row_of_the_new_view_once() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        built: list[str] = []
+        original = table._cells
+
+        def counting(item: ConversationSummary) -> list[Content]:
+            built.append(item.id)
+            return original(item)
+
+        table._cells = counting  # type: ignore[method-assign]
+        await pilot.press("6")  # the All view shows other columns than the open queue
+        await settle(pilot)
+        assert built and len(built) == len(set(built)) == table.row_count

@@ -179,6 +179,7 @@ class QueueTable(DataTable[Content]):
         if view is not None and view != self._view:
             self._view = view
             self._columns = ()
+            self._rows = []  # the old view's rows: new columns are filled once, with the new rows
             self._layout_columns()
         self._source = source
         self._total = source.count()
