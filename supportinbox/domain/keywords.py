@@ -81,6 +81,12 @@ def _distinct_words(text: str) -> tuple[frozenset[str], tuple[str, ...]]:
 @functools.lru_cache(maxsize=64)
 def _words(text: str) -> tuple[str, ...]:
     if not text.isascii():
+        # Scoring reads "subject\nbody": an Arabic or German subject should not send an
+        # ASCII body the slow way. No word spans a line break, nor does folding (NFKC
+        # composes nothing with a newline; case folding and marks are per character).
+        head, newline, rest = text.partition("\n")
+        if newline and rest.isascii():
+            return _words(head) + _words(rest)
         return tuple(_TOKEN.findall(_fold_chars(text)))
     # ASCII (most mail): folding is lower-casing, and splitting on separators finds the
     # same words as the pattern at half the cost; only runs with an apostrophe need it.

@@ -529,3 +529,10 @@ def test_a_keyword_is_placed_where_it_first_occurs_with_or_without_a_clitic() ->
     text = "الاسترداد urgent استرداد since today since yesterday"
     expected = ["استرداد", "urgent", "since", "since yesterday"]
     assert matcher.find(text) == _plain_scan(matcher, text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts(), st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_words_of_a_subject_line_and_an_ascii_body_are_read_as_one_text(subject: str, body: str) -> None:
+    text = f"{subject}\n{body}"
+    assert list(keywords.words(text)) == keywords._TOKEN.findall(keywords._fold_chars(text))
