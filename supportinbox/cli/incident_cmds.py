@@ -119,9 +119,16 @@ def incident_reply(
     now = datetime.now(UTC)
     store.refresh_if_stale(db, config, account, now)
     incident, members = incident_store.get_incident(db, incident_id, now)
-    waiting = [m for m in members if m.status == "open"]
+    waiting_ids = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
+    waiting = [m for m in members if m.id in waiting_ids]
     if not waiting:
-        raise UserError(f"incident {incident.id}: nobody is waiting for an answer")
+        raise UserError(
+            f"incident {incident.id}: nobody is waiting for an answer "
+            "(each was answered since they last wrote; 'reply ID' answers one again)"
+        )
+    answered = len([m for m in members if m.status == "open"]) - len(waiting)
+    if answered:
+        click.echo(f"note: {answered} already answered since they last wrote: left out", err=True)
     prepared = []
     for member in waiting:
         draft = drafts.prepare_draft(db, config, account, member.id, template_name)
@@ -137,11 +144,12 @@ def incident_reply(
         click.echo("not sent")
         return
     delay = config.replies.undo_seconds_cli
-    ids = [drafts.queue_draft(db, draft, msg, delay) for draft, msg in prepared]
+    ctx = obj.context()
+    ids = [outbox_use.queue(ctx, draft, msg, undo_seconds=delay) for draft, msg in prepared]
     if delay > 0:
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")
-    _report(outbox_use.send(obj.context(), ids=ids, anyway=force, force=True))
+    _report(outbox_use.send(ctx, ids=ids, anyway=force, force=True))
 
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:

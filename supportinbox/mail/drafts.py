@@ -8,6 +8,7 @@ e-mail; :func:`queue_draft` writes it to the outbox with the undo delay. Sending
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -243,6 +244,17 @@ def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) ->
             state = waiting_state(row)
             found.append(EarlierReply(row.created_at, account.agent, row.id, state))
     return max(found, key=lambda r: r.when or "") if found else None
+
+
+def awaiting_answer(db: Database, account: AccountConfig, conversation_ids: Iterable[str]) -> list[str]:
+    """Of these conversations (an incident's), the open ones whose customer still waits for
+    us: nothing of ours sent or on its way since they last wrote (:func:`earlier_reply`).
+    Answering an incident twice would otherwise send each customer a second reply."""
+    found = []
+    for ident in conversation_ids:
+        if get_conversation(db, ident).summary.status == "open" and earlier_reply(db, account, ident) is None:
+            found.append(ident)
+    return found
 
 
 def _writer(db: Database, message: MessageView) -> str:

@@ -532,6 +532,10 @@ class InboxService:
         holder = self.conversation(conversation_id).summary.assigned_to
         return holder if holder and holder != self.account.agent else None
 
+    def awaiting_answer(self, conversation_ids: Sequence[str]) -> list[str]:
+        """Of an incident's conversations, those whose customer still waits for an answer."""
+        return drafts.awaiting_answer(self.reader, self.account, conversation_ids)
+
     def earlier_reply(self, conversation_id: str) -> drafts.EarlierReply | None:
         """Our reply since the customer last wrote (sent or still in the outbox), if any."""
         return drafts.earlier_reply(self.reader, self.account, conversation_id)

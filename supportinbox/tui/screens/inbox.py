@@ -206,20 +206,21 @@ class InboxScreen(ConversationActions):
         return current
 
     def _current_incident(self) -> tuple[str, tuple[str, ...]] | None:
-        """The incident under the cursor (its id and waiting conversations), if the row is one."""
+        """The incident under the cursor (its id and conversations), if the row is one."""
         if self._view == "junk" or self._folding is None:
             return None
         incident = self._folding.incident_of(self.query_one(QueueTable).target)
         if incident is None:
             return None
-        return incident.id, tuple(m.id for m in incident.members if m.status == "open")
+        return incident.id, tuple(m.id for m in incident.members)
 
     def action_reply(self) -> None:
         found = self._current_incident()
         if found is None:
             super().action_reply()
             return
-        _, waiting = found
+        _, members = found
+        waiting = tuple(self.inbox_app.service.awaiting_answer(members))
         if not waiting:
             self.app.notify("Nobody in this incident is waiting for an answer.")
             return

@@ -1,0 +1,70 @@
+"""Answering an incident end to end: real Dovecot, real SMTP, the real command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import client, make_message
+from tests.harness.replies import run_cli, setup_account
+from tests.harness.smtp import SmtpServer
+
+pytestmark = [pytest.mark.server]
+
+REPORTS = (
+    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
+    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
+    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
+)
+
+
+def test_each_customer_of_an_incident_gets_their_own_reply_once(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    mails = [
+        make_message(
+            sender=f"{name} <{address}>",
+            subject=subject,
+            body=body,
+            message_id=f"<inc{i}@c.test>",
+            date=now - timedelta(minutes=50 - i * 10),
+        )
+        for i, (name, address, subject, body) in enumerate(REPORTS)
+    ]
+    setup_account(
+        supportinbox_home,
+        dovecot,
+        smtp_server,
+        mails,
+        extra='\n[ui]\nmark_read = "reply"\n[replies]\nundo_seconds_cli = 0\n',
+    )
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    sent = run_cli(
+        capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y"
+    )
+    assert sent.code == 0, sent.err
+    assert len(smtp_server.received) == 3
+    by_customer = {r.rcpt_tos[0]: r.message for r in smtp_server.received}
+    for i, (name, address, subject, _) in enumerate(REPORTS):
+        msg = by_customer[address]
+        assert msg["In-Reply-To"] == f"<inc{i}@c.test>" and msg["Subject"] == f"Re: {subject}"
+        assert f"Hi {name.split()[0]}," in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    rows = json.loads(run_cli(capsys, "list", "--status", "all", "--json").out)
+    assert [r["unread_count"] for r in rows if r["customer"] in by_customer] == [0, 0, 0]
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        flags = imap.get_flags(imap.search(["ALL"]))
+        assert all(b"\\Answered" in f for f in flags.values())
+        imap.select_folder("Sent", readonly=True)
+        assert len(imap.search(["ALL"])) == 3
+    # Nobody waits any more: a second run sends nothing.
+    again = run_cli(
+        capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y"
+    )
+    assert again.code != 0 and "nobody is waiting" in again.err, again
+    assert len(smtp_server.received) == 3
