@@ -51,16 +51,15 @@ def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> in
 
 
 def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
-    """Apply the newest state-folder follow-up of each conversation to the cache.
+    """Apply the newest state-folder follow-up of each conversation to the cache, also of
+    conversations not threaded here yet (they are on the first sync of a cache).
 
     Returns the conversations whose follow-up changed here and the ones teammates set.
     """
     newest = db.conn.execute(
         "SELECT l.uid, l.conversation_id, l.snoozed_until, l.note, l.author, l.written_at "
         "FROM team_state_log l JOIN (SELECT conversation_id, MAX(uid) AS uid FROM team_state_log "
-        "WHERE kind = 'followup' GROUP BY conversation_id) n ON n.uid = l.uid "
-        "WHERE l.conversation_id IN (SELECT id FROM conversations) "
-        "OR l.conversation_id IN (SELECT source FROM thread_overrides WHERE kind = 'merge') ORDER BY l.uid"
+        "WHERE kind = 'followup' GROUP BY conversation_id) n ON n.uid = l.uid ORDER BY l.uid"
     ).fetchall()
     changed: list[str] = []
     received: list[Received] = []
@@ -84,6 +83,10 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
             )
             if same:
                 continue  # our own entry coming back
+            if tx.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone() is None:
+                # Not threaded here yet (a new teammate's or a rebuilt cache's first sync: the
+                # queue is built after the team's state is read): kept, and no news.
+                continue
             changed.append(str(cid))
             if author != me:
                 received.append(Received(str(cid), str(author), due_at, str(note)))

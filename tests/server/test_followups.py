@@ -16,7 +16,7 @@ from supportinbox.team.statefolder import STATE_FOLDER
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import make_team
+from tests.harness.team import Teammate, make_team
 
 pytestmark = [pytest.mark.server]
 
@@ -190,3 +190,25 @@ def test_a_templates_follow_up_is_set_once_its_reply_is_sent_and_reaches_the_tea
     assert len(_followups_on_server(dovecot)) == 1
     bob.sync()
     assert [r.reason for r in list_active(bob.db)] == [row.reason]
+
+
+def test_a_new_teammate_and_a_rebuilt_cache_have_the_follow_ups_after_one_sync(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _pending_conversation(dovecot)
+    (alice,) = make_team(tmp_path / "a", dovecot, None, ("alice",))
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "followup", cid, "--in", "3d", "--note", "promised an update").code == 0
+
+    def followups(mate: Teammate) -> list[str]:
+        listed = mate.cli(capsys, "followups", "--json")
+        assert listed.code == 0, listed.err
+        return [row["id"] for row in json.loads(listed.out)]
+
+    (carol,) = make_team(tmp_path / "c", dovecot, None, ("carol",))  # her first sync, nothing else
+    assert followups(carol) == [cid]
+
+    rebuilt = alice.cli(capsys, "cache", "rebuild", "--yes")
+    assert rebuilt.code == 0, rebuilt.err
+    assert alice.cli(capsys, "sync").code == 0  # one sync after the rebuild
+    assert followups(alice) == [cid]
