@@ -25,7 +25,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.handovers import recount
-from supportinbox.store.threadlinks import carry_merged
+from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
 from supportinbox.team import followups, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
@@ -266,6 +266,11 @@ class TeamSyncHook:
         subject = ""
         if cid:
             row = db.conn.execute("SELECT subject FROM conversations WHERE id = ?", (cid,)).fetchone()
+            into = merged_into(db.conn, cid) if row is None and kind not in ("merge", "split") else None
+            if into is not None:
+                # Shared under an id merged away since: the conversation it is part of now.
+                cid = into
+                row = db.conn.execute("SELECT subject FROM conversations WHERE id = ?", (cid,)).fetchone()
             subject = one_line(row[0], limit=60) if row else ""
         full = f"{cid} ({subject}): {text}" if cid and subject else f"{cid}: {text}" if cid else text
         event = TeamEvent(cid, kind, agent, full)

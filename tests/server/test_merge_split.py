@@ -119,6 +119,13 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     # A client that starts from nothing (a new teammate, or a lost cache) gets both from the server.
     (carol,) = make_team(tmp_path, dovecot, smtp_server, ("carol",))
     _check_merged(carol, login, invoice)
+    # Told again from the start, a note shared before the merge names the conversation it is in now.
+    carol.db.close()
+    with carol.active():
+        rebuild_cache(carol.name)
+        carol.db = open_database(account=carol.name)
+    told = [e.text for e in carol.sync().events]
+    assert not any(invoice in t for t in told if "merged it into" not in t), told
     assert [e.text for e in carol.sync().events] == []
     assert carol.conversation_of(Q2) == new and carol.conversation_of(Q1) == export
     listed = json.loads(carol.cli(capsys, "list", "--status", "all", "--json").out)
