@@ -18,7 +18,7 @@ from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import replies, templates
-from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
@@ -219,7 +219,10 @@ def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) ->
     filed in Sent, or on its way (in the outbox and sent without the user acting again).
     None when the customer wrote last. A held reply, or one that waits for the user after a
     permanent failure, does not count: it reaches the customer only if the user decides so."""
-    detail = get_conversation(db, conversation_id)
+    return _earlier_reply(db, account, get_conversation(db, conversation_id))
+
+
+def _earlier_reply(db: Database, account: AccountConfig, detail: ConversationDetail) -> EarlierReply | None:
     # An auto-reply (out of office) to our answer is not the customer writing again.
     theirs = [m.date or "" for m in detail.messages if not m.from_us and not m.automated]
     since = max(theirs, default="")
@@ -252,7 +255,8 @@ def awaiting_answer(db: Database, account: AccountConfig, conversation_ids: Iter
     Answering an incident twice would otherwise send each customer a second reply."""
     found = []
     for ident in conversation_ids:
-        if get_conversation(db, ident).summary.status == "open" and earlier_reply(db, account, ident) is None:
+        detail = get_conversation(db, ident)  # read once for both questions
+        if detail.summary.status == "open" and _earlier_reply(db, account, detail) is None:
             found.append(ident)
     return found
 
