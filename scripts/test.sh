@@ -54,4 +54,7 @@ echo "== ruff"; "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== import contracts (.importlinter)"; "$VENV/bin/lint-imports" --no-cache
 echo "== pytest"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+# Most tests wait on a real server or a terminal, not on the CPU: several workers (pytest-xdist)
+# keep the whole suite within the CI's time on two cores. SUPPORTINBOX_TEST_WORKERS=0 runs it
+# in one process.
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${SUPPORTINBOX_TEST_WORKERS:-4}" "$@"

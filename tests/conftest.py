@@ -35,6 +35,10 @@ def supportinbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SUPPORTINBOX_HOME", str(home))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.delenv("SUPPORTINBOX_PASSWORD", raising=False)
+    # As on a user's pipe: no width given. (A pytest-xdist worker has COLUMNS=80 set, which
+    # the commands honour, so output would wrap there and nowhere else.) Tests of a width set it.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     return home
 
 
