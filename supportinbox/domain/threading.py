@@ -105,6 +105,7 @@ class Override:
     kind: str
     message_id: str
     into: str = ""
+    source: str = ""  # the id of the conversation split from (or merged away), when known
 
 
 def split_key(message_id: str) -> str:
@@ -398,6 +399,11 @@ def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[
         elif override.kind == SPLIT:
             part = _split_off(source, anchor)
             if part is None:
+                if _split_before(source, anchor, override.source):
+                    # The anchor starts a conversation other than the one split from (the
+                    # messages before it thread elsewhere now, or were expunged): it is
+                    # still the conversation the split made, under the same id.
+                    source.key = split_key(anchor)
                 continue
             trees.append(part)
             for message in part.messages:
@@ -405,6 +411,13 @@ def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[
                 if cleaned in holder:
                     holder[cleaned] = part
     return [tree for tree in trees if id(tree) not in gone]
+
+
+def _split_before(tree: _Tree, anchor: str, split_from: str) -> bool:
+    """Whether ``tree``, starting at ``anchor``, was split off ``split_from`` before."""
+    if not split_from or not tree.messages or _clean_id(tree.messages[0].message_id) != anchor:
+        return False
+    return short_id(tree.key, len(split_from)) != split_from
 
 
 def _split_off(tree: _Tree, anchor: str) -> _Tree | None:
@@ -433,6 +446,9 @@ def _split_off(tree: _Tree, anchor: str) -> _Tree | None:
         subject=normalize_subject(first.subject),
         first=_utc(first.when),
         last=_utc(moved[-1].when),
+        # The part was in the tree through these (a subject shared with it): kept, the two
+        # share a key, so a partial refresh recomputes one whenever it recomputes the other.
+        subject_keys=tree.subject_keys,
     )
 
 

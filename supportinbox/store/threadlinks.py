@@ -41,9 +41,9 @@ class Link:
 def load_overrides(conn: sqlite3.Connection) -> list[Override]:
     """Every merge and split, in the order threading applies them."""
     return [
-        Override(str(kind), str(mid), str(into))
-        for kind, mid, into in conn.execute(
-            f"SELECT kind, message_id, into_id FROM thread_overrides {_ORDER}"
+        Override(str(kind), str(mid), str(into), str(source or ""))
+        for kind, mid, into, source in conn.execute(
+            f"SELECT kind, message_id, into_id, source FROM thread_overrides {_ORDER}"
         )
     ]
 
@@ -234,9 +234,28 @@ def _carry(conn: sqlite3.Connection, source: str, target: str) -> None:
     conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (target,))
 
 
-def keep_subjects(conn: sqlite3.Connection) -> None:
+def keep_subjects(conn: sqlite3.Connection, rows: str = "", links: str = "") -> None:
     """A conversation that others were merged into keeps its own subject, even when the mail
-    merged in is older (the subject is otherwise the first message's)."""
+    merged in is older (the subject is otherwise the first message's).
+
+    With ``rows`` and ``links`` (a refresh's scratch tables of conversations and of the
+    message -> conversation links it changes), applied to those before they are written, so a refresh that
+    changes nothing else writes no row.
+    """
+    if rows and links:
+        name = rows.rpartition(".")[2]
+        # ``links`` holds only the links the refresh changes; the others stay as they are.
+        held = (
+            f"SELECT t.target, m.subject, t.uid, t.id FROM thread_overrides t "
+            f"JOIN messages m ON m.message_id = t.into_id WHERE t.kind = 'merge' AND t.target = "
+            f"COALESCE((SELECT l.conversation FROM {links} l WHERE l.message = m.id), m.conversation_id)"
+        )
+        conn.execute(
+            f"UPDATE {rows} SET subject = (SELECT h.subject FROM ({held}) h WHERE h.target = {name}.id "
+            f"ORDER BY h.uid IS NULL, h.uid, h.id LIMIT 1) "
+            f"WHERE id IN (SELECT target FROM ({held}))"
+        )
+        return
     conn.execute(
         "UPDATE conversations SET subject = (SELECT m.subject FROM messages m JOIN thread_overrides t "
         "ON m.message_id = t.into_id AND m.conversation_id = conversations.id "

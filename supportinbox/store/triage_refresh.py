@@ -391,6 +391,7 @@ def _write_conversations(conn: sqlite3.Connection, replaced: Sequence[str] | Non
     Changed rows are written in id order, so the rows (and their order in the table, which
     breaks ties in the queue) do not depend on how the refresh came to them.
     """
+    keep_subjects(conn, f"temp.{_SCRATCH_ROWS}", f"temp.{_SCRATCH_LINKS}")
     columns = ", ".join(_CONVERSATION_COLUMNS)
     if replaced is None:
         conn.execute(f"DELETE FROM conversations WHERE id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})")

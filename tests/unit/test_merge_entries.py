@@ -69,6 +69,19 @@ def test_a_merge_keeps_the_target_id_and_a_split_takes_its_id_from_the_message()
         assert _groups([noop]) == plain
 
 
+def test_a_split_off_conversation_keeps_its_id_when_nothing_precedes_it_any_more() -> None:
+    plain = _groups([])
+    (login,) = [cid for cid, rows in plain.items() if rows == [1, 2, 3]]
+    split = short_id(split_key("<q2@c>"))
+    # The messages before the anchor were expunged: what is left is still the split's.
+    rest = [m for m in MAILBOX if m.rowid not in (1, 2)]
+    after = [Override(SPLIT, "<q2@c>", source=login)]
+    assert split in {t.id for t in thread_messages(rest, after)}
+    # A split recorded at the first message of the very conversation named changes nothing.
+    first = [Override(SPLIT, "<q1@c>", source=login)]
+    assert _groups(first) == plain
+
+
 def test_a_reply_to_a_message_that_stays_stays() -> None:
     later = [*MAILBOX, _message(5, "<q4@c>", "Re: Cannot log in", 30, "<a1@acme>")]
     groups = {
