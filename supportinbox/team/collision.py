@@ -44,7 +44,7 @@ from supportinbox.team import sending
 from supportinbox.team.keywords import MessageFlags, Resolution
 from supportinbox.team.sending import AGENT_HEADER
 from supportinbox.team.server import MODE_RECHECK_SECONDS, KeywordServer, TeamServer, open_team_server
-from supportinbox.team.store import ConversationRef, cached_flags, conversation_ref
+from supportinbox.team.store import ConversationRef, answered_message_ref, cached_flags, conversation_ref
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -155,6 +155,35 @@ def _teammate_replies(
     return found
 
 
+def _conversation_of(db: Database, row: OutboxRow, conversation_id: str) -> ConversationRef | None:
+    """The conversation the reply answers, as the cache holds it now.
+
+    Its id may have changed since the reply was queued (a re-threading, a merge a teammate
+    made): the message it answers says where it is now. A reply whose conversation is gone
+    altogether is held, never sent unchecked; other mail (a forward) has nobody to collide with.
+    """
+    try:
+        return conversation_ref(db.conn, conversation_id)
+    except NotFound:
+        pass
+    answers = _in_reply_to(row.raw)
+    ref = answered_message_ref(db.conn, conversation_id, row.reply_to_folder, row.reply_to_uid, answers)
+    if ref is not None:
+        return ref
+    if row.reply_to_uid is None and not answers:
+        return None
+    raise _held(
+        "",
+        f"conversation {conversation_id} is no longer in the mailbox as last synced (its "
+        "messages were moved or deleted), so whether a teammate answered cannot be checked",
+    )
+
+
+def _in_reply_to(raw: bytes) -> str | None:
+    value = BytesHeaderParser(policy=compat32).parsebytes(raw, headersonly=True).get("In-Reply-To")
+    return (str(value).strip() or None) if value else None
+
+
 def collision_check(db: Database, account_name: str, account: AccountConfig, row: OutboxRow) -> None:
     """Hold the reply (:class:`Held`) if a teammate claimed, closed or answered it.
 
@@ -162,9 +191,8 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
     """
     if not row.conversation_id:
         return
-    try:
-        ref = conversation_ref(db.conn, row.conversation_id)
-    except NotFound:
+    ref = _conversation_of(db, row, row.conversation_id)
+    if ref is None:
         return
     try:
         imap = connect(account_name, account)

@@ -7,6 +7,7 @@ server; a conversation whose local state differs from it has a change to push.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +30,52 @@ class ConversationRef:
     inbox_folder: str | None
     uids: tuple[int, ...]
     message_ids: tuple[str, ...]
+
+
+def answered_message_ref(
+    conn: sqlite3.Connection,
+    conversation_id: str,
+    folder: str | None,
+    uid: int | None,
+    message_id: str | None,
+) -> ConversationRef | None:
+    """The conversation a reply answers, found by the message it answers (folder and UID,
+    else Message-ID) when its id is not in the cache (any more); None if that message is
+    not cached either.
+
+    The message's conversation when it is threaded; else (a refresh has not linked it yet)
+    the message alone, under ``conversation_id``.
+    """
+    found = None
+    if folder and uid is not None:
+        found = conn.execute(
+            "SELECT m.conversation_id, m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
+            "WHERE f.name = ? AND m.uid = ?",
+            (folder, uid),
+        ).fetchone()
+    if found is None and message_id:
+        found = conn.execute(
+            "SELECT conversation_id, id FROM messages WHERE message_id = ? "
+            "ORDER BY conversation_id IS NULL, id LIMIT 1",
+            (message_id.strip(),),
+        ).fetchone()
+    if found is None:
+        return None
+    if found[0] is not None:
+        with contextlib.suppress(NotFound):
+            return conversation_ref(conn, str(found[0]))
+    row = conn.execute(
+        "SELECT m.uid, m.folder_id, m.message_id, m.subject FROM messages m WHERE m.id = ?", (found[1],)
+    ).fetchone()
+    inbox = _inbox(conn)
+    in_inbox = inbox is not None and row[1] == inbox[0]
+    return ConversationRef(
+        conversation_id,
+        str(row[3] or ""),
+        inbox[1] if inbox else None,
+        (int(row[0]),) if in_inbox else (),
+        (str(row[2]),) if row[2] else (),
+    )
 
 
 def _inbox(conn: sqlite3.Connection) -> tuple[int, str] | None:

@@ -97,3 +97,38 @@ def test_own_claim_does_not_hold_the_reply(tmp_path: Path, dovecot: Dovecot, smt
     report = bob.send(bob.draft_reply(cid))
     assert [o.status for o in report.outcomes] == ["sent"], report.outcomes
     assert len(smtp_server.received) == 1
+
+
+def test_a_reply_whose_conversation_id_changed_is_still_checked(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """The reply was queued under an id the cache no longer has (re-threaded since): the
+    message it answers says where the conversation is now, and a teammate's claim there holds it."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    outbox_id = bob.draft_reply(cid)
+    team_actions.claim(alice.ctx(), cid)
+    with bob.db.transaction() as tx:
+        tx.execute("UPDATE outbox SET conversation_id = 'gone0000' WHERE id = ?", (outbox_id,))
+
+    (outcome,) = bob.send(outbox_id).outcomes
+    assert outcome.status == "held" and f"alice claimed conversation {cid}" in outcome.message
+    assert smtp_server.received == []
+
+
+def test_a_reply_whose_conversation_is_gone_is_held_not_sent_unchecked(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    _alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    outbox_id = bob.draft_reply(cid)
+    with client(dovecot) as imap:  # a teammate deletes the customer's mail
+        imap.select_folder("INBOX")
+        imap.delete_messages(imap.search(["HEADER", "Message-ID", MID]))
+        imap.expunge()
+    bob.sync()
+
+    (outcome,) = bob.send(outbox_id).outcomes
+    assert outcome.status == "held", outcome
+    assert f"conversation {cid} is no longer in the mailbox" in outcome.message
+    assert smtp_server.received == [] and _in_sent(dovecot) == 0
+    row = store.get(bob.db.conn, outbox_id)
+    assert row is not None and row.status == "held"
