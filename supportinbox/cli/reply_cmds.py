@@ -256,7 +256,12 @@ def reply(
         now=now,
     )
     if when is not None and when <= now + timedelta(minutes=1):
-        click.echo("the team is at work now: the reply is sent at once", err=True)
+        why = (
+            "the team is at work now"
+            if next_business_hour and not (send_at or send_in)
+            else f"the chosen time ({sendtime.when_words(when, now)}) is less than a minute away"
+        )
+        click.echo(f"{why}: the reply is sent at once", err=True)
         when = None
     if when is not None:
         send = True

@@ -157,3 +157,13 @@ def test_the_queue_says_a_reply_is_scheduled_until_it_leaves_or_is_dropped(
     assert run_cli(capsys, "outbox", "discard", "1").code == 0
     (after,) = json.loads(run_cli(capsys, "list", "--json").out)
     assert after["scheduled_at"] is None and not any("scheduled" in r for r in after["reasons"])
+
+
+def test_a_send_time_less_than_a_minute_away_sends_at_once_and_says_why(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, conversation = cached
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--yes", "--send-in", "1m")
+    assert "is less than a minute away: the reply is sent at once" in result.err, result.err
+    assert "at work" not in result.err  # that is what --next-business-hour alone is told
+    assert "scheduled" not in result.out, result.out
