@@ -6,7 +6,9 @@ never answered automatically. The signs are the standard ones:
 
 - RFC 3834 ``Auto-Submitted`` (anything but ``no``), and the older ``X-Autoreply`` /
   ``X-Autorespond`` headers of vacation responders;
-- ``Precedence: bulk | list | junk`` and ``List-Id`` (mailing lists, newsletters);
+- ``Precedence: bulk | list | junk`` and ``List-Id`` (mailing lists, newsletters), and
+  ``List-Unsubscribe`` alone (bulk mail: newsletters and marketing sent by a mailing service,
+  which large mailbox providers require it of; a person's own client never adds it);
 - a delivery status report (RFC 3464 ``multipart/report; report-type=delivery-status``) or
   a sender named ``MAILER-DAEMON`` / ``postmaster``: a bounce.
 
@@ -35,6 +37,7 @@ HEADERS = (
     "x-autorespond",
     "precedence",
     "list-id",
+    "list-unsubscribe",
     "content-type",
 )
 
@@ -85,6 +88,8 @@ def classify(headers: Mapping[str, str], from_addr: str) -> Automated:
         return Automated(MAILING_LIST, "Precedence: list")
     if value("list-id"):
         return Automated(MAILING_LIST, "List-Id")
+    if value("list-unsubscribe"):
+        return Automated(BULK, "List-Unsubscribe")
     return PERSON
 
 

@@ -38,6 +38,13 @@ from supportinbox.domain.automated import (
         ({"precedence": "junk"}, "news@shop.test", Automated(BULK, "Precedence: junk")),
         ({"precedence": "list"}, "dev@lists.test", Automated(MAILING_LIST, "Precedence: list")),
         ({"list-id": "<weekly.news.test>"}, "editor@news.test", Automated(MAILING_LIST, "List-Id")),
+        # A newsletter sent by a mailing service often has List-Unsubscribe and nothing else.
+        (
+            {"list-unsubscribe": "<https://mail.shop.test/u/123>"},
+            "news@shop.test",
+            Automated(BULK, "List-Unsubscribe"),
+        ),
+        ({"list-unsubscribe": ""}, "lina@customer.test", PERSON),
         ({}, "MAILER-DAEMON@mx.test", Automated(BOUNCE, "from MAILER-DAEMON")),
         ({}, "postmaster@mx.test", Automated(BOUNCE, "from postmaster")),
         (
@@ -51,6 +58,17 @@ from supportinbox.domain.automated import (
 )
 def test_classify(headers: dict[str, str], sender: str, expected: Automated) -> None:
     assert classify(headers, sender) == expected
+
+
+def test_a_parsed_newsletter_with_only_list_unsubscribe_is_bulk() -> None:
+    from supportinbox.mail.parse import parse_header_block
+
+    parsed = parse_header_block(
+        b"From: Shop News <news@shop.test>\r\nTo: support@acme.test\r\nSubject: Our winter sale\r\n"
+        b"List-Unsubscribe: <https://mail.shop.test/u/123>\r\n"
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\n"
+    )
+    assert (parsed.automated, parsed.automated_reason) == (BULK, "List-Unsubscribe")
 
 
 POSTFIX_STATUS = (
