@@ -36,7 +36,14 @@ KEPT_TABLES: dict[str, str] = {
     "thread_overrides": "1",
     # Which customers were acknowledged automatically, and when: never twice.
     "acknowledgements": "1",
+    # What teammates did, as this client was told (the `team` command's history).
+    "team_events": "1",
 }
+
+# Set in a rebuilt cache until its first full team exchange: the notes, tags, follow-ups
+# and regroupings it downloads again were reported before the rebuild, so they are taken
+# in quietly instead of announced as teammates' news.
+TEAM_QUIET_META = "team_quiet_after_rebuild"
 
 
 @dataclass
@@ -105,6 +112,7 @@ def rebuild_cache(account_name: str) -> RebuildResult:
                         [tuple(row[i] for i in indexes) for row in rows],
                     )
                     counts[table] = len(rows)
+                db.set_meta(TEAM_QUIET_META, "1")
         except StorageError:
             fresh.unlink(missing_ok=True)
             raise

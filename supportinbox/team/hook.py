@@ -25,6 +25,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.store.handovers import recount
+from supportinbox.store.rebuild import TEAM_QUIET_META
 from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
 from supportinbox.team import followups, notes, statefolder, tags, threads
@@ -87,8 +88,15 @@ class TeamSyncHook:
         """Exchange notes and merge the shared state of every conversation."""
         self.events = []
         self.problems = []
+        quiet = db.get_meta(TEAM_QUIET_META) == "1"
         try:
             self._after(imap, db, folders)
+            if quiet:
+                # A rebuilt cache took in again what it had been told before: no news.
+                self.events = []
+                if not self.problems:
+                    with db.transaction():
+                        db.set_meta(TEAM_QUIET_META, "0")
         finally:
             self._record_events(db)
 

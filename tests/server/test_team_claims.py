@@ -247,3 +247,31 @@ def test_agent_names_of_any_script_travel_exactly(tmp_path: Path, dovecot: Dovec
     bob.sync()
     assert bob.queue_row(cid)[0] == "علی"
     assert "Zoë" not in bob.queue_row(cid)
+
+
+def test_a_rebuilt_cache_takes_in_old_team_news_quietly(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After 'cache rebuild', the notes and tags fetched again are not announced as news;
+    what a teammate does afterwards is."""
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    assert alice.cli(capsys, "note", cid, "Customer is on the Pro plan").code == 0
+    assert alice.cli(capsys, "tag", cid, "+billing").code == 0
+    first = bob.cli(capsys, "sync")
+    told = first.out + first.err
+    assert "alice added a note" in told and "alice tagged it +billing" in told
+
+    bob.db.close()
+    rebuilt = bob.cli(capsys, "cache", "rebuild", "--yes")
+    assert rebuilt.code == 0, rebuilt.err
+    said = rebuilt.out + rebuilt.err
+    assert "alice added a note" not in said and "tagged it" not in said, said
+    bob.db = open_database(account=bob.name)
+    shown = bob.cli(capsys, "show", cid)
+    assert "Customer is on the Pro plan" in shown.out and "billing" in shown.out
+    history = bob.cli(capsys, "team", "status", "--events", "50")
+    assert history.out.count("alice added a note") == 1, history.out  # the history is kept, once
+
+    assert alice.cli(capsys, "note", cid, "Refund approved").code == 0
+    later = bob.cli(capsys, "sync")
+    assert "alice added a note" in later.out + later.err

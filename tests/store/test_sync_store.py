@@ -157,6 +157,7 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         "support_events": 1,
         "thread_overrides": 1,  # a merge made by hand outlives the rebuild
         "acknowledgements": 1,  # never acknowledged twice, even after a rebuild
+        "team_events": 0,  # what teammates did (none here)
     }
     assert outcome.kept == kept
     assert outcome.backup is None
