@@ -68,6 +68,8 @@ _META_MERGED = "team_merged_inputs"
 _META_LEGACY_CHECKED = "team_legacy_checked_version"
 # The state-folder message up to which lost claims were already reported.
 _META_REPORTED = "team_state_reported_uid"
+# Conversations whose local state waits for an inbox message to carry it (space-separated).
+_META_WAITING = "team_waiting_conversations"
 
 
 class TeamSyncHook:
@@ -226,6 +228,7 @@ class TeamSyncHook:
         bases = base_states(db.conn)
         known = {r[0] for r in db.conn.execute("SELECT id FROM conversations")}
         changed: list[str] = []
+        waiting: list[str] = []
         writes: list[tuple[str, TeamState, str, str | None, int | None, bool]] = []
         for cid in sorted((set(remote_states) | set(locals_) | set(bases)) & known):
             remote = remote_states.get(cid, Resolution(TeamState()))
@@ -236,6 +239,11 @@ class TeamSyncHook:
             final, writer, written_at = decision.state, remote.last_writer or me, remote.written_at
             try:
                 ref = conversation_ref(db.conn, cid)
+                if decision.push is not None and not ref.uids and server.mode != FOLDER:
+                    # No inbox message to carry keywords (the customer's mail was deleted or
+                    # moved): the state stays here and goes with the next one that arrives.
+                    waiting.append(cid)
+                    continue
                 if decision.push is not None:
                     push = replace(decision.push, written_at=local_updated_at(db.conn, cid))
                     result = server.write(ref, push, me)
@@ -259,6 +267,7 @@ class TeamSyncHook:
                     write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=modseq)
                     changed.append(cid)
                 set_base(tx, cid, final)
+            db.set_meta(_META_WAITING, " ".join(waiting))
         return changed
 
     def summary_lines(self) -> list[str]:
@@ -307,6 +316,13 @@ def _merge_inputs(db: Database) -> str | None:
         "SELECT conversation_id, status, snoozed_until, assigned_to FROM conversation_state "
         "ORDER BY conversation_id"
     ).fetchall()
+    # A conversation whose state waits for an inbox message: merged again once it has more.
+    waiting = (db.get_meta(_META_WAITING) or "").split()
+    if waiting:
+        rows += db.conn.execute(
+            f"SELECT id, message_count FROM conversations WHERE id IN ({', '.join('?' * len(waiting))})",
+            waiting,
+        ).fetchall()
     digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
     return f"{version}|{digest}"
 

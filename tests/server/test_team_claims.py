@@ -275,3 +275,37 @@ def test_a_rebuilt_cache_takes_in_old_team_news_quietly(
     assert alice.cli(capsys, "note", cid, "Refund approved").code == 0
     later = bob.cli(capsys, "sync")
     assert "alice added a note" in later.out + later.err
+
+
+def test_state_of_a_conversation_with_nothing_in_the_inbox_waits_for_its_next_message(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """The customer's mail was deleted, our reply is left in Sent: nothing carries the
+    keywords, so the state waits (no error at every sync) and goes with the next message."""
+    _alice, bob, _carol, _cid = _team(tmp_path, dovecot)
+    ours = make_message(
+        sender="Acme Support <support@acme.test>",
+        to="customer@example.test",
+        subject="Re: Cannot log in",
+        message_id="<ours@acme.test>",
+        in_reply_to=MID,
+    )
+    append(dovecot, [ours], folder="Sent")
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX")
+        imap.delete_messages(imap.search(["HEADER", "Message-ID", MID]))
+        imap.expunge()
+    bob.sync()
+    cid = bob.conversation_of("<ours@acme.test>")
+    set_status(bob.db, cid, "pending", agent="bob")
+    for _ in range(2):
+        assert bob.sync().problems == []
+    assert bob.queue_row(cid)[1] == "pending"
+
+    again = make_message(
+        subject="Re: Cannot log in", message_id="<again@customer.test>", in_reply_to="<ours@acme.test>"
+    )
+    append(dovecot, [again])
+    assert bob.sync().problems == []
+    bob.sync()  # the sync after the one that linked the new message to the conversation
+    assert "$si-status-pending" in team_flags(dovecot, "<again@customer.test>")
