@@ -31,26 +31,24 @@ _ESCAPE_SEQUENCE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+# What every sequence above starts with.
+_ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
+
 # Bidi embeddings, overrides and isolates: they can make "exe.pdf" read as "fdp.exe".
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
-_KEEP_CONTROLS = {"\n", "\t"}
+# C0 controls but newline and tab, DEL and the C1 controls: dropped.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates (category Cs) and private-use characters (Co): a replacement character.
+_UNSHOWABLE = re.compile("[\ud800-\udfff\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
 
 
 def _strip_controls(text: str) -> str:
-    out = []
-    for char in text:
-        if char in _KEEP_CONTROLS:
-            out.append(char)
-            continue
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            continue
-        if unicodedata.category(char) in ("Cs", "Co"):
-            out.append("\ufffd")
-            continue
-        out.append(char)
-    return "".join(out)
+    # Two passes in C: a per-character loop in Python cost more than the rest of a table
+    # row's rendering.
+    if text.isascii():
+        return _CONTROLS.sub("", text) if not text.isprintable() else text
+    return _UNSHOWABLE.sub("\ufffd", _CONTROLS.sub("", text))
 
 
 def clean(text: str | None, *, tabsize: int = 4) -> str:
@@ -60,8 +58,11 @@ def clean(text: str | None, *, tabsize: int = 4) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isprintable():
+        return text  # most names, subjects and table cells: nothing to remove
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ESCAPE_SEQUENCE.sub("", text)
+    if _ESCAPE_START.search(text):
+        text = _ESCAPE_SEQUENCE.sub("", text)
     text = text.translate(_BIDI_CONTROLS)
     text = _strip_controls(text)
     return text.expandtabs(tabsize)
@@ -103,7 +104,13 @@ _WHITESPACE = re.compile(r"\s+")
 
 def one_line(text: str | None, *, limit: int | None = None) -> str:
     """:func:`clean`, then fold every run of white space (newlines too) into one space."""
-    folded = _WHITESPACE.sub(" ", clean(text)).strip()
+    cleaned = clean(text)
+    # Printable means no white space but the ASCII space (separators and controls are not):
+    # without two in a row there is nothing to fold.
+    if cleaned.isprintable() and "  " not in cleaned:
+        folded = cleaned.strip()
+    else:
+        folded = _WHITESPACE.sub(" ", cleaned).strip()
     if limit is not None and len(folded) > limit:
         folded = folded[: max(limit - 1, 0)] + "…"
     return folded

@@ -77,3 +77,67 @@ def test_terminal_text_keeps_colours_only_when_asked() -> None:
     assert terminal_text(hostile, keep_sgr=True) == "\x1b[1mbold\x1b[0m done"
     assert terminal_text("\rsending in 3 s") == "\rsending in 3 s"
     assert terminal_text("ok\rfake line") == "okfake line"
+
+
+def _strip_one_by_one(text: str) -> str:
+    """Control characters removed and unshowable ones replaced, the obvious way."""
+    import unicodedata
+
+    out = []
+    for char in text:
+        if char in "\n\t":
+            out.append(char)
+        elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+            continue
+        elif unicodedata.category(char) in ("Cs", "Co"):
+            out.append("\ufffd")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=())))
+def test_controls_are_stripped_as_one_character_at_a_time_would(text: str) -> None:
+    from supportinbox.domain.safetext import _strip_controls
+
+    assert _strip_controls(text) == _strip_one_by_one(text)
+
+
+def test_every_code_point_is_stripped_as_one_character_at_a_time_would() -> None:
+    from supportinbox.domain.safetext import _strip_controls
+
+    everything = "".join(map(chr, range(0x110000)))
+    assert _strip_controls(everything) == _strip_one_by_one(everything)
+
+
+def _clean_every_step(text: str) -> str:
+    """:func:`clean` without its shortcuts: every step on every text."""
+    from supportinbox.domain import safetext
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = safetext._ESCAPE_SEQUENCE.sub("", text)
+    text = text.translate(safetext._BIDI_CONTROLS)
+    return _strip_one_by_one(text).expandtabs(4)
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("\x1b[]\\P^_X\x07\x9b\x9c\x9d\x90\r\n\t;0123m\u202e\u2067 aé"),
+            st.characters(codec=None, exclude_categories=()),
+        )
+    )
+)
+def test_clean_equals_every_step_on_every_text(text: str) -> None:
+    assert clean(text) == _clean_every_step(text)
+
+
+@given(
+    st.text(alphabet=st.one_of(st.sampled_from(" \u00a0\u2028\t\n\x1c ab"), st.characters(codec=None))),
+    st.one_of(st.none(), st.integers(0, 30)),
+)
+def test_one_line_equals_folding_every_text(text: str, limit: int | None) -> None:
+    folded = re.sub(r"\s+", " ", clean(text)).strip()
+    if limit is not None and len(folded) > limit:
+        folded = folded[: max(limit - 1, 0)] + "…"
+    assert one_line(text, limit=limit) == folded
