@@ -137,8 +137,18 @@ def split(
     )
     with db.transaction() as tx:
         threadlinks.record(tx, link)
+    refresh_if_stale(db, ctx.config, ctx.account, ctx.now())
+    held = threadlinks.holder(db.conn, anchor)
+    if held is not None and held != new_id:
+        # Regrouping gave the new part another id (one taken already): say and share that one.
+        new_id = held
+        with db.transaction() as tx:
+            threadlinks.retarget(tx, link.token, new_id)
+    # What stays may be named otherwise now too (split again where a split was merged back:
+    # the earlier messages are the conversation they were at first).
+    stays = (threadlinks.holder(db.conn, messages[0].message_id) if messages[0].message_id else None) or ident
     return _done(
-        ctx, SPLIT, new_id, (ident,), f"split {new_id} off {ident} from message {index + 1}", password, share
+        ctx, SPLIT, new_id, (stays,), f"split {new_id} off {stays} from message {index + 1}", password, share
     )
 
 

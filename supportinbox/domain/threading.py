@@ -437,6 +437,10 @@ def _split_off(tree: _Tree, anchor: str) -> _Tree | None:
             moved.append(message)
     tree.messages = stays
     tree.last = _utc(stays[-1].when)
+    if tree.key == split_key(anchor) and stays[0].message_id:
+        # Split at this message before, then merged back, and now split again: the part
+        # that stays is the conversation it was before the first split, not the split's.
+        tree.key = f"mid:{_clean_id(stays[0].message_id)}"
     first = moved[0]
     customer = next((m.customer for m in moved if not m.from_us), first.customer)
     return _Tree(

@@ -100,6 +100,20 @@ def record(conn: sqlite3.Connection, link: Link, *, uid: int | None = None) -> b
     return True
 
 
+def holder(conn: sqlite3.Connection, message_id: str) -> str | None:
+    """The conversation a message is in now (after the last refresh)."""
+    row = conn.execute(
+        "SELECT conversation_id FROM messages WHERE message_id = ? AND conversation_id IS NOT NULL LIMIT 1",
+        (message_id,),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def retarget(conn: sqlite3.Connection, token: str, target: str) -> None:
+    """Name another conversation as the one a merge or split made (before it is shared)."""
+    conn.execute("UPDATE thread_overrides SET target = ? WHERE token = ?", (target, token))
+
+
 def _dirty(conn: sqlite3.Connection, link: Link) -> None:
     for cid in {link.source, link.target} - {""}:
         conn.execute("INSERT INTO triage_dirty(conversation_id, kind) VALUES (?, 'thread')", (cid,))

@@ -265,3 +265,37 @@ def test_two_teammates_merging_each_way_at_once_end_alike(supportinbox_home: Pat
             )
         assert threadlinks.merged_into(db.conn, invoice) == login
         assert threadlinks.merged_into(db.conn, login) is None
+
+
+def test_split_merged_back_and_split_again_names_the_right_conversations(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Split at a message, merge the rest into the part split off, split there again: the
+    new part is named as it is, and what stays is the conversation it was at first."""
+    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
+    with open_database(account="support") as db:
+        add_message(db, message_id="<q1@c>", subject="Cannot log in", when=at(10))
+        add_message(db, message_id="<q2@c>", subject="Re: Cannot log in", body="Also: export?", when=at(8))
+        _refresh(db)
+        original = _ids(db)["<q1@c>"]
+    split = json.loads(run_cli(capsys, "split", original, "--from", "2", "--json").out)
+    part = split["conversation"]
+    merged = run_cli(capsys, "merge", part, original)
+    assert merged.code == 0, merged.err
+
+    said = run_cli(capsys, "split", part, "--from", "2")
+    assert said.code == 0, said.err
+    assert f"split {part} off {original} from message 2" in said.out, said.out
+    run_cli(capsys, "merge", original, part)  # and once more, for the --json answer
+    again = run_cli(capsys, "split", original, "--from", "2", "--json")
+    assert again.code == 0, again.err
+    result = json.loads(again.out)
+    with open_database(account="support") as db:
+        ids = _ids(db)
+        assert result["conversation"] == ids["<q2@c>"] != ids["<q1@c>"]
+        assert ids["<q1@c>"] == original  # the first conversation again, not the split's id
+        assert result["messages"] == 1 and result["split_from"] == [original]
+        told = db.conn.execute(
+            "SELECT target FROM thread_overrides WHERE kind = 'split' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+        assert told == ids["<q2@c>"]
