@@ -135,9 +135,15 @@ def mark_uploaded(conn: sqlite3.Connection, token: str) -> None:
 
 
 def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The merges in effect: threading applies one only while both its messages are cached
+    (one expunged, the conversation merged away is itself again, with its own state)."""
     return [
         (str(s), str(t))
-        for s, t in conn.execute(f"SELECT source, target FROM thread_overrides WHERE kind = 'merge' {_ORDER}")
+        for s, t in conn.execute(
+            "SELECT source, target FROM thread_overrides o WHERE kind = 'merge' "
+            "AND EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.message_id) "
+            f"AND EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.into_id) {_ORDER}"
+        )
         if s and t and s != t
     ]
 

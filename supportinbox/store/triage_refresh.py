@@ -388,8 +388,9 @@ def _write_conversations(conn: sqlite3.Connection, replaced: Sequence[str] | Non
     Only rows that differ are written, so an unchanged conversation costs no write. With
     ``replaced`` (the ids a partial refresh recomputed), only those of them missing from
     the scratch rows are deleted; without it, every conversation missing from them is.
-    Changed rows are written in id order, so the rows (and their order in the table, which
-    breaks ties in the queue) do not depend on how the refresh came to them.
+    Changed rows are updated in place and new ones added in id order, so the rows (and
+    their order in the table, which breaks ties in the queue) do not depend on how the
+    refresh came to them.
     """
     keep_subjects(conn, f"temp.{_SCRATCH_ROWS}", f"temp.{_SCRATCH_LINKS}")
     columns = ", ".join(_CONVERSATION_COLUMNS)
@@ -403,10 +404,18 @@ def _write_conversations(conn: sqlite3.Connection, replaced: Sequence[str] | Non
                 f"AND id NOT IN (SELECT id FROM temp.{_SCRATCH_ROWS})",
                 chunk,
             )
-    same = " AND ".join(f"c.{column} IS n.{column}" for column in _CONVERSATION_COLUMNS)
+    same = " AND ".join(f"conversations.{column} IS n.{column}" for column in _CONVERSATION_COLUMNS)
+    # A changed row is updated where it is: a row's place in the table (its rowid) then
+    # depends only on when its conversation first appeared, never on how many refreshes,
+    # partial or full, rewrote it on the way.
+    assign = ", ".join(f"{column} = n.{column}" for column in _CONVERSATION_COLUMNS if column != "id")
     conn.execute(
-        f"INSERT OR REPLACE INTO conversations({columns}) SELECT {columns} FROM temp.{_SCRATCH_ROWS} n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = n.id AND {same}) ORDER BY n.id"
+        f"UPDATE conversations SET {assign} FROM temp.{_SCRATCH_ROWS} n "
+        f"WHERE n.id = conversations.id AND NOT ({same})"
+    )
+    conn.execute(
+        f"INSERT INTO conversations({columns}) SELECT {columns} FROM temp.{_SCRATCH_ROWS} n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = n.id) ORDER BY n.id"
     )
     conn.execute(
         f"UPDATE messages SET conversation_id = (SELECT l.conversation FROM temp.{_SCRATCH_LINKS} l "

@@ -6,8 +6,12 @@ longer meets it at all. Both refreshes must still hold it under the id the split
 and know it shares a key with the part it came from.
 
 A merge whose target keeps its own subject, though the mail merged in is older: a second
-refresh with nothing new must write no conversation row again (a rewritten row moves in the
+refresh with nothing new must write no conversation row again (a rewritten row moved in the
 table, which breaks ties in the queue).
+
+A merge whose target message is expunged no longer holds: the conversation merged away is
+itself again and keeps its claim, in both refreshes (the team state was carried to the
+vanished target at every refresh).
 """
 
 from __future__ import annotations
@@ -26,8 +30,20 @@ from tests.store.test_incremental_refresh import test_partial_refresh_equals_the
             [("split", 0, 0, 0), ("refresh", 0, 0, 0), ("customer reply", 0, 0, 1)],
         ),
         ([(0, 0, 0), (0, 1, 1)], [("new", 0, 0, 0), ("merge", 0, 1, 0), ("refresh", 0, 0, 0)]),
+        (
+            [(0, 0, 0), (0, 0, 0), (0, 2, 0)],
+            [
+                ("assign", 0, 0, 0),
+                ("split", 0, 0, 0),
+                ("refresh", 0, 0, 0),
+                ("merge", 0, 38, 0),
+                ("refresh", 0, 0, 0),
+                ("expunge", 0, 0, 0),
+                ("refresh", 0, 0, 0),
+            ],
+        ),
     ],
-    ids=["split-then-reply", "merge-keeps-subject"],
+    ids=["split-then-reply", "merge-keeps-subject", "merge-target-expunged"],
 )
 def test_found_cases_thread_alike_in_both_refreshes(
     tmp_path_factory: pytest.TempPathFactory,
