@@ -185,7 +185,7 @@ def cache() -> None:
 def rebuild(obj: CliContext, yes: bool) -> None:
     """Drop the cached mail and fetch it again (unsent replies and queued changes are kept)."""
     from supportinbox import paths
-    from supportinbox.store.rebuild import rebuild_cache
+    from supportinbox.store.rebuild import kept_words, rebuild_cache
     from supportinbox.sync.lock import account_lock
 
     name, _ = obj.account()
@@ -207,6 +207,6 @@ def rebuild(obj: CliContext, yes: bool) -> None:
             f"it was kept as {outcome.backup}",
             err=True,
         )
-    kept = ", ".join(f"{count} {table}" for table, count in outcome.kept.items() if count)
+    kept = kept_words(outcome.kept)
     click.echo(f"cache emptied{' (kept ' + kept + ')' if kept else ''}; fetching the mailbox again")
     run_sync(obj.context())

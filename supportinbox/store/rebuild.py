@@ -40,6 +40,30 @@ KEPT_TABLES: dict[str, str] = {
     "team_events": "1",
 }
 
+# What each kept table holds, in words (singular, plural); None: nothing worth telling.
+KEPT_WORDS: dict[str, tuple[str, str] | None] = {
+    "outbox": ("reply in the outbox", "replies in the outbox"),
+    "pending_ops": ("change waiting for the server", "changes waiting for the server"),
+    "conversation_state": ("conversation status", "conversation statuses"),
+    "team_sync": None,
+    "notes": ("note not yet shared", "notes not yet shared"),
+    "support_events": ("report entry", "report entries"),
+    "thread_overrides": ("merge or split", "merges and splits"),
+    "acknowledgements": ("automatic acknowledgement", "automatic acknowledgements"),
+    "team_events": ("team event", "team events"),
+}
+
+
+def kept_words(kept: dict[str, int]) -> str:
+    """``3 replies in the outbox, 1 merge or split``: what a rebuild kept, for a person."""
+    said = []
+    for table, count in kept.items():
+        words = KEPT_WORDS.get(table)
+        if count and words is not None:
+            said.append(f"{count:,} {words[0] if count == 1 else words[1]}")
+    return ", ".join(said)
+
+
 # Set in a rebuilt cache until its first full team exchange: the notes, tags, follow-ups
 # and regroupings it downloads again were reported before the rebuild, so they are taken
 # in quietly instead of announced as teammates' news.

@@ -138,7 +138,7 @@ def test_cache_rebuild_keeps_unsent_replies_and_queued_changes(
 
     result = _run("cache", "rebuild", "--yes")
     assert result.returncode == 0, result.stderr
-    assert "kept 1 outbox, 1 pending_ops" in result.stdout
+    assert "kept 1 reply in the outbox, 1 change waiting for the server" in result.stdout
     assert "synced 4 messages" in result.stdout
     with open_database(account="support") as db:
         outbox = db.conn.execute("SELECT message_id, raw, status FROM outbox").fetchall()

@@ -178,3 +178,11 @@ def test_rebuild_of_an_unreadable_cache_keeps_it_aside() -> None:
     assert outcome.problem
     with open_database(account="support") as db:
         assert db.integrity_ok()
+
+
+def test_what_a_rebuild_keeps_is_said_in_words() -> None:
+    from supportinbox.store.rebuild import KEPT_TABLES, KEPT_WORDS, kept_words
+
+    assert set(KEPT_WORDS) == set(KEPT_TABLES)  # a new kept table needs its words
+    said = kept_words({"outbox": 2, "pending_ops": 1, "team_sync": 4, "thread_overrides": 1, "notes": 0})
+    assert said == "2 replies in the outbox, 1 change waiting for the server, 1 merge or split"
