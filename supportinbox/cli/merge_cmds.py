@@ -35,7 +35,7 @@ def merge(obj: CliContext, conversation_ids: tuple[str, ...], as_json: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def split(obj: CliContext, conversation_id: str, at_message: str, as_json: bool) -> None:
-    """Start a new conversation at MESSAGE: it and the later messages (but replies to earlier ones).
+    """Start a new conversation at MESSAGE: it and the later messages (replies to earlier ones stay).
 
     Teammates see it at once when the server is reachable, else after the next sync.
     """

@@ -157,3 +157,10 @@ async def test_a_view_switch_builds_each_row_of_the_new_view_once() -> None:
         await pilot.press("6")  # the All view shows other columns than the open queue
         await settle(pilot)
         assert built and len(built) == len(set(built)) == table.row_count
+
+
+def test_a_fold_counts_its_lines_in_words() -> None:
+    from supportinbox.tui.widgets.thread_view import fold_label
+
+    assert fold_label("quote", 1) == "… 1 quoted line folded (e to expand)"
+    assert fold_label("signature", 3) == "… 3 signature lines folded (e to expand)"

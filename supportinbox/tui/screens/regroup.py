@@ -55,7 +55,10 @@ class MergePickerModal(ModalScreen[ConversationSummary | None]):
             )
             yield OptionList(*self._options(self._candidates), id="merge-candidates")
             yield Label(
-                safe.line("Its messages, notes, tags and claim move here; Escape cancels."),
+                safe.line(
+                    "Enter merges the highlighted conversation into this one (its messages, notes, "
+                    "tags and claim move here); Escape cancels."
+                ),
                 classes="dialog-hint",
             )
 
@@ -160,8 +163,8 @@ class SplitPickerModal(ModalScreen[int | None]):
             yield OptionList(*options, id="split-messages")
             yield Label(
                 safe.line(
-                    "The chosen message and the later ones (but replies to earlier ones) "
-                    "become a new conversation; Escape cancels."
+                    "The chosen message and the later ones become a new conversation (replies "
+                    "to earlier messages stay); Enter splits, Escape cancels."
                 ),
                 classes="dialog-hint",
             )

@@ -17,6 +17,7 @@ from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_warning
 from supportinbox.domain.threading import normalize_subject
+from supportinbox.domain.when import count_of
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 
@@ -157,9 +158,7 @@ class MessageBlock(Vertical):
             if part.kind == "text" or self.expanded:
                 yield Static(safe.text(part.text), classes=part.kind + rtl)
             else:
-                count = part.text.count("\n") + 1
-                label = "quoted lines" if part.kind == "quote" else "signature lines"
-                yield Static(safe.line(f"… {count} {label} folded (e to expand)"), classes="fold")
+                yield Static(safe.line(fold_label(part.kind, part.text.count("\n") + 1)), classes="fold")
         if message.attachments:
             lines = [
                 f"📎 {one_line(str(a.get('filename') or 'unnamed'), limit=80)}"
@@ -167,6 +166,12 @@ class MessageBlock(Vertical):
                 for a in message.attachments
             ]
             yield Static(safe.text("\n".join(lines)), classes="attachments")
+
+
+def fold_label(kind: str, lines: int) -> str:
+    """What stands for a folded quote or signature: ``… 1 quoted line folded (e to expand)``."""
+    what = count_of(lines, "quoted line" if kind == "quote" else "signature line")
+    return f"… {what} folded (e to expand)"
 
 
 class NoteBlock(Static):
