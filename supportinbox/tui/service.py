@@ -432,6 +432,16 @@ class InboxService:
         self._touch(conversation_id)
         return result.conversation_id, result.said()
 
+    def conversation_holding(self, message_ids: Sequence[str]) -> str | None:
+        """The conversation one of ``message_ids`` is in now (the first one cached)."""
+        from supportinbox.store.threadlinks import holder
+
+        for message_id in message_ids:
+            found = holder(self.reader.conn, message_id)
+            if found is not None:
+                return found
+        return None
+
     def merged_into(self, conversation_id: str) -> str | None:
         """The conversation ``conversation_id`` was merged into, if it was."""
         from supportinbox.store.threadlinks import merged_into

@@ -86,6 +86,7 @@ class ConversationScreen(ConversationActions):
         self._detail: ConversationDetail | None = None
         self._expanded = False
         self._headers = False
+        self._gone = False  # its mail left the mailbox: the screen closes when next shown
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
@@ -99,6 +100,8 @@ class ConversationScreen(ConversationActions):
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)
         self.refresh_from_cache()
+        if self._gone:
+            return
         self.query_one("#thread").focus()
         self._mark_opened(self.conversation_id)
 
@@ -127,13 +130,19 @@ class ConversationScreen(ConversationActions):
         try:
             detail = service.conversation(self.conversation_id)
         except NotFound:
-            # Merged into another conversation (here or by a teammate): show that one.
+            # Merged into another conversation (here or by a teammate), or regrouped under
+            # another id: show that one. Its mail deleted or moved on the server: leave.
             into = service.merged_into(self.conversation_id)
-            if into is None:
-                raise
-            self.conversation_id = into
-            self.notify(f"This conversation was merged into {into}: showing that one.")
-            detail = service.conversation(into)
+            now_in = into or self._regrouped_as()
+            if now_in is None:
+                self._leave_gone()
+                return
+            self.conversation_id = now_in
+            if into is not None:
+                self.notify(f"This conversation was merged into {into}: showing that one.")
+            else:
+                self.notify(f"This conversation's messages are in {now_in} now: showing that one.")
+            detail = service.conversation(now_in)
         self._detail = detail
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
@@ -169,6 +178,35 @@ class ConversationScreen(ConversationActions):
                 )
             )
         thread.mount_all(widgets)
+
+    def _regrouped_as(self) -> str | None:
+        """The conversation holding the messages this screen showed, if any is cached still."""
+        if self._detail is None:
+            return None
+        ids = [m.message_id for m in self._detail.messages if m.message_id]
+        return self.inbox_app.service.conversation_holding(ids)
+
+    def _leave_gone(self) -> None:
+        """The conversation left the mailbox: say so and go back, once this screen is shown
+        (a reply being written on top of it stays open, and its text with it)."""
+        self._gone = True
+        if self.app.screen is self:
+            self.call_later(self._close_gone)
+
+    def on_screen_resume(self) -> None:
+        if self._gone:
+            self.call_later(self._close_gone)
+
+    def _close_gone(self) -> None:
+        # Only the screen on top may close itself (dismiss pops the top one), and only once.
+        if self.app.screen is not self or not self._gone:
+            return
+        self._gone = False
+        self.notify(
+            "This conversation is no longer in the mailbox: its mail was deleted or moved on the server.",
+            severity="warning",
+        )
+        self.dismiss(None)
 
     def _show_head(self, detail: ConversationDetail) -> None:
         summary = detail.summary
