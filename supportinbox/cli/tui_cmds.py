@@ -18,7 +18,14 @@ def run_tui(obj: CliContext) -> None:
     """Open the inbox of the configured account (``supportinbox`` without a command)."""
     from supportinbox.tui.factory import build_app
 
-    build_app(obj.config, obj.account_option).run()
+    _run(build_app(obj.config, obj.account_option))
+
+
+def _run(app: SupportInboxApp) -> None:
+    app.run()
+    if app.return_code:
+        # The app ended on an internal error (it said so in one line, the log has the rest).
+        raise SystemExit(70)
 
 
 @cli.command()
@@ -34,7 +41,7 @@ def demo(obj: CliContext) -> None:
     except ConfigError:
         # A broken config must not stop the demo: it only lends theme, keys and reply settings.
         config = Config()
-    build_demo_app(config).run()
+    _run(build_demo_app(config))
 
 
 def build_demo_app(

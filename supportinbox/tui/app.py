@@ -8,6 +8,7 @@ readable modal. Each screen lives in its own module under ``tui/screens``.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -88,6 +89,25 @@ class SupportInboxApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "supportinbox"
+
+    def _fatal_error(self) -> None:
+        """An unexpected error ends the app: one line on the terminal, the traceback in the log.
+
+        Textual's own handler prints the traceback with every local variable, which may hold
+        mail text, addresses or a password. (A Textual internal of the version pinned in
+        pyproject.toml; tests/tui/test_conversation_gone.py fails if it stops being called.)
+        """
+        error = sys.exc_info()[1]
+        _log.error("internal error in the app", exc_info=True)
+        name = type(error).__name__ if error is not None else "unknown"
+        self._exit_renderables.append(
+            safe.terminal_line(
+                f"supportinbox: internal error ({name}); the details are in the log: "
+                "see 'supportinbox locate log'"
+            )
+        )
+        self._close_messages_no_wait()
+
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [  # noqa: RUF012

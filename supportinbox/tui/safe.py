@@ -45,6 +45,11 @@ def column(label: str | None) -> Text:
     return Text(one_line(label), end="")
 
 
+def terminal_line(value: str | None) -> Text:
+    """A line printed on the terminal once the app has ended (Textual prints renderables there)."""
+    return Text(one_line(value), end="")
+
+
 def assemble(*parts: Part) -> Content:
     """Pieces of text and styled text in a row; every piece of text is made inert."""
     pieces: list[Content | str | tuple[str, str]] = []

@@ -3,6 +3,8 @@ moved it): the app says so and goes back, and a reply being written stays open."
 
 from __future__ import annotations
 
+import pytest
+
 from supportinbox.store.conversations import rebuild_conversations
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -63,3 +65,34 @@ async def test_a_reply_being_written_stays_open_when_its_conversation_goes() -> 
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
         assert any("no longer in the mailbox" in str(n.message) for n in app._notifications)
+
+
+@pilot_test
+async def test_an_internal_error_ends_the_app_with_one_line_and_no_locals(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Textual's own handler prints a traceback with every local variable on the terminal."""
+    app = demo_app()
+    printed: list[str] = []
+
+    def broken(conversation_id: str) -> None:
+        password = "hunter2-kept-in-a-local"  # noqa: F841 - what must not be printed
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await select_subject(pilot, "Charged twice for the annual plan")
+            monkeypatch.setattr(app.service, "conversation", broken)
+            monkeypatch.setattr(
+                app, "_close_messages_no_wait", lambda: printed.extend(map(str, app._exit_renderables))
+            )
+            await pilot.press("enter")
+            await settle(pilot)
+    assert app.return_code == 1
+    assert printed == [
+        "supportinbox: internal error (RuntimeError); "
+        "the details are in the log: see 'supportinbox locate log'"
+    ]
+    logged = [r for r in caplog.records if r.getMessage() == "internal error in the app"]
+    assert logged and logged[0].exc_info is not None
