@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import Message
 
 import click
@@ -255,13 +255,9 @@ def reply(
         hours=config.sla_settings(account).hours,
         now=now,
     )
-    if when is not None and when <= now + timedelta(minutes=1):
-        why = (
-            "the team is at work now"
-            if next_business_hour and not (send_at or send_in)
-            else f"the chosen time ({sendtime.when_words(when, now)}) is less than a minute away"
-        )
-        click.echo(f"{why}: the reply is sent at once", err=True)
+    if when is not None and when <= now:
+        # Only --next-business-hour names now: a time asked for (even a minute away) is waited for.
+        click.echo("the team is at work now: the reply is sent at once", err=True)
         when = None
     if when is not None:
         send = True
