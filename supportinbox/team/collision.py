@@ -62,6 +62,10 @@ NAME_WAIT_SECONDS = 5.0
 SETTLE_SECONDS_PER_TIMEOUT = 2
 
 
+# Who holds a reply whose conversation left the mailbox: nobody; the outbox says why instead.
+MAIL_GONE = "mail gone"
+
+
 def _held(who: str, reason: str) -> Held:
     """A reply held because of ``who``, in words: the reason only.
 
@@ -173,7 +177,7 @@ def _conversation_of(db: Database, row: OutboxRow, conversation_id: str) -> Conv
     if row.reply_to_uid is None and not answers:
         return None
     raise _held(
-        "",
+        MAIL_GONE,
         f"conversation {conversation_id} is no longer in the mailbox as last synced (its "
         "messages were moved or deleted), so whether a teammate answered cannot be checked",
     )

@@ -131,4 +131,4 @@ def test_a_reply_whose_conversation_is_gone_is_held_not_sent_unchecked(
     assert f"conversation {cid} is no longer in the mailbox" in outcome.message
     assert smtp_server.received == [] and _in_sent(dovecot) == 0
     row = store.get(bob.db.conn, outbox_id)
-    assert row is not None and row.status == "held"
+    assert row is not None and row.status == "held" and row.held_by == "mail gone"
