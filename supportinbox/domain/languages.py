@@ -5,8 +5,9 @@ account's own language, ``replies.language``, English unless set), ``refund-proc
 ``refund-processed.ar.md``. The customer's language is detected from what they wrote
 (their own words: quoted history is left out) with py3langid, whose model ships inside the
 package (no download, no network). The choice is made only among the languages there are
-variants for, which is what makes short messages reliable; a text too short or too mixed
-to tell keeps the account's language. The user can always pick another variant.
+variants for (and those the model confuses with them: Persian beside Arabic), which is what
+makes short messages reliable; a text too short or too mixed to tell, or in a language
+without a variant, keeps the template asked for. The user can always pick another variant.
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ _QUOTE_START = re.compile(
     r"^(>|on .{0,200} wrote:|am .{0,200} schrieb .{0,80}:|le .{0,200} a écrit\s?:"
     r"|-----original message-----)",
     re.IGNORECASE,
+)
+# Languages that read alike to the model (one script, near vocabularies): each is also a
+# candidate when another of its group has a variant, so a Persian customer is not taken
+# for an Arabic one because only an Arabic variant exists.
+_SIBLINGS = (
+    ("ar", "fa", "ur"),
+    ("es", "pt", "it", "ca", "gl"),
+    ("de", "nl", "lb"),
+    ("ru", "uk", "be", "bg"),
+    ("no", "nb", "nn", "da", "sv"),
+    ("cs", "sk"),
+    ("hr", "sr", "bs"),
+    ("ms", "id"),
 )
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.8
@@ -73,7 +87,9 @@ def detect(texts: Iterable[str], candidates: Iterable[str]) -> Detected | None:
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return None
     identifier = _identifier()
-    wanted = sorted({c.split("-")[0] for c in candidates} & set(identifier.nb_classes))
+    asked = {c.split("-")[0] for c in candidates}
+    related = {lang for group in _SIBLINGS if asked & set(group) for lang in group}
+    wanted = sorted((asked | related) & set(identifier.nb_classes))
     if len(wanted) < 2:
         return None
     with _LOCK:  # set_languages changes the shared identifier

@@ -17,6 +17,9 @@ AVAILABLE = ["refund-processed", "refund-processed.de", "refund-processed.ar", "
         ("مرحبا، لم أستلم المبلغ المسترد بعد. متى سيصل؟", "refund-processed.ar"),
         ("Bonjour, je n'ai pas encore reçu mon remboursement.", "refund-processed"),  # no French variant
         ("Danke!", "refund-processed"),  # too short to tell
+        # Persian is not Arabic: with no Persian variant, the template as asked.
+        ("سلام، هنوز مبلغ بازپرداخت را دریافت نکرده‌ام. کی به حسابم واریز می‌شود؟", "refund-processed"),
+        ("Olá, ainda não recebi o meu reembolso. Quando vai chegar?", "refund-processed"),
     ],
 )
 def test_the_customers_language_picks_the_variant(text: str, chosen: str) -> None:
