@@ -168,7 +168,7 @@ class OutboxScreen(AppScreen):
                 f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
                 f"{app.key_for('outbox_edit', 'e')} edits it again, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
-                f"{app.key_for('outbox_retry', 'r')} asks the server again."
+                f"{app.key_for('outbox_retry', 'r')} tries to send it again (asking the server first)."
             )
         elif row.status == OutboxStatus.DRAFT:
             advice = (

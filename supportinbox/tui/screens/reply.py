@@ -46,8 +46,8 @@ def addressee_lines(sent_to: Addressees, holder: str | None = None) -> list[Part
 def held_warning(holder: str) -> str:
     """Said before a reply is written to a conversation a teammate holds (sending would hold it)."""
     return (
-        f"{one_line(holder, limit=40)} holds this conversation: a reply is held in the outbox "
-        "until sent anyway (S there)"
+        f"{one_line(holder, limit=40)} holds this conversation: a reply waits in the outbox "
+        "until you send it anyway there (Outbox, then S)"
     )
 
 
