@@ -113,7 +113,7 @@ class SupportInboxApp(App[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave supportinbox"),
         Binding("question_mark,f1", "help", "Keys", id="help", tooltip="Every key of this screen"),
-        Binding("s", "sync", "Sync", id="sync", tooltip="Fetch new mail now"),
+        Binding("s", "sync_asked", "Sync", id="sync", tooltip="Fetch new mail now"),
         Binding(
             "O",
             "outbox",
@@ -137,6 +137,7 @@ class SupportInboxApp(App[None]):
         self._keymap_from_config = dict(ui.keys)
         self._skipped: tuple[str, ...] = ()  # messages the last sync left on the server
         self._sync_again = False
+        self._sync_by_user = False  # the running sync was asked for with its key
         self._stopping = threading.Event()  # set on exit: ends waits of background workers
         self._retry_timer: Timer | None = None
         self._retry_at: datetime | None = None
@@ -228,6 +229,12 @@ class SupportInboxApp(App[None]):
         if was_offline and not message.offline:
             self._mailbox_changed()  # catch up on what happened while offline
 
+    def action_sync_asked(self) -> None:
+        """The user asked for a sync: if it cannot reach the server, they are told why in full
+        (the status bar has room for the start of the reason only)."""
+        self._sync_by_user = True
+        self.action_sync()
+
     def action_sync(self) -> None:
         """Fetch new mail now (with no server behind the cache, say that nothing is fetched)."""
         if not self.service.has_server:
@@ -249,6 +256,7 @@ class SupportInboxApp(App[None]):
         self.sync_status = self.sync_status.update(progress=message.text)
 
     def _sync_finished(self, outcome: SyncOutcome) -> None:
+        self._sync_by_user = False
         self.sync_status = self.sync_status.update(
             syncing=False,
             progress="",
@@ -445,8 +453,11 @@ class SupportInboxApp(App[None]):
         error = worker.error
         if worker.group == "sync":
             self.sync_status = self.sync_status.update(syncing=False, progress="")
+            asked, self._sync_by_user = self._sync_by_user, False
             if isinstance(error, ConnectionFailed):
                 self.sync_status = self.sync_status.update(offline=error.message)
+                if asked:
+                    self.notify(error.message, title="Still offline", severity="warning", timeout=15)
                 return
         self.show_error(error)
 

@@ -88,3 +88,38 @@ def test_the_demo_is_the_same_service_with_its_own_ports() -> None:
     service = demo_app().service
     assert type(service) is InboxService  # no subclass: only what is outside the cache differs
     assert isinstance(service.mailbox, DemoMailbox) and isinstance(service.sender, DemoSender)
+
+
+class UnreachableMailbox(RecordingMailbox):
+    """A mailbox whose server refuses the connection (it has one only once the app runs, so
+    the app holds no push connection to it)."""
+
+    label = "support"
+    REASON = (
+        "the IMAP server 127.0.0.1:1 refused the connection: check imap_host and imap_port, "
+        "and that the server is running"
+    )
+
+    def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
+        from supportinbox.errors import ConnectionFailed
+
+        self.asked.append("fetch")
+        raise ConnectionFailed(self.REASON)
+
+
+@pilot_test
+async def test_a_sync_asked_for_while_offline_says_why_in_full() -> None:
+    """The status bar has room for the start of the reason; the key that asked is told all of it."""
+    app = demo_app()
+    mailbox = UnreachableMailbox(app.service.mailbox)
+    app.service.mailbox = mailbox
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        mailbox.has_server = True
+        app.action_sync()  # a sync of the app's own (a timer, a push): the status bar only
+        await wait_until(pilot, lambda: bool(app.sync_status.offline) and not app.sync_status.syncing)
+        assert not [n for n in app._notifications if n.title == "Still offline"]
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any(n.title == "Still offline" for n in app._notifications))
+        (told,) = [n for n in app._notifications if n.title == "Still offline"]
+        assert told.message == UnreachableMailbox.REASON
