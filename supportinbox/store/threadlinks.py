@@ -135,14 +135,22 @@ def mark_uploaded(conn: sqlite3.Connection, token: str) -> None:
 
 
 def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """The merges in effect: threading applies one only while both its messages are cached
-    (one expunged, the conversation merged away is itself again, with its own state)."""
+    """The merges in effect: threading applies one only while both its messages are threaded
+    (one expunged or moved to Junk, the conversation merged away is itself again, with its
+    own state)."""
+    from supportinbox.store.triage_refresh import THREADED_ROLES
+
+    threaded = (
+        "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"WHERE m.message_id = o.{{}} AND f.role IN ({', '.join('?' * len(THREADED_ROLES))})"
+    )
     return [
         (str(s), str(t))
         for s, t in conn.execute(
             "SELECT source, target FROM thread_overrides o WHERE kind = 'merge' "
-            "AND EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.message_id) "
-            f"AND EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.into_id) {_ORDER}"
+            f"AND EXISTS ({threaded.format('message_id')}) "
+            f"AND EXISTS ({threaded.format('into_id')}) {_ORDER}",
+            (*THREADED_ROLES, *THREADED_ROLES),
         )
         if s and t and s != t
     ]

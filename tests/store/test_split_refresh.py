@@ -9,7 +9,7 @@ A merge whose target keeps its own subject, though the mail merged in is older: 
 refresh with nothing new must write no conversation row again (a rewritten row moved in the
 table, which breaks ties in the queue).
 
-A merge whose target message is expunged no longer holds: the conversation merged away is
+A merge whose target message is expunged (or moved to Junk) no longer holds: the conversation merged away is
 itself again and keeps its claim, in both refreshes (the team state was carried to the
 vanished target at every refresh).
 """
@@ -42,8 +42,21 @@ from tests.store.test_incremental_refresh import test_partial_refresh_equals_the
                 ("refresh", 0, 0, 0),
             ],
         ),
+        (
+            [(0, 0, 0), (0, 1, 0), (0, 2, 0)],
+            [
+                ("new", 0, 0, 0),
+                ("new", 0, 0, 0),
+                ("junk", 0, 0, 0),
+                ("merge", 1, 2, 0),
+                ("refresh", 0, 0, 0),
+                ("junk", 32, 0, 0),
+                ("status", 0, 0, 0),
+                ("refresh", 0, 0, 0),
+            ],
+        ),
     ],
-    ids=["split-then-reply", "merge-keeps-subject", "merge-target-expunged"],
+    ids=["split-then-reply", "merge-keeps-subject", "merge-target-expunged", "merged-mail-to-junk"],
 )
 def test_found_cases_thread_alike_in_both_refreshes(
     tmp_path_factory: pytest.TempPathFactory,
