@@ -9,6 +9,7 @@ teammate check.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from datetime import datetime
 from email.message import EmailMessage
@@ -61,7 +62,10 @@ def queue(
     :func:`supportinbox.mail.drafts.queue_draft`), and mark the conversation read as the
     account wants it (``ui.mark_read``); its outbox id."""
     outbox_id = drafts.queue_draft(ctx.db, draft, msg, undo_seconds, send_at=send_at)
-    read_on_reply(ctx, draft.conversation_id)
+    # The reply is in the outbox now: a conversation that left the mailbox meanwhile has
+    # nothing to mark read, and must not make the queued reply look failed.
+    with contextlib.suppress(NotFound):
+        read_on_reply(ctx, draft.conversation_id)
     return outbox_id
 
 

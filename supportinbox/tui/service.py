@@ -32,7 +32,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.tags import TagChange
 from supportinbox.domain.templates import BLANK, Template, TemplateScan, scan_templates
 from supportinbox.domain.when import count_of, parse_time
-from supportinbox.errors import UserError
+from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.mail.outbox import SendStatus
@@ -547,8 +547,16 @@ class InboxService:
         return drafts.awaiting_answer(self.reader, self.account, conversation_ids)
 
     def earlier_reply(self, conversation_id: str) -> drafts.EarlierReply | None:
-        """Our reply since the customer last wrote (sent or still in the outbox), if any."""
-        return drafts.earlier_reply(self.reader, self.account, conversation_id)
+        """Our reply since the customer last wrote (sent or still in the outbox), if any.
+
+        None too when the conversation left the mailbox while the reply was written: the
+        reply still goes to the outbox (held there: whether a teammate answered cannot be
+        checked), never lost with the conversation.
+        """
+        try:
+            return drafts.earlier_reply(self.reader, self.account, conversation_id)
+        except NotFound:
+            return None
 
     def queue(self, draft: drafts.Draft, body: str, send_at: datetime | None = None) -> int:
         """Put the reply in the outbox, due after the undo window (or scheduled for ``send_at``:

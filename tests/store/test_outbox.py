@@ -349,3 +349,19 @@ def test_the_send_use_case_asks_the_team_unless_told_to_send_anyway(
     (anyway,) = outbox_use.send(ctx, anyway=True, force=True).outcomes
     assert anyway.status == "failed" and "teammate" not in anyway.message
     assert _row(db, outbox_id).attempts == 1  # straight to SMTP (port 1: refused)
+
+
+def test_a_reply_whose_conversation_left_meanwhile_is_queued_without_an_error(
+    db: Database, config: Config, account: AccountConfig
+) -> None:
+    """The customer's mail was deleted while the reply was written: it is in the outbox (the
+    send then holds it), and queueing it does not report a failure, which would invite a
+    second copy."""
+    conversation = _conversation(db, config, account)
+    draft = drafts.prepare_draft(db, config, account, conversation, "need-more-information")
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM messages")
+    refresh_conversations(db, config, account, now=NOW)
+    ctx = AccountContext(db, config, "support", account, clock=lambda: NOW)
+    outbox_id = outbox_use.queue(ctx, draft, drafts.draft_message(draft, config, account))
+    assert [r.id for r in store.list_rows(db.conn)] == [outbox_id]
