@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 
 from supportinbox.app.context import AccountContext
 from supportinbox.app.read_state import read_on_reply
+from supportinbox.app.team_actions import add_note
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.outbox import SendReport, send_due
-from supportinbox.team.collision import send_anyway_checks, send_checks
+from supportinbox.store import outbox as outbox_store
+from supportinbox.team.collision import MAIL_GONE, send_anyway_checks, send_checks
 
 if TYPE_CHECKING:
     from supportinbox.mail.drafts import Draft
@@ -37,8 +39,13 @@ def send(
     password: str | None = None,
 ) -> SendReport:
     """Send the replies that are due (``ids`` only, when given); see :func:`send_due` for
-    ``force`` and ``held``."""
-    return send_due(
+    ``force`` and ``held``.
+
+    A reply sent ``anyway`` over a teammate's claim leaves a note on the conversation, shared
+    with the team: the teammate who holds it learns at their next sync that it was answered.
+    """
+    over_claims = _held_by_teammates(ctx, ids) if anyway else {}
+    report = send_due(
         ctx.db,
         ctx.account_name,
         ctx.account,
@@ -48,6 +55,26 @@ def send(
         password=password,
         held=held,
     )
+    for outcome in report.outcomes:
+        held_for = over_claims.get(outcome.outbox_id)
+        if held_for is not None and outcome.status.went_out:
+            conversation_id, holder = held_for
+            text = f"Replied although {holder} holds this conversation (sent anyway by {ctx.account.agent})."
+            with contextlib.suppress(UserError):
+                add_note(ctx, conversation_id, text, password=password)
+    return report
+
+
+def _held_by_teammates(ctx: AccountContext, ids: Collection[int] | None) -> dict[int, tuple[str, str]]:
+    """Of the replies ``ids``, those held for a teammate: their conversation and the teammate."""
+    held: dict[int, tuple[str, str]] = {}
+    for outbox_id in ids or ():
+        row = outbox_store.get(ctx.db.conn, outbox_id)
+        if row is None or not row.conversation_id or not row.held_by:
+            continue
+        if row.held_by not in (MAIL_GONE, ctx.account.agent):
+            held[outbox_id] = (row.conversation_id, row.held_by)
+    return held
 
 
 def queue(
@@ -78,7 +105,6 @@ def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = 
     one goes out or is scheduled, so an edit given up never loses it.
     """
     from supportinbox.mail.outbox import reply_text
-    from supportinbox.store import outbox as outbox_store
 
     row = outbox_store.get(ctx.db.conn, outbox_id)
     if row is None:

@@ -174,7 +174,10 @@ class TeamSyncHook:
         arrived = notes.download(imap, db, self.account)
         for note in arrived:
             if note.author != self.account.agent:
-                self._event(db, note.conversation_id, "note", note.author, f"{note.author} added a note")
+                said = one_line(note.body, limit=80)
+                self._event(
+                    db, note.conversation_id, "note", note.author, f"{note.author} added a note: {said}"
+                )
         recount(db, [note.conversation_id for note in arrived])  # hand-overs are notes
 
     def _exchange_followups(self, imap: IMAPClient, db: Database) -> None:

@@ -53,6 +53,12 @@ def test_reply_to_a_claimed_conversation_is_held_then_forced(
     assert forced.code == 0, forced.err
     assert "sent" in forced.out
     assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+    # Alice, who holds it, learns at her next sync that bob answered.
+    told = [event.text for event in alice.sync().events]
+    assert any(
+        "bob added a note: Replied although alice holds this conversation (sent anyway by bob)." in t
+        for t in told
+    ), told
 
 
 def test_reply_after_a_teammate_replied_is_held(
