@@ -61,3 +61,20 @@ async def test_an_arabic_customer_gets_the_arabic_variant_right_to_left() -> Non
         await pilot.press("enter")
         await settle(pilot)
         assert "مرحباً" in app.screen.query_one("TextArea").text  # type: ignore[attr-defined]
+
+
+@pilot_test
+async def test_a_persian_customer_is_not_taken_for_an_arabic_one() -> None:
+    """No Persian variant: the template as asked, and the picker says which language it saw."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "سؤال درباره‌ی فاکتور ماهانه")
+        await pilot.press("r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TemplatePickerScreen)
+        await wait_until(pilot, lambda: "no variant in it" in _head(screen), rounds=1200)
+        assert "English (en); the customer writes فارسی (fa), no variant in it" in _head(screen)
+        assert "acknowledge-investigating.ar" not in _head(screen)
+        assert not screen.query_one("#preview").has_class("rtl")

@@ -301,9 +301,18 @@ class TemplatePickerScreen(AppScreen):
         if base is BLANK or len(self._variants(base.name)) < 2:
             return ""
         code = split_variant(shown.name)[1] or self.inbox_app.service.config.replies.language
-        detected = self._detected is not None and code.split("-")[0] == self._detected.language
+        found = self._detected
+        detected = found is not None and code.split("-")[0] == found.language
         why = ", the customer's language" if detected else ""
+        if found is not None and not detected and not self._has_variant(base.name, found.language):
+            # A language with no variant (a Persian customer, Arabic and English variants).
+            why = f"; the customer writes {language_name(found.language)}, no variant in it"
         return f"\n{language_name(code)}{why} · Ctrl+L: another language"
+
+    def _has_variant(self, base_name: str, language: str) -> bool:
+        own = self.inbox_app.service.config.replies.language.split("-")[0]
+        codes = {(split_variant(name)[1] or own).split("-")[0] for name in self._variants(base_name)}
+        return language in codes
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#templates", OptionList)
