@@ -113,13 +113,13 @@ def split(
     refresh_if_stale(db, ctx.config, ctx.account, ctx.now())
     ident = resolve_id(db, conversation_id)
     messages = get_conversation(db, ident, ctx.now()).messages
+    if len(messages) == 1:
+        raise UserError(f"{ident} has one message only: nothing to split off")
     index = _message_index(messages, at_message, ident)
     if index == 0:
         raise UserError(
             f"message 1 starts {ident} already: split at a later one "
             f"({'2' if len(messages) == 2 else f'2 to {len(messages)}'})"
-            if len(messages) > 1
-            else f"{ident} has one message only: there is nothing to split off"
         )
     anchor = messages[index].message_id
     if not anchor:

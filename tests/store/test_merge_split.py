@@ -153,6 +153,7 @@ def test_merge_mistakes_are_one_line_each(
         (("merge", login), 1, "name two conversations or more"),
         (("merge", login, "zzzzzzzz"), 8, "zzzzzzzz"),
         (("merge", login, invoice, invoice), 1, "named twice"),
+        (("split", invoice, "--from", "2"), 1, f"{invoice} has one message only: nothing to split off"),
     ):
         done = run_cli(capsys, *args)
         assert done.code == code, (args, done.err)
