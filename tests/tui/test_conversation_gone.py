@@ -4,6 +4,7 @@ moved it): the app says so and goes back, and a reply being written stays open."
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 
 from supportinbox.store.conversations import rebuild_conversations
 from supportinbox.tui.app import SupportInboxApp
@@ -23,15 +24,21 @@ def _delete_mail_of(app: SupportInboxApp, conversation_id: str) -> None:
     app.refresh_views()
 
 
+async def _open_refund(pilot: Pilot[None], app: SupportInboxApp) -> str:
+    """Open Priya's refund conversation from the queue; its id."""
+    await settle(pilot)
+    await select_subject(pilot, "Charged twice for the annual plan")
+    cid = queue(app).current.id  # type: ignore[union-attr]
+    await pilot.press("enter")
+    await settle(pilot)
+    return cid
+
+
 @pilot_test
 async def test_an_open_conversation_whose_mail_is_gone_closes_with_a_word() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select_subject(pilot, "Charged twice for the annual plan")
-        cid = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
+        cid = await _open_refund(pilot, app)
         assert isinstance(app.screen, ConversationScreen)
         _delete_mail_of(app, cid)
         await settle(pilot)
@@ -44,11 +51,7 @@ async def test_an_open_conversation_whose_mail_is_gone_closes_with_a_word() -> N
 async def test_a_reply_being_written_stays_open_when_its_conversation_goes() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select_subject(pilot, "Charged twice for the annual plan")
-        cid = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
+        cid = await _open_refund(pilot, app)
         await pilot.press("r")
         await settle(pilot)
         await pilot.press("enter")
