@@ -202,7 +202,7 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
         imap = connect(account_name, account)
     except UserError as exc:
         raise SendRefused(
-            f"the server could not be asked whether a teammate answered first ({exc.message})",
+            f"the server could not be asked whether a teammate answered first: {exc.message}",
             temporary=exc.temporary,
         ) from None
     me = account.agent

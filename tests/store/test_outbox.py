@@ -344,7 +344,8 @@ def test_the_send_use_case_asks_the_team_unless_told_to_send_anyway(
     ctx = AccountContext(db, config, "support", account)
     # No IMAP server here: the teammate check cannot ask, so the reply is not sent blind.
     (checked,) = outbox_use.send(ctx, force=True).outcomes
-    assert checked.status == "failed" and "whether a teammate answered first" in checked.message
+    assert checked.status == "failed" and "whether a teammate answered first: " in checked.message
+    assert checked.message.count("(") <= 1, checked.message  # one reason, not a reason in a reason
     assert _row(db, outbox_id).attempts == 0  # SMTP was never tried
     (anyway,) = outbox_use.send(ctx, anyway=True, force=True).outcomes
     assert anyway.status == "failed" and "teammate" not in anyway.message
