@@ -77,6 +77,7 @@ _NOT_A_PERSON = frozenset(
 )
 
 _QUOTES = "\"'`«»“”„‘’"
+_TAG = re.compile(r"(?:^|(?<=\s))\[[^\[\]]*\](?=\s|$)")
 _JOINERS = frozenset("-'’.\u200c\u200d")
 
 
@@ -100,8 +101,10 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
     ``email`` is accepted so callers can pass what they have, but the local part of an
     address is never guessed from: ``lina.haddad@`` may well be ``l.haddad@`` or a shared box.
     """
-    name = one_line(display_name).strip(_QUOTES + " ")
-    if not name or "@" in name:
+    # A tag in square brackets beside the name ("Lina Haddad [Acme]", "[EXT] Lina") is not
+    # part of it; brackets within words are markup or a crafted name ("[bold]Lina[/]").
+    name = _TAG.sub(" ", one_line(display_name)).strip(_QUOTES + " ")
+    if not name or "@" in name or "[" in name or "]" in name:
         return fallback
     if email and name.lower() == email.lower():
         return fallback

@@ -12,6 +12,9 @@ from supportinbox.domain.names import first_name
     [
         ("Lina Haddad", "Lina"),
         ("Haddad, Lina", "Lina"),
+        # A tag in square brackets beside the name is not part of it.
+        ("Lina Haddad [Acme]", "Lina"),
+        ("[EXT] Lina Haddad", "Lina"),
         ('"Lina Haddad"', "Lina"),
         ("'Lina Haddad'", "Lina"),
         ("LINA HADDAD", "Lina"),
@@ -46,6 +49,8 @@ def test_first_name_of_people(display: str, expected: str) -> None:
         "",
         None,
         "lina.haddad@customer.test",
+        "[bold red]Mallory[/]",  # markup in a name: crafted, not greeted as "Bold"
+        "[bold]CEO[/bold] [link=https://evil.test]",
         "Acme Support",
         "Support",
         "noreply",
