@@ -539,7 +539,10 @@ class InboxService:
 
     def teammate_holding(self, conversation_id: str) -> str | None:
         """The teammate who holds the conversation (a claim not ours), as the cache last saw it."""
-        holder = self.conversation(conversation_id).summary.assigned_to
+        try:
+            holder = self.conversation(conversation_id).summary.assigned_to
+        except NotFound:
+            return None  # the conversation left the mailbox: nobody holds it
         return holder if holder and holder != self.account.agent else None
 
     def awaiting_answer(self, conversation_ids: Sequence[str]) -> list[str]:

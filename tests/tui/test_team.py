@@ -82,6 +82,11 @@ async def test_replying_to_a_teammates_conversation_warns_before_writing(
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen.id == "reply-editor")
         assert "bob holds this conversation" in _text(app, "#editor-head")
+        # The undo countdown does not say "Sending": the reply will wait in the outbox.
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "To the outbox in" in _text(app, "#undo-left"))
+        assert "bob holds this conversation" in _text(app, "#undo-left")
+        await pilot.press("u")
 
 
 def _text(app: SupportInboxApp, selector: str) -> str:

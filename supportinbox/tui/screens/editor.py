@@ -58,11 +58,13 @@ class UndoModal(ModalScreen[bool]):
         Binding("enter", "send_now", "Send now", id="send_now", tooltip="Skip the wait"),
     ]
 
-    def __init__(self, recipient: str, seconds: float) -> None:
+    def __init__(self, recipient: str, seconds: float, held_for: str | None = None) -> None:
         super().__init__(classes="modal")
         self._recipient = recipient
         self._total = max(seconds, 0.1)
         self._left = seconds
+        # A teammate holds the conversation: the reply will wait in the outbox, not leave.
+        self._held_for = held_for
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -78,12 +80,18 @@ class UndoModal(ModalScreen[bool]):
 
     def _tick(self) -> None:
         self.query_one(ProgressBar).update(progress=self._total - self._left)
-        self.query_one("#undo-left", Static).update(
-            safe.assemble(
-                (f"Sending in {max(self._left, 0):.0f} s", "bold"),
-                " — press u or Escape to undo, Enter to send now",
+        left = f"{max(self._left, 0):.0f} s"
+        if self._held_for:
+            said = safe.assemble(
+                (f"To the outbox in {left}", "bold"),
+                f" — {one_line(self._held_for, limit=40)} holds this conversation, so it waits there "
+                "until you send it anyway; u or Escape undoes, Enter goes now",
             )
-        )
+        else:
+            said = safe.assemble(
+                (f"Sending in {left}", "bold"), " — press u or Escape to undo, Enter to send now"
+            )
+        self.query_one("#undo-left", Static).update(said)
         if self._left <= 0:
             self.dismiss(True)
         self._left -= 0.1
@@ -239,7 +247,8 @@ class ReplyEditorScreen(AppScreen):
             else:
                 sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
                 recipients = sent_to.to + (f", Cc {sent_to.cc}" if sent_to.cc else "")
-                self.app.push_screen(UndoModal(recipients, seconds), self._countdown_over)
+                held_for = self.inbox_app.service.teammate_holding(self.draft.conversation_id)
+                self.app.push_screen(UndoModal(recipients, seconds, held_for), self._countdown_over)
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Scheduled):
             scheduled = worker.result
             self.inbox_app.outbox_changed()
