@@ -93,7 +93,7 @@ def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
 def held_advice(outbox_id: int) -> str:
     """What to do with a held reply, in commands (never a plain retry: it would be held again)."""
     return (
-        f"'supportinbox team send-anyway {outbox_id}' sends it anyway, "
+        f"'supportinbox outbox send-anyway {outbox_id}' sends it anyway, "
         f"'supportinbox outbox discard {outbox_id}' drops it"
     )
 
@@ -543,6 +543,17 @@ def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
     outbox_use.replace(ctx, outbox_id, new_id)
     click.echo(f"sending #{new_id} in place of #{outbox_id}", err=True)
     _report(outbox_use.send(ctx, ids=[new_id], force=True))
+
+
+@outbox_group.command("send-anyway")
+@click.argument("outbox_id", type=int)
+@click.pass_context
+def outbox_send_anyway(ctx: click.Context, outbox_id: int) -> None:
+    """Send a reply held back because a teammate claimed, closed or answered the conversation
+    (the same as 'supportinbox team send-anyway')."""
+    from supportinbox.cli.team_cmds import send_anyway
+
+    ctx.invoke(send_anyway, outbox_id=outbox_id)
 
 
 @outbox_group.command("discard")

@@ -117,10 +117,10 @@ def test_a_held_reply_is_listed_as_held_and_a_plain_retry_leaves_it(
     assert held.code == 10 and "bob claimed conversation" in held.err
     (row,) = store.list_rows(alice.db.conn)
     assert row.status == "held" and row.held_by == "bob"
-    assert f"team send-anyway {row.id}" in held.err and "outbox retry" not in held.err
+    assert f"outbox send-anyway {row.id}" in held.err and "outbox retry" not in held.err
 
     listing = alice.cli(capsys, "outbox")
-    assert "held: bob" in listing.out and f"team send-anyway {row.id}" in listing.out
+    assert "held: bob" in listing.out and f"outbox send-anyway {row.id}" in listing.out
 
     plain = alice.cli(capsys, "outbox", "retry")
     assert plain.code == 0 and "nothing to send" in plain.out
@@ -128,6 +128,6 @@ def test_a_held_reply_is_listed_as_held_and_a_plain_retry_leaves_it(
     synced = alice.cli(capsys, "sync")
     assert synced.code == 0 and smtp_server.received == []
 
-    anyway = alice.cli(capsys, "team", "send-anyway", str(row.id))
+    anyway = alice.cli(capsys, "outbox", "send-anyway", str(row.id))
     assert anyway.code == 0, anyway.err
     assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1

@@ -79,7 +79,7 @@ def test_outbox_retry_force_sends_a_held_reply_once(
     again = alice.cli(capsys, "outbox", "retry", str(row.id))
     assert again.code == 10 and "bob claimed" in again.err
     # The way out is named, and it is not the command that was just run.
-    assert f"team send-anyway {row.id}" in again.err and "outbox retry" not in again.err
+    assert f"outbox send-anyway {row.id}" in again.err and "outbox retry" not in again.err
     assert smtp_server.received == []
 
     forced = alice.cli(capsys, "outbox", "retry", "--force", str(row.id))
