@@ -10,6 +10,7 @@ from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
 
@@ -92,7 +93,12 @@ async def test_views_switch_by_number_and_show_junk_suspects() -> None:
         await pilot.press("5")
         junk = app.screen.query_one(JunkList)
         assert junk.row_count == len(app.service.junk_suspects()) >= 1
+        await settle(pilot)
+        # The status bar counts this list, not the queue it came from.
+        assert app.screen.query_one(StatusBar).position == f"1/{junk.row_count}"
         await pilot.press("6")
+        await settle(pilot)
+        assert app.screen.query_one(StatusBar).position.endswith(f"/{queue(app).total}")
         service = app.service
         folded = IncidentFolding(
             lambda: service.queue_count("all"), lambda o, n: service.queue_page("all", o, n), set()

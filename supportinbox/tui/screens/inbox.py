@@ -174,6 +174,10 @@ class InboxScreen(ConversationActions):
         from supportinbox.tui.screens.junk import suspect_reasons
 
         self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
+        # The place in this list, not the queue's (the status bar showed the queue's "5/34").
+        junk = self.query_one(JunkList)
+        place = f"{junk.cursor_row + 1}/{junk.row_count}" if event.suspect is not None else ""
+        self.query_one(StatusBar).position = place
 
     def action_reports(self) -> None:
         from supportinbox.tui.screens.reports import ReportsScreen
