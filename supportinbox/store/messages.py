@@ -35,6 +35,8 @@ def _folder(row: sqlite3.Row | tuple[Any, ...] | None) -> Folder | None:
 
 
 _FOLDER_COLUMNS = "id, name, role, uidvalidity, uidnext, highestmodseq, last_sync"
+# The folder roles whose mail is threaded into conversations (Junk, Archive and others are not).
+THREADED_ROLES = ("inbox", "sent")
 
 
 def get_folder(conn: sqlite3.Connection, name: str) -> Folder | None:

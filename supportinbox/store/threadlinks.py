@@ -19,6 +19,7 @@ from datetime import datetime
 
 from supportinbox.domain.threading import MERGE, SPLIT, Override
 from supportinbox.store import facts
+from supportinbox.store.messages import THREADED_ROLES
 
 KINDS = (MERGE, SPLIT)
 _ORDER = "ORDER BY uid IS NULL, uid, id"
@@ -138,8 +139,6 @@ def _merges(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """The merges in effect: threading applies one only while both its messages are threaded
     (one expunged or moved to Junk, the conversation merged away is itself again, with its
     own state)."""
-    from supportinbox.store.triage_refresh import THREADED_ROLES
-
     threaded = (
         "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
         f"WHERE m.message_id = o.{{}} AND f.role IN ({', '.join('?' * len(THREADED_ROLES))})"

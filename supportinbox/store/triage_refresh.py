@@ -58,6 +58,7 @@ from supportinbox.store.db import Database, storage_error
 from supportinbox.store.followups import load_followups, with_followup
 from supportinbox.store.handovers import load_handovers
 from supportinbox.store.junk import refresh_junk_verdicts
+from supportinbox.store.messages import THREADED_ROLES as THREADED_ROLES
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.tags import load_tags
@@ -88,7 +89,6 @@ from supportinbox.store.triage_fresh import (
     refresh_if_stale as refresh_if_stale,
 )
 
-THREADED_ROLES = ("inbox", "sent")
 BODY_CHARS_READ = 20000  # quoted history first (bottom-posting) must not hide the new text
 BODY_CHARS_SCORED = 2000  # of the customer's own new text
 _SCORE_SLICE = 2000  # conversations whose message details and bodies are held at once
