@@ -178,9 +178,11 @@ class Dovecot:
         if os.geteuid() != 0:
             return
         for dirpath, dirnames, filenames in os.walk(self.root / "mail"):
-            os.chown(dirpath, self.mail_uid, self.mail_gid)
-            for name in filenames + dirnames:
-                os.chown(os.path.join(dirpath, name), self.mail_uid, self.mail_gid)
+            for path in (dirpath, *(os.path.join(dirpath, name) for name in filenames + dirnames)):
+                # Dovecot may move a message (new/ -> cur/) of another mailbox while this walks:
+                # a file it moved is its own already.
+                with contextlib.suppress(FileNotFoundError):
+                    os.chown(path, self.mail_uid, self.mail_gid)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
