@@ -63,6 +63,11 @@ def database_file(account: str) -> Path:
     return data_dir() / f"{_safe_name(account)}.sqlite3"
 
 
+def quick_list_file() -> Path:
+    """What ``list --json`` needs to answer before loading the config (see cli/quick.py)."""
+    return state_dir() / "quick-list.json"
+
+
 def lock_file(account: str) -> Path:
     """Held while a sync of ``account`` runs, so two syncs never interleave."""
     return state_dir() / f"{_safe_name(account)}.sync.lock"

@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
 
     Everything written meanwhile is filtered for the terminal (see ``cli/output.py``).
     """
-    if (argv if argv is not None else sys.argv[1:]) == ["--version"]:
+    args = argv if argv is not None else sys.argv[1:]
+    if args == ["--version"]:
         # Answered before click and the command group load: a script or a shell prompt
         # asking for the version waits for the interpreter only.
         print(VERSION_LINE)
@@ -52,6 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     from supportinbox.cli.output import safe_streams
 
     with safe_streams():
+        if args[:1] == ["list"] and "--json" in args:
+            from supportinbox.cli.quick import answer
+
+            page = answer(args[1:])
+            if page is not None:
+                sys.stdout.write(page + "\n")
+                sys.stdout.flush()
+                sys.exit(0)
         _run(argv)
 
 

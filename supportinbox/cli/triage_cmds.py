@@ -193,9 +193,13 @@ def list_command(
     """The triage queue: incidents, then urgent, then past or near the SLA, then the rest."""
     if mine and unassigned:
         raise UserError("--mine and --unassigned exclude each other: pick one")
-    _, account, db = _account_and_db(obj)
+    name, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
+    if as_json and obj.config_path is None and obj.account_option is None:
+        from supportinbox.cli import quick
+
+        quick.remember(obj.config, name, account)
     rows = store.list_queue(
         db,
         status=status,

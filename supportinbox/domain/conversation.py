@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
 from supportinbox.domain.senders import NOT_IN_SENT, sender_warning
 
-Status = Literal["open", "pending", "snoozed", "closed"]
+# Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Status = Literal["open", "pending", "snoozed", "closed"]
+
 STATUSES: tuple[Status, ...] = ("open", "pending", "snoozed", "closed")
 # Conversations of automated mail only (auto-replies, bounces, lists, bulk): nobody waits
 # for an answer. Derived, never set by hand; a manual status takes them out of it.

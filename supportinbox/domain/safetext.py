@@ -17,7 +17,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any
+
+# Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
 # (ESC P/X/^/_ ... ST), and two-character escapes. Also the 8-bit CSI (U+009B) and OSC (U+009D).

@@ -27,12 +27,14 @@ import unicodedata
 from dataclasses import dataclass
 from email import errors
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from supportinbox.domain.safetext import one_line
 
+# Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from email.headerregistry import Address, HeaderRegistry
+    from typing import Any
 
 WARNING_MARK = "⚠"
 MALFORMED = "malformed sender address"

@@ -42,16 +42,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from supportinbox.config import (
-    AccountConfig,
-    Config,
-    HoursConfig,
-    SlaConfig,
-    SlaSettings,
-    SlaTargets,
-    TriageConfig,
-)
-from supportinbox.domain.hours import BusinessCalendar
+# Not typing.TYPE_CHECKING (see store/triage_fresh.py): the SLA's levels and SQL, which
+# reading the queue needs, load neither the config model nor the business calendar.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supportinbox.config import (
+        AccountConfig,
+        Config,
+        HoursConfig,
+        SlaConfig,
+        SlaSettings,
+        SlaTargets,
+        TriageConfig,
+    )
+    from supportinbox.domain.hours import BusinessCalendar
 
 BAND_INCIDENT = 5
 BAND_URGENT = 4
@@ -105,6 +109,12 @@ class Targets:
         )
 
 
+def _calendar(hours: HoursConfig | None) -> BusinessCalendar:
+    from supportinbox.domain.hours import BusinessCalendar
+
+    return BusinessCalendar(hours)
+
+
 @dataclass(frozen=True)
 class Policy:
     """A mailbox's SLA policy: targets by customer and tag, counted on its business calendar.
@@ -119,7 +129,7 @@ class Policy:
     tags: Mapping[str, SlaTargets]
     vip_senders: tuple[str, ...]
     warn_fraction: float
-    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    calendar: BusinessCalendar = field(default_factory=lambda: _calendar(None))
 
     @classmethod
     def build(
@@ -129,6 +139,8 @@ class Policy:
         mailbox: SlaTargets | None = None,
         hours: HoursConfig | None = None,
     ) -> Policy:
+        from supportinbox.config import SlaConfig
+
         sla = sla or SlaConfig()
         defaults = Targets(
             first_reply=timedelta(minutes=triage.attentive_minutes),
@@ -140,7 +152,7 @@ class Policy:
             tags=dict(sla.tags),
             vip_senders=tuple(triage.vip_senders),
             warn_fraction=triage.sla_warn_fraction,
-            calendar=BusinessCalendar(hours),
+            calendar=_calendar(hours),
         )
 
     @classmethod

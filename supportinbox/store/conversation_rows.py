@@ -13,16 +13,21 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from supportinbox.config import SlaSettings, TriageConfig
 from supportinbox.domain import handover, sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound
-from supportinbox.store.db import Database
 from supportinbox.store.rows import columns, load
+
+# Not typing.TYPE_CHECKING (see store/triage_fresh.py): reading the queue loads no config model.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from supportinbox.config import SlaSettings, TriageConfig
+    from supportinbox.store.db import Database
 
 # --- time helpers -----------------------------------------------------------------------
 
@@ -121,6 +126,8 @@ class StoredTriageConfig:
     @classmethod
     def load(cls, db: Database) -> StoredTriageConfig:
         """The triage settings and SLA policy the last refresh used (defaults before the first one)."""
+        from supportinbox.config import SlaSettings, TriageConfig
+
         config, settings = TriageConfig(), SlaSettings()
         stored = db.get_meta("triage_config")
         if stored:

@@ -12,12 +12,11 @@ import re
 import shlex
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from supportinbox.domain import sla
-from supportinbox.domain.acknowledgement import NOTE as ACKNOWLEDGED
 from supportinbox.domain.conversation import (
     QUEUE_STATUSES,
     STATUSES,
@@ -27,7 +26,7 @@ from supportinbox.domain.conversation import (
     Note,
 )
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import as_utc, local_clock, parse_time
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
@@ -45,6 +44,7 @@ from supportinbox.store.conversation_rows import (
 from supportinbox.store.db import Database
 from supportinbox.store.followups import followup_of, with_followup
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
+from supportinbox.store.queue import list_queue, with_scheduled
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.threadlinks import merged_into
 from supportinbox.store.triage_fresh import (
@@ -87,89 +87,6 @@ CONVERSATION_IDS = IdKind(
 
 
 # --- reading ----------------------------------------------------------------------------
-
-
-def list_queue(
-    db: Database,
-    *,
-    status: str = "open",
-    limit: int = 50,
-    offset: int = 0,
-    assigned_to: str | None = None,
-    unassigned: bool = False,
-    tag: str | None = None,
-    now: datetime | None = None,
-) -> list[ConversationSummary]:
-    """The triage queue, most urgent first (``status="all"`` lists every conversation).
-
-    The clock is applied first (:func:`apply_clock`); the page itself is one query over
-    the ``conversations_queue`` index.
-    """
-    moment = now_utc(now)
-    apply_clock(db, moment)
-    where: list[str] = []
-    params: list[Any] = []
-    if status != "all":
-        if status not in QUEUE_STATUSES:
-            raise UserError(f"unknown status {status!r}: use one of {', '.join((*QUEUE_STATUSES, 'all'))}")
-        where.append("status = ?")
-        params.append(status)
-    if assigned_to is not None:
-        where.append("assigned_to = ?")
-        params.append(assigned_to)
-    if unassigned:
-        where.append("(assigned_to IS NULL OR assigned_to = '')")
-    if tag is not None:
-        where.append("id IN (SELECT conversation_id FROM tags WHERE tag = ?)")
-        params.append(tag)
-    clause = f"WHERE {' AND '.join(where)} " if where else ""
-    # rowid breaks ties the way the index is read (no sort step), as queue_position counts.
-    order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}, rowid"
-    rows = db.conn.execute(
-        f"SELECT {queue_columns()} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
-        (*params, max(0, limit), max(0, offset)),
-    ).fetchall()
-    return with_scheduled(db, [summary_from_row(r, moment) for r in rows], moment)
-
-
-def with_scheduled(
-    db: Database, summaries: list[ConversationSummary], now: datetime
-) -> list[ConversationSummary]:
-    """``summaries``, saying what the outbox holds for them that no refresh has seen yet:
-    a reply scheduled for later (send later: when it leaves), and an acknowledgement on
-    arrival sent but not yet synced back from Sent (the refresh says it from then on).
-
-    The outbox is read here, not kept with the conversation: scheduling, sending or
-    cancelling a reply changes no conversation row.
-    """
-    if not summaries:
-        return summaries
-    waiting = dict(
-        db.conn.execute(
-            "SELECT conversation_id, MIN(not_before) FROM outbox WHERE status = 'queued' "
-            "AND send_at IS NOT NULL AND conversation_id IS NOT NULL GROUP BY conversation_id"
-        ).fetchall()
-    )
-    acknowledged = {
-        str(row[0])
-        for row in db.conn.execute(
-            "SELECT a.conversation_id FROM acknowledgements a JOIN outbox o ON o.id = a.outbox_id "
-            "WHERE o.status = 'sent' AND NOT EXISTS "
-            "(SELECT 1 FROM messages m WHERE m.message_id = o.message_id)"
-        )
-    }
-    if not waiting and not acknowledged:
-        return summaries
-    out = []
-    for summary in summaries:
-        at = waiting.get(summary.id)
-        if at is not None:
-            said = f"reply scheduled for {local_clock(at, now)}"
-            summary = replace(summary, scheduled_at=at, reasons=[*summary.reasons, said])
-        if summary.id in acknowledged and ACKNOWLEDGED not in summary.reasons:
-            summary = replace(summary, reasons=[*summary.reasons, ACKNOWLEDGED])
-        out.append(summary)
-    return out
 
 
 def sla_watch(

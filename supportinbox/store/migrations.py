@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from supportinbox.domain import automated
-
 MIGRATIONS: dict[int, str] = {
     1: """
 CREATE TABLE meta (
@@ -595,6 +593,8 @@ def _header_values(raw_headers: str) -> dict[str, str]:
     from email.parser import HeaderParser
     from email.policy import compat32
 
+    from supportinbox.domain import automated
+
     try:
         parsed = HeaderParser(policy=compat32).parsestr(raw_headers, headersonly=True)
         return {name: str(parsed.get(name) or "") for name in automated.HEADERS if name in parsed}
@@ -608,6 +608,8 @@ def _classify_automated(conn: sqlite3.Connection) -> None:
     rows = conn.execute(
         f"SELECT id, from_addr, raw_headers FROM messages WHERE {where}", [f"%{s}%" for s in _AUTOMATED_SIGNS]
     ).fetchall()
+    from supportinbox.domain import automated  # only an upgrade needs the rule
+
     for rowid, from_addr, raw in rows:
         found = automated.classify(_header_values(str(raw or "")), str(from_addr))
         if found:

@@ -18,12 +18,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import sla
-from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.when import parse_time
 from supportinbox.store.conversation_rows import iso, now_utc
-from supportinbox.store.db import Database
+
+# Not typing.TYPE_CHECKING: the queue's read path (``list --json``) does not load typing,
+# nor the config model, to read a queue that is up to date (type checkers treat any name
+# TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supportinbox.config import AccountConfig, Config
+    from supportinbox.store.db import Database
 
 RECOMPUTE_AFTER = timedelta(hours=1)
 # Part of the inputs key: a cache scored under an earlier band scheme is recomputed on
@@ -42,7 +47,10 @@ class RefreshResult:
     junk_suspects: int
 
 
-def _config_fingerprint(config: Config, account: AccountConfig) -> str:
+def config_fingerprint(config: Config, account: AccountConfig) -> str:
+    """What the refresh reads of the config, as a short digest (part of :func:`inputs_key`)."""
+    from supportinbox.domain.customer import own_addresses
+
     settings = config.sla_settings(account).model_dump_json()
     own = " ".join(own_addresses(account))
     text = f"{SCORING_VERSION}|{config.triage.model_dump_json()}|{settings}|{own}"
@@ -54,14 +62,19 @@ def dirty_mark(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM triage_dirty").fetchone()[0])
 
 
-def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
+def inputs_key(db: Database, fingerprint: str) -> str:
     """Changes whenever anything the refresh reads changes (messages, manual state, config).
 
     Messages and manual state write the change log by trigger (migration 14), so its newest
     entry stands for both; the input version also counts an incident closed by hand.
+    ``fingerprint`` is the config's (:func:`config_fingerprint`).
     """
     version = db.get_meta("triage_input_version") or "0"
-    return f"{version}|{_config_fingerprint(config, account)}|{dirty_mark(db.conn)}"
+    return f"{version}|{fingerprint}|{dirty_mark(db.conn)}"
+
+
+def _inputs_key(db: Database, config: Config, account: AccountConfig) -> str:
+    return inputs_key(db, config_fingerprint(config, account))
 
 
 @contextmanager
@@ -78,7 +91,8 @@ def keeping_current(db: Database, config: Config, account: AccountConfig) -> Ite
         db.set_meta("triage_refreshed", _inputs_key(db, config, account))
 
 
-def _up_to_date(db: Database, key: str, now: datetime) -> bool:
+def up_to_date(db: Database, key: str, now: datetime) -> bool:
+    """Whether the last refresh read inputs of ``key`` (:func:`inputs_key`), recently enough."""
     if db.get_meta("triage_refreshed") != key:
         return False
     last = parse_time(db.get_meta("triage_refreshed_at"))
@@ -104,7 +118,7 @@ def refresh_conversations(
     """
     moment = now_utc(now)
     key = _inputs_key(db, config, account)
-    if _up_to_date(db, key, moment):
+    if up_to_date(db, key, moment):
         apply_clock(db, moment)
         stored = _last_result(db)
         if stored is not None:
@@ -147,45 +161,55 @@ def refresh_if_stale(
     """
     moment = now_utc(now)
     key = _inputs_key(db, config, account)
-    if _up_to_date(db, key, moment):
+    if up_to_date(db, key, moment):
         apply_clock(db, moment)
         return False
     _recompute(db, config, account, moment)
     return True
 
 
-def apply_clock(db: Database, now: datetime | None = None) -> int:
-    """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
+_CLOCKS = (
+    ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
+    ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),
+)
 
-    Each step is an indexed range over the rows whose state changes, so an unchanged
-    queue costs three index probes and no write. The steps set the columns through the
-    SLA rule's SQL (:func:`sla.level_sql` for the promise, :func:`sla.guard_sql` for the
-    starvation guard): an urgent conversation or an incident is never moved down when its
-    guard ticks over, and a guard breach moves the conversation ahead of the unbreached
-    ones of its band.
-    """
+
+def clock_due(db: Database, now: datetime | None = None) -> bool:
+    """Whether :func:`apply_clock` at ``now`` would change a row (index probes, no write)."""
     moment = iso(now_utc(now))
-    conn = db.conn
-    lifted = _lift_due_followups(db, moment)
-    ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
-    # The promise (what is said) and the starvation guard (what moves the row) tick apart.
-    clocks = (
-        ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
-        ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),
-    )
+    return bool(_due_followups(db, moment)) or _levels_due(db, moment)
+
+
+def _levels_due(db: Database, moment: str | None) -> bool:
+    ok, warn = sla.LEVEL_OK, sla.LEVEL_WARN
     checks = " ".join(
         f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} = {ok} AND {warn_at} <= ?) "
         f"OR EXISTS(SELECT 1 FROM conversations WHERE status = 'open' AND {level} IN ({ok}, {warn}) "
         f"AND {due_at} <= ?)"
-        for level, warn_at, due_at, _ in clocks
+        for level, warn_at, due_at, _ in _CLOCKS
     )
     snoozed = "EXISTS(SELECT 1 FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?)"
-    due = conn.execute(
-        f"SELECT {snoozed} {checks}",
-        (moment,) * (1 + 2 * len(clocks)),
-    ).fetchone()[0]
-    if not due:
+    return bool(
+        db.conn.execute(f"SELECT {snoozed} {checks}", (moment,) * (1 + 2 * len(_CLOCKS))).fetchone()[0]
+    )
+
+
+def apply_clock(db: Database, now: datetime | None = None) -> int:
+    """Wake snoozed conversations and lift those reaching their SLA; return rows changed.
+
+    Each step is an indexed range over the rows whose state changes, so an unchanged
+    queue costs three index probes and no write (:func:`clock_due`). The steps set the
+    columns through the SLA rule's SQL (:func:`sla.level_sql` for the promise,
+    :func:`sla.guard_sql` for the starvation guard): an urgent conversation or an incident
+    is never moved down when its guard ticks over, and a guard breach moves the
+    conversation ahead of the unbreached ones of its band.
+    """
+    moment = iso(now_utc(now))
+    conn = db.conn
+    lifted = _lift_due_followups(db, moment)
+    if not _levels_due(db, moment):
         return lifted
+    ok, warn, breached = sla.LEVEL_OK, sla.LEVEL_WARN, sla.LEVEL_BREACHED
     before = conn.total_changes
     with db.transaction() as tx:
         # A woken conversation starts its SLA again from the level the next steps check.
@@ -195,7 +219,8 @@ def apply_clock(db: Database, now: datetime | None = None) -> int:
             "WHERE status = 'snoozed' AND snoozed_until <= ?",
             (moment,),
         )
-        for level, warn_at, due_at, set_sql in clocks:
+        # The promise (what is said) and the starvation guard (what moves the row) tick apart.
+        for level, warn_at, due_at, set_sql in _CLOCKS:
             tx.execute(
                 f"UPDATE conversations SET {set_sql(breached)} "
                 f"WHERE status = 'open' AND {level} IN ({ok}, {warn}) AND {due_at} <= ?",
@@ -215,7 +240,16 @@ def _lift_due_followups(db: Database, moment: str | None) -> int:
     ``followup_at`` in the past on a conversation that is not open means due and not yet
     lifted (see :func:`supportinbox.store.followups.with_followup`): one index probe.
     """
-    due = [
+    due = _due_followups(db, moment)
+    if due:
+        from supportinbox.store.conversations import reapply_state
+
+        reapply_state(db, due, parse_time(moment))
+    return len(due)
+
+
+def _due_followups(db: Database, moment: str | None) -> list[str]:
+    return [
         str(r[0])
         for r in db.conn.execute(
             "SELECT id FROM conversations INDEXED BY conversations_followup "
@@ -223,8 +257,3 @@ def _lift_due_followups(db: Database, moment: str | None) -> int:
             (moment,),
         )
     ]
-    if due:
-        from supportinbox.store.conversations import reapply_state
-
-        reapply_state(db, due, parse_time(moment))
-    return len(due)

@@ -45,9 +45,9 @@ from supportinbox.store.tags import load_tags
 from supportinbox.store.threadlinks import keep_subjects, load_overrides, override_keys
 from supportinbox.store.triage_fresh import (
     RefreshResult,
-    _config_fingerprint,
     _last_result,
     apply_clock,
+    config_fingerprint,
     dirty_mark,
 )
 from supportinbox.store.triage_refresh import (
@@ -242,7 +242,7 @@ def refresh_changed(
         previous is None
         or last is None
         or moment < last
-        or db.get_meta("triage_refreshed_for") != _config_fingerprint(config, account)
+        or db.get_meta("triage_refreshed_for") != config_fingerprint(config, account)
     ):
         return None
     # Conversations the change does not touch only follow the clock.

@@ -71,9 +71,9 @@ from supportinbox.store.triage_fresh import (
 )
 from supportinbox.store.triage_fresh import (
     RefreshResult,
-    _config_fingerprint,
     _inputs_key,
     apply_clock,
+    config_fingerprint,
     dirty_mark,
 )
 from supportinbox.store.triage_fresh import (
@@ -737,7 +737,7 @@ def finish_write(
         )
     db.set_meta("triage_refreshed", "" if left else _inputs_key(db, config, account))
     db.set_meta("triage_refreshed_at", iso(moment) or "")
-    db.set_meta("triage_refreshed_for", _config_fingerprint(config, account))
+    db.set_meta("triage_refreshed_for", config_fingerprint(config, account))
 
 
 def rename_states(tx: sqlite3.Connection, renames: dict[str, str]) -> None:

@@ -159,3 +159,6 @@ def test_a_current_queue_is_read_without_loading_the_refresh(tmp_path: Path) -> 
         not {"supportinbox.store.triage_refresh", "supportinbox.store.junk", "supportinbox.domain.quoting"}
         & loaded
     )
+    # Nor click, the config model or typing: the page is answered before the command loads
+    # (cli/quick.py; that it is the command's own answer: tests/store/test_quick_list.py).
+    assert not {"click", "msgspec", "supportinbox.config", "typing", "supportinbox.cli.app"} & loaded
