@@ -120,7 +120,15 @@ def import_times(argv: list[str], env: dict[str, str], top: int, runs: int) -> l
             )
             selfs.setdefault(name, []).append(int(self_us))
             totals.setdefault(name, []).append(int(cumulative))
-    rows = [(statistics.median(totals[name]), statistics.median(selfs[name]), name) for name in totals]
+    # A module a run did not load counts as 0 in that run.
+    rows = [
+        (
+            statistics.median(totals[name] + [0] * (runs - len(totals[name]))),
+            statistics.median(selfs[name] + [0] * (runs - len(selfs[name]))),
+            name,
+        )
+        for name in totals
+    ]
     return sorted(rows, reverse=True)[:top]
 
 
@@ -146,6 +154,7 @@ def main() -> None:
             for label, argv in table.items():
                 if label.startswith("python"):
                     continue
+                run(argv, env)  # as in the timed mode: .pyc files written, list --json's record
                 print(f"\n`supportinbox {label}`: top imports, median of {args.rounds} runs")
                 print(f"  {'cumulative':>10}  {'self':>8}  (microseconds)")
                 for cumulative, self_us, name in import_times(argv, env, args.top, args.rounds):
