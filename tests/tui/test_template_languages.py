@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from supportinbox.tui.screens.reply import TemplatePickerScreen
@@ -16,17 +19,27 @@ def _body(screen: TemplatePickerScreen) -> str:
     return str(screen.query_one("#preview", Static).render())
 
 
+async def _picker_for(
+    pilot: Pilot[None], subject: str, ready: Callable[[TemplatePickerScreen], bool]
+) -> TemplatePickerScreen:
+    """Press r on the demo conversation ``subject``; the picker once ``ready`` says its preview is in."""
+    await settle(pilot)
+    await select_subject(pilot, subject)
+    await pilot.press("r")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TemplatePickerScreen)
+    await wait_until(pilot, lambda: ready(screen), rounds=1200)
+    return screen
+
+
 @pilot_test
 async def test_a_german_customer_gets_the_german_variant_and_ctrl_l_switches() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select_subject(pilot, "Datenschutzerklärung")
-        await pilot.press("r")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, TemplatePickerScreen)
-        await wait_until(pilot, lambda: "acknowledge-investigating.de" in _head(screen), rounds=1200)
+        screen = await _picker_for(
+            pilot, "Datenschutzerklärung", lambda s: "acknowledge-investigating.de" in _head(s)
+        )
         assert "Deutsch (de), the customer's language" in _head(screen)
         assert "Hallo Greta," in _body(screen)
         await pilot.press("ctrl+l")
@@ -49,13 +62,9 @@ async def test_a_german_customer_gets_the_german_variant_and_ctrl_l_switches() -
 async def test_an_arabic_customer_gets_the_arabic_variant_right_to_left() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select_subject(pilot, "لا يمكنني تسجيل الدخول")
-        await pilot.press("r")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, TemplatePickerScreen)
-        await wait_until(pilot, lambda: "acknowledge-investigating.ar" in _head(screen), rounds=1200)
+        screen = await _picker_for(
+            pilot, "لا يمكنني تسجيل الدخول", lambda s: "acknowledge-investigating.ar" in _head(s)
+        )
         assert screen.query_one("#preview").has_class("rtl")
         assert "مرحباً" in _body(screen)
         await pilot.press("enter")
@@ -68,13 +77,9 @@ async def test_a_persian_customer_is_not_taken_for_an_arabic_one() -> None:
     """No Persian variant: the template as asked, and the picker says which language it saw."""
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await select_subject(pilot, "سؤال درباره‌ی فاکتور ماهانه")
-        await pilot.press("r")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, TemplatePickerScreen)
-        await wait_until(pilot, lambda: "no variant in it" in _head(screen), rounds=1200)
+        screen = await _picker_for(
+            pilot, "سؤال درباره‌ی فاکتور ماهانه", lambda s: "no variant in it" in _head(s)
+        )
         assert "English (en); the customer writes فارسی (fa), no variant in it" in _head(screen)
         assert "acknowledge-investigating.ar" not in _head(screen)
         assert not screen.query_one("#preview").has_class("rtl")
