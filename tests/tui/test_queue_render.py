@@ -43,16 +43,16 @@ async def test_scrolling_by_a_row_renders_the_cells_of_two_rows(monkeypatch: pyt
         await pilot.pause()
         assert table.scroll_offset.y > 0
         rendered: list[int] = []
-        render_cell = DataTable._render_cell
+        render_cell = type(table)._render_cell
 
         def counting(self: DataTable[Any], row_index: int, *args: Any, **kwargs: Any) -> Any:
             rendered.append(row_index)
-            return render_cell(self, row_index, *args, **kwargs)
+            return render_cell(self, row_index, *args, **kwargs)  # type: ignore[arg-type]
 
         # DataTable's cell renderer is private; counting its calls is the only way to see
         # how much of the table a key press draws again.
         scrolled = table.scroll_offset.y
-        monkeypatch.setattr(DataTable, "_render_cell", counting)
+        monkeypatch.setattr(type(table), "_render_cell", counting)
         await pilot.press("j")
         await pilot.pause()
         assert table.position == 13 and table.scroll_offset.y == scrolled + 1
@@ -76,3 +76,31 @@ async def test_after_a_theme_change_the_queue_is_drawn_as_if_started_in_that_the
         await settle(pilot)
         await pilot.press("j")
         assert _rows(queue(fresh), 6) == toggled != before
+
+
+@pilot_test
+async def test_a_cell_is_drawn_as_datatable_draws_it() -> None:
+    """The queue renders a cell once per look and adds its place after (for mouse clicks):
+    segment for segment what DataTable's own renderer gives, cursor and hover included."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        await pilot.press("6")  # every conversation: Arabic, Persian, hostile names, each status
+        await settle(pilot)
+        assert table.row_count > 20
+        compared = 0
+        for row in range(table.row_count):
+            for column, spec in enumerate(table.ordered_columns):
+                width = spec.get_render_width(table)
+                for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
+                    ours = table._render_cell(row, column, table.rich_style, width, cursor, hover)
+                    theirs = DataTable._render_cell(
+                        table, row, column, table.rich_style, width, cursor, hover
+                    )
+                    assert ours == theirs, (row, column, cursor, hover)
+                    assert [s.style.meta for s in ours[0] if s.style] == [
+                        {"row": row, "column": column} for s in ours[0] if s.style
+                    ]
+                    compared += 1
+        assert compared == table.row_count * len(table.ordered_columns) * 4

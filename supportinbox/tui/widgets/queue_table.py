@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.padding import Padding
+from rich.segment import Segment
 from rich.style import Style
 from textual._types import SegmentLines
 from textual.binding import Binding
@@ -27,6 +29,7 @@ from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.renderables.styled import Styled
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -136,6 +139,7 @@ class QueueTable(DataTable[Content]):
         # Finished lines by what they show, not by where the cursor is (see _render_line);
         # made first because DataTable's constructor may already report a style update.
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
+        self._cells_by_value: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(4000)
         super().__init__(
             id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
         )
@@ -377,6 +381,7 @@ class QueueTable(DataTable[Content]):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # new theme or CSS: DataTable drops its own caches here too
+        self._cells_by_value.clear()
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
@@ -412,6 +417,75 @@ class QueueTable(DataTable[Content]):
         if hover_location.row != row_index:
             hover_location = _ELSEWHERE
         return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        # DataTable renders each cell of a new window through Rich (padding, styles, crop),
+        # keyed on its row: a view switch renders every visible cell anew. Most cells of
+        # the queue repeat (a status, an SLA level, a count, an age, an assignee), so a
+        # body cell is rendered once per look (text, styles, width, cursor, hover) and its
+        # row and column, which DataTable puts in the style for mouse clicks, are added
+        # after. What DataTable would draw is checked in tests/tui/test_queue_render.py.
+        if (
+            row_index < self.fixed_rows
+            or column_index < self.fixed_columns
+            or row_index < 0
+            or column_index < 0
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None or self.rows[row_key].height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._data[row_key].get(column_key)
+        if not isinstance(cell, Content):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            cell.plain,
+            tuple(cell.spans),
+            width,
+            base_style,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        lines = self._cells_by_value.get(key)
+        if lines is None:
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            lines = self.app.console.render_lines(
+                Styled(
+                    Padding(cell, (0, self.cell_padding)),
+                    pre_style=base_style + component_style,
+                    post_style=post_style,
+                ),
+                options,
+            )
+            self._cells_by_value[key] = lines
+        where = Style.from_meta({"row": row_index, "column": column_index})
+        return [
+            [Segment(text, style + where if style else where, control) for text, style, control in line]
+            for line in lines
+        ]
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         try:
