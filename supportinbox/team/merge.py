@@ -82,7 +82,9 @@ def merge(local: TeamState, base: TeamState, server: Resolution, me: str) -> Mer
         if remote_claim_changed:
             if remote.assigned_to and remote.assigned_to != me:
                 notices.append(Notice("teammate", remote.assigned_to, f"{remote.assigned_to} holds it now"))
-            elif remote.assigned_to == me and base.assigned_to is None and server.last_writer != me:
+            elif remote.assigned_to == me and server.last_writer != me:
+                # Also a hand-over from whoever held it before: the one place the new
+                # holder hears that it is theirs now.
                 notices.append(Notice("teammate", who, f"{who} assigned it to you"))
             elif remote.assigned_to is None and base.assigned_to:
                 notices.append(Notice("teammate", who, f"{base.assigned_to} no longer holds it"))

@@ -52,3 +52,23 @@ def test_every_hand_over_is_noted_and_counted_by_every_teammate(
         reasons = _reasons(capsys, mate, cid)
         assert "handed over 2×" in reasons, (mate.agent, reasons)
     assert carol.queue_row(cid)[0] == "carol"
+
+
+@pytest.mark.parametrize("mode", ["keywords", "folder"])
+def test_the_new_holder_hears_of_a_hand_over_at_their_next_sync(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Export to Excel fails")])
+    extra = 'team_state = "folder"' if mode == "folder" else ""
+    alice, bob = make_team(tmp_path, dovecot, None, agents=("alice", "bob"), extra=extra)
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "claim", cid).code == 0
+    assert "alice holds it now" in bob.cli(capsys, "sync").out
+
+    assert alice.cli(capsys, "assign", cid, "bob", "--note", "you know the export code").code == 0
+    synced = bob.cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    # Keywords do not say who wrote them (the state folder does): "alice" or "a teammate".
+    told = [line for line in synced.out.splitlines() if line.endswith(" assigned it to you")]
+    assert told and told[0].startswith(f"team: {cid} (Export to Excel fails): "), synced.out
+    assert bob.queue_row(cid)[0] == "bob"

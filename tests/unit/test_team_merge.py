@@ -88,3 +88,16 @@ def test_status_time_is_kept_by_claim_only_writes() -> None:
     assert claim.status_time(current) == "2026-11-26T04:00:00+00:00"
     close = change_from(TeamState("open"), TeamState("closed"), "2026-11-26T05:00:00+00:00")
     assert close.status_time(current) == "2026-11-26T05:00:00+00:00"
+
+
+def test_a_hand_over_from_the_holder_is_told_to_the_new_holder() -> None:
+    held = TeamState("open", None, "alice")
+    decision = merge(held, held, server(TeamState("open", None, "bob"), "alice"), "bob")
+    assert decision.state == TeamState("open", None, "bob") and decision.push is None
+    assert [n.text for n in decision.notices] == ["alice assigned it to you"]
+
+
+def test_taking_ones_own_claim_back_from_the_server_says_nothing() -> None:
+    held = TeamState("open", None, "alice")
+    decision = merge(held, held, server(TeamState("open", None, "bob"), "bob"), "bob")
+    assert decision.notices == []
