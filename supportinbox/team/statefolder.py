@@ -581,9 +581,13 @@ def append_state(
 
 
 def append_message(imap: IMAPClient, raw: bytes) -> None:
-    """APPEND one message to the state folder (created when missing)."""
+    """APPEND one message to the state folder (created when missing).
+
+    Filed as read, as notes are: another client sharing the mailbox would otherwise count
+    every claim and status change as new mail in the folder.
+    """
     folder = own_folder(imap, STATE_FOLDER)
     if not imap.folder_exists(folder):
         imap.create_folder(folder)
     leave_read_only(imap)
-    imap.append(folder, raw)
+    imap.append(folder, raw, flags=("\\Seen",))
