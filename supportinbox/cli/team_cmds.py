@@ -6,6 +6,8 @@ waits for the next sync. Mail-derived text is printed through ``one_line``/``cle
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -13,7 +15,7 @@ import click
 from supportinbox.app import team_actions
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.domain.safetext import one_line, safe_json
-from supportinbox.errors import NotFound, UserError
+from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, cached_registry
@@ -24,6 +26,18 @@ def _say(result: team_actions.ActionResult) -> None:
     click.echo(one_line(result.message))
 
 
+@contextmanager
+def _kept_here(done: str) -> Iterator[None]:
+    """The change is in the cache before the server is asked; when the login is refused it
+    stays there (the next sync shares it), so the error says that beside how to fix the login:
+    else the change is made again, and a note uploaded twice."""
+    try:
+        yield
+    except (AuthenticationFailed, CredentialsError) as exc:
+        said = f"{done} here only, not shared with the team: {exc.message}; the next sync shares it"
+        raise type(exc)(said) from None
+
+
 @cli.command()
 @click.argument("conversation_id")
 @click.option("--force", is_flag=True, help="Take it even if a teammate holds it.")
@@ -31,7 +45,8 @@ def _say(result: team_actions.ActionResult) -> None:
 def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Claim a conversation: teammates see you hold it, and their replies are held back."""
     try:
-        _say(team_actions.claim(obj.context(), conversation_id, force=force))
+        with _kept_here(f"{one_line(conversation_id, limit=40)} claimed"):
+            _say(team_actions.claim(obj.context(), conversation_id, force=force))
     except TeamConflict as exc:
         raise TeamConflict(f"{exc.message} (--force takes it anyway)", exc.holder) from None
 
@@ -43,7 +58,8 @@ def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
 def release(obj: CliContext, conversation_id: str, force: bool) -> None:
     """Give a claimed conversation back to the team."""
     try:
-        _say(team_actions.release(obj.context(), conversation_id, force=force))
+        with _kept_here(f"{one_line(conversation_id, limit=40)} released"):
+            _say(team_actions.release(obj.context(), conversation_id, force=force))
     except TeamConflict as exc:
         raise TeamConflict(f"{exc.message} (--force releases it anyway)", exc.holder) from None
 
@@ -60,8 +76,19 @@ def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None
     counted: the queue says "handed over 2×" (hand a customer over at most once).
     """
     from supportinbox.app import handover
+    from supportinbox.store.handovers import handover_count
 
-    _say(handover.assign(obj.context(), conversation_id, agent, note=note))
+    ctx = obj.context()
+    with _kept_here(f"{one_line(conversation_id, limit=40)} assigned to {one_line(agent, limit=64)}"):
+        result = handover.assign(ctx, conversation_id, agent, note=note)
+    _say(result)
+    handed = handover_count(ctx.db.conn, result.conversation_id)
+    if handed > 1:
+        click.echo(
+            f"supportinbox: warning: {result.conversation_id} has been handed over {handed}×: "
+            "hand a customer over at most once, to someone who can solve it",
+            err=True,
+        )
 
 
 _NOTE_TEMPLATE = (
@@ -81,7 +108,8 @@ def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
         if edited is None:
             raise UserError("no note written: nothing saved")
         text = "\n".join(line for line in edited.splitlines() if not line.startswith("#"))
-    _say(team_actions.add_note(obj.context(), conversation_id, text))
+    with _kept_here(f"note on {one_line(conversation_id, limit=40)} saved"):
+        _say(team_actions.add_note(obj.context(), conversation_id, text))
 
 
 @cli.command()

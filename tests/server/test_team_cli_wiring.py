@@ -163,3 +163,43 @@ def test_a_fresh_process_asks_the_team_before_any_send(
     assert retried.returncode == 10 and "bob claimed" in retried.stderr, retried.describe()
     assert cliproc.run_cli(alice.home, "sync").returncode == 0
     assert smtp_server.received == [] and _in_sent(dovecot) == []
+
+
+def test_with_a_wrong_password_a_team_change_says_it_is_kept_and_is_shared_once_fixed(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    right = account_toml(dovecot, agent="bob")
+    write_config(bob.home, right.replace("printf %s secret", "printf %s wrong"))
+
+    claimed = bob.cli(capsys, "claim", cid)
+    noted = bob.cli(capsys, "note", cid, "asked finance about the refund")
+    for done, what in ((claimed, f"{cid} claimed"), (noted, f"note on {cid} saved")):
+        assert done.code == 5 and done.out == ""
+        (line,) = done.err.splitlines()
+        assert line.startswith(f"supportinbox: {what} here only, not shared with the team: IMAP login ")
+        assert "check the password" in line and line.endswith("; the next sync shares it")
+
+    # Kept, not lost: once the password is right the next sync shares both, once.
+    write_config(bob.home, right)
+    assert bob.cli(capsys, "sync").code == 0
+    alice.sync()
+    assert alice.queue_row(cid)[0] == "bob"
+    shown = alice.cli(capsys, "show", cid)
+    assert shown.out.count("asked finance about the refund") == 1
+
+
+def test_a_second_hand_over_on_the_command_line_is_warned_about(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    first = alice.cli(capsys, "assign", cid, "bob")
+    assert first.code == 0 and first.err == ""
+    bob.sync()
+    second = bob.cli(capsys, "assign", cid, "alice")
+    assert second.code == 0
+    assert second.out == f"{cid} assigned to alice (shared with the team)\n"
+    assert second.err == (
+        f"supportinbox: warning: {cid} has been handed over 2×: "
+        "hand a customer over at most once, to someone who can solve it\n"
+    )
