@@ -6,15 +6,18 @@ forward goes out once and that the teammate sees who has it, and why, after thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label
 
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.handover import ForwardModal, HandOverModal
@@ -25,6 +28,10 @@ from tests.harness.team import app_account_and_bob
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, sharing, wait_until
 
 MID = "<tui-handover@customer.test>"
+
+
+def _held_by(app: SupportInboxApp, cid: str, agent: str) -> Callable[[], bool]:
+    return lambda: app.service.conversation(cid).summary.assigned_to == agent
 
 
 def _hint(modal: HandOverModal | ForwardModal, selector: str) -> str:
@@ -60,7 +67,9 @@ async def test_hand_over_key_names_the_teammate_counts_and_warns_the_second_time
         await settle(pilot)
         again = app.screen
         assert isinstance(again, HandOverModal)
-        assert "Already handed over 1×" in str(again.query_one("#handover-warning", Label).render())
+        warning = again.query_one("#handover-warning", Label)
+        assert "Already handed over 1×" in str(warning.render())
+        assert "to someone who can solve it." in str(warning.render())
         assert "Now with maya." in _hint(again, "#handover-hint")
         await pilot.press("escape")
         await settle(pilot)
@@ -167,3 +176,30 @@ async def test_forward_key_attaches_the_files_when_ticked(supportinbox_home: Pat
         (part,) = msg.iter_attachments()
         assert part.get_filename() == "invoice-2291.pdf"
         assert part.get_payload(decode=True).startswith(b"%PDF")  # type: ignore[union-attr]
+
+
+@pilot_test
+async def test_the_second_hand_over_warning_wraps_whole_in_a_small_terminal() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Audit log retention")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        for agent in ("maya", "sam"):
+            await pilot.press("greater_than_sign")
+            await settle(pilot)
+            assert isinstance(app.screen, HandOverModal)
+            await pilot.press(*agent, "enter", "enter")
+            await wait_until(pilot, _held_by(app, cid, agent))
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, HandOverModal)
+        warning = modal.query_one("#handover-warning", Label)
+        text = str(warning.render())
+        assert text.startswith("Already handed over 2×") and text.endswith("to someone who can solve it.")
+        # Every word is on screen: the label is no wider than the dialog and wraps onto lines.
+        dialog = warning.parent
+        assert isinstance(dialog, Widget)
+        assert warning.region.right <= dialog.content_region.right
+        assert warning.size.width * warning.size.height >= len(text)
