@@ -40,6 +40,8 @@ class Fetched:
     updated: int
     # Messages the server could not send, left there (one line each, for a warning).
     skipped: tuple[str, ...] = ()
+    # What teammates did that this agent must hear at once (one line each).
+    team: tuple[str, ...] = ()
 
 
 class Mailbox(Protocol):
@@ -94,10 +96,18 @@ class ServerMailbox:
 
     def fetch(self, ctx: AccountContext, progress: FetchProgress) -> Fetched:
         from supportinbox.app import sync
+        from supportinbox.team.hook import TeamSyncHook
 
-        result = sync.fetch(ctx, progress=progress, hooks=self._hooks())
+        hooks = self._hooks()
+        result = sync.fetch(ctx, progress=progress, hooks=hooks)
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
-        return Fetched(result.new, result.updated, skipped)
+        team = tuple(
+            one_line(event.text, limit=200)
+            for hook in hooks
+            if isinstance(hook, TeamSyncHook)
+            for event in hook.for_me(ctx.db)
+        )
+        return Fetched(result.new, result.updated, skipped, team)
 
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks

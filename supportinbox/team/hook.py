@@ -45,6 +45,7 @@ from supportinbox.team.store import (
     base_states,
     cached_conversations,
     conversation_ref,
+    held_by,
     local_states,
     local_updated_at,
     set_base,
@@ -82,9 +83,19 @@ class TeamSyncHook:
         self.events: list[TeamEvent] = []
         self.problems: list[str] = []
         self.mode: str | None = None
+        self._held: set[str] = set()  # what this agent held when the sync began
 
     def before(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
-        """Nothing: local changes are pushed after the sync, against fresh server flags."""
+        """Note what this agent holds (local changes are pushed after the sync, against fresh
+        server flags)."""
+        self._held = held_by(db.conn, self.account.agent)
+
+    def for_me(self, db: Database) -> list[TeamEvent]:
+        """This sync's events the agent must hear at once, not only find in the log: those on
+        conversations they held or hold now (a note, a reply sent anyway, a hand-over to them,
+        a claim taken away) and every conflict."""
+        mine = self._held | held_by(db.conn, self.account.agent)
+        return [e for e in self.events if e.kind == "conflict" or e.conversation_id in mine]
 
     def after(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         """Exchange notes and merge the shared state of every conversation."""

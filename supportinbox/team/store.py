@@ -189,6 +189,12 @@ def local_states(conn: sqlite3.Connection) -> dict[str, TeamState]:
     }
 
 
+def held_by(conn: sqlite3.Connection, agent: str) -> set[str]:
+    """The conversations ``agent`` holds in the cache."""
+    rows = conn.execute("SELECT conversation_id FROM conversation_state WHERE assigned_to = ?", (agent,))
+    return {str(r[0]) for r in rows}
+
+
 def base_states(conn: sqlite3.Connection) -> dict[str, TeamState]:
     return {
         str(r[0]): TeamState(r[1], r[2], r[3])

@@ -49,6 +49,7 @@ CLOCK_SECONDS = 30.0
 PUSH_DELAY_SECONDS = 1.5  # after a read-state change, before it is sent to the server
 # How often the outbox is looked at for changes made elsewhere (the command line, a cron sync).
 OUTBOX_POLL_SECONDS = 2.0
+TEAM_LINES = 4  # teammates' changes said in one toast after a sync (the rest: team status)
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,11 @@ class SupportInboxApp(App[None]):
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
         self._skipped = outcome.skipped
         self.refresh_views()
+        if outcome.team:
+            said = list(outcome.team[:TEAM_LINES])
+            if len(outcome.team) > TEAM_LINES:
+                said.append(f"and {len(outcome.team) - TEAM_LINES} more: supportinbox team status")
+            self.notify("\n".join(said), title="Teammates", timeout=20)
         if outcome.notice and outcome.notice_warns:
             self.notify(outcome.notice, title="Outbox", markup=False, severity="warning", timeout=30)
         elif outcome.notice:

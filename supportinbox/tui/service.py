@@ -72,6 +72,8 @@ class SyncOutcome:
     skipped: tuple[str, ...] = ()
     notice: str = ""
     notice_warns: bool = False  # a reply did not go out: said louder and longer
+    # What teammates did to conversations this agent holds or held, and conflicts.
+    team: tuple[str, ...] = ()
 
 
 class InboxService:
@@ -666,7 +668,9 @@ class InboxService:
         finally:
             with self._touched_lock:
                 self._touched = None
-        return SyncOutcome(summary, utcnow_iso(), skipped=result.skipped, notice=notice, notice_warns=warns)
+        return SyncOutcome(
+            summary, utcnow_iso(), skipped=result.skipped, notice=notice, notice_warns=warns, team=result.team
+        )
 
     def _changed_meanwhile(self) -> set[str]:
         """The conversations changed here since the sync began (and stop collecting them)."""

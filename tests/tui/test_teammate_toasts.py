@@ -1,0 +1,83 @@
+"""What a teammate does to a conversation one holds is said in a toast after the sync, not
+only found by opening it: a hand-over to one, a teammate's note (a reply sent anyway leaves
+one), and conflicts. Teammates' text is shown as typed, never read as markup or escapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets._toast import Toast
+
+from supportinbox.app import team_actions
+from supportinbox.config import load_config
+from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.factory import build_app
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+from tests.harness.team import app_account_and_bob
+from tests.tui.support import SIZE, pilot_test, wait_until
+
+MID = "<tui-toast@customer.test>"
+OTHER = "<tui-toast-other@customer.test>"
+HOSTILE = "Careful [bold red]x[/] \x1b]52;c;Zm9v\x07end \u202ereversed\u202c [@click=app.quit]q[/]"
+
+
+def _team_toasts(app: SupportInboxApp) -> list[str]:
+    return [str(n.message) for n in app._notifications if n.title == "Teammates"]
+
+
+def _synced(app: SupportInboxApp) -> bool:
+    return app.sync_status.last_sync is not None and not app.sync_status.syncing
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_hand_over_and_a_teammates_note_on_ones_conversation_are_toasted_inert(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    append(dovecot, [make_message(sender="Ann <ann@customer.test>", subject="Other one", message_id=OTHER)])
+    bob.sync()
+    other = bob.conversation_of(OTHER)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        assert _team_toasts(app) == []
+
+        assert team_actions.claim(bob.ctx(), cid).online
+        assert team_actions.assign(bob.ctx(), cid, "alice", note="you know the export code").online
+        assert team_actions.add_note(bob.ctx(), cid, HOSTILE).online
+        assert team_actions.add_note(bob.ctx(), other, "not alice's business").online
+        await pilot.press("s")
+        await wait_until(pilot, lambda: bool(_team_toasts(app)))
+        await pilot.pause()
+
+        (said,) = _team_toasts(app)
+        lines = said.splitlines()
+        assert any(
+            line.startswith(f"{cid} (Export fails): ") and "assigned it to you" in line for line in lines
+        )
+        assert (
+            f"{cid} (Export fails): bob added a note: Handed over to alice by bob: you know the export code"
+            in lines
+        )
+        assert (
+            f"{cid} (Export fails): bob added a note: Careful [bold red]x[/] end reversed "
+            "[@click=app.quit]q[/]" in lines
+        )
+        assert "not alice's business" not in said
+        assert "\x1b" not in said and "\u202e" not in said
+        # On screen as typed: the toast widget shows the brackets, and the app still runs.
+        shown = "".join(str(toast.render()) for toast in app.screen.query(Toast))
+        assert "[bold red]x[/]" in shown and "[@click=app.quit]q[/]" in shown
+        assert app.is_running
+
+        # A teammate taking it away is said too (after the sync it is no longer ours).
+        assert team_actions.claim(bob.ctx(), cid, force=True).online
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(_team_toasts(app)) == 2)
+        assert _team_toasts(app)[1] == f"{cid} (Export fails): bob holds it now"
