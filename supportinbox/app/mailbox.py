@@ -129,10 +129,12 @@ class ServerMailbox:
             except TeamConflict:
                 raise
             except UserError as exc:
-                return f"not shared yet ({one_line(exc.message, limit=80)}): the next sync shares it"
+                # Whole: a login refused says how to fix it at its end.
+                why = one_line(exc.message, limit=240)
+                return f"Not shared with the team yet ({why}): the next sync shares it."
         if state.online and notes.online:
             return ""
-        return "not shared yet (server unreachable): the next sync shares it"
+        return "Not shared with the team yet (the server is unreachable): the next sync shares it."
 
     def push_changes(self) -> bool:
         """Send queued flag changes to the server now (quietly kept for the next sync if it fails)."""

@@ -14,6 +14,7 @@ from supportinbox.sync.engine import SyncEngine
 from supportinbox.sync.hooks import default_hooks
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.widgets.thread_view import NoteBlock
 from tests.conftest import account_toml, write_config
@@ -59,7 +60,8 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.status == "pending")
         await wait_until(pilot, lambda: not sharing(app))
         await pilot.pause()
-        assert any("the next sync shares it" in n.message for n in app._notifications)
+        said = "Not shared with the team yet (the server is unreachable): the next sync shares it."
+        assert said in [n.message for n in app._notifications]
 
     bob.sync()
     assert bob.queue_row(cid) == (None, "open")  # nothing reached the server while offline
@@ -73,3 +75,30 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
     assert bob.queue_row(cid) == (None, "pending")
     notes = bob.db.conn.execute("SELECT author, body FROM notes WHERE conversation_id = ?", (cid,)).fetchall()
     assert [(r[0], r[1]) for r in notes] == [("alice", "Asked engineering, waiting")]
+
+
+@pilot_test
+async def test_a_claim_refused_by_the_login_says_how_to_fix_it_and_is_kept(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Export broken", message_id=MID)
+    cid, bob = app_account_and_bob(supportinbox_home, tmp_path, dovecot, message, MID)
+    right = account_toml(dovecot, extra=IDLE_OFF)
+    write_config(supportinbox_home, right.replace("printf %s secret", "printf %s wrong"))
+
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))  # "Login failed"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: queue(app).current is not None)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "alice")
+        await wait_until(pilot, lambda: not sharing(app))
+        await pilot.pause()
+        said = [n.message for n in app._notifications if n.message.startswith("Not shared")]
+        assert len(said) == 1
+        assert said[0].startswith("Not shared with the team yet (IMAP login as 'support' on 127.0.0.1:")
+        assert said[0].endswith("or password_command of [accounts.support]): the next sync shares it.")
+
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "open")  # kept here, not on the server
