@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 from textual.widgets._toast import Toast
 
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.modals import ErrorModal
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.team import app_account_and_bob
@@ -81,3 +83,31 @@ async def test_a_hand_over_and_a_teammates_note_on_ones_conversation_are_toasted
         await pilot.press("s")
         await wait_until(pilot, lambda: len(_team_toasts(app)) == 2)
         assert _team_toasts(app)[1] == f"{cid} (Export fails): bob holds it now"
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_claim_a_teammate_made_first_is_not_left_to_undo(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Chen <chen@lotus-trade.test>", subject="Refund twice", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        # Bob's claim reaches the server before this app hears of it: both pressed at once.
+        assert team_actions.claim(bob.ctx(), cid).online
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        modal = app.screen
+        assert isinstance(modal, ErrorModal)
+        said = str(modal.query_one(".dialog-body", Static).render())
+        assert said.startswith("Your change was not taken: bob holds this conversation")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
+        await pilot.press("u")
+        await pilot.pause()
+        assert app._notifications and str(list(app._notifications)[-1].message) == "Nothing to undo."
+        assert app.service.conversation(cid).summary.assigned_to == "bob"

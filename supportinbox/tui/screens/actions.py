@@ -327,7 +327,17 @@ class ConversationActions(AppScreen):
         if worker.group not in ("change", "share"):
             return
         if event.state == WorkerState.ERROR:
-            self.inbox_app.worker_failed(worker)
+            from supportinbox.team.server import TeamConflict  # loaded by the share that failed
+
+            error = worker.error
+            if worker.group == "share" and isinstance(error, TeamConflict):
+                # A teammate's claim the server had and this cache did not (both pressed at
+                # once): the change just toasted did not stand, so it has nothing to undo.
+                self._undo = None
+                message = f"Your change was not taken: {error.message}"
+                self.inbox_app.show_error(TeamConflict(message, error.holder))
+            else:
+                self.inbox_app.worker_failed(worker)
             if worker.group == "share":
                 self.inbox_app.refresh_views()  # a teammate's claim found meanwhile is shown
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Change):
