@@ -10,7 +10,16 @@ from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from supportinbox.tui.screens.search import SearchScreen
 from supportinbox.tui.widgets.junk_list import JunkList
-from tests.tui.support import SIZE, demo_app, first_conversation, pilot_test, queue, select_subject, settle
+from tests.tui.support import (
+    SIZE,
+    demo_app,
+    first_conversation,
+    pilot_test,
+    queue,
+    select_subject,
+    settle,
+    wait_until,
+)
 
 
 def _status(app: object, conversation_id: str) -> str:
@@ -113,6 +122,30 @@ async def test_claim_sets_the_owner_and_undo_releases_it() -> None:
         await pilot.press("u")
         await settle(pilot)
         assert app.service.conversation(target.id).summary.assigned_to is None
+
+
+@pilot_test
+async def test_claim_key_on_ones_own_claim_gives_it_back_and_undo_takes_it_again() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to == "alex")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to is None)
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        assert said[-1].startswith("Released: ") and said[-1].endswith("(u to undo)")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to == "alex")
+        # The undo itself is not undone by the next u.
+        await pilot.press("u")
+        await pilot.pause()
+        assert str(list(app._notifications)[-1].message) == "Nothing to undo."
+        assert app.service.conversation(target.id).summary.assigned_to == "alex"
 
 
 @pilot_test

@@ -63,7 +63,14 @@ class ConversationActions(AppScreen):
         Binding("f", "followup", "Follow up", show=False, id="followup", tooltip="Bring it back at a time"),
         Binding("i", "customer", "Customer", show=False, id="customer", tooltip="The customer's history"),
         Binding("t", "tags", "Tags", show=False, id="tags", tooltip="Add or remove tags"),
-        Binding("a", "claim", "Claim", show=False, id="claim", tooltip="Take this conversation"),
+        Binding(
+            "a",
+            "claim",
+            "Claim/release",
+            show=False,
+            id="claim",
+            tooltip="Take this conversation, or give yours back",
+        ),
         Binding(
             "greater_than_sign",
             "hand_over",
@@ -181,13 +188,19 @@ class ConversationActions(AppScreen):
         service = self.inbox_app.service
         subject = one_line(summary.subject, limit=40)
 
-        def undo() -> Change:
-            return Change(f"{service.release(summary.id)}: {subject}", share=summary.id)
+        def release(undo: Callable[[], Change] | None) -> Change:
+            said = f"{service.release(summary.id)}: {subject}" + (" (u to undo)" if undo else "")
+            return Change(said, undo, share=summary.id)
 
-        def apply() -> Change:
-            return Change(f"{service.claim(summary.id)}: {subject} (u to undo)", undo, share=summary.id)
+        def claim(undo: Callable[[], Change] | None) -> Change:
+            said = f"{service.claim(summary.id)}: {subject}" + (" (u to undo)" if undo else "")
+            return Change(said, undo, share=summary.id)
 
-        self._change(apply)
+        if summary.assigned_to == service.account.agent:
+            # One's own claim is given back to the team (the app's one way to release it).
+            self._change(lambda: release(lambda: claim(None)))
+        else:
+            self._change(lambda: claim(lambda: release(None)))
 
     def action_hand_over(self) -> None:
         summary = self._target()
