@@ -101,3 +101,15 @@ def test_taking_ones_own_claim_back_from_the_server_says_nothing() -> None:
     held = TeamState("open", None, "alice")
     decision = merge(held, held, server(TeamState("open", None, "bob"), "bob"), "bob")
     assert decision.notices == []
+
+
+def test_a_teammates_snooze_is_told_with_a_readable_time() -> None:
+    snoozed = TeamState("snoozed", "2026-12-07T02:10:00+00:00", None)
+    decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
+    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 02:10 UTC"]
+
+
+def test_a_snooze_time_with_an_offset_is_told_in_utc() -> None:
+    snoozed = TeamState("snoozed", "2026-12-07T03:10:00+01:00", None)
+    decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
+    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 02:10 UTC"]
