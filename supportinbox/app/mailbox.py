@@ -42,6 +42,8 @@ class Fetched:
     skipped: tuple[str, ...] = ()
     # What teammates did that this agent must hear at once (one line each).
     team: tuple[str, ...] = ()
+    # Everything teammates did, by conversation (for a reply being written to one of them).
+    teammates: tuple[tuple[str | None, str], ...] = ()
 
 
 class Mailbox(Protocol):
@@ -101,13 +103,12 @@ class ServerMailbox:
         hooks = self._hooks()
         result = sync.fetch(ctx, progress=progress, hooks=hooks)
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
-        team = tuple(
-            one_line(event.text, limit=200)
-            for hook in hooks
-            if isinstance(hook, TeamSyncHook)
-            for event in hook.for_me(ctx.db)
-        )
-        return Fetched(result.new, result.updated, skipped, team)
+        team_hook = next((hook for hook in hooks if isinstance(hook, TeamSyncHook)), None)
+        if team_hook is None:
+            return Fetched(result.new, result.updated, skipped)
+        team = tuple(one_line(event.text, limit=200) for event in team_hook.for_me(ctx.db))
+        teammates = tuple((e.conversation_id, one_line(e.text, limit=200)) for e in team_hook.events)
+        return Fetched(result.new, result.updated, skipped, team, teammates)
 
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks

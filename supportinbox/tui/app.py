@@ -275,11 +275,28 @@ class SupportInboxApp(App[None]):
             if len(outcome.team) > TEAM_LINES:
                 said.append(f"and {len(outcome.team) - TEAM_LINES} more: supportinbox team status")
             self.notify("\n".join(said), title="Teammates", timeout=20)
+        self._warn_replies_being_written(outcome)
         if outcome.notice and outcome.notice_warns:
             self.notify(outcome.notice, title="Outbox", markup=False, severity="warning", timeout=30)
         elif outcome.notice:
             self.notify(outcome.notice, title="Outbox", markup=False)
         self._sync_if_asked()
+
+    def _warn_replies_being_written(self, outcome: SyncOutcome) -> None:
+        """A teammate claimed, closed or answered a conversation one is writing a reply to."""
+        from supportinbox.tui.screens.editor import ReplyEditorScreen
+        from supportinbox.tui.screens.reply import TemplatePickerScreen
+
+        writing = {s.draft.conversation_id for s in self.screen_stack if isinstance(s, ReplyEditorScreen)}
+        writing |= {s.conversation_id for s in self.screen_stack if isinstance(s, TemplatePickerScreen)}
+        said = [text for cid, text in outcome.teammates if cid in writing and text not in outcome.team]
+        if said:
+            said = said[:TEAM_LINES]
+            said.append(
+                "Your reply is checked again when you send it: if they hold or closed the "
+                "conversation, it waits in the outbox until you send it anyway."
+            )
+            self.notify("\n".join(said), title="While you write", severity="warning", timeout=20)
 
     def _sync_if_asked(self) -> None:
         if self._sync_again and not self.sync_status.syncing:

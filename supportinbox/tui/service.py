@@ -74,6 +74,7 @@ class SyncOutcome:
     notice_warns: bool = False  # a reply did not go out: said louder and longer
     # What teammates did to conversations this agent holds or held, and conflicts.
     team: tuple[str, ...] = ()
+    teammates: tuple[tuple[str | None, str], ...] = ()  # all they did, by conversation
 
 
 class InboxService:
@@ -669,7 +670,13 @@ class InboxService:
             with self._touched_lock:
                 self._touched = None
         return SyncOutcome(
-            summary, utcnow_iso(), skipped=result.skipped, notice=notice, notice_warns=warns, team=result.team
+            summary,
+            utcnow_iso(),
+            skipped=result.skipped,
+            notice=notice,
+            notice_warns=warns,
+            team=result.team,
+            teammates=result.teammates,
         )
 
     def _changed_meanwhile(self) -> set[str]:

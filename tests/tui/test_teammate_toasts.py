@@ -15,10 +15,11 @@ from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.modals import ErrorModal
+from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, pilot_test, wait_until
+from tests.tui.support import SIZE, pilot_test, select_subject, wait_until
 
 MID = "<tui-toast@customer.test>"
 OTHER = "<tui-toast-other@customer.test>"
@@ -111,3 +112,36 @@ async def test_a_claim_a_teammate_made_first_is_not_left_to_undo(
         await pilot.pause()
         assert app._notifications and str(list(app._notifications)[-1].message) == "Nothing to undo."
         assert app.service.conversation(cid).summary.assigned_to == "bob"
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_claim_made_while_one_writes_a_reply_to_it_is_said_at_once(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    append(dovecot, [make_message(sender="Ann <ann@customer.test>", subject="Other one", message_id=OTHER)])
+    bob.sync()
+    other = bob.conversation_of(OTHER)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        await select_subject(pilot, "Export fails")  # nobody holds it
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "reply-editor")
+
+        assert team_actions.claim(bob.ctx(), cid).online  # bob takes it meanwhile...
+        assert team_actions.claim(bob.ctx(), other).online  # ...and another one
+        app.action_sync()
+        await wait_until(pilot, lambda: any(n.title == "While you write" for n in app._notifications))
+        (said,) = [str(n.message) for n in app._notifications if n.title == "While you write"]
+        lines = said.splitlines()
+        assert lines[0] == f"{cid} (Export fails): bob holds it now"
+        assert lines[1].startswith("Your reply is checked again when you send it")
+        assert len(lines) == 2 and "Other one" not in said
+        assert app.screen.id == "reply-editor"  # nothing written is lost
