@@ -79,9 +79,18 @@ def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None
     from supportinbox.store.handovers import handover_count
 
     ctx = obj.context()
+    seen = set(known_agents(ctx.db.conn)) | set(ctx.account.agents) | {ctx.account.agent}
     with _kept_here(f"{one_line(conversation_id, limit=40)} assigned to {one_line(agent, limit=64)}"):
         result = handover.assign(ctx, conversation_id, agent, note=note)
     _say(result)
+    if agent.strip() not in seen:
+        # Said, not refused: a new teammate has left no trace yet. A typo gives it to nobody.
+        names = ", ".join(sorted(one_line(a, limit=30) for a in seen))
+        click.echo(
+            f"supportinbox: warning: no agent {one_line(agent, limit=64)!r} was seen on this mailbox "
+            f"before ({names}): if that is a typo, assign it again to the right name",
+            err=True,
+        )
     handed = handover_count(ctx.db.conn, result.conversation_id)
     if handed > 1:
         click.echo(

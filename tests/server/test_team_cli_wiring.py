@@ -194,7 +194,7 @@ def test_a_second_hand_over_on_the_command_line_is_warned_about(
 ) -> None:
     alice, bob, cid = _team(tmp_path, dovecot, None)
     first = alice.cli(capsys, "assign", cid, "bob")
-    assert first.code == 0 and first.err == ""
+    assert first.code == 0 and "handed over" not in first.err
     bob.sync()
     second = bob.cli(capsys, "assign", cid, "alice")
     assert second.code == 0
@@ -203,3 +203,19 @@ def test_a_second_hand_over_on_the_command_line_is_warned_about(
         f"supportinbox: warning: {cid} has been handed over 2×: "
         "hand a customer over at most once, to someone who can solve it\n"
     )
+
+
+def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    assert bob.cli(capsys, "note", cid, "I know this customer").code == 0  # bob leaves a trace
+    alice.sync()
+    typo = alice.cli(capsys, "assign", cid, "bobb")
+    assert typo.code == 0 and typo.out == f"{cid} assigned to bobb (shared with the team)\n"
+    assert typo.err == (
+        "supportinbox: warning: no agent 'bobb' was seen on this mailbox before (alice, bob): "
+        "if that is a typo, assign it again to the right name\n"
+    )
+    fixed = alice.cli(capsys, "assign", cid, "bob")
+    assert fixed.code == 0 and "no agent" not in fixed.err

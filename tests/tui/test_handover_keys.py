@@ -203,3 +203,40 @@ async def test_the_second_hand_over_warning_wraps_whole_in_a_small_terminal() ->
         assert isinstance(dialog, Widget)
         assert warning.region.right <= dialog.content_region.right
         assert warning.size.width * warning.size.height >= len(text)
+
+
+@pilot_test
+async def test_a_name_never_seen_on_the_mailbox_asks_for_a_second_enter() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Audit log retention")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, HandOverModal)
+        await pilot.press(*"mayaa", "enter")
+        await settle(pilot)
+        assert app.screen is modal and modal.focused is modal.query_one("#handover-agent", Input)
+        assert _hint(modal, "#handover-hint") == (
+            "mayaa has not been seen on this mailbox (teammates: maya, sam): "
+            "Enter again hands over to them anyway."
+        )
+        # Corrected, it goes through at once; the unseen name would have needed the second Enter.
+        modal.query_one("#handover-agent", Input).value = "maya"
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, _held_by(app, cid, "maya"))
+
+
+@pilot_test
+async def test_a_new_teammates_name_goes_through_with_the_second_enter() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Audit log retention")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        await pilot.press(*"noor", "enter", "enter", *"starts today", "enter")
+        await wait_until(pilot, _held_by(app, cid, "noor"))

@@ -51,6 +51,7 @@ class HandOverModal(ModalScreen[HandOver | None]):
         self._teammates = teammates
         self._holder = holder
         self._handed = handed
+        self._unseen_ok = ""  # a name seen nowhere on this mailbox, confirmed with a second Enter
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -98,6 +99,17 @@ class HandOverModal(ModalScreen[HandOver | None]):
         agent = self.query_one("#handover-agent", Input).value.strip()
         if not is_agent_name(agent):
             self._say("Type a teammate's name (letters, digits, . _ -).")
+            self.query_one("#handover-agent", Input).focus()
+            return None
+        seen = {t.casefold() for t in self._teammates}
+        if seen and agent.casefold() not in seen and agent != self._unseen_ok:
+            # A typo would give the customer to nobody (and fixing it costs a second hand-over).
+            self._unseen_ok = agent
+            known = ", ".join(one_line(t, limit=30) for t in self._teammates[:8])
+            self._say(
+                f"{one_line(agent, limit=30)} has not been seen on this mailbox (teammates: {known}): "
+                "Enter again hands over to them anyway."
+            )
             self.query_one("#handover-agent", Input).focus()
             return None
         return agent
