@@ -283,7 +283,7 @@ class SupportInboxApp(App[None]):
         self._sync_if_asked()
 
     def _warn_replies_being_written(self, outcome: SyncOutcome) -> None:
-        """A teammate claimed, closed or answered a conversation one is writing a reply to."""
+        """Say what a teammate did (a claim, a close, a note) to a conversation one is writing a reply to."""
         from supportinbox.tui.screens.editor import ReplyEditorScreen
         from supportinbox.tui.screens.reply import TemplatePickerScreen
 
