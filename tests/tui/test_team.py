@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
@@ -86,6 +86,8 @@ async def test_replying_to_a_teammates_conversation_warns_before_writing(
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "To the outbox in" in _text(app, "#undo-left"))
         assert "bob holds this conversation" in _text(app, "#undo-left")
+        title = str(app.screen.query_one(".dialog-title", Label).render())
+        assert title == "To the outbox: the reply to Ann <ann@customer.test>"
         await pilot.press("u")
 
 

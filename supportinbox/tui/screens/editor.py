@@ -68,8 +68,10 @@ class UndoModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
+            # Held for a teammate it is not being sent: the title says where it goes instead.
+            title = "To the outbox: the reply to" if self._held_for else "Sending to"
             yield Label(
-                safe.line(f"Sending to {one_line(self._recipient)}", style="bold"), classes="dialog-title"
+                safe.line(f"{title} {one_line(self._recipient)}", style="bold"), classes="dialog-title"
             )
             yield ProgressBar(total=self._total, show_eta=False, show_percentage=False, id="undo-bar")
             yield Static(id="undo-left", classes="dialog-body")
