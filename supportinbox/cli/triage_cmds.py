@@ -332,11 +332,12 @@ def mark(obj: CliContext, conversation_id: str, state: str) -> None:
 @click.option("--wide", is_flag=True, help="Show every cell in full, wrapping long ones.")
 @pass_ctx
 def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool, wide: bool) -> None:
-    """Search subjects, senders and bodies; filters: from:ADDR status:S is:urgent is:unread."""
+    """Search subjects, senders and bodies; filters: from:ADDR status:S owner:AGENT (me, nobody)
+    is:urgent is:unread."""
     _, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
-    rows = store.search(db, " ".join(query), limit=limit, now=now)
+    rows = store.search(db, " ".join(query), limit=limit, now=now, me=account.agent)
     if as_json:
         _echo_json([r.to_json() for r in rows])
         return

@@ -399,10 +399,16 @@ class SearchQuery:
     urgent: bool
     unread: bool
     tags: tuple[str, ...] = ()
+    # Who holds it: agent names, NOBODY for unclaimed, ME for the searching agent.
+    owners: tuple[str, ...] = ()
+
+
+NOBODY = "nobody"
+ME = "me"
 
 
 def parse_query(text: str) -> SearchQuery:
-    """Split ``text`` into free-text terms and ``from:``/``status:``/``is:`` filters."""
+    """Split ``text`` into free-text terms and ``from:``/``status:``/``owner:``/``is:`` filters."""
     try:
         words = shlex.split(text)
     except ValueError:
@@ -411,12 +417,15 @@ def parse_query(text: str) -> SearchQuery:
     senders: list[str] = []
     statuses: list[str] = []
     tags: list[str] = []
+    owners: list[str] = []
     urgent = unread = False
     for word in words:
         key, sep, value = word.partition(":")
         key = key.lower()
         if sep and key == "from" and value:
             senders.append(value.lower())
+        elif sep and key == "owner" and value:
+            owners.append(value.lower() if value.lower() in (NOBODY, ME) else value)
         elif sep and key == "status" and value:
             if value.lower() not in (*QUEUE_STATUSES, "all"):
                 raise UserError(f"unknown status in {word!r}: use one of {', '.join(QUEUE_STATUSES)}")
@@ -436,7 +445,9 @@ def parse_query(text: str) -> SearchQuery:
                 raise UserError(f"unknown filter {word!r}: use is:urgent or is:unread")
         elif word.strip():
             terms.append(word)
-    return SearchQuery(tuple(terms), tuple(senders), tuple(statuses), urgent, unread, tuple(tags))
+    return SearchQuery(
+        tuple(terms), tuple(senders), tuple(statuses), urgent, unread, tuple(tags), tuple(owners)
+    )
 
 
 def fts_expression(terms: Sequence[str]) -> str:
@@ -458,7 +469,7 @@ def _like(value: str) -> str:
 
 
 def search(
-    db: Database, query: str, *, limit: int = 50, now: datetime | None = None
+    db: Database, query: str, *, limit: int = 50, now: datetime | None = None, me: str | None = None
 ) -> list[ConversationSummary]:
     """Conversations matching ``query``, most urgent first.
 
@@ -466,7 +477,8 @@ def search(
     matches the customer's address or name, ``status:open`` the status, ``is:urgent``
     urgent conversations and incidents (what the problem is, not how long it has waited:
     a routine question past its SLA is not urgent), ``is:unread`` unread customer
-    messages, ``tag:billing`` conversations with that tag.
+    messages, ``tag:billing`` conversations with that tag, ``owner:bob`` those bob holds
+    (``owner:me``: the agent ``me``; ``owner:nobody``: unclaimed ones).
     """
     moment = now_utc(now)
     apply_clock(db, moment)
@@ -494,9 +506,18 @@ def search(
     for tag in parsed.tags:
         where.append("c.id IN (SELECT conversation_id FROM tags WHERE tag = ?)")
         params.append(tag)
+    for owner in parsed.owners:
+        if owner == NOBODY:
+            where.append("(c.assigned_to IS NULL OR c.assigned_to = '')")
+            continue
+        if owner == ME and not me:
+            raise UserError("owner:me needs this account's agent name: set agent in the account's config")
+        where.append("c.assigned_to = ?")
+        params.append(me if owner == ME else owner)
     if not where:
         raise UserError(
-            "nothing to search for: give words, from:ADDRESS, status:STATUS, tag:TAG, is:urgent or is:unread"
+            "nothing to search for: give words, from:ADDRESS, status:STATUS, tag:TAG, owner:AGENT, "
+            "is:urgent or is:unread"
         )
     columns = queue_columns("c.")
     try:

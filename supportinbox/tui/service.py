@@ -221,8 +221,10 @@ class InboxService:
         return customer_profile(self.reader, email, by_domain=by_domain, now=self._read_clock())
 
     def search(self, query: str, limit: int = 200) -> list[ConversationSummary]:
-        """Conversations matching ``query`` (words, from:, status:, is:urgent, is:unread)."""
-        return conversations.search(self.reader, query, limit=limit, now=self._read_clock())
+        """Conversations matching ``query`` (words, from:, status:, owner:, is:urgent, is:unread)."""
+        return conversations.search(
+            self.reader, query, limit=limit, now=self._read_clock(), me=self.account.agent
+        )
 
     def search_fresh(self, query: str, limit: int = 200) -> list[ConversationSummary]:
         """:meth:`search` for a worker thread, on its own connection.
@@ -236,7 +238,7 @@ class InboxService:
         if previous is not None:
             previous.conn.interrupt()
         try:
-            return conversations.search(db, query, limit=limit, now=self._read_clock())
+            return conversations.search(db, query, limit=limit, now=self._read_clock(), me=self.account.agent)
         finally:
             with self._search_lock:
                 if self._searching is db:

@@ -433,6 +433,16 @@ def test_assignment_filters(db: Database) -> None:
     cv.reapply_state(db, [mine], NOW)
     assert queue_ids(db, assigned_to="alice") == ["Mine"]
     assert queue_ids(db, unassigned=True) == ["Nobody's"]
+    # The same in a search (the app's only way to list one's own conversations).
+    subjects = lambda q, me=None: sorted(c.subject for c in cv.search(db, q, now=NOW, me=me))  # noqa: E731
+    assert subjects("owner:alice") == ["Mine"]
+    assert subjects("owner:me", "alice") == ["Mine"]
+    assert subjects("owner:me", "bob") == []
+    assert subjects("owner:nobody") == ["Nobody's"]
+    assert subjects("owner:Alice") == []  # agent names are exact
+    assert subjects("owner:alice mine") == ["Mine"]
+    with pytest.raises(UserError, match="owner:me needs"):
+        cv.search(db, "owner:me")
 
 
 def test_breached_sla_ranks_above_a_warning(db: Database) -> None:

@@ -240,3 +240,23 @@ async def test_hostile_message_renders_inert() -> None:
         assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
         assert "[link=https://evil.example]Verify now[/link]" in shown
         assert clean("../../.bashrc") in shown
+
+
+@pilot_test
+async def test_search_owner_me_lists_the_conversations_one_holds() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to == "alex")
+        await pilot.press("slash")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"owner:me")
+        await settle(pilot)
+        rows = queue(app)._rows
+        assert target.id in {r.id for r in rows}
+        assert {r.assigned_to for r in rows} == {"alex"}  # the demo's others hold theirs

@@ -1,4 +1,4 @@
-"""``/``: search the cache as you type (words, from:, status:, is:urgent, is:unread)."""
+"""``/``: search the cache as you type (words, from:, status:, owner:, is:urgent, is:unread)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class SearchScreen(ConversationActions):
         service = self.inbox_app.service
         yield Input(
             self._query,
-            placeholder="search: words, from:anna, status:closed, is:urgent, is:unread",
+            placeholder="search: words, from:anna, status:closed, owner:me, is:urgent, is:unread",
             id="search-box",
         )
         yield Static(id="search-hint")
