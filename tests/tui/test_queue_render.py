@@ -104,3 +104,19 @@ async def test_a_cell_is_drawn_as_datatable_draws_it() -> None:
                     ]
                     compared += 1
         assert compared == table.row_count * len(table.ordered_columns) * 4
+
+
+@pilot_test
+async def test_a_click_on_a_row_puts_the_cursor_on_that_conversation() -> None:
+    """The row and column a cell carries for the mouse are its own, not those of the first
+    row that looked the same (cells are rendered once per look)."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        region = table.content_region
+        for row in (4, 2, 7):
+            await pilot.click(offset=(region.x + 3, region.y + 1 + row))  # line 0 is the header
+            await pilot.pause()
+            assert table.cursor_row == row and table.position == row
+            assert table.current is not None
