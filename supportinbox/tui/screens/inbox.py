@@ -29,6 +29,7 @@ from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.queue_table import QueueSource, QueueTable
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
+from supportinbox.tui.widgets.view_tabs import ViewTabs
 
 if TYPE_CHECKING:
     pass
@@ -66,7 +67,7 @@ class InboxScreen(ConversationActions):
         service = self.inbox_app.service
         if banner := service.banner():
             yield Banner(banner)
-        yield Tabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
+        yield ViewTabs(*(Tab(label, id=f"view-{key}") for key, label in VIEWS), id="views")
         with ContentSwitcher(initial="queue", id="inbox-body"):
             yield QueueTable(now=service.now, id="queue")
             yield JunkList(service, id="junk")

@@ -1,0 +1,31 @@
+"""The view tabs' underline jumps to the new view: a switch draws the tab bar once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Tab, Tabs
+from textual.widgets._tabs import Underline
+
+from tests.tui.support import SIZE, demo_app, pilot_test, settle
+
+
+@pilot_test
+async def test_a_view_switch_moves_the_underline_without_a_slide(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # Textual's Underline is private; its animate() is how the slide starts.
+        slides: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(Underline, "animate", lambda self, *args, **kwargs: slides.append(args))
+        tabs = app.screen.query_one(Tabs)
+        underline = tabs.query_one(Underline)
+        for key, view in (("2", "pending"), ("6", "all"), ("1", "open"), ("l", "pending")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == f"view-{view}"
+            tab = tabs.query_one(f"#view-{view}", Tab)
+            start, end = tab.virtual_region.shrink(tab.styles.gutter).column_span
+            assert (underline.highlight_start, underline.highlight_end) == (start, end)
+        assert slides == []
