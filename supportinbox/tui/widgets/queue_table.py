@@ -140,6 +140,7 @@ class QueueTable(DataTable[Content]):
         # made first because DataTable's constructor may already report a style update.
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         self._cells_by_value: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(4000)
+        self._shared_cells: LRUCache[tuple[object, ...], Content] = LRUCache(2000)
         super().__init__(
             id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable"
         )
@@ -259,6 +260,7 @@ class QueueTable(DataTable[Content]):
             return
         self._columns = columns
         self._subject_width = subject
+        self._shared_cells.clear()  # cut to the old widths
         self.clear(columns=True)
         for column in columns:
             self.add_column(safe.column(column.label), width=column.width or subject, key=column.key)
@@ -318,16 +320,14 @@ class QueueTable(DataTable[Content]):
         level = sla.level_label(item.sla_level) if item.status == "open" else ""
         unread = item.unread_count > 0
         weight = "bold" if unread else ""
-        mark = safe.assemble(
-            (
-                "!" if sla.is_lifted(item.band) else " ",
-                "$error bold" if sla.is_alarming(item.band) else "$warning bold",
-            ),
-            ("●" if unread else " ", "$accent"),
-        )
         nameless = nameless_sender(item.customer_name, item.customer_email)
+        shared = self._shared
+        lifted, alarming = sla.is_lifted(item.band), sla.is_alarming(item.band)
+        waiting = age(item.waiting_since, now) if item.waiting_since else age(item.last_message_at, now)
         cells: dict[str, Content] = {
-            "mark": mark,
+            # The cells most rows share (a mark, an age, a status, a count, an SLA level, an
+            # owner) are made once per look; a window of 200 rows repeats them.
+            "mark": shared(("mark", lifted, alarming, unread), lambda: self._mark(lifted, alarming, unread)),
             "customer": safe.line(
                 item.customer_name if nameless else sender_short(item.customer_name, item.customer_email),
                 limit=self._fits("customer"),
@@ -344,22 +344,40 @@ class QueueTable(DataTable[Content]):
                     weight,
                 ),
             ),
-            "waiting": safe.line(age(item.waiting_since, now))
-            if item.waiting_since
-            else safe.line(age(item.last_message_at, now), style="$text-muted"),
-            "status": safe.line(
-                item.status, limit=self._fits("status"), style="$text-muted" if item.status != "open" else ""
+            "waiting": shared(
+                ("waiting", waiting, bool(item.waiting_since)),
+                lambda: safe.line(waiting) if item.waiting_since else safe.line(waiting, style="$text-muted"),
             ),
-            "count": safe.line(str(item.message_count)),
-            "sla": safe.line(
-                level,
-                style={"breached": "$error bold", "due soon": "$warning", "ok": "$text-success"}.get(
-                    level, ""
+            "status": shared(
+                ("status", item.status),
+                lambda: safe.line(
+                    item.status,
+                    limit=self._fits("status"),
+                    style="$text-muted" if item.status != "open" else "",
                 ),
             ),
-            "assignee": safe.line(item.assigned_to, limit=self._fits("assignee")),
+            "count": shared(("count", item.message_count), lambda: safe.line(str(item.message_count))),
+            "sla": shared(("sla", level), lambda: safe.line(level, style=_SLA_STYLES.get(level, ""))),
+            "assignee": shared(
+                ("assignee", item.assigned_to),
+                lambda: safe.line(item.assigned_to, limit=self._fits("assignee")),
+            ),
         }
         return [cells[c.key] for c in self._columns]
+
+    def _shared(self, key: tuple[object, ...], make: Callable[[], Content]) -> Content:
+        """The cell ``key`` names, made once while the columns stay as they are."""
+        cell = self._shared_cells.get(key)
+        if cell is None:
+            cell = self._shared_cells[key] = make()
+        return cell
+
+    @staticmethod
+    def _mark(lifted: bool, alarming: bool, unread: bool) -> Content:
+        return safe.assemble(
+            ("!" if lifted else " ", "$error bold" if alarming else "$warning bold"),
+            ("●" if unread else " ", "$accent"),
+        )
 
     def _fits(self, key: str) -> int:
         """How many characters column ``key`` shows now (cells longer are cut with "…")."""
