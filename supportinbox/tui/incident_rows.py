@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.sla import BAND_INCIDENT
 
+# The head is read in pages until a row that is no incident's: a first short page, since
+# every view switch and refresh counts the view (most have a few incidents or none).
+_FIRST_HEAD_PAGE = 32
 _HEAD_PAGE = 200
 _REPORTED = re.compile(r"incident: \d+ customers report (.+)")
 
@@ -47,14 +50,14 @@ class IncidentFolding:
     def _load_head(self) -> None:
         """Read the incident rows at the top of the view and build the folded head."""
         rows: list[ConversationSummary] = []
-        offset = 0
+        offset, size = 0, _FIRST_HEAD_PAGE
         while True:
-            page = self._page(offset, _HEAD_PAGE)
+            page = self._page(offset, size)
             inside = [r for r in page if r.band >= BAND_INCIDENT and r.incident_id]
             rows.extend(inside)
-            if len(inside) < len(page) or len(page) < _HEAD_PAGE:
+            if len(inside) < len(page) or len(page) < size:
                 break
-            offset += _HEAD_PAGE
+            offset, size = offset + size, _HEAD_PAGE
         groups: dict[str, list[ConversationSummary]] = {}
         for row in rows:
             groups.setdefault(str(row.incident_id), []).append(row)

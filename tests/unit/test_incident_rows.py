@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.sla import BAND_INCIDENT, BAND_NORMAL, BAND_URGENT
 from supportinbox.tui.incident_rows import IncidentFolding
@@ -90,3 +92,21 @@ def test_a_conversation_is_found_where_the_folded_view_shows_it() -> None:
     assert opened.locate("conv0003", unfolded) == 2  # unfolded: its own row under the incident
     assert opened.locate("conv1000", unfolded) == 6
     assert [r.id for r in opened.page(6, 1)] == ["conv1000"]
+
+
+@pytest.mark.parametrize("members", [31, 32, 33, 231, 232, 233])
+def test_a_head_of_incidents_longer_than_one_page_is_folded_whole(members: int) -> None:
+    """The head is read in pages (a short first one): incidents across page ends fold whole."""
+    queue = [row(f"inc{i:04d}", BAND_INCIDENT, f"i{i % 3}aaaaa") for i in range(members)]
+    queue += [row(f"conv{i:04d}", BAND_NORMAL) for i in range(50)]
+    reads: list[tuple[int, int]] = []
+
+    def page(offset: int, limit: int) -> list[ConversationSummary]:
+        reads.append((offset, limit))
+        return queue[offset : offset + limit]
+
+    view = IncidentFolding(lambda: len(queue), page, set())
+    assert view.count() == 3 + 50
+    assert [r.id for r in view.page(0, 5)] == ["i0aaaaa", "i1aaaaa", "i2aaaaa", "conv0000", "conv0001"]
+    assert sum(len(m.members) for m in view.incidents.values()) == members
+    assert reads[0] == (0, 32)  # a view switch reads a short head first
