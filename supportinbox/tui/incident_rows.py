@@ -46,13 +46,16 @@ class IncidentFolding:
         self.incidents: dict[str, IncidentRow] = {}
         self._head: list[ConversationSummary] = []
         self._folded = 0  # rows of the underlying view the head stands for
+        self._read: list[ConversationSummary] = []  # the view's first rows, as counting read them
 
     def _load_head(self) -> None:
         """Read the incident rows at the top of the view and build the folded head."""
         rows: list[ConversationSummary] = []
+        read: list[ConversationSummary] = []
         offset, size = 0, _FIRST_HEAD_PAGE
         while True:
             page = self._page(offset, size)
+            read.extend(page)
             inside = [r for r in page if r.band >= BAND_INCIDENT and r.incident_id]
             rows.extend(inside)
             if len(inside) < len(page) or len(page) < size:
@@ -71,6 +74,7 @@ class IncidentFolding:
                 head.extend(members)
         self._head = head
         self._folded = len(rows)
+        self._read = read
 
     def count(self) -> int:
         """Rows of the folded view (the head is re-read: counting starts every load)."""
@@ -78,11 +82,19 @@ class IncidentFolding:
         return self._count() - self._folded + len(self._head)
 
     def page(self, offset: int, limit: int) -> list[ConversationSummary]:
-        """``limit`` rows from ``offset`` of the folded view."""
+        """``limit`` rows from ``offset`` of the folded view.
+
+        The first page after :meth:`count` (a view shown or reloaded) takes the rows
+        counting has just read instead of reading them again; later pages read afresh.
+        """
         out = list(self._head[offset : offset + limit])
+        read, self._read = self._read, []
         if len(out) < limit:
             start = max(0, offset - len(self._head)) + self._folded
-            out.extend(self._page(start, limit - len(out)))
+            kept = read[start : start + limit - len(out)]
+            out.extend(kept)
+            if len(out) < limit:
+                out.extend(self._page(start + len(kept), limit - len(out)))
         return out
 
     def locate(self, conversation_id: str, unfolded: Callable[[str], int | None]) -> int | None:

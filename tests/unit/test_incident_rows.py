@@ -110,3 +110,21 @@ def test_a_head_of_incidents_longer_than_one_page_is_folded_whole(members: int) 
     assert [r.id for r in view.page(0, 5)] == ["i0aaaaa", "i1aaaaa", "i2aaaaa", "conv0000", "conv0001"]
     assert sum(len(m.members) for m in view.incidents.values()) == members
     assert reads[0] == (0, 32)  # a view switch reads a short head first
+
+
+def test_the_first_page_after_counting_takes_the_rows_counting_read() -> None:
+    reads: list[tuple[int, int]] = []
+
+    def page(offset: int, limit: int) -> list[ConversationSummary]:
+        reads.append((offset, limit))
+        return QUEUE[offset : offset + limit]
+
+    view = IncidentFolding(lambda: len(QUEUE), page, set())
+    fresh = folding(set())
+    assert view.count() == fresh.count()
+    assert reads == [(0, 32)]
+    assert view.page(0, 200) == fresh.page(0, 200)
+    assert reads == [(0, 32), (32, 172)]  # 2 incident rows (6 folded), 26 rows kept from counting, 172 read
+    # Later pages read afresh (the queue may have moved on since it was counted).
+    assert view.page(0, 10) == fresh.page(0, 10) and reads[-1] == (6, 8)
+    assert view.page(150, 10) == fresh.page(150, 10)
