@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import HeaderParser
 from email.policy import compat32
+from email.utils import getaddresses
 from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
@@ -45,6 +46,9 @@ class Draft:
     body: str
     reply_all: bool
     to: str = ""  # who the reply goes to, as the To header will read ("Name <address>, ...")
+    # No customer mail is left in the conversation: the reply follows up our own earlier one
+    # (threaded under it, and nothing is flagged answered).
+    follows_up: bool = False
 
 
 def customer_message(
@@ -53,18 +57,38 @@ def customer_message(
     """(full conversation id, the latest message in it from the conversation's customer).
 
     Only the conversation's own customer is answered: a message someone else added to the
-    thread (a colleague in Cc, another person through the same contact form) is not.
+    thread (a colleague in Cc, another person through the same contact form) is not. With
+    no mail of the customer left (another client deleted or moved it), it is our latest
+    reply to them (:func:`follows_up`), never a bounce or an auto-reply.
     """
+    detail, message = _answered(db, account, conversation_id, now)
+    return detail.summary.id, message
+
+
+def _answered(
+    db: Database, account: AccountConfig, conversation_id: str, now: datetime | None
+) -> tuple[ConversationDetail, MessageView]:
     detail = get_conversation(db, conversation_id, now)
     theirs = [m for m in detail.messages if not m.from_us]
-    if not theirs:
-        raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
     wanted = detail.summary.customer_email.lower()
     own = own_addresses(account)
     of_customer = [m for m in theirs if original_from(m).customer(own).email == wanted]
+    if not of_customer and wanted:
+        of_customer = [m for m in detail.messages if follows_up(m, wanted)]
     theirs = of_customer or theirs
+    if not theirs:
+        raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
     # Dates have one-second precision; among equal dates the higher UID arrived later.
-    return detail.summary.id, max(theirs, key=lambda m: (m.date or "", m.uid))
+    return detail, max(theirs, key=lambda m: (m.date or "", m.uid))
+
+
+def follows_up(message: MessageView, customer: str) -> bool:
+    """Whether ``message`` is a reply of ours (not an automatic one) that went to ``customer``."""
+    return (
+        message.from_us
+        and not message.automated
+        and customer in (a.lower() for a in (*message.to, *message.cc))
+    )
 
 
 def original_from(message: MessageView) -> replies.Original:
@@ -81,6 +105,27 @@ def original_from(message: MessageView) -> replies.Original:
         cc_addrs=list(message.cc),
         body_text=message.body_text,
     )
+
+
+def _followed_up(db: Database, message: MessageView, customer: str, name: str) -> replies.Original:
+    """Our earlier reply to ``customer`` as the reply builder sees it: as if the customer had
+    sent it (the reply goes to them, threaded under ours), with nothing of ours quoted."""
+    return replies.Original(
+        from_name=name or _addressee_name(db, message, customer),
+        from_addr=customer,
+        subject=message.subject,
+        message_id=message.message_id,
+        references=list(message.refs),
+        cc_addrs=[a for a in (*message.to, *message.cc) if a.lower() != customer],
+    )
+
+
+def _addressee_name(db: Database, message: MessageView, address: str) -> str:
+    """The display name our message gave ``address`` in its To or Cc ("" without one)."""
+    row = db.conn.execute("SELECT raw_headers FROM messages WHERE id = ?", (message.rowid,)).fetchone()
+    headers = HeaderParser(policy=compat32).parsestr(str(row[0]) if row else "", headersonly=True)
+    fields = [decode_header_value(v) for v in (*headers.get_all("To", []), *headers.get_all("Cc", []))]
+    return next((one_line(n, limit=200) for n, a in getaddresses(fields) if a.lower() == address and n), "")
 
 
 def prepare_draft(
@@ -102,8 +147,14 @@ def prepare_draft(
     template = (
         templates.BLANK if template_name is None else templates.load_template(template_name, templates_dir)
     )
-    ident, message = customer_message(db, account, conversation_id, now)
-    original = original_from(message)
+    detail, message = _answered(db, account, conversation_id, now)
+    ident, customer = detail.summary.id, detail.summary.customer_email.lower()
+    following = message.from_us
+    original = (
+        _followed_up(db, message, customer, detail.summary.customer_name)
+        if following
+        else original_from(message)
+    )
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
     sent_to = replies.addressees(original, account, reply_all=send_to_all)
@@ -131,6 +182,34 @@ def prepare_draft(
         template=template,
         body=body,
         reply_all=send_to_all,
+        follows_up=following,
+    )
+
+
+def mail_gone(db: Database, draft: Draft) -> str:
+    """Why the reply answers no customer mail in the cache, said before it is sent ("" when it does).
+
+    Another client may delete or move the customer's mail while the reply is written, or
+    before: the reply still goes out (to whom our earlier reply went), but not unsaid.
+    """
+    to = draft.to or "the customer"
+    if draft.follows_up:
+        if not draft.original.references:
+            return f"the customer has not written in this conversation: the reply follows up ours to {to}"
+        return (
+            "the customer's mail is gone from the server (deleted, or moved out of the inbox): "
+            f"the reply follows up our earlier one to {to}"
+        )
+    found = db.conn.execute(
+        "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.name = ? AND (m.uid = ? OR m.message_id = ?) LIMIT 1",
+        (draft.reply_to_folder, draft.reply_to_uid, draft.original.message_id),
+    ).fetchone()
+    if found is not None:
+        return ""
+    return (
+        "the customer's mail this reply answers is gone from the server (deleted, or moved out "
+        f"of the inbox): it still goes to {to}"
     )
 
 
@@ -178,7 +257,7 @@ def queue_draft(
         msg,
         draft.conversation_id,
         draft.reply_to_uid,
-        draft.reply_to_folder,
+        None if draft.follows_up else draft.reply_to_folder,  # our own mail is not flagged answered
         draft.template.name or None,
         draft.template.status,
         not_before,

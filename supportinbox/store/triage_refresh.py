@@ -110,6 +110,7 @@ class _Message:
     message_id: str = ""  # lower case, as bounces name it
     automated: Automated = PERSON
     bounce: Bounce | None = None  # what a bounce reports
+    sent_to: tuple[str, ...] = ()  # whom a message of ours went to (To, then Cc; not ourselves)
 
 
 _THREADED_FROM = (
@@ -154,6 +155,8 @@ class _DetailRow:
     role: str = field(metadata=sql("f.role"))
     from_name: str
     from_addr: str
+    to_addrs: str
+    cc_addrs: str
     subject: str
     date: str | None
     internaldate: str | None
@@ -261,6 +264,9 @@ def _details(
             bounce=Bounce(str(row.bounce_of).lower(), row.bounce_recipient, row.bounce_reason)
             if row.bounce_of
             else None,
+            sent_to=tuple(a for a in f"{row.to_addrs} {row.cc_addrs}".lower().split() if a not in own)
+            if from_us
+            else (),
         )
     return out
 
@@ -1022,17 +1028,7 @@ def _summarise(
         if derived == "pending":
             derived, unanswered_since = "open", bounced.when
     first = messages[0]
-    email = next((m.customer.email for m in (customer or theirs) if m.customer), "")
-    name = next(
-        (
-            m.customer.name
-            for m in reversed(customer or theirs)
-            if m.customer.email == email and m.customer.name
-        ),
-        "",
-    )
-    if not email and not customer and theirs:
-        name = theirs[0].sender_name  # a no-reply sender is shown by its name, never greeted
+    email, name = _customer(customer, agent, theirs)
     times = [m.when for m in messages if m.when]
     row = {
         "id": conversation_id,
@@ -1053,6 +1049,33 @@ def _summarise(
         "acknowledged": acknowledged and not agent,
     }
     return row, unanswered, last_customer
+
+
+def _customer(customer: list[_Message], agent: list[_Message], theirs: list[_Message]) -> tuple[str, str]:
+    """(address, name) of the conversation's customer: whom its customer mail stands for.
+
+    Mail that is no person writing (a bounce, an auto-reply) and our own mail never are
+    the customer. With no customer mail left (another client deleted or moved it), the
+    customer is whom our replies went to, so a reply follows them there and never answers
+    a mailer daemon. Automated mail alone (a newsletter, a notification) is shown by its
+    sender's name, never greeted.
+    """
+    if customer:
+        email = next((m.customer.email for m in customer if m.customer), "")
+        name = next(
+            (m.customer.name for m in reversed(customer) if m.customer.email == email and m.customer.name), ""
+        )
+        return email, name
+    email = next((m.sent_to[0] for m in agent if m.sent_to), "")
+    if email:
+        return email, ""
+    if not agent and theirs:
+        email = next((m.customer.email for m in theirs if m.customer), "")
+        named = next(
+            (m.customer.name for m in reversed(theirs) if m.customer.email == email and m.customer.name), ""
+        )
+        return email, (named if email else theirs[0].sender_name)
+    return "", ""
 
 
 def _bounce_of_last_reply(

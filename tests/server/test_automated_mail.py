@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import append
+from tests.harness.mail import append, client
 from tests.harness.playground import mailbox
 from tests.harness.replies import Setup, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
@@ -100,3 +100,36 @@ def test_automated_mail_in_junk_is_nobody_to_rescue(
     (junk_ooo,) = [s for s in checked if s["message_id"] == "<ooo-claire-junk@atelier-b.test>"]
     assert "-40 automated: auto-reply (Auto-Submitted: auto-replied)" in junk_ooo["reasons"]
     assert junk_ooo["suspect"] is False
+
+
+def test_with_the_customers_mail_deleted_the_bounce_is_not_the_customer_and_a_reply_says_so(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _synced(supportinbox_home, dovecot, smtp_server, datetime.now(UTC))
+    with client(dovecot) as imap:  # another mail client deletes Kwame's question
+        imap.select_folder("INBOX")
+        imap.delete_messages(imap.search(["HEADER", "Message-ID", "<kwame-1@savanna-apps.test>"]))
+        imap.expunge()
+    setup.sync()
+    kwame = setup.conversation_of("<reply-kwame@acme.test>")
+    assert setup.conversation_of("<bounce-kwame@mx.savanna-apps.test>") == kwame
+    detail = json.loads(run_cli(capsys, "show", kwame, "--json").out)
+    assert detail["customer"] == "kwame@savanna-apps.test"
+    assert detail["customer_name"] != "Mail Delivery System"
+
+    sent = run_cli(capsys, "reply", kwame, "-t", "need-more-information", "--send", "--yes", "--again")
+    assert sent.code == 0, sent.err
+    assert (
+        "supportinbox: warning: the customer's mail is gone from the server (deleted, or moved out "
+        "of the inbox): the reply follows up our earlier one to Kwame Mensah <kwame@savanna-apps.test>"
+    ) in sent.err
+    (received,) = smtp_server.received
+    assert received.rcpt_tos == ["kwame@savanna-apps.test"]
+    assert received.message["In-Reply-To"] == "<reply-kwame@acme.test>"
+    assert "Hi Kwame," in received.message.get_body().get_content()
+    # Filed in Sent; our earlier reply there is not flagged answered (it answers nobody).
+    with client(dovecot) as imap:
+        imap.select_folder("Sent", readonly=True)
+        (earlier,) = imap.search(["HEADER", "Message-ID", "<reply-kwame@acme.test>"])
+        assert b"\\Answered" not in imap.get_flags([earlier])[earlier]
+        assert imap.search(["HEADER", "Message-ID", received.message["Message-ID"]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from supportinbox.store.conversations import rebuild_conversations
 from supportinbox.tui.app import SupportInboxApp
@@ -103,3 +104,39 @@ async def test_an_internal_error_ends_the_app_with_one_line_and_no_locals(
     ]
     logged = [r for r in caplog.records if r.getMessage() == "internal error in the app"]
     assert logged and logged[0].exc_info is not None
+
+
+@pilot_test
+async def test_the_reply_editor_says_when_the_customers_mail_is_gone_but_the_conversation_stays() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        service = app.service
+        # An open conversation we answered before the customer wrote again.
+        cid = next(
+            s.id
+            for s in service.queue_page("open", 0, 100)
+            if any(m.from_us for m in service.conversation(s.id).messages)
+        )
+        await app.push_screen(ConversationScreen(cid))
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        head = editor.query_one("#editor-head", Static)
+        assert "gone" not in str(head.render())
+        # Another client deletes the customer's mail; our reply keeps the conversation.
+        theirs = [m.rowid for m in service.conversation(cid).messages if not m.from_us]
+        with service.writer() as db:
+            with db.transaction() as tx:
+                tx.executemany("DELETE FROM messages WHERE id = ?", [(r,) for r in theirs])
+            rebuild_conversations(db, service.config, service.account, now=service.now())
+        app.refresh_views()
+        await settle(pilot)
+        assert app.screen is editor
+        said = str(head.render())
+        assert "The customer's mail this reply answers is gone from the server" in said
+        assert any("gone from the server" in str(n.message) for n in app._notifications)

@@ -39,7 +39,7 @@ from supportinbox.tui.screens.reply import template_label
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
-    pass
+    from textual.content import Content
 
 
 @dataclass(frozen=True)
@@ -139,27 +139,37 @@ class ReplyEditorScreen(AppScreen):
         self.replaces = replaces
         self._outbox_id: int | None = None
         self._sent_to: Addressees | None = None
+        self._gone = ""  # why the reply answers no customer mail in the cache, if it does not
 
     def compose(self) -> ComposeResult:
-        from supportinbox.tui.screens.reply import addressee_lines
-
-        draft = self.draft
         # The picker built these from the same draft without error.
-        self._sent_to = self.inbox_app.service.addressees(draft)
-        holder = self.inbox_app.service.teammate_holding(draft.conversation_id)
-        yield Static(
-            safe.assemble(
-                *addressee_lines(self._sent_to, holder),
-                ("Subject: ", "bold"),
-                one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
-                (f"   {template_label(draft.template)}", "$text-muted"),
-            ),
-            id="editor-head",
-        )
+        self._sent_to = self.inbox_app.service.addressees(self.draft)
+        yield Static(self._head(), id="editor-head")
         if note := self.inbox_app.service.sender.note:
             yield Static(safe.line(note), classes="demo-note")
-        yield TextArea(draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
+        yield TextArea(self.draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
         yield KeyHints()
+
+    def _head(self) -> Content:
+        from supportinbox.tui.screens.reply import addressee_lines
+
+        draft, service = self.draft, self.inbox_app.service
+        sent_to = self._sent_to or service.addressees(draft)
+        self._gone = service.mail_gone(draft)
+        return safe.assemble(
+            *addressee_lines(sent_to, service.teammate_holding(draft.conversation_id), self._gone),
+            ("Subject: ", "bold"),
+            one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
+            (f"   {template_label(draft.template)}", "$text-muted"),
+        )
+
+    def refresh_from_cache(self) -> None:
+        """A sync may have taken the customer's mail away (or a teammate claimed it): say so."""
+        was_gone = self._gone
+        self.query_one("#editor-head", Static).update(self._head())
+        if self._gone and not was_gone:
+            said = f"{self._gone[:1].upper()}{self._gone[1:]}."
+            self.notify(said, title="Customer's mail gone", severity="warning", markup=False, timeout=15)
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
@@ -204,12 +214,13 @@ class ReplyEditorScreen(AppScreen):
                 go()
 
         said = earlier.describe()
+        gone = f" {self._gone[:1].upper()}{self._gone[1:]}." if self._gone else ""
         self.app.push_screen(
             ConfirmModal(
                 "Send a second reply?",
                 f"{said[:1].upper()}{said[1:]}, and "
                 f"{one_line(self.draft.original.from_name or self.draft.original.from_addr, limit=40)} "
-                "has not written since.",
+                f"has not written since.{gone}",
                 yes="Send another",
             ),
             answered,

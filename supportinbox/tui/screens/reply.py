@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     pass
 
 
-def addressee_lines(sent_to: Addressees, holder: str | None = None) -> list[Part]:
-    """``To: ...``, ``Cc: ...``, the Reply-To note and a teammate's claim, one per line, for a
-    draft's head."""
+def addressee_lines(sent_to: Addressees, holder: str | None = None, gone: str = "") -> list[Part]:
+    """``To: ...``, ``Cc: ...``, the Reply-To note, a teammate's claim and the customer's mail
+    gone from the server, one per line, for a draft's head."""
     lines: list[Part] = [("To: ", "bold"), sent_to.to, "\n"]
     if sent_to.cc:
         lines += [("Cc: ", "bold"), sent_to.cc, "\n"]
@@ -40,6 +40,8 @@ def addressee_lines(sent_to: Addressees, holder: str | None = None) -> list[Part
         lines += [(sent_to.note, "$text-warning bold"), "\n"]
     if holder:
         lines += [(held_warning(holder), "$text-warning bold"), "\n"]
+    if gone:
+        lines += [(f"{gone[:1].upper()}{gone[1:]}", "$text-warning bold"), "\n"]
     return lines
 
 
@@ -262,6 +264,7 @@ class TemplatePickerScreen(AppScreen):
             draft = self.inbox_app.service.draft(self.conversation_id, template)
             sent_to = self.inbox_app.service.addressees(draft)
             holder = self._teammate_holding()
+            gone = "" if self.incident else self.inbox_app.service.mail_gone(draft)
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
@@ -276,7 +279,7 @@ class TemplatePickerScreen(AppScreen):
             )
         head.update(
             safe.assemble(
-                *addressee_lines(sent_to, holder),
+                *addressee_lines(sent_to, holder, gone),
                 (f"{template_label(template)}{after}", "$text-muted"),
                 (self._language_note(base, template), "$text-muted"),
             )

@@ -38,8 +38,9 @@ def sender_parts(name: str, addr: str, *, style: str = "bold", after: str = "") 
     """
     warning = sender_warning(name, addr)
     if not warning:
-        who = one_line(name) or one_line(addr)
-        return [(who, style), ((f" <{one_line(addr)}>" if addr else "") + after, "$text-muted")]
+        if not one_line(name):  # the address alone, not twice
+            return [(one_line(addr), style), (after, "$text-muted")]
+        return [(one_line(name), style), ((f" <{one_line(addr)}>" if addr else "") + after, "$text-muted")]
     parts = [(f"{WARNING_MARK} ", "$error bold")]
     if addr:
         parts += [(f'"{one_line(name, limit=60)}"', ""), (f" <{one_line(addr)}>", "bold")]
