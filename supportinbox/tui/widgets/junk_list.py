@@ -51,11 +51,14 @@ class JunkList(DataTable[Content]):
         super().__init__(id=id, cursor_type="row")
         self._service = service
         self._suspects: list[JunkSuspect] = []
+        # Cells longer than their column are cut with "…", as in the queue (not clipped).
+        self._sender_width = 22
+        self._subject_width = 10
 
     def on_resize(self) -> None:
         width = self.size.width or 80
-        sender = 22 if width < 100 else 34
-        subject = max(width - sender - 5 - 8 - 10, 10)
+        sender = self._sender_width = 22 if width < 100 else 34
+        subject = self._subject_width = max(width - sender - 5 - 8 - 10, 10)
         self.clear(columns=True)
         self.add_column(safe.column("Score"), key="score", width=5)
         self.add_column(safe.column("From"), key="from", width=sender)
@@ -81,10 +84,11 @@ class JunkList(DataTable[Content]):
         for suspect in self._suspects:
             self.add_row(
                 safe.line(str(suspect.score), style="bold $success" if suspect.suspect else "$text-muted"),
-                safe.line(suspect.who()),
+                safe.line(suspect.who(), limit=self._sender_width),
                 safe.line(
                     ("(rescue queued) " if suspect.rescue_queued else "")
-                    + (one_line(suspect.subject, limit=120) or "(no subject)")
+                    + (one_line(suspect.subject) or "(no subject)"),
+                    limit=self._subject_width,
                 ),
                 safe.line(age(suspect.date, now)),
                 key=str(suspect.rowid),
