@@ -329,7 +329,7 @@ FOLLOWUPS_AND_PENDING = (
     Thread(
         "Hannah Wright",
         "hannah@wright-legal.example",
-        "Re: Re: Audit log retention",
+        "Re: Audit log retention",
         (
             customer(1200, "How long do you keep audit logs?\n\nHannah", seen=True),
             support(1150, "Hi Hannah, audit logs are kept for 13 months on Business and Enterprise."),
