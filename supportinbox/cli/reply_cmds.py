@@ -116,13 +116,14 @@ def describe_outcome(outcome: sender.Outcome) -> str:
         return f"#{ident} kept in the outbox: {outcome.message}"
     if outcome.status == SendStatus.DRAFT:
         return f"#{ident} not sent: {outcome.message}; {draft_advice(ident)}"
+    # The reason often ends in advice of its own, in parentheses: it is not wrapped in more.
     if outcome.retry_at is not None:
         return (
-            f"#{ident} not sent ({outcome.message}); kept in the outbox, the next 'supportinbox sync' "
+            f"#{ident} not sent: {outcome.message}. It stays in the outbox; the next 'supportinbox sync' "
             f"(or the open app) tries again from {sender.clock_time(outcome.retry_at)}"
         )
     return (
-        f"#{ident} not sent ({outcome.message}); kept in the outbox until you act: 'supportinbox "
+        f"#{ident} not sent: {outcome.message}. It stays in the outbox until you act: 'supportinbox "
         f"outbox retry {ident}' after fixing the cause, or 'supportinbox outbox discard {ident}'"
     )
 

@@ -84,7 +84,7 @@ def test_fault_before_acceptance_keeps_reply_in_outbox(
     assert rig.smtp.stats.trips, "the fault never fired"
     assert code == SEND_REFUSED_EXIT, err
     assert "Traceback" not in err and len([line for line in err.splitlines() if line.strip()]) == 1, err
-    assert "kept in the outbox" in err
+    assert "stays in the outbox" in err
     row = rig.row()
     assert row["status"] == "failed" and smtp_server.received == []
 

@@ -117,7 +117,7 @@ def test_smtp_down_keeps_reply_in_outbox_and_retry_sends_once(
     smtp_server.set_refusing(True)
     result = run_cli(capsys, "reply", conversation, "-t", "need-more-information", "--send", "--yes")
     assert result.code == 9
-    assert "kept in the outbox" in result.err and "451" in result.err
+    assert "stays in the outbox" in result.err and "451" in result.err
     assert "Traceback" not in result.err
     (row,) = store.list_rows(setup.db.conn)
     assert row.status == "failed" and row.smtp_done_at is None and "451" in (row.last_error or "")

@@ -211,3 +211,19 @@ def test_outbox_show_prints_the_queued_reply(
     assert shown.out.startswith(f"# #{row.id} failed, ")
     assert "To: LINA HADDAD <lina@customer.test>" in shown.out
     assert "Hi Lina," in shown.out and "\r" not in shown.out
+
+
+def test_a_reply_that_could_not_be_sent_says_why_in_one_plain_sentence(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _db, conversation = cached
+    result = run_cli(capsys, "reply", conversation, "-t", "need-more-information", "--send", "--yes")
+    assert result.code == 9, result.err
+    (line,) = result.err.splitlines()
+    # The reason (which may end in advice in parentheses of its own) is not wrapped in more.
+    assert line.startswith("supportinbox: #1 not sent: the server could not be asked whether a teammate ")
+    assert "). " not in line and not line.endswith(")")
+    assert line.endswith(
+        ". It stays in the outbox until you act: 'supportinbox outbox retry 1' after fixing the cause, "
+        "or 'supportinbox outbox discard 1'"
+    )
