@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.domain.safetext import one_line
-from supportinbox.errors import ConnectionFailed, UserError
+from supportinbox.errors import AuthenticationFailed, ConnectionFailed, CredentialsError, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
@@ -482,6 +482,14 @@ class SupportInboxApp(App[None]):
                 if asked:
                     self.notify(error.message, title="Still offline", severity="warning", timeout=15)
                 return
+            if isinstance(error, (AuthenticationFailed, CredentialsError)):
+                # Every background sync meets a refused login again: the modal says it once
+                # (and when a sync is asked for), then the status bar keeps saying it, so no
+                # modal takes the keys of a reply being typed every few minutes.
+                said = self.sync_status.offline == error.message
+                self.sync_status = self.sync_status.update(offline=error.message)
+                if said and not asked:
+                    return
         self.show_error(error)
 
     def show_error(self, error: BaseException | None) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Static
+
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.inbox import InboxScreen
-from supportinbox.tui.screens.modals import ChooseModal
+from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
 from supportinbox.tui.widgets.status_bar import StatusBar
-from tests.conftest import write_config
-from tests.tui.support import SIZE, pilot_test, wait_until
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot
+from tests.tui.support import SIZE, pilot_test, settle, wait_until
 
 
 def _account(name: str, email: str) -> str:
@@ -59,3 +62,31 @@ async def test_switch_account(supportinbox_home: Path) -> None:
         )
         assert app.sync_status.account == "second"
         assert "second" in str(app.screen.query_one(StatusBar).render())
+
+
+@pilot_test
+async def test_a_refused_login_is_said_once_then_kept_in_the_status_bar(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """Every background sync meets the wrong password again: no modal each time (it would take
+    the keys of a reply being typed), the status bar says it; a sync asked for says it again."""
+    text = account_toml(dovecot, extra="\n[ui]\nidle = false\n")
+    write_config(supportinbox_home, text.replace(dovecot.users["support"], "wrong-password"))
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        assert "was refused" in str(app.screen.query_one(".dialog-body", Static).render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, InboxScreen))
+        bar = str(app.screen.query_one(StatusBar).render())
+        assert "login as 'support'" in bar and "was refused" in bar
+
+        app._background_sync()  # what the sync timer does
+        await wait_until(pilot, lambda: app.sync_status.syncing)
+        await wait_until(pilot, lambda: not app.sync_status.syncing)
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert "was refused" in str(app.screen.query_one(StatusBar).render())
+
+        await pilot.press("s")  # asked for: said again in full
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
