@@ -170,3 +170,42 @@ def test_a_fold_counts_its_lines_in_words() -> None:
 
     assert fold_label("quote", 1) == "… 1 quoted line folded (e to expand)"
     assert fold_label("signature", 3) == "… 3 signature lines folded (e to expand)"
+
+
+@pilot_test
+async def test_two_view_keys_pressed_quickly_end_on_the_second_view_and_stay_there() -> None:
+    """Each view switch also activates its tab, which announces itself afterwards: a quick
+    second key has moved on by then, and going back started an endless flip between the two
+    views (the cursor kept jumping to the top, j seemed dead, a CPU was busy)."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        shown: list[str] = []
+        original = screen._show_view
+
+        def counting(view: str) -> None:
+            shown.append(view)
+            original(view)
+
+        screen._show_view = counting  # type: ignore[method-assign]
+        # Both keys in one read from the terminal: handled before either tab announces itself.
+        screen.action_view("pending")
+        screen.action_view("open")
+        for _ in range(5):
+            await settle(pilot)
+        assert shown == ["pending", "open"]
+        assert screen._view == "open" and queue(app).current is not None
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.screen.query_one(StatusBar).position.startswith("2/")
+        shown.clear()
+        screen.action_next_view()  # l then h, the same way
+        screen.action_previous_view()
+        for _ in range(5):
+            await settle(pilot)
+        assert shown == ["pending", "open"]
+        await pilot.click("#view-closed")  # a click on a tab still switches
+        await settle(pilot)
+        assert screen._view == "closed" and shown[-1] == "closed"

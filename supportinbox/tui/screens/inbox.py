@@ -124,6 +124,11 @@ class InboxScreen(ConversationActions):
 
     @on(Tabs.TabActivated)
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        # A view switch by key activates its tab too, which announces itself afterwards: by
+        # then a quick second key may have moved on, and following the stale announcement
+        # would flip between the two views for ever. Only the tab still active counts.
+        if event.tab.id != self.query_one(Tabs).active:
+            return
         view = (event.tab.id or "").removeprefix("view-")
         if view and view != self._view:
             self._show_view(view)
