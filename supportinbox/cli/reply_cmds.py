@@ -272,8 +272,8 @@ def reply(
     elif lang is not None:
         raise UserError("--lang goes with --template")
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
-    if gone := drafts.mail_gone(db, draft):
-        click.echo(f"supportinbox: warning: {gone}", err=True)
+    for warning in drafts.warnings(db, draft):
+        click.echo(f"supportinbox: warning: {warning}", err=True)
     earlier = drafts.earlier_reply(db, account, draft.conversation_id) if send and not again else None
     if send and (earlier is not None or not yes) and not can_ask():
         # Refused before the editor opens: nothing written is lost.

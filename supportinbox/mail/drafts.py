@@ -213,6 +213,33 @@ def mail_gone(db: Database, draft: Draft) -> str:
     )
 
 
+def bounced(db: Database, draft: Draft) -> str:
+    """Said when our last reply to the draft's recipient bounced and they have not written
+    since: this reply would most likely bounce too ("" otherwise)."""
+    try:
+        messages = get_conversation(db, draft.conversation_id).messages
+    except NotFound:
+        return ""
+    to = {addr.lower() for _, addr in getaddresses([draft.to])}
+    for message in reversed(messages):
+        if message.from_us and not message.automated:
+            return ""  # we wrote since: that one is the last word, bounced or not
+        if not message.from_us and not message.automated and message.from_addr.lower() in to:
+            return ""  # they wrote since: the address works
+        if message.automated == "bounce" and message.bounce_recipient.lower() in to:
+            reason = one_line(message.bounce_reason, limit=120)
+            return (
+                f"our last reply to {message.bounce_recipient} bounced ({reason}): "
+                "this one may not arrive either"
+            )
+    return ""
+
+
+def warnings(db: Database, draft: Draft) -> list[str]:
+    """What to say before the draft is sent: the customer's mail gone, a bounced address."""
+    return [w for w in (mail_gone(db, draft), bounced(db, draft)) if w]
+
+
 def with_body(draft: Draft, body: str) -> Draft:
     """The draft with an edited body; an empty body is refused."""
     if not signatures.without_signature(body).strip():

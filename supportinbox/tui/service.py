@@ -542,9 +542,9 @@ class InboxService:
         """Where the draft's reply goes: the real To and Cc, and the Reply-To note."""
         return drafts.addressees(draft, self.account)
 
-    def mail_gone(self, draft: drafts.Draft) -> str:
-        """Why the draft answers no customer mail in the cache ("" when it does): said before sending."""
-        return drafts.mail_gone(self.reader, draft)
+    def reply_warnings(self, draft: drafts.Draft) -> list[str]:
+        """What to say before the draft is sent (the customer's mail gone, a bounced address)."""
+        return drafts.warnings(self.reader, draft)
 
     def teammate_holding(self, conversation_id: str) -> str | None:
         """The teammate who holds the conversation (a claim not ours), as the cache last saw it."""

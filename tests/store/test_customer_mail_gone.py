@@ -157,6 +157,13 @@ def test_a_reply_follows_up_our_earlier_one_and_says_the_customers_mail_is_gone(
     assert gone.startswith("the customer's mail is gone from the server")
     assert "kwame@savanna-apps.test" in gone
 
+    # Our last reply to that address bounced, and nothing came from it since: said too.
+    assert drafts.warnings(db, draft) == [gone, drafts.bounced(db, draft)]
+    assert drafts.bounced(db, draft) == (
+        "our last reply to kwame@savanna-apps.test bounced (550 5.1.1 <kwame@savanna-apps.test>: "
+        "User unknown): this one may not arrive either"
+    )
+
     # Queued, it names no customer message to flag answered: our own mail is not.
     outbox_id = drafts.queue_draft(db, draft, msg)
     row = db.conn.execute("SELECT reply_to_folder FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
@@ -204,3 +211,21 @@ def test_automated_mail_alone_is_still_shown_by_its_sender(db: Database) -> None
     ).summary
     assert (summary.status, summary.customer_email) == ("automated", "")
     assert summary.customer_name == "Mail Delivery System"
+
+
+def test_a_bounce_is_not_mentioned_once_the_customer_wrote_again(db: Database) -> None:
+    config, account = _config()
+    _kwame_answered_and_bounced(db)
+    add_message(
+        db,
+        message_id="<kwame-2@savanna-apps.test>",
+        in_reply_to=OURS,
+        sender="kwame@savanna-apps.test",
+        name="Kwame Mensah",
+        subject="Re: Webhook retries",
+        body="Got it after all, thanks. And for 429?",
+        when=at(1),
+    )
+    _refresh(db)
+    draft = drafts.prepare_draft(db, config, account, _conversation(db, KWAME), "need-more-information")
+    assert drafts.bounced(db, draft) == "" and drafts.warnings(db, draft) == []

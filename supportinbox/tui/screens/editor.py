@@ -139,7 +139,7 @@ class ReplyEditorScreen(AppScreen):
         self.replaces = replaces
         self._outbox_id: int | None = None
         self._sent_to: Addressees | None = None
-        self._gone = ""  # why the reply answers no customer mail in the cache, if it does not
+        self._warnings: list[str] = []  # said before sending: the customer's mail gone, a bounce
 
     def compose(self) -> ComposeResult:
         # The picker built these from the same draft without error.
@@ -155,9 +155,9 @@ class ReplyEditorScreen(AppScreen):
 
         draft, service = self.draft, self.inbox_app.service
         sent_to = self._sent_to or service.addressees(draft)
-        self._gone = service.mail_gone(draft)
+        self._warnings = service.reply_warnings(draft)
         return safe.assemble(
-            *addressee_lines(sent_to, service.teammate_holding(draft.conversation_id), self._gone),
+            *addressee_lines(sent_to, service.teammate_holding(draft.conversation_id), self._warnings),
             ("Subject: ", "bold"),
             one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
             (f"   {template_label(draft.template)}", "$text-muted"),
@@ -165,11 +165,12 @@ class ReplyEditorScreen(AppScreen):
 
     def refresh_from_cache(self) -> None:
         """A sync may have taken the customer's mail away (or a teammate claimed it): say so."""
-        was_gone = self._gone
+        said = self._warnings
         self.query_one("#editor-head", Static).update(self._head())
-        if self._gone and not was_gone:
-            said = f"{self._gone[:1].upper()}{self._gone[1:]}."
-            self.notify(said, title="Customer's mail gone", severity="warning", markup=False, timeout=15)
+        for warning in self._warnings:
+            if warning not in said:
+                text = f"{warning[:1].upper()}{warning[1:]}."
+                self.notify(text, title="Before you send", severity="warning", markup=False, timeout=15)
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
@@ -214,7 +215,7 @@ class ReplyEditorScreen(AppScreen):
                 go()
 
         said = earlier.describe()
-        gone = f" {self._gone[:1].upper()}{self._gone[1:]}." if self._gone else ""
+        gone = "".join(f" {w[:1].upper()}{w[1:]}." for w in self._warnings)
         self.app.push_screen(
             ConfirmModal(
                 "Send a second reply?",

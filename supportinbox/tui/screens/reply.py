@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
     pass
 
 
-def addressee_lines(sent_to: Addressees, holder: str | None = None, gone: str = "") -> list[Part]:
-    """``To: ...``, ``Cc: ...``, the Reply-To note, a teammate's claim and the customer's mail
-    gone from the server, one per line, for a draft's head."""
+def addressee_lines(
+    sent_to: Addressees, holder: str | None = None, warnings: Sequence[str] = ()
+) -> list[Part]:
+    """``To: ...``, ``Cc: ...``, the Reply-To note, a teammate's claim and other warnings (the
+    customer's mail gone from the server, a bounced address), one per line, for a draft's head."""
     lines: list[Part] = [("To: ", "bold"), sent_to.to, "\n"]
     if sent_to.cc:
         lines += [("Cc: ", "bold"), sent_to.cc, "\n"]
@@ -40,8 +43,8 @@ def addressee_lines(sent_to: Addressees, holder: str | None = None, gone: str = 
         lines += [(sent_to.note, "$text-warning bold"), "\n"]
     if holder:
         lines += [(held_warning(holder), "$text-warning bold"), "\n"]
-    if gone:
-        lines += [(f"{gone[:1].upper()}{gone[1:]}", "$text-warning bold"), "\n"]
+    for warning in warnings:
+        lines += [(f"{warning[:1].upper()}{warning[1:]}", "$text-warning bold"), "\n"]
     return lines
 
 
@@ -264,7 +267,7 @@ class TemplatePickerScreen(AppScreen):
             draft = self.inbox_app.service.draft(self.conversation_id, template)
             sent_to = self.inbox_app.service.addressees(draft)
             holder = self._teammate_holding()
-            gone = "" if self.incident else self.inbox_app.service.mail_gone(draft)
+            warnings = [] if self.incident else self.inbox_app.service.reply_warnings(draft)
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
@@ -279,7 +282,7 @@ class TemplatePickerScreen(AppScreen):
             )
         head.update(
             safe.assemble(
-                *addressee_lines(sent_to, holder, gone),
+                *addressee_lines(sent_to, holder, warnings),
                 (f"{template_label(template)}{after}", "$text-muted"),
                 (self._language_note(base, template), "$text-muted"),
             )
