@@ -17,6 +17,7 @@ from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.domain.templates import install_default_templates
 from supportinbox.mail import drafts
 from supportinbox.store import conversations as cv
+from supportinbox.store import triage_fresh
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.messages import delete_uids, get_folder
 from tests.store.factories import NOW, OFFLINE_ACCOUNT_CONFIG, add_message, add_raw, at
@@ -229,3 +230,31 @@ def test_a_bounce_is_not_mentioned_once_the_customer_wrote_again(db: Database) -
     _refresh(db)
     draft = drafts.prepare_draft(db, config, account, _conversation(db, KWAME), "need-more-information")
     assert drafts.bounced(db, draft) == "" and drafts.warnings(db, draft) == []
+
+
+def test_a_cache_summarised_by_the_older_rule_gets_the_customer_on_the_first_refresh(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partial refresh recomputes only what the change log names: the rules' version
+    makes the first refresh after an upgrade recompute every conversation."""
+    uid = _kwame_answered_and_bounced(db)
+    _delete(db, "INBOX", uid)
+    rules = triage_fresh.SCORING_VERSION
+    older = rules.removesuffix("|customer-from-our-reply")
+    assert older != rules
+    monkeypatch.setattr(triage_fresh, "SCORING_VERSION", older)
+    _refresh(db)
+    ident = _conversation(db, OURS)
+    with db.transaction() as conn:  # what the older rule had written
+        conn.execute(
+            "UPDATE conversations SET customer_email = '', customer_name = 'Mail Delivery System' "
+            "WHERE id = ?",
+            (ident,),
+        )
+    _refresh(db)  # same rules: nothing to recompute, the row stays
+    assert cv.get_conversation(db, ident, now=NOW).summary.customer_name == "Mail Delivery System"
+
+    monkeypatch.setattr(triage_fresh, "SCORING_VERSION", rules)  # the upgrade
+    _refresh(db)
+    summary = cv.get_conversation(db, ident, now=NOW).summary
+    assert (summary.customer_email, summary.customer_name) == ("kwame@savanna-apps.test", "")
