@@ -12,6 +12,7 @@ from supportinbox.app.followups import set_followup
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _local, parse_moment
 from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.domain.when import EXAMPLES
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 from supportinbox.store.followups import list_active
@@ -20,7 +21,7 @@ from supportinbox.store.followups import list_active
 @cli.command()
 @click.argument("conversation_id")
 @click.option("--in", "span", metavar="SPAN", help="Due in a while: 4h, 3d, 2w.")
-@click.option("--at", "at", metavar="TIME", help="Due at a local time, e.g. 2026-12-08T09:00.")
+@click.option("--at", "at", metavar="TIME", help=f"Due at a local time: {EXAMPLES}.")
 @click.option("--note", default="", help="What you promised, shown as the reason when it comes due.")
 @click.option("--clear", is_flag=True, help="Remove the conversation's follow-up.")
 @pass_ctx

@@ -20,7 +20,7 @@ from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import example_wake_up, parse_span, parse_time
+from supportinbox.domain.when import DAY_STARTS, EXAMPLES, example_wake_up, parse_span, parse_time
 from supportinbox.errors import UserError
 from supportinbox.store import conversations as store
 
@@ -394,21 +394,24 @@ def parse_moment(
             raise UserError(f"{span_flag} {span!r}: use a positive number and a unit, e.g. 30m, 4h, 3d, 2w")
         return now + delta
     assert at is not None
-    try:
-        when = datetime.fromisoformat(at.strip())
-    except ValueError:
-        raise UserError(f"{at_flag} {at!r} is not a date and time like {_example_until(now)}") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # a bare time is the user's local time
-    return when.astimezone(UTC)
+    from supportinbox.domain.sendtime import parse_send_time
+
+    # The times 'reply --send-at' and the app's snooze field take, in local time.
+    when = parse_send_time(at, now)
+    if when is None:
+        raise UserError(f"{at_flag} {at!r} is not a time ahead: try {EXAMPLES}")
+    return when
 
 
 @cli.command()
 @click.argument("conversation_id")
 @click.option(
-    "--until", "until", help=f"Wake-up time, e.g. {_example_until(datetime.now(UTC))} (local time)."
+    "--until",
+    "--at",
+    "until",
+    help=f"Wake-up time (local): {EXAMPLES}; a day alone means {DAY_STARTS} that day.",
 )
-@click.option("--for", "span", help="Snooze for a while: 30m, 4h, 3d, 2w.")
+@click.option("--for", "--in", "span", help="Snooze for a while: 30m, 4h, 3d, 2w.")
 @pass_ctx
 def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:
     """Hide a conversation until a time; it comes back as open (or earlier if the customer writes)."""

@@ -12,13 +12,15 @@ from datetime import UTC, datetime, timedelta
 
 from supportinbox.config import HoursConfig
 from supportinbox.domain.hours import BusinessCalendar
+from supportinbox.domain.when import DAY_STARTS as DAY_STARTS
+from supportinbox.domain.when import EXAMPLES as EXAMPLES
 from supportinbox.domain.when import parse_span
 from supportinbox.errors import UserError
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow|[a-z]{3,9})\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})$")
 
-EXAMPLES = "09:00, tomorrow 9:30, mon 09:00, 2h, 2026-12-08 09:00"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _weekday(word: str) -> int | None:
@@ -30,10 +32,16 @@ def _weekday(word: str) -> int | None:
 
 
 def parse_send_time(text: str, now: datetime) -> datetime | None:
-    """The moment ``text`` names, in UTC, if it is one and lies ahead of ``now``; else ``None``."""
+    """The moment ``text`` names, in UTC, if it is one and lies ahead of ``now``; else ``None``.
+
+    A day without a time (``tomorrow``, ``fri``, ``2026-12-14``) means its start of the
+    working day, :data:`DAY_STARTS`.
+    """
     wanted = " ".join(text.strip().lower().split())
     if not wanted:
         return None
+    if wanted == "tomorrow" or _weekday(wanted) is not None or _DATE.match(wanted):
+        wanted = f"{wanted} {DAY_STARTS}"
     span = parse_span(wanted.removeprefix("in "))
     if span is not None:
         return now.astimezone(UTC) + span

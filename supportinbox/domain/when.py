@@ -62,6 +62,14 @@ def count_of(number: int, word: str, plural: str | None = None) -> str:
     return f"{number:,} {word if number == 1 else plural or word + 's'}"
 
 
+# The times a user may type for "later" (reply --send-at, snooze, follow-up), parsed by
+# supportinbox.domain.sendtime.parse_send_time; kept here, where the command line reads them
+# without loading the business-hours calendar.
+# No fixed date among them: help text and placeholders must not suggest a day long past.
+EXAMPLES = "09:00, tomorrow 9:30, fri, 2h, YYYY-MM-DD 09:00"
+DAY_STARTS = "09:00"  # what a day named without a time means
+
+
 def example_wake_up(now: datetime) -> datetime:
     """A snooze time worth showing in help: next Monday 09:00 in ``now``'s zone, always ahead."""
     days = (7 - now.weekday()) % 7 or 7

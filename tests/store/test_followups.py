@@ -189,7 +189,7 @@ def test_followup_command_offline_and_its_mistakes(supportinbox_home: Path) -> N
     runner = CliRunner()
     for args, wrong in (
         (["--in", "3x"], "use a positive number and a unit"),
-        (["--at", "next week"], "is not a date and time like"),
+        (["--at", "next week"], "is not a time ahead: try 09:00, tomorrow 9:30"),
         (["--in", "3d", "--clear"], "give exactly one of"),
         (["--clear", "--note", "x"], "--note goes with --in or --at"),
     ):

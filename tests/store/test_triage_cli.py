@@ -167,6 +167,26 @@ def test_status_snooze_and_search_commands(mailbox: Path) -> None:
     assert_inert(run("search", "refund"))
 
 
+def test_snooze_and_follow_up_take_the_times_a_reply_can_be_scheduled_for(mailbox: Path) -> None:
+    """'snooze ID --until tomorrow' works as 'reply --send-at' and the app's snooze field do;
+    --at and --in are the follow-up command's (and --send-at's) words for the same."""
+    ident = json.loads(run("list", "--json"))[0]["id"]
+    tomorrow = (datetime.now().astimezone() + timedelta(days=1)).date()
+    for args in (("--until", "tomorrow"), ("--at", "tomorrow 9:00"), ("--until", f"{tomorrow}")):
+        out = run("snooze", ident, *args)
+        until = json.loads(run("show", ident, "--json"))["snoozed_until"]
+        wakes = datetime.fromisoformat(until).astimezone()
+        assert (wakes.date(), wakes.hour, wakes.minute) == (tomorrow, 9, 0), (args, out)
+    run("snooze", ident, "--in", "2h")
+    assert json.loads(run("show", ident, "--json"))["status"] == "snoozed"
+    result = CliRunner().invoke(cli, ["snooze", ident, "--until", "tomorow"])
+    assert result.exit_code != 0
+    assert "is not a time ahead: try 09:00, tomorrow 9:30" in str(result.exception)
+    run("followup", ident, "--at", "fri 14:00")
+    due = datetime.fromisoformat(json.loads(run("show", ident, "--json"))["followup_at"]).astimezone()
+    assert (due.strftime("%a"), due.hour, due.minute) == ("Fri", 14, 0)
+
+
 def test_user_errors_are_one_line(mailbox: Path) -> None:
     result = CliRunner().invoke(cli, ["show", "nosuchid"])
     assert result.exit_code != 0

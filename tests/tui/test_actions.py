@@ -88,6 +88,16 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
         await pilot.press("3")
         assert queue(app).total == 2
 
+        # The field takes what 'reply --send-at' and 'snooze --until' take.
+        await pilot.press("1")
+        await select_subject(pilot, "Two-factor for the whole team")
+        third = queue(app).current
+        assert third is not None
+        await pilot.press("z", "tab", *"tomorrow 14:00", "enter")
+        await settle(pilot)
+        later = app.service.conversation(third.id).summary
+        assert later.status == "snoozed" and (later.snoozed_until or "").startswith("2026-11-27T14:00")
+
 
 @pilot_test
 async def test_snooze_time_typed_without_moving_to_the_field_is_the_one_used() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import pytest
 from click.testing import CliRunner
 from textual.widgets import Input
 
@@ -28,11 +30,14 @@ def test_the_example_wake_up_time_is_always_ahead() -> None:
         assert example > now and example.weekday() == 0 and example.hour == 9
 
 
-def test_snooze_help_never_suggests_a_past_time() -> None:
-    result = CliRunner().invoke(cli, ["snooze", "--help"], terminal_width=200)
+@pytest.mark.parametrize("command", ["snooze", "followup", "reply"])
+def test_time_help_never_suggests_a_past_time(command: str) -> None:
+    """A fixed example date ("2026-12-08") is in the past a day later: help names none."""
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
     assert result.exit_code == 0
-    shown = result.output.split("e.g. ", 1)[1].split()[0]
-    assert datetime.fromisoformat(shown) > datetime.now()
+    assert "YYYY-MM-DD" in result.output
+    for shown in re.findall(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?", result.output):
+        assert datetime.fromisoformat(shown) > datetime.now(), shown
 
 
 @pilot_test

@@ -49,6 +49,11 @@ SUNDAY_10 = berlin(2026, 12, 6, 10, 0)  # a Sunday
         ("in 30m", berlin(2026, 12, 6, 10, 30)),
         ("2026-12-08 09:00", berlin(2026, 12, 8, 9, 0)),
         ("2026-12-08T08:00+00:00", berlin(2026, 12, 8, 9, 0)),
+        # A day without a time: the start of the working day.
+        ("tomorrow", berlin(2026, 12, 7, 9, 0)),
+        ("fri", berlin(2026, 12, 11, 9, 0)),
+        ("Sunday", berlin(2026, 12, 13, 9, 0)),  # today's 09:00 has passed
+        ("2026-12-08", berlin(2026, 12, 8, 9, 0)),
     ],
 )
 def test_a_typed_time_is_the_next_such_moment_in_local_time(typed: str, expected: datetime) -> None:
@@ -58,7 +63,8 @@ def test_a_typed_time_is_the_next_such_moment_in_local_time(typed: str, expected
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "soon", "25:00", "09:75", "2026-12-01 09:00", "today 08:00", "xyz 09:00"]
+    "typed",
+    ["", "soon", "25:00", "09:75", "2026-12-01 09:00", "today 08:00", "xyz 09:00", "2026-12-06", "today"],
 )
 def test_what_is_not_a_time_ahead_is_refused(typed: str) -> None:
     assert parse_send_time(typed, SUNDAY_10) is None

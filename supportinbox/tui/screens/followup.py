@@ -50,7 +50,7 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             if self._current:
                 yield Label(safe.line(f"Set for {self._current}"), id="followup-current")
-            yield Input(value=DEFAULT_WHEN, placeholder="3d, tomorrow, monday, 2026-12-08 09:00", id="when")
+            yield Input(value=DEFAULT_WHEN, placeholder="3d, tomorrow, monday, YYYY-MM-DD 09:00", id="when")
             yield Input(placeholder="what you promised (shown when it comes due)", id="note")
             yield Label(
                 safe.line("It comes back into the queue then, unless the customer writes first."),

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from supportinbox.domain.sendtime import parse_send_time
 from supportinbox.domain.when import example_wake_up
 from supportinbox.tui import safe
 
@@ -86,26 +87,16 @@ SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
 
 
 def snooze_until(choice: str, now: datetime) -> datetime | None:
-    """The moment a snooze choice ends: a preset, ``N[mhdw]``, or ``YYYY-MM-DD[ HH:MM]``."""
+    """The moment a snooze choice ends: a preset, or a time typed as 'reply --send-at' and
+    'snooze --until' take it (``3h``, ``tomorrow 14:00``, ``fri``, ``2026-12-14 09:00``)."""
     local = now.astimezone()
     choice = choice.strip().lower()
     if choice == "tomorrow":
         return (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    if choice == "monday":
+    if choice == "monday":  # "Next Monday": on a Monday morning too, never today
         days = (7 - local.weekday()) % 7 or 7
         return (local + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if len(choice) >= 2 and choice[-1] in units and choice[:-1].isdigit() and int(choice[:-1]) > 0:
-        return local + timedelta(**{units[choice[-1]]: int(choice[:-1])})
-    for shape in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            moment = datetime.strptime(choice, shape).replace(tzinfo=local.tzinfo)
-        except ValueError:
-            continue
-        if shape == "%Y-%m-%d":
-            moment = moment.replace(hour=9)
-        return moment if moment > local else None
-    return None
+    return parse_send_time(choice, now)
 
 
 class SnoozeModal(ModalScreen[datetime | None]):
@@ -118,7 +109,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
         self._now = now
 
     def _example(self) -> str:
-        return f"3h, 2d or {example_wake_up(self._now.astimezone()):%Y-%m-%d %H:%M}"
+        return f"3h, tomorrow 14:00 or {example_wake_up(self._now.astimezone()):%Y-%m-%d %H:%M}"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
