@@ -15,6 +15,7 @@ from supportinbox.config import load_config
 from supportinbox.store.conversations import set_status
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
@@ -135,3 +136,28 @@ async def test_closing_the_conversation_oneself_moves_on_without_an_explanation(
         said = [str(n.message) for n in app._notifications]
         assert any(text.startswith("Closed:") for text in said), said
         assert not any("left Open" in text for text in said), said
+
+
+@pilot_test
+async def test_a_conversation_leaving_the_queue_behind_an_open_one_is_said_without_the_cursor() -> None:
+    """The queue is not in sight while another conversation is open: where its cursor went
+    means nothing there, only that the conversation under it left."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Two-factor for the whole team")
+        gone = queue(app).current
+        assert gone is not None
+        other = next(
+            s for s in app.service.queue_page("open", 0, 50) if s.id != gone.id and not s.incident_id
+        )
+        await app.push_screen(ConversationScreen(other.id))  # read meanwhile (found by a search, say)
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id != gone.id
+        with app.service.writer() as db:
+            set_status(db, gone.id, "closed", agent="bob")  # a teammate closes it
+        app.refresh_views()
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert any("“Two-factor for the whole team” is now closed and left Open." in t for t in said), said
+        assert not any("the cursor is on" in t for t in said), said

@@ -75,6 +75,11 @@ async def test_demo_reply_is_saved_as_eml_after_the_countdown_and_joins_the_thre
         assert any(m.from_us and "duplicate was refunded" in m.body_text for m in detail.messages)
         assert detail.summary.status == "closed"  # the template's status
         assert app.service.outbox_count() == 1  # only the demo's reply scheduled for tomorrow
+        # The reply closed it where the user reads it: no word about the queue behind.
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert "Reply sent." in said or any("saved to" in text for text in said), said
+        assert not any("left Open" in text or "the cursor is on" in text for text in said), said
 
 
 @pilot_test

@@ -165,6 +165,11 @@ class InboxScreen(ConversationActions):
         if event.gone.id == self.own_change:
             self.own_change = None
             return  # the user's own change (closed it, marked it spam): nothing to explain
+        from supportinbox.tui.screens.conversation import ConversationScreen
+
+        on_top = self.app.screen
+        if isinstance(on_top, ConversationScreen) and on_top.conversation_id == event.gone.id:
+            return  # changed where the user reads it (their reply set its status): its head says so
         gone = one_line(event.gone.subject, limit=40) or "(no subject)"
         try:
             status = self.inbox_app.service.conversation(event.gone.id).summary.status
@@ -172,6 +177,9 @@ class InboxScreen(ConversationActions):
         except UserError:
             why = "is no longer in the cache"
         label = dict(VIEWS).get(self._view, self._view)
+        if on_top is not self:  # the queue is not in sight: where its cursor went says nothing
+            self.app.notify(f"“{gone}” {why} and left {label}.", markup=False)
+            return
         where = f"the cursor is on “{one_line(event.now.subject, limit=40)}”" if event.now else "nothing left"
         self.app.notify(f"“{gone}” {why} and left {label}; {where}.", markup=False)
 
