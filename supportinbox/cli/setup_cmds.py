@@ -24,14 +24,20 @@ _LOCATIONS = {
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(sorted(_LOCATIONS)))
+@click.argument("what", type=click.Choice(sorted(_LOCATIONS)), required=False)
 @pass_ctx
-def locate(obj: CliContext, what: str) -> None:
-    """Print where supportinbox keeps its config, data, templates, cache, state or log."""
-    if what == "config" and obj.config_path is not None:
-        click.echo(obj.config_path)
+def locate(obj: CliContext, what: str | None) -> None:
+    """Print where supportinbox keeps its config, data, templates, cache, state or log
+    (WHAT alone prints the path only, for scripts; without it, each one by name)."""
+
+    def where(name: str) -> object:
+        return obj.config_path if name == "config" and obj.config_path is not None else _LOCATIONS[name]()
+
+    if what is not None:
+        click.echo(where(what))
         return
-    click.echo(_LOCATIONS[what]())
+    for name in _LOCATIONS:
+        click.echo(f"{name + ':':<11}{where(name)}")
 
 
 @cli.command()

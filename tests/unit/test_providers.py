@@ -96,6 +96,16 @@ def test_init_writes_the_profile_and_refuses_a_bad_address(capsys: pytest.Captur
     assert written.code == 0 and "then run 'supportinbox login'" in written.out
     assert "you are agent 'mira' on this mailbox: each teammate needs a name of their own" in written.out
     located = run_cli(capsys, "locate", "config").out.strip()
+    every = run_cli(capsys, "locate")  # without WHAT: each place by name, not a usage error
+    assert every.code == 0 and f"config:    {located}\n" in every.out
+    assert [line.split(":")[0] for line in every.out.splitlines()] == [
+        "config",
+        "data",
+        "templates",
+        "cache",
+        "state",
+        "log",
+    ]
     with open(located, encoding="utf-8") as config:
         text = config.read()
         assert 'sent_folder = "[Gmail]/Sent Mail"' in text and 'agent = "mira"' in text
