@@ -216,7 +216,14 @@ def list_command(
 
     console = _console()
     if not rows:
-        console.print(Text(f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")))
+        said = f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")
+        if db.conn.execute("SELECT 1 FROM folders WHERE last_sync IS NOT NULL LIMIT 1").fetchone() is None:
+            # An empty list before the first sync says nothing about the mailbox.
+            said = (
+                f"No conversations yet: account '{name}' was never synced; "
+                "'supportinbox sync' fetches its mail."
+            )
+        console.print(Text(said))
         return
     console.print(_queue_table(rows, now, console.width, wide=wide))
 

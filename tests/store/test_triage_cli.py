@@ -208,3 +208,16 @@ def test_mine_and_unassigned(mailbox: Path) -> None:
         reapply_state(db, [rows[0]["id"]])
     assert [r["id"] for r in json.loads(run("list", "--mine", "--json"))] == [rows[0]["id"]]
     assert rows[0]["id"] not in [r["id"] for r in json.loads(run("list", "--unassigned", "--json"))]
+
+
+def test_an_empty_list_before_the_first_sync_says_to_sync(supportinbox_home: Path) -> None:
+    """'No open conversations.' from a cache never synced reads as an empty mailbox."""
+    write_config(supportinbox_home, CONFIG)
+    assert run("list").strip() == (
+        "No conversations yet: account 'support' was never synced; 'supportinbox sync' fetches its mail."
+    )
+    with open_database(account="support") as db, db.transaction() as conn:
+        synced = datetime.now(UTC).isoformat()
+        conn.execute("INSERT INTO folders(name, role, last_sync) VALUES ('INBOX', 'inbox', ?)", (synced,))
+    assert run("list").strip() == "No open conversations."
+    assert run("list", "--status", "closed").strip() == "No closed conversations."
