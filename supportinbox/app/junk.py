@@ -9,6 +9,7 @@ and the conversations (and spam verdicts) reflect the move at once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,15 @@ class MoveResult:
     synced: bool
     note: str = ""
     queued: bool = False  # offline: the move waits in the queue for the next sync
+    # The status set by hand (closed, pending, snoozed) the rescue lifted: the rescued
+    # message had not been seen when it was set ("" when nothing was lifted).
+    reopened: str = ""
+
+    def describe_reopened(self) -> str:
+        """``it was closed: open again, this message had not been seen``; "" when not reopened."""
+        if not self.reopened:
+            return ""
+        return f"it was {self.reopened}: open again, this message had not been seen"
 
 
 def move_message(
@@ -121,7 +131,38 @@ def rescue(
             (message.message_id,),
         ).fetchone()
         conversation = None if row is None else str(row[0])
-    return MoveResult(moved=1, conversation_id=conversation, synced=not note, note=note)
+    reopened = "" if conversation is None else _reopen(ctx, conversation, message.message_id or "")
+    return MoveResult(moved=1, conversation_id=conversation, synced=not note, note=note, reopened=reopened)
+
+
+def _reopen(ctx: AccountContext, conversation_id: str, message_id: str) -> str:
+    """Open the conversation a rescued customer message joined, if a status set by hand hides it.
+
+    The message is older than that status (it waited in the spam folder), so by its date it
+    would never reopen the conversation: closed, pending or snoozed, nobody would read it.
+    Not when we answered after it. Returns the status lifted ("" when none was).
+    """
+    from supportinbox.app import team_actions
+    from supportinbox.app.status import set_status
+    from supportinbox.store.conversations import get_conversation
+
+    detail = get_conversation(ctx.db, conversation_id, ctx.now())
+    status = detail.summary.status
+    if status not in ("closed", "pending", "snoozed"):
+        return ""
+    wanted = message_id.lower()
+    rescued = next(
+        (m for m in detail.messages if (m.message_id or "").lower() == wanted and m.folder_role == "inbox"),
+        None,
+    )
+    if rescued is None or rescued.from_us or rescued.automated:
+        return ""
+    if any(m.from_us and not m.automated and (m.date or "") >= (rescued.date or "") for m in detail.messages):
+        return ""  # answered after it
+    set_status(ctx, conversation_id, "open")
+    with contextlib.suppress(UserError):  # kept here then: the next sync shares it
+        team_actions.push_state(ctx, conversation_id)
+    return status
 
 
 def _queue_rescue(db: Database, message: JunkSuspect, reason: str) -> MoveResult:

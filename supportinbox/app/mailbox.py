@@ -162,7 +162,10 @@ class ServerMailbox:
         subject = one_line(suspect.subject, limit=50)
         if result.queued:
             return f"Rescue of {subject}: {result.note}"
-        return f"Rescued to the inbox: {subject}. {result.note}".strip()
+        reopened = result.describe_reopened()
+        reopened = f"{reopened[:1].upper()}{reopened[1:]}." if reopened else ""
+        stop = "" if subject.endswith((".", "?", "!", "…")) else "."  # not "CSV?."
+        return " ".join(p for p in (f"Rescued to the inbox: {subject}{stop}", reopened, result.note) if p)
 
     def attachments_dir(self) -> Path:
         return paths.attachments_dir()

@@ -481,6 +481,7 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
                     "synced": result.synced,
                     "queued": result.queued,
                     "note": result.note,
+                    "reopened": result.reopened or None,
                 }
             )
             return
@@ -488,6 +489,8 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
             click.echo(f"message {rescue_uid}: {result.note}")
             return
         where = f": conversation {result.conversation_id}" if result.conversation_id else ""
+        if result.reopened:
+            where += f" ({result.describe_reopened()})"
         click.echo(f"moved message {rescue_uid} to the inbox as not junk{where}")
         if result.note:
             click.echo(result.note)

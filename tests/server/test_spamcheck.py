@@ -317,3 +317,47 @@ def test_rescue_without_move_copies_and_expunges_only_that_message(
     assert set(junk) == {"<spam1@bulk.example>"}  # the original is expunged, the spam untouched
     assert "\\Deleted" not in junk["<spam1@bulk.example>"]
     assert "$NotJunk" in inbox["<q2@customer.test>"] and "$Junk" not in inbox["<q2@customer.test>"]
+
+
+def test_a_rescued_follow_up_reopens_the_conversation_closed_without_it(mailbox: Dovecot) -> None:
+    """Her follow-up waited in Junk while we closed the conversation: by its date (before the
+    close) it would never reopen it, and nobody would read it."""
+    (before,) = json.loads(run("list", "--status", "all", "--json"))
+    run("status", before["id"], "closed")
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+
+    output = run("spam-check", "--rescue", str(uid))
+    assert output.startswith(
+        f"moved message {uid} to the inbox as not junk: conversation {before['id']} "
+        "(it was closed: open again, this message had not been seen)"
+    )
+    (after,) = json.loads(run("list", "--json"))
+    assert (after["id"], after["status"], after["message_count"]) == (before["id"], "open", 3)
+
+
+def test_a_rescued_message_we_answered_since_leaves_the_status_alone(mailbox: Dovecot) -> None:
+    append(
+        mailbox,
+        [
+            make_message(
+                sender="Acme Support <support@acme.test>",
+                to="Lina Haddad <lina@customer.test>",
+                subject="Re: Refund for order 1042",
+                body="The refund shows on your card within 5 days.",
+                message_id="<a2@acme.test>",
+                in_reply_to="<q2@customer.test>",
+                references="<q1@customer.test> <a1@acme.test> <q2@customer.test>",
+                date=NOW - timedelta(hours=1),
+            )
+        ],
+        "Sent",
+        flags=(b"\\Seen",),
+    )
+    run("sync")
+    (before,) = json.loads(run("list", "--status", "all", "--json"))
+    run("status", before["id"], "closed")
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    output = run("spam-check", "--rescue", str(uid))
+    assert "open again" not in output
+    (after,) = json.loads(run("list", "--status", "all", "--json"))
+    assert after["status"] == "closed"
