@@ -192,13 +192,13 @@ def mail_gone(db: Database, draft: Draft) -> str:
     Another client may delete or move the customer's mail while the reply is written, or
     before: the reply still goes out (to whom our earlier reply went), but not unsaid.
     """
-    to = draft.to or "the customer"
+    # Short: the To line is shown beside it (the draft, the editor's head).
     if draft.follows_up:
         if not draft.original.references:
-            return f"the customer has not written in this conversation: the reply follows up ours to {to}"
+            return "the customer has not written in this conversation: the reply follows up ours"
         return (
             "the customer's mail is gone from the server (deleted, or moved out of the inbox): "
-            f"the reply follows up our earlier one to {to}"
+            "the reply follows up our earlier one"
         )
     found = db.conn.execute(
         "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
@@ -209,7 +209,7 @@ def mail_gone(db: Database, draft: Draft) -> str:
         return ""
     return (
         "the customer's mail this reply answers is gone from the server (deleted, or moved out "
-        f"of the inbox): it still goes to {to}"
+        "of the inbox); the reply still goes to them"
     )
 
 

@@ -121,7 +121,7 @@ def test_with_the_customers_mail_deleted_the_bounce_is_not_the_customer_and_a_re
     assert sent.code == 0, sent.err
     assert (
         "supportinbox: warning: the customer's mail is gone from the server (deleted, or moved out "
-        "of the inbox): the reply follows up our earlier one to Kwame Mensah <kwame@savanna-apps.test>"
+        "of the inbox): the reply follows up our earlier one"
     ) in sent.err
     assert "supportinbox: warning: our last reply to kwame@savanna-apps.test bounced (" in sent.err
     (received,) = smtp_server.received

@@ -155,8 +155,10 @@ def test_a_reply_follows_up_our_earlier_one_and_says_the_customers_mail_is_gone(
     assert msg["In-Reply-To"] == OURS
     assert str(msg["References"]).split() == [KWAME, OURS]
     gone = drafts.mail_gone(db, draft)
-    assert gone.startswith("the customer's mail is gone from the server")
-    assert "kwame@savanna-apps.test" in gone
+    assert gone == (
+        "the customer's mail is gone from the server (deleted, or moved out of the inbox): "
+        "the reply follows up our earlier one"
+    )
 
     # Our last reply to that address bounced, and nothing came from it since: said too.
     assert drafts.warnings(db, draft) == [gone, drafts.bounced(db, draft)]
@@ -182,7 +184,7 @@ def test_a_reply_written_before_the_customers_mail_was_deleted_warns_after(db: D
     _refresh(db)
     gone = drafts.mail_gone(db, draft)
     assert gone.startswith("the customer's mail this reply answers is gone from the server")
-    assert gone.endswith("it still goes to Kwame Mensah <kwame@savanna-apps.test>")
+    assert gone.endswith("; the reply still goes to them")
 
 
 def test_a_conversation_we_started_follows_up_our_mail(db: Database) -> None:
