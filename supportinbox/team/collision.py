@@ -214,7 +214,8 @@ def collision_check(db: Database, account_name: str, account: AccountConfig, row
         state, flags = fresh.state, fresh.flags
         holder = state.state.assigned_to
         if holder and holder != me:
-            raise _held(holder, f"{holder} claimed conversation {ref.id}{_when(state.written_at)}")
+            # No time: the server keeps when the status was set, not when the claim was made.
+            raise _held(holder, f"{holder} claimed conversation {ref.id}")
         if state.state.status == "closed" and state.last_writer not in (None, me):
             writer = state.last_writer or "a teammate"
             raise _held(writer, f"{writer} closed conversation {ref.id}{_when(state.written_at)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,23 @@ def test_reply_to_a_conversation_a_teammate_closed_is_held(
     forced = bob.send(outcome.outbox_id, checks=send_anyway_checks())
     assert [o.status for o in forced.outcomes] == ["sent"]
     assert len(smtp_server.received) == 1
+
+
+def test_a_held_reply_never_dates_a_claim_by_the_status_time(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """The server keeps when a status was set, not when a claim was made: 'alice claimed it at
+    10:00' (the time bob set it open, long before) would be false."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    earlier = datetime.now(UTC) - timedelta(hours=3)
+    set_status(bob.db, cid, "open", agent="bob", now=earlier)
+    team_actions.push_state(bob.ctx(), cid)
+    alice.sync()
+    team_actions.claim(alice.ctx(), cid)
+
+    (outcome,) = bob.send(bob.draft_reply(cid)).outcomes
+    assert outcome.status == "held"
+    assert outcome.message == f"alice claimed conversation {cid}", outcome.message
 
 
 def test_own_claim_does_not_hold_the_reply(tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer) -> None:
