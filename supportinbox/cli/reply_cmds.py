@@ -19,6 +19,7 @@ from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
 from supportinbox.store import acknowledgements
 from supportinbox.store import outbox as store
+from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
 
@@ -274,6 +275,14 @@ def reply(
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
     for warning in drafts.warnings(db, draft):
         click.echo(f"supportinbox: warning: {warning}", err=True)
+    holder = get_conversation(db, draft.conversation_id).summary.assigned_to
+    if send and not force and holder and holder != account.agent:
+        # Said before the question, as the app does: answering 'y' would only hold it.
+        click.echo(
+            f"supportinbox: warning: {one_line(holder, limit=40)} holds this conversation: the reply "
+            "waits in the outbox until you send it anyway (or add --force)",
+            err=True,
+        )
     earlier = drafts.earlier_reply(db, account, draft.conversation_id) if send and not again else None
     if send and (earlier is not None or not yes) and not can_ask():
         # Refused before the editor opens: nothing written is lost.

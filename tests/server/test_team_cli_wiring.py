@@ -67,6 +67,26 @@ def test_reply_to_a_claimed_conversation_is_held_then_sent_with_force(
     assert len(smtp_server.received) == 1 and len(_in_sent(dovecot)) == 1
 
 
+def test_reply_says_a_teammate_holds_the_conversation_before_it_is_held(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the app's reply head does: known from the last sync, said before 'Send this reply?'."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    assert alice.cli(capsys, "sync").code == 0
+
+    held = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert held.code == 10, held.err
+    warned, refused = held.err.splitlines()
+    assert warned == (
+        "supportinbox: warning: bob holds this conversation: the reply waits in the outbox until you "
+        "send it anyway (or add --force)"
+    )
+    assert refused.startswith(f"supportinbox: #1 held: bob claimed conversation {cid};")
+    drafted = alice.cli(capsys, "reply", cid, "-t", TEMPLATE)  # only printed: nothing to warn of
+    assert drafted.code == 0 and "holds this conversation" not in drafted.err
+
+
 def test_outbox_retry_force_sends_a_held_reply_once(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
