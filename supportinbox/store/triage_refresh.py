@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import policy as email_policy
+from email.parser import HeaderParser
 from typing import Any
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
@@ -35,6 +37,7 @@ from supportinbox.domain.customer import (
 )
 from supportinbox.domain.followups import FollowUp
 from supportinbox.domain.quoting import first_sentence, new_text
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import (
     Thread,
@@ -508,6 +511,7 @@ def score_conversations(
         links = [(rowid, cid) for cid, rowids in part for rowid in rowids if details[rowid].linked_to != cid]
         summaries = [_summarise(cid, [details[rowid] for rowid in rowids]) for cid, rowids in part]
         del details
+        _names_from_our_mail(conn, [row for row, _, _ in summaries if row["named_by"] is not None])
         cutoff = scoring_.cutoff
         wanted = {m.rowid for _, unanswered, _ in summaries for m in unanswered}
         wanted.update(last.rowid for _, _, last in summaries if last and last.when and last.when >= cutoff)
@@ -838,6 +842,7 @@ def _complete(
     followups: dict[str, FollowUp] | None = None,
 ) -> tuple[Any, ...]:
     """The stored row (in :data:`_CONVERSATION_COLUMNS` order) of a summarised conversation."""
+    row.pop("named_by", None)
     reasons = [*row.pop("notes", ()), *score.reasons]
     if row.pop("acknowledged", False):
         reasons.append(ACKNOWLEDGED)
@@ -1029,6 +1034,8 @@ def _summarise(
             derived, unanswered_since = "open", bounced.when
     first = messages[0]
     email, name = _customer(customer, agent, theirs)
+    # Whom our reply went to, by address only here: the name our To gave them is read after.
+    named_by = next((m.rowid for m in agent if email and m.sent_to[:1] == (email,)), None)
     times = [m.when for m in messages if m.when]
     row = {
         "id": conversation_id,
@@ -1045,6 +1052,7 @@ def _summarise(
         "followups": max(0, len(unanswered) - 1),
         "unanswered_since": iso(unanswered_since),
         "notes": notes,
+        "named_by": None if customer or name else named_by,
         # Said after the other reasons: the customer still waits for a person.
         "acknowledged": acknowledged and not agent,
     }
@@ -1076,6 +1084,29 @@ def _customer(customer: list[_Message], agent: list[_Message], theirs: list[_Mes
         )
         return email, (named if email else theirs[0].sender_name)
     return "", ""
+
+
+def _names_from_our_mail(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """The customer's name as our reply's To gave it, for conversations with no mail of theirs
+    left (few: their headers are read only for them)."""
+    if not rows:
+        return
+    wanted = {int(row["named_by"]): row for row in rows}
+    select = "SELECT id, raw_headers FROM messages WHERE id"
+    for rowid, raw in _rows_by_id(conn, select, sorted(wanted)):
+        row = wanted[int(rowid)]
+        try:  # the default policy decodes encoded words in names
+            headers = HeaderParser(policy=email_policy.default).parsestr(str(raw or ""), headersonly=True)
+            found = [
+                a.display_name
+                for field in ("To", "Cc")
+                for header in headers.get_all(field, [])
+                for a in getattr(header, "addresses", ())
+                if a.display_name and a.addr_spec.lower() == row["customer_email"]
+            ]
+        except (ValueError, TypeError, IndexError, AttributeError):
+            found = []  # a header too broken to read names from: the address alone
+        row["customer_name"] = one_line(found[0], limit=200) if found else ""
 
 
 def _bounce_of_last_reply(

@@ -134,9 +134,8 @@ def test_the_bounce_never_becomes_the_customer_when_the_customers_mail_is_gone(d
     _refresh(db)
     ident = _conversation(db, OURS)
     summary = cv.get_conversation(db, ident, now=NOW).summary
-    # Whom our reply went to, never "Mail Delivery System" (nor nobody to answer).
-    assert summary.customer_email == "kwame@savanna-apps.test"
-    assert "mail delivery" not in summary.customer_name.lower()
+    # Whom our reply went to, by the name it gave them; never "Mail Delivery System".
+    assert (summary.customer_email, summary.customer_name) == ("kwame@savanna-apps.test", "Kwame Mensah")
     assert summary.reasons[0].startswith("your reply to kwame@savanna-apps.test bounced")
 
 
@@ -259,4 +258,27 @@ def test_a_cache_summarised_by_the_older_rule_gets_the_customer_on_the_first_ref
     monkeypatch.setattr(triage_fresh, "SCORING_VERSION", rules)  # the upgrade
     _refresh(db)
     summary = cv.get_conversation(db, ident, now=NOW).summary
-    assert (summary.customer_email, summary.customer_name) == ("kwame@savanna-apps.test", "")
+    assert (summary.customer_email, summary.customer_name) == ("kwame@savanna-apps.test", "Kwame Mensah")
+
+
+def test_the_name_our_mail_gave_them_is_decoded_and_a_broken_header_costs_only_the_name(
+    db: Database,
+) -> None:
+    for n, to_header in enumerate(
+        ("=?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@x.test>", '"Zoë <<< @@ <zoe@x.test')
+    ):
+        add_message(
+            db,
+            folder="Sent",
+            message_id=f"<out-{n}@acme.test>",
+            sender="support@acme.test",
+            to=("zoe@x.test",),
+            subject=f"Your trial, part {n}",
+            when=at(2 + n),
+            raw_headers=f"From: Acme Support <support@acme.test>\r\nTo: {to_header}\r\n",
+        )
+    _refresh(db)
+    named = cv.get_conversation(db, _conversation(db, "<out-0@acme.test>"), now=NOW).summary
+    assert (named.customer_email, named.customer_name) == ("zoe@x.test", "Zoë Müller")
+    broken = cv.get_conversation(db, _conversation(db, "<out-1@acme.test>"), now=NOW).summary
+    assert broken.customer_email == "zoe@x.test" and "<" not in broken.customer_name
