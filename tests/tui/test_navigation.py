@@ -10,6 +10,7 @@ from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.junk_list import JunkList
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
@@ -209,3 +210,29 @@ async def test_two_view_keys_pressed_quickly_end_on_the_second_view_and_stay_the
         await pilot.click("#view-closed")  # a click on a tab still switches
         await settle(pilot)
         assert screen._view == "closed" and shown[-1] == "closed"
+
+
+@pilot_test
+async def test_the_junk_list_offers_no_keys_for_a_conversation() -> None:
+    """'r Reply  p Pending  c Close  z Snooze' under a Junk suspect did nothing when pressed."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        def offered() -> set[str]:
+            return {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+
+        assert {"reply", "set_status('closed')", "snooze"} <= offered()
+        await pilot.press("5")
+        await settle(pilot)
+        assert not {"reply", "set_status('closed')", "set_status('pending')", "snooze"} & offered()
+        hints = str(app.screen.query_one(KeyHints).render()) + " ".join(
+            str(k.render()) for k in app.screen.query_one(KeyHints).query("*")
+        )
+        assert "Reply" not in hints and "Rescue" in hints
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)  # nothing opened, nothing changed
+        await pilot.press("1")
+        await settle(pilot)
+        assert "reply" in offered()

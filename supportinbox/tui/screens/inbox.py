@@ -57,6 +57,15 @@ class InboxScreen(ConversationActions):
         *ConversationActions.ACTION_BINDINGS,
     ]
 
+    # A Junk suspect is no conversation yet ('!' rescues it into one): the keys for one do
+    # nothing there, so they are neither offered in the key hints nor run.
+    _CONVERSATION_ONLY = frozenset(
+        b.action.partition("(")[0] for b in ConversationActions.ACTION_BINDINGS if b.action != "undo"
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (getattr(self, "_view", "") == "junk" and action in self._CONVERSATION_ONLY)
+
     def __init__(self) -> None:
         super().__init__(classes="inbox-screen")
         self._view = "open"
@@ -113,6 +122,7 @@ class InboxScreen(ConversationActions):
             )
             table.focus()
         self._update_tab_counts()
+        self.refresh_bindings()  # the Junk list offers other keys than the queue
 
     def _update_tab_counts(self) -> None:
         counts = self.inbox_app.service.view_counts()
