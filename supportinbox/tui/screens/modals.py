@@ -87,8 +87,8 @@ SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
 
 
 def snooze_until(choice: str, now: datetime) -> datetime | None:
-    """The moment a snooze choice ends: a preset, or a time typed as 'reply --send-at' and
-    'snooze --until' take it (``3h``, ``tomorrow 14:00``, ``fri``, ``2026-12-14 09:00``)."""
+    """The moment a snooze choice ends: a preset, or a time typed as the command line's
+    reply and snooze take it (``3h``, ``tomorrow 14:00``, ``fri``, ``2026-12-14 09:00``)."""
     local = now.astimezone()
     choice = choice.strip().lower()
     if choice == "tomorrow":
