@@ -107,25 +107,18 @@ def original_from(message: MessageView) -> replies.Original:
     )
 
 
-def _followed_up(db: Database, message: MessageView, customer: str, name: str) -> replies.Original:
+def _followed_up(message: MessageView, customer: str, name: str) -> replies.Original:
     """Our earlier reply to ``customer`` as the reply builder sees it: as if the customer had
-    sent it (the reply goes to them, threaded under ours), with nothing of ours quoted."""
+    sent it (the reply goes to them, threaded under ours), with nothing of ours quoted.
+    ``name``: the conversation's, which the refresh takes from our reply's To."""
     return replies.Original(
-        from_name=name or _addressee_name(db, message, customer),
+        from_name=name,
         from_addr=customer,
         subject=message.subject,
         message_id=message.message_id,
         references=list(message.refs),
         cc_addrs=[a for a in (*message.to, *message.cc) if a.lower() != customer],
     )
-
-
-def _addressee_name(db: Database, message: MessageView, address: str) -> str:
-    """The display name our message gave ``address`` in its To or Cc ("" without one)."""
-    row = db.conn.execute("SELECT raw_headers FROM messages WHERE id = ?", (message.rowid,)).fetchone()
-    headers = HeaderParser(policy=compat32).parsestr(str(row[0]) if row else "", headersonly=True)
-    fields = [decode_header_value(v) for v in (*headers.get_all("To", []), *headers.get_all("Cc", []))]
-    return next((one_line(n, limit=200) for n, a in getaddresses(fields) if a.lower() == address and n), "")
 
 
 def prepare_draft(
@@ -151,9 +144,7 @@ def prepare_draft(
     ident, customer = detail.summary.id, detail.summary.customer_email.lower()
     following = message.from_us
     original = (
-        _followed_up(db, message, customer, detail.summary.customer_name)
-        if following
-        else original_from(message)
+        _followed_up(message, customer, detail.summary.customer_name) if following else original_from(message)
     )
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.
