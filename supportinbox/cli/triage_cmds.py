@@ -412,6 +412,7 @@ def parse_moment(
 
 @cli.command()
 @click.argument("conversation_id")
+@click.argument("words", nargs=-1, metavar="[WHEN]")
 @click.option(
     "--until",
     "--at",
@@ -420,11 +421,20 @@ def parse_moment(
 )
 @click.option("--for", "--in", "span", help="Snooze for a while: 30m, 4h, 3d, 2w.")
 @pass_ctx
-def snooze(obj: CliContext, conversation_id: str, until: str | None, span: str | None) -> None:
-    """Hide a conversation until a time; it comes back as open (or earlier if the customer writes)."""
+def snooze(
+    obj: CliContext, conversation_id: str, words: tuple[str, ...], until: str | None, span: str | None
+) -> None:
+    """Hide a conversation until a time; it comes back as open (or earlier if the customer writes).
+
+    WHEN is --until or --for without the option: 'snooze ID tomorrow 9:30', 'snooze ID 3d'.
+    """
     from supportinbox.app.status import set_status
 
     ctx = obj.context()
+    if words:
+        if until is not None or span is not None:
+            raise UserError("give the time once: as WHEN, with --until or with --for")
+        until = " ".join(words)  # a span ('3d') reads as a time ahead too
     when = parse_snooze(until, span, ctx.now())
     summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)
     click.echo(f"{summary.id}: snoozed until {_local(summary.snoozed_until)}")

@@ -179,6 +179,15 @@ def test_snooze_and_follow_up_take_the_times_a_reply_can_be_scheduled_for(mailbo
         assert (wakes.date(), wakes.hour, wakes.minute) == (tomorrow, 9, 0), (args, out)
     run("snooze", ident, "--in", "2h")
     assert json.loads(run("show", ident, "--json"))["status"] == "snoozed"
+    for words in (("tomorrow", "9:00"), ("tomorrow",)):  # WHEN without an option, as a stranger types it
+        run("snooze", ident, *words)
+        wakes = datetime.fromisoformat(json.loads(run("show", ident, "--json"))["snoozed_until"]).astimezone()
+        assert (wakes.date(), wakes.hour, wakes.minute) == (tomorrow, 9, 0), words
+    run("snooze", ident, "3d")
+    wakes = datetime.fromisoformat(json.loads(run("show", ident, "--json"))["snoozed_until"])
+    assert wakes > datetime.now(UTC) + timedelta(days=2, hours=23)
+    twice = CliRunner().invoke(cli, ["snooze", ident, "tomorrow", "--for", "3d"])
+    assert twice.exit_code != 0 and "give the time once" in str(twice.exception)
     result = CliRunner().invoke(cli, ["snooze", ident, "--until", "tomorow"])
     assert result.exit_code != 0
     assert "is not a time ahead: try 09:00, tomorrow 9:30" in str(result.exception)
