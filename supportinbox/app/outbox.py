@@ -24,6 +24,7 @@ from supportinbox.mail import drafts
 from supportinbox.mail.outbox import SendReport, send_due
 from supportinbox.store import outbox as outbox_store
 from supportinbox.team.collision import MAIL_GONE, send_anyway_checks, send_checks
+from supportinbox.team.store import local_state
 
 if TYPE_CHECKING:
     from supportinbox.mail.drafts import Draft
@@ -43,6 +44,8 @@ def send(
 
     A reply sent ``anyway`` over a teammate's claim leaves a note on the conversation, shared
     with the team: the teammate who holds it learns at their next sync that it was answered.
+    The note names who holds it as the cache knows when it went out: none when it was handed
+    to us meanwhile, the new holder when it was handed on.
     """
     over_claims = _held_by_teammates(ctx, ids) if anyway else {}
     report = send_due(
@@ -59,6 +62,10 @@ def send(
         held_for = over_claims.get(outcome.outbox_id)
         if held_for is not None and outcome.status.went_out:
             conversation_id, holder = held_for
+            now_held_by = local_state(ctx.db.conn, conversation_id).assigned_to
+            if now_held_by == ctx.account.agent:
+                continue  # handed to us since it was held: nobody else holds it
+            holder = now_held_by or holder  # not known here (yet): the one it was held for
             text = f"Replied although {holder} holds this conversation (sent anyway by {ctx.account.agent})."
             with contextlib.suppress(UserError):
                 add_note(ctx, conversation_id, text, password=password)

@@ -1,0 +1,58 @@
+"""The note a reply sent anyway leaves names who holds the conversation when it went out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportinbox.app import team_actions
+from supportinbox.store.conversations import get_conversation
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+from tests.harness.smtp import SmtpServer
+from tests.harness.team import make_team
+
+pytestmark = [pytest.mark.server]
+
+MID = "<csv@customer.test>"
+
+
+def test_a_reply_held_for_a_claim_handed_over_to_the_writer_names_no_holder(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Export invoices as CSV?")])
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    team_actions.claim(alice.ctx(), cid)
+    bob.sync()
+    (held,) = bob.send(bob.draft_reply(cid)).outcomes
+    assert held.status == "held" and f"alice claimed conversation {cid}" in held.message
+
+    # Alice hands it to bob after all; bob then sends the held reply anyway.
+    assert team_actions.assign(alice.ctx(), cid, "bob", note="yours after all").online
+    bob.sync()
+    sent = bob.cli(capsys, "outbox", "send-anyway", str(held.outbox_id))
+    assert sent.code == 0, sent.err
+    assert len(smtp_server.received) == 1
+    alice.sync()
+    notes = [n.body for n in get_conversation(alice.db, cid).notes]
+    assert notes == ["Handed over to bob by alice: yours after all"]  # no "although alice holds"
+
+
+def test_a_reply_sent_anyway_names_the_teammate_who_holds_it_now(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Export invoices as CSV?")])
+    alice, bob, carol = make_team(tmp_path, dovecot, smtp_server)
+    cid = alice.conversation_of(MID)
+    team_actions.claim(alice.ctx(), cid)
+    bob.sync()
+    (held,) = bob.send(bob.draft_reply(cid)).outcomes
+    assert held.status == "held"
+    assert team_actions.assign(alice.ctx(), cid, "carol").online  # handed on to carol meanwhile
+    bob.sync()
+    assert bob.cli(capsys, "outbox", "send-anyway", str(held.outbox_id)).code == 0
+    carol.sync()
+    notes = [n.body for n in get_conversation(carol.db, cid).notes]
+    assert "Replied although carol holds this conversation (sent anyway by bob)." in notes
