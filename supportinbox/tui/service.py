@@ -554,6 +554,13 @@ class InboxService:
             return None  # the conversation left the mailbox: nobody holds it
         return holder if holder and holder != self.account.agent else None
 
+    def held_by_me(self, conversation_id: str) -> bool:
+        """This agent holds the conversation, as the cache last saw it."""
+        try:
+            return self.conversation(conversation_id).summary.assigned_to == self.account.agent
+        except NotFound:
+            return False
+
     def awaiting_answer(self, conversation_ids: Sequence[str]) -> list[str]:
         """Of an incident's conversations, those whose customer still waits for an answer."""
         return drafts.awaiting_answer(self.reader, self.account, conversation_ids)

@@ -207,3 +207,32 @@ async def test_the_outbox_fits_80_columns() -> None:
         # Cut where the column ends, and visibly so.
         assert len(f"Re: {subject}") > widths["subject"] and cells[3].endswith("…")
         assert len(cells[3]) <= widths["subject"] and len(cells[2]) <= widths["to"]
+
+
+@pilot_test
+async def test_a_reply_held_for_a_claim_since_handed_to_us_says_r_sends_it(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
+    )
+    team_actions.claim(bob.ctx(), cid)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert team_actions.assign(bob.ctx(), cid, "alice").online  # bob hands it over after all
+        app.action_sync()
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "alice")
+        await pilot.press("O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        why = str(app.screen.query_one("#outbox-why").render())
+        assert "held: bob" in why
+        assert "The conversation is yours now: r sends it after asking the server." in why
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(smtp_server.received) == 1)
+        await wait_until(pilot, lambda: app.service.outbox_count() == 0)

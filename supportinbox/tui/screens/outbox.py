@@ -163,8 +163,21 @@ class OutboxScreen(AppScreen):
         ]
         if reason:
             lines += ["\n", ("Why: ", "bold"), reason]
+        yours = ""
+        handed_to_us = (
+            row.status == OutboxStatus.HELD
+            and row.held_by not in (None, app.service.account.agent)
+            and row.conversation_id is not None
+            and app.service.held_by_me(row.conversation_id)
+        )
+        if handed_to_us:
+            # Held for a teammate's claim, handed to us since: the reason above is history now.
+            yours = (
+                f"The conversation is yours now: {app.key_for('outbox_retry', 'r')} sends it "
+                "after asking the server. "
+            )
         if row.status == OutboxStatus.HELD:
-            advice = (
+            advice = yours + (
                 f"{app.key_for('outbox_send_anyway', 'S')} sends it anyway, "
                 f"{app.key_for('outbox_edit', 'e')} edits it again, "
                 f"{app.key_for('outbox_discard', 'd')} drops it, "
