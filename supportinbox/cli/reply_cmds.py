@@ -461,9 +461,24 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
             click.echo(f"      {one_line(row.last_error, limit=300)}")
         if row.status == OutboxStatus.HELD:
+            if _handed_to_us(obj, row):
+                # Held for a teammate's claim, handed to us since: the reason above is history.
+                click.echo(
+                    f"      the conversation is yours now: 'supportinbox outbox retry {row.id}' sends it "
+                    "after asking the server"
+                )
             click.echo(f"      {held_advice(row.id)}")
         elif row.status == OutboxStatus.DRAFT:
             click.echo(f"      {draft_advice(row.id)}")
+
+
+def _handed_to_us(obj: CliContext, row: store.OutboxRow) -> bool:
+    from supportinbox.team.store import local_state
+
+    _, account = obj.account()
+    if not row.conversation_id or row.held_by in (None, account.agent):
+        return False
+    return local_state(obj.db().conn, row.conversation_id).assigned_to == account.agent
 
 
 @outbox_group.command("show")

@@ -56,3 +56,26 @@ def test_a_reply_sent_anyway_names_the_teammate_who_holds_it_now(
     carol.sync()
     notes = [n.body for n in get_conversation(carol.db, cid).notes]
     assert "Replied although carol holds this conversation (sent anyway by bob)." in notes
+
+
+def test_the_outbox_list_says_when_a_held_reply_is_ours_now_and_retry_sends_it(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Export invoices as CSV?")])
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    team_actions.claim(alice.ctx(), cid)
+    bob.sync()
+    (held,) = bob.send(bob.draft_reply(cid)).outcomes
+    listed = bob.cli(capsys, "outbox")
+    assert "yours now" not in listed.out
+    assert team_actions.assign(alice.ctx(), cid, "bob").online
+    bob.sync()
+    listed = bob.cli(capsys, "outbox")
+    hint = f"the conversation is yours now: 'supportinbox outbox retry {held.outbox_id}' sends it"
+    assert hint in listed.out, listed.out
+    retried = bob.cli(capsys, "outbox", "retry", str(held.outbox_id))
+    assert retried.code == 0, retried.err
+    assert len(smtp_server.received) == 1
+    alice.sync()
+    assert [n.body for n in get_conversation(alice.db, cid).notes] == ["Handed over to bob by alice"]
