@@ -164,6 +164,10 @@ def _hold(
         refused = f"{holder} holds {ref.id}: ask them first" if take else f"{holder} holds {ref.id}, not you"
         raise TeamConflict(refused, holder)
     after = me if take else None
+    if holder == after and base_state(db.conn, ref.id).assigned_to == after:
+        # Nothing to change here nor to tell the team (as last agreed with the server).
+        said = f"{ref.id} is yours already" if take else f"{ref.id}: nobody holds it"
+        return ActionResult(ref.id, said, True, current)
     _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, after), me, ctx.now())
     done = f"{ref.id} claimed by {me}" if take else f"{ref.id} released"
     if not share:

@@ -239,3 +239,13 @@ def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
     )
     fixed = alice.cli(capsys, "assign", cid, "bob")
     assert fixed.code == 0 and "no agent" not in fixed.err
+
+
+def test_claiming_ones_own_or_releasing_a_free_conversation_says_so(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, _bob, cid = _team(tmp_path, dovecot, None)
+    assert alice.cli(capsys, "release", cid).out == f"{cid}: nobody holds it\n"
+    assert alice.cli(capsys, "claim", cid).out == f"{cid} claimed by alice (shared with the team)\n"
+    assert alice.cli(capsys, "claim", cid).out == f"{cid} is yours already\n"
+    assert alice.cli(capsys, "release", cid).out == f"{cid} released (shared with the team)\n"
