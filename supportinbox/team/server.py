@@ -115,12 +115,14 @@ def change_from(base: TeamState, wanted: TeamState, written_at: str | None = Non
     )
 
 
-def _check_holder(change: Change, resolution: Resolution) -> None:
+def _check_holder(change: Change, resolution: Resolution, conversation_id: str) -> None:
     holder = resolution.state.assigned_to
     if change.expect_holder is None or holder in change.expect_holder or holder == change.assigned_to:
         return
     raise TeamConflict(
-        f"{holder} holds this conversation"
+        # Named as the refusal made from the cache names it ("bob holds w7z7crlv"): a command
+        # line in a script says which one.
+        f"{holder} holds {conversation_id}"
         + (f" (last change by {resolution.last_writer})" if resolution.last_writer else "")
         + ": ask them first",
         holder,
@@ -285,7 +287,7 @@ class KeywordServer:
             current = self.resolution(messages, ref.id)
             first = first or current
             try:
-                _check_holder(change, current)
+                _check_holder(change, current, ref.id)
             except TeamConflict:
                 self._back_off(messages, change)
                 raise
@@ -440,7 +442,7 @@ class FolderServer:
         statefolder.sync_log(self.imap, self.db, create=True)
         entries = statefolder.log_entries(self.db.conn, ref.id).get(ref.id, [])
         before = statefolder.resolve_log(entries)[0]
-        _check_holder(change, before)
+        _check_holder(change, before, ref.id)
         target = change.apply(before.state)
         if target == before.state:
             return WriteResult(before, before, False)

@@ -58,7 +58,7 @@ def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Pat
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     team_actions.claim(alice.ctx(), cid)
     # Bob has not synced: his cache says nobody holds it, the server says alice does.
-    with pytest.raises(TeamConflict, match="alice holds this conversation"):
+    with pytest.raises(TeamConflict, match=f"^alice holds {cid}: ask them first$"):
         team_actions.claim(bob.ctx(), cid)
     assert bob.queue_row(cid)[0] == "alice"  # bob's cache now shows the truth
     assert "holder:bob" not in _server_flags(dovecot)
