@@ -236,3 +236,16 @@ async def test_a_reply_held_for_a_claim_since_handed_to_us_says_r_sends_it(
         await pilot.press("r")
         await wait_until(pilot, lambda: len(smtp_server.received) == 1)
         await wait_until(pilot, lambda: app.service.outbox_count() == 0)
+
+
+@pilot_test
+async def test_the_outbox_refreshed_while_it_opens_does_not_stop_the_app() -> None:
+    """The outbox timer may fire between the screen's push and its compose."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(OutboxScreen())  # not awaited: on the stack, not composed yet
+        app.outbox_changed()
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, OutboxScreen)
+        assert app.screen.query_one(DataTable).row_count >= 1  # the demo's scheduled reply

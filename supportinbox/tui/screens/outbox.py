@@ -102,7 +102,10 @@ class OutboxScreen(AppScreen):
 
     def refresh_from_cache(self) -> None:
         """Re-read the outbox; the table is rebuilt only when something changed."""
-        table = self.query_one(DataTable)
+        tables = self.query(DataTable)
+        if not tables:
+            return  # pushed, not composed yet (a timer may ask first): the first resize fills it
+        table = tables.first()
         if not table.columns:
             return  # not laid out yet: the first resize fills it
         rows = self.inbox_app.service.outbox_rows()
