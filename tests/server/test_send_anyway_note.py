@@ -7,26 +7,35 @@ from pathlib import Path
 import pytest
 
 from supportinbox.app import team_actions
+from supportinbox.mail.outbox import Outcome
 from supportinbox.store.conversations import get_conversation
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import make_team
+from tests.harness.team import Teammate, make_team
 
 pytestmark = [pytest.mark.server]
 
 MID = "<csv@customer.test>"
 
 
-def test_a_reply_held_for_a_claim_handed_over_to_the_writer_names_no_holder(
-    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _held_for_alices_claim(
+    base: Path, dovecot: Dovecot, smtp: SmtpServer
+) -> tuple[Teammate, Teammate, str, Outcome]:
+    """Alice claims the customer's conversation; bob's reply to it is held in his outbox."""
     append(dovecot, [make_message(message_id=MID, subject="Export invoices as CSV?")])
-    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    alice, bob = make_team(base, dovecot, smtp, ("alice", "bob"))
     cid = alice.conversation_of(MID)
     team_actions.claim(alice.ctx(), cid)
     bob.sync()
     (held,) = bob.send(bob.draft_reply(cid)).outcomes
+    return alice, bob, cid, held
+
+
+def test_a_reply_held_for_a_claim_handed_over_to_the_writer_names_no_holder(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid, held = _held_for_alices_claim(tmp_path, dovecot, smtp_server)
     assert held.status == "held" and f"alice claimed conversation {cid}" in held.message
 
     # Alice hands it to bob after all; bob then sends the held reply anyway.
@@ -61,12 +70,7 @@ def test_a_reply_sent_anyway_names_the_teammate_who_holds_it_now(
 def test_the_outbox_list_says_when_a_held_reply_is_ours_now_and_retry_sends_it(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    append(dovecot, [make_message(message_id=MID, subject="Export invoices as CSV?")])
-    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
-    cid = alice.conversation_of(MID)
-    team_actions.claim(alice.ctx(), cid)
-    bob.sync()
-    (held,) = bob.send(bob.draft_reply(cid)).outcomes
+    alice, bob, cid, held = _held_for_alices_claim(tmp_path, dovecot, smtp_server)
     listed = bob.cli(capsys, "outbox")
     assert "yours now" not in listed.out
     assert team_actions.assign(alice.ctx(), cid, "bob").online

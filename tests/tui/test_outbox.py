@@ -27,7 +27,7 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import app_account_and_bob
+from tests.harness.team import Teammate, app_account_and_bob
 from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
 
 pytestmark = pytest.mark.server
@@ -134,15 +134,21 @@ async def test_the_outbox_screen_retries_and_discards(
         assert len(smtp_server.received) == 1
 
 
+def _claimed_by_bob(home: Path, base: Path, dovecot: Dovecot, smtp: SmtpServer) -> tuple[str, Teammate]:
+    """Ann's conversation in the app's account (alice), claimed by teammate bob; its id and bob."""
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    cid, bob = app_account_and_bob(
+        home, base, dovecot, message, MID, smtp=smtp, extra="\n[ui]\nidle = false\n"
+    )
+    team_actions.claim(bob.ctx(), cid)
+    return cid, bob
+
+
 @pilot_test
 async def test_a_held_reply_is_sent_anyway_from_the_outbox(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
-    cid, bob = app_account_and_bob(
-        supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
-    )
-    team_actions.claim(bob.ctx(), cid)
+    _claimed_by_bob(supportinbox_home, tmp_path, dovecot, smtp_server)
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await _reply(pilot)
@@ -213,11 +219,7 @@ async def test_the_outbox_fits_80_columns() -> None:
 async def test_a_reply_held_for_a_claim_since_handed_to_us_says_r_sends_it(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
-    cid, bob = app_account_and_bob(
-        supportinbox_home, tmp_path, dovecot, message, MID, smtp=smtp_server, extra="\n[ui]\nidle = false\n"
-    )
-    team_actions.claim(bob.ctx(), cid)
+    cid, bob = _claimed_by_bob(supportinbox_home, tmp_path, dovecot, smtp_server)
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
         await _reply(pilot)

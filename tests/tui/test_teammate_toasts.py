@@ -18,7 +18,7 @@ from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
-from tests.harness.team import app_account_and_bob
+from tests.harness.team import Teammate, app_account_and_bob
 from tests.tui.support import SIZE, pilot_test, select_subject, wait_until
 
 MID = "<tui-toast@customer.test>"
@@ -30,6 +30,16 @@ def _team_toasts(app: SupportInboxApp) -> list[str]:
     return [str(n.message) for n in app._notifications if n.title == "Teammates"]
 
 
+def _jonas_and_ann(home: Path, base: Path, dovecot: Dovecot) -> tuple[str, str, Teammate]:
+    """Alice's account (the app's) and bob, both synced, with Jonas's conversation and Ann's;
+    their ids, and bob. IDLE is off: the app syncs when the test asks."""
+    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
+    cid, bob = app_account_and_bob(home, base, dovecot, message, MID, extra="\n[ui]\nidle = false\n")
+    append(dovecot, [make_message(sender="Ann <ann@customer.test>", subject="Other one", message_id=OTHER)])
+    bob.sync()
+    return cid, bob.conversation_of(OTHER), bob
+
+
 def _synced(app: SupportInboxApp) -> bool:
     return app.sync_status.last_sync is not None and not app.sync_status.syncing
 
@@ -39,13 +49,7 @@ def _synced(app: SupportInboxApp) -> bool:
 async def test_a_hand_over_and_a_teammates_note_on_ones_conversation_are_toasted_inert(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
 ) -> None:
-    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
-    cid, bob = app_account_and_bob(
-        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
-    )
-    append(dovecot, [make_message(sender="Ann <ann@customer.test>", subject="Other one", message_id=OTHER)])
-    bob.sync()
-    other = bob.conversation_of(OTHER)
+    cid, other, bob = _jonas_and_ann(supportinbox_home, tmp_path, dovecot)
     app = build_app(load_config())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: _synced(app))
@@ -119,13 +123,7 @@ async def test_a_claim_a_teammate_made_first_is_not_left_to_undo(
 async def test_a_claim_made_while_one_writes_a_reply_to_it_is_said_at_once(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
 ) -> None:
-    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
-    cid, bob = app_account_and_bob(
-        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
-    )
-    append(dovecot, [make_message(sender="Ann <ann@customer.test>", subject="Other one", message_id=OTHER)])
-    bob.sync()
-    other = bob.conversation_of(OTHER)
+    cid, other, bob = _jonas_and_ann(supportinbox_home, tmp_path, dovecot)
     app = build_app(load_config())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: _synced(app))
