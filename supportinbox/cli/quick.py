@@ -162,8 +162,9 @@ def _page(
 def remember(config: Config, name: str, account: AccountConfig) -> None:
     """Record what :func:`answer` needs, once the command has loaded ``config`` from the default file.
 
-    Written only when the file still parses to the same config (it may have changed since
-    it was loaded) and the record differs; a failure to write only costs speed.
+    Written only when the record differs and the file still parses to the same config (it
+    may have changed since it was loaded); a failure to write only costs speed. A record
+    already as it would be written is left alone without parsing the file again.
     """
     from supportinbox.config import parse_config
     from supportinbox.errors import ConfigError
@@ -173,9 +174,7 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
     config_file = paths.config_file()
     try:
         data = config_file.read_bytes()
-        if parse_config(data.decode("utf-8"), str(config_file)) != config:
-            return
-    except (OSError, UnicodeDecodeError, ConfigError):
+    except OSError:
         return
     record = {
         "program": __version__,
@@ -193,6 +192,11 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
             return
     except (OSError, ValueError):
         pass
+    try:
+        if parse_config(data.decode("utf-8"), str(config_file)) != config:
+            return
+    except (UnicodeDecodeError, ConfigError):
+        return
     try:
         paths.ensure_private_dir(target.parent)
         partial = target.with_name(f".{target.name}.{os.getpid()}")

@@ -101,13 +101,14 @@ def with_scheduled(
     }
     if not waiting and not acknowledged:
         return summaries
+    note = acknowledged_note() if acknowledged else ""
     out = []
     for summary in summaries:
         at = waiting.get(summary.id)
         if at is not None:
             said = f"reply scheduled for {local_clock(at, now)}"
             summary = replace(summary, scheduled_at=at, reasons=[*summary.reasons, said])
-        if summary.id in acknowledged and acknowledged_note() not in summary.reasons:
-            summary = replace(summary, reasons=[*summary.reasons, acknowledged_note()])
+        if summary.id in acknowledged and note not in summary.reasons:
+            summary = replace(summary, reasons=[*summary.reasons, note])
         out.append(summary)
     return out
