@@ -236,3 +236,30 @@ async def test_the_junk_list_offers_no_keys_for_a_conversation() -> None:
         await pilot.press("1")
         await settle(pilot)
         assert "reply" in offered()
+
+
+@pilot_test
+async def test_key_hints_are_rebuilt_only_when_what_they_show_changes() -> None:
+    """Building the footer's keys anew was most of what a view switch cost."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        def keys() -> list[object]:
+            return list(app.screen.query_one(KeyHints).query("FooterKey"))
+
+        def words() -> str:
+            return " ".join(str(k.render()) for k in app.screen.query_one(KeyHints).query("*"))
+
+        before = keys()
+        assert before and "Reply" in words()
+        for view in ("2", "4", "6", "1"):  # queue views: the same keys
+            await pilot.press(view)
+            await settle(pilot)
+            assert keys() == before
+        await pilot.press("5")  # the Junk list offers other keys: built anew
+        await settle(pilot)
+        assert keys() != before and "Rescue" in words() and "Reply" not in words()
+        await pilot.press("1")
+        await settle(pilot)
+        assert "Reply" in words() and "Rescue" not in words()
