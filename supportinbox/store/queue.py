@@ -48,6 +48,18 @@ def list_queue(
     """
     moment = now_utc(now)
     apply_clock(db, moment)
+    clause, params, order = view_sql(status, assigned_to=assigned_to, unassigned=unassigned, tag=tag)
+    rows = db.conn.execute(
+        f"SELECT {queue_columns()} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
+        (*params, max(0, limit), max(0, offset)),
+    ).fetchall()
+    return with_scheduled(db, [summary_from_row(r, moment) for r in rows], moment)
+
+
+def view_sql(
+    status: str, *, assigned_to: str | None = None, unassigned: bool = False, tag: str | None = None
+) -> tuple[str, list[object], str]:
+    """The WHERE clause (with its parameters) and ORDER BY of a queue view, in list order."""
     where: list[str] = []
     params: list[object] = []
     if status != "all":
@@ -66,11 +78,7 @@ def list_queue(
     clause = f"WHERE {' AND '.join(where)} " if where else ""
     # rowid breaks ties the way the index is read (no sort step), as queue_position counts.
     order = f"ORDER BY {'status, ' if status != 'all' else ''}{sla.queue_order_sql()}, rowid"
-    rows = db.conn.execute(
-        f"SELECT {queue_columns()} FROM conversations {clause}{order} LIMIT ? OFFSET ?",
-        (*params, max(0, limit), max(0, offset)),
-    ).fetchall()
-    return with_scheduled(db, [summary_from_row(r, moment) for r in rows], moment)
+    return clause, params, order
 
 
 def with_scheduled(

@@ -3,7 +3,9 @@
 Incidents lead the open queue (their band is the highest), so folding them only rewrites
 the head of the queue: the incident rows are read once per load, each incident becomes one
 row in the place of its first member, and the rest of the queue is paged as before with
-its offset shifted. No Textual here: the inbox screen wraps the pages in a QueueSource.
+its offset shifted. The head is read as a few columns of each incident's conversations
+(:mod:`supportinbox.store.incident_head`), whole queue lines only for the rows shown.
+No Textual here: the inbox screen wraps the pages in a QueueSource.
 """
 
 from __future__ import annotations
@@ -13,68 +15,74 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.domain.sla import BAND_INCIDENT
+from supportinbox.store.incident_head import IncidentMember
 
-# The head is read in pages until a row that is no incident's: a first short page, since
-# every view switch and refresh counts the view (most have a few incidents or none).
-_FIRST_HEAD_PAGE = 32
-_HEAD_PAGE = 200
 _REPORTED = re.compile(r"incident: \d+ customers report (.+)")
 
 
 @dataclass(frozen=True)
 class IncidentRow:
-    """What the row of an incident stands for."""
+    """What the row of an incident stands for: its conversations, in queue order."""
 
     id: str
-    members: tuple[ConversationSummary, ...]
+    members: tuple[str, ...]
     expanded: bool
 
 
 class IncidentFolding:
-    """Pages of a queue view with each incident folded into one row (``expanded``: unfolded)."""
+    """Pages of a queue view with each incident folded into one row (``expanded``: unfolded).
+
+    ``count`` and ``page`` read the view unfolded; ``head`` its incidents' conversations
+    (the view's first rows, as :func:`~supportinbox.store.incident_head.incident_head`
+    gives them); ``lines`` the queue lines of conversations named by id.
+    """
 
     def __init__(
         self,
         count: Callable[[], int],
         page: Callable[[int, int], Sequence[ConversationSummary]],
+        head: Callable[[], Sequence[IncidentMember]],
+        lines: Callable[[Sequence[str]], Sequence[ConversationSummary]],
         expanded: set[str],
     ) -> None:
         self._count = count
         self._page = page
+        self._heads = head
+        self._lines = lines
         self.expanded = expanded
         self.incidents: dict[str, IncidentRow] = {}
         self._head: list[ConversationSummary] = []
         self._folded = 0  # rows of the underlying view the head stands for
-        self._read: list[ConversationSummary] = []  # the view's first rows, as counting read them
 
     def _load_head(self) -> None:
-        """Read the incident rows at the top of the view and build the folded head."""
-        rows: list[ConversationSummary] = []
-        read: list[ConversationSummary] = []
-        offset, size = 0, _FIRST_HEAD_PAGE
-        while True:
-            page = self._page(offset, size)
-            read.extend(page)
-            inside = [r for r in page if r.band >= BAND_INCIDENT and r.incident_id]
-            rows.extend(inside)
-            if len(inside) < len(page) or len(page) < size:
-                break
-            offset, size = offset + size, _HEAD_PAGE
-        groups: dict[str, list[ConversationSummary]] = {}
-        for row in rows:
-            groups.setdefault(str(row.incident_id), []).append(row)
+        """Read the incidents at the top of the view and build the folded head."""
+        members = self._heads()
+        groups: dict[str, list[IncidentMember]] = {}
+        for member in members:
+            groups.setdefault(member.incident_id, []).append(member)
+        # Whole lines only for the rows shown: each incident's first conversation, and the
+        # conversations of the incidents shown unfolded.
+        wanted = [group[0].id for group in groups.values()]
+        wanted += [m.id for ident, group in groups.items() if ident in self.expanded for m in group]
+        lines = {line.id: line for line in self._lines(wanted)}
+        # A first conversation gone between the two reads (a sync removed it): the next one
+        # heads its incident.
+        others = [m.id for g in groups.values() if g[0].id not in lines for m in g[1:] if m.id not in lines]
+        if others:
+            lines.update((line.id, line) for line in self._lines(others))
         self.incidents = {}
         head: list[ConversationSummary] = []
-        for ident, members in groups.items():
+        for ident, group in groups.items():
+            shown = [lines[m.id] for m in group if m.id in lines]
+            if not shown:
+                continue  # gone between the two reads: the next load counts it
             open_ = ident in self.expanded
-            self.incidents[ident] = IncidentRow(ident, tuple(members), open_)
-            head.append(_header(ident, members, open_))
+            self.incidents[ident] = IncidentRow(ident, tuple(m.id for m in group), open_)
+            head.append(_header(ident, shown[0], group, open_))
             if open_:
-                head.extend(members)
+                head.extend(shown)
         self._head = head
-        self._folded = len(rows)
-        self._read = read
+        self._folded = len(members)
 
     def count(self) -> int:
         """Rows of the folded view (the head is re-read: counting starts every load)."""
@@ -82,19 +90,11 @@ class IncidentFolding:
         return self._count() - self._folded + len(self._head)
 
     def page(self, offset: int, limit: int) -> list[ConversationSummary]:
-        """``limit`` rows from ``offset`` of the folded view.
-
-        The first page after :meth:`count` (a view shown or reloaded) takes the rows
-        counting has just read instead of reading them again; later pages read afresh.
-        """
+        """``limit`` rows from ``offset`` of the folded view."""
         out = list(self._head[offset : offset + limit])
-        read, self._read = self._read, []
         if len(out) < limit:
             start = max(0, offset - len(self._head)) + self._folded
-            kept = read[start : start + limit - len(out)]
-            out.extend(kept)
-            if len(out) < limit:
-                out.extend(self._page(start + len(kept), limit - len(out)))
+            out.extend(self._page(start, limit - len(out)))
         return out
 
     def locate(self, conversation_id: str, unfolded: Callable[[str], int | None]) -> int | None:
@@ -108,7 +108,7 @@ class IncidentFolding:
                 return index
         for index, row in enumerate(self._head):
             found = self.incidents.get(row.id)
-            if found is not None and any(m.id == conversation_id for m in found.members):
+            if found is not None and conversation_id in found.members:
                 return index
         place = unfolded(conversation_id)
         if place is None or place < self._folded:
@@ -121,9 +121,10 @@ class IncidentFolding:
         return self.incidents.get(summary.id) if summary is not None else None
 
 
-def _header(ident: str, members: list[ConversationSummary], expanded: bool) -> ConversationSummary:
+def _header(
+    ident: str, first: ConversationSummary, members: list[IncidentMember], expanded: bool
+) -> ConversationSummary:
     """The row of an incident: its reason as the subject, how many customers as the customer."""
-    first = members[0]
     customers = len({m.customer_email for m in members})
     reason = next((r for r in first.reasons if r.startswith("incident:")), "incident")
     # "4 customers" is the Customer column already: the subject starts with what they report,

@@ -36,13 +36,14 @@ from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail.idle import KEEPALIVE_SECONDS
 from supportinbox.mail.outbox import SendStatus
-from supportinbox.store import conversations, junk
+from supportinbox.store import conversations, incident_head, junk
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.customers import CustomerProfile, customer_profile
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.store.outbox import OutboxRow
 from supportinbox.store.tags import tag_counts
+from supportinbox.tui.incident_rows import IncidentFolding
 
 if TYPE_CHECKING:
     from supportinbox.app.context import AccountContext
@@ -199,6 +200,16 @@ class InboxService:
         """``limit`` conversations of ``view`` from ``offset``, in the order of ``list``."""
         return conversations.list_queue(
             self.reader, status=view, limit=limit, offset=offset, now=self._read_clock()
+        )
+
+    def incident_folding(self, view: str, expanded: set[str]) -> IncidentFolding:
+        """The pages of ``view`` with each incident folded into one row (``expanded``: unfolded)."""
+        return IncidentFolding(
+            lambda: self.queue_count(view),
+            lambda offset, limit: self.queue_page(view, offset, limit),
+            lambda: incident_head.incident_head(self.reader, status=view, now=self._read_clock()),
+            lambda ids: incident_head.queue_summaries(self.reader, ids, now=self._read_clock()),
+            expanded,
         )
 
     def queue_position(self, view: str, conversation_id: str) -> int | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.content import Content
 
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
@@ -25,9 +24,7 @@ async def test_inbox_opens_on_the_triage_queue_in_list_order() -> None:
         table = queue(app)
         service = app.service
         # Each incident is one row in the place of its first member (see incident_rows).
-        folded = IncidentFolding(
-            lambda: service.queue_count("open"), lambda o, n: service.queue_page("open", o, n), set()
-        )
+        folded = service.incident_folding("open", set())
         assert table.total == folded.count()
         expected = folded.page(0, 500)
         assert table.total == len(expected) > 20
@@ -101,9 +98,7 @@ async def test_views_switch_by_number_and_show_junk_suspects() -> None:
         await settle(pilot)
         assert app.screen.query_one(StatusBar).position.endswith(f"/{queue(app).total}")
         service = app.service
-        folded = IncidentFolding(
-            lambda: service.queue_count("all"), lambda o, n: service.queue_page("all", o, n), set()
-        )
+        folded = service.incident_folding("all", set())
         assert queue(app).total == folded.count() == service.queue_count("all") - 3  # 4 reports, 1 row
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pytest
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.sla import BAND_INCIDENT, BAND_NORMAL, BAND_URGENT
+from supportinbox.store.incident_head import IncidentMember
 from supportinbox.tui.incident_rows import IncidentFolding
 
 
@@ -41,8 +44,28 @@ QUEUE = [
 ]
 
 
+def members(queue: list[ConversationSummary]) -> list[IncidentMember]:
+    """The incidents' conversations at the head of ``queue``, as the store reads them."""
+    return [
+        IncidentMember(r.id, r.incident_id, r.customer_email, r.unread_count, r.waiting_since)
+        for r in queue
+        if r.band >= BAND_INCIDENT and r.incident_id
+    ]
+
+
+def lines_of(queue: list[ConversationSummary]) -> Callable[[Sequence[str]], list[ConversationSummary]]:
+    by_id = {r.id: r for r in queue}
+    return lambda ids: [by_id[i] for i in ids if i in by_id]
+
+
 def folding(expanded: set[str]) -> IncidentFolding:
-    return IncidentFolding(lambda: len(QUEUE), lambda offset, limit: QUEUE[offset : offset + limit], expanded)
+    return IncidentFolding(
+        lambda: len(QUEUE),
+        lambda offset, limit: QUEUE[offset : offset + limit],
+        lambda: members(QUEUE),
+        lines_of(QUEUE),
+        expanded,
+    )
 
 
 def test_each_incident_is_one_row_in_the_place_of_its_first_member() -> None:
@@ -53,7 +76,7 @@ def test_each_incident_is_one_row_in_the_place_of_its_first_member() -> None:
     assert first[0].customer_name == "3 customers" and first[0].message_count == 3
     assert first[0].subject == "▸ incident: 'sso' in 1 h"
     incident = view.incident_of(first[0])
-    assert incident is not None and [m.id for m in incident.members] == ["conv0001", "conv0003", "conv0004"]
+    assert incident is not None and incident.members == ("conv0001", "conv0003", "conv0004")
     assert view.incident_of(first[2]) is None
     # Later pages continue the queue without gaps or repeats.
     assert [r.id for r in view.page(3, 2)] == ["conv1000", "conv1001"]
@@ -94,37 +117,47 @@ def test_a_conversation_is_found_where_the_folded_view_shows_it() -> None:
     assert [r.id for r in opened.page(6, 1)] == ["conv1000"]
 
 
-@pytest.mark.parametrize("members", [31, 32, 33, 231, 232, 233])
-def test_a_head_of_incidents_longer_than_one_page_is_folded_whole(members: int) -> None:
-    """The head is read in pages (a short first one): incidents across page ends fold whole."""
-    queue = [row(f"inc{i:04d}", BAND_INCIDENT, f"i{i % 3}aaaaa") for i in range(members)]
+@pytest.mark.parametrize("reports", [1, 33, 233, 900])
+def test_a_head_of_many_reports_reads_whole_lines_only_for_the_rows_shown(reports: int) -> None:
+    """An outage reported by hundreds of customers is one row: switching to its view reads
+    one line per incident (and the page under the head), not a line per report."""
+    queue = [row(f"inc{i:04d}", BAND_INCIDENT, f"i{i % 3}aaaaa") for i in range(reports)]
     queue += [row(f"conv{i:04d}", BAND_NORMAL) for i in range(50)]
     reads: list[tuple[int, int]] = []
+    asked: list[str] = []
+    lines = lines_of(queue)
 
     def page(offset: int, limit: int) -> list[ConversationSummary]:
         reads.append((offset, limit))
         return queue[offset : offset + limit]
 
-    view = IncidentFolding(lambda: len(queue), page, set())
-    assert view.count() == 3 + 50
-    assert [r.id for r in view.page(0, 5)] == ["i0aaaaa", "i1aaaaa", "i2aaaaa", "conv0000", "conv0001"]
-    assert sum(len(m.members) for m in view.incidents.values()) == members
-    assert reads[0] == (0, 32)  # a view switch reads a short head first
+    def shown(ids: Sequence[str]) -> list[ConversationSummary]:
+        asked.extend(ids)
+        return lines(ids)
+
+    view = IncidentFolding(lambda: len(queue), page, lambda: members(queue), shown, set())
+    incidents = min(reports, 3)
+    assert view.count() == incidents + 50
+    assert asked == [f"inc{i:04d}" for i in range(incidents)]  # each incident's first report
+    rest = ["conv0000", "conv0001", "conv0002", "conv0003"][: 5 - incidents]
+    assert [r.id for r in view.page(0, 5)] == [f"i{i}aaaaa" for i in range(incidents)] + rest
+    assert reads == [(reports, 5 - incidents)]  # the page under the head, nothing above it
+    assert sum(len(m.members) for m in view.incidents.values()) == reports
+    assert view.incidents["i0aaaaa"].members[:2] == tuple(f"inc{i:04d}" for i in range(0, min(reports, 4), 3))
 
 
-def test_the_first_page_after_counting_takes_the_rows_counting_read() -> None:
-    reads: list[tuple[int, int]] = []
-
-    def page(offset: int, limit: int) -> list[ConversationSummary]:
-        reads.append((offset, limit))
-        return QUEUE[offset : offset + limit]
-
-    view = IncidentFolding(lambda: len(QUEUE), page, set())
-    fresh = folding(set())
-    assert view.count() == fresh.count()
-    assert reads == [(0, 32)]
-    assert view.page(0, 200) == fresh.page(0, 200)
-    assert reads == [(0, 32), (32, 172)]  # 2 incident rows (6 folded), 26 rows kept from counting, 172 read
-    # Later pages read afresh (the queue may have moved on since it was counted).
-    assert view.page(0, 10) == fresh.page(0, 10) and reads[-1] == (6, 8)
-    assert view.page(150, 10) == fresh.page(150, 10)
+def test_a_report_gone_between_the_two_reads_is_left_out() -> None:
+    """The head and the lines are two reads: a conversation a sync removed in between is
+    not shown (the next load counts it right), and nothing fails."""
+    lines = lines_of(QUEUE)
+    view = IncidentFolding(
+        lambda: len(QUEUE),
+        lambda offset, limit: QUEUE[offset : offset + limit],
+        lambda: members(QUEUE),
+        lambda ids: [r for r in lines(ids) if r.id != "conv0001"],
+        set(),
+    )
+    view.count()
+    head = view.page(0, 3)
+    assert [r.id for r in head] == ["iaaaaaa", "ibbbbbb", "conv0007"]
+    assert head[0].subject == "▸ incident: 'sso' in 1 h" and head[0].message_count == 3

@@ -106,12 +106,7 @@ class InboxScreen(ConversationActions):
         else:
             switcher.current = "queue"
             table = self.query_one(QueueTable)
-            self._folding = IncidentFolding(
-                lambda: service.queue_count(view),
-                lambda offset, limit: service.queue_page(view, offset, limit),
-                self._expanded,
-            )
-            folding = self._folding
+            folding = self._folding = service.incident_folding(view, self._expanded)
             table.show(
                 QueueSource(
                     count=folding.count,
@@ -240,7 +235,7 @@ class InboxScreen(ConversationActions):
         incident = self._folding.incident_of(self.query_one(QueueTable).target)
         if incident is None:
             return None
-        return incident.id, tuple(m.id for m in incident.members)
+        return incident.id, incident.members
 
     def action_reply(self) -> None:
         found = self._current_incident()

@@ -63,12 +63,16 @@ class KeyHints(Footer):
             if need > room:
                 break
             room -= need
-            hints.append(_Hint(binding.key, key, binding.description, binding.action, enabled, tooltip, False))
+            hints.append(
+                _Hint(binding.key, key, binding.description, binding.action, enabled, tooltip, False)
+            )
         if palette is not None:
             _, binding, enabled, _ = palette
             display = self.app.get_key_display(binding)
             tooltip = binding.tooltip or binding.description
-            hints.append(_Hint(binding.key, display, binding.description, binding.action, enabled, tooltip, True))
+            hints.append(
+                _Hint(binding.key, display, binding.description, binding.action, enabled, tooltip, True)
+            )
         return hints
 
     def _width(self) -> int:
