@@ -113,6 +113,7 @@ class InboxService:
         self._clock: datetime | None = None
         self._search_lock = threading.Lock()
         self._searching: Database | None = None
+        self._counted: tuple[tuple[int, int], dict[str, int]] | None = None
 
     def now(self) -> datetime:
         """The current time (frozen in tests and snapshots)."""
@@ -140,6 +141,7 @@ class InboxService:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        self._counted = None
 
     def _touch(self, conversation_id: str) -> None:
         with self._touched_lock:
@@ -185,16 +187,25 @@ class InboxService:
 
     def queue_count(self, view: str) -> int:
         """How many conversations ``view`` holds (``junk``: suspects in the spam folder)."""
-        if view == "junk":
-            return len(self.junk_suspects())
-        counts = conversations.queue_counts(self.reader)
-        return sum(counts.values()) if view == "all" else counts.get(view, 0)
+        counts = self.view_counts()
+        return counts.get(view, 0)
 
     def view_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = dict(conversations.queue_counts(self.reader))
-        counts["all"] = sum(counts.values())
-        counts["junk"] = len(self.junk_suspects())
-        return counts
+        """How many rows each view holds: counted once per change of the cache.
+
+        A view switch asks twice (the view's rows, the tabs' counts), a refresh after each
+        sync or change again: counting is a scan of the status index and of the suspects.
+        """
+        conn = self.reader.conn
+        # Another connection's commit changes data_version; this one's own writes (the
+        # clock applied on read) change total_changes.
+        version = (int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes)
+        if self._counted is None or self._counted[0] != version:
+            counts: dict[str, int] = dict(conversations.queue_counts(self.reader))
+            counts["all"] = sum(counts.values())
+            counts["junk"] = len(self.junk_suspects())
+            self._counted = (version, counts)
+        return dict(self._counted[1])
 
     def queue_page(self, view: str, offset: int, limit: int) -> Sequence[ConversationSummary]:
         """``limit`` conversations of ``view`` from ``offset``, in the order of ``list``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.content import Content
 
 from supportinbox.domain.conversation import ConversationSummary
@@ -258,3 +259,29 @@ async def test_key_hints_are_rebuilt_only_when_what_they_show_changes() -> None:
         await pilot.press("1")
         await settle(pilot)
         assert "Reply" in words() and "Rescue" not in words()
+
+
+def test_view_counts_are_counted_once_per_change_of_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view switch asked for the counts twice; each time they scanned the cache."""
+    from supportinbox.store import conversations
+
+    app = demo_app()
+    service = app.service
+    scans: list[int] = []
+    real = conversations.queue_counts
+    monkeypatch.setattr(conversations, "queue_counts", lambda db: scans.append(1) or real(db))
+    counts = service.view_counts()
+    assert service.queue_count("open") == counts["open"] and service.view_counts() == counts
+    assert len(scans) == 1
+    first = service.queue_page("open", 5, 1)[0]  # not an incident's: a plain conversation
+    with service.writer() as db:  # another connection: a worker's write
+        db.conn.execute("UPDATE conversations SET status = 'closed' WHERE id = ?", (first.id,))
+        db.conn.commit()
+    after = service.view_counts()
+    assert (after["open"], after["closed"]) == (counts["open"] - 1, counts["closed"] + 1)
+    assert len(scans) == 2
+    service.reader.conn.execute("UPDATE conversations SET status = 'pending' WHERE id = ?", (first.id,))
+    service.reader.conn.commit()  # the reading connection's own write (the clock applied on read)
+    assert service.view_counts()["pending"] == counts["pending"] + 1
+    assert len(scans) == 3
+    service.close()
