@@ -285,3 +285,23 @@ def test_view_counts_are_counted_once_per_change_of_the_cache(monkeypatch: pytes
     assert service.view_counts()["pending"] == counts["pending"] + 1
     assert len(scans) == 3
     service.close()
+
+
+@pytest.mark.parametrize(
+    "keys", [("6", "5"), ("enter", "j", "enter", "6", "2", "5", "1", "escape", "6", "5")]
+)
+@pilot_test
+async def test_the_junk_list_shows_its_suspects_whatever_came_before(keys: tuple[str, ...]) -> None:
+    """At 80x24, after the All view (or reading a conversation, where view keys do nothing),
+    the Junk list came up empty with "1/0" in the status bar: it was never laid out."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        junk = app.screen.query_one(JunkList)
+        suspects = len(app.service.junk_suspects())
+        assert suspects >= 1
+        assert junk.row_count == suspects
+        assert app.screen.query_one(StatusBar).position == f"1/{suspects}"

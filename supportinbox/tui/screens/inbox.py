@@ -195,7 +195,7 @@ class InboxScreen(ConversationActions):
         self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
         # The place in this list, not the queue's (the status bar showed the queue's "5/34").
         junk = self.query_one(JunkList)
-        place = f"{junk.cursor_row + 1}/{junk.row_count}" if event.suspect is not None else ""
+        place = f"{junk.cursor_row + 1}/{junk.total}" if event.suspect is not None else ""
         self.query_one(StatusBar).position = place
 
     def action_reports(self) -> None:

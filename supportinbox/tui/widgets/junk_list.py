@@ -8,6 +8,7 @@ from textual import on, work
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -56,7 +57,12 @@ class JunkList(DataTable[Content]):
         self._subject_width = 10
 
     def on_resize(self) -> None:
-        width = self.size.width or 80
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        # Hidden (before its view is first shown) the list has no size: its container's.
+        parent = self.parent
+        width = self.size.width or (parent.size.width if isinstance(parent, Widget) else 0) or 80
         sender = self._sender_width = 22 if width < 100 else 34
         subject = self._subject_width = max(width - sender - 5 - 8 - 10, 10)
         self.clear(columns=True)
@@ -65,6 +71,11 @@ class JunkList(DataTable[Content]):
         self.add_column(safe.column("Subject"), key="subject", width=subject)
         self.add_column(safe.column("Age"), key="age", width=8)
         self._fill()
+
+    @property
+    def total(self) -> int:
+        """How many suspects the list holds (its rows may not be built yet: see on_resize)."""
+        return len(self._suspects)
 
     @property
     def current(self) -> JunkSuspect | None:
@@ -76,6 +87,10 @@ class JunkList(DataTable[Content]):
         self._suspects = self._service.junk_suspects()
         if self.columns:
             self._fill()
+        else:
+            # Never laid out: the Resize that would have built the columns may not come when
+            # the view is shown in the size the list was given while hidden.
+            self._lay_out()
         self.post_message(self.Highlighted(self.current))
 
     def _fill(self) -> None:
