@@ -38,13 +38,21 @@ async def test_the_demo_shows_a_due_follow_up_and_f_sets_another() -> None:
 
         await pilot.press("f")
         await settle(pilot)
-        assert isinstance(app.screen, FollowUpModal)
+        modal = app.screen
+        assert isinstance(modal, FollowUpModal)
+        # The time is what one types first: it has the focus, its default is replaced by typing.
+        assert modal.focused is modal.query_one("#when")
+        await pilot.press(*"5d")
+        await settle(pilot)
+        assert "Comes back Tue 1 Dec" in str(modal.query_one("#followup-when").render())
+        await pilot.press("enter")  # on to what was promised
+        assert modal.focused is modal.query_one("#note")
         await pilot.press(*"ask whether it works", "enter")
         await settle(pilot)
         assert app.screen is screen
         detail = app.service.conversation(row.id)
         assert detail.summary.status == "pending"  # out of the queue until then
-        assert detail.summary.followup_at == (NOW + timedelta(days=3)).isoformat()
+        assert detail.summary.followup_at == (NOW + timedelta(days=5)).isoformat()
         head = str(screen.query_one("#conversation-head").render())
         assert "follow-up" in head and DUE not in head
 
@@ -100,7 +108,7 @@ async def test_a_follow_up_reaches_a_teammate_at_their_next_sync(
         await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, FollowUpModal))
-        await pilot.press(*"refund confirmed by finance?", "enter")
+        await pilot.press("enter", *"refund confirmed by finance?", "enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, FollowUpModal))
         await settle(pilot)
     assert list_active(bob.db) == []
@@ -122,7 +130,7 @@ async def test_a_note_that_looks_like_markup_stays_text() -> None:
         modal = app.screen
         assert isinstance(modal, FollowUpModal)
         modal.query_one("#when").value = "1m"  # type: ignore[attr-defined]
-        await pilot.press(*"[/] [@click=app.quit]call", "enter")
+        await pilot.press("enter", *"[/] [@click=app.quit]call", "enter")
         await settle(pilot)
         assert app.is_running
         later = NOW + timedelta(minutes=2)

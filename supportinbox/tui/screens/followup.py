@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,8 +19,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.sendtime import when_words
 from supportinbox.tui import safe
 from supportinbox.tui.screens.modals import snooze_until
+
+if TYPE_CHECKING:
+    from textual.content import Content
 
 DEFAULT_WHEN = "3d"
 
@@ -50,10 +55,15 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             if self._current:
                 yield Label(safe.line(f"Set for {self._current}"), id="followup-current")
+            # The time comes first and has the focus, its default selected: typing replaces it.
+            yield Label(self._when_said(DEFAULT_WHEN), id="followup-when")
             yield Input(value=DEFAULT_WHEN, placeholder="3d, tomorrow, monday, YYYY-MM-DD 09:00", id="when")
             yield Input(placeholder="what you promised (shown when it comes due)", id="note")
             yield Label(
-                safe.line("It comes back into the queue then, unless the customer writes first."),
+                safe.line(
+                    "It comes back into the queue then, unless the customer writes first. "
+                    "Enter: next field, then set · Escape: cancel"
+                ),
                 id="followup-hint",
                 classes="dialog-hint",
             )
@@ -61,10 +71,28 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
                 yield Button("Remove the follow-up", id="remove")
 
     def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
+        self.query_one("#when", Input).focus()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
+    def _when_said(self, when: str) -> Content:
+        due = snooze_until(when, self._now)
+        if due is None:
+            return safe.line("Comes back: type a time ahead")
+        return safe.line(f"Comes back {when_words(due, self._now)}")
+
+    @on(Input.Changed, "#when")
+    def _when_changed(self, event: Input.Changed) -> None:
+        self.query_one("#followup-when", Label).update(self._when_said(event.value))
+
+    @on(Input.Submitted, "#when")
+    def _when_submitted(self) -> None:
+        # What was promised is the next thing to say; an empty promise is allowed.
+        if snooze_until(self.query_one("#when", Input).value, self._now) is None:
+            self.action_save()  # explains the time
+        else:
+            self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def _note_submitted(self) -> None:
         self.action_save()
 
     def action_save(self) -> None:
