@@ -142,6 +142,7 @@ class SupportInboxApp(App[None]):
         self._stopping = threading.Event()  # set on exit: ends waits of background workers
         self._retry_timer: Timer | None = None
         self._retry_at: datetime | None = None
+        self._warned_held: set[int] = set()  # replies sent knowing a teammate holds them
         self.sync_status = SyncStatus(
             account=service.account_name,
             label=service.label,
@@ -326,15 +327,22 @@ class SupportInboxApp(App[None]):
             return False
         return self.service.push_changes()
 
-    def send_reply(self, outbox_id: int, *, replaces: int | None = None) -> None:
+    def send_reply(
+        self, outbox_id: int, *, replaces: int | None = None, anyway: bool = False, warned: bool = False
+    ) -> None:
         """Send a queued reply in the background (its undo window is over); ``replaces``: the
-        outbox reply it is an edited copy of, dropped first."""
-        self._deliver(outbox_id, replaces)
+        outbox reply it is an edited copy of, dropped first. ``anyway``: over a teammate's
+        claim; ``warned``: the user was told a teammate holds it, so held it is said quietly."""
+        if warned:
+            self._warned_held.add(outbox_id)
+        self._deliver(outbox_id, replaces, anyway)
 
     @work(thread=True, exit_on_error=False, group="send", description="Sending a reply")
-    def _deliver(self, outbox_id: int, replaces: int | None = None) -> SendResult:
+    def _deliver(self, outbox_id: int, replaces: int | None = None, anyway: bool = False) -> SendResult:
         if replaces is not None:
             self.service.replace(replaces, outbox_id)
+        if anyway:
+            return self.service.send_anyway(outbox_id)
         return self.service.deliver(outbox_id)
 
     # -- the outbox ---------------------------------------------------------------------------
@@ -403,6 +411,12 @@ class SupportInboxApp(App[None]):
         self.refresh_views()
         if result.sent:
             self.notify(one_line(result.message) or "Reply sent.", title="Reply")
+            return
+        warned = result.outbox_id in self._warned_held
+        self._warned_held.discard(result.outbox_id)
+        if result.status == SendStatus.HELD and warned:
+            # The user chose the outbox knowing a teammate holds it: a word, not a question.
+            self.notify(one_line(self.not_sent_text(result), limit=300), title="Held", severity="warning")
             return
         title = "Held" if result.status == SendStatus.HELD else "Not sent"
         self.push_screen(ErrorModal(title, self.not_sent_text(result)))

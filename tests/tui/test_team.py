@@ -10,14 +10,19 @@ from textual.widgets import Label, Static
 
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
+from supportinbox.store import outbox as outbox_store
+from supportinbox.store.outbox import OutboxStatus
 from supportinbox.team.server import TeamConflict
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.editor import UndoModal
+from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
+from tests.harness.smtp import SmtpServer
 from tests.harness.team import app_account_and_bob
-from tests.tui.support import SIZE, pilot_test, queue, sharing, wait_until
+from tests.tui.support import SIZE, pilot_test, queue, settle, sharing, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -89,6 +94,46 @@ async def test_replying_to_a_teammates_conversation_warns_before_writing(
         title = str(app.screen.query_one(".dialog-title", Label).render())
         assert title == "To the outbox: the reply to Ann <ann@customer.test>"
         await pilot.press("u")
+
+
+@pytest.mark.parametrize("key", ["enter", "S"])
+@pilot_test
+async def test_the_countdown_of_a_held_reply_is_the_one_decision(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, key: str
+) -> None:
+    """Warned three times that bob holds it, Enter puts the reply in the outbox with a word
+    (no further modal to dismiss) and S sends it over bob's claim."""
+    message = make_message(sender="Ann <ann@customer.test>", subject="Invoice wrong", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n", smtp=smtp_server
+    )
+    team_actions.claim(bob.ctx(), cid)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "reply-editor")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, UndoModal))
+        assert "S sends it anyway" in _text(app, "#undo-left")
+        await pilot.press(key)
+
+        def said() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        await wait_until(pilot, lambda: any(w in " ".join(said()) for w in ("Held back", "sent")))
+        await settle(pilot)
+        assert not isinstance(app.screen, (ErrorModal, UndoModal)), app.screen
+        (row,) = outbox_store.list_rows(app.service.reader.conn)
+        if key == "enter":
+            assert row.status == OutboxStatus.HELD and row.held_by == "bob"
+            assert any("Held back: bob" in line for line in said()), said()
+            assert smtp_server.received == []
+        else:
+            assert row.status == OutboxStatus.SENT
+            assert len(smtp_server.received) == 1
 
 
 def _text(app: SupportInboxApp, selector: str) -> str:

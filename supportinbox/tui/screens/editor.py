@@ -50,12 +50,26 @@ class Scheduled:
     when: datetime
 
 
-class UndoModal(ModalScreen[bool]):
-    """``Sending in 9 s — u to undo``; returns True to send, False when cancelled."""
+SEND_ANYWAY = "anyway"
+
+
+class UndoModal(ModalScreen[bool | str]):
+    """``Sending in 9 s — u to undo``; returns True to send, False when cancelled.
+
+    With a teammate holding the conversation it is the one place to decide: the reply
+    goes to the outbox (True), or :data:`SEND_ANYWAY` over their claim, or back (False).
+    """
 
     BINDINGS = [  # noqa: RUF012
         Binding("u,escape", "undo", "Undo send", id="undo_send", tooltip="Cancel; the reply stays a draft"),
         Binding("enter", "send_now", "Send now", id="send_now", tooltip="Skip the wait"),
+        Binding(
+            "S",
+            "send_anyway",
+            "Send anyway",
+            id="undo_send_anyway",
+            tooltip="Send it although a teammate holds the conversation",
+        ),
     ]
 
     def __init__(self, recipient: str, seconds: float, held_for: str | None = None) -> None:
@@ -86,8 +100,8 @@ class UndoModal(ModalScreen[bool]):
         if self._held_for:
             said = safe.assemble(
                 (f"To the outbox in {left}", "bold"),
-                f" — {one_line(self._held_for, limit=40)} holds this conversation, so it waits there "
-                "until you send it anyway; u or Escape undoes, Enter goes now",
+                f" — {one_line(self._held_for, limit=40)} holds this conversation, so it waits there. "
+                "S sends it anyway now, u or Escape undoes, Enter puts it there now",
             )
         else:
             said = safe.assemble(
@@ -103,6 +117,13 @@ class UndoModal(ModalScreen[bool]):
 
     def action_send_now(self) -> None:
         self.dismiss(True)
+
+    def action_send_anyway(self) -> None:
+        if self._held_for:
+            self.dismiss(SEND_ANYWAY)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "send_anyway" or bool(self._held_for)
 
 
 class ReplyEditorScreen(AppScreen):
@@ -286,12 +307,16 @@ class ReplyEditorScreen(AppScreen):
                 self.notify("Too late to cancel: the reply is already on its way.", severity="warning")
                 self.dismiss(None)
 
-    def _countdown_over(self, send: bool | None) -> None:
+    def _countdown_over(self, send: bool | str | None) -> None:
         outbox_id = self._outbox_id
         if outbox_id is None:
             return
         if send:
-            self.inbox_app.send_reply(outbox_id, replaces=self.replaces)
+            # Told in the countdown that a teammate holds it: its being held is no news.
+            warned = self.inbox_app.service.teammate_holding(self.draft.conversation_id) is not None
+            self.inbox_app.send_reply(
+                outbox_id, replaces=self.replaces, anyway=send == SEND_ANYWAY, warned=warned
+            )
             self.dismiss(None)
         else:
             self._outbox_id = None
