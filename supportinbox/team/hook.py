@@ -140,6 +140,12 @@ class TeamSyncHook:
                 self._event(db, item.conversation_id, "tags", item.author, item.describe())
         except IMAPClientError as exc:
             self.problems.append(f"tags not exchanged: {one_line(str(exc), limit=200)}")
+        try:
+            # Known to teammates from the first sync: a hand-over to this agent is no typo.
+            if statefolder.announce(imap, db, self.account):
+                log.info("announced %s to the team in %s", self.account.agent, statefolder.STATE_FOLDER)
+        except IMAPClientError as exc:
+            self.problems.append(f"not announced to the team: {one_line(str(exc), limit=200)}")
         with db.transaction() as tx:
             carried = carry_merged(tx)
         if carried:

@@ -27,6 +27,11 @@ what it is:
   The first registration of a free slot wins; a later one for a taken slot, or for an
   agent that already has one, changes nothing. ``free`` gives a slot back.
 
+``hello``: an agent announcing itself at its first sync, so teammates know the name before
+  it holds, notes or changes anything (header value ``agents``)::
+
+    {"kind": "hello", "conversation": "agents", "agent": NAME, "author": NAME, "at": ISO-TIME}
+
 ``followup``: a conversation's follow-up (``due`` ``null``: cleared); the newest wins::
 
     {"kind": "followup", "conversation": ID, "due": ISO-TIME, "note": TEXT,
@@ -81,8 +86,9 @@ STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
 REGISTRY = "agents"
 STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS = "state", "detail", "agent", "free", "followup", "tags"
-MERGE, SPLIT = "merge", "split"
-_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT)
+MERGE, SPLIT, HELLO = "merge", "split", "hello"
+_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT, HELLO)
+_REGISTRY_KINDS = (AGENT, FREE, HELLO)
 _META_VALIDITY = "team_state_uidvalidity"
 _META_LAST_UID = "team_state_last_uid"
 _META_UIDNEXT = "team_state_uidnext"
@@ -205,6 +211,27 @@ def build_registry_message(
     return _message(account, author, REGISTRY, payload, None)
 
 
+def build_hello_message(account: AccountConfig) -> bytes:
+    """This agent announcing itself to the team (see the module doc)."""
+    payload: dict[str, Any] = {"kind": HELLO, "conversation": REGISTRY, "agent": account.agent}
+    return _message(account, account.agent, REGISTRY, payload, None)
+
+
+def announce(imap: IMAPClient, db: Database, account: AccountConfig) -> bool:
+    """Announce this agent in the state folder unless the cached log already knows it.
+
+    Call after :func:`sync_log` has read the folder. Returns whether an announcement went.
+    """
+    known = db.conn.execute(
+        "SELECT 1 FROM team_state_log WHERE author = ? OR (kind IN (?, ?) AND assigned_to = ?) LIMIT 1",
+        (account.agent, AGENT, HELLO, account.agent),
+    ).fetchone()
+    if known is not None:
+        return False
+    append_message(imap, build_hello_message(account))
+    return True
+
+
 def _message(account: AccountConfig, author: str, key: str, payload: dict[str, Any], at: str | None) -> bytes:
     now = datetime.now(UTC)
     payload = {**payload, "author": author, "at": at or now.isoformat(timespec="seconds")}
@@ -239,7 +266,7 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
     ):
         return None
     kind = data.get("kind", STATE)
-    if kind not in _KINDS or (header == REGISTRY) != (kind in (AGENT, FREE)):
+    if kind not in _KINDS or (header == REGISTRY) != (kind in _REGISTRY_KINDS):
         return None
     # Every field is held to what the keyword scheme can carry: a teammate's name is an
     # agent name, a time is a time. Anything else (escapes, markup, spaces) is not ours.
@@ -248,6 +275,11 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         return None
     if at and normalize_snooze(at) is None:
         at = ""
+    if kind == HELLO:
+        agent = _text(data.get("agent"))
+        if agent is None or agent != author:
+            return None  # one announces oneself only
+        return LogEntry(uid, header, 0, TeamState(assigned_to=agent), author, at, kind)
     if kind in (AGENT, FREE):
         agent, slot = _text(data.get("agent")), data.get("slot")
         if agent is None or not is_agent_name(agent) or not isinstance(slot, int) or not 1 <= slot <= SLOTS:
@@ -588,6 +620,11 @@ def append_message(imap: IMAPClient, raw: bytes) -> None:
     """
     folder = own_folder(imap, STATE_FOLDER)
     if not imap.folder_exists(folder):
-        imap.create_folder(folder)
+        try:
+            imap.create_folder(folder)
+        except IMAPClientError:
+            if not imap.folder_exists(folder):
+                raise
+            # A teammate created it in the meantime (two first syncs at once).
     leave_read_only(imap)
     imap.append(folder, raw, flags=("\\Seen",))

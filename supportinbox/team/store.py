@@ -285,14 +285,16 @@ def recent_events(conn: sqlite3.Connection, limit: int = 20) -> list[TeamEvent]:
 
 
 def known_agents(conn: sqlite3.Connection) -> dict[str, set[str]]:
-    """Agents seen in the cache, each with where: team slot, claim, state changes, notes."""
+    """Agents seen in the cache, each with where: synced (announced), team slot, claim, state
+    changes, notes."""
     found: dict[str, set[str]] = defaultdict(set)
     for agent, kind in conn.execute(
-        "SELECT assigned_to, kind FROM team_state_log WHERE kind IN ('agent', 'state') "
+        "SELECT assigned_to, kind FROM team_state_log WHERE kind IN ('agent', 'state', 'hello') "
         "AND assigned_to IS NOT NULL AND assigned_to != '' "
-        "UNION SELECT author, 'author' FROM team_state_log WHERE author != ''"
+        "UNION SELECT author, 'author' FROM team_state_log WHERE author != '' AND kind != 'hello'"
     ):
-        found[str(agent)].add({"agent": "team slot", "state": "claim"}.get(str(kind), "state changes"))
+        where = {"agent": "team slot", "state": "claim", "hello": "synced"}.get(str(kind), "state changes")
+        found[str(agent)].add(where)
     for (assigned,) in conn.execute(
         "SELECT assigned_to FROM conversation_state WHERE assigned_to IS NOT NULL AND assigned_to != ''"
     ):

@@ -14,7 +14,7 @@ from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import TEMPLATE, Teammate, make_team
+from tests.harness.team import TEMPLATE, Teammate, make_team, state_entries
 
 pytestmark = pytest.mark.server
 
@@ -239,6 +239,20 @@ def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
     )
     fixed = alice.cli(capsys, "assign", cid, "bob")
     assert fixed.code == 0 and "no agent" not in fixed.err
+
+
+def test_a_teammate_who_has_only_synced_is_known_by_name(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)  # bob synced once, after alice
+    alice.sync()
+    assert alice.cli(capsys, "agents").out == "alice  (synced, you)\nbob  (synced)\n"
+    handed = alice.cli(capsys, "assign", cid, "bob")
+    assert handed.code == 0 and handed.err == ""
+    # One announcement each, not one per sync.
+    bob.sync()
+    alice.sync()
+    assert sorted(str(e["agent"]) for e in state_entries(dovecot, ("hello",))) == ["alice", "bob"]
 
 
 def test_claiming_ones_own_or_releasing_a_free_conversation_says_so(

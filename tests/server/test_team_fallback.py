@@ -62,7 +62,7 @@ def test_claims_travel_through_the_state_folder(
     with client(dovecot) as imap:
         assert imap.folder_exists(statefolder.STATE_FOLDER)
         imap.select_folder(statefolder.STATE_FOLDER, readonly=True)
-        assert len(imap.search(["ALL"])) == 1
+        assert len(imap.search(["ALL"])) == 3 + 1  # the teammates' announcements, the claim
     bob.sync()
     assert bob.queue_row(cid)[0] == "alice"
     status = bob.cli(capsys, "team", "status")
