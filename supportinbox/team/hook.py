@@ -300,16 +300,21 @@ class TeamSyncHook:
         return lines + [f"team: {one_line(p, limit=200)}" for p in self.problems]
 
     def _event(self, db: Database, cid: str | None, kind: str, agent: str, text: str) -> None:
-        subject = ""
+        named = ""
         if cid:
-            row = db.conn.execute("SELECT subject FROM conversations WHERE id = ?", (cid,)).fetchone()
+            query = "SELECT subject, customer_name, customer_email FROM conversations WHERE id = ?"
+            row = db.conn.execute(query, (cid,)).fetchone()
             into = merged_into(db.conn, cid) if row is None and kind not in ("merge", "split") else None
             if into is not None:
                 # Shared under an id merged away since: the conversation it is part of now.
                 cid = into
-                row = db.conn.execute("SELECT subject FROM conversations WHERE id = ?", (cid,)).fetchone()
-            subject = one_line(row[0], limit=60) if row else ""
-        full = f"{cid} ({subject}): {text}" if cid and subject else f"{cid}: {text}" if cid else text
+                row = db.conn.execute(query, (cid,)).fetchone()
+            if row:
+                # The customer first: contact forms give many conversations one subject.
+                customer = one_line(row[1] or row[2], limit=40)
+                subject = one_line(row[0], limit=60)
+                named = f"{customer}: {subject}" if customer and subject else customer or subject
+        full = f"{cid} ({named}): {text}" if cid and named else f"{cid}: {text}" if cid else text
         event = TeamEvent(cid, kind, agent, full)
         self.events.append(event)
         if kind == "conflict":

@@ -82,7 +82,8 @@ def test_a_follow_up_reaches_every_teammate_and_comes_due_there(
 
     hook = bob.sync()
     assert [e.text for e in hook.events if e.kind == "followup"] == [
-        f"{cid} (Invoice missing): alice set a follow-up for {shared['due'][:16].replace('T', ' ')} UTC"  # type: ignore[index]
+        f"{cid} (Lina Haddad: Invoice missing): alice set a follow-up for "
+        f"{shared['due'][:16].replace('T', ' ')} UTC"  # type: ignore[index]
     ]
     listed = bob.cli(capsys, "followups", "--json")
     assert listed.code == 0, listed.err
@@ -124,7 +125,7 @@ def test_a_follow_up_set_offline_is_shared_once_and_a_clear_travels_too(
     assert list_active(bob.db) == []
     hook = alice.sync()
     assert [e.text for e in hook.events if e.kind == "followup"] == [
-        f"{cid} (Invoice missing): bob cleared the follow-up"
+        f"{cid} (Lina Haddad: Invoice missing): bob cleared the follow-up"
     ]
     assert list_active(alice.db) == []
 

@@ -70,5 +70,5 @@ def test_the_new_holder_hears_of_a_hand_over_at_their_next_sync(
     assert synced.code == 0, synced.err
     # Keywords do not say who wrote them (the state folder does): "alice" or "a teammate".
     told = [line for line in synced.out.splitlines() if line.endswith(" assigned it to you")]
-    assert told and told[0].startswith(f"team: {cid} (Export to Excel fails): "), synced.out
+    assert told and told[0].startswith(f"team: {cid} (Lina Haddad: Export to Excel fails): "), synced.out
     assert bob.queue_row(cid)[0] == "bob"

@@ -101,7 +101,8 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
         assert {"holder:bob", "$si-status-pending"} <= team_flags(dovecot, message_id), message_id
 
     hook = bob.sync()
-    assert f"{invoice} (Invoice for November): alice merged it into {login}" in [e.text for e in hook.events]
+    merged = f"{invoice} (Lina Haddad: Invoice for November): alice merged it into {login}"
+    assert merged in [e.text for e in hook.events]
     _check_merged(bob, login, invoice)
     # Told once: the follow-up shared under the merged-away id is no news at the next sync.
     assert [e.text for e in bob.sync().events] == []
@@ -113,7 +114,7 @@ def test_a_merge_and_a_split_reach_teammates_with_the_team_state(
     new = json.loads(split.out)["conversation"]
     assert bob.conversation_of(Q2) == new != export
     events = [e.text for e in alice.sync().events]
-    assert events == [f"{export} (Export to CSV): bob split {new} off it"]
+    assert events == [f"{export} (Omar Farouk: Export to CSV): bob split {new} off it"]
     assert alice.conversation_of(Q2) == new and alice.conversation_of(Q1) == export
 
     # A client that starts from nothing (a new teammate, or a lost cache) gets both from the server.

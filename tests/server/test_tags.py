@@ -45,7 +45,7 @@ def test_tags_reach_every_teammate_and_never_become_keywords(
 
     hook = bob.sync()
     assert [e.text for e in hook.events if e.kind == "tags"] == [
-        f"{cid} (Charged twice): alice tagged it +billing +refund"
+        f"{cid} (Lina Haddad: Charged twice): alice tagged it +billing +refund"
     ]
     assert _tags(bob, cid) == ("billing", "refund")
     assert bob.cli(capsys, "tag", cid, "-refund").code == 0

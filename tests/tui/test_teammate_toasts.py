@@ -66,14 +66,15 @@ async def test_a_hand_over_and_a_teammates_note_on_ones_conversation_are_toasted
         (said,) = _team_toasts(app)
         lines = said.splitlines()
         assert any(
-            line.startswith(f"{cid} (Export fails): ") and "assigned it to you" in line for line in lines
+            line.startswith(f"{cid} (Jonas: Export fails): ") and "assigned it to you" in line
+            for line in lines
         )
         assert (
-            f"{cid} (Export fails): bob added a note: Handed over to alice by bob: you know the export code"
-            in lines
+            f"{cid} (Jonas: Export fails): bob added a note: "
+            "Handed over to alice by bob: you know the export code" in lines
         )
         assert (
-            f"{cid} (Export fails): bob added a note: Careful [bold red]x[/] end reversed "
+            f"{cid} (Jonas: Export fails): bob added a note: Careful [bold red]x[/] end reversed "
             "[@click=app.quit]q[/]" in lines
         )
         assert "not alice's business" not in said
@@ -87,7 +88,7 @@ async def test_a_hand_over_and_a_teammates_note_on_ones_conversation_are_toasted
         assert team_actions.claim(bob.ctx(), cid, force=True).online
         await pilot.press("s")
         await wait_until(pilot, lambda: len(_team_toasts(app)) == 2)
-        assert _team_toasts(app)[1] == f"{cid} (Export fails): bob holds it now"
+        assert _team_toasts(app)[1] == f"{cid} (Jonas: Export fails): bob holds it now"
 
 
 @pytest.mark.server
@@ -139,7 +140,32 @@ async def test_a_claim_made_while_one_writes_a_reply_to_it_is_said_at_once(
         await wait_until(pilot, lambda: any(n.title == "While you write" for n in app._notifications))
         (said,) = [str(n.message) for n in app._notifications if n.title == "While you write"]
         lines = said.splitlines()
-        assert lines[0] == f"{cid} (Export fails): bob holds it now"
+        assert lines[0] == f"{cid} (Jonas: Export fails): bob holds it now"
         assert lines[1].startswith("Your reply is checked again when you send it")
         assert len(lines) == 2 and "Other one" not in said
         assert app.screen.id == "reply-editor"  # nothing written is lost
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_contact_form_conversation_is_named_by_its_customer(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    form = make_message(
+        sender="Acme Website <noreply@acme.test>",
+        subject="New message from the contact form",
+        message_id=MID,
+        body="Name: Lina Haddad\nMessage: I cannot log in since this morning.",
+        headers={"Reply-To": "Lina Haddad <lina@customer.test>"},
+    )
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, form, MID, extra="\n[ui]\nidle = false\n"
+    )
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        assert team_actions.assign(bob.ctx(), cid, "alice", note="she wrote before").online
+        await pilot.press("s")
+        await wait_until(pilot, lambda: bool(_team_toasts(app)))
+        (said,) = _team_toasts(app)
+        assert f"{cid} (Lina Haddad: New message from the contact form): bob added a note: " in said, said
