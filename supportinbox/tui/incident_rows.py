@@ -53,6 +53,7 @@ class IncidentFolding:
         self.incidents: dict[str, IncidentRow] = {}
         self._head: list[ConversationSummary] = []
         self._folded = 0  # rows of the underlying view the head stands for
+        self.conversations = 0  # in the view, each incident's members counted (as its tab counts)
 
     def _load_head(self) -> None:
         """Read the incidents at the top of the view and build the folded head."""
@@ -87,7 +88,24 @@ class IncidentFolding:
     def count(self) -> int:
         """Rows of the folded view (the head is re-read: counting starts every load)."""
         self._load_head()
-        return self._count() - self._folded + len(self._head)
+        self.conversations = self._count()
+        return self.conversations - self._folded + len(self._head)
+
+    def place(self, row: int) -> tuple[int, int]:
+        """The conversations (0-based, first and last) that ``row`` of the folded view stands
+        for: an incident's row stands for all its members, any other row for one."""
+        if row >= len(self._head):
+            at = row - len(self._head) + self._folded
+            return at, at
+        at = 0
+        for above in self._head[:row]:
+            incident = self.incidents.get(above.id)
+            if incident is None:
+                at += 1  # a conversation, or a member shown under its unfolded incident
+            elif not incident.expanded:
+                at += len(incident.members)
+        incident = self.incidents.get(self._head[row].id)
+        return (at, at + len(incident.members) - 1) if incident is not None else (at, at)
 
     def page(self, offset: int, limit: int) -> list[ConversationSummary]:
         """``limit`` rows from ``offset`` of the folded view."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.content import Content
+from textual.widgets import Tab
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -51,6 +52,30 @@ async def test_keys_move_the_cursor_through_the_whole_queue() -> None:
         assert table.position == 0
         await pilot.press("pagedown")
         assert table.position > 10
+
+
+@pilot_test
+async def test_the_place_in_the_status_bar_counts_conversations_as_the_tab_does() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        bar = app.screen.query_one(StatusBar)
+        tab = str(app.screen.query_one("#view-open", Tab).label)
+        assert tab == "Open 37"
+        assert table.current is not None and table.current.subject.startswith("▸ incident:")
+        assert bar.position == "1–4/37"  # the incident's row stands for its four customers
+        await pilot.press("j")
+        assert bar.position == "5/37"
+        await pilot.press("G")
+        assert bar.position == "37/37"
+        await pilot.press("g", "enter")  # unfolded: the incident's row and each member's
+        await settle(pilot)
+        assert bar.position == "1–4/37"
+        await pilot.press("j")
+        assert bar.position == "1/37"
+        await pilot.press("j", "j", "j", "j")
+        assert bar.position == "5/37"
 
 
 @pilot_test

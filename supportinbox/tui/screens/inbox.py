@@ -161,7 +161,13 @@ class InboxScreen(ConversationActions):
 
     @on(QueueTable.Moved)
     def _moved(self, event: QueueTable.Moved) -> None:
-        self.query_one(StatusBar).position = f"{event.position + 1}/{event.total}" if event.total else ""
+        place = f"{event.position + 1}/{event.total}" if event.total else ""
+        if event.total and self._folding is not None:
+            # Counted in conversations, as the view's tab counts them: "1–4/37" on an incident.
+            first, last = self._folding.place(event.position)
+            total = self._folding.conversations
+            place = f"{first + 1}/{total}" if first == last else f"{first + 1}–{last + 1}/{total}"
+        self.query_one(StatusBar).position = place
         self._show_reasons(event.summary)
 
     @on(QueueTable.Left)
