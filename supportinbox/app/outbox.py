@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from supportinbox.app.context import AccountContext
 from supportinbox.app.read_state import read_on_reply
-from supportinbox.app.team_actions import add_note
+from supportinbox.app.team_actions import add_note, server_state
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.outbox import SendReport, send_due
@@ -44,8 +44,9 @@ def send(
 
     A reply sent ``anyway`` over a teammate's claim leaves a note on the conversation, shared
     with the team: the teammate who holds it learns at their next sync that it was answered.
-    The note names who holds it as the cache knows when it went out: none when it was handed
-    to us meanwhile, the new holder when it was handed on.
+    The note names who holds it when it went out, as the server says (the cache when the
+    server cannot be asked): none when it was handed to us meanwhile, the new holder when it
+    was handed on; released meanwhile, it says whom the reply had been held for.
     """
     over_claims = _held_by_teammates(ctx, ids) if anyway else {}
     report = send_due(
@@ -61,12 +62,18 @@ def send(
     for outcome in report.outcomes:
         held_for = over_claims.get(outcome.outbox_id)
         if held_for is not None and outcome.status.went_out:
-            conversation_id, holder = held_for
-            now_held_by = local_state(ctx.db.conn, conversation_id).assigned_to
-            if now_held_by == ctx.account.agent:
+            conversation_id, held_for_whom = held_for
+            fresh = None
+            with contextlib.suppress(UserError):
+                fresh = server_state(ctx, conversation_id, password=password)
+            state = fresh if fresh is not None else local_state(ctx.db.conn, conversation_id)
+            me = ctx.account.agent
+            if state.assigned_to == me:
                 continue  # handed to us since it was held: nobody else holds it
-            holder = now_held_by or holder  # not known here (yet): the one it was held for
-            text = f"Replied although {holder} holds this conversation (sent anyway by {ctx.account.agent})."
+            if state.assigned_to:
+                text = f"Replied although {state.assigned_to} holds this conversation (sent anyway by {me})."
+            else:  # released since: nobody to tell that they hold it
+                text = f"Sent anyway by {me}: the reply had been held for {held_for_whom}."
             with contextlib.suppress(UserError):
                 add_note(ctx, conversation_id, text, password=password)
     return report

@@ -215,6 +215,28 @@ def assign(
     return result
 
 
+def server_state(
+    ctx: AccountContext, conversation_id: str, *, password: str | None = None
+) -> TeamState | None:
+    """The conversation's shared state as the server has it now, also taken into the cache;
+    None when the server cannot be asked (the cache's state is then all there is)."""
+    db = ctx.db
+    ref = _ref(db, conversation_id)
+    imap = _connect(ctx, password)
+    if imap is None:
+        return None
+    try:
+        server = open_team_server(imap, db, ctx.account, ref.inbox_folder or ctx.account.inbox_folder)
+        found = server.read(ref)
+    except (*NETWORK_ERRORS, IMAPClientError) as exc:
+        log.info("the team state of %s could not be read: %r", ref.id, exc)
+        return None
+    finally:
+        logout(imap)
+    _record(db, ref.id, found, ctx.account.agent)
+    return found.state
+
+
 def push_state(ctx: AccountContext, conversation_id: str, *, password: str | None = None) -> ActionResult:
     """Share a status set locally (e.g. by ``set_status``) now rather than at the next sync."""
     db = ctx.db

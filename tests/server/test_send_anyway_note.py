@@ -83,3 +83,24 @@ def test_the_outbox_list_says_when_a_held_reply_is_ours_now_and_retry_sends_it(
     assert len(smtp_server.received) == 1
     alice.sync()
     assert [n.body for n in get_conversation(alice.db, cid).notes] == ["Handed over to bob by alice"]
+
+
+@pytest.mark.parametrize("bob_synced", [True, False])
+def test_a_reply_sent_anyway_after_the_claim_was_released_says_nobody_holds_it(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    bob_synced: bool,
+) -> None:
+    alice, bob, cid, held = _held_for_alices_claim(tmp_path, dovecot, smtp_server)
+    assert team_actions.release(alice.ctx(), cid).online
+    if bob_synced:
+        bob.sync()  # else bob's cache still has alice's claim: the server is asked
+    sent = bob.cli(capsys, "outbox", "send-anyway", str(held.outbox_id))
+    assert sent.code == 0, sent.err
+    assert len(smtp_server.received) == 1
+    alice.sync()
+    notes = [n.body for n in get_conversation(alice.db, cid).notes]
+    assert notes == ["Sent anyway by bob: the reply had been held for alice."]
+    assert bob.queue_row(cid)[0] is None
