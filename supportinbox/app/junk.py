@@ -123,16 +123,45 @@ def rescue(
     finally:
         logout(imap)
     note = _sync_after(ctx, password, hooks)
-    conversation = None
-    if message.message_id:
-        row = ctx.db.conn.execute(
-            "SELECT m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id "
-            "WHERE f.role = 'inbox' AND m.message_id = ? AND m.conversation_id IS NOT NULL LIMIT 1",
-            (message.message_id,),
-        ).fetchone()
-        conversation = None if row is None else str(row[0])
+    conversation = _in_inbox(ctx.db, message.message_id) if message.message_id else None
     reopened = "" if conversation is None else _reopen(ctx, conversation, message.message_id or "")
     return MoveResult(moved=1, conversation_id=conversation, synced=not note, note=note, reopened=reopened)
+
+
+def _in_inbox(db: Database, message_id: str) -> str | None:
+    """The conversation of the inbox message ``message_id``, once it is in the cache."""
+    row = db.conn.execute(
+        "SELECT m.conversation_id FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.role = 'inbox' AND m.message_id = ? AND m.conversation_id IS NOT NULL LIMIT 1",
+        (message_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def reopen_queued_rescues(ctx: AccountContext) -> list[tuple[str, str]]:
+    """Reopen the conversations that rescues queued offline joined, now that a sync has done
+    the moves and fetched the messages (as :func:`rescue` does at once when online).
+
+    Returns (conversation, status lifted) for each reopened; a rescued message not in the
+    inbox cache yet waits for the next sync.
+    """
+    waiting = pending.rescued(ctx.db.conn)
+    if not waiting:
+        return []
+    done: list[str] = []
+    reopened: list[tuple[str, str]] = []
+    for message_id in waiting:
+        conversation = _in_inbox(ctx.db, message_id)
+        if conversation is None:
+            continue
+        done.append(message_id)
+        with contextlib.suppress(NotFound):
+            lifted = _reopen(ctx, conversation, message_id)
+            if lifted:
+                reopened.append((conversation, lifted))
+    with ctx.db.transaction() as conn:
+        pending.forget_rescued(conn, done)
+    return reopened
 
 
 def _reopen(ctx: AccountContext, conversation_id: str, message_id: str) -> str:
@@ -181,6 +210,7 @@ def _queue_rescue(db: Database, message: JunkSuspect, reason: str) -> MoveResult
         "dest": str(row[0]),
         "add_flags": [NOT_JUNK],
         "remove_flags": [JUNK],
+        "rescue": True,
     }
     if message.message_id:
         move["message_id"] = message.message_id

@@ -53,6 +53,9 @@ def refresh_queue(
     state is applied again.
     """
     refresh_conversations(ctx.db, ctx.config, ctx.account, now=ctx.now())
+    from supportinbox.app.junk import reopen_queued_rescues
+
+    reopen_queued_rescues(ctx)  # rescues queued offline, done by this sync's first step
     touched = changed_meanwhile()
     if touched:
         # The queue's module (and all it imports) loads only when something changed meanwhile.

@@ -9,7 +9,9 @@ Kinds and payloads:
 - ``add_flags`` / ``remove_flags``: ``{"folder": str, "uid": int, "flags": [str, ...]}``
 - ``move``: ``{"folder": str, "uid": int, "dest": str}``, optionally with ``"message_id"``
   (the move happens only if the UID still names that message), ``"add_flags"`` and
-  ``"remove_flags"`` (lists of flags set on the message before it moves, e.g. ``$NotJunk``)
+  ``"remove_flags"`` (lists of flags set on the message before it moves, e.g. ``$NotJunk``),
+  and ``"rescue": true`` (a customer rescued from the spam folder: once moved, its
+  Message-ID is kept by :func:`note_rescued` until its conversation is reopened)
 """
 
 from __future__ import annotations
@@ -88,4 +90,40 @@ def mark_failed(conn: sqlite3.Connection, op_id: int, error: str) -> None:
     conn.execute(
         "UPDATE pending_ops SET attempts = attempts + 1, last_error = ? WHERE id = ?",
         (error[:500], op_id),
+    )
+
+
+# Message-IDs of rescues a queued move has done, whose conversations are still to be
+# reopened (the rescued message must be fetched into the inbox first).
+RESCUED_META = "rescued_to_reopen"
+_MAX_RESCUED = 200
+
+
+def note_rescued(conn: sqlite3.Connection, message_id: str) -> None:
+    """Keep ``message_id`` for :func:`take_rescued`. The caller owns the transaction."""
+    kept = rescued(conn)
+    if message_id not in kept:
+        kept = [*kept, message_id][-_MAX_RESCUED:]
+    _set_rescued(conn, kept)
+
+
+def rescued(conn: sqlite3.Connection) -> list[str]:
+    """The Message-IDs kept by :func:`note_rescued`, oldest first."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (RESCUED_META,)).fetchone()
+    try:
+        found = json.loads(row[0]) if row is not None else []
+    except ValueError:
+        return []
+    return [str(m) for m in found] if isinstance(found, list) else []
+
+
+def forget_rescued(conn: sqlite3.Connection, message_ids: list[str]) -> None:
+    """Drop ``message_ids`` from what :func:`rescued` lists. The caller owns the transaction."""
+    _set_rescued(conn, [m for m in rescued(conn) if m not in message_ids])
+
+
+def _set_rescued(conn: sqlite3.Connection, message_ids: list[str]) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (RESCUED_META, json.dumps(message_ids)),
     )

@@ -86,6 +86,9 @@ def flush_pending(imap: IMAPClient, db: Database) -> tuple[int, int]:
         else:
             with db.transaction() as conn:
                 pending.mark_done(conn, op.id)
+                rescued = op.payload.get("message_id")
+                if op.kind == "move" and op.payload.get("rescue") and isinstance(rescued, str):
+                    pending.note_rescued(conn, rescued)
             done += 1
     return done, failed
 

@@ -335,6 +335,25 @@ def test_a_rescued_follow_up_reopens_the_conversation_closed_without_it(mailbox:
     assert (after["id"], after["status"], after["message_count"]) == (before["id"], "open", 3)
 
 
+def test_a_rescue_queued_offline_reopens_the_conversation_when_the_sync_does_it(
+    mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    (before,) = json.loads(run("list", "--status", "all", "--json"))
+    run("status", before["id"], "closed")
+    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    _offline(supportinbox_home, mailbox)
+    assert "the rescue is queued" in run("spam-check", "--rescue", str(uid))
+    write_config(supportinbox_home, account_toml(mailbox))  # back online
+    run("sync")
+    (after,) = json.loads(run("list", "--json"))
+    assert (after["id"], after["status"], after["message_count"]) == (before["id"], "open", 3)
+    with open_database(account="support") as db:
+        assert db.get_meta("rescued_to_reopen") == "[]"  # done with
+    run("status", before["id"], "closed")
+    run("sync")  # not reopened a second time
+    assert json.loads(run("list", "--json")) == []
+
+
 def test_a_rescued_message_we_answered_since_leaves_the_status_alone(mailbox: Dovecot) -> None:
     append(
         mailbox,
