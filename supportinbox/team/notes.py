@@ -29,7 +29,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import UserError
 from supportinbox.mail.imap import own_folder
@@ -137,8 +137,12 @@ def add_local_note(
     now: datetime | None = None,
 ) -> str:
     """Record a note in the cache (to be uploaded), written ``now`` (the current time when None);
-    return its Message-ID."""
-    text = body.strip()
+    return its Message-ID.
+
+    Escape sequences, control characters and bidi overrides are removed before it is kept:
+    what goes to the server and to every teammate's mail client is inert text (newlines and
+    right-to-left scripts stay)."""
+    text = clean(body).strip()
     if not text:
         raise UserError("the note is empty: nothing saved")
     if len(text) > MAX_NOTE_CHARS:

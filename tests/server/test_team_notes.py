@@ -66,6 +66,21 @@ def test_notes_reach_every_teammate_and_never_smtp(
     assert smtp_server.received == []
 
 
+def test_a_note_is_kept_and_shared_as_inert_text(tmp_path: Path, dovecot: Dovecot) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Refund for order 1182")])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    typed = "Call\x1b[2J back \x1b]52;c;Zm9v\x07now\r\nرقم\u202eexe.pdf\u202c\x00 فاکتور\u200cها\tok\x07"
+    assert team_actions.add_note(alice.ctx(), cid, typed).online
+    written = "Call back now\nرقمexe.pdf فاکتور\u200cها    ok"
+    (raw,) = _notes_on_server(dovecot)
+    body = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert body.replace("\r\n", "\n").strip() == written  # CRLF: the message's own line ends
+    bob.sync()
+    assert [n.body for n in get_conversation(bob.db, cid).notes] == [written]
+    assert [n.body for n in get_conversation(alice.db, cid).notes] == [written]
+
+
 def test_note_written_offline_is_uploaded_once_at_next_sync(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
