@@ -69,11 +69,30 @@ def words(text: str) -> tuple[str, ...]:
     return _words(text)
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A text as the matchers read it: its folded words, split once for all of them."""
+
+    tokens: tuple[str, ...]  # in order
+    distinct: frozenset[str]
+    arabic: frozenset[str]  # the distinct words in Arabic script: they may carry a clitic
+
+    def __add__(self, other: Words) -> Words:
+        """The words of this text and ``other`` joined by a line break (as ``f"{a}\\n{b}"``).
+
+        No word spans a line break, nor does folding (see :func:`_words`), so the words
+        of the two texts are those of the joined text: a subject and a body already read
+        are not split again.
+        """
+        return Words(self.tokens + other.tokens, self.distinct | other.distinct, self.arabic | other.arabic)
+
+
 @functools.lru_cache(maxsize=64)
-def _distinct_words(text: str) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The distinct words of ``text``, and those of them in Arabic script (see :func:`_words`)."""
-    distinct = frozenset(_words(text))
-    return distinct, tuple(word for word in distinct if "\u0600" <= word[0] <= "\u06ff")
+def read(text: str) -> Words:
+    """The :class:`Words` of ``text`` (the matchers of one message share them)."""
+    tokens = _words(text)
+    distinct = frozenset(tokens)
+    return Words(tokens, distinct, frozenset(word for word in distinct if "\u0600" <= word[0] <= "\u06ff"))
 
 
 # Scoring reads one message with several matchers (failures, mentions, urgent words,
@@ -138,29 +157,30 @@ class KeywordMatcher:
                         break
         return found or ()
 
-    def contains(self, text: str) -> bool:
+    def contains(self, text: str | Words) -> bool:
         """Whether :meth:`find` finds any keyword in ``text``; cheaper: a one-word keyword
         (or a phrase starting with one) that is there answers at once."""
         if not self.by_first or not text:
             return False
-        distinct, _ = _distinct_words(text)
-        for token in distinct & self.by_first.keys():
+        read_ = text if isinstance(text, Words) else read(text)
+        for token in read_.distinct & self.by_first.keys():
             if len(self.by_first[token][-1]) == 1:  # keys run longest first
                 return True
-        return bool(self.find(text))
+        return bool(self.find(read_))
 
-    def find(self, text: str) -> list[str]:
+    def find(self, text: str | Words) -> list[str]:
         """The keywords found in ``text`` (as configured), in order of first occurrence.
 
         Where keywords overlap at one word ("refund" and "refund request"), the longest
-        one that matches there counts.
+        one that matches there counts. ``text`` may be given already read (:func:`read`).
         """
         if not self.by_first or not text:
             return []
-        tokens = words(text)
+        read_ = text if isinstance(text, Words) else read(text)
+        tokens = read_.tokens
         # Look each distinct word up once (a set intersection in C; only Arabic words, which
         # may carry a clitic, one by one); most texts contain no keyword at all.
-        distinct, arabic = _distinct_words(text)
+        distinct, arabic = read_.distinct, read_.arabic
         hits = {token: self.by_first[token] for token in distinct & self.by_first.keys()}
         for token in arabic:
             if token not in hits and (keys := self._candidates(token)):

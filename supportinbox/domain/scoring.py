@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.keywords import KeywordMatcher, words
+from supportinbox.domain.keywords import KeywordMatcher, read
 from supportinbox.domain.sla import BAND_NORMAL, BAND_URGENT
 from supportinbox.domain.threading import is_reply_subject
 from supportinbox.domain.vocabulary import (
@@ -193,7 +193,11 @@ _CLOSING_WORDS = 40
 def read_report(subject: str, text: str) -> Report:
     """Read one customer message (subject and new text) for failure, impact and thanks."""
     both = f"{subject}\n{text}"
-    failures = _STRONG.find(both)
+    # The matchers read the subject and the text as split once (the text is the one the
+    # urgent keywords are looked for in too); the patterns read the joined string.
+    said = read(text)
+    read_both = read(subject) + said
+    failures = _STRONG.find(read_both)
     # (Both patterns scan slowly ignoring case: a code needs a 4 or 5, a question a "?".)
     code = _ERROR_CODE.search(both) if "4" in both or "5" in both else None
     if code:
@@ -201,18 +205,18 @@ def read_report(subject: str, text: str) -> Report:
     down = _DOWN.search(both) if "?" in both else None
     if down and not any(word.endswith("down") for word in failures):
         failures.append(down.group(0).lower())
-    mentions = _WEAK.find(both)
+    mentions = _WEAK.find(read_both)
     closing = (
         not failures
         and not mentions
         and "?" not in text
-        and len(words(text)) <= _CLOSING_WORDS
-        and _RESOLVED.contains(text)
+        and len(said.tokens) <= _CLOSING_WORDS
+        and _RESOLVED.contains(said)
     )
     return Report(
         failures=failures,
         mentions=mentions,
-        minor=_MINOR.contains(both),
-        blocking=_BLOCKING.contains(both),
+        minor=_MINOR.contains(read_both),
+        blocking=_BLOCKING.contains(read_both),
         closing=closing,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,7 @@ from supportinbox.config import TriageConfig
 from supportinbox.domain import incidents, keywords, scoring, sla
 from supportinbox.domain.incidents import IncidentCandidate, find_incidents
 from supportinbox.domain.keywords import KeywordMatcher
-from supportinbox.domain.quoting import first_sentence
+from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.scoring import ConversationFacts, score
 from supportinbox.domain.status import derive_status, effective_status
 from supportinbox.domain.threading import normalize_subject
@@ -536,3 +538,97 @@ def test_a_keyword_is_placed_where_it_first_occurs_with_or_without_a_clitic() ->
 def test_words_of_a_subject_line_and_an_ascii_body_are_read_as_one_text(subject: str, body: str) -> None:
     text = f"{subject}\n{body}"
     assert list(keywords.words(text)) == keywords._TOKEN.findall(keywords._fold_chars(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_texts(), st.text(max_size=40)), st.one_of(_texts(), st.text(max_size=80)))
+def test_a_subject_and_a_text_read_apart_are_the_joined_text_read_once(subject: str, text: str) -> None:
+    joined = keywords.read(f"{subject}\n{text}")
+    apart = keywords.read(subject) + keywords.read(text)
+    assert apart.tokens == joined.tokens == tuple(keywords.words(f"{subject}\n{text}"))
+    assert apart.distinct == joined.distinct == frozenset(joined.tokens)
+    assert apart.arabic == joined.arabic == {w for w in joined.tokens if "\u0600" <= w[0] <= "\u06ff"}
+
+
+def _report_of_the_joined_string(subject: str, text: str) -> scoring.Report:
+    """read_report as first written: every matcher given the joined string (the specification)."""
+    both = f"{subject}\n{text}"
+    failures = scoring._STRONG.find(both)
+    code = scoring._ERROR_CODE.search(both)
+    if code:
+        failures.append(code.group(0))
+    down = scoring._DOWN.search(both)
+    if down and not any(word.endswith("down") for word in failures):
+        failures.append(down.group(0).lower())
+    mentions = scoring._WEAK.find(both)
+    closing = (
+        not failures
+        and not mentions
+        and "?" not in text
+        and len(keywords.words(text)) <= scoring._CLOSING_WORDS
+        and bool(scoring._RESOLVED.find(text))
+    )
+    return scoring.Report(
+        failures=failures,
+        mentions=mentions,
+        minor=bool(scoring._MINOR.find(both)),
+        blocking=bool(scoring._BLOCKING.find(both)),
+        closing=closing,
+    )
+
+
+_REPORT_WORDS = st.sampled_from(
+    [
+        "not working",
+        "doesn't work",
+        "funktioniert nicht",
+        "ne fonctionne pas",
+        "no funciona",
+        "لا يعمل",
+        "کار نمی‌کند",
+        "error",
+        "Error 502",
+        "HTTP\n503",
+        "bug",
+        "down?",
+        "Is it down",
+        "?",
+        "minor",
+        "no rush",
+        "everyone",
+        "since this morning",
+        "thanks",
+        "works now",
+        "solved",
+        "الخطأ",
+        "cannot",
+        "crash",
+        "\u200c",
+    ]
+)
+
+
+@st.composite
+def _report_texts(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(st.tuples(st.one_of(_REPORT_WORDS, _WORDLIKE), _SEPARATOR), max_size=25))
+    return "".join(w + s for w, s in parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_report_texts(), st.text(max_size=30)), st.one_of(_report_texts(), st.text(max_size=60)))
+def test_a_report_reads_as_its_subject_and_text_joined(subject: str, text: str) -> None:
+    assert scoring.read_report(subject, text) == _report_of_the_joined_string(subject, text)
+
+
+def test_every_labelled_message_reads_as_its_subject_and_text_joined() -> None:
+    root = Path(__file__).resolve().parents[2] / "bench" / "data"
+    corpora = sorted(root.glob("triage_*.jsonl"))
+    assert len(corpora) >= 5
+    count = 0
+    for corpus in corpora:
+        for line in corpus.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            subject, text = item["subject"], new_text(item["body"])
+            assert scoring.read_report(subject, text) == _report_of_the_joined_string(subject, text), item
+            count += 1
+    assert count > 3000
