@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import authres
 
-from supportinbox.domain.keywords import KeywordMatcher, words
+from supportinbox.domain.keywords import KeywordMatcher, Words, read
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.vocabulary import FIRST_PERSON, OUTREACH
 
@@ -274,12 +274,14 @@ def judge(facts: JunkFacts) -> Verdict:
     if found:
         shown = ", ".join(f"'{w}'" for w in found[:3])
         add(15, f"support wording: {shown}")
-    outreach = _OUTREACH_MATCHER.find(f"{facts.subject}\n{text}")
+    # The subject and the text as one text, their words split once (see keywords.Words).
+    both = read(facts.subject) + read(text)
+    outreach = _OUTREACH_MATCHER.find(both)
     if outreach:
         add(-25, f"reads like sales outreach: '{outreach[0]}'")
     elif (
         found
-        and _asks_about_own_account(facts.subject, text)
+        and _asks_about_own_account(facts.subject, text, both)
         and "pass" in (verdicts.get("dkim"), verdicts.get("spf"))
     ):
         add(15, "authenticated question about their own account")
@@ -297,9 +299,11 @@ def judge(facts: JunkFacts) -> Verdict:
     return Verdict(score=points, suspect=points >= SUSPECT_SCORE and not facts.automated, reasons=reasons)
 
 
-def _asks_about_own_account(subject: str, text: str) -> bool:
-    """A question, written in the first person ("my invoice", "can I upgrade our plan?")."""
-    both = f"{subject}\n{text}"
-    if not any(mark in both for mark in _QUESTION_MARKS):
+def _asks_about_own_account(subject: str, text: str, both: Words) -> bool:
+    """A question, written in the first person ("my invoice", "can I upgrade our plan?").
+
+    ``both`` is the subject and the text read as one (:func:`read`).
+    """
+    if not any(mark in subject or mark in text for mark in _QUESTION_MARKS):
         return False
-    return any(word in FIRST_PERSON for word in words(both))
+    return not FIRST_PERSON.isdisjoint(both.distinct)

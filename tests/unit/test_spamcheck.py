@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportinbox.domain import spamcheck
+from supportinbox.domain.keywords import read, words
 from supportinbox.domain.spamcheck import SUSPECT_SCORE, JunkFacts, auth_verdicts, judge, spam_score
+from supportinbox.domain.vocabulary import FIRST_PERSON
 
 
 def test_reply_to_our_message_is_a_suspect_with_reasons() -> None:
@@ -139,3 +145,23 @@ def test_sales_outreach_about_our_support_team_is_not_a_customer() -> None:
     )
     assert not verdict.suspect
     assert "-25 reads like sales outreach: 'reduce your'" in verdict.reasons
+
+
+_PIECES = st.sampled_from(
+    ["my", "My", "our", "we", "I", "i'm", "j'ai", "mein", "من", "ما", "invoice", "?", "؟", "？", "\u200c"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=12).map(" ".join),
+    st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=30).map("\n".join),
+)
+def test_a_question_about_their_account_reads_the_subject_and_text_joined(subject: str, text: str) -> None:
+    joined = f"{subject}\n{text}"
+    asks = any(mark in joined for mark in spamcheck._QUESTION_MARKS) and any(
+        word in FIRST_PERSON for word in words(joined)
+    )
+    both = read(subject) + read(text)
+    assert spamcheck._asks_about_own_account(subject, text, both) is asks
+    assert spamcheck._OUTREACH_MATCHER.find(both) == spamcheck._OUTREACH_MATCHER.find(joined)
