@@ -16,7 +16,7 @@ from email.utils import format_datetime
 from supportinbox.demo.automated import AUTOMATED, AutoMail
 from supportinbox.demo.content import SUPPORT, THREADS, Thread, Turn
 from supportinbox.domain.acknowledgement import HEADERS as ACKNOWLEDGEMENT_HEADERS
-from supportinbox.domain.replies import AGENT_HEADER
+from supportinbox.domain.message import AGENT_HEADER
 
 
 @dataclass(frozen=True)

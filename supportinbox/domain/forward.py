@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.replies import AGENT_HEADER, WIRE_POLICY, ReplyError, valid_address
+from supportinbox.domain.message import AGENT_HEADER
+from supportinbox.domain.replies import WIRE_POLICY, ReplyError, valid_address
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.templates import trim_line
 

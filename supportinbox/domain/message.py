@@ -9,6 +9,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Who on the team wrote a reply or a team note: a teammate's client finds it in Sent and
+# names them when it holds back a second answer. Non-ASCII agent names travel RFC
+# 2047-encoded, so the header stays 7-bit.
+AGENT_HEADER = "X-Supportinbox-Agent"
+
 
 @dataclass(frozen=True, slots=True)
 class Attachment:

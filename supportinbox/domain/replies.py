@@ -22,6 +22,7 @@ from email.utils import format_datetime, make_msgid
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import NOBODY, Party, customer_of, form_topic, is_no_reply, own_addresses
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.names import first_name
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.safetext import clean, one_line
@@ -37,10 +38,6 @@ UNFOLDED_POLICY = WIRE_POLICY.clone(max_line_length=998)
 
 MAX_REFERENCES = 20
 
-# Who on the team wrote the reply (the header team notes carry too): a teammate's client
-# finds it in Sent and names them when it holds back a second answer. Non-ASCII agent
-# names travel RFC 2047-encoded, so the header stays 7-bit.
-AGENT_HEADER = "X-Supportinbox-Agent"
 _AGENT = re.compile(r"[\w.-]{1,64}")
 QUOTE_MAX_LINES = 40
 

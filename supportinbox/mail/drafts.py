@@ -21,6 +21,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import replies, templates
 from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.errors import NotFound, UserError
@@ -362,5 +363,5 @@ def _writer(db: Database, message: MessageView) -> str:
     """Who wrote one of our replies: its agent header, else its sender."""
     row = db.conn.execute("SELECT raw_headers FROM messages WHERE id = ?", (message.rowid,)).fetchone()
     headers = HeaderParser(policy=compat32).parsestr(str(row[0]) if row else "", headersonly=True)
-    agent = one_line(decode_header_value(headers.get(replies.AGENT_HEADER)), limit=64)
+    agent = one_line(decode_header_value(headers.get(AGENT_HEADER)), limit=64)
     return agent or one_line(message.from_name or message.from_addr, limit=64) or "someone"

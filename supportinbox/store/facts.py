@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import own_addresses
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.store.conversation_rows import iso, message_time
@@ -51,10 +52,6 @@ _UPSERT = (
 
 @functools.cache
 def _agent_header() -> re.Pattern[str]:
-    # Where replies are built (templates, the mail parser) is loaded only when a reply is
-    # read, not by every refresh or queue listing that imports this module.
-    from supportinbox.domain.replies import AGENT_HEADER
-
     return re.compile(rf"^{re.escape(AGENT_HEADER)}:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock, parse_time
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -42,7 +43,6 @@ from supportinbox.mail.parse import decode_header_value
 from supportinbox.store import acknowledgements
 from supportinbox.team import sending
 from supportinbox.team.keywords import MessageFlags, Resolution
-from supportinbox.team.sending import AGENT_HEADER
 from supportinbox.team.server import MODE_RECHECK_SECONDS, KeywordServer, TeamServer, open_team_server
 from supportinbox.team.store import ConversationRef, answered_message_ref, cached_flags, conversation_ref
 

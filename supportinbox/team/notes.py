@@ -29,6 +29,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import UserError
@@ -40,7 +41,6 @@ from supportinbox.team.store import ConversationRef, conversation_ref, now_iso
 log = logging.getLogger(__name__)
 
 NOTE_HEADER = "X-Supportinbox-Note"
-AGENT_HEADER = "X-Supportinbox-Agent"
 MAX_NOTE_SIZE = 262_144
 MAX_NOTE_CHARS = 20_000
 FETCH_BATCH = 200

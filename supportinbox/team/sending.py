@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time
 from supportinbox.errors import SendRefused
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SENDING_HEADER = "X-Supportinbox-Sending"
-AGENT_HEADER = "X-Supportinbox-Agent"
 REPLY_HEADER = "X-Supportinbox-Reply"
 EXPIRY_SECONDS = 600.0
 MAX_ATTEMPTS = 5

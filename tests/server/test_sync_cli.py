@@ -53,7 +53,16 @@ def test_sync_prints_one_summary_line_then_up_to_date(dovecot: Dovecot, supporti
 
 
 def test_a_sync_with_an_empty_outbox_loads_no_sending_code(dovecot: Dovecot, supportinbox_home: Path) -> None:
-    append(dovecot, [make_message(subject="hello")])
+    append(dovecot, [make_message(subject="hello", message_id="<hello@customer.test>")])
+    # A reply of ours in Sent: the refresh reads which agent wrote it.
+    ours = make_message(
+        sender="Acme Support <support@acme.test>",
+        to="lina@customer.test",
+        subject="Re: hello",
+        in_reply_to="<hello@customer.test>",
+        headers={"X-Supportinbox-Agent": "alice"},
+    )
+    append(dovecot, [ours], folder="Sent")
     write_config(supportinbox_home, account_toml(dovecot))
     code = (
         "import atexit, json, sys\n"
@@ -69,6 +78,7 @@ def test_a_sync_with_an_empty_outbox_loads_no_sending_code(dovecot: Dovecot, sup
         loaded = set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
         assert "supportinbox.sync.engine" in loaded
         sending = {
+            "supportinbox.domain.replies",
             "supportinbox.mail.outbox",
             "supportinbox.mail.smtp",
             "supportinbox.domain.templates",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain.replies import AGENT_HEADER, Original, build_reply, to_bytes
+from supportinbox.domain.message import AGENT_HEADER
+from supportinbox.domain.replies import Original, build_reply, to_bytes
 from supportinbox.domain.templates import Template
 from supportinbox.mail.drafts import Draft, draft_message
 from supportinbox.mail.parse import decode_header_value
