@@ -20,7 +20,7 @@ reads both, so the conversation of that reply can say "your reply to X bounced: 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 AUTO_REPLY = "auto-reply"
@@ -152,3 +152,40 @@ def bounce_report(delivery_status: str, returned_headers: str) -> Bounce | None:
         recipient=recipient.strip("<>").lower()[:254],
         reason=" ".join(reason.split())[:300] or "no reason given",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One message of a conversation as :func:`bounced_reply` reads it (oldest first)."""
+
+    ours: bool  # written from one of our addresses
+    person: bool  # a person wrote it (not an auto-reply, a bounce, our acknowledgement)
+    sender: str  # the address it stands for, lower case ("" for ours)
+    message_id: str = ""  # lower case, as bounces name it
+    bounce: Bounce | None = None
+
+
+def bounced_reply(said: Sequence[Said], to: Collection[str] = ()) -> int | None:
+    """Where a conversation says our last reply bounced: the index of the newest bounce of a
+    reply of ours when neither we nor the bounced address wrote since; None otherwise.
+
+    A bounce is of a reply of ours when it returns one of our messages here (its
+    Message-ID), or, given ``to`` (the addresses a new reply would go to), when it names
+    one of them: that reply would most likely bounce too. The queue asks the first (the
+    conversation reopens, the customer never got the answer), the reply editor the second.
+    """
+    replies = {s.message_id for s in said if s.ours and s.person and s.message_id}
+    wrote_since: set[str] = set()
+    for index in range(len(said) - 1, -1, -1):
+        message = said[index]
+        if message.ours and message.person:
+            return None  # we wrote since: that one is the last word, bounced or not
+        if message.person:
+            wrote_since.add(message.sender)
+            continue
+        bounce = message.bounce
+        if bounce is None or bounce.recipient in wrote_since:
+            continue  # no bounce, or the address has worked since
+        if (bounce.recipient in to) if to else (bounce.message_id or "") in replies:
+            return index
+    return None

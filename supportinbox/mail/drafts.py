@@ -18,7 +18,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain import replies, templates
+from supportinbox.domain import automated, replies, templates
 from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
@@ -213,18 +213,23 @@ def bounced(db: Database, draft: Draft) -> str:
     except NotFound:
         return ""
     to = {addr.lower() for _, addr in getaddresses([draft.to])}
-    for message in reversed(messages):
-        if message.from_us and not message.automated:
-            return ""  # we wrote since: that one is the last word, bounced or not
-        if not message.from_us and not message.automated and message.from_addr.lower() in to:
-            return ""  # they wrote since: the address works
-        if message.automated == "bounce" and message.bounce_recipient.lower() in to:
-            reason = one_line(message.bounce_reason, limit=120)
-            return (
-                f"our last reply to {message.bounce_recipient} bounced ({reason}): "
-                "this one may not arrive either"
-            )
-    return ""
+    said = [
+        automated.Said(
+            ours=m.from_us,
+            person=not m.automated,
+            sender=m.from_addr.lower(),
+            bounce=automated.Bounce(None, m.bounce_recipient.lower(), m.bounce_reason)
+            if m.automated == automated.BOUNCE and m.bounce_recipient
+            else None,
+        )
+        for m in messages
+    ]
+    found = automated.bounced_reply(said, to)
+    if found is None:
+        return ""
+    bounce = messages[found]
+    reason = one_line(bounce.bounce_reason, limit=120)
+    return f"our last reply to {bounce.bounce_recipient} bounced ({reason}): this one may not arrive either"
 
 
 def warnings(db: Database, draft: Draft) -> list[str]:

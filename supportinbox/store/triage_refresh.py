@@ -26,7 +26,7 @@ from typing import Any
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import incidents, keywords, scoring, sla
 from supportinbox.domain.acknowledgement import NOTE as ACKNOWLEDGED
-from supportinbox.domain.automated import PERSON, Automated, Bounce
+from supportinbox.domain.automated import PERSON, Automated, Bounce, Said, bounced_reply
 from supportinbox.domain.conversation import AUTOMATED
 from supportinbox.domain.customer import (
     NOBODY,
@@ -1025,7 +1025,7 @@ def _summarise(
     if not customer and not agent and theirs:
         derived = AUTOMATED
         notes.append(theirs[-1].automated.describe())
-    bounced = _bounce_of_last_reply(agent, theirs, last_agent_at)
+    bounced = _bounce_of_last_reply(messages)
     if bounced is not None and bounced.bounce is not None:
         notes.append(
             f"your reply to {bounced.bounce.recipient or 'the customer'} bounced: {bounced.bounce.reason}"
@@ -1109,18 +1109,20 @@ def _names_from_our_mail(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]
         row["customer_name"] = one_line(found[0], limit=200) if found else ""
 
 
-def _bounce_of_last_reply(
-    agent: list[_Message], theirs: list[_Message], last_agent_at: datetime | None
-) -> _Message | None:
-    """The newest bounce of one of our messages here, if we wrote nothing since it came."""
-    ours = {m.message_id for m in agent if m.message_id}
-    bounces = [m for m in theirs if m.bounce is not None and m.bounce.message_id in ours]
-    if not bounces:
-        return None
-    latest = bounces[-1]
-    if last_agent_at is not None and latest.when is not None and latest.when < last_agent_at:
-        return None
-    return latest
+def _bounce_of_last_reply(messages: list[_Message]) -> _Message | None:
+    """The newest bounce of one of our replies here, if neither we nor its address wrote since."""
+    said = [
+        Said(
+            ours=m.from_us,
+            person=not m.automated,
+            sender=m.customer.email,
+            message_id=m.message_id,
+            bounce=m.bounce,
+        )
+        for m in messages
+    ]
+    found = bounced_reply(said)
+    return messages[found] if found is not None else None
 
 
 def _is_high(priority: int | None) -> bool:

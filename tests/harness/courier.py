@@ -71,7 +71,7 @@ class Courier:
     def start(self) -> Courier:
         if not available():
             raise RuntimeError(
-                "Courier's imapd is missing: scripts/test.sh unpacks it into .cache/courier-imap"
+                "Courier's imapd is missing: scripts/test.sh unpacks it into .cache/imap-servers"
             )
         for user in self.users:
             maildir = self.maildir(user)

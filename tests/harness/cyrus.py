@@ -85,7 +85,11 @@ class Cyrus:
 
     def start(self) -> Cyrus:
         if not available():
-            raise RuntimeError("Cyrus IMAP is not installed: apt-get install cyrus-imapd sasl2-bin")
+            # Not "apt-get install cyrus-imapd": it conflicts with dovecot-imapd and removes it.
+            raise RuntimeError(
+                "Cyrus IMAP is missing: scripts/test.sh unpacks cyrus-imapd into .cache/imap-servers "
+                "(installing the package would remove dovecot-imapd)"
+            )
         root = self.root
         # Sockets (idled's among them) live in {configdirectory}/socket.
         for sub in ("conf", "conf/socket", "spool", "run", "log", "bin"):

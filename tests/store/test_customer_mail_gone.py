@@ -231,6 +231,27 @@ def test_a_bounce_is_not_mentioned_once_the_customer_wrote_again(db: Database) -
     _refresh(db)
     draft = drafts.prepare_draft(db, config, account, _conversation(db, KWAME), "need-more-information")
     assert drafts.bounced(db, draft) == "" and drafts.warnings(db, draft) == []
+    # The queue says the same (one rule): the address works, the reply got through.
+    summary = cv.get_conversation(db, _conversation(db, KWAME), now=NOW).summary
+    assert summary.status == "open" and not [r for r in summary.reasons if "bounced" in r]
+
+
+def test_a_bounce_is_still_mentioned_when_the_customer_wrote_from_another_address(db: Database) -> None:
+    """A colleague's "did you get the answer?" says nothing of Kwame's address."""
+    _kwame_answered_and_bounced(db)
+    add_message(
+        db,
+        message_id="<ama-1@savanna-apps.test>",
+        in_reply_to=OURS,
+        sender="ama@savanna-apps.test",
+        name="Ama Owusu",
+        subject="Re: Webhook retries",
+        body="Kwame never got your answer, can you resend?",
+        when=at(1),
+    )
+    _refresh(db)
+    summary = cv.get_conversation(db, _conversation(db, KWAME), now=NOW).summary
+    assert [r for r in summary.reasons if r.startswith("your reply to kwame@savanna-apps.test bounced")]
 
 
 def test_a_cache_summarised_by_the_older_rule_gets_the_customer_on_the_first_refresh(

@@ -12,7 +12,10 @@ from supportinbox.domain.automated import (
     NOTIFICATION,
     PERSON,
     Automated,
+    Bounce,
+    Said,
     bounce_report,
+    bounced_reply,
     classify,
 )
 
@@ -103,3 +106,46 @@ def test_a_delayed_delivery_says_so_and_a_delivered_one_is_no_bounce() -> None:
     delayed = bounce_report("Final-Recipient: rfc822; a@b.test\nAction: delayed\nStatus: 4.4.1\n", "")
     assert delayed is not None and delayed.reason.startswith("delayed, still trying")
     assert bounce_report("Final-Recipient: rfc822; a@b.test\nAction: delivered\nStatus: 2.0.0\n", "") is None
+
+
+def _bounce(recipient: str, of: str | None = "<r1@acme.test>") -> Said:
+    return Said(
+        ours=False,
+        person=False,
+        sender="mailer-daemon@mx.test",
+        bounce=Bounce(of, recipient, "550 no such user"),
+    )
+
+
+CUSTOMER = Said(ours=False, person=True, sender="kwame@savanna.test", message_id="<q1@savanna.test>")
+REPLY = Said(ours=True, person=True, sender="", message_id="<r1@acme.test>")
+ACK = Said(ours=True, person=False, sender="", message_id="<ack@acme.test>")
+
+
+def test_a_bounce_of_our_last_reply_is_found_by_its_message_id() -> None:
+    assert bounced_reply([CUSTOMER, REPLY, _bounce("kwame@savanna.test")]) == 2
+    # A bounce of a message that is not one of our replies here (an acknowledgement, or
+    # mail of someone else's) says nothing of ours.
+    assert bounced_reply([CUSTOMER, REPLY, _bounce("kwame@savanna.test", "<elsewhere@x.test>")]) is None
+    assert bounced_reply([CUSTOMER, ACK, _bounce("kwame@savanna.test", "<ack@acme.test>")]) is None
+    assert bounced_reply([CUSTOMER, REPLY, _bounce("kwame@savanna.test", None)]) is None
+
+
+def test_a_bounce_is_no_last_word_once_we_or_its_address_wrote_since() -> None:
+    bounce = _bounce("kwame@savanna.test")
+    again = Said(ours=True, person=True, sender="", message_id="<r2@acme.test>")
+    assert bounced_reply([CUSTOMER, REPLY, bounce, again]) is None
+    assert bounced_reply([CUSTOMER, REPLY, bounce, CUSTOMER]) is None  # the address works
+    colleague = Said(ours=False, person=True, sender="ama@savanna.test")
+    assert bounced_reply([CUSTOMER, REPLY, bounce, colleague]) == 2
+    # An auto-reply or our acknowledgement after it changes nothing.
+    auto = Said(ours=False, person=False, sender="kwame@savanna.test")
+    assert bounced_reply([CUSTOMER, REPLY, bounce, auto, ACK]) == 2
+
+
+def test_a_reply_to_a_bounced_address_is_warned_of_by_its_recipient() -> None:
+    """The reply editor asks whether the address it writes to bounced our last reply."""
+    bounce = _bounce("kwame@savanna.test", None)  # no Message-ID in the returned headers
+    assert bounced_reply([CUSTOMER, REPLY, bounce], {"kwame@savanna.test"}) == 2
+    assert bounced_reply([CUSTOMER, REPLY, bounce], {"ama@savanna.test"}) is None
+    assert bounced_reply([CUSTOMER, REPLY, bounce, CUSTOMER], {"kwame@savanna.test"}) is None
