@@ -165,3 +165,19 @@ def test_a_question_about_their_account_reads_the_subject_and_text_joined(subjec
     both = read(subject) + read(text)
     assert spamcheck._asks_about_own_account(subject, text, both) is asks
     assert spamcheck._OUTREACH_MATCHER.find(both) == spamcheck._OUTREACH_MATCHER.find(joined)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["http", "https", "HTTPS", "hTtP", "httpſ", "://", ":", "/", "s", "x", " ", "\n"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_links_are_counted_as_the_pattern_finds_them(body: str) -> None:
+    assert spamcheck._links(body) == len(spamcheck._LINK.findall(body))
+
+
+def test_links_at_the_start_and_back_to_back() -> None:
+    body = "https://a http://b HTTP://c https://http://x ://y xhttps://z"
+    assert spamcheck._links(body) == len(spamcheck._LINK.findall(body)) == 6
