@@ -32,18 +32,21 @@ def set_followup(
     ctx: AccountContext,
     conversation_id: str,
     due_at: datetime | None,
-    note: str = "",
+    note: str | None = None,
     *,
     share: bool = True,
     password: str | None = None,
 ) -> Shared:
     """Set (``due_at`` ``None``: clear) a conversation's follow-up and share it when online.
 
+    ``note`` ``None``: a follow-up in force keeps what was promised when only its time moves.
     ``share=False``: the account has no team server to tell (the demo), so nothing waits
     for a sync. May run in a worker thread.
     """
     db, account = ctx.db, ctx.account
     ident = resolve_id(db, conversation_id)
+    if note is None:
+        note = (store_followups.active_note(db.conn, ident) or "") if due_at is not None else ""
     store_followups.set_followup(db, ident, due_at, note, agent=account.agent, now=ctx.now())
     what = f"follow-up on {ident} for {local_time(due_at)}" if due_at else f"follow-up on {ident} cleared"
     if not share:

@@ -22,11 +22,15 @@ from supportinbox.store.followups import list_active
 @click.argument("conversation_id")
 @click.option("--in", "span", metavar="SPAN", help="Due in a while: 4h, 3d, 2w.")
 @click.option("--at", "at", metavar="TIME", help=f"Due at a local time: {EXAMPLES}.")
-@click.option("--note", default="", help="What you promised, shown as the reason when it comes due.")
+@click.option(
+    "--note",
+    default=None,
+    help="What you promised, shown as the reason when it comes due (moving one keeps its note).",
+)
 @click.option("--clear", is_flag=True, help="Remove the conversation's follow-up.")
 @pass_ctx
 def followup(
-    obj: CliContext, conversation_id: str, span: str | None, at: str | None, note: str, clear: bool
+    obj: CliContext, conversation_id: str, span: str | None, at: str | None, note: str | None, clear: bool
 ) -> None:
     """Bring a conversation back into the queue at a time, with a reason.
 
@@ -35,7 +39,7 @@ def followup(
     """
     if clear + (span is not None) + (at is not None) != 1:
         raise UserError("give exactly one of --in 3d, --at TIME or --clear")
-    if clear and note:
+    if clear and note is not None:
         raise UserError("--note goes with --in or --at, not with --clear")
     ctx = obj.context()
     due = None if clear else parse_moment(span, at, ctx.now(), span_flag="--in", at_flag="--at")

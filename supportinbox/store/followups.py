@@ -45,6 +45,16 @@ def followup_of(conn: sqlite3.Connection, conversation_id: str) -> FollowUp | No
     return _from_row(row) if row else None
 
 
+def active_note(conn: sqlite3.Connection, conversation_id: str) -> str | None:
+    """The note of the conversation's follow-up while it is the one in force; else None."""
+    row = conn.execute(
+        "SELECT f.note FROM followups f JOIN conversations c ON c.id = f.conversation_id "
+        "WHERE f.conversation_id = ? AND f.due_at IS NOT NULL AND c.followup_at = f.due_at",
+        (conversation_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def fingerprint_rows(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     """What of the follow-ups the queue depends on (for the refresh's change check)."""
     return [tuple(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM followups ORDER BY conversation_id")]

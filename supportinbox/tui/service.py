@@ -409,6 +409,12 @@ class InboxService:
         """
         return self.mailbox.share(conversation_id)
 
+    def followup_note(self, conversation_id: str) -> str:
+        """What was promised with the conversation's follow-up in force ("" when none)."""
+        from supportinbox.store.followups import active_note
+
+        return active_note(self.reader.conn, conversation_id) or ""
+
     def set_followup(self, conversation_id: str, due: datetime | None, note: str = "") -> str:
         """Set (``due`` ``None``: remove) a follow-up and share it with the team; what happened, in words."""
         from supportinbox.app import followups

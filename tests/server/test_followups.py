@@ -103,6 +103,24 @@ def test_a_follow_up_reaches_every_teammate_and_comes_due_there(
     assert len(_followups_on_server(dovecot)) == 1  # bob's sync wrote nothing back
 
 
+def test_moving_a_follow_up_keeps_what_was_promised(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _pending_conversation(dovecot)
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "followup", cid, "--in", "3d", "--note", "promised a refund date").code == 0
+    bob.sync()
+    assert bob.cli(capsys, "followup", cid, "--in", "5d").code == 0  # a teammate moves it
+    alice.sync()
+    (row,) = json.loads(alice.cli(capsys, "followups", "--json").out)
+    assert row["reason"] == "follow-up due: promised a refund date"
+    assert row["due_at"] > (datetime.now(UTC) + timedelta(days=4)).isoformat()
+    assert alice.cli(capsys, "followup", cid, "--in", "2d", "--note", "").code == 0  # said: no promise
+    (row,) = json.loads(alice.cli(capsys, "followups", "--json").out)
+    assert row["reason"].startswith("follow-up due since ")
+
+
 def test_a_follow_up_set_offline_is_shared_once_and_a_clear_travels_too(
     tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from supportinbox.config import load_config
 from supportinbox.store.followups import list_active
@@ -77,6 +78,28 @@ async def test_a_wrong_time_is_explained_and_escape_changes_nothing() -> None:
         await settle(pilot)
         assert not isinstance(app.screen, FollowUpModal)
         assert app.service.conversation(cid).summary.reasons[0] == DUE
+
+
+@pilot_test
+async def test_moving_a_follow_up_keeps_what_was_promised() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")  # David Kim's follow-up is to come: his conversation is pending
+        await settle(pilot)
+        await select_subject(pilot, "Upgrade to Business plan")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("f")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, FollowUpModal)
+        assert modal.query_one("#note", Input).value == "confirm the upgrade went through"
+        await pilot.press(*"5d", "enter", "enter")
+        await settle(pilot)
+        later = NOW + timedelta(days=5, minutes=1)
+        (row,) = [r for r in list_active(app.service.reader, later) if r.conversation_id == cid]
+        assert row.reason == "follow-up due: confirm the upgrade went through"
+        assert row.due_at == (NOW + timedelta(days=5)).isoformat()
 
 
 @pilot_test

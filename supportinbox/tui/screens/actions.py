@@ -153,7 +153,8 @@ class ConversationActions(AppScreen):
                     )
                 )
 
-        self.app.push_screen(FollowUpModal(summary.subject, service.now(), current), chosen)
+        note = service.followup_note(summary.id) if current else ""
+        self.app.push_screen(FollowUpModal(summary.subject, service.now(), current, note), chosen)
 
     def action_tags(self) -> None:
         summary = self._target()

@@ -43,11 +43,12 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
         Binding("ctrl+s", "save", "Set follow-up", id="followup_save", priority=True),
     ]
 
-    def __init__(self, subject: str, now: datetime, current: str | None = None) -> None:
+    def __init__(self, subject: str, now: datetime, current: str | None = None, note: str = "") -> None:
         super().__init__(classes="modal")
         self._subject = subject
         self._now = now
         self._current = current
+        self._note = note  # what the follow-up in force promised: moving it keeps that
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -58,7 +59,7 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
             # The time comes first and has the focus, its default selected: typing replaces it.
             yield Label(self._when_said(DEFAULT_WHEN), id="followup-when")
             yield Input(value=DEFAULT_WHEN, placeholder="3d, tomorrow, monday, YYYY-MM-DD 09:00", id="when")
-            yield Input(placeholder="what you promised (shown when it comes due)", id="note")
+            yield Input(self._note, placeholder="what you promised (shown when it comes due)", id="note")
             yield Label(
                 safe.line(
                     "It comes back into the queue then, unless the customer writes first. "
