@@ -643,9 +643,12 @@ class InboxService:
         for conversation_id in conversation_ids:
             try:
                 draft = self.draft(conversation_id, template)
-                self.deliver(self.queue(draft, draft.body))
+                result = self.deliver(self.queue(draft, draft.body))
             except UserError as exc:
                 problems.append(f"{conversation_id}: {exc.message}")
+                continue
+            if not result.sent:  # held for a teammate, or failed: it waits in the outbox
+                problems.append(f"{conversation_id}: {one_line(result.message, limit=200).rstrip('.')}")
         return problems
 
     def cancel(self, outbox_id: int) -> bool:

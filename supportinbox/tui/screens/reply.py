@@ -349,6 +349,16 @@ class TemplatePickerScreen(AppScreen):
         from supportinbox.tui.screens.modals import ConfirmModal
 
         count = len(self.incident)
+        service = self.inbox_app.service
+        held = [
+            (service.conversation(cid).summary, holder)
+            for cid in self.incident
+            if (holder := service.teammate_holding(cid)) is not None
+        ]
+        detail = "Each gets their own reply: their name, their thread, their quote."
+        for summary, holder in held:
+            customer = one_line(summary.customer_name or summary.customer_email, limit=40)
+            detail += f"\n{one_line(holder, limit=30)} holds {customer}'s: that reply waits in the outbox."
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -356,9 +366,7 @@ class TemplatePickerScreen(AppScreen):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Send '{one_line(template.name)}' to {count} customers?",
-                "Each gets their own reply: their name, their thread, their quote.",
-                yes=f"Send {count}",
+                f"Send '{one_line(template.name)}' to {count} customers?", detail, yes=f"Send {count}"
             ),
             answered,
         )
@@ -380,14 +388,16 @@ class TemplatePickerScreen(AppScreen):
         elif event.state == WorkerState.SUCCESS:
             problems = event.worker.result or []
             sent = len(self.incident) - len(problems)
+            # Gone first: dismissing pops the top screen, which the error's modal would be.
+            self.dismiss(None)
+            self.inbox_app.refresh_views()
             if problems:
+                outbox = self.inbox_app.key_for("outbox", "O")
                 self.inbox_app.show_error(
-                    UserError(f"{sent} sent; kept in the outbox: " + "; ".join(problems))
+                    UserError(f"{sent} sent; kept in the outbox ({outbox}): " + "; ".join(problems))
                 )
             else:
                 self.app.notify(f"Sent to {sent} customers.", markup=False)
-            self.inbox_app.refresh_views()
-            self.dismiss(None)
 
 
 def _label(template: Template | BrokenTemplate) -> str:
