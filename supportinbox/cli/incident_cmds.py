@@ -121,14 +121,22 @@ def incident_reply(
     incident, members = incident_store.get_incident(db, incident_id, now)
     waiting_ids = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
     waiting = [m for m in members if m.id in waiting_ids]
-    if not waiting:
-        raise UserError(
-            f"incident {incident.id}: nobody is waiting for an answer "
-            "(each was answered since they last wrote; 'reply ID' answers one again)"
-        )
-    answered = len([m for m in members if m.status == "open"]) - len(waiting)
+    left_out = [m for m in members if m.status == "open" and m.id not in waiting_ids]
+    kept = {m.id: found for m in left_out if (found := drafts.kept_reply(db, m.id)) is not None}
+    answered = len(left_out) - len(kept)
     if answered:
         click.echo(f"note: {answered} already answered since they last wrote: left out", err=True)
+    for conversation_id, outbox_id in kept.items():
+        click.echo(
+            f"note: {conversation_id} left out: reply #{outbox_id} to it waits in the outbox "
+            "('supportinbox outbox' says why)",
+            err=True,
+        )
+    if not waiting:
+        raise UserError(
+            f"incident {incident.id}: nobody is waiting for an answer (each was answered since they "
+            "last wrote, or our reply waits in 'supportinbox outbox'; 'reply ID' answers one again)"
+        )
     prepared = []
     for member in waiting:
         draft = drafts.prepare_draft(db, config, account, member.id, template_name)

@@ -354,14 +354,39 @@ def _earlier_reply(db: Database, account: AccountConfig, detail: ConversationDet
 
 def awaiting_answer(db: Database, account: AccountConfig, conversation_ids: Iterable[str]) -> list[str]:
     """Of these conversations (an incident's), the open ones whose customer still waits for
-    us: nothing of ours sent or on its way since they last wrote (:func:`earlier_reply`).
-    Answering an incident twice would otherwise send each customer a second reply."""
+    us: nothing of ours sent or on its way since they last wrote (:func:`earlier_reply`),
+    and no reply of ours kept in the outbox for the user to decide on (:func:`kept_reply`).
+    Answering an incident twice would otherwise send each customer a second reply, or put
+    a second one beside the first held for a teammate."""
     found = []
     for ident in conversation_ids:
-        detail = get_conversation(db, ident)  # read once for both questions
-        if detail.summary.status == "open" and _earlier_reply(db, account, detail) is None:
+        detail = get_conversation(db, ident)  # read once for every question
+        if (
+            detail.summary.status == "open"
+            and _earlier_reply(db, account, detail) is None
+            and _kept_reply(db, detail) is None
+        ):
             found.append(ident)
     return found
+
+
+def kept_reply(db: Database, conversation_id: str) -> int | None:
+    """Our reply to the conversation since the customer last wrote that the outbox keeps for
+    the user (held for a teammate, a draft, a failure no retry will mend): its outbox id."""
+    return _kept_reply(db, get_conversation(db, conversation_id))
+
+
+def _kept_reply(db: Database, detail: ConversationDetail) -> int | None:
+    theirs = [m.date or "" for m in detail.messages if not m.from_us and not m.automated]
+    since = max(theirs, default="")
+    kept = (OutboxStatus.HELD, OutboxStatus.DRAFT, OutboxStatus.FAILED)
+    for row in outbox_store.list_rows(db.conn, kept):
+        if row.conversation_id != detail.id or row.created_at < since:
+            continue
+        if row.status == OutboxStatus.FAILED and row.next_attempt_at:
+            continue  # on its way: a retry sends it (earlier_reply counts it)
+        return row.id
+    return None
 
 
 def _writer(db: Database, message: MessageView) -> str:

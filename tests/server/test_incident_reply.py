@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.app import team_actions
+from supportinbox.store import outbox as outbox_store
+from supportinbox.store.outbox import OutboxStatus
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import client, make_message
 from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
+from tests.harness.team import make_team
 
 pytestmark = [pytest.mark.server]
 
@@ -68,3 +72,39 @@ def test_each_customer_of_an_incident_gets_their_own_reply_once(
     )
     assert again.code != 0 and "nobody is waiting" in again.err, again
     assert len(smtp_server.received) == 3
+
+
+def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(
+    supportinbox_home: Path,
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = datetime.now(UTC)
+    mails = [
+        make_message(
+            sender=f"{name} <{address}>",
+            subject=subject,
+            body=body,
+            message_id=f"<inc{i}@c.test>",
+            date=now - timedelta(minutes=50 - i * 10),
+        )
+        for i, (name, address, subject, body) in enumerate(REPORTS)
+    ]
+    extra = "\n[replies]\nundo_seconds_cli = 0\n"
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, mails, extra=extra)
+    jonas = setup.conversation_of("<inc1@c.test>")
+    (bob,) = make_team(tmp_path, dovecot, smtp_server, ("bob",))
+    team_actions.claim(bob.ctx(), jonas)
+    run_cli(capsys, "sync")
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    reply = ("incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y")
+    first = run_cli(capsys, *reply)
+    assert first.code == 10 and f"held: bob claimed conversation {jonas}" in first.err, first
+    assert len(smtp_server.received) == 2
+    (held,) = outbox_store.list_rows(setup.db.conn, (OutboxStatus.HELD,))
+    again = run_cli(capsys, *reply)
+    assert again.code == 1, again
+    assert f"note: {jonas} left out: reply #{held.id} to it waits in the outbox" in again.err
+    assert outbox_store.list_rows(setup.db.conn, (OutboxStatus.HELD,)) == [held]  # no second one
