@@ -227,7 +227,9 @@ EXIT_NEARLY_BREACHED = 11
 @click.option(
     "--warn", is_flag=True, help="With --check: also those close to breaching (exit 11 if only those)."
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: the targets, or with --check the conversations."
+)
 @pass_ctx
 def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None:
     """The SLA targets in force, or (--check, for cron) who waits past them.
@@ -240,7 +242,10 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
     if not check:
         if warn:
             raise UserError("--warn goes with --check")
-        _print_policy(policy, account.hours is not None)
+        if as_json:
+            _echo_json(_policy_json(policy, account.hours is not None))
+        else:
+            _print_policy(policy, account.hours is not None)
         return
     db = obj.db()
     store.refresh_if_stale(db, obj.config, account)
@@ -260,6 +265,27 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
         raise SystemExit(EXIT_BREACHED)
     if rows:
         raise SystemExit(EXIT_NEARLY_BREACHED)
+
+
+def _policy_json(policy: sla.Policy, business: bool) -> dict[str, object]:
+    """The targets in force as ``sla`` prints them, in seconds (``None``: no target)."""
+
+    def seconds(targets: sla.Targets) -> dict[str, float | None]:
+        return {
+            "first_reply": targets.first_reply.total_seconds(),
+            "next_reply": targets.next_reply.total_seconds(),
+            "resolution": targets.resolution.total_seconds() if targets.resolution is not None else None,
+        }
+
+    return {
+        "targets": seconds(policy.base),
+        "business_hours": business,
+        "vip_senders": list(policy.vip_senders),
+        "vip": seconds(policy.base.over(policy.vip)) if policy.vip_senders else None,
+        "tags": {tag: seconds(policy.base.over(policy.tags[tag])) for tag in sorted(policy.tags)},
+        "warn_fraction": policy.warn_fraction,
+        "queue_lift_after": policy.base.first_reply_guard.total_seconds(),
+    }
 
 
 def _print_policy(policy: sla.Policy, business: bool) -> None:

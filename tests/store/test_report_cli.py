@@ -123,6 +123,11 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
     code, out = run("sla", "--check", "--json")
     assert code == 10
     assert [r["subject"] for r in json.loads(out)] == ["Late"]
+    code, out = run("sla", "--json")  # the targets, as JSON too
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["targets"] == {"first_reply": 3600.0, "next_reply": 86400.0, "resolution": None}
+    assert (shown["business_hours"], shown["queue_lift_after"]) == (False, 86400.0)
     code, out = run("sla")
     assert code == 0 and "first reply 1h 00m" in out
     # The queue lifts an unanswered conversation at the next-reply target (24 h), not at 1 h.
