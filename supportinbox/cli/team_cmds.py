@@ -125,7 +125,7 @@ def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_ctx
 def agents(obj: CliContext, as_json: bool) -> None:
-    """Agents seen on this mailbox (claims, team keywords, notes) and yourself."""
+    """Agents seen on this mailbox (synced once, claims, team keywords, notes) and yourself."""
     _, account = obj.account()
     found = known_agents(obj.db().conn)
     found.setdefault(account.agent, set()).add("you")

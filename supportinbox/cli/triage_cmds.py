@@ -339,8 +339,8 @@ def mark(obj: CliContext, conversation_id: str, state: str) -> None:
 @click.option("--wide", is_flag=True, help="Show every cell in full, wrapping long ones.")
 @pass_ctx
 def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool, wide: bool) -> None:
-    """Search subjects, senders and bodies; filters: from:ADDR status:S owner:AGENT (me, nobody)
-    is:urgent is:unread."""
+    """Search subjects, senders and bodies; filters: from:ADDR status:S tag:TAG owner:AGENT (me,
+    nobody) is:urgent is:unread."""
     _, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
