@@ -11,7 +11,7 @@ import click
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
-from supportinbox.domain import languages, sendtime, templates
+from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts, variants
@@ -65,14 +65,33 @@ def _show_draft(msg: Message, body: str, note: str = "") -> None:
     click.echo(clean(body), nl=not body.endswith("\n"))
 
 
-def _edit(body: str) -> str:
-    """Open $VISUAL / $EDITOR on the body (a private temporary file); empty aborts."""
-    edited = click.edit(body, extension=".txt", require_save=False)
+def _edit(body: str, guide: str = "") -> str:
+    """Open $VISUAL / $EDITOR on the body (a private temporary file); empty aborts.
+
+    ``guide``: ``#`` lines put under the body (whom it answers, their message), left out again.
+    """
+    edited = click.edit(body + guide, extension=".txt", require_save=False)
     if edited is None:
         edited = body
+    elif guide:
+        edited = "\n".join(line for line in edited.split("\n") if not line.startswith("#")).rstrip() + "\n"
     if not edited.strip():
         raise UserError("the reply is empty: nothing was queued or sent")
     return edited
+
+
+def _blank_guide(draft: drafts.Draft) -> str:
+    """What a blank reply's empty file says about the reply it is, as ``#`` lines."""
+    subject = replies.reply_subject(draft.original.subject)
+    lines = [
+        "",
+        f"# Your reply to {one_line(draft.to, limit=200)}: {one_line(subject, limit=200)}",
+        "# Lines starting with # are left out; an empty reply is neither queued nor sent.",
+    ]
+    quoted = replies.quote(draft.original.body_text)
+    if quoted:
+        lines += ["#", "# They wrote:", *(f"# {line}" for line in quoted.split("\n"))]
+    return "\n".join(lines) + "\n"
 
 
 def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
@@ -290,7 +309,8 @@ def reply(
         why = f" ({earlier.describe()}, and the customer has not written since)" if earlier else ""
         raise NoTerminal(f"no terminal to confirm on{why}; add {' '.join(needed)}")
     if edit:
-        draft = drafts.with_body(draft, _edit(draft.body))
+        guide = _blank_guide(draft) if template_name is None else ""
+        draft = drafts.with_body(draft, _edit(draft.body, guide))
     # A scheduled reply is dated when it leaves, so the customer's client sorts it there.
     msg = drafts.draft_message(draft, config, account, now=when)
     note = drafts.addressees(draft, account).note

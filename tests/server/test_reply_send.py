@@ -239,3 +239,34 @@ def test_undo_window_then_sent(
     assert len(smtp_server.received) == 1
     (row,) = store.list_rows(setup.db.conn)
     assert row.status == "sent" and row.not_before is not None
+
+
+def test_a_blank_reply_opens_the_editor_on_whom_it_answers_and_sends_only_what_was_written(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    message = make_message(
+        sender="Reza Ahmadi <reza@parsian-soft.test>",
+        subject="سؤال درباره‌ی فاکتور",
+        message_id="<reza@parsian-soft.test>",
+        body="سلام،\nچطور نشانی را تغییر دهم؟\nرضا",
+    )
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [message], extra="\n[replies]\nundo_seconds_cli = 0\n"
+    )
+    conversation = setup.conversation_of("<reza@parsian-soft.test>")
+    seen = tmp_path / "seen.txt"
+    # The "editor" keeps what it was given, then writes the reply above it (and a # line of its own).
+    monkeypatch.setenv("EDITOR", f'sh -c \'cp "$0" {seen}; sed -i -e "1i Hello Reza,\\n#mine\\nDone." "$0"\'')
+    sent = run_cli(capsys, "reply", conversation, "--send", "-y")
+    assert sent.code == 0, sent.err
+    shown = seen.read_text(encoding="utf-8")
+    assert "# Your reply to Reza Ahmadi <reza@parsian-soft.test>: Re: سؤال درباره‌ی فاکتور" in shown
+    assert "# > چطور نشانی را تغییر دهم؟" in shown
+    (received,) = smtp_server.received
+    body = received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert body.replace("\r\n", "\n") == "Hello Reza,\nDone.\n"
