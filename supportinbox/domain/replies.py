@@ -10,7 +10,7 @@ header values as a second line of defence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
@@ -70,6 +70,8 @@ class Original:
     cc_addrs: Sequence[str] = ()
     body_text: str = ""
     reply_to_name: str = ""  # the display name of the first Reply-To address
+    # Display names of the To and Cc addresses (by lower-cased address), for a reply to all.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def customer(self, own: Iterable[str]) -> Party:
         """Who this message stands for (:func:`supportinbox.domain.customer.customer_of`)."""
@@ -255,7 +257,7 @@ def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: b
             if addr is None or addr.lower() in seen or addr.lower() in own:
                 continue
             seen.add(addr.lower())
-            cc.append(Address(addr_spec=addr))
+            cc.append(_address(original.names.get(addr.lower(), ""), addr))
     return Recipients(tuple(to), tuple(cc))
 
 

@@ -8,7 +8,7 @@ e-mail; :func:`queue_draft` writes it to the outbox with the undo delay. Sending
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -92,8 +92,8 @@ def follows_up(message: MessageView, customer: str) -> bool:
     )
 
 
-def original_from(message: MessageView) -> replies.Original:
-    """The cached message as the reply builder sees it."""
+def original_from(message: MessageView, names: Mapping[str, str] | None = None) -> replies.Original:
+    """The cached message as the reply builder sees it (``names``: see :func:`recipient_names`)."""
     return replies.Original(
         from_name=message.from_name,
         from_addr=message.from_addr,
@@ -105,7 +105,17 @@ def original_from(message: MessageView) -> replies.Original:
         to_addrs=list(message.to),
         cc_addrs=list(message.cc),
         body_text=message.body_text,
+        names=names or {},
     )
+
+
+def recipient_names(db: Database, message: MessageView) -> dict[str, str]:
+    """The display names of the message's To and Cc addresses, by lower-cased address, read
+    from its stored headers (the cache keeps the addresses alone)."""
+    row = db.conn.execute("SELECT raw_headers FROM messages WHERE id = ?", (message.rowid,)).fetchone()
+    headers = HeaderParser(policy=compat32).parsestr(str(row[0]) if row else "", headersonly=True)
+    values = [decode_header_value(v) for name in ("To", "Cc") for v in headers.get_all(name) or []]
+    return {addr.lower(): name for name, addr in getaddresses(values) if name and addr}
 
 
 def _followed_up(message: MessageView, customer: str, name: str) -> replies.Original:
@@ -145,7 +155,9 @@ def prepare_draft(
     ident, customer = detail.summary.id, detail.summary.customer_email.lower()
     following = message.from_us
     original = (
-        _followed_up(message, customer, detail.summary.customer_name) if following else original_from(message)
+        _followed_up(message, customer, detail.summary.customer_name)
+        if following
+        else original_from(message, recipient_names(db, message))
     )
     send_to_all = config.replies.reply_all if reply_all is None else reply_all
     # Built now, so a message that names nobody to answer is refused before any editing.

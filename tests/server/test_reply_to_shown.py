@@ -47,7 +47,7 @@ def test_cli_draft_names_the_real_recipients_and_marks_a_foreign_reply_to(
 
     every = run_cli(capsys, "reply", spoofed, "-t", "need-more-information", "--all")
     assert every.code == 0, every.err
-    assert "Cc: ann@customer.test" in every.out.splitlines()
+    assert "Cc: Ann <ann@customer.test>" in every.out.splitlines()  # the name as written
 
     same_domain = run_cli(capsys, "reply", honest, "-t", "need-more-information")
     assert same_domain.code == 0, same_domain.err

@@ -189,13 +189,20 @@ def test_reply_all_copies_the_other_recipients(
             to=("support@acme.test", "bob@customer.test"),
             cc=("carol@customer.test",),
             when=NOW,
+            raw_headers=(
+                "To: Acme Support <support@acme.test>, =?utf-8?q?Bob_St=C3=B6ne?= <bob@customer.test>\r\n"
+                'Cc: "Berg, Carol" <carol@customer.test>\r\n'
+            ),
         )
         refresh_conversations(db, config, account, now=NOW)
         conversation = str(db.conn.execute("SELECT conversation_id FROM messages").fetchone()[0])
     only = run_cli(capsys, "reply", conversation, "-t", "login-help")
     assert "Cc:" not in only.out
     everyone = run_cli(capsys, "reply", conversation, "-t", "login-help", "--all")
-    assert "Cc: bob@customer.test, carol@customer.test" in everyone.out.splitlines()
+    # The names the customer wrote are kept (read from the message's headers).
+    assert (
+        'Cc: Bob Stöne <bob@customer.test>, "Berg, Carol" <carol@customer.test>' in everyone.out.splitlines()
+    )
 
 
 def test_outbox_show_prints_the_queued_reply(

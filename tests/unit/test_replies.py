@@ -106,6 +106,12 @@ def test_reply_all_copies_the_others_but_never_us() -> None:
     assert str(msg["Cc"]) == "bob@customer.test, carol@customer.test"
 
 
+def test_reply_all_keeps_the_names_the_customer_wrote() -> None:
+    names = {"bob@customer.test": "Bob Stone", "carol@customer.test": "Berg, Carol"}
+    msg = build_reply(replace(ORIGINAL, names=names), ACCOUNT, "x", reply_all=True)
+    assert str(msg["Cc"]) == 'Bob Stone <bob@customer.test>, "Berg, Carol" <carol@customer.test>'
+
+
 def test_reply_to_ourselves_is_refused() -> None:
     with pytest.raises(ReplyError, match="own address"):
         build_reply(replace(ORIGINAL, from_addr="support@acme.test"), ACCOUNT, "x")
@@ -225,6 +231,12 @@ def test_header_injection_through_the_original_is_impossible(field: str, payload
         assert field == "from_addr"  # an unusable sender address is refused outright
         return
     _assert_no_injection(msg)
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_header_injection_through_a_copied_name_is_impossible(payload: str) -> None:
+    original = replace(ORIGINAL, names={"bob@customer.test": payload})
+    _assert_no_injection(build_reply(original, ACCOUNT, "body", reply_all=True))
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
