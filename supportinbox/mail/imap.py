@@ -33,6 +33,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
 from supportinbox.mail.parse import MAX_HEADER_BLOCK, MAX_TEXT
 from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
+from supportinbox.mail.wire import CLIENT_ID, in_namespace, trust_context
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +130,15 @@ def _where(account: AccountConfig) -> str:
 
 def tls_context(account: AccountConfig, account_name: str = "") -> ssl.SSLContext:
     """System trust store plus the account's ``ca_file``; host names are checked."""
-    context = ssl.create_default_context()
-    if account.ca_file is not None:
-        try:
-            context.load_verify_locations(cafile=str(account.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            table = f"[accounts.{account_name}]" if account_name else "the account"
-            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
-            raise ConfigError(
-                f"ca_file {account.ca_file} of {table} cannot be loaded ({reason}): "
-                "it must be a PEM certificate file"
-            ) from None
-    return context
+    try:
+        return trust_context(str(account.ca_file) if account.ca_file is not None else None)
+    except (OSError, ssl.SSLError) as exc:
+        table = f"[accounts.{account_name}]" if account_name else "the account"
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or type(exc).__name__
+        raise ConfigError(
+            f"ca_file {account.ca_file} of {table} cannot be loaded ({reason}): "
+            "it must be a PEM certificate file"
+        ) from None
 
 
 def describe_network_error(exc: BaseException, account: AccountConfig, account_name: str = "") -> UserError:
@@ -382,9 +380,7 @@ def _send_id(client: IMAPClient, account: AccountConfig, account_name: str) -> N
     try:
         if b"ID" not in client.capabilities():
             return
-        from supportinbox import __version__
-
-        client.id_({"name": "supportinbox", "version": __version__})
+        client.id_(dict(CLIENT_ID))
     except NETWORK_ERRORS as exc:
         raise describe_network_error(exc, account, account_name) from None
     except imap_errors.IMAPClientError as exc:
@@ -455,16 +451,8 @@ def discover_folders(client: IMAPClient, account: AccountConfig) -> FolderRoles:
 
 
 def own_folder(client: IMAPClient, name: str) -> str:
-    """Where a folder of ours (notes, team state) lives on this server.
-
-    Servers whose personal namespace has a prefix (Courier: ``INBOX.``) refuse to create
-    folders outside it, so ``Support State`` there is ``INBOX.Support State``. A name that
-    already carries the prefix, and servers without one (Dovecot, Cyrus, Gmail), keep it.
-    """
-    prefix = _personal_prefix(client)
-    if not prefix or name.upper().startswith(prefix.upper()) or name.upper() == "INBOX":
-        return name
-    return prefix + name
+    """Where a folder of ours (notes, team state) lives on this server (see :func:`in_namespace`)."""
+    return in_namespace(_personal_prefix(client), name)
 
 
 def _personal_prefix(client: IMAPClient) -> str:

@@ -57,6 +57,37 @@ def list_folders(conn: sqlite3.Connection) -> list[Folder]:
     return [f for f in map(_folder, rows) if f is not None]
 
 
+def in_step(
+    folder: Folder,
+    *,
+    uidvalidity: int,
+    uidnext: int | None,
+    highestmodseq: int | None,
+    exists: int,
+    cached: int,
+) -> bool:
+    """Whether the cache of ``folder`` holds the server's folder as it is now.
+
+    The server's UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and message count (``exists``) are
+    those recorded when the folder was last completed, and the cache holds ``cached``
+    messages of it, as many as the server. Without CONDSTORE (no HIGHESTMODSEQ) a flag
+    change cannot be told, so the folder is never taken as in step.
+    """
+    return (
+        folder.uidvalidity == uidvalidity
+        and uidnext is not None
+        and folder.uidnext == uidnext
+        and highestmodseq is not None
+        and folder.highestmodseq == highestmodseq
+        and cached == exists
+    )
+
+
+def count_cached(conn: sqlite3.Connection, folder_id: int) -> int:
+    """How many messages of the folder the cache holds."""
+    return int(conn.execute("SELECT COUNT(*) FROM messages WHERE folder_id = ?", (folder_id,)).fetchone()[0])
+
+
 def ensure_folder(conn: sqlite3.Connection, name: str, role: str) -> Folder:
     """The folder called ``name``, created if new; its role is updated if it changed."""
     conn.execute(

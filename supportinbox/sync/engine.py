@@ -310,13 +310,13 @@ class SyncEngine:
                 result.rebuilt = True
                 folder = store.ensure_folder(conn, name, role)
             cached = sorted(store.cached_uids(conn, folder.id))
-        unchanged = (
-            folder.uidvalidity == uidvalidity
-            and uidnext is not None
-            and folder.uidnext == uidnext
-            and highestmodseq is not None
-            and folder.highestmodseq == highestmodseq
-            and len(cached) == exists
+        unchanged = store.in_step(
+            folder,
+            uidvalidity=uidvalidity,
+            uidnext=uidnext,
+            highestmodseq=highestmodseq,
+            exists=exists,
+            cached=len(cached),
         )
         if unchanged:
             with self.db.transaction() as conn:

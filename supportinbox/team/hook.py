@@ -13,7 +13,6 @@ After every sync (when the cache holds the server's current flags) it:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
@@ -28,7 +27,7 @@ from supportinbox.store.handovers import recount
 from supportinbox.store.rebuild import TEAM_QUIET_META
 from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
-from supportinbox.team import followups, notes, statefolder, tags, threads
+from supportinbox.team import followups, marks, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import (
@@ -60,17 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bumped by the cache on any change to messages (triage's change counter, migration 3).
-TRIAGE_INPUT_VERSION = "triage_input_version"
-# The inputs of the last merge: an unchanged cache needs no merge.
-_META_MERGED = "team_merged_inputs"
-# The cache's input version (counted up by triggers on every message change) when the
-# inbox was last found free of old-scheme keywords.
-_META_LEGACY_CHECKED = "team_legacy_checked_version"
 # The state-folder message up to which lost claims were already reported.
 _META_REPORTED = "team_state_reported_uid"
-# Conversations whose local state waits for an inbox message to carry it (space-separated).
-_META_WAITING = "team_waiting_conversations"
 
 
 class TeamSyncHook:
@@ -177,12 +167,11 @@ class TeamSyncHook:
         that changed nothing (the cache's input version is the one of the last clean look)
         skips it. New mail or flags from an old client change the version.
         """
-        version = db.get_meta(TRIAGE_INPUT_VERSION) or "0"
-        if db.get_meta(_META_LEGACY_CHECKED) == version:
+        if not marks.legacy_look_due(db):
             return
         if server.migrate_legacy():
             with db.transaction():
-                db.set_meta(_META_LEGACY_CHECKED, db.get_meta(TRIAGE_INPUT_VERSION) or "0")
+                db.set_meta(marks.LEGACY_CHECKED, db.get_meta(marks.TRIAGE_INPUT_VERSION) or "0")
 
     def _exchange_notes(self, imap: IMAPClient, db: Database) -> None:
         uploaded = notes.upload_pending(imap, db, self.account)
@@ -229,16 +218,16 @@ class TeamSyncHook:
         return server.resolve_all({cid: c.messages for cid, c in cached.items()})
 
     def _merge_all(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
-        inputs = _merge_inputs(db)
-        if server.mode != FOLDER and inputs is not None and db.get_meta(_META_MERGED) == inputs:
+        inputs = marks.merge_inputs(db)
+        if server.mode != FOLDER and inputs is not None and db.get_meta(marks.MERGED) == inputs:
             return []  # no message or local state changed since the last merge
         problems = len(self.problems)
         changed = self._merge(db, server, imap)
-        after = _merge_inputs(db)
+        after = marks.merge_inputs(db)
         # A change that could not be pushed must be tried again next time.
         if after is not None and len(self.problems) == problems:
             with db.transaction():
-                db.set_meta(_META_MERGED, after)
+                db.set_meta(marks.MERGED, after)
         return changed
 
     def _merge(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
@@ -287,7 +276,7 @@ class TeamSyncHook:
                     write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=modseq)
                     changed.append(cid)
                 set_base(tx, cid, final)
-            db.set_meta(_META_WAITING, " ".join(waiting))
+            db.set_meta(marks.WAITING, " ".join(waiting))
         return changed
 
     def summary_lines(self) -> list[str]:
@@ -325,31 +314,6 @@ class TeamSyncHook:
             with db.transaction() as tx:
                 for event in self.events:
                     add_event(tx, event)
-
-
-def _merge_inputs(db: Database) -> str | None:
-    """A fingerprint of what the merge reads: the message change counter and the local state.
-
-    ``None`` when the cache keeps no change counter (then every sync merges).
-    """
-    version = db.get_meta(TRIAGE_INPUT_VERSION)
-    if version is None:
-        return None
-    # Details and registry entries in the state folder change what the keywords mean.
-    version += "|" + statefolder.log_mark(db)
-    rows = db.conn.execute(
-        "SELECT conversation_id, status, snoozed_until, assigned_to FROM conversation_state "
-        "ORDER BY conversation_id"
-    ).fetchall()
-    # A conversation whose state waits for an inbox message: merged again once it has more.
-    waiting = (db.get_meta(_META_WAITING) or "").split()
-    if waiting:
-        rows += db.conn.execute(
-            f"SELECT id, message_count FROM conversations WHERE id IN ({', '.join('?' * len(waiting))})",
-            waiting,
-        ).fetchall()
-    digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
-    return f"{version}|{digest}"
 
 
 def _reapply(db: Database, changed: Iterable[str]) -> None:

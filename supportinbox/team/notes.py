@@ -36,6 +36,7 @@ from supportinbox.errors import UserError
 from supportinbox.mail.imap import own_folder
 from supportinbox.mail.parse import decode_header_value, parse_message
 from supportinbox.store.db import Database
+from supportinbox.team import marks
 from supportinbox.team.store import ConversationRef, conversation_ref, now_iso
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ MAX_NOTE_CHARS = 20_000
 FETCH_BATCH = 200
 _META_VALIDITY = "team_notes_uidvalidity"
 _META_LAST_UID = "team_notes_last_uid"
-_META_STATUS = "team_notes_status"
 
 
 @dataclass(frozen=True)
@@ -223,11 +223,12 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
     """Bring the notes folder into the cache; return notes new to this client."""
     folder = own_folder(imap, account.notes_folder)
     try:
-        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY", b"MESSAGES"])
+        status = imap.folder_status(folder, [item.encode() for item in marks.NOTES_STATUS_ITEMS])
     except IMAPClientError:
         return []  # no notes folder yet
-    fingerprint = ":".join(str(status.get(k, "")) for k in (b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"))
-    if db.get_meta(_META_STATUS) == fingerprint:
+    named = {bytes(key).decode("ascii", "replace").upper(): value for key, value in status.items()}
+    fingerprint = marks.notes_mark(named)
+    if marks.notes_current(db, named):
         return []  # nothing added or removed since the last look
     info = imap.select_folder(folder, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
@@ -272,5 +273,5 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
         tx.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in gone])
         if new_uids:
             db.set_meta(_META_LAST_UID, str(max(new_uids)))
-        db.set_meta(_META_STATUS, fingerprint)
+        db.set_meta(marks.NOTES_STATUS, fingerprint)
     return received

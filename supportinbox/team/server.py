@@ -26,7 +26,7 @@ from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.db import Database
-from supportinbox.team import legacy, statefolder
+from supportinbox.team import legacy, marks, statefolder
 from supportinbox.team.keywords import (
     PROBE,
     SLOTS,
@@ -44,13 +44,13 @@ from supportinbox.team.store import ConversationRef, cached_conversations, updat
 
 log = logging.getLogger(__name__)
 
-KEYWORDS = "keywords"
-FOLDER = "folder"
-MODE_META = "team_mode"
-MODE_CHECKED_META = "team_mode_checked"
+KEYWORDS = marks.KEYWORDS
+FOLDER = marks.FOLDER
+MODE_META = marks.MODE
+MODE_CHECKED_META = marks.MODE_CHECKED
 MODE_REASON_META = "team_mode_reason"
 # How long the server's keyword support, once checked, is trusted without asking again.
-MODE_RECHECK_SECONDS = 6 * 3600
+MODE_RECHECK_SECONDS = marks.MODE_RECHECK_SECONDS
 MAX_ATTEMPTS = 5
 
 
@@ -518,15 +518,10 @@ def open_team_server(
     With ``recheck_after`` (seconds), a mode found less than that long ago is trusted
     without asking the server, which keeps a sync with nothing to do cheap.
     """
-    checked = db.get_meta(MODE_CHECKED_META)
+    known = marks.mode_trusted(db, time.time(), recheck_after)
+    if known is not None:
+        return _server(known, imap, db, account, inbox)
     known = db.get_meta(MODE_META)
-    if recheck_after is not None and known in (KEYWORDS, FOLDER) and checked:
-        try:
-            age = time.time() - float(checked)
-        except ValueError:
-            age = recheck_after
-        if 0 <= age < recheck_after:
-            return _server(known, imap, db, account, inbox)
     mode, reason = detect_mode(imap, account, inbox)
     if known != mode and mode == FOLDER:
         log.warning("team state goes to the folder %r: %s", statefolder.STATE_FOLDER, reason)

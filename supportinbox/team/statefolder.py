@@ -75,13 +75,14 @@ from supportinbox.domain.followups import clean_note
 from supportinbox.domain.tags import MAX_TAGS, normalize_tag
 from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
+from supportinbox.team import marks
 from supportinbox.team.keywords import SLOTS, Detail, Resolution, TeamState, normalize_snooze
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-STATE_FOLDER = "Support State"
+STATE_FOLDER = marks.STATE_FOLDER
 STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
 REGISTRY = "agents"
@@ -89,9 +90,9 @@ STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS = "state", "detail", "agent", "free",
 MERGE, SPLIT, HELLO = "merge", "split", "hello"
 _KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT, HELLO)
 _REGISTRY_KINDS = (AGENT, FREE, HELLO)
-_META_VALIDITY = "team_state_uidvalidity"
-_META_LAST_UID = "team_state_last_uid"
-_META_UIDNEXT = "team_state_uidnext"
+_META_VALIDITY = marks.STATE_VALIDITY
+_META_LAST_UID = marks.STATE_LAST_UID
+_META_UIDNEXT = marks.STATE_UIDNEXT
 _CONVERSATION_ID = re.compile(r"[a-z0-9]{1,64}")
 
 
@@ -437,17 +438,16 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     """
     folder = own_folder(imap, STATE_FOLDER)
     try:
-        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY"])
+        status = imap.folder_status(folder, [item.encode() for item in marks.STATE_STATUS_ITEMS])
     except IMAPClientError:
         # No such folder (a STATUS of a missing folder is a NO).
         if not create:
             return False
         imap.create_folder(folder)
-        status = imap.folder_status(folder, [b"UIDNEXT", b"UIDVALIDITY"])
-    mark = f"{status.get(b'UIDVALIDITY', '')}/{status.get(b'UIDNEXT', '')}"
-    if db.get_meta(_META_UIDNEXT) == mark and db.get_meta(_META_VALIDITY) == str(
-        status.get(b"UIDVALIDITY", "")
-    ):
+        status = imap.folder_status(folder, [item.encode() for item in marks.STATE_STATUS_ITEMS])
+    named = {bytes(key).decode("ascii", "replace").upper(): value for key, value in status.items()}
+    mark = marks.state_mark(named)
+    if marks.state_log_current(db, named):
         return True
     info = imap.select_folder(folder, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
@@ -537,11 +537,6 @@ def compact_details(imap: IMAPClient, db: Database, *, at_least: int = COMPACT_A
             tx.execute(f"DELETE FROM team_state_log WHERE uid IN ({', '.join('?' * len(chunk))})", chunk)
     log.info("removed %d superseded team state details from %s", len(stale), STATE_FOLDER)
     return len(stale)
-
-
-def log_mark(db: Database) -> str:
-    """Changes whenever new state-folder messages were read (for change fingerprints)."""
-    return f"{db.get_meta(_META_VALIDITY) or ''}/{db.get_meta(_META_LAST_UID) or 0}"
 
 
 def log_entries(
