@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,34 @@ def dovecot(request: pytest.FixtureRequest) -> Iterator[Dovecot]:
     kind = getattr(request, "param", None) or os.environ.get("SUPPORTINBOX_TEST_SERVER", "dovecot")
     root = cyrus.make_root() if kind == "cyrus" else make_root()
     server: Dovecot = cyrus.Cyrus(root) if kind == "cyrus" else Dovecot(root)  # type: ignore[assignment]
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+CAPABILITIES = (
+    "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UNSELECT CHILDREN NAMESPACE "
+    "UIDPLUS LIST-EXTENDED SPECIAL-USE MOVE"
+)
+NO_CONDSTORE = f"""
+protocol imap {{
+  imap_capability = {CAPABILITIES}
+}}
+"""
+
+
+@pytest.fixture
+def plain_dovecot(request: pytest.FixtureRequest) -> Any:
+    """A Dovecot (or Cyrus) that offers neither CONDSTORE, QRESYNC nor IDLE."""
+    if getattr(request, "param", "dovecot") == "cyrus":
+        root = cyrus.make_root()
+        server: Any = cyrus.Cyrus(root, suppress=("CONDSTORE", "QRESYNC", "IDLE"))
+    else:
+        root = make_root()
+        server = Dovecot(root, extra_config=NO_CONDSTORE)
     try:
         server.start()
         yield server

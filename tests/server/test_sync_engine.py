@@ -153,40 +153,6 @@ def test_new_mail_flag_changes_and_expunges_are_picked_up(
     assert cached(db)[2] == "\\Flagged si-claimed-bob"
 
 
-CAPABILITIES = (
-    "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UNSELECT CHILDREN NAMESPACE "
-    "UIDPLUS LIST-EXTENDED SPECIAL-USE MOVE"
-)
-NO_CONDSTORE = f"""
-protocol imap {{
-  imap_capability = {CAPABILITIES}
-}}
-"""
-
-
-@pytest.fixture
-def plain_dovecot(request: pytest.FixtureRequest) -> Any:
-    """A Dovecot (or Cyrus) that offers neither CONDSTORE, QRESYNC nor IDLE."""
-    import shutil
-
-    from tests.harness.cyrus import Cyrus
-    from tests.harness.cyrus import make_root as make_cyrus_root
-    from tests.harness.dovecot import make_root
-
-    if getattr(request, "param", "dovecot") == "cyrus":
-        root = make_cyrus_root()
-        server: Any = Cyrus(root, suppress=("CONDSTORE", "QRESYNC", "IDLE"))
-    else:
-        root = make_root()
-        server = Dovecot(root, extra_config=NO_CONDSTORE)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
 def test_without_condstore_changes_are_found_by_comparison(plain_dovecot: Dovecot) -> None:
     server = plain_dovecot
     append(server, [make_message(subject=f"m{i}") for i in range(5)])
