@@ -122,6 +122,15 @@ def mode_trusted(db: Database, now: float, recheck_after: float | None) -> str |
     return known if 0 <= age < recheck_after else None
 
 
+def checked_at(now: float) -> str:
+    """What :data:`MODE_CHECKED` keeps for a check made at ``now``: whole seconds, never ahead.
+
+    Rounded to the nearest second it could lie up to half a second in the future, and a sync
+    that soon after would find the check's age negative and ask the server again.
+    """
+    return str(int(now))
+
+
 def legacy_look_due(db: Database) -> bool:
     """Whether cached mail changed since the inbox was last found free of old-scheme keywords."""
     return db.get_meta(LEGACY_CHECKED) != (db.get_meta(TRIAGE_INPUT_VERSION) or "0")

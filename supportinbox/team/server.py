@@ -528,7 +528,7 @@ def open_team_server(
     with db.transaction():
         db.set_meta(MODE_META, mode)
         db.set_meta(MODE_REASON_META, reason)
-        db.set_meta(MODE_CHECKED_META, f"{time.time():.0f}")
+        db.set_meta(MODE_CHECKED_META, marks.checked_at(time.time()))
     return _server(mode, imap, db, account, inbox)
 
 
