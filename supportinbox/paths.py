@@ -68,6 +68,11 @@ def quick_list_file() -> Path:
     return state_dir() / "quick-list.json"
 
 
+def quick_sync_file() -> Path:
+    """What a no-change ``sync`` needs to answer before loading the config (see cli/quick_sync.py)."""
+    return state_dir() / "quick-sync.json"
+
+
 def lock_file(account: str) -> Path:
     """Held while a sync of ``account`` runs, so two syncs never interleave."""
     return state_dir() / f"{_safe_name(account)}.sync.lock"

@@ -53,15 +53,29 @@ def main(argv: list[str] | None = None) -> None:
     from supportinbox.cli.output import safe_streams
 
     with safe_streams():
-        if args[:1] == ["list"] and "--json" in args:
-            from supportinbox.cli.quick import answer
-
-            page = answer(args[1:])
-            if page is not None:
-                sys.stdout.write(page + "\n")
-                sys.stdout.flush()
-                sys.exit(0)
+        try:
+            answered = _answer_quickly(args)
+        except KeyboardInterrupt:
+            sys.stderr.write("supportinbox: interrupted\n")
+            sys.exit(130)
+        if answered is not None:
+            sys.stdout.write(answered + "\n")
+            sys.stdout.flush()
+            sys.exit(0)
         _run(argv)
+
+
+def _answer_quickly(args: list[str]) -> str | None:
+    """What ``list --json`` or a plain ``sync`` prints when it needs none of the program, else None."""
+    if args[:1] == ["list"] and "--json" in args:
+        from supportinbox.cli.quick import answer
+
+        return answer(args[1:])
+    if args == ["sync"]:
+        from supportinbox.cli.quick_sync import answer as quiet_sync
+
+        return quiet_sync(args)
+    return None
 
 
 def _run(argv: list[str] | None) -> None:

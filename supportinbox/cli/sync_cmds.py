@@ -30,8 +30,10 @@ def summary_line(result: SyncResult) -> str:
         per_folder = ", ".join(f"{one_line(f.name)} {f.new:,} new" for f in result.folders if f.new)
         line = f"synced {_count(result.new, 'message')} in {seconds} ({per_folder})"
     else:
-        totals = ", ".join(f"{one_line(f.name)} {f.total:,}" for f in result.folders)
-        line = f"{'nothing new' if result.skipped else 'up to date'} in {seconds} ({totals})"
+        from supportinbox.cli.quick_sync import totals_line
+
+        word = "nothing new" if result.skipped else "up to date"
+        line = totals_line(word, result.seconds, [(f.name, f.total) for f in result.folders])
     extras = []
     if result.updated:
         extras.append(f"{_count(result.updated, 'flag change')}")
@@ -77,11 +79,12 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> SyncResult:
+def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResult, bool]:
     """Sync, refresh the triage queue, print the summary and what teammates did.
 
     Problems go to stderr; the summary line and one line per teammate change or conflict
-    (from hooks that keep a ``summary_lines()``) go to stdout.
+    (from hooks that keep a ``summary_lines()``) go to stdout. Returns the result and
+    whether the summary line was all that was printed.
     """
     from supportinbox.app import sync as app_sync
     from supportinbox.sync.hooks import default_hooks
@@ -99,12 +102,14 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> SyncResult:
             err=True,
         )
     click.echo(summary_line(result))
+    quiet = not result.problems and not result.pending_failed
     for hook in hooks:
         lines = getattr(hook, "summary_lines", None)
         if callable(lines):
             for line in lines():
                 click.echo(one_line(str(line), limit=300))
-    return result
+                quiet = False
+    return result, quiet
 
 
 @cli.command()
@@ -119,9 +124,14 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> SyncResult:
 def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     """Fetch new mail and changes from the server into the local cache."""
     ctx = obj.context()
-    run_sync(ctx, folders)
+    result, quiet = run_sync(ctx, folders)
     acknowledge_new(ctx)
     send_waiting(ctx)
+    if not folders and obj.config_path is None and obj.account_option is None:
+        # What a later `supportinbox sync` needs to answer alone when nothing changes.
+        from supportinbox.cli import quick_sync
+
+        quick_sync.remember(ctx, [(f.role, f.name) for f in result.folders], quiet=quiet)
 
 
 def acknowledge_new(ctx: AccountContext) -> None:

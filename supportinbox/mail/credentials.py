@@ -10,9 +10,14 @@ import subprocess
 import threading
 import warnings
 
-from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import CredentialsError
+
+# Not typing.TYPE_CHECKING: a no-change sync answered before the program loads runs the
+# password command through this module and loads little else.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from supportinbox.config import AccountConfig
 
 SERVICE = "supportinbox"
 
@@ -90,7 +95,7 @@ def _run_command(
         raise CredentialsError(f"{where} cannot run: {exc.strerror or type(exc).__name__}") from None
 
 
-def _from_command(account_name: str, command: str, timeout: float = 30) -> str:
+def password_from_command(account_name: str, command: str, timeout: float = 30) -> str:
     """Run ``command`` through ``sh -c`` (like mbsync's PassCmd): ``~``, ``$VAR`` and pipes work.
 
     The first line it prints is the password. When it fails, its own error output is shown
@@ -112,6 +117,16 @@ def _from_command(account_name: str, command: str, timeout: float = 30) -> str:
     return password
 
 
+# What ``password_command`` gave earlier in this process (the quick sync that handed the
+# run on to the full command): used once, so the command does not run, or fail, twice.
+_GIVEN: dict[tuple[str, str], str | CredentialsError] = {}
+
+
+def hand_over(account_name: str, command: str, outcome: str | CredentialsError) -> None:
+    """Keep what ``command`` printed (or how it failed) for the next :func:`get_password`."""
+    _GIVEN[(account_name, command)] = outcome
+
+
 def get_password(account_name: str, account: AccountConfig) -> str:
     """The account's password, or a :class:`CredentialsError` naming both ways to give one.
 
@@ -120,7 +135,10 @@ def get_password(account_name: str, account: AccountConfig) -> str:
     cron the keyring's backend detection (a fifth of a second).
     """
     if account.password_command:
-        return _from_command(account_name, account.password_command)
+        given = _GIVEN.pop((account_name, account.password_command), None)
+        if isinstance(given, CredentialsError):
+            raise given
+        return given or password_from_command(account_name, account.password_command)
     if _keyring_usable():
         import keyring.errors
 

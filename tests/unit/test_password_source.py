@@ -57,7 +57,7 @@ def test_a_credential_command_that_hangs_is_stopped_and_named(monkeypatch: pytes
     with pytest.raises(
         CredentialsError, match=r"^password_command of account 'support' did not finish within 0 s$"
     ):
-        credentials._from_command("support", "sleep 5", timeout=0.2)
+        credentials.password_from_command("support", "sleep 5", timeout=0.2)
     monkeypatch.setattr(credentials, "TOKEN_COMMAND_TIMEOUT", 0.2)
     with pytest.raises(CredentialsError, match=r"^oauth2_token_command of account 'support' did not finish"):
         credentials._token_from_command("support", "sleep 5")
@@ -72,7 +72,8 @@ def test_a_token_command_keeps_our_input_a_password_command_does_not() -> None:
     os.dup2(read, 0)
     try:
         assert (
-            credentials._from_command("support", 'read line && echo "$line" || echo no-input') == "no-input"
+            credentials.password_from_command("support", 'read line && echo "$line" || echo no-input')
+            == "no-input"
         )
         assert credentials._token_from_command("support", 'read line; echo "$line"') == "typed"
     finally:
