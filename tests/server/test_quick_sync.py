@@ -22,7 +22,7 @@ import pytest
 from supportinbox import paths
 from supportinbox.store.db import open_database
 from tests.conftest import account_toml, write_config
-from tests.harness.dovecot import Dovecot, free_port
+from tests.harness.dovecot import Dovecot, free_port, make_certificate
 from tests.harness.mail import append, client, make_message
 
 pytestmark = [pytest.mark.server]
@@ -66,27 +66,33 @@ class Account:
     home: Path
     password_file: Path
     runs_file: Path
+    ca_file: Path
 
     def password_runs(self) -> int:
         return len(self.runs_file.read_text().splitlines()) if self.runs_file.exists() else 0
 
 
-def setup_account(server: Dovecot, home: Path, *, extra: str = "") -> Account:
-    """The account with its password in a file; the command counts its runs."""
-    secret_dir = home.parent / "keys"
-    secret_dir.mkdir(exist_ok=True)
-    password_file = secret_dir / "password"
+def setup_account(server: Dovecot, home: Path, *, security: str = "none") -> Account:
+    """The account with its password in a file (the command counts its runs) and a copy of
+    the server's certificate as its ``ca_file``."""
+    keys = home.parent / "keys"
+    keys.mkdir(exist_ok=True)
+    password_file = keys / "password"
     password_file.write_text(server.users["support"] + "\n")
-    runs = secret_dir / "runs"
-    text = account_toml(server, extra=extra).replace(
-        f"printf %s {server.users['support']}", f"echo run >> {runs}; cat {password_file}"
+    runs = keys / "runs"
+    ca_file = keys / "ca.pem"
+    shutil.copyfile(server.cert_file, ca_file)
+    text = (
+        account_toml(server, security=security)
+        .replace(f"printf %s {server.users['support']}", f"echo run >> {runs}; cat {password_file}")
+        .replace(str(server.cert_file), str(ca_file))
     )
-    assert str(password_file) in text
+    assert str(password_file) in text and str(ca_file) in text
     write_config(home, text)
-    return Account(home, password_file, runs)
+    return Account(home, password_file, runs, ca_file)
 
 
-def settle(server: Dovecot, home: Path, *, extra: str = "") -> Account:
+def settle(server: Dovecot, home: Path, *, security: str = "none") -> Account:
     """A synced account whose next no-change sync is answered quickly.
 
     The first sync fills the cache, the second takes in what the first one's team check
@@ -94,7 +100,7 @@ def settle(server: Dovecot, home: Path, *, extra: str = "") -> Account:
     """
     append(server, [make_message(subject=f"m{i}") for i in range(3)])
     append(server, [make_message(subject="spam")], folder="Junk")
-    account = setup_account(server, home, extra=extra)
+    account = setup_account(server, home, security=security)
     for _ in range(2):
         first = run_sync()
         assert first.returncode == 0 and not first.quick, first.stderr
@@ -300,6 +306,23 @@ def test_work_waiting_here_runs_the_full_command(
 
     assert not result.quick
     assert result.stdout.startswith(("up to date", "synced")), result
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_the_servers_certificate_is_verified_as_by_the_full_command(
+    dovecot: Dovecot, supportinbox_home: Path, tmp_path: Path, security: str
+) -> None:
+    account = settle(dovecot, supportinbox_home, security=security)
+    assert run_sync().quick
+    # ca_file now names another certificate: the server's no longer verifies.
+    account.ca_file.write_bytes(make_certificate(tmp_path / "other").read_bytes())
+
+    result = run_sync()
+
+    assert result.returncode == 4 and result.stdout == "", result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not trusted" in lines[0], result.stderr
+    assert str(account.ca_file) in lines[0]
 
 
 def test_a_server_without_condstore_gets_the_full_command(
