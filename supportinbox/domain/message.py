@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+# Not typing.TYPE_CHECKING: a no-change sync answered before the program loads reads
+# this module and loads little else.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Who on the team wrote a reply or a team note: a teammate's client finds it in Sent and
 # names them when it holds back a second answer. Non-ASCII agent names travel RFC

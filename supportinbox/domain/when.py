@@ -18,6 +18,20 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def iso(value: datetime | None) -> str | None:
+    """The cache's time format: ISO 8601 UTC to the second (sorts as text)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")
+
+
+def now_utc(now: datetime | None) -> datetime:
+    """``now`` as an aware UTC datetime (the current time when None)."""
+    return datetime.now(UTC) if now is None else as_utc(now)
+
+
 def parse_time(value: str | None) -> datetime | None:
     """An ISO 8601 time (from the cache, a keyword, the outbox) as an aware UTC datetime;
     None when empty or unreadable. Every stored time is read through here."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from supportinbox.domain.tags import TagChange, normalize_tag
-from supportinbox.store.conversation_rows import now_utc
+from supportinbox.domain.when import now_utc
 from supportinbox.store.db import Database
 from supportinbox.store.followups import set_followup
 from supportinbox.store.tags import change_tags

@@ -12,12 +12,12 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from supportinbox.domain import handover, sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.status import effective_status
-from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.domain.when import iso, parse_time
 from supportinbox.errors import NotFound
 from supportinbox.store.rows import columns, load
 
@@ -30,20 +30,6 @@ if TYPE_CHECKING:
     from supportinbox.store.db import Database
 
 # --- time helpers -----------------------------------------------------------------------
-
-
-def iso(value: datetime | None) -> str | None:
-    """The cache's time format: ISO 8601 UTC to the second (sorts as text)."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(timespec="seconds")
-
-
-def now_utc(now: datetime | None) -> datetime:
-    """``now`` as an aware UTC datetime (the current time when None)."""
-    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 def message_time(date: str | None, internaldate: str | None) -> datetime | None:

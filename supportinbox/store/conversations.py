@@ -26,16 +26,14 @@ from supportinbox.domain.conversation import (
     Note,
 )
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.domain.when import as_utc, iso, now_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
     IdKind,
     State,
     StoredTriageConfig,
-    iso,
     message_time,
-    now_utc,
     queue_columns,
     resolve_prefix,
     status_fields,

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.when import now_utc
 from supportinbox.errors import NotFound, UserError
-from supportinbox.store.conversation_rows import now_utc, queue_columns, summary_from_row
+from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.conversations import apply_clock, resolve_id
 from supportinbox.store.db import Database
 

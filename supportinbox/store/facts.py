@@ -30,8 +30,8 @@ from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import parse_time
-from supportinbox.store.conversation_rows import iso, message_time
+from supportinbox.domain.when import iso, parse_time
+from supportinbox.store.conversation_rows import message_time
 from supportinbox.store.ours import OurMail, message_id_domain, our_mail
 from supportinbox.store.outbox import OutboxStatus
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from supportinbox.domain import followups, sla
 from supportinbox.domain.followups import FollowUp
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import iso, now_utc, parse_time
 from supportinbox.errors import UserError
-from supportinbox.store.conversation_rows import State, iso, now_utc
+from supportinbox.store.conversation_rows import State
 from supportinbox.store.db import Database
 
 _COLUMNS = "conversation_id, due_at, note, author, set_at"

@@ -14,16 +14,9 @@ from datetime import datetime
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.incidents import ACTIVE, CLOSED, Tracked, reason_line
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import iso, now_utc, parse_time
 from supportinbox.errors import UserError
-from supportinbox.store.conversation_rows import (
-    IdKind,
-    iso,
-    now_utc,
-    queue_columns,
-    resolve_prefix,
-    summary_from_row,
-)
+from supportinbox.store.conversation_rows import IdKind, queue_columns, resolve_prefix, summary_from_row
 from supportinbox.store.db import Database
 from supportinbox.store.rows import columns, sql
 from supportinbox.store.rows import load as load_row

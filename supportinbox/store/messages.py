@@ -10,9 +10,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from supportinbox.domain.message import ParsedMessage, to_row
+
+# Not typing.TYPE_CHECKING: a no-change sync answered before the program loads reads
+# this module and loads little else.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from supportinbox.store.db import utcnow_iso
+
+# Not typing.TYPE_CHECKING: a no-change sync answered before the program loads reads
+# this module and loads little else.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 KINDS = ("add_flags", "remove_flags", "move")
 

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationSummary
-from supportinbox.domain.when import local_clock
+from supportinbox.domain.when import local_clock, now_utc
 from supportinbox.errors import UserError
-from supportinbox.store.conversation_rows import now_utc, queue_columns, summary_from_row
+from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.triage_fresh import apply_clock
 
 # Not typing.TYPE_CHECKING (see store/triage_fresh.py).

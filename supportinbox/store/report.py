@@ -12,7 +12,7 @@ from supportinbox.domain.quoting import new_text
 from supportinbox.domain.report import Grouping, Report, build_report
 from supportinbox.domain.templates import TemplateError, list_templates
 from supportinbox.domain.topics import Topic, growing_topics
-from supportinbox.store.conversation_rows import iso, now_utc
+from supportinbox.domain.when import iso, now_utc
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from supportinbox.domain.tags import MAX_TAGS, TagChange, replay
+from supportinbox.domain.when import iso, now_utc
 from supportinbox.errors import UserError
-from supportinbox.store.conversation_rows import iso, now_utc
 from supportinbox.store.db import Database
 from supportinbox.store.threadlinks import merged_sources
 

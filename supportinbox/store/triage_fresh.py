@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from supportinbox.domain import sla
-from supportinbox.domain.when import parse_time
-from supportinbox.store.conversation_rows import iso, now_utc
+from supportinbox.domain.when import iso, now_utc, parse_time
 
 # Not typing.TYPE_CHECKING: the queue's read path (``list --json``) does not load typing,
 # nor the config model, to read a queue that is up to date (type checkers treat any name

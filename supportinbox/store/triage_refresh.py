@@ -46,13 +46,12 @@ from supportinbox.domain.threading import (
     thread_keys,
     thread_messages,
 )
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import iso, parse_time
 from supportinbox.store import facts
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
     State,
     StoredTriageConfig,
-    iso,
     load_states,
     message_time,
     status_fields,

@@ -19,9 +19,8 @@ from supportinbox.domain.conversation import ConversationDetail, ConversationSum
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label, sender_short
-from supportinbox.domain.when import count_of
+from supportinbox.domain.when import count_of, iso
 from supportinbox.errors import NotFound
-from supportinbox.store.conversation_rows import iso
 from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time, tag_parts
 from supportinbox.tui.screens.actions import Change, ConversationActions
