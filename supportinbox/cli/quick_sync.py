@@ -111,6 +111,7 @@ def _record_matches(record: dict[str, object], config_file: Path) -> bool:
         record.get("program") != __version__
         or record.get("schema") != SCHEMA_VERSION
         or record.get("config") != str(config_file)
+        or record.get("quiet") is not True
     ):
         return False
     try:
@@ -385,9 +386,11 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
     """Record what :func:`answer` needs, after a plain ``sync`` of the default config file.
 
     ``folders``: the (role, name) of each folder it synced. ``quiet``: the sync printed its
-    summary line and nothing else (no warning, no team news); otherwise, and for an account
-    the quick look cannot log in to, the record is removed. Written only when it differs
-    and the file still parses to the same config. A failure to write only costs speed.
+    summary line and nothing else (no warning, no team news); a record of a sync that said
+    more is kept marked so, and declined (a warning may be said again by the next sync;
+    the folder list's digest stays for the next quiet one). For an account the quick look
+    cannot log in to, the record is removed. Written only when it differs and the file
+    still parses to the same config. A failure to write only costs speed.
     """
     from supportinbox.config import parse_config
     from supportinbox.errors import ConfigError
@@ -401,13 +404,7 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
         data = config_file.read_bytes()
     except OSError:
         data = None
-    if (
-        data is None
-        or not quiet
-        or account.uses_oauth2
-        or not account.password_command
-        or account.acknowledgement.enabled
-    ):
+    if data is None or account.uses_oauth2 or not account.password_command or account.acknowledgement.enabled:
         _forget(target)
         return
     record = {
@@ -429,6 +426,7 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
         "notes_folder": account.notes_folder,
         "folders": [[role, name] for role, name in folders],
         "list": _seen.get("list"),
+        "quiet": quiet,
     }
     try:
         before = json.loads(target.read_text(encoding="utf-8"))

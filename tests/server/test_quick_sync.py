@@ -389,13 +389,16 @@ def test_the_record_holds_no_password_and_only_its_owner_reads_it(
     assert not log.exists() or dovecot.users["support"] not in log.read_text()
 
 
-def test_a_sync_with_a_warning_leaves_no_record(dovecot: Dovecot, supportinbox_home: Path) -> None:
-    account = settle(dovecot, supportinbox_home)
+def test_a_sync_with_a_warning_is_not_answered_quickly(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    settle(dovecot, supportinbox_home)
     config = supportinbox_home / "config" / "config.toml"
     config.write_text(config.read_text().replace("timeout = 10", 'timeout = 10\njunk_folder = "Nowhere"'))
 
     for _ in range(2):
         result = run_sync()
         assert not result.quick and "junk_folder 'Nowhere' does not exist" in result.stderr, result
-        assert not paths.quick_sync_file().exists()
-    assert account.password_runs() > 0
+        assert json.loads(paths.quick_sync_file().read_text())["quiet"] is False
+
+    config.write_text(config.read_text().replace('junk_folder = "Nowhere"', ""))
+    assert not run_sync().quick  # the config changed
+    assert run_sync().quick  # the folder list seen before still stands
