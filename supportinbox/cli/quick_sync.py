@@ -24,12 +24,13 @@ standard library's imaplib first, and prints the full command's line when every 
 It then writes what such a full sync writes, the folders' ``last_sync``, under the
 account's sync lock, and prints ``up to date in ... (INBOX n, ...)``.
 
-What it needs from the config comes from a record the full command writes after a sync
-that said nothing but its summary line (:func:`remember`): the account, the connection's
-settings as the config model resolved them, the synced folders and the digest of the
-config file's bytes; it is used only while the file keeps those bytes. The record holds
-no password (the command that prints it, as the config does). An account that logs in
-with OAuth2 or with a password from the keyring gets no record.
+What it needs from the config comes from a record the full command writes after each
+plain sync (:func:`remember`): the account, the connection's settings as the config model
+resolved them, the synced folders, the digest of the config file's bytes and whether that
+sync said nothing but its summary line; it is used only after such a quiet sync and while
+the file keeps those bytes. The record holds no password (the command that prints it, as
+the config does). An account that logs in with OAuth2 or with a password from the keyring
+gets no record.
 
 In every other case, and on any error, it hands the run on to the full command, which
 then says what is to be said. The password it read (or the password command's failure) is
