@@ -21,6 +21,7 @@ import pytest
 
 from supportinbox import paths
 from supportinbox.store.db import open_database
+from supportinbox.sync.lock import account_lock
 from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot, free_port, make_certificate
 from tests.harness.mail import append, client, make_message
@@ -402,3 +403,16 @@ def test_a_sync_with_a_warning_is_not_answered_quickly(dovecot: Dovecot, support
     config.write_text(config.read_text().replace('junk_folder = "Nowhere"', ""))
     assert not run_sync().quick  # the config changed
     assert run_sync().quick  # the folder list seen before still stands
+
+
+def test_a_running_sync_gets_the_full_commands_answer(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    settle(dovecot, supportinbox_home)
+    before = last_syncs()
+
+    with account_lock("support"):
+        result = run_sync()
+
+    assert result.returncode == 7 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a sync of account 'support' is already running" in lines[0], result.stderr
+    assert last_syncs() == before
