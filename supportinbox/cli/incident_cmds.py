@@ -27,16 +27,17 @@ from supportinbox.store.incidents import IncidentSummary
 @cli.group("incident", invoke_without_command=True)
 @click.pass_context
 def incident_group(ctx: click.Context) -> None:
-    """Incidents: several customers reporting the same problem (see README, 'What counts as an incident')."""
+    """Incidents: several customers reporting the same problem within hours ([triage] incident_*)."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(incident_list)
 
 
 def _line(incident: IncidentSummary) -> str:
-    waiting = f", {incident.waiting} waiting" if incident.waiting else ""
+    # Open, not "waiting": an open conversation may have had our answer already ('show' says).
+    still_open = f", {incident.waiting} open" if incident.waiting else ""
     return (
         f"{incident.id}  {incident.status:<6}  {one_line(incident.reason)}  "
-        f"({incident.members} conversations{waiting})"
+        f"({incident.members} conversations{still_open})"
     )
 
 
@@ -75,9 +76,16 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
         click.echo(safe_json({**incident.to_json(), "conversations": [m.to_json() for m in members]}))
         return
     click.echo(_line(incident))
+    waiting = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
     for member in members:
         who = one_line(member.customer_name) or one_line(member.customer_email)
-        click.echo(f"  {member.id}  {member.status:<8}  {who:<24.24}  {one_line(member.subject, limit=60)}")
+        mark = ""
+        if member.status == "open" and member.id not in waiting:
+            kept = drafts.kept_reply(db, member.id)
+            mark = f"  (our reply #{kept} waits in the outbox)" if kept is not None else "  (answered)"
+        click.echo(
+            f"  {member.id}  {member.status:<8}  {who:<24.24}  {one_line(member.subject, limit=60)}{mark}"
+        )
 
 
 @incident_group.command("close")
@@ -95,7 +103,11 @@ def incident_close(obj: CliContext, incident_id: str) -> None:
 @incident_group.command("reply")
 @click.argument("incident_id")
 @click.option(
-    "--template", "-t", "template_name", required=True, help="Template name (see 'templates list')."
+    "--template",
+    "-t",
+    "template_name",
+    required=True,
+    help="Template name (see 'supportinbox templates list').",
 )
 @click.option("--send", is_flag=True, help="Send them (otherwise only print the drafts).")
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")

@@ -104,6 +104,11 @@ def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(
     assert first.code == 10 and f"held: bob claimed conversation {jonas}" in first.err, first
     assert len(smtp_server.received) == 2
     (held,) = outbox_store.list_rows(setup.db.conn, (OutboxStatus.HELD,))
+    shown = run_cli(capsys, "incident", "show", incident["id"]).out.splitlines()
+    assert shown[0].endswith("(3 conversations, 3 open)"), shown  # open, not all of them waiting
+    assert sum(line.endswith("(answered)") for line in shown) == 2, shown
+    (jonas_line,) = [line for line in shown if jonas in line]
+    assert jonas_line.endswith(f"(our reply #{held.id} waits in the outbox)"), shown
     again = run_cli(capsys, *reply)
     assert again.code == 1, again
     assert f"note: {jonas} left out: reply #{held.id} to it waits in the outbox" in again.err
