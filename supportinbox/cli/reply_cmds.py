@@ -509,8 +509,10 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     row = store.get(obj.db().conn, outbox_id)
     if row is None:
         raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
-    tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
-    click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries}, queued {row.created_at}")
+    tries = sender.tries_said(row)
+    click.echo(
+        f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {row.created_at}"
+    )
     if row.last_error:
         click.echo(f"# {one_line(row.last_error, limit=300)}")
     msg, text = sender.reply_text(row)

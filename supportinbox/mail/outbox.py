@@ -666,6 +666,14 @@ def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     return row.status
 
 
+def tries_said(row: OutboxRow) -> str:
+    """``2 tries at SMTP``, or "" before any: a refusal by the teammate check (or a hold)
+    comes before SMTP, and "0 attempts" beside "failed" reads as never tried at all."""
+    if not row.attempts:
+        return ""
+    return f"{row.attempts} tr{'y' if row.attempts == 1 else 'ies'} at SMTP"
+
+
 def reply_text(row: OutboxRow) -> tuple[EmailMessage, str]:
     """The queued reply as an e-mail and its plain-text body (LF line ends)."""
     msg = message_from_bytes(row.raw, policy=policy.default)

@@ -234,3 +234,5 @@ def test_a_reply_that_could_not_be_sent_says_why_in_one_plain_sentence(
         ". It stays in the outbox until you act: 'supportinbox outbox retry 1' after fixing the cause, "
         "or 'supportinbox outbox discard 1'"
     )
+    # Refused before SMTP: no "0 attempts" beside "failed", as if it had never been tried.
+    assert run_cli(capsys, "outbox", "show", "1").out.startswith("# #1 failed, waits for you, queued ")

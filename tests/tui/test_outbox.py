@@ -111,6 +111,7 @@ async def test_the_outbox_screen_retries_and_discards(
         assert screen.query_one(DataTable).row_count == 1
         why = str(screen.query_one("#outbox-why").render())
         assert "failed, waits for you" in why and "550" in why and "r tries again" in why
+        assert "1 try at SMTP" in why
         assert "Hi Lina," in str(screen.query_one("#outbox-text").render())
 
         smtp_server.set_refusing(False)
@@ -165,7 +166,8 @@ async def test_a_held_reply_is_sent_anyway_from_the_outbox(
         await pilot.press("O")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
-        assert "held: bob" in str(app.screen.query_one("#outbox-why").render())
+        held = str(app.screen.query_one("#outbox-why").render())
+        assert "held: bob" in held and "attempt" not in held and "SMTP" not in held  # never tried there
         await pilot.press("S")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)

@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
-from supportinbox.mail.outbox import clock_time, reply_text, waiting_state
+from supportinbox.mail.outbox import clock_time, reply_text, tries_said, waiting_state
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
@@ -159,10 +159,10 @@ class OutboxScreen(AppScreen):
         now = app.service.now()
         state = waiting_state(row, now)
         reason = one_line(row.last_error or "", limit=400)
-        tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
+        tries = tries_said(row)
         lines: list[tuple[str, str] | str] = [
             (f"#{row.id} {state}", "bold"),
-            f" · written {clock_time(row.created_at)} · {tries}",
+            f" · written {clock_time(row.created_at)}" + (f" · {tries}" if tries else ""),
         ]
         if reason:
             lines += ["\n", ("Why: ", "bold"), reason]
