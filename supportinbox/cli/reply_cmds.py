@@ -510,9 +510,8 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     if row is None:
         raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
     tries = sender.tries_said(row)
-    click.echo(
-        f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {row.created_at}"
-    )
+    queued = sender.clock_time(row.created_at)  # the local clock, as 'outbox list' shows it
+    click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {queued}")
     if row.last_error:
         click.echo(f"# {one_line(row.last_error, limit=300)}")
     msg, text = sender.reply_text(row)
