@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from textual.content import Content
-from textual.widgets import Tab
+from textual.widgets import Footer, Tab
+from textual.widgets._footer import FooterKey
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -332,3 +333,18 @@ async def test_the_junk_list_shows_its_suspects_whatever_came_before(keys: tuple
         assert suspects >= 1
         assert junk.row_count == suspects
         assert app.screen.query_one(StatusBar).position == f"1/{suspects}"
+
+
+@pytest.mark.parametrize(("key", "name"), [("O", "outbox"), ("R", "reports")])
+@pilot_test
+async def test_the_outbox_and_reports_show_only_whole_key_hints_at_80_columns(key: str, name: str) -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        hints = app.screen.query_one(Footer)
+        (palette,) = hints.query(FooterKey).filter(".-command-palette")
+        shown = [k for k in hints.query(FooterKey) if k is not palette]
+        # The palette key sits at the right edge: a hint running under it is cut ("? K▏^p palette").
+        assert shown and all(k.region.right <= palette.region.x for k in shown), name

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from supportinbox.app.sending import SendResult
@@ -25,6 +25,7 @@ from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class OutboxScreen(AppScreen):
             yield Static(id="outbox-why")
             yield Static(id="outbox-text")
         yield StatusBar(self.inbox_app.service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.report import (
@@ -28,6 +28,7 @@ from supportinbox.domain.report import (
 )
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class ReportsScreen(AppScreen):
                 yield Static(id="reports-bars", classes="reports-chart")
             yield DataTable[Content](id="reports-table", cursor_type="row", zebra_stripes=True)
         yield StatusBar(service.now, id="status")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sync_status", self._status_changed)
