@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.store.conversation_rows import now_utc, queue_columns, summary_from_row
+from supportinbox.domain.when import now_utc
+from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.db import Database
 from supportinbox.store.queue import view_sql, with_scheduled
 from supportinbox.store.triage_fresh import apply_clock
