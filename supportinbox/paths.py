@@ -7,6 +7,7 @@ then live in sub-directories of that one folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import ModuleType
@@ -134,3 +135,17 @@ def write_private_file(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.chmod(path, 0o600)
+
+
+def replace_private_file(path: Path, text: str) -> bool:
+    """Write ``text`` as :func:`write_private_file` does, whole or not at all: readers see the
+    old file or the new one (written beside it, then renamed). False if it could not be."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        write_private_file(partial, text)
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        return False
+    return True

@@ -197,10 +197,4 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
             return
     except (UnicodeDecodeError, ConfigError):
         return
-    try:
-        paths.ensure_private_dir(target.parent)
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
-        paths.write_private_file(partial, json.dumps(record, indent=1))
-        os.replace(partial, target)
-    except OSError:
-        return
+    paths.replace_private_file(target, json.dumps(record, indent=1))

@@ -447,13 +447,7 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
     except (UnicodeDecodeError, ConfigError):
         _forget(target)
         return
-    try:
-        paths.ensure_private_dir(target.parent)
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
-        paths.write_private_file(partial, json.dumps(record, indent=1))
-        os.replace(partial, target)
-    except OSError:
-        return
+    paths.replace_private_file(target, json.dumps(record, indent=1))
 
 
 def _forget(target: Path) -> None:

@@ -113,3 +113,19 @@ def test_ca_file_starting_with_a_tilde_is_loaded_for_smtp(
     context = smtp.tls_context(account)
     ours = ssl._ssl._test_decode_cert(str(dovecot.cert_file))  # type: ignore[attr-defined]
     assert ours["subject"] in [c.get("subject") for c in context.get_ca_certs()]
+
+
+def test_a_record_is_replaced_whole_and_private(tmp_path: Path) -> None:
+    """The quick paths' records: a reader sees the old one or the new one, never half."""
+    target = tmp_path / "state" / "record.json"
+    assert paths.replace_private_file(target, '{"a": 1}')
+    assert target.read_text() == '{"a": 1}' and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    before = target.stat().st_ino
+    assert paths.replace_private_file(target, '{"a": 2}')
+    assert target.read_text() == '{"a": 2}' and target.stat().st_ino != before  # renamed in place
+    assert [p.name for p in target.parent.iterdir()] == ["record.json"]  # nothing left beside it
+    blocked = tmp_path / "a-file"  # where its folder should be: said, not raised
+    blocked.write_text("")
+    assert not paths.replace_private_file(blocked / "record.json", '{"a": 3}')
+    assert target.read_text() == '{"a": 2}'
