@@ -89,8 +89,13 @@ def merge(local: TeamState, base: TeamState, server: Resolution, me: str) -> Mer
                 notices.append(Notice("teammate", remote.assigned_to, f"{remote.assigned_to} holds it now"))
             elif remote.assigned_to == me and server.last_writer != me:
                 # Also a hand-over from whoever held it before: the one place the new
-                # holder hears that it is theirs now.
-                notices.append(Notice("teammate", who, f"{who} assigned it to you"))
+                # holder hears that it is theirs now. Keywords do not say who wrote them:
+                # then whoever held it before is named, not "a teammate".
+                if server.last_writer is None and base.assigned_to:
+                    text = f"it is yours now ({base.assigned_to} held it before)"
+                    notices.append(Notice("teammate", base.assigned_to, text))
+                else:
+                    notices.append(Notice("teammate", who, f"{who} assigned it to you"))
             elif remote.assigned_to is None and base.assigned_to:
                 notices.append(Notice("teammate", who, f"{base.assigned_to} no longer holds it"))
     elif not remote_claim_changed or local.assigned_to == remote.assigned_to:

@@ -68,7 +68,8 @@ def test_the_new_holder_hears_of_a_hand_over_at_their_next_sync(
     assert alice.cli(capsys, "assign", cid, "bob", "--note", "you know the export code").code == 0
     synced = bob.cli(capsys, "sync")
     assert synced.code == 0, synced.err
-    # Keywords do not say who wrote them (the state folder does): "alice" or "a teammate".
-    told = [line for line in synced.out.splitlines() if line.endswith(" assigned it to you")]
+    # Keywords do not say who wrote them (the state folder does): who held it before is named.
+    said = "alice assigned it to you" if mode == "folder" else "it is yours now (alice held it before)"
+    told = [line for line in synced.out.splitlines() if line.endswith(said)]
     assert told and told[0].startswith(f"team: {cid} (Lina Haddad: Export to Excel fails): "), synced.out
     assert bob.queue_row(cid)[0] == "bob"

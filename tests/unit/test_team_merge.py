@@ -97,6 +97,18 @@ def test_a_hand_over_from_the_holder_is_told_to_the_new_holder() -> None:
     assert [n.text for n in decision.notices] == ["alice assigned it to you"]
 
 
+def test_a_hand_over_in_keywords_names_who_held_it_before() -> None:
+    """Keywords do not say who wrote them: "a teammate assigned it to you" named nobody."""
+    held = TeamState("open", None, "alice")
+    decision = merge(held, held, server(TeamState("open", None, "bob"), None), "bob")
+    assert [(n.agent, n.text) for n in decision.notices] == [
+        ("alice", "it is yours now (alice held it before)")
+    ]
+    nobody = TeamState("open")  # unclaimed before: nobody to name
+    decision = merge(nobody, nobody, server(TeamState("open", None, "bob"), None), "bob")
+    assert [n.text for n in decision.notices] == ["a teammate assigned it to you"]
+
+
 def test_taking_ones_own_claim_back_from_the_server_says_nothing() -> None:
     held = TeamState("open", None, "alice")
     decision = merge(held, held, server(TeamState("open", None, "bob"), "bob"), "bob")
