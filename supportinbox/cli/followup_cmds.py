@@ -65,14 +65,15 @@ def followups(obj: CliContext, as_json: bool) -> None:
         console.print(Text("No follow-ups to come."))
         return
     table = Table(box=None, show_edge=False, pad_edge=False)
-    for header in ("ID", "Due", "Status", "Customer", "Reason"):
-        table.add_column(header, no_wrap=header != "Reason", overflow="fold")
+    for header in ("ID", "Due", "Status", "Customer", "Subject", "Reason"):
+        table.add_column(header, no_wrap=header not in ("Subject", "Reason"), overflow="fold")
     for row in rows:
         table.add_row(
             Text(row.conversation_id),
             Text(("due " if row.due else "") + _local(row.due_at), style="bold" if row.due else ""),
             Text(row.status),
-            Text(one_line(row.customer_email, limit=60)),
+            Text(one_line(row.customer_name or row.customer_email, limit=30)),
+            Text(one_line(row.subject, limit=60) or "(no subject)"),
             Text(one_line(row.reason, limit=200)),
         )
     console.print(table)

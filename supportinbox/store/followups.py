@@ -111,6 +111,7 @@ class Listed:
     due_at: str
     reason: str
     due: bool
+    customer_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,12 +132,15 @@ def list_active(db: Database, now: datetime | None = None) -> list[Listed]:
     moment = now_utc(now)
     apply_clock(db, moment)
     rows = db.conn.execute(
-        "SELECT id, subject, customer_email, status, followup_at, followup_reason FROM conversations "
-        "INDEXED BY conversations_followup WHERE followup_at IS NOT NULL ORDER BY followup_at, id"
+        "SELECT id, subject, customer_email, status, followup_at, followup_reason, customer_name "
+        "FROM conversations INDEXED BY conversations_followup WHERE followup_at IS NOT NULL "
+        "ORDER BY followup_at, id"
     ).fetchall()
     stamp = iso(moment) or ""
     return [
-        Listed(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[4]) <= stamp)
+        Listed(
+            str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[4]) <= stamp, str(r[6])
+        )
         for r in rows
     ]
 

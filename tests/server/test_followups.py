@@ -116,6 +116,8 @@ def test_moving_a_follow_up_keeps_what_was_promised(
     (row,) = json.loads(alice.cli(capsys, "followups", "--json").out)
     assert row["reason"] == "follow-up due: promised a refund date"
     assert row["due_at"] > (datetime.now(UTC) + timedelta(days=4)).isoformat()
+    table = alice.cli(capsys, "followups").out
+    assert "Lina Haddad" in table and "Invoice missing" in table  # the person and what it is about
     assert alice.cli(capsys, "followup", cid, "--in", "2d", "--note", "").code == 0  # said: no promise
     (row,) = json.loads(alice.cli(capsys, "followups", "--json").out)
     assert row["reason"].startswith("follow-up due since ")
