@@ -81,3 +81,25 @@ def with_raw_from(sender: str, **kwargs: Any) -> bytes:
 
 def tls_context_for(server: Dovecot) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(server.cert_file))
+
+
+# Three customers reporting one SSO outage in their own words: an incident.
+SSO_REPORTS = (
+    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
+    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
+    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
+)
+
+
+def sso_outage(now: datetime) -> list[EmailMessage]:
+    """:data:`SSO_REPORTS` as mail written 50, 40 and 30 minutes before ``now`` (``<inc0@c.test>``...)."""
+    return [
+        make_message(
+            sender=f"{name} <{address}>",
+            subject=subject,
+            body=body,
+            message_id=f"<inc{i}@c.test>",
+            date=now - timedelta(minutes=50 - i * 10),
+        )
+        for i, (name, address, subject, body) in enumerate(SSO_REPORTS)
+    ]

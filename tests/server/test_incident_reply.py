@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,34 +12,19 @@ from supportinbox.app import team_actions
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.outbox import OutboxStatus
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import client, make_message
+from tests.harness.mail import SSO_REPORTS, client, sso_outage
 from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
 
 pytestmark = [pytest.mark.server]
 
-REPORTS = (
-    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
-    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
-    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
-)
-
 
 def test_each_customer_of_an_incident_gets_their_own_reply_once(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     now = datetime.now(UTC)
-    mails = [
-        make_message(
-            sender=f"{name} <{address}>",
-            subject=subject,
-            body=body,
-            message_id=f"<inc{i}@c.test>",
-            date=now - timedelta(minutes=50 - i * 10),
-        )
-        for i, (name, address, subject, body) in enumerate(REPORTS)
-    ]
+    mails = sso_outage(now)
     setup_account(
         supportinbox_home,
         dovecot,
@@ -54,7 +39,7 @@ def test_each_customer_of_an_incident_gets_their_own_reply_once(
     assert sent.code == 0, sent.err
     assert len(smtp_server.received) == 3
     by_customer = {r.rcpt_tos[0]: r.message for r in smtp_server.received}
-    for i, (name, address, subject, _) in enumerate(REPORTS):
+    for i, (name, address, subject, _) in enumerate(SSO_REPORTS):
         msg = by_customer[address]
         assert msg["In-Reply-To"] == f"<inc{i}@c.test>" and msg["Subject"] == f"Re: {subject}"
         assert f"Hi {name.split()[0]}," in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -82,16 +67,7 @@ def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     now = datetime.now(UTC)
-    mails = [
-        make_message(
-            sender=f"{name} <{address}>",
-            subject=subject,
-            body=body,
-            message_id=f"<inc{i}@c.test>",
-            date=now - timedelta(minutes=50 - i * 10),
-        )
-        for i, (name, address, subject, body) in enumerate(REPORTS)
-    ]
+    mails = sso_outage(now)
     extra = "\n[replies]\nundo_seconds_cli = 0\n"
     setup = setup_account(supportinbox_home, dovecot, smtp_server, mails, extra=extra)
     jonas = setup.conversation_of("<inc1@c.test>")

@@ -15,15 +15,10 @@ from supportinbox.store import conversations as cv
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
+from tests.harness.mail import SSO_REPORTS
 from tests.harness.replies import run_cli
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 from tests.store.factories import add_message
-
-REPORTS = (
-    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
-    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
-    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
-)
 
 
 @pytest.fixture
@@ -35,7 +30,7 @@ def mailbox(
     assert run_cli(capsys, "templates", "install").code == 0
     now = datetime.now(UTC).replace(microsecond=0)
     db = open_database(account=load_config().account()[0])
-    for i, (name, address, subject, body) in enumerate(REPORTS):
+    for i, (name, address, subject, body) in enumerate(SSO_REPORTS):
         add_message(
             db,
             message_id=f"<r{i}@c.test>",
@@ -95,12 +90,12 @@ def test_incident_commands(mailbox: tuple[Database, datetime], capsys: pytest.Ca
     assert (incident["status"], incident["members"], incident["waiting"]) == ("active", 3, 3)
 
     shown = json.loads(run_cli(capsys, "incident", "show", incident["id"][:5], "--json").out)
-    assert [c["subject"] for c in shown["conversations"]] == [r[2] for r in REPORTS]
+    assert [c["subject"] for c in shown["conversations"]] == [r[2] for r in SSO_REPORTS]
 
     # One template, one draft per customer: their own name, their own thread.
     drafts = run_cli(capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating")
     assert drafts.code == 0, drafts.err
-    for i, (name, address, subject, _) in enumerate(REPORTS):
+    for i, (name, address, subject, _) in enumerate(SSO_REPORTS):
         assert f"To: {name} <{address}>" in drafts.out
         assert f"In-Reply-To: <r{i}@c.test>" in drafts.out
         assert f"Subject: Re: {subject}" in drafts.out

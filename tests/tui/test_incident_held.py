@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ConfirmModal, ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import make_message
+from tests.harness.mail import sso_outage
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
@@ -23,28 +23,13 @@ from tests.tui.support import SIZE, pilot_test, queue, settle, wait_until
 
 pytestmark = pytest.mark.server
 
-REPORTS = (
-    ("Lina Haddad", "lina@customer.test", "SSO login broken", "Our SSO login fails since 9:00."),
-    ("Jonas Weber", "jonas@halden.test", "Error with SSO login", "SSO login says SAML error."),
-    ("Ann Lee", "ann@brightlabs.test", "SSO login down?", "Hi,\n\nis SSO login down? We are blocked."),
-)
-
 
 @pilot_test
 async def test_an_incident_reply_says_which_one_a_teammate_holds_before_and_after(
     supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
     now = datetime.now(UTC)
-    mails = [
-        make_message(
-            sender=f"{name} <{address}>",
-            subject=subject,
-            body=body,
-            message_id=f"<inc{i}@c.test>",
-            date=now - timedelta(minutes=50 - i * 10),
-        )
-        for i, (name, address, subject, body) in enumerate(REPORTS)
-    ]
+    mails = sso_outage(now)
     extra = "\n[ui]\nidle = false\n[replies]\nundo_seconds_tui = 0\n"
     setup = setup_account(supportinbox_home, dovecot, smtp_server, mails, extra=extra)
     jonas = setup.conversation_of("<inc1@c.test>")
