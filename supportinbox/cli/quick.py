@@ -131,17 +131,14 @@ def _page(
     from datetime import UTC, datetime
 
     from supportinbox.domain.safetext import safe_json
-    from supportinbox.store.db import SCHEMA_VERSION, Database, connect
+    from supportinbox.store.db import open_current
     from supportinbox.store.queue import list_queue
     from supportinbox.store.triage_fresh import clock_due, inputs_key, up_to_date
 
-    path = paths.database_file(account)
-    if not path.is_file():
+    db = open_current(paths.database_file(account))
+    if db is None:
         return None
-    db = Database(connect(path), path)
     try:
-        if int(db.conn.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
-            return None
         now = datetime.now(UTC)
         if not up_to_date(db, inputs_key(db, fingerprint), now) or clock_due(db, now):
             return None

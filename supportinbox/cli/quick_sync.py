@@ -122,16 +122,13 @@ def _record_matches(record: dict[str, object], config_file: Path) -> bool:
 
 
 def _sync(record: dict[str, object]) -> str | None:
-    from supportinbox.store.db import SCHEMA_VERSION, Database, connect
+    from supportinbox.store.db import open_current
 
     account = str(record["account"])
-    path = paths.database_file(account)
-    if not path.is_file():
+    db = open_current(paths.database_file(account))
+    if db is None:
         return None
-    db = Database(connect(path), path)
     try:
-        if int(db.conn.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
-            return None
         if _local_work(db, str(record["fingerprint"])):
             return None
         return _look(db, account, record)

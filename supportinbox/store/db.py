@@ -151,6 +151,26 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def open_current(path: Path) -> Database | None:
+    """The cache at ``path`` as it is, if it exists and is of this program's schema; else None.
+
+    For the quick answers of ``list --json`` and ``sync``, which read or touch a cache the full
+    command keeps: anything else (no cache yet, a migration due) is the full command's to do.
+    """
+    if not path.is_file():
+        return None
+    db = Database(connect(path), path)
+    try:
+        current = int(db.conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
+    except BaseException:
+        db.close()
+        raise
+    if not current:
+        db.close()
+        return None
+    return db
+
+
 def open_database(path: Path | str | None = None, *, account: str | None = None) -> Database:
     """Open (creating and migrating if needed) the cache at ``path`` or of ``account``."""
     if path is None:

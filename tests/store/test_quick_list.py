@@ -8,6 +8,7 @@ answer must decline, so the command runs and says it (or refreshes, or errors) i
 from __future__ import annotations
 
 import json
+import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from supportinbox.config import load_config
 from supportinbox.domain.tags import TagChange
 from supportinbox.store import conversations as store
 from supportinbox.store import triage_fresh
-from supportinbox.store.db import open_database
+from supportinbox.store.db import SCHEMA_VERSION, open_current, open_database
 from supportinbox.store.tags import change_tags
 from tests.conftest import write_config
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG, add_message
@@ -215,3 +216,17 @@ def test_the_record_is_private_and_holds_no_secret(mailbox: Path) -> None:
         "agent",
         "fingerprint",
     }
+
+
+def test_the_quick_answers_read_only_a_cache_of_this_schema(tmp_path: Path) -> None:
+    """No cache yet, or one a migration is due for: the full command's to do (it says why)."""
+    path = tmp_path / "cache.sqlite3"
+    assert open_current(path) is None and not path.exists()  # nothing created either
+    open_database(path).close()
+    db = open_current(path)
+    assert db is not None
+    db.close()
+    older = sqlite3.connect(path)
+    older.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    older.close()
+    assert open_current(path) is None
