@@ -23,6 +23,7 @@ from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.mail.variants import language_name
 from supportinbox.tui import safe
+from supportinbox.tui.format import reflowed
 from supportinbox.tui.safe import Part
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.key_hints import KeyHints
@@ -292,7 +293,8 @@ class TemplatePickerScreen(AppScreen):
                 safe.text("An empty reply, threaded under the customer's message.", style="$text-muted")
             )
         else:
-            preview.update(safe.text(draft.body))
+            # The pane is narrower than the 72 columns templates are broken at.
+            preview.update(safe.text(reflowed(draft.body)))
         preview.set_class(is_rtl(draft.body.strip()), "rtl")
 
     def _teammate_holding(self) -> str | None:
