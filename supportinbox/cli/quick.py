@@ -62,27 +62,58 @@ def _options(args: list[str]) -> dict[str, str | bool] | None:
     return found if found.get("--json") else None
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
 
 
-def _record_matches(record: dict[str, object], config_file: Path) -> bool:
+def stamp(config_file: Path, data: bytes) -> dict[str, object]:
+    """What every quick record starts with: the program, the cache's schema, the config file
+    and the digest of its bytes (``data``) when the record was written."""
     from supportinbox.store.db import SCHEMA_VERSION
-    from supportinbox.store.triage_fresh import SCORING_VERSION
+
+    return {
+        "program": __version__,
+        "schema": SCHEMA_VERSION,
+        "config": str(config_file),
+        "digest": digest(data),
+    }
+
+
+def stamp_matches(record: dict[str, object], config_file: Path) -> bool:
+    """Whether ``record`` was written by this program, for this schema, from the config file's
+    bytes as they are now (the digest last: it reads the file)."""
+    from supportinbox.store.db import SCHEMA_VERSION
 
     if (
         record.get("program") != __version__
-        or record.get("scoring") != SCORING_VERSION
         or record.get("schema") != SCHEMA_VERSION
         or record.get("config") != str(config_file)
     ):
         return False
     try:
-        return record.get("digest") == _digest(config_file.read_bytes())
+        return record.get("digest") == digest(config_file.read_bytes())
     except OSError:
         return False
+
+
+def parses_to(data: bytes, config_file: Path, config: Config) -> bool:
+    """Whether the config file's bytes ``data`` still give ``config`` (the file may have
+    changed since the command loaded it: then no record is written from it)."""
+    from supportinbox.config import parse_config
+    from supportinbox.errors import ConfigError
+
+    try:
+        return parse_config(data.decode("utf-8"), str(config_file)) == config
+    except (UnicodeDecodeError, ConfigError):
+        return False
+
+
+def _record_matches(record: dict[str, object], config_file: Path) -> bool:
+    from supportinbox.store.triage_fresh import SCORING_VERSION
+
+    return record.get("scoring") == SCORING_VERSION and stamp_matches(record, config_file)
 
 
 def answer(args: list[str]) -> str | None:
@@ -163,9 +194,6 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
     may have changed since it was loaded); a failure to write only costs speed. A record
     already as it would be written is left alone without parsing the file again.
     """
-    from supportinbox.config import parse_config
-    from supportinbox.errors import ConfigError
-    from supportinbox.store.db import SCHEMA_VERSION
     from supportinbox.store.triage_fresh import SCORING_VERSION, config_fingerprint
 
     config_file = paths.config_file()
@@ -174,11 +202,8 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
     except OSError:
         return
     record = {
-        "program": __version__,
+        **stamp(config_file, data),
         "scoring": SCORING_VERSION,
-        "schema": SCHEMA_VERSION,
-        "config": str(config_file),
-        "digest": _digest(data),
         "account": name,
         "agent": account.agent,
         "fingerprint": config_fingerprint(config, account),
@@ -189,9 +214,6 @@ def remember(config: Config, name: str, account: AccountConfig) -> None:
             return
     except (OSError, ValueError):
         pass
-    try:
-        if parse_config(data.decode("utf-8"), str(config_file)) != config:
-            return
-    except (UnicodeDecodeError, ConfigError):
+    if not parses_to(data, config_file, config):
         return
     paths.replace_private_file(target, json.dumps(record, indent=1))

@@ -41,13 +41,13 @@ once; so is the folder list's digest, for the record the full command writes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
 import time
 
-from supportinbox import __version__, paths
+from supportinbox import paths
+from supportinbox.cli.quick import digest, parses_to, stamp, stamp_matches
 
 # Not typing.TYPE_CHECKING: the point of this module is to load little.
 TYPE_CHECKING = False
@@ -88,10 +88,6 @@ def totals_line(word: str, seconds: float, totals: Iterable[tuple[str, int]]) ->
     return f"{word} in {seconds:.1f} s ({listed})"
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def answer(args: list[str]) -> str | None:
     """The line a no-change ``sync`` prints, or None to run the command."""
     if args != ["sync"] or os.environ.get("SUPPORTINBOX_CONFIG") is not None:
@@ -106,19 +102,7 @@ def answer(args: list[str]) -> str | None:
 
 
 def _record_matches(record: dict[str, object], config_file: Path) -> bool:
-    from supportinbox.store.db import SCHEMA_VERSION
-
-    if (
-        record.get("program") != __version__
-        or record.get("schema") != SCHEMA_VERSION
-        or record.get("config") != str(config_file)
-        or record.get("quiet") is not True
-    ):
-        return False
-    try:
-        return record.get("digest") == _digest(config_file.read_bytes())
-    except OSError:
-        return False
+    return record.get("quiet") is True and stamp_matches(record, config_file)
 
 
 def _sync(record: dict[str, object]) -> str | None:
@@ -244,7 +228,7 @@ def _listing_digest(listing: Sequence[object]) -> str:
             continue
         attributes = sorted(a for a in found.group(1).lower().split() if a not in _MARKS)
         lines.append(b" ".join(attributes) + b")" + found.group(2))
-    return _digest(b"\n".join(sorted(lines)))
+    return digest(b"\n".join(sorted(lines)))
 
 
 def _connect(imap: dict[str, object], password: str) -> imaplib.IMAP4:
@@ -390,9 +374,6 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
     cannot log in to, the record is removed. Written only when it differs and the file
     still parses to the same config. A failure to write only costs speed.
     """
-    from supportinbox.config import parse_config
-    from supportinbox.errors import ConfigError
-    from supportinbox.store.db import SCHEMA_VERSION
     from supportinbox.store.triage_fresh import config_fingerprint
 
     target = paths.quick_sync_file()
@@ -406,10 +387,7 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
         _forget(target)
         return
     record = {
-        "program": __version__,
-        "schema": SCHEMA_VERSION,
-        "config": str(config_file),
-        "digest": _digest(data),
+        **stamp(config_file, data),
         "account": ctx.account_name,
         "fingerprint": config_fingerprint(ctx.config, account),
         "imap": {
@@ -437,11 +415,7 @@ def remember(ctx: AccountContext, folders: Iterable[tuple[str, str]], *, quiet: 
             record["list"] = before.get("list")
         if before == record:
             return
-    try:
-        if parse_config(data.decode("utf-8"), str(config_file)) != ctx.config:
-            _forget(target)
-            return
-    except (UnicodeDecodeError, ConfigError):
+    if not parses_to(data, config_file, ctx.config):
         _forget(target)
         return
     paths.replace_private_file(target, json.dumps(record, indent=1))
