@@ -491,13 +491,14 @@ def _is_prose(lines: list[str]) -> bool:
     )
 
 
-def reflow(text: str) -> str:
+def reflow(text: str, width: int | None = WRAP_WIDTH) -> str:
     """Rewrap the paragraphs a template's author wrapped by hand, once the variables are in.
 
     A customer's name or subject lengthens a line, and a paragraph wrapped in the template
     would leave an orphan ("... and sorry for" / "the trouble ..."). Only paragraphs whose
     lines are all long are rewrapped; quotes, lists, indented text, signatures (after
-    "-- ") and short lines stay as written.
+    "-- ") and short lines stay as written. ``width`` None: each such paragraph becomes one
+    line, for a pane that wraps it to its own width (the template picker's preview).
     """
     out: list[str] = []
     paragraph: list[str] = []
@@ -506,7 +507,10 @@ def reflow(text: str) -> str:
     def flush() -> None:
         if paragraph and not signature and _is_prose(paragraph):
             joined = " ".join(line.strip() for line in paragraph)
-            out.extend(textwrap.wrap(joined, WRAP_WIDTH, break_long_words=False, break_on_hyphens=False))
+            if width is None:
+                out.append(joined)
+            else:
+                out.extend(textwrap.wrap(joined, width, break_long_words=False, break_on_hyphens=False))
         else:
             out.extend(paragraph)
         paragraph.clear()

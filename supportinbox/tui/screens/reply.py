@@ -18,12 +18,11 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain.languages import Detected, split_variant
 from supportinbox.domain.replies import Addressees
 from supportinbox.domain.safetext import is_rtl, one_line
-from supportinbox.domain.templates import BLANK, BrokenTemplate, Template
+from supportinbox.domain.templates import BLANK, BrokenTemplate, Template, reflow
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.mail.variants import language_name
 from supportinbox.tui import safe
-from supportinbox.tui.format import reflowed
 from supportinbox.tui.safe import Part
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.key_hints import KeyHints
@@ -293,8 +292,9 @@ class TemplatePickerScreen(AppScreen):
                 safe.text("An empty reply, threaded under the customer's message.", style="$text-muted")
             )
         else:
-            # The pane is narrower than the 72 columns templates are broken at.
-            preview.update(safe.text(reflowed(draft.body)))
+            # The pane is narrower than the 72 columns replies are wrapped at: each paragraph
+            # is one line here, wrapped by the pane (the reply itself keeps its lines).
+            preview.update(safe.text(reflow(draft.body, width=None)))
         preview.set_class(is_rtl(draft.body.strip()), "rtl")
 
     def _teammate_holding(self) -> str | None:
