@@ -51,6 +51,12 @@ def summary_line(result: SyncResult) -> str:
 
 @contextmanager
 def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A bar per folder while its new messages are stored, then a line for each step.
+
+    A step (``total`` 0, such as sorting the queue after the folders) has no count: its
+    line shows a moving bar and the time it has taken, so a first sync's seconds of
+    threading and scoring are not mistaken for a hang.
+    """
     if not enabled:
         yield None
         return
@@ -60,12 +66,18 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        Task,
         TaskID,
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.text import Text
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    class Counted(MofNCompleteColumn):
+        def render(self, task: Task) -> Text:
+            return super().render(task) if task.total is not None else Text()
+
+    columns = (TextColumn("{task.description}"), BarColumn(), Counted(), TimeElapsedColumn())
     # Cursor movements of its own: the one writer past the terminal filter (cli/output.py).
     console = Console(file=unfiltered(sys.stderr))
     with Progress(*columns, console=console, transient=True) as bar:
@@ -73,8 +85,11 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
 
         def update(folder: str, done: int, total: int) -> None:
             if folder not in tasks:
-                tasks[folder] = bar.add_task(escape(one_line(folder, limit=40)), total=total)
-            bar.update(tasks[folder], completed=done, total=total)
+                tasks[folder] = bar.add_task(
+                    escape(one_line(folder, limit=40)), total=total if total else None
+                )
+            if total:
+                bar.update(tasks[folder], completed=done, total=total)
 
         yield update
 
@@ -92,7 +107,7 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
     hooks = default_hooks(ctx.config, ctx.account_name, ctx.account)
     with _progress_bar(sys.stderr.isatty()) as progress:
         result = app_sync.fetch(ctx, progress=progress, hooks=hooks, folders=folders)
-    app_sync.refresh_queue(ctx)
+        app_sync.refresh_queue(ctx)  # still under the sorting step's line
     for problem in result.problems:
         click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:

@@ -68,7 +68,8 @@ _STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message
 _SKIPS_IN_A_ROW = 5
 
 ProgressCallback = Callable[[str, int, int], None]
-"""Called as ``progress(folder, done, total)`` while new messages are fetched."""
+"""Called as ``progress(folder, done, total)`` while new messages are fetched; a caller may
+report a step that has no count through the same callback with ``total`` 0."""
 
 __all__ = ["FolderResult", "ProgressCallback", "SyncEngine", "SyncResult", "flush_pending"]
 

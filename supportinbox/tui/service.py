@@ -702,7 +702,7 @@ class InboxService:
         try:
             with self.home.open() as ctx:
                 result = self.mailbox.fetch(ctx, report)
-                progress("sorting the queue")
+                progress(app_sync.SORTING)
                 app_sync.refresh_queue(ctx, changed_meanwhile=self._changed_meanwhile)
                 summary = f"{result.new} new, {result.updated} changed"
                 acknowledged = self._acknowledge_new(ctx)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
@@ -180,3 +181,31 @@ def server_message_ids(server: Dovecot, folder: str) -> list[str]:
         raw = item[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode("ascii", "replace")
         ids.append(raw.split(":", 1)[1].strip() if ":" in raw else "")
     return ids
+
+
+def run_in_pty(home: Path, *args: str) -> str:
+    """Run a command under a pseudo-terminal (colours, progress bars); all it wrote, decoded."""
+    leader, follower = pty.openpty()
+    env = cli_env(home)
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportinbox", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")

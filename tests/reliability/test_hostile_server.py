@@ -10,16 +10,12 @@ sequences only.
 from __future__ import annotations
 
 import ast
-import os
-import pty
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.harness.cliproc import assert_one_clear_line, cli_env, config_text, run_cli, write_config
+from tests.harness.cliproc import assert_one_clear_line, config_text, run_cli, run_in_pty, write_config
 from tests.harness.fakeimap import FakeImap, Handler
 
 EVIL = b"\x1b]0;pwned title\x07\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07\x9b31m\xc2\x9b2J"
@@ -72,7 +68,7 @@ def test_on_a_terminal_only_colours_pass(supportinbox_home: Path) -> None:
     """Under a pseudo-terminal the filter keeps colour sequences and nothing else."""
     with FakeImap(EXAMINE=_refuse_examine) as server:
         write_config(supportinbox_home, config_text(imap_port=server.port))
-        output = _run_in_pty(supportinbox_home, "sync")
+        output = run_in_pty(supportinbox_home, "sync")
     assert "mailbox is locked" in output, output
     assert "pwned" not in output and "cm0gLXJm" not in output, repr(output)
     # Colours, and the progress bar's own line and cursor controls (erase line, cursor
@@ -80,33 +76,6 @@ def test_on_a_terminal_only_colours_pass(supportinbox_home: Path) -> None:
     ours = re.compile(r"\x1b\[[0-9;:]*m|\x1b\[2K|\x1b\[\d*A|\x1b\[\?25[lh]|\r")
     leftover = ours.sub("", output)
     assert "\x1b" not in leftover and not UNSAFE.search(leftover), repr(output)
-
-
-def _run_in_pty(home: Path, *args: str) -> str:
-    leader, follower = pty.openpty()
-    env = cli_env(home)
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supportinbox", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-    )
-    os.close(follower)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the other side closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    proc.wait(timeout=60)
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def _writers_past_the_filter(path: Path) -> list[str]:

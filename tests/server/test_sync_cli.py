@@ -12,6 +12,7 @@ import pytest
 
 from supportinbox.store.db import open_database, utcnow_iso
 from tests.conftest import account_toml, write_config
+from tests.harness.cliproc import run_in_pty
 from tests.harness.dovecot import Dovecot, free_port
 from tests.harness.mail import append, make_message
 
@@ -50,6 +51,47 @@ def test_sync_prints_one_summary_line_then_up_to_date(dovecot: Dovecot, supporti
             "(SELECT id FROM folders WHERE role = 'inbox')"
         ).fetchone()[0]
     assert count == 12  # the triage queue was refreshed after the sync
+
+
+def test_a_terminal_is_told_the_queue_is_being_sorted(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    """After the folders' bars comes a line for the sorting (seconds on a first sync of
+    thousands of messages), not finished bars that look like a hang."""
+    append(dovecot, [make_message(subject=f"m{i}") for i in range(12)])
+    write_config(supportinbox_home, account_toml(dovecot))
+
+    output = run_in_pty(supportinbox_home, "sync")
+
+    assert "INBOX" in output and "sorting the queue" in output, repr(output)
+    assert output.index("INBOX") < output.index("sorting the queue") < output.index("synced 12 messages")
+
+
+def test_the_sorting_step_comes_before_the_sorting(dovecot: Dovecot, supportinbox_home: Path) -> None:
+    """The step is reported once every folder is stored, before the team hook and the
+    refresh: what a screen shows while they run."""
+    from supportinbox.app import sync as app_sync
+    from supportinbox.app.context import AccountContext
+    from supportinbox.config import load_config
+    from supportinbox.sync.hooks import default_hooks
+
+    append(dovecot, [make_message(subject=f"m{i}") for i in range(5)])
+    write_config(supportinbox_home, account_toml(dovecot))
+    config = load_config()
+    name, account = config.account(None)
+    heard: list[tuple[str, int, int, int]] = []
+    with open_database(account=name) as db:
+        ctx = AccountContext(db, config, name, account)
+
+        def progress(label: str, done: int, total: int) -> None:
+            sorted_ = db.conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+            heard.append((label, done, total, sorted_))
+
+        app_sync.fetch(ctx, progress=progress, hooks=default_hooks(config, name, account))
+        app_sync.refresh_queue(ctx)
+        conversations = db.conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
+
+    assert heard[-1] == (app_sync.SORTING, 0, 0, 0), heard
+    assert ("INBOX", 5, 5, 0) in heard[:-1]
+    assert conversations == 5
 
 
 def test_a_sync_with_an_empty_outbox_loads_no_sending_code(dovecot: Dovecot, supportinbox_home: Path) -> None:
