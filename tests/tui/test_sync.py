@@ -9,8 +9,11 @@ import pytest
 
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
+from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
+from tests.harness.faultproxy import Fault, FaultProxy
 from tests.harness.mail import append, make_message
 from tests.harness.replies import setup_account
 from tests.tui.support import SIZE, pilot_test, queue, wait_until
@@ -47,6 +50,33 @@ async def test_sync_now_brings_new_mail_into_the_open_inbox(
         assert [row.subject for row in queue(app)._rows] == ["Site is down", "Export question"]
         assert queue(app).current is not None and queue(app).current.subject == "Export question"  # type: ignore[union-attr]
         assert not app.sync_status.offline
+
+
+@pilot_test
+async def test_an_empty_queue_during_the_first_sync_says_the_mailbox_is_coming(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """A new account's first sync can take a while: the empty queue says it is on its way,
+    not "Nothing here." as for a mailbox that has nothing."""
+    append(dovecot, [make_message(subject=f"Question {i}") for i in range(3)])
+    with FaultProxy(dovecot.imap_port) as proxy:
+        own = f"imap_port = {dovecot.imap_port}\n"
+        text = account_toml(dovecot, extra="\n[ui]\nidle = false\n")
+        write_config(supportinbox_home, text.replace(own, f"imap_port = {proxy.port}\n"))
+        # The first fetch hangs for two seconds, then the connection drops.
+        proxy.set_fault(Fault("stall", trigger=b"BODY.PEEK[HEADER]", direction="c2s", seconds=2))
+        app = build_app(load_config())
+        async with app.run_test(size=SIZE) as pilot:
+
+            def reasons() -> str:
+                return app.screen.query_one(ReasonLine).content.plain
+
+            await wait_until(pilot, lambda: app.sync_status.syncing and "first sync" in reasons())
+            assert reasons().startswith("Nothing here yet"), reasons()
+            # The sync failed: nothing is on its way any more.
+            await wait_until(pilot, lambda: not app.sync_status.syncing, rounds=2000)
+            await wait_until(pilot, lambda: reasons() == "Nothing here.")
+            assert app.sync_status.last_sync is None and app.sync_status.offline
 
 
 @pilot_test

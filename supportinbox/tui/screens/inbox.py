@@ -71,6 +71,7 @@ class InboxScreen(ConversationActions):
         self._view = "open"
         self._expanded: set[str] = set()  # incidents shown with their conversations
         self._folding: IncidentFolding | None = None
+        self._empty = False  # the view shows no row
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
@@ -90,6 +91,8 @@ class InboxScreen(ConversationActions):
 
     def _status_changed(self) -> None:
         self.query_one(StatusBar).status = self.inbox_app.sync_status
+        if self._empty and self._view != "junk":
+            self._show_reasons(None)  # "nothing yet" while a first sync runs, then "nothing"
 
     # -- views ------------------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class InboxScreen(ConversationActions):
             total = self._folding.conversations
             place = f"{first + 1}/{total}" if first == last else f"{first + 1}–{last + 1}/{total}"
         self.query_one(StatusBar).position = place
+        self._empty = not event.total
         self._show_reasons(event.summary)
 
     @on(QueueTable.Left)
@@ -217,7 +221,7 @@ class InboxScreen(ConversationActions):
     def _show_reasons(self, summary: ConversationSummary | None) -> None:
         reasons = self.query_one(ReasonLine)
         if summary is None:
-            reasons.content = safe.line("Nothing here.", style="$text-muted")
+            reasons.content = safe.line(self._nothing_here(), style="$text-muted")
             return
         why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
         reasons.content = safe.assemble(
@@ -225,6 +229,13 @@ class InboxScreen(ConversationActions):
             ("Why: ", "bold"),
             (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"),
         )
+
+    def _nothing_here(self) -> str:
+        status = self.inbox_app.sync_status
+        if self._empty and status.syncing and status.has_server and status.last_sync is None:
+            # A first sync: the queue fills once it is done, not message by message.
+            return "Nothing here yet: the first sync is bringing the mailbox in (see below)."
+        return "Nothing here."
 
     def current_summary(self) -> ConversationSummary | None:
         if self._view == "junk":
