@@ -569,8 +569,15 @@ class SupportInboxApp(App[None]):
         if self._service_factory is None or len(names) < 2:
             self.notify("Only one account is configured.", title="Accounts")
             return
-        choices = [(name, f"{name} — {self.service.config.accounts[name].email}") for name in names]
-        self.push_screen(ChooseModal("Switch to account", choices), self._switch_to)
+        current = self.service.account_name
+        accounts = self.service.config.accounts
+        choices = [
+            (name, f"{name} — {accounts[name].email}" + (" (open now)" if name == current else ""))
+            for name in names
+        ]
+        # The cursor starts on the next account: with two, A then Enter goes to the other.
+        following = names[(names.index(current) + 1) % len(names)] if current in names else None
+        self.push_screen(ChooseModal("Switch to account", choices, highlight=following), self._switch_to)
 
     def _switch_to(self, name: str | None) -> None:
         if name is None or name == self.service.account_name or self._service_factory is None:

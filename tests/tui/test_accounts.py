@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
@@ -56,12 +56,26 @@ async def test_switch_account(supportinbox_home: Path) -> None:
         await wait_until(pilot, lambda: not app.sync_status.syncing)
         await pilot.press("A")
         assert isinstance(app.screen, ChooseModal)
-        await pilot.press("down", "enter")
+        # The open account is marked, and the cursor starts on the other one.
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels == ["first — one@acme.test (open now)", "second — two@acme.test"], labels
+        assert options.highlighted == 1
+        await pilot.press("enter")
         await wait_until(
             pilot, lambda: isinstance(app.screen, InboxScreen) and app.service.account_name == "second"
         )
         assert app.sync_status.account == "second"
         assert "second" in str(app.screen.query_one(StatusBar).render())
+        await wait_until(pilot, lambda: not app.sync_status.syncing)
+        # And back: A, Enter.
+        await pilot.press("A")
+        assert isinstance(app.screen, ChooseModal)
+        assert app.screen.query_one(OptionList).highlighted == 0
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, InboxScreen) and app.service.account_name == "first"
+        )
 
 
 @pilot_test

@@ -155,15 +155,21 @@ class ChooseModal(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose_cancel")]  # noqa: RUF012
 
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, choices: list[tuple[str, str]], *, highlight: str | None = None) -> None:
         super().__init__(classes="modal")
         self._title = title
         self._choices = choices
+        self._highlight = highlight  # the key of the choice the cursor starts on
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(safe.line(self._title, style="bold"), classes="dialog-title")
             yield OptionList(*(Option(safe.line(label), id=key) for key, label in self._choices))
+
+    def on_mount(self) -> None:
+        keys = [key for key, _ in self._choices]
+        if self._highlight in keys:
+            self.query_one(OptionList).highlighted = keys.index(self._highlight)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
