@@ -33,7 +33,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConfigError, ConnectionFailed, NotFound, UserError
 from supportinbox.mail.parse import MAX_HEADER_BLOCK, MAX_TEXT
 from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
-from supportinbox.mail.wire import CLIENT_ID, in_namespace, trust_context
+from supportinbox.mail.wire import CLIENT_ID, in_namespace, trust_context, untrusted_certificate
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +152,10 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
             "if this happens again, tell the mail provider"
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = exc.verify_message or exc.reason or "verification failed"
-        if account.ca_file is not None:
-            return ConnectionFailed(
-                f"the TLS certificate of {where} is not trusted ({reason}), not even by "
-                f"ca_file {account.ca_file}: check that ca_file holds the server's certificate or its CA"
-            )
-        return ConnectionFailed(
-            f"the TLS certificate of {where} is not trusted ({reason}): if the server uses a "
-            f'self-signed certificate, set ca_file = "/path/to/cert.pem" in {table}'
+        line = untrusted_certificate(
+            exc, where=where, host_key="imap_host", ca_file=account.ca_file, table=table
         )
+        return ConnectionFailed(line)
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or type(exc).__name__
         return ConnectionFailed(

@@ -21,6 +21,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.errors import AuthenticationFailed, ConnectionFailed, SendRefused, UserError
 from supportinbox.mail import credentials
 from supportinbox.mail.sasl import OneResponse, oauth2_mechanism, sasl_oauth2
+from supportinbox.mail.wire import untrusted_certificate
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +159,11 @@ def send(
     except UserError:
         raise
     except ssl.SSLCertVerificationError as exc:
-        raise ConnectionFailed(
-            f"the TLS certificate of SMTP server {_where(account)} could not be verified "
-            f"({exc.verify_message}); if the server uses its own CA, set ca_file",
-            temporary=False,
-        ) from None
+        where, table = f"SMTP server {_where(account)}", f"[accounts.{account_name}]"
+        line = untrusted_certificate(
+            exc, where=where, host_key="smtp_host", ca_file=account.ca_file, table=table
+        )
+        raise ConnectionFailed(line, temporary=False) from None
     except (smtplib.SMTPException, OSError) as exc:
         # A TLS mismatch (wrong port or security setting) will not fix itself; the rest may.
         raise ConnectionFailed(

@@ -1,10 +1,10 @@
 """TLS is verified end to end, for IMAP (sync) and SMTP (reply), through the real CLI.
 
 The test Dovecot and SMTP server use their own self-signed certificate (SAN: IP:127.0.0.1,
-DNS:localhost). Without ``ca_file`` it is refused with a line naming ``ca_file``; with it,
-it works; reached under another name (127.0.0.2, forwarded by a proxy) it is refused as a
-host name mismatch; ``starttls`` never falls back to plaintext; ``none`` is refused for a
-non-loopback host when the config is loaded.
+DNS:localhost). Without ``ca_file`` it is refused with a line naming ``ca_file``; with it, it
+works; reached under another name (127.0.0.2, forwarded by a proxy) it is refused as a host name
+mismatch, naming the host setting (not ``ca_file``) as the fix; ``starttls`` never falls back to
+plaintext; ``none`` is refused for a non-loopback host when the config is loaded.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def test_imap_host_name_mismatch_is_refused(security: str, dovecot: Dovecot, sup
         )
     assert code == CONNECTION_FAILED_EXIT
     assert OTHER_NAME in err and "mismatch" in err.lower()
+    # ca_file holds the certificate already: the fix is the host name, and the line says so.
+    assert "set imap_host" in err and "ca_file" not in err
 
 
 def test_imap_starttls_refused_when_not_offered(plain_dovecot: Dovecot, supportinbox_home: Path) -> None:
@@ -167,7 +169,8 @@ def test_smtp_host_name_mismatch_is_refused(
             ca_file=dovecot.cert_file,
         )
     assert code != 0 and tls_smtp.received == []
-    assert OTHER_NAME in err or "mismatch" in err.lower()
+    assert OTHER_NAME in err and "mismatch" in err.lower()
+    assert "set smtp_host" in err and "ca_file" not in err
 
 
 def test_smtp_starttls_refused_when_not_offered(

@@ -81,7 +81,7 @@ def test_implicit_tls_logs_in_when_the_server_wants_it(tls_auth_server: SmtpServ
 
 def test_untrusted_certificate_is_refused_with_the_fix(tls_server: SmtpServer) -> None:
     account = _account(tls_server.port, "tls")
-    with pytest.raises(ConnectionFailed, match=r"could not be verified.*set ca_file"):
+    with pytest.raises(ConnectionFailed, match=r"is not trusted.*set ca_file = .* in \[accounts.support\]"):
         smtp.send("support", account, RAW, "support@acme.test", ["lina@customer.test"])
     assert tls_server.received == []
 
