@@ -135,6 +135,12 @@ _MESSAGE_FIELD = re.compile(
     r"mensaje|mensagem|bericht|messaggio|wiadomość|meddelande|الرسالة|رسالة|پیام)[ \t]*[:：][ \t]*",
     re.IGNORECASE | re.MULTILINE,
 )
+# A form's name field ("Name: Jonas Weber", "Ihr Name: …", "الاسم: …"), not "Company name".
+_NAME_FIELD = re.compile(
+    r"^[ \t]*(?:name|your name|full name|ihr name|nom|votre nom|nombre|nome|naam|imię|namn|"
+    r"الاسم|اسم|نام)[ \t]*[:：][ \t]*(\S[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s|\n")
 
 
@@ -154,6 +160,12 @@ def form_topic(body: str, limit: int = 60) -> str:
     text = body[field.end() :].strip()
     first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
     return _shortened(first.rstrip(" .;:,"), limit)
+
+
+def form_name(body: str) -> str:
+    """The name a contact-form submission gives in its name field ("" when it has none)."""
+    found = _NAME_FIELD.search(body)
+    return _shortened(found.group(1), 80) if found is not None else ""
 
 
 def _shortened(text: str, limit: int) -> str:

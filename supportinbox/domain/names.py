@@ -76,6 +76,42 @@ _NOT_A_PERSON = frozenset(
     }
 )
 
+# Legal forms of companies ("Weber GmbH", "Rossi Design S.r.l."), compared without dots and
+# commas: a contact form that puts the company where the name goes names no person to greet.
+_COMPANY_FORMS = frozenset(
+    {
+        "ag",
+        "bv",
+        "corp",
+        "corporation",
+        "gbr",
+        "gmbh",
+        "inc",
+        "kft",
+        "kg",
+        "llc",
+        "llp",
+        "lda",
+        "ltd",
+        "ltda",
+        "limited",
+        "nv",
+        "ohg",
+        "oy",
+        "oyj",
+        "plc",
+        "pty",
+        "pvt",
+        "sa",
+        "sarl",
+        "sas",
+        "spa",
+        "srl",
+        "sro",
+        "ug",
+    }
+)
+
 _QUOTES = "\"'`«»“”„‘’"
 _TAG = re.compile(r"(?:^|(?<=\s))\[[^\[\]]*\](?=\s|$)")
 _JOINERS = frozenset("-'’.\u200c\u200d")
@@ -95,6 +131,14 @@ def _tidy_case(word: str) -> str:
     return word
 
 
+def _names_a_company(display_name: str) -> bool:
+    """Whether a name ends in a company's legal form ("Weber GmbH", "Acme, Inc.")."""
+    words = display_name.split()[1:]
+    return any(
+        w.lower().strip(_QUOTES + "()").replace(".", "").replace(",", "") in _COMPANY_FORMS for w in words
+    )
+
+
 def first_name(display_name: str | None, email: str | None = None, fallback: str = "there") -> str:
     """The first name in ``display_name``, else ``fallback``.
 
@@ -107,6 +151,8 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
     if not name or "@" in name or "[" in name or "]" in name:
         return fallback
     if email and name.lower() == email.lower():
+        return fallback
+    if _names_a_company(name):
         return fallback
     if name.count(",") == 1:
         # "Haddad, Lina" — the directory style puts the family name first.

@@ -21,7 +21,15 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.customer import NOBODY, Party, customer_of, form_topic, is_no_reply, own_addresses
+from supportinbox.domain.customer import (
+    NOBODY,
+    Party,
+    customer_of,
+    form_name,
+    form_topic,
+    is_no_reply,
+    own_addresses,
+)
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.names import first_name
 from supportinbox.domain.quoting import new_text
@@ -306,9 +314,16 @@ def template_variables(
     if party == NOBODY:
         party = Party(original.from_addr, "")
     name = header_text(party.name, limit=200).strip("\"'")
+    greeted = first_name(name, party.email, fallback_first_name)
+    if party.email != original.from_addr.lower() and greeted == fallback_first_name:
+        # A contact form that names the person only in its body (its headers give the
+        # company, or nothing): "Name: Jonas Weber" is whom the reply greets.
+        named = header_text(form_name(original.body_text or ""), limit=200)
+        if named_first := first_name(named, party.email, ""):
+            name, greeted = named, named_first
     return TemplateVariables(
         customer_name=name,
-        customer_first_name=first_name(name, party.email, fallback_first_name),
+        customer_first_name=greeted,
         customer_email=header_text(party.email, limit=254),
         subject=_subject_of(original, party),
         agent_name=agent_display(account.agent),

@@ -174,3 +174,49 @@ def test_a_reply_to_a_form_restates_the_customers_words_not_the_websites_subject
         body_text="Message: not a form, just a line.",
     )
     assert template_variables(mail, ACCOUNT, "c1").subject == "Export broken"
+
+
+@pytest.mark.parametrize(
+    ("from_name", "reply_to_name"),
+    [
+        ("Weber GmbH via Website", ""),  # the company in the relay's From name
+        ("Acme Website", "Weber GmbH"),  # the company in Reply-To
+        ("Acme Website", ""),  # no name in the headers at all
+    ],
+)
+def test_a_form_that_names_the_person_only_in_its_body_greets_the_person(
+    from_name: str, reply_to_name: str
+) -> None:
+    form = Original(
+        from_name=from_name,
+        from_addr="noreply@acme.test",
+        subject="New enquiry from the website",
+        reply_to=("jonas.weber@weber-gmbh.test",),
+        reply_to_name=reply_to_name,
+        body_text="Name: Jonas Weber\nCompany: Weber GmbH\n\nMessage:\nCan I change the billing address?",
+    )
+    values = template_variables(form, ACCOUNT, "c1")
+    assert (values.customer_first_name, values.customer_name) == ("Jonas", "Jonas Weber")
+
+
+def test_a_forms_name_field_never_overrides_a_person_in_the_headers_or_an_ordinary_sender() -> None:
+    form = Original(
+        from_name="Acme Website",
+        from_addr="noreply@acme.test",
+        subject="New message from the contact form",
+        reply_to=("lina@c.test",),
+        reply_to_name="Lina Haddad",
+        body_text="Name: Omar Farouk\nMessage: hello",
+    )
+    assert template_variables(form, ACCOUNT, "c1").customer_first_name == "Lina"
+    mail = Original(
+        from_name="Weber GmbH",
+        from_addr="info@weber-gmbh.test",
+        subject="Question",
+        body_text="Name: Jonas Weber\nWe have a question.",
+    )
+    values = template_variables(mail, ACCOUNT, "c1")
+    assert (values.customer_first_name, values.customer_name) == ("there", "Weber GmbH")
+    # A name field that names no person keeps the fallback.
+    unnamed = replace(form, reply_to_name="", body_text="Name: Weber GmbH\nMessage: hello")
+    assert template_variables(unnamed, ACCOUNT, "c1").customer_first_name == "there"

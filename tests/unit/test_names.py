@@ -62,6 +62,12 @@ def test_first_name_of_people(display: str, expected: str) -> None:
         "x",
         "Dr.",
         '"lina@customer.test"',
+        # A company where a contact form puts the name: not "Hi Weber," or "Hi Acme,".
+        "Weber GmbH",
+        "Rossi Design Srl",
+        "Rossi Design S.r.l.",
+        "Acme, Inc.",
+        "Nordlicht Consulting Ltd.",
     ],
 )
 def test_unsure_names_use_the_fallback(display: str | None) -> None:
