@@ -151,15 +151,23 @@ def form_topic(body: str, limit: int = 60) -> str:
     The mail's own subject ("New message from the contact form") is the website's, so a
     reply quoting it restates nothing.
     """
-    found = _TOPIC_FIELD.search(body)
-    if found is not None:
-        return _shortened(found.group(1), limit)
-    field = _MESSAGE_FIELD.search(body)
-    if field is None:
-        return ""
-    text = body[field.end() :].strip()
+    if subject := form_subject(body):
+        return _shortened(subject, limit)
+    text = form_message(body)
     first = _SENTENCE_END.split(text, maxsplit=1)[0] if text else ""
     return _shortened(first.rstrip(" .;:,"), limit)
+
+
+def form_subject(body: str) -> str:
+    """The form's own subject field ("Subject: Refund for March"), "" when it has none."""
+    found = _TOPIC_FIELD.search(body)
+    return found.group(1).strip() if found is not None else ""
+
+
+def form_message(body: str) -> str:
+    """What the customer typed into the form's message field, "" when it has none."""
+    field = _MESSAGE_FIELD.search(body)
+    return body[field.end() :].strip() if field is not None else ""
 
 
 def form_name(body: str) -> str:

@@ -32,6 +32,8 @@ from supportinbox.domain.customer import (
     NOBODY,
     Party,
     customer_of,
+    form_message,
+    form_subject,
     is_no_reply,
     own_addresses,
 )
@@ -113,6 +115,7 @@ class _Message:
     automated: Automated = PERSON
     bounce: Bounce | None = None  # what a bounce reports
     sent_to: tuple[str, ...] = ()  # whom a message of ours went to (To, then Cc; not ourselves)
+    relayed: bool = False  # sent for its customer by a contact form or a service
 
 
 _THREADED_FROM = (
@@ -269,6 +272,7 @@ def _details(
             sent_to=tuple(a for a in f"{row.to_addrs} {row.cc_addrs}".lower().split() if a not in own)
             if from_us
             else (),
+            relayed=bool(customer) and customer.email != from_addr,
         )
     return out
 
@@ -978,8 +982,13 @@ def _score_one(
     judged = scoring.read_report(report.subject, body.text)
     if judged.is_problem:
         subject = normalize_subject(report.subject)
+        text = body.text
+        if report.relayed:
+            # A contact form's subject is the website's ("New message from the contact
+            # form"), the same for everyone who uses it: what it is about is in its fields.
+            subject, text = form_subject(text), form_message(text) or text
         # The first sentence says what is wrong; details and sign-offs only add noise.
-        opening = first_sentence(body.text)
+        opening = first_sentence(text)
         lang = keywords.language_of(f"{subject} {body.text}", keywords.words(f"{subject} {body.text}"))
         candidates.append(
             incidents.IncidentCandidate(

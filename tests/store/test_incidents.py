@@ -18,7 +18,7 @@ from tests.conftest import write_config
 from tests.harness.mail import SSO_REPORTS
 from tests.harness.replies import run_cli
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
-from tests.store.factories import add_message
+from tests.store.factories import add_message, add_raw
 
 
 @pytest.fixture
@@ -117,3 +117,49 @@ def test_unknown_incident_is_one_line(
     result = run_cli(capsys, "incident", "show", "izzzzz")
     assert result.code == 8
     assert result.err.strip().count("\n") == 0 and "no incident" in result.err
+
+
+def _form(name: str, address: str, message: str, when: datetime, subject: str) -> bytes:
+    """A website's contact form: sent as noreply@ with the person in Reply-To and the body."""
+    return (
+        f"From: Acme Website <noreply@acme.test>\r\nTo: support@acme.test\r\n"
+        f"Reply-To: {address}\r\nSubject: {subject}\r\n"
+        f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+        f"Message-ID: <form-{address}>\r\n\r\n"
+        f"Name: {name}\r\nEmail: {address}\r\n\r\nMessage:\r\n{message}\r\n"
+    ).encode()
+
+
+def test_the_websites_subject_of_a_contact_form_is_no_shared_problem(
+    supportinbox_home: Path,
+) -> None:
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=load_config().account()[0])
+    problems = [
+        ("Lina Haddad", "lina@c.test", "I cannot log in since this morning, the page says error."),
+        ("Omar Farouk", "omar@c.test", "The invoice download is not working for me."),
+        ("Sofia Rossi", "sofia@c.test", "Exporting my project fails with an error."),
+    ]
+    for i, (name, address, message) in enumerate(problems):
+        subject = "New message from the contact form"
+        add_raw(db, _form(name, address, message, now - timedelta(minutes=50 - 20 * i), subject))
+    _refresh(db, now)
+    # Three people using the form for three problems: not "3 customers report 'contact form'".
+    assert incident_store.list_incidents(db) == []
+    # Three people reporting one problem through it are an incident named by their words.
+    for i, (name, address) in enumerate([("Aiko Sato", "aiko@c.test"), ("Tom Beck", "tom@c.test")]):
+        message = "The PDF export is not working since this morning."
+        add_raw(
+            db, _form(name, address, message, now - timedelta(minutes=10 - 5 * i), f"Contact form: {name}")
+        )
+    add_raw(
+        db,
+        _form("Lina Haddad", "lina2@c.test", "PDF export not working, please help.", now, "Contact form"),
+    )
+    _refresh(db, now + timedelta(minutes=1))
+    (incident,) = incident_store.list_incidents(db)
+    assert (
+        incident.customers == 3 and "pdf" in incident.title.lower() and "form" not in incident.title.lower()
+    )
+    db.close()
