@@ -527,7 +527,9 @@ class SupportInboxApp(App[None]):
         else:
             from supportinbox import paths
 
-            self.log.error(repr(error))
+            # Into the log file the modal names (Textual's own log reaches only its console).
+            trace = (type(error), error, error.__traceback__) if error is not None else None
+            _log.error("internal error: %r", error, exc_info=trace)
             self.push_screen(
                 ErrorModal(
                     "Internal error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,22 @@ async def test_an_attachment_download_cut_by_the_network(supportinbox_home: Path
             assert title == "Connection failed", (title, body)
             assert "Internal error" not in body and "IMAP server" in body, body
             assert "cut s2c" in proxy.stats.trips
+
+
+@pilot_test
+async def test_an_internal_error_is_in_the_log_file_the_modal_names(caplog: pytest.LogCaptureFixture) -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        try:
+            raise ImportError("cannot import name 'form_subject'")
+        except ImportError as exc:
+            error = exc
+        with caplog.at_level(logging.ERROR, logger="supportinbox"):
+            app.show_error(error)
+            await pilot.pause()
+        title, body = _modal(app)
+        assert title == "Internal error" and "Details are in" in body
+        (record,) = [r for r in caplog.records if r.name.startswith("supportinbox")]
+        assert record.exc_info is not None and record.exc_info[1] is error
+        assert "cannot import name 'form_subject'" in caplog.text and "Traceback" in caplog.text
