@@ -145,6 +145,15 @@ def can_ask() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
+def require_editor(instead: str) -> None:
+    """Refuse, in one line, to open $EDITOR without a terminal: it would draw its screen into
+    a pipe and fail ("sensible-editor: Editing failed"). ``instead`` says what works there."""
+    if not can_ask():
+        from supportinbox.errors import NoTerminal
+
+        raise NoTerminal(f"no terminal for $EDITOR; {instead}")
+
+
 def setup_logging(debug: bool) -> None:
     """Log to the state folder (0600, addresses left out); with --debug also to stderr, in full."""
     import logging

@@ -10,7 +10,7 @@ import click
 
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
-from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
+from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
@@ -302,6 +302,11 @@ def reply(
             "waits in the outbox until you send it anyway (or add --force)",
             err=True,
         )
+    if edit:
+        # Before the confirmation's "add --yes", which would lead straight to this.
+        require_editor(
+            "write the reply from a template with -t NAME" if template_name is None else "drop --edit"
+        )
     earlier = drafts.earlier_reply(db, account, draft.conversation_id) if send and not again else None
     if send and (earlier is not None or not yes) and not can_ask():
         # Refused before the editor opens: nothing written is lost.
@@ -575,8 +580,7 @@ def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
         with click.open_file(body_file, encoding="utf-8") as handle:
             body = str(handle.read())
     else:
-        if not can_ask():
-            raise NoTerminal("no terminal for $EDITOR; give the text with --body-file")
+        require_editor("give the text with --body-file")
         edited = click.edit(draft.body, extension=".txt")
         if edited is None or edited.strip() == draft.body.strip():
             click.echo(f"unchanged: reply #{outbox_id} stays in the outbox as it was")

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from supportinbox.app import team_actions
-from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.app import CliContext, cli, pass_ctx, require_editor
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
@@ -113,6 +113,7 @@ _NOTE_TEMPLATE = (
 def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
     """Add an internal note (never sent to the customer); without TEXT, opens $EDITOR."""
     if text is None:
+        require_editor("give the note as TEXT: supportinbox note ID 'what happened'")
         edited = click.edit(_NOTE_TEMPLATE.format(cid=one_line(conversation_id, limit=40)))
         if edited is None:
             raise UserError("no note written: nothing saved")

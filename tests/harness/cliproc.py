@@ -53,16 +53,37 @@ def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-    """Run ``supportinbox ARGS``; a hang past ``timeout`` fails the test (the process is killed)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supportinbox", *args],
-        env=cli_env(home, env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def run_cli(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60, terminal: bool = False
+) -> Run:
+    """Run ``supportinbox ARGS``; a hang past ``timeout`` fails the test (the process is killed).
+
+    ``terminal``: stdin is a terminal (a pseudo-terminal nobody types on), as for a person
+    running it; otherwise it is empty and no terminal, as under cron.
+    """
+    stdin: int = subprocess.DEVNULL
+    if terminal:
+        keyboard, stdin = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "supportinbox", *args],
+            env=cli_env(home, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=stdin,
+            start_new_session=True,
+        )
+    finally:
+        if terminal:
+            os.close(stdin)
+    try:
+        return _finish(proc, args, timeout)
+    finally:
+        if terminal:
+            os.close(keyboard)
+
+
+def _finish(proc: subprocess.Popen[bytes], args: tuple[str, ...], timeout: float) -> Run:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -147,6 +147,7 @@ def test_hostile_template_quote_and_edit_reach_the_wire_as_plain_lines(
         "--send",
         "--yes",
         env={"EDITOR": f"{sys.executable} {editor}", "VISUAL": ""},
+        terminal=True,  # an editor opens on a terminal only
     )
     assert run.returncode == 0, run.describe()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from supportinbox.store import outbox as store
 from supportinbox.team.collision import send_checks
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import client, make_message
-from tests.harness.replies import run_cli, setup_account
+from tests.harness.replies import TerminalInput, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 
 pytestmark = [pytest.mark.server, pytest.mark.both_servers]
@@ -262,6 +263,7 @@ def test_a_blank_reply_opens_the_editor_on_whom_it_answers_and_sends_only_what_w
     seen = tmp_path / "seen.txt"
     # The "editor" keeps what it was given, then writes the reply above it (and a # line of its own).
     monkeypatch.setenv("EDITOR", f'sh -c \'cp "$0" {seen}; sed -i -e "1i Hello Reza,\\n#mine\\nDone." "$0"\'')
+    monkeypatch.setattr(sys, "stdin", TerminalInput(""))  # an editor opens on a terminal only
     sent = run_cli(capsys, "reply", conversation, "--send", "-y")
     assert sent.code == 0, sent.err
     shown = seen.read_text(encoding="utf-8")

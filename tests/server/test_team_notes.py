@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -15,6 +16,7 @@ from supportinbox.team.notes import build_note
 from supportinbox.team.store import ConversationRef
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
+from tests.harness.replies import TerminalInput
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
 
@@ -122,6 +124,7 @@ def test_note_from_the_editor(
     cid = alice.conversation_of(MID)
     # The "editor" prepends a line to the file it is given; the template's comments are dropped.
     monkeypatch.setenv("EDITOR", "sed -i -e '1i written in the editor'")
+    monkeypatch.setattr(sys, "stdin", TerminalInput(""))  # an editor opens on a terminal only
     done = alice.cli(capsys, "note", cid)
     assert done.code == 0, done.err
     assert [n.body for n in get_conversation(alice.db, cid).notes] == ["written in the editor"]

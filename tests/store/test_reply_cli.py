@@ -83,6 +83,7 @@ def test_edit_opens_a_private_file_and_uses_the_result(
         )
     )
     monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    monkeypatch.setattr(sys, "stdin", TerminalInput(""))  # an editor opens on a terminal only
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--edit")
     assert result.code == 0, result.err
     assert "Dear Lina," in result.out and "Hi Lina," not in result.out
@@ -99,6 +100,7 @@ def test_edit_to_empty_aborts(
     editor = tmp_path / "empty.py"
     editor.write_text("import sys\nopen(sys.argv[1], 'w').write('\\n\\n')\n")
     monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    monkeypatch.setattr(sys, "stdin", TerminalInput(""))
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--edit", "--send", "--yes")
     assert result.code == 1
     assert result.err == "supportinbox: the reply is empty: nothing was queued or sent\n"

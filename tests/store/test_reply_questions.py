@@ -69,6 +69,35 @@ def test_without_a_terminal_send_refuses_in_one_line_and_names_yes(
     assert store.list_rows(db.conn) == []
 
 
+@pytest.mark.parametrize(
+    ("args", "instead"),
+    [
+        (("reply", "{id}"), "-t NAME"),  # a blank reply is written in $EDITOR
+        (("reply", "{id}", "--yes"), "-t NAME"),  # what "add --yes" used to lead to
+        (("reply", "{id}", "-t", "login-help", "--edit"), "drop --edit"),
+        (("note", "{id}"), "give the note as TEXT"),
+    ],
+)
+def test_without_a_terminal_no_editor_is_opened_and_the_line_says_what_works(
+    args: tuple[str, ...],
+    instead: str,
+    cached: tuple[Database, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db, conversation = cached
+
+    def no_editor(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("an editor was opened without a terminal")
+
+    monkeypatch.setattr("click.edit", no_editor)
+    result = run_cli(capsys, *(a.format(id=conversation) for a in args))
+    assert result.code == NO_TERMINAL, result
+    assert result.err.startswith("supportinbox: no terminal for $EDITOR; ") and instead in result.err
+    assert result.err.count("\n") == 1 and result.out == ""
+    assert store.list_rows(db.conn) == []
+
+
 def test_cache_rebuild_without_a_terminal_refuses_too(
     cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -197,5 +226,6 @@ def test_a_blank_reply_without_a_terminal_is_refused_before_the_editor_opens(
     db, conversation = cached
     monkeypatch.setenv("VISUAL", _editor(tmp_path, "lost words"))
     result = run_cli(capsys, "reply", conversation)
-    assert result.code == NO_TERMINAL and "add --yes" in result.err
+    # Not "add --yes": with it the editor would open on a pipe all the same.
+    assert result.code == NO_TERMINAL and "-t NAME" in result.err and "--yes" not in result.err
     assert not (tmp_path / "ran").exists() and store.list_rows(db.conn) == []
