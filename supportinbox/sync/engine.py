@@ -33,7 +33,7 @@ from imapclient import exceptions as imap_errors
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc
-from supportinbox.errors import ConnectionFailed
+from supportinbox.errors import ConnectionFailed, NotFound
 from supportinbox.faults import crash_point
 from supportinbox.mail.fetcher import ByteCounter, Fetcher, answer_broke
 from supportinbox.mail.imap import (
@@ -254,11 +254,12 @@ class SyncEngine:
             imap.enable("QRESYNC")
         elif self._condstore:
             imap.enable("CONDSTORE")
+        chosen = self._chosen(roles.by_role())  # a folder that is not synced is said before any change
         result.pending_done, result.pending_failed = flush_pending(imap, self.db)
         for hook in self.hooks:
             hook.before(imap, self.db, roles)
         for role, name in roles.by_role().items():
-            if self.only is not None and name not in self.only and role not in self.only:
+            if role not in chosen:
                 continue
             folder = self._sync_folder(self._current(), name, role)
             result.folders.append(folder)
@@ -266,6 +267,22 @@ class SyncEngine:
         for hook in self.hooks:
             hook.after(self._current(), self.db, roles)
         return result
+
+    def _chosen(self, synced: dict[str, str]) -> set[str]:
+        """The roles to sync: every one, or those ``folders`` names by role (any case) or name.
+
+        Raises :class:`NotFound` naming the folders there are for a name that is neither.
+        """
+        if self.only is None:
+            return set(synced)
+        chosen: set[str] = set()
+        for wanted in sorted(self.only):
+            role = next((r for r, name in synced.items() if wanted.lower() == r or wanted == name), None)
+            if role is None:
+                there = ", ".join(f"{r} ({one_line(name, limit=60)})" for r, name in synced.items())
+                raise NotFound(f"folder {one_line(wanted, limit=60)!r} is not one that is synced: {there}")
+            chosen.add(role)
+        return chosen
 
     def _current(self) -> IMAPClient:
         assert self._imap is not None, "only while run() is connected"

@@ -137,6 +137,20 @@ def test_sync_of_one_folder(dovecot: Dovecot, supportinbox_home: Path) -> None:
     assert result.returncode == 0 and "(Junk 1 new)" in result.stdout
 
 
+def test_sync_of_a_folder_it_does_not_sync_says_which_it_does(
+    dovecot: Dovecot, supportinbox_home: Path
+) -> None:
+    append(dovecot, [make_message()])
+    write_config(supportinbox_home, account_toml(dovecot))
+    typo = _run("sync", "--folder", "Inbx")
+    assert typo.returncode == 8 and typo.stdout == "", typo
+    assert typo.stderr.startswith("supportinbox: ") and typo.stderr.count("\n") == 1, typo.stderr
+    assert "'Inbx'" in typo.stderr and "inbox (INBOX)" in typo.stderr and "Traceback" not in typo.stderr
+    # A role is a role however it is written; the server's own name works too.
+    assert "(INBOX 1 new)" in _run("sync", "--folder", "Inbox").stdout
+    assert _run("sync", "--folder", "INBOX").returncode == 0
+
+
 @pytest.mark.parametrize(
     ("change", "code", "needle"),
     [
