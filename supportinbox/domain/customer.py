@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.names import first_name
 
 # Local parts of addresses that send for someone else or for no one (compared without
 # separators: "no-reply", "no_reply" and "noreply" alike).
@@ -168,6 +169,28 @@ def form_message(body: str) -> str:
     """What the customer typed into the form's message field, "" when it has none."""
     field = _MESSAGE_FIELD.search(body)
     return body[field.end() :].strip() if field is not None else ""
+
+
+def named_by_form(party: Party, from_addr: str, body: str) -> Party:
+    """``party`` named by its contact form's ``Name:`` field where its headers name no person.
+
+    A form that puts the company where the name goes ("Weber GmbH via Website", Reply-To
+    "Rossi Design Srl") or no name at all still says in its body who wrote: the queue shows
+    that person and a reply greets them. Mail the customer sent themselves keeps its name.
+    """
+    if not party or party.email == from_addr.strip().lower() or first_name(party.name, party.email, ""):
+        return party
+    named = form_name(body)
+    return Party(party.email, named) if first_name(named, party.email, "") else party
+
+
+def needs_form_name(party: Party, from_addr: str) -> bool:
+    """Whether :func:`named_by_form` would read the body: relayed mail naming no person."""
+    return (
+        bool(party)
+        and party.email != from_addr.strip().lower()
+        and not first_name(party.name, party.email, "")
+    )
 
 
 def form_name(body: str) -> str:

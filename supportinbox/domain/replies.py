@@ -25,9 +25,9 @@ from supportinbox.domain.customer import (
     NOBODY,
     Party,
     customer_of,
-    form_name,
     form_topic,
     is_no_reply,
+    named_by_form,
     own_addresses,
 )
 from supportinbox.domain.message import AGENT_HEADER
@@ -310,20 +310,13 @@ def template_variables(
     ``customer`` is the person the message stands for: for a contact form, the Reply-To
     person, never the form ("Hi Acme").
     """
-    party = original.customer(own_addresses(account))
+    party = named_by_form(original.customer(own_addresses(account)), original.from_addr, original.body_text)
     if party == NOBODY:
         party = Party(original.from_addr, "")
     name = header_text(party.name, limit=200).strip("\"'")
-    greeted = first_name(name, party.email, fallback_first_name)
-    if party.email != original.from_addr.lower() and greeted == fallback_first_name:
-        # A contact form that names the person only in its body (its headers give the
-        # company, or nothing): "Name: Jonas Weber" is whom the reply greets.
-        named = header_text(form_name(original.body_text or ""), limit=200)
-        if named_first := first_name(named, party.email, ""):
-            name, greeted = named, named_first
     return TemplateVariables(
         customer_name=name,
-        customer_first_name=greeted,
+        customer_first_name=first_name(name, party.email, fallback_first_name),
         customer_email=header_text(party.email, limit=254),
         subject=_subject_of(original, party),
         agent_name=agent_display(account.agent),

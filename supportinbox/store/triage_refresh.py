@@ -35,6 +35,8 @@ from supportinbox.domain.customer import (
     form_message,
     form_subject,
     is_no_reply,
+    named_by_form,
+    needs_form_name,
     own_addresses,
 )
 from supportinbox.domain.followups import FollowUp
@@ -238,6 +240,10 @@ def _rows_by_id(
         yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", (*params, *chunk))
 
 
+# The start of a contact form's body, where its fields are.
+_FORM_BODY = "SELECT substr(body_text, 1, 2000) FROM messages WHERE id = ?"
+
+
 def _details(
     conn: sqlite3.Connection, account: AccountConfig, mine: OurMail, rowids: Sequence[int]
 ) -> dict[int, _Message]:
@@ -253,6 +259,9 @@ def _details(
         flags = str(row.flags).split()
         from_us = mine.is_ours(row.role, int(row.id))
         customer = _party(from_us, row.from_name, from_addr, row.reply_to_name, row.reply_to, own)
+        if needs_form_name(customer, from_addr):  # a contact form naming no person in its headers
+            (body,) = conn.execute(_FORM_BODY, (int(row.id),)).fetchone()
+            customer = named_by_form(customer, from_addr, str(body or ""))
         out[int(row.id)] = _Message(
             rowid=int(row.id),
             from_us=from_us,

@@ -675,3 +675,27 @@ def test_automated_mail_is_never_urgent_nor_an_incident(db: Database) -> None:
     assert {r.band for r in rows} == {sla.BAND_IDLE}  # no one waits: below every open conversation
     assert all(r.incident_id is None for r in rows)
     assert all(len(r.reasons) == 1 and r.reasons[0].startswith("automated: ") for r in rows)
+
+
+def test_a_contact_form_naming_a_company_is_listed_by_the_person_its_name_field_gives(db: Database) -> None:
+    def form(from_name: str, reply_to: str, mid: str) -> bytes:
+        return (
+            f"From: {from_name} <noreply@acme.test>\r\nTo: support@acme.test\r\nReply-To: {reply_to}\r\n"
+            f"Subject: New enquiry from the website\r\nDate: Fri, 20 Nov 2026 11:00:00 +0000\r\n"
+            f"Message-ID: <{mid}@acme.test>\r\n\r\n"
+            "Name: Jonas Weber\r\nCompany: Weber GmbH\r\n\r\nMessage:\r\nCan I change my address?\r\n"
+        ).encode()
+
+    add_raw(db, form("Weber GmbH via Website", "jonas@weber.test", "f1"))  # the company in From
+    add_raw(db, form("Acme Website", "Weber GmbH <sales@weber.test>", "f2"))  # the company in Reply-To
+    add_raw(db, form("Acme Website", "Lina Haddad <lina@c.test>", "f3"))  # a person: kept
+    # Mail a company sends itself keeps its name, whatever its body says.
+    add_message(db, sender="info@weber.test", name="Weber GmbH", body="Name: Jonas Weber\nHello")
+    refresh(db)
+    names = {row.customer_email: row.customer_name for row in cv.list_queue(db, now=NOW)}
+    assert names == {
+        "jonas@weber.test": "Jonas Weber",
+        "sales@weber.test": "Jonas Weber",
+        "lina@c.test": "Lina Haddad",
+        "info@weber.test": "Weber GmbH",
+    }
