@@ -193,6 +193,16 @@ def _language_variant(obj: CliContext, db: Database, conversation: str, name: st
             f"--lang {own} for {name}",
             err=True,
         )
+    elif found is not None and found.language != own.split("-")[0]:
+        # As the app's picker says it: a Persian customer, English, Arabic and German variants.
+        codes = sorted(
+            code for n in available if (v := languages.split_variant(n))[0] == base and (code := v[1])
+        )
+        click.echo(
+            f"template {name}: the customer writes {variants.language_name(found.language)}, no variant "
+            f"in it; the variants there are: {', '.join(f'--lang {code}' for code in codes)}",
+            err=True,
+        )
     return chosen
 
 

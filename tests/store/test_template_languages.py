@@ -75,3 +75,30 @@ def test_lang_overrides_and_names_the_variants_there_are(
     assert "acknowledge-investigating.ar, acknowledge-investigating.de" in missing.err
     none = run_cli(capsys, "reply", german, "--template", "login-help")
     assert none.code == 0 and "Hi Greta," in none.out  # no German variant: the base, silently
+
+
+def test_a_customer_in_a_language_without_a_variant_is_told_on_stderr(
+    cached: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _, _ = cached
+    add_message(
+        db,
+        message_id="<fa@customer.test>",
+        sender="maryam@example.ir",
+        name="مریم احمدی",
+        subject="مشکل در پرداخت",
+        body="سلام،\nپرداخت من انجام شد ولی اشتراک من فعال نشده است. لطفا بررسی کنید.\nممنون",
+        when=NOW,
+    )
+    config = load_config()
+    refresh_conversations(db, config, config.account()[1], now=NOW)
+    (persian,) = db.conn.execute(
+        "SELECT conversation_id FROM messages WHERE message_id = '<fa@customer.test>'"
+    ).fetchone()
+    result = run_cli(capsys, "reply", str(persian), "--template", "acknowledge-investigating")
+    assert result.code == 0, result.err
+    assert "Hi مریم," in result.out  # the base template, as before
+    assert result.err == (
+        "template acknowledge-investigating: the customer writes فارسی (fa), no variant in it; "
+        "the variants there are: --lang ar, --lang de\n"
+    )
