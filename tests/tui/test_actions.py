@@ -270,3 +270,21 @@ async def test_search_owner_me_lists_the_conversations_one_holds() -> None:
         rows = queue(app)._rows
         assert target.id in {r.id for r in rows}
         assert {r.assigned_to for r in rows} == {"alex"}  # the demo's others hold theirs
+
+
+@pilot_test
+async def test_a_conversation_key_on_an_incident_row_says_what_the_row_is() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        assert table.current is not None and table.current.subject.startswith("▸ incident:")
+        open_before = table.total
+        for key in ("c", "z", "p"):
+            await pilot.press(key)
+            await settle(pilot)
+            # Nothing changed, nothing opened, and the toast says why and what works.
+            assert queue(app).total == open_before and not isinstance(app.screen, SnoozeModal)
+            said = [str(n.message) for n in app._notifications]
+            assert said and "This row is an incident" in said[-1] and "⏎ unfolds it" in said[-1]
+            app.clear_notifications()

@@ -98,8 +98,15 @@ class ConversationActions(AppScreen):
     def _target(self) -> ConversationSummary | None:
         summary = self.current_summary()
         if summary is None:
-            self.app.bell()
+            if why := self.no_target_reason():
+                self.app.notify(why, markup=False)
+            else:
+                self.app.bell()
         return summary
+
+    def no_target_reason(self) -> str:
+        """Why the cursor's row takes no conversation key, in words ("" to only ring the bell)."""
+        return ""
 
     def action_set_status(self, status: str) -> None:
         summary = self._target()

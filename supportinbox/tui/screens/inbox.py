@@ -245,6 +245,15 @@ class InboxScreen(ConversationActions):
             return None  # an incident's own row: status keys act on conversations only
         return current
 
+    def no_target_reason(self) -> str:
+        if self._current_incident() is None:
+            return ""
+        app = self.inbox_app
+        return (
+            f"This row is an incident, not a conversation: {app.key_for('open', 'enter')} unfolds it "
+            f"and the keys act on each of its conversations; {app.key_for('reply', 'r')} answers them all."
+        )
+
     def _current_incident(self) -> tuple[str, tuple[str, ...]] | None:
         """The incident under the cursor (its id and conversations), if the row is one."""
         if self._view == "junk" or self._folding is None:
