@@ -99,6 +99,14 @@ def login(obj: CliContext) -> None:
             "so there is no password to store"
         )
         return
+    if account.password_command:
+        # It comes first (see credentials.get_password): a password stored now would never be used.
+        click.echo(
+            f"account {name!r} takes its password from password_command, which comes before the "
+            "keyring: nothing stored. Change the command to change the password, or remove it "
+            f"from [accounts.{name}] to use the system keyring"
+        )
+        return
     from supportinbox.mail import credentials
 
     credentials.check_keyring(name)  # before asking: a password typed for nothing is a bad start

@@ -67,14 +67,26 @@ def test_a_missing_password_program_says_so(dovecot: Dovecot, supportinbox_home:
     assert "exit code 127" in run.stderr and "not found" in run.stderr
 
 
+def _without_password_command(text: str) -> str:
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("password_command"))
+
+
 def test_login_without_a_keyring_refuses_before_asking_and_prints_no_warning(supportinbox_home: Path) -> None:
-    write_config(supportinbox_home, config_text(imap_port=free_port()))
+    write_config(supportinbox_home, _without_password_command(config_text(imap_port=free_port())))
     run = run_cli(supportinbox_home, "login")  # stdin is closed: asking would read nothing
     assert run.returncode == CREDENTIALS_EXIT, run.describe()
     assert_one_clear_line(run)
     assert "no system keyring" in run.stderr and "password_command" in run.stderr
     assert "Password for" not in run.stdout + run.stderr
     assert "Warning" not in run.stderr
+
+
+def test_login_with_a_password_command_stores_nothing_and_says_why(supportinbox_home: Path) -> None:
+    write_config(supportinbox_home, config_text(imap_port=free_port()))
+    run = run_cli(supportinbox_home, "login")  # asking would read nothing: stdin is closed
+    assert run.returncode == 0 and run.stderr == "", run.describe()
+    assert "takes its password from password_command" in run.stdout and "nothing stored" in run.stdout
+    assert "Password for" not in run.stdout and "secret" not in run.stdout  # the command is not shown
 
 
 class _PreauthServer:
