@@ -14,9 +14,11 @@ import click
 from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
+from supportinbox.domain import languages, templates
+from supportinbox.domain.languages import Detected
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.errors import UserError
-from supportinbox.mail import drafts
+from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.store import conversations as store
 from supportinbox.store import incidents as incident_store
@@ -120,8 +122,9 @@ def incident_reply(
 ) -> None:
     """Answer every waiting customer of an incident with one template.
 
-    Each customer gets their own reply (their name, their thread, their quote), each goes
-    through the outbox and is flagged answered on its own, exactly as 'reply' does.
+    Each customer gets their own reply (their name, their language where the template has a
+    variant in it, their thread, their quote), each goes through the outbox and is flagged
+    answered on its own, exactly as 'reply' does.
     """
     if force and not send:
         raise UserError("--force only goes with --send")
@@ -149,13 +152,15 @@ def incident_reply(
             f"incident {incident.id}: nobody is waiting for an answer (each was answered since they "
             "last wrote, or our reply waits in 'supportinbox outbox'; 'reply ID' answers one again)"
         )
+    available = [t.name for t in templates.scan_templates().templates]
+    chosen = variants.variant_for_each(db, config, [m.id for m in waiting], template_name, available)
     prepared = []
     for member in waiting:
-        draft = drafts.prepare_draft(db, config, account, member.id, template_name)
+        draft = drafts.prepare_draft(db, config, account, member.id, chosen[member.id][0])
         prepared.append((draft, drafts.draft_message(draft, config, account)))
     if not send or not yes:
         for draft, msg in prepared:
-            click.echo(f"── {draft.conversation_id}")
+            click.echo(f"── {draft.conversation_id}{_in_language(chosen[draft.conversation_id])}")
             _show_draft(msg, draft.body)
             click.echo("")
     if not send:
@@ -170,6 +175,14 @@ def incident_reply(
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")
     _report(outbox_use.send(ctx, ids=ids, anyway=force, force=True))
+
+
+def _in_language(chosen: tuple[str, Detected | None]) -> str:
+    """`` (acknowledge.de: the customer writes Deutsch (de))`` beside a draft in a variant."""
+    variant, found = chosen
+    if found is None or languages.split_variant(variant)[1] is None:
+        return ""
+    return f" ({one_line(variant)}: the customer writes {variants.language_name(found.language)})"
 
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:

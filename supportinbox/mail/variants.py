@@ -1,7 +1,7 @@
 """Which language variant of a template answers this conversation's customer.
 
-The one home of the choice for ``reply`` and the TUI's template picker (the rule itself:
-:mod:`supportinbox.domain.languages`).
+The one home of the choice for ``reply``, the TUI's template picker and an incident's
+replies (the rule itself: :mod:`supportinbox.domain.languages`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,19 @@ def variant_for(
     return languages.choose_variant(
         name, available, customer_texts(db, conversation_id), own_language=config.replies.language
     )
+
+
+def variant_for_each(
+    db: Database, config: Config, conversation_ids: Sequence[str], name: str, available: Sequence[str]
+) -> dict[str, tuple[str, Detected | None]]:
+    """For each conversation, the variant of ``name`` in its customer's language.
+
+    One template answering several customers at once (an incident) still answers each in
+    their own language where a variant exists; a variant asked for by name goes to everyone.
+    """
+    if languages.split_variant(name)[1] is not None:
+        return {cid: (name, None) for cid in conversation_ids}
+    return {cid: variant_for(db, config, cid, name, available) for cid in conversation_ids}
 
 
 def language_name(code: str) -> str:

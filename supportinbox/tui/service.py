@@ -636,13 +636,19 @@ class InboxService:
         """Answer every conversation with ``template``, each its own reply; what went wrong, if anything.
 
         Each reply is prepared, queued and delivered exactly like a single one: its own
-        greeting, thread and quote, its own outbox entry and \\Answered flag. A failure stays
-        in the outbox (see the Outbox view) and is reported; the others still go.
+        greeting, language (the template's variant in it, if any), thread and quote, its own
+        outbox entry and \\Answered flag. A failure stays in the outbox (see the Outbox view)
+        and is reported; the others still go.
         """
         problems: list[str] = []
+        scanned = {t.name: t for t in self.template_scan().templates}
+        with self.writer() as db:
+            chosen = variants.variant_for_each(
+                db, self.config, conversation_ids, template.name, list(scanned)
+            )
         for conversation_id in conversation_ids:
             try:
-                draft = self.draft(conversation_id, template)
+                draft = self.draft(conversation_id, scanned.get(chosen[conversation_id][0], template))
                 result = self.deliver(self.queue(draft, draft.body))
             except UserError as exc:
                 problems.append(f"{conversation_id}: {exc.message}")

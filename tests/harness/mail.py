@@ -103,3 +103,15 @@ def sso_outage(now: datetime) -> list[EmailMessage]:
         )
         for i, (name, address, subject, body) in enumerate(SSO_REPORTS)
     ]
+
+
+def sso_report_in_german(now: datetime) -> bytes:
+    """A fourth report of :func:`sso_outage`, in German (``<inc-de@c.test>``, 20 minutes old)."""
+    return make_message(
+        sender="Greta Vogel <greta@vogel-werk.test>",
+        subject="Fehler beim SSO-Login",
+        body="Guten Tag, der SSO-Login funktioniert seit heute morgen nicht mehr. Wir kommen nicht "
+        "mehr in unser Konto.",
+        message_id="<inc-de@c.test>",
+        date=now - timedelta(minutes=20),
+    )

@@ -12,7 +12,7 @@ from supportinbox.app import team_actions
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.outbox import OutboxStatus
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import SSO_REPORTS, client, sso_outage
+from tests.harness.mail import SSO_REPORTS, client, sso_outage, sso_report_in_german
 from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import make_team
@@ -57,6 +57,31 @@ def test_each_customer_of_an_incident_gets_their_own_reply_once(
     )
     assert again.code != 0 and "nobody is waiting" in again.err, again
     assert len(smtp_server.received) == 3
+
+
+def test_each_customer_of_an_incident_is_answered_in_their_own_language(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    extra = "\n[replies]\nundo_seconds_cli = 0\n"
+    mails = [*sso_outage(now), sso_report_in_german(now)]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, mails, extra=extra)
+    greta = setup.conversation_of("<inc-de@c.test>")
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    assert incident["customers"] == 4, incident
+    reply = ("incident", "reply", incident["id"], "-t", "acknowledge-investigating")
+    drafts = run_cli(capsys, *reply)
+    assert f"── {greta} (acknowledge-investigating.de: the customer writes Deutsch (de))" in drafts.out
+    sent = run_cli(capsys, *reply, "--send", "-y")
+    assert sent.code == 0, sent.err
+    bodies = {
+        r.rcpt_tos[0]: r.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        for r in smtp_server.received
+    }
+    assert len(bodies) == 4
+    assert bodies["greta@vogel-werk.test"].startswith("Hallo Greta,"), bodies
+    for name, address, _, _ in SSO_REPORTS:
+        assert bodies[address].startswith(f"Hi {name.split()[0]},"), bodies
 
 
 def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(

@@ -308,6 +308,8 @@ class TemplatePickerScreen(AppScreen):
         """``\nDeutsch (de), the customer's language · Ctrl+L: another language``; "" without variants."""
         if base is BLANK or len(self._variants(base.name)) < 2:
             return ""
+        if self.incident:
+            return "\nEach customer gets the variant in their language · Ctrl+L: preview another"
         code = split_variant(shown.name)[1] or self.inbox_app.service.config.replies.language
         found = self._detected
         detected = found is not None and code.split("-")[0] == found.language
@@ -357,7 +359,7 @@ class TemplatePickerScreen(AppScreen):
             for cid in self.incident
             if (holder := service.teammate_holding(cid)) is not None
         ]
-        detail = "Each gets their own reply: their name, their thread, their quote."
+        detail = "Each gets their own reply: their name, their language, their thread, their quote."
         for summary, holder in held:
             customer = one_line(summary.customer_name or summary.customer_email, limit=40)
             detail += f"\n{one_line(holder, limit=30)} holds {customer}'s: that reply waits in the outbox."
