@@ -198,7 +198,7 @@ class TeamSyncHook:
 
     def _server_states(self, db: Database, server: TeamServer, imap: IMAPClient) -> dict[str, Resolution]:
         if server.mode == FOLDER:
-            statefolder.sync_log(imap, db)
+            statefolder.sync_log(imap, db, self.account)
             reported = int(db.get_meta(_META_REPORTED) or 0)
             states = {}
             for cid, entries in statefolder.log_entries(db.conn).items():

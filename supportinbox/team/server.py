@@ -181,7 +181,7 @@ class KeywordServer:
 
     def refresh_log(self, *, create: bool = False) -> None:
         """Read new registry entries and details from the state folder (may change the selected folder)."""
-        statefolder.sync_log(self.imap, self.db, create=create)
+        statefolder.sync_log(self.imap, self.db, self.account, create=create)
 
     def agents(self) -> dict[int, str]:
         """The team slots as last read: slot -> agent."""
@@ -423,7 +423,7 @@ class FolderServer:
         self.inbox = inbox
 
     def read(self, ref: ConversationRef) -> Resolution:
-        statefolder.sync_log(self.imap, self.db)
+        statefolder.sync_log(self.imap, self.db, self.account)
         entries = statefolder.log_entries(self.db.conn, ref.id).get(ref.id, [])
         return statefolder.resolve_log(entries)[0]
 
@@ -439,7 +439,7 @@ class FolderServer:
         return self.read(ref)
 
     def write(self, ref: ConversationRef, change: Change, agent: str) -> WriteResult:
-        statefolder.sync_log(self.imap, self.db, create=True)
+        statefolder.sync_log(self.imap, self.db, self.account, create=True)
         entries = statefolder.log_entries(self.db.conn, ref.id).get(ref.id, [])
         before = statefolder.resolve_log(entries)[0]
         _check_holder(change, before, ref.id)
@@ -448,7 +448,7 @@ class FolderServer:
             return WriteResult(before, before, False)
         at = change.status_time(before)
         statefolder.append_state(self.imap, self.account, agent, ref.id, target, before.modseq or 0, at)
-        statefolder.sync_log(self.imap, self.db)
+        statefolder.sync_log(self.imap, self.db, self.account)
         entries = statefolder.log_entries(self.db.conn, ref.id).get(ref.id, [])
         after = statefolder.resolve_log(entries)[0]
         if change.sets_claim and change.assigned_to and after.state.assigned_to != change.assigned_to:

@@ -425,16 +425,20 @@ def exchange(
     uploaded = upload(imap, db, account)
     if uploaded:
         log.info("shared %d %s", uploaded, what)
-    if not sync_log(imap, db, create=False):
+    if not sync_log(imap, db, account, create=False):
         return [], []
     return take(db, account.agent)
 
 
-def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
+def sync_log(imap: IMAPClient, db: Database, account: AccountConfig, *, create: bool = False) -> bool:
     """Fetch new state messages into ``team_state_log``; False if the folder does not exist.
 
     One STATUS when nothing was added since the last call (the selected folder is then
     left as it was); otherwise the state folder is left selected (read-only).
+
+    A folder that is not the one read before (another UIDVALIDITY: deleted and created
+    again, say by another mail client) is read afresh, and what the team still needs from
+    the old one and is missing from the new one is written back (see :func:`_restore`).
     """
     folder = own_folder(imap, STATE_FOLDER)
     try:
@@ -452,7 +456,10 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     info = imap.select_folder(folder, readonly=True)
     validity = str(info.get(b"UIDVALIDITY", ""))
     last_uid = int(db.get_meta(_META_LAST_UID) or 0)
+    lost: list[LogEntry] = []
     if db.get_meta(_META_VALIDITY) != validity:
+        if db.get_meta(_META_VALIDITY):
+            lost = _still_needed(db.conn)
         with db.transaction() as tx:
             tx.execute("DELETE FROM team_state_log")
             db.set_meta(_META_VALIDITY, validity)
@@ -462,7 +469,7 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
     if not uids:
         with db.transaction():
             db.set_meta(_META_UIDNEXT, mark)
-        return True
+        return _restore(imap, db, account, lost)
     sizes = imap.fetch(uids, ["RFC822.SIZE"])
     wanted = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_STATE_SIZE]
     bodies = imap.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
@@ -495,7 +502,78 @@ def sync_log(imap: IMAPClient, db: Database, *, create: bool = False) -> bool:
         # UIDNEXT may have moved on since the STATUS: only what was fetched is marked.
         if int(status.get(b"UIDNEXT", 0) or 0) == max(uids) + 1:
             db.set_meta(_META_UIDNEXT, mark)
-    return True
+    return _restore(imap, db, account, lost)
+
+
+def _still_needed(conn: sqlite3.Connection) -> list[LogEntry]:
+    """What a lost state folder held that the team still needs, from this client's cache.
+
+    The team slots as registered; per conversation the newest detail of each status (what
+    :func:`compact_details` keeps), the newest follow-up, the state (folder mode), and
+    every tag change, merge and split in their order.
+    """
+    needed = [
+        LogEntry(0, REGISTRY, 0, TeamState(assigned_to=agent), "", "", AGENT, slot)
+        for slot, agent in sorted(cached_registry(conn).items())
+    ]
+    for cid, entries in log_entries(conn, kinds=(STATE,)).items():
+        resolution, _, written_at = resolve_log(entries)
+        needed.append(LogEntry(0, cid, 0, resolution.state, resolution.last_writer or "", written_at or ""))
+    newest: dict[tuple[str, str, str], LogEntry] = {}
+    for entries in log_entries(conn, kinds=(DETAIL, FOLLOWUP)).values():
+        for entry in entries:
+            newest[(entry.kind, entry.conversation_id, entry.state.status or "")] = entry
+    needed += sorted(newest.values(), key=lambda e: e.uid)
+    replayed = log_entries(conn, kinds=(TAGS, MERGE, SPLIT)).values()
+    needed += sorted((e for entries in replayed for e in entries), key=lambda e: e.uid)
+    return needed
+
+
+def _restore(imap: IMAPClient, db: Database, account: AccountConfig, lost: list[LogEntry]) -> bool:
+    """Write back what ``lost`` holds and the folder read afresh does not; True.
+
+    Without it a state folder deleted by another client would take every teammate's
+    claims (their slots), snooze times, follow-ups and tags with it. Only what the new
+    folder lacks goes back: a slot nobody took, and per conversation the kinds of entry it
+    has none of (whatever is there was written since, and is newer). Two teammates
+    restoring at once write the same entries twice, which replay to the same state.
+    """
+    if not lost:
+        return True
+    slots = cached_registry(db.conn)
+    present = {
+        (str(kind), str(cid))
+        for kind, cid in db.conn.execute("SELECT DISTINCT kind, conversation_id FROM team_state_log")
+    }
+    raws = []
+    for entry in lost:
+        author = entry.author or account.agent
+        at = entry.written_at or None
+        cid = entry.conversation_id
+        agent = entry.state.assigned_to
+        if entry.kind == AGENT:
+            if agent is not None and agent not in slots.values() and entry.slot not in slots:
+                raws.append(build_registry_message(account, account.agent, agent, entry.slot))
+        elif (entry.kind, cid) in present:
+            continue
+        elif entry.kind == STATE:
+            raws.append(build_state_message(account, author, cid, entry.state, 0, at))
+        elif entry.kind == DETAIL:
+            raws.append(build_detail_message(account, author, cid, entry.state, at))
+        elif entry.kind == FOLLOWUP:
+            due = entry.state.snoozed_until
+            raws.append(build_followup_message(account, author, cid, due, entry.note, entry.written_at))
+        elif entry.kind == TAGS:
+            raws.append(build_tags_message(account, author, cid, entry.changes, entry.written_at))
+        else:
+            change = json.loads(entry.changes)
+            raws.append(build_thread_message(account, author, entry.kind, cid, change, entry.written_at))
+    if not raws:
+        return True
+    for raw in raws:
+        append_message(imap, raw)
+    log.warning("%s was new on the server: wrote back %d team entries it lacked", STATE_FOLDER, len(raws))
+    return sync_log(imap, db, account)
 
 
 # Superseded details are removed from the folder once there are this many.
@@ -545,7 +623,7 @@ def log_entries(
     """Cached state-folder messages of ``kinds``, grouped by conversation."""
     query = (
         "SELECT uid, conversation_id, base_uid, status, snoozed_until, assigned_to, author, written_at, "
-        f"kind, slot, note FROM team_state_log WHERE kind IN ({', '.join('?' * len(kinds))})"
+        f"kind, slot, note, changes FROM team_state_log WHERE kind IN ({', '.join('?' * len(kinds))})"
     )
     params: tuple[str, ...] = kinds
     if conversation_id is not None:
@@ -564,6 +642,7 @@ def log_entries(
         kind,
         slot,
         note,
+        changes,
     ) in conn.execute(query + " ORDER BY uid", params):
         grouped.setdefault(str(conversation), []).append(
             LogEntry(
@@ -576,6 +655,7 @@ def log_entries(
                 str(kind),
                 int(slot),
                 str(note),
+                str(changes or ""),
             )
         )
     return grouped

@@ -93,6 +93,6 @@ def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[bo
     uploaded = upload_pending(imap, db, account)
     if uploaded:
         log.info("shared %d merge(s)/split(s)", uploaded)
-    if not statefolder.sync_log(imap, db, create=uploaded > 0):
+    if not statefolder.sync_log(imap, db, account, create=uploaded > 0):
         return False, []
     return take_new(db, account.agent)
