@@ -36,7 +36,7 @@ def incident_group(ctx: click.Context) -> None:
 
 def _line(incident: IncidentSummary) -> str:
     # Open, not "waiting": an open conversation may have had our answer already ('show' says).
-    still_open = f", {incident.waiting} open" if incident.waiting else ""
+    still_open = f", {incident.open} open" if incident.open else ""
     return (
         f"{incident.id}  {incident.status:<6}  {one_line(incident.reason)}  "
         f"({incident.members} conversations{still_open})"
@@ -54,7 +54,13 @@ def incident_list(obj: CliContext, include_all: bool, as_json: bool) -> None:
     store.refresh_if_stale(db, obj.config, account, datetime.now(UTC))
     found = incident_store.list_incidents(db, include_all=include_all)
     if as_json:
-        click.echo(safe_json([i.to_json() for i in found]))
+        now = datetime.now(UTC)
+        listed = []
+        for incident in found:
+            members = incident_store.get_incident(db, incident.id, now)[1]
+            waiting = drafts.awaiting_answer(db, account, [m.id for m in members])
+            listed.append({**incident.to_json(), "waiting": len(waiting)})
+        click.echo(safe_json(listed))
         return
     if not found:
         click.echo("No active incidents." if not include_all else "No incidents.")
@@ -74,11 +80,17 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
     incident, members = incident_store.get_incident(db, incident_id, now)
+    waiting = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
     if as_json:
-        click.echo(safe_json({**incident.to_json(), "conversations": [m.to_json() for m in members]}))
+        conversations = []
+        for member in members:
+            kept = drafts.kept_reply(db, member.id) if member.status == "open" else None
+            answered = member.status == "open" and member.id not in waiting and kept is None
+            conversations.append({**member.to_json(), "answered": answered, "reply_in_outbox": kept})
+        shown = {**incident.to_json(), "waiting": len(waiting), "conversations": conversations}
+        click.echo(safe_json(shown))
         return
     click.echo(_line(incident))
-    waiting = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
     for member in members:
         who = one_line(member.customer_name) or one_line(member.customer_email)
         mark = ""

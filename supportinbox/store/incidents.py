@@ -112,7 +112,7 @@ class IncidentSummary:
     closed_at: str | None
     members: int
     customers: int
-    waiting: int  # members still open
+    open: int  # members still open (answered or not: see mail.drafts.awaiting_answer)
 
     @property
     def reason(self) -> str:
@@ -130,7 +130,7 @@ class IncidentSummary:
             "closed_at": self.closed_at,
             "members": self.members,
             "customers": self.customers,
-            "waiting": self.waiting,
+            "open": self.open,
             "reason": self.reason,
         }
 
@@ -147,7 +147,7 @@ class _SummaryRow:
     closed_at: str | None
     members: int = field(metadata=sql("COUNT(c.id)"))
     customers: int = field(metadata=sql("COUNT(DISTINCT c.customer_email)"))
-    waiting: int | None = field(metadata=sql("SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END)"))
+    open: int | None = field(metadata=sql("SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END)"))
 
 
 _SUMMARY_SELECT = (
@@ -168,7 +168,7 @@ def _summary(found: Sequence[object]) -> IncidentSummary:
         closed_at=row.closed_at,
         members=int(row.members or 0),
         customers=int(row.customers or 0),
-        waiting=int(row.waiting or 0),
+        open=int(row.open or 0),
     )
 
 

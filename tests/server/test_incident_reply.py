@@ -51,6 +51,12 @@ def test_each_customer_of_an_incident_gets_their_own_reply_once(
         assert all(b"\\Answered" in f for f in flags.values())
         imap.select_folder("Sent", readonly=True)
         assert len(imap.search(["ALL"])) == 3
+    # The JSON says so too: all open, nobody waiting, each answered.
+    (listed,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    assert (listed["open"], listed["waiting"]) == (3, 0), listed
+    shown = json.loads(run_cli(capsys, "incident", "show", incident["id"], "--json").out)
+    assert (shown["open"], shown["waiting"]) == (3, 0), shown
+    assert [(c["answered"], c["reply_in_outbox"]) for c in shown["conversations"]] == [(True, None)] * 3
     # Nobody waits any more: a second run sends nothing.
     again = run_cli(
         capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y"
@@ -110,6 +116,10 @@ def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(
     assert sum(line.endswith("(answered)") for line in shown) == 2, shown
     (jonas_line,) = [line for line in shown if jonas in line]
     assert jonas_line.endswith(f"(our reply #{held.id} waits in the outbox)"), shown
+    as_json = json.loads(run_cli(capsys, "incident", "show", incident["id"], "--json").out)
+    assert as_json["waiting"] == 0, as_json
+    kept = {c["id"]: (c["answered"], c["reply_in_outbox"]) for c in as_json["conversations"]}
+    assert kept.pop(jonas) == (False, held.id) and set(kept.values()) == {(True, None)}, kept
     again = run_cli(capsys, *reply)
     assert again.code == 1, again
     assert f"note: {jonas} left out: reply #{held.id} to it waits in the outbox" in again.err

@@ -87,7 +87,12 @@ def test_incident_commands(mailbox: tuple[Database, datetime], capsys: pytest.Ca
     assert listed.code == 0, listed.err
     (incident,) = json.loads(listed.out)
     assert incident["reason"].startswith("incident: 3 customers report 'sso login'")
-    assert (incident["status"], incident["members"], incident["waiting"]) == ("active", 3, 3)
+    assert (incident["status"], incident["members"], incident["open"], incident["waiting"]) == (
+        "active",
+        3,
+        3,
+        3,
+    )
 
     shown = json.loads(run_cli(capsys, "incident", "show", incident["id"][:5], "--json").out)
     assert [c["subject"] for c in shown["conversations"]] == [r[2] for r in SSO_REPORTS]
