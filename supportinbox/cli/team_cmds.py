@@ -15,6 +15,7 @@ import click
 from supportinbox.app import team_actions
 from supportinbox.cli.app import CliContext, cli, pass_ctx, require_editor
 from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.domain.when import local_time
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
@@ -198,7 +199,8 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
     click.echo(f"notes folder: {one_line(account.notes_folder)}")
     click.echo(f"waiting for the server: {waiting} state change(s), {notes_waiting} note(s)")
     for event in events:
-        click.echo(f"{event.created_at}  {event.kind:9}  {one_line(event.text, limit=160)}")
+        # The local clock, as 'outbox' and 'followups' say it ('--json' keeps ISO UTC).
+        click.echo(f"{local_time(event.created_at)}  {event.kind:9}  {one_line(event.text, limit=160)}")
 
 
 def _keywords_in_use(conn: Any) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -310,3 +313,21 @@ def test_state_of_a_conversation_with_nothing_in_the_inbox_waits_for_its_next_me
     assert bob.sync().problems == []
     bob.sync()  # the sync after the one that linked the new message to the conversation
     assert "$si-status-pending" in team_flags(dovecot, "<again@customer.test>")
+
+
+def test_team_status_says_when_in_the_local_clock(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    team_actions.claim(alice.ctx(), cid)
+    bob.sync()
+    monkeypatch.setenv("TZ", "Asia/Tehran")
+    time.tzset()
+    try:
+        (event,) = json.loads(bob.cli(capsys, "team", "status", "--json").out)["events"]
+        shown = bob.cli(capsys, "team", "status").out
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    tehran = datetime.fromisoformat(event["at"]).astimezone(ZoneInfo("Asia/Tehran"))
+    assert f"{tehran:%Y-%m-%d %H:%M}  teammate   {cid}" in shown, shown
