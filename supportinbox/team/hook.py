@@ -22,6 +22,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import local_time
 from supportinbox.errors import UserError
 from supportinbox.store.handovers import recount
 from supportinbox.store.rebuild import TEAM_QUIET_META
@@ -191,7 +192,7 @@ class TeamSyncHook:
         for item in received:
             text = f"{item.author} cleared the follow-up"
             if item.due_at is not None:
-                text = f"{item.author} set a follow-up for {item.due_at[:16].replace('T', ' ')} UTC"
+                text = f"{item.author} set a follow-up for {local_time(item.due_at)}"
             self._event(db, item.conversation_id, "followup", item.author, text)
         if changed:
             _reapply(db, changed)

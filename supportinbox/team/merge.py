@@ -14,9 +14,8 @@ are merged separately:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC
 
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import local_time
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change
 
@@ -42,10 +41,8 @@ class MergeDecision:
 def describe(state: TeamState) -> str:
     """A short human phrase for a status (for notices)."""
     if state.status == "snoozed" and state.snoozed_until:
-        # As the follow-up notices say a time ("2026-12-08 01:07 UTC"), not the stored ISO text.
-        when = parse_time(state.snoozed_until)
-        shown = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if when else state.snoozed_until
-        return f"snoozed until {shown}"
+        # In the local clock, as the follow-up notices and every list say a time.
+        return f"snoozed until {local_time(state.snoozed_until)}"
     return state.status or "no status"
 
 

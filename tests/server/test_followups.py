@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,7 +60,11 @@ def _followups_on_server(dovecot: Dovecot) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("mode", ["keywords", "folder"])
 def test_a_follow_up_reaches_every_teammate_and_comes_due_there(
-    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], mode: str
+    tmp_path: Path,
+    dovecot: Dovecot,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
 ) -> None:
     _pending_conversation(dovecot)
     extra = 'team_state = "folder"' if mode == "folder" else ""
@@ -80,10 +86,14 @@ def test_a_follow_up_reaches_every_teammate_and_comes_due_there(
         flags = {f.decode().lower() for fl in imap.get_flags(imap.search(["ALL"])).values() for f in fl}
     assert not any("follow" in f for f in flags)
 
-    hook = bob.sync()
+    with monkeypatch.context() as tehran:  # bob's clock: said in his local time
+        tehran.setenv("TZ", "Asia/Tehran")
+        time.tzset()
+        hook = bob.sync()
+    time.tzset()
+    due = datetime.fromisoformat(str(shared["due"])).astimezone(ZoneInfo("Asia/Tehran"))
     assert [e.text for e in hook.events if e.kind == "followup"] == [
-        f"{cid} (Lina Haddad: Invoice missing): alice set a follow-up for "
-        f"{shared['due'][:16].replace('T', ' ')} UTC"  # type: ignore[index]
+        f"{cid} (Lina Haddad: Invoice missing): alice set a follow-up for {due:%Y-%m-%d %H:%M}"
     ]
     listed = bob.cli(capsys, "followups", "--json")
     assert listed.code == 0, listed.err

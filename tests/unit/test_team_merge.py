@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
+import pytest
+
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import Change, change_from
@@ -115,13 +120,25 @@ def test_taking_ones_own_claim_back_from_the_server_says_nothing() -> None:
     assert decision.notices == []
 
 
+@pytest.fixture
+def tehran_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The agent's local zone is Tehran (UTC+03:30)."""
+    monkeypatch.setenv("TZ", "Asia/Tehran")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("tehran_clock")
 def test_a_teammates_snooze_is_told_with_a_readable_time() -> None:
     snoozed = TeamState("snoozed", "2026-12-07T02:10:00+00:00", None)
     decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
-    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 02:10 UTC"]
+    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 05:40"]
 
 
-def test_a_snooze_time_with_an_offset_is_told_in_utc() -> None:
+@pytest.mark.usefixtures("tehran_clock")
+def test_a_snooze_time_with_an_offset_is_told_in_the_local_clock() -> None:
     snoozed = TeamState("snoozed", "2026-12-07T03:10:00+01:00", None)
     decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
-    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 02:10 UTC"]
+    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 05:40"]
