@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import click
 
+from supportinbox.app import incidents as incidents_use
 from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
@@ -106,12 +107,15 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
 @click.argument("incident_id")
 @pass_ctx
 def incident_close(obj: CliContext, incident_id: str) -> None:
-    """Close an incident: its conversations go back to their own place in the queue."""
+    """Close an incident: its conversations go back to their own place in the queue.
+
+    Teammates' copies close it too (at once when the server answers, else after the next sync).
+    """
     _, account = obj.account()
     db = obj.db()
-    incident = incident_store.close_incident(db, incident_id)
+    closed = incidents_use.close(obj.context(), incident_id)
     store.refresh_if_stale(db, obj.config, account, datetime.now(UTC))
-    click.echo(f"incident {incident.id} closed ({incident.members} conversations keep their own urgency)")
+    click.echo(closed.message)
 
 
 @incident_group.command("reply")

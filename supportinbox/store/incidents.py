@@ -200,16 +200,39 @@ def get_incident(
     return _summary(row), [summary_from_row(r, moment) for r in members]
 
 
-def close_incident(db: Database, text: str, now: datetime | None = None) -> IncidentSummary:
-    """Close an incident: its members lose the incident band at the next refresh, which is made due."""
+def close_incident(
+    db: Database, text: str, now: datetime | None = None, *, agent: str = ""
+) -> IncidentSummary:
+    """Close an incident: its members lose the incident band at the next refresh, which is made due.
+
+    The close waits in ``incident_closes`` to be shared with the team
+    (:mod:`supportinbox.team.incidents`).
+    """
     ident = resolve_incident(db, text)
     status = db.conn.execute("SELECT status FROM incidents WHERE id = ?", (ident,)).fetchone()[0]
     if status == CLOSED:
         raise UserError(f"incident {ident} is already closed")
+    closed_at = iso(now_utc(now))
     with db.transaction() as tx:
+        tx.execute("UPDATE incidents SET status = ?, closed_at = ? WHERE id = ?", (CLOSED, closed_at, ident))
         tx.execute(
-            "UPDATE incidents SET status = ?, closed_at = ? WHERE id = ?", (CLOSED, iso(now_utc(now)), ident)
+            "INSERT OR REPLACE INTO incident_closes(incident_id, closed_at, author, uploaded) "
+            "VALUES (?, ?, ?, 0)",
+            (ident, closed_at, agent),
         )
         tx.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version'")
     summary, _ = get_incident(db, ident, now)
     return summary
+
+
+def close_from_team(conn: sqlite3.Connection, ident: str, closed_at: str) -> bool:
+    """Close an active incident a teammate closed (inside the caller's transaction); False
+    when it is not here or not active (closed already, or not found yet: asked again at the
+    next sync)."""
+    done = conn.execute(
+        "UPDATE incidents SET status = ?, closed_at = ? WHERE id = ? AND status = ?",
+        (CLOSED, closed_at, ident, ACTIVE),
+    ).rowcount
+    if done:
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'triage_input_version'")
+    return bool(done)

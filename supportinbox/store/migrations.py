@@ -547,6 +547,16 @@ CREATE TABLE acknowledgements (
 CREATE INDEX acknowledgements_customer ON acknowledgements(customer, created_at);
 CREATE INDEX acknowledgements_outbox ON acknowledgements(outbox_id);
 """,
+    21: """
+-- Incidents closed by hand here, shared with the team as state-folder 'incident' entries
+-- (uploaded = 0: not shared yet). Apart from 'incidents', which every refresh rewrites.
+CREATE TABLE incident_closes (
+    incident_id TEXT PRIMARY KEY,
+    closed_at   TEXT NOT NULL,
+    author      TEXT NOT NULL DEFAULT '',
+    uploaded    INTEGER NOT NULL DEFAULT 0
+);
+""",
 }
 
 

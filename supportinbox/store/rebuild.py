@@ -29,6 +29,7 @@ KEPT_TABLES: dict[str, str] = {
     # would look like fresh local changes and overwrite teammates' newer ones.
     "team_sync": "1",
     "notes": "uploaded = 0",
+    "incident_closes": "uploaded = 0",
     # Report history: mail archived or expunged on the server keeps its facts.
     "support_events": "1",
     # Merges and splits: the state folder has the team's, but one made here may not be
@@ -47,6 +48,7 @@ KEPT_WORDS: dict[str, tuple[str, str] | None] = {
     "conversation_state": ("conversation status", "conversation statuses"),
     "team_sync": None,
     "notes": ("note not yet shared", "notes not yet shared"),
+    "incident_closes": ("incident close not yet shared", "incident closes not yet shared"),
     "support_events": ("report entry", "report entries"),
     "thread_overrides": ("merge or split", "merges and splits"),
     "acknowledgements": ("automatic acknowledgement", "automatic acknowledgements"),

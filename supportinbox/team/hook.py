@@ -28,7 +28,7 @@ from supportinbox.store.handovers import recount
 from supportinbox.store.rebuild import TEAM_QUIET_META
 from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
-from supportinbox.team import followups, marks, notes, statefolder, tags, threads
+from supportinbox.team import followups, incidents, marks, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import (
@@ -126,6 +126,13 @@ class TeamSyncHook:
             self._exchange_followups(imap, db)
         except IMAPClientError as exc:
             self.problems.append(f"follow-ups not exchanged: {one_line(str(exc), limit=200)}")
+        try:
+            for closed in incidents.exchange(imap, db, self.account)[1]:
+                title = one_line(closed.title, limit=60)
+                text = f"{closed.author} closed incident {closed.incident_id} ({title})"
+                self._event(db, None, "incident", closed.author, text)
+        except IMAPClientError as exc:
+            self.problems.append(f"incident closes not exchanged: {one_line(str(exc), limit=200)}")
         try:
             for item in tags.exchange(imap, db, self.account)[1]:
                 self._event(db, item.conversation_id, "tags", item.author, item.describe())

@@ -43,6 +43,12 @@ what it is:
     {"kind": "tags", "conversation": ID, "add": [TAG...], "remove": [TAG...],
      "token": TEXT, "author": AGENT, "at": ISO-TIME}
 
+``incident``: an incident closed by hand (its id in place of a conversation's); every
+  teammate closes it too, once their copy has found it::
+
+    {"kind": "incident", "conversation": INCIDENT-ID, "closed_at": ISO-TIME,
+     "author": AGENT, "at": ISO-TIME}
+
 ``merge`` / ``split``: conversations merged or split by hand, replayed in UID order by
   threading (:mod:`supportinbox.store.threadlinks`). A merge's conversation is the one merged
   away, ``target`` the one it joined; messages are named by Message-ID::
@@ -87,8 +93,8 @@ STATE_HEADER = "X-Supportinbox-State"
 MAX_STATE_SIZE = 16_384
 REGISTRY = "agents"
 STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS = "state", "detail", "agent", "free", "followup", "tags"
-MERGE, SPLIT, HELLO = "merge", "split", "hello"
-_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT, HELLO)
+MERGE, SPLIT, HELLO, INCIDENT = "merge", "split", "hello", "incident"
+_KINDS = (STATE, DETAIL, AGENT, FREE, FOLLOWUP, TAGS, MERGE, SPLIT, HELLO, INCIDENT)
 _REGISTRY_KINDS = (AGENT, FREE, HELLO)
 _META_VALIDITY = marks.STATE_VALIDITY
 _META_LAST_UID = marks.STATE_LAST_UID
@@ -288,6 +294,12 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         return LogEntry(uid, header, 0, TeamState(assigned_to=agent), author, at, kind, slot)
     if kind == FOLLOWUP:
         return _followup_entry(uid, header, data, author, at)
+    if kind == INCIDENT:
+        closed = _text(data.get("closed_at"))
+        closed_at = _time(closed) if closed is not None else None
+        if closed_at is None:
+            return None
+        return LogEntry(uid, header, 0, TeamState(None, closed_at), author, at, INCIDENT)
     if kind == TAGS:
         return _tags_entry(uid, header, data, author, at)
     if kind in (MERGE, SPLIT):
@@ -396,6 +408,12 @@ def build_followup_message(
     """The message that shares a conversation's follow-up (``due`` ``None``: cleared)."""
     payload: dict[str, Any] = {"kind": FOLLOWUP, "conversation": conversation_id, "due": due, "note": note}
     return _message(account, agent, conversation_id, payload, at)
+
+
+def build_incident_message(account: AccountConfig, agent: str, incident_id: str, closed_at: str) -> bytes:
+    """The message that shares an incident closed by hand."""
+    payload: dict[str, Any] = {"kind": INCIDENT, "conversation": incident_id, "closed_at": closed_at}
+    return _message(account, agent, incident_id, payload, closed_at)
 
 
 def registry(entries: Iterable[LogEntry]) -> dict[int, str]:
@@ -510,7 +528,7 @@ def _still_needed(conn: sqlite3.Connection) -> list[LogEntry]:
 
     The team slots as registered; per conversation the newest detail of each status (what
     :func:`compact_details` keeps), the newest follow-up, the state (folder mode), and
-    every tag change, merge and split in their order.
+    every tag change, merge, split and incident close in their order.
     """
     needed = [
         LogEntry(0, REGISTRY, 0, TeamState(assigned_to=agent), "", "", AGENT, slot)
@@ -524,7 +542,7 @@ def _still_needed(conn: sqlite3.Connection) -> list[LogEntry]:
         for entry in entries:
             newest[(entry.kind, entry.conversation_id, entry.state.status or "")] = entry
     needed += sorted(newest.values(), key=lambda e: e.uid)
-    replayed = log_entries(conn, kinds=(TAGS, MERGE, SPLIT)).values()
+    replayed = log_entries(conn, kinds=(TAGS, MERGE, SPLIT, INCIDENT)).values()
     needed += sorted((e for entries in replayed for e in entries), key=lambda e: e.uid)
     return needed
 
@@ -565,6 +583,8 @@ def _restore(imap: IMAPClient, db: Database, account: AccountConfig, lost: list[
             raws.append(build_followup_message(account, author, cid, due, entry.note, entry.written_at))
         elif entry.kind == TAGS:
             raws.append(build_tags_message(account, author, cid, entry.changes, entry.written_at))
+        elif entry.kind == INCIDENT:
+            raws.append(build_incident_message(account, author, cid, entry.state.snoozed_until or ""))
         else:
             change = json.loads(entry.changes)
             raws.append(build_thread_message(account, author, entry.kind, cid, change, entry.written_at))

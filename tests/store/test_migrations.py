@@ -112,3 +112,14 @@ def test_a_cache_before_tags_gains_them_empty(tmp_path: Path) -> None:
         columns = {r[1] for r in db.conn.execute("PRAGMA table_info(outbox)")}
         assert {"after_followup", "after_tags"} <= columns
         assert db.integrity_ok()
+
+
+def test_a_cache_before_shared_incident_closes_gains_none_to_share(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    number = next(n for n, sql in MIGRATIONS.items() if "CREATE TABLE incident_closes" in sql)
+    _database_at(path, number - 1)
+    with open_database(path) as db:
+        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # Incidents closed before the upgrade are not announced to the team afterwards.
+        assert db.conn.execute("SELECT COUNT(*) FROM incident_closes").fetchone()[0] == 0
+        assert db.integrity_ok()

@@ -145,6 +145,10 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
             "INSERT INTO acknowledgements(message_id, conversation_id, customer, outbox_id, created_at) "
             "VALUES ('<a@x>', 'c', 'a@b.test', 1, 't')"
         )
+        conn.executemany(
+            "INSERT INTO incident_closes(incident_id, closed_at, author, uploaded) VALUES (?, 't', 'al', ?)",
+            [("iwait", 0), ("ishared", 1)],
+        )
 
     outcome = rebuild_cache("support")
 
@@ -154,6 +158,7 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         "conversation_state": 0,
         "team_sync": 0,
         "notes": 1,
+        "incident_closes": 1,  # a close not shared yet is shared after the rebuild
         "support_events": 1,
         "thread_overrides": 1,  # a merge made by hand outlives the rebuild
         "acknowledgements": 1,  # never acknowledged twice, even after a rebuild
