@@ -83,8 +83,39 @@ def _tidy(text: str) -> str:
     return text.strip()
 
 
+# Where a <blockquote> opens and closes, on lines of their own until _quoted() puts "> "
+# before each line inside (private-use characters: no mail text is made of them alone).
+_QUOTE_OPEN, _QUOTE_CLOSE = "\ue000", "\ue001"
+
+
+def _quoted(text: str) -> str:
+    """Each line inside a blockquote with a ">" per level, as plain-text mail quotes it.
+
+    Quoted history is then known as such whatever the attribution line above it says (or
+    when there is none): only the customer's own words count for urgency and incidents.
+    """
+    out: list[str] = []
+    depth = 0
+    for line in text.split("\n"):
+        if line in (_QUOTE_OPEN, _QUOTE_CLOSE):
+            before = depth
+            depth = depth + 1 if line == _QUOTE_OPEN else max(0, depth - 1)
+            while out and not out[-1].strip("> "):
+                out.pop()  # no blank line at a quote's edge
+            if out:
+                out.append(">" * min(before, depth))  # one (quoted) blank line between levels
+            continue
+        line = line.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "")
+        if depth:
+            line = f"{'>' * depth} {line}" if line else ">" * depth
+        if line.strip("> ") or (out and out[-1].strip("> ")):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
 def html_to_text(html: str) -> str:
-    """Text of an HTML document: paragraphs and line breaks kept, markup and scripts gone."""
+    """Text of an HTML document: paragraphs and line breaks kept, markup and scripts gone;
+    what a <blockquote> holds is quoted with "> ", as in plain-text mail."""
     if not html.strip():
         return ""
     try:
@@ -94,6 +125,7 @@ def html_to_text(html: str) -> str:
     if root is None:  # nothing but white space or comments
         return ""
     parts: list[str] = []
+    quotes = False
     walker = lxml.etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         tag = element.tag.lower() if isinstance(element.tag, str) else ""
@@ -103,18 +135,24 @@ def html_to_text(html: str) -> str:
                 continue
             if tag == "br":
                 parts.append("\n")
+            elif tag == "blockquote":
+                parts.append(f"\n{_QUOTE_OPEN}\n")
+                quotes = True
             elif tag in _BLOCKS:
                 parts.append("\n- " if tag == "li" else "\n")
             if element.text:
                 parts.append(element.text)
         else:
-            if tag in _BLOCKS and tag != "li":  # the next item starts its own line
+            if tag == "blockquote":
+                parts.append(f"\n{_QUOTE_CLOSE}\n")
+            elif tag in _BLOCKS and tag != "li":  # the next item starts its own line
                 parts.append("\n")
             elif tag in _CELLS:
                 parts.append(" ")
             if element.tail:
                 parts.append(element.tail)
-    return _tidy("".join(parts))
+    text = _tidy("".join(parts))
+    return _quoted(text) if quotes else text
 
 
 _BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|br|div|tr|li|h[1-6]|table|blockquote|pre)\b[^>]{0,1000}>", re.I)

@@ -699,3 +699,24 @@ def test_a_contact_form_naming_a_company_is_listed_by_the_person_its_name_field_
         "lina@c.test": "Lina Haddad",
         "info@weber.test": "Weber GmbH",
     }
+
+
+def test_an_html_thank_you_quoting_our_urgent_words_is_not_urgent(db: Database) -> None:
+    # Gmail in German writes "NAME schrieb am DATE:" above the quote; some clients write nothing.
+    for i, attribution in enumerate(("Acme &lt;support@acme.test&gt; schrieb am Mo., 23. Nov. 2026:", "")):
+        add_raw(
+            db,
+            (
+                f"From: Lina {i} <lina{i}@customer.test>\r\nTo: support@acme.test\r\nSubject: Re: Export\r\n"
+                f"Date: Fri, 20 Nov 2026 11:00:00 +0000\r\nMessage-ID: <html{i}@customer.test>\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                f"<div>Thanks, all good now!</div><div>{attribution}<br></div><blockquote><div>Hi Lina,<br>"
+                "We have an URGENT outage: the export is not working.</div></blockquote>\r\n"
+            ).encode(),
+        )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert len(rows) == 2
+    for row in rows:
+        assert not sla.is_urgent(row.band), row.reasons
+        assert not any("urgent" in reason.lower() or "not working" in reason for reason in row.reasons)

@@ -195,3 +195,34 @@ def test_skipping_plain_lines_changes_no_part_of_any_case() -> None:
     for case in CASES:
         body = html_to_text(case.body) if case.html else case.body
         assert quoting._parts(body) == _slow_parts(body)
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "",  # a client that writes no attribution line above the quote
+        "Acme Support &lt;support@acme.test&gt; schrieb am Mo., 23. Nov. 2026, 10:00:",  # Gmail in German
+        "Acme Support wrote:",
+    ],
+)
+def test_an_html_blockquote_is_quoted_whatever_stands_above_it(attribution: str) -> None:
+    html = (
+        f'<div>Thanks, all good now!</div><div class="gmail_quote"><div>{attribution}<br></div>'
+        "<blockquote><div>Hi Lina,<br><br>We have an URGENT outage: the export is not working.</div>"
+        "</blockquote></div>"
+    )
+    own = new_text(html_to_text(html))
+    assert own.startswith("Thanks, all good now!")
+    assert "URGENT" not in own and "not working" not in own
+
+
+def test_html_blockquotes_read_as_plain_text_quotes_level_by_level() -> None:
+    html = (
+        "<p>Fixed, thanks.</p><blockquote><div>Hi Lina,<br><br>Try again now.</div>"
+        "<blockquote>It fails <b>every</b> time.<p>Lina</p></blockquote><div>Acme</div></blockquote>"
+        "<p>Sent from my phone</p>"
+    )
+    assert html_to_text(html) == (
+        "Fixed, thanks.\n\n> Hi Lina,\n>\n> Try again now.\n>\n"
+        ">> It fails every time.\n>> Lina\n>\n> Acme\n\nSent from my phone"
+    )
