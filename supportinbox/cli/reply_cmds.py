@@ -140,7 +140,7 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     if outcome.retry_at is not None:
         return (
             f"#{ident} not sent: {outcome.message}. It stays in the outbox; the next 'supportinbox sync' "
-            f"(or the open app) tries again from {sender.clock_time(outcome.retry_at)}"
+            f"(or the open app) tries again from {sender.clock_time(outcome.retry_at, ahead=True)}"
         )
     return (
         f"#{ident} not sent: {outcome.message}. It stays in the outbox until you act: 'supportinbox "

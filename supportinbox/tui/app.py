@@ -443,7 +443,7 @@ class SupportInboxApp(App[None]):
         if result.status == SendStatus.FAILED and result.retry_at is not None:
             return (
                 f"Not sent: {reason}. It stays in the outbox ({outbox}) and is tried again at "
-                f"{clock_time(result.retry_at)}."
+                f"{clock_time(result.retry_at, ahead=True)}."
             )
         if result.status == SendStatus.FAILED:
             return (

@@ -315,6 +315,40 @@ def test_a_check_that_cannot_reach_the_server_is_tried_again(
     assert sender.waiting_state(row).startswith("failed, next try ")
 
 
+def test_a_next_try_is_shown_as_the_first_minute_it_is_due() -> None:
+    # Due at 10:41:14: "10:41" would send the user to a sync that finds nothing due yet.
+    due = datetime(2026, 12, 7, 10, 41, 14, tzinfo=UTC)
+    now = datetime(2026, 12, 7, 10, 40, 0, tzinfo=UTC)
+    shown = f"{datetime(2026, 12, 7, 10, 42, tzinfo=UTC).astimezone():%H:%M}"
+    assert sender.clock_time(due, now, ahead=True) == shown
+    assert sender.clock_time(due.replace(second=0), now, ahead=True) == f"{due.astimezone():%H:%M}"
+    assert sender.clock_time(due, now) == f"{due.astimezone():%H:%M}"  # a time past: as it was
+    row = store.OutboxRow(
+        id=1,
+        message_id="<r@acme.test>",
+        conversation_id="c1",
+        reply_to_uid=None,
+        reply_to_folder=None,
+        recipients=("lina@customer.test",),
+        subject="Re: x",
+        raw=b"",
+        template=None,
+        after_status=None,
+        status=store.OutboxStatus.FAILED,
+        not_before=None,
+        created_at=now.isoformat(timespec="seconds"),
+        attempts=1,
+        last_error="connection refused",
+        smtp_done_at=None,
+        sent_at=None,
+        filed_in_sent=False,
+        answered_set=False,
+        next_attempt_at=due.isoformat(timespec="seconds"),
+        failures=1,
+    )
+    assert sender.waiting_state(row, now) == f"failed, next try {shown}"
+
+
 def test_an_old_outbox_gains_the_retry_columns(tmp_path: Path) -> None:
     retry_migration = next(n for n, sql in MIGRATIONS.items() if "next_attempt_at" in sql)
     path = tmp_path / "old.sqlite3"

@@ -79,8 +79,8 @@ async def test_ctrl_t_schedules_the_reply_and_the_outbox_shows_its_time() -> Non
         assert isinstance(app.screen, OutboxScreen)
         table = app.screen.query_one(DataTable)
         states = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
-        assert f"scheduled {clock_time(leaves, frozen())}" in states
-        table.move_cursor(row=states.index(f"scheduled {clock_time(leaves, frozen())}"))
+        assert f"scheduled {clock_time(leaves, frozen(), ahead=True)}" in states
+        table.move_cursor(row=states.index(f"scheduled {clock_time(leaves, frozen(), ahead=True)}"))
         await settle(pilot)
         why = _text(app)
         assert "unless the customer writes first; r sends it now, d drops it" in why, why

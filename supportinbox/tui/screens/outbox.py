@@ -196,13 +196,13 @@ class OutboxScreen(AppScreen):
             )
         elif row.scheduled:
             advice = (
-                f"It leaves at {clock_time(row.not_before or row.send_at or '', now)} unless the customer "
-                f"writes first; {app.key_for('outbox_retry', 'r')} sends it now, "
+                f"It leaves at {clock_time(row.not_before or row.send_at or '', now, ahead=True)} "
+                f"unless the customer writes first; {app.key_for('outbox_retry', 'r')} sends it now, "
                 f"{app.key_for('outbox_discard', 'd')} drops it."
             )
         elif row.status == OutboxStatus.FAILED and row.next_attempt_at:
             advice = (
-                f"The app tries again at {clock_time(row.next_attempt_at)}; "
+                f"The app tries again at {clock_time(row.next_attempt_at, ahead=True)}; "
                 f"{app.key_for('outbox_retry', 'r')} tries now."
             )
         elif row.status == OutboxStatus.FAILED:
