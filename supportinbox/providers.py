@@ -102,6 +102,7 @@ PROVIDER_NAMES: tuple[str, ...] = (*PROVIDERS, "generic")
 # Logins that name a machine's administrator, not a person a teammate would recognise.
 _NOT_A_PERSON = frozenset({"root", "admin", "administrator", "user", "ubuntu", "debian"})
 _EXAMPLE_AGENT = 'agent = "alice"                      #'
+_EXAMPLE_ADDRESS = "support@example.com"
 
 
 def default_agent() -> str:
@@ -123,9 +124,13 @@ def config_text(provider: str, email: str | None = None, agent: str | None = Non
     agent = agent or default_agent()
     if provider == "generic":
         line = f'agent = "{agent}"'.ljust(len(_EXAMPLE_AGENT) - 2) + " #"
-        return EXAMPLE_CONFIG.replace(_EXAMPLE_AGENT, line, 1)
+        text = EXAMPLE_CONFIG.replace(_EXAMPLE_AGENT, line, 1)
+        if email:  # the address and the login, as a provider's profile has them
+            for key in ("email", "username"):
+                text = text.replace(f'\n{key} = "{_EXAMPLE_ADDRESS}"', f'\n{key} = "{email}"', 1)
+        return text
     profile = PROVIDERS[provider]
-    address = email or "support@example.com"
+    address = email or _EXAMPLE_ADDRESS
     head, _, rest = EXAMPLE_CONFIG.partition("[accounts.support]\n")
     _, _, tail = rest.partition("\n[triage]\n")
     lines = [

@@ -65,6 +65,13 @@ def test_generic_is_the_example_config_with_the_agent_filled_in() -> None:
     assert parse_config(text).accounts["support"].agent == "mira"
 
 
+def test_generic_takes_the_address_given_as_the_email_and_login() -> None:
+    """'init --email help@shop.test' without --provider kept support@example.com."""
+    account = parse_config(config_text("generic", "help@shop.test", agent="mira")).accounts["support"]
+    assert (account.email, account.username) == ("help@shop.test", "help@shop.test")
+    assert "support@example.com" not in config_text("generic", "help@shop.test").split("[triage]")[0]
+
+
 @pytest.mark.parametrize(
     ("login", "agent"),
     [
