@@ -162,13 +162,21 @@ def setup_logging(debug: bool) -> None:
         def format(self, record: logging.LogRecord) -> str:
             return private_log_line(super().format(record))
 
+    class BestEffortFile(logging.FileHandler):
+        """The log file, written when it can be: a line it cannot take (the disk is full) is
+        dropped, never printed as a "--- Logging error ---" traceback over the command's own
+        one-line answer, which says what is wrong."""
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            del record
+
     handlers: list[logging.Handler] = []
     try:
         log_path = paths.log_file()
         paths.ensure_private_dir(log_path.parent)
         if not log_path.exists():
             log_path.touch(mode=0o600)
-        handlers.append(logging.FileHandler(log_path, encoding="utf-8"))
+        handlers.append(BestEffortFile(log_path, encoding="utf-8"))
     except OSError:
         pass
     if debug:

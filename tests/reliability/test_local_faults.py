@@ -100,6 +100,18 @@ def test_disk_full_is_one_line_and_loses_nothing(mailbox: Dovecot, supportinbox_
         assert cached_uids(supportinbox_home) == server_uids(mailbox)
 
 
+def test_disk_full_under_the_log_too_is_one_line(mailbox: Dovecot, supportinbox_home: Path) -> None:
+    # A real full disk holds the log beside the cache: the line saying so cannot be logged,
+    # and that must not print a "--- Logging error ---" traceback above it.
+    with small_disk(supportinbox_home, "800k"):
+        write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port, batch_size=10))
+        full = run_cli(supportinbox_home, "sync")
+        assert full.returncode == STORAGE_EXIT and "full" in full.stderr, full.describe()
+        assert_one_clear_line(full)
+        assert full.stderr.count("\n") == 1 and "Logging error" not in full.stderr, full.describe()
+        assert integrity_ok(supportinbox_home)
+
+
 @contextlib.contextmanager
 def read_only(folder: Path) -> Iterator[None]:
     """Make ``folder`` read-only: a read-only remount as root (where modes do not bind),
