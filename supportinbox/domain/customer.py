@@ -97,7 +97,8 @@ def customer_of(
     own = {a.strip().lower() for a in own_addresses if a and "@" in a}
     own_domains = {_domain(a) for a in own}
     sender = from_addr.strip().lower()
-    target = reply_to_addr.strip().lower()
+    # The cache keeps a Reply-To list space-separated: the first address is the person.
+    target = next(iter(reply_to_addr.split()), "").lower()
     if (
         "@" not in target
         or target == sender

@@ -241,6 +241,10 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+# Reply-To addresses kept: a reply goes to each of them.
+MAX_REPLY_TO = 5
+
+
 def _sender(values: list[str]) -> tuple[str, str]:
     """(display name, lower-case address) of a From, Sender or Reply-To header, read strictly.
 
@@ -374,6 +378,12 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
     parsed.references = _id_list(decode_header_value(references, 2 * _REFERENCES_WINDOW + 1))
     parsed.from_name, parsed.from_addr = _sender(every.get("from") or every.get("sender") or [])
     reply_name, parsed.reply_to = _sender(every.get("reply-to", []))
+    if not parsed.reply_to and every.get("reply-to"):
+        # Reply-To is an address list (RFC 5322): '"Ana Silva" <ana@…>, boss@…' names both,
+        # kept space-separated, the first one's name beside them.
+        listed = _addresses(every["reply-to"][:1])[:MAX_REPLY_TO]
+        if listed:
+            reply_name, parsed.reply_to = listed[0][0], " ".join(addr for _, addr in listed)
     parsed.reply_to_name = reply_name if parsed.reply_to else ""
     parsed.to_addrs = [addr for _, addr in _addresses(every.get("to", []))]
     parsed.cc_addrs = [addr for _, addr in _addresses(every.get("cc", []))]

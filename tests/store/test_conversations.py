@@ -720,3 +720,18 @@ def test_an_html_thank_you_quoting_our_urgent_words_is_not_urgent(db: Database) 
     for row in rows:
         assert not sla.is_urgent(row.band), row.reasons
         assert not any("urgent" in reason.lower() or "not working" in reason for reason in row.reasons)
+
+
+def test_a_contact_form_with_two_reply_to_addresses_stands_for_the_first(db: Database) -> None:
+    add_raw(
+        db,
+        (
+            b"From: Website <noreply@acme.test>\r\nTo: support@acme.test\r\n"
+            b'Reply-To: "Ana Silva" <ana@silva.test>, boss@silva.test\r\nSubject: Contact form\r\n'
+            b"Date: Fri, 20 Nov 2026 11:00:00 +0000\r\nMessage-ID: <two@acme.test>\r\n\r\n"
+            b"Name: Ana Silva\r\nMessage: Please call me back about the contract.\r\n"
+        ),
+    )
+    refresh(db)
+    (row,) = cv.list_queue(db, now=NOW)
+    assert (row.customer_email, row.customer_name) == ("ana@silva.test", "Ana Silva")

@@ -85,6 +85,18 @@ def test_address_fields_dates_and_ids() -> None:
     assert parsed.parse_error is None
 
 
+def test_a_reply_to_list_keeps_each_address_and_the_first_name() -> None:
+    block = (
+        b"From: Website <noreply@acme.test>\r\n"
+        b'Reply-To: "Ana Silva" <Ana@Silva.test>, boss@silva.test\r\n\r\n'
+    )
+    parsed = parse_header_block(block)
+    assert (parsed.reply_to, parsed.reply_to_name) == ("ana@silva.test boss@silva.test", "Ana Silva")
+    # Nothing that is an address: no Reply-To, as before.
+    junk = parse_header_block(b"From: a@x.test\r\nReply-To: nobody here, at all\r\n\r\n")
+    assert (junk.reply_to, junk.reply_to_name) == ("", "")
+
+
 def test_unparsable_date_is_none_and_references_are_bounded() -> None:
     refs = " ".join(f"<id{i}@x>" for i in range(1000))
     parsed = parse_header_block(f"Date: yesterday-ish\r\nReferences: {refs}\r\n\r\n".encode())

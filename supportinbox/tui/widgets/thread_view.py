@@ -112,14 +112,16 @@ class MessageBlock(Vertical):
             where += " · acknowledgement, sent automatically"
         elif message.automated:
             where += f" · automated: {one_line(message.automated)}"
-        reply_to = message.reply_to.strip().lower()
+        reply_to = [one_line(a.lower()) for a in message.reply_to.split()]
         for_whom: tuple[safe.Part, ...] = ()
-        if reply_to and reply_to != message.from_addr.strip().lower():
-            # A contact form writes for someone: the person to answer is in Reply-To.
+        if reply_to and reply_to != [message.from_addr.strip().lower()]:
+            # A contact form writes for someone: the person to answer is in Reply-To (a list
+            # of addresses, the first one named).
             name = one_line(message.reply_to_name)
+            first = f"{name} <{reply_to[0]}>" if name else reply_to[0]
             for_whom = (
                 ("  Reply-To: ", "$text-muted"),
-                (f"{name} <{one_line(reply_to)}>" if name else reply_to, ""),
+                (", ".join([first, *reply_to[1:]]), ""),
             )
         posing: tuple[safe.Part, ...] = ()
         if message.poses_as_us:
