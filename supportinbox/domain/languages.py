@@ -71,10 +71,17 @@ def own_words(body: str) -> str:
 
 
 @cache
-def _identifier() -> Any:
+def _identifier() -> tuple[Any, frozenset[str]]:
+    """The shared identifier and every language its model knows.
+
+    ``set_languages`` narrows the identifier's own list of languages to the ones asked: the
+    model's whole list is kept aside, or a detection among German variants would leave the
+    next one unable to tell Persian or Arabic.
+    """
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier, frozenset(identifier.nb_classes)
 
 
 def detect(texts: Iterable[str], candidates: Iterable[str]) -> Detected | None:
@@ -86,10 +93,10 @@ def detect(texts: Iterable[str], candidates: Iterable[str]) -> Detected | None:
     text = "\n".join(own_words(t) for t in texts)[:MAX_CHARS]
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return None
-    identifier = _identifier()
+    identifier, known = _identifier()
     asked = {c.split("-")[0] for c in candidates}
     related = {lang for group in _SIBLINGS if asked & set(group) for lang in group}
-    wanted = sorted((asked | related) & set(identifier.nb_classes))
+    wanted = sorted((asked | related) & known)
     if len(wanted) < 2:
         return None
     with _LOCK:  # set_languages changes the shared identifier

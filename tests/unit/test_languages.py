@@ -55,3 +55,14 @@ def test_variant_names() -> None:
     assert split_variant("refund.pt-br") == ("refund", "pt-br")
     assert split_variant("v1.2") == ("v1.2", None)
     assert split_variant("refund") == ("refund", None)
+
+
+def test_a_detection_does_not_narrow_the_next_one() -> None:
+    """The model's identifier is shared: a detection among German variants once left the
+    next one unable to tell a Persian (or Arabic) customer."""
+    persian = "سلام، پرداخت من انجام شد ولی اشتراک من فعال نشده است. لطفا بررسی کنید. ممنون"
+    german = "Hallo, ich habe meine Rechnung für November noch nicht bekommen."
+    first = detect([persian], ["en", "ar", "de"])
+    assert detect([german], ["en", "de"]) is not None
+    again = detect([persian], ["en", "ar", "de"])
+    assert first is not None and again is not None and first.language == again.language == "fa"
