@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from supportinbox.domain.safetext import clean
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -70,6 +70,9 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
         assert first is not None
         await pilot.press("z")
         assert isinstance(app.screen, SnoozeModal)
+        # Which conversation, as the hand-over and follow-up dialogs say.
+        title = str(app.screen.query_one(".dialog-title", Label).render())
+        assert title == f"Snooze: {first.subject}", title
         await pilot.press("enter")  # first preset: one hour
         await settle(pilot)
         summary = app.service.conversation(first.id).summary

@@ -122,7 +122,7 @@ class ConversationActions(AppScreen):
             if until is not None:
                 self._change(self._status_change(summary, "snoozed", until.astimezone(UTC)))
 
-        self.app.push_screen(SnoozeModal(self.inbox_app.service.now()), chosen)
+        self.app.push_screen(SnoozeModal(self.inbox_app.service.now(), summary.subject), chosen)
 
     def _status_change(
         self, summary: ConversationSummary, status: str, until: datetime | None

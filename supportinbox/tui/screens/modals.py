@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import parse_send_time
 from supportinbox.domain.when import example_wake_up
 from supportinbox.tui import safe
@@ -104,16 +105,18 @@ class SnoozeModal(ModalScreen[datetime | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]  # noqa: RUF012
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, subject: str = "") -> None:
         super().__init__(classes="modal")
         self._now = now
+        self._subject = subject  # of the conversation snoozed, named as the other dialogs do
 
     def _example(self) -> str:
         return f"3h, tomorrow 14:00 or {example_wake_up(self._now.astimezone()):%Y-%m-%d %H:%M}"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(safe.line("Snooze until…", style="bold"), classes="dialog-title")
+            title = f"Snooze: {one_line(self._subject, limit=50) or '(no subject)'}"
+            yield Label(safe.line(title, style="bold"), classes="dialog-title")
             yield OptionList(
                 *(Option(safe.line(label), id=key) for key, label in SNOOZE_PRESETS), id="presets"
             )
