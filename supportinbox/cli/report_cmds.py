@@ -113,12 +113,17 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
         line.append(text)
         console.print(line)
     table = Table(title=f"by {report.grouping}", title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column(report.grouping, no_wrap=True, min_width=10)
+    table.add_column(report.grouping, min_width=10)
     for header in ROW_HEADERS:
-        table.add_column(header, justify="right", no_wrap=True)
+        # A header or a time of two words may wrap ("1h" over "11m"); a count never does.
+        table.add_column(header, justify="right", no_wrap=" " not in header)
     shown = [r for r in report.rows if r.messages_in or r.replies_out or r.closed or r.backlog]
     for row in shown:
         table.add_row(Text(one_line(row.key, limit=30)), *row_cells(row, report.business_hours))
+    if console.measure(table, options=console.options.update_width(10_000)).maximum > console.width:
+        # Ten columns are wider than 80 with spaces around each cell: the rules between
+        # them are enough there, and every figure stays whole (Rich would cut "1h 1…").
+        table.padding = (0, 0)
     console.print()
     console.print(table if shown else Text("Nothing happened in this period.", style="dim"))
     if report.grouping != "agent" and report.agents:

@@ -78,6 +78,21 @@ def test_report_text_json_and_csv(mailbox: Path) -> None:
     assert all(not k.startswith(("=", "+", "-", "@")) for k in keys)  # no spreadsheet formulas
 
 
+def test_report_table_keeps_every_figure_whole_at_80_columns(
+    mailbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, text = run("report", "--since", "7d")
+    assert code == 0
+    table = text[text.index("by day") : text.index("by agent")].splitlines()
+    assert all(len(line) <= 80 for line in table), table
+    assert not any("…" in line for line in table), table  # nothing cut: "1h 0…", "backl…"
+    header = " ".join(table[1:3])
+    assert all(word in header for word in ("closed", "1st", "reply", "resolved", "backlog")), table
+    days = [line for line in table if line[:2] == "20"]
+    assert len(days) == 3 and all(day.count("1h 00m") == 2 for day in days), table  # median, p90
+
+
 def test_report_topics(mailbox: Path) -> None:
     code, out = run("report", "topics", "--since", "7d", "--json")
     assert code == 0
