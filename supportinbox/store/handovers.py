@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from supportinbox.domain.handover import PREFIX
+from supportinbox.domain.handover import PREFIX, note_text
 from supportinbox.store.db import Database
 
 
@@ -19,6 +19,17 @@ def load_handovers(conn: sqlite3.Connection) -> dict[str, int]:
         (len(PREFIX), PREFIX),
     )
     return {str(cid): int(count) for cid, count in rows}
+
+
+def handed_over_by(conn: sqlite3.Connection, conversation_id: str, to: str) -> str | None:
+    """Who last handed this conversation over to ``to``, as their hand-over note says."""
+    prefix = note_text(to, "")
+    row = conn.execute(
+        "SELECT author FROM notes WHERE conversation_id = ? AND substr(body, 1, ?) = ? "
+        "ORDER BY created_at DESC, id DESC LIMIT 1",
+        (conversation_id, len(prefix), prefix),
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def handover_count(conn: sqlite3.Connection, conversation_id: str) -> int:

@@ -24,7 +24,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_time
 from supportinbox.errors import UserError
-from supportinbox.store.handovers import recount
+from supportinbox.store.handovers import handed_over_by, recount
 from supportinbox.store.rebuild import TEAM_QUIET_META
 from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
@@ -250,7 +250,11 @@ class TeamSyncHook:
         for cid in sorted((set(remote_states) | set(locals_) | set(bases)) & known):
             remote = remote_states.get(cid, Resolution(TeamState()))
             local = locals_.get(cid, TeamState())
-            decision = merge(local, bases.get(cid, TeamState()), remote, me)
+            base = bases.get(cid, TeamState())
+            handed_by = None
+            if remote.state.assigned_to == me != base.assigned_to and remote.last_writer is None:
+                handed_by = handed_over_by(db.conn, cid, me)  # the note came with the claim
+            decision = merge(local, base, remote, me, handed_by)
             for notice in decision.notices:
                 self._event(db, cid, notice.kind, notice.agent, notice.text)
             final, writer, written_at = decision.state, remote.last_writer or me, remote.written_at

@@ -46,8 +46,14 @@ def describe(state: TeamState) -> str:
     return state.status or "no status"
 
 
-def merge(local: TeamState, base: TeamState, server: Resolution, me: str) -> MergeDecision:
-    """Decide what the conversation's state is and what to push."""
+def merge(
+    local: TeamState, base: TeamState, server: Resolution, me: str, handed_by: str | None = None
+) -> MergeDecision:
+    """Decide what the conversation's state is and what to push.
+
+    ``handed_by``: who handed the conversation to ``me``, as their hand-over note says (keywords
+    do not say who wrote them), named when the server does not.
+    """
     local, base, remote = local.normalized(), base.normalized(), server.state.normalized()
     who = server.last_writer or "a teammate"
     notices: list[Notice] = []
@@ -92,7 +98,8 @@ def merge(local: TeamState, base: TeamState, server: Resolution, me: str) -> Mer
                     text = f"it is yours now ({base.assigned_to} held it before)"
                     notices.append(Notice("teammate", base.assigned_to, text))
                 else:
-                    notices.append(Notice("teammate", who, f"{who} assigned it to you"))
+                    by = server.last_writer or handed_by or who
+                    notices.append(Notice("teammate", by, f"{by} assigned it to you"))
             elif remote.assigned_to is None and base.assigned_to:
                 notices.append(Notice("teammate", who, f"{base.assigned_to} no longer holds it"))
     elif not remote_claim_changed or local.assigned_to == remote.assigned_to:

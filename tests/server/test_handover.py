@@ -73,3 +73,19 @@ def test_the_new_holder_hears_of_a_hand_over_at_their_next_sync(
     told = [line for line in synced.out.splitlines() if line.endswith(said)]
     assert told and told[0].startswith(f"team: {cid} (Lina Haddad: Export to Excel fails): "), synced.out
     assert bob.queue_row(cid)[0] == "bob"
+
+
+@pytest.mark.parametrize("mode", ["keywords", "folder"])
+def test_a_hand_over_of_a_conversation_nobody_held_names_who_handed_it(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    append(dovecot, [make_message(message_id=MID, subject="Export to Excel fails")])
+    extra = 'team_state = "folder"' if mode == "folder" else ""
+    alice, bob = make_team(tmp_path, dovecot, None, agents=("alice", "bob"), extra=extra)
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "assign", cid, "bob", "--note", "you know the export code").code == 0
+    synced = bob.cli(capsys, "sync")
+    assert synced.code == 0, synced.err
+    # Keywords do not say who wrote them: the hand-over note that came with them does.
+    assert f"team: {cid} (Lina Haddad: Export to Excel fails): alice assigned it to you" in synced.out
+    assert "a teammate" not in synced.out, synced.out

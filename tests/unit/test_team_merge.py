@@ -112,6 +112,9 @@ def test_a_hand_over_in_keywords_names_who_held_it_before() -> None:
     nobody = TeamState("open")  # unclaimed before: nobody to name
     decision = merge(nobody, nobody, server(TeamState("open", None, "bob"), None), "bob")
     assert [n.text for n in decision.notices] == ["a teammate assigned it to you"]
+    # Unless the hand-over note that came with it says who.
+    decision = merge(nobody, nobody, server(TeamState("open", None, "bob"), None), "bob", "alice")
+    assert [(n.agent, n.text) for n in decision.notices] == [("alice", "alice assigned it to you")]
 
 
 def test_taking_ones_own_claim_back_from_the_server_says_nothing() -> None:
