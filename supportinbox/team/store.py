@@ -287,13 +287,20 @@ def recent_events(conn: sqlite3.Connection, limit: int = 20) -> list[TeamEvent]:
 def known_agents(conn: sqlite3.Connection) -> dict[str, set[str]]:
     """Agents seen in the cache, each with where: synced (announced), team slot, claim, state
     changes, notes."""
+    from supportinbox.team.statefolder import cached_registry
+
     found: dict[str, set[str]] = defaultdict(set)
+    # A registration counts only if it holds a slot: one that lost (or was forged into the
+    # folder by another client) names nobody who works here.
+    for agent in cached_registry(conn).values():
+        found[agent].add("team slot")
     for agent, kind in conn.execute(
-        "SELECT assigned_to, kind FROM team_state_log WHERE kind IN ('agent', 'state', 'hello') "
+        "SELECT assigned_to, kind FROM team_state_log WHERE kind IN ('state', 'hello') "
         "AND assigned_to IS NOT NULL AND assigned_to != '' "
-        "UNION SELECT author, 'author' FROM team_state_log WHERE author != '' AND kind != 'hello'"
+        "UNION SELECT author, 'author' FROM team_state_log WHERE author != '' "
+        "AND kind NOT IN ('hello', 'agent', 'free')"
     ):
-        where = {"agent": "team slot", "state": "claim", "hello": "synced"}.get(str(kind), "state changes")
+        where = {"state": "claim", "hello": "synced"}.get(str(kind), "state changes")
         found[str(agent)].add(where)
     for (assigned,) in conn.execute(
         "SELECT assigned_to FROM conversation_state WHERE assigned_to IS NOT NULL AND assigned_to != ''"

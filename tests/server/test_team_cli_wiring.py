@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.store import outbox as store
+from supportinbox.team.statefolder import STATE_FOLDER, build_registry_message
 from tests.conftest import account_toml, write_config
 from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
@@ -239,6 +240,18 @@ def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
     )
     fixed = alice.cli(capsys, "assign", cid, "bob")
     assert fixed.code == 0 and "no agent" not in fixed.err
+
+
+def test_a_registration_that_lost_its_slot_names_no_teammate(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, bob, cid = _team(tmp_path, dovecot, None)
+    assert alice.cli(capsys, "claim", cid).code == 0  # alice takes slot 1
+    forged = build_registry_message(bob.account, "mallory", "mallory", 1)  # another client's
+    with client(dovecot) as imap:
+        imap.append(STATE_FOLDER, forged)
+    bob.sync()
+    assert bob.cli(capsys, "agents").out == "alice  (claim, synced, team slot)\nbob  (synced, you)\n"
 
 
 def test_a_teammate_who_has_only_synced_is_known_by_name(
