@@ -85,11 +85,15 @@ def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None
         result = handover.assign(ctx, conversation_id, agent, note=note)
     _say(result)
     if agent.strip() not in seen:
-        # Said, not refused: a new teammate has left no trace yet. A typo gives it to nobody.
+        # Said, not refused: a new teammate has left no trace yet. A typo gives it to nobody,
+        # and with keywords the name took one of the mailbox's team slots.
         names = ", ".join(sorted(one_line(a, limit=30) for a in seen))
+        slot = ""
+        if ctx.db.get_meta(MODE_META) == KEYWORDS:
+            slot = f", then 'supportinbox team forget {one_line(agent, limit=64)}' gives back its team slot"
         click.echo(
             f"supportinbox: warning: no agent {one_line(agent, limit=64)!r} was seen on this mailbox "
-            f"before ({names}): if that is a typo, assign it again to the right name",
+            f"before ({names}): if that is a typo, assign it again to the right name{slot}",
             err=True,
         )
     handed = handover_count(ctx.db.conn, result.conversation_id)

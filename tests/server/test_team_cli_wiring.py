@@ -236,10 +236,14 @@ def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
     assert typo.code == 0 and typo.out == f"{cid} assigned to bobb (shared with the team)\n"
     assert typo.err == (
         "supportinbox: warning: no agent 'bobb' was seen on this mailbox before (alice, bob): "
-        "if that is a typo, assign it again to the right name\n"
+        "if that is a typo, assign it again to the right name, then 'supportinbox team forget bobb' "
+        "gives back its team slot\n"
     )
     fixed = alice.cli(capsys, "assign", cid, "bob")
     assert fixed.code == 0 and "no agent" not in fixed.err
+    # The advice works: the typo's slot is free again.
+    assert alice.cli(capsys, "team", "forget", "bobb").code == 0
+    assert "bobb" not in alice.cli(capsys, "team", "status").out
 
 
 def test_a_registration_that_lost_its_slot_names_no_teammate(
