@@ -299,6 +299,15 @@ def forget_agent(ctx: AccountContext, agent: str, *, password: str | None = None
         if not isinstance(server, KeywordServer):
             return f"nothing to do: on this server team state uses the folder {STATE_FOLDER!r}, without slots"
         dropped = server.forget(agent)
+        # This copy shows what the server holds now, not the claims just dropped there.
+        held = [
+            str(row[0])
+            for row in ctx.db.conn.execute(
+                "SELECT conversation_id FROM conversation_state WHERE assigned_to = ?", (agent,)
+            )
+        ]
+        for cid in held:
+            _record(ctx.db, cid, server.read(conversation_ref(ctx.db.conn, cid)), ctx.account.agent)
     except IMAPClientError as exc:
         raise UserError(f"the server refused to give back the slot of {agent}: {str(exc)[:200]}") from None
     finally:

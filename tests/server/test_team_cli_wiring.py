@@ -246,6 +246,18 @@ def test_assigning_to_a_name_never_seen_on_the_mailbox_is_warned_about(
     assert "bobb" not in alice.cli(capsys, "team", "status").out
 
 
+def test_forgetting_an_agent_drops_their_claims_on_this_copy_at_once(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alice, _bob, cid = _team(tmp_path, dovecot, None)
+    assert alice.cli(capsys, "assign", cid, "bobb").code == 0  # a typo
+    assert alice.queue_row(cid)[0] == "bobb"
+    forgot = alice.cli(capsys, "team", "forget", "bobb")
+    assert forgot.out == "bobb's team slot is free again; their claim was removed from 1 message(s)\n"
+    assert alice.queue_row(cid)[0] is None  # not only after the next sync
+    assert "bobb" not in alice.cli(capsys, "agents").out
+
+
 def test_a_registration_that_lost_its_slot_names_no_teammate(
     tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:
