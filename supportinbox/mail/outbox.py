@@ -588,7 +588,9 @@ def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:
                 log.warning("no Sent folder on the server: reply #%s not filed", row.id)
             elif not server.find(sent, "Message-ID", row.message_id):
                 leave_read_only(server.imap())
-                server.imap().append(sent, row.raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))
+                # No date of ours: the server's clock dates the copy (INTERNALDATE), which bounds
+                # when the reply counts as written even if this machine's clock runs ahead.
+                server.imap().append(sent, row.raw, flags=[b"\\Seen"])
                 crash_point("outbox.after_append")
             with db.transaction() as conn:
                 store.mark_filed(conn, row.id)

@@ -79,6 +79,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig, is_agent_name
 from supportinbox.domain.followups import clean_note
 from supportinbox.domain.tags import MAX_TAGS, normalize_tag
+from supportinbox.domain.when import parse_time
 from supportinbox.mail.imap import leave_read_only, own_folder
 from supportinbox.store.db import Database
 from supportinbox.team import marks
@@ -257,8 +258,14 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value and len(value) < 200 else None
 
 
-def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
-    """A state message as a log entry; ``None`` for anything malformed (never raises)."""
+def parse_state_message(uid: int, raw: bytes, arrived: datetime | None = None) -> LogEntry | None:
+    """A state message as a log entry; ``None`` for anything malformed (never raises).
+
+    ``arrived``: the message's INTERNALDATE (the server's clock). Its ``at`` (the writer's
+    clock) is never later than that, as a message's Date is never later than its arrival:
+    a teammate whose clock runs hours ahead would otherwise date a status change after the
+    customer's answer to it, and the conversation would not reopen.
+    """
     try:
         msg = message_from_bytes(raw, policy=default_policy)
         header = str(msg.get(STATE_HEADER, "")).strip()
@@ -282,6 +289,9 @@ def parse_state_message(uid: int, raw: bytes) -> LogEntry | None:
         return None
     if at and normalize_snooze(at) is None:
         at = ""
+    written, server_at = parse_time(at), arrived.astimezone(UTC) if arrived is not None else None
+    if written is not None and server_at is not None and written > server_at:
+        at = server_at.isoformat(timespec="seconds")
     if kind == HELLO:
         agent = _text(data.get("agent"))
         if agent is None or agent != author:
@@ -490,8 +500,12 @@ def sync_log(imap: IMAPClient, db: Database, account: AccountConfig, *, create: 
         return _restore(imap, db, account, lost)
     sizes = imap.fetch(uids, ["RFC822.SIZE"])
     wanted = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_STATE_SIZE]
-    bodies = imap.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
-    entries = [parse_state_message(u, bytes(bodies[u].get(b"BODY[]") or b"")) for u in wanted if u in bodies]
+    bodies = imap.fetch(wanted, ["BODY.PEEK[]", "INTERNALDATE"]) if wanted else {}
+    entries = [
+        parse_state_message(u, bytes(bodies[u].get(b"BODY[]") or b""), bodies[u].get(b"INTERNALDATE"))
+        for u in wanted
+        if u in bodies
+    ]
     with db.transaction() as tx:
         tx.executemany(
             "INSERT OR REPLACE INTO team_state_log(uid, conversation_id, base_uid, status, snoozed_until, "
