@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime
 from email.message import Message
@@ -516,14 +517,20 @@ def _handed_to_us(obj: CliContext, row: store.OutboxRow) -> bool:
     return local_state(obj.db().conn, row.conversation_id).assigned_to == account.agent
 
 
+def _outbox_row(conn: sqlite3.Connection, outbox_id: int) -> store.OutboxRow:
+    """Reply ``outbox_id`` of the outbox, or one line saying there is none."""
+    row = store.get(conn, outbox_id)
+    if row is None:
+        raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
+    return row
+
+
 @outbox_group.command("show")
 @click.argument("outbox_id", type=int)
 @pass_ctx
 def outbox_show(obj: CliContext, outbox_id: int) -> None:
     """Print one reply as it was (or will be) sent, with its state."""
-    row = store.get(obj.db().conn, outbox_id)
-    if row is None:
-        raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
+    row = _outbox_row(obj.db().conn, outbox_id)
     tries = sender.tries_said(row)
     queued = sender.clock_time(row.created_at)  # the local clock, as 'outbox list' shows it
     click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {queued}")
@@ -547,8 +554,11 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     customer wrote again, and a scheduled reply before its time (it is sent now).
     """
     which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
-    _say_forced(force, which)
     ctx = obj.context()
+    for outbox_id in ids:  # a mistyped id is said, not answered with "nothing to send"
+        if (row := _outbox_row(ctx.db.conn, outbox_id)).status == OutboxStatus.SENT:
+            click.echo(f"reply #{outbox_id} was sent already", err=True)
+    _say_forced(force, which)
     report = outbox_use.send(
         ctx,
         ids=set(ids) if ids else None,
@@ -624,9 +634,7 @@ def outbox_send_anyway(ctx: click.Context, outbox_id: int) -> None:
 def outbox_discard(obj: CliContext, outbox_id: int) -> None:
     """Drop a reply that was not sent (it stays listed as cancelled)."""
     db = obj.db()
-    row = store.get(db.conn, outbox_id)
-    if row is None:
-        raise NotFound(f"no reply #{outbox_id} in the outbox (see 'supportinbox outbox')")
+    row = _outbox_row(db.conn, outbox_id)
     if not sender.cancel(db, outbox_id):
         raise SendRefused(f"reply #{outbox_id} is {row.status} and can no longer be discarded")
     click.echo(f"reply #{outbox_id} discarded: it will not be sent")

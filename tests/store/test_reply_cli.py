@@ -178,6 +178,22 @@ def test_outbox_discard_unknown_id(cached: tuple[Database, str], capsys: pytest.
     assert run_cli(capsys, "outbox").out == "the outbox is empty\n"
 
 
+def test_outbox_retry_of_an_unknown_id_says_so_and_sends_nothing(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, conversation = cached
+    queued = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert queued.code != 0  # SMTP is unreachable here: #1 waits in the outbox, failed
+    (before,) = store.list_rows(db.conn)
+    mistyped = run_cli(capsys, "outbox", "retry", "12")  # meant 1: not "nothing to send", exit 0
+    assert (
+        mistyped.code == 8
+        and mistyped.err == "supportinbox: no reply #12 in the outbox (see 'supportinbox outbox')\n"
+    )
+    (after,) = store.list_rows(db.conn)
+    assert after.attempts == before.attempts  # #1 was not tried because of it
+
+
 def test_reply_all_copies_the_other_recipients(
     supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
