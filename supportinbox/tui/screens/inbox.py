@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     pass
 
 
+# A tab is its label with a cell of padding on each side (Textual's Tab).
+_TAB_PADDING = 2
+# The views' names where the full ones do not fit the width (the keys 1-7 stay the same).
+_SHORT_LABELS = {"junk": "Junk", "automated": "Auto"}
+
+
 class InboxScreen(ConversationActions):
     """The triage queue, newest urgent first, with the reasons of the row under the cursor."""
 
@@ -124,11 +130,18 @@ class InboxScreen(ConversationActions):
 
     def _update_tab_counts(self) -> None:
         counts = self.inbox_app.service.view_counts()
-        for key, label in VIEWS:
+        texts = {key: f"{label} {counts.get(key, 0)}" for key, label in VIEWS}
+        # One cell more than the screen only scrolls a padding away; more would cut the last
+        # counts off at 80 columns, and "Open" scrolled out of sight on the views to the right.
+        if sum(len(text) + _TAB_PADDING for text in texts.values()) > self.app.size.width + 1:
+            texts = {key: f"{_SHORT_LABELS.get(key, label)} {counts.get(key, 0)}" for key, label in VIEWS}
+        for key, text in texts.items():
             tab = self.query_one(f"#view-{key}", Tab)
-            text = f"{label} {counts.get(key, 0)}"
             if tab.label.plain != text:  # a new label re-lays-out the tab bar: only when it changed
                 tab.label = safe.line(text)
+
+    def on_resize(self) -> None:
+        self._update_tab_counts()
 
     @on(Tabs.TabActivated)
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
