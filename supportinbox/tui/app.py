@@ -190,6 +190,38 @@ class SupportInboxApp(App[None]):
             if self.service.config.ui.idle:
                 self._watch_inbox()
 
+    async def action_quit(self) -> None:
+        """Quit; during a reply's undo window, first say what becomes of the reply."""
+        from supportinbox.tui.screens.editor import UndoModal
+        from supportinbox.tui.screens.modals import ConfirmModal
+
+        countdown = self.screen if isinstance(self.screen, UndoModal) else None
+        if countdown is None:
+            self.exit()
+            return
+        countdown.pause()
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+            else:
+                countdown.resume()
+
+        whom = one_line(countdown.recipient, limit=80)
+        if countdown.held_for:
+            fate = f"waits there while {one_line(countdown.held_for, limit=40)} holds the conversation"
+        else:
+            fate = "the next sync sends it: when supportinbox opens again, or at a `supportinbox sync`"
+        self.push_screen(
+            ConfirmModal(
+                "Quit while a reply waits to be sent?",
+                f"The reply to {whom} stays in the outbox, and {fate}. "
+                "Cancel goes back to its countdown (u there undoes it).",
+                yes="Quit",
+            ),
+            answered,
+        )
+
     def on_unmount(self) -> None:
         self._stopping.set()
         self.service.close()

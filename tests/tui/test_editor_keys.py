@@ -77,6 +77,34 @@ async def test_ctrl_s_sends_from_the_text_area() -> None:
         assert isinstance(app.screen, UndoModal)
 
 
+@pilot_test
+async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbox() -> None:
+    """Ctrl+Q in the countdown left at once, and the next sync sent the reply unsaid."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        waiting = app.service.outbox_count()  # the demo's own scheduled reply
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        countdown = app.screen
+        assert isinstance(countdown, UndoModal)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and not app._exit
+        said = " ".join(str(w.render()) for w in app.screen.query(".dialog-body"))
+        assert "stays in the outbox" in said and "next sync sends it" in said, said
+        left = countdown._left
+        await pilot.pause(0.5)
+        assert countdown._left == left  # the countdown waits for the answer
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is countdown
+        await pilot.press("ctrl+q", "y")
+        await settle(pilot)
+        assert app._exit
+        assert app.service.outbox_count() == waiting + 1  # kept, for the next sync
+
+
 @pytest.fixture
 def suspendable(monkeypatch: pytest.MonkeyPatch) -> None:
     allow_suspend(monkeypatch)

@@ -79,6 +79,22 @@ class UndoModal(ModalScreen[bool | str]):
         self._left = seconds
         # A teammate holds the conversation: the reply will wait in the outbox, not leave.
         self._held_for = held_for
+        self.paused = False  # while the app asks something over it (quitting)
+
+    @property
+    def recipient(self) -> str:
+        return self._recipient
+
+    @property
+    def held_for(self) -> str | None:
+        return self._held_for
+
+    def pause(self) -> None:
+        """Stop the countdown (a question is asked over it); :meth:`resume` goes on."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -95,6 +111,8 @@ class UndoModal(ModalScreen[bool | str]):
         self.set_interval(0.1, self._tick)
 
     def _tick(self) -> None:
+        if self.paused:
+            return  # not the screen on top: it could not dismiss itself
         self.query_one(ProgressBar).update(progress=self._total - self._left)
         left = f"{max(self._left, 0):.0f} s"
         if self._held_for:
