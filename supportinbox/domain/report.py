@@ -97,8 +97,9 @@ class Row:
     """One line of the report table: a day, a week, an agent or a tag."""
 
     key: str
-    new_conversations: int = 0
-    messages_in: int = 0
+    # ``None`` on an agent's row: customers write to the team, not to one agent.
+    new_conversations: int | None = 0
+    messages_in: int | None = 0
     replies_out: int = 0
     closed: int = 0
     first_response: Durations = field(default_factory=Durations)
@@ -187,11 +188,12 @@ class _Bucket:
     met: int = 0
     due: int = 0
 
-    def row(self, key: str, backlog: int | None = None) -> Row:
+    def row(self, key: str, backlog: int | None = None, customers: bool = True) -> Row:
+        """The bucket as a table row (``customers=False``: an agent's, without customer figures)."""
         return Row(
             key=key,
-            new_conversations=self.new,
-            messages_in=self.messages_in,
+            new_conversations=self.new if customers else None,
+            messages_in=self.messages_in if customers else None,
             replies_out=self.replies_out,
             closed=self.closed,
             first_response=Durations.of(self.frt_wall, self.frt_business),
@@ -442,9 +444,15 @@ def _finish(tally: _Tally, since: datetime, until: datetime, grouping: Grouping)
         ]
     else:
         keyed = tally.by_key
-        rows = [keyed[key].row(key) for key in sorted(keyed, key=lambda k: (-keyed[k].replies_out, k))]
+        rows = [
+            keyed[key].row(key, customers=grouping != "agent")
+            for key in sorted(keyed, key=lambda k: (-keyed[k].replies_out, k))
+        ]
     by_agent = tally.by_agent
-    agents = [by_agent[key].row(key) for key in sorted(by_agent, key=lambda k: (-by_agent[k].replies_out, k))]
+    agents = [
+        by_agent[key].row(key, customers=False)
+        for key in sorted(by_agent, key=lambda k: (-by_agent[k].replies_out, k))
+    ]
     replies = tally.replies_in_resolutions
     return Report(
         since=since,
@@ -517,8 +525,8 @@ def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
     return [
         (
             "Volume",
-            f"{_count(totals.messages_in, 'message')} in, "
-            f"{_count(totals.new_conversations, 'new conversation')} · "
+            f"{_count(totals.messages_in or 0, 'message')} in, "
+            f"{_count(totals.new_conversations or 0, 'new conversation')} · "
             f"{_count(totals.replies_out, 'reply', 'replies')} out · {totals.closed} closed, "
             f"{report.reopened} reopened",
         ),
@@ -550,8 +558,8 @@ def row_cells(row: Row, business: bool) -> list[str]:
     """One table row as text: business-time figures when business hours are set."""
     frt, res = row.first_response, row.resolution
     return [
-        str(row.new_conversations),
-        str(row.messages_in),
+        "" if row.new_conversations is None else str(row.new_conversations),
+        "" if row.messages_in is None else str(row.messages_in),
         str(row.replies_out),
         str(row.closed),
         format_seconds(frt.business_median if business else frt.median),

@@ -45,6 +45,11 @@ def column(label: str | None) -> Text:
     return Text(one_line(label), end="")
 
 
+def cell(value: str | None, *, limit: int | None = None) -> Text:
+    """A cell of a Rich ``Table`` (which reads markup in a ``str``): one inert line."""
+    return Text(one_line(value, limit=limit), end="")
+
+
 def terminal_line(value: str | None) -> Text:
     """A line printed on the terminal once the app has ended (Textual prints renderables there)."""
     return Text(one_line(value), end="")

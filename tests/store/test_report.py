@@ -21,7 +21,7 @@ import pytest
 
 from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.domain import sla
-from supportinbox.domain.report import Report, summary_lines
+from supportinbox.domain.report import Report, row_cells, summary_lines
 from supportinbox.store import conversations as cv
 from supportinbox.store.db import Database, open_database
 from supportinbox.store.report import make_report
@@ -159,6 +159,21 @@ def test_by_week_and_by_agent_groupings(db: Database) -> None:
     assert rows["alice"].first_response.median == 1200
     assert rows["(other client)"].first_response.business_median == 2700
     assert (rows["bob"].sla.met, rows["bob"].sla.due) == (1, 1)
+
+
+def test_an_agent_row_says_nothing_of_customer_messages(db: Database) -> None:
+    """Customers write to the team, not to an agent: no "0 new, 0 in" on an agent's row."""
+    build(db)
+    by_agent = make_report(db, *config(), since=timedelta(days=7), grouping="agent", now=NOW)
+    for row in [*by_agent.rows, *by_agent.agents]:
+        assert (row.new_conversations, row.messages_in) == (None, None)
+        assert row_cells(row, business=True)[:2] == ["", ""]
+        assert row.to_json()["messages_in"] is None
+    assert {r.key: r.replies_out for r in by_agent.rows}["alice"] == 1
+    # A tag's row and a day's row keep their counts.
+    by_tag = make_report(db, *config(), since=timedelta(days=7), grouping="tag", now=NOW)
+    assert all(r.messages_in is not None for r in [*by_tag.rows, *by_tag.days])
+    assert by_agent.totals.messages_in == 5
 
 
 def test_without_business_hours_business_time_is_wall_time(db: Database) -> None:

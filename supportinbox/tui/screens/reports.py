@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.report import (
@@ -50,6 +52,41 @@ def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
     eighths = max(1, round(width * 8 * value / top))
     full, rest = divmod(eighths, 8)
     return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[rest]
+
+
+def _table(report: Report) -> Table:
+    """The report's rows, newest day first; a column with nothing in any row is left out."""
+    rows = report.rows
+    if report.grouping in ("day", "week"):
+        rows = [r for r in reversed(rows) if r.messages_in or r.replies_out or r.closed]
+    cells = [row_cells(row, report.business_hours) for row in rows]
+    shown = [i for i in range(len(ROW_HEADERS)) if any(line[i] for line in cells)]
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column(safe.column(report.grouping), min_width=10)
+    for i in shown:
+        # A header or a time of two words may wrap ("1h" over "11m"); a count never does.
+        table.add_column(safe.column(ROW_HEADERS[i]), justify="right", no_wrap=" " not in ROW_HEADERS[i])
+    for row, line in zip(rows, cells, strict=True):
+        table.add_row(safe.cell(row.key, limit=24), *(safe.cell(line[i]) for i in shown))
+    return table
+
+
+class FitTable:
+    """A table that drops the space around its cells when it is wider than the screen.
+
+    The rules between the cells still part them, and every figure stays whole where
+    the table would otherwise be cut at the edge or scrolled sideways.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        self.table.padding = (0, 1)
+        wide = console.measure(self.table, options=options.update_width(10_000)).maximum
+        if wide > options.max_width:
+            self.table.padding = (0, 0)
+        yield self.table
 
 
 class ReportsScreen(AppScreen):
@@ -88,7 +125,7 @@ class ReportsScreen(AppScreen):
                     yield Static(safe.line("Replies per day", style="bold"), classes="chart-title")
                     yield Sparkline([], id="chart-out")
                 yield Static(id="reports-bars", classes="reports-chart")
-            yield DataTable[Content](id="reports-table", cursor_type="row", zebra_stripes=True)
+            yield Static(id="reports-table")
         yield StatusBar(service.now, id="status")
         yield KeyHints()
 
@@ -142,22 +179,16 @@ class ReportsScreen(AppScreen):
                 )
             )
         days = report.days
-        self.query_one("#chart-in", Sparkline).data = [float(d.messages_in) for d in days]
+        self.query_one("#chart-in", Sparkline).data = [float(d.messages_in or 0) for d in days]
         self.query_one("#chart-out", Sparkline).data = [float(d.replies_out) for d in days]
         self.query_one("#chart-backlog", Sparkline).data = [float(d.backlog or 0) for d in days]
         self.query_one("#reports-bars", Static).update(self._bars(report))
-        table = self.query_one("#reports-table", DataTable)
-        table.clear(columns=True)
-        table.add_column(safe.column(report.grouping), key="key", width=16)
-        for header in ROW_HEADERS:
-            table.add_column(safe.column(header), key=header)
-        for row in reversed(report.rows) if report.grouping in ("day", "week") else report.rows:
-            if report.grouping in ("day", "week") and not (row.messages_in or row.replies_out or row.closed):
-                continue
-            table.add_row(
-                safe.line(row.key, limit=24),
-                *(safe.line(cell) for cell in row_cells(row, report.business_hours)),
-            )
+        table = _table(report)
+        self.query_one("#reports-table", Static).update(
+            FitTable(table)
+            if table.row_count
+            else safe.line("Nothing happened in this period.", style="$text-muted")
+        )
 
     def _bars(self, report: Report) -> Content:
         """First reply times and SLA met, as bars (text from no mail: labels are ours)."""
