@@ -495,7 +495,7 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
         click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}{kind}")
         # Why an acknowledgement was dropped (a teammate's went first, a person answered).
         if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
-            click.echo(f"      {one_line(row.last_error, limit=300)}")
+            click.echo(f"      {one_line(row.reason, limit=300)}")
         if row.status == OutboxStatus.HELD:
             if _handed_to_us(obj, row):
                 # Held for a teammate's claim, handed to us since: the reason above is history.
@@ -535,7 +535,7 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     queued = sender.clock_time(row.created_at)  # the local clock, as 'outbox list' shows it
     click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {queued}")
     if row.last_error:
-        click.echo(f"# {one_line(row.last_error, limit=300)}")
+        click.echo(f"# {one_line(row.reason, limit=300)}")
     msg, text = sender.reply_text(row)
     _show_draft(msg, text)
 
@@ -568,7 +568,7 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     )
     if not ids:
         for row in store.list_rows(ctx.db.conn, store.ON_REQUEST):
-            reason = one_line(row.last_error or "", limit=200)
+            reason = one_line(row.reason, limit=200)
             if row.status == OutboxStatus.HELD:
                 click.echo(f"#{row.id} is still held ({reason}): {held_advice(row.id)}", err=True)
             else:

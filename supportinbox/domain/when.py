@@ -61,6 +61,22 @@ def local_clock(value: str | datetime | None, now: datetime | None = None) -> st
     return f"{moment:%H:%M}" if moment.date() == today else f"{moment:%b} {moment.day} {moment:%H:%M}"
 
 
+# A moment inside a stored sentence (a held reply's reason): ISO 8601 UTC to the second, so
+# the sentence is said in the reader's clock when it is shown, not the writer's when kept.
+_STAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def stamp(value: str | None) -> str:
+    """A moment to put in a sentence that is kept: :func:`said_now` says it when shown
+    (empty when ``value`` is no readable time)."""
+    return iso(parse_time(value)) or ""
+
+
+def said_now(text: str, now: datetime | None = None) -> str:
+    """A stored sentence with each moment :func:`stamp` put in it in the local clock, now."""
+    return _STAMP.sub(lambda m: local_clock(m.group(0), now) or m.group(0), text)
+
+
 def span_words(span: timedelta) -> str:
     """How long a burst lasted, for a sentence: ``within a minute``, ``in 12 min``, ``in 3 h``."""
     seconds = span.total_seconds()

@@ -55,7 +55,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox import paths
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.domain.when import as_utc, parse_time, said_now
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
@@ -362,7 +362,7 @@ def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Ou
     if isinstance(exc, Held):
         with db.transaction() as conn:
             store.mark_held(conn, row.id, exc.by, exc.reason)
-        return Outcome(row.id, SendStatus.HELD, exc.reason, held_by=exc.by)
+        return Outcome(row.id, SendStatus.HELD, said_now(exc.reason), held_by=exc.by)
     retry_at = now + retry_delay(row.failures + 1) if exc.temporary else None
     with db.transaction() as conn:
         store.mark_failed(conn, row.id, exc.message, retry_at=retry_at)
@@ -375,7 +375,7 @@ def _drop(db: Database, row: OutboxRow, reason: str) -> Outcome:
         store.cancel(conn, row.id)
         store.note_error(conn, row.id, reason)
     log.info("acknowledgement #%s not sent: %s", row.id, reason)
-    return Outcome(row.id, SendStatus.CANCELLED, f"acknowledgement not sent: {reason}")
+    return Outcome(row.id, SendStatus.CANCELLED, f"acknowledgement not sent: {said_now(reason)}")
 
 
 def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, now: datetime) -> Outcome:

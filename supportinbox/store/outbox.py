@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from supportinbox.domain.when import said_now
 from supportinbox.store.db import utcnow_iso
 
 
@@ -84,6 +85,11 @@ class OutboxRow:
     failures: int = 0
     held_by: str | None = None
     send_at: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why it did not leave, as said to the reader now: a moment in it in the local clock."""
+        return said_now(self.last_error or "")
 
     @property
     def scheduled(self) -> bool:

@@ -35,7 +35,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.config import AccountConfig
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import local_clock, parse_time
+from supportinbox.domain.when import parse_time, said_now, stamp
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import outbox
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, discover_folders, logout
@@ -70,13 +70,15 @@ def _held(who: str, reason: str) -> Held:
     """A reply held because of ``who``, in words: the reason only.
 
     The reply stays in the outbox; each interface says how to send it anyway (the command
-    line names its command, the app its key), so no advice is built in here.
+    line names its command, the app its key), so no advice is built in here. The reason
+    is kept with the reply, its moment as a stamp said in the reader's clock when shown.
     """
-    return Held(reason, by=who, reason=reason)
+    return Held(said_now(reason), by=who, reason=reason)
 
 
 def _when(text: str | None) -> str:
-    return f" at {local_clock(text)}" if text else ""
+    moment = stamp(text)
+    return f" at {moment}" if moment else ""
 
 
 @dataclass(frozen=True)

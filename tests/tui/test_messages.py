@@ -9,6 +9,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -100,7 +101,11 @@ async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
 @pytest.mark.server
 @pilot_test
 async def test_a_reply_held_by_a_teammates_reply_names_them_and_its_local_time(
-    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+    supportinbox_home: Path,
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     message = make_message(sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID)
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [message], extra="\n[ui]\nidle = false\n")
@@ -126,6 +131,26 @@ async def test_a_reply_held_by_a_teammates_reply_names_them_and_its_local_time(
         assert said.group(1) in (local_clock(now), local_clock(now - timedelta(minutes=1))), text
         _readable(text)
         assert len(smtp_server.received) == 1  # bob's only
+        await pilot.press("enter")
+        await settle(pilot)
+        # The user moves to Tehran (UTC+03:30): the kept reason says bob's reply in the
+        # clock the outbox says "written" in, not the one it was held in.
+        monkeypatch.setenv("TZ", "Asia/Tehran")
+        time.tzset()
+        try:
+            await pilot.press("O")
+            await settle(pilot)
+            why = str(app.screen.query_one("#outbox-why").render())
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+        tehran = ZoneInfo("Asia/Tehran")
+        clocks = {f"{moment.astimezone(tehran):%H:%M}" for moment in (now, now - timedelta(minutes=1))}
+        shown = re.search(
+            r"written (\d\d:\d\d).*already replied to conversation \S+ at (\d\d:\d\d)", why, re.S
+        )
+        assert shown is not None, why
+        assert {shown.group(1), shown.group(2)} <= clocks, why
 
 
 @pytest.mark.server

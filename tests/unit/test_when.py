@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from supportinbox.domain.incidents import reason_line
-from supportinbox.domain.when import as_utc, local_clock, parse_time, span_words
+from supportinbox.domain.when import as_utc, local_clock, parse_time, said_now, span_words, stamp
 
 
 def test_spans_read_as_people_say_them() -> None:
@@ -52,3 +53,19 @@ def test_as_utc_takes_a_naive_time_as_utc() -> None:
     assert as_utc(datetime(2026, 12, 6, 10, 0)) == datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
     berlin = timezone(timedelta(hours=1))
     assert as_utc(datetime(2026, 12, 6, 11, 0, tzinfo=berlin)).tzinfo is UTC
+
+
+def test_a_kept_sentence_says_its_moment_in_the_clock_of_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = f"bob closed conversation c1 at {stamp('2026-12-06T06:49:00+00:00')}"
+    assert kept == "bob closed conversation c1 at 2026-12-06T06:49:00+00:00"
+    later = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "Asia/Tehran")
+    time.tzset()
+    try:
+        assert said_now(kept, now=later) == "bob closed conversation c1 at 10:19"
+        assert said_now(kept, now=later + timedelta(days=2)) == "bob closed conversation c1 at Dec 6 10:19"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert said_now("SMTP 451 try again at 10:00") == "SMTP 451 try again at 10:00"  # no stamp: as it is
+    assert stamp("next tuesday") == stamp(None) == ""

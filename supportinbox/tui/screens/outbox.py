@@ -159,7 +159,7 @@ class OutboxScreen(AppScreen):
         app = self.inbox_app
         now = app.service.now()
         state = waiting_state(row, now)
-        reason = one_line(row.last_error or "", limit=400)
+        reason = one_line(row.reason, limit=400)
         tries = tries_said(row)
         lines: list[tuple[str, str] | str] = [
             (f"#{row.id} {state}", "bold"),
@@ -255,7 +255,7 @@ class OutboxScreen(AppScreen):
         self.app.push_screen(
             ConfirmModal(
                 "Send it anyway?",
-                f"{one_line(row.last_error or 'A teammate got there first.', limit=200)}\n"
+                f"{one_line(row.reason or 'A teammate got there first.', limit=200)}\n"
                 "The customer may get two answers.",
                 yes="Send anyway",
             ),
