@@ -21,6 +21,7 @@ from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.editor import ReplyEditorScreen
 from supportinbox.tui.screens.modals import ConfirmModal, ErrorModal
 from supportinbox.tui.screens.outbox import OutboxScreen
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
@@ -61,6 +62,10 @@ def _modal_text(app: SupportInboxApp) -> str:
 
 def _held_toasts(app: SupportInboxApp) -> list[str]:
     return [str(n.message) for n in app._notifications if n.title == "Held"]
+
+
+def _hints(app: SupportInboxApp) -> str:
+    return " ".join(str(k.render()) for k in app.screen.query_one(KeyHints).query("*"))
 
 
 def _bar(app: SupportInboxApp) -> str:
@@ -168,6 +173,7 @@ async def test_a_held_reply_is_sent_anyway_from_the_outbox(
         assert isinstance(app.screen, OutboxScreen)
         held = str(app.screen.query_one("#outbox-why").render())
         assert "held: bob" in held and "attempt" not in held and "SMTP" not in held  # never tried there
+        assert "Send anyway" in _hints(app)
         await pilot.press("S")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
@@ -257,3 +263,22 @@ async def test_the_outbox_refreshed_while_it_opens_does_not_stop_the_app() -> No
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, OutboxScreen)
         assert app.screen.query_one(DataTable).row_count >= 1  # the demo's scheduled reply
+
+
+@pilot_test
+async def test_send_anyway_is_offered_on_a_held_reply_only() -> None:
+    """The demo's scheduled reply waits for its time: no teammate to override, no "S Send anyway"."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        (row,) = app.service.outbox_rows()
+        assert row.scheduled
+        hints = _hints(app)
+        assert "Send now" in hints and "Send anyway" not in hints, hints
+        await pilot.press("S")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen) and not app._notifications
+        assert app.service.outbox_count() == 1

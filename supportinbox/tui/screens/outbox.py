@@ -130,6 +130,13 @@ class OutboxScreen(AppScreen):
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self._show_detail()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Sending anyway overrides a teammate's claim or reply: offered on a held reply only.
+        if action == "send_anyway":
+            row = self.current() if self._rows else None
+            return row is not None and row.status == OutboxStatus.HELD
+        return True
+
     def current(self) -> OutboxRow | None:
         table = self.query_one(DataTable)
         if not self._rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self._rows):
@@ -141,6 +148,7 @@ class OutboxScreen(AppScreen):
         self._show_detail()
 
     def _show_detail(self) -> None:
+        self.refresh_bindings()  # "Send anyway" comes and goes with the highlighted reply
         why = self.query_one("#outbox-why", Static)
         text = self.query_one("#outbox-text", Static)
         row = self.current()
@@ -238,14 +246,7 @@ class OutboxScreen(AppScreen):
 
     def action_send_anyway(self) -> None:
         row = self._target()
-        if row is None:
-            return
-        if row.status != OutboxStatus.HELD:
-            self.notify(
-                f"Only a held reply is sent anyway; {self.inbox_app.key_for('outbox_retry', 'r')} "
-                "tries this one again.",
-                severity="warning",
-            )
+        if row is None or row.status != OutboxStatus.HELD:
             return
 
         def answered(yes: bool | None) -> None:
