@@ -100,3 +100,21 @@ async def test_a_conversation_with_other_conversations_refreshes_without_a_dupli
         await settle(pilot)
         assert app.is_running
         assert len(screen.query(".others")) == 1
+
+
+@pilot_test
+async def test_this_conversation_is_marked_on_its_own_line_at_80_columns() -> None:
+    """A long subject and "← this one" fit one line: the marker never wraps under the date."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Locked out of my account")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        options = screen.query_one("#customer-conversations", OptionList)
+        lines = [strip.text.strip(" ▊▎▔▁") for strip in options.render_lines(options.region.reset_offset)]
+        (marked,) = [line for line in lines if "this one" in line]
+        assert marked.startswith("20") and "· open · Locked out" in marked, lines
+        assert len([line for line in lines if line]) == len(_rows(screen)), lines

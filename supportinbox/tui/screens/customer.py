@@ -84,10 +84,9 @@ class CustomerScreen(AppScreen):
                 else ""
             )
             this = " ← this one" if summary.id == self.current else ""
-            label = (
-                f"{local_time(summary.last_message_at)} · {summary.status} · {who}"
-                f"{one_line(summary.subject, limit=40) or '(no subject)'}{this}"
-            )
+            # The marker takes from the subject: at 80 columns the line stays one line.
+            subject = one_line(summary.subject, limit=40 - len(this)) or "(no subject)"
+            label = f"{local_time(summary.last_message_at)} · {summary.status} · {who}{subject}{this}"
             options.add_option(Option(safe.line(label), id=summary.id))
         notes = [
             safe.assemble(
