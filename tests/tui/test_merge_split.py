@@ -120,3 +120,33 @@ async def test_a_thread_merged_away_meanwhile_shows_the_conversation_it_joined()
         assert app.screen is screen and screen.conversation_id == receipt
         assert "3 messages" in str(screen.query_one("#conversation-head").render())
         assert any(f"was merged into {receipt}" in str(n.message) for n in app._notifications)
+
+
+@pilot_test
+async def test_the_merge_and_split_pickers_say_what_enter_does_at_80x24() -> None:
+    """The list of candidates leaves room for the hint: Enter merges or splits, Escape cancels."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for subject, key, modal, says in (
+            ("Charged twice for the annual plan", "M", MergePickerModal, "Enter merges"),
+            ("Re: Audit log retention", "X", SplitPickerModal, "Enter splits"),
+        ):
+            await select_subject(pilot, subject)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press(key)
+            await settle(pilot)
+            picker = app.screen
+            assert isinstance(picker, modal)
+            dialog, hint = picker.query_one(".dialog"), picker.query_one(".dialog-hint")
+            assert says in str(hint.render())
+            assert hint.region.height >= 1 and dialog.region.contains_region(hint.region), (
+                dialog.region,
+                hint.region,
+            )
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, ConversationScreen)
+            await pilot.press("escape")
+            await settle(pilot)
