@@ -113,9 +113,42 @@ def _quoted(text: str) -> str:
     return "\n".join(out).strip()
 
 
+# A link's address is kept for web and mail links only, at most this long; anything else
+# (javascript:, data:, a relative path) is dropped, and so is white space or a control
+# character inside it: what is shown can neither run nor break the line it is on.
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+MAX_LINK = 300
+_UNSAFE_IN_LINK = re.compile(r"[\x00-\x20\x7f-\x9f<>\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def link_target(href: str | None, text: str) -> str:
+    """What to show after a link's words: " <address>", or "" when it says nothing new.
+
+    Mail clients show an HTML-only message's link targets the same way, so a reader sees
+    where "click here to reset" points. A link whose words already are its address (an
+    address in an attribution line, a pasted URL) is not repeated.
+    """
+    if not href:
+        return ""
+    address = _UNSAFE_IN_LINK.sub("", href)
+    if not address.lower().startswith(_LINK_SCHEMES):
+        return ""
+    if address[:7].lower() == "mailto:":
+        address = address[7:].split("?", 1)[0]
+        if not address:
+            return ""
+    shown = " ".join(text.split())
+    if not shown or shown.strip("<>").rstrip("/") in (address, address.rstrip("/")):
+        return ""
+    if len(address) > MAX_LINK:
+        address = address[: MAX_LINK - 1] + "\u2026"
+    return f" <{address}>"
+
+
 def html_to_text(html: str) -> str:
     """Text of an HTML document: paragraphs and line breaks kept, markup and scripts gone;
-    what a <blockquote> holds is quoted with "> ", as in plain-text mail."""
+    what a <blockquote> holds is quoted with "> ", as in plain-text mail, and a link's
+    address follows its words (:func:`link_target`)."""
     if not html.strip():
         return ""
     try:
@@ -143,6 +176,10 @@ def html_to_text(html: str) -> str:
             if element.text:
                 parts.append(element.text)
         else:
+            if tag == "a":
+                target = link_target(element.get("href"), "".join(element.itertext()))
+                if target:
+                    parts.append(target)
             if tag == "blockquote":
                 parts.append(f"\n{_QUOTE_CLOSE}\n")
             elif tag in _BLOCKS and tag != "li":  # the next item starts its own line

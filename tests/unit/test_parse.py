@@ -240,3 +240,36 @@ def test_base64_without_padding_or_with_a_stray_character_decodes() -> None:
     assert decode_body(unpadded, encoding="base64", charset="utf-8", html=False) == "Grüße aus Köln"
     whole = base64.b64encode("Grüße aus Köln!".encode())  # 18 bytes: no padding
     assert decode_body(whole + b"A", encoding="base64", charset="utf-8", html=False) == "Grüße aus Köln!"
+
+
+def test_html_links_keep_their_address_after_their_words() -> None:
+    raw = (
+        b"Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>Please <a href="https://shop.test/reset?t=1">click here</a> to reset.</p>'
+        b'<p>On Mon, Ana &lt;<a href="mailto:ana@x.test">ana@x.test</a>&gt; wrote:</p>'
+        b'<p><a href="https://shop.test/">https://shop.test/</a> '
+        b'<a href="mailto:bob@x.test?subject=hi">Bob</a></p>'
+    )
+    text = parse_message(raw).body_text
+    assert "click here <https://shop.test/reset?t=1> to reset." in text
+    # Words that already are the address are not repeated.
+    assert "On Mon, Ana <ana@x.test> wrote:" in text
+    assert text.count("shop.test/") == 2
+    assert "Bob <bob@x.test>" in text
+
+
+def test_hostile_html_links_render_inert() -> None:
+    long_path = "x" * 5000
+    raw = (
+        "Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        '<a href="javascript:alert(1)">run</a> <a href=" JaVaScript:alert(2)">run2</a> '
+        '<a href="data:text/html,hi">data</a> '
+        '<a href="https://a.test/&#27;[31m&#10;[b]x&#13;&#8238;">esc</a> '
+        f'<a href="https://b.test/{long_path}">long</a>'
+    ).encode()
+    text = parse_message(raw).body_text
+    assert "javascript" not in text.lower() and "alert" not in text and "data:" not in text
+    assert "esc <https://a.test/[31m[b]x>" in text
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    long_line = next(line for line in text.splitlines() if "b.test" in line)
+    assert len(long_line) < 400 and long_line.endswith("\u2026>")

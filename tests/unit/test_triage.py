@@ -80,6 +80,9 @@ def test_manual_pending_and_open() -> None:
         ("فوری", "فوري لطفا", True),  # Arabic yeh typed for the Persian one
         ("کار نمی‌کند", "سایت کار نمی کند", True),  # ZWNJ typed as a space
         ("هک", "حسابم هک شده", True),
+        ("urgent", "see our sale <https://shop.test/urgent-sale>", False),  # a link's address
+        ("urgent", "urgent: https://shop.test/x", True),
+        ("urgent", "عاجل http://x.test/urgent", False),
     ],
 )
 def test_keyword_matching(keyword: str, text: str, found: bool) -> None:
