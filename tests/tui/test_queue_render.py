@@ -120,3 +120,22 @@ async def test_a_click_on_a_row_puts_the_cursor_on_that_conversation() -> None:
             await pilot.pause()
             assert table.cursor_row == row and table.position == row
             assert table.current is not None
+
+
+@pilot_test
+async def test_nobody_waits_on_a_closed_conversation() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        assert "Waiting" in [str(c.label) for c in table.ordered_columns]
+        await pilot.press("4")  # Closed
+        await settle(pilot)
+        assert table.total > 0
+        assert "Waiting" not in [str(c.label) for c in table.ordered_columns]
+        await pilot.press("6", "G")  # All, to its closed end
+        await settle(pilot)
+        labels = [str(c.label) for c in table.ordered_columns]
+        row = table.get_row_at(table.cursor_row)
+        assert str(row[labels.index("Status")]) == "closed"
+        assert str(row[labels.index("Waiting")]) == ""

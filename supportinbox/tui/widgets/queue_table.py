@@ -86,8 +86,12 @@ _WIDE_ONLY = {"count": 100}
 _NARROW_FROM = 90
 _NARROW = {"customer": 13, "waiting": 7, "status": 8, "assignee": 7}
 # Columns that say nothing in some lists: every row of a one-status view has that status,
-# and only open conversations have an SLA.
-_SAYS_SOMETHING = {"status": ("all", "search"), "sla": ("open", "all", "search")}
+# only open conversations have an SLA, and nobody waits on a closed one.
+_SAYS_SOMETHING = {
+    "status": ("all", "search"),
+    "sla": ("open", "all", "search"),
+    "waiting": ("open", "pending", "snoozed", "all", "search", "automated"),
+}
 
 
 class QueueTable(DataTable[Content]):
@@ -323,7 +327,12 @@ class QueueTable(DataTable[Content]):
         nameless = nameless_sender(item.customer_name, item.customer_email)
         shared = self._shared
         lifted, alarming = sla.is_lifted(item.band), sla.is_alarming(item.band)
-        waiting = age(item.waiting_since, now) if item.waiting_since else age(item.last_message_at, now)
+        if item.status == "closed":
+            waiting = ""  # nobody waits on a closed conversation (the view leaves the column out)
+        elif item.waiting_since:
+            waiting = age(item.waiting_since, now)
+        else:
+            waiting = age(item.last_message_at, now)
         cells: dict[str, Content] = {
             # The cells most rows share (a mark, an age, a status, a count, an SLA level, an
             # owner) are made once per look; a window of 200 rows repeats them.
