@@ -235,12 +235,12 @@ def report_spam(
         (ident,),
     ).fetchall()
     if not rows:
-        raise NotFound(f"conversation {ident} has no message in the inbox to mark as spam")
+        raise NotFound(f"conversation {ident} has no message in the inbox to move to Junk")
     imap = connect(ctx.account_name, ctx.account, password=password)
     try:
         roles = discover_folders(imap, ctx.account)
         if roles.junk is None:
-            raise UserError("no spam folder on the server: set junk_folder in the config")
+            raise UserError("no Junk folder on the server: set junk_folder in the config")
         by_folder: dict[str, list[int]] = {}
         for folder, uid in rows:
             by_folder.setdefault(str(folder), []).append(int(uid))

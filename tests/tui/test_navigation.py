@@ -11,6 +11,7 @@ from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
+from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
@@ -141,6 +142,27 @@ async def test_help_lists_every_key_with_its_binding_id() -> None:
         assert {"reply", "status_closed", "snooze", "search", "sync", "quit", "claim", "spam"} <= ids
         await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
+async def test_junk_is_called_junk_on_every_key() -> None:
+    """The view, J and ! name the same folder with the same word."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = app.screen._rows
+        assert [row[1] for row in rows if row[2] == "spam"] == ["Move to Junk"]
+        assert not [row for row in rows if "spam" in row[1].lower()]
+        await pilot.press("escape")
+        await select_subject(pilot, "will be closed")
+        tooltips = [a.binding.tooltip for a in app.screen.active_bindings.values() if a.binding.id == "spam"]
+        assert tooltips and all("Junk" in t and "spam" not in t.lower() for t in tooltips)
+        await pilot.press("exclamation_mark")
+        assert isinstance(app.screen, ConfirmModal)
+        shown = " ".join(str(w.render()) for w in app.screen.query("Label, Static, Button"))
+        assert "Junk" in shown and "spam" not in shown.lower()
 
 
 @pilot_test

@@ -81,7 +81,7 @@ class ConversationActions(AppScreen):
         ),
         Binding("F", "forward", "Forward", show=False, id="forward", tooltip="Forward it to an address"),
         Binding("n", "note", "Note", show=False, id="note", tooltip="Add an internal note"),
-        Binding("exclamation_mark", "spam", "Spam", show=False, id="spam", tooltip="Mark as spam"),
+        Binding("exclamation_mark", "spam", "Move to Junk", show=False, id="spam", tooltip="Move it to Junk"),
         Binding("u", "undo", "Undo", show=False, id="undo", tooltip="Undo the last change"),
         Binding(
             "m", "toggle_read", "Read/unread", show=False, id="toggle_read", tooltip="Mark read or unread"
@@ -290,11 +290,11 @@ class ConversationActions(AppScreen):
 
         self.app.push_screen(
             ConfirmModal(
-                "Mark as spam?",
+                "Move to Junk?",
                 f"{sender_label(summary.customer_name, summary.customer_email, reason=False)}: "
                 f"{one_line(summary.subject, limit=60)}\n"
                 "The conversation's messages move to Junk. It can be rescued from the Junk suspects view.",
-                yes="Mark as spam",
+                yes="Move to Junk",
             ),
             confirmed,
         )
