@@ -10,6 +10,8 @@ from supportinbox import __version__
 # checkers treat any name TYPE_CHECKING as true).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import click
+
     from supportinbox.cli.app import cli
 
 #: What ``--version`` prints (the group's click option prints the same).
@@ -96,6 +98,9 @@ def _run(argv: list[str] | None) -> None:
     except click.exceptions.Abort:
         click.echo("supportinbox: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        click.echo(usage_line(exc), err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -113,6 +118,16 @@ def _run(argv: list[str] | None) -> None:
         )
         sys.exit(70)
     sys.exit(0)
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error (unknown option, missing argument...) as one line that says where help is."""
+    from supportinbox.domain.safetext import one_line
+
+    message = one_line(exc.format_message()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    command = exc.ctx.command_path if exc.ctx is not None else "supportinbox"
+    return f"supportinbox: {message} (see {command} --help)"
 
 
 def __getattr__(name: str) -> object:

@@ -66,8 +66,36 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class _NamesItself(click.Command):
+    """A command whose usage errors always know it, so the error can say where its help is.
+
+    click's parser raises some of them (an option without its value) with no context.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
+
+class Command(_NamesItself):
+    """Every command of the command line."""
+
+
+class Group(_NamesItself, click.Group):
+    """Every group of the command line: its commands and groups are these classes too."""
+
+    command_class = Command
+    group_class: type[click.Group] | type[type] | None = type
+
+
+class LazyGroup(Group):
     """A group whose subcommands are registered by importing their module on first use."""
+
+    group_class = Group
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))

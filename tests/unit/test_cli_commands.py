@@ -162,3 +162,34 @@ def test_a_current_queue_is_read_without_loading_the_refresh(tmp_path: Path) -> 
     # Nor click, the config model or typing: the page is answered before the command loads
     # (cli/quick.py; that it is the command's own answer: tests/store/test_quick_list.py).
     assert not {"click", "msgspec", "supportinbox.config", "typing", "supportinbox.cli.app"} & loaded
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["reply", "--foo"],
+            "supportinbox: no such option '--foo'. Did you mean '--force'? (see supportinbox reply --help)",
+        ),
+        (["reply"], "supportinbox: missing argument 'CONVERSATION' (see supportinbox reply --help)"),
+        (
+            ["snooze", "x", "--until"],
+            "supportinbox: option '--until' requires an argument (see supportinbox snooze --help)",
+        ),
+        (["cache", "nope"], "supportinbox: no such command 'nope' (see supportinbox cache --help)"),
+        (["--bogus"], "supportinbox: no such option '--bogus' (see supportinbox --help)"),
+    ],
+)
+def test_a_usage_error_is_one_line_that_says_where_help_is(
+    argv: list[str],
+    line: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SUPPORTINBOX_HOME", str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        supportinbox.cli.main(argv)
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == line + "\n"
