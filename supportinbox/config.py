@@ -678,9 +678,24 @@ def _choices(model: type[_Model], key: str) -> tuple[str, ...]:
     return ()
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# How a check of an account's table names another of its tables: the line names the account.
+_ANY_ACCOUNT = "[accounts.NAME."
+
+
+def _toml_key(name: str) -> str:
+    """``name`` as a TOML table header writes it: bare, or quoted when it has to be."""
+    if _BARE_KEY.fullmatch(name):
+        return name
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped) + '"'
+
+
 def _describe(error: str, model: type[_Model], where: list[str], text: str) -> tuple[int, str]:
     """One readable line for msgspec's ``error`` in the table at ``where``, and its order."""
     message = error
+    if where[:1] == ["accounts"] and len(where) > 1 and _ANY_ACCOUNT in message:
+        message = message.replace(_ANY_ACCOUNT, f"[accounts.{_toml_key(where[1])}.")
     at = _AT.search(message)
     keys = list(where)
     if at:

@@ -120,3 +120,17 @@ def test_copies_are_checked_and_plain_data_round_trips() -> None:
     with pytest.raises(ValueError):
         TriageConfig.model_validate({"sla_hours": "soon"})
     assert Config().accounts == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("acme-support", "acme-support"), ('acme "eu"\tdesk', '"acme \\"eu\\"\\u0009desk"')],
+)
+def test_a_check_of_an_account_names_that_account_not_a_placeholder(name: str, shown: str) -> None:
+    header = "[accounts.acme-support]" if name == "acme-support" else '[accounts."acme \\"eu\\"\\tdesk"]'
+    text = GOOD.replace("[accounts.support]", header) + (
+        f'\n{header[:-1]}.acknowledgement]\nenabled = true\nwhen = ["outside-hours"]\n'
+    )
+    message = _error(text)
+    assert f"add [accounts.{shown}.hours]," in message
+    assert "NAME" not in message
