@@ -683,7 +683,7 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ANY_ACCOUNT = "[accounts.NAME."
 
 
-def _toml_key(name: str) -> str:
+def toml_key(name: str) -> str:
     """``name`` as a TOML table header writes it: bare, or quoted when it has to be."""
     if _BARE_KEY.fullmatch(name):
         return name
@@ -695,7 +695,7 @@ def _describe(error: str, model: type[_Model], where: list[str], text: str) -> t
     """One readable line for msgspec's ``error`` in the table at ``where``, and its order."""
     message = error
     if where[:1] == ["accounts"] and len(where) > 1 and _ANY_ACCOUNT in message:
-        message = message.replace(_ANY_ACCOUNT, f"[accounts.{_toml_key(where[1])}.")
+        message = message.replace(_ANY_ACCOUNT, f"[accounts.{toml_key(where[1])}.")
     at = _AT.search(message)
     keys = list(where)
     if at:

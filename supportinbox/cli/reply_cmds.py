@@ -278,7 +278,7 @@ def reply(
     sync'); if the customer writes again before, it is kept there as a draft, not sent.
     """
     config = obj.config
-    _, account = obj.account()
+    account_name, account = obj.account()
     now = datetime.now(UTC)
     when = sendtime.choose_send_time(
         at=send_at,
@@ -286,6 +286,7 @@ def reply(
         next_business_hour=next_business_hour,
         hours=config.sla_settings(account).hours,
         now=now,
+        account=account_name,
     )
     if when is not None and when <= now:
         # Only --next-business-hour names now: a time asked for (even a minute away) is waited for.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from supportinbox.config import HoursConfig
+from supportinbox.config import HoursConfig, toml_key
 from supportinbox.domain.hours import BusinessCalendar
 from supportinbox.domain.when import DAY_STARTS as DAY_STARTS
 from supportinbox.domain.when import EXAMPLES as EXAMPLES
@@ -96,8 +96,11 @@ def choose_send_time(
     next_business_hour: bool,
     hours: HoursConfig | None,
     now: datetime,
+    account: str,
 ) -> datetime | None:
     """The moment a reply should leave from ``--send-at``/``--send-in``/``--next-business-hour``.
+
+    ``account`` is the account's name in the config, which the error for missing hours names.
 
     ``None``: none of them was given (send at once). The business hours move the chosen
     time (or now) to the next moment the team is at work.
@@ -117,7 +120,8 @@ def choose_send_time(
     if next_business_hour:
         if hours is None:
             raise UserError(
-                "--next-business-hour needs business hours: add [accounts.NAME.hours] to the config"
+                f"--next-business-hour needs business hours: add [accounts.{toml_key(account)}.hours] "
+                "to the config"
             )
         moment = in_business_hours(moment or now, BusinessCalendar(hours))
     return moment

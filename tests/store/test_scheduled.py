@@ -133,7 +133,7 @@ def test_wrong_send_times_are_refused_before_anything_is_queued(
         (("--send-at", "someday"), "--send-at 'someday' is not a time ahead: try 09:00"),
         (("--send-in", "2 weeks"), "--send-in '2 weeks': use a positive number and a unit"),
         (("--send-at", "09:00", "--send-in", "2h"), "give --send-at or --send-in, not both"),
-        (("--next-business-hour",), "--next-business-hour needs business hours: add [accounts.NAME.hours]"),
+        (("--next-business-hour",), "needs business hours: add [accounts.support.hours] to the config"),
     ):
         result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--yes", *flags)
         assert result.code != 0 and said in result.err, (flags, result)

@@ -88,7 +88,7 @@ def test_the_flags_give_one_moment() -> None:
     def choose(**kwargs: object) -> datetime | None:
         options: dict[str, object] = {"at": None, "within": None, "next_business_hour": False, "hours": None}
         options.update(kwargs)
-        return choose_send_time(now=SUNDAY_10, **options)  # type: ignore[arg-type]
+        return choose_send_time(now=SUNDAY_10, account="acme-support", **options)  # type: ignore[arg-type]
 
     assert choose() is None
     assert choose(within="2h") == berlin(2026, 12, 6, 12, 0)
@@ -105,7 +105,7 @@ def test_the_flags_give_one_moment() -> None:
         choose(at="someday")
     with pytest.raises(UserError, match=r"e\.g\. 30m"):
         choose(within="-2h")
-    with pytest.raises(UserError, match=r"add \[accounts.NAME.hours\]"):
+    with pytest.raises(UserError, match=r"add \[accounts\.acme-support\.hours\]"):
         choose(next_business_hour=True)
 
 
