@@ -257,13 +257,17 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
     rows = store.sla_watch(db, warnings=warn)
     breached = [r for r in rows if r.sla_level == sla.LEVEL_BREACHED]
     if as_json:
+        # "assigned_to" (null: nobody) is who holds it, as in ``list --json``.
         _echo_json([{**r.to_json(), "sla": sla.level_label(r.sla_level)} for r in rows])
     else:
         for row in rows:
             why = one_line(row.reasons[0]) if row.reasons else ""
             line = f"{row.id}  {sla.level_label(row.sla_level):<9} {why}"
+            # Whose it is, so a lead reading this from cron knows whom to ask.
+            holder = one_line(row.assigned_to, limit=30) if row.assigned_to else "nobody"
             who = one_line(row.customer_name or row.customer_email, limit=30)
-            click.echo(f"{line}  {who}: {one_line(row.subject, limit=60) or '(no subject)'}")
+            subject = one_line(row.subject, limit=60) or "(no subject)"
+            click.echo(f"{line}  held by {holder}  {who}: {subject}")
         if not rows:
             click.echo("Nobody waits past an SLA target" + (" or close to one." if warn else "."))
     if breached:

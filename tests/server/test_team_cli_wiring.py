@@ -3,6 +3,8 @@ claims unless --force, status changes reach teammates at once, replies name thei
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -292,3 +294,32 @@ def test_claiming_ones_own_or_releasing_a_free_conversation_says_so(
     assert alice.cli(capsys, "claim", cid).out == f"{cid} claimed by alice (shared with the team)\n"
     assert alice.cli(capsys, "claim", cid).out == f"{cid} is yours already\n"
     assert alice.cli(capsys, "release", cid).out == f"{cid} released (shared with the team)\n"
+
+
+def test_sla_check_names_who_holds_each_breached_conversation(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lead reading ``sla --check`` from cron sees whose each late conversation is."""
+    old = datetime.now(UTC) - timedelta(hours=3)
+    held_mid, free_mid = "<held@customer.test>", "<free@customer.test>"
+    append(
+        dovecot,
+        [
+            make_message(message_id=held_mid, subject="Invoice wrong", date=old),
+            make_message(
+                message_id=free_mid, sender="Ana <ana@customer.test>", subject="Export broken", date=old
+            ),
+        ],
+    )
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra='[sla]\nfirst_reply = "1h"\n')
+    held, free = alice.conversation_of(held_mid), alice.conversation_of(free_mid)
+    assert alice.cli(capsys, "claim", held).code == 0
+    assert bob.cli(capsys, "sync").code == 0
+
+    checked = bob.cli(capsys, "sla", "--check")
+    assert checked.code == 10, checked.err
+    lines = {line.split()[0]: line for line in checked.out.splitlines()}
+    assert "breached" in lines[held] and "held by alice" in lines[held], checked.out
+    assert "held by nobody" in lines[free], checked.out
+    as_json = bob.cli(capsys, "sla", "--check", "--json")
+    assert {r["id"]: r["assigned_to"] for r in json.loads(as_json.out)} == {held: "alice", free: None}

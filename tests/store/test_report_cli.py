@@ -135,6 +135,7 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
     lines = out.splitlines()
     assert "breached" in lines[0] and "first reply overdue by 2 h (target 1 h)" in lines[0]
     assert "Late" in lines[0] and "Soon" in lines[1] and "Fresh" not in out
+    assert all("held by nobody" in line for line in lines)
     code, out = run("sla", "--check", "--json")
     assert code == 10
     assert [r["subject"] for r in json.loads(out)] == ["Late"]
