@@ -152,11 +152,18 @@ def incident_reply(
     incident, members = incident_store.get_incident(db, incident_id, now)
     waiting_ids = set(drafts.awaiting_answer(db, account, [m.id for m in members]))
     waiting = [m for m in members if m.id in waiting_ids]
-    left_out = [m for m in members if m.status == "open" and m.id not in waiting_ids]
+    left_out = [m for m in members if m.id not in waiting_ids]
     kept = {m.id: found for m in left_out if (found := drafts.kept_reply(db, m.id)) is not None}
-    answered = len(left_out) - len(kept)
-    if answered:
-        click.echo(f"note: {answered} already answered since they last wrote: left out", err=True)
+    for member in left_out:
+        if member.id in kept:
+            continue
+        # Named, with who answered (a teammate's reply makes it pending), so the user sees
+        # whom the batch leaves out and why before anything is sent.
+        earlier = drafts.earlier_reply(db, account, member.id)
+        if earlier is not None:
+            click.echo(f"note: {member.id} left out, already answered: {earlier.describe()}", err=True)
+        else:
+            click.echo(f"note: {member.id} left out: {member.status}", err=True)
     for conversation_id, outbox_id in kept.items():
         click.echo(
             f"note: {conversation_id} left out: reply #{outbox_id} to it waits in the outbox "

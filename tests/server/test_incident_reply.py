@@ -15,7 +15,7 @@ from tests.harness.dovecot import Dovecot
 from tests.harness.mail import SSO_REPORTS, client, sso_outage, sso_report_in_german
 from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
-from tests.harness.team import make_team
+from tests.harness.team import TEMPLATE, make_team
 
 pytestmark = [pytest.mark.server]
 
@@ -124,3 +124,33 @@ def test_a_reply_held_for_a_teammate_is_not_joined_by_a_second_one(
     assert again.code == 1, again
     assert f"note: {jonas} left out: reply #{held.id} to it waits in the outbox" in again.err
     assert outbox_store.list_rows(setup.db.conn, (OutboxStatus.HELD,)) == [held]  # no second one
+
+
+def test_incident_reply_names_who_already_answered_a_member_and_leaves_it_out(
+    supportinbox_home: Path,
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = datetime.now(UTC)
+    extra = "\n[replies]\nundo_seconds_cli = 0\n"
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, sso_outage(now), extra=extra)
+    jonas = setup.conversation_of("<inc1@c.test>")
+    (bob,) = make_team(tmp_path, dovecot, smtp_server, ("bob",), extra=extra)
+    answered = bob.cli(capsys, "reply", jonas, "-t", TEMPLATE, "--send", "--yes")
+    assert answered.code == 0, answered.err
+    assert len(smtp_server.received) == 1
+    assert run_cli(capsys, "sync").code == 0
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    reply = ("incident", "reply", incident["id"], "-t", "acknowledge-investigating")
+
+    preview = run_cli(capsys, *reply)  # said before anything is sent
+    assert f"note: {jonas} left out, already answered: bob replied on " in preview.err, preview
+    assert f"── {jonas}" not in preview.out and preview.out.count("── ") == 2, preview.out
+    sent = run_cli(capsys, *reply, "--send", "-y")
+    assert sent.code == 0, sent.err
+    assert f"note: {jonas} left out, already answered: bob replied on " in sent.err, sent.err
+    jonas_address = SSO_REPORTS[1][1]
+    assert len(smtp_server.received) == 3  # bob's one and two new: Jonas is not answered again
+    assert [r.rcpt_tos[0] for r in smtp_server.received].count(jonas_address) == 1
