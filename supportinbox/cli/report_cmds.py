@@ -16,13 +16,12 @@ from supportinbox.config import Duration
 from supportinbox.domain import sla
 from supportinbox.domain.report import (
     GROUPINGS,
-    ROW_HEADERS,
     Grouping,
     Report,
     format_seconds,
     percent_text,
-    row_cells,
     summary_lines,
+    table_cells,
 )
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
@@ -114,12 +113,13 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
         console.print(line)
     table = Table(title=f"by {report.grouping}", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column(report.grouping, min_width=10)
-    for header in ROW_HEADERS:
+    shown = [r for r in report.rows if r.messages_in or r.replies_out or r.closed or r.backlog]
+    headers, cells = table_cells(report, shown)
+    for header in headers:
         # A header or a time of two words may wrap ("1h" over "11m"); a count never does.
         table.add_column(header, justify="right", no_wrap=" " not in header)
-    shown = [r for r in report.rows if r.messages_in or r.replies_out or r.closed or r.backlog]
-    for row in shown:
-        table.add_row(Text(one_line(row.key, limit=30)), *row_cells(row, report.business_hours))
+    for row, figures in zip(shown, cells, strict=True):
+        table.add_row(Text(one_line(row.key, limit=30)), *figures)
     if console.measure(table, options=console.options.update_width(10_000)).maximum > console.width:
         # Ten columns are wider than 80 with spaces around each cell: the rules between
         # them are enough there, and every figure stays whole (Rich would cut "1h 1…").

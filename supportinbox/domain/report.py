@@ -554,8 +554,18 @@ def summary_lines(report: Report, policy: sla.Policy) -> list[tuple[str, str]]:
 ROW_HEADERS = ("new", "in", "out", "closed", "1st reply", "1st p90", "resolved in", "SLA met", "backlog")
 
 
+def table_cells(report: Report, rows: Sequence[Row]) -> tuple[list[str], list[list[str]]]:
+    """The headers and cells of the report table for ``rows``, without a column that is
+    empty in every row (the backlog by agent or tag, customer counts by agent): a blank
+    column says nothing and takes width from the figures beside it."""
+    cells = [row_cells(row, report.business_hours) for row in rows]
+    kept = [i for i in range(len(ROW_HEADERS)) if any(line[i] for line in cells)]
+    return [ROW_HEADERS[i] for i in kept], [[line[i] for i in kept] for line in cells]
+
+
 def row_cells(row: Row, business: bool) -> list[str]:
-    """One table row as text: business-time figures when business hours are set."""
+    """One table row as text: business-time figures when business hours are set; a count
+    the row does not have (customer messages on an agent's row) is blank."""
     frt, res = row.first_response, row.resolution
     return [
         "" if row.new_conversations is None else str(row.new_conversations),

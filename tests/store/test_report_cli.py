@@ -93,6 +93,27 @@ def test_report_table_keeps_every_figure_whole_at_80_columns(
     assert len(days) == 3 and all(day.count("1h 00m") == 2 for day in days), table  # median, p90
 
 
+def test_report_by_agent_leaves_out_columns_empty_in_every_row(
+    mailbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent writes no customer mail and has no backlog: no blank "new", "in", "backlog"."""
+    monkeypatch.setenv("COLUMNS", "200")
+    code, text = run("report", "--since", "7d", "--by", "agent")
+    assert code == 0
+    table = text[text.index("by agent") :].split("\n\n")[0].splitlines()
+    header = [h.strip() for h in table[1].split("┃")]
+    assert header[:3] == ["agent", "out", "closed"] and "resolved in" in header, table
+    assert not {"new", "in", "backlog"} & set(header), table
+    code, text = run("report", "--since", "7d", "--by", "day")
+    header = [h.strip() for h in text[text.index("by day") :].splitlines()[1].split("┃")]
+    assert {"new", "in", "backlog"} <= set(header), header  # a day has all three
+    code, out = run("report", "--since", "7d", "--by", "agent", "--csv")
+    first = next(csv.reader(io.StringIO(out)))
+    assert {"new_conversations", "messages_in", "backlog"} <= set(first)  # CSV keeps its columns
+    data = json.loads(run("report", "--since", "7d", "--by", "agent", "--json")[1])
+    assert all({"new_conversations", "messages_in", "backlog"} <= set(r) for r in data["rows"])
+
+
 def test_report_topics(mailbox: Path) -> None:
     code, out = run("report", "topics", "--since", "7d", "--json")
     assert code == 0

@@ -44,6 +44,9 @@ async def test_reports_keys_period_grouping_and_back() -> None:
         await settle(pilot)
         agents = {line.split("│")[0].strip() for line in table_lines(screen)[2:]}
         assert {"alex", "sam", "(other client)"} <= agents
+        # As the command line's table: no column left blank in every agent's row.
+        labels = [cell.strip() for cell in table_lines(screen)[0].split("┃")]
+        assert labels[:3] == ["agent", "out", "closed"] and "backlog" not in labels, labels
         await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         await settle(pilot)
         assert "last 7 days" in str(screen.query_one("#reports-title", Static).render())

@@ -21,12 +21,11 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.report import (
     GROUPINGS,
-    ROW_HEADERS,
     Grouping,
     Report,
     percent_text,
-    row_cells,
     summary_lines,
+    table_cells,
 )
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
@@ -59,15 +58,14 @@ def _table(report: Report) -> Table:
     rows = report.rows
     if report.grouping in ("day", "week"):
         rows = [r for r in reversed(rows) if r.messages_in or r.replies_out or r.closed]
-    cells = [row_cells(row, report.business_hours) for row in rows]
-    shown = [i for i in range(len(ROW_HEADERS)) if any(line[i] for line in cells)]
+    headers, cells = table_cells(report, rows)
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column(safe.column(report.grouping), min_width=10)
-    for i in shown:
+    for header in headers:
         # A header or a time of two words may wrap ("1h" over "11m"); a count never does.
-        table.add_column(safe.column(ROW_HEADERS[i]), justify="right", no_wrap=" " not in ROW_HEADERS[i])
+        table.add_column(safe.column(header), justify="right", no_wrap=" " not in header)
     for row, line in zip(rows, cells, strict=True):
-        table.add_row(safe.cell(row.key, limit=24), *(safe.cell(line[i]) for i in shown))
+        table.add_row(safe.cell(row.key, limit=24), *(safe.cell(cell) for cell in line))
     return table
 
 
