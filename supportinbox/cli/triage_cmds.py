@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 
@@ -41,10 +41,37 @@ def _console() -> Console:
 
     # highlight=False: Rich must not colour numbers or URLs found in mail text.
     console = Console(highlight=False, emoji=False, soft_wrap=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        # On a pipe, wide rows are easier to grep than an 80-column wrap.
-        console.width = PIPE_WIDTH
+    if not console.is_terminal:
+        # Rich pads every line to the table's width: nothing a file or grep wants.
+        console.file = cast("IO[str]", _Unpadded(console.file))
+        if "COLUMNS" not in os.environ:
+            # On a pipe, wide rows are easier to grep than an 80-column wrap.
+            console.width = PIPE_WIDTH
     return console
+
+
+class _Unpadded:
+    """A pipe or file that drops the spaces at the end of each line written to it."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self.encoding = getattr(out, "encoding", None) or "utf-8"  # Rich picks its box characters by it
+        self._held = ""  # spaces at the end of a write: kept only if text follows them
+
+    def write(self, text: str) -> int:
+        lines = (self._held + text).split("\n")
+        last = lines.pop()
+        body = "".join(line.rstrip(" ") + "\n" for line in lines)
+        kept = last.rstrip(" ")
+        self._held = last[len(kept) :]
+        self._out.write(body + kept)
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def isatty(self) -> bool:
+        return False
 
 
 def _echo_json(data: Any) -> None:
@@ -93,6 +120,7 @@ def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
     ]
 
 
+_CUSTOMER_MAX = 40  # the widest a customer's name and address is shown
 _QUEUE_HEADERS = ("ID", "!", "Status", "Waiting", "Customer", "Subject", "Why")
 _JUSTIFY: tuple[JustifyMethod, ...] = ("left", "right", "left", "right", "left", "left", "left")
 _WIDE_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -100,7 +128,7 @@ _WIDE_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("!", {"justify": "right", "no_wrap": True}),
     ("Status", {"no_wrap": True}),
     ("Waiting", {"no_wrap": True, "justify": "right"}),
-    ("Customer", {"overflow": "ellipsis", "max_width": 40}),
+    ("Customer", {"overflow": "ellipsis", "max_width": _CUSTOMER_MAX}),
     ("Subject", {"overflow": "ellipsis", "ratio": 1}),
     ("Why", {"overflow": "fold", "ratio": 1}),
 )
@@ -136,6 +164,22 @@ def _queue_table(rows: list[ConversationSummary], now: datetime, width: int, *, 
     free -= why + (_GAP if why else 0)
     customer = max(8, min(28, free // 3))
     widths = [*fixed, customer, max(10, free - customer), why]
+    # No column wider than its widest cell (a pipe gets no padding to the width); what one
+    # leaves unused goes to Why, then Customer, where their text is cut.
+    widest = [
+        max([len(name), *(line[i].cell_len for line in cells)]) for i, name in enumerate(_QUEUE_HEADERS)
+    ]
+    spare = 0
+    for index in (4, 5, 6):
+        spare += max(0, widths[index] - widest[index])
+        widths[index] = min(widths[index], widest[index])
+    for index in (6, 4):
+        if widths[index]:  # a hidden Why stays hidden
+            grow = min(
+                spare, widest[index] - widths[index], _CUSTOMER_MAX - widths[index] if index == 4 else spare
+            )
+            widths[index] += grow
+            spare -= grow
     for name, size, justify in zip(_QUEUE_HEADERS, widths, _JUSTIFY, strict=True):
         if size:
             table.add_column(name, width=size, no_wrap=True, overflow="ellipsis", justify=justify)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +12,12 @@ from click.testing import CliRunner
 
 import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
+from supportinbox.cli.triage_cmds import PIPE_WIDTH
 from supportinbox.config import parse_config
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
+from tests.harness.cliproc import cli_env
 from tests.store.factories import add_message
 
 CONFIG = """
@@ -79,3 +83,18 @@ def test_one_line_per_conversation_within_the_width(
 def test_wide_wraps_long_cells(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = _list(monkeypatch, 80, "--wide")
     assert len(lines) > 2 + 3  # long cells wrap onto more lines, as before
+
+
+def test_a_pipe_gets_no_lines_padded_with_trailing_spaces(mailbox: Path) -> None:
+    """As `supportinbox list | less` or `> file`: stdout a pipe, COLUMNS unset (a real process)."""
+    env = cli_env(mailbox)
+    del env["COLUMNS"]
+    done = subprocess.run(
+        [sys.executable, "-m", "supportinbox", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.rstrip("\n").split("\n")
+    assert len(lines) == 2 + 3 and "Maximiliane" in done.stdout, done.stdout
+    assert [line for line in lines if line != line.rstrip()] == [], "\n".join(map(repr, lines))
+    # Columns no wider than their widest cell: the header rule is as long as the longest row.
+    assert len(lines[1]) == max(len(line) for line in lines[2:]) <= PIPE_WIDTH, "\n".join(lines)
