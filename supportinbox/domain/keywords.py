@@ -61,7 +61,9 @@ def fold_text(text: str) -> str:
 
 
 # ASCII characters that cannot be part of a word become spaces (the apostrophe stays).
-_LINKS = re.compile(r"[a-z][a-z0-9+.-]{0,15}://\S*", re.IGNORECASE)
+# An address ends at a space or at a character no address holds unescaped (RFC 3986:
+# "[link=https://x.test]Refund[/link]" names the word Refund, which counts).
+_LINKS = re.compile(r"[a-z][a-z0-9+.-]{0,15}://[^\s<>\"\[\]{}|\\^`]*", re.IGNORECASE)
 _ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "_'")})
 
 

@@ -83,6 +83,8 @@ def test_manual_pending_and_open() -> None:
         ("urgent", "see our sale <https://shop.test/urgent-sale>", False),  # a link's address
         ("urgent", "urgent: https://shop.test/x", True),
         ("urgent", "عاجل http://x.test/urgent", False),
+        ("refund", "[link=https://evil.test]Refund[/link] now", True),  # "]" ends an address
+        ("refund", "<https://shop.test/x>refund please", True),
     ],
 )
 def test_keyword_matching(keyword: str, text: str, found: bool) -> None:
