@@ -88,7 +88,9 @@ async def test_a_refused_login_is_said_once_then_kept_in_the_status_bar(
     write_config(supportinbox_home, text.replace(dovecot.users["support"], "wrong-password"))
     app = build_app(load_config())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ErrorModal) and bool(app.screen.query(".dialog-body"))
+        )
         assert "was refused" in str(app.screen.query_one(".dialog-body", Static).render())
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, InboxScreen))
@@ -103,4 +105,6 @@ async def test_a_refused_login_is_said_once_then_kept_in_the_status_bar(
         assert "was refused" in str(app.screen.query_one(StatusBar).render())
 
         await pilot.press("s")  # asked for: said again in full
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ErrorModal) and bool(app.screen.query(".dialog-body"))
+        )
