@@ -121,6 +121,15 @@ MAX_LINK = 300
 _UNSAFE_IN_LINK = re.compile(r"[\x00-\x20\x7f-\x9f<>\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def _without_scheme(address: str) -> str:
+    """ "www.shop.test/x" of "https://www.shop.test/x/": how a link's words often give it."""
+    bare = address.rstrip("/")
+    for scheme in ("https://", "http://"):
+        if bare[: len(scheme)].lower() == scheme:
+            return bare[len(scheme) :]
+    return bare
+
+
 def link_target(href: str | None, text: str) -> str:
     """What to show after a link's words: " <address>", or "" when it says nothing new.
 
@@ -137,8 +146,8 @@ def link_target(href: str | None, text: str) -> str:
         address = address[7:].split("?", 1)[0]
         if not address:
             return ""
-    shown = " ".join(text.split())
-    if not shown or shown.strip("<>").rstrip("/") in (address, address.rstrip("/")):
+    shown = " ".join(text.split()).strip("<>").rstrip("/")
+    if not shown or shown.lower() in (address.rstrip("/").lower(), _without_scheme(address).lower()):
         return ""
     if len(address) > MAX_LINK:
         address = address[: MAX_LINK - 1] + "\u2026"

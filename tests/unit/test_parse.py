@@ -258,6 +258,19 @@ def test_html_links_keep_their_address_after_their_words() -> None:
     assert "Bob <bob@x.test>" in text
 
 
+def test_a_link_whose_words_are_its_address_without_the_scheme_is_not_repeated() -> None:
+    raw = (
+        b"Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>See <a href="https://www.shop.test/help/">www.shop.test/help</a> or '
+        b'<a href="http://Docs.Shop.test">docs.shop.test</a>.</p>'
+        b'<p>Log in at <a href="https://evil.test/login">www.bank.test</a></p>'
+    )
+    text = parse_message(raw).body_text
+    assert "See www.shop.test/help or docs.shop.test." in text
+    # Words naming another address than the link's: where it really goes is shown.
+    assert "www.bank.test <https://evil.test/login>" in text
+
+
 def test_hostile_html_links_render_inert() -> None:
     long_path = "x" * 5000
     raw = (
