@@ -42,7 +42,7 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
 
 def column(label: str | None) -> Text:
     """A DataTable column label: DataTable reads markup in a ``str`` label and takes no Content."""
-    return Text(one_line(label), end="")
+    return cell(label)
 
 
 def cell(value: str | None, *, limit: int | None = None) -> Text:
@@ -52,7 +52,7 @@ def cell(value: str | None, *, limit: int | None = None) -> Text:
 
 def terminal_line(value: str | None) -> Text:
     """A line printed on the terminal once the app has ended (Textual prints renderables there)."""
-    return Text(one_line(value), end="")
+    return cell(value)
 
 
 def assemble(*parts: Part) -> Content:
