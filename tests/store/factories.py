@@ -25,7 +25,10 @@ smtp_security = "none"
 smtp_port = 1
 password_command = "false"
 """
-_uids = count(1)
+# Automatic UIDs start far above any UID a test gives by hand: an xdist worker's counter
+# reaches small numbers in whatever order the tests ran, and a message given UID 41 must
+# never be overwritten by another one that happened to draw 41.
+_uids = count(100_000)
 
 
 def at(hours_ago: float) -> datetime:
