@@ -27,6 +27,7 @@ from supportinbox.store.db import Database
 from supportinbox.store.handovers import recount
 from supportinbox.team import notes
 from supportinbox.team.keywords import Resolution, TeamState
+from supportinbox.team.merge import kept_over
 from supportinbox.team.server import Change, KeywordServer, TeamConflict, change_from, open_team_server
 from supportinbox.team.statefolder import STATE_FOLDER
 from supportinbox.team.store import (
@@ -72,6 +73,7 @@ def _push(
     ctx: AccountContext, ref: ConversationRef, change: Change, done: str, password: str | None
 ) -> ActionResult:
     db, account = ctx.db, ctx.account
+    pushed = local_state(db.conn, ref.id)  # what this write is made from
     imap = _connect(ctx, password)
     if imap is None:
         return ActionResult(
@@ -85,9 +87,9 @@ def _push(
         try:
             result = server.write(ref, change, account.agent)
         except TeamConflict:
-            _record(db, ref.id, server.read(ref), account.agent)
+            _record(db, ref.id, server.read(ref), account.agent, pushed)
             raise
-        _record(db, ref.id, result.after, account.agent)
+        _record(db, ref.id, result.after, account.agent, pushed)
         return ActionResult(ref.id, f"{done} (shared with the team)", True, result.after.state)
     except NETWORK_ERRORS as exc:
         problem = describe_network_error(exc, account, ctx.account_name).message
@@ -104,12 +106,24 @@ def _local(db: Database, ref: ConversationRef) -> TeamState:
     return local_state(db.conn, ref.id)
 
 
-def _record(db: Database, cid: str, server: Resolution, agent: str) -> None:
-    """The server's state becomes both the local state and the merge base."""
-    state = server.state
+def _record(db: Database, cid: str, server: Resolution, agent: str, read: TeamState) -> None:
+    """The server's state becomes the merge base, and the local state but for what changed
+    here while the server was asked.
+
+    ``read``: the local state when the write (or read) began. A key pressed meanwhile (claim,
+    then at once Pending) changed the cache after that: the server's answer, made from the
+    older state, must not erase it. Such a field stays as set here, differs from the new
+    base, and so goes to the server with the next share (the app shares after every change).
+    """
+    state = server.state.normalized()
     with db.transaction() as tx:
-        if local_state(tx, cid) != state.normalized():
-            write_local(tx, cid, state, by=server.last_writer or agent, updated_at=server.written_at)
+        local = local_state(tx, cid)
+        wanted = kept_over(state, read, local)
+        if local != wanted:
+            if wanted == state:
+                write_local(tx, cid, state, by=server.last_writer or agent, updated_at=server.written_at)
+            else:
+                write_local(tx, cid, wanted, by=agent, updated_at=local_updated_at(tx, cid))
         set_base(tx, cid, state)
     reapply_state(db, [cid])
 
@@ -222,6 +236,7 @@ def server_state(
     None when the server cannot be asked (the cache's state is then all there is)."""
     db = ctx.db
     ref = _ref(db, conversation_id)
+    read = local_state(db.conn, ref.id)
     imap = _connect(ctx, password)
     if imap is None:
         return None
@@ -233,7 +248,7 @@ def server_state(
         return None
     finally:
         logout(imap)
-    _record(db, ref.id, found, ctx.account.agent)
+    _record(db, ref.id, found, ctx.account.agent, read)
     return found.state
 
 
@@ -307,7 +322,8 @@ def forget_agent(ctx: AccountContext, agent: str, *, password: str | None = None
             )
         ]
         for cid in held:
-            _record(ctx.db, cid, server.read(conversation_ref(ctx.db.conn, cid)), ctx.account.agent)
+            read = local_state(ctx.db.conn, cid)
+            _record(ctx.db, cid, server.read(conversation_ref(ctx.db.conn, cid)), ctx.account.agent, read)
     except IMAPClientError as exc:
         raise UserError(f"the server refused to give back the slot of {agent}: {str(exc)[:200]}") from None
     finally:

@@ -30,7 +30,7 @@ from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
 from supportinbox.team import followups, incidents, marks, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
-from supportinbox.team.merge import merge
+from supportinbox.team.merge import kept_over, merge
 from supportinbox.team.server import (
     FOLDER,
     MODE_RECHECK_SECONDS,
@@ -46,6 +46,7 @@ from supportinbox.team.store import (
     cached_conversations,
     conversation_ref,
     held_by,
+    local_state,
     local_states,
     local_updated_at,
     set_base,
@@ -230,23 +231,27 @@ class TeamSyncHook:
         if server.mode != FOLDER and inputs is not None and db.get_meta(marks.MERGED) == inputs:
             return []  # no message or local state changed since the last merge
         problems = len(self.problems)
-        changed = self._merge(db, server, imap)
+        changed, kept = self._merge(db, server, imap)
         after = marks.merge_inputs(db)
-        # A change that could not be pushed must be tried again next time.
-        if after is not None and len(self.problems) == problems:
+        # A change that could not be pushed, or one made here during the merge, must be
+        # merged (sent) next time.
+        if after is not None and len(self.problems) == problems and not kept:
             with db.transaction():
                 db.set_meta(marks.MERGED, after)
         return changed
 
-    def _merge(self, db: Database, server: TeamServer, imap: IMAPClient) -> list[str]:
+    def _merge(self, db: Database, server: TeamServer, imap: IMAPClient) -> tuple[list[str], bool]:
+        """Merge every conversation's state; the conversations whose local state changed, and
+        whether a change made here meanwhile was kept for the next merge."""
         me = self.account.agent
         remote_states = self._server_states(db, server, imap)
         locals_ = local_states(db.conn)
         bases = base_states(db.conn)
         known = {r[0] for r in db.conn.execute("SELECT id FROM conversations")}
         changed: list[str] = []
+        kept_here = False
         waiting: list[str] = []
-        writes: list[tuple[str, TeamState, str, str | None, int | None, bool]] = []
+        writes: list[tuple[str, TeamState, str, str | None, int | None]] = []
         for cid in sorted((set(remote_states) | set(locals_) | set(bases)) & known):
             remote = remote_states.get(cid, Resolution(TeamState()))
             local = locals_.get(cid, TeamState())
@@ -280,16 +285,24 @@ class TeamSyncHook:
                 continue
             if final == local and final == bases.get(cid):
                 continue
-            writes.append((cid, final, writer, written_at, remote.modseq, final != local))
+            writes.append((cid, final, writer, written_at, remote.modseq))
         # One transaction for all: a sync that brings hundreds of teammates' claims stays quick.
+        # A key pressed in the app while the server was asked (the cache is not locked meanwhile)
+        # changed the local state after it was read above: that change is kept, not overwritten.
         with db.transaction() as tx:
-            for cid, final, writer, written_at, modseq, local_changed in writes:
-                if local_changed:
-                    write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=modseq)
+            for cid, final, writer, written_at, modseq in writes:
+                local = local_state(tx, cid)
+                kept = kept_over(final, locals_.get(cid, TeamState()), local)
+                if kept != local:
+                    if kept == final:
+                        write_local(tx, cid, final, by=writer, updated_at=written_at, modseq=modseq)
+                    else:
+                        write_local(tx, cid, kept, by=me, updated_at=local_updated_at(tx, cid), modseq=modseq)
                     changed.append(cid)
+                kept_here = kept_here or kept != final
                 set_base(tx, cid, final)
             db.set_meta(marks.WAITING, " ".join(waiting))
-        return changed
+        return changed, kept_here
 
     def summary_lines(self) -> list[str]:
         """One line per teammate change, conflict or problem of the last sync (for its summary)."""

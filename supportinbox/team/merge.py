@@ -132,3 +132,21 @@ def merge(
             expect_holder=(remote.assigned_to, state.assigned_to) if push_claim else None,
         )
     return MergeDecision(state, push, notices)
+
+
+def kept_over(server: TeamState, read: TeamState, local: TeamState) -> TeamState:
+    """What the server's answer leaves of the changes made here while it was being asked.
+
+    ``read`` is the local state when the exchange began (a write, a read, a sync's merge),
+    ``local`` the local state now. Each part (the status with its snooze; the claim) that
+    changed here meanwhile, say Pending pressed while a claim was on its way, is taken from
+    ``local``; the rest from ``server``. The server's state still becomes the merge base, so
+    a part kept differs from it and is sent by the next share or sync, never erased.
+    """
+    server, read, local = server.normalized(), read.normalized(), local.normalized()
+    if (local.status, local.snoozed_until) != (read.status, read.snoozed_until):
+        status, snoozed_until = local.status, local.snoozed_until
+    else:
+        status, snoozed_until = server.status, server.snoozed_until
+    holder = local.assigned_to if local.assigned_to != read.assigned_to else server.assigned_to
+    return TeamState(status, snoozed_until, holder).normalized()

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +16,7 @@ from supportinbox.errors import UserError
 from supportinbox.store.conversations import list_queue, set_status
 from supportinbox.store.db import open_database
 from supportinbox.store.rebuild import rebuild_cache
+from supportinbox.team import hook as hook_module
 from supportinbox.team.server import KeywordServer, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, build_registry_message
 from tests.harness.dovecot import Dovecot
@@ -55,6 +57,100 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
     assert [s.id for s in list_queue(alice.db, assigned_to="alice")] == [cid]
     assert [s.id for s in list_queue(bob.db, assigned_to="bob")] == []
     assert list_queue(bob.db, unassigned=True) == []
+
+
+def test_a_status_set_while_the_claim_is_on_its_way_is_kept_and_shared(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim, then at once Pending (as the app does it: each change in the cache at once,
+    then shared): the server's answer to the claim, made from the state before Pending,
+    must not put the conversation back to open, and the next share must carry Pending."""
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    opened = team_actions.open_team_server
+
+    def pending_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        server = opened(*args, **kwargs)
+        write = server.write
+
+        def write_after_the_key(*w_args: Any, **w_kwargs: Any) -> Any:
+            set_status(alice.db, cid, "pending", agent="alice")
+            return write(*w_args, **w_kwargs)
+
+        monkeypatch.setattr(server, "write", write_after_the_key)
+        return server
+
+    team_actions.claim(alice.ctx(), cid, share=False)
+    with monkeypatch.context() as patched:
+        patched.setattr(team_actions, "open_team_server", pending_pressed_meanwhile)
+        assert team_actions.push_state(alice.ctx(), cid).online
+    assert "holder:alice" in _server_flags(dovecot)
+    assert alice.queue_row(cid) == ("alice", "pending")
+
+    shared = team_actions.push_state(alice.ctx(), cid)
+    assert shared.online and shared.state.status == "pending"
+    bob.sync()
+    assert bob.queue_row(cid) == ("alice", "pending")
+
+
+def test_a_status_set_while_a_sync_merges_the_team_state_is_kept_and_shared(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's sync runs beside the keys: Close pressed while the sync writes this
+    conversation's earlier change (Pending) must not be put back to pending by the sync."""
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    set_status(alice.db, cid, "pending", agent="alice")  # in the cache; the sync shares it
+    opened = hook_module.open_team_server
+
+    def close_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        server = opened(*args, **kwargs)
+        write = server.write
+
+        def write_after_the_key(*w_args: Any, **w_kwargs: Any) -> Any:
+            set_status(alice.db, cid, "closed", agent="alice")
+            return write(*w_args, **w_kwargs)
+
+        monkeypatch.setattr(server, "write", write_after_the_key)
+        return server
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hook_module, "open_team_server", close_pressed_meanwhile)
+        alice.sync()
+    assert alice.queue_row(cid) == (None, "closed")
+    alice.sync()
+    bob.sync()
+    assert bob.queue_row(cid) == (None, "closed")
+
+
+def test_a_status_set_while_a_sync_reads_the_team_state_goes_with_the_next_sync(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change made while the sync reads the server, on a conversation it writes nothing
+    for, whose own share did not get through: the next sync still sends it (the merge is
+    not marked done with a change it never saw)."""
+    append(dovecot, [make_message(message_id="<other@customer.test>", subject="Invoice")])
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    other = alice.conversation_of("<other@customer.test>")
+    team_actions.claim(bob.ctx(), cid)  # something for alice's next sync to take in
+    opened = hook_module.open_team_server
+
+    def pending_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        server = opened(*args, **kwargs)
+        resolve_all = server.resolve_all
+
+        def read_after_the_key(*r_args: Any, **r_kwargs: Any) -> Any:
+            set_status(alice.db, other, "pending", agent="alice")
+            return resolve_all(*r_args, **r_kwargs)
+
+        monkeypatch.setattr(server, "resolve_all", read_after_the_key)
+        return server
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hook_module, "open_team_server", pending_pressed_meanwhile)
+        alice.sync()
+    assert alice.queue_row(cid) == ("bob", "open") and alice.queue_row(other) == (None, "pending")
+    alice.sync()
+    bob.sync()
+    assert bob.queue_row(other) == (None, "pending")
 
 
 def test_claim_of_a_held_conversation_is_refused_naming_the_holder(tmp_path: Path, dovecot: Dovecot) -> None:
