@@ -58,6 +58,10 @@ class Sender(Protocol):
     def note(self) -> str:
         """What the reply editor says about where a reply goes ("" when it goes to the customer)."""
 
+    @property
+    def lost_on_quit(self) -> str:
+        """Why a reply still in the outbox when the app quits is lost ("" when the next sync sends it)."""
+
     def deliver(self, outbox_id: int) -> SendResult:
         """Send one queued reply now."""
 
@@ -76,6 +80,7 @@ class SmtpSender:
 
     retries = True
     note = ""
+    lost_on_quit = ""  # the outbox is in the cache: the next sync sends what it holds
 
     def __init__(self, home: AccountHome) -> None:
         self.home = home

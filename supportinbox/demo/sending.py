@@ -22,6 +22,7 @@ class DemoSender:
     """Replies go to :func:`paths.demo_outbox_dir` and the cached Sent folder; nothing fails."""
 
     retries = False  # nothing fails, so nothing waits for a retry
+    lost_on_quit = "the demo starts afresh each time it opens"
 
     def __init__(self, home: AccountHome) -> None:
         self.home = home

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -31,12 +32,15 @@ from supportinbox.errors import AuthenticationFailed, ConnectionFailed, Credenti
 from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
-from supportinbox.tui.screens.base import CacheChanged
+from supportinbox.tui.screens.base import CacheChanged, HoldsTyping
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
-from supportinbox.tui.screens.modals import ChooseModal, ErrorModal
+from supportinbox.tui.screens.modals import ChooseModal, ConfirmModal, ErrorModal
 from supportinbox.tui.service import InboxService, SyncOutcome
 from supportinbox.tui.widgets.status_bar import SyncStatus
+
+if TYPE_CHECKING:
+    from supportinbox.tui.screens.editor import UndoModal
 
 _log = logging.getLogger(__name__)
 
@@ -191,14 +195,35 @@ class SupportInboxApp(App[None]):
                 self._watch_inbox()
 
     async def action_quit(self) -> None:
-        """Quit; during a reply's undo window, first say what becomes of the reply."""
+        """Quit; first say what would be lost: a reply in its undo window, text being written."""
         from supportinbox.tui.screens.editor import UndoModal
-        from supportinbox.tui.screens.modals import ConfirmModal
 
         countdown = self.screen if isinstance(self.screen, UndoModal) else None
-        if countdown is None:
+        if countdown is not None:
+            self._ask_quit_in_countdown(countdown)
+            return
+        lost = next(
+            (
+                said
+                for screen in reversed(self.screen_stack)
+                if isinstance(screen, HoldsTyping) and (said := screen.unsaved_text())
+            ),
+            "",
+        )
+        if not lost:
             self.exit()
             return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(
+            ConfirmModal("Quit and lose what you wrote?", f"{lost} Cancel goes back to it.", yes="Quit"),
+            answered,
+        )
+
+    def _ask_quit_in_countdown(self, countdown: UndoModal) -> None:
         countdown.pause()
 
         def answered(quit_now: bool | None) -> None:
@@ -208,19 +233,23 @@ class SupportInboxApp(App[None]):
                 countdown.resume()
 
         whom = one_line(countdown.recipient, limit=80)
-        if countdown.held_for:
-            fate = f"waits there while {one_line(countdown.held_for, limit=40)} holds the conversation"
+        if lost := self.service.sender.lost_on_quit:
+            question = "Quit before the reply is saved?"
+            fate = (
+                f"The reply to {whom} is lost: {lost}. "
+                "Cancel goes back to its countdown (Enter there saves it now, u undoes it)."
+            )
         else:
-            fate = "the next sync sends it: when supportinbox opens again, or at a `supportinbox sync`"
-        self.push_screen(
-            ConfirmModal(
-                "Quit while a reply waits to be sent?",
-                f"The reply to {whom} stays in the outbox, and {fate}. "
-                "Cancel goes back to its countdown (u there undoes it).",
-                yes="Quit",
-            ),
-            answered,
-        )
+            question = "Quit while a reply waits to be sent?"
+            if countdown.held_for:
+                then = f"waits there while {one_line(countdown.held_for, limit=40)} holds the conversation"
+            else:
+                then = "the next sync sends it: when supportinbox opens again, or at a `supportinbox sync`"
+            fate = (
+                f"The reply to {whom} stays in the outbox, and {then}. "
+                "Cancel goes back to its countdown (u there undoes it)."
+            )
+        self.push_screen(ConfirmModal(question, fate, yes="Quit"), answered)
 
     def on_unmount(self) -> None:
         self._stopping.set()

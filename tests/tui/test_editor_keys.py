@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, TextArea
 
+from supportinbox.demo.sending import DemoSender
 from supportinbox.domain.replies import base_subject
 from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
 from supportinbox.tui.screens.help import HelpScreen, key_rows
@@ -77,10 +78,26 @@ async def test_ctrl_s_sends_from_the_text_area() -> None:
         assert isinstance(app.screen, UndoModal)
 
 
+class _KeptOutbox(DemoSender):
+    """The demo's sender on an account whose outbox outlives the app (as on a server)."""
+
+    lost_on_quit = ""
+
+
+def _dialog_text(app: object) -> str:
+    from textual.app import App
+
+    assert isinstance(app, App)
+    return " ".join(str(w.render()) for w in app.screen.query(".dialog-title, .dialog-body"))
+
+
 @pilot_test
 async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbox() -> None:
     """Ctrl+Q in the countdown left at once, and the next sync sent the reply unsaid."""
     app = demo_app()
+    sender = app.service.sender
+    assert isinstance(sender, DemoSender)
+    app.service.sender = _KeptOutbox(sender.home)
     async with app.run_test(size=SIZE) as pilot:
         await _open_editor(pilot)
         waiting = app.service.outbox_count()  # the demo's own scheduled reply
@@ -91,7 +108,7 @@ async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbo
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal) and not app._exit
-        said = " ".join(str(w.render()) for w in app.screen.query(".dialog-body"))
+        said = _dialog_text(app)
         assert "stays in the outbox" in said and "next sync sends it" in said, said
         left = countdown._left
         await pilot.pause(0.5)
@@ -103,6 +120,76 @@ async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbo
         await settle(pilot)
         assert app._exit
         assert app.service.outbox_count() == waiting + 1  # kept, for the next sync
+
+
+@pilot_test
+async def test_quitting_the_demo_during_the_undo_window_says_the_reply_is_lost() -> None:
+    """The demo is built afresh each time: "the next sync sends it" was untrue there."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        countdown = app.screen
+        assert isinstance(countdown, UndoModal)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and not app._exit
+        said = _dialog_text(app)
+        assert "is lost" in said and "starts afresh" in said, said
+        assert "sync" not in said and "outbox" not in said, said
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is countdown
+
+
+@pilot_test
+async def test_quitting_from_an_edited_reply_asks_first() -> None:
+    """Ctrl+Q in the editor quit at once and the edited reply was gone."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await _open_editor(pilot)
+        await pilot.press(*"Thanks!")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and not app._exit
+        assert "edits to this reply are lost" in _dialog_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is editor and "Thanks!" in editor.body
+        await pilot.press("ctrl+q", "y")
+        await settle(pilot)
+        assert app._exit
+
+
+@pilot_test
+async def test_quitting_from_an_untouched_reply_asks_nothing() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert app._exit
+
+
+@pilot_test
+async def test_quitting_from_a_note_being_written_asks_first() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        note = app.screen
+        assert isinstance(note, NoteModal)
+        await pilot.press(*"call back")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and not app._exit
+        assert "note you are writing is lost" in _dialog_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is note
 
 
 @pytest.fixture

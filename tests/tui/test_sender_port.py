@@ -14,6 +14,7 @@ class RecordingSender:
 
     retries = True
     note = "TEST SENDER: replies go nowhere"
+    lost_on_quit = ""
 
     def __init__(self) -> None:
         self.delivered: list[int] = []

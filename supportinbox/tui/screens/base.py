@@ -20,6 +20,14 @@ class CacheChanged(Message, bubble=False):
     """The cache changed: what a screen shows from it may be out of date."""
 
 
+class HoldsTyping:
+    """A screen holding text the user typed: quitting asks before that text is lost."""
+
+    def unsaved_text(self) -> str:
+        """What quitting now would lose, in a sentence ("" when nothing)."""
+        return ""
+
+
 class AppScreen(Screen[None]):
     """A full screen of this app."""
 

@@ -34,7 +34,7 @@ from supportinbox.domain.sendtime import when_words
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
-from supportinbox.tui.screens.base import AppScreen
+from supportinbox.tui.screens.base import AppScreen, HoldsTyping
 from supportinbox.tui.screens.reply import template_label
 from supportinbox.tui.widgets.key_hints import KeyHints
 
@@ -144,7 +144,7 @@ class UndoModal(ModalScreen[bool | str]):
         return action != "send_anyway" or bool(self._held_for)
 
 
-class ReplyEditorScreen(AppScreen):
+class ReplyEditorScreen(HoldsTyping, AppScreen):
     """The reply text in an editor; the draft is never lost on the way out."""
 
     # Priority: the TextArea has the focus and would otherwise take these keys itself
@@ -340,10 +340,15 @@ class ReplyEditorScreen(AppScreen):
             self._outbox_id = None
             self._cancel(outbox_id)
 
+    def unsaved_text(self) -> str:
+        if self._outbox_id is not None or self.body.strip() == self.draft.body.strip():
+            return ""  # queued already (the countdown speaks for it), or the template's own text
+        return "Your edits to this reply are lost."
+
     def action_discard(self) -> None:
         from supportinbox.tui.screens.modals import ConfirmModal
 
-        if self.body.strip() == self.draft.body.strip():
+        if not self.unsaved_text():
             self.dismiss(None)
             return
 

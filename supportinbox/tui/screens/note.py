@@ -10,9 +10,10 @@ from textual.widgets import Label, TextArea
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import HoldsTyping
 
 
-class NoteModal(ModalScreen[str | None]):
+class NoteModal(HoldsTyping, ModalScreen[str | None]):
     """Write an internal note for the team; returns the text, or None when cancelled or empty."""
 
     DEFAULT_CSS = """
@@ -46,6 +47,9 @@ class NoteModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+
+    def unsaved_text(self) -> str:
+        return "The note you are writing is lost." if self.query_one(TextArea).text.strip() else ""
 
     def action_save(self) -> None:
         # An empty note is not worth a round trip to the server: nothing is saved.
