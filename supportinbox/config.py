@@ -163,7 +163,9 @@ class _Model(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     @classmethod
     def model_validate(cls, data: Any) -> Self:
         """A checked instance from plain data (TOML or JSON values); ``ValueError`` if it is wrong."""
-        return msgspec.convert(data, cls, strict=False, dec_hook=_dec_hook)
+        # strict: a quoted number ("30") or truth ("true") is refused, not read as the number;
+        # the error names the key and how to write it (see _unquote_hint).
+        return msgspec.convert(data, cls, strict=True, dec_hook=_dec_hook)
 
     @classmethod
     def model_validate_json(cls, text: str | bytes) -> Self:
@@ -691,7 +693,40 @@ def toml_key(name: str) -> str:
     return '"' + "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped) + '"'
 
 
-def _describe(error: str, model: type[_Model], where: list[str], text: str) -> tuple[int, str]:
+def _given(table: Any, keys: list[str]) -> Any:
+    """The value at ``keys`` below ``table`` as the file gave it (None where there is none)."""
+    for key in keys:
+        if not isinstance(table, dict):
+            return None
+        table = table.get(key)
+    return table
+
+
+def _unquote_hint(model: type[_Model], keys: list[str], given: Any, expected: str) -> str:
+    """How to write a number or a truth given as text: the same without quotes, or the default."""
+    if not isinstance(given, str) or not ("number" in expected or "true or false" in expected):
+        return ""
+    key, word = keys[-1], given.strip()
+    if "true or false" in expected:
+        if word.lower() in ("true", "false"):
+            return f": write {key} = {word.lower()} without quotes"
+        return f": write {key} = true or {key} = false, without quotes"
+    try:
+        (int if "whole number" in expected else float)(word)
+    except ValueError:
+        pass
+    else:
+        return f": write {key} = {word} without quotes"
+    defaults = {info.encode_name: info.default for info in msgspec.structs.fields(model)}
+    default = defaults.get(key) if len(keys) == 1 else None
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        return f": write a number without quotes, like {key} = {default:g}"
+    return ": write it without quotes"
+
+
+def _describe(
+    error: str, model: type[_Model], where: list[str], text: str, table: Any = None
+) -> tuple[int, str]:
     """One readable line for msgspec's ``error`` in the table at ``where``, and its order."""
     message = error
     if where[:1] == ["accounts"] and len(where) > 1 and _ANY_ACCOUNT in message:
@@ -713,6 +748,9 @@ def _describe(error: str, model: type[_Model], where: list[str], text: str) -> t
         message = f"{found['value']} is not one of {', '.join(choices)}" if choices else message
     elif message.startswith("Expected "):
         message = "expected " + _TYPE.sub(_type_words, message.removeprefix("Expected "))
+        inner = keys[len(where) :]
+        if inner:
+            message += _unquote_hint(model, inner, _given(table, inner), message)
     dotted = ".".join(keys) or "(top level)"
     line = _find_line(text, keys[-1]) if keys else None
     place = f" (line {line})" if line else ""
@@ -741,7 +779,7 @@ def _problems(raw: dict[str, Any], text: str) -> list[tuple[int, str]]:
         try:
             model.model_validate({key: item for key, item in value.items() if key in known})
         except ValueError as exc:
-            problems.append(_describe(str(exc), model, where, text))
+            problems.append(_describe(str(exc), model, where, text, value))
     return problems
 
 

@@ -96,13 +96,57 @@ def test_whole_account_checks_name_the_account() -> None:
     )
 
 
-def test_lax_where_toml_writers_are_lax() -> None:
-    config = parse_config(GOOD + 'timeout = 30\nbatch_size = "50"\nca_file = "/etc/ca.pem"\n')
+def test_a_whole_number_where_a_number_goes_and_a_path_as_text() -> None:
+    config = parse_config(GOOD + 'timeout = 30\nbatch_size = 50\nca_file = "/etc/ca.pem"\n')
     account = config.account()[1]
     assert account.timeout == 30.0 and isinstance(account.timeout, float)
     assert account.batch_size == 50
     assert account.ca_file == Path("/etc/ca.pem")
     assert parse_config(GOOD.replace('agent = "alice"', 'agent = " bob "')).account()[1].agent == "bob"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            GOOD + '[triage]\nsla_hours = "30"\n',
+            "'triage.sla_hours' (line 9): expected a number, got text: write sla_hours = 30 without quotes",
+        ),
+        (
+            GOOD.replace("imap_port = 993", 'imap_port = "993"'),
+            "'accounts.support.imap_port' (line 6): expected a whole number, got text: "
+            "write imap_port = 993 without quotes",
+        ),
+        (
+            GOOD + 'batch_size = "50"\n',
+            "'accounts.support.batch_size' (line 8): expected a whole number, got text: "
+            "write batch_size = 50 without quotes",
+        ),
+        (
+            GOOD + '[triage]\nincident_min_customers = "three"\n',
+            "'triage.incident_min_customers' (line 9): expected a whole number, got text: "
+            "write a number without quotes, like incident_min_customers = 3",
+        ),
+        (
+            GOOD + '[replies]\nreply_all = "True"\n',
+            "'replies.reply_all' (line 9): expected true or false, got text: "
+            "write reply_all = true without quotes",
+        ),
+        (
+            GOOD + '[ui]\nidle = "yes"\n',
+            "'ui.idle' (line 9): expected true or false, got text: "
+            "write idle = true or idle = false, without quotes",
+        ),
+        (
+            GOOD + '[accounts.support.acknowledgement]\nmin_hours_between = "12"\n',
+            "'accounts.support.acknowledgement.min_hours_between' (line 9): expected a number, got text: "
+            "write min_hours_between = 12 without quotes",
+        ),
+    ],
+)
+def test_a_quoted_number_or_truth_is_refused_with_how_to_write_it(text: str, expected: str) -> None:
+    """ "30" was read as 30 without a word: a value the user meant as text passed silently."""
+    assert _error(text) == expected
 
 
 def test_copies_are_checked_and_plain_data_round_trips() -> None:
