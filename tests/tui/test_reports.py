@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from supportinbox.tui.screens.reports import ReportsScreen, bar
+from supportinbox.tui.widgets.day_chart import DayChart, chart_rows, columns_of, figure
 from tests.tui.support import SIZE, demo_app, pilot_test, settle
 
 
@@ -21,6 +22,50 @@ def test_bars_are_proportional() -> None:
     assert bar(1, 100, width=4) == "▏"  # never invisible when there is something
 
 
+def test_chart_bars_start_at_zero() -> None:
+    """Bars stretched from the smallest value drew 5 as empty and 6 as full."""
+    top, bottom = chart_rows([5, 6], width=2)
+    assert bottom == "██" and top == "▅█"  # 5 of 6: 13 of 16 eighths
+    assert chart_rows([0, 3], width=2) == [" █", " █"]  # nothing is nothing
+    assert chart_rows([1, 100], width=2) == [" █", "▁█"]  # something is never invisible
+
+
+def test_chart_columns_are_days_or_the_busiest_day_of_a_group() -> None:
+    assert columns_of([1, 2, 3], width=7) == [1, 1, 2, 2, 3, 3]  # two columns a day
+    assert columns_of([1, 5, 2, 0, 0, 7], width=3) == [5, 2, 7]
+    assert len(columns_of(list(range(365)), width=33)) == 33
+    assert (figure(21), figure(2.5), figure(1234), figure(12_345)) == ("21", "2.5", "1.2k", "12k")
+
+
+def chart_lines(chart: DayChart) -> list[str]:
+    return [strip.text for strip in chart.render_lines(chart.region.reset_offset)]
+
+
+@pilot_test
+async def test_every_chart_says_its_scale_at_80_columns() -> None:
+    """A reader could not tell what a bar's height meant: each chart now says the figure
+    a full column stands for, and 0 at its foot."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        for name in ("chart-in", "chart-backlog", "chart-out"):
+            chart = screen.query_one(f"#{name}", DayChart)
+            top = max(chart.data)
+            assert top >= 2, (name, chart.data)
+            head, foot = chart_lines(chart)
+            assert head.startswith(f"{top:g}▕") and foot.lstrip().startswith("0▕"), (head, foot)
+            assert chart.region.right <= 80 and len(head) == len(foot) <= chart.size.width
+            # The busiest day is a full column; a day with nothing is empty.
+            days = [column for column, _ in enumerate(head) if column > len(f"{top:g}")]
+            assert any(head[c] == "█" and foot[c] == "█" for c in days)
+            if 0 in chart.data:
+                assert any(head[c] == " " and foot[c] == " " for c in days)
+
+
 @pilot_test
 async def test_reports_keys_period_grouping_and_back() -> None:
     app = demo_app()
@@ -35,7 +80,7 @@ async def test_reports_keys_period_grouping_and_back() -> None:
         summary = " ".join(str(cell.render()) for cell in screen.query("#reports-summary Static"))
         assert "replies out" in summary and "First reply" in summary
         # The demo has weeks of history: replies on many days, and a table of them.
-        assert sum(1 for v in screen.query_one("#chart-out", Sparkline).data or [] if v) >= 10
+        assert sum(1 for v in screen.query_one("#chart-out", DayChart).data if v) >= 10
         assert sum(1 for line in table_lines(screen) if line.startswith("20")) >= 10
         await pilot.press("right_square_bracket", "b")
         await settle(pilot)

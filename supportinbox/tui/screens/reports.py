@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.report import (
@@ -29,6 +29,7 @@ from supportinbox.domain.report import (
 )
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
+from supportinbox.tui.widgets.day_chart import DayChart
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
@@ -115,13 +116,13 @@ class ReportsScreen(AppScreen):
             with Horizontal(id="reports-charts"):
                 with Vertical(classes="reports-chart"):
                     yield Static(safe.line("Customer messages per day", style="bold"), classes="chart-title")
-                    yield Sparkline([], id="chart-in")
+                    yield DayChart(id="chart-in")
                     yield Static(
                         safe.line("Backlog at the end of each day", style="bold"), classes="chart-title"
                     )
-                    yield Sparkline([], id="chart-backlog")
+                    yield DayChart(id="chart-backlog")
                     yield Static(safe.line("Replies per day", style="bold"), classes="chart-title")
-                    yield Sparkline([], id="chart-out")
+                    yield DayChart(id="chart-out")
                 yield Static(id="reports-bars", classes="reports-chart")
             yield Static(id="reports-table")
         yield StatusBar(service.now, id="status")
@@ -177,9 +178,9 @@ class ReportsScreen(AppScreen):
                 )
             )
         days = report.days
-        self.query_one("#chart-in", Sparkline).data = [float(d.messages_in or 0) for d in days]
-        self.query_one("#chart-out", Sparkline).data = [float(d.replies_out) for d in days]
-        self.query_one("#chart-backlog", Sparkline).data = [float(d.backlog or 0) for d in days]
+        self.query_one("#chart-in", DayChart).data = [float(d.messages_in or 0) for d in days]
+        self.query_one("#chart-out", DayChart).data = [float(d.replies_out) for d in days]
+        self.query_one("#chart-backlog", DayChart).data = [float(d.backlog or 0) for d in days]
         self.query_one("#reports-bars", Static).update(self._bars(report))
         table = _table(report)
         self.query_one("#reports-table", Static).update(
