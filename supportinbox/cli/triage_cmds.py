@@ -33,10 +33,18 @@ if TYPE_CHECKING:
     from supportinbox.app.context import AccountContext
     from supportinbox.store.junk import JunkSuspect
 
-PIPE_WIDTH = 200
+# The width of a pipe or file (COLUMNS unset): no line is cut or wrapped short of it.
+PIPE_WIDTH = 10_000
 
 
 def _console() -> Console:
+    """The console of the human output: the terminal's width; on a pipe, a line per row.
+
+    On a pipe or a file without COLUMNS (``list | grep``, ``list | less -S``, ``> file``)
+    every row is one line with every cell in full, as wide as its text: nothing is cut
+    with "…" where a script or a search would miss it, nothing wraps. ``COLUMNS=100``
+    asks for a width there; ``--json`` is the format for programs.
+    """
     from rich.console import Console
 
     # highlight=False: Rich must not colour numbers or URLs found in mail text.
@@ -45,9 +53,13 @@ def _console() -> Console:
         # Rich pads every line to the table's width: nothing a file or grep wants.
         console.file = cast("IO[str]", _Unpadded(console.file))
         if "COLUMNS" not in os.environ:
-            # On a pipe, wide rows are easier to grep than an 80-column wrap.
             console.width = PIPE_WIDTH
     return console
+
+
+def _whole_rows(console: Console) -> bool:
+    """Whether tables print each row on one line with every cell in full (a pipe, see _console)."""
+    return console.width >= PIPE_WIDTH
 
 
 class _Unpadded:
@@ -136,18 +148,27 @@ _GAP = 3  # between two columns: a space of padding on each side and the rule's 
 _WHY_FROM = 60  # columns Customer, Subject and Why need together before Why is shown
 
 
-def _queue_table(rows: list[ConversationSummary], now: datetime, width: int, *, wide: bool = False) -> Table:
+def _queue_table(
+    rows: list[ConversationSummary], now: datetime, width: int, *, wide: bool = False, whole: bool = False
+) -> Table:
     """The queue as a table: one line per conversation, cut to ``width`` with "…".
 
     Like ``gh issue list``: the short columns keep their width, Customer and Subject share
     the rest (Subject the larger part), and Why only appears where there is room for it.
-    ``wide`` is the layout that shows every cell in full, wrapping long ones.
+    ``wide`` is the layout that shows every cell in full, wrapping long ones; ``whole``
+    (a pipe) every cell in full on one line.
     """
     from rich import box
     from rich.table import Table
 
     cells = [_queue_cells(row, now) for row in rows]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    if whole:
+        for name, justify in zip(_QUEUE_HEADERS, _JUSTIFY, strict=True):
+            table.add_column(name, no_wrap=True, justify=justify)
+        for line in cells:
+            table.add_row(*line)
+        return table
     if wide:
         for name, kwargs in _WIDE_COLUMNS:
             table.add_column(name, **kwargs)
@@ -269,7 +290,7 @@ def list_command(
             )
         console.print(Text(said))
         return
-    console.print(_queue_table(rows, now, console.width, wide=wide))
+    console.print(_queue_table(rows, now, console.width, wide=wide, whole=_whole_rows(console)))
 
 
 def _tag(text: str | None) -> str | None:
@@ -398,7 +419,7 @@ def search(obj: CliContext, query: tuple[str, ...], limit: int, as_json: bool, w
         _console().print(Text("Nothing found."))
         return
     console = _console()
-    console.print(_queue_table(rows, now, console.width, wide=wide))
+    console.print(_queue_table(rows, now, console.width, wide=wide, whole=_whole_rows(console)))
 
 
 @cli.command()
@@ -485,7 +506,8 @@ def snooze(
     _share(ctx, summary.id)
 
 
-def _suspect_table(rows: list[JunkSuspect]) -> Table:
+def _suspect_table(rows: list[JunkSuspect], *, whole: bool = False) -> Table:
+    """The spam folder's likely customers; ``whole`` (a pipe): every cell in full on one line."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -493,9 +515,13 @@ def _suspect_table(rows: list[JunkSuspect]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("ID", no_wrap=True, justify="right")
     table.add_column("Score", no_wrap=True, justify="right")
-    table.add_column("From", overflow="ellipsis", max_width=40)
-    table.add_column("Subject", overflow="ellipsis", ratio=1)
-    table.add_column("Why", overflow="fold", ratio=1)
+    if whole:
+        for name in ("From", "Subject", "Why"):
+            table.add_column(name, no_wrap=True)
+    else:
+        table.add_column("From", overflow="ellipsis", max_width=40)
+        table.add_column("Subject", overflow="ellipsis", ratio=1)
+        table.add_column("Why", overflow="fold", ratio=1)
     for row in rows:
         who = row.who(reason=False)
         table.add_row(
@@ -562,7 +588,8 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
     if not rows:
         _console().print(Text("No likely customers in the spam folder."))
         return
-    _console().print(_suspect_table(rows))
+    console = _console()
+    console.print(_suspect_table(rows, whole=_whole_rows(console)))
     if not include_all:
         click.echo("Rescue one with: supportinbox spam-check --rescue ID")
 

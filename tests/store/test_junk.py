@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +93,46 @@ def test_bulk_signs_from_raw_headers() -> None:
     raw = "From: a@b\r\nPrecedence: Bulk\r\nList-Id: <news.b>\r\n\r\n"
     assert bulk_signs(raw) == ["List-Id", "Precedence: bulk"]
     assert bulk_signs("garbage \x00 without colon") == []
+
+
+def test_a_piped_spam_check_gives_every_suspect_one_whole_line(db: Database) -> None:
+    """Piped, the From was cut at 40 columns with "…" and a long reason wrapped under itself."""
+    from rich.console import Console
+
+    from supportinbox.cli.triage_cmds import PIPE_WIDTH, _suspect_table
+
+    long_name = "Maximiliane Ottilie von Habsburg-Lothringen"
+    address = "maximiliane@a-rather-long-company-domain.example"
+    subject = "Cannot log in to my account since the update this morning, please help"
+    add_message(
+        db, message_id="<q@long.example>", sender=address, name=long_name, subject=subject, when=at(30)
+    )
+    add_message(
+        db,
+        folder="Junk",
+        uid=3,
+        message_id="<again@long.example>",
+        in_reply_to="<q@long.example>",
+        references=("<q@long.example>",),
+        sender=address,
+        name=long_name,
+        subject=f"Re: {subject}",
+        body="I still cannot log in and the password reset mail never arrives.",
+        spam_headers={"x-spam-score": "4.1"},
+        when=at(2),
+    )
+    cv.refresh_conversations(db, CONFIG, CONFIG.account()[1], now=NOW)
+    rows = list_suspects(db)
+    assert rows, "the customer in the spam folder is a suspect"
+    for whole, width in ((True, PIPE_WIDTH), (False, 120)):
+        console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(_suspect_table(rows, whole=whole))
+        lines = console.export_text().rstrip("\n").split("\n")
+        body = "\n".join(lines[2:])
+        if whole:
+            assert len(lines) == 2 + len(rows), "\n".join(lines)
+            # Only the name is cut (at 30 characters, as everywhere); the rest is whole.
+            assert body.count("…") == body.count(f"{long_name[:29]}… <{address}>") == 1, body
+            assert subject in body and "'my account'" in body
+        else:
+            assert "…" in body and all(len(line.rstrip()) <= width for line in lines)

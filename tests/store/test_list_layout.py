@@ -1,4 +1,5 @@
-"""`list` at 80 and 120 columns: one line per conversation, cut with "…"; --wide wraps."""
+"""`list` at 80 and 120 columns: one line per conversation, cut with "…"; --wide wraps; a pipe
+gets every cell in full, a line per conversation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from click.testing import CliRunner
 
 import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
-from supportinbox.cli.triage_cmds import PIPE_WIDTH
 from supportinbox.config import parse_config
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import open_database
@@ -85,16 +85,45 @@ def test_wide_wraps_long_cells(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -
     assert len(lines) > 2 + 3  # long cells wrap onto more lines, as before
 
 
-def test_a_pipe_gets_no_lines_padded_with_trailing_spaces(mailbox: Path) -> None:
+def _piped(mailbox: Path, *args: str) -> list[str]:
     """As `supportinbox list | less` or `> file`: stdout a pipe, COLUMNS unset (a real process)."""
     env = cli_env(mailbox)
     del env["COLUMNS"]
     done = subprocess.run(
-        [sys.executable, "-m", "supportinbox", "list"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "supportinbox", "list", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.rstrip("\n").split("\n")
-    assert len(lines) == 2 + 3 and "Maximiliane" in done.stdout, done.stdout
+    return done.stdout.rstrip("\n").split("\n")
+
+
+def test_a_pipe_gets_no_lines_padded_with_trailing_spaces(mailbox: Path) -> None:
+    lines = _piped(mailbox)
+    assert len(lines) == 2 + 3 and "Maximiliane" in "\n".join(lines), lines
     assert [line for line in lines if line != line.rstrip()] == [], "\n".join(map(repr, lines))
     # Columns no wider than their widest cell: the header rule is as long as the longest row.
-    assert len(lines[1]) == max(len(line) for line in lines[2:]) <= PIPE_WIDTH, "\n".join(lines)
+    assert len(lines[1]) == max(len(line) for line in lines[2:]), "\n".join(lines)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_pipe_gets_every_cell_in_full_on_one_line(mailbox: Path, wide: bool) -> None:
+    """Piped, a row was cut at 200 columns with "…": `list | grep habsburg` found nothing."""
+    lines = _piped(mailbox, *(["--wide"] if wide else []))
+    assert len(lines) == 2 + 3, "\n".join(lines)  # nothing wraps
+    body = "\n".join(lines[2:])
+    # Only a name is cut (at 30 characters, as everywhere); its address follows in full.
+    assert body.count("…") == body.count("Maximiliane Ottilie von Habsb… <customer0@") == 1, body
+    assert "customer0@a-rather-long-company-domain.example" in body
+    assert ("Our whole team cannot log in since the update " * 2).strip() in body
+    assert lines[0].split()[-1] == "Why" and all("overdue" in line for line in lines[2:])
+    assert max(len(line) for line in lines) > 200  # as wide as its text, not a fixed width
+
+
+def test_columns_still_cut_a_pipe_to_its_width(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`COLUMNS=100 supportinbox list | less`: the width asked for, as on a terminal."""
+    lines = _list(monkeypatch, 100)
+    assert len(lines) == 2 + 3 and all(len(line) <= 100 for line in lines), "\n".join(lines)
+    assert "…" in "\n".join(lines)
