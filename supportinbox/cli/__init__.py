@@ -98,6 +98,9 @@ def _run(argv: list[str] | None) -> None:
     except click.exceptions.Abort:
         click.echo("supportinbox: aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # 'supportinbox team' alone asks what the group holds: its help, as gh and docker answer.
+        click.echo(exc.ctx.get_help())
     except click.UsageError as exc:
         click.echo(usage_line(exc), err=True)
         sys.exit(exc.exit_code)

@@ -193,3 +193,19 @@ def test_a_usage_error_is_one_line_that_says_where_help_is(
     assert exited.value.code == 2
     out, err = capsys.readouterr()
     assert out == "" and err == line + "\n"
+
+
+@pytest.mark.parametrize("group", ["team", "cache"])
+def test_a_group_alone_prints_its_help(
+    group: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'supportinbox team' printed its whole help squeezed into one 400-column error line."""
+    monkeypatch.setenv("SUPPORTINBOX_HOME", str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        supportinbox.cli.main([group])
+    assert exited.value.code == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"Usage: supportinbox {group} [OPTIONS] COMMAND [ARGS]..."
+    assert "Commands:" in lines and max(len(line) for line in lines) <= 80, out
