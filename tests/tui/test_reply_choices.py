@@ -130,3 +130,27 @@ async def test_an_incident_is_answered_from_a_template_never_a_blank_reply() -> 
         options = picker.query_one("#templates", OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert labels and not any(label.startswith("Blank reply") for label in labels), labels
+
+
+@pilot_test
+async def test_enter_on_a_template_that_cannot_answer_says_why() -> None:
+    """Enter on a no-reply sender's conversation rang the bell and did nothing else."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("7")  # the automated view: a payout notice from a no-reply address
+        await settle(pilot)
+        await select_subject(pilot, "payout")
+        await pilot.press("r")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen)
+        assert "no-reply address" in str(picker.query_one("#preview-head").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is picker
+        said = [(toast.title, str(toast.message)) for toast in app._notifications]
+        assert any(
+            title == "No reply written" and text.startswith("Cannot reply:") and "no-reply" in text
+            for title, text in said
+        ), said

@@ -101,6 +101,7 @@ class TemplatePickerScreen(AppScreen):
         self._broken: list[BrokenTemplate] = []
         self._shown: list[Template | BrokenTemplate] = []
         self._draft: Draft | None = None
+        self._why_no_draft = ""  # why the highlighted template gives no reply (shown in the head)
         self._chosen: dict[str, str] = {}  # base name -> the variant shown (detected or picked)
         self._detected: Detected | None = None
         # Who holds the conversation, read once when the first preview needs it: the preview
@@ -253,6 +254,7 @@ class TemplatePickerScreen(AppScreen):
         preview = self.query_one("#preview", Static)
         template = self._current()
         self._draft = None
+        self._why_no_draft = ""
         if template is None:
             head.update(safe.line("No template matches.", style="$text-muted"))
             preview.update("")
@@ -271,6 +273,7 @@ class TemplatePickerScreen(AppScreen):
         except UserError as exc:
             head.update(safe.text(exc.message, style="$text-error"))
             preview.update("")
+            self._why_no_draft = exc.message
             return
         self._draft = draft
         after = f" · then {template.status}" if template.status else ""
@@ -336,7 +339,12 @@ class TemplatePickerScreen(AppScreen):
             self.notify(f"{current.path.name} is broken: fix the lines shown first.", severity="warning")
             return
         if self._draft is None:
-            self.app.bell()
+            if self._why_no_draft:
+                # Enter did nothing but ring a bell a terminal may not show: say why again.
+                why = self._why_no_draft
+                self.notify(f"{why[:1].upper()}{why[1:]}.", title="No reply written", severity="warning")
+            else:
+                self.app.bell()
             return
         template = current
         if self.incident and template is not None:
