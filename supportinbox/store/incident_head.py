@@ -32,6 +32,7 @@ class IncidentMember(NamedTuple):
     customer_email: str
     unread_count: int
     waiting_since: str | None
+    sla_level: int = sla.LEVEL_OK  # an open conversation's, as the queue shows it (else ok)
 
 
 def incident_head(db: Database, *, status: str = "open", now: datetime | None = None) -> list[IncidentMember]:
@@ -45,11 +46,14 @@ def incident_head(db: Database, *, status: str = "open", now: datetime | None = 
     clause, params, order = view_sql(status)
     clause = f"{clause}{'AND' if clause else 'WHERE'} band >= ? AND incident_id IS NOT NULL "
     rows = db.conn.execute(
-        "SELECT id, incident_id, customer_email, unread_count, waiting_since "
+        "SELECT id, incident_id, customer_email, unread_count, waiting_since, "
+        "CASE WHEN status = 'open' THEN sla_level ELSE ? END "
         f"FROM conversations {clause}{order}",
-        (*params, sla.BAND_INCIDENT),
+        (sla.LEVEL_OK, *params, sla.BAND_INCIDENT),
     ).fetchall()
-    return [IncidentMember(str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0), r[4]) for r in rows]
+    return [
+        IncidentMember(str(r[0]), str(r[1]), str(r[2]), int(r[3] or 0), r[4], int(r[5] or 0)) for r in rows
+    ]
 
 
 def queue_summaries(

@@ -160,4 +160,6 @@ def _header(
         assigned_to=None,
         message_count=len(members),
         waiting_since=min((m.waiting_since for m in members if m.waiting_since), default=first.waiting_since),
+        # As long as its longest wait: the row is as late as the latest-answered customer.
+        sla_level=max((m.sla_level for m in members), default=first.sla_level),
     )

@@ -47,7 +47,7 @@ QUEUE = [
 def members(queue: list[ConversationSummary]) -> list[IncidentMember]:
     """The incidents' conversations at the head of ``queue``, as the store reads them."""
     return [
-        IncidentMember(r.id, r.incident_id, r.customer_email, r.unread_count, r.waiting_since)
+        IncidentMember(r.id, r.incident_id, r.customer_email, r.unread_count, r.waiting_since, r.sla_level)
         for r in queue
         if r.band >= BAND_INCIDENT and r.incident_id
     ]
@@ -81,6 +81,29 @@ def test_each_incident_is_one_row_in_the_place_of_its_first_member() -> None:
     # Later pages continue the queue without gaps or repeats.
     assert [r.id for r in view.page(3, 2)] == ["conv1000", "conv1001"]
     assert [r.id for r in view.page(100, 2)] == ["conv1097", "conv1098"]
+
+
+def test_an_incident_row_is_as_late_as_its_longest_wait() -> None:
+    """The row showed its first (newest) report's "ok" beside its oldest report's wait."""
+    from dataclasses import replace
+
+    from supportinbox.domain.sla import LEVEL_BREACHED, LEVEL_OK, LEVEL_WARN
+
+    levels = {"conv0001": LEVEL_OK, "conv0003": LEVEL_WARN, "conv0004": LEVEL_BREACHED}
+    waits = {"conv0001": "2026-12-07T09:40:00+00:00", "conv0004": "2026-12-07T09:00:00+00:00"}
+    queue = [replace(r, sla_level=levels.get(r.id, LEVEL_OK), waiting_since=waits.get(r.id)) for r in QUEUE]
+    view = IncidentFolding(
+        lambda: len(queue),
+        lambda offset, limit: queue[offset : offset + limit],
+        lambda: members(queue),
+        lines_of(queue),
+        set(),
+    )
+    view.count()
+    head = view.page(0, 2)
+    assert head[0].id == "iaaaaaa" and head[0].waiting_since == waits["conv0004"]
+    assert head[0].sla_level == LEVEL_BREACHED
+    assert head[1].id == "ibbbbbb" and head[1].sla_level == LEVEL_OK
 
 
 def test_an_expanded_incident_shows_its_conversations_under_its_row() -> None:
