@@ -35,11 +35,16 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
     """The moment ``text`` names, in UTC, if it is one and lies ahead of ``now``; else ``None``.
 
     A day without a time (``tomorrow``, ``fri``, ``2026-12-14``) means its start of the
-    working day, :data:`DAY_STARTS`.
+    working day, :data:`DAY_STARTS`. ``next fri`` is the coming Friday, never today (as the
+    snooze box's "Next Monday 09:00").
     """
     wanted = " ".join(text.strip().lower().split())
     if not wanted:
         return None
+    after_today = False
+    first, _, rest = wanted.partition(" ")
+    if first == "next" and _weekday(rest.split(" ")[0]) is not None:
+        wanted, after_today = rest, True
     if wanted == "tomorrow" or _weekday(wanted) is not None or _DATE.match(wanted):
         wanted = f"{wanted} {DAY_STARTS}"
     span = parse_span(wanted.removeprefix("in "))
@@ -60,7 +65,7 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
             if weekday is None:
                 return None
             moment += timedelta(days=(weekday - local.weekday()) % 7)
-            if moment <= local:
+            if moment <= local or (after_today and moment.date() == local.date()):
                 moment += timedelta(days=7)
         elif day is None and moment <= local:
             moment += timedelta(days=1)

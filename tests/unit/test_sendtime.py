@@ -54,6 +54,11 @@ SUNDAY_10 = berlin(2026, 12, 6, 10, 0)  # a Sunday
         ("fri", berlin(2026, 12, 11, 9, 0)),
         ("Sunday", berlin(2026, 12, 13, 9, 0)),  # today's 09:00 has passed
         ("2026-12-08", berlin(2026, 12, 8, 9, 0)),
+        # "next" and a day, as the snooze box's "Next Monday 09:00": the coming one, never today.
+        ("next friday", berlin(2026, 12, 11, 9, 0)),
+        ("Next Mon", berlin(2026, 12, 7, 9, 0)),
+        ("next sunday 17:00", berlin(2026, 12, 13, 17, 0)),  # today's 17:00 is still ahead
+        ("next sun", berlin(2026, 12, 13, 9, 0)),
     ],
 )
 def test_a_typed_time_is_the_next_such_moment_in_local_time(typed: str, expected: datetime) -> None:
@@ -64,7 +69,20 @@ def test_a_typed_time_is_the_next_such_moment_in_local_time(typed: str, expected
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "soon", "25:00", "09:75", "2026-12-01 09:00", "today 08:00", "xyz 09:00", "2026-12-06", "today"],
+    [
+        "",
+        "soon",
+        "25:00",
+        "09:75",
+        "2026-12-01 09:00",
+        "today 08:00",
+        "xyz 09:00",
+        "2026-12-06",
+        "today",
+        "next",
+        "next week",
+        "next 09:00",
+    ],
 )
 def test_what_is_not_a_time_ahead_is_refused(typed: str) -> None:
     assert parse_send_time(typed, SUNDAY_10) is None
