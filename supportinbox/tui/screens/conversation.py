@@ -102,7 +102,25 @@ class ConversationScreen(ConversationActions):
         if self._gone:
             return
         self.query_one("#thread").focus()
+        self._open_at_news()
         self._mark_opened(self.conversation_id)
+
+    def _open_at_news(self) -> None:
+        """Start at the first message not read yet, else at the newest one.
+
+        A long thread opened at its first message hid the customer's latest words, the
+        ones waiting for an answer, below the fold. A thread read from its start (every
+        message new, or it fits the screen) stays at the top.
+        """
+        blocks = list(self.query(MessageBlock))
+        if not blocks:
+            return
+        target = next(
+            (b for b in blocks if not b.message.from_us and "\\Seen" not in b.message.flags), blocks[-1]
+        )
+        if target is not blocks[0]:
+            thread = self.query_one("#thread", VerticalScroll)
+            self.call_after_refresh(thread.scroll_to_widget, target, animate=False, top=True)
 
     @work(thread=True, exit_on_error=False, group="read", description="Marking read")
     def _mark_opened(self, conversation_id: str) -> bool:
@@ -260,6 +278,7 @@ class ConversationScreen(ConversationActions):
         self.conversation_id = summary.id
         self.refresh_from_cache()
         self.query_one("#thread", VerticalScroll).scroll_home(animate=False)
+        self._open_at_news()
         self._mark_opened(summary.id)
 
     def action_back(self) -> None:
