@@ -35,9 +35,16 @@ def text(value: str | None, *, style: str = "") -> Content:
 
 
 def line(value: str | None, *, limit: int | None = None, style: str = "") -> Content:
-    """One line (a subject, a name, a file name): white space folded, cut to ``limit``."""
-    folded = one_line(value, limit=limit)
-    return Content.styled(folded, style) if style else Content(folded)
+    """One line (a subject, a name, a file name): white space folded, cut to ``limit`` cells.
+
+    ``limit`` counts terminal cells as Textual lays them out, not characters: a Persian
+    zero-width non-joiner takes none, a Japanese or Chinese character two. Cut by
+    characters, a CJK subject overflowed its column and lost its "…" to the table's crop,
+    and a Persian one was cut short of its column's end.
+    """
+    folded = one_line(value)
+    content = Content.styled(folded, style) if style else Content(folded)
+    return content if limit is None else content.truncate(max(limit, 0), ellipsis=True)
 
 
 def column(label: str | None) -> Text:

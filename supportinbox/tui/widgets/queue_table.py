@@ -347,10 +347,10 @@ class QueueTable(DataTable[Content]):
             "subject": safe.assemble(
                 # A reply of ours waits for its time (send later): the reason line says when.
                 *((("◷ ", "$accent"),) if item.scheduled_at else ()),
-                (
-                    one_line(item.subject, limit=self._subject_width - (2 if item.scheduled_at else 0))
-                    or "(no subject)",
-                    weight,
+                safe.line(
+                    one_line(item.subject) or "(no subject)",
+                    limit=self._subject_width - (2 if item.scheduled_at else 0),
+                    style=weight,
                 ),
             ),
             "waiting": shared(

@@ -1,0 +1,75 @@
+"""Queue cells are cut to the terminal cells they take, not to their characters (real Dovecot).
+
+A Japanese or Chinese character takes two cells, a Persian zero-width non-joiner (U+200C)
+none. Cut by characters, a Japanese subject ran past its column and lost its "…" to the
+table's crop, and a Persian subject that fits its column was cut short with a "…".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from textual.strip import Strip
+
+from supportinbox.config import load_config
+from supportinbox.tui.factory import build_app
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import make_message
+from tests.harness.replies import setup_account
+from tests.tui.support import pilot_test, queue, wait_until
+
+pytestmark = pytest.mark.server
+
+SUBJECT_CELLS = 28  # the Subject column at 80 columns
+JAPANESE = "請求書のダウンロードができません"  # 16 characters, 32 cells
+ZWNJ = "\u200c"
+# "I cannot see the invoices": 28 cells in 31 characters, with three non-joiners.
+PERSIAN = f"نمی{ZWNJ}توانم صورت{ZWNJ}حساب{ZWNJ}ها را ببینم"
+
+
+def _row_with(lines: list[Strip], text: str) -> str:
+    return next(line.text for line in lines if text in line.text)
+
+
+def _from_cell(line: str, cells: int) -> str:
+    """What ``line`` shows from its cell ``cells`` on."""
+    index = next(i for i in range(len(line) + 1) if cell_len(line[:i]) >= cells)
+    return line[index:]
+
+
+@pilot_test
+async def test_cjk_and_persian_subjects_are_cut_to_their_cells(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    assert cell_len(PERSIAN) == SUBJECT_CELLS < len(PERSIAN)
+    raws = [
+        make_message(
+            sender="Hanako Sato <hanako@customer.test>", subject=JAPANESE, body="請求書のPDFが開けません。"
+        ),
+        make_message(
+            sender="Mahsa Rezaei <mahsa@customer.test>", subject=PERSIAN, body="سلام، لطفاً بررسی کنید."
+        ),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        table = queue(app)
+        assert table.total == 2
+        lines = [table.render_line(y) for y in range(3)]
+        header = lines[0].text
+        subject_at = cell_len(header[: header.index("Subject")])
+        waiting_at = cell_len(header[: header.index("Waiting")])
+        assert waiting_at - subject_at - 2 == SUBJECT_CELLS  # a cell of padding on each side
+
+        japanese = _row_with(lines, "請求書")
+        shown = japanese[japanese.index("請求書") :]
+        # Cut to 27 cells, and the "…" in the last one (a wide character does not fit in one).
+        assert shown.startswith("請求書のダウンロードができ …"), shown
+        persian = _row_with(lines, "ببینم")
+        assert PERSIAN in persian and "…" not in persian
+        for line in (japanese, persian):  # the Waiting column starts where its header does
+            assert _from_cell(line, waiting_at).startswith("5m"), line
