@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
+from supportinbox.domain.keywords import product_concept
 from supportinbox.domain.threading import short_id
 from supportinbox.domain.when import span_words
 
@@ -245,24 +246,33 @@ _COMPOUND_LENGTH = 8  # letters a stem has at least to be read as a compound
 _PART_LENGTH = 4  # letters the last part of a compound has at least ("editor", not "tor")
 
 
-def compound_parts(stem: str, vocabulary: Collection[str]) -> tuple[str, ...]:
+def compound_parts(stem: str, vocabulary: Collection[str], lang: str | None = None) -> tuple[str, ...]:
     """The parts of a German or Dutch compound that other reports name: "texteditor" -> editor, text.
 
     The last part is what the compound is ("Texteditor" is an editor): the longest ending of
-    at least :data:`_PART_LENGTH` letters that is a stem in ``vocabulary``; the part before it
-    (without a joining "s") comes along when it is one too. Empty when no ending is known.
+    at least :data:`_PART_LENGTH` letters that is a stem in ``vocabulary`` or, with ``lang``,
+    a product word of that language (as its English stem: "rechnungsexport" -> export,
+    invoic); the part before it (without a joining "s") comes along when it is one too.
+    Empty when no ending is known.
     """
     if len(stem) < _COMPOUND_LENGTH or not stem.isalpha():
         return ()
     for cut in range(3, len(stem) - _PART_LENGTH + 1):
-        tail = stem[cut:]
-        if tail in vocabulary:
+        tail = _part(stem[cut:], vocabulary, lang)
+        if tail:
             head = stem[:cut]
             for first in (head, head[:-1] if head.endswith("s") else ""):
-                if first in vocabulary:
-                    return tail, first
+                if part := _part(first, vocabulary, lang):
+                    return tail, part
             return (tail,)
     return ()
+
+
+def _part(part: str, vocabulary: Collection[str], lang: str | None) -> str:
+    """``part`` as a stem other reports use: itself, or the product word it is; else empty."""
+    if not part or part in vocabulary:
+        return part
+    return (product_concept(part, lang) or "") if lang else ""
 
 
 # Consonants as Arabic script and English spelling both write them: a loanword ("آفلاین",
@@ -356,7 +366,7 @@ def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidat
     for candidate in candidates:
         if candidate.lang in _COMPOUNDING:
             for stem, _ in (*candidate.subject_terms, *candidate.text_terms):
-                if stem not in mapping and (parts := compound_parts(stem, known - {stem})):
+                if stem not in mapping and (parts := compound_parts(stem, known - {stem}, candidate.lang)):
                     mapping[stem] = parts
     if not mapping:
         return candidates

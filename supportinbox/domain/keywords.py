@@ -311,8 +311,8 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
     stemmed = _stem_words(keep, lang)
     if lang != "en":
         # "relatórios" and "تقارير" are "reports": a feature named in two languages is one stem.
-        product = _product_stems(lang)
-        stemmed = [product.get(stem, stem) for stem in stemmed]
+        product, derived = _product_stems(lang), _derivations(lang)
+        stemmed = [product.get(stem) or _derived_concept(stem, derived) or stem for stem in stemmed]
     out: dict[str, str] = {}
     for word, stem in zip(keep, stemmed, strict=True):
         if word in names:
@@ -339,6 +339,51 @@ def _stem_words(folded: Sequence[str], lang: str) -> list[str]:
         english = _stemmer("en").stemWords(folded)
         stemmed = [e if len(e) < len(s) else s for s, e in zip(stemmed, english, strict=True)]
     return stemmed
+
+
+_DERIVED_LENGTH = 5  # letters the shorter of a glossary stem and its derivation has at least
+_DERIVED_SHARE = 0.7  # of the longer one the shorter covers ("synchronis" of "synchronisier")
+
+
+def product_concept(stem: str, lang: str) -> str | None:
+    """The English stem of the product word that ``stem`` (of ``lang``) names, if it names one.
+
+    A word of :data:`PRODUCT_TERMS` in ``lang``, or in a Latin-script language another
+    derivation of one: the two begin alike, the shorter (at least :data:`_DERIVED_LENGTH`
+    letters) covering most of the longer. German writes "Synchronisation" as often as the
+    glossary's "Synchronisierung" ("synchronis", "synchronisier": sync); "benutzbar"
+    (usable) is not "Benutzer" (user).
+    """
+    return _product_stems(lang).get(stem) or _derived_concept(stem, _derivations(lang))
+
+
+def _derived_concept(stem: str, derivations: dict[str, tuple[tuple[str, str], ...]]) -> str | None:
+    """The concept of the one glossary stem ``stem`` derives from or that derives from it."""
+    known = derivations.get(stem[:_DERIVED_LENGTH]) if len(stem) >= _DERIVED_LENGTH else None
+    if not known:  # most words: no glossary stem begins with their letters
+        return None
+    concepts = set()
+    for word, concept in known:
+        shorter, longer = (stem, word) if len(stem) <= len(word) else (word, stem)
+        if longer.startswith(shorter) and len(shorter) >= _DERIVED_SHARE * len(longer):
+            concepts.add(concept)
+    return concepts.pop() if len(concepts) == 1 else None
+
+
+@functools.cache
+def _derivations(lang: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The glossary stems of ``lang`` (and their concepts) by their first letters.
+
+    Empty for English (its words are the concepts) and for the Arabic script, whose stems
+    are not derived by their endings alone.
+    """
+    if lang == "en" or lang not in _LATIN_LANGUAGES:
+        return {}
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for known, concept in _product_stems(lang).items():
+        if len(known) >= _DERIVED_LENGTH:
+            index[known[:_DERIVED_LENGTH]].append((known, concept))
+    return {prefix: tuple(items) for prefix, items in index.items()}
 
 
 def _product_stems(lang: str) -> dict[str, str]:

@@ -319,6 +319,30 @@ def test_a_compound_is_read_as_the_words_others_write_apart() -> None:
     assert incidents.compound_parts("webhook", {"hook", "web"}) == ()  # too short to be a compound
 
 
+def test_a_german_compound_of_product_words_joins_the_english_reports() -> None:
+    # "Rechnungsexport" is an invoice export, "Kalender-Synchronisation" a calendar sync: the
+    # glossary knows "Rechnung", "Export" and "Kalender", and "Synchronisation" derives
+    # from its "Synchronisierung"; no English report writes "rechnung" or "synchronisation".
+    calendar = ("Calendar sync not working", "Calendar sync broken")
+    for german, english in (
+        ("Rechnungsexport geht nicht mehr", ("Invoice export fails", "Can't export invoices")),
+        ("Kalendersynchronisation funktioniert nicht", calendar),
+        ("Kalender-Synchronisation funktioniert nicht", calendar),
+    ):
+        candidates = [
+            cand("c1", "a@x.test", 2, english[0]),
+            cand("c2", "b@x.test", 1.5, german, lang="de"),
+            cand("c3", "c@x.test", 1, english[1]),
+        ]
+        (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+        assert incident.conversation_ids == ("c1", "c2", "c3"), german
+    assert incidents.compound_parts("rechnungsexport", {"export"}, "de") == ("export", "invoic")
+    assert incidents.compound_parts("kalendersynchronis", set(), "de") == ("sync", "calendar")
+    assert keywords.product_concept("synchronis", "de") == "sync"
+    assert keywords.product_concept("benutzbar", "de") is None  # "usable", not "user" ("benutz")
+    assert keywords.product_concept("synchronis", "en") is None  # English words are the concepts
+
+
 def test_reports_that_only_mention_a_problem_are_no_incident() -> None:
     # Three customers who cannot find a setting ask where it is; nothing fails.
     for subject, body, fails in (
