@@ -430,9 +430,19 @@ def parse_header_block(header_bytes: bytes) -> ParsedMessage:
 
 
 def decode_body(
-    data: bytes, *, encoding: str | None, charset: str | None, html: bool, cut: bool = False
+    data: bytes,
+    *,
+    encoding: str | None,
+    charset: str | None,
+    html: bool,
+    cut: bool = False,
+    flowed: str | None = None,
 ) -> str:
-    """Decode a text part (``cut`` if it was cut off): transfer encoding, charset, HTML to text."""
+    """Decode a text part (``cut`` if it was cut off): transfer encoding, charset, HTML to text.
+
+    ``flowed`` is the part's ``format`` parameter and, after a ``;``, its ``delsp``
+    (``"flowed;yes"``): a format=flowed text is read as the paragraphs it stands for.
+    """
     kind = (encoding or "").strip().lower()
     if kind == "base64":
         try:
@@ -448,7 +458,58 @@ def decode_body(
         from supportinbox.mail.html import html_to_text
 
         text = html_to_text(text)
+    elif flowed and flowed.partition(";")[0] == "flowed":
+        text = unflow(text, delsp=flowed.partition(";")[2] == "yes")
     return text
+
+
+def flowed_param(format_value: str | None, delsp_value: str | None) -> str | None:
+    """A text part's ``format`` and ``delsp`` parameters as :func:`decode_body` takes them."""
+    kind = (format_value or "").strip().strip('"').lower()
+    return f"{kind};{(delsp_value or '').strip().strip(chr(34)).lower()}" if kind else None
+
+
+_QUOTES = re.compile(r">+")
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Join the soft line breaks of a format=flowed text (RFC 3676).
+
+    Thunderbird and other clients send plain text as format=flowed: a line ending in a
+    space goes on in the next line of the same quote depth. Shown as sent, a paragraph
+    keeps the sender's breaks at 72 columns and wraps raggedly at any other width. Quote
+    marks are written back as ``>`` per level and a space; the leading space of a stuffed
+    line is removed; the signature separator ``-- `` ends a paragraph.
+    """
+    out: list[str] = []
+    pending: str | None = None  # a flowed paragraph still open, without its quote marks
+    pending_depth = 0
+
+    def marks(depth: int) -> str:
+        return ">" * depth + " " if depth else ""
+
+    for line in text.split("\n"):
+        quoted = _QUOTES.match(line)
+        depth = len(quoted.group(0)) if quoted else 0
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing (or the space after the quote marks)
+        if pending is not None and (depth != pending_depth or content == "-- "):
+            # Nothing flows into another quote level, nor into the signature separator.
+            out.append(marks(pending_depth) + pending.rstrip(" "))
+            pending = None
+        if content == "-- ":
+            out.append(marks(depth) + content)
+            continue
+        if pending is not None:
+            content, pending = pending + content, None
+        if content.endswith(" "):
+            pending, pending_depth = (content[:-1] if delsp else content), depth
+            continue
+        out.append(marks(depth) + content)
+    if pending is not None:
+        out.append(marks(pending_depth) + pending.rstrip(" "))
+    return "\n".join(out)
 
 
 def limit_text(text: str, truncated: bool = False) -> tuple[str, bool]:
@@ -548,8 +609,14 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
         charset=chosen.get_content_charset(None),
         html=chosen is html,
         cut=cut,
+        flowed=flowed_param(_param(chosen, "format"), _param(chosen, "delsp")),
     )
     parsed.body_text, parsed.body_truncated = limit_text(text, cut)
+
+
+def _param(part: Message, name: str) -> str | None:
+    value = part.get_param(name)
+    return value if isinstance(value, str) else None
 
 
 def _report_texts(msg: Message) -> tuple[str, str]:

@@ -599,6 +599,7 @@ class SyncEngine:
                     charset=text.charset,
                     html=text.html,
                     cut=cut,
+                    flowed=text.flowed,
                 )
                 parsed.body_text, parsed.body_truncated = limit_text(body, cut)
             elif data.get(b"BODYSTRUCTURE") is None:

@@ -18,6 +18,7 @@ from supportinbox.mail.parse import (
     decode_bytes,
     decode_header_value,
     estimated_size,
+    flowed_param,
 )
 
 
@@ -30,6 +31,7 @@ class TextPart:
     encoding: str
     charset: str | None
     size: int
+    flowed: str | None = None  # format and delsp, as decode_body takes them ("flowed;yes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,7 @@ def parse_structure(body: Any) -> Structure:
                 encoding=encoding,
                 charset=charset.decode("ascii", "replace") if charset else None,
                 size=size,
+                flowed=flowed_param(_text(params.get("format")), _text(params.get("delsp"))),
             )
             if subtype == "plain" and plain is None:
                 plain = candidate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import quopri
 import time
 from typing import Any
 
@@ -111,6 +112,36 @@ def test_every_body_arrives_when_text_sections_differ_within_batches(dovecot: Do
     assert len(bodies) == 60
     for i in range(60):
         assert f"uniqueword{i}x" in bodies[f"s{i}"], (i, bodies[f"s{i}"])
+
+
+def test_a_format_flowed_body_is_cached_as_its_paragraphs(dovecot: Dovecot) -> None:
+    # The section fetched alone carries no header: format and delsp come from BODYSTRUCTURE.
+    flowed = (
+        "seit heute Morgen funktioniert die Kalender-Synchronisation mit Outlook nicht \r\n"
+        "mehr.\r\n\r\n> Die Synchronisation sollte jetzt wieder \r\n> laufen.\r\n"
+    )
+    head = "From: j@weiss.test\r\nSubject: {}\r\nMIME-Version: 1.0\r\nContent-Type: {}\r\n"
+    plain = "text/plain; charset=iso-8859-1; format=flowed\r\nContent-Transfer-Encoding: quoted-printable"
+    mixed = 'multipart/mixed; boundary="b"'
+    append(
+        dovecot,
+        [
+            (head.format("plain", plain) + "\r\n").encode() + quopri.encodestring(flowed.encode("latin-1")),
+            (
+                head.format("mixed", mixed)
+                + "\r\n--b\r\nContent-Type: text/plain; format=Flowed; DelSp=Yes\r\n\r\n"
+            ).encode()
+            + b"Datei \r\nanbei\r\n--b\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--b--\r\n",
+        ],
+    )
+    db = open_cache()
+    _engine(db, dovecot).run()
+    bodies = {r[0]: r[1] for r in db.conn.execute("SELECT subject, body_text FROM messages")}
+    assert bodies["plain"] == (
+        "seit heute Morgen funktioniert die Kalender-Synchronisation mit Outlook nicht mehr.\n\n"
+        "> Die Synchronisation sollte jetzt wieder laufen.\n"
+    )
+    assert bodies["mixed"] == "Dateianbei"
 
 
 def test_resync_without_changes_fetches_nothing(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:

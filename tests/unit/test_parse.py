@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import quopri
 from email.message import EmailMessage
 
 import pytest
@@ -199,6 +200,43 @@ def test_decode_body_handles_a_base64_part_cut_in_the_middle() -> None:
     assert text.startswith("سلام دنیا")
     qp = decode_body(b"caf=C3=A9 =\r\nsoft", encoding="quoted-printable", charset="utf-8", html=False)
     assert qp == "café soft"
+
+
+FLOWED = (
+    "Hallo zusammen,\r\n\r\n"
+    "seit heute Morgen funktioniert die Kalender-Synchronisation mit Outlook nicht \r\n"
+    "mehr. Termine tauchen in Outlook nicht auf, und \r\numgekehrt.\r\n\r\n"
+    "> Am 3. Dezember schrieb Acme Support:\r\n> Die Synchronisation sollte jetzt wieder \r\n> laufen.\r\n"
+    ">> Zweite \r\n>> Ebene\r\n\r\n  eingerückt\r\n"
+    "-- \r\nJürgen Weiß \r\nWeiß GmbH\r\n"
+)
+UNFLOWED = (
+    "Hallo zusammen,\n\nseit heute Morgen funktioniert die Kalender-Synchronisation mit Outlook nicht "
+    "mehr. Termine tauchen in Outlook nicht auf, und umgekehrt.\n\n"
+    "> Am 3. Dezember schrieb Acme Support:\n> Die Synchronisation sollte jetzt wieder laufen.\n"
+    ">> Zweite Ebene\n\n eingerückt\n-- \nJürgen Weiß Weiß GmbH\n"
+)
+
+
+def test_a_format_flowed_body_is_read_as_its_paragraphs() -> None:
+    # Thunderbird sends plain text as format=flowed (RFC 3676): shown as sent, a paragraph kept
+    # the sender's breaks at 72 columns and wrapped raggedly in the thread view ("nicht" alone).
+    raw = (
+        b"Subject: Kalender\r\nContent-Type: text/plain; charset=iso-8859-1; format=flowed\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quopri.encodestring(FLOWED.encode("latin-1"))
+    )
+    assert parse_message(raw).body_text == UNFLOWED
+    fixed = raw.replace(b"; format=flowed", b"")
+    assert parse_message(fixed).body_text == FLOWED.replace("\r\n", "\n")  # not flowed: as sent
+    # DelSp=yes: the space before a soft break belongs to no word (Japanese, long URLs).
+    spaced = (
+        b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\nhttps://x.test/a \r\nb\r\n"
+    )
+    assert parse_message(spaced).body_text == "https://x.test/ab\n"
+    assert (
+        decode_body(FLOWED.encode(), encoding="8bit", charset="utf-8", html=False, flowed="flowed;")
+        == UNFLOWED
+    )
 
 
 @pytest.mark.parametrize(
