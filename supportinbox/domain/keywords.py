@@ -44,12 +44,15 @@ _ARABIC_CLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و",
 
 
 _FOLDED = tuple(chr(c) for c in _FOLD)
+# The letters Arabic and Persian spell differently: folded to match, kept to be shown.
+_VARIANTS = "\u064a\u0649\u0643"
+_AS_WRITTEN = tuple(char for char in _FOLDED if char not in _VARIANTS)
 
 
-def _fold_chars(text: str) -> str:
+def _fold_chars(text: str, *, letters: bool = True) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     # str.translate looks every character up: only the letters present are replaced.
-    for char in _FOLDED:
+    for char in _FOLDED if letters else _AS_WRITTEN:
         if char in text:
             text = text.replace(char, _FOLD[ord(char)] or "")
     return _MARKS.sub("", text)
@@ -70,6 +73,22 @@ _ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not (
 def words(text: str) -> tuple[str, ...]:
     """The folded words of ``text`` (letters, digits and inner apostrophes)."""
     return _words(text)
+
+
+def as_written(text: str, folded: Sequence[str]) -> Sequence[str]:
+    """The words of ``text`` (``folded``: its :func:`words`) spelled as the writer's letters go.
+
+    Folding writes the Arabic "ي", "ى" and "ك" as the Persian "ی" and "ک" so that both
+    spellings match; shown to an Arabic reader ("الکامیرا" for "الكاميرا"), the word looks
+    misspelled. Case and marks stay folded.
+    """
+    if not any(char in text for char in _VARIANTS):
+        return folded
+    if "://" in text:
+        text = _LINKS.sub(" ", text)
+    written = _TOKEN.findall(_fold_chars(text, letters=False))
+    # Folding turns letters into letters: the words are the same ones, one for one.
+    return written if len(written) == len(folded) else folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,23 +321,25 @@ def stems(text: str, lang: str | None = None) -> list[tuple[str, str]]:
     # Customers paste English (an error message, a button's label) into their own language.
     stops = STOP_WORDS[lang] if lang == "en" else STOP_WORDS[lang] | STOP_WORDS["en"]
     keep: list[str] = []
-    for word in folded:
+    shown: list[str] = []  # each kept word as written (see as_written)
+    for word, spelled in zip(folded, as_written(text, folded), strict=True):
         word = _ELISION.sub("", word) if "'" in word else word
         for part in word.split("_") if "_" in word else (word,):
             distinct = len(part) >= 3 and not part.isdigit() and part not in stops and part not in GENERIC
             if part in names or distinct:
                 keep.append(part)
+                shown.append(spelled if part == word else part)
     stemmed = _stem_words(keep, lang)
     if lang != "en":
         # "relatórios" and "تقارير" are "reports": a feature named in two languages is one stem.
         product, derived = _product_stems(lang), _derivations(lang)
         stemmed = [product.get(stem) or _derived_concept(stem, derived) or stem for stem in stemmed]
     out: dict[str, str] = {}
-    for word, stem in zip(keep, stemmed, strict=True):
+    for word, spelled, stem in zip(keep, shown, stemmed, strict=True):
         if word in names:
             stem = word
         if stem not in GENERIC and stem not in out and len(stem) >= 2:
-            out[stem] = word
+            out[stem] = spelled
     return list(out.items())
 
 

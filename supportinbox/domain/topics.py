@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from supportinbox.domain.keywords import GENERIC, STOP_WORDS, language_of, stem_words, words
+from supportinbox.domain.keywords import GENERIC, STOP_WORDS, as_written, language_of, stem_words, words
 
 MIN_MESSAGES = 2
 PHRASE_SHARE = 0.75  # a phrase replaces its words when it covers this share of their messages
@@ -42,18 +42,26 @@ class Topic:
 
 def _terms(text: str) -> dict[str, str]:
     """Stemmed terms (words and two-word phrases) of one message -> their spelling here."""
-    tokens = [w for w in words(_LINKS.sub(" ", text)) if not any(c.isdigit() for c in w)]
+    text = _LINKS.sub(" ", text)
+    folded = words(text)
+    pairs = [
+        (w, s)
+        for w, s in zip(folded, as_written(text, folded), strict=True)
+        if not any(c.isdigit() for c in w)
+    ]
+    tokens = [w for w, _ in pairs]
+    spelled = [s for _, s in pairs]  # as the customer's letters go: an Arabic "ي" is not shown as "ی"
     language = language_of(text, tokens)
     stems = stem_words(tokens, language)
     out: dict[str, str] = {}
     stops = STOP_WORDS[language] | STOP_WORDS["en"]  # every language borrows English
     keep = [len(w) >= 3 and w not in stops and w not in GENERIC and w not in _GREETINGS for w in tokens]
-    for i, (word, stem) in enumerate(zip(tokens, stems, strict=True)):
+    for i, stem in enumerate(stems):
         if not keep[i]:
             continue
-        out.setdefault(stem, word)
+        out.setdefault(stem, spelled[i])
         if i + 1 < len(tokens) and keep[i + 1]:
-            out.setdefault(f"{stem} {stems[i + 1]}", f"{word} {tokens[i + 1]}")
+            out.setdefault(f"{stem} {stems[i + 1]}", f"{spelled[i]} {spelled[i + 1]}")
     return out
 
 

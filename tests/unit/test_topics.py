@@ -45,3 +45,11 @@ def test_growing_topics_are_stemmed_counted_once_per_message_and_ranked_by_growt
     assert by_phrase["csv export"] == (2, 0)
     assert any(p.startswith("rechnung") and n == (2, 0) for p, n in by_phrase.items())
     assert "login" not in by_phrase  # as frequent before as now: no growth
+
+
+def test_an_arabic_topic_is_shown_in_arabic_letters() -> None:
+    # Folding writes "ي" and "ك" as the Persian "ی" and "ک" so that both spellings match;
+    # shown that way, "الكاميرا" read as "الکامیرا", misspelled for the customers who wrote it.
+    now = ["الكاميرا لا تعمل\nالكاميرا سوداء", "مشكلة الكاميرا\nالكاميرا لا تفتح", "دوربین کار نمی‌کند"]
+    phrases = [t.phrase for t in growing_topics(now, [])]
+    assert "الكاميرا" in phrases and not any("\u06a9" in p or "\u06cc" in p for p in phrases), phrases

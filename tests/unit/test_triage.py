@@ -343,6 +343,20 @@ def test_a_german_compound_of_product_words_joins_the_english_reports() -> None:
     assert keywords.product_concept("synchronis", "en") is None  # English words are the concepts
 
 
+def test_an_arabic_incident_is_named_in_arabic_letters() -> None:
+    # Matching folds "ي" and "ك" to the Persian "ی" and "ک"; the title showed them so
+    # ("الکامیرا", "بخطوتین"): an Arabic word misspelled in every queue row and toast.
+    for words, persian in (("الكاميرا", ""), ("التحقق بخطوتين", ""), ("دوربین", "دوربین")):
+        candidates = [
+            cand("c1", "a@x.test", 2, f"{words} لا يعمل" if not persian else f"{words} کار نمی‌کند"),
+            cand("c2", "b@x.test", 1.5, f"مشكلة في {words}" if not persian else f"مشکل {words}"),
+            cand("c3", "c@x.test", 1, f"{words} معطل" if not persian else f"{words} خراب است"),
+        ]
+        (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+        assert incident.signal == words
+    assert keywords.stems("الكاميرا معطلة")[0] == ("کامیرا", "الكاميرا")  # matched folded, shown as written
+
+
 def test_reports_that_only_mention_a_problem_are_no_incident() -> None:
     # Three customers who cannot find a setting ask where it is; nothing fails.
     for subject, body, fails in (
