@@ -256,15 +256,21 @@ def _transfer(
         try:
             code, reply = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            # After the final dot, a server that goes silent may be accepting the message
-            # (RFC 5321 4.5.3.2.6 lets it take minutes): that is "maybe delivered", never
-            # silently resent. A connection that closes instead means it was not taken.
+            # The final dot is out: from here the server may have taken the message whatever
+            # ends the wait for its verdict (RFC 1047). A silent server may still be accepting
+            # it (RFC 5321 4.5.3.2.6 lets it take minutes); a connection closed or reset may
+            # have lost the 250 of a message already queued (a server restarting, a proxy or
+            # NAT dropping the connection). The client cannot tell that from a cut before the
+            # dot arrived, so either is "maybe delivered": never resent without being asked.
             if _describe(exc) == TIMEOUT_TEXT:
                 raise DeliveryUncertain(
                     f"the SMTP server {_where(account)} received the whole reply but did not confirm "
                     f"it within {account.timeout:g} s: it may have been delivered"
                 ) from None
-            raise
+            raise DeliveryUncertain(
+                f"the connection to the SMTP server {_where(account)} broke after the whole reply "
+                f"was sent, before the server confirmed it ({_describe(exc)}): it may have been delivered"
+            ) from None
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
     except smtplib.SMTPRecipientsRefused as exc:

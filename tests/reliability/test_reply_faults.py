@@ -69,7 +69,6 @@ def _in_sent(dovecot: Dovecot, message_id: str) -> int:
 
 
 BEFORE_ACCEPTANCE = {
-    "cut-mid-data": Fault("cut", direction="c2s", trigger=b"data\r\n", after=300),
     "greeting-then-close": Fault("greeting"),
     "stall-at-rcpt": Fault("stall", direction="c2s", trigger=b"rcpt TO", after=0, seconds=30),
 }
@@ -125,16 +124,30 @@ def test_imap_cut_after_smtp_success_never_resends(
     assert rig.row()["status"] == "sent"
 
 
+# aiosmtpd's go-ahead for the message ("354 End data with <CR><LF>.<CR><LF>"): what the
+# server says next is its verdict on the whole message.
+_GO_AHEAD = b"<CR><LF>.<CR><LF>\r\n"
+LOST_VERDICT = {
+    # The server's answer to the final dot is held back past the client's timeout.
+    "stalled": Fault("stall", trigger=_GO_AHEAD, after=0, seconds=30),
+    # The server queued the message; the connection closes before its 250 comes back, well
+    # within the client's timeout (a server restarting, a NAT or proxy dropping the
+    # connection): RFC 1047's window.
+    "connection-closed": Fault("stall", trigger=_GO_AHEAD, after=0, seconds=0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(LOST_VERDICT))
 def test_lost_acceptance_is_maybe_delivered_and_never_resent_unasked(
-    rig: Rig, smtp_server: SmtpServer
+    name: str, rig: Rig, smtp_server: SmtpServer
 ) -> None:
     """Lost 250: the server took the reply but its answer never came (RFC 5321 4.1.1.4)."""
-    # Forward the 354 go-ahead, then hold back the server's answer to the final dot.
-    rig.smtp.set_fault(Fault("stall", trigger=b"<CR><LF>.<CR><LF>\r\n", after=0, seconds=30))
+    rig.smtp.set_fault(LOST_VERDICT[name])
     code, _out, err = rig.reply()
     assert rig.smtp.stats.trips
     assert code == SEND_REFUSED_EXIT and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+    assert "may have been delivered" in err, err
     row = rig.row()
     message_id = str(row["message_id"])
     assert _delivered(smtp_server, message_id) == 1  # the server did take it
@@ -142,7 +155,36 @@ def test_lost_acceptance_is_maybe_delivered_and_never_resent_unasked(
     assert "maybe delivered" in run_cli(rig.home, "outbox").stdout  # still in the outbox, visibly
     for _ in range(2):
         run_cli(rig.home, "outbox", "retry")
+    # A sync from cron retries failed replies whose time has come: not this one.
+    assert run_cli(rig.home, "sync").returncode == 0
     assert _delivered(smtp_server, message_id) == 1  # a plain retry never sends it again
     # Named explicitly, it is the user's decision to send it once more.
     assert run_cli(rig.home, "outbox", "retry", str(row["id"])).returncode == 0
     assert _delivered(smtp_server, message_id) == 2
+
+
+def test_cut_while_the_message_is_on_its_way_is_maybe_delivered(
+    rig: Rig, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    """A cut in mid-DATA looks, to a client whose bytes are all written, like a lost 250.
+
+    The whole reply, final dot included, is in the client's socket when the connection
+    closes: whether the server read it all is unknowable, so it is never resent unasked.
+    Named, it goes out once (here the server had only 300 bytes of it).
+    """
+    rig.smtp.set_fault(Fault("cut", direction="c2s", trigger=b"data\r\n", after=300))
+    code, _out, err = rig.reply()
+    assert rig.smtp.stats.trips, "the fault never fired"
+    assert code == SEND_REFUSED_EXIT and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+    row = rig.row()
+    message_id = str(row["message_id"])
+    assert smtp_server.received == []
+    rig.smtp.clear()
+    run_cli(rig.home, "outbox", "retry")
+    assert run_cli(rig.home, "sync").returncode == 0
+    assert smtp_server.received == []
+    assert run_cli(rig.home, "outbox", "retry", str(row["id"])).returncode == 0
+    assert _delivered(smtp_server, message_id) == 1
+    assert _in_sent(dovecot, message_id) == 1
+    assert rig.row()["status"] == "sent"
