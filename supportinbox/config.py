@@ -693,6 +693,35 @@ def toml_key(name: str) -> str:
     return '"' + "".join(f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped) + '"'
 
 
+def _table_model(model: type[_Model], keys: list[str]) -> type[_Model] | None:
+    """The model of the table that ``keys`` (below ``model``) lead to, when there is one."""
+    for key in keys:
+        hint: Any = get_type_hints(model, include_extras=True).get(key)
+        for _ in range(4):  # Annotated[X | None, ...], dict[str, X]: down to the table's model
+            if isinstance(hint, type) and issubclass(hint, _Model):
+                break
+            args = [arg for arg in get_args(hint) if arg is not type(None) and not isinstance(arg, Meta)]
+            hint = args[-1] if args else None
+        else:
+            return None
+        if not (isinstance(hint, type) and issubclass(hint, _Model)):
+            return None
+        model = hint
+    return model
+
+
+def _unknown_key_advice(model: type[_Model], keys: list[str]) -> str:
+    """'did you mean ...' with the table's nearest key, else where the right names are."""
+    import difflib
+
+    table = _table_model(model, keys[:-1])
+    known = [info.encode_name for info in msgspec.structs.fields(table)] if table is not None else []
+    nearest = difflib.get_close_matches(keys[-1], known, n=1, cutoff=0.7)
+    if nearest:
+        return f"did you mean '{nearest[0]}'?"
+    return "check the spelling against 'supportinbox init --print'"
+
+
 def _given(table: Any, keys: list[str]) -> Any:
     """The value at ``keys`` below ``table`` as the file gave it (None where there is none)."""
     for key in keys:
@@ -755,7 +784,7 @@ def _describe(
     line = _find_line(text, keys[-1]) if keys else None
     place = f" (line {line})" if line else ""
     if kind == _UNKNOWN:
-        return kind, f"unknown key '{dotted}'{place}: check the spelling against 'supportinbox init --print'"
+        return kind, f"unknown key '{dotted}'{place}: {_unknown_key_advice(model, keys[len(where) :])}"
     if kind == _MISSING:
         return kind, f"missing key '{dotted}': it is required"
     return kind, f"'{dotted}'{place}: {message}"

@@ -68,9 +68,37 @@ def test_an_unknown_key_comes_first_however_many_problems() -> None:
     text = GOOD.replace("imap_port = 993", "imap_port = 0") + 'imap_hots = "x"\n[triage]\nsla_hours = -1\n'
     message = _error(text)
     assert message == (
-        "unknown key 'accounts.support.imap_hots' (line 8): check the spelling against "
-        "'supportinbox init --print' (and 2 more problem(s))"
+        "unknown key 'accounts.support.imap_hots' (line 8): did you mean 'imap_host'? (and 2 more problem(s))"
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("timout = 10\n", "unknown key 'accounts.support.timout' (line 8): did you mean 'timeout'?"),
+        ("[triage]\nsla_hour = 3\n", "unknown key 'triage.sla_hour' (line 9): did you mean 'sla_hours'?"),
+        (
+            '[accounts.support.hours]\ntimezon = "UTC"\n',
+            "unknown key 'accounts.support.hours.timezon' (line 9): did you mean 'timezone'?",
+        ),
+        (
+            "[accounts.support.acknowledgement]\nenable = true\n",
+            "unknown key 'accounts.support.acknowledgement.enable' (line 9): did you mean 'enabled'?",
+        ),
+        (
+            '[sla.vip]\nfirst_replies = "1h"\n',
+            "unknown key 'sla.vip.first_replies' (line 9): did you mean 'first_reply'?",
+        ),
+        ('[ui]\nthem = "x"\n', "unknown key 'ui.them' (line 9): did you mean 'theme'?"),
+        (
+            'colour = "blue"\n',
+            "unknown key 'accounts.support.colour' (line 8): "
+            "check the spelling against 'supportinbox init --print'",
+        ),
+    ],
+)
+def test_an_unknown_key_names_the_nearest_known_one(extra: str, expected: str) -> None:
+    assert _error(GOOD + extra) == expected
 
 
 def test_problems_in_several_tables_are_counted() -> None:
@@ -82,6 +110,7 @@ def test_problems_in_several_tables_are_counted() -> None:
 
 def test_top_level_problems() -> None:
     assert _error("foo = 1\n" + GOOD).startswith("unknown key 'foo' (line 1)")
+    assert _error('defualt = "support"\n' + GOOD) == "unknown key 'defualt' (line 1): did you mean 'default'?"
     assert (
         _error('default = "sales"\n' + GOOD)
         == "'(top level)': default = 'sales' names no [accounts.sales] table"
