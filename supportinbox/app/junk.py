@@ -1,5 +1,5 @@
 """Rescuing a customer from the spam folder, and sending spam back there: the one home of
-these use cases, for the command line (``spam-check --rescue``, ``spam``) and the app.
+these use cases, for the command line (``junk rescue``, ``junk move``) and the app.
 
 Both move a message on the server (``MOVE`` when the server has it, else ``COPY``, flag
 ``\\Deleted`` and ``UID EXPUNGE`` of just that message), set the junk keywords mail clients

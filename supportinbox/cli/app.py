@@ -40,8 +40,9 @@ COMMAND_MODULES: dict[str, str] = {
     "search": "triage_cmds",
     "status": "triage_cmds",
     "snooze": "triage_cmds",
-    "spam-check": "triage_cmds",
-    "spam": "triage_cmds",
+    "junk": "triage_cmds",
+    "spam-check": "triage_cmds",  # the earlier name of 'junk list' / 'junk rescue'
+    "spam": "triage_cmds",  # the earlier name of 'junk move'
     "reply": "reply_cmds",
     "forward": "reply_cmds",
     "templates": "reply_cmds",

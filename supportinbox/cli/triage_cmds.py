@@ -1,4 +1,4 @@
-"""list, show, search, status, snooze, spam-check, spam: triage from the command line.
+"""list, show, search, status, snooze, junk: triage from the command line.
 
 Human output is a Rich table built from ``Text`` objects (mail text is never parsed as
 markup) after :func:`~supportinbox.domain.safetext.one_line`; on a pipe Rich writes no
@@ -539,42 +539,8 @@ def _suspect_notes(row: JunkSuspect) -> list[str]:
     return queued + [one_line(r) for r in row.reasons]
 
 
-@cli.command("spam-check")
-@click.option("--json", "as_json", is_flag=True, help="Print the suspects as JSON.")
-@click.option("--all", "include_all", is_flag=True, help="List every spam-folder message with its score.")
-@click.option("--rescue", "rescue_uid", type=int, metavar="ID", help="Move this message to the inbox.")
-@pass_ctx
-def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: int | None) -> None:
-    """Find real customers in the spam folder (from the last sync); --rescue ID moves one back."""
+def _junk_list(obj: CliContext, as_json: bool, include_all: bool) -> None:
     _, account, db = _account_and_db(obj)
-    if rescue_uid is not None:
-        from supportinbox.app.junk import rescue
-        from supportinbox.sync.hooks import default_hooks
-
-        ctx = obj.context()
-        result = rescue(ctx, rescue_uid, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
-        if as_json:
-            _echo_json(
-                {
-                    "rescued": rescue_uid,
-                    "conversation": result.conversation_id,
-                    "synced": result.synced,
-                    "queued": result.queued,
-                    "note": result.note,
-                    "reopened": result.reopened or None,
-                }
-            )
-            return
-        if result.queued:
-            click.echo(f"message {rescue_uid}: {result.note}")
-            return
-        where = f": conversation {result.conversation_id}" if result.conversation_id else ""
-        if result.reopened:
-            where += f" ({result.describe_reopened()})"
-        click.echo(f"moved message {rescue_uid} to the inbox as not junk{where}")
-        if result.note:
-            click.echo(result.note)
-        return
     store.refresh_if_stale(db, obj.config, account)
     from rich.text import Text
 
@@ -586,28 +552,129 @@ def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: in
         _echo_json([r.to_json() for r in rows])
         return
     if not rows:
-        _console().print(Text("No likely customers in the spam folder."))
+        _console().print(Text("No likely customers in Junk."))
         return
     console = _console()
     console.print(_suspect_table(rows, whole=_whole_rows(console)))
     if not include_all:
-        click.echo("Rescue one with: supportinbox spam-check --rescue ID")
+        click.echo("Rescue one with: supportinbox junk rescue ID")
 
 
-@cli.command()
-@click.argument("conversation_id")
-@pass_ctx
-def spam(obj: CliContext, conversation_id: str) -> None:
-    """Move a conversation's customer messages from the inbox to the spam folder ($Junk)."""
+def _junk_rescue(obj: CliContext, uid: int, as_json: bool) -> None:
+    from supportinbox.app.junk import rescue
+    from supportinbox.sync.hooks import default_hooks
+
+    ctx = obj.context()
+    result = rescue(ctx, uid, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
+    if as_json:
+        _echo_json(
+            {
+                "rescued": uid,
+                "conversation": result.conversation_id,
+                "synced": result.synced,
+                "queued": result.queued,
+                "note": result.note,
+                "reopened": result.reopened or None,
+            }
+        )
+        return
+    if result.queued:
+        click.echo(f"message {uid}: {result.note}")
+        return
+    where = f": conversation {result.conversation_id}" if result.conversation_id else ""
+    if result.reopened:
+        where += f" ({result.describe_reopened()})"
+    click.echo(f"moved message {uid} to the inbox as not junk{where}")
+    if result.note:
+        click.echo(result.note)
+
+
+def _junk_move(obj: CliContext, conversation_id: str) -> None:
     from supportinbox.app.junk import report_spam
     from supportinbox.sync.hooks import default_hooks
 
     ctx = obj.context()
     result = report_spam(ctx, conversation_id, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
     plural = "s" if result.moved != 1 else ""
-    click.echo(f"moved {result.moved} message{plural} of {result.conversation_id} to the spam folder")
+    click.echo(f"moved {result.moved} message{plural} of {result.conversation_id} to Junk")
     if result.note:
         click.echo(result.note)
 
 
-__all__ = ["list_command", "parse_snooze", "search", "show", "snooze", "spam", "spam_check", "status"]
+_JSON_SUSPECTS = click.option("--json", "as_json", is_flag=True, help="Print the messages as a JSON array.")
+_ALL_SUSPECTS = click.option(
+    "--all", "include_all", is_flag=True, help="Every Junk message with its score, not only likely customers."
+)
+
+
+@cli.group("junk", invoke_without_command=True)
+@click.pass_context
+def junk_group(ctx: click.Context) -> None:
+    """The Junk folder: real customers caught in it (alone: 'junk list'), rescue, move mail there."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(junk_list)
+
+
+@junk_group.command("list")
+@_JSON_SUSPECTS
+@_ALL_SUSPECTS
+@pass_ctx
+def junk_list(obj: CliContext, as_json: bool = False, include_all: bool = False) -> None:
+    """Likely customers in Junk (as of the last sync), with the reasons; ID is for 'junk rescue'."""
+    _junk_list(obj, as_json, include_all)
+
+
+@junk_group.command("rescue")
+@click.argument("uid", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@pass_ctx
+def junk_rescue(obj: CliContext, uid: int, as_json: bool) -> None:
+    """Move Junk message ID (see 'junk list') to the inbox as not junk; it joins its conversation.
+
+    Offline, the move is queued and done by the next sync.
+    """
+    _junk_rescue(obj, uid, as_json)
+
+
+@junk_group.command("move")
+@click.argument("conversation_id")
+@pass_ctx
+def junk_move(obj: CliContext, conversation_id: str) -> None:
+    """Move a conversation's customer messages from the inbox to Junk, flagged $Junk."""
+    _junk_move(obj, conversation_id)
+
+
+# The earlier names, kept so that scripts written for them go on working; not listed in
+# --help, and every new word of the Junk commands goes to the group above.
+@cli.command("spam-check", hidden=True)
+@_JSON_SUSPECTS
+@_ALL_SUSPECTS
+@click.option("--rescue", "rescue_uid", type=int, metavar="ID", help="As 'junk rescue ID'.")
+@pass_ctx
+def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: int | None) -> None:
+    """Earlier name of 'junk list' (and, with --rescue ID, of 'junk rescue ID'), kept for scripts."""
+    if rescue_uid is not None:
+        _junk_rescue(obj, rescue_uid, as_json)
+    else:
+        _junk_list(obj, as_json, include_all)
+
+
+@cli.command("spam", hidden=True)
+@click.argument("conversation_id")
+@pass_ctx
+def spam(obj: CliContext, conversation_id: str) -> None:
+    """Earlier name of 'junk move ID', kept for scripts."""
+    _junk_move(obj, conversation_id)
+
+
+__all__ = [
+    "junk_group",
+    "list_command",
+    "parse_snooze",
+    "search",
+    "show",
+    "snooze",
+    "spam",
+    "spam_check",
+    "status",
+]

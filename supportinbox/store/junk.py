@@ -55,7 +55,7 @@ class JunkSuspect:
         return sender_label(self.from_name, self.from_addr, limit=30, reason=reason)
 
     def to_json(self) -> dict[str, object]:
-        """The JSON shape of ``spam-check --json`` (``id`` is the UID to pass to ``--rescue``)."""
+        """The JSON shape of ``junk list --json`` (``id`` is the UID to pass to ``junk rescue``)."""
         return {
             "id": self.uid,
             "folder": self.folder,
@@ -304,14 +304,14 @@ def queued_rescues(conn: sqlite3.Connection) -> set[tuple[str, int]]:
 
 
 def get_junk_message(db: Database, uid: int) -> JunkSuspect:
-    """The spam-folder message with ``uid`` and its verdict (as listed by ``spam-check``)."""
+    """The spam-folder message with ``uid`` and its verdict (as listed by ``junk list``)."""
     row = db.conn.execute(
         f"SELECT {columns(_SuspectRow, 'm.')} FROM messages m JOIN folders f ON f.id = m.folder_id "
         "LEFT JOIN junk_verdicts v ON v.message_rowid = m.id WHERE f.role = 'junk' AND m.uid = ?",
         (uid,),
     ).fetchone()
     if row is None:
-        raise NotFound(f"no message {uid} in the spam folder: see 'supportinbox spam-check'")
+        raise NotFound(f"no message {uid} in Junk: see 'supportinbox junk list --all'")
     return _suspect(row, _our_addresses(db))
 
 

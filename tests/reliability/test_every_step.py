@@ -254,7 +254,7 @@ def _sync_template(bench: Bench) -> Path:
         )
     ]
     write_config(home, bench.config(user, offline=True))
-    rescue = _run(home, "spam-check", "--rescue", str(junk_uid))
+    rescue = _run(home, "junk", "rescue", str(junk_uid))
     assert rescue.returncode == 0 and "queued" in rescue.stdout, rescue.describe()
     write_config(home, bench.config(user))
     # On the server meanwhile: new mail, a flag change, an expunge.

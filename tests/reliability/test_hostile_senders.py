@@ -104,7 +104,7 @@ def test_spoofing_senders_are_marked_and_never_trusted(synced: Path) -> None:
         if "Spoof" in line:
             assert WARNING_MARK in line, line
 
-    junk = run_cli(synced, "spam-check", "--all")
+    junk = run_cli(synced, "junk", "list", "--all")
     assert junk.returncode == 0, junk.describe()
     line = next(line for line in junk.stdout.splitlines() if "Cheap pills" in line)
     assert WARNING_MARK in line

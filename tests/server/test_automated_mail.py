@@ -96,7 +96,7 @@ def test_automated_mail_in_junk_is_nobody_to_rescue(
     (ooo,) = [m for m in mailbox(now) if b"ooo-claire" in m.raw]
     append(dovecot, [ooo.raw.replace(b"ooo-claire", b"ooo-claire-junk")], folder="Junk")
     setup.sync()
-    checked = json.loads(run_cli(capsys, "spam-check", "--all", "--json").out)
+    checked = json.loads(run_cli(capsys, "junk", "list", "--all", "--json").out)
     (junk_ooo,) = [s for s in checked if s["message_id"] == "<ooo-claire-junk@atelier-b.test>"]
     assert "-40 automated: auto-reply (Auto-Submitted: auto-replied)" in junk_ooo["reasons"]
     assert junk_ooo["suspect"] is False

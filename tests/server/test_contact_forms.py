@@ -163,7 +163,7 @@ def test_spam_check_judges_a_contact_form_by_its_person(
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [earlier])
     append(dovecot, _contact_forms()[:1], folder="Junk")
     setup.sync()
-    checked = run_cli(capsys, "spam-check", "--all", "--json")
+    checked = run_cli(capsys, "junk", "list", "--all", "--json")
     assert checked.code == 0, checked.err
     (suspect,) = json.loads(checked.out)
     assert suspect["customer"] == "lina@customer.test"

@@ -67,7 +67,7 @@ def test_playground_sets_up_a_real_mailbox_for_two_agents_and_stops_cleanly() ->
         assert "noreply@acme.test" not in customers
         (helen,) = [row for row in rows if row["subject"] == "Contract renewal and SSO question"]
         assert helen["assigned_to"] == "bob"
-        junk = json.loads(_cli(alice, "spam-check", "--json").stdout)
+        junk = json.loads(_cli(alice, "junk", "list", "--json").stdout)
         assert {s["customer"] for s in junk} >= {"mateo@pastaio.test"}
         shown = json.loads(_cli(alice, "show", rows[0]["id"], "--json").stdout)
         assert shown["messages"]

@@ -135,17 +135,17 @@ def test_suspects_are_the_real_customer_not_the_spam(mailbox: Dovecot) -> None:
     spam = next(s for s in everything if s.message_id == "<spam1@bulk.example>")
     assert not spam.suspect
     assert "-30 high spam score 14.9" in spam.reasons
-    listed = json.loads(run("spam-check", "--json"))
+    listed = json.loads(run("junk", "list", "--json"))
     assert [(s["id"], s["from"]) for s in listed] == [(suspects[0].uid, "lina@customer.test")]
-    assert "--rescue" in run("spam-check")
+    assert "Rescue one with: supportinbox junk rescue ID" in run("junk")
 
 
 def test_rescue_moves_on_the_server_and_joins_the_conversation(mailbox: Dovecot) -> None:
     before = json.loads(run("list", "--status", "all", "--json"))
     assert len(before) == 1 and before[0]["status"] == "pending"  # we answered last, as far as we know
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
 
-    output = run("spam-check", "--rescue", str(uid))
+    output = run("junk", "rescue", str(uid))
     assert output.startswith(f"moved message {uid} to the inbox as not junk: conversation {before[0]['id']}")
 
     inbox, junk = _folder(mailbox, "INBOX"), _folder(mailbox, "Junk")
@@ -156,13 +156,13 @@ def test_rescue_moves_on_the_server_and_joins_the_conversation(mailbox: Dovecot)
 
     after = json.loads(run("list", "--json"))
     assert [(c["id"], c["status"], c["message_count"]) for c in after] == [(before[0]["id"], "open", 3)]
-    assert json.loads(run("spam-check", "--json")) == []
+    assert json.loads(run("junk", "list", "--json")) == []
 
 
 def test_rescue_of_an_unknown_message_is_one_line(mailbox: Dovecot) -> None:
-    result = CliRunner().invoke(cli, ["spam-check", "--rescue", "999"])
+    result = CliRunner().invoke(cli, ["junk", "rescue", "999"])
     assert result.exit_code != 0
-    assert "no message 999 in the spam folder" in str(result.exception)
+    assert "no message 999 in Junk: see 'supportinbox junk list --all'" in str(result.exception)
 
 
 def test_spam_moves_a_conversation_to_junk(mailbox: Dovecot) -> None:
@@ -186,14 +186,29 @@ def test_spam_moves_a_conversation_to_junk(mailbox: Dovecot) -> None:
     rows = json.loads(run("list", "--json"))
     scam = next(c for c in rows if c["customer"] == "offers@scam.example")
 
-    output = run("spam", scam["id"])
-    assert output.startswith(f"moved 1 message of {scam['id']} to the spam folder")
+    output = run("junk", "move", scam["id"])
+    assert output.startswith(f"moved 1 message of {scam['id']} to Junk")
     inbox, junk = _folder(mailbox, "INBOX"), _folder(mailbox, "Junk")
     assert "<scam1@scam.example>" not in inbox
     assert "$Junk" in junk["<scam1@scam.example>"]
     assert scam["id"] not in [c["id"] for c in json.loads(run("list", "--status", "all", "--json"))]
     # Our own conversation with Lina is untouched.
     assert "<q1@customer.test>" in inbox
+
+
+def test_the_earlier_names_still_answer_for_scripts(mailbox: Dovecot) -> None:
+    """`junk` is the one name --help lists; `spam-check` and `spam` still run for old scripts."""
+    top = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
+    listed = {line.split()[0] for line in top.split("Commands:", 1)[1].splitlines() if line.strip()}
+    assert "junk" in listed and not {"spam", "spam-check"} & listed
+    assert json.loads(run("spam-check", "--json")) == json.loads(run("junk", "list", "--json"))
+    assert run("spam-check", "--all") == run("junk", "list", "--all")
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
+    assert run("spam-check", "--rescue", str(uid)).startswith(f"moved message {uid} to the inbox")
+    assert "<q2@customer.test>" in _folder(mailbox, "INBOX")
+    (conversation,) = json.loads(run("list", "--json"))
+    assert run("spam", conversation["id"]).startswith(f"moved 2 messages of {conversation['id']} to Junk")
+    assert "<q2@customer.test>" in _folder(mailbox, "Junk")
 
 
 def test_conversation_ids_survive_a_cache_rebuild(mailbox: Dovecot, supportinbox_home: Path) -> None:
@@ -217,15 +232,15 @@ def _offline(home: Path, server: Dovecot) -> None:
 def test_rescue_offline_is_queued_and_happens_at_the_next_sync(
     mailbox: Dovecot, supportinbox_home: Path
 ) -> None:
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
     _offline(supportinbox_home, mailbox)
-    output = run("spam-check", "--rescue", str(uid))
+    output = run("junk", "rescue", str(uid))
     assert output.startswith(f"message {uid}: offline (")
     assert "the rescue is queued and happens at the next sync" in output
-    assert "already queued" in run("spam-check", "--rescue", str(uid))  # queued once only
-    listed = json.loads(run("spam-check", "--json"))
+    assert "already queued" in run("junk", "rescue", str(uid))  # queued once only
+    listed = json.loads(run("junk", "list", "--json"))
     assert [(s["id"], s["rescue_queued"]) for s in listed] == [(uid, True)]
-    assert "rescue queued for the next sync" in run("spam-check")
+    assert "rescue queued for the next sync" in run("junk")
     assert "<q2@customer.test>" in _folder(mailbox, "Junk")  # nothing happened on the server yet
 
     write_config(supportinbox_home, account_toml(mailbox))  # back online
@@ -235,7 +250,7 @@ def test_rescue_offline_is_queued_and_happens_at_the_next_sync(
     assert "$NotJunk" in inbox["<q2@customer.test>"] and "$Junk" not in inbox["<q2@customer.test>"]
     assert "<spam1@bulk.example>" in junk
     assert [(c["status"], c["message_count"]) for c in json.loads(run("list", "--json"))] == [("open", 3)]
-    assert json.loads(run("spam-check", "--json")) == []
+    assert json.loads(run("junk", "list", "--json")) == []
     with open_database(account="support") as db:
         assert db.conn.execute("SELECT count(*) FROM pending_ops").fetchone()[0] == 0
 
@@ -243,9 +258,9 @@ def test_rescue_offline_is_queued_and_happens_at_the_next_sync(
 def test_a_queued_rescue_never_moves_another_message_under_a_reused_uid(
     mailbox: Dovecot, supportinbox_home: Path
 ) -> None:
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
     _offline(supportinbox_home, mailbox)
-    run("spam-check", "--rescue", str(uid))
+    run("junk", "rescue", str(uid))
     # Meanwhile the spam folder is recreated: the same UID now names the spam message.
     with client(mailbox) as imap:
         imap.delete_folder("Junk")
@@ -305,14 +320,14 @@ def test_rescue_without_move_copies_and_expunges_only_that_message(
 ) -> None:
     with client(no_move_mailbox) as imap:
         assert b"MOVE" not in imap.capabilities()
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
     if queued:
         _offline(supportinbox_home, no_move_mailbox)
-        assert "queued" in run("spam-check", "--rescue", str(uid))
+        assert "queued" in run("junk", "rescue", str(uid))
         write_config(supportinbox_home, account_toml(no_move_mailbox))
         run("sync")
     else:
-        assert run("spam-check", "--rescue", str(uid)).startswith(f"moved message {uid}")
+        assert run("junk", "rescue", str(uid)).startswith(f"moved message {uid}")
     inbox, junk = _folder(no_move_mailbox, "INBOX"), _folder(no_move_mailbox, "Junk")
     assert set(junk) == {"<spam1@bulk.example>"}  # the original is expunged, the spam untouched
     assert "\\Deleted" not in junk["<spam1@bulk.example>"]
@@ -324,9 +339,9 @@ def test_a_rescued_follow_up_reopens_the_conversation_closed_without_it(mailbox:
     close) it would never reopen it, and nobody would read it."""
     (before,) = json.loads(run("list", "--status", "all", "--json"))
     run("status", before["id"], "closed")
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
 
-    output = run("spam-check", "--rescue", str(uid))
+    output = run("junk", "rescue", str(uid))
     assert output.startswith(
         f"moved message {uid} to the inbox as not junk: conversation {before['id']} "
         "(it was closed: open again, this message had not been seen)"
@@ -340,9 +355,9 @@ def test_a_rescue_queued_offline_reopens_the_conversation_when_the_sync_does_it(
 ) -> None:
     (before,) = json.loads(run("list", "--status", "all", "--json"))
     run("status", before["id"], "closed")
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
     _offline(supportinbox_home, mailbox)
-    assert "the rescue is queued" in run("spam-check", "--rescue", str(uid))
+    assert "the rescue is queued" in run("junk", "rescue", str(uid))
     write_config(supportinbox_home, account_toml(mailbox))  # back online
     run("sync")
     (after,) = json.loads(run("list", "--json"))
@@ -375,8 +390,8 @@ def test_a_rescued_message_we_answered_since_leaves_the_status_alone(mailbox: Do
     run("sync")
     (before,) = json.loads(run("list", "--status", "all", "--json"))
     run("status", before["id"], "closed")
-    uid = json.loads(run("spam-check", "--json"))[0]["id"]
-    output = run("spam-check", "--rescue", str(uid))
+    uid = json.loads(run("junk", "list", "--json"))[0]["id"]
+    output = run("junk", "rescue", str(uid))
     assert "open again" not in output
     (after,) = json.loads(run("list", "--status", "all", "--json"))
     assert after["status"] == "closed"
