@@ -34,6 +34,15 @@ class ConfigError(UserError):
     exit_code = 2
 
 
+class UsageProblem(UserError):
+    """A wrong command-line option or argument the command checks itself: a value
+    (``--since banana``, ``--in 0h``) or a combination (``--mine --unassigned``). Exit 2,
+    as for the usage errors click finds (``--limit 0``, an unknown option)."""
+
+    title = "Wrong option"
+    exit_code = 2
+
+
 class CredentialsError(UserError):
     title = "Credentials"
     exit_code = 3

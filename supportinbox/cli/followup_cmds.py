@@ -13,7 +13,7 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _local, parse_moment
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.domain.when import EXAMPLES
-from supportinbox.errors import UserError
+from supportinbox.errors import UsageProblem
 from supportinbox.store import conversations as store
 from supportinbox.store.followups import list_active
 
@@ -38,9 +38,9 @@ def followup(
     The team sees it at once when the server is reachable, else after the next sync.
     """
     if clear + (span is not None) + (at is not None) != 1:
-        raise UserError("give exactly one of --in 3d, --at TIME or --clear")
+        raise UsageProblem("give exactly one of --in 3d, --at TIME or --clear")
     if clear and note is not None:
-        raise UserError("--note goes with --in or --at, not with --clear")
+        raise UsageProblem("--note goes with --in or --at, not with --clear")
     ctx = obj.context()
     due = None if clear else parse_moment(span, at, ctx.now(), span_flag="--in", at_flag="--at")
     result = set_followup(ctx, conversation_id, due, note)

@@ -18,7 +18,7 @@ from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
 from supportinbox.domain.safetext import one_line, safe_json
-from supportinbox.errors import UserError
+from supportinbox.errors import UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.store import conversations as store
@@ -143,7 +143,7 @@ def incident_reply(
     answered on its own, exactly as 'reply' does.
     """
     if force and not send:
-        raise UserError("--force only goes with --send")
+        raise UsageProblem("--force only goes with --send")
     config = obj.config
     _, account = obj.account()
     db = obj.db()

@@ -14,7 +14,7 @@ from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UserError
+from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
@@ -297,12 +297,12 @@ def reply(
     if template_name is None:
         edit = send = True  # a blank reply is written to be sent
     if force and not send:
-        raise UserError("--force only goes with --send")
+        raise UsageProblem("--force only goes with --send")
     db = obj.db()
     if template_name is not None:
         template_name = _language_variant(obj, db, conversation, template_name, lang)
     elif lang is not None:
-        raise UserError("--lang goes with --template")
+        raise UsageProblem("--lang goes with --template")
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
     for warning in drafts.warnings(db, draft):
         click.echo(f"supportinbox: warning: {warning}", err=True)

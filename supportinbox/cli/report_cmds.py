@@ -24,7 +24,7 @@ from supportinbox.domain.report import (
     table_cells,
 )
 from supportinbox.domain.safetext import one_line
-from supportinbox.errors import UserError
+from supportinbox.errors import UsageProblem
 from supportinbox.store import conversations as store
 from supportinbox.store.report import make_report, make_topics
 
@@ -35,7 +35,7 @@ def _span(text: str) -> timedelta:
     try:
         return Duration.read(text)
     except ValueError as exc:
-        raise UserError(f"--since: {exc}") from None
+        raise UsageProblem(f"--since: {exc}") from None
 
 
 def _csv(report: Report) -> str:
@@ -180,7 +180,7 @@ def report_command(
     if click_ctx.invoked_subcommand is not None:
         return
     if as_json and as_csv:
-        raise UserError("--json and --csv exclude each other: pick one")
+        raise UsageProblem("--json and --csv exclude each other: pick one")
     obj: CliContext = click_ctx.obj
     _, account = obj.account()
     db = obj.db()
@@ -246,7 +246,7 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
     policy = sla.Policy.for_account(obj.config, account)
     if not check:
         if warn:
-            raise UserError("--warn goes with --check")
+            raise UsageProblem("--warn goes with --check")
         if as_json:
             _echo_json(_policy_json(policy, account.hours is not None))
         else:

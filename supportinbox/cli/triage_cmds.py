@@ -21,7 +21,7 @@ from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import DAY_STARTS, EXAMPLES, example_wake_up, parse_span, parse_time
-from supportinbox.errors import UserError
+from supportinbox.errors import UsageProblem, UserError
 from supportinbox.store import conversations as store
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def list_command(
 ) -> None:
     """The triage queue: incidents, then urgent, then past or near the SLA, then the rest."""
     if mine and unassigned:
-        raise UserError("--mine and --unassigned exclude each other: pick one")
+        raise UsageProblem("--mine and --unassigned exclude each other: pick one")
     name, account, db = _account_and_db(obj)
     now = datetime.now(UTC)
     store.refresh_if_stale(db, obj.config, account, now)
@@ -298,7 +298,7 @@ def _tag(text: str | None) -> str | None:
         return None
     tag = normalize_tag(text)
     if tag is None:
-        raise UserError(f"--tag {text!r}: a tag is one word of letters, digits, '-' or '_'")
+        raise UsageProblem(f"--tag {text!r}: a tag is one word of letters, digits, '-' or '_'")
     return tag
 
 
@@ -452,7 +452,7 @@ def _example_until(now: datetime) -> str:
 def parse_snooze(until: str | None, span: str | None, now: datetime) -> datetime:
     """The wake-up time from ``--until`` (local time unless it says otherwise) or ``--for``."""
     if (until is None) == (span is None):
-        raise UserError(f"give exactly one of --until {_example_until(now)} or --for 3d")
+        raise UsageProblem(f"give exactly one of --until {_example_until(now)} or --for 3d")
     return parse_moment(span, until, now, span_flag="--for", at_flag="--until")
 
 
@@ -463,7 +463,9 @@ def parse_moment(
     if span is not None:
         delta = parse_span(span)
         if delta is None:
-            raise UserError(f"{span_flag} {span!r}: use a positive number and a unit, e.g. 30m, 4h, 3d, 2w")
+            raise UsageProblem(
+                f"{span_flag} {span!r}: use a positive number and a unit, e.g. 30m, 4h, 3d, 2w"
+            )
         return now + delta
     assert at is not None
     from supportinbox.domain.sendtime import parse_send_time
@@ -471,7 +473,7 @@ def parse_moment(
     # The times 'reply --send-at' and the app's snooze field take, in local time.
     when = parse_send_time(at, now)
     if when is None:
-        raise UserError(f"{at_flag} {at!r} is not a time ahead: try {EXAMPLES}")
+        raise UsageProblem(f"{at_flag} {at!r} is not a time ahead: try {EXAMPLES}")
     return when
 
 
@@ -498,7 +500,7 @@ def snooze(
     ctx = obj.context()
     if words:
         if until is not None or span is not None:
-            raise UserError("give the time once: as WHEN, with --until or with --for")
+            raise UsageProblem("give the time once: as WHEN, with --until or with --for")
         until = " ".join(words)  # a span ('3d') reads as a time ahead too
     when = parse_snooze(until, span, ctx.now())
     summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)

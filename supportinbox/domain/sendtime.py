@@ -15,7 +15,7 @@ from supportinbox.domain.hours import BusinessCalendar
 from supportinbox.domain.when import DAY_STARTS as DAY_STARTS
 from supportinbox.domain.when import EXAMPLES as EXAMPLES
 from supportinbox.domain.when import parse_span
-from supportinbox.errors import UserError
+from supportinbox.errors import UsageProblem, UserError
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow|[a-z]{3,9})\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})$")
@@ -111,16 +111,16 @@ def choose_send_time(
     time (or now) to the next moment the team is at work.
     """
     if at is not None and within is not None:
-        raise UserError("give --send-at or --send-in, not both")
+        raise UsageProblem("give --send-at or --send-in, not both")
     moment: datetime | None = None
     if at is not None:
         moment = parse_send_time(at, now)
         if moment is None:
-            raise UserError(f"--send-at {at!r} is not a time ahead: try {EXAMPLES}")
+            raise UsageProblem(f"--send-at {at!r} is not a time ahead: try {EXAMPLES}")
     elif within is not None:
         span = parse_span(within.strip())
         if span is None:
-            raise UserError(f"--send-in {within!r}: use a positive number and a unit, e.g. 30m, 2h, 1d")
+            raise UsageProblem(f"--send-in {within!r}: use a positive number and a unit, e.g. 30m, 2h, 1d")
         moment = now.astimezone(UTC) + span
     if next_business_hour:
         if hours is None:
