@@ -41,7 +41,7 @@ COMMAND_MODULES: dict[str, str] = {
     "status": "triage_cmds",
     "snooze": "triage_cmds",
     "junk": "triage_cmds",
-    "spam-check": "triage_cmds",  # the earlier name of 'junk list' / 'junk rescue'
+    "spam-check": "triage_cmds",  # 'junk list' / 'junk rescue' under the check's name
     "spam": "triage_cmds",  # the earlier name of 'junk move'
     "reply": "reply_cmds",
     "forward": "reply_cmds",

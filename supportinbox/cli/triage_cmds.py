@@ -646,15 +646,15 @@ def junk_move(obj: CliContext, conversation_id: str) -> None:
     _junk_move(obj, conversation_id)
 
 
-# The earlier names, kept so that scripts written for them go on working; not listed in
-# --help, and every new word of the Junk commands goes to the group above.
-@cli.command("spam-check", hidden=True)
+# The spam-folder check under its own name (listed: the name a cron line uses), and the
+# earlier name of 'junk move' (hidden); every new word of the Junk commands goes to the group.
+@cli.command("spam-check")
 @_JSON_SUSPECTS
 @_ALL_SUSPECTS
 @click.option("--rescue", "rescue_uid", type=int, metavar="ID", help="As 'junk rescue ID'.")
 @pass_ctx
 def spam_check(obj: CliContext, as_json: bool, include_all: bool, rescue_uid: int | None) -> None:
-    """Earlier name of 'junk list' (and, with --rescue ID, of 'junk rescue ID'), kept for scripts."""
+    """The spam-folder check, for cron: as 'junk list' (--rescue ID: as 'junk rescue ID')."""
     if rescue_uid is not None:
         _junk_rescue(obj, rescue_uid, as_json)
     else:
