@@ -217,3 +217,33 @@ def test_a_group_alone_prints_its_help(
     lines = out.splitlines()
     assert lines[0] == f"Usage: supportinbox {group} [OPTIONS] COMMAND [ARGS]..."
     assert "Commands:" in lines and max(len(line) for line in lines) <= 80, out
+
+
+@pytest.mark.parametrize("argv", [["demo"], []])
+@pytest.mark.parametrize("stdin_is_a_terminal", [False, True])
+def test_the_app_without_a_terminal_says_so_instead_of_spinning(
+    argv: list[str], stdin_is_a_terminal: bool, tmp_path: Path
+) -> None:
+    """From cron, a pipe or a service the app would draw into a file and wait for keys on a
+    closed stdin forever (its input thread spinning); it refuses in one line instead."""
+    import pty
+
+    env = {**os.environ, "SUPPORTINBOX_HOME": str(tmp_path)}
+    primary, secondary = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "supportinbox", *argv],
+            stdin=secondary if stdin_is_a_terminal else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,  # only a guard: the app waiting for keys would never end
+            check=False,
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 11, result.stderr
+    assert result.stdout == ""  # no screen drawn into the file
+    (line,) = result.stderr.splitlines()
+    assert "needs a terminal" in line and "supportinbox list --json" in line
