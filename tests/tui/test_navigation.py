@@ -8,6 +8,7 @@ from textual.widgets import Footer, Tab
 from textual.widgets._footer import FooterKey
 
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
@@ -216,6 +217,42 @@ def test_a_fold_counts_its_lines_in_words() -> None:
 
     assert fold_label("quote", 1) == "… 1 quoted line folded (e to expand)"
     assert fold_label("signature", 3) == "… 3 signature lines folded (e to expand)"
+    assert fold_label("quote", 2, "x") == "… 2 quoted lines folded (x to expand)"
+
+
+def _thread_text(app: SupportInboxApp) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query("#thread Static"))
+
+
+@pilot_test
+async def test_the_thread_names_the_keys_of_its_folds_and_attachments() -> None:
+    """An attachment said nothing of how to save it (d is in no footer); a remapped expand key
+    still read "e to expand"."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Importing contacts")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "📎 contacts-sample.csv  text/csv  45 B  (d to save)" in _thread_text(app)
+
+    app = demo_app('[ui.keys]\nexpand = "v"\nsave_attachment = "w"\n')
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Importing contacts")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "(w to save)" in _thread_text(app)
+        await pilot.press("w")
+        await settle(pilot)
+        assert "Save which attachment?" in " ".join(str(w.render()) for w in app.screen.query("Label"))
+        await pilot.press("escape", "escape")  # the question, then the conversation
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        await select_subject(pilot, "Locked out of my account")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "folded (v to expand)" in _thread_text(app)
 
 
 @pilot_test

@@ -29,7 +29,7 @@ from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
 from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
-from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, sender_parts
+from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, ThreadKeys, sender_parts
 
 if TYPE_CHECKING:
     pass
@@ -165,8 +165,10 @@ class ConversationScreen(ConversationActions):
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
         widgets: list[Static | MessageBlock | OptionList] = [NoteBlock(note) for note in detail.notes]
+        app = self.inbox_app
+        keys = ThreadKeys(app.key_for("expand", "e"), app.key_for("save_attachment", "d"))
         for message in detail.messages:
-            block = MessageBlock(message, expanded=self._expanded, subject=detail.summary.subject)
+            block = MessageBlock(message, expanded=self._expanded, subject=detail.summary.subject, keys=keys)
             block.set_class(self._headers, "show-headers")
             widgets.append(block)
         others = service.customer_conversations(detail.summary.customer_email, exclude=detail.id)

@@ -6,6 +6,8 @@ a :class:`Content`. Right-to-left messages (Arabic, Persian) are aligned right.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
@@ -93,10 +95,18 @@ class MessageBlock(Vertical):
 
     expanded: reactive[bool] = reactive(False, recompose=True)
 
-    def __init__(self, message: MessageView, *, expanded: bool = False, subject: str = "") -> None:
+    def __init__(
+        self,
+        message: MessageView,
+        *,
+        expanded: bool = False,
+        subject: str = "",
+        keys: ThreadKeys | None = None,
+    ) -> None:
         classes = "from-us" if message.from_us else ("in-junk" if message.folder_role == "junk" else "")
         super().__init__(classes=classes)
         self.message = message
+        self.keys = keys or ThreadKeys()
         # A message under another subject (merged in, or a new question): its subject is shown.
         self.own_subject = (
             message.subject
@@ -161,20 +171,31 @@ class MessageBlock(Vertical):
             if part.kind == "text" or self.expanded:
                 yield Static(safe.text(part.text), classes=part.kind + rtl)
             else:
-                yield Static(safe.line(fold_label(part.kind, part.text.count("\n") + 1)), classes="fold")
+                label = fold_label(part.kind, part.text.count("\n") + 1, self.keys.expand)
+                yield Static(safe.line(label), classes="fold")
         if message.attachments:
             lines = [
                 f"📎 {one_line(str(a.get('filename') or 'unnamed'), limit=80)}"
                 f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}"
                 for a in message.attachments
             ]
+            # The key is not in the footer (few messages have attachments): it is said here.
+            lines[-1] += f"  ({self.keys.save} to save)"
             yield Static(safe.text("\n".join(lines)), classes="attachments")
 
 
-def fold_label(kind: str, lines: int) -> str:
+@dataclass(frozen=True)
+class ThreadKeys:
+    """The keys a thread names in its own lines, as the user's [ui.keys] has them."""
+
+    expand: str = "e"
+    save: str = "d"
+
+
+def fold_label(kind: str, lines: int, key: str = "e") -> str:
     """What stands for a folded quote or signature: ``… 1 quoted line folded (e to expand)``."""
     what = count_of(lines, "quoted line" if kind == "quote" else "signature line")
-    return f"… {what} folded (e to expand)"
+    return f"… {what} folded ({key} to expand)"
 
 
 class NoteBlock(Static):
