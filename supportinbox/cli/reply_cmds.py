@@ -333,6 +333,8 @@ def reply(
     note = drafts.addressees(draft, account).note
     if not send:
         _show_draft(msg, draft.body, note)
+        # On stderr: the draft on stdout stays the draft alone (a pipe, a file).
+        click.echo("draft only, nothing was sent: add --send to send it", err=True)
         return
     later = f" {sendtime.when_words(when, now)}" if when is not None else ""
     if earlier is not None or not yes:

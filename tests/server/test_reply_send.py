@@ -62,6 +62,9 @@ def test_reply_is_sent_threaded_filed_and_flagged(
     assert "Hi Lina," in draft.out
     assert "> Still broken, error 500." in draft.out and "old text" not in draft.out
     assert smtp_server.received == []
+    # Printing a draft said nothing: a first-time user could not tell whether it went out.
+    assert draft.err == "draft only, nothing was sent: add --send to send it\n"
+    assert "--send" not in draft.out
 
     sent = run_cli(capsys, "reply", conversation, "-t", "acknowledge-investigating", "--send", "--yes")
     assert sent.code == 0, sent.err

@@ -48,6 +48,9 @@ def cached(
     db.close()
 
 
+DRAFT_ONLY = "draft only, nothing was sent: add --send to send it\n"  # no language note beside it
+
+
 def test_the_customers_language_is_chosen_and_said(
     cached: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -58,7 +61,7 @@ def test_the_customers_language_is_chosen_and_said(
     assert "template acknowledge-investigating.de: the customer writes Deutsch (de)" in result.err
     assert "--lang en for acknowledge-investigating" in result.err
     plain = run_cli(capsys, "reply", english, "--template", "acknowledge-investigating")
-    assert plain.code == 0 and "Hi Lina," in plain.out and plain.err == ""
+    assert plain.code == 0 and "Hi Lina," in plain.out and plain.err == DRAFT_ONLY
 
 
 def test_lang_overrides_and_names_the_variants_there_are(
@@ -100,5 +103,5 @@ def test_a_customer_in_a_language_without_a_variant_is_told_on_stderr(
     assert "Hi مریم," in result.out  # the base template, as before
     assert result.err == (
         "template acknowledge-investigating: the customer writes فارسی (fa), no variant in it; "
-        "the variants there are: --lang ar, --lang de\n"
+        "the variants there are: --lang ar, --lang de\n" + DRAFT_ONLY
     )
