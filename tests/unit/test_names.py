@@ -37,6 +37,7 @@ from supportinbox.domain.names import first_name
         ("علی‌رضا رضایی", "علی‌رضا"),  # Persian, with its zero-width non-joiner
         ("آقای علی‌رضا رضایی", "علی‌رضا"),
         ("  Lina   Haddad  ", "Lina"),
+        ("Anna at Fjordtech", "Anna"),  # a person for their company, unlike "Marketing at Bloom"
     ],
 )
 def test_first_name_of_people(display: str, expected: str) -> None:
@@ -68,6 +69,12 @@ def test_first_name_of_people(display: str, expected: str) -> None:
         "Rossi Design S.r.l.",
         "Acme, Inc.",
         "Nordlicht Consulting Ltd.",
+        # A department writing for its company: not "Hi Marketing,".
+        "Marketing at Bloom",
+        "Accounting Team",
+        "Buchhaltung Weber",
+        "Orders - Fjordtech",
+        "Newsletter",
     ],
 )
 def test_unsure_names_use_the_fallback(display: str | None) -> None:
