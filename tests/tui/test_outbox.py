@@ -282,3 +282,19 @@ async def test_send_anyway_is_offered_on_a_held_reply_only() -> None:
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen) and not app._notifications
         assert app.service.outbox_count() == 1
+
+
+@pilot_test
+async def test_edit_is_offered_only_where_a_reply_can_be_edited() -> None:
+    """The "e Edit" hint showed on the demo's scheduled reply, and e answered with an Error modal."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        (row,) = app.service.outbox_rows()
+        assert row.scheduled
+        assert "Edit" not in _hints(app), _hints(app)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)  # no error, nothing opened

@@ -21,7 +21,7 @@ from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.outbox import clock_time, reply_text, tries_said, waiting_state
-from supportinbox.store.outbox import OutboxRow, OutboxStatus
+from supportinbox.store.outbox import ON_REQUEST, OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
@@ -135,6 +135,11 @@ class OutboxScreen(AppScreen):
         if action == "send_anyway":
             row = self.current() if self._rows else None
             return row is not None and row.status == OutboxStatus.HELD
+        # Only what waits for the user is edited again (app/outbox.py reopen): "e Edit" on a
+        # queued, scheduled or failed reply answered with an error.
+        if action == "edit":
+            row = self.current() if self._rows else None
+            return row is not None and row.status in ON_REQUEST
         return True
 
     def current(self) -> OutboxRow | None:
