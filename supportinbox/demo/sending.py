@@ -29,7 +29,7 @@ class DemoSender:
 
     @property
     def note(self) -> str:
-        return f"DEMO — this reply is saved to {paths.demo_outbox_dir()}, not sent"
+        return f"DEMO — replies are saved to {paths.demo_outbox_dir()}, nothing is sent"
 
     def retry(self, outbox_id: int) -> SendResult:
         """Nothing fails in the demo: a reply left in the outbox is simply saved now."""

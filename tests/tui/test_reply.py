@@ -189,6 +189,11 @@ async def test_an_incident_is_one_row_that_expands_and_one_key_answers_every_cus
             (raw,) = [r for r in sent if greeting + b"," in r]
             assert b"In-Reply-To: <demo-" in raw
         assert app.service.outbox_count() == 1  # only the demo's reply scheduled for tomorrow
+        # The demo saves replies: "Sent to 4 customers." was untrue there.
+        await wait_until(pilot, lambda: any("Wrote 4 replies" in str(n.message) for n in app._notifications))
+        said = [str(n.message) for n in app._notifications]
+        assert not any("Sent to" in s for s in said), said
+        assert any("nothing is sent" in s and str(paths.demo_outbox_dir()) in s for s in said), said
         # Answered: a second 'r' on the incident does not send each customer a second reply.
         await settle(pilot)
         table.move_cursor(row=0)

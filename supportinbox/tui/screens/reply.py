@@ -408,6 +408,9 @@ class TemplatePickerScreen(AppScreen):
                 self.inbox_app.show_error(
                     UserError(f"{sent} sent; kept in the outbox ({outbox}): " + "; ".join(problems))
                 )
+            elif note := self.inbox_app.service.sender.note:
+                # Where replies do not go to the customer (the demo), "Sent to 4" was untrue.
+                self.app.notify(f"Wrote {sent} replies. {note}.", markup=False)
             else:
                 self.app.notify(f"Sent to {sent} customers.", markup=False)
 
