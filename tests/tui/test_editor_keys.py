@@ -123,6 +123,21 @@ async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbo
 
 
 @pilot_test
+async def test_the_demos_countdown_says_saving_not_sending() -> None:
+    """The demo sends nothing, yet its countdown read "Sending to ... Sending in 9 s"."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_editor(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        countdown = app.screen
+        assert isinstance(countdown, UndoModal)
+        said = " ".join(str(w.render()) for w in countdown.query("Label, Static"))
+        assert "Saving the reply to" in said and "Saving in" in said and "Enter to save now" in said
+        assert "Sending" not in said and "send now" not in said, said
+
+
+@pilot_test
 async def test_quitting_the_demo_during_the_undo_window_says_the_reply_is_lost() -> None:
     """The demo is built afresh each time: "the next sync sends it" was untrue there."""
     app = demo_app()

@@ -68,7 +68,7 @@ async def test_a_foreign_reply_to_is_shown_wherever_the_reply_is(
 
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, UndoModal))
-        assert "Sending to attacker@evil.test" in _text(app)
+        assert "Sending the reply to attacker@evil.test" in _text(app)
         await pilot.press("u")
         await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditorScreen))
         await app.workers.wait_for_complete()

@@ -191,7 +191,7 @@ async def test_markup_like_text_shows_literally_in_every_kind_of_widget() -> Non
                 (ConfirmModal(text, text or "detail"), [one_line(text)]),
                 (ChooseModal(text, [("k", text)]), [one_line(text)]),
                 (NoteModal(text), [one_line(f"Internal note: {one_line(text, limit=50) or '(no subject)'}")]),
-                (UndoModal(text, 600), [one_line(f"Sending to {one_line(text)}")]),
+                (UndoModal(text, 600), [one_line(f"Sending the reply to {one_line(text)}")]),
             ]
             for modal, wanted in expectations:
                 await app.push_screen(modal)

@@ -72,9 +72,13 @@ class UndoModal(ModalScreen[bool | str]):
         ),
     ]
 
-    def __init__(self, recipient: str, seconds: float, held_for: str | None = None) -> None:
+    def __init__(
+        self, recipient: str, seconds: float, held_for: str | None = None, *, saved_only: bool = False
+    ) -> None:
         super().__init__(classes="modal")
         self._recipient = recipient
+        # Replies that are saved, never sent (the demo): the countdown says "Saving".
+        self._verb = ("Saving", "save") if saved_only else ("Sending", "send")
         self._total = max(seconds, 0.1)
         self._left = seconds
         # A teammate holds the conversation: the reply will wait in the outbox, not leave.
@@ -99,7 +103,7 @@ class UndoModal(ModalScreen[bool | str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             # Held for a teammate it is not being sent: the title says where it goes instead.
-            title = "To the outbox: the reply to" if self._held_for else "Sending to"
+            title = "To the outbox: the reply to" if self._held_for else f"{self._verb[0]} the reply to"
             yield Label(
                 safe.line(f"{title} {one_line(self._recipient)}", style="bold"), classes="dialog-title"
             )
@@ -122,8 +126,9 @@ class UndoModal(ModalScreen[bool | str]):
                 "S sends it anyway now, u or Escape undoes, Enter puts it there now",
             )
         else:
+            doing, do = self._verb
             said = safe.assemble(
-                (f"Sending in {left}", "bold"), " — press u or Escape to undo, Enter to send now"
+                (f"{doing} in {left}", "bold"), f" — press u or Escape to undo, Enter to {do} now"
             )
         self.query_one("#undo-left", Static).update(said)
         if self._left <= 0:
@@ -301,7 +306,10 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
                 sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
                 recipients = sent_to.to + (f", Cc {sent_to.cc}" if sent_to.cc else "")
                 held_for = self.inbox_app.service.teammate_holding(self.draft.conversation_id)
-                self.app.push_screen(UndoModal(recipients, seconds, held_for), self._countdown_over)
+                saved_only = bool(self.inbox_app.service.sender.note)
+                self.app.push_screen(
+                    UndoModal(recipients, seconds, held_for, saved_only=saved_only), self._countdown_over
+                )
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, Scheduled):
             scheduled = worker.result
             self.inbox_app.outbox_changed()
