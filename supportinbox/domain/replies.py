@@ -10,6 +10,7 @@ header values as a second line of defence.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,7 +36,7 @@ from supportinbox.domain.names import first_name
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.subjects import strip_reply_prefixes
-from supportinbox.domain.templates import TemplateVariables, trim_line
+from supportinbox.domain.templates import WRAP_WIDTH, TemplateVariables, trim_line
 from supportinbox.errors import UserError
 
 # Bytes on the wire: CRLF line ends; bodies 7-bit clean (quoted-printable or base64,
@@ -280,14 +281,29 @@ def references_chain(original: Original, limit: int = MAX_REFERENCES) -> list[st
     return chain
 
 
-def quote(body: str, max_lines: int = QUOTE_MAX_LINES) -> str:
-    """The customer's new text, each line prefixed with ``> `` (long messages shortened)."""
+def quote(body: str, max_lines: int = QUOTE_MAX_LINES, width: int = WRAP_WIDTH) -> str:
+    """The customer's new text, each line prefixed with ``> `` (long messages shortened).
+
+    A line longer than ``width`` is wrapped at its spaces, each piece quoted: the text of
+    an HTML mail or a format=flowed one is a paragraph a line, and quoted as one line it
+    reads, in a mail client that wraps it, as a quote mark followed by unquoted text.
+    """
     lines = clean(new_text(body)).split("\n") if body else []
     if not any(line.strip() for line in lines):
         return ""
     if len(lines) > max_lines:
         lines = [*lines[:max_lines], "[...]"]
-    return "\n".join(f"> {line}" if line else ">" for line in lines)
+    out: list[str] = []
+    for line in lines:
+        if len(line) + 2 <= width:
+            out.append(f"> {line}" if line else ">")
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        pieces = textwrap.wrap(
+            line, width - 2, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+        )
+        out.extend(f"> {piece}" for piece in pieces or [line])
+    return "\n".join(out)
 
 
 def agent_display(agent: str) -> str:

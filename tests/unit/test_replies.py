@@ -338,6 +338,26 @@ def test_history_and_signatures_are_trimmed(history: str) -> None:
     assert new_text(f"New text here.\n\n{history}\n") == "New text here."
 
 
+def test_a_paragraph_on_one_line_is_quoted_wrapped() -> None:
+    # HTML mail and format=flowed mail give a paragraph a line: quoted whole, a 150-character
+    # line showed in a mail client as "> seit heute ..." and the rest of it unquoted below.
+    line = (
+        "seit heute Morgen funktioniert die Kalender-Synchronisation mit Outlook nicht mehr. "
+        "Details: https://acme.test/r/77120?view=full&lang=de und das Protokoll."
+    )
+    arabic = "الطلب رقم #48213 تم دفعه لكن الفاتورة على https://acme.test/invoices/48213 تظهر مبلغ 1,250 SAR"
+    quoted = quote(f"{line}\n\n  {line}\n{arabic}").split("\n")
+    assert all(q.startswith(">") and len(q) <= 72 for q in quoted), quoted
+    blank = quoted.index(">")
+    first, indented, last = quoted[:blank], quoted[blank + 1 : blank + 4], quoted[blank + 4 :]
+    assert any("https://acme.test/r/77120?view=full&lang=de" in q for q in first)  # a link stays whole
+    assert all(q.startswith(">   ") for q in indented)  # indented text stays indented
+    assert " ".join(first).replace(">", " ").split() == line.split()
+    assert " ".join(indented).replace(">", " ").split() == line.split()
+    assert " ".join(last).replace("> ", " ").split() == arabic.split()
+    assert quote("短い" * 80) == "> " + "短い" * 80  # no space to break at: left whole
+
+
 def test_quote_is_bounded_and_cleaned() -> None:
     body = "\n".join(f"line {i}\x1b[2J" for i in range(100))
     quoted = quote(body).split("\n")
