@@ -39,6 +39,9 @@ _SIBLINGS = (
     ("hr", "sr", "bs"),
     ("ms", "id"),
 )
+# Languages written in the Arabic script (the model's codes); the others it knows that a
+# template may be in are written in Latin letters, or in a script of their own.
+_ARABIC_SCRIPT = frozenset({"ar", "fa", "ur", "ps", "ug", "ku"})
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.8
 MAX_CHARS = 4000  # enough to tell; bounds the work on a long message
@@ -99,12 +102,30 @@ def detect(texts: Iterable[str], candidates: Iterable[str]) -> Detected | None:
     wanted = sorted((asked | related) & known)
     if len(wanted) < 2:
         return None
+    if _script(text) not in {"arabic" if lang in _ARABIC_SCRIPT else "latin" for lang in wanted}:
+        # Russian among English, German and Arabic is none of them: chosen among those, it
+        # read as Luxembourgish ("the customer writes lb"). Which language it is, then, among all.
+        wanted = sorted(known)
     with _LOCK:  # set_languages changes the shared identifier
         identifier.set_languages(wanted)
         language, confidence = identifier.classify(text)
     if confidence < MIN_CONFIDENCE:
         return None
     return Detected(str(language), float(confidence))
+
+
+def _script(text: str) -> str:
+    """``latin``, ``arabic`` or ``other``: the script most of the letters of ``text`` are in."""
+    counts = {"latin": 0, "arabic": 0, "other": 0}
+    for char in text:
+        if char.isalpha():
+            if char < "\u0250":
+                counts["latin"] += 1
+            elif "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f" or "\ufb50" <= char <= "\ufeff":
+                counts["arabic"] += 1
+            else:
+                counts["other"] += 1
+    return max(counts, key=counts.__getitem__)
 
 
 def choose_variant(

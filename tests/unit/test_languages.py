@@ -66,3 +66,26 @@ def test_a_detection_does_not_narrow_the_next_one() -> None:
     assert detect([german], ["en", "de"]) is not None
     again = detect([persian], ["en", "ar", "de"])
     assert first is not None and again is not None and first.language == again.language == "fa"
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates", "language"),
+    [
+        # Chosen among English, German and Arabic, Russian read as Luxembourgish: "the
+        # customer writes lb". Among every language the model knows it is no guess at all
+        # (ru 0.67, uk 0.23): nothing is said rather than something wrong.
+        ("Здравствуйте!\n\nПисьма для сброса пароля не приходят уже второй день.", ["en", "de", "ar"], None),
+        ("請求書のPDFをダウンロードしようとするとエラーになります。", ["en", "de", "ar"], "ja"),
+        # Persian with only English and German variants: not Dutch, not Luxembourgish.
+        ("سلام، از دیروز همگام‌سازی تقویم کار نمی‌کند. لطفاً بررسی کنید.", ["en", "de"], "fa"),
+        ("Hallo, seit heute geht der Export nicht mehr. Bitte prüfen.", ["en", "de", "ar"], "de"),
+    ],
+)
+def test_a_script_no_variant_is_written_in_is_not_taken_for_one(
+    text: str, candidates: list[str], language: str | None
+) -> None:
+    found = detect([text], candidates)
+    assert (found.language if found else None) == language
+    assert choose_variant("refund-processed", AVAILABLE, [text])[0] == (
+        "refund-processed.de" if language == "de" else "refund-processed"
+    )
