@@ -9,6 +9,7 @@ header values as a second line of defence.
 
 from __future__ import annotations
 
+import copy
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
@@ -437,7 +438,24 @@ def to_bytes(msg: EmailMessage) -> bytes:
     """
     expected = _header_view(msg)
     for wire in (WIRE_POLICY, UNFOLDED_POLICY):
-        raw = msg.as_bytes(policy=wire)
-        if _header_view(message_from_bytes(raw, policy=policy.default)) == expected:
-            return raw
+        for raw in (msg.as_bytes(policy=wire), _subject_encoded(msg, wire)):
+            if raw and _header_view(message_from_bytes(raw, policy=policy.default)) == expected:
+                return raw
     raise ReplyError("cannot write the recipients' names so that they read back the same")
+
+
+def _subject_encoded(msg: EmailMessage, wire: policy.Policy[EmailMessage]) -> bytes:
+    """The message with its non-ASCII subject encoded by ``email.header`` ("" if ASCII).
+
+    ``email``'s folding drops (or doubles) the space where it starts a new encoded word:
+    "48213 — الفاتورة" read back as "48213— الفاتورة", and the headers were written
+    unfolded, the subject as one encoded word of 150 characters where RFC 2047 allows 75.
+    ``email.header`` keeps each space inside an encoded word, each word within 75.
+    """
+    subject = str(msg["Subject"] or "")
+    if subject.isascii():
+        return b""
+    encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=76)
+    plain = copy.deepcopy(msg)
+    del plain["Subject"]
+    return b"Subject: " + encoded.encode("ascii") + b"\r\n" + plain.as_bytes(policy=wire)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -293,6 +294,25 @@ def test_non_ascii_body_and_names_are_encoded_for_any_relay() -> None:
     assert parsed["To"].addresses[0].display_name == "لينا حداد"
     assert parsed["Subject"] == "Re: لا يعمل تسجيل الدخول"
     assert _body(parsed) == "مرحبا لينا،\nشكراً لتواصلك.\n"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "مشكلة في الطلب رقم 48213 — الفاتورة غير صحيحة",
+        "همگام\u200cسازی تقویم کار نمی\u200cکند و رویدادها ناپدید می\u200cشوند",
+        "Kalender-Synchronisation funktioniert nicht mehr seit dem Update äöü",
+    ],
+)
+def test_a_long_non_ascii_subject_is_folded_into_short_encoded_words(subject: str) -> None:
+    # email's folding lost the space before a new encoded word ("48213— الفاتورة"), so the
+    # headers went out unfolded: the subject one encoded word of 150 characters (RFC 2047: 75).
+    msg = build_reply(replace(ORIGINAL, subject=subject), ACCOUNT, "body")
+    raw = to_bytes(msg)
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in header_block.split("\r\n")), header_block
+    assert all(len(word) <= 75 for word in re.findall(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", header_block))
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == f"Re: {subject}"
 
 
 def test_body_control_characters_are_removed() -> None:
