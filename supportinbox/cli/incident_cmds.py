@@ -98,9 +98,21 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
         if member.status == "open" and member.id not in waiting:
             kept = drafts.kept_reply(db, member.id)
             mark = f"  (our reply #{kept} waits in the outbox)" if kept is not None else "  (answered)"
-        click.echo(
-            f"  {member.id}  {member.status:<8}  {who:<24.24}  {one_line(member.subject, limit=60)}{mark}"
-        )
+        subject = one_line(member.subject, limit=60)
+        click.echo(f"  {member.id}  {member.status:<8}  {_cells(who, 24)}  {subject}{mark}")
+
+
+def _cells(text: str, width: int) -> str:
+    """``text`` in a column of ``width`` terminal cells: cut with "…", padded with spaces.
+
+    Counted in characters, a Japanese name (two cells each) or an Arabic one with its vowel
+    marks (none) pushed the subjects beside it out of line.
+    """
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
 
 
 @incident_group.command("close")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from supportinbox.config import load_config
 from supportinbox.domain import sla
@@ -168,3 +169,35 @@ def test_the_websites_subject_of_a_contact_form_is_no_shared_problem(
         incident.customers == 3 and "pdf" in incident.title.lower() and "form" not in incident.title.lower()
     )
     db.close()
+
+
+def test_incident_members_line_up_whatever_the_script_of_their_names(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Padded by characters, "佐藤 花子" (9 cells in 5 characters) and "مُحَمَّد" (vowel marks,
+    # no cells) put the subject beside them out of line.
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=load_config().account()[0])
+    names = ("佐藤 花子", "مُحَمَّد الحَسَن", "Ann Lee", "Bartholomew Featherstonehaugh-Smythe")
+    for i, (name, (_, address, subject, body)) in enumerate(
+        zip(names, [*SSO_REPORTS, SSO_REPORTS[0]], strict=True)
+    ):
+        add_message(
+            db,
+            message_id=f"<w{i}@c.test>",
+            sender=address.replace("@", f"{i}@"),
+            name=name,
+            subject=subject,
+            body=body,
+            when=now - timedelta(hours=2 - i * 0.5),
+        )
+    _refresh(db, now)
+    db.close()
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    lines = run_cli(capsys, "incident", "show", incident["id"]).out.splitlines()[1:]
+    assert len(lines) == 4
+    subjects = [r[2] for r in SSO_REPORTS]
+    starts = {cell_len(line[: min(line.find(s) for s in subjects if s in line)]) for line in lines}
+    assert len(starts) == 1, lines
+    assert any("Bartholomew Featherston…" in line for line in lines)
