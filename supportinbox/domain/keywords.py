@@ -75,6 +75,30 @@ def words(text: str) -> tuple[str, ...]:
     return _words(text)
 
 
+_PERSIAN_LETTERS_OF = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
+_ARABIC_LETTERS_OF = str.maketrans({"\u06cc": "\u064a", "\u06a9": "\u0643"})
+_FINAL_YA = re.compile("\u064a(?!\\w)")
+_ARTICLE = "\u0627\u0644"
+
+
+def spellings(text: str) -> tuple[str, ...]:
+    """``text`` as either keyboard writes it: Persian "ی" and "ک", Arabic "ي", "ى" and "ك".
+
+    Matching folds them (:func:`fold_text`); an index of the text as written does not,
+    so a search is made of every spelling: "تسجیل" typed on a Persian keyboard finds the
+    Arabic "تسجيل", "علی" finds "على". A single Arabic-script word is also looked for
+    with the article "ال" that Arabic writes onto it ("فاتورة" finds "الفاتورة").
+    """
+    if not any("\u0600" <= char <= "\u06ff" for char in text):
+        return (text,)
+    persian = text.translate(_PERSIAN_LETTERS_OF)
+    arabic = persian.translate(_ARABIC_LETTERS_OF)
+    found = [text, persian, arabic, _FINAL_YA.sub("\u0649", arabic)]
+    if " " not in text.strip() and not text.startswith(_ARTICLE):
+        found += [_ARTICLE + spelled for spelled in found]
+    return tuple(dict.fromkeys(found))
+
+
 def as_written(text: str, folded: Sequence[str]) -> Sequence[str]:
     """The words of ``text`` (``folded``: its :func:`words`) spelled as the writer's letters go.
 

@@ -25,6 +25,7 @@ from supportinbox.domain.conversation import (
     MessageView,
     Note,
 )
+from supportinbox.domain.keywords import spellings
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import as_utc, iso, now_utc, parse_time
 from supportinbox.errors import NotFound, UserError
@@ -452,14 +453,17 @@ def fts_expression(terms: Sequence[str]) -> str:
     """An FTS5 MATCH expression where user text is only ever a quoted string.
 
     Every term becomes ``"term"*`` (prefix match; a phrase stays a phrase), so operators,
-    column filters and brackets typed by the user are searched for, not interpreted.
+    column filters and brackets typed by the user are searched for, not interpreted. An
+    Arabic or Persian term is any of its spellings (:func:`~supportinbox.domain.keywords.spellings`).
     """
     parts = []
     for term in terms:
         cleaned = term.replace("\x00", "").strip()
         if cleaned:
-            parts.append('"' + cleaned.replace('"', '""') + '"*')
-    return " ".join(parts)
+            # Every spelling of an Arabic or Persian word (keyboards differ): any of them.
+            quoted = ['"' + spelled.replace('"', '""') + '"*' for spelled in spellings(cleaned)]
+            parts.append(quoted[0] if len(quoted) == 1 else f"({' OR '.join(quoted)})")
+    return " AND ".join(parts)  # FTS5 reads no implicit AND after a bracket
 
 
 def _like(value: str) -> str:

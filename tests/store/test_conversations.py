@@ -370,6 +370,24 @@ def test_search_text_and_filters(db: Database) -> None:
     assert subjects('"order 42"') == ["Refund for order 42"]
 
 
+def test_search_finds_an_arabic_or_persian_word_whatever_the_keyboard(db: Database) -> None:
+    # A Persian keyboard types "ی" and "ک", an Arabic one "ي", "ى" and "ك": the triage folds
+    # them, the index keeps the text as written, so "تسجیل" found no "تسجيل".
+    add_message(db, message_id="<a@c>", sender="samir@c.test", subject="لا يمكنني تسجيل الدخول", when=at(2))
+    add_message(
+        db, message_id="<b@c>", sender="khaled@c.test", subject="خطأ في الفاتورة", body="على", when=at(1)
+    )
+    add_message(db, message_id="<c@c>", sender="reza@c.test", subject="مشکل در همگام‌سازی", when=at(1))
+    refresh(db)
+    subjects = lambda q: sorted(c.subject for c in cv.search(db, q, now=NOW))  # noqa: E731
+    assert subjects("تسجیل") == subjects("تسجيل") == ["لا يمكنني تسجيل الدخول"]
+    assert subjects("یمکننی") == ["لا يمكنني تسجيل الدخول"]
+    assert subjects("علی") == ["خطأ في الفاتورة"]  # the Arabic final "ى"
+    assert subjects("فاتورة") == ["خطأ في الفاتورة"]  # the article written onto the word
+    assert subjects("مشكل") == ["مشکل در همگام‌سازی"]  # and the other way round
+    assert subjects("تسجیل refund") == []  # every term must still match
+
+
 @pytest.mark.parametrize(
     "hostile", ['"', 'refund"', "NEAR(a b)", "a OR b", "subject:refund", "*", "-x", "(", "^a", "a AND", "'"]
 )
