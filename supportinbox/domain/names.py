@@ -47,8 +47,33 @@ _TITLES = frozenset(
         "السيدة",
         "الدكتور",
         "د",
+        # Honorifics before Arabic and Persian names: "Seyed Ali" is Ali, "Sheikh Hamad" Hamad.
+        "سید",
+        "سيد",
+        "seyed",
+        "sayyid",
+        "شیخ",
+        "شيخ",
+        "الشيخ",
+        "sheikh",
+        "حاج",
+        "الحاج",
+        "haj",
+        "hajj",
+        "استاد",
+        "أستاذ",
+        "الأستاذ",
+        "المهندس",
+        "الدكتورة",
     }
 )
+# The first word of a given name of two: "Abd al-Rahman" (servant of ...), "Abu Bakr"
+# (father of ...), "Umm Kulthum" (mother of ...) are not "Abd", "Abu" or "Umm".
+_COMPOUND_FIRST = frozenset(
+    {"عبد", "abd", "abdul", "abdel", "abdal", "abdol", "abdur"}
+    | {"أبو", "ابو", "abu", "abou", "أم", "ام", "umm"}
+)
+_ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "an", "az", "ud", "ul"})
 
 # Display names that name a role or a system rather than a person.
 _NOT_A_PERSON = frozenset(
@@ -191,4 +216,10 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
         or (len(words) > 1 and words[1].lower() in _NOT_A_PERSON)
     ):
         return fallback
+    if word.lower() in _COMPOUND_FIRST and len(words) > 1:
+        # "Abd al Aziz": the article comes along with the word after it.
+        rest = words[1:3] if words[1].lower() in _ARTICLES and len(words) > 2 else words[1:2]
+        parts = [word, *(w.rstrip(".,;:") for w in rest)]
+        if all(_is_name_word(part) for part in parts):
+            return _tidy_case(" ".join(parts))
     return _tidy_case(word)

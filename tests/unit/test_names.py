@@ -38,6 +38,22 @@ from supportinbox.domain.names import first_name
         ("آقای علی‌رضا رضایی", "علی‌رضا"),
         ("  Lina   Haddad  ", "Lina"),
         ("Anna at Fjordtech", "Anna"),  # a person for their company, unlike "Marketing at Bloom"
+        # A given name of two words: "Abd" is "servant (of)", "Abu" "father (of)", "Umm"
+        # "mother (of)": "مرحباً عبد" is no greeting.
+        ("عبد الله السعيد", "عبد الله"),
+        ("عبد الرحمن خان", "عبد الرحمن"),
+        ("أبو بكر الصديق", "أبو بكر"),
+        ("أم كلثوم إبراهيم", "أم كلثوم"),
+        ("Abdul Rahman Khan", "Abdul Rahman"),
+        ("ABDUL RAHMAN KHAN", "Abdul Rahman"),
+        ("Abd al Aziz Saud", "Abd al Aziz"),
+        ("Abd al-Aziz Saud", "Abd al-Aziz"),
+        ("عبدالله بن سعيد", "عبدالله"),
+        ("محمد عبد الرحمن", "محمد"),
+        # Honorifics before the name: Seyed, Sheikh, Haj.
+        ("سید علی موسوی", "علی"),
+        ("Sheikh Hamad Al Thani", "Hamad"),
+        ("الحاج محمد منصور", "محمد"),
     ],
 )
 def test_first_name_of_people(display: str, expected: str) -> None:
