@@ -58,7 +58,36 @@ LIST_PRECEDENCE = {"bulk", "list", "junk"}
 # --- text decoding --------------------------------------------------------------------------
 
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
-_CHARSET_ALIASES = {"unknown-8bit": "", "x-unknown": "", "default": "", "us-ascii": "utf-8", "ascii": "utf-8"}
+_CHARSET_ALIASES = {
+    "unknown-8bit": "",
+    "x-unknown": "",
+    "default": "",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    # Labels mail software writes that Python does not know (Java and Windows mailers).
+    "windows-31j": "cp932",
+    "x-sjis": "cp932",
+    "unicode-1-1-utf-8": "utf-8",
+}
+# Charsets senders' software writes in a superset of, as the WHATWG Encoding Standard reads
+# them: a Shift_JIS label over "①" or "㈱" (Windows' cp932), GB2312 over GBK, EUC-KR over
+# Korean Outlook's cp949. Decoded strictly, one such character sent the whole text to the
+# Windows-1252 fallback: Japanese, Chinese or Korean mail as mojibake.
+_SUPERSETS = {
+    "shift_jis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+    "iso8859-1": "cp1252",  # curly quotes in 0x80-0x9f
+    "latin-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso8859-11": "cp874",
+}
+# "x-cp1256", "x-koi8-r": an experimental prefix on a known name; "ISO-8859-6-I" and "-E":
+# Arabic (and Hebrew) with implicit or explicit direction, the same characters.
+_LABEL_DECORATION = re.compile(r"^x-|(?<=^iso-8859-[0-9])-[ie]$|(?<=^iso_8859-[0-9])-[ie]$")
 
 
 @functools.lru_cache(maxsize=256)
@@ -73,12 +102,14 @@ def _codec(charset: str | None) -> str | None:
     try:
         info = codecs.lookup(name)
     except (LookupError, ValueError):
-        return None
+        plain = _LABEL_DECORATION.sub("", name)
+        if plain == name:
+            return None
+        return _codec(plain)
     # Transform codecs (base64_codec, zlib_codec, ...) are not text encodings.
     if not getattr(info, "_is_text_encoding", True):
         return None
-    # A latin-1 label usually means Windows-1252 in practice (curly quotes in 0x80-0x9f).
-    return "cp1252" if info.name in ("iso8859-1", "latin-1") else info.name
+    return _SUPERSETS.get(info.name, info.name)
 
 
 def decode_bytes(data: bytes, charset: str | None = None, *, cut: bool = False) -> str:

@@ -55,6 +55,29 @@ def test_unknown_and_lying_charsets_fall_back_without_raising() -> None:
     assert decode_bytes(b"\xff\xfe\x81", "utf-8")  # something printable, no exception
 
 
+@pytest.mark.parametrize(
+    ("label", "codec", "text"),
+    [
+        # Labels Python does not know: Java and Windows mailers, old Arabic systems.
+        ("Windows-31J", "cp932", "請求書のダウンロード"),
+        ("x-sjis", "shift_jis", "請求書のダウンロード"),
+        ("x-cp1256", "cp1256", "مشكلة في الفاتورة"),
+        ("ISO-8859-6-I", "iso-8859-6", "مشكلة في الفاتورة"),
+        ("ISO-8859-6-E", "iso-8859-6", "مشكلة في الفاتورة"),
+        ("x-koi8-r", "koi8_r", "Не приходят письма"),
+        # Written in a superset of the label: one character beyond it sent the whole text to
+        # the Windows-1252 fallback ("‡@‰ï‹c" for "①会議").
+        ("Shift_JIS", "cp932", "①会議②の件 ㈱アクメ"),
+        ("GB2312", "gbk", "镕铸发票"),
+        ("ks_c_5601-1987", "cp949", "똠방각하 청구서"),
+        ("ISO-8859-9", "cp1254", "“Fatura” hatası"),
+    ],
+)
+def test_charset_labels_mail_software_writes(label: str, codec: str, text: str) -> None:
+    assert decode_header_value(_b64_word(text, codec).replace(f"?{codec}?", f"?{label}?")) == text
+    assert decode_bytes(text.encode(codec), label) == text
+
+
 def test_raw_eight_bit_headers_are_decoded() -> None:
     block = "Subject: Grüße aus Köln\r\nFrom: Jörg <JOERG@Example.TEST>\r\n\r\n".encode()
     parsed = parse_header_block(block)
