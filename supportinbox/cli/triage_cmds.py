@@ -140,8 +140,10 @@ _WIDE_COLUMNS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("!", {"justify": "right", "no_wrap": True}),
     ("Status", {"no_wrap": True}),
     ("Waiting", {"no_wrap": True, "justify": "right"}),
-    ("Customer", {"overflow": "ellipsis", "max_width": _CUSTOMER_MAX}),
-    ("Subject", {"overflow": "ellipsis", "ratio": 1}),
+    # A word longer than its column ("Kalender-Synchronisation", an address) is broken
+    # across lines, not cut: --wide shows every cell in full.
+    ("Customer", {"overflow": "fold", "max_width": _CUSTOMER_MAX}),
+    ("Subject", {"overflow": "fold", "ratio": 1}),
     ("Why", {"overflow": "fold", "ratio": 1}),
 )
 _GAP = 3  # between two columns: a space of padding on each side and the rule's space

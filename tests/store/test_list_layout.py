@@ -3,6 +3,7 @@ gets every cell in full, a line per conversation."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,27 @@ def test_one_line_per_conversation_within_the_width(
 def test_wide_wraps_long_cells(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = _list(monkeypatch, 80, "--wide")
     assert len(lines) > 2 + 3  # long cells wrap onto more lines, as before
+    # Every cell in full: a word longer than its column (a German compound, an address)
+    # is broken across lines, not cut with "…" ("Kalender-Synchron…").
+    config = parse_config(CONFIG)
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<k@weiss.test>",
+            sender="juergen.weiss@weiss-maschinenbau-gmbh.example",
+            name="Jürgen Weiß",
+            subject="Kalender-Synchronisationsprobleme",
+            body="Die Kalender-Synchronisation funktioniert nicht.",
+            when=datetime.now(UTC) - timedelta(hours=1),
+        )
+        refresh_conversations(db, config, config.account()[1])
+    lines = _list(monkeypatch, 80, "--wide")
+    columns = [lines[0].index(name) for name in ("Customer", "Subject", "Why")]
+    customers, subjects = (
+        "".join(line[start:end].strip() for line in lines[2:]) for start, end in itertools.pairwise(columns)
+    )
+    assert "Kalender-Synchronisationsprobleme" in subjects, "\n".join(lines)
+    assert "<juergen.weiss@weiss-maschinenbau-gmbh.example>" in customers, "\n".join(lines)
 
 
 def _piped(mailbox: Path, *args: str) -> list[str]:
