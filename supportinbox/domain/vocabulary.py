@@ -102,7 +102,7 @@ STRONG_FAILURE = _phrases(
     | blank page | blank screen | timeout | timeouts | times out | timed out | error 500 | error 502 | error 503
     | 500 error | 502 | 503 | 504 | bad gateway | service unavailable | not loading | won't load | never loads | never arrive | never arrives | never arrived | not arriving
     | doesn't arrive | didn't arrive | does not arrive | no email arrives | kommt nicht an | n'arrive pas | no llega | não chega
-    | kommen nicht an | n'arrivent pas | no llegan | não chegam | ne fonctionnent pas | no funcionan | não funcionam
+    | n'arrive plus | n'arrivent plus | kommen nicht an | n'arrivent pas | no llegan | não chegam | ne fonctionnent pas | no funcionan | não funcionam
     | funktionieren nicht
     | funktioniert nicht | geht nicht | kaputt | ausgefallen | fehlgeschlagen | stürzt ab
     | ne fonctionne pas | ne marche pas | ne fonctionne plus | en panne | plantage | échoue
@@ -120,6 +120,9 @@ ERROR_MENTION = _phrases(
 )
 WEAK_FAILURE = ERROR_MENTION + _phrases(
     """cannot | can't | can not | couldn't | wrong
+    | kann nicht | kann ich nicht | können nicht | können wir nicht | lässt sich nicht | impossible
+    | no puedo | no podemos | imposible | não consigo | não conseguimos
+    | impossível | لا يمكنني | لا أستطيع | لا استطيع | لا نستطيع | نمی‌توانم | نمیتوانم | نمی‌توانیم
     | lost | disappear | disappears | disappeared | vanish | vanishes | vanished | missing | stuck | hangs
     | frozen | freezes | empty | blank | nothing happens | nothing shows | never shows | never show up
     | on your side | on your end

@@ -357,6 +357,25 @@ def test_an_arabic_incident_is_named_in_arabic_letters() -> None:
     assert keywords.stems("الكاميرا معطلة")[0] == ("کامیرا", "الكاميرا")  # matched folded, shown as written
 
 
+@pytest.mark.parametrize(
+    ("subject", "text", "fails"),
+    [
+        # "I can't" in each language read, as "cannot" is in English: a problem, not yet a failure.
+        ("¿Por qué no puedo descargar mi factura?", "Intento descargar la factura de noviembre.", False),
+        ("Não consigo sincronizar o calendário", "Desde ontem.", False),
+        ("Rechnung", "Ich kann die Rechnung nicht herunterladen, sie lässt sich nicht öffnen.", False),
+        ("Export des factures impossible", "Depuis ce matin.", False),
+        ("لا أستطيع تحميل الفاتورة", "منذ الصباح.", False),
+        ("فاکتور", "نمی‌توانم فاکتور را دانلود کنم.", False),
+        # "no longer able" is "not able": a failure, as "n'arrive pas" is.
+        ("Factures", "Je n'arrive plus à exporter mes factures depuis ce matin.", True),
+    ],
+)
+def test_i_cannot_is_read_in_every_language(subject: str, text: str, fails: bool) -> None:
+    report = scoring.read_report(subject, text)
+    assert report.is_problem and report.says_it_fails is fails, report
+
+
 def test_reports_that_only_mention_a_problem_are_no_incident() -> None:
     # Three customers who cannot find a setting ask where it is; nothing fails.
     for subject, body, fails in (
