@@ -481,15 +481,21 @@ def outbox_group(ctx: click.Context) -> None:
 
 @outbox_group.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include sent and cancelled replies.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
 @pass_ctx
-def outbox_list(obj: CliContext, show_all: bool) -> None:
+def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) -> None:
     """Replies not yet (fully) sent, where each stands and why; with --all, every reply."""
     rows = store.list_rows(obj.db().conn, None if show_all else store.WAITING)
+    now = datetime.now(UTC)
+    automatic = acknowledgements.outbox_ids(obj.db().conn)
+    if as_json:
+        from supportinbox.domain.safetext import safe_json
+
+        click.echo(safe_json([_outbox_json(row, now, row.id in automatic) for row in rows]))
+        return
     if not rows:
         click.echo("the outbox is empty")
         return
-    now = datetime.now(UTC)
-    automatic = acknowledgements.outbox_ids(obj.db().conn)
     for row in rows:
         state = sender.waiting_state(row, now)
         to = one_line(", ".join(row.recipients), limit=40)
@@ -509,6 +515,29 @@ def outbox_list(obj: CliContext, show_all: bool) -> None:
             click.echo(f"      {held_advice(row.id)}")
         elif row.status == OutboxStatus.DRAFT:
             click.echo(f"      {draft_advice(row.id)}")
+
+
+def _outbox_json(row: store.OutboxRow, now: datetime, acknowledgement: bool) -> dict[str, object]:
+    """One reply of ``outbox list --json``: docs/json.md describes each key."""
+    return {
+        "id": row.id,
+        "status": str(row.status),
+        "state": sender.waiting_state(row, now),
+        "maybe_delivered": sender.maybe_delivered(row),
+        "conversation": row.conversation_id,
+        "to": list(row.recipients),
+        "subject": row.subject,
+        "message_id": row.message_id,
+        "template": row.template,
+        "acknowledgement": acknowledgement,
+        "created_at": row.created_at,
+        "send_at": row.send_at,
+        "next_attempt_at": row.next_attempt_at,
+        "attempts": row.attempts,
+        "reason": row.last_error,
+        "held_by": row.held_by,
+        "sent_at": row.sent_at,
+    }
 
 
 def _handed_to_us(obj: CliContext, row: store.OutboxRow) -> bool:
