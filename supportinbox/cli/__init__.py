@@ -52,19 +52,25 @@ def main(argv: list[str] | None = None) -> None:
         # asking for the version waits for the interpreter only.
         print(VERSION_LINE)
         sys.exit(0)
-    from supportinbox.cli.output import safe_streams
+    from supportinbox.cli.output import reader_gone, safe_streams
 
-    with safe_streams():
-        try:
-            answered = _answer_quickly(args)
-        except KeyboardInterrupt:
-            sys.stderr.write("supportinbox: interrupted\n")
-            sys.exit(130)
-        if answered is not None:
-            sys.stdout.write(answered + "\n")
-            sys.stdout.flush()
-            sys.exit(0)
-        _run(argv)
+    try:
+        with safe_streams():
+            try:
+                answered = _answer_quickly(args)
+            except KeyboardInterrupt:
+                sys.stderr.write("supportinbox: interrupted\n")
+                sys.exit(130)
+            if answered is not None:
+                sys.stdout.write(answered + "\n")
+                sys.stdout.flush()
+                sys.exit(0)
+            _run(argv)
+    except BrokenPipeError:
+        # The reader left while the command still wrote (`list --json | head -1`): no
+        # traceback, nothing on stderr, and exit 1 as for click's own commands then.
+        reader_gone(sys.stdout)
+        sys.exit(1)
 
 
 def _answer_quickly(args: list[str]) -> str | None:

@@ -16,9 +16,10 @@ The sync progress bar is the one writer that needs cursor movement: it writes to
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from supportinbox.domain.safetext import terminal_text
 
@@ -63,18 +64,52 @@ class SafeStream(io.TextIOBase):
         return getattr(self.raw, "errors", None)
 
 
+def _tolerant(stream: TextIO) -> None:
+    """Let ``stream`` write '?' for a character its encoding lacks instead of raising.
+
+    Mail comes in every script; a terminal or a cron job's locale may be ASCII or Latin-1
+    (``LANG=en_US.ISO-8859-1``, ``PYTHONIOENCODING=ascii``). An Arabic subject must not
+    turn ``show`` into an internal error there.
+    """
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        with suppress(ValueError, OSError, io.UnsupportedOperation):
+            reconfigure(errors="replace")
+
+
 @contextmanager
 def safe_streams() -> Iterator[None]:
     """Filter ``sys.stdout`` and ``sys.stderr`` until the block ends."""
+    for stream in (sys.stdout, sys.stderr):
+        _tolerant(stream)
     saved = sys.stdout, sys.stderr
     sys.stdout = SafeStream(saved[0])
     sys.stderr = SafeStream(saved[1])
     try:
         yield
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
+        # Back to the terminal streams themselves (click may have wrapped ours when the
+        # reader left: it swallows the error, the unread bytes stay in their buffer).
         sys.stdout, sys.stderr = saved
+        for stream in saved:
+            try:
+                stream.flush()
+            except BrokenPipeError:
+                # The reader left (`sla --check | head -1`): the command's answer and exit
+                # code stand; what nobody reads is dropped.
+                reader_gone(stream)
+
+
+def reader_gone(stream: TextIO) -> None:
+    """The reader of ``stream`` went away (``| head -1``): send the rest nowhere.
+
+    What is still buffered would fail again when Python flushes it at exit, and print
+    "Exception ignored ... BrokenPipeError" over the command's silence.
+    """
+    with suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def unfiltered(stream: TextIO) -> TextIO:

@@ -1,0 +1,106 @@
+"""Output into a closed pipe or a terminal of a narrow encoding: quiet, never a traceback.
+
+Cron and shell pipelines read a command's output with `| head -1`, `| grep -m1` or a status
+bar that stops reading: once the reader is gone, every write fails (EPIPE). The command must
+then stop silently, without "Traceback" or Python's "Exception ignored ... BrokenPipeError"
+(exit 120) on stderr. Here the pipe's reader is closed before the command starts, so every
+write meets it, whatever the buffer sizes.
+
+An old server's locale (`LANG=en_US.ISO-8859-1`) or `PYTHONIOENCODING=ascii` cannot encode
+Arabic: such characters print as '?', and the command does its job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.cliproc import cli_env, config_text, run_cli, write_config
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
+
+ARABIC = "عاجل: لا يمكنني تسجيل الدخول"
+
+
+@pytest.fixture
+def synced(dovecot: Dovecot, supportinbox_home: Path) -> Path:
+    append(
+        dovecot,
+        [
+            make_message(
+                sender=f"Customer {i} <c{i}@customer.test>",
+                subject=ARABIC if i == 0 else f"Question {i} about exports",
+                message_id=f"<p{i}@customer.test>",
+            )
+            for i in range(12)
+        ],
+    )
+    write_config(supportinbox_home, config_text(imap_port=dovecot.imap_port))
+    run = run_cli(supportinbox_home, "sync")
+    assert run.returncode == 0, run.describe()
+    # The first full `list --json` records what the quick answer needs (cli/quick.py).
+    assert run_cli(supportinbox_home, "list", "--json").returncode == 0
+    return supportinbox_home
+
+
+def _into_closed_pipe(home: Path, *args: str) -> tuple[int, str]:
+    """Run the CLI with stdout a pipe nobody reads any more; its exit code and stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = cli_env(home)
+    env.pop("PYTHONUNBUFFERED", None)  # as under cron: stdout block-buffered on a pipe
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "supportinbox", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    return proc.returncode, proc.stderr.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--json"),  # answered before click loads (cli/quick.py)
+        ("-a", "support", "list", "--json"),
+        ("list",),
+        ("sla", "--check"),
+        ("sla",),
+        ("templates",),
+        ("search", "exports"),
+        ("--help",),
+    ],
+    ids=" ".join,
+)
+def test_a_reader_that_left_gets_silence_not_a_traceback(synced: Path, args: tuple[str, ...]) -> None:
+    code, err = _into_closed_pipe(synced, *args)
+    assert err == "", f"{' '.join(args)}: {err}"
+    assert code in (0, 1), f"{' '.join(args)} -> {code}"
+
+
+def test_an_ascii_terminal_gets_question_marks_not_an_internal_error(synced: Path) -> None:
+    listed = json.loads(run_cli(synced, "list", "--json").stdout)
+    conversation = next(c["id"] for c in listed if c["subject"] == ARABIC)
+    assert run_cli(synced, "templates", "install").returncode == 0
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    for args in (("show", conversation), ("reply", conversation, "-t", "login-help"), ("list",)):
+        run = run_cli(synced, *args, env=ascii_only)
+        assert run.returncode == 0, run.describe()
+        assert run.stderr == "" and "internal error" not in run.stdout, run.describe()
+        run.stdout.encode("ascii")  # nothing the terminal cannot show
+    shown = run_cli(synced, "show", conversation, env={"PYTHONIOENCODING": "latin-1"})
+    assert shown.returncode == 0, shown.describe()
+    assert "????: ?? ?????? ????? ??????" in shown.stdout, shown.describe()
