@@ -106,3 +106,23 @@ class NoTerminal(UserError):
 
     title = "No terminal"
     exit_code = 11
+
+
+#: What each exit code of the command line means, for ``supportinbox --help`` (the README's
+#: table says the same at length). Every :class:`UserError`'s ``exit_code`` is here.
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    1: "not done, for the reason the line on stderr gives",
+    2: "a wrong option or option value, bad config, a broken template",
+    3: "credentials: no password, a failing password_command",
+    4: "a server cannot be reached, refuses TLS or drops the connection",
+    5: "a server refused the login",
+    6: "the local cache cannot be written (disk full, read-only, corrupt)",
+    7: "a sync of this account is already running",
+    8: "not found (conversation, template, outbox reply)",
+    9: "a reply was not sent (it stays in the outbox)",
+    10: "a teammate holds the conversation; sla --check: an SLA is breached",
+    11: "a question needs a terminal (add the option named); sla --check: due soon",
+    70: "an internal error (details with --debug and in the log)",
+    130: "interrupted (Ctrl-C), or 'no' to a question",
+}

@@ -223,8 +223,18 @@ def setup_logging(debug: bool) -> None:
     logging.getLogger("imapclient").setLevel(logging.WARNING)
 
 
+def _exit_codes_epilog() -> str:
+    from supportinbox.errors import EXIT_CODES
+
+    # \b keeps click from rewrapping the lines into one paragraph.
+    return "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+
+
 @click.group(
-    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_exit_codes_epilog(),
 )
 @click.option(
     "--config",

@@ -137,7 +137,14 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
 )
 @pass_ctx
 def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
-    """Fetch new mail and changes from the server into the local cache."""
+    """Fetch new mail and changes from the server into the local cache.
+
+    Changes made offline (status, claims, notes, moves) go to the server first; replies
+    whose time has come (scheduled, or failed and due for another try) are sent after.
+    Made for cron: one line on stdout, warnings (a reply that failed again) on stderr.
+    Exits 4 when the server cannot be reached, 5 when it refuses the login, 7 when
+    another sync of the account is still running after 2 s.
+    """
     ctx = obj.context()
     result, quiet = run_sync(ctx, folders)
     acknowledge_new(ctx)
