@@ -217,10 +217,11 @@ def cache() -> None:
 def rebuild(obj: CliContext, yes: bool) -> None:
     """Drop the cached mail and fetch it again (unsent replies and queued changes are kept)."""
     from supportinbox import paths
+    from supportinbox.mail import imap
     from supportinbox.store.rebuild import kept_words, rebuild_cache
     from supportinbox.sync.lock import account_lock
 
-    name, _ = obj.account()
+    name, account = obj.account()
     path = paths.database_file(name)
     if not yes:
         if not can_ask():
@@ -232,6 +233,10 @@ def rebuild(obj: CliContext, yes: bool) -> None:
         )
     obj.close()
     with account_lock(name):
+        # Reach the server and log in before anything is dropped: offline, with a wrong
+        # password or the server down, the cache stays as it was (and usable) instead of
+        # being emptied by a rebuild that cannot fetch.
+        imap.logout(imap.connect(name, account))
         outcome = rebuild_cache(name)
     if outcome.backup is not None:
         click.echo(

@@ -214,3 +214,34 @@ def test_cache_rebuild_keeps_unsent_replies_and_queued_changes(
         assert subjects == {"m0", "m1", "m2", "m3"}
         flags = db.conn.execute("SELECT flags FROM messages WHERE uid = 1").fetchone()[0]
         assert flags == "\\Flagged"
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (("imap_port = {port}", "imap_port = {closed}"), 4),  # the server is down
+        (('password_command = "printf %s secret"', 'password_command = "printf %s wrong"'), 5),
+    ],
+    ids=["server-down", "wrong-password"],
+)
+def test_cache_rebuild_that_cannot_reach_the_server_drops_nothing(
+    dovecot: Dovecot, supportinbox_home: Path, change: tuple[str, str], code: int
+) -> None:
+    """A rebuild from cron while offline leaves the cache whole and usable, not emptied."""
+    append(dovecot, [make_message(subject=f"m{i}", message_id=f"<m{i}@customer.test>") for i in range(3)])
+    text = account_toml(dovecot)
+    write_config(supportinbox_home, text)
+    assert _run("sync").returncode == 0
+    before = json.loads(_run("list", "--status", "all", "--json").stdout)
+    assert len(before) == 3
+
+    values = {"port": dovecot.imap_port, "closed": free_port()}
+    old, new = (part.format(**values) for part in change)
+    assert old in text
+    write_config(supportinbox_home, text.replace(old, new))
+    result = _run("cache", "rebuild", "--yes")
+    assert result.returncode == code, result.stderr
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert json.loads(_run("list", "--status", "all", "--json").stdout) == before
+    with open_database(account="support") as db:
+        assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
