@@ -91,7 +91,12 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None, ag
 @cli.command()
 @pass_ctx
 def login(obj: CliContext) -> None:
-    """Store the account's password in the system keyring."""
+    """Store the account's password in the system keyring.
+
+    It is asked for at a terminal, or read from a pipe (`pass show acme | supportinbox
+    login`). With password_command set nothing is stored: the command comes first. On a
+    machine without a keyring (a server, cron) use password_command instead.
+    """
     name, account = obj.account()
     if account.uses_oauth2:
         click.echo(
