@@ -23,8 +23,18 @@ def tag(obj: CliContext, conversation_id: str, changes: tuple[str, ...]) -> None
 
     Teammates see them at once when the server is reachable, else after the next sync.
     """
-    result = tag_use.tag(obj.context(), conversation_id, parse_changes(changes))
+    from supportinbox.store.conversations import resolve_id
+    from supportinbox.store.tags import current_tags
+
+    ctx = obj.context()
+    change = parse_changes(changes)
+    before = set(current_tags(ctx.db.conn, resolve_id(ctx.db, conversation_id)))
+    result = tag_use.tag(ctx, conversation_id, change)
     click.echo(one_line(result.message, limit=300))
+    for absent in (name for name in change.remove if name not in before):
+        # A typo ('-biling'), or '-h' meant as help: say that nothing was removed.
+        hint = " (help: supportinbox tag --help)" if absent == "h" else ""
+        click.echo(f"note: {result.conversation_id} had no tag '{absent}': nothing removed{hint}", err=True)
 
 
 @cli.command()

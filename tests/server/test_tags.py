@@ -97,3 +97,21 @@ def test_a_templates_tags_are_added_once_its_reply_is_sent(
     alice.sync()
     bob.sync()
     assert _tags(bob, cid) == ("bug",)
+
+
+def test_removing_a_tag_it_does_not_have_says_nothing_was_removed(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo ('-biling') or '-h' meant as help is told, not silently taken as done."""
+    append(dovecot, [make_message(message_id=MID, subject="Charged twice")])
+    (alice,) = make_team(tmp_path, dovecot, smtp_server, agents=("alice",))
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "tag", cid, "+billing").code == 0
+    typo = alice.cli(capsys, "tag", cid, "-biling", "+refund")
+    assert typo.code == 0 and f"{cid} tags: billing refund" in typo.out, typo
+    assert typo.err == f"note: {cid} had no tag 'biling': nothing removed\n", typo
+    helpless = alice.cli(capsys, "tag", cid, "-h")
+    assert helpless.err == f"note: {cid} had no tag 'h': nothing removed (help: supportinbox tag --help)\n"
+    assert _tags(alice, cid) == ("billing", "refund")
+    removed = alice.cli(capsys, "tag", cid, "-refund")
+    assert removed.code == 0 and removed.err == "", removed
