@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widget import AwaitMount
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -86,6 +87,7 @@ class ConversationScreen(ConversationActions):
         self._expanded = False
         self._headers = False
         self._gone = False  # its mail left the mailbox: the screen closes when next shown
+        self._mounted: AwaitMount | None = None  # the thread's blocks, mounting
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
@@ -120,7 +122,16 @@ class ConversationScreen(ConversationActions):
         )
         if target is not blocks[0]:
             thread = self.query_one("#thread", VerticalScroll)
-            self.call_after_refresh(thread.scroll_to_widget, target, animate=False, top=True)
+            mounted = self._mounted
+
+            async def scroll() -> None:
+                # Where the target is, is known once it is mounted and laid out: on a busy
+                # machine the first refresh came before that, and the scroll went nowhere.
+                if mounted is not None:
+                    await mounted
+                self.call_after_refresh(thread.scroll_to_widget, target, animate=False, top=True)
+
+            self.call_later(scroll)
 
     @work(thread=True, exit_on_error=False, group="read", description="Marking read")
     def _mark_opened(self, conversation_id: str) -> bool:
@@ -196,7 +207,7 @@ class ConversationScreen(ConversationActions):
                     classes="others",
                 )
             )
-        thread.mount_all(widgets)
+        self._mounted = thread.mount_all(widgets)
 
     def _regrouped_as(self) -> str | None:
         """The conversation holding the messages this screen showed, if any is cached still."""
