@@ -165,7 +165,7 @@ def test_each_json_prints_the_documented_keys(printed: Callable[..., Any]) -> No
     assert _keys(detail["conversations"][0]) == conversation | {"answered", "reply_in_outbox"}
 
     (junk,) = printed("junk", "list", "--all")
-    assert _keys(junk) == doc["`junk list --json`"]
+    assert _keys(junk) == doc["`junk list --json`, `spam-check --json`"]
     assert _keys(printed("junk", "rescue", str(junk["id"]))) == doc["`junk rescue --json`"]
 
     outbox = printed("outbox", "list", "--all")
