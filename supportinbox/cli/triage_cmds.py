@@ -100,10 +100,11 @@ def _age(value: str | None, now: datetime) -> str:
     return sla.format_span(now - when) if when else ""
 
 
-def _customer(summary: ConversationSummary, *, reason: bool = True) -> str:
+def _customer(summary: ConversationSummary, *, reason: bool = True, limit: int | None = 30) -> str:
+    """The customer as one line; a table cuts the name at ``limit``, ``show`` gives it whole."""
     if nameless_sender(summary.customer_name, summary.customer_email):
-        return one_line(summary.customer_name, limit=30)
-    return sender_label(summary.customer_name, summary.customer_email, limit=30, reason=reason)
+        return one_line(summary.customer_name, limit=limit)
+    return sender_label(summary.customer_name, summary.customer_email, limit=limit, reason=reason)
 
 
 def _band_style(band: int) -> str:
@@ -321,7 +322,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     if summary.tags:
         head.append(f" · tags {' '.join(summary.tags)}")
     head.append(f" · urgency {summary.urgency}")
-    head.append(f"\ncustomer: {_customer(summary)}")
+    head.append(f"\ncustomer: {_customer(summary, limit=None)}")
     for reason in summary.reasons:
         head.append(f"\n  • {one_line(reason)}")
     console.print(head)
@@ -330,7 +331,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         line = Text(f"\n── {number}. ", style="dim")
         line.append(f"{_local(message.date)}  ", style="dim")
         line.append(
-            sender_label(message.from_name, message.from_addr), style="bold" if not message.from_us else ""
+            sender_label(message.from_name, message.from_addr, limit=None),
+            style="bold" if not message.from_us else "",
         )
         if message.poses_as_us:
             line.append(f"  {WARNING_MARK} {NOT_IN_SENT}", style="bold")

@@ -138,7 +138,7 @@ def sender_warning(name: str, addr: str) -> str:
     return ""
 
 
-def sender_label(name: str, addr: str, *, limit: int = 40, reason: bool = True) -> str:
+def sender_label(name: str, addr: str, *, limit: int | None = 40, reason: bool = True) -> str:
     """The sender for a header line: the name, always the real address, and any warning.
 
     ``Bob <bob@x.test>``; ``⚠ "bob@y.test" <eve@z.test> (the name holds another address)``;

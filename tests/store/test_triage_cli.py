@@ -230,3 +230,31 @@ def test_an_empty_list_before_the_first_sync_says_to_sync(supportinbox_home: Pat
         conn.execute("INSERT INTO folders(name, role, last_sync) VALUES ('INBOX', 'inbox', ?)", (synced,))
     assert run("list").strip() == "No open conversations."
     assert run("list", "--status", "closed").strip() == "No closed conversations."
+
+
+def test_show_gives_a_long_name_whole_where_the_list_cuts_it(mailbox: Path) -> None:
+    """The detail view cut a customer's name at 30 characters, as the queue's column does."""
+    long_name = "Maximiliane Ottilie von Habsburg-Lothringen"
+    malformed = "ceo@big.test)<eve@evil.test> on behalf of the board of directors"
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<long@customer.test>",
+            sender="max@habsburg.test",
+            name=long_name,
+            subject="Invoice question",
+            when=datetime.now(UTC) - timedelta(minutes=5),
+        )
+        add_raw(
+            db,
+            b"From: " + malformed.encode() + b"\r\nTo: support@acme.test\r\nSubject: Board\r\n"
+            b"Message-ID: <board@evil.test>\r\nDate: Thu, 19 Nov 2026 11:00:00 +0000\r\n\r\nHi\r\n",
+        )
+    rows = {r["subject"]: r for r in json.loads(run("list", "--json"))}
+    shown = run("show", rows["Invoice question"]["id"])
+    assert f"customer: {long_name} <max@habsburg.test>" in shown, shown
+    assert f"  {long_name} <max@habsburg.test>  [INBOX]" in shown, shown  # the message's head too
+    board = run("show", rows["Board"]["id"])
+    assert "on behalf of the board of directors" in board.split("\n", 3)[2], board
+    listed = run("list", "--wide")
+    assert long_name not in listed and long_name[:29] + "…" in listed  # the table still cuts
