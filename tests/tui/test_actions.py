@@ -115,6 +115,9 @@ async def test_snooze_time_typed_without_moving_to_the_field_is_the_one_used() -
         await pilot.press(*"2d")  # typed while the presets have the focus
         await pilot.pause()
         assert app.screen.query_one("#custom", Input).value == "2d"
+        # What the typed time means is said before Enter, as in the follow-up box.
+        hint = str(app.screen.query_one("#snooze-hint", Label).render())
+        assert hint == "Comes back Sat 28 Nov 09:00", hint
         await pilot.press("enter")
         await settle(pilot)
         summary = app.service.conversation(first.id).summary

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.sendtime import parse_send_time
+from supportinbox.domain.sendtime import parse_send_time, when_words
 from supportinbox.domain.when import example_wake_up
 from supportinbox.tui import safe
 
@@ -138,6 +138,13 @@ class SnoozeModal(ModalScreen[datetime | None]):
             event.prevent_default()
             field.focus()
             field.insert_text_at_cursor(event.character)
+
+    @on(Input.Changed, "#custom")
+    def _typed(self, event: Input.Changed) -> None:
+        # As the follow-up box does: what a typed "fri" means is said before Enter.
+        moment = snooze_until(event.value, self._now) if event.value.strip() else None
+        said = f"Comes back {when_words(moment, self._now)}" if moment is not None else ""
+        self.query_one("#snooze-hint", Label).update(safe.line(said))
 
     @on(Input.Submitted)
     def _custom(self, event: Input.Submitted) -> None:
