@@ -466,15 +466,23 @@ def _position(stem: str, members: Sequence[IncidentCandidate]) -> float:
 
 
 def _surface(stem: str, members: Iterable[IncidentCandidate]) -> str:
-    """The word customers most often wrote for ``stem``."""
-    spelled: Counter[str] = Counter()
+    """The word customers most often wrote for ``stem``, in the language most of them wrote in.
+
+    A product word is one stem in every language ("invoice", "invoices", "factures",
+    "Rechnungen"): counted word by word, one French "factures" outnumbered two English
+    spellings of one word and named an incident of English reports.
+    """
+    spelled: dict[str, Counter[str]] = defaultdict(Counter)
     for member in members:
         for terms in (member.subject_terms, member.text_terms):
             for term, word in terms:
                 if term == stem:
-                    spelled[word.strip("'")] += 1
+                    spelled[member.lang][word.strip("'")] += 1
                     break
-    return spelled.most_common(1)[0][0] if spelled else stem
+    if not spelled:
+        return stem
+    language = max(spelled, key=lambda lang: sum(spelled[lang].values()))  # the first of a tie
+    return spelled[language].most_common(1)[0][0]
 
 
 # --- incidents as entities ------------------------------------------------------------------

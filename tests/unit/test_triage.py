@@ -357,6 +357,22 @@ def test_an_arabic_incident_is_named_in_arabic_letters() -> None:
     assert keywords.stems("الكاميرا معطلة")[0] == ("کامیرا", "الكاميرا")  # matched folded, shown as written
 
 
+def test_an_incident_is_named_in_the_language_most_of_its_customers_wrote() -> None:
+    # "invoic" is the stem of "invoice", "invoices", "factures" and "Rechnungen": counted word
+    # by word, the one French report named an incident of English ones "export factures".
+    candidates = [
+        cand(
+            "c1", "a@x.test", 2, "Export des factures impossible", "Je n'arrive plus à exporter mes factures."
+        ),
+        cand("c2", "b@x.test", 1.5, "Invoice export fails"),
+        cand("c3", "c@x.test", 1, "Can't export invoices", "Exporting invoices is not working for us."),
+        cand("c4", "d@x.test", 0.9, "Rechnungsexport geht nicht mehr", "Der Export bricht ab.", lang="de"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3", "c4")
+    assert incident.signal == "export invoices"
+
+
 @pytest.mark.parametrize(
     ("subject", "text", "fails"),
     [
