@@ -632,11 +632,18 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
     if chosen is None:
         return
     payload = chosen.get_payload()
-    encoded = _unescape(payload) if isinstance(payload, str) else b""
+    encoding = str(chosen.get("content-transfer-encoding", ""))
+    if encoding.strip().lower() in ("base64", "quoted-printable"):
+        encoded = _unescape(payload) if isinstance(payload, str) else b""
+    else:
+        # 8-bit text as it came: get_payload() hands it back already decoded by its charset
+        # (which decode_body would decode a second time: "eingerÃ¼ckt").
+        raw = chosen.get_payload(decode=True)
+        encoded = raw if isinstance(raw, bytes) else b""
     cut = len(encoded) > MAX_TEXT
     text = decode_body(
         encoded[:MAX_TEXT],
-        encoding=str(chosen.get("content-transfer-encoding", "")),
+        encoding=encoding,
         charset=chosen.get_content_charset(None),
         html=chosen is html,
         cut=cut,

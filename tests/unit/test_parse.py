@@ -78,6 +78,22 @@ def test_charset_labels_mail_software_writes(label: str, codec: str, text: str) 
     assert decode_bytes(text.encode(codec), label) == text
 
 
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [
+        ("iso-8859-1", "eingerückt, Grüße"),
+        ("windows-1256", "مرحبا، الفاتورة"),
+        ("koi8-r", "Привет"),
+        ("utf-8", "مرحبا"),
+    ],
+)
+def test_an_eight_bit_body_is_decoded_once(charset: str, text: str) -> None:
+    # The parser handed back 8-bit text already decoded by its charset; it was decoded a
+    # second time ("eingerÃ¼ckt, GrÃ¼ÃŸe").
+    raw = f"Content-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    assert parse_message(raw.encode() + text.encode(charset) + b"\r\n").body_text == text + "\n"
+
+
 def test_raw_eight_bit_headers_are_decoded() -> None:
     block = "Subject: Grüße aus Köln\r\nFrom: Jörg <JOERG@Example.TEST>\r\n\r\n".encode()
     parsed = parse_header_block(block)
