@@ -30,7 +30,10 @@ from supportinbox.store.incidents import IncidentSummary
 @cli.group("incident", invoke_without_command=True)
 @click.pass_context
 def incident_group(ctx: click.Context) -> None:
-    """Incidents: several customers reporting the same problem within hours ([triage] incident_*)."""
+    """Incidents: several customers reporting the same problem within hours ([triage] incident_*).
+
+    Alone, 'incident' is 'incident list'.
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(incident_list)
 

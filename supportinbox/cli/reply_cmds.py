@@ -419,7 +419,10 @@ def forward(
 @cli.group("templates", invoke_without_command=True)
 @click.pass_context
 def templates_group(ctx: click.Context) -> None:
-    """Reply templates (files in 'supportinbox locate templates')."""
+    """Reply templates (files in 'supportinbox locate templates').
+
+    Alone, 'templates' is 'templates list'.
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(templates_list)
 
@@ -474,7 +477,10 @@ def templates_install() -> None:
 @cli.group("outbox", invoke_without_command=True)
 @click.pass_context
 def outbox_group(ctx: click.Context) -> None:
-    """Replies waiting to be sent, failed, or interrupted."""
+    """Replies waiting to be sent, failed, or interrupted.
+
+    Alone, 'outbox' is 'outbox list' ('outbox list --json' for scripts).
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(outbox_list)
 
