@@ -82,8 +82,33 @@ def _answer_quickly(args: list[str]) -> str | None:
     if args == ["sync"]:
         from supportinbox.cli.quick_sync import answer as quiet_sync
 
+        say_when_terminated(SYNC_TERMINATED)
         return quiet_sync(args)
     return None
+
+
+#: What a sync stopped by SIGTERM (a cron timeout, systemd, ``kill``) leaves in the log. Each
+#: batch it fetched is committed whole and the next sync fetches the rest.
+SYNC_TERMINATED = "supportinbox: sync stopped by SIGTERM; what it fetched is kept, the next sync goes on"
+
+
+def say_when_terminated(line: str) -> None:
+    """On SIGTERM write ``line`` to stderr, then die of the signal as without a handler.
+
+    The process still ends as SIGTERM ends it (no cleanup runs, exit status 143 in a
+    shell), so what is on disk is what a plain kill leaves; only the log gains the line.
+    """
+    import os
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        try:
+            os.write(2, line.encode() + b"\n")
+        finally:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _run(argv: list[str] | None) -> None:

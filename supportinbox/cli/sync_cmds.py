@@ -145,6 +145,9 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     Exits 4 when the server cannot be reached, 5 when it refuses the login, 7 when
     another sync of the account is still running after 2 s.
     """
+    from supportinbox.cli import SYNC_TERMINATED, say_when_terminated
+
+    say_when_terminated(SYNC_TERMINATED)
     ctx = obj.context()
     result, quiet = run_sync(ctx, folders)
     acknowledge_new(ctx)

@@ -143,6 +143,35 @@ def test_sync_killed_at_spread_progress_offsets(mailbox: Dovecot, supportinbox_h
     _assert_complete(supportinbox_home, mailbox)
 
 
+def test_sync_terminated_says_so_and_loses_nothing(mailbox: Dovecot, supportinbox_home: Path) -> None:
+    """SIGTERM mid-sync (a cron timeout): one line on stderr, death by the signal, the rest next time."""
+    with FaultProxy(mailbox.imap_port) as proxy:
+        write_config(supportinbox_home, config_text(imap_port=proxy.port, batch_size=BATCH, timeout=10))
+        proxy.set_fault(Fault("drip", trigger=b"BODY[HEADER]", after=0, chunk=1024, delay=0.01))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "supportinbox", "sync"],
+            env=cli_env(supportinbox_home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while proxy.stats.bytes_s2c < 6_000 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the sync never reached the kill point"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == -signal.SIGTERM, "the sync finished before it was stopped"
+        assert out == b""
+        assert err.decode().splitlines() == [
+            "supportinbox: sync stopped by SIGTERM; what it fetched is kept, the next sync goes on"
+        ]
+        assert integrity_ok(supportinbox_home)
+        proxy.clear()
+        resumed = run_cli(supportinbox_home, "sync")
+    assert resumed.returncode == 0, resumed.describe()
+    _assert_complete(supportinbox_home, mailbox)
+
+
 def _count_in(server: Dovecot, folder: str, message_id: str) -> int:
     with client(server) as imap:
         imap.select_folder(folder, readonly=True)
