@@ -29,20 +29,20 @@ def effective_status(
 ) -> str:
     """Apply a manual status on top of the derived one.
 
-    A customer writing after the manual change reopens closed, pending and snoozed
-    conversations; a snooze also ends at its time; a manual ``open`` gives way once we
-    reply after it.
+    A customer writing after the manual change ends it: the conversation is again what
+    its messages make it (open, or pending once we answered that message); a snooze also
+    ends at its time (open); a manual ``open`` gives way once we reply after it.
     """
     if manual is None or manual_at is None:
         return derived
     customer_since = last_customer_at is not None and last_customer_at > manual_at
     agent_since = last_agent_at is not None and last_agent_at > manual_at
+    if customer_since and manual in ("closed", "pending", "snoozed"):
+        return derived
     if manual == "snoozed":
-        if customer_since or snoozed_until is None or now >= snoozed_until:
-            return "open"
-        return "snoozed"
+        return "open" if snoozed_until is None or now >= snoozed_until else "snoozed"
     if manual in ("closed", "pending"):
-        return "open" if customer_since else manual
+        return manual
     if manual == "open":
         return derived if agent_since else "open"
     return derived

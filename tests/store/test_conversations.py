@@ -246,6 +246,54 @@ def test_closed_conversation_reopens_when_the_customer_writes_again(db: Database
     assert [(r.id, r.status) for r in rows] == [(ident, "open")]
 
 
+def test_reopened_conversation_is_pending_once_we_answer_again(db: Database) -> None:
+    """Closed, the customer writes again (open), we answer from any client: pending, nobody waits."""
+    add_message(db, message_id="<a@c>", subject="Refund", when=at(30))
+    add_message(
+        db,
+        folder="Sent",
+        message_id="<r1@acme.test>",
+        in_reply_to="<a@c>",
+        references=("<a@c>",),
+        sender="support@acme.test",
+        to=("lina@customer.test",),
+        subject="Re: Refund",
+        when=at(29),
+    )
+    refresh(db)
+    ident = cv.list_queue(db, status="all", now=NOW)[0].id
+    cv.set_status(db, ident, "closed", agent="alice", now=at(28))
+    add_message(
+        db,
+        message_id="<b@c>",
+        in_reply_to="<r1@acme.test>",
+        references=("<a@c>", "<r1@acme.test>"),
+        subject="Re: Refund",
+        when=at(3),
+    )
+    refresh(db)
+    assert [(r.id, r.status) for r in cv.list_queue(db, now=NOW)] == [(ident, "open")]
+    add_message(
+        db,
+        folder="Sent",
+        message_id="<r2@acme.test>",
+        in_reply_to="<b@c>",
+        references=("<a@c>", "<r1@acme.test>", "<b@c>"),
+        sender="support@acme.test",
+        to=("lina@customer.test",),
+        subject="Re: Refund",
+        when=at(2),
+    )
+    refresh(db)
+    assert queue_ids(db) == []
+    (row,) = cv.list_queue(db, status="pending", now=NOW)
+    assert (row.id, row.status) == (ident, "pending")
+    assert (
+        db.conn.execute("SELECT waiting_since FROM conversations WHERE id = ?", (ident,)).fetchone()[0]
+        is None
+    )
+
+
 def test_snooze_hides_until_its_time(db: Database) -> None:
     add_message(db, message_id="<a@c>", subject="Later", when=at(2))
     refresh(db)

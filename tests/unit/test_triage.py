@@ -41,6 +41,12 @@ def test_closed_reopens_only_when_the_customer_writes_after_closing() -> None:
     assert effective_status("pending", "closed", closed_at, None, ago(6), ago(5.5), NOW) == "closed"
     assert effective_status("pending", "closed", closed_at, None, ago(6), ago(1), NOW) == "closed"
     assert effective_status("open", "closed", closed_at, None, ago(1), ago(6), NOW) == "open"
+    # Reopened, then answered: pending, as any conversation we answered last.
+    assert effective_status("pending", "closed", closed_at, None, ago(2), ago(1), NOW) == "pending"
+    assert effective_status("pending", "pending", closed_at, None, ago(2), ago(1), NOW) == "pending"
+    assert effective_status(
+        "pending", "snoozed", closed_at, NOW + timedelta(hours=1), ago(2), ago(1), NOW
+    ) == ("pending")
 
 
 def test_snooze_ends_at_its_time_or_when_the_customer_writes() -> None:
