@@ -46,3 +46,12 @@ def effective_status(
     if manual == "open":
         return derived if agent_since else "open"
     return derived
+
+
+def reopened_reason(closed_at: datetime) -> str:
+    """Why a closed conversation is back in the queue: the customer decides when it is solved.
+
+    ``reopened: the customer wrote after the close of Fri 13 Nov`` (the close in local time).
+    """
+    local = closed_at.astimezone()
+    return f"reopened: the customer wrote after the close of {local:%a} {local.day} {local:%b}"

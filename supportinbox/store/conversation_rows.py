@@ -16,7 +16,7 @@ from datetime import datetime
 
 from supportinbox.domain import handover, sla
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.domain.status import effective_status
+from supportinbox.domain.status import effective_status, reopened_reason
 from supportinbox.domain.when import iso, parse_time
 from supportinbox.errors import NotFound
 from supportinbox.store.rows import columns, load
@@ -159,6 +159,7 @@ def status_fields(
         last_agent_at,
         now,
     )
+    closed_at = state.updated_at if state else None
     waiting: datetime | None = None
     if status in ("open", "snoozed"):
         waiting = unanswered_since
@@ -208,6 +209,8 @@ def status_fields(
         "band": band,
         "urgency": urgency,
         "sort_key": key,
+        # Open again because the customer wrote after a close: the close's time, for the reason.
+        "reopened_after": iso(closed_at) if manual == "closed" and status == "open" else None,
     }
 
 
@@ -241,6 +244,7 @@ class QueueRow:
     followup_reason: str
     tags: str
     handovers: int
+    reopened_after: str | None
 
 
 def queue_columns(alias: str = "") -> str:
@@ -264,6 +268,9 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     )
     if waiting:
         reasons.insert(0, waiting)
+    closed_at = parse_time(line.reopened_after) if line.status == "open" else None
+    if closed_at is not None:
+        reasons.insert(0, reopened_reason(closed_at))
     handed = handover.reason(int(line.handovers or 0))
     if handed:
         reasons.append(handed)

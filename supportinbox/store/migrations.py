@@ -557,6 +557,11 @@ CREATE TABLE incident_closes (
     uploaded    INTEGER NOT NULL DEFAULT 0
 );
 """,
+    22: """
+-- Reopened by the customer: the time of the close they wrote after, while the conversation
+-- waits for us again (NULL otherwise), for the queue's reason.
+ALTER TABLE conversations ADD COLUMN reopened_after TEXT;
+""",
 }
 
 

@@ -355,6 +355,7 @@ _CONVERSATION_COLUMNS = (
     "followup_reason",
     "tags",
     "handovers",
+    "reopened_after",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"

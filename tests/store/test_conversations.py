@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -244,6 +245,17 @@ def test_closed_conversation_reopens_when_the_customer_writes_again(db: Database
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [(r.id, r.status) for r in rows] == [(ident, "open")]
+    # The queue says why it is back, with the close in local time (08:00 UTC is Thursday 22:00 in Honolulu).
+    with pytest.MonkeyPatch.context() as zone:
+        zone.setenv("TZ", "Pacific/Honolulu")
+        time.tzset()
+        (row,) = cv.list_queue(db, now=NOW)
+    time.tzset()
+    assert row.reasons[0] == "reopened: the customer wrote after the close of Thu 19 Nov"
+    cv.set_status(db, ident, "closed", agent="alice", now=NOW)
+    assert queue_ids(db) == []
+    (closed,) = cv.list_queue(db, status="closed", now=NOW)
+    assert not any(r.startswith("reopened") for r in closed.reasons)
 
 
 def test_reopened_conversation_is_pending_once_we_answer_again(db: Database) -> None:
@@ -288,6 +300,7 @@ def test_reopened_conversation_is_pending_once_we_answer_again(db: Database) -> 
     assert queue_ids(db) == []
     (row,) = cv.list_queue(db, status="pending", now=NOW)
     assert (row.id, row.status) == (ident, "pending")
+    assert row.reasons == []
     assert (
         db.conn.execute("SELECT waiting_since FROM conversations WHERE id = ?", (ident,)).fetchone()[0]
         is None
