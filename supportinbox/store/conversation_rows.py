@@ -146,8 +146,13 @@ def status_fields(
     customer_email: str,
     first_message_at: datetime | None,
     now: datetime,
+    lifted_close_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The status, SLA and order columns of a conversation at ``now``."""
+    """The status, SLA and order columns of a conversation at ``now``.
+
+    ``lifted_close_at``: a follow-up brought a closed conversation back at this time; its
+    resolution clock starts again then, as after the customer reopened it.
+    """
     manual = state.status if state else None
     snoozed_until = state.snoozed_until if state else None
     status = effective_status(
@@ -176,7 +181,7 @@ def status_fields(
             waiting_since=waiting,
             answered_before=last_agent_at is not None,
             customer=customer_email,
-            cycle_start=unanswered_since if reopened else first_message_at,
+            cycle_start=unanswered_since if reopened else lifted_close_at or first_message_at,
         )
         warn_at, due_at, target = found.warn_at, found.due_at, found.stored
         guard_warn_at, guard_due_at = found.guard_warn_at, found.guard_due_at

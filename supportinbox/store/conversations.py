@@ -353,7 +353,7 @@ def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, n
     customer_at, agent_at = parse_time(last_customer_at), parse_time(last_agent_at)
     config = stored.config
 
-    def compute(manual: State | None) -> dict[str, Any]:
+    def compute(manual: State | None, lifted_close_at: datetime | None) -> dict[str, Any]:
         return status_fields(
             derived=derived,
             state=manual,
@@ -368,6 +368,7 @@ def _reapply(conn: sqlite3.Connection, ident: str, stored: StoredTriageConfig, n
             customer_email=str(customer_email),
             first_message_at=parse_time(first_message_at),
             now=now,
+            lifted_close_at=lifted_close_at,
         )
 
     fields = with_followup(

@@ -146,7 +146,7 @@ def list_active(db: Database, now: datetime | None = None) -> list[Listed]:
 
 
 def with_followup(
-    compute: Callable[[State | None], dict[str, Any]],
+    compute: Callable[[State | None, datetime | None], dict[str, Any]],
     state: State | None,
     followup: FollowUp | None,
     *,
@@ -164,7 +164,7 @@ def with_followup(
     one that a later status set by hand has overridden is spent (``None``), so the clock
     never looks at it again.
     """
-    fields = compute(state)
+    fields = compute(state, None)
     found = followups.due(
         followup,
         status=str(fields["status"]),
@@ -175,7 +175,8 @@ def with_followup(
     manual_at = state.updated_at if state is not None and state.status else None
     if found is not None and found.at <= now:
         if followups.lifts(found, manual_at, now):
-            fields = compute(State("open", None, state.assigned_to if state else None, found.at))
+            closed = found.at if fields["status"] == "closed" else None  # a new resolution clock
+            fields = compute(State("open", None, state.assigned_to if state else None, found.at), closed)
             breached = fields["sla_level"] == sla.LEVEL_BREACHED
             fields["sort_key"] = sla.sort_key(
                 order, found.at, parse_time(fields["waiting_since"]), breached=breached

@@ -875,7 +875,7 @@ def _complete(
     last_customer_at = parse_time(row["last_customer_at"])
     last_agent_at = parse_time(row["last_agent_at"])
 
-    def compute(manual: State | None) -> dict[str, Any]:
+    def compute(manual: State | None, lifted_close_at: datetime | None) -> dict[str, Any]:
         return status_fields(
             derived=row["derived_status"],
             state=manual,
@@ -890,6 +890,7 @@ def _complete(
             customer_email=row["customer_email"],
             first_message_at=parse_time(row["first_message_at"]),
             now=moment,
+            lifted_close_at=lifted_close_at,
         )
 
     row.update(

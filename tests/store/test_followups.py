@@ -141,6 +141,19 @@ def test_a_follow_up_on_a_closed_conversation_brings_it_back(db: Database) -> No
     assert (row.id, row.reasons[0]) == (ident, "follow-up due: did the fix hold?")
 
 
+def test_a_closed_conversation_back_for_a_follow_up_is_not_an_overdue_resolution(db: Database) -> None:
+    """Resolved within its target, closed, checked in on a week later: a new resolution clock."""
+    config = parse_config(CONFIG.format(days=0) + '[sla]\nresolution = "1d"\n')
+    ident = answered_conversation(db)
+    cv.set_status(db, ident, "closed", agent="alice", now=at(27))
+    fu.set_followup(db, ident, NOW + timedelta(days=7), "did the fix hold?", agent="alice", now=NOW)
+    later = NOW + timedelta(days=7, hours=1)
+    cv.refresh_conversations(db, config, config.account()[1], now=later)
+    [row] = cv.list_queue(db, now=later)
+    assert row.reasons == ["follow-up due: did the fix hold?"]
+    assert row.sla_level == 0  # due an hour ago, 24 h to resolve from then
+
+
 def test_clearing_and_past_times(db: Database) -> None:
     ident = answered_conversation(db)
     with pytest.raises(UserError, match="not in the future"):
