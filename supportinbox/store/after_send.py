@@ -56,6 +56,7 @@ def apply(
         change_tags(db, conversation_id, TagChange(tuple(str(row[1]).split())), agent=agent, now=moment)
     if row[0]:
         sent = moment.astimezone()
-        note = f"promised in your reply '{row[2] or 'reply'}' of {sent:%a} {sent.day} {sent:%b}"
+        # Named, not "your": the reason travels to every teammate with the follow-up.
+        note = f"promised in {agent}'s reply '{row[2] or 'reply'}' of {sent:%a} {sent.day} {sent:%b}"
         due = moment + timedelta(seconds=int(row[0]))
         set_followup(db, conversation_id, due, note, agent=agent, now=moment)

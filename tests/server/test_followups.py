@@ -212,7 +212,7 @@ def test_a_templates_follow_up_is_set_once_its_reply_is_sent_and_reaches_the_tea
     assert len(smtp_server.received) == 1
     (row,) = list_active(alice.db)
     assert row.conversation_id == cid and row.reason.startswith(
-        "follow-up due: promised in your reply 'acknowledge-investigating' of "
+        "follow-up due: promised in alice's reply 'acknowledge-investigating' of "
     )
     due = datetime.fromisoformat(row.due_at)
     assert timedelta(hours=23) < due - datetime.now(UTC) <= timedelta(days=1)
@@ -220,7 +220,9 @@ def test_a_templates_follow_up_is_set_once_its_reply_is_sent_and_reaches_the_tea
     alice.sync()  # set once: a second sync changes nothing
     assert len(_followups_on_server(dovecot)) == 1
     bob.sync()
+    # Bob reads who promised it: "your reply" would be a reply he never wrote.
     assert [r.reason for r in list_active(bob.db)] == [row.reason]
+    assert "your" not in row.reason
 
 
 def test_a_new_teammate_and_a_rebuilt_cache_have_the_follow_ups_after_one_sync(
