@@ -259,7 +259,7 @@ class TeamSyncHook:
             handed_by = None
             if remote.state.assigned_to == me != base.assigned_to and remote.last_writer is None:
                 handed_by = handed_over_by(db.conn, cid, me)  # the note came with the claim
-            decision = merge(local, base, remote, me, handed_by)
+            decision = merge(local, base, remote, me, handed_by, local_updated_at(db.conn, cid))
             for notice in decision.notices:
                 self._event(db, cid, notice.kind, notice.agent, notice.text)
             final, writer, written_at = decision.state, remote.last_writer or me, remote.written_at

@@ -5,8 +5,9 @@ when the two last agreed (``team_sync``), ``server`` what the server holds now. 
 are merged separately:
 
 - status and snooze: a side that did not change since ``base`` takes the other's; when
-  both changed, the local change is written last, so it becomes the last writer by MODSEQ
-  on the server and wins everywhere;
+  both changed, the newer change wins: the local one is written last, so it becomes the last
+  writer by MODSEQ on the server and wins everywhere, unless the server's was set later (two
+  teammates working offline: the one who syncs last made the older change, which yields);
 - the claim: when both changed, the server's (earlier) claim wins and the local one is
   dropped: the first claim wins, a later one is told.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from supportinbox.domain.when import local_time
+from supportinbox.domain.when import local_time, parse_time
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change
 
@@ -47,12 +48,18 @@ def describe(state: TeamState) -> str:
 
 
 def merge(
-    local: TeamState, base: TeamState, server: Resolution, me: str, handed_by: str | None = None
+    local: TeamState,
+    base: TeamState,
+    server: Resolution,
+    me: str,
+    handed_by: str | None = None,
+    local_at: str | None = None,
 ) -> MergeDecision:
     """Decide what the conversation's state is and what to push.
 
     ``handed_by``: who handed the conversation to ``me``, as their hand-over note says (keywords
-    do not say who wrote them), named when the server does not.
+    do not say who wrote them), named when the server does not. ``local_at``: when the local
+    state was set, against the server's ``written_at`` when both sides changed the status.
     """
     local, base, remote = local.normalized(), base.normalized(), server.state.normalized()
     who = server.last_writer or "a teammate"
@@ -71,6 +78,16 @@ def merge(
     elif not remote_status_changed or status_of(local) == status_of(remote):
         status = status_of(local)
         push_status = status_of(local) != status_of(remote)
+    elif _later(server.written_at, local_at) and server.last_writer != me:
+        status = status_of(remote)
+        notices.append(
+            Notice(
+                "conflict",
+                who,
+                f"{who} set it {describe(remote)} after you set it {describe(local)}: "
+                "their newer change stands",
+            )
+        )
     else:
         status = status_of(local)
         push_status = True
@@ -132,6 +149,12 @@ def merge(
             expect_holder=(remote.assigned_to, state.assigned_to) if push_claim else None,
         )
     return MergeDecision(state, push, notices)
+
+
+def _later(theirs: str | None, ours: str | None) -> bool:
+    """Whether the server's status was set after the local one (both times known)."""
+    their_time, our_time = parse_time(theirs), parse_time(ours)
+    return their_time is not None and our_time is not None and their_time > our_time
 
 
 def kept_over(server: TeamState, read: TeamState, local: TeamState) -> TeamState:

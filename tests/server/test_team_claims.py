@@ -427,3 +427,22 @@ def test_team_status_says_when_in_the_local_clock(
         time.tzset()
     tehran = datetime.fromisoformat(event["at"]).astimezone(ZoneInfo("Asia/Tehran"))
     assert f"{tehran:%Y-%m-%d %H:%M}  teammate   {cid}" in shown, shown
+
+
+def test_the_newer_of_two_offline_status_changes_wins_whoever_syncs_last(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    # Both offline: alice set it pending, a minute later bob closed it. Bob's client comes back
+    # first and shares his close; alice's, syncing after, must not put her older change over it.
+    alice, bob, _carol, cid = _team(tmp_path, dovecot)
+    now = datetime.now(UTC)
+    set_status(alice.db, cid, "pending", agent="alice", now=now - timedelta(minutes=2))
+    set_status(bob.db, cid, "closed", agent="bob", now=now - timedelta(minutes=1))
+    assert bob.sync().events == []
+    hook = alice.sync()
+    assert [(e.kind, e.agent) for e in hook.events] == [("conflict", "bob")]
+    assert "bob set it closed after you set it pending: their newer change stands" in hook.events[0].text
+    assert "$si-status-closed" in _server_flags(dovecot)
+    for mate in (alice, bob):
+        mate.sync()
+        assert mate.queue_row(cid)[1] == "closed", mate.agent
