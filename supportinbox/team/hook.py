@@ -34,6 +34,7 @@ from supportinbox.team.merge import kept_over, merge
 from supportinbox.team.server import (
     FOLDER,
     MODE_RECHECK_SECONDS,
+    Change,
     KeywordServer,
     TeamConflict,
     TeamServer,
@@ -277,8 +278,11 @@ class TeamSyncHook:
                 elif server.mode != FOLDER and (remote.divergent or len(remote.claimants) > 1):
                     final = server.settle(ref, me).state
             except TeamConflict as exc:
-                self._event(db, cid, "conflict", exc.holder or "", exc.message)
-                final = server.read(conversation_ref(db.conn, cid)).state
+                try:
+                    final, writer, written_at = self._claim_lost(db, server, cid, decision.push, exc)
+                except (UserError, IMAPClientError) as again:
+                    self.problems.append(f"team state of {cid} not sent: {one_line(str(again), limit=200)}")
+                    continue
             except (UserError, IMAPClientError) as exc:
                 # Left as it is locally: pushed again at the next sync.
                 self.problems.append(f"team state of {cid} not sent: {one_line(str(exc), limit=200)}")
@@ -303,6 +307,32 @@ class TeamSyncHook:
                 set_base(tx, cid, final)
             db.set_meta(marks.WAITING, " ".join(waiting))
         return changed, kept_here
+
+    def _claim_lost(
+        self, db: Database, server: TeamServer, cid: str, pushed: Change | None, exc: TeamConflict
+    ) -> tuple[TeamState, str, str | None]:
+        """A teammate's claim reached the server between this sync's read and its write: theirs
+        stands, the user is told what of theirs was dropped, and a status changed here beside
+        the claim (no one contested it) is still written. The state, its writer and time."""
+        me = self.account.agent
+        text = exc.message
+        if pushed is not None and pushed.sets_claim and exc.holder:
+            wanted = f"your claim for {pushed.assigned_to}" if pushed.assigned_to else "your release"
+            text = f"{exc.holder} took it first; {wanted} was dropped"
+        self._event(db, cid, "conflict", exc.holder or "", text)
+        ref = conversation_ref(db.conn, cid)
+        after = server.read(ref)
+        if pushed is None or not pushed.sets_status:
+            return after.state, after.last_writer or exc.holder or me, after.written_at
+        status_only = replace(
+            pushed,
+            assigned_to=after.state.assigned_to,
+            sets_claim=False,
+            expect_holder=None,
+            written_at=local_updated_at(db.conn, cid),
+        )
+        result = server.write(ref, status_only, me)
+        return result.after.state, me, result.after.written_at
 
     def summary_lines(self) -> list[str]:
         """One line per teammate change, conflict or problem of the last sync (for its summary)."""

@@ -446,3 +446,39 @@ def test_the_newer_of_two_offline_status_changes_wins_whoever_syncs_last(
     for mate in (alice, bob):
         mate.sync()
         assert mate.queue_row(cid)[1] == "closed", mate.agent
+
+
+def test_an_offline_claim_beaten_during_the_sync_keeps_its_status_and_says_so(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bob, offline, claimed the conversation and set it pending; as his client came back,
+    carol claimed it between his sync's read and its write. Her claim stands; his pending,
+    which no one contested, must not be lost with his claim, and he is told in words."""
+    alice, bob, carol, cid = _team(tmp_path, dovecot)
+    offline = bob.account.model_copy(update={"imap_port": 1})
+    assert not team_actions.claim(bob.ctx(offline), cid).online
+    set_status(bob.db, cid, "pending", agent="bob")
+    opened = hook_module.open_team_server
+
+    def carol_claims_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        server = opened(*args, **kwargs)
+        write = server.write
+
+        def write_after_carol(*w_args: Any, **w_kwargs: Any) -> Any:
+            if not carol.queue_row(cid)[0]:
+                assert team_actions.claim(carol.ctx(), cid).online
+            return write(*w_args, **w_kwargs)
+
+        monkeypatch.setattr(server, "write", write_after_carol)
+        return server
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hook_module, "open_team_server", carol_claims_meanwhile)
+        hook = bob.sync()
+    assert [(e.kind, e.agent, e.text.split("): ", 1)[1]) for e in hook.events] == [
+        ("conflict", "carol", "carol took it first; your claim for bob was dropped")
+    ]
+    assert bob.queue_row(cid) == ("carol", "pending")
+    for mate in (alice, carol):
+        mate.sync()
+        assert mate.queue_row(cid) == ("carol", "pending"), mate.agent
