@@ -24,6 +24,7 @@ from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_time
 from supportinbox.errors import UserError
+from supportinbox.store.facts import agent_of
 from supportinbox.store.handovers import handed_over_by, recount
 from supportinbox.store.rebuild import TEAM_QUIET_META
 from supportinbox.store.threadlinks import carry_merged, merged_into
@@ -77,11 +78,14 @@ class TeamSyncHook:
         self.problems: list[str] = []
         self.mode: str | None = None
         self._held: set[str] = set()  # what this agent held when the sync began
+        self._messages_before: int | None = None  # the newest cached message when it began
 
     def before(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         """Note what this agent holds (local changes are pushed after the sync, against fresh
         server flags)."""
         self._held = held_by(db.conn, self.account.agent)
+        newest = db.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0]
+        self._messages_before = int(newest) if newest is not None else None
 
     def for_me(self, db: Database) -> list[TeamEvent]:
         """This sync's events the agent must hear at once, not only find in the log: those on
@@ -120,6 +124,7 @@ class TeamSyncHook:
                 refresh_if_stale(db, self.config, self.account)
         except IMAPClientError as exc:
             self.problems.append(f"merges not exchanged: {one_line(str(exc), limit=200)}")
+        self._teammates_replies(db)
         try:
             self._exchange_notes(imap, db)
         except IMAPClientError as exc:
@@ -182,6 +187,25 @@ class TeamSyncHook:
         if server.migrate_legacy():
             with db.transaction():
                 db.set_meta(marks.LEGACY_CHECKED, db.get_meta(marks.TRIAGE_INPUT_VERSION) or "0")
+
+    def _teammates_replies(self, db: Database) -> None:
+        """Say which teammate answered a customer since the last sync (their reply, come in
+        through Sent, names them): the one news that matters most to someone writing to the
+        same customer. A first sync takes the mailbox in: nothing in it is news."""
+        if self._messages_before is None:
+            return
+        query = (
+            "SELECT m.conversation_id, m.raw_headers FROM messages m JOIN folders f ON f.id = m.folder_id "
+            "WHERE f.role = 'sent' AND m.id > ? ORDER BY m.id"
+        )
+        rows = db.conn.execute(query, (self._messages_before,)).fetchall()
+        if any(row[0] is None for row in rows):
+            refresh_if_stale(db, self.config, self.account)  # thread them first
+            rows = db.conn.execute(query, (self._messages_before,)).fetchall()
+        for cid, headers in rows:
+            agent = agent_of(headers or "")
+            if cid and agent and agent != self.account.agent:
+                self._event(db, str(cid), "reply", agent, f"{agent} replied to the customer")
 
     def _exchange_notes(self, imap: IMAPClient, db: Database) -> None:
         uploaded = notes.upload_pending(imap, db, self.account)

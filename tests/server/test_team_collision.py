@@ -156,3 +156,19 @@ def test_a_reply_whose_conversation_is_gone_is_held_not_sent_unchecked(
     assert smtp_server.received == [] and _in_sent(dovecot) == 0
     row = store.get(bob.db.conn, outbox_id)
     assert row is not None and row.status == "held" and row.held_by == "mail gone"
+
+
+def test_a_teammates_reply_is_news_in_words_at_the_next_sync(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """Bob writes to the customer while alice answers them: his sync says she replied (what
+    the app tells someone writing to that customer), not only the status her reply set."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    bob.draft_reply(cid)  # bob starts writing...
+    assert [o.status for o in alice.send(alice.draft_reply(cid)).outcomes] == ["sent"]
+    hook = bob.sync()
+    replies = [(e.conversation_id, e.agent, e.text) for e in hook.events if e.kind == "reply"]
+    assert replies == [(cid, "alice", f"{cid} (Lina Haddad: Site is down): alice replied to the customer")]
+    alice_hook = alice.sync()  # her own reply is no news to her
+    assert [e for e in alice_hook.events if e.kind == "reply"] == []
+    assert [e for e in bob.sync().events if e.kind == "reply"] == []  # said once

@@ -18,6 +18,7 @@ from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
+from tests.harness.smtp import SmtpServer
 from tests.harness.team import Teammate, app_account_and_bob
 from tests.tui.support import SIZE, pilot_test, select_subject, wait_until
 
@@ -169,3 +170,28 @@ async def test_a_contact_form_conversation_is_named_by_its_customer(
         await wait_until(pilot, lambda: bool(_team_toasts(app)))
         (said,) = _team_toasts(app)
         assert f"{cid} (Lina Haddad: New message from the contact form): bob added a note: " in said, said
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_teammates_reply_to_the_customer_one_writes_to_is_said_while_writing(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
+    extra = "\n[ui]\nidle = false\n"
+    cid, bob = app_account_and_bob(supportinbox_home, tmp_path, dovecot, message, MID, extra, smtp_server)
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        await select_subject(pilot, "Export fails")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "reply-editor")
+
+        assert [o.status for o in bob.send(bob.draft_reply(cid)).outcomes] == ["sent"]  # bob answers Jonas
+        app.action_sync()
+        await wait_until(pilot, lambda: any(n.title == "While you write" for n in app._notifications))
+        (said,) = [str(n.message) for n in app._notifications if n.title == "While you write"]
+        assert said.splitlines()[0] == f"{cid} (Jonas: Export fails): bob replied to the customer"
+        assert app.screen.id == "reply-editor"
