@@ -111,7 +111,8 @@ async def test_a_claim_a_teammate_made_first_is_not_left_to_undo(
         modal = app.screen
         assert isinstance(modal, ErrorModal)
         said = str(modal.query_one(".dialog-body", Static).render())
-        assert said == f"Your change was not taken: bob holds {cid}: ask them first"
+        # Named as the app shows it (it never shows conversation ids): subject and customer.
+        assert said == "Your change was not taken: bob holds “Refund twice” (Chen); ask them first."
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
         await pilot.press("u")

@@ -23,6 +23,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.tags import TagChange
 from supportinbox.domain.when import parse_time
+from supportinbox.errors import UserError
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.followup import FollowUpChoice, FollowUpModal
@@ -89,6 +90,7 @@ class ConversationActions(AppScreen):
     ]
 
     _undo: Callable[[], Change] | None = None
+    _shares: dict[Worker[str], str] | None = None
     # The conversation the user's own last change was about: it leaving the view is no news.
     own_change: str | None = None
 
@@ -342,6 +344,24 @@ class ConversationActions(AppScreen):
     def _share(self, conversation_id: str) -> str:
         return self.inbox_app.service.share(conversation_id)
 
+    def _sharing(self) -> dict[Worker[str], str]:
+        """The conversation each share under way is about (for what a refusal says)."""
+        if self._shares is None:
+            self._shares = {}
+        return self._shares
+
+    def _named(self, conversation_id: str | None) -> str:
+        """“Subject” (customer) of a cached conversation; empty when it is not there."""
+        if conversation_id is None:
+            return ""
+        try:
+            summary = self.inbox_app.service.conversation(conversation_id).summary
+        except UserError:
+            return ""
+        subject = one_line(summary.subject, limit=60) or "(no subject)"
+        customer = one_line(summary.customer_name or summary.customer_email, limit=40)
+        return f"“{subject}” ({customer})" if customer else f"“{subject}”"
+
     @on(Worker.StateChanged)
     def _change_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -356,6 +376,10 @@ class ConversationActions(AppScreen):
                 # once): the change just toasted did not stand, so it has nothing to undo.
                 self._undo = None
                 message = f"Your change was not taken: {error.message}"
+                named = self._named(self._sharing().pop(worker, None))
+                if named and error.holder:
+                    # The app shows no conversation ids: the conversation by its customer and subject.
+                    message = f"Your change was not taken: {error.holder} holds {named}; ask them first."
                 self.inbox_app.show_error(TeamConflict(message, error.holder))
             else:
                 self.inbox_app.worker_failed(worker)
@@ -373,6 +397,6 @@ class ConversationActions(AppScreen):
             if change.flags_changed:
                 self.inbox_app.schedule_push()
             if change.share:
-                self._share(change.share)
+                self._sharing()[self._share(change.share)] = change.share
         elif event.state == WorkerState.SUCCESS and worker.group == "share" and worker.result:
             self.app.notify(str(worker.result), severity="warning")
