@@ -28,6 +28,7 @@ class Received:
     author: str
     due_at: str | None
     note: str
+    replaced: str = ""  # who set the follow-up in force here that this one replaced or cleared
 
 
 def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> int:
@@ -89,7 +90,8 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
                 continue
             changed.append(str(cid))
             if author != me:
-                received.append(Received(str(cid), str(author), due_at, str(note)))
+                replaced = str(local[4] or "") if local is not None and local[2] else ""
+                received.append(Received(str(cid), str(author), due_at, str(note), replaced))
     return changed, received
 
 

@@ -79,6 +79,7 @@ class TeamSyncHook:
         self.mode: str | None = None
         self._held: set[str] = set()  # what this agent held when the sync began
         self._messages_before: int | None = None  # the newest cached message when it began
+        self._yours: list[TeamEvent] = []  # events about this agent's own follow-ups
 
     def before(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         """Note what this agent holds (local changes are pushed after the sync, against fresh
@@ -92,11 +93,13 @@ class TeamSyncHook:
         conversations they held or hold now (a note, a reply sent anyway, a hand-over to them,
         a claim taken away) and every conflict."""
         mine = self._held | held_by(db.conn, self.account.agent)
-        return [e for e in self.events if e.kind == "conflict" or e.conversation_id in mine]
+        yours = {id(e) for e in self._yours}
+        return [e for e in self.events if e.kind == "conflict" or e.conversation_id in mine or id(e) in yours]
 
     def after(self, imap: IMAPClient, db: Database, folders: FolderRoles) -> None:
         """Exchange notes and merge the shared state of every conversation."""
         self.events = []
+        self._yours = []
         self.problems = []
         quiet = db.get_meta(TEAM_QUIET_META) == "1"
         try:
@@ -223,10 +226,16 @@ class TeamSyncHook:
     def _exchange_followups(self, imap: IMAPClient, db: Database) -> None:
         changed, received = followups.exchange(imap, db, self.account)
         for item in received:
-            text = f"{item.author} cleared the follow-up"
+            # A promise of this agent's a teammate cleared or moved is theirs to hear at once.
+            whose = "your" if item.replaced == self.account.agent else "the"
+            text = f"{item.author} cleared {whose} follow-up"
             if item.due_at is not None:
                 text = f"{item.author} set a follow-up for {local_time(item.due_at)}"
-            self._event(db, item.conversation_id, "followup", item.author, text)
+                if whose == "your":
+                    text = f"{item.author} moved your follow-up to {local_time(item.due_at)}"
+            event = self._event(db, item.conversation_id, "followup", item.author, text)
+            if whose == "your":
+                self._yours.append(event)
         if changed:
             _reapply(db, changed)
 
@@ -367,7 +376,7 @@ class TeamSyncHook:
             )
         return lines + [f"team: {one_line(p, limit=200)}" for p in self.problems]
 
-    def _event(self, db: Database, cid: str | None, kind: str, agent: str, text: str) -> None:
+    def _event(self, db: Database, cid: str | None, kind: str, agent: str, text: str) -> TeamEvent:
         named = ""
         if cid:
             query = "SELECT subject, customer_name, customer_email FROM conversations WHERE id = ?"
@@ -387,6 +396,7 @@ class TeamSyncHook:
         self.events.append(event)
         if kind == "conflict":
             log.warning("team conflict on %s: %s", cid or "-", text)
+        return event
 
     def _record_events(self, db: Database) -> None:
         if self.events:

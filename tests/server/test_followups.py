@@ -155,7 +155,7 @@ def test_a_follow_up_set_offline_is_shared_once_and_a_clear_travels_too(
     assert list_active(bob.db) == []
     hook = alice.sync()
     assert [e.text for e in hook.events if e.kind == "followup"] == [
-        f"{cid} (Lina Haddad: Invoice missing): bob cleared the follow-up"
+        f"{cid} (Lina Haddad: Invoice missing): bob cleared your follow-up"  # alice set it
     ]
     assert list_active(alice.db) == []
 
@@ -245,3 +245,25 @@ def test_a_new_teammate_and_a_rebuilt_cache_have_the_follow_ups_after_one_sync(
     assert rebuilt.code == 0, rebuilt.err
     assert alice.cli(capsys, "sync").code == 0  # one sync after the rebuild
     assert followups(alice) == [cid]
+
+
+def test_whoever_set_a_follow_up_hears_at_once_when_a_teammate_clears_it(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """Alice promised the customer a follow-up; bob cleared it. Alice does not hold the
+    conversation, yet it was her promise: her sync tells her now, not only the team log."""
+    _pending_conversation(dovecot)
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    assert set_followup(alice.ctx(), cid, datetime.now(UTC) + timedelta(days=2)).online
+    bob.sync()
+    assert set_followup(bob.ctx(), cid, None).online
+    hook = alice.sync()
+    assert [(e.agent, e.text.split("): ", 1)[1]) for e in hook.for_me(alice.db)] == [
+        ("bob", "bob cleared your follow-up")
+    ]
+    # A follow-up bob set and later cleared himself is his own business.
+    assert set_followup(bob.ctx(), cid, datetime.now(UTC) + timedelta(days=1)).online
+    alice.sync()
+    assert set_followup(bob.ctx(), cid, None).online
+    assert [e for e in alice.sync().for_me(alice.db)] == []
