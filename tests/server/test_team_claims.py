@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +61,27 @@ def test_claim_is_seen_by_every_teammate_after_sync(tmp_path: Path, dovecot: Dov
     assert list_queue(bob.db, unassigned=True) == []
 
 
+def _pressed_while_asked(
+    patched: pytest.MonkeyPatch, module: ModuleType, method: str, press: Callable[[], object]
+) -> None:
+    """A key pressed in the app while the server is asked: ``press`` runs as the team
+    server that ``module`` opens is called on ``method`` (the cache is not locked then)."""
+    opened = module.open_team_server
+
+    def opening(*args: Any, **kwargs: Any) -> Any:
+        server = opened(*args, **kwargs)
+        asked = getattr(server, method)
+
+        def pressed_first(*a_args: Any, **a_kwargs: Any) -> Any:
+            press()
+            return asked(*a_args, **a_kwargs)
+
+        patched.setattr(server, method, pressed_first)
+        return server
+
+    patched.setattr(module, "open_team_server", opening)
+
+
 def test_a_status_set_while_the_claim_is_on_its_way_is_kept_and_shared(
     tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,22 +89,11 @@ def test_a_status_set_while_the_claim_is_on_its_way_is_kept_and_shared(
     then shared): the server's answer to the claim, made from the state before Pending,
     must not put the conversation back to open, and the next share must carry Pending."""
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
-    opened = team_actions.open_team_server
-
-    def pending_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        server = opened(*args, **kwargs)
-        write = server.write
-
-        def write_after_the_key(*w_args: Any, **w_kwargs: Any) -> Any:
-            set_status(alice.db, cid, "pending", agent="alice")
-            return write(*w_args, **w_kwargs)
-
-        monkeypatch.setattr(server, "write", write_after_the_key)
-        return server
-
     team_actions.claim(alice.ctx(), cid, share=False)
     with monkeypatch.context() as patched:
-        patched.setattr(team_actions, "open_team_server", pending_pressed_meanwhile)
+        _pressed_while_asked(
+            patched, team_actions, "write", lambda: set_status(alice.db, cid, "pending", agent="alice")
+        )
         assert team_actions.push_state(alice.ctx(), cid).online
     assert "holder:alice" in _server_flags(dovecot)
     assert alice.queue_row(cid) == ("alice", "pending")
@@ -99,21 +111,10 @@ def test_a_status_set_while_a_sync_merges_the_team_state_is_kept_and_shared(
     conversation's earlier change (Pending) must not be put back to pending by the sync."""
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     set_status(alice.db, cid, "pending", agent="alice")  # in the cache; the sync shares it
-    opened = hook_module.open_team_server
-
-    def close_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        server = opened(*args, **kwargs)
-        write = server.write
-
-        def write_after_the_key(*w_args: Any, **w_kwargs: Any) -> Any:
-            set_status(alice.db, cid, "closed", agent="alice")
-            return write(*w_args, **w_kwargs)
-
-        monkeypatch.setattr(server, "write", write_after_the_key)
-        return server
-
     with monkeypatch.context() as patched:
-        patched.setattr(hook_module, "open_team_server", close_pressed_meanwhile)
+        _pressed_while_asked(
+            patched, hook_module, "write", lambda: set_status(alice.db, cid, "closed", agent="alice")
+        )
         alice.sync()
     assert alice.queue_row(cid) == (None, "closed")
     alice.sync()
@@ -131,21 +132,10 @@ def test_a_status_set_while_a_sync_reads_the_team_state_goes_with_the_next_sync(
     alice, bob, _carol, cid = _team(tmp_path, dovecot)
     other = alice.conversation_of("<other@customer.test>")
     team_actions.claim(bob.ctx(), cid)  # something for alice's next sync to take in
-    opened = hook_module.open_team_server
-
-    def pending_pressed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        server = opened(*args, **kwargs)
-        resolve_all = server.resolve_all
-
-        def read_after_the_key(*r_args: Any, **r_kwargs: Any) -> Any:
-            set_status(alice.db, other, "pending", agent="alice")
-            return resolve_all(*r_args, **r_kwargs)
-
-        monkeypatch.setattr(server, "resolve_all", read_after_the_key)
-        return server
-
     with monkeypatch.context() as patched:
-        patched.setattr(hook_module, "open_team_server", pending_pressed_meanwhile)
+        _pressed_while_asked(
+            patched, hook_module, "resolve_all", lambda: set_status(alice.db, other, "pending", agent="alice")
+        )
         alice.sync()
     assert alice.queue_row(cid) == ("bob", "open") and alice.queue_row(other) == (None, "pending")
     alice.sync()
