@@ -41,6 +41,19 @@ async def _open_editor(pilot: object) -> ReplyEditorScreen:
     return editor
 
 
+async def _send_to_countdown(pilot: object) -> UndoModal:
+    """Open the editor on the first conversation and send: the undo window's countdown."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    await _open_editor(pilot)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    countdown = pilot.app.screen
+    assert isinstance(countdown, UndoModal)
+    return countdown
+
+
 @pilot_test
 async def test_escape_leaves_an_untouched_reply_from_the_text_area() -> None:
     app = demo_app()
@@ -72,10 +85,7 @@ async def test_escape_on_an_edited_reply_asks_before_discarding() -> None:
 async def test_ctrl_s_sends_from_the_text_area() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _open_editor(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, UndoModal)
+        await _send_to_countdown(pilot)
 
 
 class _KeptOutbox(DemoSender):
@@ -99,12 +109,9 @@ async def test_quitting_during_the_undo_window_says_the_reply_stays_in_the_outbo
     assert isinstance(sender, DemoSender)
     app.service.sender = _KeptOutbox(sender.home)
     async with app.run_test(size=SIZE) as pilot:
-        await _open_editor(pilot)
-        waiting = app.service.outbox_count()  # the demo's own scheduled reply
-        await pilot.press("ctrl+s")
         await settle(pilot)
-        countdown = app.screen
-        assert isinstance(countdown, UndoModal)
+        waiting = app.service.outbox_count()  # the demo's own scheduled reply
+        countdown = await _send_to_countdown(pilot)
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal) and not app._exit
@@ -127,11 +134,7 @@ async def test_the_demos_countdown_says_saving_not_sending() -> None:
     """The demo sends nothing, yet its countdown read "Sending to ... Sending in 9 s"."""
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _open_editor(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        countdown = app.screen
-        assert isinstance(countdown, UndoModal)
+        countdown = await _send_to_countdown(pilot)
         said = " ".join(str(w.render()) for w in countdown.query("Label, Static"))
         assert "Saving the reply to" in said and "Saving in" in said and "Enter to save now" in said
         assert "Sending" not in said and "send now" not in said, said
@@ -142,11 +145,7 @@ async def test_quitting_the_demo_during_the_undo_window_says_the_reply_is_lost()
     """The demo is built afresh each time: "the next sync sends it" was untrue there."""
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await _open_editor(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        countdown = app.screen
-        assert isinstance(countdown, UndoModal)
+        countdown = await _send_to_countdown(pilot)
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal) and not app._exit
