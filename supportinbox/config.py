@@ -635,8 +635,13 @@ class Config(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return wanted, self.accounts[wanted]
 
 
-def _find_line(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _find_line(text: str, keys: list[str]) -> int | None:
+    """The line setting ``keys[-1]``, looked for below its table's header where there is one."""
+    key = keys[-1]
+    lines = text.splitlines()
+    header = "[" + ".".join(toml_key(part) for part in keys[:-1]) + "]"
+    start = next((n for n, line in enumerate(lines) if line.replace(" ", "") == header), 0)
+    for number, line in enumerate(lines[start:], start=start + 1):
         stripped = line.strip()
         if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
             return number
@@ -695,11 +700,14 @@ def toml_key(name: str) -> str:
 
 def _table_model(model: type[_Model], keys: list[str]) -> type[_Model] | None:
     """The model of the table that ``keys`` (below ``model``) lead to, when there is one."""
-    for key in keys:
+    names = iter(keys)
+    for key in names:
         hint: Any = get_type_hints(model, include_extras=True).get(key)
         for _ in range(4):  # Annotated[X | None, ...], dict[str, X]: down to the table's model
             if isinstance(hint, type) and issubclass(hint, _Model):
                 break
+            if get_origin(hint) is dict:
+                next(names, None)  # the key after a table of tables names one of them
             args = [arg for arg in get_args(hint) if arg is not type(None) and not isinstance(arg, Meta)]
             hint = args[-1] if args else None
         else:
@@ -753,6 +761,44 @@ def _unquote_hint(model: type[_Model], keys: list[str], given: Any, expected: st
     return ": write it without quotes"
 
 
+def _path_keys(path: str, model: type[_Model], table: Any, error: str) -> list[str]:
+    """The keys of msgspec's error ``path`` below ``table``, like ``.agents[...].signature``.
+
+    msgspec writes an entry of a table of tables (``[accounts.X.agents.NAME]``) as ``[...]``:
+    its name is found by checking each entry alone for the same ``error``.
+    """
+    keys: list[str] = []
+    for field_name, entry in re.findall(r"\.([^.\[]+)|(\[[^\]]*\])", path):
+        if field_name:
+            keys.append(field_name)
+        elif entry == "[...]" and (name := _failing_entry(model, table, keys, error)) is not None:
+            keys.append(name)
+    return keys
+
+
+def _failing_entry(model: type[_Model], table: Any, keys: list[str], error: str) -> str | None:
+    """The name of the entry of the table at ``keys`` (below ``table``) that fails with ``error``."""
+    entries = _given(table, keys)
+    if not isinstance(table, dict) or not isinstance(entries, dict):
+        return None
+    known = {info.encode_name for info in msgspec.structs.fields(model)}
+    checked = {key: item for key, item in table.items() if key in known}
+    for name, item in entries.items():
+        try:
+            model.model_validate(_replaced(checked, keys, {name: item}))
+        except ValueError as exc:
+            if str(exc) == error:
+                return str(name)
+    return None
+
+
+def _replaced(table: dict[str, Any], keys: list[str], value: Any) -> Any:
+    """A copy of ``table`` with the value at ``keys`` replaced by ``value``."""
+    if not keys:
+        return value
+    return {**table, keys[0]: _replaced(table[keys[0]], keys[1:], value)}
+
+
 def _describe(
     error: str, model: type[_Model], where: list[str], text: str, table: Any = None
 ) -> tuple[int, str]:
@@ -764,7 +810,7 @@ def _describe(
     keys = list(where)
     if at:
         message = message[: at.start()]
-        keys += [part for part in re.split(r"\.|\[[^\]]*\]", at["path"]) if part]
+        keys += _path_keys(at["path"], model, table, error)
     kind = _OTHER
     if found := _FIELD.match(message):
         keys.append(found["key"])
@@ -781,7 +827,7 @@ def _describe(
         if inner:
             message += _unquote_hint(model, inner, _given(table, inner), message)
     dotted = ".".join(keys) or "(top level)"
-    line = _find_line(text, keys[-1]) if keys else None
+    line = _find_line(text, keys) if keys else None
     place = f" (line {line})" if line else ""
     if kind == _UNKNOWN:
         return kind, f"unknown key '{dotted}'{place}: {_unknown_key_advice(model, keys[len(where) :])}"

@@ -207,3 +207,33 @@ def test_a_check_of_an_account_names_that_account_not_a_placeholder(name: str, s
     message = _error(text)
     assert f"add [accounts.{shown}.hours]," in message
     assert "NAME" not in message
+
+
+@pytest.mark.parametrize(
+    ("tables", "expected"),
+    [
+        (
+            'signature = "S"\n[accounts.support.agents.alice]\nsignature = "A"\n'
+            "[accounts.support.agents.bob]\nsignature = 5\n",
+            "'accounts.support.agents.bob.signature' (line 12): expected text or nothing, got a whole number",
+        ),
+        (
+            '[accounts.support.agents.bob]\nsignature = "B"\nsignature_file = "b.txt"\n',
+            "'accounts.support.agents.bob.signature' (line 9): give signature or signature_file, not both",
+        ),
+        (
+            "[accounts.support.agents.bob]\nsignatur = 5\n",
+            "unknown key 'accounts.support.agents.bob.signatur' (line 9): did you mean 'signature'?",
+        ),
+        (
+            '[sla.tags.billing]\nfirst_reply = "2h"\n[sla.tags.refund]\nfirst_reply = true\n',
+            "'sla.tags.refund.first_reply' (line 11):",
+        ),
+        (
+            '[ui.keys]\nreply = "r"\nclose = 3\n',
+            "'ui.keys.close' (line 10): expected text, got a whole number",
+        ),
+    ],
+)
+def test_a_problem_in_a_named_table_names_that_table(tables: str, expected: str) -> None:
+    assert _error(GOOD + tables).startswith(expected)
