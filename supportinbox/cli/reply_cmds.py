@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from datetime import UTC, datetime
 from email.message import Message
+from pathlib import Path
 
 import click
 
@@ -453,8 +455,14 @@ def templates_list() -> None:
 @templates_group.command("show")
 @click.argument("name")
 def templates_show(name: str) -> None:
-    """Print a template's source and settings."""
-    template = templates.load_template(name)
+    """Print a template's source and settings; a broken one's mistakes, each with its line."""
+    try:
+        template = templates.load_template(name)
+    except templates.TemplateError as exc:
+        if not exc.mistakes or exc.path is None:
+            raise
+        _show_mistakes(name, exc.path, exc.mistakes)
+        sys.exit(exc.exit_code)
     click.echo(f"# {template.path}")
     if template.description:
         click.echo(f"# description: {one_line(template.description)}")
@@ -465,6 +473,21 @@ def templates_show(name: str) -> None:
     if template.subject_prefix:
         click.echo(f"# subject prefix: {one_line(template.subject_prefix)}")
     click.echo(clean(template.source), nl=not template.source.endswith("\n"))
+
+
+def _show_mistakes(name: str, path: Path, mistakes: list[templates.Mistake]) -> None:
+    """Each mistake of a broken template, under it the line of the file it is on."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    count = f"{len(mistakes)} mistake{'' if len(mistakes) == 1 else 's'}"
+    block = [f"supportinbox: template {name!r} ({clean(str(path))}) has {count}:"]
+    for mistake in mistakes:
+        block.append(f"  {one_line(str(mistake))}")
+        if mistake.line and mistake.line <= len(lines):
+            block.append(f"  {mistake.line:>5} | {clean(lines[mistake.line - 1]).rstrip()}")
+    click.echo("\n".join(block), err=True)
 
 
 @templates_group.command("install")

@@ -50,12 +50,14 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 class TemplateError(UserError):
     """A template is missing, malformed, or uses a variable that does not exist.
 
-    ``mistakes``: everything found wrong in the file, each with its line (when known).
+    ``mistakes``: everything found wrong in the file, each with its line (when known);
+    ``path``: the file they are in.
     """
 
     title = "Template"
     exit_code = 2
     mistakes: list[Mistake] | None = None
+    path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def _mistakes_error(name: str, path: Path | None, mistakes: list[Mistake]) -> Te
         listed = "; ".join(str(m) for m in mistakes)
         error = TemplateError(f"template {name!r}{where} has {len(mistakes)} mistakes: {listed}")
     error.mistakes = mistakes
+    error.path = path
     return error
 
 

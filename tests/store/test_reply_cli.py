@@ -151,6 +151,23 @@ def test_templates_list_and_show(cached: tuple[Database, str], capsys: pytest.Ca
     assert missing.code == 8 and missing.err.startswith("supportinbox: no template named 'nope'")
 
 
+def test_show_a_broken_template_quotes_each_mistakes_line(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = paths.templates_dir() / "broken.txt"
+    path.write_text(
+        "---\ndescription: Refund\n---\nHi {{ customer.first_name }},\n\n"
+        "Your \x1b[31mrefund {{ amount | money }} is done.\n{{ signature }}\n"
+    )
+    shown = run_cli(capsys, "templates", "show", "broken")
+    assert shown.code == 2 and shown.out == ""
+    assert shown.err == (
+        f"supportinbox: template 'broken' ({path}) has 1 mistake:\n"
+        "  line 6: syntax error: No filter named 'money'.\n"
+        "      6 | Your refund {{ amount | money }} is done.\n"
+    )
+
+
 def test_broken_template_is_one_line(
     cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
