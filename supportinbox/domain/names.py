@@ -75,6 +75,32 @@ _COMPOUND_FIRST = frozenset(
 )
 _ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "an", "az", "ud", "ul"})
 
+# Given names of two words by convention, greeted whole when a family name follows ("María José
+# García", "García, María José"): alone, "Maria Jose" may be a name and a father's or family name.
+# Spanish and Portuguese: "María" or "José" and a second given name. Persian: "محمد", "امیر" or
+# "علی" and a name they make one name with ("محمد رضا احمدی" is Mohammadreza Ahmadi), told
+# from Arabic, where the second word is the father's name ("محمد علي حسن"), by the letters only
+# Persian spells with. Other languages keep the first word: "John Paul Smith" is John.
+_DOUBLE_GIVEN = {
+    "maria": frozenset(
+        {"jose", "jesus", "luisa", "isabel", "teresa", "elena", "carmen", "pilar", "dolores", "angeles"}
+        | {"fernanda", "eugenia", "victoria", "antonia", "cristina", "ines", "mercedes", "joao"}
+        | {"eduarda", "fatima", "guadalupe", "lourdes"}
+    ),
+    "jose": frozenset(
+        {"maria", "luis", "antonio", "manuel", "carlos", "miguel", "angel", "ignacio", "javier"}
+        | {"francisco", "ramon", "alberto", "eduardo", "enrique", "vicente", "juan"}
+    ),
+}
+_PERSIAN_DOUBLE_GIVEN = {
+    "محمد": frozenset(
+        {"رضا", "علی", "حسین", "حسن", "مهدی", "جواد", "امین", "صادق", "تقی", "باقر", "کاظم", "هادی"}
+    ),
+    "امیر": frozenset({"حسین", "علی", "محمد", "رضا", "مهدی"}),
+    "علی": frozenset({"رضا", "اکبر", "اصغر"}),
+}
+_PERSIAN_LETTERS = frozenset("پچژگکی")
+
 # Display names that name a role or a system rather than a person.
 _NOT_A_PERSON = frozenset(
     {
@@ -184,6 +210,24 @@ def _names_a_company(display_name: str) -> bool:
     )
 
 
+def _fold(word: str) -> str:
+    """``word`` without accents or harakat, in lower case, for comparing names."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _second_given(words: list[str], family_follows: bool) -> str | None:
+    """The second word of a two-word given name starting ``words`` (see _DOUBLE_GIVEN)."""
+    if not family_follows or len(words) < 2:
+        return None
+    first, second = _fold(words[0]), words[1].rstrip(".,;:")
+    if not _is_name_word(second):
+        return None
+    if any(c in _PERSIAN_LETTERS for word in words for c in word):
+        return second if _fold(second) in _PERSIAN_DOUBLE_GIVEN.get(first, ()) else None
+    return second if _fold(second) in _DOUBLE_GIVEN.get(first, ()) else None
+
+
 def first_name(display_name: str | None, email: str | None = None, fallback: str = "there") -> str:
     """The first name in ``display_name``, else ``fallback``.
 
@@ -199,9 +243,11 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
         return fallback
     if _names_a_company(name):
         return fallback
-    if name.count(",") == 1:
+    directory = name.count(",") == 1
+    if directory:
         # "Haddad, Lina" — the directory style puts the family name first.
         family, _, given = name.partition(",")
+        directory = bool(given.strip())
         name = given.strip() or family.strip()
     words = [w.strip(_QUOTES + "()[]") for w in name.split()]
     words = [w for w in words if w]
@@ -222,4 +268,6 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
         parts = [word, *(w.rstrip(".,;:") for w in rest)]
         if all(_is_name_word(part) for part in parts):
             return _tidy_case(" ".join(parts))
+    if second := _second_given(words, directory or len(words) > 2):
+        return f"{_tidy_case(word)} {_tidy_case(second)}"
     return _tidy_case(word)

@@ -50,6 +50,23 @@ from supportinbox.domain.names import first_name
         ("Abd al-Aziz Saud", "Abd al-Aziz"),
         ("عبدالله بن سعيد", "عبدالله"),
         ("محمد عبد الرحمن", "محمد"),
+        # Given names of two words by convention, when a family name follows: Spanish and
+        # Portuguese "María José", Persian "محمد رضا" (not Arabic "محمد" son of "علي").
+        ("María José García", "María José"),
+        ("MARÍA JOSÉ GARCÍA", "María José"),
+        ("García, María José", "María José"),
+        ("Dr. María José García", "María José"),
+        ("José Luis Rodríguez Zapatero", "José Luis"),
+        ("Maria João Pires", "Maria João"),
+        ("Maria Jose", "Maria"),  # Jose may be a father's or family name
+        ("Maria Rosa Silva", "Maria"),  # Rosa is a family name as often as a given one
+        ("John Paul Smith", "John"),  # an English middle name
+        ("Smith, John Paul", "John"),
+        ("Jean-Luc Picard", "Jean-Luc"),
+        ("محمد رضا احمدی", "محمد رضا"),
+        ("امیر حسین کریمی", "امیر حسین"),
+        ("محمد علي حسن", "محمد"),  # Arabic: Mohammed, son of Ali
+        ("محمد رضا", "محمد"),
         # Honorifics before the name: Seyed, Sheikh, Haj.
         ("سید علی موسوی", "علی"),
         ("Sheikh Hamad Al Thani", "Hamad"),
