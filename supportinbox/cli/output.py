@@ -112,6 +112,19 @@ def reader_gone(stream: TextIO) -> None:
         os.close(devnull)
 
 
+@contextmanager
+def verdict_stands() -> Iterator[None]:
+    """Print the output of a command whose exit code is its answer (``sla --check``).
+
+    A reader that leaves (``| head -1``) ends the output, not the command: it still exits with
+    the verdict it found before printing, where a command with no verdict exits 1 as click's own.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        reader_gone(sys.stdout)
+
+
 def unfiltered(stream: TextIO) -> TextIO:
     """The terminal stream itself, for the progress bar's cursor movements only."""
     return stream.raw if isinstance(stream, SafeStream) else stream

@@ -11,9 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.output import verdict_stands
 from supportinbox.cli.triage_cmds import _console, _echo_json
 from supportinbox.config import Duration
 from supportinbox.domain import sla
+from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.report import (
     GROUPINGS,
     Grouping,
@@ -256,6 +258,16 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
     store.refresh_if_stale(db, obj.config, account)
     rows = store.sla_watch(db, warnings=warn)
     breached = [r for r in rows if r.sla_level == sla.LEVEL_BREACHED]
+    with verdict_stands():
+        _print_sla_check(rows, warn, as_json)
+    if breached:
+        raise SystemExit(EXIT_BREACHED)
+    if rows:
+        raise SystemExit(EXIT_NEARLY_BREACHED)
+
+
+def _print_sla_check(rows: list[ConversationSummary], warn: bool, as_json: bool) -> None:
+    """Who waits past a target (or, with ``warn``, close to one), one line each or as JSON."""
     if as_json:
         # "assigned_to" (null: nobody) is who holds it, as in ``list --json``.
         _echo_json([{**r.to_json(), "sla": sla.level_label(r.sla_level)} for r in rows])
@@ -270,10 +282,6 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
             click.echo(f"{line}  held by {holder}  {who}: {subject}")
         if not rows:
             click.echo("Nobody waits past an SLA target" + (" or close to one." if warn else "."))
-    if breached:
-        raise SystemExit(EXIT_BREACHED)
-    if rows:
-        raise SystemExit(EXIT_NEARLY_BREACHED)
 
 
 def _policy_json(policy: sla.Policy, business: bool) -> dict[str, object]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import supportinbox.cli.report_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
+from tests.harness.cliproc import cli_env
 from tests.store.factories import add_message
 
 CONFIG = """
@@ -169,3 +173,38 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
     assert code == 0 and "first reply 1h 00m" in out
     # The queue lifts an unanswered conversation at the next-reply target (24 h), not at 1 h.
     assert "nobody has answered is lifted into the SLA band after 1d 0h" in out
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_sla_check_exits_with_its_verdict_when_the_reader_leaves(
+    supportinbox_home: Path, as_json: bool
+) -> None:
+    """``sla --check | head -1`` under cron: the pipe closing ends the output, not the verdict."""
+    write_config(supportinbox_home, CONFIG + '\n[sla]\nfirst_reply = "1h"\n')
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        for n in range(3):
+            add_message(
+                db,
+                message_id=f"<late{n}@c>",
+                sender=f"l{n}@c.test",
+                subject="Late",
+                when=now - timedelta(hours=3),
+            )
+    reader, writer = os.pipe()
+    os.close(reader)  # every write meets a reader that left, whatever the buffer sizes
+    env = cli_env(supportinbox_home)
+    env.pop("PYTHONUNBUFFERED", None)  # as under cron: stdout block-buffered on a pipe
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "supportinbox", "sla", "--check", *(["--json"] if as_json else [])],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (proc.returncode, proc.stderr.decode()) == (10, "")
