@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -174,13 +174,31 @@ class SupportInboxApp(App[None]):
         ``notify`` of a screen or widget of this app lands here.
         """
         del markup  # never markup: see supportinbox/tui/safe.py
-        super().notify(
+        self.toast(message, title=title, severity=severity, timeout=timeout)
+
+    def toast(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> Notification:
+        """``notify``, returning the toast for ``withdraw`` when what it says turns out false."""
+        shown = Notification(
             safe.plain_text(message),
-            title=safe.plain(title),
-            severity=severity,
-            timeout=timeout,
+            safe.plain(title),
+            severity,
+            self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
             markup=False,
         )
+        self.post_message(Notify(shown))
+        return shown
+
+    def withdraw(self, toast: Notification) -> None:
+        """Take a toast off the screen before its time (one already gone is no matter)."""
+        if toast in self._notifications:
+            self._unnotify(toast)
 
     def on_mount(self) -> None:
         self.set_keymap(self._keymap_from_config)

@@ -113,6 +113,9 @@ async def test_a_claim_a_teammate_made_first_is_not_left_to_undo(
         said = str(modal.query_one(".dialog-body", Static).render())
         # Named as the app shows it (it never shows conversation ids): subject and customer.
         assert said == "Your change was not taken: bob holds “Refund twice” (Chen); ask them first."
+        # The toast that said the claim stood is gone with it, not left to time out behind.
+        assert not any("Claimed by" in str(n.message) for n in app._notifications)
+        assert "Claimed by" not in "".join(str(toast.render()) for toast in app.query(Toast))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
         await pilot.press("u")

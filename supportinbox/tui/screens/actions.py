@@ -33,7 +33,7 @@ from supportinbox.tui.screens.note import NoteModal
 from supportinbox.tui.screens.tags import TagModal
 
 if TYPE_CHECKING:
-    pass
+    from textual.notifications import Notification
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ class ConversationActions(AppScreen):
     ]
 
     _undo: Callable[[], Change] | None = None
-    _shares: dict[Worker[str], str] | None = None
+    # Each share under way: the conversation it is about and the toast that said the change.
+    _shares: dict[Worker[str], tuple[str, Notification]] | None = None
     # The conversation the user's own last change was about: it leaving the view is no news.
     own_change: str | None = None
 
@@ -344,8 +345,8 @@ class ConversationActions(AppScreen):
     def _share(self, conversation_id: str) -> str:
         return self.inbox_app.service.share(conversation_id)
 
-    def _sharing(self) -> dict[Worker[str], str]:
-        """The conversation each share under way is about (for what a refusal says)."""
+    def _sharing(self) -> dict[Worker[str], tuple[str, Notification]]:
+        """The conversation each share under way is about and its toast (for a refusal)."""
         if self._shares is None:
             self._shares = {}
         return self._shares
@@ -375,8 +376,11 @@ class ConversationActions(AppScreen):
                 # A teammate's claim the server had and this cache did not (both pressed at
                 # once): the change just toasted did not stand, so it has nothing to undo.
                 self._undo = None
+                conversation, toast = self._sharing().pop(worker, (None, None))
+                if toast is not None:
+                    self.inbox_app.withdraw(toast)  # "Claimed by you … (u to undo)" is false now
                 message = f"Your change was not taken: {error.message}"
-                named = self._named(self._sharing().pop(worker, None))
+                named = self._named(conversation)
                 if named and error.holder:
                     # The app shows no conversation ids: the conversation by its customer and subject.
                     message = f"Your change was not taken: {error.holder} holds {named}; ask them first."
@@ -389,7 +393,9 @@ class ConversationActions(AppScreen):
             change = worker.result
             if change.undo is not None:
                 self._undo = change.undo
-            self.app.notify(change.message, severity="warning" if change.warns else "information")
+            toast = self.inbox_app.toast(
+                change.message, severity="warning" if change.warns else "information"
+            )
             for screen in self.app.screen_stack:
                 if isinstance(screen, ConversationActions):
                     screen.own_change = change.changed
@@ -397,6 +403,8 @@ class ConversationActions(AppScreen):
             if change.flags_changed:
                 self.inbox_app.schedule_push()
             if change.share:
-                self._sharing()[self._share(change.share)] = change.share
-        elif event.state == WorkerState.SUCCESS and worker.group == "share" and worker.result:
-            self.app.notify(str(worker.result), severity="warning")
+                self._sharing()[self._share(change.share)] = (change.share, toast)
+        elif event.state == WorkerState.SUCCESS and worker.group == "share":
+            self._sharing().pop(worker, None)
+            if worker.result:
+                self.app.notify(str(worker.result), severity="warning")
