@@ -48,10 +48,36 @@ def effective_status(
     return derived
 
 
-def reopened_reason(closed_at: datetime) -> str:
-    """Why a closed conversation is back in the queue: the customer decides when it is solved.
+def ended_by_customer(
+    status: str,
+    manual: str | None,
+    manual_at: datetime | None,
+    snoozed_until: datetime | None,
+    last_customer_at: datetime | None,
+) -> str:
+    """The manual status a customer's message ended, when that is why ``status`` is open.
 
-    ``reopened: the customer wrote after the close of Fri 13 Nov`` (the close in local time).
+    ``closed`` (they wrote after the close), ``snoozed`` (they wrote before the snooze's
+    end), or "" (not open, never set aside, a snooze that ran out on its own).
     """
-    local = closed_at.astimezone()
-    return f"reopened: the customer wrote after the close of {local:%a} {local.day} {local:%b}"
+    if status != "open" or manual_at is None or last_customer_at is None or last_customer_at <= manual_at:
+        return ""
+    if manual == "closed":
+        return "closed"
+    if manual == "snoozed" and snoozed_until is not None and last_customer_at < snoozed_until:
+        return "snoozed"
+    return ""
+
+
+def reopened_reason(at: datetime, ended: str = "closed") -> str:
+    """Why a conversation set aside is back in the queue: the customer wrote again.
+
+    ``reopened: the customer wrote after the close of Fri 13 Nov`` (``at``: the close), or
+    ``woken: the customer wrote during the snooze until Mon 16 Nov 09:00`` (``at``: the
+    snooze's end); in local time.
+    """
+    local = at.astimezone()
+    day = f"{local:%a} {local.day} {local:%b}"
+    if ended == "snoozed":
+        return f"woken: the customer wrote during the snooze until {day} {local:%H:%M}"
+    return f"reopened: the customer wrote after the close of {day}"

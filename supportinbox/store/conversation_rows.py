@@ -16,7 +16,7 @@ from datetime import datetime
 
 from supportinbox.domain import handover, sla
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.domain.status import effective_status, reopened_reason
+from supportinbox.domain.status import effective_status, ended_by_customer, reopened_reason
 from supportinbox.domain.when import iso, parse_time
 from supportinbox.errors import NotFound
 from supportinbox.store.rows import columns, load
@@ -165,6 +165,7 @@ def status_fields(
         now,
     )
     closed_at = state.updated_at if state else None
+    ended = ended_by_customer(status, manual, closed_at, snoozed_until, last_customer_at)
     waiting: datetime | None = None
     if status in ("open", "snoozed"):
         waiting = unanswered_since
@@ -214,8 +215,10 @@ def status_fields(
         "band": band,
         "urgency": urgency,
         "sort_key": key,
-        # Open again because the customer wrote after a close: the close's time, for the reason.
-        "reopened_after": iso(closed_at) if manual == "closed" and status == "open" else None,
+        # Open again because the customer wrote after a close (its time) or during a snooze
+        # (its end), for the reason.
+        "reopened_after": iso(closed_at if ended == "closed" else snoozed_until) if ended else None,
+        "reopened_from": ended or None,
     }
 
 
@@ -250,6 +253,7 @@ class QueueRow:
     tags: str
     handovers: int
     reopened_after: str | None
+    reopened_from: str | None
 
 
 def queue_columns(alias: str = "") -> str:
@@ -273,9 +277,9 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     )
     if waiting:
         reasons.insert(0, waiting)
-    closed_at = parse_time(line.reopened_after) if line.status == "open" else None
-    if closed_at is not None:
-        reasons.insert(0, reopened_reason(closed_at))
+    ended_at = parse_time(line.reopened_after) if line.status == "open" else None
+    if ended_at is not None:
+        reasons.insert(0, reopened_reason(ended_at, line.reopened_from or "closed"))
     handed = handover.reason(int(line.handovers or 0))
     if handed:
         reasons.append(handed)

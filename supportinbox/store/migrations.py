@@ -562,6 +562,11 @@ CREATE TABLE incident_closes (
 -- waits for us again (NULL otherwise), for the queue's reason.
 ALTER TABLE conversations ADD COLUMN reopened_after TEXT;
 """,
+    23: """
+-- What the customer's message ended, for the queue's reason: 'closed' (reopened_after is
+-- the close's time) or 'snoozed' (reopened_after is the end the snooze had); NULL otherwise.
+ALTER TABLE conversations ADD COLUMN reopened_from TEXT;
+""",
 }
 
 

@@ -356,6 +356,7 @@ _CONVERSATION_COLUMNS = (
     "tags",
     "handovers",
     "reopened_after",
+    "reopened_from",
 )
 _SCRATCH_ROWS = "refresh_conversations"
 _SCRATCH_LINKS = "refresh_links"

@@ -318,6 +318,41 @@ def test_snooze_hides_until_its_time(db: Database) -> None:
     assert [(c.id, c.status) for c in woken] == [(ident, "open")]
 
 
+def test_a_snooze_the_customer_cut_short_says_so_in_the_queue(db: Database) -> None:
+    """The customer writing during a snooze brings it back with a reason; one that ran out did not."""
+    add_message(db, message_id="<a@c>", subject="Later", when=at(6))
+    add_message(db, message_id="<x@c>", subject="Ran out", sender="x@c.test", when=at(6))
+    refresh(db)
+    ids = {c.subject: c.id for c in cv.list_queue(db, now=NOW)}
+    until = NOW + timedelta(hours=3)  # 15:00 UTC, 05:00 in Honolulu
+    cv.set_status(db, ids["Later"], "snoozed", agent="bob", snoozed_until=until, now=at(4))
+    cv.set_status(db, ids["Ran out"], "snoozed", agent="bob", snoozed_until=at(3), now=at(4))
+    add_message(
+        db, message_id="<b@c>", in_reply_to="<a@c>", references=("<a@c>",), subject="Re: Later", when=at(1)
+    )
+    add_message(
+        db,
+        message_id="<y@c>",
+        in_reply_to="<x@c>",
+        references=("<x@c>",),
+        subject="Re: Ran out",
+        sender="x@c.test",
+        when=at(1),
+    )
+    refresh(db)
+    with pytest.MonkeyPatch.context() as zone:
+        zone.setenv("TZ", "Pacific/Honolulu")
+        time.tzset()
+        rows = {c.id: c for c in cv.list_queue(db, now=NOW)}
+    time.tzset()
+    assert rows[ids["Later"]].status == "open"
+    assert (
+        rows[ids["Later"]].reasons[0] == "woken: the customer wrote during the snooze until Fri 20 Nov 05:00"
+    )
+    assert rows[ids["Ran out"]].status == "open"
+    assert not any(r.startswith(("woken", "reopened")) for r in rows[ids["Ran out"]].reasons)
+
+
 def test_snooze_must_be_in_the_future(db: Database) -> None:
     add_message(db, message_id="<a@c>", subject="Later", when=at(2))
     refresh(db)
