@@ -53,6 +53,9 @@ def customer(obj: CliContext, who: str, by_domain: bool, as_json: bool) -> None:
         if summary.customer_email != profile.email:
             line.append(f"{one_line(summary.customer_email, limit=40)}  ", style="dim")
         line.append(one_line(summary.subject, limit=80) or "(no subject)")
+        # How it ended and what is still to come, a line each under it.
+        for fact in profile.history.get(summary.id, ()):
+            line.append(f"\n      {one_line(fact, limit=72)}", style="dim")
         console.print(line)
     if profile.notes:
         console.print(Text("\nNotes", style="bold"))

@@ -51,6 +51,8 @@ class ConversationSummary:
     followup_at: str | None = None  # when a follow-up or pending reminder comes (came) due
     tags: tuple[str, ...] = ()
     scheduled_at: str | None = None  # a reply of ours waits in the outbox for this time
+    # Why it is open again: the customer wrote after a close or during a snooze ("" if not).
+    reopened: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of ``list``/``search`` output (``customer`` is the address)."""

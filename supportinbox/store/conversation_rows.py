@@ -278,8 +278,9 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     if waiting:
         reasons.insert(0, waiting)
     ended_at = parse_time(line.reopened_after) if line.status == "open" else None
-    if ended_at is not None:
-        reasons.insert(0, reopened_reason(ended_at, line.reopened_from or "closed"))
+    reopened = reopened_reason(ended_at, line.reopened_from or "closed") if ended_at else ""
+    if reopened:
+        reasons.insert(0, reopened)
     handed = handover.reason(int(line.handovers or 0))
     if handed:
         reasons.append(handed)
@@ -308,4 +309,5 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
         sla_level=level,
         followup_at=line.followup_at,
         tags=tuple(str(line.tags or "").split()),
+        reopened=reopened,
     )

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from supportinbox.domain.conversation import ConversationSummary
-from supportinbox.domain.when import now_utc
+from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import iso, local_clock, now_utc
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.conversations import apply_clock, resolve_id
@@ -66,6 +67,9 @@ class CustomerProfile:
     notes: list[CustomerNote] = field(default_factory=list)
     domain: str = ""  # set when colleagues at the same domain are included
     counts: dict[str, int] = field(default_factory=dict)
+    # By conversation id: how it ended and what is still to come, for whoever answers next
+    # ("closed by alice Nov 19 16:02", the reopen's reason, "follow-up Nov 23 09:00 by bob: …").
+    history: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tags(self) -> list[str]:
@@ -81,7 +85,9 @@ class CustomerProfile:
             "domain": self.domain or None,
             "counts": dict(self.counts),
             "tags": self.tags,
-            "conversations": [c.to_json() for c in self.conversations],
+            "conversations": [
+                {**c.to_json(), "history": list(self.history.get(c.id, ()))} for c in self.conversations
+            ],
             "notes": [n.to_json() for n in self.notes],
         }
 
@@ -146,6 +152,7 @@ def customer_profile(
         last_seen=max(lasts) if lasts else None,
         conversations=conversations,
         notes=_notes(db, conversations),
+        history=_history(db, conversations, moment),
         domain=domain or "",
         counts=counts,
     )
@@ -162,6 +169,51 @@ def _notes(db: Database, conversations: list[ConversationSummary]) -> list[Custo
     return [
         CustomerNote(str(r[0]), subjects.get(str(r[0]), ""), str(r[1]), str(r[2]), str(r[3])) for r in found
     ]
+
+
+def _history(db: Database, conversations: list[ConversationSummary], now: datetime) -> dict[str, list[str]]:
+    """How each conversation ended (who closed it, the customer writing again) and its
+    follow-up still to come or come due (an agent's, with its note, or the pending reminder)."""
+    ids = [c.id for c in conversations][:500]
+    marks = ", ".join("?" * len(ids))
+    closes = {
+        str(r[0]): (str(r[1] or ""), str(r[2]))
+        for r in db.conn.execute(
+            "SELECT conversation_id, updated_by, updated_at FROM conversation_state "
+            f"WHERE status = 'closed' AND conversation_id IN ({marks})",
+            ids,
+        )
+    }
+    # The agent's follow-up in force (the conversation's follow-up time is its due time).
+    set_by = {
+        str(r[0]): (str(r[1] or ""), one_line(str(r[2] or "")))
+        for r in db.conn.execute(
+            "SELECT f.conversation_id, f.author, f.note FROM followups f "
+            "JOIN conversations c ON c.id = f.conversation_id "
+            f"WHERE c.followup_at = f.due_at AND f.conversation_id IN ({marks})",
+            ids,
+        )
+    }
+    history: dict[str, list[str]] = {}
+    for c in conversations:
+        facts: list[str] = []
+        if c.status == "closed" and c.id in closes:
+            by, at = closes[c.id]
+            facts.append(f"closed {f'by {by} ' if by else ''}{local_clock(at, now)}")
+        if c.reopened:
+            facts.append(c.reopened)
+        if c.followup_at:
+            when = local_clock(c.followup_at, now)
+            due = c.followup_at <= (iso(now) or "")
+            if c.id in set_by:
+                by, note = set_by[c.id]
+                what = f"follow-up {'due since' if due else 'set for'} {when}{f' by {by}' if by else ''}"
+                facts.append(f"{what}: {note}" if note else what)
+            else:
+                facts.append(f"reminder {'due since' if due else 'at'} {when}: no answer to our reply")
+        if facts:
+            history[c.id] = facts
+    return history
 
 
 def _like(value: str) -> str:

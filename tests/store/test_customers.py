@@ -124,3 +124,56 @@ def test_customer_command_json_and_text_are_inert(mailbox: Path) -> None:
     assert missing.exit_code != 0  # main() prints a user error as one line
     assert isinstance(missing.exception, NotFound)
     assert "no conversation with nobody@nowhere.test" in str(missing.exception)
+
+
+def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbox: Path) -> None:
+    """Closed by whom, reopened by the customer, a follow-up still to come: before one replies."""
+    from supportinbox.config import load_config
+    from supportinbox.domain.when import local_clock
+    from supportinbox.store.followups import set_followup
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    closed_at, due = now - timedelta(days=6), now + timedelta(days=2)
+    with _db() as db:
+        add_message(db, message_id="<done@c>", subject="Closed for good", when=now - timedelta(days=9))
+        add_message(db, message_id="<back@c>", subject="Came back", when=now - timedelta(days=8))
+        add_message(db, message_id="<ring@c>", subject="Call back", when=now - timedelta(days=7))
+        config = load_config()
+        cv.refresh_conversations(db, config, config.account()[1], now=now)
+        ids = {c.subject: c.id for c in cv.list_queue(db, status="all", now=now)}
+        cv.set_status(db, ids["Closed for good"], "closed", agent="alice", now=closed_at)
+        cv.set_status(db, ids["Came back"], "closed", agent="alice", now=closed_at)
+        add_message(
+            db,
+            message_id="<back2@c>",
+            in_reply_to="<back@c>",
+            references=("<back@c>",),
+            subject="Re: Came back",
+            when=now - timedelta(days=1),
+        )
+        cv.refresh_conversations(db, config, config.account()[1], now=now)
+        set_followup(db, ids["Call back"], due, f"ring about the invoice {CSI}", agent="bob", now=now)
+        profile = customer_profile(db, "lina@customer.test", now=now)
+    day = closed_at.astimezone()
+    assert {c.subject: profile.history.get(c.id) for c in profile.conversations} == {
+        "Closed for good": [f"closed by alice {local_clock(closed_at, now)}"],
+        "Came back": [f"reopened: the customer wrote after the close of {day:%a} {day.day} {day:%b}"],
+        "Call back": [f"follow-up set for {local_clock(due, now)} by bob: ring about the invoice"],
+    }
+
+    shown = CliRunner().invoke(cli, ["customer", "lina@customer.test"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output
+    lines = shown.output.splitlines()
+    for subject, facts in (
+        ("Closed for good", ["closed by alice"]),
+        ("Came back", ["reopened: the customer wrote after the close of"]),
+        ("Call back", ["follow-up set for", "by bob: ring about the invoice"]),
+    ):
+        at = next(i for i, line in enumerate(lines) if subject in line)
+        assert all(fact in lines[at + 1] for fact in facts), lines
+    assert max(len(line) for line in lines) <= 80, lines
+    data = json.loads(CliRunner().invoke(cli, ["customer", "lina@customer.test", "--json"]).output)
+    assert {c["subject"]: c["history"] for c in data["conversations"]}["Closed for good"] == [
+        f"closed by alice {local_clock(closed_at, now)}"
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from textual.widgets import OptionList
 
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -118,3 +120,26 @@ async def test_this_conversation_is_marked_on_its_own_line_at_80_columns() -> No
         (marked,) = [line for line in lines if "this one" in line]
         assert marked.startswith("20") and "· open · Locked out" in marked, lines
         assert len([line for line in lines if line]) == len(_rows(screen)), lines
+
+
+@pilot_test
+async def test_a_follow_up_to_come_is_said_under_its_conversation_at_80_columns() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Locked out of my account")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        due = app.service.now() + timedelta(days=2)
+        app.service.set_followup(cid, due, "ring about the [b]lockout[/b] \x1b[31m")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        options = screen.query_one("#customer-conversations", OptionList)
+        lines = [strip.text.strip(" ▊▎▔▁") for strip in options.render_lines(options.region.reset_offset)]
+        at = next(i for i, line in enumerate(lines) if "this one" in line)
+        said = lines[at + 1]
+        assert said.startswith("follow-up set for ") and said.endswith(": ring about the [b]lockout[/b]"), (
+            lines
+        )
+        assert "\x1b" not in "".join(lines)

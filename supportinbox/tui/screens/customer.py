@@ -87,7 +87,11 @@ class CustomerScreen(AppScreen):
             # The marker takes from the subject: at 80 columns the line stays one line.
             subject = one_line(summary.subject, limit=40 - len(this)) or "(no subject)"
             label = f"{local_time(summary.last_message_at)} · {summary.status} · {who}{subject}{this}"
-            options.add_option(Option(safe.line(label), id=summary.id))
+            # How it ended and what is still to come, a line each under it (80 columns).
+            lines: list[safe.Part] = [safe.line(label)]
+            for fact in profile.history.get(summary.id, ()):
+                lines += ["\n    ", safe.line(fact, limit=72, style="$text-muted")]
+            options.add_option(Option(safe.assemble(*lines), id=summary.id))
         notes = [
             safe.assemble(
                 (f"{local_time(n.created_at)} {one_line(n.author, limit=30)} on ", "$text-muted"),
