@@ -218,10 +218,17 @@ def cache() -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
 def rebuild(obj: CliContext, yes: bool) -> None:
-    """Drop the cached mail and fetch it again (unsent replies and queued changes are kept)."""
+    """Drop the cached mail and fetch it again (unsent replies and queued changes are kept).
+
+    The mail is fetched into a new cache that replaces the old one only once the fetch is
+    done: a rebuild that loses the server or is stopped halfway leaves the cache as it was.
+    """
     from supportinbox import paths
+    from supportinbox.app.context import AccountContext
+    from supportinbox.errors import UserError
     from supportinbox.mail import imap
-    from supportinbox.store.rebuild import kept_words, rebuild_cache
+    from supportinbox.store.db import open_database
+    from supportinbox.store.rebuild import discard_rebuild, finish_rebuild, kept_words, start_rebuild
     from supportinbox.sync.lock import account_lock
 
     name, account = obj.account()
@@ -235,18 +242,27 @@ def rebuild(obj: CliContext, yes: bool) -> None:
             abort=True,
         )
     obj.close()
-    with account_lock(name):
-        # Reach the server and log in before anything is dropped: offline, with a wrong
-        # password or the server down, the cache stays as it was (and usable) instead of
-        # being emptied by a rebuild that cannot fetch.
+    with account_lock(name, inner_syncs=True):
+        # Reach the server and log in before anything is built: offline, with a wrong
+        # password or the server down, the rebuild stops at once.
         imap.logout(imap.connect(name, account))
-        outcome = rebuild_cache(name)
+        fresh = start_rebuild(name)
+        kept = kept_words(fresh.kept)
+        click.echo(f"fetching the mailbox again into a new cache{' (kept ' + kept + ')' if kept else ''}")
+        try:
+            with open_database(fresh.path) as db:
+                run_sync(AccountContext(db, obj.config, name, account))
+        except UserError as exc:
+            discard_rebuild(fresh.path)
+            exc.message = f"{exc.message}; the cache was left as it was before the rebuild"
+            raise
+        except BaseException:
+            discard_rebuild(fresh.path)
+            raise
+        outcome = finish_rebuild(fresh)
     if outcome.backup is not None:
         click.echo(
             f"supportinbox: warning: the old cache could not be read fully ({one_line(outcome.problem)}); "
             f"it was kept as {outcome.backup}",
             err=True,
         )
-    kept = kept_words(outcome.kept)
-    click.echo(f"cache emptied{' (kept ' + kept + ')' if kept else ''}; fetching the mailbox again")
-    run_sync(obj.context())

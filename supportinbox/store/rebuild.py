@@ -3,8 +3,11 @@
 Mail itself can always be fetched again, but some rows exist only in the cache: replies in
 the outbox (sent ones too: they are the guard against sending twice), queued server
 changes, manual conversation state and notes not yet uploaded. :func:`rebuild_cache` builds
-a new, empty cache holding exactly those rows, and only then swaps it in. If the old cache
-cannot be read (it is corrupt), it is kept beside the new one instead of being deleted.
+a new, empty cache holding exactly those rows, and only then swaps it in. ``cache rebuild``
+fills the new cache from the server between :func:`start_rebuild` and :func:`finish_rebuild`,
+so a rebuild that loses the server or is killed halfway leaves the old cache in use, as it
+was. If the old cache cannot be read (it is corrupt), it is kept beside the new one instead
+of being deleted.
 """
 
 from __future__ import annotations
@@ -116,16 +119,26 @@ def _remove_sidecars(path: Path) -> None:
             Path(str(path) + suffix).unlink()
 
 
-def rebuild_cache(account_name: str) -> RebuildResult:
-    """Replace the account's cache with an empty one that keeps local-only rows.
+@dataclass
+class FreshCache:
+    """A new cache beside the account's own, holding the kept rows, not swapped in yet."""
 
-    The caller must hold the account's sync lock and have closed its own connection.
+    path: Path
+    target: Path
+    kept: dict[str, int]
+    problem: str | None = None
+
+
+def start_rebuild(account_name: str) -> FreshCache:
+    """Build the new cache beside the old one, which stays in use until :func:`finish_rebuild`.
+
+    The caller must hold the account's sync lock. A rebuild that fails or is killed before
+    the swap leaves the old cache as it was (a left-over new file is replaced next time).
     """
     path = paths.database_file(account_name)
     kept, problem = _read_kept(path)
     fresh = path.with_name(path.name + ".rebuild")
-    fresh.unlink(missing_ok=True)
-    _remove_sidecars(fresh)
+    discard_rebuild(fresh)
     counts: dict[str, int] = {}
     with open_database(fresh) as db:
         try:
@@ -142,6 +155,18 @@ def rebuild_cache(account_name: str) -> RebuildResult:
         except StorageError:
             fresh.unlink(missing_ok=True)
             raise
+    return FreshCache(path=fresh, target=path, kept=counts, problem=problem)
+
+
+def discard_rebuild(fresh: Path) -> None:
+    """Remove a new cache that will not be swapped in (and its sidecar files)."""
+    fresh.unlink(missing_ok=True)
+    _remove_sidecars(fresh)
+
+
+def finish_rebuild(fresh: FreshCache) -> RebuildResult:
+    """Swap the new cache in for the old one in one rename (the new one must be closed)."""
+    path, problem = fresh.target, fresh.problem
     backup = None
     try:
         if problem is not None and path.exists():
@@ -155,8 +180,16 @@ def rebuild_cache(account_name: str) -> RebuildResult:
         else:
             # A stale write-ahead log must never be replayed into the new file.
             _remove_sidecars(path)
-        _remove_sidecars(fresh)
-        os.replace(fresh, path)
+        _remove_sidecars(fresh.path)
+        os.replace(fresh.path, path)
     except OSError as exc:
         raise StorageError(f"cannot replace the cache {path}: {exc.strerror or exc}") from None
-    return RebuildResult(path=path, kept=counts, backup=backup, problem=problem)
+    return RebuildResult(path=path, kept=fresh.kept, backup=backup, problem=problem)
+
+
+def rebuild_cache(account_name: str) -> RebuildResult:
+    """Replace the account's cache with an empty one that keeps local-only rows.
+
+    The caller must hold the account's sync lock and have closed its own connection.
+    """
+    return finish_rebuild(start_rebuild(account_name))

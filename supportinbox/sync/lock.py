@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,9 +22,22 @@ def _holder(fd: int) -> str:
     return text if text.isdigit() else "unknown"
 
 
+# The accounts whose lock this thread holds for the syncs it runs inside (a rebuild's
+# fetch): those go on under the holder's lock instead of waiting for it.
+_held = threading.local()
+
+
 @contextmanager
-def account_lock(account_name: str, *, wait: float = 2.0) -> Iterator[None]:
-    """Hold the account's sync lock; wait up to ``wait`` seconds, then raise :class:`SyncBusy`."""
+def account_lock(account_name: str, *, wait: float = 2.0, inner_syncs: bool = False) -> Iterator[None]:
+    """Hold the account's sync lock; wait up to ``wait`` seconds, then raise :class:`SyncBusy`.
+
+    ``inner_syncs``: syncs this thread runs while holding it go on under it (taking it
+    again holds on) instead of reporting busy. Other threads and processes still wait.
+    """
+    held: set[str] = _held.__dict__.setdefault("accounts", set())
+    if account_name in held:
+        yield
+        return
     path = paths.lock_file(account_name)
     try:
         paths.ensure_private_dir(path.parent)
@@ -39,9 +53,12 @@ def account_lock(account_name: str, *, wait: float = 2.0) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
+        if inner_syncs:
+            held.add(account_name)
         try:
             yield
         finally:
+            held.discard(account_name)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

@@ -117,3 +117,65 @@ def test_changes_between_interrupted_runs(
     assert run_cli(supportinbox_home, "sync", timeout=45).returncode == 0
     _assert_in_step(supportinbox_home, mailbox)
     assert len(cached_uids(supportinbox_home)) == INBOX_COUNT - 4 + 7
+
+
+def _local_only(home: Path) -> dict[str, list[tuple[object, ...]]]:
+    with open_cache(home) as conn:
+        return {
+            "outbox": [tuple(r) for r in conn.execute("SELECT message_id, raw, status FROM outbox")],
+            "pending_ops": [tuple(r) for r in conn.execute("SELECT kind, payload FROM pending_ops")],
+            "conversation_state": [
+                tuple(r) for r in conn.execute("SELECT conversation_id, status FROM conversation_state")
+            ],
+        }
+
+
+def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
+    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """A rebuild that loses the server halfway keeps the cache it started from, as it was."""
+    write_config(supportinbox_home, config_text(imap_port=proxy.port, timeout=3, batch_size=10))
+    assert run_cli(supportinbox_home, "sync", timeout=45).returncode == 0
+    with open_cache(supportinbox_home) as conn:
+        key = conn.execute("SELECT id FROM conversations ORDER BY id LIMIT 1").fetchone()[0]
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("<r1@acme.test>", "lina@customer.test", b"raw reply", "queued", "2026-01-01T00:00:00+00:00"),
+        )
+        conn.execute(
+            "INSERT INTO pending_ops(kind, payload, created_at) VALUES (?, ?, ?)",
+            (
+                "add_flags",
+                '{"folder": "INBOX", "uid": 1, "flags": ["\\\\Flagged"]}',
+                "2026-01-01T00:00:00+00:00",
+            ),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO conversation_state(conversation_id, status, updated_at) VALUES (?, ?, ?)",
+            (key, "pending", "2026-01-01T00:00:00+00:00"),
+        )
+        conn.commit()
+    rows = _row_ids(supportinbox_home)
+    local = _local_only(supportinbox_home)
+    queue = run_cli(supportinbox_home, "list", "--status", "all", "--json")
+    assert queue.returncode == 0, queue.describe()
+
+    proxy.set_fault(Fault("cut", trigger=b"BODY[HEADER]", after=9000))
+    broken = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
+    assert_one_clear_line(broken)
+    assert proxy.stats.trips, "the fault never fired: the test would prove nothing"
+
+    assert integrity_ok(supportinbox_home)
+    assert _row_ids(supportinbox_home) == rows
+    assert _local_only(supportinbox_home) == local
+    assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue.stdout
+    assert "was left as it was" in broken.stderr, broken.describe()
+
+    proxy.clear()
+    healed = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
+    assert healed.returncode == 0, healed.describe()
+    assert "kept 1 reply in the outbox, 1 change waiting for the server" in healed.stdout
+    _assert_in_step(supportinbox_home, mailbox)
+    after = _local_only(supportinbox_home)
+    assert after["outbox"] == local["outbox"] and after["pending_ops"] == []  # flushed
+    assert after["conversation_state"] == local["conversation_state"]
