@@ -7,8 +7,10 @@ cache, keep what the broken run had already stored, and leave an intact database
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,7 +121,7 @@ def test_changes_between_interrupted_runs(
     assert len(cached_uids(supportinbox_home)) == INBOX_COUNT - 4 + 7
 
 
-def _local_only(home: Path) -> dict[str, list[tuple[object, ...]]]:
+def _local_only(home: Path) -> dict[str, Any]:
     with open_cache(home) as conn:
         return {
             "outbox": [tuple(r) for r in conn.execute("SELECT message_id, raw, status FROM outbox")],
@@ -130,13 +132,11 @@ def _local_only(home: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
-    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
-) -> None:
-    """A rebuild that loses the server halfway keeps the cache it started from, as it was."""
-    write_config(supportinbox_home, config_text(imap_port=proxy.port, timeout=3, batch_size=10))
-    assert run_cli(supportinbox_home, "sync", timeout=45).returncode == 0
-    with open_cache(supportinbox_home) as conn:
+def _synced_with_local_only(home: Path, port: int) -> tuple[dict[tuple[int, int], int], dict[str, Any], str]:
+    """A synced cache with an unsent reply, a queued change and a manual status; what it holds."""
+    write_config(home, config_text(imap_port=port, timeout=3, batch_size=10))
+    assert run_cli(home, "sync", timeout=45).returncode == 0
+    with open_cache(home) as conn:
         key = conn.execute("SELECT id FROM conversations ORDER BY id LIMIT 1").fetchone()[0]
         conn.execute(
             "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -155,11 +155,18 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
             (key, "pending", "2026-01-01T00:00:00+00:00"),
         )
         conn.commit()
-    rows = _row_ids(supportinbox_home)
-    local = _local_only(supportinbox_home)
-    queue = run_cli(supportinbox_home, "list", "--status", "all", "--json")
+    rows = _row_ids(home)
+    local = _local_only(home)
+    queue = run_cli(home, "list", "--status", "all", "--json")
     assert queue.returncode == 0, queue.describe()
+    return rows, local, queue.stdout
 
+
+def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
+    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """A rebuild that loses the server halfway keeps the cache it started from, as it was."""
+    rows, local, queue = _synced_with_local_only(supportinbox_home, proxy.port)
     proxy.set_fault(Fault("cut", trigger=b"BODY[HEADER]", after=9000))
     broken = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
     assert_one_clear_line(broken)
@@ -168,7 +175,7 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     assert integrity_ok(supportinbox_home)
     assert _row_ids(supportinbox_home) == rows
     assert _local_only(supportinbox_home) == local
-    assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue.stdout
+    assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue
     assert "was left as it was" in broken.stderr, broken.describe()
 
     proxy.clear()
@@ -179,3 +186,27 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     after = _local_only(supportinbox_home)
     assert after["outbox"] == local["outbox"] and after["pending_ops"] == []  # flushed
     assert after["conversation_state"] == local["conversation_state"]
+
+
+@pytest.mark.parametrize(
+    "point", ["db.committed:1", "sync.batch:2", "sync.folder_done:1", "sync.folder_done:2"]
+)
+def test_rebuild_killed_leaves_the_old_cache_whole(
+    point: str, mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """``kill -9`` anywhere in a rebuild's fetch: the old cache stays in use, as it was."""
+    rows, local, queue = _synced_with_local_only(supportinbox_home, proxy.port)
+
+    killed = run_cli(
+        supportinbox_home, "cache", "rebuild", "--yes", env={"SUPPORTINBOX_TEST_CRASH_AT": point}
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.describe()
+    assert integrity_ok(supportinbox_home)
+    assert _row_ids(supportinbox_home) == rows
+    assert _local_only(supportinbox_home) == local
+    assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue
+
+    healed = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
+    assert healed.returncode == 0, healed.describe()
+    _assert_in_step(supportinbox_home, mailbox)
+    assert _local_only(supportinbox_home)["outbox"] == local["outbox"]
