@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,6 +127,8 @@ class FreshCache:
     target: Path
     kept: dict[str, int]
     problem: str | None = None
+    # The kept rows as they were read, to find those written to the old cache meanwhile.
+    read: dict[str, tuple[list[str], list[tuple[object, ...]]]] = field(default_factory=dict)
 
 
 def start_rebuild(account_name: str) -> FreshCache:
@@ -155,7 +157,33 @@ def start_rebuild(account_name: str) -> FreshCache:
         except StorageError:
             fresh.unlink(missing_ok=True)
             raise
-    return FreshCache(path=fresh, target=path, kept=counts, problem=problem)
+    return FreshCache(path=fresh, target=path, kept=counts, problem=problem, read=kept)
+
+
+def _carry_meanwhile(fresh: FreshCache) -> None:
+    """Copy into the new cache the kept rows added or changed in the old one since it was read.
+
+    The old cache stays in use during the fetch: a status set, a note written or a reply
+    queued meanwhile (from the app or another command) must not vanish with it. A queued
+    change is added under a new id, after those the fetch left; other rows replace theirs.
+    """
+    if fresh.problem is not None:
+        return
+    later, _ = _read_kept(fresh.target)
+    with open_database(fresh.path) as db, db.transaction() as conn:
+        for table, (old_columns, rows) in later.items():
+            before = set(fresh.read.get(table, ([], []))[1])
+            added = [row for row in rows if row not in before]
+            if not added:
+                continue
+            present = set(_columns(conn, table))
+            columns = [c for c in old_columns if c in present and not (table == "pending_ops" and c == "id")]
+            indexes = [old_columns.index(c) for c in columns]
+            marks = ", ".join("?" * len(columns))
+            conn.executemany(
+                f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES ({marks})",
+                [tuple(row[i] for i in indexes) for row in added],
+            )
 
 
 def discard_rebuild(fresh: Path) -> None:
@@ -167,6 +195,7 @@ def discard_rebuild(fresh: Path) -> None:
 def finish_rebuild(fresh: FreshCache) -> RebuildResult:
     """Swap the new cache in for the old one in one rename (the new one must be closed)."""
     path, problem = fresh.target, fresh.problem
+    _carry_meanwhile(fresh)
     backup = None
     try:
         if problem is not None and path.exists():

@@ -191,3 +191,37 @@ def test_what_a_rebuild_keeps_is_said_in_words() -> None:
     assert set(KEPT_WORDS) == set(KEPT_TABLES)  # a new kept table needs its words
     said = kept_words({"outbox": 2, "pending_ops": 1, "team_sync": 4, "thread_overrides": 1, "notes": 0})
     assert said == "2 replies in the outbox, 1 change waiting for the server, 1 merge or split"
+
+
+def test_rebuild_carries_what_was_written_to_the_old_cache_during_the_fetch() -> None:
+    """The old cache stays in use while the new one is fetched: what is queued there is kept."""
+    from supportinbox.store.rebuild import finish_rebuild, start_rebuild
+
+    with open_database(account="support") as db, db.transaction() as conn:
+        pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 1, "flags": ["\\Seen"]})
+        conn.execute(
+            "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('c1', 'open', 't')"
+        )
+    fresh = start_rebuild("support")
+    with open_database(fresh.path) as db, db.transaction() as conn:
+        conn.execute("DELETE FROM pending_ops")  # the fetch sent the queued change
+    with open_database(account="support") as db, db.transaction() as conn:  # meanwhile, elsewhere
+        pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 2, "flags": ["\\Flagged"]})
+        conn.execute("UPDATE conversation_state SET status = 'closed', updated_at = 't2'")
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("<late@x>", "a@b.test", b"raw", "queued", utcnow_iso()),
+        )
+        conn.execute(
+            "INSERT INTO notes(conversation_id, author, created_at, body, uploaded) "
+            "VALUES ('c1', 'al', 't', 'n', 0)"
+        )
+    finish_rebuild(fresh)
+
+    with open_database(account="support") as db:
+        ops = [json.loads(r[0])["uid"] for r in db.conn.execute("SELECT payload FROM pending_ops")]
+        assert ops == [2]  # the one sent is not queued again; the new one is
+        state = db.conn.execute("SELECT conversation_id, status FROM conversation_state").fetchall()
+        assert [tuple(r) for r in state] == [("c1", "closed")]
+        assert [r[0] for r in db.conn.execute("SELECT message_id FROM outbox")] == ["<late@x>"]
+        assert [r[0] for r in db.conn.execute("SELECT body FROM notes")] == ["n"]
