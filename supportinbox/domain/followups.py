@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.status import customer_wrote_since
 
 MAX_NOTE_CHARS = 300
 
@@ -52,9 +53,7 @@ def explicit_due(
     """The active follow-up set by an agent, if it is still active (see the module doc)."""
     if followup is None or followup.due_at is None:
         return None
-    # Times are whole seconds: a customer message in the second the follow-up was set is
-    # news to whoever set it, so it clears it too.
-    if last_customer_at is not None and last_customer_at >= followup.set_at:
+    if customer_wrote_since(last_customer_at, followup.set_at):
         return None  # the customer wrote: they are waiting for us, or it is solved
     if last_agent_at is not None and last_agent_at > followup.due_at:
         return None  # we wrote after it came due: followed up

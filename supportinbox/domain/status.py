@@ -5,6 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 
+def customer_wrote_since(last_customer_at: datetime | None, since: datetime) -> bool:
+    """Whether the customer wrote after ``since`` (a close, a snooze, a follow-up set).
+
+    Date headers count whole seconds, so a message dated in the same second as the change
+    counts as after it: whoever made the change could not have read a reply not yet
+    written, so that message is news to them and brings the conversation back.
+    """
+    return last_customer_at is not None and last_customer_at >= since
+
+
 def derive_status(
     last_customer_at: datetime | None,
     last_agent_at: datetime | None,
@@ -35,7 +45,7 @@ def effective_status(
     """
     if manual is None or manual_at is None:
         return derived
-    customer_since = last_customer_at is not None and last_customer_at > manual_at
+    customer_since = customer_wrote_since(last_customer_at, manual_at)
     agent_since = last_agent_at is not None and last_agent_at > manual_at
     if customer_since and manual in ("closed", "pending", "snoozed"):
         return derived
@@ -60,7 +70,9 @@ def ended_by_customer(
     ``closed`` (they wrote after the close), ``snoozed`` (they wrote before the snooze's
     end), or "" (not open, never set aside, a snooze that ran out on its own).
     """
-    if status != "open" or manual_at is None or last_customer_at is None or last_customer_at <= manual_at:
+    if status != "open" or manual_at is None or last_customer_at is None:
+        return ""
+    if not customer_wrote_since(last_customer_at, manual_at):
         return ""
     if manual == "closed":
         return "closed"

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from supportinbox.config import TriageConfig
 from supportinbox.domain import incidents, keywords, scoring, sla
+from supportinbox.domain.followups import FollowUp, explicit_due
 from supportinbox.domain.incidents import IncidentCandidate, find_incidents
 from supportinbox.domain.keywords import KeywordMatcher
 from supportinbox.domain.quoting import first_sentence, new_text
 from supportinbox.domain.scoring import ConversationFacts, score
-from supportinbox.domain.status import derive_status, effective_status
+from supportinbox.domain.status import derive_status, effective_status, ended_by_customer
 from supportinbox.domain.threading import normalize_subject
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -47,6 +48,18 @@ def test_closed_reopens_only_when_the_customer_writes_after_closing() -> None:
     assert effective_status(
         "pending", "snoozed", closed_at, NOW + timedelta(hours=1), ago(2), ago(1), NOW
     ) == ("pending")
+
+
+def test_a_customer_message_in_the_second_of_a_close_or_snooze_is_after_it() -> None:
+    at = ago(5)
+    later = NOW + timedelta(hours=1)
+    assert effective_status("open", "closed", at, None, at, ago(6), NOW) == "open"
+    assert ended_by_customer("open", "closed", at, None, at) == "closed"
+    assert effective_status("open", "snoozed", at, later, at, None, NOW) == "open"
+    assert ended_by_customer("open", "snoozed", at, later, at) == "snoozed"
+    assert effective_status("open", "pending", at, None, at, None, NOW) == "open"
+    # The same rule as a follow-up's: a message in the second it was set clears it.
+    assert explicit_due(FollowUp("k3m9x2qa", later, "", "bob", at), at, None) is None
 
 
 def test_snooze_ends_at_its_time_or_when_the_customer_writes() -> None:
