@@ -174,7 +174,7 @@ class SupportInboxApp(App[None]):
         ``notify`` of a screen or widget of this app lands here.
         """
         del markup  # never markup: see supportinbox/tui/safe.py
-        self.toast(message, title=title, severity=severity, timeout=timeout)
+        self.toast(message, title=safe.plain(title), severity=severity, timeout=timeout)
 
     def toast(
         self,
