@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.status import customer_wrote_since
+from supportinbox.domain.when import day_words
 
 MAX_NOTE_CHARS = 300
 
@@ -59,7 +60,7 @@ def explicit_due(
         return None  # we wrote after it came due: followed up
     note = clean_note(followup.note)
     when = followup.due_at.astimezone()
-    reason = f"follow-up due: {note}" if note else f"follow-up due since {when:%a} {when.day} {when:%b}"
+    reason = f"follow-up due: {note}" if note else f"follow-up due since {day_words(when)}"
     return Due(followup.due_at, reason)
 
 

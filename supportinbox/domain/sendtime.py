@@ -14,7 +14,7 @@ from supportinbox.config import HoursConfig, toml_key
 from supportinbox.domain.hours import BusinessCalendar
 from supportinbox.domain.when import DAY_STARTS as DAY_STARTS
 from supportinbox.domain.when import EXAMPLES as EXAMPLES
-from supportinbox.domain.when import parse_span
+from supportinbox.domain.when import day_words, parse_span
 from supportinbox.errors import UsageProblem, UserError
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -91,7 +91,7 @@ def when_words(moment: datetime, now: datetime) -> str:
         return f"today {local:%H:%M}"
     if local.date() == today + timedelta(days=1):
         return f"tomorrow {local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    return f"{day_words(local)} {local:%H:%M}"
 
 
 def choose_send_time(

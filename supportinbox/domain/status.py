@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from supportinbox.domain.when import day_words
+
 
 def customer_wrote_since(last_customer_at: datetime | None, since: datetime) -> bool:
     """Whether the customer wrote after ``since`` (a close, a snooze, a follow-up set).
@@ -89,7 +91,7 @@ def reopened_reason(at: datetime, ended: str = "closed") -> str:
     snooze's end); in local time.
     """
     local = at.astimezone()
-    day = f"{local:%a} {local.day} {local:%b}"
+    day = day_words(local)
     if ended == "snoozed":
         return f"woken: the customer wrote during the snooze until {day} {local:%H:%M}"
     return f"reopened: the customer wrote after the close of {day}"

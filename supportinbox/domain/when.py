@@ -51,6 +51,11 @@ def local_time(value: str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def day_words(moment: datetime) -> str:
+    """``Mon 14 Dec``: a day as the reasons and follow-ups say it (``moment`` in the zone wanted)."""
+    return f"{moment:%a} {moment.day} {moment:%b}"
+
+
 def local_clock(value: str | datetime | None, now: datetime | None = None) -> str:
     """A moment for a sentence, in the local zone: ``10:02`` today, else ``Dec 6 10:02``."""
     moment = parse_time(value) if not isinstance(value, datetime) else as_utc(value)

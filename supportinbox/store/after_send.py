@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from supportinbox.domain.tags import TagChange, normalize_tag
-from supportinbox.domain.when import now_utc
+from supportinbox.domain.when import day_words, now_utc
 from supportinbox.store.db import Database
 from supportinbox.store.followups import set_followup
 from supportinbox.store.tags import change_tags
@@ -57,6 +57,6 @@ def apply(
     if row[0]:
         sent = moment.astimezone()
         # Named, not "your": the reason travels to every teammate with the follow-up.
-        note = f"promised in {agent}'s reply '{row[2] or 'reply'}' of {sent:%a} {sent.day} {sent:%b}"
+        note = f"promised in {agent}'s reply '{row[2] or 'reply'}' of {day_words(sent)}"
         due = moment + timedelta(seconds=int(row[0]))
         set_followup(db, conversation_id, due, note, agent=agent, now=moment)

@@ -15,6 +15,7 @@ from datetime import datetime
 from imapclient import IMAPClient
 
 from supportinbox.config import AccountConfig
+from supportinbox.domain.when import day_words
 from supportinbox.store.db import Database
 from supportinbox.store.threadlinks import merged_into
 from supportinbox.team import statefolder
@@ -103,4 +104,4 @@ def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[li
 def local_time(when: datetime) -> str:
     """``Tue 8 Dec 09:00`` in the local zone."""
     local = when.astimezone()
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
+    return f"{day_words(local)} {local:%H:%M}"
