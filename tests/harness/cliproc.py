@@ -92,7 +92,32 @@ def _finish(proc: subprocess.Popen[bytes], args: tuple[str, ...], timeout: float
         raise AssertionError(
             f"supportinbox {' '.join(args)} hung for {timeout} s\nstdout: {out!r}\nstderr: {err!r}"
         ) from None
-    return Run(args, proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+    said = (out or b"").decode("utf-8", "replace")
+    return Run(args, proc.returncode, said, (err or b"").decode("utf-8", "replace"))
+
+
+def run_into_closed_pipe(home: Path, *args: str, timeout: float = 60) -> Run:
+    """Run ``supportinbox ARGS`` with stdout a pipe whose reader left before it started.
+
+    Every write meets a reader that is gone, whatever the buffer sizes: ``cmd | head -1``
+    at its worst. stdout is block-buffered, as under cron; ``stdout`` of the result is empty.
+    """
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = cli_env(home)
+    env.pop("PYTHONUNBUFFERED", None)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "supportinbox", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    finally:
+        os.close(writer)
+    return _finish(proc, args, timeout)
 
 
 def assert_one_clear_line(run: Run) -> None:

@@ -13,14 +13,11 @@ Arabic: such characters print as '?', and the command does its job.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.harness.cliproc import cli_env, config_text, run_cli, write_config
+from tests.harness.cliproc import config_text, run_cli, run_into_closed_pipe, write_config
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 
@@ -50,27 +47,6 @@ def synced(dovecot: Dovecot, supportinbox_home: Path) -> Path:
     return supportinbox_home
 
 
-def _into_closed_pipe(home: Path, *args: str) -> tuple[int, str]:
-    """Run the CLI with stdout a pipe nobody reads any more; its exit code and stderr."""
-    reader, writer = os.pipe()
-    os.close(reader)
-    env = cli_env(home)
-    env.pop("PYTHONUNBUFFERED", None)  # as under cron: stdout block-buffered on a pipe
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "supportinbox", *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(writer)
-    return proc.returncode, proc.stderr.decode("utf-8", "replace")
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -86,9 +62,9 @@ def _into_closed_pipe(home: Path, *args: str) -> tuple[int, str]:
     ids=" ".join,
 )
 def test_a_reader_that_left_gets_silence_not_a_traceback(synced: Path, args: tuple[str, ...]) -> None:
-    code, err = _into_closed_pipe(synced, *args)
-    assert err == "", f"{' '.join(args)}: {err}"
-    assert code in (0, 1), f"{' '.join(args)} -> {code}"
+    run = run_into_closed_pipe(synced, *args)
+    assert run.stderr == "", run.describe()
+    assert run.returncode in (0, 1), run.describe()
 
 
 def test_an_ascii_terminal_gets_question_marks_not_an_internal_error(synced: Path) -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import supportinbox.cli.report_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
-from tests.harness.cliproc import cli_env
+from tests.harness.cliproc import run_into_closed_pipe
 from tests.store.factories import add_message
 
 CONFIG = """
@@ -191,20 +188,6 @@ def test_sla_check_exits_with_its_verdict_when_the_reader_leaves(
                 subject="Late",
                 when=now - timedelta(hours=3),
             )
-    reader, writer = os.pipe()
-    os.close(reader)  # every write meets a reader that left, whatever the buffer sizes
-    env = cli_env(supportinbox_home)
-    env.pop("PYTHONUNBUFFERED", None)  # as under cron: stdout block-buffered on a pipe
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "supportinbox", "sla", "--check", *(["--json"] if as_json else [])],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=writer,
-            stderr=subprocess.PIPE,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(writer)
-    assert (proc.returncode, proc.stderr.decode()) == (10, "")
+    args = ("sla", "--check", *(["--json"] if as_json else []))
+    run = run_into_closed_pipe(supportinbox_home, *args)
+    assert (run.returncode, run.stderr) == (10, ""), run.describe()
