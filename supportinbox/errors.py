@@ -13,15 +13,21 @@ class UserError(Exception):
 
     ``temporary``: the same step may work by itself later (a server down or busy), so an
     automatic retry makes sense; otherwise it waits for the user.
+
+    ``aftermath``: what the failure left of the work and what to do next, as the step that
+    raised it sees it ("what was synced so far is kept"). It ends the message; ``cause``
+    holds the rest, true wherever the step ran, for a caller whose work ends differently
+    (a cache rebuild keeps nothing of a fetch that failed) to say its own aftermath.
     """
 
     exit_code = 1
     title = "Error"
     temporary = False
 
-    def __init__(self, message: str, *, temporary: bool | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, temporary: bool | None = None, aftermath: str | None = None) -> None:
+        self.cause = message
+        self.message = f"{message}; {aftermath}" if aftermath else message
+        super().__init__(self.message)
         if temporary is not None:
             self.temporary = temporary
 

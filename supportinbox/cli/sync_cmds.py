@@ -221,14 +221,15 @@ def rebuild(obj: CliContext, yes: bool) -> None:
     """Drop the cached mail and fetch it again (unsent replies and queued changes are kept).
 
     The mail is fetched into a new cache that replaces the old one only once the fetch is
-    done: a rebuild that loses the server or is stopped halfway leaves the cache as it was.
+    done: a rebuild that loses the server or is stopped halfway leaves the old cache
+    untouched and in use, and keeps nothing of what it fetched.
     """
     from supportinbox import paths
     from supportinbox.app.context import AccountContext
-    from supportinbox.errors import UserError
+    from supportinbox.cli import say_when_terminated
     from supportinbox.mail import imap
     from supportinbox.store.db import open_database
-    from supportinbox.store.rebuild import discard_rebuild, finish_rebuild, kept_words, start_rebuild
+    from supportinbox.store.rebuild import REBUILD_INTERRUPTED, FreshCache, kept_words, rebuild_cache
     from supportinbox.sync.lock import account_lock
 
     name, account = obj.account()
@@ -237,29 +238,30 @@ def rebuild(obj: CliContext, yes: bool) -> None:
         if not can_ask():
             raise NoTerminal("no terminal to confirm on; add --yes")
         click.confirm(
-            f"Delete the cached mail in {path} and fetch it again from the server? "
+            f"Fetch all the mail again into a new cache, to replace {path} once complete? "
             "Replies in the outbox and queued changes are kept.",
             abort=True,
         )
     obj.close()
+
+    def fetch(fresh: FreshCache) -> None:
+        kept = kept_words(fresh.kept)
+        click.echo(f"fetching the mailbox again into a new cache{' (kept ' + kept + ')' if kept else ''}")
+        with open_database(fresh.path) as db:
+            run_sync(AccountContext(db, obj.config, name, account))
+
+    say_when_terminated(f"supportinbox: cache rebuild stopped by SIGTERM; {REBUILD_INTERRUPTED}")
     with account_lock(name, inner_syncs=True):
         # Reach the server and log in before anything is built: offline, with a wrong
         # password or the server down, the rebuild stops at once.
         imap.logout(imap.connect(name, account))
-        fresh = start_rebuild(name)
-        kept = kept_words(fresh.kept)
-        click.echo(f"fetching the mailbox again into a new cache{' (kept ' + kept + ')' if kept else ''}")
         try:
-            with open_database(fresh.path) as db:
-                run_sync(AccountContext(db, obj.config, name, account))
-        except UserError as exc:
-            discard_rebuild(fresh.path)
-            exc.message = f"{exc.message}; the cache was left as it was before the rebuild"
-            raise
-        except BaseException:
-            discard_rebuild(fresh.path)
-            raise
-        outcome = finish_rebuild(fresh)
+            outcome = rebuild_cache(name, fetch)
+        except KeyboardInterrupt:
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the ^C the terminal shows
+            click.echo(f"supportinbox: cache rebuild interrupted; {REBUILD_INTERRUPTED}", err=True)
+            sys.exit(130)
     if outcome.backup is not None:
         click.echo(
             f"supportinbox: warning: the old cache could not be read fully ({one_line(outcome.problem)}); "

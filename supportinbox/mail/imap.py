@@ -148,8 +148,8 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
     if isinstance(exc, OversizedAnswer):
         return ConnectionFailed(
             f"the IMAP server {where} announced a {exc.size:,}-byte answer where at most {exc.limit:,} "
-            "bytes were asked: stopped reading it (what was synced so far is kept); "
-            "if this happens again, tell the mail provider"
+            "bytes were asked: stopped reading it (if this happens again, tell the mail provider)",
+            aftermath="what was synced so far is kept",
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         line = untrusted_certificate(
@@ -183,10 +183,12 @@ def describe_network_error(exc: BaseException, account: AccountConfig, account_n
     text = one_line(str(exc), limit=200) or type(exc).__name__
     if isinstance(exc, imap_errors.ProtocolError):
         return ConnectionFailed(
-            f"the IMAP server {where} sent an answer that breaks the IMAP protocol ({text}): "
-            "nothing of it was kept; what was synced before is"
+            f"the IMAP server {where} sent an answer that breaks the IMAP protocol ({text})",
+            aftermath="nothing of it was kept; what was synced before is",
         )
-    return ConnectionFailed(f"the connection to the IMAP server {where} was lost ({text}): try again")
+    return ConnectionFailed(
+        f"the connection to the IMAP server {where} was lost ({text})", aftermath="try again"
+    )
 
 
 def connect(account_name: str, account: AccountConfig, *, password: str | None = None) -> IMAPClient:

@@ -27,8 +27,8 @@ def storage_error(exc: sqlite3.Error, path: Path | str) -> StorageError:
     lowered = text.lower()
     if "disk is full" in lowered or "database or disk is full" in lowered:
         return StorageError(
-            f"the disk holding {path} is full: free some space and run the command again "
-            "(nothing already cached was lost)"
+            f"the disk holding {path} is full: free some space",
+            aftermath="run the command again (nothing already cached was lost)",
         )
     if "readonly" in lowered or "read-only" in lowered:
         return StorageError(f"{path} is read-only: check the permissions of the file and its folder")

@@ -3,11 +3,11 @@
 Mail itself can always be fetched again, but some rows exist only in the cache: replies in
 the outbox (sent ones too: they are the guard against sending twice), queued server
 changes, manual conversation state and notes not yet uploaded. :func:`rebuild_cache` builds
-a new, empty cache holding exactly those rows, and only then swaps it in. ``cache rebuild``
-fills the new cache from the server between :func:`start_rebuild` and :func:`finish_rebuild`,
-so a rebuild that loses the server or is killed halfway leaves the old cache in use, as it
-was. If the old cache cannot be read (it is corrupt), it is kept beside the new one instead
-of being deleted.
+a new cache beside the old one holding exactly those rows, lets its caller fill it from the
+server, and only then swaps it in: a rebuild that loses the server or is killed halfway
+leaves the old cache in use, as it was, and keeps nothing of what it fetched. If the old
+cache cannot be read (it is corrupt), it is kept beside the new one instead of being
+deleted.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from supportinbox import paths
-from supportinbox.errors import StorageError
+from supportinbox.errors import StorageError, UserError
 from supportinbox.store.db import open_database
 
 # Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
@@ -131,16 +132,15 @@ class FreshCache:
     read: dict[str, tuple[list[str], list[tuple[object, ...]]]] = field(default_factory=dict)
 
 
-def start_rebuild(account_name: str) -> FreshCache:
-    """Build the new cache beside the old one, which stays in use until :func:`finish_rebuild`.
+def _start(account_name: str) -> FreshCache:
+    """Build the new cache beside the old one, which stays in use until :func:`_finish`.
 
-    The caller must hold the account's sync lock. A rebuild that fails or is killed before
-    the swap leaves the old cache as it was (a left-over new file is replaced next time).
+    A left-over new file (from a rebuild killed before its swap) is replaced.
     """
     path = paths.database_file(account_name)
     kept, problem = _read_kept(path)
     fresh = path.with_name(path.name + ".rebuild")
-    discard_rebuild(fresh)
+    _discard(fresh)
     counts: dict[str, int] = {}
     with open_database(fresh) as db:
         try:
@@ -186,13 +186,13 @@ def _carry_meanwhile(fresh: FreshCache) -> None:
             )
 
 
-def discard_rebuild(fresh: Path) -> None:
+def _discard(fresh: Path) -> None:
     """Remove a new cache that will not be swapped in (and its sidecar files)."""
     fresh.unlink(missing_ok=True)
     _remove_sidecars(fresh)
 
 
-def finish_rebuild(fresh: FreshCache) -> RebuildResult:
+def _finish(fresh: FreshCache) -> RebuildResult:
     """Swap the new cache in for the old one in one rename (the new one must be closed)."""
     path, problem = fresh.target, fresh.problem
     _carry_meanwhile(fresh)
@@ -216,9 +216,34 @@ def finish_rebuild(fresh: FreshCache) -> RebuildResult:
     return RebuildResult(path=path, kept=fresh.kept, backup=backup, problem=problem)
 
 
-def rebuild_cache(account_name: str) -> RebuildResult:
-    """Replace the account's cache with an empty one that keeps local-only rows.
+REBUILD_INTERRUPTED = "the old cache is untouched and still in use, and nothing the rebuild fetched was kept"
+"""What a rebuild stopped before its swap leaves: no partial fetch is ever kept."""
 
+REBUILD_STOPPED = f"the rebuild stopped: {REBUILD_INTERRUPTED}; run 'supportinbox cache rebuild' again"
+"""What a rebuild whose fetch failed says after the cause."""
+
+
+def _fetch_nothing(fresh: FreshCache) -> None:
+    """No fetch: the new cache holds the kept rows alone, and the next sync brings the mail."""
+
+
+def rebuild_cache(account_name: str, fetch: Callable[[FreshCache], object] = _fetch_nothing) -> RebuildResult:
+    """Replace the account's cache with a new one that keeps local-only rows and what ``fetch`` adds.
+
+    ``fetch`` fills the new cache at ``fresh.path`` (from the server) while the old one stays
+    in use; rows kept that are written to the old one meanwhile are carried over at the
+    swap. If ``fetch`` fails or is interrupted, the new cache is deleted and the old one left
+    untouched; a :class:`UserError` then says so after its cause (:data:`REBUILD_STOPPED`).
     The caller must hold the account's sync lock and have closed its own connection.
     """
-    return finish_rebuild(start_rebuild(account_name))
+    fresh = _start(account_name)
+    try:
+        fetch(fresh)
+    except UserError as exc:
+        _discard(fresh.path)
+        exc.message = f"{exc.cause}; {REBUILD_STOPPED}"
+        raise
+    except BaseException:
+        _discard(fresh.path)
+        raise
+    return _finish(fresh)

@@ -234,7 +234,8 @@ class SyncEngine:
                 first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
                 raise ConnectionFailed(
                     f"the IMAP server {self.account.imap_host}:{self.account.imap_port} refused a command "
-                    f"during sync ({first}); what was synced so far is kept"
+                    f"during sync ({first})",
+                    aftermath="what was synced so far is kept",
                 ) from None
             finally:
                 logout(self._imap)
@@ -306,8 +307,8 @@ class SyncEngine:
         info = imap.select_folder(name, readonly=True)
         if uidvalidity is not None and int(info[b"UIDVALIDITY"]) != uidvalidity:
             raise ConnectionFailed(
-                f"the UIDVALIDITY of {name!r} changed during the sync; what was synced so far is kept: "
-                "sync again"
+                f"the UIDVALIDITY of {name!r} changed during the sync",
+                aftermath="what was synced so far is kept: sync again",
             )
         return imap
 

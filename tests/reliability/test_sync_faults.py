@@ -8,6 +8,9 @@ cache, keep what the broken run had already stored, and leave an intact database
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,9 @@ import pytest
 from tests.harness.cliproc import (
     assert_one_clear_line,
     cached_uids,
+    cli_env,
     config_text,
+    database_path,
     integrity_ok,
     open_cache,
     run_cli,
@@ -176,7 +181,14 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     assert _row_ids(supportinbox_home) == rows
     assert _local_only(supportinbox_home) == local
     assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue
-    assert "was left as it was" in broken.stderr, broken.describe()
+    # The cause, then the rebuild's own end: not a sync's "what was synced so far is kept".
+    assert broken.stderr.startswith("supportinbox: the connection to the IMAP server"), broken.describe()
+    assert broken.stderr.rstrip().endswith(
+        "; the rebuild stopped: the old cache is untouched and still in use, and nothing the rebuild "
+        "fetched was kept; run 'supportinbox cache rebuild' again"
+    ), broken.describe()
+    assert "kept;" not in broken.stderr.split("; the rebuild stopped")[0], broken.describe()
+    assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
 
     proxy.clear()
     healed = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
@@ -186,6 +198,36 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     after = _local_only(supportinbox_home)
     assert after["outbox"] == local["outbox"] and after["pending_ops"] == []  # flushed
     assert after["conversation_state"] == local["conversation_state"]
+
+
+def test_rebuild_interrupted_mid_fetch_says_the_old_cache_is_in_use(
+    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """Ctrl-C while the server is slow: one line that tells what is left, exit 130."""
+    rows, local, _queue = _synced_with_local_only(supportinbox_home, proxy.port)
+    proxy.set_fault(Fault("stall", trigger=b"BODY[HEADER]", after=9000, seconds=60))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportinbox", "cache", "rebuild", "--yes"],
+        env=cli_env(supportinbox_home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 45
+    while not proxy.stats.trips and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proxy.stats.trips, "the fetch never reached the stall"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert err.decode() == (
+        "supportinbox: cache rebuild interrupted; the old cache is untouched and still in use, "
+        "and nothing the rebuild fetched was kept\n"
+    )
+    assert _row_ids(supportinbox_home) == rows
+    assert _local_only(supportinbox_home) == local
+    assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from supportinbox import paths
+from supportinbox.errors import ConnectionFailed, StorageError
 from supportinbox.mail.parse import Attachment, ParsedMessage
 from supportinbox.store import messages as store
 from supportinbox.store import pending
 from supportinbox.store.db import open_database, utcnow_iso
-from supportinbox.store.rebuild import rebuild_cache
+from supportinbox.store.rebuild import FreshCache, rebuild_cache
 
 
 def _parsed(subject: str = "hello", body: str = "body words") -> ParsedMessage:
@@ -195,28 +196,28 @@ def test_what_a_rebuild_keeps_is_said_in_words() -> None:
 
 def test_rebuild_carries_what_was_written_to_the_old_cache_during_the_fetch() -> None:
     """The old cache stays in use while the new one is fetched: what is queued there is kept."""
-    from supportinbox.store.rebuild import finish_rebuild, start_rebuild
+
+    def meanwhile(fresh: FreshCache) -> None:
+        with open_database(fresh.path) as db, db.transaction() as conn:
+            conn.execute("DELETE FROM pending_ops")  # the fetch sent the queued change
+        with open_database(account="support") as db, db.transaction() as conn:  # meanwhile, elsewhere
+            pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 2, "flags": ["\\Flagged"]})
+            conn.execute("UPDATE conversation_state SET status = 'closed', updated_at = 't2'")
+            conn.execute(
+                "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+                ("<late@x>", "a@b.test", b"raw", "queued", utcnow_iso()),
+            )
+            conn.execute(
+                "INSERT INTO notes(conversation_id, author, created_at, body, uploaded) "
+                "VALUES ('c1', 'al', 't', 'n', 0)"
+            )
 
     with open_database(account="support") as db, db.transaction() as conn:
         pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 1, "flags": ["\\Seen"]})
         conn.execute(
             "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('c1', 'open', 't')"
         )
-    fresh = start_rebuild("support")
-    with open_database(fresh.path) as db, db.transaction() as conn:
-        conn.execute("DELETE FROM pending_ops")  # the fetch sent the queued change
-    with open_database(account="support") as db, db.transaction() as conn:  # meanwhile, elsewhere
-        pending.enqueue(conn, "add_flags", {"folder": "INBOX", "uid": 2, "flags": ["\\Flagged"]})
-        conn.execute("UPDATE conversation_state SET status = 'closed', updated_at = 't2'")
-        conn.execute(
-            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
-            ("<late@x>", "a@b.test", b"raw", "queued", utcnow_iso()),
-        )
-        conn.execute(
-            "INSERT INTO notes(conversation_id, author, created_at, body, uploaded) "
-            "VALUES ('c1', 'al', 't', 'n', 0)"
-        )
-    finish_rebuild(fresh)
+    rebuild_cache("support", meanwhile)
 
     with open_database(account="support") as db:
         ops = [json.loads(r[0])["uid"] for r in db.conn.execute("SELECT payload FROM pending_ops")]
@@ -225,3 +226,46 @@ def test_rebuild_carries_what_was_written_to_the_old_cache_during_the_fetch() ->
         assert [tuple(r) for r in state] == [("c1", "closed")]
         assert [r[0] for r in db.conn.execute("SELECT message_id FROM outbox")] == ["<late@x>"]
         assert [r[0] for r in db.conn.execute("SELECT body FROM notes")] == ["n"]
+
+
+LOST = "the connection to the IMAP server x:993 was lost (EOF)"
+FULL = "the disk holding x is full: free some space"
+
+
+@pytest.mark.parametrize(
+    ("failure", "cause"),
+    [
+        (ConnectionFailed(LOST, aftermath="try again"), LOST),
+        (StorageError(FULL, aftermath="run the command again (nothing already cached was lost)"), FULL),
+        (KeyboardInterrupt(), None),
+    ],
+    ids=["connection", "disk", "interrupt"],
+)
+def test_a_rebuild_whose_fetch_fails_keeps_nothing_of_it_and_says_so(
+    failure: BaseException, cause: str | None
+) -> None:
+    """The old cache stays as it was; the error keeps its cause and tells the rebuild's own end."""
+    with open_database(account="support") as db, db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('c1', 'open', 't')"
+        )
+    path = paths.database_file("support")
+    before = path.read_bytes()
+    seen: list[Path] = []
+
+    def fetch(fresh: FreshCache) -> None:
+        with open_database(fresh.path) as db, db.transaction() as conn:
+            store.ensure_folder(conn, "INBOX", "inbox")
+        seen.append(fresh.path)
+        raise failure
+
+    with pytest.raises(type(failure)) as caught:
+        rebuild_cache("support", fetch)
+    assert path.read_bytes() == before
+    assert seen and not any(p.name.startswith(seen[0].name) for p in path.parent.iterdir())
+    if cause is not None:
+        # Not the sync's own aftermath: "try again" would retry a sync, not the rebuild.
+        assert str(caught.value) == (
+            f"{cause}; the rebuild stopped: the old cache is untouched and still in use, and nothing "
+            "the rebuild fetched was kept; run 'supportinbox cache rebuild' again"
+        )
