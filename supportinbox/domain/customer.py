@@ -5,14 +5,16 @@ Contact forms, shops and notification services send mail *on behalf of* a person
 the form's own address (``noreply@...``, ``wordpress@...``, often our own support address
 or another address of our domain) and Reply-To is the person who wrote. For such mail
 the customer is the Reply-To person; the form's address is never a customer, or every
-form submission would be one customer's history, greeted "Hi Acme". A relay sender with
-no Reply-To names nobody to answer: its customer is :data:`NOBODY`.
+form submission would be one customer's history, greeted "Hi Acme". A form that sets no
+Reply-To names its person in its fields ("Email: lina@...", Contact Form 7's "From: Lina
+Haddad <lina@...>"): that person. A relay sender naming nobody in either is nobody to
+answer: its customer is :data:`NOBODY`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from supportinbox.config import AccountConfig
@@ -62,14 +64,20 @@ def is_no_reply(address: str) -> bool:
     return bool(local) and bool(_RELAY_LOCAL.match(_SEPARATORS.sub("", local)))
 
 
-def relays_someone(from_addr: str, reply_to_addr: str, own_addresses: Iterable[str]) -> bool:
-    """Mail from one of our own addresses that names another person in Reply-To.
+def relays_someone(
+    from_addr: str, reply_to_addr: str, own_addresses: Iterable[str], body: str | Callable[[], str] = ""
+) -> bool:
+    """Mail from one of our own addresses that names another person in Reply-To (or, with
+    none, in its form's fields in ``body``).
 
     That is a contact form on our website sending as us, not a message we wrote: it is
     the customer's, whatever else decides which mail is ours.
     """
     own = {a.strip().lower() for a in own_addresses if a}
-    return from_addr.strip().lower() in own and customer_of("", from_addr, "", reply_to_addr, own) != NOBODY
+    return (
+        from_addr.strip().lower() in own
+        and customer_of("", from_addr, "", reply_to_addr, own, body=body) != NOBODY
+    )
 
 
 def _name_from_relay(from_name: str) -> str:
@@ -84,12 +92,15 @@ def customer_of(
     reply_to_name: str,
     reply_to_addr: str,
     own_addresses: Iterable[str],
+    body: str | Callable[[], str] = "",
 ) -> Party:
     """The customer a message from the customer's side stands for.
 
     - From one of our own addresses or a no-reply address: the Reply-To person, named by
-      the Reply-To name or, failing that, the "X via Form" From name; :data:`NOBODY`
-      without a usable Reply-To (the relay itself is never a customer).
+      the Reply-To name or, failing that, the "X via Form" From name; without a usable
+      Reply-To, the person the form's fields in ``body`` name (:func:`form_sender`; a
+      callable is asked only then); else :data:`NOBODY` (the relay itself is never a
+      customer).
     - From another address of our own domain (a website sending its form) with a
       Reply-To elsewhere: the Reply-To person.
     - Anyone else: the sender (their Reply-To only says where answers go).
@@ -99,23 +110,30 @@ def customer_of(
     sender = from_addr.strip().lower()
     # The cache keeps a Reply-To list space-separated: the first address is the person.
     target = next(iter(reply_to_addr.split()), "").lower()
-    if (
-        "@" not in target
-        or target == sender
-        or target in own
-        or _domain(target) in own_domains
-        or is_no_reply(target)
-    ):
+    if not _answerable(target, sender, own, own_domains):
         target = ""
     relay = sender in own or is_no_reply(sender)
     if not relay and not (target and _domain(sender) in own_domains):
         return Party(sender, from_name or "")
     if not target:
-        return NOBODY
+        named = form_sender(body() if callable(body) else body)
+        return named if _answerable(named.email, sender, own, own_domains) else NOBODY
     name = reply_to_name or _name_from_relay(from_name)
     if name.strip().lower() == target:
         name = ""
     return Party(target, name)
+
+
+def _answerable(target: str, sender: str, own: set[str], own_domains: set[str]) -> bool:
+    """Whether ``target`` is a person a relay may stand for: not the relay, not us, not a
+    colleague at our domain, not another no-reply address."""
+    return (
+        "@" in target
+        and target != sender
+        and target not in own
+        and _domain(target) not in own_domains
+        and not is_no_reply(target)
+    )
 
 
 def nameless_sender(name: str, email: str) -> bool:
@@ -143,6 +161,30 @@ _NAME_FIELD = re.compile(
     r"الاسم|اسم|نام)[ \t]*[:：][ \t]*(\S[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
+# A form's address field ("Email: lina@…", "Your e-mail address:", "E-Mail-Adresse:",
+# "Courriel :", "Correo electrónico:", "البريد الإلكتروني:", "ایمیل:").
+_EMAIL_FIELD = re.compile(
+    r"^[ \t]*(?:(?:your|ihre|votre|tu|su|seu)[ \t]+)?(?:adresse[ \t]+)?"
+    r"(?:e-?mail|courriel|correo|البريد|ایمیل|پست[ \t]+الکترونیک)"
+    r"(?:[ \t-]*(?:address|adresse|adres|electr[oó]nico|الإلكتروني))?[ \t]*[:：][ \t]*(\S[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Contact Form 7's default mail starts with the person: "From: Lina Haddad <lina@…>".
+_FROM_FIELD = re.compile(r"\A\s*(?:from|von|de)[ \t]*:[ \t]*(\S[^\n]*)$", re.IGNORECASE | re.MULTILINE)
+_FIRST_NAME_FIELD = re.compile(
+    r"^[ \t]*(?:first[ \t]+name|given[ \t]+name|vorname|prénom|nombre)[ \t]*[:：][ \t]*(\S[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LAST_NAME_FIELD = re.compile(
+    r"^[ \t]*(?:last[ \t]+name|surname|family[ \t]+name|nachname|nom[ \t]+de[ \t]+famille|apellidos?)"
+    r"[ \t]*[:：][ \t]*(\S[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FIELD_ADDRESS = re.compile(
+    r"<([^<>\s@]+@[^<>\s@]+)>|([^<>\s@\"',;:()]+@[^<>\s@\"',;:()]+\.[^<>\s@\"',;:()]+)"
+)
+# The fields of a form come first: a long message's quoted history is not read.
+_FORM_HEAD = 2000
 _SENTENCE_END = re.compile(r"(?<=[.!?؟。])\s|\n")
 
 
@@ -195,9 +237,32 @@ def needs_form_name(party: Party, from_addr: str) -> bool:
 
 
 def form_name(body: str) -> str:
-    """The name a contact-form submission gives in its name field ("" when it has none)."""
+    """The name a contact-form submission gives in its name field, or its first and last
+    name fields ("" when it has none)."""
     found = _NAME_FIELD.search(body)
-    return _shortened(found.group(1), 80) if found is not None else ""
+    if found is not None:
+        return _shortened(found.group(1), 80)
+    parts = [m.group(1) for m in (_FIRST_NAME_FIELD.search(body), _LAST_NAME_FIELD.search(body)) if m]
+    return _shortened(" ".join(parts), 80)
+
+
+def form_sender(body: str) -> Party:
+    """The person a contact-form submission names in its fields: the address of its email
+    field (or of Contact Form 7's leading ``From:`` line), named by its name fields or by
+    the name beside that address. :data:`NOBODY` when its fields give no address."""
+    head = body[:_FORM_HEAD]
+    for field in (_EMAIL_FIELD, _FROM_FIELD):
+        found = field.search(head)
+        if found is None:
+            continue
+        value = found.group(1)
+        address = _FIELD_ADDRESS.search(value)
+        if address is None:
+            continue
+        email = (address.group(1) or address.group(2)).strip(".").lower()
+        beside = value[: address.start()].strip(" \t\"'") if address.group(1) else ""
+        return Party(email, form_name(head) or _shortened(beside, 80))
+    return NOBODY
 
 
 def _shortened(text: str, limit: int) -> str:

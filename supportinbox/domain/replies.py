@@ -86,7 +86,9 @@ class Original:
     def customer(self, own: Iterable[str]) -> Party:
         """Who this message stands for (:func:`supportinbox.domain.customer.customer_of`)."""
         first = self.reply_to[0] if self.reply_to else ""
-        return customer_of(self.from_name, self.from_addr, self.reply_to_name, first, own)
+        return customer_of(
+            self.from_name, self.from_addr, self.reply_to_name, first, own, body=self.body_text
+        )
 
 
 @dataclass(frozen=True)
@@ -223,13 +225,20 @@ def addressees(original: Original, account: AccountConfig, *, reply_all: bool = 
 def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: bool = False) -> Recipients:
     """To = Reply-To if given, else From; with ``reply_all`` the other To/Cc go to Cc, minus us.
 
-    A message from a no-reply address (a contact form, a notification) without a Reply-To
-    names nobody to answer, and is refused rather than answered into the void.
+    A contact form without a Reply-To goes to the person its fields name. A message from a
+    no-reply address (a notification) naming nobody is refused rather than answered into
+    the void.
     """
     own = {a.lower() for a in own_addresses}
     to: list[Address] = []
     seen: set[str] = set()
     targets = [a for a in (valid_address(r) for r in original.reply_to) if a]
+    form = NOBODY
+    if not targets:
+        form = original.customer(own)
+        if form.email == original.from_addr.lower() or not valid_address(form.email):
+            form = NOBODY
+        targets = [form.email] if form else []
     if not targets:
         if is_no_reply(original.from_addr) and original.from_addr.lower() not in own:
             raise ReplyError(
@@ -255,6 +264,8 @@ def recipients(original: Original, own_addresses: Iterable[str], *, reply_all: b
             name = original.from_name
         elif original.reply_to and addr.lower() == original.reply_to[0].strip().lower():
             name = original.reply_to_name
+        elif form and addr.lower() == form.email:
+            name = form.name
         else:
             name = ""
         to.append(_address(name, addr))

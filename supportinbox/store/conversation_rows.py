@@ -60,6 +60,16 @@ class IdKind:
     listing_all: str  # the command that lists every one, closed ones too
 
 
+# The start of a contact form's body, where its fields are (domain.customer.form_sender).
+_FORM_HEAD = "SELECT substr(body_text, 1, 2000) FROM messages WHERE id = ?"
+
+
+def form_head(conn: sqlite3.Connection, rowid: int) -> str:
+    """The start of message ``rowid``'s text, where a contact form puts its fields."""
+    found = conn.execute(_FORM_HEAD, (rowid,)).fetchone()
+    return str(found[0] or "") if found is not None else ""
+
+
 def resolve_prefix(conn: sqlite3.Connection, kind: IdKind, text: str) -> str:
     """The id of ``kind`` that ``text`` names: the whole id, or the only one it starts.
 

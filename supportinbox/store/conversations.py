@@ -252,7 +252,8 @@ def _message_view(row: Sequence[Any], mine: OurMail, own: list[str]) -> MessageV
         flags=str(message.flags).split(),
         attachments=attachments,
         from_us=ours,
-        poses_as_us=not ours and poses_as_us(str(message.from_addr), str(message.reply_to), own),
+        poses_as_us=not ours
+        and poses_as_us(str(message.from_addr), str(message.reply_to), own, str(message.body_text)),
         reply_to=str(message.reply_to),
         reply_to_name=str(message.reply_to_name),
         automated=str(message.automated),

@@ -135,7 +135,9 @@ def record_messages(
                 REPLY if mine else CUSTOMER,
                 iso(when),
                 agent_of(headers) if mine else "",
-                _party(mine, str(from_name), address, str(reply_to_name), str(reply_to), own).email,
+                _party(
+                    conn, int(rowid), mine, str(from_name), address, str(reply_to_name), str(reply_to), own
+                ).email,
             )
         )
     before = conn.total_changes

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.parser import HeaderParser
 from email.policy import compat32
+from functools import partial
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain import spamcheck
@@ -21,6 +22,7 @@ from supportinbox.domain.customer import customer_of, own_addresses
 from supportinbox.domain.senders import sender_label
 from supportinbox.errors import NotFound
 from supportinbox.store import pending
+from supportinbox.store.conversation_rows import form_head
 from supportinbox.store.db import Database
 from supportinbox.store.ours import message_id_domain, our_mail
 from supportinbox.store.rows import columns, load, sql
@@ -106,7 +108,9 @@ def _known(conn: sqlite3.Connection, account: AccountConfig) -> _Known:
     for rowid, role, message_id, subject, from_addr, to_addrs, cc_addrs, reply_to in rows:
         conversation_id = links.get(int(rowid))
         mid = (message_id or "").lower()
-        sender = customer_of("", str(from_addr), "", str(reply_to), own).email
+        sender = customer_of(
+            "", str(from_addr), "", str(reply_to), own, body=partial(form_head, conn, int(rowid))
+        ).email
         if mine.is_ours(str(role), int(rowid)):
             if mid:
                 known.sent_subjects[mid] = str(subject)
@@ -182,7 +186,10 @@ def refresh_junk_verdicts(db: Database, account: AccountConfig) -> int:
     for found in rows:
         row = load(_JudgedRow, found)
         # A contact form in Junk is judged by the person behind it, not by the form.
-        sender = customer_of("", row.from_addr, "", row.reply_to, own).email or row.from_addr.lower()
+        sender = (
+            customer_of("", row.from_addr, "", row.reply_to, own, body=row.body).email
+            or row.from_addr.lower()
+        )
         referenced = [r.lower() for r in row.refs.split()]
         if row.in_reply_to:
             referenced.append(row.in_reply_to.lower())
@@ -250,6 +257,7 @@ class _SuspectRow:
     reasons: str = field(metadata=sql("COALESCE(v.reasons, '[]')"))
     reply_to_name: str
     reply_to: str
+    form_body: str = field(metadata=sql("substr(m.body_text, 1, 2000)"))
 
 
 def _suspect(found: Sequence[object], own: Sequence[str]) -> JunkSuspect:
@@ -259,7 +267,12 @@ def _suspect(found: Sequence[object], own: Sequence[str]) -> JunkSuspect:
     except ValueError:
         reasons = []
     party = customer_of(
-        str(row.from_name), str(row.from_addr), str(row.reply_to_name), str(row.reply_to), own
+        str(row.from_name),
+        str(row.from_addr),
+        str(row.reply_to_name),
+        str(row.reply_to),
+        own,
+        body=row.form_body,
     )
     return JunkSuspect(
         customer_email=party.email,

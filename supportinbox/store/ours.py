@@ -71,9 +71,9 @@ def our_mail_among(conn: sqlite3.Connection, domain: str, rowids: Sequence[int])
     return OurMail(frozenset(copies))
 
 
-def poses_as_us(from_addr: str, reply_to: str, own: Iterable[str]) -> bool:
+def poses_as_us(from_addr: str, reply_to: str, own: Iterable[str], body: str = "") -> bool:
     """From one of our own addresses while relaying nobody (a contact form names its person
-    in Reply-To): said of a message that is not ours, it is forged, or was sent by another
-    client that kept no copy in Sent. The conversation view warns about it."""
+    in Reply-To or in its fields): said of a message that is not ours, it is forged, or was
+    sent by another client that kept no copy in Sent. The conversation view warns about it."""
     addresses = [a.strip().lower() for a in own if a]
-    return from_addr.strip().lower() in addresses and not relays_someone(from_addr, reply_to, addresses)
+    return from_addr.strip().lower() in addresses and not relays_someone(from_addr, reply_to, addresses, body)

@@ -56,6 +56,7 @@ from supportinbox.store import incidents as incident_store
 from supportinbox.store.conversation_rows import (
     State,
     StoredTriageConfig,
+    form_head,
     load_states,
     message_time,
     status_fields,
@@ -127,12 +128,22 @@ _THREADED_FROM = (
 
 
 def _party(
-    from_us: bool, from_name: str, from_addr: str, reply_to_name: str, reply_to: str, own: Sequence[str]
+    conn: sqlite3.Connection,
+    rowid: int,
+    from_us: bool,
+    from_name: str,
+    from_addr: str,
+    reply_to_name: str,
+    reply_to: str,
+    own: Sequence[str],
 ) -> Party:
-    """The customer a message stands for (NOBODY for ours)."""
+    """The customer a message stands for (NOBODY for ours); a relay without Reply-To by its
+    form's fields, read from the cache only then."""
     if from_us:
         return NOBODY
-    return customer_of(from_name, from_addr, reply_to_name, reply_to, own)
+    return customer_of(
+        from_name, from_addr, reply_to_name, reply_to, own, body=lambda: form_head(conn, rowid)
+    )
 
 
 @dataclass(slots=True)
@@ -206,7 +217,7 @@ def _load(
         from_us = mine.is_ours(row.role, int(row.id))
         customer = None
         if not from_us and (reply_to or from_addr in own or is_no_reply(from_addr)):
-            customer = customer_of("", from_addr, "", reply_to, own).email
+            customer = _party(conn, int(row.id), from_us, "", from_addr, "", reply_to, own).email
             customer = one(customer, customer)
         out.append(
             ThreadMessage(
@@ -240,10 +251,6 @@ def _rows_by_id(
         yield from conn.execute(f"{select} IN ({', '.join('?' * len(chunk))})", (*params, *chunk))
 
 
-# The start of a contact form's body, where its fields are.
-_FORM_BODY = "SELECT substr(body_text, 1, 2000) FROM messages WHERE id = ?"
-
-
 def _details(
     conn: sqlite3.Connection, account: AccountConfig, mine: OurMail, rowids: Sequence[int]
 ) -> dict[int, _Message]:
@@ -258,10 +265,11 @@ def _details(
         from_addr = str(row.from_addr).lower()
         flags = str(row.flags).split()
         from_us = mine.is_ours(row.role, int(row.id))
-        customer = _party(from_us, row.from_name, from_addr, row.reply_to_name, row.reply_to, own)
+        customer = _party(
+            conn, int(row.id), from_us, row.from_name, from_addr, row.reply_to_name, row.reply_to, own
+        )
         if needs_form_name(customer, from_addr):  # a contact form naming no person in its headers
-            (body,) = conn.execute(_FORM_BODY, (int(row.id),)).fetchone()
-            customer = named_by_form(customer, from_addr, str(body or ""))
+            customer = named_by_form(customer, from_addr, form_head(conn, int(row.id)))
         out[int(row.id)] = _Message(
             rowid=int(row.id),
             from_us=from_us,

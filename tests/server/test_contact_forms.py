@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.domain.senders import NOT_IN_SENT
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.replies import run_cli, setup_account
@@ -170,3 +171,64 @@ def test_spam_check_judges_a_contact_form_by_its_person(
     assert suspect["customer_name"] == "Lina Haddad"
     assert "+30 sender wrote to the inbox before" in suspect["reasons"]
     assert suspect["suspect"] is True
+
+
+def _forms_without_reply_to() -> list[bytes]:
+    return [
+        # Contact Form 7's default mail: the person on its first line, no Reply-To.
+        make_message(
+            sender='"WordPress" <wordpress@acme.test>',
+            subject='Acme "Contact us"',
+            message_id="<wp-mateo@acme.test>",
+            body="From: Mateo García <mateo@example.test>\nSubject: Refund for double charge\n\n"
+            "Message Body:\nI was charged twice this month. Could you refund one?\n\n--\n"
+            "This e-mail was sent from a contact form on Acme (https://acme.test)\n",
+            date=datetime.now(UTC) - timedelta(minutes=20),
+        ),
+        # A form sending as our own address, the person in its fields only.
+        make_message(
+            sender="Acme Support <support@acme.test>",
+            subject="Website enquiry",
+            message_id="<form-priya@acme.test>",
+            body="First name: Priya\nLast name: Raman\nE-mail: priya@example.test\n\n"
+            "Message:\nDo you offer a discount for non-profits?",
+            date=datetime.now(UTC) - timedelta(minutes=10),
+        ),
+    ]
+
+
+def test_a_form_without_reply_to_is_the_person_its_fields_name(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, _forms_without_reply_to())
+    mateo = setup.conversation_of("<wp-mateo@acme.test>")
+    priya = setup.conversation_of("<form-priya@acme.test>")
+
+    listed = {row["id"]: row for row in json.loads(run_cli(capsys, "list", "--json").out)}
+    assert (listed[mateo]["customer"], listed[mateo]["customer_name"]) == (
+        "mateo@example.test",
+        "Mateo García",
+    )
+    assert (listed[priya]["customer"], listed[priya]["customer_name"]) == (
+        "priya@example.test",
+        "Priya Raman",
+    )
+    assert listed[priya]["status"] == "open"
+    # Sent as our address, but naming its person: no forged-reply warning.
+    shown = run_cli(capsys, "show", priya)
+    assert shown.code == 0, shown.err
+    assert NOT_IN_SENT not in shown.out
+
+    for conversation, to, hello in (
+        (mateo, "To: Mateo García <mateo@example.test>", "Hi Mateo,"),
+        (priya, "To: Priya Raman <priya@example.test>", "Hi Priya,"),
+    ):
+        draft = run_cli(capsys, "reply", conversation, "--template", "acknowledge-investigating")
+        assert draft.code == 0, draft.err
+        assert to in draft.out and hello in draft.out
+        sent = run_cli(
+            capsys, "reply", conversation, "--template", "acknowledge-investigating", "--send", "--yes"
+        )
+        assert sent.code == 0, sent.err
+    assert [r.rcpt_tos for r in smtp_server.received] == [["mateo@example.test"], ["priya@example.test"]]
+    assert "Hi Mateo," in smtp_server.received[0].message.get_content()

@@ -12,6 +12,7 @@ from supportinbox.domain.customer import (
     NOBODY,
     Party,
     customer_of,
+    form_sender,
     form_topic,
     is_no_reply,
     relays_someone,
@@ -75,6 +76,74 @@ def test_our_address_relaying_someone_is_not_our_message() -> None:
     assert relays_someone("support@acme.test", "omar@e.test", OWN)
     assert not relays_someone("support@acme.test", "", OWN)
     assert not relays_someone("lina@customer.test", "omar@e.test", OWN)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Contact Form 7's default mail: the person on a leading From line.
+        (
+            "From: Mateo García <mateo.garcia@example.test>\nSubject: Refund\n\nMessage Body:\nHello",
+            Party("mateo.garcia@example.test", "Mateo García"),
+        ),
+        (
+            "First name: Priya\nLast name: Raman\nE-mail: Priya.Raman@example.test\n\nMessage:\nHi",
+            Party("priya.raman@example.test", "Priya Raman"),
+        ),
+        (
+            "Name: Lina Haddad\nYour email address: <lina@c.test>\nMessage: hi",
+            Party("lina@c.test", "Lina Haddad"),
+        ),
+        (
+            "Ihr Name: Jonas Weber\nE-Mail-Adresse: jonas@weber.test\n",
+            Party("jonas@weber.test", "Jonas Weber"),
+        ),
+        ("الاسم: سمير\nالبريد الإلكتروني: samir@x.test\n", Party("samir@x.test", "سمير")),
+        ("Courriel : anne@x.test\n", Party("anne@x.test", "")),
+        # No address field: nobody; an address in the text is no field.
+        ("Name: Lina\nMessage: write to me at lina@c.test", NOBODY),
+        ("Email: (none given)\nMessage: hi", NOBODY),
+        # A From line further down is quoted history, not the form's.
+        ("Thanks!\n\nFrom: Lina <lina@c.test>\nSent: Monday", NOBODY),
+    ],
+)
+def test_form_sender(body: str, expected: Party) -> None:
+    assert form_sender(body) == expected
+
+
+def test_a_form_without_reply_to_is_the_person_its_fields_name() -> None:
+    body = "Name: Lina Haddad\nEmail: lina@c.test\n\nMessage:\nI cannot log in."
+    assert customer_of("Acme", "noreply@acme.test", "", "", OWN, body=body) == Party(
+        "lina@c.test", "Lina Haddad"
+    )
+    assert customer_of("Acme", "support@acme.test", "", "", OWN, body=lambda: body) == Party(
+        "lina@c.test", "Lina Haddad"
+    )
+    # Reply-To comes first; the body is not even read for it.
+    assert customer_of("Acme", "noreply@acme.test", "", "omar@e.test", OWN, body=_unread) == Party(
+        "omar@e.test", ""
+    )
+    # Nor for ordinary mail, whatever its text says.
+    assert customer_of("Lina", "lina@c.test", "", "", OWN, body=_unread) == Party("lina@c.test", "Lina")
+    # A form naming us, a colleague or another no-reply address names nobody.
+    for named in ("support@acme.test", "bob@acme.test", "noreply@x.test"):
+        assert customer_of("Acme", "noreply@acme.test", "", "", OWN, body=f"Email: {named}") == NOBODY
+    assert relays_someone("support@acme.test", "", OWN, body)
+
+
+def _unread() -> str:
+    raise AssertionError("the body was read")
+
+
+def test_a_form_without_reply_to_is_answered_to_its_person() -> None:
+    original = Original(
+        from_name="WordPress",
+        from_addr="wordpress@acme.test",
+        subject="Acme Contact us",
+        body_text="From: Mateo García <mateo@example.test>\nSubject: Refund\n\nMessage Body:\nHello",
+    )
+    (to,) = recipients(original, OWN).to
+    assert (to.display_name, to.addr_spec) == ("Mateo García", "mateo@example.test")
 
 
 def _form(rowid: int, reply_to: str, minutes: int) -> ThreadMessage:
