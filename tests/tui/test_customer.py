@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.command import CommandPalette
 from textual.widgets import OptionList
+from textual.widgets._footer import FooterKey
 
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.customer import CustomerScreen
+from supportinbox.tui.screens.help import HelpScreen
+from supportinbox.tui.widgets.key_hints import KeyHints
+from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
 
 
@@ -143,3 +148,75 @@ async def test_a_follow_up_to_come_is_said_under_its_conversation_at_80_columns(
             lines
         )
         assert "\x1b" not in "".join(lines)
+
+
+def _footer(screen: CustomerScreen) -> tuple[str, list[str]]:
+    """The status line and the keys the footer lists (their displays), as a user sees them."""
+    status = str(screen.query_one(StatusBar).render())
+    keys = [str(key.key_display) for key in screen.query_one(KeyHints).query(FooterKey)]
+    return status, keys
+
+
+@pilot_test
+async def test_the_profile_has_the_apps_footer_and_every_key_it_lists_works() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        conversation = app.screen
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        status, keys = _footer(screen)
+        # The same status line as the conversation it came from: account, mode, outbox.
+        assert status == str(conversation.query_one(StatusBar).render()), status
+        assert "demo mailbox" in status and "outbox 1" in status, status
+        assert keys == ["esc", "d", "?", "s", "^p"], keys
+
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.by_domain
+        await pilot.press("?")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("s")
+        await settle(pilot)
+        assert any("no server to sync with" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is conversation
+
+
+@pilot_test
+async def test_the_profile_is_read_again_when_the_cache_changes() -> None:
+    """A conversation closed elsewhere (a sync, a teammate) shows closed in an open profile."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        await pilot.press("down")
+        second = screen.query_one("#customer-conversations", OptionList).highlighted
+        assert "· open ·" in _rows(screen)[0]
+        cid = screen.current
+        app.service.set_status(cid, "closed")
+        app.refresh_views()
+        await settle(pilot)
+        assert "· closed ·" in _rows(screen)[0], _rows(screen)
+        assert "(2 closed)" in str(screen.query_one("#customer-head").render())
+        assert screen.query_one("#customer-conversations", OptionList).highlighted == second

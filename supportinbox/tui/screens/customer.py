@@ -1,11 +1,13 @@
 """A customer's profile: first seen, every conversation, the team's notes (``i``).
 
 ``d`` adds colleagues at the same domain (never for public providers); Enter opens a
-conversation; Escape goes back.
+conversation; Escape goes back. The status bar and the key hints are the ones every
+screen has; a sync or a change made elsewhere re-reads the profile.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -13,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import count_of
@@ -24,6 +26,7 @@ from supportinbox.tui.format import local_time, tag_parts
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
+from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import sender_parts
 
 if TYPE_CHECKING:
@@ -37,6 +40,9 @@ class CustomerScreen(AppScreen):
     CustomerScreen #customer-conversations {
         height: auto;
         max-height: 60%;
+    }
+    CustomerScreen #customer-head, CustomerScreen #customer-body {
+        padding: 0 1;
     }
     CustomerScreen .customer-section {
         margin-top: 1;
@@ -65,17 +71,28 @@ class CustomerScreen(AppScreen):
             yield Static(safe.line("Conversations", style="bold"), classes="customer-section")
             yield OptionList(id="customer-conversations")
             yield Static(id="customer-notes", classes="customer-section")
+        yield StatusBar(service.now, id="status")
         yield KeyHints()
 
     def on_mount(self) -> None:
+        self.watch(self.app, "sync_status", self._status_changed)
         self.show()
         self.query_one(OptionList).focus()
+
+    def _status_changed(self) -> None:
+        self.query_one(StatusBar).status = self.inbox_app.sync_status
+
+    def refresh_from_cache(self) -> None:
+        """A sync, a reply or a change on another screen: the profile is read again."""
+        self.show()
 
     def show(self) -> None:
         """Read the profile again (at start and when ``d`` changes what it covers)."""
         profile = self.inbox_app.service.customer_profile(self.email, by_domain=self.by_domain)
         self._show_head(profile)
         options = self.query_one(OptionList)
+        # Read again after a sync, the cursor stays on the conversation it was on.
+        highlighted = options.highlighted_option.id if options.highlighted_option else None
         options.clear_options()
         for summary in profile.conversations:
             who = (
@@ -92,6 +109,9 @@ class CustomerScreen(AppScreen):
             for fact in profile.history.get(summary.id, ()):
                 lines += ["\n    ", safe.line(fact, limit=72, style="$text-muted")]
             options.add_option(Option(safe.assemble(*lines), id=summary.id))
+        if highlighted is not None:
+            with suppress(OptionDoesNotExist):  # that conversation left the profile
+                options.highlighted = options.get_option_index(highlighted)
         notes = [
             safe.assemble(
                 (f"{local_time(n.created_at)} {one_line(n.author, limit=30)} on ", "$text-muted"),
