@@ -18,12 +18,21 @@ always parses its help text as markup, so that text goes through :func:`escape_m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.content import Content
+from textual.visual import Visual
 
 from supportinbox.domain.safetext import clean, one_line
+
+if TYPE_CHECKING:
+    from textual.css.styles import RulesMap
+    from textual.strip import Strip
+    from textual.style import Style
+    from textual.visual import RenderOptions
 
 Part = Content | str | tuple[str, str]
 """A piece of :func:`assemble`: inert content, text, or (text, style)."""
@@ -99,3 +108,124 @@ def escape_markup(value: str | None) -> str:
     ``[``: so every ``[`` is escaped, and a backslash in front of one stays a backslash.
     """
     return one_line(value).replace("[", "\\[")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A piece of a head line that is never broken across lines while a line can hold it
+    (a name with its address, ``waiting 3h 00m``, ``follow-up due Mon 14 Dec``)."""
+
+    content: Content
+    before: str = " · "
+    """What joins it to the field before it on the same line (dropped at a line's start)."""
+
+
+def field(*parts: Part, before: str = " · ") -> Field:
+    """A :class:`Field` of inert pieces (as :func:`assemble` takes them)."""
+    return Field(assemble(*parts), clean(before))
+
+
+@dataclass(frozen=True)
+class Row:
+    """Fields that make one line when the width allows; the lines it breaks into after the
+    first are indented by ``hang`` cells (under the text after a lead such as ``Why: ``)."""
+
+    fields: tuple[Field, ...]
+    hang: int = 0
+    joint_style: str = ""
+    """The style of what joins the fields (the colour of the text around it, say)."""
+
+    def joint(self, f: Field) -> Content:
+        return Content.styled(f.before, self.joint_style) if self.joint_style else Content(f.before)
+
+
+def row(*fields: Field, hang: int = 0, joint_style: str = "") -> Row:
+    """A :class:`Row` of fields (empty fields are left out)."""
+    return Row(tuple(f for f in fields if f.content.cell_length), hang, joint_style)
+
+
+class FieldLines(Visual):
+    """Rows of fields laid out at the width they are shown in, broken between fields.
+
+    Textual wraps text at any white space, a non-breaking space included (its wrap takes
+    ``\\S+`` as a word, and U+00A0 is white space to Python), and :func:`line` folds a
+    non-breaking space into a plain one: so no character can hold ``Mon 14 Dec`` or a
+    customer's name together on a line. Laid out here, a line breaks only between
+    fields; a field wider than a whole line is the one thing wrapped by words.
+    """
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = tuple(r for r in rows if r.fields)
+        self._laid_out: tuple[int, Content] | None = None
+
+    def __str__(self) -> str:
+        # Each row on one line, as it reads at any width wide enough.
+        return "\n".join(_one_line(r).plain for r in self.rows)
+
+    def at(self, width: int) -> Content:
+        """The rows as lines of at most ``width`` cells."""
+        if self._laid_out is None or self._laid_out[0] != width:
+            lines = [line for r in self.rows for line in _lay_out(r, width)]
+            self._laid_out = (width, Content("\n").join(lines))
+        return self._laid_out[1]
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        pad = options.rules.get("line_pad", 0) * 2
+        return self.at(max(width - pad, 1)).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return max((_one_line(r).cell_length for r in self.rows), default=0) + rules.get("line_pad", 0) * 2
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        pad = rules.get("line_pad", 0) * 2
+        return self.at(max(width - pad, 1)).get_height(rules, width)
+
+
+def fields(*rows: Row) -> FieldLines:
+    """Head lines (a conversation's, a message's) that wrap between fields, not inside them."""
+    return FieldLines(rows)
+
+
+def _one_line(r: Row) -> Content:
+    pieces: list[Content] = []
+    for index, f in enumerate(r.fields):
+        if index:
+            pieces.append(r.joint(f))
+        pieces.append(f.content)
+    return Content("").join(pieces)
+
+
+def _lay_out(r: Row, width: int) -> list[Content]:
+    """``r`` in lines of at most ``width`` cells, broken only between fields where it can be.
+
+    A broken line ends with what joined its last field to the next (`` ·``), so it reads
+    as going on; the room for that is kept when a field is put on a line.
+    """
+    width = max(width, 1)
+    hang = Content(" " * r.hang) if r.hang < width // 2 else Content("")
+    lines: list[Content] = []
+    current: Content | None = None
+    count = len(r.fields)
+    for index, f in enumerate(r.fields):
+        tail = r.joint(r.fields[index + 1]).rstrip() if index + 1 < count else Content("")
+        if current is not None:
+            joined = current + r.joint(f) + f.content
+            if joined.cell_length + tail.cell_length <= width:
+                current = joined
+                continue
+            ends = r.joint(f).rstrip()
+            lines.append(current + ends if current.cell_length + ends.cell_length <= width else current)
+        lead = hang if lines else Content("")
+        room = width - lead.cell_length
+        if f.content.cell_length <= room:
+            current = lead + f.content
+            continue
+        # Wider than a line: this field alone wraps, by words.
+        pieces = [piece.rstrip() for piece in f.content.wrap(room)] or [Content("")]
+        lines.extend(lead + piece for piece in pieces[:-1])
+        current = lead + pieces[-1]
+    if current is not None:
+        lines.append(current)
+    return [line.rstrip() for line in lines]

@@ -141,6 +141,9 @@ def _actions(content: Content) -> list[str]:
 
 def _shown(widget: Widget) -> Content:
     rendered = widget.render()
+    if isinstance(rendered, safe.FieldLines):
+        # Head lines laid out where nothing needs to wrap: every field whole, as text.
+        rendered = rendered.at(10_000)
     assert isinstance(rendered, Content), type(rendered)
     return rendered
 

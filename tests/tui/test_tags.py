@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from supportinbox.tui import safe
 from supportinbox.tui.format import TAG_COLOURS, tag_style
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.tags import TagModal
@@ -34,8 +35,9 @@ async def test_t_changes_tags_and_they_show_in_colour() -> None:
         assert app.screen is screen
         assert app.service.conversation(cid).summary.tags == ("vip",)
         head = screen.query_one("#conversation-head").render()
+        assert isinstance(head, safe.FieldLines)
         assert "#vip" in str(head) and "#billing" not in str(head)
-        styles = {str(span.style) for span in head.spans}  # type: ignore[union-attr]
+        styles = {str(span.style) for span in head.at(SIZE[0]).spans}
         assert any(tag_style("vip").split()[1] in style for style in styles)
 
 

@@ -23,7 +23,7 @@ from supportinbox.domain.senders import sender_label, sender_short
 from supportinbox.domain.when import count_of, iso
 from supportinbox.errors import NotFound
 from supportinbox.tui import safe
-from supportinbox.tui.format import age, local_time, tag_parts
+from supportinbox.tui.format import age, local_time, tag_style
 from supportinbox.tui.screens.actions import Change, ConversationActions
 from supportinbox.tui.screens.modals import ChooseModal, ConfirmModal
 from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
@@ -251,24 +251,33 @@ class ConversationScreen(ConversationActions):
         if summary.followup_at and summary.followup_at > (iso(now) or ""):
             facts.append(f"follow-up {local_time(summary.followup_at)}")
         facts.append(count_of(summary.message_count, "message"))
-        why = " · ".join(one_line(r) for r in summary.reasons)
+        who = (
+            safe.field(*sender_parts(summary.customer_name, summary.customer_email, style="bold $accent"))
+            if not nameless_sender(summary.customer_name, summary.customer_email)
+            else safe.field((one_line(summary.customer_name), "bold"), ("  no one to answer", "$text-muted"))
+        )
+        # Each fact, tag and reason is a field: a line breaks between them, never inside
+        # "waiting 3h 00m", a name or "follow-up due Mon 14 Dec".
+        why_style = "$warning" if sla.is_lifted(summary.band) else "$text-muted"
+        reasons = [one_line(r) for r in summary.reasons if one_line(r)]
         self.query_one("#conversation-head", Static).update(
-            safe.assemble(
-                (one_line(summary.subject) or "(no subject)", "bold"),
-                "\n",
-                *(
-                    sender_parts(
-                        summary.customer_name, summary.customer_email, style="bold $accent", after="  "
-                    )
-                    if not nameless_sender(summary.customer_name, summary.customer_email)
-                    else [(one_line(summary.customer_name), "bold"), ("  no one to answer  ", "$text-muted")]
+            safe.fields(
+                safe.row(safe.field((one_line(summary.subject) or "(no subject)", "bold"))),
+                safe.row(
+                    who,
+                    *(safe.field(fact, before="  " if i == 0 else " · ") for i, fact in enumerate(facts)),
+                    *(
+                        safe.field((f"#{tag}", tag_style(tag)), before="  " if i == 0 else " ")
+                        for i, tag in enumerate(summary.tags)
+                    ),
                 ),
-                (" · ".join(facts), ""),
-                *([("  ", ""), *tag_parts(summary.tags)] if summary.tags else []),
-                *(
-                    (("\nWhy: ", "bold"), (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"))
-                    if why
-                    else ()
+                safe.row(
+                    *(
+                        safe.field(*([("Why: ", "bold")] if i == 0 else []), (reason, why_style))
+                        for i, reason in enumerate(reasons)
+                    ),
+                    hang=len("Why: "),
+                    joint_style=why_style,
                 ),
             )
         )

@@ -117,31 +117,37 @@ class MessageBlock(Vertical):
 
     def compose(self) -> ComposeResult:
         message = self.message
-        where = " · in Junk" if message.folder_role == "junk" else ""
+        where: list[str] = []
+        if message.folder_role == "junk":
+            where.append("in Junk")
         if message.automated and message.from_us:
-            where += " · acknowledgement, sent automatically"
+            where.append("acknowledgement, sent automatically")
         elif message.automated:
-            where += f" · automated: {one_line(message.automated)}"
+            where.append(f"automated: {one_line(message.automated)}")
         reply_to = [one_line(a.lower()) for a in message.reply_to.split()]
-        for_whom: tuple[safe.Part, ...] = ()
+        for_whom: list[safe.Field] = []
         if reply_to and reply_to != [message.from_addr.strip().lower()]:
             # A contact form writes for someone: the person to answer is in Reply-To (a list
             # of addresses, the first one named).
             name = one_line(message.reply_to_name)
             first = f"{name} <{reply_to[0]}>" if name else reply_to[0]
-            for_whom = (
-                ("  Reply-To: ", "$text-muted"),
-                (", ".join([first, *reply_to[1:]]), ""),
-            )
-        posing: tuple[safe.Part, ...] = ()
+            for_whom.append(safe.field(("Reply-To: ", "$text-muted"), (first, ""), before="  "))
+            for_whom += [safe.field(other, before=", ") for other in reply_to[1:]]
+        posing: list[safe.Field] = []
         if message.poses_as_us:
-            posing = ((f"  {WARNING_MARK} {NOT_IN_SENT}", "$warning"),)
+            posing.append(safe.field((f"{WARNING_MARK} {NOT_IN_SENT}", "$warning"), before="  "))
+        # Who, for whom, when and where: a line breaks between them, never inside a name
+        # or a date.
         yield Static(
-            safe.assemble(
-                *sender_parts(message.from_name, message.from_addr),
-                *posing,
-                *for_whom,
-                (f"  {local_time(message.date)}{where}", "$text-muted"),
+            safe.fields(
+                safe.row(
+                    safe.field(*sender_parts(message.from_name, message.from_addr)),
+                    *posing,
+                    *for_whom,
+                    safe.field((local_time(message.date), "$text-muted"), before="  "),
+                    *(safe.field((w, "$text-muted")) for w in where),
+                    joint_style="$text-muted",
+                )
             ),
             classes="message-head",
         )
