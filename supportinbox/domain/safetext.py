@@ -105,16 +105,34 @@ def terminal_text(text: str, *, keep_sgr: bool = False) -> str:
 
 _WHITESPACE = re.compile(r"\s+")
 
+# Characters that show nothing: zero-width spaces and joiners, direction marks, the byte
+# order mark, invisible operators, and the fillers that draw as blank (Hangul fillers,
+# the braille blank). Inside a Persian word a ZWNJ matters; at either end of a line none
+# of them does, and a subject made only of them must read as having none.
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u2060\u2061\u2062\u2063\u2064\u2800\u3164\ufeff\uffa0"
+)
+# Every character str.isspace() calls white space, and the invisible ones.
+_EDGE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000" + _INVISIBLE
+)
+
 
 def one_line(text: str | None, *, limit: int | None = None) -> str:
-    """:func:`clean`, then fold every run of white space (newlines too) into one space."""
+    """:func:`clean`, then fold every run of white space (newlines too) into one space.
+
+    What shows nothing at either end goes too, so that a subject or a name of only
+    zero-width characters is empty (and reads "(no subject)" where one is missing).
+    """
     cleaned = clean(text)
     # Printable means no white space but the ASCII space (separators and controls are not):
     # without two in a row there is nothing to fold.
     if cleaned.isprintable() and "  " not in cleaned:
-        folded = cleaned.strip()
+        folded = cleaned.strip(_EDGE)
     else:
-        folded = _WHITESPACE.sub(" ", cleaned).strip()
+        folded = _WHITESPACE.sub(" ", cleaned).strip(_EDGE)
     if limit is not None and len(folded) > limit:
         folded = folded[: max(limit - 1, 0)] + "…"
     return folded

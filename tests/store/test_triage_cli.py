@@ -258,3 +258,24 @@ def test_show_gives_a_long_name_whole_where_the_list_cuts_it(mailbox: Path) -> N
     assert "on behalf of the board of directors" in board.split("\n", 3)[2], board
     listed = run("list", "--wide")
     assert long_name not in listed and long_name[:29] + "…" in listed  # the table still cuts
+
+
+def test_a_subject_of_only_invisible_characters_reads_as_none(mailbox: Path) -> None:
+    invisible = "\u200b\u200c\u200d\ufeff\u2060\u3164"
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<zw@evil.test>",
+            sender="zw@evil.test",
+            name=invisible,
+            subject=invisible,
+            when=datetime.now(UTC) - timedelta(minutes=30),
+        )
+    rows = {r["customer"]: r for r in json.loads(run("list", "--json"))}
+    ident = rows["zw@evil.test"]["id"]
+    line = next(line for line in run("list").splitlines() if line.startswith(ident))
+    assert "(no subject)" in line
+    assert not set(line) & set(invisible)
+    shown = run("show", ident)
+    assert shown.splitlines()[0] == "(no subject)"
+    assert "customer: zw@evil.test" in shown

@@ -32,6 +32,21 @@ def test_one_line_folds_and_limits() -> None:
     assert one_line("abcdef", limit=4) == "abc…"
 
 
+def test_one_line_of_only_invisible_characters_is_empty() -> None:
+    assert one_line("\u200b\u200c\u200d\ufeff\u2060") == ""
+    assert one_line(" \u3164 \u2800 \u200e") == ""  # blank fillers, a direction mark
+    # Inside a word a ZWNJ stays; at the ends it goes.
+    assert one_line("\u200cمی\u200cخواهم\u200b ") == "می\u200cخواهم"
+
+
+# What one_line takes off either end besides white space.
+WHITE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u2060\u2061\u2062\u2063\u2064\u2800\u3164\ufeff\uffa0"
+)
+
+
 @given(st.text())
 def test_no_control_character_survives(text: str) -> None:
     out = clean(text)
@@ -133,11 +148,15 @@ def test_clean_equals_every_step_on_every_text(text: str) -> None:
 
 
 @given(
-    st.text(alphabet=st.one_of(st.sampled_from(" \u00a0\u2028\t\n\x1c ab"), st.characters(codec=None))),
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(" \u00a0\u2028\t\n\x1c ab\u200b\u200c\u3164\u2800"), st.characters(codec=None)
+        )
+    ),
     st.one_of(st.none(), st.integers(0, 30)),
 )
 def test_one_line_equals_folding_every_text(text: str, limit: int | None) -> None:
-    folded = re.sub(r"\s+", " ", clean(text)).strip()
+    folded = re.sub(r"\s+", " ", clean(text)).strip(WHITE + INVISIBLE)
     if limit is not None and len(folded) > limit:
         folded = folded[: max(limit - 1, 0)] + "…"
     assert one_line(text, limit=limit) == folded
