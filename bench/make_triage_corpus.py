@@ -15,6 +15,20 @@ bulk spam. Fixed seed: the same file every run.
                                                              # set of outages, a third seed
     .venv/bin/python bench/make_triage_corpus.py --tuning 2  # bench/data/triage_tuning2.jsonl: a fourth
     .venv/bin/python bench/make_triage_corpus.py --tuning 3  # bench/data/triage_tuning3.jsonl: a fifth
+    .venv/bin/python bench/make_triage_corpus.py --held-out 2  # bench/data/triage_heldout2.jsonl: a
+                                                             # second held-out week, written blind
+                                                             # to the rules, a sixth seed
+
+The second held-out week (HELD_OUT_FEATURES_2) was written as a support lead would meet the
+mail, without reading the product's rules or word lists: 16 outages of invoicing, booking,
+shop, CRM and project features in nine languages (en, de, fr, es, pt, it, nl, ar, fa), each
+feature also under the other names customers give it, and report wordings only that week
+uses (a blank page since this morning, broken for the whole team, a screenshot, the feature
+named by its menu path). Its lone reports of one feature are at least a day apart, so no
+three of them look like an outage that nobody labelled. Every run prints such groups (three
+or more reports of one feature within 12 hours that no one incident label covers): the
+held-out, tuning 2 and tuning 3 weeks have one each, kept as they are so that their figures
+stay comparable; the second held-out week refuses to be written with one.
 
 Labels per message (``label``): ``kind``; ``incident`` (the problem's id, for the customer
 message that reports it); ``urgent`` (would a person answer this before the routine
@@ -39,6 +53,7 @@ OUR_AUTHSERV = "mx.acme.test"
 OUT = Path(__file__).resolve().parent / "data" / "triage_corpus.jsonl"
 HELD_OUT = OUT.with_name("triage_heldout.jsonl")
 TUNING = OUT.with_name("triage_tuning.jsonl")
+HELD_OUT_2 = OUT.with_name("triage_heldout2.jsonl")
 
 rng = random.Random(20261120)
 
@@ -121,6 +136,26 @@ NAMES = {
     ],
     "ar": ["لينا حداد", "عمر الخطيب", "سارة منصور", "يوسف العلي", "مريم سعيد", "خالد ناصر"],
     "fa": ["سارا محمدی", "علی رضایی", "مریم احمدی", "رضا کریمی", "نگار حسینی", "امیر جعفری"],
+    "it": [
+        "Giulia Romano",
+        "Marco Bianchi",
+        "Francesca Ricci",
+        "Luca Esposito",
+        "Chiara Colombo",
+        "Matteo Greco",
+        "Sara Conti",
+        "Alessandro Bruno",
+    ],
+    "nl": [
+        "Sanne de Vries",
+        "Daan Jansen",
+        "Lotte Bakker",
+        "Bram Visser",
+        "Femke Smit",
+        "Joris Mulder",
+        "Eva de Boer",
+        "Thijs Meijer",
+    ],
 }
 DOMAINS = [
     "gmail.com",
@@ -207,6 +242,8 @@ GREETING = {
     "pt": ["Olá,", "Bom dia,", "Oi, pessoal,"],
     "ar": ["مرحبا،", "السلام عليكم،", "مرحباً فريق الدعم،"],
     "fa": ["سلام،", "با سلام و احترام،", "سلام وقت بخیر،"],
+    "it": ["Buongiorno,", "Ciao,", "Salve,", "Gentile supporto,"],
+    "nl": ["Hallo,", "Goedemorgen,", "Beste support,", "Hoi,"],
 }
 CLOSING = {
     "en": ["Thanks,", "Thanks in advance,", "Best,", "Regards,", "Cheers,", "Best regards,", "Thank you,"],
@@ -216,6 +253,8 @@ CLOSING = {
     "pt": ["Obrigado,", "Abraços,", "Atenciosamente,"],
     "ar": ["شكراً لكم،", "مع التحية،", "وشكراً"],
     "fa": ["با تشکر،", "ممنون،", "با احترام،"],
+    "it": ["Grazie,", "Cordiali saluti,", "Saluti,", "Grazie mille,"],
+    "nl": ["Groeten,", "Met vriendelijke groet,", "Alvast bedankt,", "Groetjes,"],
 }
 
 
@@ -289,6 +328,86 @@ REPORTS: dict[str, list[tuple[str, str]]] = {
         ("خطا هنگام {doing}", "هر بار که می‌خواهم {doing} خطای {code} می‌گیرم."),
         ("مشکل در {thing}", "در {thing} مشکل داریم: {code}."),
     ],
+    "it": [
+        ("Problema con {thing}", "Abbiamo un problema con {thing}: {code}."),
+        ("Errore quando provo a {doing}", "Ogni volta che provo a {doing} ricevo un errore ({code})."),
+        ("Non riesco a {doing}", "Da stamattina non riesco più a {doing}: {code}."),
+        ("Malfunzionamento: {thing}", "Segnalo un malfunzionamento con {thing}, tutto il team vede {code}."),
+    ],
+    "nl": [
+        ("{Thing} werkt niet", "{Thing} werkt sinds vanochtend niet meer."),
+        ("Foutmelding bij {doing}", "Bij {doing} krijg ik steeds een foutmelding ({code})."),
+        ("Storing bij {thing}?", "Is er een storing bij {thing}? Bij ons lukt niets."),
+        ("Probleem met {thing}", "We hebben een probleem met {thing}: {code}."),
+    ],
+}
+# Wordings only the second held-out week uses (``--held-out 2``), beside REPORTS: the other
+# corpora keep their bytes. {menu} is the feature's menu path in the customer's language.
+HELD_OUT_2_REPORTS: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        (
+            "{Thing} gives a blank page",
+            "Since this morning {thing} gives me a blank page. Reloading does not help.",
+        ),
+        ("{Thing} broken for our whole team", "{Thing} is broken for our whole team, everyone gets {code}."),
+        ("{menu} not working", "When I go to {menu} I get {code}."),
+        (
+            "Screenshot: {menu}",
+            "Screenshot below, this is what {menu} shows since about 10 am: {code}.\n\n[image: screenshot.png]",
+        ),
+        (
+            "Something wrong with {thing} today?",
+            "We keep getting {code} when {doing}, and a colleague in another office sees it too.",
+        ),
+        ("{thing} stopped working", "hi, {thing} stopped working for us. {code}. can someone look pls"),
+    ],
+    "de": [
+        ("{menu} geht nicht", "Unter {menu} kommt seit heute früh nur {code}."),
+        ("{Thing}: nur eine leere Seite", "Seit heute Morgen zeigt mir {thing} nur eine leere Seite."),
+        (
+            "Störung: {thing}",
+            "Bei uns im ganzen Team ist {thing} gestört ({code}). Screenshot anbei.\n\n[Bild: Bildschirmfoto.png]",
+        ),
+    ],
+    "fr": [
+        ("{menu} inaccessible", "Quand je vais dans {menu}, j'obtiens {code}."),
+        ("Page blanche : {thing}", "Depuis ce matin, {thing} m'affiche une page blanche."),
+        (
+            "Bug {thing} pour toute l'équipe",
+            "Toute l'équipe a le même bug avec {thing} : {code}. Capture d'écran jointe.",
+        ),
+    ],
+    "es": [
+        ("{menu} da error", "Cuando entro en {menu} me sale {code}."),
+        ("Pantalla en blanco: {thing}", "Desde esta mañana {thing} me muestra una pantalla en blanco."),
+    ],
+    "pt": [
+        ("{menu} com erro", "Quando entro em {menu} aparece {code}."),
+        ("Tela branca: {thing}", "Desde hoje cedo {thing} só mostra uma tela branca. Print em anexo."),
+    ],
+    "it": [
+        ("{menu} non si apre", "Quando vado su {menu} compare {code}."),
+        (
+            "Pagina bianca: {thing}",
+            "Da stamattina con {thing} vedo solo una pagina bianca. Allego uno screenshot.",
+        ),
+    ],
+    "nl": [
+        ("{menu} doet het niet", "Als ik naar {menu} ga krijg ik {code}."),
+        ("Wit scherm bij {thing}", "Sinds vanochtend geeft {thing} alleen een wit scherm."),
+    ],
+    "ar": [
+        (
+            "{Thing} لا يعمل لكل الفريق",
+            "منذ الصباح {thing} لا يعمل لجميع أعضاء الفريق: {code}. أرفقت لقطة شاشة.",
+        ),
+    ],
+    "fa": [
+        (
+            "{Thing} برای کل تیم خراب است",
+            "از صبح {thing} برای همه اعضای تیم کار نمی‌کند: {code}. اسکرین‌شات پیوست است.",
+        ),
+    ],
 }
 DETAILS = {
     "en": [
@@ -318,6 +437,24 @@ DETAILS = {
     "pt": ["Ontem funcionava.", "Já limpei o cache.", ""],
     "ar": ["كان يعمل بالأمس.", "جربت متصفحاً آخر.", ""],
     "fa": ["دیروز درست کار می‌کرد.", "کش مرورگر را پاک کردم.", ""],
+    "it": ["Ieri funzionava.", "Ho già svuotato la cache.", "Anche i colleghi hanno lo stesso problema.", ""],
+    "nl": ["Gisteren werkte het nog.", "Cache al geleegd, geen verschil.", "Collega's hebben hetzelfde.", ""],
+}
+HELD_OUT_2_DETAILS = {
+    "en": [
+        "Screenshot attached, same on Safari.",
+        "[image: image.png]",
+        "Three of us tried, same on every laptop.",
+        "Nothing changed on our side.",
+    ],
+    "de": ["Screenshot im Anhang.", "Bis gestern Abend lief alles."],
+    "fr": ["Capture d'écran ci-jointe.", "Tout marchait encore hier soir."],
+    "es": ["Adjunto captura de pantalla.", "Anoche todavía iba bien."],
+    "pt": ["Segue print da tela.", "Ontem à noite ainda funcionava."],
+    "it": ["Allego uno screenshot."],
+    "nl": ["Screenshot in de bijlage."],
+    "ar": ["أرفقت لقطة شاشة."],
+    "fa": ["اسکرین‌شات را پیوست کردم."],
 }
 
 
@@ -326,6 +463,8 @@ class Feature:
     id: str
     things: dict[str, tuple[str, str]]  # lang -> (thing, doing)
     codes: tuple[str, ...]
+    also: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # other names customers use
+    menu: dict[str, str] = field(default_factory=dict)  # lang -> its menu path in the app
 
 
 FEATURES = [
@@ -488,20 +627,33 @@ FEATURES = [
 ]
 
 
-def _fill(template: str, thing: str, doing: str, code: str) -> str:
+def _fill(template: str, thing: str, doing: str, code: str, menu: str = "") -> str:
     text = template.replace("{Thing}", thing[:1].upper() + thing[1:]).replace("{thing}", thing)
-    return text.replace("{doing}", doing).replace("{code}", code)
+    return text.replace("{doing}", doing).replace("{code}", code).replace("{menu}", menu)
+
+
+HELD_OUT_2_MODE = False  # the second held-out week: its own wordings, lone reports a day apart
+REPORTED: list[tuple[str, datetime, str | None]] = []  # every report: (feature, when, incident)
 
 
 def report(feature: Feature, lang: str, when: datetime, incident: str | None, *, urgent: bool) -> Mail:
     thing, doing = feature.things[lang]
-    subject_t, line_t = rng.choice(REPORTS[lang])
+    if feature.also.get(lang) and rng.random() < 0.4:
+        thing, doing = rng.choice(feature.also[lang])
+    templates, details = REPORTS[lang], DETAILS[lang]
+    if HELD_OUT_2_MODE:
+        extra = HELD_OUT_2_REPORTS.get(lang, [])
+        templates = templates + [t for t in extra if lang in feature.menu or "{menu}" not in t[0] + t[1]]
+        details = details + HELD_OUT_2_DETAILS.get(lang, [])
+    subject_t, line_t = rng.choice(templates)
     code = rng.choice(feature.codes)
-    subject = _fill(subject_t, thing, doing, code)
+    menu = feature.menu.get(lang, "")
+    subject = _fill(subject_t, thing, doing, code, menu)
     if rng.random() < 0.15:
         subject = subject.upper() if lang == "en" and rng.random() < 0.3 else "Urgent: " + subject
     name, address = person(lang)
-    body = compose(lang, name, _fill(line_t, thing, doing, code), rng.choice(DETAILS[lang]))
+    body = compose(lang, name, _fill(line_t, thing, doing, code, menu), rng.choice(details))
+    REPORTED.append((feature.id, when, incident))
     return add(
         Mail(
             "INBOX",
@@ -1025,6 +1177,245 @@ TUNING_FEATURES_3 = [
 ]
 
 
+# The second held-out week (``--held-out 2``): outages of features in none of the lists above,
+# written without reading the product's rules or word lists. Each feature is named as
+# customers write it in three languages, and often under a second name (``also``): "quotes"
+# beside "estimates", "der Kontoabruf" beside "die Bankanbindung", "وظایف فرعی" beside the
+# loanword "زیرتسک‌ها".
+HELD_OUT_FEATURES_2 = [
+    Feature(
+        "recurring-invoices",
+        {
+            "en": ("recurring invoices", "sending recurring invoices"),
+            "de": ("der Versand der Serienrechnungen", "Versand der Serienrechnungen"),
+            "nl": ("de periodieke facturatie", "het versturen van periodieke facturen"),
+        },
+        ("error 500", "invoices dated 1970", "'schedule not found'"),
+        also={
+            "en": (
+                ("subscription invoices", "sending subscription invoices"),
+                ("automatic invoices", "sending the monthly invoices"),
+            ),
+            "de": (("der Rechnungslauf", "Erstellen der Abo-Rechnungen"),),
+            "nl": (("de terugkerende facturatie", "het versturen van terugkerende facturen"),),
+        },
+        menu={
+            "en": "Invoices > Recurring",
+            "de": "Rechnungen > Serienrechnungen",
+            "nl": "Facturen > Periodiek",
+        },
+    ),
+    Feature(
+        "bank-sync",
+        {
+            "en": ("the bank feed", "importing bank transactions"),
+            "de": ("die Bankanbindung", "Abrufen der Kontoumsätze"),
+            "es": ("la conexión bancaria", "importar los movimientos del banco"),
+        },
+        ("'consent expired'", "no transactions after last Friday", "error 502"),
+        also={
+            "en": (("the bank connection", "syncing our bank account"),),
+            "de": (("der Kontoabruf", "Abruf der Umsätze"),),
+        },
+        menu={"en": "Banking > Bank accounts", "de": "Bank > Bankkonten", "es": "Banco > Cuentas bancarias"},
+    ),
+    Feature(
+        "estimates",
+        {
+            "en": ("estimates", "turning an estimate into an invoice"),
+            "fr": ("le module devis", "de transformer un devis en facture"),
+            "pt": ("o módulo de orçamentos", "converter um orçamento em fatura"),
+        },
+        ("line items going missing", "error 500", "wrong totals"),
+        also={
+            "en": (("quotes", "converting a quote to an invoice"),),
+            "fr": (("l'outil devis", "de convertir un devis en facture"),),
+        },
+        menu={"en": "Sales > Estimates", "fr": "Ventes > Devis"},
+    ),
+    Feature(
+        "opening-hours",
+        {
+            "en": ("business hours", "editing our opening hours"),
+            "it": ("gli orari di apertura", "modificare gli orari di apertura"),
+            "ar": ("ساعات العمل", "تعديل ساعات العمل"),
+        },
+        ("every day showing as closed", "'save failed'", "error 500"),
+        also={
+            "en": (("opening hours", "changing our opening hours"),),
+            "ar": (("أوقات الدوام", "تغيير أوقات الدوام"),),
+        },
+        menu={"en": "Settings > Business hours", "it": "Impostazioni > Orari di apertura"},
+    ),
+    Feature(
+        "waitlist",
+        {
+            "en": ("the waitlist", "adding clients to the waitlist"),
+            "nl": ("de wachtlijst", "het op de wachtlijst zetten van klanten"),
+            "es": ("la lista de espera", "apuntar clientes en la lista de espera"),
+        },
+        ("no alert when a slot frees up", "an empty list", "error 500"),
+        also={"en": (("the waiting list", "putting people on the waiting list"),)},
+        menu={"en": "Bookings > Waitlist", "nl": "Afspraken > Wachtlijst"},
+    ),
+    Feature(
+        "abandoned-cart",
+        {
+            "en": ("abandoned cart emails", "sending abandoned cart emails"),
+            "de": ("die Warenkorb-Erinnerung", "Versand der Warenkorb-Erinnerungen"),
+            "pt": ("o e-mail de carrinho abandonado", "enviar os e-mails de carrinho abandonado"),
+        },
+        ("no emails since Tuesday", "links to an empty cart", "error 500"),
+        also={
+            "en": (("cart recovery emails", "sending cart reminders"),),
+            "de": (("die Abandoned-Cart-Mail", "Versand der Abandoned-Cart-Mails"),),
+            "pt": (("a recuperação de carrinho", "recuperar carrinhos abandonados"),),
+        },
+        menu={
+            "en": "Marketing > Automations > Abandoned cart",
+            "de": "Marketing > Automatisierungen > Warenkorb-Erinnerung",
+        },
+    ),
+    Feature(
+        "shipping-rates",
+        {
+            "en": ("shipping rates", "calculating shipping costs"),
+            "fr": ("le calcul des frais de port", "de calculer les frais de livraison"),
+            "it": ("le spese di spedizione", "calcolare le spese di spedizione"),
+        },
+        ("shipping at 0.00 on every order", "'no rates available'", "error 500"),
+        also={"en": (("delivery charges", "working out delivery costs"),)},
+        menu={
+            "en": "Settings > Shipping > Rates",
+            "fr": "Paramètres > Livraison > Tarifs",
+            "it": "Impostazioni > Spedizioni > Tariffe",
+        },
+    ),
+    Feature(
+        "stock-sync",
+        {
+            "en": ("stock levels", "updating stock levels"),
+            "es": ("el control de stock", "actualizar el stock"),
+            "nl": ("de voorraadkoppeling", "het bijwerken van de voorraad"),
+        },
+        ("negative stock", "sold-out items still on sale", "error 409"),
+        also={
+            "en": (("inventory sync", "syncing inventory"), ("the inventory count", "adjusting inventory")),
+            "es": (("el inventario", "sincronizar el inventario"),),
+            "nl": (("de voorraad", "het aanpassen van de voorraad"),),
+        },
+        menu={"en": "Products > Inventory"},
+    ),
+    Feature(
+        "product-variants",
+        {
+            "en": ("product variants", "adding sizes and colours"),
+            "ar": ("خيارات المنتج", "إضافة المقاسات والألوان"),
+            "de": ("die Variantenverwaltung", "Anlegen von Varianten"),
+        },
+        ("variants vanishing after saving", "an empty size picker", "error 500"),
+        also={
+            "en": (("variants", "adding a new size to a product"),),
+            "ar": (("متغيرات المنتج", "إضافة متغيرات للمنتج"),),
+            "de": (("die Varianten-Funktion", "Anlegen neuer Größen und Farben"),),
+        },
+        menu={"en": "Products > Variants", "de": "Produkte > Varianten"},
+    ),
+    Feature(
+        "deals-pipeline",
+        {
+            "en": ("the sales pipeline", "moving deals between stages"),
+            "fr": ("le pipeline commercial", "de déplacer les opportunités entre les étapes"),
+            "fa": ("پایپ‌لاین فروش", "جابه‌جا کردن معامله‌ها بین مراحل"),
+        },
+        ("deals jumping back to 'New'", "an empty pipeline", "error 500"),
+        also={
+            "en": (("the deals board", "dragging deals to the next stage"),),
+            "fr": (("le tunnel de vente", "de faire avancer les affaires"),),
+            "fa": (("قیف فروش", "انتقال فرصت‌های فروش به مرحله بعد"),),
+        },
+        menu={"en": "Sales > Pipeline", "fr": "Ventes > Pipeline"},
+    ),
+    Feature(
+        "email-tracking",
+        {
+            "en": ("email tracking", "tracking email opens"),
+            "pt": ("o rastreamento de e-mails", "rastrear as aberturas de e-mail"),
+            "fa": ("ردیابی ایمیل", "ردیابی باز شدن ایمیل‌ها"),
+        },
+        ("every email showing as unopened", "opens counted twice", "error 500"),
+        also={
+            "en": (("open tracking", "seeing who opened our emails"),),
+            "fa": (("رهگیری ایمیل", "رهگیری ایمیل‌های ارسالی"),),
+        },
+        menu={"en": "Settings > Email > Tracking", "pt": "Configurações > E-mail > Rastreamento"},
+    ),
+    Feature(
+        "contact-merge",
+        {
+            "en": ("merging duplicate contacts", "merging contacts"),
+            "it": ("l'unione dei contatti duplicati", "unire i contatti duplicati"),
+            "ar": ("دمج جهات الاتصال", "دمج جهات الاتصال المكررة"),
+        },
+        ("notes lost after merging", "error 500", "a merge button that does nothing"),
+        also={"en": (("the duplicate merge", "merging two contacts"), ("dedupe", "deduplicating contacts"))},
+        menu={"en": "Contacts > Duplicates", "it": "Contatti > Duplicati"},
+    ),
+    Feature(
+        "subtasks",
+        {
+            "en": ("subtasks", "adding subtasks"),
+            "fa": ("زیرتسک‌ها", "اضافه کردن زیرتسک"),
+            "fr": ("l'ajout de sous-tâches", "d'ajouter des sous-tâches"),
+        },
+        ("subtasks vanishing on reload", "a progress bar stuck at 0%", "error 500"),
+        also={
+            "en": (("sub-tasks", "adding sub-tasks to a task"),),
+            "fa": (("وظایف فرعی", "ایجاد وظیفه فرعی"),),
+            "fr": (("la gestion des sous-tâches", "de créer une sous-tâche"),),
+        },
+    ),
+    Feature(
+        "version-history",
+        {
+            "en": ("version history", "restoring an older version"),
+            "nl": ("de versiegeschiedenis", "het terugzetten van een oude versie"),
+            "ar": ("سجل الإصدارات", "استعادة إصدار سابق"),
+        },
+        ("only today's version listed", "an empty file after restoring", "error 500"),
+        also={
+            "en": (("document versions", "going back to a previous version"),),
+            "ar": (("النسخ السابقة", "الرجوع إلى نسخة سابقة"),),
+        },
+        menu={"en": "File > Version history", "nl": "Bestand > Versiegeschiedenis"},
+    ),
+    Feature(
+        "task-dependencies",
+        {
+            "en": ("task dependencies", "linking tasks"),
+            "it": ("le dipendenze tra attività", "collegare le attività tra loro"),
+            "es": ("la función de dependencias", "enlazar tareas"),
+        },
+        ("links gone after a reload", "'circular dependency' on every task", "error 500"),
+        also={"en": (("dependencies", "marking a task as blocked by another"),)},
+    ),
+    Feature(
+        "tax-calculation",
+        {
+            "en": ("tax calculation", "calculating VAT on invoices"),
+            "pt": ("o cálculo de impostos", "calcular os impostos na fatura"),
+            "fa": ("محاسبه مالیات", "محاسبه مالیات بر ارزش افزوده"),
+        },
+        ("VAT at 0% on every invoice", "tax added twice", "error 500"),
+        also={
+            "en": (("VAT", "adding VAT to an invoice"), ("sales tax", "applying sales tax")),
+            "fa": (("ارزش افزوده", "اضافه کردن ارزش افزوده به فاکتور"),),
+        },
+        menu={"en": "Settings > Taxes", "pt": "Configurações > Impostos"},
+    ),
+]
+
+
 INCIDENT_HOURS: dict[str, float] = {}  # feature -> hours ago its outage started
 
 
@@ -1134,11 +1525,15 @@ def make_lookalikes() -> None:
     for feature in rng.sample(FEATURES, 12):
         for _ in range(rng.randint(1, 2)):
             hours = _away_from_outage(feature)
+            if hours is None:
+                continue
             lang = rng.choice(list(feature.things))
             report(feature, lang, ago(hours), None, urgent=True)
     # Two customers on the same problem only: below an incident's three.
     for feature in rng.sample(FEATURES, 4):
-        hours = _away_from_outage(feature)
+        hours = _away_from_outage(feature, pair=True)
+        if hours is None:
+            continue
         for index in range(2):
             report(
                 feature,
@@ -1149,12 +1544,49 @@ def make_lookalikes() -> None:
             )
 
 
-def _away_from_outage(feature: Feature) -> float:
-    """A time (hours ago) at least a day away from this feature's outage: a report on its own."""
-    while True:
+LONE_HOURS: dict[str, list[float]] = {}  # feature -> hours ago of its lone reports (held-out 2)
+
+
+def _away_from_outage(feature: Feature, *, pair: bool = False) -> float | None:
+    """A time (hours ago) at least a day away from this feature's outage: a report on its own.
+
+    In the second held-out week also more than a day away from the feature's other lone
+    reports (a pair spans an hour), so that no three of them fall within a day and read as
+    an outage nobody labelled; None when the week has no such time left.
+    """
+    tries = 0
+    while not HELD_OUT_2_MODE or tries < 10000:
+        tries += 1
         hours = rng.uniform(2, 150)
-        if abs(hours - INCIDENT_HOURS[feature.id]) > 24:
-            return hours
+        if abs(hours - INCIDENT_HOURS[feature.id]) <= 24:
+            continue
+        if HELD_OUT_2_MODE:
+            taken = LONE_HOURS.setdefault(feature.id, [])
+            if any(abs(hours - other) <= 26 for other in taken):
+                continue
+            taken.extend([hours, hours + 1] if pair else [hours])
+        return hours
+    return None
+
+
+def accidental_clusters(window: float = 12.0) -> list[tuple[str, int]]:
+    """Three or more reports of one feature within ``window`` hours that no one incident label covers.
+
+    A person reading the week would call such a group an outage, so a corpus labelling
+    them "no incident" marks a right grouping as wrong. Returns (feature, reports) per group.
+    """
+    found = []
+    for feature_id in sorted({f for f, _, _ in REPORTED}):
+        reports = sorted((w, i) for f, w, i in REPORTED if f == feature_id)
+        start = 0
+        for end in range(len(reports)):
+            while reports[end][0] - reports[start][0] > timedelta(hours=window):
+                start += 1
+            group = reports[start : end + 1]
+            if len(group) >= 3 and (len({i for _, i in group}) > 1 or group[0][1] is None):
+                found.append((feature_id, len(group)))
+                break
+    return found
 
 
 # --- urgent ---------------------------------------------------------------------------------
@@ -1829,12 +2261,19 @@ def make_junk() -> None:
 
 
 def main() -> None:
-    global FEATURES, OUT
+    global FEATURES, OUT, HELD_OUT_2_MODE
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--held-out", action="store_true", help="write the held-out corpus instead")
+    which.add_argument(
+        "--held-out",
+        type=int,
+        nargs="?",
+        const=1,
+        choices=(1, 2),
+        help="write the held-out corpus instead (2: the second, written blind to the rules)",
+    )
     which.add_argument(
         "--tuning",
         type=int,
@@ -1844,9 +2283,12 @@ def main() -> None:
         help="write tuning corpus 1 (2, 3) instead",
     )
     args = parser.parse_args()
-    if args.held_out:
+    if args.held_out == 1:
         FEATURES, OUT = HELD_OUT_FEATURES, HELD_OUT
         rng.seed(20261206)
+    elif args.held_out == 2:
+        FEATURES, OUT, HELD_OUT_2_MODE = HELD_OUT_FEATURES_2, HELD_OUT_2, True
+        rng.seed(20261210)
     elif args.tuning == 1:
         FEATURES, OUT = TUNING_FEATURES, TUNING
         rng.seed(20261207)
@@ -1892,6 +2334,10 @@ def main() -> None:
         kinds[mail.label["kind"]] = kinds.get(mail.label["kind"], 0) + 1
     incidents = {m.label.get("incident") for m in MAILS} - {None}
     print(f"{len(MAILS)} messages, {len(incidents)} incidents: {kinds} -> {OUT}")
+    clusters = accidental_clusters()
+    if clusters:
+        print("unlabelled clusters (3+ reports of one feature within 12 h, not one incident):", clusters)
+    assert not (HELD_OUT_2_MODE and clusters)
 
 
 if __name__ == "__main__":
