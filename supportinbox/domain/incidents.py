@@ -42,6 +42,7 @@ INCIDENT_LOOKBACK = timedelta(days=7)
 SIMILARITY = 0.5  # share of the smaller side (report or group profile) in common, to join
 SUBJECT_WEIGHT = 2.0
 BRIDGE_STEMS = 2  # stems a report shares with each of two groups to merge them (one word is not enough)
+UNTRANSLATED = 0.5  # weight of a report's Arabic-script words against a group that has none
 _SIGNAL_SHARE = 0.5  # a stem named in the reason is used by at least this share of members
 
 
@@ -132,10 +133,11 @@ class _Group:
     def similarity(self, report: _Report) -> float:
         """How alike a report and this group are: by everything they say, or by their subjects."""
         size = len(self.members)
-        full = self.profile.overlap(report.full, report.full_norm, size)
+        full = self.profile.overlap(report.full, report.full_norm, size, report.full_native)
         if not report.subject:
             return full
-        return max(full, self.subjects.overlap(report.subject, report.subject_norm, size))
+        subject = self.subjects.overlap(report.subject, report.subject_norm, size, report.subject_native)
+        return max(full, subject)
 
 
 @dataclass
@@ -144,17 +146,29 @@ class _Profile:
 
     weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     total: float = 0.0
+    native: float = 0.0  # the part of total in Arabic script
 
     def add(self, vector: dict[str, float]) -> None:
         for stem, value in vector.items():
             self.weight[stem] += value
         self.total += sum(vector.values())
+        self.native += sum(value for stem, value in vector.items() if not stem.isascii())
 
     def merge(self, other: _Profile) -> None:
         self.add(other.weight)
 
-    def overlap(self, vector: dict[str, float], norm: float, size: int) -> float:
-        """The share of the smaller side (the report, or the group's mean) that the two have in common."""
+    def overlap(self, vector: dict[str, float], norm: float, size: int, native: float = 0.0) -> float:
+        """The share of the smaller side (the report, or the group's mean) that the two have in common.
+
+        ``native`` is the part of ``norm`` in Arabic script. When only one side has words in
+        that script, nobody on the other side could have shared them: they count
+        :data:`UNTRANSLATED` of their weight ("حالت آفلاین" against "offline mode").
+        """
+        total = self.total
+        if native and not self.native:
+            norm -= (1 - UNTRANSLATED) * native
+        elif self.native and not native:
+            total -= (1 - UNTRANSLATED) * self.native
         weight = self.weight
         shared = 0.0
         for stem, value in vector.items():  # the hot loop of detection: plain arithmetic
@@ -164,7 +178,7 @@ class _Profile:
                 shared += value if value < mine else mine
         if not shared:
             return 0.0
-        mean = self.total / size
+        mean = total / size
         return shared / (norm if norm < mean else mean)
 
 
@@ -176,6 +190,8 @@ class _Report:
     subject: dict[str, float]
     full_norm: float
     subject_norm: float
+    full_native: float = 0.0  # the part of full_norm in Arabic script
+    subject_native: float = 0.0
 
 
 def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
@@ -194,7 +210,16 @@ def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
         subject = {stem: rarity[stem] for stem, _ in candidate.subject_terms if stem in rarity}
         full = {stem: rarity[stem] for stem, _ in candidate.text_terms if stem in rarity}
         full.update({stem: SUBJECT_WEIGHT * value for stem, value in subject.items()})
-        reports.append(_Report(full, subject, sum(full.values()), sum(subject.values())))
+        reports.append(
+            _Report(
+                full,
+                subject,
+                sum(full.values()),
+                sum(subject.values()),
+                sum(v for stem, v in full.items() if not stem.isascii()),
+                sum(v for stem, v in subject.items() if not stem.isascii()),
+            )
+        )
     return reports
 
 
@@ -330,20 +355,18 @@ def loanwords(candidates: Sequence[IncidentCandidate]) -> dict[str, str]:
     """Stems of Persian and Arabic loanwords -> the English stem they sound like: "آفلاین" -> "offlin".
 
     A word is matched when its consonants (at least :data:`_SKELETON_LENGTH`) are those of
-    exactly one English word other reports use.
+    one English word other reports use, or of several but one used by more reports than
+    each of the others ("offline" in four reports over a German "vielen" in one).
     """
     if not any(c.lang in ("ar", "fa") for c in candidates):
         return {}
-    english: dict[str, set[str]] = defaultdict(set)
-    seen: set[tuple[str, str]] = set()
+    english: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # -> stem -> reports
     for candidate in candidates:
         if candidate.lang not in ("ar", "fa"):
-            for term in (*candidate.subject_terms, *candidate.text_terms):
-                stem, word = term
-                if term not in seen and word.isascii() and word.isalpha():
-                    seen.add(term)
-                    english[english_skeleton(word)].add(stem)
-                    english[english_skeleton(stem)].add(stem)  # "webinar" for "webinars"
+            for stem, word in (*candidate.subject_terms, *candidate.text_terms):
+                if word.isascii() and word.isalpha():
+                    english[english_skeleton(word)][stem].add(candidate.id)
+                    english[english_skeleton(stem)][stem].add(candidate.id)  # "webinar" for "webinars"
     mapping: dict[str, str] = {}
     for candidate in candidates:
         if candidate.lang in ("ar", "fa"):
@@ -352,9 +375,17 @@ def loanwords(candidates: Sequence[IncidentCandidate]) -> dict[str, str]:
                     continue
                 skeleton = arabic_skeleton(word)
                 found = english.get(skeleton) if len(skeleton) >= _SKELETON_LENGTH else None
-                if found and len(found) == 1:
-                    mapping[stem] = next(iter(found))
+                if found and (match := _most_used(found)):
+                    mapping[stem] = match
     return mapping
+
+
+def _most_used(stems: dict[str, set[str]]) -> str | None:
+    """The stem more reports use than any other, if one is."""
+    ranked = sorted(stems.items(), key=lambda item: -len(item[1]))
+    if len(ranked) > 1 and len(ranked[0][1]) == len(ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidate]:

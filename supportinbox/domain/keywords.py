@@ -372,7 +372,30 @@ def stem_words(folded: list[str], lang: str) -> list[str]:
     return _stem_words(folded, lang)
 
 
+_ARABIC_PREFIX = "\u0627\u0644"  # the article: "البطاقات"
+_ARABIC_PLURAL = "\u0627\u062a"  # the sound feminine plural: "بطاقات" (cards)
+_TA_MARBUTA = "\u0629"  # the feminine ending: "بطاقة" (card)
+
+
+def arabic_singular(word: str) -> str:
+    """``word`` without its article, feminine ending or sound feminine plural: "البطاقات", "بطاقة" -> "بطاق".
+
+    Snowball's Arabic stemmer reads them apart ("بطاق", "طاقا", "طاق": it takes a "ب" for a
+    preposition only where no article came first), and words folded to Persian letters
+    ("مکالمات") lose their plural only sometimes. A root keeps three letters.
+    """
+    if word.startswith(_ARABIC_PREFIX) and len(word) >= 5:
+        word = word[2:]
+    if word.endswith(_ARABIC_PLURAL) and len(word) >= 5:
+        return word[:-2]
+    if word.endswith(_TA_MARBUTA) and len(word) >= 4:
+        return word[:-1]
+    return word
+
+
 def _stem_words(folded: Sequence[str], lang: str) -> list[str]:
+    if lang == "ar":
+        folded = [arabic_singular(word) for word in folded]
     if lang in ("ar", "fa") and any(word.isascii() for word in folded):
         # Latin words in Arabic or Persian text (names, pasted English) are stemmed as English.
         latin = iter(_stemmer("en").stemWords([w for w in folded if w.isascii()]))

@@ -89,7 +89,7 @@ GENERIC = _split(
     souci arrive arrivent
     hola gracias ayuda problema error funciona funcionan funcionar caído caido llega llegan
     olá obrigado ajuda problema erro funciona funcionam funcionar chega chegam
-    مرحبا شكرا مشكلة خطأ يعمل
+    مرحبا شكرا مشكلة خطأ يعمل تعمل
     سلام ممنون مشکل خطا خطای کار نمی‌کند"""
 )
 
@@ -108,7 +108,7 @@ STRONG_FAILURE = _phrases(
     | ne fonctionne pas | ne marche pas | ne fonctionne plus | en panne | plantage | échoue
     | no funciona | no anda | caído | caida | se cae | falla | fallando
     | não funciona | parou de funcionar | caiu | falha
-    | لا يعمل | توقف | معطل | لا يفتح
+    | لا يعمل | لا تعمل | توقف | توقفت | معطل | معطلة | لا يفتح | لا تفتح
     | کار نمی‌کند | کار نمیکند | از کار افتاده | قطع است"""
 )
 # An error or a bug is mentioned, or a symptom ("lost", "missing", "on your side"): attention,

@@ -373,7 +373,7 @@ def test_an_arabic_incident_is_named_in_arabic_letters() -> None:
         ]
         (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
         assert incident.signal == words
-    assert keywords.stems("الكاميرا معطلة")[0] == ("کامیرا", "الكاميرا")  # matched folded, shown as written
+    assert keywords.stems("الكاميرا معطلة")[0] == ("کامیر", "الكاميرا")  # matched folded, shown as written
 
 
 def test_an_incident_is_named_in_the_language_most_of_its_customers_wrote() -> None:
@@ -451,6 +451,53 @@ def test_a_loanword_needs_three_consonants_and_one_english_word() -> None:
     found = incidents.loanwords(reports(("fresh start", "en"), ("afresh", "en"), ("فروش", "fa")))
     assert found == {}
     assert incidents.loanwords(reports(("webinars fail", "en"), ("وبینار", "fa"))) == {"وبینار": "webinar"}
+
+
+def test_a_loanword_takes_the_english_word_most_reports_use() -> None:
+    # "offline" (four reports) and the German "vielen" (one) both sound "fln", as "آفلاین" does.
+    candidates = [
+        cand("c1", "a@x.test", 4, "Offline mode down?"),
+        cand("c2", "b@x.test", 3.5, "Offline mode fails, it never syncs back"),
+        cand("c3", "c@x.test", 3, "Can't use offline mode"),
+        cand("c4", "d@x.test", 2.5, "Offline mode down?"),
+        cand("c5", "e@x.test", 2, "Vielen Nutzern fehlt die Vorlage", lang="de"),
+        cand("c6", "f@x.test", 1, "حالت آفلاین کار نمی‌کند"),
+    ]
+    assert incidents.loanwords(candidates) == {"آفلا": "offlin"}
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3", "c4", "c6")
+
+
+def test_words_nobody_could_share_count_less() -> None:
+    # "حالت آفلاین" is "offline mode": "آفلاین" meets "offline", "حالت" (mode) has no English
+    # report to meet. Counted in full, it made the Persian report half unlike the English
+    # ones, whichever of them came first.
+    for persian_first in (False, True):
+        candidates = [
+            cand("c1", "a@x.test", 3, "Offline mode down?"),
+            cand("c2", "b@x.test", 2, "Offline mode fails, it never syncs back"),
+            cand("c3", "c@x.test", 4 if persian_first else 1, "حالت آفلاین کار نمی‌کند"),
+        ]
+        (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+        assert sorted(incident.conversation_ids) == ["c1", "c2", "c3"], persian_first
+    # A Persian report on another problem shares no word: still apart.
+    other = [*candidates[:2], cand("c4", "d@x.test", 1, "فروش بلیت کار نمی‌کند")]
+    assert find_incidents(other, TriageConfig(incident_min_customers=3)) == []
+
+
+def test_an_arabic_plural_is_the_singular() -> None:
+    # "بطاقة هدية" (a gift card), "بطاقات الهدايا" (gift cards): Snowball read "طاق", "طاقا", "بطاق".
+    assert keywords.arabic_singular("بطاقات") == keywords.arabic_singular("البطاقات") == "بطاق"
+    assert keywords.arabic_singular("بطاقة") == "بطاق"
+    assert keywords.arabic_singular("ذات") == "ذات"  # a root keeps three letters
+    assert keywords.stems("بطاقة")[0][0] == keywords.stems("بطاقات")[0][0] == keywords.stems("البطاقات")[0][0]
+    candidates = [
+        cand("c1", "a@x.test", 3, "خطأ عند استخدام بطاقة الدفع", "يظهر لي خطأ كلما حاولت الدفع."),
+        cand("c2", "b@x.test", 2, "مشكلة في بطاقات الدفع"),
+        cand("c3", "c@x.test", 1, "البطاقات لا تعمل"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3")
 
 
 def test_cognates_need_a_long_shared_beginning() -> None:
