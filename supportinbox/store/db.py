@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,9 +51,25 @@ class Database:
     worker thread at a time; callers must not use it from two threads at once.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path | str, identity: tuple[int, int] | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
+        # The file this connection reads (device, inode), taken before it was opened.
+        self._identity = identity
+
+    def replaced(self) -> bool:
+        """Whether another file now stands at this cache's path: a ``cache rebuild`` swapped
+        its new cache in, and this connection still reads the old one, deleted.
+
+        A connection that stays open (the app's) asks this now and then, and reopens. No file
+        at the path at all is not a replacement: there is nothing newer to read.
+        """
+        if self._identity is None:
+            return False
+        now = file_identity(self.path)
+        return now is not None and now != self._identity
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -151,6 +168,17 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def file_identity(path: Path | str) -> tuple[int, int] | None:
+    """The (device, inode) of the file at ``path``; None for none (or ``:memory:``)."""
+    if str(path) == ":memory:":
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def open_current(path: Path) -> Database | None:
     """The cache at ``path`` as it is, if it exists and is of this program's schema; else None.
 
@@ -159,7 +187,8 @@ def open_current(path: Path) -> Database | None:
     """
     if not path.is_file():
         return None
-    db = Database(connect(path), path)
+    identity = file_identity(path)
+    db = Database(connect(path), path, identity)
     try:
         current = int(db.conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
     except BaseException:
@@ -185,9 +214,10 @@ def open_database(path: Path | str | None = None, *, account: str | None = None)
                 target.touch(mode=0o600)
         except OSError as exc:
             raise StorageError(f"cannot create the cache {target}: {exc.strerror or exc}") from None
+    identity = file_identity(path)
     try:
         conn = connect(path)
         migrate(conn)
     except sqlite3.Error as exc:
         raise storage_error(exc, path) from None
-    return Database(conn, path)
+    return Database(conn, path, identity)

@@ -204,7 +204,7 @@ class SupportInboxApp(App[None]):
         self.set_keymap(self._keymap_from_config)
         self.push_screen(InboxScreen())
         self.set_interval(CLOCK_SECONDS, self._tick_clock)
-        self.set_interval(OUTBOX_POLL_SECONDS, self.outbox_changed)
+        self.set_interval(OUTBOX_POLL_SECONDS, self._poll_cache)
         self.outbox_changed()
         if self.service.has_server:
             self.action_sync()
@@ -338,6 +338,7 @@ class SupportInboxApp(App[None]):
 
     def _sync_finished(self, outcome: SyncOutcome) -> None:
         self._sync_by_user = False
+        self.notice_new_cache()  # the sync wrote to the path's file: read that one
         self.sync_status = self.sync_status.update(
             syncing=False,
             progress="",
@@ -425,6 +426,27 @@ class SupportInboxApp(App[None]):
         return self.service.deliver(outbox_id)
 
     # -- the outbox ---------------------------------------------------------------------------
+
+    def _poll_cache(self) -> None:
+        self.notice_new_cache()
+        self.outbox_changed()
+
+    def notice_new_cache(self) -> bool:
+        """Read the new cache a ``cache rebuild`` run elsewhere swapped in; say so once.
+
+        Until then every screen would show the old cache, deleted, while writes (a sync, a
+        status set) go to the new one. True if a new cache was found.
+        """
+        if not self.service.reopen_if_replaced():
+            return False
+        self.sync_status = self.sync_status.update(last_sync=self.service.last_sync())
+        self.notify(
+            "The cache was rebuilt by 'supportinbox cache rebuild': showing the new one.",
+            title="Cache",
+        )
+        self.outbox_changed()
+        self.refresh_views()
+        return True
 
     def outbox_changed(self) -> None:
         """Re-read the outbox: the status bar's count, an open Outbox screen, the next retry.

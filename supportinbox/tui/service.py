@@ -126,6 +126,20 @@ class InboxService:
             self._reader = open_database(self.db_path)
         return self._reader
 
+    def reopen_if_replaced(self) -> bool:
+        """Read the cache at :attr:`db_path` anew if another file stands there now (a ``cache
+        rebuild`` run elsewhere swapped its new cache in); True if it did.
+
+        Writers open the path each time and so already write to the new file; the reading
+        connection would go on showing the old one, deleted, until the app restarts.
+        """
+        if self._reader is None or not self._reader.replaced():
+            return False
+        self._reader.close()
+        self._reader = None
+        self._counted = None
+        return True
+
     @contextmanager
     def writer(self) -> Iterator[Database]:
         """A connection of this worker's own for writing (closed afterwards)."""

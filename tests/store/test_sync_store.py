@@ -269,3 +269,24 @@ def test_a_rebuild_whose_fetch_fails_keeps_nothing_of_it_and_says_so(
             f"{cause}; the rebuild stopped: the old cache is untouched and still in use, and nothing "
             "the rebuild fetched was kept; run 'supportinbox cache rebuild' again"
         )
+
+
+def test_a_connection_open_over_a_rebuild_knows_its_file_was_replaced() -> None:
+    """The app's reading connection learns that a rebuild swapped a new cache in under it."""
+    with open_database(account="support") as db:
+        with db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('c', 'o', 't')"
+            )
+        assert not db.replaced()  # writes, even through another connection, are no swap
+        with open_database(account="support") as other, other.transaction() as conn:
+            conn.execute("UPDATE conversation_state SET status = 'closed'")
+        assert not db.replaced()
+        rebuild_cache("support")
+        assert db.replaced()
+    with open_database(account="support") as db:
+        assert not db.replaced()
+        paths.database_file("support").unlink()
+        assert not db.replaced()  # nothing newer to read
+    with open_database(":memory:") as db:
+        assert not db.replaced()
