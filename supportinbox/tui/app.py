@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.domain.safetext import one_line
-from supportinbox.errors import AuthenticationFailed, ConnectionFailed, CredentialsError, UserError
+from supportinbox.errors import AuthenticationFailed, ConnectionFailed, CredentialsError, SyncBusy, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
@@ -592,6 +592,10 @@ class SupportInboxApp(App[None]):
         if worker.group == "sync":
             self.sync_status = self.sync_status.update(syncing=False, progress="")
             asked, self._sync_by_user = self._sync_by_user, False
+            if isinstance(error, SyncBusy) and not asked:
+                # A cron sync or a 'cache rebuild' holds the account: what it brings is read
+                # when it ends (the cache poll, the next sync); no modal takes the keys.
+                return
             if isinstance(error, ConnectionFailed):
                 self.sync_status = self.sync_status.update(offline=error.message)
                 if asked:

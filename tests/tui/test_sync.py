@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from supportinbox.config import load_config
+from supportinbox.sync.lock import account_lock
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.inbox import InboxScreen
+from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.conftest import account_toml, write_config
@@ -91,3 +95,26 @@ async def test_idle_push_syncs_without_a_key(supportinbox_home: Path, dovecot: D
         second = make_message(sender="Bo <bo@other.test>", subject="Refund", message_id="<i2@c.test>")
         append(dovecot, [second])
         await wait_until(pilot, lambda: queue(app).total == 2)
+
+
+@pilot_test
+async def test_a_sync_held_off_by_another_process_waits_quietly_unless_asked(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """A cron sync or a ``cache rebuild`` holds the account: the app's own syncs meet it.
+    One on the timer (or at start) takes no keys with a modal; one asked with ``s`` says why."""
+    setup = setup_account(supportinbox_home, dovecot, None, [make_message()], extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    with account_lock(app.service.account_name):  # as another process's sync would
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(
+                pilot, lambda: not any(w.group == "sync" and not w.is_finished for w in app.workers)
+            )
+            await pilot.pause()
+            assert not app.sync_status.syncing
+            assert not any(isinstance(s, ErrorModal) for s in app.screen_stack)
+            assert isinstance(app.screen, InboxScreen) and not app.sync_status.offline
+            await pilot.press("s")
+            await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+            assert "is already running" in str(app.screen.query_one(".dialog-body", Static).render())
