@@ -20,6 +20,7 @@ from msgspec import Meta, Struct, field
 
 from supportinbox import paths
 from supportinbox.errors import ConfigError
+from supportinbox.tomllines import key_lines
 
 Security = Literal["tls", "starttls", "none"]
 
@@ -636,18 +637,9 @@ class Config(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 def _find_line(text: str, keys: list[str]) -> int | None:
-    """The line setting ``keys[-1]``, looked for below its table's header where there is one."""
-    key = keys[-1]
-    lines = text.splitlines()
-    header = "[" + ".".join(toml_key(part) for part in keys[:-1]) + "]"
-    start = next((n for n, line in enumerate(lines) if line.replace(" ", "") == header), 0)
-    for number, line in enumerate(lines[start:], start=start + 1):
-        stripped = line.strip()
-        if stripped.startswith(key) and stripped[len(key) :].lstrip().startswith("="):
-            return number
-        if stripped.startswith('"' + key + '"'):
-            return number
-    return None
+    """The line setting the key at ``keys``: under its table's header, in an inline table or
+    dotted; None if the text does not set it (a missing key)."""
+    return key_lines(text).get(tuple(keys))
 
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")

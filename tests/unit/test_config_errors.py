@@ -121,7 +121,7 @@ def test_top_level_problems() -> None:
 def test_whole_account_checks_name_the_account() -> None:
     message = _error(GOOD.replace('"tls"', '"none"'))
     assert message.startswith(
-        "'accounts.support': imap_security = \"none\" is only allowed for a loopback host"
+        "'accounts.support' (line 1): imap_security = \"none\" is only allowed for a loopback host"
     )
 
 
