@@ -1,7 +1,7 @@
 """Every path supportinbox reads or writes, in one place.
 
 On Linux the XDG variables are honoured (platformdirs reads them). Tests and the demo
-point everything elsewhere by setting ``SUPPORTINBOX_HOME``: config, data, cache and state
+point everything elsewhere by setting ``SUPPORTINBOX_HOME``: config, data and state
 then live in sub-directories of that one folder.
 """
 
@@ -35,11 +35,6 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     home = _home_override()
     return home / "data" if home else Path(_platformdirs().user_data_dir(APP))
-
-
-def cache_dir() -> Path:
-    home = _home_override()
-    return home / "cache" if home else Path(_platformdirs().user_cache_dir(APP))
 
 
 def state_dir() -> Path:
@@ -98,12 +93,12 @@ def _safe_name(account: str) -> str:
 
 
 def _own_dir(path: Path) -> bool:
-    """True for supportinbox's own folders (config, data, cache, state) and what is inside them."""
+    """True for supportinbox's own folders (config, data, state) and what is inside them."""
     try:
         resolved = path.resolve()
     except OSError:
         return False
-    for base in (config_dir(), data_dir(), cache_dir(), state_dir()):
+    for base in (config_dir(), data_dir(), state_dir()):
         own = base.resolve()
         if resolved == own or own in resolved.parents:
             return True

@@ -17,10 +17,26 @@ _LOCATIONS = {
     "config": paths.config_file,
     "data": paths.data_dir,
     "templates": paths.templates_dir,
-    "cache": paths.cache_dir,
+    "cache": paths.data_dir,  # the folder of the caches; by name: the account's own file
     "state": paths.state_dir,
     "log": paths.log_file,
 }
+
+
+def _caches(obj: CliContext) -> list[str]:
+    """Where ``locate`` says the cache is: the file of the account (``-a``, the default or the
+    only one), or each account's, or the folder they go in while there is none."""
+    from supportinbox.errors import UserError
+
+    try:
+        if obj.account_option is not None or len(obj.config.accounts) == 1 or obj.config.default:
+            return [str(paths.database_file(obj.account()[0]))]
+        names = sorted(obj.config.accounts)
+    except UserError:  # a broken config: 'locate config' still answers, and this the folder
+        return [f"{paths.data_dir()} (one file per account; which is unknown: the config has an error)"]
+    if not names:
+        return [f"{paths.data_dir()} (one file per account, none configured yet)"]
+    return [f"{paths.database_file(name)} (account {name})" for name in names]
 
 
 @cli.command()
@@ -28,16 +44,24 @@ _LOCATIONS = {
 @pass_ctx
 def locate(obj: CliContext, what: str | None) -> None:
     """Print where supportinbox keeps its config, data, templates, cache, state or log
-    (WHAT alone prints the path only, for scripts; without it, each one by name)."""
+    (WHAT alone prints the path only, for scripts; without it, each one by name).
+
+    The cache is the account's SQLite file (the one 'cache rebuild' replaces); with several
+    accounts, of the default one or of --account.
+    """
 
     def where(name: str) -> object:
         return obj.config_path if name == "config" and obj.config_path is not None else _LOCATIONS[name]()
 
+    if what == "cache":
+        click.echo(paths.database_file(obj.account()[0]))
+        return
     if what is not None:
         click.echo(where(what))
         return
     for name in _LOCATIONS:
-        click.echo(f"{name + ':':<11}{where(name)}")
+        for place in _caches(obj) if name == "cache" else [str(where(name))]:
+            click.echo(f"{name + ':':<11}{place}")
 
 
 @cli.command()
