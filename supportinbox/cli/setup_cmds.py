@@ -85,6 +85,11 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None, ag
         raise ConfigError(f"--email {email!r} is not an e-mail address")
     if agent is not None and not is_agent_name(agent):
         raise ConfigError(f"--agent {agent!r}: use up to 64 letters, digits, '-', '_' or '.'")
+    given = [
+        *(["--provider", provider] if provider != "generic" else []),
+        *(["--email", email] if email is not None else []),
+        *(["--agent", agent] if agent is not None else []),
+    ]
     agent = agent or default_agent()
     text = config_text(provider, email, agent)
     if print_only:
@@ -93,6 +98,14 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None, ag
     target = obj.config_path or paths.config_file()
     if target.exists():
         click.echo(f"config already exists, left as it is: {target}")
+        if given:
+            import shlex
+
+            options = shlex.join(given)
+            click.echo(
+                f"{options} changed nothing in it: 'supportinbox init --print {options}' prints what "
+                "init would have written, to copy from"
+            )
     else:
         paths.write_private_file(target, text)
         profile = PROVIDERS.get(provider)
@@ -109,7 +122,10 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None, ag
     from supportinbox.domain.templates import install_default_templates
 
     added = install_default_templates()
-    click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")
+    if added:
+        click.echo(f"added {len(added)} reply template(s) to {paths.templates_dir()}")
+    else:
+        click.echo(f"the default reply templates are in {paths.templates_dir()} already")
 
 
 @cli.command()

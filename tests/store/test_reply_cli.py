@@ -186,7 +186,17 @@ def test_init_installs_templates_once(supportinbox_home: Path, capsys: pytest.Ca
     assert first.code == 0 and "added 12 reply template(s)" in first.out
     assert (paths.templates_dir() / "refund-processed.txt").exists()
     again = run_cli(capsys, "init")
-    assert again.code == 0 and "added 0 reply template(s)" in again.out
+    assert (
+        again.code == 0 and f"the default reply templates are in {paths.templates_dir()} already" in again.out
+    )
+    assert "changed nothing" not in again.out
+    config = paths.config_file().read_text()
+    wanted = run_cli(capsys, "init", "--provider", "gmail", "--email", "help@acme.com")
+    assert wanted.code == 0 and paths.config_file().read_text() == config
+    assert (
+        "--provider gmail --email help@acme.com changed nothing in it: 'supportinbox init --print "
+        "--provider gmail --email help@acme.com' prints what init would have written, to copy from"
+    ) in wanted.out
 
 
 def test_outbox_discard_unknown_id(cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]) -> None:
