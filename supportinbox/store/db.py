@@ -22,11 +22,24 @@ def utcnow_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# Less free space than this beside the cache makes a "disk I/O error" a full disk: SQLite
+# reports a shared-memory or journal file it cannot grow as I/O, not as SQLITE_FULL.
+FULL_BELOW_BYTES = 1 << 20
+
+
+def _nearly_full(path: Path | str) -> bool:
+    try:
+        found = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < FULL_BELOW_BYTES
+
+
 def storage_error(exc: sqlite3.Error, path: Path | str) -> StorageError:
     """Turn an SQLite error into one line that says what to do."""
     text = str(exc)
     lowered = text.lower()
-    if "disk is full" in lowered or "database or disk is full" in lowered:
+    if "disk is full" in lowered or ("disk i/o error" in lowered and _nearly_full(path)):
         return StorageError(
             f"the disk holding {path} is full: free some space",
             aftermath="run the command again (nothing already cached was lost)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -50,16 +51,20 @@ def account_lock(account_name: str, *, wait: float = 2.0, inner_syncs: bool = Fa
                 f"a sync of account {account_name!r} is already running (pid {_holder(fd)}): "
                 "wait for it to finish"
             )
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        # Only for the busy message of another sync: a full disk must not stop this one
+        # (its cache write then says the disk is full, in words).
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{os.getpid()}\n".encode())
         if inner_syncs:
             held.add(account_name)
         try:
             yield
         finally:
             held.discard(account_name)
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

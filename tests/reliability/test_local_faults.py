@@ -208,3 +208,26 @@ def test_corrupt_cache_is_detected_and_rebuilt_keeping_the_outbox(
         assert kept == ["<kept@acme.test>"] or list(
             database_path(supportinbox_home).parent.glob("*unreadable*")
         )
+
+
+def test_a_disk_with_no_room_left_is_named_full_by_every_command(
+    mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    """Filled up by something else after a sync: even opening the cache cannot create its
+    shared-memory file, which SQLite reports as a disk I/O error; each command says the disk
+    is full, and a rebuild (which writes its lock first) is no internal error."""
+    with small_disk(supportinbox_home, "20m") as home:
+        write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port))
+        assert run_cli(supportinbox_home, "sync").returncode == 0
+        rows = _total(supportinbox_home)
+        with (home / "filler").open("wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        for args in (("-a", "support", "list"), ("-a", "support", "sync"), ("cache", "rebuild", "--yes")):
+            run = run_cli(supportinbox_home, *args)
+            assert_one_clear_line(run)
+            assert run.returncode == STORAGE_EXIT, run.describe()
+            assert "is full: free some space" in run.stderr, run.describe()
+        (home / "filler").unlink()
+        assert integrity_ok(supportinbox_home) and _total(supportinbox_home) == rows
