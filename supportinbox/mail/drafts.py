@@ -50,6 +50,9 @@ class Draft:
     # No customer mail is left in the conversation: the reply follows up our own earlier one
     # (threaded under it, and nothing is flagged answered).
     follows_up: bool = False
+    # The message answered is automated (an out-of-office, a notification): its kind and why
+    # ("auto-reply, X-Autoreply"); "" for a person's message.
+    answers_automated: str = ""
 
 
 def customer_message(
@@ -77,6 +80,9 @@ def _answered(
     if not of_customer and wanted:
         of_customer = [m for m in detail.messages if follows_up(m, wanted)]
     theirs = of_customer or theirs
+    # What a person wrote comes first: an out-of-office that answered our reply is no message
+    # to answer (its subject, text and Message-ID would lead the reply).
+    theirs = [m for m in theirs if not m.automated] or theirs
     if not theirs:
         raise NotFound(f"conversation {detail.summary.id} has no message from a customer to reply to")
     # Dates have one-second precision; among equal dates the higher UID arrived later.
@@ -187,6 +193,9 @@ def prepare_draft(
         body=body,
         reply_all=send_to_all,
         follows_up=following,
+        answers_automated=""
+        if following or not message.automated
+        else ", ".join(x for x in (message.automated, message.automated_reason) if x),
     )
 
 
@@ -244,9 +253,21 @@ def bounced(db: Database, draft: Draft) -> str:
     return f"our last reply to {bounce.bounce_recipient} bounced ({reason}): this one may not arrive either"
 
 
+def answers_a_machine(draft: Draft) -> str:
+    """Said when the message the draft answers was sent by a machine, not written by a
+    person (an out-of-office, a notification): nobody may read the reply ("" otherwise)."""
+    if not draft.answers_automated:
+        return ""
+    return (
+        f"the message this answers was sent by a machine ({draft.answers_automated}), not a person: "
+        "nobody may read the reply"
+    )
+
+
 def warnings(db: Database, draft: Draft) -> list[str]:
-    """What to say before the draft is sent: the customer's mail gone, a bounced address."""
-    return [w for w in (mail_gone(db, draft), bounced(db, draft)) if w]
+    """What to say before the draft is sent: the customer's mail gone, a bounced address, a
+    message no person wrote."""
+    return [w for w in (mail_gone(db, draft), bounced(db, draft), answers_a_machine(draft)) if w]
 
 
 def with_body(draft: Draft, body: str) -> Draft:

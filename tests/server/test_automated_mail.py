@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import append, client
+from tests.harness.mail import append, client, make_message
 from tests.harness.playground import mailbox
 from tests.harness.replies import Setup, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
@@ -134,3 +134,45 @@ def test_with_the_customers_mail_deleted_the_bounce_is_not_the_customer_and_a_re
         (earlier,) = imap.search(["HEADER", "Message-ID", "<reply-kwame@acme.test>"])
         assert b"\\Answered" not in imap.get_flags([earlier])[earlier]
         assert imap.search(["HEADER", "Message-ID", received.message["Message-ID"]])
+
+
+def test_a_reply_answers_what_the_customer_wrote_not_their_out_of_office(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = _synced(supportinbox_home, dovecot, smtp_server, datetime.now(UTC))
+    claire = setup.conversation_of("<claire-1@atelier-b.test>")
+    assert setup.conversation_of("<ooo-claire@atelier-b.test>") == claire  # her out-of-office joined it
+
+    sent = run_cli(capsys, "reply", claire, "-t", "closing-follow-up", "--send", "--yes", "--again")
+    assert sent.code == 0, sent.err
+    assert "sent by a machine" not in sent.err
+    (received,) = smtp_server.received
+    assert received.message["Subject"] == "Re: Ajouter un collègue à notre espace"
+    assert received.message["In-Reply-To"] == "<claire-1@atelier-b.test>"
+    assert "Réponse automatique" not in received.message.get_body().get_content()
+    with client(dovecot) as imap:  # her question is the one flagged answered, not the auto-reply
+        imap.select_folder("INBOX", readonly=True)
+        (question,) = imap.search(["HEADER", "Message-ID", "<claire-1@atelier-b.test>"])
+        (ooo,) = imap.search(["HEADER", "Message-ID", "<ooo-claire@atelier-b.test>"])
+        flags = imap.get_flags([question, ooo])
+        assert b"\\Answered" in flags[question] and b"\\Answered" not in flags[ooo]
+
+
+def test_answering_an_out_of_office_alone_says_no_person_wrote_it(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ooo = make_message(
+        sender="Jonas Becker <jonas@becker-it.test>",
+        subject="Automatic reply: Your data export is ready",
+        message_id="<ooo-jonas@becker-it.test>",
+        body="I am out of the office until 14 December.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [ooo])
+    jonas = setup.conversation_of("<ooo-jonas@becker-it.test>")
+    draft = run_cli(capsys, "reply", jonas, "-t", "acknowledge-investigating")
+    assert draft.code == 0, draft.err
+    assert (
+        "supportinbox: warning: the message this answers was sent by a machine (auto-reply, "
+        "Auto-Submitted: auto-replied), not a person: nobody may read the reply\n"
+    ) in draft.err
