@@ -130,6 +130,10 @@ def draft_advice(outbox_id: int) -> str:
     )
 
 
+# A reply that went out in an earlier run, finished by this one.
+FILED_ONLY = "filed in Sent: it had gone out before, and was not sent again"
+
+
 def describe_outcome(outcome: sender.Outcome) -> str:
     """One line for a reply that did not go out: why, and what happens next."""
     ident = outcome.outbox_id
@@ -157,9 +161,10 @@ def _report(report: sender.SendReport) -> None:
     only_held = True
     for outcome in report.outcomes:
         if outcome.status == SendStatus.SENT:
-            click.echo(f"#{outcome.outbox_id} sent")
+            click.echo(f"#{outcome.outbox_id} {FILED_ONLY if outcome.filed_only else 'sent'}")
         elif outcome.status == SendStatus.UNFINISHED:
-            click.echo(f"#{outcome.outbox_id} sent; {outcome.message}", err=True)
+            # The message says it went out: "sent, but not yet filed in Sent ...".
+            click.echo(f"#{outcome.outbox_id} {outcome.message}", err=True)
         elif outcome.status == SendStatus.CANCELLED:
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
         elif outcome.status == SendStatus.DRAFT:

@@ -199,7 +199,12 @@ def send_waiting(ctx: AccountContext) -> None:
             # outcome.message: "acknowledgement not sent: alice already replied to ..."
             click.echo(f"outbox: #{outcome.outbox_id} {one_line(outcome.message)}")
         elif outcome.status.went_out:
-            click.echo(f"outbox: reply #{outcome.outbox_id} sent")
+            if outcome.filed_only and outcome.status == sender.SendStatus.SENT:
+                from supportinbox.cli.reply_cmds import FILED_ONLY
+
+                click.echo(f"outbox: reply #{outcome.outbox_id} {FILED_ONLY}")
+            elif not outcome.filed_only:
+                click.echo(f"outbox: reply #{outcome.outbox_id} sent")
             if outcome.status == sender.SendStatus.UNFINISHED:
                 click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)
         elif outcome.status != sender.SendStatus.CANCELLED:

@@ -174,6 +174,12 @@ class Outcome:
     # held: the teammate who got there first
     held_by: str | None = None
 
+    @property
+    def filed_only(self) -> bool:
+        """It went out in an earlier run; this one only filed it in Sent and flagged the
+        customer's mail (nothing was sent again)."""
+        return self.status.went_out and not self.smtp_used
+
 
 @dataclass
 class SendReport:

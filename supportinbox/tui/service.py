@@ -782,11 +782,13 @@ class InboxService:
         from supportinbox.store import acknowledgements
 
         automatic = acknowledgements.outbox_ids(db.conn)
-        before, later, scheduled, kept, drafts_kept = 0, 0, 0, [], []
+        before, later, scheduled, filed, kept, drafts_kept = 0, 0, 0, 0, [], []
         for outcome in report.outcomes:
             if outcome.outbox_id in automatic and not outcome.status.kept:
                 continue  # said by the sync ("Acknowledged automatically: ..."), or dropped
-            if outcome.status.went_out:
+            if outcome.filed_only:
+                filed += outcome.status == SendStatus.SENT
+            elif outcome.status.went_out:
                 row = outbox_store.get(db.conn, outcome.outbox_id)
                 created = parse_time(row.created_at) if row is not None else None
                 if row is not None and row.send_at is not None:
@@ -807,6 +809,9 @@ class InboxService:
             parts.append(f"Sent {count_of(before, 'reply', 'replies')} queued before the app stopped.")
         if later:
             parts.append(f"Sent {count_of(later, 'queued reply', 'queued replies')}.")
+        if filed:
+            gone = count_of(filed, "reply", "replies")
+            parts.append(f"Filed {gone} in Sent that had gone out before (not sent again).")
         if kept:
             parts.append(
                 _sentence(f"{count_of(len(kept), 'queued reply', 'queued replies')} not sent: {kept[0]}")

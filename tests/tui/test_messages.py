@@ -17,6 +17,7 @@ import supportinbox.tui
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.domain.when import local_clock
+from supportinbox.mail import drafts
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import set_status
 from supportinbox.tui.app import SupportInboxApp
@@ -178,3 +179,31 @@ async def test_a_reply_queued_before_the_app_stopped_is_reported_when_sent(
         await wait_until(pilot, lambda: any("queued before" in str(n.message) for n in again._notifications))
         said = [str(n.message) for n in again._notifications]
         assert "Sent 1 reply queued before the app stopped." in said, said
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_reply_that_went_out_before_is_reported_as_filed_not_sent(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID)
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [message], extra="\n[ui]\nidle = false\n")
+    # As a run that lost the IMAP server right after SMTP accepted the reply leaves it:
+    # handed to SMTP, not yet filed in Sent.
+    draft = drafts.prepare_draft(
+        setup.db, setup.config, setup.account, setup.conversation_of(MID), "acknowledge-investigating"
+    )
+    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    with setup.db.transaction() as conn:
+        assert outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,))
+        outbox_store.mark_smtp_done(conn, outbox_id)
+    setup.db.close()
+
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: any("Filed" in str(n.message) for n in app._notifications))
+        said = [str(n.message) for n in app._notifications]
+        assert "Filed 1 reply in Sent that had gone out before (not sent again)." in said, said
+        assert not any(s.startswith("Sent ") for s in said), said
+    assert smtp_server.received == []
+    assert [r.status for r in outbox_store.list_rows(open_cache().conn)] == ["sent"]
