@@ -172,6 +172,20 @@ def _fail(name: str, message: str) -> NoReturn:
     raise TemplateError(f"template {name!r} {message}")
 
 
+def _render_failed(template: Template, exc: BaseException, message: str) -> NoReturn:
+    """A template that failed while rendering, named by its file and the line it failed on
+    (Jinja's traceback carries the template's own line numbers)."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno + template.body_line - 1
+        trace = trace.tb_next
+    if line is None:
+        _fail(template.name, message)
+    raise _mistakes_error(template.name, template.path, [Mistake(line, message)])
+
+
 @dataclass(frozen=True)
 class Mistake:
     """One thing wrong in a template file, at a line of the file (None: the whole file)."""
@@ -327,6 +341,10 @@ def _variable_mistakes(ast: nodes.Template, body_line: int) -> list[Mistake]:
     def line(node: nodes.Node) -> int:
         return int(node.lineno or 1) + body_line - 1
 
+    # A template is one file: there is nothing to load another one from.
+    for other in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        tag = {nodes.Include: "include", nodes.Extends: "extends"}.get(type(other), "import")
+        found.add((line(other), f"'{{% {tag} %}}' cannot be used: a template is one file (copy the text in)"))
     unknown = meta.find_undeclared_variables(ast) - set(FIELDS) - set(VALUES)
     for name in ast.find_all(nodes.Name):
         if name.ctx == "load" and name.name in unknown:
@@ -538,14 +556,14 @@ def render(template: Template, values: TemplateVariables) -> str:
         compiled = _ENV.from_string(template.source)
         text = compiled.render(variables_context(values))
     except SecurityError as exc:
-        _fail(template.name, f"is not allowed to do that: {exc}")
+        _render_failed(template, exc, f"not allowed: {exc}")
     except jinja2.UndefinedError as exc:
-        _fail(template.name, exc.message or "uses an undefined variable")
+        _render_failed(template, exc, exc.message or "uses an undefined variable")
     except jinja2.TemplateSyntaxError as exc:
         line = (exc.lineno or 1) + template.body_line - 1
         _fail(template.name, f"has a syntax error on line {line}: {exc.message}")
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-        _fail(template.name, f"failed to render: {type(exc).__name__}: {exc}")
+        _render_failed(template, exc, f"failed to render: {str(exc) or type(exc).__name__}")
     text = reflow(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [trim_line(line) for line in text.split("\n")]
     while lines and not lines[-1]:

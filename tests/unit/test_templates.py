@@ -327,3 +327,37 @@ def test_only_hand_wrapped_prose_is_rewrapped() -> None:
     assert "Best regards,\nAlice\nAcme Support\n" in body
     assert "> It says error 500.\n> and a second quoted line" in body
     assert "City\nPhone +1 555 0100" in body, "the signature after '-- ' stays as written"
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("Hi\n\n{{ 1 / 0 }}", "template 'x' (x.txt) line 6: failed to render: division by zero"),
+        (
+            "Hi\n{% for n in 5 %}{{ n }}{% endfor %}",
+            "template 'x' (x.txt) line 5: failed to render: 'int' object",
+        ),
+        ("{{ customer.first_name.nope }}", "template 'x' (x.txt) line 4: uses undefined variable 'nope'"),
+        (
+            "\n{{ customer.__class__ }}",
+            "template 'x' (x.txt) line 5: not allowed: access to attribute '__class__'",
+        ),
+    ],
+)
+def test_a_failure_while_rendering_names_the_file_line(source: str, said: str) -> None:
+    template = parse_template(
+        "x", f"---\ndescription: d\n{source}".replace("d\n", "d\n---\n", 1), Path("x.txt")
+    )
+    with pytest.raises(TemplateError) as info:
+        render(template, VALUES)
+    assert str(info.value).startswith(said), info.value
+    assert "Error" not in str(info.value)  # no Python exception names
+
+
+@pytest.mark.parametrize(
+    "tag", ['{% include "other.txt" %}', '{% extends "other.txt" %}', '{% import "m" as m %}']
+)
+def test_another_file_is_refused_when_the_template_is_read(tag: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        parse_template("x", f"Hi\n{tag}\n", Path("x.txt"))
+    assert "line 2: " in str(info.value) and "cannot be used: a template is one file" in str(info.value)
