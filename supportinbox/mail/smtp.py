@@ -167,7 +167,7 @@ def send(
     except (smtplib.SMTPException, OSError) as exc:
         # A TLS mismatch (wrong port or security setting) will not fix itself; the rest may.
         raise ConnectionFailed(
-            f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}",
+            f"cannot connect to SMTP server {_where(account)}: {_describe(exc)}{_connect_advice(exc)}",
             temporary=not isinstance(exc, ssl.SSLError),
         ) from None
     try:
@@ -298,6 +298,21 @@ def _transfer(
             f"connection to SMTP server {_where(account)} failed while sending: {_describe(exc)}"
         ) from None
     return {rcpt: _reply_text(*err) for rcpt, err in refused.items()}
+
+
+def _connect_advice(exc: BaseException) -> str:
+    """What to check when no SMTP session could be opened (": check ..."), as IMAP says it."""
+    if isinstance(exc, socket.gaierror):
+        return ": check smtp_host and the network"
+    if isinstance(exc, ConnectionRefusedError):
+        return ": check smtp_host and smtp_port, and that the server is running"
+    if _describe(exc) == TIMEOUT_TEXT:
+        return ": check the network, smtp_host and smtp_port (or raise timeout)"
+    if isinstance(exc, ssl.SSLError) or (
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == -1
+    ):
+        return ': check smtp_port and smtp_security ("tls" usually on port 465, "starttls" on 587)'
+    return ""
 
 
 def _describe(exc: BaseException) -> str:

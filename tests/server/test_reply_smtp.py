@@ -150,5 +150,28 @@ def test_silent_server_times_out() -> None:
 
 
 def test_closed_port_is_connection_failed() -> None:
-    with pytest.raises(ConnectionFailed, match="connection refused"):
+    with pytest.raises(ConnectionFailed) as info:
         smtp.send("support", _account(free_port(), "none"), RAW, "support@acme.test", ["lina@customer.test"])
+    assert str(info.value).endswith(
+        "connection refused: check smtp_host and smtp_port, and that the server is running"
+    )
+
+
+def test_a_host_that_does_not_resolve_says_what_to_check() -> None:
+    account = _account(465, "tls", smtp_host="smtp.nowhere.invalid")
+    with pytest.raises(ConnectionFailed) as info:
+        smtp.send("support", account, RAW, "support@acme.test", ["lina@customer.test"])
+    assert str(info.value) == (
+        "cannot connect to SMTP server smtp.nowhere.invalid:465: host name not found: "
+        "check smtp_host and the network"
+    )
+
+
+def test_tls_to_a_plain_port_says_what_to_check(smtp_server: SmtpServer) -> None:
+    with pytest.raises(ConnectionFailed) as info:
+        smtp.send(
+            "support", _account(smtp_server.port, "tls"), RAW, "support@acme.test", ["lina@customer.test"]
+        )
+    assert 'check smtp_port and smtp_security ("tls" usually on port 465, "starttls" on 587)' in str(
+        info.value
+    )
