@@ -233,6 +233,16 @@ def _header_block_length(lines: list[str], index: int) -> int:
     return 0
 
 
+def _dated_or_addressed(block: list[str]) -> bool:
+    """Whether a header block has a date or a To line, as every mail client's pasted or
+    forwarded headers do (a form's "From:" and "Subject:" fields have neither)."""
+    for line in block:
+        match = _HEADER.match(line)
+        if match is not None and match.lastgroup in ("date", "to", "cc"):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Start:
     kind: Literal["attribution", "headers", "separator"]
@@ -393,6 +403,13 @@ def _kinds(lines: list[str]) -> tuple[list[PartKind], list[int]]:
                 index += 1
                 continue
             if start.kind != "attribution" and not seen_text:
+                if start.kind == "headers" and not _dated_or_addressed(lines[index : index + start.length]):
+                    # A contact form's own fields ("From: Lina <…>", "Subject: Refund"):
+                    # what the customer typed, not a pasted mail's headers.
+                    kinds.extend(["text"] * start.length)
+                    seen_text = True
+                    index += start.length
+                    continue
                 # Pasted mail at the very top: the headers are folded, the mail is content.
                 kinds.extend(["quote"] * start.length)
                 index += start.length

@@ -60,6 +60,19 @@ def test_pasted_mail_at_the_top_is_content_with_its_headers_folded() -> None:
     assert split_body(body)[0].kind == "quote"
 
 
+def test_a_contact_forms_own_from_and_subject_fields_are_its_text() -> None:
+    # Contact Form 7's default mail: the person and their subject, then the message.
+    body = (
+        "From: Mateo García <mateo@example.test>\nSubject: Refund for double charge\n\n"
+        "Message Body:\nI was charged twice.\n\n-- \nThis e-mail was sent from a contact form"
+    )
+    assert new_text(body) == (
+        "From: Mateo García <mateo@example.test>\nSubject: Refund for double charge\n\n"
+        "Message Body:\nI was charged twice."
+    )
+    assert [p.kind for p in split_body(body)] == ["text", "signature"]
+
+
 def test_a_signature_line_that_is_prose_stays() -> None:
     assert new_text("Here it is\n\nSent from my desk, which is easier.") == (
         "Here it is\n\nSent from my desk, which is easier."
