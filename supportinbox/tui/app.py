@@ -591,6 +591,9 @@ class SupportInboxApp(App[None]):
         error = worker.error
         if worker.group == "sync":
             self.sync_status = self.sync_status.update(syncing=False, progress="")
+            # What it cached before it failed is shown, and the queue settles (a conversation
+            # that left a view during the sync is said only then).
+            self.refresh_views()
             asked, self._sync_by_user = self._sync_by_user, False
             if isinstance(error, SyncBusy) and not asked:
                 # A cron sync or a 'cache rebuild' holds the account: what it brings is read

@@ -78,6 +78,9 @@ class InboxScreen(ConversationActions):
         self._expanded: set[str] = set()  # incidents shown with their conversations
         self._folding: IncidentFolding | None = None
         self._empty = False  # the view shows no row
+        # Conversations a reload took out of a view (by id: the summary and the view), said
+        # once the queue has settled (see _say_departures).
+        self._departed: dict[str, tuple[ConversationSummary, str]] = {}
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
@@ -172,6 +175,7 @@ class InboxScreen(ConversationActions):
         else:
             self.query_one(QueueTable).reload()
         self._update_tab_counts()
+        self._say_departures()  # after a sync's last reload: what left it, and stayed out
 
     # -- the row under the cursor -----------------------------------------------------------
 
@@ -193,23 +197,43 @@ class InboxScreen(ConversationActions):
         if event.gone.id == self.own_change:
             self.own_change = None
             return  # the user's own change (closed it, marked it spam): nothing to explain
+        self._departed[event.gone.id] = (event.gone, event.view)
+        self._say_departures()
+
+    def _say_departures(self) -> None:
+        """Say which conversations left their view, as things stand once the queue has settled.
+
+        A reload during a sync can catch a passing state (a scheduled reply sent: pending; the
+        customer's newer mail, fetched a moment later: open again), and its Left message can
+        be handled after the sync's last reload. So nothing is said while a sync runs, and
+        what is said is read when it is said: a conversation back in its view goes unsaid,
+        and the status named is the one it has then.
+        """
+        if not self._departed or self.inbox_app.sync_status.syncing:
+            return
         from supportinbox.tui.screens.conversation import ConversationScreen
 
+        departed, self._departed = self._departed, {}
+        service = self.inbox_app.service
         on_top = self.app.screen
-        if isinstance(on_top, ConversationScreen) and on_top.conversation_id == event.gone.id:
-            return  # changed where the user reads it (their reply set its status): its head says so
-        gone = one_line(event.gone.subject, limit=40) or "(no subject)"
-        try:
-            status = self.inbox_app.service.conversation(event.gone.id).summary.status
-            why = f"is now {status}"
-        except UserError:
-            why = "is no longer in the cache"
-        label = dict(VIEWS).get(self._view, self._view)
-        if on_top is not self:  # the queue is not in sight: where its cursor went says nothing
-            self.app.notify(f"“{gone}” {why} and left {label}.", markup=False)
-            return
-        where = f"the cursor is on “{one_line(event.now.subject, limit=40)}”" if event.now else "nothing left"
-        self.app.notify(f"“{gone}” {why} and left {label}; {where}.", markup=False)
+        for gone, view in departed.values():
+            if isinstance(on_top, ConversationScreen) and on_top.conversation_id == gone.id:
+                continue  # changed where the user reads it (their reply set its status): its head says so
+            if service.queue_position(view, gone.id) is not None:
+                continue  # back in the view: nothing left it
+            subject = one_line(gone.subject, limit=40) or "(no subject)"
+            try:
+                why = f"is now {service.conversation(gone.id).summary.status}"
+            except UserError:
+                why = "is no longer in the cache"
+            label = dict(VIEWS).get(view, view)
+            if on_top is not self or view != self._view:
+                # The queue is not in sight: where its cursor went says nothing.
+                self.app.notify(f"“{subject}” {why} and left {label}.", markup=False)
+                continue
+            now = self.query_one(QueueTable).current
+            where = f"the cursor is on “{one_line(now.subject, limit=40)}”" if now else "nothing left"
+            self.app.notify(f"“{subject}” {why} and left {label}; {where}.", markup=False)
 
     @on(JunkList.Highlighted)
     def _junk_moved(self, event: JunkList.Highlighted) -> None:

@@ -127,11 +127,12 @@ class QueueTable(DataTable[Content]):
             super().__init__()
 
     class Left(Message):
-        """A refresh took ``gone`` out of the view; the cursor moved to ``now`` (None: empty)."""
+        """A refresh took ``gone`` out of ``view``; the cursor moved to ``now`` (None: empty)."""
 
-        def __init__(self, gone: ConversationSummary, now: ConversationSummary | None) -> None:
+        def __init__(self, gone: ConversationSummary, now: ConversationSummary | None, view: str) -> None:
             self.gone = gone
             self.now = now
+            self.view = view
             super().__init__()
 
     def __init__(
@@ -219,7 +220,7 @@ class QueueTable(DataTable[Content]):
             return
         found = next((p for p in map(self._find, neighbours) if p is not None), self._position)
         self._place(found, follows_user=False)
-        self.post_message(self.Left(before, self.current))
+        self.post_message(self.Left(before, self.current, self._view))
 
     def _find(self, conversation_id: str) -> int | None:
         """The place of a conversation in the view: in the loaded window, else by asking."""
