@@ -17,7 +17,15 @@ from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import followups, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
-from supportinbox.domain.safetext import clean, one_line, safe_json
+from supportinbox.domain.safetext import (
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    clean,
+    has_right_to_left,
+    isolate,
+    one_line,
+    safe_json,
+)
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import DAY_STARTS, EXAMPLES, example_wake_up, parse_span, parse_time
@@ -170,13 +178,14 @@ def _queue_table(
         for name, justify in zip(_QUEUE_HEADERS, _JUSTIFY, strict=True):
             table.add_column(name, no_wrap=True, justify=justify)
         for line in cells:
-            table.add_row(*line)
+            table.add_row(*_isolated(line, None))
         return table
     if wide:
         for name, kwargs in _WIDE_COLUMNS:
             table.add_column(name, **kwargs)
         for line in cells:
-            table.add_row(*line)
+            # A cell folded over lines loses its isolates at the terminal (they pair per line).
+            table.add_row(*_isolated(line, None))
         return table
     fixed = [
         max([len(name), *(line[index].cell_len for line in cells)])
@@ -208,8 +217,26 @@ def _queue_table(
         if size:
             table.add_column(name, width=size, no_wrap=True, overflow="ellipsis", justify=justify)
     for line in cells:
-        table.add_row(*line[: len(table.columns)])
+        table.add_row(*_isolated(line, widths)[: len(table.columns)])
     return table
+
+
+def _isolated(line: list[Text], widths: list[int] | None) -> list[Text]:
+    """The cells of a row, each text cut to its column's ``widths`` and then isolated.
+
+    Cut first: the table's own cut would drop the closing mark of an isolated cell.
+    """
+    from rich.text import Text
+
+    out = []
+    for index, cell in enumerate(line):
+        if widths is not None and cell.cell_len > widths[index] > 0:
+            cell = cell.copy()
+            cell.truncate(widths[index], overflow="ellipsis")
+        if has_right_to_left(cell.plain):
+            cell = Text.assemble(FIRST_STRONG_ISOLATE, cell, POP_DIRECTIONAL_ISOLATE)
+        out.append(cell)
+    return out
 
 
 def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
@@ -311,7 +338,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     console = _console()
     summary = detail.summary
     head = Text()
-    head.append(one_line(summary.subject) or "(no subject)", style="bold")
+    head.append(isolate(one_line(summary.subject) or "(no subject)"), style="bold")
     head.append(f"\n{summary.id} · {summary.status}")
     if summary.assigned_to:
         head.append(f" · assigned to {one_line(summary.assigned_to)}")
@@ -322,7 +349,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     if summary.tags:
         head.append(f" · tags {' '.join(summary.tags)}")
     head.append(f" · urgency {summary.urgency}")
-    head.append(f"\ncustomer: {_customer(summary, limit=None)}")
+    head.append(f"\ncustomer: {isolate(_customer(summary, limit=None))}")
     for reason in summary.reasons:
         head.append(f"\n  • {one_line(reason)}")
     console.print(head)
@@ -331,7 +358,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         line = Text(f"\n── {number}. ", style="dim")
         line.append(f"{_local(message.date)}  ", style="dim")
         line.append(
-            sender_label(message.from_name, message.from_addr, limit=None),
+            isolate(sender_label(message.from_name, message.from_addr, limit=None)),
             style="bold" if not message.from_us else "",
         )
         if message.poses_as_us:
@@ -343,16 +370,19 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:
-            console.print(Text(f"Subject: {one_line(message.subject)}", style="dim"))
+            console.print(Text(f"Subject: {isolate(one_line(message.subject))}", style="dim"))
         if message.reply_to and not message.from_us:
             from supportinbox.domain.replies import reply_to_elsewhere
 
             reply_to = message.reply_to.split()
             elsewhere = " (differs from sender)" if reply_to_elsewhere(message.from_addr, reply_to) else ""
             console.print(Text(f"Reply-To: {one_line(', '.join(reply_to))}{elsewhere}", style="dim"))
-        console.print(Text(clean(message.body_text).rstrip() or "(no text)"))
+        # Each line of the body a paragraph of its own direction: a Persian line naming
+        # "Acme Pro" reads right to left on a terminal that orders such text.
+        body = clean(message.body_text).rstrip() or "(no text)"
+        console.print(Text("\n".join(isolate(part) for part in body.split("\n"))))
         for attachment in message.attachments:
-            name = one_line(str(attachment.get("filename") or "(unnamed)"), limit=80)
+            name = isolate(one_line(str(attachment.get("filename") or "(unnamed)"), limit=80))
             size = attachment.get("size")
             console.print(
                 Text(f"  attachment: {name} ({size} bytes)" if size is not None else f"  attachment: {name}")

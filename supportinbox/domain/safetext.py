@@ -9,7 +9,8 @@ in the UI layer, by building ``rich.text.Text`` objects rather than markup strin
 
 Right-to-left scripts (Arabic, Persian, Hebrew) are kept intact, including the zero-width
 non-joiner that Persian needs and the LRM/RLM marks; only the *embedding and override*
-controls that can reorder surrounding text are removed.
+controls that can reorder surrounding text are removed. Where right-to-left text sits beside
+other fields on a line, the output wraps it in isolates of its own (:func:`isolate`).
 """
 
 from __future__ import annotations
@@ -74,14 +75,72 @@ def clean(text: str | None, *, tabsize: int = 4) -> str:
 
 # Select Graphic Rendition: colours and bold, all Rich writes for its styles on a terminal.
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
-_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# First-strong isolates (U+2068, U+2069) are left to :func:`_paired_isolates`.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066\u2067]")
+
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+# Letters and digits written right to left: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
+# neighbours, and the Hebrew and Arabic presentation forms.
+_RIGHT_TO_LEFT = re.compile(
+    "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
+
+
+def isolate(text: str) -> str:
+    """``text`` (already made inert) as a field of its own on a line of several fields.
+
+    A terminal that orders bidirectional text (VTE, Konsole, mlterm) reads each line as
+    one paragraph: an Arabic name beside an Arabic subject becomes one right-to-left run,
+    and the subject is drawn where the name should be; the digits of the next column
+    join it. Between a first-strong isolate and its pop the field takes its direction
+    from its own first letter and moves nothing outside it, so a Persian subject reads
+    right to left in its own column. Text without right-to-left letters is returned as
+    it is; terminals that do not reorder draw the two marks as nothing.
+
+    Isolate a field after cutting it to its width: a cut that drops the closing mark
+    would isolate the rest of the line.
+    """
+    if not has_right_to_left(text):
+        return text
+    return FIRST_STRONG_ISOLATE + text + POP_DIRECTIONAL_ISOLATE
+
+
+def has_right_to_left(text: str) -> bool:
+    """True when ``text`` has a letter or digit written right to left (what :func:`isolate` isolates)."""
+    return not text.isascii() and _RIGHT_TO_LEFT.search(text) is not None
+
+
+def _paired_isolates(text: str) -> str:
+    """``text`` with every isolate mark that is not one of a pair on the same line removed.
+
+    A lone first-strong isolate would take the rest of its line into the field it opens.
+    """
+    kept = list(text)
+    opened: list[int] = []
+    for index, char in enumerate(text):
+        if char == FIRST_STRONG_ISOLATE:
+            opened.append(index)
+        elif char == POP_DIRECTIONAL_ISOLATE:
+            if opened:
+                opened.pop()
+            else:
+                kept[index] = ""
+        elif char == "\n":
+            for lone in opened:
+                kept[lone] = ""
+            opened.clear()
+    for lone in opened:
+        kept[lone] = ""
+    return "".join(kept)
 
 
 def terminal_text(text: str, *, keep_sgr: bool = False) -> str:
     """What may be written to a terminal: everything :func:`clean` drops, dropped, but nothing else.
 
-    Unlike :func:`clean` it keeps the text as it is otherwise (tabs, line layout), and
-    with ``keep_sgr`` keeps colour sequences (our own styling on a terminal). A carriage
+    Unlike :func:`clean` it keeps the text as it is otherwise (tabs, line layout), with
+    ``keep_sgr`` keeps colour sequences (our own styling on a terminal), and keeps the
+    isolates :func:`isolate` puts around a field where they pair up on a line. A carriage
     return is kept only at the very start (a countdown rewriting its own line); anywhere
     else it could hide what came before it on the line.
     """
@@ -100,6 +159,8 @@ def terminal_text(text: str, *, keep_sgr: bool = False) -> str:
     out = cleaned[0]
     for sgr, part in zip(kept, cleaned[1:], strict=True):
         out += sgr + part
+    if FIRST_STRONG_ISOLATE in out or POP_DIRECTIONAL_ISOLATE in out:
+        out = _paired_isolates(out)
     return rewind + out
 
 

@@ -26,7 +26,14 @@ from rich.text import Text
 from textual.content import Content
 from textual.visual import Visual
 
-from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain.safetext import (
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    clean,
+    has_right_to_left,
+    isolate,
+    one_line,
+)
 
 if TYPE_CHECKING:
     from textual.css.styles import RulesMap
@@ -50,10 +57,17 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
     zero-width non-joiner takes none, a Japanese or Chinese character two. Cut by
     characters, a CJK subject overflowed its column and lost its "…" to the table's crop,
     and a Persian one was cut short of its column's end.
+
+    A line with right-to-left letters is isolated once cut (:func:`isolate`): beside the
+    other cells of a row it stays in its own place on a terminal that orders such text.
     """
     folded = one_line(value)
     content = Content.styled(folded, style) if style else Content(folded)
-    return content if limit is None else content.truncate(max(limit, 0), ellipsis=True)
+    if limit is not None:
+        content = content.truncate(max(limit, 0), ellipsis=True)
+    if not has_right_to_left(content.plain):
+        return content
+    return Content(FIRST_STRONG_ISOLATE) + content + Content(POP_DIRECTIONAL_ISOLATE)
 
 
 def column(label: str | None) -> Text:
@@ -62,8 +76,8 @@ def column(label: str | None) -> Text:
 
 
 def cell(value: str | None, *, limit: int | None = None) -> Text:
-    """A cell of a Rich ``Table`` (which reads markup in a ``str``): one inert line."""
-    return Text(one_line(value, limit=limit), end="")
+    """A cell of a Rich ``Table`` (which reads markup in a ``str``): one inert line, isolated."""
+    return Text(isolate(one_line(value, limit=limit)), end="")
 
 
 def terminal_line(value: str | None) -> Text:

@@ -13,6 +13,7 @@ import supportinbox.cli.triage_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
+from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
 from tests.store.factories import add_message, add_raw
 
 CONFIG = """
@@ -279,3 +280,63 @@ def test_a_subject_of_only_invisible_characters_reads_as_none(mailbox: Path) -> 
     shown = run("show", ident)
     assert shown.splitlines()[0] == "(no subject)"
     assert "customer: zw@evil.test" in shown
+
+
+# "I cannot log in to Acme Pro (error 403)"
+PERSIAN_SUBJECT = "نمی\u200cتوانم وارد حساب Acme Pro شوم (خطای 403)"
+# "Since yesterday I cannot log in to Acme Pro and get error ۴۰۳", Persian digits included.
+PERSIAN_LINE = "من از دیروز نمی\u200cتوانم وارد Acme Pro شوم و خطای ۴۰۳ می\u200cگیرم."
+
+
+@pytest.mark.parametrize("columns", [None, "110", "80"])
+def test_list_keeps_right_to_left_fields_in_their_columns(
+    mailbox: Path, monkeypatch: pytest.MonkeyPatch, columns: str | None
+) -> None:
+    """On a terminal that orders bidi text, each field stays in its column and reads right.
+
+    Unisolated, the Persian name and subject ran together into one right-to-left stretch:
+    the subject was drawn in the Customer column and the name after it.
+    """
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<fa@customer.test>",
+            sender="zahra@customer.test",
+            name="زهرا محمدی",
+            subject=PERSIAN_SUBJECT,
+            when=datetime.now(UTC) - timedelta(minutes=20),
+        )
+    if columns is not None:  # a terminal's width: cells cut with "…" to fit
+        monkeypatch.setenv("COLUMNS", columns)
+    lines = run("list").splitlines()
+    header = lines[0]
+    starts = column_starts(
+        header, [name for name in ("ID", "Status", "Customer", "Subject", "Why") if name in header]
+    )
+    rows = [line for line in lines[2:] if "زهرا" in line or "لينا" in line]
+    assert len(rows) == 2
+    for row in rows:
+        assert_columns_read_right(row, starts)
+    if columns is None:
+        persian = next(row for row in rows if "زهرا" in row)
+        assert f"\u2068{PERSIAN_SUBJECT}\u2069" in persian
+
+
+def test_show_reads_each_right_to_left_line_in_its_own_direction(mailbox: Path) -> None:
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<fa2@customer.test>",
+            sender="zahra@customer.test",
+            name="زهرا محمدی",
+            subject=PERSIAN_SUBJECT,
+            body=f"سلام،\n{PERSIAN_LINE}\nVersion 2.4.1",
+            when=datetime.now(UTC) - timedelta(minutes=20),
+        )
+    rows = {r["customer"]: r for r in json.loads(run("list", "--json"))}
+    lines = run("show", rows["zahra@customer.test"]["id"]).splitlines()
+    for text in (PERSIAN_SUBJECT, PERSIAN_LINE, "Version 2.4.1"):
+        line = next(line for line in lines if text in logical(line))
+        # Alone on its line, drawn as it reads alone: "Acme Pro" in the middle of the
+        # sentence, not at the far end of its first half.
+        assert drawn(line).strip() == drawn(text, base_dir=None), drawn(line)

@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
+from tests.harness.bidi import assert_columns_read_right, column_starts
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
@@ -73,3 +74,43 @@ async def test_cjk_and_persian_subjects_are_cut_to_their_cells(
         assert PERSIAN in persian and "…" not in persian
         for line in (japanese, persian):  # the Waiting column starts where its header does
             assert _from_cell(line, waiting_at).startswith("5m"), line
+
+
+ARABIC_NAME = "محمد الأحمد"
+# "Payment problem through PayPal for order 4521 since 3 days", Arabic-Indic ٣ included.
+ARABIC_SUBJECT = "مشكلة في الدفع عبر PayPal للطلب رقم 4521 منذ ٣ أيام"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pilot_test
+async def test_right_to_left_names_and_subjects_keep_their_columns(
+    supportinbox_home: Path, dovecot: Dovecot, size: tuple[int, int]
+) -> None:
+    """Drawn by a terminal that orders bidi text, each cell stays in its column and reads right.
+
+    Unisolated, the Arabic name and subject were one right-to-left stretch with the
+    Waiting column's digits: the subject was drawn where the name belongs, "5m" broke in two,
+    and the subject's halves around "PayPal" swapped.
+    """
+    raws = [
+        make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا"),
+        make_message(sender="Mahsa Rezaei <mahsa@customer.test>", subject=PERSIAN, body="سلام"),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        table = queue(app)
+        lines = [table.render_line(y).text for y in range(3)]
+        header = lines[0]
+        starts = column_starts(
+            header, [name for name in ("Customer", "Subject", "Waiting", "#") if name in header]
+        )
+        starts.insert(0, 0)  # the marks before the customer
+        for text in ("محمد", "ببینم"):
+            assert_columns_read_right(_row_with_text(lines, text), starts)
+
+
+def _row_with_text(lines: list[str], text: str) -> str:
+    return next(line for line in lines if text in line)

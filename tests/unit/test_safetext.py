@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportinbox.domain.safetext import clean, is_rtl, one_line, terminal_text
+from supportinbox.domain.safetext import clean, is_rtl, isolate, one_line, terminal_text
 
 
 def test_csi_and_osc_sequences_are_removed_with_their_parameters() -> None:
@@ -58,8 +58,21 @@ def test_no_control_character_survives(text: str) -> None:
 
 _SGR = re.compile("\x1b\\[[0-9;:]*m")
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A first-strong isolate and its pop with no other isolate mark or line end between them.
+_PAIRED = re.compile("\u2068([^\u2068\u2069\n]*)\u2069")
+
+
+def _without_pairs(text: str) -> str:
+    while _PAIRED.search(text):
+        text = _PAIRED.sub(r"\1", text)
+    return text
+
+
 _TERMINAL_PIECES = st.sampled_from(
     [
+        "\u2068",
+        "\u2069",
+        "\u2066",
         "\x1b]0;title\x07",
         "\x1b[2J",
         "\x1b]52;c;cm0=\x07",
@@ -79,11 +92,32 @@ def test_terminal_text_lets_no_control_through(text: str, keep_sgr: bool) -> Non
     out = terminal_text(text, keep_sgr=keep_sgr)
     rest = _SGR.sub("", out) if keep_sgr else out
     body = rest[1:] if rest.startswith("\r") else rest
-    assert not _UNSAFE.search(body), repr(out)
+    # Isolates stay only in pairs on one line (they move nothing outside themselves).
+    assert not _UNSAFE.search(_without_pairs(body)), repr(out)
     assert "\x1b" not in body
     # Text that had nothing to remove is left exactly as it was.
-    if not _UNSAFE.search(text) and "\x1b" not in text:
+    if not _UNSAFE.search(_without_pairs(text)) and "\x1b" not in text:
         assert out == text
+
+
+def test_isolate_wraps_only_text_with_right_to_left_letters() -> None:
+    assert isolate("Acme Pro 2.4") == "Acme Pro 2.4"
+    assert isolate("Zoë Müller") == "Zoë Müller"
+    for rtl in ("زهرا محمدی", "Sara سارا", "בעיה 42", "١٢٣"):
+        assert isolate(rtl) == f"\u2068{rtl}\u2069"
+
+
+def test_terminal_text_keeps_isolates_only_in_pairs_on_a_line() -> None:
+    field = isolate("زهرا")
+    assert terminal_text(f"id  {field}  {field}  5 min\n") == f"id  {field}  {field}  5 min\n"
+    # A field cut before its pop, a pop alone, a pair split by a line end: all dropped,
+    # so nothing isolates the rest of a line.
+    assert terminal_text("a \u2068زهرا… 5 min") == "a زهرا… 5 min"
+    assert terminal_text("a زهرا\u2069 5") == "a زهرا 5"
+    assert terminal_text("\u2068زه\nرا\u2069") == "زه\nرا"
+    assert terminal_text("\u2068\u2068x\u2069") == "\u2068x\u2069"
+    # Embeddings, overrides and the directional isolates still go.
+    assert terminal_text("\u2066x\u2069 \u202ey\u202c") == "x y"
 
 
 def test_terminal_text_keeps_colours_only_when_asked() -> None:
