@@ -563,8 +563,8 @@ def _suspect_table(rows: list[JunkSuspect], *, whole: bool = False) -> Table:
         table.add_row(
             Text(str(row.uid), style="bold"),
             Text(str(row.score)),
-            Text(one_line(who)),
-            Text(one_line(row.subject, limit=120) or "(no subject)"),
+            Text(isolate(one_line(who))),
+            Text(isolate(one_line(row.subject, limit=120) or "(no subject)")),
             Text("; ".join(_suspect_notes(row))),
         )
     return table

@@ -16,6 +16,7 @@ from supportinbox.store import conversations as cv
 from supportinbox.store import incidents as incident_store
 from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
+from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
 from tests.harness.mail import SSO_REPORTS
 from tests.harness.replies import run_cli
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
@@ -201,3 +202,60 @@ def test_incident_members_line_up_whatever_the_script_of_their_names(
     starts = {cell_len(line[: min(line.find(s) for s in subjects if s in line)]) for line in lines}
     assert len(starts) == 1, lines
     assert any("Bartholomew Featherston…" in line for line in lines)
+
+
+# Three customers who cannot log in, in Arabic ("I cannot log in", "login problem", ...).
+ARABIC_REPORTS = (
+    ("سمير حداد", "samir@c.test", "تسجيل الدخول لا يعمل منذ الصباح"),
+    ("ليلى منصور", "layla@c.test", "تسجيل الدخول لا يعمل في الحساب"),
+    ("عمر خليل", "omar@c.test", "تسجيل الدخول لا يعمل عبر SSO"),
+)
+
+
+def test_right_to_left_lines_read_right_in_incident_sla_and_customer_output(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Drawn by a terminal that orders bidi text, each name and subject keeps its place.
+
+    Unisolated, an Arabic name padded beside an Arabic subject ran into one right-to-left
+    stretch: the subject was drawn where the name belongs.
+    """
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=load_config().account()[0])
+    for i, (name, address, subject) in enumerate(ARABIC_REPORTS):
+        add_message(
+            db,
+            message_id=f"<ar{i}@c.test>",
+            sender=address,
+            name=name,
+            subject=subject,
+            body=subject,
+            when=now - timedelta(hours=2 - i * 0.5),
+        )
+    _refresh(db, now)
+    db.close()
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    lines = run_cli(capsys, "incident", "show", incident["id"]).out.splitlines()[1:]
+    assert len(lines) == 3
+    for line in lines:
+        plain = logical(line)
+        name, _, subject = next(r for r in ARABIC_REPORTS if r[2] in plain)
+        starts = [0, cell_len(plain[: plain.index(name)]), cell_len(plain[: plain.index(subject)])]
+        assert_columns_read_right(line, starts)
+    for line in run_cli(capsys, "sla", "--check").out.splitlines():
+        name, _, subject = next(r for r in ARABIC_REPORTS if r[0] in logical(line))
+        assert drawn(line).endswith(f"{drawn(name, base_dir=None)}: {drawn(subject, base_dir=None)}"), drawn(
+            line
+        )
+    shown = run_cli(capsys, "customer", "omar@c.test").out.splitlines()
+    line = next(line for line in shown if ARABIC_REPORTS[2][2] in logical(line))
+    assert drawn(line).endswith(drawn(ARABIC_REPORTS[2][2], base_dir=None)), drawn(line)
+    ident = next(
+        r["id"] for r in json.loads(run_cli(capsys, "list", "--json").out) if r["customer"] == "omar@c.test"
+    )
+    assert run_cli(capsys, "followup", ident, "--in", "2d", "--note", "SSO").code == 0
+    header, *rows = run_cli(capsys, "followups").out.splitlines()
+    starts = column_starts(header, ["ID", "Due", "Status", "Customer", "Subject", "Reason"])
+    (row,) = rows
+    assert_columns_read_right(row, starts)

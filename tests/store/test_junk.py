@@ -136,3 +136,42 @@ def test_a_piped_spam_check_gives_every_suspect_one_whole_line(db: Database) -> 
             assert subject in body and "'my account'" in body
         else:
             assert "…" in body and all(len(line.rstrip()) <= width for line in lines)
+
+
+def test_a_right_to_left_suspect_keeps_its_columns(db: Database) -> None:
+    """Drawn by a terminal that orders bidi text, an Arabic name and subject keep their places.
+
+    Unisolated, they ran into one right-to-left stretch and the subject took the name's place.
+    """
+    from rich.console import Console
+
+    from supportinbox.cli.triage_cmds import PIPE_WIDTH, _suspect_table
+    from tests.harness.bidi import assert_columns_read_right, column_starts
+
+    address = "samir@cedar-soft.test"
+    subject = "لا يمكنني تسجيل الدخول"  # "I cannot log in"
+    add_message(
+        db, message_id="<q@cedar.test>", sender=address, name="سمير حداد", subject=subject, when=at(30)
+    )
+    add_message(
+        db,
+        folder="Junk",
+        uid=3,
+        message_id="<again@cedar.test>",
+        in_reply_to="<q@cedar.test>",
+        references=("<q@cedar.test>",),
+        sender=address,
+        name="سمير حداد",
+        subject=f"Re: {subject}",
+        body="ما زلت لا أستطيع تسجيل الدخول.",
+        spam_headers={"x-spam-score": "4.1"},
+        when=at(2),
+    )
+    cv.refresh_conversations(db, CONFIG, CONFIG.account()[1], now=NOW)
+    rows = list_suspects(db)
+    console = Console(width=PIPE_WIDTH, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(_suspect_table(rows, whole=True))
+    header, _, *lines = console.export_text().rstrip("\n").split("\n")
+    starts = column_starts(header, ["ID", "From", "Subject", "Why"])
+    for line in lines:
+        assert_columns_read_right(line, starts)

@@ -191,3 +191,37 @@ def test_sla_check_exits_with_its_verdict_when_the_reader_leaves(
     args = ("sla", "--check", *(["--json"] if as_json else []))
     run = run_into_closed_pipe(supportinbox_home, *args)
     assert (run.returncode, run.stderr) == (10, ""), run.describe()
+
+
+def test_report_topics_in_arabic_keep_their_figures_in_place(
+    supportinbox_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawn by a terminal that orders bidi text, an Arabic topic's counts stay in their columns.
+
+    Unisolated, the counts after an Arabic phrase joined its right-to-left stretch and swapped.
+    """
+    from tests.harness.bidi import assert_columns_read_right, column_starts
+
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        for day in range(4):
+            add_message(
+                db,
+                message_id=f"<ar{day}@c.test>",
+                sender=f"c{day}@c.test",
+                subject="رابط إعادة تعيين كلمة المرور منتهي",  # "the password reset link expired"
+                body="رابط إعادة تعيين كلمة المرور انتهت صلاحيته قبل أن أستخدمه.",
+                when=now - timedelta(days=day, hours=2),
+            )
+    monkeypatch.setenv("COLUMNS", "100")
+    code, text = run("report", "topics", "--since", "7d")
+    assert code == 0, text
+    lines = text.splitlines()
+    header = next(line for line in lines if "messages" in line)
+    rows = [line for line in lines[lines.index(header) + 2 :] if line.strip()]
+    assert rows, text
+    starts = column_starts(header, ["topic", "messages", "before"])
+    starts[1:] = [start - 3 for start in starts[1:]]  # right-justified: the header ends its column
+    for row in rows:
+        assert_columns_read_right(row, starts)
