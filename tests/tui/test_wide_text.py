@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.strip import Strip
+from textual.widgets import Static
 
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
-from tests.harness.bidi import assert_columns_read_right, column_starts
+from tests.harness.bidi import assert_columns_read_right, column_starts, drawn
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
@@ -114,3 +115,28 @@ async def test_right_to_left_names_and_subjects_keep_their_columns(
 
 def _row_with_text(lines: list[str], text: str) -> str:
     return next(line for line in lines if text in line)
+
+
+@pilot_test
+async def test_a_right_to_left_subject_reads_right_over_its_thread(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """The thread's head line is the subject alone, drawn in its own direction.
+
+    Unisolated, a terminal that orders bidi text drew the Arabic subject's two halves around
+    "PayPal" the wrong way round: the reader met its end first.
+    """
+    raws = [
+        make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا")
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
+        await pilot.pause()
+        head = app.screen.query_one("#conversation-head", Static)
+        first = head.render_lines(head.region.reset_offset)[0].text
+        assert drawn(first).strip() == drawn(ARABIC_SUBJECT, base_dir=None), drawn(first)

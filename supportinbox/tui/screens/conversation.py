@@ -262,7 +262,7 @@ class ConversationScreen(ConversationActions):
         reasons = [one_line(r) for r in summary.reasons if one_line(r)]
         self.query_one("#conversation-head", Static).update(
             safe.fields(
-                safe.row(safe.field((one_line(summary.subject) or "(no subject)", "bold"))),
+                safe.row(safe.field(safe.line(one_line(summary.subject) or "(no subject)", style="bold"))),
                 safe.row(
                     who,
                     *(safe.field(fact, before="  " if i == 0 else " · ") for i, fact in enumerate(facts)),
