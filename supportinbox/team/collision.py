@@ -34,6 +34,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.message import AGENT_HEADER
+from supportinbox.domain.replies import split_msgids
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import parse_time, said_now, stamp
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
@@ -110,7 +111,10 @@ def _teammate_replies(
 ) -> list[tuple[str, str | None]]:
     """(who, when) of replies in Sent to the conversation by someone else, not seen here."""
     sent = discover_folders(imap, account).sent
-    ids = [m.strip("<>") for m in ref.message_ids[-MAX_REFERENCED_IDS:]]
+    # Only ids our replies can carry (replies.valid_msgid): a customer's id with a bidi override
+    # or another character outside ASCII is in no reply's References, and IMAP SEARCH without
+    # a CHARSET cannot even be sent with it.
+    ids = [m.strip("<>") for m in split_msgids(ref.message_ids)[-MAX_REFERENCED_IDS:]]
     if sent is None or not ids:
         return []
     # OR (term1) (OR (term2) (...)): any message that answers or references one of ours.

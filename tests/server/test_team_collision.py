@@ -172,3 +172,25 @@ def test_a_teammates_reply_is_news_in_words_at_the_next_sync(
     alice_hook = alice.sync()  # her own reply is no news to her
     assert [e for e in alice_hook.events if e.kind == "reply"] == []
     assert [e for e in bob.sync().events if e.kind == "reply"] == []  # said once
+
+
+# Cyrus turns 8-bit bytes in a header into "X" on APPEND: the id arrives as plain ASCII there.
+@pytest.mark.dovecot_only
+def test_a_message_id_outside_ascii_does_not_stop_the_outbox(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """A customer's Message-ID with a bidi override in it ("<bidi\\u202e@...>", as hostile or
+    broken mailers send) made the check for a teammate's reply search Sent with it: imapclient
+    refused to encode it, every send and every sync after ended in an internal error."""
+    hostile = "<bidi\u202e@hostile.test>"
+    raw = make_message(message_id="<placeholder@customer.test>", subject="Invoice")
+    append(dovecot, [raw.replace(b"<placeholder@customer.test>", hostile.encode())])
+    alice, bob = make_team(tmp_path, dovecot, smtp_server, ("alice", "bob"))
+    cid = alice.conversation_of(hostile)
+    report = alice.send(alice.draft_reply(cid))
+    assert [o.status for o in report.outcomes] == ["sent"], report.outcomes
+    assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+    # Bob, who has not seen it, is still held back: alice's reply set \\Answered.
+    (outcome,) = bob.send(bob.draft_reply(bob.conversation_of(hostile))).outcomes
+    assert outcome.status == "held" and "answered meanwhile" in outcome.message, outcome.message
+    assert len(smtp_server.received) == 1
