@@ -22,13 +22,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.content import Content
+from textual.strip import Strip
 from textual.visual import Visual
 
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
+    RIGHT_TO_LEFT_ISOLATE,
     clean,
     has_right_to_left,
     isolate,
@@ -68,6 +71,28 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
     if not has_right_to_left(content.plain):
         return content
     return Content(FIRST_STRONG_ISOLATE) + content + Content(POP_DIRECTIONAL_ISOLATE)
+
+
+def right_to_left_row(row: Strip) -> Strip:
+    """A drawn row of right-to-left text with its text (not the space around it) isolated as such.
+
+    The row is already wrapped and aligned: the spaces before and after the text stay
+    outside the isolate, so right-aligned text stays at the right.
+    """
+    text = row.text
+    if not has_right_to_left(text):
+        return row
+    start = len(text) - len(text.lstrip(" "))
+    end = row.cell_length - (len(text) - len(text.rstrip(" ")))
+    return Strip.join(
+        [
+            row.crop(0, start),
+            Strip([Segment(RIGHT_TO_LEFT_ISOLATE)]),
+            row.crop(start, end),
+            Strip([Segment(POP_DIRECTIONAL_ISOLATE)]),
+            row.crop(end, row.cell_length),
+        ]
+    )
 
 
 def column(label: str | None) -> Text:

@@ -15,8 +15,9 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from supportinbox.config import load_config
+from supportinbox.domain.safetext import has_right_to_left
 from supportinbox.tui.factory import build_app
-from tests.harness.bidi import assert_columns_read_right, column_starts, drawn
+from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
@@ -140,3 +141,54 @@ async def test_a_right_to_left_subject_reads_right_over_its_thread(
         head = app.screen.query_one("#conversation-head", Static)
         first = head.render_lines(head.region.reset_offset)[0].text
         assert drawn(first).strip() == drawn(ARABIC_SUBJECT, base_dir=None), drawn(first)
+
+
+# "Since yesterday I cannot log in to Acme Pro and get error ۴۰۳. I reinstalled the app
+# (version 2.4.1) and it is still the same.": wraps at 80 columns, a Latin name mid-sentence.
+PERSIAN_BODY = (
+    "سلام،\nمن از دیروز نمی\u200cتوانم وارد Acme Pro شوم و خطای ۴۰۳ می\u200cگیرم. "
+    "برنامه را دوباره نصب کردم (نسخه\u200cی 2.4.1) و هنوز همان است.\nممنون"
+)
+
+
+@pytest.mark.parametrize("widget", ["thread", "reply preview"])
+@pilot_test
+async def test_right_to_left_mail_reads_right_row_by_row(
+    supportinbox_home: Path, dovecot: Dovecot, widget: str
+) -> None:
+    """Each drawn row of a Persian body (an Arabic reply's preview) reads right to left,
+    wrapped or not, and stays right-aligned.
+
+    Unisolated, a terminal that orders bidi text took each row as left to right: "Acme Pro"
+    stood at the wrong end of its half-sentence and the full stop at the row's start.
+    """
+    if widget == "thread":
+        mail = make_message(sender="زهرا محمدی <zahra@customer.test>", subject=PERSIAN, body=PERSIAN_BODY)
+    else:  # the Arabic template's preview quotes the subject, "PayPal" and all
+        mail = make_message(
+            sender=f"{ARABIC_NAME} <mohammed@customer.test>",
+            subject=ARABIC_SUBJECT,
+            body="مرحبا، لم يكتمل الطلب.",
+        )
+    setup = setup_account(supportinbox_home, dovecot, None, [mail], extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.screen.query("MessageBlock .rtl")))
+        if widget == "thread":
+            body = app.screen.query("MessageBlock .rtl").first()
+        else:
+            await pilot.press("r")
+            await wait_until(pilot, lambda: bool(app.screen.query("#preview.rtl")))
+            body = app.screen.query_one("#preview")
+        await pilot.pause()
+        rows = [strip.text for strip in body.render_lines(body.region.reset_offset)]
+        written = [row for row in rows if has_right_to_left(row)]
+        assert len(written) >= 4, rows  # long lines wrapped
+        for row in written:
+            text = logical(row)
+            content = text.strip(" ")
+            assert drawn(row) == text.replace(content, drawn(content, base_dir="R")), drawn(row)
+            assert text.endswith(content), text  # still right-aligned

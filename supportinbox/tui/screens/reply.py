@@ -25,6 +25,7 @@ from supportinbox.mail.variants import language_name
 from supportinbox.tui import safe
 from supportinbox.tui.safe import Part
 from supportinbox.tui.screens.base import AppScreen
+from supportinbox.tui.widgets.directed_text import DirectedText
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class TemplatePickerScreen(AppScreen):
                 yield OptionList(id="templates")
             with VerticalScroll(id="picker-preview"):
                 yield Static(id="preview-head")
-                yield Static(id="preview")
+                yield DirectedText(id="preview")
         yield KeyHints()
 
     def on_mount(self) -> None:
@@ -251,7 +252,7 @@ class TemplatePickerScreen(AppScreen):
 
     def _preview(self) -> None:
         head = self.query_one("#preview-head", Static)
-        preview = self.query_one("#preview", Static)
+        preview = self.query_one("#preview", DirectedText)
         template = self._current()
         self._draft = None
         self._why_no_draft = ""

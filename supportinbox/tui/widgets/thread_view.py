@@ -22,6 +22,7 @@ from supportinbox.domain.threading import normalize_subject
 from supportinbox.domain.when import count_of
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
+from supportinbox.tui.widgets.directed_text import DirectedText
 
 
 def _size(size: object) -> str:
@@ -175,7 +176,7 @@ class MessageBlock(Vertical):
         for part in split_body(message.body_text):
             rtl = " rtl" if is_rtl(part.text.strip()) else ""
             if part.kind == "text" or self.expanded:
-                yield Static(safe.text(part.text), classes=part.kind + rtl)
+                yield DirectedText(safe.text(part.text), classes=part.kind + rtl)
             else:
                 label = fold_label(part.kind, part.text.count("\n") + 1, self.keys.expand)
                 yield Static(safe.line(label), classes="fold")
