@@ -2515,6 +2515,28 @@ def make_junk() -> None:
     assert customers >= 20
 
 
+def write_features(features: list[Feature], path: Path) -> None:
+    """The ``[triage.features]`` table a company would write for this week's product.
+
+    Each feature under its English name with every other name the week's customers are
+    given for it (each language's name and other names, not the menu paths): what the
+    company knows of its own product, not of how a given customer words a report.
+    """
+    lines = [
+        "# The product's features and the names customers give them, for supportinbox's",
+        "# [triage] features (see bench/make_triage_corpus.py --features).",
+        "[triage.features]",
+    ]
+    for feature in features:
+        english = feature.things["en"][0]
+        names = [thing for thing, _ in feature.things.values()]
+        names += [thing for others in feature.also.values() for thing, _ in others]
+        others = [n for n in dict.fromkeys(names) if n != english]
+        lines.append(f"{json.dumps(english, ensure_ascii=False)} = {json.dumps(others, ensure_ascii=False)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(features)} features -> {path}")
+
+
 def main() -> None:
     global FEATURES, OUT, STYLE_2
     parser = argparse.ArgumentParser(
@@ -2537,6 +2559,11 @@ def main() -> None:
         choices=(1, 2, 3, 4),
         help="write tuning corpus 1 (2, 3, 4: the second held-out week's style) instead",
     )
+    parser.add_argument(
+        "--features",
+        action="store_true",
+        help="write the company's list of its features (a [triage.features] table) beside the corpus",
+    )
     args = parser.parse_args()
     if args.held_out == 1:
         FEATURES, OUT = HELD_OUT_FEATURES, HELD_OUT
@@ -2556,6 +2583,9 @@ def main() -> None:
     elif args.tuning == 4:
         FEATURES, OUT, STYLE_2 = TUNING_FEATURES_4, TUNING.with_name("triage_tuning4.jsonl"), True
         rng.seed(20261211)
+    if args.features:
+        write_features(FEATURES, OUT.with_name(OUT.stem + "_features.toml"))
+        return
     make_incidents()
     make_lookalikes()
     make_urgent()

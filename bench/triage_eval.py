@@ -27,6 +27,10 @@ lists (invoicing, booking, shop, CRM and project features in nine languages, nam
 name them): measured once, never tuned on. bench/data/triage_tuning4.jsonl (``--tuning 4``) is a
 week of the same style and difficulty with other features (payroll, inventory, helpdesk,
 courses, email marketing, analytics): the one to read the misses of while that week stays blind.
+
+``--features FILE`` measures with a company's list of its own features (a ``[triage.features]``
+table, ``make_triage_corpus.py --features`` writes each week's): what the product does once the
+team has named its features, beside what it judges without (the baseline never has one).
 """
 
 from __future__ import annotations
@@ -98,10 +102,13 @@ def _raw(item: dict[str, Any]) -> bytes:
     return msg.as_bytes()
 
 
-def measure(corpus: list[dict[str, Any]]) -> dict[str, Any]:
-    """Load the corpus into a fresh cache, refresh, and return each verdict by Message-ID."""
+def measure(corpus: list[dict[str, Any]], features: str = "") -> dict[str, Any]:
+    """Load the corpus into a fresh cache, refresh, and return each verdict by Message-ID.
+
+    ``features``: a ``[triage.features]`` table added to the config.
+    """
     try:  # the account's own authserv-id, where this tree knows the setting
-        config = parse_config(CONFIG.format(extra='authserv_id = "mx.acme.test"'))
+        config = parse_config(CONFIG.format(extra='authserv_id = "mx.acme.test"') + features)
     except Exception:  # noqa: BLE001 - the baseline's config refuses the unknown key
         config = parse_config(CONFIG.format(extra=""))
     account = config.account()[1]
@@ -276,6 +283,11 @@ def main() -> None:
         default=CORPUS,
         help="another labelled corpus: bench/data/triage_heldout.jsonl, triage_heldout2.jsonl, ...",
     )
+    parser.add_argument(
+        "--features",
+        type=Path,
+        help="a company's [triage.features] table: bench/data/triage_tuning4_features.toml",
+    )
     parser.add_argument("--verdicts", help=argparse.SUPPRESS)  # the baseline's child process
     args = parser.parse_args()
     corpus = load_corpus(Path(args.verdicts) if args.verdicts else args.corpus)
@@ -286,7 +298,10 @@ def main() -> None:
     for item in corpus:
         kinds[item["label"]["kind"]] += 1
     print(f"corpus: {len(corpus)} messages " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
-    ours = score(corpus, measure(corpus), args.show)
+    features = args.features.read_text(encoding="utf-8") if args.features else ""
+    if features:
+        print(f"with the features of {args.features.name}")
+    ours = score(corpus, measure(corpus, features), args.show)
     base = score(corpus, _baseline(args.corpus.resolve()))
     print(f"{'metric':<22} {'ours':>8} {'baseline':>9}  target")
     for name, value in ours.items():

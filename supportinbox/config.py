@@ -556,6 +556,14 @@ class TriageConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True
             description="Days without a customer answer before a pending conversation comes back (0: off).",
         ),
     ] = 0.0
+    features: Annotated[
+        dict[str, tuple[str, ...]],
+        Meta(
+            description="Your product's features -> the other names customers give them, in any language: "
+            'reports naming one any of these ways are about one thing, e.g. "purchase orders" = ["POs", '
+            '"Bestellungen"].'
+        ),
+    ] = field(default_factory=dict)
 
 
 class RepliesConfig(_Model, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -28,12 +28,12 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict, deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from supportinbox.config import TriageConfig
-from supportinbox.domain.keywords import product_concept
+from supportinbox.domain.keywords import concept_stems, product_concept, stems
 from supportinbox.domain.threading import short_id
 from supportinbox.domain.when import span_words
 
@@ -205,6 +205,9 @@ def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
         frequency.update({stem for stem, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms})
     count = len(candidates)
     rarity = {stem: math.log(1 + count / max(n, 2)) for stem, n in frequency.items()}
+    for stem in rarity:
+        if stem.startswith(FEATURE_MARK):  # the team named this feature: what the report is about
+            rarity[stem] *= FEATURE_WEIGHT
     reports = []
     for candidate in candidates:
         subject = {stem: rarity[stem] for stem, _ in candidate.subject_terms if stem in rarity}
@@ -388,6 +391,94 @@ def _most_used(stems: dict[str, set[str]]) -> str | None:
     return ranked[0][0]
 
 
+FEATURE_WEIGHT = 3.0  # a feature the team named weighs this many times its rarity
+_PART_STEM = 5  # letters a stem of a feature's name has at least to name the feature alone
+FEATURE_MARK = "\u00a7"  # begins the stem a feature of the team's glossary is read as: "§k3x9qa"
+
+_Phrases = dict[str, list[tuple[tuple[str, ...], str]]]  # first stem -> (stems, feature stem), longest first
+
+
+class Glossary:
+    """The team's own feature names (``[triage] features``), read in each report's language.
+
+    Each feature and each other name of it is stemmed as reports are (:func:`stems`); where
+    a report's stems hold a name's stems in a row ("purchas", "order"), they are read as one
+    stem of the feature, so "POs", "purchase orders" and "Bestellungen" are one word.
+    """
+
+    def __init__(self, features: Mapping[str, Sequence[str]]) -> None:
+        self.names = [
+            (f"{FEATURE_MARK}{short_id(feature, 6)}", (feature, *others))
+            for feature, others in features.items()
+        ]
+        self.titles = {token: names[0] for token, names in self.names}  # stem -> the feature's name
+        self._by_lang: dict[str, _Phrases] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def _phrases(self, lang: str) -> _Phrases:
+        found = self._by_lang.get(lang)
+        if found is None:
+            found = defaultdict(list)
+            parts: dict[str, set[str]] = defaultdict(set)  # a stem of a name of several words -> features
+            for token, names in self.names:
+                for name in names:
+                    named = tuple(stem for stem, _ in stems(name, lang))
+                    if named:
+                        found[named[0]].append((named, token))
+                    if len(named) > 1:
+                        for stem in named:
+                            parts[stem].add(token)
+            # "funnel" alone names "conversion funnels" when no other feature's name has it,
+            # it is no common product word ("report", "export") and no short one.
+            common = concept_stems()
+            for stem, tokens in parts.items():
+                if (
+                    len(tokens) == 1
+                    and len(stem) >= _PART_STEM
+                    and stem not in common
+                    and (stem,) not in {named for named, _ in found.get(stem, ())}
+                ):
+                    found[stem].append(((stem,), next(iter(tokens))))
+            for options in found.values():
+                options.sort(key=lambda option: -len(option[0]))
+            self._by_lang[lang] = found
+        return found
+
+    def read(self, terms: Sequence[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+        """``terms`` with each run of stems naming a feature replaced by the feature's stem."""
+        phrases = self._phrases(lang)
+        if not any(stem in phrases for stem, _ in terms):
+            return list(terms)
+        out: dict[str, str] = {}
+        index = 0
+        while index < len(terms):
+            stem, word = terms[index]
+            for named, token in phrases.get(stem, ()):
+                if tuple(s for s, _ in terms[index : index + len(named)]) == named:
+                    out.setdefault(token, " ".join(w for _, w in terms[index : index + len(named)]))
+                    index += len(named)
+                    break
+            else:
+                out.setdefault(stem, word)
+                index += 1
+        return list(out.items())
+
+
+def _with_glossary(candidates: list[IncidentCandidate], glossary: Glossary) -> list[IncidentCandidate]:
+    if not glossary:
+        return candidates
+    return [
+        replace(
+            c,
+            subject_terms=glossary.read(c.subject_terms, c.lang),
+            text_terms=glossary.read(c.text_terms, c.lang),
+        )
+        for c in candidates
+    ]
+
+
 def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidate]:
     """The candidates as one vocabulary: cognates written as the shorter one, compounds as their parts."""
     vocabulary = {stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)}
@@ -425,7 +516,8 @@ def find_incidents(
     if now is not None:
         cutoff = incident_cutoff(config, now)
         candidates = [c for c in candidates if c.when >= cutoff]
-    ordered = _with_cognates(sorted(candidates, key=lambda c: (c.when, c.id)))
+    glossary = Glossary(config.features)
+    ordered = _with_cognates(_with_glossary(sorted(candidates, key=lambda c: (c.when, c.id)), glossary))
     window = timedelta(hours=config.incident_window_hours)
     groups: list[_Group] = []
     merged: set[int] = set()  # groups taken into another one
@@ -461,7 +553,11 @@ def find_incidents(
                     merged.add(other)
         _index(by_stem, best, [stem for stem in report.full if stem not in group.uses])
         group.add(candidate, report)
-    return [_incident(g) for index, g in enumerate(groups) if index not in merged and g.is_incident(config)]
+    return [
+        _incident(g, glossary.titles)
+        for index, g in enumerate(groups)
+        if index not in merged and g.is_incident(config)
+    ]
 
 
 def _index(by_stem: dict[str, deque[int]], group: int, stems: Iterable[str]) -> None:
@@ -469,7 +565,7 @@ def _index(by_stem: dict[str, deque[int]], group: int, stems: Iterable[str]) -> 
         by_stem[stem].append(group)
 
 
-def _incident(group: _Group) -> Incident:
+def _incident(group: _Group, titles: Mapping[str, str]) -> Incident:
     members = group.members
     size = len(members)
     signal_stems = [
@@ -480,7 +576,8 @@ def _incident(group: _Group) -> Incident:
     signal_stems.sort(key=lambda stem: _position(stem, members))
     return Incident(
         id="i" + short_id(f"{' '.join(signal_stems)}|{members[0].id}", 6),
-        signal=" ".join(_surface(stem, members) for stem in signal_stems) or "the same problem",
+        signal=" ".join(titles.get(stem) or _surface(stem, members) for stem in signal_stems)
+        or "the same problem",
         customers=len({m.customer for m in members}),
         span=members[-1].when - members[0].when,
         conversation_ids=tuple(m.id for m in members),
@@ -562,6 +659,7 @@ def track(
     with no new report for ``incident_quiet_hours`` become quiet.
     """
     window = timedelta(hours=config.incident_window_hours)
+    candidates = _with_glossary(list(candidates), Glossary(config.features))
     out = list(tracked)
     owner = {cid: index for index, t in enumerate(out) if t.status == ACTIVE for cid in t.members}
     for incident in sorted(found, key=lambda i: (i.first_at, i.id)):

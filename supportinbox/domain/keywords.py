@@ -454,6 +454,12 @@ def _derivations(lang: str) -> dict[str, tuple[tuple[str, str], ...]]:
     return {prefix: tuple(items) for prefix, items in index.items()}
 
 
+def concept_stems() -> frozenset[str]:
+    """The English stems of the glossary's concepts ("report", "export"): words many features share."""
+    english = _stemmer("en")
+    return frozenset(english.stemWord(concept) for concept in PRODUCT_TERMS)
+
+
 def _product_stems(lang: str) -> dict[str, str]:
     """Stems of the product words of ``lang`` (:data:`PRODUCT_TERMS`) -> the English word's stem."""
     found = _PRODUCT_STEMS.get(lang)

@@ -109,6 +109,10 @@ STRONG_FAILURE = _phrases(
     | no funciona | no anda | caído | caida | se cae | falla | fallando
     | não funciona | parou de funcionar | caiu | falha
     | لا يعمل | لا تعمل | توقف | توقفت | معطل | معطلة | لا يفتح | لا تفتح
+    | leere seite | leerer bildschirm | weiße seite | page blanche | écran blanc | página en blanco
+    | pantalla en blanco | página em branco | tela em branco | pagina bianca | pagina vuota
+    | schermata bianca | lege pagina | leeg scherm | wit scherm | صفحة فارغة | شاشة بيضاء
+    | صفحه سفید | صفحه خالی
     | کار نمی‌کند | کار نمیکند | از کار افتاده | قطع است"""
 )
 # An error or a bug is mentioned, or a symptom ("lost", "missing", "on your side"): attention,

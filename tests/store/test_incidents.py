@@ -259,3 +259,49 @@ def test_right_to_left_lines_read_right_in_incident_sla_and_customer_output(
     starts = column_starts(header, ["ID", "Due", "Status", "Customer", "Subject", "Reason"])
     (row,) = rows
     assert_columns_read_right(row, starts)
+
+
+def test_a_team_names_its_features_and_their_other_names_join(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "POs", "purchase orders" and "Bestellungen" are one feature only the team knows of;
+    # the config says so, and the next refresh groups them under the team's name for it.
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=load_config().account()[0])
+    reports = [
+        (
+            "lena@kestrel.test",
+            "Urgent: POs keep failing",
+            "POs are failing for our whole team since this morning.",
+        ),
+        (
+            "omar@zenbyte.test",
+            "Purchase orders give a blank page",
+            "Opening purchase orders gives a blank page.",
+        ),
+        ("jonas@gmx.test", "Bestellungen gehen nicht", "Die Bestellungen funktionieren nicht, Fehler 500."),
+    ]
+    for i, (address, subject, body) in enumerate(reports):
+        add_message(
+            db,
+            message_id=f"<po{i}@c.test>",
+            sender=address,
+            subject=subject,
+            body=body,
+            when=now - timedelta(hours=2 - i * 0.5),
+        )
+    _refresh(db, now)
+    assert incident_store.list_incidents(db) == []
+    write_config(
+        supportinbox_home,
+        CONFIG + '\n[triage.features]\n"purchase orders" = ["POs", "Bestellungen", "bons de commande"]\n',
+    )
+    _refresh(db, now)
+    (incident,) = incident_store.list_incidents(db)
+    assert (incident.members, incident.customers) == (3, 3)
+    assert incident.title == "purchase orders"
+    db.close()
+    result = run_cli(capsys, "incident", "list", "--json")
+    assert result.code == 0
+    assert [i["title"] for i in json.loads(result.out)] == ["purchase orders"]

@@ -500,6 +500,71 @@ def test_an_arabic_plural_is_the_singular() -> None:
     assert incident.conversation_ids == ("c1", "c2", "c3")
 
 
+def test_a_feature_the_team_names_reads_as_one_word_in_every_name() -> None:
+    features = {"purchase orders": ("POs", "Bestellungen"), "conversion funnels": ("funnel reports",)}
+    config = TriageConfig(incident_min_customers=3, features=features)
+    glossary = incidents.Glossary(features)
+    po, funnel = (token for token, _ in glossary.names)
+    assert glossary.read(keywords.stems("Purchase orders give a blank page", "en"), "en")[0] == (
+        po,
+        "purchase orders",
+    )
+    assert glossary.read(keywords.stems("Die Bestellungen gehen nicht", "de"), "de") == [(po, "bestellungen")]
+    # One word of a longer name names the feature alone when no other feature has it...
+    assert glossary.read(keywords.stems("Error when building a funnel", "en"), "en") == [
+        ("build", "building"),
+        (funnel, "funnel"),
+    ]
+    # ... unless it is a common product word: "report" is many features' word.
+    assert glossary.read(keywords.stems("Report export fails", "en"), "en") == [
+        ("report", "report"),
+        ("export", "export"),
+    ]
+    candidates = [
+        cand("c1", "a@x.test", 3, "Urgent: POs keep failing"),
+        cand("c2", "b@x.test", 2.5, "Purchase orders give a blank page", "Since this morning."),
+        cand("c3", "c@x.test", 2, "Bestellungen gehen nicht", lang="de"),
+    ]
+    assert find_incidents(candidates, TriageConfig(incident_min_customers=3)) == []
+    (incident,) = find_incidents(candidates, config)
+    assert incident.conversation_ids == ("c1", "c2", "c3")
+    assert incident.signal == "purchase orders"
+    # A later report naming the feature another way joins the kept incident.
+    (kept,) = incidents.track([], [incident], candidates, config, ago(1.5))
+    later = cand("c4", "d@x.test", 1, "POs broken?")
+    (after,) = incidents.track([kept], [], [*candidates, later], config, ago(0.5))
+    assert after.members == ("c1", "c2", "c3", "c4")
+
+
+def test_a_named_feature_outweighs_the_words_around_it() -> None:
+    # Each report says more than the feature ("answers marked wrong", "grading"): counted by
+    # rarity alone, those words made four reports of one feature two pairs.
+    features = {"quizzes": ("assessments", "the quiz builder")}
+    candidates = [
+        cand("c1", "a@x.test", 4, "assessments keeps failing"),
+        cand("c2", "b@x.test", 3, "QUIZZES FAILS WITH EVERY ANSWER MARKED WRONG"),
+        cand("c3", "c@x.test", 2, "Error when grading assessments"),
+        cand("c4", "d@x.test", 1, "Quizzes gives a blank page"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3, features=features))
+    assert incident.conversation_ids == ("c1", "c2", "c3", "c4")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Die Kursanmeldung: nur eine leere Seite",
+        "Pantalla en blanco: el lector de códigos",
+        "Page blanche sur les factures",
+        "Pagina vuota dopo il login",
+        "صفحة فارغة عند فتح التقرير",
+        "صفحه سفید در گزارش‌ها",
+    ],
+)
+def test_a_blank_page_fails_in_every_language(subject: str) -> None:
+    assert scoring.read_report(subject, "").says_it_fails, subject
+
+
 def test_cognates_need_a_long_shared_beginning() -> None:
     found = incidents.cognates(["comment", "comentari", "commentair", "kommentar", "form", "formul"])
     assert found == {"comentari": "comment", "commentair": "comment", "kommentar": "comment"}
