@@ -79,6 +79,11 @@ def outbox_lock_file(account: str) -> Path:
     return state_dir() / f"{_safe_name(account)}.outbox.lock"
 
 
+def outbox_edit_lock_file(account: str, outbox_id: int) -> Path:
+    """Held while reply ``outbox_id`` of ``account`` is open in an editor (it does not leave)."""
+    return state_dir() / "outbox-edits" / f"{_safe_name(account)}.{outbox_id}.lock"
+
+
 def attachments_dir() -> Path:
     return Path(_platformdirs().user_downloads_dir())
 

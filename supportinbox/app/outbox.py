@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,10 +20,14 @@ from typing import TYPE_CHECKING
 from supportinbox.app.context import AccountContext
 from supportinbox.app.read_state import read_on_reply
 from supportinbox.app.team_actions import add_note, server_state
+from supportinbox.domain.when import as_utc, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
-from supportinbox.mail.outbox import SendReport, send_due
+from supportinbox.mail.edits import EditLock
+from supportinbox.mail.outbox import SendReport, clock_time, send_due
+from supportinbox.mail.signatures import without_signature
 from supportinbox.store import outbox as outbox_store
+from supportinbox.store.outbox import OutboxStatus
 from supportinbox.team.collision import MAIL_GONE, send_anyway_checks, send_checks
 from supportinbox.team.store import local_state
 
@@ -167,3 +172,158 @@ def replace(ctx: AccountContext, old_id: int, new_id: int) -> None:
             f"reply #{old_id} was sent meanwhile, so its edited copy #{new_id} was not: "
             "see the outbox ('supportinbox outbox')"
         )
+
+
+@dataclass
+class ScheduledEdit:
+    """A scheduled reply open for editing: it does not leave, whatever the clock says or
+    another process does, until :func:`save_edit` or :func:`give_up_edit` (or the process
+    ends: the next send puts it back on its schedule as it was, see :mod:`supportinbox.mail.edits`).
+    """
+
+    outbox_id: int
+    text: str  # its text as last saved
+    send_at: datetime  # the time it is scheduled for
+    to: str
+    cc: str
+    subject: str
+    lock: EditLock
+
+    @property
+    def open(self) -> bool:
+        """Not saved or given up yet."""
+        return self.lock.held
+
+
+@dataclass(frozen=True)
+class SavedEdit:
+    """Where an edited scheduled reply stands once saved."""
+
+    outbox_id: int
+    send_at: datetime
+    due: bool  # its time came while it was open: it leaves with the next send
+    kept: str = ""  # kept as a draft instead: the customer wrote again meanwhile (why)
+
+
+def editable_now(row: outbox_store.OutboxRow) -> bool:
+    """A scheduled reply, or one left open in an editor: edited in place (:func:`edit_scheduled`)."""
+    return row.scheduled or row.status == OutboxStatus.EDITING
+
+
+def edit_scheduled(ctx: AccountContext, outbox_id: int) -> ScheduledEdit:
+    """Open scheduled reply ``outbox_id`` for editing: from now on nothing sends it.
+
+    Refused when another window has it open, when it left or started to leave meanwhile,
+    and when the customer wrote again since it was scheduled (it is kept as a draft then,
+    which is edited as one: :func:`reopen`).
+    """
+    from supportinbox.mail.outbox import reply_text
+    from supportinbox.store.scheduled import overtaken
+
+    row = outbox_store.get(ctx.db.conn, outbox_id)
+    if row is None:
+        raise NotFound(f"no reply #{outbox_id} in the outbox")
+    if not editable_now(row):
+        raise UserError(f"reply #{outbox_id} is not scheduled ({row.status}): {_not_scheduled_advice(row)}")
+    lock = EditLock.take(ctx.account_name, outbox_id)
+    if lock is None:
+        since = f" since {clock_time(row.editing_since, ctx.now())}" if row.editing_since else ""
+        raise UserError(
+            f"reply #{outbox_id} is open in an editor in another window{since}: save or leave it there first"
+        )
+    try:
+        if row.status == OutboxStatus.QUEUED and (reason := overtaken(ctx.db, row, ctx.now())):
+            with ctx.db.transaction() as conn:
+                outbox_store.mark_draft(conn, outbox_id, reason)
+            raise UserError(f"reply #{outbox_id} was not edited: {reason} (edit it again to answer them)")
+        with ctx.db.transaction() as conn:
+            taken = outbox_store.begin_edit(conn, outbox_id, ctx.now())
+        fresh = outbox_store.get(ctx.db.conn, outbox_id) if taken else None
+        if fresh is None or fresh.send_at is None:
+            state = fresh.status if fresh is not None else "gone"
+            raise UserError(
+                f"reply #{outbox_id} is no longer waiting for its time ({state}): it was not edited"
+            )
+    except BaseException:
+        lock.release()
+        raise
+    msg, text = reply_text(fresh)
+    return ScheduledEdit(
+        outbox_id,
+        text,
+        as_utc(datetime.fromisoformat(fresh.send_at)),
+        str(msg["To"] or ""),
+        str(msg["Cc"] or ""),
+        str(msg["Subject"] or ""),
+        lock,
+    )
+
+
+def save_edit(
+    ctx: AccountContext, edit: ScheduledEdit, text: str, *, send_at: datetime | None = None
+) -> SavedEdit:
+    """Save the edit: the reply's text (and its time, ``send_at``; kept when None) replaced
+    in place, and it is scheduled again. The lock is let go either way.
+
+    Raised when the text is empty (the edit stays open) or when the reply was discarded
+    meanwhile in another window (nothing is scheduled; the text is the caller's to keep).
+    """
+    from supportinbox.mail.edits import rewritten
+    from supportinbox.store.scheduled import overtaken
+
+    if not edit.open:
+        raise UserError(f"the edit of reply #{edit.outbox_id} was already saved or given up")
+    if not without_signature(text).strip():
+        raise UserError("the reply is empty: write something, or give the edit up to keep it as it was")
+    try:
+        row = outbox_store.get(ctx.db.conn, edit.outbox_id)
+        if row is None or row.status != OutboxStatus.EDITING:
+            state = row.status if row is not None else "gone"
+            raise UserError(
+                f"reply #{edit.outbox_id} was {state} meanwhile in another window: your edit was not saved"
+            )
+        # Its time kept: the one it has now.
+        when = send_at or (parse_time(row.send_at) or edit.send_at)
+        # Dated when it leaves, as a new scheduled reply is: the customer's client sorts it there.
+        raw = rewritten(row.raw, text, date=when)
+        # The customer wrote again while it was open: saved, but kept as a draft (as a
+        # scheduled reply they overtook is), never sent at its time unasked.
+        kept = overtaken(ctx.db, row, ctx.now()) or ""
+        with ctx.db.transaction() as conn:
+            saved = outbox_store.end_edit(conn, edit.outbox_id, send_at=when, raw=raw)
+            if not saved:
+                raise UserError(f"reply #{edit.outbox_id} was discarded meanwhile: your edit was not saved")
+            if kept:
+                outbox_store.mark_draft(conn, edit.outbox_id, kept)
+    finally:
+        edit.lock.release()
+    return SavedEdit(edit.outbox_id, when, due=not kept and when <= ctx.now(), kept=kept)
+
+
+def give_up_edit(ctx: AccountContext, edit: ScheduledEdit) -> bool:
+    """Leave the reply as it was, on its schedule again; False when it was discarded meanwhile."""
+    if not edit.open:
+        return True
+    try:
+        with ctx.db.transaction() as conn:
+            return outbox_store.end_edit(conn, edit.outbox_id)
+    finally:
+        edit.lock.release()
+
+
+def edit_open(ctx: AccountContext, outbox_id: int) -> bool:
+    """Whether reply ``outbox_id`` is open in an editor now (not merely left ``editing`` by
+    a process that ended: the next send puts that one back on its schedule)."""
+    lock = EditLock.take(ctx.account_name, outbox_id)
+    if lock is None:
+        return True
+    lock.release()
+    return False
+
+
+def _not_scheduled_advice(row: outbox_store.OutboxRow) -> str:
+    if row.status in outbox_store.ON_REQUEST:
+        return "it is kept for you: edit it again to send it"
+    if row.status == OutboxStatus.QUEUED:
+        return "it leaves at once: discard it to write it anew"
+    return "only a reply that waits for its time is edited"

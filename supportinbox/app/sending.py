@@ -16,7 +16,7 @@ from typing import Protocol
 
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountHome
-from supportinbox.mail.outbox import Outcome, SendStatus
+from supportinbox.mail.outbox import EDITING_NOTE, Outcome, SendStatus
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
@@ -105,6 +105,8 @@ class SmtpSender:
             row = outbox_store.get(db.conn, outbox_id)
         if row is not None and row.status == OutboxStatus.SENT:
             return SendResult(outbox_id, True, "", SendStatus.SENT)
+        if row is not None and row.status == OutboxStatus.EDITING:
+            return SendResult(outbox_id, False, EDITING_NOTE, SendStatus.EDITING)
         state = row.status if row is not None else "gone"
         return SendResult(
             outbox_id, False, f"it is no longer waiting to be sent ({state})", SendStatus.CANCELLED

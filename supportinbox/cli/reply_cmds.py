@@ -13,6 +13,7 @@ import click
 
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
+from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
@@ -143,6 +144,8 @@ def describe_outcome(outcome: sender.Outcome) -> str:
         return f"#{ident} kept in the outbox: {outcome.message}"
     if outcome.status == SendStatus.DRAFT:
         return f"#{ident} not sent: {outcome.message}; {draft_advice(ident)}"
+    if outcome.status == SendStatus.EDITING:
+        return f"#{ident} not sent now: {outcome.message}"
     # The reason often ends in advice of its own, in parentheses: it is not wrapped in more.
     if outcome.retry_at is not None:
         return (
@@ -167,7 +170,7 @@ def _report(report: sender.SendReport) -> None:
             click.echo(f"#{outcome.outbox_id} {outcome.message}", err=True)
         elif outcome.status == SendStatus.CANCELLED:
             click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
-        elif outcome.status == SendStatus.DRAFT:
+        elif outcome.status in (SendStatus.DRAFT, SendStatus.EDITING):
             click.echo(describe_outcome(outcome), err=True)
         else:
             problems.append(describe_outcome(outcome))
@@ -549,6 +552,9 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
             click.echo(f"      {held_advice(row.id)}")
         elif row.status == OutboxStatus.DRAFT:
             click.echo(f"      {draft_advice(row.id)}")
+        elif row.status == OutboxStatus.EDITING:
+            since = sender.clock_time(row.editing_since or row.created_at, now)
+            click.echo(f"      open in an editor since {since}: it does not leave until the edit is saved")
 
 
 def _outbox_json(row: store.OutboxRow, now: datetime, acknowledgement: bool) -> dict[str, object]:
@@ -624,6 +630,8 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     for outbox_id in ids:  # a mistyped id is said, not answered with "nothing to send"
         if (row := _outbox_row(ctx.db.conn, outbox_id)).status == OutboxStatus.SENT:
             click.echo(f"reply #{outbox_id} was sent already", err=True)
+        elif row.status == OutboxStatus.EDITING and outbox_use.edit_open(ctx, outbox_id):
+            raise SendRefused(f"reply #{outbox_id} was not sent: {sender.EDITING_NOTE}")
     _say_forced(force, which)
     report = outbox_use.send(
         ctx,
@@ -652,19 +660,41 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, allow_dash=True),
     help="The new text (- for stdin); else $EDITOR opens.",
 )
+@click.option(
+    "--send-at",
+    "send_at",
+    metavar="TIME",
+    help=f"A scheduled reply: leave at TIME (local) instead: {sendtime.EXAMPLES}.",
+)
+@click.option("--send-in", "send_in", metavar="SPAN", help="A scheduled reply: leave after SPAN instead.")
 @pass_ctx
-def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
-    """Edit a kept draft or a held reply again, then send it.
+def outbox_edit(
+    obj: CliContext, outbox_id: int, body_file: str | None, send_at: str | None, send_in: str | None
+) -> None:
+    """Edit a reply waiting in the outbox.
 
-    The copy answers the customer's latest message (a draft was kept because they wrote
-    again); the old reply is dropped when the copy is sent, so giving up the edit (an empty
-    or unchanged text) leaves it in the outbox as it was.
+    A scheduled reply is edited in place and keeps its time (--send-at or --send-in gives
+    another): while it is open it does not leave, even if its time comes or another
+    process sends the outbox; saved, it leaves at its time (at once if that passed
+    meanwhile). Given up (an unchanged text, Ctrl-C, the editor failing) it stays as it was.
+
+    A kept draft or a held reply is edited again, then sent: the copy answers the
+    customer's latest message (a draft was kept because they wrote again); the old reply is
+    dropped when the copy is sent, so giving up the edit (an empty or unchanged text)
+    leaves it in the outbox as it was.
     """
     ctx = obj.context()
+    row = _outbox_row(ctx.db.conn, outbox_id)
+    if outbox_use.editable_now(row):
+        _edit_scheduled(obj, ctx, outbox_id, body_file, send_at, send_in)
+        return
+    if send_at is not None or send_in is not None:
+        raise UsageProblem(
+            f"--send-at and --send-in change a scheduled reply's time; #{outbox_id} is {row.status}"
+        )
     draft = outbox_use.reopen(ctx, outbox_id)
     if body_file is not None:
-        with click.open_file(body_file, encoding="utf-8") as handle:
-            body = str(handle.read())
+        body = _read_body(body_file)
     else:
         require_editor("give the text with --body-file")
         edited = click.edit(draft.body, extension=".txt")
@@ -681,6 +711,62 @@ def outbox_edit(obj: CliContext, outbox_id: int, body_file: str | None) -> None:
     outbox_use.replace(ctx, outbox_id, new_id)
     click.echo(f"sending #{new_id} in place of #{outbox_id}", err=True)
     _report(outbox_use.send(ctx, ids=[new_id], force=True))
+
+
+def _read_body(body_file: str) -> str:
+    with click.open_file(body_file, encoding="utf-8") as handle:
+        return str(handle.read())
+
+
+def _edit_scheduled(
+    obj: CliContext,
+    ctx: AccountContext,
+    outbox_id: int,
+    body_file: str | None,
+    send_at: str | None,
+    send_in: str | None,
+) -> None:
+    """``outbox edit`` on a scheduled reply: edited in place, never sent while open."""
+    now = ctx.now()
+    when = sendtime.choose_send_time(
+        at=send_at, within=send_in, next_business_hour=False, hours=None, now=now, account=ctx.account_name
+    )
+    if body_file is None:
+        require_editor("give the text with --body-file")  # before it is taken from its schedule
+    edit = outbox_use.edit_scheduled(ctx, outbox_id)
+    body = edit.text
+    try:
+        if body_file is not None:
+            body = _read_body(body_file)
+        else:
+            edited = click.edit(edit.text, extension=".txt")
+            body = edit.text if edited is None else edited
+        if body.strip() == edit.text.strip() and when is None:
+            outbox_use.give_up_edit(ctx, edit)
+            click.echo(f"unchanged: reply #{outbox_id} still leaves {sendtime.when_words(edit.send_at, now)}")
+            return
+        saved = outbox_use.save_edit(ctx, edit, body, send_at=when)
+    except UserError:
+        if body.strip() and body.strip() != edit.text.strip():
+            click.echo(body, nl=not body.endswith("\n"))  # not saved: the text is not lost with it
+        raise
+    finally:
+        if edit.open:
+            outbox_use.give_up_edit(ctx, edit)
+    click.echo(saved_edit_words(saved, now))
+
+
+def saved_edit_words(saved: outbox_use.SavedEdit, now: datetime) -> str:
+    """What became of an edited scheduled reply, in a sentence naming the commands."""
+    ident = saved.outbox_id
+    if saved.kept:
+        return f"reply #{ident} saved, but not scheduled: {saved.kept}; {draft_advice(ident)}"
+    if saved.due:
+        return (
+            f"reply #{ident} saved; its time passed while it was open, so it leaves with the next sync "
+            f"('supportinbox outbox retry {ident}' sends it now)"
+        )
+    return f"reply #{ident} saved: it leaves {sendtime.when_words(saved.send_at, now)}"
 
 
 @outbox_group.command("send-anyway")

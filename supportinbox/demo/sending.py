@@ -11,6 +11,7 @@ from supportinbox import paths
 from supportinbox.app.context import AccountHome
 from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.errors import SendRefused
+from supportinbox.mail.outbox import EDITING_NOTE
 from supportinbox.mail.parse import parse_message
 from supportinbox.store import after_send, conversations
 from supportinbox.store import outbox as outbox_store
@@ -46,14 +47,19 @@ class DemoSender:
         directory = paths.ensure_private_dir(paths.demo_outbox_dir())
         with open_database(self.home.db_path) as db:
             row = outbox_store.get(db.conn, outbox_id)
+            if row is not None and row.status == outbox_store.OutboxStatus.EDITING:
+                raise SendRefused(EDITING_NOTE)
             if row is None or row.status != outbox_store.OutboxStatus.QUEUED:
                 raise SendRefused("the reply was cancelled or is no longer in the outbox")
+            with db.transaction() as conn:
+                # Taken first: opened in an editor (or discarded) since it was read, it stays.
+                if not outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,)):
+                    raise SendRefused("the reply is no longer waiting to be sent")
             moment = self.home.clock()
             target = directory / f"{moment:%Y%m%d-%H%M%S}-reply-{outbox_id}.eml"
             target.write_bytes(row.raw)
             target.chmod(0o600)
             with db.transaction() as conn:
-                outbox_store.claim(conn, outbox_id, from_statuses=(outbox_store.OutboxStatus.QUEUED,))
                 outbox_store.mark_smtp_done(conn, outbox_id, "demo: saved, not sent")
                 sent = ensure_folder(conn, "Sent", "sent")
                 upsert_message(

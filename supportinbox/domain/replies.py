@@ -422,12 +422,18 @@ def build_reply(
     chain = references_chain(original)
     if chain:
         msg["References"] = " ".join(chain)
+    set_text(msg, body, format_flowed=format_flowed)
+    return msg
+
+
+def set_text(msg: EmailMessage, body: str, *, format_flowed: bool = False) -> None:
+    """Write ``body`` as the reply's text (a new reply's, or a scheduled one edited): made
+    inert, lines trimmed, encoded as format=flowed when asked."""
     text = "\n".join(trim_line(line) for line in clean(body).rstrip("\n").split("\n")) + "\n"
     if format_flowed:
         msg.set_content(flow(text), charset="utf-8", params={"format": "flowed"})
     else:
         msg.set_content(text, charset="utf-8")
-    return msg
 
 
 def _header_view(msg: Message) -> list[object]:

@@ -368,7 +368,13 @@ def _earlier_reply(db: Database, account: AccountConfig, detail: ConversationDet
         if message.from_us and not message.automated and (message.date or "") >= since:
             found.append(EarlierReply(message.date, _writer(db, message)))
     cached = {m.message_id for m in detail.messages if m.message_id}
-    on_its_way = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.FAILED, OutboxStatus.SENT)
+    on_its_way = (
+        OutboxStatus.QUEUED,
+        OutboxStatus.EDITING,  # a scheduled reply open in an editor: still on its way
+        OutboxStatus.SENDING,
+        OutboxStatus.FAILED,
+        OutboxStatus.SENT,
+    )
     automatic = acknowledgements.outbox_ids(db.conn)
     for row in outbox_store.list_rows(db.conn, on_its_way):
         if row.conversation_id != detail.id or row.message_id in cached or row.created_at < since:

@@ -60,6 +60,7 @@ from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import wait_for_flock
 from supportinbox.mail import smtp
+from supportinbox.mail.edits import restore_abandoned
 from supportinbox.mail.imap import (
     NETWORK_ERRORS,
     connect,
@@ -72,7 +73,7 @@ from supportinbox.store import acknowledgements, after_send, scheduled
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import set_status
 from supportinbox.store.messages import change_flags
-from supportinbox.store.outbox import CANCELLABLE, OutboxRow, OutboxStatus
+from supportinbox.store.outbox import CLAIMABLE, OutboxRow, OutboxStatus
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -86,6 +87,8 @@ LOCK_WAIT_SECONDS = 30.0
 REFUSED_NOTE = "server refused recipient"
 # last_error of a reply whose delivery is unknown: the server's answer to the message was lost.
 UNCERTAIN_NOTE = "maybe delivered: "
+# Why a reply was not sent: it is open in an editor.
+EDITING_NOTE = "it is open in an editor: it leaves when the edit is saved or given up"
 # Why, for a process that stopped between handing the message over and recording the answer.
 HANDED_OVER = "the whole reply went to the SMTP server, but its answer was never recorded"
 
@@ -149,6 +152,7 @@ class SendStatus(StrEnum):
     UNFINISHED = "unfinished"  # accepted by SMTP; filing in Sent / flagging still to do
     UNCERTAIN = "uncertain"  # maybe delivered; sent again only on request
     DRAFT = "draft"  # scheduled, and the customer wrote again first: kept, sent only on request
+    EDITING = "editing"  # opened in an editor before it left: it leaves once the edit is done
 
     @property
     def went_out(self) -> bool:
@@ -332,6 +336,11 @@ def send_due(
     report = SendReport()
     moment = now or datetime.now(UTC)
     with _send_lock(account_name):
+        # An edit whose process died leaves the reply as it was, on its schedule again.
+        for outbox_id in restore_abandoned(db, account_name):
+            log.info(
+                "reply #%s: an edit was left open by a process that ended; back on its schedule", outbox_id
+            )
         # Before anything leaves: a scheduled reply the customer overtook stays here.
         for kept in scheduled.keep_overtaken(db, moment):
             report.outcomes.append(Outcome(kept.outbox_id, SendStatus.DRAFT, kept.reason))
@@ -408,9 +417,13 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
                 _after_send(db, server, checks, row, delivered=False)
                 return outcome
             with db.transaction() as conn:
-                claimed = store.claim(conn, row.id, from_statuses=(*CANCELLABLE, OutboxStatus.SENDING))
+                claimed = store.claim(conn, row.id, from_statuses=(*CLAIMABLE, OutboxStatus.SENDING))
             if not claimed:
                 _after_send(db, server, checks, row, delivered=False)
+                now_row = store.get(db.conn, row.id)
+                if now_row is not None and now_row.status == OutboxStatus.EDITING:
+                    # Opened in an editor while the checks ran: the edit decides what leaves.
+                    return Outcome(row.id, SendStatus.EDITING, EDITING_NOTE)
                 return Outcome(row.id, SendStatus.CANCELLED, "cancelled before it was sent")
             crash_point("outbox.after_claim")
 
@@ -664,6 +677,8 @@ def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     if row.scheduled and row.not_before and row.not_before > stamp:
         return f"scheduled {clock_time(row.not_before, now, ahead=True)}"
+    if row.status == OutboxStatus.EDITING:
+        return f"editing, due {clock_time(row.not_before or row.send_at or stamp, now, ahead=True)}"
     if row.status == OutboxStatus.QUEUED:
         return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
     if row.status == OutboxStatus.DRAFT:

@@ -567,6 +567,11 @@ ALTER TABLE conversations ADD COLUMN reopened_after TEXT;
 -- the close's time) or 'snoozed' (reopened_after is the end the snooze had); NULL otherwise.
 ALTER TABLE conversations ADD COLUMN reopened_from TEXT;
 """,
+    24: """
+-- Editing a scheduled reply: status 'editing' while it is open in an editor (never sent
+-- while so), since when. Its text and time are replaced in place when the edit is saved.
+ALTER TABLE outbox ADD COLUMN editing_since TEXT;
+""",
 }
 
 

@@ -9,8 +9,16 @@ Life of a row::
        +--(a teammate claimed, closed or answered)--> held --(send anyway)--> sending ...
        |
        +--(scheduled, and the customer wrote again first)--> draft --(send as it is)--> sending ...
+       |
+       +--(scheduled, opened in an editor)--> editing --(saved or given up)--> queued ...
 
 A scheduled reply (``send_at``) is ``queued`` with ``not_before`` at its time.
+
+An ``editing`` row is a scheduled reply open in an editor (``editing_since``): nothing sends
+it, neither its time coming nor another process, until the edit is saved (its text and time
+replaced in place, same row, same Message-ID) or given up. The editor holds a lock for it
+(:mod:`supportinbox.mail.edits`); a row left ``editing`` by a process that died goes back to
+its schedule unchanged at the next send.
 
 A ``failed`` row with ``next_attempt_at`` is tried again by a sync from that time on (the
 failure may pass by itself); without it, it waits for the user, like a ``held`` one.
@@ -40,6 +48,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     HELD = "held"
     DRAFT = "draft"  # scheduled, and the customer wrote again first
+    EDITING = "editing"  # scheduled, and open in an editor: never sent while so
     CANCELLED = "cancelled"
 
 
@@ -51,13 +60,23 @@ WAITING: tuple[OutboxStatus, ...] = (
     OutboxStatus.FAILED,
     OutboxStatus.HELD,
     OutboxStatus.DRAFT,
+    OutboxStatus.EDITING,
 )
 # Sent only when the user names them: a teammate got there first, or the customer wrote again.
 ON_REQUEST: tuple[OutboxStatus, ...] = (OutboxStatus.HELD, OutboxStatus.DRAFT)
 # What a send finds to do unless held and draft ones are asked for.
-SENDABLE: tuple[OutboxStatus, ...] = tuple(s for s in WAITING if s not in ON_REQUEST)
+SENDABLE: tuple[OutboxStatus, ...] = tuple(
+    s for s in WAITING if s not in ON_REQUEST and s != OutboxStatus.EDITING
+)
+# What a send may take (claim): never a reply open in an editor.
+CLAIMABLE: tuple[OutboxStatus, ...] = (*SENDABLE, *ON_REQUEST)
 # What the user may still cancel: nothing has gone to SMTP yet.
-CANCELLABLE: tuple[OutboxStatus, ...] = (OutboxStatus.QUEUED, OutboxStatus.FAILED, *ON_REQUEST)
+CANCELLABLE: tuple[OutboxStatus, ...] = (
+    OutboxStatus.QUEUED,
+    OutboxStatus.FAILED,
+    *ON_REQUEST,
+    OutboxStatus.EDITING,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,7 @@ class OutboxRow:
     failures: int = 0
     held_by: str | None = None
     send_at: str | None = None
+    editing_since: str | None = None
 
     @property
     def reason(self) -> str:
@@ -127,6 +147,7 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         failures=int(row["failures"]),
         held_by=row["held_by"],
         send_at=row["send_at"],
+        editing_since=row["editing_since"],
     )
 
 
@@ -199,7 +220,7 @@ def due(
     """Rows to work on now: queued (past their undo window or scheduled time), interrupted,
     failed ones whose retry time has come, every failed one on request (``include_failed``),
     held and draft ones only when asked for (``include_held``)."""
-    statuses = WAITING if include_held else SENDABLE
+    statuses = CLAIMABLE if include_held else SENDABLE
     stamp = now.isoformat(timespec="seconds")
 
     def wanted(row: OutboxRow) -> bool:
@@ -214,10 +235,12 @@ def due(
 
 def anything_to_send(conn: sqlite3.Connection) -> bool:
     """Whether a reply is queued, being sent or failed: what a send that takes no held or
-    draft reply could find to do (scheduled replies are queued ones)."""
-    marks = ", ".join("?" * len(SENDABLE))
+    draft reply could find to do (scheduled replies are queued ones). One being edited
+    counts: a send puts it back on its schedule if its editor is gone."""
+    statuses = (*SENDABLE, OutboxStatus.EDITING)
+    marks = ", ".join("?" * len(statuses))
     query = f"SELECT EXISTS(SELECT 1 FROM outbox WHERE status IN ({marks}))"
-    return bool(conn.execute(query, SENDABLE).fetchone()[0])
+    return bool(conn.execute(query, statuses).fetchone()[0])
 
 
 def next_attempt(conn: sqlite3.Connection) -> str | None:
@@ -238,6 +261,45 @@ def scheduled_rows(conn: sqlite3.Connection) -> list[OutboxRow]:
         (OutboxStatus.QUEUED,),
     )
     return [_row(r) for r in rows]
+
+
+def begin_edit(conn: sqlite3.Connection, outbox_id: int, now: datetime) -> bool:
+    """Take a scheduled reply for editing (or one left ``editing`` by a process that died:
+    the caller holds its edit lock); False when it is not a scheduled reply waiting any more
+    (sent, being sent, kept as a draft, discarded)."""
+    cursor = conn.execute(
+        "UPDATE outbox SET status = ?, editing_since = ? WHERE id = ? AND smtp_done_at IS NULL "
+        "AND send_at IS NOT NULL AND status IN (?, ?)",
+        (
+            OutboxStatus.EDITING,
+            now.astimezone(UTC).isoformat(timespec="seconds"),
+            outbox_id,
+            OutboxStatus.QUEUED,
+            OutboxStatus.EDITING,
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+def end_edit(
+    conn: sqlite3.Connection,
+    outbox_id: int,
+    *,
+    send_at: datetime | None = None,
+    raw: bytes | None = None,
+    subject: str | None = None,
+) -> bool:
+    """Put a reply being edited back on its schedule: with its new text (``raw``) and time
+    (``send_at``) when given, else as it was. False when it is no longer being edited (it
+    was discarded meanwhile)."""
+    at = send_at.astimezone(UTC).isoformat(timespec="seconds") if send_at is not None else None
+    cursor = conn.execute(
+        "UPDATE outbox SET status = ?, editing_since = NULL, raw = COALESCE(?, raw), "
+        "subject = COALESCE(?, subject), send_at = COALESCE(?, send_at), "
+        "not_before = COALESCE(?, not_before) WHERE id = ? AND status = ?",
+        (OutboxStatus.QUEUED, raw, subject, at, at, outbox_id, OutboxStatus.EDITING),
+    )
+    return cursor.rowcount == 1
 
 
 def mark_draft(conn: sqlite3.Connection, outbox_id: int, reason: str) -> bool:

@@ -95,7 +95,8 @@ def with_scheduled(
         return summaries
     waiting = dict(
         db.conn.execute(
-            "SELECT conversation_id, MIN(not_before) FROM outbox WHERE status = 'queued' "
+            # An edit open on a scheduled reply keeps its time: still scheduled.
+            "SELECT conversation_id, MIN(not_before) FROM outbox WHERE status IN ('queued', 'editing') "
             "AND send_at IS NOT NULL AND conversation_id IS NOT NULL GROUP BY conversation_id"
         ).fetchall()
     )

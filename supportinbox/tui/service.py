@@ -46,6 +46,7 @@ from supportinbox.store.tags import tag_counts
 from supportinbox.tui.incident_rows import IncidentFolding
 
 if TYPE_CHECKING:
+    from supportinbox.app import outbox as outbox_use
     from supportinbox.app.context import AccountContext
     from supportinbox.mail.idle import Changes
     from supportinbox.sync.push import PushWatcher
@@ -637,6 +638,30 @@ class InboxService:
 
         with self.home.open() as ctx:
             return outbox_use.reopen(ctx, outbox_id, templates_dir=self.templates_dir())
+
+    def edit_scheduled(self, outbox_id: int) -> outbox_use.ScheduledEdit:
+        """Open a scheduled reply for editing: it does not leave until saved or given up (see
+        :func:`supportinbox.app.outbox.edit_scheduled`)."""
+        from supportinbox.app import outbox as outbox_use
+
+        with self.home.open() as ctx:
+            return outbox_use.edit_scheduled(ctx, outbox_id)
+
+    def save_edit(
+        self, edit: outbox_use.ScheduledEdit, text: str, send_at: datetime | None = None
+    ) -> outbox_use.SavedEdit:
+        """Save an edited scheduled reply, at its time or ``send_at``."""
+        from supportinbox.app import outbox as outbox_use
+
+        with self.home.open() as ctx:
+            return outbox_use.save_edit(ctx, edit, text, send_at=send_at)
+
+    def give_up_edit(self, edit: outbox_use.ScheduledEdit) -> bool:
+        """Leave a scheduled reply as it was, on its schedule again."""
+        from supportinbox.app import outbox as outbox_use
+
+        with self.home.open() as ctx:
+            return outbox_use.give_up_edit(ctx, edit)
 
     def replace(self, old_id: int, new_id: int) -> None:
         """The edited copy ``new_id`` takes the place of ``old_id`` (see

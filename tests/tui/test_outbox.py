@@ -29,7 +29,7 @@ from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import Teammate, app_account_and_bob
-from tests.tui.support import SIZE, demo_app, pilot_test, select_subject, settle, wait_until
+from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -286,14 +286,21 @@ async def test_send_anyway_is_offered_on_a_held_reply_only() -> None:
 
 @pilot_test
 async def test_edit_is_offered_only_where_a_reply_can_be_edited() -> None:
-    """The "e Edit" hint showed on the demo's scheduled reply, and e answered with an Error modal."""
+    """Offered on the demo's scheduled reply; not on one leaving at once (its undo window),
+    where e does nothing."""
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        draft = app.service.draft(queue(app).current.id, app.service.template_scan().templates[0])  # type: ignore[union-attr]
+        leaving = app.service.queue(draft, draft.body)
         await pilot.press("O")
         await settle(pilot)
-        (row,) = app.service.outbox_rows()
-        assert row.scheduled
+        scheduled, at_once = app.service.outbox_rows()
+        assert scheduled.scheduled and at_once.id == leaving and not at_once.scheduled
+        assert "Edit" in _hints(app), _hints(app)
+        await pilot.press("j")
+        await settle(pilot)
         assert "Edit" not in _hints(app), _hints(app)
         await pilot.press("e")
         await settle(pilot)

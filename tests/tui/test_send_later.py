@@ -83,7 +83,7 @@ async def test_ctrl_t_schedules_the_reply_and_the_outbox_shows_its_time() -> Non
         table.move_cursor(row=states.index(f"scheduled {clock_time(leaves, frozen(), ahead=True)}"))
         await settle(pilot)
         why = _text(app)
-        assert "unless the customer writes first; r sends it now, d drops it" in why, why
+        assert "unless the customer writes first; e edits it, r sends it now, d drops it" in why, why
 
 
 @pilot_test

@@ -369,29 +369,38 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         )
 
     def action_external_editor(self) -> None:
-        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        directory = paths.ensure_private_dir(paths.state_dir() / "drafts")
-        fd, name = tempfile.mkstemp(prefix="reply-", suffix=".txt", dir=directory)
-        path = Path(name)
+        edited = edit_externally(self, self.body)
+        if edited is not None:
+            self.query_one(TextArea).load_text(edited)
+
+
+def edit_externally(screen: AppScreen, text: str) -> str | None:
+    """``text`` edited in ``$VISUAL`` / ``$EDITOR`` with the terminal handed over; None when
+    the edit was given up (the editor failed or could not run: said in a toast or a modal)."""
+    app = screen.inbox_app
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    directory = paths.ensure_private_dir(paths.state_dir() / "drafts")
+    fd, name = tempfile.mkstemp(prefix="reply-", suffix=".txt", dir=directory)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.body)
-            try:
-                with self.app.suspend():
-                    finished = subprocess.run([*shlex.split(command), str(path)], check=False)
-            except SuspendNotSupported:
-                self.notify("This terminal cannot hand over to an external editor.", severity="warning")
-                return
-            except (OSError, ValueError) as exc:
-                self.inbox_app.show_error(UserError(f"could not run the editor {command!r}: {exc}"))
-                return
-            if finished.returncode != 0:
-                # vim's :cq and friends: the user asked to throw the edit away.
-                self.notify(
-                    f"The editor exited with status {finished.returncode}: the reply is unchanged.",
-                    severity="warning",
-                )
-                return
-            self.query_one(TextArea).load_text(path.read_text(encoding="utf-8"))
-        finally:
-            path.unlink(missing_ok=True)
+            with app.suspend():
+                finished = subprocess.run([*shlex.split(command), str(path)], check=False)
+        except SuspendNotSupported:
+            screen.notify("This terminal cannot hand over to an external editor.", severity="warning")
+            return None
+        except (OSError, ValueError) as exc:
+            app.show_error(UserError(f"could not run the editor {command!r}: {exc}"))
+            return None
+        if finished.returncode != 0:
+            # vim's :cq and friends: the user asked to throw the edit away.
+            screen.notify(
+                f"The editor exited with status {finished.returncode}: the reply is unchanged.",
+                severity="warning",
+            )
+            return None
+        return path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)

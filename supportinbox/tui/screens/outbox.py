@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from supportinbox.app.outbox import editable_now
 from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
@@ -55,7 +56,8 @@ class OutboxScreen(AppScreen):
             "edit",
             "Edit",
             id="outbox_edit",
-            tooltip="Edit a kept draft or a held reply again (it answers the customer's latest message)",
+            tooltip="Edit this reply: a scheduled one keeps its time (and does not leave while open); "
+            "a kept draft or a held one answers the customer's latest message",
         ),
         Binding("enter", "open", "Conversation", id="outbox_open", tooltip="Read the conversation"),
         Binding("j", "cursor(1)", "Down", show=False, id="outbox_down"),
@@ -135,11 +137,11 @@ class OutboxScreen(AppScreen):
         if action == "send_anyway":
             row = self.current() if self._rows else None
             return row is not None and row.status == OutboxStatus.HELD
-        # Only what waits for the user is edited again (app/outbox.py reopen): "e Edit" on a
-        # queued, scheduled or failed reply answered with an error.
+        # What waits for the user is edited again (app/outbox.py reopen), a scheduled reply in
+        # place (edit_scheduled): "e Edit" on a reply leaving at once or failed would be refused.
         if action == "edit":
             row = self.current() if self._rows else None
-            return row is not None and row.status in ON_REQUEST
+            return row is not None and (row.status in ON_REQUEST or editable_now(row))
         return True
 
     def current(self) -> OutboxRow | None:
@@ -210,8 +212,15 @@ class OutboxScreen(AppScreen):
         elif row.scheduled:
             advice = (
                 f"It leaves at {clock_time(row.not_before or row.send_at or '', now, ahead=True)} "
-                f"unless the customer writes first; {app.key_for('outbox_retry', 'r')} sends it now, "
+                f"unless the customer writes first; {app.key_for('outbox_edit', 'e')} edits it, "
+                f"{app.key_for('outbox_retry', 'r')} sends it now, "
                 f"{app.key_for('outbox_discard', 'd')} drops it."
+            )
+        elif row.status == OutboxStatus.EDITING:
+            since = clock_time(row.editing_since or row.created_at, now)
+            advice = (
+                f"Open in an editor since {since}: it does not leave until the edit is saved. "
+                f"Left open by an app that has closed, {app.key_for('outbox_edit', 'e')} edits it here."
             )
         elif row.status == OutboxStatus.FAILED and row.next_attempt_at:
             advice = (
@@ -291,6 +300,9 @@ class OutboxScreen(AppScreen):
         row = self._target()
         if row is None:
             return
+        if editable_now(row):
+            self._edit_scheduled(row.id)
+            return
         try:
             draft = self.inbox_app.service.reopen(row.id)
         except UserError as exc:
@@ -299,6 +311,19 @@ class OutboxScreen(AppScreen):
         from supportinbox.tui.screens.editor import ReplyEditorScreen
 
         self.app.push_screen(ReplyEditorScreen(draft, replaces=row.id))
+
+    def _edit_scheduled(self, outbox_id: int) -> None:
+        """Open a scheduled reply in place: from now on it does not leave until saved."""
+        from supportinbox.tui.screens.outbox_edit import ScheduledEditScreen
+
+        try:
+            edit = self.inbox_app.service.edit_scheduled(outbox_id)
+        except UserError as exc:
+            self.inbox_app.outbox_changed()  # kept as a draft, say: the list shows it so
+            self.inbox_app.show_error(exc)
+            return
+        self.inbox_app.outbox_changed()
+        self.app.push_screen(ScheduledEditScreen(edit), lambda _: self.inbox_app.outbox_changed())
 
     def action_open(self) -> None:
         row = self._target()
@@ -341,7 +366,7 @@ class OutboxScreen(AppScreen):
 
 
 def _state_style(row: OutboxRow) -> str:
-    if row.status in (OutboxStatus.HELD, OutboxStatus.DRAFT):
+    if row.status in (OutboxStatus.HELD, OutboxStatus.DRAFT, OutboxStatus.EDITING):
         return "$text-warning"
     if row.status == OutboxStatus.FAILED:
         return "$text-error" if not row.next_attempt_at else "$text-warning"
