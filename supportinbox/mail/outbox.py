@@ -705,9 +705,19 @@ def tries_said(row: OutboxRow) -> str:
 
 
 def reply_text(row: OutboxRow) -> tuple[EmailMessage, str]:
-    """The queued reply as an e-mail and its plain-text body (LF line ends)."""
+    """The queued reply as an e-mail and its plain-text body (LF line ends).
+
+    A format=flowed reply is given as the paragraphs it stands for: edited and saved again,
+    its lines were hard breaks otherwise, and the customer's client could no longer
+    rewrap them.
+    """
+    from supportinbox.mail.parse import unflow
+
     msg = message_from_bytes(row.raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     body = msg.get_body(("plain",))
     text = str(body.get_content()) if isinstance(body, EmailMessage) else ""
-    return msg, text.replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n")
+    if isinstance(body, EmailMessage) and body.get_param("format") == "flowed":
+        text = unflow(text, delsp=body.get_param("delsp") == "yes")
+    return msg, text

@@ -274,3 +274,36 @@ def test_the_customer_writing_while_it_is_open_keeps_the_edit_as_a_draft(
     assert "the link works for 24 hours" in reply_text(kept)[1]
     _time_passes(setup, row.id)
     assert run_cli(capsys, "sync").code == 0 and smtp_server.received == []
+
+
+def test_a_format_flowed_reply_is_edited_as_its_paragraphs_and_stays_flowed(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [_question()], extra="\n[replies]\nformat_flowed = true\n"
+    )
+    conversation = setup.conversation_of(MID)
+    done = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send-at", "tomorrow 09:00", "-y")
+    assert done.code == 0, done.err
+    (row,) = store.list_rows(setup.db.conn)
+    ctx = _ctx(setup)
+    paragraph = "The reset link " + "works for a day and can be asked for again " * 4 + "at any time."
+    first = outbox_use.edit_scheduled(ctx, row.id)
+    outbox_use.save_edit(ctx, first, f"Hi Lina,\n\n{paragraph}\n\nAlex\n")
+    cut = store.get(setup.db.conn, row.id)
+    assert cut is not None and " \r\n" in cut.raw.decode("ascii")  # cut with soft breaks on the wire
+
+    edit = outbox_use.edit_scheduled(ctx, row.id)
+    # The paragraph as written, not the lines it was cut into for the wire.
+    assert edit.text == f"Hi Lina,\n\n{paragraph}\n\nAlex\n"
+    outbox_use.save_edit(ctx, edit, edit.text.replace("Hi Lina,", "Hello Lina,"))
+    saved = store.get(setup.db.conn, row.id)
+    assert saved is not None
+    msg, text = reply_text(saved)
+    body = msg.get_body(("plain",))
+    assert isinstance(body, EmailMessage) and body.get_param("format") == "flowed"
+    assert text == f"Hello Lina,\n\n{paragraph}\n\nAlex\n"
+    # Still cut with soft breaks: the customer's client rewraps the paragraph.
+    assert saved.raw.split(b"\r\n\r\n", 1)[1] == cut.raw.split(b"\r\n\r\n", 1)[1].replace(
+        b"Hi Lina,", b"Hello Lina,"
+    )
