@@ -8,6 +8,7 @@ from textual.command import CommandPalette
 from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
+from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.customer import CustomerScreen
 from supportinbox.tui.screens.help import HelpScreen
@@ -220,3 +221,27 @@ async def test_the_profile_is_read_again_when_the_cache_changes() -> None:
         assert "· closed ·" in _rows(screen)[0], _rows(screen)
         assert "(2 closed)" in str(screen.query_one("#customer-head").render())
         assert screen.query_one("#customer-conversations", OptionList).highlighted == second
+
+
+@pilot_test
+async def test_the_profile_head_wraps_between_its_facts_at_80_columns() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        head = screen.query_one("#customer-head")
+        lines = [strip.text.strip() for strip in head.render_lines(head.region.reset_offset)]
+        profile = app.service.customer_profile(screen.email)
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(profile.counts.items()))
+        facts = [
+            f"first seen {local_time(profile.first_seen)}",
+            f"last {local_time(profile.last_seen)}",
+            f"{len(profile.conversations)} conversations ({counts})",
+        ]
+        assert len(" · ".join(facts)) > 78  # too long for one line here
+        for fact in facts:
+            assert any(fact in line for line in lines), (fact, lines)

@@ -22,7 +22,7 @@ from supportinbox.domain.when import count_of
 from supportinbox.errors import UserError
 from supportinbox.store.customers import CustomerProfile
 from supportinbox.tui import safe
-from supportinbox.tui.format import local_time, tag_parts
+from supportinbox.tui.format import local_time, tag_style
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
@@ -129,21 +129,22 @@ class CustomerScreen(AppScreen):
 
     def _show_head(self, profile: CustomerProfile) -> None:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(profile.counts.items()))
-        facts = (
-            f"first seen {local_time(profile.first_seen)} · last {local_time(profile.last_seen)} · "
-            f"{count_of(len(profile.conversations), 'conversation')} ({counts})"
-        )
         scope = (
-            f"\nwith everyone at {one_line(profile.domain)} (d: this address only)"
+            f"with everyone at {one_line(profile.domain)} (d: this address only)"
             if profile.domain
-            else "\nd: include colleagues at the same domain"
+            else "d: include colleagues at the same domain"
         )
+        # Lines break between the facts, never inside one (see safe.fields).
         self.query_one("#customer-head", Static).update(
-            safe.assemble(
-                *sender_parts(profile.name, profile.email, style="bold $accent", after="\n"),
-                (facts, ""),
-                *([("\n", ""), *tag_parts(profile.tags)] if profile.tags else []),
-                (scope, "$text-muted"),
+            safe.fields(
+                safe.row(safe.field(*sender_parts(profile.name, profile.email, style="bold $accent"))),
+                safe.row(
+                    safe.field(f"first seen {local_time(profile.first_seen)}"),
+                    safe.field(f"last {local_time(profile.last_seen)}"),
+                    safe.field(f"{count_of(len(profile.conversations), 'conversation')} ({counts})"),
+                ),
+                safe.row(*(safe.field((f"#{tag}", tag_style(tag)), before=" ") for tag in profile.tags)),
+                safe.row(safe.field((scope, "$text-muted"))),
             )
         )
 
