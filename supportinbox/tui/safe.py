@@ -198,7 +198,11 @@ class FieldLines(Visual):
         self._laid_out: tuple[int, Content] | None = None
 
     def __str__(self) -> str:
-        # Each row on one line, as it reads at any width wide enough.
+        return self.plain
+
+    @property
+    def plain(self) -> str:
+        """The text, each row on one line (as it reads at any width wide enough)."""
         return "\n".join(_one_line(r).plain for r in self.rows)
 
     def at(self, width: int) -> Content:

@@ -12,8 +12,9 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.thread_view import MessageBlock
-from tests.tui.support import demo_app, pilot_test, settle
+from tests.tui.support import demo_app, pilot_test, queue, settle
 
 
 def _lines(widget: Static) -> list[str]:
@@ -83,3 +84,29 @@ async def test_conversation_heads_wrap_between_fields_at_80_columns() -> None:
             app.pop_screen()
             await settle(pilot)
         assert checked >= 20
+
+
+@pilot_test
+async def test_the_inbox_reason_line_breaks_between_reasons_at_80_columns() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = queue(app)
+        checked = 0
+        for _ in range(25):
+            await pilot.press("j")
+            await pilot.pause()
+            summary = table.current
+            if summary is None or summary.customer_email.startswith("incident:"):
+                continue
+            line = app.screen.query_one(ReasonLine)
+            shown = [s.text.strip() for s in line.render_lines(line.region.reset_offset)]
+            text = "\n".join(shown)
+            width = line.content_region.width
+            for reason in (one_line(r) for r in summary.reasons):
+                if len(reason) > width - len("Why: "):
+                    continue  # wider than a line: only such a reason wraps inside itself
+                # Whole on a line, or not begun at all (cut after the strip's two lines).
+                assert any(reason in s for s in shown) or reason[:12] not in text, (reason, shown)
+            checked += 1
+        assert checked >= 15

@@ -19,7 +19,7 @@ from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
-from supportinbox.tui.format import tag_parts
+from supportinbox.tui.format import tag_style
 from supportinbox.tui.incident_rows import IncidentFolding
 from supportinbox.tui.screens.actions import ConversationActions
 from supportinbox.tui.service import VIEWS
@@ -260,11 +260,22 @@ class InboxScreen(ConversationActions):
         if summary is None:
             reasons.content = safe.line(self._nothing_here(), style="$text-muted")
             return
-        why = " · ".join(one_line(r) for r in summary.reasons) or "no urgency signals"
-        reasons.content = safe.assemble(
-            *([*tag_parts(summary.tags), ("  ", "")] if summary.tags else []),
-            ("Why: ", "bold"),
-            (why, "$warning" if sla.is_lifted(summary.band) else "$text-muted"),
+        why = [one_line(r) for r in summary.reasons if one_line(r)] or ["no urgency signals"]
+        style = "$warning" if sla.is_lifted(summary.band) else "$text-muted"
+        # A line breaks between reasons, never inside one ("in 38 min", a name, a date).
+        reasons.content = safe.fields(
+            safe.row(
+                *(safe.field((f"#{tag}", tag_style(tag)), before=" ") for tag in summary.tags),
+                *(
+                    safe.field(
+                        *([("Why: ", "bold")] if i == 0 else []),
+                        (reason, style),
+                        before="  " if i == 0 else " · ",
+                    )
+                    for i, reason in enumerate(why)
+                ),
+                joint_style=style,
+            )
         )
 
     def _nothing_here(self) -> str:

@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from supportinbox.tui.safe import FieldLines
+
 
 class ReasonLine(Widget):
     """A fixed two-line strip; updating it never re-lays-out the screen (cheap per key press)."""
@@ -18,7 +20,8 @@ class ReasonLine(Widget):
     }
     """
 
-    content: reactive[Content] = reactive(Content, layout=False)
+    # Reasons laid out as fields (safe.fields) break between reasons, never inside one.
+    content: reactive[Content | FieldLines] = reactive(Content, layout=False)
 
-    def render(self) -> Content:
+    def render(self) -> Content | FieldLines:
         return self.content
