@@ -23,6 +23,19 @@ _CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow|[a-z]{3,9})\s+)?(?P<hour>\d{1,2
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def after(now: datetime, span: timedelta) -> datetime:
+    """The send time ``span`` from ``now``: the whole minute it falls in, rounded up.
+
+    A time with seconds was said one way and shown another: "leaves today 15:39" when it was
+    scheduled, "scheduled 15:40" in the outbox (which names the first whole minute it has
+    come). A send time is a whole minute, as a typed clock time already is.
+    """
+    moment = now.astimezone(UTC) + span
+    if moment.second or moment.microsecond:
+        moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return moment
+
+
 def _weekday(word: str) -> int | None:
     for index, day in enumerate(_DAYS):
         full = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[index]
@@ -49,7 +62,7 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
         wanted = f"{wanted} {DAY_STARTS}"
     span = parse_span(wanted.removeprefix("in "))
     if span is not None:
-        return now.astimezone(UTC) + span
+        return after(now, span)
     local = now.astimezone()
     found = _CLOCK.match(wanted)
     if found:
@@ -121,7 +134,7 @@ def choose_send_time(
         span = parse_span(within.strip())
         if span is None:
             raise UsageProblem(f"--send-in {within!r}: use a positive number and a unit, e.g. 30m, 2h, 1d")
-        moment = now.astimezone(UTC) + span
+        moment = after(now, span)
     if next_business_hour:
         if hours is None:
             raise UserError(

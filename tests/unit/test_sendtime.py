@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from supportinbox.config import HoursConfig, Weekdays
 from supportinbox.domain.hours import BusinessCalendar
 from supportinbox.domain.sendtime import choose_send_time, parse_send_time, when_words
 from supportinbox.errors import UserError
+from supportinbox.mail.outbox import clock_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NINE_TO_FIVE = HoursConfig(timezone="Europe/Berlin", days=Weekdays(("mon", "tue", "wed", "thu", "fri")))
@@ -131,3 +132,16 @@ def test_the_time_in_words() -> None:
     assert when_words(berlin(2026, 12, 6, 17, 0), SUNDAY_10) == "today 17:00"
     assert when_words(berlin(2026, 12, 7, 9, 0), SUNDAY_10) == "tomorrow 09:00"
     assert when_words(berlin(2026, 12, 9, 9, 0), SUNDAY_10) == "Wed 9 Dec 09:00"
+
+
+def test_a_span_gives_a_whole_minute_so_it_is_said_alike_everywhere() -> None:
+    """Scheduled "in 2h" at 10:00:27, it was said to leave "today 12:00" and listed as
+    "scheduled 12:01" (the outbox names the first whole minute it has come)."""
+    now = SUNDAY_10 + timedelta(seconds=27)
+    assert parse_send_time("2h", now) == berlin(2026, 12, 6, 12, 1)
+    chosen = choose_send_time(
+        at=None, within="2h", next_business_hour=False, hours=None, now=now, account="acme-support"
+    )
+    assert chosen == berlin(2026, 12, 6, 12, 1)
+    assert when_words(chosen, now) == "today 12:01" and clock_time(chosen, now, ahead=True) == "12:01"
+    assert parse_send_time("2h", SUNDAY_10) == berlin(2026, 12, 6, 12, 0)  # whole already: as it is
