@@ -572,6 +572,7 @@ def _outbox_json(row: store.OutboxRow, now: datetime, acknowledgement: bool) -> 
         "acknowledgement": acknowledgement,
         "created_at": row.created_at,
         "send_at": row.send_at,
+        "editing_since": row.editing_since,
         "next_attempt_at": row.next_attempt_at,
         "attempts": row.attempts,
         "reason": row.last_error,

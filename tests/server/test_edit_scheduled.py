@@ -6,6 +6,7 @@ process sends the outbox meanwhile, not when the editing process dies.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,6 +160,8 @@ def test_its_time_coming_while_it_is_open_sends_nothing_until_it_is_saved(
     assert named.code != 0 and "it is open in an editor" in named.err, named
     listed = run_cli(capsys, "outbox")
     assert "editing, due" in listed.out and "open in an editor since" in listed.out, listed.out
+    (as_json,) = json.loads(run_cli(capsys, "outbox", "list", "--json").out)
+    assert as_json["status"] == "editing" and as_json["editing_since"], as_json
     second = run_cli(capsys, "outbox", "edit", str(row.id), "--body-file", "-")
     assert second.code != 0 and "open in an editor in another window" in second.err, second
     assert smtp_server.received == []
