@@ -2,12 +2,12 @@
 
 Mail itself can always be fetched again, but some rows exist only in the cache: replies in
 the outbox (sent ones too: they are the guard against sending twice), queued server
-changes, manual conversation state and notes not yet uploaded. :func:`rebuild_cache` builds
-a new cache beside the old one holding exactly those rows, lets its caller fill it from the
-server, and only then swaps it in: a rebuild that loses the server or is killed halfway
-leaves the old cache in use, as it was, and keeps nothing of what it fetched. If the old
-cache cannot be read (it is corrupt), it is kept beside the new one instead of being
-deleted.
+changes, manual conversation state, and notes, follow-ups and tag changes not yet shared.
+:func:`rebuild_cache` builds a new cache beside the old one holding exactly those rows, lets
+its caller fill it from the server, and only then swaps it in: a rebuild that loses the
+server or is killed halfway leaves the old cache in use, as it was, and keeps nothing of
+what it fetched. If the old cache cannot be read (it is corrupt), it is kept beside the new
+one instead of being deleted.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ KEPT_TABLES: dict[str, str] = {
     "acknowledgements": "1",
     # What teammates did, as this client was told (the `team` command's history).
     "team_events": "1",
+    # Follow-ups and tag changes made here and not shared yet (offline, say): the state
+    # folder has the rest, and the next exchange shares these as it would have.
+    "followups": "uploaded = 0",
+    "tag_changes": "uploaded = 0",
 }
 
 # What each kept table holds, in words (singular, plural); None: nothing worth telling.
@@ -57,6 +61,8 @@ KEPT_WORDS: dict[str, tuple[str, str] | None] = {
     "thread_overrides": ("merge or split", "merges and splits"),
     "acknowledgements": ("automatic acknowledgement", "automatic acknowledgements"),
     "team_events": ("team event", "team events"),
+    "followups": ("follow-up not yet shared", "follow-ups not yet shared"),
+    "tag_changes": ("tag change not yet shared", "tag changes not yet shared"),
 }
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from supportinbox.app import tags as tag_use
+from supportinbox.app.followups import set_followup
 from supportinbox.domain.tags import TagChange
 from supportinbox.store import conversations as cv
+from supportinbox.store.db import open_database
+from supportinbox.store.followups import list_active
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.smtp import SmtpServer
@@ -115,3 +119,30 @@ def test_removing_a_tag_it_does_not_have_says_nothing_was_removed(
     assert _tags(alice, cid) == ("billing", "refund")
     removed = alice.cli(capsys, "tag", cid, "-refund")
     assert removed.code == 0 and removed.err == "", removed
+
+
+def test_a_cache_rebuild_keeps_a_tag_and_a_follow_up_not_shared_yet(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Set offline, then the cache rebuilt: both reach the server with the rebuild's fetch."""
+    append(dovecot, [make_message(message_id=MID, subject="Charged twice")])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    offline = alice.account.model_copy(update={"imap_port": 1})
+    assert not tag_use.tag(alice.ctx(offline), cid, TagChange(("billing",))).online
+    assert not set_followup(
+        alice.ctx(offline), cid, datetime.now(UTC) + timedelta(days=2), "call back"
+    ).online
+
+    rebuilt = alice.cli(capsys, "cache", "rebuild", "--yes")
+    assert rebuilt.code == 0, rebuilt.err
+    assert "1 follow-up not yet shared, 1 tag change not yet shared" in rebuilt.out
+    alice.db.close()
+    with alice.active():
+        alice.db = open_database(account=alice.name)
+    assert _tags(alice, cid) == ("billing",)
+    assert [r.reason for r in list_active(alice.db)] == ["follow-up due: call back"]
+    bob.sync()
+    assert _tags(bob, cid) == ("billing",)
+    assert [r.reason for r in list_active(bob.db)] == ["follow-up due: call back"]
+    assert len(_tag_entries(dovecot)) == 1

@@ -150,6 +150,16 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
             "INSERT INTO incident_closes(incident_id, closed_at, author, uploaded) VALUES (?, 't', 'al', ?)",
             [("iwait", 0), ("ishared", 1)],
         )
+        conn.executemany(
+            "INSERT INTO followups(conversation_id, due_at, note, author, set_at, uploaded) "
+            "VALUES (?, 't', 'call back', 'al', 't', ?)",
+            [("cwait", 0), ("cshared", 1)],
+        )
+        conn.executemany(
+            "INSERT INTO tag_changes(conversation_id, added, author, at, token, uploaded) "
+            "VALUES ('c', 'billing', 'al', 't', ?, ?)",
+            [("twait", 0), ("tshared", 1)],
+        )
 
     outcome = rebuild_cache("support")
 
@@ -164,6 +174,8 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         "thread_overrides": 1,  # a merge made by hand outlives the rebuild
         "acknowledgements": 1,  # never acknowledged twice, even after a rebuild
         "team_events": 0,  # what teammates did (none here)
+        "followups": 1,  # set offline: shared after the rebuild, never lost
+        "tag_changes": 1,
     }
     assert outcome.kept == kept
     assert outcome.backup is None
@@ -172,6 +184,8 @@ def test_rebuild_keeps_local_only_rows_and_drops_mail() -> None:
         assert db.conn.execute("SELECT raw FROM outbox").fetchone()[0] == b"raw"
         assert db.conn.execute("SELECT body FROM notes").fetchall()[0][0] == "n"
         assert [r[0] for r in db.conn.execute("SELECT token FROM thread_overrides")] == ["tok1"]
+        assert [r[0] for r in db.conn.execute("SELECT conversation_id FROM followups")] == ["cwait"]
+        assert [r[0] for r in db.conn.execute("SELECT token FROM tag_changes")] == ["twait"]
         assert db.integrity_ok()
 
 
