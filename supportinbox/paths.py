@@ -128,6 +128,14 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def why_not_written(exc: OSError) -> str:
+    """The reason a folder or file could not be made, in words (a file where a folder goes
+    says "File exists" otherwise)."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file stands where a folder must be"
+    return exc.strerror or str(exc)
+
+
 def write_private_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` created 0600 inside a 0700 directory."""
     ensure_private_dir(path.parent)

@@ -10,7 +10,7 @@ import click
 from supportinbox import paths
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.config import is_agent_name
-from supportinbox.errors import ConfigError
+from supportinbox.errors import ConfigError, UserError
 from supportinbox.providers import PROVIDER_NAMES, PROVIDERS, config_text, default_agent
 
 _LOCATIONS = {
@@ -26,8 +26,6 @@ _LOCATIONS = {
 def _caches(obj: CliContext) -> list[str]:
     """Where ``locate`` says the cache is: the file of the account (``-a``, the default or the
     only one), or each account's, or the folder they go in while there is none."""
-    from supportinbox.errors import UserError
-
     try:
         if obj.account_option is not None or len(obj.config.accounts) == 1 or obj.config.default:
             return [str(paths.database_file(obj.account()[0]))]
@@ -107,7 +105,13 @@ def init(obj: CliContext, print_only: bool, provider: str, email: str | None, ag
                 "init would have written, to copy from"
             )
     else:
-        paths.write_private_file(target, text)
+        try:
+            paths.write_private_file(target, text)
+        except OSError as exc:
+            raise UserError(
+                f"cannot write the config {target}: {paths.why_not_written(exc)}: check that its folder is "
+                "writable, or write it elsewhere with --config FILE"
+            ) from None
         profile = PROVIDERS.get(provider)
         step = (
             "check that oauth2_token_command prints a token, then run 'supportinbox sync'"

@@ -586,7 +586,13 @@ def default_templates() -> list[tuple[str, str]]:
 def install_default_templates(directory: Path | None = None) -> list[Path]:
     """Copy the shipped templates into ``directory``; existing files (by name) are never touched."""
     directory = directory or paths.templates_dir()
-    paths.ensure_private_dir(directory)
+    try:
+        paths.ensure_private_dir(directory)
+    except OSError as exc:
+        raise TemplateError(
+            f"cannot create the templates folder {directory}: {paths.why_not_written(exc)}: check that its "
+            "parent folder is writable"
+        ) from None
     existing = _files(directory)
     added: list[Path] = []
     for filename, text in default_templates():

@@ -57,3 +57,27 @@ def test_locate_answers_without_a_usable_account(supportinbox_home: Path, config
     assert cache.startswith(f"{supportinbox_home / 'data'} (one file per account")
     assert run_cli(supportinbox_home, "locate", "config").returncode == 0
     assert_one_clear_line(run_cli(supportinbox_home, "locate", "cache"))
+
+
+def test_init_where_nothing_can_be_written_is_one_line(supportinbox_home: Path, tmp_path: Path) -> None:
+    """A config path under a file, a templates folder under a file: one line each, never an
+    internal error, and nothing half written."""
+    nowhere = run_cli(supportinbox_home, "--config", "/dev/null/config.toml", "init")
+    assert_one_clear_line(nowhere)
+    assert nowhere.returncode == 1, nowhere.describe()
+    assert (
+        "cannot write the config /dev/null/config.toml: a file stands where a folder must be"
+        in nowhere.stderr
+    )
+
+    supportinbox_home.mkdir(parents=True, exist_ok=True)
+    (supportinbox_home / "config").write_text("a file where the config folder goes")
+    elsewhere = tmp_path / "elsewhere.toml"
+    templates = run_cli(supportinbox_home, "--config", str(elsewhere), "init")
+    assert_one_clear_line(templates)
+    assert (
+        f"cannot create the templates folder {supportinbox_home / 'config' / 'templates'}: "
+        "a file stands where a folder must be"
+    ) in templates.stderr, templates.describe()
+    assert elsewhere.is_file()  # the config itself was written, and said so
+    assert f"wrote {elsewhere}" in templates.stdout
