@@ -269,7 +269,7 @@ def rebuild(obj: CliContext, yes: bool) -> None:
             sys.exit(130)
     if outcome.backup is not None:
         click.echo(
-            f"supportinbox: warning: the old cache could not be read fully ({one_line(outcome.problem)}); "
-            f"it was kept as {outcome.backup}",
+            f"supportinbox: warning: the old cache could not be read ({one_line(outcome.problem)}): "
+            f"what only it held could not be carried over; it was kept as {outcome.backup}",
             err=True,
         )

@@ -103,7 +103,7 @@ def _read_kept(path: Path) -> tuple[dict[str, tuple[list[str], list[tuple[object
         conn = sqlite3.connect(str(path), timeout=15)
     except sqlite3.Error as exc:
         return kept, str(exc)
-    problem = None
+    failed: dict[str, str] = {}
     try:
         for table, where in KEPT_TABLES.items():
             try:
@@ -112,12 +112,27 @@ def _read_kept(path: Path) -> tuple[dict[str, tuple[list[str], list[tuple[object
                     continue
                 rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}").fetchall()
             except sqlite3.Error as exc:
-                problem = f"{table}: {exc}"
+                failed[table] = str(exc)
                 continue
             kept[table] = (columns, [tuple(r) for r in rows])
     finally:
         conn.close()
-    return kept, problem
+    return kept, _unread_words(failed, anything_read=bool(kept))
+
+
+def _unread_words(failed: dict[str, str], *, anything_read: bool) -> str | None:
+    """What could not be read, for a person: the reason alone when nothing could be (a file
+    that is no database), else which rows could not be carried over and why."""
+    if not failed:
+        return None
+    reasons = set(failed.values())
+    if not anything_read and len(reasons) == 1:
+        return reasons.pop()
+    said = []
+    for table, reason in failed.items():
+        words = KEPT_WORDS.get(table)
+        said.append(f"{words[1] if words else table.replace('_', ' ')}: {reason}")
+    return "; ".join(said)
 
 
 def _remove_sidecars(path: Path) -> None:

@@ -195,7 +195,7 @@ def test_rebuild_of_an_unreadable_cache_keeps_it_aside() -> None:
     path.write_bytes(b"this is not an SQLite database at all" * 100)
     outcome = rebuild_cache("support")
     assert outcome.backup is not None and outcome.backup.read_bytes().startswith(b"this is not")
-    assert outcome.problem
+    assert outcome.problem == "file is not a database"  # the reason, not the last table tried
     with open_database(account="support") as db:
         assert db.integrity_ok()
 
@@ -304,3 +304,16 @@ def test_a_connection_open_over_a_rebuild_knows_its_file_was_replaced() -> None:
         assert not db.replaced()  # nothing newer to read
     with open_database(":memory:") as db:
         assert not db.replaced()
+
+
+def test_a_rebuild_says_which_kept_rows_it_could_not_read() -> None:
+    with open_database(account="support") as db, db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("<q@x>", "a@b.test", b"raw", "queued", utcnow_iso()),
+        )
+        conn.execute("DROP TABLE notes")
+        conn.execute("CREATE TABLE notes(body TEXT)")  # damaged: no column saying what is shared
+    outcome = rebuild_cache("support")
+    assert outcome.problem == "notes not yet shared: no such column: uploaded"
+    assert outcome.kept["outbox"] == 1 and outcome.backup is not None
