@@ -200,10 +200,18 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     assert after["conversation_state"] == local["conversation_state"]
 
 
-def test_rebuild_interrupted_mid_fetch_says_the_old_cache_is_in_use(
-    mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+@pytest.mark.parametrize(
+    ("stop", "said", "code"),
+    [
+        (signal.SIGINT, "supportinbox: cache rebuild interrupted; ", 130),
+        (signal.SIGTERM, "supportinbox: cache rebuild stopped by SIGTERM; ", -signal.SIGTERM),
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_rebuild_stopped_mid_fetch_says_the_old_cache_is_in_use(
+    stop: signal.Signals, said: str, code: int, mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
 ) -> None:
-    """Ctrl-C while the server is slow: one line that tells what is left, exit 130."""
+    """Ctrl-C or a kill while the server is slow: one line that tells what is left."""
     rows, local, _queue = _synced_with_local_only(supportinbox_home, proxy.port)
     proxy.set_fault(Fault("stall", trigger=b"BODY[HEADER]", after=9000, seconds=60))
     proc = subprocess.Popen(
@@ -218,16 +226,16 @@ def test_rebuild_interrupted_mid_fetch_says_the_old_cache_is_in_use(
     while not proxy.stats.trips and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proxy.stats.trips, "the fetch never reached the stall"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, (out, err)
+    assert proc.returncode == code, (out, err)
     assert err.decode() == (
-        "supportinbox: cache rebuild interrupted; the old cache is untouched and still in use, "
-        "and nothing the rebuild fetched was kept\n"
+        f"{said}the old cache is untouched and still in use, and nothing the rebuild fetched was kept\n"
     )
     assert _row_ids(supportinbox_home) == rows
     assert _local_only(supportinbox_home) == local
-    assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
+    if stop == signal.SIGINT:
+        assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
 
 
 @pytest.mark.parametrize(
