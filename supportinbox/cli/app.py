@@ -183,6 +183,29 @@ def require_editor(instead: str) -> None:
         raise NoTerminal(f"no terminal for $EDITOR; {instead}")
 
 
+def edit_text(
+    text: str, nothing_done: str, *, extension: str = ".txt", require_save: bool = True
+) -> str | None:
+    """``click.edit`` (None: closed without saving), its failures said in one line that ends
+    in ``nothing_done`` ("nothing was queued or sent"): an editor that cannot be run, or one
+    that exits with an error (vim's ``:cq``, which asks to throw the edit away)."""
+    from supportinbox.errors import UserError
+
+    try:
+        return click.edit(text, extension=extension, require_save=require_save)
+    except click.ClickException as exc:
+        # click says "EDITOR: Editing failed" (the exit status) or "...: Editing failed: OSError".
+        editor = exc.message.partition(": Editing failed")[0] or "the editor"
+        cause = exc.__context__
+        if isinstance(cause, OSError):
+            why = cause.strerror or str(cause)
+            raise UserError(
+                f"could not run the editor {editor!r} ({why}): set VISUAL or EDITOR to one installed "
+                f"here; {nothing_done}"
+            ) from None
+        raise UserError(f"the editor {editor!r} exited with an error: {nothing_done}") from None
+
+
 def setup_logging(debug: bool) -> None:
     """Log to the state folder (0600, addresses left out); with --debug also to stderr, in full."""
     import logging

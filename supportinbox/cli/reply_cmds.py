@@ -14,7 +14,7 @@ import click
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
-from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx, require_editor
+from supportinbox.cli.app import CliContext, can_ask, cli, edit_text, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
@@ -74,7 +74,7 @@ def _edit(body: str, guide: str = "") -> str:
 
     ``guide``: ``#`` lines put under the body (whom it answers, their message), left out again.
     """
-    edited = click.edit(body + guide, extension=".txt", require_save=False)
+    edited = edit_text(body + guide, "nothing was queued or sent", extension=".txt", require_save=False)
     if edited is None:
         edited = body
     elif guide:
@@ -82,6 +82,14 @@ def _edit(body: str, guide: str = "") -> str:
     if not edited.strip():
         raise UserError("the reply is empty: nothing was queued or sent")
     return edited
+
+
+def _keep_written(draft: drafts.Draft) -> Path:
+    """Save a reply written in the editor but not sent, in the state folder's drafts (0600)."""
+    moment = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = paths.state_dir() / "drafts" / f"reply-{draft.conversation_id}-{moment}.txt"
+    paths.write_private_file(path, draft.body)
+    return path
 
 
 def _blank_guide(draft: drafts.Draft) -> str:
@@ -355,7 +363,10 @@ def reply(
             click.echo(f"Note: {earlier.describe()}, and the customer has not written since.")
             question = f"Send another reply{later}?"
         if not click.confirm(question, default=False):
-            click.echo("not sent")
+            if edit:  # what was written in the editor is not thrown away with the answer
+                click.echo(f"not sent: what you wrote is kept in {_keep_written(draft)}")
+            else:
+                click.echo("not sent")
             return
     if when is not None:
         ctx = obj.context()
@@ -698,7 +709,7 @@ def outbox_edit(
         body = _read_body(body_file)
     else:
         require_editor("give the text with --body-file")
-        edited = click.edit(draft.body, extension=".txt")
+        edited = edit_text(draft.body, f"reply #{outbox_id} stays in the outbox as it was", extension=".txt")
         if edited is None or edited.strip() == draft.body.strip():
             click.echo(f"unchanged: reply #{outbox_id} stays in the outbox as it was")
             return
@@ -740,7 +751,7 @@ def _edit_scheduled(
         if body_file is not None:
             body = _read_body(body_file)
         else:
-            edited = click.edit(edit.text, extension=".txt")
+            edited = edit_text(edit.text, f"reply #{outbox_id} keeps its text and time", extension=".txt")
             body = edit.text if edited is None else edited
         if body.strip() == edit.text.strip() and when is None:
             outbox_use.give_up_edit(ctx, edit)

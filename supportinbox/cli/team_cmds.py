@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from supportinbox.app import team_actions
-from supportinbox.cli.app import CliContext, cli, pass_ctx, require_editor
+from supportinbox.cli.app import CliContext, cli, edit_text, pass_ctx, require_editor
 from supportinbox.domain.safetext import one_line, safe_json
 from supportinbox.domain.when import local_time
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
@@ -119,7 +119,9 @@ def note(obj: CliContext, conversation_id: str, text: str | None) -> None:
     """Add an internal note (never sent to the customer); without TEXT, opens $EDITOR."""
     if text is None:
         require_editor("give the note as TEXT: supportinbox note ID 'what happened'")
-        edited = click.edit(_NOTE_TEMPLATE.format(cid=one_line(conversation_id, limit=40)))
+        edited = edit_text(
+            _NOTE_TEMPLATE.format(cid=one_line(conversation_id, limit=40)), "no note was saved"
+        )
         if edited is None:
             raise UserError("no note written: nothing saved")
         text = "\n".join(line for line in edited.splitlines() if not line.startswith("#"))

@@ -275,3 +275,63 @@ def test_a_blank_reply_opens_the_editor_on_whom_it_answers_and_sends_only_what_w
     (received,) = smtp_server.received
     body = received.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert body.replace("\r\n", "\n") == "Hello Reza,\nDone.\n"
+
+
+@pytest.mark.parametrize(
+    ("editor", "said"),
+    [
+        ("false", "supportinbox: the editor 'false' exited with an error: nothing was queued or sent\n"),
+        (
+            "no-such-editor-here",
+            "supportinbox: could not run the editor 'no-such-editor-here' (No such file or directory): "
+            "set VISUAL or EDITOR to one installed here; nothing was queued or sent\n",
+        ),
+    ],
+)
+def test_an_editor_that_fails_is_one_line_and_nothing_is_sent(
+    editor: str,
+    said: str,
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<e1@customer.test>")]
+    )
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", editor)
+    monkeypatch.setattr(sys, "stdin", TerminalInput(""))
+    for args in (("reply", "<e1"), ("note", "<e1")):
+        conversation = setup.conversation_of("<e1@customer.test>")
+        result = run_cli(capsys, args[0], conversation, *(["--send"] if args[0] == "reply" else []))
+        assert result.code == 1, result.err
+        expected = (
+            said if args[0] == "reply" else said.replace("nothing was queued or sent", "no note was saved")
+        )
+        assert result.err == expected
+    assert store.list_rows(setup.db.conn) == [] and smtp_server.received == []
+
+
+def test_a_reply_written_in_the_editor_and_not_sent_is_kept(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<k1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<k1@customer.test>")
+    monkeypatch.setenv("EDITOR", "sed -i -e '1i Hello Lina, a long answer written with care.'")
+    monkeypatch.setattr(sys, "stdin", TerminalInput("\n"))  # Enter: the default, no
+    result = run_cli(capsys, "reply", conversation, "--send")
+    assert result.code == 0, result.err
+    said = "not sent: what you wrote is kept in "
+    assert said in result.out, result.out
+    kept = Path(result.out.rpartition(said)[2].strip())
+    assert kept.read_text(encoding="utf-8").startswith("Hello Lina, a long answer written with care.\n")
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert store.list_rows(setup.db.conn) == [] and smtp_server.received == []
