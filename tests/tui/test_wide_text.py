@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from supportinbox.config import load_config
 from supportinbox.domain.safetext import has_right_to_left
@@ -192,3 +192,30 @@ async def test_right_to_left_mail_reads_right_row_by_row(
             content = text.strip(" ")
             assert drawn(row) == text.replace(content, drawn(content, base_dir="R")), drawn(row)
             assert text.endswith(content), text  # still right-aligned
+
+
+@pilot_test
+async def test_a_right_to_left_subject_reads_right_in_the_customer_profile(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """The profile's line "date · status · subject ← this one" keeps the subject reading right.
+
+    Unisolated, the halves of the Arabic subject around "PayPal" swapped places.
+    """
+    raws = [
+        make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا")
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: bool(app.screen.query("#customer-conversations")))
+        await pilot.pause()
+        options = app.screen.query_one("#customer-conversations", OptionList)
+        lines = [strip.text for strip in options.render_lines(options.region.reset_offset)]
+        line = next(line for line in lines if "PayPal" in line)
+        subject = logical(line).split(" · ")[-1].split(" ← ")[0]
+        assert ARABIC_SUBJECT.startswith(subject.removesuffix("…")), subject
+        assert drawn(subject, base_dir=None) in drawn(line), drawn(line)

@@ -103,9 +103,12 @@ class CustomerScreen(AppScreen):
             this = " ← this one" if summary.id == self.current else ""
             # The marker takes from the subject: at 80 columns the line stays one line.
             subject = one_line(summary.subject, limit=40 - len(this)) or "(no subject)"
-            label = f"{local_time(summary.last_message_at)} · {summary.status} · {who}{subject}{this}"
+            # The subject a field of its own: an Arabic one reads right to left beside the date.
+            label = safe.assemble(
+                f"{local_time(summary.last_message_at)} · {summary.status} · {who}", safe.line(subject), this
+            )
             # How it ended and what is still to come, a line each under it (80 columns).
-            lines: list[safe.Part] = [safe.line(label)]
+            lines: list[safe.Part] = [label]
             for fact in profile.history.get(summary.id, ()):
                 lines += ["\n    ", safe.line(fact, limit=72, style="$text-muted")]
             options.add_option(Option(safe.assemble(*lines), id=summary.id))
