@@ -215,10 +215,16 @@ class Addressees:
 def addressees(original: Original, account: AccountConfig, *, reply_all: bool = False) -> Addressees:
     """The reply's real To and Cc (as :func:`build_reply` sets them) and the Reply-To note."""
     rcpt = recipients(original, own_addresses(account), reply_all=reply_all)
+    note = reply_to_note(original.from_addr, original.reply_to)
+    if not any(valid_address(r) for r in original.reply_to) and rcpt.to:
+        first = rcpt.to[0].addr_spec
+        if first.lower() != original.from_addr.strip().lower():
+            # Read from a contact form's fields: said, as a Reply-To elsewhere is.
+            note = f"To is the address the contact form's fields give (it sets no Reply-To): {first}"
     return Addressees(
         to=", ".join(str(a) for a in rcpt.to),
         cc=", ".join(str(a) for a in rcpt.cc),
-        note=reply_to_note(original.from_addr, original.reply_to),
+        note=note,
     )
 
 

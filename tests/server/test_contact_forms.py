@@ -226,6 +226,11 @@ def test_a_form_without_reply_to_is_the_person_its_fields_name(
         draft = run_cli(capsys, "reply", conversation, "--template", "acknowledge-investigating")
         assert draft.code == 0, draft.err
         assert to in draft.out and hello in draft.out
+        # Where the address came from is said, as a Reply-To elsewhere is.
+        address = to.rpartition("<")[2].rstrip(">")
+        assert (
+            f"To is the address the contact form's fields give (it sets no Reply-To): {address}" in draft.out
+        )
         sent = run_cli(
             capsys, "reply", conversation, "--template", "acknowledge-investigating", "--send", "--yes"
         )
