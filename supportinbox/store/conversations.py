@@ -26,6 +26,7 @@ from supportinbox.domain.conversation import (
     Note,
 )
 from supportinbox.domain.keywords import spellings
+from supportinbox.domain.safetext import clean
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import as_utc, iso, now_utc, parse_time
 from supportinbox.errors import NotFound, UserError
@@ -409,7 +410,12 @@ ME = "me"
 
 
 def parse_query(text: str) -> SearchQuery:
-    """Split ``text`` into free-text terms and ``from:``/``status:``/``owner:``/``is:`` filters."""
+    """Split ``text`` into free-text terms and ``from:``/``status:``/``owner:``/``is:`` filters.
+
+    Text copied from our own output brings the isolates around a right-to-left field (and
+    a pasted line may bring escapes or controls): they are no part of any word.
+    """
+    text = clean(text)
     try:
         words = shlex.split(text)
     except ValueError:

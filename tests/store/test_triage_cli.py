@@ -340,3 +340,12 @@ def test_show_reads_each_right_to_left_line_in_its_own_direction(mailbox: Path) 
         # Alone on its line, drawn as it reads alone: "Acme Pro" in the middle of the
         # sentence, not at the far end of its first half.
         assert drawn(line).strip() == drawn(text, base_dir=None), drawn(line)
+
+
+def test_a_subject_copied_from_the_list_finds_its_conversation(mailbox: Path) -> None:
+    """Copied from a terminal, an Arabic subject brings the isolates our output put around it."""
+    row = next(line for line in run("list").splitlines() if "لينا" in line)
+    copied = row[row.index("\u2068عاجل") : row.index("\u2069", row.index("\u2068عاجل")) + 1]
+    assert copied == "\u2068عاجل: لا يعمل\u2069"
+    found = json.loads(run("search", "--json", copied))
+    assert [r["customer"] for r in found] == ["lina@customer.test"]
