@@ -17,6 +17,7 @@ import contextlib
 import imaplib
 import io
 import logging
+import re
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,7 @@ from email import message_from_bytes
 from email.policy import compat32
 from typing import Any
 
-from imapclient import DELETED, IMAPClient, SocketTimeout
+from imapclient import DELETED, IMAPClient, SocketTimeout, imap_utf7
 from imapclient import exceptions as imap_errors
 
 from supportinbox.config import AccountConfig
@@ -415,9 +416,42 @@ def _folder_name(name: Any) -> str:
     return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
 
 
+# One LIST answer: (flags) delimiter name, the name quoted, an atom, or (a literal) apart.
+_LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"(?:[^"\\]|\\.)*"|NIL) (?P<name>.*)$', re.DOTALL)
+
+
+def list_folders(client: IMAPClient) -> list[tuple[tuple[bytes, ...], str]]:
+    """(flags, name) of every folder on the server, whatever the folders are called.
+
+    A name may carry brackets unquoted (an IMAP astring: ``[x]Sp[`` is one). imapclient
+    reads a "[" as the start of a bracketed token and refused the whole listing ("No
+    closing ']'"): one folder a teammate named so stopped every sync. Then the answer is
+    read again here, a line at a time.
+    """
+    try:
+        return [(tuple(flags), _folder_name(name)) for flags, _delim, name in client.list_folders()]
+    except imap_errors.ProtocolError:
+        log.debug("imapclient could not read the folder list: reading it line by line")
+    imap4: Any = client._imap
+    typ, data = imap4.list('""', "*")
+    if typ != "OK":
+        raise imap_errors.IMAPClientError(f"LIST failed: {data!r}")
+    folders: list[tuple[tuple[bytes, ...], str]] = []
+    for item in data:
+        head, literal = (item[0], item[1]) if isinstance(item, tuple) else (item, None)
+        match = _LIST_LINE.match(head or b"")
+        if match is None:
+            continue
+        name = literal if literal is not None else match["name"]
+        if literal is None and name.startswith(b'"') and name.endswith(b'"') and len(name) > 1:
+            name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+        folders.append((tuple(match["flags"].split()), imap_utf7.decode(name)))
+    return folders
+
+
 def discover_folders(client: IMAPClient, account: AccountConfig) -> FolderRoles:
     """Find Inbox, Junk and Sent: config overrides, then SPECIAL-USE, then common names."""
-    listing = [(flags, _folder_name(name)) for flags, _delim, name in client.list_folders()]
+    listing = list_folders(client)
     names = [name for _, name in listing]
     by_lower = {name.lower(): name for name in reversed(names)}
     problems: list[str] = []

@@ -245,3 +245,19 @@ def test_cache_rebuild_that_cannot_reach_the_server_drops_nothing(
     assert json.loads(_run("list", "--status", "all", "--json").stdout) == before
     with open_database(account="support") as db:
         assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
+
+
+def test_a_folder_named_with_a_lone_bracket_does_not_stop_the_sync(
+    dovecot: Dovecot, supportinbox_home: Path
+) -> None:
+    """A folder named "[@click=app:quit]Spam[" comes in the folder list as a bare atom (brackets
+    are allowed there); imapclient took its "[" for a bracketed token and refused the whole
+    list: every sync ended in "an answer that breaks the IMAP protocol"."""
+    junk = "[@click=app:quit]Spam["
+    append(dovecot, [make_message(subject="hello")])
+    append(dovecot, [make_message(subject="still locked out")], folder=junk)
+    append(dovecot, [make_message(subject="other")], folder="Old[2019")
+    write_config(supportinbox_home, account_toml(dovecot, extra=f"junk_folder = {json.dumps(junk)}\n"))
+    done = _run("sync")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"(INBOX 1 new, {junk} 1 new)"), done.stdout
