@@ -7,6 +7,7 @@ table's crop, and a Persian subject that fits its column was cut short with a "�
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,39 @@ async def test_a_right_to_left_subject_reads_right_in_the_customer_profile(
         subject = logical(line).split(" · ")[-1].split(" ← ")[0]
         assert ARABIC_SUBJECT.startswith(subject.removesuffix("…")), subject
         assert drawn(subject, base_dir=None) in drawn(line), drawn(line)
+
+
+@pilot_test
+async def test_a_right_to_left_subject_of_a_later_message_reads_right(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """A message under another subject shows "Subject: ..." over it; an Arabic one reads right.
+
+    Unisolated beside its label, the halves of the subject around "PayPal" swapped places.
+    """
+    first = make_message(
+        sender=f"{ARABIC_NAME} <mohammed@customer.test>",
+        subject="Order 4521",
+        message_id="<o1@customer.test>",
+        date=datetime.now(UTC) - timedelta(hours=1),
+    )
+    second = make_message(
+        sender=f"{ARABIC_NAME} <mohammed@customer.test>",
+        subject=ARABIC_SUBJECT,
+        body="مرحبا",
+        in_reply_to="<o1@customer.test>",
+        references="<o1@customer.test>",
+    )
+    setup = setup_account(supportinbox_home, dovecot, None, [first, second], extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.screen.query(".message-subject")))
+        await pilot.pause()
+        # What each label holds, as it is drawn (the first message may be scrolled out of view).
+        lines = [str(label.render()) for label in app.screen.query(".message-subject").results(Static)]
+        line = next(line for line in lines if "PayPal" in line)
+        assert logical(line).strip() == f"Subject: {ARABIC_SUBJECT}", line
+        assert drawn(line).strip() == f"Subject: {drawn(ARABIC_SUBJECT, base_dir=None)}", drawn(line)

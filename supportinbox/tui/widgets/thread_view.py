@@ -153,8 +153,10 @@ class MessageBlock(Vertical):
             classes="message-head",
         )
         if self.own_subject:
+            # The subject a field of its own beside its label: an Arabic one reads right to left.
             yield Static(
-                safe.line(f"Subject: {self.own_subject}", style="$text-muted"), classes="message-subject"
+                safe.assemble(("Subject: ", "$text-muted"), safe.line(self.own_subject, style="$text-muted")),
+                classes="message-subject",
             )
         reply_to_addrs = message.reply_to.split()
         elsewhere = " (differs from sender)" if reply_to_elsewhere(message.from_addr, reply_to_addrs) else ""
