@@ -200,6 +200,10 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     assert after["conversation_state"] == local["conversation_state"]
 
 
+def _sigint_as_from_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("stop", "said", "code"),
     [
@@ -221,6 +225,9 @@ def test_rebuild_stopped_mid_fetch_says_the_old_cache_is_in_use(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # As from a terminal: a suite started in the background (a CI job, `cmd &` in a
+        # script) hands its children SIGINT ignored, and Ctrl-C would then do nothing.
+        preexec_fn=_sigint_as_from_a_terminal,
     )
     deadline = time.monotonic() + 45
     while not proxy.stats.trips and time.monotonic() < deadline and proc.poll() is None:
