@@ -91,6 +91,13 @@ class Database:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise storage_error(exc, self.path) from None
+        if self.replaced():
+            # A rebuild swapped its new cache in: a write to this one, deleted, would be lost.
+            self.conn.rollback()
+            raise StorageError(
+                f"the cache {self.path} was replaced by 'supportinbox cache rebuild' meanwhile: "
+                "nothing was changed; do it again"
+            )
         try:
             yield self.conn
         except sqlite3.Error as exc:

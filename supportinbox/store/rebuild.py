@@ -15,14 +15,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.errors import StorageError, UserError
-from supportinbox.store.db import open_database
+from supportinbox.store.db import BUSY_TIMEOUT_MS, open_database
 
 # Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
 KEPT_TABLES: dict[str, str] = {
@@ -213,8 +213,40 @@ def _discard(fresh: Path) -> None:
     _remove_sidecars(fresh)
 
 
+@contextlib.contextmanager
+def _writes_held(path: Path, problem: str | None) -> Iterator[None]:
+    """Hold the old cache's write lock from the carry-over until the swap is done.
+
+    A write made elsewhere meanwhile then either lands before the carry-over reads it, or
+    waits and finds the cache replaced (:meth:`Database.transaction` refuses it): never one
+    lost in the old file. Readers are not held up (WAL). An unreadable cache, or one busy
+    past the timeout, is swapped without it.
+    """
+    conn = None
+    if problem is None and path.exists():
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            if conn is not None:
+                conn.close()
+            conn = None
+    try:
+        yield
+    finally:
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.rollback()
+            conn.close()
+
+
 def _finish(fresh: FreshCache) -> RebuildResult:
     """Swap the new cache in for the old one in one rename (the new one must be closed)."""
+    with _writes_held(fresh.target, fresh.problem):
+        return _swap(fresh)
+
+
+def _swap(fresh: FreshCache) -> RebuildResult:
     path, problem = fresh.target, fresh.problem
     _carry_meanwhile(fresh)
     backup = None

@@ -102,6 +102,7 @@ class InboxService:
         self._templates = templates  # the reply templates' folder (None: the user's)
         self._started = datetime.now(UTC)  # replies queued before this were queued before the app stopped
         self._reader: Database | None = None
+        self._swapped = False  # the reader was reopened on a new file, not yet said
         # Conversations changed here while a sync runs: its queue refresh read their state
         # before the change, so it is applied again after the refresh.
         self._touched_lock = threading.Lock()
@@ -122,24 +123,28 @@ class InboxService:
 
     @property
     def reader(self) -> Database:
-        """The connection the UI thread reads through."""
+        """The connection the UI thread reads through (anew once a rebuild replaced the file:
+        reading applies the clock, and a write to the old file is refused)."""
+        if self._reader is not None and self._reader.replaced():
+            self._reader.close()
+            self._reader = None
+            self._counted = None
+            self._swapped = True
         if self._reader is None:
             self._reader = open_database(self.db_path)
         return self._reader
 
     def reopen_if_replaced(self) -> bool:
         """Read the cache at :attr:`db_path` anew if another file stands there now (a ``cache
-        rebuild`` run elsewhere swapped its new cache in); True if it did.
+        rebuild`` run elsewhere swapped its new cache in); True if it did, once per swap.
 
         Writers open the path each time and so already write to the new file; the reading
         connection would go on showing the old one, deleted, until the app restarts.
         """
-        if self._reader is None or not self._reader.replaced():
-            return False
-        self._reader.close()
-        self._reader = None
-        self._counted = None
-        return True
+        if self._reader is not None:
+            _ = self.reader  # reopens it if replaced
+        swapped, self._swapped = self._swapped, False
+        return swapped
 
     @contextmanager
     def writer(self) -> Iterator[Database]:

@@ -317,3 +317,39 @@ def test_a_rebuild_says_which_kept_rows_it_could_not_read() -> None:
     outcome = rebuild_cache("support")
     assert outcome.problem == "notes not yet shared: no such column: uploaded"
     assert outcome.kept["outbox"] == 1 and outcome.backup is not None
+
+
+def test_a_write_meeting_a_rebuild_is_refused_never_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's write while a rebuild swaps: held off during the swap, then refused
+    on the old file with a line that says so; nothing vanishes with the old file unsaid."""
+    from supportinbox.store import rebuild
+
+    elsewhere = open_database(account="support")  # a command or the app, opened before the swap
+    elsewhere.conn.execute("PRAGMA busy_timeout = 0")
+    during: list[str] = []
+    carry = rebuild._carry_meanwhile
+
+    def carry_then_write(fresh: FreshCache) -> None:
+        carry(fresh)
+        with pytest.raises(StorageError) as held, elsewhere.transaction() as conn:
+            conn.execute(
+                "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('x', 'o', 't')"
+            )
+        during.append(str(held.value))
+
+    monkeypatch.setattr(rebuild, "_carry_meanwhile", carry_then_write)
+    rebuild_cache("support")
+    assert during and "busy" in during[0]  # the old cache is write-locked until the swap is done
+    with pytest.raises(StorageError) as refused, elsewhere.transaction() as conn:
+        conn.execute(
+            "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('y', 'o', 't')"
+        )
+    assert "was replaced by 'supportinbox cache rebuild' meanwhile: nothing was changed; do it again" in str(
+        refused.value
+    )
+    elsewhere.close()
+    with open_database(account="support") as db, db.transaction() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM conversation_state").fetchone()[0] == 0
+        conn.execute(
+            "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('z', 'o', 't')"
+        )
