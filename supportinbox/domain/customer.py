@@ -221,7 +221,7 @@ def named_by_form(party: Party, from_addr: str, body: str) -> Party:
     "Rossi Design Srl") or no name at all still says in its body who wrote: the queue shows
     that person and a reply greets them. Mail the customer sent themselves keeps its name.
     """
-    if not party or party.email == from_addr.strip().lower() or first_name(party.name, party.email, ""):
+    if not needs_form_name(party, from_addr):
         return party
     named = form_name(body)
     return Party(party.email, named) if first_name(named, party.email, "") else party
