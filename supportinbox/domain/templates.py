@@ -12,8 +12,10 @@ optionally starting with YAML front matter::
     ---
     Hi {{ customer.first_name }}, ...
 
-Templates render in a sandbox (no attribute access to Python internals) and strictly: a
-misspelt variable is an error that names it, never an empty string sent to a customer.
+Templates render in a sandbox (no attribute access to Python internals, lists and dicts
+never changed in place), bounded (see :mod:`template_limits`: no template can freeze the
+app or fill the memory) and strictly: a misspelt variable is an error that names it,
+never an empty string sent to a customer.
 Values (names, subjects, the quoted message) are data, never template code, so a
 customer who writes ``{{ ... }}`` gets it back verbatim.
 """
@@ -35,9 +37,9 @@ import jinja2
 import yaml
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from supportinbox import paths
+from supportinbox.domain.template_limits import BoundedEnvironment, TemplateLimit, bounded, collect
 from supportinbox.domain.when import parse_span
 from supportinbox.errors import NotFound, UserError
 
@@ -128,8 +130,8 @@ class _NamedUndefined(jinja2.StrictUndefined):
         return f"uses undefined variable '{name}'"
 
 
-def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment() -> BoundedEnvironment:
+    env = BoundedEnvironment(
         autoescape=False,
         undefined=_NamedUndefined,
         keep_trailing_newline=True,
@@ -554,7 +556,14 @@ def render(template: Template, values: TemplateVariables) -> str:
     """The reply body: LF line ends, no trailing blank lines, one final newline."""
     try:
         compiled = _ENV.from_string(template.source)
-        text = compiled.render(variables_context(values))
+        with bounded():
+            text = collect(compiled.generate(variables_context(values)))
+    except TemplateLimit as exc:
+        _render_failed(template, exc, exc.message)
+    except RecursionError as exc:
+        _render_failed(template, exc, "calls a macro from itself without end: give the macro a way to stop")
+    except MemoryError as exc:
+        _render_failed(template, exc, "needs more memory than there is: repeat or pad less")
     except SecurityError as exc:
         _render_failed(template, exc, f"not allowed: {exc}")
     except jinja2.UndefinedError as exc:

@@ -181,6 +181,20 @@ def test_broken_template_is_one_line(
     assert listing.code == 0 and "BROKEN: broken.txt line 1" in listing.out
 
 
+def test_a_template_that_would_build_a_huge_reply_is_one_line(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rendered unbounded, this took seconds and hundreds of megabytes before printing."""
+    _, conversation = cached
+    (paths.templates_dir() / "huge.txt").write_text('Hi {{ customer.first_name }},\n{{ "x" * 100000000 }}\n')
+    result = run_cli(capsys, "reply", conversation, "-t", "huge")
+    assert result.code == 2 and result.out == ""
+    assert result.err == (
+        "supportinbox: template 'huge' (huge.txt) line 2: builds too much text (over 2,000,000 "
+        "characters): repeat or pad less ('*', center, indent, join, format widths)\n"
+    )
+
+
 def test_init_installs_templates_once(supportinbox_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = run_cli(capsys, "init")
     assert first.code == 0 and "added 12 reply template(s)" in first.out

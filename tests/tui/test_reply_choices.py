@@ -117,6 +117,29 @@ async def test_a_broken_template_is_listed_and_the_others_stay_usable() -> None:
 
 
 @pilot_test
+async def test_a_template_that_would_loop_forever_is_refused_in_the_preview() -> None:
+    install_default_templates()
+    (paths.templates_dir() / "spin.txt").write_text(
+        "Hi\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    )
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TemplatePickerScreen)
+        await pilot.press(*"spin")
+        await settle(pilot)
+        head = str(picker.query_one("#preview-head").render())
+        assert head.startswith("template 'spin' (spin.txt) line 2: repeats too much work"), head
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is picker
+
+
+@pilot_test
 async def test_an_incident_is_answered_from_a_template_never_a_blank_reply() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
