@@ -107,6 +107,14 @@ class Held(SendRefused):
         self.reason = reason
 
 
+class Declined(UserError):
+    """'No' to a question that would have done the command's work ("Send this reply?"):
+    nothing was done, which a script must not read as done."""
+
+    title = "Not done"
+    exit_code = 130
+
+
 class NoTerminal(UserError):
     """A command would ask a question, but stdin is not a terminal (a pipe, cron, a script)."""
 
@@ -130,5 +138,5 @@ EXIT_CODES: dict[int, str] = {
     10: "a teammate holds the conversation; sla --check: an SLA is breached",
     11: "a question needs a terminal (add the option named); sla --check: due soon",
     70: "an internal error (details with --debug and in the log)",
-    130: "interrupted (Ctrl-C), or 'no' to a question",
+    130: "cancelled: Ctrl-C, or 'no' to a question (\"Send this reply?\"): nothing was done",
 }

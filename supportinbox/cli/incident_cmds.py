@@ -18,7 +18,7 @@ from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
 from supportinbox.domain.safetext import isolate, one_line, safe_json
-from supportinbox.errors import UsageProblem, UserError
+from supportinbox.errors import Declined, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.store import conversations as store
@@ -205,8 +205,7 @@ def incident_reply(
     if not send:
         return
     if not yes and not click.confirm(f"Send these {len(prepared)} replies?", default=False):
-        click.echo("not sent")
-        return
+        raise Declined("not sent")
     delay = config.replies.undo_seconds_cli
     ctx = obj.context()
     ids = [outbox_use.queue(ctx, draft, msg, undo_seconds=delay) for draft, msg in prepared]

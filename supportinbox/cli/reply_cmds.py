@@ -17,7 +17,7 @@ from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, can_ask, cli, edit_text, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.errors import Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
+from supportinbox.errors import Declined, Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.mail.outbox import SendStatus
@@ -364,10 +364,8 @@ def reply(
             question = f"Send another reply{later}?"
         if not click.confirm(question, default=False):
             if edit:  # what was written in the editor is not thrown away with the answer
-                click.echo(f"not sent: what you wrote is kept in {_keep_written(draft)}")
-            else:
-                click.echo("not sent")
-            return
+                raise Declined(f"not sent: what you wrote is kept in {_keep_written(draft)}")
+            raise Declined("not sent")
     if when is not None:
         ctx = obj.context()
         outbox_id = outbox_use.queue(ctx, draft, msg, send_at=when)
@@ -429,8 +427,7 @@ def forward(
         click.echo("")
         count = written.count
         if not click.confirm(f"Forward {count} message{'' if count == 1 else 's'} to {one_line(to)}?"):
-            click.echo("not sent")
-            return
+            raise Declined("not sent")
     queued = handover.queue_forward(ctx, written)
     if not queued.recorded_online:
         click.echo("note: the record of the forward is shared with the team at the next sync", err=True)

@@ -328,10 +328,10 @@ def test_a_reply_written_in_the_editor_and_not_sent_is_kept(
     monkeypatch.setenv("EDITOR", "sed -i -e '1i Hello Lina, a long answer written with care.'")
     monkeypatch.setattr(sys, "stdin", TerminalInput("\n"))  # Enter: the default, no
     result = run_cli(capsys, "reply", conversation, "--send")
-    assert result.code == 0, result.err
-    said = "not sent: what you wrote is kept in "
-    assert said in result.out, result.out
-    kept = Path(result.out.rpartition(said)[2].strip())
+    assert result.code == 130, result.err
+    said = "supportinbox: not sent: what you wrote is kept in "
+    assert said in result.err, result.err
+    kept = Path(result.err.rpartition(said)[2].strip())
     assert kept.read_text(encoding="utf-8").startswith("Hello Lina, a long answer written with care.\n")
     assert kept.stat().st_mode & 0o777 == 0o600
     assert store.list_rows(setup.db.conn) == [] and smtp_server.received == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from supportinbox.store.db import Database, open_database
 from tests.conftest import write_config
 from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
 from tests.harness.mail import SSO_REPORTS
-from tests.harness.replies import run_cli
+from tests.harness.replies import TerminalInput, run_cli
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 from tests.store.factories import add_message, add_raw
 
@@ -83,7 +84,9 @@ def test_a_quiet_incident_ends_and_its_members_keep_their_own_place(
     assert all(r.band != sla.BAND_INCIDENT and r.incident_id is None for r in rows)
 
 
-def test_incident_commands(mailbox: tuple[Database, datetime], capsys: pytest.CaptureFixture[str]) -> None:
+def test_incident_commands(
+    mailbox: tuple[Database, datetime], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db, _ = mailbox
     listed = run_cli(capsys, "incident", "list", "--json")
     assert listed.code == 0, listed.err
@@ -107,6 +110,15 @@ def test_incident_commands(mailbox: tuple[Database, datetime], capsys: pytest.Ca
         assert f"In-Reply-To: <r{i}@c.test>" in drafts.out
         assert f"Subject: Re: {subject}" in drafts.out
         assert f"Hi {name.split()[0]}," in drafts.out
+
+    # "No" to sending them is a cancelled command (130), and nothing is queued.
+    monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
+    declined = run_cli(
+        capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send"
+    )
+    assert declined.code == 130 and "Send these 3 replies?" in declined.out, declined.err
+    assert declined.err == "supportinbox: not sent\n"
+    assert db.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
 
     closed = run_cli(capsys, "incident", "close", incident["id"])
     assert closed.code == 0, closed.err

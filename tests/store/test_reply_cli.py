@@ -14,6 +14,7 @@ import pytest
 from supportinbox import paths
 from supportinbox.cli import reply_cmds
 from supportinbox.config import load_config
+from supportinbox.errors import EXIT_CODES
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import Database, open_database
@@ -21,6 +22,9 @@ from tests.conftest import write_config
 from tests.harness.replies import TerminalInput, run_cli
 from tests.store.factories import NOW, add_message
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
+
+# The code --help gives for "'no' to a question".
+CANCELLED = next(code for code, meaning in EXIT_CODES.items() if "'no' to a question" in meaning)
 
 
 @pytest.fixture
@@ -113,8 +117,20 @@ def test_send_asks_first_and_no_means_nothing_queued(
     db, conversation = cached
     monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
-    assert result.code == 0
-    assert "Send this reply?" in result.out and "not sent" in result.out
+    # Cancelled, as --help says of 130: a script must not read "no" as a reply sent.
+    assert result.code == 130 == CANCELLED
+    assert "Send this reply?" in result.out and result.err == "supportinbox: not sent\n"
+    assert store.list_rows(db.conn) == []
+
+
+def test_no_to_forwarding_is_cancelled_too(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, conversation = cached
+    monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
+    result = run_cli(capsys, "forward", conversation, "--to", "dev@acme.test")
+    assert result.code == CANCELLED, result.err
+    assert "Forward 1 message to dev@acme.test?" in result.out and result.err == "supportinbox: not sent\n"
     assert store.list_rows(db.conn) == []
 
 

@@ -116,9 +116,9 @@ def test_a_second_reply_asks_first_naming_the_earlier_one_even_with_yes(
 
     monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
     asked = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
-    assert asked.code == 0
+    assert asked.code == 130
     assert "Note: bob replied on" in asked.out and "customer has not written since" in asked.out
-    assert "Send another reply?" in asked.out and "not sent" in asked.out
+    assert "Send another reply?" in asked.out and asked.err.endswith("supportinbox: not sent\n")
     assert store.list_rows(db.conn) == []
 
     # --again is the deliberate second reply: no question (the send fails: SMTP is port 1).
