@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.errors import UserError
@@ -86,6 +87,38 @@ def _answered(dovecot: Dovecot) -> bool:
         imap.select_folder("INBOX", readonly=True)
         (uid,) = imap.search(["HEADER", "Message-ID", MID.strip("<>")])
         return b"\\Answered" in imap.get_flags([uid])[uid]
+
+
+def _lock_files(setup: Setup) -> list[str]:
+    folder = paths.outbox_edit_lock_file(setup.name, 0).parent
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_an_edits_lock_file_is_there_only_while_the_edit_is_open(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    setup, row = _scheduled(supportinbox_home, dovecot, smtp_server, capsys)
+    ctx = _ctx(setup)
+    edit = outbox_use.edit_scheduled(ctx, row.id)
+    assert _lock_files(setup) == [paths.outbox_edit_lock_file(setup.name, row.id).name]
+    with pytest.raises(UserError, match="is open in an editor in another window"):
+        outbox_use.edit_scheduled(ctx, row.id)
+    assert outbox_use.give_up_edit(ctx, edit)
+    assert _lock_files(setup) == []
+
+    edit = outbox_use.edit_scheduled(ctx, row.id)
+    outbox_use.save_edit(ctx, edit, FIXED)
+    assert _lock_files(setup) == []
+
+    text = tmp_path / "fixed.txt"
+    text.write_text(FIXED.replace("24 hours", "a day"))
+    assert run_cli(capsys, "outbox", "edit", str(row.id), "--body-file", str(text)).code == 0
+    assert run_cli(capsys, "sync").code == 0  # the send checks every edit lock
+    assert _lock_files(setup) == []
 
 
 def test_an_edited_scheduled_reply_leaves_once_at_its_time_with_the_new_text(
@@ -245,8 +278,12 @@ def test_an_edit_left_open_by_a_process_that_was_killed_puts_the_reply_back_on_i
         editor.send_signal(signal.SIGKILL)
         editor.wait()
 
+    # Its lock file is left behind, holding nothing: it blocks no one.
+    assert _lock_files(setup) == [paths.outbox_edit_lock_file(setup.name, row.id).name]
+    assert not outbox_use.edit_open(_ctx(setup), row.id)
     synced = run_cli(capsys, "sync")  # the editor is gone: its time has come, it leaves as it was
     assert synced.code == 0 and f"reply #{row.id} sent" in synced.out, synced
+    assert _lock_files(setup) == []  # and the send took the leftover away
     assert len(smtp_server.received) == 1 and len(_sent_copies(dovecot)) == 1
     assert run_cli(capsys, "sync").code == 0 and len(smtp_server.received) == 1
 
