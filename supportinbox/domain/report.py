@@ -4,7 +4,8 @@ Input is the support facts (customer messages, replies, closes, reopens) of each
 conversation, oldest first. Each conversation is walked once:
 
 * a **wait** starts at a customer message when nobody waits yet, and ends at our next
-  reply (or a close, which answers nothing and counts for no reply target). The first
+  reply (or a close, which answers nothing and counts for no reply target; or the
+  customer's mail going from the server, which answers and closes nothing). The first
   wait of a conversation is measured against the first-reply target and gives the
   **first response time**; later ones against the next-reply target;
 * a **resolution** runs from the first customer message (after a reopen: from the
@@ -48,7 +49,7 @@ RESPONSE_BINS: tuple[tuple[str, float], ...] = (
 
 
 # One fact as the store gives it: (conversation, kind, POSIX seconds, agent, customer).
-# kind is customer | reply | closed | reopened (store.facts). Plain tuples and numbers,
+# kind is customer | reply | closed | reopened | gone (store.facts). Plain tuples and numbers,
 # so a year of facts streams through without an object per fact.
 FactRow = tuple[str, str, float, str, str]
 
@@ -411,6 +412,13 @@ def build_report(
             elif cycle_start is not None:
                 tally.resolution(labels, cycle_start, at, cycle_replies, agent, resolution_target)
                 cycle_start = None
+        elif kind == "gone":
+            # The customer's mail was deleted on the server: nobody waits, nothing resolved.
+            if waiting_since is not None:
+                aim = first_target if first_wait else next_target
+                tally.wait(labels, waiting_since, at, None, first_wait, aim)
+                waiting_since = None
+            cycle_start = None
         elif kind == "reopened":
             tally.reopened += inside
             if cycle_start is None:

@@ -16,6 +16,12 @@ acknowledgements (``Auto-Submitted: auto-replied``) are no reply: the first repl
 Closes come from the manual state (who closed, when); a reopen is recorded when a
 closed conversation is open again: at the customer's first message after the close, or
 when someone set it open by hand.
+
+A customer who waits for us waits only while their mail does: when every message of a
+wait in progress is gone from the server (deleted or moved out of the synced folders by
+another client), a ``gone`` fact ends the wait when the refresh saw it go, as the queue
+lets the conversation go. It answers nothing and closes nothing; when the mail comes
+back, the fact is taken back and the customer waits from their message again.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.customer import own_addresses
@@ -39,7 +46,8 @@ CUSTOMER = "customer"
 REPLY = "reply"
 CLOSED = "closed"
 REOPENED = "reopened"
-KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED)
+GONE = "gone"
+KINDS = (CUSTOMER, REPLY, CLOSED, REOPENED, GONE)
 
 # Bumped when what is recorded changes: the next refresh then looks at every message again.
 FACTS_VERSION = "1"
@@ -219,6 +227,67 @@ def record_status(conn: sqlite3.Connection, conversation_ids: Sequence[str] | No
     )
 
 
+def _still_cached(conn: sqlite3.Connection, keys: Sequence[str]) -> bool:
+    """Whether any of the messages of these event keys is still in a threaded folder of the cache."""
+    from supportinbox.store.triage_refresh import THREADED_ROLES
+
+    if any(not key.startswith("m:") for key in keys):
+        return True  # no Message-ID to look for: never taken for gone
+    ids = [key[2:] for key in keys]
+    roles = ", ".join("?" * len(THREADED_ROLES))
+    found = conn.execute(
+        "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
+        f"WHERE m.message_id IN ({', '.join('?' * len(ids))}) AND f.role IN ({roles}) LIMIT 1",
+        (*ids, *THREADED_ROLES),
+    ).fetchone()
+    return found is not None
+
+
+def record_gone(
+    conn: sqlite3.Connection, now: datetime, conversation_ids: Sequence[str] | None = None
+) -> None:
+    """End the waits whose customer mail is all gone from the cache, and take back an end
+    whose mail came back (of ``conversation_ids``; every conversation when None)."""
+    only, params = "", tuple(conversation_ids or ())
+    if conversation_ids is not None:
+        if not conversation_ids:
+            return
+        only = f"WHERE conversation_id IN ({', '.join('?' * len(params))}) "
+    # Only a conversation whose last fact is a customer message or a gone can change here.
+    last = conn.execute(
+        "SELECT conversation_id, kind, max(ts * 4 + step) FROM support_events INDEXED BY support_events_walk "
+        f"{only}GROUP BY conversation_id",
+        params,
+    ).fetchall()
+    candidates = [str(row[0]) for row in last if row[1] in (CUSTOMER, GONE)]
+    for conversation in candidates:
+        waiting: list[str] = []  # the customer messages since the last answer
+        ended: str | None = None  # the gone fact that ended them
+        for key, kind in conn.execute(
+            "SELECT key, kind FROM support_events WHERE conversation_id = ? ORDER BY ts, step",
+            (conversation,),
+        ):
+            if kind == CUSTOMER:
+                if ended is not None:
+                    waiting, ended = [], None
+                waiting.append(str(key))
+            elif kind == GONE:
+                ended = str(key)
+            elif kind in (REPLY, CLOSED):
+                waiting, ended = [], None
+        if not waiting:
+            continue
+        present = _still_cached(conn, waiting)
+        if ended is None and not present:
+            stamp = iso(now)
+            conn.execute(
+                "INSERT OR IGNORE INTO support_events(key, conversation_id, kind, at) VALUES (?, ?, ?, ?)",
+                (f"{GONE}:{conversation}:{stamp}", conversation, GONE, stamp),
+            )
+        elif ended is not None and present:
+            conn.execute("DELETE FROM support_events WHERE key = ?", (ended,))
+
+
 def rename_conversations(conn: sqlite3.Connection, renames: dict[str, str]) -> None:
     """Move status events along with manual state when a conversation's id changes."""
     for old, new in renames.items():
@@ -232,10 +301,14 @@ def record_after_refresh(
     *,
     ours: OurMail | None = None,
     conversations: Sequence[str] | None = None,
+    touched: Sequence[str] | None = None,
+    now: datetime,
 ) -> None:
-    """Everything a refresh may have changed: new and re-linked messages, outbox, status.
+    """Everything a refresh may have changed: new and re-linked messages, outbox, status,
+    mail gone from the server.
 
-    A refresh of some conversations gives them (``conversations``) and what it knows of
+    A refresh of some conversations gives them (``conversations``), every conversation it
+    looked at, those that lost messages included (``touched``), and what it knows of
     their messages (``ours``). The first refresh after an upgrade (or a rebuild) looks at
     every message once.
     """
@@ -245,10 +318,12 @@ def record_after_refresh(
         record_messages(conn, account, only_linked_in=links_table, ours=ours)
         record_outbox(conn)
         record_status(conn, conversations)
+        record_gone(conn, now, touched)
     else:
         record_messages(conn, account)
         record_outbox(conn)
         record_status(conn)
+        record_gone(conn, now)
     if not complete:
         conn.execute(
             "INSERT INTO meta(key, value) VALUES ('facts_version', ?) "

@@ -322,7 +322,13 @@ def refresh_changed(
             }
             incident_store.save(tx, tracked, existing, moment)
             facts.record_after_refresh(
-                tx, account, "temp.refresh_links", ours=mine, conversations=sorted(new_ids | set(again))
+                tx,
+                account,
+                "temp.refresh_links",
+                ours=mine,
+                conversations=sorted(new_ids | set(again)),
+                touched=sorted(old | new_ids | set(again)),
+                now=moment,
             )
             _unlink_unthreaded(tx, log.messages)
             keep_subjects(tx)

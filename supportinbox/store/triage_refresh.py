@@ -824,7 +824,7 @@ def _refresh(db: Database, config: Config, account: AccountConfig, moment: datet
             save_candidates(tx, work.candidates, None)
             existing = {str(r[0]) for r in tx.execute("SELECT id FROM conversations")}
             incident_store.save(tx, tracked, existing, moment)
-            facts.record_after_refresh(tx, account, f"temp.{_SCRATCH_LINKS}")
+            facts.record_after_refresh(tx, account, f"temp.{_SCRATCH_LINKS}", now=moment)
             tx.execute(
                 "UPDATE messages SET conversation_id = NULL "
                 "WHERE conversation_id IS NOT NULL AND folder_id IN "

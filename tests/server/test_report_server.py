@@ -74,3 +74,45 @@ def test_a_reply_appended_by_another_client_counts_and_survives_a_rebuild(
     assert _run("sync").returncode == 0
     again = _report()
     assert again["totals"] == data["totals"]
+
+
+def test_customer_mail_expunged_by_another_client_stops_waiting(
+    dovecot: Dovecot, supportinbox_home: Path
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    refund = make_message(message_id="<gone@customer.test>", date=now - timedelta(hours=30), subject="Refund")
+    append(
+        dovecot,
+        [
+            refund,
+            make_message(
+                message_id="<stays@customer.test>",
+                sender="Omar Said <omar@customer.test>",
+                date=now - timedelta(hours=29),
+                subject="Password",
+            ),
+        ],
+    )
+    write_config(supportinbox_home, account_toml(dovecot))
+    assert _run("sync").returncode == 0
+    before = _report()
+    assert before["backlog_now"] == 2 and before["rows"][-1]["backlog"] == 2
+
+    # Another client deletes the refund request for good, on its own connection.
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX")
+        imap.delete_messages(imap.search(["HEADER", "Message-ID", "<gone@customer.test>"]))
+        imap.expunge()
+    assert _run("sync").returncode == 0
+    listed = json.loads(_run("list", "--json").stdout)
+    assert [c["subject"] for c in listed] == ["Password"]
+    after = _report()
+    # The report agrees with the queue: one customer waits now, and at the end of today.
+    assert after["backlog_now"] == 1 and after["rows"][-1]["backlog"] == 1
+    # What happened stays: two customers wrote in the window.
+    assert after["totals"]["messages_in"] == 2 and after["totals"]["closed"] == 0
+
+    # The mail comes back (restored from the other client's trash): the customer waits again.
+    append(dovecot, [refund])
+    assert _run("sync").returncode == 0
+    assert _report()["backlog_now"] == 2

@@ -152,13 +152,36 @@ def test_a_message_marked_as_spam_leaves_the_facts(db: Database) -> None:
 
 
 def test_facts_outlive_the_mail(db: Database) -> None:
-    """Archived or expunged on the server, a conversation's history stays for reports."""
+    """Archived or expunged on the server, a conversation's history stays for reports;
+    a customer whose mail is gone waits no longer (from the refresh that saw it go)."""
     add_message(db, message_id="<q1@c>", subject="Old", when=at(100))
     refresh(db)
     with db.transaction() as conn:
         conn.execute("DELETE FROM messages")
+    refresh(db, now=at(1))
+    assert events(db) == [("customer", iso(100), ""), ("gone", iso(1), "")]
+    refresh(db, now=NOW)
+    assert len(events(db)) == 2  # said once
+
+
+def test_answered_mail_that_goes_leaves_the_history_as_it_was(db: Database) -> None:
+    add_message(db, message_id="<q1@c>", subject="Old", when=at(100))
+    add_message(
+        db,
+        message_id="<r1@acme.test>",
+        sender="support@acme.test",
+        folder="Sent",
+        in_reply_to="<q1@c>",
+        subject="Re: Old",
+        when=at(99),
+    )
     refresh(db)
-    assert events(db) == [("customer", iso(100), "")]
+    kept = events(db)
+    assert [e[0] for e in kept] == ["customer", "reply"]
+    with db.transaction() as conn:
+        conn.execute("DELETE FROM messages")
+    refresh(db)
+    assert events(db) == kept
 
 
 def _raw(sender: str, message_id: str, subject: str, hours_ago: float, extra: str = "") -> bytes:

@@ -193,3 +193,18 @@ def test_a_shorter_window_leaves_earlier_facts_out(db: Database) -> None:
     # From Wed 18 12:00 UTC: only C's message; B3 came at 10:00 that day.
     assert (report.totals.messages_in, report.totals.replies_out, report.reopened) == (1, 0, 0)
     assert report.backlog_now == 2
+
+
+def test_a_customer_whose_mail_was_deleted_waits_until_the_refresh_that_saw_it_go(db: Database) -> None:
+    customer(db, "<d1@c>", utc(16, 9), "dana@d.test")
+    customer(db, "<e1@c>", utc(16, 9, 30), "emil@e.test")
+    refresh(db, utc(16, 10))
+    # Another client deletes Dana's mail; the sync on the 18th at noon sees it go.
+    db.conn.execute("DELETE FROM messages WHERE message_id = '<d1@c>'")
+    refresh(db, utc(18, 12))
+    report = make_report(db, *config(), since=timedelta(days=7), now=NOW)
+    assert report.backlog_now == 1
+    by_day = {row.key: row.backlog for row in report.days}
+    assert (by_day["2026-11-16"], by_day["2026-11-17"], by_day["2026-11-18"]) == (2, 2, 1)
+    assert (report.totals.messages_in, report.totals.closed, report.reopened) == (2, 0, 0)
+    assert report.totals.resolution.count == 0
