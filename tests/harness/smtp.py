@@ -6,6 +6,7 @@ using the same self-signed certificate as the test Dovecot.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -141,3 +142,18 @@ class SmtpServer:
         if not self._stopped:
             self.controller.stop()
             self._stopped = True
+
+
+def swallow_answers(server: SmtpServer, seconds: float) -> None:
+    """Record each message, then keep the client waiting for the verdict ``seconds`` (past its
+    timeout: the reply was taken, but the client never learns it)."""
+
+    async def handle_data(smtp: Any, session: Any, envelope: Any) -> str:
+        with server.handler.lock:
+            server.handler.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+            )
+        await asyncio.sleep(seconds)
+        return "250 OK"
+
+    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]

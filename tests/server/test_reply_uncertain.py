@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,23 +10,9 @@ from supportinbox.store import outbox as store
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import run_cli, setup_account
-from tests.harness.smtp import Received, SmtpServer
+from tests.harness.smtp import SmtpServer, swallow_answers
 
 pytestmark = pytest.mark.server
-
-
-def _swallow_answers(server: SmtpServer, seconds: float) -> None:
-    """Record each message, then keep the client waiting for the verdict past its timeout."""
-
-    async def handle_data(smtp: Any, session: Any, envelope: Any) -> str:
-        with server.handler.lock:
-            server.handler.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
-            )
-        await asyncio.sleep(seconds)
-        return "250 OK"
-
-    server.handler.handle_DATA = handle_data  # type: ignore[method-assign]
 
 
 def test_lost_answer_is_kept_and_resent_only_on_request(
@@ -39,7 +23,7 @@ def test_lost_answer_is_kept_and_resent_only_on_request(
     )
     conversation = setup.conversation_of("<m1@customer.test>")
     handler = smtp_server.handler.handle_DATA
-    _swallow_answers(smtp_server, seconds=3)  # longer than the 1 s timeout
+    swallow_answers(smtp_server, seconds=3)  # longer than the 1 s timeout
 
     sent = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert sent.code == 9

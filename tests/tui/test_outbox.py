@@ -27,7 +27,7 @@ from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
-from tests.harness.smtp import SmtpServer
+from tests.harness.smtp import SmtpServer, swallow_answers
 from tests.harness.team import Teammate, app_account_and_bob
 from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
 
@@ -142,6 +142,43 @@ async def test_the_outbox_screen_retries_and_discards(
         statuses = sorted(r.status for r in outbox_store.list_rows(app.service.reader.conn))
         assert statuses == ["cancelled", "sent"]
         assert len(smtp_server.received) == 1
+
+
+@pilot_test
+async def test_a_maybe_delivered_reply_is_sent_again_only_after_a_question(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    message = make_message(
+        sender="Lina Haddad <lina@customer.test>", subject="Cannot log in", message_id=MID, body="Help!"
+    )
+    extra = "\n[ui]\nidle = false\n"
+    setup_account(supportinbox_home, dovecot, smtp_server, [message], extra=extra, timeout=1).db.close()
+    app = build_app(load_config())
+    answers = smtp_server.handler.handle_DATA
+    swallow_answers(smtp_server, seconds=3)  # taken, but the verdict comes after the 1 s timeout
+    async with app.run_test(size=SIZE) as pilot:
+        await _reply(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await pilot.press("enter")
+        await settle(pilot)
+        smtp_server.handler.handle_DATA = answers  # type: ignore[method-assign]
+        await pilot.press("O")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        why = str(screen.query_one("#outbox-why").render())
+        assert "maybe delivered" in why and "the customer may get it twice" in why, why
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and "they would get it twice" in _modal_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(smtp_server.received) == 1 and app.service.outbox_count() == 1
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(smtp_server.received) == 2)
+        await wait_until(pilot, lambda: app.service.outbox_count() == 0)
 
 
 def _claimed_by_bob(home: Path, base: Path, dovecot: Dovecot, smtp: SmtpServer) -> tuple[str, Teammate]:

@@ -21,7 +21,7 @@ from supportinbox.app.outbox import editable_now
 from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import UserError
-from supportinbox.mail.outbox import clock_time, reply_text, tries_said, waiting_state
+from supportinbox.mail.outbox import clock_time, maybe_delivered, reply_text, tries_said, waiting_state
 from supportinbox.store.outbox import ON_REQUEST, OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
@@ -227,6 +227,11 @@ class OutboxScreen(AppScreen):
                 f"The app tries again at {clock_time(row.next_attempt_at, ahead=True)}; "
                 f"{app.key_for('outbox_retry', 'r')} tries now."
             )
+        elif maybe_delivered(row):
+            advice = (
+                f"It waits for you: {app.key_for('outbox_retry', 'r')} sends it again (after a question: "
+                f"the customer may get it twice), {app.key_for('outbox_discard', 'd')} drops it."
+            )
         elif row.status == OutboxStatus.FAILED:
             advice = (
                 f"It waits for you: {app.key_for('outbox_retry', 'r')} tries again once the cause is "
@@ -253,10 +258,29 @@ class OutboxScreen(AppScreen):
 
     def action_retry(self) -> None:
         row = self._target()
-        if row is not None:
+        if row is None:
+            return
+        if not maybe_delivered(row):
             again = row.status == OutboxStatus.FAILED
             self.notify(f"Trying reply #{row.id} again…" if again else f"Sending reply #{row.id} now…")
             self._send(row.id, anyway=False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.notify(f"Sending reply #{row.id} again…")
+                self._send(row.id, anyway=False)
+
+        # The server may have taken it: one key must not send the customer a second copy.
+        self.app.push_screen(
+            ConfirmModal(
+                f"Send reply #{row.id} again?",
+                f"To {one_line(', '.join(row.recipients), limit=60)}: the server may have delivered it "
+                "already, and they would get it twice.",
+                yes="Send again",
+            ),
+            answered,
+        )
 
     def action_send_anyway(self) -> None:
         row = self._target()
