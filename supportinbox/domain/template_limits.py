@@ -22,7 +22,7 @@ import math
 import re
 import string
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -114,13 +114,12 @@ class Budget:
 
     def turn(self, count: int = 1) -> None:
         self.turns += count
-        if self.turns > MAX_TURNS:
+        # One message for both bounds: which one a slow machine meets first is no news.
+        if self.turns > MAX_TURNS or time.monotonic() > self.deadline:
             raise TemplateLimit(
-                f"repeats too much work (over {MAX_TURNS:,} loop turns and calls): "
+                f"repeats too much work (over {MAX_TURNS:,} loop turns and calls, or {MAX_SECONDS:g} s): "
                 "loop over fewer items, or remove a macro that calls itself"
             )
-        if time.monotonic() > self.deadline:
-            raise TemplateLimit(f"takes too long to fill in (over {MAX_SECONDS:g} s): loop over fewer items")
 
     def build(self, size: int) -> None:
         self.built += max(size, 0)
@@ -182,35 +181,50 @@ def _ints(values: Iterable[object]) -> int:
     return sum(abs(n) for n in map(_int, values) if n is not None)
 
 
-def _percent_width(fmt: str, args: object) -> int:
-    """Characters the widths and precisions of ``fmt % args`` may add."""
-    width = 0
+def _values(args: object) -> list[Any]:
+    """The values a ``%`` or ``format`` may insert: a tuple's items, a mapping's values, or it."""
+    if isinstance(args, tuple):
+        return list(args)
+    if isinstance(args, Mapping):
+        return list(args.values())
+    return [args]
+
+
+def _largest(values: Iterable[Any]) -> int:
+    return max(map(_text_size, values), default=0)
+
+
+def _percent_size(fmt: str, args: object) -> int:
+    """At most how long ``fmt % args`` is: each conversion may insert the longest value
+    (``(x,) * 100`` names one long text a hundred times), widened by its width."""
+    width = conversions = 0
     star = False
     for match in _PERCENT_SPEC.finditer(fmt):
+        conversions += 1
         for part in match.groups():
             if part == "*":
                 star = True
             elif part:
                 width += int(part)
+    values = _values(args)
     if star:
-        width += _ints(args if isinstance(args, tuple) else (args,))
-    return width
+        width += _ints(values)
+    return len(fmt) + width + conversions * _largest(values)
 
 
-def _format_width(fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    """Characters the field widths of ``fmt.format(...)`` may add."""
+def _format_size(fmt: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """At most how long ``fmt.format(*args, **kwargs)`` is, as :func:`_percent_size`."""
     width = 0
     try:
-        fields = list(string.Formatter().parse(fmt))
+        fields = [field for field in string.Formatter().parse(fmt) if field[1] is not None]
     except ValueError:
         return 0  # the real call raises the same error, with its message
+    values = [*args, *kwargs.values()]
     for _literal, _name, spec, _conversion in fields:
-        if not spec:
-            continue
-        if "{" in spec:  # a width given as an argument: "{:{}}".format(x, 10**9)
-            width += _ints(args) + _ints(kwargs.values())
-        width += sum(int(n) for n in _NUMBER.findall(spec))
-    return width
+        if spec and "{" in spec:  # a width given as an argument: "{:{}}".format(x, 10**9)
+            width += _ints(values)
+        width += sum(int(n) for n in _NUMBER.findall(spec or ""))
+    return len(fmt) + width + len(fields) * _largest(values)
 
 
 def _replaced_size(text: str, old: str, new: str, count: object = None) -> int:
@@ -245,7 +259,7 @@ def _check_binop(op: str, left: Any, right: Any) -> None:
         if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
             budget.build(len(left) + len(right))
     elif op == "%" and isinstance(left, str):
-        budget.build(len(left) + _percent_width(left, right))
+        budget.build(_percent_size(left, right))
 
 
 def _check_text_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -291,7 +305,7 @@ def _check_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: dict[str
         wrap = arg(2, "wrapstring")
         budget.build(_text_size(value) * (1 + (_text_size(wrap) if wrap is not None else 1)))
     elif name == "format" and isinstance(value, str):
-        budget.build(len(value) + _percent_width(value, args or kwargs))
+        budget.build(_percent_size(value, args or kwargs))
     elif name == "batch" and arg(1, "fill_with") is not None:
         budget.build(_ints([arg(0, "linecount", 0)]))
     elif name == "slice":
@@ -373,10 +387,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         budget = _budget()
         budget.turn()
         owner = getattr(obj, "__self__", None)
-        formatted = getattr(getattr(obj, "__wrapped__", None), "__self__", None)
-        if isinstance(formatted, str):  # str.format, which the sandbox wraps on access
-            text = formatted
-            budget.build(len(text) + _format_width(text, args, kwargs))
+        wrapped = getattr(obj, "__wrapped__", None)
+        formatted = getattr(wrapped, "__self__", None)
+        if isinstance(formatted, str):  # str.format(_map), which the sandbox wraps on access
+            mapping = args[0] if getattr(wrapped, "__name__", "") == "format_map" and args else None
+            if isinstance(mapping, Mapping):
+                budget.build(_format_size(formatted, (), dict(mapping)))
+            else:
+                budget.build(_format_size(formatted, args, kwargs))
         elif isinstance(owner, str):
             name = getattr(obj, "__name__", "")
             if name == "join" and args:

@@ -3,6 +3,7 @@ that goes past a bound is refused with one line naming the template and what to 
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import date
 
 import pytest
@@ -23,7 +24,7 @@ VALUES = TemplateVariables(
 )
 
 TOO_MUCH_TEXT = "builds too much text (over 2,000,000 characters): repeat or pad less"
-TOO_MUCH_WORK = "repeats too much work (over 100,000 loop turns and calls): loop over fewer items"
+TOO_MUCH_WORK = "repeats too much work (over 100,000 loop turns and calls, or 2 s): loop over fewer items"
 TOO_BIG_NUMBER = "computes a number over 10,000 bits long: use smaller numbers"
 
 
@@ -51,6 +52,12 @@ def _refusal(source: str) -> str:
         ('{{ range(1000)|join("y" * 100000) }}', TOO_MUCH_TEXT),
         ('{{ ("y" * 100000).join(range(1000)|map("string")) }}', TOO_MUCH_TEXT),
         ("{{ [1]|batch(1000000000, 0)|list }}", TOO_MUCH_TEXT),
+        # One long text named many times by a format: counted before the text is built.
+        ('{% set x = "x" * 100000 %}{{ ("%s" * 100) % ((x,) * 100) }}', TOO_MUCH_TEXT),
+        ('{% set x = "x" * 100000 %}{{ ("%(a)s" * 100) % {"a": x} }}', TOO_MUCH_TEXT),
+        ('{% set x = "x" * 100000 %}{{ ("%s" * 100)|format(*((x,) * 100)) }}', TOO_MUCH_TEXT),
+        ('{% set x = "x" * 100000 %}{{ ("{0}" * 100).format(x) }}', TOO_MUCH_TEXT),
+        ('{{ "{v:{w}}".format_map({"v": 1, "w": 1000000000}) }}', TOO_MUCH_TEXT),
         # Doubling through a macro: each call is cheap, the text is not.
         (
             "{% macro d(s, n) %}{% if n %}{{ d(s ~ s, n - 1) }}{% else %}{{ s|length }}{% endif %}"
@@ -80,6 +87,27 @@ def test_a_template_past_a_bound_is_refused_on_its_line(source: str, said: str) 
     message = _refusal(source)
     assert message.startswith(f"template 'huge' (huge) line 2: {said}"), message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{% set x = "x" * 100000 %}{{ ("{0}" * 1000).format(x) }}',
+        '{% set x = "x" * 100000 %}{{ ("{a}" * 1000).format_map({"a": x}) }}',
+        '{% set x = "x" * 100000 %}{{ ("%s" * 1000)|format(*((x,) * 1000)) }}',
+        '{% set x = "x" * 100000 %}{{ ("%s" * 1000) % ((x,) * 1000) }}',
+        '{{ "{v:{w}}".format_map({"v": 1, "w": 100000000}) }}',
+    ],
+)
+def test_text_too_long_is_refused_before_it_is_built(source: str) -> None:
+    """Each of these would build 100 MB before a check of the result could refuse it."""
+    tracemalloc.start()
+    try:
+        assert _refusal(source).startswith(f"template 'huge' (huge) line 2: {TOO_MUCH_TEXT}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, peak
 
 
 def test_a_reply_longer_than_the_bound_is_refused() -> None:
@@ -117,8 +145,9 @@ def test_ordinary_loops_filters_and_formats_still_work() -> None:
         "{% for word in ['a', 'b', 'c'] %}{{ loop.index }}/{{ loop.length }}{{ word|upper }} {% endfor %}\n\n"
         "{{ 'x'|center(5) }}|{{ 'ab'|replace('a', 'c') }}|{{ [1, 2]|join(',') }}|{{ '%05d'|format(3) }}|"
         "{{ '{:>4}'.format(1) }}|{{ 'a' ~ 'b' }}|{{ '%s!' % 'hi' }}|{{ 2 ** 10 }}|{{ 'ab' * 2 }}\n\n"
-        "{{ customer.name.split()|first }} {{ today.strftime('%d %B %Y') }}"
+        "{{ customer.name.split()|first }} {{ today.strftime('%d %B %Y') }} "
+        "{{ '%(name)s' % customer }} {{ '{n}'.format_map({'n': 3}) }}"
     )
     assert render(parse_template("t", source), VALUES) == (
-        "1/3A 2/3B 3/3C\n  x  |cb|1,2|00003|   1|ab|hi!|1024|abab\n\nLina 26 November 2026\n"
+        "1/3A 2/3B 3/3C\n  x  |cb|1,2|00003|   1|ab|hi!|1024|abab\n\nLina 26 November 2026 Lina Haddad 3\n"
     )
