@@ -227,20 +227,29 @@ def record_status(conn: sqlite3.Connection, conversation_ids: Sequence[str] | No
     )
 
 
-def _still_cached(conn: sqlite3.Connection, keys: Sequence[str]) -> bool:
-    """Whether any of the messages of these event keys is still in a threaded folder of the cache."""
+def _chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _cached_message_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> set[str]:
+    """Which of these Message-IDs a message in a threaded folder of the cache has."""
     from supportinbox.store.triage_refresh import THREADED_ROLES
 
-    if any(not key.startswith("m:") for key in keys):
-        return True  # no Message-ID to look for: never taken for gone
-    ids = [key[2:] for key in keys]
-    roles = ", ".join("?" * len(THREADED_ROLES))
-    found = conn.execute(
-        "SELECT 1 FROM messages m JOIN folders f ON f.id = m.folder_id "
-        f"WHERE m.message_id IN ({', '.join('?' * len(ids))}) AND f.role IN ({roles}) LIMIT 1",
-        (*ids, *THREADED_ROLES),
-    ).fetchone()
-    return found is not None
+    found: set[str] = set()
+    for chunk in _chunks(message_ids):
+        found.update(
+            str(row[0])
+            for row in conn.execute(
+                "SELECT m.message_id FROM messages m JOIN folders f ON f.id = m.folder_id "
+                f"WHERE m.message_id IN ({_marks(len(chunk))}) AND f.role IN ({_marks(len(THREADED_ROLES))})",
+                (*chunk, *THREADED_ROLES),
+            )
+        )
+    return found
 
 
 def record_gone(
@@ -248,38 +257,46 @@ def record_gone(
 ) -> None:
     """End the waits whose customer mail is all gone from the cache, and take back an end
     whose mail came back (of ``conversation_ids``; every conversation when None)."""
-    only, params = "", tuple(conversation_ids or ())
-    if conversation_ids is not None:
-        if not conversation_ids:
-            return
-        only = f"WHERE conversation_id IN ({', '.join('?' * len(params))}) "
-    # Only a conversation whose last fact is a customer message or a gone can change here.
-    last = conn.execute(
+    last_sql = (
         "SELECT conversation_id, kind, max(ts * 4 + step) FROM support_events INDEXED BY support_events_walk "
-        f"{only}GROUP BY conversation_id",
-        params,
-    ).fetchall()
+        "{} GROUP BY conversation_id"
+    )
+    if conversation_ids is None:
+        last = conn.execute(last_sql.format("")).fetchall()
+    else:
+        last = []
+        for chunk in _chunks(sorted(set(conversation_ids))):
+            where = f"WHERE conversation_id IN ({_marks(len(chunk))})"
+            last += conn.execute(last_sql.format(where), tuple(chunk)).fetchall()
+    # Only a conversation whose last fact is a customer message or a gone can change here.
     candidates = [str(row[0]) for row in last if row[1] in (CUSTOMER, GONE)]
-    for conversation in candidates:
-        waiting: list[str] = []  # the customer messages since the last answer
-        ended: str | None = None  # the gone fact that ended them
-        for key, kind in conn.execute(
-            "SELECT key, kind FROM support_events WHERE conversation_id = ? ORDER BY ts, step",
-            (conversation,),
+    # Per conversation: the customer messages since the last answer, and the gone that ended them.
+    waits: dict[str, tuple[list[str], str | None]] = {}
+    for chunk in _chunks(candidates):
+        for conversation, key, kind in conn.execute(
+            "SELECT conversation_id, key, kind FROM support_events "
+            f"WHERE conversation_id IN ({_marks(len(chunk))}) ORDER BY conversation_id, ts, step",
+            tuple(chunk),
         ):
+            waiting, ended = waits.get(conversation, ([], None))
             if kind == CUSTOMER:
-                if ended is not None:
-                    waiting, ended = [], None
+                waiting, ended = ([] if ended is not None else waiting), None
                 waiting.append(str(key))
             elif kind == GONE:
                 ended = str(key)
             elif kind in (REPLY, CLOSED):
                 waiting, ended = [], None
+            waits[conversation] = (waiting, ended)
+    cached = _cached_message_ids(
+        conn, sorted({key[2:] for waiting, _ in waits.values() for key in waiting if key.startswith("m:")})
+    )
+    stamp = iso(now)
+    for conversation, (waiting, ended) in waits.items():
         if not waiting:
             continue
-        present = _still_cached(conn, waiting)
+        # A message without a Message-ID cannot be looked for: never taken for gone.
+        present = any(not key.startswith("m:") or key[2:] in cached for key in waiting)
         if ended is None and not present:
-            stamp = iso(now)
             conn.execute(
                 "INSERT OR IGNORE INTO support_events(key, conversation_id, kind, at) VALUES (?, ?, ?, ?)",
                 (f"{GONE}:{conversation}:{stamp}", conversation, GONE, stamp),
