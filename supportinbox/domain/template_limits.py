@@ -30,7 +30,7 @@ from typing import Any
 from jinja2 import nodes
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import _PassArg, pass_context
+from jinja2.utils import pass_context
 from jinja2.visitor import NodeTransformer
 
 # A reply is read by a person: far beyond any real one, far below what freezes a screen.
@@ -41,7 +41,8 @@ MAX_BUILT_CHARS = 2_000_000
 MAX_TURNS = 100_000
 # Numbers: a power or a product past this many bits is refused (str() stops at 4300 digits).
 MAX_INT_BITS = 10_000
-# A backstop for work no count sees (a filter's own loop over a long text).
+# A backstop, looked at on every turn, for work no count sees (a method scanning a long
+# text on each of many turns).
 MAX_SECONDS = 2.0
 
 # Filters that only make sense in HTML, and whose arguments multiply their output.
@@ -318,18 +319,20 @@ def _check_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: dict[str
 def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """``func`` counted against the render's budget (and so never folded at compile time:
     a filter that takes the context is always run by the render)."""
-    passes = _PassArg.from_obj(func)
+    # What the filter takes first, as Jinja's pass_context & co. mark it: context,
+    # eval_context, environment, or nothing.
+    passes = getattr(getattr(func, "jinja_pass_arg", None), "name", None)
 
     @pass_context
     def run(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         budget.turn()
         value = _check_filter(name, value, args, kwargs)
-        if passes is _PassArg.context:
+        if passes == "context":
             result = func(context, value, *args, **kwargs)
-        elif passes is _PassArg.eval_context:
+        elif passes == "eval_context":
             result = func(context.eval_ctx, value, *args, **kwargs)
-        elif passes is _PassArg.environment:
+        elif passes == "environment":
             result = func(context.environment, value, *args, **kwargs)
         else:
             result = func(value, *args, **kwargs)
