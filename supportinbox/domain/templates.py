@@ -183,8 +183,6 @@ def _render_failed(template: Template, exc: BaseException, message: str) -> NoRe
         if trace.tb_frame.f_code.co_filename == "<template>":
             line = trace.tb_lineno + template.body_line - 1
         trace = trace.tb_next
-    if line is None:
-        _fail(template.name, message)
     raise _mistakes_error(template.name, template.path, [Mistake(line, message)])
 
 

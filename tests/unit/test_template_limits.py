@@ -113,7 +113,7 @@ def test_text_too_long_is_refused_before_it_is_built(source: str) -> None:
 def test_a_reply_longer_than_the_bound_is_refused() -> None:
     message = _refusal("{% for i in range(50000) %}words {% endfor %}")
     assert message == (
-        "template 'huge' makes a reply longer than 100,000 characters: shorten the text or loop less"
+        "template 'huge' (huge) makes a reply longer than 100,000 characters: shorten the text or loop less"
     )
 
 
