@@ -106,8 +106,11 @@ class ServerMailbox:
         team_hook = next((hook for hook in hooks if isinstance(hook, TeamSyncHook)), None)
         if team_hook is None:
             return Fetched(result.new, result.updated, skipped)
-        team = tuple(one_line(event.text, limit=200) for event in team_hook.for_me(ctx.db))
-        teammates = tuple((e.conversation_id, one_line(e.text, limit=200)) for e in team_hook.events)
+        # Kept with the isolates around the names, subjects and notes they are made of.
+        team = tuple(one_line(event.text, limit=200, isolates=True) for event in team_hook.for_me(ctx.db))
+        teammates = tuple(
+            (e.conversation_id, one_line(e.text, limit=200, isolates=True)) for e in team_hook.events
+        )
         return Fetched(result.new, result.updated, skipped, team, teammates)
 
     def _hooks(self) -> list[SyncHook]:

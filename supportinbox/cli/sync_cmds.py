@@ -122,7 +122,7 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
         lines = getattr(hook, "summary_lines", None)
         if callable(lines):
             for line in lines():
-                click.echo(one_line(str(line), limit=300))
+                click.echo(one_line(str(line), limit=300, isolates=True))
                 quiet = False
     return result, quiet
 

@@ -14,7 +14,7 @@ import click
 
 from supportinbox.app import team_actions
 from supportinbox.cli.app import CliContext, cli, edit_text, pass_ctx, require_editor
-from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.domain.safetext import clean, one_line, safe_json
 from supportinbox.domain.when import local_time
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
@@ -180,7 +180,7 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
                 "conversation": e.conversation_id,
                 "kind": e.kind,
                 "agent": e.agent,
-                "text": e.text,
+                "text": clean(e.text),  # without the isolates of its fields
                 "at": e.created_at,
             }
             for e in events
@@ -206,7 +206,8 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
     click.echo(f"waiting for the server: {waiting} state change(s), {notes_waiting} note(s)")
     for event in events:
         # The local clock, as 'outbox' and 'followups' say it ('--json' keeps ISO UTC).
-        click.echo(f"{local_time(event.created_at)}  {event.kind:9}  {one_line(event.text, limit=160)}")
+        said = one_line(event.text, limit=160, isolates=True)
+        click.echo(f"{local_time(event.created_at)}  {event.kind:9}  {said}")
 
 
 def _keywords_in_use(conn: Any) -> list[str]:

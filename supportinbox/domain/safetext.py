@@ -41,6 +41,9 @@ _ESCAPE_START = re.compile("[\x1b\x90-\x9f]")
 
 # Bidi embeddings, overrides and isolates: they can make "exe.pdf" read as "fdp.exe".
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# The same but the first-strong isolate and its pop, for text that keeps the isolates our
+# output put around its fields (see :func:`isolate`).
+_BIDI_BUT_ISOLATES = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067"))
 
 # C0 controls but newline and tab, DEL and the C1 controls: dropped.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -56,10 +59,13 @@ def _strip_controls(text: str) -> str:
     return _UNSHOWABLE.sub("\ufffd", _CONTROLS.sub("", text))
 
 
-def clean(text: str | None, *, tabsize: int = 4) -> str:
+def clean(text: str | None, *, tabsize: int = 4, isolates: bool = False) -> str:
     """Return ``text`` with escape sequences, control characters and bidi overrides removed.
 
-    Newlines are kept (CR LF and lone CR become LF); tabs become spaces.
+    Newlines are kept (CR LF and lone CR become LF); tabs become spaces. With ``isolates``
+    the first-strong isolates :func:`isolate` puts around fields stay where they pair up
+    on a line (a toast or a line that says what happened to a conversation, built of such
+    fields); every other bidi control goes all the same.
     """
     if not text:
         return ""
@@ -68,9 +74,11 @@ def clean(text: str | None, *, tabsize: int = 4) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _ESCAPE_START.search(text):
         text = _ESCAPE_SEQUENCE.sub("", text)
-    text = text.translate(_BIDI_CONTROLS)
-    text = _strip_controls(text)
-    return text.expandtabs(tabsize)
+    text = text.translate(_BIDI_BUT_ISOLATES if isolates else _BIDI_CONTROLS)
+    text = _strip_controls(text).expandtabs(tabsize)
+    if isolates and (FIRST_STRONG_ISOLATE in text or POP_DIRECTIONAL_ISOLATE in text):
+        return _paired_isolates(text)
+    return text
 
 
 # Select Graphic Rendition: colours and bold, all Rich writes for its styles on a terminal.
@@ -182,13 +190,14 @@ _EDGE = (
 )
 
 
-def one_line(text: str | None, *, limit: int | None = None) -> str:
+def one_line(text: str | None, *, limit: int | None = None, isolates: bool = False) -> str:
     """:func:`clean`, then fold every run of white space (newlines too) into one space.
 
     What shows nothing at either end goes too, so that a subject or a name of only
     zero-width characters is empty (and reads "(no subject)" where one is missing).
+    ``isolates`` keeps the isolates of the fields the line is made of (see :func:`clean`).
     """
-    cleaned = clean(text)
+    cleaned = clean(text, isolates=isolates)
     # Printable means no white space but the ASCII space (separators and controls are not):
     # without two in a row there is nothing to fold.
     if cleaned.isprintable() and "  " not in cleaned:
@@ -197,7 +206,18 @@ def one_line(text: str | None, *, limit: int | None = None) -> str:
         folded = _WHITESPACE.sub(" ", cleaned).strip(_EDGE)
     if limit is not None and len(folded) > limit:
         folded = folded[: max(limit - 1, 0)] + "…"
+        if isolates and FIRST_STRONG_ISOLATE in folded:
+            folded = _paired_isolates(folded)  # a cut field's pop may be gone
     return folded
+
+
+def field(text: str | None, *, limit: int | None = None) -> str:
+    """``text`` as one field of a line made of several: :func:`one_line`, then :func:`isolate`.
+
+    A name, a subject or a note beside the words around it in a toast, a sync summary or
+    a CLI line: once isolated, an Arabic one does not take its neighbours into its run.
+    """
+    return isolate(one_line(text, limit=limit))
 
 
 def is_rtl(text: str) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, Config
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import isolate, one_line
 from supportinbox.domain.when import local_time
 from supportinbox.errors import UserError
 from supportinbox.store.facts import agent_of
@@ -139,7 +139,7 @@ class TeamSyncHook:
         try:
             for closed in incidents.exchange(imap, db, self.account)[1]:
                 title = one_line(closed.title, limit=60)
-                text = f"{closed.author} closed incident {closed.incident_id} ({title})"
+                text = f"{closed.author} closed incident {closed.incident_id} ({isolate(title)})"
                 self._event(db, None, "incident", closed.author, text)
         except IMAPClientError as exc:
             self.problems.append(f"incident closes not exchanged: {one_line(str(exc), limit=200)}")
@@ -217,10 +217,8 @@ class TeamSyncHook:
         arrived = notes.download(imap, db, self.account)
         for note in arrived:
             if note.author != self.account.agent:
-                said = one_line(note.body, limit=80)
-                self._event(
-                    db, note.conversation_id, "note", note.author, f"{note.author} added a note: {said}"
-                )
+                said = f"{note.author} added a note: {isolate(one_line(note.body, limit=80))}"
+                self._event(db, note.conversation_id, "note", note.author, said)
         recount(db, [note.conversation_id for note in arrived])  # hand-overs are notes
 
     def _exchange_followups(self, imap: IMAPClient, db: Database) -> None:
@@ -369,7 +367,7 @@ class TeamSyncHook:
 
     def summary_lines(self) -> list[str]:
         """One line per teammate change, conflict or problem of the last sync (for its summary)."""
-        lines = [f"team: {one_line(e.text, limit=200)}" for e in self.events]
+        lines = [f"team: {one_line(e.text, limit=200, isolates=True)}" for e in self.events]
         if self.mode == FOLDER:
             lines.append(
                 "team: this server refuses custom keywords; team state uses the folder 'Support State'"
@@ -387,9 +385,10 @@ class TeamSyncHook:
                 cid = into
                 row = db.conn.execute(query, (cid,)).fetchone()
             if row:
-                # The customer first: contact forms give many conversations one subject.
-                customer = one_line(row[1] or row[2], limit=40)
-                subject = one_line(row[0], limit=60)
+                # The customer first: contact forms give many conversations one subject. Each
+                # isolated: an Arabic name beside an Arabic subject would read as one run.
+                customer = isolate(one_line(row[1] or row[2], limit=40))
+                subject = isolate(one_line(row[0], limit=60))
                 named = f"{customer}: {subject}" if customer and subject else customer or subject
         full = f"{cid} ({named}): {text}" if cid and named else f"{cid}: {text}" if cid else text
         event = TeamEvent(cid, kind, agent, full)

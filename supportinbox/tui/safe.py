@@ -28,6 +28,7 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.visual import Visual
 
+from supportinbox.domain import safetext
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
@@ -134,8 +135,17 @@ def plain(value: str | None, *, limit: int | None = None) -> str:
 
 
 def plain_text(value: str | None) -> str:
-    """Inert text of several lines as a ``str`` (a toast's message)."""
-    return clean(value)
+    """Inert text of several lines as a ``str`` (a toast's message).
+
+    The isolates around the fields it is built of stay (:func:`isolated`): a toast says
+    "Closed: <subject>", and an Arabic subject must not take the words around it.
+    """
+    return clean(value, isolates=True)
+
+
+def isolated(value: str | None, *, limit: int | None = None) -> str:
+    """A name, a subject or a note as one field of a toast's message (see :func:`safetext.field`)."""
+    return safetext.field(value, limit=limit)
 
 
 def escape_markup(value: str | None) -> str:

@@ -72,3 +72,19 @@ def without_isolated_fields(text: str) -> str:
     What is left must hold no bidi control at all: any other one came from mail.
     """
     return _ISOLATED_FIELD.sub(r"\1", text)
+
+
+_FIELD = re.compile("\u2068([^\u2068\u2069\n]*)\u2069")
+
+
+def assert_fields_read_right(line: str, fields: list[str]) -> None:
+    """``line``, built of ``fields`` and words around them, each field isolated and drawn in its place.
+
+    A terminal that orders bidi text must draw every field as it reads alone, where it is
+    written, and the words around it in their order: an Arabic name beside an Arabic
+    subject must not swap places with it, nor a note take the words after it.
+    """
+    for text in fields:
+        assert f"\u2068{text}\u2069" in line, f"{text!r} is not isolated in {line!r}"
+    expected = _FIELD.sub(lambda m: drawn(m.group(1), base_dir=None), line)
+    assert drawn(line) == logical(expected), f"drawn {drawn(line)!r}"

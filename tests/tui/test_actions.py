@@ -10,6 +10,7 @@ from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from supportinbox.tui.screens.search import SearchScreen
 from supportinbox.tui.widgets.junk_list import JunkList
+from tests.harness.bidi import assert_fields_read_right
 from tests.tui.support import (
     SIZE,
     demo_app,
@@ -294,3 +295,18 @@ async def test_a_conversation_key_on_an_incident_row_says_what_the_row_is() -> N
             said = [str(n.message) for n in app._notifications]
             assert said and "This row is an incident" in said[-1] and "⏎ unfolds it" in said[-1]
             app.clear_notifications()
+
+
+@pilot_test
+async def test_a_right_to_left_subject_is_isolated_in_the_toast_that_names_it() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "عاجل")
+        target = queue(app).current
+        assert target is not None
+        await pilot.press("c")
+        await settle(pilot)
+        (said,) = [str(n.message) for n in app._notifications if target.subject in str(n.message)]
+        assert said.startswith("Closed")
+        assert_fields_read_right(said, [target.subject])

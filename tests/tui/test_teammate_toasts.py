@@ -16,6 +16,7 @@ from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
+from tests.harness.bidi import assert_fields_read_right
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 from tests.harness.smtp import SmtpServer
@@ -199,3 +200,30 @@ async def test_a_teammates_reply_to_the_customer_one_writes_to_is_said_while_wri
         (said,) = [str(n.message) for n in app._notifications if n.title == "While you write"]
         assert said.splitlines()[0] == f"{cid} (Jonas: Export fails): bob replied to the customer"
         assert app.screen.id == "reply-editor"
+
+
+@pytest.mark.server
+@pilot_test
+async def test_an_arabic_note_on_an_arabic_conversation_reads_right_in_its_toast(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """Unisolated, the subject was drawn where the customer's name belongs and the note's
+    full stop at its other end: each is a field of the toast's line, isolated."""
+    name, subject, note = "أحمد خليل", "مشكلة في الفاتورة 4521.", "تم الإصلاح في الإصدار 2.4."
+    message = make_message(sender=f"{name} <ahmed@customer.test>", subject=subject, message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        assert team_actions.assign(bob.ctx(), cid, "alice").online
+        assert team_actions.add_note(bob.ctx(), cid, note).online
+        await pilot.press("s")
+        await wait_until(pilot, lambda: bool(_team_toasts(app)))
+        (said,) = _team_toasts(app)
+        (line,) = [line for line in said.splitlines() if note in line]
+        assert_fields_read_right(line, [name, subject, note])
+        # The toast on screen holds them too: its lines are what a terminal is given.
+        shown = "".join(str(toast.render()) for toast in app.screen.query(Toast))
+        assert f"\u2068{note}\u2069" in shown

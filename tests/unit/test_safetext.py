@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportinbox.domain.safetext import clean, is_rtl, isolate, one_line, terminal_text
+from supportinbox.domain.safetext import clean, field, is_rtl, isolate, one_line, terminal_text
 
 
 def test_csi_and_osc_sequences_are_removed_with_their_parameters() -> None:
@@ -194,3 +194,15 @@ def test_one_line_equals_folding_every_text(text: str, limit: int | None) -> Non
     if limit is not None and len(folded) > limit:
         folded = folded[: max(limit - 1, 0)] + "…"
     assert one_line(text, limit=limit) == folded
+
+
+def test_isolates_of_fields_are_kept_only_when_asked_and_only_in_pairs() -> None:
+    line = f"Closed: {field('زهرا  محمدی')} (u to undo)"
+    assert line == "Closed: \u2068زهرا محمدی\u2069 (u to undo)"
+    assert clean(line, isolates=True) == line
+    assert clean(line) == "Closed: زهرا محمدی (u to undo)"
+    # Overrides go all the same; an isolate cut off from its pop goes with the cut.
+    assert clean("\u202ex\u202c \u2066y\u2069", isolates=True) == "x y"
+    cut = one_line(line, limit=13, isolates=True)
+    assert cut.startswith("Closed: زه") and cut.endswith("…") and "\u2068" not in cut
+    assert one_line(f"{line}\n{line}", isolates=True) == f"{line} {line}"

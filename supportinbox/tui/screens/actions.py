@@ -24,6 +24,7 @@ from supportinbox.domain.senders import sender_label
 from supportinbox.domain.tags import TagChange
 from supportinbox.domain.when import parse_time
 from supportinbox.errors import UserError
+from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.followup import FollowUpChoice, FollowUpModal
@@ -132,7 +133,7 @@ class ConversationActions(AppScreen):
     ) -> Callable[[], Change]:
         service = self.inbox_app.service
         before_status, before_until = summary.status, summary.snoozed_until
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def undo() -> Change:
             previous = parse_time(before_until)
@@ -151,7 +152,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
         current = local_time(summary.followup_at) if summary.followup_at else None
 
         def chosen(choice: FollowUpChoice | None) -> None:
@@ -171,7 +172,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def chosen(change: TagChange | None) -> None:
             if change is not None:
@@ -197,7 +198,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def release(undo: Callable[[], Change] | None) -> Change:
             said = f"{service.release(summary.id)}: {subject}" + (" (u to undo)" if undo else "")
@@ -218,7 +219,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def chosen(handover: HandOver | None) -> None:
             if handover is not None:
@@ -240,7 +241,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def chosen(choice: ForwardChoice | None) -> None:
             if choice is None:
@@ -251,7 +252,7 @@ class ConversationActions(AppScreen):
                     summary.id, choice.to, choice.note, choice.excerpt, attachments=choice.attachments
                 )
                 self.app.call_from_thread(self.inbox_app.outbox_changed)
-                to = one_line(choice.to, limit=60)
+                to = safe.isolated(choice.to, limit=60)
                 if result.sent:
                     return Change(f"Forwarded to {to}: {subject}", share=summary.id)
                 return Change(
@@ -271,7 +272,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
 
         def written(text: str | None) -> None:
             if text:
@@ -307,7 +308,7 @@ class ConversationActions(AppScreen):
         if summary is None:
             return
         service = self.inbox_app.service
-        subject = one_line(summary.subject, limit=40)
+        subject = safe.isolated(summary.subject, limit=40)
         read = summary.unread_count > 0
 
         def mark(now_read: bool) -> Callable[[], Change]:

@@ -316,7 +316,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
             # Who the reply goes to (a contact form's sender is the website, not the customer).
             sent_to = self._sent_to or self.inbox_app.service.addressees(self.draft)
             found = getaddresses([sent_to.to])
-            who = one_line((found[0][0] or found[0][1]) if found else "the customer", limit=40)
+            who = safe.isolated((found[0][0] or found[0][1]) if found else "the customer", limit=40)
             when = when_words(scheduled.when, self.inbox_app.service.now())
             self.notify(
                 f"Reply #{scheduled.outbox_id} leaves {when}; "

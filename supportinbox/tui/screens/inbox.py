@@ -221,7 +221,7 @@ class InboxScreen(ConversationActions):
                 continue  # changed where the user reads it (their reply set its status): its head says so
             if service.queue_position(view, gone.id) is not None:
                 continue  # back in the view: nothing left it
-            subject = one_line(gone.subject, limit=40) or "(no subject)"
+            subject = safe.isolated(gone.subject, limit=40) or "(no subject)"
             try:
                 why = f"is now {service.conversation(gone.id).summary.status}"
             except UserError:
@@ -232,7 +232,7 @@ class InboxScreen(ConversationActions):
                 self.app.notify(f"“{subject}” {why} and left {label}.", markup=False)
                 continue
             now = self.query_one(QueueTable).current
-            where = f"the cursor is on “{one_line(now.subject, limit=40)}”" if now else "nothing left"
+            where = f"the cursor is on “{safe.isolated(now.subject, limit=40)}”" if now else "nothing left"
             self.app.notify(f"“{subject}” {why} and left {label}; {where}.", markup=False)
 
     @on(JunkList.Highlighted)
