@@ -9,7 +9,7 @@ from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _local
-from supportinbox.domain.safetext import clean, isolate, one_line, safe_json
+from supportinbox.domain.safetext import clean, field, isolate, one_line, safe_json
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import count_of
 from supportinbox.store import conversations as store
@@ -52,7 +52,7 @@ def customer(obj: CliContext, who: str, by_domain: bool, as_json: bool) -> None:
         line = Text(f"  {summary.id}  {summary.status:<9} {_local(summary.last_message_at)}  ")
         if summary.customer_email != profile.email:
             line.append(f"{one_line(summary.customer_email, limit=40)}  ", style="dim")
-        line.append(isolate(one_line(summary.subject, limit=80) or "(no subject)"))
+        line.append(field(summary.subject, limit=80) or "(no subject)")
         # How it ended and what is still to come, a line each under it.
         for fact in profile.history.get(summary.id, ()):
             line.append(f"\n      {one_line(fact, limit=72)}", style="dim")
@@ -61,6 +61,6 @@ def customer(obj: CliContext, who: str, by_domain: bool, as_json: bool) -> None:
         console.print(Text("\nNotes", style="bold"))
     for note in profile.notes:
         text = Text(f"  {_local(note.created_at)} {one_line(note.author, limit=40)} on ", style="dim")
-        text.append(isolate(one_line(note.subject, limit=60) or "(no subject)"), style="dim")
-        text.append(f"\n    {isolate(one_line(clean(note.body), limit=300))}")
+        text.append(field(note.subject, limit=60) or "(no subject)", style="dim")
+        text.append(f"\n    {field(clean(note.body), limit=300)}")
         console.print(text)

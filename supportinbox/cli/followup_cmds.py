@@ -11,7 +11,7 @@ from rich.text import Text
 from supportinbox.app.followups import set_followup
 from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.triage_cmds import _console, _local, parse_moment
-from supportinbox.domain.safetext import isolate, one_line, safe_json
+from supportinbox.domain.safetext import field, one_line, safe_json
 from supportinbox.domain.when import EXAMPLES
 from supportinbox.errors import UsageProblem
 from supportinbox.store import conversations as store
@@ -72,8 +72,8 @@ def followups(obj: CliContext, as_json: bool) -> None:
             Text(row.conversation_id),
             Text(("due " if row.due else "") + _local(row.due_at), style="bold" if row.due else ""),
             Text(row.status),
-            Text(isolate(one_line(row.customer_name or row.customer_email, limit=30))),
-            Text(isolate(one_line(row.subject, limit=60) or "(no subject)")),
+            Text(field(row.customer_name or row.customer_email, limit=30)),
+            Text(field(row.subject, limit=60) or "(no subject)"),
             Text(one_line(row.reason, limit=200)),
         )
     console.print(table)

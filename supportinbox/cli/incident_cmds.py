@@ -17,7 +17,7 @@ from supportinbox.cli.app import CliContext, cli, pass_ctx
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
-from supportinbox.domain.safetext import isolate, one_line, safe_json
+from supportinbox.domain.safetext import field, isolate, one_line, safe_json
 from supportinbox.errors import Declined, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
@@ -42,7 +42,7 @@ def _line(incident: IncidentSummary) -> str:
     # Open, not "waiting": an open conversation may have had our answer already ('show' says).
     still_open = f", {incident.open} open" if incident.open else ""
     return (
-        f"{incident.id}  {incident.status:<6}  {isolate(one_line(incident.reason))}  "
+        f"{incident.id}  {incident.status:<6}  {field(incident.reason)}  "
         f"({incident.members} conversations{still_open})"
     )
 
@@ -101,7 +101,7 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
         if member.status == "open" and member.id not in waiting:
             kept = drafts.kept_reply(db, member.id)
             mark = f"  (our reply #{kept} waits in the outbox)" if kept is not None else "  (answered)"
-        subject = isolate(one_line(member.subject, limit=60))
+        subject = field(member.subject, limit=60)
         click.echo(f"  {member.id}  {member.status:<8}  {_cells(who, 24)}  {subject}{mark}")
 
 

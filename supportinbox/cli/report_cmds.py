@@ -25,7 +25,7 @@ from supportinbox.domain.report import (
     summary_lines,
     table_cells,
 )
-from supportinbox.domain.safetext import isolate, one_line
+from supportinbox.domain.safetext import field, one_line
 from supportinbox.errors import UsageProblem
 from supportinbox.store import conversations as store
 from supportinbox.store.report import make_report, make_topics
@@ -121,7 +121,7 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
         # A header or a time of two words may wrap ("1h" over "11m"); a count never does.
         table.add_column(header, justify="right", no_wrap=" " not in header)
     for row, figures in zip(shown, cells, strict=True):
-        table.add_row(Text(isolate(one_line(row.key, limit=30))), *figures)
+        table.add_row(Text(field(row.key, limit=30)), *figures)
     if console.measure(table, options=console.options.update_width(10_000)).maximum > console.width:
         # Ten columns are wider than 80 with spaces around each cell: the rules between
         # them are enough there, and every figure stays whole (Rich would cut "1h 1…").
@@ -136,7 +136,7 @@ def _print(report: Report, policy: sla.Policy, since_text: str) -> None:
         for row in report.agents:
             frt = row.first_response
             agents.add_row(
-                Text(isolate(one_line(row.key, limit=30))),
+                Text(field(row.key, limit=30)),
                 str(row.replies_out),
                 str(row.closed),
                 format_seconds(frt.business_median if report.business_hours else frt.median),
@@ -221,7 +221,7 @@ def topics_command(obj: CliContext, since_text: str, limit: int, as_json: bool) 
     table.add_column("messages", justify="right")
     table.add_column("before", justify="right")
     for topic in topics:
-        table.add_row(Text(isolate(one_line(topic.phrase, limit=60))), str(topic.now), str(topic.before))
+        table.add_row(Text(field(topic.phrase, limit=60)), str(topic.now), str(topic.before))
     console.print(table)
 
 
@@ -277,8 +277,8 @@ def _print_sla_check(rows: list[ConversationSummary], warn: bool, as_json: bool)
             line = f"{row.id}  {sla.level_label(row.sla_level):<9} {why}"
             # Whose it is, so a lead reading this from cron knows whom to ask.
             holder = one_line(row.assigned_to, limit=30) if row.assigned_to else "nobody"
-            who = isolate(one_line(row.customer_name or row.customer_email, limit=30))
-            subject = isolate(one_line(row.subject, limit=60) or "(no subject)")
+            who = field(row.customer_name or row.customer_email, limit=30)
+            subject = field(row.subject, limit=60) or "(no subject)"
             click.echo(f"{line}  held by {holder}  {who}: {subject}")
         if not rows:
             click.echo("Nobody waits past an SLA target" + (" or close to one." if warn else "."))

@@ -15,12 +15,14 @@ import click
 
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import followups, sla
+from supportinbox.domain.cells import steady
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
     clean,
+    field,
     has_right_to_left,
     isolate,
     one_line,
@@ -130,14 +132,15 @@ def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
     status = row.status
     if row.assigned_to:
         status += f" @{one_line(row.assigned_to)}"
+    # Emoji sequences in their steady form: drawn wider than measured, they moved the columns.
     return [
         Text(row.id, style="bold"),
         Text(str(row.urgency), style=_band_style(row.band)),
-        Text(status),
+        Text(steady(status)),
         Text(waiting),
-        Text(_customer(row, reason=False)),
-        Text(one_line(row.subject, limit=120) or "(no subject)"),
-        Text("; ".join(one_line(r) for r in row.reasons)),
+        Text(steady(_customer(row, reason=False))),
+        Text(one_line(steady(row.subject or ""), limit=120) or "(no subject)"),
+        Text(steady("; ".join(one_line(r) for r in row.reasons))),
     ]
 
 
@@ -338,7 +341,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     console = _console()
     summary = detail.summary
     head = Text()
-    head.append(isolate(one_line(summary.subject) or "(no subject)"), style="bold")
+    head.append(field(summary.subject) or "(no subject)", style="bold")
     head.append(f"\n{summary.id} · {summary.status}")
     if summary.assigned_to:
         head.append(f" · assigned to {one_line(summary.assigned_to)}")
@@ -370,7 +373,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:
-            console.print(Text(f"Subject: {isolate(one_line(message.subject))}", style="dim"))
+            console.print(Text(f"Subject: {field(message.subject)}", style="dim"))
         if message.reply_to and not message.from_us:
             from supportinbox.domain.replies import reply_to_elsewhere
 
@@ -563,8 +566,8 @@ def _suspect_table(rows: list[JunkSuspect], *, whole: bool = False) -> Table:
         table.add_row(
             Text(str(row.uid), style="bold"),
             Text(str(row.score)),
-            Text(isolate(one_line(who))),
-            Text(isolate(one_line(row.subject, limit=120) or "(no subject)")),
+            Text(field(who)),
+            Text(field(row.subject, limit=120) or "(no subject)"),
             Text("; ".join(_suspect_notes(row))),
         )
     return table

@@ -19,6 +19,8 @@ import json
 import re
 import unicodedata
 
+from supportinbox.domain import cells
+
 # Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -195,6 +197,8 @@ def one_line(text: str | None, *, limit: int | None = None, isolates: bool = Fal
 
     What shows nothing at either end goes too, so that a subject or a name of only
     zero-width characters is empty (and reads "(no subject)" where one is missing).
+    ``limit`` is in terminal cells: a longer line is cut between grapheme clusters and
+    ends in "…" (:func:`cells.cut`).
     ``isolates`` keeps the isolates of the fields the line is made of (see :func:`clean`).
     """
     cleaned = clean(text, isolates=isolates)
@@ -204,8 +208,8 @@ def one_line(text: str | None, *, limit: int | None = None, isolates: bool = Fal
         folded = cleaned.strip(_EDGE)
     else:
         folded = _WHITESPACE.sub(" ", cleaned).strip(_EDGE)
-    if limit is not None and len(folded) > limit:
-        folded = folded[: max(limit - 1, 0)] + "…"
+    if limit is not None and len(folded) > limit // 2:
+        folded = cells.cut(folded, limit)
         if isolates and FIRST_STRONG_ISOLATE in folded:
             folded = _paired_isolates(folded)  # a cut field's pop may be gone
     return folded
@@ -214,10 +218,13 @@ def one_line(text: str | None, *, limit: int | None = None, isolates: bool = Fal
 def field(text: str | None, *, limit: int | None = None) -> str:
     """``text`` as one field of a line made of several: :func:`one_line`, then :func:`isolate`.
 
+    Emoji sequences terminals draw at different widths take their steady form first
+    (:func:`cells.steady`): such a line often stands in columns.
+
     A name, a subject or a note beside the words around it in a toast, a sync summary or
     a CLI line: once isolated, an Arabic one does not take its neighbours into its run.
     """
-    return isolate(one_line(text, limit=limit))
+    return isolate(one_line(cells.steady(text) if text else text, limit=limit))
 
 
 def is_rtl(text: str) -> bool:

@@ -29,13 +29,13 @@ from textual.strip import Strip
 from textual.visual import Visual
 
 from supportinbox.domain import safetext
+from supportinbox.domain.cells import steady
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
     RIGHT_TO_LEFT_ISOLATE,
     clean,
     has_right_to_left,
-    isolate,
     one_line,
 )
 
@@ -64,8 +64,10 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
 
     A line with right-to-left letters is isolated once cut (:func:`isolate`): beside the
     other cells of a row it stays in its own place on a terminal that orders such text.
+    Emoji sequences terminals draw at different widths take their steady form
+    (:func:`cells.steady`): measured two cells and drawn four, 👩‍💻 moved every column after it.
     """
-    folded = one_line(value)
+    folded = steady(one_line(value))
     content = Content.styled(folded, style) if style else Content(folded)
     if limit is not None:
         content = content.truncate(max(limit, 0), ellipsis=True)
@@ -103,7 +105,7 @@ def column(label: str | None) -> Text:
 
 def cell(value: str | None, *, limit: int | None = None) -> Text:
     """A cell of a Rich ``Table`` (which reads markup in a ``str``): one inert line, isolated."""
-    return Text(isolate(one_line(value, limit=limit)), end="")
+    return Text(safetext.field(value, limit=limit), end="")
 
 
 def terminal_line(value: str | None) -> Text:
@@ -131,7 +133,7 @@ def join(separator: str, parts: Iterable[Content]) -> Content:
 
 def plain(value: str | None, *, limit: int | None = None) -> str:
     """One inert line as a ``str``, for Textual calls that take text but never parse it."""
-    return one_line(value, limit=limit)
+    return one_line(steady(value) if value else value, limit=limit)
 
 
 def plain_text(value: str | None) -> str:

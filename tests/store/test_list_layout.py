@@ -20,6 +20,7 @@ from supportinbox.store.conversations import refresh_conversations
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
 from tests.harness.cliproc import cli_env
+from tests.harness.terminals import drawn_widths, starts_everywhere_at
 from tests.store.factories import add_message
 
 CONFIG = """
@@ -151,3 +152,39 @@ def test_columns_still_cut_a_pipe_to_its_width(mailbox: Path, monkeypatch: pytes
     lines = _list(monkeypatch, 100)
     assert len(lines) == 2 + 3 and all(cell_len(line) <= 100 for line in lines), "\n".join(lines)
     assert "…" in "\n".join(lines)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_emoji_sequences_leave_the_columns_where_every_terminal_draws_them(
+    supportinbox_home: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    """Rich measured 👩‍💻 two cells, VTE and xterm draw it in four: the columns after it
+    moved (and at 120 the "Why" column ran past the edge). Shown in its steady form."""
+    write_config(supportinbox_home, CONFIG)
+    config = parse_config(CONFIG)
+    with open_database(account="support") as db:
+        for index, (name, subject) in enumerate(
+            (
+                ("Lina 👩\u200d💻 🇩🇪", "👩\u200d💻 Deploy 🇩🇪 👍🏽 ❤\ufe0f failed again, urgent"),
+                ("Sven", "Refund"),
+            )
+        ):
+            add_message(
+                db,
+                message_id=f"<e{index}@customer.test>",
+                sender=f"c{index}@customer.test",
+                name=name,
+                subject=subject,
+                body="It is urgent, please help.",
+                when=datetime.now(UTC) - timedelta(hours=3),
+            )
+        refresh_conversations(db, config, config.account()[1])
+    lines = _list(monkeypatch, width)
+    header = lines[0]
+    row = next(line for line in lines if "Deploy" in line)
+    subject = starts_everywhere_at(row, "👩💻 Deploy")
+    assert set(subject.values()) == {cell_len(header[: header.index("Subject")])}, (subject, row)
+    if width >= 120:  # the column after the subject
+        why = starts_everywhere_at(row, "first reply")
+        assert set(why.values()) == {cell_len(header[: header.index("Why")])}, (why, row)
+    assert set(drawn_widths(row).values()) == {cell_len(row)} and cell_len(row) <= width

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.strip import Strip
-from textual.widgets import OptionList, Static
+from textual.widgets import Label, OptionList, Static
 
 from supportinbox.config import load_config
 from supportinbox.domain.safetext import has_right_to_left
@@ -22,6 +22,7 @@ from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, 
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
+from tests.harness.terminals import starts_everywhere_at
 from tests.tui.support import pilot_test, queue, wait_until
 
 pytestmark = pytest.mark.server
@@ -256,3 +257,57 @@ async def test_a_right_to_left_subject_of_a_later_message_reads_right(
         line = next(line for line in lines if "PayPal" in line)
         assert logical(line).strip() == f"Subject: {ARABIC_SUBJECT}", line
         assert drawn(line).strip() == f"Subject: {drawn(ARABIC_SUBJECT, base_dir=None)}", drawn(line)
+
+
+EMOJI_SUBJECT = "👩\u200d💻 Deploy 🇩🇪 👍🏽 ❤\ufe0f"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pilot_test
+async def test_emoji_sequences_leave_every_column_where_each_terminal_draws_it(
+    supportinbox_home: Path, dovecot: Dovecot, size: tuple[int, int]
+) -> None:
+    """Rich measured 👩‍💻 two cells, VTE and xterm draw it in four (and tmux draws 👍🏽 in
+    four): every column after the subject moved. Shown in its steady form, each terminal
+    draws the row as it was laid out."""
+    raws = [
+        make_message(sender="Lina 👩\u200d💻 <lina@customer.test>", subject=EMOJI_SUBJECT, body="🎉"),
+        make_message(sender="Sven <sven@customer.test>", subject="Invoice address wrong", body="Hi"),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        table = queue(app)
+        lines = [table.render_line(y).text for y in range(3)]
+        header = lines[0]
+        emoji = _row_with_text(lines, "Deploy")
+        waiting = starts_everywhere_at(emoji, "5m")
+        assert set(waiting.values()) == {cell_len(header[: header.index("Waiting")])}, waiting
+        subject = starts_everywhere_at(emoji, "Deploy")
+        assert set(subject.values()) == {cell_len(header[: header.index("Subject")]) + 5}, subject
+        assert "👩💻 Deploy DE 👍 ❤" in emoji
+
+
+@pilot_test
+async def test_a_long_cjk_subject_is_cut_by_cells_in_a_dialog_title(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """Cut to 50 characters, a Japanese subject took 100 cells and its title three lines of
+    an 80-column dialog; cut to 50 cells it takes one, ending in "…"."""
+    subject = "注文の配送が遅れています。確認をお願いします。" * 14  # 322 characters
+    raws = [make_message(sender="山田 <yamada@customer.test>", subject=subject, body="確認してください。")]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("z")
+        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-title")))
+        await pilot.pause()
+        title = app.screen.query_one(".dialog-title", Label)
+        shown = title.render_line(0).text.strip()
+        assert shown.startswith("Snooze: 注文の配送") and shown.endswith("…"), shown
+        assert cell_len(shown) <= len("Snooze: ") + 50
+        assert title.size.height == 1

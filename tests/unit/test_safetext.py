@@ -5,6 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from supportinbox.domain.cells import cut
 from supportinbox.domain.safetext import clean, field, is_rtl, isolate, one_line, terminal_text
 
 
@@ -191,8 +192,8 @@ def test_clean_equals_every_step_on_every_text(text: str) -> None:
 )
 def test_one_line_equals_folding_every_text(text: str, limit: int | None) -> None:
     folded = re.sub(r"\s+", " ", clean(text)).strip(WHITE + INVISIBLE)
-    if limit is not None and len(folded) > limit:
-        folded = folded[: max(limit - 1, 0)] + "…"
+    if limit is not None:
+        folded = cut(folded, limit)
     assert one_line(text, limit=limit) == folded
 
 
