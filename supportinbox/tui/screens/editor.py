@@ -36,6 +36,7 @@ from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen, HoldsTyping
 from supportinbox.tui.screens.reply import template_label
+from supportinbox.tui.widgets.directed_text import DirectedTextArea
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         yield Static(self._head(), id="editor-head")
         if note := self.inbox_app.service.sender.note:
             yield Static(safe.line(note), classes="demo-note")
-        yield TextArea(self.draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
+        yield DirectedTextArea(self.draft.body, soft_wrap=True, tab_behavior="indent", id="reply-body")
         yield KeyHints()
 
     def _head(self) -> Content:
@@ -203,7 +204,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         return safe.assemble(
             *addressee_lines(sent_to, service.teammate_holding(draft.conversation_id), self._warnings),
             ("Subject: ", "bold"),
-            one_line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
+            safe.line(reply_subject(draft.original.subject, draft.template.subject_prefix), limit=80),
             (f"   {template_label(draft.template)}", "$text-muted"),
         )
 

@@ -11,6 +11,7 @@ from textual.widgets import Label, TextArea
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import HoldsTyping
+from supportinbox.tui.widgets.directed_text import DirectedTextArea
 
 
 class NoteModal(HoldsTyping, ModalScreen[str | None]):
@@ -39,7 +40,7 @@ class NoteModal(HoldsTyping, ModalScreen[str | None]):
                 ),
                 classes="dialog-title",
             )
-            yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
+            yield DirectedTextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Label(
                 safe.line("Only the team sees notes, never the customer. Ctrl+S saves, Escape cancels."),
                 classes="dialog-hint",

@@ -26,6 +26,7 @@ from supportinbox.domain.sendtime import when_words
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen, HoldsTyping
+from supportinbox.tui.widgets.directed_text import DirectedTextArea
 from supportinbox.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class ScheduledEditScreen(HoldsTyping, AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), id="editor-head")
-        yield TextArea(self.edit.text, soft_wrap=True, tab_behavior="indent", id="reply-body")
+        yield DirectedTextArea(self.edit.text, soft_wrap=True, tab_behavior="indent", id="reply-body")
         yield KeyHints()
 
     def on_mount(self) -> None:
