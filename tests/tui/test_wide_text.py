@@ -311,3 +311,27 @@ async def test_a_long_cjk_subject_is_cut_by_cells_in_a_dialog_title(
         assert shown.startswith("Snooze: 注文の配送") and shown.endswith("…"), shown
         assert cell_len(shown) <= len("Snooze: ") + 50
         assert title.size.height == 1
+
+
+@pilot_test
+async def test_a_long_cjk_subject_leaves_the_mail_room_over_its_thread(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """Shown whole, a subject of 322 Japanese characters took nine of the 24 rows over its
+    thread; it takes three now, cut between characters with "…"."""
+    subject = "注文の配送が遅れています。確認をお願いします。" * 14
+    raws = [make_message(sender="山田 <yamada@customer.test>", subject=subject, body="確認してください。")]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
+        await pilot.pause()
+        head = app.screen.query_one("#conversation-head", Static)
+        rows = [head.render_line(y).text.strip() for y in range(head.size.height)]
+        title = [row for row in rows if row and "山田" not in row and "Why" not in row]
+        assert len(title) == 3, rows
+        assert title[0].startswith("注文の配送") and title[-1].endswith("…"), rows
+        assert cell_len("".join(title)) <= 200

@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 Neighbours = Callable[[str, int], ConversationSummary | None]
 
 
+# The most of a subject the head shows: three lines at 80 columns, two at 120. A subject
+# of 300 Japanese characters took nine of the 24 rows and left the mail little room.
+SUBJECT_CELLS = 200
+
+
 class ConversationScreen(ConversationActions):
     """The thread as readable text; quoted history and signatures folded until ``e``."""
 
@@ -260,9 +265,10 @@ class ConversationScreen(ConversationActions):
         # "waiting 3h 00m", a name or "follow-up due Mon 14 Dec".
         why_style = "$warning" if sla.is_lifted(summary.band) else "$text-muted"
         reasons = [one_line(r) for r in summary.reasons if one_line(r)]
+        subject = one_line(summary.subject) or "(no subject)"
         self.query_one("#conversation-head", Static).update(
             safe.fields(
-                safe.row(safe.field(safe.line(one_line(summary.subject) or "(no subject)", style="bold"))),
+                safe.row(safe.field(safe.line(subject, limit=SUBJECT_CELLS, style="bold"))),
                 safe.row(
                     who,
                     *(safe.field(fact, before="  " if i == 0 else " · ") for i, fact in enumerate(facts)),
