@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import load_config
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
-from supportinbox.tui.widgets.directed_text import DirectedTextArea
+from supportinbox.tui.widgets.directed_text import DirectedText, DirectedTextArea
 from tests.harness.bidi import drawn
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
@@ -32,20 +33,24 @@ ENGLISH = "Best regards, Lina"
 BIDI_MARKS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-@pilot_test
-async def test_an_arabic_reply_reads_right_to_left_and_is_sent_as_typed(
-    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, size: tuple[int, int]
-) -> None:
+def _app(home: Path, dovecot: Dovecot, smtp: SmtpServer) -> SupportInboxApp:
     message = make_message(
         sender="أحمد خليل <ahmed@customer.test>",
         subject=SUBJECT,
         message_id="<rtl-reply@customer.test>",
         body="مرحبا، لدي مشكلة في الفاتورة رقم 4521.",
     )
-    setup = setup_account(supportinbox_home, dovecot, smtp_server, [message], extra="\n[ui]\nidle = false\n")
+    setup = setup_account(home, dovecot, smtp, [message], extra="\n[ui]\nidle = false\n")
     setup.db.close()
-    app = build_app(load_config())
+    return build_app(load_config())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pilot_test
+async def test_an_arabic_reply_reads_right_to_left_and_is_sent_as_typed(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, size: tuple[int, int]
+) -> None:
+    app = _app(supportinbox_home, dovecot, smtp_server)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
         await pilot.press("r", *"write yourself", "enter")
@@ -79,3 +84,28 @@ async def test_an_arabic_reply_reads_right_to_left_and_is_sent_as_typed(
     assert body.startswith(f"{ARABIC}\n{ENGLISH}\n"), body
     assert not set(BIDI_MARKS) & set(body)
     assert ARABIC.encode() in part.get_payload(decode=True)
+
+
+@pilot_test
+async def test_an_arabic_reply_waiting_in_the_outbox_reads_right_to_left(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    app = _app(supportinbox_home, dovecot, smtp_server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("r", *"write yourself", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+home", *ARABIC, "enter", *ENGLISH)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("enter")  # the time offered: tomorrow
+        await settle(pilot)
+        await pilot.press("O")
+        await wait_until(pilot, lambda: bool(app.screen.query("#outbox-text")))
+        await settle(pilot)
+        body = app.screen.query_one("#outbox-text", DirectedText)
+        rows = [body.render_line(y).text for y in range(body.size.height)]
+        arabic_row = next(row for row in rows if "Acme" in row)
+        assert drawn(arabic_row).strip() == drawn(ARABIC, base_dir="R"), drawn(arabic_row)
+        assert arabic_row.rstrip().endswith("\u2069")  # aligned to the right, where it starts
+        assert not smtp_server.received

@@ -19,13 +19,14 @@ from textual.worker import Worker, WorkerState
 
 from supportinbox.app.outbox import editable_now
 from supportinbox.app.sending import SendResult
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import is_rtl, one_line
 from supportinbox.errors import UserError
 from supportinbox.mail.outbox import clock_time, maybe_delivered, reply_text, tries_said, waiting_state
 from supportinbox.store.outbox import ON_REQUEST, OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
 from supportinbox.tui.screens.modals import ConfirmModal
+from supportinbox.tui.widgets.directed_text import DirectedText
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
@@ -75,7 +76,9 @@ class OutboxScreen(AppScreen):
         yield DataTable[Content](cursor_type="row", id="outbox-list")
         with VerticalScroll(id="outbox-detail"):
             yield Static(id="outbox-why")
-            yield Static(id="outbox-text")
+            yield Static(id="outbox-head")
+            # The body apart: a reply written right to left reads so, row by row.
+            yield DirectedText(id="outbox-text")
         yield StatusBar(self.inbox_app.service.now, id="status")
         yield KeyHints()
 
@@ -157,18 +160,28 @@ class OutboxScreen(AppScreen):
     def _show_detail(self) -> None:
         self.refresh_bindings()  # "Send anyway" comes and goes with the highlighted reply
         why = self.query_one("#outbox-why", Static)
-        text = self.query_one("#outbox-text", Static)
+        head = self.query_one("#outbox-head", Static)
+        text = self.query_one("#outbox-text", DirectedText)
         row = self.current()
         if row is None:
             why.update(safe.line("The outbox is empty: every reply went out.", style="$text-muted"))
+            head.update("")
             text.update("")
             return
         why.update(self._explain(row))
         msg, body = reply_text(row)
-        head = "\n".join(
-            f"{name}: {one_line(str(msg[name]))}" for name in ("To", "Cc", "Subject") if msg[name]
+        head.update(
+            safe.join(
+                "\n",
+                (
+                    safe.assemble(f"{name}: ", safe.line(str(msg[name])))
+                    for name in ("To", "Cc", "Subject")
+                    if msg[name]
+                ),
+            )
         )
-        text.update(safe.text(f"{head}\n\n{body}"))
+        text.update(safe.text(f"\n{body}"))
+        text.set_class(is_rtl(body.strip()), "rtl")
 
     def _explain(self, row: OutboxRow) -> Content:  # built by safe.assemble
         app = self.inbox_app

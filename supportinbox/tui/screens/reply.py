@@ -64,12 +64,6 @@ class TemplatePickerScreen(AppScreen):
     customer's language is shown (detected in a worker), Ctrl+L shows the next one.
     """
 
-    DEFAULT_CSS = """
-    TemplatePickerScreen #preview.rtl {
-        text-align: right;
-    }
-    """
-
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "back", "Cancel", id="picker_back", tooltip="Back without replying"),
         # Priority: Enter in the filter box picks the highlighted template, and the footer says so.

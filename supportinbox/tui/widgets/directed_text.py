@@ -18,6 +18,13 @@ class DirectedText(Static):
     wrong order, and its closing full stop stood at its start. Isolating the text before
     Textual wraps it would leave the isolate open on a row's end; so each row is isolated
     as it is drawn (:func:`safe.right_to_left_row`), after wrapping and alignment.
+    Such text is aligned to the right, where it starts.
+    """
+
+    DEFAULT_CSS = """
+    DirectedText.rtl {
+        text-align: right;
+    }
     """
 
     def render_line(self, y: int) -> Strip:

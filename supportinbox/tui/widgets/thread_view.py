@@ -86,9 +86,6 @@ class MessageBlock(Vertical):
     MessageBlock .quote, MessageBlock .signature {
         color: $text-muted;
     }
-    MessageBlock .rtl {
-        text-align: right;
-    }
     MessageBlock .attachments {
         color: $text-accent;
     }
