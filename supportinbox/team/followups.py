@@ -33,23 +33,30 @@ class Received:
 
 
 def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> int:
-    """APPEND every follow-up set here since the last sync; return how many."""
+    """APPEND every follow-up set here since the last sync and not on the server yet; return how many."""
     rows = db.conn.execute(
         "SELECT conversation_id, due_at, note, author, set_at FROM followups WHERE uploaded = 0 "
         "ORDER BY set_at, conversation_id"
     ).fetchall()
+    if not rows:
+        return 0
+    statefolder.read_before_sharing(imap, db, account)
+    shared = 0
     for cid, due_at, note, author, set_at in rows:
-        raw = statefolder.build_followup_message(
-            account, str(author) or account.agent, str(cid), due_at, str(note), str(set_at)
-        )
-        statefolder.append_message(imap, raw)
+        writer = str(author) or account.agent
+        if not statefolder.is_shared(db.conn, statefolder.FOLLOWUP, str(cid), writer, str(set_at)):
+            raw = statefolder.build_followup_message(
+                account, writer, str(cid), due_at, str(note), str(set_at)
+            )
+            statefolder.append_message(imap, raw)
+            shared += 1
         with db.transaction() as tx:
             # Changed again meanwhile (another command): that one is uploaded next time.
             tx.execute(
                 "UPDATE followups SET uploaded = 1 WHERE conversation_id = ? AND set_at = ? AND uploaded = 0",
                 (cid, set_at),
             )
-    return len(rows)
+    return shared
 
 
 def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:

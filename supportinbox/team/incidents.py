@@ -29,19 +29,26 @@ class Received:
 
 
 def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> int:
-    """APPEND every incident closed here since the last sync; return how many."""
+    """APPEND every incident closed here since the last sync and not on the server yet; return how many."""
     rows = db.conn.execute(
         "SELECT incident_id, closed_at, author FROM incident_closes WHERE uploaded = 0 ORDER BY closed_at"
     ).fetchall()
+    if not rows:
+        return 0
+    statefolder.read_before_sharing(imap, db, account)
+    shared = 0
     for ident, closed_at, author in rows:
-        raw = statefolder.build_incident_message(account, str(author) or account.agent, str(ident), closed_at)
-        statefolder.append_message(imap, raw)
+        writer = str(author) or account.agent
+        if not statefolder.is_shared(db.conn, statefolder.INCIDENT, str(ident), writer, str(closed_at)):
+            raw = statefolder.build_incident_message(account, writer, str(ident), closed_at)
+            statefolder.append_message(imap, raw)
+            shared += 1
         with db.transaction() as tx:
             tx.execute(
                 "UPDATE incident_closes SET uploaded = 1 WHERE incident_id = ? AND closed_at = ?",
                 (ident, closed_at),
             )
-    return len(rows)
+    return shared
 
 
 def take_closes(db: Database, me: str) -> tuple[list[str], list[Received]]:

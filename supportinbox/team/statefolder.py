@@ -458,6 +458,44 @@ def exchange(
     return take(db, account.agent)
 
 
+def read_before_sharing(imap: IMAPClient, db: Database, account: AccountConfig) -> None:
+    """Bring the cached log up to date before this client's entries are APPENDed.
+
+    The cache can call an entry not shared that is on the server already: a cache rebuild
+    that shared it from its new cache and then stopped (a full disk, a kill) leaves the old
+    cache in use, saying so. :func:`is_shared` then finds it, and it is not shared twice:
+    a second copy of an old change would be replayed over a teammate's newer one.
+    """
+    sync_log(imap, db, account)
+
+
+# How an entry of each kind is known again in the log: tag changes, merges and splits by
+# their token, a follow-up by its writer and time, an incident close by its time.
+_SAME_ENTRY = {
+    TAGS: "json_extract(changes, '$.token') = ?",
+    MERGE: "json_extract(changes, '$.token') = ?",
+    SPLIT: "json_extract(changes, '$.token') = ?",
+    FOLLOWUP: "written_at = ?",
+    INCIDENT: "snoozed_until = ?",
+}
+
+
+def is_shared(conn: sqlite3.Connection, kind: str, conversation_id: str, author: str, key: str) -> bool:
+    """Whether the cached log holds this client's entry (see :func:`read_before_sharing`).
+
+    ``key``: a tag change's, merge's or split's token, a follow-up's time set, an incident's
+    close time.
+    """
+    if kind == INCIDENT:
+        key = _time(key) or key
+    row = conn.execute(
+        f"SELECT 1 FROM team_state_log WHERE kind = ? AND conversation_id = ? AND author = ? "
+        f"AND {_SAME_ENTRY[kind]} LIMIT 1",
+        (kind, conversation_id, author, key),
+    ).fetchone()
+    return row is not None
+
+
 def sync_log(imap: IMAPClient, db: Database, account: AccountConfig, *, create: bool = False) -> bool:
     """Fetch new state messages into ``team_state_log``; False if the folder does not exist.
 

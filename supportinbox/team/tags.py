@@ -35,24 +35,27 @@ class Received:
 
 
 def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> int:
-    """APPEND every tag change made here since the last sync; return how many."""
+    """APPEND every tag change made here since the last sync and not on the server yet; return how many."""
     rows = db.conn.execute(
         "SELECT id, conversation_id, added, removed, author, at, token FROM tag_changes "
         "WHERE uploaded = 0 ORDER BY id"
     ).fetchall()
+    if not rows:
+        return 0
+    statefolder.read_before_sharing(imap, db, account)
+    shared = 0
     for rowid, cid, added, removed, author, at, token in rows:
-        change = TagChange(tuple(str(added).split()), tuple(str(removed).split()))
-        raw = statefolder.build_tags_message(
-            account,
-            str(author) or account.agent,
-            str(cid),
-            store_tags.encode_change(change, str(token)),
-            str(at),
-        )
-        statefolder.append_message(imap, raw)
+        writer = str(author) or account.agent
+        if not statefolder.is_shared(db.conn, statefolder.TAGS, str(cid), writer, str(token)):
+            change = TagChange(tuple(str(added).split()), tuple(str(removed).split()))
+            encoded = store_tags.encode_change(change, str(token))
+            statefolder.append_message(
+                imap, statefolder.build_tags_message(account, writer, str(cid), encoded, str(at))
+            )
+            shared += 1
         with db.transaction() as tx:
             tx.execute("UPDATE tag_changes SET uploaded = 1 WHERE id = ?", (rowid,))
-    return len(rows)
+    return shared
 
 
 def take_new(db: Database, me: str) -> tuple[list[str], list[Received]]:

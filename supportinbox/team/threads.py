@@ -42,17 +42,28 @@ class Received:
 
 
 def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> int:
-    """APPEND every merge and split made here since the last sync; return how many."""
+    """APPEND every merge and split made here since the last sync and not on the server yet;
+    return how many."""
     links = threadlinks.pending(db.conn)
+    if not links:
+        return 0
+    statefolder.read_before_sharing(imap, db, account)
+    shared = 0
     for link in links:
-        change = {"message": link.message_id, "into": link.into, "target": link.target, "token": link.token}
-        raw = statefolder.build_thread_message(
-            account, link.author or account.agent, link.kind, link.source, change, link.at
-        )
-        statefolder.append_message(imap, raw)
+        writer = link.author or account.agent
+        if not statefolder.is_shared(db.conn, link.kind, link.source, writer, link.token):
+            change = {
+                "message": link.message_id,
+                "into": link.into,
+                "target": link.target,
+                "token": link.token,
+            }
+            raw = statefolder.build_thread_message(account, writer, link.kind, link.source, change, link.at)
+            statefolder.append_message(imap, raw)
+            shared += 1
         with db.transaction() as tx:
             threadlinks.mark_uploaded(tx, link.token)
-    return len(links)
+    return shared
 
 
 def take_new(db: Database, me: str) -> tuple[bool, list[Received]]:
