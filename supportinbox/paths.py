@@ -59,6 +59,12 @@ def database_file(account: str) -> Path:
     return data_dir() / f"{_safe_name(account)}.sqlite3"
 
 
+def rebuild_file(account: str) -> Path:
+    """The new cache a ``cache rebuild`` fills beside the account's own until it swaps it in."""
+    path = database_file(account)
+    return path.with_name(path.name + ".rebuild")
+
+
 def quick_list_file() -> Path:
     """What ``list --json`` needs to answer before loading the config (see cli/quick.py)."""
     return state_dir() / "quick-list.json"

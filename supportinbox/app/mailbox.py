@@ -44,6 +44,8 @@ class Fetched:
     team: tuple[str, ...] = ()
     # Everything teammates did, by conversation (for a reply being written to one of them).
     teammates: tuple[tuple[str | None, str], ...] = ()
+    # A stopped rebuild's unfinished new cache the fetch removed, in one line (or "").
+    cleared: str = ""
 
 
 class Mailbox(Protocol):
@@ -105,13 +107,13 @@ class ServerMailbox:
         skipped = tuple(line for folder in result.folders for line in folder.skipped)
         team_hook = next((hook for hook in hooks if isinstance(hook, TeamSyncHook)), None)
         if team_hook is None:
-            return Fetched(result.new, result.updated, skipped)
+            return Fetched(result.new, result.updated, skipped, cleared=result.cleared)
         # Kept with the isolates around the names, subjects and notes they are made of.
         team = tuple(one_line(event.text, limit=200, isolates=True) for event in team_hook.for_me(ctx.db))
         teammates = tuple(
             (e.conversation_id, one_line(e.text, limit=200, isolates=True)) for e in team_hook.events
         )
-        return Fetched(result.new, result.updated, skipped, team, teammates)
+        return Fetched(result.new, result.updated, skipped, team, teammates, result.cleared)
 
     def _hooks(self) -> list[SyncHook]:
         from supportinbox.sync.hooks import default_hooks

@@ -109,6 +109,8 @@ def _sync(record: dict[str, object]) -> str | None:
     from supportinbox.store.db import open_current
 
     account = str(record["account"])
+    if paths.rebuild_file(account).exists():
+        return None  # a stopped rebuild's leftover: the full command removes it and says so
     db = open_current(paths.database_file(account))
     if db is None:
         return None

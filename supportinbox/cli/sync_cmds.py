@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -108,6 +110,8 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
     with _progress_bar(sys.stderr.isatty()) as progress:
         result = app_sync.fetch(ctx, progress=progress, hooks=hooks, folders=folders)
         app_sync.refresh_queue(ctx)  # still under the sorting step's line
+    if result.cleared:
+        click.echo(f"supportinbox: {one_line(result.cleared, limit=400)}", err=True)
     for problem in result.problems:
         click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:
@@ -117,7 +121,7 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
             err=True,
         )
     click.echo(summary_line(result))
-    quiet = not result.problems and not result.pending_failed
+    quiet = not result.problems and not result.pending_failed and not result.cleared
     for hook in hooks:
         lines = getattr(hook, "summary_lines", None)
         if callable(lines):
@@ -214,6 +218,15 @@ def send_waiting(ctx: AccountContext) -> None:
             click.echo(f"supportinbox: warning: outbox: {one_line(describe_outcome(outcome))}", err=True)
 
 
+class _Terminated(BaseException):
+    """SIGTERM during a rebuild (not an Exception: nothing on the way may take it for an error)."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: the way out is not cut short
+    raise _Terminated
+
+
 @cli.group()
 def cache() -> None:
     """The local cache of the mailbox."""
@@ -231,7 +244,6 @@ def rebuild(obj: CliContext, yes: bool) -> None:
     """
     from supportinbox import paths
     from supportinbox.app.context import AccountContext
-    from supportinbox.cli import say_when_terminated
     from supportinbox.mail import imap
     from supportinbox.store.db import open_database
     from supportinbox.store.rebuild import REBUILD_INTERRUPTED, FreshCache, kept_words, rebuild_cache
@@ -250,23 +262,33 @@ def rebuild(obj: CliContext, yes: bool) -> None:
     obj.close()
 
     def fetch(fresh: FreshCache) -> None:
+        if fresh.left:
+            click.echo(f"supportinbox: {one_line(fresh.left, limit=400)}", err=True)
         kept = kept_words(fresh.kept)
         click.echo(f"fetching the mailbox again into a new cache{' (kept ' + kept + ')' if kept else ''}")
         with open_database(fresh.path) as db:
             run_sync(AccountContext(db, obj.config, name, account))
 
-    say_when_terminated(f"supportinbox: cache rebuild stopped by SIGTERM; {REBUILD_INTERRUPTED}")
-    with account_lock(name, inner_syncs=True):
-        # Reach the server and log in before anything is built: offline, with a wrong
-        # password or the server down, the rebuild stops at once.
-        imap.logout(imap.connect(name, account))
-        try:
+    # SIGTERM unwinds as Ctrl-C does, so the unfinished new cache is removed on the way out.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with account_lock(name, inner_syncs=True):
+            # Reach the server and log in before anything is built: offline, with a wrong
+            # password or the server down, the rebuild stops at once.
+            imap.logout(imap.connect(name, account))
             outcome = rebuild_cache(name, fetch)
-        except KeyboardInterrupt:
-            if sys.stderr.isatty():
-                click.echo(err=True)  # past the ^C the terminal shows
-            click.echo(f"supportinbox: cache rebuild interrupted; {REBUILD_INTERRUPTED}", err=True)
-            sys.exit(130)
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # past the ^C the terminal shows
+        click.echo(f"supportinbox: cache rebuild interrupted; {REBUILD_INTERRUPTED}", err=True)
+        sys.exit(130)
+    except _Terminated:
+        # Dies of the signal, as without a handler (exit status 143 in a shell).
+        os.write(2, f"supportinbox: cache rebuild stopped by SIGTERM; {REBUILD_INTERRUPTED}\n".encode())
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if outcome.backup is not None:
         click.echo(
             f"supportinbox: warning: the old cache could not be read ({one_line(outcome.problem)}): "

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -151,17 +153,19 @@ class FreshCache:
     problem: str | None = None
     # The kept rows as they were read, to find those written to the old cache meanwhile.
     read: dict[str, tuple[list[str], list[tuple[object, ...]]]] = field(default_factory=dict)
+    # What a rebuild stopped before its swap had left and this one removed (see clear_unfinished).
+    left: str = ""
 
 
 def _start(account_name: str) -> FreshCache:
     """Build the new cache beside the old one, which stays in use until :func:`_finish`.
 
-    A left-over new file (from a rebuild killed before its swap) is replaced.
+    A left-over new file (from a rebuild killed before its swap) is removed first.
     """
     path = paths.database_file(account_name)
     kept, problem = _read_kept(path)
-    fresh = path.with_name(path.name + ".rebuild")
-    _discard(fresh)
+    fresh = paths.rebuild_file(account_name)
+    left = clear_unfinished(account_name)
     counts: dict[str, int] = {}
     with open_database(fresh) as db:
         try:
@@ -178,7 +182,7 @@ def _start(account_name: str) -> FreshCache:
         except StorageError:
             fresh.unlink(missing_ok=True)
             raise
-    return FreshCache(path=fresh, target=path, kept=counts, problem=problem, read=kept)
+    return FreshCache(path=fresh, target=path, kept=counts, problem=problem, read=kept, left=left)
 
 
 def _carry_meanwhile(fresh: FreshCache) -> None:
@@ -211,6 +215,42 @@ def _discard(fresh: Path) -> None:
     """Remove a new cache that will not be swapped in (and its sidecar files)."""
     fresh.unlink(missing_ok=True)
     _remove_sidecars(fresh)
+
+
+def clear_unfinished(account_name: str, *, in_use: Path | None = None) -> str:
+    """Remove the new cache a rebuild stopped before its swap left (``kill -9``, a power cut);
+    what was removed, in one line, or "" when there was none.
+
+    The caller holds the account's sync lock, which a rebuild holds from start to swap: a
+    new cache found then belongs to no rebuild running. Nothing in it is only there: its
+    kept rows were read from the old cache, which was never touched, and its mail is on
+    the server. ``in_use``: the cache the caller works in, never removed (a rebuild's own
+    fetch). Raises :class:`StorageError` when it cannot be removed.
+    """
+    fresh = paths.rebuild_file(account_name)
+    try:
+        size = fresh.stat().st_size + sum(
+            Path(str(fresh) + suffix).stat().st_size
+            for suffix in ("-wal", "-shm", "-journal")
+            if Path(str(fresh) + suffix).exists()
+        )
+        if in_use is not None and in_use.exists() and fresh.samefile(in_use):
+            return ""
+        _discard(fresh)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise StorageError(
+            f"cannot remove the unfinished new cache {fresh} a stopped rebuild left: {exc.strerror or exc}"
+        ) from None
+    return (
+        f"removed the unfinished new cache a stopped 'cache rebuild' had left ({fresh}, {_megabytes(size)}); "
+        "the cache in use was never touched"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000:.0f} kB"
 
 
 @contextlib.contextmanager
@@ -289,14 +329,38 @@ def rebuild_cache(account_name: str, fetch: Callable[[FreshCache], object] = _fe
     untouched; a :class:`UserError` then says so after its cause (:data:`REBUILD_STOPPED`).
     The caller must hold the account's sync lock and have closed its own connection.
     """
-    fresh = _start(account_name)
     try:
+        fresh = _start(account_name)
         fetch(fresh)
     except UserError as exc:
-        _discard(fresh.path)
+        _discard(paths.rebuild_file(account_name))
         exc.message = f"{exc.cause}; {REBUILD_STOPPED}"
         raise
     except BaseException:
-        _discard(fresh.path)
+        # Ctrl-C, or SIGTERM where the caller makes it an exception: nothing is left behind.
+        _discard(paths.rebuild_file(account_name))
         raise
-    return _finish(fresh)
+    with _stops_held():
+        return _finish(fresh)
+
+
+@contextlib.contextmanager
+def _stops_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM off while the new cache is swapped in (well under a second).
+
+    Stopped halfway, the rebuild would be neither done nor undone, and its caller would say
+    the old cache is in use when the new one may be. A stop asked for meanwhile comes too
+    late: the rebuild is complete (or failed on its own), and the command ends at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread hears them
+        return
+    stops = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        late = stops - set(before)
+        while late and signal.sigtimedwait(late, 0) is not None:
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
@@ -33,7 +34,7 @@ from imapclient import exceptions as imap_errors
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc
-from supportinbox.errors import ConnectionFailed, NotFound
+from supportinbox.errors import ConnectionFailed, NotFound, StorageError
 from supportinbox.faults import crash_point
 from supportinbox.mail.fetcher import ByteCounter, Fetcher, answer_broke
 from supportinbox.mail.imap import (
@@ -54,6 +55,7 @@ from supportinbox.mail.parse import (
 )
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
+from supportinbox.store.rebuild import clear_unfinished
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
@@ -98,6 +100,8 @@ class SyncResult:
     pending_done: int = 0
     pending_failed: int = 0
     problems: list[str] = field(default_factory=list)
+    # A stopped rebuild's unfinished new cache this sync removed, in one line (or "").
+    cleared: str = ""
 
     @property
     def new(self) -> int:
@@ -226,8 +230,10 @@ class SyncEngine:
             imap = self._imap = connect(self.account_name, self.account, password=self.password)
             self._counter.attach(imap)
             try:
+                cleared = self._clear_unfinished_rebuild()
                 with _fewer_checkpoints(self.db):
                     result = self._run(imap)
+                result.cleared = cleared
             except NETWORK_ERRORS as exc:
                 raise describe_network_error(exc, self.account, self.account_name) from None
             except imap_errors.IMAPClientError as exc:
@@ -242,6 +248,14 @@ class SyncEngine:
         result.bytes_received = self._counter.count
         result.seconds = time.monotonic() - started
         return result
+
+    def _clear_unfinished_rebuild(self) -> str:
+        """Remove what a rebuild stopped before its swap left (see :func:`clear_unfinished`):
+        the lock held here, no rebuild is running, unless this sync is its fetch."""
+        try:
+            return clear_unfinished(self.account_name, in_use=Path(self.db.path))
+        except StorageError as exc:
+            return exc.message
 
     def _run(self, imap: IMAPClient) -> SyncResult:
         result = SyncResult()

@@ -350,6 +350,8 @@ class SupportInboxApp(App[None]):
             # Said once per change, not at every sync: every sync tries them again.
             self.notify("\n".join(outcome.skipped), title="Messages left on the server", severity="warning")
         self._skipped = outcome.skipped
+        if outcome.cleared:
+            self.notify(outcome.cleared, title="Cache", markup=False, timeout=15)
         self.refresh_views()
         if outcome.team:
             said = list(outcome.team[:TEAM_LINES])

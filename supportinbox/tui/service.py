@@ -77,6 +77,7 @@ class SyncOutcome:
     # What teammates did to conversations this agent holds or held, and conflicts.
     team: tuple[str, ...] = ()
     teammates: tuple[tuple[str | None, str], ...] = ()  # all they did, by conversation
+    cleared: str = ""  # a stopped rebuild's unfinished new cache, removed
 
 
 class InboxService:
@@ -771,6 +772,7 @@ class InboxService:
             notice_warns=warns,
             team=result.team,
             teammates=result.teammates,
+            cleared=_sentence(result.cleared[:1].upper() + result.cleared[1:]) if result.cleared else "",
         )
 
     def _changed_meanwhile(self) -> set[str]:

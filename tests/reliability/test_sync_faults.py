@@ -241,8 +241,7 @@ def test_rebuild_stopped_mid_fetch_says_the_old_cache_is_in_use(
     )
     assert _row_ids(supportinbox_home) == rows
     assert _local_only(supportinbox_home) == local
-    if stop == signal.SIGINT:
-        assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
+    assert [p.name for p in database_path(supportinbox_home).parent.glob("*.rebuild*")] == []
 
 
 @pytest.mark.parametrize(
@@ -267,3 +266,42 @@ def test_rebuild_killed_leaves_the_old_cache_whole(
     assert healed.returncode == 0, healed.describe()
     _assert_in_step(supportinbox_home, mailbox)
     assert _local_only(supportinbox_home)["outbox"] == local["outbox"]
+
+
+def _leftover(home: Path) -> list[str]:
+    return sorted(p.name for p in database_path(home).parent.glob("*.rebuild*"))
+
+
+@pytest.mark.parametrize("next_start", ["sync", "cache rebuild"])
+def test_what_a_killed_rebuild_left_is_removed_at_the_next_start_which_says_so(
+    next_start: str, mailbox: Dovecot, proxy: FaultProxy, supportinbox_home: Path
+) -> None:
+    """``kill -9`` leaves the unfinished new cache; the next sync or rebuild removes it in one line."""
+    rows, local, queue = _synced_with_local_only(supportinbox_home, proxy.port)
+    killed = run_cli(
+        supportinbox_home, "cache", "rebuild", "--yes", env={"SUPPORTINBOX_TEST_CRASH_AT": "sync.batch:2"}
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.describe()
+    assert _leftover(supportinbox_home), "the kill left nothing: the test would prove nothing"
+    fresh = database_path(supportinbox_home).with_name(database_path(supportinbox_home).name + ".rebuild")
+
+    started = run_cli(supportinbox_home, *next_start.split(), *(["--yes"] if "rebuild" in next_start else []))
+    assert started.returncode == 0, started.describe()
+    said = [line for line in started.stderr.splitlines() if "unfinished" in line]
+    assert len(said) == 1, started.describe()
+    assert said[0].startswith(
+        f"supportinbox: removed the unfinished new cache a stopped 'cache rebuild' had left ({fresh}, "
+    ), said
+    assert said[0].endswith("); the cache in use was never touched"), said
+    assert _leftover(supportinbox_home) == []
+    assert integrity_ok(supportinbox_home)
+    _assert_in_step(supportinbox_home, mailbox)
+    after = _local_only(supportinbox_home)
+    # The sync tries to send the queued reply (it fails: no SMTP server here); kept either way.
+    assert [r[:2] for r in after["outbox"]] == [r[:2] for r in local["outbox"]]
+    assert after["conversation_state"] == local["conversation_state"]
+    if next_start == "sync":
+        assert {k: v for k, v in _row_ids(supportinbox_home).items() if k in rows} == rows
+        assert run_cli(supportinbox_home, "list", "--status", "all", "--json").stdout == queue
+    again = run_cli(supportinbox_home, "sync")
+    assert again.returncode == 0 and "unfinished" not in again.stderr, again.describe()

@@ -282,6 +282,12 @@ def _local_note(home: Path) -> None:
         )
 
 
+def _rebuild_left(home: Path) -> None:
+    """What a rebuild killed before its swap leaves: the full command removes it and says so."""
+    with open_database(paths.rebuild_file("support")) as db, db.transaction() as conn:
+        conn.execute("DELETE FROM outbox")
+
+
 def _config_edit(home: Path) -> None:
     config = home / "config" / "config.toml"
     config.write_text(config.read_text() + "\n# edited\n")
@@ -293,6 +299,7 @@ LOCAL_CHANGES = {
     "a conversation was claimed offline": _claim,
     "a note was written": _local_note,
     "the config changed": _config_edit,
+    "a killed rebuild left its new cache": _rebuild_left,
 }
 
 

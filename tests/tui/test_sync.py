@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from supportinbox import paths
 from supportinbox.config import load_config
+from supportinbox.store.db import open_database
 from supportinbox.sync.lock import account_lock
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ErrorModal
+from supportinbox.tui.service import SyncOutcome
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
 from tests.conftest import account_toml, write_config
@@ -118,3 +121,36 @@ async def test_a_sync_held_off_by_another_process_waits_quietly_unless_asked(
             await pilot.press("s")
             await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
             assert "is already running" in str(app.screen.query_one(".dialog-body", Static).render())
+
+
+@pilot_test
+async def test_what_a_stopped_rebuild_left_is_removed_at_start_and_said_once(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """A rebuild killed before its swap leaves its new cache; the app's first sync removes it."""
+    setup = setup_account(supportinbox_home, dovecot, None, [make_message()], extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    left = paths.rebuild_file("support")
+    with open_database(left) as db, db.transaction() as conn:
+        conn.execute("DELETE FROM outbox")  # a cache file, as a killed rebuild leaves it
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        said = [(n.title, str(n.message)) for n in app._notifications]
+        assert len(said) == 1 and said[0][0] == "Cache", said
+        assert said[0][1].startswith(
+            f"Removed the unfinished new cache a stopped 'cache rebuild' had left ({left}, "
+        ), said
+        assert said[0][1].endswith("); the cache in use was never touched."), said
+        assert not left.exists() and queue(app).total == 1
+        finished: list[SyncOutcome] = []
+        original = app._sync_finished
+
+        def noted(outcome: SyncOutcome) -> None:
+            finished.append(outcome)
+            original(outcome)
+
+        app._sync_finished = noted  # type: ignore[method-assign]
+        await pilot.press("s")
+        await wait_until(pilot, lambda: bool(finished))
+        assert finished[0].cleared == "" and len(app._notifications) == 1
