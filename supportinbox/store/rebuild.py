@@ -24,7 +24,7 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.errors import StorageError, UserError
-from supportinbox.store.db import BUSY_TIMEOUT_MS, open_database
+from supportinbox.store.db import BUSY_TIMEOUT_MS, open_database, storage_error
 
 # Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
 KEPT_TABLES: dict[str, str] = {
@@ -286,26 +286,61 @@ def _finish(fresh: FreshCache) -> RebuildResult:
         return _swap(fresh)
 
 
+def _fold_log(path: Path) -> None:
+    """Copy the new cache's write-ahead log into its file, which then holds the whole cache.
+
+    Closing the last connection does that too, but on a disk too full for the file to grow
+    it fails without a word, and the log keeps what the file lacks: the swap, which never
+    moves a log beside the file it replaces, would then swap in a corrupt cache. Here a
+    full disk is an error that stops the rebuild instead.
+    """
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            busy, logged, copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy or logged != copied:
+                raise StorageError(f"the new cache {path} could not be completed: it is in use elsewhere")
+            # No log from now on: the file alone is the cache (the next open turns WAL on again).
+            conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from None
+
+
 def _swap(fresh: FreshCache) -> RebuildResult:
     path, problem = fresh.target, fresh.problem
     _carry_meanwhile(fresh)
+    _fold_log(fresh.path)
     backup = None
+    moved: list[tuple[Path, Path]] = []  # (from, to): moved before the rename, back if it fails
     try:
         if problem is not None and path.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             backup = path.with_name(f"{path.name}.unreadable-{stamp}")
-            os.replace(path, backup)
-            for suffix in ("-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm"):
                 side = Path(str(path) + suffix)
                 if side.exists():
                     os.replace(side, Path(str(backup) + suffix))
+                    moved.append((side, Path(str(backup) + suffix)))
         else:
-            # A stale write-ahead log must never be replayed into the new file.
-            _remove_sidecars(path)
+            # A stale write-ahead log must never be replayed into the new file: the old
+            # cache's goes aside until the rename is done.
+            for suffix in ("-wal", "-shm", "-journal"):
+                side = Path(str(path) + suffix)
+                if side.exists():
+                    os.replace(side, Path(f"{path}.replaced{suffix}"))
+                    moved.append((side, Path(f"{path}.replaced{suffix}")))
         _remove_sidecars(fresh.path)
         os.replace(fresh.path, path)
     except OSError as exc:
+        for origin, now in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.replace(now, origin)
         raise StorageError(f"cannot replace the cache {path}: {exc.strerror or exc}") from None
+    if backup is None:
+        for _origin, aside in moved:
+            aside.unlink(missing_ok=True)
     return RebuildResult(path=path, kept=fresh.kept, backup=backup, problem=problem)
 
 
@@ -341,7 +376,13 @@ def rebuild_cache(account_name: str, fetch: Callable[[FreshCache], object] = _fe
         _discard(paths.rebuild_file(account_name))
         raise
     with _stops_held():
-        return _finish(fresh)
+        try:
+            return _finish(fresh)
+        except UserError as exc:
+            # Failed before its rename (a full disk): the old cache is still the one in use.
+            _discard(paths.rebuild_file(account_name))
+            exc.message = f"{exc.cause}; {REBUILD_STOPPED}"
+            raise
 
 
 @contextlib.contextmanager

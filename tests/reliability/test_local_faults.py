@@ -231,3 +231,30 @@ def test_a_disk_with_no_room_left_is_named_full_by_every_command(
             assert "is full: free some space" in run.stderr, run.describe()
         (home / "filler").unlink()
         assert integrity_ok(supportinbox_home) and _total(supportinbox_home) == rows
+
+
+@pytest.mark.parametrize("room", [1.6, 2.2, 2.4, 2.6, 2.8])
+def test_a_rebuild_on_a_nearly_full_disk_never_swaps_in_a_broken_cache(
+    room: float, mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    """Room for the new cache's write-ahead log, not for the log and the file it is copied
+    into (``room``: times the cache's size): the rebuild either completes whole or stops
+    and keeps the old cache. Before, it swapped in a file without its log: corrupt."""
+    write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port))
+    with small_disk(supportinbox_home / "data", "20m") as data:
+        assert run_cli(supportinbox_home, "sync").returncode == 0
+        rows = _total(supportinbox_home)
+        used = sum(f.stat().st_size for f in data.iterdir())
+        cache = database_path(supportinbox_home).stat().st_size
+        _remount(data, f"size={(used + int(cache * room)) // 1024}k")
+        rebuilt = run_cli(supportinbox_home, "cache", "rebuild", "--yes")
+        assert integrity_ok(supportinbox_home), rebuilt.describe()
+        assert _total(supportinbox_home) == rows, rebuilt.describe()
+        if rebuilt.returncode != 0:
+            assert_one_clear_line(rebuilt)
+            assert rebuilt.returncode == STORAGE_EXIT and "is full" in rebuilt.stderr, rebuilt.describe()
+            assert "the old cache is untouched and still in use" in rebuilt.stderr, rebuilt.describe()
+            assert not list(data.glob("*.rebuild*"))
+        _remount(data, "size=20m")
+        assert run_cli(supportinbox_home, "sync").returncode == 0
+        assert integrity_ok(supportinbox_home) and cached_uids(supportinbox_home) == server_uids(mailbox)

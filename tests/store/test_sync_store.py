@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -353,3 +355,38 @@ def test_a_write_meeting_a_rebuild_is_refused_never_lost(monkeypatch: pytest.Mon
         conn.execute(
             "INSERT INTO conversation_state(conversation_id, status, updated_at) VALUES ('z', 'o', 't')"
         )
+
+
+def test_a_swap_that_cannot_rename_leaves_the_old_cache_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename that swaps the new cache in fails: the old cache, with what only its
+    write-ahead log holds yet, is the one in use, as the line says."""
+    from supportinbox.store import rebuild
+
+    path = paths.database_file("support")
+    held = open_database(account="support")  # open meanwhile: the log is not copied into the file
+    held.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    with held.transaction() as conn:
+        conn.execute(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) "
+            "VALUES ('<r1@acme.test>', 'lina@customer.test', x'00', 'queued', 't')"
+        )
+    assert Path(f"{path}-wal").stat().st_size > 0
+    replace = os.replace
+
+    def no_rename_onto_the_cache(source: object, target: object) -> None:
+        if Path(str(target)) == path:
+            raise OSError(errno.EIO, "Input/output error")
+        replace(source, target)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch, pytest.raises(StorageError) as stopped:
+        patch.setattr(rebuild.os, "replace", no_rename_onto_the_cache)
+        rebuild_cache("support")
+    held.close()
+    assert sorted(p.name for p in path.parent.iterdir() if "rebuild" in p.name or "replaced" in p.name) == []
+    with open_database(account="support") as db:
+        assert [tuple(r) for r in db.conn.execute("SELECT message_id FROM outbox")] == [("<r1@acme.test>",)]
+    assert str(stopped.value) == (
+        f"cannot replace the cache {path}: Input/output error; the rebuild stopped: the old cache is "
+        "untouched and still in use, and nothing the rebuild fetched was kept; run 'supportinbox cache "
+        "rebuild' again"
+    )
