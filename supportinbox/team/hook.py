@@ -101,15 +101,16 @@ class TeamSyncHook:
         self.events = []
         self._yours = []
         self.problems = []
-        quiet = db.get_meta(TEAM_QUIET_META) == "1"
+        rebuilt = db.get_meta(TEAM_QUIET_META) == "1"
         try:
             self._after(imap, db, folders)
-            if quiet:
-                # A rebuilt cache took in again what it had been told before: no news.
+            if rebuilt or self._messages_before is None:
+                # A rebuilt cache took in again what it had been told before, a new one the
+                # team's state as it stands (every claim held, every status set): no news.
                 self.events = []
-                if not self.problems:
-                    with db.transaction():
-                        db.set_meta(TEAM_QUIET_META, "0")
+            if rebuilt and not self.problems:
+                with db.transaction():
+                    db.set_meta(TEAM_QUIET_META, "0")
         finally:
             self._record_events(db)
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from supportinbox.app import team_actions
+from supportinbox.config import load_config
 from supportinbox.errors import UserError
 from supportinbox.store.conversations import list_queue, set_status
 from supportinbox.store.db import open_database
@@ -21,9 +22,10 @@ from supportinbox.store.rebuild import rebuild_cache
 from supportinbox.team import hook as hook_module
 from supportinbox.team.server import KeywordServer, TeamConflict
 from supportinbox.team.statefolder import STATE_FOLDER, build_registry_message
+from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
-from tests.harness.team import make_team, server_registry, team_flags
+from tests.harness.team import Teammate, make_team, server_registry, team_flags
 
 pytestmark = [pytest.mark.server, pytest.mark.both_servers]
 
@@ -365,6 +367,38 @@ def test_a_rebuilt_cache_takes_in_old_team_news_quietly(
     assert alice.cli(capsys, "note", cid, "Refund approved").code == 0
     later = bob.cli(capsys, "sync")
     assert "alice added a note" in later.out + later.err
+
+
+def test_a_new_teammates_first_sync_takes_in_the_team_state_quietly(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone joining the team finds every claim, status, note and tag as it stands: that is
+    no news to announce line by line (hundreds on a busy mailbox); what happens next is."""
+    append(dovecot, [make_message(message_id=MID, subject="Cannot log in")])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    for args in (
+        ("claim", cid),
+        ("status", cid, "pending"),
+        ("note", cid, "On the Pro plan"),
+        ("tag", cid, "+vip"),
+    ):
+        assert bob.cli(capsys, *args).code == 0, args
+    home = tmp_path / "home-dana"
+    write_config(home, account_toml(dovecot, None, agent="dana"))
+    dana = Teammate("dana", home, alice.config, alice.name, alice.account, alice.db)
+    with dana.active():
+        dana.config = load_config()
+        dana.name, dana.account = dana.config.account()
+        dana.db = open_database(account=dana.name)
+    first = dana.cli(capsys, "sync")
+    assert first.code == 0 and "team:" not in first.out + first.err, first
+    assert dana.queue_row(cid) == ("bob", "pending")
+    assert "On the Pro plan" in dana.cli(capsys, "show", cid).out
+
+    assert bob.cli(capsys, "status", cid, "closed").code == 0
+    later = dana.cli(capsys, "sync")
+    assert "bob set it closed" in later.out, later
 
 
 def test_state_of_a_conversation_with_nothing_in_the_inbox_waits_for_its_next_message(
