@@ -225,7 +225,9 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
     try:
         status = imap.folder_status(folder, [item.encode() for item in marks.NOTES_STATUS_ITEMS])
     except IMAPClientError:
-        return []  # no notes folder yet
+        # No notes folder: none written yet, or deleted by another mail client.
+        _restore(imap, db, account, "uploaded = 1")
+        return []
     named = {bytes(key).decode("ascii", "replace").upper(): value for key, value in status.items()}
     fingerprint = marks.notes_mark(named)
     if marks.notes_current(db, named):
@@ -274,4 +276,22 @@ def download(imap: IMAPClient, db: Database, account: AccountConfig) -> list[Not
         if new_uids:
             db.set_meta(_META_LAST_UID, str(max(new_uids)))
         db.set_meta(marks.NOTES_STATUS, fingerprint)
+    # Notes of the folder read before, not in this one (created again by another client).
+    _restore(imap, db, account, "uploaded = 1 AND uid IS NULL")
     return received
+
+
+def _restore(imap: IMAPClient, db: Database, account: AccountConfig, which: str) -> None:
+    """Write back the notes ``which`` (a condition) names: shared before, missing now.
+
+    A notes folder deleted by another mail client (tidying its folder list, say) would
+    otherwise take every note with it for anyone whose cache is new or rebuilt, while the
+    caches that had them kept showing them. A note deleted on its own is gone everywhere:
+    its folder is still there (see :func:`download`). Two teammates restoring at once may
+    write a note twice; it is shown once (by Message-ID).
+    """
+    with db.transaction() as tx:
+        lost = tx.execute(f"UPDATE notes SET uploaded = 0, uid = NULL WHERE {which}").rowcount
+    if lost:
+        log.warning("%s was missing notes this cache had: writing back %d", account.notes_folder, lost)
+        upload_pending(imap, db, account)

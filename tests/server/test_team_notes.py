@@ -116,6 +116,35 @@ def test_note_deleted_on_the_server_disappears(tmp_path: Path, dovecot: Dovecot)
     assert get_conversation(bob.db, cid).notes == []
 
 
+@pytest.mark.parametrize("recreated", [False, True], ids=["deleted", "deleted-and-created-again"])
+def test_a_notes_folder_deleted_by_another_client_is_written_back(
+    tmp_path: Path, dovecot: Dovecot, recreated: bool
+) -> None:
+    """Someone tidies the folder list in their mail client: the notes teammates hold go back
+    to the server, once each, and a teammate who joins later sees them."""
+    append(dovecot, [make_message(message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    team_actions.add_note(alice.ctx(), cid, "refund approved by Maya")
+    team_actions.add_note(bob.ctx(), cid, "customer called again")
+    alice.sync()
+    with client(dovecot) as imap:
+        imap.delete_folder("Support Notes")
+        if recreated:
+            imap.create_folder("Support Notes")
+    for mate in (bob, alice, bob):
+        mate.sync()
+    bodies = sorted(
+        message_from_bytes(raw, policy=policy.default).get_body().get_content().strip()  # type: ignore[union-attr]
+        for raw in _notes_on_server(dovecot)
+    )
+    assert bodies == ["customer called again", "refund approved by Maya"]
+    (carol,) = make_team(tmp_path, dovecot, None, ("carol",))
+    for mate in (alice, bob, carol):
+        notes = sorted(n.body for n in get_conversation(mate.db, cid).notes)
+        assert notes == ["customer called again", "refund approved by Maya"], mate.agent
+
+
 def test_note_from_the_editor(
     tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
