@@ -303,7 +303,7 @@ def test_html_structure_becomes_lines() -> None:
         "<ul><li>one</li><li>two</li></ul><table><tr><td>a</td><td>b</td></tr></table>x<br>y"
         "<!-- hidden --><script>alert(1)</script></body></html>"
     )
-    assert html_to_text(html) == "Hello there\n\n- one\n- two\n\na b\n\nx\ny"
+    assert html_to_text(html) == "Hello there\n\n- one\n- two\n\na  b\n\nx\ny"
     assert html_to_text('<?xml version="1.0" encoding="utf-8"?><p>hi</p>') == "hi"
     assert strip_tags("<style>p{}</style><p>Hi&nbsp;<b>you</b></p><script>x()</script>end<script>") == (
         "Hi you\nend"
