@@ -105,7 +105,7 @@ async def test_enter_opens_the_thread_with_reasons_notes_and_folded_quotes() -> 
         await pilot.press("enter")
         await settle(pilot)
         notes = list(app.screen.query(NoteBlock))
-        assert notes and "Stripe" in str(notes[0].render())
+        assert notes and "Stripe" in notes[0].text
 
 
 @pilot_test

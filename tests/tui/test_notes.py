@@ -32,7 +32,7 @@ MID = "<tui-note@customer.test>"
 
 
 def _note_texts(screen: DOMNode) -> list[str]:
-    return [str(block.render()) for block in screen.query(NoteBlock)]
+    return [block.text for block in screen.query(NoteBlock)]
 
 
 @pilot_test
@@ -111,3 +111,49 @@ async def test_a_note_reaches_a_teammate_at_their_next_sync(
     bob.sync()
     rows = bob.db.conn.execute("SELECT author, body FROM notes WHERE conversation_id = ?", (cid,)).fetchall()
     assert [(r[0], r[1]) for r in rows] == [("alice", "Refund approved by finance")]
+
+
+@pilot_test
+async def test_a_right_to_left_note_reads_right_row_by_row_under_its_head() -> None:
+    """An Arabic note reads as an Arabic message does: each drawn row isolated right to left
+    and aligned right; its head line and a note in English stay left to right.
+
+    Drawn as one left-to-right block, the closing "[/]" of "... اتصل به [/]" stood at the
+    row's right end in a terminal that orders bidi text: the start of an Arabic line.
+    """
+    from textual.containers import VerticalScroll
+
+    from supportinbox.domain.conversation import Note
+    from supportinbox.domain.safetext import has_right_to_left
+    from tests.harness.bidi import drawn, logical
+
+    arabic = (
+        "العميل غاضب جدا من الفاتورة الثانية — اتصل به اليوم قبل الساعة الخامسة مساء، ولا ترسل له بريدا [/]"
+    )
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        scroll = app.screen.query_one("#thread", VerticalScroll)
+        notes = [
+            NoteBlock(Note(author="bob", created_at="2026-12-07T16:07:00+00:00", body=arabic)),
+            NoteBlock(Note(author="alice", created_at="2026-12-07T16:08:00+00:00", body="Call him back [/]")),
+        ]
+        await scroll.mount_all(notes, before=0)
+        await pilot.pause()
+        head, body = notes[0].query_one(".note-head"), notes[0].query_one(".note-body")
+        assert body.has_class("rtl") and not head.has_class("rtl")
+        assert not notes[1].query_one(".note-body").has_class("rtl")
+        rows = [strip.text for strip in body.render_lines(body.region.reset_offset)]
+        written = [row for row in rows if has_right_to_left(row)]
+        assert len(written) >= 2, rows  # wrapped at 80 columns
+        for row in written:
+            text = logical(row)
+            content = text.strip(" ")
+            assert drawn(row) == text.replace(content, drawn(content, base_dir="R")), drawn(row)
+            assert text.endswith(content), text  # aligned right
+        head_row = head.render_lines(head.region.reset_offset)[0].text
+        assert head_row.startswith("Internal note · bob")
+        assert "[/]" in notes[0].text and "Call him back [/]" in notes[1].text

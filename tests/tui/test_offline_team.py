@@ -53,7 +53,7 @@ async def test_status_and_note_made_offline_reach_a_teammate_after_the_next_sync
             pilot,
             lambda: (
                 isinstance(app.screen, ConversationScreen)
-                and any("Asked engineering, waiting" in str(b.render()) for b in app.screen.query(NoteBlock))
+                and any("Asked engineering, waiting" in b.text for b in app.screen.query(NoteBlock))
             ),
         )
         await pilot.press("p")

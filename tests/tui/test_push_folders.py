@@ -86,9 +86,7 @@ async def test_a_teammates_note_and_new_junk_arrive_without_a_key(
             team_actions.add_note(bob.ctx(), cid, "Refund approved by finance")
             await wait_until(
                 pilot,
-                lambda: any(
-                    "Refund approved by finance" in str(b.render()) for b in app.screen.query(NoteBlock)
-                ),
+                lambda: any("Refund approved by finance" in b.text for b in app.screen.query(NoteBlock)),
                 rounds=FEW_SECONDS,
             )
 
@@ -130,6 +128,6 @@ async def test_a_teammates_note_is_pushed_where_courier_keeps_our_folders(
         team_actions.add_note(bob.ctx(), cid, "Refund approved by finance")
         await wait_until(
             pilot,
-            lambda: any("Refund approved by finance" in str(b.render()) for b in app.screen.query(NoteBlock)),
+            lambda: any("Refund approved by finance" in b.text for b in app.screen.query(NoteBlock)),
             rounds=3 * FEW_SECONDS,  # a STATUS poll every 10 s where NOTIFY is missing
         )

@@ -180,7 +180,9 @@ class ConversationScreen(ConversationActions):
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
-        widgets: list[Static | MessageBlock | OptionList] = [NoteBlock(note) for note in detail.notes]
+        widgets: list[Static | MessageBlock | NoteBlock | OptionList] = [
+            NoteBlock(note) for note in detail.notes
+        ]
         app = self.inbox_app
         keys = ThreadKeys(app.key_for("expand", "e"), app.key_for("save_attachment", "d"))
         for message in detail.messages:

@@ -204,8 +204,9 @@ def fold_label(kind: str, lines: int, key: str = "e") -> str:
     return f"… {what} folded ({key} to expand)"
 
 
-class NoteBlock(Static):
-    """An internal note: never sent, shown apart from the customer's thread."""
+class NoteBlock(Vertical):
+    """An internal note: never sent, shown apart from the customer's thread. A note written
+    right to left (Arabic, Persian) reads so, aligned right, as a message would."""
 
     DEFAULT_CSS = """
     NoteBlock {
@@ -215,13 +216,28 @@ class NoteBlock(Static):
         background: $warning-muted;
         border-left: thick $warning;
     }
+    NoteBlock .rtl {
+        text-align: right;
+    }
     """
 
     def __init__(self, note: Note) -> None:
-        super().__init__(
+        super().__init__()
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        note = self.note
+        yield Static(
             safe.assemble(
                 ("Internal note", "bold"),
-                (f" · {one_line(note.author)} · {local_time(note.created_at)}\n", "$text-muted"),
-                (clean(note.body), ""),
-            )
+                (f" · {one_line(note.author)} · {local_time(note.created_at)}", "$text-muted"),
+            ),
+            classes="note-head",
         )
+        body = clean(note.body)
+        yield DirectedText(safe.text(body), classes="note-body rtl" if is_rtl(body.strip()) else "note-body")
+
+    @property
+    def text(self) -> str:
+        """What the note shows, its head line and its text, as plain text."""
+        return "\n".join(str(part.render()) for part in self.query(Static))
