@@ -31,7 +31,7 @@ from supportinbox.store.threadlinks import carry_merged, merged_into
 from supportinbox.store.triage_fresh import refresh_if_stale
 from supportinbox.team import followups, incidents, marks, notes, statefolder, tags, threads
 from supportinbox.team.keywords import Resolution, TeamState
-from supportinbox.team.merge import kept_over, merge
+from supportinbox.team.merge import claim_dropped, kept_over, merge
 from supportinbox.team.server import (
     FOLDER,
     MODE_RECHECK_SECONDS,
@@ -349,8 +349,7 @@ class TeamSyncHook:
         me = self.account.agent
         text = exc.message
         if pushed is not None and pushed.sets_claim and exc.holder:
-            wanted = f"your claim for {pushed.assigned_to}" if pushed.assigned_to else "your release"
-            text = f"{exc.holder} took it first; {wanted} was dropped"
+            text = claim_dropped(exc.holder, pushed.assigned_to, me)
         self._event(db, cid, "conflict", exc.holder or "", text)
         ref = conversation_ref(db.conn, cid)
         after = server.read(ref)

@@ -47,6 +47,19 @@ def describe(state: TeamState) -> str:
     return state.status or "no status"
 
 
+def claim_dropped(holder: str, wanted: str | None, me: str) -> str:
+    """What the user is told when a teammate's claim reached the server before their own
+    change of holder (``wanted``: who they gave it to, themselves or a teammate; None: a
+    release): "bob took it first; your claim was dropped"."""
+    if wanted is None:
+        mine = "your release"
+    elif wanted == me:
+        mine = "your claim"
+    else:
+        mine = f"your hand-over to {wanted}"
+    return f"{holder} took it first; {mine} was dropped"
+
+
 def merge(
     local: TeamState,
     base: TeamState,
@@ -125,8 +138,7 @@ def merge(
     else:
         claim = remote.assigned_to
         holder = remote.assigned_to or "nobody"
-        wanted = f"your claim for {local.assigned_to}" if local.assigned_to else "your release"
-        notices.append(Notice("conflict", holder, f"{holder} took it first; {wanted} was dropped"))
+        notices.append(Notice("conflict", holder, claim_dropped(holder, local.assigned_to, me)))
 
     if me in server.losers:
         notices.append(

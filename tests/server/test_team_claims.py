@@ -500,7 +500,7 @@ def test_an_offline_claim_beaten_during_the_sync_keeps_its_status_and_says_so(
         patched.setattr(hook_module, "open_team_server", carol_claims_meanwhile)
         hook = bob.sync()
     assert [(e.kind, e.agent, e.text.split("): ", 1)[1]) for e in hook.events] == [
-        ("conflict", "carol", "carol took it first; your claim for bob was dropped")
+        ("conflict", "carol", "carol took it first; your claim was dropped")
     ]
     assert bob.queue_row(cid) == ("carol", "pending")
     for mate in (alice, carol):

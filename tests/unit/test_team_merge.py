@@ -145,3 +145,12 @@ def test_a_snooze_time_with_an_offset_is_told_in_the_local_clock() -> None:
     snoozed = TeamState("snoozed", "2026-12-07T03:10:00+01:00", None)
     decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
     assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 05:40"]
+
+
+def test_a_lost_claim_says_whose_it_was_in_the_users_words() -> None:
+    # alice claimed it offline; bob's claim reached the server first.
+    mine = merge(TeamState(None, None, "alice"), NONE, server(TeamState(None, None, "bob"), "bob"), "alice")
+    assert mine.notices[0].text == "bob took it first; your claim was dropped"
+    # alice handed it to carol offline; bob's claim came first.
+    handed = merge(TeamState(None, None, "carol"), NONE, server(TeamState(None, None, "bob"), "bob"), "alice")
+    assert handed.notices[0].text == "bob took it first; your hand-over to carol was dropped"
