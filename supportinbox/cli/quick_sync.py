@@ -10,9 +10,10 @@ standard library's imaplib first, and prints the full command's line when every 
 
 * the cache: of this program's schema; no queued server change (``pending_ops``), no reply
   to send (:func:`supportinbox.store.outbox.anything_to_send`), no note, merge, follow-up or
-  tag change to share, no team merge due, team state kept in keywords (a state folder is
-  merged at every sync) and its mode recently checked, the queue current and nothing due
-  on the clock (:mod:`supportinbox.store.triage_fresh`), as ``list --json`` asks;
+  tag change to share, no cached HTML mail to read again (:mod:`supportinbox.sync.reread`),
+  no team merge due, team state kept in keywords (a state folder is merged at every sync)
+  and its mode recently checked, the queue current and nothing due on the clock
+  (:mod:`supportinbox.store.triage_fresh`), as ``list --json`` asks;
 * the server, through one connection made as the engine makes it (same security mode,
   certificates and ``ca_file``, the password from ``password_command``, ID when announced):
   the folder list as the last full sync saw it, each synced folder's UIDVALIDITY, UIDNEXT,
@@ -128,6 +129,7 @@ def _local_work(db: Database, fingerprint: str) -> bool:
     """Whether the full command would find something to do in the cache alone."""
     from datetime import UTC, datetime
 
+    from supportinbox.mail import reading
     from supportinbox.store.outbox import anything_to_send
     from supportinbox.store.pending import count_pending
     from supportinbox.store.rebuild import TEAM_QUIET_META
@@ -141,6 +143,7 @@ def _local_work(db: Database, fingerprint: str) -> bool:
         or anything_to_send(db.conn)
         or marks.anything_to_share(db.conn)
         or db.get_meta(TEAM_QUIET_META) == "1"
+        or db.get_meta(reading.META) != str(reading.READING)  # cached HTML mail to read again
         or mode != marks.KEYWORDS
         or marks.merge_due(db, mode)
         or marks.legacy_look_due(db)

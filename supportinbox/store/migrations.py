@@ -572,6 +572,13 @@ ALTER TABLE conversations ADD COLUMN reopened_from TEXT;
 -- while so), since when. Its text and time are replaced in place when the edit is saved.
 ALTER TABLE outbox ADD COLUMN editing_since TEXT;
 """,
+    25: """
+-- Which reading of HTML mail (mail/html.py READING) made the cached texts: a cache that
+-- holds mail now was read by reading 1 (no mark), and its next sync reads that mail's HTML
+-- again (sync/reread.py); a new, empty cache is marked with reading 2, so mail put into it
+-- (a sync, a test's bulk cache) is not fetched twice.
+INSERT INTO meta(key, value) SELECT 'html_reading', '2' WHERE NOT EXISTS (SELECT 1 FROM messages);
+""",
 }
 
 

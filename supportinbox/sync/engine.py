@@ -56,6 +56,7 @@ from supportinbox.mail.parse import (
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
 from supportinbox.store.rebuild import clear_unfinished
+from supportinbox.sync import reread
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
@@ -271,8 +272,12 @@ class SyncEngine:
             imap.enable("CONDSTORE")
         chosen = self._chosen(roles.by_role())  # a folder that is not synced is said before any change
         result.pending_done, result.pending_failed = flush_pending(imap, self.db)
+        if reread.stale(self.db):
+            if self.progress is not None:
+                self.progress(reread.STEP, 0, 0)
+            self._imap, _ = reread.reread_html(imap, self.db, lambda: self._reconnect("INBOX", None))
         for hook in self.hooks:
-            hook.before(imap, self.db, roles)
+            hook.before(self._current(), self.db, roles)
         for role, name in roles.by_role().items():
             if role not in chosen:
                 continue

@@ -288,6 +288,14 @@ def _rebuild_left(home: Path) -> None:
         conn.execute("DELETE FROM outbox")
 
 
+def _older_html_reading(home: Path) -> None:
+    """A cache whose HTML mail an older reading read: the full sync reads it again."""
+    from supportinbox.mail.reading import META
+
+    with open_database(account="support") as db, db.transaction() as conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (META,))
+
+
 def _config_edit(home: Path) -> None:
     config = home / "config" / "config.toml"
     config.write_text(config.read_text() + "\n# edited\n")
@@ -298,6 +306,7 @@ LOCAL_CHANGES = {
     "a reply waits in the outbox": _reply_in_outbox,
     "a conversation was claimed offline": _claim,
     "a note was written": _local_note,
+    "cached HTML mail is to be read again": _older_html_reading,
     "the config changed": _config_edit,
     "a killed rebuild left its new cache": _rebuild_left,
 }

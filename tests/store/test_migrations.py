@@ -123,3 +123,14 @@ def test_a_cache_before_shared_incident_closes_gains_none_to_share(tmp_path: Pat
         # Incidents closed before the upgrade are not announced to the team afterwards.
         assert db.conn.execute("SELECT COUNT(*) FROM incident_closes").fetchone()[0] == 0
         assert db.integrity_ok()
+
+
+def test_a_cache_holding_mail_is_read_again_and_a_new_one_is_not(tmp_path: Path) -> None:
+    from supportinbox.sync import reread
+
+    old = tmp_path / "old.sqlite"
+    _database_at(old, 24)
+    with open_database(old) as db:
+        assert reread.stale(db)  # its HTML mail was read by the older reading
+    with open_database(tmp_path / "new.sqlite") as db:
+        assert not reread.stale(db)  # mail put into it is read by this one

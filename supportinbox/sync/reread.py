@@ -1,0 +1,109 @@
+"""Cached HTML mail read again after the HTML reading changed.
+
+The cache keeps each message's text, not its HTML (the engine fetches the text part only).
+When :func:`~supportinbox.mail.html.html_to_text` reads mail differently (hidden preheaders
+dropped, tables kept as rows), mail cached before would show and score its old text until
+a ``cache rebuild``. The number of the reading that read the cache
+(:data:`~supportinbox.mail.reading.READING`) is kept in its meta; at a sync whose cache was
+read by an older one, each cached folder's BODYSTRUCTUREs are fetched once (a small answer
+per message), then the text part of each message whose text is HTML, which is read again.
+Only a text that changed is written, so the queue rescores only those conversations.
+
+A folder that is gone or was renumbered (its UIDVALIDITY changed) is left to its sync,
+which fetches it anew. Done once per cache: a server that breaks on it is logged, not
+asked again at every sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
+
+from supportinbox.mail.fetcher import Fetcher
+from supportinbox.mail.parse import MAX_TEXT, decode_body, limit_text
+from supportinbox.mail.reading import META, READING
+from supportinbox.store import messages as store
+from supportinbox.store.db import Database
+from supportinbox.sync.structure import TextPart, parse_structure
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # messages per FETCH of structures (and of their HTML texts)
+STEP = "reading cached HTML mail again"  # what progress shows meanwhile
+
+
+def stale(db: Database) -> bool:
+    """Whether the cache holds mail whose HTML an older reading read."""
+    return db.get_meta(META) != str(READING)
+
+
+def reread_html(
+    imap: IMAPClient, db: Database, reconnect: Callable[[], IMAPClient]
+) -> tuple[IMAPClient, int]:
+    """Read the cached HTML mail again if an older reading read it; the connection to go on
+    with (a new one after a broken answer: ``reconnect``) and how many texts changed."""
+    changed = 0
+    if db.conn.execute("SELECT EXISTS(SELECT 1 FROM messages)").fetchone()[0]:
+        folders = db.conn.execute("SELECT id, name, uidvalidity FROM folders ORDER BY id").fetchall()
+        for folder_id, name, uidvalidity in folders:
+            try:
+                changed += _folder(imap, db, int(folder_id), str(name), uidvalidity)
+            except imap_errors.IMAPClientError as exc:
+                # Not the network (that stops the sync, and the next one tries again): an
+                # answer that breaks. The folder keeps its text; the connection is new.
+                log.warning("%s: cached HTML mail not read again: %s", name, exc)
+                imap = reconnect()
+    with db.transaction():
+        db.set_meta(META, str(READING))
+    if changed:
+        log.info("%d cached HTML messages read again", changed)
+    return imap, changed
+
+
+def _folder(imap: IMAPClient, db: Database, folder_id: int, name: str, uidvalidity: int | None) -> int:
+    uids = sorted(store.cached_uids(db.conn, folder_id))
+    if not uids:
+        return 0
+    try:
+        info = imap.select_folder(name, readonly=True)
+    except imap_errors.IMAPClientError:
+        return 0  # gone or not selectable: its sync says so
+    if uidvalidity is None or int(info[b"UIDVALIDITY"]) != uidvalidity:
+        return 0  # renumbered: its sync fetches it anew
+    changed = 0
+    for start in range(0, len(uids), BATCH):
+        batch = uids[start : start + BATCH]
+        fetcher = Fetcher(imap)
+        fetcher.wait(fetcher.send(batch, ["BODYSTRUCTURE"]))
+        texts: dict[int, TextPart] = {}
+        groups: dict[str, list[int]] = {}
+        for uid, data in fetcher.take(batch).items():
+            text = parse_structure(data.get(b"BODYSTRUCTURE")).text
+            if text is not None and text.html:
+                texts[uid] = text
+                groups.setdefault(f"{text.section}]<0.{MAX_TEXT}>", []).append(uid)
+        for tag in [fetcher.send(group, [f"BODY.PEEK[{item}"]) for item, group in groups.items()]:
+            fetcher.wait(tag)
+        answers = fetcher.take(texts)
+        rows = []
+        for uid, text in texts.items():
+            raw = answers.get(uid, {}).get(f"BODY[{text.section}]<0>".encode())
+            if not isinstance(raw, bytes):
+                continue
+            cut = text.size > MAX_TEXT
+            body = decode_body(
+                raw, encoding=text.encoding, charset=text.charset, html=True, cut=cut, flowed=text.flowed
+            )
+            body_text, truncated = limit_text(body, cut)
+            rows.append((body_text, int(truncated), folder_id, uid, body_text))
+        with db.transaction() as conn:
+            for row in rows:
+                changed += conn.execute(
+                    "UPDATE messages SET body_text = ?, body_truncated = ? "
+                    "WHERE folder_id = ? AND uid = ? AND body_text IS NOT ?",
+                    row,
+                ).rowcount
+    return changed
