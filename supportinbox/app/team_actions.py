@@ -213,18 +213,20 @@ def assign(
     _change_locally(
         db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent, ctx.now()
     )
-    handed = current.assigned_to != agent
+    handed = handover.is_handover(agent, account.agent, current.assigned_to)
     if handed:
+        said = handover.note_text(agent, account.agent, note, held_by=current.assigned_to)
+    else:
+        said = note.strip()  # why, when it changes no hands: a note like any other
+    if said:
         with db.transaction() as tx:
-            notes.add_local_note(
-                tx, account, ref.id, handover.note_text(agent, account.agent, note), now=ctx.now()
-            )
+            notes.add_local_note(tx, account, ref.id, said, now=ctx.now())
         recount(db, [ref.id])
     if not share:
         return ActionResult(ref.id, f"{ref.id} assigned to {agent}", False, _local(db, ref))
     change = Change(assigned_to=agent, sets_claim=True)
     result = _push(ctx, ref, change, f"{ref.id} assigned to {agent}", password)
-    if handed and result.online:
+    if said and result.online:
         upload_notes(ctx, ref.id, password=password)
     return result
 

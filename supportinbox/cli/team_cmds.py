@@ -73,8 +73,10 @@ def release(obj: CliContext, conversation_id: str, force: bool) -> None:
 def assign(obj: CliContext, conversation_id: str, agent: str, note: str) -> None:
     """Hand a conversation to AGENT (see 'supportinbox agents').
 
-    Each change of hands is recorded as a note ("Handed over to AGENT by YOU: NOTE") and
-    counted: the queue says "handed over 2×" (hand a customer over at most once).
+    Each change of hands is recorded as a note ("Handed over to AGENT by YOU: NOTE", or
+    "Handed over to YOU from THEM" when you take it from a teammate) and counted: the queue
+    says "handed over 2×" (hand a customer over at most once). Taking one nobody holds is a
+    claim, not a hand-over.
     """
     from supportinbox.app import handover
     from supportinbox.store.handovers import handover_count

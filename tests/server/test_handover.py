@@ -89,3 +89,30 @@ def test_a_hand_over_of_a_conversation_nobody_held_names_who_handed_it(
     # Keywords do not say who wrote them: the hand-over note that came with them does.
     assert f"team: {cid} (Lina Haddad: Export to Excel fails): alice assigned it to you" in synced.out
     assert "a teammate" not in synced.out, synced.out
+
+
+def test_taking_a_conversation_for_oneself_is_a_claim_or_a_take_over(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``assign ID ME`` on a conversation nobody holds is a claim: no hand-over is counted
+    (it read "Handed over to bob by bob", "handed over once"). Taken from a teammate, it is
+    one change of hands, noted with whom it came from."""
+    append(dovecot, [make_message(message_id=MID, subject="Invoice in the wrong currency")])
+    alice, bob, _carol = make_team(tmp_path, dovecot, None)
+    cid = alice.conversation_of(MID)
+
+    mine = bob.cli(capsys, "assign", cid, "bob")
+    assert mine.code == 0, mine.err
+    assert bob.queue_row(cid)[0] == "bob"
+    assert not any("handed over" in r for r in _reasons(capsys, bob, cid))
+    assert get_conversation(bob.db, cid).notes == []
+
+    alice.sync()
+    given = alice.cli(capsys, "assign", cid, "alice", "--note", "I know this customer")
+    assert given.code == 0, given.err
+    bob.sync()
+    assert bob.queue_row(cid)[0] == "alice"
+    assert [n.body for n in get_conversation(bob.db, cid).notes] == [
+        "Handed over to alice from bob: I know this customer"
+    ]
+    assert "handed over once" in _reasons(capsys, bob, cid)

@@ -138,3 +138,10 @@ def test_hand_overs_are_counted_from_their_notes() -> None:
         "handed over 2×",
         "handed over 5×",
     ]
+
+
+def test_a_take_over_names_whom_it_came_from_and_a_self_claim_changes_no_hands() -> None:
+    assert handover.note_text("bob", "bob", held_by="alice") == "Handed over to bob from alice"
+    assert handover.note_text("bob", "alice", held_by="carol") == "Handed over to bob by alice"
+    assert handover.is_handover("bob", "bob", "alice") and handover.is_handover("bob", "alice", None)
+    assert not handover.is_handover("bob", "bob", None) and not handover.is_handover("bob", "alice", "bob")
