@@ -147,6 +147,7 @@ class SupportInboxApp(App[None]):
         self._retry_timer: Timer | None = None
         self._retry_at: datetime | None = None
         self._warned_held: set[int] = set()  # replies sent knowing a teammate holds them
+        self._while_writing: list[Notification] = []  # "While you write" toasts on screen
         self.sync_status = SyncStatus(
             account=service.account_name,
             label=service.label,
@@ -379,7 +380,10 @@ class SupportInboxApp(App[None]):
                 "Your reply is checked again when you send it: if they hold or closed the "
                 "conversation, it waits in the outbox until you send it anyway."
             )
-            self.notify("\n".join(said), title="While you write", severity="warning", timeout=20)
+            # Kept to be taken off when the send they warn of ends in a modal saying the same.
+            self._while_writing.append(
+                self.toast("\n".join(said), title="While you write", severity="warning", timeout=20)
+            )
 
     def _sync_if_asked(self) -> None:
         if self._sync_again and not self.sync_status.syncing:
@@ -522,6 +526,11 @@ class SupportInboxApp(App[None]):
             self.notify(one_line(self.not_sent_text(result), limit=300), title="Held", severity="warning")
             return
         title = "Held" if result.status == SendStatus.HELD else "Not sent"
+        # The warnings given while it was written are in the modal's reason now; left on
+        # screen they would cover its keys (a narrow terminal) for their 20 s.
+        for toast in self._while_writing:
+            self.withdraw(toast)
+        self._while_writing.clear()
         self.push_screen(ErrorModal(title, self.not_sent_text(result)))
 
     def not_sent_text(self, result: SendResult) -> str:

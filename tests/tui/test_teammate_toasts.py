@@ -14,6 +14,7 @@ from supportinbox.app import team_actions
 from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.editor import UndoModal
 from supportinbox.tui.screens.modals import ErrorModal
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from tests.harness.bidi import assert_fields_read_right
@@ -227,3 +228,41 @@ async def test_an_arabic_note_on_an_arabic_conversation_reads_right_in_its_toast
         # The toast on screen holds them too: its lines are what a terminal is given.
         shown = "".join(str(toast.render()) for toast in app.screen.query(Toast))
         assert f"\u2068{note}\u2069" in shown
+
+
+@pytest.mark.server
+@pilot_test
+async def test_the_held_modal_takes_the_while_you_write_warnings_off(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """Bob answers while this reply counts down: the warning comes, then the Held modal says
+    the same with its keys; the warning is taken off rather than left over those keys (at
+    80x24 it covered "S sends it anyway and d drops it") for its 20 s."""
+    message = make_message(sender="Jonas <jonas@weber-it.test>", subject="Export fails", message_id=MID)
+    extra = "\n[ui]\nidle = false\n"
+    cid, bob = app_account_and_bob(supportinbox_home, tmp_path, dovecot, message, MID, extra, smtp_server)
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        await select_subject(pilot, "Export fails")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TemplatePickerScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.id == "reply-editor")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, UndoModal))
+        # Server times have whole seconds: a reply filed in the second this one was queued,
+        # and synced, counts as one its writer saw. Bob answers in a later second.
+        await pilot.pause(1.2)
+        assert [o.status for o in bob.send(bob.draft_reply(cid)).outcomes] == ["sent"]  # bob answers Jonas
+        app.action_sync()
+        await wait_until(pilot, lambda: any(n.title == "While you write" for n in app._notifications))
+        await pilot.press("enter")  # send now
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        modal = app.screen
+        assert isinstance(modal, ErrorModal)
+        said = str(modal.query_one(".dialog-body", Static).render())
+        assert "bob" in said and "sends it anyway" in said, said
+        await pilot.pause()
+        assert not any(n.title == "While you write" for n in app._notifications)
+        assert "While you write" not in "".join(str(toast.render()) for toast in app.query(Toast))
