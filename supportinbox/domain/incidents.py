@@ -15,8 +15,11 @@ name ("pdf export") is. A report alike to two groups, sharing at least
 :data:`BRIDGE_STEMS` stems with each, shows they are one problem told two ways ("moving
 cards on the board", "the kanban board keeps failing", then "cards jump back on the kanban
 board?"): the other group, while too small to be an incident, merges into the first (two
-incidents stay apart). A group with ``incident_min_customers`` different customers is an
-incident, explained in one line: ``incident: 3 customers report 'pdf export' in 1 h``.
+incidents stay apart). Once all reports are placed, groups of two or more whose members
+all use one word that is theirs ("funnel" in "Conversion funnels broken" and "Error when
+building a funnel") join too (:func:`_join_fragments`). A group with
+``incident_min_customers`` different customers is an incident, explained in one line:
+``incident: 3 customers report 'pdf export' in 1 h``.
 
 Work is near-linear: a candidate is compared only with the groups that share one of its
 stems and are still inside the window.
@@ -194,15 +197,21 @@ class _Report:
     subject_native: float = 0.0
 
 
+def _frequency(candidates: Sequence[IncidentCandidate]) -> Counter[str]:
+    """How many candidates use each stem (in their subject or their text)."""
+    frequency: Counter[str] = Counter()
+    for candidate in candidates:
+        frequency.update({stem for stem, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms})
+    return frequency
+
+
 def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
     """Each candidate's weighted stems: the rarer among the candidates, the more a stem names the problem.
 
     Stems only one candidate uses still count on its side: a report about "invoice download"
     shares only half of itself with one about "invoice VAT number".
     """
-    frequency: Counter[str] = Counter()
-    for candidate in candidates:
-        frequency.update({stem for stem, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms})
+    frequency = _frequency(candidates)
     count = len(candidates)
     rarity = {stem: math.log(1 + count / max(n, 2)) for stem, n in frequency.items()}
     for stem in rarity:
@@ -553,11 +562,81 @@ def find_incidents(
                     merged.add(other)
         _index(by_stem, best, [stem for stem in report.full if stem not in group.uses])
         group.add(candidate, report)
+    _join_fragments(groups, merged, _frequency(ordered), config, window)
     return [
         _incident(g, glossary.titles)
         for index, g in enumerate(groups)
         if index not in merged and g.is_incident(config)
     ]
+
+
+_OWN_SHARE = 2 / 3  # of the candidates using a stem, the share two fragments hold to join by it
+
+
+def _join_fragments(
+    groups: list[_Group], merged: set[int], frequency: Counter[str], config: TriageConfig, window: timedelta
+) -> None:
+    """Join groups that are one problem by the one word every member of both uses.
+
+    Reports are joined one at a time by how much of them a group shares, so wordy reports
+    of one outage can start apart: "Screenshot: Analytics > Funnels", "Conversion funnels
+    broken" and "Error when building a funnel", "ERROR WHEN BUILDING A FUNNEL" make two
+    pairs, each too small to be an incident. Two groups of at least two reports each, within
+    the window, join when every member of both uses one stem of at least :data:`_PART_STEM`
+    letters that is theirs: at least :data:`_OWN_SHARE` of the candidates using it are in
+    the two ("funnel" is; "invoice", used by reports of several problems, is not). Each
+    group agrees within itself, so one word is enough between them; a lone report still
+    needs :data:`SIMILARITY` ("Invoice shows the wrong VAT number" does not join reports
+    of invoice downloads by the word "invoice"). A group too small to be an incident joins
+    an incident so; two incidents stay apart. Each stem is looked at only for the few
+    groups large enough to hold that share of its uses.
+    """
+    joined = True
+    while joined:
+        joined = False
+        holders: dict[str, list[int]] = defaultdict(list)  # stem -> groups all of whose members use it
+        for index, group in enumerate(groups):
+            if index not in merged:
+                size = len(group.members)
+                for stem, used in group.uses.items():
+                    if used == size and len(stem) >= _PART_STEM:
+                        holders[stem].append(index)
+        for stem in sorted(holders):
+            held = sorted(
+                (i for i in holders[stem] if i not in merged), key=lambda i: (-len(groups[i].members), i)
+            )
+            needed = _OWN_SHARE * frequency[stem]
+            for at, first in enumerate(held):
+                if first in merged:
+                    continue
+                for second in held[at + 1 :]:
+                    a, b = groups[first], groups[second]
+                    if len(a.members) + len(b.members) < needed:
+                        break  # the rest are smaller still (sizes as the pass began: see below)
+                    if second in merged or not _fragments_join(a, b, stem, config, window):
+                        continue
+                    # The incident stays (a group too small joins it); else the earlier group.
+                    if b.is_incident(config) or (not a.is_incident(config) and second < first):
+                        keep, gone = second, first
+                    else:
+                        keep, gone = first, second
+                    groups[keep].absorb(groups[gone])
+                    merged.add(gone)
+                    joined = True
+                    if gone == first:
+                        break
+        # A group that took another in this pass may have grown past those the order put
+        # before it: the next pass, with sizes and stems read again, looks once more. The
+        # last pass joins nothing, so no two groups it leaves could still join.
+
+
+def _fragments_join(a: _Group, b: _Group, stem: str, config: TriageConfig, window: timedelta) -> bool:
+    """Whether ``a`` and ``b`` (the candidates' share of ``stem`` checked) join by ``stem``."""
+    if min(len(a.members), len(b.members)) < 2 or abs(a.first - b.first) > window:
+        return False
+    if a.is_incident(config) and b.is_incident(config):
+        return False
+    return a.uses[stem] == len(a.members) and b.uses[stem] == len(b.members)
 
 
 def _index(by_stem: dict[str, deque[int]], group: int, stems: Iterable[str]) -> None:

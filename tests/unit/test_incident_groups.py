@@ -2,7 +2,8 @@
 
 find_incidents compares a report only with the groups that share one of its stems and are
 still inside the window; the reference compares it with every group (and merges the groups a
-report bridges the same way). Same groups, same order.
+report bridges the same way), then joins groups that own a word as find_incidents does and
+checks, pair by pair, that no two groups left could still join. Same groups, same order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,19 @@ from supportinbox.domain import incidents
 from supportinbox.domain.incidents import IncidentCandidate, find_incidents
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-STEMS = ("login", "export", "pdf", "invoic", "gateway", "webhook", "502", "sso", "comment", "comentari")
+STEMS = (
+    "login",
+    "export",
+    "pdf",
+    "invoic",
+    "gateway",
+    "webhook",
+    "502",
+    "sso",
+    "comment",
+    "comentari",
+    "funnel",
+)
 
 Group = tuple[int, tuple[str, ...]]
 
@@ -52,10 +65,22 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
                 best.absorb(other)
                 groups[index] = None
         best.add(candidate, report)
+    live = [g for g in groups if g is not None]
+    joined: set[int] = set()
+    frequency = incidents._frequency(ordered)
+    incidents._join_fragments(live, joined, frequency, config, window)
+    left = [g for index, g in enumerate(live) if index not in joined]
+    # No two groups left could still join: every pair, by every stem, plainly.
+    for index, a in enumerate(left):
+        for b in left[index + 1 :]:
+            for stem in set(a.uses) & set(b.uses):
+                own = len(a.members) + len(b.members) >= incidents._OWN_SHARE * frequency[stem]
+                long_enough = len(stem) >= incidents._PART_STEM
+                assert not (own and long_enough and incidents._fragments_join(a, b, stem, config, window))
     return [
         (len({m.customer for m in g.members}), tuple(m.id for m in g.members))
-        for g in groups
-        if g is not None and g.is_incident(config)
+        for g in left
+        if g.is_incident(config)
     ]
 
 
@@ -90,3 +115,41 @@ def test_grouping_matches_the_reference(
     config = TriageConfig(incident_min_customers=min_customers, incident_window_hours=window_hours)
     got = [(i.customers, i.conversation_ids) for i in find_incidents(candidates, config)]
     assert got == reference(candidates, config)
+
+
+FEATURES = ("funnel", "heatmap", "payslip", "webhook", "kanban", "voucher", "escan")
+OTHERS = ("build", "convers", "analyt", "screenshot", "rule", "claim", "expens", "assign")
+
+few_reports = st.lists(
+    st.tuples(
+        st.integers(0, 9),
+        st.integers(0, 30 * 60),
+        st.lists(st.sampled_from(FEATURES + OTHERS), min_size=1, max_size=3),
+        st.lists(st.sampled_from(FEATURES + OTHERS), max_size=2),
+        st.booleans(),
+    ),
+    min_size=4,
+    max_size=14,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(few_reports, st.sampled_from((2, 3)), st.sampled_from((6.0, 24.0)))
+def test_groups_that_name_their_own_feature_join_as_the_reference_does(
+    rows: list[tuple[int, int, list[str], list[str], bool]], min_customers: int, window_hours: float
+) -> None:
+    # Fewer reports over more words than above: groups own a word, and fragments join.
+    candidates = [
+        IncidentCandidate(
+            id=f"c{n:02d}",
+            customer=f"u{customer}@x.test",
+            when=NOW - timedelta(minutes=minutes),
+            subject_terms=[(s, s) for s in dict.fromkeys(subject)],
+            text_terms=[(s, s) for s in dict.fromkeys(text)],
+            failing=failing,
+        )
+        for n, (customer, minutes, subject, text, failing) in enumerate(rows)
+    ]
+    config = TriageConfig(incident_min_customers=min_customers, incident_window_hours=window_hours)
+    found = [(i.customers, i.conversation_ids) for i in find_incidents(candidates, config)]
+    assert found == reference(candidates, config)

@@ -848,3 +848,59 @@ def test_every_labelled_message_reads_as_its_subject_and_text_joined() -> None:
             assert scoring.read_report(subject, text) == _report_of_the_joined_string(subject, text), item
             count += 1
     assert count > 3000
+
+
+def test_two_pairs_that_name_one_feature_their_own_way_are_one_incident() -> None:
+    # Each pair agrees within itself, and the two share only "funnel": joined one report at
+    # a time, they stayed two pairs, neither an incident, while four customers reported it.
+    candidates = [
+        cand("c1", "a@x.test", 3, "Screenshot: Analytics > Funnels", "The funnel shows 10% then a 504."),
+        cand("c2", "b@x.test", 2.2, "Urgent: Conversion funnels broken", "Analytics funnels give a 504."),
+        cand("c3", "c@x.test", 1.2, "Error when building a funnel"),
+        cand("c4", "d@x.test", 0.5, "ERROR WHEN BUILDING A FUNNEL"),
+        cand("o1", "e@x.test", 2, "Invoice download fails"),
+        cand("o2", "f@x.test", 1, "Password reset mail never arrives"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("c1", "c2", "c3", "c4")
+    assert "funnel" in incident.signal
+
+
+def test_pairs_sharing_a_word_other_reports_use_too_stay_apart() -> None:
+    # "invoice" is in four more reports of other problems: it is not these pairs' own word.
+    candidates = [
+        cand("d1", "a@x.test", 3, "Invoice download fails", "Downloading any invoice fails."),
+        cand("d2", "b@x.test", 2.5, "Invoice download broken"),
+        cand("v1", "c@x.test", 2, "Invoice VAT number wrong", "The VAT number on the invoice is wrong."),
+        cand("v2", "d@x.test", 1.5, "Wrong VAT number on invoice"),
+        *(
+            cand(f"o{n}", f"o{n}@x.test", 1 - n * 0.1, f"Invoice {word} fails")
+            for n, word in enumerate(("email", "reminder", "template", "numbering"))
+        ),
+    ]
+    found = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert all(set(i.conversation_ids) != {"d1", "d2", "v1", "v2"} for i in found)
+    assert not any({"d1", "v1"} <= set(i.conversation_ids) for i in found)
+
+
+def test_a_lone_report_does_not_join_an_incident_by_one_word() -> None:
+    downloads = [cand(f"d{n}", f"d{n}@x.test", 3 - n * 0.3, "Invoice download fails") for n in range(3)]
+    vat = cand("v", "v@x.test", 1, "Invoice shows the wrong VAT number")
+    (incident,) = find_incidents([*downloads, vat], TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("d0", "d1", "d2")
+
+
+def test_a_pair_joins_the_incident_of_its_feature_but_two_incidents_stay_apart() -> None:
+    config = TriageConfig(incident_min_customers=3)
+    deliveries = [cand(f"w{n}", f"w{n}@x.test", 4 - n * 0.2, "Webhook delivery fails") for n in range(3)]
+    signatures = [
+        cand(f"s{n}", f"s{n}@x.test", 3 - n * 0.2, "Webhook signatures invalid, broken") for n in range(3)
+    ]
+    found = find_incidents([*deliveries, *signatures], config)
+    assert sorted(i.conversation_ids for i in found) == [("s0", "s1", "s2"), ("w0", "w1", "w2")]
+    pair = [
+        cand(f"p{n}", f"p{n}@x.test", 2 - n * 0.2, "Our webhooks stopped, endpoint never called")
+        for n in range(2)
+    ]
+    (incident,) = find_incidents([*deliveries, *pair], config)
+    assert incident.conversation_ids == ("w0", "w1", "w2", "p0", "p1")
