@@ -32,7 +32,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         while who whom why will with would you your yours yourself yourselves im ive dont doesnt didnt cant
         cannot wont isnt arent wasnt couldnt get gets got getting one two any anyone everyone someone every
         since today yesterday morning tonight hour hours minute minutes ago now still again already right
-        always never seems see saw receive received spins spinning
+        always never seems see saw receive received spins spinning something everything somebody anybody
+        somehow
         can't don't doesn't didn't won't isn't aren't wasn't weren't couldn't wouldn't shouldn't haven't
         hasn't i'm i've i'd we're we've it's that's there's you're they're"""
     ),

@@ -904,3 +904,23 @@ def test_a_pair_joins_the_incident_of_its_feature_but_two_incidents_stay_apart()
     ]
     (incident,) = find_incidents([*deliveries, *pair], config)
     assert incident.conversation_ids == ("w0", "w1", "w2", "p0", "p1")
+
+
+def test_something_names_no_problem() -> None:
+    # "something" was read as a topic: half of this subject matched nothing of the others'.
+    candidates = [
+        cand("h1", "a@x.test", 3, "Heatmaps stopped working", "No heatmap loads since noon."),
+        cand("h2", "b@x.test", 2.5, "Heatmaps not loading"),
+        cand("h3", "c@x.test", 2, "Heatmaps down"),
+        cand(
+            "h4",
+            "d@x.test",
+            1,
+            "Something wrong with heatmaps today?",
+            "Clicking on a recording from Monday gives me an empty view where the heatmap should be.",
+            failing=False,
+        ),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("h1", "h2", "h3", "h4")
+    assert [stem for stem, _ in keywords.stems("Something wrong with everything, somehow")] == []
