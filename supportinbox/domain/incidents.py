@@ -46,7 +46,7 @@ SIMILARITY = 0.5  # share of the smaller side (report or group profile) in commo
 SUBJECT_WEIGHT = 2.0
 BRIDGE_STEMS = 2  # stems a report shares with each of two groups to merge them (one word is not enough)
 UNTRANSLATED = 0.5  # weight of a report's Arabic-script words against a group that has none
-_SIGNAL_SHARE = 0.5  # a stem named in the reason is used by at least this share of members
+_SIGNAL_SHARE = 0.5  # a stem named in the reason is used by more than this share of members
 
 
 @dataclass(frozen=True)
@@ -650,7 +650,7 @@ def _incident(group: _Group, titles: Mapping[str, str]) -> Incident:
     signal_stems = [
         stem
         for stem, _ in sorted(group.profile.weight.items(), key=lambda item: (-item[1], item[0]))
-        if group.uses[stem] >= max(2, _SIGNAL_SHARE * size)
+        if group.uses[stem] >= 2 and group.uses[stem] > _SIGNAL_SHARE * size
     ][:2]
     signal_stems.sort(key=lambda stem: _position(stem, members))
     return Incident(

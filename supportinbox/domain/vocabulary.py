@@ -43,7 +43,7 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         haben heute hier ich ihr im in ist ja jetzt kann kein keine man mein meine mich mir mit morgen muss
         nach nicht noch nur ob oder schon sehr seit sich sie sind so über um und uns unser unsere von vor war
         was wenn wer wie wieder wir wird zu zum zur gestern seit morgen bekomme bekommen erhalte erhalten
-        immer versuche versucht"""
+        immer versuche versucht beim vom ins sehr geehrte geehrter geehrtes damen herren liebe lieber kommt"""
     ),
     "fr": _split(
         """a à au aux avec ce ces cette chez comme dans de des du elle en est et être il ils je la le les leur
