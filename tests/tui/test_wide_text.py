@@ -335,3 +335,31 @@ async def test_a_long_cjk_subject_leaves_the_mail_room_over_its_thread(
         assert len(title) == 3, rows
         assert title[0].startswith("注文の配送") and title[-1].endswith("…"), rows
         assert cell_len("".join(title)) <= 200
+
+
+@pilot_test
+async def test_a_dialog_over_a_right_to_left_name_reads_left_to_right(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """The help dialog covered the pop closing an Arabic name in the queue and left its isolate
+    open: a terminal that orders bidi text drew the dialog's row after it right to left
+    ("claim  Claim/release  a"). The dialog's rows close it first."""
+    raws = [
+        make_message(sender=f"رضا احمدی <reza{n}@customer.test>", subject=f"Invoice {n}", body="سلام")
+        for n in range(8)
+    ]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: bool(app.screen.query(".help-dialog")))
+        await pilot.pause()
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        # The names' isolates are open where the dialog covers their pops, beside its rows of keys.
+        rows = [line for line in lines if "\u2068" in line and "█" in line and "view" in line]
+        assert rows, lines
+        for row in rows:
+            edge = row.index("█")
+            assert drawn(row).endswith(logical(row[edge:])), drawn(row)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
@@ -36,6 +35,7 @@ from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen, HoldsTyping
 from supportinbox.tui.screens.reply import template_label
+from supportinbox.tui.widgets.dialog import Dialog
 from supportinbox.tui.widgets.directed_text import DirectedTextArea
 from supportinbox.tui.widgets.key_hints import KeyHints
 
@@ -102,7 +102,7 @@ class UndoModal(ModalScreen[bool | str]):
         self.paused = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             # Held for a teammate it is not being sent: the title says where it goes instead.
             title = "To the outbox: the reply to" if self._held_for else f"{self._verb[0]} the reply to"
             yield Label(

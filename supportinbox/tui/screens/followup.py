@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
@@ -22,6 +21,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import when_words
 from supportinbox.tui import safe
 from supportinbox.tui.screens.modals import snooze_until
+from supportinbox.tui.widgets.dialog import Dialog
 
 if TYPE_CHECKING:
     from textual.content import Content
@@ -51,7 +51,7 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
         self._note = note  # what the follow-up in force promised: moving it keeps that
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Follow up: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             if self._current:

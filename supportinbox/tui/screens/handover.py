@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label
@@ -20,6 +19,7 @@ from supportinbox.config import is_agent_name
 from supportinbox.domain.forward import forward_address
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class HandOverModal(ModalScreen[HandOver | None]):
         self._unseen_ok = ""  # a name seen nowhere on this mailbox, confirmed with a second Enter
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Hand over: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             if self._handed:
@@ -133,7 +133,7 @@ class ForwardModal(ModalScreen[ForwardChoice | None]):
         self._files = files  # attachments in the conversation
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Forward: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             yield Input(placeholder="to: name@example.com", id="forward-to")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
@@ -40,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
         self._rows = key_rows(over)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog help-dialog"):
+        with Dialog(classes="dialog help-dialog"):
             yield Label(safe.line("Keys", style="bold"), classes="dialog-title")
             table: DataTable[Content] = DataTable(cursor_type="row", id="help-keys")
             table.add_column(safe.column("Keys"), key="key", width=14)

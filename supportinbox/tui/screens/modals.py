@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -16,6 +15,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import parse_send_time, when_words
 from supportinbox.domain.when import example_wake_up
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 class ErrorModal(ModalScreen[None]):
@@ -31,7 +31,7 @@ class ErrorModal(ModalScreen[None]):
         self._message = message
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog error-dialog"):
+        with Dialog(classes="dialog error-dialog"):
             yield Label(safe.line(self._title, limit=60, style="bold"), classes="dialog-title")
             yield Static(safe.text(self._message), classes="dialog-body")
             yield Button("OK", id="ok", variant="error")
@@ -59,11 +59,11 @@ class ConfirmModal(ModalScreen[bool]):
         self._yes = yes
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             yield Label(safe.line(self._question, style="bold"), classes="dialog-title")
             if self._detail:
                 yield Static(safe.text(self._detail), classes="dialog-body")
-            with Vertical(classes="dialog-buttons"):
+            with Dialog(classes="dialog-buttons"):
                 yield Button(safe.line(f"{self._yes} (y)"), id="yes", variant="primary")
                 yield Button("Cancel (n)", id="no")
 
@@ -114,7 +114,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
         return f"3h, tomorrow 14:00 or {example_wake_up(self._now.astimezone()):%Y-%m-%d %H:%M}"
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Snooze: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             yield OptionList(
@@ -172,7 +172,7 @@ class ChooseModal(ModalScreen[str | None]):
         self._highlight = highlight  # the key of the choice the cursor starts on
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             yield Label(safe.line(self._title, style="bold"), classes="dialog-title")
             yield OptionList(*(Option(safe.line(label), id=key) for key, label in self._choices))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import HoldsTyping
+from supportinbox.tui.widgets.dialog import Dialog
 from supportinbox.tui.widgets.directed_text import DirectedTextArea
 
 
@@ -33,7 +33,7 @@ class NoteModal(HoldsTyping, ModalScreen[str | None]):
         self._subject = subject
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             yield Label(
                 safe.line(
                     f"Internal note: {one_line(self._subject, limit=50) or '(no subject)'}", style="bold"

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -26,6 +25,7 @@ from supportinbox.domain.senders import sender_short
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 class MergePickerModal(ModalScreen[ConversationSummary | None]):
@@ -46,7 +46,7 @@ class MergePickerModal(ModalScreen[ConversationSummary | None]):
         self._shown: dict[str, ConversationSummary] = {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog picker-dialog"):
+        with Dialog(classes="dialog picker-dialog"):
             title = f"Merge into: {one_line(self._summary.subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             # Not selected on focus: the first character typed on the list is already in it.
@@ -149,7 +149,7 @@ class SplitPickerModal(ModalScreen[int | None]):
         self._messages = list(messages)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog picker-dialog"):
+        with Dialog(classes="dialog picker-dialog"):
             title = f"Split off from: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             options = []

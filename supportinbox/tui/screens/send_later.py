@@ -11,7 +11,6 @@ from datetime import datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -19,6 +18,7 @@ from supportinbox.config import HoursConfig
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import EXAMPLES, parse_send_choice, when_words
 from supportinbox.tui import safe
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 class SendLaterModal(ModalScreen[datetime | None]):
@@ -36,7 +36,7 @@ class SendLaterModal(ModalScreen[datetime | None]):
 
     def compose(self) -> ComposeResult:
         business = parse_send_choice("next business hour", self._now, self._hours) is not None
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Send later to {one_line(self._recipient, limit=50)}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             yield Input(

@@ -8,7 +8,6 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -17,6 +16,7 @@ from supportinbox.domain.tags import TagChange, parse_changes
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import tag_parts
+from supportinbox.tui.widgets.dialog import Dialog
 
 
 class TagModal(ModalScreen[TagChange | None]):
@@ -31,7 +31,7 @@ class TagModal(ModalScreen[TagChange | None]):
         self._known = known
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Dialog(classes="dialog"):
             title = f"Tags: {one_line(self._subject, limit=50) or '(no subject)'}"
             yield Label(safe.line(title, style="bold"), classes="dialog-title")
             now = safe.assemble(("Now: ", "bold"), *(tag_parts(self._tags) or [("none", "$text-muted")]))
