@@ -18,7 +18,13 @@ from textual.widgets import Label, OptionList, Static
 from supportinbox.config import load_config
 from supportinbox.domain.safetext import has_right_to_left
 from supportinbox.tui.factory import build_app
-from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
+from tests.harness.bidi import (
+    assert_columns_read_right,
+    assert_fields_read_right,
+    column_starts,
+    drawn,
+    logical,
+)
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import setup_account
@@ -363,3 +369,25 @@ async def test_a_dialog_over_a_right_to_left_name_reads_left_to_right(
         for row in rows:
             edge = row.index("█")
             assert drawn(row).endswith(logical(row[edge:])), drawn(row)
+
+
+@pilot_test
+async def test_an_arabic_name_and_subject_are_fields_of_their_own_in_a_confirmation(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    """ "Move to Junk?" names the customer and the subject: unisolated, an Arabic name beside
+    an Arabic subject read as one right-to-left run, the subject where the name belongs."""
+    name, subject = "أحمد خليل", "مشكلة في الفاتورة 4521."
+    raws = [make_message(sender=f"{name} <ahmed@customer.test>", subject=subject, body="مرحبا")]
+    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-body")))
+        await pilot.pause()
+        body = app.screen.query_one(".dialog-body", Static)
+        line = body.render_line(0).text.strip()
+        assert_fields_read_right(line, [f"{name} <ahmed@customer.test>", subject])
+        await pilot.press("n")

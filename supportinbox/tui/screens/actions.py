@@ -295,9 +295,14 @@ class ConversationActions(AppScreen):
         self.app.push_screen(
             ConfirmModal(
                 "Move to Junk?",
-                f"{sender_label(summary.customer_name, summary.customer_email, reason=False)}: "
-                f"{one_line(summary.subject, limit=60)}\n"
-                "The conversation's messages move to Junk. It can be rescued from the Junk suspects view.",
+                # Fields of their own: an Arabic name beside an Arabic subject reads as one run.
+                safe.assemble(
+                    safe.line(sender_label(summary.customer_name, summary.customer_email, reason=False)),
+                    ": ",
+                    safe.line(summary.subject, limit=60),
+                    "\nThe conversation's messages move to Junk. "
+                    "It can be rescued from the Junk suspects view.",
+                ),
                 yes="Move to Junk",
             ),
             confirmed,

@@ -390,9 +390,15 @@ class ConversationScreen(ConversationActions):
             self.app.push_screen(
                 ConfirmModal(
                     "Merge into this conversation?",
-                    f"{one_line(other.subject, limit=60) or '(no subject)'} ({one_line(who, limit=40)}) "
-                    f"joins {one_line(summary.subject, limit=60) or '(no subject)'}: its messages, notes, "
-                    "tags and claim move here, for the whole team. 'X' splits them apart again.",
+                    safe.assemble(
+                        safe.line(one_line(other.subject) or "(no subject)", limit=60),
+                        " (",
+                        safe.line(who, limit=40),
+                        ") joins ",
+                        safe.line(one_line(summary.subject) or "(no subject)", limit=60),
+                        ": its messages, notes, tags and claim move here, for the whole team. "
+                        "'X' splits them apart again.",
+                    ),
                     yes="Merge",
                 ),
                 lambda yes: confirmed(other, yes),

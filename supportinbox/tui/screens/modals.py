@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -52,7 +54,8 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm_no"),
     ]
 
-    def __init__(self, question: str, detail: str = "", yes: str = "Yes") -> None:
+    def __init__(self, question: str, detail: str | Content = "", yes: str = "Yes") -> None:
+        """``detail`` as text, or as content built of fields (:func:`safe.assemble`)."""
         super().__init__(classes="modal")
         self._question = question
         self._detail = detail
@@ -62,8 +65,11 @@ class ConfirmModal(ModalScreen[bool]):
         with Dialog(classes="dialog"):
             yield Label(safe.line(self._question, style="bold"), classes="dialog-title")
             if self._detail:
-                yield Static(safe.text(self._detail), classes="dialog-body")
-            with Dialog(classes="dialog-buttons"):
+                detail = self._detail
+                yield Static(
+                    detail if isinstance(detail, Content) else safe.text(detail), classes="dialog-body"
+                )
+            with Vertical(classes="dialog-buttons"):
                 yield Button(safe.line(f"{self._yes} (y)"), id="yes", variant="primary")
                 yield Button("Cancel (n)", id="no")
 
