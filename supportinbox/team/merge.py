@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from supportinbox.domain.safetext import isolate
 from supportinbox.domain.when import local_time, parse_time
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change
@@ -56,8 +57,8 @@ def claim_dropped(holder: str, wanted: str | None, me: str) -> str:
     elif wanted == me:
         mine = "your claim"
     else:
-        mine = f"your hand-over to {wanted}"
-    return f"{holder} took it first; {mine} was dropped"
+        mine = f"your hand-over to {isolate(wanted)}"
+    return f"{isolate(holder)} took it first; {mine} was dropped"
 
 
 def merge(
@@ -87,7 +88,7 @@ def merge(
     if not local_status_changed:
         status = status_of(remote)
         if remote_status_changed and server.last_writer != me:
-            notices.append(Notice("teammate", who, f"{who} set it {describe(remote)}"))
+            notices.append(Notice("teammate", who, f"{isolate(who)} set it {describe(remote)}"))
     elif not remote_status_changed or status_of(local) == status_of(remote):
         status = status_of(local)
         push_status = status_of(local) != status_of(remote)
@@ -97,7 +98,7 @@ def merge(
             Notice(
                 "conflict",
                 who,
-                f"{who} set it {describe(remote)} after you set it {describe(local)}: "
+                f"{isolate(who)} set it {describe(remote)} after you set it {describe(local)}: "
                 "their newer change stands",
             )
         )
@@ -108,7 +109,8 @@ def merge(
             Notice(
                 "conflict",
                 who,
-                f"{who} set it {describe(remote)} meanwhile; your newer change ({describe(local)}) wins",
+                f"{isolate(who)} set it {describe(remote)} meanwhile; "
+                f"your newer change ({describe(local)}) wins",
             )
         )
 
@@ -119,19 +121,21 @@ def merge(
         claim = remote.assigned_to
         if remote_claim_changed:
             if remote.assigned_to and remote.assigned_to != me:
-                notices.append(Notice("teammate", remote.assigned_to, f"{remote.assigned_to} holds it now"))
+                notices.append(
+                    Notice("teammate", remote.assigned_to, f"{isolate(remote.assigned_to)} holds it now")
+                )
             elif remote.assigned_to == me and server.last_writer != me:
                 # Also a hand-over from whoever held it before: the one place the new
                 # holder hears that it is theirs now. Keywords do not say who wrote them:
                 # then whoever held it before is named, not "a teammate".
                 if server.last_writer is None and base.assigned_to:
-                    text = f"it is yours now ({base.assigned_to} held it before)"
+                    text = f"it is yours now ({isolate(base.assigned_to)} held it before)"
                     notices.append(Notice("teammate", base.assigned_to, text))
                 else:
                     by = server.last_writer or handed_by or who
-                    notices.append(Notice("teammate", by, f"{by} assigned it to you"))
+                    notices.append(Notice("teammate", by, f"{isolate(by)} assigned it to you"))
             elif remote.assigned_to is None and base.assigned_to:
-                notices.append(Notice("teammate", who, f"{base.assigned_to} no longer holds it"))
+                notices.append(Notice("teammate", who, f"{isolate(base.assigned_to)} no longer holds it"))
     elif not remote_claim_changed or local.assigned_to == remote.assigned_to:
         claim = local.assigned_to
         push_claim = local.assigned_to != remote.assigned_to
@@ -145,7 +149,7 @@ def merge(
             Notice(
                 "conflict",
                 remote.assigned_to or "",
-                f"{remote.assigned_to} claimed it at the same time as you and keeps it",
+                f"{isolate(remote.assigned_to or '')} claimed it at the same time as you and keeps it",
             )
         )
     state = TeamState(status[0], status[1], claim).normalized()

@@ -46,3 +46,18 @@ def test_a_note_on_an_arabic_conversation_keeps_every_field_in_its_place(
     # The JSON gives the text as written, without the marks a terminal needs.
     (event,) = json.loads(bob.cli(capsys, "team", "status", "--json").out)["events"]
     assert event["text"] == f"{cid} ({NAME}: {SUBJECT}): alice added a note: {NOTE}"
+
+
+def test_a_teammate_named_in_arabic_is_a_field_of_the_line(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'علی holds it now' beside an Arabic subject: the name is isolated, or the subject and the
+    name read as one right-to-left run."""
+    append(dovecot, [make_message(sender=f"{NAME} <ahmed@customer.test>", subject=SUBJECT, message_id=MID)])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = alice.conversation_of(MID)
+    assert alice.cli(capsys, "assign", cid, "علی").code == 0
+
+    synced = bob.cli(capsys, "sync")
+    (line,) = [line for line in synced.out.splitlines() if "holds it now" in line]
+    assert_fields_read_right(line, [NAME, SUBJECT, "علی"])
