@@ -80,9 +80,10 @@ async def test_an_empty_queue_during_the_first_sync_says_the_mailbox_is_coming(
 
             await wait_until(pilot, lambda: app.sync_status.syncing and "first sync" in reasons())
             assert reasons().startswith("Nothing here yet"), reasons()
-            # The sync failed: nothing is on its way any more.
+            # The sync failed: nothing is on its way any more, and the mailbox is not empty.
             await wait_until(pilot, lambda: not app.sync_status.syncing, rounds=2000)
-            await wait_until(pilot, lambda: reasons() == "Nothing here.")
+            not_synced = "Nothing here yet: the mailbox has not been synced (see below why)."
+            await wait_until(pilot, lambda: reasons() == not_synced)
             assert app.sync_status.last_sync is None and app.sync_status.offline
 
 

@@ -280,9 +280,12 @@ class InboxScreen(ConversationActions):
 
     def _nothing_here(self) -> str:
         status = self.inbox_app.sync_status
-        if self._empty and status.syncing and status.has_server and status.last_sync is None:
-            # A first sync: the queue fills once it is done, not message by message.
-            return "Nothing here yet: the first sync is bringing the mailbox in (see below)."
+        if self._empty and status.has_server and status.last_sync is None:
+            if status.syncing:
+                # A first sync: the queue fills once it is done, not message by message.
+                return "Nothing here yet: the first sync is bringing the mailbox in (see below)."
+            # A first sync that failed (offline, a refused login): the mailbox is not empty.
+            return "Nothing here yet: the mailbox has not been synced (see below why)."
         return "Nothing here."
 
     def current_summary(self) -> ConversationSummary | None:
