@@ -89,7 +89,8 @@ def _answer_quickly(args: list[str]) -> str | None:
 
 #: What a sync stopped by SIGTERM (a cron timeout, systemd, ``kill``) leaves in the log. Each
 #: batch it fetched is committed whole and the next sync fetches the rest.
-SYNC_TERMINATED = "supportinbox: sync stopped by SIGTERM; what it fetched is kept, the next sync goes on"
+SYNC_KEPT = "what it fetched is kept, the next sync goes on"
+SYNC_TERMINATED = f"supportinbox: sync stopped by SIGTERM; {SYNC_KEPT}"
 
 
 def say_when_terminated(line: str) -> None:

@@ -149,13 +149,19 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     Exits 4 when the server cannot be reached, 5 when it refuses the login, 7 when
     another sync of the account is still running after 2 s.
     """
-    from supportinbox.cli import SYNC_TERMINATED, say_when_terminated
+    from supportinbox.cli import SYNC_KEPT, SYNC_TERMINATED, say_when_terminated
 
     say_when_terminated(SYNC_TERMINATED)
-    ctx = obj.context()
-    result, quiet = run_sync(ctx, folders)
-    acknowledge_new(ctx)
-    send_waiting(ctx)
+    try:
+        ctx = obj.context()
+        result, quiet = run_sync(ctx, folders)
+        acknowledge_new(ctx)
+        send_waiting(ctx)
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # past the ^C the terminal shows
+        click.echo(f"supportinbox: sync interrupted; {SYNC_KEPT}", err=True)
+        sys.exit(130)
     if not folders and obj.config_path is None and obj.account_option is None:
         # What a later `supportinbox sync` needs to answer alone when nothing changes.
         from supportinbox.cli import quick_sync

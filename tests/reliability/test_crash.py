@@ -143,8 +143,22 @@ def test_sync_killed_at_spread_progress_offsets(mailbox: Dovecot, supportinbox_h
     _assert_complete(supportinbox_home, mailbox)
 
 
-def test_sync_terminated_says_so_and_loses_nothing(mailbox: Dovecot, supportinbox_home: Path) -> None:
-    """SIGTERM mid-sync (a cron timeout): one line on stderr, death by the signal, the rest next time."""
+def _sigint_as_from_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(
+    ("stop", "said", "code"),
+    [
+        (signal.SIGTERM, "supportinbox: sync stopped by SIGTERM; ", -signal.SIGTERM),
+        (signal.SIGINT, "supportinbox: sync interrupted; ", 130),
+    ],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_sync_stopped_says_so_and_loses_nothing(
+    stop: signal.Signals, said: str, code: int, mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    """SIGTERM (a cron timeout) or Ctrl-C mid-sync: one line on stderr, the rest next time."""
     with FaultProxy(mailbox.imap_port) as proxy:
         write_config(supportinbox_home, config_text(imap_port=proxy.port, batch_size=BATCH, timeout=10))
         proxy.set_fault(Fault("drip", trigger=b"BODY[HEADER]", after=0, chunk=1024, delay=0.01))
@@ -153,18 +167,19 @@ def test_sync_terminated_says_so_and_loses_nothing(mailbox: Dovecot, supportinbo
             env=cli_env(supportinbox_home),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # As from a terminal: a suite started in the background hands its children
+            # SIGINT ignored, and Ctrl-C would then do nothing.
+            preexec_fn=_sigint_as_from_a_terminal,
         )
         deadline = time.monotonic() + 60
         while proxy.stats.bytes_s2c < 6_000 and proc.poll() is None:
             assert time.monotonic() < deadline, "the sync never reached the kill point"
             time.sleep(0.01)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=10)
-        assert proc.returncode == -signal.SIGTERM, "the sync finished before it was stopped"
+        assert proc.returncode == code, ("the sync finished before it was stopped", err)
         assert out == b""
-        assert err.decode().splitlines() == [
-            "supportinbox: sync stopped by SIGTERM; what it fetched is kept, the next sync goes on"
-        ]
+        assert err.decode().splitlines() == [f"{said}what it fetched is kept, the next sync goes on"]
         assert integrity_ok(supportinbox_home)
         proxy.clear()
         resumed = run_cli(supportinbox_home, "sync")
