@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -390,3 +391,26 @@ def test_a_swap_that_cannot_rename_leaves_the_old_cache_whole(monkeypatch: pytes
         "untouched and still in use, and nothing the rebuild fetched was kept; run 'supportinbox cache "
         "rebuild' again"
     )
+
+
+def test_a_stop_asked_for_during_the_swap_comes_too_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the new cache is swapped in: the swap ends and the rebuild is complete,
+    never half done while the command says the old cache is in use."""
+    from supportinbox.store import rebuild
+
+    carry = rebuild._carry_meanwhile
+
+    def carry_then_stop(fresh: FreshCache) -> None:
+        carry(fresh)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(rebuild, "_carry_meanwhile", carry_then_stop)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        done = rebuild_cache("support")
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert done.path == paths.database_file("support")
+    assert not paths.rebuild_file("support").exists()
+    with open_database(account="support") as db:
+        assert db.get_meta("team_quiet_after_rebuild") == "1"  # the new cache is the one in use
