@@ -394,14 +394,20 @@ def _stops_held() -> Iterator[None]:
     late: the rebuild is complete (or failed on its own), and the command ends at once.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread hears them
+        yield  # handlers are the main thread's
         return
-    stops = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+
+    def too_late(_signum: int, _frame: object) -> None:
+        pass
+
+    # Python runs handlers in the main thread whichever thread the signal reached, so this
+    # holds where a signal mask (per thread) would not.
+    before = {stop: signal.getsignal(stop) for stop in (signal.SIGINT, signal.SIGTERM)}
+    held = [stop for stop, handler in before.items() if handler not in (None, signal.SIG_IGN)]
+    for stop in held:
+        signal.signal(stop, too_late)
     try:
         yield
     finally:
-        late = stops - set(before)
-        while late and signal.sigtimedwait(late, 0) is not None:
-            pass
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for stop in held:
+            signal.signal(stop, before[stop])
