@@ -74,6 +74,25 @@ def fetch(
     return engine.run()
 
 
+def clear_unfinished_rebuild(account_name: str) -> str:
+    """Remove what a rebuild stopped before its swap left, before the cache is even opened;
+    what was removed, in one line, or "".
+
+    On a disk it filled, opening the cache would fail first ("the disk is full: free some
+    space") while the space to free is its own. A sync or rebuild holding the account
+    (it may be that rebuild's own new cache) leaves it to the engine's look under the lock.
+    """
+    from supportinbox.errors import SyncBusy
+    from supportinbox.store.rebuild import clear_unfinished
+    from supportinbox.sync.lock import account_lock
+
+    try:
+        with account_lock(account_name, wait=0):
+            return clear_unfinished(account_name)
+    except SyncBusy:
+        return ""
+
+
 def refresh_queue(
     ctx: AccountContext, *, changed_meanwhile: Callable[[], Collection[str]] = _nothing
 ) -> None:

@@ -153,8 +153,14 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
 
     say_when_terminated(SYNC_TERMINATED)
     try:
+        from supportinbox.app.sync import clear_unfinished_rebuild
+
+        cleared = clear_unfinished_rebuild(obj.account()[0])
+        if cleared:
+            click.echo(f"supportinbox: {one_line(cleared, limit=400)}", err=True)
         ctx = obj.context()
         result, quiet = run_sync(ctx, folders)
+        quiet = quiet and not cleared
         acknowledge_new(ctx)
         send_waiting(ctx)
     except KeyboardInterrupt:

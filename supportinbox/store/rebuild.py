@@ -162,10 +162,10 @@ def _start(account_name: str) -> FreshCache:
 
     A left-over new file (from a rebuild killed before its swap) is removed first.
     """
+    left = clear_unfinished(account_name)  # first: on a disk it filled, reading needs room
     path = paths.database_file(account_name)
     kept, problem = _read_kept(path)
     fresh = paths.rebuild_file(account_name)
-    left = clear_unfinished(account_name)
     counts: dict[str, int] = {}
     with open_database(fresh) as db:
         try:

@@ -258,3 +258,26 @@ def test_a_rebuild_on_a_nearly_full_disk_never_swaps_in_a_broken_cache(
         _remount(data, "size=20m")
         assert run_cli(supportinbox_home, "sync").returncode == 0
         assert integrity_ok(supportinbox_home) and cached_uids(supportinbox_home) == server_uids(mailbox)
+
+
+def test_what_a_killed_rebuild_left_on_the_disk_it_filled_is_removed_first(
+    mailbox: Dovecot, supportinbox_home: Path
+) -> None:
+    """A rebuild killed on a nearly full disk leaves its new cache, and the disk is full: the
+    next sync removes it before it opens the cache, instead of asking to free some space."""
+    write_config(supportinbox_home, config_text(imap_port=mailbox.imap_port))
+    with small_disk(supportinbox_home / "data", "4m") as data:
+        assert run_cli(supportinbox_home, "sync").returncode == 0
+        rows = _total(supportinbox_home)
+        left = data / (database_path(supportinbox_home).name + ".rebuild")
+        with left.open("wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        synced = run_cli(supportinbox_home, "sync")
+        assert synced.returncode == 0, synced.describe()
+        assert synced.stderr.startswith(
+            f"supportinbox: removed the unfinished new cache a stopped 'cache rebuild' had left ({left}, "
+        ), synced.describe()
+        assert synced.stderr.count("\n") == 1, synced.describe()
+        assert not left.exists() and integrity_ok(supportinbox_home) and _total(supportinbox_home) == rows
