@@ -103,3 +103,12 @@ def test_a_table_in_a_quote_is_quoted_line_by_line_and_a_caption_leads() -> None
         "<tr><th>Item</th><th>Qty</th></tr><tr><td>Cable</td><td>1</td></tr></table></blockquote>"
     )
     assert html_to_text(html) == "See below\n\n> Your order\n> Item   Qty\n> Cable  1"
+
+
+def test_hidden_rows_and_cells_of_a_table_are_left_out() -> None:
+    html = (
+        "<table><tr><td>Item</td><td style='display:none'>SKU-1</td><td align='right'>$5.00</td></tr>"
+        "<tr style='display:none'><td>Hidden row</td><td>x</td></tr>"
+        "<tr><td><span>Cable</span></td><td style='font-size:0'>spacer</td><td align='right'>$12.50</td></tr></table>"
+    )
+    assert html_to_text(html) == "Item    $5.00\nCable  $12.50"
