@@ -109,6 +109,7 @@ def test_hidden_rows_and_cells_of_a_table_are_left_out() -> None:
     html = (
         "<table><tr><td>Item</td><td style='display:none'>SKU-1</td><td align='right'>$5.00</td></tr>"
         "<tr style='display:none'><td>Hidden row</td><td>x</td></tr>"
-        "<tr><td><span>Cable</span></td><td style='font-size:0'>spacer</td><td align='right'>$12.50</td></tr></table>"
+        "<tr><td><span>Cable</span></td><td style='font-size:0'>spacer</td>"
+        "<td align='right'>$12.50</td></tr></table>"
     )
     assert html_to_text(html) == "Item    $5.00\nCable  $12.50"
