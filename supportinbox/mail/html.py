@@ -245,7 +245,11 @@ def _table_lines(table: lxml.etree._Element, font_zero: bool) -> str:
         row = []
         for cell in _cells_of(part):
             cell_style = _style_of(cell)
-            text = _text_of(cell, zero)
+            if len(cell) == 0:  # text alone, as in most cells of a data table: nothing to walk
+                hidden = _hidden(cell, cell_style) or _font_zero(cell_style, zero)
+                text = "" if hidden else _tidy(cell.text or "")
+            else:
+                text = _text_of(cell, zero)
             right = cell.get("align", "").lower() == "right" or "text-align:right" in cell_style
             row.append(([line for line in text.split("\n") if line], right))
         if any(lines for lines, _ in row):
