@@ -654,7 +654,9 @@ def _incident(group: _Group, titles: Mapping[str, str]) -> Incident:
     ][:2]
     signal_stems.sort(key=lambda stem: _position(stem, members))
     return Incident(
-        id="i" + short_id(f"{' '.join(signal_stems)}|{members[0].id}", 6),
+        # Named by its first report alone: teammates who found it at different sizes (its
+        # words said differ as it grows) share a close by this id.
+        id="i" + short_id(f"incident|{members[0].id}", 6),
         signal=" ".join(titles.get(stem) or _surface(stem, members) for stem in signal_stems)
         or "the same problem",
         customers=len({m.customer for m in members}),

@@ -931,3 +931,20 @@ def test_a_german_greeting_names_no_problem() -> None:
     # "Damen" named an incident of German notification reports ("benachrichtigungen damen").
     said = "Sehr geehrte Damen und Herren, beim Speichern der Benachrichtigungen kommt ein Fehler"
     assert [stem for stem, _ in keywords.stems(said)] == ["speich", "notif"]
+
+
+def test_two_copies_that_found_an_incident_at_different_sizes_give_it_one_id() -> None:
+    # Teammates share a close by the incident's id. One copy synced at three reports
+    # ("export pdf"), the other at four ("export"): the id named the words, so a close made
+    # on one never reached the other.
+    reports = [
+        cand("c1", "a@x.test", 3, "Export PDF fails"),
+        cand("c2", "b@x.test", 2.5, "Export PDF broken"),
+        cand("c3", "c@x.test", 2, "Export not working"),
+        cand("c4", "d@x.test", 1, "Export fails again"),
+    ]
+    config = TriageConfig(incident_min_customers=3)
+    (early,) = find_incidents(reports[:3], config)
+    (late,) = find_incidents(reports, config)
+    assert early.signal != late.signal  # the words said differ as the incident grows
+    assert early.id == late.id
