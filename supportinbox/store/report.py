@@ -8,6 +8,7 @@ from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import sla
+from supportinbox.domain.customer import customer_of, form_message, form_subject, own_addresses
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.report import Grouping, Report, build_report
 from supportinbox.domain.templates import TemplateError, list_templates
@@ -62,13 +63,29 @@ def make_report(
 
 
 def customer_texts(db: Database, account: AccountConfig, start: datetime, end: datetime) -> list[str]:
-    """Subject and own text of every customer message in the inbox from ``start`` to ``end``."""
+    """Subject and own text of every customer message in the inbox from ``start`` to ``end``.
+
+    Automated mail (bounces, auto-replies, lists) is no customer question, and a contact
+    form's subject and field labels are the website's, the same for everyone who uses it:
+    its own subject and message fields are what the person asked.
+    """
+    own = own_addresses(account)
     rows = db.conn.execute(
-        "SELECT m.subject, substr(m.body_text, 1, 4000) FROM messages m JOIN folders f ON f.id = m.folder_id "
-        "WHERE f.role = 'inbox' AND lower(m.from_addr) != ? AND m.date >= ? AND m.date < ?",
-        (account.email.lower(), iso(start), iso(end)),
+        "SELECT m.subject, substr(m.body_text, 1, 4000), m.from_addr, m.reply_to "
+        "FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE f.role = 'inbox' AND m.automated = '' AND m.date >= ? AND m.date < ?",
+        (iso(start), iso(end)),
     )
-    return [f"{subject}\n{new_text(str(body))}" for subject, body in rows]
+    texts = []
+    for subject, body, from_addr, reply_to in rows:
+        sender, text = str(from_addr).lower(), str(body)
+        customer = customer_of("", sender, "", str(reply_to), own, text)
+        if not customer:
+            continue  # nobody's question: our own mail, a relay naming nobody
+        if customer.email != sender:  # a contact form: what the person typed into it
+            subject, text = form_subject(text), form_message(text) or text
+        texts.append(f"{subject}\n{new_text(text)}")
+    return texts
 
 
 def make_topics(

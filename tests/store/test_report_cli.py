@@ -225,3 +225,55 @@ def test_report_topics_in_arabic_keep_their_figures_in_place(
     starts[1:] = [start - 3 for start in starts[1:]]  # right-justified: the header ends its column
     for row in rows:
         assert_columns_read_right(row, starts)
+
+
+def test_report_topics_read_what_people_typed_into_the_contact_form(supportinbox_home: Path) -> None:
+    """A form's subject, field labels and the sender's name are the website's, and a bounce
+    asks nothing: topics are what the people asked.
+
+    Read as plain mail, "contact form", "new message" and "lina haddad" were the topics that grew.
+    """
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    people = [
+        ("Lina Haddad", "lina@customer.test"),
+        ("Omar Farouk", "omar@example.test"),
+        ("Yuki Sato", "yuki@t.test"),
+    ]
+    with open_database(account="support") as db:
+        for day, (name, address) in enumerate(people):
+            row = add_message(
+                db,
+                message_id=f"<form{day}@acme.test>",
+                sender="noreply@acme.test",
+                name="Acme Website",
+                subject="New message from the contact form",
+                body=f"Name: {name}\nEmail: {address}\n\nMessage:\nThe calendar sync stopped overnight.",
+                when=now - timedelta(days=day, hours=2),
+            )
+            db.conn.execute("UPDATE messages SET reply_to = ? WHERE id = ?", (address, row))
+            bounce = add_message(
+                db,
+                message_id=f"<bounce{day}@mx.test>",
+                sender="mailer-daemon@mx.test",
+                name="Mail Delivery System",
+                subject="Undelivered Mail Returned to Sender",
+                body="This is the mail system at host mx.test. Recipient address rejected: User unknown",
+                when=now - timedelta(days=day, hours=1),
+            )
+            db.conn.execute("UPDATE messages SET automated = 'bounce' WHERE id = ?", (bounce,))
+        db.conn.commit()
+    code, out = run("report", "topics", "--since", "7d", "--json")
+    assert code == 0, out
+    phrases = [t["phrase"] for t in json.loads(out)]
+    assert "calendar sync" in phrases, phrases
+    boilerplate = {
+        "contact form",
+        "new message",
+        "lina haddad",
+        "message",
+        "name",
+        "undelivered",
+        "recipient",
+    }
+    assert not boilerplate & {w for p in phrases for w in (p, *p.split())}, phrases
