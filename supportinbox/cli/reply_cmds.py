@@ -789,6 +789,23 @@ def outbox_send_anyway(ctx: click.Context, outbox_id: int) -> None:
     ctx.invoke(send_anyway, outbox_id=outbox_id)
 
 
+def _why_not_discarded(outbox_id: int, status: str, accepted: bool) -> str:
+    """Why a reply cannot be dropped any more: it left, or is leaving (exit 1, not "not sent")."""
+    if status == OutboxStatus.SENT:
+        return f"reply #{outbox_id} was already sent: there is nothing to discard"
+    if status == OutboxStatus.CANCELLED:
+        return f"reply #{outbox_id} was already discarded"
+    if accepted:
+        return (
+            f"the SMTP server already accepted reply #{outbox_id}: it can no longer be discarded "
+            f"('supportinbox outbox show {outbox_id}' says where it stands)"
+        )
+    return (
+        f"reply #{outbox_id} is being sent right now and can no longer be discarded "
+        f"('supportinbox outbox show {outbox_id}' says how it ended)"
+    )
+
+
 @outbox_group.command("discard")
 @click.argument("outbox_id", type=int)
 @pass_ctx
@@ -797,5 +814,6 @@ def outbox_discard(obj: CliContext, outbox_id: int) -> None:
     db = obj.db()
     row = _outbox_row(db.conn, outbox_id)
     if not sender.cancel(db, outbox_id):
-        raise SendRefused(f"reply #{outbox_id} is {row.status} and can no longer be discarded")
+        row = _outbox_row(db.conn, outbox_id)  # as it stands now: a send may have just ended
+        raise UserError(_why_not_discarded(outbox_id, row.status, row.smtp_done_at is not None))
     click.echo(f"reply #{outbox_id} discarded: it will not be sent")

@@ -235,6 +235,33 @@ def test_outbox_discard_unknown_id(cached: tuple[Database, str], capsys: pytest.
     assert run_cli(capsys, "outbox").out == "the outbox is empty\n"
 
 
+@pytest.mark.parametrize(
+    ("status", "smtp_done", "says"),
+    [
+        ("sent", True, "reply #1 was already sent: there is nothing to discard"),
+        ("cancelled", False, "reply #1 was already discarded"),
+        ("sending", False, "reply #1 is being sent right now and can no longer be discarded"),
+        ("failed", True, "the SMTP server already accepted reply #1: it can no longer be discarded"),
+    ],
+)
+def test_outbox_discard_too_late_says_why_and_exits_1(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str], status: str, smtp_done: bool, says: str
+) -> None:
+    """A reply that left (or is leaving) is no "reply not sent" (exit 9): one line, exit 1."""
+    db, conversation = cached
+    run_cli(
+        capsys, "reply", conversation, "-t", "login-help", "--send", "--yes"
+    )  # SMTP unreachable: #1 waits
+    db.conn.execute(
+        "UPDATE outbox SET status = ?, smtp_done_at = ? WHERE id = 1",
+        (status, NOW.isoformat() if smtp_done else None),
+    )
+    db.conn.commit()
+    result = run_cli(capsys, "outbox", "discard", "1")
+    assert result.code == 1, result
+    assert result.err.count("\n") == 1 and says in result.err
+
+
 def test_outbox_retry_of_an_unknown_id_says_so_and_sends_nothing(
     cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
