@@ -83,3 +83,44 @@ async def test_a_persian_customer_is_not_taken_for_an_arabic_one() -> None:
         assert "English (en); the customer writes فارسی (fa), no variant in it" in _head(screen)
         assert "acknowledge-investigating.ar" not in _head(screen)
         assert not screen.query_one("#preview").has_class("rtl")
+
+
+@pilot_test
+async def test_enter_before_the_language_is_read_writes_in_the_customer_language() -> None:
+    """The first picker after start waits on the language model: until it answers, the head
+    does not claim English, and Enter writes the reply in the customer's language once known.
+
+    Before, the head said "English (en)" for those seconds and Enter wrote the English reply.
+    """
+    import threading
+
+    app = demo_app()
+    release = threading.Event()
+    detect = app.service.template_variants
+
+    def slow_detect(conversation_id: str, names: list[str]):  # type: ignore[no-untyped-def]
+        release.wait(60)  # the model still loading
+        return detect(conversation_id, names)
+
+    app.service.template_variants = slow_detect  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "لا يمكنني تسجيل الدخول")
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TemplatePickerScreen)
+                and "acknowledge-investigating" in _head(app.screen)
+            ),
+        )
+        screen = app.screen
+        assert isinstance(screen, TemplatePickerScreen)
+        assert "until the customer's language is read" in _head(screen), _head(screen)
+        assert "English (en) ·" not in _head(screen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen  # no English reply written meanwhile
+        release.set()
+        await wait_until(pilot, lambda: app.screen is not screen, rounds=1200)
+        assert "مرحباً" in app.screen.query_one("TextArea").text  # type: ignore[attr-defined]

@@ -99,6 +99,10 @@ class TemplatePickerScreen(AppScreen):
         self._why_no_draft = ""  # why the highlighted template gives no reply (shown in the head)
         self._chosen: dict[str, str] = {}  # base name -> the variant shown (detected or picked)
         self._detected: Detected | None = None
+        # While the customer's language is read, a template with variants shows its base, and
+        # Enter on it writes the reply once the language is known, not in the base language.
+        self._detecting = False
+        self._choose_when_detected = False
         # Who holds the conversation, read once when the first preview needs it: the preview
         # is redrawn on every arrow key, and the send path checks the claim again anyway.
         self._holder: tuple[str | None] | None = None
@@ -137,9 +141,10 @@ class TemplatePickerScreen(AppScreen):
                     "'supportinbox templates install' adds the defaults.",
                     severity="warning",
                 )
+        self._detecting = any(split_variant(t.name)[1] for t in self._templates)
         self._filter("")
         self.query_one("#template-filter", Input).focus()
-        if any(split_variant(t.name)[1] for t in self._templates):
+        if self._detecting:
             self._detect([t.name for t in self._templates])
 
     @work(thread=True, exit_on_error=False, group="language", description="Reading the customer's language")
@@ -148,12 +153,17 @@ class TemplatePickerScreen(AppScreen):
 
     @on(Worker.StateChanged)
     def _detected_language(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "language" or event.state != WorkerState.SUCCESS:
+        if event.worker.group != "language" or not event.worker.is_finished:
             return
-        chosen, self._detected = cast("tuple[dict[str, str], Detected | None]", event.worker.result)
-        for base, variant in chosen.items():
-            self._chosen.setdefault(base, variant)
+        self._detecting = False
+        if event.state == WorkerState.SUCCESS:
+            chosen, self._detected = cast("tuple[dict[str, str], Detected | None]", event.worker.result)
+            for base, variant in chosen.items():
+                self._chosen.setdefault(base, variant)
         self._preview()
+        if self._choose_when_detected:
+            self._choose_when_detected = False
+            self.action_choose()
 
     def _variants(self, base: str) -> list[str]:
         """``base`` and its language variants, base first."""
@@ -309,6 +319,10 @@ class TemplatePickerScreen(AppScreen):
         if self.incident:
             return "\nEach customer gets the variant in their language · Ctrl+L: preview another"
         code = split_variant(shown.name)[1] or self.inbox_app.service.config.replies.language
+        if self._waits_for_language(base):
+            return (
+                f"\n{language_name(code)} until the customer's language is read… · Ctrl+L: another language"
+            )
         found = self._detected
         detected = found is not None and code.split("-")[0] == found.language
         why = ", the customer's language" if detected else ""
@@ -316,6 +330,15 @@ class TemplatePickerScreen(AppScreen):
             # A language with no variant (a Persian customer, Arabic and English variants).
             why = f"; the customer writes {language_name(found.language)}, no variant in it"
         return f"\n{language_name(code)}{why} · Ctrl+L: another language"
+
+    def _waits_for_language(self, base: Template) -> bool:
+        """Whether ``base`` has variants and which one the customer gets is still being read."""
+        return (
+            self._detecting
+            and not self.incident
+            and base.name not in self._chosen
+            and len(self._variants(base.name)) > 1
+        )
 
     def _has_variant(self, base_name: str, language: str) -> bool:
         own = self.inbox_app.service.config.replies.language.split("-")[0]
@@ -340,6 +363,9 @@ class TemplatePickerScreen(AppScreen):
                 self.notify(f"{why[:1].upper()}{why[1:]}.", title="No reply written", severity="warning")
             else:
                 self.app.bell()
+            return
+        if isinstance(current, Template) and self._waits_for_language(current):
+            self._choose_when_detected = True  # written in the customer's language, a moment later
             return
         template = current
         if self.incident and template is not None:
