@@ -271,6 +271,9 @@ def level_label(level: int) -> str:
     return _LABELS.get(level, "")
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def format_span(delta: timedelta) -> str:
     """A short human duration: ``45 min``, ``26 h``, ``5 d``."""
     minutes = max(0, int(delta.total_seconds() // 60))
@@ -280,6 +283,11 @@ def format_span(delta: timedelta) -> str:
     if hours < 100:
         return f"{hours} h"
     return f"{hours // 24} d"
+
+
+def _span(delta: timedelta) -> str:
+    """:func:`format_span`, with "under a minute" for what it would call "0 min"."""
+    return format_span(delta) if delta >= _MINUTE else "under a minute"
 
 
 def reason(
@@ -299,14 +307,19 @@ def reason(
         if seconds.isdigit()
         else format_span(due_at - waiting_since)
     )
+    left = due_at - now
     if kind in (FIRST_REPLY, RESOLUTION):
         if level == LEVEL_BREACHED:
-            return f"{kind} overdue by {format_span(now - due_at)} (target {target})"
-        return f"{kind} due in {format_span(due_at - now)}"
+            return f"{kind} overdue by {_span(now - due_at)} (target {target})"
+        if left < _MINUTE:  # not "due in 0 min"
+            return f"{kind} due within a minute"
+        return f"{kind} due in {format_span(left)}"
     waited = format_span(now - waiting_since)
     if level == LEVEL_BREACHED:
         return f"waiting {waited}, SLA {target} (breached)"
-    return f"waiting {waited}, SLA {target} ({format_span(due_at - now)} left)"
+    return (
+        f"waiting {waited}, SLA {target} ({format_span(left) if left >= _MINUTE else 'under a minute'} left)"
+    )
 
 
 def sort_key(

@@ -213,3 +213,30 @@ def test_queue_order_and_urgent_sql_follow_the_bands() -> None:
     assert ordered == ["incident", "urgent", "breached", "normal-new", "normal-old"]
     urgent = {r[0] for r in conn.execute(f"SELECT id FROM c WHERE {sla.urgent_sql()}")}
     assert urgent == {"incident", "urgent"}
+
+
+def test_reasons_in_the_last_and_first_minute_say_so_not_0_min() -> None:
+    """The queue said "first reply due in 0 min", which reads as a typo: the last minute says so."""
+    policy = sla.Policy.build(TriageConfig(sla_hours=24, sla_warn_fraction=0.75))
+    since = NOW - timedelta(minutes=30)
+    first = sla.deadline(
+        policy, waiting_since=since, answered_before=False, customer="a@b.test", cycle_start=since
+    )
+    just_before = first.due_at - timedelta(seconds=20)
+    assert sla.reason(sla.LEVEL_WARN, since, first.due_at, just_before, first.stored) == (
+        "first reply due within a minute"
+    )
+    just_after = first.due_at + timedelta(seconds=20)
+    assert sla.reason(sla.LEVEL_BREACHED, since, first.due_at, just_after, first.stored) == (
+        "first reply overdue by under a minute (target 30 min)"
+    )
+    next_reply = sla.deadline(
+        policy, waiting_since=ago(24), answered_before=True, customer="a@b.test", cycle_start=None
+    )
+    assert sla.reason(
+        sla.LEVEL_WARN,
+        ago(24),
+        next_reply.due_at,
+        next_reply.due_at - timedelta(seconds=5),
+        next_reply.stored,
+    ) == ("waiting 23 h, SLA 24 h (under a minute left)")
