@@ -46,7 +46,7 @@ from supportinbox.store.followups import followup_of, with_followup
 from supportinbox.store.ours import OurMail, our_mail, poses_as_us
 from supportinbox.store.queue import list_queue, with_scheduled
 from supportinbox.store.rows import columns, load, sql
-from supportinbox.store.threadlinks import merged_into
+from supportinbox.store.threadlinks import merged_away, merged_into
 from supportinbox.store.triage_fresh import (
     RefreshResult,
     apply_clock,
@@ -158,15 +158,20 @@ def queue_counts(db: Database) -> dict[str, int]:
 def resolve_id(db: Database, text: str) -> str:
     """The conversation id that ``text`` names (the whole id or a unique prefix of 4+ chars).
 
-    An id merged into another conversation is not found, and the error says where it went.
+    An id merged into another conversation (or a prefix of one, as typed before the merge)
+    is not found, and the error says where it went.
     """
     try:
         return resolve_prefix(db.conn, CONVERSATION_IDS, text)
     except NotFound:
-        into = merged_into(db.conn, text.strip().lower())
-        if into is None:
+        wanted = text.strip().lower()
+        into = merged_into(db.conn, wanted)
+        if into is not None:
+            raise NotFound(f"conversation {text.strip()} was merged into {into}: use {into}") from None
+        away = merged_away(db.conn, wanted) if CONVERSATION_IDS.shape.match(wanted) else None
+        if away is None:
             raise
-        raise NotFound(f"conversation {text.strip()} was merged into {into}: use {into}") from None
+        raise NotFound(f"conversation {away[0]} was merged into {away[1]}: use {away[1]}") from None
 
 
 def get_conversation(db: Database, conversation_id: str, now: datetime | None = None) -> ConversationDetail:

@@ -181,6 +181,13 @@ def merged_into(conn: sqlite3.Connection, conversation_id: str) -> str | None:
     return _survivors(_merges(conn)).get(conversation_id)
 
 
+def merged_away(conn: sqlite3.Connection, prefix: str) -> tuple[str, str] | None:
+    """The merged-away conversation whose id starts with ``prefix`` and where it went
+    (``(id, survivor)``), when exactly one does."""
+    found = [(cid, into) for cid, into in _survivors(_merges(conn)).items() if cid.startswith(prefix)]
+    return found[0] if len(found) == 1 else None
+
+
 def merged_sources(conn: sqlite3.Connection, conversation_id: str) -> list[str]:
     """Every conversation merged into ``conversation_id`` (directly or through another)."""
     return [cid for cid, survivor in _survivors(_merges(conn)).items() if survivor == conversation_id]

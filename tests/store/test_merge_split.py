@@ -139,6 +139,27 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
         assert summary.assigned_to == "alice" and summary.status == "pending"
 
 
+def test_a_prefix_of_a_merged_away_id_says_where_it_went(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typed as before the merge, the short id names the survivor, not "no conversation"."""
+    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
+    with open_database(account="support") as db:
+        _lina(db)
+        _refresh(db)
+        ids = _ids(db)
+    login, invoice = ids["<login@c>"], ids["<invoice@c>"]
+    assert run_cli(capsys, "merge", login, invoice).code == 0
+    for command in (("show", invoice[:5]), ("status", invoice[:4], "closed")):
+        gone = run_cli(capsys, *command)
+        assert gone.code == 8, gone
+        assert (
+            gone.err.strip() == f"supportinbox: conversation {invoice} was merged into {login}: use {login}"
+        )
+    typo = run_cli(capsys, "show", "zzzz")
+    assert typo.code == 8 and "no conversation 'zzzz'" in typo.err
+
+
 def test_merge_mistakes_are_one_line_each(
     supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
