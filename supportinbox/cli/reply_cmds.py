@@ -212,14 +212,23 @@ def _language_variant(obj: CliContext, db: Database, conversation: str, name: st
             f"--lang {own} for {name}",
             err=True,
         )
-    elif found is not None and found.language != own.split("-")[0]:
-        # As the app's picker says it: a Persian customer, English, Arabic and German variants.
-        codes = sorted(
-            code for n in available if (v := languages.split_variant(n))[0] == base and (code := v[1])
+        return chosen
+    codes = sorted(code for n in available if (v := languages.split_variant(n))[0] == base and (code := v[1]))
+    if not codes:
+        return chosen
+    there = ", ".join(f"--lang {code}" for code in codes)
+    if found is None:
+        # Too little of their own text to tell: the base template, and what else there is.
+        click.echo(
+            f"template {name}: the customer's language is not clear from what they wrote; "
+            f"the variants there are: {there}",
+            err=True,
         )
+    elif found.language != own.split("-")[0]:
+        # As the app's picker says it: a Persian customer, English, Arabic and German variants.
         click.echo(
             f"template {name}: the customer writes {variants.language_name(found.language)}, no variant "
-            f"in it; the variants there are: {', '.join(f'--lang {code}' for code in codes)}",
+            f"in it; the variants there are: {there}",
             err=True,
         )
     return chosen

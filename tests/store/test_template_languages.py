@@ -105,3 +105,33 @@ def test_a_customer_in_a_language_without_a_variant_is_told_on_stderr(
         "template acknowledge-investigating: the customer writes فارسی (fa), no variant in it; "
         "the variants there are: --lang ar, --lang de\n" + DRAFT_ONLY
     )
+
+
+def test_too_little_text_to_tell_the_language_is_said_with_the_variants(
+    cached: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README promises a line for unclear text too; before, the base template came silently."""
+    db, _, _ = cached
+    add_message(
+        db,
+        message_id="<short@customer.test>",
+        sender="lucia@d.test",
+        name="Lucia Perez",
+        subject="PDF",
+        body="PDF?",
+        when=NOW,
+    )
+    config = load_config()
+    refresh_conversations(db, config, config.account()[1], now=NOW)
+    (short,) = db.conn.execute(
+        "SELECT conversation_id FROM messages WHERE message_id = '<short@customer.test>'"
+    ).fetchone()
+    result = run_cli(capsys, "reply", str(short), "--template", "acknowledge-investigating")
+    assert result.code == 0, result.err
+    assert "Hi Lucia," in result.out
+    assert result.err == (
+        "template acknowledge-investigating: the customer's language is not clear from what they wrote; "
+        "the variants there are: --lang ar, --lang de\n" + DRAFT_ONLY
+    )
+    plain = run_cli(capsys, "reply", str(short), "--template", "login-help")  # no variants: nothing to say
+    assert plain.code == 0 and plain.err == DRAFT_ONLY
