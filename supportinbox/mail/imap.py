@@ -325,9 +325,15 @@ def _login(client: IMAPClient, account_name: str, account: AccountConfig, passwo
         client.login(account.username, password)
     except imap_errors.LoginError:
         # The server's own text is not echoed: some servers quote the attempted credentials.
+        # Where the password came from is where to fix it: password_command comes first.
+        fix = (
+            f"check username and what password_command of [accounts.{account_name}] prints"
+            if account.password_command
+            else f"check username of [accounts.{account_name}] and the password ('supportinbox login' "
+            "stores it again)"
+        )
         raise AuthenticationFailed(
-            f"IMAP login as {account.username!r} on {_where(account)} was refused: check the password "
-            f"(supportinbox login) or password_command of [accounts.{account_name}]"
+            f"IMAP login as {account.username!r} on {_where(account)} was refused: {fix}"
         ) from None
     except NETWORK_ERRORS as exc:
         raise describe_network_error(exc, account, account_name) from None

@@ -101,9 +101,21 @@ def test_wrong_password_is_one_line_without_the_password(dovecot: Dovecot) -> No
         connect("support", imap_account(dovecot), password="hunter2-wrong")
     message = str(caught.value)
     assert message.startswith(f"IMAP login as 'support' on 127.0.0.1:{dovecot.imap_port} was refused")
-    assert "supportinbox login" in message
+    assert "supportinbox login" in message and "password_command" not in message
     assert "hunter2" not in message and "\n" not in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_wrong_password_from_password_command_points_at_the_command(dovecot: Dovecot) -> None:
+    """With password_command set, 'supportinbox login' stores nothing: the line names the command."""
+    account = imap_account(dovecot, password_command="printf %s hunter2-wrong")
+    with pytest.raises(AuthenticationFailed) as caught:
+        connect("support", account, password="hunter2-wrong")
+    message = str(caught.value)
+    assert message == (
+        f"IMAP login as 'support' on 127.0.0.1:{dovecot.imap_port} was refused: "
+        "check username and what password_command of [accounts.support] prints"
+    )
 
 
 def test_closed_port_is_a_connection_failure_naming_host_and_port(dovecot: Dovecot) -> None:
