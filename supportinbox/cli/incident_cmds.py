@@ -193,13 +193,20 @@ def incident_reply(
         )
     available = [t.name for t in templates.scan_templates().templates]
     chosen = variants.variant_for_each(db, config, [m.id for m in waiting], template_name, available)
+    base = languages.split_variant(template_name)[0]
+    own = config.replies.language.split("-")[0]
+    variant_codes = sorted(
+        code for n in available if (v := languages.split_variant(n))[0] == base and (code := v[1])
+    )
     prepared = []
     for member in waiting:
         draft = drafts.prepare_draft(db, config, account, member.id, chosen[member.id][0])
         prepared.append((draft, drafts.draft_message(draft, config, account)))
     if not send or not yes:
         for draft, msg in prepared:
-            click.echo(f"── {draft.conversation_id}{_in_language(chosen[draft.conversation_id])}")
+            click.echo(
+                f"── {draft.conversation_id}{_in_language(chosen[draft.conversation_id], variant_codes, own)}"
+            )
             _show_draft(msg, draft.body)
             click.echo("")
     if not send:
@@ -215,12 +222,22 @@ def incident_reply(
     _report(outbox_use.send(ctx, ids=ids, anyway=force, force=True))
 
 
-def _in_language(chosen: tuple[str, Detected | None]) -> str:
-    """`` (acknowledge.de: the customer writes Deutsch (de))`` beside a draft in a variant."""
+def _in_language(chosen: tuple[str, Detected | None], codes: list[str], own: str) -> str:
+    """`` (acknowledge.de: the customer writes Deutsch (de))`` beside a draft in a variant; for
+    the base template of one with variants ``codes``, why it was not one of them (as ``reply``)."""
     variant, found = chosen
-    if found is None or languages.split_variant(variant)[1] is None:
+    if languages.split_variant(variant)[1] is not None and found is not None:
+        return f" ({one_line(variant)}: the customer writes {variants.language_name(found.language)})"
+    if not codes or languages.split_variant(variant)[1] is not None:
         return ""
-    return f" ({one_line(variant)}: the customer writes {variants.language_name(found.language)})"
+    if found is None:
+        return f" ({one_line(variant)}: the customer's language is not clear; variants: {', '.join(codes)})"
+    if found.language in (*codes, own):
+        return ""
+    return (
+        f" ({one_line(variant)}: the customer writes {variants.language_name(found.language)}, "
+        f"no variant in it; variants: {', '.join(codes)})"
+    )
 
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:

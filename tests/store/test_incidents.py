@@ -317,3 +317,35 @@ def test_a_team_names_its_features_and_their_other_names_join(
     result = run_cli(capsys, "incident", "list", "--json")
     assert result.code == 0
     assert [i["title"] for i in json.loads(result.out)] == ["purchase orders"]
+
+
+def test_incident_reply_says_why_a_member_gets_the_base_template(
+    mailbox: tuple[Database, datetime], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As reply does: a member whose language is unclear is named with the variants there are,
+    an English one is not; before, the headline said nothing."""
+    db, now = mailbox
+    add_message(
+        db,
+        message_id="<short@c.test>",
+        sender="lucia@d.test",
+        name="Lucia Perez",
+        subject="¿El login SSO no funciona?",
+        body="El login SSO no funciona, sale un error.",
+        when=now - timedelta(minutes=10),
+    )
+    _refresh(db, now)
+    (incident,) = incident_store.list_incidents(db)
+    short = db.conn.execute(
+        "SELECT conversation_id FROM messages WHERE message_id = '<short@c.test>'"
+    ).fetchone()[0]
+    drafts = run_cli(capsys, "incident", "reply", incident.id, "-t", "acknowledge-investigating")
+    assert drafts.code == 0, drafts.err
+    heads = [line for line in drafts.out.splitlines() if line.startswith("── ")]
+    assert (
+        f"── {short} (acknowledge-investigating: the customer's language is not clear; variants: ar, de)"
+        in heads
+    )
+    assert len(heads) == 4 and sum(line.endswith(")") for line in heads) == 1, (
+        heads
+    )  # the English ones: plain
