@@ -128,7 +128,9 @@ def build_forward(
     ``files``: the forwarded messages' attachments, attached (None: they are only named)."""
     recipient = forward_address(to)
     if recipient is None:
-        raise ReplyError(f"{one_line(to, limit=80)!r} is not an e-mail address to forward to")
+        raise ReplyError(
+            f"{one_line(to, limit=80)!r} is not an e-mail address to forward to: write it as name@example.com"
+        )
     name, address = recipient
     if not messages:
         raise ReplyError("nothing to forward: the conversation has no message")

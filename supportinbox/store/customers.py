@@ -135,7 +135,10 @@ def customer_profile(
         (*params, MAX_CONVERSATIONS),
     ).fetchall()
     if not rows:
-        raise NotFound(f"no conversation with {address} in the cache")
+        raise NotFound(
+            f"no conversation with {address} in the cache: check the address, or find the customer "
+            "with 'supportinbox search NAME' ('supportinbox sync' first if they wrote just now)"
+        )
     conversations = [summary_from_row(r, moment) for r in rows]
     firsts = [c.first_message_at for c in conversations if c.first_message_at]
     lasts = [c.last_message_at for c in conversations if c.last_message_at]

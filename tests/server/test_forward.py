@@ -103,7 +103,10 @@ def test_an_excerpt_and_the_mistakes(
     setup = setup_account(supportinbox_home, dovecot, smtp_server, _thread())
     cid = setup.conversation_of(Q2)
     wrong = run_cli(capsys, "forward", cid, "--to", "not an address", "-y")
-    assert wrong.code != 0 and "is not an e-mail address to forward to" in wrong.err, wrong
+    assert (
+        wrong.code == 2
+        and "is not an e-mail address to forward to: write it as name@example.com" in wrong.err
+    )
     piped = run_cli(capsys, "forward", cid, "--to", "bob@partner.test")  # no terminal to ask on
     assert piped.code == 11 and "add --yes" in piped.err, piped
     assert store.list_rows(setup.db.conn) == [] and smtp_server.received == []

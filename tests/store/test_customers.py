@@ -124,6 +124,7 @@ def test_customer_command_json_and_text_are_inert(mailbox: Path) -> None:
     assert missing.exit_code != 0  # main() prints a user error as one line
     assert isinstance(missing.exception, NotFound)
     assert "no conversation with nobody@nowhere.test" in str(missing.exception)
+    assert "check the address, or find the customer with 'supportinbox search NAME'" in str(missing.exception)
 
 
 def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbox: Path) -> None:
