@@ -99,17 +99,28 @@ def say_when_terminated(line: str) -> None:
     The process still ends as SIGTERM ends it (no cleanup runs, exit status 143 in a
     shell), so what is on disk is what a plain kill leaves; only the log gains the line.
     """
-    import os
     import signal
 
     def stop(signum: int, _frame: object) -> None:
-        try:
-            os.write(2, line.encode() + b"\n")
-        finally:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
+        die_of_signal(line, signum)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def die_of_signal(line: str, signum: int) -> None:
+    """Write our fixed ``line`` to stderr, then die of ``signum`` as without a handler.
+
+    The line goes straight to the file descriptor: the filtered stream may be in the middle
+    of a write the signal interrupted.
+    """
+    import os
+    import signal
+
+    try:
+        os.write(2, line.encode() + b"\n")
+    finally:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def _run(argv: list[str] | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -296,9 +295,10 @@ def rebuild(obj: CliContext, yes: bool) -> None:
         sys.exit(130)
     except _Terminated:
         # Dies of the signal, as without a handler (exit status 143 in a shell).
-        os.write(2, f"supportinbox: cache rebuild stopped by SIGTERM; {REBUILD_INTERRUPTED}\n".encode())
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        from supportinbox.cli import die_of_signal
+
+        said = f"supportinbox: cache rebuild stopped by SIGTERM; {REBUILD_INTERRUPTED}"
+        die_of_signal(said, signal.SIGTERM)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if outcome.backup is not None:

@@ -80,7 +80,7 @@ def test_on_a_terminal_only_colours_pass(supportinbox_home: Path) -> None:
 
 # Writes no text from outside: the fixed line a SIGTERM leaves (os.write is what a signal
 # handler may safely call; the filtered stream could be in the middle of a write).
-OUR_LINE_ONLY = {"say_when_terminated"}
+OUR_LINE_ONLY = {"say_when_terminated", "die_of_signal"}
 
 
 def _writers_past_the_filter(path: Path) -> list[str]:
