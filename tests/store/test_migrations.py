@@ -134,3 +134,16 @@ def test_a_cache_holding_mail_is_read_again_and_a_new_one_is_not(tmp_path: Path)
         assert reread.stale(db)  # its HTML mail was read by the older reading
     with open_database(tmp_path / "new.sqlite") as db:
         assert not reread.stale(db)  # mail put into it is read by this one
+
+
+def test_a_new_cache_holds_its_schema_in_its_file_not_its_log(tmp_path: Path) -> None:
+    # Left in the log, the schema took its room twice on a nearly full disk: the first
+    # batch of mail of a first sync no longer fitted beside it.
+    path = tmp_path / "cache.sqlite3"
+    db = open_database(path)
+    try:
+        wal = Path(f"{path}-wal")
+        assert path.stat().st_size > 100_000
+        assert not wal.exists() or wal.stat().st_size == 0
+    finally:
+        db.close()
