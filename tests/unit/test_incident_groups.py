@@ -84,6 +84,23 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
     ]
 
 
+Row = tuple[int, int, list[str], list[str], bool]  # customer, minutes ago, subject, text, failing
+
+
+def _candidates(rows: list[Row]) -> list[IncidentCandidate]:
+    return [
+        IncidentCandidate(
+            id=f"c{i:02d}",
+            customer=f"u{who}@c.test",
+            when=NOW - timedelta(minutes=minutes),
+            subject_terms=[(s, s) for s in dict.fromkeys(subject)],
+            text_terms=[(s, s) for s in dict.fromkeys(text)],
+            failing=failing,
+        )
+        for i, (who, minutes, subject, text, failing) in enumerate(rows)
+    ]
+
+
 reports = st.lists(
     st.tuples(
         st.integers(0, 6),  # customer
@@ -98,20 +115,8 @@ reports = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(reports, st.sampled_from((2, 3)), st.sampled_from((1.0, 6.0, 24.0)))
-def test_grouping_matches_the_reference(
-    rows: list[tuple[int, int, list[str], list[str], bool]], min_customers: int, window_hours: float
-) -> None:
-    candidates = [
-        IncidentCandidate(
-            id=f"c{i:02d}",
-            customer=f"u{who}@c.test",
-            when=NOW - timedelta(minutes=minutes),
-            subject_terms=[(s, s) for s in dict.fromkeys(subject)],
-            text_terms=[(s, s) for s in dict.fromkeys(text)],
-            failing=failing,
-        )
-        for i, (who, minutes, subject, text, failing) in enumerate(rows)
-    ]
+def test_grouping_matches_the_reference(rows: list[Row], min_customers: int, window_hours: float) -> None:
+    candidates = _candidates(rows)
     config = TriageConfig(incident_min_customers=min_customers, incident_window_hours=window_hours)
     got = [(i.customers, i.conversation_ids) for i in find_incidents(candidates, config)]
     assert got == reference(candidates, config)
@@ -136,20 +141,10 @@ few_reports = st.lists(
 @settings(max_examples=400, deadline=None)
 @given(few_reports, st.sampled_from((2, 3)), st.sampled_from((6.0, 24.0)))
 def test_groups_that_name_their_own_feature_join_as_the_reference_does(
-    rows: list[tuple[int, int, list[str], list[str], bool]], min_customers: int, window_hours: float
+    rows: list[Row], min_customers: int, window_hours: float
 ) -> None:
     # Fewer reports over more words than above: groups own a word, and fragments join.
-    candidates = [
-        IncidentCandidate(
-            id=f"c{n:02d}",
-            customer=f"u{customer}@x.test",
-            when=NOW - timedelta(minutes=minutes),
-            subject_terms=[(s, s) for s in dict.fromkeys(subject)],
-            text_terms=[(s, s) for s in dict.fromkeys(text)],
-            failing=failing,
-        )
-        for n, (customer, minutes, subject, text, failing) in enumerate(rows)
-    ]
+    candidates = _candidates(rows)
     config = TriageConfig(incident_min_customers=min_customers, incident_window_hours=window_hours)
     found = [(i.customers, i.conversation_ids) for i in find_incidents(candidates, config)]
     assert found == reference(candidates, config)
