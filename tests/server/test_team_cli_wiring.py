@@ -201,7 +201,8 @@ def test_with_a_wrong_password_a_team_change_says_it_is_kept_and_is_shared_once_
         assert done.code == 5 and done.out == ""
         (line,) = done.err.splitlines()
         assert line.startswith(f"supportinbox: {what} here only, not shared with the team: IMAP login ")
-        assert "check the password" in line and line.endswith("; the next sync shares it")
+        assert "what password_command of [accounts.support] prints" in line
+        assert line.endswith("; the next sync shares it")
 
     # Kept, not lost: once the password is right the next sync shares both, once.
     write_config(bob.home, right)

@@ -98,7 +98,7 @@ async def test_a_claim_refused_by_the_login_says_how_to_fix_it_and_is_kept(
         said = [n.message for n in app._notifications if n.message.startswith("Not shared")]
         assert len(said) == 1
         assert said[0].startswith("Not shared with the team yet (IMAP login as 'support' on 127.0.0.1:")
-        assert said[0].endswith("or password_command of [accounts.support]): the next sync shares it.")
+        assert said[0].endswith("password_command of [accounts.support] prints): the next sync shares it.")
 
     bob.sync()
     assert bob.queue_row(cid) == (None, "open")  # kept here, not on the server
