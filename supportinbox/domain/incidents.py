@@ -205,13 +205,13 @@ def _frequency(candidates: Sequence[IncidentCandidate]) -> Counter[str]:
     return frequency
 
 
-def _reports(candidates: Sequence[IncidentCandidate]) -> list[_Report]:
+def _reports(candidates: Sequence[IncidentCandidate], frequency: Counter[str]) -> list[_Report]:
     """Each candidate's weighted stems: the rarer among the candidates, the more a stem names the problem.
 
     Stems only one candidate uses still count on its side: a report about "invoice download"
-    shares only half of itself with one about "invoice VAT number".
+    shares only half of itself with one about "invoice VAT number". ``frequency`` is how many
+    candidates use each stem (:func:`_frequency`).
     """
-    frequency = _frequency(candidates)
     count = len(candidates)
     rarity = {stem: math.log(1 + count / max(n, 2)) for stem, n in frequency.items()}
     for stem in rarity:
@@ -531,7 +531,8 @@ def find_incidents(
     groups: list[_Group] = []
     merged: set[int] = set()  # groups taken into another one
     by_stem: dict[str, deque[int]] = defaultdict(deque)  # stem -> groups using it
-    for candidate, report in zip(ordered, _reports(ordered), strict=True):
+    frequency = _frequency(ordered)  # rarity weighs the stems; joining groups asks whose a stem is
+    for candidate, report in zip(ordered, _reports(ordered, frequency), strict=True):
         if not report.full:
             continue
         alike: dict[int, float] = {}
@@ -562,7 +563,7 @@ def find_incidents(
                     merged.add(other)
         _index(by_stem, best, [stem for stem in report.full if stem not in group.uses])
         group.add(candidate, report)
-    _join_fragments(groups, merged, _frequency(ordered), config, window)
+    _join_fragments(groups, merged, frequency, config, window)
     return [
         _incident(g, glossary.titles)
         for index, g in enumerate(groups)

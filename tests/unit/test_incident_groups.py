@@ -39,7 +39,8 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
     window = timedelta(hours=config.incident_window_hours)
     ordered = incidents._with_cognates(sorted(candidates, key=lambda c: (c.when, c.id)))
     groups: list[incidents._Group | None] = []
-    for candidate, report in zip(ordered, incidents._reports(ordered), strict=True):
+    frequency = incidents._frequency(ordered)
+    for candidate, report in zip(ordered, incidents._reports(ordered, frequency), strict=True):
         if not report.full:
             continue
         scored = [
@@ -67,7 +68,6 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
         best.add(candidate, report)
     live = [g for g in groups if g is not None]
     joined: set[int] = set()
-    frequency = incidents._frequency(ordered)
     incidents._join_fragments(live, joined, frequency, config, window)
     left = [g for index, g in enumerate(live) if index not in joined]
     # No two groups left could still join: every pair, by every stem, plainly.
