@@ -6,7 +6,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -110,7 +110,7 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
         result = app_sync.fetch(ctx, progress=progress, hooks=hooks, folders=folders)
         app_sync.refresh_queue(ctx)  # still under the sorting step's line
     if result.cleared:
-        click.echo(f"supportinbox: {one_line(result.cleared, limit=400)}", err=True)
+        _say_left(result.cleared)
     for problem in result.problems:
         click.echo(f"supportinbox: warning: {one_line(problem)}", err=True)
     if result.pending_failed:
@@ -156,17 +156,14 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
 
         cleared = clear_unfinished_rebuild(obj.account()[0])
         if cleared:
-            click.echo(f"supportinbox: {one_line(cleared, limit=400)}", err=True)
+            _say_left(cleared)
         ctx = obj.context()
         result, quiet = run_sync(ctx, folders)
         quiet = quiet and not cleared
         acknowledge_new(ctx)
         send_waiting(ctx)
     except KeyboardInterrupt:
-        if sys.stderr.isatty():
-            click.echo(err=True)  # past the ^C the terminal shows
-        click.echo(f"supportinbox: sync interrupted; {SYNC_KEPT}", err=True)
-        sys.exit(130)
+        _interrupted(f"supportinbox: sync interrupted; {SYNC_KEPT}")
     if not folders and obj.config_path is None and obj.account_option is None:
         # What a later `supportinbox sync` needs to answer alone when nothing changes.
         from supportinbox.cli import quick_sync
@@ -229,6 +226,19 @@ def send_waiting(ctx: AccountContext) -> None:
             click.echo(f"supportinbox: warning: outbox: {one_line(describe_outcome(outcome))}", err=True)
 
 
+def _say_left(what: str) -> None:
+    """What a stopped rebuild had left, removed (one line on stderr)."""
+    click.echo(f"supportinbox: {one_line(what, limit=400)}", err=True)
+
+
+def _interrupted(line: str) -> NoReturn:
+    """Ctrl-C: ``line`` on stderr, below the ^C the terminal shows; exit 130."""
+    if sys.stderr.isatty():
+        click.echo(err=True)
+    click.echo(line, err=True)
+    sys.exit(130)
+
+
 class _Terminated(BaseException):
     """SIGTERM during a rebuild (not an Exception: nothing on the way may take it for an error)."""
 
@@ -274,7 +284,7 @@ def rebuild(obj: CliContext, yes: bool) -> None:
 
     def fetch(fresh: FreshCache) -> None:
         if fresh.left:
-            click.echo(f"supportinbox: {one_line(fresh.left, limit=400)}", err=True)
+            _say_left(fresh.left)
         kept = kept_words(fresh.kept)
         click.echo(f"fetching the mailbox again into a new cache{' (kept ' + kept + ')' if kept else ''}")
         with open_database(fresh.path) as db:
@@ -289,10 +299,7 @@ def rebuild(obj: CliContext, yes: bool) -> None:
             imap.logout(imap.connect(name, account))
             outcome = rebuild_cache(name, fetch)
     except KeyboardInterrupt:
-        if sys.stderr.isatty():
-            click.echo(err=True)  # past the ^C the terminal shows
-        click.echo(f"supportinbox: cache rebuild interrupted; {REBUILD_INTERRUPTED}", err=True)
-        sys.exit(130)
+        _interrupted(f"supportinbox: cache rebuild interrupted; {REBUILD_INTERRUPTED}")
     except _Terminated:
         # Dies of the signal, as without a handler (exit status 143 in a shell).
         from supportinbox.cli import die_of_signal
