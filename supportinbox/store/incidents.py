@@ -225,6 +225,37 @@ def close_incident(
     return summary
 
 
+def report_ids(conn: sqlite3.Connection, ident: str) -> list[str]:
+    """The Message-ID of each report of incident ``ident`` (its members' first messages), in
+    the order they joined: how a teammate's copy knows the incident under another id."""
+    rows = conn.execute(
+        "SELECT (SELECT g.message_id FROM messages g WHERE g.conversation_id = m.conversation_id "
+        "        AND g.message_id IS NOT NULL ORDER BY g.date, g.id LIMIT 1) "
+        "FROM incident_members m WHERE m.incident_id = ? ORDER BY m.joined_order",
+        (ident,),
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def active_holding(conn: sqlite3.Connection, message_ids: Sequence[str]) -> list[str]:
+    """The active incidents here with a member conversation holding one of ``message_ids``."""
+    if not message_ids:
+        return []
+    found: set[str] = set()
+    for start in range(0, len(message_ids), 500):
+        chunk = message_ids[start : start + 500]
+        found.update(
+            str(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT i.id FROM incidents i JOIN incident_members m ON m.incident_id = i.id "
+                "JOIN messages g ON g.conversation_id = m.conversation_id "
+                f"WHERE i.status = ? AND g.message_id IN ({', '.join('?' * len(chunk))})",
+                (ACTIVE, *chunk),
+            )
+        )
+    return sorted(found)
+
+
 def close_from_team(conn: sqlite3.Connection, ident: str, closed_at: str) -> bool:
     """Close an active incident a teammate closed (inside the caller's transaction); False
     when it is not here or not active (closed already, or not found yet: asked again at the

@@ -3,8 +3,10 @@
 Each client finds incidents in its own copy of the mailbox (the same mail gives the same
 incident id everywhere); closing one by hand is a decision for the whole team. A close made
 here (``incident_closes.uploaded = 0``, also when made offline) is APPENDed to the state
-folder as an ``incident`` entry; a teammate's entry closes the incident here as soon as this
-copy has found it active (asked again at every sync until then). No keyword is involved.
+folder as an ``incident`` entry with its reports' Message-IDs; a teammate's entry closes the
+incident here as soon as this copy has found it active (asked again at every sync until
+then), under the same id or holding one of those reports: a copy that never saw the first
+report (deleted before it synced) names the incident after its second. No keyword is involved.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from imapclient import IMAPClient
 
 from supportinbox.config import AccountConfig
 from supportinbox.store.db import Database
-from supportinbox.store.incidents import close_from_team
+from supportinbox.store.incidents import active_holding, close_from_team, report_ids
 from supportinbox.team import statefolder
 
 
@@ -40,7 +42,8 @@ def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> in
     for ident, closed_at, author in rows:
         writer = str(author) or account.agent
         if not statefolder.is_shared(db.conn, statefolder.INCIDENT, str(ident), writer, str(closed_at)):
-            raw = statefolder.build_incident_message(account, writer, str(ident), closed_at)
+            members = report_ids(db.conn, str(ident))
+            raw = statefolder.build_incident_message(account, writer, str(ident), closed_at, members)
             statefolder.append_message(imap, raw)
             shared += 1
         with db.transaction() as tx:
@@ -53,20 +56,24 @@ def upload_pending(imap: IMAPClient, db: Database, account: AccountConfig) -> in
 
 def take_closes(db: Database, me: str) -> tuple[list[str], list[Received]]:
     """Close here every active incident a teammate closed; the ids closed, and by whom."""
-    entries = db.conn.execute(
-        "SELECT l.conversation_id, l.snoozed_until, l.author, i.title FROM team_state_log l "
-        "JOIN incidents i ON i.id = l.conversation_id "
-        "WHERE l.kind = ? AND i.status = 'active' ORDER BY l.uid",
-        (statefolder.INCIDENT,),
-    ).fetchall()
+    entries = statefolder.log_entries(db.conn, kinds=(statefolder.INCIDENT,)).items()
+    active = {
+        str(ident): str(title)
+        for ident, title in db.conn.execute("SELECT id, title FROM incidents WHERE status = 'active'")
+    }
+    if not active:
+        return [], []
     closed: list[str] = []
     received: list[Received] = []
     with db.transaction() as tx:
-        for ident, closed_at, author, title in entries:
-            if close_from_team(tx, str(ident), str(closed_at)):
-                closed.append(str(ident))
-                if author != me:
-                    received.append(Received(str(ident), str(author), str(title)))
+        for ident, logged in entries:
+            for entry in logged:
+                held = active_holding(tx, statefolder.incident_members(entry))
+                for here in dict.fromkeys([ident, *held]):
+                    if here in active and close_from_team(tx, here, entry.state.snoozed_until or ""):
+                        closed.append(here)
+                        if entry.author != me:
+                            received.append(Received(here, entry.author, active[here]))
     return closed, received
 
 

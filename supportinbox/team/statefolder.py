@@ -43,11 +43,14 @@ what it is:
     {"kind": "tags", "conversation": ID, "add": [TAG...], "remove": [TAG...],
      "token": TEXT, "author": AGENT, "at": ISO-TIME}
 
-``incident``: an incident closed by hand (its id in place of a conversation's); every
-  teammate closes it too, once their copy has found it::
+``incident``: an incident closed by hand (its id in place of a conversation's) and the
+  Message-IDs of its reports (the first message of each member, as many as
+  :data:`INCIDENT_MEMBERS_SIZE` allows); every teammate closes it too, once their copy has
+  found it: by its id, or holding one of those reports (a copy that never saw the first
+  report names the incident after another one). Older entries have no ``members``::
 
     {"kind": "incident", "conversation": INCIDENT-ID, "closed_at": ISO-TIME,
-     "author": AGENT, "at": ISO-TIME}
+     "members": [MSGID...], "author": AGENT, "at": ISO-TIME}
 
 ``merge`` / ``split``: conversations merged or split by hand, replayed in UID order by
   threading (:mod:`supportinbox.store.threadlinks`). A merge's conversation is the one merged
@@ -101,6 +104,9 @@ _META_VALIDITY = marks.STATE_VALIDITY
 _META_LAST_UID = marks.STATE_LAST_UID
 _META_UIDNEXT = marks.STATE_UIDNEXT
 _CONVERSATION_ID = re.compile(r"[a-z0-9]{1,64}")
+# An incident close names its reports' Message-IDs within this many characters, so hundreds
+# of reports of one outage keep the entry well under MAX_STATE_SIZE.
+INCIDENT_MEMBERS_SIZE = 8_000
 
 
 @dataclass(frozen=True)
@@ -307,9 +313,11 @@ def parse_state_message(uid: int, raw: bytes, arrived: datetime | None = None) -
     if kind == INCIDENT:
         closed = _text(data.get("closed_at"))
         closed_at = _time(closed) if closed is not None else None
-        if closed_at is None:
+        members = _incident_members(data.get("members", []))
+        if closed_at is None or members is None:
             return None
-        return LogEntry(uid, header, 0, TeamState(None, closed_at), author, at, INCIDENT)
+        changes = json.dumps({"members": members}) if members else ""
+        return LogEntry(uid, header, 0, TeamState(None, closed_at), author, at, INCIDENT, changes=changes)
     if kind == TAGS:
         return _tags_entry(uid, header, data, author, at)
     if kind in (MERGE, SPLIT):
@@ -385,6 +393,24 @@ def _thread_entry(
     return LogEntry(uid, header, 0, TeamState(), author, at, kind, changes=json.dumps(change, sort_keys=True))
 
 
+def _incident_members(value: Any) -> list[str] | None:
+    """An incident close's report Message-IDs; ``None`` unless every one is a Message-ID."""
+    if not isinstance(value, list) or sum(len(v) if isinstance(v, str) else 0 for v in value) > (
+        INCIDENT_MEMBERS_SIZE
+    ):
+        return None
+    if not all(isinstance(v, str) and _MESSAGE_ID.fullmatch(v) for v in value):
+        return None
+    return [str(v) for v in value]
+
+
+def incident_members(entry: LogEntry) -> list[str]:
+    """The report Message-IDs an ``incident`` entry names (none in older entries)."""
+    if entry.kind != INCIDENT or not entry.changes:
+        return []
+    return list(json.loads(entry.changes)["members"])
+
+
 def build_thread_message(
     account: AccountConfig, agent: str, kind: str, conversation_id: str, change: dict[str, str], at: str
 ) -> bytes:
@@ -420,9 +446,24 @@ def build_followup_message(
     return _message(account, agent, conversation_id, payload, at)
 
 
-def build_incident_message(account: AccountConfig, agent: str, incident_id: str, closed_at: str) -> bytes:
-    """The message that shares an incident closed by hand."""
-    payload: dict[str, Any] = {"kind": INCIDENT, "conversation": incident_id, "closed_at": closed_at}
+def build_incident_message(
+    account: AccountConfig, agent: str, incident_id: str, closed_at: str, members: Iterable[str] = ()
+) -> bytes:
+    """The message that shares an incident closed by hand, with its reports' Message-IDs
+    (those that fit in :data:`INCIDENT_MEMBERS_SIZE`, in the order given)."""
+    named: list[str] = []
+    size = 0
+    for message_id in members:
+        size += len(message_id)
+        if size > INCIDENT_MEMBERS_SIZE:
+            break
+        named.append(message_id)
+    payload: dict[str, Any] = {
+        "kind": INCIDENT,
+        "conversation": incident_id,
+        "closed_at": closed_at,
+        "members": named,
+    }
     return _message(account, agent, incident_id, payload, closed_at)
 
 
@@ -636,7 +677,8 @@ def _restore(imap: IMAPClient, db: Database, account: AccountConfig, lost: list[
         elif entry.kind == TAGS:
             raws.append(build_tags_message(account, author, cid, entry.changes, entry.written_at))
         elif entry.kind == INCIDENT:
-            raws.append(build_incident_message(account, author, cid, entry.state.snoozed_until or ""))
+            closed_at, members = entry.state.snoozed_until or "", incident_members(entry)
+            raws.append(build_incident_message(account, author, cid, closed_at, members))
         else:
             change = json.loads(entry.changes)
             raws.append(build_thread_message(account, author, entry.kind, cid, change, entry.written_at))

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from supportinbox.app import incidents as incidents_use
+from supportinbox.team.statefolder import STATE_FOLDER, STATE_HEADER
 from tests.harness.dovecot import Dovecot
-from tests.harness.mail import append, sso_outage
+from tests.harness.mail import append, client, sso_outage, sso_report_in_german
 from tests.harness.team import Teammate, make_team
 
 pytestmark = [pytest.mark.server]
@@ -59,5 +60,46 @@ def test_an_incident_closed_offline_is_shared_by_the_next_sync(
     bob.sync()
     assert _incidents(bob, capsys) == {ident: "active"}
     alice.sync()
+    bob.sync()
+    assert _incidents(bob, capsys) == {ident: "closed"}
+
+
+def test_a_close_reaches_a_copy_that_named_the_incident_after_another_report(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    append(dovecot, [*sso_outage(now), sso_report_in_german(now)])
+    (alice,) = make_team(tmp_path, dovecot, None, ("alice",))
+    ((ident, _),) = _incidents(alice, capsys).items()
+    # The first report is deleted on the server (by another mail client) before bob's first
+    # sync: his copy names the same incident after its second report.
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX")
+        imap.delete_messages(imap.search(["HEADER", "Message-ID", "<inc0@c.test>"]))
+        imap.expunge()
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    ((his, status),) = _incidents(bob, capsys).items()
+    assert his != ident and status == "active"
+
+    assert alice.cli(capsys, "incident", "close", ident).code == 0
+    hook = bob.sync()
+    assert _incidents(bob, capsys) == {his: "closed"}
+    told = [e.text for e in hook.events if e.kind == "incident"]
+    assert told == [f"alice closed incident {his} (sso login)"]
+
+
+def test_an_incident_entry_without_members_still_closes_by_its_id(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An entry written before closes named their reports."""
+    append(dovecot, sso_outage(datetime.now(UTC)))
+    (bob,) = make_team(tmp_path, dovecot, None, ("bob",))
+    ((ident, _),) = _incidents(bob, capsys).items()
+    payload = {"kind": "incident", "conversation": ident, "closed_at": "2026-12-01T10:00:00+00:00"}
+    older = (
+        f"From: alice@acme.test\r\nSubject: supportinbox state\r\n{STATE_HEADER}: {ident}\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{json.dumps({**payload, 'author': 'alice'})}\r\n"
+    ).encode()
+    append(dovecot, [older], folder=STATE_FOLDER)
     bob.sync()
     assert _incidents(bob, capsys) == {ident: "closed"}
