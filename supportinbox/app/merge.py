@@ -7,6 +7,10 @@ conversation at a message: that message and the later ones, but for replies to a
 that stays. Both are recorded by Message-ID, hold after a re-sync or a cache rebuild, and
 travel to teammates through the state folder (:mod:`supportinbox.team.threads`): at once
 when the server answers, else with the next sync.
+
+Conversations of different customers are merged only when asked twice (``force``: the
+command line's ``--force``, the app's confirmation saying whose they are): a merge picked
+by mistake would show one customer's mail as the other's and answer both in one thread.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from dataclasses import dataclass
 
 from supportinbox.app.context import AccountContext
 from supportinbox.app.team_actions import push_state
-from supportinbox.domain.conversation import MessageView
+from supportinbox.domain.conversation import ConversationSummary, MessageView
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.senders import sender_label
 from supportinbox.domain.threading import MERGE, SPLIT, short_id, split_key
 from supportinbox.domain.when import count_of
 from supportinbox.errors import NotFound, UserError
@@ -59,6 +64,26 @@ class Regrouped:
         return what + ("" if self.online else " here; the next sync shares it")
 
 
+@dataclass(frozen=True)
+class Customer:
+    """Whose a conversation is, as a merge warning names it."""
+
+    conversation_id: str
+    name: str
+    email: str
+
+    @property
+    def label(self) -> str:
+        return sender_label(self.name, self.email, limit=60, reason=False) or "(no sender)"
+
+
+def customers_apart(conversations: Sequence[ConversationSummary]) -> list[Customer]:
+    """The customer of each conversation when they are not all one (by address); else ``[]``:
+    merging them needs ``force``."""
+    customers = [Customer(c.id, c.customer_name, c.customer_email) for c in conversations]
+    return customers if len({c.email.lower() for c in customers}) > 1 else []
+
+
 def _anchor(messages: Sequence[MessageView], ident: str) -> str:
     for message in messages:
         if message.message_id:
@@ -67,11 +92,17 @@ def _anchor(messages: Sequence[MessageView], ident: str) -> str:
 
 
 def merge(
-    ctx: AccountContext, ids: Sequence[str], *, password: str | None = None, share: bool = True
+    ctx: AccountContext,
+    ids: Sequence[str],
+    *,
+    password: str | None = None,
+    share: bool = True,
+    force: bool = False,
 ) -> Regrouped:
     """Merge the conversations ``ids[1:]`` into ``ids[0]`` (see the module doc).
 
     ``share``: False where there is no server (the demo): kept in the cache only.
+    ``force``: merge conversations of different customers too (refused otherwise).
     """
     db = ctx.db
     if len(ids) < 2:
@@ -85,6 +116,13 @@ def merge(
         raise UserError(f"cannot merge {target} with itself: name another conversation")
     if len(set(sources)) != len(sources):
         raise UserError("a conversation is named twice: name each once")
+    apart = [] if force else customers_apart([get_conversation(db, i, ctx.now()).summary for i in resolved])
+    if apart:
+        whose = ", ".join(f"{c.conversation_id} is {c.label}'s" for c in apart)
+        raise UserError(
+            f"not merged: these are different customers' conversations ({whose}); "
+            "add --force to merge them anyway"
+        )
     into = _anchor(get_conversation(db, target, ctx.now()).messages, target)
     at = threadlinks.now_text(ctx.now())
     with db.transaction() as tx:

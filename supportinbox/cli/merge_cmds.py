@@ -11,15 +11,19 @@ from supportinbox.domain.safetext import one_line, safe_json
 
 @cli.command()
 @click.argument("conversation_ids", nargs=-1, required=True, metavar="ID OTHER...")
+@click.option(
+    "--force", is_flag=True, help="Merge conversations of different customers too (refused without it)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def merge(obj: CliContext, conversation_ids: tuple[str, ...], as_json: bool) -> None:
+def merge(obj: CliContext, conversation_ids: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Merge the OTHER conversations into ID, which stays (with every message and the team state).
 
     Status, claim, notes, tags and follow-ups of the others go with their messages.
+    Conversations of different customers are merged only with --force.
     Teammates see it at once when the server is reachable, else after the next sync.
     """
-    result = merge_use.merge(obj.context(), conversation_ids)
+    result = merge_use.merge(obj.context(), conversation_ids, force=force)
     _print(result, as_json)
 
 

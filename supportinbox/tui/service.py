@@ -466,12 +466,22 @@ class InboxService:
         ]
         return same + rest
 
-    def merge(self, conversation_id: str, others: Sequence[str]) -> str:
-        """Merge ``others`` into the conversation (it stays) and share it; what happened, in words."""
+    def customers_apart(self, conversations: Sequence[ConversationSummary]) -> list[str]:
+        """Each conversation's customer, when merging them would join different customers."""
+        from supportinbox.app import merge as merge_use
+
+        return [c.label for c in merge_use.customers_apart(conversations)]
+
+    def merge(self, conversation_id: str, others: Sequence[str], *, force: bool = False) -> str:
+        """Merge ``others`` into the conversation (it stays) and share it; what happened, in words.
+
+        ``force``: the user confirmed merging different customers' conversations."""
         from supportinbox.app import merge as merge_use
 
         with self.writer() as db:
-            result = merge_use.merge(self._context(db), [conversation_id, *others], share=self.has_server)
+            result = merge_use.merge(
+                self._context(db), [conversation_id, *others], share=self.has_server, force=force
+            )
         self._touch(result.conversation_id)
         return result.said()
 

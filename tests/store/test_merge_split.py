@@ -182,6 +182,32 @@ def test_merge_mistakes_are_one_line_each(
         assert len(done.err.strip().splitlines()) == 1, done.err
 
 
+def test_merging_two_customers_conversations_needs_force(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lina's invoice question and Omar's mail picked together by mistake stay apart."""
+    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
+    with open_database(account="support") as db:
+        _lina(db)
+        _refresh(db)
+        ids = _ids(db)
+    invoice, omar = ids["<invoice@c>"], ids["<other@o>"]
+    refused = run_cli(capsys, "merge", invoice, omar)
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert refused.err.strip() == (
+        f"supportinbox: not merged: these are different customers' conversations ({invoice} is "
+        f"Lina Haddad <lina@customer.test>'s, {omar} is Omar <omar@o.test>'s); "
+        "add --force to merge them anyway"
+    )
+    with open_database(account="support") as db:
+        assert _ids(db)["<other@o>"] == omar and threadlinks.merged_into(db.conn, omar) is None
+    forced = run_cli(capsys, "merge", invoice, omar, "--force")
+    assert forced.code == 0, forced.err
+    with open_database(account="support") as db:
+        _refresh(db)
+        assert _ids(db)["<other@o>"] == invoice
+
+
 def test_split_starts_a_new_conversation_that_later_replies_follow(
     supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

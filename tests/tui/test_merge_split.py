@@ -150,3 +150,30 @@ async def test_the_merge_and_split_pickers_say_what_enter_does_at_80x24() -> Non
             assert isinstance(app.screen, ConversationScreen)
             await pilot.press("escape")
             await settle(pilot)
+
+
+@pilot_test
+async def test_merging_another_customers_conversation_says_whose_both_are() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_subject(pilot, "Charged twice for the annual plan")
+        cid = queue(app).current.id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("M", *"webhook")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmModal)
+        said = " ".join(str(w.render()) for w in question.query("Label, Static"))
+        assert "Merge two customers' conversations?" in said
+        assert "Two different customers: Kwame Mensah <kwame@savanna-apps.example> and Priya" in said
+        assert "Merge anyway (y)" in " ".join(str(b.label) for b in question.query("Button"))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.message_count == 2)
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("Merged 1 conversation into this one" in str(n.message) for n in app._notifications)

@@ -375,11 +375,12 @@ class ConversationScreen(ConversationActions):
         candidates = service.merge_candidates(summary.id, summary.customer_email)
         subject = one_line(summary.subject, limit=40)
 
-        def confirmed(other: ConversationSummary, yes: bool | None) -> None:
+        def confirmed(other: ConversationSummary, force: bool, yes: bool | None) -> None:
             if yes:
                 self._change(
                     lambda: Change(
-                        f"{service.merge(summary.id, [other.id])}: {subject}", conversation=summary.id
+                        f"{service.merge(summary.id, [other.id], force=force)}: {subject}",
+                        conversation=summary.id,
                     )
                 )
 
@@ -387,10 +388,23 @@ class ConversationScreen(ConversationActions):
             if other is None:
                 return
             who = sender_label(other.customer_name, other.customer_email, reason=False)
+            apart = service.customers_apart([summary, other])
+            warning = (
+                safe.assemble(
+                    "Two different customers: ",
+                    safe.line(apart[1], limit=60),
+                    " and ",
+                    safe.line(apart[0], limit=60),
+                    ". Each one's mail will show in the other's conversation.\n\n",
+                )
+                if apart
+                else ""
+            )
             self.app.push_screen(
                 ConfirmModal(
-                    "Merge into this conversation?",
+                    "Merge two customers' conversations?" if apart else "Merge into this conversation?",
                     safe.assemble(
+                        warning,
                         safe.line(one_line(other.subject) or "(no subject)", limit=60),
                         " (",
                         safe.line(who, limit=40),
@@ -399,9 +413,9 @@ class ConversationScreen(ConversationActions):
                         ": its messages, notes, tags and claim move here, for the whole team. "
                         "'X' splits them apart again.",
                     ),
-                    yes="Merge",
+                    yes="Merge anyway" if apart else "Merge",
                 ),
-                lambda yes: confirmed(other, yes),
+                lambda yes: confirmed(other, bool(apart), yes),
             )
 
         self.app.push_screen(MergePickerModal(summary, candidates, service.search), chosen)
