@@ -219,7 +219,7 @@ def incident_reply(
     if delay > 0:
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")
-    _report(outbox_use.send(ctx, ids=ids, anyway=force, force=True))
+    _report(ctx.db, outbox_use.send(ctx, ids=ids, anyway=force, force=True))
 
 
 def _in_language(chosen: tuple[str, Detected | None], codes: list[str], own: str) -> str:

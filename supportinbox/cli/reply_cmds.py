@@ -166,18 +166,25 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     )
 
 
-def _report(report: sender.SendReport) -> None:
-    """A line per reply sent; one error line for those that were not (held only: exit 10)."""
+def _report(db: Database, report: sender.SendReport) -> None:
+    """A line per reply sent, saying what went to whom; one error line for those that were not
+    (held only: exit 10)."""
     problems: list[str] = []
     only_held = True
+    automatic = acknowledgements.outbox_ids(db.conn)
     for outcome in report.outcomes:
-        if outcome.status == SendStatus.SENT:
-            click.echo(f"#{outcome.outbox_id} {FILED_ONLY if outcome.filed_only else 'sent'}")
+        row = store.get(db.conn, outcome.outbox_id)
+        ack = outcome.outbox_id in automatic
+        named = sender.named(row, acknowledgement=ack) if row is not None else f"#{outcome.outbox_id}"
+        if outcome.status == SendStatus.SENT and not outcome.filed_only and row is not None:
+            click.echo(sender.sent_line(row, acknowledgement=ack))
+        elif outcome.status == SendStatus.SENT:
+            click.echo(f"{named} {FILED_ONLY}")
         elif outcome.status == SendStatus.UNFINISHED:
             # The message says it went out: "sent, but not yet filed in Sent ...".
-            click.echo(f"#{outcome.outbox_id} {outcome.message}", err=True)
+            click.echo(f"{named} {outcome.message}", err=True)
         elif outcome.status == SendStatus.CANCELLED:
-            click.echo(f"#{outcome.outbox_id} was cancelled: not sent")
+            click.echo(f"{named} was cancelled: not sent")
         elif outcome.status in (SendStatus.DRAFT, SendStatus.EDITING):
             click.echo(describe_outcome(outcome), err=True)
         else:
@@ -378,7 +385,8 @@ def reply(
     if when is not None:
         ctx = obj.context()
         outbox_id = outbox_use.queue(ctx, draft, msg, send_at=when)
-        click.echo(f"#{outbox_id} scheduled for{later}")
+        row = store.get(ctx.db.conn, outbox_id)
+        click.echo(f"{sender.named(row) if row is not None else f'#{outbox_id}'} scheduled for{later}")
         click.echo(
             "note: it leaves with the first sync from then (the open app, or 'supportinbox sync'); "
             f"if the customer writes first it is kept as a draft. 'supportinbox outbox discard {outbox_id}' "
@@ -392,7 +400,7 @@ def reply(
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     _say_forced(force, f"sending reply #{outbox_id}")
-    _report(outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
+    _report(ctx.db, outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
     if force:
         _mention_held(db, draft.conversation_id, outbox_id)
 
@@ -440,7 +448,7 @@ def forward(
     queued = handover.queue_forward(ctx, written)
     if not queued.recorded_online:
         click.echo("note: the record of the forward is shared with the team at the next sync", err=True)
-    _report(outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
+    _report(ctx.db, outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
 
 
 @cli.group("templates", invoke_without_command=True)
@@ -554,7 +562,13 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         state = sender.waiting_state(row, now)
         to = one_line(", ".join(row.recipients), limit=40)
         when = sender.clock_time(row.created_at, now)
-        kind = "  (acknowledgement, automatic)" if row.id in automatic else ""
+        kind = (
+            "  (acknowledgement, automatic)"
+            if row.id in automatic
+            else "  (forward)"
+            if row.conversation_id is None
+            else ""
+        )
         click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}{kind}")
         # Why an acknowledgement was dropped (a teammate's went first, a person answered).
         if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
@@ -668,7 +682,7 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     if not report.outcomes:
         click.echo("nothing to send")
         return
-    _report(report)
+    _report(ctx.db, report)
 
 
 @outbox_group.command("edit")
@@ -728,7 +742,7 @@ def outbox_edit(
         _wait_for_undo(obj, new_id, delay)
     outbox_use.replace(ctx, outbox_id, new_id)
     click.echo(f"sending #{new_id} in place of #{outbox_id}", err=True)
-    _report(outbox_use.send(ctx, ids=[new_id], force=True))
+    _report(ctx.db, outbox_use.send(ctx, ids=[new_id], force=True))
 
 
 def _read_body(body_file: str) -> str:

@@ -201,12 +201,15 @@ def send_waiting(ctx: AccountContext) -> None:
         click.echo(f"supportinbox: warning: outbox: {exc.message}", err=True)
         return
     from supportinbox.store import acknowledgements
+    from supportinbox.store import outbox as store
 
     automatic = acknowledgements.outbox_ids(ctx.db.conn)
     for outcome in report.outcomes:
+        row = store.get(ctx.db.conn, outcome.outbox_id)
         if outcome.status.went_out and outcome.outbox_id in automatic:
             why = acknowledgements.reason_of(ctx.db.conn, outcome.outbox_id)
-            click.echo(f"outbox: acknowledgement #{outcome.outbox_id} sent ({one_line(why)})")
+            said = sender.sent_line(row, acknowledgement=True) if row else f"#{outcome.outbox_id} sent"
+            click.echo(f"outbox: {said} ({one_line(why)})")
         elif outcome.outbox_id in automatic and outcome.status == sender.SendStatus.CANCELLED:
             # outcome.message: "acknowledgement not sent: alice already replied to ..."
             click.echo(f"outbox: #{outcome.outbox_id} {one_line(outcome.message)}")
@@ -214,9 +217,10 @@ def send_waiting(ctx: AccountContext) -> None:
             if outcome.filed_only and outcome.status == sender.SendStatus.SENT:
                 from supportinbox.cli.reply_cmds import FILED_ONLY
 
-                click.echo(f"outbox: reply #{outcome.outbox_id} {FILED_ONLY}")
+                named = sender.named(row) if row else f"reply #{outcome.outbox_id}"
+                click.echo(f"outbox: {named} {FILED_ONLY}")
             elif not outcome.filed_only:
-                click.echo(f"outbox: reply #{outcome.outbox_id} sent")
+                click.echo(f"outbox: {sender.sent_line(row) if row else f'reply #{outcome.outbox_id} sent'}")
             if outcome.status == sender.SendStatus.UNFINISHED:
                 click.echo(f"supportinbox: warning: outbox: {one_line(outcome.message)}", err=True)
         elif outcome.status != sender.SendStatus.CANCELLED:

@@ -672,6 +672,20 @@ def clock_time(moment: datetime | str, now: datetime | None = None, *, ahead: bo
     return f"{when:%H:%M}" if when.date() == today else f"{when:%a %H:%M}"
 
 
+def named(row: OutboxRow, *, acknowledgement: bool = False) -> str:
+    """Which message and to whom, as every line about it starts:
+    ``reply #2 to ravi@monsoon-media.test``, ``forward #1 to dev@acme.test``."""
+    noun = "acknowledgement" if acknowledgement else "forward" if row.conversation_id is None else "reply"
+    to = one_line(", ".join(row.recipients), limit=80) or "nobody"
+    return f"{noun} #{row.id} to {to}"
+
+
+def sent_line(row: OutboxRow, *, acknowledgement: bool = False) -> str:
+    """``reply #2 sent to ravi@monsoon-media.test: Re: Custom domain not verifying``."""
+    noun, rest = named(row, acknowledgement=acknowledgement).split(" to ", 1)
+    return f"{noun} sent to {rest}: {one_line(row.subject, limit=80) or '(no subject)'}"
+
+
 def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     """Where a reply not sent yet stands, in a few words, e.g. ``failed, next try 10:42``."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")

@@ -105,7 +105,8 @@ def test_imap_cut_after_smtp_success_never_resends(
     assert rig.imap.stats.trips
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "not yet filed" in lines[0] and "Traceback" not in err, err
-    assert lines[0].startswith("#1 sent, but not yet filed in Sent"), lines  # said once, not "sent; sent"
+    # Said once, not "sent; sent".
+    assert lines[0].startswith("reply #1 to lina@customer.test sent, but not yet filed in Sent"), lines
     row = rig.row()
     message_id = str(row["message_id"])
     assert _delivered(smtp_server, message_id) == 1
@@ -124,7 +125,10 @@ def test_imap_cut_after_smtp_success_never_resends(
     assert _in_sent(dovecot, message_id) == 1
     assert rig.row()["status"] == "sent"
     # What the retry did is said as it was: filed, not sent.
-    assert retry.stdout == "#1 filed in Sent: it had gone out before, and was not sent again\n"
+    assert (
+        retry.stdout
+        == "reply #1 to lina@customer.test filed in Sent: it had gone out before, and was not sent again\n"
+    )
 
 
 def test_a_sync_that_files_a_reply_sent_before_does_not_say_it_sent_it(
@@ -136,7 +140,8 @@ def test_a_sync_that_files_a_reply_sent_before_does_not_say_it_sent_it(
     rig.imap.clear()
     synced = run_cli(rig.home, "sync")
     assert synced.returncode == 0, synced.describe()
-    assert "outbox: reply #1 filed in Sent: it had gone out before, and was not sent again" in synced.stdout
+    filed = "reply #1 to lina@customer.test filed in Sent: it had gone out before, and was not sent again"
+    assert f"outbox: {filed}" in synced.stdout
     assert "outbox: reply #1 sent" not in synced.stdout
     assert _delivered(smtp_server, message_id) == 1 and _in_sent(dovecot, message_id) == 1
 

@@ -77,7 +77,8 @@ def test_a_new_conversation_outside_hours_is_acknowledged_once_rfc3834_correct(
     append(dovecot, [_question()])
     synced = run_cli(capsys, "sync")
     assert synced.code == 0, synced.err
-    assert "outbox: acknowledgement #1 sent (it arrived outside business hours)" in synced.out, synced
+    said = "acknowledgement #1 sent to lina@customer.test: Re: Cannot log in"
+    assert f"outbox: {said} (it arrived outside business hours)" in synced.out, synced
 
     (received,) = smtp_server.received
     msg = received.message

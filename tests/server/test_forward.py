@@ -58,7 +58,7 @@ def test_a_forward_goes_out_through_the_outbox_and_is_noted_for_the_team(
         "-y",
     )
     assert done.code == 0, done.err
-    assert "#1 sent" in done.out
+    assert done.out.strip() == "forward #1 sent to bob@partner.test: Fwd: SSO login fails"
     (received,) = smtp_server.received
     assert received.rcpt_tos == ["bob@partner.test"]
     msg = received.message

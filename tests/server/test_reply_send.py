@@ -68,6 +68,8 @@ def test_reply_is_sent_threaded_filed_and_flagged(
 
     sent = run_cli(capsys, "reply", conversation, "-t", "acknowledge-investigating", "--send", "--yes")
     assert sent.code == 0, sent.err
+    # Said as what went to whom, not "#1 sent".
+    assert sent.out.strip() == "reply #1 sent to lina@customer.test: Re: Cannot log in"
     assert len(smtp_server.received) == 1
     received = smtp_server.received[0]
     msg = received.message

@@ -43,7 +43,7 @@ def test_a_scheduled_reply_leaves_with_the_first_sync_after_its_time(
     conversation = setup.conversation_of(MID)
     scheduled = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send-in", "3h", "--yes")
     assert scheduled.code == 0, scheduled.err
-    assert scheduled.out.startswith("#1 scheduled for ")
+    assert scheduled.out.startswith("reply #1 to lina@customer.test scheduled for ")
     (row,) = store.list_rows(setup.db.conn)
     early = run_cli(capsys, "sync")
     assert early.code == 0 and "reply #1 sent" not in early.out, early

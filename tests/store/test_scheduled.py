@@ -43,7 +43,7 @@ def _refresh(db: Database) -> None:
 def _schedule(capsys: pytest.CaptureFixture[str], conversation: str, *flags: str) -> store.OutboxRow:
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--yes", *flags)
     assert result.code == 0, result.err
-    assert result.out.startswith("#1 scheduled for "), result.out
+    assert result.out.startswith("reply #1 to lina@customer.test scheduled for "), result.out
     assert "kept as a draft" in result.err and "'supportinbox outbox discard 1' cancels it" in result.err
     row = store.list_rows(open_database(account="support").conn)[0]
     assert row.scheduled
