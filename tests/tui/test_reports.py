@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from textual.widgets import Static
 
 from supportinbox.tui.screens.reports import ReportsScreen, bar
@@ -126,3 +129,38 @@ async def test_every_figure_of_the_table_is_whole_at_80_columns() -> None:
             assert ("new" in header and "in" in header) == (grouping != "agent"), (grouping, lines)
             await pilot.press("b")
             await settle(pilot)
+
+
+def _summary(screen: ReportsScreen) -> str:
+    return " ".join(str(cell.render()) for cell in screen.query("#reports-summary Static"))
+
+
+@pilot_test
+async def test_a_close_shows_in_the_report_at_once() -> None:
+    """The report was made at the moment the queue's clock was last applied (up to a minute
+    back): a close made since was left out of the backlog until the next tick."""
+    from supportinbox.cli.tui_cmds import build_demo_app
+    from supportinbox.config import Config
+    from tests.tui.support import NOW, first_conversation
+
+    clock = [NOW]
+    app = build_demo_app(Config(), now=lambda: clock[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        before = _summary(app.screen)
+        await pilot.press("escape")
+        await settle(pilot)
+        clock[0] = NOW + timedelta(seconds=40)  # before the next tick of the queue's clock
+        await first_conversation(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        clock[0] += timedelta(seconds=1)
+        await pilot.press("R")
+        await settle(pilot)
+        after = _summary(app.screen)
+    closed, waiting = (re.search(r"(\d+) closed", before), re.search(r"Backlog (\d+) waiting", before))
+    assert closed and waiting, before
+    assert f"{int(closed[1]) + 1} closed" in after, (before, after)
+    assert f"Backlog {int(waiting[1]) - 1} waiting" in after, (before, after)
