@@ -15,7 +15,6 @@ import click
 
 from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
 from supportinbox.domain import followups, sla
-from supportinbox.domain.cells import steady
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
@@ -27,6 +26,7 @@ from supportinbox.domain.safetext import (
     isolate,
     one_line,
     safe_json,
+    steady_line,
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
@@ -136,11 +136,11 @@ def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
     return [
         Text(row.id, style="bold"),
         Text(str(row.urgency), style=_band_style(row.band)),
-        Text(steady(status)),
+        Text(steady_line(status)),
         Text(waiting),
-        Text(steady(_customer(row, reason=False))),
-        Text(one_line(steady(row.subject or ""), limit=120) or "(no subject)"),
-        Text(steady("; ".join(one_line(r) for r in row.reasons))),
+        Text(steady_line(_customer(row, reason=False))),
+        Text(steady_line(row.subject, limit=120) or "(no subject)"),
+        Text(steady_line("; ".join(one_line(r) for r in row.reasons))),
     ]
 
 

@@ -215,16 +215,24 @@ def one_line(text: str | None, *, limit: int | None = None, isolates: bool = Fal
     return folded
 
 
-def field(text: str | None, *, limit: int | None = None) -> str:
-    """``text`` as one field of a line made of several: :func:`one_line`, then :func:`isolate`.
+def steady_line(text: str | None, *, limit: int | None = None) -> str:
+    """``text`` as a line among others (a queue cell, a name in a sentence): its emoji
+    sequences in their steady form (:func:`cells.steady`), then :func:`one_line`.
 
-    Emoji sequences terminals draw at different widths take their steady form first
-    (:func:`cells.steady`): such a line often stands in columns.
+    In this order: the joiners, selectors and skin tones :func:`cells.steady` drops must
+    not leave a space at an end or two in a row ("👍🏽 Invoice" is "👍 Invoice", a lone
+    skin tone before a word is nothing), and the cut counts the cells of what is shown.
+    """
+    return one_line(cells.steady(text) if text else text, limit=limit)
+
+
+def field(text: str | None, *, limit: int | None = None) -> str:
+    """``text`` as one field of a line made of several: :func:`steady_line`, then :func:`isolate`.
 
     A name, a subject or a note beside the words around it in a toast, a sync summary or
     a CLI line: once isolated, an Arabic one does not take its neighbours into its run.
     """
-    return isolate(one_line(cells.steady(text) if text else text, limit=limit))
+    return isolate(steady_line(text, limit=limit))
 
 
 def is_rtl(text: str) -> bool:

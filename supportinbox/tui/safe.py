@@ -29,7 +29,6 @@ from textual.strip import Strip
 from textual.visual import Visual
 
 from supportinbox.domain import safetext
-from supportinbox.domain.cells import steady
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
@@ -37,6 +36,7 @@ from supportinbox.domain.safetext import (
     clean,
     has_right_to_left,
     one_line,
+    steady_line,
 )
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
     Emoji sequences terminals draw at different widths take their steady form
     (:func:`cells.steady`): measured two cells and drawn four, 👩‍💻 moved every column after it.
     """
-    folded = steady(one_line(value))
+    folded = steady_line(value)
     content = Content.styled(folded, style) if style else Content(folded)
     if limit is not None:
         content = content.truncate(max(limit, 0), ellipsis=True)
@@ -133,7 +133,7 @@ def join(separator: str, parts: Iterable[Content]) -> Content:
 
 def plain(value: str | None, *, limit: int | None = None) -> str:
     """One inert line as a ``str``, for Textual calls that take text but never parse it."""
-    return one_line(steady(value) if value else value, limit=limit)
+    return steady_line(value, limit=limit)
 
 
 def plain_text(value: str | None) -> str:

@@ -188,3 +188,26 @@ def test_emoji_sequences_leave_the_columns_where_every_terminal_draws_them(
         why = starts_everywhere_at(row, "first reply")
         assert set(why.values()) == {cell_len(header[: header.index("Why")])}, (why, row)
     assert set(drawn_widths(row).values()) == {cell_len(row)} and cell_len(row) <= width
+
+
+def test_a_name_that_starts_with_a_lone_skin_tone_starts_at_its_column(
+    supportinbox_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The steady form drops a skin tone with nothing to tone; dropped after the name was
+    folded, it left the space after it, and the name stood a cell right of its column."""
+    write_config(supportinbox_home, CONFIG)
+    config = parse_config(CONFIG)
+    with open_database(account="support") as db:
+        add_message(
+            db,
+            message_id="<t0@customer.test>",
+            sender="lina@customer.test",
+            name="\U0001f3fd Lina \u200d Haddad",
+            subject="\U0001f3fb Refund",
+            body="Please help.",
+            when=datetime.now(UTC) - timedelta(hours=3),
+        )
+        refresh_conversations(db, config, config.account()[1])
+    header, _, row = _list(monkeypatch, 80)
+    assert cell_len(row[: row.index("Lina Haddad")]) == cell_len(header[: header.index("Customer")]), row
+    assert cell_len(row[: row.index("Refund")]) == cell_len(header[: header.index("Subject")]), row

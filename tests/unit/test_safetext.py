@@ -5,8 +5,17 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportinbox.domain.cells import cut
-from supportinbox.domain.safetext import clean, field, is_rtl, isolate, one_line, terminal_text
+from supportinbox.domain.cells import cut, steady, width
+from supportinbox.domain.safetext import (
+    clean,
+    field,
+    has_right_to_left,
+    is_rtl,
+    isolate,
+    one_line,
+    steady_line,
+    terminal_text,
+)
 
 
 def test_csi_and_osc_sequences_are_removed_with_their_parameters() -> None:
@@ -207,3 +216,85 @@ def test_isolates_of_fields_are_kept_only_when_asked_and_only_in_pairs() -> None
     cut = one_line(line, limit=13, isolates=True)
     assert cut.startswith("Closed: زه") and cut.endswith("…") and "\u2068" not in cut
     assert one_line(f"{line}\n{line}", isolates=True) == f"{line} {line}"
+
+
+# What mail puts in a subject or a name to move, hide or restyle what is around it, and
+# the emoji parts :func:`steady` drops or rewrites, beside white space and right-to-left text.
+_HOSTILE_PIECES = st.sampled_from(
+    [
+        "\x1b[2J",
+        "\x1b]8;;https://evil.test\x07",
+        "\x1b]52;c;cm0=\x07",
+        "\x9b31m",
+        "\x1b",
+        "\r\n",
+        "\r",
+        "\n",
+        "\t",
+        "\x00",
+        "\x7f",
+        "[bold red]",
+        "[/]",
+        "[@click=app.quit]",
+        "\u202e",
+        "\u202d",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\ufe0f",
+        "\ufe0e",
+        "\U0001f3fb",
+        "\U0001f3fd",
+        "\U0001f1e9\U0001f1ea",
+        "\U0001f1e9",
+        "\U000e0067",
+        "👩\u200d💻",
+        "👍🏽",
+        "❤\ufe0f",
+        "🎉",
+        " ",
+        "\u00a0",
+        "\u3000",
+        "مرحبا",
+        "سلام",
+        "PayPal 4521",
+        "日本",
+        "e\u0301",
+    ]
+)
+_HOSTILE = st.lists(_HOSTILE_PIECES | st.text(max_size=4), max_size=14).map("".join)
+# Controls, bidi embeddings, overrides and isolates, and what steady() takes away.
+_NEVER_IN_A_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200d\ufe0e\ufe0f"
+    "\U0001f3fb-\U0001f3ff\U0001f1e6-\U0001f1ff\U000e0020-\U000e007f]"
+)
+
+
+@given(_HOSTILE, st.one_of(st.none(), st.integers(0, 40)))
+def test_a_steady_line_is_inert_whatever_the_mail_held(text: str, limit: int | None) -> None:
+    """A line among others and a field of a line: one line, nothing a terminal acts on,
+    nothing that reorders its neighbours, emoji only in the steady form, cut to its cells."""
+    line = steady_line(text, limit=limit)
+    assert not _NEVER_IN_A_LINE.search(line), repr(line)
+    # White space folded: nothing at either end, never two in a row (a dropped skin tone
+    # between two words leaves one space, before a word none).
+    assert line == line.strip(WHITE + INVISIBLE) and "  " not in line, repr(line)
+    assert steady(line) == line and steady_line(line, limit=limit) == line
+    if limit is not None:
+        assert width(line) <= limit
+    # As a field, the one bidi control is the isolate around a right-to-left one.
+    shown = field(text, limit=limit)
+    assert shown == (f"\u2068{line}\u2069" if has_right_to_left(line) else line)
+    assert not _NEVER_IN_A_LINE.search(shown.removeprefix("\u2068").removesuffix("\u2069"))
+
+
+def test_a_steady_line_drops_emoji_parts_before_it_folds() -> None:
+    assert steady_line("\U0001f3fd Invoice \u200d 4521 \ufe0f") == "Invoice 4521"
+    assert steady_line(" \U0001f3fb ") == ""
+    assert steady_line("👩\u200d💻 Lina 🇩🇪", limit=8) == "👩💻 Li…"  # cut by the cells shown
