@@ -89,6 +89,7 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 _TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066\u2067]")
 
 FIRST_STRONG_ISOLATE = "\u2068"
+LEFT_TO_RIGHT_ISOLATE = "\u2066"
 RIGHT_TO_LEFT_ISOLATE = "\u2067"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 # Letters and digits written right to left: Hebrew, Arabic, Syriac, Thaana, N'Ko and their

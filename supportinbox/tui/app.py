@@ -17,13 +17,15 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import Notification, Notify, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets._toast import ToastRack
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.app.sending import RetryRound, SendResult
@@ -37,6 +39,7 @@ from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ConfirmModal, ErrorModal
 from supportinbox.tui.service import InboxService, SyncOutcome
+from supportinbox.tui.widgets import toasts
 from supportinbox.tui.widgets.status_bar import SyncStatus
 
 if TYPE_CHECKING:
@@ -195,6 +198,18 @@ class SupportInboxApp(App[None]):
         )
         self.post_message(Notify(shown))
         return shown
+
+    def _refresh_notifications(self) -> None:
+        """Show the notifications on the current screen as our toasts (widgets/toasts.py).
+
+        Textual's own refresh has the screen's ``ToastRack`` mount Textual's toast, which
+        leaves a right-to-left field that wraps isolated on its first row only.
+        """
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except (ScreenStackError, NoMatches):
+            return  # no screen yet, or none with toasts: the next refresh shows them
+        self.call_later(toasts.show, rack, self._notifications)
 
     def withdraw(self, toast: Notification) -> None:
         """Take a toast off the screen before its time (one already gone is no matter)."""

@@ -31,10 +31,12 @@ from textual.visual import Visual
 from supportinbox.domain import safetext
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
+    LEFT_TO_RIGHT_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
     RIGHT_TO_LEFT_ISOLATE,
     clean,
     has_right_to_left,
+    is_rtl,
     one_line,
     steady_line,
 )
@@ -96,6 +98,110 @@ def right_to_left_row(row: Strip) -> Strip:
             row.crop(end, row.cell_length),
         ]
     )
+
+
+def closing_isolates_beneath(rows: list[Strip]) -> list[Strip]:
+    """The rows of a box drawn over a screen, each starting with a pop that closes whatever
+    isolate the screen beneath left open on that row.
+
+    A queue row isolates an Arabic name between a first-strong isolate and its pop; a dialog
+    or a toast over the row covers the pop and leaves the isolate open, and a terminal that
+    orders bidi text took the rest of the line, the box's own row ("a  Claim/release claim"),
+    into the name's right-to-left run. A pop with nothing open is nothing.
+    """
+    pop = Segment(POP_DIRECTIONAL_ISOLATE)
+    return [Strip([pop, *row], row.cell_length) for row in rows]
+
+
+def isolated_rows(rows: Sequence[Content]) -> list[Content]:
+    """Rows of wrapped text, each isolated field closed where a row ends and opened again
+    where the next row begins.
+
+    A terminal that orders bidi text reads each row as a paragraph of its own. A field a
+    line isolates (the subject of "Closed: …") wrapped over rows left its isolate open on
+    the first row, taking what follows there into its run, and its other rows bare: an
+    Arabic subject's halves around "PayPal" changed places. A field that spans rows opens
+    on each with its own direction (a right-to-left or left-to-right isolate, from its first
+    strong letter, as the first-strong isolate finds it on one row); one within a row stays.
+    """
+    text = "\n".join(row.plain for row in rows)
+    # Where each isolate opened on one row and closed on a later one ends, and the mark that opens it.
+    spans_rows: dict[int, str] = {}
+    opened: list[int] = []
+    for index, char in enumerate(text):
+        if char == FIRST_STRONG_ISOLATE:
+            opened.append(index)
+        elif char == POP_DIRECTIONAL_ISOLATE and opened:
+            start = opened.pop()
+            if "\n" in text[start:index]:
+                spans_rows[start] = _direction(text[start + 1 : index])
+    for start in opened:
+        if "\n" in text[start:]:
+            spans_rows[start] = _direction(text[start + 1 :])
+    if not spans_rows:
+        return list(rows)
+    out: list[Content] = []
+    still_open: list[str] = []  # the marks that open what a row leaves open, outermost first
+    offset = 0
+    for row in rows:
+        plain = row.plain
+        reopen = "".join(still_open)
+        pieces: list[Content] = []
+        last = 0
+        for index, char in enumerate(plain):
+            if char == FIRST_STRONG_ISOLATE:
+                mark = spans_rows.get(offset + index)
+                if mark is not None:
+                    pieces += [row[last:index], Content(mark)]
+                    last = index + 1
+                still_open.append(mark or FIRST_STRONG_ISOLATE)
+            elif char == POP_DIRECTIONAL_ISOLATE and still_open:
+                still_open.pop()
+        end = len(plain.rstrip(" "))
+        pieces += [row[last:end], Content(POP_DIRECTIONAL_ISOLATE * len(still_open)), row[end:]]
+        out.append(Content(reopen) + Content("").join(pieces))
+        offset += len(plain) + 1
+    return out
+
+
+def _direction(field: str) -> str:
+    return RIGHT_TO_LEFT_ISOLATE if is_rtl(field) else LEFT_TO_RIGHT_ISOLATE
+
+
+class IsolatedRows(Visual):
+    """Text wrapped at the width it is shown in, with its fields isolated row by row
+    (:func:`isolated_rows`): a toast's message."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self._laid_out: tuple[int, Content] | None = None
+
+    def __str__(self) -> str:
+        return self.content.plain
+
+    @property
+    def plain(self) -> str:
+        """The text, as it reads at any width wide enough."""
+        return self.content.plain
+
+    def at(self, width: int) -> Content:
+        """The text in rows of at most ``width`` cells."""
+        if self._laid_out is None or self._laid_out[0] != width:
+            rows = isolated_rows(self.content.wrap(width))
+            self._laid_out = (width, Content("\n").join(rows))
+        return self._laid_out[1]
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        pad = options.rules.get("line_pad", 0) * 2
+        return self.at(max(width - pad, 1)).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self.content.get_optimal_width(rules, container_width)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return self.content.get_height(rules, width)
 
 
 def column(label: str | None) -> Text:

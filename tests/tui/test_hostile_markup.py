@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets._toast import Toast
 
 from supportinbox.config import load_config
+from supportinbox.tui import safe
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.modals import ChooseModal
@@ -38,7 +39,9 @@ def _toasts(app: SupportInboxApp) -> list[Toast]:
 def _actions_in(toast: Toast) -> list[object]:
     """Click actions attached to any span of the toast as it renders."""
     found = []
-    for span in toast.render().spans:
+    rendered = toast.render()
+    assert isinstance(rendered, safe.IsolatedRows)
+    for span in rendered.content.spans:
         style = span.style
         meta = getattr(style, "meta", None) or {}
         if "@click" in meta or "@click" in str(style):

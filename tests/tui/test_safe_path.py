@@ -132,6 +132,26 @@ def test_safe_functions_keep_the_literal_text_and_drop_escapes(text: str) -> Non
         assert "\x1b" not in made and "\x9b" not in made and "\u202e" not in made
 
 
+def test_a_field_wrapped_over_rows_is_isolated_on_each_in_its_own_direction() -> None:
+    rows = [Content("Closed: \u2068مشكلة في"), Content.styled("الدفع\u2069 (u to", "bold"), Content("undo)")]
+    shown = safe.isolated_rows(rows)
+    assert [row.plain for row in shown] == [
+        "Closed: \u2067مشكلة في\u2069",
+        "\u2067الدفع\u2069 (u to",
+        "undo)",
+    ]
+    assert shown[1].spans and all(span.style == "bold" for span in shown[1].spans)
+    # A left-to-right field opens left to right; one within its row stays as it is; a
+    # lone isolate is closed where its row ends.
+    rows = [Content("\u2068Acme مرحبا"), Content("Pro\u2069 \u2068سلام\u2069 \u2068x")]
+    assert [row.plain for row in safe.isolated_rows(rows)] == [
+        "\u2066Acme مرحبا\u2069",
+        "\u2066Pro\u2069 \u2068سلام\u2069 \u2068x\u2069",
+    ]
+    plain = [Content("no fields"), Content("at all")]
+    assert safe.isolated_rows(plain) == plain
+
+
 @given(markupish)
 def test_escaped_markup_reads_back_as_the_literal_text(text: str) -> None:
     # The command palette parses its help text as markup; escaped, it shows the text.
@@ -147,8 +167,8 @@ def _actions(content: Content) -> list[str]:
 
 def _shown(widget: Widget) -> Content:
     rendered = widget.render()
-    if isinstance(rendered, safe.FieldLines):
-        # Head lines laid out where nothing needs to wrap: every field whole, as text.
+    if isinstance(rendered, safe.FieldLines | safe.IsolatedRows):
+        # Laid out where nothing needs to wrap: every field whole, as text.
         rendered = rendered.at(10_000)
     assert isinstance(rendered, Content), type(rendered)
     return rendered
