@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import pytest
 from textual.drivers.headless_driver import HeadlessDriver
@@ -18,6 +19,9 @@ from supportinbox.config import Config, parse_config
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.queue_table import QueueTable
+
+if TYPE_CHECKING:
+    from tests.harness.dovecot import Dovecot
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SIZE = (120, 40)
@@ -97,6 +101,24 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], rounds: 
             return
         await pilot.pause(0.05)
     raise AssertionError("the app did not reach the expected state")
+
+
+@contextlib.asynccontextmanager
+async def synced_app(
+    home: Path, dovecot: Dovecot, raws: list[bytes], size: tuple[int, int], *, notifications: bool = False
+) -> AsyncIterator[tuple[SupportInboxApp, Pilot[None]]]:
+    """The app of an account on ``dovecot`` holding ``raws``, built as the CLI builds it and
+    running at ``size`` once its first sync is done (no IDLE)."""
+    from supportinbox.config import load_config
+    from supportinbox.tui.factory import build_app
+    from tests.harness.replies import setup_account
+
+    setup = setup_account(home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
+    setup.db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=size, notifications=notifications) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        yield app, pilot
 
 
 def sharing(app: SupportInboxApp) -> bool:

@@ -7,17 +7,18 @@ table's crop, and a Persian subject that fits its column was cut short with a "�
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Label, OptionList, Static
 
-from supportinbox.config import load_config
 from supportinbox.domain.safetext import has_right_to_left
-from supportinbox.tui.factory import build_app
+from supportinbox.tui.app import SupportInboxApp
 from tests.harness.bidi import (
     assert_columns_read_right,
     assert_fields_read_right,
@@ -27,9 +28,8 @@ from tests.harness.bidi import (
 )
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
 from tests.harness.terminals import starts_everywhere_at
-from tests.tui.support import pilot_test, queue, wait_until
+from tests.tui.support import pilot_test, queue, synced_app, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -63,11 +63,7 @@ async def test_cjk_and_persian_subjects_are_cut_to_their_cells(
             sender="Mahsa Rezaei <mahsa@customer.test>", subject=PERSIAN, body="سلام، لطفاً بررسی کنید."
         ),
     ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, (80, 24)) as (app, _):
         table = queue(app)
         assert table.total == 2
         lines = [table.render_line(y) for y in range(3)]
@@ -106,11 +102,7 @@ async def test_right_to_left_names_and_subjects_keep_their_columns(
         make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا"),
         make_message(sender="Mahsa Rezaei <mahsa@customer.test>", subject=PERSIAN, body="سلام"),
     ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=size) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, size) as (app, _):
         table = queue(app)
         lines = [table.render_line(y).text for y in range(3)]
         header = lines[0]
@@ -124,31 +116,6 @@ async def test_right_to_left_names_and_subjects_keep_their_columns(
 
 def _row_with_text(lines: list[str], text: str) -> str:
     return next(line for line in lines if text in line)
-
-
-@pilot_test
-async def test_a_right_to_left_subject_reads_right_over_its_thread(
-    supportinbox_home: Path, dovecot: Dovecot
-) -> None:
-    """The thread's head line is the subject alone, drawn in its own direction.
-
-    Unisolated, a terminal that orders bidi text drew the Arabic subject's two halves around
-    "PayPal" the wrong way round: the reader met its end first.
-    """
-    raws = [
-        make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا")
-    ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
-        await pilot.pause()
-        head = app.screen.query_one("#conversation-head", Static)
-        first = head.render_lines(head.region.reset_offset)[0].text
-        assert drawn(first).strip() == drawn(ARABIC_SUBJECT, base_dir=None), drawn(first)
 
 
 # "Since yesterday I cannot log in to Acme Pro and get error ۴۰۳. I reinstalled the app
@@ -178,11 +145,7 @@ async def test_right_to_left_mail_reads_right_row_by_row(
             subject=ARABIC_SUBJECT,
             body="مرحبا، لم يكتمل الطلب.",
         )
-    setup = setup_account(supportinbox_home, dovecot, None, [mail], extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, [mail], (80, 24)) as (app, pilot):
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.screen.query("MessageBlock .rtl")))
         if widget == "thread":
@@ -202,67 +165,77 @@ async def test_right_to_left_mail_reads_right_row_by_row(
             assert text.endswith(content), text  # still right-aligned
 
 
-@pilot_test
-async def test_a_right_to_left_subject_reads_right_in_the_customer_profile(
-    supportinbox_home: Path, dovecot: Dovecot
-) -> None:
-    """The profile's line "date · status · subject ← this one" keeps the subject reading right.
+# An isolated field of a drawn line: what stands between a first-strong isolate and its pop.
+_FIELD = re.compile("\u2068([^\u2066-\u2069]*)\u2069")
 
-    Unisolated, the halves of the Arabic subject around "PayPal" swapped places.
-    """
-    raws = [
-        make_message(sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا")
-    ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+
+async def _line_with_the_subject(app: SupportInboxApp, pilot: Pilot[None], where: str) -> str:
+    """The drawn line that shows the conversation's subject at ``where``."""
+    if where == "customer profile":
         await pilot.press("i")
         await wait_until(pilot, lambda: bool(app.screen.query("#customer-conversations")))
         await pilot.pause()
         options = app.screen.query_one("#customer-conversations", OptionList)
         lines = [strip.text for strip in options.render_lines(options.region.reset_offset)]
-        line = next(line for line in lines if "PayPal" in line)
-        subject = logical(line).split(" · ")[-1].split(" ← ")[0]
-        assert ARABIC_SUBJECT.startswith(subject.removesuffix("…")), subject
-        assert drawn(subject, base_dir=None) in drawn(line), drawn(line)
-
-
-@pilot_test
-async def test_a_right_to_left_subject_of_a_later_message_reads_right(
-    supportinbox_home: Path, dovecot: Dovecot
-) -> None:
-    """A message under another subject shows "Subject: ..." over it; an Arabic one reads right.
-
-    Unisolated beside its label, the halves of the subject around "PayPal" swapped places.
-    """
-    first = make_message(
-        sender=f"{ARABIC_NAME} <mohammed@customer.test>",
-        subject="Order 4521",
-        message_id="<o1@customer.test>",
-        date=datetime.now(UTC) - timedelta(hours=1),
-    )
-    second = make_message(
-        sender=f"{ARABIC_NAME} <mohammed@customer.test>",
-        subject=ARABIC_SUBJECT,
-        body="مرحبا",
-        in_reply_to="<o1@customer.test>",
-        references="<o1@customer.test>",
-    )
-    setup = setup_account(supportinbox_home, dovecot, None, [first, second], extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    elif where == "thread head":
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
+        await pilot.pause()
+        head = app.screen.query_one("#conversation-head", Static)
+        lines = [head.render_lines(head.region.reset_offset)[0].text]
+    else:
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.screen.query(".message-subject")))
         await pilot.pause()
         # What each label holds, as it is drawn (the first message may be scrolled out of view).
         lines = [str(label.render()) for label in app.screen.query(".message-subject").results(Static)]
-        line = next(line for line in lines if "PayPal" in line)
-        assert logical(line).strip() == f"Subject: {ARABIC_SUBJECT}", line
-        assert drawn(line).strip() == f"Subject: {drawn(ARABIC_SUBJECT, base_dir=None)}", drawn(line)
+    return next(line for line in lines if "PayPal" in line)
+
+
+@pytest.mark.parametrize(
+    ("where", "size", "around"),
+    [
+        ("thread head", (120, 40), "{}"),  # the head's first line is the subject alone
+        ("customer profile", (80, 24), " · {} ← "),  # "date · status · subject ← this one"
+        ("later message", (120, 40), "Subject: {}"),  # over a message under another subject
+    ],
+)
+@pilot_test
+async def test_a_right_to_left_subject_reads_right_where_it_is_shown(
+    supportinbox_home: Path, dovecot: Dovecot, where: str, size: tuple[int, int], around: str
+) -> None:
+    """Unisolated, a terminal that orders bidi text drew the Arabic subject's two halves
+    around "PayPal" the wrong way round (the reader met its end first), beside its label too."""
+    mail = make_message(
+        sender=f"{ARABIC_NAME} <mohammed@customer.test>", subject=ARABIC_SUBJECT, body="مرحبا"
+    )
+    raws = [mail]
+    if where == "later message":
+        first = make_message(
+            sender=f"{ARABIC_NAME} <mohammed@customer.test>",
+            subject="Order 4521",
+            message_id="<o1@customer.test>",
+            date=datetime.now(UTC) - timedelta(hours=1),
+        )
+        second = make_message(
+            sender=f"{ARABIC_NAME} <mohammed@customer.test>",
+            subject=ARABIC_SUBJECT,
+            body="مرحبا",
+            in_reply_to="<o1@customer.test>",
+            references="<o1@customer.test>",
+        )
+        raws = [first, second]
+    async with synced_app(supportinbox_home, dovecot, raws, size) as (app, pilot):
+        line = await _line_with_the_subject(app, pilot, where)
+    isolated = [m.group(1) for m in _FIELD.finditer(line) if "PayPal" in m.group(1)]
+    assert len(isolated) == 1, f"the subject is not isolated in {line!r}"
+    subject = isolated[0]
+    assert ARABIC_SUBJECT.startswith(subject.removesuffix("…")), subject  # the profile cuts it
+    if where != "customer profile":
+        assert subject == ARABIC_SUBJECT
+    assert around.format(subject) in logical(line), line
+    # Drawn in its own direction, in its place: the words around it stay as they are.
+    assert drawn(line) == logical(line).replace(subject, drawn(subject, base_dir=None)), drawn(line)
 
 
 EMOJI_SUBJECT = "👩\u200d💻 Deploy 🇩🇪 👍🏽 ❤\ufe0f"
@@ -280,11 +253,7 @@ async def test_emoji_sequences_leave_every_column_where_each_terminal_draws_it(
         make_message(sender="Lina 👩\u200d💻 <lina@customer.test>", subject=EMOJI_SUBJECT, body="🎉"),
         make_message(sender="Sven <sven@customer.test>", subject="Invoice address wrong", body="Hi"),
     ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=size) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, size) as (app, _):
         table = queue(app)
         lines = [table.render_line(y).text for y in range(3)]
         header = lines[0]
@@ -296,51 +265,40 @@ async def test_emoji_sequences_leave_every_column_where_each_terminal_draws_it(
         assert "👩💻 Deploy DE 👍 ❤" in emoji
 
 
+CJK_SUBJECT = "注文の配送が遅れています。確認をお願いします。" * 14  # 322 characters
+
+
+@pytest.mark.parametrize("where", ["snooze dialog", "thread head"])
 @pilot_test
-async def test_a_long_cjk_subject_is_cut_by_cells_in_a_dialog_title(
-    supportinbox_home: Path, dovecot: Dovecot
+async def test_a_long_cjk_subject_is_cut_by_cells(
+    supportinbox_home: Path, dovecot: Dovecot, where: str
 ) -> None:
     """Cut to 50 characters, a Japanese subject took 100 cells and its title three lines of
-    an 80-column dialog; cut to 50 cells it takes one, ending in "…"."""
-    subject = "注文の配送が遅れています。確認をお願いします。" * 14  # 322 characters
-    raws = [make_message(sender="山田 <yamada@customer.test>", subject=subject, body="確認してください。")]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await pilot.press("z")
-        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-title")))
-        await pilot.pause()
-        title = app.screen.query_one(".dialog-title", Label)
-        shown = title.render_line(0).text.strip()
-        assert shown.startswith("Snooze: 注文の配送") and shown.endswith("…"), shown
-        assert cell_len(shown) <= len("Snooze: ") + 50
-        assert title.size.height == 1
-
-
-@pilot_test
-async def test_a_long_cjk_subject_leaves_the_mail_room_over_its_thread(
-    supportinbox_home: Path, dovecot: Dovecot
-) -> None:
-    """Shown whole, a subject of 322 Japanese characters took nine of the 24 rows over its
-    thread; it takes three now, cut between characters with "…"."""
-    subject = "注文の配送が遅れています。確認をお願いします。" * 14
-    raws = [make_message(sender="山田 <yamada@customer.test>", subject=subject, body="確認してください。")]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
-        await pilot.pause()
-        head = app.screen.query_one("#conversation-head", Static)
-        rows = [head.render_line(y).text.strip() for y in range(head.size.height)]
-        title = [row for row in rows if row and "山田" not in row and "Why" not in row]
-        assert len(title) == 3, rows
-        assert title[0].startswith("注文の配送") and title[-1].endswith("…"), rows
-        assert cell_len("".join(title)) <= 200
+    an 80-column dialog; cut to 50 cells it takes one, ending in "…". Shown whole, it took
+    nine of the 24 rows over its thread; it takes three now, cut between characters with "…"."""
+    raws = [
+        make_message(sender="山田 <yamada@customer.test>", subject=CJK_SUBJECT, body="確認してください。")
+    ]
+    async with synced_app(supportinbox_home, dovecot, raws, (80, 24)) as (app, pilot):
+        if where == "snooze dialog":
+            await pilot.press("z")
+            await wait_until(pilot, lambda: bool(app.screen.query(".dialog-title")))
+            await pilot.pause()
+            title = app.screen.query_one(".dialog-title", Label)
+            shown = title.render_line(0).text.strip()
+            assert shown.startswith("Snooze: 注文の配送") and shown.endswith("…"), shown
+            assert cell_len(shown) <= len("Snooze: ") + 50
+            assert title.size.height == 1
+        else:
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: bool(app.screen.query("#conversation-head")))
+            await pilot.pause()
+            head = app.screen.query_one("#conversation-head", Static)
+            rows = [head.render_line(y).text.strip() for y in range(head.size.height)]
+            lines = [row for row in rows if row and "山田" not in row and "Why" not in row]
+            assert len(lines) == 3, rows
+            assert lines[0].startswith("注文の配送") and lines[-1].endswith("…"), rows
+            assert cell_len("".join(lines)) <= 200
 
 
 @pilot_test
@@ -354,11 +312,7 @@ async def test_a_dialog_over_a_right_to_left_name_reads_left_to_right(
         make_message(sender=f"رضا احمدی <reza{n}@customer.test>", subject=f"Invoice {n}", body="سلام")
         for n in range(8)
     ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, (120, 40)) as (app, pilot):
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: bool(app.screen.query(".help-dialog")))
         await pilot.pause()
@@ -379,11 +333,7 @@ async def test_an_arabic_name_and_subject_are_fields_of_their_own_in_a_confirmat
     an Arabic subject read as one right-to-left run, the subject where the name belongs."""
     name, subject = "أحمد خليل", "مشكلة في الفاتورة 4521."
     raws = [make_message(sender=f"{name} <ahmed@customer.test>", subject=subject, body="مرحبا")]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, (80, 24)) as (app, pilot):
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: bool(app.screen.query(".dialog-body")))
         await pilot.pause()
