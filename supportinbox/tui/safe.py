@@ -168,27 +168,19 @@ def _direction(field: str) -> str:
     return RIGHT_TO_LEFT_ISOLATE if is_rtl(field) else LEFT_TO_RIGHT_ISOLATE
 
 
-class IsolatedRows(Visual):
-    """Text wrapped at the width it is shown in, with its fields isolated row by row
-    (:func:`isolated_rows`): a toast's message."""
+class _LaidOutHere(Visual):
+    """A visual this module lays out in rows at the width it is shown in (Textual would
+    wrap it otherwise), the rows kept for the last width."""
 
-    def __init__(self, content: Content) -> None:
-        self.content = content
-        self._laid_out: tuple[int, Content] | None = None
+    _laid_out: tuple[int, Content] | None = None
 
-    def __str__(self) -> str:
-        return self.content.plain
-
-    @property
-    def plain(self) -> str:
-        """The text, as it reads at any width wide enough."""
-        return self.content.plain
+    def _rows(self, width: int) -> list[Content]:
+        raise NotImplementedError
 
     def at(self, width: int) -> Content:
-        """The text in rows of at most ``width`` cells."""
+        """The rows at ``width`` cells."""
         if self._laid_out is None or self._laid_out[0] != width:
-            rows = isolated_rows(self.content.wrap(width))
-            self._laid_out = (width, Content("\n").join(rows))
+            self._laid_out = (width, Content("\n").join(self._rows(width)))
         return self._laid_out[1]
 
     def render_strips(
@@ -197,11 +189,31 @@ class IsolatedRows(Visual):
         pad = options.rules.get("line_pad", 0) * 2
         return self.at(max(width - pad, 1)).render_strips(width, height, style, options)
 
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        pad = rules.get("line_pad", 0) * 2
+        return self.at(max(width - pad, 1)).get_height(rules, width)
+
+
+class IsolatedRows(_LaidOutHere):
+    """Text wrapped at the width it is shown in, with its fields isolated row by row
+    (:func:`isolated_rows`): a toast's message."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+
+    def __str__(self) -> str:
+        return self.plain
+
+    @property
+    def plain(self) -> str:
+        """The text, as it reads at any width wide enough."""
+        return self.content.plain
+
+    def _rows(self, width: int) -> list[Content]:
+        return isolated_rows(self.content.wrap(width))
+
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return self.content.get_optimal_width(rules, container_width)
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        return self.content.get_height(rules, width)
 
 
 def column(label: str | None) -> Text:
@@ -301,7 +313,7 @@ def row(*fields: Field, hang: int = 0, joint_style: str = "") -> Row:
     return Row(tuple(f for f in fields if f.content.cell_length), hang, joint_style)
 
 
-class FieldLines(Visual):
+class FieldLines(_LaidOutHere):
     """Rows of fields laid out at the width they are shown in, broken between fields.
 
     Textual wraps text at any white space, a non-breaking space included (its wrap takes
@@ -313,7 +325,6 @@ class FieldLines(Visual):
 
     def __init__(self, rows: Sequence[Row]) -> None:
         self.rows = tuple(r for r in rows if r.fields)
-        self._laid_out: tuple[int, Content] | None = None
 
     def __str__(self) -> str:
         return self.plain
@@ -323,25 +334,11 @@ class FieldLines(Visual):
         """The text, each row on one line (as it reads at any width wide enough)."""
         return "\n".join(_one_line(r).plain for r in self.rows)
 
-    def at(self, width: int) -> Content:
-        """The rows as lines of at most ``width`` cells."""
-        if self._laid_out is None or self._laid_out[0] != width:
-            lines = [line for r in self.rows for line in _lay_out(r, width)]
-            self._laid_out = (width, Content("\n").join(lines))
-        return self._laid_out[1]
-
-    def render_strips(
-        self, width: int, height: int | None, style: Style, options: RenderOptions
-    ) -> list[Strip]:
-        pad = options.rules.get("line_pad", 0) * 2
-        return self.at(max(width - pad, 1)).render_strips(width, height, style, options)
+    def _rows(self, width: int) -> list[Content]:
+        return [line for r in self.rows for line in _lay_out(r, width)]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return max((_one_line(r).cell_length for r in self.rows), default=0) + rules.get("line_pad", 0) * 2
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        pad = rules.get("line_pad", 0) * 2
-        return self.at(max(width - pad, 1)).get_height(rules, width)
 
 
 def fields(*rows: Row) -> FieldLines:

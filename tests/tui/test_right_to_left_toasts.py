@@ -15,14 +15,11 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets._toast import Toast
 
-from supportinbox.config import load_config
 from supportinbox.domain.safetext import has_right_to_left
-from supportinbox.tui.factory import build_app
 from tests.harness.bidi import drawn, logical
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
-from tests.tui.support import pilot_test, select_subject, wait_until
+from tests.tui.support import pilot_test, select_subject, synced_app, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -79,11 +76,7 @@ async def test_every_row_of_a_toast_over_right_to_left_rows_reads_right(
             for n, subject in enumerate(OTHERS)
         ),
     ]
-    setup = setup_account(supportinbox_home, dovecot, None, raws, extra="\n[ui]\nidle = false\n")
-    setup.db.close()
-    app = build_app(load_config())
-    async with app.run_test(size=size, notifications=True) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    async with synced_app(supportinbox_home, dovecot, raws, size, notifications=True) as (app, pilot):
         await select_subject(pilot, "PayPal")
         for _ in range(3):  # three toasts, stacked up over the queue's rows
             await pilot.press("c")
