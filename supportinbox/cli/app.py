@@ -93,6 +93,16 @@ class Group(_NamesItself, click.Group):
     group_class: type[click.Group] | type[type] | None = type
 
 
+class ListGroup(Group):
+    """A group that is its ``list`` command when no command is named, options included:
+    ``junk --json`` is ``junk list --json``, as ``junk`` alone is ``junk list``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in ctx.help_option_names:
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
 class LazyGroup(Group):
     """A group whose subcommands are registered by importing their module on first use."""
 

@@ -13,7 +13,7 @@ import click
 
 from supportinbox.app import incidents as incidents_use
 from supportinbox.app import outbox as outbox_use
-from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.app import CliContext, ListGroup, cli, pass_ctx
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
@@ -27,7 +27,7 @@ from supportinbox.store.db import Database
 from supportinbox.store.incidents import IncidentSummary
 
 
-@cli.group("incident", invoke_without_command=True)
+@cli.group("incident", cls=ListGroup, invoke_without_command=True)
 @click.pass_context
 def incident_group(ctx: click.Context) -> None:
     """Incidents: several customers reporting the same problem within hours ([triage] incident_*).

@@ -14,7 +14,7 @@ import click
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
-from supportinbox.cli.app import CliContext, can_ask, cli, edit_text, pass_ctx, require_editor
+from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, edit_text, pass_ctx, require_editor
 from supportinbox.domain import languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.errors import Declined, Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
@@ -451,7 +451,7 @@ def forward(
     _report(ctx.db, outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
 
 
-@cli.group("templates", invoke_without_command=True)
+@cli.group("templates", cls=ListGroup, invoke_without_command=True)
 @click.pass_context
 def templates_group(ctx: click.Context) -> None:
     """Reply templates (files in 'supportinbox locate templates').
@@ -530,7 +530,7 @@ def templates_install() -> None:
     click.echo(f"added {len(added)} template(s) to {paths.templates_dir()}")
 
 
-@cli.group("outbox", invoke_without_command=True)
+@cli.group("outbox", cls=ListGroup, invoke_without_command=True)
 @click.pass_context
 def outbox_group(ctx: click.Context) -> None:
     """Replies waiting to be sent, failed, or interrupted.

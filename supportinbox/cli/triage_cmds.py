@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 
-from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
+from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, pass_ctx
 from supportinbox.domain import followups, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
@@ -646,7 +646,7 @@ _ALL_SUSPECTS = click.option(
 )
 
 
-@cli.group("junk", invoke_without_command=True)
+@cli.group("junk", cls=ListGroup, invoke_without_command=True)
 @click.pass_context
 def junk_group(ctx: click.Context) -> None:
     """The Junk folder: real customers caught in it (alone: 'junk list'), rescue, move mail there."""

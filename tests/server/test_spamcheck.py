@@ -215,6 +215,22 @@ def test_the_earlier_names_still_answer_for_scripts(mailbox: Dovecot) -> None:
     assert "<q2@customer.test>" in _folder(mailbox, "Junk")
 
 
+def test_a_group_alone_takes_the_options_of_its_list(mailbox: Dovecot) -> None:
+    """`junk [list] [--all] [--json]` as the README writes it: `junk --json` is `junk list --json`
+    (and so for the other groups that are their list when alone)."""
+    listed = json.loads(run("junk", "list", "--json"))
+    assert listed and json.loads(run("junk", "--json")) == listed
+    assert run("junk", "--all") == run("junk", "list", "--all")
+    assert json.loads(run("junk", "--all", "--json")) == json.loads(run("junk", "list", "--all", "--json"))
+    assert json.loads(run("outbox", "--all", "--json")) == json.loads(
+        run("outbox", "list", "--all", "--json")
+    )
+    assert json.loads(run("incident", "--all", "--json")) == json.loads(
+        run("incident", "list", "--all", "--json")
+    )
+    assert "Commands:" in run("junk", "--help")  # its own help, not the help of its list
+
+
 def test_conversation_ids_survive_a_cache_rebuild(mailbox: Dovecot, supportinbox_home: Path) -> None:
     before = sorted(
         (c["id"], c["message_count"]) for c in json.loads(run("list", "--status", "all", "--json"))
