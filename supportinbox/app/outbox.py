@@ -103,11 +103,15 @@ def queue(
     *,
     undo_seconds: float = 0.0,
     send_at: datetime | None = None,
+    again: bool = True,
 ) -> int:
     """Put the reply in the outbox, due after ``undo_seconds`` or at ``send_at`` (see
     :func:`supportinbox.mail.drafts.queue_draft`), and mark the conversation read as the
-    account wants it (``ui.mark_read``); its outbox id."""
-    outbox_id = drafts.queue_draft(ctx.db, draft, msg, undo_seconds, send_at=send_at)
+    account wants it (``ui.mark_read``); its outbox id. Without ``again``, only as the first
+    reply since the customer last wrote (else :class:`~supportinbox.mail.drafts.RepliedMeanwhile`)."""
+    outbox_id = drafts.queue_draft(
+        ctx.db, draft, msg, undo_seconds, send_at=send_at, first_for=None if again else ctx.account
+    )
     # The reply is in the outbox now: a conversation that left the mailbox meanwhile has
     # nothing to mark read, and must not make the queued reply look failed.
     with contextlib.suppress(NotFound):

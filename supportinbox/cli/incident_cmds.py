@@ -215,7 +215,19 @@ def incident_reply(
         raise Declined("not sent")
     delay = config.replies.undo_seconds_cli
     ctx = obj.context()
-    ids = [outbox_use.queue(ctx, draft, msg, undo_seconds=delay) for draft, msg in prepared]
+    ids = []
+    for draft, msg in prepared:
+        try:
+            # Only as the first reply: a customer answered since the check above (a 'reply'
+            # run at the same time) is not answered twice.
+            ids.append(outbox_use.queue(ctx, draft, msg, undo_seconds=delay, again=False))
+        except drafts.RepliedMeanwhile as exc:
+            click.echo(
+                f"note: {draft.conversation_id} left out, answered meanwhile: {exc.earlier.describe()}",
+                err=True,
+            )
+    if not ids:
+        raise UserError(f"incident {incident.id}: every customer was answered meanwhile: nothing was sent")
     if delay > 0:
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")

@@ -6,7 +6,7 @@ import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
-from email.message import Message
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import click
@@ -382,9 +382,11 @@ def reply(
             if edit:  # what was written in the editor is not thrown away with the answer
                 raise Declined(f"not sent: what you wrote is kept in {_keep_written(draft)}")
             raise Declined("not sent")
+    # Asked about no earlier reply: queued only while there is still none (run twice at once).
+    first_only = earlier is None and not again
     if when is not None:
         ctx = obj.context()
-        outbox_id = outbox_use.queue(ctx, draft, msg, send_at=when)
+        outbox_id = _queue_first(ctx, draft, msg, first_only, later, send_at=when)
         row = store.get(ctx.db.conn, outbox_id)
         click.echo(f"{sender.named(row) if row is not None else f'#{outbox_id}'} scheduled for{later}")
         click.echo(
@@ -396,13 +398,39 @@ def reply(
         return
     delay = config.replies.undo_seconds_cli
     ctx = obj.context()
-    outbox_id = outbox_use.queue(ctx, draft, msg, undo_seconds=delay)
+    outbox_id = _queue_first(ctx, draft, msg, first_only, later, undo_seconds=delay)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     _say_forced(force, f"sending reply #{outbox_id}")
     _report(ctx.db, outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
     if force:
         _mention_held(db, draft.conversation_id, outbox_id)
+
+
+def _queue_first(
+    ctx: AccountContext,
+    draft: drafts.Draft,
+    msg: EmailMessage,
+    first_only: bool,
+    later: str,
+    *,
+    undo_seconds: float = 0.0,
+    send_at: datetime | None = None,
+) -> int:
+    """Queue the reply; with ``first_only``, only while no other reply of ours to the customer
+    is filed or on its way. One that came meanwhile (the command run twice at once) is asked
+    about as before the question, or named with --again where nobody can be asked."""
+    try:
+        return outbox_use.queue(
+            ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at, again=not first_only
+        )
+    except drafts.RepliedMeanwhile as exc:
+        if not can_ask():
+            raise NoTerminal(f"{exc}; add --again to send this one too") from None
+        click.echo(f"Note: {exc.earlier.describe()} meanwhile, and the customer has not written since.")
+        if not click.confirm(f"Send another reply{later}?", default=False):
+            raise Declined("not sent") from None
+    return outbox_use.queue(ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at)
 
 
 @cli.command()

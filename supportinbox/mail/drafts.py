@@ -304,10 +304,27 @@ def queue_draft(
     undo_seconds: float = 0.0,
     *,
     send_at: datetime | None = None,
+    first_for: AccountConfig | None = None,
 ) -> int:
     """Put the reply in the outbox; it becomes due after ``undo_seconds``, or at ``send_at``
     (scheduled: kept as a draft instead if the customer writes first, see
-    :mod:`supportinbox.store.scheduled`)."""
+    :mod:`supportinbox.store.scheduled`).
+
+    With ``first_for`` (the account), only as the first reply since the customer last wrote:
+    when one is filed in Sent or on its way (:func:`earlier_reply`), :class:`RepliedMeanwhile`
+    is raised and nothing is queued. Checked as the reply is written, under the cache's write
+    lock: the same command run twice at once (two cron jobs, a script started again) sends
+    one reply, where a check before it, made by both, passed both.
+    """
+    guard = None
+    if first_for is not None:
+        account = first_for
+
+        def guard() -> None:
+            earlier = earlier_reply(db, account, draft.conversation_id)
+            if earlier is not None:
+                raise RepliedMeanwhile(earlier)
+
     not_before = datetime.now(UTC) + timedelta(seconds=undo_seconds) if undo_seconds > 0 else None
     outbox_id = queue_reply(
         db,
@@ -319,6 +336,7 @@ def queue_draft(
         draft.template.status,
         not_before,
         send_at=send_at,
+        guard=guard,
     )
     after_send.remember(db, outbox_id, draft.template)
     return outbox_id
@@ -341,6 +359,15 @@ class EarlierReply:
         if self.outbox_state is not None:
             return f"reply #{self.outbox_id} by {self.who} is still in the outbox ({self.outbox_state})"
         return f"{self.who} replied {_on(self.when)}"
+
+
+class RepliedMeanwhile(UserError):
+    """A reply of ours to the customer was filed or queued while this one was being prepared
+    (another process, the same command run twice at once): this one was not queued."""
+
+    def __init__(self, earlier: EarlierReply) -> None:
+        super().__init__(f"not sent: {earlier.describe()}, and the customer has not written since")
+        self.earlier = earlier
 
 
 def _on(moment: str | None) -> str:

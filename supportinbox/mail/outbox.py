@@ -208,8 +208,14 @@ def queue_reply(
     not_before: datetime | None,
     *,
     send_at: datetime | None = None,
+    guard: Callable[[], None] | None = None,
 ) -> int:
-    """Write the reply to the outbox (committed) and return its id; nothing is sent yet."""
+    """Write the reply to the outbox (committed) and return its id; nothing is sent yet.
+
+    ``guard`` runs under the cache's write lock, just before the reply is written: what it
+    checks still holds when the reply is in the outbox (another process can write none
+    between them); it raises to keep the reply out.
+    """
     from supportinbox.domain.replies import split_msgids, to_bytes, valid_address
 
     message_id = str(msg["Message-ID"] or "").strip()
@@ -226,6 +232,8 @@ def queue_reply(
     if "Bcc" in msg:
         del msg["Bcc"]
     with db.transaction() as conn:
+        if guard is not None:
+            guard()
         return store.insert(
             conn,
             message_id=message_id,

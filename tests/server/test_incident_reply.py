@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from supportinbox.app import team_actions
+from supportinbox.config import AccountConfig
+from supportinbox.mail import drafts
 from supportinbox.store import outbox as outbox_store
+from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import SSO_REPORTS, client, sso_outage, sso_report_in_german
@@ -154,3 +160,52 @@ def test_incident_reply_names_who_already_answered_a_member_and_leaves_it_out(
     jonas_address = SSO_REPORTS[1][1]
     assert len(smtp_server.received) == 3  # bob's one and two new: Jonas is not answered again
     assert [r.rcpt_tos[0] for r in smtp_server.received].count(jonas_address) == 1
+
+
+def test_a_member_answered_while_the_incident_reply_starts_is_left_out(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 'reply' to one member run at the same time as 'incident reply' (after the latter
+    looked who waits): that customer gets one reply, not two."""
+    setup = setup_account(
+        supportinbox_home,
+        dovecot,
+        smtp_server,
+        sso_outage(datetime.now(UTC)),
+        extra="\n[replies]\nundo_seconds_cli = 0\n",
+    )
+    first = setup.conversation_of("<inc0@c.test>")
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    real = drafts.awaiting_answer
+    others: list[subprocess.CompletedProcess[str]] = []
+
+    def looked(db: Database, account: AccountConfig, ids: Iterable[str]) -> list[str]:
+        waiting = real(db, account, ids)
+        if not others:
+            reply = ("reply", first, "-t", "login-help", "--send", "--yes")
+            others.append(
+                subprocess.run(
+                    [sys.executable, "-m", "supportinbox", *reply],
+                    capture_output=True,
+                    text=True,
+                    stdin=subprocess.DEVNULL,
+                    timeout=120,
+                    check=False,
+                )
+            )
+        return waiting
+
+    monkeypatch.setattr(drafts, "awaiting_answer", looked)
+    sent = run_cli(
+        capsys, "incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y"
+    )
+
+    assert others[0].returncode == 0, others[0].stderr
+    assert sent.code == 0, sent.err
+    assert f"note: {first} left out, answered meanwhile: alice replied on" in sent.err
+    to_first = [r for r in smtp_server.received if r.rcpt_tos == [SSO_REPORTS[0][1]]]
+    assert len(to_first) == 1 and len(smtp_server.received) == 3
