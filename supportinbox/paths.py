@@ -61,8 +61,12 @@ def database_file(account: str) -> Path:
 
 def rebuild_file(account: str) -> Path:
     """The new cache a ``cache rebuild`` fills beside the account's own until it swaps it in."""
-    path = database_file(account)
-    return path.with_name(path.name + ".rebuild")
+    return rebuild_file_of(database_file(account))
+
+
+def rebuild_file_of(cache: Path) -> Path:
+    """The new cache a ``cache rebuild`` of ``cache`` fills beside it until it swaps it in."""
+    return cache.with_name(cache.name + ".rebuild")
 
 
 def quick_list_file() -> Path:
@@ -78,6 +82,14 @@ def quick_sync_file() -> Path:
 def lock_file(account: str) -> Path:
     """Held while a sync of ``account`` runs, so two syncs never interleave."""
     return state_dir() / f"{_safe_name(account)}.sync.lock"
+
+
+def lock_file_of(cache: Path) -> Path | None:
+    """The sync lock of the account whose cache is ``cache``; None for a cache that is no
+    account's (the demo's)."""
+    if not cache.name.endswith(".sqlite3") or cache.parent.resolve() != data_dir().resolve():
+        return None
+    return state_dir() / f"{cache.name.removesuffix('.sqlite3')}.sync.lock"
 
 
 def outbox_lock_file(account: str) -> Path:

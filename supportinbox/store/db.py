@@ -13,6 +13,7 @@ from supportinbox import paths
 from supportinbox.errors import StorageError
 from supportinbox.faults import crash_point
 from supportinbox.store.migrations import MIGRATION_STEPS, MIGRATIONS
+from supportinbox.store.swap import put_right
 
 SCHEMA_VERSION = max(MIGRATIONS)
 BUSY_TIMEOUT_MS = 15_000
@@ -209,6 +210,7 @@ def open_current(path: Path) -> Database | None:
     For the quick answers of ``list --json`` and ``sync``, which read or touch a cache the full
     command keeps: anything else (no cache yet, a migration due) is the full command's to do.
     """
+    put_right(path)
     if not path.is_file():
         return None
     identity = file_identity(path)
@@ -232,6 +234,7 @@ def open_database(path: Path | str | None = None, *, account: str | None = None)
         path = paths.database_file(account)
     if str(path) != ":memory:":
         target = Path(path)
+        put_right(target)
         try:
             paths.ensure_private_dir(target.parent)
             if not target.exists():

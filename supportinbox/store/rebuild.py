@@ -24,7 +24,9 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.errors import StorageError, UserError
+from supportinbox.faults import crash_point
 from supportinbox.store.db import BUSY_TIMEOUT_MS, open_database, storage_error
+from supportinbox.store.swap import SIDECARS, aside, put_right
 
 # Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
 KEPT_TABLES: dict[str, str] = {
@@ -138,7 +140,7 @@ def _unread_words(failed: dict[str, str], *, anything_read: bool) -> str | None:
 
 
 def _remove_sidecars(path: Path) -> None:
-    for suffix in ("-wal", "-shm", "-journal"):
+    for suffix in SIDECARS:
         with contextlib.suppress(FileNotFoundError):
             Path(str(path) + suffix).unlink()
 
@@ -223,30 +225,32 @@ def clear_unfinished(account_name: str, *, in_use: Path | None = None) -> str:
 
     The caller holds the account's sync lock, which a rebuild holds from start to swap: a
     new cache found then belongs to no rebuild running. Nothing in it is only there: its
-    kept rows were read from the old cache, which was never touched, and its mail is on
-    the server. ``in_use``: the cache the caller works in, never removed (a rebuild's own
-    fetch). Raises :class:`StorageError` when it cannot be removed.
+    kept rows were read from the old cache, and its mail is on the server. What a rebuild
+    stopped in its swap had set aside of the old cache is put back first
+    (:func:`~supportinbox.store.swap.put_right`). ``in_use``: the cache the caller works in,
+    never removed (a rebuild's own fetch). Raises :class:`StorageError` when it cannot be removed.
     """
+    put_back = put_right(paths.database_file(account_name), locked=True)
     fresh = paths.rebuild_file(account_name)
     try:
         size = fresh.stat().st_size + sum(
             Path(str(fresh) + suffix).stat().st_size
-            for suffix in ("-wal", "-shm", "-journal")
+            for suffix in SIDECARS
             if Path(str(fresh) + suffix).exists()
         )
         if in_use is not None and in_use.exists() and fresh.samefile(in_use):
             return ""
         _discard(fresh)
     except FileNotFoundError:
-        return ""
+        return put_back
     except OSError as exc:
         raise StorageError(
             f"cannot remove the unfinished new cache {fresh} a stopped rebuild left: {exc.strerror or exc}"
         ) from None
-    return (
-        f"removed the unfinished new cache a stopped 'cache rebuild' had left ({fresh}, {_megabytes(size)}); "
-        "the cache in use was never touched"
+    removed = (
+        f"removed the unfinished new cache a stopped 'cache rebuild' had left ({fresh}, {_megabytes(size)})"
     )
+    return f"{put_back}; {removed}" if put_back else f"{removed}; the cache in use was never touched"
 
 
 def _megabytes(size: int) -> str:
@@ -311,7 +315,9 @@ def _fold_log(path: Path) -> None:
 def _swap(fresh: FreshCache) -> RebuildResult:
     path, problem = fresh.target, fresh.problem
     _carry_meanwhile(fresh)
+    crash_point("rebuild.carried")
     _fold_log(fresh.path)
+    crash_point("rebuild.folded")
     backup = None
     moved: list[tuple[Path, Path]] = []  # (from, to): moved before the rename, back if it fails
     try:
@@ -325,22 +331,25 @@ def _swap(fresh: FreshCache) -> RebuildResult:
                     moved.append((side, Path(str(backup) + suffix)))
         else:
             # A stale write-ahead log must never be replayed into the new file: the old
-            # cache's goes aside until the rename is done.
-            for suffix in ("-wal", "-shm", "-journal"):
+            # cache's goes aside until the rename is done (stopped halfway, the next start
+            # puts it back: supportinbox.store.swap).
+            for suffix in SIDECARS:
                 side = Path(str(path) + suffix)
                 if side.exists():
-                    os.replace(side, Path(f"{path}.replaced{suffix}"))
-                    moved.append((side, Path(f"{path}.replaced{suffix}")))
+                    os.replace(side, aside(path, suffix))
+                    moved.append((side, aside(path, suffix)))
+                    crash_point("rebuild.aside")
         _remove_sidecars(fresh.path)
         os.replace(fresh.path, path)
+        crash_point("rebuild.swapped")
     except OSError as exc:
         for origin, now in reversed(moved):
             with contextlib.suppress(OSError):
                 os.replace(now, origin)
         raise StorageError(f"cannot replace the cache {path}: {exc.strerror or exc}") from None
     if backup is None:
-        for _origin, aside in moved:
-            aside.unlink(missing_ok=True)
+        for _origin, set_aside in moved:
+            set_aside.unlink(missing_ok=True)
     return RebuildResult(path=path, kept=fresh.kept, backup=backup, problem=problem)
 
 
