@@ -23,12 +23,12 @@ from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import local_clock, parse_time
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
 from supportinbox.mail.parse import decode_header_value
-from supportinbox.store import acknowledgements, after_send
+from supportinbox.store import acknowledgements, after_send, scheduled
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import get_conversation
 from supportinbox.store.db import Database
@@ -226,6 +226,26 @@ def mail_gone(db: Database, draft: Draft) -> str:
     )
 
 
+def wrote_again(db: Database, draft: Draft, now: datetime | None = None) -> str:
+    """Said when the customer wrote again after the message the draft answers (while the
+    reply was being written): what they wrote may change the answer ("" otherwise)."""
+    try:
+        messages = get_conversation(db, draft.conversation_id, now).messages
+    except NotFound:
+        return ""
+    answered = draft.original.message_id
+    base = next((m for m in messages if answered and m.message_id == answered), None)
+    if base is None or not base.date:
+        return ""  # the answered mail is gone: mail_gone says so
+    latest = scheduled.wrote_since(messages, answered, base.date)
+    if latest is None:
+        return ""
+    who = one_line(latest.from_name or latest.from_addr, limit=40) or "the customer"
+    when = local_clock(latest.date, now or datetime.now(UTC))
+    said = one_line(latest.body_text, limit=80)
+    return f"{who} wrote again at {when}, after the message this answers" + (f": “{said}”" if said else "")
+
+
 def bounced(db: Database, draft: Draft) -> str:
     """Said when our last reply to the draft's recipient bounced and they have not written
     since: this reply would most likely bounce too ("" otherwise)."""
@@ -267,7 +287,8 @@ def answers_a_machine(draft: Draft) -> str:
 def warnings(db: Database, draft: Draft) -> list[str]:
     """What to say before the draft is sent: the customer's mail gone, a bounced address, a
     message no person wrote."""
-    return [w for w in (mail_gone(db, draft), bounced(db, draft), answers_a_machine(draft)) if w]
+    said = (mail_gone(db, draft), wrote_again(db, draft), bounced(db, draft), answers_a_machine(draft))
+    return [w for w in said if w]
 
 
 def with_body(draft: Draft, body: str) -> Draft:

@@ -9,11 +9,13 @@ customer writing again; neither is our own mail or a teammate's reply.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
+from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock
 from supportinbox.errors import NotFound
@@ -41,6 +43,23 @@ def _answered_id(row: OutboxRow) -> str | None:
     return found[-1] if found else None
 
 
+def wrote(message: MessageView) -> bool:
+    """A person other than us wrote ``message`` (no auto-reply, no mail posing as ours)."""
+    return not message.from_us and not message.automated and not message.poses_as_us
+
+
+def wrote_since(messages: Sequence[MessageView], answered: str | None, since: str) -> MessageView | None:
+    """The latest message a person wrote in ``messages`` after ``since`` (the moment, ISO 8601
+    UTC, of the message ``answered``, whose Message-ID it is): the customer wrote again."""
+    # By the Date the mail carries (in UTC): the cache's order of arrival changes on a rebuild.
+    newer = [
+        m
+        for m in messages
+        if wrote(m) and not (answered and m.message_id == answered) and (m.date or "") > since
+    ]
+    return max(newer, key=lambda m: (m.date or "", m.uid), default=None)
+
+
 def overtaken(db: Database, row: OutboxRow, now: datetime | None = None) -> str | None:
     """Why the scheduled reply ``row`` must not leave (the customer wrote since), or ``None``."""
     answered = _answered_id(row)
@@ -57,14 +76,11 @@ def overtaken(db: Database, row: OutboxRow, now: datetime | None = None) -> str 
         messages = get_conversation(db, ident, now).messages
     except NotFound:
         return None
-    theirs = [m for m in messages if not m.from_us and not m.automated and not m.poses_as_us]
-    base = next((m for m in theirs if answered and m.message_id == answered), None)
+    base = next((m for m in messages if answered and m.message_id == answered and wrote(m)), None)
     since = (base.date or "") if base is not None else row.created_at
-    # By the Date the mail carries (in UTC): the cache's order of arrival changes on a rebuild.
-    newer = [m for m in theirs if m is not base and (m.date or "") > since]
-    if not newer:
+    latest = wrote_since(messages, answered, since)
+    if latest is None:
         return None
-    latest = max(newer, key=lambda m: (m.date or "", m.uid))
     who = one_line(latest.from_name or latest.from_addr, limit=40) or "the customer"
     when = local_clock(latest.date, now or datetime.now(UTC))
     return f"{who} wrote again at {when}, before it was sent; kept as a draft"

@@ -1,0 +1,69 @@
+"""The customer writes again while a reply to them is being written (real Dovecot, push):
+the editor says so at once, with what they wrote, and the text typed so far stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from supportinbox.config import load_config
+from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.editor import ReplyEditorScreen
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import append, make_message
+from tests.harness.replies import setup_account
+from tests.tui.support import SIZE, pilot_test, wait_until
+
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
+
+FIRST = "<limits-1@customer.test>"
+
+
+@pilot_test
+async def test_a_follow_up_while_writing_is_said_in_the_editor(
+    supportinbox_home: Path, dovecot: Dovecot
+) -> None:
+    first = make_message(
+        sender="Nora Field <nora@field.test>",
+        subject="API limits",
+        body="How many requests per minute may we send?",
+        message_id=FIRST,
+        date=datetime.now(UTC) - timedelta(minutes=10),
+    )
+    setup_account(supportinbox_home, dovecot, None, [first]).db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await wait_until(pilot, app.service.push_connected)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TemplatePickerScreen")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplyEditorScreen))
+        editor = app.screen
+        assert isinstance(editor, ReplyEditorScreen)
+        await pilot.press(*"We allow 600")
+        head = editor.query_one("#editor-head", Static)
+        assert "wrote again" not in str(head.render())
+
+        follow_up = make_message(
+            sender="Nora Field <nora@field.test>",
+            subject="Re: API limits",
+            body="Now every call answers HTTP 429!",
+            in_reply_to=FIRST,
+            references=FIRST,
+        )
+        append(dovecot, [follow_up])
+
+        def warned() -> list[str]:
+            return [str(n.message) for n in app._notifications if "wrote again" in str(n.message)]
+
+        await wait_until(pilot, lambda: bool(warned()))
+        assert app.screen is editor
+        (toast,) = warned()
+        assert toast.startswith("Nora Field wrote again at ")
+        assert "Now every call answers HTTP 429!" in toast
+        assert "wrote again" in str(head.render())
+        assert editor.body.startswith("We allow 600")
