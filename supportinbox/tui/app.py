@@ -34,7 +34,7 @@ from supportinbox.errors import AuthenticationFailed, ConnectionFailed, Credenti
 from supportinbox.mail.imap import NETWORK_ERRORS
 from supportinbox.mail.outbox import SendStatus, clock_time
 from supportinbox.tui import safe
-from supportinbox.tui.screens.base import CacheChanged, HoldsTyping
+from supportinbox.tui.screens.base import CacheChanged, ClockMoved, HoldsTyping
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ChooseModal, ConfirmModal, ErrorModal
@@ -601,6 +601,9 @@ class SupportInboxApp(App[None]):
         if event.state == WorkerState.SUCCESS and isinstance(worker.result, ClockTick):
             if worker.result.changed:
                 self.refresh_views()
+            else:
+                for screen in self.screen_stack:
+                    screen.post_message(ClockMoved())
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SyncOutcome):
             self._sync_finished(worker.result)
         elif event.state == WorkerState.SUCCESS and isinstance(worker.result, SendResult):

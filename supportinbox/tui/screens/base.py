@@ -2,7 +2,10 @@
 
 The app announces a change of the cache (a sync ended, a reply went out, mail was marked
 read) by posting :class:`CacheChanged` to each screen on the stack; a screen that shows
-cached data re-reads it in :meth:`AppScreen.refresh_from_cache`.
+cached data re-reads it in :meth:`AppScreen.refresh_from_cache`. When the clock moved and
+nothing changed, :class:`ClockMoved` asks only for what is said relative to now ("synced 3m
+ago", "waiting 2h 05m") to be said again: a screen left open offline, or on a quiet day,
+would otherwise keep the ages it was drawn with.
 """
 
 from __future__ import annotations
@@ -12,12 +15,18 @@ from typing import TYPE_CHECKING, cast
 from textual.message import Message
 from textual.screen import Screen
 
+from supportinbox.tui.widgets.status_bar import StatusBar
+
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
 
 
 class CacheChanged(Message, bubble=False):
     """The cache changed: what a screen shows from it may be out of date."""
+
+
+class ClockMoved(Message, bubble=False):
+    """Time passed and the cache did not change: ages shown may be out of date."""
 
 
 class HoldsTyping:
@@ -41,3 +50,11 @@ class AppScreen(Screen[None]):
 
     def on_cache_changed(self, _message: CacheChanged) -> None:
         self.refresh_from_cache()
+
+    def refresh_ages(self) -> None:
+        """Say again what is shown relative to now; the status bar's "synced ... ago" here."""
+        for bar in self.query(StatusBar):
+            bar.refresh()
+
+    def on_clock_moved(self, _message: ClockMoved) -> None:
+        self.refresh_ages()

@@ -157,6 +157,11 @@ class ConversationScreen(ConversationActions):
     def current_summary(self) -> ConversationSummary | None:
         return self._detail.summary if self._detail else None
 
+    def refresh_ages(self) -> None:
+        super().refresh_ages()
+        if self._detail is not None:
+            self._show_head(self._detail)
+
     def refresh_from_cache(self) -> None:
         """Read the conversation again (after a change, a reply or a sync)."""
         service = self.inbox_app.service

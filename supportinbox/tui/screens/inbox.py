@@ -177,6 +177,11 @@ class InboxScreen(ConversationActions):
         self._update_tab_counts()
         self._say_departures()  # after a sync's last reload: what left it, and stayed out
 
+    def refresh_ages(self) -> None:
+        super().refresh_ages()
+        if self._view != "junk":
+            self.query_one(QueueTable).refresh_ages()
+
     # -- the row under the cursor -----------------------------------------------------------
 
     @on(QueueTable.Moved)

@@ -328,12 +328,6 @@ class QueueTable(DataTable[Content]):
         nameless = nameless_sender(item.customer_name, item.customer_email)
         shared = self._shared
         lifted, alarming = sla.is_lifted(item.band), sla.is_alarming(item.band)
-        if item.status == "closed":
-            waiting = ""  # nobody waits on a closed conversation (the view leaves the column out)
-        elif item.waiting_since:
-            waiting = age(item.waiting_since, now)
-        else:
-            waiting = age(item.last_message_at, now)
         cells: dict[str, Content] = {
             # The cells most rows share (a mark, an age, a status, a count, an SLA level, an
             # owner) are made once per look; a window of 200 rows repeats them.
@@ -354,10 +348,7 @@ class QueueTable(DataTable[Content]):
                     style=weight,
                 ),
             ),
-            "waiting": shared(
-                ("waiting", waiting, bool(item.waiting_since)),
-                lambda: safe.line(waiting) if item.waiting_since else safe.line(waiting, style="$text-muted"),
-            ),
+            "waiting": self._waiting(item, now),
             "status": shared(
                 ("status", item.status),
                 lambda: safe.line(
@@ -374,6 +365,26 @@ class QueueTable(DataTable[Content]):
             ),
         }
         return [cells[c.key] for c in self._columns]
+
+    def _waiting(self, item: ConversationSummary, now: datetime) -> Content:
+        if item.status == "closed":
+            waiting = ""  # nobody waits on a closed conversation (the view leaves the column out)
+        elif item.waiting_since:
+            waiting = age(item.waiting_since, now)
+        else:
+            waiting = age(item.last_message_at, now)
+        return self._shared(
+            ("waiting", waiting, bool(item.waiting_since)),
+            lambda: safe.line(waiting) if item.waiting_since else safe.line(waiting, style="$text-muted"),
+        )
+
+    def refresh_ages(self) -> None:
+        """Say the Waiting column again at the clock's time (the rows are not read again)."""
+        if not any(c.key == "waiting" for c in self._columns):
+            return
+        now = self._now()
+        for item in self._rows:
+            self.update_cell(item.id, "waiting", self._waiting(item, now))
 
     def _shared(self, key: tuple[object, ...], make: Callable[[], Content]) -> Content:
         """The cell ``key`` names, made once while the columns stay as they are."""
