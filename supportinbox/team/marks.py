@@ -36,6 +36,12 @@ STATE_FOLDER = "Support State"
 STATE_VALIDITY = "team_state_uidvalidity"
 STATE_LAST_UID = "team_state_last_uid"
 STATE_UIDNEXT = "team_state_uidnext"
+#: How this program reads the state folder, as :data:`STATE_READING` keeps it: an entry of a
+#: kind (or a field) the reader did not know was passed over, so a cache read by an older
+#: reading reads the whole folder again once. Raise it whenever the reader learns a kind or
+#: takes a field it did not take before (a teammate who upgraded first writes them).
+STATE_READER = "2"
+STATE_READING = "team_state_reading"
 #: What the state folder's STATUS is asked for.
 STATE_STATUS_ITEMS = ("UIDNEXT", "UIDVALIDITY")
 
@@ -57,15 +63,18 @@ def state_mark(status: Mapping[str, object]) -> str:
 
 
 def state_log_current(db: Database, status: Mapping[str, object]) -> bool:
-    """Whether the state folder holds nothing that was not read into the cache yet."""
-    return db.get_meta(STATE_UIDNEXT) == state_mark(status) and db.get_meta(STATE_VALIDITY) == str(
-        status.get("UIDVALIDITY", "")
+    """Whether the state folder holds nothing that was not read into the cache yet (by this reading)."""
+    return (
+        db.get_meta(STATE_UIDNEXT) == state_mark(status)
+        and db.get_meta(STATE_VALIDITY) == str(status.get("UIDVALIDITY", ""))
+        and db.get_meta(STATE_READING) == STATE_READER
     )
 
 
 def log_mark(db: Database) -> str:
     """Changes whenever new state-folder messages were read (for change fingerprints)."""
-    return f"{db.get_meta(STATE_VALIDITY) or ''}/{db.get_meta(STATE_LAST_UID) or 0}"
+    validity, last = db.get_meta(STATE_VALIDITY) or "", db.get_meta(STATE_LAST_UID) or 0
+    return f"{validity}/{last}/{db.get_meta(STATE_READING) or ''}"
 
 
 def notes_mark(status: Mapping[str, object]) -> str:

@@ -572,10 +572,15 @@ def sync_log(imap: IMAPClient, db: Database, account: AccountConfig, *, create: 
             db.set_meta(_META_VALIDITY, validity)
             db.set_meta(_META_LAST_UID, "0")
         last_uid = 0
+    elif db.get_meta(marks.STATE_READING) != marks.STATE_READER:
+        # Read by an older reading, which passed over kinds and fields it did not know: every
+        # entry is read again (each replaces its own row, by UID).
+        last_uid = 0
     uids = [u for u in imap.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid]
     if not uids:
         with db.transaction():
             db.set_meta(_META_UIDNEXT, mark)
+            db.set_meta(marks.STATE_READING, marks.STATE_READER)
         return _restore(imap, db, account, lost)
     sizes = imap.fetch(uids, ["RFC822.SIZE"])
     wanted = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_STATE_SIZE]
@@ -610,6 +615,7 @@ def sync_log(imap: IMAPClient, db: Database, account: AccountConfig, *, create: 
             ],
         )
         db.set_meta(_META_LAST_UID, str(max(uids)))
+        db.set_meta(marks.STATE_READING, marks.STATE_READER)
         # UIDNEXT may have moved on since the STATUS: only what was fetched is marked.
         if int(status.get(b"UIDNEXT", 0) or 0) == max(uids) + 1:
             db.set_meta(_META_UIDNEXT, mark)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.app import incidents as incidents_use
+from supportinbox.team import marks, statefolder
 from supportinbox.team.statefolder import STATE_FOLDER, STATE_HEADER
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, sso_outage, sso_report_in_german
@@ -103,3 +104,31 @@ def test_an_incident_entry_without_members_still_closes_by_its_id(
     append(dovecot, [older], folder=STATE_FOLDER)
     bob.sync()
     assert _incidents(bob, capsys) == {ident: "closed"}
+
+
+def test_a_copy_read_before_it_knew_incident_entries_reads_them_after_the_upgrade(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older reader passed over the close (a kind it did not know) and read past it."""
+    append(dovecot, sso_outage(datetime.now(UTC)))
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    ((ident, _),) = _incidents(alice, capsys).items()
+    assert alice.cli(capsys, "incident", "close", ident).code == 0
+
+    kinds = statefolder._KINDS
+    with monkeypatch.context() as older:
+        older.setattr(statefolder, "_KINDS", tuple(k for k in kinds if k != statefolder.INCIDENT))
+        bob.sync()
+    bob.db.conn.execute("DELETE FROM meta WHERE key = ?", (marks.STATE_READING,))  # as it kept no reading
+    assert _incidents(bob, capsys) == {ident: "active"}
+    status = {"UIDVALIDITY": bob.db.get_meta(marks.STATE_VALIDITY), "UIDNEXT": 0}
+    status["UIDNEXT"] = str(bob.db.get_meta(marks.STATE_UIDNEXT)).split("/")[1]
+    assert not marks.state_log_current(bob.db, status)  # the quick sync does not answer for it
+
+    hook = bob.sync()
+    assert _incidents(bob, capsys) == {ident: "closed"}
+    assert [e.text for e in hook.events if e.kind == "incident"] == [
+        f"alice closed incident {ident} (sso login)"
+    ]
+    assert marks.state_log_current(bob.db, status)
+    assert [e for e in bob.sync().events if e.kind == "incident"] == []
