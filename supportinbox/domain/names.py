@@ -228,11 +228,38 @@ def _second_given(words: list[str], family_follows: bool) -> str | None:
     return second if _fold(second) in _DOUBLE_GIVEN.get(first, ()) else None
 
 
-def first_name(display_name: str | None, email: str | None = None, fallback: str = "there") -> str:
+# What may stand before the name on a sign-off line ("- Mary Jane", "~ Anne Marie").
+_SIGN_OFF_LEAD = "-–—~*_ "
+
+
+def _signed_given(words: list[str], directory: bool, sign_off: str) -> str | None:
+    """The given names the customer signed with, when they start the display name's ``words``.
+
+    "Maria Grazia Bianchi" signing "Grazie, Maria Grazia" goes by both words; which words
+    of a name are given names is what a list of names cannot know. Two words at least (one
+    says nothing the first word does not), and a family name must follow them unless it
+    stood before a comma ("Bianchi, Maria Grazia"): a sign-off of the whole name does not
+    say which part is given.
+    """
+    signed = sign_off.rpartition(",")[2].strip(_SIGN_OFF_LEAD + _QUOTES + ".!").split()
+    if not 2 <= len(signed) <= min(3, len(words) if directory else len(words) - 1):
+        return None
+    if not all(_is_name_word(word) for word in signed):
+        return None
+    if [_fold(word) for word in signed] != [_fold(word.rstrip(".,;:")) for word in words[: len(signed)]]:
+        return None
+    return " ".join(_tidy_case(word.rstrip(".,;:")) for word in words[: len(signed)])
+
+
+def first_name(
+    display_name: str | None, email: str | None = None, fallback: str = "there", sign_off: str = ""
+) -> str:
     """The first name in ``display_name``, else ``fallback``.
 
     ``email`` is accepted so callers can pass what they have, but the local part of an
     address is never guessed from: ``lina.haddad@`` may well be ``l.haddad@`` or a shared box.
+    ``sign_off``: the last line of the customer's own text, where they may sign with both of
+    their given names ("Mary Jane"), which are then kept together.
     """
     # A tag in square brackets beside the name ("Lina Haddad [Acme]", "[EXT] Lina") is not
     # part of it; brackets within words are markup or a crafted name ("[bold]Lina[/]").
@@ -262,6 +289,8 @@ def first_name(display_name: str | None, email: str | None = None, fallback: str
         or (len(words) > 1 and words[1].lower() in _NOT_A_PERSON)
     ):
         return fallback
+    if signed := _signed_given(words, directory, one_line(sign_off)):
+        return signed
     if word.lower() in _COMPOUND_FIRST and len(words) > 1:
         # "Abd al Aziz": the article comes along with the word after it.
         rest = words[1:3] if words[1].lower() in _ARTICLES and len(words) > 2 else words[1:2]

@@ -348,9 +348,10 @@ def template_variables(
     if party == NOBODY:
         party = Party(original.from_addr, "")
     name = header_text(party.name, limit=200).strip("\"'")
+    own_text = new_text(original.body_text).rstrip() if original.body_text else ""
     return TemplateVariables(
         customer_name=name,
-        customer_first_name=first_name(name, party.email, fallback_first_name),
+        customer_first_name=first_name(name, party.email, fallback_first_name, own_text.rpartition("\n")[2]),
         customer_email=header_text(party.email, limit=254),
         subject=_subject_of(original, party),
         agent_name=agent_display(account.agent),

@@ -222,6 +222,26 @@ def test_a_forms_topic_is_what_the_customer_wrote(body: str, topic: str) -> None
 ACCOUNT = parse_config(OFFLINE_ACCOUNT_CONFIG).account()[1]
 
 
+def test_a_reply_greets_both_given_names_the_customer_signs_with() -> None:
+    mail = Original(
+        from_name="Maria Grazia Bianchi",
+        from_addr="mg.bianchi@c.test",
+        subject="Esportazione PDF",
+        body_text=(
+            "Buongiorno,\nl'esportazione PDF non funziona.\n\nGrazie,\nMaria Grazia\n"
+            "-- \nMaria Grazia Bianchi\nStudio Bianchi\n"
+        ),
+    )
+    assert template_variables(mail, ACCOUNT, "c1").customer_first_name == "Maria Grazia"
+    # Quoted history below is not the customer's sign-off.
+    quoting = replace(
+        mail,
+        from_name="Mary Jane Watson",
+        body_text="Thanks, all good.\n\nOn Mon, 7 Dec 2026, Mary Jane Watson <mj@c.test> wrote:\n> Mary Jane",
+    )
+    assert template_variables(quoting, ACCOUNT, "c1").customer_first_name == "Mary"
+
+
 def test_a_reply_to_a_form_restates_the_customers_words_not_the_websites_subject() -> None:
     form = Original(
         from_name="Acme Website",

@@ -131,3 +131,28 @@ def test_fallback_is_configurable() -> None:
 def test_control_characters_never_survive() -> None:
     name = first_name("Lina\r\nBcc: evil@x.test", None, "there")
     assert "\r" not in name and "\n" not in name
+
+
+@pytest.mark.parametrize(
+    ("display", "sign_off", "expected"),
+    [
+        # Two given names the customer signs with are kept together.
+        ("Maria Grazia Bianchi", "Maria Grazia", "Maria Grazia"),
+        ("Maria Grazia Bianchi", "Grazie, Maria Grazia", "Maria Grazia"),
+        ("Mary Jane Watson", "- Mary Jane", "Mary Jane"),
+        ("MARY JANE WATSON", "mary jane", "Mary Jane"),  # the name's case is tidied, not the sign-off's
+        ("Dr. Anne Marie Dubois", "Anne Marie.", "Anne Marie"),
+        ("Bianchi, Maria Grazia", "Maria Grazia", "Maria Grazia"),  # the family name before the comma
+        ("Gian Luca Rossi", "Gian Luca", "Gian Luca"),
+        # A sign-off that does not tell which words are given names changes nothing.
+        ("Mary Jane Watson", "Mary Jane Watson", "Mary"),  # the whole name
+        ("Anne Marie", "Anne Marie", "Anne"),  # no family name after it: Marie may be one
+        ("Mary Jane Watson", "Mary", "Mary"),
+        ("Mary Jane Watson", "Cheers, Bob Smith", "Mary"),  # someone else's name
+        ("Mary Jane Watson", "Jane Watson", "Mary"),  # not the start of the name
+        ("Mary Jane Watson", "Thanks so much", "Mary"),
+        ("Support Team", "Support Team", "there"),  # never a name the rules refuse
+    ],
+)
+def test_given_names_signed_with_are_kept_together(display: str, sign_off: str, expected: str) -> None:
+    assert first_name(display, None, "there", sign_off) == expected
