@@ -327,32 +327,48 @@ def sort_key(
     last_customer_at: datetime | None,
     waiting_since: datetime | None,
     *,
-    breached: bool = False,
+    guard: int = LEVEL_OK,
+    guard_due_at: datetime | None = None,
+    band: int = BAND_NORMAL,
 ) -> str:
-    """A text key that sorts descending into the queue order within a band (one index, one direction).
+    """A text key that sorts descending into the queue order within ``band`` (one index, one direction).
 
-    Conversations past their guard deadline (``breached``) come first in their band, the
-    longest-waiting first, whatever the configured order: "newest first" is for catching
-    writers while they are still at the keyboard, and must not leave an urgent conversation
-    that has already waited past its SLA below fresh ones. The rest follow the configured
-    order.
-    The breached form is also computed in SQL by :data:`BREACHED_SORT_KEY_SQL`.
+    Conversations past their guard deadline come first in their band, the longest-waiting
+    first, whatever the configured order: "newest first" is for catching writers while they
+    are still at the keyboard, and must not leave one that has waited past its SLA below
+    fresh ones. The guard's own band (:data:`BAND_GUARD`: lifted because the deadline is
+    near) is in deadline order, the nearest first, so the one about to pass it does not wait
+    behind others that have hours left. The rest follow the configured order.
+    The guard's forms are also computed in SQL (:data:`BREACHED_SORT_KEY_SQL`,
+    :data:`WARNED_SORT_KEY_SQL`).
     """
-    tier = "1" if breached else "0"  # the leading digit puts breached rows first
-    if breached or order == "oldest":
-        when = waiting_since or last_customer_at
-        epoch = int(when.timestamp()) if when else 0
-        return f"{tier}{10**11 - epoch:011d}"
+    if guard == LEVEL_BREACHED:
+        return _earliest_first("2", waiting_since or last_customer_at)
+    if guard == LEVEL_WARN and band == BAND_GUARD:
+        return _earliest_first("1", guard_due_at or waiting_since or last_customer_at)
+    if order == "oldest":
+        return _earliest_first("0", waiting_since or last_customer_at)
     epoch = int(last_customer_at.timestamp()) if last_customer_at else 0
-    return f"{tier}{epoch:011d}"
+    return f"0{epoch:011d}"
+
+
+def _earliest_first(tier: str, when: datetime | None) -> str:
+    """A key of ``tier`` (the leading digit puts higher tiers first) that puts the earliest ``when`` first."""
+    epoch = int(when.timestamp()) if when else 0
+    return f"{tier}{10**11 - epoch:011d}"
 
 
 # --- the same rule in SQL, over the stored ``conversations`` columns ---------------------
 
-# The breached sort key of a stored row (see :func:`sort_key`).
-BREACHED_SORT_KEY_SQL = (
-    "'1' || printf('%011d', 100000000000 - COALESCE(CAST(strftime('%s', waiting_since) AS INTEGER), 0))"
-)
+
+def _earliest_first_sql(tier: str, column: str) -> str:
+    epoch = f"COALESCE(CAST(strftime('%s', {column}) AS INTEGER), 0)"
+    return f"'{tier}' || printf('%011d', 100000000000 - {epoch})"
+
+
+# The guard's sort keys of a stored row (see :func:`sort_key`).
+BREACHED_SORT_KEY_SQL = _earliest_first_sql("2", "waiting_since")
+WARNED_SORT_KEY_SQL = _earliest_first_sql("1", "COALESCE(sla_guard_due_at, waiting_since)")
 
 
 def level_sql(level: int) -> str:
@@ -367,8 +383,8 @@ def level_sql(level: int) -> str:
 def guard_sql(level: int) -> str:
     """The SET list that moves a stored open conversation's guard to ``level``.
 
-    Mirrors :func:`guard_band` and, for a breach, :func:`sort_key`; the clock step runs
-    it for the rows whose guard deadline has just passed.
+    Mirrors :func:`guard_band` and, for a warning or a breach, :func:`sort_key`; the clock
+    step runs it for the rows whose guard deadline (or its warning) has just passed.
     """
     columns = [f"sla_guard_level = {level}"]
     if level in _GUARD_BANDS:
@@ -377,6 +393,10 @@ def guard_sql(level: int) -> str:
         columns.append("band = base_band")
     if level == LEVEL_BREACHED:
         columns.append(f"sort_key = {BREACHED_SORT_KEY_SQL}")
+    elif level == LEVEL_WARN:
+        # Only the rows the warning lifts into the guard's band: a higher band keeps its order.
+        warned = f"CASE WHEN base_band <= {BAND_GUARD} THEN {WARNED_SORT_KEY_SQL} ELSE sort_key END"
+        columns.append(f"sort_key = {warned}")
     return ", ".join(columns)
 
 

@@ -207,8 +207,14 @@ def status_fields(
         band, urgency = sla.BAND_IDLE, base_urgency
     if status in ("open", "snoozed"):
         # A snoozed conversation already carries the key it will need when it wakes.
-        breached = status == "open" and guard == sla.LEVEL_BREACHED
-        key = sla.sort_key(config.order, last_customer_at or last_message_at, waiting, breached=breached)
+        key = sla.sort_key(
+            config.order,
+            last_customer_at or last_message_at,
+            waiting,
+            guard=guard if status == "open" else sla.LEVEL_OK,
+            guard_due_at=guard_due_at,
+            band=band,
+        )
     else:
         key = sla.sort_key("newest", last_message_at, None)
     return {

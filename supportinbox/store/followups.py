@@ -177,9 +177,13 @@ def with_followup(
         if followups.lifts(found, manual_at, now):
             closed = found.at if fields["status"] == "closed" else None  # a new resolution clock
             fields = compute(State("open", None, state.assigned_to if state else None, found.at), closed)
-            breached = fields["sla_level"] == sla.LEVEL_BREACHED
             fields["sort_key"] = sla.sort_key(
-                order, found.at, parse_time(fields["waiting_since"]), breached=breached
+                order,
+                found.at,
+                parse_time(fields["waiting_since"]),
+                guard=fields["sla_guard_level"],
+                guard_due_at=parse_time(fields["sla_guard_due_at"]),
+                band=fields["band"],
             )
         else:
             found = None

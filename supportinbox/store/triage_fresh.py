@@ -35,7 +35,7 @@ RECOMPUTE_AFTER = timedelta(hours=1)
 SCORING_VERSION = (
     "bands-incident-urgent-guard-breached-first|customer-reply-to|automated|new-text-only|stemmed-incidents"
     "|maybe-a-problem|promise-guard|symptoms-and-failure-candidates|cognates|compounds-failing|loanwords|contractions"
-    "|customer-from-our-reply|customer-named-by-our-reply|bounce-until-the-address-writes|answered-after-reopen|reopened-reason|follow-up-resolution-clock|snooze-woken-reason|customer-by-form-fields"
+    "|customer-from-our-reply|customer-named-by-our-reply|bounce-until-the-address-writes|answered-after-reopen|reopened-reason|follow-up-resolution-clock|snooze-woken-reason|customer-by-form-fields|guard-nearest-deadline-first"
 )
 
 

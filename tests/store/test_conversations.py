@@ -165,6 +165,34 @@ def test_the_clock_moves_a_conversation_into_the_guard_without_a_refresh(db: Dat
     assert rows[0].reasons == ["first reply due in 5 h"]
 
 
+def test_the_guards_band_goes_by_the_nearest_deadline(db: Database) -> None:
+    """Lifted because their SLA is near, the nearest goes first: newest first would leave the
+    one 20 minutes from its deadline below one with 4 hours left."""
+    for waited, subject in ((12, "Twelve"), (14, "Fourteen"), (16, "Sixteen"), (1, "Fresh")):
+        add_message(
+            db, message_id=f"<{subject}@c>", sender=f"{subject}@c.test", subject=subject, when=at(waited)
+        )
+    refresh(db)
+    assert queue_ids(db) == ["Fresh", "Twelve", "Fourteen", "Sixteen"]  # newest first
+    later = NOW + timedelta(hours=7, minutes=40)  # 19 h 40, 21 h 40 and 23 h 40 of 24
+    rows = cv.list_queue(db, now=later)
+    assert [(r.subject, r.band) for r in rows] == [
+        ("Sixteen", sla.BAND_GUARD),
+        ("Fourteen", sla.BAND_GUARD),
+        ("Twelve", sla.BAND_GUARD),
+        ("Fresh", sla.BAND_NORMAL),
+    ]
+    by_clock = dict(db.conn.execute("SELECT subject, sort_key FROM conversations").fetchall())
+    refresh(db, now=later)  # the clock step put each where a full refresh puts it
+    assert dict(db.conn.execute("SELECT subject, sort_key FROM conversations").fetchall()) == by_clock
+    # Past the deadline the longest-waiting goes first, ahead of the band.
+    much_later = NOW + timedelta(hours=8, minutes=30)
+    assert [(r.subject, r.band) for r in cv.list_queue(db, now=much_later)][:2] == [
+        ("Sixteen", sla.BAND_BREACHED),
+        ("Fourteen", sla.BAND_GUARD),
+    ]
+
+
 def test_a_late_first_reply_is_said_but_newest_first_holds_until_the_reply_sla(db: Database) -> None:
     """The default 30 min first-reply promise marks and explains; only the 24 h guard reorders."""
     config = parse_config(CONFIG.format(order="newest").split("\n# These tests")[0])

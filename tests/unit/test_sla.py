@@ -145,10 +145,40 @@ def test_sort_keys_order_newest_or_oldest_first() -> None:
 @pytest.mark.parametrize("order", ["newest", "oldest"])
 def test_past_the_sla_the_longest_waiting_go_first_whatever_the_order(order: str) -> None:
     fresh, late, later = ago(0.1), ago(30), ago(50)
-    breached_late = sla.sort_key(order, late, late, breached=True)
-    breached_later = sla.sort_key(order, later, later, breached=True)
+    breached_late = sla.sort_key(order, late, late, guard=sla.LEVEL_BREACHED)
+    breached_later = sla.sort_key(order, later, later, guard=sla.LEVEL_BREACHED)
     assert breached_later > breached_late > sla.sort_key(order, fresh, fresh)
     assert breached_late > sla.sort_key(order, later, later)  # a breach beats any unbreached time
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest"])
+def test_the_guards_band_puts_the_nearest_deadline_first(order: str) -> None:
+    """Lifted because their deadline is near, the rows of the guard's band go by it: one due in
+    20 minutes before one due in 4 hours, whatever the configured order, and after any breach."""
+
+    def warned(waited: float, target_hours: float) -> str:
+        since = ago(waited)
+        return sla.sort_key(
+            order,
+            since,
+            since,
+            guard=sla.LEVEL_WARN,
+            guard_due_at=since + timedelta(hours=target_hours),
+            band=sla.BAND_GUARD,
+        )
+
+    soon, later, vip_soon = warned(23.7, 24), warned(19.7, 24), warned(3.9, 4)
+    assert vip_soon > soon > later  # the VIP's 4 h target passes first, then the 24 h ones in turn
+    assert sla.sort_key(order, ago(30), ago(30), guard=sla.LEVEL_BREACHED) > vip_soon
+    # A higher band keeps its own order when its guard warns: newest first stays newest first.
+    fresh, aging = ago(0.5), ago(20)
+    urgent = {
+        waited: sla.sort_key(
+            "newest", when, when, guard=level, guard_due_at=when + timedelta(hours=24), band=sla.BAND_URGENT
+        )
+        for waited, when, level in ((0.5, fresh, sla.LEVEL_OK), (20, aging, sla.LEVEL_WARN))
+    }
+    assert urgent[0.5] > urgent[20]
 
 
 def test_sla_guard_only_lifts() -> None:
@@ -174,21 +204,24 @@ def test_the_clock_sql_sets_what_the_python_rule_computes(level: int, base_band:
     the guard's band and key (:func:`sla.guard_sql`), each leaving the other's columns."""
     waiting = ago(30)
     conn = sqlite3.connect(":memory:")
+    guard_due = waiting + timedelta(hours=24)
     conn.execute(
         "CREATE TABLE conversations (sla_level INTEGER, sla_guard_level INTEGER, band INTEGER, "
-        "base_band INTEGER, urgency INTEGER, base_urgency INTEGER, sort_key TEXT, waiting_since TEXT)"
+        "base_band INTEGER, urgency INTEGER, base_urgency INTEGER, sort_key TEXT, waiting_since TEXT, "
+        "sla_guard_due_at TEXT)"
     )
     conn.execute(
-        "INSERT INTO conversations VALUES (-1, -1, -1, ?, -1, 40, 'unchanged', ?)",
-        (base_band, waiting.isoformat(timespec="seconds")),
+        "INSERT INTO conversations VALUES (-1, -1, -1, ?, -1, 40, 'unchanged', ?, ?)",
+        (base_band, waiting.isoformat(timespec="seconds"), guard_due.isoformat(timespec="seconds")),
     )
     select = "SELECT sla_level, sla_guard_level, band, urgency, sort_key FROM conversations"
     conn.execute(f"UPDATE conversations SET {sla.level_sql(level)}")
     assert conn.execute(select).fetchone() == (level, -1, -1, 40 + sla.points(level), "unchanged")
     conn.execute(f"UPDATE conversations SET {sla.guard_sql(level)}")
-    key = (
-        sla.sort_key("newest", ago(1), waiting, breached=True) if level == sla.LEVEL_BREACHED else "unchanged"
-    )
+    band = sla.guard_band(level, base_band)
+    key = sla.sort_key("newest", ago(1), waiting, guard=level, guard_due_at=guard_due, band=band)
+    if level == sla.LEVEL_OK or (level == sla.LEVEL_WARN and band != sla.BAND_GUARD):
+        key = "unchanged"  # the configured order's key, set by the refresh
     assert conn.execute(select).fetchone() == (
         level,
         level,
@@ -205,7 +238,7 @@ def test_queue_order_and_urgent_sql_follow_the_bands() -> None:
         ("normal-new", sla.BAND_NORMAL, sla.sort_key("newest", ago(1), ago(1))),
         ("normal-old", sla.BAND_NORMAL, sla.sort_key("newest", ago(5), ago(5))),
         ("urgent", sla.BAND_URGENT, sla.sort_key("newest", ago(3), ago(3))),
-        ("breached", sla.BAND_BREACHED, sla.sort_key("newest", ago(30), ago(30), breached=True)),
+        ("breached", sla.BAND_BREACHED, sla.sort_key("newest", ago(30), ago(30), guard=sla.LEVEL_BREACHED)),
         ("incident", sla.BAND_INCIDENT, sla.sort_key("newest", ago(2), ago(2))),
     ]
     conn.executemany("INSERT INTO c VALUES (?, ?, ?)", rows)
