@@ -30,7 +30,7 @@ from supportinbox.domain.safetext import (
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import DAY_STARTS, EXAMPLES, example_wake_up, parse_span, parse_time
+from supportinbox.domain.when import DAY_STARTS, EXAMPLES, duration, example_wake_up, parse_span, parse_time
 from supportinbox.errors import UsageProblem, UserError
 from supportinbox.store import conversations as store
 
@@ -107,7 +107,7 @@ def _local(value: str | None) -> str:
 
 def _age(value: str | None, now: datetime) -> str:
     when = parse_time(value)
-    return sla.format_span(now - when) if when else ""
+    return duration(now - when) if when else ""
 
 
 def _customer(summary: ConversationSummary, *, reason: bool = True, limit: int | None = 30) -> str:

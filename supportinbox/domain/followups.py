@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.status import customer_wrote_since
-from supportinbox.domain.when import day_words
+from supportinbox.domain.when import day_words, duration
 
 MAX_NOTE_CHARS = 300
 
@@ -72,7 +72,7 @@ def reminder_due(
         return None
     if last_customer_at is not None and last_customer_at > last_agent_at:
         return None
-    reason = f"no answer for {days:g} d since your reply: send a reminder?"
+    reason = f"no answer for {duration(timedelta(days=days))} since your reply: send a reminder?"
     return Due(last_agent_at + timedelta(days=days), reason)
 
 

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from supportinbox.domain import sla
+from supportinbox.domain.when import duration
 
 Grouping = Literal["day", "week", "agent", "tag"]
 GROUPINGS: tuple[Grouping, ...] = ("day", "week", "agent", "tag")
@@ -485,17 +486,8 @@ def _finish(tally: _Tally, since: datetime, until: datetime, grouping: Grouping)
 
 
 def format_seconds(seconds: float | None) -> str:
-    """``12m``, ``3h 05m``, ``2d 4h``, in whole minutes (``—`` when there is nothing to show)."""
-    if seconds is None:
-        return "—"
-    minutes = max(int(seconds // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+    """:func:`~supportinbox.domain.when.duration` of ``seconds`` (``—`` when there is nothing to show)."""
+    return "—" if seconds is None else duration(timedelta(seconds=seconds))
 
 
 # --- as text (shared by the CLI and the TUI) ----------------------------------------------

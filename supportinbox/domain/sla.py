@@ -23,7 +23,7 @@ Promise and guard. Each open conversation has two deadlines (:class:`Deadline`):
 * the **promise**: the policy's target that falls due first (first reply, default 30
   minutes of business time; next reply, ``sla_hours``; resolution when set). It drives
   what is *said*: the SLA column and level, the reason line ("first reply overdue by
-  2 h (target 30 min)"), urgency points, ``sla --check`` and the reports' SLA figures;
+  2h 05m (target 30m)"), urgency points, ``sla --check`` and the reports' SLA figures;
 * the **guard**: when the queue lifts the conversation above newer mail. It is the
   promise, except that a first reply is guarded no earlier than the next-reply target:
   a first reply half an hour late is an alarm, not a reason to turn a "newest first"
@@ -41,6 +41,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+
+from supportinbox.domain.when import duration
 
 # Not typing.TYPE_CHECKING (see store/triage_fresh.py): the SLA's levels and SQL, which
 # reading the queue needs, load neither the config model nor the business calendar.
@@ -274,20 +276,9 @@ def level_label(level: int) -> str:
 _MINUTE = timedelta(minutes=1)
 
 
-def format_span(delta: timedelta) -> str:
-    """A short human duration: ``45 min``, ``26 h``, ``5 d``."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 100:
-        return f"{hours} h"
-    return f"{hours // 24} d"
-
-
 def _span(delta: timedelta) -> str:
-    """:func:`format_span`, with "under a minute" for what it would call "0 min"."""
-    return format_span(delta) if delta >= _MINUTE else "under a minute"
+    """:func:`~supportinbox.domain.when.duration`, with "under a minute" for what it would call "0m"."""
+    return duration(delta) if delta >= _MINUTE else "under a minute"
 
 
 def reason(
@@ -295,17 +286,15 @@ def reason(
 ) -> str | None:
     """Why an open conversation is lifted at a warning or breach ``level`` (else ``None``).
 
-    ``"first reply due in 12 min"``, ``"first reply overdue by 2 h (target 30 min)"``,
-    ``"waiting 26 h, SLA 24 h (breached)"``, ``"resolution due in 5 h"``; ``stored`` is
+    ``"first reply due in 12m"``, ``"first reply overdue by 2h 05m (target 30m)"``,
+    ``"waiting 1d 2h, SLA 1d (breached)"``, ``"resolution due in 5h"``; ``stored`` is
     :attr:`Deadline.stored`.
     """
     if level == LEVEL_OK or waiting_since is None or due_at is None:
         return None
     kind, _, seconds = stored.partition("|")
     target = (
-        format_span(timedelta(seconds=int(seconds)))
-        if seconds.isdigit()
-        else format_span(due_at - waiting_since)
+        duration(timedelta(seconds=int(seconds))) if seconds.isdigit() else duration(due_at - waiting_since)
     )
     left = due_at - now
     if kind in (FIRST_REPLY, RESOLUTION):
@@ -313,13 +302,11 @@ def reason(
             return f"{kind} overdue by {_span(now - due_at)} (target {target})"
         if left < _MINUTE:  # not "due in 0 min"
             return f"{kind} due within a minute"
-        return f"{kind} due in {format_span(left)}"
-    waited = format_span(now - waiting_since)
+        return f"{kind} due in {duration(left)}"
+    waited = duration(now - waiting_since)
     if level == LEVEL_BREACHED:
         return f"waiting {waited}, SLA {target} (breached)"
-    return (
-        f"waiting {waited}, SLA {target} ({format_span(left) if left >= _MINUTE else 'under a minute'} left)"
-    )
+    return f"waiting {waited}, SLA {target} ({duration(left) if left >= _MINUTE else 'under a minute'} left)"
 
 
 def sort_key(

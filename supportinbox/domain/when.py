@@ -82,14 +82,26 @@ def said_now(text: str, now: datetime | None = None) -> str:
     return _STAMP.sub(lambda m: local_clock(m.group(0), now) or m.group(0), text)
 
 
+def duration(span: timedelta) -> str:
+    """How long, as every command and screen says it: ``45m``, ``3h 05m``, ``1h``, ``2d 4h``,
+    ``1d`` (the two largest units of whole minutes; a second unit of zero is left out)."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins:02d}m" if mins else f"{hours}h"
+    return f"{mins}m"
+
+
 def span_words(span: timedelta) -> str:
-    """How long a burst lasted, for a sentence: ``within a minute``, ``in 12 min``, ``in 3 h``."""
+    """How long a burst lasted, for a sentence: ``within a minute``, ``in 12m``, ``in 2h 10m``
+    (a part of a minute counts as one: a burst of 12 minutes and 5 seconds took 13)."""
     seconds = span.total_seconds()
     if seconds < 60:
         return "within a minute"
-    if seconds < 3600:
-        return f"in {math.ceil(seconds / 60)} min"
-    return f"in {math.ceil(seconds / 3600)} h"
+    return f"in {duration(timedelta(minutes=math.ceil(seconds / 60)))}"
 
 
 def count_of(number: int, word: str, plural: str | None = None) -> str:

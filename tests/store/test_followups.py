@@ -171,10 +171,10 @@ def test_pending_reminder_days(db: Database) -> None:
     assert cv.list_queue(db, now=NOW) == []
     due = NOW + timedelta(days=2)  # our reply was 28 h before NOW
     [row] = cv.list_queue(db, now=due)
-    assert (row.id, row.reasons[0]) == (ident, "no answer for 3 d since your reply: send a reminder?")
+    assert (row.id, row.reasons[0]) == (ident, "no answer for 3d since your reply: send a reminder?")
     refresh(db, now=due, days=3)
     [row] = cv.list_queue(db, now=due)
-    assert row.reasons[0] == "no answer for 3 d since your reply: send a reminder?"
+    assert row.reasons[0] == "no answer for 3d since your reply: send a reminder?"
     refresh(db, now=due, days=0)  # switched off
     assert cv.list_queue(db, now=due) == []
 

@@ -116,7 +116,7 @@ def test_list_json_shape_and_order(mailbox: Path) -> None:
     assert first["subject"] == "عاجل: لا يعمل"
     assert first["reasons"][0].startswith("first reply overdue by ")
     assert first["reasons"][1:3] == ["'عاجل' in subject", "'لا يعمل' in subject"]
-    assert rows[1]["reasons"] == ["first reply overdue by 1 h (target 30 min)", "'refund' in subject"]
+    assert rows[1]["reasons"] == ["first reply overdue by 1h 30m (target 30m)", "'refund' in subject"]
 
 
 def test_show_is_inert_and_keeps_rtl_text(mailbox: Path) -> None:

@@ -173,7 +173,7 @@ async def test_an_incident_is_one_row_that_expands_and_one_key_answers_every_cus
         rows = table.total
         top = table.current
         assert top is not None and top.customer_name == "4 customers"
-        assert top.subject == "▸ incident: 'api 502' in 38 min"
+        assert top.subject == "▸ incident: 'api 502' in 38m"
         await pilot.press("enter")  # unfolds instead of opening
         await settle(pilot)
         assert table.total == rows + 4 and not isinstance(app.screen, ConversationScreen)

@@ -57,7 +57,7 @@ def test_the_reason_without_a_note_names_the_day() -> None:
 def test_pending_reminder_only_for_pending_conversations_nobody_answered() -> None:
     reply = SET
     assert followups.reminder_due("pending", SET - timedelta(hours=2), reply, 5) == followups.Due(
-        reply + timedelta(days=5), "no answer for 5 d since your reply: send a reminder?"
+        reply + timedelta(days=5), "no answer for 5d since your reply: send a reminder?"
     )
     assert followups.reminder_due("closed", None, reply, 5) is None
     assert followups.reminder_due("pending", None, reply, 0) is None

@@ -27,7 +27,7 @@ def test_levels_and_reasons_of_each_target() -> None:
     assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_BREACHED
     assert (
         sla.reason(sla.LEVEL_BREACHED, since, found.due_at, NOW, found.stored)
-        == "waiting 26 h, SLA 24 h (breached)"
+        == "waiting 1d 2h, SLA 1d (breached)"
     )
     since = ago(19)
     found = sla.deadline(
@@ -35,8 +35,7 @@ def test_levels_and_reasons_of_each_target() -> None:
     )
     assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_WARN
     assert (
-        sla.reason(sla.LEVEL_WARN, since, found.due_at, NOW, found.stored)
-        == "waiting 19 h, SLA 24 h (5 h left)"
+        sla.reason(sla.LEVEL_WARN, since, found.due_at, NOW, found.stored) == "waiting 19h, SLA 1d (5h left)"
     )
     assert sla.reason(sla.LEVEL_OK, since, found.due_at, NOW, found.stored) is None
     # Never answered: the first-reply target, 30 minutes unless configured.
@@ -48,10 +47,10 @@ def test_levels_and_reasons_of_each_target() -> None:
     assert sla.level_at(found.warn_at, found.due_at, NOW) == sla.LEVEL_OK
     later = NOW + timedelta(minutes=5)
     assert sla.level_at(found.warn_at, found.due_at, later) == sla.LEVEL_WARN
-    assert sla.reason(sla.LEVEL_WARN, since, found.due_at, later, found.stored) == "first reply due in 7 min"
+    assert sla.reason(sla.LEVEL_WARN, since, found.due_at, later, found.stored) == "first reply due in 7m"
     much_later = NOW + timedelta(hours=3)
     assert sla.reason(sla.LEVEL_BREACHED, since, found.due_at, much_later, found.stored) == (
-        "first reply overdue by 2 h (target 30 min)"
+        "first reply overdue by 2h 48m (target 30m)"
     )
 
 
@@ -88,7 +87,7 @@ next_reply = "4h"
     )
     assert (found.kind, found.due_at) == (sla.RESOLUTION, ago(70) + timedelta(days=3))
     assert found.guard_due_at == found.due_at  # and it guards against starving, too
-    assert sla.reason(sla.LEVEL_WARN, ago(1), found.due_at, NOW, found.stored) == "resolution due in 2 h"
+    assert sla.reason(sla.LEVEL_WARN, ago(1), found.due_at, NOW, found.stored) == "resolution due in 2h"
 
 
 def test_the_guard_holds_a_late_first_reply_back_until_the_reply_sla() -> None:
@@ -261,7 +260,7 @@ def test_reasons_in_the_last_and_first_minute_say_so_not_0_min() -> None:
     )
     just_after = first.due_at + timedelta(seconds=20)
     assert sla.reason(sla.LEVEL_BREACHED, since, first.due_at, just_after, first.stored) == (
-        "first reply overdue by under a minute (target 30 min)"
+        "first reply overdue by under a minute (target 30m)"
     )
     next_reply = sla.deadline(
         policy, waiting_since=ago(24), answered_before=True, customer="a@b.test", cycle_start=None
@@ -272,4 +271,4 @@ def test_reasons_in_the_last_and_first_minute_say_so_not_0_min() -> None:
         next_reply.due_at,
         next_reply.due_at - timedelta(seconds=5),
         next_reply.stored,
-    ) == ("waiting 23 h, SLA 24 h (under a minute left)")
+    ) == ("waiting 23h 59m, SLA 1d (under a minute left)")

@@ -270,7 +270,7 @@ def test_four_customers_with_the_same_problem_form_an_incident() -> None:
     incidents = find_incidents(candidates, TriageConfig(incident_min_customers=3, incident_window_hours=6))
     assert len(incidents) == 1
     assert set(incidents[0].conversation_ids) == {"c1", "c2", "c3", "c4"}
-    assert incidents[0].reason == "incident: 4 customers report 'login' in 3 h"
+    assert incidents[0].reason == "incident: 4 customers report 'login' in 3h"
 
 
 def test_one_customer_writing_many_times_is_no_incident() -> None:
@@ -294,7 +294,7 @@ def test_inflections_acronyms_and_languages_of_one_problem_form_one_incident() -
     (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
     assert set(incident.conversation_ids) == {"c1", "c2", "c3", "c4"}
     assert sorted(incident.signal.split()) == ["export", "pdf"]  # customers wrote both orders
-    assert incident.reason == f"incident: 4 customers report '{incident.signal}' in 2 h"
+    assert incident.reason == f"incident: 4 customers report '{incident.signal}' in 1h 30m"
 
 
 def test_one_feature_named_in_other_languages_forms_one_incident() -> None:

@@ -8,13 +8,29 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from supportinbox.domain.incidents import reason_line
-from supportinbox.domain.when import as_utc, local_clock, parse_time, said_now, span_words, stamp
+from supportinbox.domain.when import as_utc, duration, local_clock, parse_time, said_now, span_words, stamp
 
 
 def test_spans_read_as_people_say_them() -> None:
     assert span_words(timedelta(seconds=41)) == "within a minute"
-    assert span_words(timedelta(minutes=12, seconds=5)) == "in 13 min"
-    assert span_words(timedelta(hours=2, minutes=10)) == "in 3 h"
+    assert span_words(timedelta(minutes=12, seconds=5)) == "in 13m"
+    assert span_words(timedelta(hours=2, minutes=10)) == "in 2h 10m"
+
+
+def test_every_duration_is_said_one_way() -> None:
+    """`sla` said "30m, next reply 1d 0h" above "overdue by 4 h (target 30 min)"; the queue
+    "25 min" where the app said "25m". One formatter now says them all."""
+    from supportinbox.domain.report import format_seconds
+
+    assert [
+        duration(timedelta(seconds=59)),
+        duration(timedelta(minutes=45)),
+        duration(timedelta(hours=1)),
+        duration(timedelta(hours=3, minutes=5)),
+        duration(timedelta(days=1)),
+        duration(timedelta(days=2, hours=4, minutes=59)),
+    ] == ["0m", "45m", "1h", "3h 05m", "1d", "2d 4h"]
+    assert format_seconds(26 * 3600) == duration(timedelta(hours=26)) == "1d 2h"
 
 
 def test_an_incident_of_mails_41_s_apart_is_within_a_minute() -> None:
