@@ -128,9 +128,20 @@ def _record(db: Database, cid: str, server: Resolution, agent: str, read: TeamSt
     reapply_state(db, [cid])
 
 
-def _change_locally(db: Database, cid: str, state: TeamState, agent: str, now: datetime) -> None:
+def _change_holder(db: Database, cid: str, holder: str | None, agent: str, now: datetime) -> None:
+    """Only who holds the conversation changes: its status keeps the time and author it was
+    set with. Re-dated, a close would seem newer than the customer's later message, and a
+    conversation the customer reopened would close again in this copy at a hand-over."""
     with db.transaction() as tx:
-        write_local(tx, cid, state, by=agent)
+        current = local_state(tx, cid)
+        set_at = tx.execute(
+            "SELECT updated_at, updated_by FROM conversation_state WHERE conversation_id = ?", (cid,)
+        ).fetchone()
+        state = TeamState(current.status, current.snoozed_until, holder)
+        if set_at is None or not set_at[0]:
+            write_local(tx, cid, state, by=agent)
+        else:
+            write_local(tx, cid, state, by=str(set_at[1] or agent), updated_at=str(set_at[0]))
     reapply_state(db, [cid], now=now)
 
 
@@ -182,7 +193,7 @@ def _hold(
         # Nothing to change here nor to tell the team (as last agreed with the server).
         said = f"{ref.id} is yours already" if take else f"{ref.id}: nobody holds it"
         return ActionResult(ref.id, said, True, current)
-    _change_locally(db, ref.id, TeamState(current.status, current.snoozed_until, after), me, ctx.now())
+    _change_holder(db, ref.id, after, me, ctx.now())
     done = f"{ref.id} claimed by {me}" if take else f"{ref.id} released"
     if not share:
         return ActionResult(ref.id, done, False, _local(db, ref))
@@ -210,9 +221,7 @@ def assign(
     agent = _valid_agent(agent)
     ref = _claimable(db, conversation_id)
     current = local_state(db.conn, ref.id)
-    _change_locally(
-        db, ref.id, TeamState(current.status, current.snoozed_until, agent), account.agent, ctx.now()
-    )
+    _change_holder(db, ref.id, agent, account.agent, ctx.now())
     handed = handover.is_handover(agent, account.agent, current.assigned_to)
     if handed:
         said = handover.note_text(agent, account.agent, note, held_by=current.assigned_to)

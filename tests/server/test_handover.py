@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,39 @@ def test_taking_a_conversation_for_oneself_is_a_claim_or_a_take_over(
         "Handed over to alice from bob: I know this customer"
     ]
     assert "handed over once" in _reasons(capsys, bob, cid)
+
+
+@pytest.mark.parametrize("mode", ["keywords", "folder"])
+def test_a_hand_over_keeps_open_what_the_customer_reopened(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    """A close followed by the customer's new message is open; handing it over (or claiming
+    it) dated the close anew, and the copy that did it showed it closed again."""
+    append(dovecot, [make_message(message_id=MID, subject="Two-factor code refused")])
+    extra = 'team_state = "folder"' if mode == "folder" else ""
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"), extra=extra)
+    cid = bob.conversation_of(MID)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    assert bob.cli(capsys, "status", cid, "closed").code == 0
+    again = make_message(
+        message_id="<again@customer.test>",
+        subject="Re: Two-factor code refused",
+        in_reply_to=MID,
+        references=MID,
+        body="The reset did not work either.",
+        date=datetime.now(UTC),  # after the close (the same second counts as after)
+    )
+    append(dovecot, [again])
+    bob.sync()
+    alice.sync()
+    assert bob.queue_row(cid) == ("bob", "open") and alice.queue_row(cid) == ("bob", "open")
+
+    handed = bob.cli(capsys, "assign", cid, "alice", "--note", "ID check is with you")
+    assert handed.code == 0, handed.err
+    assert bob.queue_row(cid) == ("alice", "open")
+    alice.sync()
+    bob.sync()
+    assert alice.queue_row(cid) == ("alice", "open") and bob.queue_row(cid) == ("alice", "open")
+    assert alice.cli(capsys, "release", cid).code == 0
+    bob.sync()
+    assert alice.queue_row(cid) == (None, "open") and bob.queue_row(cid) == (None, "open")
