@@ -247,8 +247,9 @@ def _account_and_db(obj: CliContext) -> tuple[str, Any, Any]:
     return name, account, obj.db()
 
 
-def _share(ctx: AccountContext, conversation_id: str) -> None:
-    """Tell the team now; when that fails the change stays here and the next sync sends it."""
+def _share(ctx: AccountContext, conversation_id: str, done: str) -> None:
+    """Tell the team now, then say ``done`` and whether the team has it (as claim and note do);
+    when that fails the change stays here and the next sync sends it."""
     from supportinbox.app import team_actions
 
     try:
@@ -258,9 +259,11 @@ def _share(ctx: AccountContext, conversation_id: str) -> None:
             f"note: changed here only ({one_line(exc.message, limit=200)}); the next sync shares it",
             err=True,
         )
+        click.echo(done)
         return
     if not result.online:
         click.echo(f"note: {one_line(result.message, limit=200)}", err=True)
+    click.echo(f"{done} (shared with the team)" if result.online else done)
 
 
 @cli.command("list")
@@ -472,8 +475,7 @@ def status(obj: CliContext, conversation_id: str, new_status: str) -> None:
 
     ctx = obj.context()
     summary = set_status(ctx, conversation_id, new_status)
-    click.echo(f"{summary.id}: {summary.status}")
-    _share(ctx, summary.id)
+    _share(ctx, summary.id, f"{summary.id} is {summary.status} now")
     if summary.status == "closed" and can_ask():  # a person at a terminal, not a script
         from supportinbox.domain import templates  # only here: listing loads no template code
 
@@ -541,8 +543,7 @@ def snooze(
         until = " ".join(words)  # a span ('3d') reads as a time ahead too
     when = parse_snooze(until, span, ctx.now())
     summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)
-    click.echo(f"{summary.id}: snoozed until {_local(summary.snoozed_until)}")
-    _share(ctx, summary.id)
+    _share(ctx, summary.id, f"{summary.id} is snoozed until {_local(summary.snoozed_until)}")
 
 
 def _suspect_table(rows: list[JunkSuspect], *, whole: bool = False) -> Table:

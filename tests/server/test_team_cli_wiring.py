@@ -127,6 +127,8 @@ def test_status_reaches_a_teammate_without_a_sync_of_its_author(
     closed = alice.cli(capsys, "status", cid, "closed")
     assert closed.code == 0, closed.err
     assert closed.err == ""  # shared at once: no "next sync" note
+    # Said as claim and note say it: what changed, and that the team has it.
+    assert closed.out.strip() == f"{cid} is closed now (shared with the team)"
 
     bob.sync()
     assert bob.queue_row(cid) == (None, "closed")
@@ -146,7 +148,7 @@ def test_status_offline_stays_local_with_a_note_and_travels_at_the_next_sync(
 
     closed = alice.cli(capsys, "status", cid, "closed")
     assert closed.code == 0, closed.err
-    assert closed.out.strip() == f"{cid}: closed"
+    assert closed.out.strip() == f"{cid} is closed now"
     assert len(closed.err.strip().splitlines()) == 1 and "next sync" in closed.err
     bob.sync()
     assert bob.queue_row(cid)[1] != "closed"

@@ -234,7 +234,7 @@ def test_closing_suggests_asking_the_customer_and_does_nothing_by_itself(
     monkeypatch.setattr(sys, "stdin", TerminalInput(""))
     ident = scripted
     before = run_cli(capsys, "status", ident, "closed")
-    assert before.code == 0 and f"{ident}: closed" in before.out
+    assert before.code == 0 and f"{ident} is closed now" in before.out
     assert f"'supportinbox followup {ident} --in 7d' looks again later" in before.err
     assert "closing-follow-up" not in before.err  # no such template yet
     assert run_cli(capsys, "templates", "install").code == 0

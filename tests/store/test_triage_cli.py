@@ -156,12 +156,12 @@ def test_forced_colour_still_strips_mail_escapes(mailbox: Path, monkeypatch: pyt
 def test_status_snooze_and_search_commands(mailbox: Path) -> None:
     rows = json.loads(run("list", "--json"))
     ident = rows[2]["id"]
-    assert run("status", ident, "closed").strip() == f"{ident}: closed"
+    assert run("status", ident, "closed").strip() == f"{ident} is closed now"
     assert ident not in run("list")
     assert json.loads(run("list", "--status", "closed", "--json"))[0]["id"] == ident
     run("status", ident, "open")
     out = run("snooze", ident, "--for", "3d")
-    assert out.startswith(f"{ident}: snoozed until ")
+    assert out.startswith(f"{ident} is snoozed until ")
     assert [r["id"] for r in json.loads(run("list", "--status", "snoozed", "--json"))] == [ident]
     found = json.loads(run("search", "from:paul", "--json"))
     assert [r["id"] for r in found] == [ident]
