@@ -155,3 +155,16 @@ async def test_what_a_stopped_rebuild_left_is_removed_at_start_and_said_once(
         await pilot.press("s")
         await wait_until(pilot, lambda: bool(finished))
         assert finished[0].cleared == "" and len(app._notifications) == 1
+
+
+def test_a_sync_within_the_last_minute_is_said_just_now() -> None:
+    """The status bar said "synced 0m ago" right after every sync."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportinbox.domain.when import iso
+    from supportinbox.tui.widgets.status_bar import synced_when
+
+    now = datetime(2026, 12, 7, 20, 0, 30, tzinfo=UTC)
+    assert synced_when(iso(now - timedelta(seconds=20)) or "", now) == "just now"
+    assert synced_when(iso(now - timedelta(minutes=5)) or "", now) == "5m ago"
+    assert synced_when(iso(now - timedelta(minutes=65)) or "", now) == "1h 05m ago"

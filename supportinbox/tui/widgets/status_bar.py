@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
-from supportinbox.tui.format import age
+from supportinbox.tui.format import age, parse_time
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,14 @@ class SyncStatus:
 
     def update(self, **changes: object) -> SyncStatus:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def synced_when(last_sync: str, now: datetime) -> str:
+    """``just now`` within the first minute (not "0m ago"), then ``12m ago``, ``3h 05m ago``."""
+    moment = parse_time(last_sync)
+    if moment is not None and timedelta(0) <= now - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{age(last_sync, now)} ago"
 
 
 SEPARATOR = " · "
@@ -68,7 +76,7 @@ class StatusBar(Widget):
         if status.syncing:
             parts.append(safe.line(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", style="$accent"))
         elif status.last_sync:
-            parts.append(safe.line(f"synced {age(status.last_sync, self._now())} ago"))
+            parts.append(safe.line(f"synced {synced_when(status.last_sync, self._now())}"))
         elif status.has_server:
             parts.append(safe.line("not synced yet"))
         if status.outbox:
