@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import click
 
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, pass_ctx
-from supportinbox.domain import followups, sla
+from supportinbox.domain import followups, sendtime, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
@@ -543,7 +543,9 @@ def snooze(
         until = " ".join(words)  # a span ('3d') reads as a time ahead too
     when = parse_snooze(until, span, ctx.now())
     summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)
-    _share(ctx, summary.id, f"{summary.id} is snoozed until {_local(summary.snoozed_until)}")
+    # Said as a scheduled reply's time is ("today 22:24", "tomorrow 09:00", "Mon 14 Dec 09:00").
+    until_words = sendtime.when_words(parse_time(summary.snoozed_until) or when, ctx.now())
+    _share(ctx, summary.id, f"{summary.id} is snoozed until {until_words}")
 
 
 def _suspect_table(rows: list[JunkSuspect], *, whole: bool = False) -> Table:
