@@ -78,6 +78,17 @@ def line(value: str | None, *, limit: int | None = None, style: str = "") -> Con
     return Content(FIRST_STRONG_ISOLATE) + content + Content(POP_DIRECTIONAL_ISOLATE)
 
 
+def title(label: str, value: str | None, *, limit: int | None = 50, missing: str = "(no subject)") -> Content:
+    """A dialog's title naming a conversation or a person: ``label`` in bold, then ``value``
+    as a field of its own (:func:`line`: isolated, cut to ``limit`` cells), or ``missing``.
+
+    Isolated together with its label, an Arabic subject took the label's direction: a
+    terminal that orders bidi text drew its halves around "PayPal" the wrong way round.
+    """
+    named = line(value, limit=limit)
+    return (Content(clean(label)) + (named if named.plain else Content(missing))).stylize("bold")
+
+
 def right_to_left_row(row: Strip) -> Strip:
     """A drawn row of right-to-left text with its text (not the space around it) isolated as such.
 

@@ -228,8 +228,9 @@ async def test_markup_like_text_shows_literally_in_every_kind_of_widget() -> Non
                 (ErrorModal(text, text), [safe.line(text, limit=60).plain, clean(text)]),
                 (ConfirmModal(text, text or "detail"), [one_line(text)]),
                 (ChooseModal(text, [("k", text)]), [one_line(text)]),
-                (NoteModal(text), [one_line(f"Internal note: {one_line(text, limit=50) or '(no subject)'}")]),
-                (UndoModal(text, 600), [one_line(f"Sending the reply to {one_line(text)}")]),
+                # A title names the subject or the person as a line of its own (safe.line).
+                (NoteModal(text), [f"Internal note: {safe.line(text, limit=50).plain or '(no subject)'}"]),
+                (UndoModal(text, 600), [f"Sending the reply to {safe.line(text).plain}"]),
             ]
             for modal, wanted in expectations:
                 await app.push_screen(modal)

@@ -325,19 +325,33 @@ async def test_a_dialog_over_a_right_to_left_name_reads_left_to_right(
             assert drawn(row).endswith(logical(row[edge:])), drawn(row)
 
 
+NAME, SUBJECT = "أحمد خليل", "مشكلة في الفاتورة 4521."
+
+
+@pytest.mark.parametrize(
+    ("key", "where", "fields"),
+    [
+        # "Move to Junk?" names the customer and the subject.
+        ("exclamation_mark", ".dialog-body", [f"{NAME} <ahmed@customer.test>", SUBJECT]),
+        # A dialog's title names the subject after its label.
+        ("z", ".dialog-title", [SUBJECT]),
+        ("n", ".dialog-title", [SUBJECT]),
+        ("f", ".dialog-title", [SUBJECT]),
+        ("t", ".dialog-title", [SUBJECT]),
+    ],
+)
 @pilot_test
-async def test_an_arabic_name_and_subject_are_fields_of_their_own_in_a_confirmation(
-    supportinbox_home: Path, dovecot: Dovecot
+async def test_an_arabic_name_and_subject_are_fields_of_their_own_in_a_dialog(
+    supportinbox_home: Path, dovecot: Dovecot, key: str, where: str, fields: list[str]
 ) -> None:
-    """ "Move to Junk?" names the customer and the subject: unisolated, an Arabic name beside
-    an Arabic subject read as one right-to-left run, the subject where the name belongs."""
-    name, subject = "أحمد خليل", "مشكلة في الفاتورة 4521."
-    raws = [make_message(sender=f"{name} <ahmed@customer.test>", subject=subject, body="مرحبا")]
+    """Unisolated, an Arabic name beside an Arabic subject read as one right-to-left run, the
+    subject where the name belongs; isolated together with its label ("Snooze: "), a subject
+    took the label's direction, and its digits and full stop stood at the wrong end."""
+    raws = [make_message(sender=f"{NAME} <ahmed@customer.test>", subject=SUBJECT, body="مرحبا")]
     async with synced_app(supportinbox_home, dovecot, raws, (80, 24)) as (app, pilot):
-        await pilot.press("exclamation_mark")
-        await wait_until(pilot, lambda: bool(app.screen.query(".dialog-body")))
+        await pilot.press(key)
+        await wait_until(pilot, lambda: bool(app.screen.query(where)))
         await pilot.pause()
-        body = app.screen.query_one(".dialog-body", Static)
-        line = body.render_line(0).text.strip()
-        assert_fields_read_right(line, [f"{name} <ahmed@customer.test>", subject])
-        await pilot.press("n")
+        shown = app.screen.query_one(where, Static)
+        assert_fields_read_right(shown.render_line(0).text.strip(), fields)
+        await pilot.press("escape")

@@ -106,7 +106,7 @@ class UndoModal(ModalScreen[bool | str]):
             # Held for a teammate it is not being sent: the title says where it goes instead.
             title = "To the outbox: the reply to" if self._held_for else f"{self._verb[0]} the reply to"
             yield Label(
-                safe.line(f"{title} {one_line(self._recipient)}", style="bold"), classes="dialog-title"
+                safe.title(f"{title} ", self._recipient, limit=None, missing=""), classes="dialog-title"
             )
             yield ProgressBar(total=self._total, show_eta=False, show_percentage=False, id="undo-bar")
             yield Static(id="undo-left", classes="dialog-body")

@@ -52,8 +52,7 @@ class FollowUpModal(ModalScreen[FollowUpChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            title = f"Follow up: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Follow up: ", self._subject), classes="dialog-title")
             if self._current:
                 yield Label(safe.line(f"Set for {self._current}"), id="followup-current")
             # The time comes first and has the focus, its default selected: typing replaces it.

@@ -55,8 +55,7 @@ class HandOverModal(ModalScreen[HandOver | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            title = f"Hand over: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Hand over: ", self._subject), classes="dialog-title")
             if self._handed:
                 yield Label(
                     safe.line(
@@ -134,8 +133,7 @@ class ForwardModal(ModalScreen[ForwardChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            title = f"Forward: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Forward: ", self._subject), classes="dialog-title")
             yield Input(placeholder="to: name@example.com", id="forward-to")
             yield Input(
                 placeholder=f"how many of the last messages (empty: all {self._messages})",

@@ -13,7 +13,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import parse_send_time, when_words
 from supportinbox.domain.when import example_wake_up
 from supportinbox.tui import safe
@@ -121,8 +120,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            title = f"Snooze: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Snooze: ", self._subject), classes="dialog-title")
             yield OptionList(
                 *(Option(safe.line(label), id=key) for key, label in SNOOZE_PRESETS), id="presets"
             )

@@ -7,7 +7,6 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
-from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import HoldsTyping
 from supportinbox.tui.widgets.dialog import Dialog
@@ -34,12 +33,7 @@ class NoteModal(HoldsTyping, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            yield Label(
-                safe.line(
-                    f"Internal note: {one_line(self._subject, limit=50) or '(no subject)'}", style="bold"
-                ),
-                classes="dialog-title",
-            )
+            yield Label(safe.title("Internal note: ", self._subject), classes="dialog-title")
             yield DirectedTextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Label(
                 safe.line("Only the team sees notes, never the customer. Ctrl+S saves, Escape cancels."),

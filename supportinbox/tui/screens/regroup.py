@@ -47,8 +47,7 @@ class MergePickerModal(ModalScreen[ConversationSummary | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog picker-dialog"):
-            title = f"Merge into: {one_line(self._summary.subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Merge into: ", self._summary.subject), classes="dialog-title")
             # Not selected on focus: the first character typed on the list is already in it.
             yield Input(
                 placeholder="type to find: subject, name or id", id="merge-filter", select_on_focus=False
@@ -150,8 +149,7 @@ class SplitPickerModal(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog picker-dialog"):
-            title = f"Split off from: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Split off from: ", self._subject), classes="dialog-title")
             options = []
             for number, message in enumerate(self._messages, 1):
                 who = sender_short(message.from_name, message.from_addr, limit=24)

@@ -37,8 +37,7 @@ class SendLaterModal(ModalScreen[datetime | None]):
     def compose(self) -> ComposeResult:
         business = parse_send_choice("next business hour", self._now, self._hours) is not None
         with Dialog(classes="dialog"):
-            title = f"Send later to {one_line(self._recipient, limit=50)}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Send later to ", self._recipient, missing=""), classes="dialog-title")
             yield Input(
                 value="next business hour" if business else "tomorrow 09:00",
                 placeholder=EXAMPLES + (", next business hour" if self._hours else ""),

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from supportinbox.domain.safetext import one_line
 from supportinbox.domain.tags import TagChange, parse_changes
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
@@ -32,8 +31,7 @@ class TagModal(ModalScreen[TagChange | None]):
 
     def compose(self) -> ComposeResult:
         with Dialog(classes="dialog"):
-            title = f"Tags: {one_line(self._subject, limit=50) or '(no subject)'}"
-            yield Label(safe.line(title, style="bold"), classes="dialog-title")
+            yield Label(safe.title("Tags: ", self._subject), classes="dialog-title")
             now = safe.assemble(("Now: ", "bold"), *(tag_parts(self._tags) or [("none", "$text-muted")]))
             yield Label(now, id="tags-now")
             yield Input(placeholder="+billing -bug", id="tags-change")
