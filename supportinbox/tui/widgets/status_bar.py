@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import steady_line
 from supportinbox.tui import safe
 from supportinbox.tui.format import age, parse_time
 
@@ -74,7 +74,8 @@ class StatusBar(Widget):
             parts.append(safe.line(status.label, style="$warning"))
         offline_at = len(parts)
         if status.syncing:
-            parts.append(safe.line(f"⟳ {one_line(status.progress, limit=50) or 'syncing'}", style="$accent"))
+            progress = steady_line(status.progress, limit=50) or "syncing"
+            parts.append(safe.line(f"⟳ {progress}", style="$accent"))
         elif status.last_sync:
             parts.append(safe.line(f"synced {synced_when(status.last_sync, self._now())}"))
         elif status.has_server:
@@ -88,6 +89,6 @@ class StatusBar(Widget):
             # stay in sight on a narrow terminal (the whole reason is in the log).
             rest = sum(p.cell_length for p in parts) + len(SEPARATOR) * len(parts)
             room = min(OFFLINE_LIMIT, self.content_size.width - rest - len("offline: "))
-            reason = one_line(status.offline, limit=max(room, OFFLINE_MIN))
+            reason = steady_line(status.offline, limit=max(room, OFFLINE_MIN))
             parts.insert(offline_at, safe.line(f"offline: {reason}", style="$error bold"))
         return safe.join(SEPARATOR, parts)
