@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import sys
 import time
@@ -15,8 +16,8 @@ from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, edit_text, pass_ctx, require_editor
-from supportinbox.domain import languages, replies, sendtime, templates
-from supportinbox.domain.safetext import clean, one_line
+from supportinbox.domain import cells, languages, replies, sendtime, templates
+from supportinbox.domain.safetext import clean, field, one_line
 from supportinbox.errors import Declined, Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
@@ -586,9 +587,18 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
     if not rows:
         click.echo("the outbox is empty")
         return
-    for row in rows:
-        state = sender.waiting_state(row, now)
-        to = one_line(", ".join(row.recipients), limit=40)
+    # States and recipients padded to the widest, so that every subject starts in the same
+    # column; recipients and subject cut to what the terminal leaves of its line, the subject
+    # 20 cells at least (on a pipe: recipients to 40 cells, subjects to 60).
+    states = [sender.waiting_state(row, now) for row in rows]
+    state_cells = max(cells.width(state) for state in states)
+    fixed = len("#1234 ") + state_cells + len(" ") + 9 + len("  ") + len("  ")
+    columns = shutil.get_terminal_size((0, 0)).columns
+    to_limit = max(12, min(40, columns - fixed - 20)) if columns else 40
+    recipients = [field(", ".join(row.recipients), limit=to_limit) for row in rows]
+    to_cells = max(cells.width(to) for to in recipients)
+    subject_cells = min(60, max(20, columns - fixed - to_cells)) if columns else 60
+    for row, state, to in zip(rows, states, recipients, strict=True):
         when = sender.clock_time(row.created_at, now)
         kind = (
             "  (acknowledgement, automatic)"
@@ -597,7 +607,9 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
             if row.conversation_id is None
             else ""
         )
-        click.echo(f"#{row.id:<4} {state:<26} {when:>9}  {to}  {one_line(row.subject, limit=60)}{kind}")
+        padded = to + " " * (to_cells - cells.width(to))
+        subject = field(row.subject, limit=subject_cells)
+        click.echo(f"#{row.id:<4} {state:<{state_cells}} {when:>9}  {padded}  {subject}{kind}")
         # Why an acknowledgement was dropped (a teammate's went first, a person answered).
         if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
             click.echo(f"      {one_line(row.reason, limit=300)}")
