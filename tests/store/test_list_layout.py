@@ -61,6 +61,24 @@ def mailbox(supportinbox_home: Path) -> Path:
     return supportinbox_home
 
 
+def _deliver(home: Path, *mails: tuple[str, str, str]) -> None:
+    """An account whose customers wrote (name, address, subject) three hours ago, the queue refreshed."""
+    write_config(home, CONFIG)
+    config = parse_config(CONFIG)
+    with open_database(account="support") as db:
+        for index, (name, sender, subject) in enumerate(mails):
+            add_message(
+                db,
+                message_id=f"<e{index}@customer.test>",
+                sender=sender,
+                name=name,
+                subject=subject,
+                body="It is urgent, please help.",
+                when=datetime.now(UTC) - timedelta(hours=3),
+            )
+        refresh_conversations(db, config, config.account()[1])
+
+
 def _list(monkeypatch: pytest.MonkeyPatch, width: int, *args: str) -> list[str]:
     monkeypatch.setenv("COLUMNS", str(width))
     result = CliRunner().invoke(cli, ["list", *args], catch_exceptions=False)
@@ -160,25 +178,11 @@ def test_emoji_sequences_leave_the_columns_where_every_terminal_draws_them(
 ) -> None:
     """Rich measured 👩‍💻 two cells, VTE and xterm draw it in four: the columns after it
     moved (and at 120 the "Why" column ran past the edge). Shown in its steady form."""
-    write_config(supportinbox_home, CONFIG)
-    config = parse_config(CONFIG)
-    with open_database(account="support") as db:
-        for index, (name, subject) in enumerate(
-            (
-                ("Lina 👩\u200d💻 🇩🇪", "👩\u200d💻 Deploy 🇩🇪 👍🏽 ❤\ufe0f failed again, urgent"),
-                ("Sven", "Refund"),
-            )
-        ):
-            add_message(
-                db,
-                message_id=f"<e{index}@customer.test>",
-                sender=f"c{index}@customer.test",
-                name=name,
-                subject=subject,
-                body="It is urgent, please help.",
-                when=datetime.now(UTC) - timedelta(hours=3),
-            )
-        refresh_conversations(db, config, config.account()[1])
+    _deliver(
+        supportinbox_home,
+        ("Lina 👩\u200d💻 🇩🇪", "c0@customer.test", "👩\u200d💻 Deploy 🇩🇪 👍🏽 ❤\ufe0f failed again, urgent"),
+        ("Sven", "c1@customer.test", "Refund"),
+    )
     lines = _list(monkeypatch, width)
     header = lines[0]
     row = next(line for line in lines if "Deploy" in line)
@@ -195,19 +199,7 @@ def test_a_name_that_starts_with_a_lone_skin_tone_starts_at_its_column(
 ) -> None:
     """The steady form drops a skin tone with nothing to tone; dropped after the name was
     folded, it left the space after it, and the name stood a cell right of its column."""
-    write_config(supportinbox_home, CONFIG)
-    config = parse_config(CONFIG)
-    with open_database(account="support") as db:
-        add_message(
-            db,
-            message_id="<t0@customer.test>",
-            sender="lina@customer.test",
-            name="\U0001f3fd Lina \u200d Haddad",
-            subject="\U0001f3fb Refund",
-            body="Please help.",
-            when=datetime.now(UTC) - timedelta(hours=3),
-        )
-        refresh_conversations(db, config, config.account()[1])
+    _deliver(supportinbox_home, ("\U0001f3fd Lina \u200d Haddad", "lina@customer.test", "\U0001f3fb Refund"))
     header, _, row = _list(monkeypatch, 80)
     assert cell_len(row[: row.index("Lina Haddad")]) == cell_len(header[: header.index("Customer")]), row
     assert cell_len(row[: row.index("Refund")]) == cell_len(header[: header.index("Subject")]), row
