@@ -120,7 +120,7 @@ def test_safe_functions_keep_the_literal_text_and_drop_escapes(text: str) -> Non
     # A line with right-to-left letters is isolated (tests/tui/test_wide_text.py shows why).
     line = isolate(steady_line(text))  # emoji sequences in their steady form (cells.steady)
     assert line == line.strip() and "  " not in line, repr(line)
-    assert safe.line(text).plain == line
+    assert safe.line(text).plain == line and not safe.line(text).spans  # no markup took effect
     cut = safe.line(text, limit=20, style="bold").plain
     assert _cut_from(_bare(cut), text, 20) and cut == isolate(_bare(cut))
     assert safe.text(text).plain == clean(text)
