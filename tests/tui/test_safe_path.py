@@ -281,7 +281,7 @@ async def test_markup_like_text_shows_literally_in_every_kind_of_widget() -> Non
             ]
             if one_line(text):
                 _assert_literal(texts, f"Subject: {one_line(text)}", "message headers")
-            _assert_literal(texts, f"📎 {one_line(text, limit=80)}", "attachment name")
+            _assert_literal(texts, f"📎 {safe.line(text, limit=80).plain}", "attachment name")
             _assert_literal(texts, clean(text), "note")
             for block in blocks:
                 await block.remove()

@@ -326,6 +326,7 @@ async def test_a_dialog_over_a_right_to_left_name_reads_left_to_right(
 
 
 NAME, SUBJECT = "أحمد خليل", "مشكلة في الفاتورة 4521."
+ATTACHMENT = "فاتورة رقم 4521.pdf"  # "invoice number 4521.pdf"
 
 
 @pytest.mark.parametrize(
@@ -338,6 +339,8 @@ NAME, SUBJECT = "أحمد خليل", "مشكلة في الفاتورة 4521."
         ("n", ".dialog-title", [SUBJECT]),
         ("f", ".dialog-title", [SUBJECT]),
         ("t", ".dialog-title", [SUBJECT]),
+        # The thread names an attachment beside its type and size.
+        ("enter", ".attachments", [ATTACHMENT]),
     ],
 )
 @pilot_test
@@ -347,7 +350,14 @@ async def test_an_arabic_name_and_subject_are_fields_of_their_own_in_a_dialog(
     """Unisolated, an Arabic name beside an Arabic subject read as one right-to-left run, the
     subject where the name belongs; isolated together with its label ("Snooze: "), a subject
     took the label's direction, and its digits and full stop stood at the wrong end."""
-    raws = [make_message(sender=f"{NAME} <ahmed@customer.test>", subject=SUBJECT, body="مرحبا")]
+    raws = [
+        make_message(
+            sender=f"{NAME} <ahmed@customer.test>",
+            subject=SUBJECT,
+            body="مرحبا",
+            attachment=(ATTACHMENT, b"%PDF"),
+        )
+    ]
     async with synced_app(supportinbox_home, dovecot, raws, (80, 24)) as (app, pilot):
         await pilot.press(key)
         await wait_until(pilot, lambda: bool(app.screen.query(where)))

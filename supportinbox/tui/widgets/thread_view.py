@@ -180,14 +180,18 @@ class MessageBlock(Vertical):
                 label = fold_label(part.kind, part.text.count("\n") + 1, self.keys.expand)
                 yield Static(safe.line(label), classes="fold")
         if message.attachments:
+            # The file name a field of its own: an Arabic one reads right to left beside its type.
             lines = [
-                f"📎 {one_line(str(a.get('filename') or 'unnamed'), limit=80)}"
-                f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}"
+                safe.assemble(
+                    "📎 ",
+                    safe.line(str(a.get("filename") or "unnamed"), limit=80),
+                    f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}",
+                )
                 for a in message.attachments
             ]
             # The key is not in the footer (few messages have attachments): it is said here.
-            lines[-1] += f"  ({self.keys.save} to save)"
-            yield Static(safe.text("\n".join(lines)), classes="attachments")
+            lines[-1] = safe.assemble(lines[-1], f"  ({self.keys.save} to save)")
+            yield Static(safe.join("\n", lines), classes="attachments")
 
 
 @dataclass(frozen=True)
