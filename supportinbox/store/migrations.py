@@ -579,6 +579,14 @@ ALTER TABLE outbox ADD COLUMN editing_since TEXT;
 -- (a sync, a test's bulk cache) is not fetched twice.
 INSERT INTO meta(key, value) SELECT 'html_reading', '2' WHERE NOT EXISTS (SELECT 1 FROM messages);
 """,
+    26: """
+-- How much of Sent the cache held, whole, when a reply was queued (the folder's UIDVALIDITY
+-- and UIDNEXT then; NULL when Sent was not synced through): a teammate's reply below it was
+-- there to be asked about ("Send a second reply?"), one above it never was, and holds this
+-- reply back at its send (team/collision.py).
+ALTER TABLE outbox ADD COLUMN sent_uidvalidity INTEGER;
+ALTER TABLE outbox ADD COLUMN sent_uidnext INTEGER;
+""",
 }
 
 

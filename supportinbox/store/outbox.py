@@ -105,6 +105,9 @@ class OutboxRow:
     held_by: str | None = None
     send_at: str | None = None
     editing_since: str | None = None
+    # Sent as the cache held it whole when the reply was queued (see migration 26).
+    sent_uidvalidity: int | None = None
+    sent_uidnext: int | None = None
 
     @property
     def reason(self) -> str:
@@ -148,6 +151,8 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         held_by=row["held_by"],
         send_at=row["send_at"],
         editing_since=row["editing_since"],
+        sent_uidvalidity=row["sent_uidvalidity"],
+        sent_uidnext=row["sent_uidnext"],
     )
 
 
@@ -171,8 +176,12 @@ def insert(
         send_at = not_before = send_at.astimezone(UTC)
     cursor = conn.execute(
         "INSERT INTO outbox (message_id, conversation_id, reply_to_uid, reply_to_folder, recipients, "
-        "subject, raw, template, after_status, status, not_before, created_at, send_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "subject, raw, template, after_status, status, not_before, created_at, send_at, "
+        "sent_uidvalidity, sent_uidnext) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        # What of Sent was there to be seen as this reply was written (the collision check's).
+        "(SELECT uidvalidity FROM folders WHERE role = 'sent' AND uidnext IS NOT NULL), "
+        "(SELECT uidnext FROM folders WHERE role = 'sent' AND uidvalidity IS NOT NULL))",
         (
             message_id,
             conversation_id,

@@ -8,8 +8,9 @@ outbox, naming the teammate) when a teammate
 - holds the conversation (a claim that is not ours),
 - closed it (last writer not us),
 - answered it: a customer message is ``\\Answered`` on the server but not in our cache,
-  or Sent holds a reply to the conversation that is not ours and that we had not seen
-  (or that was filed after this reply was written).
+  or Sent holds a reply to the conversation that is not ours and that our cache did not
+  hold when this reply was queued (then the writer was asked about a second reply). A
+  reply synced during the undo window is one the writer never saw, however close in time.
 
 Before those reads the reply must win the atomic step of :mod:`supportinbox.team.sending`
 (two teammates pressing send at the same instant would both pass the reads): the loser is
@@ -124,7 +125,7 @@ def _teammate_replies(
     criteria = terms[-1]
     for term in reversed(terms[:-1]):
         criteria = ["OR", term, criteria]
-    imap.select_folder(sent, readonly=True)
+    validity = imap.select_folder(sent, readonly=True).get(b"UIDVALIDITY")
     uids = imap.search(criteria)
     if not uids:
         return []
@@ -139,8 +140,13 @@ def _teammate_replies(
         "SELECT 1 FROM folders WHERE name = ? AND last_sync IS NOT NULL", (sent,)
     ).fetchone()
     started = parse_time(row.created_at) or datetime.now(UTC)
+    # Sent as the cache held it whole when the reply was queued: what was there then was asked
+    # about ("Send a second reply?"), what came later never was, however close in time.
+    held_then = (
+        row.sent_uidnext if row.sent_uidnext is not None and row.sent_uidvalidity == validity else None
+    )
     found = []
-    for _uid, data in sorted(fetched.items()):
+    for uid, data in sorted(fetched.items()):
         header_key = next((k for k in data if k.startswith(b"BODY[HEADER")), None)
         headers = BytesHeaderParser(policy=compat32).parsebytes(bytes(data.get(header_key) or b""))
         message_id = str(headers.get("Message-ID", "")).strip()
@@ -151,14 +157,19 @@ def _teammate_replies(
         arrived = data.get(b"INTERNALDATE")
         # imapclient gives local times without a zone (normalise_times): astimezone reads them so.
         when = arrived.astimezone(UTC) if isinstance(arrived, datetime) else None
-        # Both times have whole seconds: a reply filed in the second this one was queued,
-        # and already synced here, is taken as one the agent saw.
-        is_new = when is not None and when > started
-        known = db.conn.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone()
-        if known and not is_new:
-            continue
-        if not is_new and not synced:
-            continue
+        if held_then is not None:
+            if int(uid) < held_then:
+                continue
+        else:
+            # Queued before Sent was synced through (or before its UIDs were kept): by time,
+            # in whole seconds; a reply filed in the second this one was queued, and synced
+            # here since, is taken as one the agent saw.
+            is_new = when is not None and when > started
+            known = db.conn.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone()
+            if known and not is_new:
+                continue
+            if not is_new and not synced:
+                continue
         # Replies written here carry their agent (X-Supportinbox-Agent); others stay anonymous.
         who = one_line(decode_header_value(headers.get(AGENT_HEADER)), limit=64) or "a teammate"
         found.append((who, when.isoformat(timespec="seconds") if when else None))

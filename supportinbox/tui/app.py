@@ -392,8 +392,8 @@ class SupportInboxApp(App[None]):
         if said:
             said = said[:TEAM_LINES]
             said.append(
-                "Your reply is checked again when you send it: if they hold or closed the "
-                "conversation, it waits in the outbox until you send it anyway."
+                "Your reply is checked again when you send it: if they hold, closed or answered "
+                "the conversation, it waits in the outbox until you send it anyway."
             )
             # Kept to be taken off when the send they warn of ends in a modal saying the same.
             self._while_writing.append(

@@ -83,6 +83,28 @@ def test_reply_after_a_teammate_replied_is_held(
     assert len(smtp_server.received) == 2
 
 
+@pytest.mark.parametrize("first", ["bob", "alice"])
+def test_a_teammates_reply_synced_during_the_undo_window_holds_ours(
+    first: str, tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    """Bob's reply reaches Sent around the moment alice queues hers (just before, or in its
+    undo window), and her app syncs it before hers leaves: she was never asked about a
+    second reply, so hers is held, naming bob, whatever the seconds of the two times."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    if first == "bob":
+        assert [o.status for o in bob.send(bob.draft_reply(cid)).outcomes] == ["sent"]
+        outbox_id = alice.draft_reply(cid)  # her cache has not seen bob's reply yet
+    else:
+        outbox_id = alice.draft_reply(cid)
+        assert [o.status for o in bob.send(bob.draft_reply(cid)).outcomes] == ["sent"]
+    alice.sync()  # the open app's sync (push) during the countdown
+
+    (outcome,) = alice.send(outbox_id).outcomes
+    assert outcome.status == "held", outcome
+    assert "bob already replied" in outcome.message, outcome.message
+    assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+
+
 def test_reply_to_a_conversation_a_teammate_closed_is_held(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
