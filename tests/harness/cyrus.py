@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.harness import dovecot
-from tests.harness.dovecot import free_port
+from tests.harness.dovecot import PortHolds
 
 BIN = Path("/usr/lib/cyrus/bin")  # master, ctl_cyrusdb: Debian's cyrus-common
 # imapd and idled come from Debian's cyrus-imapd, which conflicts with dovecot-imapd (both
@@ -74,6 +74,7 @@ class Cyrus:
     extra_config: str = ""
     proc: subprocess.Popen[bytes] | None = None
     name: str = "cyrus"
+    ports: PortHolds = field(default_factory=PortHolds, repr=False, compare=False)
 
     @property
     def host(self) -> str:
@@ -100,8 +101,8 @@ class Cyrus:
             assert found is not None
             shutil.copy2(found, root / "bin" / program)
         dovecot.make_certificate(root / "ssl")
-        self.imap_port = self.imap_port or free_port()
-        self.imaps_port = self.imaps_port or free_port()
+        self.imap_port = self.imap_port or self.ports.take()
+        self.imaps_port = self.imaps_port or self.ports.take()
         user = "cyrus" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
         conf = root / "imapd.conf"
         conf.write_text(

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.harness.dovecot import free_port
+from tests.harness.dovecot import PortHolds
 
 LINE_LIMIT = 64 * 1024
 
@@ -74,7 +74,8 @@ class ScriptedServer:
 
     def __init__(self, script: Script) -> None:
         self.script = script
-        self.port = free_port()
+        self._ports = PortHolds()
+        self.port = self._ports.take()
         self.connections: list[Connection] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)

@@ -19,7 +19,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.harness.dovecot import free_port
+from tests.harness.dovecot import PortHolds
 from tests.harness.oauth import OAuthMechanisms, TokenAuthority
 
 
@@ -71,7 +71,8 @@ class SmtpServer:
         users: dict[str, str] | None = None,
         oauth: TokenAuthority | None = None,
     ) -> None:
-        self.port = free_port()
+        self._ports = PortHolds()
+        self.port = self._ports.take()
         self.handler = _Handler()
         if oauth is not None:
             self.handler = _OAuthHandler()
