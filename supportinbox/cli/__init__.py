@@ -46,6 +46,16 @@ def main(argv: list[str] | None = None) -> None:
 
     Everything written meanwhile is filtered for the terminal (see ``cli/output.py``).
     """
+    try:
+        _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while the program is still loading, before any command could act (or
+        # while a line about an earlier one is written): no traceback, nothing was done.
+        sys.stderr.write("supportinbox: interrupted\n")
+        sys.exit(130)
+
+
+def _main(argv: list[str] | None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     if args == ["--version"]:
         # Answered before click and the command group load: a script or a shell prompt
