@@ -6,6 +6,9 @@ messages. Error messages name the account and the remedy, never the secret.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import threading
 import warnings
@@ -81,18 +84,62 @@ def _run_command(
     """Run a credential command through ``sh -c`` and take what it printed; ``where`` names the
     setting in the error when it cannot run or does not finish."""
     try:
-        return subprocess.run(
+        process = subprocess.Popen(
             ["/bin/sh", "-c", command],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
             stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-    except subprocess.TimeoutExpired:
-        raise CredentialsError(f"{where} did not finish within {timeout:.0f} s") from None
     except OSError as exc:
         raise CredentialsError(f"{where} cannot run: {exc.strerror or type(exc).__name__}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # What the shell started goes too: under cron, a helper stuck on its own (a pinentry
+        # nobody answers) would otherwise be left behind by every run.
+        for pid in [*_descendants(process.pid), process.pid]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        # Not communicate(): a daemon the command started (an agent) may hold its output open.
+        process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        raise CredentialsError(f"{where} did not finish within {timeout:.0f} s") from None
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started and theirs, as /proc lists them now (none without /proc).
+
+    Not a process group of their own: a helper asking for a passphrase at the terminal
+    (pinentry) must stay in the terminal's foreground group to read from it.
+    """
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (name) state ppid ...": the name may hold spaces and parentheses.
+        after_name = fields[fields.rfind(b")") + 2 :].split()
+        if len(after_name) > 1 and after_name[1].isdigit():
+            children.setdefault(int(after_name[1]), []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def password_from_command(account_name: str, command: str, timeout: float = 30) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import keyring
 import pytest
@@ -80,3 +82,32 @@ def test_a_token_command_keeps_our_input_a_password_command_does_not() -> None:
         os.dup2(saved, 0)
         os.close(saved)
         os.close(read)
+
+
+def test_a_hanging_credential_command_leaves_nothing_running(tmp_path: Path) -> None:
+    """Stopped after its time, the command goes with what it started: under cron, a helper
+    that hangs by itself would otherwise stay behind after every run."""
+    pids = tmp_path / "pids"
+    # A pipeline and a child of a child, as `pass show x | head -1` starts gpg under pass.
+    command = f"sh -c 'echo $$ >> {pids}; sleep 300' | (echo $$ >> {pids}; sleep 300)"
+    with pytest.raises(CredentialsError, match="did not finish within"):
+        credentials.password_from_command("support", command, timeout=1)
+    started = [int(line) for line in pids.read_text().split()]
+    assert len(started) == 2
+    for pid in started:
+        _wait_gone(pid)
+
+
+def _wait_gone(pid: int) -> None:
+    """Until ``pid`` is gone or a zombie (its parent, the shell killed, was init)."""
+    for _ in range(200):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read()
+        except FileNotFoundError:
+            return
+        if fields[fields.rfind(b")") + 2 :].split()[0] == b"Z":
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)  # not left behind by the test either
+    raise AssertionError(f"process {pid} is still running")
