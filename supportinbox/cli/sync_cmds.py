@@ -144,7 +144,8 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
 
     Changes made offline (status, claims, notes, moves) go to the server first; replies
     whose time has come (scheduled, or failed and due for another try) are sent after.
-    Made for cron: one line on stdout, warnings (a reply that failed again) on stderr.
+    Made for cron: on stdout a summary line, then a line for each reply sent and each
+    teammate's change ('team: ...'); warnings (a reply that failed again) on stderr.
     Exits 4 when the server cannot be reached, 5 when it refuses the login, 7 when
     another sync of the account is still running after 2 s.
     """
