@@ -27,7 +27,7 @@ from supportinbox.mail.edits import EditLock
 from supportinbox.mail.outbox import SendReport, clock_time, send_due
 from supportinbox.mail.signatures import without_signature
 from supportinbox.store import outbox as outbox_store
-from supportinbox.store.outbox import OutboxStatus
+from supportinbox.store.outbox import OutboxRow, OutboxStatus
 from supportinbox.team.collision import MAIL_GONE, send_anyway_checks, send_checks
 from supportinbox.team.store import local_state
 
@@ -63,6 +63,7 @@ def send(
         ids=ids,
         password=password,
         held=held,
+        superseded=lambda row: _answered_since(ctx, row),
     )
     for outcome in report.outcomes:
         held_for = over_claims.get(outcome.outbox_id)
@@ -82,6 +83,22 @@ def send(
             with contextlib.suppress(UserError):
                 add_note(ctx, conversation_id, text, password=password)
     return report
+
+
+def _answered_since(ctx: AccountContext, row: OutboxRow) -> str | None:
+    """Why a reply that failed for good would answer its customer a second time if sent now:
+    a reply of ours went to them after it was written, and they have not written since
+    (the question a second reply asks, :func:`~supportinbox.mail.drafts.earlier_reply`)."""
+    if not row.conversation_id:
+        return None  # a forward
+    try:
+        earlier = drafts.earlier_reply(ctx.db, ctx.account, row.conversation_id)
+    except NotFound:
+        return None
+    # At or after: times are whole seconds, and a script may send again within the same one.
+    if earlier is None or earlier.outbox_id == row.id or (earlier.when or "") < row.created_at:
+        return None
+    return f"{earlier.describe()} since this one failed, and the customer has not written since"
 
 
 def _held_by_teammates(ctx: AccountContext, ids: Collection[int] | None) -> dict[int, tuple[str, str]]:

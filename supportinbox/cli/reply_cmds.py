@@ -149,7 +149,7 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     ident = outcome.outbox_id
     if outcome.status == SendStatus.HELD:
         return f"#{ident} held: {outcome.message}; {held_advice(ident)}"
-    if outcome.status == SendStatus.UNCERTAIN:
+    if outcome.status in (SendStatus.UNCERTAIN, SendStatus.SUPERSEDED):
         return f"#{ident} kept in the outbox: {outcome.message}"
     if outcome.status == SendStatus.DRAFT:
         return f"#{ident} not sent: {outcome.message}; {draft_advice(ident)}"
@@ -692,7 +692,8 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     """Send failed and waiting replies now (IDS only, when given).
 
     A reply that may already have been delivered (the server's answer to it was lost) is
-    sent again only when its ID is given. A reply held because a teammate claimed, closed
+    sent again only when its ID is given; so is one refused for good when another reply to
+    its customer went out since (they would get two). A reply held because a teammate claimed, closed
     or answered the conversation is tried only when its ID is given (the teammate check
     runs again, unless --force); so is a scheduled reply kept as a draft because the
     customer wrote again, and a scheduled reply before its time (it is sent now).

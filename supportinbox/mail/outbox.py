@@ -153,6 +153,8 @@ class SendStatus(StrEnum):
     UNCERTAIN = "uncertain"  # maybe delivered; sent again only on request
     DRAFT = "draft"  # scheduled, and the customer wrote again first: kept, sent only on request
     EDITING = "editing"  # opened in an editor before it left: it leaves once the edit is done
+    # failed for good earlier, and another reply of ours went to the customer since: sent only on request
+    SUPERSEDED = "superseded"
 
     @property
     def went_out(self) -> bool:
@@ -162,7 +164,7 @@ class SendStatus(StrEnum):
     @property
     def kept(self) -> bool:
         """The reply did not go out and stays in the outbox (tried again, or waits for the user)."""
-        return self in (SendStatus.FAILED, SendStatus.HELD, SendStatus.UNCERTAIN)
+        return self in (SendStatus.FAILED, SendStatus.HELD, SendStatus.UNCERTAIN, SendStatus.SUPERSEDED)
 
 
 @dataclass(frozen=True)
@@ -331,8 +333,13 @@ def send_due(
     password: str | None = None,
     now: datetime | None = None,
     held: bool = False,
+    superseded: Callable[[OutboxRow], str | None] | None = None,
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
+
+    ``superseded`` says, of a reply that failed for good, why sending it now would answer the
+    customer twice (another reply went since), or None: such a one is kept (outcome
+    ``superseded``) unless named in ``ids``.
 
     ``checks`` run around every send (the send use case, :mod:`supportinbox.app.outbox`,
     takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued
@@ -369,6 +376,13 @@ def send_due(
                         Outcome(row.id, SendStatus.UNCERTAIN, _uncertain_advice(row.id, reason))
                     )
                     continue
+                if ids is None and superseded is not None and row.status == OutboxStatus.FAILED:
+                    since = superseded(row) if not row.next_attempt_at else None
+                    if since is not None:
+                        report.outcomes.append(
+                            Outcome(row.id, SendStatus.SUPERSEDED, _superseded_advice(row.id, since))
+                        )
+                        continue
                 report.outcomes.append(_process(db, server, row, checks, moment))
         finally:
             server.close()
@@ -505,6 +519,13 @@ def _uncertain_advice(outbox_id: int, reason: str) -> str:
     return (
         f"{reason}; not sent again automatically: 'supportinbox outbox retry {outbox_id}' sends it "
         f"again, 'supportinbox outbox discard {outbox_id}' drops it"
+    )
+
+
+def _superseded_advice(outbox_id: int, since: str) -> str:
+    return (
+        f"{since}; not sent again automatically: 'supportinbox outbox retry {outbox_id}' sends it "
+        f"all the same, 'supportinbox outbox discard {outbox_id}' drops it"
     )
 
 

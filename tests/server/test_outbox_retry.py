@@ -131,3 +131,31 @@ def test_a_held_reply_is_listed_as_held_and_a_plain_retry_leaves_it(
     anyway = alice.cli(capsys, "outbox", "send-anyway", str(row.id))
     assert anyway.code == 0, anyway.err
     assert len(smtp_server.received) == 1 and _in_sent(dovecot) == 1
+
+
+def test_a_reply_that_failed_for_good_is_not_sent_after_a_newer_one(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reply refused for good, then the same reply sent again once SMTP works (a script run
+    again): a plain 'outbox retry' does not send the first one too; named, it goes."""
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [make_message(message_id="<p1@c.test>")])
+    conversation = setup.conversation_of("<p1@c.test>")
+    reply = ("reply", conversation, "-t", "login-help", "--send", "--yes")
+    smtp_server.set_refusing(True, permanent=True)
+    failed = run_cli(capsys, *reply)
+    assert failed.code == 9 and "#1 not sent" in failed.err and "until you act" in failed.err, failed.err
+    smtp_server.set_refusing(False)
+    again = run_cli(capsys, *reply)  # a reply that failed for good does not count as sent
+    assert again.code == 0 and again.out.strip() == "#2 sent", again
+    assert len(smtp_server.received) == 1
+
+    retried = run_cli(capsys, "outbox", "retry")
+
+    assert retried.code == 9, retried
+    assert "#1 kept in the outbox: alice replied on" in retried.err, retried.err
+    assert "'supportinbox outbox retry 1' sends it all the same" in retried.err
+    assert len(smtp_server.received) == 1
+    assert [row.status for row in store.list_rows(setup.db.conn)] == ["failed", "sent"]
+    named = run_cli(capsys, "outbox", "retry", "1")
+    assert named.code == 0 and named.out.strip() == "#1 sent", named
+    assert len(smtp_server.received) == 2
