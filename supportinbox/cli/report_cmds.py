@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 from rich.table import Table
@@ -26,8 +26,9 @@ from supportinbox.domain.report import (
     table_cells,
 )
 from supportinbox.domain.safetext import field, one_line
-from supportinbox.errors import UsageProblem
+from supportinbox.errors import UsageProblem, UserError
 from supportinbox.store import conversations as store
+from supportinbox.store.db import Database
 from supportinbox.store.report import make_report, make_topics
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -255,6 +256,7 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
             _print_policy(policy, account.hours is not None)
         return
     db = obj.db()
+    _cache_fresh_enough(obj, db, policy)
     store.refresh_if_stale(db, obj.config, account)
     rows = store.sla_watch(db, warnings=warn)
     breached = [r for r in rows if r.sla_level == sla.LEVEL_BREACHED]
@@ -264,6 +266,31 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
         raise SystemExit(EXIT_BREACHED)
     if rows:
         raise SystemExit(EXIT_NEARLY_BREACHED)
+
+
+def _cache_fresh_enough(obj: CliContext, db: Database, policy: sla.Policy) -> None:
+    """What the check cannot see: a mailbox never synced is an error (no verdict), a cache older
+    than the shortest first-reply target a warning (mail since then is not checked). From cron,
+    a sync that stopped working must not look like a quiet queue."""
+    from supportinbox.domain.when import parse_time
+    from supportinbox.store.messages import last_synced
+
+    synced = parse_time(last_synced(db.conn))
+    if synced is None:
+        name, _ = obj.account()
+        raise UserError(
+            f"account '{name}' was never synced: there is nothing to check yet; "
+            "'supportinbox sync' fetches its mail"
+        )
+    shortest = min(policy.base.first_reply, policy.base.over(policy.vip).first_reply)
+    age = datetime.now(UTC) - synced
+    if age > shortest:
+        click.echo(
+            f"supportinbox: warning: the cache was last synced {format_seconds(age.total_seconds())} ago "
+            f"({synced.astimezone():%a %d %b %H:%M}): mail since then is not checked; is "
+            "'supportinbox sync' failing?",
+            err=True,
+        )
 
 
 def _print_sla_check(rows: list[ConversationSummary], warn: bool, as_json: bool) -> None:

@@ -318,7 +318,9 @@ def list_command(
     console = _console()
     if not rows:
         said = f"No {status if status != 'all' else ''} conversations.".replace("  ", " ")
-        if db.conn.execute("SELECT 1 FROM folders WHERE last_sync IS NOT NULL LIMIT 1").fetchone() is None:
+        from supportinbox.store.messages import last_synced
+
+        if last_synced(db.conn) is None:
             # An empty list before the first sync says nothing about the mailbox.
             said = (
                 f"No conversations yet: account '{name}' was never synced; "

@@ -57,6 +57,12 @@ def get_folder_by_role(conn: sqlite3.Connection, role: str) -> Folder | None:
     return _folder(row)
 
 
+def last_synced(conn: sqlite3.Connection) -> str | None:
+    """When a sync last brought any folder up to date (ISO 8601 UTC); None: never synced."""
+    row = conn.execute("SELECT MAX(last_sync) FROM folders").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 def list_folders(conn: sqlite3.Connection) -> list[Folder]:
     rows = conn.execute(f"SELECT {_FOLDER_COLUMNS} FROM folders ORDER BY id").fetchall()
     return [f for f in map(_folder, rows) if f is not None]

@@ -41,6 +41,7 @@ from supportinbox.store import outbox as outbox_store
 from supportinbox.store.customers import CustomerProfile, customer_profile
 from supportinbox.store.db import Database, open_database, utcnow_iso
 from supportinbox.store.junk import JunkSuspect
+from supportinbox.store.messages import last_synced
 from supportinbox.store.outbox import OutboxRow
 from supportinbox.store.tags import tag_counts
 from supportinbox.tui.incident_rows import IncidentFolding
@@ -331,8 +332,7 @@ class InboxService:
         return parse_time(moment)
 
     def last_sync(self) -> str | None:
-        row = self.reader.conn.execute("SELECT MAX(last_sync) FROM folders").fetchone()
-        return str(row[0]) if row and row[0] else None
+        return last_synced(self.reader.conn)
 
     # -- writes (worker threads) -------------------------------------------------------------
 

@@ -110,3 +110,10 @@ def add_raw(
             size=len(raw),
             parsed=parsed,
         )
+
+
+def mark_synced(db: Database, when: datetime | None = None) -> None:
+    """Record every folder as synced at ``when`` (now), as a sync does when it finishes."""
+    stamp = (when or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    with db.transaction() as conn:
+        conn.execute("UPDATE folders SET last_sync = ?", (stamp,))

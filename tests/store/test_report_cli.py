@@ -16,7 +16,8 @@ from supportinbox.cli.app import cli
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
 from tests.harness.cliproc import run_into_closed_pipe
-from tests.store.factories import add_message
+from tests.harness.replies import run_cli
+from tests.store.factories import add_message, mark_synced
 
 CONFIG = """
 [accounts.support]
@@ -137,6 +138,7 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
         add_message(
             db, message_id="<fresh@c>", sender="f@c.test", subject="Fresh", when=now - timedelta(minutes=5)
         )
+        mark_synced(db)
     code, out = run("sla", "--check")
     assert (code, out.strip()) == (0, "Nobody waits past an SLA target.")
     with open_database(account="support") as db:
@@ -172,6 +174,36 @@ def test_sla_check_exit_codes_for_cron(supportinbox_home: Path) -> None:
     assert "nobody has answered is lifted into the SLA band after 1d;" in out
 
 
+def test_sla_check_says_what_it_cannot_see(
+    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """From cron, a sync that never ran or stopped working must not read as a quiet queue."""
+    write_config(supportinbox_home, CONFIG + '\n[sla]\nfirst_reply = "1h"\n[sla.vip]\nfirst_reply = "15m"\n')
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        add_message(
+            db, message_id="<a@c>", sender="a@c.test", subject="Fresh", when=now - timedelta(minutes=5)
+        )
+    never = run_cli(capsys, "sla", "--check", "--json")
+    assert (never.code, never.out) == (1, ""), never
+    assert "account 'support' was never synced: there is nothing to check yet" in never.err
+
+    with open_database(account="support") as db:
+        mark_synced(db, now - timedelta(minutes=10))
+    fresh = run_cli(capsys, "sla", "--check")
+    assert (fresh.code, fresh.err) == (0, ""), fresh
+
+    with open_database(account="support") as db:
+        mark_synced(db, now - timedelta(hours=2, minutes=5))
+    stale = run_cli(capsys, "sla", "--check", "--json")
+    assert stale.code == 0 and json.loads(stale.out) == []
+    assert stale.err.startswith("supportinbox: warning: the cache was last synced 2h 05m ago ("), stale.err
+    assert "mail since then is not checked; is 'supportinbox sync' failing?" in stale.err
+
+    write_config(supportinbox_home, CONFIG + '\n[sla]\nfirst_reply = "3h"\n')
+    assert run_cli(capsys, "sla", "--check").err == ""  # younger than the shortest target: quiet
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 def test_sla_check_exits_with_its_verdict_when_the_reader_leaves(
     supportinbox_home: Path, as_json: bool
@@ -188,6 +220,7 @@ def test_sla_check_exits_with_its_verdict_when_the_reader_leaves(
                 subject="Late",
                 when=now - timedelta(hours=3),
             )
+        mark_synced(db)
     args = ("sla", "--check", *(["--json"] if as_json else []))
     run = run_into_closed_pipe(supportinbox_home, *args)
     assert (run.returncode, run.stderr) == (10, ""), run.describe()
