@@ -77,9 +77,21 @@ def _tolerant(stream: TextIO) -> None:
             reconfigure(errors="replace")
 
 
+def _nowhere() -> TextIO:
+    """Where output goes that nobody can read: stdout or stderr closed before the start
+    (``>&-``), where Python leaves ``sys.stdout`` None. The command does its work and exits
+    with its own code instead of failing at its first line. (It takes the lowest free
+    descriptor, the closed one: a child process finds it open on the null device too.)"""
+    return open(os.devnull, "w", encoding="utf-8")
+
+
 @contextmanager
 def safe_streams() -> Iterator[None]:
     """Filter ``sys.stdout`` and ``sys.stderr`` until the block ends."""
+    if sys.stdout is None:
+        sys.stdout = _nowhere()
+    if sys.stderr is None:
+        sys.stderr = _nowhere()
     for stream in (sys.stdout, sys.stderr):
         _tolerant(stream)
     saved = sys.stdout, sys.stderr

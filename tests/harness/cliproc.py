@@ -120,6 +120,19 @@ def run_into_closed_pipe(home: Path, *args: str, timeout: float = 60) -> Run:
     return _finish(proc, args, timeout)
 
 
+def run_with_stdout_closed(home: Path, *args: str, timeout: float = 60) -> Run:
+    """Run ``supportinbox ARGS`` with no stdout at all (``supportinbox ARGS >&-``)."""
+    env = cli_env(home)
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", 'exec "$0" -m supportinbox "$@" >&-', sys.executable, *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    return _finish(proc, args, timeout)
+
+
 def assert_one_clear_line(run: Run) -> None:
     """A failure a user sees: non-zero exit, exactly one 'supportinbox: ...' line, no traceback."""
     assert run.returncode not in (0, 70), run.describe()

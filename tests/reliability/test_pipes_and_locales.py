@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.cliproc import config_text, run_cli, run_into_closed_pipe, write_config
+from tests.harness.cliproc import (
+    config_text,
+    run_cli,
+    run_into_closed_pipe,
+    run_with_stdout_closed,
+    write_config,
+)
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
 
@@ -65,6 +71,26 @@ def test_a_reader_that_left_gets_silence_not_a_traceback(synced: Path, args: tup
     run = run_into_closed_pipe(synced, *args)
     assert run.stderr == "", run.describe()
     assert run.returncode in (0, 1), run.describe()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("sync",), 0),  # answered before click loads (cli/quick_sync.py)
+        (("list", "--json"), 0),  # so is this (cli/quick.py)
+        (("list",), 0),
+        (("sla", "--check"), 0),
+        (("sla", "--check", "--json"), 0),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v),
+)
+def test_a_closed_stdout_gets_the_work_done_not_a_traceback(
+    synced: Path, args: tuple[str, ...], code: int
+) -> None:
+    """`supportinbox sync >&-` (a launcher that closes what it does not read): the command
+    does its job and exits with its own code; it does not die at its first line."""
+    run = run_with_stdout_closed(synced, *args)
+    assert (run.returncode, run.stderr) == (code, ""), run.describe()
 
 
 def test_an_ascii_terminal_gets_question_marks_not_an_internal_error(synced: Path) -> None:
