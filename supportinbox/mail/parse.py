@@ -112,10 +112,40 @@ def _codec(charset: str | None) -> str | None:
     return _SUPERSETS.get(info.name, info.name)
 
 
+# A whole UTF-8 character of two, three or four bytes.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# Bytes that are not part of a whole UTF-8 character (UTF-8's own error positions).
+_UTF8_STRAYS = "supportinbox.utf8-strays"
+
+
+def _strays_as_cp1252(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", "replace"), exc.end
+
+
+codecs.register_error(_UTF8_STRAYS, _strays_as_cp1252)
+
+
+def _mostly_utf8(data: bytes, error: UnicodeDecodeError) -> bool:
+    """UTF-8 with a few stray bytes (a footer a gateway added in Latin-1, a byte lost in a cut
+    and pasted line), not a legacy text: as many whole multi-byte characters as strays, or more."""
+    whole = len(_UTF8_MULTIBYTE.findall(data))
+    if whole == 0:
+        return False
+    strays = len(data[error.start :].decode("utf-8", "replace")) - len(
+        data[error.start :].decode("utf-8", "ignore")
+    )
+    return whole >= strays
+
+
 def decode_bytes(data: bytes, charset: str | None = None, *, cut: bool = False) -> str:
     """Decode ``data`` in its declared charset, falling back gracefully; never raises.
 
-    ``cut`` says the data was cut off at a size limit, possibly inside a character.
+    ``cut`` says the data was cut off at a size limit, possibly inside a character. Text
+    that is mostly UTF-8 keeps its UTF-8 and reads only its stray bytes as Windows-1252;
+    read as a whole in Windows-1252, one such byte turned an Arabic or French message into
+    mojibake ("Ø¹Ø±Ø¨ÙŠ") that no rule, search or language detection could read.
     """
     codec = _codec(charset)
     for candidate in (codec, *_FALLBACK_CHARSETS) if codec else _FALLBACK_CHARSETS:
@@ -128,6 +158,8 @@ def decode_bytes(data: bytes, charset: str | None = None, *, cut: bool = False) 
                     return data[: exc.start].decode(candidate)
                 except UnicodeDecodeError:
                     continue
+            if candidate == "utf-8" and _mostly_utf8(data, exc):
+                return data.decode("utf-8", _UTF8_STRAYS)
         except (LookupError, ValueError):
             continue  # the label lied: try what senders usually mean
     return data.decode(codec or "utf-8", errors="replace") if codec else data.decode("utf-8", "replace")

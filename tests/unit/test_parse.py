@@ -56,6 +56,32 @@ def test_unknown_and_lying_charsets_fall_back_without_raising() -> None:
 
 
 @pytest.mark.parametrize(
+    ("data", "label", "text"),
+    [
+        # An Arabic message with one byte lost: its words, not "Ù…Ø´ÙƒÙ„Ø©".
+        ("مشكلة في الفاتورة".encode() + b" \xff", "utf-8", "مشكلة في الفاتورة ÿ"),
+        # A footer a gateway added in Latin-1 under a UTF-8 text.
+        (
+            "Bonjour, ça ne marche pas.\n-- \n".encode() + b"Envoy\xe9 de mon iPhone",
+            "utf-8",
+            "Bonjour, ça ne marche pas.\n-- \nEnvoyé de mon iPhone",
+        ),
+        # No charset, or one nobody knows: the same.
+        (b"Fehler beim Export: " + "Größe".encode() + b" \x80", None, "Fehler beim Export: Größe €"),
+        ("عربي".encode() + b" \xe9\xff", "x-bogus", "عربي éÿ"),
+        # A legacy text with no whole UTF-8 character stays Windows-1252 as a whole.
+        (b"Caf\xe9 d\xe9j\xe0 \x93vu\x94", "utf-8", "Café déjà “vu”"),
+    ],
+)
+def test_mostly_utf8_keeps_its_utf8_and_reads_stray_bytes_alone(
+    data: bytes, label: str | None, text: str
+) -> None:
+    assert decode_bytes(data, label) == text
+    if "\n" not in text:
+        assert decode_header_value(data) == text  # raw 8-bit in a header: the same
+
+
+@pytest.mark.parametrize(
     ("label", "codec", "text"),
     [
         # Labels Python does not know: Java and Windows mailers, old Arabic systems.
