@@ -6,7 +6,6 @@ markup; ``--json`` writes plain JSON.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import click
@@ -14,7 +13,7 @@ import click
 from supportinbox.app import incidents as incidents_use
 from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, ListGroup, cli, pass_ctx
-from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft
+from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft, count_down
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
 from supportinbox.domain.safetext import field, isolate, one_line, safe_json
@@ -254,16 +253,9 @@ def _in_language(chosen: tuple[str, Detected | None], codes: list[str], own: str
 
 def _undo_window(db: Database, ids: list[int], seconds: float) -> None:
     """One countdown for the whole batch; Ctrl-C cancels every reply not yet being sent."""
-    deadline = time.monotonic() + seconds
     try:
-        while (left := deadline - time.monotonic()) > 0:
-            click.echo(
-                f"\rsending {len(ids)} replies in {left:4.1f} s, Ctrl-C to cancel ", nl=False, err=True
-            )
-            time.sleep(min(0.2, left))
-        click.echo("", err=True)
+        count_down(seconds, f"sending {len(ids)} replies")
     except KeyboardInterrupt:
-        click.echo("", err=True)
         cancelled = sum(1 for outbox_id in ids if sender.cancel(db, outbox_id))
         click.echo(f"{cancelled} of {len(ids)} replies cancelled: not sent", err=True)
         raise click.Abort from None

@@ -107,16 +107,27 @@ def _blank_guide(draft: drafts.Draft) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
-    """Count down the undo window; Ctrl-C cancels the reply."""
+def count_down(seconds: float, what: str) -> None:
+    """Wait out an undo window. On a terminal a line counts it down on stderr ("sending in
+    2.4 s, Ctrl-C to cancel"); elsewhere (cron, a pipe, a log file) nothing is printed: a line
+    rewritten five times a second is for a person watching, not for a cron mail."""
+    live = sys.stderr.isatty()
     deadline = time.monotonic() + seconds
     try:
         while (left := deadline - time.monotonic()) > 0:
-            click.echo(f"\rsending in {left:4.1f} s, Ctrl-C to cancel ", nl=False, err=True)
+            if live:
+                click.echo(f"\r{what} in {left:4.1f} s, Ctrl-C to cancel ", nl=False, err=True)
             time.sleep(min(0.2, left))
-        click.echo("", err=True)
+    finally:
+        if live:
+            click.echo("", err=True)
+
+
+def _wait_for_undo(obj: CliContext, outbox_id: int, seconds: float) -> None:
+    """Count down the undo window; Ctrl-C cancels the reply."""
+    try:
+        count_down(seconds, "sending")
     except KeyboardInterrupt:
-        click.echo("", err=True)
         if sender.cancel(obj.db(), outbox_id):
             click.echo("reply cancelled: nothing was sent", err=True)
             raise click.Abort from None

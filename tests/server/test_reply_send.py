@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.cli.output import SafeStream
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
@@ -241,10 +242,34 @@ def test_undo_window_then_sent(
     conversation = setup.conversation_of("<w1@customer.test>")
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert result.code == 0, result.err
-    assert "Ctrl-C to cancel" in result.err
+    # From cron or a script: the window is waited out without a countdown on stderr.
+    assert (result.out, result.err) == ("#1 sent\n", "")
     assert len(smtp_server.received) == 1
     (row,) = store.list_rows(setup.db.conn)
     assert row.status == "sent" and row.not_before is not None
+
+
+def test_the_undo_window_counts_down_on_a_terminal(
+    supportinbox_home: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = setup_account(
+        supportinbox_home,
+        dovecot,
+        smtp_server,
+        [make_message(message_id="<w2@customer.test>")],
+        extra="\n[replies]\nundo_seconds_cli = 0.3\n",
+    )
+    monkeypatch.setattr(SafeStream, "isatty", lambda self: True)  # stdout and stderr a terminal
+    conversation = setup.conversation_of("<w2@customer.test>")
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert result.code == 0, result.err
+    assert result.err.startswith("\rsending in ") and "s, Ctrl-C to cancel" in result.err
+    assert result.err.endswith("\n")
+    assert len(smtp_server.received) == 1
 
 
 def test_a_blank_reply_opens_the_editor_on_whom_it_answers_and_sends_only_what_was_written(
