@@ -243,7 +243,8 @@ def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None
     """The SLA targets in force, or (--check, for cron) who waits past them.
 
     Exit codes with --check: 0 nobody, 10 at least one breached, 11 (with --warn) none
-    breached but some close to it.
+    breached but some close to it; 1 (no verdict) when the account was never synced. It reads
+    the cache: a last sync older than the shortest first-reply target is warned about on stderr.
     """
     _, account = obj.account()
     policy = sla.Policy.for_account(obj.config, account)
