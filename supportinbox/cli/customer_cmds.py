@@ -8,8 +8,9 @@ import click
 from rich.text import Text
 
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.output import json_text
 from supportinbox.cli.triage_cmds import _console, _local
-from supportinbox.domain.safetext import clean, field, isolate, one_line, safe_json
+from supportinbox.domain.safetext import clean, field, isolate, one_line
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.when import count_of
 from supportinbox.store import conversations as store
@@ -33,7 +34,7 @@ def customer(obj: CliContext, who: str, by_domain: bool, as_json: bool) -> None:
     store.refresh_if_stale(db, obj.config, account, now)
     profile = customer_profile(db, customer_address(db, who), by_domain=by_domain, now=now)
     if as_json:
-        click.echo(safe_json(profile.to_json()))
+        click.echo(json_text(profile.to_json()))
         return
     console = _console()
     head = Text()

@@ -10,8 +10,9 @@ from rich.text import Text
 
 from supportinbox.app.followups import set_followup
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.output import json_text
 from supportinbox.cli.triage_cmds import _console, _local, parse_moment
-from supportinbox.domain.safetext import field, one_line, safe_json
+from supportinbox.domain.safetext import field, one_line
 from supportinbox.domain.when import EXAMPLES
 from supportinbox.errors import UsageProblem
 from supportinbox.store import conversations as store
@@ -58,7 +59,7 @@ def followups(obj: CliContext, as_json: bool) -> None:
     store.refresh_if_stale(db, obj.config, account, now)
     rows = list_active(db, now)
     if as_json:
-        click.echo(safe_json([r.to_json() for r in rows]))
+        click.echo(json_text([r.to_json() for r in rows]))
         return
     console = _console()
     if not rows:

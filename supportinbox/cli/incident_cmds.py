@@ -13,10 +13,11 @@ import click
 from supportinbox.app import incidents as incidents_use
 from supportinbox.app import outbox as outbox_use
 from supportinbox.cli.app import CliContext, ListGroup, cli, pass_ctx
+from supportinbox.cli.output import json_text
 from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft, count_down
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
-from supportinbox.domain.safetext import field, isolate, one_line, safe_json
+from supportinbox.domain.safetext import field, isolate, one_line
 from supportinbox.errors import Declined, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
@@ -63,7 +64,7 @@ def incident_list(obj: CliContext, include_all: bool, as_json: bool) -> None:
             members = incident_store.get_incident(db, incident.id, now)[1]
             waiting = drafts.awaiting_answer(db, account, [m.id for m in members])
             listed.append({**incident.to_json(), "waiting": len(waiting)})
-        click.echo(safe_json(listed))
+        click.echo(json_text(listed))
         return
     if not found:
         click.echo("No active incidents." if not include_all else "No incidents.")
@@ -91,7 +92,7 @@ def incident_show(obj: CliContext, incident_id: str, as_json: bool) -> None:
             answered = member.status == "open" and member.id not in waiting and kept is None
             conversations.append({**member.to_json(), "answered": answered, "reply_in_outbox": kept})
         shown = {**incident.to_json(), "waiting": len(waiting), "conversations": conversations}
-        click.echo(safe_json(shown))
+        click.echo(json_text(shown))
         return
     click.echo(_line(incident))
     for member in members:

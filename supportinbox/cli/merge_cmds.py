@@ -6,7 +6,8 @@ import click
 
 from supportinbox.app import merge as merge_use
 from supportinbox.cli.app import CliContext, cli, pass_ctx
-from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.cli.output import json_text
+from supportinbox.domain.safetext import one_line
 
 
 @cli.command()
@@ -49,7 +50,7 @@ def split(obj: CliContext, conversation_id: str, at_message: str, as_json: bool)
 
 def _print(result: merge_use.Regrouped, as_json: bool) -> None:
     if as_json:
-        click.echo(safe_json(result.to_json()))
+        click.echo(json_text(result.to_json()))
         if not result.online:
             click.echo(f"note: {one_line(result.message, limit=300)}", err=True)
         return

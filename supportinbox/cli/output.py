@@ -112,6 +112,16 @@ def safe_streams() -> Iterator[None]:
                 reader_gone(stream)
 
 
+def json_text(data: object) -> str:
+    """``data`` as JSON for stdout: non-ASCII text as it is where stdout's encoding is a UTF
+    one, else escaped (``\\u0639``), so that a Latin-1 or ASCII locale loses nothing of a
+    name or a subject to '?' (which :func:`_tolerant` puts in text output)."""
+    from supportinbox.domain.safetext import safe_json
+
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    return safe_json(data, ascii_only=not encoding.startswith("utf"))
+
+
 def reader_gone(stream: TextIO) -> None:
     """The reader of ``stream`` went away (``| head -1``): send the rest nowhere.
 

@@ -161,7 +161,7 @@ def _page(
 ) -> str | None:
     from datetime import UTC, datetime
 
-    from supportinbox.domain.safetext import safe_json
+    from supportinbox.cli.output import json_text
     from supportinbox.store.db import open_current
     from supportinbox.store.queue import list_queue
     from supportinbox.store.triage_fresh import clock_due, inputs_key, up_to_date
@@ -182,7 +182,7 @@ def _page(
             tag=tag,
             now=now,
         )
-        return safe_json([r.to_json() for r in rows])
+        return json_text([r.to_json() for r in rows])
     finally:
         db.close()
 

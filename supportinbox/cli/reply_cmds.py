@@ -16,6 +16,7 @@ from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, edit_text, pass_ctx, require_editor
+from supportinbox.cli.output import json_text
 from supportinbox.domain import cells, languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, field, one_line
 from supportinbox.errors import Declined, Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
@@ -591,9 +592,7 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
     now = datetime.now(UTC)
     automatic = acknowledgements.outbox_ids(obj.db().conn)
     if as_json:
-        from supportinbox.domain.safetext import safe_json
-
-        click.echo(safe_json([_outbox_json(row, now, row.id in automatic) for row in rows]))
+        click.echo(json_text([_outbox_json(row, now, row.id in automatic) for row in rows]))
         return
     if not rows:
         click.echo("the outbox is empty")

@@ -8,8 +8,9 @@ from rich.text import Text
 
 from supportinbox.app import tags as tag_use
 from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.output import json_text
 from supportinbox.cli.triage_cmds import _console
-from supportinbox.domain.safetext import one_line, safe_json
+from supportinbox.domain.safetext import one_line
 from supportinbox.domain.tags import parse_changes
 from supportinbox.store.tags import tag_counts
 
@@ -44,7 +45,7 @@ def tags(obj: CliContext, as_json: bool) -> None:
     """Every tag in use and how many conversations carry it ('list --tag TAG' lists them)."""
     rows = tag_counts(obj.db())
     if as_json:
-        click.echo(safe_json([{"tag": t, "conversations": n} for t, n in rows]))
+        click.echo(json_text([{"tag": t, "conversations": n} for t, n in rows]))
         return
     console = _console()
     if not rows:

@@ -14,7 +14,8 @@ import click
 
 from supportinbox.app import team_actions
 from supportinbox.cli.app import CliContext, cli, edit_text, pass_ctx, require_editor
-from supportinbox.domain.safetext import clean, one_line, safe_json
+from supportinbox.cli.output import json_text
+from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import local_time
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
@@ -141,7 +142,7 @@ def agents(obj: CliContext, as_json: bool) -> None:
     found.setdefault(account.agent, set()).add("you")
     rows = [{"agent": agent, "seen_in": sorted(where)} for agent, where in sorted(found.items())]
     if as_json:
-        click.echo(safe_json(rows))
+        click.echo(json_text(rows))
         return
     for agent, where in sorted(found.items()):
         click.echo(f"{one_line(agent, limit=60)}  ({', '.join(sorted(where))})")
@@ -189,7 +190,7 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
         ],
     }
     if as_json:
-        click.echo(safe_json(data))
+        click.echo(json_text(data))
         return
     if mode == KEYWORDS:
         how = f"IMAP keywords ($si-...) on the inbox messages, details in the folder {STATE_FOLDER!r}"

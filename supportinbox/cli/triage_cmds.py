@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import click
 
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, pass_ctx
+from supportinbox.cli.output import json_text
 from supportinbox.domain import followups, sendtime, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
@@ -25,7 +26,6 @@ from supportinbox.domain.safetext import (
     has_right_to_left,
     isolate,
     one_line,
-    safe_json,
     steady_line,
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
@@ -97,7 +97,7 @@ class _Unpadded:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(safe_json(data))
+    click.echo(json_text(data))
 
 
 def _local(value: str | None) -> str:

@@ -252,8 +252,14 @@ def is_rtl(text: str) -> bool:
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
-def safe_json(data: Any, *, indent: int | None = 2) -> str:
-    """JSON for a terminal or a pipe: readable non-ASCII text, but every control escaped."""
+def safe_json(data: Any, *, indent: int | None = 2, ascii_only: bool = False) -> str:
+    """JSON for a terminal or a pipe: readable non-ASCII text, but every control escaped.
+
+    ``ascii_only`` escapes every non-ASCII character too (``\\u0639``): for an output whose
+    encoding cannot hold them all (a Latin-1 or ASCII locale), where they would be lost.
+    """
+    if ascii_only:
+        return json.dumps(data, ensure_ascii=True, indent=indent)
     text = json.dumps(data, ensure_ascii=False, indent=indent)
     # These characters can only occur inside JSON strings, where \uXXXX means the same.
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -93,6 +93,20 @@ def test_a_closed_stdout_gets_the_work_done_not_a_traceback(
     assert (run.returncode, run.stderr) == (code, ""), run.describe()
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_json_loses_no_character_to_a_narrow_encoding(synced: Path, encoding: str) -> None:
+    """Text output may print '?' for what the locale cannot show; JSON is for programs, and
+    escapes such characters instead (both quick and full paths)."""
+    for args in (("list", "--json"), ("list", "--json", "--status", "all"), ("sla", "--check", "--json")):
+        run = run_cli(synced, *args, env={"PYTHONIOENCODING": encoding})
+        assert run.returncode == 0 and run.stderr == "", run.describe()
+        run.stdout.encode("ascii")  # nothing the encoding could not hold
+        if args[0] == "list":
+            assert ARABIC in [c["subject"] for c in json.loads(run.stdout)], run.describe()
+    utf8 = run_cli(synced, "list", "--json")
+    assert f'"subject": "{ARABIC}"' in utf8.stdout  # readable where the encoding holds it
+
+
 def test_an_ascii_terminal_gets_question_marks_not_an_internal_error(synced: Path) -> None:
     listed = json.loads(run_cli(synced, "list", "--json").stdout)
     conversation = next(c["id"] for c in listed if c["subject"] == ARABIC)
