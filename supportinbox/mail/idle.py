@@ -152,6 +152,14 @@ class FolderWatch:
         changes, self._changes = self._changes, Changes()
         return changes
 
+    def check(self) -> None:
+        """Ask the server for an answer now (end IDLE and start it again, or NOOP); raises
+        :class:`ConnectionLost` when it gives none within the timeout."""
+        if not self._started:
+            self._start()
+            return
+        self._cycle()
+
     def close(self) -> None:
         """Log out without waiting for an answer (the connection may be dead), then drop it."""
         with contextlib.suppress(OSError):

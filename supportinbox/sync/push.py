@@ -10,6 +10,12 @@ reports through three callbacks, from its own thread:
 - ``online()`` once the connection is up again after being offline (and on the first
   connection).
 
+A machine that slept (a laptop's lid closed) wakes with a connection that may have died
+meanwhile without a word, and the keep-alive counts only time awake (the monotonic clock
+stops in suspend): when the wall clock moved on further than the monotonic one during a
+wait, the connection is asked for an answer at once: dead, it is left within the account's
+timeout, and ``online`` (after ``offline``) has the app fetch what came while asleep.
+
 Any disconnect (end of file, reset, TLS error, ``BYE``, a server silent past the
 keep-alive) is followed by a new connection after 1 s, then 2 s, 4 s, capped at
 :data:`RECONNECT_MAX_SECONDS`, so the return of the server is noticed within seconds
@@ -44,9 +50,11 @@ log = logging.getLogger(__name__)
 
 RECONNECT_FIRST_SECONDS = 1.0
 RECONNECT_MAX_SECONDS = 5.0
-# How long one wait lasts before the watcher looks whether it should stop (stop() also
-# breaks a wait at once by closing the socket).
+# How long one wait lasts before the watcher looks whether it should stop or the machine
+# slept (stop() also breaks a wait at once by closing the socket).
 WAIT_SLICE_SECONDS = 60.0
+# The wall clock ahead of the monotonic one by this much over one wait: the machine slept.
+SLEPT_SECONDS = 30.0
 
 
 class PushWatcher:
@@ -142,7 +150,12 @@ class PushWatcher:
                 return
             self._up()
             while not self._stop.is_set():
+                wall, awake = time.time(), time.monotonic()
                 changes = watch.wait(WAIT_SLICE_SECONDS)
+                slept = (time.time() - wall) - (time.monotonic() - awake)
+                if slept > SLEPT_SECONDS and not self._stop.is_set():
+                    log.info("push: the machine slept for about %.0f s: asking the server", slept)
+                    watch.check()
                 if changes and not self._stop.is_set():
                     self._changed(changes)
         finally:
