@@ -252,6 +252,17 @@ def anything_to_send(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute(query, statuses).fetchone()[0])
 
 
+def retry_now(conn: sqlite3.Connection, now: datetime) -> int:
+    """Make the failed replies waiting for their retry time due at ``now`` (the server is
+    reachable again: the wait after a failure was for an outage that is over); how many."""
+    stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+    cursor = conn.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE status = ? AND next_attempt_at > ?",
+        (stamp, OutboxStatus.FAILED, stamp),
+    )
+    return cursor.rowcount
+
+
 def next_attempt(conn: sqlite3.Connection) -> str | None:
     """The earliest time a failed reply is due to be tried again or a scheduled one to leave."""
     row = conn.execute(

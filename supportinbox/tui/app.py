@@ -324,7 +324,14 @@ class SupportInboxApp(App[None]):
         was_offline = bool(self.sync_status.offline)
         self.sync_status = self.sync_status.update(offline=message.offline)
         if was_offline and not message.offline:
+            self._retry_failed_now()
             self._mailbox_changed()  # catch up on what happened while offline
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outage", description="Retrying replies")
+    def _retry_failed_now(self) -> int:
+        """Replies that failed while the server was away go now, not at their retry time (the
+        cache poll sees them due and schedules the retry)."""
+        return self.service.retry_failed_now()
 
     def action_sync_asked(self) -> None:
         """The user asked for a sync: if it cannot reach the server, they are told why in full
@@ -354,6 +361,8 @@ class SupportInboxApp(App[None]):
 
     def _sync_finished(self, outcome: SyncOutcome) -> None:
         self._sync_by_user = False
+        if self.sync_status.offline:
+            self._retry_failed_now()  # back online (without push, only a sync says so)
         self.notice_new_cache()  # the sync wrote to the path's file: read that one
         self.sync_status = self.sync_status.update(
             syncing=False,

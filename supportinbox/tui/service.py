@@ -742,6 +742,14 @@ class InboxService:
         """Try the failed replies whose retry time has come (and queued ones left behind)."""
         return self.sender.send_waiting()
 
+    def retry_failed_now(self) -> int:
+        """The server is reachable again: the replies that failed meanwhile and wait for their
+        retry time (up to an hour after several failures) become due now; how many."""
+        if not self.sender.retries:
+            return 0
+        with self.writer() as db, db.transaction() as tx:
+            return outbox_store.retry_now(tx, self.now())
+
     def scheduled_due(self) -> bool:
         """Whether a reply scheduled for a time that has come waits in the outbox."""
         stamp = self.now().astimezone(UTC).isoformat(timespec="seconds")
