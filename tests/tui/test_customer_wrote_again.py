@@ -1,5 +1,6 @@
-"""The customer writes again while a reply to them is being written (real Dovecot, push):
-the editor says so at once, with what they wrote, and the text typed so far stays."""
+"""The customer writes again while their conversation is open (real Dovecot, push): the
+thread says so, since the new message may be out of sight; a reply being written says so at
+once, with what they wrote, and the text typed so far stays."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.widgets import Static
 
 from supportinbox.config import load_config
 from supportinbox.tui.factory import build_app
+from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.editor import ReplyEditorScreen
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, make_message
@@ -67,3 +69,43 @@ async def test_a_follow_up_while_writing_is_said_in_the_editor(
         assert "Now every call answers HTTP 429!" in toast
         assert "wrote again" in str(head.render())
         assert editor.body.startswith("We allow 600")
+
+
+@pilot_test
+async def test_a_follow_up_to_the_open_thread_is_said(supportinbox_home: Path, dovecot: Dovecot) -> None:
+    first = make_message(
+        sender="Nora Field <nora@field.test>",
+        subject="API limits",
+        body="How many requests per minute may we send?",
+        message_id=FIRST,
+        date=datetime.now(UTC) - timedelta(minutes=10),
+    )
+    setup_account(supportinbox_home, dovecot, None, [first]).db.close()
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        await wait_until(pilot, app.service.push_connected)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
+        thread = app.screen
+
+        def said() -> list[str]:
+            return [str(n.message) for n in app._notifications if n.title == "New in this conversation"]
+
+        # Another conversation's mail is no news here.
+        append(dovecot, [make_message(sender="Tom <tom@becker.test>", subject="Two-factor code refused")])
+        await wait_until(pilot, lambda: app.service.queue_count("open") == 2)
+        follow_up = make_message(
+            sender="Nora Field <nora@field.test>",
+            subject="Re: API limits",
+            body="Now every call answers HTTP 429!",
+            in_reply_to=FIRST,
+            references=FIRST,
+            date=datetime.now(UTC) - timedelta(minutes=1),
+        )
+        append(dovecot, [follow_up])
+        await wait_until(pilot, lambda: bool(said()))
+        assert app.screen is thread
+        (toast,) = said()
+        assert toast.startswith("Nora Field wrote again at ")
+        assert "“Now every call answers HTTP 429!”" in toast and toast.endswith("(End shows it).")

@@ -20,8 +20,9 @@ from supportinbox.domain.conversation import ConversationDetail, ConversationSum
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label, sender_short
-from supportinbox.domain.when import count_of, iso
+from supportinbox.domain.when import count_of, iso, local_clock
 from supportinbox.errors import NotFound
+from supportinbox.store.scheduled import wrote
 from supportinbox.tui import safe
 from supportinbox.tui.format import age, local_time, tag_style
 from supportinbox.tui.screens.actions import Change, ConversationActions
@@ -42,6 +43,11 @@ Neighbours = Callable[[str, int], ConversationSummary | None]
 # The most of a subject the head shows: three lines at 80 columns, two at 120. A subject
 # of 300 Japanese characters took nine of the 24 rows and left the mail little room.
 SUBJECT_CELLS = 200
+
+
+def _identity(message: MessageView) -> tuple[str, ...]:
+    """The same message across re-reads (a folder fetched again renumbers its UIDs)."""
+    return (message.message_id,) if message.message_id else (message.folder, str(message.uid))
 
 
 class ConversationScreen(ConversationActions):
@@ -181,7 +187,9 @@ class ConversationScreen(ConversationActions):
             else:
                 self.notify(f"This conversation's messages are in {now_in} now: showing that one.")
             detail = service.conversation(now_in)
-        self._detail = detail
+        before, self._detail = self._detail, detail
+        if before is not None and before.id == detail.id and self.app.screen is self:
+            self._say_written_again(before, detail)
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
@@ -220,6 +228,25 @@ class ConversationScreen(ConversationActions):
                 )
             )
         self._mounted = thread.mount_all(widgets)
+
+    def _say_written_again(self, before: ConversationDetail, after: ConversationDetail) -> None:
+        """A person wrote in the open conversation: said, since the new message may be below
+        what is in sight (a reply being written says it itself)."""
+        seen = {_identity(m) for m in before.messages}
+        # Newer than all it showed: mail a merge brought in is not news.
+        since = max((m.date or "" for m in before.messages), default="")
+        new = [m for m in after.messages if _identity(m) not in seen and wrote(m) and (m.date or "") > since]
+        if not new:
+            return
+        latest = new[-1]
+        who = one_line(latest.from_name or latest.from_addr, limit=40) or "The customer"
+        when = local_clock(latest.date, self.inbox_app.service.now())
+        said = one_line(latest.body_text, limit=80)
+        self.notify(
+            f"{who} wrote again at {when}" + (f": “{said}”" if said else "") + " (End shows it).",
+            title="New in this conversation",
+            markup=False,
+        )
 
     def _regrouped_as(self) -> str | None:
         """The conversation holding the messages this screen showed, if any is cached still."""
