@@ -577,10 +577,14 @@ class SupportInboxApp(App[None]):
                 f"{self.key_for('outbox_discard', 'd')} drops it."
             )
         if result.status == SendStatus.FAILED and result.retry_at is not None:
-            return (
-                f"Not sent: {reason}. It stays in the outbox ({outbox}) and is tried again at "
-                f"{clock_time(result.retry_at, ahead=True)}."
+            when = clock_time(result.retry_at, ahead=True)
+            # Offline: the server's return sends it (_server_reachable), or the retry time first.
+            then = (
+                f"goes as soon as the server is back (tried again at {when} meanwhile)"
+                if self.sync_status.offline
+                else f"is tried again at {when}"
             )
+            return f"Not sent: {reason}. It stays in the outbox ({outbox}) and {then}."
         if result.status == SendStatus.FAILED:
             return (
                 f"Not sent: {reason}. It waits in the outbox ({outbox}) until you try it again or discard it."

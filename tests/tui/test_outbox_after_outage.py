@@ -46,6 +46,8 @@ async def test_a_reply_that_failed_offline_goes_when_the_server_is_back(
         await wait_until(pilot, lambda: type(app.screen).__name__ == "UndoModal")
         await pilot.press("enter")  # no undo window
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        said = " ".join(str(w.render()) for w in app.screen.query("Static, Label"))
+        assert "It stays in the outbox (O) and goes as soon as the server is back" in said, said
         await pilot.press("enter")
         (row,) = outbox_store.list_rows(app.service.reader.conn)
         assert row.status == "failed" and row.next_attempt_at is not None
