@@ -331,6 +331,11 @@ class InboxService:
         moment = outbox_store.next_attempt(self.reader.conn)
         return parse_time(moment)
 
+    def newest_message(self) -> int:
+        """The cache row of the message fetched last (0: none): mail fetched later has a higher one."""
+        row = self.reader.conn.execute("SELECT MAX(id) FROM messages").fetchone()
+        return int(row[0]) if row and row[0] else 0
+
     def last_sync(self) -> str | None:
         return last_synced(self.reader.conn)
 

@@ -72,6 +72,8 @@ async def test_a_merge_made_offline_reaches_a_teammate_after_the_next_sync(
         await wait_until(pilot, lambda: not sharing(app))
         await pilot.pause()
         assert any("the next sync shares it" in n.message for n in app._notifications)
+        # The mail the merge brought in is older news: not said as the customer writing again.
+        assert not any(n.title == "New in this conversation" for n in app._notifications)
 
     bob.sync()
     assert bob.conversation_of(SECOND) == other  # nothing reached the server while offline

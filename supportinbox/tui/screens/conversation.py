@@ -95,6 +95,7 @@ class ConversationScreen(ConversationActions):
         # Steps through the list this conversation was opened from (its queue order).
         self._neighbours = neighbours
         self._detail: ConversationDetail | None = None
+        self._fetched = 0  # the newest message in the cache when the thread was last read
         self._expanded = False
         self._headers = False
         self._gone = False  # its mail left the mailbox: the screen closes when next shown
@@ -188,8 +189,9 @@ class ConversationScreen(ConversationActions):
                 self.notify(f"This conversation's messages are in {now_in} now: showing that one.")
             detail = service.conversation(now_in)
         before, self._detail = self._detail, detail
+        fetched_before, self._fetched = self._fetched, service.newest_message()
         if before is not None and before.id == detail.id and self.app.screen is self:
-            self._say_written_again(before, detail)
+            self._say_written_again(before, detail, fetched_before)
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
@@ -229,13 +231,12 @@ class ConversationScreen(ConversationActions):
             )
         self._mounted = thread.mount_all(widgets)
 
-    def _say_written_again(self, before: ConversationDetail, after: ConversationDetail) -> None:
+    def _say_written_again(self, before: ConversationDetail, after: ConversationDetail, fetched: int) -> None:
         """A person wrote in the open conversation: said, since the new message may be below
-        what is in sight (a reply being written says it itself)."""
+        what is in sight (a reply being written says it itself). Only mail fetched since the
+        last read (``fetched``: the newest cache row then): a merge brings older mail in."""
         seen = {_identity(m) for m in before.messages}
-        # Newer than all it showed: mail a merge brought in is not news.
-        since = max((m.date or "" for m in before.messages), default="")
-        new = [m for m in after.messages if _identity(m) not in seen and wrote(m) and (m.date or "") > since]
+        new = [m for m in after.messages if _identity(m) not in seen and m.rowid > fetched and wrote(m)]
         if not new:
             return
         latest = new[-1]
