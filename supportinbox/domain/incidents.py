@@ -90,6 +90,20 @@ def reason_line(customers: int, signal: str, span: timedelta) -> str:
     return f"incident: {customers} customers report '{signal}' {span_words(span)}"
 
 
+_REASON = re.compile(r"incident: (\d+) customers report (.+)")
+
+
+def read_reason(reason: str) -> tuple[int, str] | None:
+    """The customers and what they report (``"'login' in 3h"``) of a :func:`reason_line`.
+
+    Whatever shows an incident's count reads it here, so a row never says "2 customers"
+    beside its reason's "3 customers" (a member closed still reported it). None for
+    another line.
+    """
+    found = _REASON.fullmatch(reason)
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
 def incident_cutoff(config: TriageConfig, now: datetime) -> datetime:
     """Conversations reporting before this moment cannot be part of an incident at ``now``."""
     return now - max(INCIDENT_LOOKBACK, timedelta(hours=config.incident_window_hours))

@@ -10,14 +10,12 @@ No Textual here: the inbox screen wraps the pages in a QueueSource.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.incidents import read_reason
 from supportinbox.store.incident_head import IncidentMember
-
-_REPORTED = re.compile(r"incident: \d+ customers report (.+)")
 
 
 @dataclass(frozen=True)
@@ -142,13 +140,18 @@ class IncidentFolding:
 def _header(
     ident: str, first: ConversationSummary, members: list[IncidentMember], expanded: bool
 ) -> ConversationSummary:
-    """The row of an incident: its reason as the subject, how many customers as the customer."""
-    customers = len({m.customer_email for m in members})
+    """The row of an incident: its reason as the subject, how many customers as the customer.
+
+    The count is the reason's (every customer who reported it, those closed too), not the
+    members the view holds: the row and its Why line say one number.
+    """
     reason = next((r for r in first.reasons if r.startswith("incident:")), "incident")
     # "4 customers" is the Customer column already: the subject starts with what they report,
     # which a narrow terminal would otherwise cut off.
-    found = _REPORTED.fullmatch(reason)
-    title = found.group(1) if found else reason.removeprefix("incident: ")
+    found = read_reason(reason)
+    customers, title = (
+        found if found else (len({m.customer_email for m in members}), reason.removeprefix("incident: "))
+    )
     marker = "▾" if expanded else "▸"
     return replace(
         first,

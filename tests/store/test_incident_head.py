@@ -13,6 +13,7 @@ from supportinbox.store import conversations as cv
 from supportinbox.store.db import open_database
 from supportinbox.store.incident_head import incident_head, queue_summaries
 from supportinbox.store.queue import list_queue
+from supportinbox.tui.incident_rows import IncidentFolding
 from tests.conftest import write_config
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 from tests.store.factories import add_message
@@ -73,4 +74,40 @@ def test_the_head_is_the_views_incident_rows_in_list_order(supportinbox_home: Pa
     assert incident_head(db, status="closed", now=now) == []
     with pytest.raises(Exception, match="unknown status"):
         incident_head(db, status="nonsense", now=now)
+    db.close()
+
+
+def test_an_incident_row_counts_the_customers_its_reason_counts(supportinbox_home: Path) -> None:
+    """One of four reports closed: the row still says the reason's "4 customers", not the 3 left open."""
+    write_config(supportinbox_home, CONFIG)
+    config = load_config()
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = open_database(account=config.account()[0])
+    subject, body = OUTAGES["sso"]
+    for i in range(4):
+        add_message(
+            db,
+            message_id=f"<sso{i}@c.test>",
+            sender=f"sso{i}@customer{i}.test",
+            subject=subject,
+            body=body,
+            when=now - timedelta(minutes=60 - 10 * i),
+        )
+    cv.refresh_conversations(db, config, config.account()[1], now=now)
+    first = list_queue(db, status="open", limit=1, now=now)[0]
+    cv.set_status(db, first.id, "closed", agent="alice", now=now)
+
+    view = IncidentFolding(
+        lambda: len(list_queue(db, status="open", limit=100, now=now)),
+        lambda offset, limit: list_queue(db, status="open", offset=offset, limit=limit, now=now),
+        lambda: incident_head(db, status="open", now=now),
+        lambda ids: queue_summaries(db, ids, now=now),
+        set(),
+    )
+    view.count()
+    row = view.page(0, 1)[0]
+    incident = view.incident_of(row)
+    assert incident is not None and len(incident.members) == 3  # the closed report is not in Open
+    assert row.reasons[0].startswith("incident: 4 customers report 'sso login'")
+    assert row.customer_name == "4 customers"
     db.close()
