@@ -19,6 +19,7 @@ from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, edit_text,
 from supportinbox.cli.output import json_text
 from supportinbox.domain import cells, languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, field, one_line
+from supportinbox.domain.when import when_words
 from supportinbox.errors import Declined, Held, NoTerminal, NotFound, SendRefused, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
@@ -383,7 +384,7 @@ def reply(
         # On stderr: the draft on stdout stays the draft alone (a pipe, a file).
         click.echo("draft only, nothing was sent: add --send to send it", err=True)
         return
-    later = f" {sendtime.when_words(when, now)}" if when is not None else ""
+    later = f" {when_words(when, now)}" if when is not None else ""
     if earlier is not None or not yes:
         _show_draft(msg, draft.body, note)
         click.echo("")
@@ -826,7 +827,7 @@ def _edit_scheduled(
             body = edit.text if edited is None else edited
         if body.strip() == edit.text.strip() and when is None:
             outbox_use.give_up_edit(ctx, edit)
-            click.echo(f"unchanged: reply #{outbox_id} still leaves {sendtime.when_words(edit.send_at, now)}")
+            click.echo(f"unchanged: reply #{outbox_id} still leaves {when_words(edit.send_at, now)}")
             return
         saved = outbox_use.save_edit(ctx, edit, body, send_at=when)
     except UserError:
@@ -849,7 +850,7 @@ def saved_edit_words(saved: outbox_use.SavedEdit, now: datetime) -> str:
             f"reply #{ident} saved; its time passed while it was open, so it leaves with the next sync "
             f"('supportinbox outbox retry {ident}' sends it now)"
         )
-    return f"reply #{ident} saved: it leaves {sendtime.when_words(saved.send_at, now)}"
+    return f"reply #{ident} saved: it leaves {when_words(saved.send_at, now)}"
 
 
 @outbox_group.command("send-anyway")

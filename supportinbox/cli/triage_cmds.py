@@ -15,7 +15,7 @@ import click
 
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, pass_ctx
 from supportinbox.cli.output import json_text
-from supportinbox.domain import followups, sendtime, sla
+from supportinbox.domain import followups, sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
@@ -30,7 +30,15 @@ from supportinbox.domain.safetext import (
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.tags import normalize_tag
-from supportinbox.domain.when import DAY_STARTS, EXAMPLES, duration, example_wake_up, parse_span, parse_time
+from supportinbox.domain.when import (
+    DAY_STARTS,
+    EXAMPLES,
+    duration,
+    example_wake_up,
+    parse_span,
+    parse_time,
+    when_words,
+)
 from supportinbox.errors import UsageProblem, UserError
 from supportinbox.store import conversations as store
 
@@ -546,7 +554,7 @@ def snooze(
     when = parse_snooze(until, span, ctx.now())
     summary = set_status(ctx, conversation_id, "snoozed", snoozed_until=when)
     # Said as a scheduled reply's time is ("today 22:24", "tomorrow 09:00", "Mon 14 Dec 09:00").
-    until_words = sendtime.when_words(parse_time(summary.snoozed_until) or when, ctx.now())
+    until_words = when_words(parse_time(summary.snoozed_until) or when, ctx.now())
     _share(ctx, summary.id, f"{summary.id} is snoozed until {until_words}")
 
 

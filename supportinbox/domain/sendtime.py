@@ -14,7 +14,7 @@ from supportinbox.config import HoursConfig, toml_key
 from supportinbox.domain.hours import BusinessCalendar
 from supportinbox.domain.when import DAY_STARTS as DAY_STARTS
 from supportinbox.domain.when import EXAMPLES as EXAMPLES
-from supportinbox.domain.when import day_words, parse_span
+from supportinbox.domain.when import parse_span
 from supportinbox.errors import UsageProblem, UserError
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -95,16 +95,6 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
 def in_business_hours(moment: datetime, calendar: BusinessCalendar) -> datetime:
     """``moment``, or the next opening of the business hours if the team is not at work then."""
     return calendar.open_at(moment).astimezone(UTC)
-
-
-def when_words(moment: datetime, now: datetime) -> str:
-    """``today 17:00``, ``tomorrow 09:00`` or ``Mon 14 Dec 09:00``, in the local zone."""
-    local, today = moment.astimezone(), now.astimezone().date()
-    if local.date() == today:
-        return f"today {local:%H:%M}"
-    if local.date() == today + timedelta(days=1):
-        return f"tomorrow {local:%H:%M}"
-    return f"{day_words(local)} {local:%H:%M}"
 
 
 def choose_send_time(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from supportinbox.domain.when import day_words
+from supportinbox.domain.when import when_words
 
 
 def customer_wrote_since(last_customer_at: datetime | None, since: datetime) -> bool:
@@ -83,15 +83,13 @@ def ended_by_customer(
     return ""
 
 
-def reopened_reason(at: datetime, ended: str = "closed") -> str:
+def reopened_reason(at: datetime, ended: str, now: datetime) -> str:
     """Why a conversation set aside is back in the queue: the customer wrote again.
 
-    ``reopened: the customer wrote after the close of Fri 13 Nov`` (``at``: the close), or
-    ``woken: the customer wrote during the snooze until Mon 16 Nov 09:00`` (``at``: the
-    snooze's end); in local time.
+    ``reopened: the customer wrote after it was closed today 14:05`` (``at``: the close),
+    or ``woken: the customer wrote during the snooze until tomorrow 09:00`` (``at``: the
+    snooze's end); said as every moment is (:func:`~supportinbox.domain.when.when_words`).
     """
-    local = at.astimezone()
-    day = day_words(local)
     if ended == "snoozed":
-        return f"woken: the customer wrote during the snooze until {day} {local:%H:%M}"
-    return f"reopened: the customer wrote after the close of {day}"
+        return f"woken: the customer wrote during the snooze until {when_words(at, now)}"
+    return f"reopened: the customer wrote after it was closed {when_words(at, now)}"

@@ -56,6 +56,15 @@ def day_words(moment: datetime) -> str:
     return f"{moment:%a} {moment.day} {moment:%b}"
 
 
+def when_words(moment: datetime, now: datetime) -> str:
+    """A moment as every sentence says it, in the local zone: ``today 17:00``,
+    ``yesterday 09:30``, ``tomorrow 09:00``, else ``Mon 14 Dec 09:00``."""
+    local, today = moment.astimezone(), now.astimezone().date()
+    near = {today: "today", today - timedelta(days=1): "yesterday", today + timedelta(days=1): "tomorrow"}
+    day = near.get(local.date()) or day_words(local)
+    return f"{day} {local:%H:%M}"
+
+
 def local_clock(value: str | datetime | None, now: datetime | None = None) -> str:
     """A moment for a sentence, in the local zone: ``10:02`` today, else ``Dec 6 10:02``."""
     moment = parse_time(value) if not isinstance(value, datetime) else as_utc(value)

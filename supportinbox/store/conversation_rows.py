@@ -294,7 +294,7 @@ def summary_from_row(row: Sequence[Any], now: datetime) -> ConversationSummary:
     if waiting:
         reasons.insert(0, waiting)
     ended_at = parse_time(line.reopened_after) if line.status == "open" else None
-    reopened = reopened_reason(ended_at, line.reopened_from or "closed") if ended_at else ""
+    reopened = reopened_reason(ended_at, line.reopened_from or "closed", now) if ended_at else ""
     if reopened:
         reasons.insert(0, reopened)
     handed = handover.reason(int(line.handovers or 0))

@@ -273,13 +273,27 @@ def test_closed_conversation_reopens_when_the_customer_writes_again(db: Database
     refresh(db)
     rows = cv.list_queue(db, now=NOW)
     assert [(r.id, r.status) for r in rows] == [(ident, "open")]
-    # The queue says why it is back, with the close in local time (08:00 UTC is Thursday 22:00 in Honolulu).
-    with pytest.MonkeyPatch.context() as zone:
-        zone.setenv("TZ", "Pacific/Honolulu")
-        time.tzset()
-        (row,) = cv.list_queue(db, now=NOW)
+    # The queue says why it is back, with the close in local time as every moment is said:
+    # 08:00 UTC is Thursday 22:00 in Honolulu, where it is Friday 02:00 now.
+    said = {}
+    for zone_name in ("UTC", "Pacific/Honolulu", "Asia/Tokyo"):
+        with pytest.MonkeyPatch.context() as zone:
+            zone.setenv("TZ", zone_name)
+            time.tzset()
+            (row,) = cv.list_queue(db, now=NOW)
+            said[zone_name] = row.reasons[0]
     time.tzset()
-    assert row.reasons[0] == "reopened: the customer wrote after the close of Thu 19 Nov"
+    assert said == {
+        "UTC": "reopened: the customer wrote after it was closed today 08:00",
+        "Pacific/Honolulu": "reopened: the customer wrote after it was closed yesterday 22:00",
+        "Asia/Tokyo": "reopened: the customer wrote after it was closed today 17:00",
+    }
+    with pytest.MonkeyPatch.context() as zone:
+        zone.setenv("TZ", "UTC")
+        time.tzset()
+        (row,) = cv.list_queue(db, now=NOW + timedelta(days=3))
+    time.tzset()
+    assert row.reasons[0] == "reopened: the customer wrote after it was closed Fri 20 Nov 08:00"
     cv.set_status(db, ident, "closed", agent="alice", now=NOW)
     assert queue_ids(db) == []
     (closed,) = cv.list_queue(db, status="closed", now=NOW)
@@ -374,9 +388,7 @@ def test_a_snooze_the_customer_cut_short_says_so_in_the_queue(db: Database) -> N
         rows = {c.id: c for c in cv.list_queue(db, now=NOW)}
     time.tzset()
     assert rows[ids["Later"]].status == "open"
-    assert (
-        rows[ids["Later"]].reasons[0] == "woken: the customer wrote during the snooze until Fri 20 Nov 05:00"
-    )
+    assert rows[ids["Later"]].reasons[0] == "woken: the customer wrote during the snooze until today 05:00"
     assert rows[ids["Ran out"]].status == "open"
     assert not any(r.startswith(("woken", "reopened")) for r in rows[ids["Ran out"]].reasons)
 

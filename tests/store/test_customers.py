@@ -156,9 +156,10 @@ def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbo
         set_followup(db, ids["Call back"], due, f"ring about the invoice {CSI}", agent="bob", now=now)
         profile = customer_profile(db, "lina@customer.test", now=now)
     day = closed_at.astimezone()
+    close = f"{day:%a} {day.day} {day:%b} {day:%H:%M}"  # six days ago: its day and time
     assert {c.subject: profile.history.get(c.id) for c in profile.conversations} == {
         "Closed for good": [f"closed by alice {local_clock(closed_at, now)}"],
-        "Came back": [f"reopened: the customer wrote after the close of {day:%a} {day.day} {day:%b}"],
+        "Came back": [f"reopened: the customer wrote after it was closed {close}"],
         "Call back": [f"follow-up set for {local_clock(due, now)} by bob: ring about the invoice"],
     }
 
@@ -168,7 +169,7 @@ def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbo
     lines = shown.output.splitlines()
     for subject, facts in (
         ("Closed for good", ["closed by alice"]),
-        ("Came back", ["reopened: the customer wrote after the close of"]),
+        ("Came back", ["reopened: the customer wrote after it was closed"]),
         ("Call back", ["follow-up set for", "by bob: ring about the invoice"]),
     ):
         at = next(i for i, line in enumerate(lines) if subject in line)

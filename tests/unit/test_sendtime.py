@@ -11,7 +11,8 @@ import pytest
 
 from supportinbox.config import HoursConfig, Weekdays
 from supportinbox.domain.hours import BusinessCalendar
-from supportinbox.domain.sendtime import choose_send_time, parse_send_time, when_words
+from supportinbox.domain.sendtime import choose_send_time, parse_send_time
+from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
 from supportinbox.mail.outbox import clock_time
 
@@ -130,6 +131,7 @@ def test_the_flags_give_one_moment() -> None:
 
 def test_the_time_in_words() -> None:
     assert when_words(berlin(2026, 12, 6, 17, 0), SUNDAY_10) == "today 17:00"
+    assert when_words(berlin(2026, 12, 5, 9, 30), SUNDAY_10) == "yesterday 09:30"
     assert when_words(berlin(2026, 12, 7, 9, 0), SUNDAY_10) == "tomorrow 09:00"
     assert when_words(berlin(2026, 12, 9, 9, 0), SUNDAY_10) == "Wed 9 Dec 09:00"
 

@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox import paths
 from supportinbox.domain.replies import Addressees, reply_subject
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.sendtime import when_words
+from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.tui import safe

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.sendtime import when_words
+from supportinbox.domain.when import when_words
 from supportinbox.tui import safe
 from supportinbox.tui.screens.modals import snooze_until
 from supportinbox.tui.widgets.dialog import Dialog

@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from supportinbox.domain.sendtime import parse_send_time, when_words
-from supportinbox.domain.when import example_wake_up
+from supportinbox.domain.sendtime import parse_send_time
+from supportinbox.domain.when import example_wake_up, when_words
 from supportinbox.tui import safe
 from supportinbox.tui.widgets.dialog import Dialog
 

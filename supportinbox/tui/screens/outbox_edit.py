@@ -22,7 +22,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.sendtime import when_words
+from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen, HoldsTyping

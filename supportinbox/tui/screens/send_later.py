@@ -16,7 +16,8 @@ from textual.widgets import Input, Label
 
 from supportinbox.config import HoursConfig
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.sendtime import EXAMPLES, parse_send_choice, when_words
+from supportinbox.domain.sendtime import EXAMPLES, parse_send_choice
+from supportinbox.domain.when import when_words
 from supportinbox.tui import safe
 from supportinbox.tui.widgets.dialog import Dialog
 
