@@ -600,15 +600,20 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         return
     # States and recipients padded to the widest, so that every subject starts in the same
     # column; recipients and subject cut to what the terminal leaves of its line, the subject
-    # 20 cells at least (on a pipe: recipients to 40 cells, subjects to 60).
+    # 20 cells at least (on a pipe: recipients to 40 cells, subjects to 60). Each row has two
+    # times, where it stands ("scheduled 22:46") and when it was queued: a header names them,
+    # as 'list' names its columns.
     states = [sender.waiting_state(row, now) for row in rows]
-    state_cells = max(cells.width(state) for state in states)
+    state_cells = max(len("State"), *(cells.width(state) for state in states))
     fixed = len("#1234 ") + state_cells + len(" ") + 9 + len("  ") + len("  ")
     columns = shutil.get_terminal_size((0, 0)).columns
     to_limit = max(12, min(40, columns - fixed - 20)) if columns else 40
     recipients = [field(", ".join(row.recipients), limit=to_limit) for row in rows]
-    to_cells = max(cells.width(to) for to in recipients)
+    to_cells = max(len("To"), *(cells.width(to) for to in recipients))
     subject_cells = min(60, max(20, columns - fixed - to_cells)) if columns else 60
+    header = f"{'ID':<5} {'State':<{state_cells}} {'Queued':>9}  {'To':<{to_cells}}  Subject"
+    click.echo(header)
+    click.echo("─" * len(header))
     for row, state, to in zip(rows, states, recipients, strict=True):
         when = sender.clock_time(row.created_at, now)
         kind = (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 
+from supportinbox.mail.outbox import clock_time
 from supportinbox.store import outbox as store
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
@@ -165,3 +167,26 @@ def test_a_kept_draft_is_edited_and_sent_in_its_place(
 
     again = run_cli(capsys, "outbox", "edit", "2", "--body-file", str(text))
     assert again.code != 0 and "reply #2 is sent: it can no longer be edited" in again.err, again
+
+
+def test_the_outbox_listing_names_its_columns(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scheduled reply has two times, where it stands and when it was queued: a header tells them apart."""
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(MID)
+    assert run_cli(capsys, "reply", conversation, "-t", "login-help", "--send-in", "3h", "--yes").code == 0
+    (row,) = store.list_rows(setup.db.conn)
+    listed = run_cli(capsys, "outbox", "list")
+    assert listed.code == 0, listed.err
+    header, rule, line = listed.out.splitlines()[:3]
+    assert header.split() == ["ID", "State", "Queued", "To", "Subject"]
+    assert set(rule) == {"─"} and len(rule) == len(header)
+    assert line.startswith("#1 ") and line.index("scheduled ") == header.index("State")
+    queued = clock_time(row.created_at, datetime.now(UTC))
+    assert line.index(f" {queued}  ") + 1 + len(queued) == header.index("Queued") + len("Queued")
+    assert line.index("lina@customer.test") == header.index("To")
+    assert line.index("Re: Cannot log in") == header.index("Subject")
+    as_json = run_cli(capsys, "outbox", "list", "--json")
+    (item,) = json.loads(as_json.out)  # scripts read the same rows, with no header
+    assert line[header.index("State") :].startswith(item["state"] + " ")
