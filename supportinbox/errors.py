@@ -136,7 +136,7 @@ EXIT_CODES: dict[int, str] = {
     8: "not found (conversation, template, outbox reply)",
     9: "a reply was not sent (it stays in the outbox)",
     10: "a teammate holds the conversation; sla --check: an SLA is breached",
-    11: "a question needs a terminal (add the option named); sla --check: due soon",
+    11: "a question needs a terminal (add the option named); sla --check --warn: due soon",
     70: "an internal error (details with --debug and in the log)",
     130: "cancelled: Ctrl-C, or 'no' to a question (\"Send this reply?\"): nothing was done",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -256,18 +257,25 @@ def setup_logging(debug: bool) -> None:
     logging.getLogger("imapclient").setLevel(logging.WARNING)
 
 
-def _exit_codes_epilog() -> str:
+def exit_codes_epilog(codes: Iterable[int] | None = None, said: Mapping[int, str] | None = None) -> str:
+    """The "Exit codes:" section of a --help, from the one table (errors.EXIT_CODES).
+
+    ``codes``: those a command can exit with (every one by default); ``said``: the
+    command's own words for some of them (``sla --check``'s verdicts).
+    """
     from supportinbox.errors import EXIT_CODES
 
+    wanted = sorted(EXIT_CODES if codes is None else set(codes))
+    meanings = {**EXIT_CODES, **(said or {})}
     # \b keeps click from rewrapping the lines into one paragraph.
-    return "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    return "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {meanings[code]}" for code in wanted)
 
 
 @click.group(
     cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=_exit_codes_epilog(),
+    epilog=exit_codes_epilog(),
 )
 @click.option(
     "--config",

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from supportinbox.cli.app import CliContext, cli, pass_ctx
+from supportinbox.cli.app import CliContext, cli, exit_codes_epilog, pass_ctx
 from supportinbox.cli.output import verdict_stands
 from supportinbox.cli.triage_cmds import _console, _echo_json
 from supportinbox.config import Duration
@@ -230,7 +230,18 @@ EXIT_BREACHED = 10
 EXIT_NEARLY_BREACHED = 11
 
 
-@cli.command("sla")
+@cli.command(
+    "sla",
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 6, EXIT_BREACHED, EXIT_NEARLY_BREACHED, 70, 130),
+        {
+            0: "done; with --check: nobody waits past a target",
+            1: "with --check: no verdict, the account was never synced",
+            EXIT_BREACHED: "with --check: at least one conversation waits past its target",
+            EXIT_NEARLY_BREACHED: "with --check --warn: none past a target, some close to it",
+        },
+    ),
+)
 @click.option("--check", is_flag=True, help="List breached conversations; exit 10 if there is any.")
 @click.option(
     "--warn", is_flag=True, help="With --check: also those close to breaching (exit 11 if only those)."
@@ -240,11 +251,11 @@ EXIT_NEARLY_BREACHED = 11
 )
 @pass_ctx
 def sla_command(obj: CliContext, check: bool, warn: bool, as_json: bool) -> None:
-    """The SLA targets in force, or (--check, for cron) who waits past them.
+    """The SLA targets in force, or (--check, for cron) who waits past them: the exit code
+    says it (below).
 
-    Exit codes with --check: 0 nobody, 10 at least one breached, 11 (with --warn) none
-    breached but some close to it; 1 (no verdict) when the account was never synced. It reads
-    the cache: a last sync older than the shortest first-reply target is warned about on stderr.
+    With --check it reads the cache: no verdict (1) when the account was never synced, and a
+    last sync older than the shortest first-reply target is warned about on stderr.
     """
     _, account = obj.account()
     policy = sla.Policy.for_account(obj.config, account)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from supportinbox.cli.app import CliContext, can_ask, cli, pass_ctx
+from supportinbox.cli.app import CliContext, can_ask, cli, exit_codes_epilog, pass_ctx
 from supportinbox.cli.output import unfiltered
 from supportinbox.domain.safetext import one_line
 from supportinbox.errors import NoTerminal
@@ -130,7 +130,8 @@ def run_sync(ctx: AccountContext, folders: Sequence[str] = ()) -> tuple[SyncResu
     return result, quiet
 
 
-@cli.command()
+# 3, 4, 5: the password, the server, the login; 7: another sync; 8: a --folder not synced.
+@cli.command(epilog=exit_codes_epilog((0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 130)))
 @click.option(
     "--folder",
     "folders",
@@ -145,9 +146,9 @@ def sync(obj: CliContext, folders: tuple[str, ...]) -> None:
     Changes made offline (status, claims, notes, moves) go to the server first; replies
     whose time has come (scheduled, or failed and due for another try) are sent after.
     Made for cron: on stdout a summary line, then a line for each reply sent and each
-    teammate's change ('team: ...'); warnings (a reply that failed again) on stderr.
-    Exits 4 when the server cannot be reached, 5 when it refuses the login, 7 when
-    another sync of the account is still running after 2 s.
+    teammate's change ('team: ...'); warnings (a reply that failed again) on stderr; and an
+    exit code for each way it can fail (below; 7 when another sync of the account is still
+    running after 2 s).
     """
     from supportinbox.cli import SYNC_KEPT, SYNC_TERMINATED, say_when_terminated
 

@@ -1,0 +1,67 @@
+"""What a command's --help says it exits with is what it exits with: real Dovecot, real CLI."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from supportinbox.errors import EXIT_CODES
+from tests.conftest import account_toml, write_config
+from tests.harness.dovecot import Dovecot
+from tests.harness.mail import make_message
+from tests.harness.replies import run_cli, setup_account
+
+pytestmark = [pytest.mark.server]
+
+
+def listed(capsys: pytest.CaptureFixture[str], *command: str) -> dict[int, str]:
+    """The "Exit codes:" section of ``command --help``: code -> meaning."""
+    shown = run_cli(capsys, *command, "--help")
+    assert shown.code == 0 and "Exit codes:" in shown.out, shown
+    section = shown.out.split("Exit codes:", 1)[1]
+    return {int(code): meaning for code, meaning in re.findall(r"^\s+(\d+)  (.+)$", section, re.MULTILINE)}
+
+
+def test_sync_lists_each_way_it_fails(
+    supportinbox_home: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup_account(supportinbox_home, dovecot, None, [])
+    codes = listed(capsys, "sync")
+    assert set(codes) <= set(EXIT_CODES)
+    good = account_toml(dovecot, None)
+    password = dovecot.users["support"]
+    assert run_cli(capsys, "sync").code == 0
+    assert run_cli(capsys, "sync", "--folder", "nowhere").code == 8
+    for broken, expected in (
+        (good.replace(f"printf %s {password}", "false"), 3),  # a failing password_command
+        (good.replace(f"printf %s {password}", "printf %s wrong"), 5),  # the login refused
+        (good.replace(f"imap_port = {dovecot.imap_port}", "imap_port = 1"), 4),  # nobody there
+        (good.replace('username = "support"', 'username = "support'), 2),  # config that does not parse
+    ):
+        write_config(supportinbox_home, broken)
+        failed = run_cli(capsys, "sync")
+        assert failed.code == expected, failed
+        assert expected in codes, (expected, codes)
+
+
+def test_sla_lists_its_verdicts_in_its_own_words(
+    supportinbox_home: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waiting = make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Cannot log in",
+        message_id="<sla@customer.test>",
+        body="Hello, I cannot log in since this morning.",
+        date=datetime.now(UTC) - timedelta(hours=3),
+    )
+    setup_account(supportinbox_home, dovecot, None, [waiting])
+    codes = listed(capsys, "sla")
+    assert run_cli(capsys, "sla").code == 0 and 0 in codes
+    checked = run_cli(capsys, "sla", "--check")
+    assert checked.code == 10, checked
+    assert codes[10] == "with --check: at least one conversation waits past its target"
+    assert "teammate" not in codes[10]  # the table's other meaning of 10 is not sla's
+    assert run_cli(capsys, "sla", "--warn").code == 2 and 2 in codes
