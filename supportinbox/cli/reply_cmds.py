@@ -15,7 +15,16 @@ import click
 from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
-from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, edit_text, pass_ctx, require_editor
+from supportinbox.cli.app import (
+    CliContext,
+    ListGroup,
+    can_ask,
+    cli,
+    edit_text,
+    exit_codes_epilog,
+    pass_ctx,
+    require_editor,
+)
 from supportinbox.cli.output import json_text
 from supportinbox.domain import cells, languages, replies, sendtime, templates
 from supportinbox.domain.safetext import clean, field, one_line
@@ -255,7 +264,16 @@ def _language_variant(obj: CliContext, db: Database, conversation: str, name: st
     return chosen
 
 
-@cli.command()
+# A send that fails (the server, SMTP, a password) keeps the reply in the outbox: 9.
+@cli.command(
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 6, 8, 9, 10, 11, 70, 130),
+        {
+            10: "held: a teammate claimed, closed or answered the conversation (--force sends it)",
+            11: "a question needs a terminal: add the option named (--yes, --again)",
+        },
+    )
+)
 @click.argument("conversation")
 @click.option(
     "--template",

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from supportinbox.app import team_actions
-from supportinbox.cli.app import CliContext, cli, edit_text, pass_ctx, require_editor
+from supportinbox.cli.app import CliContext, cli, edit_text, exit_codes_epilog, pass_ctx, require_editor
 from supportinbox.cli.output import json_text
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import local_time
@@ -40,7 +40,18 @@ def _kept_here(done: str) -> Iterator[None]:
         raise type(exc)(said) from None
 
 
-@cli.command()
+# An unreachable server keeps the change for the next sync (exit 0); a password or login
+# the server refuses keeps it too, and says so with its own code.
+_HOLDER_CODES = exit_codes_epilog(
+    (0, 1, 2, 3, 5, 6, 8, 10, 70, 130),
+    {
+        0: "done, or kept here and shared at the next sync when the server cannot be reached",
+        10: "a teammate holds the conversation (--force overrides)",
+    },
+)
+
+
+@cli.command(epilog=_HOLDER_CODES)
 @click.argument("conversation_id")
 @click.option("--force", is_flag=True, help="Take it even if a teammate holds it.")
 @pass_ctx
@@ -53,7 +64,7 @@ def claim(obj: CliContext, conversation_id: str, force: bool) -> None:
         raise TeamConflict(f"{exc.message} (--force takes it anyway)", exc.holder) from None
 
 
-@cli.command()
+@cli.command(epilog=_HOLDER_CODES)
 @click.argument("conversation_id")
 @click.option("--force", is_flag=True, help="Release it even if a teammate holds it.")
 @pass_ctx

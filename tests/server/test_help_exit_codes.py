@@ -13,8 +13,21 @@ from tests.conftest import account_toml, write_config
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import run_cli, setup_account
+from tests.harness.smtp import SmtpServer
 
 pytestmark = [pytest.mark.server]
+
+QUESTION = "<codes@customer.test>"
+
+
+def _question() -> bytes:
+    return make_message(
+        sender="Lina Haddad <lina@customer.test>",
+        subject="Cannot log in",
+        message_id=QUESTION,
+        body="Hello, I cannot log in since this morning.",
+        date=datetime.now(UTC) - timedelta(hours=3),
+    )
 
 
 def listed(capsys: pytest.CaptureFixture[str], *command: str) -> dict[int, str]:
@@ -50,14 +63,7 @@ def test_sync_lists_each_way_it_fails(
 def test_sla_lists_its_verdicts_in_its_own_words(
     supportinbox_home: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    waiting = make_message(
-        sender="Lina Haddad <lina@customer.test>",
-        subject="Cannot log in",
-        message_id="<sla@customer.test>",
-        body="Hello, I cannot log in since this morning.",
-        date=datetime.now(UTC) - timedelta(hours=3),
-    )
-    setup_account(supportinbox_home, dovecot, None, [waiting])
+    setup_account(supportinbox_home, dovecot, None, [_question()])
     codes = listed(capsys, "sla")
     assert run_cli(capsys, "sla").code == 0 and 0 in codes
     checked = run_cli(capsys, "sla", "--check")
@@ -65,3 +71,45 @@ def test_sla_lists_its_verdicts_in_its_own_words(
     assert codes[10] == "with --check: at least one conversation waits past its target"
     assert "teammate" not in codes[10]  # the table's other meaning of 10 is not sla's
     assert run_cli(capsys, "sla", "--warn").code == 2 and 2 in codes
+
+
+def test_reply_lists_each_way_it_ends(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(QUESTION)
+    codes = listed(capsys, "reply")
+    assert "sla" not in codes[10] and "sla" not in codes[11]  # the table's other meanings are not reply's
+    ends = [run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes").code]
+    ends.append(run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes").code)  # asks
+    ends.append(run_cli(capsys, "reply", "zzzzzzzz", "-t", "login-help").code)
+    write_config(
+        supportinbox_home,
+        account_toml(dovecot, smtp_server).replace(f"smtp_port = {smtp_server.port}", "smtp_port = 1"),
+    )
+    ends.append(run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes", "--again").code)
+    assert ends == [0, 11, 8, 9]
+    assert set(ends) <= set(codes), codes
+
+
+def test_claim_and_release_list_each_way_they_end(
+    supportinbox_home: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, None, [_question()])
+    conversation = setup.conversation_of(QUESTION)
+    codes = listed(capsys, "claim")
+    assert listed(capsys, "release") == codes and "sla" not in codes[10]
+    good = account_toml(dovecot, None)
+    password = dovecot.users["support"]
+    ends = []
+    for config in (
+        good.replace(f"printf %s {password}", "false"),  # kept here: a failing password_command
+        good.replace(f"printf %s {password}", "printf %s wrong"),  # kept here: the login refused
+        good.replace(f"imap_port = {dovecot.imap_port}", "imap_port = 1"),  # kept for the next sync
+        good,
+    ):
+        write_config(supportinbox_home, config)
+        ends.append(run_cli(capsys, "claim", conversation).code)
+    ends.append(run_cli(capsys, "claim", "zzzzzzzz").code)
+    assert ends == [3, 5, 0, 0, 8]
+    assert set(ends) <= set(codes), codes
