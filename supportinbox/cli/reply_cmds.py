@@ -465,7 +465,14 @@ def _queue_first(
     return outbox_use.queue(ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at)
 
 
-@cli.command()
+# 3, 5: the password or login of the server it reads the record or attachments from; a
+# server that cannot be reached leaves the record for the next sync (0). A failed send: 9.
+@cli.command(
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 3, 5, 6, 8, 9, 11, 70, 130),
+        {11: "a question needs a terminal: add --yes"},
+    )
+)
 @click.argument("conversation")
 @click.option(
     "--to", "to", required=True, metavar="ADDRESS", help="Who gets it: a colleague or an outside address."

@@ -113,3 +113,31 @@ def test_claim_and_release_list_each_way_they_end(
     ends.append(run_cli(capsys, "claim", "zzzzzzzz").code)
     assert ends == [3, 5, 0, 0, 8]
     assert set(ends) <= set(codes), codes
+
+
+def test_forward_lists_each_way_it_ends(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(QUESTION)
+    codes = listed(capsys, "forward")
+    assert "sla" not in codes[11]
+    good = account_toml(dovecot, smtp_server)
+    password = dovecot.users["support"]
+    ends = [
+        run_cli(capsys, "forward", conversation, "--to", "dev@acme.test").code,  # asks: no terminal
+        run_cli(capsys, "forward", conversation, "--to", "not an address", "--yes").code,
+        run_cli(capsys, "forward", "zzzzzzzz", "--to", "dev@acme.test", "--yes").code,
+    ]
+    for config in (
+        good.replace(f"printf %s {password}", "false"),
+        good.replace(f"printf %s {password}", "printf %s wrong"),
+        good.replace(f"imap_port = {dovecot.imap_port}", "imap_port = 1"),  # the record waits for a sync
+        good.replace(f"smtp_port = {smtp_server.port}", "smtp_port = 1"),
+    ):
+        write_config(supportinbox_home, config)
+        ends.append(
+            run_cli(capsys, "forward", conversation, "--to", "dev@acme.test", "--yes", "--attachments").code
+        )
+    assert ends == [11, 2, 8, 3, 5, 0, 9]
+    assert set(ends) <= set(codes), codes
