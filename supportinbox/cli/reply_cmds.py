@@ -725,7 +725,13 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     _show_draft(msg, text)
 
 
-@outbox_group.command("retry")
+@outbox_group.command(
+    "retry",
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 6, 8, 9, 10, 70, 130),
+        {10: "held again: a teammate claimed, closed or answered the conversation (--force sends it)"},
+    ),
+)
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @pass_ctx

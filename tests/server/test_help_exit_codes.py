@@ -141,3 +141,24 @@ def test_forward_lists_each_way_it_ends(
         )
     assert ends == [11, 2, 8, 3, 5, 0, 9]
     assert set(ends) <= set(codes), codes
+
+
+def test_outbox_retry_lists_each_way_it_ends(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [_question()])
+    conversation = setup.conversation_of(QUESTION)
+    codes = listed(capsys, "outbox", "retry")
+    assert "sla" not in codes[10]
+    good = account_toml(dovecot, smtp_server)
+    write_config(supportinbox_home, good.replace(f"smtp_port = {smtp_server.port}", "smtp_port = 1"))
+    assert run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes").code == 9
+    ends = [
+        run_cli(capsys, "outbox", "retry", "1").code,  # SMTP still down
+        run_cli(capsys, "outbox", "retry", "7").code,  # no such reply
+        run_cli(capsys, "outbox", "retry", "one").code,
+    ]
+    write_config(supportinbox_home, good)
+    ends.append(run_cli(capsys, "outbox", "retry", "1").code)
+    assert ends == [9, 8, 2, 0]
+    assert set(ends) <= set(codes), codes
