@@ -625,29 +625,30 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         return
     # States and recipients padded to the widest, so that every subject starts in the same
     # column; recipients and subject cut to what the terminal leaves of its line, the subject
-    # 20 cells at least (on a pipe: recipients to 40 cells, subjects to 60). Each row has two
+    # 16 cells at least (on a pipe: recipients to 40 cells, subjects to 60). Each row has two
     # times, where it stands ("scheduled 22:46") and when it was queued: a header names them,
     # as 'list' names its columns.
     states = [sender.waiting_state(row, now) for row in rows]
     state_cells = max(len("State"), *(cells.width(state) for state in states))
-    fixed = len("#1234 ") + state_cells + len(" ") + 9 + len("  ") + len("  ")
+    kinds = [
+        "  (acknowledgement, automatic)"
+        if row.id in automatic
+        else "  (forward)"
+        if row.conversation_id is None
+        else ""
+        for row in rows
+    ]
+    fixed = len("#1234 ") + state_cells + len(" ") + 9 + len("  ") + len("  ") + max(map(len, kinds))
     columns = shutil.get_terminal_size((0, 0)).columns
-    to_limit = max(12, min(40, columns - fixed - 20)) if columns else 40
+    to_limit = max(12, min(40, columns - fixed - 16)) if columns else 40
     recipients = [field(", ".join(row.recipients), limit=to_limit) for row in rows]
     to_cells = max(len("To"), *(cells.width(to) for to in recipients))
-    subject_cells = min(60, max(20, columns - fixed - to_cells)) if columns else 60
+    subject_cells = min(60, max(16, columns - fixed - to_cells)) if columns else 60
     header = f"{'ID':<5} {'State':<{state_cells}} {'Queued':>9}  {'To':<{to_cells}}  Subject"
     click.echo(header)
     click.echo("─" * len(header))
-    for row, state, to in zip(rows, states, recipients, strict=True):
+    for row, state, to, kind in zip(rows, states, recipients, kinds, strict=True):
         when = sender.clock_time(row.created_at, now)
-        kind = (
-            "  (acknowledgement, automatic)"
-            if row.id in automatic
-            else "  (forward)"
-            if row.conversation_id is None
-            else ""
-        )
         padded = to + " " * (to_cells - cells.width(to))
         subject = field(row.subject, limit=subject_cells)
         click.echo(f"#{row.id:<4} {state:<{state_cells}} {when:>9}  {padded}  {subject}{kind}")
