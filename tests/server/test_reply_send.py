@@ -243,7 +243,7 @@ def test_undo_window_then_sent(
     result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert result.code == 0, result.err
     # From cron or a script: the window is waited out without a countdown on stderr.
-    assert (result.out, result.err) == ("#1 sent\n", "")
+    assert (result.out, result.err) == ("reply #1 sent to lina@customer.test: Re: Cannot log in\n", "")
     assert len(smtp_server.received) == 1
     (row,) = store.list_rows(setup.db.conn)
     assert row.status == "sent" and row.not_before is not None
