@@ -166,5 +166,6 @@ def test_a_sync_within_the_last_minute_is_said_just_now() -> None:
 
     now = datetime(2026, 12, 7, 20, 0, 30, tzinfo=UTC)
     assert synced_when(iso(now - timedelta(seconds=20)) or "", now) == "just now"
+    assert synced_when(iso(now + timedelta(seconds=5)) or "", now) == "just now"  # stamped after now
     assert synced_when(iso(now - timedelta(minutes=5)) or "", now) == "5m ago"
     assert synced_when(iso(now - timedelta(minutes=65)) or "", now) == "1h 05m ago"

@@ -33,9 +33,14 @@ class SyncStatus:
 
 
 def synced_when(last_sync: str, now: datetime) -> str:
-    """``just now`` within the first minute (not "0m ago"), then ``12m ago``, ``3h 05m ago``."""
+    """``just now`` within the first minute (not "0m ago"), then ``12m ago``, ``3h 05m ago``.
+
+    A sync stamped after ``now`` (the wall clock stepped back since, or a clock read before
+    the sync ended) is just now as well: there is no "-1m ago", and "0m ago" is what this
+    replaces.
+    """
     moment = parse_time(last_sync)
-    if moment is not None and timedelta(0) <= now - moment < timedelta(minutes=1):
+    if moment is not None and now - moment < timedelta(minutes=1):
         return "just now"
     return f"{age(last_sync, now)} ago"
 
