@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from supportinbox.app.context import AccountContext
+from supportinbox.app.refresh_beside import RefreshBeside
 from supportinbox.store.triage_fresh import refresh_conversations
 from supportinbox.sync.engine import ProgressCallback, SyncEngine, SyncResult
 from supportinbox.sync.hooks import SyncHook
@@ -58,20 +59,36 @@ def fetch(
     """Bring new mail and changes of ``folders`` (all by default) into the cache.
 
     ``progress`` hears each folder's count of new messages as they are stored, then the
-    :data:`SORTING` step (with ``0, 0``) before the hooks run.
+    :data:`SORTING` step (with ``0, 0``) before the hooks run. A folder with many new
+    messages has the queue sorted in a second process as they arrive
+    (:mod:`supportinbox.app.refresh_beside`); the fetch returns once that process is done,
+    and :func:`refresh_queue` sorts whatever is left.
     """
     if progress is not None:
         hooks = [_Sorting(progress), *hooks]
+    beside = RefreshBeside(ctx, ctx.db.path)
+
+    def told(folder: str, done: int, total: int) -> None:
+        beside.progress(folder, done, total)
+        if progress is not None:
+            progress(folder, done, total)
+
     engine = SyncEngine(
         ctx.db,
         ctx.account_name,
         ctx.account,
         password=password,
-        progress=progress,
+        progress=told,
         hooks=hooks,
         folders=folders,
     )
-    return engine.run()
+    completed = False
+    try:
+        result = engine.run()
+        completed = True
+    finally:
+        beside.finish(completed=completed)
+    return result
 
 
 def clear_unfinished_rebuild(account_name: str) -> str:
