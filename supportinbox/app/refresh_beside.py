@@ -6,6 +6,11 @@ stores batch after batch, a second process refreshes what the batches brought (e
 writes the change log that the partial refresh reads), so when the fetch ends only the last
 batches are left to sort, on a machine with a second core to do it.
 
+Each round recomputes what arrived since the one before, as a partial refresh does after an
+ordinary sync, and holds the cache for writing as briefly: a round that would take more (the
+fetch outran the process by thousands of messages) is not started, and the process leaves
+the rest to the caller's refresh.
+
 The queue is the same by construction: each round of the second process is an ordinary
 refresh of the cache as it stood, at the sync's moment, and whatever it did not do (it lagged
 behind, failed, or was stopped) the caller's own refresh after the fetch does, as it would
@@ -172,15 +177,9 @@ def _rounds(
     account: AccountConfig,
     moment: datetime,
 ) -> None:
-    from supportinbox.store import triage_incremental
     from supportinbox.store.db import Database, connect
-    from supportinbox.store.triage_fresh import refresh_if_stale
-
-    # Partial rounds only, in this process: a round's cost then follows what arrived since
-    # the last one. A round over more changes than a partial refresh is usually given would
-    # otherwise recompute the whole cache, again and again as it grows, while the fetch
-    # outruns it (the caller's own refresh still chooses the cheaper way).
-    triage_incremental.MAX_CHANGES = sys.maxsize
+    from supportinbox.store.triage_fresh import refresh_within
+    from supportinbox.store.triage_incremental import MAX_CHANGES
 
     # The caller's file as it opened it (migrated, put right): never another one that a
     # rebuild has swapped in since (the transactions check it again before each write).
@@ -188,11 +187,15 @@ def _rounds(
         return
     with Database(connect(db_path), db_path, identity) as db:
         while True:
-            worked = refresh_if_stale(db, config, account, moment)
+            # Rounds of a partial refresh's size, whose writes hold the cache briefly: a
+            # fetch that outruns them is left to the caller's refresh from then on.
+            worked = refresh_within(db, config, account, moment, MAX_CHANGES)
+            if worked is None:
+                return
             ready, _, _ = select.select([stream], [], [], 0 if worked else _PAUSE)
             if ready and not os.read(stream.fileno(), 1):
                 break  # the fetch is over
-        refresh_if_stale(db, config, account, moment)
+        refresh_within(db, config, account, moment, MAX_CHANGES)
 
 
 def main() -> int:

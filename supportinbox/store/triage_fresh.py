@@ -168,6 +168,30 @@ def refresh_if_stale(
     return True
 
 
+def refresh_within(
+    db: Database, config: Config, account: AccountConfig, now: datetime | None, most: int
+) -> bool | None:
+    """A refresh that recomputes at most about ``most`` messages' worth, or nothing.
+
+    True when it ran, False when the queue was current (only the clock applied), None when
+    it would take more: the change log names more than ``most`` changes, or a full refresh
+    is due on a cache of more than ``most`` messages. Its write then never holds the cache
+    for long, whatever the cache's size (the caller's refresh does the large ones).
+    """
+    moment = now_utc(now)
+    if up_to_date(db, _inputs_key(db, config, account), moment):
+        apply_clock(db, moment)
+        return False
+    from supportinbox.store.triage_refresh import recompute
+
+    logged = db.conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM triage_dirty LIMIT ?)", (most + 1,))
+    if logged.fetchone()[0] > most:
+        return None
+    cached = db.conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM messages LIMIT ?)", (most + 1,))
+    small = cached.fetchone()[0] <= most
+    return recompute(db, config, account, moment, partial=True, full=small) is not None
+
+
 _CLOCKS = (
     ("sla_level", "sla_warn_at", "sla_due_at", sla.level_sql),
     ("sla_guard_level", "sla_guard_warn_at", "sla_guard_due_at", sla.guard_sql),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.parser import HeaderParser
-from typing import Any
+from typing import Any, overload
 
 from supportinbox.config import AccountConfig, Config, TriageConfig
 from supportinbox.domain import incidents, keywords, scoring, sla
@@ -1178,16 +1178,35 @@ def _renamed_states(
     return renames
 
 
+@overload
 def recompute(
     db: Database, config: Config, account: AccountConfig, moment: datetime, *, partial: bool
-) -> RefreshResult:
-    """Run a refresh now: the partial one when ``partial`` and it can, else the full one."""
+) -> RefreshResult: ...
+
+
+@overload
+def recompute(
+    db: Database, config: Config, account: AccountConfig, moment: datetime, *, partial: bool, full: bool
+) -> RefreshResult | None: ...
+
+
+def recompute(
+    db: Database,
+    config: Config,
+    account: AccountConfig,
+    moment: datetime,
+    *,
+    partial: bool,
+    full: bool = True,
+) -> RefreshResult | None:
+    """Run a refresh now: the partial one when ``partial`` and it can, else the full one
+    (or none, returning None, when not ``full``)."""
     from supportinbox.store.triage_incremental import refresh_changed
 
     with _refreshing(db):
         with db.transaction() as tx:
             carry_merged(tx)
         outcome = refresh_changed(db, config, account, moment) if partial else None
-        if outcome is None:
+        if outcome is None and full:
             outcome = _refresh(db, config, account, moment)
     return outcome

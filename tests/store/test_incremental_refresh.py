@@ -420,3 +420,35 @@ def test_state_written_again_unchanged_leaves_the_queue_current(tmp_path: Path) 
         assert cv.refresh_if_stale(db, config, account, now=box.now)
     finally:
         db.close()
+
+
+def test_a_bounded_refresh_takes_no_more_than_it_is_given(tmp_path: Path) -> None:
+    """``refresh_within`` (the rounds beside a large fetch) recomputes a small change, a
+    first refresh of a small cache, or nothing: never a large change nor a whole large cache."""
+    from supportinbox.store.triage_fresh import refresh_within
+
+    config, account = make_config()
+    db = open_database(tmp_path / "cache.sqlite3")
+    try:
+        box = Mailbox(db, tmp_path, config, account)
+        for i in range(6):
+            box.mail(i, i, 50 - i)
+        # A first refresh is a full one: of 6 messages within 5, not done.
+        assert refresh_within(db, config, account, box.now, 5) is None
+        assert box.conversations() == []
+        assert refresh_within(db, config, account, box.now, 6) is True
+        assert len(box.conversations()) > 0
+        assert refresh_within(db, config, account, box.now, 6) is False  # current
+
+        for i in range(4):
+            box.mail(i, i + 1, 10 - i)
+        # Four new messages: a partial refresh of them within 4, not within 3.
+        before = box.conversations()
+        assert refresh_within(db, config, account, box.now, 3) is None
+        assert box.conversations() == before
+        assert db.conn.execute("SELECT COUNT(*) FROM triage_dirty").fetchone()[0] == 4
+        assert refresh_within(db, config, account, box.now, 4) is True
+        assert db.conn.execute("SELECT COUNT(*) FROM triage_dirty").fetchone()[0] == 0
+        box.compare()  # the same as a full rebuild
+    finally:
+        db.close()
