@@ -29,6 +29,7 @@ from supportinbox.domain.safetext import (
     steady_line,
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
+from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import (
     DAY_STARTS,
@@ -354,7 +355,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
     console = _console()
     summary = detail.summary
     head = Text()
-    head.append(field(summary.subject) or "(no subject)", style="bold")
+    head.append(field(summary.subject, limit=HEAD_SUBJECT_CELLS) or "(no subject)", style="bold")
     head.append(f"\n{summary.id} · {summary.status}")
     if summary.assigned_to:
         head.append(f" · assigned to {one_line(summary.assigned_to)}")
@@ -386,7 +387,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
         if message.subject and message.subject != summary.subject:
-            console.print(Text(f"Subject: {field(message.subject)}", style="dim"))
+            console.print(Text(f"Subject: {field(message.subject, limit=HEAD_SUBJECT_CELLS)}", style="dim"))
         if message.reply_to and not message.from_us:
             from supportinbox.domain.replies import reply_to_elsewhere
 

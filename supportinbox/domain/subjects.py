@@ -1,4 +1,5 @@
-"""Reply and forward prefixes on subjects: the one list threading and reply subjects share.
+"""Reply and forward prefixes on subjects: the one list threading and reply subjects share;
+and the most of a subject a conversation's head shows.
 
 Matched case-insensitively at the start of a subject, optionally with a counter
 ("Re[2]:", "RE(3):"), repeatedly: ``"RE[2]: AW: Login kaputt"`` has two.
@@ -11,6 +12,12 @@ import re
 # Reply / forward prefixes in the languages our customers write in: Re, Aw (de), Sv (sv/da/no),
 # Antw (nl), Ref/Rif/R/I (it), Res/Enc (pt), Vs/Vl (fi), Odp/Pd (pl), Ynt/İlt (tr), Fw/Fwd/Wg/Tr,
 # Cyrillic, Arabic رد, Persian پاسخ, Hebrew, Chinese, Japanese, Korean.
+# The most of a subject a head shows, in terminal cells (the app's conversation head and
+# message heads, 'supportinbox show'): three lines at 80 columns, two at 120. A subject of
+# 300 Japanese characters took nine of the 24 rows and left the mail little room; one of
+# 1,000 characters filled a screen of 'show' before its first message.
+HEAD_SUBJECT_CELLS = 200
+
 _WORDS = (
     "re|fw|fwd|aw|wg|sv|vs|vb|tr|rv|res|enc|antw|antwort|odp|pd|r|rif|i|ref|ynt|ilt|atb|"
     "fs|vl|svar|doorst|přep|отв|ответ|пересл|"

@@ -20,6 +20,7 @@ from supportinbox.domain.conversation import ConversationDetail, ConversationSum
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label, sender_short
+from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
 from supportinbox.domain.when import count_of, iso, local_clock
 from supportinbox.errors import NotFound
 from supportinbox.store.scheduled import wrote
@@ -38,11 +39,6 @@ if TYPE_CHECKING:
 
 # (conversation id, step) -> the conversation that many rows away in the opening list.
 Neighbours = Callable[[str, int], ConversationSummary | None]
-
-
-# The most of a subject the head shows: three lines at 80 columns, two at 120. A subject
-# of 300 Japanese characters took nine of the 24 rows and left the mail little room.
-SUBJECT_CELLS = 200
 
 
 def _identity(message: MessageView) -> tuple[str, ...]:
@@ -303,7 +299,7 @@ class ConversationScreen(ConversationActions):
         subject = one_line(summary.subject) or "(no subject)"
         self.query_one("#conversation-head", Static).update(
             safe.fields(
-                safe.row(safe.field(safe.line(subject, limit=SUBJECT_CELLS, style="bold"))),
+                safe.row(safe.field(safe.line(subject, limit=HEAD_SUBJECT_CELLS, style="bold"))),
                 safe.row(
                     who,
                     *(safe.field(fact, before="  " if i == 0 else " · ") for i, fact in enumerate(facts)),

@@ -18,6 +18,7 @@ from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_warning
+from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
 from supportinbox.domain.threading import normalize_subject
 from supportinbox.domain.when import count_of
 from supportinbox.tui import safe
@@ -152,7 +153,10 @@ class MessageBlock(Vertical):
         if self.own_subject:
             # The subject a field of its own beside its label: an Arabic one reads right to left.
             yield Static(
-                safe.assemble(("Subject: ", "$text-muted"), safe.line(self.own_subject, style="$text-muted")),
+                safe.assemble(
+                    ("Subject: ", "$text-muted"),
+                    safe.line(self.own_subject, limit=HEAD_SUBJECT_CELLS, style="$text-muted"),
+                ),
                 classes="message-subject",
             )
         reply_to_addrs = message.reply_to.split()
