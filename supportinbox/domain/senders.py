@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from email import errors
 from functools import cache
 
-from supportinbox.domain.safetext import one_line
+from supportinbox.domain.safetext import isolate, one_line
 
 # Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
 TYPE_CHECKING = False
@@ -144,9 +144,13 @@ def sender_label(name: str, addr: str, *, limit: int | None = 40, reason: bool =
     ``Bob <bob@x.test>``; ``⚠ "bob@y.test" <eve@z.test> (the name holds another address)``;
     ``⚠ alice@x)<eve@y> (malformed sender address)``; ``""`` for nobody. ``reason=False``
     leaves out the reason in parentheses (a table row; the mark stays).
+
+    A right-to-left name is a field of its own beside its address (:func:`isolate`): read as
+    one right-to-left run, the label put ``<sara@c.test>`` before the name, and an address
+    starting with digits lent them to the name's run.
     """
     warning = sender_warning(name, addr)
-    shown = one_line(name, limit=limit)
+    shown = isolate(one_line(name, limit=limit))
     if not warning:
         return f"{shown} <{one_line(addr)}>" if shown else one_line(addr)
     why = f" ({warning})" if reason else ""

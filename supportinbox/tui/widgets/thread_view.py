@@ -35,21 +35,25 @@ def _size(size: object) -> str:
     return ""
 
 
-def sender_parts(name: str, addr: str, *, style: str = "bold", after: str = "") -> list[tuple[str, str]]:
+def sender_parts(name: str, addr: str, *, style: str = "bold", after: str = "") -> list[safe.Part]:
     """Who wrote a message: the real address always; a warning mark when the name could mislead.
 
-    ``after`` (spacing) ends the last, muted piece.
+    ``after`` (spacing) ends the last, muted piece. A right-to-left name is isolated beside
+    its address, as in :func:`sender_label` (the same line, styled).
     """
     warning = sender_warning(name, addr)
     if not warning:
         if not one_line(name):  # the address alone, not twice
             return [(one_line(addr), style), (after, "$text-muted")]
-        return [(one_line(name), style), ((f" <{one_line(addr)}>" if addr else "") + after, "$text-muted")]
-    parts = [(f"{WARNING_MARK} ", "$error bold")]
+        return [
+            safe.line(name, style=style),
+            ((f" <{one_line(addr)}>" if addr else "") + after, "$text-muted"),
+        ]
+    parts: list[safe.Part] = [(f"{WARNING_MARK} ", "$error bold")]
     if addr:
-        parts += [(f'"{one_line(name, limit=60)}"', ""), (f" <{one_line(addr)}>", "bold")]
+        parts += ['"', safe.line(name, limit=60), '"', (f" <{one_line(addr)}>", "bold")]
     else:
-        parts.append((one_line(name, limit=80), ""))
+        parts.append(safe.line(name, limit=80))
     parts.append((f" ({warning}){after}", "$warning"))
     return parts
 
@@ -128,9 +132,9 @@ class MessageBlock(Vertical):
         if reply_to and reply_to != [message.from_addr.strip().lower()]:
             # A contact form writes for someone: the person to answer is in Reply-To (a list
             # of addresses, the first one named).
-            name = one_line(message.reply_to_name)
-            first = f"{name} <{reply_to[0]}>" if name else reply_to[0]
-            for_whom.append(safe.field(("Reply-To: ", "$text-muted"), (first, ""), before="  "))
+            name = safe.line(message.reply_to_name)
+            first: list[safe.Part] = [name, f" <{reply_to[0]}>"] if name.plain else [reply_to[0]]
+            for_whom.append(safe.field(("Reply-To: ", "$text-muted"), *first, before="  "))
             for_whom += [safe.field(other, before=", ") for other in reply_to[1:]]
         posing: list[safe.Field] = []
         if message.poses_as_us:
