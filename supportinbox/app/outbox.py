@@ -120,14 +120,29 @@ def queue(
     *,
     undo_seconds: float = 0.0,
     send_at: datetime | None = None,
-    again: bool = True,
+    again: bool,
+    anyway: bool = False,
+    replaces: int | None = None,
 ) -> int:
     """Put the reply in the outbox, due after ``undo_seconds`` or at ``send_at`` (see
     :func:`supportinbox.mail.drafts.queue_draft`), and mark the conversation read as the
-    account wants it (``ui.mark_read``); its outbox id. Without ``again``, only as the first
-    reply since the customer last wrote (else :class:`~supportinbox.mail.drafts.RepliedMeanwhile`)."""
+    account wants it (``ui.mark_read``); its outbox id. The one way a reply to a customer
+    enters the outbox, from the CLI and the app alike.
+
+    Without ``again`` (a second reply the user agreed to), only as the first reply since
+    the customer last wrote (else :class:`~supportinbox.mail.drafts.RepliedMeanwhile`).
+    Without ``anyway`` (sent without the teammate check), never beside a reply held for a
+    teammate (else :class:`~supportinbox.mail.drafts.ReplyHeld`); ``replaces`` is the held
+    reply this one is an edited copy of."""
     outbox_id = drafts.queue_draft(
-        ctx.db, draft, msg, undo_seconds, send_at=send_at, first_for=None if again else ctx.account
+        ctx.db,
+        draft,
+        msg,
+        undo_seconds,
+        send_at=send_at,
+        first_for=None if again else ctx.account,
+        beside_held=anyway,
+        replaces=replaces,
     )
     # The reply is in the outbox now: a conversation that left the mailbox meanwhile has
     # nothing to mark read, and must not make the queued reply look failed.

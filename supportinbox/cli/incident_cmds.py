@@ -220,10 +220,15 @@ def incident_reply(
         try:
             # Only as the first reply: a customer answered since the check above (a 'reply'
             # run at the same time) is not answered twice.
-            ids.append(outbox_use.queue(ctx, draft, msg, undo_seconds=delay, again=False))
+            ids.append(outbox_use.queue(ctx, draft, msg, undo_seconds=delay, again=False, anyway=force))
         except drafts.RepliedMeanwhile as exc:
             click.echo(
                 f"note: {draft.conversation_id} left out, answered meanwhile: {exc.earlier.describe()}",
+                err=True,
+            )
+        except drafts.ReplyHeld as exc:
+            click.echo(
+                f"note: {draft.conversation_id} left out, {exc.message.removeprefix('not queued: ')}",
                 err=True,
             )
     if not ids:

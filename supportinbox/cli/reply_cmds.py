@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -151,6 +152,17 @@ def held_advice(outbox_id: int) -> str:
         f"'supportinbox outbox send-anyway {outbox_id}' sends it anyway, "
         f"'supportinbox outbox discard {outbox_id}' drops it"
     )
+
+
+def _refuse_beside_held(held: drafts.ReplyHeld) -> NoReturn:
+    """Refuse a reply beside one held for a teammate: which, and how to send or edit it."""
+    ident = held.row.id
+    raise drafts.ReplyHeld(
+        held.row,
+        advice=f"'supportinbox outbox send-anyway {ident}' sends it anyway, "
+        f"'supportinbox outbox edit {ident}' edits it first, "
+        f"'supportinbox outbox discard {ident}' drops it",
+    ) from None
 
 
 def draft_advice(outbox_id: int) -> str:
@@ -372,6 +384,11 @@ def reply(
     draft = drafts.prepare_draft(db, config, account, conversation, template_name, reply_all=reply_all)
     for warning in drafts.warnings(db, draft):
         click.echo(f"supportinbox: warning: {warning}", err=True)
+    if send and not force:
+        # Before the question and the editor: another copy would only wait beside it.
+        held = drafts.held_reply(db, draft.conversation_id)
+        if held is not None:
+            _refuse_beside_held(drafts.ReplyHeld(held))
     holder = get_conversation(db, draft.conversation_id).summary.assigned_to
     if send and not force and holder and holder != account.agent:
         # Said before the question, as the app does: answering 'y' would only hold it.
@@ -418,7 +435,7 @@ def reply(
     first_only = earlier is None and not again
     if when is not None:
         ctx = obj.context()
-        outbox_id = _queue_first(ctx, draft, msg, first_only, later, send_at=when)
+        outbox_id = _queue_first(ctx, draft, msg, first_only, later, force, send_at=when)
         row = store.get(ctx.db.conn, outbox_id)
         click.echo(f"{sender.named(row) if row is not None else f'#{outbox_id}'} scheduled for{later}")
         click.echo(
@@ -430,7 +447,7 @@ def reply(
         return
     delay = config.replies.undo_seconds_cli
     ctx = obj.context()
-    outbox_id = _queue_first(ctx, draft, msg, first_only, later, undo_seconds=delay)
+    outbox_id = _queue_first(ctx, draft, msg, first_only, later, force, undo_seconds=delay)
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     _say_forced(force, f"sending reply #{outbox_id}")
@@ -445,24 +462,33 @@ def _queue_first(
     msg: EmailMessage,
     first_only: bool,
     later: str,
+    force: bool,
     *,
     undo_seconds: float = 0.0,
     send_at: datetime | None = None,
 ) -> int:
     """Queue the reply; with ``first_only``, only while no other reply of ours to the customer
     is filed or on its way. One that came meanwhile (the command run twice at once) is asked
-    about as before the question, or named with --again where nobody can be asked."""
+    about as before the question, or named with --again where nobody can be asked. Unless
+    ``force``, never beside a reply held for a teammate: refused, naming it."""
     try:
         return outbox_use.queue(
-            ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at, again=not first_only
+            ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at, again=not first_only, anyway=force
         )
+    except drafts.ReplyHeld as exc:
+        _refuse_beside_held(exc)
     except drafts.RepliedMeanwhile as exc:
         if not can_ask():
             raise NoTerminal(f"{exc}; add --again to send this one too") from None
         click.echo(f"Note: {exc.earlier.describe()} meanwhile, and the customer has not written since.")
         if not click.confirm(f"Send another reply{later}?", default=False):
             raise Declined("not sent") from None
-    return outbox_use.queue(ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at)
+    try:
+        return outbox_use.queue(
+            ctx, draft, msg, undo_seconds=undo_seconds, send_at=send_at, again=True, anyway=force
+        )
+    except drafts.ReplyHeld as exc:
+        _refuse_beside_held(exc)
 
 
 # 3, 5: the password or login of the server it reads the record or attachments from; a
@@ -826,7 +852,7 @@ def outbox_edit(
     final = drafts.with_body(draft, body)
     msg = drafts.draft_message(final, ctx.config, ctx.account, now=ctx.now())
     delay = ctx.config.replies.undo_seconds_cli
-    new_id = outbox_use.queue(ctx, final, msg, undo_seconds=delay)
+    new_id = outbox_use.queue(ctx, final, msg, undo_seconds=delay, again=True, replaces=outbox_id)
     if delay > 0:
         _wait_for_undo(obj, new_id, delay)
     outbox_use.replace(ctx, outbox_id, new_id)

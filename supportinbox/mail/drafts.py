@@ -24,7 +24,7 @@ from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import local_clock, parse_time
-from supportinbox.errors import NotFound, UserError
+from supportinbox.errors import Held, NotFound, UserError
 from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
 from supportinbox.mail.parse import decode_header_value
@@ -326,6 +326,8 @@ def queue_draft(
     *,
     send_at: datetime | None = None,
     first_for: AccountConfig | None = None,
+    beside_held: bool = True,
+    replaces: int | None = None,
 ) -> int:
     """Put the reply in the outbox; it becomes due after ``undo_seconds``, or at ``send_at``
     (scheduled: kept as a draft instead if the customer writes first, see
@@ -333,16 +335,27 @@ def queue_draft(
 
     With ``first_for`` (the account), only as the first reply since the customer last wrote:
     when one is filed in Sent or on its way (:func:`earlier_reply`), :class:`RepliedMeanwhile`
-    is raised and nothing is queued. Checked as the reply is written, under the cache's write
-    lock: the same command run twice at once (two cron jobs, a script started again) sends
-    one reply, where a check before it, made by both, passed both.
+    is raised and nothing is queued. Without ``beside_held``, only while no other reply to
+    the conversation since then is held for a teammate (``replaces``, the held reply this
+    is an edited copy of, aside): else :class:`ReplyHeld`. A held reply does not go out by
+    itself, so the first check passes it; a second one queued beside it was held too, and
+    'send anyway' on both sent two. Checked as the reply is written, under the cache's
+    write lock: the same command run twice at once (two cron jobs, a script started again)
+    queues one reply, where a check before it, made by both, passed both.
     """
     guard = None
-    if first_for is not None:
+    if first_for is not None or not beside_held:
         account = first_for
 
         def guard() -> None:
-            earlier = earlier_reply(db, account, draft.conversation_id)
+            try:
+                detail = get_conversation(db, draft.conversation_id)
+            except NotFound:
+                return  # gone from the mailbox meanwhile: queued all the same, held when sent
+            held = None if beside_held else _held_reply(db, detail, besides=replaces)
+            if held is not None:
+                raise ReplyHeld(held)
+            earlier = _earlier_reply(db, account, detail) if account is not None else None
             if earlier is not None:
                 raise RepliedMeanwhile(earlier)
 
@@ -389,6 +402,19 @@ class RepliedMeanwhile(UserError):
     def __init__(self, earlier: EarlierReply) -> None:
         super().__init__(f"not sent: {earlier.describe()}, and the customer has not written since")
         self.earlier = earlier
+
+
+class ReplyHeld(Held):
+    """A reply of ours to the conversation since the customer last wrote is held in the
+    outbox for a teammate: another was not queued beside it. ``row`` is the held reply; the
+    CLI and the app each say how to send, edit or drop it (``advice``) in their own terms."""
+
+    def __init__(self, row: outbox_store.OutboxRow, *, advice: str = "") -> None:
+        reason = one_line(row.reason, limit=200)
+        said = f"held: {reason}" if reason else waiting_state(row)  # "held: bob claimed conversation …"
+        message = f"not queued: reply #{row.id} to this conversation is already in the outbox ({said})"
+        super().__init__(f"{message}; {advice}" if advice else message, by=row.held_by or "", reason=reason)
+        self.row = row
 
 
 def _on(moment: str | None) -> str:
@@ -461,6 +487,23 @@ def kept_reply(db: Database, conversation_id: str) -> int | None:
     """Our reply to the conversation since the customer last wrote that the outbox keeps for
     the user (held for a teammate, a draft, a failure no retry will mend): its outbox id."""
     return _kept_reply(db, get_conversation(db, conversation_id))
+
+
+def held_reply(db: Database, conversation_id: str) -> outbox_store.OutboxRow | None:
+    """Our reply to the conversation since the customer last wrote that is held in the
+    outbox for a teammate (the first one, if several)."""
+    return _held_reply(db, get_conversation(db, conversation_id))
+
+
+def _held_reply(
+    db: Database, detail: ConversationDetail, besides: int | None = None
+) -> outbox_store.OutboxRow | None:
+    theirs = [m.date or "" for m in detail.messages if not m.from_us and not m.automated]
+    since = max(theirs, default="")
+    for row in outbox_store.list_rows(db.conn, (OutboxStatus.HELD,)):
+        if row.conversation_id == detail.id and row.created_at >= since and row.id != besides:
+            return row
+    return None
 
 
 def _kept_reply(db: Database, detail: ConversationDetail) -> int | None:

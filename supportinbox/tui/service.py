@@ -644,16 +644,32 @@ class InboxService:
         except NotFound:
             return None
 
-    def queue(self, draft: drafts.Draft, body: str, send_at: datetime | None = None) -> int:
+    def queue(
+        self,
+        draft: drafts.Draft,
+        body: str,
+        send_at: datetime | None = None,
+        *,
+        again: bool,
+        replaces: int | None = None,
+    ) -> int:
         """Put the reply in the outbox, due after the undo window (or scheduled for ``send_at``:
-        dated then, kept as a draft if the customer writes first); returns its outbox id."""
+        dated then, kept as a draft if the customer writes first); returns its outbox id.
+
+        The checks of :func:`supportinbox.app.outbox.queue`, as for 'supportinbox reply':
+        without ``again`` only as the first reply since the customer wrote
+        (:class:`~supportinbox.mail.drafts.RepliedMeanwhile`), and never beside a reply held
+        for a teammate but ``replaces`` (:class:`~supportinbox.mail.drafts.ReplyHeld`).
+        """
         from supportinbox.app import outbox as outbox_use
 
         final = drafts.with_body(draft, body)
         msg = drafts.draft_message(final, self.config, self.account, now=send_at or self.now())
         with self.home.open() as ctx:
             undo = self.config.replies.undo_seconds_tui
-            return outbox_use.queue(ctx, final, msg, undo_seconds=undo, send_at=send_at)
+            return outbox_use.queue(
+                ctx, final, msg, undo_seconds=undo, send_at=send_at, again=again, replaces=replaces
+            )
 
     def reopen(self, outbox_id: int) -> drafts.Draft:
         """A kept draft or held reply of the outbox, as a draft for the editor (see
@@ -712,7 +728,7 @@ class InboxService:
         for conversation_id in conversation_ids:
             try:
                 draft = self.draft(conversation_id, scanned.get(chosen[conversation_id][0], template))
-                result = self.deliver(self.queue(draft, draft.body))
+                result = self.deliver(self.queue(draft, draft.body, again=False))
             except UserError as exc:
                 problems.append(f"{conversation_id}: {exc.message}")
                 continue

@@ -90,6 +90,31 @@ def test_reply_says_a_teammate_holds_the_conversation_before_it_is_held(
     assert drafted.code == 0 and "holds this conversation" not in drafted.err
 
 
+def test_reply_again_to_a_claimed_conversation_names_the_held_one_and_queues_none(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run twice, 'reply' held two copies; 'send-anyway' on both sent the customer two."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    assert alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes").code == 10
+
+    for extra in ([], ["--again"]):
+        second = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes", *extra)
+        assert second.code == 10, second.err
+        assert second.err == (
+            "supportinbox: not queued: reply #1 to this conversation is already in the outbox "
+            f"(held: bob claimed conversation {cid}); 'supportinbox outbox send-anyway 1' sends it "
+            "anyway, 'supportinbox outbox edit 1' edits it first, 'supportinbox outbox discard 1' "
+            "drops it\n"
+        )
+    assert [row.id for row in store.list_rows(alice.db.conn, ("held", "queued"))] == [1]
+    assert alice.cli(capsys, "outbox", "send-anyway", "1").code == 0
+    assert len(smtp_server.received) == 1 and len(_in_sent(dovecot)) == 1
+    # Once the held reply went out, another is a second reply, asked about as ever.
+    again = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert again.code == 11 and "add --again" in again.err, again.err
+
+
 def test_outbox_retry_force_sends_a_held_reply_once(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

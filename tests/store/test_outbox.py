@@ -398,5 +398,5 @@ def test_a_reply_whose_conversation_left_meanwhile_is_queued_without_an_error(
         tx.execute("DELETE FROM messages")
     refresh_conversations(db, config, account, now=NOW)
     ctx = AccountContext(db, config, "support", account, clock=lambda: NOW)
-    outbox_id = outbox_use.queue(ctx, draft, drafts.draft_message(draft, config, account))
+    outbox_id = outbox_use.queue(ctx, draft, drafts.draft_message(draft, config, account), again=False)
     assert [r.id for r in store.list_rows(db.conn)] == [outbox_id]

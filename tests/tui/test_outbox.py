@@ -249,7 +249,7 @@ async def test_the_outbox_fits_80_columns() -> None:
         editor = app.screen
         assert isinstance(editor, ReplyEditorScreen)
         # Queued with a long undo window, it waits in the outbox while the test looks.
-        await asyncio.to_thread(app.service.queue, editor.draft, editor.body)
+        await asyncio.to_thread(app.service.queue, editor.draft, editor.body, again=True)
         await pilot.press("escape", "O")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
@@ -330,7 +330,7 @@ async def test_edit_is_offered_only_where_a_reply_can_be_edited() -> None:
         await settle(pilot)
         await select_subject(pilot, "Charged twice")
         draft = app.service.draft(queue(app).current.id, app.service.template_scan().templates[0])  # type: ignore[union-attr]
-        leaving = app.service.queue(draft, draft.body)
+        leaving = app.service.queue(draft, draft.body, again=True)
         await pilot.press("O")
         await settle(pilot)
         scheduled, at_once = app.service.outbox_rows()

@@ -31,7 +31,7 @@ from supportinbox.domain.replies import Addressees, reply_subject
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
-from supportinbox.mail.drafts import Draft
+from supportinbox.mail.drafts import Draft, EarlierReply, RepliedMeanwhile, ReplyHeld
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen, HoldsTyping
 from supportinbox.tui.screens.reply import template_label
@@ -184,6 +184,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         self.replaces = replaces
         self._outbox_id: int | None = None
         self._sent_to: Addressees | None = None
+        self._go: Callable[[bool], object] | None = None  # what the last send asked to do
         self._warnings: list[str] = []  # said before sending: the customer's mail gone, a bounce
 
     def compose(self) -> ComposeResult:
@@ -226,7 +227,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
 
     def action_send(self) -> None:
         body = self.body
-        self._when_confirmed(body, lambda: self._queue(body))
+        self._when_confirmed(body, lambda again: self._queue(body, again))
 
     def action_send_later(self) -> None:
         from supportinbox.tui.screens.send_later import SendLaterModal
@@ -236,7 +237,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
 
         def chosen(when: datetime | None) -> None:
             if when is not None:
-                self._when_confirmed(body, lambda: self._queue_later(body, when))
+                self._when_confirmed(body, lambda again: self._queue_later(body, when, again))
 
         if not body.strip():
             self.notify("The reply is empty.", severity="warning")
@@ -244,22 +245,28 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         sent_to = self._sent_to or service.addressees(self.draft)
         self.app.push_screen(SendLaterModal(sent_to.to, service.now(), service.business_hours()), chosen)
 
-    def _when_confirmed(self, body: str, go: Callable[[], object]) -> None:
-        """``go`` once the reply is known not to be empty, and a second reply was agreed to."""
+    def _when_confirmed(
+        self, body: str, go: Callable[[bool], object], meanwhile: EarlierReply | None = None
+    ) -> None:
+        """``go`` once the reply is known not to be empty, told whether a second reply was
+        agreed to: asked when one of ours was sent or queued since the customer wrote, or
+        (``meanwhile``) came while this one was being queued. Without that agreement the
+        reply is queued only as the first (the queue checks again, as 'reply' does)."""
         if not body.strip():
             self.notify("The reply is empty.", severity="warning")
             return
-        earlier = self.inbox_app.service.earlier_reply(self.draft.conversation_id)
+        self._go = go
+        earlier = meanwhile or self.inbox_app.service.earlier_reply(self.draft.conversation_id)
         if earlier is None:
-            go()
+            go(False)
             return
         from supportinbox.tui.screens.modals import ConfirmModal
 
         def answered(yes: bool | None) -> None:
             if yes:
-                go()
+                go(True)
 
-        said = earlier.describe()
+        said = earlier.describe() + (" meanwhile" if meanwhile is not None else "")
         gone = "".join(f" {w[:1].upper()}{w[1:]}." for w in self._warnings)
         self.app.push_screen(
             ConfirmModal(
@@ -273,15 +280,15 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Queueing the reply")
-    def _queue(self, body: str) -> int:
-        return self.inbox_app.service.queue(self.draft, body)
+    def _queue(self, body: str, again: bool) -> int:
+        return self.inbox_app.service.queue(self.draft, body, again=again, replaces=self.replaces)
 
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="outbox", description="Scheduling the reply"
     )
-    def _queue_later(self, body: str, when: datetime) -> Scheduled:
+    def _queue_later(self, body: str, when: datetime, again: bool) -> Scheduled:
         service = self.inbox_app.service
-        outbox_id = service.queue(self.draft, body, send_at=when)
+        outbox_id = service.queue(self.draft, body, send_at=when, again=again, replaces=self.replaces)
         if self.replaces is not None:
             service.replace(self.replaces, outbox_id)
         return Scheduled(outbox_id, when)
@@ -295,7 +302,13 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and isinstance(worker.error, RepliedMeanwhile) and self._go:
+            # Another reply (the CLI, a teammate's app on this cache) was queued between the
+            # question and this one: asked about as if it had been there before.
+            self._when_confirmed(self.body, self._go, meanwhile=worker.error.earlier)
+        elif event.state == WorkerState.ERROR and isinstance(worker.error, ReplyHeld):
+            self._say_held(worker.error)
+        elif event.state == WorkerState.ERROR:
             self.inbox_app.worker_failed(worker)
         elif event.state == WorkerState.SUCCESS and worker.name == "_queue":
             self._outbox_id = cast(int, worker.result)
@@ -333,6 +346,14 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
             else:
                 self.notify("Too late to cancel: the reply is already on its way.", severity="warning")
                 self.dismiss(None)
+
+    def _say_held(self, held: ReplyHeld) -> None:
+        """Not queued beside a reply held for a teammate: which one, and where to send or edit it."""
+        outbox = self.inbox_app.key_for("outbox", "O")
+        advice = (
+            f"the outbox ({outbox}) has it: send it anyway, edit it or discard it there; your text stays here"
+        )
+        self.inbox_app.show_error(ReplyHeld(held.row, advice=advice))
 
     def _countdown_over(self, send: bool | str | None) -> None:
         outbox_id = self._outbox_id
