@@ -111,19 +111,6 @@ def right_to_left_row(row: Strip) -> Strip:
     )
 
 
-def closing_isolates_beneath(rows: list[Strip]) -> list[Strip]:
-    """The rows of a box drawn over a screen, each starting with a pop that closes whatever
-    isolate the screen beneath left open on that row.
-
-    A queue row isolates an Arabic name between a first-strong isolate and its pop; a dialog
-    or a toast over the row covers the pop and leaves the isolate open, and a terminal that
-    orders bidi text took the rest of the line, the box's own row ("a  Claim/release claim"),
-    into the name's right-to-left run. A pop with nothing open is nothing.
-    """
-    pop = Segment(POP_DIRECTIONAL_ISOLATE)
-    return [Strip([pop, *row], row.cell_length) for row in rows]
-
-
 def isolated_rows(rows: Sequence[Content]) -> list[Content]:
     """Rows of wrapped text, each isolated field closed where a row ends and opened again
     where the next row begins.

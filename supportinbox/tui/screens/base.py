@@ -10,11 +10,12 @@ would otherwise keep the ages it was drawn with.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
+from supportinbox.tui import compositor
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -37,8 +38,24 @@ class HoldsTyping:
         return ""
 
 
+ResultType = TypeVar("ResultType")
+
+
+class AppModal(ModalScreen[ResultType]):
+    """A dialog of this app, over the screen it was opened from: what its box covers of a
+    row closes that row's isolates (:mod:`supportinbox.tui.compositor`)."""
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name, id, classes)
+        compositor.install(self)
+
+
 class AppScreen(Screen[None]):
-    """A full screen of this app."""
+    """A full screen of this app (toasts are drawn over it: see :class:`AppModal`)."""
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name, id, classes)
+        compositor.install(self)
 
     @property
     def inbox_app(self) -> SupportInboxApp:

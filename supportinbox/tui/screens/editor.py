@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, cast
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -33,7 +32,7 @@ from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft, EarlierReply, RepliedMeanwhile, ReplyHeld
 from supportinbox.tui import safe
-from supportinbox.tui.screens.base import AppScreen, HoldsTyping
+from supportinbox.tui.screens.base import AppModal, AppScreen, HoldsTyping
 from supportinbox.tui.screens.reply import template_label
 from supportinbox.tui.widgets.dialog import Dialog
 from supportinbox.tui.widgets.directed_text import DirectedTextArea
@@ -54,7 +53,7 @@ class Scheduled:
 SEND_ANYWAY = "anyway"
 
 
-class UndoModal(ModalScreen[bool | str]):
+class UndoModal(AppModal[bool | str]):
     """``Sending in 9 s — u to undo``; returns True to send, False when cancelled.
 
     With a teammate holding the conversation it is the one place to decide: the reply

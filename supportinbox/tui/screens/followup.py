@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import when_words
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.screens.modals import snooze_until
 from supportinbox.tui.widgets.dialog import Dialog
 
@@ -35,7 +35,7 @@ class FollowUpChoice:
     note: str = ""
 
 
-class FollowUpModal(ModalScreen[FollowUpChoice | None]):
+class FollowUpModal(AppModal[FollowUpChoice | None]):
     """Set (or remove) the follow-up of one conversation."""
 
     BINDINGS = [  # noqa: RUF012

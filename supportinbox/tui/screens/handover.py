@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, Input, Label
 
@@ -19,6 +18,7 @@ from supportinbox.config import is_agent_name
 from supportinbox.domain.forward import forward_address
 from supportinbox.domain.safetext import one_line
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
@@ -40,7 +40,7 @@ class ForwardChoice:
     attachments: bool = False
 
 
-class HandOverModal(ModalScreen[HandOver | None]):
+class HandOverModal(AppModal[HandOver | None]):
     """Type the teammate (completed from the agents seen on this mailbox) and, optionally, why."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="handover_cancel", priority=True)]  # noqa: RUF012
@@ -120,7 +120,7 @@ class HandOverModal(ModalScreen[HandOver | None]):
         self.dismiss(None)
 
 
-class ForwardModal(ModalScreen[ForwardChoice | None]):
+class ForwardModal(AppModal[ForwardChoice | None]):
     """Type the address, optionally how many of the last messages, and a line for them."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="forward_cancel", priority=True)]  # noqa: RUF012

@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
@@ -30,7 +31,7 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     return sorted(rows, key=lambda row: row[1].lower())
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(AppModal[None]):
     """The keys of the screen it was opened over; Escape or ``?`` closes it."""
 
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="close_help")]  # noqa: RUF012

@@ -9,17 +9,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from supportinbox.domain.sendtime import parse_send_time
 from supportinbox.domain.when import example_wake_up, when_words
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
-class ErrorModal(ModalScreen[None]):
+class ErrorModal(AppModal[None]):
     """A readable error: a title and one or two lines, closed with Enter or Escape."""
 
     BINDINGS = [  # noqa: RUF012
@@ -45,7 +45,7 @@ class ErrorModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(AppModal[bool]):
     """Ask before an outward or destructive action; ``y`` / Enter yes, ``n`` / Escape no."""
 
     BINDINGS = [  # noqa: RUF012
@@ -105,7 +105,7 @@ def snooze_until(choice: str, now: datetime) -> datetime | None:
     return parse_send_time(choice, now)
 
 
-class SnoozeModal(ModalScreen[datetime | None]):
+class SnoozeModal(AppModal[datetime | None]):
     """Pick a preset or type a custom time (``3h``, ``2d``, ``YYYY-MM-DD HH:MM``)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="snooze_cancel")]  # noqa: RUF012
@@ -164,7 +164,7 @@ class SnoozeModal(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
-class ChooseModal(ModalScreen[str | None]):
+class ChooseModal(AppModal[str | None]):
     """Pick one of a few named choices (e.g. the account to switch to)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose_cancel")]  # noqa: RUF012

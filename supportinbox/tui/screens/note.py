@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
 from supportinbox.tui import safe
-from supportinbox.tui.screens.base import HoldsTyping
+from supportinbox.tui.screens.base import AppModal, HoldsTyping
 from supportinbox.tui.widgets.dialog import Dialog
 from supportinbox.tui.widgets.directed_text import DirectedTextArea
 
 
-class NoteModal(HoldsTyping, ModalScreen[str | None]):
+class NoteModal(HoldsTyping, AppModal[str | None]):
     """Write an internal note for the team; returns the text, or None when cancelled or empty."""
 
     DEFAULT_CSS = """

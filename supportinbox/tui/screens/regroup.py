@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -25,10 +24,11 @@ from supportinbox.domain.senders import sender_short
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
-class MergePickerModal(ModalScreen[ConversationSummary | None]):
+class MergePickerModal(AppModal[ConversationSummary | None]):
     """Pick the conversation to merge into this one; typing finds others (subject, name, id)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="merge_cancel")]  # noqa: RUF012
@@ -137,7 +137,7 @@ class MergePickerModal(ModalScreen[ConversationSummary | None]):
         self.dismiss(None)
 
 
-class SplitPickerModal(ModalScreen[int | None]):
+class SplitPickerModal(AppModal[int | None]):
     """Pick the message a new conversation starts at."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="split_cancel")]  # noqa: RUF012

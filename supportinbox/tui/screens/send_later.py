@@ -11,7 +11,6 @@ from datetime import datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from supportinbox.config import HoursConfig
@@ -19,10 +18,11 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.sendtime import EXAMPLES, parse_send_choice
 from supportinbox.domain.when import when_words
 from supportinbox.tui import safe
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
-class SendLaterModal(ModalScreen[datetime | None]):
+class SendLaterModal(AppModal[datetime | None]):
     """Pick the time a reply leaves; the line below says when that is, or why it is not one."""
 
     BINDINGS = [  # noqa: RUF012

@@ -8,17 +8,17 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from supportinbox.domain.tags import TagChange, parse_changes
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import tag_parts
+from supportinbox.tui.screens.base import AppModal
 from supportinbox.tui.widgets.dialog import Dialog
 
 
-class TagModal(ModalScreen[TagChange | None]):
+class TagModal(AppModal[TagChange | None]):
     """Type tags to add (``billing`` or ``+billing``) and to remove (``-bug``)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="tags_cancel", priority=True)]  # noqa: RUF012

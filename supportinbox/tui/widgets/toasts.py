@@ -2,8 +2,9 @@
 
 Textual draws a toast's message wrapped over rows and lays it over the screen. A field
 a toast isolates (an Arabic subject in "Closed: …") that wrapped stayed isolated on its
-first row only, and a toast over a queue row covered the pop closing that row's
-isolated name. :class:`Toast` isolates each row and closes what lies open beneath.
+first row only: :class:`Toast` isolates each row. A toast over a queue row covers the pop
+closing that row's isolated name: it is a :class:`~supportinbox.tui.compositor.Box`, so
+what it covers closes there.
 
 Textual's ``ToastRack`` mounts its own toast class; the app shows its notifications
 through :func:`show` instead (``SupportInboxApp._refresh_notifications``).
@@ -11,25 +12,21 @@ through :func:`show` instead (``SupportInboxApp._refresh_notifications``).
 
 from __future__ import annotations
 
-from textual.geometry import Region
 from textual.notifications import Notification, Notifications
-from textual.strip import Strip
 from textual.visual import Visual
 from textual.widgets._toast import Toast as TextualToast
 from textual.widgets._toast import ToastHolder, ToastRack
 
 from supportinbox.tui import safe
+from supportinbox.tui.compositor import Box
 
 
-class Toast(TextualToast):
+class Toast(Box, TextualToast):
     """A toast whose rows each hold what they show of a field isolated on its own."""
 
     # Textual's toast says it renders Content; any widget may render a Visual.
     def render(self) -> Visual:  # type: ignore[override]
         return safe.IsolatedRows(super().render())
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        return safe.closing_isolates_beneath(super().render_lines(crop))
 
 
 def _holder_id(notification: Notification) -> str:
