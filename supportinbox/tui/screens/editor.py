@@ -302,7 +302,7 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.ERROR and isinstance(worker.error, RepliedMeanwhile) and self._go:
-            # Another reply (the CLI, a teammate's app on this cache) was queued between the
+            # Another reply (the CLI, a cron job on this account) was queued between the
             # question and this one: asked about as if it had been there before.
             self._when_confirmed(self.body, self._go, meanwhile=worker.error.earlier)
         elif event.state == WorkerState.ERROR and isinstance(worker.error, ReplyHeld):
