@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import time
+from pathlib import Path
+
+from supportinbox import paths
+from supportinbox.errors import StorageError
+
+
+def open_lock(path: Path, what: str) -> int:
+    """Open the lock file ``path`` (made 0600 in a private folder when missing) for
+    :func:`wait_for_flock`; the caller closes the descriptor.
+
+    Raises :class:`StorageError` naming ``what`` ("the sync lock") when it cannot be made.
+    """
+    try:
+        paths.ensure_private_dir(path.parent)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot open {what} {path}: {exc.strerror or exc}") from None
 
 
 def wait_for_flock(fd: int, wait: float, interval: float = 0.05) -> bool:

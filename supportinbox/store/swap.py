@@ -24,7 +24,7 @@ from pathlib import Path
 
 from supportinbox import paths
 from supportinbox.errors import StorageError
-from supportinbox.locking import wait_for_flock
+from supportinbox.locking import open_lock, wait_for_flock
 
 SIDECARS = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a cache, in the order the swap moves them aside."""
@@ -53,11 +53,7 @@ def put_right(cache: Path, *, locked: bool = False) -> str:
     lock = None if locked else paths.lock_file_of(cache)
     if lock is None:
         return _put_right(cache)
-    try:
-        paths.ensure_private_dir(lock.parent)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise StorageError(f"cannot open the sync lock {lock}: {exc.strerror or exc}") from None
+    fd = open_lock(lock, "the sync lock")
     try:
         if not wait_for_flock(fd, LOCK_WAIT_SECONDS):
             raise StorageError(

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from supportinbox import paths
-from supportinbox.errors import StorageError, SyncBusy
-from supportinbox.locking import wait_for_flock
+from supportinbox.errors import SyncBusy
+from supportinbox.locking import open_lock, wait_for_flock
 
 
 def _holder(fd: int) -> str:
@@ -39,12 +39,7 @@ def account_lock(account_name: str, *, wait: float = 2.0, inner_syncs: bool = Fa
     if account_name in held:
         yield
         return
-    path = paths.lock_file(account_name)
-    try:
-        paths.ensure_private_dir(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise StorageError(f"cannot create the sync lock {path}: {exc.strerror or exc}") from None
+    fd = open_lock(paths.lock_file(account_name), "the sync lock")
     try:
         if not wait_for_flock(fd, wait):
             raise SyncBusy(
