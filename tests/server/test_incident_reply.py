@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from supportinbox.mail import drafts
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.db import Database
 from supportinbox.store.outbox import OutboxStatus
+from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import SSO_REPORTS, client, sso_outage, sso_report_in_german
 from tests.harness.replies import run_cli, setup_account
@@ -181,22 +180,13 @@ def test_a_member_answered_while_the_incident_reply_starts_is_left_out(
     first = setup.conversation_of("<inc0@c.test>")
     (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
     real = drafts.awaiting_answer
-    others: list[subprocess.CompletedProcess[str]] = []
+    others: list[cliproc.Run] = []
 
     def looked(db: Database, account: AccountConfig, ids: Iterable[str]) -> list[str]:
         waiting = real(db, account, ids)
         if not others:
             reply = ("reply", first, "-t", "login-help", "--send", "--yes")
-            others.append(
-                subprocess.run(
-                    [sys.executable, "-m", "supportinbox", *reply],
-                    capture_output=True,
-                    text=True,
-                    stdin=subprocess.DEVNULL,
-                    timeout=120,
-                    check=False,
-                )
-            )
+            others.append(cliproc.run_cli(supportinbox_home, *reply, timeout=120))
         return waiting
 
     monkeypatch.setattr(drafts, "awaiting_answer", looked)

@@ -3,7 +3,6 @@ SMTP: refused without a terminal, named after the synced Sent copy, sent with --
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from supportinbox.config import AccountConfig
 from supportinbox.mail import drafts
 from supportinbox.store.db import Database
+from tests.harness import cliproc
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
 from tests.harness.replies import TerminalInput, run_cli, setup_account
@@ -38,27 +38,16 @@ def test_a_second_reply_needs_again(
     assert len(smtp_server.received) == 2
 
 
-def _race_after_the_check(
-    monkeypatch: pytest.MonkeyPatch, *other: str
-) -> list[subprocess.CompletedProcess[str]]:
+def _race_after_the_check(home: Path, monkeypatch: pytest.MonkeyPatch, *other: str) -> list[cliproc.Run]:
     """Run ``supportinbox OTHER`` as another process right after this one asked whether we
     replied already: the two commands at once, in the order that lets both pass the question."""
     real = drafts.earlier_reply
-    others: list[subprocess.CompletedProcess[str]] = []
+    others: list[cliproc.Run] = []
 
     def asked(db: Database, account: AccountConfig, conversation_id: str) -> drafts.EarlierReply | None:
         found = real(db, account, conversation_id)
         if not others:
-            others.append(
-                subprocess.run(
-                    [sys.executable, "-m", "supportinbox", *other],
-                    capture_output=True,
-                    text=True,
-                    stdin=subprocess.DEVNULL,
-                    timeout=120,
-                    check=False,
-                )
-            )
+            others.append(cliproc.run_cli(home, *other, timeout=120))
         return found
 
     monkeypatch.setattr(drafts, "earlier_reply", asked)
@@ -77,7 +66,7 @@ def test_the_same_reply_run_twice_at_once_is_sent_once(
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [make_message(message_id="<r1@c.test>")])
     conversation = setup.conversation_of("<r1@c.test>")
     command = ("reply", conversation, "-t", "login-help", "--send", "--yes")
-    others = _race_after_the_check(monkeypatch, *command)
+    others = _race_after_the_check(supportinbox_home, monkeypatch, *command)
 
     mine = run_cli(capsys, *command)
 
@@ -100,7 +89,7 @@ def test_a_scheduled_reply_run_twice_at_once_is_scheduled_once(
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [make_message(message_id="<r2@c.test>")])
     conversation = setup.conversation_of("<r2@c.test>")
     command = ("reply", conversation, "-t", "login-help", "--send", "--yes", "--send-in", "2h")
-    others = _race_after_the_check(monkeypatch, *command)
+    others = _race_after_the_check(supportinbox_home, monkeypatch, *command)
 
     mine = run_cli(capsys, *command)
 
@@ -122,7 +111,9 @@ def test_at_a_terminal_a_reply_that_came_meanwhile_is_asked_about(
 ) -> None:
     setup = setup_account(supportinbox_home, dovecot, smtp_server, [make_message(message_id="<r3@c.test>")])
     conversation = setup.conversation_of("<r3@c.test>")
-    others = _race_after_the_check(monkeypatch, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    others = _race_after_the_check(
+        supportinbox_home, monkeypatch, "reply", conversation, "-t", "login-help", "--send", "--yes"
+    )
     monkeypatch.setattr(sys, "stdin", TerminalInput(f"y\n{answer}\n"))
 
     mine = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send")
