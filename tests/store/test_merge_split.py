@@ -52,15 +52,21 @@ def _lina(db: Database) -> None:
     add_message(db, message_id="<other@o>", sender="omar@o.test", name="Omar", subject="Hi", when=at(4))
 
 
-def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
-    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def lina(supportinbox_home: Path) -> dict[str, str]:
+    """An offline account's cache holding :func:`_lina`'s mail, threaded: each message's
+    conversation id, by Message-ID."""
     write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
     with open_database(account="support") as db:
         _lina(db)
         _refresh(db)
-        ids = _ids(db)
-    login, invoice, omar = ids["<login@c>"], ids["<invoice@c>"], ids["<other@o>"]
+        return _ids(db)
+
+
+def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
+    lina: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    login, invoice, omar = lina["<login@c>"], lina["<invoice@c>"], lina["<other@o>"]
     assert len({login, invoice, omar}) == 3
     with open_database(account="support") as db, db.transaction() as tx:
         # A claim as the last sync agreed it with the server.
@@ -140,15 +146,10 @@ def test_merge_carries_the_team_state_and_survives_refresh_and_rebuild(
 
 
 def test_a_prefix_of_a_merged_away_id_says_where_it_went(
-    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+    lina: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Typed as before the merge, the short id names the survivor, not "no conversation"."""
-    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
-    with open_database(account="support") as db:
-        _lina(db)
-        _refresh(db)
-        ids = _ids(db)
-    login, invoice = ids["<login@c>"], ids["<invoice@c>"]
+    login, invoice = lina["<login@c>"], lina["<invoice@c>"]
     assert run_cli(capsys, "merge", login, invoice).code == 0
     for command in (("show", invoice[:5]), ("status", invoice[:4], "closed")):
         gone = run_cli(capsys, *command)
@@ -160,15 +161,8 @@ def test_a_prefix_of_a_merged_away_id_says_where_it_went(
     assert typo.code == 8 and "no conversation 'zzzz'" in typo.err
 
 
-def test_merge_mistakes_are_one_line_each(
-    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
-    with open_database(account="support") as db:
-        _lina(db)
-        _refresh(db)
-        ids = _ids(db)
-    login, invoice = ids["<login@c>"], ids["<invoice@c>"]
+def test_merge_mistakes_are_one_line_each(lina: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    login, invoice = lina["<login@c>"], lina["<invoice@c>"]
     for args, code, text in (
         (("merge", login, login), 1, f"cannot merge {login} with itself"),
         (("merge", login), 1, "name two conversations or more"),
@@ -183,15 +177,10 @@ def test_merge_mistakes_are_one_line_each(
 
 
 def test_merging_two_customers_conversations_needs_force(
-    supportinbox_home: Path, capsys: pytest.CaptureFixture[str]
+    lina: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Lina's invoice question and Omar's mail picked together by mistake stay apart."""
-    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
-    with open_database(account="support") as db:
-        _lina(db)
-        _refresh(db)
-        ids = _ids(db)
-    invoice, omar = ids["<invoice@c>"], ids["<other@o>"]
+    invoice, omar = lina["<invoice@c>"], lina["<other@o>"]
     refused = run_cli(capsys, "merge", invoice, omar)
     assert refused.code == 1 and "Traceback" not in refused.err
     assert refused.err.strip() == (
@@ -279,16 +268,12 @@ def test_split_starts_a_new_conversation_that_later_replies_follow(
         assert cv.get_conversation(db, new, NOW).summary.customer_email == "lina@customer.test"
 
 
-def test_two_teammates_merging_each_way_at_once_end_alike(supportinbox_home: Path) -> None:
+def test_two_teammates_merging_each_way_at_once_end_alike(lina: dict[str, str]) -> None:
     """alice merges the invoice mail into the login one while bob merges the login one into
     the invoice mail; the state folder's order decides: the first wins, the second changes
     nothing, and no state is left under an id that no longer exists."""
-    write_config(supportinbox_home, OFFLINE_ACCOUNT_CONFIG)
+    login, invoice = lina["<login@c>"], lina["<invoice@c>"]
     with open_database(account="support") as db:
-        _lina(db)
-        _refresh(db)
-        ids = _ids(db)
-        login, invoice = ids["<login@c>"], ids["<invoice@c>"]
         with db.transaction() as tx:
             add_local_note(tx, load_config().account()[1], login, "On the login one", now=at(3))
             add_local_note(tx, load_config().account()[1], invoice, "On the invoice one", now=at(3))
