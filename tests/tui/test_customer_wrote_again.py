@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from supportinbox.config import load_config
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.factory import build_app
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.editor import ReplyEditorScreen
@@ -24,10 +26,9 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 FIRST = "<limits-1@customer.test>"
 
 
-@pilot_test
-async def test_a_follow_up_while_writing_is_said_in_the_editor(
-    supportinbox_home: Path, dovecot: Dovecot
-) -> None:
+@pytest.fixture
+def app(supportinbox_home: Path, dovecot: Dovecot) -> SupportInboxApp:
+    """The app, as the CLI builds it, of an account holding Nora's first mail on ``dovecot``."""
     first = make_message(
         sender="Nora Field <nora@field.test>",
         subject="API limits",
@@ -36,10 +37,33 @@ async def test_a_follow_up_while_writing_is_said_in_the_editor(
         date=datetime.now(UTC) - timedelta(minutes=10),
     )
     setup_account(supportinbox_home, dovecot, None, [first]).db.close()
-    app = build_app(load_config())
+    return build_app(load_config())
+
+
+async def _synced_and_pushed(pilot: Pilot[None], app: SupportInboxApp) -> None:
+    """Wait for the first sync, and for the IDLE connection that brings the next mail at once."""
+    await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    await wait_until(pilot, app.service.push_connected)
+
+
+def _follow_up(date: datetime | None = None) -> bytes:
+    """Nora's answer to her first mail."""
+    return make_message(
+        sender="Nora Field <nora@field.test>",
+        subject="Re: API limits",
+        body="Now every call answers HTTP 429!",
+        in_reply_to=FIRST,
+        references=FIRST,
+        date=date,
+    )
+
+
+@pilot_test
+async def test_a_follow_up_while_writing_is_said_in_the_editor(
+    app: SupportInboxApp, dovecot: Dovecot
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await wait_until(pilot, app.service.push_connected)
+        await _synced_and_pushed(pilot, app)
         await pilot.press("r")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "TemplatePickerScreen")
         await pilot.press("enter")
@@ -50,14 +74,7 @@ async def test_a_follow_up_while_writing_is_said_in_the_editor(
         head = editor.query_one("#editor-head", Static)
         assert "wrote again" not in str(head.render())
 
-        follow_up = make_message(
-            sender="Nora Field <nora@field.test>",
-            subject="Re: API limits",
-            body="Now every call answers HTTP 429!",
-            in_reply_to=FIRST,
-            references=FIRST,
-        )
-        append(dovecot, [follow_up])
+        append(dovecot, [_follow_up()])
 
         def warned() -> list[str]:
             return [str(n.message) for n in app._notifications if "wrote again" in str(n.message)]
@@ -72,19 +89,9 @@ async def test_a_follow_up_while_writing_is_said_in_the_editor(
 
 
 @pilot_test
-async def test_a_follow_up_to_the_open_thread_is_said(supportinbox_home: Path, dovecot: Dovecot) -> None:
-    first = make_message(
-        sender="Nora Field <nora@field.test>",
-        subject="API limits",
-        body="How many requests per minute may we send?",
-        message_id=FIRST,
-        date=datetime.now(UTC) - timedelta(minutes=10),
-    )
-    setup_account(supportinbox_home, dovecot, None, [first]).db.close()
-    app = build_app(load_config())
+async def test_a_follow_up_to_the_open_thread_is_said(app: SupportInboxApp, dovecot: Dovecot) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await wait_until(pilot, app.service.push_connected)
+        await _synced_and_pushed(pilot, app)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConversationScreen))
         thread = app.screen
@@ -95,15 +102,7 @@ async def test_a_follow_up_to_the_open_thread_is_said(supportinbox_home: Path, d
         # Another conversation's mail is no news here.
         append(dovecot, [make_message(sender="Tom <tom@becker.test>", subject="Two-factor code refused")])
         await wait_until(pilot, lambda: app.service.queue_count("open") == 2)
-        follow_up = make_message(
-            sender="Nora Field <nora@field.test>",
-            subject="Re: API limits",
-            body="Now every call answers HTTP 429!",
-            in_reply_to=FIRST,
-            references=FIRST,
-            date=datetime.now(UTC) - timedelta(minutes=1),
-        )
-        append(dovecot, [follow_up])
+        append(dovecot, [_follow_up(date=datetime.now(UTC) - timedelta(minutes=1))])
         await wait_until(pilot, lambda: bool(said()))
         assert app.screen is thread
         (toast,) = said()
