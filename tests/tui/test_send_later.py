@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TextArea
 
 from supportinbox import paths
@@ -116,6 +117,41 @@ def _server_app(home: Path, dovecot: Dovecot, smtp: SmtpServer) -> SupportInboxA
     return build_app(load_config())
 
 
+async def _scheduled_then_overtaken(
+    pilot: Pilot[None], app: SupportInboxApp, dovecot: Dovecot, message_id: str, body: str
+) -> outbox_store.OutboxRow:
+    """After the first sync, schedule a reply to Lina for tomorrow 09:00; she writes again
+    (``body``) before it leaves, and the next sync ('s') says it was not sent. The reply as
+    it was scheduled."""
+    await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+    await pilot.press("r", "enter")
+    await settle(pilot)
+    await pilot.press("ctrl+t")
+    await settle(pilot)
+    app.screen.query_one(Input).value = "tomorrow 09:00"
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: len(app.service.outbox_rows()) == 1)
+    (row,) = app.service.outbox_rows()
+    scheduled = outbox_store.get(app.service.reader.conn, row.id)
+    assert scheduled is not None
+    append(
+        dovecot,
+        [
+            make_message(
+                sender="Lina Haddad <lina@customer.test>",
+                subject="Re: Cannot log in",
+                message_id=message_id,
+                in_reply_to=MID,
+                references=MID,
+                body=body,
+            )
+        ],
+    )
+    await pilot.press("s")
+    await wait_until(pilot, lambda: any("not sent" in s for s in _said(app)))
+    return scheduled
+
+
 @pytest.mark.server
 @pilot_test
 async def test_the_customer_writing_first_keeps_the_scheduled_reply_as_a_draft(
@@ -123,33 +159,10 @@ async def test_the_customer_writing_first_keeps_the_scheduled_reply_as_a_draft(
 ) -> None:
     app = _server_app(supportinbox_home, dovecot, smtp_server)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await pilot.press("r", "enter")
-        await settle(pilot)
-        await pilot.press("ctrl+t")
-        await settle(pilot)
-        app.screen.query_one(Input).value = "tomorrow 09:00"
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.service.outbox_rows()) == 1)
-        (row,) = app.service.outbox_rows()
-        assert row.scheduled
-
-        # Lina writes again before it leaves; the next sync keeps the reply as a draft.
-        append(
-            dovecot,
-            [
-                make_message(
-                    sender="Lina Haddad <lina@customer.test>",
-                    subject="Re: Cannot log in",
-                    message_id="<later-tui-2@customer.test>",
-                    in_reply_to=MID,
-                    references=MID,
-                    body="Never mind, it works now!",
-                )
-            ],
+        row = await _scheduled_then_overtaken(
+            pilot, app, dovecot, "<later-tui-2@customer.test>", "Never mind, it works now!"
         )
-        await pilot.press("s")
-        await wait_until(pilot, lambda: any("not sent" in s for s in _said(app)))
+        assert row.scheduled
         (notice,) = [s for s in _said(app) if "not sent" in s]
         assert f"Reply #{row.id} not sent: Lina Haddad wrote again at" in notice, notice
         kept = outbox_store.get(app.service.reader.conn, row.id)
@@ -179,33 +192,10 @@ async def test_a_kept_draft_is_edited_again_and_answers_the_latest_message(
 ) -> None:
     app = _server_app(supportinbox_home, dovecot, smtp_server)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
-        await pilot.press("r", "enter")
-        await settle(pilot)
-        await pilot.press("ctrl+t")
-        await settle(pilot)
-        app.screen.query_one(Input).value = "tomorrow 09:00"
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: len(app.service.outbox_rows()) == 1)
-        (row,) = app.service.outbox_rows()
-        written = outbox_store.get(app.service.reader.conn, row.id)
-        assert written is not None
         later = "<later-tui-3@customer.test>"
-        append(
-            dovecot,
-            [
-                make_message(
-                    sender="Lina Haddad <lina@customer.test>",
-                    subject="Re: Cannot log in",
-                    message_id=later,
-                    in_reply_to=MID,
-                    references=MID,
-                    body="Also: the app shows error 42 on my phone.",
-                )
-            ],
+        row = await _scheduled_then_overtaken(
+            pilot, app, dovecot, later, "Also: the app shows error 42 on my phone."
         )
-        await pilot.press("s")
-        await wait_until(pilot, lambda: any("not sent" in s for s in _said(app)))
         await pilot.press("O")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
@@ -215,9 +205,9 @@ async def test_a_kept_draft_is_edited_again_and_answers_the_latest_message(
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, ReplyEditorScreen) and editor.replaces == row.id
-        assert editor.body == reply_text(written)[1]  # the text as it was kept
+        assert editor.body == reply_text(row)[1]  # the text as it was kept
         assert editor.draft.original.message_id == later  # it answers the latest message
-        assert written.template and editor.draft.template.name == written.template  # what follows stays
+        assert row.template and editor.draft.template.name == row.template  # what follows stays
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, OutboxScreen)
