@@ -218,28 +218,50 @@ def edit_text(
 
 
 def setup_logging(debug: bool) -> None:
-    """Log to the state folder (0600, addresses left out); with --debug also to stderr, in full."""
+    """Log to the state folder (0600, addresses left out, rotated: see cli/logfile.py); with
+    --debug also to stderr, in full."""
     import logging
 
     class PrivateFormatter(logging.Formatter):
         def format(self, record: logging.LogRecord) -> str:
             return private_log_line(super().format(record))
 
-    class BestEffortFile(logging.FileHandler):
-        """The log file, written when it can be: a line it cannot take (the disk is full) is
-        dropped, never printed as a "--- Logging error ---" traceback over the command's own
-        one-line answer, which says what is wrong."""
+    class LogFile(logging.Handler):
+        """The log file, opened when the first line comes: a command that logs nothing (most
+        reads) does not load logging.handlers (socket, pickle, queue: some milliseconds)."""
 
-        def handleError(self, record: logging.LogRecord) -> None:
-            del record
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+            self.file: logging.Handler | None = None
+            self.unusable = False
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if self.file is None and not self.unusable:
+                from supportinbox.cli.logfile import SharedRotatingLog
+                from supportinbox.errors import StorageError
+
+                try:
+                    self.file = SharedRotatingLog(self.path)
+                except (OSError, StorageError):
+                    self.unusable = True  # no log, as when the folder cannot be made
+                    return
+                self.file.setFormatter(self.formatter)
+            if self.file is not None:
+                self.file.emit(record)
+
+        def close(self) -> None:
+            try:
+                if self.file is not None:
+                    self.file.close()
+            finally:
+                super().close()
 
     handlers: list[logging.Handler] = []
     try:
         log_path = paths.log_file()
         paths.ensure_private_dir(log_path.parent)
-        if not log_path.exists():
-            log_path.touch(mode=0o600)
-        handlers.append(BestEffortFile(log_path, encoding="utf-8"))
+        handlers.append(LogFile(log_path))
     except OSError:
         pass
     if debug:

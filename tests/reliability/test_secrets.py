@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from supportinbox.cli.logfile import MAX_BYTES
 from tests.harness.cliproc import Run, config_text, run_cli, write_config
 from tests.harness.dovecot import Dovecot, make_root
 from tests.harness.mail import append, make_message
@@ -148,6 +149,31 @@ def test_password_never_leaks(servers: Servers, supportinbox_home: Path) -> None
         rows = [dict(r) for r in conn.execute("SELECT * FROM outbox")]
     assert any(r["status"] == "failed" for r in rows)
     assert not [r for r in rows for form in SECRETS if form.decode() in str(r)]
+
+
+def test_the_rotated_logs_hold_no_password_either(servers: Servers, supportinbox_home: Path) -> None:
+    """A log a line short of its limit: the --debug syncs (one logged in, one refused) rotate
+    it; neither the log nor its backup holds the password, and both are 0600."""
+    append(servers.dovecot, [make_message(message_id="<r1@customer.test>")])
+    _write(supportinbox_home, servers)
+    log = supportinbox_home / "state" / "supportinbox.log"
+    log.parent.mkdir(mode=0o700)
+    filler = "2026-12-01 09:00:00,000 INFO supportinbox.sync.engine: synced 0 messages\n"
+    log.write_text(filler * ((MAX_BYTES - 100) // len(filler)))
+    log.chmod(0o600)
+
+    runs = [run_cli(supportinbox_home, "--debug", "sync")]
+    assert runs[-1].returncode == 0, runs[-1].describe()
+    servers.secret_file.write_text(WRONG)
+    runs.append(run_cli(supportinbox_home, "--debug", "sync"))
+    assert "refused" in runs[-1].stderr, runs[-1].describe()
+
+    backup = log.with_name("supportinbox.log.1")
+    assert backup.read_text().startswith(filler) and log.read_text()  # rotated, and written on
+    assert _scan_tree(supportinbox_home) == []
+    assert _scan_runs(runs) == []
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in log.parent.glob("supportinbox.log*")}
+    assert modes == dict.fromkeys(("supportinbox.log", "supportinbox.log.1", "supportinbox.log.lock"), 0o600)
 
 
 def test_files_are_private(servers: Servers, supportinbox_home: Path) -> None:
