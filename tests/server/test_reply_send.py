@@ -15,7 +15,7 @@ from supportinbox.store import outbox as store
 from supportinbox.team.collision import send_checks
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import client, make_message
-from tests.harness.replies import TerminalInput, run_cli, setup_account
+from tests.harness.replies import Setup, TerminalInput, run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 
 pytestmark = [pytest.mark.server, pytest.mark.both_servers]
@@ -33,6 +33,18 @@ def _in_folder(dovecot: Dovecot, folder: str, message_id: str) -> int:
     with client(dovecot) as imap:
         imap.select_folder(folder, readonly=True)
         return len(imap.search(["HEADER", "Message-ID", message_id.strip("<>")]))
+
+
+def _queued(
+    home: Path, dovecot: Dovecot, smtp_server: SmtpServer, message_id: str, template: str
+) -> tuple[Setup, int]:
+    """An account holding one customer mail (``message_id``), synced, and a reply to it from
+    ``template`` queued, not sent: the set-up and the reply's outbox id."""
+    setup = setup_account(home, dovecot, smtp_server, [make_message(message_id=message_id)])
+    conversation = setup.conversation_of(message_id)
+    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, template)
+    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    return setup, outbox_id
 
 
 def test_reply_is_sent_threaded_filed_and_flagged(
@@ -176,12 +188,7 @@ def test_discard_drops_a_failed_reply(
 def test_answered_flag_found_by_message_id_when_uidvalidity_changed(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    setup = setup_account(
-        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<u1@customer.test>")]
-    )
-    conversation = setup.conversation_of("<u1@customer.test>")
-    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "login-help")
-    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
+    setup, outbox_id = _queued(supportinbox_home, dovecot, smtp_server, "<u1@customer.test>", "login-help")
     # The cached UID is stale: the folder was recreated on the server since the last sync.
     with setup.db.transaction() as conn:
         conn.execute("UPDATE outbox SET reply_to_uid = 999 WHERE id = ?", (outbox_id,))
@@ -194,12 +201,10 @@ def test_answered_flag_found_by_message_id_when_uidvalidity_changed(
 def test_status_follows_the_thread_when_its_id_changed(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    setup = setup_account(
-        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<t1@customer.test>")]
+    setup, outbox_id = _queued(
+        supportinbox_home, dovecot, smtp_server, "<t1@customer.test>", "closing-follow-up"
     )
     conversation = setup.conversation_of("<t1@customer.test>")
-    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "closing-follow-up")
-    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
     with setup.db.transaction() as conn:
         conn.execute("UPDATE outbox SET conversation_id = 'zzzzzzzz' WHERE id = ?", (outbox_id,))
     report = sender.send_due(setup.db, setup.name, setup.account, checks=send_checks())
@@ -213,12 +218,9 @@ def test_status_follows_the_thread_when_its_id_changed(
 def test_unknown_conversation_does_not_hold_up_a_sent_reply(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer
 ) -> None:
-    setup = setup_account(
-        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<t2@customer.test>")]
+    setup, outbox_id = _queued(
+        supportinbox_home, dovecot, smtp_server, "<t2@customer.test>", "closing-follow-up"
     )
-    conversation = setup.conversation_of("<t2@customer.test>")
-    draft = drafts.prepare_draft(setup.db, setup.config, setup.account, conversation, "closing-follow-up")
-    outbox_id = drafts.queue_draft(setup.db, draft, drafts.draft_message(draft, setup.config, setup.account))
     with setup.db.transaction() as conn:
         conn.execute("DELETE FROM conversations")
         conn.execute("UPDATE messages SET conversation_id = NULL")
