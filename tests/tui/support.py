@@ -17,6 +17,7 @@ from textual.widgets import Input, TextArea
 
 from supportinbox.config import Config, parse_config
 from supportinbox.tui.app import SupportInboxApp
+from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.widgets.queue_table import QueueTable
 
@@ -92,6 +93,16 @@ async def select_subject(pilot: Pilot[None], text: str) -> None:
             return
         await pilot.press("j")
     raise AssertionError(f"no conversation with {text!r} in the queue")
+
+
+async def open_conversation(pilot: Pilot[None], subject: str) -> ConversationScreen:
+    """Open the thread of the inbox's conversation whose subject contains ``subject``."""
+    await select_subject(pilot, subject)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ConversationScreen)
+    return screen
 
 
 async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], rounds: int = 400) -> None:

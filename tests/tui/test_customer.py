@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
@@ -14,7 +15,7 @@ from supportinbox.tui.screens.customer import CustomerScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+from tests.tui.support import SIZE, demo_app, open_conversation, pilot_test, queue, select_subject, settle
 
 
 def _rows(screen: CustomerScreen) -> list[str]:
@@ -22,19 +23,28 @@ def _rows(screen: CustomerScreen) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
+async def _profile(pilot: Pilot[None]) -> CustomerScreen:
+    """Press ``i``: the profile of the customer of the conversation selected or open."""
+    await pilot.press("i")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CustomerScreen)
+    return screen
+
+
+def _conversation_lines(screen: CustomerScreen) -> list[str]:
+    """The lines of the profile's list of conversations, as drawn."""
+    options = screen.query_one("#customer-conversations", OptionList)
+    return [strip.text.strip(" ▊▎▔▁") for strip in options.render_lines(options.region.reset_offset)]
+
+
 @pilot_test
 async def test_i_shows_the_customers_history_and_notes() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Charged twice")
-        cid = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        cid = (await open_conversation(pilot, "Charged twice")).conversation_id
+        screen = await _profile(pilot)
         head = str(screen.query_one("#customer-head").render())
         assert "priya@quillpad.example" in head and "2 conversations" in head and "first seen" in head
         rows = _rows(screen)
@@ -63,10 +73,7 @@ async def test_colleagues_are_never_grouped_at_a_public_provider() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await select_subject(pilot, "Charged twice")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        screen = await _profile(pilot)
         screen.email = "someone@gmail.com"
         await pilot.press("d")
         await settle(pilot)
@@ -80,10 +87,7 @@ async def test_a_hostile_customer_name_and_subject_stay_text_in_the_profile() ->
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await select_subject(pilot, "will be closed")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        screen = await _profile(pilot)
         head = screen.query_one("#customer-head").render()
         assert "[bold red]" in str(head)  # the name as written, not as style
         assert "[blink]" in _rows(screen)[0]
@@ -98,11 +102,7 @@ async def test_a_conversation_with_other_conversations_refreshes_without_a_dupli
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Charged twice")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Charged twice")
         screen.refresh_from_cache()
         screen.refresh_from_cache()
         await settle(pilot)
@@ -117,12 +117,8 @@ async def test_this_conversation_is_marked_on_its_own_line_at_80_columns() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await select_subject(pilot, "Locked out of my account")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
-        options = screen.query_one("#customer-conversations", OptionList)
-        lines = [strip.text.strip(" ▊▎▔▁") for strip in options.render_lines(options.region.reset_offset)]
+        screen = await _profile(pilot)
+        lines = _conversation_lines(screen)
         (marked,) = [line for line in lines if "this one" in line]
         assert marked.startswith("20") and "· open · Locked out" in marked, lines
         assert len([line for line in lines if line]) == len(_rows(screen)), lines
@@ -137,12 +133,8 @@ async def test_a_follow_up_to_come_is_said_under_its_conversation_at_80_columns(
         cid = queue(app).current.id  # type: ignore[union-attr]
         due = app.service.now() + timedelta(days=2)
         app.service.set_followup(cid, due, "ring about the [b]lockout[/b] \x1b[31m")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
-        options = screen.query_one("#customer-conversations", OptionList)
-        lines = [strip.text.strip(" ▊▎▔▁") for strip in options.render_lines(options.region.reset_offset)]
+        screen = await _profile(pilot)
+        lines = _conversation_lines(screen)
         at = next(i for i, line in enumerate(lines) if "this one" in line)
         said = lines[at + 1]
         assert said.startswith("follow-up set for ") and said.endswith(": ring about the [b]lockout[/b]"), (
@@ -163,14 +155,8 @@ async def test_the_profile_has_the_apps_footer_and_every_key_it_lists_works() ->
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Charged twice")
-        await pilot.press("enter")
-        await settle(pilot)
-        conversation = app.screen
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        conversation = await open_conversation(pilot, "Charged twice")
+        screen = await _profile(pilot)
         status, keys = _footer(screen)
         # The same status line as the conversation it came from: account, mode, outbox.
         assert status == str(conversation.query_one(StatusBar).render()), status
@@ -207,10 +193,7 @@ async def test_the_profile_is_read_again_when_the_cache_changes() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await select_subject(pilot, "Charged twice")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        screen = await _profile(pilot)
         await pilot.press("down")
         second = screen.query_one("#customer-conversations", OptionList).highlighted
         assert "· open ·" in _rows(screen)[0]
@@ -229,10 +212,7 @@ async def test_the_profile_head_wraps_between_its_facts_at_80_columns() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await select_subject(pilot, "Charged twice")
-        await pilot.press("i")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CustomerScreen)
+        screen = await _profile(pilot)
         head = screen.query_one("#customer-head")
         lines = [strip.text.strip() for strip in head.render_lines(head.region.reset_offset)]
         profile = app.service.customer_profile(screen.email)

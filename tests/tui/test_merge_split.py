@@ -5,7 +5,15 @@ from __future__ import annotations
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle, wait_until
+from tests.tui.support import (
+    SIZE,
+    demo_app,
+    open_conversation,
+    pilot_test,
+    select_subject,
+    settle,
+    wait_until,
+)
 
 
 @pilot_test
@@ -14,12 +22,8 @@ async def test_m_merges_the_customers_other_conversation_and_x_splits_it_off_aga
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         counts = app.service.view_counts()
-        await select_subject(pilot, "Charged twice for the annual plan")
-        cid = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Charged twice for the annual plan")
+        cid = screen.conversation_id
 
         await pilot.press("M")
         await settle(pilot)
@@ -91,10 +95,7 @@ async def test_x_on_a_single_message_says_there_is_nothing_to_split() -> None:
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "How do I export invoices as CSV?")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_conversation(pilot, "How do I export invoices as CSV?")
         await pilot.press("X")
         await settle(pilot)
         assert app.screen is screen
@@ -106,12 +107,8 @@ async def test_a_thread_merged_away_meanwhile_shows_the_conversation_it_joined()
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Charged twice for the annual plan")
-        refund = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Charged twice for the annual plan")
+        refund = screen.conversation_id
         receipt = next(c.id for c in app.service.search("from:priya status:closed"))
         # As a teammate's merge arrives with a sync: the cache changes under the open thread.
         app.service.merge(receipt, [refund])
@@ -157,11 +154,8 @@ async def test_merging_another_customers_conversation_says_whose_both_are() -> N
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Charged twice for the annual plan")
-        cid = queue(app).current.id  # type: ignore[union-attr]
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_conversation(pilot, "Charged twice for the annual plan")
+        cid = screen.conversation_id
         await pilot.press("M", *"webhook")
         await settle(pilot)
         await pilot.press("down", "enter")
