@@ -11,17 +11,20 @@ from supportinbox import paths
 from supportinbox.errors import StorageError
 
 
-def open_lock(path: Path, what: str) -> int:
+def open_lock(path: Path, what: str, *, aftermath: str | None = None) -> int:
     """Open the lock file ``path`` (made 0600 in a private folder when missing) for
     :func:`wait_for_flock`; the caller closes the descriptor.
 
-    Raises :class:`StorageError` naming ``what`` ("the sync lock") when it cannot be made.
+    Raises :class:`StorageError` naming ``what`` ("the sync lock") when it cannot be made,
+    ending in ``aftermath`` (what the caller leaves undone) when given.
     """
     try:
         paths.ensure_private_dir(path.parent)
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise StorageError(f"cannot open {what} {path}: {exc.strerror or exc}") from None
+        raise StorageError(
+            f"cannot open {what} {path}: {paths.why_not_written(exc)}", aftermath=aftermath
+        ) from None
 
 
 def wait_for_flock(fd: int, wait: float, interval: float = 0.05) -> bool:

@@ -58,7 +58,7 @@ from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import as_utc, parse_time, said_now
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
-from supportinbox.locking import wait_for_flock
+from supportinbox.locking import open_lock, wait_for_flock
 from supportinbox.mail import smtp
 from supportinbox.mail.edits import restore_abandoned
 from supportinbox.mail.imap import (
@@ -262,9 +262,11 @@ def cancel(db: Database, outbox_id: int) -> bool:
 
 @contextlib.contextmanager
 def _send_lock(account_name: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    path = paths.outbox_lock_file(account_name)
-    paths.ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_lock(
+        paths.outbox_lock_file(account_name),
+        "the outbox lock",
+        aftermath="nothing was sent, what is queued stays in the outbox ('supportinbox outbox')",
+    )
     try:
         if not wait_for_flock(fd, wait, interval=0.1):
             raise SendRefused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,6 +168,34 @@ def test_closed_smtp_port_is_one_line_and_kept(
     assert result.err.count("\n") == 1 and "connection refused" in result.err
     (row,) = store.list_rows(setup.db.conn)
     assert row.status == "failed"
+
+
+def test_a_state_folder_that_cannot_be_made_is_one_line_and_the_reply_kept(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The outbox lock lives in the state folder: a file where the folder must be stops the
+    send with one line naming it (not "internal error"); the reply waits in the outbox."""
+    setup = setup_account(
+        supportinbox_home, dovecot, smtp_server, [make_message(message_id="<f1@customer.test>")]
+    )
+    conversation = setup.conversation_of("<f1@customer.test>")
+    state = supportinbox_home / "state"
+    shutil.rmtree(state)
+    state.write_text("a file where the state folder goes")
+
+    result = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert result.code == 6, result.err
+    assert result.err == (
+        f"supportinbox: cannot open the outbox lock {state}/support.outbox.lock: a file stands where "
+        "a folder must be; nothing was sent, what is queued stays in the outbox ('supportinbox outbox')\n"
+    )
+    (row,) = store.list_rows(setup.db.conn)
+    assert row.status == "queued" and smtp_server.received == []
+
+    state.unlink()
+    retry = run_cli(capsys, "outbox", "retry")
+    assert retry.code == 0, retry.err
+    assert len(smtp_server.received) == 1
 
 
 def test_discard_drops_a_failed_reply(
