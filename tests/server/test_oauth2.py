@@ -181,7 +181,7 @@ def test_a_refused_token_is_one_line_and_exit_5(
     assert "oauth2_token_command" in result.err
     assert not any(token in result.err + result.out for token in wrong)
     assert helper.runs == 2
-    log = (supportinbox_home / "state").rglob("*.log")
+    log = (supportinbox_home / "state").glob("supportinbox.log*")  # and its rotated backups
     assert not any(token in path.read_text() for path in log for token in wrong)
     # SMTP says the same kind of line.
     credentials.forget_tokens()
