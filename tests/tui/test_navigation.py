@@ -9,7 +9,6 @@ from textual.widgets._footer import FooterKey
 
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.tui.app import SupportInboxApp
-from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.help import HelpScreen
 from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ConfirmModal
@@ -17,7 +16,7 @@ from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
-from tests.tui.support import SIZE, demo_app, pilot_test, queue, select_subject, settle
+from tests.tui.support import SIZE, demo_app, open_conversation, pilot_test, queue, select_subject, settle
 
 
 @pilot_test
@@ -86,11 +85,7 @@ async def test_enter_opens_the_thread_with_reasons_notes_and_folded_quotes() -> 
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Locked out")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Locked out")
         blocks = list(screen.query(MessageBlock))
         assert len(blocks) == 2
         folds = [str(w.render()) for w in blocks[1].query(".fold")]

@@ -20,9 +20,9 @@ from tests.tui.support import (
     SIZE,
     demo_app,
     first_conversation,
+    open_conversation,
     pilot_test,
     queue,
-    select_subject,
     settle,
     sharing,
     wait_until,
@@ -40,11 +40,7 @@ async def test_n_writes_a_note_that_shows_in_the_thread() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Locked out")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Locked out")
         before = _note_texts(screen)
         assert not any("Reset link sent" in text for text in before)
 

@@ -6,7 +6,7 @@ from textual.containers import VerticalScroll
 
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.widgets.thread_view import MessageBlock
-from tests.tui.support import demo_app, pilot_test, select_subject, settle
+from tests.tui.support import demo_app, open_conversation, pilot_test, settle
 
 SHORT = (80, 16)  # a screen the demo's three-message threads do not fit
 
@@ -23,11 +23,7 @@ async def test_a_long_thread_opens_at_the_message_not_read_yet() -> None:
     app = demo_app()
     async with app.run_test(size=SHORT) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Audit log retention")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Audit log retention")
         blocks = list(screen.query(MessageBlock))
         assert len(blocks) == 3 and "7 years" in blocks[-1].message.body_text
         thread = screen.query_one("#thread", VerticalScroll)
@@ -43,10 +39,6 @@ async def test_a_thread_with_every_message_new_opens_at_its_start() -> None:
     app = demo_app()
     async with app.run_test(size=SHORT) as pilot:
         await settle(pilot)
-        await select_subject(pilot, "Locked out of my account")
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
+        screen = await open_conversation(pilot, "Locked out of my account")
         thread = screen.query_one("#thread", VerticalScroll)
         assert thread.max_scroll_y > 0 and thread.scroll_y == 0
