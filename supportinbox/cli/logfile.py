@@ -22,7 +22,8 @@ from pathlib import Path
 from supportinbox.locking import open_lock, wait_for_flock
 
 MAX_BYTES = 1024 * 1024
-"""The log's size at which it is rotated: some thousands of lines, days of a sync a minute."""
+"""The log's size at which it is rotated: about 7,000 lines of a sync that fails, nearly five
+days of one a minute (a sync that works logs next to nothing)."""
 
 BACKUPS = 3
 """How many rotated logs are kept beside it (``<log>.1`` is the newest)."""
