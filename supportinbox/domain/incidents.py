@@ -586,6 +586,7 @@ def find_incidents(
 
 
 _OWN_SHARE = 2 / 3  # of the candidates using a stem, the share two fragments hold to join by it
+_OWN_STEM = 4  # letters a stem has at least for two fragments to join by it ("test", not "tag")
 
 
 def _join_fragments(
@@ -597,7 +598,7 @@ def _join_fragments(
     of one outage can start apart: "Screenshot: Analytics > Funnels", "Conversion funnels
     broken" and "Error when building a funnel", "ERROR WHEN BUILDING A FUNNEL" make two
     pairs, each too small to be an incident. Two groups of at least two reports each, within
-    the window, join when every member of both uses one stem of at least :data:`_PART_STEM`
+    the window, join when every member of both uses one stem of at least :data:`_OWN_STEM`
     letters that is theirs: at least :data:`_OWN_SHARE` of the candidates using it are in
     the two ("funnel" is; "invoice", used by reports of several problems, is not). Each
     group agrees within itself, so one word is enough between them; a lone report still
@@ -614,7 +615,7 @@ def _join_fragments(
             if index not in merged:
                 size = len(group.members)
                 for stem, used in group.uses.items():
-                    if used == size and len(stem) >= _PART_STEM:
+                    if used == size and len(stem) >= _OWN_STEM:
                         holders[stem].append(index)
         for stem in sorted(holders):
             held = sorted(

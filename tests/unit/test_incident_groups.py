@@ -75,7 +75,7 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
         for b in left[index + 1 :]:
             for stem in set(a.uses) & set(b.uses):
                 own = len(a.members) + len(b.members) >= incidents._OWN_SHARE * frequency[stem]
-                long_enough = len(stem) >= incidents._PART_STEM
+                long_enough = len(stem) >= incidents._OWN_STEM
                 assert not (own and long_enough and incidents._fragments_join(a, b, stem, config, window))
     return [
         (len({m.customer for m in g.members}), tuple(m.id for m in g.members))

@@ -867,6 +867,20 @@ def test_two_pairs_that_name_one_feature_their_own_way_are_one_incident() -> Non
     assert incident.signal == "funnels"
 
 
+def test_two_pairs_that_own_a_short_word_are_one_incident() -> None:
+    # "A/B tests" and "split tests" share only "test", four letters: the pairs stayed apart.
+    candidates = [
+        cand("a1", "a@x.test", 3, "Campaigns > A/B tests not working"),
+        cand("s1", "b@x.test", 2.5, "Can't use split tests"),
+        cand("s2", "c@x.test", 2, "Split tests gives a blank page"),
+        cand("a2", "d@x.test", 1.5, "Is A/B tests broken?"),
+        cand("o1", "e@x.test", 2, "Invoice download fails"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("a1", "s1", "s2", "a2")
+    assert incident.signal == "tests"
+
+
 def test_pairs_sharing_a_word_other_reports_use_too_stay_apart() -> None:
     # "invoice" is in four more reports of other problems: it is not these pairs' own word.
     candidates = [
