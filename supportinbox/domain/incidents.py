@@ -17,7 +17,9 @@ cards on the board", "the kanban board keeps failing", then "cards jump back on 
 board?"): the other group, while too small to be an incident, merges into the first (two
 incidents stay apart). Once all reports are placed, groups of two or more whose members
 all use one word that is theirs ("funnel" in "Conversion funnels broken" and "Error when
-building a funnel") join too (:func:`_join_fragments`). A group with
+building a funnel") join too (:func:`_join_fragments`), and a lone report naming an
+incident's own word and little else joins it ("Expense reports fails with error 500" amid
+reports of "expense claims", :func:`_join_lone_reports`). A group with
 ``incident_min_customers`` different customers is an incident, explained in one line:
 ``incident: 3 customers report 'pdf export' in 1 h``.
 
@@ -27,6 +29,7 @@ stems and are still inside the window.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -34,10 +37,12 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from supportinbox.config import TriageConfig
 from supportinbox.domain.keywords import concept_stems, product_concept, stems
 from supportinbox.domain.threading import short_id
+from supportinbox.domain.vocabulary import STOP_WORDS, STRONG_FAILURE
 from supportinbox.domain.when import span_words
 
 INCIDENT_POINTS = 25
@@ -578,6 +583,7 @@ def find_incidents(
         _index(by_stem, best, [stem for stem in report.full if stem not in group.uses])
         group.add(candidate, report)
     _join_fragments(groups, merged, frequency, config, window)
+    _join_lone_reports(groups, merged, ordered, config, window)
     return [
         _incident(g, glossary.titles)
         for index, g in enumerate(groups)
@@ -644,6 +650,84 @@ def _join_fragments(
         # A group that took another in this pass may have grown past those the order put
         # before it: the next pass, with sizes and stems read again, looks once more. The
         # last pass joins nothing, so no two groups it leaves could still join.
+
+
+_OWN_WORDS = 2  # words of its own (a second name, "expense reports") a lone report may add
+
+
+@cache
+def _failure_stems() -> frozenset[str]:
+    """The stems of the words that say something fails, in each language ("blank", "down").
+
+    Not the product words among them ("login" of "can't log in", "email" of "no email arrives").
+    """
+    phrases = " ".join(STRONG_FAILURE)
+    return frozenset(stem for lang in STOP_WORDS for stem, _ in stems(phrases, lang)) - concept_stems()
+
+
+def _join_lone_reports(
+    groups: list[_Group],
+    merged: set[int],
+    ordered: Sequence[IncidentCandidate],
+    config: TriageConfig,
+    window: timedelta,
+) -> None:
+    """A lone report joins the incident whose own word it names, and little else.
+
+    "Expense reports fails with error 500" shares one word with three reports of "expense
+    claims" failing an hour before: too little of it for :data:`SIMILARITY`, so it stayed
+    alone. It joins an incident within the window when every member of the incident uses
+    a stem (of at least :data:`_OWN_STEM` letters) that the report uses too, nobody else
+    uses it within the window around them, and the report adds at most :data:`_OWN_WORDS`
+    words of its own, beside numbers and failure words ("Automatic ticket assignment gives
+    a blank page" adds "automatic" and "gives"). A report saying what else is wrong
+    ("Invoice shows the wrong VAT number" beside "Invoice download fails") stays apart,
+    and so does one that would only make a pair or two a group of three.
+    """
+    owners: dict[str, list[int]] = defaultdict(list)  # stem -> incidents all of whose members use it
+    for index, group in enumerate(groups):
+        if index not in merged and group.is_incident(config):
+            size = len(group.members)
+            for stem, used in group.uses.items():
+                if used == size and len(stem) >= _OWN_STEM:
+                    owners[stem].append(index)
+    lone = {
+        index: {stem for stem, _ in (*group.members[0].subject_terms, *group.members[0].text_terms)}
+        for index, group in enumerate(groups)
+        if len(group.members) == 1 and index not in merged
+    }
+    named = {stem for words in lone.values() for stem in words if stem in owners}
+    if not named:
+        return
+    times: dict[str, list[datetime]] = defaultdict(list)  # stem -> when reports used it, in order
+    for candidate in ordered:
+        for stem in {stem for stem, _ in (*candidate.subject_terms, *candidate.text_terms) if stem in named}:
+            times[stem].append(candidate.when)
+    failure = _failure_stems()
+    joins: list[tuple[int, int]] = []  # (lone report's group, incident), judged before any joins
+    for index, words in lone.items():
+        report = groups[index].members[0]
+        fits: set[int] = set()
+        for stem in words & named:
+            said_at = times[stem]
+            for owner in owners[stem]:
+                incident = groups[owner]
+                first, last = incident.members[0].when, incident.members[-1].when
+                if abs(report.when - first) > window:
+                    continue
+                own = [w for w in words if w not in incident.uses and w not in failure and not w.isdigit()]
+                if len(own) > _OWN_WORDS:
+                    continue
+                start, end = min(first, report.when) - window, max(last, report.when) + window
+                # Nobody else used the word in those hours: it is the incident's own.
+                users = bisect.bisect_right(said_at, end) - bisect.bisect_left(said_at, start)
+                if users == incident.uses[stem] + 1:
+                    fits.add(owner)
+        if fits:
+            joins.append((index, min(fits, key=lambda owner: (-len(groups[owner].members), owner))))
+    for index, owner in joins:
+        groups[owner].absorb(groups[index])
+        merged.add(index)
 
 
 def _fragments_join(a: _Group, b: _Group, stem: str, config: TriageConfig, window: timedelta) -> bool:

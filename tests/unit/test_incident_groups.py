@@ -69,19 +69,62 @@ def reference(candidates: list[IncidentCandidate], config: TriageConfig) -> list
     live = [g for g in groups if g is not None]
     joined: set[int] = set()
     incidents._join_fragments(live, joined, frequency, config, window)
-    left = [g for index, g in enumerate(live) if index not in joined]
-    # No two groups left could still join: every pair, by every stem, plainly.
-    for index, a in enumerate(left):
-        for b in left[index + 1 :]:
-            for stem in set(a.uses) & set(b.uses):
-                own = len(a.members) + len(b.members) >= incidents._OWN_SHARE * frequency[stem]
-                long_enough = len(stem) >= incidents._OWN_STEM
-                assert not (own and long_enough and incidents._fragments_join(a, b, stem, config, window))
+    fragments = [g for index, g in enumerate(live) if index not in joined]
+    for a in fragments:
+        for b in fragments:
+            if a is not b and len(a.members) >= 2 and len(b.members) >= 2:
+                for stem in set(a.uses) & set(b.uses):
+                    own = len(a.members) + len(b.members) >= incidents._OWN_SHARE * frequency[stem]
+                    long_enough = len(stem) >= incidents._OWN_STEM
+                    assert not (own and long_enough and incidents._fragments_join(a, b, stem, config, window))
+    left = _join_lone_reports(fragments, ordered, config, window)
     return [
         (len({m.customer for m in g.members}), tuple(m.id for m in g.members))
         for g in left
         if g.is_incident(config)
     ]
+
+
+def _join_lone_reports(
+    groups: list[incidents._Group],
+    ordered: list[IncidentCandidate],
+    config: TriageConfig,
+    window: timedelta,
+) -> list[incidents._Group]:
+    """Each lone report into the largest incident whose own word it names, every report read plainly."""
+    words = {c.id: {s for s, _ in (*c.subject_terms, *c.text_terms)} for c in ordered}
+    failure = incidents._failure_stems()
+    into: dict[int, int] = {}
+    for index, lone in enumerate(groups):
+        if len(lone.members) != 1:
+            continue
+        report = lone.members[0]
+        fits = []
+        for owner, incident in enumerate(groups):
+            if not incident.is_incident(config) or abs(report.when - incident.first) > window:
+                continue
+            own = [
+                w for w in words[report.id] if w not in incident.uses and w not in failure and not w.isdigit()
+            ]
+            if len(own) > incidents._OWN_WORDS:
+                continue
+            start = min(incident.members[0].when, report.when) - window
+            end = max(incident.members[-1].when, report.when) + window
+            members = {m.id for m in incident.members} | {report.id}
+            for stem in words[report.id]:
+                every = all(stem in words[m.id] for m in incident.members)
+                others = [
+                    c
+                    for c in ordered
+                    if c.id not in members and start <= c.when <= end and stem in words[c.id]
+                ]
+                if len(stem) >= incidents._OWN_STEM and every and not others:
+                    fits.append((-len(incident.members), owner))
+        if fits:
+            into[index] = min(fits)[1]
+    for index, owner in into.items():
+        groups[owner].absorb(groups[index])
+    return [g for index, g in enumerate(groups) if index not in into]
 
 
 Row = tuple[int, int, list[str], list[str], bool]  # customer, minutes ago, subject, text, failing

@@ -905,6 +905,34 @@ def test_a_lone_report_does_not_join_an_incident_by_one_word() -> None:
     assert incident.conversation_ids == ("d0", "d1", "d2")
 
 
+def test_a_lone_report_naming_only_an_incidents_own_word_joins_it() -> None:
+    # "Expense reports" shares only "expense" with the incident: too little of the report
+    # for the similarity, so it stayed alone while nobody else said "expense" that evening.
+    claims = [
+        cand("c1", "a@x.test", 4, "Expenses > My claims not working"),
+        cand("c2", "b@x.test", 3.3, "Expense claims down?"),
+        cand("c3", "c@x.test", 2.5, "ISSUE: EXPENSE CLAIMS", "Since today submitting expense claims fails."),
+    ]
+    others = [
+        cand("o1", "o@x.test", 2, "Invoice download fails"),
+        cand("o2", "p@x.test", 1.8, "Login broken"),
+    ]
+    lone = cand("r1", "d@x.test", 1.5, "Expense reports fails with error 500")
+    config = TriageConfig(incident_min_customers=3)
+    (incident,) = find_incidents([*claims, *others, lone], config)
+    assert incident.conversation_ids == ("c1", "c2", "c3", "r1")
+    assert incident.signal == "expense claims"
+    # Another report using the word in those hours: it is not the incident's own.
+    question = cand("q1", "q@x.test", 6, "Expense export to CSV fails", "The expense export fails.")
+    (incident,) = find_incidents([*claims, *others, lone, question], config)
+    assert "r1" not in incident.conversation_ids
+    # Nor does a report saying more of its own join, nor one that would only make a group.
+    wordy = cand("w1", "w@x.test", 1.5, "Expense reports show the wrong currency symbol")
+    (incident,) = find_incidents([*claims, *others, wordy], config)
+    assert incident.conversation_ids == ("c1", "c2", "c3")
+    assert find_incidents([*claims[:2], lone], config) == []
+
+
 def test_a_pair_joins_the_incident_of_its_feature_but_two_incidents_stay_apart() -> None:
     config = TriageConfig(incident_min_customers=3)
     deliveries = [cand(f"w{n}", f"w{n}@x.test", 4 - n * 0.2, "Webhook delivery fails") for n in range(3)]
