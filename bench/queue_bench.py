@@ -182,7 +182,7 @@ def time_incidents(reports: list[tuple[str, str, datetime, str, str]]) -> tuple[
                 customer=customer,
                 when=when,
                 subject_terms=keywords.stems(normalize_subject(subject)),
-                text_terms=keywords.stems(first_sentence(text)),
+                text_terms=incidents.report_terms(first_sentence(text)),
             )
             for ident, customer, when, subject, text in reports
         ]

@@ -125,6 +125,7 @@ class _Group:
     uses: Counter[str] = field(default_factory=Counter)  # stem -> members using it
     customers: set[str] = field(default_factory=set)
     failing: bool = False  # a member reports a failure, not only mentions a problem
+    _held: tuple[int, frozenset[str]] = (0, frozenset())  # members counted -> stems all name
 
     def add(self, candidate: IncidentCandidate, report: _Report) -> None:
         self.members.append(candidate)
@@ -146,6 +147,44 @@ class _Group:
 
     def is_incident(self, config: TriageConfig) -> bool:
         return self.failing and len(self.customers) >= config.incident_min_customers
+
+    def held(self) -> frozenset[str]:
+        """The stems of :data:`_OWN_STEM` letters or more that every member names.
+
+        Members quoting one error message are read as one voice: a member names a stem when
+        another member quoting the same message does ("Bug avec les demandes de congés :
+        'balance cannot be negative'" and "Problema con las solicitudes de vacaciones:
+        'balance cannot be negative'" both name "demandes").
+        """
+        size = len(self.members)
+        if self._held[0] == size:  # members only come, so their count tells the stems are current
+            return self._held[1]
+        held = {stem for stem, used in self.uses.items() if used == size and len(stem) >= _OWN_STEM}
+        if len(held) < len(self.uses) and any(
+            stem.startswith(QUOTE_MARK) and used > 1 for stem, used in self.uses.items()
+        ):
+            said = [{stem for stem, _ in (*m.subject_terms, *m.text_terms)} for m in self.members]
+            voice = list(range(size))  # member -> a member quoting what it quotes (union-find)
+
+            def root(member: int) -> int:
+                while voice[member] != member:
+                    voice[member] = voice[voice[member]]
+                    member = voice[member]
+                return member
+
+            quoting: dict[str, int] = {}  # message -> the first member quoting it
+            for member, words in enumerate(said):
+                for stem in words:
+                    if stem.startswith(QUOTE_MARK):
+                        voice[root(member)] = root(quoting.setdefault(stem, member))
+            voices: dict[str, set[int]] = defaultdict(set)
+            for member, words in enumerate(said):
+                for stem in words:
+                    voices[stem].add(root(member))
+            every = {root(member) for member in range(size)}
+            held |= {stem for stem, named in voices.items() if len(stem) >= _OWN_STEM and named == every}
+        self._held = (size, frozenset(held))
+        return self._held[1]
 
     def shares(self, report: _Report) -> int:
         """How many of the report's stems members of this group use."""
@@ -236,6 +275,8 @@ def _reports(candidates: Sequence[IncidentCandidate], frequency: Counter[str]) -
     for stem in rarity:
         if stem.startswith(FEATURE_MARK):  # the team named this feature: what the report is about
             rarity[stem] *= FEATURE_WEIGHT
+        elif stem.startswith(QUOTE_MARK):  # the product's own words, copied from the screen
+            rarity[stem] *= QUOTE_WEIGHT
     reports = []
     for candidate in candidates:
         subject = {stem: rarity[stem] for stem, _ in candidate.subject_terms if stem in rarity}
@@ -420,8 +461,44 @@ def _most_used(stems: dict[str, set[str]]) -> str | None:
 
 
 FEATURE_WEIGHT = 3.0  # a feature the team named weighs this many times its rarity
+QUOTE_WEIGHT = 3.0  # an error message quoted word for word weighs this many times its rarity
 _PART_STEM = 5  # letters a stem of a feature's name has at least to name the feature alone
 FEATURE_MARK = "\u00a7"  # begins the stem a feature of the team's glossary is read as: "§k3x9qa"
+
+QUOTE_MARK = "\u201c"  # begins the stem of a quoted error message: "\u201cbalance cannot be negative"
+_QUOTED = re.compile(
+    r"(?<!\w)['\u2018\"\u201c\u201e\u00ab]([^'\"\n\u2018\u2019\u201c\u201d\u00ab\u00bb]{3,80}?)['\u2019\"\u201d\u00bb](?!\w)"
+    r"|\(([^()\n]{3,80})\)"
+)
+_QUOTE_WORDS = (2, 8)  # words of letters a quoted message has (not "error 500", not a paragraph)
+
+
+def report_terms(sentence: str, lang: str | None = None) -> list[tuple[str, str]]:
+    """The terms of a report's first sentence: its stems, and the error messages it quotes."""
+    return [*stems(sentence, lang), *quoted_terms(sentence)]
+
+
+def quoted_terms(text: str) -> list[tuple[str, str]]:
+    """Error messages a customer quotes, each as one term: ``("\u201cbalance cannot be negative", ...)``.
+
+    Customers copy what the product shows them, in quotes or brackets ("Tenemos un problema:
+    'balance cannot be negative'", "يظهر لي خطأ ('condition invalid')"), in the product's
+    language whatever their own: the same message quoted word for word by several customers
+    is one failure. The term is the message without case, accents and punctuation, so it
+    agrees across the languages around it; a message has two to eight words of letters.
+    """
+    out: dict[str, str] = {}
+    for found in _QUOTED.finditer(text):
+        said = (found.group(1) or found.group(2)).strip().strip("'\"\u2018\u2019\u201c\u201d").strip()
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", said.casefold()) if not unicodedata.combining(c)
+        )
+        words = re.findall(r"\w+", plain)
+        lettered = sum(1 for word in words if not word.isdigit())
+        if _QUOTE_WORDS[0] <= lettered and len(words) <= _QUOTE_WORDS[1]:
+            out.setdefault(QUOTE_MARK + " ".join(words), f"'{said}'")
+    return list(out.items())
+
 
 _Phrases = dict[str, list[tuple[tuple[str, ...], str]]]  # first stem -> (stems, feature stem), longest first
 
@@ -619,10 +696,8 @@ def _join_fragments(
         holders: dict[str, list[int]] = defaultdict(list)  # stem -> groups all of whose members use it
         for index, group in enumerate(groups):
             if index not in merged:
-                size = len(group.members)
-                for stem, used in group.uses.items():
-                    if used == size and len(stem) >= _OWN_STEM:
-                        holders[stem].append(index)
+                for stem in group.held():
+                    holders[stem].append(index)
         for stem in sorted(holders):
             held = sorted(
                 (i for i in holders[stem] if i not in merged), key=lambda i: (-len(groups[i].members), i)
@@ -687,10 +762,8 @@ def _join_lone_reports(
     owners: dict[str, list[int]] = defaultdict(list)  # stem -> incidents all of whose members use it
     for index, group in enumerate(groups):
         if index not in merged and group.is_incident(config):
-            size = len(group.members)
-            for stem, used in group.uses.items():
-                if used == size and len(stem) >= _OWN_STEM:
-                    owners[stem].append(index)
+            for stem in group.held():
+                owners[stem].append(index)
     lone = {
         index: {stem for stem, _ in (*group.members[0].subject_terms, *group.members[0].text_terms)}
         for index, group in enumerate(groups)
@@ -736,7 +809,7 @@ def _fragments_join(a: _Group, b: _Group, stem: str, config: TriageConfig, windo
         return False
     if a.is_incident(config) and b.is_incident(config):
         return False
-    return a.uses[stem] == len(a.members) and b.uses[stem] == len(b.members)
+    return stem in a.held() and stem in b.held()
 
 
 def _index(by_stem: dict[str, deque[int]], group: int, stems: Iterable[str]) -> None:

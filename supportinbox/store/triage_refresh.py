@@ -1016,7 +1016,7 @@ def _score_one(
                 customer=row["customer_email"],
                 when=report.when,
                 subject_terms=keywords.stems(subject, lang),
-                text_terms=keywords.stems(opening, lang),
+                text_terms=incidents.report_terms(opening, lang),
                 failing=judged.says_it_fails,
                 lang=lang,
             )

@@ -253,7 +253,7 @@ def cand(
         customer=customer,
         when=ago(hours),
         subject_terms=keywords.stems(normalize_subject(subject), lang),
-        text_terms=keywords.stems(first_sentence(text), lang),
+        text_terms=incidents.report_terms(first_sentence(text), lang),
         failing=failing,
         lang=lang,
     )
@@ -931,6 +931,79 @@ def test_a_lone_report_naming_only_an_incidents_own_word_joins_it() -> None:
     (incident,) = find_incidents([*claims, *others, wordy], config)
     assert incident.conversation_ids == ("c1", "c2", "c3")
     assert find_incidents([*claims[:2], lone], config) == []
+
+
+def test_an_error_message_is_quoted_as_one_term_in_any_language() -> None:
+    said = "Tenemos un problema con las solicitudes de vacaciones: 'Balance cannot be négative'."
+    assert incidents.quoted_terms(said) == [
+        ("\u201cbalance cannot be negative", "'Balance cannot be négative'")
+    ]
+    arabic = "يظهر لي خطأ ('condition invalid') كلما حاولت إنشاء شريحة جديدة"
+    assert [stem for stem, _ in incidents.quoted_terms(arabic)] == ["\u201ccondition invalid"]
+    # An error code, one word, an apostrophe of "j'ai" or "can't", a paragraph: no message.
+    for text in (
+        "J'ai une erreur (error 500) à chaque fois que j'essaie",
+        "Campaigns stuck in 'Sending' since noon",
+        "We can't use it, it's broken",
+        "It says (" + "very " * 10 + "long)",
+    ):
+        assert incidents.quoted_terms(text) == [], text
+
+
+def test_reports_quoting_one_error_message_are_one_voice() -> None:
+    # The Spanish report shares no word with the French ones but the message both quote;
+    # with its French twin it made a pair beside the French incident, "demandes" not
+    # named by the pair's every member.
+    leave = [
+        cand(
+            "f1",
+            "a@x.test",
+            3,
+            "Bug les demandes de congés pour toute l'équipe",
+            "Toute l'équipe a le même bug avec les demandes de congés : 'balance cannot be negative'.",
+        ),
+        cand(
+            "s1",
+            "b@x.test",
+            3,
+            "Problema con las solicitudes de vacaciones",
+            "Tenemos un problema con las solicitudes de vacaciones: 'balance cannot be negative'.",
+        ),
+        cand("f2", "c@x.test", 2.7, "Erreur : impossible de valider les demandes de congés"),
+        cand(
+            "f3",
+            "d@x.test",
+            2.6,
+            "Problème avec les demandes de congés",
+            "Nous avons un problème : error 500.",
+        ),
+        cand("f4", "e@x.test", 2.5, "Les demandes de congés ne fonctionne pas"),
+        cand("o1", "o@x.test", 2, "Invoice download fails"),
+    ]
+    (incident,) = find_incidents(leave, TriageConfig(incident_min_customers=3))
+    assert sorted(incident.conversation_ids) == ["f1", "f2", "f3", "f4", "s1"]
+    assert incident.signal == "demandes congés"
+    # Three customers quoting one message in three languages are an incident by it.
+    segments = [
+        cand(
+            "a1",
+            "a@x.test",
+            3,
+            "مشكلة في شرائح الجمهور",
+            "لدينا مشكلة في شرائح الجمهور: 'condition invalid'.",
+        ),
+        cand(
+            "a2",
+            "b@x.test",
+            2,
+            "Urgent: Fehler beim Anlegen",
+            "Ich bekomme 'Condition invalid' beim Anlegen.",
+        ),
+        cand("a3", "c@x.test", 1, "Error when creating a segment", "I get 'condition invalid' each time."),
+    ]
+    (incident,) = find_incidents(segments, TriageConfig(incident_min_customers=3))
+    assert sorted(incident.conversation_ids) == ["a1", "a2", "a3"]
+    assert "condition invalid" in incident.reason
 
 
 def test_a_pair_joins_the_incident_of_its_feature_but_two_incidents_stay_apart() -> None:
