@@ -187,9 +187,12 @@ class _Group:
         return self._held[1]
 
     def shares(self, report: _Report) -> int:
-        """How many of the report's stems members of this group use."""
-        uses = self.uses
-        return sum(1 for stem in report.full if stem in uses)
+        """How many of the report's stems members of this group use, beside failure words.
+
+        "Gives a blank page" says how a feature fails, not which: it bridges no two groups.
+        """
+        uses, failure = self.uses, _failure_stems()
+        return sum(1 for stem in report.full if stem in uses and stem not in failure)
 
     def similarity(self, report: _Report) -> float:
         """How alike a report and this group are: by everything they say, or by their subjects."""

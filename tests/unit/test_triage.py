@@ -639,6 +639,20 @@ def test_a_report_naming_two_incidents_does_not_merge_them() -> None:
     assert sorted(i.signal for i in found) == ["csv export", "csv import"]
 
 
+def test_how_a_feature_fails_bridges_no_two_groups() -> None:
+    # "Purchase orders gives a blank page" is like the purchase orders incident by its
+    # feature and like the ticket assignment report by "gives a blank page": it merged them.
+    candidates = [
+        cand("p1", "a@x.test", 3, "Purchase orders not working"),
+        cand("p2", "b@x.test", 2.8, "Can't use purchase orders"),
+        cand("p3", "c@x.test", 2.6, "Purchase orders down?"),
+        cand("t1", "d@x.test", 2.5, "Ticket assignment gives a blank page"),
+        cand("p4", "e@x.test", 2, "Purchase orders gives a blank page"),
+    ]
+    (incident,) = find_incidents(candidates, TriageConfig(incident_min_customers=3))
+    assert incident.conversation_ids == ("p1", "p2", "p3", "p4")
+
+
 def test_a_report_sharing_one_word_with_two_groups_does_not_join_them() -> None:
     # "Invoice problem" is like each invoice question, by its only word: they stay apart.
     candidates = [
