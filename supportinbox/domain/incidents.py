@@ -755,7 +755,7 @@ def _join_lone_reports(
     "Expense reports fails with error 500" shares one word with three reports of "expense
     claims" failing an hour before: too little of it for :data:`SIMILARITY`, so it stayed
     alone. It joins an incident within the window when every member of the incident uses
-    a stem (of at least :data:`_OWN_STEM` letters) that the report uses too, nobody else
+    a stem (of at least :data:`_OWN_STEM` letters) that the report's subject names, nobody else
     uses it within the window around them, and the report adds at most :data:`_OWN_WORDS`
     words of its own, beside numbers and failure words ("Automatic ticket assignment gives
     a blank page" adds "automatic" and "gives"). A report saying what else is wrong
@@ -772,7 +772,9 @@ def _join_lone_reports(
         for index, group in enumerate(groups)
         if len(group.members) == 1 and index not in merged
     }
-    named = {stem for words in lone.values() for stem in words if stem in owners}
+    # The word is in the report's subject, where customers say what is broken.
+    titled = {index: {stem for stem, _ in groups[index].members[0].subject_terms} for index in lone}
+    named = {stem for words in titled.values() for stem in words if stem in owners}
     if not named:
         return
     times: dict[str, list[datetime]] = defaultdict(list)  # stem -> when reports used it, in order
@@ -784,7 +786,7 @@ def _join_lone_reports(
     for index, words in lone.items():
         report = groups[index].members[0]
         fits: set[int] = set()
-        for stem in words & named:
+        for stem in titled[index] & named:
             said_at = times[stem]
             for owner in owners[stem]:
                 incident = groups[owner]

@@ -111,7 +111,7 @@ def _join_lone_reports(
             start = min(incident.members[0].when, report.when) - window
             end = max(incident.members[-1].when, report.when) + window
             members = {m.id for m in incident.members} | {report.id}
-            for stem in words[report.id]:
+            for stem in {s for s, _ in report.subject_terms}:
                 every = all(stem in words[m.id] for m in incident.members)
                 others = [
                     c

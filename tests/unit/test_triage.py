@@ -940,7 +940,12 @@ def test_a_lone_report_naming_only_an_incidents_own_word_joins_it() -> None:
     question = cand("q1", "q@x.test", 6, "Expense export to CSV fails", "The expense export fails.")
     (incident,) = find_incidents([*claims, *others, lone, question], config)
     assert "r1" not in incident.conversation_ids
-    # Nor does a report saying more of its own join, nor one that would only make a group.
+    # Nor one naming the word only below a subject that does not ("Exporting my project
+    # fails" beside "PDF export not working"), one saying more of its own, one that would
+    # only make a group.
+    told = cand("t1", "t@x.test", 1.5, "Problem", "Expense reports fail with error 500.")
+    (incident,) = find_incidents([*claims, *others, told], config)
+    assert incident.conversation_ids == ("c1", "c2", "c3")
     wordy = cand("w1", "w@x.test", 1.5, "Expense reports show the wrong currency symbol")
     (incident,) = find_incidents([*claims, *others, wordy], config)
     assert incident.conversation_ids == ("c1", "c2", "c3")
