@@ -181,7 +181,7 @@ def time_incidents(reports: list[tuple[str, str, datetime, str, str]]) -> tuple[
                 id=ident,
                 customer=customer,
                 when=when,
-                subject_terms=keywords.stems(normalize_subject(subject)),
+                subject_terms=incidents.subject_terms(normalize_subject(subject), None, subject),
                 text_terms=incidents.report_terms(first_sentence(text)),
             )
             for ident, customer, when, subject, text in reports

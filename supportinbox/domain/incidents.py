@@ -38,12 +38,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TypeVar
 
 from supportinbox.config import TriageConfig
 from supportinbox.domain.keywords import concept_stems, product_concept, stems
 from supportinbox.domain.threading import short_id
 from supportinbox.domain.vocabulary import STOP_WORDS, STRONG_FAILURE
 from supportinbox.domain.when import span_words
+
+_Key = TypeVar("_Key")
 
 INCIDENT_POINTS = 25
 INCIDENT_LOOKBACK = timedelta(days=7)
@@ -182,7 +185,7 @@ class _Group:
                 for stem in words:
                     voices[stem].add(root(member))
             every = {root(member) for member in range(size)}
-            held |= {stem for stem, named in voices.items() if len(stem) >= _OWN_STEM and named == every}
+            held |= {stem for stem in self.uses if len(stem) >= _OWN_STEM and voices[stem] == every}
         self._held = (size, frozenset(held))
         return self._held[1]
 
@@ -259,10 +262,16 @@ class _Report:
 
 
 def _frequency(candidates: Sequence[IncidentCandidate]) -> Counter[str]:
-    """How many candidates use each stem (in their subject or their text)."""
+    """How many candidates use each stem (in their subject or their text).
+
+    Not the terms that only say a word was an acronym (:func:`acronym_terms`): the word's
+    own stem counts, or the phrase it was read as. Reports are weighed by the stems counted.
+    """
     frequency: Counter[str] = Counter()
     for candidate in candidates:
         frequency.update({stem for stem, _ in candidate.subject_terms} | {s for s, _ in candidate.text_terms})
+    for stem in [stem for stem in frequency if stem[:1] == ACRONYM_MARK]:
+        del frequency[stem]
     return frequency
 
 
@@ -455,8 +464,8 @@ def loanwords(candidates: Sequence[IncidentCandidate]) -> dict[str, str]:
     return mapping
 
 
-def _most_used(stems: dict[str, set[str]]) -> str | None:
-    """The stem more reports use than any other, if one is."""
+def _most_used(stems: Mapping[_Key, set[str]]) -> _Key | None:
+    """The stem (or phrase) more reports use than any other, if one is."""
     ranked = sorted(stems.items(), key=lambda item: -len(item[1]))
     if len(ranked) > 1 and len(ranked[0][1]) == len(ranked[1][1]):
         return None
@@ -473,12 +482,89 @@ _QUOTED = re.compile(
     r"(?<!\w)['\u2018\"\u201c\u201e\u00ab]([^'\"\n\u2018\u2019\u201c\u201d\u00ab\u00bb]{3,80}?)['\u2019\"\u201d\u00bb](?!\w)"
     r"|\(([^()\n]{3,80})\)"
 )
+_OPENING = re.compile("['\"(\u2018\u201c\u201e\u00ab]")
 _QUOTE_WORDS = (2, 8)  # words of letters a quoted message has (not "error 500", not a paragraph)
 
 
 def report_terms(sentence: str, lang: str | None = None) -> list[tuple[str, str]]:
-    """The terms of a report's first sentence: its stems, and the error messages it quotes."""
-    return [*stems(sentence, lang), *quoted_terms(sentence)]
+    """The terms of a report's first sentence: its stems, its acronyms and the error messages it quotes."""
+    return [*stems(sentence, lang), *acronym_terms(sentence), *quoted_terms(sentence)]
+
+
+def subject_terms(subject: str, lang: str | None = None, written: str = "") -> list[tuple[str, str]]:
+    """The terms of a report's subject: its stems, and the acronyms of the subject as ``written``.
+
+    ``subject`` is the subject as threads compare it (case-folded: see
+    :func:`supportinbox.domain.threading.normalize_subject`), ``written`` as the customer wrote it.
+    """
+    return [*stems(subject, lang), *acronym_terms(written)]
+
+
+ACRONYM_MARK = "\u2038"  # begins the term of an acronym as written: "\u2038po" for "POs"
+_ACRONYM = re.compile(r"(?<![\w/&-])(([A-Z]{2,4})s?)(?![\w/&-])")
+
+
+def acronym_terms(text: str) -> list[tuple[str, str]]:
+    """The acronyms of ``text`` ("POs", "SLA"), each as a term of its letters: ``("\u2038po", "POs")``.
+
+    Read where the writer also writes lower case: a subject in capitals ("ERROR WHEN
+    BUILDING A FUNNEL") has no acronyms.
+    """
+    found = _ACRONYM.findall(text)
+    if not found or text.upper() == text:
+        return []
+    return list({ACRONYM_MARK + letters.lower(): written for written, letters in found}.items())
+
+
+class _Initials(dict[tuple[str, str], str]):
+    """A term -> the first letter of its word, or a space for a term that is no word of letters."""
+
+    def __missing__(self, term: tuple[str, str]) -> str:
+        stem, word = term
+        letter = word[0] if word.isalpha() and stem[:1] != ACRONYM_MARK else " "
+        self[term] = letter
+        return letter
+
+
+def acronyms(
+    candidates: Sequence[IncidentCandidate], vocabulary: Collection[str]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Acronyms -> the terms of the phrase their letters begin: "POs" -> purchase orders.
+
+    Customers shorten a feature's name ("POs", "ATA") where others write it out ("purchase
+    orders", "automatic ticket assignment"). An acronym is read as the phrase of two to four
+    words, in a row in one subject or first sentence, whose initials are its letters, when
+    two reports or more write that phrase and no other phrase of those initials is written
+    as often. The acronym's term and the stem of its word ("pos") both become the phrase's
+    terms, as its first writer spelled them. ``vocabulary``: the candidates' stems.
+    """
+    wanted = {stem[1:] for stem in vocabulary if stem[:1] == ACRONYM_MARK}
+    if not wanted:
+        return {}
+    phrases: dict[str, dict[tuple[str, ...], set[str]]] = defaultdict(lambda: defaultdict(set))
+    spelled: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}  # a phrase's stems -> as written
+    initial = _Initials()
+    for candidate in candidates:
+        for terms in (candidate.subject_terms, candidate.text_terms):
+            if len(terms) < 2:
+                continue
+            initials = "".join(map(initial.__getitem__, terms))  # the hot loop: no Python per term
+            for letters in wanted:
+                at = initials.find(letters)
+                while at >= 0:
+                    run = tuple(terms[at : at + len(letters)])
+                    named = tuple(stem for stem, _ in run)
+                    phrases[letters][named].add(candidate.id)
+                    spelled.setdefault(named, run)
+                    at = initials.find(letters, at + 1)
+    mapping: dict[str, tuple[tuple[str, str], ...]] = {}
+    for letters in wanted:
+        written = {named: ids for named, ids in phrases[letters].items() if len(ids) >= 2}
+        if written and (best := _most_used(written)):
+            # The acronym's word as stemmed: "POs" is "pos", "CRM" is "crm".
+            for stem in (ACRONYM_MARK + letters, *(s for s in (letters, f"{letters}s") if s in vocabulary)):
+                mapping[stem] = spelled[best]
+    return mapping
 
 
 def quoted_terms(text: str) -> list[tuple[str, str]]:
@@ -490,6 +576,8 @@ def quoted_terms(text: str) -> list[tuple[str, str]]:
     is one failure. The term is the message without case, accents and punctuation, so it
     agrees across the languages around it; a message has two to eight words of letters.
     """
+    if not _OPENING.search(text):  # most reports quote nothing: one quick look
+        return []
     out: dict[str, str] = {}
     for found in _QUOTED.finditer(text):
         said = (found.group(1) or found.group(2)).strip().strip("'\"\u2018\u2019\u201c\u201d").strip()
@@ -592,6 +680,8 @@ def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidat
     vocabulary = {stem for c in candidates for stem, _ in (*c.subject_terms, *c.text_terms)}
     mapping: dict[str, tuple[str, ...]] = {s: (root,) for s, root in cognates(vocabulary).items()}
     mapping.update((stem, (english,)) for stem, english in loanwords(candidates).items())
+    short = acronyms(candidates, vocabulary)
+    mapping.update((stem, tuple(part for part, _ in run)) for stem, run in short.items())
     known = {mapping[s][0] if s in mapping else s for s in vocabulary}
     for candidate in candidates:
         if candidate.lang in _COMPOUNDING:
@@ -604,6 +694,10 @@ def _with_cognates(candidates: list[IncidentCandidate]) -> list[IncidentCandidat
     def mapped(terms: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         out: dict[str, str] = {}
         for stem, word in terms:
+            if stem in short:  # "POs" reads as "purchase orders", written out
+                for part, written in short[stem]:
+                    out.setdefault(part, written)
+                continue
             for part in mapping.get(stem, (stem,)):
                 out.setdefault(part, word)
         return list(out.items())
@@ -768,7 +862,11 @@ def _join_lone_reports(
             for stem in group.held():
                 owners[stem].append(index)
     lone = {
-        index: {stem for stem, _ in (*group.members[0].subject_terms, *group.members[0].text_terms)}
+        index: {
+            stem
+            for stem, _ in (*group.members[0].subject_terms, *group.members[0].text_terms)
+            if stem[:1] != ACRONYM_MARK
+        }
         for index, group in enumerate(groups)
         if len(group.members) == 1 and index not in merged
     }

@@ -1001,12 +1001,12 @@ def _score_one(
     # "legal", "refund") makes a message urgent, not a report of something broken.
     judged = scoring.read_report(report.subject, body.text)
     if judged.is_problem:
-        subject = normalize_subject(report.subject)
-        text = body.text
+        written, text = report.subject or "", body.text
         if report.relayed:
             # A contact form's subject is the website's ("New message from the contact
             # form"), the same for everyone who uses it: what it is about is in its fields.
-            subject, text = form_subject(text), form_message(text) or text
+            written, text = form_subject(text), form_message(text) or text
+        subject = normalize_subject(written) if not report.relayed else written
         # The first sentence says what is wrong; details and sign-offs only add noise.
         opening = first_sentence(text)
         lang = keywords.language_of(f"{subject} {body.text}", keywords.words(f"{subject} {body.text}"))
@@ -1015,7 +1015,7 @@ def _score_one(
                 id=row["id"],
                 customer=row["customer_email"],
                 when=report.when,
-                subject_terms=keywords.stems(subject, lang),
+                subject_terms=incidents.subject_terms(subject, lang, written),
                 text_terms=incidents.report_terms(opening, lang),
                 failing=judged.says_it_fails,
                 lang=lang,

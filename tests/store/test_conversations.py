@@ -470,6 +470,20 @@ def test_incident_is_labelled_and_ranked_up(db: Database) -> None:
     assert all(r.band == sla.BAND_INCIDENT for r in rows[:4])
 
 
+def test_an_acronym_in_a_subject_as_written_joins_the_phrase_it_shortens(db: Database) -> None:
+    # Subjects are compared case-folded; "POs" is read from the subject as the customer wrote it.
+    subjects = ("Urgent: POs keep failing", "POs broken?", "Error 500 on POs")
+    subjects += ("Purchase orders not working", "Can't use purchase orders", "Purchase orders down?")
+    for i, subject in enumerate(subjects):
+        add_message(
+            db, message_id=f"<p{i}@c>", sender=f"user{i}@c{i}.test", subject=subject, when=at(3 - i * 0.3)
+        )
+    refresh(db)
+    rows = cv.list_queue(db, now=NOW)
+    assert len({r.incident_id for r in rows}) == 1 and rows[0].incident_id is not None
+    assert rows[0].reasons[0].startswith("incident: 6 customers report 'purchase orders'")
+
+
 def test_search_text_and_filters(db: Database) -> None:
     add_message(
         db,

@@ -252,7 +252,7 @@ def cand(
         id=ident,
         customer=customer,
         when=ago(hours),
-        subject_terms=keywords.stems(normalize_subject(subject), lang),
+        subject_terms=incidents.subject_terms(normalize_subject(subject), lang, subject),
         text_terms=incidents.report_terms(first_sentence(text), lang),
         failing=failing,
         lang=lang,
@@ -637,6 +637,38 @@ def test_a_report_naming_two_incidents_does_not_merge_them() -> None:
     both = cand("b", "b@x.test", 1, "CSV import and CSV export fail")
     found = find_incidents([*imports, *exports, both], TriageConfig(incident_min_customers=3))
     assert sorted(i.signal for i in found) == ["csv export", "csv import"]
+
+
+def test_an_acronym_reads_as_the_phrase_other_reports_write_out() -> None:
+    assert incidents.acronym_terms("Urgent: POs keeps failing, the SLA too") == [
+        ("\u2038po", "POs"),
+        ("\u2038sla", "SLA"),
+    ]
+    assert incidents.acronym_terms("ERROR WHEN BUILDING A FUNNEL") == []  # capitals throughout
+    assert incidents.acronym_terms("A/B tests and R&D are broken") == []
+    # Two incidents of one outage, one writing "POs", the other "purchase orders".
+    short = [
+        cand(f"s{n}", f"s{n}@x.test", 4 - n * 0.5, title)
+        for n, title in enumerate(
+            ("Urgent: POs keeps failing", "error 500 on POs?", "POs broken for our whole team")
+        )
+    ]
+    long = [
+        cand(f"l{n}", f"l{n}@x.test", 3.8 - n * 0.5, title)
+        for n, title in enumerate(
+            ("Can't use purchase orders", "Purchase orders gives a blank page", "Purchase orders not working")
+        )
+    ]
+    config = TriageConfig(incident_min_customers=3)
+    (incident,) = find_incidents([*short, *long], config)
+    assert sorted(incident.conversation_ids) == ["l0", "l1", "l2", "s0", "s1", "s2"]
+    assert incident.signal == "purchase orders"
+    # Written out by one report only, or as often as another phrase of those letters: not read.
+    once = find_incidents([*short, long[0]], config)
+    assert [i.conversation_ids for i in once] == [("s0", "s1", "s2")]
+    other = [cand(f"o{n}", f"o{n}@x.test", 3.5 - n * 0.5, "Payment options missing") for n in range(2)]
+    two = find_incidents([*short, long[0], long[2], *other], config)
+    assert [i.conversation_ids for i in two] == [("s0", "s1", "s2")]
 
 
 def test_how_a_feature_fails_bridges_no_two_groups() -> None:
