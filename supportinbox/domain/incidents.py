@@ -43,7 +43,7 @@ from typing import TypeVar
 from supportinbox.config import TriageConfig
 from supportinbox.domain.keywords import concept_stems, product_concept, stems
 from supportinbox.domain.threading import short_id
-from supportinbox.domain.vocabulary import STOP_WORDS, STRONG_FAILURE
+from supportinbox.domain.vocabulary import GENERIC, STOP_WORDS, STRONG_FAILURE
 from supportinbox.domain.when import span_words
 
 _Key = TypeVar("_Key")
@@ -508,12 +508,25 @@ def acronym_terms(text: str) -> list[tuple[str, str]]:
     """The acronyms of ``text`` ("POs", "SLA"), each as a term of its letters: ``("\u2038po", "POs")``.
 
     Read where the writer also writes lower case: a subject in capitals ("ERROR WHEN
-    BUILDING A FUNNEL") has no acronyms.
+    BUILDING A FUNNEL") has no acronyms, and a stop word in capitals ("our IT team") is none.
     """
     found = _ACRONYM.findall(text)
     if not found or text.upper() == text:
         return []
-    return list({ACRONYM_MARK + letters.lower(): written for written, letters in found}.items())
+    stop = _stop_words()
+    return list(
+        {
+            ACRONYM_MARK + letters.lower(): written
+            for written, letters in found
+            if letters.lower() not in stop  # "IT", "US", "OR" are words
+        }.items()
+    )
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """Stop words of every language the rules read, and the generic words of support mail."""
+    return frozenset().union(GENERIC, *STOP_WORDS.values())
 
 
 class _Initials(dict[tuple[str, str], str]):

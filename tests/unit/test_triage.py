@@ -646,6 +646,7 @@ def test_an_acronym_reads_as_the_phrase_other_reports_write_out() -> None:
     ]
     assert incidents.acronym_terms("ERROR WHEN BUILDING A FUNNEL") == []  # capitals throughout
     assert incidents.acronym_terms("A/B tests and R&D are broken") == []
+    assert incidents.acronym_terms("Our IT team in the US cannot log in") == []
     # Two incidents of one outage, one writing "POs", the other "purchase orders".
     short = [
         cand(f"s{n}", f"s{n}@x.test", 4 - n * 0.5, title)
