@@ -10,7 +10,10 @@ never answered automatically. The signs are the standard ones:
   ``List-Unsubscribe`` alone (bulk mail: newsletters and marketing sent by a mailing service,
   which large mailbox providers require it of; a person's own client never adds it);
 - a delivery status report (RFC 3464 ``multipart/report; report-type=delivery-status``) or
-  a sender named ``MAILER-DAEMON`` / ``postmaster``: a bounce.
+  a sender named ``MAILER-DAEMON`` / ``postmaster``: a bounce;
+- an iTIP calendar message (RFC 6047: a ``text/calendar`` part with a ``method``): an
+  invitation, an acceptance or a cancellation a calendar wrote, answered from a calendar,
+  not by a reply; its subject ("Invitation: Urgent call") is the event's title.
 
 A bounce says which of our messages failed (the Message-ID in the returned headers) and
 why (``Diagnostic-Code`` or ``Status`` of the delivery status part); :func:`bounce_report`
@@ -91,6 +94,14 @@ def classify(headers: Mapping[str, str], from_addr: str) -> Automated:
     if value("list-unsubscribe"):
         return Automated(BULK, "List-Unsubscribe")
     return PERSON
+
+
+def calendar(method: str) -> Automated:
+    """A message carrying an iTIP calendar part of ``method`` (REQUEST, REPLY, CANCEL...)."""
+    name = " ".join(method.split()).upper()[:20]
+    labels = {"REQUEST": "invitation", "REPLY": "invitation answer", "CANCEL": "cancellation"}
+    label = labels.get(name, "calendar")
+    return Automated(NOTIFICATION, f"{label}, text/calendar method={name}")
 
 
 @dataclass(frozen=True, slots=True)

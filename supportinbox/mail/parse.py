@@ -641,6 +641,8 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
     for number, part in _walk(msg):
         content_type = part.get_content_type()
         maintype = content_type.split("/", 1)[0]
+        if content_type == "text/calendar":
+            apply_calendar(parsed, _param(part, "method"))
         if _is_attachment(part, maintype):
             if len(parsed.attachments) < MAX_ATTACHMENTS:
                 payload = part.get_payload()
@@ -723,6 +725,13 @@ def apply_report(parsed: ParsedMessage, delivery_status: str, returned_headers: 
     parsed.bounce_of = report.message_id
     parsed.bounce_recipient = report.recipient
     parsed.bounce_reason = report.reason
+
+
+def apply_calendar(parsed: ParsedMessage, method: str | None) -> None:
+    """Mark a message with an iTIP calendar part (an invitation...) as automated mail."""
+    if method and not parsed.automated:
+        found = automated.calendar(method)
+        parsed.automated, parsed.automated_reason = found.kind, found.reason
 
 
 def _split_header_block(raw: bytes) -> bytes:

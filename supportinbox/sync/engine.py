@@ -47,6 +47,7 @@ from supportinbox.mail.imap import (
 from supportinbox.mail.parse import (
     MAX_HEADER_BLOCK,
     MAX_TEXT,
+    apply_calendar,
     apply_report,
     decode_body,
     decode_bytes,
@@ -609,6 +610,7 @@ class SyncEngine:
             header = data.get(b"BODY[HEADER]<0>")
             parsed = parse_header_block(header if isinstance(header, bytes) else b"")
             parsed.attachments = structure.attachments
+            apply_calendar(parsed, structure.calendar_method)
             text = structure.text
             if text is not None:
                 cut = text.size > MAX_TEXT

@@ -51,6 +51,7 @@ class Structure:
     text: TextPart | None = None
     attachments: list[Attachment] = field(default_factory=list)
     report: ReportParts | None = None
+    calendar_method: str | None = None  # an iTIP text/calendar part's method (REQUEST...)
 
 
 def _text(value: Any) -> str:
@@ -172,6 +173,8 @@ def parse_structure(body: Any) -> Structure:
             returned = leaf_section
         elif (maintype, subtype) == ("message", "rfc822") and returned is None:
             returned = f"{leaf_section}.HEADER"
+        if (maintype, subtype) == ("text", "calendar") and "method" in params:
+            result.calendar_method = result.calendar_method or _text(params["method"])
         if maintype == "text" and subtype in ("plain", "html") and disposition != "attachment":
             charset = params.get("charset")
             candidate = TextPart(

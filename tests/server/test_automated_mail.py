@@ -176,3 +176,65 @@ def test_answering_an_out_of_office_alone_says_no_person_wrote_it(
         "supportinbox: warning: the message this answers was sent by a machine (auto-reply, "
         "Auto-Submitted: auto-replied), not a person: nobody may read the reply\n"
     ) in draft.err
+
+
+_ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+    "METHOD:{method}\r\nBEGIN:VEVENT\r\nUID:renewal-call@megacorp.test\r\n"
+    "DTSTART:20261210T140000Z\r\nDTEND:20261210T150000Z\r\n"
+    "ORGANIZER;CN=Helen Zhao:mailto:helen.zhao@megacorp.test\r\n"
+    "SUMMARY:Urgent: contract renewal call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _invitation(subject: str, method: str, message_id: str, *, nested: bool) -> bytes:
+    """A calendar's invitation as Google (mixed > alternative > calendar) or Outlook sends it."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    from email.utils import format_datetime
+
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText("Urgent: contract renewal call\nThu Dec 10, 2026 2pm - 3pm (UTC)\n", "plain"))
+    alternative.attach(MIMEText("<p>Urgent: contract renewal call</p>", "html"))
+    calendar = MIMEText(_ICS.format(method=method), "calendar", "utf-8")
+    calendar.set_param("method", method)
+    alternative.attach(calendar)
+    if nested:
+        msg = MIMEMultipart("mixed")
+        msg.attach(alternative)
+    else:
+        msg = alternative
+    msg["From"] = "Helen Zhao <helen.zhao@megacorp.test>"
+    msg["To"] = "support@acme.test"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=3))
+    msg["Message-ID"] = message_id
+    return msg.as_bytes()
+
+
+def test_a_calendar_invitation_is_not_a_customer_waiting(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [])
+    invite = "Invitation: Urgent: contract renewal call @ Thu Dec 10, 2026 2pm - 3pm (UTC)"
+    cancel = "Canceled event: Urgent: contract renewal call"
+    append(
+        dovecot,
+        [
+            _invitation(invite, "REQUEST", "<invite-1@google.test>", nested=True),
+            _invitation(cancel, "CANCEL", "<cancel-1@outlook.test>", nested=False),
+            make_message(sender="Helen Zhao <helen.zhao@megacorp.test>", subject="SSO question"),
+        ],
+    )
+    setup.sync()
+    opened = _rows(capsys, "open")
+    assert set(opened) == {"SSO question"}
+    automated = _rows(capsys, "automated")
+    assert automated[invite]["reasons"] == [
+        "automated: notification (invitation, text/calendar method=REQUEST)"
+    ]
+    assert automated[cancel]["reasons"] == [
+        "automated: notification (cancellation, text/calendar method=CANCEL)"
+    ]
+    for row in automated.values():
+        assert row["band"] == 0 and row["waiting_since"] is None

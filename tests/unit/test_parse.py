@@ -389,3 +389,24 @@ def test_hostile_html_links_render_inert() -> None:
     assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
     long_line = next(line for line in text.splitlines() if "b.test" in line)
     assert len(long_line) < 400 and long_line.endswith("\u2026>")
+
+
+def test_a_calendar_invitation_is_automated_mail_and_a_person_writing_about_one_is_not() -> None:
+    invite = EmailMessage()
+    invite["From"] = "Helen Zhao <helen.zhao@megacorp.test>"
+    invite["Subject"] = "Invitation: Urgent: contract renewal call"
+    invite.set_content("Urgent: contract renewal call, Thu 2pm")
+    invite.add_alternative("BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n", subtype="calendar")
+    invite.get_payload()[1].set_param("method", "REQUEST")
+    parsed = parse_message(invite.as_bytes())
+    assert parsed.automated == "notification"
+    assert parsed.automated_reason == "invitation, text/calendar method=REQUEST"
+    assert parsed.body_text.startswith("Urgent: contract renewal call")
+
+    # An .ics a person attaches (no iTIP method) is an attachment of a customer's mail.
+    shared = EmailMessage()
+    shared["From"] = "Helen Zhao <helen.zhao@megacorp.test>"
+    shared["Subject"] = "Our maintenance windows"
+    shared.set_content("The windows are in the attached calendar.")
+    shared.add_attachment(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text", "calendar", filename="windows.ics")
+    assert parse_message(shared.as_bytes()).automated == ""
