@@ -16,7 +16,12 @@ import click
 from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, pass_ctx
 from supportinbox.cli.output import json_text
 from supportinbox.domain import followups, sla
-from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationDetail, ConversationSummary
+from supportinbox.domain.conversation import (
+    QUEUE_STATUSES,
+    ConversationDetail,
+    ConversationSummary,
+    attachment_size,
+)
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
     FIRST_STRONG_ISOLATE,
@@ -31,6 +36,7 @@ from supportinbox.domain.safetext import (
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
 from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
 from supportinbox.domain.tags import normalize_tag
+from supportinbox.domain.threading import own_subject
 from supportinbox.domain.when import (
     DAY_STARTS,
     EXAMPLES,
@@ -386,7 +392,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         elif message.automated:
             line.append(f"  automated: {one_line(message.automated)}", style="dim")
         console.print(line)
-        if message.subject and message.subject != summary.subject:
+        if own_subject(message.subject, summary.subject):
             console.print(Text(f"Subject: {field(message.subject, limit=HEAD_SUBJECT_CELLS)}", style="dim"))
         if message.reply_to and not message.from_us:
             from supportinbox.domain.replies import reply_to_elsewhere
@@ -401,9 +407,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         for attachment in message.attachments:
             name = isolate(one_line(str(attachment.get("filename") or "(unnamed)"), limit=80))
             size = attachment.get("size")
-            console.print(
-                Text(f"  attachment: {name} ({size} bytes)" if size is not None else f"  attachment: {name}")
-            )
+            said = f" ({attachment_size(size)})" if size is not None else ""
+            console.print(Text(f"  attachment: {name}{said}"))
     for note in detail.notes:
         text = Text(f"\n── note by {one_line(note.author)} {_local(note.created_at)}\n", style="dim")
         text.append(clean(note.body).rstrip())

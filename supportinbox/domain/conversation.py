@@ -81,6 +81,16 @@ class ConversationSummary:
         }
 
 
+def attachment_size(size: object) -> str:
+    """An attachment's size as a person reads it: "73 B", "4.2 KB", "30.0 MB"."""
+    value = float(size) if isinstance(size, int | float) else 0.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
 @dataclass(frozen=True)
 class MessageView:
     """One message of a conversation, as cached (``body_text`` is already plain text)."""

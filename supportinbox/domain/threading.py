@@ -56,6 +56,16 @@ def normalize_subject(subject: str | None) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
 
+def own_subject(subject: str | None, conversation_subject: str | None) -> str:
+    """A message's subject when it is not the conversation's (merged in, a new question), else "".
+
+    "Re: Import keeps failing" under "Import keeps failing" is the same subject: not shown.
+    """
+    if not subject or not conversation_subject:
+        return ""
+    return subject if normalize_subject(subject) != normalize_subject(conversation_subject) else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadMessage:
     """What threading needs to know about one cached message."""

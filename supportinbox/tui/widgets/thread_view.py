@@ -13,26 +13,17 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from supportinbox.domain.conversation import MessageView, Note
+from supportinbox.domain.conversation import MessageView, Note, attachment_size
 from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_warning
 from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
-from supportinbox.domain.threading import normalize_subject
+from supportinbox.domain.threading import own_subject
 from supportinbox.domain.when import count_of
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
 from supportinbox.tui.widgets.directed_text import DirectedText
-
-
-def _size(size: object) -> str:
-    value = float(size) if isinstance(size, int | float) else 0.0
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""
 
 
 def sender_parts(name: str, addr: str, *, style: str = "bold", after: str = "") -> list[safe.Part]:
@@ -111,11 +102,7 @@ class MessageBlock(Vertical):
         self.message = message
         self.keys = keys or ThreadKeys()
         # A message under another subject (merged in, or a new question): its subject is shown.
-        self.own_subject = (
-            message.subject
-            if subject and normalize_subject(message.subject) != normalize_subject(subject)
-            else ""
-        )
+        self.own_subject = own_subject(message.subject, subject)
         self.set_reactive(MessageBlock.expanded, expanded)
 
     def compose(self) -> ComposeResult:
@@ -193,7 +180,7 @@ class MessageBlock(Vertical):
                 safe.assemble(
                     "📎 ",
                     safe.line(str(a.get("filename") or "unnamed"), limit=80),
-                    f"  {one_line(str(a.get('content_type') or ''))}  {_size(a.get('size'))}",
+                    f"  {one_line(str(a.get('content_type') or ''))}  {attachment_size(a.get('size'))}",
                 )
                 for a in message.attachments
             ]
