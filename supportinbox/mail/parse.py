@@ -727,6 +727,24 @@ def apply_report(parsed: ParsedMessage, delivery_status: str, returned_headers: 
     parsed.bounce_reason = report.reason
 
 
+def with_forwarded(body: str, forwarded: list[tuple[bytes, str]]) -> str:
+    """``body`` followed by each message forwarded as an attachment (its header, its text).
+
+    Each reads as an inline forward does ("---------- Forwarded message ----------", From,
+    Date, Subject, To, then its text): what a customer forwards is what they want us to read.
+    """
+    from supportinbox.domain.forward import ForwardedMessage, forward_body
+
+    parts = [body.rstrip()] if body.strip() else []
+    for header, text in forwarded:
+        inner = parse_header_block(header)
+        message = ForwardedMessage(
+            inner.from_name, inner.from_addr, inner.date, inner.subject, text, to=tuple(inner.to_addrs)
+        )
+        parts.append(forward_body([message]).rstrip())
+    return "\n\n".join(parts)
+
+
 def apply_calendar(parsed: ParsedMessage, method: str | None) -> None:
     """Mark a message with an iTIP calendar part (an invitation...) as automated mail."""
     if method and not parsed.automated:

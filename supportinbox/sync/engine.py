@@ -53,6 +53,7 @@ from supportinbox.mail.parse import (
     decode_bytes,
     limit_text,
     parse_header_block,
+    with_forwarded,
 )
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
@@ -61,7 +62,7 @@ from supportinbox.sync import reread
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
-from supportinbox.sync.structure import Structure, parse_structure
+from supportinbox.sync.structure import Structure, TextPart, parse_structure
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,23 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return as_utc(value).isoformat(timespec="seconds")
     return None
+
+
+def _text_of(data: dict[bytes, Any], text: TextPart | None) -> tuple[str, bool]:
+    """A fetched text part decoded, and whether it was cut at MAX_TEXT ("" for no part)."""
+    if text is None:
+        return "", False
+    cut = text.size > MAX_TEXT
+    raw = data.get(f"BODY[{text.section}]<0>".encode())
+    body = decode_body(
+        raw if isinstance(raw, bytes) else b"",
+        encoding=text.encoding,
+        charset=text.charset,
+        html=text.html,
+        cut=cut,
+        flowed=text.flowed,
+    )
+    return body, cut
 
 
 def _modseq(data: dict[bytes, Any]) -> int | None:
@@ -593,6 +611,11 @@ class SyncEngine:
             data[_STRUCTURE] = structure
             if structure.text is not None:
                 groups.setdefault(f"{structure.text.section}]<0.{MAX_TEXT}>", []).append(uid)
+            for forwarded in structure.forwarded:
+                # A message forwarded as an attachment: its header and text are read too.
+                groups.setdefault(f"{forwarded.header}]<0.{MAX_HEADER_BLOCK}>", []).append(uid)
+                if forwarded.text is not None:
+                    groups.setdefault(f"{forwarded.text.section}]<0.{MAX_TEXT}>", []).append(uid)
             if structure.report is not None:
                 # A bounce: its delivery status and the returned headers name our message.
                 for section in (structure.report.status, structure.report.returned):
@@ -612,17 +635,16 @@ class SyncEngine:
             parsed.attachments = structure.attachments
             apply_calendar(parsed, structure.calendar_method)
             text = structure.text
-            if text is not None:
-                cut = text.size > MAX_TEXT
-                raw = data.get(f"BODY[{text.section}]<0>".encode())
-                body = decode_body(
-                    raw if isinstance(raw, bytes) else b"",
-                    encoding=text.encoding,
-                    charset=text.charset,
-                    html=text.html,
-                    cut=cut,
-                    flowed=text.flowed,
-                )
+            if text is not None or structure.forwarded:
+                body, cut = _text_of(data, text)
+                if structure.forwarded:
+                    forwarded = []
+                    for part in structure.forwarded:
+                        header = data.get(f"BODY[{part.header}]<0>".encode())
+                        inner, inner_cut = _text_of(data, part.text)
+                        forwarded.append((header if isinstance(header, bytes) else b"", inner))
+                        cut = cut or inner_cut
+                    body = with_forwarded(body, forwarded)
                 parsed.body_text, parsed.body_truncated = limit_text(body, cut)
             elif data.get(b"BODYSTRUCTURE") is None:
                 parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"

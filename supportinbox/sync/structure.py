@@ -7,7 +7,7 @@ the structure (name, type, size, section number) and downloaded only on demand.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from supportinbox.mail.parse import (
@@ -46,11 +46,23 @@ class ReportParts:
     returned: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardedPart:
+    """A message forwarded as an attachment (message/rfc822): its header and text sections."""
+
+    header: str  # a FETCH section spec: "2.HEADER"
+    text: TextPart | None
+
+
+MAX_FORWARDED = 3  # forwarded messages shown in a message's text; more stay attachments
+
+
 @dataclass(slots=True)
 class Structure:
     text: TextPart | None = None
     attachments: list[Attachment] = field(default_factory=list)
     report: ReportParts | None = None
+    forwarded: list[ForwardedPart] = field(default_factory=list)
     calendar_method: str | None = None  # an iTIP text/calendar part's method (REQUEST...)
 
 
@@ -124,8 +136,26 @@ def _disposition(part: tuple[Any, ...], index: int) -> tuple[str, dict[str, byte
     return "", {}
 
 
-def parse_structure(body: Any) -> Structure:
-    """Choose the text part (plain before HTML) and list attachments; never raises."""
+def _within(section: str, text: TextPart | None) -> TextPart | None:
+    """A text part of an encapsulated message, numbered from the message's own section."""
+    if text is None:
+        return None
+    return replace(text, section=f"{section}.{text.section}")
+
+
+def _envelope_subject(part: tuple[Any, ...]) -> str:
+    envelope = part[7] if len(part) > 7 else None
+    if isinstance(envelope, tuple | list) and len(envelope) > 1 and isinstance(envelope[1], bytes | str):
+        return decode_header_value(envelope[1], 200)
+    return ""
+
+
+def parse_structure(body: Any, *, forwards: bool = True) -> Structure:
+    """Choose the text part (plain before HTML) and list attachments; never raises.
+
+    A message forwarded as an attachment (message/rfc822, outside a bounce) is listed as an
+    attachment and, with ``forwards``, its own text part is found too: what a customer
+    forwards is what they want us to read."""
     result = Structure()
     plain: TextPart | None = None
     html: TextPart | None = None
@@ -173,6 +203,10 @@ def parse_structure(body: Any) -> Structure:
             returned = leaf_section
         elif (maintype, subtype) == ("message", "rfc822") and returned is None:
             returned = f"{leaf_section}.HEADER"
+        forwarded = (maintype, subtype) == ("message", "rfc822") and forwards
+        if forwarded and len(result.forwarded) < MAX_FORWARDED:
+            inner = parse_structure(part[8], forwards=False).text if len(part) > 8 else None
+            result.forwarded.append(ForwardedPart(f"{leaf_section}.HEADER", _within(leaf_section, inner)))
         if (maintype, subtype) == ("text", "calendar") and "method" in params:
             result.calendar_method = result.calendar_method or _text(params["method"])
         if maintype == "text" and subtype in ("plain", "html") and disposition != "attachment":
@@ -194,6 +228,8 @@ def parse_structure(body: Any) -> Structure:
             continue
         if len(result.attachments) < MAX_ATTACHMENTS and (disposition == "attachment" or maintype != "text"):
             filename = _rfc2231(disposition_params, "filename") or _rfc2231(params, "name") or ""
+            if not filename and (maintype, subtype) == ("message", "rfc822"):
+                filename = f"{_envelope_subject(tuple(part)) or 'forwarded message'}.eml"
             result.attachments.append(
                 Attachment(
                     filename=filename,
@@ -205,4 +241,5 @@ def parse_structure(body: Any) -> Structure:
     result.text = plain or html
     if status is not None:
         result.report = ReportParts(status, returned)
+        result.forwarded = []  # the message a bounce returns is ours, not forwarded to us
     return result

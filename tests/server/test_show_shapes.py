@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.mime.message import MIMEMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -75,3 +80,69 @@ def test_an_attachment_s_size_reads_in_megabytes(
     shown = run_cli(capsys, "show", setup.conversation_of("<video@costa-films.test>"))
     assert shown.code == 0, shown.err
     assert "  attachment: bug-recording.mp4 (3.0 MB)" in shown.out
+
+
+def _forward_of(inner: EmailMessage, sender: str, subject: str, note: str | None, message_id: str) -> bytes:
+    """A forward as Thunderbird's "Forward as Attachment" sends it: a note, the message as a file."""
+    outer = MIMEMultipart("mixed")
+    outer["From"] = sender
+    outer["To"] = "Acme Support <support@acme.test>"
+    outer["Subject"] = subject
+    outer["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    outer["Message-ID"] = message_id
+    if note is not None:
+        outer.attach(MIMEText(note, "plain", "utf-8"))
+    outer.attach(MIMEMessage(inner))
+    return outer.as_bytes()
+
+
+def test_a_message_forwarded_as_an_attachment_is_read_in_the_thread_and_quoted_in_the_reply(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    priya = EmailMessage()  # a plain message: its text is section 2.1
+    priya["From"] = "Priya Nair <priya@lotus-retail.test>"
+    priya["To"] = "Dan Miller <dan@acme-partners.test>"
+    priya["Subject"] = "Checkout fails with error 502"
+    priya["Date"] = "Mon, 07 Dec 2026 09:02:00 +0000"
+    priya.set_content("Our checkout page fails with error 502. Customers cannot pay.\n")
+    zoe = EmailMessage()  # HTML with a file: its text is section 1.1 of the forwarded message
+    zoe["From"] = "=?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@muller.test>"
+    zoe["Subject"] = "=?utf-8?q?R=C3=BCckerstattung_fehlt?="
+    zoe.set_content("<p>Meine <b>Rückerstattung</b> fehlt noch.</p>", subtype="html")
+    zoe.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="beleg.pdf")
+    dan = _forward_of(
+        priya,
+        "Dan Miller <dan@acme-partners.test>",
+        "Fwd: Checkout fails with error 502",
+        "Can you help our client Priya?\n\nDan\n",
+        "<fwd-dan@acme-partners.test>",
+    )
+    bare = _forward_of(
+        zoe, "Ines Berg <ines@berg.test>", "Fwd: Rückerstattung fehlt", None, "<fwd-ines@berg.test>"
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [dan, bare])
+
+    shown = run_cli(capsys, "show", setup.conversation_of("<fwd-dan@acme-partners.test>"))
+    assert shown.code == 0, shown.err
+    assert (
+        "Can you help our client Priya?\n\nDan\n\n---------- Forwarded message ----------\n"
+        "From: Priya Nair <priya@lotus-retail.test>\n"
+        "Date: Mon, 07 Dec 2026 09:02:00 +0000\n"
+        "Subject: Checkout fails with error 502\n"
+        "To: dan@acme-partners.test\n\n"
+        "Our checkout page fails with error 502. Customers cannot pay.\n"
+        "  attachment: Checkout fails with error 502.eml ("
+    ) in shown.out
+    reply = run_cli(
+        capsys, "reply", setup.conversation_of("<fwd-dan@acme-partners.test>"), "-t", "login-help"
+    )
+    assert reply.code == 0, reply.err
+    assert "To: Dan Miller <dan@acme-partners.test>" in reply.out and "Hi Dan," in reply.out
+    assert "> Our checkout page fails with error 502. Customers cannot pay." in reply.out
+
+    shown = run_cli(capsys, "show", setup.conversation_of("<fwd-ines@berg.test>"))
+    assert shown.code == 0, shown.err
+    assert "(no text)" not in shown.out
+    assert "From: Zoë Müller <zoe@muller.test>" in shown.out and "Subject: Rückerstattung fehlt" in shown.out
+    assert "Meine Rückerstattung fehlt noch." in shown.out
+    assert "  attachment: Rückerstattung fehlt.eml (" in shown.out
