@@ -140,7 +140,7 @@ def test_hostile_attachment_names_are_inert(mailbox: Path) -> None:
     rows = {r["customer"]: r for r in json.loads(run("list", "--json"))}
     output = run("show", rows["mallory@evil.test"]["id"])
     assert_inert(output)
-    assert "attachment: invoicegpj.exe (10 bytes)" in output
+    assert "attachment: invoicegpj.exe (10 B)" in output
 
 
 def test_forced_colour_still_strips_mail_escapes(mailbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
