@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from supportinbox.config import AccountConfig
 from supportinbox.domain.names import first_name
+from supportinbox.domain.quoting import forwarded_from
+from supportinbox.domain.spamcheck import FREEMAIL_DOMAINS
 
 # Local parts of addresses that send for someone else or for no one (compared without
 # separators: "no-reply", "no_reply" and "noreply" alike).
@@ -103,6 +105,10 @@ def customer_of(
       customer).
     - From another address of our own domain (a website sending its form) with a
       Reply-To elsewhere: the Reply-To person.
+    - From a colleague at our own domain (not a public mail provider's) forwarding a
+      customer's mail inline, with no Reply-To: the forwarded message's sender, as the
+      ``From:`` of its forwarded header block in ``body`` names them (the colleague asks
+      us to answer the customer, who is the one waiting).
     - Anyone else: the sender (their Reply-To only says where answers go).
     """
     own = {a.strip().lower() for a in own_addresses if a and "@" in a}
@@ -113,6 +119,10 @@ def customer_of(
     if not _answerable(target, sender, own, own_domains):
         target = ""
     relay = sender in own or is_no_reply(sender)
+    if not relay and not target and _domain(sender) in own_domains - FREEMAIL_DOMAINS:
+        forwarded = forwarded_sender(body() if callable(body) else body)
+        if _answerable(forwarded.email, sender, own, own_domains):
+            return forwarded
     if not relay and not (target and _domain(sender) in own_domains):
         return Party(sender, from_name or "")
     if not target:
@@ -244,6 +254,17 @@ def form_name(body: str) -> str:
         return _shortened(found.group(1), 80)
     parts = [m.group(1) for m in (_FIRST_NAME_FIELD.search(body), _LAST_NAME_FIELD.search(body)) if m]
     return _shortened(" ".join(parts), 80)
+
+
+def forwarded_sender(body: str) -> Party:
+    """The sender of the first message ``body`` forwards inline (:data:`NOBODY` for none)."""
+    value = forwarded_from(body[:_FORM_HEAD])
+    address = _FIELD_ADDRESS.search(value)
+    if address is None:
+        return NOBODY
+    email = (address.group(1) or address.group(2)).strip().lower()
+    name = value[: address.start()].strip().strip("\"'").strip()
+    return Party(email, "" if "@" in name else name)
 
 
 def form_sender(body: str) -> Party:

@@ -506,3 +506,27 @@ def first_sentence(text: str, limit: int = 240) -> str:
             continue
         return _SENTENCE_END.split(stripped, maxsplit=1)[0][:limit]
     return ""
+
+
+def forwarded_from(text: str) -> str:
+    """The From value of the first message ``text`` forwards inline, "" when it forwards none.
+
+    The forward starts with a client's marker line ("---------- Forwarded message ---------",
+    "Begin forwarded message:", "Weitergeleitete Nachricht") or Outlook's rule of underscores,
+    and its header block follows (blank lines between allowed): "From: Priya <priya@…>".
+    """
+    lines = text.splitlines()[:400]
+    for index, line in enumerate(lines):
+        if len(line) >= 100 or not (_FORWARD.match(line) or _UNDERSCORES.match(line)):
+            continue
+        for after in lines[index + 1 : index + 8]:
+            if _blank(after):
+                continue
+            match = _HEADER.match(after)
+            if match is None:
+                break
+            if match.lastgroup == "from":
+                return after[match.end() :].strip()
+        if _FORWARD.match(line):
+            return ""  # the first forward names no sender: a later one is not what was sent
+    return ""

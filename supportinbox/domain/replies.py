@@ -28,6 +28,7 @@ from supportinbox.domain.customer import (
     Party,
     customer_of,
     form_topic,
+    forwarded_sender,
     is_no_reply,
     named_by_form,
     own_addresses,
@@ -218,7 +219,11 @@ def addressees(original: Original, account: AccountConfig, *, reply_all: bool = 
     note = reply_to_note(original.from_addr, original.reply_to)
     if not any(valid_address(r) for r in original.reply_to) and rcpt.to:
         first = rcpt.to[0].addr_spec
-        if first.lower() != original.from_addr.strip().lower():
+        if first.lower() == forwarded_sender(original.body_text).email != original.from_addr.strip().lower():
+            # A colleague's forward: said, so the colleague is not thought to be answered.
+            sender = one_line(original.from_addr, limit=100)
+            note = f"To is the sender of the message {sender} forwarded: {first}"
+        elif first.lower() != original.from_addr.strip().lower():
             # Read from a contact form's fields: said, as a Reply-To elsewhere is.
             note = f"To is the address the contact form's fields give (it sets no Reply-To): {first}"
     return Addressees(

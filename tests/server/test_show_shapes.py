@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.mime.message import MIMEMessage
@@ -146,3 +147,51 @@ def test_a_message_forwarded_as_an_attachment_is_read_in_the_thread_and_quoted_i
     assert "From: Zoë Müller <zoe@muller.test>" in shown.out and "Subject: Rückerstattung fehlt" in shown.out
     assert "Meine Rückerstattung fehlt noch." in shown.out
     assert "  attachment: Rückerstattung fehlt.eml (" in shown.out
+
+
+def test_a_colleague_s_forward_is_the_customer_s_and_the_reply_goes_to_them(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inline = make_message(
+        sender="Tom Becker <tom.becker@acme.test>",
+        subject="Fwd: Cannot export invoices",
+        body=(
+            "Can support take this one? Big account.\n\n"
+            "---------- Forwarded message ---------\n"
+            "From: Priya Nair <priya@lotus-retail.test>\n"
+            "Date: Mon, Dec 7, 2026 at 9:02 AM\n"
+            "Subject: Cannot export invoices\n"
+            "To: Tom Becker <tom.becker@acme.test>\n\n\n"
+            "Hi Tom, the invoice export fails since Friday.\n"
+        ),
+        message_id="<fwd-inline@acme.test>",
+    )
+    zoe = EmailMessage()
+    zoe["From"] = "=?utf-8?q?Zo=C3=AB_M=C3=BCller?= <zoe@muller.test>"
+    zoe["To"] = "Tom Becker <tom.becker@acme.test>"
+    zoe["Subject"] = "Refund missing"
+    zoe["Date"] = "Mon, 07 Dec 2026 08:00:00 +0000"
+    zoe.set_content("My refund has not arrived.\n")
+    attached = _forward_of(
+        zoe, "Tom Becker <tom.becker@acme.test>", "Fwd: Refund missing", None, "<fwd-att@acme.test>"
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [inline, attached])
+
+    listed = run_cli(capsys, "list", "--json")
+    customers = {row["subject"]: (row["customer_name"], row["customer"]) for row in json.loads(listed.out)}
+    assert customers == {
+        "Fwd: Cannot export invoices": ("Priya Nair", "priya@lotus-retail.test"),
+        "Fwd: Refund missing": ("Zoë Müller", "zoe@muller.test"),
+    }
+    conversation = setup.conversation_of("<fwd-inline@acme.test>")
+    draft = run_cli(capsys, "reply", conversation, "-t", "login-help")
+    assert (
+        "To is the sender of the message tom.becker@acme.test forwarded: priya@lotus-retail.test" in draft.out
+    )
+    sent = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
+    assert sent.code == 0, sent.err
+    (received,) = smtp_server.received
+    assert received.rcpt_tos == ["priya@lotus-retail.test"]
+    assert str(received.message["To"]) == "Priya Nair <priya@lotus-retail.test>"
+    assert received.message["In-Reply-To"] == "<fwd-inline@acme.test>"
+    assert received.message.get_content().startswith("Hi Priya,")

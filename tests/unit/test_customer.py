@@ -309,3 +309,49 @@ def test_a_forms_name_field_never_overrides_a_person_in_the_headers_or_an_ordina
     # A name field that names no person keeps the fallback.
     unnamed = replace(form, reply_to_name="", body_text="Name: Weber GmbH\nMessage: hello")
     assert template_variables(unnamed, ACCOUNT, "c1").customer_first_name == "there"
+
+
+_GMAIL_FORWARD = (
+    "Can support take this one? Big account.\n\n"
+    "---------- Forwarded message ---------\n"
+    "From: Priya Nair <priya@lotus-retail.test>\n"
+    "Date: Mon, Dec 7, 2026 at 9:02 AM\n"
+    "Subject: Cannot export invoices\n"
+    "To: Tom Sales <tom.sales@acme.test>\n\n"
+    "Hi Tom, the invoice export fails.\n"
+)
+_OUTLOOK_FORWARD = (
+    "FYI\n\n________________________________\n"
+    'From: "Nair, Priya" <priya@lotus-retail.test>\n'
+    "Sent: Monday, December 7, 2026 9:02 AM\nTo: Tom Sales\nSubject: Cannot export invoices\n\nHi"
+)
+_APPLE_FORWARD = (
+    "Begin forwarded message:\n\nFrom: priya@lotus-retail.test\nSubject: Export\nDate: today\n\nHi"
+)
+
+
+@pytest.mark.parametrize(
+    ("from_addr", "own", "body", "expected"),
+    [
+        # A colleague forwards a customer's mail: the customer is the one waiting.
+        ("tom.sales@acme.test", OWN, _GMAIL_FORWARD, Party("priya@lotus-retail.test", "Priya Nair")),
+        ("tom.sales@acme.test", OWN, _OUTLOOK_FORWARD, Party("priya@lotus-retail.test", "Nair, Priya")),
+        ("tom.sales@acme.test", OWN, _APPLE_FORWARD, Party("priya@lotus-retail.test", "")),
+        # A partner forwarding their client's mail is who asks us (and who is answered).
+        ("dan@partner.test", OWN, _GMAIL_FORWARD, Party("dan@partner.test", "Tom")),
+        # On a public provider the same domain is no colleague.
+        ("tom@gmail.com", ("support@gmail.com",), _GMAIL_FORWARD, Party("tom@gmail.com", "Tom")),
+        # A colleague forwarding a colleague's mail, or none: the colleague.
+        (
+            "tom.sales@acme.test",
+            OWN,
+            _GMAIL_FORWARD.replace("priya@lotus-retail.test", "ceo@acme.test"),
+            Party("tom.sales@acme.test", "Tom"),
+        ),
+        ("tom.sales@acme.test", OWN, "Where is the invoice export?", Party("tom.sales@acme.test", "Tom")),
+    ],
+)
+def test_a_colleague_s_forward_stands_for_the_customer_it_forwards(
+    from_addr: str, own: tuple[str, ...], body: str, expected: Party
+) -> None:
+    assert customer_of("Tom", from_addr, "", "", own, body=body) == expected
