@@ -21,6 +21,7 @@ from supportinbox.domain.conversation import (
     ConversationDetail,
     ConversationSummary,
     attachment_size,
+    no_text_note,
 )
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import (
@@ -402,7 +403,7 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
             console.print(Text(f"Reply-To: {one_line(', '.join(reply_to))}{elsewhere}", style="dim"))
         # Each line of the body a paragraph of its own direction: a Persian line naming
         # "Acme Pro" reads right to left on a terminal that orders such text.
-        body = clean(message.body_text).rstrip() or "(no text)"
+        body = clean(message.body_text).rstrip() or no_text_note(message.attachments)
         console.print(Text("\n".join(isolate(part) for part in body.split("\n"))))
         for attachment in message.attachments:
             name = isolate(one_line(str(attachment.get("filename") or "(unnamed)"), limit=80))

@@ -9,6 +9,7 @@ from supportinbox.domain.senders import NOT_IN_SENT, sender_warning
 # Not typing.TYPE_CHECKING: reading the queue (``list --json``) loads no typing (see cli/quick.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Any, Literal
 
     Status = Literal["open", "pending", "snoozed", "closed"]
@@ -89,6 +90,29 @@ def attachment_size(size: object) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return ""
+
+
+# Parts that hold a message's text where this app cannot read it, and what to do about it.
+_TNEF = "Outlook sent it inside winmail.dat (TNEF), which only Outlook reads: ask for it as plain text"
+_SMIME = "it is S/MIME signed or encrypted inside smime.p7m, which this app does not open"
+_UNREADABLE = {
+    "application/ms-tnef": _TNEF,
+    "application/vnd.ms-tnef": _TNEF,
+    "application/pkcs7-mime": _SMIME,
+    "application/x-pkcs7-mime": _SMIME,
+    "application/pgp-encrypted": "it is PGP encrypted",
+}
+
+
+def no_text_note(attachments: Sequence[Mapping[str, Any]]) -> str:
+    """What a message without text says instead: why there is none, when its parts tell."""
+    types = [str(a.get("content_type") or "").lower() for a in attachments]
+    for content_type in types:
+        if content_type in _UNREADABLE:
+            return f"(no text: {_UNREADABLE[content_type]})"
+    if types and all(t.startswith("image/") for t in types):
+        return "(no text: only an image)" if len(types) == 1 else f"(no text: only {len(types)} images)"
+    return "(no text)"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from email import encoders
 from email.message import EmailMessage
+from email.mime.base import MIMEBase
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -195,3 +197,60 @@ def test_a_colleague_s_forward_is_the_customer_s_and_the_reply_goes_to_them(
     assert str(received.message["To"]) == "Priya Nair <priya@lotus-retail.test>"
     assert received.message["In-Reply-To"] == "<fwd-inline@acme.test>"
     assert received.message.get_content().startswith("Hi Priya,")
+
+
+def _only_a_part(sender: str, subject: str, message_id: str, part: MIMEBase) -> bytes:
+    outer = MIMEMultipart("mixed")
+    outer["From"] = sender
+    outer["To"] = "Acme Support <support@acme.test>"
+    outer["Subject"] = subject
+    outer["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    outer["Message-ID"] = message_id
+    outer.attach(part)
+    return outer.as_bytes()
+
+
+def _part(maintype: str, subtype: str, filename: str, data: bytes, **params: str) -> MIMEBase:
+    part = MIMEBase(maintype, subtype, name=filename, **params)
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def test_a_message_with_no_text_says_why(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gerhard = "Gerhard Braun <g.braun@braun-logistik.test>"
+    raws = [
+        _only_a_part(
+            gerhard,
+            "RE: Lieferschein",
+            "<tnef@braun.test>",
+            _part("application", "ms-tnef", "winmail.dat", b"\x78\x9f>\x22"),
+        ),
+        _only_a_part(
+            "Eva Novak <eva@hospital.test>",
+            "Access",
+            "<p7m@hospital.test>",
+            _part("application", "pkcs7-mime", "smime.p7m", b"0\x82", **{"smime-type": "signed-data"}),
+        ),
+        _only_a_part(
+            "Yuki Tanaka <yuki@tanaka.test>",
+            "error",
+            "<img@tanaka.test>",
+            _part("image", "png", "IMG_2041.PNG", b"\x89PNG"),
+        ),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, raws)
+    said = {
+        "<tnef@braun.test>": "(no text: Outlook sent it inside winmail.dat (TNEF), which only Outlook reads: "
+        "ask for it as plain text)\n  attachment: winmail.dat (",
+        "<p7m@hospital.test>": "(no text: it is S/MIME signed or encrypted inside smime.p7m, "
+        "which this app does not open)\n  attachment: smime.p7m (",
+        "<img@tanaka.test>": "(no text: only an image)\n  attachment: IMG_2041.PNG (",
+    }
+    for message_id, expected in said.items():
+        shown = run_cli(capsys, "show", setup.conversation_of(message_id))
+        assert shown.code == 0, shown.err
+        assert expected in shown.out

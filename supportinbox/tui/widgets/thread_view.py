@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from supportinbox.domain.conversation import MessageView, Note, attachment_size
+from supportinbox.domain.conversation import MessageView, Note, attachment_size, no_text_note
 from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
@@ -167,6 +167,8 @@ class MessageBlock(Vertical):
             safe.text("\n".join(f"{name}: {one_line(value)}" for name, value in headers if value)),
             classes="message-headers",
         )
+        if not message.body_text.strip():
+            yield Static(safe.line(no_text_note(message.attachments)), classes="fold")
         for part in split_body(message.body_text):
             rtl = " rtl" if is_rtl(part.text.strip()) else ""
             if part.kind == "text" or self.expanded:
