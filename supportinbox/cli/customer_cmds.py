@@ -48,6 +48,8 @@ def customer(obj: CliContext, who: str, by_domain: bool, as_json: bool) -> None:
         head.append(f"\ntags: {' '.join(profile.tags)}")
     if profile.domain:
         head.append(f"\nwith everyone at {one_line(profile.domain)}")
+    if profile.same_name:
+        head.append(f"\n{profile.same_name_line}")
     console.print(head)
     for summary in profile.conversations:
         line = Text(f"  {summary.id}  {summary.status:<9} {_local(summary.last_message_at)}  ")

@@ -300,3 +300,19 @@ def first_name(
     if second := _second_given(words, directory or len(words) > 2):
         return f"{_tidy_case(word)} {_tidy_case(second)}"
     return _tidy_case(word)
+
+
+def full_name_key(display_name: str | None) -> str:
+    """A person's full name, folded for comparing across addresses ("" for no full name).
+
+    "Maria Santos", "MARIA SANTOS" and "Santos, María" share one key; a single name
+    ("Maria"), a company ("Weber GmbH"), a role ("Acme Support") or an address has none:
+    alone they say nothing about two addresses being one person.
+    """
+    name = _TAG.sub(" ", one_line(display_name)).strip(_QUOTES + " ")
+    if first_name(name, fallback="") == "":
+        return ""
+    words = [w.strip(",") for w in name.split()]
+    if len(words) < 2 or not all(_is_name_word(w) for w in words):
+        return ""
+    return " ".join(sorted(_fold(w) for w in words))

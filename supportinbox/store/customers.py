@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from supportinbox.domain.conversation import ConversationSummary
+from supportinbox.domain.names import full_name_key
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import iso, local_clock, now_utc
 from supportinbox.errors import NotFound, UserError
@@ -70,6 +71,17 @@ class CustomerProfile:
     # By conversation id: how it ended and what is still to come, for whoever answers next
     # ("closed by alice Nov 19 16:02", the reopen's reason, "follow-up Nov 23 09:00 by bob: …").
     history: dict[str, list[str]] = field(default_factory=dict)
+    # Other addresses a customer of the same full name wrote from ("maria@work" and
+    # "maria@home"): perhaps the same person, perhaps not; said, never merged.
+    same_name: list[str] = field(default_factory=list)
+
+    @property
+    def same_name_line(self) -> str:
+        """``same name, other address: maria@home.test (the same person?)``, "" for none."""
+        if not self.same_name:
+            return ""
+        addresses = ", ".join(one_line(a, limit=80) for a in self.same_name)
+        return f"same name, other address: {addresses} (the same person?)"
 
     @property
     def tags(self) -> list[str]:
@@ -89,6 +101,7 @@ class CustomerProfile:
                 {**c.to_json(), "history": list(self.history.get(c.id, ()))} for c in self.conversations
             ],
             "notes": [n.to_json() for n in self.notes],
+            "same_name": list(self.same_name),
         }
 
 
@@ -158,7 +171,29 @@ def customer_profile(
         history=_history(db, conversations, moment),
         domain=domain or "",
         counts=counts,
+        same_name=_same_name(db, name, {c.customer_email for c in conversations}),
     )
+
+
+MAX_SAME_NAME = 5
+
+
+def _same_name(db: Database, name: str, addresses: set[str]) -> list[str]:
+    """Other customers' addresses whose name is ``name`` in full (names.full_name_key)."""
+    key = full_name_key(name)
+    if not key:
+        return []
+    longest = max(name.replace(",", " ").split(), key=len)
+    found: list[str] = []
+    for email, other in db.conn.execute(
+        "SELECT customer_email, customer_name FROM conversations WHERE customer_name LIKE ? ESCAPE '\\' "
+        "AND customer_email != '' GROUP BY customer_email ORDER BY MAX(COALESCE(last_message_at, '')) DESC "
+        "LIMIT 200",
+        ("%" + _like(longest) + "%",),
+    ):
+        if str(email) not in addresses and full_name_key(str(other)) == key:
+            found.append(str(email))
+    return found[:MAX_SAME_NAME]
 
 
 def _notes(db: Database, conversations: list[ConversationSummary]) -> list[CustomerNote]:

@@ -254,3 +254,36 @@ def test_a_message_with_no_text_says_why(
         shown = run_cli(capsys, "show", setup.conversation_of(message_id))
         assert shown.code == 0, shown.err
         assert expected in shown.out
+
+
+def test_a_customer_writing_from_another_address_under_the_same_name_is_pointed_out(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raws = [
+        make_message(
+            sender="Maria Santos <maria.santos@bigbank.test>",
+            subject="API keys rotated, webhooks broken",
+            message_id="<work@bigbank.test>",
+            date=datetime.now(UTC) - timedelta(hours=2),
+        ),
+        make_message(
+            sender="MARIA SANTOS <maria.s1987@gmail.test>",
+            subject="Re: API keys rotated, webhooks broken",
+            body="Writing from my phone: any news?",
+            message_id="<home@gmail.test>",
+        ),
+        make_message(
+            sender="Maria Lopez <maria@lopez.test>", subject="Other", message_id="<lopez@lopez.test>"
+        ),
+        make_message(sender="Maria <maria@solo.test>", subject="Solo", message_id="<solo@solo.test>"),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, raws)
+    assert setup.conversation_of("<work@bigbank.test>") != setup.conversation_of("<home@gmail.test>")
+    home = run_cli(capsys, "customer", "maria.s1987@gmail.test")
+    assert home.code == 0, home.err
+    assert "same name, other address: maria.santos@bigbank.test (the same person?)" in home.out
+    work = json.loads(run_cli(capsys, "customer", "maria.santos@bigbank.test", "--json").out)
+    assert work["same_name"] == ["maria.s1987@gmail.test"]
+    for alone in ("maria@lopez.test", "maria@solo.test"):
+        shown = run_cli(capsys, "customer", alone)
+        assert shown.code == 0 and "same name" not in shown.out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from textual.command import CommandPalette
@@ -9,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
+from supportinbox.store.customers import CustomerProfile
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.customer import CustomerScreen
@@ -225,3 +227,25 @@ async def test_the_profile_head_wraps_between_its_facts_at_80_columns() -> None:
         assert len(" · ".join(facts)) > 78  # too long for one line here
         for fact in facts:
             assert any(fact in line for line in lines), (fact, lines)
+
+
+@pilot_test
+async def test_the_profile_names_other_addresses_under_the_same_name() -> None:
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        read = app.service.customer_profile
+
+        def with_same_name(email: str, *, by_domain: bool = False) -> CustomerProfile:
+            return replace(read(email, by_domain=by_domain), same_name=["priya.k@gmail.test"])
+
+        app.service.customer_profile = with_same_name  # type: ignore[method-assign]
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        head = str(screen.query_one("#customer-head").render())
+        assert "same name, other address: priya.k@gmail.test (the same person?)" in head

@@ -17,6 +17,7 @@ from supportinbox.domain.customer import (
     is_no_reply,
     relays_someone,
 )
+from supportinbox.domain.names import full_name_key
 from supportinbox.domain.replies import Original, ReplyError, recipients, template_variables
 from supportinbox.domain.threading import ThreadMessage, thread_messages
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG
@@ -355,3 +356,20 @@ def test_a_colleague_s_forward_stands_for_the_customer_it_forwards(
     from_addr: str, own: tuple[str, ...], body: str, expected: Party
 ) -> None:
     assert customer_of("Tom", from_addr, "", "", own, body=body) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Maria Santos", "MARIA SANTOS", True),
+        ("Maria Santos", "Santos, María", True),
+        ("Maria Santos", "Maria Lopez", False),
+        ("Maria", "Maria", False),  # a first name alone says nothing
+        ("Weber GmbH", "Weber GmbH", False),  # nor a company
+        ("Acme Support", "Acme Support", False),  # nor a role
+        ("maria@x.test", "maria@x.test", False),
+    ],
+)
+def test_full_names_compare_across_addresses(first: str, second: str, same: bool) -> None:
+    key = full_name_key(first)
+    assert (bool(key) and key == full_name_key(second)) is same

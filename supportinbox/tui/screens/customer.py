@@ -147,6 +147,7 @@ class CustomerScreen(AppScreen):
                     safe.field(f"{count_of(len(profile.conversations), 'conversation')} ({counts})"),
                 ),
                 safe.row(*(safe.field((f"#{tag}", tag_style(tag)), before=" ") for tag in profile.tags)),
+                safe.row(safe.field((profile.same_name_line, "$warning"))),
                 safe.row(safe.field((scope, "$text-muted"))),
             )
         )
