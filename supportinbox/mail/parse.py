@@ -523,7 +523,46 @@ def decode_body(
         text = html_to_text(text)
     elif flowed and flowed.partition(";")[0] == "flowed":
         text = unflow(text, delsp=flowed.partition(";")[2] == "yes")
+    if not html and _SIGNED_START in text:
+        text = unarmor(text)
     return text
+
+
+_SIGNED_START = "-----BEGIN PGP SIGNED MESSAGE-----"
+_SIGNATURE_START = "\n-----BEGIN PGP SIGNATURE-----"
+_SIGNATURE_END = "-----END PGP SIGNATURE-----"
+_ARMOR_HEADER = re.compile(r"[A-Za-z-]+:[^\n]*")
+_MAX_SIGNED_BLOCKS = 10
+
+
+def unarmor(text: str) -> str:
+    """A cleartext-signed (inline PGP) text as its author wrote it (RFC 4880 section 7).
+
+    The armour lines, the Hash header and the signature block go; dash-escaped lines
+    ("- -- " for a signature's "-- ") read as written. Text outside the signed block stays;
+    a block without its signature is left as it came.
+    """
+    out: list[str] = []
+    position = 0
+    for _ in range(_MAX_SIGNED_BLOCKS):
+        begin = text.find(_SIGNED_START, position)
+        if begin < 0 or (begin and text[begin - 1] != "\n"):
+            break
+        lines_end = text.find("\n\n", begin)
+        signature = text.find(_SIGNATURE_START, lines_end) if lines_end >= 0 else -1
+        finish = text.find(_SIGNATURE_END, signature) if signature >= 0 else -1
+        if finish < 0:
+            break
+        headers = text[begin + len(_SIGNED_START) : lines_end].strip("\n ").split("\n")
+        if any(h and not _ARMOR_HEADER.fullmatch(h.strip()) for h in headers):
+            break
+        signed = text[lines_end + 2 : signature].split("\n")
+        out.append(text[position:begin])
+        out.append("\n".join(line[2:] if line.startswith("- ") else line for line in signed) + "\n")
+        position = finish + len(_SIGNATURE_END)
+        position += 1 if text.startswith("\n", position) else 0
+    out.append(text[position:])
+    return "".join(out)
 
 
 def flowed_param(format_value: str | None, delsp_value: str | None) -> str | None:

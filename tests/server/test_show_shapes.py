@@ -287,3 +287,32 @@ def test_a_customer_writing_from_another_address_under_the_same_name_is_pointed_
     for alone in ("maria@lopez.test", "maria@solo.test"):
         shown = run_cli(capsys, "customer", alone)
         assert shown.code == 0 and "same name" not in shown.out
+
+
+def test_an_inline_pgp_signed_message_reads_as_its_text(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signed = (
+        "-----BEGIN PGP SIGNED MESSAGE-----\n"
+        "Hash: SHA256\n\n"
+        "Hi, the export is broken again.\n"
+        "- -- \n"
+        "Felix\n"
+        "-----BEGIN PGP SIGNATURE-----\n\n"
+        "iQEzBAEBCAAdFiEEabc\n=xyz1\n"
+        "-----END PGP SIGNATURE-----\n"
+    )
+    raw = make_message(
+        sender="Felix Krause <felix@krause.test>",
+        subject="Export broken",
+        body=signed,
+        message_id="<pgp@krause.test>",
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [raw])
+    conversation = setup.conversation_of("<pgp@krause.test>")
+    shown = run_cli(capsys, "show", conversation)
+    assert shown.code == 0, shown.err
+    assert "[INBOX]\nHi, the export is broken again.\n--\nFelix\n" in shown.out
+    assert "PGP" not in shown.out and "iQEz" not in shown.out
+    reply = run_cli(capsys, "reply", conversation, "-t", "login-help")
+    assert "> Hi, the export is broken again." in reply.out and "PGP" not in reply.out

@@ -410,3 +410,25 @@ def test_a_calendar_invitation_is_automated_mail_and_a_person_writing_about_one_
     shared.set_content("The windows are in the attached calendar.")
     shared.add_attachment(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text", "calendar", filename="windows.ics")
     assert parse_message(shared.as_bytes()).automated == ""
+
+
+_SIGNED_BLOCK = (
+    "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nHi,\n- -- \nFelix\n"
+    "-----BEGIN PGP SIGNATURE-----\n\niQEz\n-----END PGP SIGNATURE-----\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_SIGNED_BLOCK, "Hi,\n-- \nFelix\n"),
+        ("See below.\n" + _SIGNED_BLOCK + "after\n", "See below.\nHi,\n-- \nFelix\nafter\n"),
+        # Not a signed block as RFC 4880 writes one: left as it came.
+        ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nno signature\n",) * 2,
+        (_SIGNED_BLOCK.replace("Hash: SHA256", "not a header"),) * 2,
+        ("quoted: " + _SIGNED_BLOCK,) * 2,
+        ("-----BEGIN PGP SIGNED MESSAGE-----\n" * 5000,) * 2,
+    ],
+)
+def test_an_inline_signed_text_reads_as_written(text: str, expected: str) -> None:
+    assert decode_body(text.encode(), encoding="7bit", charset="utf-8", html=False) == expected
