@@ -48,6 +48,7 @@ MAX_GROUPS = 20
 MAX_ATTACHMENTS = 100
 MAX_PARTS = 500
 MAX_DEPTH = 40
+MAX_FORWARDED = 3  # forwarded messages shown in a message's text; more stay attachments
 MAX_CONTAINERS = 100
 MAX_HTML_INPUT = 1024 * 1024
 
@@ -660,7 +661,9 @@ def _walk(msg: Message) -> list[tuple[str, Message]]:
         number, part, depth = stack.pop()
         visited += 1
         payload = part.get_payload()
-        if part.is_multipart() and isinstance(payload, list):
+        # A message/rfc822 part (a forward, a bounce's returned mail) is a leaf, as IMAP's
+        # BODYSTRUCTURE shows it: its own parts are not this message's.
+        if part.is_multipart() and isinstance(payload, list) and part.get_content_type() != "message/rfc822":
             if depth >= MAX_DEPTH:
                 continue
             children = [
@@ -674,22 +677,41 @@ def _walk(msg: Message) -> list[tuple[str, Message]]:
     return leaves
 
 
-def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
+def _forwarded_message(part: Message) -> Message | None:
+    payload = part.get_payload()
+    if part.get_content_type() == "message/rfc822" and isinstance(payload, list) and payload:
+        inner = payload[0]
+        return inner if isinstance(inner, Message) else None
+    return None
+
+
+def _fill_body(parsed: ParsedMessage, msg: Message, *, forwards: bool = True) -> None:
     plain: Message | None = None
     html: Message | None = None
+    forwarded: list[tuple[bytes, str]] = []
     for number, part in _walk(msg):
         content_type = part.get_content_type()
         maintype = content_type.split("/", 1)[0]
         if content_type == "text/calendar":
             apply_calendar(parsed, _param(part, "method"))
+        inner = _forwarded_message(part)
+        if inner is not None and forwards and len(forwarded) < MAX_FORWARDED:
+            # What is forwarded is read as the engine reads it (sync.structure): its text.
+            header = inner.as_bytes(policy=compat32).split(b"\n\n", 1)[0] + b"\n\n"
+            inner_parsed = ParsedMessage()
+            _fill_body(inner_parsed, inner, forwards=False)
+            forwarded.append((header, inner_parsed.body_text))
         if _is_attachment(part, maintype):
             if len(parsed.attachments) < MAX_ATTACHMENTS:
                 payload = part.get_payload()
-                size = len(payload) if isinstance(payload, str) else 0
+                size = len(payload) if isinstance(payload, str) else len(inner.as_bytes()) if inner else 0
                 encoding = str(part.get("content-transfer-encoding", ""))
+                name = _filename(part)
+                if not name and inner is not None:
+                    name = forwarded_name(decode_header_value(inner.get("subject"), 200))
                 parsed.attachments.append(
                     Attachment(
-                        filename=_filename(part),
+                        filename=name,
                         content_type=content_type[:100],
                         size=estimated_size(size, encoding),
                         part=number,
@@ -701,8 +723,11 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
             html = part
     if parsed.automated == automated.BOUNCE:
         apply_report(parsed, *_report_texts(msg))
+        forwarded = []  # the message a bounce returns is ours, not forwarded to us
     chosen = plain or html
     if chosen is None:
+        if forwarded:
+            parsed.body_text, parsed.body_truncated = limit_text(with_forwarded("", forwarded))
         return
     payload = chosen.get_payload()
     encoding = str(chosen.get("content-transfer-encoding", ""))
@@ -722,6 +747,8 @@ def _fill_body(parsed: ParsedMessage, msg: Message) -> None:
         cut=cut,
         flowed=flowed_param(_param(chosen, "format"), _param(chosen, "delsp")),
     )
+    if forwarded:
+        text = with_forwarded(text, forwarded)
     parsed.body_text, parsed.body_truncated = limit_text(text, cut)
 
 
@@ -764,6 +791,11 @@ def apply_report(parsed: ParsedMessage, delivery_status: str, returned_headers: 
     parsed.bounce_of = report.message_id
     parsed.bounce_recipient = report.recipient
     parsed.bounce_reason = report.reason
+
+
+def forwarded_name(subject: str) -> str:
+    """The file name of a forwarded message that has none: its subject, as a .eml file."""
+    return f"{subject or 'forwarded message'}.eml"
 
 
 def with_forwarded(body: str, forwarded: list[tuple[bytes, str]]) -> str:

@@ -13,12 +13,14 @@ from typing import Any
 from supportinbox.mail.parse import (
     MAX_ATTACHMENTS,
     MAX_DEPTH,
+    MAX_FORWARDED,
     MAX_PARTS,
     Attachment,
     decode_bytes,
     decode_header_value,
     estimated_size,
     flowed_param,
+    forwarded_name,
 )
 
 
@@ -52,9 +54,6 @@ class ForwardedPart:
 
     header: str  # a FETCH section spec: "2.HEADER"
     text: TextPart | None
-
-
-MAX_FORWARDED = 3  # forwarded messages shown in a message's text; more stay attachments
 
 
 @dataclass(slots=True)
@@ -229,7 +228,7 @@ def parse_structure(body: Any, *, forwards: bool = True) -> Structure:
         if len(result.attachments) < MAX_ATTACHMENTS and (disposition == "attachment" or maintype != "text"):
             filename = _rfc2231(disposition_params, "filename") or _rfc2231(params, "name") or ""
             if not filename and (maintype, subtype) == ("message", "rfc822"):
-                filename = f"{_envelope_subject(tuple(part)) or 'forwarded message'}.eml"
+                filename = forwarded_name(_envelope_subject(tuple(part)))
             result.attachments.append(
                 Attachment(
                     filename=filename,

@@ -432,3 +432,27 @@ _SIGNED_BLOCK = (
 )
 def test_an_inline_signed_text_reads_as_written(text: str, expected: str) -> None:
     assert decode_body(text.encode(), encoding="7bit", charset="utf-8", html=False) == expected
+
+
+def test_a_message_forwarded_as_an_attachment_reads_as_the_sync_reads_it() -> None:
+    inner = EmailMessage()
+    inner["From"] = "Priya Nair <priya@lotus-retail.test>"
+    inner["Subject"] = "Checkout fails"
+    inner["Date"] = "Mon, 07 Dec 2026 09:02:00 +0000"
+    inner.set_content("Checkout fails with 502.\n")
+    outer = EmailMessage()
+    outer["From"] = "Dan Miller <dan@partner.test>"
+    outer["Subject"] = "Fwd: Checkout fails"
+    outer.set_content("Can you help?\n")
+    outer.add_attachment(inner)
+    parsed = parse_message(outer.as_bytes())
+    assert parsed.body_text == (
+        "Can you help?\n\n---------- Forwarded message ----------\n"
+        "From: Priya Nair <priya@lotus-retail.test>\n"
+        "Date: Mon, 07 Dec 2026 09:02:00 +0000\n"
+        "Subject: Checkout fails\n\n"
+        "Checkout fails with 502."
+    )
+    assert [(a.filename, a.content_type, a.part) for a in parsed.attachments] == [
+        ("Checkout fails.eml", "message/rfc822", "2")
+    ]
