@@ -113,7 +113,7 @@ def _blank_guide(draft: drafts.Draft) -> str:
         f"# Your reply to {one_line(draft.to, limit=200)}: {one_line(subject, limit=200)}",
         "# Lines starting with # are left out; an empty reply is neither queued nor sent.",
     ]
-    quoted = replies.quote(draft.original.body_text)
+    quoted = replies.quote(draft.original.body_text, subject=draft.original.subject)
     if quoted:
         lines += ["#", "# They wrote:", *(f"# {line}" for line in quoted.split("\n"))]
     return "\n".join(lines) + "\n"

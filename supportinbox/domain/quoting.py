@@ -32,6 +32,7 @@ from itertools import groupby
 from typing import Literal
 
 from supportinbox.domain.safetext import clean
+from supportinbox.domain.subjects import is_forward_subject
 
 PartKind = Literal["text", "quote", "signature"]
 
@@ -342,8 +343,12 @@ def _lines_that_may_start(lines: list[str]) -> list[int]:
     return [*sorted(indices), len(lines)]
 
 
-def _kinds(lines: list[str]) -> tuple[list[PartKind], list[int]]:
-    """The kind of every line, and the lines cut to the reply that shared them with an attribution."""
+def _kinds(lines: list[str], *, forwarded: bool = False) -> tuple[list[PartKind], list[int]]:
+    """The kind of every line, and the lines cut to the reply that shared them with an attribution.
+
+    ``forwarded``: the mail forwards another (its subject says so), so the first header
+    block (Outlook's "From:/Sent:" under a rule, "-----Original Message-----") starts the
+    forwarded message, which is content."""
     kinds: list[PartKind] = []
     cut: list[int] = []
     in_signature = False
@@ -394,6 +399,16 @@ def _kinds(lines: list[str]) -> tuple[list[PartKind], list[int]]:
                 index += 1
             continue
         start = _history_start(lines, index)
+        if start is not None and forwarded and start.kind != "attribution":
+            # The forwarded message: its header block and its text are what was sent to us.
+            forwarded = False
+            kinds.extend(["text"] * start.length)
+            seen_text = True
+            index += start.length
+            while index < count and (_HEADER.match(lines[index]) or _blank(lines[index])):
+                kinds.append("text")
+                index += 1
+            continue
         if start is not None:
             if start.text_before:
                 lines[index] = start.text_before
@@ -450,10 +465,10 @@ def _fold_rules_before(lines: list[str], kinds: list[PartKind]) -> None:
         position -= 1
 
 
-def _parts(text: str) -> list[Part]:
+def _parts(text: str, *, forwarded: bool = False) -> list[Part]:
     raw = text.rstrip("\n").split("\n")
     lines = [line.rstrip() for line in raw]
-    kinds, cut = _kinds(lines)
+    kinds, cut = _kinds(lines, forwarded=forwarded)
     for index in cut:
         # A reply sharing its line with an attribution was cut to the reply in ``lines``.
         if lines[index] != raw[index].rstrip():
@@ -467,16 +482,19 @@ def _parts(text: str) -> list[Part]:
     return [p for p in parts if p.kind != "text" or p.text.strip()] or [Part("text", "")]
 
 
-def split_body(body: str) -> list[Part]:
+def split_body(body: str, subject: str | None = None) -> list[Part]:
     """Cut a body into runs of the writer's text, quoted history and signature, made inert for display.
 
     Blank text lines between parts are dropped; a body with no text gives one empty text part.
+    A mail whose ``subject`` says it forwards another ("Fwd:", "WG:") keeps the forwarded
+    message as text, whatever rule or header block introduces it.
     """
-    return _parts(clean(body))
+    return _parts(clean(body), forwarded=is_forward_subject(subject))
 
 
-def new_text(body: str) -> str:
-    """The writer's own words in ``body``: every text part, without quotes and signature.
+def new_text(body: str, subject: str | None = None) -> str:
+    """The writer's own words in ``body``: every text part, without quotes and signature
+    (and the message a forward's ``subject`` says it forwards, as :func:`split_body`).
 
     For matching words, not for display: escape sequences and controls are left as they are
     (:func:`split_body` and the ``quote`` variable clean them).
@@ -484,7 +502,8 @@ def new_text(body: str) -> str:
     if not body:
         return ""
     text = body.replace("\r\n", "\n").replace("\r", "\n")
-    return "\n\n".join(p.text.strip("\n") for p in _parts(text) if p.kind == "text")
+    parts = _parts(text, forwarded=is_forward_subject(subject))
+    return "\n\n".join(p.text.strip("\n") for p in parts if p.kind == "text")
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s|[\n]")

@@ -304,14 +304,16 @@ def references_chain(original: Original, limit: int = MAX_REFERENCES) -> list[st
     return chain
 
 
-def quote(body: str, max_lines: int = QUOTE_MAX_LINES, width: int = WRAP_WIDTH) -> str:
+def quote(
+    body: str, max_lines: int = QUOTE_MAX_LINES, width: int = WRAP_WIDTH, *, subject: str | None = None
+) -> str:
     """The customer's new text, each line prefixed with ``> `` (long messages shortened).
 
     A line longer than ``width`` is wrapped at its spaces, each piece quoted: the text of
     an HTML mail or a format=flowed one is a paragraph a line, and quoted as one line it
     reads, in a mail client that wraps it, as a quote mark followed by unquoted text.
     """
-    lines = clean(new_text(body)).split("\n") if body else []
+    lines = clean(new_text(body, subject)).split("\n") if body else []
     if not any(line.strip() for line in lines):
         return ""
     if len(lines) > max_lines:
@@ -353,7 +355,7 @@ def template_variables(
     if party == NOBODY:
         party = Party(original.from_addr, "")
     name = header_text(party.name, limit=200).strip("\"'")
-    own_text = new_text(original.body_text).rstrip() if original.body_text else ""
+    own_text = new_text(original.body_text, original.subject).rstrip() if original.body_text else ""
     return TemplateVariables(
         customer_name=name,
         customer_first_name=first_name(name, party.email, fallback_first_name, own_text.rpartition("\n")[2]),
@@ -363,7 +365,7 @@ def template_variables(
         account_display_name=header_text(account.display_name) or header_text(account.email),
         account_email=account.email,
         conversation_id=header_text(conversation_id),
-        quote=quote(original.body_text),
+        quote=quote(original.body_text, subject=original.subject),
         today=today or date.today(),
         signature=signature,
     )

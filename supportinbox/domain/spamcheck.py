@@ -269,7 +269,7 @@ def judge(facts: JunkFacts) -> Verdict:
             add(-30, f"high spam score {score:g}")
         else:
             add(-10, f"spam score {score:g}")
-    text = new_text(facts.body[:20000])[:5000]
+    text = new_text(facts.body[:20000], facts.subject)[:5000]
     found = list(dict.fromkeys(_SUPPORT_MATCHER.find(facts.subject) + _SUPPORT_MATCHER.find(text)))
     if found:
         shown = ", ".join(f"'{w}'" for w in found[:3])

@@ -27,6 +27,17 @@ _WORDS = (
 _ONE_PREFIX = rf"(?:{_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]"
 _LIST_TAG = r"\[[^\]]{0,40}\]"
 
+# Forward prefixes alone: Fw/Fwd, WG (de), TR (fr), I (it), RV (es), ENC (pt), VB (sv), VL (fi),
+# Doorst (nl), PD (pl), İLT (tr), Cyrillic, Arabic, Persian, Hebrew, Chinese, Japanese, Korean.
+# Not VS: a reply in Finnish, a forward in Danish.
+_FORWARD_WORDS = (
+    "fw|fwd|wg|tr|i|rv|enc|vb|vl|doorst|pd|ilt|İlt|пересл|"
+    "إعادة توجيه|اعادة توجيه|توجيه|ارسال مجدد|فوروارد|باز ارسال|הועבר|转发|轉寄|転送|전달"
+)
+_FORWARD_PREFIX = re.compile(
+    rf"^\s*(?:{_LIST_TAG}\s*)?(?:{_FORWARD_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：﹕]",
+    re.IGNORECASE,
+)
 _PREFIX = re.compile(rf"^\s*{_ONE_PREFIX}\s*", re.IGNORECASE)
 _PREFIX_OR_TAG = re.compile(rf"^\s*(?:{_ONE_PREFIX}|{_LIST_TAG})\s*", re.IGNORECASE)
 _REPLY = re.compile(rf"^\s*(?:{_LIST_TAG}\s*)?{_ONE_PREFIX}", re.IGNORECASE)
@@ -35,6 +46,11 @@ _REPLY = re.compile(rf"^\s*(?:{_LIST_TAG}\s*)?{_ONE_PREFIX}", re.IGNORECASE)
 def has_reply_prefix(subject: str) -> bool:
     """Whether ``subject`` starts with a reply or forward prefix (after a list tag, if any)."""
     return bool(_REPLY.match(subject))
+
+
+def is_forward_subject(subject: str | None) -> bool:
+    """Whether ``subject`` says its mail forwards another ("Fwd:", "WG:", "TR:"; not "Re: Fwd:")."""
+    return bool(_FORWARD_PREFIX.match(subject or ""))
 
 
 def strip_reply_prefixes(subject: str, *, list_tags: bool = False) -> str:

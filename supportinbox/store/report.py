@@ -84,7 +84,7 @@ def customer_texts(db: Database, account: AccountConfig, start: datetime, end: d
             continue  # nobody's question: our own mail, a relay naming nobody
         if customer.email != sender:  # a contact form: what the person typed into it
             subject, text = form_subject(text), form_message(text) or text
-        texts.append(f"{subject}\n{new_text(text)}")
+        texts.append(f"{subject}\n{new_text(text, str(subject))}")
     return texts
 
 

@@ -317,9 +317,9 @@ def _bodies(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, _Body]
     Quoted history and signatures never count: a thank-you quoting our "urgent outage" mail
     is not urgent.
     """
-    select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_READ}), priority FROM messages WHERE id"
+    select = f"SELECT id, substr(body_text, 1, {BODY_CHARS_READ}), priority, subject FROM messages WHERE id"
     return {
-        int(r[0]): _Body(new_text(str(r[1]))[:BODY_CHARS_SCORED], r[2])
+        int(r[0]): _Body(new_text(str(r[1]), str(r[3] or ""))[:BODY_CHARS_SCORED], r[2])
         for r in _rows_by_id(conn, select, rowids)
     }
 

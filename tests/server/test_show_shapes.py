@@ -316,3 +316,42 @@ def test_an_inline_pgp_signed_message_reads_as_its_text(
     assert "PGP" not in shown.out and "iQEz" not in shown.out
     reply = run_cli(capsys, "reply", conversation, "-t", "login-help")
     assert "> Hi, the export is broken again." in reply.out and "PGP" not in reply.out
+
+
+def test_what_an_outlook_forward_forwards_is_read_scored_and_quoted(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outlook = (
+        "Can you take this one?\n\n"
+        "________________________________\n"
+        "From: Jens Ohm <jens@ohm-elektro.test>\n"
+        "Sent: Monday, December 7, 2026 10:00 AM\n"
+        "To: Hanna Vogel <hanna.vogel@acme.test>\n"
+        "Subject: Locked out\n\n"
+        "Hi Hanna, I cannot log in since this morning.\nJens\n"
+    )
+    raws = [
+        make_message(
+            sender="Hanna Vogel <hanna.vogel@acme.test>",
+            subject="FW: Locked out",
+            body=outlook,
+            message_id="<fw@acme.test>",
+        ),
+        # The same block under a reply is the history it answers: still folded, never scored.
+        make_message(
+            sender="Jens Ohm <jens@ohm-elektro.test>",
+            subject="RE: Locked out",
+            body=outlook.replace("Can you take this one?", "Thanks, all good now."),
+            message_id="<re@ohm-elektro.test>",
+        ),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, raws)
+    rows = {row["subject"]: row for row in json.loads(run_cli(capsys, "list", "--json").out)}
+    assert rows["FW: Locked out"]["customer"] == "jens@ohm-elektro.test"
+    assert "'cannot log in' in message" in rows["FW: Locked out"]["reasons"]
+    assert not any("cannot log in" in reason for reason in rows["RE: Locked out"]["reasons"])
+    draft = run_cli(capsys, "reply", setup.conversation_of("<fw@acme.test>"), "-t", "login-help")
+    assert "Hi Jens," in draft.out
+    assert "> Hi Hanna, I cannot log in since this morning." in draft.out
+    answer = run_cli(capsys, "reply", setup.conversation_of("<re@ohm-elektro.test>"), "-t", "login-help")
+    assert "> Thanks, all good now." in answer.out and "> Hi Hanna" not in answer.out

@@ -239,3 +239,41 @@ def test_html_blockquotes_read_as_plain_text_quotes_level_by_level() -> None:
         "Fixed, thanks.\n\n> Hi Lina,\n>\n> Try again now.\n>\n"
         ">> It fails every time.\n>> Lina\n>\n> Acme\n\nSent from my phone"
     )
+
+
+_OUTLOOK_BLOCK = (
+    "Kannst du das übernehmen?\n\n________________________________\n"
+    "Von: Jens Ohm <jens@ohm-elektro.test>\nGesendet: Montag, 7. Dezember 2026 10:00\n"
+    "An: Hanna Vogel <hanna.vogel@acme.test>\nBetreff: Zugang gesperrt\n\n"
+    "Hallo Hanna,\nmein Zugang ist gesperrt.\nJens"
+)
+
+
+@pytest.mark.parametrize(
+    ("subject", "forwarded"),
+    [
+        ("WG: Zugang gesperrt", True),
+        ("FW: Zugang gesperrt", True),
+        ("[Support] Fwd: Zugang gesperrt", True),
+        ("AW: Zugang gesperrt", False),  # a reply: the block is the history it answers
+        ("Re: Fwd: Zugang gesperrt", False),
+        ("Zugang gesperrt", False),
+        (None, False),
+    ],
+)
+def test_a_forward_s_subject_makes_the_forwarded_message_text(subject: str | None, forwarded: bool) -> None:
+    text = new_text(_OUTLOOK_BLOCK, subject)
+    assert ("mein Zugang ist gesperrt." in text) is forwarded
+    assert text.startswith("Kannst du das übernehmen?")
+    kinds = [p.kind for p in split_body(_OUTLOOK_BLOCK, subject)]
+    assert kinds == (["text"] if forwarded else ["text", "quote"])
+
+
+def test_only_the_first_block_of_a_forward_is_content() -> None:
+    body = (
+        "FYI\n\n-----Original Message-----\nFrom: Jens <jens@ohm.test>\nSent: Monday\nTo: Hanna\n"
+        "Subject: Locked out\n\nI cannot log in.\n\n-----Original Message-----\nFrom: Hanna\nSent: Sunday\n"
+        "To: Jens\nSubject: Welcome\n\nWelcome aboard."
+    )
+    text = new_text(body, "FW: Locked out")
+    assert "I cannot log in." in text and "Welcome aboard." not in text

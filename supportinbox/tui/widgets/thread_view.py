@@ -169,7 +169,7 @@ class MessageBlock(Vertical):
         )
         if not message.body_text.strip():
             yield Static(safe.line(no_text_note(message.attachments)), classes="fold")
-        for part in split_body(message.body_text):
+        for part in split_body(message.body_text, message.subject):
             rtl = " rtl" if is_rtl(part.text.strip()) else ""
             if part.kind == "text" or self.expanded:
                 yield DirectedText(safe.text(part.text), classes=part.kind + rtl)
