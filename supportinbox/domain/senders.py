@@ -122,6 +122,34 @@ def parse_sender(value: str) -> Sender:
     return Sender(addresses[0].display_name, addresses[0].addr_spec.lower())
 
 
+def author_by_sender(from_value: str, sender_value: str) -> Sender | None:
+    """Who sent a mail whose From is not one mailbox, when RFC 5322 (3.6.2) says: its Sender.
+
+    From may list several authors ("Olivia <o@…>, Karl <k@…>") or an empty group
+    ("undisclosed-recipients:;"); then Sender names the one mailbox that sent it. That
+    Sender is the person to answer when it is one of the listed authors or when From lists
+    none; a Sender outside a list of authors is not taken (None: From stays malformed).
+    """
+    sender = parse_sender(sender_value)
+    if sender.malformed or not sender.addr:
+        return None
+    if len(from_value) > _MAX_PARSED or any(from_value.count(c) > _MAX_SPECIALS for c in '("\\:'):
+        return None
+    try:
+        header: Any = _registry()("from", from_value)
+        authors: tuple[Address, ...] = header.addresses
+    except (errors.HeaderParseError, ValueError, IndexError, TypeError, AttributeError, RecursionError):
+        return None
+    if any(isinstance(d, errors.InvalidHeaderDefect) for d in header.defects):
+        return None
+    if not all(_plain_address(a.addr_spec) for a in authors):
+        return None
+    listed = {a.addr_spec.lower(): a.display_name for a in authors}
+    if authors and sender.addr not in listed:
+        return None
+    return Sender(listed.get(sender.addr) or sender.name, sender.addr)
+
+
 def addresses_in(text: str) -> list[str]:
     """Address-like words in ``text`` (a display name), look-alike "@" signs folded."""
     folded = unicodedata.normalize("NFKC", text)

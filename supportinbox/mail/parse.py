@@ -33,7 +33,7 @@ from supportinbox.domain import automated
 from supportinbox.domain.message import Attachment as Attachment
 from supportinbox.domain.message import ParsedMessage as ParsedMessage
 from supportinbox.domain.message import to_row as to_row
-from supportinbox.domain.senders import Sender, parse_sender
+from supportinbox.domain.senders import Sender, author_by_sender, parse_sender
 from supportinbox.domain.when import as_utc
 
 MAX_TEXT = 256 * 1024
@@ -441,6 +441,12 @@ def _fill_headers(parsed: ParsedMessage, pairs: list[tuple[str, str]]) -> None:
         references = references[:_REFERENCES_WINDOW] + " " + references[-_REFERENCES_WINDOW:]
     parsed.references = _id_list(decode_header_value(references, 2 * _REFERENCES_WINDOW + 1))
     parsed.from_name, parsed.from_addr = _sender(every.get("from") or every.get("sender") or [])
+    if not parsed.from_addr and len(every.get("from", ())) == 1 and len(every.get("sender", ())) == 1:
+        # Several authors, or none named: the Sender sent it (RFC 5322 section 3.6.2).
+        author = author_by_sender(every["from"][0][:MAX_HEADER_VALUE], every["sender"][0][:MAX_HEADER_VALUE])
+        if author is not None:
+            parsed.from_name = decode_header_value(author.name, 200).strip().strip('"').strip()
+            parsed.from_addr = decode_header_value(author.addr, 320).strip().lower()
     reply_name, parsed.reply_to = _sender(every.get("reply-to", []))
     if not parsed.reply_to and every.get("reply-to"):
         # Reply-To is an address list (RFC 5322): '"Ana Silva" <ana@…>, boss@…' names both,

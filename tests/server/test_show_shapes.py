@@ -355,3 +355,32 @@ def test_what_an_outlook_forward_forwards_is_read_scored_and_quoted(
     assert "> Hi Hanna, I cannot log in since this morning." in draft.out
     answer = run_cli(capsys, "reply", setup.conversation_of("<re@ohm-elektro.test>"), "-t", "login-help")
     assert "> Thanks, all good now." in answer.out and "> Hi Hanna" not in answer.out
+
+
+def test_a_mail_from_several_authors_is_answered_to_its_sender(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def raw(from_value: str, sender: str, subject: str, message_id: str) -> bytes:
+        date = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+        return (
+            f"From: {from_value}\r\nSender: {sender}\r\nTo: support@acme.test\r\nSubject: {subject}\r\n"
+            f"Date: {date}\r\nMessage-ID: {message_id}\r\n\r\nWe need the audit export.\r\n"
+        ).encode()
+
+    authors = "Olivia Chen <olivia@chen.test>, Karl Berg <karl@chen.test>"
+    raws = [
+        raw(authors, "Karl Berg <karl@chen.test>", "Joint request", "<joint@chen.test>"),
+        raw("undisclosed-recipients:;", "Karl Berg <karl@chen.test>", "Group request", "<group@chen.test>"),
+        # A Sender who is none of the authors is not taken for them.
+        raw(authors, "mallory@evil.test", "Spoofed request", "<spoof@evil.test>"),
+    ]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, raws)
+    rows = {row["subject"]: row for row in json.loads(run_cli(capsys, "list", "--json").out)}
+    assert rows["Joint request"]["customer"] == rows["Group request"]["customer"] == "karl@chen.test"
+    assert rows["Spoofed request"]["customer"] == ""
+    for message_id in ("<joint@chen.test>", "<group@chen.test>"):
+        draft = run_cli(capsys, "reply", setup.conversation_of(message_id), "-t", "login-help")
+        assert draft.code == 0, draft.err
+        assert "To: Karl Berg <karl@chen.test>" in draft.out and "Hi Karl," in draft.out
+    refused = run_cli(capsys, "reply", setup.conversation_of("<spoof@evil.test>"), "-t", "login-help")
+    assert refused.code != 0 and "not one valid address" in refused.err

@@ -456,3 +456,27 @@ def test_a_message_forwarded_as_an_attachment_reads_as_the_sync_reads_it() -> No
     assert [(a.filename, a.content_type, a.part) for a in parsed.attachments] == [
         ("Checkout fails.eml", "message/rfc822", "2")
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # RFC 5322 3.6.2: several authors, and the Sender who sent it is one of them.
+        ("From: Olivia <olivia@chen.test>, Karl Berg <karl@chen.test>\r\nSender: karl@chen.test\r\n",
+         ("Karl Berg", "karl@chen.test")),
+        # No author named (an empty group): the Sender.
+        ("From: undisclosed-recipients:;\r\nSender: Karl Berg <karl@chen.test>\r\n",
+         ("Karl Berg", "karl@chen.test")),
+        # A Sender who is no author, no Sender, or a forged From: still no address.
+        ("From: Olivia <olivia@chen.test>, Karl <karl@chen.test>\r\nSender: mallory@evil.test\r\n", None),
+        ("From: Olivia <olivia@chen.test>, Karl <karl@chen.test>\r\n", None),
+        ("From: support@acme.test <evil@x.test>\r\nSender: evil@x.test\r\n", None),
+        ("From: a:b:;\r\nFrom: c@d.test\r\nSender: c@d.test\r\n", None),
+    ],
+)  # fmt: skip
+def test_a_from_of_several_authors_is_its_sender(head: str, expected: tuple[str, str] | None) -> None:
+    parsed = parse_message(head.encode() + b"Subject: x\r\n\r\nhi\r\n")
+    if expected is None:
+        assert parsed.from_addr == ""
+    else:
+        assert (parsed.from_name, parsed.from_addr) == expected
