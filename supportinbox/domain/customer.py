@@ -108,7 +108,8 @@ def customer_of(
     - From a colleague at our own domain (not a public mail provider's) forwarding a
       customer's mail inline, with no Reply-To: the forwarded message's sender, as the
       ``From:`` of its forwarded header block in ``body`` names them (the colleague asks
-      us to answer the customer, who is the one waiting).
+      us to answer the customer, who is the one waiting); the first header block counts,
+      behind a forward's marker line or Outlook's rule, or alone (Outlook's HTML forward).
     - Anyone else: the sender (their Reply-To only says where answers go).
     """
     own = {a.strip().lower() for a in own_addresses if a and "@" in a}

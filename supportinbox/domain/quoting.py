@@ -533,9 +533,18 @@ def forwarded_from(text: str) -> str:
     The forward starts with a client's marker line ("---------- Forwarded message ---------",
     "Begin forwarded message:", "Weitergeleitete Nachricht") or Outlook's rule of underscores,
     and its header block follows (blank lines between allowed): "From: Priya <priya@…>".
+    Outlook's HTML forward loses its rule to the text: a header block with a date or a
+    recipient beside its From line counts alone.
     """
     lines = text.splitlines()[:400]
     for index, line in enumerate(lines):
+        length = _header_block_length(lines, index) if _HEADER.match(line) else 0
+        if length and _dated_or_addressed(lines[index : index + length]):
+            for field in lines[index : index + length]:
+                match = _HEADER.match(field)
+                if match is not None and match.lastgroup == "from":
+                    return field[match.end() :].strip()
+            return ""
         if len(line) >= 100 or not (_FORWARD.match(line) or _UNDERSCORES.match(line)):
             continue
         for after in lines[index + 1 : index + 8]:

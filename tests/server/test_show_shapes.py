@@ -384,3 +384,28 @@ def test_a_mail_from_several_authors_is_answered_to_its_sender(
         assert "To: Karl Berg <karl@chen.test>" in draft.out and "Hi Karl," in draft.out
     refused = run_cli(capsys, "reply", setup.conversation_of("<spoof@evil.test>"), "-t", "login-help")
     assert refused.code != 0 and "not one valid address" in refused.err
+
+
+def test_a_colleague_s_outlook_html_forward_is_the_customer_s(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    html = (
+        "<div>Can you take this?</div><hr style='display:inline-block;width:98%'>"
+        "<div id='divRplyFwdMsg'><font face='Calibri'><b>From:</b> Jens Ohm &lt;jens@ohm-elektro.test&gt;<br>"
+        "<b>Sent:</b> Monday, December 7, 2026 10:00 AM<br>"
+        "<b>To:</b> Hanna Vogel &lt;hanna.vogel@acme.test&gt;<br>"
+        "<b>Subject:</b> Locked out</font></div><div>Hi Hanna, I cannot log in since this morning.</div>"
+    )
+    msg = EmailMessage()
+    msg["From"] = "Hanna Vogel <hanna.vogel@acme.test>"
+    msg["To"] = "Acme Support <support@acme.test>"
+    msg["Subject"] = "FW: Locked out"
+    msg["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    msg["Message-ID"] = "<fw-html@acme.test>"
+    msg.set_content(html, subtype="html")
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [msg.as_bytes()])
+    (row,) = json.loads(run_cli(capsys, "list", "--json").out)
+    assert (row["customer_name"], row["customer"]) == ("Jens Ohm", "jens@ohm-elektro.test")
+    assert "'cannot log in' in message" in row["reasons"]
+    draft = run_cli(capsys, "reply", setup.conversation_of("<fw-html@acme.test>"), "-t", "login-help")
+    assert "To: Jens Ohm <jens@ohm-elektro.test>" in draft.out and "Hi Jens," in draft.out

@@ -326,6 +326,11 @@ _OUTLOOK_FORWARD = (
     'From: "Nair, Priya" <priya@lotus-retail.test>\n'
     "Sent: Monday, December 7, 2026 9:02 AM\nTo: Tom Sales\nSubject: Cannot export invoices\n\nHi"
 )
+# Outlook's HTML forward as text: its rule is gone, the header block stands alone.
+_OUTLOOK_HTML_FORWARD = (
+    "Can you take this?\n\nFrom: Jens Ohm <jens@ohm-elektro.test>\nSent: Monday, December 7, 2026 10:00 AM\n"
+    "To: Tom Sales <tom.sales@acme.test>\nSubject: Locked out\n\nHi Tom, I cannot log in."
+)
 _APPLE_FORWARD = (
     "Begin forwarded message:\n\nFrom: priya@lotus-retail.test\nSubject: Export\nDate: today\n\nHi"
 )
@@ -338,6 +343,14 @@ _APPLE_FORWARD = (
         ("tom.sales@acme.test", OWN, _GMAIL_FORWARD, Party("priya@lotus-retail.test", "Priya Nair")),
         ("tom.sales@acme.test", OWN, _OUTLOOK_FORWARD, Party("priya@lotus-retail.test", "Nair, Priya")),
         ("tom.sales@acme.test", OWN, _APPLE_FORWARD, Party("priya@lotus-retail.test", "")),
+        ("tom.sales@acme.test", OWN, _OUTLOOK_HTML_FORWARD, Party("jens@ohm-elektro.test", "Jens Ohm")),
+        # A form's own fields (no date, no recipient) are not a forwarded mail's header.
+        (
+            "tom.sales@acme.test",
+            OWN,
+            "From: Priya <priya@lotus-retail.test>\nSubject: hi\n\nquestion",
+            Party("tom.sales@acme.test", "Tom"),
+        ),
         # A partner forwarding their client's mail is who asks us (and who is answered).
         ("dan@partner.test", OWN, _GMAIL_FORWARD, Party("dan@partner.test", "Tom")),
         # On a public provider the same domain is no colleague.
