@@ -29,7 +29,7 @@ from supportinbox.domain.keywords import spellings
 from supportinbox.domain.safetext import clean
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.when import as_utc, iso, now_utc, parse_time
-from supportinbox.errors import NotFound, UserError
+from supportinbox.errors import NotFound, UsageProblem, UserError
 from supportinbox.store import facts
 from supportinbox.store.conversation_rows import (
     IdKind,
@@ -440,13 +440,15 @@ def parse_query(text: str) -> SearchQuery:
             owners.append(value.lower() if value.lower() in (NOBODY, ME) else value)
         elif sep and key == "status" and value:
             if value.lower() not in (*QUEUE_STATUSES, "all"):
-                raise UserError(f"unknown status in {word!r}: use one of {', '.join(QUEUE_STATUSES)}")
+                raise UsageProblem(
+                    f"unknown status in {word!r}: use one of {', '.join((*QUEUE_STATUSES, 'all'))}"
+                )
             if value.lower() != "all":
                 statuses.append(value.lower())
         elif sep and key == "tag" and value:
             tag = normalize_tag(value)
             if tag is None:
-                raise UserError(f"{word!r}: a tag is one word of letters, digits, '-' or '_'")
+                raise UsageProblem(f"{word!r}: a tag is one word of letters, digits, '-' or '_'")
             tags.append(tag)
         elif sep and key == "is" and value:
             if value.lower() == "urgent":
@@ -454,7 +456,7 @@ def parse_query(text: str) -> SearchQuery:
             elif value.lower() == "unread":
                 unread = True
             else:
-                raise UserError(f"unknown filter {word!r}: use is:urgent or is:unread")
+                raise UsageProblem(f"unknown filter {word!r}: use is:urgent or is:unread")
         elif word.strip():
             terms.append(word)
     return SearchQuery(
@@ -530,7 +532,7 @@ def search(
         where.append("c.assigned_to = ?")
         params.append(me if owner == ME else owner)
     if not where:
-        raise UserError(
+        raise UsageProblem(
             "nothing to search for: give words, from:ADDRESS, status:STATUS, tag:TAG, owner:AGENT, "
             "is:urgent or is:unread"
         )

@@ -14,6 +14,7 @@ from supportinbox.cli.app import cli
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
 from tests.harness.bidi import assert_columns_read_right, column_starts, drawn, logical
+from tests.harness.replies import run_cli
 from tests.store.factories import add_message, add_raw
 
 CONFIG = """
@@ -167,6 +168,31 @@ def test_status_snooze_and_search_commands(mailbox: Path) -> None:
     found = json.loads(run("search", "from:paul", "--json"))
     assert [r["id"] for r in found] == [ident]
     assert_inert(run("search", "refund"))
+
+
+def test_a_search_filter_it_cannot_read_is_a_usage_error_as_list_says_it(
+    mailbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad filter in a search is a wrong argument: exit 2 and one line saying what it takes,
+    as 'list --status bogus' (click's own check) says it."""
+    listed = run_cli(capsys, "list", "--status", "bogus")
+    assert listed.code == 2 and "'open', 'pending', 'snoozed', 'closed', 'automated', 'all'" in listed.err
+    for query, said in (
+        (
+            ["status:bogus"],
+            "unknown status in 'status:bogus': use one of open, pending, snoozed, closed, automated, all",
+        ),
+        (["is:bogus"], "unknown filter 'is:bogus': use is:urgent or is:unread"),
+        (["tag:a/b"], "'tag:a/b': a tag is one word of letters, digits, '-' or '_'"),
+        (
+            [""],
+            "nothing to search for: give words, from:ADDRESS, status:STATUS, tag:TAG, owner:AGENT, "
+            "is:urgent or is:unread",
+        ),
+    ):
+        searched = run_cli(capsys, "search", *query)
+        assert (searched.code, searched.err, searched.out) == (2, f"supportinbox: {said}\n", ""), query
+    assert run_cli(capsys, "search", "status:all", "from:paul").code == 0
 
 
 def test_snooze_and_follow_up_take_the_times_a_reply_can_be_scheduled_for(mailbox: Path) -> None:
