@@ -133,7 +133,7 @@ EXIT_CODES: dict[int, str] = {
     5: "a server refused the login",
     6: "the local cache cannot be written (disk full, read-only, corrupt)",
     7: "a sync of this account is already running",
-    8: "not found (conversation, template, outbox reply)",
+    8: "not found (conversation, incident, template, outbox reply)",
     9: "a reply was not sent (it stays in the outbox)",
     10: "a teammate holds the conversation; sla --check: an SLA is breached",
     11: "a question needs a terminal (add the option named); sla --check --warn: due soon",

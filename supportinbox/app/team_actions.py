@@ -20,7 +20,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox.app.context import AccountContext
 from supportinbox.config import is_agent_name
 from supportinbox.domain import handover
-from supportinbox.errors import ConnectionFailed, NotFound, UserError
+from supportinbox.errors import ConnectionFailed, NotFound, UsageProblem, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS, connect, describe_network_error, logout
 from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
@@ -56,7 +56,7 @@ class ActionResult:
 def _valid_agent(agent: str) -> str:
     agent = agent.strip()
     if not is_agent_name(agent):
-        raise UserError(f"{agent!r} is not an agent name (up to 64 letters, digits, '-', '_' or '.')")
+        raise UsageProblem(f"{agent!r} is not an agent name (up to 64 letters, digits, '-', '_' or '.')")
     return agent
 
 

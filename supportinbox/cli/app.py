@@ -293,6 +293,12 @@ def exit_codes_epilog(codes: Iterable[int] | None = None, said: Mapping[int, str
     return "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {meanings[code]}" for code in wanted)
 
 
+#: The exit codes of ``outbox send-anyway`` and ``team send-anyway``, one command under two
+#: names in two modules: no teammate check, so never held (no 10); a send that fails keeps the
+#: reply in the outbox (9, as ``outbox retry``).
+SEND_ANYWAY_CODES = (0, 2, 6, 8, 9, 70, 130)
+
+
 @click.group(
     cls=LazyGroup,
     invoke_without_command=True,

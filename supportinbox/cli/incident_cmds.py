@@ -12,13 +12,13 @@ import click
 
 from supportinbox.app import incidents as incidents_use
 from supportinbox.app import outbox as outbox_use
-from supportinbox.cli.app import CliContext, ListGroup, cli, pass_ctx
+from supportinbox.cli.app import CliContext, ListGroup, can_ask, cli, exit_codes_epilog, pass_ctx
 from supportinbox.cli.output import json_text
-from supportinbox.cli.reply_cmds import _report, _say_forced, _show_draft, count_down
+from supportinbox.cli.reply_cmds import _say_forced, _show_draft, count_down, report_sends
 from supportinbox.domain import languages, templates
 from supportinbox.domain.languages import Detected
 from supportinbox.domain.safetext import field, isolate, one_line
-from supportinbox.errors import Declined, UsageProblem, UserError
+from supportinbox.errors import Declined, NoTerminal, UsageProblem, UserError
 from supportinbox.mail import drafts, variants
 from supportinbox.mail import outbox as sender
 from supportinbox.store import conversations as store
@@ -134,7 +134,17 @@ def incident_close(obj: CliContext, incident_id: str) -> None:
     click.echo(closed.message)
 
 
-@incident_group.command("reply")
+@incident_group.command(
+    "reply",
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 6, 8, 9, 10, 11, 70, 130),
+        {
+            1: "nothing sent: every customer of the incident was answered already",
+            10: "held: a teammate claimed, closed or answered those not sent (--force sends them)",
+            11: "a question needs a terminal: add --yes",
+        },
+    ),
+)
 @click.argument("incident_id")
 @click.option(
     "--template",
@@ -160,6 +170,9 @@ def incident_reply(
     """
     if force and not send:
         raise UsageProblem("--force only goes with --send")
+    if send and not yes and not can_ask():
+        # Before the drafts are printed: a script learns at once what to add.
+        raise NoTerminal("no terminal to confirm on; add --yes")
     config = obj.config
     _, account = obj.account()
     db = obj.db()
@@ -236,7 +249,7 @@ def incident_reply(
     if delay > 0:
         _undo_window(db, ids, delay)
     _say_forced(force, f"sending {len(ids)} replies")
-    _report(ctx.db, outbox_use.send(ctx, ids=ids, anyway=force, force=True))
+    report_sends(ctx.db, outbox_use.send(ctx, ids=ids, anyway=force, force=True))
 
 
 def _in_language(chosen: tuple[str, Detected | None], codes: list[str], own: str) -> str:

@@ -17,6 +17,7 @@ from supportinbox import paths
 from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.cli.app import (
+    SEND_ANYWAY_CODES,
     CliContext,
     ListGroup,
     can_ask,
@@ -201,7 +202,7 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     )
 
 
-def _report(db: Database, report: sender.SendReport) -> None:
+def report_sends(db: Database, report: sender.SendReport) -> None:
     """A line per reply sent, saying what went to whom; one error line for those that were not
     (held only: exit 10)."""
     problems: list[str] = []
@@ -451,7 +452,7 @@ def reply(
     if delay > 0:
         _wait_for_undo(obj, outbox_id, delay)
     _say_forced(force, f"sending reply #{outbox_id}")
-    _report(ctx.db, outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
+    report_sends(ctx.db, outbox_use.send(ctx, ids=[outbox_id], anyway=force, force=True))
     if force:
         _mention_held(db, draft.conversation_id, outbox_id)
 
@@ -541,7 +542,7 @@ def forward(
     queued = handover.queue_forward(ctx, written)
     if not queued.recorded_online:
         click.echo("note: the record of the forward is shared with the team at the next sync", err=True)
-    _report(ctx.db, outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
+    report_sends(ctx.db, outbox_use.send(ctx, ids=[queued.outbox_id], force=True))
 
 
 @cli.group("templates", cls=ListGroup, invoke_without_command=True)
@@ -797,10 +798,19 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     if not report.outcomes:
         click.echo("nothing to send")
         return
-    _report(ctx.db, report)
+    report_sends(ctx.db, report)
 
 
-@outbox_group.command("edit")
+@outbox_group.command(
+    "edit",
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 6, 8, 9, 10, 11, 70, 130),
+        {
+            10: "the edited copy is held: a teammate claimed, closed or answered the conversation",
+            11: "no terminal for $EDITOR: give the text with --body-file",
+        },
+    ),
+)
 @click.argument("outbox_id", type=int)
 @click.option(
     "--body-file",
@@ -857,7 +867,7 @@ def outbox_edit(
         _wait_for_undo(obj, new_id, delay)
     outbox_use.replace(ctx, outbox_id, new_id)
     click.echo(f"sending #{new_id} in place of #{outbox_id}", err=True)
-    _report(ctx.db, outbox_use.send(ctx, ids=[new_id], force=True))
+    report_sends(ctx.db, outbox_use.send(ctx, ids=[new_id], force=True))
 
 
 def _read_body(body_file: str) -> str:
@@ -916,7 +926,7 @@ def saved_edit_words(saved: outbox_use.SavedEdit, now: datetime) -> str:
     return f"reply #{ident} saved: it leaves {when_words(saved.send_at, now)}"
 
 
-@outbox_group.command("send-anyway")
+@outbox_group.command("send-anyway", epilog=exit_codes_epilog(SEND_ANYWAY_CODES))
 @click.argument("outbox_id", type=int)
 @click.pass_context
 def outbox_send_anyway(ctx: click.Context, outbox_id: int) -> None:

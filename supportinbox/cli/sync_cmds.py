@@ -259,7 +259,15 @@ def cache() -> None:
     """The local cache of the mailbox."""
 
 
-@cache.command()
+@cache.command(
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 3, 4, 5, 6, 7, 11, 70, 130),
+        {
+            11: "no terminal to confirm on: add --yes",
+            130: "cancelled: Ctrl-C, or 'no' to the question: the old cache is kept as it was",
+        },
+    )
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
 def rebuild(obj: CliContext, yes: bool) -> None:

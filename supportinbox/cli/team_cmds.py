@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from supportinbox.app import team_actions
-from supportinbox.cli.app import CliContext, cli, edit_text, exit_codes_epilog, pass_ctx, require_editor
+from supportinbox.cli.app import (
+    SEND_ANYWAY_CODES,
+    CliContext,
+    cli,
+    edit_text,
+    exit_codes_epilog,
+    pass_ctx,
+    require_editor,
+)
 from supportinbox.cli.output import json_text
 from supportinbox.domain.safetext import clean, one_line
 from supportinbox.domain.when import local_time
@@ -42,12 +50,10 @@ def _kept_here(done: str) -> Iterator[None]:
 
 # An unreachable server keeps the change for the next sync (exit 0); a password or login
 # the server refuses keeps it too, and says so with its own code.
+_KEPT_FOR_SYNC = "done, or kept here and shared at the next sync when the server cannot be reached"
 _HOLDER_CODES = exit_codes_epilog(
     (0, 1, 2, 3, 5, 6, 8, 10, 70, 130),
-    {
-        0: "done, or kept here and shared at the next sync when the server cannot be reached",
-        10: "a teammate holds the conversation (--force overrides)",
-    },
+    {0: _KEPT_FOR_SYNC, 10: "a teammate holds the conversation (--force overrides)"},
 )
 
 
@@ -77,7 +83,11 @@ def release(obj: CliContext, conversation_id: str, force: bool) -> None:
         raise TeamConflict(f"{exc.message} (--force releases it anyway)", exc.holder) from None
 
 
-@cli.command()
+# A hand-over replaces any claim: no teammate refuses it (no 10).
+_HANDOVER_CODES = exit_codes_epilog((0, 1, 2, 3, 5, 6, 8, 70, 130), {0: _KEPT_FOR_SYNC})
+
+
+@cli.command(epilog=_HANDOVER_CODES)
 @click.argument("conversation_id")
 @click.argument("agent")
 @click.option("--note", default="", help="Why, for AGENT and the team (kept with the hand-over note).")
@@ -125,7 +135,16 @@ _NOTE_TEMPLATE = (
 )
 
 
-@cli.command()
+@cli.command(
+    epilog=exit_codes_epilog(
+        (0, 1, 2, 3, 5, 6, 8, 11, 70, 130),
+        {
+            0: _KEPT_FOR_SYNC,
+            1: "not saved: the note is empty, or the editor failed or was closed without saving",
+            11: "no terminal for $EDITOR: give the note as TEXT",
+        },
+    )
+)
 @click.argument("conversation_id")
 @click.argument("text", required=False)
 @pass_ctx
@@ -251,20 +270,16 @@ def forget(obj: CliContext, agent: str) -> None:
     click.echo(one_line(team_actions.forget_agent(obj.context(), agent)))
 
 
-@team.command("send-anyway")
+@team.command("send-anyway", epilog=exit_codes_epilog(SEND_ANYWAY_CODES))
 @click.argument("outbox_id", type=int)
 @pass_ctx
 def send_anyway(obj: CliContext, outbox_id: int) -> None:
     """Send a reply held back because a teammate claimed, closed or answered the conversation."""
     from supportinbox.app import outbox as outbox_use
+    from supportinbox.cli.reply_cmds import report_sends
 
-    report = outbox_use.send(obj.context(), ids={outbox_id}, anyway=True, force=True, held=True)
+    ctx = obj.context()
+    report = outbox_use.send(ctx, ids={outbox_id}, anyway=True, force=True, held=True)
     if not report.outcomes:
         raise NotFound(f"no reply #{outbox_id} waiting in the outbox: see 'supportinbox outbox list'")
-    for outcome in report.outcomes:
-        text = f"reply #{outcome.outbox_id}: {outcome.status}" + (
-            f" ({outcome.message})" if outcome.message else ""
-        )
-        click.echo(one_line(text))
-    if not report.ok:
-        raise UserError(f"reply #{outbox_id} was not sent")
+    report_sends(ctx.db, report)
