@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 from supportinbox.app.context import AccountContext
 from supportinbox.app.read_state import read_on_reply
 from supportinbox.app.team_actions import add_note, server_state
-from supportinbox.domain.when import as_utc, parse_time
+from supportinbox.domain.when import as_utc, parse_time, when_words
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.edits import EditLock
-from supportinbox.mail.outbox import SendReport, clock_time, send_due
+from supportinbox.mail.outbox import SendReport, send_due
 from supportinbox.mail.signatures import without_signature
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
@@ -263,7 +263,7 @@ def edit_scheduled(ctx: AccountContext, outbox_id: int) -> ScheduledEdit:
         raise UserError(f"reply #{outbox_id} is not scheduled ({row.status}): {_not_scheduled_advice(row)}")
     lock = EditLock.take(ctx.account_name, outbox_id)
     if lock is None:
-        since = f" since {clock_time(row.editing_since, ctx.now())}" if row.editing_since else ""
+        since = f" since {when_words(row.editing_since, ctx.now())}" if row.editing_since else ""
         raise UserError(
             f"reply #{outbox_id} is open in an editor in another window{since}: save or leave it there first"
         )

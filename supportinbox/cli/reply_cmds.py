@@ -194,7 +194,7 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     if outcome.retry_at is not None:
         return (
             f"#{ident} not sent: {outcome.message}. It stays in the outbox; the next 'supportinbox sync' "
-            f"(or the open app) tries again from {sender.clock_time(outcome.retry_at, ahead=True)}"
+            f"(or the open app) tries again from {when_words(outcome.retry_at, ahead=True)}"
         )
     return (
         f"#{ident} not sent: {outcome.message}. It stays in the outbox until you act: 'supportinbox "
@@ -650,11 +650,11 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
     if not rows:
         click.echo("the outbox is empty")
         return
-    # States and recipients padded to the widest, so that every subject starts in the same
-    # column; recipients and subject cut to what the terminal leaves of its line, the subject
-    # 16 cells at least (on a pipe: recipients to 40 cells, subjects to 60). Each row has two
-    # times, where it stands ("scheduled 22:46") and when it was queued: a header names them,
-    # as 'list' names its columns.
+    # States, queue times and recipients padded to the widest, so that every subject starts in
+    # the same column; recipients and subject cut to what the terminal leaves of its line, the
+    # subject 16 cells at least (on a pipe: recipients to 40 cells, subjects to 60). Each row
+    # has two moments, where it stands ("scheduled tomorrow 09:30") and when it was queued
+    # ("today 22:46"): a header names them, as 'list' names its columns. --json has them all.
     states = [sender.waiting_state(row, now) for row in rows]
     state_cells = max(len("State"), *(cells.width(state) for state in states))
     kinds = [
@@ -665,20 +665,27 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         else ""
         for row in rows
     ]
-    fixed = len("#1234 ") + state_cells + len(" ") + 9 + len("  ") + len("  ") + max(map(len, kinds))
     columns = shutil.get_terminal_size((0, 0)).columns
+    fixed = len("#1234 ") + state_cells + len("    ") + max(map(len, kinds))
+    queued = [f"{when_words(row.created_at, now)}  " for row in rows]
+    queued_cells = max(len("Queued  "), *(cells.width(when) for when in queued))
+    if columns and fixed + queued_cells + 12 + 16 > columns:
+        # Too narrow for the queue times beside 12 cells of recipients and 16 of subject:
+        # where each reply stands matters more than when it was written.
+        queued, queued_cells = [""] * len(rows), 0
+    fixed += queued_cells
     to_limit = max(12, min(40, columns - fixed - 16)) if columns else 40
     recipients = [field(", ".join(row.recipients), limit=to_limit) for row in rows]
     to_cells = max(len("To"), *(cells.width(to) for to in recipients))
     subject_cells = min(60, max(16, columns - fixed - to_cells)) if columns else 60
-    header = f"{'ID':<5} {'State':<{state_cells}} {'Queued':>9}  {'To':<{to_cells}}  Subject"
+    queued_header = "Queued  " if queued_cells else ""
+    header = f"{'ID':<5} {'State':<{state_cells}}  {queued_header:<{queued_cells}}{'To':<{to_cells}}  Subject"
     click.echo(header)
     click.echo("─" * len(header))
-    for row, state, to, kind in zip(rows, states, recipients, kinds, strict=True):
-        when = sender.clock_time(row.created_at, now)
+    for row, state, when, to, kind in zip(rows, states, queued, recipients, kinds, strict=True):
         padded = to + " " * (to_cells - cells.width(to))
         subject = field(row.subject, limit=subject_cells)
-        click.echo(f"#{row.id:<4} {state:<{state_cells}} {when:>9}  {padded}  {subject}{kind}")
+        click.echo(f"#{row.id:<4} {state:<{state_cells}}  {when:<{queued_cells}}{padded}  {subject}{kind}")
         # Why an acknowledgement was dropped (a teammate's went first, a person answered).
         if row.last_error and (row.status != OutboxStatus.CANCELLED or row.id in automatic):
             click.echo(f"      {one_line(row.reason, limit=300)}")
@@ -693,7 +700,7 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         elif row.status == OutboxStatus.DRAFT:
             click.echo(f"      {draft_advice(row.id)}")
         elif row.status == OutboxStatus.EDITING:
-            since = sender.clock_time(row.editing_since or row.created_at, now)
+            since = when_words(row.editing_since or row.created_at, now)
             click.echo(f"      open in an editor since {since}: it does not leave until the edit is saved")
 
 
@@ -745,7 +752,7 @@ def outbox_show(obj: CliContext, outbox_id: int) -> None:
     """Print one reply as it was (or will be) sent, with its state."""
     row = _outbox_row(obj.db().conn, outbox_id)
     tries = sender.tries_said(row)
-    queued = sender.clock_time(row.created_at)  # the local clock, as 'outbox list' shows it
+    queued = when_words(row.created_at)  # as 'outbox list' says it
     click.echo(f"# #{row.id} {sender.waiting_state(row)}, {tries + ', ' if tries else ''}queued {queued}")
     if row.last_error:
         click.echo(f"# {one_line(row.reason, limit=300)}")

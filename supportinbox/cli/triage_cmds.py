@@ -41,7 +41,7 @@ from supportinbox.domain.threading import own_subject
 from supportinbox.domain.when import (
     DAY_STARTS,
     EXAMPLES,
-    duration,
+    age_words,
     example_wake_up,
     parse_span,
     parse_time,
@@ -123,7 +123,7 @@ def _local(value: str | None) -> str:
 
 def _age(value: str | None, now: datetime) -> str:
     when = parse_time(value)
-    return duration(now - when) if when else ""
+    return age_words(now - when) if when else ""
 
 
 def _customer(summary: ConversationSummary, *, reason: bool = True, limit: int | None = 30) -> str:

@@ -56,28 +56,46 @@ def day_words(moment: datetime) -> str:
     return f"{moment:%a} {moment.day} {moment:%b}"
 
 
-def when_words(moment: datetime, now: datetime) -> str:
-    """A moment as every sentence says it, in the local zone: ``today 17:00``,
-    ``yesterday 09:30``, ``tomorrow 09:00``, else ``Mon 14 Dec 09:00``."""
-    local, today = moment.astimezone(), now.astimezone().date()
+#: A moment less than this long ago reads "just now", and a span this short "just now" too.
+RECENT = timedelta(minutes=1)
+JUST_NOW = "just now"
+
+
+def when_words(moment: datetime | str | None, now: datetime | None = None, *, ahead: bool = False) -> str:
+    """A moment as every sentence and column says it, in the local zone: ``just now`` (in the
+    last minute), ``today 17:00``, ``yesterday 09:30``, ``tomorrow 09:00``, else ``Mon 14 Dec
+    09:00``; ``""`` for no readable moment (a stored time is read with :func:`parse_time`).
+
+    ``ahead``: a time from which something happens (a next try, a scheduled send) is said as
+    the first whole minute it has come, never "just now": due at 10:41:14 is "10:42", so a
+    sync run at the minute shown finds it due.
+    """
+    when = parse_time(moment) if moment is None or isinstance(moment, str) else as_utc(moment)
+    if when is None:
+        return ""
+    clock = now_utc(now)
+    if ahead:
+        if when.second or when.microsecond:
+            when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    elif timedelta(0) <= clock - when < RECENT:
+        return JUST_NOW
+    local, today = when.astimezone(), clock.astimezone().date()
     near = {today: "today", today - timedelta(days=1): "yesterday", today + timedelta(days=1): "tomorrow"}
     day = near.get(local.date()) or day_words(local)
     return f"{day} {local:%H:%M}"
 
 
-def local_clock(value: str | datetime | None, now: datetime | None = None) -> str:
-    """A moment for a sentence, in the local zone: ``10:02`` today, else ``Dec 6 10:02``."""
-    moment = parse_time(value) if not isinstance(value, datetime) else as_utc(value)
-    if moment is None:
-        return ""
-    moment = moment.astimezone()
-    today = (now or datetime.now(UTC)).astimezone().date()
-    return f"{moment:%H:%M}" if moment.date() == today else f"{moment:%b} {moment.day} {moment:%H:%M}"
+def age_words(span: timedelta, ago: str = "") -> str:
+    """How long since a moment, as a column or a sentence says it: ``just now`` within the
+    first minute (or for a moment a little ahead of the clock: there is no "-1m"), else
+    :func:`duration` and ``ago`` (``12m``, ``3h 05m ago``)."""
+    return JUST_NOW if span < RECENT else duration(span) + ago
 
 
 # A moment inside a stored sentence (a held reply's reason): ISO 8601 UTC to the second, so
 # the sentence is said in the reader's clock when it is shown, not the writer's when kept.
-_STAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+# An "at " before it (as kept until when_words said every moment) is part of the moment.
+_STAMP = re.compile(r"(?:\bat )?\b(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))")
 
 
 def stamp(value: str | None) -> str:
@@ -87,8 +105,8 @@ def stamp(value: str | None) -> str:
 
 
 def said_now(text: str, now: datetime | None = None) -> str:
-    """A stored sentence with each moment :func:`stamp` put in it in the local clock, now."""
-    return _STAMP.sub(lambda m: local_clock(m.group(0), now) or m.group(0), text)
+    """A stored sentence with each moment :func:`stamp` put in it said by :func:`when_words`, now."""
+    return _STAMP.sub(lambda m: when_words(m.group(1), now) or m.group(0), text)
 
 
 def duration(span: timedelta) -> str:

@@ -23,7 +23,7 @@ from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import local_clock, parse_time
+from supportinbox.domain.when import parse_time, when_words
 from supportinbox.errors import Held, NotFound, UserError
 from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
@@ -241,9 +241,9 @@ def wrote_again(db: Database, draft: Draft, now: datetime | None = None) -> str:
     if latest is None:
         return ""
     who = one_line(latest.from_name or latest.from_addr, limit=40) or "the customer"
-    when = local_clock(latest.date, now or datetime.now(UTC))
+    when = when_words(latest.date, now)
     said = one_line(latest.body_text, limit=80)
-    return f"{who} wrote again at {when}, after the message this answers" + (f": “{said}”" if said else "")
+    return f"{who} wrote again {when}, after the message this answers" + (f": “{said}”" if said else "")
 
 
 def bounced(db: Database, draft: Draft) -> str:

@@ -55,7 +55,7 @@ from imapclient.exceptions import IMAPClientError
 from supportinbox import paths
 from supportinbox.config import AccountConfig
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import as_utc, parse_time, said_now
+from supportinbox.domain.when import said_now, when_words
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.faults import crash_point
 from supportinbox.locking import open_lock, wait_for_flock
@@ -688,21 +688,6 @@ def _flag_answered(db: Database, server: _Server, row: OutboxRow) -> None:
                     change_flags(conn, int(found["id"]), add=["\\Answered"])
 
 
-def clock_time(moment: datetime | str, now: datetime | None = None, *, ahead: bool = False) -> str:
-    """A moment as the user's wall clock shows it: ``10:42``, or ``Mon 10:42`` on another day.
-
-    ``ahead``: a time from which something happens (a next try, a scheduled send) is shown
-    as the first whole minute it has come: due at 10:41:14 is "10:42", so a sync run at the
-    minute shown finds it due.
-    """
-    when = (parse_time(moment) or datetime.now(UTC)) if isinstance(moment, str) else as_utc(moment)
-    if ahead and (when.second or when.microsecond):
-        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    when = when.astimezone()
-    today = (now or datetime.now(UTC)).astimezone().date()
-    return f"{when:%H:%M}" if when.date() == today else f"{when:%a %H:%M}"
-
-
 def named(row: OutboxRow, *, acknowledgement: bool = False) -> str:
     """Which message and to whom, as every line about it starts:
     ``reply #2 to ravi@monsoon-media.test``, ``forward #1 to dev@acme.test``."""
@@ -721,9 +706,9 @@ def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
     """Where a reply not sent yet stands, in a few words, e.g. ``failed, next try 10:42``."""
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     if row.scheduled and row.not_before and row.not_before > stamp:
-        return f"scheduled {clock_time(row.not_before, now, ahead=True)}"
+        return f"scheduled {when_words(row.not_before, now, ahead=True)}"
     if row.status == OutboxStatus.EDITING:
-        return f"editing, due {clock_time(row.not_before or row.send_at or stamp, now, ahead=True)}"
+        return f"editing, due {when_words(row.not_before or row.send_at or stamp, now, ahead=True)}"
     if row.status == OutboxStatus.QUEUED:
         return "in its undo window" if row.not_before and row.not_before > stamp else "queued"
     if row.status == OutboxStatus.DRAFT:
@@ -736,7 +721,7 @@ def waiting_state(row: OutboxRow, now: datetime | None = None) -> str:
         return "maybe delivered"
     if row.status == OutboxStatus.FAILED:
         if row.next_attempt_at:
-            return f"failed, next try {clock_time(row.next_attempt_at, now, ahead=True)}"
+            return f"failed, next try {when_words(row.next_attempt_at, now, ahead=True)}"
         return "failed, waits for you"
     return row.status
 

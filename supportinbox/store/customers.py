@@ -14,7 +14,7 @@ from typing import Any
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.names import full_name_key
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import iso, local_clock, now_utc
+from supportinbox.domain.when import iso, now_utc, when_words
 from supportinbox.errors import NotFound, UserError
 from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.conversations import apply_clock, resolve_id
@@ -237,11 +237,11 @@ def _history(db: Database, conversations: list[ConversationSummary], now: dateti
         facts: list[str] = []
         if c.status == "closed" and c.id in closes:
             by, at = closes[c.id]
-            facts.append(f"closed {f'by {by} ' if by else ''}{local_clock(at, now)}")
+            facts.append(f"closed {f'by {by} ' if by else ''}{when_words(at, now)}")
         if c.reopened:
             facts.append(c.reopened)
         if c.followup_at:
-            when = local_clock(c.followup_at, now)
+            when = when_words(c.followup_at, now)
             due = c.followup_at <= (iso(now) or "")
             if c.id in set_by:
                 by, note = set_by[c.id]

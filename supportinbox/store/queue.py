@@ -12,7 +12,7 @@ from datetime import datetime
 
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import QUEUE_STATUSES, ConversationSummary
-from supportinbox.domain.when import local_clock, now_utc
+from supportinbox.domain.when import now_utc, when_words
 from supportinbox.errors import UserError
 from supportinbox.store.conversation_rows import queue_columns, summary_from_row
 from supportinbox.store.triage_fresh import apply_clock
@@ -115,7 +115,7 @@ def with_scheduled(
     for summary in summaries:
         at = waiting.get(summary.id)
         if at is not None:
-            said = f"reply scheduled for {local_clock(at, now)}"
+            said = f"reply scheduled for {when_words(at, now, ahead=True)}"
             summary = replace(summary, scheduled_at=at, reasons=[*summary.reasons, said])
         if summary.id in acknowledged and note not in summary.reasons:
             summary = replace(summary, reasons=[*summary.reasons, note])

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from supportinbox.domain.conversation import MessageView
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import local_clock
+from supportinbox.domain.when import when_words
 from supportinbox.errors import NotFound
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import get_conversation
@@ -82,8 +82,8 @@ def overtaken(db: Database, row: OutboxRow, now: datetime | None = None) -> str 
     if latest is None:
         return None
     who = one_line(latest.from_name or latest.from_addr, limit=40) or "the customer"
-    when = local_clock(latest.date, now or datetime.now(UTC))
-    return f"{who} wrote again at {when}, before it was sent; kept as a draft"
+    when = when_words(latest.date, now)
+    return f"{who} wrote again {when}, before it was sent; kept as a draft"
 
 
 def keep_overtaken(db: Database, now: datetime | None = None) -> list[Overtaken]:

@@ -30,9 +30,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from supportinbox.app.sending import RetryRound, SendResult
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.when import when_words
 from supportinbox.errors import AuthenticationFailed, ConnectionFailed, CredentialsError, SyncBusy, UserError
 from supportinbox.mail.imap import NETWORK_ERRORS
-from supportinbox.mail.outbox import SendStatus, clock_time
+from supportinbox.mail.outbox import SendStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import CacheChanged, ClockMoved, HoldsTyping
 from supportinbox.tui.screens.help import HelpScreen
@@ -577,12 +578,12 @@ class SupportInboxApp(App[None]):
                 f"{self.key_for('outbox_discard', 'd')} drops it."
             )
         if result.status == SendStatus.FAILED and result.retry_at is not None:
-            when = clock_time(result.retry_at, ahead=True)
+            when = when_words(result.retry_at, self.service.now(), ahead=True)
             # Offline: the server's return sends it (_server_reachable), or the retry time first.
             then = (
-                f"goes as soon as the server is back (tried again at {when} meanwhile)"
+                f"goes as soon as the server is back (tried again {when} meanwhile)"
                 if self.sync_status.offline
-                else f"is tried again at {when}"
+                else f"is tried again {when}"
             )
             return f"Not sent: {reason}. It stays in the outbox ({outbox}) and {then}."
         if result.status == SendStatus.FAILED:

@@ -6,18 +6,18 @@ import zlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from supportinbox.domain.report import format_seconds
-from supportinbox.domain.when import local_time, parse_time
+from supportinbox.domain.when import age_words, local_time, parse_time
 
 __all__ = ["age", "local_time", "parse_time"]
 
 
 def age(since: str | None, now: datetime) -> str:
-    """How long ago ``since`` was, in the two largest units: ``3d 4h``, ``2h 05m``, ``7m``."""
+    """How long ago ``since`` was, in the two largest units: ``3d 4h``, ``2h 05m``, ``7m``;
+    ``just now`` within the first minute (:func:`~supportinbox.domain.when.age_words`)."""
     moment = parse_time(since)
     if moment is None:
         return "—"
-    return format_seconds((now - moment).total_seconds())
+    return age_words(now - moment)
 
 
 # Tag colours: theme variables only, one per tag, the same on every start and machine.

@@ -309,7 +309,7 @@ def test_the_customer_writing_while_it_is_open_keeps_the_edit_as_a_draft(
     )
     assert run_cli(capsys, "sync").code == 0
     saved = outbox_use.save_edit(ctx, edit, FIXED)
-    assert saved.kept.startswith("Lina Haddad wrote again at")
+    assert saved.kept.startswith("Lina Haddad wrote again ")
     kept = store.get(setup.db.conn, row.id)
     assert kept is not None and kept.status == "draft"
     assert "the link works for 24 hours" in reply_text(kept)[1]

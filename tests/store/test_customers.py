@@ -130,7 +130,7 @@ def test_customer_command_json_and_text_are_inert(mailbox: Path) -> None:
 def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbox: Path) -> None:
     """Closed by whom, reopened by the customer, a follow-up still to come: before one replies."""
     from supportinbox.config import load_config
-    from supportinbox.domain.when import local_clock
+    from supportinbox.domain.when import when_words
     from supportinbox.store.followups import set_followup
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -158,9 +158,9 @@ def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbo
     day = closed_at.astimezone()
     close = f"{day:%a} {day.day} {day:%b} {day:%H:%M}"  # six days ago: its day and time
     assert {c.subject: profile.history.get(c.id) for c in profile.conversations} == {
-        "Closed for good": [f"closed by alice {local_clock(closed_at, now)}"],
+        "Closed for good": [f"closed by alice {close}"],  # the same moment, said the same way
         "Came back": [f"reopened: the customer wrote after it was closed {close}"],
-        "Call back": [f"follow-up set for {local_clock(due, now)} by bob: ring about the invoice"],
+        "Call back": [f"follow-up set for {when_words(due, now)} by bob: ring about the invoice"],
     }
 
     shown = CliRunner().invoke(cli, ["customer", "lina@customer.test"], env={"COLUMNS": "80"})
@@ -177,5 +177,5 @@ def test_the_profile_says_how_each_conversation_ended_and_what_is_to_come(mailbo
     assert max(len(line) for line in lines) <= 80, lines
     data = json.loads(CliRunner().invoke(cli, ["customer", "lina@customer.test", "--json"]).output)
     assert {c["subject"]: c["history"] for c in data["conversations"]}["Closed for good"] == [
-        f"closed by alice {local_clock(closed_at, now)}"
+        f"closed by alice {when_words(closed_at, now)}"
     ]

@@ -15,6 +15,7 @@ from supportinbox.app import outbox as outbox_use
 from supportinbox.app.context import AccountContext
 from supportinbox.config import AccountConfig, Config, parse_config
 from supportinbox.domain.templates import install_default_templates
+from supportinbox.domain.when import when_words
 from supportinbox.errors import Held, NotFound, SendRefused, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail import outbox as sender
@@ -319,10 +320,12 @@ def test_a_next_try_is_shown_as_the_first_minute_it_is_due() -> None:
     # Due at 10:41:14: "10:41" would send the user to a sync that finds nothing due yet.
     due = datetime(2026, 12, 7, 10, 41, 14, tzinfo=UTC)
     now = datetime(2026, 12, 7, 10, 40, 0, tzinfo=UTC)
-    shown = f"{datetime(2026, 12, 7, 10, 42, tzinfo=UTC).astimezone():%H:%M}"
-    assert sender.clock_time(due, now, ahead=True) == shown
-    assert sender.clock_time(due.replace(second=0), now, ahead=True) == f"{due.astimezone():%H:%M}"
-    assert sender.clock_time(due, now) == f"{due.astimezone():%H:%M}"  # a time past: as it was
+    shown = when_words(datetime(2026, 12, 7, 10, 42, tzinfo=UTC), now)
+    assert when_words(due, now, ahead=True) == shown
+    assert when_words(due.replace(second=0), now, ahead=True) == when_words(due.replace(second=0), now)
+    assert when_words(due, now + timedelta(minutes=5)) == when_words(
+        due.replace(second=0), now
+    )  # past: as it was
     row = store.OutboxRow(
         id=1,
         message_id="<r@acme.test>",

@@ -54,7 +54,11 @@ def test_every_subject_starts_in_one_column_within_the_width(
     lines = result.output.rstrip("\n").split("\n")
     header, rule, rows = lines[0], lines[1], lines[2:]
     assert len(rows) == len(REPLIES), lines
-    assert set(rule) == {"─"} and header.split() == ["ID", "State", "Queued", "To", "Subject"]
+    assert set(rule) == {"─"}
+    # The queue times ("just now") make way at 80 columns beside "scheduled tomorrow 02:14" and
+    # "(forward)"; at 120 each column is there.
+    assert header.split() in (["ID", "State", "Queued", "To", "Subject"], ["ID", "State", "To", "Subject"])
+    assert "Queued" in header or width == 80
     assert all(cell_len(line) <= width for line in lines), [cell_len(line) for line in lines]
     starts = {cell_len(logical(line)[: logical(line).index("Re: ")]) for line in rows}
     assert starts == {header.index("Subject")}, lines  # the subjects line up, under their header

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from supportinbox.config import load_config
-from supportinbox.domain.when import local_clock
+from supportinbox.domain.when import when_words
 from supportinbox.mail import outbox as sender
 from supportinbox.store import outbox as store
 from supportinbox.store.conversations import refresh_conversations
@@ -76,7 +76,7 @@ def test_a_scheduled_reply_waits_for_its_time_dated_then(
     # Dated when it leaves: the customer's client sorts it there.
     assert f"Date: {send_at:%a, %d %b %Y %H:%M:%S}" in row.raw.decode()
     listed = run_cli(capsys, "outbox")
-    assert f"scheduled {sender.clock_time(send_at, ahead=True)}" in listed.out, listed.out
+    assert f"scheduled {when_words(send_at, ahead=True)}" in listed.out, listed.out
     # A sync before its time, and 'outbox retry' (every waiting reply), leave it alone.
     config = load_config()
     checks = sender.SendChecks(before=(), after=())  # nothing is due: no teammate check needed
@@ -111,7 +111,7 @@ def test_the_customer_writing_first_keeps_it_as_a_draft(
     assert keep_overtaken(db) == []
     _customer_writes(db, NOW + timedelta(minutes=10))
     synced = run_cli(capsys, "outbox", "retry")  # what a sync runs after fetching
-    assert "#1 not sent: Lina Haddad wrote again at" in synced.err, synced
+    assert "#1 not sent: Lina Haddad wrote again " in synced.err, synced
     assert "before it was sent; kept as a draft" in synced.err
     assert "'supportinbox outbox retry 1' sends it as it is" in synced.err
     kept = store.get(db.conn, row.id)
@@ -149,7 +149,7 @@ def test_the_queue_says_a_reply_is_scheduled_until_it_leaves_or_is_dropped(
     row = _schedule(capsys, conversation, "--send-in", "2h")
     (listed,) = json.loads(run_cli(capsys, "list", "--json").out)
     assert listed["scheduled_at"] == row.send_at
-    assert listed["reasons"][-1] == f"reply scheduled for {local_clock(row.send_at)}"
+    assert listed["reasons"][-1] == f"reply scheduled for {when_words(row.send_at, ahead=True)}"
     shown = json.loads(run_cli(capsys, "show", conversation, "--json").out)
     assert shown["scheduled_at"] == row.send_at
     found = json.loads(run_cli(capsys, "search", "Cannot", "--json").out)
@@ -169,3 +169,30 @@ def test_a_send_time_a_minute_away_is_waited_for(
     row = _schedule(capsys, conversation, "--send-in", "1m")
     send_at = datetime.fromisoformat(row.send_at or "")
     assert timedelta(minutes=1) <= send_at - before < timedelta(minutes=2)
+
+
+def test_a_moment_reads_the_same_in_the_reply_the_outbox_the_queue_and_the_profile(
+    cached: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The send time 'reply' confirms is the one 'outbox' and the queue show, in the same words;
+    a report seconds old waits "just now" (not "0m") and a close seconds ago was "just now"."""
+    db, conversation = cached
+    scheduled = run_cli(
+        capsys, "reply", conversation, "-t", "login-help", "--yes", "--send-at", "tomorrow 9:30"
+    )
+    assert scheduled.out == "reply #1 to lina@customer.test scheduled for tomorrow 09:30\n", scheduled
+    listed = run_cli(capsys, "outbox")
+    assert listed.out.splitlines()[2].startswith("#1    scheduled tomorrow 09:30  "), listed.out
+    (row,) = json.loads(run_cli(capsys, "list", "--json").out)
+    assert row["reasons"][-1] == "reply scheduled for tomorrow 09:30", row
+
+    now = datetime.now(UTC)
+    add_message(db, message_id="<new@b.test>", sender="ben@b.test", subject="Export fails", when=now)
+    config = load_config()
+    refresh_conversations(db, config, config.account()[1], now=now)
+    queue = run_cli(capsys, "list", "--wide").out.splitlines()
+    (fresh,) = [line for line in queue if "Export fails" in line]
+    assert " just now " in fresh and " 0m " not in fresh, queue
+    assert run_cli(capsys, "status", conversation, "closed").code == 0
+    profile = run_cli(capsys, "customer", "lina@customer.test").out
+    assert "closed by alice just now" in profile, profile

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
+from supportinbox.domain.when import when_words
 from supportinbox.store.customers import CustomerProfile
 from supportinbox.tui.format import local_time
 from supportinbox.tui.screens.conversation import ConversationScreen
@@ -138,10 +139,11 @@ async def test_a_follow_up_to_come_is_said_under_its_conversation_at_80_columns(
         screen = await _profile(pilot)
         lines = _conversation_lines(screen)
         at = next(i for i, line in enumerate(lines) if "this one" in line)
+        # When, as every sentence says it; the note, markup shown as written, wraps at 80.
         said = lines[at + 1]
-        assert said.startswith("follow-up set for ") and said.endswith(": ring about the [b]lockout[/b]"), (
-            lines
-        )
+        when = when_words(due, app.service.now())
+        assert said == f"follow-up set for {when} by alex: ring about the", lines
+        assert lines[at + 2].startswith("[b]lockout["), lines
         assert "\x1b" not in "".join(lines)
 
 

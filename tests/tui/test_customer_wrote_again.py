@@ -82,7 +82,7 @@ async def test_a_follow_up_while_writing_is_said_in_the_editor(
         await wait_until(pilot, lambda: bool(warned()))
         assert app.screen is editor
         (toast,) = warned()
-        assert toast.startswith("Nora Field wrote again at ")
+        assert toast.startswith("Nora Field wrote again ")
         assert "Now every call answers HTTP 429!" in toast
         assert "wrote again" in str(head.render())
         assert editor.body.startswith("We allow 600")
@@ -106,5 +106,5 @@ async def test_a_follow_up_to_the_open_thread_is_said(app: SupportInboxApp, dove
         await wait_until(pilot, lambda: bool(said()))
         assert app.screen is thread
         (toast,) = said()
-        assert toast.startswith("Nora Field wrote again at ")
+        assert toast.startswith("Nora Field wrote again ")
         assert "“Now every call answers HTTP 429!”" in toast and toast.endswith("(End shows it).")

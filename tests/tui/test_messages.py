@@ -16,7 +16,7 @@ import pytest
 import supportinbox.tui
 from supportinbox.app import team_actions
 from supportinbox.config import load_config
-from supportinbox.domain.when import local_clock
+from supportinbox.domain.when import when_words
 from supportinbox.mail import drafts
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.conversations import set_status
@@ -84,7 +84,7 @@ async def test_a_reply_held_by_a_teammates_close_and_a_refused_claim_read_well(
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         text = _modal_text(app)
         assert "Held back: bob closed conversation" in text and "stays in the outbox" in text, text
-        assert re.search(r"at \d\d:\d\d", text), text  # a local time
+        assert re.search(r"closed conversation \S+ (just now|today \d\d:\d\d)\.", text), text  # when
         _readable(text)
         assert smtp_server.received == []
         await pilot.press("enter")
@@ -126,10 +126,19 @@ async def test_a_reply_held_by_a_teammates_reply_names_them_and_its_local_time(
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         text = _modal_text(app)
         now = datetime.now(UTC)
-        assert f"Held back: bob already replied to conversation {cid} at " in text, text
-        said = re.search(r"at (\d\d:\d\d) \(found in Sent\)\. The reply stays in the outbox \(O\)", text)
+        said = re.search(
+            rf"Held back: bob already replied to conversation {cid} (.+) \(found in Sent\)\. "
+            r"The reply stays in the outbox \(O\)",
+            text,
+        )
         assert said is not None, text
-        assert said.group(1) in (local_clock(now), local_clock(now - timedelta(minutes=1))), text
+        # Seconds ago: as every recent moment is said (a slow run: the minute, as when_words says it).
+        earlier = now - timedelta(minutes=1)
+        assert said.group(1) in (
+            "just now",
+            when_words(earlier, now),
+            when_words(now, now + timedelta(minutes=1)),
+        ), text
         _readable(text)
         assert len(smtp_server.received) == 1  # bob's only
         await pilot.press("enter")
@@ -146,12 +155,13 @@ async def test_a_reply_held_by_a_teammates_reply_names_them_and_its_local_time(
             monkeypatch.undo()
             time.tzset()
         tehran = ZoneInfo("Asia/Tehran")
-        clocks = {f"{moment.astimezone(tehran):%H:%M}" for moment in (now, now - timedelta(minutes=1))}
-        shown = re.search(
-            r"written (\d\d:\d\d).*already replied to conversation \S+ at (\d\d:\d\d)", why, re.S
-        )
+        # Seconds ago, as every recent moment is said; a slow run: the minute, in Tehran's clock.
+        minutes = (now, now - timedelta(minutes=1))
+        said = {"just now"} | {f"today {moment.astimezone(tehran):%H:%M}" for moment in minutes}
+        replied = r"already replied to conversation \S+ (.+?) \(found in Sent\)"
+        shown = re.search(r"written (just now|today \d\d:\d\d)\b.*" + replied, why, re.S)
         assert shown is not None, why
-        assert {shown.group(1), shown.group(2)} <= clocks, why
+        assert {shown.group(1), shown.group(2)} <= said, why
 
 
 @pytest.mark.server

@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from supportinbox.domain.incidents import reason_line
-from supportinbox.domain.when import as_utc, duration, local_clock, parse_time, said_now, span_words, stamp
+from supportinbox.domain.when import (
+    age_words,
+    as_utc,
+    day_words,
+    duration,
+    parse_time,
+    said_now,
+    span_words,
+    stamp,
+    when_words,
+)
 
 
 def test_spans_read_as_people_say_them() -> None:
@@ -41,10 +51,36 @@ def test_an_incident_of_mails_41_s_apart_is_within_a_minute() -> None:
 def test_a_stored_utc_time_is_shown_in_the_local_zone_without_iso_text() -> None:
     moment = datetime(2026, 12, 6, 9, 48, 43, tzinfo=UTC)
     local = moment.astimezone()
-    assert local_clock("2026-12-06T09:48:43+00:00", now=moment) == f"{local:%H:%M}"
-    assert local_clock(moment, now=moment + timedelta(days=3)) == f"{local:%b} {local.day} {local:%H:%M}"
-    assert "T" not in local_clock("2026-12-06T09:48:43Z", now=moment + timedelta(days=3)).split()[-1]
-    assert local_clock(None) == ""
+    later = moment + timedelta(hours=1)
+    assert when_words("2026-12-06T09:48:43+00:00", later) == when_words(moment, later)
+    assert when_words(moment, moment + timedelta(days=3)) == f"{day_words(local)} {local:%H:%M}"
+    assert "T" not in when_words("2026-12-06T09:48:43Z", moment + timedelta(days=3)).split()[-1]
+    assert when_words(None) == "" and when_words("next tuesday") == ""
+
+
+def test_a_moment_in_the_last_minute_is_just_now_wherever_it_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A moment seconds ago reads "just now" in a sentence, a column and a kept reason alike;
+    from the first whole minute on, as the clock or the span says it."""
+    moment = datetime(2026, 12, 6, 9, 48, 43, tzinfo=UTC)
+    seconds_later, minute_later = moment + timedelta(seconds=59), moment + timedelta(minutes=1)
+    kept = f"alice closed conversation c1 at {stamp(moment.isoformat())}"
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert when_words(moment, seconds_later) == "just now" == when_words(moment, moment)
+        assert when_words(moment, minute_later) == "today 09:48"
+        assert said_now(kept, seconds_later) == "alice closed conversation c1 just now"
+        assert said_now(kept, moment + timedelta(days=3)) == "alice closed conversation c1 Sun 6 Dec 09:48"
+        # A time things happen from is never "just now": a next try due now is named.
+        assert when_words(moment, seconds_later, ahead=True) == "today 09:49"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert (
+        age_words(seconds_later - moment) == "just now" == age_words(timedelta(seconds=-5))
+    )  # clock stepped back
+    assert age_words(minute_later - moment) == "1m"
+    assert age_words(timedelta(hours=3, minutes=5), " ago") == "3h 05m ago"
 
 
 @pytest.mark.parametrize(
@@ -78,8 +114,8 @@ def test_a_kept_sentence_says_its_moment_in_the_clock_of_the_reader(monkeypatch:
     monkeypatch.setenv("TZ", "Asia/Tehran")
     time.tzset()
     try:
-        assert said_now(kept, now=later) == "bob closed conversation c1 at 10:19"
-        assert said_now(kept, now=later + timedelta(days=2)) == "bob closed conversation c1 at Dec 6 10:19"
+        assert said_now(kept, now=later) == "bob closed conversation c1 today 10:19"
+        assert said_now(kept, now=later + timedelta(days=2)) == "bob closed conversation c1 Sun 6 Dec 10:19"
     finally:
         monkeypatch.undo()
         time.tzset()

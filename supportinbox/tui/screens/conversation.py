@@ -21,7 +21,7 @@ from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label, sender_short
 from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
-from supportinbox.domain.when import count_of, iso, local_clock
+from supportinbox.domain.when import count_of, iso, when_words
 from supportinbox.errors import NotFound
 from supportinbox.store.scheduled import wrote
 from supportinbox.tui import safe
@@ -237,10 +237,10 @@ class ConversationScreen(ConversationActions):
             return
         latest = new[-1]
         who = one_line(latest.from_name or latest.from_addr, limit=40) or "The customer"
-        when = local_clock(latest.date, self.inbox_app.service.now())
+        when = when_words(latest.date, self.inbox_app.service.now())
         said = one_line(latest.body_text, limit=80)
         self.notify(
-            f"{who} wrote again at {when}" + (f": “{said}”" if said else "") + " (End shows it).",
+            f"{who} wrote again {when}" + (f": “{said}”" if said else "") + " (End shows it).",
             title="New in this conversation",
             markup=False,
         )

@@ -20,8 +20,9 @@ from textual.worker import Worker, WorkerState
 from supportinbox.app.outbox import editable_now
 from supportinbox.app.sending import SendResult
 from supportinbox.domain.safetext import is_rtl, one_line
+from supportinbox.domain.when import when_words
 from supportinbox.errors import UserError
-from supportinbox.mail.outbox import clock_time, maybe_delivered, reply_text, tries_said, waiting_state
+from supportinbox.mail.outbox import maybe_delivered, reply_text, tries_said, waiting_state
 from supportinbox.store.outbox import ON_REQUEST, OutboxRow, OutboxStatus
 from supportinbox.tui import safe
 from supportinbox.tui.screens.base import AppScreen
@@ -191,7 +192,7 @@ class OutboxScreen(AppScreen):
         tries = tries_said(row)
         lines: list[tuple[str, str] | str] = [
             (f"#{row.id} {state}", "bold"),
-            f" · written {clock_time(row.created_at)}" + (f" · {tries}" if tries else ""),
+            f" · written {when_words(row.created_at, now)}" + (f" · {tries}" if tries else ""),
         ]
         if reason:
             lines += ["\n", ("Why: ", "bold"), reason]
@@ -224,20 +225,20 @@ class OutboxScreen(AppScreen):
             )
         elif row.scheduled:
             advice = (
-                f"It leaves at {clock_time(row.not_before or row.send_at or '', now, ahead=True)} "
+                f"It leaves {when_words(row.not_before or row.send_at or '', now, ahead=True)} "
                 f"unless the customer writes first; {app.key_for('outbox_edit', 'e')} edits it, "
                 f"{app.key_for('outbox_retry', 'r')} sends it now, "
                 f"{app.key_for('outbox_discard', 'd')} drops it."
             )
         elif row.status == OutboxStatus.EDITING:
-            since = clock_time(row.editing_since or row.created_at, now)
+            since = when_words(row.editing_since or row.created_at, now)
             advice = (
                 f"Open in an editor since {since}: it does not leave until the edit is saved. "
                 f"Left open by an app that has closed, {app.key_for('outbox_edit', 'e')} edits it here."
             )
         elif row.status == OutboxStatus.FAILED and row.next_attempt_at:
             advice = (
-                f"The app tries again at {clock_time(row.next_attempt_at, ahead=True)}; "
+                f"The app tries again {when_words(row.next_attempt_at, now, ahead=True)}; "
                 f"{app.key_for('outbox_retry', 'r')} tries now."
             )
         elif maybe_delivered(row):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from supportinbox.domain.safetext import steady_line
+from supportinbox.domain.when import age_words, parse_time
 from supportinbox.tui import safe
-from supportinbox.tui.format import age, parse_time
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,7 @@ def synced_when(last_sync: str, now: datetime) -> str:
     replaces.
     """
     moment = parse_time(last_sync)
-    if moment is not None and now - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{age(last_sync, now)} ago"
+    return "—" if moment is None else age_words(now - moment, " ago")
 
 
 SEPARATOR = " · "
