@@ -67,3 +67,30 @@ async def test_ages_move_on_with_the_clock_when_nothing_changes(
         clock.moment += timedelta(hours=2)
         await wait_until(pilot, lambda: "synced 2h 07m ago" in bar())
         await wait_until(pilot, lambda: "waiting 4h 07m" in head())
+
+
+@pilot_test
+async def test_a_customer_who_wrote_seconds_ago_waits_just_now_whole_at_80_columns(
+    supportinbox_home: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "0m": a wait of seconds reads "just now", as 'list' and the status line say it, and
+    the narrow layout keeps room for it."""
+    clock = Clock()
+    fresh = make_message(subject="Export fails", date=clock.moment.replace(microsecond=0))
+    setup_account(
+        supportinbox_home,
+        dovecot,
+        None,
+        [fresh],
+        extra="\n[ui]\nidle = false\nsync_interval_seconds = 3600\n",
+    ).db.close()
+    monkeypatch.setattr(app_module, "CLOCK_SECONDS", 0.05)
+    app = build_app(load_config(), now=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.sync_status.last_sync is not None and not app.sync_status.syncing)
+        table = queue(app)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert table.get_row_at(0)[3].plain == "just now"
+        assert table.columns["waiting"].width >= len("just now")  # whole, not "just n…"
+        clock.moment += timedelta(minutes=2)
+        await wait_until(pilot, lambda: table.get_row_at(0)[3].plain == "2m")
