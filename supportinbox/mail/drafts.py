@@ -23,7 +23,7 @@ from supportinbox.domain.conversation import ConversationDetail, MessageView
 from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.message import AGENT_HEADER
 from supportinbox.domain.safetext import one_line
-from supportinbox.domain.when import parse_time, when_words
+from supportinbox.domain.when import when_words
 from supportinbox.errors import Held, NotFound, UserError
 from supportinbox.mail import signatures
 from supportinbox.mail.outbox import queue_reply, waiting_state
@@ -389,10 +389,11 @@ class EarlierReply:
     outbox_state: str | None = None
 
     def describe(self) -> str:
-        """``alice replied on Sun 06 Dec 10:02``, or ``reply #3 by alice is still in the outbox (...)``."""
+        """``alice replied today 10:02`` (as :func:`~supportinbox.domain.when.when_words` says a
+        moment), or ``reply #3 by alice is still in the outbox (...)``."""
         if self.outbox_state is not None:
             return f"reply #{self.outbox_id} by {self.who} is still in the outbox ({self.outbox_state})"
-        return f"{self.who} replied {_on(self.when)}"
+        return f"{self.who} replied {when_words(self.when) or 'earlier'}"
 
 
 class RepliedMeanwhile(UserError):
@@ -415,13 +416,6 @@ class ReplyHeld(Held):
         message = f"not queued: reply #{row.id} to this conversation is already in the outbox ({said})"
         super().__init__(f"{message}; {advice}" if advice else message, by=row.held_by or "", reason=reason)
         self.row = row
-
-
-def _on(moment: str | None) -> str:
-    when = parse_time(moment)
-    if when is None:
-        return "earlier"
-    return f"on {when.astimezone():%a %d %b %H:%M}"
 
 
 def earlier_reply(db: Database, account: AccountConfig, conversation_id: str) -> EarlierReply | None:

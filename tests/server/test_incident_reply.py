@@ -151,11 +151,11 @@ def test_incident_reply_names_who_already_answered_a_member_and_leaves_it_out(
     reply = ("incident", "reply", incident["id"], "-t", "acknowledge-investigating")
 
     preview = run_cli(capsys, *reply)  # said before anything is sent
-    assert f"note: {jonas} left out, already answered: bob replied on " in preview.err, preview
+    assert f"note: {jonas} left out, already answered: bob replied " in preview.err, preview
     assert f"── {jonas}" not in preview.out and preview.out.count("── ") == 2, preview.out
     sent = run_cli(capsys, *reply, "--send", "-y")
     assert sent.code == 0, sent.err
-    assert f"note: {jonas} left out, already answered: bob replied on " in sent.err, sent.err
+    assert f"note: {jonas} left out, already answered: bob replied " in sent.err, sent.err
     jonas_address = SSO_REPORTS[1][1]
     assert len(smtp_server.received) == 3  # bob's one and two new: Jonas is not answered again
     assert [r.rcpt_tos[0] for r in smtp_server.received].count(jonas_address) == 1
@@ -196,6 +196,6 @@ def test_a_member_answered_while_the_incident_reply_starts_is_left_out(
 
     assert others[0].returncode == 0, others[0].stderr
     assert sent.code == 0, sent.err
-    assert f"note: {first} left out, answered meanwhile: alice replied on" in sent.err
+    assert f"note: {first} left out, answered meanwhile: alice replied " in sent.err
     to_first = [r for r in smtp_server.received if r.rcpt_tos == [SSO_REPORTS[0][1]]]
     assert len(to_first) == 1 and len(smtp_server.received) == 3

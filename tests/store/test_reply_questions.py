@@ -112,12 +112,12 @@ def test_a_second_reply_asks_first_naming_the_earlier_one_even_with_yes(
     _our_reply(db, when_hours_ago=1)
     piped = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert piped.code == NO_TERMINAL
-    assert "bob replied on" in piped.err and "add --again" in piped.err and "--yes" not in piped.err
+    assert "bob replied Fri 20 Nov " in piped.err and "add --again" in piped.err and "--yes" not in piped.err
 
     monkeypatch.setattr(sys, "stdin", TerminalInput("n\n"))
     asked = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
     assert asked.code == 130
-    assert "Note: bob replied on" in asked.out and "customer has not written since" in asked.out
+    assert "Note: bob replied Fri 20 Nov " in asked.out and "customer has not written since" in asked.out
     assert "Send another reply?" in asked.out and asked.err.endswith("supportinbox: not sent\n")
     assert store.list_rows(db.conn) == []
 
@@ -184,7 +184,7 @@ def test_an_auto_reply_after_ours_is_not_the_customer_writing_again(
     ).fetchone()
     assert kind  # classified as automated mail
     piped = run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes")
-    assert piped.code == NO_TERMINAL and "bob replied on" in piped.err, piped.err
+    assert piped.code == NO_TERMINAL and "bob replied Fri 20 Nov " in piped.err, piped.err
 
 
 def _editor(tmp_path: Path, text: str) -> str:
