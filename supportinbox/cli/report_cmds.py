@@ -284,7 +284,7 @@ def _cache_fresh_enough(obj: CliContext, db: Database, policy: sla.Policy) -> No
     """What the check cannot see: a mailbox never synced is an error (no verdict), a cache older
     than the shortest first-reply target a warning (mail since then is not checked). From cron,
     a sync that stopped working must not look like a quiet queue."""
-    from supportinbox.domain.when import parse_time
+    from supportinbox.domain.when import parse_time, when_words
     from supportinbox.store.messages import last_synced
 
     synced = parse_time(last_synced(db.conn))
@@ -299,7 +299,7 @@ def _cache_fresh_enough(obj: CliContext, db: Database, policy: sla.Policy) -> No
     if age > shortest:
         click.echo(
             f"supportinbox: warning: the cache was last synced {format_seconds(age.total_seconds())} ago "
-            f"({synced.astimezone():%a %d %b %H:%M}): mail since then is not checked; is "
+            f"({when_words(synced)}): mail since then is not checked; is "
             "'supportinbox sync' failing?",
             err=True,
         )

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 import supportinbox.cli.report_cmds  # noqa: F401  (registers the commands)
 from supportinbox.cli.app import cli
+from supportinbox.domain.when import when_words
 from supportinbox.store.db import open_database
 from tests.conftest import write_config
 from tests.harness.cliproc import run_into_closed_pipe
@@ -197,7 +198,10 @@ def test_sla_check_says_what_it_cannot_see(
         mark_synced(db, now - timedelta(hours=2, minutes=5))
     stale = run_cli(capsys, "sla", "--check", "--json")
     assert stale.code == 0 and json.loads(stale.out) == []
-    assert stale.err.startswith("supportinbox: warning: the cache was last synced 2h 05m ago ("), stale.err
+    synced_at = when_words(now - timedelta(hours=2, minutes=5))  # as every moment is said
+    assert stale.err.startswith(
+        f"supportinbox: warning: the cache was last synced 2h 05m ago ({synced_at}): "
+    ), stale
     assert "mail since then is not checked; is 'supportinbox sync' failing?" in stale.err
 
     write_config(supportinbox_home, CONFIG + '\n[sla]\nfirst_reply = "3h"\n')
