@@ -101,6 +101,9 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
         await settle(pilot)
         later = app.service.conversation(third.id).summary
         assert later.status == "snoozed" and (later.snoozed_until or "").startswith("2026-11-27T14:00")
+        # Said back in the words it was typed in, as 'snooze' and every moment say it.
+        said = str(list(app._notifications)[-1].message)
+        assert said.startswith("Snoozed until tomorrow 14:00: Two-factor for the whole team"), said
 
 
 @pilot_test

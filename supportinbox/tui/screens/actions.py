@@ -22,7 +22,7 @@ from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label
 from supportinbox.domain.tags import TagChange
-from supportinbox.domain.when import parse_time
+from supportinbox.domain.when import parse_time, when_words
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import local_time
@@ -142,7 +142,7 @@ class ConversationActions(AppScreen):
 
         def apply() -> Change:
             ident = service.set_status(summary.id, status, until)
-            label = f"Snoozed until {until.astimezone():%a %H:%M}" if until else status.capitalize()
+            label = f"Snoozed until {when_words(until, service.now())}" if until else status.capitalize()
             return Change(f"{label}: {subject} (u to undo)", undo, share=ident)
 
         return apply
