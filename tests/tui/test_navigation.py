@@ -141,6 +141,22 @@ async def test_help_lists_every_key_with_its_binding_id() -> None:
 
 
 @pilot_test
+async def test_help_says_which_key_reads_a_conversation() -> None:
+    """Enter, bound by the queue table itself, is listed as what it does: read the
+    conversation; and o, which only marks one open, is not called the same."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {ident: (keys, description) for keys, description, ident in app.screen._rows}
+        assert rows["open"] == ("⏎", "Open")
+        assert rows["status_open"] == ("o", "Mark open")
+        await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+
+
+@pilot_test
 async def test_junk_is_called_junk_on_every_key() -> None:
     """The view, J and ! name the same folder with the same word."""
     app = demo_app()

@@ -58,7 +58,7 @@ class ConversationActions(AppScreen):
 
     ACTION_BINDINGS: ClassVar[list[Binding]] = [
         Binding("r", "reply", "Reply", id="reply", tooltip="Reply with a template"),
-        Binding("o", "set_status('open')", "Open", show=False, id="status_open", tooltip="Mark open"),
+        Binding("o", "set_status('open')", "Mark open", show=False, id="status_open", tooltip="Mark open"),
         Binding("p", "set_status('pending')", "Pending", id="status_pending", tooltip="Waiting on customer"),
         Binding("c", "set_status('closed')", "Close", id="status_closed", tooltip="Close the conversation"),
         Binding("z", "snooze", "Snooze", id="snooze", tooltip="Hide until a time"),

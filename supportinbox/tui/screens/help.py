@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
@@ -17,7 +17,7 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) for every binding with an id active on ``screen``."""
     grouped: dict[tuple[int, str], tuple[list[str], list[str], str]] = {}
     app = screen.app
-    for active in screen.active_bindings.values():
+    for active in _bindings_by_key(screen).values():
         binding = active.binding
         if not binding.description or not binding.id:
             continue
@@ -29,6 +29,26 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
             ids.append(binding.id)
     rows = [(", ".join(keys), description, ", ".join(ids)) for keys, ids, description in grouped.values()]
     return sorted(rows, key=lambda row: row[1].lower())
+
+
+def _bindings_by_key(screen: Screen[object]) -> dict[str, ActiveBinding]:
+    """The screen's active bindings, with a key a focused widget binds for itself (the
+    queue table's Enter, which selects the row) given to the screen's own binding of it.
+
+    The table's Enter posts the row's selection and the screen's open action answers it: the
+    key does what the screen's binding says, but the table's binding, having no id, hid it
+    and the help listed no key to read a conversation.
+    """
+    active = dict(screen.active_bindings)
+    for namespace, bindings in screen._modal_binding_chain:
+        for key, binding in bindings:
+            shadow = active.get(key)
+            if shadow is None or shadow.binding.id or not binding.id or not binding.description:
+                continue
+            if screen.app._check_action_state(binding.action, namespace) is False:
+                continue
+            active[key] = ActiveBinding(namespace, binding, True, binding.tooltip)
+    return active
 
 
 class HelpScreen(AppModal[None]):
