@@ -232,7 +232,7 @@ def _table_lines(table: lxml.etree._Element, font_zero: bool) -> str:
     table fits :data:`TABLE_WIDTH` columns (a receipt's item, quantity and price line up);
     otherwise each row's cells, one after the other, as lines of text. Empty rows and
     columns (spacers, images) are left out; a right-aligned cell (a price) stays right."""
-    rows: list[list[tuple[list[str], bool]]] = []
+    rows: list[list[tuple[list[str], bool, str]]] = []
     caption = ""
     for part in table.iter("caption", "tr"):
         style = _style_of(part)
@@ -251,24 +251,26 @@ def _table_lines(table: lxml.etree._Element, font_zero: bool) -> str:
             else:
                 text = _text_of(cell, zero)
             right = cell.get("align", "").lower() == "right" or "text-align:right" in cell_style
-            row.append(([line for line in text.split("\n") if line], right))
-        if any(lines for lines, _ in row):
+            row.append(([line for line in text.split("\n") if line], right, text))
+        if any(lines for lines, _, _ in row):
             rows.append(row)
     columns = max((len(row) for row in rows), default=0)
     used = [c for c in range(columns) if any(c < len(row) and row[c][0] for row in rows)]
-    rows = [[row[c] if c < len(row) else ([], False) for c in used] for row in rows]
+    rows = [[row[c] if c < len(row) else ([], False, "") for c in used] for row in rows]
     widths = [
         max((_cell_width(line) for row in rows for line in row[i][0]), default=0) for i in range(len(used))
     ]
     out: list[str] = [caption] if caption else []
     if len(used) < 2 or sum(widths) + 2 * (len(used) - 1) > TABLE_WIDTH:
+        # Not columns to line up but blocks of text (the one-cell layout most HTML mail is
+        # written in): each cell keeps its paragraphs apart.
         for row in rows:
-            out.extend(line for lines, _ in row for line in lines)
+            out.extend(text for lines, _, text in row if lines)
         return "\n".join(out)
     for row in rows:
-        for index in range(max(len(lines) for lines, _ in row)):
+        for index in range(max(len(lines) for lines, _, _ in row)):
             fields = []
-            for (lines, right), width in zip(row, widths, strict=True):
+            for (lines, right, _), width in zip(row, widths, strict=True):
                 line = lines[index] if index < len(lines) else ""
                 pad = " " * (width - _cell_width(line))
                 fields.append(pad + line if right else line + pad)

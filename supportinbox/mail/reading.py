@@ -6,7 +6,8 @@ meta (:data:`META`) the reading its texts were made by, and a sync of a cache ma
 older one reads its HTML mail again (:mod:`supportinbox.sync.reread`).
 
 1: blocks, lists, quotes and links. 2: hidden text (preheaders) dropped, tables read as rows.
+3: a one-cell layout table (most HTML mail) keeps its paragraphs apart.
 """
 
-READING = 2
+READING = 3
 META = "html_reading"

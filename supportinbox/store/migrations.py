@@ -587,6 +587,12 @@ INSERT INTO meta(key, value) SELECT 'html_reading', '2' WHERE NOT EXISTS (SELECT
 ALTER TABLE outbox ADD COLUMN sent_uidvalidity INTEGER;
 ALTER TABLE outbox ADD COLUMN sent_uidnext INTEGER;
 """,
+    27: """
+-- Reading 3 of HTML mail (a one-cell layout table keeps its paragraphs apart): a new, empty
+-- cache is marked with it, as with reading 2; one holding mail keeps its mark and its next
+-- sync reads that mail's HTML again.
+UPDATE meta SET value = '3' WHERE key = 'html_reading' AND NOT EXISTS (SELECT 1 FROM messages);
+""",
 }
 
 

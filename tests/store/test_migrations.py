@@ -132,6 +132,10 @@ def test_a_cache_holding_mail_is_read_again_and_a_new_one_is_not(tmp_path: Path)
     _database_at(old, 24)
     with open_database(old) as db:
         assert reread.stale(db)  # its HTML mail was read by the older reading
+    read_by_two = tmp_path / "reading-2.sqlite"
+    _database_at(read_by_two, 26)  # marked by reading 2, then filled
+    with open_database(read_by_two) as db:
+        assert reread.stale(db)  # one-cell layouts ran their paragraphs together
     with open_database(tmp_path / "new.sqlite") as db:
         assert not reread.stale(db)  # mail put into it is read by this one
 

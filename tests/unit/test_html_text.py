@@ -97,6 +97,16 @@ def test_a_table_too_wide_to_align_reads_as_its_cells_in_order() -> None:
     assert html_to_text(html) == f"{long.strip()}\nSide column\nx"
 
 
+def test_mail_laid_out_in_one_cell_keeps_its_paragraphs_apart() -> None:
+    """Most HTML mail sits in a one-cell layout table: its heading, paragraphs and sign-off
+    read as they do outside one, a blank line between, not run together line by line."""
+    body = "<h1>Hello team</h1><p>After the update the charts are blank.</p><p>Thanks,<br>Nora</p>"
+    expected = "Hello team\n\nAfter the update the charts are blank.\n\nThanks,\nNora"
+    assert html_to_text(body) == expected
+    assert html_to_text(f"<table><tr><td>{body}</td></tr></table>") == expected
+    assert html_to_text(f'<table width="600"><tr><td></td><td>{body}</td><td></td></tr></table>') == expected
+
+
 def test_a_table_in_a_quote_is_quoted_line_by_line_and_a_caption_leads() -> None:
     html = (
         "<p>See below</p><blockquote><table><caption>Your order</caption>"
