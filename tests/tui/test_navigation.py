@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.content import Content
-from textual.widgets import Footer, Tab
+from textual.widgets import Footer, Static, Tab
 from textual.widgets._footer import FooterKey
 
 from supportinbox.domain.conversation import ConversationSummary
@@ -152,6 +152,7 @@ async def test_help_says_which_key_reads_a_conversation() -> None:
         rows = {ident: (keys, description) for keys, description, ident in app.screen._rows}
         assert rows["open"] == ("⏎", "Open")
         assert rows["status_open"] == ("o", "Mark open")
+        assert "Escape closes this list." in str(app.screen.query_one(".dialog-hint", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)
 
@@ -256,7 +257,9 @@ async def test_the_thread_names_the_keys_of_its_folds_and_attachments() -> None:
         assert "(w to save)" in _thread_text(app)
         await pilot.press("w")
         await settle(pilot)
-        assert "Save which attachment?" in " ".join(str(w.render()) for w in app.screen.query("Label"))
+        labels = " ".join(str(w.render()) for w in app.screen.query("Label"))
+        # The hints at the bottom belong to the conversation beneath: the question says its keys.
+        assert "Save which attachment?" in labels and "Enter chooses, Escape cancels." in labels
         await pilot.press("escape", "escape")  # the question, then the conversation
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)

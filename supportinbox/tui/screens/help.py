@@ -72,7 +72,8 @@ class HelpScreen(AppModal[None]):
             yield table
             yield Static(
                 safe.line(
-                    'Remap a key in the config: [ui.keys] reply = "r,ctrl+r". Ctrl+P: command palette.'
+                    'Remap a key in the config: [ui.keys] reply = "r,ctrl+r". Ctrl+P: command palette. '
+                    "Escape closes this list."
                 ),
                 classes="dialog-hint",
             )
