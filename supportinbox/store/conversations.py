@@ -193,7 +193,9 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
             (ident,),
         )
     ]
-    messages.sort(key=lambda m: (m.date or "", m.rowid))
+    # Within one second, each folder's mail in the order it arrived (its UIDs: a sync stores
+    # the newest first, so row ids run backwards) and ours after the customer's.
+    messages.sort(key=lambda m: (m.date or "", m.folder_role == "sent", m.folder, m.uid))
     notes = [
         Note(author=str(r[0]), created_at=str(r[1]), body=str(r[2]))
         for r in db.conn.execute(

@@ -903,3 +903,23 @@ def test_a_contact_form_with_two_reply_to_addresses_stands_for_the_first(db: Dat
     refresh(db)
     (row,) = cv.list_queue(db, now=NOW)
     assert (row.customer_email, row.customer_name) == ("ana@silva.test", "Ana Silva")
+
+
+def test_mail_of_the_same_second_reads_in_the_order_it_arrived(db: Database) -> None:
+    """A sync stores the newest mail first, so a follow-up written in the same second as the
+    message it follows got the lower row: it was shown above the question it follows up."""
+    add_message(db, uid=8, message_id="<b@c>", in_reply_to="<a@c>", subject="Re: Reset", body="Still stuck")
+    add_message(db, uid=7, message_id="<a@c>", subject="Reset", body="The link expired")
+    add_message(
+        db,
+        folder="Sent",
+        uid=3,
+        message_id="<r@acme.test>",
+        in_reply_to="<b@c>",
+        sender="support@acme.test",
+        subject="Re: Reset",
+        body="Try this",
+    )
+    refresh(db)
+    detail = cv.get_conversation(db, cv.list_queue(db, status="all", now=NOW)[0].id)
+    assert [m.body_text for m in detail.messages] == ["The link expired", "Still stuck", "Try this"]
