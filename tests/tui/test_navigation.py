@@ -14,9 +14,19 @@ from supportinbox.tui.screens.inbox import InboxScreen
 from supportinbox.tui.screens.modals import ConfirmModal
 from supportinbox.tui.widgets.junk_list import JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
+from supportinbox.tui.widgets.queue_table import QueueTable
 from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
-from tests.tui.support import SIZE, demo_app, open_conversation, pilot_test, queue, select_subject, settle
+from tests.tui.support import (
+    SIZE,
+    demo_app,
+    open_conversation,
+    pilot_test,
+    queue,
+    select_subject,
+    settle,
+    wait_until,
+)
 
 
 @pilot_test
@@ -421,3 +431,16 @@ async def test_the_outbox_and_reports_show_only_whole_key_hints_at_80_columns(ke
         shown = [k for k in hints.query(FooterKey) if k is not palette]
         # The palette key sits at the right edge: a hint running under it is cut ("? K▏^p palette").
         assert shown and all(k.region.right <= palette.region.x for k in shown), name
+
+
+@pilot_test
+async def test_a_narrow_status_column_says_auto_as_the_view_tab_does() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"payout")
+        await settle(pilot)
+        results = app.screen.query_one("#results", QueueTable)
+        await wait_until(pilot, lambda: results.row_count == 1)
+        cells = [cell.plain for cell in results.get_row_at(0)]
+        assert "auto" in cells and not [cell for cell in cells if cell.startswith("automat")], cells

@@ -86,6 +86,14 @@ _WIDE_ONLY = {"count": 100}
 # its 8 cells: "just now" (age_words, as every list says a wait of seconds) is whole there.
 _NARROW_FROM = 90
 _NARROW = {"customer": 13, "status": 8, "assignee": 7}
+# A status too long for a narrowed column, in the word its view tab uses there ("automat…").
+_SHORT_STATUS = {"automated": "auto"}
+
+
+def _status_word(status: str, room: int) -> str:
+    return status if len(status) <= room else _SHORT_STATUS.get(status, status)
+
+
 # Columns that say nothing in some lists: every row of a one-status view has that status,
 # only open conversations have an SLA, and nobody waits on a closed one.
 _SAYS_SOMETHING = {
@@ -353,7 +361,7 @@ class QueueTable(DataTable[Content]):
             "status": shared(
                 ("status", item.status),
                 lambda: safe.line(
-                    item.status,
+                    _status_word(item.status, self._fits("status")),
                     limit=self._fits("status"),
                     style="$text-muted" if item.status != "open" else "",
                 ),
