@@ -69,9 +69,15 @@ _ISOLATED_FIELD = re.compile(
 def without_isolated_fields(text: str) -> str:
     """``text`` with the isolates our output puts around right-to-left fields taken out.
 
-    What is left must hold no bidi control at all: any other one came from mail.
+    What is left must hold no bidi control at all: any other one came from mail. A field
+    may hold an isolated field of its own (a name isolated beside its address, the whole
+    sender isolated on a line of several fields): pairs are taken out innermost first.
     """
-    return _ISOLATED_FIELD.sub(r"\1", text)
+    while True:
+        peeled = _ISOLATED_FIELD.sub(r"\1", text)
+        if peeled == text:
+            return text
+        text = peeled
 
 
 _FIELD = re.compile("\u2068([^\u2068\u2069\n]*)\u2069")
