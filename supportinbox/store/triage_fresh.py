@@ -117,13 +117,20 @@ def refresh_conversations(
     with and those whose incident changes; :func:`rebuild_conversations` recomputes all.
     """
     moment = now_utc(now)
-    key = _inputs_key(db, config, account)
-    if up_to_date(db, key, moment):
-        apply_clock(db, moment)
+    if _clock_only(db, config, account, moment):
         stored = _last_result(db)
         if stored is not None:
             return stored
     return _recompute(db, config, account, moment)
+
+
+def _clock_only(db: Database, config: Config, account: AccountConfig, moment: datetime) -> bool:
+    """When nothing the queue is computed from changed (:func:`up_to_date`), apply only the
+    clock and return True; else change nothing and return False."""
+    if not up_to_date(db, _inputs_key(db, config, account), moment):
+        return False
+    apply_clock(db, moment)
+    return True
 
 
 def rebuild_conversations(
@@ -160,9 +167,7 @@ def refresh_if_stale(
     Returns True when a refresh ran.
     """
     moment = now_utc(now)
-    key = _inputs_key(db, config, account)
-    if up_to_date(db, key, moment):
-        apply_clock(db, moment)
+    if _clock_only(db, config, account, moment):
         return False
     _recompute(db, config, account, moment)
     return True
@@ -179,8 +184,7 @@ def refresh_within(
     for long, whatever the cache's size (the caller's refresh does the large ones).
     """
     moment = now_utc(now)
-    if up_to_date(db, _inputs_key(db, config, account), moment):
-        apply_clock(db, moment)
+    if _clock_only(db, config, account, moment):
         return False
     from supportinbox.store.triage_refresh import recompute
 
