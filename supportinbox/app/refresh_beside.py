@@ -28,11 +28,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
 import select
 import signal
 import struct
-import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +40,8 @@ from supportinbox import faults
 from supportinbox.store.db import file_identity
 
 if TYPE_CHECKING:
+    import subprocess
+
     from supportinbox.app.context import AccountContext
     from supportinbox.config import AccountConfig, Config
 
@@ -78,6 +78,10 @@ class RefreshBeside:
             self.process = self._start()
 
     def _start(self) -> subprocess.Popen[bytes] | None:
+        # Loaded only here: every sync and the app import this module, few start the process.
+        import pickle
+        import subprocess
+
         payload = pickle.dumps(
             (self.db_path, file_identity(self.db_path), self.ctx.config, self.ctx.account, self.ctx.now()),
             protocol=pickle.HIGHEST_PROTOCOL,
@@ -114,6 +118,8 @@ class RefreshBeside:
         if not completed:
             _stop(process)
             return
+        import subprocess
+
         assert process.stdin is not None
         try:
             process.stdin.close()
@@ -139,6 +145,8 @@ def cores() -> int:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """Stop the process and reap it; a refresh it was writing is rolled back by SQLite."""
+    import subprocess
+
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
@@ -164,6 +172,8 @@ def _read_exactly(stream: IO[bytes], count: int) -> bytes:
 def run_rounds(stream: IO[bytes]) -> None:
     """The second process: refresh what the change log names until ``stream`` closes, then
     once more."""
+    import pickle
+
     (size,) = _SIZE.unpack(_read_exactly(stream, _SIZE.size))
     db_path, identity, config, account, moment = pickle.loads(_read_exactly(stream, size))  # noqa: S301
     _rounds(stream, db_path, identity, config, account, moment)
