@@ -129,72 +129,68 @@ def _assert_as_rebuilt(db: Database, tmp_path: Path) -> None:
             assert ours == rebuilt, (name, [r for r in ours if r not in rebuilt][:3])
 
 
-def _setup(dovecot: Dovecot, home: Path) -> None:
+@pytest.fixture
+def ctx(dovecot: Dovecot, supportinbox_home: Path) -> Iterator[AccountContext]:
+    """The mailbox on the server, fetched in batches of 10, and the account on an empty cache."""
     _mailbox(dovecot)
-    write_config(home, account_toml(dovecot, extra="batch_size = 10"))
+    write_config(supportinbox_home, account_toml(dovecot, extra="batch_size = 10"))
+    with open_database(account="support") as db:
+        yield _context(db)
 
 
 def test_the_queue_is_sorted_beside_the_fetch_as_a_rebuild_sorts_it(
-    dovecot: Dovecot, supportinbox_home: Path, started: list[subprocess.Popen[bytes]], tmp_path: Path
+    ctx: AccountContext, started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    _setup(dovecot, supportinbox_home)
-    with open_database(account="support") as db:
-        ctx = _context(db)
-        result = app_sync.fetch(ctx, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
-        assert result.new == 253
+    db = ctx.db
+    result = app_sync.fetch(ctx, hooks=default_hooks(ctx.config, ctx.account_name, ctx.account))
+    assert result.new == 253
 
-        # The second process ran to its end and sorted everything before the caller's refresh.
-        assert len(started) == 1 and started[0].returncode == 0
-        sorted_ = db.conn.execute(
-            "SELECT COUNT(*) FROM messages WHERE conversation_id IS NOT NULL"
-        ).fetchone()[0]
-        assert sorted_ == 223  # INBOX and Sent; Junk belongs to no conversation
-        assert db.conn.execute("SELECT COUNT(*) FROM junk_verdicts").fetchone()[0] == 30
+    # The second process ran to its end and sorted everything before the caller's refresh.
+    assert len(started) == 1 and started[0].returncode == 0
+    sorted_ = db.conn.execute("SELECT COUNT(*) FROM messages WHERE conversation_id IS NOT NULL").fetchone()[0]
+    assert sorted_ == 223  # INBOX and Sent; Junk belongs to no conversation
+    assert db.conn.execute("SELECT COUNT(*) FROM junk_verdicts").fetchone()[0] == 30
 
-        app_sync.refresh_queue(ctx)
-        _assert_as_rebuilt(db, tmp_path)
-        assert db.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] >= 1
+    app_sync.refresh_queue(ctx)
+    _assert_as_rebuilt(db, tmp_path)
+    assert db.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] >= 1
 
 
 def test_a_second_process_killed_midway_leaves_the_rest_to_the_refresh(
-    dovecot: Dovecot, supportinbox_home: Path, started: list[subprocess.Popen[bytes]], tmp_path: Path
+    ctx: AccountContext, started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    _setup(dovecot, supportinbox_home)
-    with open_database(account="support") as db:
-        ctx = _context(db)
+    db = ctx.db
 
-        def progress(folder: str, done: int, total: int) -> None:
-            if folder == "INBOX" and done == 100 and started:
-                started[0].send_signal(signal.SIGKILL)  # in the middle of a round, or between two
+    def progress(folder: str, done: int, total: int) -> None:
+        if folder == "INBOX" and done == 100 and started:
+            started[0].send_signal(signal.SIGKILL)  # in the middle of a round, or between two
 
-        app_sync.fetch(ctx, progress=progress)
-        assert started[0].returncode == -signal.SIGKILL
-        left = db.conn.execute("SELECT COUNT(*) FROM triage_dirty").fetchone()[0]
-        assert left > 0  # what it did not do is still in the change log
+    app_sync.fetch(ctx, progress=progress)
+    assert started[0].returncode == -signal.SIGKILL
+    left = db.conn.execute("SELECT COUNT(*) FROM triage_dirty").fetchone()[0]
+    assert left > 0  # what it did not do is still in the change log
 
-        app_sync.refresh_queue(ctx)
-        _assert_as_rebuilt(db, tmp_path)
+    app_sync.refresh_queue(ctx)
+    _assert_as_rebuilt(db, tmp_path)
 
 
 def test_a_failed_fetch_stops_the_second_process(
-    dovecot: Dovecot, supportinbox_home: Path, started: list[subprocess.Popen[bytes]], tmp_path: Path
+    ctx: AccountContext, started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    _setup(dovecot, supportinbox_home)
-    with open_database(account="support") as db:
-        ctx = _context(db)
+    db = ctx.db
 
-        def progress(folder: str, done: int, total: int) -> None:
-            if folder == "INBOX" and done == 60:
-                raise Stopped("the caller stopped")
+    def progress(folder: str, done: int, total: int) -> None:
+        if folder == "INBOX" and done == 60:
+            raise Stopped("the caller stopped")
 
-        with pytest.raises(Stopped):
-            app_sync.fetch(ctx, progress=progress)
-        assert len(started) == 1 and started[0].poll() is not None  # stopped and reaped
+    with pytest.raises(Stopped):
+        app_sync.fetch(ctx, progress=progress)
+    assert len(started) == 1 and started[0].poll() is not None  # stopped and reaped
 
-        # What was fetched is kept; the refresh sorts it as a rebuild does.
-        assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] >= 60
-        app_sync.refresh_queue(ctx)
-        _assert_as_rebuilt(db, tmp_path)
+    # What was fetched is kept; the refresh sorts it as a rebuild does.
+    assert db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] >= 60
+    app_sync.refresh_queue(ctx)
+    _assert_as_rebuilt(db, tmp_path)
 
 
 def test_a_small_fetch_or_one_core_starts_no_second_process(
