@@ -33,7 +33,11 @@ CSI = "\x1b[2J\x1b[31m"
 @pytest.fixture
 def mailbox(supportinbox_home: Path) -> Path:
     write_config(supportinbox_home, CONFIG)
-    now = datetime.now(UTC)
+    # Each question and its reply an hour later fall on one day, whatever the hour the test
+    # runs at: in the first hours of a day, the day before, late in the evening.
+    now = datetime.now(UTC).astimezone()
+    if now.hour < 3:
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(minutes=1)
     with open_database(account="support") as db:
         for day in range(3):
             mid = f"<q{day}@c.test>"
