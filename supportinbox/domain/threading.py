@@ -26,9 +26,10 @@ import base64
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 from supportinbox.domain.subjects import has_reply_prefix, strip_reply_prefixes
 from supportinbox.domain.when import as_utc
@@ -242,7 +243,13 @@ def _build_containers(messages: Iterable[ThreadMessage]) -> list[_Container]:
     return list(by_id.values()) + loose
 
 
-def _tree_messages(root: _Container) -> list[ThreadMessage]:
+def _take_tree_messages(root: _Container) -> list[ThreadMessage]:
+    """The messages of the tree under ``root``, taken out of its containers.
+
+    Every container of the tree is emptied and unlinked on the way: parent and child links
+    put each container in a reference cycle, and breaking them tree by tree frees a large
+    mailbox's containers while its trees are built rather than after.
+    """
     out: list[ThreadMessage] = []
     stack = [root]
     while stack:
@@ -253,6 +260,7 @@ def _tree_messages(root: _Container) -> list[ThreadMessage]:
                 out.extend(node.more)
         if node.children:
             stack.extend(node.children)
+        node.message = node.more = node.parent = node.children = None
     return out
 
 
@@ -315,8 +323,10 @@ class _Tree:
     subject: str
     first: datetime | None
     last: datetime | None
-    # A tuple, not a list: one tree per conversation, and most have one key or none.
-    subject_keys: tuple[tuple[str, str], ...] = ()
+    # (customer, normalised subject) of each tree merged into it; None until a merge or a
+    # split sets it: the tree's own, if it has both (see _subject_keys). Most trees are never
+    # merged, and a large mailbox would hold a pair for each of them for nothing.
+    subject_keys: tuple[tuple[str, str], ...] | None = None
 
 
 def _tree_key(root: _Container, messages: list[ThreadMessage], customer: str, subject: str) -> str:
@@ -336,22 +346,32 @@ def short_id(key: str, length: int = ID_LENGTH) -> str:
 
 
 def thread_messages(messages: Iterable[ThreadMessage], overrides: Sequence[Override] = ()) -> list[Thread]:
-    """Group ``messages`` into conversations with stable, unique ids (sorted by id).
+    """Group ``messages`` into conversations with stable, unique ids (sorted by key).
 
     ``overrides`` (oldest first) are applied after threading; one naming a message that is
     not among ``messages`` changes nothing.
     """
+    return list(iter_threads(messages, overrides))
+
+
+def iter_threads(messages: Iterable[ThreadMessage], overrides: Sequence[Override] = ()) -> Iterator[Thread]:
+    """:func:`thread_messages`, one conversation at a time.
+
+    Nothing holds a conversation once it is handed over, so a caller that keeps only what
+    it needs of each (ids, keys) never holds every conversation and its messages at once.
+    """
     # Loop-breaking keeps the first link seen, so the input order matters when References
     # contradict each other. A canonical order (by content; the row id only separates exact
     # duplicates) gives the same conversations whatever order the cache hands the rows over in.
-    containers = _build_containers(_canonical_order(messages))
+    containers: list[_Container | None] = list(_build_containers(_canonical_order(messages)))
     trees: list[_Tree] = []
-    for root in containers:
-        if root.parent is not None:
-            continue
-        found = _tree_messages(root)
+    for index, root in enumerate(containers):
+        containers[index] = None  # the list's hold on it: freed once its tree is taken
+        if root is None or root.parent is not None:
+            continue  # taken with its tree already, or a tree's root comes later
+        found = _take_tree_messages(root)
         if not found:
-            continue  # a placeholder whose children were all re-parented
+            continue  # a placeholder whose children were all re-parented, or taken
         found.sort(key=_by_time)
         customer = next((m.customer for m in found if not m.from_us), found[0].customer)
         subject = normalize_subject(found[0].subject)
@@ -365,16 +385,11 @@ def thread_messages(messages: Iterable[ThreadMessage], overrides: Sequence[Overr
                 last=_utc(found[-1].when),
             )
         )
-    # Parent and child links put every container in a reference cycle; unlinking them
-    # frees the containers now rather than at the next garbage collection.
-    for node in containers:
-        node.parent = None
-        node.children = None
     del containers
     merged = _merge_by_subject(trees)
     if overrides:
         merged = _apply_overrides(merged, overrides)
-    return _assign_ids(merged)
+    yield from _assign_ids(merged)
 
 
 def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[_Tree]:
@@ -399,7 +414,7 @@ def _apply_overrides(trees: list[_Tree], overrides: Sequence[Override]) -> list[
                 continue
             target.messages.extend(source.messages)
             target.messages.sort(key=_by_time)
-            target.subject_keys += source.subject_keys
+            target.subject_keys = _subject_keys(target) + _subject_keys(source)
             target.first = _utc(target.messages[0].when)
             target.last = _utc(target.messages[-1].when)
             for key, tree in holder.items():
@@ -462,8 +477,19 @@ def _split_off(tree: _Tree, anchor: str) -> _Tree | None:
         last=_utc(moved[-1].when),
         # The part was in the tree through these (a subject shared with it): kept, the two
         # share a key, so a partial refresh recomputes one whenever it recomputes the other.
-        subject_keys=tree.subject_keys,
+        subject_keys=_subject_keys(tree),
     )
+
+
+def _subject_keys(tree: _Tree) -> tuple[tuple[str, str], ...]:
+    """The (customer, subject) pairs ``tree`` stands for: set by merges and splits, else its own."""
+    if tree.subject_keys is not None:
+        return tree.subject_keys
+    return ((tree.customer, tree.subject),) if tree.subject and tree.customer else ()
+
+
+def _first_or_earliest(tree: _Tree) -> datetime:
+    return tree.first or _EARLIEST
 
 
 def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
@@ -473,11 +499,14 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
     """
     result = [tree for tree in trees if not (tree.subject and tree.customer)]
     grouped = [tree for tree in trees if tree.subject and tree.customer]
-    for tree in grouped:
-        tree.subject_keys = ((tree.customer, tree.subject),)
     trees.clear()
-    # Sorted, each customer's subject is one run of trees, oldest first.
-    grouped.sort(key=lambda t: (t.customer, t.subject, t.first or _EARLIEST, t.key))
+    # Sorted, each customer's subject is one run of trees, oldest first: by customer, then
+    # subject, first date and key, in stable passes from the last of them (a key tuple per
+    # tree would hold another object per conversation while sorting).
+    grouped.sort(key=attrgetter("key"))
+    grouped.sort(key=_first_or_earliest)
+    grouped.sort(key=attrgetter("subject"))
+    grouped.sort(key=attrgetter("customer"))
     start = 0
     while start < len(grouped):
         current = grouped[start]
@@ -495,7 +524,7 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
             )
             if close:
                 current.messages.extend(tree.messages)
-                current.subject_keys += tree.subject_keys
+                current.subject_keys = _subject_keys(current) + _subject_keys(tree)
                 current.messages.sort(key=_by_time)
                 current.last = max(filter(None, (current.last, tree.last)), default=None)
             else:
@@ -507,11 +536,11 @@ def _merge_by_subject(trees: list[_Tree]) -> list[_Tree]:
     return result
 
 
-def _assign_ids(trees: list[_Tree]) -> list[Thread]:
+def _assign_ids(trees: list[_Tree]) -> Iterator[Thread]:
+    """Each tree as a conversation with its id, in key order; ``trees`` is emptied."""
     trees.sort(key=lambda t: t.key)
     trees.reverse()
     used: set[str] = set()
-    threads: list[Thread] = []
     while trees:  # taken from the end, so each tree is freed once its thread exists
         tree = trees.pop()
         length = ID_LENGTH
@@ -520,5 +549,4 @@ def _assign_ids(trees: list[_Tree]) -> list[Thread]:
             length += 2
             ident = short_id(tree.key, length)
         used.add(ident)
-        threads.append(Thread(id=ident, key=tree.key, messages=tree.messages, subject_keys=tree.subject_keys))
-    return threads
+        yield Thread(id=ident, key=tree.key, messages=tree.messages, subject_keys=_subject_keys(tree))

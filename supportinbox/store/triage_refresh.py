@@ -46,9 +46,9 @@ from supportinbox.domain.status import derive_status
 from supportinbox.domain.threading import (
     Thread,
     ThreadMessage,
+    iter_threads,
     normalize_subject,
     thread_keys,
-    thread_messages,
 )
 from supportinbox.domain.when import iso, parse_time
 from supportinbox.store import facts
@@ -569,23 +569,30 @@ def score_conversations(
         conn.executemany(_INSERT_SCRATCH_LINK, links)
 
 
-def thread_members(conn: sqlite3.Connection, threads: list[Thread]) -> list[tuple[str, tuple[int, ...]]]:
+def thread_members(conn: sqlite3.Connection, threads: Iterable[Thread]) -> list[tuple[str, tuple[int, ...]]]:
     """Each conversation's id and its message row ids (oldest first); its keys to scratch.
 
-    ``threads`` is emptied: each thread is freed as soon as its ids and keys are taken.
+    A list ``threads`` is emptied, and an iterator (:func:`iter_threads`) drained: each
+    thread is freed as soon as its ids and keys are taken.
     """
-    threads.reverse()
     members: list[tuple[str, tuple[int, ...]]] = []
     keys: list[tuple[str, str]] = []
-    while threads:
-        thread = threads.pop()
+    for thread in _taken(threads) if isinstance(threads, list) else threads:
         members.append((thread.id, tuple(m.rowid for m in thread.messages)))
         keys.extend((key, thread.id) for key in thread_keys(thread))
+        del thread
         if len(keys) >= 50_000:
             conn.executemany(_INSERT_SCRATCH_KEY, keys)
             keys.clear()
     conn.executemany(_INSERT_SCRATCH_KEY, keys)
     return members
+
+
+def _taken(threads: list[Thread]) -> Iterator[Thread]:
+    """The threads of ``threads`` in order, each removed from the list as it is handed over."""
+    threads.reverse()
+    while threads:
+        yield threads.pop()
 
 
 def track_incidents(
@@ -848,7 +855,7 @@ def _thread(
 
     Threading runs on the few columns it reads; only the ids (and keys) are kept from it.
     """
-    members = thread_members(conn, thread_messages(_load(conn, account, mine), load_overrides(conn)))
+    members = thread_members(conn, iter_threads(_load(conn, account, mine), load_overrides(conn)))
     gc.collect()
     return members
 
