@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
 from supportinbox.tui import compositor
+from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -43,11 +44,21 @@ ResultType = TypeVar("ResultType")
 
 class AppModal(ModalScreen[ResultType]):
     """A dialog of this app, over the screen it was opened from: what its box covers of a
-    row closes that row's isolates (:mod:`supportinbox.tui.compositor`)."""
+    row closes that row's isolates (:mod:`supportinbox.tui.compositor`).
+
+    It carries key hints of its own, drawn over the footer of the screen beneath: that
+    footer's keys do nothing while the dialog is up, and a user reading the bottom row
+    of a dialog should see what works there (Escape cancels, not "Back").
+    """
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name, id, classes)
         compositor.install(self)
+
+    def on_mount(self) -> None:
+        # Mounted here, not composed: every dialog composes its own box, and the hints
+        # are the same for all of them (the subclass's on_mount runs as well).
+        self.mount(KeyHints())
 
 
 class AppScreen(Screen[None]):

@@ -179,7 +179,7 @@ class ChooseModal(AppModal[str | None]):
         with Dialog(classes="dialog"):
             yield Label(safe.line(self._title, style="bold"), classes="dialog-title")
             yield OptionList(*(Option(safe.line(label), id=key) for key, label in self._choices))
-            # The key hints at the bottom are the screen's beneath, which do nothing here.
+            # The key hints at the bottom say Escape; Enter is the list's own key, not shown there.
             yield Label(safe.line("Enter chooses, Escape cancels."), classes="dialog-hint")
 
     def on_mount(self) -> None:
