@@ -43,7 +43,7 @@ from supportinbox.store.conversation_rows import (
 )
 from supportinbox.store.db import Database
 from supportinbox.store.followups import followup_of, with_followup
-from supportinbox.store.ours import OurMail, our_mail, poses_as_us
+from supportinbox.store.ours import OurMail, our_mail, our_mail_among, poses_as_us
 from supportinbox.store.queue import list_queue, with_scheduled
 from supportinbox.store.rows import columns, load, sql
 from supportinbox.store.threadlinks import merged_away, merged_into
@@ -204,6 +204,20 @@ def get_conversation(db: Database, conversation_id: str, now: datetime | None = 
         )
     ]
     return ConversationDetail(summary=summary, messages=messages, notes=notes)
+
+
+def get_message(db: Database, rowid: int) -> MessageView:
+    """One cached message as the conversation view shows it, whatever folder it is in: a
+    Junk suspect read before it is rescued (it belongs to no conversation yet)."""
+    row = db.conn.execute(
+        f"SELECT {columns(_MessageRow, 'm.')} FROM messages m JOIN folders f ON f.id = m.folder_id "
+        "WHERE m.id = ?",
+        (rowid,),
+    ).fetchone()
+    if row is None:
+        raise NotFound("that message is no longer in the cache: it was moved or deleted on the server")
+    mine = our_mail_among(db.conn, db.get_meta("our_message_id_domain") or "", [rowid])
+    return _message_view(row, mine, [db.get_meta("triage_our_address") or ""])
 
 
 @dataclass(slots=True)

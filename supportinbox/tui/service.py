@@ -533,6 +533,10 @@ class InboxService:
         """Move the conversation's customer messages to the spam folder."""
         return self.mailbox.mark_spam(conversation_id)
 
+    def junk_message(self, suspect: JunkSuspect) -> MessageView:
+        """The suspect's message as cached, to read before rescuing it (NotFound once gone)."""
+        return conversations.get_message(self.reader, suspect.rowid)
+
     def rescue(self, suspect: JunkSuspect) -> str:
         """Move a spam-folder message back to the inbox, where it joins its conversation."""
         return self.mailbox.rescue(suspect)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain.safetext import one_line
+from supportinbox.errors import NotFound
 from supportinbox.store.junk import JunkSuspect
 from supportinbox.tui import safe
 from supportinbox.tui.format import age
@@ -20,6 +21,10 @@ from supportinbox.tui.format import age
 if TYPE_CHECKING:
     from supportinbox.tui.app import SupportInboxApp
     from supportinbox.tui.service import InboxService
+
+
+# Said when a suspect about to be read, or being read, has left Junk since it was listed.
+GONE = "This message is no longer in Junk: it was moved or deleted on the server."
 
 
 class JunkList(DataTable[Content]):
@@ -36,6 +41,7 @@ class JunkList(DataTable[Content]):
     """
 
     BINDINGS = [  # noqa: RUF012
+        Binding("enter", "open", "Read", id="junk_read", tooltip="Read it and why it is a suspect"),
         Binding("exclamation_mark,R", "rescue", "Rescue", id="rescue", tooltip="Move it to the inbox"),
         Binding("j", "cursor_down", "Down", show=False, id="junk_down"),
         Binding("k", "cursor_up", "Up", show=False, id="junk_up"),
@@ -113,16 +119,37 @@ class JunkList(DataTable[Content]):
     def _moved(self) -> None:
         self.post_message(self.Highlighted(self.current))
 
+    @on(DataTable.RowSelected)
+    def _clicked(self, event: DataTable.RowSelected) -> None:
+        # A click on a row: read it, as Enter does (the screen's own Enter opens nothing here).
+        event.stop()
+        self.action_open()
+
     def action_open(self) -> None:
-        """Enter on a suspect: rescue is the only thing to do with it, so say how."""
-        if self.current is not None:
-            self.app.notify("Press ! to move it to the inbox, where it joins its conversation.")
+        """Enter on a suspect: read it, with why it is one, before it joins the inbox."""
+        suspect = self.current
+        if suspect is None:
+            self.app.bell()
+            return
+        try:
+            message = self._service.junk_message(suspect)
+        except NotFound:
+            self.app.notify(GONE, severity="warning")
+            self.reload()
+            return
+        from supportinbox.tui.screens.junk import SuspectScreen  # the screen imports this list
+
+        self.app.push_screen(SuspectScreen(suspect, message, rescue=lambda: self.rescue_one(suspect)))
 
     def action_rescue(self) -> None:
         suspect = self.current
         if suspect is None:
             self.app.bell()
             return
+        self._rescue(suspect)
+
+    def rescue_one(self, suspect: JunkSuspect) -> None:
+        """Rescue ``suspect`` (read on its own screen: the cursor may have moved since)."""
         self._rescue(suspect)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="junk", description="Rescuing from Junk")

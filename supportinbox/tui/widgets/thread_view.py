@@ -186,14 +186,16 @@ class MessageBlock(Vertical):
                 )
                 for a in message.attachments
             ]
-            # The key is not in the footer (few messages have attachments): it is said here.
-            lines[-1] = safe.assemble(lines[-1], f"  ({self.keys.save} to save)")
+            # The key is not in the footer (few messages have attachments): it is said here,
+            # where there is one (none for mail still in Junk).
+            if self.keys.save:
+                lines[-1] = safe.assemble(lines[-1], f"  ({self.keys.save} to save)")
             yield Static(safe.join("\n", lines), classes="attachments")
 
 
 @dataclass(frozen=True)
 class ThreadKeys:
-    """The keys a thread names in its own lines, as the user's [ui.keys] has them."""
+    """The keys a thread names in its own lines, as the user's [ui.keys] has them ("": none)."""
 
     expand: str = "e"
     save: str = "d"
