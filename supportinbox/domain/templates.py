@@ -504,6 +504,17 @@ _WRAPPED_LINE = 40
 _NOT_PROSE = re.compile(r"\s*(?:>|[-*•+]\s|\d+[.)]\s|\|)")
 
 
+# A line's indent and list marker ("3. ", "- ", "> "): what a narrow pane keeps apart when
+# it wraps the line, so the item's further rows go on under its text.
+_LEAD = re.compile(r"[ \t]*(?:(?:[-*•+]|\d+[.)])[ \t]+|(?:>[ \t]?)+)?")
+
+
+def text_column(line: str) -> int:
+    """Where the text of a reply's line starts, after its indent and list marker (0: at once)."""
+    found = _LEAD.match(line)
+    return len(found.group(0)) if found else 0
+
+
 def _is_prose(lines: list[str]) -> bool:
     return (
         len(lines) > 1

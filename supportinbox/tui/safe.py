@@ -339,6 +339,46 @@ class FieldLines(_LaidOutHere):
         return max((_one_line(r).cell_length for r in self.rows), default=0) + rules.get("line_pad", 0) * 2
 
 
+class HangingLines(_LaidOutHere):
+    """Lines of text each wrapped at the width they are shown in, a line's further rows
+    indented by its hang (under its text, past a list marker): a hard-wrapped list item
+    reads line by line as written, and no wrapped row passes for a line of its own."""
+
+    def __init__(self, lines: Sequence[tuple[str, int]]) -> None:
+        self.lines = tuple((clean(value), hang) for value, hang in lines)
+
+    def __str__(self) -> str:
+        return self.plain
+
+    @property
+    def plain(self) -> str:
+        """The text, each line on one line (as it reads at any width wide enough)."""
+        return "\n".join(value for value, _ in self.lines)
+
+    def _rows(self, width: int) -> list[Content]:
+        width = max(width, 1)
+        rows: list[Content] = []
+        for value, hang in self.lines:
+            lead = value[:hang] if 0 < hang < width // 2 else ""
+            rest = Content(value[len(lead) :])
+            if not lead or rest.cell_length <= width - len(lead):
+                rows.extend(Content(value).wrap(width) or [Content("")])
+                continue
+            pieces = [piece.rstrip() for piece in rest.wrap(width - len(lead))] or [Content("")]
+            rows.append(Content(lead) + pieces[0])
+            rows.extend(Content(" " * len(lead)) + piece for piece in pieces[1:])
+        return rows
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        longest = max((Content(value).cell_length for value, _ in self.lines), default=0)
+        return longest + rules.get("line_pad", 0) * 2
+
+
+def hanging(lines: Sequence[tuple[str, int]]) -> HangingLines:
+    """(line, hang) pairs as :class:`HangingLines`: a reply previewed in a pane narrower than it."""
+    return HangingLines(lines)
+
+
 def fields(*rows: Row) -> FieldLines:
     """Head lines (a conversation's, a message's) that wrap between fields, not inside them."""
     return FieldLines(rows)

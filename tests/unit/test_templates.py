@@ -19,6 +19,7 @@ from supportinbox.domain.templates import (
     load_template,
     parse_template,
     render,
+    text_column,
 )
 from supportinbox.errors import NotFound, UserError
 
@@ -361,3 +362,24 @@ def test_another_file_is_refused_when_the_template_is_read(tag: str) -> None:
     with pytest.raises(TemplateError) as info:
         parse_template("x", f"Hi\n{tag}\n", Path("x.txt"))
     assert "line 2: " in str(info.value) and "cannot be used: a template is one file" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "column"),
+    [
+        ("Hi Hannah,", 0),
+        ("- the browser you use", 2),
+        ("* item", 2),
+        ("• item", 2),
+        ("3. Follow the link", 3),
+        ("12) Twelfth step", 4),
+        ("   time, so use it soon", 3),
+        ("> You wrote this", 2),
+        ("> > and before that", 4),
+        ("-- ", 0),
+        ("-5 degrees outside", 0),
+        ("", 0),
+    ],
+)
+def test_a_lines_text_starts_after_its_indent_and_list_marker(line: str, column: int) -> None:
+    assert text_column(line) == column

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from supportinbox.domain.languages import Detected, split_variant
 from supportinbox.domain.replies import Addressees
 from supportinbox.domain.safetext import is_rtl, one_line
-from supportinbox.domain.templates import BLANK, BrokenTemplate, Template, reflow
+from supportinbox.domain.templates import BLANK, BrokenTemplate, Template, reflow, text_column
 from supportinbox.errors import UserError
 from supportinbox.mail.drafts import Draft
 from supportinbox.mail.variants import language_name
@@ -301,8 +301,10 @@ class TemplatePickerScreen(AppScreen):
             )
         else:
             # The pane is narrower than the 72 columns replies are wrapped at: each paragraph
-            # is one line here, wrapped by the pane (the reply itself keeps its lines).
-            preview.update(safe.text(reflow(draft.body, width=None)))
+            # is one line here, wrapped by the pane (the reply itself keeps its lines); a list
+            # keeps its lines, each item's further rows under its text.
+            body = reflow(draft.body, width=None)
+            preview.update(safe.hanging([(line, text_column(line)) for line in body.split("\n")]))
         preview.set_class(is_rtl(draft.body.strip()), "rtl")
 
     def _teammate_holding(self) -> str | None:
