@@ -501,12 +501,15 @@ WRAP_WIDTH = 72
 # A line this long (or longer) in a paragraph of several was wrapped by the template's
 # author; a shorter one (a greeting, a signature, an address) was broken on purpose.
 _WRAPPED_LINE = 40
-_NOT_PROSE = re.compile(r"\s*(?:>|[-*•+]\s|\d+[.)]\s|\|)")
+# A list item's marker: a bullet or dash (the en and em dashes of German or French lists),
+# "1." or "1)", "a)", "(a)" or "(1)".
+_MARKER = r"(?:[-*•+–—]|\d+[.)]|[a-z]\)|\((?:\d+|[a-z])\))"
+_NOT_PROSE = re.compile(rf"\s*(?:>|{_MARKER}\s|\|)")
 
 
 # A line's indent and list marker ("3. ", "- ", "> "): what a narrow pane keeps apart when
 # it wraps the line, so the item's further rows go on under its text.
-_LEAD = re.compile(r"[ \t]*(?:(?:[-*•+]|\d+[.)])[ \t]+|(?:>[ \t]?)+)?")
+_LEAD = re.compile(rf"[ \t]*(?:{_MARKER}[ \t]+|(?:>[ \t]?)+)?")
 
 
 def text_column(line: str) -> int:

@@ -373,6 +373,9 @@ def test_another_file_is_refused_when_the_template_is_read(tag: str) -> None:
         ("• item", 2),
         ("3. Follow the link", 3),
         ("12) Twelfth step", 4),
+        ("– Melden Sie sich an", 2),
+        ("b) move to the yearly plan", 3),
+        ("(2) second", 4),
         ("   time, so use it soon", 3),
         ("> You wrote this", 2),
         ("> > and before that", 4),
@@ -383,3 +386,32 @@ def test_another_file_is_refused_when_the_template_is_read(tag: str) -> None:
 )
 def test_a_lines_text_starts_after_its_indent_and_list_marker(line: str, column: int) -> None:
     assert text_column(line) == column
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [
+            "– Melden Sie sich mit der Adresse an, die auf Ihrer Rechnung steht, bitte.",
+            "– Setzen Sie Ihr Passwort über die Seite „Passwort vergessen“ zurück, danke.",
+        ],
+        [
+            "a) keep the current plan and pay the difference at the end of the month",
+            "b) move to the yearly plan, which includes the export feature you asked",
+        ],
+        [
+            "(1) keep the current plan and pay the difference at the end of the month",
+            "(2) move to the yearly plan, which includes the export feature you asked",
+        ],
+        [
+            "— première option : garder la formule actuelle jusqu'à la fin du mois",
+            "— seconde option : passer à la formule annuelle avec l'export demandé",
+        ],
+    ],
+)
+def test_a_list_of_dashes_or_letters_is_sent_as_written(items: list[str]) -> None:
+    """An en-dash or "a)" list was taken for prose and run together into one paragraph."""
+    body = _render(
+        "Hi,\n\nTwo ways that should help you at once, whichever fits you best:\n" + "\n".join(items)
+    )
+    assert "\n".join(items) in body
