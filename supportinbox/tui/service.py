@@ -310,9 +310,10 @@ class InboxService:
     def sla_policy(self) -> sla.Policy:
         return sla.Policy.for_account(self.config, self.account)
 
-    def junk_suspects(self) -> list[JunkSuspect]:
-        """Real customers found in the spam folder, with the reasons."""
-        return junk.list_suspects(self.reader)
+    def junk_suspects(self, *, everything: bool = False) -> list[JunkSuspect]:
+        """Real customers found in the spam folder, with the reasons (``everything``: every
+        message in it, scored, most likely customer first)."""
+        return junk.list_suspects(self.reader, include_all=everything)
 
     def outbox_count(self) -> int:
         """Replies not sent yet (queued, sending, failed or held)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from supportinbox.config import load_config
 from supportinbox.tui.app import SupportInboxApp
@@ -16,7 +17,7 @@ from supportinbox.tui.widgets.junk_list import JunkList
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import append, client, make_message
 from tests.harness.replies import setup_account
-from tests.tui.support import demo_app, pilot_test, settle, wait_until
+from tests.tui.support import demo_app, pilot_test, select_subject, settle, wait_until
 
 ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
 
@@ -164,3 +165,66 @@ async def test_a_suspect_gone_from_the_cache_is_said_and_not_shown(when: str) ->
         said = "This message is no longer in Junk: it was moved or deleted on the server."
         assert [n.message for n in app._notifications][-1:] == [said]
         assert app.screen.query_one(JunkList).row_count == 0
+
+
+@pilot_test
+async def test_mail_moved_to_junk_by_hand_is_found_again_and_rescued() -> None:
+    """ "It can be rescued from the Junk suspects view", said the Move to Junk dialog; but
+    mail moved there by hand is seldom a suspect (its sender no longer writes to the inbox),
+    and the view listed only suspects: it could not be found again in the app."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        service = app.service
+        open_before = service.view_counts()["open"]
+        await select_subject(pilot, "Keyboard shortcuts")
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        said = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "rescued from the Junk view (5; a lists all of Junk" in said, said
+        await pilot.press("y")
+        await settle(pilot)
+        assert service.view_counts()["open"] == open_before - 1
+        await pilot.press("5")
+        await settle(pilot)
+        junk = app.screen.query_one(JunkList)
+        assert not any("Keyboard shortcuts" in s.subject for s in service.junk_suspects())
+        assert "a All of Junk" in screen_text(app)[-1]
+        await pilot.press("a")
+        await settle(pilot)
+        assert junk.showing_all and "a Suspects only" in screen_text(app)[-1]
+        subjects = [s.subject for s in service.junk_suspects(everything=True)]
+        assert junk.row_count == len(subjects) > 1
+        while junk.current is not None and "Keyboard shortcuts" not in junk.current.subject:
+            await pilot.press("j")
+        assert junk.current is not None and not junk.current.suspect
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SuspectScreen)
+        assert "Keyboard shortcuts list?" in "\n".join(screen_text(app))
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert service.view_counts()["open"] == open_before
+        assert not any(
+            "Keyboard shortcuts" in s for s in (x.subject for x in service.junk_suspects(everything=True))
+        )
+        await pilot.press("a")
+        await settle(pilot)
+        assert not junk.showing_all and junk.row_count == len(service.junk_suspects())
+
+
+@pilot_test
+async def test_an_empty_junk_list_offers_nothing_to_read_or_rescue() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        assert screen_text(app)[-1].startswith(" ⏎ Read  ! Rescue")
+        keys = {k.description: k.has_class("-disabled") for k in app.screen.query(FooterKey)}
+        assert keys["Read"] is False and keys["Rescue"] is False
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert app.screen.query_one(JunkList).row_count == 0
+        keys = {k.description: k.has_class("-disabled") for k in app.screen.query(FooterKey)}
+        assert keys["Read"] is True and keys["Rescue"] is True

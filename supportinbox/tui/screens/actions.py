@@ -286,7 +286,8 @@ class ConversationActions(AppScreen):
         summary = self._target()
         if summary is None:
             return
-        service = self.inbox_app.service
+        app = self.inbox_app
+        service = app.service
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -300,8 +301,9 @@ class ConversationActions(AppScreen):
                     safe.line(sender_label(summary.customer_name, summary.customer_email, reason=False)),
                     ": ",
                     safe.line(summary.subject, limit=60),
-                    "\nThe conversation's messages move to Junk. "
-                    "It can be rescued from the Junk suspects view.",
+                    "\nThe conversation's messages move to Junk. It can be rescued from the "
+                    f"Junk view ({app.key_for('view_junk', '5')}; {app.key_for('junk_all', 'a')} "
+                    "lists all of Junk, not only the suspects).",
                 ),
                 yes="Move to Junk",
             ),

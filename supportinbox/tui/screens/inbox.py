@@ -244,9 +244,9 @@ class InboxScreen(ConversationActions):
     def _junk_moved(self, event: JunkList.Highlighted) -> None:
         from supportinbox.tui.screens.junk import suspect_reasons
 
-        self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
-        # The place in this list, not the queue's (the status bar showed the queue's "5/34").
         junk = self.query_one(JunkList)
+        self.query_one(ReasonLine).content = suspect_reasons(event.suspect, everything=junk.showing_all)
+        # The place in this list, not the queue's (the status bar showed the queue's "5/34").
         place = f"{junk.cursor_row + 1}/{junk.total}" if event.suspect is not None else ""
         self.query_one(StatusBar).position = place
 

@@ -26,12 +26,18 @@ from supportinbox.tui.widgets.status_bar import StatusBar
 from supportinbox.tui.widgets.thread_view import MessageBlock, ThreadKeys
 
 
-def suspect_reasons(suspect: JunkSuspect | None) -> Content:
-    """``Why: replied to before · DKIM pass ...`` for the suspect under the cursor."""
+def suspect_reasons(suspect: JunkSuspect | None, *, everything: bool = False) -> Content:
+    """``Why: replied to before · DKIM pass ...`` for the suspect under the cursor (None: the
+    list is empty, of suspects or, with ``everything``, of all of Junk)."""
     if suspect is None:
-        return safe.line("No real customers found in the spam folder.", style="$text-muted")
+        empty = "Nothing in Junk." if everything else "No real customers found in the spam folder."
+        return safe.line(empty, style="$text-muted")
     why = " · ".join(one_line(r) for r in suspect.reasons) or "no signs either way"
     return safe.assemble(("Why: ", "bold"), (why, "$text-success" if suspect.suspect else "$text-muted"))
+
+
+TITLE = "Junk review — real customers caught by the spam filter"
+TITLE_ALL = "Junk review — every message in Junk, the likely customers first"
 
 
 class JunkScreen(AppScreen):
@@ -43,9 +49,7 @@ class JunkScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         service = self.inbox_app.service
-        yield Static(
-            safe.line("Junk review — real customers caught by the spam filter", style="bold"), id="junk-title"
-        )
+        yield Static(safe.line(TITLE, style="bold"), id="junk-title")
         yield JunkList(service, id="junk")
         yield ReasonLine(id="reasons")
         yield StatusBar(service.now, id="status")
@@ -64,7 +68,10 @@ class JunkScreen(AppScreen):
 
     @on(JunkList.Highlighted)
     def _highlighted(self, event: JunkList.Highlighted) -> None:
-        self.query_one(ReasonLine).content = suspect_reasons(event.suspect)
+        everything = self.query_one(JunkList).showing_all
+        self.query_one(ReasonLine).content = suspect_reasons(event.suspect, everything=everything)
+        title = TITLE_ALL if everything else TITLE
+        self.query_one("#junk-title", Static).update(safe.line(title, style="bold"))
 
     def action_back(self) -> None:
         self.dismiss(None)

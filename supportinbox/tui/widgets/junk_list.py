@@ -28,7 +28,8 @@ GONE = "This message is no longer in Junk: it was moved or deleted on the server
 
 
 class JunkList(DataTable[Content]):
-    """Suspects, most likely customer first."""
+    """Suspects, most likely customer first; ``a`` lists all of Junk (mail moved there by
+    hand is seldom a suspect: this is where it is found again)."""
 
     DEFAULT_CSS = """
     JunkList {
@@ -43,6 +44,9 @@ class JunkList(DataTable[Content]):
     BINDINGS = [  # noqa: RUF012
         Binding("enter", "open", "Read", id="junk_read", tooltip="Read it and why it is a suspect"),
         Binding("exclamation_mark,R", "rescue", "Rescue", id="rescue", tooltip="Move it to the inbox"),
+        # One key, two bindings: the one that would change nothing is hidden (check_action).
+        Binding("a", "show_all(True)", "All of Junk", id="junk_all", tooltip="Every message in Junk, scored"),
+        Binding("a", "show_all(False)", "Suspects only", id="junk_suspects_only", tooltip="Likely customers"),
         Binding("j", "cursor_down", "Down", show=False, id="junk_down"),
         Binding("k", "cursor_up", "Up", show=False, id="junk_up"),
     ]
@@ -58,6 +62,7 @@ class JunkList(DataTable[Content]):
         super().__init__(id=id, cursor_type="row")
         self._service = service
         self._suspects: list[JunkSuspect] = []
+        self.showing_all = False  # every message in Junk, not only the suspects
         # Cells longer than their column are cut with "…", as in the queue (not clipped).
         self._sender_width = 22
         self._subject_width = 10
@@ -90,7 +95,7 @@ class JunkList(DataTable[Content]):
 
     def reload(self) -> None:
         """Re-read the suspects from the cache (they are recomputed after every sync)."""
-        self._suspects = self._service.junk_suspects()
+        self._suspects = self._service.junk_suspects(everything=self.showing_all)
         if self.columns:
             self._fill()
         else:
@@ -98,6 +103,20 @@ class JunkList(DataTable[Content]):
             # the view is shown in the size the list was given while hidden.
             self._lay_out()
         self.post_message(self.Highlighted(self.current))
+        self.refresh_bindings()  # Read and Rescue offered only with a row to act on
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_all":
+            return parameters[0] != self.showing_all
+        if action in ("open", "rescue") and not self._suspects:
+            return None  # shown, disabled: nothing to read or rescue
+        return True
+
+    def action_show_all(self, everything: bool) -> None:
+        """List every message in Junk (scored, the suspects first), or only the suspects."""
+        self.showing_all = everything
+        self.reload()
+        self.move_cursor(row=0)
 
     def _fill(self) -> None:
         now = self._service.now()
