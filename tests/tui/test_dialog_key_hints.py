@@ -7,6 +7,7 @@ from textual.screen import ModalScreen
 
 from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.conversation import ConversationScreen
+from supportinbox.tui.widgets.key_hints import KeyHints
 from tests.tui.support import demo_app, first_conversation, pilot_test, settle
 
 
@@ -66,3 +67,20 @@ async def test_a_dialog_over_a_conversation_does_not_offer_to_go_back(key: str) 
         assert isinstance(app.screen, ModalScreen)
         row = bottom_row(app)
         assert "Back" not in row and "Reply" not in row and "esc C" in row, row
+
+
+@pilot_test
+async def test_hints_mounted_into_a_dialog_already_shown_name_its_keys() -> None:
+    """A dialog's hints are mounted after the dialog; Textual's footer shows nothing until
+    its screen next announces its bindings. When the dialog had announced them before (the
+    merge picker, reading its candidates), the bottom row stayed empty."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        await app.screen.query_one(KeyHints).remove()
+        await app.screen.mount(KeyHints())
+        await settle(pilot)
+        assert bottom_row(app).strip() == "y Yes  n No"

@@ -96,6 +96,13 @@ class KeyHints(Footer):
             )
             yield key if hint.palette else key.data_bind(compact=Footer.compact)
 
+    def on_mount(self) -> None:
+        # Textual's footer shows no key until its screen next announces its bindings: mounted
+        # into a screen already shown (a dialog's hints, mounted after the dialog), it could
+        # wait for an announcement that never came, and show nothing. Asked once Footer.on_mount
+        # (run after this one) listens.
+        self.call_later(self.screen.refresh_bindings)
+
     def bindings_changed(self, screen: Screen[object]) -> None:
         if (
             self._shown is not None
