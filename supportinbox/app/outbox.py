@@ -64,6 +64,7 @@ def send(
         password=password,
         held=held,
         superseded=lambda row: _answered_since(ctx, row),
+        held_beside=lambda row: _held_beside(ctx, row),
     )
     for outcome in report.outcomes:
         held_for = over_claims.get(outcome.outbox_id)
@@ -99,6 +100,18 @@ def _answered_since(ctx: AccountContext, row: OutboxRow) -> str | None:
     if earlier is None or earlier.outbox_id == row.id or (earlier.when or "") < row.created_at:
         return None
     return f"{earlier.describe()} since this one failed, and the customer has not written since"
+
+
+def _held_beside(ctx: AccountContext, row: OutboxRow) -> OutboxRow | None:
+    """Another reply to ``row``'s customer held for a teammate, which ``row`` would join if
+    held too: the same reply queued twice at once (two cron jobs), each before the other
+    was held. The first stays; the second is not kept (:func:`send_due`)."""
+    if not row.conversation_id:
+        return None  # a forward
+    try:
+        return drafts.held_reply(ctx.db, row.conversation_id, besides=row.id)
+    except NotFound:
+        return None
 
 
 def _held_by_teammates(ctx: AccountContext, ids: Collection[int] | None) -> dict[int, tuple[str, str]]:

@@ -182,6 +182,14 @@ FILED_ONLY = "filed in Sent: it had gone out before, and was not sent again"
 def describe_outcome(outcome: sender.Outcome) -> str:
     """One line for a reply that did not go out: why, and what happens next."""
     ident = outcome.outbox_id
+    if outcome.joined is not None:
+        first = outcome.joined
+        return (
+            f"#{ident} not kept: {outcome.message}; "
+            f"'supportinbox outbox send-anyway {first}' sends it anyway, "
+            f"'supportinbox outbox edit {first}' edits it first, 'supportinbox outbox discard {first}' "
+            "drops it"
+        )
     if outcome.status == SendStatus.HELD:
         return f"#{ident} held: {outcome.message}; {held_advice(ident)}"
     if outcome.status in (SendStatus.UNCERTAIN, SendStatus.SUPERSEDED):
@@ -219,15 +227,15 @@ def report_sends(db: Database, report: sender.SendReport) -> None:
         elif outcome.status == SendStatus.UNFINISHED:
             # The message says it went out: "sent, but not yet filed in Sent ...".
             click.echo(f"{named} {outcome.message}", err=True)
-        elif outcome.status == SendStatus.CANCELLED:
+        elif outcome.status == SendStatus.CANCELLED and outcome.joined is None:
             click.echo(f"{named} was cancelled: not sent")
         elif outcome.status in (SendStatus.DRAFT, SendStatus.EDITING):
             click.echo(describe_outcome(outcome), err=True)
         else:
             problems.append(describe_outcome(outcome))
-            only_held = only_held and outcome.status == SendStatus.HELD
+            only_held = only_held and (outcome.status == SendStatus.HELD or outcome.joined is not None)
     if problems and only_held:
-        held = next(o for o in report.outcomes if o.status == SendStatus.HELD)
+        held = next(o for o in report.outcomes if o.status == SendStatus.HELD or o.joined is not None)
         raise Held("; ".join(problems), by=held.held_by or "", reason=held.message)
     if problems:
         raise SendRefused("; ".join(problems))

@@ -483,10 +483,12 @@ def kept_reply(db: Database, conversation_id: str) -> int | None:
     return _kept_reply(db, get_conversation(db, conversation_id))
 
 
-def held_reply(db: Database, conversation_id: str) -> outbox_store.OutboxRow | None:
+def held_reply(
+    db: Database, conversation_id: str, *, besides: int | None = None
+) -> outbox_store.OutboxRow | None:
     """Our reply to the conversation since the customer last wrote that is held in the
-    outbox for a teammate (the first one, if several)."""
-    return _held_reply(db, get_conversation(db, conversation_id))
+    outbox for a teammate (the first one, if several; ``besides`` left out)."""
+    return _held_reply(db, get_conversation(db, conversation_id), besides=besides)
 
 
 def _held_reply(

@@ -179,6 +179,9 @@ class Outcome:
     retry_at: datetime | None = None
     # held: the teammate who got there first
     held_by: str | None = None
+    # cancelled as it was held: the reply already held for the same conversation, which it
+    # would only have joined (one held reply per customer, sent or dropped by the user)
+    joined: int | None = None
 
     @property
     def filed_only(self) -> bool:
@@ -336,12 +339,18 @@ def send_due(
     now: datetime | None = None,
     held: bool = False,
     superseded: Callable[[OutboxRow], str | None] | None = None,
+    held_beside: Callable[[OutboxRow], OutboxRow | None] | None = None,
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
     ``superseded`` says, of a reply that failed for good, why sending it now would answer the
     customer twice (another reply went since), or None: such a one is kept (outcome
     ``superseded``) unless named in ``ids``.
+
+    ``held_beside`` names, of a reply about to be held for a teammate, another reply to the
+    same customer held already: this one is cancelled instead (outcome ``cancelled`` with
+    ``joined``). Under the outbox lock, so of two replies queued at once (the same command
+    run twice, each before the other was held) exactly one waits for the user.
 
     ``checks`` run around every send (the send use case, :mod:`supportinbox.app.outbox`,
     takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued
@@ -385,21 +394,34 @@ def send_due(
                             Outcome(row.id, SendStatus.SUPERSEDED, _superseded_advice(row.id, since))
                         )
                         continue
-                report.outcomes.append(_process(db, server, row, checks, moment))
+                report.outcomes.append(_process(db, server, row, checks, moment, held_beside))
         finally:
             server.close()
     return report
 
 
-def _not_sent(db: Database, row: OutboxRow, exc: UserError, now: datetime) -> Outcome:
-    """Record why the reply did not go out: held for a teammate, or failed (retried later if
-    the reason may pass)."""
+def _not_sent(
+    db: Database,
+    row: OutboxRow,
+    exc: UserError,
+    now: datetime,
+    held_beside: Callable[[OutboxRow], OutboxRow | None] | None = None,
+) -> Outcome:
+    """Record why the reply did not go out: held for a teammate (cancelled instead beside a
+    reply held already, see :func:`send_due`), or failed (retried later if the reason may pass)."""
     if isinstance(exc, Held) and acknowledgements.is_acknowledgement(db.conn, row.id):
         # A teammate's client acknowledged (or answered) first: one is enough, and an
         # acknowledgement never waits for the user.
         return _drop(db, row, exc.reason)
     if isinstance(exc, Held):
         with db.transaction() as conn:
+            first = held_beside(row) if held_beside is not None else None
+            if first is not None:
+                store.cancel(conn, row.id)
+                why = f"reply #{first.id} to this conversation is already held in the outbox"
+                store.note_error(conn, row.id, why)
+                said = f"{why} ({said_now(exc.reason)})"
+                return Outcome(row.id, SendStatus.CANCELLED, said, held_by=exc.by, joined=first.id)
             store.mark_held(conn, row.id, exc.by, exc.reason)
         return Outcome(row.id, SendStatus.HELD, said_now(exc.reason), held_by=exc.by)
     retry_at = now + retry_delay(row.failures + 1) if exc.temporary else None
@@ -417,7 +439,14 @@ def _drop(db: Database, row: OutboxRow, reason: str) -> Outcome:
     return Outcome(row.id, SendStatus.CANCELLED, f"acknowledgement not sent: {said_now(reason)}")
 
 
-def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, now: datetime) -> Outcome:
+def _process(
+    db: Database,
+    server: _Server,
+    row: OutboxRow,
+    checks: SendChecks,
+    now: datetime,
+    held_beside: Callable[[OutboxRow], OutboxRow | None] | None,
+) -> Outcome:
     account = server.account
     smtp_used = False
     if row.smtp_done_at is None:
@@ -437,7 +466,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
                 for check in checks.before:
                     check(db, server.account_name, account, row)
             except SendRefused as exc:
-                outcome = _not_sent(db, row, exc, now)
+                outcome = _not_sent(db, row, exc, now, held_beside)
                 _after_send(db, server, checks, row, delivered=False)
                 return outcome
             with db.transaction() as conn:
@@ -473,7 +502,7 @@ def _process(db: Database, server: _Server, row: OutboxRow, checks: SendChecks, 
                     store.mark_failed(conn, row.id, UNCERTAIN_NOTE + exc.message)
                 return Outcome(row.id, SendStatus.UNCERTAIN, _uncertain_advice(row.id, exc.message))
             except UserError as exc:
-                outcome = _not_sent(db, row, exc, now)
+                outcome = _not_sent(db, row, exc, now, held_beside)
                 _after_send(db, server, checks, row, delivered=False)
                 return outcome
             crash_point("outbox.after_smtp")

@@ -351,3 +351,46 @@ def test_sla_check_names_who_holds_each_breached_conversation(
     assert "held by nobody" in lines[free], checked.out
     as_json = bob.cli(capsys, "sla", "--check", "--json")
     assert {r["id"]: r["assigned_to"] for r in json.loads(as_json.out)} == {held: "alice", free: None}
+
+
+def test_reply_again_run_twice_at_once_on_a_claimed_conversation_queues_one(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two 'reply --again' at once (two cron jobs): the second is queued while the first is
+    still on its way to being held, so neither is held yet when the other looks. Both were
+    held, and 'send-anyway' on both answered the customer twice: one is queued, the other is
+    told which one waits, exit 10."""
+    from supportinbox.app import outbox as outbox_use
+
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    command = ("reply", cid, "-t", TEMPLATE, "--send", "--yes", "--again")
+    real_send = outbox_use.send
+    others: list[cliproc.Run] = []
+
+    def send_after_the_other(*args: object, **kwargs: object) -> object:
+        if not others:  # this reply is queued, not sent yet: the other command runs now
+            others.append(cliproc.run_cli(alice.home, *command, timeout=120))
+        return real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_use, "send", send_after_the_other)
+    mine = alice.cli(capsys, *command)
+
+    (other,) = others
+    # The other command's reply (#2) was held first; this one, held next, is not kept beside it.
+    assert other.returncode == 10, other.describe()
+    assert other.stderr.startswith(f"supportinbox: #2 held: bob claimed conversation {cid};"), other.stderr
+    assert mine.code == 10, mine.err
+    assert mine.err == (
+        "supportinbox: #1 not kept: reply #2 to this conversation is already held in the outbox "
+        f"(bob claimed conversation {cid}); 'supportinbox outbox send-anyway 2' sends it anyway, "
+        "'supportinbox outbox edit 2' edits it first, 'supportinbox outbox discard 2' drops it\n"
+    )
+    assert [row.id for row in store.list_rows(alice.db.conn, store.WAITING)] == [2]
+    assert alice.cli(capsys, "outbox", "send-anyway", "2").code == 0
+    assert alice.cli(capsys, "outbox", "retry", "--force").out.strip() == "nothing to send"
+    assert len(smtp_server.received) == 1
