@@ -26,6 +26,7 @@ from supportinbox import paths
 from supportinbox.errors import StorageError, UserError
 from supportinbox.faults import crash_point
 from supportinbox.store.db import BUSY_TIMEOUT_MS, open_database, storage_error
+from supportinbox.store.outbox import OutboxStatus
 from supportinbox.store.swap import SIDECARS, aside, put_right
 
 # Table -> rows kept (WHERE clause). Everything else is mail, fetched again by a sync.
@@ -53,9 +54,15 @@ KEPT_TABLES: dict[str, str] = {
     "tag_changes": "uploaded = 0",
 }
 
+# The outbox's sent replies, counted apart from its unsent ones (which "outbox" counts):
+# kept as the guard against sending twice, not as anything still to go out.
+SENT_REPLIES = "outbox:sent"
+# Its replies that count under neither: cancelled ones, kept as they were.
+OTHER_REPLIES = "outbox:cancelled"
+
 # What each kept table holds, in words (singular, plural); None: nothing worth telling.
 KEPT_WORDS: dict[str, tuple[str, str] | None] = {
-    "outbox": ("reply in the outbox", "replies in the outbox"),
+    "outbox": ("unsent reply in the outbox", "unsent replies in the outbox"),
     "pending_ops": ("change waiting for the server", "changes waiting for the server"),
     "conversation_state": ("conversation status", "conversation statuses"),
     "team_sync": None,
@@ -67,17 +74,32 @@ KEPT_WORDS: dict[str, tuple[str, str] | None] = {
     "team_events": ("team event", "team events"),
     "followups": ("follow-up not yet shared", "follow-ups not yet shared"),
     "tag_changes": ("tag change not yet shared", "tag changes not yet shared"),
+    SENT_REPLIES: (
+        "sent reply remembered, so it is never sent again",
+        "sent replies remembered, so none is sent again",
+    ),
+    OTHER_REPLIES: None,
 }
 
 
 def kept_words(kept: dict[str, int]) -> str:
-    """``3 replies in the outbox, 1 merge or split``: what a rebuild kept, for a person."""
+    """``3 unsent replies in the outbox, 1 merge or split``: what a rebuild kept, for a person,
+    in the order of :data:`KEPT_WORDS` (the sent replies last: nothing to do with them)."""
     said = []
-    for table, count in kept.items():
-        words = KEPT_WORDS.get(table)
+    for key, words in KEPT_WORDS.items():
+        count = kept.get(key, 0)
         if count and words is not None:
             said.append(f"{count:,} {words[0] if count == 1 else words[1]}")
     return ", ".join(said)
+
+
+def _outbox_counts(columns: list[str], rows: list[tuple[object, ...]]) -> dict[str, int]:
+    """The kept outbox rows by what they are: unsent (``outbox``), sent, cancelled."""
+    where = columns.index("status")
+    statuses = [row[where] for row in rows]
+    sent = statuses.count(OutboxStatus.SENT)
+    other = statuses.count(OutboxStatus.CANCELLED)
+    return {"outbox": len(rows) - sent - other, SENT_REPLIES: sent, OTHER_REPLIES: other}
 
 
 # Set in a rebuilt cache until its first full team exchange: the notes, tags, follow-ups
@@ -89,7 +111,7 @@ TEAM_QUIET_META = "team_quiet_after_rebuild"
 @dataclass
 class RebuildResult:
     path: Path
-    kept: dict[str, int]
+    kept: dict[str, int]  # rows kept per table; the outbox's by what they are (see _outbox_counts)
     backup: Path | None = None
     problem: str | None = None
 
@@ -179,7 +201,10 @@ def _start(account_name: str) -> FreshCache:
                         f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                         [tuple(row[i] for i in indexes) for row in rows],
                     )
-                    counts[table] = len(rows)
+                    if table == "outbox" and "status" in old_columns:
+                        counts.update(_outbox_counts(old_columns, rows))
+                    else:
+                        counts[table] = len(rows)
                 db.set_meta(TEAM_QUIET_META, "1")
         except StorageError:
             fresh.unlink(missing_ok=True)

@@ -186,6 +186,14 @@ def test_cache_rebuild_keeps_unsent_replies_and_queued_changes(
             "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
             ("<r1@acme.test>", "lina@customer.test", b"raw reply", "queued", utcnow_iso()),
         )
+        # Sent ones are kept too (never sent twice), but they are not "in the outbox" waiting.
+        conn.executemany(
+            "INSERT INTO outbox(message_id, recipients, raw, status, created_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (f"<{status}{n}@acme.test>", "lina@customer.test", b"raw", status, utcnow_iso())
+                for status, n in (("sent", 1), ("sent", 2), ("cancelled", 1))
+            ],
+        )
         conn.execute(
             "INSERT INTO pending_ops(kind, payload, created_at) VALUES (?, ?, ?)",
             ("add_flags", '{"folder": "INBOX", "uid": 1, "flags": ["\\\\Flagged"]}', utcnow_iso()),
@@ -204,11 +212,17 @@ def test_cache_rebuild_keeps_unsent_replies_and_queued_changes(
 
     result = _run("cache", "rebuild", "--yes")
     assert result.returncode == 0, result.stderr
-    assert "kept 1 reply in the outbox, 1 change waiting for the server" in result.stdout
+    kept = result.stdout.splitlines()[0]
+    assert kept.startswith(
+        "fetching the mailbox again into a new cache (kept 1 unsent reply in the outbox, "
+        "1 change waiting for the server, "
+    ), kept
+    assert kept.endswith(", 2 sent replies remembered, so none is sent again)"), kept
     assert "synced 4 messages" in result.stdout
     with open_database(account="support") as db:
-        outbox = db.conn.execute("SELECT message_id, raw, status FROM outbox").fetchall()
+        outbox = db.conn.execute("SELECT message_id, raw, status FROM outbox WHERE status = 'queued'")
         assert [tuple(r) for r in outbox] == [("<r1@acme.test>", b"raw reply", "queued")]
+        assert db.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 4
         assert db.conn.execute("SELECT COUNT(*) FROM pending_ops").fetchone()[0] == 0  # flushed
         subjects = {r[0] for r in db.conn.execute("SELECT subject FROM messages")}
         assert subjects == {"m0", "m1", "m2", "m3"}
