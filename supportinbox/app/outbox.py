@@ -24,7 +24,7 @@ from supportinbox.domain.when import as_utc, parse_time, when_words
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.edits import EditLock
-from supportinbox.mail.outbox import SendReport, send_due
+from supportinbox.mail.outbox import SendReport, SendStatus, send_due
 from supportinbox.mail.signatures import without_signature
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
@@ -54,11 +54,14 @@ def send(
     was handed on; released meanwhile, it says whom the reply had been held for.
     """
     over_claims = _held_by_teammates(ctx, ids) if anyway else {}
+    if anyway:
+        _keep_anyway(ctx, ids or ())
     report = send_due(
         ctx.db,
         ctx.account_name,
         ctx.account,
         checks=send_anyway_checks() if anyway else send_checks(),
+        anyway_checks=send_anyway_checks(),
         force=force,
         ids=ids,
         password=password,
@@ -66,6 +69,8 @@ def send(
         superseded=lambda row: _answered_since(ctx, row),
         held_beside=lambda row: _held_beside(ctx, row),
     )
+    if anyway:
+        _keep_anyway(ctx, [o.outbox_id for o in report.outcomes if o.status == SendStatus.FAILED])
     for outcome in report.outcomes:
         held_for = over_claims.get(outcome.outbox_id)
         if held_for is not None and outcome.status.went_out:
@@ -100,6 +105,17 @@ def _answered_since(ctx: AccountContext, row: OutboxRow) -> str | None:
     if earlier is None or earlier.outbox_id == row.id or (earlier.when or "") < row.created_at:
         return None
     return f"{earlier.describe()} since this one failed, and the customer has not written since"
+
+
+def _keep_anyway(ctx: AccountContext, ids: Collection[int]) -> None:
+    """Remember the user's "send it anyway" on these replies: a retry after the mail server
+    refused one (the next sync's, a plain 'outbox retry') leaves out the teammate check too,
+    as the user chose, instead of holding it for the teammate they chose to answer over."""
+    if not ids:
+        return
+    with ctx.db.transaction() as conn:
+        for outbox_id in ids:
+            outbox_store.mark_send_anyway(conn, outbox_id)
 
 
 def _held_beside(ctx: AccountContext, row: OutboxRow) -> OutboxRow | None:
@@ -157,6 +173,8 @@ def queue(
         beside_held=anyway,
         replaces=replaces,
     )
+    if anyway:  # remembered from the start: a process ended in the undo window leaves it so
+        _keep_anyway(ctx, [outbox_id])
     # The reply is in the outbox now: a conversation that left the mailbox meanwhile has
     # nothing to mark read, and must not make the queued reply look failed.
     with contextlib.suppress(NotFound):

@@ -179,8 +179,9 @@ def draft_advice(outbox_id: int) -> str:
 FILED_ONLY = "filed in Sent: it had gone out before, and was not sent again"
 
 
-def describe_outcome(outcome: sender.Outcome) -> str:
-    """One line for a reply that did not go out: why, and what happens next."""
+def describe_outcome(outcome: sender.Outcome, *, anyway: bool = False) -> str:
+    """One line for a reply that did not go out: why, and what happens next (``anyway``: the
+    user chose to send it without the teammate check, which its retries leave out too)."""
     ident = outcome.outbox_id
     if outcome.joined is not None:
         first = outcome.joined
@@ -199,14 +200,15 @@ def describe_outcome(outcome: sender.Outcome) -> str:
     if outcome.status == SendStatus.EDITING:
         return f"#{ident} not sent now: {outcome.message}"
     # The reason often ends in advice of its own, in parentheses: it is not wrapped in more.
+    still = ", still without the teammate check" if anyway else ""
     if outcome.retry_at is not None:
         return (
             f"#{ident} not sent: {outcome.message}. It stays in the outbox; the next 'supportinbox sync' "
-            f"(or the open app) tries again from {when_words(outcome.retry_at, ahead=True)}"
+            f"(or the open app) tries again from {when_words(outcome.retry_at, ahead=True)}{still}"
         )
     return (
         f"#{ident} not sent: {outcome.message}. It stays in the outbox until you act: 'supportinbox "
-        f"outbox retry {ident}' after fixing the cause, or 'supportinbox outbox discard {ident}'"
+        f"outbox retry {ident}' after fixing the cause{still}, or 'supportinbox outbox discard {ident}'"
     )
 
 
@@ -232,7 +234,7 @@ def report_sends(db: Database, report: sender.SendReport) -> None:
         elif outcome.status in (SendStatus.DRAFT, SendStatus.EDITING):
             click.echo(describe_outcome(outcome), err=True)
         else:
-            problems.append(describe_outcome(outcome))
+            problems.append(describe_outcome(outcome, anyway=row is not None and row.send_anyway))
             only_held = only_held and (outcome.status == SendStatus.HELD or outcome.joined is not None)
     if problems and only_held:
         held = next(o for o in report.outcomes if o.status == SendStatus.HELD or o.joined is not None)

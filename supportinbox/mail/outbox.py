@@ -340,6 +340,7 @@ def send_due(
     held: bool = False,
     superseded: Callable[[OutboxRow], str | None] | None = None,
     held_beside: Callable[[OutboxRow], OutboxRow | None] | None = None,
+    anyway_checks: SendChecks | None = None,
 ) -> SendReport:
     """Send every due reply (``ids`` only, when given) and finish interrupted ones.
 
@@ -353,7 +354,8 @@ def send_due(
     run twice, each before the other was held) exactly one waits for the user.
 
     ``checks`` run around every send (the send use case, :mod:`supportinbox.app.outbox`,
-    takes them from :func:`supportinbox.team.collision.send_checks`). ``force`` sends queued
+    takes them from :func:`supportinbox.team.collision.send_checks`); ``anyway_checks``, when
+    given, run instead for a reply the user chose to send anyway (``send_anyway``). ``force`` sends queued
     replies before their undo window ends (a scheduled one before its time only when named
     in ``ids``) and retries failed ones before their retry time; ``held`` also takes held
     and draft ones (with ``ids``: the user named them). First, every scheduled reply the
@@ -394,7 +396,8 @@ def send_due(
                             Outcome(row.id, SendStatus.SUPERSEDED, _superseded_advice(row.id, since))
                         )
                         continue
-                report.outcomes.append(_process(db, server, row, checks, moment, held_beside))
+                chosen = anyway_checks if anyway_checks is not None and row.send_anyway else checks
+                report.outcomes.append(_process(db, server, row, chosen, moment, held_beside))
         finally:
             server.close()
     return report

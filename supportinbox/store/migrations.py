@@ -593,6 +593,12 @@ ALTER TABLE outbox ADD COLUMN sent_uidnext INTEGER;
 -- sync reads that mail's HTML again.
 UPDATE meta SET value = '3' WHERE key = 'html_reading' AND NOT EXISTS (SELECT 1 FROM messages);
 """,
+    28: """
+-- The user's "send it anyway" (--force, send-anyway) on a reply, kept until it goes out: a
+-- send the mail server refused and a later retry sends it without the teammate check still,
+-- instead of holding it for the teammate the user already chose to answer over.
+ALTER TABLE outbox ADD COLUMN send_anyway INTEGER NOT NULL DEFAULT 0;
+""",
 }
 
 

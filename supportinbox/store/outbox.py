@@ -108,6 +108,8 @@ class OutboxRow:
     # Sent as the cache held it whole when the reply was queued (see migration 26).
     sent_uidvalidity: int | None = None
     sent_uidnext: int | None = None
+    # The user chose to send it without the teammate check (see mark_send_anyway).
+    send_anyway: bool = False
 
     @property
     def reason(self) -> str:
@@ -153,6 +155,7 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         editing_since=row["editing_since"],
         sent_uidvalidity=row["sent_uidvalidity"],
         sent_uidnext=row["sent_uidnext"],
+        send_anyway=bool(row["send_anyway"]),
     )
 
 
@@ -400,6 +403,12 @@ def mark_held(conn: sqlite3.Connection, outbox_id: int, by: str, reason: str) ->
         "WHERE id = ? AND smtp_done_at IS NULL",
         (OutboxStatus.HELD, by, reason, outbox_id),
     )
+
+
+def mark_send_anyway(conn: sqlite3.Connection, outbox_id: int) -> None:
+    """The user chose to send the reply without the teammate check (``--force``, send
+    anyway): every later try of it does so too, until it goes out."""
+    conn.execute("UPDATE outbox SET send_anyway = 1 WHERE id = ? AND smtp_done_at IS NULL", (outbox_id,))
 
 
 def note_error(conn: sqlite3.Connection, outbox_id: int, error: str) -> None:

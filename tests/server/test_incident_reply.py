@@ -199,3 +199,32 @@ def test_a_member_answered_while_the_incident_reply_starts_is_left_out(
     assert f"note: {first} left out, answered meanwhile: alice replied " in sent.err
     to_first = [r for r in smtp_server.received if r.rcpt_tos == [SSO_REPORTS[0][1]]]
     assert len(to_first) == 1 and len(smtp_server.received) == 3
+
+
+def test_incident_reply_force_refused_by_the_mail_server_stays_forced_on_retry(
+    supportinbox_home: Path,
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--force answered every customer although bob holds one: the mail server refusing
+    them for a while does not turn that into a hold for bob at the retry."""
+    now = datetime.now(UTC)
+    extra = "\n[replies]\nundo_seconds_cli = 0\n"
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, sso_outage(now), extra=extra)
+    jonas = setup.conversation_of("<inc1@c.test>")
+    (bob,) = make_team(tmp_path, dovecot, smtp_server, ("bob",))
+    team_actions.claim(bob.ctx(), jonas)
+    (incident,) = json.loads(run_cli(capsys, "incident", "list", "--json").out)
+    smtp_server.set_refusing(True)
+    reply = ("incident", "reply", incident["id"], "-t", "acknowledge-investigating", "--send", "-y")
+    refused = run_cli(capsys, *reply, "--force")
+    assert refused.code == 9, refused
+    assert refused.err.count("still without the teammate check") == 3, refused.err
+    smtp_server.set_refusing(False)
+
+    retried = run_cli(capsys, "outbox", "retry")
+    assert retried.code == 0, retried
+    assert len(smtp_server.received) == 3
+    assert outbox_store.list_rows(setup.db.conn, (OutboxStatus.HELD,)) == []

@@ -394,3 +394,22 @@ def test_reply_again_run_twice_at_once_on_a_claimed_conversation_queues_one(
     assert alice.cli(capsys, "outbox", "send-anyway", "2").code == 0
     assert alice.cli(capsys, "outbox", "retry", "--force").out.strip() == "nothing to send"
     assert len(smtp_server.received) == 1
+
+
+def test_a_forced_reply_the_mail_server_refused_is_still_forced_when_tried_again(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force said: send it although bob holds the conversation. SMTP refusing it for a
+    while changes nothing of that: the retry sends it, it is not held for bob after all."""
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    smtp_server.set_refusing(True)
+    refused = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes", "--force")
+    assert refused.code == 9, refused.err
+    assert "It stays in the outbox" in refused.err and "without the teammate check" in refused.err
+    smtp_server.set_refusing(False)
+
+    retried = alice.cli(capsys, "outbox", "retry")
+    assert retried.code == 0, retried.err
+    assert retried.out.startswith("reply #1 sent to "), retried.out
+    assert len(smtp_server.received) == 1 and len(_in_sent(dovecot)) == 1
