@@ -138,5 +138,6 @@ EXIT_CODES: dict[int, str] = {
     10: "a teammate holds the conversation; sla --check: an SLA is breached",
     11: "a question needs a terminal (add the option named); sla --check --warn: due soon",
     70: "an internal error (details with --debug and in the log)",
-    130: "cancelled: Ctrl-C, or 'no' to a question (\"Send this reply?\"): nothing was done",
+    # A command that asks a question says which (exit_codes_epilog's ``asks``).
+    130: "cancelled: Ctrl-C, or 'no' to a command's question (\"Send this reply?\")",
 }

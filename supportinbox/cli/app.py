@@ -279,16 +279,22 @@ def setup_logging(debug: bool) -> None:
     logging.getLogger("imapclient").setLevel(logging.WARNING)
 
 
-def exit_codes_epilog(codes: Iterable[int] | None = None, said: Mapping[int, str] | None = None) -> str:
+def exit_codes_epilog(
+    codes: Iterable[int] | None = None, said: Mapping[int, str] | None = None, *, asks: str = ""
+) -> str:
     """The "Exit codes:" section of a --help, from the one table (errors.EXIT_CODES).
 
     ``codes``: those a command can exit with (every one by default); ``said``: the
-    command's own words for some of them (``sla --check``'s verdicts).
+    command's own words for some of them (``sla --check``'s verdicts); ``asks``: the
+    question the command asks, whose 'no' cancels it as Ctrl-C does (130). A command
+    given the codes it exits with and no question is cancelled by Ctrl-C alone.
     """
     from supportinbox.errors import EXIT_CODES
 
     wanted = sorted(EXIT_CODES if codes is None else set(codes))
-    meanings = {**EXIT_CODES, **(said or {})}
+    # The whole table (the group's --help) keeps the general words.
+    cancelled = {} if codes is None else {130: "cancelled: Ctrl-C" + (f", or 'no' to {asks}" if asks else "")}
+    meanings = {**EXIT_CODES, **cancelled, **(said or {})}
     # \b keeps click from rewrapping the lines into one paragraph.
     return "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {meanings[code]}" for code in wanted)
 

@@ -143,6 +143,7 @@ def incident_close(obj: CliContext, incident_id: str) -> None:
             10: "held: a teammate claimed, closed or answered those not sent (--force sends them)",
             11: "a question needs a terminal: add --yes",
         },
+        asks='"Send these N replies?"',
     ),
 )
 @click.argument("incident_id")

@@ -295,6 +295,7 @@ def _language_variant(obj: CliContext, db: Database, conversation: str, name: st
             10: "held: a teammate claimed, closed or answered the conversation (--force sends it)",
             11: "a question needs a terminal: add the option named (--yes, --again)",
         },
+        asks='"Send this reply?" (or "Send another reply?")',
     )
 )
 @click.argument("conversation")
@@ -508,6 +509,7 @@ def _queue_first(
     epilog=exit_codes_epilog(
         (0, 1, 2, 3, 5, 6, 8, 9, 11, 70, 130),
         {11: "a question needs a terminal: add --yes"},
+        asks='"Forward N messages to ADDRESS?"',
     )
 )
 @click.argument("conversation")

@@ -351,3 +351,31 @@ def test_assign_and_note_list_each_way_they_end(
     assert noted == [0, 8, 11, 1, 3, 5, 0, 2]
     assert set(assigned) <= set(assigns), assigns
     assert set(noted) <= set(notes), notes
+
+
+@pytest.mark.parametrize(
+    ("command", "question"),
+    [
+        (("reply",), '"Send this reply?" (or "Send another reply?")'),
+        (("forward",), '"Forward N messages to ADDRESS?"'),
+        (("incident", "reply"), '"Send these N replies?"'),
+        (("sync",), None),
+        (("outbox", "retry"), None),
+        (("outbox", "send-anyway"), None),
+        (("outbox", "edit"), None),
+        (("team", "send-anyway"), None),
+        (("claim",), None),
+        (("assign",), None),
+        (("sla",), None),
+    ],
+)
+def test_exit_130_names_a_question_only_where_the_command_asks_one(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...], question: str | None
+) -> None:
+    """'no' to a question cancels a command as Ctrl-C does; one that asks none is cancelled by
+    Ctrl-C alone, and its --help says so (not "Send this reply?" under 'sync')."""
+    meaning = listed(capsys, *command)[130]
+    if question is None:
+        assert meaning == "cancelled: Ctrl-C"
+    else:
+        assert meaning == f"cancelled: Ctrl-C, or 'no' to {question}"

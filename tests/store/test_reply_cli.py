@@ -22,8 +22,8 @@ from tests.harness.replies import TerminalInput, run_cli
 from tests.store.factories import NOW, add_message
 from tests.store.factories import OFFLINE_ACCOUNT_CONFIG as CONFIG
 
-# The code --help gives for "'no' to a question".
-CANCELLED = next(code for code, meaning in EXIT_CODES.items() if "'no' to a question" in meaning)
+# The code --help gives for "'no' to a command's question".
+CANCELLED = next(code for code, meaning in EXIT_CODES.items() if "'no' to a command's question" in meaning)
 
 
 @pytest.fixture
