@@ -356,7 +356,8 @@ def _tag(text: str | None) -> str | None:
     return tag
 
 
-def _show_detail(detail: ConversationDetail, now: datetime) -> None:
+def _show_detail(detail: ConversationDetail, now: datetime, same_name: str = "") -> None:
+    """``same_name``: the hint that another customer has the customer's name, under theirs."""
     from rich.text import Text
 
     console = _console()
@@ -374,6 +375,8 @@ def _show_detail(detail: ConversationDetail, now: datetime) -> None:
         head.append(f" · tags {' '.join(summary.tags)}")
     head.append(f" · urgency {summary.urgency}")
     head.append(f"\ncustomer: {isolate(_customer(summary, limit=None))}")
+    if same_name:
+        head.append(f"\n  {same_name}")
     for reason in summary.reasons:
         head.append(f"\n  • {one_line(reason)}")
     console.print(head)
@@ -432,7 +435,10 @@ def show(obj: CliContext, conversation_id: str, as_json: bool) -> None:
     if as_json:
         _echo_json(detail.to_json())
         return
-    _show_detail(detail, now)
+    from supportinbox.store.customers import same_name_hint
+
+    summary = detail.summary
+    _show_detail(detail, now, same_name_hint(db, summary.customer_name, summary.customer_email))
 
 
 @cli.command()

@@ -286,9 +286,27 @@ def answers_a_machine(draft: Draft) -> str:
 
 def warnings(db: Database, draft: Draft) -> list[str]:
     """What to say before the draft is sent: the customer's mail gone, a bounced address, a
-    message no person wrote."""
-    said = (mail_gone(db, draft), wrote_again(db, draft), bounced(db, draft), answers_a_machine(draft))
+    message no person wrote, another customer of the same name."""
+    said = (
+        mail_gone(db, draft),
+        wrote_again(db, draft),
+        bounced(db, draft),
+        answers_a_machine(draft),
+        same_name_elsewhere(db, draft),
+    )
     return [w for w in said if w]
+
+
+def same_name_elsewhere(db: Database, draft: Draft) -> str:
+    """Said when another customer has the same full name as the one answered, from another
+    address (the customer profile's hint): perhaps the same person, perhaps the one meant."""
+    from supportinbox.store.customers import same_name_hint
+
+    try:
+        summary = get_conversation(db, draft.conversation_id).summary
+    except NotFound:
+        return ""
+    return same_name_hint(db, summary.customer_name, summary.customer_email)
 
 
 def with_body(draft: Draft, body: str) -> Draft:

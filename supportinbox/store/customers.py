@@ -78,10 +78,7 @@ class CustomerProfile:
     @property
     def same_name_line(self) -> str:
         """``same name, other address: maria@home.test (the same person?)``, "" for none."""
-        if not self.same_name:
-            return ""
-        addresses = ", ".join(one_line(a, limit=80) for a in self.same_name)
-        return f"same name, other address: {addresses} (the same person?)"
+        return same_name_words(self.same_name)
 
     @property
     def tags(self) -> list[str]:
@@ -171,14 +168,29 @@ def customer_profile(
         history=_history(db, conversations, moment),
         domain=domain or "",
         counts=counts,
-        same_name=_same_name(db, name, {c.customer_email for c in conversations}),
+        same_name=same_name(db, name, {c.customer_email for c in conversations}),
     )
 
 
 MAX_SAME_NAME = 5
 
 
-def _same_name(db: Database, name: str, addresses: set[str]) -> list[str]:
+def same_name_words(addresses: list[str]) -> str:
+    """``same name, other address: maria@home.test (the same person?)``, "" for none: the one
+    way the hint is said, in the profile, above a conversation and before a reply."""
+    if not addresses:
+        return ""
+    said = ", ".join(one_line(a, limit=80) for a in addresses)
+    return f"same name, other address: {said} (the same person?)"
+
+
+def same_name_hint(db: Database, name: str, address: str) -> str:
+    """The hint for the customer ``name`` <``address``>: :func:`same_name_words` of
+    :func:`same_name`; "" when no other customer has their name."""
+    return same_name_words(same_name(db, name, {address.strip().lower()}))
+
+
+def same_name(db: Database, name: str, addresses: set[str]) -> list[str]:
     """Other customers' addresses whose name is ``name`` in full (names.full_name_key)."""
     key = full_name_key(name)
     if not key:

@@ -288,6 +288,20 @@ def test_a_customer_writing_from_another_address_under_the_same_name_is_pointed_
         shown = run_cli(capsys, "customer", alone)
         assert shown.code == 0 and "same name" not in shown.out
 
+    # Where the customer is chosen to be read or answered, the same hint in the same words.
+    hint = "same name, other address: maria.santos@bigbank.test (the same person?)"
+    home_id = setup.conversation_of("<home@gmail.test>")
+    shown = run_cli(capsys, "show", home_id)
+    head = shown.out.split("\n── ", 1)[0].splitlines()
+    assert head[2].startswith("customer: MARIA SANTOS") and head[3] == f"  {hint}", head
+    drafted = run_cli(capsys, "reply", home_id, "-t", "login-help")
+    assert drafted.code == 0 and f"supportinbox: warning: {hint}\n" in drafted.err, drafted.err
+    assert hint not in drafted.out  # the draft alone on stdout
+    solo = setup.conversation_of("<solo@solo.test>")
+    for command in (("show", solo), ("reply", solo, "-t", "login-help")):
+        said = run_cli(capsys, *command)
+        assert said.code == 0 and "same name" not in said.out + said.err, said
+
 
 def test_an_inline_pgp_signed_message_reads_as_its_text(
     supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
