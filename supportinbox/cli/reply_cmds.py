@@ -213,8 +213,8 @@ def describe_outcome(outcome: sender.Outcome, *, anyway: bool = False) -> str:
 
 
 def report_sends(db: Database, report: sender.SendReport) -> None:
-    """A line per reply sent, saying what went to whom; one error line for those that were not
-    (held only: exit 10)."""
+    """A line per reply sent, saying what went to whom; an error line per reply that was not
+    (all of them held: exit 10, else 9)."""
     problems: list[str] = []
     only_held = True
     automatic = acknowledgements.outbox_ids(db.conn)
@@ -236,11 +236,15 @@ def report_sends(db: Database, report: sender.SendReport) -> None:
         else:
             problems.append(describe_outcome(outcome, anyway=row is not None and row.send_anyway))
             only_held = only_held and (outcome.status == SendStatus.HELD or outcome.joined is not None)
+    # A line per reply not sent (each names its reply and what to run), the last one the
+    # error the command ends with: never one line of several replies' reasons run together.
+    for problem in problems[:-1]:
+        click.echo(f"supportinbox: {one_line(problem)}", err=True)
     if problems and only_held:
         held = next(o for o in report.outcomes if o.status == SendStatus.HELD or o.joined is not None)
-        raise Held("; ".join(problems), by=held.held_by or "", reason=held.message)
+        raise Held(problems[-1], by=held.held_by or "", reason=held.message)
     if problems:
-        raise SendRefused("; ".join(problems))
+        raise SendRefused(problems[-1])
 
 
 def _language_variant(obj: CliContext, db: Database, conversation: str, name: str, lang: str | None) -> str:

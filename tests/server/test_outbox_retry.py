@@ -163,3 +163,25 @@ def test_a_reply_that_failed_for_good_is_not_sent_after_a_newer_one(
         named.code == 0 and named.out.strip() == "reply #1 sent to lina@customer.test: Re: Cannot log in"
     ), named
     assert len(smtp_server.received) == 2
+
+
+def test_each_reply_a_retry_could_not_send_has_its_own_line(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two replies refused in one 'outbox retry': two lines, each naming its reply and what
+    to run, not one line of both reasons run together; the exit code is still 9."""
+    mails = [make_message(message_id=f"<t{i}@c.test>", subject=f"Question {i}") for i in (1, 2)]
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, mails)
+    smtp_server.set_refusing(True, permanent=True)  # 550
+    for i in (1, 2):
+        conversation = setup.conversation_of(f"<t{i}@c.test>")
+        assert run_cli(capsys, "reply", conversation, "-t", "login-help", "--send", "--yes").code == 9
+
+    retried = run_cli(capsys, "outbox", "retry")
+    assert retried.code == 9, retried
+    lines = retried.err.splitlines()
+    assert len(lines) == 2, lines
+    for ident, line in zip((1, 2), lines, strict=True):
+        assert line.startswith(f"supportinbox: #{ident} not sent: "), line
+        assert line.endswith(f"'supportinbox outbox discard {ident}'"), line
+    assert smtp_server.received == []
