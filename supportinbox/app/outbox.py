@@ -53,9 +53,9 @@ def send(
     server cannot be asked): none when it was handed to us meanwhile, the new holder when it
     was handed on; released meanwhile, it says whom the reply had been held for.
     """
-    over_claims = _held_by_teammates(ctx, ids) if anyway else {}
     if anyway:
         _keep_anyway(ctx, ids or ())
+    over_claims = _held_by_teammates(ctx, ids)
     report = send_due(
         ctx.db,
         ctx.account_name,
@@ -131,12 +131,18 @@ def _held_beside(ctx: AccountContext, row: OutboxRow) -> OutboxRow | None:
 
 
 def _held_by_teammates(ctx: AccountContext, ids: Collection[int] | None) -> dict[int, tuple[str, str]]:
-    """Of the replies ``ids``, those held for a teammate: their conversation and the teammate."""
+    """Of the replies ``ids`` (every one waiting, when None), those sent anyway that had been
+    held for a teammate: their conversation and the teammate. Kept through a send the mail
+    server refused, so the retry that sends it leaves the note as the first try would have."""
     held: dict[int, tuple[str, str]] = {}
-    for outbox_id in ids or ():
-        row = outbox_store.get(ctx.db.conn, outbox_id)
-        if row is None or not row.conversation_id or not row.held_by:
+    if ids is None:
+        rows = outbox_store.list_rows(ctx.db.conn, outbox_store.WAITING)
+    else:
+        rows = [r for i in ids if (r := outbox_store.get(ctx.db.conn, i)) is not None]
+    for row in rows:
+        if not row.send_anyway or not row.conversation_id or not row.held_by:
             continue
+        outbox_id = row.id
         if row.held_by not in (MAIL_GONE, ctx.account.agent):
             held[outbox_id] = (row.conversation_id, row.held_by)
     return held

@@ -384,7 +384,9 @@ def mark_failed(
     """SMTP did not accept the reply: it stays in the outbox, for a sync to try again from
     ``retry_at`` (counted as one more consecutive failure), or for the user when None."""
     conn.execute(
-        "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ?, held_by = NULL, "
+        # A reply sent anyway keeps whom it had been held for: its note names them when it goes.
+        "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ?, "
+        "held_by = CASE WHEN send_anyway THEN held_by END, "
         "failures = failures + ? WHERE id = ? AND smtp_done_at IS NULL",
         (
             OutboxStatus.FAILED,

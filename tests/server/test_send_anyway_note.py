@@ -104,3 +104,22 @@ def test_a_reply_sent_anyway_after_the_claim_was_released_says_nobody_holds_it(
     notes = [n.body for n in get_conversation(alice.db, cid).notes]
     assert notes == ["Sent anyway by bob: the reply had been held for alice."]
     assert bob.queue_row(cid)[0] is None
+
+
+def test_a_reply_sent_anyway_that_the_mail_server_refused_leaves_the_note_when_it_goes(
+    tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sent anyway, refused by SMTP for a while, sent by the plain retry after: alice, who
+    holds the conversation, still learns that bob answered it."""
+    alice, bob, cid, held = _held_for_alices_claim(tmp_path, dovecot, smtp_server)
+    smtp_server.set_refusing(True)
+    refused = bob.cli(capsys, "outbox", "send-anyway", str(held.outbox_id))
+    assert refused.code == 9 and "still without the teammate check" in refused.err, refused.err
+    smtp_server.set_refusing(False)
+
+    retried = bob.cli(capsys, "outbox", "retry")
+    assert retried.code == 0, retried.err
+    assert len(smtp_server.received) == 1
+    alice.sync()
+    notes = [n.body for n in get_conversation(alice.db, cid).notes]
+    assert "Replied although alice holds this conversation (sent anyway by bob)." in notes, notes
