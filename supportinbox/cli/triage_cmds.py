@@ -21,6 +21,7 @@ from supportinbox.domain.conversation import (
     ConversationDetail,
     ConversationSummary,
     attachment_size,
+    listed_attachments,
     no_text_note,
 )
 from supportinbox.domain.customer import nameless_sender
@@ -408,7 +409,7 @@ def _show_detail(detail: ConversationDetail, now: datetime, same_name: str = "")
         # "Acme Pro" reads right to left on a terminal that orders such text.
         body = clean(message.body_text).rstrip() or no_text_note(message.attachments)
         console.print(Text("\n".join(isolate(part) for part in body.split("\n"))))
-        for attachment in message.attachments:
+        for attachment in listed_attachments(message.attachments):
             name = isolate(one_line(str(attachment.get("filename") or "(unnamed)"), limit=80))
             size = attachment.get("size")
             said = f" ({attachment_size(size)})" if size is not None else ""

@@ -104,6 +104,16 @@ _UNREADABLE = {
 }
 
 
+# Parts that are machinery of their message, not files anyone attached: PGP/MIME's control
+# part ("Version: 1", RFC 3156 section 4) beside the encrypted data it describes.
+_CONTROL_PARTS = {"application/pgp-encrypted"}
+
+
+def listed_attachments(attachments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The attachments a person is shown and may save: all but a message's control parts."""
+    return [a for a in attachments if str(a.get("content_type") or "").lower() not in _CONTROL_PARTS]
+
+
 def no_text_note(attachments: Sequence[Mapping[str, Any]]) -> str:
     """What a message without text says instead: why there is none, when its parts tell."""
     types = [str(a.get("content_type") or "").lower() for a in attachments]

@@ -423,3 +423,28 @@ def test_a_colleague_s_outlook_html_forward_is_the_customer_s(
     assert "'cannot log in' in message" in row["reasons"]
     draft = run_cli(capsys, "reply", setup.conversation_of("<fw-html@acme.test>"), "-t", "login-help")
     assert "To: Jens Ohm <jens@ohm-elektro.test>" in draft.out and "Hi Jens," in draft.out
+
+
+def test_a_pgp_mime_encrypted_message_lists_its_data_not_its_control_part(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As Thunderbird and Enigmail send it (RFC 3156): a "Version: 1" control part, then the data.
+    outer = MIMEMultipart("encrypted", protocol="application/pgp-encrypted")
+    outer["From"] = "Lena Vogel <lena@vogel.test>"
+    outer["To"] = "Acme Support <support@acme.test>"
+    outer["Subject"] = "Contract"
+    outer["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    outer["Message-ID"] = "<pgp@vogel.test>"
+    control = MIMEBase("application", "pgp-encrypted")
+    control.set_payload("Version: 1\n")
+    control["Content-Description"] = "PGP/MIME version identification"
+    outer.attach(control)
+    data = MIMEBase("application", "octet-stream", name="encrypted.asc")
+    data.set_payload("-----BEGIN PGP MESSAGE-----\n\nhQEMA7x\n-----END PGP MESSAGE-----\n")
+    data.add_header("Content-Disposition", "inline", filename="encrypted.asc")
+    outer.attach(data)
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [outer.as_bytes()])
+    shown = run_cli(capsys, "show", setup.conversation_of("<pgp@vogel.test>"))
+    assert shown.code == 0, shown.err
+    assert "(no text: it is PGP encrypted)\n  attachment: encrypted.asc (" in shown.out
+    assert shown.out.count("attachment:") == 1

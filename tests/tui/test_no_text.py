@@ -38,3 +38,23 @@ async def test_a_message_without_text_says_why_in_the_thread() -> None:
         await app.screen.mount(block)
         await pilot.pause()
         assert not any(str(w.render()).startswith("(no text") for w in block.query(Static))
+
+
+@pilot_test
+async def test_a_pgp_mime_control_part_is_not_listed_as_an_attachment() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = app.service.queue_page("open", 0, 1)[0]
+        message = app.service.conversation(summary.id).messages[0]
+        parts = [
+            {"filename": "", "content_type": "application/pgp-encrypted", "size": 12, "part": "1"},
+            {"filename": "data.asc", "content_type": "application/octet-stream", "size": 90, "part": "2"},
+        ]
+        block = MessageBlock(replace(message, body_text="", attachments=parts))
+        await app.screen.mount(block)
+        await pilot.pause()
+        shown = [str(w.render()) for w in block.query(Static)]
+        assert "(no text: it is PGP encrypted)" in shown
+        (listed,) = [line for line in shown if "📎" in line]
+        assert "data.asc" in listed and "unnamed" not in listed and "12 B" not in listed

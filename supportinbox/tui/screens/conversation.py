@@ -16,7 +16,12 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from supportinbox.domain import sla
-from supportinbox.domain.conversation import ConversationDetail, ConversationSummary, MessageView
+from supportinbox.domain.conversation import (
+    ConversationDetail,
+    ConversationSummary,
+    MessageView,
+    listed_attachments,
+)
 from supportinbox.domain.customer import nameless_sender
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.senders import sender_label, sender_short
@@ -363,7 +368,8 @@ class ConversationScreen(ConversationActions):
 
     def action_save_attachment(self) -> None:
         detail = self._detail
-        found = [(m, a) for m in (detail.messages if detail else []) for a in m.attachments]
+        messages = detail.messages if detail else []
+        found = [(m, a) for m in messages for a in listed_attachments(m.attachments)]
         if not found:
             self.notify("No attachments in this conversation.")
             return

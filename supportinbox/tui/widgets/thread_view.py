@@ -13,7 +13,13 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from supportinbox.domain.conversation import MessageView, Note, attachment_size, no_text_note
+from supportinbox.domain.conversation import (
+    MessageView,
+    Note,
+    attachment_size,
+    listed_attachments,
+    no_text_note,
+)
 from supportinbox.domain.quoting import split_body
 from supportinbox.domain.replies import reply_to_elsewhere
 from supportinbox.domain.safetext import clean, is_rtl, one_line
@@ -176,7 +182,8 @@ class MessageBlock(Vertical):
             else:
                 label = fold_label(part.kind, part.text.count("\n") + 1, self.keys.expand)
                 yield Static(safe.line(label), classes="fold")
-        if message.attachments:
+        attachments = listed_attachments(message.attachments)
+        if attachments:
             # The file name a field of its own: an Arabic one reads right to left beside its type.
             lines = [
                 safe.assemble(
@@ -184,7 +191,7 @@ class MessageBlock(Vertical):
                     safe.line(str(a.get("filename") or "unnamed"), limit=80),
                     f"  {one_line(str(a.get('content_type') or ''))}  {attachment_size(a.get('size'))}",
                 )
-                for a in message.attachments
+                for a in attachments
             ]
             # The key is not in the footer (few messages have attachments): it is said here,
             # where there is one (none for mail still in Junk).
