@@ -838,6 +838,7 @@ def _join_fragments(
 
 
 _OWN_WORDS = 2  # words of its own (a second name, "expense reports") a lone report may add
+_PAIR_STEM = 5  # letters the word has at least by which a lone report joins a pair ("respons", not "plan")
 
 
 @cache
@@ -857,7 +858,7 @@ def _join_lone_reports(
     config: TriageConfig,
     window: timedelta,
 ) -> None:
-    """A lone report joins the incident whose own word it names, and little else.
+    """A lone report joins the incident (or pair) whose own word it names, and little else.
 
     "Expense reports fails with error 500" shares one word with three reports of "expense
     claims" failing an hour before: too little of it for :data:`SIMILARITY`, so it stayed
@@ -866,13 +867,22 @@ def _join_lone_reports(
     uses it within the window around them, and the report adds at most :data:`_OWN_WORDS`
     words of its own, beside numbers and failure words ("Automatic ticket assignment gives
     a blank page" adds "automatic" and "gives"). A report saying what else is wrong
-    ("Invoice shows the wrong VAT number" beside "Invoice download fails") stays apart,
-    and so does one that would only make a pair or two a group of three.
+    ("Invoice shows the wrong VAT number" beside "Invoice download fails") stays apart.
+    A pair grows so too, into an incident of three customers, by a word of at least
+    :data:`_PAIR_STEM` letters that is no product word many features share: "Les réponses
+    types en panne ?" beside two reports of "modèles de réponse" ("plan" of shift plans and
+    plan templates, "export" of PDFs and of contacts, are no pair's own).
     """
-    owners: dict[str, list[int]] = defaultdict(list)  # stem -> incidents all of whose members use it
+    owners: dict[str, list[int]] = defaultdict(list)  # stem -> groups all of whose members use it
+    concepts = concept_stems()
     for index, group in enumerate(groups):
-        if index not in merged and group.is_incident(config):
-            for stem in group.held():
+        if index in merged or len(group.members) < 2:
+            continue
+        # A pair is less sure of its word than an incident: it grows by a longer word only,
+        # and not by a product word many features share ("integration", "export").
+        sure = group.is_incident(config)
+        for stem in group.held():
+            if sure or (len(stem) >= _PAIR_STEM and stem not in concepts):
                 owners[stem].append(index)
     lone = {
         index: {

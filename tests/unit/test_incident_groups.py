@@ -91,7 +91,7 @@ def _join_lone_reports(
     config: TriageConfig,
     window: timedelta,
 ) -> list[incidents._Group]:
-    """Each lone report into the largest incident whose own word it names, every report read plainly."""
+    """Each lone report into the largest incident (or pair) whose own word it names, read plainly."""
     words = {c.id: {s for s, _ in (*c.subject_terms, *c.text_terms)} for c in ordered}
     failure = incidents._failure_stems()
     into: dict[int, int] = {}
@@ -101,7 +101,7 @@ def _join_lone_reports(
         report = lone.members[0]
         fits = []
         for owner, incident in enumerate(groups):
-            if not incident.is_incident(config) or abs(report.when - incident.first) > window:
+            if len(incident.members) < 2 or abs(report.when - incident.first) > window:
                 continue
             own = [
                 w for w in words[report.id] if w not in incident.uses and w not in failure and not w.isdigit()
@@ -118,7 +118,11 @@ def _join_lone_reports(
                     for c in ordered
                     if c.id not in members and start <= c.when <= end and stem in words[c.id]
                 ]
-                if len(stem) >= incidents._OWN_STEM and every and not others:
+                # A pair grows only by a long word that is no product word many features share.
+                sure = incident.is_incident(config) or (
+                    len(stem) >= incidents._PAIR_STEM and stem not in incidents.concept_stems()
+                )
+                if len(stem) >= incidents._OWN_STEM and sure and every and not others:
                     fits.append((-len(incident.members), owner))
         if fits:
             into[index] = min(fits)[1]

@@ -982,7 +982,40 @@ def test_a_lone_report_naming_only_an_incidents_own_word_joins_it() -> None:
     wordy = cand("w1", "w@x.test", 1.5, "Expense reports show the wrong currency symbol")
     (incident,) = find_incidents([*claims, *others, wordy], config)
     assert incident.conversation_ids == ("c1", "c2", "c3")
-    assert find_incidents([*claims[:2], lone], config) == []
+
+
+def test_a_lone_report_naming_a_pairs_own_long_word_makes_an_incident() -> None:
+    # "Les réponses types" shares only "réponses" with the pair of "modèles de réponse":
+    # three customers of one outage, a pair and a report, none of them an incident.
+    pair = [
+        cand("m1", "a@x.test", 4, "Les modèles de réponse ne fonctionnent pas"),
+        cand("m2", "b@x.test", 2, "Erreur : impossible d'utiliser un modèle de réponse"),
+    ]
+    others = [
+        cand("o1", "o@x.test", 2.5, "Invoice download fails"),
+        cand("o2", "p@x.test", 1.8, "Login broken"),
+    ]
+    lone = cand("r1", "c@x.test", 3, "Les réponses types en panne ?")
+    config = TriageConfig(incident_min_customers=3)
+    (incident,) = find_incidents([*pair, *others, lone], config)
+    assert incident.conversation_ids == ("m1", "r1", "m2")
+    # A pair is less sure of its word than an incident: not by a word of four letters
+    # ("plan" of shift plans and of plan templates), nor by a product word many features
+    # share ("export" of a PDF and of contacts).
+    plans = [
+        cand("p1", "a@x.test", 4, "Shift plans not loading"),
+        cand("p2", "b@x.test", 3, "Shift plans down?"),
+    ]
+    templates = cand("r2", "c@x.test", 2, "Plan templates gives a blank page")
+    assert find_incidents([*plans, *others, templates], config) == []
+    exports = [
+        cand("e1", "a@x.test", 4, "PDF export not working"),
+        cand("e2", "b@x.test", 3, "PDF export down?"),
+    ]
+    assert (
+        find_incidents([*exports, *others, cand("r3", "c@x.test", 2, "Export of contacts fails")], config)
+        == []
+    )
 
 
 def test_an_error_message_is_quoted_as_one_term_in_any_language() -> None:
