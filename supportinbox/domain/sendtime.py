@@ -1,7 +1,9 @@
 """When a reply written now should leave: ``09:00``, ``tomorrow 9:30``, ``mon 09:00``, ``2h``.
 
-Times without a zone are the user's local time. A clock time alone means its next
-occurrence (today if still ahead, else tomorrow). The account's business hours can move
+Times without a zone are the user's local time, as the wall clock reads on that day: "mon
+09:00" said on a Friday before a change to summer time is 09:00 summer time, not the hour
+the clock showed on Friday. A clock time alone means its next occurrence (today if still
+ahead, else tomorrow). The account's business hours can move
 any of them to the next moment the team is at work (``--next-business-hour``).
 """
 
@@ -63,7 +65,10 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
     span = parse_span(wanted.removeprefix("in "))
     if span is not None:
         return after(now, span)
-    local = now.astimezone()
+    # Wall-clock arithmetic on the local date and time without an offset: ``astimezone``
+    # then reads it in the zone's offset of that day (a fixed offset taken now would be an
+    # hour off across a change to or from summer time).
+    local = now.astimezone().replace(tzinfo=None)
     found = _CLOCK.match(wanted)
     if found:
         hour, minute = int(found["hour"]), int(found["minute"])
@@ -87,9 +92,8 @@ def parse_send_time(text: str, now: datetime) -> datetime | None:
         moment = datetime.fromisoformat(wanted.upper().replace(" ", "T"))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local.tzinfo)
-    return moment.astimezone(UTC) if moment > now else None
+    moment = moment.astimezone(UTC)  # without a zone: local, in that day's offset
+    return moment if moment > now else None
 
 
 def in_business_hours(moment: datetime, calendar: BusinessCalendar) -> datetime:

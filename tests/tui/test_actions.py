@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from textual.widgets import Input, Label
 
 from supportinbox.domain.safetext import clean
 from supportinbox.tui.screens.conversation import ConversationScreen
-from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal
+from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal, snooze_until
 from supportinbox.tui.screens.reply import TemplatePickerScreen
 from supportinbox.tui.screens.search import SearchScreen
 from supportinbox.tui.widgets.junk_list import JunkList
@@ -59,6 +64,26 @@ async def test_pending_from_the_thread_view() -> None:
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
         assert _status(app, target.id) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [("tomorrow", (2027, 3, 27, 9, 0)), ("monday", (2027, 3, 29, 9, 0))],
+)
+def test_a_snooze_preset_across_a_clock_change_ends_at_nine_on_that_day(
+    monkeypatch: pytest.MonkeyPatch, preset: str, expected: tuple[int, ...]
+) -> None:
+    # Snoozed on the Friday before summer time begins (Sun 28 March): "Next Monday 09:00"
+    # is 09:00 on Monday's clock, not Friday's offset read on Monday (10:00).
+    berlin = ZoneInfo("Europe/Berlin")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        ends = snooze_until(preset, datetime(2027, 3, 26, 15, 0, tzinfo=berlin))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert ends == datetime(*expected, tzinfo=berlin)
 
 
 @pilot_test

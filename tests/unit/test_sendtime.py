@@ -146,3 +146,29 @@ def test_a_span_gives_a_whole_minute_so_it_is_said_alike_everywhere() -> None:
     assert chosen == berlin(2026, 12, 6, 12, 1)
     assert when_words(chosen, now) == "today 12:01" == when_words(chosen, now, ahead=True)
     assert parse_send_time("2h", SUNDAY_10) == berlin(2026, 12, 6, 12, 0)  # whole already: as it is
+
+
+FRIDAY_BEFORE_SUMMER_TIME = berlin(2027, 3, 26, 15, 0)  # clocks go forward on Sun 28 March
+FRIDAY_BEFORE_WINTER_TIME = berlin(2026, 10, 23, 15, 0)  # clocks go back on Sun 25 October
+
+
+@pytest.mark.parametrize(
+    ("now", "typed", "expected"),
+    [
+        (FRIDAY_BEFORE_SUMMER_TIME, "mon 09:00", berlin(2027, 3, 29, 9, 0)),
+        (FRIDAY_BEFORE_SUMMER_TIME, "next monday", berlin(2027, 3, 29, 9, 0)),
+        (FRIDAY_BEFORE_SUMMER_TIME, "2027-03-29 09:00", berlin(2027, 3, 29, 9, 0)),
+        (FRIDAY_BEFORE_SUMMER_TIME, "sun 12:00", berlin(2027, 3, 28, 12, 0)),
+        (FRIDAY_BEFORE_WINTER_TIME, "mon 09:00", berlin(2026, 10, 26, 9, 0)),
+        (FRIDAY_BEFORE_WINTER_TIME, "2026-10-26", berlin(2026, 10, 26, 9, 0)),
+        # A span is a length of time, not a clock reading: 3 days are 72 hours.
+        (FRIDAY_BEFORE_SUMMER_TIME, "3d", berlin(2027, 3, 29, 16, 0)),
+    ],
+)
+def test_a_time_across_a_clock_change_is_the_wall_clock_time_of_that_day(
+    now: datetime, typed: str, expected: datetime
+) -> None:
+    # Snoozed on Friday "until Monday 09:00": back at 09:00 on Monday's clock, whatever
+    # offset the clock had on Friday.
+    found = parse_send_time(typed, now)
+    assert found == expected, (found.astimezone(BERLIN) if found else None, expected)

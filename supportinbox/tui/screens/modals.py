@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -95,13 +95,9 @@ SNOOZE_PRESETS: tuple[tuple[str, str], ...] = (
 def snooze_until(choice: str, now: datetime) -> datetime | None:
     """The moment a snooze choice ends: a preset, or a time typed as the command line's
     reply and snooze take it (``3h``, ``tomorrow 14:00``, ``fri``, ``2026-12-14 09:00``)."""
-    local = now.astimezone()
     choice = choice.strip().lower()
-    if choice == "tomorrow":
-        return (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     if choice == "monday":  # "Next Monday": on a Monday morning too, never today
-        days = (7 - local.weekday()) % 7 or 7
-        return (local + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+        choice = "next monday"
     return parse_send_time(choice, now)
 
 
