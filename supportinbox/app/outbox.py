@@ -24,7 +24,7 @@ from supportinbox.domain.when import as_utc, parse_time, when_words
 from supportinbox.errors import NotFound, UserError
 from supportinbox.mail import drafts
 from supportinbox.mail.edits import EditLock
-from supportinbox.mail.outbox import SendReport, SendStatus, send_due
+from supportinbox.mail.outbox import SendReport, SendStatus, reply_text, send_due
 from supportinbox.mail.signatures import without_signature
 from supportinbox.store import outbox as outbox_store
 from supportinbox.store.outbox import OutboxRow, OutboxStatus
@@ -119,15 +119,20 @@ def _keep_anyway(ctx: AccountContext, ids: Collection[int]) -> None:
 
 
 def _held_beside(ctx: AccountContext, row: OutboxRow) -> OutboxRow | None:
-    """Another reply to ``row``'s customer held for a teammate, which ``row`` would join if
-    held too: the same reply queued twice at once (two cron jobs), each before the other
-    was held. The first stays; the second is not kept (:func:`send_due`)."""
+    """Another reply to ``row``'s customer held for a teammate, with the same text, which
+    ``row`` would join if held too: the same reply queued twice at once (two cron jobs),
+    each before the other was held. The first stays; the second is not kept
+    (:func:`send_due`). A reply saying something else is held as well: its words are
+    the user's, and only they can tell which one goes."""
     if not row.conversation_id:
         return None  # a forward
     try:
-        return drafts.held_reply(ctx.db, row.conversation_id, besides=row.id)
+        first = drafts.held_reply(ctx.db, row.conversation_id, besides=row.id)
     except NotFound:
         return None
+    if first is None or reply_text(first)[1] != reply_text(row)[1]:
+        return None
+    return first
 
 
 def _held_by_teammates(ctx: AccountContext, ids: Collection[int] | None) -> dict[int, tuple[str, str]]:
@@ -196,7 +201,6 @@ def reopen(ctx: AccountContext, outbox_id: int, *, templates_dir: Path | None = 
     Nothing changes in the outbox: the old reply is dropped by :func:`replace` when the new
     one goes out or is scheduled, so an edit given up never loses it.
     """
-    from supportinbox.mail.outbox import reply_text
 
     row = outbox_store.get(ctx.db.conn, outbox_id)
     if row is None:
@@ -290,7 +294,6 @@ def edit_scheduled(ctx: AccountContext, outbox_id: int) -> ScheduledEdit:
     and when the customer wrote again since it was scheduled (it is kept as a draft then,
     which is edited as one: :func:`reopen`).
     """
-    from supportinbox.mail.outbox import reply_text
     from supportinbox.store.scheduled import overtaken
 
     row = outbox_store.get(ctx.db.conn, outbox_id)

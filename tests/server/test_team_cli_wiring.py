@@ -396,6 +396,42 @@ def test_reply_again_run_twice_at_once_on_a_claimed_conversation_queues_one(
     assert len(smtp_server.received) == 1
 
 
+def test_two_different_replies_queued_at_once_on_a_claimed_conversation_are_both_held(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    smtp_server: SmtpServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two replies saying different things, queued at once: neither is dropped for the
+    other. Both wait for the user, who decides which one goes."""
+    from supportinbox.app import outbox as outbox_use
+
+    alice, bob, cid = _team(tmp_path, dovecot, smtp_server)
+    assert bob.cli(capsys, "claim", cid).code == 0
+    real_send = outbox_use.send
+    others: list[cliproc.Run] = []
+
+    def send_after_the_other(*args: object, **kwargs: object) -> object:
+        if not others:
+            others.append(
+                cliproc.run_cli(
+                    alice.home, "reply", cid, "-t", "login-help", "--send", "--yes", "--again", timeout=120
+                )
+            )
+        return real_send(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_use, "send", send_after_the_other)
+    mine = alice.cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes", "--again")
+
+    (other,) = others
+    assert other.returncode == 10, other.describe()
+    assert mine.code == 10, mine.err
+    assert "not kept" not in mine.err, mine.err
+    assert sorted(row.id for row in store.list_rows(alice.db.conn, store.WAITING)) == [1, 2]
+    assert len(smtp_server.received) == 0
+
+
 def test_a_forced_reply_the_mail_server_refused_is_still_forced_when_tried_again(
     tmp_path: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
