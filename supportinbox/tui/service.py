@@ -260,6 +260,12 @@ class InboxService:
             self.reader, email, exclude=exclude, limit=20, now=self._read_clock()
         )
 
+    def same_name_hint(self, name: str, email: str) -> str:
+        """The profile's hint that another customer has this one's full name ("" for none)."""
+        from supportinbox.store.customers import same_name_hint
+
+        return same_name_hint(self.reader, name, email)
+
     def customer_profile(self, email: str, *, by_domain: bool = False) -> CustomerProfile:
         """The customer's profile: first seen, every conversation, notes (see store.customers)."""
         return customer_profile(self.reader, email, by_domain=by_domain, now=self._read_clock())

@@ -251,3 +251,29 @@ async def test_the_profile_names_other_addresses_under_the_same_name() -> None:
         assert isinstance(screen, CustomerScreen)
         head = str(screen.query_one("#customer-head").render())
         assert "same name, other address: priya.k@gmail.test (the same person?)" in head
+
+
+@pilot_test
+async def test_the_conversation_head_names_other_addresses_under_the_same_name() -> None:
+    """The profile's hint, in its words, where the customer is read and answered too."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        asked: list[tuple[str, str]] = []
+
+        def same_name_hint(name: str, email: str) -> str:
+            asked.append((name, email))
+            return "same name, other address: priya.k@gmail.test (the same person?)"
+
+        app.service.same_name_hint = same_name_hint  # type: ignore[method-assign]
+        await select_subject(pilot, "Charged twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        head = str(screen.query_one("#conversation-head").render())
+        lines = head.splitlines()
+        hint = "same name, other address: priya.k@gmail.test (the same person?)"
+        assert hint in lines, lines
+        summary = screen.current_summary()
+        assert summary is not None and asked[-1] == (summary.customer_name, summary.customer_email)

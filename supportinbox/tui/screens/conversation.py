@@ -99,6 +99,7 @@ class ConversationScreen(ConversationActions):
         self._fetched = 0  # the newest message in the cache when the thread was last read
         self._expanded = False
         self._headers = False
+        self._same_name = ""  # another customer has this one's name (the profile's hint)
         self._gone = False  # its mail left the mailbox: the screen closes when next shown
         self._mounted: AwaitMount | None = None  # the thread's blocks, mounting
 
@@ -193,6 +194,8 @@ class ConversationScreen(ConversationActions):
         fetched_before, self._fetched = self._fetched, service.newest_message()
         if before is not None and before.id == detail.id and self.app.screen is self:
             self._say_written_again(before, detail, fetched_before)
+        # Read with the conversation, not at each redraw of the head (ages tick every minute).
+        self._same_name = service.same_name_hint(detail.summary.customer_name, detail.summary.customer_email)
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
@@ -313,6 +316,7 @@ class ConversationScreen(ConversationActions):
                         for i, tag in enumerate(summary.tags)
                     ),
                 ),
+                safe.row(safe.field((self._same_name, "$warning"))),
                 safe.row(
                     *(
                         safe.field(*([("Why: ", "bold")] if i == 0 else []), (reason, why_style))
