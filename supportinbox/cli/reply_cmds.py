@@ -718,6 +718,10 @@ def outbox_list(obj: CliContext, show_all: bool = False, as_json: bool = False) 
         elif row.status == OutboxStatus.EDITING:
             since = when_words(row.editing_since or row.created_at, now)
             click.echo(f"      open in an editor since {since}: it does not leave until the edit is saved")
+        if row.send_anyway and row.status in (OutboxStatus.QUEUED, OutboxStatus.FAILED):
+            # The user sent it anyway (--force): whoever reads the outbox later learns it goes so.
+            held = f" (it had been held for {one_line(row.held_by, limit=40)})" if row.held_by else ""
+            click.echo(f"      sent anyway{held}: it leaves without the teammate check")
 
 
 def _outbox_json(row: store.OutboxRow, now: datetime, acknowledgement: bool) -> dict[str, object]:
@@ -740,6 +744,7 @@ def _outbox_json(row: store.OutboxRow, now: datetime, acknowledgement: bool) -> 
         "attempts": row.attempts,
         "reason": row.last_error,
         "held_by": row.held_by,
+        "send_anyway": row.send_anyway,
         "sent_at": row.sent_at,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,10 @@ def test_a_reply_sent_anyway_that_the_mail_server_refused_leaves_the_note_when_i
     refused = bob.cli(capsys, "outbox", "send-anyway", str(held.outbox_id))
     assert refused.code == 9 and "still without the teammate check" in refused.err, refused.err
     smtp_server.set_refusing(False)
+    listed = bob.cli(capsys, "outbox").out.splitlines()
+    assert "      sent anyway (it had been held for alice): it leaves without the teammate check" in listed
+    (row,) = json.loads(bob.cli(capsys, "outbox", "list", "--json").out)
+    assert (row["send_anyway"], row["held_by"]) == (True, "alice"), row
 
     retried = bob.cli(capsys, "outbox", "retry")
     assert retried.code == 0, retried.err
