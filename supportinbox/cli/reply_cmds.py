@@ -43,7 +43,7 @@ from supportinbox.store.outbox import OutboxStatus
 
 _FORCE_HELP = (
     "Send even if a teammate claimed, closed or already answered the conversation "
-    "(skips that check only; the undo window and SMTP errors still apply)."
+    "(skips that check only, on its retries too; the undo window and SMTP errors still apply)."
 )
 
 
@@ -799,7 +799,8 @@ def outbox_retry(obj: CliContext, ids: tuple[int, ...], force: bool) -> None:
     its customer went out since (they would get two). A reply held because a teammate claimed, closed
     or answered the conversation is tried only when its ID is given (the teammate check
     runs again, unless --force); so is a scheduled reply kept as a draft because the
-    customer wrote again, and a scheduled reply before its time (it is sent now).
+    customer wrote again, and a scheduled reply before its time (it is sent now). A reply
+    once sent anyway (--force, send-anyway) leaves without the teammate check on every try.
     """
     which = "sending " + (", ".join(f"#{i}" for i in ids) if ids else "every waiting reply")
     ctx = obj.context()
