@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from supportinbox.app.context import AccountContext
+from supportinbox.domain.when import when_words
 from supportinbox.store import followups as store_followups
 from supportinbox.store.conversations import resolve_id
-from supportinbox.team.followups import local_time, upload_pending
+from supportinbox.team.followups import upload_pending
 from supportinbox.team.share import share_now, waiting
 
 
@@ -48,7 +49,7 @@ def set_followup(
     if note is None:
         note = (store_followups.active_note(db.conn, ident) or "") if due_at is not None else ""
     store_followups.set_followup(db, ident, due_at, note, agent=account.agent, now=ctx.now())
-    what = f"follow-up on {ident} for {local_time(due_at)}" if due_at else f"follow-up on {ident} cleared"
+    what = f"follow-up on {ident} for {when_words(due_at)}" if due_at else f"follow-up on {ident} cleared"
     if not share:
         return Shared(ident, what, True, due_at)
     why = share_now(
@@ -59,5 +60,5 @@ def set_followup(
 
 def said(result: Shared) -> str:
     """What setting a follow-up did, in a few words for a toast."""
-    what = f"Follow-up {local_time(result.due_at)}" if result.due_at else "Follow-up removed"
+    what = f"Follow-up {when_words(result.due_at)}" if result.due_at else "Follow-up removed"
     return what + ("" if result.online else " here; the next sync shares it")

@@ -109,7 +109,7 @@ class ServerMailbox:
         if team_hook is None:
             return Fetched(result.new, result.updated, skipped, cleared=result.cleared)
         # Kept with the isolates around the names, subjects and notes they are made of.
-        team = tuple(one_line(event.text, limit=200, isolates=True) for event in team_hook.for_me(ctx.db))
+        team = tuple(one_line(event.said(), limit=200, isolates=True) for event in team_hook.for_me(ctx.db))
         teammates = tuple(
             (e.conversation_id, one_line(e.text, limit=200, isolates=True)) for e in team_hook.events
         )

@@ -24,7 +24,7 @@ from supportinbox.cli.app import (
 )
 from supportinbox.cli.output import json_text
 from supportinbox.domain.safetext import clean, one_line
-from supportinbox.domain.when import local_time
+from supportinbox.domain.when import when_words
 from supportinbox.errors import AuthenticationFailed, CredentialsError, NotFound, UserError
 from supportinbox.team.keywords import SLOTS, is_team_keyword
 from supportinbox.team.server import FOLDER, KEYWORDS, MODE_META, MODE_REASON_META, TeamConflict
@@ -213,7 +213,7 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
                 "conversation": e.conversation_id,
                 "kind": e.kind,
                 "agent": e.agent,
-                "text": clean(e.text),  # without the isolates of its fields
+                "text": clean(e.said()),  # without the isolates of its fields
                 "at": e.created_at,
             }
             for e in events
@@ -239,8 +239,8 @@ def team_status(obj: CliContext, as_json: bool, limit: int) -> None:
     click.echo(f"waiting for the server: {waiting} state change(s), {notes_waiting} note(s)")
     for event in events:
         # The local clock, as 'outbox' and 'followups' say it ('--json' keeps ISO UTC).
-        said = one_line(event.text, limit=160, isolates=True)
-        click.echo(f"{local_time(event.created_at)}  {event.kind:9}  {said}")
+        said = one_line(event.said(), limit=160, isolates=True)
+        click.echo(f"{when_words(event.created_at):16}  {event.kind:9}  {said}")
 
 
 def _keywords_in_use(conn: Any) -> list[str]:

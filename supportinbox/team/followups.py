@@ -10,12 +10,10 @@ still to upload. No keyword is involved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from imapclient import IMAPClient
 
 from supportinbox.config import AccountConfig
-from supportinbox.domain.when import day_words
 from supportinbox.store.db import Database
 from supportinbox.store.threadlinks import merged_into
 from supportinbox.team import statefolder
@@ -106,9 +104,3 @@ def take_newest(db: Database, me: str) -> tuple[list[str], list[Received]]:
 def exchange(imap: IMAPClient, db: Database, account: AccountConfig) -> tuple[list[str], list[Received]]:
     """Share this client's follow-ups and take the team's (see the module doc)."""
     return statefolder.exchange(imap, db, account, upload_pending, take_newest, "follow-up(s)")
-
-
-def local_time(when: datetime) -> str:
-    """``Tue 8 Dec 09:00`` in the local zone."""
-    local = when.astimezone()
-    return f"{day_words(local)} {local:%H:%M}"

@@ -22,7 +22,7 @@ from imapclient.exceptions import IMAPClientError
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain.safetext import isolate, one_line
-from supportinbox.domain.when import local_time
+from supportinbox.domain.when import stamp
 from supportinbox.errors import UserError
 from supportinbox.store.facts import agent_of
 from supportinbox.store.handovers import handed_over_by, recount
@@ -229,9 +229,9 @@ class TeamSyncHook:
             whose = "your" if item.replaced == self.account.agent else "the"
             text = f"{item.author} cleared {whose} follow-up"
             if item.due_at is not None:
-                text = f"{item.author} set a follow-up for {local_time(item.due_at)}"
+                text = f"{item.author} set a follow-up for {stamp(item.due_at)}"
                 if whose == "your":
-                    text = f"{item.author} moved your follow-up to {local_time(item.due_at)}"
+                    text = f"{item.author} moved your follow-up to {stamp(item.due_at)}"
             event = self._event(db, item.conversation_id, "followup", item.author, text)
             if whose == "your":
                 self._yours.append(event)
@@ -367,7 +367,7 @@ class TeamSyncHook:
 
     def summary_lines(self) -> list[str]:
         """One line per teammate change, conflict or problem of the last sync (for its summary)."""
-        lines = [f"team: {one_line(e.text, limit=200, isolates=True)}" for e in self.events]
+        lines = [f"team: {one_line(e.said(), limit=200, isolates=True)}" for e in self.events]
         if self.mode == FOLDER:
             lines.append(
                 "team: this server refuses custom keywords; team state uses the folder 'Support State'"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from supportinbox.domain.safetext import isolate
-from supportinbox.domain.when import local_time, parse_time
+from supportinbox.domain.when import parse_time, stamp
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.server import Change
 
@@ -43,8 +43,8 @@ class MergeDecision:
 def describe(state: TeamState) -> str:
     """A short human phrase for a status (for notices)."""
     if state.status == "snoozed" and state.snoozed_until:
-        # In the local clock, as the follow-up notices and every list say a time.
-        return f"snoozed until {local_time(state.snoozed_until)}"
+        # Kept as a stamp: the event is read later (team status), when "tomorrow" may be today.
+        return f"snoozed until {stamp(state.snoozed_until)}"
     return state.status or "no status"
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from supportinbox.domain.when import said_now
 from supportinbox.errors import NotFound
 from supportinbox.store.db import utcnow_iso
 from supportinbox.store.messages import flags_text, update_flags
@@ -265,6 +266,11 @@ class TeamEvent:
     agent: str
     text: str
     created_at: str = ""
+
+    def said(self, now: datetime | None = None) -> str:
+        """The text with each moment in it said as every screen says a time, now (the
+        text keeps moments as UTC stamps: it is read again later, in ``team status``)."""
+        return said_now(self.text, now)
 
 
 def add_event(conn: sqlite3.Connection, event: TeamEvent) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from supportinbox.domain.when import said_now
 from supportinbox.team.keywords import Resolution, TeamState
 from supportinbox.team.merge import merge
 from supportinbox.team.server import Change, change_from
@@ -137,14 +139,21 @@ def tehran_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_teammates_snooze_is_told_with_a_readable_time() -> None:
     snoozed = TeamState("snoozed", "2026-12-07T02:10:00+00:00", None)
     decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
-    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 05:40"]
+    # Said as every screen says a time, when it is read: the evening before, then days later.
+    evening = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # 23:30 in Tehran
+    assert [said_now(n.text, evening) for n in decision.notices] == [
+        "bob set it snoozed until tomorrow 05:40"
+    ]
+    later = evening + timedelta(days=5)
+    assert [said_now(n.text, later) for n in decision.notices] == ["bob set it snoozed until Mon 7 Dec 05:40"]
 
 
 @pytest.mark.usefixtures("tehran_clock")
 def test_a_snooze_time_with_an_offset_is_told_in_the_local_clock() -> None:
     snoozed = TeamState("snoozed", "2026-12-07T03:10:00+01:00", None)
     decision = merge(TeamState("open"), TeamState("open"), server(snoozed, "bob"), "alice")
-    assert [n.text for n in decision.notices] == ["bob set it snoozed until 2026-12-07 05:40"]
+    later = datetime(2026, 12, 11, 20, 0, tzinfo=UTC)
+    assert [said_now(n.text, later) for n in decision.notices] == ["bob set it snoozed until Mon 7 Dec 05:40"]
 
 
 def test_a_lost_claim_says_whose_it_was_in_the_users_words() -> None:
