@@ -10,7 +10,7 @@ standard library's imaplib first, and prints the full command's line when every 
 
 * the cache: of this program's schema; no queued server change (``pending_ops``), no reply
   to send (:func:`supportinbox.store.outbox.anything_to_send`), no note, merge, follow-up or
-  tag change to share, no cached HTML mail to read again (:mod:`supportinbox.sync.reread`),
+  tag change to share, no cached mail to read again (:mod:`supportinbox.sync.reread`),
   no team merge due, team state kept in keywords (a state folder is merged at every sync)
   and its mode recently checked, the queue current and nothing due on the clock
   (:mod:`supportinbox.store.triage_fresh`), as ``list --json`` asks;
@@ -144,6 +144,7 @@ def _local_work(db: Database, fingerprint: str) -> bool:
         or marks.anything_to_share(db.conn)
         or db.get_meta(TEAM_QUIET_META) == "1"
         or db.get_meta(reading.META) != str(reading.READING)  # cached HTML mail to read again
+        or db.get_meta(reading.MESSAGE_META) != str(reading.MESSAGE_READING)  # cached mail to read again
         or mode != marks.KEYWORDS
         or marks.merge_due(db, mode)
         or marks.legacy_look_due(db)

@@ -599,6 +599,13 @@ UPDATE meta SET value = '3' WHERE key = 'html_reading' AND NOT EXISTS (SELECT 1 
 -- instead of holding it for the teammate the user already chose to answer over.
 ALTER TABLE outbox ADD COLUMN send_anyway INTEGER NOT NULL DEFAULT 0;
 """,
+    29: """
+-- Which reading of whole messages (mail/reading.py MESSAGE_READING: attachments, forwards,
+-- calendar invitations, bounces, no-text reasons) made the cached rows: a cache that holds
+-- mail was read by reading 0 (no mark), and its next sync reads every cached message again
+-- (sync/reread.py); a new, empty cache is marked with reading 1.
+INSERT INTO meta(key, value) SELECT 'message_reading', '1' WHERE NOT EXISTS (SELECT 1 FROM messages);
+""",
 }
 
 

@@ -44,30 +44,17 @@ from supportinbox.mail.imap import (
     discover_folders,
     logout,
 )
-from supportinbox.mail.parse import (
-    MAX_HEADER_BLOCK,
-    MAX_TEXT,
-    apply_calendar,
-    apply_report,
-    decode_body,
-    decode_bytes,
-    limit_text,
-    parse_header_block,
-    with_forwarded,
-)
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database, utcnow_iso
 from supportinbox.store.rebuild import clear_unfinished
 from supportinbox.sync import reread
+from supportinbox.sync.assemble import FIRST_PASS, parsed_message, request_texts
 from supportinbox.sync.flush import flush_pending
 from supportinbox.sync.hooks import SyncHook
 from supportinbox.sync.lock import account_lock
-from supportinbox.sync.structure import Structure, TextPart, parse_structure
 
 log = logging.getLogger(__name__)
 
-_REPORT_BYTES = 16_384  # of a bounce's delivery status and returned headers
-_STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message's fetch data
 # A server whose answers break for this many messages in a row is broken as a whole: the
 # sync stops with one line instead of reconnecting for every message of the folder.
 _SKIPS_IN_A_ROW = 5
@@ -155,23 +142,6 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return as_utc(value).isoformat(timespec="seconds")
     return None
-
-
-def _text_of(data: dict[bytes, Any], text: TextPart | None) -> tuple[str, bool]:
-    """A fetched text part decoded, and whether it was cut at MAX_TEXT ("" for no part)."""
-    if text is None:
-        return "", False
-    cut = text.size > MAX_TEXT
-    raw = data.get(f"BODY[{text.section}]<0>".encode())
-    body = decode_body(
-        raw if isinstance(raw, bytes) else b"",
-        encoding=text.encoding,
-        charset=text.charset,
-        html=text.html,
-        cut=cut,
-        flowed=text.flowed,
-    )
-    return body, cut
 
 
 def _modseq(data: dict[bytes, Any]) -> int | None:
@@ -294,7 +264,7 @@ class SyncEngine:
         if reread.stale(self.db):
             if self.progress is not None:
                 self.progress(reread.STEP, 0, 0)
-            self._imap, _ = reread.reread_html(imap, self.db, lambda: self._reconnect("INBOX", None))
+            self._imap, _ = reread.reread(imap, self.db, lambda: self._reconnect("INBOX", None))
         for hook in self.hooks:
             hook.before(self._current(), self.db, roles)
         for role, name in roles.by_role().items():
@@ -552,8 +522,7 @@ class SyncEngine:
             "FLAGS",
             "INTERNALDATE",
             "RFC822.SIZE",
-            "BODYSTRUCTURE",
-            f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BLOCK}>",
+            *FIRST_PASS,
         ]
         if self._condstore:
             items.append("MODSEQ")
@@ -566,7 +535,7 @@ class SyncEngine:
         previous: tuple[list[int], list[Any]] | None = None
         for index, batch in enumerate(batches):
             fetcher.wait(first_tag)
-            text_tags = self._request_texts(fetcher, fetcher.get(batch))
+            text_tags = request_texts(fetcher, fetcher.get(batch))
             if index + 1 < len(batches):
                 first_tag = fetcher.send(batches[index + 1], items)
             if previous is not None:
@@ -603,59 +572,13 @@ class SyncEngine:
             self.progress(name, done + len(uids), total)
         return len(uids)
 
-    def _request_texts(self, fetcher: Fetcher, first: dict[int, dict[bytes, Any]]) -> list[Any]:
-        """Send one FETCH per text section (all at once), capped at MAX_TEXT bytes."""
-        groups: dict[str, list[int]] = {}
-        for uid, data in first.items():
-            structure = parse_structure(data.get(b"BODYSTRUCTURE"))
-            data[_STRUCTURE] = structure
-            if structure.text is not None:
-                groups.setdefault(f"{structure.text.section}]<0.{MAX_TEXT}>", []).append(uid)
-            for forwarded in structure.forwarded:
-                # A message forwarded as an attachment: its header and text are read too.
-                groups.setdefault(f"{forwarded.header}]<0.{MAX_HEADER_BLOCK}>", []).append(uid)
-                if forwarded.text is not None:
-                    groups.setdefault(f"{forwarded.text.section}]<0.{MAX_TEXT}>", []).append(uid)
-            if structure.report is not None:
-                # A bounce: its delivery status and the returned headers name our message.
-                for section in (structure.report.status, structure.report.returned):
-                    if section is not None:
-                        groups.setdefault(f"{section}]<0.{_REPORT_BYTES}>", []).append(uid)
-        return [fetcher.send(group, [f"BODY.PEEK[{item}"]) for item, group in groups.items()]
-
     def _rows(self, folder_id: int, fetched: dict[int, dict[bytes, Any]]) -> list[dict[str, Any]]:
         """Cache rows from the merged answers (first pass and text part) of a batch."""
         rows = []
         for uid, data in fetched.items():
-            structure = data.get(_STRUCTURE)
-            if not isinstance(structure, Structure):
+            parsed = parsed_message(data)
+            if parsed is None:
                 continue
-            header = data.get(b"BODY[HEADER]<0>")
-            parsed = parse_header_block(header if isinstance(header, bytes) else b"")
-            parsed.attachments = structure.attachments
-            apply_calendar(parsed, structure.calendar_method)
-            text = structure.text
-            if text is not None or structure.forwarded:
-                body, cut = _text_of(data, text)
-                if structure.forwarded:
-                    forwarded = []
-                    for part in structure.forwarded:
-                        header = data.get(f"BODY[{part.header}]<0>".encode())
-                        inner, inner_cut = _text_of(data, part.text)
-                        forwarded.append((header if isinstance(header, bytes) else b"", inner))
-                        cut = cut or inner_cut
-                    body = with_forwarded(body, forwarded)
-                parsed.body_text, parsed.body_truncated = limit_text(body, cut)
-            elif data.get(b"BODYSTRUCTURE") is None:
-                parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"
-            if structure.report is not None:
-                status = data.get(f"BODY[{structure.report.status}]<0>".encode())
-                returned = data.get(f"BODY[{structure.report.returned}]<0>".encode())
-                apply_report(
-                    parsed,
-                    decode_bytes(status) if isinstance(status, bytes) else "",
-                    decode_bytes(returned) if isinstance(returned, bytes) else "",
-                )
             size = data.get(b"RFC822.SIZE")
             rows.append(
                 store.message_row(
