@@ -872,6 +872,11 @@ def _join_lone_reports(
     :data:`_PAIR_STEM` letters that is no product word many features share: "Les réponses
     types en panne ?" beside two reports of "modèles de réponse" ("plan" of shift plans and
     plan templates, "export" of PDFs and of contacts, are no pair's own).
+
+    A pair agreeing on two words beside failure words joins an incident as one report does,
+    by the word one member's subject names: "Error al escanear códigos de barras" speaks for
+    the report of "el lector de códigos de barras" beside "El escáner no funciona". A quoted
+    message whose words the incident uses is no word of the report's own.
     """
     owners: dict[str, list[int]] = defaultdict(list)  # stem -> groups all of whose members use it
     concepts = concept_stems()
@@ -884,49 +889,110 @@ def _join_lone_reports(
         for stem in group.held():
             if sure or (len(stem) >= _PAIR_STEM and stem not in concepts):
                 owners[stem].append(index)
-    lone = {
-        index: {
-            stem
-            for stem, _ in (*group.members[0].subject_terms, *group.members[0].text_terms)
-            if stem[:1] != ACRONYM_MARK
-        }
-        for index, group in enumerate(groups)
-        if len(group.members) == 1 and index not in merged
-    }
+    failure = _failure_stems()
+    # A pair too small to be an incident whose members agree on two words beside failure
+    # words ("códigos de barras") joins as one report would: a member naming the word speaks.
+    speakers: dict[int, list[IncidentCandidate]] = {}
+    for index, group in enumerate(groups):
+        if index in merged or group.is_incident(config):
+            continue
+        if len(group.members) == 1:
+            speakers[index] = group.members
+        elif len(group.members) == 2:
+            a, b = ({s for s, _ in (*m.subject_terms, *m.text_terms)} - failure for m in group.members)
+            if len(a & b) >= BRIDGE_STEMS:
+                speakers[index] = group.members
     # The word is in the report's subject, where customers say what is broken.
-    titled = {index: {stem for stem, _ in groups[index].members[0].subject_terms} for index in lone}
-    named = {stem for words in titled.values() for stem in words if stem in owners}
+    named = {
+        stem
+        for members in speakers.values()
+        for m in members
+        for stem, _ in m.subject_terms
+        if stem in owners
+    }
     if not named:
         return
     times: dict[str, list[datetime]] = defaultdict(list)  # stem -> when reports used it, in order
     for candidate in ordered:
         for stem in {stem for stem, _ in (*candidate.subject_terms, *candidate.text_terms) if stem in named}:
             times[stem].append(candidate.when)
-    failure = _failure_stems()
-    joins: list[tuple[int, int]] = []  # (lone report's group, incident), judged before any joins
-    for index, words in lone.items():
-        report = groups[index].members[0]
+    joins: list[tuple[int, int]] = []  # (lone report's or pair's group, incident), judged before any joins
+    for index, members in speakers.items():
         fits: set[int] = set()
-        for stem in titled[index] & named:
-            said_at = times[stem]
-            for owner in owners[stem]:
-                incident = groups[owner]
-                first, last = incident.members[0].when, incident.members[-1].when
-                if abs(report.when - first) > window:
-                    continue
-                own = [w for w in words if w not in incident.uses and w not in failure and not w.isdigit()]
-                if len(own) > _OWN_WORDS:
-                    continue
-                start, end = min(first, report.when) - window, max(last, report.when) + window
-                # Nobody else used the word in those hours: it is the incident's own.
-                users = bisect.bisect_right(said_at, end) - bisect.bisect_left(said_at, start)
-                if users == incident.uses[stem] + 1:
-                    fits.add(owner)
+        for report in members:
+            titled = {stem for stem, _ in report.subject_terms if stem in named}
+            if titled:
+                fits |= _owners_joined(index, report, titled, groups, owners, times, failure, config, window)
         if fits:
             joins.append((index, min(fits, key=lambda owner: (-len(groups[owner].members), owner))))
+    into: dict[int, int] = {}
     for index, owner in joins:
+        while owner in into:  # a pair that took a report in joined an incident itself
+            owner = into[owner]
         groups[owner].absorb(groups[index])
         merged.add(index)
+        into[index] = owner
+
+
+def _owners_joined(
+    index: int,
+    report: IncidentCandidate,
+    titled: set[str],
+    groups: list[_Group],
+    owners: Mapping[str, list[int]],
+    times: Mapping[str, list[datetime]],
+    failure: frozenset[str],
+    config: TriageConfig,
+    window: timedelta,
+) -> set[int]:
+    """The groups (see :func:`_join_lone_reports`) that group ``index`` joins by ``report``'s words."""
+    words = {stem for stem, _ in (*report.subject_terms, *report.text_terms) if stem[:1] != ACRONYM_MARK}
+    quoted = _quoted_stems(report)
+    joiner = groups[index]
+    fits: set[int] = set()
+    for stem in titled:
+        said_at = times[stem]
+        for owner in owners[stem]:
+            incident = groups[owner]
+            if owner == index or (len(joiner.members) > 1 and not incident.is_incident(config)):
+                continue  # a pair joins an incident; two pairs join as fragments do
+            first, last = incident.members[0].when, incident.members[-1].when
+            if abs(report.when - first) > window:
+                continue
+            own = [
+                w
+                for w in words
+                if w not in incident.uses
+                and w not in failure
+                and not w.isdigit()
+                and not (w in quoted and quoted[w] <= incident.uses.keys())
+            ]
+            if len(own) > _OWN_WORDS:
+                continue
+            start, end = min(first, report.when) - window, max(last, report.when) + window
+            # Nobody else used the word in those hours: it is the incident's own.
+            users = bisect.bisect_right(said_at, end) - bisect.bisect_left(said_at, start)
+            if users == incident.uses[stem] + joiner.uses[stem]:
+                fits.add(owner)
+    return fits
+
+
+def _quoted_stems(candidate: IncidentCandidate) -> dict[str, set[str]]:
+    """Each message ``candidate`` quotes, and the stems of its words among the candidate's.
+
+    A quoted message whose words an incident uses says nothing of its own: "the camera not
+    opening" beside a report of the camera that does not open.
+    """
+    quotes = {stem: said.casefold() for stem, said in candidate.text_terms if stem[:1] == QUOTE_MARK}
+    if not quotes:
+        return {}
+    inside = {stem: set(re.findall(r"\w+", said)) for stem, said in quotes.items()}
+    return {
+        quote: {
+            stem for stem, word in candidate.text_terms if word.casefold() in words and stem[:1] != QUOTE_MARK
+        }
+        for quote, words in inside.items()
+    }
 
 
 def _fragments_join(a: _Group, b: _Group, stem: str, config: TriageConfig, window: timedelta) -> bool:

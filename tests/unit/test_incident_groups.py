@@ -91,42 +91,56 @@ def _join_lone_reports(
     config: TriageConfig,
     window: timedelta,
 ) -> list[incidents._Group]:
-    """Each lone report into the largest incident (or pair) whose own word it names, read plainly."""
+    """Each lone report (or agreeing pair) into the largest group whose own word it names, read plainly."""
     words = {c.id: {s for s, _ in (*c.subject_terms, *c.text_terms)} for c in ordered}
     failure = incidents._failure_stems()
     into: dict[int, int] = {}
     for index, lone in enumerate(groups):
-        if len(lone.members) != 1:
+        if lone.is_incident(config) or len(lone.members) > 2:
             continue
-        report = lone.members[0]
+        if len(lone.members) == 2:
+            a, b = (words[m.id] - failure for m in lone.members)
+            if len(a & b) < incidents.BRIDGE_STEMS:
+                continue
         fits = []
-        for owner, incident in enumerate(groups):
-            if len(incident.members) < 2 or abs(report.when - incident.first) > window:
-                continue
-            own = [
-                w for w in words[report.id] if w not in incident.uses and w not in failure and not w.isdigit()
-            ]
-            if len(own) > incidents._OWN_WORDS:
-                continue
-            start = min(incident.members[0].when, report.when) - window
-            end = max(incident.members[-1].when, report.when) + window
-            members = {m.id for m in incident.members} | {report.id}
-            for stem in {s for s, _ in report.subject_terms}:
-                every = all(stem in words[m.id] for m in incident.members)
-                others = [
-                    c
-                    for c in ordered
-                    if c.id not in members and start <= c.when <= end and stem in words[c.id]
+        for report in lone.members:
+            for owner, incident in enumerate(groups):
+                if owner == index or len(incident.members) < 2 or abs(report.when - incident.first) > window:
+                    continue
+                if len(lone.members) == 2 and not incident.is_incident(config):
+                    continue
+                quoted = incidents._quoted_stems(report)
+                own = [
+                    w
+                    for w in words[report.id]
+                    if w not in incident.uses
+                    and w not in failure
+                    and not w.isdigit()
+                    and not (w in quoted and quoted[w] <= set(incident.uses))
                 ]
-                # A pair grows only by a long word that is no product word many features share.
-                sure = incident.is_incident(config) or (
-                    len(stem) >= incidents._PAIR_STEM and stem not in incidents.concept_stems()
-                )
-                if len(stem) >= incidents._OWN_STEM and sure and every and not others:
-                    fits.append((-len(incident.members), owner))
+                if len(own) > incidents._OWN_WORDS:
+                    continue
+                start = min(incident.members[0].when, report.when) - window
+                end = max(incident.members[-1].when, report.when) + window
+                members = {m.id for m in incident.members} | {m.id for m in lone.members}
+                for stem in {s for s, _ in report.subject_terms}:
+                    every = all(stem in words[m.id] for m in incident.members)
+                    others = [
+                        c
+                        for c in ordered
+                        if c.id not in members and start <= c.when <= end and stem in words[c.id]
+                    ]
+                    # A pair grows only by a long word that is no product word many features share.
+                    sure = incident.is_incident(config) or (
+                        len(stem) >= incidents._PAIR_STEM and stem not in incidents.concept_stems()
+                    )
+                    if len(stem) >= incidents._OWN_STEM and sure and every and not others:
+                        fits.append((-len(incident.members), owner))
         if fits:
             into[index] = min(fits)[1]
     for index, owner in into.items():
+        while owner in into:  # a pair that took a report in joined an incident itself
+            owner = into[owner]
         groups[owner].absorb(groups[index])
     return [g for index, g in enumerate(groups) if index not in into]
 

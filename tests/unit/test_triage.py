@@ -1018,6 +1018,49 @@ def test_a_lone_report_naming_a_pairs_own_long_word_makes_an_incident() -> None:
     )
 
 
+def test_a_pair_joins_an_incident_by_the_word_one_member_names() -> None:
+    # "Error al escanear códigos de barras" names the scanner's word and agrees on "códigos
+    # de barras" with a report an hour earlier that names the scanner as "el lector": the pair
+    # stayed beside the incident. Its quoted message says what the incident says already.
+    scanner = [
+        cand("s1", "a@x.test", 5, "Inventario > Escanear da error", "Me sale the camera not opening."),
+        cand("s2", "b@x.test", 4.3, "El escáner no funciona", "El escáner no funciona desde esta mañana."),
+        cand("s3", "c@x.test", 4.2, "El escáner no funciona"),
+        cand("s4", "d@x.test", 3.6, "Problema con el escáner"),
+    ]
+    others = [
+        cand("o1", "o@x.test", 3.5, "Invoice download fails"),
+        cand("o2", "p@x.test", 3.2, "Login broken"),
+    ]
+    reader = cand(
+        "b1",
+        "e@x.test",
+        4.7,
+        "Pantalla en blanco: el lector de códigos de barras",
+        "Desde esta mañana el lector de códigos de barras me muestra una pantalla en blanco.",
+    )
+
+    def scanning(quoted: str, codes: str = "códigos de barras") -> IncidentCandidate:
+        return cand(
+            "b2",
+            "f@x.test",
+            3.8,
+            f"Error al escanear {codes}",
+            f"Me sale un error ({quoted}) cada vez que intento escanear {codes}.",
+        )
+
+    config = TriageConfig(incident_min_customers=3)
+    (incident,) = find_incidents([*scanner, *others, reader, scanning("the camera not opening")], config)
+    assert incident.conversation_ids == ("s1", "b1", "s2", "s3", "b2", "s4")
+    # Not a report agreeing on one word alone, nor a pair whose message says more.
+    (incident,) = find_incidents(
+        [*scanner, *others, reader, scanning("the camera not opening", "códigos")], config
+    )
+    assert "b1" not in incident.conversation_ids
+    (incident,) = find_incidents([*scanner, *others, reader, scanning("the label printer offline")], config)
+    assert incident.conversation_ids == ("s1", "s2", "s3", "s4")
+
+
 def test_an_error_message_is_quoted_as_one_term_in_any_language() -> None:
     said = "Tenemos un problema con las solicitudes de vacaciones: 'Balance cannot be négative'."
     assert incidents.quoted_terms(said) == [
