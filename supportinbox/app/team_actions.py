@@ -26,9 +26,9 @@ from supportinbox.store.conversations import reapply_state, resolve_id
 from supportinbox.store.db import Database
 from supportinbox.store.handovers import recount
 from supportinbox.team import notes
-from supportinbox.team.keywords import Resolution, TeamState
-from supportinbox.team.merge import kept_over
+from supportinbox.team.keywords import TeamState
 from supportinbox.team.server import Change, KeywordServer, TeamConflict, change_from, open_team_server
+from supportinbox.team.share import record
 from supportinbox.team.statefolder import STATE_FOLDER
 from supportinbox.team.store import (
     ConversationRef,
@@ -36,7 +36,6 @@ from supportinbox.team.store import (
     conversation_ref,
     local_state,
     local_updated_at,
-    set_base,
     write_local,
 )
 
@@ -87,9 +86,9 @@ def _push(
         try:
             result = server.write(ref, change, account.agent)
         except TeamConflict:
-            _record(db, ref.id, server.read(ref), account.agent, pushed)
+            record(db, ref.id, server.read(ref), account.agent, pushed)
             raise
-        _record(db, ref.id, result.after, account.agent, pushed)
+        record(db, ref.id, result.after, account.agent, pushed)
         return ActionResult(ref.id, f"{done} (shared with the team)", True, result.after.state)
     except NETWORK_ERRORS as exc:
         problem = describe_network_error(exc, account, ctx.account_name).message
@@ -104,28 +103,6 @@ def _push(
 
 def _local(db: Database, ref: ConversationRef) -> TeamState:
     return local_state(db.conn, ref.id)
-
-
-def _record(db: Database, cid: str, server: Resolution, agent: str, read: TeamState) -> None:
-    """The server's state becomes the merge base, and the local state but for what changed
-    here while the server was asked.
-
-    ``read``: the local state when the write (or read) began. A key pressed meanwhile (claim,
-    then at once Pending) changed the cache after that: the server's answer, made from the
-    older state, must not erase it. Such a field stays as set here, differs from the new
-    base, and so goes to the server with the next share (the app shares after every change).
-    """
-    state = server.state.normalized()
-    with db.transaction() as tx:
-        local = local_state(tx, cid)
-        wanted = kept_over(state, read, local)
-        if local != wanted:
-            if wanted == state:
-                write_local(tx, cid, state, by=server.last_writer or agent, updated_at=server.written_at)
-            else:
-                write_local(tx, cid, wanted, by=agent, updated_at=local_updated_at(tx, cid))
-        set_base(tx, cid, state)
-    reapply_state(db, [cid])
 
 
 def _change_holder(db: Database, cid: str, holder: str | None, agent: str, now: datetime) -> None:
@@ -259,7 +236,7 @@ def server_state(
         return None
     finally:
         logout(imap)
-    _record(db, ref.id, found, ctx.account.agent, read)
+    record(db, ref.id, found, ctx.account.agent, read)
     return found.state
 
 
@@ -334,7 +311,7 @@ def forget_agent(ctx: AccountContext, agent: str, *, password: str | None = None
         ]
         for cid in held:
             read = local_state(ctx.db.conn, cid)
-            _record(ctx.db, cid, server.read(conversation_ref(ctx.db.conn, cid)), ctx.account.agent, read)
+            record(ctx.db, cid, server.read(conversation_ref(ctx.db.conn, cid)), ctx.account.agent, read)
     except IMAPClientError as exc:
         raise UserError(f"the server refused to give back the slot of {agent}: {str(exc)[:200]}") from None
     finally:

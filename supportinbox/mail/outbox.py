@@ -6,7 +6,8 @@ A reply is written to the ``outbox`` table (status ``queued``) before the first 
 1. runs the pre-send checks the caller passed (:class:`SendChecks`; one may hold a reply back),
 2. marks it ``sending`` and counts the attempt (committed),
 3. hands it to SMTP and records ``smtp_done_at`` the moment the server accepted it,
-4. applies the template's status to the conversation,
+4. applies the template's status to the conversation (and runs the caller's ``delivered``
+   steps: the team learns that status before it sees the reply),
 5. files a copy in Sent, flags the customer's message ``\\Answered`` on the server,
 6. marks it ``sent``.
 
@@ -128,18 +129,31 @@ class AfterSend(Protocol):
     ) -> None: ...
 
 
+class Delivered(Protocol):
+    """Called once SMTP accepted a reply and its template's status was applied here, before
+    it is filed in Sent and its customer message flagged ``\\Answered``: what teammates
+    should know before they see the reply (e.g. the status, shared on the server).
+    ``imap`` gives the run's IMAP connection; a server error is logged, the send goes on."""
+
+    def __call__(
+        self, db: Database, account: AccountConfig, conversation_id: str, imap: Callable[[], IMAPClient]
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class SendChecks:
     """What a send runs around SMTP, passed by the caller of :func:`send_due` (a required
     argument, not a list filled by importing a module): a send without them cannot be written.
 
     ``before`` run in order just before a reply goes to SMTP (e.g. "a teammate already
-    answered this conversation"); ``after`` run when its attempt is over (e.g. clear the
-    "sending" marker a check set).
+    answered this conversation"); ``delivered`` once it went out, before it is filed (e.g.
+    share the status its template set); ``after`` run when its attempt is over (e.g. clear
+    the "sending" marker a check set).
     """
 
     before: tuple[PreSendCheck, ...]
     after: tuple[AfterSend, ...]
+    delivered: tuple[Delivered, ...] = ()
 
 
 class SendStatus(StrEnum):
@@ -515,7 +529,9 @@ def _process(
             crash_point("outbox.after_smtp_done")
             smtp_used = True
             row = store.get(db.conn, row.id) or row
-    _apply_status(db, account, row)
+    changed = _apply_status(db, account, row)
+    if changed is not None:
+        _delivered(db, server, checks, row, changed)
     problem = _bookkeeping(db, server, row)
     if problem:
         with db.transaction() as conn:
@@ -536,6 +552,16 @@ def _after_send(
         except _SERVER_ERRORS as exc:
             # The reply's fate is settled; what a hook left undone expires on the server.
             log.warning("reply #%s: after-send step failed: %s", row.id, _server_error(exc, server.account))
+
+
+def _delivered(db: Database, server: _Server, checks: SendChecks, row: OutboxRow, conversation: str) -> None:
+    for hook in checks.delivered:
+        try:
+            hook(db, server.account, conversation, server.imap)
+        except _SERVER_ERRORS as exc:
+            # The reply went out; what the hook shares now goes with the next sync instead.
+            why = _server_error(exc, server.account)
+            log.warning("reply #%s: step after sending failed: %s", row.id, why)
 
 
 def _is_refusal_note(text: str | None) -> bool:
@@ -621,15 +647,16 @@ def _parent_id(row: OutboxRow) -> str | None:
     return parents[0] if parents else None
 
 
-def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
-    """The template's status, follow-up and tags, applied once (cleared, even if they could not be).
+def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> str | None:
+    """The template's status, follow-up and tags, applied once (cleared, even if they could not be);
+    the conversation they were applied to (None: nothing to apply).
 
     The conversation is looked up again through the answered message: a sync in between
     may have given the thread another id (it gained an older root).
     """
     more = after_send.pending(db, row.id)
     if not (row.after_status or more) or not row.conversation_id:
-        return
+        return None
     conversation = row.conversation_id
     parent = _parent_id(row)
     if parent:
@@ -652,6 +679,7 @@ def _apply_status(db: Database, account: AccountConfig, row: OutboxRow) -> None:
             after_send.apply(db, row.id, conversation, agent=account.agent)
         except UserError as exc:
             log.warning("reply #%s: template follow-up or tags not set: %s", row.id, exc.message)
+    return conversation
 
 
 def _bookkeeping(db: Database, server: _Server, row: OutboxRow) -> str | None:

@@ -46,9 +46,12 @@ from supportinbox.store import acknowledgements
 from supportinbox.team import sending
 from supportinbox.team.keywords import MessageFlags, Resolution
 from supportinbox.team.server import MODE_RECHECK_SECONDS, KeywordServer, TeamServer, open_team_server
+from supportinbox.team.share import push_state_on
 from supportinbox.team.store import ConversationRef, answered_message_ref, cached_flags, conversation_ref
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from imapclient import IMAPClient
 
     from supportinbox.store.db import Database
@@ -302,10 +305,20 @@ def _reserve(
     raise _held(who, f"{who} is sending a reply to conversation {ref.id} right now")
 
 
+def share_status(
+    db: Database, account: AccountConfig, conversation_id: str, imap: Callable[[], IMAPClient]
+) -> None:
+    """Share the status a reply's template set ("then open", "then closed") as soon as it went
+    out: teammates who saw the reply (in Sent, \\Answered) before it would take the
+    conversation for pending, and be told it left their Open view, until our next sync."""
+    push_state_on(imap(), db, account, conversation_id)
+
+
 def send_checks() -> outbox.SendChecks:
-    """What every send runs: this check (and the atomic send step), then the release of its
-    marker. The one list; the send use case (:mod:`supportinbox.app.outbox`) takes it from here."""
-    return outbox.SendChecks(before=(collision_check,), after=(sending.release,))
+    """What every send runs: this check (and the atomic send step), the status its template
+    set shared before the reply is filed, then the release of its marker. The one list; the
+    send use case (:mod:`supportinbox.app.outbox`) takes it from here."""
+    return outbox.SendChecks(before=(collision_check,), after=(sending.release,), delivered=(share_status,))
 
 
 def send_anyway_checks() -> outbox.SendChecks:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from supportinbox.domain.when import said_now
 from supportinbox.errors import NotFound
+from supportinbox.store import pending
 from supportinbox.store.db import utcnow_iso
 from supportinbox.store.messages import flags_text, update_flags
 from supportinbox.team.keywords import MessageFlags, TeamState
@@ -158,11 +159,27 @@ def cached_flags(conn: sqlite3.Connection, conversation_id: str) -> list[Message
 
 
 def update_cached_flags(conn: sqlite3.Connection, messages: list[MessageFlags]) -> None:
-    """Record flags just read from the server so the cache shows them before the next sync."""
+    """Record flags just read from the server so the cache shows them before the next sync.
+
+    A flag change still queued here (a conversation marked read whose ``\\Seen`` has not
+    reached the server yet) stays on top: the next flush sends it, and until then the
+    cache must not show the message unread again.
+    """
     inbox = _inbox(conn)
     if inbox is None:
         return
-    update_flags(conn, inbox[0], [(m.uid, flags_text(m.flags), m.modseq or None) for m in messages])
+    queued: dict[int, list[pending.PendingOp]] = defaultdict(list)
+    for op in pending.list_pending(conn):
+        if op.kind in ("add_flags", "remove_flags") and op.payload.get("folder") == inbox[1]:
+            queued[int(op.payload["uid"])].append(op)
+    rows = []
+    for m in messages:
+        flags = set(flags_text(m.flags).split())
+        for op in queued.get(m.uid, ()):
+            names = {str(f) for f in op.payload.get("flags", ())}
+            flags = flags | names if op.kind == "add_flags" else flags - names
+        rows.append((m.uid, flags_text(flags), m.modseq or None))
+    update_flags(conn, inbox[0], rows)
 
 
 def local_state(conn: sqlite3.Connection, conversation_id: str) -> TeamState:
