@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from supportinbox.tui.screens.conversation import ConversationScreen
-from supportinbox.tui.widgets.thread_view import MessageBlock
+from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock
 from tests.tui.support import demo_app, open_conversation, pilot_test, settle
 
 SHORT = (80, 16)  # a screen the demo's three-message threads do not fit
@@ -42,3 +43,24 @@ async def test_a_thread_with_every_message_new_opens_at_its_start() -> None:
         screen = await open_conversation(pilot, "Locked out of my account")
         thread = screen.query_one("#thread", VerticalScroll)
         assert thread.max_scroll_y > 0 and thread.scroll_y == 0
+
+
+@pilot_test
+async def test_the_head_says_notes_stand_at_the_top_of_a_thread_opened_below_them() -> None:
+    """A hand-over reason (a note) was out of sight above the message the thread opened at."""
+    app = demo_app()
+    async with app.run_test(size=SHORT) as pilot:
+        await settle(pilot)
+        screen = await open_conversation(pilot, "Audit log retention")
+        head = screen.query_one("#conversation-head", Static)
+        assert "note" not in str(head.render())
+        app.service.add_note(screen.conversation_id, "Handed over to bob: he knows the retention rules")
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await open_conversation(pilot, "Audit log retention")
+        thread = screen.query_one("#thread", VerticalScroll)
+        (note,) = screen.query(NoteBlock)
+        assert thread.scroll_y > 0 and not thread.region.y <= note.region.y < thread.region.bottom
+        assert "3 messages · 1 note at the top" in str(
+            screen.query_one("#conversation-head", Static).render()
+        )

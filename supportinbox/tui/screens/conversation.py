@@ -295,6 +295,10 @@ class ConversationScreen(ConversationActions):
         if summary.followup_at and summary.followup_at > (iso(now) or ""):
             facts.append(f"follow-up {local_time(summary.followup_at)}")
         facts.append(count_of(summary.message_count, "message"))
+        if detail.notes:
+            # Notes stand above the thread, and it opens at the news below them: a teammate's
+            # hand-over reason was out of sight with nothing saying it was there.
+            facts.append(f"{count_of(len(detail.notes), 'note')} at the top")
         who = (
             safe.field(*sender_parts(summary.customer_name, summary.customer_email, style="bold $accent"))
             if not nameless_sender(summary.customer_name, summary.customer_email)
