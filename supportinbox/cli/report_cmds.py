@@ -205,7 +205,10 @@ def report_command(
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def topics_command(obj: CliContext, since_text: str, limit: int, as_json: bool) -> None:
-    """Words and phrases that grew most among customer questions: what the docs may miss."""
+    """Words and phrases that grew most among customer questions: what the docs may miss.
+
+    Each topic counts the customers who mention it (once each, however often they wrote).
+    """
     _, account = obj.account()
     topics = make_topics(obj.db(), account, since=_span(since_text), limit=limit)
     if as_json:
@@ -219,7 +222,7 @@ def topics_command(obj: CliContext, since_text: str, limit: int, as_json: bool) 
         show_edge=False, pad_edge=False, title=f"Grew in the last {since_text}", title_justify="left"
     )
     table.add_column("topic")
-    table.add_column("messages", justify="right")
+    table.add_column("customers", justify="right")
     table.add_column("before", justify="right")
     for topic in topics:
         table.add_row(Text(field(topic.phrase, limit=60)), str(topic.now), str(topic.before))

@@ -2,24 +2,25 @@
 
 Each customer message (subject and its own new text: :func:`supportinbox.domain.quoting.new_text`)
 gives its words and two-word phrases, stemmed in the message's language with the triage's
-stemmer (:mod:`supportinbox.domain.keywords`), at most once per message. A topic's
-growth is how many more messages mention it now than in the period before; topics must
-be mentioned by at least :data:`MIN_MESSAGES` messages now. Each topic is shown in the
-spelling customers used most.
+stemmer (:mod:`supportinbox.domain.keywords`). A topic counts the **customers** who
+mention it, each once however many messages they wrote: one customer asking "any news on
+the export?" three times is one question, not a trend. A topic's growth is how many more
+customers mention it now than in the period before; topics must be mentioned by at least
+:data:`MIN_CUSTOMERS` customers now. Each topic is shown in the spelling customers used most.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from supportinbox.domain.keywords import GENERIC, STOP_WORDS, as_written, language_of, stem_words, words
 
-MIN_MESSAGES = 2
-PHRASE_SHARE = 0.75  # a phrase replaces its words when it covers this share of their messages
+MIN_CUSTOMERS = 2
+PHRASE_SHARE = 0.75  # a phrase replaces its words when it covers this share of their customers
 _LINKS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")
 _GREETINGS = frozenset(
     ["hi", "hey", "hallo", "bonjour", "hola", "salut", "regards", "cheers", "best", "kind"]
@@ -37,7 +38,7 @@ class Topic:
         return self.now - self.before
 
     def to_json(self) -> dict[str, Any]:
-        return {"phrase": self.phrase, "messages_now": self.now, "messages_before": self.before}
+        return {"phrase": self.phrase, "customers_now": self.now, "customers_before": self.before}
 
 
 def _terms(text: str) -> dict[str, str]:
@@ -65,26 +66,35 @@ def _terms(text: str) -> dict[str, str]:
     return out
 
 
-def _count(texts: Iterable[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+def _count(customers: Iterable[Sequence[str]]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """How many customers use each term, and how they spell it (each message is read in
+    its own language; a customer's term counts once)."""
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for text in texts:
-        for term, spelling in _terms(text).items():
+    for texts in customers:
+        terms: dict[str, str] = {}
+        for text in texts:
+            for term, spelling in _terms(text).items():
+                terms.setdefault(term, spelling)
+        for term, spelling in terms.items():
             counts[term] += 1
             spellings[term][spelling] += 1
     return counts, spellings
 
 
-def growing_topics(now: Iterable[str], before: Iterable[str], limit: int = 15) -> list[Topic]:
-    """The terms that grew most from ``before`` to ``now`` (texts of customer messages).
+def growing_topics(
+    now: Iterable[Sequence[str]], before: Iterable[Sequence[str]], limit: int = 15
+) -> list[Topic]:
+    """The terms that grew most from ``before`` to ``now``: each item is one customer's
+    messages (their texts) in that period.
 
-    A two-word phrase replaces its words when it is found in most of their messages
+    A two-word phrase replaces its words when it is found with most of their customers
     (:data:`PHRASE_SHARE`), so "reset password" is listed rather than "reset" and
     "password" separately.
     """
     current, spellings = _count(now)
     previous, _ = _count(before)
-    candidates = {t: c for t, c in current.items() if c >= MIN_MESSAGES}
+    candidates = {t: c for t, c in current.items() if c >= MIN_CUSTOMERS}
     for term, count in list(candidates.items()):
         if " " in term:
             for part in term.split(" "):

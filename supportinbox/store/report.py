@@ -62,8 +62,9 @@ def make_report(
     )
 
 
-def customer_texts(db: Database, account: AccountConfig, start: datetime, end: datetime) -> list[str]:
-    """Subject and own text of every customer message in the inbox from ``start`` to ``end``.
+def customer_texts(db: Database, account: AccountConfig, start: datetime, end: datetime) -> list[list[str]]:
+    """Subject and own text of every customer message in the inbox from ``start`` to ``end``,
+    by customer (the topics count customers, not how often each wrote).
 
     Automated mail (bounces, auto-replies, lists) is no customer question, and a contact
     form's subject and field labels are the website's, the same for everyone who uses it:
@@ -76,7 +77,7 @@ def customer_texts(db: Database, account: AccountConfig, start: datetime, end: d
         "WHERE f.role = 'inbox' AND m.automated = '' AND m.date >= ? AND m.date < ?",
         (iso(start), iso(end)),
     )
-    texts = []
+    texts: dict[str, list[str]] = defaultdict(list)
     for subject, body, from_addr, reply_to in rows:
         sender, text = str(from_addr).lower(), str(body)
         customer = customer_of("", sender, "", str(reply_to), own, text)
@@ -84,8 +85,8 @@ def customer_texts(db: Database, account: AccountConfig, start: datetime, end: d
             continue  # nobody's question: our own mail, a relay naming nobody
         if customer.email != sender:  # a contact form: what the person typed into it
             subject, text = form_subject(text), form_message(text) or text
-        texts.append(f"{subject}\n{new_text(text, str(subject))}")
-    return texts
+        texts[customer.email].append(f"{subject}\n{new_text(text, str(subject))}")
+    return list(texts.values())
 
 
 def make_topics(

@@ -127,7 +127,7 @@ def test_report_topics(mailbox: Path) -> None:
     phrases = [t["phrase"] for t in json.loads(out)]
     assert phrases[0] in ("password reset", "reset link", "link expired")
     code, text = run("report", "topics", "--since", "7d")
-    assert "messages" in text
+    assert "customers" in text
 
 
 def test_bad_options_are_one_line(mailbox: Path) -> None:
@@ -259,13 +259,49 @@ def test_report_topics_in_arabic_keep_their_figures_in_place(
     code, text = run("report", "topics", "--since", "7d")
     assert code == 0, text
     lines = text.splitlines()
-    header = next(line for line in lines if "messages" in line)
+    header = next(line for line in lines if "customers" in line)
     rows = [line for line in lines[lines.index(header) + 2 :] if line.strip()]
     assert rows, text
-    starts = column_starts(header, ["topic", "messages", "before"])
+    starts = column_starts(header, ["topic", "customers", "before"])
     starts[1:] = [start - 3 for start in starts[1:]]  # right-justified: the header ends its column
     for row in rows:
         assert_columns_read_right(row, starts)
+
+
+def test_report_topics_count_customers_not_how_often_each_wrote(supportinbox_home: Path) -> None:
+    """One customer asking three times about a stuck export is one question, not a trend.
+
+    Counted by message, "export stuck" (one customer, three messages) led the topics above
+    "password reset" (two customers).
+    """
+    write_config(supportinbox_home, CONFIG)
+    now = datetime.now(UTC)
+    with open_database(account="support") as db:
+        for i, body in enumerate(["The CSV export stops at 99%.", "Any news? Still stuck.", "Stuck again."]):
+            add_message(
+                db,
+                message_id=f"<mia{i}@c.test>",
+                in_reply_to=f"<mia{i - 1}@c.test>" if i else None,
+                sender="mia@c.test",
+                name="Mia Lund",
+                subject=("Re: " if i else "") + "Export stuck at 99%",
+                body=body,
+                when=now - timedelta(days=2 - i, hours=1),
+            )
+        for who in ("lea", "omar"):
+            add_message(
+                db,
+                message_id=f"<{who}@c.test>",
+                sender=f"{who}@c.test",
+                subject="Password reset fails",
+                body="Please help.",
+                when=now - timedelta(days=1),
+            )
+        db.conn.commit()
+    code, out = run("report", "topics", "--since", "7d", "--json")
+    assert code == 0, out
+    topics = json.loads(out)
+    assert [(t["phrase"], t["customers_now"]) for t in topics] == [("password reset", 2)], topics
 
 
 def test_report_topics_read_what_people_typed_into_the_contact_form(supportinbox_home: Path) -> None:

@@ -30,15 +30,15 @@ def test_quotes_are_not_the_customers_words() -> None:
     assert "invoice" not in new_text("> the invoice is wrong\nThanks")
 
 
-def test_growing_topics_are_stemmed_counted_once_per_message_and_ranked_by_growth() -> None:
+def test_growing_topics_are_stemmed_counted_once_per_customer_and_ranked_by_growth() -> None:
     now = [
-        "Export to CSV fails\nThe CSV export fails every time, the csv export!",
-        "CSV exports broken\nExporting CSV gives an empty file",
-        "Rechnungen fehlen\nIch finde meine Rechnung nicht",
-        "Rechnung\nWo ist die Rechnung?",
-        "Login\nI cannot log in",
+        ["Export to CSV fails\nThe CSV export fails every time, the csv export!"],
+        ["CSV exports broken\nExporting CSV gives an empty file"],
+        ["Rechnungen fehlen\nIch finde meine Rechnung nicht"],
+        ["Rechnung\nWo ist die Rechnung?"],
+        ["Login\nI cannot log in"],
     ]
-    before = ["Login\nI cannot log in", "Login again\nlogin fails"]
+    before = [["Login\nI cannot log in"], ["Login again\nlogin fails"]]
     topics = growing_topics(now, before)
     by_phrase = {t.phrase: (t.now, t.before) for t in topics}
     assert topics[0].phrase == "csv export"  # a phrase as frequent as its words replaces them
@@ -50,6 +50,23 @@ def test_growing_topics_are_stemmed_counted_once_per_message_and_ranked_by_growt
 def test_an_arabic_topic_is_shown_in_arabic_letters() -> None:
     # Folding writes "ي" and "ك" as the Persian "ی" and "ک" so that both spellings match;
     # shown that way, "الكاميرا" read as "الکامیرا", misspelled for the customers who wrote it.
-    now = ["الكاميرا لا تعمل\nالكاميرا سوداء", "مشكلة الكاميرا\nالكاميرا لا تفتح", "دوربین کار نمی‌کند"]
+    now = [["الكاميرا لا تعمل\nالكاميرا سوداء"], ["مشكلة الكاميرا\nالكاميرا لا تفتح"], ["دوربین کار نمی‌کند"]]
     phrases = [t.phrase for t in growing_topics(now, [])]
     assert "الكاميرا" in phrases and not any("\u06a9" in p or "\u06cc" in p for p in phrases), phrases
+
+
+def test_a_customer_who_writes_again_is_one_customer_asking() -> None:
+    # Mia asks about the stuck export three times in one thread, Ravi twice about his
+    # domain; only the password reset is asked by more than one customer.
+    now = [
+        [
+            "Export stuck at 99%\nThe CSV export stops at 99%.",
+            "Re: Export stuck at 99%\nAny news? The export is still stuck.",
+            "Re: Export stuck at 99%\nExport stuck again today.",
+        ],
+        ["Custom domain not verifying\nmonsoon media domain", "Re: Custom domain\nmonsoon media still"],
+        ["Password reset\nThe password reset link expired."],
+        ["Reset\nMy password reset does not work."],
+    ]
+    topics = growing_topics(now, [])
+    assert [(t.phrase, t.now) for t in topics] == [("password reset", 2)], topics
