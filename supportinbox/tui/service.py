@@ -49,6 +49,7 @@ from supportinbox.tui.incident_rows import IncidentFolding
 if TYPE_CHECKING:
     from supportinbox.app import outbox as outbox_use
     from supportinbox.app.context import AccountContext
+    from supportinbox.domain.topics import Topic  # loads the stemmers: only with the report
     from supportinbox.mail.idle import Changes
     from supportinbox.sync.push import PushWatcher
 
@@ -312,6 +313,13 @@ class InboxService:
                 now=self.now(),
                 templates_dir=self.templates_dir(),
             )
+
+    def topics(self, since: timedelta, limit: int = 10) -> list[Topic]:
+        """What customers asked more in the last ``since`` than before (a worker thread)."""
+        from supportinbox.store.report import make_topics
+
+        with open_database(self.db_path) as db:
+            return make_topics(db, self.account, since=since, now=self.now(), limit=limit)
 
     def sla_policy(self) -> sla.Policy:
         return sla.Policy.for_account(self.config, self.account)

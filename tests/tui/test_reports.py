@@ -164,3 +164,28 @@ async def test_a_close_shows_in_the_report_at_once() -> None:
     assert closed and waiting, before
     assert f"{int(closed[1]) + 1} closed" in after, (before, after)
     assert f"Backlog {int(waiting[1]) - 1} waiting" in after, (before, after)
+
+
+@pilot_test
+async def test_the_reports_say_what_customers_asked_more_than_before() -> None:
+    """What customers ask most was only in 'report topics': the screen lists it under the
+    table, as the command line does, customers now and before, for the period shown."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        box = screen.query_one("#reports-topics", Static)
+        lines = [strip.text.rstrip() for strip in box.render_lines(box.region.reset_offset)]
+        assert lines[0].strip() == "What customers asked more in the last 30 days", lines
+        rows = {cells[0].strip(): cells[1:] for line in lines[3:] if len(cells := line.split("│")) == 3}
+        # The demo's export questions: 11 customers, 8 of them about the CSV export; none before.
+        assert [c.strip() for c in rows["export"]] == ["11", "0"], lines
+        assert [c.strip() for c in rows["csv export"]] == ["8", "0"], lines
+        assert box.size.width <= 80 - 2 and all(len(line) <= box.size.width for line in lines)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        lines = [strip.text.rstrip() for strip in box.render_lines(box.region.reset_offset)]
+        assert "last 7 days" in lines[0], lines

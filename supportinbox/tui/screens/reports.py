@@ -1,4 +1,5 @@
-"""``R``: how support is going, with charts: volume and backlog per day, first reply times, SLA.
+"""``R``: how support is going, with charts: volume and backlog per day, first reply times, SLA,
+and what customers asked more than before (the topics of ``report topics``).
 
 The report is computed in a worker thread (its own connection to the cache); ``[`` and
 ``]`` change the period, ``b`` the grouping of the table, Escape goes back.
@@ -9,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +36,7 @@ from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    pass
+    from supportinbox.domain.topics import Topic
 
 PERIODS: tuple[tuple[str, timedelta], ...] = (
     ("7 days", timedelta(days=7)),
@@ -68,6 +70,18 @@ def _table(report: Report) -> Table:
     for row, line in zip(rows, cells, strict=True):
         table.add_row(safe.cell(row.key, limit=24), *(safe.cell(cell) for cell in line))
     return table
+
+
+def _topics(topics: list[Topic], period: str) -> Group:
+    """The topics that grew, as ``report topics`` lists them: customers now and before."""
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column(safe.column("topic"))
+    table.add_column(safe.column("customers"), justify="right")
+    table.add_column(safe.column("before"), justify="right")
+    for topic in topics:
+        table.add_row(safe.cell(topic.phrase, limit=40), str(topic.now), str(topic.before))
+    # The title over the whole width: a table's own title wraps to the width of its columns.
+    return Group(Text(f"What customers asked more in the last {period}", style="bold"), FitTable(table))
 
 
 class FitTable:
@@ -125,6 +139,7 @@ class ReportsScreen(AppScreen):
                     yield DayChart(id="chart-out")
                 yield Static(id="reports-bars", classes="reports-chart")
             yield Static(id="reports-table")
+            yield Static(id="reports-topics")
         yield StatusBar(service.now, id="status")
         yield KeyHints()
 
@@ -149,8 +164,9 @@ class ReportsScreen(AppScreen):
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="report", description="Computing the report"
     )
-    def _compute(self, period: int, grouping: Grouping) -> tuple[int, Grouping, Report]:
-        return period, grouping, self.inbox_app.service.report(PERIODS[period][1], grouping)
+    def _compute(self, period: int, grouping: Grouping) -> tuple[int, Grouping, Report, list[Topic]]:
+        service, since = self.inbox_app.service, PERIODS[period][1]
+        return period, grouping, service.report(since, grouping), service.topics(since)
 
     @on(Worker.StateChanged)
     def _computed(self, event: Worker.StateChanged) -> None:
@@ -160,11 +176,13 @@ class ReportsScreen(AppScreen):
         if event.state == WorkerState.ERROR:
             self.inbox_app.worker_failed(worker)
         elif event.state == WorkerState.SUCCESS:
-            period, grouping, report = cast("tuple[int, Grouping, Report]", worker.result)
+            period, grouping, report, topics = cast(
+                "tuple[int, Grouping, Report, list[Topic]]", worker.result
+            )
             if (period, grouping) == (self._period, self._grouping):
-                self._show(report)
+                self._show(report, topics)
 
-    def _show(self, report: Report) -> None:
+    def _show(self, report: Report, topics: list[Topic]) -> None:
         policy = self.inbox_app.service.sla_policy()
         summary = self.query_one("#reports-summary", Grid)
         with self.app.batch_update():
@@ -187,6 +205,12 @@ class ReportsScreen(AppScreen):
             FitTable(table)
             if table.row_count
             else safe.line("Nothing happened in this period.", style="$text-muted")
+        )
+        label, _ = PERIODS[self._period]
+        self.query_one("#reports-topics", Static).update(
+            _topics(topics, label)
+            if topics
+            else safe.line(f"No topic grew in the last {label}.", style="$text-muted")
         )
 
     def _bars(self, report: Report) -> Content:
