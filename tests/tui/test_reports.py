@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from supportinbox.tui.screens.reports import ReportsScreen, bar
@@ -12,10 +14,24 @@ from supportinbox.tui.widgets.day_chart import DayChart, chart_rows, columns_of,
 from tests.tui.support import SIZE, demo_app, pilot_test, settle
 
 
+def shown_lines(box: Static) -> list[str]:
+    """What ``box`` shows, one string per screen line."""
+    return [strip.text.rstrip() for strip in box.render_lines(box.region.reset_offset)]
+
+
 def table_lines(screen: ReportsScreen) -> list[str]:
     """The report table as the user sees it, one string per screen line."""
-    table = screen.query_one("#reports-table", Static)
-    return [strip.text.rstrip() for strip in table.render_lines(table.region.reset_offset)]
+    return shown_lines(screen.query_one("#reports-table", Static))
+
+
+async def open_reports(pilot: Pilot[None], app: App[None]) -> ReportsScreen:
+    """Press R on the inbox and wait for the report."""
+    await settle(pilot)
+    await pilot.press("R")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ReportsScreen)
+    return screen
 
 
 def test_bars_are_proportional() -> None:
@@ -50,11 +66,7 @@ async def test_every_chart_says_its_scale_at_80_columns() -> None:
     a full column stands for, and 0 at its foot."""
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("R")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReportsScreen)
+        screen = await open_reports(pilot, app)
         for name in ("chart-in", "chart-backlog", "chart-out"):
             chart = screen.query_one(f"#{name}", DayChart)
             top = max(chart.data)
@@ -73,11 +85,7 @@ async def test_every_chart_says_its_scale_at_80_columns() -> None:
 async def test_reports_keys_period_grouping_and_back() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("R")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReportsScreen)
+        screen = await open_reports(pilot, app)
         title = str(screen.query_one("#reports-title", Static).render())
         assert "last 30 days · by day" in title
         summary = " ".join(str(cell.render()) for cell in screen.query("#reports-summary Static"))
@@ -108,11 +116,7 @@ async def test_every_figure_of_the_table_is_whole_at_80_columns() -> None:
     """At 80x24 no column is cut at the edge, and an agent's row has no customer counts."""
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("R")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReportsScreen)
+        screen = await open_reports(pilot, app)
         for grouping in ("day", "week", "agent", "tag"):
             assert f"by {grouping}" in str(screen.query_one("#reports-title", Static).render())
             lines = table_lines(screen)
@@ -172,13 +176,9 @@ async def test_the_reports_say_what_customers_asked_more_than_before() -> None:
     table, as the command line does, customers now and before, for the period shown."""
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("R")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReportsScreen)
+        screen = await open_reports(pilot, app)
         box = screen.query_one("#reports-topics", Static)
-        lines = [strip.text.rstrip() for strip in box.render_lines(box.region.reset_offset)]
+        lines = shown_lines(box)
         assert lines[0].strip() == "What customers asked more in the last 30 days", lines
         rows = {cells[0].strip(): cells[1:] for line in lines[3:] if len(cells := line.split("│")) == 3}
         # The demo's export questions: 11 customers, 8 of them about the CSV export; none before.
@@ -187,5 +187,5 @@ async def test_the_reports_say_what_customers_asked_more_than_before() -> None:
         assert box.size.width <= 80 - 2 and all(len(line) <= box.size.width for line in lines)
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        lines = [strip.text.rstrip() for strip in box.render_lines(box.region.reset_offset)]
+        lines = shown_lines(box)
         assert "last 7 days" in lines[0], lines
