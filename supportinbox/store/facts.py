@@ -14,8 +14,9 @@ classified when the message is cached) is no customer's question, and our own au
 acknowledgements (``Auto-Submitted: auto-replied``) are no reply: the first reply is a person's.
 
 Closes come from the manual state (who closed, when); a reopen is recorded when a
-closed conversation is open again: at the customer's first message after the close, or
-when someone set it open by hand.
+closed conversation is open again: at the customer's first message after the close,
+when someone set it open by hand, or when a follow-up set on it came due (at its due
+time, as the queue counts it: store.followups).
 
 A customer who waits for us waits only while their mail does: when every message of a
 wait in progress is gone from the server (deleted or moved out of the synced folders by
@@ -200,7 +201,7 @@ def record_status(conn: sqlite3.Connection, conversation_ids: Sequence[str] | No
     )
     # Conversations whose last close is not followed by a reopen, but that are not closed.
     reopened = conn.execute(
-        "SELECT e.conversation_id, e.at, s.status, s.updated_at, s.updated_by, "
+        "SELECT e.conversation_id, e.at, s.status, s.updated_at, s.updated_by, c.followup_at, "
         f"(SELECT min(x.at) FROM support_events x WHERE x.conversation_id = e.conversation_id "
         f"AND x.kind = '{CUSTOMER}' AND x.at > e.at) "
         "FROM support_events e JOIN conversations c ON c.id = e.conversation_id "
@@ -213,11 +214,14 @@ def record_status(conn: sqlite3.Connection, conversation_ids: Sequence[str] | No
         params,
     ).fetchall()
     events = []
-    for conversation, closed_at, manual, updated_at, updated_by, customer_at in reopened:
+    for conversation, closed_at, manual, updated_at, updated_by, followup_at, customer_at in reopened:
         if customer_at is not None:
             at, agent = customer_at, ""
         elif manual not in (None, "closed") and updated_at and updated_at > closed_at:
             at, agent = updated_at, updated_by or ""
+        elif followup_at and followup_at > closed_at:
+            # A due follow-up brought it back: a reopen by hand at its due time (store.followups).
+            at, agent = followup_at, ""
         else:
             at, agent = closed_at, ""
         events.append((f"{REOPENED}:{conversation}:{closed_at}", conversation, REOPENED, at, agent))

@@ -226,3 +226,24 @@ def test_a_contact_form_sending_as_us_is_the_customer_writing(db: Database) -> N
     refresh(db)
     rows = db.conn.execute("SELECT kind, customer FROM support_events").fetchall()
     assert [tuple(r) for r in rows] == [("customer", "nora@example.test")]
+
+
+def test_a_follow_up_that_brings_a_closed_conversation_back_reopens_it_when_due(db: Database) -> None:
+    """A due follow-up counts as a reopen by hand at its due time (store.followups), as the
+    queue's new resolution clock says; the reopen was dated at the close, before it."""
+    from supportinbox.store.followups import set_followup
+
+    add_message(db, message_id="<q1@c>", subject="Refund", when=at(10))
+    refresh(db, now=at(9.5))
+    [summary] = cv.list_queue(db, now=at(9.5))
+    cv.set_status(db, summary.id, "closed", agent="alice", now=at(8))
+    set_followup(db, summary.id, at(3), "Did the refund arrive?", agent="alice", now=at(7))
+    refresh(db, now=at(5))
+    assert events(db) == [("customer", iso(10), ""), ("closed", iso(8), "alice")]  # not due yet
+    refresh(db, now=at(2))
+    assert cv.list_queue(db, now=at(2))[0].status == "open"
+    assert events(db) == [
+        ("customer", iso(10), ""),
+        ("closed", iso(8), "alice"),
+        ("reopened", iso(3), ""),
+    ]
