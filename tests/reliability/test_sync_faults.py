@@ -193,7 +193,7 @@ def test_rebuild_cut_mid_fetch_leaves_the_old_cache_whole(
     proxy.clear()
     healed = run_cli(supportinbox_home, "cache", "rebuild", "--yes", timeout=45)
     assert healed.returncode == 0, healed.describe()
-    assert "kept 1 reply in the outbox, 1 change waiting for the server" in healed.stdout
+    assert "kept 1 unsent reply in the outbox, 1 change waiting for the server" in healed.stdout
     _assert_in_step(supportinbox_home, mailbox)
     after = _local_only(supportinbox_home)
     assert after["outbox"] == local["outbox"] and after["pending_ops"] == []  # flushed
