@@ -35,6 +35,7 @@ from supportinbox.domain.message import ParsedMessage as ParsedMessage
 from supportinbox.domain.message import to_row as to_row
 from supportinbox.domain.senders import Sender, author_by_sender, parse_sender
 from supportinbox.domain.when import as_utc
+from supportinbox.mail.tnef import TNEF_TYPES
 
 MAX_TEXT = 256 * 1024
 """Characters of body text kept (and bytes of a text part fetched)."""
@@ -499,6 +500,19 @@ def parse_header_block(header_bytes: bytes) -> ParsedMessage:
 # --- bodies ---------------------------------------------------------------------------------
 
 
+def transfer_decoded(data: bytes, encoding: str | None) -> bytes:
+    """A part's bytes without its Content-Transfer-Encoding (broken base64 reads as nothing)."""
+    kind = (encoding or "").strip().lower()
+    if kind == "base64":
+        try:
+            return lenient_b64decode(data)
+        except (binascii.Error, ValueError):
+            return b""
+    if kind == "quoted-printable":
+        return binascii.a2b_qp(data)
+    return data
+
+
 def decode_body(
     data: bytes,
     *,
@@ -513,14 +527,7 @@ def decode_body(
     ``flowed`` is the part's ``format`` parameter and, after a ``;``, its ``delsp``
     (``"flowed;yes"``): a format=flowed text is read as the paragraphs it stands for.
     """
-    kind = (encoding or "").strip().lower()
-    if kind == "base64":
-        try:
-            data = lenient_b64decode(data)
-        except (binascii.Error, ValueError):
-            data = b""
-    elif kind == "quoted-printable":
-        data = binascii.a2b_qp(data)
+    data = transfer_decoded(data, encoding)
     text = decode_bytes(data, charset, cut=cut).replace("\r\n", "\n")
     if "\x00" in text:  # a scan is cheaper than copying the whole text
         text = text.replace("\x00", "")
@@ -695,8 +702,11 @@ def _fill_body(parsed: ParsedMessage, msg: Message, *, forwards: bool = True) ->
     plain: Message | None = None
     html: Message | None = None
     forwarded: list[tuple[bytes, str]] = []
+    tnef: Message | None = None
     for number, part in _walk(msg):
         content_type = part.get_content_type()
+        if content_type in TNEF_TYPES and tnef is None:
+            tnef = part
         maintype = content_type.split("/", 1)[0]
         if content_type == "text/calendar":
             apply_calendar(parsed, _param(part, "method"))
@@ -734,6 +744,13 @@ def _fill_body(parsed: ParsedMessage, msg: Message, *, forwards: bool = True) ->
     if chosen is None:
         if forwarded:
             parsed.body_text, parsed.body_truncated = limit_text(with_forwarded("", forwarded))
+        elif tnef is not None:
+            from supportinbox.mail.tnef import tnef_text
+
+            payload = tnef.get_payload()
+            encoded = payload.encode("ascii", "surrogateescape") if isinstance(payload, str) else b""
+            decoded = transfer_decoded(encoded, str(tnef.get("content-transfer-encoding", "")))
+            parsed.body_text, parsed.body_truncated = limit_text(tnef_text(decoded))
         return
     payload = chosen.get_payload()
     encoding = str(chosen.get("content-transfer-encoding", ""))

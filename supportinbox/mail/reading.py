@@ -12,12 +12,13 @@ older one reads its HTML mail again (:mod:`supportinbox.sync.reread`).
 READING = 3
 META = "html_reading"
 
-MESSAGE_READING = 1
+MESSAGE_READING = 2
 """Which reading of whole messages made the cached rows, raised whenever what a message
 shows besides its HTML is read differently: which parts are attachments, forwarded
 messages, calendar invitations, bounces, the reason a message has no text. A cache made by
 an older one reads every cached message again, once (the HTML with it).
 
 1: messages forwarded as attachments read inline, calendar invitations, bounce reports and
-no-text reasons as read since (a cache synced before has no mark: reading 0)."""
+no-text reasons as read since (a cache synced before has no mark: reading 0).
+2: the text and file names inside Outlook's winmail.dat (TNEF)."""
 MESSAGE_META = "message_reading"

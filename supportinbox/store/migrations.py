@@ -606,6 +606,11 @@ ALTER TABLE outbox ADD COLUMN send_anyway INTEGER NOT NULL DEFAULT 0;
 -- (sync/reread.py); a new, empty cache is marked with reading 1.
 INSERT INTO meta(key, value) SELECT 'message_reading', '1' WHERE NOT EXISTS (SELECT 1 FROM messages);
 """,
+    30: """
+-- Reading 2 of whole messages (the text inside Outlook's winmail.dat): a new, empty cache is
+-- marked with it; one holding mail keeps its mark and its next sync reads that mail again.
+UPDATE meta SET value = '2' WHERE key = 'message_reading' AND NOT EXISTS (SELECT 1 FROM messages);
+""",
 }
 
 

@@ -21,10 +21,14 @@ from supportinbox.mail.parse import (
     decode_bytes,
     limit_text,
     parse_header_block,
+    transfer_decoded,
     with_forwarded,
 )
+from supportinbox.mail.tnef import MAX_TNEF, tnef_text
 from supportinbox.sync.structure import Structure, TextPart, parse_structure
 
+# A winmail.dat of MAX_TNEF bytes as base64 on the wire (4 characters per 3 bytes, lines).
+_MAX_TNEF_ENCODED = MAX_TNEF * 4 // 3 + MAX_TNEF // 38
 REPORT_BYTES = 16_384  # of a bounce's delivery status and returned headers
 STRUCTURE = b"structure"  # where the parsed BODYSTRUCTURE is kept in a message's fetch data
 FIRST_PASS = ["BODYSTRUCTURE", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BLOCK}>"]
@@ -39,6 +43,9 @@ def request_texts(fetcher: Fetcher, first: dict[int, dict[bytes, Any]]) -> list[
         data[STRUCTURE] = structure
         if structure.text is not None:
             groups.setdefault(f"{structure.text.section}]<0.{MAX_TEXT}>", []).append(uid)
+        elif structure.tnef is not None and structure.tnef.size <= _MAX_TNEF_ENCODED:
+            # No text but Outlook's winmail.dat: its text is inside (never a big one).
+            groups.setdefault(f"{structure.tnef.section}]<0.{_MAX_TNEF_ENCODED}>", []).append(uid)
         for forwarded in structure.forwarded:
             # A message forwarded as an attachment: its header and text are read too.
             groups.setdefault(f"{forwarded.header}]<0.{MAX_HEADER_BLOCK}>", []).append(uid)
@@ -73,6 +80,12 @@ def parsed_message(data: dict[bytes, Any]) -> ParsedMessage | None:
                 cut = cut or inner_cut
             body = with_forwarded(body, forwarded)
         parsed.body_text, parsed.body_truncated = limit_text(body, cut)
+    elif structure.tnef is not None:
+        raw = data.get(f"BODY[{structure.tnef.section}]<0>".encode())
+        if isinstance(raw, bytes) and structure.tnef.size <= _MAX_TNEF_ENCODED:
+            parsed.body_text, parsed.body_truncated = limit_text(
+                tnef_text(transfer_decoded(raw, structure.tnef.encoding))
+            )
     elif data.get(b"BODYSTRUCTURE") is None:
         parsed.parse_error = parsed.parse_error or "the server sent no BODYSTRUCTURE"
     if structure.report is not None:

@@ -22,6 +22,7 @@ from supportinbox.mail.parse import (
     flowed_param,
     forwarded_name,
 )
+from supportinbox.mail.tnef import TNEF_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Structure:
     report: ReportParts | None = None
     forwarded: list[ForwardedPart] = field(default_factory=list)
     calendar_method: str | None = None  # an iTIP text/calendar part's method (REQUEST...)
+    tnef: TextPart | None = None  # Outlook's winmail.dat, read when there is no text part
 
 
 def _text(value: Any) -> str:
@@ -225,6 +227,10 @@ def parse_structure(body: Any, *, forwards: bool = True) -> Structure:
             continue
         if maintype == "multipart":
             continue
+        if f"{maintype}/{subtype}" in TNEF_TYPES and result.tnef is None:
+            result.tnef = TextPart(
+                section=leaf_section, html=False, encoding=encoding, charset=None, size=size
+            )
         if len(result.attachments) < MAX_ATTACHMENTS and (disposition == "attachment" or maintype != "text"):
             filename = _rfc2231(disposition_params, "filename") or _rfc2231(params, "name") or ""
             if not filename and (maintype, subtype) == ("message", "rfc822"):

@@ -448,3 +448,29 @@ def test_a_pgp_mime_encrypted_message_lists_its_data_not_its_control_part(
     assert shown.code == 0, shown.err
     assert "(no text: it is PGP encrypted)\n  attachment: encrypted.asc (" in shown.out
     assert shown.out.count("attachment:") == 1
+
+
+def test_outlook_s_winmail_dat_reads_as_its_text_and_names_its_files(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.data.tnef import winmail
+
+    tnef = winmail(
+        "Guten Tag,\nder Lieferschein für Auftrag 4711 fehlt.\n\nGrüße\nGerhard Braun",
+        {"Lieferschein.pdf": b"%PDF-1.4" * 300, "Foto.jpg": b"\xff\xd8" * 35},
+    )
+    raw = _only_a_part(
+        "Gerhard Braun <g.braun@braun-logistik.test>",
+        "RE: Lieferschein",
+        "<rich@braun.test>",
+        _part("application", "ms-tnef", "winmail.dat", tnef),
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [raw])
+    shown = run_cli(capsys, "show", setup.conversation_of("<rich@braun.test>"))
+    assert shown.code == 0, shown.err
+    assert "(no text" not in shown.out
+    assert (
+        "Guten Tag,\nder Lieferschein für Auftrag 4711 fehlt.\n\nGrüße\nGerhard Braun\n\n"
+        "Files inside winmail.dat: Lieferschein.pdf (2.3 KB), Foto.jpg (70 B)\n"
+        "  attachment: winmail.dat ("
+    ) in shown.out

@@ -480,3 +480,24 @@ def test_a_from_of_several_authors_is_its_sender(head: str, expected: tuple[str,
         assert parsed.from_addr == ""
     else:
         assert (parsed.from_name, parsed.from_addr) == expected
+
+
+def test_a_whole_outlook_message_reads_the_text_inside_its_winmail_dat() -> None:
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+
+    from tests.data.tnef import winmail
+
+    outer = MIMEMultipart("mixed")
+    outer["From"] = "Gerhard Braun <g.braun@braun-logistik.test>"
+    outer["Subject"] = "RE: Lieferschein"
+    tnef = MIMEApplication(winmail("Der Lieferschein fehlt.", {"Lieferschein.pdf": b"%PDF"}), "ms-tnef")
+    tnef.add_header("Content-Disposition", "attachment", filename="winmail.dat")
+    outer.attach(tnef)
+    parsed = parse_message(outer.as_bytes())
+    assert parsed.body_text == "Der Lieferschein fehlt.\n\nFiles inside winmail.dat: Lieferschein.pdf (4 B)"
+    assert [a.filename for a in parsed.attachments] == ["winmail.dat"]
+    # One that cannot be read keeps no text: the thread then says why.
+    broken = MIMEApplication(b"\x78\x9f>\x22 not really TNEF", "ms-tnef")
+    outer.set_payload([broken])
+    assert parse_message(outer.as_bytes()).body_text == ""
