@@ -20,6 +20,7 @@ from supportinbox.domain.conversation import (
     QUEUE_STATUSES,
     ConversationDetail,
     ConversationSummary,
+    attachment_name,
     attachment_size,
     listed_attachments,
     no_text_note,
@@ -410,7 +411,7 @@ def _show_detail(detail: ConversationDetail, now: datetime, same_name: str = "")
         body = clean(message.body_text).rstrip() or no_text_note(message.attachments)
         console.print(Text("\n".join(isolate(part) for part in body.split("\n"))))
         for attachment in listed_attachments(message.attachments):
-            name = isolate(one_line(str(attachment.get("filename") or "(unnamed)"), limit=80))
+            name = isolate(one_line(attachment_name(attachment), limit=80))
             size = attachment.get("size")
             said = f" ({attachment_size(size)})" if size is not None else ""
             console.print(Text(f"  attachment: {name}{said}"))

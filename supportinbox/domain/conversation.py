@@ -114,6 +114,12 @@ def listed_attachments(attachments: Sequence[Mapping[str, Any]]) -> list[Mapping
     return [a for a in attachments if str(a.get("content_type") or "").lower() not in _CONTROL_PARTS]
 
 
+def attachment_name(attachment: Mapping[str, Any]) -> str:
+    """An attachment's file name, or what it is when it has none: "(unnamed image/png)"."""
+    kind = str(attachment.get("content_type") or "").strip()
+    return str(attachment.get("filename") or "") or (f"(unnamed {kind})" if kind else "(unnamed)")
+
+
 def no_text_note(attachments: Sequence[Mapping[str, Any]]) -> str:
     """What a message without text says instead: why there is none, when its parts tell."""
     types = [str(a.get("content_type") or "").lower() for a in attachments]

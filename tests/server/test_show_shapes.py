@@ -474,3 +474,25 @@ def test_outlook_s_winmail_dat_reads_as_its_text_and_names_its_files(
         "Files inside winmail.dat: Lieferschein.pdf (2.3 KB), Foto.jpg (70 B)\n"
         "  attachment: winmail.dat ("
     ) in shown.out
+
+
+def test_an_unnamed_attachment_says_what_it_is(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A screenshot pasted into an HTML mail: an inline image with a Content-ID, no file name.
+    related = MIMEMultipart("related")
+    related.attach(MIMEText('<img src="cid:shot1">', "html"))
+    image = MIMEBase("image", "png")
+    image.set_payload(b"\x89PNG\r\n\x1a\n")
+    encoders.encode_base64(image)
+    image.add_header("Content-ID", "<shot1>")
+    related.attach(image)
+    related["From"] = "Sam Ortiz <sam@ortiz.test>"
+    related["To"] = "Acme Support <support@acme.test>"
+    related["Subject"] = "see screenshot"
+    related["Date"] = format_datetime(datetime.now(UTC) - timedelta(minutes=5))
+    related["Message-ID"] = "<shot@ortiz.test>"
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [related.as_bytes()])
+    shown = run_cli(capsys, "show", setup.conversation_of("<shot@ortiz.test>"))
+    assert shown.code == 0, shown.err
+    assert "(no text: only an image)\n  attachment: (unnamed image/png) (" in shown.out

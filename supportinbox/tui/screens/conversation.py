@@ -20,6 +20,7 @@ from supportinbox.domain.conversation import (
     ConversationDetail,
     ConversationSummary,
     MessageView,
+    attachment_name,
     listed_attachments,
 )
 from supportinbox.domain.customer import nameless_sender
@@ -384,7 +385,7 @@ class ConversationScreen(ConversationActions):
         choices = [
             (
                 str(index),
-                f"{one_line(str(a.get('filename') or 'unnamed'), limit=60)} — "
+                f"{one_line(attachment_name(a), limit=60)} — "
                 f"{sender_short(m.from_name, m.from_addr, limit=30)}, {local_time(m.date)}",
             )
             for index, (m, a) in enumerate(found)
