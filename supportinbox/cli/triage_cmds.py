@@ -408,7 +408,9 @@ def _show_detail(detail: ConversationDetail, now: datetime, same_name: str = "")
             console.print(Text(f"Reply-To: {one_line(', '.join(reply_to))}{elsewhere}", style="dim"))
         # Each line of the body a paragraph of its own direction: a Persian line naming
         # "Acme Pro" reads right to left on a terminal that orders such text.
-        body = clean(message.body_text).rstrip() or no_text_note(message.attachments)
+        body = clean(message.body_text).rstrip() or no_text_note(
+            message.attachments, message.automated_reason
+        )
         console.print(Text("\n".join(isolate(part) for part in body.split("\n"))))
         for attachment in listed_attachments(message.attachments):
             name = isolate(one_line(attachment_name(attachment), limit=80))

@@ -120,12 +120,16 @@ def attachment_name(attachment: Mapping[str, Any]) -> str:
     return str(attachment.get("filename") or "") or (f"(unnamed {kind})" if kind else "(unnamed)")
 
 
-def no_text_note(attachments: Sequence[Mapping[str, Any]]) -> str:
-    """What a message without text says instead: why there is none, when its parts tell."""
+def no_text_note(attachments: Sequence[Mapping[str, Any]], automated_reason: str = "") -> str:
+    """What a message without text says instead: why there is none, when its parts (or, for
+    a calendar's message, its ``automated_reason``) tell."""
     types = [str(a.get("content_type") or "").lower() for a in attachments]
     for content_type in types:
         if content_type in _UNREADABLE:
             return f"(no text: {_UNREADABLE[content_type]})"
+    if "text/calendar" in automated_reason:
+        # "invitation, text/calendar method=REQUEST": only the event, for a calendar to read.
+        return f"(no text: only a calendar {automated_reason.split(',', 1)[0].strip()})"
     if types and all(t.startswith("image/") for t in types):
         return "(no text: only an image)" if len(types) == 1 else f"(no text: only {len(types)} images)"
     return "(no text)"

@@ -496,3 +496,25 @@ def test_an_unnamed_attachment_says_what_it_is(
     shown = run_cli(capsys, "show", setup.conversation_of("<shot@ortiz.test>"))
     assert shown.code == 0, shown.err
     assert "(no text: only an image)\n  attachment: (unnamed image/png) (" in shown.out
+
+
+def test_a_calendar_only_message_says_it_holds_only_the_event(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As some calendar servers send it: mixed > alternative > only text/calendar.
+    calendar = MIMEText(
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Onboarding call\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n",
+        "calendar",
+        "utf-8",
+    )
+    calendar.set_param("method", "REQUEST")
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(calendar)
+    raw = _only_a_part(
+        "Kim Park <kim@partner.test>", "Invitation: Onboarding call", "<cal@partner.test>", alternative
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [raw])
+    shown = run_cli(capsys, "show", setup.conversation_of("<cal@partner.test>"))
+    assert shown.code == 0, shown.err
+    assert "(no text: only a calendar invitation)\n" in shown.out

@@ -58,3 +58,23 @@ async def test_a_pgp_mime_control_part_is_not_listed_as_an_attachment() -> None:
         assert "(no text: it is PGP encrypted)" in shown
         (listed,) = [line for line in shown if "📎" in line]
         assert "data.asc" in listed and "unnamed" not in listed and "12 B" not in listed
+
+
+@pilot_test
+async def test_a_calendar_only_message_says_so_in_the_thread() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = app.service.queue_page("open", 0, 1)[0]
+        message = app.service.conversation(summary.id).messages[0]
+        invitation = replace(
+            message,
+            body_text="",
+            attachments=[],
+            automated="notification",
+            automated_reason="cancellation, text/calendar method=CANCEL",
+        )
+        block = MessageBlock(invitation)
+        await app.screen.mount(block)
+        await pilot.pause()
+        assert "(no text: only a calendar cancellation)" in [str(w.render()) for w in block.query(Static)]

@@ -174,7 +174,9 @@ class MessageBlock(Vertical):
             classes="message-headers",
         )
         if not message.body_text.strip():
-            yield Static(safe.line(no_text_note(message.attachments)), classes="fold")
+            yield Static(
+                safe.line(no_text_note(message.attachments, message.automated_reason)), classes="fold"
+            )
         for part in split_body(message.body_text, message.subject):
             rtl = " rtl" if is_rtl(part.text.strip()) else ""
             if part.kind == "text" or self.expanded:
