@@ -24,7 +24,7 @@ from supportinbox.tui.screens.editor import ReplyEditorScreen, UndoModal
 from supportinbox.tui.screens.modals import ConfirmModal, ErrorModal
 from tests.harness.dovecot import Dovecot
 from tests.harness.mail import make_message
-from tests.harness.replies import setup_account
+from tests.harness.replies import run_cli, setup_account
 from tests.harness.smtp import SmtpServer
 from tests.harness.team import TEMPLATE, app_account_and_bob
 from tests.tui.support import SIZE, pilot_test, settle, wait_until
@@ -140,3 +140,37 @@ async def test_a_reply_beside_one_held_for_a_teammate_is_not_queued(
         rows = store.list_rows(app.service.reader.conn, ("held", "queued", "sent"))
         assert [(row.id, row.status) for row in rows] == [(1, "held")]
     assert smtp_server.received == []
+
+
+@pilot_test
+async def test_the_second_reply_question_names_the_contact_form_customer(
+    supportinbox_home: Path, dovecot: Dovecot, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A form's mail sent as our own address: "Acme Support has not written since"."""
+    form = make_message(
+        sender="Acme Support <support@acme.test>",
+        subject="New message from the contact form",
+        message_id="<form-omar@acme.test>",
+        body="Name: Omar Farouk\nMessage: Where is my invoice for October?",
+        headers={"Reply-To": '"Farouk, Omar" <omar@example.test>'},
+    )
+    setup = setup_account(supportinbox_home, dovecot, smtp_server, [form], extra=APP)
+    cid = setup.conversation_of("<form-omar@acme.test>")
+    setup.db.close()
+    first = run_cli(capsys, "reply", cid, "-t", TEMPLATE, "--send", "--yes")
+    assert first.code == 0, first.err
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: not app.sync_status.syncing)
+        await settle(pilot)
+        await pilot.press("enter", "r", *TEMPLATE, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyEditorScreen)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        said = _said(app.screen)
+        assert "Farouk, Omar has not written since." in said, said
+        assert "Acme Support has not written since" not in said
+        await pilot.press("n")
+        await settle(pilot)
+    assert len(smtp_server.received) == 1

@@ -26,6 +26,7 @@ from textual.widgets import Label, ProgressBar, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from supportinbox import paths
+from supportinbox.domain.customer import own_addresses
 from supportinbox.domain.replies import Addressees, reply_subject
 from supportinbox.domain.safetext import one_line
 from supportinbox.domain.when import when_words
@@ -267,12 +268,14 @@ class ReplyEditorScreen(HoldsTyping, AppScreen):
 
         said = earlier.describe() + (" meanwhile" if meanwhile is not None else "")
         gone = "".join(f" {w[:1].upper()}{w[1:]}." for w in self._warnings)
+        # The customer, not the From of their message: a contact form's mail comes from the
+        # website or our own address ("Acme Support has not written since").
+        customer = self.draft.original.customer(own_addresses(self.inbox_app.service.account))
         self.app.push_screen(
             ConfirmModal(
                 "Send a second reply?",
                 f"{said[:1].upper()}{said[1:]}, and "
-                f"{one_line(self.draft.original.from_name or self.draft.original.from_addr, limit=40)} "
-                f"has not written since.{gone}",
+                f"{one_line(customer.name or customer.email, limit=40)} has not written since.{gone}",
                 yes="Send another",
             ),
             answered,
