@@ -34,6 +34,7 @@ from supportinbox.team.store import (
     ConversationRef,
     base_state,
     conversation_ref,
+    known_agents,
     local_state,
     local_updated_at,
     write_local,
@@ -178,6 +179,16 @@ def _hold(
     return _push(ctx, ref, change, done, password)
 
 
+def _known_spelling(ctx: AccountContext, agent: str) -> str:
+    """``agent`` as the team spells it: "Alice" typed for the teammate ``alice`` would give the
+    conversation to an agent nobody is (alice's app would not take it for hers)."""
+    known = {*known_agents(ctx.db.conn), *ctx.account.agents, ctx.account.agent}
+    if agent in known:
+        return agent
+    same = [name for name in known if name.casefold() == agent.casefold()]
+    return same[0] if len(same) == 1 else agent
+
+
 def assign(
     ctx: AccountContext,
     conversation_id: str,
@@ -195,7 +206,7 @@ def assign(
     conversation's next sync). The app and ``assign`` reach it as :func:`supportinbox.app.handover.assign`.
     """
     db, account = ctx.db, ctx.account
-    agent = _valid_agent(agent)
+    agent = _known_spelling(ctx, _valid_agent(agent))
     ref = _claimable(db, conversation_id)
     current = local_state(db.conn, ref.id)
     _change_holder(db, ref.id, agent, account.agent, ctx.now())

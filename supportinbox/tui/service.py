@@ -413,7 +413,7 @@ class InboxService:
         with self.home.open() as ctx:
             result = handover.assign(ctx, conversation_id, agent, note=note, share=False)
         self._touch(result.conversation_id)
-        return f"Handed over to {agent}"
+        return f"Handed over to {result.state.assigned_to or agent}"
 
     def forward(
         self,

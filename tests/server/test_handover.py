@@ -153,3 +153,22 @@ def test_a_hand_over_keeps_open_what_the_customer_reopened(
     assert alice.cli(capsys, "release", cid).code == 0
     bob.sync()
     assert alice.queue_row(cid) == (None, "open") and bob.queue_row(cid) == (None, "open")
+
+
+def test_a_teammate_named_in_other_capitals_is_that_teammate(
+    tmp_path: Path, dovecot: Dovecot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Handed to "Alice", the conversation went to an agent nobody is: alice's own app showed
+    the owner "Alice", not her, and held her replies for that stranger."""
+    append(dovecot, [make_message(message_id=MID, subject="Contract renewal and SSO question")])
+    alice, bob = make_team(tmp_path, dovecot, None, ("alice", "bob"))
+    cid = bob.conversation_of(MID)
+
+    handed = bob.cli(capsys, "assign", cid, "Alice", "--note", "she knows the Enterprise plan")
+    assert handed.code == 0, handed.err
+    assert "assigned to alice" in handed.out, handed.out
+    assert bob.queue_row(cid)[0] == "alice"
+    alice.sync()
+    assert alice.queue_row(cid)[0] == "alice"
+    (noted,) = [n.body for n in get_conversation(alice.db, cid).notes]
+    assert noted == "Handed over to alice by bob: she knows the Enterprise plan"
