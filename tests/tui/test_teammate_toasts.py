@@ -266,3 +266,25 @@ async def test_the_held_modal_takes_the_while_you_write_warnings_off(
         await pilot.pause()
         assert not any(n.title == "While you write" for n in app._notifications)
         assert "While you write" not in "".join(str(toast.render()) for toast in app.query(Toast))
+
+
+@pytest.mark.server
+@pilot_test
+async def test_a_claim_refused_for_a_teammate_s_known_claim_names_the_conversation(
+    supportinbox_home: Path, tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """The refusal said "bob holds x6kalo3f: ask them first": the app shows no conversation ids."""
+    message = make_message(sender="Chen <chen@lotus-trade.test>", subject="Refund twice", message_id=MID)
+    cid, bob = app_account_and_bob(
+        supportinbox_home, tmp_path, dovecot, message, MID, extra="\n[ui]\nidle = false\n"
+    )
+    assert team_actions.claim(bob.ctx(), cid).online
+    app = build_app(load_config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: _synced(app))
+        await wait_until(pilot, lambda: app.service.conversation(cid).summary.assigned_to == "bob")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        said = str(app.screen.query_one(".dialog-body", Static).render())
+        assert said == "bob holds “Refund twice” (Chen); ask them first."
+        assert cid not in said

@@ -204,8 +204,19 @@ class ConversationActions(AppScreen):
             said = f"{service.release(summary.id)}: {subject}" + (" (u to undo)" if undo else "")
             return Change(said, undo, share=summary.id)
 
+        # The app shows no conversation ids: a refusal names it by its subject and customer.
+        named = self._named(summary.id) or "this conversation"
+
         def claim(undo: Callable[[], Change] | None) -> Change:
-            said = f"{service.claim(summary.id)}: {subject}" + (" (u to undo)" if undo else "")
+            from supportinbox.team.server import TeamConflict
+
+            try:
+                claimed = service.claim(summary.id)
+            except TeamConflict as exc:
+                if not exc.holder:
+                    raise
+                raise TeamConflict(f"{exc.holder} holds {named}; ask them first.", exc.holder) from None
+            said = f"{claimed}: {subject}" + (" (u to undo)" if undo else "")
             return Change(said, undo, share=summary.id)
 
         if summary.assigned_to == service.account.agent:
