@@ -939,7 +939,7 @@ sla_hours = 24                       # promise: every customer answered within t
 # resolution = "3d"                  # first message -> closed
 # [sla.vip]                          # for vip_senders
 # first_reply = "15m"
-# [sla.tags.billing]                 # conversations answered with a template tagged billing
+# [sla.tags.billing]                 # conversations tagged billing (reports)
 # resolution = "1d"
 # [accounts.support.sla]             # this mailbox only
 # first_reply = "1h"

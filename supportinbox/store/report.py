@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from supportinbox.config import AccountConfig, Config
 from supportinbox.domain import sla
 from supportinbox.domain.customer import customer_of, form_message, form_subject, own_addresses
 from supportinbox.domain.quoting import new_text
 from supportinbox.domain.report import Grouping, Report, build_report
-from supportinbox.domain.templates import TemplateError, list_templates
 from supportinbox.domain.topics import Topic, growing_topics
 from supportinbox.domain.when import iso, now_utc
 from supportinbox.store.db import Database
-from supportinbox.store.outbox import OutboxStatus
 
 
-def conversation_tags(db: Database, templates_dir: Path | None) -> dict[str, tuple[str, ...]]:
-    """Each conversation's tags: those of the templates its replies from here were written with."""
-    try:
-        by_template = {t.name: t.tags for t in list_templates(templates_dir)}
-    except (OSError, TemplateError):
-        by_template = {}
-    found: dict[str, set[str]] = defaultdict(set)
-    for conversation, template in db.conn.execute(
-        "SELECT conversation_id, template FROM outbox "
-        "WHERE status = ? AND conversation_id IS NOT NULL AND template IS NOT NULL",
-        (OutboxStatus.SENT,),
+def conversation_tags(db: Database) -> dict[str, tuple[str, ...]]:
+    """Each conversation's tags as the team sees them (store.tags): set by hand, by a
+    teammate, or by a template's reply once sent."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for conversation, tag in db.conn.execute(
+        "SELECT conversation_id, tag FROM tags ORDER BY conversation_id, tag"
     ):
-        found[conversation].update(by_template.get(template, ()))
-    return {conversation: tuple(sorted(tags)) for conversation, tags in found.items() if tags}
+        found[str(conversation)].append(str(tag))
+    return {conversation: tuple(tags) for conversation, tags in found.items()}
 
 
 def make_report(
@@ -42,12 +34,11 @@ def make_report(
     since: timedelta,
     grouping: Grouping = "day",
     now: datetime | None = None,
-    templates_dir: Path | None = None,
 ) -> Report:
     """The report of the last ``since`` up to ``now``."""
     until = now_utc(now)
     start = until - since
-    tags = conversation_tags(db, templates_dir)
+    tags = conversation_tags(db)
     # Every fact in conversation order, straight from the index: the report walks each
     # conversation once as the rows stream by (a wait may start before the window).
     cursor = db.conn.cursor()

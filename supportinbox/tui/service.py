@@ -311,7 +311,6 @@ class InboxService:
                 since=since,
                 grouping=grouping,
                 now=self.now(),
-                templates_dir=self.templates_dir(),
             )
 
     def topics(self, since: timedelta, limit: int = 10) -> list[Topic]:

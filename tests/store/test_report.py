@@ -176,6 +176,22 @@ def test_an_agent_row_says_nothing_of_customer_messages(db: Database) -> None:
     assert by_agent.totals.messages_in == 5
 
 
+def test_by_tag_counts_the_tags_the_team_gave_by_hand(db: Database) -> None:
+    """'report --by tag' read tags only from templates of replies sent from this client:
+    a tag set with 'tag ID +billing' (or by a teammate) left its conversation in "(no tag)"."""
+    from supportinbox.domain.tags import TagChange
+    from supportinbox.store.tags import change_tags
+
+    build(db)
+    change_tags(db, conversation_of(db, "ben@b.test"), TagChange(add=("billing",)), agent="alice", now=NOW)
+    by_tag = make_report(db, *config(), since=timedelta(days=7), grouping="tag", now=NOW)
+    rows = {r.key: r for r in by_tag.rows}
+    assert set(rows) == {"billing", "(no tag)"}, set(rows)
+    # Ben's three messages and the two replies to them; Anna's and Cleo's have no tag.
+    assert (rows["billing"].messages_in, rows["billing"].replies_out) == (3, 2)
+    assert (rows["(no tag)"].messages_in, rows["(no tag)"].replies_out) == (2, 1)
+
+
 def test_without_business_hours_business_time_is_wall_time(db: Database) -> None:
     build(db)
     plain = CONFIG.split("[accounts.support.hours]")[0]
