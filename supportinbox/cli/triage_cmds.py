@@ -37,6 +37,7 @@ from supportinbox.domain.safetext import (
     steady_line,
 )
 from supportinbox.domain.senders import NOT_IN_SENT, WARNING_MARK, sender_label
+from supportinbox.domain.status import snoozed_words
 from supportinbox.domain.subjects import HEAD_SUBJECT_CELLS
 from supportinbox.domain.tags import normalize_tag
 from supportinbox.domain.threading import own_subject
@@ -158,8 +159,14 @@ def _queue_cells(row: ConversationSummary, now: datetime) -> list[Text]:
         Text(waiting),
         Text(steady_line(_customer(row, reason=False))),
         Text(steady_line(row.subject, limit=120) or "(no subject)"),
-        Text(steady_line("; ".join(one_line(r) for r in row.reasons))),
+        Text(steady_line("; ".join(_why(row, now)))),
     ]
+
+
+def _why(row: ConversationSummary, now: datetime) -> list[str]:
+    """The Why column: when a snoozed conversation comes back, then the reasons."""
+    snoozed = snoozed_words(row.status, row.snoozed_until, now)
+    return [*filter(None, [snoozed]), *(one_line(r) for r in row.reasons)]
 
 
 _CUSTOMER_MAX = 40  # the widest a customer's name and address is shown

@@ -17,6 +17,15 @@ def customer_wrote_since(last_customer_at: datetime | None, since: datetime) -> 
     return last_customer_at is not None and last_customer_at >= since
 
 
+def snoozed_words(status: str, snoozed_until: datetime | str | None, now: datetime) -> str:
+    """``snoozed until Mon 14 Dec 09:00`` for a snoozed conversation, else "": what the
+    queue's Why says of it, so the Snoozed view tells when each one comes back."""
+    if status != "snoozed":
+        return ""
+    until = when_words(snoozed_until, now, ahead=True)
+    return f"snoozed until {until}" if until else ""
+
+
 def derive_status(
     last_customer_at: datetime | None,
     last_agent_at: datetime | None,

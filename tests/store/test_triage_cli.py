@@ -165,6 +165,9 @@ def test_status_snooze_and_search_commands(mailbox: Path) -> None:
     # Said as a scheduled reply's time is, not "2026-12-08 09:30".
     assert out.strip() == f"{ident} is snoozed until tomorrow 09:30"
     assert [r["id"] for r in json.loads(run("list", "--status", "snoozed", "--json"))] == [ident]
+    # The Why column says when it comes back, as the snooze said it.
+    snoozed = [line for line in run("list", "--status", "snoozed").splitlines() if line.startswith(ident)]
+    assert len(snoozed) == 1 and "snoozed until tomorrow 09:30" in snoozed[0], snoozed
     found = json.loads(run("search", "from:paul", "--json"))
     assert [r["id"] for r in found] == [ident]
     assert_inert(run("search", "refund"))

@@ -338,3 +338,29 @@ async def test_a_right_to_left_subject_is_isolated_in_the_toast_that_names_it() 
         (said,) = [str(n.message) for n in app._notifications if target.subject in str(n.message)]
         assert said.startswith("Closed")
         assert_fields_read_right(said, [target.subject])
+
+
+@pilot_test
+async def test_the_snoozed_view_says_when_each_one_comes_back() -> None:
+    """The Snoozed view's Why line gave only the urgency reasons ("no urgency signals"):
+    nothing told when a snoozed conversation comes back but opening it."""
+    from supportinbox.domain.when import when_words
+    from supportinbox.tui.widgets.reason_line import ReasonLine
+
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await first_conversation(pilot)
+        first = queue(app).current
+        assert first is not None
+        await pilot.press("z", "enter")  # first preset: one hour
+        await settle(pilot)
+        until = app.service.conversation(first.id).summary.snoozed_until
+        assert until is not None
+        await pilot.press("3")
+        await settle(pilot)
+        current = queue(app).current
+        assert current is not None and current.id == first.id
+        why = str(app.screen.query_one(ReasonLine).render())
+        expected = f"Why: snoozed until {when_words(until, app.service.now(), ahead=True)}"
+        assert expected in why and "no urgency signals" not in why, why

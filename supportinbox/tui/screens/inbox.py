@@ -17,6 +17,7 @@ from textual.widgets import ContentSwitcher, Tab, Tabs
 from supportinbox.domain import sla
 from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import one_line
+from supportinbox.domain.status import snoozed_words
 from supportinbox.errors import UserError
 from supportinbox.tui import safe
 from supportinbox.tui.format import tag_style
@@ -265,7 +266,9 @@ class InboxScreen(ConversationActions):
         if summary is None:
             reasons.content = safe.line(self._nothing_here(), style="$text-muted")
             return
-        why = [one_line(r) for r in summary.reasons if one_line(r)] or ["no urgency signals"]
+        snoozed = snoozed_words(summary.status, summary.snoozed_until, self.inbox_app.service.now())
+        why = [*filter(None, [snoozed]), *(one_line(r) for r in summary.reasons if one_line(r))]
+        why = why or ["no urgency signals"]
         style = "$warning" if sla.is_lifted(summary.band) else "$text-muted"
         # A line breaks between reasons, never inside one ("in 38 min", a name, a date).
         reasons.content = safe.fields(
