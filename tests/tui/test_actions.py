@@ -7,9 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
+from supportinbox.domain.conversation import ConversationSummary
 from supportinbox.domain.safetext import clean
+from supportinbox.tui.app import SupportInboxApp
 from supportinbox.tui.screens.conversation import ConversationScreen
 from supportinbox.tui.screens.modals import ConfirmModal, SnoozeModal, snooze_until
 from supportinbox.tui.screens.reply import TemplatePickerScreen
@@ -30,6 +33,15 @@ from tests.tui.support import (
 
 def _status(app: object, conversation_id: str) -> str:
     return app.service.conversation(conversation_id).summary.status  # type: ignore[attr-defined]
+
+
+async def on_first_conversation(pilot: Pilot[None], app: SupportInboxApp) -> ConversationSummary:
+    """The inbox settled, its cursor on the first conversation (past the incidents): that one."""
+    await settle(pilot)
+    await first_conversation(pilot)
+    current = queue(app).current
+    assert current is not None
+    return current
 
 
 @pilot_test
@@ -90,10 +102,7 @@ def test_a_snooze_preset_across_a_clock_change_ends_at_nine_on_that_day(
 async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        first = queue(app).current
-        assert first is not None
+        first = await on_first_conversation(pilot, app)
         await pilot.press("z")
         assert isinstance(app.screen, SnoozeModal)
         # Which conversation, as the hand-over and follow-up dialogs say.
@@ -135,10 +144,7 @@ async def test_snooze_with_a_preset_and_with_a_custom_time() -> None:
 async def test_snooze_time_typed_without_moving_to_the_field_is_the_one_used() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        first = queue(app).current
-        assert first is not None
+        first = await on_first_conversation(pilot, app)
         await pilot.press("z")
         assert isinstance(app.screen, SnoozeModal)
         await pilot.press(*"2d")  # typed while the presets have the focus
@@ -157,10 +163,7 @@ async def test_snooze_time_typed_without_moving_to_the_field_is_the_one_used() -
 async def test_claim_sets_the_owner_and_undo_releases_it() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        target = queue(app).current
-        assert target is not None
+        target = await on_first_conversation(pilot, app)
         await pilot.press("a")
         await settle(pilot)
         assert app.service.conversation(target.id).summary.assigned_to == "alex"
@@ -173,10 +176,7 @@ async def test_claim_sets_the_owner_and_undo_releases_it() -> None:
 async def test_claim_key_on_ones_own_claim_gives_it_back_and_undo_takes_it_again() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        target = queue(app).current
-        assert target is not None
+        target = await on_first_conversation(pilot, app)
         await pilot.press("a")
         await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to == "alex")
         await pilot.press("a")
@@ -255,10 +255,7 @@ async def test_search_updates_as_you_type_and_opens_a_result() -> None:
 async def test_keys_are_remapped_from_the_config() -> None:
     app = demo_app('[ui.keys]\nreply = "R"\nstatus_closed = "x"\n')
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        target = queue(app).current
-        assert target is not None
+        target = await on_first_conversation(pilot, app)
         await pilot.press("r")
         assert not isinstance(app.screen, TemplatePickerScreen)
         await pilot.press("c")
@@ -291,10 +288,7 @@ async def test_hostile_message_renders_inert() -> None:
 async def test_search_owner_me_lists_the_conversations_one_holds() -> None:
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        target = queue(app).current
-        assert target is not None
+        target = await on_first_conversation(pilot, app)
         await pilot.press("a")
         await wait_until(pilot, lambda: app.service.conversation(target.id).summary.assigned_to == "alex")
         await pilot.press("slash")
@@ -349,10 +343,7 @@ async def test_the_snoozed_view_says_when_each_one_comes_back() -> None:
 
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await first_conversation(pilot)
-        first = queue(app).current
-        assert first is not None
+        first = await on_first_conversation(pilot, app)
         await pilot.press("z", "enter")  # first preset: one hour
         await settle(pilot)
         until = app.service.conversation(first.id).summary.snoozed_until
