@@ -224,6 +224,11 @@ def cell(value: str | None, *, limit: int | None = None) -> Text:
     return Text(safetext.field(value, limit=limit), end="")
 
 
+def heading(value: str | None, *, style: str = "bold") -> Text:
+    """A title line over a Rich renderable (the first of a ``Group``): one inert line, ended."""
+    return Text(safetext.field(value), style=style)
+
+
 def terminal_line(value: str | None) -> Text:
     """A line printed on the terminal once the app has ended (Textual prints renderables there)."""
     return cell(value)

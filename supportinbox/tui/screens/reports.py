@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, cast
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -79,9 +78,11 @@ def _topics(topics: list[Topic], period: str) -> Group:
     table.add_column(safe.column("customers"), justify="right")
     table.add_column(safe.column("before"), justify="right")
     for topic in topics:
-        table.add_row(safe.cell(topic.phrase, limit=40), str(topic.now), str(topic.before))
+        table.add_row(
+            safe.cell(topic.phrase, limit=40), safe.cell(str(topic.now)), safe.cell(str(topic.before))
+        )
     # The title over the whole width: a table's own title wraps to the width of its columns.
-    return Group(Text(f"What customers asked more in the last {period}", style="bold"), FitTable(table))
+    return Group(safe.heading(f"What customers asked more in the last {period}"), FitTable(table))
 
 
 class FitTable:
