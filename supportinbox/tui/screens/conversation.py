@@ -38,7 +38,13 @@ from supportinbox.tui.screens.regroup import MergePickerModal, SplitPickerModal
 from supportinbox.tui.widgets.banner import Banner
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.status_bar import StatusBar
-from supportinbox.tui.widgets.thread_view import MessageBlock, NoteBlock, ThreadKeys, sender_parts
+from supportinbox.tui.widgets.thread_view import (
+    MessageBlock,
+    NoteBlock,
+    ThreadKeys,
+    ThreadScrolling,
+    sender_parts,
+)
 
 if TYPE_CHECKING:
     pass
@@ -52,7 +58,7 @@ def _identity(message: MessageView) -> tuple[str, ...]:
     return (message.message_id,) if message.message_id else (message.folder, str(message.uid))
 
 
-class ConversationScreen(ConversationActions):
+class ConversationScreen(ThreadScrolling, ConversationActions):
     """The thread as readable text; quoted history and signatures folded until ``e``."""
 
     BINDINGS = [  # noqa: RUF012
@@ -356,19 +362,6 @@ class ConversationScreen(ConversationActions):
 
     def action_back(self) -> None:
         self.dismiss(None)
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_relative(y=lines, animate=False)
-
-    def action_page(self, direction: int) -> None:
-        thread = self.query_one("#thread", VerticalScroll)
-        thread.scroll_relative(y=direction * max(thread.size.height - 2, 1), animate=False)
-
-    def action_top(self) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_home(animate=False)
-
-    def action_bottom(self) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_end(animate=False)
 
     def action_expand(self) -> None:
         self._expanded = not self._expanded

@@ -23,7 +23,7 @@ from supportinbox.tui.widgets.junk_list import GONE, JunkList
 from supportinbox.tui.widgets.key_hints import KeyHints
 from supportinbox.tui.widgets.reason_line import ReasonLine
 from supportinbox.tui.widgets.status_bar import StatusBar
-from supportinbox.tui.widgets.thread_view import MessageBlock, ThreadKeys
+from supportinbox.tui.widgets.thread_view import MessageBlock, ThreadKeys, ThreadScrolling
 
 
 def suspect_reasons(suspect: JunkSuspect | None, *, everything: bool = False) -> Content:
@@ -77,7 +77,7 @@ class JunkScreen(AppScreen):
         self.dismiss(None)
 
 
-class SuspectScreen(AppScreen):
+class SuspectScreen(ThreadScrolling, AppScreen):
     """One suspect read as the conversation view shows a message, with why it is a suspect.
 
     It stays in Junk: nothing is moved or marked read. ``!`` goes back to the list it was
@@ -179,19 +179,6 @@ class SuspectScreen(AppScreen):
     def action_rescue(self) -> None:
         self.dismiss(None)
         self._rescue()
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_relative(y=lines, animate=False)
-
-    def action_page(self, direction: int) -> None:
-        thread = self.query_one("#thread", VerticalScroll)
-        thread.scroll_relative(y=direction * max(thread.size.height - 2, 1), animate=False)
-
-    def action_top(self) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_home(animate=False)
-
-    def action_bottom(self) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_end(animate=False)
 
     def action_expand(self) -> None:
         block = self.query_one(MessageBlock)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -208,6 +209,28 @@ class ThreadKeys:
 
     expand: str = "e"
     save: str = "d"
+
+
+class ThreadScrolling:
+    """The scrolling keys of a screen reading messages in its ``#thread`` (the conversation,
+    a Junk suspect): a line, a page, the top, the end."""
+
+    def _thread(self) -> VerticalScroll:
+        assert isinstance(self, DOMNode)
+        return self.query_one("#thread", VerticalScroll)
+
+    def action_scroll(self, lines: int) -> None:
+        self._thread().scroll_relative(y=lines, animate=False)
+
+    def action_page(self, direction: int) -> None:
+        thread = self._thread()
+        thread.scroll_relative(y=direction * max(thread.size.height - 2, 1), animate=False)
+
+    def action_top(self) -> None:
+        self._thread().scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self._thread().scroll_end(animate=False)
 
 
 def fold_label(kind: str, lines: int, key: str = "e") -> str:
