@@ -70,12 +70,12 @@ def parsed_message(data: dict[bytes, Any]) -> ParsedMessage | None:
     apply_calendar(parsed, structure.calendar_method)
     text = structure.text
     if text is not None or structure.forwarded:
-        body, cut = _text_of(data, text)
+        body, cut = text_of(data, text)
         if structure.forwarded:
             forwarded = []
             for part in structure.forwarded:
                 header = data.get(f"BODY[{part.header}]<0>".encode())
-                inner, inner_cut = _text_of(data, part.text)
+                inner, inner_cut = text_of(data, part.text)
                 forwarded.append((header if isinstance(header, bytes) else b"", inner))
                 cut = cut or inner_cut
             body = with_forwarded(body, forwarded)
@@ -99,7 +99,7 @@ def parsed_message(data: dict[bytes, Any]) -> ParsedMessage | None:
     return parsed
 
 
-def _text_of(data: dict[bytes, Any], text: TextPart | None) -> tuple[str, bool]:
+def text_of(data: dict[bytes, Any], text: TextPart | None) -> tuple[str, bool]:
     """A fetched text part decoded, and whether it was cut at MAX_TEXT ("" for no part)."""
     if text is None:
         return "", False

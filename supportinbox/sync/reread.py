@@ -36,11 +36,11 @@ from imapclient import exceptions as imap_errors
 
 from supportinbox.domain.message import to_row
 from supportinbox.mail.fetcher import Fetcher
-from supportinbox.mail.parse import MAX_TEXT, decode_body, limit_text
+from supportinbox.mail.parse import MAX_TEXT, limit_text
 from supportinbox.mail.reading import MESSAGE_META, MESSAGE_READING, META, READING
 from supportinbox.store import messages as store
 from supportinbox.store.db import Database
-from supportinbox.sync.assemble import FIRST_PASS, parsed_message, request_texts
+from supportinbox.sync.assemble import FIRST_PASS, parsed_message, request_texts, text_of
 from supportinbox.sync.structure import TextPart, parse_structure
 
 log = logging.getLogger(__name__)
@@ -113,14 +113,10 @@ def _folder(
         answers = fetcher.take(texts)
         rows = []
         for uid, text in texts.items():
-            raw = answers.get(uid, {}).get(f"BODY[{text.section}]<0>".encode())
-            if not isinstance(raw, bytes):
+            data = answers.get(uid, {})
+            if not isinstance(data.get(f"BODY[{text.section}]<0>".encode()), bytes):
                 continue
-            cut = text.size > MAX_TEXT
-            body = decode_body(
-                raw, encoding=text.encoding, charset=text.charset, html=True, cut=cut, flowed=text.flowed
-            )
-            body_text, truncated = limit_text(body, cut)
+            body_text, truncated = limit_text(*text_of(data, text))
             rows.append((body_text, int(truncated), folder_id, uid, body_text))
         with db.transaction() as conn:
             for row in rows:
